@@ -1,0 +1,251 @@
+/* Artifacts: a serialised form (the digest's source of truth) plus a lazily
+ * decoded object. Either side may come first: nodes create artifacts from
+ * objects, the cache restores them from bytes. A mutex guards the lazy halves
+ * because parallel nodes read the same artifact. */
+#include <string.h>
+
+#include "lathe/lathe-artifact.h"
+#include "lathe/lathe-error.h"
+#include "lathe/lathe-json.h"
+
+#define MODEL_MAGIC "LATHEMD1"
+
+struct _LatheArtifact {
+  gint ref_count;
+  LatheArtifactType type;
+  GMutex lock;
+  GBytes *bytes;
+  char *digest;
+  LatheDataset *dataset;
+  JsonObject *metrics;
+  JsonObject *model_header;
+  GBytes *model_state;
+  gpointer cached;
+  GDestroyNotify cached_free;
+};
+
+char *lathe_sha256_hex(gconstpointer data, gsize len) {
+  return g_compute_checksum_for_data(G_CHECKSUM_SHA256, data, len);
+}
+
+static LatheArtifact *artifact_new(LatheArtifactType type) {
+  LatheArtifact *a = g_new0(LatheArtifact, 1);
+  a->ref_count = 1;
+  a->type = type;
+  g_mutex_init(&a->lock);
+  return a;
+}
+
+LatheArtifact *lathe_artifact_new_dataset(LatheDataset *ds) {
+  LatheArtifact *a = artifact_new(LATHE_TYPE_DATASET);
+  a->dataset = ds;
+  return a;
+}
+
+LatheArtifact *lathe_artifact_new_metrics(JsonObject *metrics) {
+  LatheArtifact *a = artifact_new(LATHE_TYPE_METRICS);
+  a->metrics = metrics;
+  return a;
+}
+
+LatheArtifact *lathe_artifact_new_model(JsonObject *header, GBytes *state) {
+  LatheArtifact *a = artifact_new(LATHE_TYPE_MODEL);
+  a->model_header = header;
+  a->model_state = g_bytes_ref(state);
+  return a;
+}
+
+LatheArtifact *lathe_artifact_new_from_bytes(LatheArtifactType type, GBytes *bytes) {
+  LatheArtifact *a = artifact_new(type);
+  a->bytes = g_bytes_ref(bytes);
+  return a;
+}
+
+LatheArtifact *lathe_artifact_ref(LatheArtifact *a) {
+  g_return_val_if_fail(a != NULL, NULL);
+  g_atomic_int_inc(&a->ref_count);
+  return a;
+}
+
+void lathe_artifact_unref(LatheArtifact *a) {
+  if (!a || !g_atomic_int_dec_and_test(&a->ref_count))
+    return;
+  if (a->cached && a->cached_free)
+    a->cached_free(a->cached);
+  g_clear_pointer(&a->bytes, g_bytes_unref);
+  g_free(a->digest);
+  g_clear_pointer(&a->dataset, lathe_dataset_unref);
+  g_clear_pointer(&a->metrics, json_object_unref);
+  g_clear_pointer(&a->model_header, json_object_unref);
+  g_clear_pointer(&a->model_state, g_bytes_unref);
+  g_mutex_clear(&a->lock);
+  g_free(a);
+}
+
+LatheArtifactType lathe_artifact_get_kind(const LatheArtifact *a) { return a->type; }
+
+const char *lathe_artifact_type_name(LatheArtifactType type) {
+  switch (type) {
+  case LATHE_TYPE_DATASET: return "dataset";
+  case LATHE_TYPE_MODEL: return "model";
+  case LATHE_TYPE_METRICS: return "metrics";
+  default: return "any";
+  }
+}
+
+static GBytes *object_to_bytes(JsonObject *obj) {
+  g_autoptr(JsonNode) node = json_node_new(JSON_NODE_OBJECT);
+  json_node_set_object(node, obj);
+  char *text = lathe_json_canonical(node);
+  return g_bytes_new_take(text, strlen(text));
+}
+
+static GBytes *model_to_bytes(JsonObject *header, GBytes *state) {
+  g_autoptr(GBytes) head = object_to_bytes(header);
+  gsize hlen, slen;
+  gconstpointer h = g_bytes_get_data(head, &hlen);
+  gconstpointer s = g_bytes_get_data(state, &slen);
+  GByteArray *b = g_byte_array_sized_new((guint)(12 + hlen + slen));
+  g_byte_array_append(b, (const guint8 *)MODEL_MAGIC, 8);
+  guint8 le[4] = {hlen & 0xff, (hlen >> 8) & 0xff, (hlen >> 16) & 0xff, (hlen >> 24) & 0xff};
+  g_byte_array_append(b, le, 4);
+  g_byte_array_append(b, h, (guint)hlen);
+  g_byte_array_append(b, s, (guint)slen);
+  return g_byte_array_free_to_bytes(b);
+}
+
+GBytes *lathe_artifact_get_bytes(LatheArtifact *a) {
+  g_mutex_lock(&a->lock);
+  if (!a->bytes) {
+    if (a->dataset)
+      a->bytes = lathe_dataset_serialize(a->dataset);
+    else if (a->metrics)
+      a->bytes = object_to_bytes(a->metrics);
+    else if (a->model_header)
+      a->bytes = model_to_bytes(a->model_header, a->model_state);
+    else
+      a->bytes = g_bytes_new(NULL, 0);
+  }
+  g_mutex_unlock(&a->lock);
+  return a->bytes;
+}
+
+const char *lathe_artifact_get_digest(LatheArtifact *a) {
+  GBytes *bytes = lathe_artifact_get_bytes(a);
+  g_mutex_lock(&a->lock);
+  if (!a->digest) {
+    gsize len;
+    gconstpointer data = g_bytes_get_data(bytes, &len);
+    a->digest = lathe_sha256_hex(data, len);
+  }
+  g_mutex_unlock(&a->lock);
+  return a->digest;
+}
+
+static gboolean check_type(LatheArtifact *a, LatheArtifactType want, GError **error) {
+  if (a->type == want)
+    return TRUE;
+  g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID, "expected a %s artifact, got a %s",
+              lathe_artifact_type_name(want), lathe_artifact_type_name(a->type));
+  return FALSE;
+}
+
+const LatheDataset *lathe_artifact_get_dataset(LatheArtifact *a, GError **error) {
+  if (!check_type(a, LATHE_TYPE_DATASET, error))
+    return NULL;
+  g_mutex_lock(&a->lock);
+  if (!a->dataset)
+    a->dataset = lathe_dataset_deserialize(a->bytes, error);
+  LatheDataset *ds = a->dataset;
+  g_mutex_unlock(&a->lock);
+  return ds;
+}
+
+static JsonObject *parse_object(const char *data, gsize len, const char *what,
+                                GError **error) {
+  g_autoptr(JsonParser) parser = json_parser_new();
+  g_autoptr(GError) local = NULL;
+  if (!json_parser_load_from_data(parser, data, (gssize)len, &local) ||
+      !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser))) {
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA, "corrupt %s artifact: %s", what,
+                local ? local->message : "not a JSON object");
+    return NULL;
+  }
+  return json_object_ref(json_node_get_object(json_parser_get_root(parser)));
+}
+
+JsonObject *lathe_artifact_get_metrics(LatheArtifact *a, GError **error) {
+  if (!check_type(a, LATHE_TYPE_METRICS, error))
+    return NULL;
+  g_mutex_lock(&a->lock);
+  if (!a->metrics) {
+    gsize len;
+    const char *data = g_bytes_get_data(a->bytes, &len);
+    a->metrics = parse_object(data, len, "metrics", error);
+  }
+  JsonObject *m = a->metrics;
+  g_mutex_unlock(&a->lock);
+  return m;
+}
+
+static gboolean decode_model_locked(LatheArtifact *a, GError **error) {
+  if (a->model_header)
+    return TRUE;
+  gsize len;
+  const guint8 *p = g_bytes_get_data(a->bytes, &len);
+  if (len < 12 || memcmp(p, MODEL_MAGIC, 8) != 0) {
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA, "not a Lathe model artifact (bad magic)");
+    return FALSE;
+  }
+  gsize hlen = (gsize)p[8] | (gsize)p[9] << 8 | (gsize)p[10] << 16 | (gsize)p[11] << 24;
+  if (hlen > len - 12) {
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA, "model artifact is truncated");
+    return FALSE;
+  }
+  JsonObject *header = parse_object((const char *)p + 12, hlen, "model", error);
+  if (!header)
+    return FALSE;
+  a->model_header = header;
+  a->model_state = g_bytes_new_from_bytes(a->bytes, 12 + hlen, len - 12 - hlen);
+  return TRUE;
+}
+
+JsonObject *lathe_artifact_get_model_header(LatheArtifact *a, GError **error) {
+  if (!check_type(a, LATHE_TYPE_MODEL, error))
+    return NULL;
+  g_mutex_lock(&a->lock);
+  JsonObject *h = decode_model_locked(a, error) ? a->model_header : NULL;
+  g_mutex_unlock(&a->lock);
+  return h;
+}
+
+GBytes *lathe_artifact_get_model_state(LatheArtifact *a, GError **error) {
+  if (!check_type(a, LATHE_TYPE_MODEL, error))
+    return NULL;
+  g_mutex_lock(&a->lock);
+  GBytes *s = decode_model_locked(a, error) ? a->model_state : NULL;
+  g_mutex_unlock(&a->lock);
+  return s;
+}
+
+gpointer lathe_artifact_set_cached_object(LatheArtifact *a, gpointer object,
+                                          GDestroyNotify free_func) {
+  g_mutex_lock(&a->lock);
+  if (a->cached) {
+    g_mutex_unlock(&a->lock);
+    if (free_func)
+      free_func(object);
+    return a->cached;
+  }
+  a->cached = object;
+  a->cached_free = free_func;
+  g_mutex_unlock(&a->lock);
+  return object;
+}
+
+gpointer lathe_artifact_get_cached_object(LatheArtifact *a) {
+  g_mutex_lock(&a->lock);
+  gpointer o = a->cached;
+  g_mutex_unlock(&a->lock);
+  return o;
+}

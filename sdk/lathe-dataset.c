@@ -1,0 +1,237 @@
+/* The dataset and its portable encoding.
+ *
+ * Encoding (little-endian): "LATHEDS1", u32 n_rows, n_cols, n_classes,
+ * n_groups, u32 flags (1 = labels, 2 = groups), then the strings (u32 length +
+ * bytes) of columns, classes and group names, then x as f32, labels and groups
+ * as i32. Every count is checked against the remaining bytes before use, so a
+ * truncated or hostile blob fails cleanly. */
+#include <string.h>
+
+#include "lathe/lathe-dataset.h"
+#include "lathe/lathe-error.h"
+
+#define MAGIC "LATHEDS1"
+
+static char **names_new(guint n, const char *prefix) {
+  char **v = g_new0(char *, n + 1);
+  for (guint i = 0; i < n; i++)
+    v[i] = g_strdup_printf("%s%u", prefix, i);
+  return v;
+}
+
+LatheDataset *lathe_dataset_new(guint n_rows, guint n_cols) {
+  LatheDataset *ds = g_new0(LatheDataset, 1);
+  ds->ref_count = 1;
+  ds->n_rows = n_rows;
+  ds->n_cols = n_cols;
+  ds->x = g_new0(float, (gsize)n_rows * n_cols + 1);
+  ds->columns = names_new(n_cols, "c");
+  return ds;
+}
+
+LatheDataset *lathe_dataset_ref(LatheDataset *ds) {
+  g_return_val_if_fail(ds != NULL, NULL);
+  g_atomic_int_inc(&ds->ref_count);
+  return ds;
+}
+
+void lathe_dataset_unref(LatheDataset *ds) {
+  if (!ds || !g_atomic_int_dec_and_test(&ds->ref_count))
+    return;
+  g_free(ds->x);
+  g_strfreev(ds->columns);
+  g_free(ds->labels);
+  g_strfreev(ds->classes);
+  g_free(ds->groups);
+  g_strfreev(ds->group_names);
+  g_free(ds);
+}
+
+void lathe_dataset_set_classes(LatheDataset *ds, const char *const *classes) {
+  g_strfreev(ds->classes);
+  ds->classes = g_strdupv((char **)classes);
+  ds->n_classes = g_strv_length(ds->classes);
+  g_free(ds->labels);
+  ds->labels = g_new0(gint32, ds->n_rows + 1);
+}
+
+void lathe_dataset_set_groups(LatheDataset *ds, const char *const *names) {
+  g_strfreev(ds->group_names);
+  ds->group_names = g_strdupv((char **)names);
+  ds->n_groups = g_strv_length(ds->group_names);
+  g_free(ds->groups);
+  ds->groups = g_new0(gint32, ds->n_rows + 1);
+}
+
+void lathe_dataset_set_column(LatheDataset *ds, guint col, const char *name) {
+  g_return_if_fail(col < ds->n_cols);
+  g_free(ds->columns[col]);
+  ds->columns[col] = g_strdup(name);
+}
+
+LatheDataset *lathe_dataset_take_rows(const LatheDataset *ds, const guint32 *rows,
+                                      guint n) {
+  LatheDataset *out = lathe_dataset_new(n, ds->n_cols);
+  for (guint c = 0; c < ds->n_cols; c++)
+    lathe_dataset_set_column(out, c, ds->columns[c]);
+  if (ds->labels)
+    lathe_dataset_set_classes(out, (const char *const *)ds->classes);
+  if (ds->groups)
+    lathe_dataset_set_groups(out, (const char *const *)ds->group_names);
+  for (guint i = 0; i < n; i++) {
+    guint32 r = rows[i];
+    g_return_val_if_fail(r < ds->n_rows, out);
+    memcpy(out->x + (gsize)i * ds->n_cols, ds->x + (gsize)r * ds->n_cols,
+           sizeof(float) * ds->n_cols);
+    if (ds->labels)
+      out->labels[i] = ds->labels[r];
+    if (ds->groups)
+      out->groups[i] = ds->groups[r];
+  }
+  return out;
+}
+
+static void put_u32(GByteArray *b, guint32 v) {
+  guint8 le[4] = {v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff, (v >> 24) & 0xff};
+  g_byte_array_append(b, le, 4);
+}
+
+static void put_strv(GByteArray *b, char **v, guint n) {
+  for (guint i = 0; i < n; i++) {
+    gsize len = strlen(v[i]);
+    put_u32(b, (guint32)len);
+    g_byte_array_append(b, (const guint8 *)v[i], (guint)len);
+  }
+}
+
+/* x86-64 and aarch64 are little-endian; the blob is too, so the bulk arrays are
+ * copied as they are. A big-endian port would swap here. */
+G_STATIC_ASSERT(G_BYTE_ORDER == G_LITTLE_ENDIAN);
+
+GBytes *lathe_dataset_serialize(const LatheDataset *ds) {
+  GByteArray *b = g_byte_array_new();
+  g_byte_array_append(b, (const guint8 *)MAGIC, 8);
+  put_u32(b, ds->n_rows);
+  put_u32(b, ds->n_cols);
+  put_u32(b, ds->labels ? ds->n_classes : 0);
+  put_u32(b, ds->groups ? ds->n_groups : 0);
+  put_u32(b, (ds->labels ? 1u : 0u) | (ds->groups ? 2u : 0u));
+  put_strv(b, ds->columns, ds->n_cols);
+  if (ds->labels)
+    put_strv(b, ds->classes, ds->n_classes);
+  if (ds->groups)
+    put_strv(b, ds->group_names, ds->n_groups);
+  g_byte_array_append(b, (const guint8 *)ds->x,
+                      (guint)(sizeof(float) * (gsize)ds->n_rows * ds->n_cols));
+  if (ds->labels)
+    g_byte_array_append(b, (const guint8 *)ds->labels, sizeof(gint32) * ds->n_rows);
+  if (ds->groups)
+    g_byte_array_append(b, (const guint8 *)ds->groups, sizeof(gint32) * ds->n_rows);
+  return g_byte_array_free_to_bytes(b);
+}
+
+typedef struct {
+  const guint8 *p;
+  gsize left;
+} Reader;
+
+static gboolean get_u32(Reader *r, guint32 *v) {
+  if (r->left < 4)
+    return FALSE;
+  *v = (guint32)r->p[0] | (guint32)r->p[1] << 8 | (guint32)r->p[2] << 16 |
+       (guint32)r->p[3] << 24;
+  r->p += 4;
+  r->left -= 4;
+  return TRUE;
+}
+
+static gboolean get_strv(Reader *r, guint n, char ***out) {
+  /* Each string needs at least its 4-byte length: bound n before allocating. */
+  if ((gsize)n > r->left / 4)
+    return FALSE;
+  char **v = g_new0(char *, (gsize)n + 1);
+  for (guint i = 0; i < n; i++) {
+    guint32 len;
+    if (!get_u32(r, &len) || len > r->left) {
+      g_strfreev(v);
+      return FALSE;
+    }
+    v[i] = g_strndup((const char *)r->p, len);
+    r->p += len;
+    r->left -= len;
+  }
+  g_strfreev(*out);
+  *out = v;
+  return TRUE;
+}
+
+static gboolean get_block(Reader *r, gpointer dst, guint64 size) {
+  if (size > r->left)
+    return FALSE;
+  memcpy(dst, r->p, (gsize)size);
+  r->p += size;
+  r->left -= (gsize)size;
+  return TRUE;
+}
+
+static gboolean indices_ok(const gint32 *v, guint n, guint limit) {
+  for (guint i = 0; i < n; i++)
+    if (v[i] < -1 || v[i] >= (gint64)limit)
+      return FALSE;
+  return TRUE;
+}
+
+LatheDataset *lathe_dataset_deserialize(GBytes *bytes, GError **error) {
+  gsize size;
+  Reader r = {g_bytes_get_data(bytes, &size), 0};
+  r.left = size;
+  guint32 n_rows, n_cols, n_classes, n_groups, flags;
+  if (size < 8 || memcmp(r.p, MAGIC, 8) != 0) {
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
+                "not a Lathe dataset (bad magic); the artifact is corrupt");
+    return NULL;
+  }
+  r.p += 8;
+  r.left -= 8;
+  if (!get_u32(&r, &n_rows) || !get_u32(&r, &n_cols) || !get_u32(&r, &n_classes) ||
+      !get_u32(&r, &n_groups) || !get_u32(&r, &flags) ||
+      (guint64)n_rows * n_cols * sizeof(float) > r.left) {
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
+                "Lathe dataset header is truncated; the artifact is corrupt");
+    return NULL;
+  }
+
+  g_autoptr(LatheDataset) ds = lathe_dataset_new(n_rows, n_cols);
+  if (!get_strv(&r, n_cols, &ds->columns))
+    goto truncated;
+  if (flags & 1) {
+    if (!get_strv(&r, n_classes, &ds->classes))
+      goto truncated;
+    ds->n_classes = n_classes;
+    ds->labels = g_new0(gint32, (gsize)n_rows + 1);
+  }
+  if (flags & 2) {
+    if (!get_strv(&r, n_groups, &ds->group_names))
+      goto truncated;
+    ds->n_groups = n_groups;
+    ds->groups = g_new0(gint32, (gsize)n_rows + 1);
+  }
+  if (!get_block(&r, ds->x, (guint64)n_rows * n_cols * sizeof(float)))
+    goto truncated;
+  if (ds->labels && !get_block(&r, ds->labels, (guint64)n_rows * sizeof(gint32)))
+    goto truncated;
+  if (ds->groups && !get_block(&r, ds->groups, (guint64)n_rows * sizeof(gint32)))
+    goto truncated;
+  if (r.left != 0 || (ds->labels && !indices_ok(ds->labels, n_rows, n_classes)) ||
+      (ds->groups && !indices_ok(ds->groups, n_rows, n_groups))) {
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
+                "Lathe dataset is inconsistent (trailing bytes or bad indices)");
+    return NULL;
+  }
+  return g_steal_pointer(&ds);
+
+truncated:
+  g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
+              "Lathe dataset is truncated; the artifact is corrupt");
+  return NULL;
+}

@@ -1,0 +1,3 @@
+#include "lathe/lathe-error.h"
+
+G_DEFINE_QUARK(lathe-error-quark, lathe_error)

@@ -1,0 +1,47 @@
+/* lathe-context-private.h: how the host builds contexts. Not for plugins:
+ * installed only so the host and its tests can link the SDK library. */
+#pragma once
+
+#include "lathe-context.h"
+
+G_BEGIN_DECLS
+
+/**
+ * LatheHostServices:
+ *
+ * The callbacks behind a context, supplied by the host. @host_data is the
+ * pointer given to lathe_context_new(). Any may be %NULL.
+ */
+typedef struct {
+  guint32 struct_size;
+  void (*log)(gpointer host_data, LatheContext *ctx, GLogLevelFlags level,
+              const char *message);
+  void (*report)(gpointer host_data, LatheContext *ctx, const char *name,
+                 double value, gint64 step);
+  void (*progress)(gpointer host_data, LatheContext *ctx, double fraction,
+                   const char *message);
+  float *(*predict)(gpointer host_data, LatheContext *ctx,
+                    LatheArtifact *model, const LatheDataset *data,
+                    guint *n_cols, GError **error);
+} LatheHostServices;
+
+LatheContext *lathe_context_new(const char *node_id, JsonObject *params,
+                                guint64 seed, const LatheHostServices *host,
+                                gpointer host_data);
+void lathe_context_free(LatheContext *ctx);
+void lathe_context_set_dirs(LatheContext *ctx, const char *base_dir,
+                            const char *store_dir, const char *scratch_root);
+void lathe_context_set_threads(LatheContext *ctx, guint threads);
+void lathe_context_set_input(LatheContext *ctx, const char *name,
+                             LatheArtifact *art);
+void lathe_context_cancel(LatheContext *ctx);
+/** lathe_context_get_output: (transfer none) (nullable). */
+LatheArtifact *lathe_context_get_output(LatheContext *ctx, const char *name);
+/** lathe_context_get_metrics: (transfer none) name -> double node metrics. */
+JsonObject *lathe_context_get_metrics(LatheContext *ctx);
+/** lathe_context_get_data_versions: (transfer none) array of {uri, digest}. */
+JsonArray *lathe_context_get_data_versions(LatheContext *ctx);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(LatheContext, lathe_context_free)
+
+G_END_DECLS

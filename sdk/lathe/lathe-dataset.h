@@ -1,0 +1,108 @@
+/* lathe-dataset.h: the tabular dataset that flows between nodes. */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef struct _LatheDataset LatheDataset;
+
+/**
+ * LatheDataset:
+ * @n_rows: number of rows.
+ * @n_cols: number of feature columns.
+ * @x: @n_rows x @n_cols float32, row-major and contiguous, ready for cblas.
+ * @columns: @n_cols column names.
+ * @labels: @n_rows class indices into @classes, or %NULL when unlabelled.
+ * @classes: @n_classes class names (sorted when read from text).
+ * @n_classes: number of classes.
+ * @groups: @n_rows group indices into @group_names, or %NULL.
+ * @group_names: @n_groups names (the source file, an equipment id).
+ * @n_groups: number of groups.
+ *
+ * Allocate only with lathe_dataset_new(): fields may be appended in later
+ * minor versions. Once a dataset is inside an artifact it is shared between
+ * threads and must not be modified.
+ */
+struct _LatheDataset {
+  guint n_rows;
+  guint n_cols;
+  float *x;
+  char **columns;
+  gint32 *labels;
+  char **classes;
+  guint n_classes;
+  gint32 *groups;
+  char **group_names;
+  guint n_groups;
+  /*< private >*/
+  gint ref_count;
+};
+
+/**
+ * lathe_dataset_new:
+ * @n_rows: rows.
+ * @n_cols: columns.
+ *
+ * Returns: (transfer full): a dataset with zeroed @x, column names "c0".."cN",
+ * no labels and no groups. Free with lathe_dataset_unref().
+ */
+LatheDataset *lathe_dataset_new(guint n_rows, guint n_cols);
+LatheDataset *lathe_dataset_ref(LatheDataset *ds);
+void lathe_dataset_unref(LatheDataset *ds);
+
+/**
+ * lathe_dataset_set_classes:
+ * @ds: a dataset.
+ * @classes: (transfer none): %NULL-terminated class names.
+ *
+ * Sets the class names and allocates @labels (all zero).
+ */
+void lathe_dataset_set_classes(LatheDataset *ds, const char *const *classes);
+
+/**
+ * lathe_dataset_set_groups:
+ * @ds: a dataset.
+ * @names: (transfer none): %NULL-terminated group names.
+ *
+ * Sets the group names and allocates @groups (all zero).
+ */
+void lathe_dataset_set_groups(LatheDataset *ds, const char *const *names);
+
+/** lathe_dataset_set_column: renames column @col (copies @name). */
+void lathe_dataset_set_column(LatheDataset *ds, guint col, const char *name);
+
+/**
+ * lathe_dataset_take_rows:
+ * @ds: a dataset.
+ * @rows: (array length=n): row indices, in the order wanted.
+ * @n: how many.
+ *
+ * Returns: (transfer full): a new dataset with those rows, and the same
+ * columns, classes and groups.
+ */
+LatheDataset *lathe_dataset_take_rows(const LatheDataset *ds,
+                                      const guint32 *rows, guint n);
+
+/**
+ * lathe_dataset_serialize:
+ * @ds: a dataset.
+ *
+ * Returns: (transfer full): a portable little-endian encoding of @ds.
+ */
+GBytes *lathe_dataset_serialize(const LatheDataset *ds);
+
+/**
+ * lathe_dataset_deserialize:
+ * @bytes: bytes from lathe_dataset_serialize().
+ * @error: return location for a #GError.
+ *
+ * Refuses truncated or inconsistent input with %LATHE_ERROR_DATA.
+ *
+ * Returns: (transfer full) (nullable): the dataset, or %NULL on error.
+ */
+LatheDataset *lathe_dataset_deserialize(GBytes *bytes, GError **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(LatheDataset, lathe_dataset_unref)
+
+G_END_DECLS

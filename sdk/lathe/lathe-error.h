@@ -1,0 +1,36 @@
+/* lathe-error.h: the error domain shared by the host and plugins. */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/**
+ * LATHE_ERROR:
+ *
+ * The #GError domain of Lathe. Plugins may use it or their own domain; the
+ * host only reads the message.
+ */
+#define LATHE_ERROR (lathe_error_quark())
+
+/**
+ * LatheErrorCode:
+ * @LATHE_ERROR_INVALID: bad configuration or params (exit code 2).
+ * @LATHE_ERROR_IO: a file or network operation failed.
+ * @LATHE_ERROR_DATA: the input data is malformed (bad CSV row, corrupt blob).
+ * @LATHE_ERROR_PLUGIN: a plugin was refused or misbehaved.
+ * @LATHE_ERROR_CANCELLED: the work was cancelled.
+ * @LATHE_ERROR_FAILED: anything else.
+ */
+typedef enum {
+  LATHE_ERROR_INVALID = 1,
+  LATHE_ERROR_IO,
+  LATHE_ERROR_DATA,
+  LATHE_ERROR_PLUGIN,
+  LATHE_ERROR_CANCELLED,
+  LATHE_ERROR_FAILED,
+} LatheErrorCode;
+
+GQuark lathe_error_quark(void);
+
+G_END_DECLS

@@ -1,0 +1,459 @@
+/* lathe-plugin.h: the plugin ABI.
+ *
+ * Everything a plugin shares with the host is declared here. The layout rules
+ * (see docs/ABI.md) are SQLite's: structs only grow at the end, each one starts
+ * with its own size, and the host copies at most what it knows into a zeroed
+ * struct, so a plugin built against an older minor version keeps loading.
+ */
+#pragma once
+
+#include <glib.h>
+#include <gmodule.h>
+#include <json-glib/json-glib.h>
+
+G_BEGIN_DECLS
+
+/**
+ * LATHE_ABI_MAJOR:
+ *
+ * Bumped on any incompatible change; recorded in docs/ABI.md. The host refuses
+ * a plugin whose major differs from its own.
+ */
+#define LATHE_ABI_MAJOR 1
+/**
+ * LATHE_ABI_MINOR:
+ *
+ * Bumped when fields are appended. The host refuses a plugin whose minor is
+ * above its own (it may rely on callbacks the host would never call).
+ */
+#define LATHE_ABI_MINOR 1
+
+/** LATHE_PLUGIN_ENTRY: the one symbol every plugin exports. */
+#define LATHE_PLUGIN_ENTRY "lathe_plugin_query"
+
+typedef struct _LatheContext LatheContext;
+typedef struct _LatheDataset LatheDataset;
+typedef struct _LatheArtifact LatheArtifact;
+typedef struct _LatheSearchSpace LatheSearchSpace;
+
+/**
+ * LatheComponentKind:
+ *
+ * What a component does; also the first half of its id ("model/logreg").
+ */
+typedef enum {
+  LATHE_KIND_SOURCE = 1,
+  LATHE_KIND_TRANSFORM = 2,
+  LATHE_KIND_MODEL = 3,
+  LATHE_KIND_EVALUATOR = 4,
+  LATHE_KIND_TUNER = 5,
+  LATHE_KIND_TRACKER = 6,
+  LATHE_KIND_REGISTRY = 7,
+  LATHE_KIND_EXECUTOR = 8,
+} LatheComponentKind;
+
+/**
+ * LatheParamType:
+ *
+ * Types a parameter can declare. LIST holds items of `item_type`; OBJECT is any
+ * JSON object (used for tuner search spaces).
+ */
+typedef enum {
+  LATHE_PARAM_INT = 1,
+  LATHE_PARAM_FLOAT = 2,
+  LATHE_PARAM_BOOL = 3,
+  LATHE_PARAM_STRING = 4,
+  LATHE_PARAM_ENUM = 5,
+  LATHE_PARAM_LIST = 6,
+  LATHE_PARAM_OBJECT = 7,
+} LatheParamType;
+
+/** Flags of a #LatheParamSpec. */
+typedef enum {
+  LATHE_PARAM_HAS_MIN = 1 << 0,
+  LATHE_PARAM_HAS_MAX = 1 << 1,
+  LATHE_PARAM_LOG = 1 << 2,      /* tuners sample it on a log scale */
+  LATHE_PARAM_REQUIRED = 1 << 3, /* no default; the pipeline must set it */
+} LatheParamFlags;
+
+/**
+ * LatheParamSpec:
+ * @name: the key in a node's `with` block.
+ * @type: its type.
+ * @default_json: the default as a JSON literal ("0.01", "[100,100]",
+ *   "\"auto\""), or %NULL when the param is required or has no default.
+ * @min: lower bound (inclusive) when @flags has %LATHE_PARAM_HAS_MIN.
+ * @max: upper bound (inclusive) when @flags has %LATHE_PARAM_HAS_MAX.
+ * @flags: #LatheParamFlags.
+ * @choices: for ENUM, the %NULL-terminated allowed values.
+ * @item_type: for LIST, the type of its items (bounds apply to each item).
+ * @doc: one line of documentation.
+ *
+ * Arrays of specs end with an entry whose @name is %NULL. Bounds of a list
+ * apply to each of its items.
+ */
+typedef struct {
+  const char *name;
+  LatheParamType type;
+  const char *default_json;
+  double min;
+  double max;
+  guint32 flags;
+  const char *const *choices;
+  LatheParamType item_type;
+  const char *doc;
+  gpointer reserved[2];
+} LatheParamSpec;
+
+/**
+ * LatheArtifactType:
+ *
+ * The type of what travels on an edge. The validator refuses an edge whose
+ * output type differs from the input's, unless one side is ANY.
+ */
+typedef enum {
+  LATHE_TYPE_ANY = 0,
+  LATHE_TYPE_DATASET = 1,
+  LATHE_TYPE_MODEL = 2,
+  LATHE_TYPE_METRICS = 3,
+} LatheArtifactType;
+
+/** Flags of a #LathePortSpec. */
+typedef enum {
+  LATHE_PORT_OPTIONAL = 1 << 0,
+} LathePortFlags;
+
+/**
+ * LathePortSpec:
+ * @name: the input or output name ("train", "data").
+ * @type: what it carries.
+ * @flags: #LathePortFlags.
+ * @doc: one line of documentation.
+ *
+ * Arrays of ports end with an entry whose @name is %NULL. The first output is
+ * the default one: `"in": {"data": "split"}` means `split.<first output>`.
+ */
+typedef struct {
+  const char *name;
+  LatheArtifactType type;
+  guint32 flags;
+  const char *doc;
+} LathePortSpec;
+
+/**
+ * LatheComponent:
+ * @struct_size: sizeof the whole kind struct that embeds this one.
+ * @kind: a #LatheComponentKind; must match the struct that embeds it.
+ * @name: the name after the kind ("logreg" in "model/logreg"); not empty.
+ * @description: one line.
+ * @params: declared parameters, %NULL-name terminated, or %NULL for none.
+ * @inputs: input ports, or %NULL to take the kind's defaults (docs/ABI.md).
+ * @outputs: output ports, or %NULL to take the kind's defaults.
+ *
+ * The head of every component struct. All pointers are static data owned by
+ * the plugin and must stay valid while the module is loaded.
+ */
+typedef struct {
+  guint32 struct_size;
+  guint32 kind;
+  const char *name;
+  const char *description;
+  const LatheParamSpec *params;
+  const LathePortSpec *inputs;
+  const LathePortSpec *outputs;
+} LatheComponent;
+
+/**
+ * LatheRunFunc:
+ * @ctx: the node's context: inputs, params, outputs and host services.
+ * @error: return location for a #GError.
+ *
+ * Does a node's work: reads inputs from @ctx and sets every declared output on
+ * it. Called from a worker thread; may run concurrently with other nodes of the
+ * same component, so keep no mutable global state.
+ *
+ * Returns: %TRUE on success, %FALSE with @error set.
+ */
+typedef gboolean (*LatheRunFunc)(LatheContext *ctx, GError **error);
+
+/** LatheSourceClass: reads data. Must call lathe_context_add_data_version()
+ * for everything it read, so the host can tell when the data changed. */
+typedef struct {
+  LatheComponent base;
+  LatheRunFunc run; /* required */
+} LatheSourceClass;
+
+/** LatheTransformClass: datasets in, datasets out. */
+typedef struct {
+  LatheComponent base;
+  LatheRunFunc run; /* required */
+} LatheTransformClass;
+
+/** LatheEvaluatorClass: scores a model on data; outputs "metrics" and sets
+ * scalar metrics with lathe_context_set_metric(). */
+typedef struct {
+  LatheComponent base;
+  LatheRunFunc run; /* required */
+} LatheEvaluatorClass;
+
+/**
+ * LatheModelClass:
+ * @state_version: the format version of the blobs @save writes.
+ * @fit: trains on @train (and @valid, which may be %NULL) with the params
+ *   and services of @ctx. Returns a new model instance owned by the caller,
+ *   freed with @free.
+ * @predict: returns a newly allocated row-major @n_rows x *@n_cols matrix
+ *   (g_free it): class probabilities for classifiers, scores otherwise.
+ * @save: serialises a model; the host stores the bytes as an artifact.
+ * @load: rebuilds a model from bytes written by @save with @version. Must
+ *   refuse bytes it cannot read with an error, never crash.
+ * @free: frees an instance from @fit or @load.
+ * @summary: (since 1.1, optional) a JSON object describing the trained model
+ *   (for example its parameter count); recorded with the model.
+ *
+ * A model node has the inputs "train" (dataset) and "valid" (optional dataset)
+ * and the output "model" unless the component declares its own ports.
+ */
+typedef struct {
+  LatheComponent base;
+  guint32 state_version;
+  gpointer (*fit)(LatheContext *ctx, const LatheDataset *train,
+                  const LatheDataset *valid, GError **error);
+  float *(*predict)(gconstpointer model, const LatheDataset *data,
+                    guint *n_cols, GError **error);
+  GBytes *(*save)(gconstpointer model, GError **error);
+  gpointer (*load)(GBytes *state, guint32 version, GError **error);
+  void (*free)(gpointer model);
+  /* ABI 1.1 */
+  JsonObject *(*summary)(gconstpointer model);
+} LatheModelClass;
+
+/** LatheTrialState: how a trial ended, as told to a tuner. */
+typedef enum {
+  LATHE_TRIAL_COMPLETE = 1,
+  LATHE_TRIAL_FAILED = 2,
+  LATHE_TRIAL_PRUNED = 3,
+} LatheTrialState;
+
+/**
+ * LatheTunerClass:
+ * @create: a new tuner for @space, seeded from lathe_context_seed(@ctx).
+ * @ask: proposes the point for trial number @trial: a new JSON object
+ *   mapping each dimension name of the space to a value. Returns %FALSE with
+ *   no error set when the tuner has nothing more to propose.
+ * @tell: reports the objective @value of trial @trial at @point (transfer
+ *   none). @value is only meaningful for %LATHE_TRIAL_COMPLETE.
+ * @free: frees the tuner.
+ *
+ * Ask/tell: the host drives the loop, runs each trial's sub-graph, and may
+ * ask again before earlier trials were told (parallel trials). Values are
+ * always minimised; the host negates them for "maximize".
+ */
+typedef struct {
+  LatheComponent base;
+  gpointer (*create)(LatheContext *ctx, const LatheSearchSpace *space,
+                     GError **error);
+  gboolean (*ask)(gpointer tuner, guint trial, JsonObject **point,
+                  GError **error);
+  void (*tell)(gpointer tuner, guint trial, JsonObject *point, double value,
+               LatheTrialState state);
+  void (*free)(gpointer tuner);
+} LatheTunerClass;
+
+/**
+ * LatheTrackerClass:
+ *
+ * A view of runs for people (MLflow-like). The host calls it from one thread.
+ * @open gets a context holding the tracker's params and the store directory.
+ * Timestamps are milliseconds since the Unix epoch.
+ */
+typedef struct {
+  LatheComponent base;
+  gpointer (*open)(LatheContext *ctx, GError **error);
+  gboolean (*start_run)(gpointer tracker, const char *run_id, const char *name,
+                        gint64 start_ms, GError **error);
+  gboolean (*log_param)(gpointer tracker, const char *run_id, const char *key,
+                        const char *value, GError **error);
+  gboolean (*log_metric)(gpointer tracker, const char *run_id, const char *key,
+                         double value, gint64 step, gint64 timestamp_ms,
+                         GError **error);
+  gboolean (*set_tag)(gpointer tracker, const char *run_id, const char *key,
+                      const char *value, GError **error);
+  gboolean (*end_run)(gpointer tracker, const char *run_id, const char *status,
+                      gint64 end_ms, GError **error);
+  void (*close)(gpointer tracker);
+} LatheTrackerClass;
+
+/**
+ * LatheRegistryClass:
+ *
+ * Model versions and aliases. Versions count from 1 per model name.
+ * @register_model stores @model (a serialised model artifact, transfer none)
+ * with @metadata (transfer none) and returns its new version.
+ * @set_alias points @alias of @name at @version, keeping the history.
+ * @list returns a new array of objects {name, version, aliases, created,
+ * metadata} for @name, or for every model when @name is %NULL.
+ * @get returns the bytes of @name at a version number or alias (new ref).
+ */
+typedef struct {
+  LatheComponent base;
+  gpointer (*open)(LatheContext *ctx, GError **error);
+  gboolean (*register_model)(gpointer registry, const char *name,
+                             GBytes *model, JsonObject *metadata,
+                             guint *version, GError **error);
+  gboolean (*set_alias)(gpointer registry, const char *name, const char *alias,
+                        guint version, GError **error);
+  JsonArray *(*list)(gpointer registry, const char *name, GError **error);
+  GBytes *(*get)(gpointer registry, const char *name,
+                 const char *version_or_alias, GError **error);
+  void (*close)(gpointer registry);
+} LatheRegistryClass;
+
+/** LatheTaskState: the state of a task on an executor. */
+typedef enum {
+  LATHE_TASK_PENDING = 1,
+  LATHE_TASK_RUNNING = 2,
+  LATHE_TASK_SUCCEEDED = 3,
+  LATHE_TASK_FAILED = 4,
+  LATHE_TASK_CANCELLED = 5,
+} LatheTaskState;
+
+/**
+ * LatheTask:
+ * @struct_size: sizeof(LatheTask) as the host built it.
+ * @task_id: unique within a run ("RUN/NODE/attempt").
+ * @argv: %NULL-terminated command that performs the node (the host writes
+ *   the node's inputs to the artifact store and passes a task file).
+ * @workdir: where to run it; on a shared filesystem for remote executors.
+ * @log_path: where to send stdout and stderr.
+ * @cpus: cores the node may use.
+ * @memory_mb: memory it may use, 0 for no limit.
+ * @time_limit_s: wall-time limit, 0 for none.
+ */
+typedef struct {
+  guint32 struct_size;
+  const char *task_id;
+  const char *const *argv;
+  const char *workdir;
+  const char *log_path;
+  guint cpus;
+  guint64 memory_mb;
+  guint time_limit_s;
+} LatheTask;
+
+/**
+ * LatheExecutorClass:
+ *
+ * Runs node work away from the host's threads (child processes, Slurm). The
+ * default executor is the host's own thread pool and needs no plugin.
+ * @submit starts @task and returns a job handle; @poll reports its state and,
+ * once finished, its exit status; @cancel asks it to stop; @release frees the
+ * handle.
+ */
+typedef struct {
+  LatheComponent base;
+  gpointer (*open)(LatheContext *ctx, GError **error);
+  gpointer (*submit)(gpointer executor, const LatheTask *task, GError **error);
+  LatheTaskState (*poll)(gpointer executor, gpointer job, int *exit_status,
+                         GError **error);
+  gboolean (*cancel)(gpointer executor, gpointer job, GError **error);
+  void (*release)(gpointer executor, gpointer job);
+  void (*close)(gpointer executor);
+} LatheExecutorClass;
+
+/**
+ * LathePluginDescriptor:
+ * @struct_size: sizeof(LathePluginDescriptor) as the plugin saw it.
+ * @abi_major: %LATHE_ABI_MAJOR the plugin was built with.
+ * @abi_minor: %LATHE_ABI_MINOR the plugin was built with.
+ * @name: plugin name, unique across the search path ("model-logreg").
+ * @version: the plugin's version; part of every cache key.
+ * @license: SPDX identifier.
+ * @description: one line.
+ * @components: %NULL-terminated array of the components it provides.
+ *
+ * Returned by the entry point; static data owned by the plugin.
+ */
+typedef struct {
+  guint32 struct_size;
+  guint16 abi_major;
+  guint16 abi_minor;
+  const char *name;
+  const char *version;
+  const char *license;
+  const char *description;
+  const LatheComponent *const *components;
+} LathePluginDescriptor;
+
+typedef const LathePluginDescriptor *(*LathePluginQueryFunc)(void);
+
+/**
+ * LATHE_COMPONENT:
+ * @klass: a kind struct (LatheModelClass etc.) defined by the plugin.
+ *
+ * The component pointer to list in LATHE_PLUGIN_DEFINE().
+ */
+#define LATHE_COMPONENT(klass) (&(klass).base)
+
+/**
+ * LATHE_COMPONENT_INIT:
+ * @type: the kind struct type.
+ * @kind_: the #LatheComponentKind.
+ *
+ * Fills the head of a component; the rest follows as designated initialisers:
+ * `static const LatheModelClass m = { LATHE_COMPONENT_INIT(LatheModelClass,
+ * LATHE_KIND_MODEL, "logreg", "...", params, NULL, NULL), .fit = ... };`
+ */
+#define LATHE_COMPONENT_INIT(type, kind_, name_, desc_, params_, in_, out_)    \
+  .base = {.struct_size = sizeof(type),                                        \
+           .kind = (kind_),                                                    \
+           .name = (name_),                                                    \
+           .description = (desc_),                                             \
+           .params = (params_),                                                \
+           .inputs = (in_),                                                    \
+           .outputs = (out_)}
+
+/**
+ * LATHE_PLUGIN_DEFINE:
+ * @name_: plugin name.
+ * @version_: plugin version string.
+ * @license_: SPDX license id.
+ * @desc_: one-line description.
+ * @...: component pointers, each LATHE_COMPONENT(x).
+ *
+ * Defines the descriptor and the exported entry point, filled with the ABI
+ * version this plugin is compiled against.
+ */
+#define LATHE_PLUGIN_DEFINE(name_, version_, license_, desc_, ...)             \
+  static const LatheComponent *const lathe_plugin_components_[] = {           \
+      __VA_ARGS__, NULL};                                                      \
+  static const LathePluginDescriptor lathe_plugin_descriptor_ = {             \
+      sizeof(LathePluginDescriptor), LATHE_ABI_MAJOR, LATHE_ABI_MINOR,        \
+      (name_), (version_), (license_), (desc_), lathe_plugin_components_};    \
+  G_MODULE_EXPORT const LathePluginDescriptor *lathe_plugin_query(void);       \
+  G_MODULE_EXPORT const LathePluginDescriptor *lathe_plugin_query(void) {      \
+    return &lathe_plugin_descriptor_;                                          \
+  }
+
+/* Param spec helpers, for readable static tables. */
+#define LATHE_PARAM_INT_(n, def, lo, hi, doc_)                                 \
+  {.name = (n), .type = LATHE_PARAM_INT, .default_json = (def), .min = (lo),   \
+   .max = (hi), .flags = LATHE_PARAM_HAS_MIN | LATHE_PARAM_HAS_MAX, .doc = (doc_)}
+#define LATHE_PARAM_FLOAT_(n, def, lo, hi, flags_, doc_)                       \
+  {.name = (n), .type = LATHE_PARAM_FLOAT, .default_json = (def), .min = (lo), \
+   .max = (hi), .flags = LATHE_PARAM_HAS_MIN | LATHE_PARAM_HAS_MAX | (flags_), \
+   .doc = (doc_)}
+#define LATHE_PARAM_BOOL_(n, def, doc_)                                        \
+  {.name = (n), .type = LATHE_PARAM_BOOL, .default_json = (def), .doc = (doc_)}
+#define LATHE_PARAM_STRING_(n, def, flags_, doc_)                              \
+  {.name = (n), .type = LATHE_PARAM_STRING, .default_json = (def),            \
+   .flags = (flags_), .doc = (doc_)}
+#define LATHE_PARAM_ENUM_(n, def, choices_, doc_)                              \
+  {.name = (n), .type = LATHE_PARAM_ENUM, .default_json = (def),              \
+   .choices = (choices_), .doc = (doc_)}
+#define LATHE_PARAM_LIST_(n, def, item, doc_)                                  \
+  {.name = (n), .type = LATHE_PARAM_LIST, .default_json = (def),              \
+   .item_type = (item), .doc = (doc_)}
+#define LATHE_PARAM_END {.name = NULL}
+
+G_END_DECLS

@@ -1,0 +1,43 @@
+/* lathe-rng.h: seeded random streams (xoshiro256**). */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/**
+ * LatheRng:
+ *
+ * A small, fast, reproducible generator. Not thread-safe: each node gets its
+ * own stream from lathe_context_rng().
+ */
+typedef struct {
+  guint64 s[4];
+} LatheRng;
+
+/**
+ * lathe_seed_derive:
+ * @seed: a parent seed (the run's).
+ * @name: what the child stream is for (a node id).
+ *
+ * Derives a child seed from a parent seed and a name, through SHA-256, so that
+ * adding a node never shifts the streams of the others.
+ *
+ * Returns: the derived seed.
+ */
+guint64 lathe_seed_derive(guint64 seed, const char *name);
+
+/** lathe_rng_init: seeds @rng (caller-owned storage) from @seed. */
+void lathe_rng_init(LatheRng *rng, guint64 seed);
+/** lathe_rng_next: the next 64 random bits. */
+guint64 lathe_rng_next(LatheRng *rng);
+/** lathe_rng_uniform: uniform in [0, 1), 53 bits. */
+double lathe_rng_uniform(LatheRng *rng);
+/** lathe_rng_below: uniform integer in [0, @n), unbiased; @n > 0. */
+guint64 lathe_rng_below(LatheRng *rng, guint64 n);
+/** lathe_rng_normal: standard normal (Box-Muller, no cached state). */
+double lathe_rng_normal(LatheRng *rng);
+/** lathe_rng_shuffle: Fisher-Yates shuffle of @n indices in place. */
+void lathe_rng_shuffle(LatheRng *rng, guint32 *items, gsize n);
+
+G_END_DECLS

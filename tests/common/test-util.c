@@ -1,0 +1,117 @@
+#include <string.h>
+
+#include "test-util.h"
+
+static GHashTable *components; /* id -> const LatheComponent* */
+
+const LatheComponent *lathe_test_component(const char *plugin_dir, const char *id) {
+  if (!components)
+    components = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  const LatheComponent *c = g_hash_table_lookup(components, id);
+  if (c)
+    return c;
+  const char *root = g_getenv("LATHE_TEST_PLUGIN_DIR");
+  g_assert_nonnull(root);
+  g_autofree char *file = g_strdup_printf("liblathe-%s.so", plugin_dir);
+  g_autofree char *path = g_build_filename(root, plugin_dir, file, NULL);
+  GModule *mod = g_module_open(path, G_MODULE_BIND_LOCAL);
+  if (!mod)
+    g_error("cannot open %s: %s", path, g_module_error());
+  g_module_make_resident(mod);
+  LathePluginQueryFunc query = NULL;
+  g_assert_true(g_module_symbol(mod, LATHE_PLUGIN_ENTRY, (gpointer *)&query));
+  const LathePluginDescriptor *d = query();
+  for (guint i = 0; d->components[i]; i++) {
+    const LatheComponent *comp = d->components[i];
+    static const char *kinds[] = {"", "source", "transform", "model", "evaluator",
+                                  "tuner", "tracker", "registry", "executor"};
+    char *cid = g_strdup_printf("%s/%s", kinds[comp->kind], comp->name);
+    g_hash_table_replace(components, cid, (gpointer)comp);
+  }
+  c = g_hash_table_lookup(components, id);
+  if (!c)
+    g_error("%s does not provide %s", path, id);
+  return c;
+}
+
+static float *test_predict(gpointer host_data, LatheContext *ctx, LatheArtifact *model,
+                           const LatheDataset *data, guint *n_cols, GError **error) {
+  JsonObject *h = lathe_artifact_get_model_header(model, error);
+  if (!h)
+    return NULL;
+  const LatheModelClass *m = g_hash_table_lookup(
+      components, json_object_get_string_member(h, "component"));
+  g_assert_nonnull(m);
+  gpointer inst = m->load(lathe_artifact_get_model_state(model, NULL),
+                          (guint32)json_object_get_int_member(h, "state_version"), error);
+  if (!inst)
+    return NULL;
+  float *out = m->predict(inst, data, n_cols, error);
+  m->free(inst);
+  return out;
+}
+
+static const LatheHostServices test_host = {
+    .struct_size = sizeof(LatheHostServices),
+    .predict = test_predict,
+};
+
+LatheContext *lathe_test_context(const LatheComponent *comp, const char *node_id,
+                                 const char *params_json, guint64 seed) {
+  g_autoptr(JsonParser) p = json_parser_new();
+  g_autoptr(GError) error = NULL;
+  g_assert_true(json_parser_load_from_data(p, params_json ? params_json : "{}", -1, &error));
+  JsonObject *params = json_node_get_object(json_parser_get_root(p));
+  for (const LatheParamSpec *s = comp->params; s && s->name; s++) {
+    if (json_object_has_member(params, s->name) || !s->default_json)
+      continue;
+    g_autoptr(JsonParser) dp = json_parser_new();
+    g_assert_true(json_parser_load_from_data(dp, s->default_json, -1, NULL));
+    json_object_set_member(params, s->name, json_node_copy(json_parser_get_root(dp)));
+  }
+  LatheContext *ctx = lathe_context_new(node_id, params, lathe_seed_derive(seed, node_id),
+                                        &test_host, NULL);
+  g_autofree char *scratch = g_build_filename(g_get_tmp_dir(), "lathe-test-scratch", NULL);
+  lathe_context_set_dirs(ctx, ".", scratch, scratch);
+  return ctx;
+}
+
+static const char *kind_name(guint32 kind) {
+  static const char *kinds[] = {"", "source", "transform", "model", "evaluator",
+                                "tuner", "tracker", "registry", "executor"};
+  return kind < G_N_ELEMENTS(kinds) ? kinds[kind] : "";
+}
+
+LatheArtifact *lathe_test_fit(const LatheComponent *comp, LatheContext *ctx,
+                              const LatheDataset *train, const LatheDataset *valid,
+                              GError **error) {
+  const LatheModelClass *m = (const LatheModelClass *)comp;
+  gpointer inst = m->fit(ctx, train, valid, error);
+  if (!inst)
+    return NULL;
+  g_autoptr(GBytes) state = m->save(inst, error);
+  m->free(inst);
+  if (!state)
+    return NULL;
+  JsonObject *h = json_object_new();
+  g_autofree char *id = g_strdup_printf("%s/%s", kind_name(comp->kind), comp->name);
+  json_object_set_string_member(h, "component", id);
+  json_object_set_int_member(h, "state_version", m->state_version);
+  JsonArray *classes = json_array_new();
+  for (guint i = 0; i < train->n_classes; i++)
+    json_array_add_string_element(classes, train->classes[i]);
+  json_object_set_array_member(h, "classes", classes);
+  return lathe_artifact_new_model(h, state);
+}
+
+char *lathe_test_shared_path(const char *relative) {
+  const char *root = g_getenv("LATHE_SHARED_DATA");
+  if (!root)
+    return NULL;
+  char *path = g_build_filename(root, relative, NULL);
+  if (!g_file_test(path, G_FILE_TEST_EXISTS)) {
+    g_free(path);
+    return NULL;
+  }
+  return path;
+}
