@@ -1,0 +1,97 @@
+/* catalog.h: the plugins found on the search path and their components. */
+#pragma once
+
+#include <lathe/lathe-sdk.h>
+
+G_BEGIN_DECLS
+
+/**
+ * LathePlugin:
+ *
+ * One loaded plugin file. Built-in components belong to a plugin named "core"
+ * with no file.
+ */
+typedef struct {
+  char *file;
+  char *name;
+  char *version;
+  char *license;
+  char *description;
+  guint abi_major;
+  guint abi_minor;
+  char *digest; /* SHA-256 of the file, computed on first use */
+  GMutex lock;
+} LathePlugin;
+
+/**
+ * LatheComponentInfo:
+ *
+ * A component as the host sees it: @klass is a zeroed copy of the plugin's
+ * kind struct, at the host's size, so callbacks beyond the plugin's
+ * struct_size read as %NULL. @params is the declared params followed by the
+ * params the host adds for the kind (tuners, registry nodes).
+ */
+typedef struct {
+  char *id; /* "model/logreg" */
+  LatheComponentKind kind;
+  LathePlugin *plugin;
+  gpointer klass;
+  GArray *params;          /* LatheParamSpec, without terminator */
+  guint n_host_params;     /* the first ones are the host's (tuner, registry node) */
+  const LathePortSpec *inputs;
+  const LathePortSpec *outputs;
+  guint n_inputs;
+  guint n_outputs;
+} LatheComponentInfo;
+
+typedef struct _LatheCatalog LatheCatalog;
+
+/**
+ * lathe_catalog_load:
+ * @extra_dirs: (nullable): directories searched before the default path.
+ *
+ * Scans $LATHE_PLUGIN_PATH, then the install dir, then the build tree (only
+ * when this binary runs from it), loading every `*.so`. Refused files do not
+ * stop the scan: their one-line reasons are in lathe_catalog_problems().
+ *
+ * Returns: (transfer full): the catalog.
+ */
+LatheCatalog *lathe_catalog_load(void);
+void lathe_catalog_free(LatheCatalog *cat);
+
+/**
+ * lathe_catalog_add_file:
+ *
+ * Loads one plugin file. Returns %FALSE with a one-line @error naming the file
+ * and the reason when it is refused.
+ */
+gboolean lathe_catalog_add_file(LatheCatalog *cat, const char *path, GError **error);
+
+/** lathe_catalog_lookup: (transfer none) (nullable) the component @id. */
+LatheComponentInfo *lathe_catalog_lookup(LatheCatalog *cat, const char *id);
+/** lathe_catalog_components: (transfer container) sorted by id. */
+GPtrArray *lathe_catalog_components(LatheCatalog *cat);
+/** lathe_catalog_plugins: (transfer none) LathePlugin*, in load order. */
+GPtrArray *lathe_catalog_plugins(LatheCatalog *cat);
+/** lathe_catalog_problems: (transfer none) char* refusal lines. */
+GPtrArray *lathe_catalog_problems(LatheCatalog *cat);
+/** lathe_catalog_search_path: (transfer none) the directories scanned. */
+GPtrArray *lathe_catalog_search_path(LatheCatalog *cat);
+/** lathe_catalog_suggest: (transfer full) (nullable) the closest component id. */
+char *lathe_catalog_suggest(LatheCatalog *cat, const char *id);
+
+/** lathe_plugin_digest: (transfer none) SHA-256 of the plugin file. */
+const char *lathe_plugin_digest(LathePlugin *plugin);
+
+const char *lathe_kind_name(LatheComponentKind kind);
+/** lathe_param_type_name: "int", "float", ... */
+const char *lathe_param_type_name(LatheParamType type);
+/** lathe_component_param: (nullable) the declared param @name. */
+const LatheParamSpec *lathe_component_param(LatheComponentInfo *info, const char *name);
+/** lathe_component_port: (nullable) the input (@output FALSE) or output port. */
+const LathePortSpec *lathe_component_port(LatheComponentInfo *info, const char *name,
+                                          gboolean output);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(LatheCatalog, lathe_catalog_free)
+
+G_END_DECLS

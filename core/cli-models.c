@@ -1,0 +1,81 @@
+/* `lathe models list` and `lathe models alias`, through the registry plugin. */
+#include <string.h>
+
+#include <lathe/lathe-context-private.h>
+
+#include "cli.h"
+
+int lathe_cmd_models(int argc, char **argv) {
+  gboolean json = FALSE;
+  g_autofree char *store_opt = NULL;
+  g_autofree char *registry_id = NULL;
+  GOptionEntry entries[] = {
+      {"json", 0, 0, G_OPTION_ARG_NONE, &json, "JSON on stdout", NULL},
+      {"store", 0, 0, G_OPTION_ARG_FILENAME, &store_opt, "Run store (default: ./.lathe)", "DIR"},
+      {"registry", 0, 0, G_OPTION_ARG_STRING, &registry_id, "Registry component (default: registry/local)", "ID"},
+      {NULL}};
+  g_autoptr(GOptionContext) octx = g_option_context_new("list | alias NAME ALIAS VERSION");
+  g_option_context_add_main_entries(octx, entries, NULL);
+  if (!lathe_cli_parse(octx, &argc, &argv))
+    return LATHE_EXIT_USAGE;
+  gboolean list = argc == 2 && g_str_equal(argv[1], "list");
+  gboolean alias = argc == 5 && g_str_equal(argv[1], "alias");
+  if (!list && !alias)
+    return lathe_cli_error(LATHE_EXIT_USAGE, "usage: lathe models list | lathe models alias NAME ALIAS VERSION");
+  guint64 version = 0;
+  if (alias && (!g_ascii_string_to_unsigned(argv[4], 10, 1, G_MAXUINT, &version, NULL)))
+    return lathe_cli_error(LATHE_EXIT_USAGE, "VERSION must be a version number, got '%s'", argv[4]);
+  g_autoptr(LatheCatalog) cat = lathe_cli_load_catalog(TRUE);
+  const char *id = registry_id ? registry_id : "registry/local";
+  LatheComponentInfo *c = lathe_catalog_lookup(cat, id);
+  if (!c || c->kind != LATHE_KIND_REGISTRY)
+    return lathe_cli_error(LATHE_EXIT_USAGE, "no registry component '%s' is installed", id);
+  g_autofree char *dir = lathe_cli_default_store(store_opt, ".");
+  g_autofree char *cwd = g_get_current_dir();
+  g_autoptr(JsonObject) params = json_object_new();
+  json_object_set_string_member(params, "path", "");
+  g_autoptr(LatheContext) ctx = lathe_context_new("models", params, 0, NULL, NULL);
+  lathe_context_set_dirs(ctx, cwd, dir, NULL);
+  const LatheRegistryClass *r = c->klass;
+  g_autoptr(GError) error = NULL;
+  gpointer reg = r->open(ctx, &error);
+  if (!reg)
+    return lathe_cli_error(LATHE_EXIT_FAILED, "%s", error->message);
+  int code = LATHE_EXIT_OK;
+  if (alias) {
+    if (!r->set_alias(reg, argv[2], argv[3], (guint)version, &error))
+      code = lathe_cli_error(LATHE_EXIT_USAGE, "%s", error->message);
+    else if (json)
+      printf("{\"name\": \"%s\", \"alias\": \"%s\", \"version\": %u}\n", argv[2], argv[3], (guint)version);
+    else
+      printf("%s@%s -> version %u\n", argv[2], argv[3], (guint)version);
+  } else {
+    JsonArray *models = r->list(reg, NULL, &error);
+    if (!models) {
+      code = lathe_cli_error(LATHE_EXIT_FAILED, "%s", error->message);
+    } else {
+      g_autoptr(JsonNode) root = json_node_init_array(json_node_alloc(), models);
+      json_array_unref(models);
+      if (json) {
+        lathe_cli_print_json(root);
+      } else {
+        printf("%-20s %-8s %-20s %-26s %s\n", "NAME", "VERSION", "ALIASES", "CREATED", "RUN");
+        for (guint i = 0; i < json_array_get_length(models); i++) {
+          JsonObject *m = json_array_get_object_element(models, i);
+          JsonArray *al = json_object_get_array_member(m, "aliases");
+          GString *as = g_string_new(NULL);
+          for (guint k = 0; al && k < json_array_get_length(al); k++)
+            g_string_append_printf(as, "%s%s", k ? "," : "", json_array_get_string_element(al, k));
+          JsonObject *meta = json_object_get_object_member(m, "metadata");
+          printf("%-20s %-8" G_GINT64_FORMAT " %-20s %-26s %s\n",
+                 json_object_get_string_member(m, "name"), json_object_get_int_member(m, "version"),
+                 as->len ? as->str : "-", json_object_get_string_member_with_default(m, "created", ""),
+                 meta ? json_object_get_string_member_with_default(meta, "run_id", "-") : "-");
+          g_string_free(as, TRUE);
+        }
+      }
+    }
+  }
+  r->close(reg);
+  return code;
+}

@@ -1,0 +1,34 @@
+/* cli.h: the `lathe` commands and what they share. */
+#pragma once
+
+#include <stdio.h>
+
+#include "catalog.h"
+
+G_BEGIN_DECLS
+
+/* Exit codes, the CLI's contract. */
+#define LATHE_EXIT_OK 0
+#define LATHE_EXIT_FAILED 1
+#define LATHE_EXIT_USAGE 2
+
+int lathe_cmd_run(int argc, char **argv, gboolean validate_only);
+int lathe_cmd_plugins(int argc, char **argv);
+int lathe_cmd_runs(int argc, char **argv);
+int lathe_cmd_models(int argc, char **argv);
+
+/** lathe_cli_error: prints "lathe: MESSAGE" on stderr; returns @code. */
+int lathe_cli_error(int code, const char *format, ...) G_GNUC_PRINTF(2, 3);
+/** lathe_cli_print_json: prints @node on stdout, pretty, with a newline. */
+void lathe_cli_print_json(JsonNode *node);
+/** lathe_cli_parse: parses options; on error prints it and returns FALSE. */
+gboolean lathe_cli_parse(GOptionContext *octx, int *argc, char ***argv);
+/** lathe_cli_default_store: (transfer full) --store, else DIR/.lathe. */
+char *lathe_cli_default_store(const char *option, const char *dir);
+/** lathe_cli_format_time: (transfer full) a UTC "YYYY-MM-DD HH:MM:SS". */
+char *lathe_cli_format_time(double seconds);
+/** lathe_cli_load_catalog: (transfer full) loads plugins; reports refusals
+ * on stderr unless @quiet. */
+LatheCatalog *lathe_cli_load_catalog(gboolean quiet);
+
+G_END_DECLS

@@ -1,0 +1,100 @@
+/* engine-private.h: the engine's parts (scheduler, node kinds, tuner,
+ * tracker feed, cache) and what they share. */
+#pragma once
+
+#include <lathe/lathe-context-private.h>
+
+#include "engine.h"
+
+typedef struct _LatheRun LatheRun;
+typedef struct _LatheBatch LatheBatch;
+typedef struct _LatheNodeRun LatheNodeRun;
+
+typedef enum {
+  TASK_PENDING,
+  TASK_RUNNING,
+  TASK_SUCCEEDED,
+  TASK_CACHED,
+  TASK_FAILED,
+  TASK_SKIPPED,
+} LatheNodeRunStatus;
+
+/* One node instance in a run: a node of the graph, or of one trial. */
+struct _LatheNodeRun {
+  LatheNode *node;
+  LatheBatch *batch;
+  char *exec_id;        /* "model", or "tune/3/model" inside a trial */
+  JsonObject *params;   /* resolved, with the trial point applied */
+  GPtrArray *deps;      /* LatheNodeRun* of this batch */
+  GPtrArray *dependents;
+  guint waiting;
+  LatheNodeRunStatus status;
+  GHashTable *outputs;  /* port -> LatheArtifact* */
+  JsonObject *metrics;  /* name -> number */
+  JsonArray *data_versions;
+  double started, ended;
+  char *error;
+  char *progress_note;
+  double progress;
+  gint64 exec_row;
+  LatheContext *ctx;    /* while running, for cancellation and progress */
+};
+
+/* A set of tasks run together: the graph's, or one round of trials. */
+struct _LatheBatch {
+  LatheRun *run;
+  LatheBatch *parent;   /* trials read the outer batch's finished tasks */
+  GHashTable *task_of;  /* LatheNode* -> LatheNodeRun* */
+  GPtrArray *tasks;
+  guint jobs;
+  guint finalized;      /* tasks whose result this batch's loop recorded */
+};
+
+struct _LatheRun {
+  LatheGraph *graph;
+  LatheCatalog *cat;
+  LatheStore *store;
+  const LatheRunOptions *opts;
+  char *run_id;
+  guint blas_threads;
+  GMutex lock;          /* results, data versions and the tracker */
+  JsonArray *nodes;     /* result rows */
+  JsonObject *metrics;  /* "NODE.METRIC" -> value */
+  JsonArray *data_versions; /* all read in this run, for registry lineage */
+  gpointer tracker;     /* instance of tracker_class, or NULL */
+  const LatheTrackerClass *tracker_class;
+  char *scratch_root;
+  GPtrArray *all_tasks; /* every task of every batch, for progress and cleanup */
+};
+
+extern const LatheHostServices lathe_engine_services;
+
+/* run-batch.c */
+LatheNodeRun *lathe_node_run_new(LatheBatch *batch, LatheNode *node, const char *exec_id,
+                          JsonObject *params);
+LatheNodeRun *lathe_batch_find(LatheBatch *batch, LatheNode *node);
+void lathe_batch_link(LatheBatch *batch);
+void lathe_batch_execute(LatheBatch *batch);
+void lathe_batch_free(LatheBatch *batch);
+gboolean lathe_engine_interrupted(void);
+
+/* node-exec.c: does a task's work by its kind; FALSE with @error on failure. */
+gboolean lathe_node_execute(LatheNodeRun *task, LatheContext *ctx, GError **error);
+
+/* tuner-exec.c */
+gboolean lathe_tuner_execute(LatheNodeRun *task, LatheContext *ctx, GError **error);
+
+/* cache.c */
+char *lathe_cache_key(LatheNodeRun *task, JsonObject *input_digests);
+gboolean lathe_cache_restore(LatheNodeRun *task, const char *key);
+void lathe_data_versions_stat(JsonArray *versions);
+
+/* tracking.c */
+gboolean lathe_tracking_open(LatheRun *run, GError **error);
+void lathe_tracking_task_done(LatheRun *run, LatheNodeRun *task);
+void lathe_tracking_report(LatheRun *run, LatheNodeRun *task, const char *name, double value,
+                           gint64 step);
+void lathe_tracking_close(LatheRun *run, const char *status);
+
+/* progress.c */
+void lathe_progress_draw(LatheRun *run, gboolean final);

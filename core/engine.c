@@ -1,0 +1,164 @@
+/* Starting and finishing a run, and the services the host gives plugins. */
+#include <cblas.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+
+#include "blas.h"
+#include "engine-private.h"
+
+static void svc_log(gpointer host_data, LatheContext *ctx, GLogLevelFlags level, const char *msg) {
+  LatheNodeRun *t = host_data;
+  const char *tag = (level & G_LOG_LEVEL_ERROR) || (level & G_LOG_LEVEL_CRITICAL) ? "error"
+                    : (level & G_LOG_LEVEL_WARNING)                              ? "warning"
+                                                                                  : NULL;
+  if (!tag && !(level & G_LOG_LEVEL_MESSAGE) && !g_getenv("LATHE_VERBOSE"))
+    return; /* info and debug only on request */
+  g_printerr("%s%s[%s] %s\n", tag ? tag : "", tag ? ": " : "", t->exec_id, msg);
+}
+
+static void svc_report(gpointer host_data, LatheContext *ctx, const char *name, double value,
+                       gint64 step) {
+  LatheNodeRun *t = host_data;
+  LatheRun *run = t->batch->run;
+  if (t->exec_row >= 0)
+    lathe_store_add_report(run->store, t->exec_row, name, value, step,
+                           (double)g_get_real_time() / 1e6);
+  lathe_tracking_report(run, t, name, value, step);
+}
+
+static void svc_progress(gpointer host_data, LatheContext *ctx, double fraction, const char *msg) {
+  LatheNodeRun *t = host_data;
+  g_mutex_lock(&t->batch->run->lock);
+  t->progress = fraction;
+  g_free(t->progress_note);
+  t->progress_note = g_strdup(msg);
+  g_mutex_unlock(&t->batch->run->lock);
+}
+
+static float *svc_predict(gpointer host_data, LatheContext *ctx, LatheArtifact *model,
+                          const LatheDataset *data, guint *n_cols, GError **error) {
+  LatheNodeRun *t = host_data;
+  JsonObject *h = lathe_artifact_get_model_header(model, error);
+  if (!h)
+    return NULL;
+  const char *id = json_object_get_string_member_with_default(h, "component", "");
+  LatheComponentInfo *c = lathe_catalog_lookup(t->batch->run->cat, id);
+  if (!c || c->kind != LATHE_KIND_MODEL) {
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_PLUGIN,
+                "the model was made by '%s', which is not installed; install that plugin", id);
+    return NULL;
+  }
+  const LatheModelClass *m = c->klass;
+  JsonArray *cols = json_object_get_array_member(h, "columns");
+  if (cols && json_array_get_length(cols) != data->n_cols) {
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
+                "the model was trained on %u columns, the data has %u; feed it the same features",
+                json_array_get_length(cols), data->n_cols);
+    return NULL;
+  }
+  gpointer inst = lathe_artifact_get_cached_object(model);
+  if (!inst) {
+    GBytes *state = lathe_artifact_get_model_state(model, error);
+    if (!state)
+      return NULL;
+    inst = m->load(state, (guint32)json_object_get_int_member_with_default(h, "state_version", 0), error);
+    if (!inst)
+      return NULL;
+    inst = lathe_artifact_set_cached_object(model, inst, m->free);
+  }
+  return m->predict(inst, data, n_cols, error);
+}
+
+const LatheHostServices lathe_engine_services = {
+    .struct_size = sizeof(LatheHostServices),
+    .log = svc_log,
+    .report = svc_report,
+    .progress = svc_progress,
+    .predict = svc_predict,
+};
+
+static void remove_dir(const char *path) {
+  g_autoptr(GDir) d = g_dir_open(path, 0, NULL);
+  const char *n;
+  while (d && (n = g_dir_read_name(d))) {
+    g_autofree char *c = g_build_filename(path, n, NULL);
+    if (g_file_test(c, G_FILE_TEST_IS_DIR) && !g_file_test(c, G_FILE_TEST_IS_SYMLINK))
+      remove_dir(c);
+    else
+      g_unlink(c);
+  }
+  g_rmdir(path);
+}
+
+gboolean lathe_engine_run(LatheGraph *graph, LatheCatalog *cat, LatheStore *store,
+                          const LatheRunOptions *opts, JsonObject **result, GError **error) {
+  LatheRun run = {0};
+  LatheRunOptions o = *opts;
+  guint cores = (guint)MAX(1, sysconf(_SC_NPROCESSORS_ONLN));
+  if (!o.jobs)
+    o.jobs = cores;
+  run.graph = graph;
+  run.cat = cat;
+  run.store = store;
+  run.opts = &o;
+  /* Parallel nodes x BLAS threads must not exceed the cores. */
+  run.blas_threads = MAX(1, cores / o.jobs);
+  lathe_blas_set_threads(run.blas_threads);
+  g_mutex_init(&run.lock);
+  run.nodes = json_array_new();
+  run.metrics = json_object_new();
+  run.data_versions = json_array_new();
+  run.all_tasks = g_ptr_array_new();
+  run.run_id = lathe_store_begin_run(store, graph->name, graph->path, graph->text, graph->seed, error);
+  if (!run.run_id)
+    return FALSE;
+  run.scratch_root = g_build_filename(lathe_store_dir(store), "scratch", run.run_id, NULL);
+  g_autoptr(GError) terr = NULL;
+  if (!lathe_tracking_open(&run, &terr))
+    g_printerr("warning: tracker: %s; the run goes on without it\n", terr->message);
+
+  LatheBatch *b = g_new0(LatheBatch, 1);
+  b->run = &run;
+  b->task_of = g_hash_table_new(NULL, NULL);
+  b->tasks = g_ptr_array_new();
+  b->jobs = o.jobs;
+  for (guint i = 0; i < graph->order->len; i++) {
+    LatheNode *n = graph->order->pdata[i];
+    lathe_node_run_new(b, n, n->id, json_object_ref(n->params));
+  }
+  lathe_batch_link(b);
+  lathe_batch_execute(b);
+
+  gboolean failed = FALSE;
+  for (guint i = 0; i < json_array_get_length(run.nodes); i++) {
+    JsonObject *row = json_array_get_object_element(run.nodes, i);
+    const char *st = json_object_get_string_member(row, "status");
+    const char *why = json_object_get_string_member_with_default(row, "error", "");
+    /* Skipping on a false `when` is success; skipping after a failure is not. */
+    failed |= g_str_equal(st, "failed") ||
+              (g_str_equal(st, "skipped") && !g_str_has_prefix(why, "condition"));
+  }
+  const char *status = lathe_engine_interrupted() ? "interrupted" : failed ? "failed" : "succeeded";
+  g_autoptr(GError) eerr = NULL;
+  if (!lathe_store_end_run(store, run.run_id, status, &eerr))
+    g_printerr("lathe: %s\n", eerr->message);
+  lathe_tracking_close(&run, status);
+
+  JsonObject *res = json_object_new();
+  json_object_set_string_member(res, "run_id", run.run_id);
+  json_object_set_string_member(res, "status", g_str_equal(status, "succeeded") ? "succeeded" : "failed");
+  json_object_set_array_member(res, "nodes", run.nodes);
+  json_object_set_object_member(res, "metrics", run.metrics);
+  *result = res;
+
+  lathe_batch_free(b);
+  remove_dir(run.scratch_root);
+  g_free(run.scratch_root);
+  g_ptr_array_unref(run.all_tasks);
+  json_array_unref(run.data_versions);
+  g_free(run.run_id);
+  g_mutex_clear(&run.lock);
+  return TRUE;
+}

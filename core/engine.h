@@ -1,0 +1,43 @@
+/* engine.h: running a validated graph. */
+#pragma once
+
+#include "catalog.h"
+#include "graph.h"
+#include "store.h"
+
+G_BEGIN_DECLS
+
+/**
+ * LatheRunOptions:
+ * @jobs: nodes run at once (0: the core count).
+ * @no_cache: ignore the cache for the whole run.
+ * @progress: draw progress on stderr (a terminal).
+ */
+typedef struct {
+  guint jobs;
+  gboolean no_cache;
+  gboolean progress;
+} LatheRunOptions;
+
+/**
+ * lathe_engine_run:
+ * @graph: a validated graph.
+ * @cat: the catalog it was validated against.
+ * @store: the run store.
+ * @opts: options.
+ * @result: (out) (transfer full): {"run_id", "status", "nodes": [{"id",
+ *   "status", "seconds", "error"?}], "metrics": {"NODE.METRIC": value}}.
+ * @error: set when the run could not even start (store, tracker).
+ *
+ * Runs every node in dependency order, @opts->jobs at a time. A failed node
+ * skips its dependents only. Each attempt is recorded in @store.
+ *
+ * Returns: %TRUE when the run started (read its status in @result).
+ */
+gboolean lathe_engine_run(LatheGraph *graph, LatheCatalog *cat, LatheStore *store,
+                          const LatheRunOptions *opts, JsonObject **result, GError **error);
+
+/** lathe_engine_interrupt: asks a running engine to stop (signal-safe). */
+void lathe_engine_interrupt(void);
+
+G_END_DECLS

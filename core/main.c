@@ -1,0 +1,79 @@
+/* lathe: the command line. */
+#include <signal.h>
+#include <string.h>
+
+#include "blas.h"
+#include "cli.h"
+#include "config.h"
+#include "engine.h"
+
+static void on_signal(int sig) {
+  (void)sig;
+  lathe_engine_interrupt();
+}
+
+static int usage(FILE *out, int code) {
+  fputs("usage: lathe COMMAND [ARGS] [--json]\n"
+        "\n"
+        "  run PIPELINE.json [--set NODE.PARAM=VALUE ...] [--jobs N] [--no-cache] [--store DIR]\n"
+        "  validate PIPELINE.json [--set ...]\n"
+        "  plugins                      list installed plugins and components\n"
+        "  plugins inspect NAME         params, inputs and outputs of a component\n"
+        "  runs list                    runs in the store, newest first\n"
+        "  runs show RUN_ID             nodes, timings, cache, params, metrics, artifacts\n"
+        "  models list                  registered model versions and aliases\n"
+        "  models alias NAME ALIAS VERSION\n"
+        "  --version                    versions, plugin ABI and BLAS kernels\n"
+        "\n"
+        "Exit codes: 0 success, 1 a run failed, 2 usage or validation error.\n",
+        out);
+  return code;
+}
+
+int main(int argc, char **argv) {
+  lathe_blas_ensure_kernels(argv);
+  struct sigaction sa = {0};
+  sa.sa_handler = on_signal;
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+  if (argc < 2)
+    return usage(stderr, LATHE_EXIT_USAGE);
+  const char *cmd = argv[1];
+  if (g_str_equal(cmd, "--help") || g_str_equal(cmd, "-h") || g_str_equal(cmd, "help"))
+    return usage(stdout, LATHE_EXIT_OK);
+  if (g_str_equal(cmd, "--version") || g_str_equal(cmd, "version")) {
+    g_autofree char *blas = lathe_blas_describe();
+    gboolean json = argc > 2 && g_str_equal(argv[2], "--json");
+    if (json) {
+      g_autoptr(JsonBuilder) b = json_builder_new();
+      json_builder_begin_object(b);
+      json_builder_set_member_name(b, "version");
+      json_builder_add_string_value(b, LATHE_VERSION);
+      json_builder_set_member_name(b, "abi");
+      g_autofree char *abi = g_strdup_printf("%d.%d", LATHE_ABI_MAJOR, LATHE_ABI_MINOR);
+      json_builder_add_string_value(b, abi);
+      json_builder_set_member_name(b, "blas");
+      json_builder_add_string_value(b, blas);
+      json_builder_end_object(b);
+      g_autoptr(JsonNode) root = json_builder_get_root(b);
+      lathe_cli_print_json(root);
+    } else {
+      printf("lathe %s\nplugin ABI %d.%d\nBLAS: %s\n", LATHE_VERSION, LATHE_ABI_MAJOR,
+             LATHE_ABI_MINOR, blas);
+    }
+    return LATHE_EXIT_OK;
+  }
+  /* Subcommands see argv without "lathe". */
+  if (g_str_equal(cmd, "run"))
+    return lathe_cmd_run(argc - 1, argv + 1, FALSE);
+  if (g_str_equal(cmd, "validate"))
+    return lathe_cmd_run(argc - 1, argv + 1, TRUE);
+  if (g_str_equal(cmd, "plugins"))
+    return lathe_cmd_plugins(argc - 1, argv + 1);
+  if (g_str_equal(cmd, "runs"))
+    return lathe_cmd_runs(argc - 1, argv + 1);
+  if (g_str_equal(cmd, "models"))
+    return lathe_cmd_models(argc - 1, argv + 1);
+  lathe_cli_error(LATHE_EXIT_USAGE, "unknown command '%s'", cmd);
+  return usage(stderr, LATHE_EXIT_USAGE);
+}

@@ -1,0 +1,267 @@
+/* The scheduler: runs a batch of tasks in dependency order on a thread pool.
+ * Workers do the node's work and write its artifacts; this thread does the
+ * bookkeeping (dependents, skips, results), so the order of completion never
+ * changes what is recorded. */
+#include <string.h>
+
+#include "engine-private.h"
+
+static volatile gint interrupted;
+
+void lathe_engine_interrupt(void) { g_atomic_int_set(&interrupted, 1); }
+gboolean lathe_engine_interrupted(void) { return g_atomic_int_get(&interrupted) != 0; }
+
+static double now_s(void) { return (double)g_get_real_time() / 1e6; }
+
+LatheNodeRun *lathe_node_run_new(LatheBatch *batch, LatheNode *node, const char *exec_id,
+                          JsonObject *params) {
+  LatheNodeRun *t = g_new0(LatheNodeRun, 1);
+  t->node = node;
+  t->batch = batch;
+  t->exec_id = g_strdup(exec_id);
+  t->params = params;
+  t->deps = g_ptr_array_new();
+  t->dependents = g_ptr_array_new();
+  t->outputs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                     (GDestroyNotify)lathe_artifact_unref);
+  t->metrics = json_object_new();
+  t->data_versions = json_array_new();
+  t->exec_row = -1;
+  g_ptr_array_add(batch->tasks, t);
+  g_hash_table_insert(batch->task_of, node, t);
+  g_mutex_lock(&batch->run->lock);
+  g_ptr_array_add(batch->run->all_tasks, t);
+  g_mutex_unlock(&batch->run->lock);
+  return t;
+}
+
+static void task_free(LatheNodeRun *t) {
+  g_free(t->exec_id);
+  json_object_unref(t->params);
+  g_ptr_array_unref(t->deps);
+  g_ptr_array_unref(t->dependents);
+  g_hash_table_unref(t->outputs);
+  json_object_unref(t->metrics);
+  json_array_unref(t->data_versions);
+  g_free(t->error);
+  g_free(t->progress_note);
+  g_free(t);
+}
+
+void lathe_batch_free(LatheBatch *b) {
+  g_mutex_lock(&b->run->lock);
+  for (guint i = 0; i < b->tasks->len; i++)
+    g_ptr_array_remove(b->run->all_tasks, b->tasks->pdata[i]);
+  g_mutex_unlock(&b->run->lock);
+  g_ptr_array_set_free_func(b->tasks, (GDestroyNotify)task_free);
+  g_ptr_array_unref(b->tasks);
+  g_hash_table_unref(b->task_of);
+  g_free(b);
+}
+
+LatheNodeRun *lathe_batch_find(LatheBatch *b, LatheNode *node) {
+  for (; b; b = b->parent) {
+    LatheNodeRun *t = g_hash_table_lookup(b->task_of, node);
+    if (t)
+      return t;
+  }
+  return NULL;
+}
+
+void lathe_batch_link(LatheBatch *b) {
+  for (guint i = 0; i < b->tasks->len; i++) {
+    LatheNodeRun *t = b->tasks->pdata[i];
+    for (guint j = 0; j < t->node->deps->len; j++) {
+      LatheNodeRun *d = g_hash_table_lookup(b->task_of, t->node->deps->pdata[j]);
+      if (!d)
+        continue; /* an outer task, finished before this batch started */
+      g_ptr_array_add(t->deps, d);
+      g_ptr_array_add(d->dependents, t);
+      t->waiting++;
+    }
+  }
+}
+
+static const char *status_name(LatheNodeRunStatus s) {
+  switch (s) {
+  case TASK_SUCCEEDED: return "succeeded";
+  case TASK_CACHED: return "cached";
+  case TASK_FAILED: return "failed";
+  case TASK_SKIPPED: return "skipped";
+  case TASK_RUNNING: return "running";
+  default: return "pending";
+  }
+}
+
+static gboolean compare(double a, const char *op, double b) {
+  if (g_str_equal(op, ">=")) return a >= b;
+  if (g_str_equal(op, "<=")) return a <= b;
+  if (g_str_equal(op, ">")) return a > b;
+  if (g_str_equal(op, "<")) return a < b;
+  if (g_str_equal(op, "==")) return a == b;
+  return a != b;
+}
+
+/* NULL when every condition holds, else why not. */
+static char *check_conditions(LatheNodeRun *t) {
+  for (guint i = 0; i < t->node->conditions->len; i++) {
+    LatheCondition *c = t->node->conditions->pdata[i];
+    LatheNodeRun *src = lathe_batch_find(t->batch, c->node);
+    JsonNode *v = src ? json_object_get_member(src->metrics, c->metric) : NULL;
+    if (!v)
+      return g_strdup_printf("condition '%s': node '%s' reported no metric '%s'", t->node->when,
+                             c->node->id, c->metric);
+    double x = json_node_get_double(v);
+    if (!compare(x, c->op, c->value))
+      return g_strdup_printf("condition not met: %s.%s = %g, not %s %g", c->node->id, c->metric,
+                             x, c->op, c->value);
+  }
+  return NULL;
+}
+
+static void add_result(LatheBatch *exec, LatheNodeRun *t) {
+  LatheRun *run = t->batch->run;
+  exec->finalized++;
+  JsonObject *row = json_object_new();
+  json_object_set_string_member(row, "id", t->exec_id);
+  json_object_set_string_member(row, "status", status_name(t->status));
+  json_object_set_double_member(row, "seconds", t->ended > t->started ? t->ended - t->started : 0);
+  if (t->error)
+    json_object_set_string_member(row, "error", t->error);
+  g_mutex_lock(&run->lock);
+  json_array_add_object_element(run->nodes, row);
+  g_autoptr(GList) names = json_object_get_members(t->metrics);
+  for (GList *l = names; l; l = l->next) {
+    g_autofree char *key = g_strdup_printf("%s.%s", t->exec_id, (char *)l->data);
+    json_object_set_double_member(run->metrics, key,
+                                  json_object_get_double_member(t->metrics, l->data));
+  }
+  for (guint i = 0; i < json_array_get_length(t->data_versions); i++)
+    json_array_add_element(run->data_versions,
+                           json_node_copy(json_array_get_element(t->data_versions, i)));
+  g_mutex_unlock(&run->lock);
+  lathe_tracking_task_done(run, t);
+}
+
+/* Records a task that never ran (skipped). */
+static void record_skip(LatheBatch *exec, LatheNodeRun *t, const char *why) {
+  LatheRun *run = t->batch->run;
+  t->status = TASK_SKIPPED;
+  t->started = t->ended = now_s();
+  t->error = g_strdup(why);
+  g_autoptr(GError) error = NULL;
+  gint64 row = lathe_store_begin_execution(run->store, run->run_id, t->exec_id, t->node->comp->id,
+                                           t->node->comp->plugin->name,
+                                           t->node->comp->plugin->version, NULL, NULL, t->params,
+                                           t->started, &error);
+  LatheExecRecord rec = {.status = "skipped", .error = why, .started = t->started, .ended = t->ended};
+  if (row < 0 || !lathe_store_finish_execution(run->store, row, NULL, &rec, &error))
+    g_printerr("lathe: %s\n", error->message);
+  add_result(exec, t);
+}
+
+static void worker(gpointer data, gpointer user) {
+  LatheNodeRun *t = data;
+  GAsyncQueue *done = user;
+  g_autoptr(GError) error = NULL;
+  LatheContext *ctx = NULL;
+  LatheRun *run = t->batch->run;
+  guint64 seed = lathe_seed_derive(run->graph->seed, t->exec_id);
+  ctx = lathe_context_new(t->exec_id, t->params, seed, &lathe_engine_services, t);
+  lathe_context_set_dirs(ctx, run->graph->base_dir, lathe_store_dir(run->store), run->scratch_root);
+  lathe_context_set_threads(ctx, run->blas_threads);
+  g_mutex_lock(&run->lock);
+  t->ctx = ctx;
+  g_mutex_unlock(&run->lock);
+  if (!lathe_node_execute(t, ctx, &error)) {
+    t->status = TASK_FAILED;
+    t->error = g_strdup(error ? error->message : "failed without saying why (plugin bug)");
+  }
+  g_mutex_lock(&run->lock);
+  t->ctx = NULL;
+  g_mutex_unlock(&run->lock);
+  lathe_context_free(ctx);
+  g_async_queue_push(done, t);
+}
+
+static void skip_dependents(LatheBatch *exec, LatheNodeRun *t) {
+  for (guint i = 0; i < t->dependents->len; i++) {
+    LatheNodeRun *d = t->dependents->pdata[i];
+    if (d->status != TASK_PENDING)
+      continue;
+    g_autofree char *why = g_strdup_printf("skipped: '%s' %s", t->exec_id,
+                                           t->status == TASK_FAILED ? "failed" : "was skipped");
+    record_skip(exec, d, why);
+    skip_dependents(exec, d);
+  }
+}
+
+static void cancel_running(LatheBatch *b) {
+  g_mutex_lock(&b->run->lock);
+  for (guint i = 0; i < b->tasks->len; i++) {
+    LatheNodeRun *t = b->tasks->pdata[i];
+    if (t->ctx)
+      lathe_context_cancel(t->ctx);
+  }
+  g_mutex_unlock(&b->run->lock);
+}
+
+void lathe_batch_execute(LatheBatch *b) {
+  LatheRun *run = b->run;
+  g_autoptr(GAsyncQueue) done = g_async_queue_new();
+  GThreadPool *pool = g_thread_pool_new(worker, done, (gint)MAX(b->jobs, 1), FALSE, NULL);
+  g_autoptr(GQueue) ready = g_queue_new();
+  for (guint i = 0; i < b->tasks->len; i++) {
+    LatheNodeRun *t = b->tasks->pdata[i];
+    if (!t->waiting)
+      g_queue_push_tail(ready, t);
+  }
+  guint running = 0;
+  gboolean top = b->parent == NULL;
+  while (b->finalized < b->tasks->len) {
+    while (!g_queue_is_empty(ready)) {
+      LatheNodeRun *t = g_queue_pop_head(ready);
+      if (t->status != TASK_PENDING)
+        continue;
+      g_autofree char *why = lathe_engine_interrupted() ? g_strdup("skipped: the run was interrupted")
+                                                        : check_conditions(t);
+      if (why) {
+        record_skip(b, t, why);
+        skip_dependents(b, t);
+        continue;
+      }
+      t->status = TASK_RUNNING;
+      t->started = now_s();
+      running++;
+      g_thread_pool_push(pool, t, NULL);
+    }
+    if (b->finalized == b->tasks->len)
+      break;
+    if (!running) {
+      g_warning("scheduler: %u tasks can never run (a dependency bug)",
+                b->tasks->len - b->finalized);
+      break;
+    }
+    LatheNodeRun *t = g_async_queue_timeout_pop(done, 200000);
+    if (lathe_engine_interrupted())
+      cancel_running(b);
+    if (top && run->opts->progress)
+      lathe_progress_draw(run, FALSE);
+    if (!t)
+      continue;
+    running--;
+    add_result(b, t);
+    if (t->status == TASK_FAILED) {
+      skip_dependents(b, t);
+      continue;
+    }
+    for (guint i = 0; i < t->dependents->len; i++) {
+      LatheNodeRun *d = t->dependents->pdata[i];
+      if (--d->waiting == 0)
+        g_queue_push_tail(ready, d);
+    }
+  }
+  g_thread_pool_free(pool, FALSE, TRUE);
+  if (top && run->opts->progress)
+    lathe_progress_draw(run, TRUE);
+}

@@ -1,0 +1,91 @@
+/* store.h: the run store, `.lathe/` — content-addressed artifacts and a
+ * SQLite database of runs, executions, events, params, metrics, data
+ * versions and the cache index. */
+#pragma once
+
+#include <lathe/lathe-sdk.h>
+
+G_BEGIN_DECLS
+
+typedef struct _LatheStore LatheStore;
+
+/**
+ * lathe_store_open:
+ * @dir: the store directory; created if missing.
+ *
+ * Opens (or creates) the store. Runs left "running" by a process that no
+ * longer exists are marked "interrupted", with their running executions.
+ *
+ * Returns: (transfer full) (nullable): the store, or %NULL with @error set.
+ */
+LatheStore *lathe_store_open(const char *dir, GError **error);
+void lathe_store_close(LatheStore *store);
+const char *lathe_store_dir(LatheStore *store);
+
+/** lathe_store_put_artifact: writes @art once (temp file, then rename) and records it. */
+gboolean lathe_store_put_artifact(LatheStore *store, LatheArtifact *art, GError **error);
+/** lathe_store_get_artifact: (transfer full) (nullable) maps a stored artifact. */
+LatheArtifact *lathe_store_get_artifact(LatheStore *store, const char *digest,
+                                        LatheArtifactType type, GError **error);
+
+/** lathe_store_begin_run: (transfer full) a new run id, status "running". */
+char *lathe_store_begin_run(LatheStore *store, const char *name, const char *pipeline_path,
+                            const char *pipeline_text, guint64 seed, GError **error);
+gboolean lathe_store_end_run(LatheStore *store, const char *run_id, const char *status,
+                             GError **error);
+
+/**
+ * LatheExecRecord:
+ *
+ * What one node attempt did, written in one transaction by
+ * lathe_store_finish_execution().
+ */
+typedef struct {
+  const char *status;    /* succeeded, cached, failed, skipped, cancelled */
+  JsonObject *inputs;    /* port -> digest */
+  JsonObject *outputs;   /* port -> {"digest", "type"} */
+  JsonObject *metrics;   /* name -> number */
+  JsonArray *data_versions; /* [{uri, digest, size?, mtime?}] */
+  const char *error;
+  double started;
+  double ended;
+} LatheExecRecord;
+
+/**
+ * lathe_store_begin_execution:
+ *
+ * Records an attempt as "running" before it starts, so a killed process leaves
+ * a trace that the next open turns into "interrupted".
+ *
+ * Returns: the execution id, or -1 with @error set.
+ */
+gint64 lathe_store_begin_execution(LatheStore *store, const char *run_id, const char *node,
+                                   const char *component, const char *plugin,
+                                   const char *plugin_version, const char *plugin_digest,
+                                   const char *cache_key, JsonObject *params, double started,
+                                   GError **error);
+
+/** lathe_store_finish_execution: records @rec and, when it succeeded with a
+ * key, the cache entry. */
+gboolean lathe_store_finish_execution(LatheStore *store, gint64 exec_id, const char *cache_key,
+                                      const LatheExecRecord *rec, GError **error);
+
+/** lathe_store_add_report: an intermediate metric of an execution. */
+void lathe_store_add_report(LatheStore *store, gint64 exec_id, const char *name, double value,
+                            gint64 step, double ts);
+
+/**
+ * lathe_store_cache_lookup:
+ * @key: a cache key.
+ *
+ * Returns: (transfer full) (nullable): {"outputs", "metrics", "data_versions",
+ * "execution"} of the execution that produced @key, or %NULL.
+ */
+JsonObject *lathe_store_cache_lookup(LatheStore *store, const char *key);
+
+/** lathe_store_list_runs: (transfer full) newest first. */
+JsonArray *lathe_store_list_runs(LatheStore *store, GError **error);
+/** lathe_store_show_run: (transfer full) (nullable) a run by id or unique prefix. */
+JsonObject *lathe_store_show_run(LatheStore *store, const char *run_id, GError **error);
+
+G_END_DECLS

@@ -1,0 +1,103 @@
+/* Feeding the tracker: the run store is the record, the tracker is a view for
+ * people. Tracker failures are warnings, never a failed run. Calls are
+ * serialised by the run lock, as the ABI promises plugins one caller at a
+ * time. */
+#include <string.h>
+
+#include "engine-private.h"
+
+static LatheContext *tracker_ctx;
+
+static void warn(const char *what, GError *error) {
+  g_printerr("warning: tracker %s: %s\n", what, error ? error->message : "failed");
+}
+
+gboolean lathe_tracking_open(LatheRun *run, GError **error) {
+  const char *use = run->graph->tracker
+                        ? json_object_get_string_member(run->graph->tracker, "use")
+                        : "tracker/sqlite";
+  LatheComponentInfo *c = lathe_catalog_lookup(run->cat, use);
+  if (!c || c->kind != LATHE_KIND_TRACKER) {
+    if (run->graph->tracker) {
+      g_set_error(error, LATHE_ERROR, LATHE_ERROR_PLUGIN, "'%s' is not installed", use);
+      return FALSE;
+    }
+    return TRUE; /* no default tracker installed: nothing to feed */
+  }
+  JsonObject *with = run->graph->tracker ? json_object_get_object_member(run->graph->tracker, "with")
+                                         : NULL;
+  tracker_ctx = lathe_context_new("tracker", with, 0, NULL, NULL);
+  lathe_context_set_dirs(tracker_ctx, run->graph->base_dir, lathe_store_dir(run->store), NULL);
+  const LatheTrackerClass *k = c->klass;
+  gpointer t = k->open(tracker_ctx, error);
+  if (!t) {
+    g_clear_pointer(&tracker_ctx, lathe_context_free);
+    return FALSE;
+  }
+  gint64 now = g_get_real_time() / 1000;
+  g_autofree char *seed = g_strdup_printf("%" G_GUINT64_FORMAT, run->graph->seed);
+  if (!k->start_run(t, run->run_id, run->graph->name, now, error)) {
+    k->close(t);
+    g_clear_pointer(&tracker_ctx, lathe_context_free);
+    return FALSE;
+  }
+  g_autoptr(GError) e = NULL;
+  if (!k->set_tag(t, run->run_id, "lathe.pipeline", run->graph->path, &e) ||
+      !k->set_tag(t, run->run_id, "lathe.seed", seed, &e))
+    warn("tag", e);
+  run->tracker = t;
+  run->tracker_class = k;
+  return TRUE;
+}
+
+void lathe_tracking_task_done(LatheRun *run, LatheNodeRun *task) {
+  if (!run->tracker || (task->status != TASK_SUCCEEDED && task->status != TASK_CACHED))
+    return;
+  const LatheTrackerClass *k = run->tracker_class;
+  gint64 now = g_get_real_time() / 1000;
+  g_mutex_lock(&run->lock);
+  g_autoptr(GList) params = json_object_get_members(task->params);
+  for (GList *l = params; l; l = l->next) {
+    JsonNode *v = json_object_get_member(task->params, l->data);
+    g_autofree char *key = g_strdup_printf("%s.%s", task->exec_id, (char *)l->data);
+    g_autofree char *text = JSON_NODE_HOLDS_VALUE(v) && json_node_get_value_type(v) == G_TYPE_STRING
+                                ? g_strdup(json_node_get_string(v))
+                                : lathe_json_canonical(v);
+    g_autoptr(GError) e = NULL;
+    if (!k->log_param(run->tracker, run->run_id, key, text, &e))
+      warn("param", e);
+  }
+  g_autoptr(GList) metrics = json_object_get_members(task->metrics);
+  for (GList *l = metrics; l; l = l->next) {
+    g_autofree char *key = g_strdup_printf("%s.%s", task->exec_id, (char *)l->data);
+    g_autoptr(GError) e = NULL;
+    if (!k->log_metric(run->tracker, run->run_id, key,
+                       json_object_get_double_member(task->metrics, l->data), 0, now, &e))
+      warn("metric", e);
+  }
+  g_mutex_unlock(&run->lock);
+}
+
+void lathe_tracking_report(LatheRun *run, LatheNodeRun *task, const char *name, double value,
+                           gint64 step) {
+  if (!run->tracker)
+    return;
+  g_autofree char *key = g_strdup_printf("%s.%s", task->exec_id, name);
+  g_autoptr(GError) e = NULL;
+  g_mutex_lock(&run->lock);
+  if (!run->tracker_class->log_metric(run->tracker, run->run_id, key, value, step,
+                                      g_get_real_time() / 1000, &e))
+    warn("metric", e);
+  g_mutex_unlock(&run->lock);
+}
+
+void lathe_tracking_close(LatheRun *run, const char *status) {
+  if (!run->tracker)
+    return;
+  g_autoptr(GError) e = NULL;
+  if (!run->tracker_class->end_run(run->tracker, run->run_id, status, g_get_real_time() / 1000, &e))
+    warn("end", e);
+  run->tracker_class->close(run->tracker);
+  run->tracker = NULL;
+  g_clear_pointer(&tracker_ctx, lathe_context_free);
+}

@@ -1,0 +1,74 @@
+/* Test-only components: a no-op, a sleeper and a failer. They let the
+ * scheduler, cache and store be tested, and benchmarked, without real work. */
+#include <lathe/lathe-sdk.h>
+
+static gboolean noop_run(LatheContext *ctx, GError **error) {
+  LatheArtifact *in = lathe_context_get_input(ctx, "data");
+  if (in) {
+    lathe_context_set_output(ctx, "data", lathe_artifact_ref(in));
+    return TRUE;
+  }
+  /* A source of its own: a one-row dataset whose value is the "value" param. */
+  LatheDataset *ds = lathe_dataset_new(1, 1);
+  ds->x[0] = (float)lathe_context_param_float(ctx, "value");
+  lathe_context_set_output_dataset(ctx, "data", ds);
+  return TRUE;
+}
+
+static gboolean sleep_run(LatheContext *ctx, GError **error) {
+  double seconds = lathe_context_param_float(ctx, "seconds");
+  gint64 end = g_get_monotonic_time() + (gint64)(seconds * 1e6);
+  while (g_get_monotonic_time() < end) {
+    if (lathe_context_is_cancelled(ctx)) {
+      g_set_error(error, LATHE_ERROR, LATHE_ERROR_CANCELLED, "cancelled");
+      return FALSE;
+    }
+    g_usleep(10000);
+  }
+  return noop_run(ctx, error);
+}
+
+static gboolean fail_run(LatheContext *ctx, GError **error) {
+  g_set_error(error, LATHE_ERROR, LATHE_ERROR_FAILED, "%s", lathe_context_param_string(ctx, "message"));
+  return FALSE;
+}
+
+static gboolean metric_run(LatheContext *ctx, GError **error) {
+  lathe_context_set_metric(ctx, "value", lathe_context_param_float(ctx, "value"));
+  return noop_run(ctx, error);
+}
+
+static const LathePortSpec opt_in[] = {
+    {"data", LATHE_TYPE_DATASET, LATHE_PORT_OPTIONAL, "passed through when connected"}, {NULL}};
+static const LatheParamSpec noop_params[] = {
+    LATHE_PARAM_FLOAT_("value", "0", -1e9, 1e9, 0, "value of the row made when nothing is connected"),
+    LATHE_PARAM_END};
+static const LatheParamSpec sleep_params[] = {
+    LATHE_PARAM_FLOAT_("seconds", "0.1", 0, 3600, 0, "how long to sleep"),
+    LATHE_PARAM_FLOAT_("value", "0", -1e9, 1e9, 0, "value of the row made when nothing is connected"),
+    LATHE_PARAM_END};
+static const LatheParamSpec fail_params[] = {
+    LATHE_PARAM_STRING_("message", "\"deliberate failure\"", 0, "the error to fail with"),
+    LATHE_PARAM_FLOAT_("value", "0", -1e9, 1e9, 0, "unused"),
+    LATHE_PARAM_END};
+
+static const LatheTransformClass noop = {
+    LATHE_COMPONENT_INIT(LatheTransformClass, LATHE_KIND_TRANSFORM, "noop",
+                         "Passes its input through (or makes one row)", noop_params, opt_in, NULL),
+    .run = noop_run};
+static const LatheTransformClass sleeper = {
+    LATHE_COMPONENT_INIT(LatheTransformClass, LATHE_KIND_TRANSFORM, "sleep",
+                         "Sleeps, then passes its input through", sleep_params, opt_in, NULL),
+    .run = sleep_run};
+static const LatheTransformClass failer = {
+    LATHE_COMPONENT_INIT(LatheTransformClass, LATHE_KIND_TRANSFORM, "fail", "Always fails",
+                         fail_params, opt_in, NULL),
+    .run = fail_run};
+static const LatheTransformClass metric = {
+    LATHE_COMPONENT_INIT(LatheTransformClass, LATHE_KIND_TRANSFORM, "metric",
+                         "Reports its \"value\" param as metric \"value\"", noop_params, opt_in, NULL),
+    .run = metric_run};
+
+LATHE_PLUGIN_DEFINE("testkit", "0.1.0", "MIT", "Components for Lathe's own tests",
+                    LATHE_COMPONENT(noop), LATHE_COMPONENT(sleeper), LATHE_COMPONENT(failer),
+                    LATHE_COMPONENT(metric))
