@@ -445,9 +445,10 @@ static void order_nodes(LatheGraph *g, const char *pointer, GPtrArray *problems)
   guint at;
   g_ptr_array_find(path, cur, &at);
   GString *s = g_string_new(NULL);
+  /* path follows dependencies; print it the way data flows */
   for (guint i = path->len; i > at; i--)
     g_string_append_printf(s, "%s -> ", ((LatheNode *)path->pdata[i - 1])->id);
-  g_string_append(s, cur->id);
+  g_string_append(s, ((LatheNode *)path->pdata[path->len - 1])->id);
   lathe_problems_add(problems, pointer[0] ? pointer : "/nodes",
                      "cycle: %s; a node cannot depend on its own output", s->str);
   g_string_free(s, TRUE);

@@ -145,6 +145,19 @@ gboolean lathe_node_execute(LatheNodeRun *t, LatheContext *ctx, GError **error) 
     lathe_context_set_input(ctx, e->port, a);
     json_object_set_string_member(inputs, e->port, lathe_artifact_get_digest(a));
   }
+  /* A tuner has no edges: its trials read outer nodes. Those outputs decide
+   * its result, so they belong in its key. */
+  for (guint i = 0; c->kind == LATHE_KIND_TUNER && i < t->node->deps->len; i++) {
+    LatheNode *d = t->node->deps->pdata[i];
+    LatheNodeRun *src = lathe_batch_find(t->batch, d);
+    GHashTableIter it;
+    gpointer port, art;
+    g_hash_table_iter_init(&it, src ? src->outputs : NULL);
+    while (src && g_hash_table_iter_next(&it, &port, &art)) {
+      g_autofree char *name = g_strdup_printf("trial:%s.%s", d->id, (char *)port);
+      json_object_set_string_member(inputs, name, lathe_artifact_get_digest(art));
+    }
+  }
   gboolean use_cache = !run->opts->no_cache && t->node->cache;
   g_autofree char *key = use_cache ? lathe_cache_key(t, inputs) : NULL;
   gboolean hit = key && lathe_cache_restore(t, key);

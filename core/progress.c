@@ -14,7 +14,7 @@ void lathe_progress_draw(LatheRun *run, gboolean final) {
       done++;
       continue;
     }
-    if (t->status != TASK_RUNNING || line->len > 60)
+    if (t->status != TASK_RUNNING || !t->ctx || line->len > 60)
       continue;
     double secs = (double)g_get_real_time() / 1e6 - t->started;
     g_string_append_printf(line, "  %s %.1fs", t->exec_id, secs);

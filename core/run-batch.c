@@ -172,6 +172,7 @@ static void worker(gpointer data, gpointer user) {
   lathe_context_set_threads(ctx, run->blas_threads);
   g_mutex_lock(&run->lock);
   t->ctx = ctx;
+  t->started = now_s(); /* when a worker takes it, not when it was queued */
   g_mutex_unlock(&run->lock);
   if (!lathe_node_execute(t, ctx, &error)) {
     t->status = TASK_FAILED;
@@ -189,8 +190,11 @@ static void skip_dependents(LatheBatch *exec, LatheNodeRun *t) {
     LatheNodeRun *d = t->dependents->pdata[i];
     if (d->status != TASK_PENDING)
       continue;
-    g_autofree char *why = g_strdup_printf("skipped: '%s' %s", t->exec_id,
-                                           t->status == TASK_FAILED ? "failed" : "was skipped");
+    /* Downstream of a false condition is still "condition": not a failure. */
+    gboolean benign = t->status == TASK_SKIPPED && t->error && g_str_has_prefix(t->error, "condition");
+    g_autofree char *why = benign ? g_strdup_printf("condition not met upstream: '%s' was skipped", t->exec_id)
+                                  : g_strdup_printf("skipped: '%s' %s", t->exec_id,
+                                                    t->status == TASK_FAILED ? "failed" : "was skipped");
     record_skip(exec, d, why);
     skip_dependents(exec, d);
   }
@@ -230,8 +234,7 @@ void lathe_batch_execute(LatheBatch *b) {
         skip_dependents(b, t);
         continue;
       }
-      t->status = TASK_RUNNING;
-      t->started = now_s();
+      t->status = TASK_RUNNING; /* queued counts as running for the loop */
       running++;
       g_thread_pool_push(pool, t, NULL);
     }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "engine-private.h"
+#include "params.h"
 
 static LatheContext *tracker_ctx;
 
@@ -24,8 +25,13 @@ gboolean lathe_tracking_open(LatheRun *run, GError **error) {
     }
     return TRUE; /* no default tracker installed: nothing to feed */
   }
-  JsonObject *with = run->graph->tracker ? json_object_get_object_member(run->graph->tracker, "with")
-                                         : NULL;
+  g_autoptr(JsonObject) with = NULL;
+  if (run->graph->tracker) {
+    with = json_object_ref(json_object_get_object_member(run->graph->tracker, "with"));
+  } else {
+    g_autoptr(GPtrArray) problems = lathe_problems_new();
+    with = lathe_params_resolve(c, NULL, "/tracker/with", problems, TRUE); /* the defaults */
+  }
   tracker_ctx = lathe_context_new("tracker", with, 0, NULL, NULL);
   lathe_context_set_dirs(tracker_ctx, run->graph->base_dir, lathe_store_dir(run->store), NULL);
   const LatheTrackerClass *k = c->klass;

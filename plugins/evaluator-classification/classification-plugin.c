@@ -1,0 +1,164 @@
+/* evaluator/classification: scores a classifier on labelled data.
+ *
+ * The model and the data may list classes differently (another order, or a
+ * class one of them never saw), so classes are matched by name, never by
+ * index. The numbers come from classification-metrics.c. */
+#include "classification-metrics.h"
+
+static const LathePortSpec eval_inputs[] = {
+    {.name = "model", .type = LATHE_TYPE_MODEL, .doc = "a classifier (its header lists classes)"},
+    {.name = "data", .type = LATHE_TYPE_DATASET, .doc = "labelled rows to score"},
+    {.name = NULL},
+};
+
+static const LathePortSpec eval_outputs[] = {
+    {.name = "metrics", .type = LATHE_TYPE_METRICS,
+     .doc = "scalars, per-class scores, classes and confusion_matrix"},
+    {.name = NULL},
+};
+
+/* The model's class names, in its probability-column order. */
+static GPtrArray *model_classes(LatheArtifact *model, GError **error) {
+  JsonObject *h = lathe_artifact_get_model_header(model, error);
+  if (!h)
+    return NULL;
+  JsonNode *node = json_object_get_member(h, "classes");
+  if (!node || !JSON_NODE_HOLDS_ARRAY(node) ||
+      json_array_get_length(json_node_get_array(node)) == 0) {
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
+                "evaluator/classification: the model lists no classes; connect a "
+                "classifier trained on labelled data");
+    return NULL;
+  }
+  JsonArray *arr = json_node_get_array(node);
+  GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
+  for (guint i = 0; i < json_array_get_length(arr); i++) {
+    JsonNode *e = json_array_get_element(arr, i);
+    if (!JSON_NODE_HOLDS_VALUE(e) || json_node_get_value_type(e) != G_TYPE_STRING) {
+      g_ptr_array_unref(names);
+      g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
+                  "evaluator/classification: class %u in the model header is not a string; "
+                  "the model artifact is corrupt",
+                  i);
+      return NULL;
+    }
+    g_ptr_array_add(names, g_strdup(json_node_get_string(e)));
+  }
+  return names;
+}
+
+static gboolean eval_run(LatheContext *ctx, GError **error) {
+  LatheArtifact *model = lathe_context_get_input(ctx, "model");
+  if (!model || lathe_artifact_get_kind(model) != LATHE_TYPE_MODEL) {
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
+                "evaluator/classification: input 'model' must be connected to a model");
+    return FALSE;
+  }
+  const LatheDataset *data = lathe_context_get_input_dataset(ctx, "data", error);
+  if (!data)
+    return FALSE;
+  if (!data->labels) {
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
+                "evaluator/classification: the data has no labels; give its source a label "
+                "column");
+    return FALSE;
+  }
+  if (data->n_rows == 0) {
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
+                "evaluator/classification: the data has no rows to score");
+    return FALSE;
+  }
+  g_autoptr(GPtrArray) names = model_classes(model, error);
+  if (!names)
+    return FALSE;
+  const guint k = names->len;
+
+  /* Data class index -> report index: the model's column, or a new slot after
+   * the model's classes for a name it does not know. */
+  g_autoptr(GHashTable) by_name = g_hash_table_new(g_str_hash, g_str_equal);
+  for (guint c = k; c-- > 0;)
+    g_hash_table_insert(by_name, names->pdata[c], GUINT_TO_POINTER(c + 1));
+  guint64 *rows_of = g_new0(guint64, data->n_classes + 1);
+  for (guint r = 0; r < data->n_rows; r++) {
+    gint32 l = data->labels[r];
+    if (l < 0 || (guint)l >= data->n_classes) {
+      g_free(rows_of);
+      g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
+                  "evaluator/classification: row %u has no valid label (%d); drop "
+                  "unlabelled rows before evaluating",
+                  r, l);
+      return FALSE;
+    }
+    rows_of[l]++;
+  }
+  gint32 *map = g_new(gint32, data->n_classes + 1);
+  for (guint c = 0; c < data->n_classes; c++) {
+    gpointer hit = g_hash_table_lookup(by_name, data->classes[c]);
+    if (hit) {
+      map[c] = GPOINTER_TO_INT(hit) - 1;
+    } else if (rows_of[c] > 0) {
+      map[c] = (gint32)names->len;
+      g_ptr_array_add(names, g_strdup(data->classes[c]));
+      lathe_context_log(ctx, G_LOG_LEVEL_WARNING,
+                        "class '%s' of the data is unknown to the model; its %" G_GUINT64_FORMAT
+                        " rows count as wrong",
+                        data->classes[c], rows_of[c]);
+    } else {
+      map[c] = -1; /* declared by the data but absent: never looked up */
+    }
+  }
+  g_free(rows_of);
+  gint32 *truth = g_new(gint32, data->n_rows + 1);
+  for (guint r = 0; r < data->n_rows; r++)
+    truth[r] = map[data->labels[r]];
+  g_free(map);
+
+  guint n_cols = 0;
+  float *probs = lathe_context_predict(ctx, model, data, &n_cols, error);
+  if (!probs) {
+    g_free(truth);
+    return FALSE;
+  }
+  if (n_cols != k) {
+    g_free(truth);
+    g_free(probs);
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
+                "evaluator/classification: the model returned %u columns but lists %u "
+                "classes; it is not a classifier this evaluator can score",
+                n_cols, k);
+    return FALSE;
+  }
+  g_autoptr(LatheClassMetrics) m =
+      lathe_class_metrics_compute(probs, data->n_rows, k, truth, names->len, error);
+  g_free(truth);
+  g_free(probs);
+  if (!m)
+    return FALSE;
+
+  g_ptr_array_add(names, NULL);
+  JsonObject *out = lathe_class_metrics_to_json(m, (const char *const *)names->pdata);
+  /* Every scalar of the artifact is also a node metric. */
+  JsonObjectIter it;
+  const char *key;
+  JsonNode *val;
+  json_object_iter_init(&it, out);
+  while (json_object_iter_next(&it, &key, &val))
+    if (JSON_NODE_HOLDS_VALUE(val))
+      lathe_context_set_metric(ctx, key, json_node_get_double(val));
+  lathe_context_log(ctx, G_LOG_LEVEL_INFO, "accuracy %.4f, macro F1 %.4f, log loss %.4f on %u rows",
+                    m->accuracy, m->macro_f1, m->log_loss, m->n_rows);
+  lathe_context_set_output(ctx, "metrics", lathe_artifact_new_metrics(out));
+  return TRUE;
+}
+
+static const LatheEvaluatorClass eval_class = {
+    LATHE_COMPONENT_INIT(LatheEvaluatorClass, LATHE_KIND_EVALUATOR, "classification",
+                         "accuracy, precision/recall/F1, log loss and confusion matrix of a "
+                         "classifier",
+                         NULL, eval_inputs, eval_outputs),
+    .run = eval_run,
+};
+
+LATHE_PLUGIN_DEFINE("evaluator-classification", "0.1.0", "MIT",
+                    "classification metrics (sklearn conventions)",
+                    LATHE_COMPONENT(eval_class))

@@ -1,0 +1,160 @@
+/* The model and its portable blob.
+ *
+ * Layout (all little-endian):
+ *   0  "LATHELGR"          magic
+ *   8  u32 format version  (LATHE_LOGREG_STATE_VERSION)
+ *  12  u32 n_features D
+ *  16  u32 n_classes K
+ *  20  u32 flags          (bit 0: standardize)
+ *  24  f32 mean[D], f32 scale[D], f32 coef[K*D], f32 intercept[K]
+ * end  8 bytes: the start of the SHA-256 of everything before
+ *
+ * Load checks the size against the dims before touching the payload and the
+ * checksum before trusting it, so truncation and bit flips give an error. */
+#include <math.h>
+#include <string.h>
+
+#include "logreg-internal.h"
+
+#define MAGIC "LATHELGR"
+#define HEADER_SIZE 24
+#define SUM_SIZE 8
+
+LatheLogreg *lathe_logreg_new(guint n_features, guint n_classes) {
+  LatheLogreg *m = g_new0(LatheLogreg, 1);
+  m->n_features = n_features;
+  m->n_classes = n_classes;
+  m->mean = g_new0(float, (gsize)n_features + 1);
+  m->scale = g_new0(float, (gsize)n_features + 1);
+  m->coef = g_new0(float, (gsize)n_features * n_classes + 1);
+  m->intercept = g_new0(float, (gsize)n_classes + 1);
+  return m;
+}
+
+void lathe_logreg_free(LatheLogreg *m) {
+  if (!m)
+    return;
+  g_free(m->mean);
+  g_free(m->scale);
+  g_free(m->coef);
+  g_free(m->intercept);
+  g_free(m);
+}
+
+static void put_u32(GByteArray *b, guint32 v) {
+  guint8 le[4] = {v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff, (v >> 24) & 0xff};
+  g_byte_array_append(b, le, 4);
+}
+
+static void put_f32s(GByteArray *b, const float *v, gsize n) {
+  for (gsize i = 0; i < n; i++) {
+    guint32 bits;
+    memcpy(&bits, &v[i], 4);
+    put_u32(b, bits);
+  }
+}
+
+static guint32 get_u32(const guint8 *p) {
+  return (guint32)p[0] | (guint32)p[1] << 8 | (guint32)p[2] << 16 | (guint32)p[3] << 24;
+}
+
+/* Reads @n floats and refuses non-finite ones: a blob with a valid checksum
+ * can still have been written by something else. */
+static gboolean get_f32s(const guint8 **p, float *out, gsize n) {
+  for (gsize i = 0; i < n; i++) {
+    guint32 bits = get_u32(*p);
+    memcpy(&out[i], &bits, 4);
+    *p += 4;
+    if (!isfinite(out[i]))
+      return FALSE;
+  }
+  return TRUE;
+}
+
+static void digest_prefix(const guint8 *data, gsize len, guint8 out[SUM_SIZE]) {
+  g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
+  g_checksum_update(sum, data, (gssize)len);
+  guint8 full[32];
+  gsize full_len = sizeof full;
+  g_checksum_get_digest(sum, full, &full_len);
+  memcpy(out, full, SUM_SIZE);
+}
+
+GBytes *lathe_logreg_save(const LatheLogreg *m) {
+  const gsize d = m->n_features, k = m->n_classes;
+  GByteArray *b = g_byte_array_sized_new((guint)(HEADER_SIZE + 4 * (2 * d + k * d + k) +
+                                                 SUM_SIZE));
+  g_byte_array_append(b, (const guint8 *)MAGIC, 8);
+  put_u32(b, LATHE_LOGREG_STATE_VERSION);
+  put_u32(b, m->n_features);
+  put_u32(b, m->n_classes);
+  put_u32(b, m->standardize ? 1u : 0u);
+  put_f32s(b, m->mean, d);
+  put_f32s(b, m->scale, d);
+  put_f32s(b, m->coef, k * d);
+  put_f32s(b, m->intercept, k);
+  guint8 sum[SUM_SIZE];
+  digest_prefix(b->data, b->len, sum);
+  g_byte_array_append(b, sum, SUM_SIZE);
+  return g_byte_array_free_to_bytes(b);
+}
+
+static gpointer corrupt(GError **error, const char *why) {
+  g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
+              "model/logreg: saved model is corrupt or truncated (%s); retrain or restore "
+              "the artifact",
+              why);
+  return NULL;
+}
+
+LatheLogreg *lathe_logreg_load(GBytes *state, guint32 version, GError **error) {
+  if (version != LATHE_LOGREG_STATE_VERSION) {
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
+                "model/logreg: state version %u is not supported (this plugin reads "
+                "version %u); retrain the model with this plugin",
+                version, LATHE_LOGREG_STATE_VERSION);
+    return NULL;
+  }
+  if (!state)
+    return corrupt(error, "no bytes");
+  gsize size;
+  const guint8 *data = g_bytes_get_data(state, &size);
+  if (size < HEADER_SIZE + SUM_SIZE)
+    return corrupt(error, "shorter than its header");
+  if (memcmp(data, MAGIC, 8) != 0)
+    return corrupt(error, "bad magic, not a model/logreg blob");
+  guint32 fmt = get_u32(data + 8);
+  if (fmt != LATHE_LOGREG_STATE_VERSION)
+    return corrupt(error, "unknown format version inside the blob");
+  guint32 d = get_u32(data + 12), k = get_u32(data + 16), flags = get_u32(data + 20);
+
+  /* Bound the dims by the payload before multiplying, so no product can wrap. */
+  guint64 floats = (size - HEADER_SIZE - SUM_SIZE) / 4;
+  if (d == 0 || k < 2 || d > floats || k > floats || (guint64)k * d > floats ||
+      (guint64)2 * d + (guint64)k * d + k != floats ||
+      HEADER_SIZE + floats * 4 + SUM_SIZE != size)
+    return corrupt(error, "size does not match the dimensions it records");
+  if (flags > 1)
+    return corrupt(error, "unknown flags");
+
+  guint8 sum[SUM_SIZE];
+  digest_prefix(data, size - SUM_SIZE, sum);
+  if (memcmp(sum, data + size - SUM_SIZE, SUM_SIZE) != 0)
+    return corrupt(error, "checksum mismatch");
+
+  LatheLogreg *m = lathe_logreg_new(d, k);
+  m->standardize = flags & 1;
+  const guint8 *p = data + HEADER_SIZE;
+  if (!get_f32s(&p, m->mean, d) || !get_f32s(&p, m->scale, d) ||
+      !get_f32s(&p, m->coef, (gsize)k * d) || !get_f32s(&p, m->intercept, k)) {
+    lathe_logreg_free(m);
+    return corrupt(error, "non-finite value");
+  }
+  for (guint j = 0; j < d; j++) {
+    if (!(m->scale[j] > 0.0f)) {
+      lathe_logreg_free(m);
+      return corrupt(error, "non-positive feature scale");
+    }
+  }
+  return m;
+}

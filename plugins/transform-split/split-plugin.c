@@ -1,0 +1,66 @@
+/* transform/split: one dataset in, a train and a test dataset out.
+ *
+ * The component only wires the context to lathe_split_plan_compute(); the
+ * allocation rules live in split-plan.c. */
+#include "split-plan.h"
+
+static const LatheParamSpec split_params[] = {
+    LATHE_PARAM_FLOAT_("test_fraction", "0.2", 0.0, 1.0, 0,
+                       "share of rows (of groups when grouped) put in test; both sides "
+                       "must end up non-empty"),
+    LATHE_PARAM_BOOL_("stratify", "true",
+                      "keep each class's proportion on both sides (StratifiedShuffleSplit "
+                      "rounding); needs labels"),
+    LATHE_PARAM_BOOL_("grouped", "false",
+                      "never put one group on both sides; with stratify, groups are "
+                      "stratified by their majority label"),
+    LATHE_PARAM_END,
+};
+
+static const LathePortSpec split_inputs[] = {
+    {.name = "data", .type = LATHE_TYPE_DATASET, .doc = "the rows to split"},
+    {.name = NULL},
+};
+
+static const LathePortSpec split_outputs[] = {
+    {.name = "train", .type = LATHE_TYPE_DATASET, .doc = "training rows, in input order"},
+    {.name = "test", .type = LATHE_TYPE_DATASET, .doc = "held-out rows, in input order"},
+    {.name = NULL},
+};
+
+static gboolean split_run(LatheContext *ctx, GError **error) {
+  const LatheDataset *ds = lathe_context_get_input_dataset(ctx, "data", error);
+  if (!ds)
+    return FALSE;
+  double fraction = lathe_context_param_float(ctx, "test_fraction");
+  gboolean stratify = lathe_context_param_bool(ctx, "stratify");
+  gboolean grouped = lathe_context_param_bool(ctx, "grouped");
+
+  g_autoptr(LatheSplitPlan) plan = lathe_split_plan_compute(
+      ds, fraction, stratify, grouped, lathe_context_rng(ctx), error);
+  if (!plan)
+    return FALSE;
+
+  lathe_context_set_output_dataset(ctx, "train",
+                                   lathe_dataset_take_rows(ds, plan->train, plan->n_train));
+  lathe_context_set_output_dataset(ctx, "test",
+                                   lathe_dataset_take_rows(ds, plan->test, plan->n_test));
+  lathe_context_set_metric(ctx, "n_train", plan->n_train);
+  lathe_context_set_metric(ctx, "n_test", plan->n_test);
+  lathe_context_log(ctx, G_LOG_LEVEL_INFO, "split %u rows into %u train and %u test%s%s",
+                    ds->n_rows, plan->n_train, plan->n_test,
+                    stratify ? ", stratified" : "", grouped ? ", by group" : "");
+  return TRUE;
+}
+
+static const LatheTransformClass split_class = {
+    LATHE_COMPONENT_INIT(LatheTransformClass, LATHE_KIND_TRANSFORM, "split",
+                         "shuffle rows into train and test, optionally stratified and "
+                         "grouped",
+                         split_params, split_inputs, split_outputs),
+    .run = split_run,
+};
+
+LATHE_PLUGIN_DEFINE("transform-split", "0.1.0", "MIT",
+                    "train/test split, stratified and group-aware",
+                    LATHE_COMPONENT(split_class))

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Lathe needs, only those missing. Sourced by
+# quickstart.sh and test.sh; also runnable alone: scripts/deps.sh [extra packages].
+set -euo pipefail
+
+LATHE_PACKAGES=(meson ninja-build pkg-config gcc clang python3 sqlite3
+  libglib2.0-dev libjson-glib-dev libopenblas-dev libsqlite3-dev libarchive-dev)
+
+lathe_install_packages() {
+  local missing=() p
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "Installing: ${missing[*]}"
+  local sudo=""
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || { echo "error: need root (or sudo) to install ${missing[*]}" >&2; return 1; }
+    sudo="sudo"
+  fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+  lathe_install_packages "${LATHE_PACKAGES[@]}" "$@"
+fi

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# The full test suite: a warning-free build with gcc and with clang, every test
+# suite, then the unit and plugin suites again under AddressSanitizer and UBSan.
+# Usage: scripts/test.sh [--quick]   (--quick: gcc build and tests only)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/deps.sh
+lathe_install_packages "${LATHE_PACKAGES[@]}"
+
+quick=0
+[ "${1:-}" = "--quick" ] && quick=1
+status=0
+passed=0
+failed=0
+skipped=0
+
+count() { # adds the results of a meson test log to the totals
+  local log="$1/meson-logs/testlog.json"
+  [ -f "$log" ] || return 0
+  read -r p f s < <(/usr/bin/python3 - "$log" <<'PY'
+import json, sys
+p = f = s = 0
+for line in open(sys.argv[1]):
+    r = json.loads(line)["result"]
+    if r in ("OK", "EXPECTEDFAIL"): p += 1
+    elif r == "SKIP": s += 1
+    else: f += 1
+print(p, f, s)
+PY
+)
+  passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
+}
+
+setup() { # dir, then meson options
+  local dir="$1"; shift
+  if [ -f "$dir/build.ninja" ]; then
+    meson configure "$dir" "$@" >/dev/null
+  else
+    meson setup "$dir" "$@" >/dev/null
+  fi
+}
+
+echo "== gcc build (warnings are errors)"
+setup build -Dwerror=true
+ninja -C build
+echo "== tests: unit, plugins, integration, slow"
+meson test -C build --print-errorlogs --num-processes 2 || status=1
+count build
+
+if [ $quick -eq 0 ]; then
+  echo "== clang build (warnings are errors)"
+  CC=clang setup build-clang -Dwerror=true
+  ninja -C build-clang
+
+  echo "== AddressSanitizer + UBSan: unit and plugins suites"
+  setup build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
+  ninja -C build-asan
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    meson test -C build-asan --suite unit --suite plugins --print-errorlogs --num-processes 2 || status=1
+  count build-asan
+fi
+
+echo
+echo "${passed} passed, ${failed} failed, ${skipped} skipped"
+exit $status

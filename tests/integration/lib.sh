@@ -1,0 +1,46 @@
+# Helpers for Lathe's integration tests (bash). Each test sources this file.
+# Environment (set by meson): LATHE_BIN, LATHE_TESTKIT_DIR, LATHE_ABI_DIR,
+# LATHE_SOURCE_DIR.
+set -uo pipefail
+
+PY=/usr/bin/python3
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/lathe-it-XXXXXX")
+trap 'rm -rf "$TMP"' EXIT
+FAILS=0
+CHECKS=0
+
+pass() { CHECKS=$((CHECKS + 1)); echo "ok - $*"; }
+fail() { CHECKS=$((CHECKS + 1)); FAILS=$((FAILS + 1)); echo "FAIL - $*"; }
+
+# run_lathe OUT_PREFIX ARGS...: runs lathe, keeps stdout/stderr/exit code.
+run_lathe() {
+  local out="$1"; shift
+  "$LATHE_BIN" "$@" >"$out.out" 2>"$out.err"
+  echo $? >"$out.code"
+}
+
+expect_code() { # prefix code what
+  local got; got=$(cat "$1.code")
+  if [ "$got" = "$2" ]; then pass "$3: exit $2"; else fail "$3: exit $got, expected $2; stderr: $(head -c 600 "$1.err")"; fi
+}
+
+expect_err() { # prefix fixed-string what
+  if grep -qF -- "$2" "$1.err"; then pass "$3"; else fail "$3: stderr lacks '$2'; got: $(head -c 800 "$1.err")"; fi
+}
+
+# jq-like: json_get FILE PYTHON_EXPR (the document is `d`)
+json_get() { $PY -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"; }
+
+expect_py() { # file expr what : expr must be truthy
+  local v
+  if v=$(json_get "$1" "$2" 2>&1) && [ "$v" = "True" ]; then pass "$3"; else fail "$3: $2 -> $v"; fi
+}
+
+finish() {
+  echo "$((CHECKS - FAILS)) passed, $FAILS failed"
+  [ $FAILS -eq 0 ]
+  exit $?
+}
+
+# write_pipeline FILE: the JSON from stdin.
+write_pipeline() { cat >"$1"; }

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Each loader refusal, with its one-line message and exit code; an ABI 1.0
+# plugin loading and running on this 1.1 host.
+source "$(dirname "$0")/lib.sh"
+
+refused() { # variant expected-message
+  LATHE_PLUGIN_PATH="$LATHE_ABI_DIR/$1" run_lathe "$TMP/$1" plugins
+  expect_code "$TMP/$1" 2 "$1 refused"
+  expect_err "$TMP/$1" "$2" "$1: message"
+  expect_err "$TMP/$1" "refused:" "$1: names the refusal"
+  [ "$(grep -c refused "$TMP/$1.err")" = 1 ] && pass "$1: one line" || fail "$1: not one line"
+}
+refused too_big "abi/too_big/libabi-too_big.so refused: model/broken struct is"
+refused missing_callback "libabi-missing_callback.so refused: model/broken lacks the required callback 'predict'"
+refused empty_name "libabi-empty_name.so refused: a model component has an empty name"
+refused duplicate "plugin name 'source-csv' is already provided by"
+refused missing_entry "libabi-missing_entry.so refused: no entry symbol 'lathe_plugin_query'"
+refused bad_major "libabi-bad_major.so refused: built for plugin ABI 2."
+refused new_minor "libabi-new_minor.so refused: built for plugin ABI 1."
+
+mkdir -p "$TMP/notelf"
+echo "not a library" >"$TMP/notelf/libfake.so"
+LATHE_PLUGIN_PATH="$TMP/notelf" run_lathe "$TMP/ne" plugins
+expect_code "$TMP/ne" 2 "non-ELF refused"
+expect_err "$TMP/ne" "libfake.so refused: not a shared object" "non-ELF: message"
+
+# The rest of the plugins still load next to a refused one.
+grep -q "source  *csv" "$TMP/too_big.out" && pass "other plugins still listed" || fail "other plugins missing"
+
+# A pipeline naming a refused component fails validation, not the process.
+cat >"$TMP/broken.json" <<JSON
+{"nodes": [{"id": "d", "use": "source/csv", "with": {"path": "$LATHE_SOURCE_DIR/examples/iris/iris.csv", "label": "species"}},
+  {"id": "m", "use": "model/broken", "in": {"train": "d"}}]}
+JSON
+LATHE_PLUGIN_PATH="$LATHE_ABI_DIR/missing_callback" run_lathe "$TMP/bv" validate "$TMP/broken.json"
+expect_code "$TMP/bv" 2 "pipeline using a refused plugin"
+expect_err "$TMP/bv" "unknown plugin component 'model/broken'" "refused component is unknown to validation"
+
+# Forward compatibility: a plugin built for ABI 1.0 (no `summary` callback).
+export LATHE_PLUGIN_PATH="$LATHE_ABI_DIR/old_minor"
+run_lathe "$TMP/om" plugins inspect model/oldminor
+expect_code "$TMP/om" 0 "ABI 1.0 plugin loads"
+cat >"$TMP/old.json" <<JSON
+{"nodes": [{"id": "d", "use": "source/csv", "with": {"path": "$LATHE_SOURCE_DIR/examples/iris/iris.csv", "label": "species"}},
+  {"id": "s", "use": "transform/split", "in": {"data": "d"}},
+  {"id": "m", "use": "model/oldminor", "in": {"train": "s.train"}},
+  {"id": "e", "use": "evaluator/classification", "in": {"model": "m", "data": "s.test"}}]}
+JSON
+run_lathe "$TMP/or" run --json --store "$TMP/store" "$TMP/old.json"
+expect_code "$TMP/or" 0 "ABI 1.0 plugin runs"
+expect_py "$TMP/or.out" "abs(d['metrics']['e.accuracy'] - 1/3) < 1e-9" "majority model scores 1/3 on balanced iris"
+finish

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The CLI's contract: --json everywhere, exit codes, help.
+source "$(dirname "$0")/lib.sh"
+run_lathe "$TMP/v" --version --json
+expect_code "$TMP/v" 0 "--version"
+expect_py "$TMP/v.out" "d['abi'] == '1.1' and 'core' in d['blas']" "--version --json has ABI and BLAS"
+run_lathe "$TMP/h" --help
+expect_code "$TMP/h" 0 "--help"
+run_lathe "$TMP/p" plugins --json
+expect_code "$TMP/p" 0 "plugins --json"
+expect_py "$TMP/p.out" "{'source/csv', 'transform/split', 'model/logreg', 'evaluator/classification', 'tuner/grid', 'tracker/sqlite', 'registry/local'} <= {c['id'] for c in d['components']}" "one plugin of each core kind"
+run_lathe "$TMP/i" plugins inspect model/logreg
+expect_code "$TMP/i" 0 "plugins inspect"
+grep -qE "^  l2 +float +0.0001 +\[0, 1000\] log" "$TMP/i.out" && pass "inspect prints type, default, bounds, log" || fail "inspect text: $(grep l2 "$TMP/i.out")"
+run_lathe "$TMP/ij" plugins inspect --json tuner/grid
+expect_py "$TMP/ij.out" "[p['name'] for p in d['params']][:3] == ['objective', 'direction', 'space'] and all('doc' in p for p in d['params'])" "inspect --json lists the host's tuner params"
+run_lathe "$TMP/iu" plugins inspect model/lograg
+expect_code "$TMP/iu" 2 "inspect unknown"
+expect_err "$TMP/iu" "did you mean 'model/logreg'" "inspect suggests"
+mkdir -p "$TMP/empty"
+cd "$TMP/empty"
+run_lathe "$TMP/rl" runs list
+expect_code "$TMP/rl" 2 "runs list without a store"
+expect_err "$TMP/rl" "no run store at" "says there is no store"
+finish

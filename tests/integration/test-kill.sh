@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# SIGKILL in the middle of a node: the database stays intact, the next command
+# marks the run interrupted, and a rerun reuses the nodes that had finished.
+source "$(dirname "$0")/lib.sh"
+export LATHE_PLUGIN_PATH="$LATHE_TESTKIT_DIR"
+cat >"$TMP/p.json" <<'JSON'
+{"nodes": [{"id": "first", "use": "transform/noop", "with": {"value": 4}},
+  {"id": "quick", "use": "transform/noop", "in": {"data": "first"}},
+  {"id": "slow", "use": "transform/sleep", "in": {"data": "quick"}, "with": {"seconds": 60}},
+  {"id": "last", "use": "transform/noop", "in": {"data": "slow"}}]}
+JSON
+"$LATHE_BIN" run --jobs 1 --store "$TMP/store" "$TMP/p.json" >"$TMP/k.out" 2>&1 &
+pid=$!
+# Wait until the slow node is running (recorded in the store), then kill.
+for _ in $(seq 1 100); do
+  n=$(sqlite3 "$TMP/store/lathe.db" "SELECT count(*) FROM executions WHERE node = 'slow' AND status = 'running'" 2>/dev/null || echo 0)
+  [ "$n" = "1" ] && break
+  sleep 0.1
+done
+[ "$n" = "1" ] && pass "slow node started" || fail "slow node never started"
+kill -9 $pid
+wait $pid 2>/dev/null
+ic=$(sqlite3 "$TMP/store/lathe.db" "PRAGMA integrity_check")
+[ "$ic" = "ok" ] && pass "integrity_check after SIGKILL" || fail "integrity_check: $ic"
+
+run_lathe "$TMP/l" runs list --json --store "$TMP/store"
+expect_code "$TMP/l" 0 "runs list after the kill"
+expect_py "$TMP/l.out" "d[0]['status'] == 'interrupted'" "the killed run is marked interrupted"
+st=$(sqlite3 "$TMP/store/lathe.db" "SELECT node || '=' || status FROM executions ORDER BY id" | tr '\n' ' ')
+[ "$st" = "first=succeeded quick=succeeded slow=interrupted " ] && pass "executions: $st" || fail "executions: $st"
+
+run_lathe "$TMP/r" run --json --store "$TMP/store" --set slow.seconds=0.05 "$TMP/p.json"
+expect_code "$TMP/r" 0 "rerun after the kill"
+expect_py "$TMP/r.out" "{n['id']: n['status'] for n in d['nodes']} == {'first': 'cached', 'quick': 'cached', 'slow': 'succeeded', 'last': 'succeeded'}" "rerun reuses the finished nodes"
+finish

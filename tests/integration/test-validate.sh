@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Every validation problem, each with its message and exit code 2, and all of
+# them reported together.
+source "$(dirname "$0")/lib.sh"
+export LATHE_PLUGIN_PATH="$LATHE_TESTKIT_DIR"
+
+printf '{"lathe": 1,\n "nodes": [\n  {"id": "a", "use": "transform/noop",}\n ]}\n' >"$TMP/syntax.json"
+run_lathe "$TMP/r" validate "$TMP/syntax.json"
+expect_code "$TMP/r" 2 "JSON syntax error"
+expect_err "$TMP/r" "$TMP/syntax.json:3:" "JSON syntax error names file:line"
+
+write_pipeline "$TMP/bad.json" <<'JSON'
+{"lathe": 1, "seed": 3, "nodes": [
+  {"id": "a", "use": "transform/noop"},
+  {"id": "a", "use": "transform/noop"},
+  {"id": "b", "use": "transfrom/noop"},
+  {"id": "c", "use": "transform/sleep", "with": {"secnds": 1}},
+  {"id": "d", "use": "transform/sleep", "with": {"seconds": "long"}},
+  {"id": "e", "use": "transform/sleep", "with": {"seconds": -5}},
+  {"id": "f", "use": "transform/noop", "in": {"data": "splt"}},
+  {"id": "g", "use": "transform/noop", "in": {"data": "a.model"}},
+  {"id": "h", "use": "evaluator/classification", "in": {"data": "a"}},
+  {"id": "i", "use": "evaluator/classification", "in": {"model": "a", "data": "a"}},
+  {"id": "x", "use": "transform/noop", "in": {"data": "y"}},
+  {"id": "y", "use": "transform/noop", "in": {"data": "z"}},
+  {"id": "z", "use": "transform/noop", "in": {"data": "x"}}
+]}
+JSON
+run_lathe "$TMP/r" validate "$TMP/bad.json"
+expect_code "$TMP/r" 2 "invalid pipeline"
+expect_err "$TMP/r" "/nodes/1/id: duplicate node id 'a'" "duplicate id"
+expect_err "$TMP/r" "/nodes/2/use: unknown plugin component 'transfrom/noop' (did you mean 'transform/noop'?)" "unknown plugin with did-you-mean"
+expect_err "$TMP/r" "/nodes/3/with/secnds: unknown param 'secnds' for transform/sleep (did you mean 'seconds'?)" "unknown param with did-you-mean"
+expect_err "$TMP/r" "/nodes/4/with/seconds: param 'seconds' of transform/sleep: expected float, got a string" "wrong type"
+expect_err "$TMP/r" "/nodes/5/with/seconds: param 'seconds' of transform/sleep: -5 is out of bounds [0, 3600]" "out of bounds"
+expect_err "$TMP/r" "/nodes/6/in/data: unknown node 'splt'" "unknown input node"
+expect_err "$TMP/r" "/nodes/7/in/data: node 'a' (transform/noop) has no output 'model'" "unknown output"
+expect_err "$TMP/r" "/nodes/8: node 'h' (evaluator/classification) needs input 'model' (model)" "missing required input"
+expect_err "$TMP/r" "/nodes/9/in/model: input 'model' takes a model but a.data gives a dataset" "type mismatch"
+expect_err "$TMP/r" "cycle: " "cycle detected"
+if grep -qE "cycle: (z -> y -> x -> z|y -> x -> z -> y|x -> z -> y -> x);" "$TMP/r.err"; then pass "cycle names its nodes"; else fail "cycle names its nodes: $(grep cycle "$TMP/r.err")"; fi
+n=$(grep -c "bad.json: /" "$TMP/r.err")
+[ "$n" -ge 10 ] && pass "every problem reported ($n lines)" || fail "only $n problems reported"
+
+run_lathe "$TMP/j" validate --json "$TMP/bad.json"
+expect_code "$TMP/j" 2 "validate --json on invalid"
+expect_py "$TMP/j.out" "d['valid'] is False and len(d['problems']) >= 10 and all(p['pointer'] for p in d['problems'])" "--json lists problems with pointers"
+
+write_pipeline "$TMP/when.json" <<'JSON'
+{"nodes": [{"id": "a", "use": "transform/metric"},
+  {"id": "b", "use": "transform/noop", "in": {"data": "a"}, "when": "a.value >> 3"},
+  {"id": "c", "use": "transform/noop", "when": "nope.value > 1"}]}
+JSON
+run_lathe "$TMP/w" validate "$TMP/when.json"
+expect_code "$TMP/w" 2 "bad conditions"
+expect_err "$TMP/w" "/nodes/1/when: cannot read condition" "unreadable condition"
+expect_err "$TMP/w" "/nodes/2/when: condition names unknown node 'nope'" "condition with unknown node"
+
+run_lathe "$TMP/s" run --set nosuch.x=1 "$TMP/when.json"
+expect_code "$TMP/s" 2 "--set on an unknown node"
+expect_err "$TMP/s" "no node 'nosuch'" "--set names the node"
+
+run_lathe "$TMP/m" run "$TMP/missing.json"
+expect_code "$TMP/m" 2 "missing pipeline file"
+expect_err "$TMP/m" "missing.json" "missing file is named"
+
+run_lathe "$TMP/u" run
+expect_code "$TMP/u" 2 "run without a pipeline"
+run_lathe "$TMP/u2" frobnicate
+expect_code "$TMP/u2" 2 "unknown command"
+run_lathe "$TMP/u3" run --jobs x "$TMP/when.json"
+expect_code "$TMP/u3" 2 "bad option value"
+finish
