@@ -9,25 +9,23 @@ extern char *openblas_get_corename(void);
 extern char *openblas_get_config(void);
 extern void openblas_set_num_threads(int num_threads);
 
-static const char *wanted_core(void) {
-  __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f"))
-    return "SkylakeX";
-  if (__builtin_cpu_supports("avx2"))
-    return "Haswell";
-  return NULL;
-}
-
-static gboolean is_fallback(const char *core) {
-  return core && (g_ascii_strcasecmp(core, "prescott") == 0 ||
-                  g_ascii_strcasecmp(core, "core2") == 0 || g_ascii_strcasecmp(core, "nehalem") == 0);
+const char *lathe_blas_fix_for(const char *corename, gboolean avx512, gboolean avx2) {
+  /* Pre-AVX kernels on a CPU that has AVX2 or AVX-512 mean detection failed. */
+  gboolean fallback = corename && (g_ascii_strcasecmp(corename, "prescott") == 0 ||
+                                   g_ascii_strcasecmp(corename, "core2") == 0 ||
+                                   g_ascii_strcasecmp(corename, "nehalem") == 0);
+  if (!fallback)
+    return NULL;
+  return avx512 ? "SkylakeX" : avx2 ? "Haswell" : NULL;
 }
 
 void lathe_blas_ensure_kernels(char **argv) {
   if (g_getenv("OPENBLAS_CORETYPE") || g_getenv("LATHE_BLAS_NO_FIX"))
     return;
-  const char *want = wanted_core();
-  if (!want || !is_fallback(openblas_get_corename()))
+  __builtin_cpu_init();
+  const char *want = lathe_blas_fix_for(openblas_get_corename(), __builtin_cpu_supports("avx512f"),
+                                        __builtin_cpu_supports("avx2"));
+  if (!want)
     return;
   g_setenv("OPENBLAS_CORETYPE", want, TRUE);
   g_setenv("LATHE_BLAS_FIXED", openblas_get_corename(), TRUE);

@@ -17,6 +17,17 @@ G_BEGIN_DECLS
  */
 void lathe_blas_ensure_kernels(char **argv);
 
+/**
+ * lathe_blas_fix_for:
+ * @corename: what openblas_get_corename() says.
+ * @avx512: the CPU has AVX-512F.
+ * @avx2: the CPU has AVX2.
+ *
+ * Returns: (nullable): the OPENBLAS_CORETYPE to force, or %NULL when the
+ * detected kernels are fine.
+ */
+const char *lathe_blas_fix_for(const char *corename, gboolean avx512, gboolean avx2);
+
 /** lathe_blas_describe: (transfer full) "OpenBLAS 0.3.21, core SkylakeX (…)". */
 char *lathe_blas_describe(void);
 

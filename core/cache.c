@@ -6,23 +6,29 @@
 
 #include "engine-private.h"
 
-char *lathe_cache_key(LatheNodeRun *t, JsonObject *input_digests) {
-  LatheComponentInfo *c = t->node->comp;
-  LatheRun *run = t->batch->run;
+char *lathe_cache_key_compute(const char *component, const char *plugin_version,
+                              const char *plugin_digest, JsonObject *params, guint64 seed,
+                              JsonObject *inputs, const char *trial) {
   g_autoptr(JsonObject) o = json_object_new();
-  json_object_set_string_member(o, "component", c->id);
-  json_object_set_string_member(o, "plugin_version", c->plugin->version);
-  json_object_set_string_member(o, "plugin_digest", lathe_plugin_digest(c->plugin));
-  json_object_set_object_member(o, "params", json_object_ref(t->params));
-  g_autofree char *seed = g_strdup_printf("%" G_GUINT64_FORMAT,
-                                          lathe_seed_derive(run->graph->seed, t->exec_id));
-  json_object_set_string_member(o, "seed", seed);
-  json_object_set_object_member(o, "inputs", json_object_ref(input_digests));
-  if (t->node->trial_text)
-    json_object_set_string_member(o, "trial", t->node->trial_text);
+  json_object_set_string_member(o, "component", component);
+  json_object_set_string_member(o, "plugin_version", plugin_version);
+  json_object_set_string_member(o, "plugin_digest", plugin_digest);
+  json_object_set_object_member(o, "params", json_object_ref(params));
+  g_autofree char *s = g_strdup_printf("%" G_GUINT64_FORMAT, seed); /* beyond double's 53 bits */
+  json_object_set_string_member(o, "seed", s);
+  json_object_set_object_member(o, "inputs", json_object_ref(inputs));
+  if (trial)
+    json_object_set_string_member(o, "trial", trial);
   g_autoptr(JsonNode) n = json_node_init_object(json_node_alloc(), o);
   g_autofree char *text = lathe_json_canonical(n);
   return lathe_sha256_hex(text, strlen(text));
+}
+
+char *lathe_cache_key(LatheNodeRun *t, JsonObject *input_digests) {
+  LatheComponentInfo *c = t->node->comp;
+  return lathe_cache_key_compute(c->id, c->plugin->version, lathe_plugin_digest(c->plugin), t->params,
+                                 lathe_seed_derive(t->batch->run->graph->seed, t->exec_id),
+                                 input_digests, t->node->trial_text);
 }
 
 static gboolean is_local(const char *uri) { return !strstr(uri, "://"); }

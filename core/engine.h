@@ -37,6 +37,19 @@ typedef struct {
 gboolean lathe_engine_run(LatheGraph *graph, LatheCatalog *cat, LatheStore *store,
                           const LatheRunOptions *opts, JsonObject **result, GError **error);
 
+/**
+ * lathe_cache_key_compute:
+ *
+ * SHA-256 (hex) over the canonical JSON of everything that decides a node's
+ * result. Key order in @params and @inputs does not matter; names of input
+ * nodes never enter, only the digests of what they produced.
+ *
+ * Returns: (transfer full): the key.
+ */
+char *lathe_cache_key_compute(const char *component, const char *plugin_version,
+                              const char *plugin_digest, JsonObject *params, guint64 seed,
+                              JsonObject *inputs, const char *trial);
+
 /** lathe_engine_interrupt: asks a running engine to stop (signal-safe). */
 void lathe_engine_interrupt(void);
 

@@ -13,10 +13,11 @@ typedef struct _LatheDataset LatheDataset;
  * @n_cols: number of feature columns.
  * @x: @n_rows x @n_cols float32, row-major and contiguous, ready for cblas.
  * @columns: @n_cols column names.
- * @labels: @n_rows class indices into @classes, or %NULL when unlabelled.
+ * @labels: @n_rows class indices into @classes (-1: unknown), or %NULL when
+ *   unlabelled.
  * @classes: @n_classes class names (sorted when read from text).
  * @n_classes: number of classes.
- * @groups: @n_rows group indices into @group_names, or %NULL.
+ * @groups: @n_rows group indices into @group_names (-1: none), or %NULL.
  * @group_names: @n_groups names (the source file, an equipment id).
  * @n_groups: number of groups.
  *

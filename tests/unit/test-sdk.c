@@ -1,0 +1,149 @@
+/* The SDK's own pieces: dataset encoding, canonical JSON, random streams,
+ * artifacts. */
+#include <string.h>
+
+#include <lathe/lathe-sdk.h>
+
+static LatheDataset *sample(void) {
+  LatheDataset *ds = lathe_dataset_new(3, 2);
+  for (guint i = 0; i < 6; i++)
+    ds->x[i] = (float)i * 0.5f;
+  lathe_dataset_set_column(ds, 0, "a");
+  lathe_dataset_set_column(ds, 1, "b");
+  const char *classes[] = {"no", "yes", NULL};
+  lathe_dataset_set_classes(ds, classes);
+  ds->labels[1] = 1;
+  const char *groups[] = {"f1.csv", "f2.csv", NULL};
+  lathe_dataset_set_groups(ds, groups);
+  ds->groups[2] = 1;
+  return ds;
+}
+
+static void test_dataset_roundtrip(void) {
+  g_autoptr(LatheDataset) ds = sample();
+  g_autoptr(GBytes) bytes = lathe_dataset_serialize(ds);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LatheDataset) back = lathe_dataset_deserialize(bytes, &error);
+  g_assert_no_error(error);
+  g_assert_cmpuint(back->n_rows, ==, 3);
+  g_assert_cmpuint(back->n_cols, ==, 2);
+  g_assert_cmpmem(back->x, 6 * sizeof(float), ds->x, 6 * sizeof(float));
+  g_assert_cmpstr(back->columns[1], ==, "b");
+  g_assert_cmpstr(back->classes[1], ==, "yes");
+  g_assert_cmpint(back->labels[1], ==, 1);
+  g_assert_cmpstr(back->group_names[1], ==, "f2.csv");
+  g_assert_cmpint(back->groups[2], ==, 1);
+}
+
+static void test_dataset_corrupt(void) {
+  g_autoptr(LatheDataset) ds = sample();
+  g_autoptr(GBytes) bytes = lathe_dataset_serialize(ds);
+  gsize len;
+  const guint8 *data = g_bytes_get_data(bytes, &len);
+  /* Every truncation fails cleanly. */
+  for (gsize cut = 0; cut < len; cut++) {
+    g_autoptr(GBytes) part = g_bytes_new(data, cut);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(LatheDataset) back = lathe_dataset_deserialize(part, &error);
+    g_assert_null(back);
+    g_assert_error(error, LATHE_ERROR, LATHE_ERROR_DATA);
+  }
+  /* A label index beyond the classes is refused. */
+  g_autofree guint8 *copy = g_memdup2(data, len);
+  copy[len - 2 * 3 * 4] = 9; /* first label */
+  g_autoptr(GBytes) bad = g_bytes_new(copy, len);
+  g_autoptr(GError) error = NULL;
+  g_assert_null(lathe_dataset_deserialize(bad, &error));
+  g_assert_error(error, LATHE_ERROR, LATHE_ERROR_DATA);
+}
+
+static JsonNode *parse(const char *text) {
+  g_autoptr(JsonParser) p = json_parser_new();
+  g_assert_true(json_parser_load_from_data(p, text, -1, NULL));
+  return json_node_copy(json_parser_get_root(p));
+}
+
+static void test_canonical_json(void) {
+  g_autoptr(JsonNode) a = parse("{\"b\": [1, 2.5, \"x\\n\"], \"a\": {\"z\": true, \"y\": null}}");
+  g_autoptr(JsonNode) b = parse("{\"a\": {\"y\": null, \"z\": true}, \"b\": [1, 2.5, \"x\\n\"]}");
+  g_autofree char *ca = lathe_json_canonical(a);
+  g_autofree char *cb = lathe_json_canonical(b);
+  g_assert_cmpstr(ca, ==, "{\"a\":{\"y\":null,\"z\":true},\"b\":[1,2.5,\"x\\n\"]}");
+  g_assert_cmpstr(ca, ==, cb);
+  g_autoptr(JsonNode) c = parse("{\"v\": 0.1}");
+  g_autofree char *cc = lathe_json_canonical(c);
+  g_assert_cmpstr(cc, ==, "{\"v\":0.10000000000000001}");
+}
+
+static void test_rng(void) {
+  LatheRng a, b;
+  lathe_rng_init(&a, 42);
+  lathe_rng_init(&b, 42);
+  for (int i = 0; i < 100; i++)
+    g_assert_cmpuint(lathe_rng_next(&a), ==, lathe_rng_next(&b));
+  /* The stream is fixed forever: reruns on any machine must match. */
+  lathe_rng_init(&a, 1);
+  g_assert_cmpuint(lathe_rng_next(&a), ==, G_GUINT64_CONSTANT(0xb3f2af6d0fc710c5));
+  guint hist[10] = {0};
+  for (int i = 0; i < 100000; i++) {
+    double u = lathe_rng_uniform(&a);
+    g_assert_true(u >= 0 && u < 1);
+    hist[(int)(u * 10)]++;
+  }
+  for (int i = 0; i < 10; i++)
+    g_assert_cmpuint(hist[i], >, 9500);
+  guint32 items[50];
+  for (guint i = 0; i < 50; i++)
+    items[i] = i;
+  lathe_rng_shuffle(&a, items, 50);
+  guint64 sum = 0;
+  gboolean moved = FALSE;
+  for (guint i = 0; i < 50; i++) {
+    sum += items[i];
+    moved |= items[i] != i;
+  }
+  g_assert_cmpuint(sum, ==, 49 * 50 / 2);
+  g_assert_true(moved);
+}
+
+static void test_seed_derive(void) {
+  g_assert_cmpuint(lathe_seed_derive(7, "model"), ==, lathe_seed_derive(7, "model"));
+  g_assert_cmpuint(lathe_seed_derive(7, "model"), !=, lathe_seed_derive(7, "eval"));
+  g_assert_cmpuint(lathe_seed_derive(7, "model"), !=, lathe_seed_derive(8, "model"));
+}
+
+static void test_artifact(void) {
+  LatheArtifact *a = lathe_artifact_new_dataset(sample());
+  g_autoptr(LatheArtifact) b = lathe_artifact_new_from_bytes(LATHE_TYPE_DATASET, lathe_artifact_get_bytes(a));
+  g_assert_cmpstr(lathe_artifact_get_digest(a), ==, lathe_artifact_get_digest(b));
+  g_assert_cmpuint(strlen(lathe_artifact_get_digest(a)), ==, 64);
+  g_autoptr(GError) error = NULL;
+  g_assert_null(lathe_artifact_get_metrics(b, &error));
+  g_assert_error(error, LATHE_ERROR, LATHE_ERROR_INVALID);
+  lathe_artifact_unref(a);
+
+  JsonObject *h = json_object_new();
+  json_object_set_string_member(h, "component", "model/x");
+  g_autoptr(GBytes) state = g_bytes_new_static("weights", 7);
+  g_autoptr(LatheArtifact) m = lathe_artifact_new_model(h, state);
+  g_autoptr(LatheArtifact) m2 = lathe_artifact_new_from_bytes(LATHE_TYPE_MODEL, lathe_artifact_get_bytes(m));
+  JsonObject *h2 = lathe_artifact_get_model_header(m2, NULL);
+  g_assert_cmpstr(json_object_get_string_member(h2, "component"), ==, "model/x");
+  g_assert_cmpmem(g_bytes_get_data(lathe_artifact_get_model_state(m2, NULL), NULL), 7, "weights", 7);
+  g_autoptr(GBytes) junk = g_bytes_new_static("LATHEMD1\xff\xff\xff\x7f", 12);
+  g_autoptr(LatheArtifact) m3 = lathe_artifact_new_from_bytes(LATHE_TYPE_MODEL, junk);
+  g_clear_error(&error);
+  g_assert_null(lathe_artifact_get_model_header(m3, &error));
+  g_assert_error(error, LATHE_ERROR, LATHE_ERROR_DATA);
+}
+
+int main(int argc, char **argv) {
+  g_test_init(&argc, &argv, NULL);
+  g_test_add_func("/sdk/dataset/roundtrip", test_dataset_roundtrip);
+  g_test_add_func("/sdk/dataset/corrupt", test_dataset_corrupt);
+  g_test_add_func("/sdk/json/canonical", test_canonical_json);
+  g_test_add_func("/sdk/rng/stream", test_rng);
+  g_test_add_func("/sdk/rng/derive", test_seed_derive);
+  g_test_add_func("/sdk/artifact", test_artifact);
+  return g_test_run();
+}
