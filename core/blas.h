@@ -6,16 +6,18 @@
 G_BEGIN_DECLS
 
 /**
- * lathe_blas_ensure_kernels:
- * @argv: the process's argv, for re-executing.
+ * lathe_blas_prepare:
+ * @argv: the process's original argv, for re-executing.
+ * @threads: BLAS threads for this process (unless OPENBLAS_NUM_THREADS is set).
  *
- * Debian's OpenBLAS 0.3.21 does not recognise some AVX2/AVX-512 CPUs and
- * falls back to SSE3 "Prescott" kernels, 3-5x slower. When that happened and
- * the CPU has AVX-512 or AVX2, re-executes this program with
- * OPENBLAS_CORETYPE set (read only when the library loads). Does nothing when
- * the variable is already set or LATHE_BLAS_NO_FIX is.
+ * Call before any plugin loads. Sets OPENBLAS_NUM_THREADS, then loads
+ * OpenBLAS. Debian's OpenBLAS 0.3.21 does not recognise some AVX2/AVX-512 CPUs
+ * and falls back to SSE3 "Prescott" kernels, 3-5x slower; when that happened,
+ * re-executes this program with OPENBLAS_CORETYPE set (read only when the
+ * library loads). The user's OPENBLAS_CORETYPE, or LATHE_BLAS_NO_FIX, turns the
+ * fix off.
  */
-void lathe_blas_ensure_kernels(char **argv);
+void lathe_blas_prepare(char **argv, guint threads);
 
 /**
  * lathe_blas_fix_for:

@@ -2,6 +2,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "blas.h"
 #include "cli.h"
 #include "engine.h"
 #include "graph.h"
@@ -88,6 +89,11 @@ int lathe_cmd_run(int argc, char **argv, gboolean validate_only) {
   if (jobs < 0 || jobs > 1024)
     return lathe_cli_error(LATHE_EXIT_USAGE, "--jobs must be between 1 and 1024");
   const char *path = argv[1];
+  if (!validate_only) {
+    /* Parallel nodes x BLAS threads must not exceed the cores. */
+    guint cores = (guint)MAX(1, sysconf(_SC_NPROCESSORS_ONLN));
+    lathe_blas_prepare(lathe_original_argv, MAX(1, cores / (jobs ? (guint)jobs : cores)));
+  }
   g_autoptr(LatheCatalog) cat = lathe_cli_load_catalog(json);
   g_autoptr(GPtrArray) problems = lathe_problems_new();
   g_autoptr(LatheGraph) graph = lathe_graph_load(path, (const char *const *)sets, cat, problems);

@@ -7,6 +7,9 @@
 
 G_BEGIN_DECLS
 
+/* main()'s argv, kept whole for re-executing (BLAS set-up). */
+extern char **lathe_original_argv;
+
 /* Exit codes, the CLI's contract. */
 #define LATHE_EXIT_OK 0
 #define LATHE_EXIT_FAILED 1

@@ -1,5 +1,4 @@
 /* Starting and finishing a run, and the services the host gives plugins. */
-#include <cblas.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -92,6 +91,41 @@ static void remove_dir(const char *path) {
   g_rmdir(path);
 }
 
+/* Redraws progress and turns an interrupt into cancellation of running nodes,
+ * whatever the scheduler thread is doing. */
+typedef struct {
+  LatheRun *run;
+  GMutex lock;
+  GCond cond;
+  gboolean stop;
+} Ticker;
+
+static gpointer ticker_main(gpointer data) {
+  Ticker *tk = data;
+  g_mutex_lock(&tk->lock);
+  while (!tk->stop) {
+    g_cond_wait_until(&tk->cond, &tk->lock, g_get_monotonic_time() + 100000);
+    if (tk->stop)
+      break;
+    LatheRun *run = tk->run;
+    if (lathe_engine_interrupted()) {
+      g_mutex_lock(&run->lock);
+      for (guint i = 0; i < run->all_tasks->len; i++) {
+        LatheNodeRun *t = run->all_tasks->pdata[i];
+        if (t->ctx)
+          lathe_context_cancel(t->ctx);
+      }
+      g_mutex_unlock(&run->lock);
+    }
+    if (run->opts->progress)
+      lathe_progress_draw(run, FALSE);
+  }
+  g_mutex_unlock(&tk->lock);
+  if (tk->run->opts->progress)
+    lathe_progress_draw(tk->run, TRUE);
+  return NULL;
+}
+
 gboolean lathe_engine_run(LatheGraph *graph, LatheCatalog *cat, LatheStore *store,
                           const LatheRunOptions *opts, JsonObject **result, GError **error) {
   LatheRun run = {0};
@@ -129,7 +163,18 @@ gboolean lathe_engine_run(LatheGraph *graph, LatheCatalog *cat, LatheStore *stor
     lathe_node_run_new(b, n, n->id, json_object_ref(n->params));
   }
   lathe_batch_link(b);
+  Ticker tk = {.run = &run};
+  g_mutex_init(&tk.lock);
+  g_cond_init(&tk.cond);
+  GThread *ticker = g_thread_new("lathe-ticker", ticker_main, &tk);
   lathe_batch_execute(b);
+  g_mutex_lock(&tk.lock);
+  tk.stop = TRUE;
+  g_cond_signal(&tk.cond);
+  g_mutex_unlock(&tk.lock);
+  g_thread_join(ticker);
+  g_mutex_clear(&tk.lock);
+  g_cond_clear(&tk.cond);
 
   gboolean failed = FALSE;
   for (guint i = 0; i < json_array_get_length(run.nodes); i++) {

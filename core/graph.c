@@ -396,14 +396,27 @@ static LatheNode *parse_node(LatheGraph *g, JsonNode *nn, guint idx, const char 
   return n;
 }
 
-/* Kahn's order; leftovers are on or behind a cycle, which DFS then names. */
+/* Kahn's order, O(nodes + edges); leftovers are on or behind a cycle,
+ * which a walk then names. */
 static void order_nodes(LatheGraph *g, const char *pointer, GPtrArray *problems) {
   g_autoptr(GHashTable) indeg = g_hash_table_new(NULL, NULL);
+  g_autoptr(GHashTable) dependents = g_hash_table_new_full(NULL, NULL, NULL,
+                                                           (GDestroyNotify)g_ptr_array_unref);
   for (guint i = 0; i < g->nodes->len; i++) {
     LatheNode *n = g->nodes->pdata[i];
     guint d = 0;
-    for (guint j = 0; j < n->deps->len; j++)
-      d += ((LatheNode *)n->deps->pdata[j])->graph == g;
+    for (guint j = 0; j < n->deps->len; j++) {
+      LatheNode *dep = n->deps->pdata[j];
+      if (dep->graph != g)
+        continue;
+      d++;
+      GPtrArray *list = g_hash_table_lookup(dependents, dep);
+      if (!list) {
+        list = g_ptr_array_new();
+        g_hash_table_insert(dependents, dep, list);
+      }
+      g_ptr_array_add(list, n);
+    }
     g_hash_table_insert(indeg, n, GUINT_TO_POINTER(d));
   }
   g_autoptr(GQueue) ready = g_queue_new();
@@ -413,10 +426,9 @@ static void order_nodes(LatheGraph *g, const char *pointer, GPtrArray *problems)
   while (!g_queue_is_empty(ready)) {
     LatheNode *n = g_queue_pop_head(ready);
     g_ptr_array_add(g->order, n);
-    for (guint i = 0; i < g->nodes->len; i++) {
-      LatheNode *m = g->nodes->pdata[i];
-      if (!g_ptr_array_find(m->deps, n, NULL))
-        continue;
+    GPtrArray *list = g_hash_table_lookup(dependents, n);
+    for (guint i = 0; list && i < list->len; i++) {
+      LatheNode *m = list->pdata[i];
       guint d = GPOINTER_TO_UINT(g_hash_table_lookup(indeg, m)) - 1;
       g_hash_table_insert(indeg, m, GUINT_TO_POINTER(d));
       if (!d)
@@ -426,9 +438,12 @@ static void order_nodes(LatheGraph *g, const char *pointer, GPtrArray *problems)
   if (g->order->len == g->nodes->len)
     return;
   /* Walk dependencies from a leftover node until one repeats: that is a cycle. */
+  g_autoptr(GHashTable) placed = g_hash_table_new(NULL, NULL);
+  for (guint i = 0; i < g->order->len; i++)
+    g_hash_table_add(placed, g->order->pdata[i]);
   LatheNode *start = NULL;
   for (guint i = 0; i < g->nodes->len && !start; i++)
-    if (!g_ptr_array_find(g->order, g->nodes->pdata[i], NULL))
+    if (!g_hash_table_contains(placed, g->nodes->pdata[i]))
       start = g->nodes->pdata[i];
   g_autoptr(GPtrArray) path = g_ptr_array_new();
   LatheNode *cur = start;
@@ -437,7 +452,7 @@ static void order_nodes(LatheGraph *g, const char *pointer, GPtrArray *problems)
     LatheNode *next = NULL;
     for (guint j = 0; j < cur->deps->len && !next; j++) {
       LatheNode *d = cur->deps->pdata[j];
-      if (d->graph == g && !g_ptr_array_find(g->order, d, NULL))
+      if (d->graph == g && !g_hash_table_contains(placed, d))
         next = d;
     }
     cur = next;
@@ -594,7 +609,7 @@ LatheGraph *lathe_graph_load(const char *path, const char *const *sets, LatheCat
     lathe_problems_add(problems, "", "cannot read the pipeline: %s", error->message);
     return NULL;
   }
-  g_autoptr(JsonParser) parser = json_parser_new_immutable();
+  g_autoptr(JsonParser) parser = json_parser_new();
   if (!json_parser_load_from_data(parser, text, (gssize)len, &error)) {
     /* json-glib says "<data>:LINE:COL: Parse error: ..."; keep LINE:COL */
     const char *msg = error->message;
@@ -608,7 +623,8 @@ LatheGraph *lathe_graph_load(const char *path, const char *const *sets, LatheCat
     lathe_problems_add(problems, "", "a pipeline is a JSON object with \"nodes\"");
     return NULL;
   }
-  g_autoptr(JsonNode) copy = json_node_copy(rootn);
+  /* --set edits this tree in place; the parser owns it. */
+  JsonNode *copy = rootn;
   JsonObject *root = json_node_get_object(copy);
   if (!apply_sets(root, sets, problems))
     return NULL;

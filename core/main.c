@@ -30,8 +30,10 @@ static int usage(FILE *out, int code) {
   return code;
 }
 
+char **lathe_original_argv;
+
 int main(int argc, char **argv) {
-  lathe_blas_ensure_kernels(argv);
+  lathe_original_argv = g_strdupv(argv);
   struct sigaction sa = {0};
   sa.sa_handler = on_signal;
   sigaction(SIGINT, &sa, NULL);
@@ -41,6 +43,9 @@ int main(int argc, char **argv) {
   const char *cmd = argv[1];
   if (g_str_equal(cmd, "--help") || g_str_equal(cmd, "-h") || g_str_equal(cmd, "help"))
     return usage(stdout, LATHE_EXIT_OK);
+  /* Only `run` does BLAS work; it prepares BLAS once it knows --jobs. */
+  if (!g_str_equal(cmd, "run"))
+    lathe_blas_prepare(lathe_original_argv, 1);
   if (g_str_equal(cmd, "--version") || g_str_equal(cmd, "version")) {
     g_autofree char *blas = lathe_blas_describe();
     gboolean json = argc > 2 && g_str_equal(argv[2], "--json");

@@ -50,8 +50,10 @@ static void task_free(LatheNodeRun *t) {
 
 void lathe_batch_free(LatheBatch *b) {
   g_mutex_lock(&b->run->lock);
-  for (guint i = 0; i < b->tasks->len; i++)
-    g_ptr_array_remove(b->run->all_tasks, b->tasks->pdata[i]);
+  if (!b->parent) /* the run's own batch: every task goes */
+    g_ptr_array_set_size(b->run->all_tasks, 0);
+  for (guint i = 0; b->parent && i < b->tasks->len; i++)
+    g_ptr_array_remove_fast(b->run->all_tasks, b->tasks->pdata[i]);
   g_mutex_unlock(&b->run->lock);
   g_ptr_array_set_free_func(b->tasks, (GDestroyNotify)task_free);
   g_ptr_array_unref(b->tasks);
@@ -200,16 +202,6 @@ static void skip_dependents(LatheBatch *exec, LatheNodeRun *t) {
   }
 }
 
-static void cancel_running(LatheBatch *b) {
-  g_mutex_lock(&b->run->lock);
-  for (guint i = 0; i < b->tasks->len; i++) {
-    LatheNodeRun *t = b->tasks->pdata[i];
-    if (t->ctx)
-      lathe_context_cancel(t->ctx);
-  }
-  g_mutex_unlock(&b->run->lock);
-}
-
 void lathe_batch_execute(LatheBatch *b) {
   LatheRun *run = b->run;
   g_autoptr(GAsyncQueue) done = g_async_queue_new();
@@ -221,7 +213,6 @@ void lathe_batch_execute(LatheBatch *b) {
       g_queue_push_tail(ready, t);
   }
   guint running = 0;
-  gboolean top = b->parent == NULL;
   while (b->finalized < b->tasks->len) {
     while (!g_queue_is_empty(ready)) {
       LatheNodeRun *t = g_queue_pop_head(ready);
@@ -236,7 +227,12 @@ void lathe_batch_execute(LatheBatch *b) {
       }
       t->status = TASK_RUNNING; /* queued counts as running for the loop */
       running++;
-      g_thread_pool_push(pool, t, NULL);
+      /* The only runnable task runs here: a chain then costs no thread
+       * hand-offs. The ticker (engine.c) keeps progress and interrupts going. */
+      if (running == 1 && g_queue_is_empty(ready))
+        worker(t, done);
+      else
+        g_thread_pool_push(pool, t, NULL);
     }
     if (b->finalized == b->tasks->len)
       break;
@@ -246,10 +242,6 @@ void lathe_batch_execute(LatheBatch *b) {
       break;
     }
     LatheNodeRun *t = g_async_queue_timeout_pop(done, 200000);
-    if (lathe_engine_interrupted())
-      cancel_running(b);
-    if (top && run->opts->progress)
-      lathe_progress_draw(run, FALSE);
     if (!t)
       continue;
     running--;
@@ -265,6 +257,4 @@ void lathe_batch_execute(LatheBatch *b) {
     }
   }
   g_thread_pool_free(pool, FALSE, TRUE);
-  if (top && run->opts->progress)
-    lathe_progress_draw(run, TRUE);
 }

@@ -12,6 +12,14 @@ struct _LatheStore {
   GMutex lock; /* held around every statement sequence */
   GHashTable *stmts; /* SQL text pointer -> sqlite3_stmt*, prepared once */
   char *proc_token;
+  /* Group commit: writes go into one open transaction that a flusher thread
+   * commits GROUP_COMMIT_MS after it began, so a node costs a few statements
+   * rather than a commit each. A crash loses at most that window, whole. */
+  gboolean in_txn;
+  gint64 txn_started;
+  GCond flush_cond;
+  GThread *flusher;
+  gboolean stopping;
 };
 
 /* A reset, persistent statement for @sql (a string literal); call with the lock held. */

@@ -45,6 +45,8 @@ static const char schema[] =
 
 static double now_s(void) { return (double)g_get_real_time() / 1e6; }
 
+#define GROUP_COMMIT_MS 20
+
 static gboolean db_fail(LatheStore *s, GError **error, const char *what) {
   g_set_error(error, LATHE_ERROR, LATHE_ERROR_IO, "%s/lathe.db: %s: %s", s->dir, what,
               sqlite3_errmsg(s->db));
@@ -74,6 +76,70 @@ static gboolean exec_sql(LatheStore *s, const char *sql, GError **error) {
     return FALSE;
   }
   return TRUE;
+}
+
+/* One statement, prepared once: sqlite3_exec would parse it every time. */
+static gboolean step_sql(LatheStore *s, const char *sql, GError **error) {
+  sqlite3_stmt *st = stmt(s, sql);
+  if (st && sqlite3_step(st) == SQLITE_DONE)
+    return TRUE;
+  return db_fail(s, error, sql);
+}
+
+/* With the lock held: opens the group transaction if needed and a savepoint
+ * for one operation, so a failed operation rolls back alone. */
+static gboolean op_begin(LatheStore *s, GError **error) {
+  if (!s->in_txn) {
+    if (!exec_sql(s, "BEGIN IMMEDIATE", error))
+      return FALSE;
+    s->in_txn = TRUE;
+    s->txn_started = g_get_monotonic_time();
+    g_cond_signal(&s->flush_cond);
+  }
+  return step_sql(s, "SAVEPOINT op", error);
+}
+
+static gboolean op_end(LatheStore *s, gboolean ok, GError **error) {
+  if (!ok) {
+    step_sql(s, "ROLLBACK TO op", NULL);
+    step_sql(s, "RELEASE op", NULL);
+    return FALSE;
+  }
+  return step_sql(s, "RELEASE op", error);
+}
+
+static void commit_locked(LatheStore *s) {
+  if (s->in_txn) {
+    g_autoptr(GError) error = NULL;
+    if (!exec_sql(s, "COMMIT", &error))
+      g_printerr("lathe: %s\n", error->message);
+    s->in_txn = FALSE;
+  }
+}
+
+static gpointer flusher(gpointer data) {
+  LatheStore *s = data;
+  g_mutex_lock(&s->lock);
+  while (!s->stopping) {
+    if (!s->in_txn) {
+      g_cond_wait(&s->flush_cond, &s->lock);
+      continue;
+    }
+    gint64 due = s->txn_started + GROUP_COMMIT_MS * 1000;
+    if (g_get_monotonic_time() >= due)
+      commit_locked(s);
+    else
+      g_cond_wait_until(&s->flush_cond, &s->lock, due);
+  }
+  commit_locked(s);
+  g_mutex_unlock(&s->lock);
+  return NULL;
+}
+
+void lathe_store_flush(LatheStore *s) {
+  g_mutex_lock(&s->lock);
+  commit_locked(s);
+  g_mutex_unlock(&s->lock);
 }
 
 /* "pid:starttime" tells a live process from a recycled pid. */
@@ -168,12 +234,22 @@ LatheStore *lathe_store_open(const char *dir, GError **error) {
     return NULL;
   }
   mark_interrupted(s);
+  g_cond_init(&s->flush_cond);
+  s->flusher = g_thread_new("lathe-store-flush", flusher, s);
   return s;
 }
 
 void lathe_store_close(LatheStore *s) {
   if (!s)
     return;
+  if (s->flusher) {
+    g_mutex_lock(&s->lock);
+    s->stopping = TRUE;
+    g_cond_signal(&s->flush_cond);
+    g_mutex_unlock(&s->lock);
+    g_thread_join(s->flusher);
+    g_cond_clear(&s->flush_cond);
+  }
   g_hash_table_unref(s->stmts);
   if (s->db)
     sqlite3_close(s->db);
@@ -235,6 +311,10 @@ gboolean lathe_store_put_artifact(LatheStore *s, LatheArtifact *art, GError **er
       return FALSE;
   }
   g_mutex_lock(&s->lock);
+  if (!op_begin(s, error)) {
+    g_mutex_unlock(&s->lock);
+    return FALSE;
+  }
   sqlite3_stmt *st = stmt(s, "INSERT OR IGNORE INTO artifacts(digest, type, size, created)"
                              " VALUES (?1, ?2, ?3, ?4)");
   sqlite3_bind_text(st, 1, digest, -1, SQLITE_STATIC);
@@ -242,6 +322,7 @@ gboolean lathe_store_put_artifact(LatheStore *s, LatheArtifact *art, GError **er
   sqlite3_bind_int64(st, 3, (sqlite3_int64)g_bytes_get_size(bytes));
   sqlite3_bind_double(st, 4, now_s());
   gboolean ok = sqlite3_step(st) == SQLITE_DONE || db_fail(s, error, "recording an artifact");
+  ok = op_end(s, ok, error);
   g_mutex_unlock(&s->lock);
   return ok;
 }
@@ -265,6 +346,11 @@ char *lathe_store_begin_run(LatheStore *s, const char *name, const char *pipelin
   g_autofree char *uuid = g_uuid_string_random();
   char *id = g_strndup(uuid, 8);
   g_mutex_lock(&s->lock);
+  if (!op_begin(s, error)) {
+    g_mutex_unlock(&s->lock);
+    g_free(id);
+    return NULL;
+  }
   sqlite3_stmt *st = stmt(s, "INSERT INTO runs(id, name, pipeline, pipeline_json, seed, status,"
                              " proc, started, lathe_version) VALUES (?1,?2,?3,?4,?5,'running',?6,?7,?8)");
   sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -276,6 +362,8 @@ char *lathe_store_begin_run(LatheStore *s, const char *name, const char *pipelin
   sqlite3_bind_double(st, 7, now_s());
   sqlite3_bind_text(st, 8, LATHE_VERSION, -1, SQLITE_STATIC);
   gboolean ok = sqlite3_step(st) == SQLITE_DONE || db_fail(s, error, "starting a run");
+  ok = op_end(s, ok, error);
+  commit_locked(s);
   g_mutex_unlock(&s->lock);
   if (!ok)
     g_clear_pointer(&id, g_free);
@@ -284,11 +372,17 @@ char *lathe_store_begin_run(LatheStore *s, const char *name, const char *pipelin
 
 gboolean lathe_store_end_run(LatheStore *s, const char *run_id, const char *status, GError **error) {
   g_mutex_lock(&s->lock);
+  if (!op_begin(s, error)) {
+    g_mutex_unlock(&s->lock);
+    return FALSE;
+  }
   sqlite3_stmt *st = stmt(s, "UPDATE runs SET status = ?2, ended = ?3 WHERE id = ?1");
   sqlite3_bind_text(st, 1, run_id, -1, SQLITE_STATIC);
   sqlite3_bind_text(st, 2, status, -1, SQLITE_STATIC);
   sqlite3_bind_double(st, 3, now_s());
   gboolean ok = sqlite3_step(st) == SQLITE_DONE || db_fail(s, error, "ending a run");
+  ok = op_end(s, ok, error);
+  commit_locked(s); /* the end of a run is durable at once */
   g_mutex_unlock(&s->lock);
   return ok;
 }
@@ -301,7 +395,7 @@ gint64 lathe_store_begin_execution(LatheStore *s, const char *run_id, const char
   g_autoptr(GList) names = params ? json_object_get_members(params) : NULL;
   g_mutex_lock(&s->lock);
   gint64 id = -1;
-  if (!exec_sql(s, "BEGIN IMMEDIATE", error))
+  if (!op_begin(s, error))
     goto out;
   sqlite3_stmt *st = stmt(s, "INSERT INTO executions(run_id, node, component, plugin,"
                              " plugin_version, plugin_digest, cache_key, status, started)"
@@ -316,7 +410,7 @@ gint64 lathe_store_begin_execution(LatheStore *s, const char *run_id, const char
   sqlite3_bind_double(st, 8, started);
   if (sqlite3_step(st) != SQLITE_DONE) {
     db_fail(s, error, "starting an execution");
-    exec_sql(s, "ROLLBACK", NULL);
+    op_end(s, FALSE, NULL);
     goto out;
   }
   id = sqlite3_last_insert_rowid(s->db);
@@ -328,7 +422,7 @@ gint64 lathe_store_begin_execution(LatheStore *s, const char *run_id, const char
     sqlite3_bind_text(p, 3, value, -1, SQLITE_STATIC);
     sqlite3_step(p);
   }
-  if (!exec_sql(s, "COMMIT", error))
+  if (!op_end(s, TRUE, error))
     id = -1;
 out:
   g_mutex_unlock(&s->lock);
@@ -370,7 +464,7 @@ gboolean lathe_store_finish_execution(LatheStore *s, gint64 id, const char *cach
                                       const LatheExecRecord *rec, GError **error) {
   g_autoptr(GList) names = rec->metrics ? json_object_get_members(rec->metrics) : NULL;
   g_mutex_lock(&s->lock);
-  gboolean ok = exec_sql(s, "BEGIN IMMEDIATE", error);
+  gboolean ok = op_begin(s, error);
   if (!ok)
     goto out;
   sqlite3_stmt *st = stmt(s, "UPDATE executions SET status = ?2, cached = ?3, started = ?4,"
@@ -420,12 +514,9 @@ gboolean lathe_store_finish_execution(LatheStore *s, gint64 id, const char *cach
     sqlite3_bind_double(c, 6, rec->ended);
     ok = sqlite3_step(c) == SQLITE_DONE;
   }
-  if (!ok) {
+  if (!ok)
     db_fail(s, error, "recording an execution");
-    exec_sql(s, "ROLLBACK", NULL);
-  } else {
-    ok = exec_sql(s, "COMMIT", error);
-  }
+  ok = op_end(s, ok, error);
 out:
   g_mutex_unlock(&s->lock);
   return ok;
@@ -434,6 +525,10 @@ out:
 void lathe_store_add_report(LatheStore *s, gint64 id, const char *name, double value, gint64 step,
                             double ts) {
   g_mutex_lock(&s->lock);
+  if (!op_begin(s, NULL)) {
+    g_mutex_unlock(&s->lock);
+    return;
+  }
   sqlite3_stmt *m = stmt(s, "INSERT INTO metrics(execution_id, name, value, step, ts)"
                             " VALUES (?1,?2,?3,?4,?5)");
   sqlite3_bind_int64(m, 1, id);
@@ -441,7 +536,7 @@ void lathe_store_add_report(LatheStore *s, gint64 id, const char *name, double v
   sqlite3_bind_double(m, 3, value);
   sqlite3_bind_int64(m, 4, step);
   sqlite3_bind_double(m, 5, ts);
-  sqlite3_step(m);
+  op_end(s, sqlite3_step(m) == SQLITE_DONE, NULL);
   g_mutex_unlock(&s->lock);
 }
 

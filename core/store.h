@@ -22,6 +22,15 @@ LatheStore *lathe_store_open(const char *dir, GError **error);
 void lathe_store_close(LatheStore *store);
 const char *lathe_store_dir(LatheStore *store);
 
+/**
+ * lathe_store_flush:
+ *
+ * Commits the writes of the current group now. Writes are otherwise committed
+ * within 20 ms, whole: a killed process loses at most that window, and never
+ * leaves half of an operation.
+ */
+void lathe_store_flush(LatheStore *store);
+
 /** lathe_store_put_artifact: writes @art once (temp file, then rename) and records it. */
 gboolean lathe_store_put_artifact(LatheStore *store, LatheArtifact *art, GError **error);
 /** lathe_store_get_artifact: (transfer full) (nullable) maps a stored artifact. */

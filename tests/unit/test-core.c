@@ -161,12 +161,12 @@ static void test_store(void) {
   g_assert_cmpfloat(json_object_get_double_member(json_object_get_object_member(hit, "metrics"), "acc"), ==, 0.5);
   g_assert_null(lathe_store_cache_lookup(s, "key2"));
   /* A run left "running" by a dead process becomes "interrupted" on the next open. */
+  lathe_store_close(s);
   sqlite3 *db;
   g_autofree char *dbp = g_build_filename(dir, "lathe.db", NULL);
   g_assert_cmpint(sqlite3_open(dbp, &db), ==, SQLITE_OK);
   g_assert_cmpint(sqlite3_exec(db, "UPDATE runs SET proc = '999999999:1'", NULL, NULL, NULL), ==, SQLITE_OK);
   sqlite3_close(db);
-  lathe_store_close(s);
   s = lathe_store_open(dir, &error);
   g_autoptr(JsonObject) shown = lathe_store_show_run(s, run, &error);
   g_assert_cmpstr(json_object_get_string_member(shown, "status"), ==, "interrupted");
