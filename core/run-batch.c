@@ -203,7 +203,6 @@ static void skip_dependents(LatheBatch *exec, LatheNodeRun *t) {
 }
 
 void lathe_batch_execute(LatheBatch *b) {
-  LatheRun *run = b->run;
   g_autoptr(GAsyncQueue) done = g_async_queue_new();
   GThreadPool *pool = g_thread_pool_new(worker, done, (gint)MAX(b->jobs, 1), FALSE, NULL);
   g_autoptr(GQueue) ready = g_queue_new();
