@@ -1,9 +1,8 @@
 /* `lathe models list` and `lathe models alias`, through the registry plugin. */
 #include <string.h>
 
-#include <lathe/lathe-context-private.h>
-
 #include "cli.h"
+#include "lathe-registry.h"
 
 int lathe_cmd_models(int argc, char **argv) {
   gboolean json = FALSE;
@@ -26,31 +25,23 @@ int lathe_cmd_models(int argc, char **argv) {
   if (alias && (!g_ascii_string_to_unsigned(argv[4], 10, 1, G_MAXUINT, &version, NULL)))
     return lathe_cli_error(LATHE_EXIT_USAGE, "VERSION must be a version number, got '%s'", argv[4]);
   g_autoptr(LatheCatalog) cat = lathe_cli_load_catalog(TRUE);
-  const char *id = registry_id ? registry_id : "registry/local";
-  LatheComponentInfo *c = lathe_catalog_lookup(cat, id);
-  if (!c || c->kind != LATHE_KIND_REGISTRY)
-    return lathe_cli_error(LATHE_EXIT_USAGE, "no registry component '%s' is installed", id);
   g_autofree char *dir = lathe_cli_default_store(store_opt, ".");
   g_autofree char *cwd = g_get_current_dir();
-  g_autoptr(JsonObject) params = json_object_new();
-  json_object_set_string_member(params, "path", "");
-  g_autoptr(LatheContext) ctx = lathe_context_new("models", params, 0, NULL, NULL);
-  lathe_context_set_dirs(ctx, cwd, dir, NULL);
-  const LatheRegistryClass *r = c->klass;
   g_autoptr(GError) error = NULL;
-  gpointer reg = r->open(ctx, &error);
+  g_autoptr(LatheRegistry) reg = lathe_registry_open(cat, registry_id, NULL, cwd, dir, &error);
   if (!reg)
-    return lathe_cli_error(LATHE_EXIT_FAILED, "%s", error->message);
+    return lathe_cli_error(error->code == LATHE_ERROR_INVALID ? LATHE_EXIT_USAGE : LATHE_EXIT_FAILED,
+                           "%s", error->message);
   int code = LATHE_EXIT_OK;
   if (alias) {
-    if (!r->set_alias(reg, argv[2], argv[3], (guint)version, &error))
+    if (!lathe_registry_set_alias(reg, argv[2], argv[3], (guint)version, &error))
       code = lathe_cli_error(LATHE_EXIT_USAGE, "%s", error->message);
     else if (json)
       printf("{\"name\": \"%s\", \"alias\": \"%s\", \"version\": %u}\n", argv[2], argv[3], (guint)version);
     else
       printf("%s@%s -> version %u\n", argv[2], argv[3], (guint)version);
   } else {
-    JsonArray *models = r->list(reg, NULL, &error);
+    JsonArray *models = lathe_registry_list(reg, NULL, &error);
     if (!models) {
       code = lathe_cli_error(LATHE_EXIT_FAILED, "%s", error->message);
     } else {
@@ -76,6 +67,5 @@ int lathe_cmd_models(int argc, char **argv) {
       }
     }
   }
-  r->close(reg);
   return code;
 }

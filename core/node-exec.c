@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "engine-private.h"
+#include "lathe-registry.h"
 
 static double now_s(void) { return (double)g_get_real_time() / 1e6; }
 
@@ -53,27 +54,18 @@ static gboolean run_model(LatheNodeRun *t, LatheContext *ctx, GError **error) {
 }
 
 static gboolean run_register(LatheNodeRun *t, LatheContext *ctx, GError **error) {
-  const LatheRegistryClass *r = t->node->comp->klass;
   LatheRun *run = t->batch->run;
-  LatheArtifact *model = lathe_context_get_input(ctx, "model");
-  JsonObject *header = lathe_artifact_get_model_header(model, error);
-  if (!header)
-    return FALSE;
-  gpointer reg = r->open(ctx, error);
+  g_autoptr(LatheRegistry) reg = lathe_registry_open_in(t->node->comp->klass, ctx, error);
   if (!reg)
     return FALSE;
   g_autoptr(JsonObject) meta = json_object_new();
   json_object_set_string_member(meta, "run_id", run->run_id);
   json_object_set_string_member(meta, "node", t->exec_id);
   json_object_set_string_member(meta, "pipeline", run->graph->path);
-  json_object_set_string_member(meta, "model_digest", lathe_artifact_get_digest(model));
-  json_object_set_object_member(meta, "model", json_object_ref(header));
   LatheArtifact *ma = lathe_context_get_input(ctx, "metrics");
   JsonObject *metrics = ma ? lathe_artifact_get_metrics(ma, error) : NULL;
-  if (ma && !metrics) {
-    r->close(reg);
+  if (ma && !metrics)
     return FALSE;
-  }
   JsonObject *scalars = json_object_new();
   g_autoptr(GList) names = metrics ? json_object_get_members(metrics) : NULL;
   for (GList *l = names; l; l = l->next) {
@@ -92,15 +84,13 @@ static gboolean run_register(LatheNodeRun *t, LatheContext *ctx, GError **error)
   const char *name = lathe_context_param_string(ctx, "name");
   const char *alias = lathe_context_param_string(ctx, "alias");
   guint version = 0;
-  gboolean ok = r->register_model(reg, name, lathe_artifact_get_bytes(model), meta, &version, error) &&
-                (!alias || r->set_alias(reg, name, alias, version, error));
-  r->close(reg);
-  if (ok) {
-    lathe_context_set_metric(ctx, "version", version);
-    lathe_context_log(ctx, G_LOG_LEVEL_MESSAGE, "registered %s version %u%s%s", name, version,
-                      alias ? " as " : "", alias ? alias : "");
-  }
-  return ok;
+  if (!lathe_registry_register(reg, name, lathe_context_get_input(ctx, "model"), meta, alias,
+                               &version, error))
+    return FALSE;
+  lathe_context_set_metric(ctx, "version", version);
+  lathe_context_log(ctx, G_LOG_LEVEL_MESSAGE, "registered %s version %u%s%s", name, version,
+                    alias ? " as " : "", alias ? alias : "");
+  return TRUE;
 }
 
 static gboolean run_component(LatheNodeRun *t, LatheContext *ctx, GError **error) {

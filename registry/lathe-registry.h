@@ -1,0 +1,58 @@
+/* lathe-registry.h: the host side of the model registry. The storage is a
+ * plugin (registry/local by default); this is how the host opens one and
+ * what it records with each version. */
+#pragma once
+
+#include <lathe/lathe-context-private.h>
+
+#include "catalog.h"
+
+G_BEGIN_DECLS
+
+/** LatheRegistry: an open registry plugin instance. */
+typedef struct _LatheRegistry LatheRegistry;
+
+/**
+ * lathe_registry_open:
+ * @cat: the catalog.
+ * @id: (nullable): a registry component id; %NULL for "registry/local".
+ * @params: (nullable): the plugin's params (transfer none); defaults fill the rest.
+ * @base_dir: resolves relative paths in @params.
+ * @store_dir: the run store, under which the default registry lives.
+ *
+ * Returns: (transfer full) (nullable): the registry, or %NULL with @error set.
+ */
+LatheRegistry *lathe_registry_open(LatheCatalog *cat, const char *id, JsonObject *params,
+                                   const char *base_dir, const char *store_dir, GError **error);
+
+/**
+ * lathe_registry_open_in:
+ * @klass: the registry component.
+ * @ctx: a context holding its params and directories (transfer none; must
+ *   outlive the registry).
+ *
+ * Opens a registry from a node's context (a register node).
+ */
+LatheRegistry *lathe_registry_open_in(const LatheRegistryClass *klass, LatheContext *ctx,
+                                      GError **error);
+void lathe_registry_close(LatheRegistry *reg);
+
+/**
+ * lathe_registry_register:
+ * @model: a model artifact.
+ * @meta: (transfer none): what to record with it; the host adds the model
+ *   header and digest.
+ * @alias: (nullable): an alias to point at the new version.
+ * @version: (out): the new version.
+ */
+gboolean lathe_registry_register(LatheRegistry *reg, const char *name, LatheArtifact *model,
+                                 JsonObject *meta, const char *alias, guint *version,
+                                 GError **error);
+/** lathe_registry_list: (transfer full) versions of @name, or all when %NULL. */
+JsonArray *lathe_registry_list(LatheRegistry *reg, const char *name, GError **error);
+gboolean lathe_registry_set_alias(LatheRegistry *reg, const char *name, const char *alias,
+                                  guint version, GError **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(LatheRegistry, lathe_registry_close)
+
+G_END_DECLS
