@@ -609,6 +609,17 @@ LatheGraph *lathe_graph_load(const char *path, const char *const *sets, LatheCat
     lathe_problems_add(problems, "", "cannot read the pipeline: %s", error->message);
     return NULL;
   }
+  return lathe_graph_load_from_data(text, len, path, sets, cat, problems);
+}
+
+LatheGraph *lathe_graph_load_from_data(const char *text, gsize len, const char *path,
+                                       const char *const *sets, LatheCatalog *cat,
+                                       GPtrArray *problems) {
+  g_autoptr(GError) error = NULL;
+  if (!g_utf8_validate(text, (gssize)len, NULL)) {
+    lathe_problems_add(problems, "", "the pipeline is not valid UTF-8 text");
+    return NULL;
+  }
   g_autoptr(JsonParser) parser = json_parser_new();
   if (!json_parser_load_from_data(parser, text, (gssize)len, &error)) {
     /* json-glib says "<data>:LINE:COL: Parse error: ..."; keep LINE:COL */

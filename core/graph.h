@@ -102,6 +102,16 @@ struct _LatheGraph {
  */
 LatheGraph *lathe_graph_load(const char *path, const char *const *sets, LatheCatalog *cat,
                              GPtrArray *problems);
+/**
+ * lathe_graph_load_from_data:
+ * @text: the pipeline JSON (@len bytes, need not be NUL-terminated).
+ * @path: the file it came from; relative paths resolve against its folder.
+ *
+ * lathe_graph_load() on text already in memory.
+ */
+LatheGraph *lathe_graph_load_from_data(const char *text, gsize len, const char *path,
+                                       const char *const *sets, LatheCatalog *cat,
+                                       GPtrArray *problems);
 void lathe_graph_free(LatheGraph *graph);
 
 /** lathe_graph_lookup: (nullable) a node of @graph or of a graph around it. */

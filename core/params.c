@@ -20,6 +20,11 @@ void lathe_problems_add(GPtrArray *problems, const char *pointer, const char *fo
   va_start(ap, format);
   p->message = g_strdup_vprintf(format, ap);
   va_end(ap);
+  /* One problem, one line: names and values from the file may hold control
+   * characters. */
+  for (char *c = p->message; *c; c++)
+    if ((unsigned char)*c < 0x20)
+      *c = ' ';
   p->pointer = g_strdup(pointer ? pointer : "");
   g_ptr_array_add(problems, p);
 }

@@ -201,6 +201,12 @@ LatheDataset *lathe_dataset_deserialize(GBytes *bytes, GError **error) {
     return NULL;
   }
 
+  /* One encoding per dataset: no unknown flags, no counts without their data. */
+  if ((flags & ~3u) || (!(flags & 1) && n_classes) || (!(flags & 2) && n_groups)) {
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
+                "Lathe dataset header is inconsistent (flags %u); the artifact is corrupt", flags);
+    return NULL;
+  }
   g_autoptr(LatheDataset) ds = lathe_dataset_new(n_rows, n_cols);
   if (!get_strv(&r, n_cols, &ds->columns))
     goto truncated;

@@ -129,6 +129,14 @@ static void test_graph(void) {
   g_assert_nonnull(strstr(all->str, "/tracker: 'tracker/nosuch' is not an installed tracker"));
   g_assert_nonnull(strstr(all->str, "/extra: unknown key 'extra' in the pipeline"));
   g_assert_cmpuint(p2->len, ==, 4);
+
+  /* Found by fuzz-graph: a key holding a newline made a two-line problem. */
+  const char nl[] = "{\"nodes\": [{\"id\": \"a\", \"use\": \"x/\\ny\", \"wi\\nth\": 1}]}";
+  g_autoptr(GPtrArray) p3 = lathe_problems_new();
+  g_assert_null(lathe_graph_load_from_data(nl, strlen(nl), "nl.json", NULL, cat, p3));
+  g_assert_cmpuint(p3->len, ==, 2);
+  for (guint i = 0; i < p3->len; i++)
+    g_assert_null(strchr(((LatheProblem *)p3->pdata[i])->message, '\n'));
 }
 
 static void test_store(void) {

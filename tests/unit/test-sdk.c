@@ -57,6 +57,28 @@ static void test_dataset_corrupt(void) {
   g_assert_error(error, LATHE_ERROR, LATHE_ERROR_DATA);
 }
 
+/* Found by fuzz-blob: non-canonical headers decoded, then re-encoded differently. */
+static void test_dataset_noncanonical(void) {
+  g_autoptr(LatheDataset) ds = sample();
+  g_autoptr(GBytes) bytes = lathe_dataset_serialize(ds);
+  gsize len;
+  const guint8 *data = g_bytes_get_data(bytes, &len);
+  g_autofree guint8 *copy = g_memdup2(data, len);
+  copy[8 + 16] |= 4; /* an unknown flag bit */
+  g_autoptr(GBytes) bad = g_bytes_new(copy, len);
+  g_autoptr(GError) error = NULL;
+  g_assert_null(lathe_dataset_deserialize(bad, &error));
+  g_assert_error(error, LATHE_ERROR, LATHE_ERROR_DATA);
+  g_autoptr(LatheDataset) plain = lathe_dataset_new(1, 1);
+  g_autoptr(GBytes) pb = lathe_dataset_serialize(plain);
+  g_autofree guint8 *pc = g_memdup2(g_bytes_get_data(pb, NULL), g_bytes_get_size(pb));
+  pc[8 + 8] = 2; /* two classes but no label flag */
+  g_autoptr(GBytes) bad2 = g_bytes_new(pc, g_bytes_get_size(pb));
+  g_clear_error(&error);
+  g_assert_null(lathe_dataset_deserialize(bad2, &error));
+  g_assert_error(error, LATHE_ERROR, LATHE_ERROR_DATA);
+}
+
 static JsonNode *parse(const char *text) {
   g_autoptr(JsonParser) p = json_parser_new();
   g_assert_true(json_parser_load_from_data(p, text, -1, NULL));
@@ -141,6 +163,7 @@ int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/sdk/dataset/roundtrip", test_dataset_roundtrip);
   g_test_add_func("/sdk/dataset/corrupt", test_dataset_corrupt);
+  g_test_add_func("/sdk/dataset/noncanonical", test_dataset_noncanonical);
   g_test_add_func("/sdk/json/canonical", test_canonical_json);
   g_test_add_func("/sdk/rng/stream", test_rng);
   g_test_add_func("/sdk/rng/derive", test_seed_derive);

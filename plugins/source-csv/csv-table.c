@@ -1,0 +1,528 @@
+/* Records -> dataset. Rows are converted as they arrive and the text is
+ * dropped at once, so only the float32 matrix (plus 4-byte label and group
+ * indices) grows with the input; finish() hands that buffer to the dataset
+ * instead of copying it. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <lathe/lathe-error.h>
+
+#include "csv-parse.h"
+#include "csv-table.h"
+
+/* Row indices are gint32 in the dataset. */
+#define MAX_ROWS ((guint)G_MAXINT32)
+/* How many names an "available columns" list shows before cutting. */
+#define MAX_LISTED 40
+
+/* Interns texts (class or group names) in first-seen order. */
+typedef struct {
+  GHashTable *ids; /* name -> index + 1 */
+  GPtrArray *names;
+} Dict;
+
+struct _LatheCsvTable {
+  gboolean header;
+  char delimiter;
+  char decimal;
+  char *label;
+  char **drop;
+  LatheCsvGroupMode group;
+  char *group_column;
+  LatheCsvGroupMode storing; /* what the per-row group index means */
+
+  /* The schema, fixed by the first file. */
+  gboolean have_schema;
+  char *schema_file;
+  char **names;
+  guint n_fields;
+  gint *feat; /* per field: its feature index, or -1 */
+  guint n_feat;
+  gint label_field, group_field;
+
+  /* The file being read. */
+  LatheCsvParser *parser;
+  char *display;
+  gboolean header_seen;
+  guint64 file_rows;
+  gint32 file_group;
+  guint n_files;
+
+  float *x;
+  gint32 *labels, *groups;
+  gsize cap_rows;
+  guint n_rows;
+  Dict classes, group_names;
+  GString *key;
+};
+
+static void dict_init(Dict *d) {
+  d->ids = g_hash_table_new(g_str_hash, g_str_equal);
+  d->names = g_ptr_array_new_with_free_func(g_free);
+}
+
+static void dict_clear(Dict *d) {
+  g_clear_pointer(&d->ids, g_hash_table_unref);
+  g_clear_pointer(&d->names, g_ptr_array_unref);
+}
+
+static gint32 dict_intern(Dict *d, const char *name) {
+  gpointer v = g_hash_table_lookup(d->ids, name);
+  if (v)
+    return GPOINTER_TO_INT(v) - 1;
+  char *copy = g_strdup(name);
+  g_ptr_array_add(d->names, copy);
+  g_hash_table_insert(d->ids, copy, GINT_TO_POINTER(d->names->len));
+  return (gint32)d->names->len - 1;
+}
+
+LatheCsvTable *lathe_csv_table_new(const LatheCsvTableOptions *o) {
+  LatheCsvTable *t = g_new0(LatheCsvTable, 1);
+  t->header = o->header;
+  t->delimiter = o->delimiter;
+  t->decimal = o->decimal ? o->decimal : '.';
+  t->label = g_strdup(o->label);
+  t->drop = g_strdupv((char **)o->drop);
+  t->group = o->group;
+  t->group_column = g_strdup(o->group_column);
+  if (o->group == LATHE_CSV_GROUP_COLUMN ||
+      (o->group == LATHE_CSV_GROUP_AUTO && o->group_column))
+    t->storing = LATHE_CSV_GROUP_COLUMN;
+  else if (o->group == LATHE_CSV_GROUP_NONE)
+    t->storing = LATHE_CSV_GROUP_NONE;
+  else
+    t->storing = LATHE_CSV_GROUP_FILE;
+  t->label_field = t->group_field = -1;
+  dict_init(&t->classes);
+  dict_init(&t->group_names);
+  t->key = g_string_new(NULL);
+  return t;
+}
+
+void lathe_csv_table_free(LatheCsvTable *t) {
+  if (!t)
+    return;
+  g_free(t->label);
+  g_strfreev(t->drop);
+  g_free(t->group_column);
+  g_free(t->schema_file);
+  g_strfreev(t->names);
+  g_free(t->feat);
+  lathe_csv_parser_free(t->parser);
+  g_free(t->display);
+  g_free(t->x);
+  g_free(t->labels);
+  g_free(t->groups);
+  dict_clear(&t->classes);
+  dict_clear(&t->group_names);
+  g_string_free(t->key, TRUE);
+  g_free(t);
+}
+
+guint lathe_csv_table_n_files(LatheCsvTable *t) {
+  return t->n_files;
+}
+
+guint lathe_csv_table_n_rows(LatheCsvTable *t) {
+  return t->n_rows;
+}
+
+static char *available_columns(LatheCsvTable *t) {
+  GString *s = g_string_new(NULL);
+  for (guint i = 0; i < t->n_fields && i < MAX_LISTED; i++)
+    g_string_append_printf(s, "%s%s", i ? ", " : "", t->names[i]);
+  if (t->n_fields > MAX_LISTED)
+    g_string_append_printf(s, ", ... (%u more)", t->n_fields - MAX_LISTED);
+  return g_string_free(s, FALSE);
+}
+
+static gint find_column(LatheCsvTable *t, const char *what, const char *name,
+                        GError **error) {
+  for (guint i = 0; i < t->n_fields; i++)
+    if (strcmp(t->names[i], name) == 0)
+      return (gint)i;
+  g_autofree char *avail = available_columns(t);
+  g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
+              "%s '%s' is not a column of %s; available columns: %s", what, name,
+              t->schema_file, avail);
+  return -1;
+}
+
+/* Fixes the columns and their roles from the first file's header (or, without
+ * a header, from its first row's width). */
+static gboolean set_schema(LatheCsvTable *t, char **names, guint n, guint64 line,
+                           GError **error) {
+  t->have_schema = TRUE;
+  t->schema_file = g_strdup(t->display);
+  t->names = names;
+  t->n_fields = n;
+
+  g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
+  for (guint i = 0; i < n; i++) {
+    gpointer prev;
+    if (g_hash_table_lookup_extended(seen, names[i], NULL, &prev)) {
+      g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
+                  "%s:%" G_GUINT64_FORMAT ": column '%s' appears twice in the header "
+                  "(fields %d and %u); rename one of them",
+                  t->display, line, names[i], GPOINTER_TO_INT(prev), i + 1);
+      return FALSE;
+    }
+    g_hash_table_insert(seen, names[i], GINT_TO_POINTER(i + 1));
+  }
+
+  /* Heap, not stack: a hostile first line can have millions of fields. */
+  g_autofree gboolean *skip = g_new0(gboolean, n + 1);
+  if (t->label) {
+    if ((t->label_field = find_column(t, "label column", t->label, error)) < 0)
+      return FALSE;
+    skip[t->label_field] = TRUE;
+  }
+  if (t->storing == LATHE_CSV_GROUP_COLUMN) {
+    if (!t->group_column) {
+      g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
+                  "group is 'column' but group_column is not set; name the column");
+      return FALSE;
+    }
+    if ((t->group_field = find_column(t, "group_column", t->group_column, error)) < 0)
+      return FALSE;
+    skip[t->group_field] = TRUE;
+  }
+  for (guint d = 0; t->drop && t->drop[d]; d++) {
+    gint f = find_column(t, "drop: column", t->drop[d], error);
+    if (f < 0)
+      return FALSE;
+    skip[f] = TRUE;
+  }
+  t->feat = g_new(gint, n);
+  for (guint i = 0; i < n; i++)
+    t->feat[i] = skip[i] ? -1 : (gint)t->n_feat++;
+  if (t->n_feat == 0) {
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
+                "%s: no feature columns are left once the label, group and dropped "
+                "columns are taken out; keep at least one numeric column",
+                t->display);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* Names travel into error messages, JSON and trackers: make them valid UTF-8
+ * on one line. Line breaks inside a quoted header cell ("Temp\n(C)") become
+ * spaces; spaces around names (after delimiters) are dropped. Names stop at
+ * an embedded NUL, which only garbage input has. */
+static char *clean_name(const char *s) {
+  char *name = g_utf8_make_valid(s, -1);
+  for (char *c = name; *c; c++)
+    if ((guchar)*c < 0x20 || *c == 0x7f)
+      *c = ' ';
+  return g_strstrip(name);
+}
+
+static char **header_names(const LatheCsvRow *row) {
+  char **names = g_new0(char *, row->n_fields + 1);
+  for (guint i = 0; i < row->n_fields; i++) {
+    names[i] = clean_name(row->fields[i]);
+    if (!*names[i]) {
+      g_free(names[i]);
+      names[i] = g_strdup_printf("c%u", i);
+    }
+  }
+  return names;
+}
+
+static gboolean check_same_header(LatheCsvTable *t, const LatheCsvRow *row, char **names,
+                                  GError **error) {
+  if (row->n_fields != t->n_fields) {
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
+                "%s:%" G_GUINT64_FORMAT ": header has %u columns but %s has %u; all "
+                "files must have the same columns",
+                t->display, row->line, row->n_fields, t->schema_file, t->n_fields);
+    return FALSE;
+  }
+  for (guint i = 0; i < t->n_fields; i++)
+    if (strcmp(names[i], t->names[i]) != 0) {
+      g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
+                  "%s:%" G_GUINT64_FORMAT ": header differs from %s: column %u is '%s' "
+                  "here but '%s' there; all files must have the same columns",
+                  t->display, row->line, t->schema_file, i + 1, names[i], t->names[i]);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean on_header(LatheCsvTable *t, const LatheCsvRow *row, GError **error) {
+  char **names = header_names(row);
+  if (!t->have_schema)
+    return set_schema(t, names, row->n_fields, row->line, error);
+  gboolean same = check_same_header(t, row, names, error);
+  g_strfreev(names);
+  return same;
+}
+
+static gboolean reserve_row(LatheCsvTable *t, GError **error) {
+  if (t->n_rows < t->cap_rows)
+    return TRUE;
+  if (t->n_rows >= MAX_ROWS) {
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
+                "%s: more than %u rows in total; split the data", t->display, MAX_ROWS);
+    return FALSE;
+  }
+  gsize cap = MAX(t->cap_rows * 2, 1024);
+  cap = MIN(cap, (gsize)MAX_ROWS);
+  /* try_realloc: a huge input must end in an error, never an abort. */
+  float *x = g_try_realloc_n(t->x, cap, sizeof(float) * t->n_feat);
+  if (x)
+    t->x = x;
+  gint32 *labels = t->label_field >= 0 ? g_try_realloc_n(t->labels, cap, sizeof(gint32))
+                                       : NULL;
+  if (labels)
+    t->labels = labels;
+  gint32 *groups = t->storing != LATHE_CSV_GROUP_NONE
+                       ? g_try_realloc_n(t->groups, cap, sizeof(gint32))
+                       : NULL;
+  if (groups)
+    t->groups = groups;
+  if (!x || (t->label_field >= 0 && !labels) ||
+      (t->storing != LATHE_CSV_GROUP_NONE && !groups)) {
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_IO,
+                "%s: out of memory after %u rows of %u features; drop columns or "
+                "read less data",
+                t->display, t->n_rows, t->n_feat);
+    return FALSE;
+  }
+  t->cap_rows = cap;
+  return TRUE;
+}
+
+/* Class and group names: surrounding spaces are not part of the name. */
+static const char *text_key(LatheCsvTable *t, const LatheCsvRow *row, guint f) {
+  const char *s = row->fields[f];
+  gsize len = strlen(s); /* names stop at an embedded NUL */
+  while (len && (*s == ' ' || *s == '\t')) {
+    s++;
+    len--;
+  }
+  while (len && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+    len--;
+  g_string_truncate(t->key, 0);
+  if (G_LIKELY(g_utf8_validate_len(s, len, NULL))) {
+    g_string_append_len(t->key, s, (gssize)len);
+  } else {
+    g_autofree char *valid = g_utf8_make_valid(s, (gssize)len);
+    g_string_append(t->key, valid);
+  }
+  return t->key->str;
+}
+
+static gboolean number_error(LatheCsvTable *t, const LatheCsvRow *row, guint f,
+                             LatheCsvNumber what, GError **error) {
+  g_autofree char *value = lathe_csv_describe_value(row->fields[f], row->lengths[f]);
+  const char *col = t->names[f];
+  if (what == LATHE_CSV_NUMBER_EMPTY)
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
+                "%s:%" G_GUINT64_FORMAT ":%u: empty value (column '%s'); fill it in or "
+                "list the column in \"drop\"",
+                t->display, row->lines[f], f + 1, col);
+  else if (what == LATHE_CSV_NUMBER_RANGE)
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
+                "%s:%" G_GUINT64_FORMAT ":%u: %s is too large for float32 (column '%s'); "
+                "fix the value or list the column in \"drop\"",
+                t->display, row->lines[f], f + 1, value, col);
+  else
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
+                "%s:%" G_GUINT64_FORMAT ":%u: %s is not a number (column '%s'); fix the "
+                "value or list the column in \"drop\"",
+                t->display, row->lines[f], f + 1, value, col);
+  return FALSE;
+}
+
+static gboolean empty_text_error(LatheCsvTable *t, const LatheCsvRow *row, guint f,
+                                 const char *what, GError **error) {
+  g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
+              "%s:%" G_GUINT64_FORMAT ":%u: empty %s (column '%s'); every row needs one",
+              t->display, row->lines[f], f + 1, what, t->names[f]);
+  return FALSE;
+}
+
+static gboolean on_row(const LatheCsvRow *row, gpointer data, GError **error) {
+  LatheCsvTable *t = data;
+  if (t->header && !t->header_seen) {
+    t->header_seen = TRUE;
+    return on_header(t, row, error);
+  }
+  if (!t->have_schema) {
+    char **names = g_new0(char *, row->n_fields + 1);
+    for (guint i = 0; i < row->n_fields; i++)
+      names[i] = g_strdup_printf("c%u", i);
+    if (!set_schema(t, names, row->n_fields, row->line, error))
+      return FALSE;
+  }
+  if (row->n_fields != t->n_fields) {
+    g_autofree char *from =
+        t->header ? g_strdup("the header")
+        : t->n_files == 1 ? g_strdup("the first row")
+            : g_strdup_printf("the first row of %s", t->schema_file);
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
+                "%s:%" G_GUINT64_FORMAT ": row has %u fields, expected %u (from %s)",
+                t->display, row->line, row->n_fields, t->n_fields, from);
+    return FALSE;
+  }
+  if (!reserve_row(t, error))
+    return FALSE;
+
+  float *dst = t->x + (gsize)t->n_rows * t->n_feat;
+  for (guint f = 0; f < row->n_fields; f++) {
+    gint k = t->feat[f];
+    if (k < 0)
+      continue;
+    LatheCsvNumber r =
+        lathe_csv_parse_float(row->fields[f], row->lengths[f], t->decimal, &dst[k]);
+    if (r != LATHE_CSV_NUMBER_OK)
+      return number_error(t, row, (guint)f, r, error);
+  }
+  if (t->label_field >= 0) {
+    const char *name = text_key(t, row, (guint)t->label_field);
+    if (!*name)
+      return empty_text_error(t, row, (guint)t->label_field, "label", error);
+    t->labels[t->n_rows] = dict_intern(&t->classes, name);
+  }
+  if (t->storing == LATHE_CSV_GROUP_COLUMN) {
+    const char *name = text_key(t, row, (guint)t->group_field);
+    if (!*name)
+      return empty_text_error(t, row, (guint)t->group_field, "group", error);
+    t->groups[t->n_rows] = dict_intern(&t->group_names, name);
+  } else if (t->storing == LATHE_CSV_GROUP_FILE) {
+    t->groups[t->n_rows] = t->file_group;
+  }
+  t->n_rows++;
+  t->file_rows++;
+  return TRUE;
+}
+
+/* The tokenizer has its own error domain; the host and users only need to
+ * know the data is bad. */
+static gboolean as_data_error(GError **error) {
+  if (error && *error && (*error)->domain != LATHE_ERROR) {
+    (*error)->domain = LATHE_ERROR;
+    (*error)->code = LATHE_ERROR_DATA;
+  }
+  return FALSE;
+}
+
+void lathe_csv_table_begin_file(LatheCsvTable *t, const char *display, const char *group) {
+  g_return_if_fail(t->parser == NULL);
+  g_free(t->display);
+  /* File names may be any bytes, and errors must stay one valid line. */
+  t->display = g_utf8_make_valid(display, -1);
+  for (char *c = t->display; *c; c++)
+    if ((guchar)*c < 0x20 || *c == 0x7f)
+      *c = '?';
+  t->header_seen = FALSE;
+  t->file_rows = 0;
+  t->n_files++;
+  if (t->storing == LATHE_CSV_GROUP_FILE) {
+    g_autofree char *name = g_utf8_make_valid(group ? group : display, -1);
+    t->file_group = dict_intern(&t->group_names, name);
+  }
+  t->parser = lathe_csv_parser_new(t->display, t->delimiter, on_row, t);
+}
+
+gboolean lathe_csv_table_feed(LatheCsvTable *t, const void *data, gsize len,
+                              GError **error) {
+  g_return_val_if_fail(t->parser != NULL, FALSE);
+  return lathe_csv_parser_feed(t->parser, data, len, error) || as_data_error(error);
+}
+
+gboolean lathe_csv_table_end_file(LatheCsvTable *t, GError **error) {
+  g_return_val_if_fail(t->parser != NULL, FALSE);
+  gboolean ok = lathe_csv_parser_finish(t->parser, error);
+  g_clear_pointer(&t->parser, lathe_csv_parser_free);
+  if (!ok)
+    return as_data_error(error);
+  if (t->header && !t->header_seen) {
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
+                "%s: empty file, expected a header and rows", t->display);
+    return FALSE;
+  }
+  if (t->file_rows == 0) {
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
+                t->header ? "%s: only a header, no data rows; add rows or remove the file"
+                          : "%s: empty file, expected rows",
+                t->display);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+typedef struct {
+  const char *name;
+  gint32 old;
+} Ranked;
+
+static int cmp_ranked(const void *a, const void *b) {
+  return strcmp(((const Ranked *)a)->name, ((const Ranked *)b)->name);
+}
+
+/* Sorts @d's names by byte order and renumbers @idx (n entries) to match;
+ * returns the sorted names as a NULL-terminated vector (names not copied). */
+static const char **sort_dict(Dict *d, gint32 *idx, guint n) {
+  guint k = d->names->len;
+  Ranked *order = g_new(Ranked, k + 1);
+  for (guint i = 0; i < k; i++)
+    order[i] = (Ranked){d->names->pdata[i], (gint32)i};
+  qsort(order, k, sizeof(Ranked), cmp_ranked);
+  gint32 *remap = g_new(gint32, k + 1);
+  const char **sorted = g_new0(const char *, k + 1);
+  for (guint i = 0; i < k; i++) {
+    remap[order[i].old] = (gint32)i;
+    sorted[i] = order[i].name;
+  }
+  for (guint r = 0; r < n; r++)
+    idx[r] = remap[idx[r]];
+  g_free(order);
+  g_free(remap);
+  return sorted;
+}
+
+LatheDataset *lathe_csv_table_finish(LatheCsvTable *t, GError **error) {
+  g_return_val_if_fail(t->parser == NULL, NULL);
+  if (t->n_rows == 0) {
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA, "no CSV file was read");
+    return NULL;
+  }
+  /* Built with 0 rows so set_classes/set_groups allocate nothing big: the
+   * index arrays and the matrix are then handed over, not copied. */
+  LatheDataset *ds = lathe_dataset_new(0, t->n_feat);
+  for (guint f = 0; f < t->n_fields; f++)
+    if (t->feat[f] >= 0)
+      lathe_dataset_set_column(ds, (guint)t->feat[f], t->names[f]);
+
+  if (t->label_field >= 0) {
+    g_autofree const char **classes = sort_dict(&t->classes, t->labels, t->n_rows);
+    lathe_dataset_set_classes(ds, classes);
+    g_free(ds->labels);
+    ds->labels = g_steal_pointer(&t->labels);
+  }
+  gboolean by_file = t->storing == LATHE_CSV_GROUP_FILE &&
+                     (t->group == LATHE_CSV_GROUP_FILE || t->group_names.names->len > 1);
+  if (t->storing == LATHE_CSV_GROUP_COLUMN) {
+    g_autofree const char **names = sort_dict(&t->group_names, t->groups, t->n_rows);
+    lathe_dataset_set_groups(ds, names);
+    g_free(ds->groups);
+    ds->groups = g_steal_pointer(&t->groups);
+  } else if (by_file) {
+    g_ptr_array_add(t->group_names.names, NULL);
+    lathe_dataset_set_groups(ds, (const char *const *)t->group_names.names->pdata);
+    g_ptr_array_set_size(t->group_names.names, t->group_names.names->len - 1);
+    g_free(ds->groups);
+    ds->groups = g_steal_pointer(&t->groups);
+  }
+
+  g_free(ds->x);
+  ds->x = g_realloc_n(g_steal_pointer(&t->x), (gsize)t->n_rows * t->n_feat + 1,
+                      sizeof(float));
+  ds->n_rows = t->n_rows;
+  t->n_rows = 0;
+  t->cap_rows = 0;
+  return ds;
+}
