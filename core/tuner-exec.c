@@ -190,6 +190,8 @@ gboolean lathe_tuner_execute(LatheNodeRun *task, LatheContext *ctx, GError **err
   json_object_set_int_member(summary, "best_trial", best->number);
   json_object_set_double_member(summary, "best_value", best->value);
   json_object_set_object_member(summary, "best_params", json_object_ref(best->point));
+  if (best->metrics)
+    json_object_set_object_member(summary, "best_metrics", json_object_ref(best->metrics));
   JsonArray *all = json_array_new();
   for (guint i = 0; i < trials->len; i++)
     json_array_add_object_element(all, trial_json(trials->pdata[i]));

@@ -4,6 +4,16 @@ source "$(dirname "$0")/lib.sh"
 run_lathe "$TMP/v" --version --json
 expect_code "$TMP/v" 0 "--version"
 expect_py "$TMP/v.out" "d['abi'] == '1.1' and 'core' in d['blas']" "--version --json has ABI and BLAS"
+# The Prescott fallback: pretend OpenBLAS reported it; Lathe must re-execute
+# itself with OPENBLAS_CORETYPE set (when the CPU has AVX2 or AVX-512).
+if grep -qE ' (avx2|avx512f) ' /proc/cpuinfo; then
+  LATHE_BLAS_PRETEND_CORE=Prescott OPENBLAS_CORETYPE= run_lathe "$TMP/bf" --version --json
+  expect_py "$TMP/bf.out" "'detected Prescott, a fallback; Lathe set OPENBLAS_CORETYPE=' in d['blas'] and 'core Prescott' not in d['blas']" "Prescott fallback re-executes with OPENBLAS_CORETYPE ($(json_get "$TMP/bf.out" "d['blas']"))"
+else
+  echo "skip - this CPU has neither AVX2 nor AVX-512: no fallback to fix"
+fi
+OPENBLAS_CORETYPE=Haswell run_lathe "$TMP/bu" --version --json
+expect_py "$TMP/bu.out" "'OPENBLAS_CORETYPE=Haswell from the environment' in d['blas']" "the user's OPENBLAS_CORETYPE wins"
 run_lathe "$TMP/h" --help
 expect_code "$TMP/h" 0 "--help"
 run_lathe "$TMP/p" plugins --json
