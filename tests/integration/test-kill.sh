@@ -32,4 +32,23 @@ st=$(sqlite3 "$TMP/store/lathe.db" "SELECT node || '=' || status FROM executions
 run_lathe "$TMP/r" run --json --store "$TMP/store" --set slow.seconds=0.05 "$TMP/p.json"
 expect_code "$TMP/r" 0 "rerun after the kill"
 expect_py "$TMP/r.out" "{n['id']: n['status'] for n in d['nodes']} == {'first': 'cached', 'quick': 'cached', 'slow': 'succeeded', 'last': 'succeeded'}" "rerun reuses the finished nodes"
+
+# SIGINT (Ctrl-C): the running node is cancelled, the run ends "interrupted", exit 1.
+"$LATHE_BIN" run --json --store "$TMP/int" "$TMP/p.json" >"$TMP/int.out" 2>"$TMP/int.err" &
+pid=$!
+for _ in $(seq 1 100); do
+  n=$(sqlite3 "$TMP/int/lathe.db" "SELECT count(*) FROM executions WHERE node = 'slow' AND status = 'running'" 2>/dev/null || echo 0)
+  [ "$n" = "1" ] && break
+  sleep 0.1
+done
+start=$(date +%s%N)
+kill -INT $pid
+wait $pid
+code=$?
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+[ $code = 1 ] && pass "SIGINT: exit 1" || fail "SIGINT: exit $code"
+[ $ms -lt 5000 ] && pass "SIGINT: stopped in ${ms} ms" || fail "SIGINT: took ${ms} ms"
+expect_py "$TMP/int.out" "{n['id']: n['status'] for n in d['nodes']} == {'first': 'succeeded', 'quick': 'succeeded', 'slow': 'failed', 'last': 'skipped'}" "SIGINT: the running node is cancelled, its dependents skipped"
+st=$(sqlite3 "$TMP/int/lathe.db" "SELECT status FROM runs")
+[ "$st" = interrupted ] && pass "SIGINT: run recorded interrupted" || fail "SIGINT: run is $st"
 finish
