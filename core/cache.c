@@ -26,9 +26,19 @@ char *lathe_cache_key_compute(const char *component, const char *plugin_version,
 
 char *lathe_cache_key(LatheNodeRun *t, JsonObject *input_digests) {
   LatheComponentInfo *c = t->node->comp;
+  g_autoptr(JsonObject) inputs = json_object_ref(input_digests);
+  /* A source resolves relative paths against the pipeline's folder: two
+   * pipelines sharing a store with the same "path" read different files. */
+  if (c->kind == LATHE_KIND_SOURCE) {
+    inputs = json_object_new();
+    g_autoptr(GList) ports = json_object_get_members(input_digests);
+    for (GList *l = ports; l; l = l->next)
+      json_object_set_member(inputs, l->data, json_node_copy(json_object_get_member(input_digests, l->data)));
+    json_object_set_string_member(inputs, "source:base_dir", t->batch->run->graph->base_dir);
+  }
   return lathe_cache_key_compute(c->id, c->plugin->version, lathe_plugin_digest(c->plugin), t->params,
                                  lathe_seed_derive(t->batch->run->graph->seed, t->exec_id),
-                                 input_digests, t->node->trial_text);
+                                 inputs, t->node->trial_text);
 }
 
 static gboolean is_local(const char *uri) { return !strstr(uri, "://"); }

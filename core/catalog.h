@@ -50,8 +50,8 @@ typedef struct _LatheCatalog LatheCatalog;
  * lathe_catalog_load:
  * @extra_dirs: (nullable): directories searched before the default path.
  *
- * Scans $LATHE_PLUGIN_PATH, then the install dir, then the build tree (only
- * when this binary runs from it), loading every `*.so`. Refused files do not
+ * Scans $LATHE_PLUGIN_PATH, then the install dir — or, when this binary runs
+ * from its build tree, the build tree's plugins instead — loading every `*.so`. Refused files do not
  * stop the scan: their one-line reasons are in lathe_catalog_problems().
  *
  * Returns: (transfer full): the catalog.

@@ -152,7 +152,8 @@ static gboolean get_strv(Reader *r, guint n, char ***out) {
   char **v = g_new0(char *, (gsize)n + 1);
   for (guint i = 0; i < n; i++) {
     guint32 len;
-    if (!get_u32(r, &len) || len > r->left) {
+    /* a NUL inside a name would be cut off: refuse it rather than change it */
+    if (!get_u32(r, &len) || len > r->left || memchr(r->p, 0, len)) {
       g_strfreev(v);
       return FALSE;
     }
@@ -195,7 +196,9 @@ LatheDataset *lathe_dataset_deserialize(GBytes *bytes, GError **error) {
   r.left -= 8;
   if (!get_u32(&r, &n_rows) || !get_u32(&r, &n_cols) || !get_u32(&r, &n_classes) ||
       !get_u32(&r, &n_groups) || !get_u32(&r, &flags) ||
-      (guint64)n_rows * n_cols * sizeof(float) > r.left) {
+      /* every array is bounded by the bytes present, before anything is allocated */
+      (guint64)n_rows * n_cols * sizeof(float) + (flags & 1 ? (guint64)n_rows * 4 : 0) +
+              (flags & 2 ? (guint64)n_rows * 4 : 0) > r.left) {
     g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
                 "Lathe dataset header is truncated; the artifact is corrupt");
     return NULL;

@@ -43,4 +43,12 @@ json.dump(g, open(sys.argv[2], "w"))
 PY
 run_lathe "$TMP/r8" run --json "$TMP/iris/nocache.json"
 expect_py "$TMP/r8.out" "(lambda s: s['data'] == 'cached' and s['split'] == 'succeeded')({n['id']: n['status'] for n in d['nodes']})" "\"cache\": false re-runs that node only"
+
+# Two folders, one shared store, the same relative "path": each must read its own file.
+mkdir -p "$TMP/other"
+cp "$LATHE_SOURCE_DIR/examples/iris/pipeline.json" "$TMP/other/"
+head -101 "$LATHE_SOURCE_DIR/examples/iris/iris.csv" >"$TMP/other/iris.csv"  # setosa and versicolor only
+run_lathe "$TMP/s1" run --json --store "$TMP/shared" "$TMP/iris/pipeline.json"
+run_lathe "$TMP/s2" run --json --store "$TMP/shared" "$TMP/other/pipeline.json"
+expect_py "$TMP/s2.out" "[n['status'] for n in d['nodes'] if n['id'] == 'data'] == ['succeeded'] and d['metrics']['split.n_train'] == 80" "a shared store never serves another folder's data"
 finish

@@ -79,6 +79,30 @@ static void test_dataset_noncanonical(void) {
   g_assert_error(error, LATHE_ERROR, LATHE_ERROR_DATA);
 }
 
+/* Found by fuzz-blob: 2^31 rows, no columns and labels passed the size check
+ * and allocated gigabytes for the labels. */
+static void test_dataset_huge_rows(void) {
+  g_autofree char *blob = NULL;
+  gsize len;
+  blob = (char *)g_base64_decode("TEFUSEVEUzECAACEAAAAAAAAAAACAAAAAgAAAAAAAAABAAAAAQAAAGEBAAAAYgEAAABwAQAAAAEAAABh"
+                                 "AQAAAGYBAAAAcIBAALJXxBIAAAASAAAABQAAAC50c3YCUAAAAAABAAAA", &len);
+  g_autoptr(GBytes) bytes = g_bytes_new(blob, len);
+  g_autoptr(GError) error = NULL;
+  g_assert_null(lathe_dataset_deserialize(bytes, &error));
+  g_assert_error(error, LATHE_ERROR, LATHE_ERROR_DATA);
+}
+
+/* Found by fuzz-blob: a NUL inside a class name was cut off on decoding. */
+static void test_dataset_nul_in_name(void) {
+  gsize len;
+  g_autofree guchar *blob = g_base64_decode(
+      "TEFUSEVEUzECAAAAAgAAAAIAAAAAAAAAAQAAAAEAAABhAQAAAGIBAAAAcAEAAAAAAAAAY15XErIgxHZdAAAAEgAAAAABAAAA", &len);
+  g_autoptr(GBytes) bytes = g_bytes_new(blob, len);
+  g_autoptr(GError) error = NULL;
+  g_assert_null(lathe_dataset_deserialize(bytes, &error));
+  g_assert_error(error, LATHE_ERROR, LATHE_ERROR_DATA);
+}
+
 static JsonNode *parse(const char *text) {
   g_autoptr(JsonParser) p = json_parser_new();
   g_assert_true(json_parser_load_from_data(p, text, -1, NULL));
@@ -164,6 +188,8 @@ int main(int argc, char **argv) {
   g_test_add_func("/sdk/dataset/roundtrip", test_dataset_roundtrip);
   g_test_add_func("/sdk/dataset/corrupt", test_dataset_corrupt);
   g_test_add_func("/sdk/dataset/noncanonical", test_dataset_noncanonical);
+  g_test_add_func("/sdk/dataset/huge-rows", test_dataset_huge_rows);
+  g_test_add_func("/sdk/dataset/nul-in-name", test_dataset_nul_in_name);
   g_test_add_func("/sdk/json/canonical", test_canonical_json);
   g_test_add_func("/sdk/rng/stream", test_rng);
   g_test_add_func("/sdk/rng/derive", test_seed_derive);

@@ -37,9 +37,21 @@ PY=/usr/bin/python3
 command -v meson >/dev/null || skip "meson is not installed (needed for meson install)"
 command -v make >/dev/null || skip "make is not installed"
 command -v pkg-config >/dev/null || skip "pkg-config is not installed"
-CC=${CC:-cc}
+# The build's own C compiler, unless CC says otherwise: a sanitizer runtime
+# from another compiler would not mix with the host's.
+if [ -z "${CC:-}" ]; then
+  CC=$(meson introspect --targets "$BUILD" | "$PY" -c '
+import json, shlex, sys
+for t in json.load(sys.stdin):
+    for s in t.get("target_sources", []):
+        if s.get("language") == "c" and s.get("compiler"):
+            print(shlex.join(s["compiler"]))
+            sys.exit()
+print("cc")') || CC=cc
+fi
 command -v "${CC%% *}" >/dev/null || skip "no C compiler ($CC)"
 export CC
+echo "C compiler: $CC"
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/lathe-custom-model.XXXXXX") || fail "mktemp failed"
 if [ -z "${LATHE_KEEP_TMP:-}" ]; then
@@ -50,7 +62,7 @@ fi
 
 step "install the project into $TMP/root"
 meson install -C "$BUILD" --destdir "$TMP/root" --no-rebuild >"$TMP/install.log" 2>&1 ||
-  { cat "$TMP/install.log" >&2; fail "meson install failed"; }
+  { cat "$TMP/install.log" >&2; fail "meson install failed; build the whole project first (ninja -C $BUILD): meson test builds only what tests depend on"; }
 PC=$(find "$TMP/root" -name lathe-sdk.pc -path '*/pkgconfig/*' | head -n 1)
 [ -n "$PC" ] || fail "the install has no pkgconfig/lathe-sdk.pc"
 PREFIX=$(sed -n 's/^prefix=//p' "$PC")
@@ -90,19 +102,25 @@ v = [o["value"] for o in json.load(sys.stdin) if o["name"] == "b_sanitize"]
 print(v[0] if v and v[0] != "none" else "")') || fail "meson introspect failed on $BUILD"
 CFLAGS="-O2 -g -Werror" # -Werror: no warning under the Makefile's -Wall -Wextra
 LDFLAGS=""
+PLUGIN_LDFLAGS="-shared -Wl,-z,defs"
 if [ -n "$SAN" ]; then
   echo "the build uses -fsanitize=$SAN; so does the example"
   CFLAGS="$CFLAGS -fsanitize=$SAN -fno-omit-frame-pointer"
   LDFLAGS="-fsanitize=$SAN"
+  # clang leaves the sanitizer runtime to the executable (as b_lundef=false
+  # does for the project's own plugins), so -z defs cannot hold.
+  PLUGIN_LDFLAGS="-shared"
 fi
-make -C "$TMP/custom-model" CFLAGS="$CFLAGS" LDFLAGS="$LDFLAGS" >"$TMP/make.log" 2>&1 ||
+make -C "$TMP/custom-model" CFLAGS="$CFLAGS" LDFLAGS="$LDFLAGS" PLUGIN_LDFLAGS="$PLUGIN_LDFLAGS" \
+  >"$TMP/make.log" 2>&1 ||
   { cat "$TMP/make.log" >&2; fail "make failed"; }
 SO="$TMP/custom-model/liblathe-nearest-centroid.so"
 [ -f "$SO" ] || fail "make did not produce $SO"
 if grep -n 'warning:' "$TMP/make.log"; then fail "the build printed warnings"; fi
 
 step "make check (unit tests of the model and its blob)"
-make -C "$TMP/custom-model" CFLAGS="$CFLAGS" LDFLAGS="$LDFLAGS" check >"$TMP/check.log" 2>&1 ||
+make -C "$TMP/custom-model" CFLAGS="$CFLAGS" LDFLAGS="$LDFLAGS" PLUGIN_LDFLAGS="$PLUGIN_LDFLAGS" \
+  check >"$TMP/check.log" 2>&1 ||
   { cat "$TMP/check.log" >&2; fail "make check failed"; }
 grep -q '^ok ' "$TMP/check.log" || { cat "$TMP/check.log" >&2; fail "make check ran no test"; }
 
