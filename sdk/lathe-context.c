@@ -111,6 +111,30 @@ const char *lathe_context_node_id(LatheContext *c) { return c->node_id; }
 const char *lathe_context_base_dir(LatheContext *c) { return c->base_dir ? c->base_dir : "."; }
 const char *lathe_context_store_dir(LatheContext *c) { return c->store_dir; }
 
+/* Made absolute first: g_canonicalize_filename() refuses a relative base. */
+static char *absolute(const char *dir) {
+  if (g_path_is_absolute(dir))
+    return g_canonicalize_filename(dir, NULL);
+  g_autofree char *cwd = g_get_current_dir();
+  return g_canonicalize_filename(dir, cwd);
+}
+
+char *lathe_context_resolve_path(LatheContext *c, const char *path, const char *in_store,
+                                 GError **error) {
+  if (path && *path) {
+    g_autofree char *base = absolute(lathe_context_base_dir(c));
+    return g_canonicalize_filename(path, base);
+  }
+  if (!in_store || !c->store_dir || !*c->store_dir) {
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
+                "%s: no path given%s; set the \"path\" param", c->node_id,
+                in_store ? " and there is no run store" : "");
+    return NULL;
+  }
+  g_autofree char *store = absolute(c->store_dir);
+  return g_build_filename(store, in_store, NULL);
+}
+
 const char *lathe_context_scratch_dir(LatheContext *c, GError **error) {
   if (c->scratch_dir)
     return c->scratch_dir;

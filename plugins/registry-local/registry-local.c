@@ -13,23 +13,6 @@ static const LatheParamSpec registry_params[] = {
     LATHE_PARAM_END,
 };
 
-/* The folder to use: the param as given if absolute, else relative to the
- * pipeline's folder; empty means "registry" in the store. */
-static char *resolve_path(LatheContext *ctx, const char *param, GError **error) {
-  if (!param || !*param) {
-    const char *store = lathe_context_store_dir(ctx);
-    if (!store || !*store) {
-      g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
-                  "registry-local: param `path` is empty and there is no store "
-                  "directory; set `path` to the registry folder");
-      return NULL;
-    }
-    g_autofree char *base = g_canonicalize_filename(store, NULL);
-    return g_build_filename(base, "registry", NULL);
-  }
-  g_autofree char *base = g_canonicalize_filename(lathe_context_base_dir(ctx), NULL);
-  return g_canonicalize_filename(param, base);
-}
 
 static void registry_close(gpointer registry) {
   LatheRegistryLocal *r = registry;
@@ -44,7 +27,7 @@ static void registry_close(gpointer registry) {
 
 static gpointer registry_open(LatheContext *ctx, GError **error) {
   g_autofree char *root =
-      resolve_path(ctx, lathe_context_param_string(ctx, "path"), error);
+      lathe_context_resolve_path(ctx, lathe_context_param_string(ctx, "path"), "registry", error);
   if (!root)
     return NULL;
   g_autofree char *blobs = g_build_filename(root, "blobs", "sha256", NULL);

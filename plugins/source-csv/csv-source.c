@@ -141,12 +141,9 @@ static gboolean csv_run(LatheContext *ctx, GError **error) {
   if (!parse_options(ctx, &opts, drop, error))
     return FALSE;
 
-  /* The base dir may itself be relative ("."): join, then make absolute
-   * against the working directory. */
-  g_autofree char *joined = g_path_is_absolute(param)
-                                ? g_strdup(param)
-                                : g_build_filename(lathe_context_base_dir(ctx), param, NULL);
-  g_autofree char *path = g_canonicalize_filename(joined, NULL);
+  g_autofree char *path = lathe_context_resolve_path(ctx, param, NULL, error);
+  if (!path)
+    return FALSE;
   /* Errors name files the way the pipeline does, without a trailing slash. */
   g_autofree char *display = g_strdup(param);
   gsize dl = strlen(display);

@@ -16,27 +16,10 @@ static const LatheParamSpec tracker_params[] = {
     LATHE_PARAM_END,
 };
 
-/* The file to open: the param as given if absolute, else relative to the
- * pipeline's folder; empty means the default name in the store. */
-static char *resolve_path(LatheContext *ctx, const char *param, GError **error) {
-  if (!param || !*param) {
-    const char *store = lathe_context_store_dir(ctx);
-    if (!store || !*store) {
-      g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
-                  "tracker-sqlite: param `path` is empty and there is no store "
-                  "directory; set `path` to the tracking database file");
-      return NULL;
-    }
-    g_autofree char *base = g_canonicalize_filename(store, NULL);
-    return g_build_filename(base, "tracking.db", NULL);
-  }
-  g_autofree char *base = g_canonicalize_filename(lathe_context_base_dir(ctx), NULL);
-  return g_canonicalize_filename(param, base);
-}
 
 static gpointer tracker_open(LatheContext *ctx, GError **error) {
   g_autofree char *path =
-      resolve_path(ctx, lathe_context_param_string(ctx, "path"), error);
+      lathe_context_resolve_path(ctx, lathe_context_param_string(ctx, "path"), "tracking.db", error);
   if (!path)
     return NULL;
   const char *experiment = lathe_context_param_string(ctx, "experiment");

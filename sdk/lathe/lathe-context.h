@@ -37,6 +37,20 @@ const char *lathe_context_base_dir(LatheContext *ctx);
 const char *lathe_context_store_dir(LatheContext *ctx);
 
 /**
+ * lathe_context_resolve_path:
+ * @path: (nullable): a path from a param: absolute, or relative to the
+ *   pipeline's folder.
+ * @in_store: (nullable): when @path is empty or %NULL, this name inside the
+ *   run store is used instead ("tracking.db").
+ *
+ * Returns: (transfer full) (nullable): an absolute, canonical path, or %NULL
+ * with @error set when @path is empty and there is no @in_store default (or
+ * no store).
+ */
+char *lathe_context_resolve_path(LatheContext *ctx, const char *path, const char *in_store,
+                                 GError **error);
+
+/**
  * lathe_context_scratch_dir:
  *
  * Returns: (transfer none) (nullable): a private directory for this node,

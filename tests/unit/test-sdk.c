@@ -2,6 +2,7 @@
  * artifacts. */
 #include <string.h>
 
+#include <lathe/lathe-context-private.h>
 #include <lathe/lathe-sdk.h>
 
 static LatheDataset *sample(void) {
@@ -183,6 +184,23 @@ static void test_artifact(void) {
   g_assert_error(error, LATHE_ERROR, LATHE_ERROR_DATA);
 }
 
+static void test_resolve_path(void) {
+  g_autoptr(LatheContext) ctx = lathe_context_new("n", NULL, 0, NULL, NULL);
+  g_autofree char *cwd = g_get_current_dir();
+  lathe_context_set_dirs(ctx, ".", "store", NULL); /* relative, as a test host may give */
+  g_autoptr(GError) error = NULL;
+  g_autofree char *rel = lathe_context_resolve_path(ctx, "data/x.csv", NULL, &error);
+  g_autofree char *want_rel = g_build_filename(cwd, "data", "x.csv", NULL);
+  g_assert_cmpstr(rel, ==, want_rel);
+  g_autofree char *abs = lathe_context_resolve_path(ctx, "/tmp/../tmp/y.db", NULL, &error);
+  g_assert_cmpstr(abs, ==, "/tmp/y.db");
+  g_autofree char *def = lathe_context_resolve_path(ctx, "", "tracking.db", &error);
+  g_autofree char *want_def = g_build_filename(cwd, "store", "tracking.db", NULL);
+  g_assert_cmpstr(def, ==, want_def);
+  g_assert_null(lathe_context_resolve_path(ctx, NULL, NULL, &error));
+  g_assert_error(error, LATHE_ERROR, LATHE_ERROR_INVALID);
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/sdk/dataset/roundtrip", test_dataset_roundtrip);
@@ -194,5 +212,6 @@ int main(int argc, char **argv) {
   g_test_add_func("/sdk/rng/stream", test_rng);
   g_test_add_func("/sdk/rng/derive", test_seed_derive);
   g_test_add_func("/sdk/artifact", test_artifact);
+  g_test_add_func("/sdk/context/resolve-path", test_resolve_path);
   return g_test_run();
 }
