@@ -139,10 +139,16 @@ static void plugin_free(LathePlugin *p) {
   g_free(p);
 }
 
+static void node_unref0(gpointer n) {
+  if (n)
+    json_node_unref(n);
+}
+
 static void info_free(LatheComponentInfo *i) {
   g_free(i->id);
   g_free(i->klass);
   g_array_unref(i->params);
+  g_clear_pointer(&i->defaults, g_ptr_array_unref);
   g_free(i);
 }
 
@@ -246,6 +252,25 @@ static LatheComponentInfo *check_component(const char *path, const LatheComponen
                                                             : NULL);
   info->n_host_params = info->params->len;
   add_params(info->params, c->params);
+  info->defaults = g_ptr_array_new_with_free_func(node_unref0);
+  for (guint i = 0; i < info->params->len; i++) {
+    const LatheParamSpec *ps = &g_array_index(info->params, LatheParamSpec, i);
+    JsonNode *def = NULL;
+    if (ps->default_json) {
+      g_autoptr(JsonParser) jp = json_parser_new();
+      if (!json_parser_load_from_data(jp, ps->default_json, -1, NULL) || !json_parser_get_root(jp)) {
+        refuse(error, path, "%s/%s param '%s' has a default that is not JSON: %s", kname, c->name,
+               ps->name, ps->default_json);
+        g_ptr_array_unref(info->defaults);
+        g_array_unref(info->params);
+        g_free(info->klass);
+        g_free(info);
+        return NULL;
+      }
+      def = json_node_copy(json_parser_get_root(jp));
+    }
+    g_ptr_array_add(info->defaults, def);
+  }
   const LathePortSpec *in = c->inputs, *out = c->outputs;
   switch (c->kind) {
   case LATHE_KIND_SOURCE: in = in ? in : no_ports; out = out ? out : data_out; break;

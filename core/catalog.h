@@ -38,6 +38,7 @@ typedef struct {
   gpointer klass;
   GArray *params;          /* LatheParamSpec, without terminator */
   guint n_host_params;     /* the first ones are the host's (tuner, registry node) */
+  GPtrArray *defaults;     /* JsonNode* (or NULL) per param: parsed once, copied per node */
   const LathePortSpec *inputs;
   const LathePortSpec *outputs;
   guint n_inputs;

@@ -48,3 +48,16 @@ LatheCatalog *lathe_cli_load_catalog(gboolean quiet) {
     fprintf(stderr, "warning: %s\n", (char *)problems->pdata[i]);
   return cat;
 }
+
+void lathe_cli_phase(const char *what) {
+  static gint64 last;
+  static int on = -1;
+  if (on < 0)
+    on = g_getenv("LATHE_PROFILE") != NULL;
+  if (!on)
+    return;
+  gint64 now = g_get_monotonic_time();
+  if (last)
+    fprintf(stderr, "profile: %-16s %8.3f ms\n", what, (now - last) / 1e3);
+  last = now;
+}

@@ -89,14 +89,18 @@ int lathe_cmd_run(int argc, char **argv, gboolean validate_only) {
   if (jobs < 0 || jobs > 1024)
     return lathe_cli_error(LATHE_EXIT_USAGE, "--jobs must be between 1 and 1024");
   const char *path = argv[1];
+  lathe_cli_phase("start");
   if (!validate_only) {
     /* Parallel nodes x BLAS threads must not exceed the cores. */
     guint cores = (guint)MAX(1, sysconf(_SC_NPROCESSORS_ONLN));
     lathe_blas_prepare(lathe_original_argv, MAX(1, cores / (jobs ? (guint)jobs : cores)));
   }
+  lathe_cli_phase("blas");
   g_autoptr(LatheCatalog) cat = lathe_cli_load_catalog(json);
+  lathe_cli_phase("plugins");
   g_autoptr(GPtrArray) problems = lathe_problems_new();
   g_autoptr(LatheGraph) graph = lathe_graph_load(path, (const char *const *)sets, cat, problems);
+  lathe_cli_phase("graph");
   if (!graph) {
     if (json) {
       g_autoptr(JsonNode) out = problems_json(problems, path);
@@ -119,11 +123,14 @@ int lathe_cmd_run(int argc, char **argv, gboolean validate_only) {
   LatheStore *store = lathe_store_open(store_dir, &error);
   if (!store)
     return lathe_cli_error(LATHE_EXIT_FAILED, "%s", error->message);
+  lathe_cli_phase("store open");
   LatheRunOptions opts = {.jobs = (guint)jobs, .no_cache = no_cache,
                           .progress = !json && isatty(STDERR_FILENO)};
   JsonObject *res = NULL;
   gboolean started = lathe_engine_run(graph, cat, store, &opts, &res, &error);
+  lathe_cli_phase("run");
   lathe_store_close(store);
+  lathe_cli_phase("store close");
   if (!started)
     return lathe_cli_error(LATHE_EXIT_FAILED, "%s", error->message);
   g_autoptr(JsonNode) root = json_node_init_object(json_node_alloc(), res);

@@ -20,6 +20,14 @@ int lathe_cmd_plugins(int argc, char **argv);
 int lathe_cmd_runs(int argc, char **argv);
 int lathe_cmd_models(int argc, char **argv);
 
+/**
+ * lathe_cli_phase:
+ * @what: the phase just finished.
+ *
+ * With LATHE_PROFILE set, prints the time since the previous phase on stderr.
+ */
+void lathe_cli_phase(const char *what);
+
 /** lathe_cli_error: prints "lathe: MESSAGE" on stderr; returns @code. */
 int lathe_cli_error(int code, const char *format, ...) G_GNUC_PRINTF(2, 3);
 /** lathe_cli_print_json: prints @node on stdout, pretty, with a newline. */

@@ -47,7 +47,13 @@ struct _LatheBatch {
   GHashTable *task_of;  /* LatheNode* -> LatheNodeRun* */
   GPtrArray *tasks;
   guint jobs;
-  guint finalized;      /* tasks whose result this batch's loop recorded */
+  /* While the batch executes (run-batch.c): workers do the bookkeeping
+   * themselves under @lock, and the caller waits on @cond. */
+  GMutex lock;
+  GCond cond;
+  GThreadPool *pool;
+  guint finalized;      /* tasks whose result is recorded */
+  guint active;         /* tasks queued or running */
 };
 
 struct _LatheRun {

@@ -150,6 +150,7 @@ gboolean lathe_engine_run(LatheGraph *graph, LatheCatalog *cat, LatheStore *stor
     return FALSE;
   run.scratch_root = g_build_filename(lathe_store_dir(store), "scratch", run.run_id, NULL);
   g_autoptr(GError) terr = NULL;
+  gint64 t0 = g_get_monotonic_time();
   if (!lathe_tracking_open(&run, &terr))
     g_printerr("warning: tracker: %s; the run goes on without it\n", terr->message);
 
@@ -167,7 +168,11 @@ gboolean lathe_engine_run(LatheGraph *graph, LatheCatalog *cat, LatheStore *stor
   g_mutex_init(&tk.lock);
   g_cond_init(&tk.cond);
   GThread *ticker = g_thread_new("lathe-ticker", ticker_main, &tk);
+  gint64 t1 = g_get_monotonic_time();
   lathe_batch_execute(b);
+  gint64 t2 = g_get_monotonic_time();
+  if (g_getenv("LATHE_PROFILE"))
+    g_printerr("profile:   tracker open %8.3f ms, nodes %8.3f ms\n", (t1 - t0) / 1e3, (t2 - t1) / 1e3);
   g_mutex_lock(&tk.lock);
   tk.stop = TRUE;
   g_cond_signal(&tk.cond);

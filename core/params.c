@@ -208,9 +208,9 @@ JsonObject *lathe_params_resolve(LatheComponentInfo *info, JsonObject *with, con
     if (with && json_object_has_member(with, spec->name) &&
         !JSON_NODE_HOLDS_NULL(json_object_get_member(with, spec->name)))
       continue; /* already reported as invalid */
-    JsonNode *def = lathe_param_default(spec);
+    JsonNode *def = g_ptr_array_index(info->defaults, i);
     if (def)
-      json_object_set_member(out, spec->name, def);
+      json_object_set_member(out, spec->name, json_node_copy(def));
     else if (spec->flags & LATHE_PARAM_REQUIRED)
       lathe_problems_add(problems, pointer, "%s needs param '%s' (%s)", info->id, spec->name,
                          spec->doc ? spec->doc : lathe_param_type_name(spec->type));

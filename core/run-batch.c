@@ -162,14 +162,12 @@ static void record_skip(LatheBatch *exec, LatheNodeRun *t, const char *why) {
   add_result(exec, t);
 }
 
-static void worker(gpointer data, gpointer user) {
-  LatheNodeRun *t = data;
-  GAsyncQueue *done = user;
+/* Does a task's work; no bookkeeping. */
+static void run_task(LatheNodeRun *t) {
   g_autoptr(GError) error = NULL;
-  LatheContext *ctx = NULL;
   LatheRun *run = t->batch->run;
   guint64 seed = lathe_seed_derive(run->graph->seed, t->exec_id);
-  ctx = lathe_context_new(t->exec_id, t->params, seed, &lathe_engine_services, t);
+  LatheContext *ctx = lathe_context_new(t->exec_id, t->params, seed, &lathe_engine_services, t);
   lathe_context_set_dirs(ctx, run->graph->base_dir, lathe_store_dir(run->store), run->scratch_root);
   lathe_context_set_threads(ctx, run->blas_threads);
   g_mutex_lock(&run->lock);
@@ -184,7 +182,6 @@ static void worker(gpointer data, gpointer user) {
   t->ctx = NULL;
   g_mutex_unlock(&run->lock);
   lathe_context_free(ctx);
-  g_async_queue_push(done, t);
 }
 
 static void skip_dependents(LatheBatch *exec, LatheNodeRun *t) {
@@ -202,58 +199,90 @@ static void skip_dependents(LatheBatch *exec, LatheNodeRun *t) {
   }
 }
 
+/* With the batch lock held: skips what must not run, marks the rest running,
+ * queues all but the first on the pool and returns the first, for the
+ * calling thread to run itself. */
+static LatheNodeRun *dispatch(LatheBatch *b, GPtrArray *ready) {
+  LatheNodeRun *first = NULL;
+  for (guint i = 0; i < ready->len; i++) {
+    LatheNodeRun *t = ready->pdata[i];
+    if (t->status != TASK_PENDING)
+      continue;
+    g_autofree char *why = lathe_engine_interrupted() ? g_strdup("skipped: the run was interrupted")
+                                                      : check_conditions(t);
+    if (why) {
+      record_skip(b, t, why);
+      skip_dependents(b, t);
+      continue;
+    }
+    t->status = TASK_RUNNING;
+    b->active++;
+    if (!first)
+      first = t;
+    else
+      g_thread_pool_push(b->pool, t, NULL);
+  }
+  return first;
+}
+
+/* With the batch lock held: records a finished task and releases its
+ * dependents. Returns the task this thread should run next, if any. */
+static LatheNodeRun *complete(LatheBatch *b, LatheNodeRun *t) {
+  b->active--;
+  add_result(b, t);
+  g_autoptr(GPtrArray) ready = g_ptr_array_new();
+  if (t->status == TASK_FAILED)
+    skip_dependents(b, t);
+  else
+    for (guint i = 0; i < t->dependents->len; i++) {
+      LatheNodeRun *d = t->dependents->pdata[i];
+      if (--d->waiting == 0)
+        g_ptr_array_add(ready, d);
+    }
+  LatheNodeRun *next = dispatch(b, ready);
+  if (b->finalized == b->tasks->len || (!b->active && !next))
+    g_cond_broadcast(&b->cond);
+  return next;
+}
+
+/* A worker goes on with a dependent its task made ready: a chain of nodes
+ * runs on one thread with no hand-offs, and nobody waits for a scheduler
+ * thread to wake up. */
+static void worker(gpointer data, gpointer user) {
+  LatheBatch *b = user;
+  for (LatheNodeRun *t = data; t;) {
+    run_task(t);
+    g_mutex_lock(&b->lock);
+    t = complete(b, t);
+    g_mutex_unlock(&b->lock);
+  }
+}
+
 void lathe_batch_execute(LatheBatch *b) {
-  g_autoptr(GAsyncQueue) done = g_async_queue_new();
-  GThreadPool *pool = g_thread_pool_new(worker, done, (gint)MAX(b->jobs, 1), FALSE, NULL);
-  g_autoptr(GQueue) ready = g_queue_new();
+  g_mutex_init(&b->lock);
+  g_cond_init(&b->cond);
+  b->pool = g_thread_pool_new(worker, b, (gint)MAX(b->jobs, 1), FALSE, NULL);
+  g_mutex_lock(&b->lock);
+  g_autoptr(GPtrArray) ready = g_ptr_array_new();
   for (guint i = 0; i < b->tasks->len; i++) {
     LatheNodeRun *t = b->tasks->pdata[i];
     if (!t->waiting)
-      g_queue_push_tail(ready, t);
+      g_ptr_array_add(ready, t);
   }
-  guint running = 0;
+  LatheNodeRun *first = dispatch(b, ready);
+  if (first)
+    g_thread_pool_push(b->pool, first, NULL);
   while (b->finalized < b->tasks->len) {
-    while (!g_queue_is_empty(ready)) {
-      LatheNodeRun *t = g_queue_pop_head(ready);
-      if (t->status != TASK_PENDING)
-        continue;
-      g_autofree char *why = lathe_engine_interrupted() ? g_strdup("skipped: the run was interrupted")
-                                                        : check_conditions(t);
-      if (why) {
-        record_skip(b, t, why);
-        skip_dependents(b, t);
-        continue;
-      }
-      t->status = TASK_RUNNING; /* queued counts as running for the loop */
-      running++;
-      /* The only runnable task runs here: a chain then costs no thread
-       * hand-offs. The ticker (engine.c) keeps progress and interrupts going. */
-      if (running == 1 && g_queue_is_empty(ready))
-        worker(t, done);
-      else
-        g_thread_pool_push(pool, t, NULL);
-    }
-    if (b->finalized == b->tasks->len)
-      break;
-    if (!running) {
+    if (!b->active) {
       g_warning("scheduler: %u tasks can never run (a dependency bug)",
                 b->tasks->len - b->finalized);
       break;
     }
-    LatheNodeRun *t = g_async_queue_timeout_pop(done, 200000);
-    if (!t)
-      continue;
-    running--;
-    add_result(b, t);
-    if (t->status == TASK_FAILED) {
-      skip_dependents(b, t);
-      continue;
-    }
-    for (guint i = 0; i < t->dependents->len; i++) {
-      LatheNodeRun *d = t->dependents->pdata[i];
-      if (--d->waiting == 0)
-        g_queue_push_tail(ready, d);
-    }
+    g_cond_wait(&b->cond, &b->lock);
   }
-  g_thread_pool_free(pool, FALSE, TRUE);
+  g_mutex_unlock(&b->lock);
+  g_thread_pool_free(b->pool, FALSE, TRUE);
+  b->pool = NULL;
+  g_cond_clear(&b->cond);
+  g_mutex_clear(&b->lock);
 }

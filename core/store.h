@@ -31,7 +31,8 @@ const char *lathe_store_dir(LatheStore *store);
  */
 void lathe_store_flush(LatheStore *store);
 
-/** lathe_store_put_artifact: writes @art once (temp file, then rename) and records it. */
+/** lathe_store_put_artifact: writes @art's file once (temp file, then rename);
+ * lathe_store_finish_execution() records it with the execution's outputs. */
 gboolean lathe_store_put_artifact(LatheStore *store, LatheArtifact *art, GError **error);
 /** lathe_store_get_artifact: (transfer full) (nullable) maps a stored artifact. */
 LatheArtifact *lathe_store_get_artifact(LatheStore *store, const char *digest,
@@ -52,7 +53,7 @@ gboolean lathe_store_end_run(LatheStore *store, const char *run_id, const char *
 typedef struct {
   const char *status;    /* succeeded, cached, failed, skipped, cancelled */
   JsonObject *inputs;    /* port -> digest */
-  JsonObject *outputs;   /* port -> {"digest", "type"} */
+  JsonObject *outputs;   /* port -> {"digest", "type", "size"} */
   JsonObject *metrics;   /* name -> number */
   JsonArray *data_versions; /* [{uri, digest, size?, mtime?}] */
   const char *error;

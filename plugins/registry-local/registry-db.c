@@ -71,6 +71,8 @@ static gboolean query_int(LatheRegistryLocal *r, const char *sql, gint64 *out,
 
 static gboolean set_pragmas(LatheRegistryLocal *r, GError **error) {
   sqlite3_busy_timeout(r->db, LATHE_REGISTRY_BUSY_TIMEOUT_MS);
+  /* No checkpoint (and fsync) on every close: the WAL is checkpointed as it grows. */
+  sqlite3_db_config(r->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
   sqlite3_stmt *st = lathe_registry_db_prepare(r, "PRAGMA journal_mode = WAL", error);
   if (!st)
     return FALSE;

@@ -222,6 +222,8 @@ static gboolean exec(LatheTrackerDb *t, const char *sql, const char *what, GErro
 
 static gboolean set_pragmas(LatheTrackerDb *t, GError **error) {
   sqlite3_busy_timeout(t->db, LATHE_TRACKER_BUSY_TIMEOUT_MS);
+  /* No checkpoint (and fsync) on every close: the WAL is checkpointed as it grows. */
+  sqlite3_db_config(t->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
   sqlite3_stmt *st = NULL;
   if (sqlite3_prepare_v2(t->db, "PRAGMA journal_mode = WAL", -1, &st, NULL) != SQLITE_OK)
     return lathe_tracker_db_sql_error(t, error, "cannot read the database");
