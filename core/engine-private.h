@@ -69,6 +69,7 @@ struct _LatheRun {
   JsonArray *data_versions; /* all read in this run, for registry lineage */
   gpointer tracker;     /* instance of tracker_class, or NULL */
   const LatheTrackerClass *tracker_class;
+  LatheContext *tracker_ctx; /* the tracker's params and directories, while open */
   char *scratch_root;
   GPtrArray *all_tasks; /* every task of every batch, for progress and cleanup */
 };

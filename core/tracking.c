@@ -7,8 +7,6 @@
 #include "engine-private.h"
 #include "params.h"
 
-static LatheContext *tracker_ctx;
-
 static void warn(const char *what, GError *error) {
   g_printerr("warning: tracker %s: %s\n", what, error ? error->message : "failed");
 }
@@ -32,19 +30,19 @@ gboolean lathe_tracking_open(LatheRun *run, GError **error) {
     g_autoptr(GPtrArray) problems = lathe_problems_new();
     with = lathe_params_resolve(c, NULL, "/tracker/with", problems, TRUE); /* the defaults */
   }
-  tracker_ctx = lathe_context_new("tracker", with, 0, NULL, NULL);
-  lathe_context_set_dirs(tracker_ctx, run->graph->base_dir, lathe_store_dir(run->store), NULL);
+  run->tracker_ctx = lathe_context_new("tracker", with, 0, NULL, NULL);
+  lathe_context_set_dirs(run->tracker_ctx, run->graph->base_dir, lathe_store_dir(run->store), NULL);
   const LatheTrackerClass *k = c->klass;
-  gpointer t = k->open(tracker_ctx, error);
+  gpointer t = k->open(run->tracker_ctx, error);
   if (!t) {
-    g_clear_pointer(&tracker_ctx, lathe_context_free);
+    g_clear_pointer(&run->tracker_ctx, lathe_context_free);
     return FALSE;
   }
   gint64 now = g_get_real_time() / 1000;
   g_autofree char *seed = g_strdup_printf("%" G_GUINT64_FORMAT, run->graph->seed);
   if (!k->start_run(t, run->run_id, run->graph->name, now, error)) {
     k->close(t);
-    g_clear_pointer(&tracker_ctx, lathe_context_free);
+    g_clear_pointer(&run->tracker_ctx, lathe_context_free);
     return FALSE;
   }
   g_autoptr(GError) e = NULL;
@@ -105,5 +103,5 @@ void lathe_tracking_close(LatheRun *run, const char *status) {
     warn("end", e);
   run->tracker_class->close(run->tracker);
   run->tracker = NULL;
-  g_clear_pointer(&tracker_ctx, lathe_context_free);
+  g_clear_pointer(&run->tracker_ctx, lathe_context_free);
 }

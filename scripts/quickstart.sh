@@ -15,4 +15,7 @@ echo
 echo "== lathe run examples/iris/pipeline.json"
 ./build/lathe run examples/iris/pipeline.json
 echo
-echo "Next: ./build/lathe runs list, ./build/lathe models list (from examples/iris: --store examples/iris/.lathe)"
+echo "The run store is examples/iris/.lathe. Next:"
+echo "  ./build/lathe runs list --store examples/iris/.lathe"
+echo "  ./build/lathe runs show RUN_ID --store examples/iris/.lathe"
+echo "  ./build/lathe models list --store examples/iris/.lathe"
