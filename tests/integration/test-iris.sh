@@ -30,6 +30,7 @@ expect_code "$TMP/a2" 2 "alias to a missing version"
 run_lathe "$TMP/s" runs show --json "$run_id"
 expect_code "$TMP/s" 0 "runs show"
 expect_py "$TMP/s.out" "(lambda n: n['data']['data_versions'][0]['digest'] == '$sha' and len(n['data']['outputs']['data']) == 64 and n['eval']['inputs']['model'] == n['tune']['outputs']['model'] and n['eval']['metrics']['accuracy'] >= 0.9 and n['tune/0/model']['params']['l2'] == 0.0001 and n['data']['cache'] == 'miss')({x['id']: x for x in d['nodes']})" "runs show: data versions, digests, params, metrics, lineage"
+expect_py "$TMP/s.out" "(lambda r: len(r) > 3 and all(x['name'] == 'loss' for x in r) and [x['step'] for x in r] == sorted(x['step'] for x in r))([x for x in d['nodes'] if x['id'] == 'tune/0/model'][0]['reports'])" "per-step reports (loss) are recorded with their steps"
 run_lathe "$TMP/rl" runs list --json
 expect_py "$TMP/rl.out" "len(d) == 1 and d[0]['run_id'] == '$run_id' and d[0]['status'] == 'succeeded'" "runs list"
 run_lathe "$TMP/sh" runs show "$run_id"

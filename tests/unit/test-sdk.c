@@ -2,6 +2,8 @@
  * artifacts. */
 #include <string.h>
 
+#include <glib/gstdio.h>
+
 #include <lathe/lathe-context-private.h>
 #include <lathe/lathe-sdk.h>
 
@@ -201,6 +203,26 @@ static void test_resolve_path(void) {
   g_assert_error(error, LATHE_ERROR, LATHE_ERROR_INVALID);
 }
 
+static void test_scratch_dir(void) {
+  g_autofree char *root = g_dir_make_tmp("lathe-scratch-XXXXXX", NULL);
+  LatheContext *ctx = lathe_context_new("tune/3/model", NULL, 0, NULL, NULL);
+  lathe_context_set_dirs(ctx, ".", ".", root);
+  g_autoptr(GError) error = NULL;
+  const char *dir = lathe_context_scratch_dir(ctx, &error);
+  g_assert_no_error(error);
+  g_assert_true(g_str_has_prefix(dir, root));
+  g_assert_null(strchr(dir + strlen(root) + 1, '/')); /* the node id's '/' is flattened */
+  g_assert_cmpstr(lathe_context_scratch_dir(ctx, NULL), ==, dir); /* one per node */
+  g_autofree char *file = g_build_filename(dir, "sub", "f.bin", NULL);
+  g_autofree char *sub = g_path_get_dirname(file);
+  g_assert_cmpint(g_mkdir(sub, 0700), ==, 0);
+  g_assert_true(g_file_set_contents(file, "x", 1, NULL));
+  g_autofree char *copy = g_strdup(dir);
+  lathe_context_free(ctx);
+  g_assert_false(g_file_test(copy, G_FILE_TEST_EXISTS)); /* removed with the node */
+  g_rmdir(root);
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/sdk/dataset/roundtrip", test_dataset_roundtrip);
@@ -213,5 +235,6 @@ int main(int argc, char **argv) {
   g_test_add_func("/sdk/rng/derive", test_seed_derive);
   g_test_add_func("/sdk/artifact", test_artifact);
   g_test_add_func("/sdk/context/resolve-path", test_resolve_path);
+  g_test_add_func("/sdk/context/scratch-dir", test_scratch_dir);
   return g_test_run();
 }
