@@ -3,7 +3,7 @@
 # quickstart.sh and test.sh; also runnable alone: scripts/deps.sh [extra packages].
 set -euo pipefail
 
-LATHE_PACKAGES=(meson ninja-build pkg-config gcc clang python3 sqlite3
+LATHE_PACKAGES=(meson ninja-build pkg-config gcc clang make python3 sqlite3
   libglib2.0-dev libjson-glib-dev libopenblas-dev libsqlite3-dev libarchive-dev)
 
 lathe_install_packages() {
