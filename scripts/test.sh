@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The full test suite: a warning-free build with gcc and with clang, every test
-# suite, then the unit and plugin suites again under AddressSanitizer and UBSan.
+# suite, then every suite again under AddressSanitizer (with leak checks) and
+# UBSan: the integration suites drive the core through the CLI.
 # Usage: scripts/test.sh [--quick]   (--quick: gcc build and tests only)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -52,11 +53,11 @@ if [ $quick -eq 0 ]; then
   CC=clang setup build-clang -Dwerror=true
   ninja -C build-clang
 
-  echo "== AddressSanitizer + UBSan: unit and plugins suites"
+  echo "== AddressSanitizer + UBSan: every suite"
   setup build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
   ninja -C build-asan
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    meson test -C build-asan --suite unit --suite plugins --print-errorlogs --num-processes 2 || status=1
+    meson test -C build-asan --print-errorlogs --num-processes 2 || status=1
   count build-asan
 fi
 
