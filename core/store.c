@@ -218,6 +218,10 @@ LatheStore *lathe_store_open(const char *dir, GError **error) {
    * commits do not wait for fsync (a power cut may lose the last ones). */
   if (!exec_sql(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;", error) ||
       !exec_sql(s, "BEGIN IMMEDIATE", error)) {
+    int code = sqlite3_errcode(s->db);
+    if (error && *error && (code == SQLITE_NOTADB || code == SQLITE_CORRUPT))
+      g_prefix_error(error, "%s is not a usable Lathe run store (move it away, or choose another "
+                     "place with --store): ", dbpath);
     lathe_store_close(s);
     return NULL;
   }

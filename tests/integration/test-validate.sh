@@ -64,6 +64,13 @@ run_lathe "$TMP/m" run "$TMP/missing.json"
 expect_code "$TMP/m" 2 "missing pipeline file"
 expect_err "$TMP/m" "missing.json" "missing file is named"
 
+mkdir -p "$TMP/badstore"
+echo garbage >"$TMP/badstore/lathe.db"
+run_lathe "$TMP/bs" run --store "$TMP/badstore" "$LATHE_SOURCE_DIR/examples/iris/pipeline.json"
+expect_code "$TMP/bs" 1 "a corrupt run store"
+expect_err "$TMP/bs" "is not a usable Lathe run store (move it away, or choose another place with --store)" "corrupt store: says what to do"
+[ "$(cat "$TMP/badstore/lathe.db")" = garbage ] && pass "corrupt store left as it was" || fail "corrupt store was modified"
+
 run_lathe "$TMP/u" run
 expect_code "$TMP/u" 2 "run without a pipeline"
 run_lathe "$TMP/u2" frobnicate
