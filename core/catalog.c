@@ -1,16 +1,20 @@
-/* The plugin catalog: the search path, the loading rules and the refusals.
+/* The plugin catalog: the search path, the plugin cache, the rules between
+ * plugins (unique names), and realising components on first use.
  *
- * The rules are GStreamer's and SQLite's: a plugin loads only if its ABI major
- * equals ours and its minor is not above ours; every struct is copied, at most
- * our size, into zeroed memory, so an older plugin's missing trailing
- * callbacks read as NULL. Anything else is refused with one line that names
- * the file and the reason, and the scan goes on. */
+ * Like GStreamer's registry, the catalog is built from each plugin file's
+ * metadata, cached by path, size, mtime and inode: listing plugins or
+ * validating a pipeline opens no plugin, and a run opens only the plugins of
+ * the nodes it executes (a fully cached run opens none, nor OpenBLAS). The
+ * per-file rules are in plugin-inspect.c. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "catalog.h"
 #include "config.h"
+#include "plugin-cache.h"
+#include "plugin-inspect.h"
 #include "suggest.h"
 
 struct _LatheCatalog {
@@ -20,6 +24,9 @@ struct _LatheCatalog {
   GHashTable *seen_files; /* realpath -> TRUE */
   GPtrArray *problems;    /* char* */
   GPtrArray *search_path; /* char* */
+  JsonObject *cache;      /* realpath -> {size, mtime, ino, meta | refused} */
+  gboolean cache_dirty;
+  GMutex lock;            /* realising components */
 };
 
 static const char *const kind_names[] = {NULL,        "source",  "transform", "model",
@@ -34,54 +41,6 @@ const char *lathe_param_type_name(LatheParamType type) {
   static const char *const names[] = {"?", "int", "float", "bool", "string", "enum", "list", "object"};
   return type >= 1 && type < G_N_ELEMENTS(names) ? names[type] : "?";
 }
-
-/* What this host knows of each kind: its struct size and which callbacks it
- * cannot do without (by offset, so the check reads the plugin's copy). */
-typedef struct {
-  gsize size;
-  const gsize *required;
-  const char *const *required_names;
-} KindLayout;
-
-#define OFF(T, f) offsetof(T, f)
-static const gsize run_req[] = {OFF(LatheSourceClass, run), 0};
-static const char *const run_names[] = {"run"};
-static const gsize model_req[] = {OFF(LatheModelClass, fit), OFF(LatheModelClass, predict),
-                                  OFF(LatheModelClass, save), OFF(LatheModelClass, load),
-                                  OFF(LatheModelClass, free), 0};
-static const char *const model_names[] = {"fit", "predict", "save", "load", "free"};
-static const gsize tuner_req[] = {OFF(LatheTunerClass, create), OFF(LatheTunerClass, ask),
-                                  OFF(LatheTunerClass, tell), OFF(LatheTunerClass, free), 0};
-static const char *const tuner_names[] = {"create", "ask", "tell", "free"};
-static const gsize tracker_req[] = {
-    OFF(LatheTrackerClass, open),       OFF(LatheTrackerClass, start_run),
-    OFF(LatheTrackerClass, log_param),  OFF(LatheTrackerClass, log_metric),
-    OFF(LatheTrackerClass, set_tag),    OFF(LatheTrackerClass, end_run),
-    OFF(LatheTrackerClass, close),      0};
-static const char *const tracker_names[] = {"open",    "start_run", "log_param", "log_metric",
-                                            "set_tag", "end_run",   "close"};
-static const gsize registry_req[] = {
-    OFF(LatheRegistryClass, open), OFF(LatheRegistryClass, register_model),
-    OFF(LatheRegistryClass, set_alias), OFF(LatheRegistryClass, list),
-    OFF(LatheRegistryClass, get), OFF(LatheRegistryClass, close), 0};
-static const char *const registry_names[] = {"open", "register_model", "set_alias",
-                                             "list", "get",            "close"};
-static const gsize executor_req[] = {
-    OFF(LatheExecutorClass, open), OFF(LatheExecutorClass, submit),
-    OFF(LatheExecutorClass, poll), OFF(LatheExecutorClass, cancel),
-    OFF(LatheExecutorClass, release), OFF(LatheExecutorClass, close), 0};
-static const char *const executor_names[] = {"open", "submit", "poll", "cancel", "release", "close"};
-
-static const KindLayout layouts[] = {
-    [LATHE_KIND_SOURCE] = {sizeof(LatheSourceClass), run_req, run_names},
-    [LATHE_KIND_TRANSFORM] = {sizeof(LatheTransformClass), run_req, run_names},
-    [LATHE_KIND_MODEL] = {sizeof(LatheModelClass), model_req, model_names},
-    [LATHE_KIND_EVALUATOR] = {sizeof(LatheEvaluatorClass), run_req, run_names},
-    [LATHE_KIND_TUNER] = {sizeof(LatheTunerClass), tuner_req, tuner_names},
-    [LATHE_KIND_TRACKER] = {sizeof(LatheTrackerClass), tracker_req, tracker_names},
-    [LATHE_KIND_REGISTRY] = {sizeof(LatheRegistryClass), registry_req, registry_names},
-    [LATHE_KIND_EXECUTOR] = {sizeof(LatheExecutorClass), executor_req, executor_names},
-};
 
 /* Ports a kind has when the component declares none. */
 static const LathePortSpec data_in[] = {{"data", LATHE_TYPE_DATASET, 0, "rows to work on"}, {NULL}};
@@ -135,7 +94,7 @@ static void plugin_free(LathePlugin *p) {
   g_free(p->license);
   g_free(p->description);
   g_free(p->digest);
-  g_mutex_clear(&p->lock);
+  g_clear_pointer(&p->meta, json_object_unref);
   g_free(p);
 }
 
@@ -149,6 +108,7 @@ static void info_free(LatheComponentInfo *i) {
   g_free(i->klass);
   g_array_unref(i->params);
   g_clear_pointer(&i->defaults, g_ptr_array_unref);
+  g_clear_pointer(&i->owned, g_ptr_array_unref);
   g_free(i);
 }
 
@@ -169,15 +129,85 @@ static void add_params(GArray *arr, const LatheParamSpec *specs) {
   }
 }
 
-const char *lathe_plugin_digest(LathePlugin *p) {
-  g_mutex_lock(&p->lock);
-  if (!p->digest) {
-    g_autoptr(GMappedFile) mf = p->file ? g_mapped_file_new(p->file, FALSE, NULL) : NULL;
-    p->digest = mf ? lathe_sha256_hex(g_mapped_file_get_contents(mf), g_mapped_file_get_length(mf))
-                   : g_strdup("builtin");
+const char *lathe_plugin_digest(LathePlugin *p) { return p->digest; }
+
+/* Ports from metadata; JSON null means the kind's defaults (@def). */
+static const LathePortSpec *ports_from(JsonNode *n, const LathePortSpec *def, GPtrArray *owned) {
+  if (!n || !JSON_NODE_HOLDS_ARRAY(n))
+    return def;
+  JsonArray *a = json_node_get_array(n);
+  LathePortSpec *ports = g_new0(LathePortSpec, json_array_get_length(a) + 1);
+  g_ptr_array_add(owned, ports);
+  for (guint i = 0; i < json_array_get_length(a); i++) {
+    JsonObject *o = json_array_get_object_element(a, i);
+    ports[i].name = json_object_get_string_member(o, "name");
+    ports[i].type = (LatheArtifactType)json_object_get_int_member(o, "type");
+    ports[i].flags = (guint32)json_object_get_int_member(o, "flags");
+    ports[i].doc = json_object_get_string_member(o, "doc");
   }
-  g_mutex_unlock(&p->lock);
-  return p->digest;
+  return ports;
+}
+
+/* A component from its metadata (whose strings outlive it, held by the
+ * plugin), with the host's params and default ports for its kind. */
+static LatheComponentInfo *info_from_meta(JsonObject *cm) {
+  LatheComponentInfo *info = g_new0(LatheComponentInfo, 1);
+  info->kind = (LatheComponentKind)json_object_get_int_member(cm, "kind");
+  info->name = json_object_get_string_member(cm, "name");
+  info->description = json_object_get_string_member(cm, "description");
+  info->id = g_strdup_printf("%s/%s", lathe_kind_name(info->kind), info->name);
+  info->owned = g_ptr_array_new_with_free_func(g_free);
+  info->params = g_array_new(FALSE, TRUE, sizeof(LatheParamSpec));
+  add_params(info->params, info->kind == LATHE_KIND_TUNER      ? tuner_params
+                           : info->kind == LATHE_KIND_REGISTRY ? registry_node_params
+                                                               : NULL);
+  info->n_host_params = info->params->len;
+  JsonArray *params = json_object_get_array_member(cm, "params");
+  for (guint i = 0; i < json_array_get_length(params); i++) {
+    JsonObject *o = json_array_get_object_element(params, i);
+    LatheParamSpec ps = {
+        .name = json_object_get_string_member(o, "name"),
+        .type = (LatheParamType)json_object_get_int_member(o, "type"),
+        .default_json = json_object_get_string_member_with_default(o, "default", NULL),
+        .min = json_object_get_double_member(o, "min"),
+        .max = json_object_get_double_member(o, "max"),
+        .flags = (guint32)json_object_get_int_member(o, "flags"),
+        .item_type = (LatheParamType)json_object_get_int_member(o, "item_type"),
+        .doc = json_object_get_string_member(o, "doc"),
+    };
+    JsonArray *ch = json_object_has_member(o, "choices") ? json_object_get_array_member(o, "choices") : NULL;
+    if (ch) {
+      const char **choices = g_new0(const char *, json_array_get_length(ch) + 1);
+      for (guint k = 0; k < json_array_get_length(ch); k++)
+        choices[k] = json_array_get_string_element(ch, k);
+      g_ptr_array_add(info->owned, choices);
+      ps.choices = choices;
+    }
+    LatheParamSpec end[] = {ps, LATHE_PARAM_END};
+    add_params(info->params, end);
+  }
+  info->defaults = g_ptr_array_new_with_free_func(node_unref0);
+  for (guint i = 0; i < info->params->len; i++) {
+    const LatheParamSpec *ps = &g_array_index(info->params, LatheParamSpec, i);
+    JsonNode *def = NULL;
+    g_autoptr(JsonParser) jp = ps->default_json ? json_parser_new() : NULL;
+    if (jp && json_parser_load_from_data(jp, ps->default_json, -1, NULL) && json_parser_get_root(jp))
+      def = json_node_copy(json_parser_get_root(jp)); /* checked when the plugin was inspected */
+    g_ptr_array_add(info->defaults, def);
+  }
+  JsonNode *in = json_object_get_member(cm, "inputs"), *out = json_object_get_member(cm, "outputs");
+  switch (info->kind) {
+  case LATHE_KIND_SOURCE: info->inputs = ports_from(in, no_ports, info->owned); info->outputs = ports_from(out, data_out, info->owned); break;
+  case LATHE_KIND_TRANSFORM: info->inputs = ports_from(in, data_in, info->owned); info->outputs = ports_from(out, data_out, info->owned); break;
+  case LATHE_KIND_MODEL: info->inputs = ports_from(in, model_in, info->owned); info->outputs = ports_from(out, model_out, info->owned); break;
+  case LATHE_KIND_EVALUATOR: info->inputs = ports_from(in, eval_in, info->owned); info->outputs = ports_from(out, metrics_out, info->owned); break;
+  case LATHE_KIND_TUNER: info->inputs = no_ports; info->outputs = tuner_out; break;
+  case LATHE_KIND_REGISTRY: info->inputs = registry_in; info->outputs = no_ports; break;
+  default: info->inputs = no_ports; info->outputs = no_ports;
+  }
+  info->n_inputs = count_ports(info->inputs);
+  info->n_outputs = count_ports(info->outputs);
+  return info;
 }
 
 static gboolean refuse(GError **error, const char *path, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
@@ -190,179 +220,38 @@ static gboolean refuse(GError **error, const char *path, const char *fmt, ...) {
   return FALSE;
 }
 
-static gboolean is_elf(const char *path) {
-  FILE *f = fopen(path, "rb");
-  if (!f)
-    return FALSE;
-  char magic[4] = {0};
-  gsize n = fread(magic, 1, 4, f);
-  fclose(f);
-  return n == 4 && memcmp(magic, "\x7f" "ELF", 4) == 0;
-}
-
-/* Checks one component; on success returns a host-owned info. */
-static LatheComponentInfo *check_component(const char *path, const LatheComponent *c,
-                                           GError **error) {
-  if (c->kind < LATHE_KIND_SOURCE || c->kind > LATHE_KIND_EXECUTOR) {
-    refuse(error, path, "component '%s' has unknown kind %u; rebuild it against this SDK",
-           c->name ? c->name : "?", c->kind);
-    return NULL;
+/* The rules between plugins: one plugin per name, one component per id. */
+static gboolean add_meta(LatheCatalog *cat, const char *path, JsonObject *meta, GModule *module,
+                         GError **error) {
+  const char *name = json_object_get_string_member(meta, "name");
+  LathePlugin *other = g_hash_table_lookup(cat->by_name, name);
+  if (other)
+    return refuse(error, path, "plugin name '%s' is already provided by %s; remove one of them",
+                  name, other->file);
+  JsonArray *comps = json_object_get_array_member(meta, "components");
+  g_autoptr(GPtrArray) infos = g_ptr_array_new_with_free_func((GDestroyNotify)info_free);
+  for (guint i = 0; i < json_array_get_length(comps); i++) {
+    LatheComponentInfo *info = info_from_meta(json_array_get_object_element(comps, i));
+    g_ptr_array_add(infos, info);
+    LatheComponentInfo *dup = g_hash_table_lookup(cat->components, info->id);
+    for (guint j = 0; !dup && j + 1 < infos->len; j++)
+      if (g_str_equal(((LatheComponentInfo *)infos->pdata[j])->id, info->id))
+        dup = infos->pdata[j];
+    if (dup)
+      return refuse(error, path, "component '%s' is already provided by %s; remove one of them",
+                    info->id, dup->plugin ? dup->plugin->file : path);
   }
-  const KindLayout *lay = &layouts[c->kind];
-  const char *kname = lathe_kind_name(c->kind);
-  if (!c->name || !*c->name) {
-    refuse(error, path, "a %s component has an empty name; give it one in LATHE_COMPONENT_INIT",
-           kname);
-    return NULL;
-  }
-  if (strchr(c->name, '/') || strchr(c->name, '.') || strchr(c->name, ' ')) {
-    refuse(error, path, "component name '%s' may not contain '/', '.' or spaces", c->name);
-    return NULL;
-  }
-  if (c->struct_size > lay->size) {
-    refuse(error, path,
-           "%s/%s struct is %u bytes, larger than the %zu this host knows; "
-           "the plugin was built for a newer Lathe, rebuild it against this SDK",
-           kname, c->name, c->struct_size, lay->size);
-    return NULL;
-  }
-  if (c->struct_size < sizeof(LatheComponent)) {
-    refuse(error, path, "%s/%s struct_size %u is too small to be a component", kname, c->name,
-           c->struct_size);
-    return NULL;
-  }
-  LatheComponentInfo *info = g_new0(LatheComponentInfo, 1);
-  info->klass = g_malloc0(lay->size);
-  memcpy(info->klass, c, c->struct_size);
-  for (guint i = 0; lay->required[i]; i++) {
-    gpointer fn = *(gpointer *)((char *)info->klass + lay->required[i]);
-    if (!fn) {
-      refuse(error, path, "%s/%s lacks the required callback '%s'", kname, c->name,
-             lay->required_names[i]);
-      g_free(info->klass);
-      g_free(info);
-      return NULL;
-    }
-  }
-  info->id = g_strdup_printf("%s/%s", kname, c->name);
-  info->kind = c->kind;
-  info->params = g_array_new(FALSE, TRUE, sizeof(LatheParamSpec));
-  add_params(info->params, c->kind == LATHE_KIND_TUNER      ? tuner_params
-                           : c->kind == LATHE_KIND_REGISTRY ? registry_node_params
-                                                            : NULL);
-  info->n_host_params = info->params->len;
-  add_params(info->params, c->params);
-  info->defaults = g_ptr_array_new_with_free_func(node_unref0);
-  for (guint i = 0; i < info->params->len; i++) {
-    const LatheParamSpec *ps = &g_array_index(info->params, LatheParamSpec, i);
-    JsonNode *def = NULL;
-    if (ps->default_json) {
-      g_autoptr(JsonParser) jp = json_parser_new();
-      if (!json_parser_load_from_data(jp, ps->default_json, -1, NULL) || !json_parser_get_root(jp)) {
-        refuse(error, path, "%s/%s param '%s' has a default that is not JSON: %s", kname, c->name,
-               ps->name, ps->default_json);
-        g_ptr_array_unref(info->defaults);
-        g_array_unref(info->params);
-        g_free(info->klass);
-        g_free(info);
-        return NULL;
-      }
-      def = json_node_copy(json_parser_get_root(jp));
-    }
-    g_ptr_array_add(info->defaults, def);
-  }
-  const LathePortSpec *in = c->inputs, *out = c->outputs;
-  switch (c->kind) {
-  case LATHE_KIND_SOURCE: in = in ? in : no_ports; out = out ? out : data_out; break;
-  case LATHE_KIND_TRANSFORM: in = in ? in : data_in; out = out ? out : data_out; break;
-  case LATHE_KIND_MODEL: in = in ? in : model_in; out = out ? out : model_out; break;
-  case LATHE_KIND_EVALUATOR: in = in ? in : eval_in; out = out ? out : metrics_out; break;
-  case LATHE_KIND_TUNER: in = no_ports; out = tuner_out; break;
-  case LATHE_KIND_REGISTRY: in = registry_in; out = no_ports; break;
-  default: in = no_ports; out = no_ports;
-  }
-  info->inputs = in;
-  info->outputs = out;
-  info->n_inputs = count_ports(in);
-  info->n_outputs = count_ports(out);
-  return info;
-}
-
-gboolean lathe_catalog_add_file(LatheCatalog *cat, const char *path, GError **error) {
-  g_autofree char *real = realpath(path, NULL);
-  if (!real)
-    return refuse(error, path, "%s", g_strerror(errno));
-  if (g_hash_table_contains(cat->seen_files, real))
-    return TRUE; /* the same file reached twice through the path */
-  g_hash_table_add(cat->seen_files, g_strdup(real));
-  if (!is_elf(path))
-    return refuse(error, path, "not a shared object (no ELF header); remove it from the plugin path");
-  GModule *mod = g_module_open(path, G_MODULE_BIND_LOCAL | G_MODULE_BIND_LAZY);
-  if (!mod)
-    return refuse(error, path, "cannot be loaded: %s", g_module_error());
-  LathePluginQueryFunc query = NULL;
-  if (!g_module_symbol(mod, LATHE_PLUGIN_ENTRY, (gpointer *)&query) || !query) {
-    g_module_close(mod);
-    return refuse(error, path, "no entry symbol '%s'; define the plugin with LATHE_PLUGIN_DEFINE",
-                  LATHE_PLUGIN_ENTRY);
-  }
-  const LathePluginDescriptor *d = query();
-  gboolean ok = FALSE;
-  GPtrArray *infos = g_ptr_array_new_with_free_func((GDestroyNotify)info_free);
-  if (!d || d->struct_size < sizeof(LathePluginDescriptor)) {
-    refuse(error, path, "descriptor is missing or too small; rebuild it against this SDK");
-  } else if (d->abi_major != LATHE_ABI_MAJOR) {
-    refuse(error, path, "built for plugin ABI %u.%u, this host speaks %d.%d; rebuild it against this SDK",
-           d->abi_major, d->abi_minor, LATHE_ABI_MAJOR, LATHE_ABI_MINOR);
-  } else if (d->abi_minor > LATHE_ABI_MINOR) {
-    refuse(error, path, "built for plugin ABI %u.%u, newer than this host's %d.%d; upgrade Lathe",
-           d->abi_major, d->abi_minor, LATHE_ABI_MAJOR, LATHE_ABI_MINOR);
-  } else if (!d->name || !*d->name) {
-    refuse(error, path, "the plugin has an empty name; set one in LATHE_PLUGIN_DEFINE");
-  } else if (g_hash_table_contains(cat->by_name, d->name)) {
-    LathePlugin *other = g_hash_table_lookup(cat->by_name, d->name);
-    refuse(error, path, "plugin name '%s' is already provided by %s; remove one of them", d->name,
-           other->file);
-  } else if (!d->components || !d->components[0]) {
-    refuse(error, path, "the plugin provides no components");
-  } else {
-    ok = TRUE;
-    for (guint i = 0; ok && d->components[i]; i++) {
-      LatheComponentInfo *info = check_component(path, d->components[i], error);
-      if (!info) {
-        ok = FALSE;
-        break;
-      }
-      LatheComponentInfo *other = g_hash_table_lookup(cat->components, info->id);
-      for (guint j = 0; !other && j < infos->len; j++)
-        if (g_str_equal(((LatheComponentInfo *)infos->pdata[j])->id, info->id))
-          other = infos->pdata[j];
-      if (other) {
-        refuse(error, path, "component '%s' is already provided by %s; remove one of them",
-               info->id, other->plugin ? other->plugin->file : path);
-        info_free(info);
-        ok = FALSE;
-        break;
-      }
-      g_ptr_array_add(infos, info);
-    }
-  }
-  if (!ok) {
-    g_ptr_array_unref(infos);
-    g_module_close(mod);
-    return FALSE;
-  }
-  /* Plugins stay resident: components hold pointers into their static data. */
-  g_module_make_resident(mod);
   LathePlugin *p = g_new0(LathePlugin, 1);
-  g_mutex_init(&p->lock);
   p->file = g_strdup(path);
-  p->name = g_strdup(d->name);
-  p->version = g_strdup(d->version ? d->version : "0");
-  p->license = g_strdup(d->license ? d->license : "unknown");
-  p->description = g_strdup(d->description ? d->description : "");
-  p->abi_major = d->abi_major;
-  p->abi_minor = d->abi_minor;
+  p->name = g_strdup(name);
+  p->version = g_strdup(json_object_get_string_member(meta, "version"));
+  p->license = g_strdup(json_object_get_string_member(meta, "license"));
+  p->description = g_strdup(json_object_get_string_member(meta, "description"));
+  p->abi_major = (guint)json_object_get_int_member(meta, "abi_major");
+  p->abi_minor = (guint)json_object_get_int_member(meta, "abi_minor");
+  p->digest = g_strdup(json_object_get_string_member(meta, "digest"));
+  p->meta = json_object_ref(meta);
+  p->module = module;
   g_ptr_array_add(cat->plugins, p);
   g_hash_table_insert(cat->by_name, p->name, p);
   for (guint i = 0; i < infos->len; i++) {
@@ -371,8 +260,71 @@ gboolean lathe_catalog_add_file(LatheCatalog *cat, const char *path, GError **er
     g_hash_table_insert(cat->components, info->id, info);
   }
   g_ptr_array_set_free_func(infos, NULL);
-  g_ptr_array_unref(infos);
   return TRUE;
+}
+
+gboolean lathe_catalog_add_file(LatheCatalog *cat, const char *path, GError **error) {
+  g_autofree char *real = realpath(path, NULL);
+  struct stat st;
+  if (!real || stat(real, &st) != 0)
+    return refuse(error, path, "%s", g_strerror(errno));
+  if (g_hash_table_contains(cat->seen_files, real))
+    return TRUE; /* the same file reached twice through the path */
+  g_hash_table_add(cat->seen_files, g_strdup(real));
+  gint64 mtime = (gint64)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+  JsonObject *entry = json_object_has_member(cat->cache, real)
+                          ? json_object_get_object_member(cat->cache, real) : NULL;
+  if (!entry || json_object_get_int_member_with_default(entry, "size", -1) != st.st_size ||
+      json_object_get_int_member_with_default(entry, "mtime", -1) != mtime ||
+      json_object_get_int_member_with_default(entry, "ino", -1) != (gint64)st.st_ino) {
+    g_autoptr(GError) local = NULL;
+    GModule *module = NULL;
+    JsonObject *meta = lathe_plugin_inspect(real, &module, &local);
+    entry = json_object_new();
+    json_object_set_int_member(entry, "size", st.st_size);
+    json_object_set_int_member(entry, "mtime", mtime);
+    json_object_set_int_member(entry, "ino", (gint64)st.st_ino);
+    if (meta)
+      json_object_set_object_member(entry, "meta", meta);
+    else
+      json_object_set_string_member(entry, "refused", local->message);
+    json_object_set_object_member(cat->cache, real, entry);
+    cat->cache_dirty = TRUE;
+    if (!meta) {
+      g_propagate_error(error, g_steal_pointer(&local));
+      return FALSE;
+    }
+    return add_meta(cat, real, meta, module, error);
+  }
+  if (json_object_has_member(entry, "refused")) {
+    g_set_error_literal(error, LATHE_ERROR, LATHE_ERROR_PLUGIN,
+                        json_object_get_string_member(entry, "refused"));
+    return FALSE;
+  }
+  return add_meta(cat, real, json_object_get_object_member(entry, "meta"), NULL, error);
+}
+
+gboolean lathe_catalog_realize(LatheCatalog *cat, LatheComponentInfo *info, GError **error) {
+  g_mutex_lock(&cat->lock);
+  LathePlugin *p = info->plugin;
+  if (!info->klass && !p->module) {
+    p->module = g_module_open(p->file, G_MODULE_BIND_LOCAL | G_MODULE_BIND_LAZY);
+    if (p->module)
+      g_module_make_resident(p->module);
+    else
+      refuse(error, p->file, "cannot be loaded: %s", g_module_error());
+  }
+  if (!info->klass && p->module)
+    info->klass = lathe_plugin_component_copy(p->module, p->file, info->kind, info->name, error);
+  gboolean ok = info->klass != NULL;
+  g_mutex_unlock(&cat->lock);
+  return ok;
+}
+
+void lathe_catalog_save_cache(LatheCatalog *cat) {
+  if (cat->cache_dirty)
+    lathe_cache_write("plugins", cat->cache);
+  cat->cache_dirty = FALSE;
 }
 
 static int cmp_strp(gconstpointer a, gconstpointer b) {
@@ -419,6 +371,8 @@ LatheCatalog *lathe_catalog_load(void) {
   cat->seen_files = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
   cat->problems = g_ptr_array_new_with_free_func(g_free);
   cat->search_path = g_ptr_array_new_with_free_func(g_free);
+  cat->cache = lathe_cache_read("plugins");
+  g_mutex_init(&cat->lock);
   const char *env = g_getenv("LATHE_PLUGIN_PATH");
   if (env && *env) {
     g_auto(GStrv) dirs = g_strsplit(env, G_SEARCHPATH_SEPARATOR_S, -1);
@@ -433,6 +387,7 @@ LatheCatalog *lathe_catalog_load(void) {
     g_ptr_array_add(cat->search_path, g_strdup(LATHE_PLUGINDIR));
   for (guint i = 0; i < cat->search_path->len; i++)
     scan_dir(cat, cat->search_path->pdata[i], 0);
+  lathe_catalog_save_cache(cat);
   return cat;
 }
 
@@ -445,6 +400,8 @@ void lathe_catalog_free(LatheCatalog *cat) {
   g_ptr_array_unref(cat->plugins);
   g_ptr_array_unref(cat->problems);
   g_ptr_array_unref(cat->search_path);
+  json_object_unref(cat->cache);
+  g_mutex_clear(&cat->lock);
   g_free(cat);
 }
 

@@ -8,34 +8,39 @@ G_BEGIN_DECLS
 /**
  * LathePlugin:
  *
- * One loaded plugin file. Built-in components belong to a plugin named "core"
- * with no file.
+ * One plugin file, known from its metadata (inspected now, or read from the
+ * plugin cache). @module is %NULL until one of its components is realised.
  */
 typedef struct {
-  char *file;
+  char *file; /* real path */
   char *name;
   char *version;
   char *license;
   char *description;
   guint abi_major;
   guint abi_minor;
-  char *digest; /* SHA-256 of the file, computed on first use */
-  GMutex lock;
+  char *digest; /* SHA-256 of the file */
+  JsonObject *meta; /* owns the strings the components' specs point to */
+  GModule *module;
 } LathePlugin;
 
 /**
  * LatheComponentInfo:
  *
- * A component as the host sees it: @klass is a zeroed copy of the plugin's
- * kind struct, at the host's size, so callbacks beyond the plugin's
- * struct_size read as %NULL. @params is the declared params followed by the
- * params the host adds for the kind (tuners, registry nodes).
+ * A component as the host sees it. @klass is %NULL until
+ * lathe_catalog_realize() opens the plugin; then it is a zeroed copy of the
+ * plugin's kind struct at the host's size, so callbacks beyond the plugin's
+ * struct_size read as %NULL. @params is the params the host adds for the
+ * kind (tuners, registry nodes) followed by the declared ones.
  */
 typedef struct {
   char *id; /* "model/logreg" */
+  const char *name; /* "logreg" */
+  const char *description;
   LatheComponentKind kind;
   LathePlugin *plugin;
   gpointer klass;
+  GPtrArray *owned; /* arrays the specs point to */
   GArray *params;          /* LatheParamSpec, without terminator */
   guint n_host_params;     /* the first ones are the host's (tuner, registry node) */
   GPtrArray *defaults;     /* JsonNode* (or NULL) per param: parsed once, copied per node */
@@ -63,10 +68,19 @@ void lathe_catalog_free(LatheCatalog *cat);
 /**
  * lathe_catalog_add_file:
  *
- * Loads one plugin file. Returns %FALSE with a one-line @error naming the file
- * and the reason when it is refused.
+ * Adds one plugin file, from the plugin cache when its size, mtime and inode
+ * match, else by opening and inspecting it. Returns %FALSE with a one-line
+ * @error naming the file and the reason when it is refused.
  */
 gboolean lathe_catalog_add_file(LatheCatalog *cat, const char *path, GError **error);
+
+/**
+ * lathe_catalog_realize:
+ *
+ * Opens the component's plugin if needed and fills @info->klass. Call before
+ * using @info->klass; thread-safe and cheap once done.
+ */
+gboolean lathe_catalog_realize(LatheCatalog *cat, LatheComponentInfo *info, GError **error);
 
 /** lathe_catalog_lookup: (transfer none) (nullable) the component @id. */
 LatheComponentInfo *lathe_catalog_lookup(LatheCatalog *cat, const char *id);
@@ -83,6 +97,9 @@ char *lathe_catalog_suggest(LatheCatalog *cat, const char *id);
 
 /** lathe_plugin_digest: (transfer none) SHA-256 of the plugin file. */
 const char *lathe_plugin_digest(LathePlugin *plugin);
+
+/** lathe_catalog_save_cache: writes the plugin cache if anything changed. */
+void lathe_catalog_save_cache(LatheCatalog *cat);
 
 const char *lathe_kind_name(LatheComponentKind kind);
 /** lathe_param_type_name: "int", "float", ... */

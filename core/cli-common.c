@@ -12,10 +12,7 @@ int lathe_cli_error(int code, const char *format, ...) {
 }
 
 void lathe_cli_print_json(JsonNode *node) {
-  g_autoptr(JsonGenerator) gen = json_generator_new();
-  json_generator_set_pretty(gen, TRUE);
-  json_generator_set_root(gen, node);
-  g_autofree char *text = json_generator_to_data(gen, NULL);
+  g_autofree char *text = lathe_json_write(node, TRUE);
   fputs(text, stdout);
   fputc('\n', stdout);
 }

@@ -24,7 +24,6 @@ static void add_ports(JsonBuilder *b, const LathePortSpec *p) {
 
 static JsonNode *component_json(LatheComponentInfo *c) {
   g_autoptr(JsonBuilder) b = json_builder_new();
-  const LatheComponent *base = c->klass;
   json_builder_begin_object(b);
   json_builder_set_member_name(b, "id");
   json_builder_add_string_value(b, c->id);
@@ -37,7 +36,7 @@ static JsonNode *component_json(LatheComponentInfo *c) {
   json_builder_set_member_name(b, "file");
   json_builder_add_string_value(b, c->plugin->file);
   json_builder_set_member_name(b, "description");
-  json_builder_add_string_value(b, base->description ? base->description : "");
+  json_builder_add_string_value(b, c->description ? c->description : "");
   json_builder_set_member_name(b, "inputs");
   add_ports(b, c->inputs);
   json_builder_set_member_name(b, "outputs");

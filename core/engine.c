@@ -49,6 +49,8 @@ static float *svc_predict(gpointer host_data, LatheContext *ctx, LatheArtifact *
                 "the model was made by '%s', which is not installed; install that plugin", id);
     return NULL;
   }
+  if (!lathe_catalog_realize(t->batch->run->cat, c, error))
+    return NULL;
   const LatheModelClass *m = c->klass;
   JsonArray *cols = json_object_get_array_member(h, "columns");
   if (cols && json_array_get_length(cols) != data->n_cols) {

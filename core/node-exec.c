@@ -174,7 +174,8 @@ gboolean lathe_node_execute(LatheNodeRun *t, LatheContext *ctx, GError **error) 
     return lathe_store_finish_execution(run->store, t->exec_row, NULL, &rec, error);
   }
   g_autoptr(GError) local = NULL;
-  gboolean ok = run_component(t, ctx, &local);
+  /* Only now is the plugin opened: a cached node needs none of its code. */
+  gboolean ok = lathe_catalog_realize(run->cat, c, &local) && run_component(t, ctx, &local);
   if (ok && lathe_context_is_cancelled(ctx)) {
     ok = FALSE;
     g_set_error(&local, LATHE_ERROR, LATHE_ERROR_CANCELLED, "cancelled");

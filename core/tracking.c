@@ -30,6 +30,8 @@ gboolean lathe_tracking_open(LatheRun *run, GError **error) {
     g_autoptr(GPtrArray) problems = lathe_problems_new();
     with = lathe_params_resolve(c, NULL, "/tracker/with", problems, TRUE); /* the defaults */
   }
+  if (!lathe_catalog_realize(run->cat, c, error))
+    return FALSE;
   run->tracker_ctx = lathe_context_new("tracker", with, 0, NULL, NULL);
   lathe_context_set_dirs(run->tracker_ctx, run->graph->base_dir, lathe_store_dir(run->store), NULL);
   const LatheTrackerClass *k = c->klass;

@@ -27,6 +27,8 @@ LatheRegistry *lathe_registry_open(LatheCatalog *cat, const char *id, JsonObject
                 "no registry component '%s' is installed; `lathe plugins` lists them", id);
     return NULL;
   }
+  if (!lathe_catalog_realize(cat, c, error))
+    return NULL;
   g_autoptr(GPtrArray) problems = lathe_problems_new();
   g_autoptr(JsonObject) resolved = lathe_params_resolve(c, params, "/registry/with", problems, TRUE);
   if (problems->len) {

@@ -55,7 +55,7 @@ static char *metadata_text(JsonObject *metadata) {
     return g_strdup("{}");
   g_autoptr(JsonNode) node = json_node_new(JSON_NODE_OBJECT);
   json_node_set_object(node, metadata);
-  return json_to_string(node, FALSE);
+  return lathe_json_write(node, FALSE); /* json_to_string writes 1e-08 as 1e-08.0 */
 }
 
 /* Called with the lock held, inside the transaction. */

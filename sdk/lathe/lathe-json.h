@@ -17,4 +17,17 @@ G_BEGIN_DECLS
  */
 char *lathe_json_canonical(JsonNode *node);
 
+/**
+ * lathe_json_write:
+ * @node: any JSON value.
+ * @pretty: indent by two spaces, one member per line.
+ *
+ * Writes valid JSON in insertion order, doubles in the shortest form that
+ * reads back exactly, non-finite numbers as null. Use it instead of
+ * JsonGenerator, which in json-glib 1.6 writes 1e-08 as "1e-08.0".
+ *
+ * Returns: (transfer full): the text.
+ */
+char *lathe_json_write(JsonNode *node, gboolean pretty);
+
 G_END_DECLS

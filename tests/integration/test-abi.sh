@@ -36,6 +36,26 @@ LATHE_PLUGIN_PATH="$LATHE_ABI_DIR/missing_callback" run_lathe "$TMP/bv" validate
 expect_code "$TMP/bv" 2 "pipeline using a refused plugin"
 expect_err "$TMP/bv" "unknown plugin component 'model/broken'" "refused component is unknown to validation"
 
+# The plugin cache: refusals come back from it unchanged, a changed file is
+# inspected again, and a corrupt cache is rebuilt.
+export LATHE_CACHE_DIR="$TMP/cache"
+mkdir -p "$TMP/swap"
+cp "$LATHE_ABI_DIR/missing_callback/libabi-missing_callback.so" "$TMP/swap/libswap.so"
+LATHE_PLUGIN_PATH="$TMP/swap" run_lathe "$TMP/c1" plugins
+LATHE_PLUGIN_PATH="$TMP/swap" run_lathe "$TMP/c2" plugins
+expect_code "$TMP/c2" 2 "a cached refusal"
+expect_err "$TMP/c2" "libswap.so refused: model/broken lacks the required callback 'predict'" "a cached refusal keeps its message"
+grep -q "libswap.so" "$TMP/cache"/plugins-*.json && pass "the refusal is in the cache" || fail "no cache entry"
+cp "$LATHE_ABI_DIR/old_minor/libabi-old_minor.so" "$TMP/swap/libswap.so"
+LATHE_PLUGIN_PATH="$TMP/swap" run_lathe "$TMP/c3" plugins
+expect_code "$TMP/c3" 0 "a replaced plugin file is inspected again"
+grep -q "oldminor" "$TMP/c3.out" && pass "the new file's component is listed" || fail "stale cache used"
+echo '{"broken json' > "$TMP/cache"/plugins-*.json
+LATHE_PLUGIN_PATH="$TMP/swap" run_lathe "$TMP/c4" plugins
+expect_code "$TMP/c4" 0 "a corrupt plugin cache is rebuilt"
+grep -q "oldminor" "$TMP/c4.out" && pass "listing after a corrupt cache" || fail "listing after a corrupt cache"
+unset LATHE_CACHE_DIR
+
 # Forward compatibility: a plugin built for ABI 1.0 (no `summary` callback).
 export LATHE_PLUGIN_PATH="$LATHE_ABI_DIR/old_minor"
 run_lathe "$TMP/om" plugins inspect model/oldminor

@@ -16,6 +16,16 @@ run_lathe "$TMP/r2" run --json "$P"
 expect_py "$TMP/r2.out" "all(n['status'] == 'cached' for n in d['nodes'])" "unchanged rerun executes no node"
 expect_py "$TMP/r2.out" "d['metrics']['eval.accuracy'] == $(json_get "$TMP/r1.out" "repr(d['metrics']['eval.accuracy'])")" "cached metrics equal the cold run's"
 
+# A fully cached run opens no model plugin and no OpenBLAS (the plugin cache
+# describes them; only the tracker's code runs).
+LD_DEBUG=files "$LATHE_BIN" run --json "$P" >/dev/null 2>"$TMP/ld.log"
+n=$(grep -cE "calling init: .*(liblathe-model-logreg|libopenblas)" "$TMP/ld.log")
+[ "$n" = 0 ] && pass "a cached run loads neither logreg nor OpenBLAS" || fail "a cached run loaded them ($n lines)"
+grep -q "calling init: .*liblathe-tracker-sqlite" "$TMP/ld.log" && pass "the tracker still records the cached run" || fail "tracker not loaded"
+LD_DEBUG=files "$LATHE_BIN" run --json --no-cache --store "$TMP/ldstore" "$P" >/dev/null 2>"$TMP/ld2.log"
+n=$(grep -cE "calling init: .*(liblathe-model-logreg|libopenblas)" "$TMP/ld2.log")
+[ "$n" = 2 ] && pass "an uncached run loads logreg and OpenBLAS when it trains" || fail "uncached run: $n loads"
+
 run_lathe "$TMP/r3" run --json --set holdout.test_fraction=0.3 "$P"
 expect_py "$TMP/r3.out" "(lambda s: s['data'] == 'cached' and s['split'] == 'cached' and s['holdout'] == 'succeeded' and s['tune'] == 'succeeded')({n['id']: n['status'] for n in d['nodes']})" "one changed param re-runs it and its dependents only ($(statuses "$TMP/r3.out"))"
 

@@ -1,5 +1,6 @@
 /* The SDK's own pieces: dataset encoding, canonical JSON, random streams,
  * artifacts. */
+#include <math.h>
 #include <string.h>
 
 #include <glib/gstdio.h>
@@ -124,6 +125,32 @@ static void test_canonical_json(void) {
   g_assert_cmpstr(cc, ==, "{\"v\":0.10000000000000001}");
 }
 
+/* json-glib 1.6 writes 1e-08 as "1e-08.0"; lathe_json_write must not. */
+static void test_json_write(void) {
+  g_autoptr(JsonObject) o = json_object_new();
+  json_object_set_double_member(o, "tiny", 1e-08);
+  json_object_set_double_member(o, "third", 1.0 / 3.0);
+  json_object_set_double_member(o, "acc", 0.9666666666666667);
+  json_object_set_double_member(o, "nan", NAN);
+  json_object_set_int_member(o, "n", 30);
+  g_autoptr(JsonNode) n = json_node_init_object(json_node_alloc(), o);
+  for (int pretty = 0; pretty < 2; pretty++) {
+    g_autofree char *text = lathe_json_write(n, pretty);
+    g_autoptr(JsonParser) p = json_parser_new();
+    g_autoptr(GError) error = NULL;
+    g_assert_true(json_parser_load_from_data(p, text, -1, &error));
+    g_assert_no_error(error);
+    JsonObject *back = json_node_get_object(json_parser_get_root(p));
+    g_assert_cmpfloat(json_object_get_double_member(back, "tiny"), ==, 1e-08);
+    g_assert_cmpfloat(json_object_get_double_member(back, "third"), ==, 1.0 / 3.0);
+    g_assert_true(JSON_NODE_HOLDS_NULL(json_object_get_member(back, "nan")));
+    g_assert_cmpint(json_object_get_int_member(back, "n"), ==, 30);
+    if (!pretty) /* insertion order, shortest round-trip digits */
+      g_assert_cmpstr(text, ==, "{\"tiny\":1e-08,\"third\":0.3333333333333333,"
+                                "\"acc\":0.9666666666666667,\"nan\":null,\"n\":30}");
+  }
+}
+
 static void test_rng(void) {
   LatheRng a, b;
   lathe_rng_init(&a, 42);
@@ -231,6 +258,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/sdk/dataset/huge-rows", test_dataset_huge_rows);
   g_test_add_func("/sdk/dataset/nul-in-name", test_dataset_nul_in_name);
   g_test_add_func("/sdk/json/canonical", test_canonical_json);
+  g_test_add_func("/sdk/json/write", test_json_write);
   g_test_add_func("/sdk/rng/stream", test_rng);
   g_test_add_func("/sdk/rng/derive", test_seed_derive);
   g_test_add_func("/sdk/artifact", test_artifact);
