@@ -36,7 +36,9 @@ struct _LatheNodeRun {
   char *error;
   char *progress_note;
   double progress;
-  gint64 exec_row;
+  gint64 exec_row;      /* the store row, once written (see lathe_node_run_row) */
+  char *cache_key;      /* while running */
+  GMutex row_lock;      /* exec_row's creation: worker, ticker and reports race for it */
   LatheContext *ctx;    /* while running, for cancellation and progress */
 };
 
@@ -70,6 +72,7 @@ struct _LatheRun {
   gpointer tracker;     /* instance of tracker_class, or NULL */
   const LatheTrackerClass *tracker_class;
   LatheContext *tracker_ctx; /* the tracker's params and directories, while open */
+  GMutex tracker_lock;  /* one tracker call at a time, apart from the run lock */
   char *scratch_root;
   GPtrArray *all_tasks; /* every task of every batch, for progress and cleanup */
 };
@@ -87,6 +90,11 @@ gboolean lathe_engine_interrupted(void);
 
 /* node-exec.c: does a task's work by its kind; FALSE with @error on failure. */
 gboolean lathe_node_execute(LatheNodeRun *task, LatheContext *ctx, GError **error);
+/* The task's "running" row, written now if it has none: for nodes that run
+ * long (the ticker) or report metrics. Returns the row, or -1. */
+gint64 lathe_node_run_row(LatheNodeRun *task);
+/* Its identity as the store records it (strings borrowed from @task). */
+void lathe_node_run_identity(LatheNodeRun *task, LatheExecIdentity *who);
 
 /* tuner-exec.c */
 gboolean lathe_tuner_execute(LatheNodeRun *task, LatheContext *ctx, GError **error);

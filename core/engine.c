@@ -21,9 +21,9 @@ static void svc_report(gpointer host_data, LatheContext *ctx, const char *name, 
                        gint64 step) {
   LatheNodeRun *t = host_data;
   LatheRun *run = t->batch->run;
-  if (t->exec_row >= 0)
-    lathe_store_add_report(run->store, t->exec_row, name, value, step,
-                           (double)g_get_real_time() / 1e6);
+  gint64 row = lathe_node_run_row(t);
+  if (row >= 0 && row != G_MAXINT64)
+    lathe_store_add_report(run->store, row, name, value, step, (double)g_get_real_time() / 1e6);
   lathe_tracking_report(run, t, name, value, step);
 }
 
@@ -110,15 +110,22 @@ static gpointer ticker_main(gpointer data) {
     if (tk->stop)
       break;
     LatheRun *run = tk->run;
-    if (lathe_engine_interrupted()) {
-      g_mutex_lock(&run->lock);
-      for (guint i = 0; i < run->all_tasks->len; i++) {
-        LatheNodeRun *t = run->all_tasks->pdata[i];
-        if (t->ctx)
-          lathe_context_cancel(t->ctx);
-      }
-      g_mutex_unlock(&run->lock);
+    gboolean stop = lathe_engine_interrupted();
+    double now = (double)g_get_real_time() / 1e6;
+    /* The run lock keeps tasks alive while we look at them. A node running
+     * for more than 50 ms gets its "running" row now: a crash from here on
+     * leaves a trace; shorter ones are recorded whole when they finish. */
+    g_mutex_lock(&run->lock);
+    for (guint i = 0; i < run->all_tasks->len; i++) {
+      LatheNodeRun *t = run->all_tasks->pdata[i];
+      if (!t->ctx)
+        continue;
+      if (stop)
+        lathe_context_cancel(t->ctx);
+      else if (t->exec_row < 0 && now - t->started > 0.05)
+        lathe_node_run_row(t);
     }
+    g_mutex_unlock(&run->lock);
     if (run->opts->progress)
       lathe_progress_draw(run, FALSE);
   }
@@ -143,6 +150,7 @@ gboolean lathe_engine_run(LatheGraph *graph, LatheCatalog *cat, LatheStore *stor
   run.blas_threads = MAX(1, cores / o.jobs);
   lathe_blas_set_threads(run.blas_threads);
   g_mutex_init(&run.lock);
+  g_mutex_init(&run.tracker_lock);
   run.nodes = json_array_new();
   run.metrics = json_object_new();
   run.data_versions = json_array_new();
@@ -212,5 +220,6 @@ gboolean lathe_engine_run(LatheGraph *graph, LatheCatalog *cat, LatheStore *stor
   json_array_unref(run.data_versions);
   g_free(run.run_id);
   g_mutex_clear(&run.lock);
+  g_mutex_clear(&run.tracker_lock);
   return TRUE;
 }

@@ -120,6 +120,43 @@ static void json_add_output(JsonObject *outs, const char *port, LatheArtifact *a
   json_object_set_object_member(outs, port, o);
 }
 
+void lathe_node_run_identity(LatheNodeRun *t, LatheExecIdentity *who) {
+  LatheComponentInfo *c = t->node->comp;
+  *who = (LatheExecIdentity){.run_id = t->batch->run->run_id, .node = t->exec_id,
+                             .component = c->id, .plugin = c->plugin->name,
+                             .plugin_version = c->plugin->version,
+                             .plugin_digest = lathe_plugin_digest(c->plugin),
+                             .cache_key = t->cache_key, .params = t->params};
+}
+
+gint64 lathe_node_run_row(LatheNodeRun *t) {
+  g_mutex_lock(&t->row_lock);
+  if (t->exec_row < 0) {
+    LatheExecIdentity who;
+    lathe_node_run_identity(t, &who);
+    g_autoptr(GError) error = NULL;
+    t->exec_row = lathe_store_begin_execution(t->batch->run->store, &who, t->started, &error);
+    if (t->exec_row < 0)
+      g_printerr("lathe: %s\n", error->message);
+  }
+  gint64 row = t->exec_row;
+  g_mutex_unlock(&t->row_lock);
+  return row;
+}
+
+/* Records the outcome: on the row written while it ran, or whole. */
+static gboolean record(LatheNodeRun *t, const char *cache_key, const LatheExecRecord *rec,
+                       GError **error) {
+  LatheExecIdentity who;
+  lathe_node_run_identity(t, &who);
+  g_mutex_lock(&t->row_lock);
+  gboolean ok = lathe_store_finish_execution(t->batch->run->store, t->exec_row, &who, cache_key,
+                                             rec, error);
+  t->exec_row = G_MAXINT64; /* recorded: nobody writes a "running" row any more */
+  g_mutex_unlock(&t->row_lock);
+  return ok;
+}
+
 gboolean lathe_node_execute(LatheNodeRun *t, LatheContext *ctx, GError **error) {
   LatheRun *run = t->batch->run;
   LatheComponentInfo *c = t->node->comp;
@@ -150,14 +187,13 @@ gboolean lathe_node_execute(LatheNodeRun *t, LatheContext *ctx, GError **error) 
     }
   }
   gboolean use_cache = !run->opts->no_cache && t->node->cache;
-  g_autofree char *key = use_cache ? lathe_cache_key(t, inputs) : NULL;
+  const char *key = NULL;
+  if (use_cache) {
+    g_mutex_lock(&t->row_lock);
+    key = t->cache_key = lathe_cache_key(t, inputs);
+    g_mutex_unlock(&t->row_lock);
+  }
   gboolean hit = key && lathe_cache_restore(t, key);
-  t->exec_row = lathe_store_begin_execution(run->store, run->run_id, t->exec_id, c->id,
-                                            c->plugin->name, c->plugin->version,
-                                            lathe_plugin_digest(c->plugin), key, t->params,
-                                            t->started, error);
-  if (t->exec_row < 0)
-    return FALSE;
   g_autoptr(JsonObject) outs = json_object_new();
   LatheExecRecord rec = {.inputs = inputs, .outputs = outs, .metrics = t->metrics,
                          .data_versions = t->data_versions, .started = t->started};
@@ -171,7 +207,7 @@ gboolean lathe_node_execute(LatheNodeRun *t, LatheContext *ctx, GError **error) 
     t->ended = now_s();
     rec.status = "cached";
     rec.ended = t->ended;
-    return lathe_store_finish_execution(run->store, t->exec_row, NULL, &rec, error);
+    return record(t, NULL, &rec, error);
   }
   g_autoptr(GError) local = NULL;
   /* Only now is the plugin opened: a cached node needs none of its code. */
@@ -218,7 +254,7 @@ gboolean lathe_node_execute(LatheNodeRun *t, LatheContext *ctx, GError **error) 
   rec.ended = t->ended;
   rec.error = ok ? NULL : local->message;
   g_autoptr(GError) store_error = NULL;
-  if (!lathe_store_finish_execution(run->store, t->exec_row, key, &rec, &store_error) && ok) {
+  if (!record(t, key, &rec, &store_error) && ok) {
     g_propagate_error(error, g_steal_pointer(&store_error));
     return FALSE;
   }

@@ -27,6 +27,7 @@ LatheNodeRun *lathe_node_run_new(LatheBatch *batch, LatheNode *node, const char 
   t->metrics = json_object_new();
   t->data_versions = json_array_new();
   t->exec_row = -1;
+  g_mutex_init(&t->row_lock);
   g_ptr_array_add(batch->tasks, t);
   g_hash_table_insert(batch->task_of, node, t);
   g_mutex_lock(&batch->run->lock);
@@ -36,6 +37,8 @@ LatheNodeRun *lathe_node_run_new(LatheBatch *batch, LatheNode *node, const char 
 }
 
 static void task_free(LatheNodeRun *t) {
+  g_mutex_clear(&t->row_lock);
+  g_free(t->cache_key);
   g_free(t->exec_id);
   json_object_unref(t->params);
   g_ptr_array_unref(t->deps);
@@ -142,7 +145,6 @@ static void add_result(LatheBatch *exec, LatheNodeRun *t) {
     json_array_add_element(run->data_versions,
                            json_node_copy(json_array_get_element(t->data_versions, i)));
   g_mutex_unlock(&run->lock);
-  lathe_tracking_task_done(run, t);
 }
 
 /* Records a task that never ran (skipped). */
@@ -152,12 +154,10 @@ static void record_skip(LatheBatch *exec, LatheNodeRun *t, const char *why) {
   t->started = t->ended = now_s();
   t->error = g_strdup(why);
   g_autoptr(GError) error = NULL;
-  gint64 row = lathe_store_begin_execution(run->store, run->run_id, t->exec_id, t->node->comp->id,
-                                           t->node->comp->plugin->name,
-                                           t->node->comp->plugin->version, NULL, NULL, t->params,
-                                           t->started, &error);
+  LatheExecIdentity who;
+  lathe_node_run_identity(t, &who);
   LatheExecRecord rec = {.status = "skipped", .error = why, .started = t->started, .ended = t->ended};
-  if (row < 0 || !lathe_store_finish_execution(run->store, row, NULL, &rec, &error))
+  if (!lathe_store_finish_execution(run->store, -1, &who, NULL, &rec, &error))
     g_printerr("lathe: %s\n", error->message);
   add_result(exec, t);
 }
@@ -252,6 +252,9 @@ static void worker(gpointer data, gpointer user) {
   LatheBatch *b = user;
   for (LatheNodeRun *t = data; t;) {
     run_task(t);
+    /* The tracker is told outside the batch lock: its writes take time and
+     * other workers must not queue behind them. Skipped tasks are not told. */
+    lathe_tracking_task_done(t->batch->run, t);
     g_mutex_lock(&b->lock);
     t = complete(b, t);
     g_mutex_unlock(&b->lock);

@@ -379,44 +379,46 @@ gboolean lathe_store_end_run(LatheStore *s, const char *run_id, const char *stat
   return ok;
 }
 
-gint64 lathe_store_begin_execution(LatheStore *s, const char *run_id, const char *node,
-                                   const char *component, const char *plugin,
-                                   const char *plugin_version, const char *plugin_digest,
-                                   const char *cache_key, JsonObject *params, double started,
-                                   GError **error) {
-  g_autoptr(GList) names = params ? json_object_get_members(params) : NULL;
-  g_mutex_lock(&s->lock);
-  gint64 id = -1;
-  if (!op_begin(s, error))
-    goto out;
+/* With the lock held and an operation open: the execution's row and params. */
+static gint64 insert_execution(LatheStore *s, const LatheExecIdentity *who, double started,
+                               GError **error) {
   sqlite3_stmt *st = stmt(s, "INSERT INTO executions(run_id, node, component, plugin,"
                              " plugin_version, plugin_digest, cache_key, status, started)"
                              " VALUES (?1,?2,?3,?4,?5,?6,?7,'running',?8)");
-  sqlite3_bind_text(st, 1, run_id, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 2, node, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 3, component, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 4, plugin, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 5, plugin_version, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 6, plugin_digest, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 7, cache_key, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 1, who->run_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, who->node, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 3, who->component, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 4, who->plugin, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 5, who->plugin_version, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 6, who->plugin_digest, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 7, who->cache_key, -1, SQLITE_STATIC);
   sqlite3_bind_double(st, 8, started);
   if (sqlite3_step(st) != SQLITE_DONE) {
-    db_fail(s, error, "starting an execution");
-    op_end(s, FALSE, NULL);
-    goto out;
+    db_fail(s, error, "recording an execution");
+    return -1;
   }
-  id = sqlite3_last_insert_rowid(s->db);
+  gint64 id = sqlite3_last_insert_rowid(s->db);
+  g_autoptr(GList) names = who->params ? json_object_get_members(who->params) : NULL;
   for (GList *l = names; l; l = l->next) {
     sqlite3_stmt *p = stmt(s, "INSERT INTO params(execution_id, name, value) VALUES (?1,?2,?3)");
-    g_autofree char *value = lathe_json_canonical(json_object_get_member(params, l->data));
+    g_autofree char *value = lathe_json_canonical(json_object_get_member(who->params, l->data));
     sqlite3_bind_int64(p, 1, id);
     sqlite3_bind_text(p, 2, l->data, -1, SQLITE_STATIC);
     sqlite3_bind_text(p, 3, value, -1, SQLITE_STATIC);
     sqlite3_step(p);
   }
-  if (!op_end(s, TRUE, error))
-    id = -1;
-out:
+  return id;
+}
+
+gint64 lathe_store_begin_execution(LatheStore *s, const LatheExecIdentity *who, double started,
+                                   GError **error) {
+  g_mutex_lock(&s->lock);
+  gint64 id = -1;
+  if (op_begin(s, error)) {
+    id = insert_execution(s, who, started, error);
+    if (!op_end(s, id >= 0, id >= 0 ? error : NULL))
+      id = -1;
+  }
   g_mutex_unlock(&s->lock);
   return id;
 }
@@ -464,13 +466,11 @@ static void add_events(LatheStore *s, gint64 id, JsonObject *ports, const char *
   }
 }
 
-gboolean lathe_store_finish_execution(LatheStore *s, gint64 id, const char *cache_key,
-                                      const LatheExecRecord *rec, GError **error) {
+/* With the lock held and an operation open: the outcome of execution @id. */
+static gboolean update_execution(LatheStore *s, gint64 id, const char *cache_key,
+                                 const LatheExecRecord *rec) {
+  gboolean ok;
   g_autoptr(GList) names = rec->metrics ? json_object_get_members(rec->metrics) : NULL;
-  g_mutex_lock(&s->lock);
-  gboolean ok = op_begin(s, error);
-  if (!ok)
-    goto out;
   sqlite3_stmt *st = stmt(s, "UPDATE executions SET status = ?2, cached = ?3, started = ?4,"
                              " ended = ?5, error = ?6 WHERE id = ?1");
   sqlite3_bind_int64(st, 1, id);
@@ -518,10 +518,23 @@ gboolean lathe_store_finish_execution(LatheStore *s, gint64 id, const char *cach
     sqlite3_bind_double(c, 6, rec->ended);
     ok = sqlite3_step(c) == SQLITE_DONE;
   }
-  if (!ok)
-    db_fail(s, error, "recording an execution");
-  ok = op_end(s, ok, error);
-out:
+  return ok;
+}
+
+gboolean lathe_store_finish_execution(LatheStore *s, gint64 id, const LatheExecIdentity *who,
+                                      const char *cache_key, const LatheExecRecord *rec,
+                                      GError **error) {
+  g_mutex_lock(&s->lock);
+  gboolean ok = op_begin(s, error);
+  if (ok) {
+    /* A node that ran briefly has no row yet: one operation records it whole. */
+    if (id < 0)
+      id = insert_execution(s, who, rec->started, error);
+    ok = id >= 0 && update_execution(s, id, cache_key, rec);
+    if (!ok && id >= 0)
+      db_fail(s, error, "recording an execution");
+    ok = op_end(s, ok, ok ? error : NULL);
+  }
   g_mutex_unlock(&s->lock);
   return ok;
 }

@@ -62,22 +62,45 @@ typedef struct {
 } LatheExecRecord;
 
 /**
+ * LatheExecIdentity:
+ *
+ * What an execution is: its run, node, component and plugin, cache key and
+ * resolved params.
+ */
+typedef struct {
+  const char *run_id;
+  const char *node;
+  const char *component;
+  const char *plugin;
+  const char *plugin_version;
+  const char *plugin_digest;
+  const char *cache_key;
+  JsonObject *params;
+} LatheExecIdentity;
+
+/**
  * lathe_store_begin_execution:
  *
- * Records an attempt as "running" before it starts, so a killed process leaves
- * a trace that the next open turns into "interrupted".
+ * Records an attempt as "running" while it runs, so that a killed process
+ * leaves a trace that the next open turns into "interrupted". The engine does
+ * this only for nodes that run long enough to matter (or report progress);
+ * lathe_store_finish_execution() records short ones whole.
  *
  * Returns: the execution id, or -1 with @error set.
  */
-gint64 lathe_store_begin_execution(LatheStore *store, const char *run_id, const char *node,
-                                   const char *component, const char *plugin,
-                                   const char *plugin_version, const char *plugin_digest,
-                                   const char *cache_key, JsonObject *params, double started,
+gint64 lathe_store_begin_execution(LatheStore *store, const LatheExecIdentity *who, double started,
                                    GError **error);
 
-/** lathe_store_finish_execution: records @rec and, when it succeeded with a
- * key, the cache entry. */
-gboolean lathe_store_finish_execution(LatheStore *store, gint64 exec_id, const char *cache_key,
+/**
+ * lathe_store_finish_execution:
+ * @exec_id: from lathe_store_begin_execution(), or -1 to record the execution
+ *   whole (@who is then required).
+ * @cache_key: (nullable): when set and @rec succeeded, the cache entry to write.
+ *
+ * Records @rec in one operation.
+ */
+gboolean lathe_store_finish_execution(LatheStore *store, gint64 exec_id,
+                                      const LatheExecIdentity *who, const char *cache_key,
                                       const LatheExecRecord *rec, GError **error);
 
 /** lathe_store_add_report: an intermediate metric of an execution. */

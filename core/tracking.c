@@ -1,7 +1,7 @@
 /* Feeding the tracker: the run store is the record, the tracker is a view for
  * people. Tracker failures are warnings, never a failed run. Calls are
- * serialised by the run lock, as the ABI promises plugins one caller at a
- * time. */
+ * serialised by a lock of their own, as the ABI promises plugins one caller
+ * at a time, so that no worker waits for a tracker write to start a node. */
 #include <string.h>
 
 #include "engine-private.h"
@@ -61,7 +61,7 @@ void lathe_tracking_task_done(LatheRun *run, LatheNodeRun *task) {
     return;
   const LatheTrackerClass *k = run->tracker_class;
   gint64 now = g_get_real_time() / 1000;
-  g_mutex_lock(&run->lock);
+  g_mutex_lock(&run->tracker_lock);
   g_autoptr(GList) params = json_object_get_members(task->params);
   for (GList *l = params; l; l = l->next) {
     JsonNode *v = json_object_get_member(task->params, l->data);
@@ -81,7 +81,7 @@ void lathe_tracking_task_done(LatheRun *run, LatheNodeRun *task) {
                        json_object_get_double_member(task->metrics, l->data), 0, now, &e))
       warn("metric", e);
   }
-  g_mutex_unlock(&run->lock);
+  g_mutex_unlock(&run->tracker_lock);
 }
 
 void lathe_tracking_report(LatheRun *run, LatheNodeRun *task, const char *name, double value,
@@ -90,11 +90,11 @@ void lathe_tracking_report(LatheRun *run, LatheNodeRun *task, const char *name, 
     return;
   g_autofree char *key = g_strdup_printf("%s.%s", task->exec_id, name);
   g_autoptr(GError) e = NULL;
-  g_mutex_lock(&run->lock);
+  g_mutex_lock(&run->tracker_lock);
   if (!run->tracker_class->log_metric(run->tracker, run->run_id, key, value, step,
                                       g_get_real_time() / 1000, &e))
     warn("metric", e);
-  g_mutex_unlock(&run->lock);
+  g_mutex_unlock(&run->tracker_lock);
 }
 
 void lathe_tracking_close(LatheRun *run, const char *status) {

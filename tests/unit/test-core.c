@@ -167,7 +167,9 @@ static void test_store(void) {
   g_assert_no_error(error);
   g_assert_cmpstr(lathe_artifact_get_digest(back), ==, lathe_artifact_get_digest(a));
   g_assert_nonnull(lathe_artifact_get_dataset(back, &error));
-  gint64 ex = lathe_store_begin_execution(s, run, "node", "c/x", "p", "1", "dig", "key1", NULL, 1.0, &error);
+  LatheExecIdentity who = {.run_id = run, .node = "node", .component = "c/x", .plugin = "p",
+                           .plugin_version = "1", .plugin_digest = "dig", .cache_key = "key1"};
+  gint64 ex = lathe_store_begin_execution(s, &who, 1.0, &error);
   g_assert_cmpint(ex, >, 0);
   g_autoptr(JsonObject) outs = json_object_new();
   JsonObject *o = json_object_new();
@@ -177,7 +179,12 @@ static void test_store(void) {
   g_autoptr(JsonObject) metrics = json_object_new();
   json_object_set_double_member(metrics, "acc", 0.5);
   LatheExecRecord rec = {.status = "succeeded", .outputs = outs, .metrics = metrics, .started = 1, .ended = 2};
-  g_assert_true(lathe_store_finish_execution(s, ex, "key1", &rec, &error));
+  g_assert_true(lathe_store_finish_execution(s, ex, &who, "key1", &rec, &error));
+  /* A short execution is recorded whole, in one operation. */
+  LatheExecIdentity who2 = who;
+  who2.node = "short";
+  LatheExecRecord rec2 = {.status = "failed", .error = "boom", .started = 3, .ended = 4};
+  g_assert_true(lathe_store_finish_execution(s, -1, &who2, NULL, &rec2, &error));
   g_autoptr(JsonObject) hit = lathe_store_cache_lookup(s, "key1");
   g_assert_nonnull(hit);
   g_assert_cmpfloat(json_object_get_double_member(json_object_get_object_member(hit, "metrics"), "acc"), ==, 0.5);
@@ -192,6 +199,12 @@ static void test_store(void) {
   s = lathe_store_open(dir, &error);
   g_autoptr(JsonObject) shown = lathe_store_show_run(s, run, &error);
   g_assert_cmpstr(json_object_get_string_member(shown, "status"), ==, "interrupted");
+  JsonArray *nodes = json_object_get_array_member(shown, "nodes");
+  g_assert_cmpuint(json_array_get_length(nodes), ==, 2);
+  JsonObject *n1 = json_array_get_object_element(nodes, 1);
+  g_assert_cmpstr(json_object_get_string_member(n1, "id"), ==, "short");
+  g_assert_cmpstr(json_object_get_string_member(n1, "status"), ==, "failed");
+  g_assert_cmpstr(json_object_get_string_member(n1, "error"), ==, "boom");
   lathe_store_close(s);
   rm_tree(dir);
 }
