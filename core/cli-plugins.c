@@ -4,6 +4,7 @@
 
 #include "cli.h"
 #include "params.h"
+#include "suggest.h"
 
 static void add_ports(JsonBuilder *b, const LathePortSpec *p) {
   json_builder_begin_array(b);
@@ -22,9 +23,8 @@ static void add_ports(JsonBuilder *b, const LathePortSpec *p) {
   json_builder_end_array(b);
 }
 
-static JsonNode *component_json(LatheComponentInfo *c) {
-  g_autoptr(JsonBuilder) b = json_builder_new();
-  json_builder_begin_object(b);
+/* What `plugins` lists of a component; `inspect` adds the rest. */
+static void add_head(JsonBuilder *b, LatheComponentInfo *c) {
   json_builder_set_member_name(b, "id");
   json_builder_add_string_value(b, c->id);
   json_builder_set_member_name(b, "kind");
@@ -35,6 +35,12 @@ static JsonNode *component_json(LatheComponentInfo *c) {
   json_builder_add_string_value(b, c->plugin->version);
   json_builder_set_member_name(b, "file");
   json_builder_add_string_value(b, c->plugin->file);
+}
+
+static JsonNode *component_json(LatheComponentInfo *c) {
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  json_builder_begin_object(b);
+  add_head(b, c);
   json_builder_set_member_name(b, "description");
   json_builder_add_string_value(b, c->description ? c->description : "");
   json_builder_set_member_name(b, "inputs");
@@ -157,8 +163,9 @@ int lathe_cmd_plugins(int argc, char **argv) {
     }
     if (!c && matches->len == 0) {
       g_autofree char *near = lathe_catalog_suggest(cat, argv[2]);
-      return lathe_cli_error(LATHE_EXIT_USAGE, "no component '%s'%s%s%s; `lathe plugins` lists them",
-                             argv[2], near ? " (did you mean '" : "", near ? near : "", near ? "'?)" : "");
+      g_autofree char *hint = lathe_did_you_mean(near);
+      return lathe_cli_error(LATHE_EXIT_USAGE, "no component '%s'%s; `lathe plugins` lists them",
+                             argv[2], hint);
     }
     if (c)
       g_ptr_array_add(matches, c);
@@ -188,16 +195,7 @@ int lathe_cmd_plugins(int argc, char **argv) {
     for (guint i = 0; i < comps->len; i++) {
       LatheComponentInfo *c = comps->pdata[i];
       json_builder_begin_object(b);
-      json_builder_set_member_name(b, "id");
-      json_builder_add_string_value(b, c->id);
-      json_builder_set_member_name(b, "kind");
-      json_builder_add_string_value(b, lathe_kind_name(c->kind));
-      json_builder_set_member_name(b, "plugin");
-      json_builder_add_string_value(b, c->plugin->name);
-      json_builder_set_member_name(b, "version");
-      json_builder_add_string_value(b, c->plugin->version);
-      json_builder_set_member_name(b, "file");
-      json_builder_add_string_value(b, c->plugin->file);
+      add_head(b, c);
       json_builder_end_object(b);
     }
     json_builder_end_array(b);

@@ -80,19 +80,6 @@ const LatheHostServices lathe_engine_services = {
     .predict = svc_predict,
 };
 
-static void remove_dir(const char *path) {
-  g_autoptr(GDir) d = g_dir_open(path, 0, NULL);
-  const char *n;
-  while (d && (n = g_dir_read_name(d))) {
-    g_autofree char *c = g_build_filename(path, n, NULL);
-    if (g_file_test(c, G_FILE_TEST_IS_DIR) && !g_file_test(c, G_FILE_TEST_IS_SYMLINK))
-      remove_dir(c);
-    else
-      g_unlink(c);
-  }
-  g_rmdir(path);
-}
-
 /* Redraws progress and turns an interrupt into cancellation of running nodes,
  * whatever the scheduler thread is doing. */
 typedef struct {
@@ -214,7 +201,8 @@ gboolean lathe_engine_run(LatheGraph *graph, LatheCatalog *cat, LatheStore *stor
   *result = res;
 
   lathe_batch_free(b);
-  remove_dir(run.scratch_root);
+  /* Each node's context removed its own scratch folder; what is left is empty. */
+  g_rmdir(run.scratch_root);
   g_free(run.scratch_root);
   g_ptr_array_unref(run.all_tasks);
   json_array_unref(run.data_versions);

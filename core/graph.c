@@ -150,9 +150,8 @@ static void parse_when(LatheGraph *g, LatheNode *n, const char *when, GPtrArray 
     }
     LatheNode *dep = lathe_graph_lookup(g, node_id);
     if (!dep) {
-      const char *near = suggest_id(g, node_id);
-      lathe_problems_add(problems, ptr, "condition names unknown node '%s'%s%s%s", node_id,
-                         near ? " (did you mean '" : "", near ? near : "", near ? "'?)" : "");
+      g_autofree char *hint = lathe_did_you_mean(suggest_id(g, node_id));
+      lathe_problems_add(problems, ptr, "condition names unknown node '%s'%s", node_id, hint);
       continue;
     }
     LatheCondition *cond = g_new0(LatheCondition, 1);
@@ -181,8 +180,8 @@ static void resolve_edges(LatheGraph *g, LatheNode *n, JsonObject *in, GPtrArray
       g_ptr_array_add(names, NULL);
       const char *near = lathe_suggest(port, (const char *const *)names->pdata);
       g_autofree char *list = g_strjoinv(", ", (char **)names->pdata);
-      lathe_problems_add(problems, ptr, "%s has no input '%s'%s%s%s%s%s", n->comp->id, port,
-                         near ? " (did you mean '" : "", near ? near : "", near ? "'?)" : "",
+      g_autofree char *hint = lathe_did_you_mean(near);
+      lathe_problems_add(problems, ptr, "%s has no input '%s'%s%s%s", n->comp->id, port, hint,
                          near ? "" : "; inputs: ", near ? "" : (*list ? list : "none"));
       continue;
     }
@@ -199,9 +198,8 @@ static void resolve_edges(LatheGraph *g, LatheNode *n, JsonObject *in, GPtrArray
     }
     LatheNode *src = lathe_graph_lookup(g, src_id);
     if (!src) {
-      const char *near = suggest_id(g, src_id);
-      lathe_problems_add(problems, ptr, "unknown node '%s'%s%s%s", src_id,
-                         near ? " (did you mean '" : "", near ? near : "", near ? "'?)" : "");
+      g_autofree char *hint = lathe_did_you_mean(suggest_id(g, src_id));
+      lathe_problems_add(problems, ptr, "unknown node '%s'%s", src_id, hint);
       continue;
     }
     if (!src->comp)
@@ -214,9 +212,9 @@ static void resolve_edges(LatheGraph *g, LatheNode *n, JsonObject *in, GPtrArray
       g_ptr_array_add(names, NULL);
       const char *near = out ? lathe_suggest(out, (const char *const *)names->pdata) : NULL;
       g_autofree char *list = g_strjoinv(", ", (char **)names->pdata);
-      lathe_problems_add(problems, ptr, "node '%s' (%s) has no output '%s'%s%s%s; outputs: %s",
-                         src_id, src->comp->id, out ? out : "", near ? " (did you mean '" : "",
-                         near ? near : "", near ? "'?)" : "", *list ? list : "none");
+      g_autofree char *hint = lathe_did_you_mean(near);
+      lathe_problems_add(problems, ptr, "node '%s' (%s) has no output '%s'%s; outputs: %s",
+                         src_id, src->comp->id, out ? out : "", hint, *list ? list : "none");
       continue;
     }
     if (ps->type != LATHE_TYPE_ANY && os->type != LATHE_TYPE_ANY && ps->type != os->type) {
@@ -538,9 +536,9 @@ static void check_setting(JsonObject *root, const char *key, LatheComponentKind 
   LatheComponentInfo *c = lathe_catalog_lookup(cat, use);
   if (!c || c->kind != kind) {
     g_autofree char *near = lathe_catalog_suggest(cat, use);
-    lathe_problems_add(problems, ptr, "'%s' is not an installed %s%s%s%s", use,
-                       lathe_kind_name(kind), near ? " (did you mean '" : "", near ? near : "",
-                       near ? "'?)" : "");
+    g_autofree char *hint = lathe_did_you_mean(near);
+    lathe_problems_add(problems, ptr, "'%s' is not an installed %s%s", use, lathe_kind_name(kind),
+                       hint);
     return;
   }
   JsonObject *o = json_node_get_object(v);

@@ -116,9 +116,8 @@ static JsonNode *check_scalar(const LatheParamSpec *s, LatheParamType type, Json
         return json_node_copy(v);
     {
       g_autofree char *list = s->choices ? g_strjoinv(", ", (char **)s->choices) : g_strdup("");
-      const char *near = lathe_suggest(json_node_get_string(v), s->choices);
-      *why = g_strdup_printf("'%s' is not one of: %s%s%s%s", json_node_get_string(v), list,
-                             near ? " (did you mean '" : "", near ? near : "", near ? "'?)" : "");
+      g_autofree char *hint = lathe_did_you_mean(lathe_suggest(json_node_get_string(v), s->choices));
+      *why = g_strdup_printf("'%s' is not one of: %s%s", json_node_get_string(v), list, hint);
     }
     return NULL;
   case LATHE_PARAM_OBJECT:

@@ -136,12 +136,6 @@ static gpointer flusher(gpointer data) {
   return NULL;
 }
 
-void lathe_store_flush(LatheStore *s) {
-  g_mutex_lock(&s->lock);
-  commit_locked(s);
-  g_mutex_unlock(&s->lock);
-}
-
 /* "pid:starttime" tells a live process from a recycled pid. */
 static char *proc_token_for(int pid) {
   g_autofree char *path = g_strdup_printf("/proc/%d/stat", pid);

@@ -22,14 +22,8 @@ LatheStore *lathe_store_open(const char *dir, GError **error);
 void lathe_store_close(LatheStore *store);
 const char *lathe_store_dir(LatheStore *store);
 
-/**
- * lathe_store_flush:
- *
- * Commits the writes of the current group now. Writes are otherwise committed
- * within 20 ms, whole: a killed process loses at most that window, and never
- * leaves half of an operation.
- */
-void lathe_store_flush(LatheStore *store);
+/* Writes are committed in groups within 20 ms, whole: a killed process loses
+ * at most that window, and never half of an operation. */
 
 /** lathe_store_put_artifact: writes @art's file once (temp file, then rename);
  * lathe_store_finish_execution() records it with the execution's outputs. */

@@ -33,3 +33,7 @@ const char *lathe_suggest(const char *word, const char *const *candidates) {
   }
   return best_d <= limit ? best : NULL;
 }
+
+char *lathe_did_you_mean(const char *near) {
+  return near ? g_strdup_printf(" (did you mean '%s'?)", near) : g_strdup("");
+}

@@ -15,4 +15,13 @@ G_BEGIN_DECLS
  */
 const char *lathe_suggest(const char *word, const char *const *candidates);
 
+/**
+ * lathe_did_you_mean:
+ * @near: (nullable): a suggestion from lathe_suggest().
+ *
+ * Returns: (transfer full): " (did you mean 'NEAR'?)", or "" when @near is
+ * %NULL: the one spelling of every hint.
+ */
+char *lathe_did_you_mean(const char *near);
+
 G_END_DECLS

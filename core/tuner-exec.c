@@ -51,8 +51,8 @@ static LatheBatch *trial_batch(LatheNodeRun *tuner, Trial *tr) {
   return b;
 }
 
-static void finish_trial(LatheNodeRun *tuner, Trial *tr, const char *obj_node, const char *obj_metric,
-                         gboolean maximize) {
+static void finish_trial(LatheNodeRun *tuner, Trial *tr, const char *obj_node,
+                         const char *obj_metric) {
   tr->state = LATHE_TRIAL_FAILED;
   tr->value = NAN;
   LatheNode *n = g_hash_table_lookup(tuner->node->trial->by_id, obj_node);
@@ -66,7 +66,6 @@ static void finish_trial(LatheNodeRun *tuner, Trial *tr, const char *obj_node, c
   tr->value = json_node_get_double(v);
   if (isfinite(tr->value))
     tr->state = LATHE_TRIAL_COMPLETE;
-  (void)maximize;
 }
 
 static JsonObject *trial_json(Trial *tr) {
@@ -153,7 +152,7 @@ gboolean lathe_tuner_execute(LatheNodeRun *task, LatheContext *ctx, GError **err
     g_free(merged);
     for (guint i = 0; i < round->len; i++) {
       Trial *tr = round->pdata[i];
-      finish_trial(task, tr, obj_node, obj_metric, maximize);
+      finish_trial(task, tr, obj_node, obj_metric);
       if (tr->state == LATHE_TRIAL_COMPLETE) {
         k->tell(tuner, tr->number, tr->point, maximize ? -tr->value : tr->value, tr->state);
         if (!best || (maximize ? tr->value > best->value : tr->value < best->value))
