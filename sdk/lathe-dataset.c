@@ -1,9 +1,11 @@
 /* The dataset and its portable encoding.
  *
  * Encoding (little-endian): "LATHEDS1", u32 n_rows, n_cols, n_classes,
- * n_groups, u32 flags (1 = labels, 2 = groups), then the strings (u32 length +
- * bytes) of columns, classes and group names, then x as f32, labels and groups
- * as i32. Every count is checked against the remaining bytes before use, so a
+ * n_groups, u32 flags (1 = labels, 2 = groups, 4 = sequence, 8 = lengths),
+ * u32 seq_len only when flag 4 is set, then the strings (u32 length + bytes)
+ * of columns, classes and group names, then x as f32, labels and groups as
+ * i32, lengths as u32. A 1.1 dataset never sets flags 4 and 8, so its bytes
+ * (and the cache keys built on them) are unchanged. Every count is checked against the remaining bytes before use, so a
  * truncated or hostile blob fails cleanly. */
 #include <string.h>
 
@@ -44,6 +46,7 @@ void lathe_dataset_unref(LatheDataset *ds) {
   g_strfreev(ds->classes);
   g_free(ds->groups);
   g_strfreev(ds->group_names);
+  g_free(ds->lengths);
   g_free(ds);
 }
 
@@ -63,6 +66,24 @@ void lathe_dataset_set_groups(LatheDataset *ds, const char *const *names) {
   ds->groups = g_new0(gint32, ds->n_rows + 1);
 }
 
+gboolean lathe_dataset_set_sequence(LatheDataset *ds, guint seq_len,
+                                    gboolean with_lengths) {
+  if (seq_len == 0 || ds->n_cols % seq_len != 0)
+    return FALSE;
+  ds->seq_len = seq_len;
+  g_clear_pointer(&ds->lengths, g_free);
+  if (with_lengths) {
+    ds->lengths = g_new(guint32, (gsize)ds->n_rows + 1);
+    for (guint i = 0; i < ds->n_rows; i++)
+      ds->lengths[i] = seq_len;
+  }
+  return TRUE;
+}
+
+guint lathe_dataset_channels(const LatheDataset *ds) {
+  return ds->seq_len ? ds->n_cols / ds->seq_len : ds->n_cols;
+}
+
 void lathe_dataset_set_column(LatheDataset *ds, guint col, const char *name) {
   g_return_if_fail(col < ds->n_cols);
   g_free(ds->columns[col]);
@@ -78,6 +99,8 @@ LatheDataset *lathe_dataset_take_rows(const LatheDataset *ds, const guint32 *row
     lathe_dataset_set_classes(out, (const char *const *)ds->classes);
   if (ds->groups)
     lathe_dataset_set_groups(out, (const char *const *)ds->group_names);
+  if (ds->seq_len)
+    lathe_dataset_set_sequence(out, ds->seq_len, ds->lengths != NULL);
   for (guint i = 0; i < n; i++) {
     guint32 r = rows[i];
     g_return_val_if_fail(r < ds->n_rows, out);
@@ -87,6 +110,8 @@ LatheDataset *lathe_dataset_take_rows(const LatheDataset *ds, const guint32 *row
       out->labels[i] = ds->labels[r];
     if (ds->groups)
       out->groups[i] = ds->groups[r];
+    if (ds->lengths)
+      out->lengths[i] = ds->lengths[r];
   }
   return out;
 }
@@ -115,7 +140,10 @@ GBytes *lathe_dataset_serialize(const LatheDataset *ds) {
   put_u32(b, ds->n_cols);
   put_u32(b, ds->labels ? ds->n_classes : 0);
   put_u32(b, ds->groups ? ds->n_groups : 0);
-  put_u32(b, (ds->labels ? 1u : 0u) | (ds->groups ? 2u : 0u));
+  put_u32(b, (ds->labels ? 1u : 0u) | (ds->groups ? 2u : 0u) | (ds->seq_len ? 4u : 0u) |
+               (ds->seq_len && ds->lengths ? 8u : 0u));
+  if (ds->seq_len)
+    put_u32(b, ds->seq_len);
   put_strv(b, ds->columns, ds->n_cols);
   if (ds->labels)
     put_strv(b, ds->classes, ds->n_classes);
@@ -127,6 +155,8 @@ GBytes *lathe_dataset_serialize(const LatheDataset *ds) {
     g_byte_array_append(b, (const guint8 *)ds->labels, sizeof(gint32) * ds->n_rows);
   if (ds->groups)
     g_byte_array_append(b, (const guint8 *)ds->groups, sizeof(gint32) * ds->n_rows);
+  if (ds->seq_len && ds->lengths)
+    g_byte_array_append(b, (const guint8 *)ds->lengths, sizeof(guint32) * ds->n_rows);
   return g_byte_array_free_to_bytes(b);
 }
 
@@ -182,11 +212,18 @@ static gboolean indices_ok(const gint32 *v, guint n, guint limit) {
   return TRUE;
 }
 
+static gboolean lengths_ok(const guint32 *v, guint n, guint seq_len) {
+  for (guint i = 0; v && i < n; i++)
+    if (v[i] == 0 || v[i] > seq_len)
+      return FALSE;
+  return TRUE;
+}
+
 LatheDataset *lathe_dataset_deserialize(GBytes *bytes, GError **error) {
   gsize size;
   Reader r = {g_bytes_get_data(bytes, &size), 0};
   r.left = size;
-  guint32 n_rows, n_cols, n_classes, n_groups, flags;
+  guint32 n_rows, n_cols, n_classes, n_groups, flags, seq_len = 0;
   if (size < 8 || memcmp(r.p, MAGIC, 8) != 0) {
     g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
                 "not a Lathe dataset (bad magic); the artifact is corrupt");
@@ -196,21 +233,27 @@ LatheDataset *lathe_dataset_deserialize(GBytes *bytes, GError **error) {
   r.left -= 8;
   if (!get_u32(&r, &n_rows) || !get_u32(&r, &n_cols) || !get_u32(&r, &n_classes) ||
       !get_u32(&r, &n_groups) || !get_u32(&r, &flags) ||
+      ((flags & 4) && !get_u32(&r, &seq_len)) ||
       /* every array is bounded by the bytes present, before anything is allocated */
       (guint64)n_rows * n_cols * sizeof(float) + (flags & 1 ? (guint64)n_rows * 4 : 0) +
-              (flags & 2 ? (guint64)n_rows * 4 : 0) > r.left) {
+              (flags & 2 ? (guint64)n_rows * 4 : 0) + (flags & 8 ? (guint64)n_rows * 4 : 0) >
+          r.left) {
     g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
                 "Lathe dataset header is truncated; the artifact is corrupt");
     return NULL;
   }
 
   /* One encoding per dataset: no unknown flags, no counts without their data. */
-  if ((flags & ~3u) || (!(flags & 1) && n_classes) || (!(flags & 2) && n_groups)) {
+  if ((flags & ~15u) || (!(flags & 1) && n_classes) || (!(flags & 2) && n_groups) ||
+      ((flags & 8) && !(flags & 4)) ||
+      ((flags & 4) && (seq_len == 0 || n_cols % seq_len != 0))) {
     g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
                 "Lathe dataset header is inconsistent (flags %u); the artifact is corrupt", flags);
     return NULL;
   }
   g_autoptr(LatheDataset) ds = lathe_dataset_new(n_rows, n_cols);
+  if (flags & 4)
+    lathe_dataset_set_sequence(ds, seq_len, (flags & 8) != 0);
   if (!get_strv(&r, n_cols, &ds->columns))
     goto truncated;
   if (flags & 1) {
@@ -231,8 +274,11 @@ LatheDataset *lathe_dataset_deserialize(GBytes *bytes, GError **error) {
     goto truncated;
   if (ds->groups && !get_block(&r, ds->groups, (guint64)n_rows * sizeof(gint32)))
     goto truncated;
+  if (ds->lengths && !get_block(&r, ds->lengths, (guint64)n_rows * sizeof(guint32)))
+    goto truncated;
   if (r.left != 0 || (ds->labels && !indices_ok(ds->labels, n_rows, n_classes)) ||
-      (ds->groups && !indices_ok(ds->groups, n_rows, n_groups))) {
+      (ds->groups && !indices_ok(ds->groups, n_rows, n_groups)) ||
+      !lengths_ok(ds->lengths, n_rows, seq_len)) {
     g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
                 "Lathe dataset is inconsistent (trailing bytes or bad indices)");
     return NULL;

@@ -20,6 +20,13 @@ typedef struct _LatheDataset LatheDataset;
  * @groups: @n_rows group indices into @group_names (-1: none), or %NULL.
  * @group_names: @n_groups names (the source file, an equipment id).
  * @n_groups: number of groups.
+ * @seq_len: (since 1.2) 0 for a table. Otherwise every row is a sequence of
+ *   @seq_len steps of @n_cols / @seq_len channels, stored step-major (step t,
+ *   channel c at column t * channels + c), and the column names are
+ *   "CHANNEL@t".
+ * @lengths: (since 1.2) (nullable) for sequences: the valid steps of each row
+ *   (1..@seq_len); the steps after them are padding (zeros). %NULL means
+ *   every row is full.
  *
  * Allocate only with lathe_dataset_new(): fields may be appended in later
  * minor versions. Once a dataset is inside an artifact it is shared between
@@ -38,6 +45,10 @@ struct _LatheDataset {
   guint n_groups;
   /*< private >*/
   gint ref_count;
+  /*< public >*/
+  /* ABI 1.2: only the host allocates datasets, so appending is compatible. */
+  guint seq_len;
+  guint32 *lengths;
 };
 
 /**
@@ -70,6 +81,26 @@ void lathe_dataset_set_classes(LatheDataset *ds, const char *const *classes);
  */
 void lathe_dataset_set_groups(LatheDataset *ds, const char *const *names);
 
+/**
+ * lathe_dataset_set_sequence:
+ * @ds: a dataset whose @n_cols is a multiple of @seq_len.
+ * @seq_len: steps per row (> 0).
+ * @with_lengths: allocate @lengths (all set to @seq_len).
+ *
+ * Marks @ds as a sequence dataset (since 1.2). Returns %FALSE, changing
+ * nothing, when @seq_len does not divide @n_cols.
+ */
+gboolean lathe_dataset_set_sequence(LatheDataset *ds, guint seq_len,
+                                    gboolean with_lengths);
+
+/**
+ * lathe_dataset_channels:
+ *
+ * Returns: channels per step: @n_cols / @seq_len for a sequence dataset,
+ * @n_cols for a table.
+ */
+guint lathe_dataset_channels(const LatheDataset *ds);
+
 /** lathe_dataset_set_column: renames column @col (copies @name). */
 void lathe_dataset_set_column(LatheDataset *ds, guint col, const char *name);
 
@@ -80,7 +111,7 @@ void lathe_dataset_set_column(LatheDataset *ds, guint col, const char *name);
  * @n: how many.
  *
  * Returns: (transfer full): a new dataset with those rows, and the same
- * columns, classes and groups.
+ * columns, classes, groups and sequence layout.
  */
 LatheDataset *lathe_dataset_take_rows(const LatheDataset *ds,
                                       const guint32 *rows, guint n);

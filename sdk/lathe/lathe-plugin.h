@@ -26,7 +26,7 @@ G_BEGIN_DECLS
  * Bumped when fields are appended. The host refuses a plugin whose minor is
  * above its own (it may rely on callbacks the host would never call).
  */
-#define LATHE_ABI_MINOR 1
+#define LATHE_ABI_MINOR 2
 
 /** LATHE_PLUGIN_ENTRY: the one symbol every plugin exports. */
 #define LATHE_PLUGIN_ENTRY "lathe_plugin_query"

@@ -61,6 +61,49 @@ static void test_dataset_corrupt(void) {
   g_assert_error(error, LATHE_ERROR, LATHE_ERROR_DATA);
 }
 
+/* ABI 1.2: sequence layout and lengths survive encoding, row selection, and
+ * every truncation fails; a length past seq_len is refused. */
+static void test_dataset_sequence(void) {
+  g_autoptr(LatheDataset) ds = lathe_dataset_new(3, 6); /* 3 steps x 2 channels */
+  for (guint i = 0; i < 18; i++)
+    ds->x[i] = (float)i;
+  g_assert_false(lathe_dataset_set_sequence(ds, 4, TRUE));
+  g_assert_true(lathe_dataset_set_sequence(ds, 3, TRUE));
+  g_assert_cmpuint(lathe_dataset_channels(ds), ==, 2);
+  ds->lengths[1] = 2;
+  g_autoptr(GBytes) bytes = lathe_dataset_serialize(ds);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LatheDataset) back = lathe_dataset_deserialize(bytes, &error);
+  g_assert_no_error(error);
+  g_assert_cmpuint(back->seq_len, ==, 3);
+  g_assert_nonnull(back->lengths);
+  g_assert_cmpuint(back->lengths[1], ==, 2);
+  g_autoptr(GBytes) again = lathe_dataset_serialize(back);
+  g_assert_true(g_bytes_equal(bytes, again));
+  guint32 rows[] = {1};
+  g_autoptr(LatheDataset) one = lathe_dataset_take_rows(ds, rows, 1);
+  g_assert_cmpuint(one->seq_len, ==, 3);
+  g_assert_cmpuint(one->lengths[0], ==, 2);
+  g_assert_cmpfloat(one->x[0], ==, 6.0f);
+  gsize len;
+  const guint8 *data = g_bytes_get_data(bytes, &len);
+  for (gsize cut = 0; cut < len; cut++) {
+    g_autoptr(GBytes) part = g_bytes_new(data, cut);
+    g_autoptr(GError) e = NULL;
+    g_assert_null(lathe_dataset_deserialize(part, &e));
+    g_assert_error(e, LATHE_ERROR, LATHE_ERROR_DATA);
+  }
+  g_autofree guint8 *copy = g_memdup2(data, len);
+  copy[len - 4] = 7; /* last row's length beyond seq_len */
+  g_autoptr(GBytes) bad = g_bytes_new(copy, len);
+  g_assert_null(lathe_dataset_deserialize(bad, &error));
+  g_assert_error(error, LATHE_ERROR, LATHE_ERROR_DATA);
+  /* A table encodes exactly as before 1.2: no sequence flag, no seq_len word. */
+  g_autoptr(LatheDataset) table = lathe_dataset_new(1, 1);
+  g_autoptr(GBytes) tb = lathe_dataset_serialize(table);
+  g_assert_cmpuint(g_bytes_get_size(tb), ==, 8 + 5 * 4 + 4 + 2 + 4);
+}
+
 /* Found by fuzz-blob: non-canonical headers decoded, then re-encoded differently. */
 static void test_dataset_noncanonical(void) {
   g_autoptr(LatheDataset) ds = sample();
@@ -68,7 +111,7 @@ static void test_dataset_noncanonical(void) {
   gsize len;
   const guint8 *data = g_bytes_get_data(bytes, &len);
   g_autofree guint8 *copy = g_memdup2(data, len);
-  copy[8 + 16] |= 4; /* an unknown flag bit */
+  copy[8 + 16] |= 16; /* an unknown flag bit */
   g_autoptr(GBytes) bad = g_bytes_new(copy, len);
   g_autoptr(GError) error = NULL;
   g_assert_null(lathe_dataset_deserialize(bad, &error));
@@ -255,6 +298,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/sdk/dataset/roundtrip", test_dataset_roundtrip);
   g_test_add_func("/sdk/dataset/corrupt", test_dataset_corrupt);
   g_test_add_func("/sdk/dataset/noncanonical", test_dataset_noncanonical);
+  g_test_add_func("/sdk/dataset/sequence", test_dataset_sequence);
   g_test_add_func("/sdk/dataset/huge-rows", test_dataset_huge_rows);
   g_test_add_func("/sdk/dataset/nul-in-name", test_dataset_nul_in_name);
   g_test_add_func("/sdk/json/canonical", test_canonical_json);
