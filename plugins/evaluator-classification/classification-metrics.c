@@ -137,3 +137,36 @@ JsonObject *lathe_class_metrics_to_json(const LatheClassMetrics *m,
   json_object_set_array_member(o, "confusion_matrix", cm);
   return o;
 }
+
+guint lathe_class_vote_by_group(const gint32 *groups, guint n_groups, guint n_rows, guint k,
+                                guint n_classes, float *probs, gint32 *truth) {
+  /* Sums in double: a recording has thousands of windows. */
+  double *sum = g_new0(double, (gsize)n_groups * k + 1);
+  guint64 *votes = g_new0(guint64, (gsize)n_groups * n_classes + 1);
+  guint64 *count = g_new0(guint64, (gsize)n_groups + 1);
+  for (guint r = 0; r < n_rows; r++) {
+    gint32 g = groups[r];
+    if (g < 0 || (guint)g >= n_groups)
+      continue;
+    for (guint c = 0; c < k; c++)
+      sum[(gsize)g * k + c] += probs[(gsize)r * k + c];
+    votes[(gsize)g * n_classes + (guint)truth[r]]++;
+    count[g]++;
+  }
+  guint out = 0;
+  for (guint g = 0; g < n_groups; g++) {
+    if (!count[g])
+      continue;
+    for (guint c = 0; c < k; c++)
+      probs[(gsize)out * k + c] = (float)(sum[(gsize)g * k + c] / (double)count[g]);
+    guint best = 0;
+    for (guint c = 1; c < n_classes; c++)
+      if (votes[(gsize)g * n_classes + c] > votes[(gsize)g * n_classes + best])
+        best = c;
+    truth[out++] = (gint32)best;
+  }
+  g_free(sum);
+  g_free(votes);
+  g_free(count);
+  return out;
+}

@@ -70,6 +70,22 @@ LatheClassMetrics *lathe_class_metrics_compute(const float *probs, guint n_rows,
                                                guint n_model_classes, const gint32 *truth,
                                                guint n_classes, GError **error);
 
+/**
+ * lathe_class_vote_by_group:
+ * @groups: @n_rows group indices in [0, @n_groups) (-1: the row is left out).
+ * @probs: (inout): @n_rows x @k probabilities; on return its first rows are
+ *   one row per group present, in group order: the mean of that group's rows.
+ * @truth: (inout): @n_rows true classes in [0, @n_classes); on return, one per
+ *   group: its majority class (ties to the smallest index).
+ *
+ * Soft voting over the rows of a group (the windows of one recording), so a
+ * recording is scored once.
+ *
+ * Returns: the number of groups that had rows.
+ */
+guint lathe_class_vote_by_group(const gint32 *groups, guint n_groups, guint n_rows, guint k,
+                                guint n_classes, float *probs, gint32 *truth);
+
 /** lathe_class_metrics_free: frees @m (nullable). */
 void lathe_class_metrics_free(LatheClassMetrics *m);
 

@@ -5,6 +5,20 @@
  * index. The numbers come from classification-metrics.c. */
 #include "classification-metrics.h"
 
+static const char *const unknown_choices[] = {"error", "count_wrong", NULL};
+static const char *const aggregate_choices[] = {"none", "group", NULL};
+
+static const LatheParamSpec eval_params[] = {
+    LATHE_PARAM_ENUM_("unknown_classes", "\"error\"", unknown_choices,
+                      "rows whose class the model never saw in training: fail the node "
+                      "(error), or score them as wrong (count_wrong)"),
+    LATHE_PARAM_ENUM_("aggregate", "\"none\"", aggregate_choices,
+                      "none: score every row; group: average the probabilities of each "
+                      "group's rows (the windows of a recording) and score one row per group, "
+                      "whose truth is the group's majority class"),
+    LATHE_PARAM_END,
+};
+
 static const LathePortSpec eval_inputs[] = {
     {.name = "model", .type = LATHE_TYPE_MODEL, .doc = "a classifier (its header lists classes)"},
     {.name = "data", .type = LATHE_TYPE_DATASET, .doc = "labelled rows to score"},
@@ -72,6 +86,16 @@ static gboolean eval_run(LatheContext *ctx, GError **error) {
   if (!names)
     return FALSE;
   const guint k = names->len;
+  gboolean count_wrong = g_strcmp0(lathe_context_param_string(ctx, "unknown_classes"),
+                                   "count_wrong") == 0;
+  gboolean by_group = g_strcmp0(lathe_context_param_string(ctx, "aggregate"), "group") == 0;
+  if (by_group && !data->groups) {
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
+                "evaluator/classification (node %s): \"aggregate\": \"group\" needs grouped "
+                "data (recordings); group the rows in the source or set \"aggregate\": \"none\"",
+                lathe_context_node_id(ctx));
+    return FALSE;
+  }
 
   /* Data class index -> report index: the model's column, or a new slot after
    * the model's classes for a name it does not know. */
@@ -96,6 +120,15 @@ static gboolean eval_run(LatheContext *ctx, GError **error) {
     gpointer hit = g_hash_table_lookup(by_name, data->classes[c]);
     if (hit) {
       map[c] = GPOINTER_TO_INT(hit) - 1;
+    } else if (rows_of[c] > 0 && !count_wrong) {
+      g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
+                  "evaluator/classification (node %s): class '%s' of the data (%" G_GUINT64_FORMAT
+                  " rows) was never seen in training; train on data that has it, or set "
+                  "\"unknown_classes\": \"count_wrong\"",
+                  lathe_context_node_id(ctx), data->classes[c], rows_of[c]);
+      g_free(rows_of);
+      g_free(map);
+      return FALSE;
     } else if (rows_of[c] > 0) {
       map[c] = (gint32)names->len;
       g_ptr_array_add(names, g_strdup(data->classes[c]));
@@ -128,8 +161,12 @@ static gboolean eval_run(LatheContext *ctx, GError **error) {
                 n_cols, k);
     return FALSE;
   }
+  guint n_scored = data->n_rows;
+  if (by_group)
+    n_scored = lathe_class_vote_by_group(data->groups, data->n_groups, data->n_rows, k,
+                                         names->len, probs, truth);
   g_autoptr(LatheClassMetrics) m =
-      lathe_class_metrics_compute(probs, data->n_rows, k, truth, names->len, error);
+      lathe_class_metrics_compute(probs, n_scored, k, truth, names->len, error);
   g_free(truth);
   g_free(probs);
   if (!m)
@@ -145,8 +182,10 @@ static gboolean eval_run(LatheContext *ctx, GError **error) {
   while (json_object_iter_next(&it, &key, &val))
     if (JSON_NODE_HOLDS_VALUE(val))
       lathe_context_set_metric(ctx, key, json_node_get_double(val));
-  lathe_context_log(ctx, G_LOG_LEVEL_INFO, "accuracy %.4f, macro F1 %.4f, log loss %.4f on %u rows",
-                    m->accuracy, m->macro_f1, m->log_loss, m->n_rows);
+  if (by_group)
+    json_object_set_int_member(out, "n_rows", data->n_rows);
+  lathe_context_log(ctx, G_LOG_LEVEL_INFO, "accuracy %.4f, macro F1 %.4f, log loss %.4f on %u %s",
+                    m->accuracy, m->macro_f1, m->log_loss, m->n_rows, by_group ? "groups" : "rows");
   lathe_context_set_output(ctx, "metrics", lathe_artifact_new_metrics(out));
   return TRUE;
 }
@@ -155,7 +194,7 @@ static const LatheEvaluatorClass eval_class = {
     LATHE_COMPONENT_INIT(LatheEvaluatorClass, LATHE_KIND_EVALUATOR, "classification",
                          "accuracy, precision/recall/F1, log loss and confusion matrix of a "
                          "classifier",
-                         NULL, eval_inputs, eval_outputs),
+                         eval_params, eval_inputs, eval_outputs),
     .run = eval_run,
 };
 

@@ -157,15 +157,24 @@ static LatheDataset *labelled(guint n, const char *const *classes, const gint32 
   return ds;
 }
 
-static gboolean run_eval(FakeHost *host, LatheArtifact *model, LatheDataset *data,
-                         LatheContext **ctx_out, GError **error) {
-  LatheContext *ctx = lathe_context_new("eval", NULL, 1, &fake_services, host);
+static gboolean run_eval_with(FakeHost *host, LatheArtifact *model, LatheDataset *data,
+                              const char *unknown, const char *aggregate,
+                              LatheContext **ctx_out, GError **error) {
+  g_autoptr(JsonObject) params = json_object_new();
+  json_object_set_string_member(params, "unknown_classes", unknown);
+  json_object_set_string_member(params, "aggregate", aggregate);
+  LatheContext *ctx = lathe_context_new("eval", params, 1, &fake_services, host);
   lathe_context_set_input(ctx, "model", model);
   g_autoptr(LatheArtifact) d = lathe_artifact_new_dataset(data);
   lathe_context_set_input(ctx, "data", d);
   gboolean ok = evaluator()->run(ctx, error);
   *ctx_out = ctx;
   return ok;
+}
+
+static gboolean run_eval(FakeHost *host, LatheArtifact *model, LatheDataset *data,
+                         LatheContext **ctx_out, GError **error) {
+  return run_eval_with(host, model, data, "error", "none", ctx_out, error);
 }
 
 static double metric(LatheContext *ctx, const char *name) {
@@ -226,7 +235,16 @@ static void test_plugin_class_mapping(void) {
   g_autoptr(LatheArtifact) model = fake_model(model_classes);
   g_autoptr(LatheContext) ctx = NULL;
   g_autoptr(GError) error = NULL;
-  g_assert_true(run_eval(&host, model, labelled(4, data_classes, labels), &ctx, &error));
+  /* By default a class the model never saw fails the node, naming it. */
+  g_autoptr(LatheContext) strict = NULL;
+  g_assert_false(run_eval(&host, model, labelled(4, data_classes, labels), &strict, &error));
+  g_assert_nonnull(error);
+  g_assert_nonnull(strstr(error->message, "class 'zz'"));
+  g_assert_nonnull(strstr(error->message, "never seen in training"));
+  g_assert_nonnull(strstr(error->message, "node eval"));
+  g_clear_error(&error);
+  g_assert_true(run_eval_with(&host, model, labelled(4, data_classes, labels), "count_wrong",
+                              "none", &ctx, &error));
   g_assert_no_error(error);
 
   g_assert_cmpfloat_with_epsilon(metric(ctx, "accuracy"), 0.5, TOL);
@@ -260,6 +278,40 @@ static void test_plugin_class_mapping(void) {
   for (guint i = 0; i < logs->len; i++)
     said |= strstr(logs->pdata[i], "'zz'") && strstr(logs->pdata[i], "unknown to the model");
   g_assert_true(said);
+}
+
+/* aggregate=group: the windows of a recording vote with their mean
+ * probability, and one row per recording is scored against its majority
+ * truth. */
+static void test_plugin_group_vote(void) {
+  g_autoptr(GPtrArray) logs = g_ptr_array_new_with_free_func(g_free);
+  /* Columns (cat, dog). Group a: mean leans cat, truth cat. Group b: one
+   * confident dog row outweighs a weak cat row, truth dog. Group c: dog, but
+   * its truth is cat. */
+  const float probs[6 * 2] = {0.9f, 0.1f, 0.6f, 0.4f, 0.45f, 0.55f, 0.05f, 0.95f, 0.55f, 0.45f,
+                              0.2f, 0.8f};
+  FakeHost host = {.probs = probs, .n_cols = 2, .logs = logs};
+  const char *classes[] = {"cat", "dog", NULL};
+  const gint32 labels[6] = {0, 0, 0, 1, 1, 0};
+  g_autoptr(LatheArtifact) model = fake_model(classes);
+  LatheDataset *ds = labelled(6, classes, labels);
+  const char *groups[] = {"a", "b", "c", NULL};
+  lathe_dataset_set_groups(ds, groups);
+  const gint32 g[6] = {0, 0, 0, 1, 1, 2};
+  memcpy(ds->groups, g, sizeof g);
+  g_autoptr(LatheContext) ctx = NULL;
+  g_autoptr(GError) error = NULL;
+  g_assert_true(run_eval_with(&host, model, ds, "error", "group", &ctx, &error));
+  g_assert_no_error(error);
+  g_assert_cmpfloat(metric(ctx, "n"), ==, 3);
+  g_assert_cmpfloat_with_epsilon(metric(ctx, "accuracy"), 2.0 / 3, TOL);
+  g_assert_cmpfloat(metric(ctx, "support_cat"), ==, 2);
+  /* Without groups, aggregation is refused. */
+  g_autoptr(LatheContext) c2 = NULL;
+  g_clear_error(&error);
+  g_assert_false(run_eval_with(&host, model, labelled(6, classes, labels), "error", "group", &c2,
+                               &error));
+  g_assert_nonnull(strstr(error->message, "needs grouped data"));
 }
 
 static void expect_eval_error(FakeHost *host, LatheArtifact *model, LatheDataset *data,
@@ -303,5 +355,6 @@ int main(int argc, char **argv) {
   g_test_add_func("/evaluator-classification/plugin-exact", test_plugin_exact);
   g_test_add_func("/evaluator-classification/plugin-class-mapping", test_plugin_class_mapping);
   g_test_add_func("/evaluator-classification/plugin-errors", test_plugin_errors);
+  g_test_add_func("/evaluator-classification/plugin-group-vote", test_plugin_group_vote);
   return g_test_run();
 }
