@@ -181,6 +181,7 @@ static gboolean read_member(LatheCsvInput *in, struct archive *a, const char *di
 static gboolean read_entries(LatheCsvInput *in, struct archive *a, const char *display,
                              const char *group_prefix, goffset size, GError **error) {
   guint members = 0;
+  g_autofree char *first = NULL;
   for (;;) {
     struct archive_entry *e;
     int r = archive_read_next_header(a, &e);
@@ -195,10 +196,20 @@ static gboolean read_entries(LatheCsvInput *in, struct archive *a, const char *d
       name += 2;
     if (!*name || is_hidden(name) || !is_csv_name(name))
       continue;
-    members++;
+    if (in->one_member && members == 1) {
+      g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
+                  "%s: holds more than one .csv or .tsv file ('%s' and '%s'); each archive "
+                  "must hold exactly one recording",
+                  display, first, name);
+      return FALSE;
+    }
+    if (members++ == 0)
+      first = g_strdup(name);
     g_autofree char *member = g_strdup_printf("%s/%s", display, name);
     g_autofree char *group =
-        group_prefix ? g_strdup_printf("%s/%s", group_prefix, name) : g_strdup(name);
+        in->one_member && group_prefix ? g_strdup(group_prefix)
+        : group_prefix                 ? g_strdup_printf("%s/%s", group_prefix, name)
+                                       : g_strdup(name);
     lathe_csv_table_begin_file(in->table, member, group);
     if (!read_member(in, a, member, size, error) ||
         !lathe_csv_table_end_file(in->table, error))

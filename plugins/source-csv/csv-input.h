@@ -14,6 +14,8 @@ G_BEGIN_DECLS
  * @table: where the records go.
  * @n_inputs: how many top-level inputs (files or archives) will be read.
  * @done: how many are finished; the caller bumps it after each.
+ * @one_member: an archive must hold exactly one .csv or .tsv file (one
+ *   recording), whose group is the group prefix itself (the archive's path).
  *
  * Progress is reported as (@done + fraction of the current input) / @n_inputs.
  */
@@ -22,6 +24,7 @@ typedef struct {
   LatheCsvTable *table;
   guint n_inputs;
   guint done;
+  gboolean one_member;
 } LatheCsvInput;
 
 /**
@@ -73,7 +76,8 @@ gboolean lathe_csv_input_read_file(LatheCsvInput *in, const char *path,
  * @error: return location for a #GError.
  *
  * Reads every .csv and .tsv member in archive order (hidden entries and
- * __MACOSX skipped) and records the archive's SHA-256.
+ * __MACOSX skipped) and records the archive's SHA-256. With @in->one_member
+ * the archive must hold exactly one, grouped as @group_prefix.
  *
  * Returns: %FALSE with @error set when the archive is unreadable, holds no
  * CSV, or a member is bad.

@@ -20,6 +20,7 @@
 
 #include "csv-input.h"
 #include "csv-table.h"
+#include "recordings-source.h"
 
 static const char *const delimiter_choices[] = {"auto", "comma", "semicolon", "tab", NULL};
 static const char *const group_choices[] = {"auto", "none", "file", "column", NULL};
@@ -189,6 +190,7 @@ static const LatheSourceClass csv_source = {
     .run = csv_run,
 };
 
-LATHE_PLUGIN_DEFINE("source-csv", "0.1.0", "MIT",
-                    "CSV source: files, folders and .zip/.tar.gz archives",
-                    LATHE_COMPONENT(csv_source))
+LATHE_PLUGIN_DEFINE("source-csv", "0.2.0", "MIT",
+                    "CSV sources: files, folders and .zip/.tar.gz archives; folders of "
+                    "recordings",
+                    LATHE_COMPONENT(csv_source), LATHE_COMPONENT(lathe_recordings_source))

@@ -27,6 +27,11 @@ struct _LatheCsvTable {
   char decimal;
   char *label;
   char **drop;
+  char **keep;
+  char *drop_param;
+  char *fix_hint;
+  gboolean file_labels;
+  gint32 file_label; /* index in classes, for file_labels */
   LatheCsvGroupMode group;
   char *group_column;
   LatheCsvGroupMode storing; /* what the per-row group index means */
@@ -83,6 +88,13 @@ LatheCsvTable *lathe_csv_table_new(const LatheCsvTableOptions *o) {
   t->decimal = o->decimal ? o->decimal : '.';
   t->label = g_strdup(o->label);
   t->drop = g_strdupv((char **)o->drop);
+  t->keep = g_strdupv((char **)o->keep);
+  t->drop_param = g_strdup(o->drop_param ? o->drop_param : "drop");
+  t->fix_hint = g_strdup(o->fix_hint ? o->fix_hint : "list the column in \"drop\"");
+  t->file_labels = o->file_labels;
+  t->file_label = -1;
+  g_warn_if_fail(!(o->keep && o->drop && o->drop[0]));
+  g_warn_if_fail(!(o->file_labels && o->label));
   t->group = o->group;
   t->group_column = g_strdup(o->group_column);
   if (o->group == LATHE_CSV_GROUP_COLUMN ||
@@ -104,6 +116,9 @@ void lathe_csv_table_free(LatheCsvTable *t) {
     return;
   g_free(t->label);
   g_strfreev(t->drop);
+  g_strfreev(t->keep);
+  g_free(t->drop_param);
+  g_free(t->fix_hint);
   g_free(t->group_column);
   g_free(t->schema_file);
   g_strfreev(t->names);
@@ -148,6 +163,34 @@ static gint find_column(LatheCsvTable *t, const char *what, const char *name,
   return -1;
 }
 
+/* With @keep the features are exactly those columns, in the order listed, so
+ * a pipeline can choose the channel order of the sequences built later. */
+static gboolean keep_columns(LatheCsvTable *t, const gboolean *taken, GError **error) {
+  for (guint i = 0; i < t->n_fields; i++)
+    t->feat[i] = -1;
+  for (guint k = 0; t->keep[k]; k++) {
+    gint f = find_column(t, "columns: column", t->keep[k], error);
+    if (f < 0)
+      return FALSE;
+    if (t->feat[f] >= 0 || taken[f]) {
+      g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
+                  t->feat[f] >= 0
+                      ? "columns: '%s' is listed twice; list each column once"
+                      : "columns: '%s' is the label or group column and cannot be a "
+                        "feature; leave it out of \"columns\"",
+                  t->keep[k]);
+      return FALSE;
+    }
+    t->feat[f] = (gint)t->n_feat++;
+  }
+  if (t->n_feat == 0) {
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
+                "columns is an empty list; name at least one column");
+    return FALSE;
+  }
+  return TRUE;
+}
+
 /* Fixes the columns and their roles from the first file's header (or, without
  * a header, from its first row's width). */
 static gboolean set_schema(LatheCsvTable *t, char **names, guint n, guint64 line,
@@ -187,13 +230,16 @@ static gboolean set_schema(LatheCsvTable *t, char **names, guint n, guint64 line
       return FALSE;
     skip[t->group_field] = TRUE;
   }
+  g_autofree char *drop_what = g_strdup_printf("%s: column", t->drop_param);
   for (guint d = 0; t->drop && t->drop[d]; d++) {
-    gint f = find_column(t, "drop: column", t->drop[d], error);
+    gint f = find_column(t, drop_what, t->drop[d], error);
     if (f < 0)
       return FALSE;
     skip[f] = TRUE;
   }
   t->feat = g_new(gint, n);
+  if (t->keep)
+    return keep_columns(t, skip, error);
   for (guint i = 0; i < n; i++)
     t->feat[i] = skip[i] ? -1 : (gint)t->n_feat++;
   if (t->n_feat == 0) {
@@ -273,8 +319,8 @@ static gboolean reserve_row(LatheCsvTable *t, GError **error) {
   float *x = g_try_realloc_n(t->x, cap, sizeof(float) * t->n_feat);
   if (x)
     t->x = x;
-  gint32 *labels = t->label_field >= 0 ? g_try_realloc_n(t->labels, cap, sizeof(gint32))
-                                       : NULL;
+  gboolean labelled = t->label_field >= 0 || t->file_labels;
+  gint32 *labels = labelled ? g_try_realloc_n(t->labels, cap, sizeof(gint32)) : NULL;
   if (labels)
     t->labels = labels;
   gint32 *groups = t->storing != LATHE_CSV_GROUP_NONE
@@ -282,7 +328,7 @@ static gboolean reserve_row(LatheCsvTable *t, GError **error) {
                        : NULL;
   if (groups)
     t->groups = groups;
-  if (!x || (t->label_field >= 0 && !labels) ||
+  if (!x || (labelled && !labels) ||
       (t->storing != LATHE_CSV_GROUP_NONE && !groups)) {
     g_set_error(error, LATHE_ERROR, LATHE_ERROR_IO,
                 "%s: out of memory after %u rows of %u features; drop columns or "
@@ -321,18 +367,18 @@ static gboolean number_error(LatheCsvTable *t, const LatheCsvRow *row, guint f,
   if (what == LATHE_CSV_NUMBER_EMPTY)
     g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
                 "%s:%" G_GUINT64_FORMAT ":%u: empty value (column '%s'); fill it in or "
-                "list the column in \"drop\"",
-                t->display, row->lines[f], f + 1, col);
+                "%s",
+                t->display, row->lines[f], f + 1, col, t->fix_hint);
   else if (what == LATHE_CSV_NUMBER_RANGE)
     g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
                 "%s:%" G_GUINT64_FORMAT ":%u: %s is too large for float32 (column '%s'); "
-                "fix the value or list the column in \"drop\"",
-                t->display, row->lines[f], f + 1, value, col);
+                "fix the value or %s",
+                t->display, row->lines[f], f + 1, value, col, t->fix_hint);
   else
     g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
                 "%s:%" G_GUINT64_FORMAT ":%u: %s is not a number (column '%s'); fix the "
-                "value or list the column in \"drop\"",
-                t->display, row->lines[f], f + 1, value, col);
+                "value or %s",
+                t->display, row->lines[f], f + 1, value, col, t->fix_hint);
   return FALSE;
 }
 
@@ -346,6 +392,14 @@ static gboolean empty_text_error(LatheCsvTable *t, const LatheCsvRow *row, guint
 
 static gboolean on_row(const LatheCsvRow *row, gpointer data, GError **error) {
   LatheCsvTable *t = data;
+  /* Detected per file, so a clash can only be seen once the first line is in. */
+  if (G_UNLIKELY(t->decimal == lathe_csv_parser_get_delimiter(t->parser))) {
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
+                "%s: the delimiter and the decimal separator are both '%c'; set the "
+                "delimiter (semicolon or tab) or the decimal separator",
+                t->display, t->decimal);
+    return FALSE;
+  }
   if (t->header && !t->header_seen) {
     t->header_seen = TRUE;
     return on_header(t, row, error);
@@ -385,6 +439,8 @@ static gboolean on_row(const LatheCsvRow *row, gpointer data, GError **error) {
     if (!*name)
       return empty_text_error(t, row, (guint)t->label_field, "label", error);
     t->labels[t->n_rows] = dict_intern(&t->classes, name);
+  } else if (t->file_labels) {
+    t->labels[t->n_rows] = t->file_label;
   }
   if (t->storing == LATHE_CSV_GROUP_COLUMN) {
     const char *name = text_key(t, row, (guint)t->group_field);
@@ -407,6 +463,12 @@ static gboolean as_data_error(GError **error) {
     (*error)->code = LATHE_ERROR_DATA;
   }
   return FALSE;
+}
+
+void lathe_csv_table_set_file_label(LatheCsvTable *t, const char *label) {
+  g_return_if_fail(t->file_labels && label != NULL);
+  g_autofree char *name = g_utf8_make_valid(label, -1);
+  t->file_label = dict_intern(&t->classes, name);
 }
 
 void lathe_csv_table_begin_file(LatheCsvTable *t, const char *display, const char *group) {
@@ -478,7 +540,8 @@ static const char **sort_dict(Dict *d, gint32 *idx, guint n) {
     sorted[i] = order[i].name;
   }
   for (guint r = 0; r < n; r++)
-    idx[r] = remap[idx[r]];
+    if (idx[r] >= 0) /* -1: a file label that was never set */
+      idx[r] = remap[idx[r]];
   g_free(order);
   g_free(remap);
   return sorted;
@@ -497,7 +560,7 @@ LatheDataset *lathe_csv_table_finish(LatheCsvTable *t, GError **error) {
     if (t->feat[f] >= 0)
       lathe_dataset_set_column(ds, (guint)t->feat[f], t->names[f]);
 
-  if (t->label_field >= 0) {
+  if (t->label_field >= 0 || t->file_labels) {
     g_autofree const char **classes = sort_dict(&t->classes, t->labels, t->n_rows);
     lathe_dataset_set_classes(ds, classes);
     g_free(ds->labels);

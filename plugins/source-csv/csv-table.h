@@ -39,6 +39,13 @@ typedef enum {
  * @drop: (nullable): %NULL-terminated columns to leave out.
  * @group: how rows are grouped.
  * @group_column: (nullable): the column holding group names.
+ * @keep: (nullable): %NULL-terminated columns to keep, in this order; every
+ *   other column is left out. Exclusive with @drop; errors name it "columns".
+ * @file_labels: every row's label is the label of its file, set with
+ *   lathe_csv_table_set_file_label(). Exclusive with @label.
+ * @drop_param: (nullable): how errors name @drop ("drop" when %NULL).
+ * @fix_hint: (nullable): the advice ending a "not a number" error (when
+ *   %NULL: list the column in "drop").
  *
  * Every column that is not the label, the group column or dropped must be
  * numeric and becomes a float32 feature.
@@ -51,6 +58,10 @@ typedef struct {
   const char *const *drop;
   LatheCsvGroupMode group;
   const char *group_column;
+  const char *const *keep;
+  gboolean file_labels;
+  const char *drop_param;
+  const char *fix_hint;
 } LatheCsvTableOptions;
 
 typedef struct _LatheCsvTable LatheCsvTable;
@@ -74,6 +85,13 @@ void lathe_csv_table_free(LatheCsvTable *t);
  */
 void lathe_csv_table_begin_file(LatheCsvTable *t, const char *display,
                                 const char *group);
+
+/**
+ * lathe_csv_table_set_file_label:
+ * @t: a table made with @file_labels.
+ * @label: the class name of the files begun from now on.
+ */
+void lathe_csv_table_set_file_label(LatheCsvTable *t, const char *label);
 
 /**
  * lathe_csv_table_feed:

@@ -4,7 +4,14 @@
  *
  * Everything works on "items": rows, or groups when grouped. Items are decided
  * first, then rows follow their item, and each side is listed in row order so
- * downstream results never depend on the shuffle order. */
+ * downstream results never depend on the shuffle order.
+ *
+ * Groups are numbered in byte order of their names, not by their index in
+ * the dataset, and each is one item whatever its row count. So a grouped split
+ * depends only on the group names, each group's class and the random stream:
+ * the same recordings cut into windows, padded to one row each, or with other
+ * columns, split the same way under the same seed (as long as each group's
+ * majority label is the same, which it is when every group has one label). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +55,36 @@ static int cmp_group_label(const void *a, const void *b, void *data) {
   if (k->labels[ra] != k->labels[rb])
     return k->labels[ra] < k->labels[rb] ? -1 : 1;
   return ra < rb ? -1 : (ra > rb);
+}
+
+typedef struct {
+  gint32 g;
+  const char *name;
+} NamedGroup;
+
+static int cmp_named(const void *a, const void *b) {
+  const NamedGroup *x = a, *y = b;
+  int c = strcmp(x->name, y->name);
+  return c ? c : (x->g > y->g) - (x->g < y->g);
+}
+
+/* Numbers the groups that occur (compact[g] = item, -1 when absent) in byte
+ * order of their names; returns how many. */
+static guint number_groups(const LatheDataset *ds, gint32 *compact) {
+  for (guint g = 0; g < ds->n_groups; g++)
+    compact[g] = -1;
+  for (guint r = 0; r < ds->n_rows; r++)
+    compact[ds->groups[r]] = 0;
+  NamedGroup *present = g_new(NamedGroup, ds->n_groups + 1);
+  guint n = 0;
+  for (guint g = 0; g < ds->n_groups; g++)
+    if (compact[g] == 0)
+      present[n++] = (NamedGroup){(gint32)g, ds->group_names[g] ? ds->group_names[g] : ""};
+  qsort(present, n, sizeof *present, cmp_named);
+  for (guint i = 0; i < n; i++)
+    compact[present[i].g] = (gint32)i;
+  g_free(present);
+  return n;
 }
 
 /* Majority label of each compact group; ties go to the lowest class index so
@@ -205,19 +242,12 @@ LatheSplitPlan *lathe_split_plan_compute(const LatheDataset *ds, double test_fra
                                 error))
     return NULL;
 
-  /* Items: rows, or the groups that occur, numbered in group-index order. */
+  /* Items: rows, or the groups that occur, numbered in name order. */
   guint n_items = ds->n_rows;
   gint32 *compact = NULL;
   if (grouped) {
     compact = g_new(gint32, ds->n_groups + 1);
-    for (guint g = 0; g < ds->n_groups; g++)
-      compact[g] = -1;
-    for (guint r = 0; r < ds->n_rows; r++)
-      compact[ds->groups[r]] = 0;
-    n_items = 0;
-    for (guint g = 0; g < ds->n_groups; g++)
-      if (compact[g] == 0)
-        compact[g] = (gint32)n_items++;
+    n_items = number_groups(ds, compact);
   }
   const char *unit = grouped ? "group" : "row";
 

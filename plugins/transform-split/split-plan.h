@@ -35,8 +35,11 @@ typedef struct {
  *
  * Follows scikit-learn: ShuffleSplit and GroupShuffleSplit take ceil(fraction
  * x count) items for test; StratifiedShuffleSplit's "approximate mode"
- * rounding decides how many of each class go to each side. With @grouped and
- * @stratify, the items are the groups, each labelled by its majority class.
+ * rounding decides how many of each class go to each side. With @grouped, the
+ * items are the groups that occur, taken in byte order of their names (not
+ * their indices or row counts), and with @stratify each is labelled by its
+ * majority class (ties to the lowest index): two datasets with the same group
+ * names and labels are split alike by the same stream.
  *
  * Returns: (transfer full) (nullable): the plan, or %NULL with @error set
  * (%LATHE_ERROR_INVALID for a fraction or data that cannot be split).

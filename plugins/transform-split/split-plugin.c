@@ -14,6 +14,10 @@ static const LatheParamSpec split_params[] = {
     LATHE_PARAM_BOOL_("grouped", "false",
                       "never put one group on both sides; with stratify, groups are "
                       "stratified by their majority label"),
+    LATHE_PARAM_INT_("seed", "-1", -1, 9007199254740991.0,
+                     "-1: this node's own seed; otherwise a fixed seed, so split nodes over "
+                     "differently featurised data with the same group names and labels "
+                     "pick the same groups"),
     LATHE_PARAM_END,
 };
 
@@ -36,8 +40,17 @@ static gboolean split_run(LatheContext *ctx, GError **error) {
   gboolean stratify = lathe_context_param_bool(ctx, "stratify");
   gboolean grouped = lathe_context_param_bool(ctx, "grouped");
 
-  g_autoptr(LatheSplitPlan) plan = lathe_split_plan_compute(
-      ds, fraction, stratify, grouped, lathe_context_rng(ctx), error);
+  /* A fixed seed bypasses the node's stream, which is derived from the node id
+   * and would differ between two split nodes. */
+  gint64 seed = lathe_context_param_int(ctx, "seed");
+  LatheRng fixed;
+  LatheRng *rng = lathe_context_rng(ctx);
+  if (seed >= 0) {
+    lathe_rng_init(&fixed, (guint64)seed);
+    rng = &fixed;
+  }
+  g_autoptr(LatheSplitPlan) plan =
+      lathe_split_plan_compute(ds, fraction, stratify, grouped, rng, error);
   if (!plan)
     return FALSE;
 
@@ -61,6 +74,6 @@ static const LatheTransformClass split_class = {
     .run = split_run,
 };
 
-LATHE_PLUGIN_DEFINE("transform-split", "0.1.0", "MIT",
+LATHE_PLUGIN_DEFINE("transform-split", "0.2.0", "MIT",
                     "train/test split, stratified and group-aware",
                     LATHE_COMPONENT(split_class))

@@ -51,11 +51,12 @@ typedef struct {
 
 static void split_clear(Split *s) { g_clear_pointer(&s->ctx, lathe_context_free); }
 
-/* Runs the split; returns FALSE with @error set when the plugin refuses. */
-static gboolean run_split(LatheDataset *ds, const char *params, guint64 seed, Split *out,
-                          GError **error) {
+/* Runs the split as node @node; returns FALSE with @error set when the plugin
+ * refuses. */
+static gboolean run_split_node(LatheDataset *ds, const char *params, guint64 seed,
+                               const char *node, Split *out, GError **error) {
   const LatheTransformClass *k = split_class();
-  out->ctx = lathe_test_context(&k->base, "split", params, seed);
+  out->ctx = lathe_test_context(&k->base, node, params, seed);
   g_autoptr(LatheArtifact) in = lathe_artifact_new_dataset(ds);
   lathe_context_set_input(out->ctx, "data", in);
   if (!k->run(out->ctx, error)) {
@@ -67,6 +68,11 @@ static gboolean run_split(LatheDataset *ds, const char *params, guint64 seed, Sp
   g_assert_nonnull(out->train);
   g_assert_nonnull(out->test);
   return TRUE;
+}
+
+static gboolean run_split(LatheDataset *ds, const char *params, guint64 seed, Split *out,
+                          GError **error) {
+  return run_split_node(ds, params, seed, "split", out, error);
 }
 
 static guint row_of(const LatheDataset *ds, guint i) { return (guint)ds->x[i * ds->n_cols]; }
@@ -280,6 +286,95 @@ static void test_determinism(void) {
   split_clear(&c);
 }
 
+/* 12 recordings "rec00".."rec11" of class g % 3, as a long table (2 columns,
+ * 3 + g % 4 rows each, names in order) or as one row per recording (5
+ * columns, the group names listed and the rows emitted in reverse). */
+static LatheDataset *make_recordings(gboolean one_row_reversed) {
+  guint n = 0;
+  for (guint g = 0; g < 12; g++)
+    n += one_row_reversed ? 1 : 3 + g % 4;
+  guint cols = one_row_reversed ? 5 : 2;
+  LatheDataset *ds = lathe_dataset_new(n, cols);
+  const char *classes[] = {"k0", "k1", "k2", NULL};
+  lathe_dataset_set_classes(ds, classes);
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+  for (guint i = 0; i < 12; i++)
+    g_ptr_array_add(names, g_strdup_printf("rec%02u", one_row_reversed ? 11 - i : i));
+  g_ptr_array_add(names, NULL);
+  lathe_dataset_set_groups(ds, (const char *const *)names->pdata);
+  guint r = 0;
+  for (guint i = 0; i < 12; i++) {
+    guint g = one_row_reversed ? 11 - i : i; /* the recording; index i either way */
+    for (guint k = 0; k < (one_row_reversed ? 1 : 3 + g % 4); k++, r++) {
+      ds->x[(gsize)r * cols] = (float)r;
+      ds->groups[r] = (gint32)i;
+      ds->labels[r] = (gint32)(g % 3);
+    }
+  }
+  return ds;
+}
+
+static gint cmp_names(gconstpointer a, gconstpointer b) {
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The names of the groups on the test side, sorted, joined by spaces. */
+static char *test_groups(const Split *s) {
+  g_autoptr(GPtrArray) names = g_ptr_array_new();
+  for (guint i = 0; i < s->test->n_rows; i++) {
+    const char *name = s->test->group_names[s->test->groups[i]];
+    if (!g_ptr_array_find_with_equal_func(names, name, g_str_equal, NULL))
+      g_ptr_array_add(names, (gpointer)name);
+  }
+  g_ptr_array_sort(names, cmp_names);
+  g_ptr_array_add(names, NULL);
+  return g_strjoinv(" ", (char **)names->pdata);
+}
+
+/* Two split nodes (different node ids, run seeds, columns, row counts and
+ * group index order) with the same fixed seed pick the same recordings. */
+static void test_fixed_seed(void) {
+  const char *params[] = {
+      "{\"grouped\": true, \"test_fraction\": 0.25, \"seed\": 5}",
+      "{\"grouped\": true, \"test_fraction\": 0.25, \"seed\": 5, \"stratify\": false}",
+      "{\"grouped\": true, \"test_fraction\": 0.5, \"seed\": 1234567}",
+  };
+  for (guint p = 0; p < G_N_ELEMENTS(params); p++) {
+    Split a = {0}, b = {0};
+    g_autoptr(GError) error = NULL;
+    g_assert_true(run_split_node(make_recordings(FALSE), params[p], 1, "split_windows", &a,
+                                 &error));
+    g_assert_no_error(error);
+    g_assert_true(run_split_node(make_recordings(TRUE), params[p], 99, "split_padded", &b,
+                                 &error));
+    g_assert_no_error(error);
+    g_autofree char *ga = test_groups(&a), *gb = test_groups(&b);
+    g_assert_cmpstr(ga, ==, gb);
+    g_assert_cmpuint(b.test->n_rows, ==, p == 2 ? 6 : 3);
+    if (p == 0) { /* stratified: one recording of each class */
+      for (gint32 c = 0; c < 3; c++)
+        g_assert_cmpuint(count_class(b.test, c), ==, 1);
+    }
+    split_clear(&a);
+    split_clear(&b);
+  }
+  /* Without a fixed seed each node draws from its own stream: over a few run
+   * seeds the two nodes disagree at least once. */
+  gboolean differs = FALSE;
+  for (guint64 seed = 0; seed < 5 && !differs; seed++) {
+    Split a = {0}, b = {0};
+    g_assert_true(run_split_node(make_recordings(FALSE), "{\"grouped\": true}", seed,
+                                 "split_windows", &a, NULL));
+    g_assert_true(run_split_node(make_recordings(TRUE), "{\"grouped\": true}", seed,
+                                 "split_padded", &b, NULL));
+    g_autofree char *ga = test_groups(&a), *gb = test_groups(&b);
+    differs = g_strcmp0(ga, gb) != 0;
+    split_clear(&a);
+    split_clear(&b);
+  }
+  g_assert_true(differs);
+}
+
 static void expect_refusal(LatheDataset *ds, const char *params, const char *needle) {
   Split s = {0};
   g_autoptr(GError) error = NULL;
@@ -324,6 +419,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/transform-split/grouped", test_grouped);
   g_test_add_func("/transform-split/grouped-stratified", test_grouped_stratified);
   g_test_add_func("/transform-split/determinism", test_determinism);
+  g_test_add_func("/transform-split/fixed-seed", test_fixed_seed);
   g_test_add_func("/transform-split/errors", test_errors);
   return g_test_run();
 }

@@ -1,0 +1,202 @@
+/* transform/pad: one sequence per recording of a long table, padded (or cut)
+ * to a common length.
+ *
+ * Each recording becomes one row of an ABI 1.2 sequence dataset: its rows are
+ * the steps (step-major, columns "CHANNEL@t"), `lengths` says how many are
+ * real, and the steps after them hold `value`. Models that honour lengths mask
+ * the padding; the default value 0 is what the SDK documents for padding.
+ */
+#include <string.h>
+
+#include <lathe/lathe-sdk.h>
+
+static const LatheParamSpec pad_params[] = {
+    LATHE_PARAM_INT_("length", "0", 0, G_MAXINT32,
+                     "steps per sequence; 0 = the longest recording"),
+    LATHE_PARAM_FLOAT_("value", "0.0", -G_MAXFLOAT, G_MAXFLOAT, 0,
+                       "what fills the steps after a recording's end"),
+    LATHE_PARAM_BOOL_("truncate", "true",
+                      "cut recordings longer than length (logged); false: such a "
+                      "recording is an error"),
+    LATHE_PARAM_END,
+};
+
+static const LathePortSpec pad_inputs[] = {
+    {.name = "data",
+     .type = LATHE_TYPE_DATASET,
+     .doc = "a long table: groups = recordings (none = one recording)"},
+    {.name = NULL},
+};
+
+static const LathePortSpec pad_outputs[] = {
+    {.name = "data",
+     .type = LATHE_TYPE_DATASET,
+     .doc = "one sequence per recording: length steps, lengths = its rows (at most "
+            "length), label = its majority label, group = the recording"},
+    {.name = NULL},
+};
+
+#define FAIL(error, code, ctx, fmt, ...)                                       \
+  g_set_error(error, LATHE_ERROR, code, "transform/pad (node %s): " fmt,      \
+              lathe_context_node_id(ctx), __VA_ARGS__)
+
+typedef struct {
+  guint start, end; /* rows [start, end) */
+} Recording;
+
+/* The recordings of a long table, in row order; a group split into several
+ * runs of rows is refused, since its sequence would be out of order. */
+static GArray *find_recordings(LatheContext *ctx, const LatheDataset *ds, GError **error) {
+  g_autoptr(GArray) runs = g_array_new(FALSE, FALSE, sizeof(Recording));
+  if (!ds->groups) {
+    if (ds->n_rows)
+      g_array_append_val(runs, ((Recording){0, ds->n_rows}));
+    return g_steal_pointer(&runs);
+  }
+  g_autofree guint *first = g_new(guint, ds->n_groups + 1);
+  for (guint g = 0; g < ds->n_groups; g++)
+    first[g] = G_MAXUINT;
+  for (guint r = 0; r < ds->n_rows; r++) {
+    gint32 g = ds->groups[r];
+    if (g < 0 || (guint)g >= ds->n_groups) {
+      FAIL(error, LATHE_ERROR_DATA, ctx,
+           "row %u has no group (index %d); every row of a grouped table must belong to "
+           "a recording",
+           r, g);
+      return NULL;
+    }
+    if (r > 0 && g == ds->groups[r - 1]) {
+      g_array_index(runs, Recording, runs->len - 1).end = r + 1;
+      continue;
+    }
+    if (first[g] != G_MAXUINT) {
+      FAIL(error, LATHE_ERROR_DATA, ctx,
+           "recording '%s' is not contiguous (rows from %u, then again from %u); keep "
+           "each recording's rows together",
+           ds->group_names[g], first[g], r);
+      return NULL;
+    }
+    first[g] = r;
+    g_array_append_val(runs, ((Recording){r, r + 1}));
+  }
+  return g_steal_pointer(&runs);
+}
+
+/* The most frequent label of rows [start, end), ties to the lowest class
+ * index; -1 when no row has one. @counts holds n_classes zeros. */
+static gint32 majority(const LatheDataset *ds, guint start, guint end, guint *counts) {
+  for (guint r = start; r < end; r++)
+    if (ds->labels[r] >= 0 && (guint)ds->labels[r] < ds->n_classes)
+      counts[ds->labels[r]]++;
+  gint32 best = -1;
+  for (guint c = 0; c < ds->n_classes; c++) {
+    if (counts[c] && (best < 0 || counts[c] > counts[best]))
+      best = (gint32)c;
+  }
+  memset(counts, 0, sizeof(guint) * ds->n_classes);
+  return best;
+}
+
+static const char *recording_name(const LatheDataset *ds, const Recording *rec) {
+  return ds->groups ? ds->group_names[ds->groups[rec->start]] : "(all rows)";
+}
+
+static gboolean pad_run(LatheContext *ctx, GError **error) {
+  const LatheDataset *ds = lathe_context_get_input_dataset(ctx, "data", error);
+  if (!ds)
+    return FALSE;
+  if (ds->seq_len) {
+    FAIL(error, LATHE_ERROR_INVALID, ctx,
+         "input is already a sequence dataset (seq_len %u); pad the long table",
+         ds->seq_len);
+    return FALSE;
+  }
+  guint c = ds->n_cols;
+  if (c == 0) {
+    FAIL(error, LATHE_ERROR_INVALID, ctx, "%s", "input has no columns; nothing to pad");
+    return FALSE;
+  }
+  g_autoptr(GArray) runs = find_recordings(ctx, ds, error);
+  if (!runs)
+    return FALSE;
+  guint length = (guint)CLAMP(lathe_context_param_int(ctx, "length"), 0, G_MAXINT32);
+  float value = (float)lathe_context_param_float(ctx, "value");
+  gboolean truncate = lathe_context_param_bool(ctx, "truncate");
+
+  guint longest = 0, cut = 0;
+  for (guint i = 0; i < runs->len; i++) {
+    const Recording *rec = &g_array_index(runs, Recording, i);
+    longest = MAX(longest, rec->end - rec->start);
+  }
+  if (length == 0 && longest == 0) {
+    FAIL(error, LATHE_ERROR_DATA, ctx, "%s",
+         "input has no rows, so there is no longest recording; set length");
+    return FALSE;
+  }
+  if (length == 0)
+    length = longest;
+  for (guint i = 0; i < runs->len; i++) {
+    const Recording *rec = &g_array_index(runs, Recording, i);
+    guint len = rec->end - rec->start;
+    if (len <= length)
+      continue;
+    if (!truncate) {
+      FAIL(error, LATHE_ERROR_DATA, ctx,
+           "recording '%s' has %u rows, more than length %u; raise length or set "
+           "truncate=true",
+           recording_name(ds, rec), len, length);
+      return FALSE;
+    }
+    cut++;
+  }
+  if ((guint64)length * c > G_MAXUINT32) {
+    FAIL(error, LATHE_ERROR_INVALID, ctx,
+         "length %u x %u channels is too many columns; lower length or downsample first",
+         length, c);
+    return FALSE;
+  }
+
+  g_autoptr(LatheDataset) out = lathe_dataset_new(runs->len, length * c);
+  lathe_dataset_set_sequence(out, length, TRUE);
+  for (guint t = 0; t < length; t++)
+    for (guint j = 0; j < c; j++) {
+      g_autofree char *name = g_strdup_printf("%s@%u", ds->columns[j], t);
+      lathe_dataset_set_column(out, t * c + j, name);
+    }
+  if (ds->labels)
+    lathe_dataset_set_classes(out, (const char *const *)ds->classes);
+  if (ds->groups)
+    lathe_dataset_set_groups(out, (const char *const *)ds->group_names);
+  g_autofree guint *counts = g_new0(guint, ds->n_classes + 1);
+  for (guint i = 0; i < runs->len; i++) {
+    const Recording *rec = &g_array_index(runs, Recording, i);
+    guint steps = MIN(rec->end - rec->start, length);
+    float *dst = out->x + (gsize)i * out->n_cols;
+    memcpy(dst, ds->x + (gsize)rec->start * c, sizeof(float) * steps * c);
+    for (gsize k = (gsize)steps * c; k < out->n_cols; k++)
+      dst[k] = value;
+    out->lengths[i] = steps;
+    if (ds->labels)
+      out->labels[i] = majority(ds, rec->start, rec->end, counts);
+    if (ds->groups)
+      out->groups[i] = ds->groups[rec->start];
+  }
+  if (cut)
+    lathe_context_log(ctx, G_LOG_LEVEL_INFO, "truncated %u of %u recordings to %u steps",
+                      cut, runs->len, length);
+  lathe_context_log(ctx, G_LOG_LEVEL_INFO, "%u recordings padded to %u steps of %u channels",
+                    runs->len, length, c);
+  lathe_context_set_output_dataset(ctx, "data", g_steal_pointer(&out));
+  return TRUE;
+}
+
+static const LatheTransformClass pad_class = {
+    LATHE_COMPONENT_INIT(LatheTransformClass, LATHE_KIND_TRANSFORM, "pad",
+                         "one sequence per recording, padded or cut to a common length",
+                         pad_params, pad_inputs, pad_outputs),
+    .run = pad_run,
+};
+
+LATHE_PLUGIN_DEFINE("transform-pad", "0.1.0", "MIT",
+                    "pad recordings into equal-length sequences",
+                    LATHE_COMPONENT(pad_class))

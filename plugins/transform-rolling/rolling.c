@@ -1,0 +1,370 @@
+/* transform/rolling: trailing-window statistics per recording of a long table.
+ *
+ * Row i of a recording gets the statistics of rows max(first, i-w+1)..i of
+ * that recording: the window is causal (never looks ahead), restarts with
+ * each recording, and is partial over its first w-1 rows. std is the
+ * population standard deviation (ddof 0), as pandas' rolling(...).std(ddof=0).
+ *
+ * Mean and std come from running sums in double of x - K, where the shift K
+ * is the current value and the sums are rebuilt from scratch every w rows.
+ * The shift keeps the sum of squares from cancelling on signals with a large
+ * offset (positions around 1800 mm that move by microns); rebuilding keeps K
+ * close to the window as the signal travels (1800 to 1900 mm and back) and
+ * bounds whatever rounding the running sums carry, at an amortised cost of
+ * one extra pass. min and max use monotonic queues.
+ */
+#include <math.h>
+#include <string.h>
+
+#include <lathe/lathe-sdk.h>
+
+static const char *const stat_choices[] = {"mean", "std", "min", "max", NULL};
+
+enum { STAT_MEAN, STAT_STD, STAT_MIN, STAT_MAX, N_STATS };
+
+static const LatheParamSpec rolling_params[] = {
+    LATHE_PARAM_INT_("window", "10", 1, G_MAXINT32,
+                     "rows in the trailing window, current row included; partial over a "
+                     "recording's first window-1 rows"),
+    LATHE_PARAM_LIST_("columns", "[]", LATHE_PARAM_STRING,
+                      "the columns to summarise; [] = every column"),
+    {.name = "stats",
+     .type = LATHE_PARAM_LIST,
+     .default_json = "[\"mean\",\"std\"]",
+     .item_type = LATHE_PARAM_ENUM,
+     .choices = stat_choices,
+     .doc = "statistics, each a new column <col>_<stat><window>: mean, std (population, "
+            "ddof 0), min, max"},
+    LATHE_PARAM_BOOL_("keep", "true", "keep the original columns before the new ones"),
+    LATHE_PARAM_END,
+};
+
+static const LathePortSpec rolling_inputs[] = {
+    {.name = "data",
+     .type = LATHE_TYPE_DATASET,
+     .doc = "a long table: groups = recordings (none = one recording)"},
+    {.name = NULL},
+};
+
+static const LathePortSpec rolling_outputs[] = {
+    {.name = "data",
+     .type = LATHE_TYPE_DATASET,
+     .doc = "the same rows, with the original columns (when keep) then, per column, one "
+            "column per statistic"},
+    {.name = NULL},
+};
+
+#define FAIL(error, code, ctx, fmt, ...)                                       \
+  g_set_error(error, LATHE_ERROR, code, "transform/rolling (node %s): " fmt,  \
+              lathe_context_node_id(ctx), __VA_ARGS__)
+
+typedef struct {
+  guint start, end; /* rows [start, end) */
+} Recording;
+
+/* The recordings of a long table, in row order; a group split into several
+ * runs of rows is refused, since its windows would straddle other data. */
+static GArray *find_recordings(LatheContext *ctx, const LatheDataset *ds, GError **error) {
+  g_autoptr(GArray) runs = g_array_new(FALSE, FALSE, sizeof(Recording));
+  if (!ds->groups) {
+    if (ds->n_rows)
+      g_array_append_val(runs, ((Recording){0, ds->n_rows}));
+    return g_steal_pointer(&runs);
+  }
+  g_autofree guint *first = g_new(guint, ds->n_groups + 1);
+  for (guint g = 0; g < ds->n_groups; g++)
+    first[g] = G_MAXUINT;
+  for (guint r = 0; r < ds->n_rows; r++) {
+    gint32 g = ds->groups[r];
+    if (g < 0 || (guint)g >= ds->n_groups) {
+      FAIL(error, LATHE_ERROR_DATA, ctx,
+           "row %u has no group (index %d); every row of a grouped table must belong to "
+           "a recording",
+           r, g);
+      return NULL;
+    }
+    if (r > 0 && g == ds->groups[r - 1]) {
+      g_array_index(runs, Recording, runs->len - 1).end = r + 1;
+      continue;
+    }
+    if (first[g] != G_MAXUINT) {
+      FAIL(error, LATHE_ERROR_DATA, ctx,
+           "recording '%s' is not contiguous (rows from %u, then again from %u); keep "
+           "each recording's rows together",
+           ds->group_names[g], first[g], r);
+      return NULL;
+    }
+    first[g] = r;
+    g_array_append_val(runs, ((Recording){r, r + 1}));
+  }
+  return g_steal_pointer(&runs);
+}
+
+static gint column_index(const LatheDataset *ds, const char *name) {
+  for (guint j = 0; j < ds->n_cols; j++)
+    if (strcmp(ds->columns[j], name) == 0)
+      return (gint)j;
+  return -1;
+}
+
+/* The selected columns (all when the list is empty), each once. */
+static GArray *selected_columns(LatheContext *ctx, const LatheDataset *ds, GError **error) {
+  JsonArray *list = lathe_context_param_list(ctx, "columns");
+  guint n = list ? json_array_get_length(list) : 0;
+  g_autoptr(GArray) cols = g_array_new(FALSE, FALSE, sizeof(guint));
+  for (guint j = 0; n == 0 && j < ds->n_cols; j++)
+    g_array_append_val(cols, j);
+  g_autofree gboolean *seen = g_new0(gboolean, ds->n_cols + 1);
+  for (guint i = 0; i < n; i++) {
+    JsonNode *node = json_array_get_element(list, i);
+    const char *name = JSON_NODE_HOLDS_VALUE(node) &&
+                               json_node_get_value_type(node) == G_TYPE_STRING
+                           ? json_node_get_string(node)
+                           : NULL;
+    gint j = name ? column_index(ds, name) : -1;
+    if (j < 0) {
+      g_autofree char *avail = g_strjoinv(", ", ds->columns);
+      FAIL(error, LATHE_ERROR_INVALID, ctx,
+           "columns: '%s' is not a column of the input; available columns: %s",
+           name ? name : "(not a string)", avail);
+      return NULL;
+    }
+    if (seen[j]) {
+      FAIL(error, LATHE_ERROR_INVALID, ctx, "columns: '%s' is listed twice; list it once",
+           name);
+      return NULL;
+    }
+    seen[j] = TRUE;
+    guint uj = (guint)j;
+    g_array_append_val(cols, uj);
+  }
+  return g_steal_pointer(&cols);
+}
+
+static GArray *selected_stats(LatheContext *ctx, GError **error) {
+  JsonArray *list = lathe_context_param_list(ctx, "stats");
+  guint n = list ? json_array_get_length(list) : 0;
+  g_autoptr(GArray) stats = g_array_new(FALSE, FALSE, sizeof(guint));
+  gboolean seen[N_STATS] = {FALSE};
+  for (guint i = 0; i < n; i++) {
+    JsonNode *node = json_array_get_element(list, i);
+    const char *name = JSON_NODE_HOLDS_VALUE(node) &&
+                               json_node_get_value_type(node) == G_TYPE_STRING
+                           ? json_node_get_string(node)
+                           : "";
+    guint s = 0;
+    while (s < N_STATS && strcmp(stat_choices[s], name) != 0)
+      s++;
+    if (s == N_STATS || seen[s]) {
+      FAIL(error, LATHE_ERROR_INVALID, ctx, "stats: '%s' %s", name,
+           s == N_STATS ? "is not one of mean, std, min, max" : "is listed twice; list it once");
+      return NULL;
+    }
+    seen[s] = TRUE;
+    g_array_append_val(stats, s);
+  }
+  if (stats->len == 0) {
+    FAIL(error, LATHE_ERROR_INVALID, ctx, "%s",
+         "stats is empty; ask for at least one of mean, std, min, max");
+    return NULL;
+  }
+  return g_steal_pointer(&stats);
+}
+
+/* Reads column @col of rows [start, end) of @ds into @v (doubles). */
+static void gather(const LatheDataset *ds, guint col, guint start, guint end, double *v) {
+  for (guint r = start; r < end; r++)
+    v[r - start] = ds->x[(gsize)r * ds->n_cols + col];
+}
+
+/* Trailing mean and population std of @v[0..n) over @w values. */
+static void rolling_moments(const double *v, guint n, guint w, double *mean, double *std) {
+  double shift = 0.0, s1 = 0.0, s2 = 0.0;
+  guint since = w, prev_lo = 0;
+  for (guint i = 0; i < n; i++) {
+    guint lo = i + 1 >= w ? i + 1 - w : 0;
+    if (since >= w) {
+      shift = v[i];
+      s1 = s2 = 0.0;
+      for (guint j = lo; j <= i; j++) {
+        double d = v[j] - shift;
+        s1 += d;
+        s2 += d * d;
+      }
+      since = 0;
+    } else {
+      double d = v[i] - shift;
+      s1 += d;
+      s2 += d * d;
+      if (lo > prev_lo) {
+        d = v[prev_lo] - shift;
+        s1 -= d;
+        s2 -= d * d;
+      }
+    }
+    since++;
+    prev_lo = lo;
+    double count = (double)(i - lo + 1), m = s1 / count;
+    double var = s2 / count - m * m;
+    mean[i] = shift + m;
+    std[i] = var > 0.0 ? sqrt(var) : 0.0;
+  }
+}
+
+/* Trailing min (@sign 1) or max (@sign -1) of @v[0..n) over @w values, with a
+ * queue of indices whose values only rise (for min); @queue holds n. */
+static void rolling_extreme(const double *v, guint n, guint w, int sign, guint *queue,
+                            double *out) {
+  guint head = 0, tail = 0;
+  for (guint i = 0; i < n; i++) {
+    while (tail > head && sign * v[queue[tail - 1]] >= sign * v[i])
+      tail--;
+    queue[tail++] = i;
+    guint lo = i + 1 >= w ? i + 1 - w : 0;
+    while (queue[head] < lo)
+      head++;
+    out[i] = v[queue[head]];
+  }
+}
+
+/* Rejects NaN and Inf in the summarised columns: one would poison every
+ * window it falls in and, through the running sums, the rows after it. */
+static gboolean check_finite(LatheContext *ctx, const LatheDataset *ds, GArray *cols,
+                             GError **error) {
+  for (guint r = 0; r < ds->n_rows; r++)
+    for (guint i = 0; i < cols->len; i++) {
+      guint c = g_array_index(cols, guint, i);
+      float v = ds->x[(gsize)r * ds->n_cols + c];
+      if (!isfinite(v)) {
+        FAIL(error, LATHE_ERROR_DATA, ctx,
+             "%s in row %u column '%s' of input 'data'; clean the data or leave the "
+             "column out of columns",
+             isnan(v) ? "NaN" : v > 0 ? "Inf" : "-Inf", r, ds->columns[c]);
+        return FALSE;
+      }
+    }
+  return TRUE;
+}
+
+/* Output column names; refuses a clash with a kept input column. */
+static gboolean name_columns(LatheContext *ctx, const LatheDataset *ds, LatheDataset *out,
+                             GArray *cols, GArray *stats, guint w, gboolean keep,
+                             GError **error) {
+  g_autoptr(GHashTable) names = g_hash_table_new(g_str_hash, g_str_equal);
+  guint base = keep ? ds->n_cols : 0;
+  for (guint j = 0; j < base; j++) {
+    lathe_dataset_set_column(out, j, ds->columns[j]);
+    g_hash_table_add(names, ds->columns[j]);
+  }
+  for (guint i = 0; i < cols->len; i++)
+    for (guint s = 0; s < stats->len; s++) {
+      guint j = base + i * stats->len + s;
+      g_autofree char *name =
+          g_strdup_printf("%s_%s%u", ds->columns[g_array_index(cols, guint, i)],
+                          stat_choices[g_array_index(stats, guint, s)], w);
+      lathe_dataset_set_column(out, j, name);
+      if (!g_hash_table_add(names, out->columns[j])) {
+        FAIL(error, LATHE_ERROR_INVALID, ctx,
+             "the new column '%s' has the name of another column; rename the input "
+             "column or set keep=false",
+             name);
+        return FALSE;
+      }
+    }
+  return TRUE;
+}
+
+static gboolean rolling_run(LatheContext *ctx, GError **error) {
+  const LatheDataset *ds = lathe_context_get_input_dataset(ctx, "data", error);
+  if (!ds)
+    return FALSE;
+  if (ds->seq_len) {
+    FAIL(error, LATHE_ERROR_INVALID, ctx,
+         "input is a sequence dataset (seq_len %u); apply transform/rolling to the long "
+         "table, before transform/window or transform/pad",
+         ds->seq_len);
+    return FALSE;
+  }
+  guint w = (guint)CLAMP(lathe_context_param_int(ctx, "window"), 1, G_MAXINT32);
+  gboolean keep = lathe_context_param_bool(ctx, "keep");
+  g_autoptr(GArray) cols = selected_columns(ctx, ds, error);
+  g_autoptr(GArray) stats = cols ? selected_stats(ctx, error) : NULL;
+  if (!stats || !check_finite(ctx, ds, cols, error))
+    return FALSE;
+  g_autoptr(GArray) runs = find_recordings(ctx, ds, error);
+  if (!runs)
+    return FALSE;
+
+  guint base = keep ? ds->n_cols : 0;
+  guint n_out = base + cols->len * stats->len;
+  g_autoptr(LatheDataset) out = lathe_dataset_new(ds->n_rows, n_out);
+  if (!name_columns(ctx, ds, out, cols, stats, w, keep, error))
+    return FALSE;
+  if (ds->labels) {
+    lathe_dataset_set_classes(out, (const char *const *)ds->classes);
+    memcpy(out->labels, ds->labels, sizeof(gint32) * ds->n_rows);
+  }
+  if (ds->groups) {
+    lathe_dataset_set_groups(out, (const char *const *)ds->group_names);
+    memcpy(out->groups, ds->groups, sizeof(gint32) * ds->n_rows);
+  }
+  for (guint r = 0; keep && r < ds->n_rows; r++)
+    memcpy(out->x + (gsize)r * n_out, ds->x + (gsize)r * ds->n_cols,
+           sizeof(float) * ds->n_cols);
+
+  guint longest = 0;
+  for (guint i = 0; i < runs->len; i++) {
+    const Recording *rec = &g_array_index(runs, Recording, i);
+    longest = MAX(longest, rec->end - rec->start);
+  }
+  g_autofree double *v = g_new(double, longest + 1);
+  g_autofree double *res = g_new(double, (gsize)N_STATS * (longest + 1));
+  g_autofree guint *queue = g_new(guint, longest + 1);
+  double *by_stat[N_STATS];
+  for (guint s = 0; s < N_STATS; s++)
+    by_stat[s] = res + (gsize)s * (longest + 1);
+  gboolean want[N_STATS] = {FALSE};
+  for (guint s = 0; s < stats->len; s++)
+    want[g_array_index(stats, guint, s)] = TRUE;
+
+  for (guint i = 0; i < runs->len; i++) {
+    const Recording *rec = &g_array_index(runs, Recording, i);
+    guint n = rec->end - rec->start;
+    for (guint k = 0; k < cols->len; k++) {
+      gather(ds, g_array_index(cols, guint, k), rec->start, rec->end, v);
+      if (want[STAT_MEAN] || want[STAT_STD])
+        rolling_moments(v, n, w, by_stat[STAT_MEAN], by_stat[STAT_STD]);
+      if (want[STAT_MIN])
+        rolling_extreme(v, n, w, 1, queue, by_stat[STAT_MIN]);
+      if (want[STAT_MAX])
+        rolling_extreme(v, n, w, -1, queue, by_stat[STAT_MAX]);
+      for (guint s = 0; s < stats->len; s++) {
+        const double *src = by_stat[g_array_index(stats, guint, s)];
+        guint col = base + k * stats->len + s;
+        for (guint r = 0; r < n; r++)
+          out->x[(gsize)(rec->start + r) * n_out + col] = (float)src[r];
+      }
+    }
+    if (lathe_context_is_cancelled(ctx)) {
+      FAIL(error, LATHE_ERROR_CANCELLED, ctx, "cancelled after %u of %u recordings", i + 1,
+           runs->len);
+      return FALSE;
+    }
+  }
+  lathe_context_log(ctx, G_LOG_LEVEL_INFO,
+                    "%u recordings, %u rows: %u columns x %u statistics over %u rows", runs->len,
+                    ds->n_rows, cols->len, stats->len, w);
+  lathe_context_set_output_dataset(ctx, "data", g_steal_pointer(&out));
+  return TRUE;
+}
+
+static const LatheTransformClass rolling_class = {
+    LATHE_COMPONENT_INIT(LatheTransformClass, LATHE_KIND_TRANSFORM, "rolling",
+                         "trailing-window mean/std/min/max per recording, as new columns",
+                         rolling_params, rolling_inputs, rolling_outputs),
+    .run = rolling_run,
+};
+
+LATHE_PLUGIN_DEFINE("transform-rolling", "0.1.0", "MIT",
+                    "rolling (trailing window) statistics within each recording",
+                    LATHE_COMPONENT(rolling_class))
