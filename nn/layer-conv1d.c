@@ -29,12 +29,14 @@
 #include "layer-seq-internal.h"
 
 /* The rule, from bench/nn-kernels.c (1931 steps, 128 filters, batch 64,
- * forward + backward, float32, one BLAS thread): the direct kernel beats
- * the GEMMs only while kernel x channels is at most 3 (kernel 3 on one
- * channel: about 27 ms against 33 ms for im2col; on 2 channels it takes
- * 75 ms against 46 ms); for kernel 3 Winograd then matches or beats im2col
- * from 2 channels on (43 against 59 ms on 3 channels, 77 against 125 ms on
- * 483 steps x 128 channels), so every other kernel-3 layer takes it. */
+ * forward + backward, float32, one BLAS thread, best of 5 on a shared
+ * machine, so +-30%): the direct kernel beats the GEMMs only while kernel x
+ * channels is at most 3 (kernel 3 on 1 channel: 28 ms against 45 ms; on 2
+ * channels 73 ms against 43 ms for Winograd; kernel 5 or 7 on 1 channel: 66
+ * and 44 ms against 53 and 36 ms for im2col). For kernel 3 Winograd matches
+ * or beats im2col from 2 channels on and cuts the big layers by a third (966
+ * steps x 128 channels: 147 against 223 ms), so every other kernel-3 layer
+ * takes it. */
 #define CONV_DIRECT_MAX_KC 3
 /* Rows (im2col) or tiles (Winograd) of scratch each sample contributes:
  * bounds the scratch to max_batch times this many rows or tiles. */
@@ -42,7 +44,8 @@
 #define CONV_SEG_TILES 64
 /* Rows or tiles one GEMM covers by default: big enough that OpenBLAS reaches
  * its full rate, small enough that the chunk it reads is still in cache right
- * after we wrote it (flat from 256 to 2048 on this machine). */
+ * after we wrote it (on 966 steps x 128 channels im2col is flat from 256 to
+ * 1024 rows, Winograd best at 256 to 512 tiles, both slower beyond). */
 #define CONV_CHUNK_ROWS 1024
 #define CONV_CHUNK_TILES 512
 /* Winograd F(WINO_M, 3): output steps per tile, and inputs (= products). */

@@ -6,18 +6,20 @@
  * forget gate's initialised to 1). len_out = len_in; as in the RNN, steps past
  * a sample's length are computed and cannot change the valid ones.
  *
- * Forward computes the input projection of every sample and step into the
- * gate cache with ONE GEMM, then per step adds h_{t-1} U for the whole batch
- * (one GEMM, all four gates) and runs the cell in place, leaving the activated
- * gates, c_t and tanh(c_t) in the cache. Backward walks the steps back, one
- * GEMM per step for dh_{t-1} = dz_t U^T, overwriting the gates with their
- * pre-activation gradients dz, then does U's, W's and the input gradients
- * with one GEMM each over all steps.
+ * Training forward computes the input projection of every sample and step
+ * into the gate cache with ONE GEMM, then per step adds h_{t-1} U for the
+ * whole batch (one GEMM, all four gates) and runs the cell in place, leaving
+ * the activated gates, c_t and tanh(c_t) in the cache. Backward walks the
+ * steps back, one GEMM per step for dh_{t-1} = dz_t U^T, overwriting the
+ * gates with their pre-activation gradients dz, then does U's, W's and the
+ * input gradients with one GEMM each over all steps. An inference net has
+ * no cache, so inference forward does the input projection step by step in
+ * scratch (the same values, up to rounding).
  *
  * Cache (for a batch of n): gates n x steps x 4 units, then c and tanh(c),
  * n x steps x units each. Scratch: zeros for c_{-1} (units) and backward's
- * running dc_{t+1} f_{t+1} (n x units), or an inference forward's gates, c, next c
- * and tanh(c) (n x 7 units).
+ * running dc_{t+1} f_{t+1} (n x units), or inference's gates, c, next c and
+ * tanh(c) (n x 7 units).
  */
 #include "layer-seq-internal.h"
 

@@ -425,7 +425,8 @@ static void test_maxpool(void) {
 /* ---- pool ---- */
 
 static void test_pool(void) {
-  for (int mode = 0; mode < 2; mode++) {
+  static const char *const names[] = {"pool last", "pool mean", "pool max"};
+  for (int mode = 0; mode < 3; mode++) {
     LatheNnLayer *l = lathe_nn_pool((LatheNnPooling)mode);
     Chain *c = chain_new(in_shape, N, 1, 1, l);
     g_assert_cmpuint(l->out.steps, ==, 1);
@@ -438,6 +439,10 @@ static void test_pool(void) {
         double want = 0;
         if (mode == LATHE_NN_POOL_LAST) {
           want = x[((gsize)s * STEPS + lens_short[s] - 1) * CH + ch];
+        } else if (mode == LATHE_NN_POOL_MAX) {
+          want = -INFINITY;
+          for (guint t = 0; t < lens_short[s]; t++)
+            want = MAX(want, x[((gsize)s * STEPS + t) * CH + ch]);
         } else {
           for (guint t = 0; t < lens_short[s]; t++)
             want += x[((gsize)s * STEPS + t) * CH + ch];
@@ -448,8 +453,7 @@ static void test_pool(void) {
     }
     g_free(x);
     chain_free(c);
-    check_chain(chain_new(in_shape, N, 1, 1, lathe_nn_pool((LatheNnPooling)mode)),
-                mode ? "pool mean" : "pool last");
+    check_chain(chain_new(in_shape, N, 1, 1, lathe_nn_pool((LatheNnPooling)mode)), names[mode]);
   }
 }
 
@@ -560,6 +564,9 @@ static void test_lstm(void) {
 }
 
 static void test_cnn_stack(void) {
+  check_chain(chain_new(in_shape, N, 4, 3, lathe_nn_conv1d(4, 3, LATHE_NN_ACT_RELU),
+                        lathe_nn_maxpool(2), lathe_nn_pool(LATHE_NN_POOL_MAX)),
+              "conv -> maxpool -> pool max");
   check_chain(chain_new(in_shape, N, 4, 4, lathe_nn_conv1d(4, 3, LATHE_NN_ACT_RELU),
                         lathe_nn_maxpool(2), lathe_nn_conv1d(3, 2, LATHE_NN_ACT_TANH),
                         lathe_nn_pool(LATHE_NN_POOL_MEAN)),
@@ -614,7 +621,7 @@ static void check_padding(Chain *a, Chain *b, const char *what) {
 }
 
 static void test_padding(void) {
-  for (int mode = 0; mode < 2; mode++)
+  for (int mode = 0; mode < 3; mode++)
     check_padding(chain_new(in_shape, N, 1, 1, lathe_nn_pool((LatheNnPooling)mode)),
                   chain_new(in_shape, N, 1, 1, lathe_nn_pool((LatheNnPooling)mode)), "pool");
   check_padding(chain_new(in_shape, N, 5, 2, lathe_nn_rnn(4), lathe_nn_pool(LATHE_NN_POOL_LAST)),
