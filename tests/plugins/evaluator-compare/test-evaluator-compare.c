@@ -83,6 +83,7 @@ static void test_refusals(void) {
   g_clear_error(&error);
   g_autoptr(LatheContext) c2 = compare(NULL, nan1, 1, models, &error, &ok);
   g_assert_false(ok);
+  g_assert_null(lathe_context_get_output(c2, "model"));
   g_assert_nonnull(strstr(error->message, "no candidate has a finite"));
   free_models(models, 1);
 
