@@ -157,7 +157,7 @@ class Bench:
             comps = json.loads(out.stdout)["components"]
         except (ValueError, KeyError):
             return set()
-        return {"%s/%s" % (c.get("kind"), c.get("name")) for c in comps}
+        return {c["id"] for c in comps if "id" in c}
 
     def python_versions(self):
         for mod in ("torch", "sklearn", "numpy"):
