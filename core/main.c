@@ -23,6 +23,7 @@ static int usage(FILE *out, int code) {
         "  runs show RUN_ID             nodes, timings, cache, params, metrics, artifacts\n"
         "  models list                  registered model versions and aliases\n"
         "  models alias NAME ALIAS VERSION\n"
+        "  models rollback NAME [--alias ALIAS]  move ALIAS (production) back to its previous version\n"
         "  --version                    versions, plugin ABI and BLAS kernels\n"
         "\n"
         "Exit codes: 0 success, 1 a run failed, 2 usage or validation error.\n",

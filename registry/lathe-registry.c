@@ -1,10 +1,12 @@
 #include "lathe-registry.h"
 #include "params.h"
+#include "registry-local.h"
 
 struct _LatheRegistry {
   const LatheRegistryClass *klass;
   gpointer instance;
   LatheContext *own_ctx; /* when opened outside a node */
+  LatheComponentInfo *comp; /* when opened from the catalog: for extra symbols */
 };
 
 LatheRegistry *lathe_registry_open_in(const LatheRegistryClass *klass, LatheContext *ctx,
@@ -44,6 +46,7 @@ LatheRegistry *lathe_registry_open(LatheCatalog *cat, const char *id, JsonObject
     return NULL;
   }
   r->own_ctx = ctx;
+  r->comp = c;
   return r;
 }
 
@@ -75,4 +78,68 @@ JsonArray *lathe_registry_list(LatheRegistry *r, const char *name, GError **erro
 gboolean lathe_registry_set_alias(LatheRegistry *r, const char *name, const char *alias,
                                   guint version, GError **error) {
   return r->klass->set_alias(r->instance, name, alias, version, error);
+}
+
+JsonArray *lathe_registry_alias_history(LatheRegistry *r, const char *name, const char *alias,
+                                        GError **error) {
+  gpointer fn = NULL;
+  /* Only registry/local's own instances may be handed to its function. */
+  gboolean local = r->comp && g_str_equal(r->comp->id, "registry/local") && r->comp->plugin->module;
+  if (!local ||
+      !g_module_symbol(r->comp->plugin->module, LATHE_REGISTRY_LOCAL_ALIAS_HISTORY_SYMBOL, &fn) ||
+      !fn) {
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
+                "%s keeps no alias history Lathe can read; rollback needs registry/local "
+                "(or set the alias with `lathe models alias NAME ALIAS VERSION`)",
+                r->comp ? r->comp->id : "this registry");
+    return NULL;
+  }
+  return ((LatheRegistryLocalAliasHistoryFunc)fn)(r->instance, name, alias, error);
+}
+
+gboolean lathe_registry_rollback(LatheRegistry *r, const char *name, const char *alias,
+                                 guint *from, guint *to, GError **error) {
+  g_autoptr(JsonArray) hist = lathe_registry_alias_history(r, name, alias, error);
+  if (!hist)
+    return FALSE;
+  guint n = json_array_get_length(hist);
+  if (n == 0) {
+    g_autoptr(JsonArray) versions = lathe_registry_list(r, name, error);
+    if (!versions)
+      return FALSE;
+    if (json_array_get_length(versions) == 0) {
+      g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
+                  "no model named '%s' in the registry; `lathe models list` shows the models",
+                  name);
+      return FALSE;
+    }
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
+                "%s@%s was never set, so there is nothing to roll back; `lathe models list` "
+                "shows the aliases",
+                name, alias);
+    return FALSE;
+  }
+  JsonObject *last = json_array_get_object_element(hist, n - 1);
+  gint64 current = json_object_get_int_member(last, "version");
+  JsonNode *prev = json_object_get_member(last, "previous_version");
+  if (!prev || JSON_NODE_HOLDS_NULL(prev)) {
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
+                "%s@%s has no earlier version to roll back to: it was first set to version "
+                "%" G_GINT64_FORMAT " and has not moved since",
+                name, alias, current);
+    return FALSE;
+  }
+  gint64 previous = json_node_get_int(prev);
+  if (current < 1 || current > G_MAXUINT || previous < 1 || previous > G_MAXUINT) {
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
+                "the alias history of %s@%s holds an impossible version (%" G_GINT64_FORMAT
+                " after %" G_GINT64_FORMAT ")",
+                name, alias, current, previous);
+    return FALSE;
+  }
+  if (!lathe_registry_set_alias(r, name, alias, (guint)previous, error))
+    return FALSE;
+  *from = (guint)current;
+  *to = (guint)previous;
+  return TRUE;
 }

@@ -53,6 +53,37 @@ JsonArray *lathe_registry_list(LatheRegistry *reg, const char *name, GError **er
 gboolean lathe_registry_set_alias(LatheRegistry *reg, const char *name, const char *alias,
                                   guint version, GError **error);
 
+/**
+ * lathe_registry_alias_history:
+ * @name: (nullable): a model name, or %NULL for all.
+ * @alias: (nullable): an alias, or %NULL for all.
+ *
+ * Every move of an alias, oldest first: objects {name, alias, version,
+ * previous_version (null when first set), set_at}. The registry ABI has no
+ * history call, so this uses registry/local's exported
+ * lathe_registry_local_alias_history(); other registries give
+ * %LATHE_ERROR_INVALID, saying so.
+ *
+ * Returns: (transfer full) (nullable): the history, or %NULL with @error set.
+ */
+JsonArray *lathe_registry_alias_history(LatheRegistry *reg, const char *name, const char *alias,
+                                        GError **error);
+
+/**
+ * lathe_registry_rollback:
+ * @from: (out): the version @alias held.
+ * @to: (out): the version it holds now.
+ *
+ * Points @alias of @name back at the version it held before its latest move.
+ * The rollback is itself a move, so a second rollback undoes the first.
+ *
+ * Returns: %FALSE with %LATHE_ERROR_INVALID when the alias was never set or
+ * has no earlier version (it was set only once), or another code when the
+ * registry fails.
+ */
+gboolean lathe_registry_rollback(LatheRegistry *reg, const char *name, const char *alias,
+                                 guint *from, guint *to, GError **error);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(LatheRegistry, lathe_registry_close)
 
 G_END_DECLS

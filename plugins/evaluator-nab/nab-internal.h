@@ -1,0 +1,118 @@
+/* nab-internal.h: the Numenta Anomaly Benchmark scorer, shared by the
+ * evaluator and its tests (tests/plugins/evaluator-nab compiles the same
+ * sources). Nothing here knows about contexts or datasets. */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/**
+ * lathe_nab_parse_time:
+ * @text: "YYYY-MM-DD HH:MM:SS" with an optional fraction (".ffffff"), UTC.
+ * @out: (out): seconds since 1970-01-01 00:00:00 UTC.
+ * Returns: %FALSE when @text is not such a time (or not a real date).
+ */
+gboolean lathe_nab_parse_time(const char *text, double *out);
+
+/**
+ * LatheNabProfile:
+ * @name: "standard", "reward_low_FP" or "reward_low_FN".
+ * @tp: A_TP, @fp: A_FP, @fn: A_FN: NAB's cost matrix.
+ */
+typedef struct {
+  const char *name;
+  double tp, fp, fn;
+} LatheNabProfile;
+
+/** lathe_nab_profile: (nullable) NAB's profile called @name. */
+const LatheNabProfile *lathe_nab_profile(const char *name);
+
+/** lathe_nab_scaled_sigmoid: 2/(1+e^(5x)) - 1, and -1 from x >= 3 (NAB). */
+double lathe_nab_scaled_sigmoid(double x);
+
+/** lathe_nab_probation: NAB's probation rows: min(floor(@percent * n), @percent * 5000). */
+double lathe_nab_probation(guint n, double percent);
+
+/**
+ * LatheNabFile:
+ * @n: rows (time steps, in time order).
+ * @score: @n anomaly scores (higher = more anomalous).
+ * @n_windows: anomaly windows of the file.
+ * @win_left: first row of each window, @win_right: its last row (windows
+ *   sorted and disjoint; a window with no rows is not listed).
+ * @n_labelled: windows the labels list for the file (NAB's perfect score
+ *   counts them all, including any that has no rows).
+ * Filled by the caller; the scorer only reads it.
+ */
+typedef struct {
+  guint n;
+  const double *score;
+  guint n_windows;
+  const guint *win_left;
+  const guint *win_right;
+  guint n_labelled;
+} LatheNabFile;
+
+/**
+ * LatheNabRows:
+ * What NAB's sweeper computes once per file and profile: for every row, the
+ * weighted score it adds when detected (sweepScore), and its window (-1
+ * outside any, -2 in the probation period, which is never scored).
+ */
+typedef struct {
+  guint n;
+  double *weight;
+  gint *window;
+  guint n_windows; /* windows with at least one scorable row */
+  const LatheNabFile *file;
+} LatheNabRows;
+
+void lathe_nab_rows_init(LatheNabRows *rows, const LatheNabFile *f, const LatheNabProfile *p,
+                         double probation_percent);
+void lathe_nab_rows_clear(LatheNabRows *rows);
+
+/**
+ * LatheNabResult:
+ * @score: the raw NAB score.
+ * @tp: windows detected, @fn: windows missed, @fp: detections outside windows.
+ */
+typedef struct {
+  double score;
+  guint tp, fp, fn;
+} LatheNabResult;
+
+/**
+ * lathe_nab_score_at:
+ * Scores one file with detections at rows whose score is >= @threshold: the
+ * earliest detection in each window adds its weight, every detection outside
+ * windows adds its (negative) weight, and each missed window costs A_FN.
+ */
+LatheNabResult lathe_nab_score_at(const LatheNabRows *rows, const LatheNabProfile *p,
+                                  double threshold);
+
+/**
+ * lathe_nab_best_threshold:
+ * @rows: per-file rows.
+ * @n_files: how many.
+ * @skip: a file index to leave out, or -1.
+ * @score: (out): the summed score at the best threshold.
+ * NAB's sweep: every distinct score is a candidate threshold (plus one above
+ * them all: no detection); returns the one with the highest summed score over
+ * the files, the highest threshold on ties (NAB's stable sort).
+ */
+double lathe_nab_best_threshold(const LatheNabRows *rows, guint n_files, gint skip,
+                                const LatheNabProfile *p, double *score);
+
+/**
+ * lathe_nab_null_score:
+ * The score of NAB's null detector (one constant score, its threshold
+ * optimised): the better of detecting nothing and detecting every row.
+ */
+double lathe_nab_null_score(const LatheNabRows *rows, guint n_files, gint skip,
+                            const LatheNabProfile *p);
+
+/** lathe_nab_no_detection: the threshold reported for "detect nothing". */
+double lathe_nab_no_detection(const LatheNabRows *rows, guint n_files);
+
+G_END_DECLS

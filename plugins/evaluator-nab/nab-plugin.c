@@ -1,0 +1,399 @@
+/* evaluator/nab: the Numenta Anomaly Benchmark score of anomaly scores.
+ *
+ * Input "scores": one row per time step, in time order within each file; the
+ * groups name the files as NAB's keys ("realKnownCause/nyc_taxi.csv", the
+ * paths relative to NAB's data/ folder, as source/timeseries writes them), so
+ * one node scores several files. The time of a row is
+ * days_column * 86400 + seconds_column (source/timeseries's exact split of
+ * epoch seconds, since float32 cannot hold them), or seconds_column alone when
+ * days_column is "". Rows are scored in their order, as NAB does; a time
+ * only locates the window edges: as in NAB, a window starts at the first row
+ * whose time equals its start and ends at the first row whose time equals its
+ * end (NAB's files repeat times around clock changes). An edge that is no row's
+ * time falls back to the first row at or after the start, or the last row at
+ * or before the end. Files whose times go back at more than 1% of the steps
+ * are refused as shuffled.
+ *
+ * Thresholds: "global" is NAB's optimiser (one threshold maximising the
+ * summed score of all the files); "leave_one_out" scores each file with the
+ * threshold that maximises the summed score of the other files, so no file is
+ * scored with a threshold fitted on its own labels.
+ *
+ * Normalisation is NAB's: 100 (S - S_null) / (S_perfect - S_null), S_perfect
+ * = A_TP x the windows the labels list, S_null the null detector's score (a
+ * constant score with its threshold optimised: the better of detecting
+ * nothing and everything). The same formula per file gives the per-file
+ * normalised scores; the summed score is normalised with summed null and
+ * perfect scores. The scoring itself is in nab-score.c. */
+#include <math.h>
+#include <string.h>
+
+#include <lathe/lathe-sdk.h>
+
+#include "nab-internal.h"
+
+static const char *const mode_choices[] = {"global", "leave_one_out", NULL};
+
+static const LatheParamSpec nab_params[] = {
+    LATHE_PARAM_STRING_("windows", NULL, LATHE_PARAM_REQUIRED,
+                        "NAB's combined_windows.json, relative to the pipeline's folder"),
+    LATHE_PARAM_STRING_("score_column", "\"pred_0\"", 0,
+                        "the anomaly score column (higher = more anomalous)"),
+    LATHE_PARAM_STRING_("days_column", "\"timestamp_days\"", 0,
+                        "whole days since 1970-01-01 UTC; \"\" when seconds_column holds "
+                        "epoch seconds"),
+    LATHE_PARAM_STRING_("seconds_column", "\"timestamp_sec\"", 0,
+                        "seconds into the day (or epoch seconds when days_column is \"\")"),
+    LATHE_PARAM_STRING_("file", "\"\"", 0,
+                        "the NAB key of the file when the scores have no groups"),
+    LATHE_PARAM_LIST_("profiles", "[\"standard\", \"reward_low_FP\", \"reward_low_FN\"]",
+                      LATHE_PARAM_STRING,
+                      "NAB profiles to score: standard (A_TP 1, A_FP 0.11, A_FN 1), "
+                      "reward_low_FP (1, 0.22, 1), reward_low_FN (1, 0.11, 2)"),
+    LATHE_PARAM_ENUM_("threshold_mode", "\"global\"", mode_choices,
+                      "global: one threshold maximising the summed score (NAB); "
+                      "leave_one_out: each file's threshold chosen on the other files"),
+    LATHE_PARAM_FLOAT_("probation_percent", "0.15", 0.0, 1.0, 0,
+                       "leading fraction of each file never scored (NAB: 0.15, at most "
+                       "0.15 * 5000 rows)"),
+    LATHE_PARAM_END,
+};
+
+static const LathePortSpec nab_inputs[] = {
+    {.name = "scores",
+     .type = LATHE_TYPE_DATASET,
+     .doc = "time steps with time columns and an anomaly score; groups = NAB file keys"},
+    {.name = NULL},
+};
+
+static const LathePortSpec nab_outputs[] = {
+    {.name = "metrics",
+     .type = LATHE_TYPE_METRICS,
+     .doc = "per profile: raw and normalised scores summed and per file, thresholds, "
+            "TP/FP/FN windows and detections"},
+    {.name = NULL},
+};
+
+#define FAIL(code, ...)                                                                    \
+  do {                                                                                     \
+    g_autofree char *msg_ = g_strdup_printf(__VA_ARGS__);                                  \
+    g_set_error(error, LATHE_ERROR, (code), "evaluator/nab (node %s): %s",                 \
+                lathe_context_node_id(ctx), msg_);                                         \
+    goto out;                                                                              \
+  } while (0)
+
+/* One file's rows, times and windows. */
+typedef struct {
+  char *name;
+  GArray *rows; /* guint row indices into the dataset, in order */
+  double *time, *score;
+  GArray *left, *right;
+  guint n_labelled;
+  LatheNabFile file;
+} File;
+
+static void file_free(gpointer p) {
+  File *f = p;
+  g_free(f->name);
+  g_array_unref(f->rows);
+  g_free(f->time);
+  g_free(f->score);
+  if (f->left)
+    g_array_unref(f->left);
+  if (f->right)
+    g_array_unref(f->right);
+  g_free(f);
+}
+
+static gint find_column(const LatheDataset *ds, const char *name) {
+  for (guint j = 0; j < ds->n_cols; j++)
+    if (g_strcmp0(ds->columns[j], name) == 0)
+      return (gint)j;
+  return -1;
+}
+
+static double normalized(double s, double null, double perfect) {
+  return perfect > null ? 100.0 * (s - null) / (perfect - null) : NAN;
+}
+
+static void set_result(JsonObject *o, LatheNabResult r, double threshold, double null,
+                       double perfect) {
+  json_object_set_double_member(o, "score", r.score);
+  double norm = normalized(r.score, null, perfect);
+  if (isfinite(norm))
+    json_object_set_double_member(o, "normalized", norm);
+  else
+    json_object_set_null_member(o, "normalized");
+  if (isfinite(threshold))
+    json_object_set_double_member(o, "threshold", threshold);
+  json_object_set_double_member(o, "null", null);
+  json_object_set_double_member(o, "perfect", perfect);
+  json_object_set_int_member(o, "tp", r.tp);
+  json_object_set_int_member(o, "fp", r.fp);
+  json_object_set_int_member(o, "fn", r.fn);
+}
+
+/* Scores every file for one profile; fills @po. */
+static void score_profile(LatheContext *ctx, GPtrArray *files, const LatheNabProfile *p,
+                          double probation, gboolean loo, JsonObject *po) {
+  const guint nf = files->len;
+  LatheNabRows *rows = g_new0(LatheNabRows, nf);
+  for (guint k = 0; k < nf; k++)
+    lathe_nab_rows_init(&rows[k], &((File *)files->pdata[k])->file, p, probation);
+  double best;
+  double global = lathe_nab_best_threshold(rows, nf, -1, p, &best);
+  LatheNabResult total = {0};
+  double perfect_total = 0;
+  JsonObject *per_file = json_object_new();
+  for (guint k = 0; k < nf; k++) {
+    File *f = files->pdata[k];
+    double th = global, other;
+    if (loo && nf > 1)
+      th = lathe_nab_best_threshold(rows, nf, (gint)k, p, &other);
+    else if (loo)
+      th = lathe_nab_no_detection(rows, nf); /* no other file to learn from */
+    LatheNabResult r = lathe_nab_score_at(&rows[k], p, th);
+    double perfect = p->tp * f->n_labelled;
+    JsonObject *fo = json_object_new();
+    set_result(fo, r, th, lathe_nab_null_score(&rows[k], 1, -1, p), perfect);
+    json_object_set_object_member(per_file, f->name, fo);
+    total.score += r.score;
+    total.tp += r.tp;
+    total.fp += r.fp;
+    total.fn += r.fn;
+    perfect_total += perfect;
+  }
+  double null_total = lathe_nab_null_score(rows, nf, -1, p);
+  set_result(po, total, loo ? NAN : global, null_total, perfect_total);
+  if (!loo)
+    json_object_set_double_member(po, "best_score", best);
+  json_object_set_object_member(po, "files", per_file);
+  g_autofree char *raw = g_strdup_printf("%s_raw", p->name);
+  double norm_total = normalized(total.score, null_total, perfect_total);
+  if (isfinite(norm_total)) /* no windows at all: nothing to normalise against */
+    lathe_context_set_metric(ctx, p->name, norm_total);
+  lathe_context_set_metric(ctx, raw, total.score);
+  if (!loo) {
+    g_autofree char *thn = g_strdup_printf("%s_threshold", p->name);
+    lathe_context_set_metric(ctx, thn, global);
+  }
+  lathe_context_log(ctx, G_LOG_LEVEL_INFO, "%s: raw %.3f, normalised %.2f (null %.2f, perfect %.2f)",
+                    p->name, total.score, norm_total,
+                    null_total, perfect_total);
+  for (guint k = 0; k < nf; k++)
+    lathe_nab_rows_clear(&rows[k]);
+  g_free(rows);
+}
+
+/* The row of a window edge at time @t: NAB's rule, the first row whose time
+ * equals it (NAB files repeat times around clock changes); when none does,
+ * the first row at or after a start (@start), or the last row at or before an
+ * end. G_MAXUINT when there is no such row. */
+static guint locate(const File *f, double t, gboolean start) {
+  const guint n = f->rows->len;
+  for (guint i = 0; i < n; i++)
+    if (f->time[i] == t)
+      return i;
+  if (start) {
+    for (guint i = 0; i < n; i++)
+      if (f->time[i] >= t)
+        return i;
+  } else {
+    for (guint i = n; i-- > 0;)
+      if (f->time[i] <= t)
+        return i;
+  }
+  return G_MAXUINT;
+}
+
+/* Reads the windows of every file from @root (the parsed JSON). */
+static gboolean load_windows(LatheContext *ctx, JsonObject *root, GPtrArray *files,
+                             const char *path, GError **error) {
+  gboolean ok = FALSE;
+  for (guint k = 0; k < files->len; k++) {
+    File *f = files->pdata[k];
+    JsonNode *node = json_object_get_member(root, f->name);
+    if (!node)
+      FAIL(LATHE_ERROR_DATA, "%s has no windows for file '%s'; the groups must be NAB keys "
+           "like \"realKnownCause/nyc_taxi.csv\"", path, f->name);
+    if (!JSON_NODE_HOLDS_ARRAY(node))
+      FAIL(LATHE_ERROR_DATA, "%s: the windows of '%s' are not a list", path, f->name);
+    JsonArray *wins = json_node_get_array(node);
+    f->left = g_array_new(FALSE, FALSE, sizeof(guint));
+    f->right = g_array_new(FALSE, FALSE, sizeof(guint));
+    f->n_labelled = json_array_get_length(wins);
+    double prev_end = -INFINITY;
+    for (guint w = 0; w < f->n_labelled; w++) {
+      JsonNode *wn = json_array_get_element(wins, w);
+      JsonArray *pair = JSON_NODE_HOLDS_ARRAY(wn) ? json_node_get_array(wn) : NULL;
+      double t0, t1;
+      const char *s0 = NULL, *s1 = NULL;
+      if (pair && json_array_get_length(pair) == 2 &&
+          JSON_NODE_TYPE(json_array_get_element(pair, 0)) == JSON_NODE_VALUE &&
+          JSON_NODE_TYPE(json_array_get_element(pair, 1)) == JSON_NODE_VALUE) {
+        s0 = json_array_get_string_element(pair, 0);
+        s1 = json_array_get_string_element(pair, 1);
+      }
+      if (!s0 || !s1 || !lathe_nab_parse_time(s0, &t0) || !lathe_nab_parse_time(s1, &t1) ||
+          t1 < t0)
+        FAIL(LATHE_ERROR_DATA, "%s: window %u of '%s' is not [\"YYYY-MM-DD HH:MM:SS.ffffff\", "
+             "later time]", path, w + 1, f->name);
+      if (t0 <= prev_end)
+        FAIL(LATHE_ERROR_DATA, "%s: window %u of '%s' overlaps or precedes the one before; "
+             "list windows in time order", path, w + 1, f->name);
+      prev_end = t1;
+      guint a = locate(f, t0, TRUE), b = locate(f, t1, FALSE);
+      if (a == G_MAXUINT || b == G_MAXUINT || b < a) {
+        lathe_context_log(ctx, G_LOG_LEVEL_WARNING, "window %u of '%s' [%s, %s] has no rows",
+                          w + 1, f->name, s0, s1);
+        continue;
+      }
+      if (f->right->len > 0 && a <= g_array_index(f->right, guint, f->right->len - 1))
+        FAIL(LATHE_ERROR_DATA, "%s: window %u of '%s' starts at row %u, inside the window "
+             "before it; windows must not overlap", path, w + 1, f->name, a);
+      g_array_append_val(f->left, a);
+      g_array_append_val(f->right, b);
+    }
+    f->file = (LatheNabFile){.n = f->rows->len, .score = f->score,
+                             .n_windows = f->left->len, .win_left = (guint *)f->left->data,
+                             .win_right = (guint *)f->right->data,
+                             .n_labelled = f->n_labelled};
+  }
+  ok = TRUE;
+out:
+  return ok;
+}
+
+static gboolean nab_run(LatheContext *ctx, GError **error) {
+  gboolean ok = FALSE;
+  g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func(file_free);
+  g_autoptr(JsonParser) parser = NULL;
+  g_autofree char *wpath = NULL;
+  g_autoptr(GPtrArray) profiles = g_ptr_array_new();
+  g_autofree gint *slot = NULL;
+  g_autofree char *text = NULL, *digest = NULL;
+  g_autoptr(GError) e = NULL;
+  const LatheDataset *ds = lathe_context_get_input_dataset(ctx, "scores", error);
+  if (!ds)
+    return FALSE;
+
+  JsonArray *pl = lathe_context_param_list(ctx, "profiles");
+  for (guint i = 0; pl && i < json_array_get_length(pl); i++) {
+    const char *name = json_array_get_string_element(pl, i);
+    const LatheNabProfile *p = lathe_nab_profile(name);
+    if (!p)
+      FAIL(LATHE_ERROR_INVALID, "param profiles: unknown profile '%s'; use standard, "
+           "reward_low_FP or reward_low_FN", name ? name : "(not a string)");
+    g_ptr_array_add(profiles, (gpointer)p);
+  }
+  if (profiles->len == 0)
+    FAIL(LATHE_ERROR_INVALID, "param profiles is empty; list at least one profile");
+
+  const char *score_name = lathe_context_param_string(ctx, "score_column");
+  const char *days_name = lathe_context_param_string(ctx, "days_column");
+  const char *sec_name = lathe_context_param_string(ctx, "seconds_column");
+  gint sc = find_column(ds, score_name), sec = find_column(ds, sec_name);
+  gint dc = days_name && *days_name ? find_column(ds, days_name) : -2;
+  if (sc < 0 || sec < 0 || dc == -1)
+    FAIL(LATHE_ERROR_INVALID, "the scores have no column '%s'; set score_column, days_column "
+         "and seconds_column to columns of the input",
+         sc < 0 ? score_name : sec < 0 ? sec_name : days_name);
+
+  /* Files: the groups, in order of first appearance. */
+  const char *single = lathe_context_param_string(ctx, "file");
+  if (!ds->groups && !(single && *single))
+    FAIL(LATHE_ERROR_INVALID, "the scores have no groups; read them with source/timeseries "
+         "(one group per file) or set param file to the NAB key of the one file");
+  slot = g_new(gint, ds->groups ? ds->n_groups + 1 : 1);
+  for (guint g = 0; g < (ds->groups ? ds->n_groups : 1); g++)
+    slot[g] = -1;
+  for (guint r = 0; r < ds->n_rows; r++) {
+    gint g = ds->groups ? ds->groups[r] : 0;
+    if (g < 0 || (ds->groups && (guint)g >= ds->n_groups))
+      FAIL(LATHE_ERROR_DATA, "row %u has no file (group); every row must belong to one", r);
+    if (slot[g] < 0) {
+      File *f = g_new0(File, 1);
+      f->name = g_strdup(ds->groups ? ds->group_names[g] : single);
+      f->rows = g_array_new(FALSE, FALSE, sizeof(guint));
+      slot[g] = (gint)files->len;
+      g_ptr_array_add(files, f);
+    }
+    g_array_append_val(((File *)files->pdata[slot[g]])->rows, r);
+  }
+  if (files->len == 0)
+    FAIL(LATHE_ERROR_DATA, "the scores have no rows");
+  for (guint k = 0; k < files->len; k++) {
+    File *f = files->pdata[k];
+    const guint n = f->rows->len;
+    guint back = 0, first_back = 0;
+    f->time = g_new(double, n);
+    f->score = g_new(double, n);
+    for (guint i = 0; i < n; i++) {
+      const float *row = ds->x + (gsize)g_array_index(f->rows, guint, i) * ds->n_cols;
+      f->time[i] = (dc >= 0 ? (double)row[dc] * 86400.0 : 0.0) + (double)row[sec];
+      f->score[i] = row[sc];
+      if (!isfinite(f->score[i]) || !isfinite(f->time[i]))
+        FAIL(LATHE_ERROR_DATA, "file '%s', step %u: the score or time is not finite; drop or "
+             "impute such rows before scoring", f->name, i);
+      if (i > 0 && f->time[i] < f->time[i - 1] && back++ == 0)
+        first_back = i;
+    }
+    /* NAB scores rows in file order and its own files go back in time now
+     * and then (machine_temperature_system_failure.csv, once); rows out of
+     * order by more than that mean shuffled or split data. */
+    if (back > 0 && back * 100 > n)
+      FAIL(LATHE_ERROR_DATA, "file '%s', step %u: the timestamps are not increasing (%u of "
+           "%u steps go back in time); score rows in time order, unshuffled", f->name,
+           first_back, back, n);
+  }
+
+  wpath = lathe_context_resolve_path(ctx, lathe_context_param_string(ctx, "windows"), NULL,
+                                     error);
+  if (!wpath)
+    goto out;
+  gsize size = 0;
+  if (!g_file_get_contents(wpath, &text, &size, &e))
+    FAIL(LATHE_ERROR_IO, "cannot read windows %s: %s", wpath, e->message);
+  digest = g_compute_checksum_for_data(G_CHECKSUM_SHA256, (guchar *)text, size);
+  lathe_context_add_data_version(ctx, wpath, digest);
+  parser = json_parser_new();
+  if (!json_parser_load_from_data(parser, text, (gssize)size, &e))
+    FAIL(LATHE_ERROR_DATA, "%s: %s", wpath, e->message);
+  JsonNode *root = json_parser_get_root(parser);
+  if (!root || !JSON_NODE_HOLDS_OBJECT(root))
+    FAIL(LATHE_ERROR_DATA, "%s: expected an object mapping file keys to windows", wpath);
+  if (!load_windows(ctx, json_node_get_object(root), files, wpath, error))
+    goto out;
+
+  const gboolean loo =
+      g_strcmp0(lathe_context_param_string(ctx, "threshold_mode"), "leave_one_out") == 0;
+  const double probation = lathe_context_param_float(ctx, "probation_percent");
+  JsonObject *metrics = json_object_new();
+  json_object_set_string_member(metrics, "threshold_mode", loo ? "leave_one_out" : "global");
+  json_object_set_double_member(metrics, "probation_percent", probation);
+  json_object_set_int_member(metrics, "files", files->len);
+  JsonObject *po = json_object_new();
+  for (guint i = 0; i < profiles->len; i++) {
+    const LatheNabProfile *p = profiles->pdata[i];
+    JsonObject *one = json_object_new();
+    score_profile(ctx, files, p, probation, loo, one);
+    json_object_set_object_member(po, p->name, one);
+  }
+  json_object_set_object_member(metrics, "profiles", po);
+  lathe_context_set_output(ctx, "metrics", lathe_artifact_new_metrics(metrics));
+  ok = TRUE;
+out:
+  return ok;
+}
+
+static const LatheEvaluatorClass nab_class = {
+    LATHE_COMPONENT_INIT(LatheEvaluatorClass, LATHE_KIND_EVALUATOR, "nab",
+                         "Numenta Anomaly Benchmark scores (three profiles, NAB's threshold "
+                         "sweep or leave-one-file-out, normalised 0..100)",
+                         nab_params, nab_inputs, nab_outputs),
+    .run = nab_run,
+};
+
+LATHE_PLUGIN_DEFINE("evaluator-nab", "0.1.0", "MIT",
+                    "Numenta Anomaly Benchmark scoring of anomaly scores",
+                    LATHE_COMPONENT(nab_class))

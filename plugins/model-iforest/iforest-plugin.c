@@ -1,0 +1,313 @@
+/* model/iforest: scikit-learn's IsolationForest (Liu, Ting and Zhou 2008).
+ *
+ * This file is the component: params, input checks, the contamination offset
+ * and the ABI callbacks. Growing and scoring are in iforest-tree.c, the blob
+ * in iforest-state.c.
+ *
+ * predict returns two columns per row:
+ *   0  the anomaly score s(x) = 2^(-E[h(x)] / c(psi)) in (0, 1]; higher is
+ *      more anomalous (sklearn's score_samples is -s(x));
+ *   1  1 when the row is an anomaly by the contamination offset
+ *      (sklearn's predict == -1, i.e. decision_function = -s(x) - offset < 0),
+ *      else 0.
+ * Labels of the training data, if any, are ignored. With param columns the
+ * trees see only those columns, so a dataset can carry its timestamps through
+ * the model to transform/predict and evaluator/nab. */
+#include <math.h>
+#include <string.h>
+
+#include "iforest-internal.h"
+
+static const LatheParamSpec iforest_params[] = {
+    LATHE_PARAM_INT_("n_estimators", "100", 1, 100000, "number of isolation trees"),
+    LATHE_PARAM_STRING_("max_samples", "\"auto\"", 0,
+                        "rows per tree: \"auto\" = min(256, rows), an integer count "
+                        "(\"128\"), or a fraction of the rows (\"0.5\")"),
+    LATHE_PARAM_STRING_("contamination", "\"auto\"", 0,
+                        "\"auto\" (offset -0.5, as in the paper) or the expected fraction "
+                        "of anomalies in (0, 0.5] (\"0.05\"), which sets the offset to that "
+                        "quantile of the training scores"),
+    {.name = "max_features",
+     .type = LATHE_PARAM_FLOAT,
+     .default_json = "1.0",
+     .min = 0.0,
+     .max = 1e9,
+     .flags = LATHE_PARAM_HAS_MIN | LATHE_PARAM_HAS_MAX,
+     .doc = "columns per tree: a fraction in (0, 1] of the columns, or a whole count > 1"},
+    LATHE_PARAM_BOOL_("bootstrap", "false",
+                      "draw each tree's rows with replacement instead of without"),
+    LATHE_PARAM_LIST_("columns", "[]", LATHE_PARAM_STRING,
+                      "the feature columns, by name; [] = every column. Predict data keeps "
+                      "the training columns (times, ids) and the model picks these"),
+    LATHE_PARAM_END,
+};
+
+static gboolean bad_param(LatheContext *ctx, GError **error, const char *param,
+                          const char *value, const char *what) {
+  g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
+              "model/iforest (node %s): param %s = %s is invalid; %s",
+              lathe_context_node_id(ctx), param, value, what);
+  return FALSE;
+}
+
+/* A number filling the whole string, else FALSE. */
+static gboolean parse_number(const char *s, double *out, gboolean *integral) {
+  if (!s || !*s)
+    return FALSE;
+  char *end = NULL;
+  double v = g_ascii_strtod(s, &end);
+  if (end == s || *end != '\0' || !isfinite(v))
+    return FALSE;
+  *out = v;
+  *integral = strpbrk(s, ".eE") == NULL;
+  return TRUE;
+}
+
+static gboolean resolve_max_samples(LatheContext *ctx, guint n, guint *psi, GError **error) {
+  const char *s = lathe_context_param_string(ctx, "max_samples");
+  double v;
+  gboolean integral;
+  if (g_strcmp0(s, "auto") == 0) {
+    *psi = MIN(256u, n);
+  } else if (!parse_number(s, &v, &integral)) {
+    return bad_param(ctx, error, "max_samples", s,
+                     "use \"auto\", a row count like \"256\" or a fraction like \"0.5\"");
+  } else if (integral) {
+    if (v < 1.0)
+      return bad_param(ctx, error, "max_samples", s, "a row count must be >= 1");
+    if (v > n) {
+      lathe_context_log(ctx, G_LOG_LEVEL_WARNING,
+                        "max_samples %s is more than the %u rows; using all rows", s, n);
+      v = n;
+    }
+    *psi = (guint)v;
+  } else {
+    if (!(v > 0.0 && v <= 1.0))
+      return bad_param(ctx, error, "max_samples", s, "a fraction must be in (0, 1]");
+    *psi = (guint)(v * n);
+  }
+  if (*psi < 2) {
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
+                "model/iforest (node %s): max_samples %s gives %u row per tree on %u rows; "
+                "a tree needs at least 2",
+                lathe_context_node_id(ctx), s, *psi, n);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean resolve_contamination(LatheContext *ctx, double *c, GError **error) {
+  const char *s = lathe_context_param_string(ctx, "contamination");
+  gboolean integral;
+  if (g_strcmp0(s, "auto") == 0) {
+    *c = 0.0;
+    return TRUE;
+  }
+  if (!parse_number(s, c, &integral) || !(*c > 0.0 && *c <= 0.5))
+    return bad_param(ctx, error, "contamination", s,
+                     "use \"auto\" or a fraction in (0, 0.5] like \"0.05\"");
+  return TRUE;
+}
+
+static gboolean resolve_max_features(LatheContext *ctx, guint d, guint *mf, GError **error) {
+  double v = lathe_context_param_float(ctx, "max_features");
+  g_autofree char *text = g_strdup_printf("%g", v);
+  if (!(v > 0.0))
+    return bad_param(ctx, error, "max_features", text, "it must be > 0");
+  if (v <= 1.0) {
+    *mf = MAX(1u, (guint)(v * d));
+  } else {
+    if (v != floor(v))
+      return bad_param(ctx, error, "max_features", text,
+                       "above 1 it is a column count and must be whole");
+    if (v > d) {
+      g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
+                  "model/iforest (node %s): param max_features = %s is more than the %u "
+                  "columns of the data; use at most %u or a fraction",
+                  lathe_context_node_id(ctx), text, d, d);
+      return FALSE;
+    }
+    *mf = (guint)v;
+  }
+  return TRUE;
+}
+
+/* Copies the @k columns @use of @ds into a new n x k matrix, refusing
+ * non-finite values. */
+static float *gather(const LatheDataset *ds, const guint32 *use, guint k, const char *what,
+                     GError **error) {
+  float *x = g_new(float, (gsize)ds->n_rows * k + 1);
+  for (guint r = 0; r < ds->n_rows; r++) {
+    const float *src = ds->x + (gsize)r * ds->n_cols;
+    for (guint j = 0; j < k; j++) {
+      float v = src[use[j]];
+      if (!isfinite(v)) {
+        g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
+                    "model/iforest: %s row %u, column '%s' is %g; impute or drop non-finite "
+                    "values before the model",
+                    what, r, ds->columns[use[j]], (double)v);
+        g_free(x);
+        return NULL;
+      }
+      x[(gsize)r * k + j] = v;
+    }
+  }
+  return x;
+}
+
+/* The input columns named by param columns, or all of them. */
+static guint32 *resolve_columns(LatheContext *ctx, const LatheDataset *ds, guint *k,
+                                GError **error) {
+  JsonArray *names = lathe_context_param_list(ctx, "columns");
+  guint n = names ? json_array_get_length(names) : 0;
+  guint32 *use = g_new(guint32, MAX(n, ds->n_cols) + 1);
+  if (n == 0) {
+    for (guint j = 0; j < ds->n_cols; j++)
+      use[j] = j;
+    *k = ds->n_cols;
+    return use;
+  }
+  for (guint i = 0; i < n; i++) {
+    const char *name = json_array_get_string_element(names, i);
+    guint j = 0;
+    while (j < ds->n_cols && g_strcmp0(ds->columns[j], name) != 0)
+      j++;
+    if (j == ds->n_cols) {
+      g_autofree char *all = g_strjoinv(", ", ds->columns);
+      g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
+                  "model/iforest (node %s): param columns names '%s', which the data lacks; "
+                  "its columns are %s",
+                  lathe_context_node_id(ctx), name ? name : "(not a string)", all);
+      g_free(use);
+      return NULL;
+    }
+    use[i] = j;
+  }
+  *k = n;
+  return use;
+}
+
+static gpointer iforest_fit(LatheContext *ctx, const LatheDataset *train,
+                            const LatheDataset *valid, GError **error) {
+  const guint n = train->n_rows, d = train->n_cols;
+  if (n < 2 || d == 0) {
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
+                "model/iforest (node %s): the training data has %u rows and %u columns; it "
+                "needs at least 2 rows and 1 column",
+                lathe_context_node_id(ctx), n, d);
+    return NULL;
+  }
+  LatheIforestGrowParams p = {.bootstrap = lathe_context_param_bool(ctx, "bootstrap"),
+                              .seed = lathe_context_seed(ctx),
+                              .threads = MAX(1u, lathe_context_threads(ctx))};
+  double contamination;
+  guint k = 0;
+  g_autofree guint32 *use = resolve_columns(ctx, train, &k, error);
+  if (!use || !resolve_max_samples(ctx, n, &p.max_samples, error) ||
+      !resolve_contamination(ctx, &contamination, error) ||
+      !resolve_max_features(ctx, k, &p.max_features, error))
+    return NULL;
+  g_autofree float *x = gather(train, use, k, "training", error);
+  if (!x)
+    return NULL;
+  if (valid)
+    lathe_context_log(ctx, G_LOG_LEVEL_INFO, "the valid input is not used by model/iforest");
+  guint n_trees = (guint)lathe_context_param_int(ctx, "n_estimators");
+
+  LatheIforest *f = lathe_iforest_grow(x, n, k, n_trees, &p);
+  f->contamination = contamination;
+  f->n_input = d;
+  memcpy(f->use, use, k * sizeof(guint32));
+  if (lathe_context_is_cancelled(ctx)) {
+    lathe_iforest_free(f);
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_CANCELLED, "model/iforest: cancelled");
+    return NULL;
+  }
+  if (contamination > 0.0) {
+    /* sklearn: offset_ = percentile(score_samples(X), 100 * contamination),
+     * with score_samples = -s. */
+    double *s = g_new(double, n);
+    lathe_iforest_score(f, x, n, p.threads, s);
+    for (guint i = 0; i < n; i++)
+      s[i] = -s[i];
+    f->offset = lathe_iforest_percentile(s, n, 100.0 * contamination);
+    g_free(s);
+  }
+  lathe_context_set_metric(ctx, "offset", f->offset);
+  lathe_context_set_metric(ctx, "max_samples", f->max_samples);
+  lathe_context_set_metric(ctx, "n_nodes", lathe_iforest_n_nodes(f));
+  lathe_context_progress(ctx, 1.0, "done");
+  return f;
+}
+
+static float *iforest_predict(gconstpointer model, const LatheDataset *data, guint *n_cols,
+                              GError **error) {
+  const LatheIforest *f = model;
+  if (data->n_cols != f->n_input) {
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
+                "model/iforest: the data has %u columns but the model was trained on %u; "
+                "predict on data with the training columns",
+                data->n_cols, f->n_input);
+    return NULL;
+  }
+  g_autofree float *x = gather(data, f->use, f->n_features, "input", error);
+  if (!x)
+    return NULL;
+  const guint n = data->n_rows;
+  double *s = g_new(double, (gsize)n + 1);
+  /* One thread: predict has no context, so it cannot know its share of the
+   * cores; scoring is a few tree walks per row. */
+  lathe_iforest_score(f, x, n, 1, s);
+  float *out = g_new(float, (gsize)n * 2 + 1);
+  for (guint i = 0; i < n; i++) {
+    out[2 * (gsize)i] = (float)s[i];
+    out[2 * (gsize)i + 1] = (-s[i] - f->offset < 0.0) ? 1.0f : 0.0f;
+  }
+  g_free(s);
+  *n_cols = 2;
+  return out;
+}
+
+static GBytes *iforest_save(gconstpointer model, GError **error) {
+  return lathe_iforest_save(model);
+}
+
+static gpointer iforest_load(GBytes *state, guint32 version, GError **error) {
+  return lathe_iforest_load(state, version, error);
+}
+
+static void iforest_free(gpointer model) { lathe_iforest_free(model); }
+
+static JsonObject *iforest_summary(gconstpointer model) {
+  const LatheIforest *f = model;
+  JsonObject *o = json_object_new();
+  json_object_set_int_member(o, "n_trees", f->n_trees);
+  json_object_set_int_member(o, "n_nodes", lathe_iforest_n_nodes(f));
+  json_object_set_int_member(o, "n_features", f->n_features);
+  json_object_set_int_member(o, "n_input", f->n_input);
+  json_object_set_int_member(o, "max_samples", f->max_samples);
+  json_object_set_double_member(o, "offset", f->offset);
+  json_object_set_array_member(o, "outputs", json_array_new());
+  JsonArray *outs = json_object_get_array_member(o, "outputs");
+  json_array_add_string_element(outs, "anomaly_score");
+  json_array_add_string_element(outs, "is_anomaly");
+  return o;
+}
+
+static const LatheModelClass iforest_class = {
+    LATHE_COMPONENT_INIT(LatheModelClass, LATHE_KIND_MODEL, "iforest",
+                         "isolation forest (sklearn's): per row the anomaly score s(x) in "
+                         "(0,1] and is_anomaly 0/1 by the contamination offset",
+                         iforest_params, NULL, NULL),
+    .state_version = LATHE_IFOREST_STATE_VERSION,
+    .fit = iforest_fit,
+    .predict = iforest_predict,
+    .save = iforest_save,
+    .load = iforest_load,
+    .free = iforest_free,
+    .summary = iforest_summary,
+};
+
+LATHE_PLUGIN_DEFINE("model-iforest", "0.1.0", "MIT",
+                    "isolation forest anomaly scores, as scikit-learn's IsolationForest",
+                    LATHE_COMPONENT(iforest_class))

@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# examples/iris-ab end to end: three runs with different model/forest variants
+# against the registry's `production` alias. After each run, `production` must
+# point exactly where that run's decision says (promote: the version the run
+# registered; keep: where it was). Then `lathe models rollback` restores the
+# previous version, and refuses when there is none.
+source "$(dirname "$0")/lib.sh"
+cp -r "$LATHE_SOURCE_DIR/examples/iris" "$TMP/iris"
+cp -r "$LATHE_SOURCE_DIR/examples/iris-ab" "$TMP/iris-ab"
+rm -rf "$TMP/iris/.lathe" "$TMP/iris-ab/.lathe"
+cd "$TMP/iris-ab"
+
+# production VERSION-or-none: what `lathe models list` says holds the alias.
+production() {
+  run_lathe "$TMP/list" models list --json
+  json_get "$TMP/list.out" "([m['version'] for m in d if m['name'] == 'iris' and 'production' in m['aliases']] or ['none'])[0]"
+}
+
+# The variant files differ only in the model's params and the run name.
+expect_py_cmd() { if v=$($PY -c "$1" 2>&1) && [ "$v" = "True" ]; then pass "$2"; else fail "$2: $v"; fi; }
+expect_py_cmd "
+import json
+fs = [json.load(open(f + '.json')) for f in ('deep_forest', 'shallow_wide', 'conservative')]
+def strip(p):
+    p = dict(p); p.pop('name')
+    p['nodes'] = [dict(n, **{'with': None}) if n['id'] == 'model' else n for n in p['nodes']]
+    return p
+print(all(strip(f) == strip(fs[0]) for f in fs) and len({json.dumps(f['nodes'][2]['with']) for f in fs}) == 3)
+" "the three variants share everything but the model params"
+
+before=none
+moved_from=none # production's version before its latest move, as observed
+for variant in conservative shallow_wide deep_forest; do
+  run_lathe "$TMP/$variant" run --json "$variant.json"
+  expect_code "$TMP/$variant" 0 "$variant run"
+  promote=$(json_get "$TMP/$variant.out" "int(d['metrics']['ab.promote'])")
+  after=$(production)
+  if [ "$before" = none ]; then
+    expect_py "$TMP/$variant.out" "d['metrics']['ab.production_version'] == 0 and d['metrics']['ab.promote'] == 1" \
+      "$variant: no production yet, so the candidate is promoted"
+  else
+    expect_py "$TMP/$variant.out" "d['metrics']['ab.production_version'] == $before" \
+      "$variant: compared against production version $before"
+    # the decision follows the rule: at least as good on accuracy and macro-F1
+    expect_py "$TMP/$variant.out" "(lambda m: (m['ab.candidate_accuracy'] >= m['ab.production_accuracy'] and m['ab.candidate_macro_f1'] >= m['ab.production_macro_f1']) == (m['ab.promote'] == 1))(d['metrics'])" \
+      "$variant: decision $promote matches the metrics of both sides"
+  fi
+  if [ "$promote" = 1 ]; then
+    registered=$(json_get "$TMP/$variant.out" "int(d['metrics']['promote.version'])")
+    [ "$after" = "$registered" ] && pass "$variant: promoted, production -> version $registered" \
+      || fail "$variant: promoted but production is $after, registered $registered"
+    moved_from=$before
+  else
+    expect_py "$TMP/$variant.out" "[n['status'] for n in d['nodes'] if n['id'] == 'promote'] == ['skipped'] and 'promote.version' not in d['metrics']" \
+      "$variant: kept, nothing registered"
+    [ "$after" = "$before" ] && pass "$variant: kept, production stays at $before" \
+      || fail "$variant: kept but production moved from $before to $after"
+  fi
+  # the decision and both sides' metrics are in the run store
+  run_id=$(json_get "$TMP/$variant.out" "d['run_id']")
+  run_lathe "$TMP/$variant-show" runs show --json "$run_id"
+  expect_py "$TMP/$variant-show.out" "(lambda ab: ab['metrics']['promote'] == $promote and 'candidate_accuracy' in ab['metrics'] and ab['cache'] != 'hit')([n for n in d['nodes'] if n['id'] == 'ab'][0])" \
+    "$variant: runs show records the decision and metrics"
+  before=$after
+done
+
+# A deliberately weak variant (one stump) must be kept, so both paths run
+# whatever the three variants decided above.
+run_lathe "$TMP/weak" run --json conservative.json --set model.n_estimators=1 --set model.max_depth=1
+expect_code "$TMP/weak" 0 "weak run"
+expect_py "$TMP/weak.out" "d['metrics']['ab.promote'] == 0 and d['metrics']['ab.candidate_accuracy'] < d['metrics']['ab.production_accuracy']" \
+  "a one-stump forest is worse and is kept"
+[ "$(production)" = "$before" ] && pass "weak run: production unchanged" || fail "weak run moved production"
+
+# Rollback: to the version production held before its latest move.
+if [ "$moved_from" != none ]; then
+  current=$(production)
+  run_lathe "$TMP/rb" models rollback iris --json
+  expect_code "$TMP/rb" 0 "rollback"
+  expect_py "$TMP/rb.out" "d['from'] == $current and d['version'] == $moved_from and d['alias'] == 'production'" \
+    "rollback reports version $current -> $moved_from"
+  [ "$(production)" = "$moved_from" ] && pass "rollback moved production back to $moved_from" || fail "rollback: production is $(production)"
+  # the rollback is itself a move: rolling back again undoes it
+  run_lathe "$TMP/rb2" models rollback iris
+  expect_code "$TMP/rb2" 0 "second rollback"
+  [ "$(production)" = "$current" ] && pass "a second rollback undoes the first" || fail "second rollback: $(production)"
+else
+  fail "production moved only once in the three runs; rollback needs an earlier version"
+fi
+
+# Rollback with no history: a fresh store where production was set once.
+mkdir -p "$TMP/fresh" && cd "$TMP/fresh"
+cp "$TMP/iris-ab/conservative.json" .
+run_lathe "$TMP/f" run --json conservative.json
+expect_code "$TMP/f" 0 "fresh run"
+run_lathe "$TMP/nb" models rollback iris
+expect_code "$TMP/nb" 2 "rollback with one version"
+expect_err "$TMP/nb" "has no earlier version" "rollback explains there is no earlier version"
+[ "$(production)" = "1" ] && pass "failed rollback leaves production alone" || fail "production is $(production)"
+run_lathe "$TMP/nb2" models rollback iris --alias staging
+expect_code "$TMP/nb2" 2 "rollback of an alias never set"
+expect_err "$TMP/nb2" "was never set" "rollback names the unset alias"
+run_lathe "$TMP/nb3" models rollback nosuch
+expect_code "$TMP/nb3" 2 "rollback of an unknown model"
+expect_err "$TMP/nb3" "no model named 'nosuch'" "rollback names the unknown model"
+run_lathe "$TMP/u1" models rollback
+expect_code "$TMP/u1" 2 "rollback without NAME"
+run_lathe "$TMP/u2" models list --alias production
+expect_code "$TMP/u2" 2 "--alias outside rollback"
+finish
