@@ -667,6 +667,14 @@ static void conv_finalize(LatheNnLayer *l) {
   l->priv = NULL;
 }
 
+/* The config only: the Winograd buffers are the copy's own, sized by its setup. */
+static gpointer conv_copy_priv(const LatheNnLayer *l) {
+  ConvPriv *pv = g_new0(ConvPriv, 1);
+  pv->path = priv_of(l)->path;
+  pv->chunk_rows = priv_of(l)->chunk_rows;
+  return pv;
+}
+
 static const LatheNnLayerOps conv_ops = {
     .kind = "conv1d",
     .setup = conv_setup,
@@ -674,6 +682,7 @@ static const LatheNnLayerOps conv_ops = {
     .forward = conv_forward,
     .backward = conv_backward,
     .finalize = conv_finalize,
+    .copy_priv = conv_copy_priv,
 };
 
 LatheNnLayer *lathe_nn_conv1d(guint filters, guint kernel, LatheNnActivation act) {

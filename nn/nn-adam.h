@@ -23,6 +23,17 @@ typedef struct {
   guint64 t;
 } LatheNnAdam;
 
+/**
+ * LatheNnAdamStep:
+ *
+ * The per-step constants (bias corrections included) of one step, so that
+ * the step can be applied to ranges of the parameters, on several threads,
+ * with exactly the result of one lathe_nn_adam_step().
+ */
+typedef struct {
+  nn_real b1, c1, b2, c2, step, inv_bc2, eps, wd;
+} LatheNnAdamStep;
+
 /** lathe_nn_adam_init: sets the hyper-parameters and t = 0. */
 void lathe_nn_adam_init(LatheNnAdam *adam, double lr, double beta1, double beta2, double eps,
                         double weight_decay);
@@ -39,5 +50,17 @@ void lathe_nn_adam_init(LatheNnAdam *adam, double lr, double beta1, double beta2
  */
 void lathe_nn_adam_step(LatheNnAdam *adam, nn_real *w, nn_real *g, nn_real *m, nn_real *v,
                         gsize n);
+
+/** lathe_nn_adam_begin: counts one step (t++) and fills @step's constants. */
+void lathe_nn_adam_begin(LatheNnAdam *adam, LatheNnAdamStep *step);
+
+/**
+ * lathe_nn_adam_apply:
+ *
+ * The step @step on @n parameters (any range of them; the parameters are
+ * independent), as lathe_nn_adam_step() does to each.
+ */
+void lathe_nn_adam_apply(const LatheNnAdamStep *step, nn_real *w, nn_real *g, nn_real *m,
+                         nn_real *v, gsize n);
 
 G_END_DECLS

@@ -1,8 +1,9 @@
 /* lathe_nn_gemm: the one place the engine calls BLAS, so the float and double
- * builds differ only here. */
+ * builds differ only here; and lathe_nn_blas_threads, its thread count. */
 #include <cblas.h>
 
 #include "nn-layer.h"
+#include "nn-parallel.h"
 
 void lathe_nn_gemm(gboolean trans_a, gboolean trans_b, int m, int n, int k, nn_real alpha,
                    const nn_real *a, int lda, const nn_real *b, int ldb, nn_real beta,
@@ -19,4 +20,10 @@ void lathe_nn_gemm(gboolean trans_a, gboolean trans_b, int m, int n, int k, nn_r
               trans_b ? CblasTrans : CblasNoTrans, m, n, k, alpha, a, MAX(lda, 1), b,
               MAX(ldb, 1), beta, c, MAX(ldc, 1));
 #endif
+}
+
+int lathe_nn_blas_threads(int n) {
+  int previous = openblas_get_num_threads();
+  openblas_set_num_threads(MAX(n, 1));
+  return previous;
 }

@@ -1,4 +1,4 @@
-/* Layer lifetime: freeing, and the stand-alone buffers of the layer tests.
+/* Layer lifetime: copying, freeing, and the stand-alone buffers of the layer tests.
  *
  * Who owns @w, @gw, @cache and @scratch: a layer inside a net points into the
  * net's shared buffers, and the net clears those four pointers before it frees
@@ -19,6 +19,20 @@ void lathe_nn_layer_free(LatheNnLayer *l) {
   g_free(l->cache);
   g_free(l->scratch);
   g_free(l);
+}
+
+LatheNnLayer *lathe_nn_layer_copy(const LatheNnLayer *l) {
+  g_return_val_if_fail(l && l->ops, NULL);
+  LatheNnLayer *c = g_new0(LatheNnLayer, 1);
+  c->ops = l->ops;
+  c->units = l->units;
+  c->kernel = l->kernel;
+  c->pool = l->pool;
+  c->act = l->act;
+  c->rate = l->rate;
+  c->pooling = l->pooling;
+  c->priv = l->ops->copy_priv ? l->ops->copy_priv(l) : NULL;
+  return c;
 }
 
 /* n * per, or FALSE when it does not fit in memory sizes. */

@@ -82,6 +82,8 @@ typedef struct _LatheNnLayer LatheNnLayer;
  *   (overwrites) the input gradient. May use what forward left in @l->cache
  *   and may overwrite @dout.
  * @finalize: (nullable): frees config the layer allocated.
+ * @copy_priv: (nullable): a fresh @priv for a copy of @l (its config only,
+ *   not what @setup sized); needed by any layer with a @priv.
  */
 typedef struct {
   const char *kind;
@@ -93,6 +95,7 @@ typedef struct {
                    const guint32 *len_in, const nn_real *out, const guint32 *len_out,
                    nn_real *dout, nn_real *din);
   void (*finalize)(LatheNnLayer *l);
+  gpointer (*copy_priv)(const LatheNnLayer *l);
 } LatheNnLayerOps;
 
 /**
@@ -133,6 +136,16 @@ LatheNnLayer *lathe_nn_pool(LatheNnPooling pooling); /* sequence -> vector */
 LatheNnLayer *lathe_nn_rnn(guint units);  /* tanh, returns every step */
 LatheNnLayer *lathe_nn_lstm(guint units); /* returns every step */
 void lathe_nn_layer_free(LatheNnLayer *l);
+
+/**
+ * lathe_nn_layer_copy:
+ * @l: a layer.
+ *
+ * Returns: (transfer full): a new layer with @l's config (kind, sizes,
+ * activation, rate, pooling, private config), not set up, without buffers:
+ * what a net replica is built from.
+ */
+LatheNnLayer *lathe_nn_layer_copy(const LatheNnLayer *l);
 
 /**
  * lathe_nn_layer_alloc:

@@ -4,7 +4,8 @@
  * gradients and Adam moments (one array each, so the optimiser is one loop),
  * one output and one length array per layer, the layers' caches, one scratch
  * shared by all layers (it is only valid within a call), and two gradient
- * buffers that backward ping-pongs between. */
+ * buffers that backward ping-pongs between. A replica has all of these but
+ * the params, which it reads from its source net, and the Adam moments. */
 #include <math.h>
 #include <string.h>
 
@@ -21,6 +22,7 @@ struct _LatheNnNet {
   gsize n_params;
   guint first_trainable; /* below it no layer has params: no input gradients */
   gsize max_width;       /* the widest per-sample input or output */
+  gboolean replica; /* params belong to another net; no Adam moments */
   nn_real *params, *grads, *m, *v;
   nn_real *outs_block, **outs;
   guint32 *lens_block, **lens;
@@ -49,7 +51,8 @@ void lathe_nn_net_free(LatheNnNet *net) {
     lathe_nn_layer_free(l);
   }
   g_ptr_array_free(net->layers, TRUE);
-  g_free(net->params);
+  if (!net->replica)
+    g_free(net->params);
   g_free(net->grads);
   g_free(net->m);
   g_free(net->v);
@@ -154,15 +157,18 @@ gboolean lathe_nn_net_build(LatheNnNet *net, guint max_batch, gboolean train, GE
   if (net->max_width > G_MAXSIZE / 16 / max_batch)
     ok = FALSE;
   if (ok) {
-    net->params = try_alloc(net->n_params, sizeof(nn_real), &ok);
+    if (!net->replica)
+      net->params = try_alloc(net->n_params, sizeof(nn_real), &ok);
     net->outs_block = try_alloc(outs * max_batch, sizeof(nn_real), &ok);
     net->lens_block = try_alloc((gsize)nl * max_batch, sizeof(guint32), &ok);
     net->scratch = try_alloc(scratch * max_batch, sizeof(nn_real), &ok);
     net->prob = try_alloc(net->n_classes, sizeof(double), &ok);
     if (train) {
       net->grads = try_alloc(net->n_params, sizeof(nn_real), &ok);
-      net->m = try_alloc(net->n_params, sizeof(nn_real), &ok);
-      net->v = try_alloc(net->n_params, sizeof(nn_real), &ok);
+      if (!net->replica) {
+        net->m = try_alloc(net->n_params, sizeof(nn_real), &ok);
+        net->v = try_alloc(net->n_params, sizeof(nn_real), &ok);
+      }
       net->cache_block = try_alloc(cache * max_batch, sizeof(nn_real), &ok);
       net->dbuf[0] = try_alloc(net->max_width * max_batch, sizeof(nn_real), &ok);
       net->dbuf[1] = try_alloc(net->max_width * max_batch, sizeof(nn_real), &ok);
@@ -199,6 +205,21 @@ gboolean lathe_nn_net_build(LatheNnNet *net, guint max_batch, gboolean train, GE
   net->train = train;
   net->built = TRUE;
   return TRUE;
+}
+
+LatheNnNet *lathe_nn_net_new_replica(LatheNnNet *net, guint max_batch, gboolean train,
+                                     GError **error) {
+  g_return_val_if_fail(net->built && !net->replica && max_batch > 0, NULL);
+  LatheNnNet *r = lathe_nn_net_new(net->in, net->n_classes);
+  for (guint i = 0; i < net->layers->len; i++)
+    lathe_nn_net_add(r, lathe_nn_layer_copy(net->layers->pdata[i]));
+  r->replica = TRUE;
+  r->params = net->params;
+  if (!lathe_nn_net_build(r, max_batch, train, error)) {
+    lathe_nn_net_free(r);
+    return NULL;
+  }
+  return r;
 }
 
 void lathe_nn_net_init(LatheNnNet *net, LatheRng *rng) {
@@ -269,14 +290,22 @@ static double row_softmax_ce(const nn_real *z, guint k, gint32 y, double *prob) 
 double lathe_nn_net_train_step(LatheNnNet *net, const LatheNnPass *p, const nn_real *x,
                                const guint32 *len, const gint32 *labels,
                                const double *class_weight, nn_real *dx) {
-  g_return_val_if_fail(p->train && net->train, NAN);
+  return lathe_nn_net_train_part(net, p, x, len, labels, class_weight, p->n, dx);
+}
+
+double lathe_nn_net_train_part(LatheNnNet *net, const LatheNnPass *p, const nn_real *x,
+                               const guint32 *len, const gint32 *labels,
+                               const double *class_weight, guint batch_n, nn_real *dx) {
+  g_return_val_if_fail(p->train && net->train && batch_n >= p->n, NAN);
   const nn_real *logits = lathe_nn_net_forward(net, p, x, len);
   g_return_val_if_fail(logits, NAN);
-  const guint k = net->n_classes, n = p->n, nl = net->layers->len;
+  /* Dividing by batch_n, which is p->n for a whole batch, keeps the
+   * whole-batch step bit-identical to what it was before parts existed. */
+  const guint k = net->n_classes, n = batch_n, nl = net->layers->len;
   double *prob = net->prob;
   double loss = 0.0;
   nn_real *dz = net->dbuf[0];
-  for (guint r = 0; r < n; r++) {
+  for (guint r = 0; r < p->n; r++) {
     const gint32 y = labels[r];
     const double w = class_weight ? class_weight[y] : 1.0;
     loss += w * row_softmax_ce(logits + (gsize)r * k, k, y, prob);

@@ -13,7 +13,8 @@ G_BEGIN_DECLS
  * values (the logits); the net computes the softmax and the loss itself.
  * Usage: lathe_nn_net_new(), lathe_nn_net_add() each layer,
  * lathe_nn_net_build(), lathe_nn_net_init() (or fill the params), then any
- * number of passes. No pass allocates. Not thread-safe: one net per thread.
+ * number of passes. No pass allocates. Not thread-safe: one net per thread
+ * (replicas, below, give each thread its own).
  */
 typedef struct _LatheNnNet LatheNnNet;
 
@@ -44,6 +45,24 @@ gboolean lathe_nn_net_setup(LatheNnNet *net, GError **error);
  * aborting, when the buffers do not fit in memory.
  */
 gboolean lathe_nn_net_build(LatheNnNet *net, guint max_batch, gboolean train, GError **error);
+
+/**
+ * lathe_nn_net_new_replica:
+ * @net: a built net (not itself a replica).
+ * @max_batch: the largest batch the replica will run.
+ * @train: whether it trains (its own gradients and caches; no Adam moments).
+ *
+ * A net of the same layers that reads @net's parameters in place (so it sees
+ * every update to them) but has its own activations, lengths, caches,
+ * scratch and gradients: passes on @net and on its replicas may run at the
+ * same time on different threads as long as nothing writes the parameters.
+ * Free it before @net.
+ *
+ * Returns: (transfer full) (nullable): the replica, or %NULL with @error set
+ * when its buffers cannot be allocated.
+ */
+LatheNnNet *lathe_nn_net_new_replica(LatheNnNet *net, guint max_batch, gboolean train,
+                                     GError **error);
 
 /** lathe_nn_net_init: initialises all weights from @rng, layer by layer. */
 void lathe_nn_net_init(LatheNnNet *net, LatheRng *rng);
@@ -93,6 +112,22 @@ const nn_real *lathe_nn_net_forward(LatheNnNet *net, const LatheNnPass *p, const
 double lathe_nn_net_train_step(LatheNnNet *net, const LatheNnPass *p, const nn_real *x,
                                const guint32 *len, const gint32 *labels,
                                const double *class_weight, nn_real *dx);
+
+/**
+ * lathe_nn_net_train_part:
+ * @p: the pass over this part's @p->n rows.
+ * @batch_n: the rows of the whole batch the part belongs to (>= @p->n).
+ *
+ * As lathe_nn_net_train_step() on one part of a batch: the loss and its
+ * gradient are divided by @batch_n rather than by @p->n, so the parts'
+ * gradients and returned losses add up to the batch's (with @batch_n =
+ * @p->n it is lathe_nn_net_train_step(), bit for bit).
+ *
+ * Returns: this part's share of the batch loss.
+ */
+double lathe_nn_net_train_part(LatheNnNet *net, const LatheNnPass *p, const nn_real *x,
+                               const guint32 *len, const gint32 *labels,
+                               const double *class_weight, guint batch_n, nn_real *dx);
 
 /**
  * lathe_nn_net_evaluate:

@@ -1,13 +1,28 @@
 /* The training loop. Everything it needs is allocated before the first epoch:
- * the batch buffers, the shuffled row order and, with early stopping, one copy
- * of the weights for the best epoch. Randomness comes only from the node's
- * stream (shuffles) and a stream derived from the node's seed (dropout), so
- * one seed and one thread count give bit-identical weights. */
+ * the batch buffers, the shuffled row order, with early stopping one copy of
+ * the weights for the best epoch, and with T > 1 threads the replicas and
+ * workers of data-parallel training (nn-shards.h). Randomness comes only from
+ * the node's stream (shuffles) and a stream derived from the node's seed
+ * (dropout; with T > 1 it seeds one stream per shard per batch), so one seed
+ * and one thread count give bit-identical weights. With one thread the loop
+ * is exactly the serial one.
+ *
+ * Why data parallelism rather than BLAS threads: the GEMMs of a batch are
+ * small (a conv chunk, a recurrent step), and OpenBLAS splitting each of them
+ * over 2 threads made the CNN epoch twice as slow as 1 thread; whole shards
+ * of the batch per thread keep every core busy with no synchronisation inside
+ * a pass. BLAS runs single-threaded inside the shards: its thread count is
+ * process-global, and it is safe to set it for the length of the fit because
+ * the host gives a node T threads only when no other node runs on those
+ * cores (parallel nodes x threads never exceed them), so nothing else is
+ * using BLAS's threads meanwhile; the previous count is restored after. */
 #include <math.h>
 #include <string.h>
 
 #include "nn-adam.h"
 #include "nn-data.h"
+#include "nn-parallel.h"
+#include "nn-shards.h"
 #include "nn-train.h"
 
 static gboolean cancelled(LatheContext *ctx, const char *who, guint epoch, GError **error) {
@@ -26,16 +41,19 @@ static void diverged(const char *who, guint epoch, const char *what, double valu
               isnan(value) ? "NaN" : "infinite");
 }
 
-/* The validation loss (weighted mean cross-entropy) and accuracy, in batches. */
-static void validate(LatheNnNet *net, const LatheNnSplit *valid, const double *cw, nn_real *bx,
-                     guint32 *blen, gint32 *by, double *loss, double *accuracy) {
+/* The validation loss (weighted mean cross-entropy) and accuracy, in batches
+ * (sharded when @sh is not %NULL). */
+static void validate(LatheNnNet *net, LatheNnShards *sh, const LatheNnSplit *valid,
+                     const double *cw, nn_real *bx, guint32 *blen, gint32 *by, double *loss,
+                     double *accuracy) {
   const guint mb = lathe_nn_net_max_batch(net);
   double sum = 0.0;
   guint correct = 0;
   for (guint start = 0; start < valid->n; start += mb) {
     guint nb = MIN(mb, valid->n - start), ok = 0;
     lathe_nn_gather(valid->ds, valid->rows + start, nb, bx, blen, by);
-    sum += lathe_nn_net_evaluate(net, nb, bx, blen, by, cw, NULL, &ok);
+    sum += sh ? lathe_nn_shards_evaluate(sh, nb, bx, blen, by, cw, &ok)
+              : lathe_nn_net_evaluate(net, nb, bx, blen, by, cw, NULL, &ok);
     correct += ok;
   }
   *loss = sum / valid->n;
@@ -74,6 +92,22 @@ gboolean lathe_nn_train(LatheNnNet *net, LatheContext *ctx, const char *who,
                 who);
     return FALSE;
   }
+  /* One shard per thread, and no more threads than rows in a batch. */
+  const guint threads = MIN(lathe_context_threads(ctx), bs);
+  LatheNnShards *sh = NULL;
+  int blas_before = 0;
+  if (threads > 1) {
+    blas_before = lathe_nn_blas_threads(1);
+    GError *local = NULL;
+    sh = lathe_nn_shards_new(net, threads, &local);
+    if (!sh) {
+      lathe_nn_blas_threads(blas_before);
+      g_free(bx);
+      g_free(best);
+      g_propagate_prefixed_error(error, local, "%s: ", who);
+      return FALSE;
+    }
+  }
   guint32 *blen = g_new(guint32, mb + 1);
   gint32 *by = g_new(gint32, mb + 1);
   guint32 *order = g_memdup2(train->rows, (gsize)n * sizeof(guint32));
@@ -103,13 +137,17 @@ gboolean lathe_nn_train(LatheNnNet *net, LatheContext *ctx, const char *who,
       const guint nb = MIN(bs, n - start);
       lathe_nn_gather(train->ds, order + start, nb, bx, blen, by);
       const LatheNnPass pass = {.n = nb, .train = TRUE, .rng = &drop};
-      double loss = lathe_nn_net_train_step(net, &pass, bx, blen, by, class_weight, NULL);
+      double loss = sh ? lathe_nn_shards_train_step(sh, nb, bx, blen, by, class_weight, &drop)
+                       : lathe_nn_net_train_step(net, &pass, bx, blen, by, class_weight, NULL);
       if (!isfinite(loss)) {
         diverged(who, epoch, "loss", loss, error);
         ok = FALSE;
         break;
       }
-      lathe_nn_adam_step(&adam, w, g, m, v, np);
+      if (sh)
+        lathe_nn_shards_update(sh, &adam);
+      else
+        lathe_nn_adam_step(&adam, w, g, m, v, np);
       sum += loss * nb;
     }
     if (!ok)
@@ -117,7 +155,7 @@ gboolean lathe_nn_train(LatheNnNet *net, LatheContext *ctx, const char *who,
     const double loss = sum / n;
     double val_loss = NAN, val_acc = NAN;
     if (has_valid) {
-      validate(net, valid, class_weight, bx, blen, by, &val_loss, &val_acc);
+      validate(net, sh, valid, class_weight, bx, blen, by, &val_loss, &val_acc);
       if (!isfinite(val_loss)) {
         diverged(who, epoch, "val_loss", val_loss, error);
         ok = FALSE;
@@ -157,6 +195,10 @@ gboolean lathe_nn_train(LatheNnNet *net, LatheContext *ctx, const char *who,
   if (ok && !all_finite(w, np)) {
     diverged(who, res->epochs_run, "a weight", NAN, error);
     ok = FALSE;
+  }
+  if (sh) {
+    lathe_nn_shards_free(sh);
+    lathe_nn_blas_threads(blas_before);
   }
   g_free(bx);
   g_free(best);
