@@ -80,6 +80,62 @@ gboolean lathe_dataset_set_sequence(LatheDataset *ds, guint seq_len,
   return TRUE;
 }
 
+GArray *lathe_dataset_group_runs(const LatheDataset *ds, GError **error) {
+  GArray *runs = g_array_new(FALSE, FALSE, sizeof(LatheRowRun));
+  if (!ds->groups) {
+    if (ds->n_rows)
+      g_array_append_val(runs, ((LatheRowRun){0, ds->n_rows}));
+    return runs;
+  }
+  guint *first = g_new(guint, (gsize)ds->n_groups + 1);
+  for (guint g = 0; g < ds->n_groups; g++)
+    first[g] = G_MAXUINT;
+  for (guint r = 0; r < ds->n_rows; r++) {
+    gint32 g = ds->groups[r];
+    if (g < 0 || (guint)g >= ds->n_groups) {
+      g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
+                  "row %u has no group (index %d); every row of a grouped table must belong "
+                  "to a recording",
+                  r, g);
+      goto fail;
+    }
+    if (r > 0 && g == ds->groups[r - 1]) {
+      g_array_index(runs, LatheRowRun, runs->len - 1).end = r + 1;
+      continue;
+    }
+    if (first[g] != G_MAXUINT) {
+      g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
+                  "recording '%s' is not contiguous (rows from %u, then again from %u); keep "
+                  "each recording's rows together",
+                  ds->group_names[g], first[g], r);
+      goto fail;
+    }
+    first[g] = r;
+    g_array_append_val(runs, ((LatheRowRun){r, r + 1}));
+  }
+  g_free(first);
+  return runs;
+fail:
+  g_free(first);
+  g_array_unref(runs);
+  return NULL;
+}
+
+gint32 lathe_dataset_majority_label(const LatheDataset *ds, guint start, guint end) {
+  if (!ds->labels || ds->n_classes == 0)
+    return -1;
+  guint *counts = g_new0(guint, ds->n_classes);
+  for (guint r = start; r < end && r < ds->n_rows; r++)
+    if (ds->labels[r] >= 0 && (guint)ds->labels[r] < ds->n_classes)
+      counts[ds->labels[r]]++;
+  gint32 best = -1;
+  for (guint c = 0; c < ds->n_classes; c++)
+    if (counts[c] && (best < 0 || counts[c] > counts[best]))
+      best = (gint32)c;
+  g_free(counts);
+  return best;
+}
+
 guint lathe_dataset_channels(const LatheDataset *ds) {
   return ds->seq_len ? ds->n_cols / ds->seq_len : ds->n_cols;
 }

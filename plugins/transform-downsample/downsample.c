@@ -38,47 +38,16 @@ static const LathePortSpec ds_outputs[] = {
     {.name = NULL},
 };
 
-typedef struct {
-  guint start, end; /* rows [start, end) */
-} Recording;
+typedef LatheRowRun Recording;
 
 /* The recordings of a long table, in row order. A group whose rows are split
  * into several runs is refused: averaging or counting across it would be
  * meaningless. */
 static GArray *find_recordings(LatheContext *ctx, const LatheDataset *ds, GError **error) {
-  g_autoptr(GArray) runs = g_array_new(FALSE, FALSE, sizeof(Recording));
-  if (!ds->groups) {
-    if (ds->n_rows)
-      g_array_append_val(runs, ((Recording){0, ds->n_rows}));
-    return g_steal_pointer(&runs);
-  }
-  g_autofree guint *first = g_new(guint, ds->n_groups + 1);
-  for (guint g = 0; g < ds->n_groups; g++)
-    first[g] = G_MAXUINT;
-  for (guint r = 0; r < ds->n_rows; r++) {
-    gint32 g = ds->groups[r];
-    if (g < 0 || (guint)g >= ds->n_groups) {
-      g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
-                  "transform/downsample (node %s): row %u has no group (index %d); every "
-                  "row of a grouped table must belong to a recording",
-                  lathe_context_node_id(ctx), r, g);
-      return NULL;
-    }
-    if (r > 0 && g == ds->groups[r - 1]) {
-      g_array_index(runs, Recording, runs->len - 1).end = r + 1;
-      continue;
-    }
-    if (first[g] != G_MAXUINT) {
-      g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
-                  "transform/downsample (node %s): recording '%s' is not contiguous (rows "
-                  "from %u, then again from %u); keep each recording's rows together",
-                  lathe_context_node_id(ctx), ds->group_names[g], first[g], r);
-      return NULL;
-    }
-    first[g] = r;
-    g_array_append_val(runs, ((Recording){r, r + 1}));
-  }
-  return g_steal_pointer(&runs);
+  GArray *runs = lathe_dataset_group_runs(ds, error);
+  if (!runs)
+    g_prefix_error(error, "transform/downsample (node %s): ", lathe_context_node_id(ctx));
+  return runs;
 }
 
 /* A new dataset of @n_rows x @n_cols with @ds's classes and groups. */

@@ -40,61 +40,15 @@ static const LathePortSpec pad_outputs[] = {
   g_set_error(error, LATHE_ERROR, code, "transform/pad (node %s): " fmt,      \
               lathe_context_node_id(ctx), __VA_ARGS__)
 
-typedef struct {
-  guint start, end; /* rows [start, end) */
-} Recording;
+typedef LatheRowRun Recording;
 
 /* The recordings of a long table, in row order; a group split into several
  * runs of rows is refused, since its sequence would be out of order. */
 static GArray *find_recordings(LatheContext *ctx, const LatheDataset *ds, GError **error) {
-  g_autoptr(GArray) runs = g_array_new(FALSE, FALSE, sizeof(Recording));
-  if (!ds->groups) {
-    if (ds->n_rows)
-      g_array_append_val(runs, ((Recording){0, ds->n_rows}));
-    return g_steal_pointer(&runs);
-  }
-  g_autofree guint *first = g_new(guint, ds->n_groups + 1);
-  for (guint g = 0; g < ds->n_groups; g++)
-    first[g] = G_MAXUINT;
-  for (guint r = 0; r < ds->n_rows; r++) {
-    gint32 g = ds->groups[r];
-    if (g < 0 || (guint)g >= ds->n_groups) {
-      FAIL(error, LATHE_ERROR_DATA, ctx,
-           "row %u has no group (index %d); every row of a grouped table must belong to "
-           "a recording",
-           r, g);
-      return NULL;
-    }
-    if (r > 0 && g == ds->groups[r - 1]) {
-      g_array_index(runs, Recording, runs->len - 1).end = r + 1;
-      continue;
-    }
-    if (first[g] != G_MAXUINT) {
-      FAIL(error, LATHE_ERROR_DATA, ctx,
-           "recording '%s' is not contiguous (rows from %u, then again from %u); keep "
-           "each recording's rows together",
-           ds->group_names[g], first[g], r);
-      return NULL;
-    }
-    first[g] = r;
-    g_array_append_val(runs, ((Recording){r, r + 1}));
-  }
-  return g_steal_pointer(&runs);
-}
-
-/* The most frequent label of rows [start, end), ties to the lowest class
- * index; -1 when no row has one. @counts holds n_classes zeros. */
-static gint32 majority(const LatheDataset *ds, guint start, guint end, guint *counts) {
-  for (guint r = start; r < end; r++)
-    if (ds->labels[r] >= 0 && (guint)ds->labels[r] < ds->n_classes)
-      counts[ds->labels[r]]++;
-  gint32 best = -1;
-  for (guint c = 0; c < ds->n_classes; c++) {
-    if (counts[c] && (best < 0 || counts[c] > counts[best]))
-      best = (gint32)c;
-  }
-  memset(counts, 0, sizeof(guint) * ds->n_classes);
-  return best;
+  GArray *runs = lathe_dataset_group_runs(ds, error);
+  if (!runs)
+    g_prefix_error(error, "transform/pad (node %s): ", lathe_context_node_id(ctx));
+  return runs;
 }
 
 static const char *recording_name(const LatheDataset *ds, const Recording *rec) {
@@ -167,7 +121,6 @@ static gboolean pad_run(LatheContext *ctx, GError **error) {
     lathe_dataset_set_classes(out, (const char *const *)ds->classes);
   if (ds->groups)
     lathe_dataset_set_groups(out, (const char *const *)ds->group_names);
-  g_autofree guint *counts = g_new0(guint, ds->n_classes + 1);
   for (guint i = 0; i < runs->len; i++) {
     const Recording *rec = &g_array_index(runs, Recording, i);
     guint steps = MIN(rec->end - rec->start, length);
@@ -177,7 +130,7 @@ static gboolean pad_run(LatheContext *ctx, GError **error) {
       dst[k] = value;
     out->lengths[i] = steps;
     if (ds->labels)
-      out->labels[i] = majority(ds, rec->start, rec->end, counts);
+      out->labels[i] = lathe_dataset_majority_label(ds, rec->start, rec->end);
     if (ds->groups)
       out->groups[i] = ds->groups[rec->start];
   }

@@ -41,61 +41,15 @@ static const LathePortSpec window_outputs[] = {
   g_set_error(error, LATHE_ERROR, code, "transform/window (node %s): " fmt,   \
               lathe_context_node_id(ctx), __VA_ARGS__)
 
-typedef struct {
-  guint start, end; /* rows [start, end) */
-} Recording;
+typedef LatheRowRun Recording;
 
 /* The recordings of a long table, in row order; a group split into several
  * runs of rows is refused, since a window would join unrelated rows. */
 static GArray *find_recordings(LatheContext *ctx, const LatheDataset *ds, GError **error) {
-  g_autoptr(GArray) runs = g_array_new(FALSE, FALSE, sizeof(Recording));
-  if (!ds->groups) {
-    if (ds->n_rows)
-      g_array_append_val(runs, ((Recording){0, ds->n_rows}));
-    return g_steal_pointer(&runs);
-  }
-  g_autofree guint *first = g_new(guint, ds->n_groups + 1);
-  for (guint g = 0; g < ds->n_groups; g++)
-    first[g] = G_MAXUINT;
-  for (guint r = 0; r < ds->n_rows; r++) {
-    gint32 g = ds->groups[r];
-    if (g < 0 || (guint)g >= ds->n_groups) {
-      FAIL(error, LATHE_ERROR_DATA, ctx,
-           "row %u has no group (index %d); every row of a grouped table must belong to "
-           "a recording",
-           r, g);
-      return NULL;
-    }
-    if (r > 0 && g == ds->groups[r - 1]) {
-      g_array_index(runs, Recording, runs->len - 1).end = r + 1;
-      continue;
-    }
-    if (first[g] != G_MAXUINT) {
-      FAIL(error, LATHE_ERROR_DATA, ctx,
-           "recording '%s' is not contiguous (rows from %u, then again from %u); keep "
-           "each recording's rows together",
-           ds->group_names[g], first[g], r);
-      return NULL;
-    }
-    first[g] = r;
-    g_array_append_val(runs, ((Recording){r, r + 1}));
-  }
-  return g_steal_pointer(&runs);
-}
-
-/* The most frequent label of rows [start, end), ties to the lowest class
- * index; -1 when no row has one. @counts holds n_classes zeros. */
-static gint32 majority(const LatheDataset *ds, guint start, guint end, guint *counts) {
-  for (guint r = start; r < end; r++)
-    if (ds->labels[r] >= 0 && (guint)ds->labels[r] < ds->n_classes)
-      counts[ds->labels[r]]++;
-  gint32 best = -1;
-  for (guint c = 0; c < ds->n_classes; c++) {
-    if (counts[c] && (best < 0 || counts[c] > counts[best]))
-      best = (gint32)c;
-  }
-  memset(counts, 0, sizeof(guint) * ds->n_classes);
-  return best;
+  GArray *runs = lathe_dataset_group_runs(ds, error);
+  if (!runs)
+    g_prefix_error(error, "transform/window (node %s): ", lathe_context_node_id(ctx));
+  return runs;
 }
 
 /* An empty sequence dataset of @n rows whose big arrays are allocated with
@@ -178,11 +132,10 @@ static gboolean window_run(LatheContext *ctx, GError **error) {
       lathe_dataset_set_column(out, t * c + j, name);
     }
 
-  g_autofree guint *counts = g_new0(guint, ds->n_classes + 1);
   gsize w = 0;
   for (guint i = 0; i < runs->len; i++) {
     const Recording *rec = &g_array_index(runs, Recording, i);
-    gint32 label = ds->labels && !by_last ? majority(ds, rec->start, rec->end, counts) : -1;
+    gint32 label = ds->labels && !by_last ? lathe_dataset_majority_label(ds, rec->start, rec->end) : -1;
     for (guint64 b = rec->start; b + s <= rec->end; b += stride, w++) {
       memcpy(out->x + w * out->n_cols, ds->x + b * c, sizeof(float) * s * c);
       if (ds->labels)

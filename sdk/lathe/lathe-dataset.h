@@ -101,6 +101,46 @@ gboolean lathe_dataset_set_sequence(LatheDataset *ds, guint seq_len,
  */
 guint lathe_dataset_channels(const LatheDataset *ds);
 
+/**
+ * LatheRowRun:
+ * @start: first row.
+ * @end: one past the last row.
+ *
+ * Rows [@start, @end) of one recording (group) of a long table.
+ */
+typedef struct {
+  guint start;
+  guint end;
+} LatheRowRun;
+
+/**
+ * lathe_dataset_group_runs:
+ * @ds: a long table whose rows are grouped by recording (or not grouped).
+ * @error: return location for a #GError.
+ *
+ * The recordings of a long table, in row order: each maximal run of
+ * consecutive rows with the same group. A table without groups is one
+ * recording (none when it has no rows). Since 1.2.
+ *
+ * Returns: (transfer full) (nullable): a #GArray of #LatheRowRun, or %NULL
+ * with %LATHE_ERROR_DATA when a row has no group or a group's rows are split
+ * over several runs (its sequence would be out of order).
+ */
+GArray *lathe_dataset_group_runs(const LatheDataset *ds, GError **error);
+
+/**
+ * lathe_dataset_majority_label:
+ * @ds: a labelled dataset.
+ * @start: first row.
+ * @end: one past the last row.
+ *
+ * Since 1.2.
+ *
+ * Returns: the most frequent label of rows [@start, @end), ties to the lowest
+ * class index; -1 when no row has a valid label.
+ */
+gint32 lathe_dataset_majority_label(const LatheDataset *ds, guint start, guint end);
+
 /** lathe_dataset_set_column: renames column @col (copies @name). */
 void lathe_dataset_set_column(LatheDataset *ds, guint col, const char *name);
 

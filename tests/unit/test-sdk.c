@@ -104,6 +104,34 @@ static void test_dataset_sequence(void) {
   g_assert_cmpuint(g_bytes_get_size(tb), ==, 8 + 5 * 4 + 4 + 2 + 4);
 }
 
+/* Recordings of a long table: runs of one group, refusals, majority label. */
+static void test_dataset_group_runs(void) {
+  g_autoptr(LatheDataset) ds = lathe_dataset_new(6, 1);
+  const char *groups[] = {"a", "b", NULL};
+  const char *classes[] = {"x", "y", NULL};
+  lathe_dataset_set_groups(ds, groups);
+  lathe_dataset_set_classes(ds, classes);
+  const gint32 g[6] = {0, 0, 0, 1, 1, 1}, l[6] = {1, 0, 1, 0, 1, -1};
+  memcpy(ds->groups, g, sizeof g);
+  memcpy(ds->labels, l, sizeof l);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) runs = lathe_dataset_group_runs(ds, &error);
+  g_assert_no_error(error);
+  g_assert_cmpuint(runs->len, ==, 2);
+  g_assert_cmpuint(g_array_index(runs, LatheRowRun, 1).start, ==, 3);
+  g_assert_cmpuint(g_array_index(runs, LatheRowRun, 1).end, ==, 6);
+  g_assert_cmpint(lathe_dataset_majority_label(ds, 0, 3), ==, 1);
+  g_assert_cmpint(lathe_dataset_majority_label(ds, 3, 6), ==, 0); /* tie: lowest */
+  g_assert_cmpint(lathe_dataset_majority_label(ds, 5, 6), ==, -1);
+  ds->groups[4] = 0; /* a then b then a again */
+  g_assert_null(lathe_dataset_group_runs(ds, &error));
+  g_assert_nonnull(strstr(error->message, "recording 'a' is not contiguous"));
+  g_clear_error(&error);
+  ds->groups[4] = 7;
+  g_assert_null(lathe_dataset_group_runs(ds, &error));
+  g_assert_nonnull(strstr(error->message, "row 4 has no group"));
+}
+
 /* Found by fuzz-blob: non-canonical headers decoded, then re-encoded differently. */
 static void test_dataset_noncanonical(void) {
   g_autoptr(LatheDataset) ds = sample();
@@ -299,6 +327,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/sdk/dataset/corrupt", test_dataset_corrupt);
   g_test_add_func("/sdk/dataset/noncanonical", test_dataset_noncanonical);
   g_test_add_func("/sdk/dataset/sequence", test_dataset_sequence);
+  g_test_add_func("/sdk/dataset/group-runs", test_dataset_group_runs);
   g_test_add_func("/sdk/dataset/huge-rows", test_dataset_huge_rows);
   g_test_add_func("/sdk/dataset/nul-in-name", test_dataset_nul_in_name);
   g_test_add_func("/sdk/json/canonical", test_canonical_json);
