@@ -150,6 +150,26 @@ void lathe_nn_add_dropout(LatheNnNet *net, double rate) {
     lathe_nn_net_add(net, lathe_nn_dropout(rate));
 }
 
+const char *const lathe_nn_recurrent_arch[] = {"units", "pooling", "dropout", NULL};
+
+gboolean lathe_nn_build_recurrent(LatheNnNet *net, JsonObject *arch,
+                                  LatheNnLayer *(*layer)(guint units), GError **error) {
+  g_autofree guint *units = NULL;
+  guint n, pooling;
+  double rate;
+  if (!lathe_nn_arch_sizes(arch, "units", FALSE, &units, &n, error) ||
+      !lathe_nn_arch_choice(arch, "pooling", lathe_nn_pooling_choices, &pooling, error) ||
+      !lathe_nn_arch_rate(arch, "dropout", &rate, error))
+    return FALSE;
+  for (guint i = 0; i < n; i++) {
+    lathe_nn_net_add(net, layer(units[i]));
+    lathe_nn_add_dropout(net, rate);
+  }
+  /* the choices are in LatheNnPooling order */
+  lathe_nn_net_add(net, lathe_nn_pool((LatheNnPooling)pooling));
+  return TRUE;
+}
+
 /* The family's body plus the head, set up (shapes and parameter count) but
  * not allocated. */
 static LatheNnNet *new_net(const LatheNnFamily *f, JsonObject *arch, LatheNnShape in,

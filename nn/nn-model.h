@@ -100,6 +100,19 @@ gboolean lathe_nn_arch_rate(JsonObject *arch, const char *name, double *out, GEr
 /** lathe_nn_add_dropout: adds a dropout layer when @rate > 0. */
 void lathe_nn_add_dropout(LatheNnNet *net, double rate);
 
+/* The architecture params of a stacked recurrent family (model/rnn, model/lstm). */
+extern const char *const lathe_nn_recurrent_arch[];
+
+/**
+ * lathe_nn_build_recurrent:
+ * @layer: the recurrent layer constructor (lathe_nn_rnn, lathe_nn_lstm).
+ *
+ * Stacks one @layer per entry of `units`, each followed by dropout, then the
+ * `pooling` that turns the sequence into a vector.
+ */
+gboolean lathe_nn_build_recurrent(LatheNnNet *net, JsonObject *arch,
+                                  LatheNnLayer *(*layer)(guint units), GError **error);
+
 /* ---- params -------------------------------------------------------------- */
 
 extern const char *const lathe_nn_class_weight_choices[];
@@ -173,6 +186,25 @@ extern const char *const lathe_nn_global_pool_choices[];
  * Defines the family and a complete model class whose callbacks are the
  * generic ones above.
  */
+/**
+ * LATHE_NN_RECURRENT_PARAMS:
+ * @default_units: the JSON default of `units` ("[64,64]").
+ *
+ * The params of a stacked recurrent family: units, pooling, and training.
+ */
+#define LATHE_NN_RECURRENT_PARAMS(default_units)                                        \
+  {.name = "units",                                                                     \
+   .type = LATHE_PARAM_LIST,                                                            \
+   .default_json = default_units,                                                       \
+   .min = 1,                                                                            \
+   .flags = LATHE_PARAM_HAS_MIN,                                                        \
+   .item_type = LATHE_PARAM_INT,                                                        \
+   .doc = "units of each stacked recurrent layer, in order (at least one layer)"},      \
+      LATHE_PARAM_ENUM_("pooling", "\"last\"", lathe_nn_pooling_choices,               \
+                        "how the sequence becomes a vector: the last valid step, the "  \
+                        "mean of the valid steps, or each unit's maximum over them"),  \
+      LATHE_NN_TRAIN_PARAMS
+
 #define LATHE_NN_MODEL_CLASS(klass, name_, desc_, params_, arch_, build_)               \
   static const LatheNnFamily klass##_family = {name_, arch_, build_};                  \
   static gpointer klass##_fit(LatheContext *ctx, const LatheDataset *train,            \
