@@ -175,6 +175,8 @@ static LatheComponentInfo *info_from_meta(JsonObject *cm) {
         .item_type = (LatheParamType)json_object_get_int_member(o, "item_type"),
         .doc = json_object_get_string_member(o, "doc"),
     };
+    if (json_object_get_boolean_member_with_default(o, "check", FALSE))
+      ps.flags |= LATHE_PARAM_HOST_CHECKED;
     JsonArray *ch = json_object_has_member(o, "choices") ? json_object_get_array_member(o, "choices") : NULL;
     if (ch) {
       const char **choices = g_new0(const char *, json_array_get_length(ch) + 1);

@@ -50,6 +50,10 @@ typedef struct {
   guint n_outputs;
 } LatheComponentInfo;
 
+/* In a host copy of a #LatheParamSpec: the plugin's spec has a check
+ * (its function pointer lives in the plugin, which may not be open yet). */
+#define LATHE_PARAM_HOST_CHECKED (1u << 31)
+
 typedef struct _LatheCatalog LatheCatalog;
 
 /**

@@ -69,11 +69,13 @@ static void print_summary(JsonObject *res) {
 
 int lathe_cmd_run(int argc, char **argv, gboolean validate_only) {
   g_auto(GStrv) sets = NULL;
+  g_autofree char *preset = NULL;
   int jobs = 0;
   gboolean no_cache = FALSE, json = FALSE;
   g_autofree char *store_opt = NULL;
   GOptionEntry entries[] = {
-      {"set", 's', 0, G_OPTION_ARG_STRING_ARRAY, &sets, "Override a param", "NODE.PARAM=VALUE"},
+      {"preset", 'p', 0, G_OPTION_ARG_STRING, &preset, "Use one of the pipeline's \"presets\"", "NAME"},
+      {"set", 's', 0, G_OPTION_ARG_STRING_ARRAY, &sets, "Override a param (after the preset)", "NODE.PARAM=VALUE"},
       {"jobs", 'j', 0, G_OPTION_ARG_INT, &jobs, "Nodes run at once (default: cores)", "N"},
       {"no-cache", 0, 0, G_OPTION_ARG_NONE, &no_cache, "Run every node", NULL},
       {"store", 0, 0, G_OPTION_ARG_FILENAME, &store_opt, "Run store (default: .lathe beside the pipeline)", "DIR"},
@@ -99,7 +101,7 @@ int lathe_cmd_run(int argc, char **argv, gboolean validate_only) {
   g_autoptr(LatheCatalog) cat = lathe_cli_load_catalog(json);
   lathe_cli_phase("plugins");
   g_autoptr(GPtrArray) problems = lathe_problems_new();
-  g_autoptr(LatheGraph) graph = lathe_graph_load(path, (const char *const *)sets, cat, problems);
+  g_autoptr(LatheGraph) graph = lathe_graph_load(path, preset, (const char *const *)sets, cat, problems);
   lathe_cli_phase("graph");
   if (!graph) {
     if (json) {

@@ -6,10 +6,12 @@
 
 static void print_show(JsonObject *run) {
   g_autofree char *started = lathe_cli_format_time(json_object_get_double_member_with_default(run, "started", 0));
-  printf("run %s  %s  %s\npipeline %s  seed %" G_GINT64_FORMAT "  started %s UTC\n\n",
+  const char *preset = json_object_get_string_member_with_default(run, "preset", NULL);
+  printf("run %s  %s  %s\npipeline %s%s%s  seed %" G_GINT64_FORMAT "  started %s UTC\n\n",
          json_object_get_string_member(run, "run_id"), json_object_get_string_member(run, "name"),
          json_object_get_string_member(run, "status"), json_object_get_string_member(run, "pipeline"),
-         json_object_get_int_member(run, "seed"), started);
+         preset ? "  preset " : "", preset ? preset : "", json_object_get_int_member(run, "seed"),
+         started);
   JsonArray *nodes = json_object_get_array_member(run, "nodes");
   for (guint i = 0; i < json_array_get_length(nodes); i++) {
     JsonObject *n = json_array_get_object_element(nodes, i);

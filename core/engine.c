@@ -6,6 +6,7 @@
 
 #include "blas.h"
 #include "engine-private.h"
+#include "lathe-registry.h"
 
 static void svc_log(gpointer host_data, LatheContext *ctx, GLogLevelFlags level, const char *msg) {
   LatheNodeRun *t = host_data;
@@ -72,12 +73,29 @@ static float *svc_predict(gpointer host_data, LatheContext *ctx, LatheArtifact *
   return m->predict(inst, data, n_cols, error);
 }
 
+/* The run's registry (the pipeline's "registry" setting, else registry/local),
+ * opened per call: reading a model is rare, and a registry held open across
+ * nodes would have to be shared between threads. */
+static LatheArtifact *svc_registry_fetch(gpointer host_data, LatheContext *ctx, const char *name,
+                                        const char *ref, guint *version, GError **error) {
+  LatheNodeRun *t = host_data;
+  LatheRun *run = t->batch->run;
+  JsonObject *setting = run->graph->registry;
+  const char *id = setting ? json_object_get_string_member_with_default(setting, "use", NULL) : NULL;
+  JsonObject *with = setting && json_object_has_member(setting, "with")
+                         ? json_object_get_object_member(setting, "with") : NULL;
+  g_autoptr(LatheRegistry) reg = lathe_registry_open(run->cat, id, with, lathe_context_base_dir(ctx),
+                                                     lathe_context_store_dir(ctx), error);
+  return reg ? lathe_registry_fetch(reg, name, ref, version, error) : NULL;
+}
+
 const LatheHostServices lathe_engine_services = {
     .struct_size = sizeof(LatheHostServices),
     .log = svc_log,
     .report = svc_report,
     .progress = svc_progress,
     .predict = svc_predict,
+    .registry_fetch = svc_registry_fetch,
 };
 
 /* Redraws progress and turns an interrupt into cancellation of running nodes,

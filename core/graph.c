@@ -48,6 +48,7 @@ void lathe_graph_free(LatheGraph *g) {
   g_clear_pointer(&g->registry, json_object_unref);
   g_clear_pointer(&g->executor, json_object_unref);
   g_free(g->text);
+  g_free(g->preset);
   g_free(g);
 }
 
@@ -389,6 +390,7 @@ static LatheNode *parse_node(LatheGraph *g, JsonNode *nn, guint idx, const char 
   }
   g_autofree char *wptr = g_strdup_printf("%s/with", n->pointer);
   n->params = lathe_params_resolve(n->comp, n->with, wptr, problems, FALSE);
+  lathe_params_run_checks(cat, n->comp, n->with, n->params, wptr, problems);
   if (n->comp->kind != LATHE_KIND_TUNER && json_object_has_member(o, "trial"))
     lathe_problems_add(problems, n->pointer, "only tuner nodes have a \"trial\"");
   return n;
@@ -598,8 +600,8 @@ static gboolean apply_sets(JsonObject *root, const char *const *sets, GPtrArray 
   return ok;
 }
 
-LatheGraph *lathe_graph_load(const char *path, const char *const *sets, LatheCatalog *cat,
-                             GPtrArray *problems) {
+LatheGraph *lathe_graph_load(const char *path, const char *preset, const char *const *sets,
+                             LatheCatalog *cat, GPtrArray *problems) {
   g_autofree char *text = NULL;
   gsize len = 0;
   g_autoptr(GError) error = NULL;
@@ -607,12 +609,12 @@ LatheGraph *lathe_graph_load(const char *path, const char *const *sets, LatheCat
     lathe_problems_add(problems, "", "cannot read the pipeline: %s", error->message);
     return NULL;
   }
-  return lathe_graph_load_from_data(text, len, path, sets, cat, problems);
+  return lathe_graph_load_from_data(text, len, path, preset, sets, cat, problems);
 }
 
 LatheGraph *lathe_graph_load_from_data(const char *text, gsize len, const char *path,
-                                       const char *const *sets, LatheCatalog *cat,
-                                       GPtrArray *problems) {
+                                       const char *preset, const char *const *sets,
+                                       LatheCatalog *cat, GPtrArray *problems) {
   g_autoptr(GError) error = NULL;
   if (!g_utf8_validate(text, (gssize)len, NULL)) {
     lathe_problems_add(problems, "", "the pipeline is not valid UTF-8 text");
@@ -635,10 +637,14 @@ LatheGraph *lathe_graph_load_from_data(const char *text, gsize len, const char *
   /* --set edits this tree in place; the parser owns it. */
   JsonNode *copy = rootn;
   JsonObject *root = json_node_get_object(copy);
+  g_autofree char *chosen = NULL;
+  g_autoptr(JsonObject) presets = NULL;
+  if (!lathe_graph_presets_apply(root, preset, problems, &chosen, &presets))
+    return NULL;
   if (!apply_sets(root, sets, problems))
     return NULL;
   static const char *const keys[] = {"lathe", "name", "seed", "nodes", "tracker",
-                                     "registry", "executor", NULL};
+                                     "registry", "executor", "preset", NULL};
   check_keys(root, keys, "", "the pipeline", problems);
   JsonNode *ver = json_object_get_member(root, "lathe");
   if (ver && (!JSON_NODE_HOLDS_VALUE(ver) || json_node_get_value_type(ver) != G_TYPE_INT64 ||
@@ -649,7 +655,12 @@ LatheGraph *lathe_graph_load_from_data(const char *text, gsize len, const char *
   g_autofree char *abs = g_canonicalize_filename(path, NULL);
   g->base_dir = g_path_get_dirname(abs);
   g_autofree char *stem = g_path_get_basename(path);
-  g->name = g_strdup(json_object_get_string_member_with_default(root, "name", stem));
+  const char *name = json_object_get_string_member_with_default(root, "name", stem);
+  /* Runs of different presets of one pipeline must tell apart in `runs list`. */
+  g->name = chosen ? g_strdup_printf("%s:%s", name, chosen) : g_strdup(name);
+  g->preset = g_steal_pointer(&chosen);
+  if (presets)
+    lathe_graph_presets_check(g, cat, presets, g->preset, problems);
   JsonNode *seed = json_object_get_member(root, "seed");
   if (seed) {
     if (JSON_NODE_HOLDS_VALUE(seed) && json_node_get_value_type(seed) == G_TYPE_INT64 &&

@@ -70,6 +70,7 @@ struct _LatheNode {
  * @registry: (nullable): {"use", "with"} run-wide registry setting.
  * @executor: (nullable): {"use", "with"} run-wide executor setting.
  * @text: the canonical JSON of the pipeline after overrides.
+ * @preset: (nullable): the preset the run uses (graph-presets.c).
  */
 struct _LatheGraph {
   char *path;
@@ -84,11 +85,14 @@ struct _LatheGraph {
   JsonObject *registry;
   JsonObject *executor;
   char *text;
+  char *preset;
 };
 
 /**
  * lathe_graph_load:
  * @path: the pipeline file.
+ * @preset: (nullable): the preset to use (`--preset`), else the pipeline's
+ *   "preset".
  * @sets: (nullable) (array zero-terminated=1): "NODE.PARAM=VALUE" overrides;
  *   VALUE is read as JSON, else taken as a string.
  * @cat: the catalog to resolve components against.
@@ -100,8 +104,8 @@ struct _LatheGraph {
  * Returns: (transfer full) (nullable): the graph, or %NULL when @problems is
  * not empty.
  */
-LatheGraph *lathe_graph_load(const char *path, const char *const *sets, LatheCatalog *cat,
-                             GPtrArray *problems);
+LatheGraph *lathe_graph_load(const char *path, const char *preset, const char *const *sets,
+                             LatheCatalog *cat, GPtrArray *problems);
 /**
  * lathe_graph_load_from_data:
  * @text: the pipeline JSON (@len bytes, need not be NUL-terminated).
@@ -110,9 +114,15 @@ LatheGraph *lathe_graph_load(const char *path, const char *const *sets, LatheCat
  * lathe_graph_load() on text already in memory.
  */
 LatheGraph *lathe_graph_load_from_data(const char *text, gsize len, const char *path,
-                                       const char *const *sets, LatheCatalog *cat,
-                                       GPtrArray *problems);
+                                       const char *preset, const char *const *sets,
+                                       LatheCatalog *cat, GPtrArray *problems);
 void lathe_graph_free(LatheGraph *graph);
+
+/* graph-presets.c, for graph.c: */
+gboolean lathe_graph_presets_apply(JsonObject *root, const char *cli_preset, GPtrArray *problems,
+                                   char **chosen, JsonObject **presets);
+void lathe_graph_presets_check(LatheGraph *g, LatheCatalog *cat, JsonObject *presets,
+                               const char *chosen, GPtrArray *problems);
 
 /** lathe_graph_lookup: (nullable) a node of @graph or of a graph around it. */
 LatheNode *lathe_graph_lookup(LatheGraph *graph, const char *id);

@@ -216,3 +216,32 @@ JsonObject *lathe_params_resolve(LatheComponentInfo *info, JsonObject *with, con
   }
   return out;
 }
+
+void lathe_params_run_checks(LatheCatalog *cat, LatheComponentInfo *info, JsonObject *with,
+                             JsonObject *resolved, const char *pointer, GPtrArray *problems) {
+  if (!with)
+    return;
+  for (guint i = info->n_host_params; i < info->params->len; i++) {
+    const LatheParamSpec *spec = &g_array_index(info->params, LatheParamSpec, i);
+    if (!(spec->flags & LATHE_PARAM_HOST_CHECKED) || !json_object_has_member(with, spec->name) ||
+        !json_object_has_member(resolved, spec->name))
+      continue;
+    g_autofree char *ptr = g_strdup_printf("%s/%s", pointer, spec->name);
+    g_autoptr(GError) error = NULL;
+    if (!lathe_catalog_realize(cat, info, &error)) {
+      lathe_problems_add(problems, ptr, "%s", error->message);
+      return;
+    }
+    const LatheComponent *c = info->klass;
+    const LatheParamSpec *own = NULL;
+    for (guint k = 0; c->params && c->params[k].name && !own; k++)
+      if (g_str_equal(c->params[k].name, spec->name))
+        own = &c->params[k];
+    if (!own || !own->check)
+      continue; /* the metadata was stale; the plugin checks at run time */
+    g_autofree char *why = NULL;
+    if (!own->check(own, json_object_get_member(resolved, spec->name), &why))
+      lathe_problems_add(problems, ptr, "param '%s' of %s: %s", spec->name, info->id,
+                         why ? why : "refused by the plugin");
+  }
+}

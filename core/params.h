@@ -31,6 +31,22 @@ JsonNode *lathe_param_check(const LatheParamSpec *spec, JsonNode *value, char **
 JsonObject *lathe_params_resolve(LatheComponentInfo *info, JsonObject *with, const char *pointer,
                                  GPtrArray *problems, gboolean own_only);
 
+/**
+ * lathe_params_run_checks:
+ * @cat: the catalog, to open the plugin when a param has a check.
+ * @info: the component.
+ * @with: (nullable): the params as written.
+ * @resolved: the output of lathe_params_resolve().
+ * @pointer: JSON pointer of the `with` block, for problems.
+ * @problems: where to add each refusal.
+ *
+ * Runs the plugin's #LatheParamCheckFunc (ABI 1.3) on every param written in
+ * @with that declares one. The plugin is opened only then: metadata from the
+ * plugin cache says which params have checks.
+ */
+void lathe_params_run_checks(LatheCatalog *cat, LatheComponentInfo *info, JsonObject *with,
+                             JsonObject *resolved, const char *pointer, GPtrArray *problems);
+
 /** lathe_param_default: (transfer full) (nullable) the parsed default. */
 JsonNode *lathe_param_default(const LatheParamSpec *spec);
 

@@ -124,7 +124,8 @@ static JsonNode *ports_json(const LathePortSpec *p) {
   return json_node_init_array(json_node_alloc(), arr);
 }
 
-static JsonObject *component_json(const char *path, const LatheComponent *c, GError **error) {
+static JsonObject *component_json(const char *path, const LatheComponent *c, guint abi_minor,
+                                  GError **error) {
   JsonArray *params = json_array_new();
   for (guint i = 0; c->params && c->params[i].name; i++) {
     const LatheParamSpec *s = &c->params[i];
@@ -146,6 +147,9 @@ static JsonObject *component_json(const char *path, const LatheComponent *c, GEr
     json_object_set_int_member(o, "flags", s->flags);
     json_object_set_int_member(o, "item_type", s->item_type);
     json_object_set_string_member(o, "doc", s->doc ? s->doc : "");
+    /* Before 1.3 the slot was reserved: whatever it holds means nothing. */
+    if (abi_minor >= 3 && s->check)
+      json_object_set_boolean_member(o, "check", TRUE);
     if (s->choices) {
       JsonArray *ch = json_array_new();
       for (guint k = 0; s->choices[k]; k++)
@@ -202,7 +206,7 @@ JsonObject *lathe_plugin_inspect(const char *path, GModule **module, GError **er
   JsonArray *comps = meta ? json_array_new() : NULL;
   for (guint i = 0; meta && d->components[i]; i++) {
     g_autofree gpointer klass = check_struct(path, d->components[i], error);
-    JsonObject *c = klass ? component_json(path, d->components[i], error) : NULL;
+    JsonObject *c = klass ? component_json(path, d->components[i], d->abi_minor, error) : NULL;
     if (!c) {
       g_clear_pointer(&meta, json_object_unref);
       break;

@@ -105,7 +105,8 @@ JsonObject *lathe_store_show_run(LatheStore *s, const char *run_id, GError **err
   JsonObject *run = NULL;
   g_autofree char *pattern = g_strdup_printf("%s%%", run_id);
   sqlite3_stmt *st = stmt(s, "SELECT id, name, status, started, ended, pipeline, seed,"
-                             " lathe_version FROM runs WHERE id LIKE ?1 LIMIT 2");
+                             " lathe_version, json_extract(pipeline_json, '$.preset')"
+                             " FROM runs WHERE id LIKE ?1 LIMIT 2");
   sqlite3_bind_text(st, 1, pattern, -1, SQLITE_STATIC);
   int rows = 0;
   while (sqlite3_step(st) == SQLITE_ROW) {
@@ -120,6 +121,7 @@ JsonObject *lathe_store_show_run(LatheStore *s, const char *run_id, GError **err
     set_text(run, "pipeline", st, 5);
     json_object_set_int_member(run, "seed", sqlite3_column_int64(st, 6));
     set_text(run, "lathe_version", st, 7);
+    set_text(run, "preset", st, 8);
   }
   if (rows != 1) {
     g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,

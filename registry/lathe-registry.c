@@ -80,6 +80,52 @@ gboolean lathe_registry_set_alias(LatheRegistry *r, const char *name, const char
   return r->klass->set_alias(r->instance, name, alias, version, error);
 }
 
+/* The version @ref names in a list() answer, or 0. */
+static guint resolve_ref(JsonArray *versions, const char *ref) {
+  char *end = NULL;
+  guint64 number = g_ascii_strtoull(ref, &end, 10);
+  gboolean numeric = *ref && end && *end == '\0';
+  for (guint i = 0; i < json_array_get_length(versions); i++) {
+    JsonObject *v = json_array_get_object_element(versions, i);
+    gint64 ver = json_object_get_int_member_with_default(v, "version", 0);
+    if (ver < 1 || ver > G_MAXUINT)
+      continue;
+    if (numeric && (guint64)ver == number)
+      return (guint)ver;
+    JsonArray *aliases = json_object_has_member(v, "aliases") && !json_object_get_null_member(v, "aliases")
+                             ? json_object_get_array_member(v, "aliases") : NULL;
+    for (guint k = 0; !numeric && aliases && k < json_array_get_length(aliases); k++)
+      if (g_strcmp0(json_array_get_string_element(aliases, k), ref) == 0)
+        return (guint)ver;
+  }
+  return 0;
+}
+
+LatheArtifact *lathe_registry_fetch(LatheRegistry *r, const char *name, const char *ref,
+                                    guint *version, GError **error) {
+  *version = 0;
+  g_autoptr(JsonArray) versions = lathe_registry_list(r, name, error);
+  if (!versions)
+    return NULL;
+  guint found = resolve_ref(versions, ref);
+  if (!found)
+    return NULL;
+  g_autofree char *num = g_strdup_printf("%u", found);
+  g_autoptr(GBytes) bytes = r->klass->get(r->instance, name, num, error);
+  if (!bytes)
+    return NULL;
+  LatheArtifact *a = lathe_artifact_new_from_bytes(LATHE_TYPE_MODEL, bytes);
+  if (!lathe_artifact_get_model_header(a, NULL)) {
+    lathe_artifact_unref(a);
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
+                "%s version %u in %s is not a model artifact; the registry is damaged", name,
+                found, r->comp ? r->comp->id : "the registry");
+    return NULL;
+  }
+  *version = found;
+  return a;
+}
+
 JsonArray *lathe_registry_alias_history(LatheRegistry *r, const char *name, const char *alias,
                                         GError **error) {
   gpointer fn = NULL;

@@ -54,6 +54,17 @@ gboolean lathe_registry_set_alias(LatheRegistry *reg, const char *name, const ch
                                   guint version, GError **error);
 
 /**
+ * lathe_registry_fetch:
+ * @ref: a version number ("3") or an alias.
+ * @version: (out): the version @ref resolves to, 0 when none.
+ *
+ * Returns: (transfer full) (nullable): the model artifact @name holds at
+ * @ref; %NULL without an error when no version matches (yet).
+ */
+LatheArtifact *lathe_registry_fetch(LatheRegistry *reg, const char *name, const char *ref,
+                                    guint *version, GError **error);
+
+/**
  * lathe_registry_alias_history:
  * @name: (nullable): a model name, or %NULL for all.
  * @alias: (nullable): an alias, or %NULL for all.

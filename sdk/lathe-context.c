@@ -273,3 +273,19 @@ float *lathe_context_predict(LatheContext *c, LatheArtifact *model, const LatheD
   }
   return c->host->predict(c->host_data, c, model, data, n_cols, error);
 }
+
+LatheArtifact *lathe_context_registry_fetch(LatheContext *c, const char *name, const char *ref,
+                                            guint *version, GError **error) {
+  if (version)
+    *version = 0;
+  if (!c->host || c->host->struct_size <= G_STRUCT_OFFSET(LatheHostServices, registry_fetch) ||
+      !c->host->registry_fetch) {
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_FAILED, "this host has no model registry");
+    return NULL;
+  }
+  guint v = 0;
+  LatheArtifact *a = c->host->registry_fetch(c->host_data, c, name, ref, &v, error);
+  if (version)
+    *version = a ? v : 0;
+  return a;
+}

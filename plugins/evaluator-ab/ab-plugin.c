@@ -9,7 +9,6 @@
 #include <math.h>
 #include <string.h>
 
-#include "ab-registry.h"
 #include "classification-metrics.h"
 
 /* Metrics the decision can use: all are "higher is better". */
@@ -27,10 +26,6 @@ static const LatheParamSpec ab_params[] = {
     LATHE_PARAM_LIST_("metrics", "[\"accuracy\", \"macro_f1\"]", LATHE_PARAM_STRING,
                       "the candidate is promoted when it is at least as good on every one "
                       "(accuracy, macro_f1, macro_precision, macro_recall)"),
-    LATHE_PARAM_STRING_("registry_path", "\"\"", 0,
-                        "the registry/local folder; empty means <store>/registry (the "
-                        "default of registry/local), a relative path is relative to the "
-                        "pipeline file"),
     LATHE_PARAM_END,
 };
 
@@ -211,20 +206,21 @@ static gboolean ab_run(LatheContext *ctx, GError **error) {
                 lathe_context_node_id(ctx));
     return FALSE;
   }
-  g_autofree char *root =
-      lathe_context_resolve_path(ctx, lathe_context_param_string(ctx, "registry_path"),
-                                 "registry", error);
-  if (!root)
+  /* The run's registry, through its plugin: whichever backend the pipeline
+   * configures ("registry" setting; registry/local by default). */
+  guint held_version = 0;
+  GError *fetch_error = NULL;
+  g_autoptr(LatheArtifact) prod =
+      lathe_context_registry_fetch(ctx, name, alias, &held_version, &fetch_error);
+  if (fetch_error) {
+    g_propagate_prefixed_error(error, fetch_error, "evaluator/ab (node %s): reading %s@%s: ",
+                               lathe_context_node_id(ctx), name, alias);
     return FALSE;
-  g_autoptr(LatheAbRegistryModel) held = NULL;
-  if (!lathe_ab_registry_fetch(root, name, alias, &held, error))
-    return FALSE;
+  }
 
   g_autoptr(LatheClassMetrics) cm = score(ctx, cand, "candidate", data, error);
   if (!cm)
     return FALSE;
-  g_autoptr(LatheArtifact) prod = held ? lathe_artifact_new_from_bytes(LATHE_TYPE_MODEL, held->bytes)
-                                       : NULL;
   g_autoptr(LatheClassMetrics) pm = prod ? score(ctx, prod, "production", data, error) : NULL;
   if (prod && !pm)
     return FALSE;
@@ -266,20 +262,20 @@ static gboolean ab_run(LatheContext *ctx, GError **error) {
   json_object_set_object_member(out, "candidate", side_json(cm, cand));
   if (pm) {
     JsonObject *po = side_json(pm, prod);
-    json_object_set_int_member(po, "version", held->version);
+    json_object_set_int_member(po, "version", held_version);
     json_object_set_object_member(out, "production", po);
   } else {
     json_object_set_null_member(out, "production");
   }
   json_object_set_array_member(out, "reasons", reasons);
   lathe_context_set_metric(ctx, "promote", promote ? 1 : 0);
-  lathe_context_set_metric(ctx, "production_version", held ? (double)held->version : 0);
-  json_object_set_int_member(out, "production_version", held ? held->version : 0);
-  if (held)
+  lathe_context_set_metric(ctx, "production_version", prod ? (double)held_version : 0);
+  json_object_set_int_member(out, "production_version", prod ? held_version : 0);
+  if (prod)
     lathe_context_log(ctx, G_LOG_LEVEL_MESSAGE,
-                      "%s: candidate vs %s@%s (version %" G_GINT64_FORMAT
+                      "%s: candidate vs %s@%s (version %u"
                       "): accuracy %.4f vs %.4f, macro F1 %.4f vs %.4f",
-                      promote ? "promote" : "keep", name, alias, held->version, cm->accuracy,
+                      promote ? "promote" : "keep", name, alias, held_version, cm->accuracy,
                       pm->accuracy, cm->macro_f1, pm->macro_f1);
   else
     lathe_context_log(ctx, G_LOG_LEVEL_MESSAGE, "promote: no %s@%s yet", name, alias);

@@ -23,6 +23,10 @@ typedef struct {
   float *(*predict)(gpointer host_data, LatheContext *ctx,
                     LatheArtifact *model, const LatheDataset *data,
                     guint *n_cols, GError **error);
+  /* ABI 1.3 */
+  LatheArtifact *(*registry_fetch)(gpointer host_data, LatheContext *ctx,
+                                   const char *name, const char *ref,
+                                   guint *version, GError **error);
 } LatheHostServices;
 
 LatheContext *lathe_context_new(const char *node_id, JsonObject *params,

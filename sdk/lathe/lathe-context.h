@@ -164,6 +164,27 @@ void lathe_context_add_data_version(LatheContext *ctx, const char *uri,
                                     const char *digest);
 
 /**
+ * lathe_context_registry_fetch:
+ * @name: a registered model name.
+ * @ref: a version number ("3") or an alias ("production").
+ * @version: (out) (optional): the version @ref resolves to; 0 when none.
+ * @error: return location for a #GError.
+ *
+ * Reads a model from the run's model registry: the pipeline's "registry"
+ * setting, registry/local by default. It goes through the registry plugin,
+ * so a node that reads models works with whichever backend is configured.
+ *
+ * Since: 1.3
+ *
+ * Returns: (transfer full) (nullable): the model artifact (unref it); %NULL
+ * without an error when nothing holds @ref (yet); %NULL with @error set when
+ * the registry cannot be read.
+ */
+LatheArtifact *lathe_context_registry_fetch(LatheContext *ctx, const char *name,
+                                            const char *ref, guint *version,
+                                            GError **error);
+
+/**
  * lathe_context_predict:
  * @model: a model artifact (from an input).
  * @data: rows to predict.

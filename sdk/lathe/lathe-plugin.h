@@ -26,7 +26,7 @@ G_BEGIN_DECLS
  * Bumped when fields are appended. The host refuses a plugin whose minor is
  * above its own (it may rely on callbacks the host would never call).
  */
-#define LATHE_ABI_MINOR 2
+#define LATHE_ABI_MINOR 3
 
 /** LATHE_PLUGIN_ENTRY: the one symbol every plugin exports. */
 #define LATHE_PLUGIN_ENTRY "lathe_plugin_query"
@@ -88,11 +88,30 @@ typedef enum {
  * @choices: for ENUM, the %NULL-terminated allowed values.
  * @item_type: for LIST, the type of its items (bounds apply to each item).
  * @doc: one line of documentation.
+ * @check: (since 1.3, nullable): a rule the type and bounds cannot express,
+ *   run by the host when it validates a pipeline, so that a bad value is a
+ *   validation error (exit code 2) instead of a failed run.
  *
  * Arrays of specs end with an entry whose @name is %NULL. Bounds of a list
  * apply to each of its items.
  */
-typedef struct {
+typedef struct _LatheParamSpec LatheParamSpec;
+
+/**
+ * LatheParamCheckFunc:
+ * @spec: the param's spec.
+ * @value: the value, already of the declared type and within the bounds.
+ * @why: (out) (transfer full): on refusal, a newly allocated reason that
+ *   says what to write instead ("0 is not a depth; use -1 for unlimited").
+ *
+ * Since: 1.3
+ *
+ * Returns: %TRUE when @value is acceptable. Must not keep @value.
+ */
+typedef gboolean (*LatheParamCheckFunc)(const LatheParamSpec *spec, JsonNode *value,
+                                        char **why);
+
+struct _LatheParamSpec {
   const char *name;
   LatheParamType type;
   const char *default_json;
@@ -102,8 +121,10 @@ typedef struct {
   const char *const *choices;
   LatheParamType item_type;
   const char *doc;
-  gpointer reserved[2];
-} LatheParamSpec;
+  /* ABI 1.3: was reserved[0]; plugins built before 1.3 leave it NULL. */
+  LatheParamCheckFunc check;
+  gpointer reserved[1];
+};
 
 /**
  * LatheArtifactType:

@@ -51,9 +51,41 @@ static float *test_predict(gpointer host_data, LatheContext *ctx, LatheArtifact 
   return out;
 }
 
+/* The host's registry service, on registry/local at <store>/registry (its
+ * default): versions resolved with list(), bytes read with get(). */
+static LatheArtifact *test_registry_fetch(gpointer host_data, LatheContext *ctx, const char *name,
+                                          const char *ref, guint *version, GError **error) {
+  const LatheComponent *c = lathe_test_component("registry-local", "registry/local");
+  const LatheRegistryClass *k = (const LatheRegistryClass *)c;
+  g_autoptr(LatheContext) rc = lathe_test_context(c, "registry", NULL, 0);
+  lathe_context_set_dirs(rc, lathe_context_base_dir(ctx), lathe_context_store_dir(ctx), NULL);
+  gpointer reg = k->open(rc, error);
+  if (!reg)
+    return NULL;
+  LatheArtifact *out = NULL;
+  g_autoptr(JsonArray) list = k->list(reg, name, error);
+  for (guint i = 0; list && !out && i < json_array_get_length(list); i++) {
+    JsonObject *v = json_array_get_object_element(list, i);
+    JsonArray *aliases = json_object_get_array_member(v, "aliases");
+    gboolean match = FALSE;
+    for (guint a = 0; aliases && a < json_array_get_length(aliases); a++)
+      match |= g_str_equal(json_array_get_string_element(aliases, a), ref);
+    if (!match)
+      continue;
+    *version = (guint)json_object_get_int_member(v, "version");
+    g_autofree char *num = g_strdup_printf("%u", *version);
+    g_autoptr(GBytes) bytes = k->get(reg, name, num, error);
+    if (bytes)
+      out = lathe_artifact_new_from_bytes(LATHE_TYPE_MODEL, bytes);
+  }
+  k->close(reg);
+  return out;
+}
+
 static const LatheHostServices test_host = {
     .struct_size = sizeof(LatheHostServices),
     .predict = test_predict,
+    .registry_fetch = test_registry_fetch,
 };
 
 LatheContext *lathe_test_context(const LatheComponent *comp, const char *node_id,

@@ -44,7 +44,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   const char *sets_a[] = {"a.seconds=0.5", NULL};
   const char *sets_b[] = {"m.l2=x", "bad", NULL};
   const char *const *sets = size && (data[0] & 3) == 1 ? sets_a : size && (data[0] & 3) == 2 ? sets_b : NULL;
-  LatheGraph *g = lathe_graph_load_from_data((const char *)data, size, "/fuzz/pipeline.json", sets,
+  LatheGraph *g = lathe_graph_load_from_data((const char *)data, size, "/fuzz/pipeline.json", NULL, sets,
                                              cat, problems);
   if (g) {
     CHECK(problems->len == 0);

@@ -16,22 +16,20 @@ production() {
   json_get "$TMP/list.out" "([m['version'] for m in d if m['name'] == 'iris' and 'production' in m['aliases']] or ['none'])[0]"
 }
 
-# The variant files differ only in the model's params and the run name.
-expect_py_cmd() { if v=$($PY -c "$1" 2>&1) && [ "$v" = "True" ]; then pass "$2"; else fail "$2: $v"; fi; }
-expect_py_cmd "
-import json
-fs = [json.load(open(f + '.json')) for f in ('deep_forest', 'shallow_wide', 'conservative')]
-def strip(p):
-    p = dict(p); p.pop('name')
-    p['nodes'] = [dict(n, **{'with': None}) if n['id'] == 'model' else n for n in p['nodes']]
-    return p
-print(all(strip(f) == strip(fs[0]) for f in fs) and len({json.dumps(f['nodes'][2]['with']) for f in fs}) == 3)
-" "the three variants share everything but the model params"
+# One pipeline, three presets that set only the model's params.
+expect_py "$LATHE_SOURCE_DIR/examples/iris-ab/pipeline.json" \
+  "sorted(d['presets']) == ['conservative', 'deep_forest', 'shallow_wide'] and all(list(p) == ['model'] for p in d['presets'].values()) and len({json.dumps(p, sort_keys=True) for p in d['presets'].values()}) == 3" \
+  "pipeline.json declares the three variants as presets of the model node"
+run_lathe "$TMP/nopreset" run pipeline.json --preset nosuch
+expect_code "$TMP/nopreset" 2 "unknown preset"
+expect_err "$TMP/nopreset" "no such preset; choose one of: deep_forest, shallow_wide, conservative" \
+  "an unknown preset lists the presets"
+[ -d .lathe ] && fail "a refused preset created a run store" || pass "a refused preset leaves no store"
 
 before=none
 moved_from=none # production's version before its latest move, as observed
 for variant in conservative shallow_wide deep_forest; do
-  run_lathe "$TMP/$variant" run --json "$variant.json"
+  run_lathe "$TMP/$variant" run --json pipeline.json --preset "$variant"
   expect_code "$TMP/$variant" 0 "$variant run"
   promote=$(json_get "$TMP/$variant.out" "int(d['metrics']['ab.promote'])")
   after=$(production)
@@ -59,6 +57,8 @@ for variant in conservative shallow_wide deep_forest; do
   # the decision and both sides' metrics are in the run store
   run_id=$(json_get "$TMP/$variant.out" "d['run_id']")
   run_lathe "$TMP/$variant-show" runs show --json "$run_id"
+  expect_py "$TMP/$variant-show.out" "d['name'] == 'iris-ab:$variant' and d['preset'] == '$variant'" \
+    "$variant: the run is named after its preset and records it"
   expect_py "$TMP/$variant-show.out" "(lambda ab: ab['metrics']['promote'] == $promote and 'candidate_accuracy' in ab['metrics'] and ab['cache'] != 'hit')([n for n in d['nodes'] if n['id'] == 'ab'][0])" \
     "$variant: runs show records the decision and metrics"
   before=$after
@@ -66,7 +66,7 @@ done
 
 # A deliberately weak variant (one stump) must be kept, so both paths run
 # whatever the three variants decided above.
-run_lathe "$TMP/weak" run --json conservative.json --set model.n_estimators=1 --set model.max_depth=1
+run_lathe "$TMP/weak" run --json pipeline.json --preset conservative --set model.n_estimators=1 --set model.max_depth=1
 expect_code "$TMP/weak" 0 "weak run"
 expect_py "$TMP/weak.out" "d['metrics']['ab.promote'] == 0 and d['metrics']['ab.candidate_accuracy'] < d['metrics']['ab.production_accuracy']" \
   "a one-stump forest is worse and is kept"
@@ -90,8 +90,8 @@ fi
 
 # Rollback with no history: a fresh store where production was set once.
 mkdir -p "$TMP/fresh" && cd "$TMP/fresh"
-cp "$TMP/iris-ab/conservative.json" .
-run_lathe "$TMP/f" run --json conservative.json
+cp "$TMP/iris-ab/pipeline.json" .
+run_lathe "$TMP/f" run --json pipeline.json
 expect_code "$TMP/f" 0 "fresh run"
 run_lathe "$TMP/nb" models rollback iris
 expect_code "$TMP/nb" 2 "rollback with one version"

@@ -114,7 +114,7 @@ static void test_graph(void) {
       "{\"id\": \"m\", \"use\": \"model/logreg\", \"in\": {\"train\": \"s.train\"}}]}");
   g_autoptr(GPtrArray) problems = lathe_problems_new();
   const char *sets[] = {"m.l2=0.5", "s.stratify=false", NULL};
-  g_autoptr(LatheGraph) g = lathe_graph_load(ok, sets, cat, problems);
+  g_autoptr(LatheGraph) g = lathe_graph_load(ok, NULL, sets, cat, problems);
   g_assert_cmpuint(problems->len, ==, 0);
   g_assert_cmpuint(g->seed, ==, 5);
   LatheNode *m = lathe_graph_lookup(g, "m");
@@ -131,7 +131,7 @@ static void test_graph(void) {
       "{\"nodes\": [{\"id\": \"d\", \"use\": \"source/csv\"}, {\"id\": \"s\", \"use\": \"transform/split\","
       " \"in\": {\"data\": \"d.nope\"}}], \"tracker\": {\"use\": \"tracker/nosuch\"}, \"extra\": 1}");
   g_autoptr(GPtrArray) p2 = lathe_problems_new();
-  g_assert_null(lathe_graph_load(bad, NULL, cat, p2));
+  g_assert_null(lathe_graph_load(bad, NULL, NULL, cat, p2));
   g_autoptr(GString) all = g_string_new(NULL);
   for (guint i = 0; i < p2->len; i++) {
     LatheProblem *p = p2->pdata[i];
@@ -146,7 +146,7 @@ static void test_graph(void) {
   /* Found by fuzz-graph: a key holding a newline made a two-line problem. */
   const char nl[] = "{\"nodes\": [{\"id\": \"a\", \"use\": \"x/\\ny\", \"wi\\nth\": 1}]}";
   g_autoptr(GPtrArray) p3 = lathe_problems_new();
-  g_assert_null(lathe_graph_load_from_data(nl, strlen(nl), "nl.json", NULL, cat, p3));
+  g_assert_null(lathe_graph_load_from_data(nl, strlen(nl), "nl.json", NULL, NULL, cat, p3));
   g_assert_cmpuint(p3->len, ==, 2);
   for (guint i = 0; i < p3->len; i++)
     g_assert_null(strchr(((LatheProblem *)p3->pdata[i])->message, '\n'));

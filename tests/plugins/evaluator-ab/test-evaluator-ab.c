@@ -1,7 +1,8 @@
 /* evaluator/ab through its ABI: the decision against no production, a worse
  * and a better production, ties, class order, the metrics list, and refusals
  * (unlabelled data, corrupt blob, unknown registry schema). The registry is a
- * real registry/local folder written by its own plugin. */
+ * real registry/local folder written by its own plugin, read through the
+ * host's registry service (test-util's, on registry/local). */
 #include <math.h>
 #include <string.h>
 
@@ -39,8 +40,9 @@ static LatheArtifact *fit(gboolean flip, gboolean reversed) {
   return m;
 }
 
-/* A fresh registry folder; registers @models in order and points
- * "production" at the last one when @alias. */
+/* A fresh run store whose registry/local (<store>/registry, the default the
+ * host's registry service reads) holds @models in order, with "production"
+ * at the last one when @alias. */
 static char *registry_with(LatheArtifact **models, guint n, gboolean alias) {
   char *dir = g_dir_make_tmp("lathe-ab-XXXXXX", NULL);
   g_assert_nonnull(dir);
@@ -48,7 +50,7 @@ static char *registry_with(LatheArtifact **models, guint n, gboolean alias) {
     return dir;
   const LatheComponent *c = lathe_test_component("registry-local", "registry/local");
   const LatheRegistryClass *k = (const LatheRegistryClass *)c;
-  g_autofree char *params = g_strdup_printf("{\"path\": \"%s\"}", dir);
+  g_autofree char *params = g_strdup_printf("{\"path\": \"%s/registry\"}", dir);
   g_autoptr(LatheContext) ctx = lathe_test_context(c, "reg", params, 0);
   g_autoptr(GError) error = NULL;
   gpointer reg = k->open(ctx, &error);
@@ -72,13 +74,13 @@ static void rm_tree(const char *dir) {
   g_assert_cmpint(system(cmd), ==, 0);
 }
 
-/* Runs evaluator/ab on the unflipped data with @cand against @dir. */
+/* Runs evaluator/ab on the unflipped data with @cand in the store @dir. */
 static LatheContext *run_ab(LatheArtifact *cand, const char *dir, const char *extra,
                             gboolean *ok, GError **error) {
   const LatheComponent *c = lathe_test_component("evaluator-ab", "evaluator/ab");
-  g_autofree char *params =
-      g_strdup_printf("{\"registry_path\": \"%s\"%s%s}", dir, extra ? ", " : "", extra ? extra : "");
+  g_autofree char *params = g_strdup_printf("{%s}", extra ? extra : "");
   LatheContext *ctx = lathe_test_context(c, "ab", params, 1);
+  lathe_context_set_dirs(ctx, ".", dir, dir);
   LatheDataset *ds = line_data(FALSE, FALSE);
   g_autoptr(LatheArtifact) data = lathe_artifact_new_dataset(ds);
   lathe_context_set_input(ctx, "candidate", cand);
@@ -116,9 +118,17 @@ static void test_no_production(void) {
   JsonObject *o = result(ctx);
   g_assert_cmpstr(json_object_get_string_member(o, "decision"), ==, "promote");
   g_assert_true(json_object_get_null_member(o, "production"));
-  /* the registry folder was only read: no database appeared */
-  g_autofree char *db = g_build_filename(dir, "registry.db", NULL);
-  g_assert_false(g_file_test(db, G_FILE_TEST_EXISTS));
+  /* reading an empty registry registers nothing */
+  g_autoptr(GError) lerr = NULL;
+  const LatheComponent *rc = lathe_test_component("registry-local", "registry/local");
+  g_autofree char *rp = g_strdup_printf("{\"path\": \"%s/registry\"}", dir);
+  g_autoptr(LatheContext) rctx = lathe_test_context(rc, "reg", rp, 0);
+  gpointer reg = ((const LatheRegistryClass *)rc)->open(rctx, &lerr);
+  g_assert_no_error(lerr);
+  g_autoptr(JsonArray) versions = ((const LatheRegistryClass *)rc)->list(reg, NULL, &lerr);
+  g_assert_no_error(lerr);
+  g_assert_cmpuint(json_array_get_length(versions), ==, 0);
+  ((const LatheRegistryClass *)rc)->close(reg);
 
   /* a registry with versions but no alias is the same as none */
   g_autofree char *dir2 = registry_with((LatheArtifact *[]){good}, 1, FALSE);
@@ -236,8 +246,8 @@ static void test_refusals(void) {
 
   /* unlabelled data */
   const LatheComponent *c = lathe_test_component("evaluator-ab", "evaluator/ab");
-  g_autofree char *params = g_strdup_printf("{\"registry_path\": \"%s\"}", dir);
-  g_autoptr(LatheContext) ctx = lathe_test_context(c, "ab", params, 1);
+  g_autoptr(LatheContext) ctx = lathe_test_context(c, "ab", NULL, 1);
+  lathe_context_set_dirs(ctx, ".", dir, dir);
   g_autoptr(LatheArtifact) data = lathe_artifact_new_dataset(lathe_dataset_new(4, 1));
   lathe_context_set_input(ctx, "candidate", good);
   lathe_context_set_input(ctx, "data", data);
@@ -248,7 +258,7 @@ static void test_refusals(void) {
   /* a damaged blob is an error, never a silently different model */
   const char *digest = lathe_artifact_get_digest(good);
   char prefix[3] = {digest[0], digest[1], 0};
-  g_autofree char *blob = g_build_filename(dir, "blobs", "sha256", prefix, digest + 2, NULL);
+  g_autofree char *blob = g_build_filename(dir, "registry", "blobs", "sha256", prefix, digest + 2, NULL);
   g_assert_true(g_file_set_contents(blob, "garbage", -1, NULL));
   g_autoptr(LatheContext) corrupt = run_ab(good, dir, NULL, &ok, &error);
   g_assert_false(ok);
@@ -256,15 +266,15 @@ static void test_refusals(void) {
   g_assert_null(lathe_context_get_output(corrupt, "metrics"));
   g_clear_error(&error);
 
-  /* a registry schema this plugin does not know is refused */
-  g_autofree char *dbp = g_build_filename(dir, "registry.db", NULL);
+  /* a registry schema the registry plugin does not know is refused */
+  g_autofree char *dbp = g_build_filename(dir, "registry", "registry.db", NULL);
   sqlite3 *db = NULL;
   g_assert_cmpint(sqlite3_open(dbp, &db), ==, SQLITE_OK);
   g_assert_cmpint(sqlite3_exec(db, "PRAGMA user_version = 9", NULL, NULL, NULL), ==, SQLITE_OK);
   sqlite3_close(db);
   g_autoptr(LatheContext) newer = run_ab(good, dir, NULL, &ok, &error);
   g_assert_false(ok);
-  g_assert_nonnull(strstr(error->message, "has registry schema 9"));
+  g_assert_nonnull(strstr(error->message, "has schema version 9"));
   g_assert_null(lathe_context_get_output(newer, "metrics"));
   rm_tree(dir);
 }
