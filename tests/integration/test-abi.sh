@@ -69,4 +69,31 @@ JSON
 run_lathe "$TMP/or" run --json --store "$TMP/store" "$TMP/old.json"
 expect_code "$TMP/or" 0 "ABI 1.0 plugin runs"
 expect_py "$TMP/or.out" "abs(d['metrics']['e.accuracy'] - 1/3) < 1e-9" "majority model scores 1/3 on balanced iris"
+# ABI 1.3 param checks: run at validation (exit 2, one line naming the node's
+# param), for every preset too; ignored for a plugin built before 1.3.
+for v in checked old_minor; do
+  name=$([ $v = checked ] && echo checked || echo oldminor)
+  for votes in 2 3; do
+    cat >"$TMP/ck-$v-$votes.json" <<JSON
+{"nodes": [{"id": "d", "use": "source/csv", "with": {"path": "$LATHE_SOURCE_DIR/examples/iris/iris.csv", "label": "species"}},
+  {"id": "m", "use": "model/$name", "in": {"train": "d"}, "with": {"votes": $votes}}]}
+JSON
+    LATHE_PLUGIN_PATH="$LATHE_ABI_DIR/$v" run_lathe "$TMP/ck-$v-$votes" validate "$TMP/ck-$v-$votes.json"
+  done
+done
+expect_code "$TMP/ck-checked-2" 2 "a param refused by its check is a validation error"
+expect_err "$TMP/ck-checked-2" "ck-checked-2.json: /nodes/1/with/votes: param 'votes' of model/checked: 2 is even; use an odd number of votes" \
+  "the check's reason, with the param's pointer"
+[ "$(wc -l < "$TMP/ck-checked-2.err")" -eq 1 ] && pass "one line" || fail "check error is $(wc -l < "$TMP/ck-checked-2.err") lines"
+expect_code "$TMP/ck-checked-3" 0 "a value the check accepts"
+expect_code "$TMP/ck-old_minor-2" 0 "a pre-1.3 plugin's reserved slot is not called"
+cat >"$TMP/ck-preset.json" <<JSON
+{"presets": {"a": {"m": {"votes": 3}}, "b": {"m": {"votes": 4}}}, "preset": "a",
+ "nodes": [{"id": "d", "use": "source/csv", "with": {"path": "$LATHE_SOURCE_DIR/examples/iris/iris.csv", "label": "species"}},
+  {"id": "m", "use": "model/checked", "in": {"train": "d"}}]}
+JSON
+LATHE_PLUGIN_PATH="$LATHE_ABI_DIR/checked" run_lathe "$TMP/ck-preset" run --store "$TMP/ck-store" "$TMP/ck-preset.json"
+expect_code "$TMP/ck-preset" 2 "a preset that did not run is still checked"
+expect_err "$TMP/ck-preset" "/presets/b/m/votes: param 'votes' of model/checked: 4 is even" "the preset's pointer"
+[ -e "$TMP/ck-store" ] && fail "a refused pipeline opened the store" || pass "no store for a refused pipeline"
 finish

@@ -72,13 +72,32 @@ G_MODULE_EXPORT int lathe_not_the_entry(void) { return 1; }
 #define NAME ""
 #elif defined(VARIANT_old_minor)
 #define NAME "oldminor"
+#elif defined(VARIANT_checked)
+#define NAME "checked"
 #else
 #define NAME "broken"
 #endif
 
+/* A rule bounds cannot say (ABI 1.3). The 1.0 build sets it too: what a
+ * pre-1.3 plugin held in the then-reserved slot must be ignored. */
+static gboolean odd_votes(const LatheParamSpec *spec, JsonNode *value, char **why) {
+  if (json_node_get_int(value) % 2 == 1)
+    return TRUE;
+  *why = g_strdup_printf("%" G_GINT64_FORMAT " is even; use an odd number of votes so ties cannot happen",
+                         json_node_get_int(value));
+  return FALSE;
+}
+
+static const LatheParamSpec params[] = {
+    {.name = "votes", .type = LATHE_PARAM_INT, .default_json = "1", .min = 1, .max = 99,
+     .flags = LATHE_PARAM_HAS_MIN | LATHE_PARAM_HAS_MAX, .doc = "an odd number (unused)",
+     .check = odd_votes},
+    LATHE_PARAM_END,
+};
+
 static const LatheModelClass model = {
     .base = {.struct_size = SIZE, .kind = LATHE_KIND_MODEL, .name = NAME,
-             .description = "majority class (ABI test plugin)"},
+             .description = "majority class (ABI test plugin)", .params = params},
     .state_version = 1,
     .fit = maj_fit,
 #if !defined(VARIANT_missing_callback)
