@@ -6,6 +6,7 @@
 
 #include "graph.h"
 #include "params.h"
+#include "tuner-space.h"
 #include "suggest.h"
 
 static void edge_free(LatheEdge *e) {
@@ -292,6 +293,8 @@ static void check_tuner(LatheGraph *g, LatheNode *n, JsonObject *obj, LatheCatal
   if (!space || !JSON_NODE_HOLDS_OBJECT(space))
     return;
   g_autoptr(GList) dims = json_object_get_members(json_node_get_object(space));
+  g_autoptr(JsonObject) normalized = json_object_new();
+  gboolean bad = FALSE;
   for (GList *l = dims; l; l = l->next) {
     g_autofree char *sptr = g_strdup_printf("%s/with/space/%s", n->pointer, (char *)l->data);
     g_autofree char *did = NULL, *dparam = NULL;
@@ -301,28 +304,32 @@ static void check_tuner(LatheGraph *g, LatheNode *n, JsonObject *obj, LatheCatal
     if (!target) {
       lathe_problems_add(problems, sptr, "a space dimension is TRIAL_NODE.PARAM; '%s' names no "
                          "node of this trial", (char *)l->data);
+      bad = TRUE;
       continue;
     }
-    if (!target->comp)
+    if (!target->comp) {
+      bad = TRUE;
       continue;
+    }
     const LatheParamSpec *ps = lathe_component_param(target->comp, dparam);
     if (!ps) {
       lathe_problems_add(problems, sptr, "%s has no param '%s'", target->comp->id, dparam);
+      bad = TRUE;
       continue;
     }
     JsonNode *spec = json_object_get_member(json_node_get_object(space), l->data);
-    if (JSON_NODE_HOLDS_ARRAY(spec)) {
-      JsonArray *vals = json_node_get_array(spec);
-      if (json_array_get_length(vals) == 0)
-        lathe_problems_add(problems, sptr, "the list of values is empty");
-      for (guint i = 0; i < json_array_get_length(vals); i++) {
-        g_autofree char *why = NULL;
-        g_autoptr(JsonNode) ok = lathe_param_check(ps, json_array_get_element(vals, i), &why);
-        if (!ok)
-          lathe_problems_add(problems, sptr, "value %u for %s.%s: %s", i, did, dparam, why);
-      }
-    }
+    JsonNode *norm = lathe_tuner_space_normalize(l->data, spec, ps, json_node_get_object(space), sptr,
+                                                 problems);
+    if (norm)
+      json_object_set_member(normalized, l->data, norm);
+    else
+      bad = TRUE;
   }
+  g_autofree char *spptr = g_strdup_printf("%s/with/space", n->pointer);
+  JsonObject *linked = bad ? NULL : lathe_tuner_space_link(normalized, spptr, problems);
+  /* The tuner and the study see the completed, parents-first space. */
+  if (linked)
+    json_object_set_object_member(n->params, "space", linked);
 }
 
 static LatheNode *parse_node(LatheGraph *g, JsonNode *nn, guint idx, const char *pointer,

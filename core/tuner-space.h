@@ -1,0 +1,49 @@
+/* tuner-space.h: the typed search-space dimensions of a tuner node. */
+#pragma once
+
+#include "catalog.h"
+#include "problems.h"
+
+G_BEGIN_DECLS
+
+/**
+ * lathe_tuner_space_normalize:
+ * @dim: the dimension's name, "TRIAL_NODE.PARAM".
+ * @spec: the dimension as written: a list of values (categorical, what
+ *   tuner/grid takes) or an object {"type", "low", "high", "step", "log",
+ *   "choices", "when"} whose missing parts come from @param.
+ * @param: the declaration of the param the dimension sets.
+ * @space: every dimension as written, to resolve "when" parents.
+ * @pointer: JSON pointer of @spec, for problems.
+ * @problems: where to add each problem.
+ *
+ * Fills an object spec from the param's schema: the type from the param
+ * type (INT -> int, FLOAT -> float, ENUM and BOOL -> categorical with every
+ * value), the bounds from its min/max, log from %LATHE_PARAM_LOG. Then it
+ * checks it: bounds present, low < high and inside the param's bounds, log
+ * bounds > 0, a step that divides the range, choices valid for the param, a
+ * "when" of the form "DIM OP VALUE" on another dimension without a cycle.
+ *
+ * Returns: (transfer full) (nullable): the normalised spec (see
+ * docs/pipelines.md#search-spaces), a copy of @spec for a list, or %NULL
+ * after adding problems.
+ */
+JsonNode *lathe_tuner_space_normalize(const char *dim, JsonNode *spec, const LatheParamSpec *param,
+                                      JsonObject *space, const char *pointer, GPtrArray *problems);
+
+/**
+ * lathe_tuner_space_link:
+ * @space: every dimension, normalised by lathe_tuner_space_normalize().
+ * @pointer: JSON pointer of the space, for problems.
+ * @problems: where to add each problem.
+ *
+ * Checks what needs all dimensions at once: each "when" fits its parent's
+ * type (== or != with one of a categorical's choices; == < <= > >= with a
+ * number for int and float), and no "when" chain loops.
+ *
+ * Returns: (transfer full) (nullable): the same space with parents before
+ * their children (otherwise in file order), or %NULL after adding problems.
+ */
+JsonObject *lathe_tuner_space_link(JsonObject *space, const char *pointer, GPtrArray *problems);
+
+G_END_DECLS
