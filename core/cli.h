@@ -19,6 +19,7 @@ int lathe_cmd_run(int argc, char **argv, gboolean validate_only);
 int lathe_cmd_plugins(int argc, char **argv);
 int lathe_cmd_runs(int argc, char **argv);
 int lathe_cmd_models(int argc, char **argv);
+int lathe_cmd_study(int argc, char **argv);
 
 /**
  * lathe_cli_phase:

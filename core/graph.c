@@ -254,6 +254,34 @@ static void collect_outer_deps(LatheNode *tuner, LatheGraph *trial) {
   }
 }
 
+/* "metrics" and "constraints" of a tuner name nodes of its trial. */
+static void check_trial_refs(LatheNode *n, GPtrArray *problems) {
+  static const char *const lists[] = {"metrics", "constraints"};
+  for (guint k = 0; k < G_N_ELEMENTS(lists); k++) {
+    JsonNode *ln = json_object_get_member(n->params, lists[k]);
+    JsonArray *arr = ln && JSON_NODE_HOLDS_ARRAY(ln) ? json_node_get_array(ln) : NULL;
+    for (guint i = 0; arr && i < json_array_get_length(arr); i++) {
+      const char *text = json_array_get_string_element(arr, i);
+      g_autofree char *ptr = g_strdup_printf("%s/with/%s/%u", n->pointer, lists[k], i);
+      g_autofree char *node = NULL, *metric = NULL, *why = NULL;
+      LatheTunerConstraint c;
+      if (k == 1) {
+        if (!lathe_tuner_constraint_parse(text, &c, &why)) {
+          lathe_problems_add(problems, ptr, "%s", why);
+          continue;
+        }
+        node = g_strdup(c.node);
+        lathe_tuner_constraint_clear(&c);
+      } else if (!split_ref(text, &node, &metric) || !metric) {
+        lathe_problems_add(problems, ptr, "'%s' must be TRIAL_NODE.METRIC", text);
+        continue;
+      }
+      if (!g_hash_table_contains(n->trial->by_id, node))
+        lathe_problems_add(problems, ptr, "'%s' names no node of this trial", text);
+    }
+  }
+}
+
 static void check_tuner(LatheGraph *g, LatheNode *n, JsonObject *obj, LatheCatalog *cat,
                         GPtrArray *problems) {
   g_autofree char *tptr = g_strdup_printf("%s/trial", n->pointer);
@@ -289,6 +317,7 @@ static void check_tuner(LatheGraph *g, LatheNode *n, JsonObject *obj, LatheCatal
     lathe_problems_add(problems, tptr,
                        "objective '%s' must be TRIAL_NODE.METRIC, a node of this trial",
                        objective);
+  check_trial_refs(n, problems);
   JsonNode *space = json_object_get_member(n->params, "space");
   if (!space || !JSON_NODE_HOLDS_OBJECT(space))
     return;

@@ -15,7 +15,7 @@ static void on_signal(int sig) {
 static int usage(FILE *out, int code) {
   fputs("usage: lathe COMMAND [ARGS] [--json]\n"
         "\n"
-        "  run PIPELINE.json [--set NODE.PARAM=VALUE ...] [--jobs N] [--no-cache] [--store DIR]\n"
+        "  run PIPELINE.json [--preset NAME] [--set NODE.PARAM=VALUE ...] [--jobs N] [--no-cache] [--store DIR]\n"
         "  validate PIPELINE.json [--set ...]\n"
         "  plugins                      list installed plugins and components\n"
         "  plugins inspect NAME         params, inputs and outputs of a component\n"
@@ -24,6 +24,8 @@ static int usage(FILE *out, int code) {
         "  models list                  registered model versions and aliases\n"
         "  models alias NAME ALIAS VERSION\n"
         "  models rollback NAME [--alias ALIAS]  move ALIAS (production) back to its previous version\n"
+        "  study list                   tuning studies: trials per state\n"
+        "  study show RUN_ID/NODE       a study's trials, best trial and convergence\n"
         "  --version                    versions, plugin ABI and BLAS kernels\n"
         "\n"
         "Exit codes: 0 success, 1 a run failed, 2 usage or validation error.\n",
@@ -80,6 +82,8 @@ int main(int argc, char **argv) {
     return lathe_cmd_runs(argc - 1, argv + 1);
   if (g_str_equal(cmd, "models"))
     return lathe_cmd_models(argc - 1, argv + 1);
+  if (g_str_equal(cmd, "study"))
+    return lathe_cmd_study(argc - 1, argv + 1);
   lathe_cli_error(LATHE_EXIT_USAGE, "unknown command '%s'", cmd);
   return usage(stderr, LATHE_EXIT_USAGE);
 }

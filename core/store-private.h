@@ -25,5 +25,16 @@ struct _LatheStore {
 /* A reset, persistent statement for @sql (a string literal); call with the lock held. */
 sqlite3_stmt *lathe_store_stmt(LatheStore *s, const char *sql);
 #define stmt lathe_store_stmt
+/* With the lock held: one operation inside the group transaction (a
+ * savepoint), and committing that transaction now. */
+gboolean lathe_store_op_begin(LatheStore *s, GError **error);
+gboolean lathe_store_op_end(LatheStore *s, gboolean ok, GError **error);
+void lathe_store_commit_locked(LatheStore *s);
+gboolean lathe_store_exec(LatheStore *s, const char *sql, GError **error);
+/* Sets @error from the database's message; returns FALSE. */
+gboolean lathe_store_fail(LatheStore *s, GError **error, const char *what);
+/* Column @col of @st into @o[@key], NULL as JSON null. */
+void lathe_store_set_text(JsonObject *o, const char *key, sqlite3_stmt *st, int col);
+void lathe_store_set_real(JsonObject *o, const char *key, sqlite3_stmt *st, int col);
 /* (transfer full) (nullable) */
 JsonNode *lathe_store_parse_json(const char *text);

@@ -3,7 +3,7 @@
 
 #include "store-private.h"
 
-static void set_text(JsonObject *o, const char *key, sqlite3_stmt *st, int col) {
+void lathe_store_set_text(JsonObject *o, const char *key, sqlite3_stmt *st, int col) {
   const char *v = (const char *)sqlite3_column_text(st, col);
   if (v)
     json_object_set_string_member(o, key, v);
@@ -11,7 +11,7 @@ static void set_text(JsonObject *o, const char *key, sqlite3_stmt *st, int col) 
     json_object_set_null_member(o, key);
 }
 
-static void set_real(JsonObject *o, const char *key, sqlite3_stmt *st, int col) {
+void lathe_store_set_real(JsonObject *o, const char *key, sqlite3_stmt *st, int col) {
   if (sqlite3_column_type(st, col) == SQLITE_NULL)
     json_object_set_null_member(o, key);
   else
@@ -29,12 +29,12 @@ JsonArray *lathe_store_list_runs(LatheStore *s, GError **error) {
       " FROM runs r ORDER BY r.started DESC, r.rowid DESC");
   while (st && sqlite3_step(st) == SQLITE_ROW) {
     JsonObject *r = json_object_new();
-    set_text(r, "run_id", st, 0);
-    set_text(r, "name", st, 1);
-    set_text(r, "status", st, 2);
-    set_real(r, "started", st, 3);
-    set_real(r, "ended", st, 4);
-    set_text(r, "pipeline", st, 5);
+    lathe_store_set_text(r, "run_id", st, 0);
+    lathe_store_set_text(r, "name", st, 1);
+    lathe_store_set_text(r, "status", st, 2);
+    lathe_store_set_real(r, "started", st, 3);
+    lathe_store_set_real(r, "ended", st, 4);
+    lathe_store_set_text(r, "pipeline", st, 5);
     json_object_set_int_member(r, "executions", sqlite3_column_int64(st, 6));
     json_object_set_int_member(r, "cached", sqlite3_column_int64(st, 7));
     json_object_set_int_member(r, "failed", sqlite3_column_int64(st, 8));
@@ -93,8 +93,8 @@ static void fill_execution(LatheStore *s, gint64 id, JsonObject *e) {
   sqlite3_bind_int64(st, 1, id);
   while (sqlite3_step(st) == SQLITE_ROW) {
     JsonObject *d = json_object_new();
-    set_text(d, "uri", st, 0);
-    set_text(d, "digest", st, 1);
+    lathe_store_set_text(d, "uri", st, 0);
+    lathe_store_set_text(d, "digest", st, 1);
     json_array_add_object_element(dvs, d);
   }
   json_object_set_array_member(e, "data_versions", dvs);
@@ -113,15 +113,15 @@ JsonObject *lathe_store_show_run(LatheStore *s, const char *run_id, GError **err
     if (rows++)
       break;
     run = json_object_new();
-    set_text(run, "run_id", st, 0);
-    set_text(run, "name", st, 1);
-    set_text(run, "status", st, 2);
-    set_real(run, "started", st, 3);
-    set_real(run, "ended", st, 4);
-    set_text(run, "pipeline", st, 5);
+    lathe_store_set_text(run, "run_id", st, 0);
+    lathe_store_set_text(run, "name", st, 1);
+    lathe_store_set_text(run, "status", st, 2);
+    lathe_store_set_real(run, "started", st, 3);
+    lathe_store_set_real(run, "ended", st, 4);
+    lathe_store_set_text(run, "pipeline", st, 5);
     json_object_set_int_member(run, "seed", sqlite3_column_int64(st, 6));
-    set_text(run, "lathe_version", st, 7);
-    set_text(run, "preset", st, 8);
+    lathe_store_set_text(run, "lathe_version", st, 7);
+    lathe_store_set_text(run, "preset", st, 8);
   }
   if (rows != 1) {
     g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
@@ -143,22 +143,22 @@ JsonObject *lathe_store_show_run(LatheStore *s, const char *run_id, GError **err
     gint64 eid = sqlite3_column_int64(st, 0);
     g_array_append_val(ids, eid);
     json_object_set_int_member(e, "execution", eid);
-    set_text(e, "id", st, 1);
-    set_text(e, "component", st, 2);
-    set_text(e, "plugin", st, 3);
-    set_text(e, "plugin_version", st, 4);
-    set_text(e, "plugin_digest", st, 5);
-    set_text(e, "cache_key", st, 6);
-    set_text(e, "status", st, 7);
+    lathe_store_set_text(e, "id", st, 1);
+    lathe_store_set_text(e, "component", st, 2);
+    lathe_store_set_text(e, "plugin", st, 3);
+    lathe_store_set_text(e, "plugin_version", st, 4);
+    lathe_store_set_text(e, "plugin_digest", st, 5);
+    lathe_store_set_text(e, "cache_key", st, 6);
+    lathe_store_set_text(e, "status", st, 7);
     json_object_set_string_member(e, "cache",
         g_str_equal((const char *)sqlite3_column_text(st, 7), "cached") ? "hit"
         : sqlite3_column_type(st, 6) == SQLITE_NULL ? "off" : "miss");
-    set_real(e, "started", st, 8);
-    set_real(e, "ended", st, 9);
+    lathe_store_set_real(e, "started", st, 8);
+    lathe_store_set_real(e, "ended", st, 9);
     if (sqlite3_column_type(st, 8) != SQLITE_NULL && sqlite3_column_type(st, 9) != SQLITE_NULL)
       json_object_set_double_member(e, "seconds",
                                     sqlite3_column_double(st, 9) - sqlite3_column_double(st, 8));
-    set_text(e, "error", st, 10);
+    lathe_store_set_text(e, "error", st, 10);
     json_array_add_object_element(nodes, e);
   }
   for (guint i = 0; i < ids->len; i++)

@@ -39,15 +39,24 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS data_versions(execution_id INTEGER NOT NULL, uri TEXT,"
     " digest TEXT, size INTEGER, mtime INTEGER);"
     "CREATE TABLE IF NOT EXISTS cache(key TEXT PRIMARY KEY, execution_id INTEGER, outputs TEXT,"
-    " metrics TEXT, data_versions TEXT, created REAL);";
+    " metrics TEXT, data_versions TEXT, created REAL);"
+    /* Schema 2: studies. A trial's history is appended, never rewritten; its
+     * state is its latest event (store-study.c). */
+    "CREATE TABLE IF NOT EXISTS studies(id TEXT PRIMARY KEY, key TEXT UNIQUE NOT NULL, name TEXT,"
+    " node TEXT, tuner TEXT, config TEXT, created REAL);"
+    "CREATE TABLE IF NOT EXISTS trial_events(id INTEGER PRIMARY KEY, study_id TEXT NOT NULL,"
+    " number INTEGER NOT NULL, run_id TEXT, state TEXT NOT NULL CHECK(state IN"
+    " ('running','complete','pruned','failed')), params TEXT, vals TEXT, model TEXT, error TEXT,"
+    " ts REAL);"
+    "CREATE INDEX IF NOT EXISTS trial_events_study ON trial_events(study_id, number);";
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 
 static double now_s(void) { return (double)g_get_real_time() / 1e6; }
 
 #define GROUP_COMMIT_MS 20
 
-static gboolean db_fail(LatheStore *s, GError **error, const char *what) {
+gboolean lathe_store_fail(LatheStore *s, GError **error, const char *what) {
   g_set_error(error, LATHE_ERROR, LATHE_ERROR_IO, "%s/lathe.db: %s: %s", s->dir, what,
               sqlite3_errmsg(s->db));
   return FALSE;
@@ -68,7 +77,7 @@ sqlite3_stmt *lathe_store_stmt(LatheStore *s, const char *sql) {
   return st;
 }
 
-static gboolean exec_sql(LatheStore *s, const char *sql, GError **error) {
+gboolean lathe_store_exec(LatheStore *s, const char *sql, GError **error) {
   char *msg = NULL;
   if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
     g_set_error(error, LATHE_ERROR, LATHE_ERROR_IO, "%s/lathe.db: %s", s->dir, msg);
@@ -83,14 +92,14 @@ static gboolean step_sql(LatheStore *s, const char *sql, GError **error) {
   sqlite3_stmt *st = stmt(s, sql);
   if (st && sqlite3_step(st) == SQLITE_DONE)
     return TRUE;
-  return db_fail(s, error, sql);
+  return lathe_store_fail(s, error, sql);
 }
 
 /* With the lock held: opens the group transaction if needed and a savepoint
  * for one operation, so a failed operation rolls back alone. */
-static gboolean op_begin(LatheStore *s, GError **error) {
+gboolean lathe_store_op_begin(LatheStore *s, GError **error) {
   if (!s->in_txn) {
-    if (!exec_sql(s, "BEGIN IMMEDIATE", error))
+    if (!lathe_store_exec(s, "BEGIN IMMEDIATE", error))
       return FALSE;
     s->in_txn = TRUE;
     s->txn_started = g_get_monotonic_time();
@@ -99,7 +108,7 @@ static gboolean op_begin(LatheStore *s, GError **error) {
   return step_sql(s, "SAVEPOINT op", error);
 }
 
-static gboolean op_end(LatheStore *s, gboolean ok, GError **error) {
+gboolean lathe_store_op_end(LatheStore *s, gboolean ok, GError **error) {
   if (!ok) {
     step_sql(s, "ROLLBACK TO op", NULL);
     step_sql(s, "RELEASE op", NULL);
@@ -108,10 +117,10 @@ static gboolean op_end(LatheStore *s, gboolean ok, GError **error) {
   return step_sql(s, "RELEASE op", error);
 }
 
-static void commit_locked(LatheStore *s) {
+void lathe_store_commit_locked(LatheStore *s) {
   if (s->in_txn) {
     g_autoptr(GError) error = NULL;
-    if (!exec_sql(s, "COMMIT", &error))
+    if (!lathe_store_exec(s, "COMMIT", &error))
       g_printerr("lathe: %s\n", error->message);
     s->in_txn = FALSE;
   }
@@ -127,11 +136,11 @@ static gpointer flusher(gpointer data) {
     }
     gint64 due = s->txn_started + GROUP_COMMIT_MS * 1000;
     if (g_get_monotonic_time() >= due)
-      commit_locked(s);
+      lathe_store_commit_locked(s);
     else
       g_cond_wait_until(&s->flush_cond, &s->lock, due);
   }
-  commit_locked(s);
+  lathe_store_commit_locked(s);
   g_mutex_unlock(&s->lock);
   return NULL;
 }
@@ -167,7 +176,7 @@ static void mark_interrupted(LatheStore *s) {
     if (!proc_alive((const char *)sqlite3_column_text(st, 1)))
       g_ptr_array_add(dead, g_strdup((const char *)sqlite3_column_text(st, 0)));
   for (guint i = 0; i < dead->len; i++) {
-    exec_sql(s, "BEGIN IMMEDIATE", NULL);
+    lathe_store_exec(s, "BEGIN IMMEDIATE", NULL);
     sqlite3_stmt *u = stmt(s, "UPDATE runs SET status = 'interrupted', ended = ?2 WHERE id = ?1");
     sqlite3_bind_text(u, 1, dead->pdata[i], -1, SQLITE_TRANSIENT);
     sqlite3_bind_double(u, 2, now_s());
@@ -177,7 +186,7 @@ static void mark_interrupted(LatheStore *s) {
     sqlite3_bind_text(u, 1, dead->pdata[i], -1, SQLITE_TRANSIENT);
     sqlite3_bind_double(u, 2, now_s());
     sqlite3_step(u);
-    exec_sql(s, "COMMIT", NULL);
+    lathe_store_exec(s, "COMMIT", NULL);
   }
 }
 
@@ -200,7 +209,7 @@ LatheStore *lathe_store_open(const char *dir, GError **error) {
   g_autofree char *dbpath = g_build_filename(dir, "lathe.db", NULL);
   if (sqlite3_open_v2(dbpath, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
                       NULL) != SQLITE_OK) {
-    db_fail(s, error, "cannot open");
+    lathe_store_fail(s, error, "cannot open");
     lathe_store_close(s);
     return NULL;
   }
@@ -210,8 +219,8 @@ LatheStore *lathe_store_open(const char *dir, GError **error) {
   sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
   /* WAL + NORMAL: a killed process loses at most uncommitted work, and
    * commits do not wait for fsync (a power cut may lose the last ones). */
-  if (!exec_sql(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;", error) ||
-      !exec_sql(s, "BEGIN IMMEDIATE", error)) {
+  if (!lathe_store_exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;", error) ||
+      !lathe_store_exec(s, "BEGIN IMMEDIATE", error)) {
     int code = sqlite3_errcode(s->db);
     if (error && *error && (code == SQLITE_NOTADB || code == SQLITE_CORRUPT))
       g_prefix_error(error, "%s is not a usable Lathe run store (move it away, or choose another "
@@ -222,7 +231,7 @@ LatheStore *lathe_store_open(const char *dir, GError **error) {
   sqlite3_stmt *v = stmt(s, "PRAGMA user_version");
   int version = v && sqlite3_step(v) == SQLITE_ROW ? sqlite3_column_int(v, 0) : 0;
   if (version > SCHEMA_VERSION) {
-    exec_sql(s, "ROLLBACK", NULL);
+    lathe_store_exec(s, "ROLLBACK", NULL);
     g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
                 "%s was written by a newer Lathe (store schema %d, this one reads %d); upgrade Lathe",
                 dbpath, version, SCHEMA_VERSION);
@@ -231,8 +240,8 @@ LatheStore *lathe_store_open(const char *dir, GError **error) {
   }
   g_autofree char *setv = g_strdup_printf("PRAGMA user_version = %d", SCHEMA_VERSION);
   /* The schema is created once; later opens only check its version. */
-  if ((version < SCHEMA_VERSION && (!exec_sql(s, schema, error) || !exec_sql(s, setv, error))) ||
-      !exec_sql(s, "COMMIT", error)) {
+  if ((version < SCHEMA_VERSION && (!lathe_store_exec(s, schema, error) || !lathe_store_exec(s, setv, error))) ||
+      !lathe_store_exec(s, "COMMIT", error)) {
     lathe_store_close(s);
     return NULL;
   }
@@ -332,7 +341,7 @@ char *lathe_store_begin_run(LatheStore *s, const char *name, const char *pipelin
   g_autofree char *uuid = g_uuid_string_random();
   char *id = g_strndup(uuid, 8);
   g_mutex_lock(&s->lock);
-  if (!op_begin(s, error)) {
+  if (!lathe_store_op_begin(s, error)) {
     g_mutex_unlock(&s->lock);
     g_free(id);
     return NULL;
@@ -347,9 +356,9 @@ char *lathe_store_begin_run(LatheStore *s, const char *name, const char *pipelin
   sqlite3_bind_text(st, 6, s->proc_token, -1, SQLITE_STATIC);
   sqlite3_bind_double(st, 7, now_s());
   sqlite3_bind_text(st, 8, LATHE_VERSION, -1, SQLITE_STATIC);
-  gboolean ok = sqlite3_step(st) == SQLITE_DONE || db_fail(s, error, "starting a run");
-  ok = op_end(s, ok, error);
-  commit_locked(s);
+  gboolean ok = sqlite3_step(st) == SQLITE_DONE || lathe_store_fail(s, error, "starting a run");
+  ok = lathe_store_op_end(s, ok, error);
+  lathe_store_commit_locked(s);
   g_mutex_unlock(&s->lock);
   if (!ok)
     g_clear_pointer(&id, g_free);
@@ -358,7 +367,7 @@ char *lathe_store_begin_run(LatheStore *s, const char *name, const char *pipelin
 
 gboolean lathe_store_end_run(LatheStore *s, const char *run_id, const char *status, GError **error) {
   g_mutex_lock(&s->lock);
-  if (!op_begin(s, error)) {
+  if (!lathe_store_op_begin(s, error)) {
     g_mutex_unlock(&s->lock);
     return FALSE;
   }
@@ -366,9 +375,9 @@ gboolean lathe_store_end_run(LatheStore *s, const char *run_id, const char *stat
   sqlite3_bind_text(st, 1, run_id, -1, SQLITE_STATIC);
   sqlite3_bind_text(st, 2, status, -1, SQLITE_STATIC);
   sqlite3_bind_double(st, 3, now_s());
-  gboolean ok = sqlite3_step(st) == SQLITE_DONE || db_fail(s, error, "ending a run");
-  ok = op_end(s, ok, error);
-  commit_locked(s); /* the end of a run is durable at once */
+  gboolean ok = sqlite3_step(st) == SQLITE_DONE || lathe_store_fail(s, error, "ending a run");
+  ok = lathe_store_op_end(s, ok, error);
+  lathe_store_commit_locked(s); /* the end of a run is durable at once */
   g_mutex_unlock(&s->lock);
   return ok;
 }
@@ -388,7 +397,7 @@ static gint64 insert_execution(LatheStore *s, const LatheExecIdentity *who, doub
   sqlite3_bind_text(st, 7, who->cache_key, -1, SQLITE_STATIC);
   sqlite3_bind_double(st, 8, started);
   if (sqlite3_step(st) != SQLITE_DONE) {
-    db_fail(s, error, "recording an execution");
+    lathe_store_fail(s, error, "recording an execution");
     return -1;
   }
   gint64 id = sqlite3_last_insert_rowid(s->db);
@@ -408,9 +417,9 @@ gint64 lathe_store_begin_execution(LatheStore *s, const LatheExecIdentity *who, 
                                    GError **error) {
   g_mutex_lock(&s->lock);
   gint64 id = -1;
-  if (op_begin(s, error)) {
+  if (lathe_store_op_begin(s, error)) {
     id = insert_execution(s, who, started, error);
-    if (!op_end(s, id >= 0, id >= 0 ? error : NULL))
+    if (!lathe_store_op_end(s, id >= 0, id >= 0 ? error : NULL))
       id = -1;
   }
   g_mutex_unlock(&s->lock);
@@ -519,15 +528,15 @@ gboolean lathe_store_finish_execution(LatheStore *s, gint64 id, const LatheExecI
                                       const char *cache_key, const LatheExecRecord *rec,
                                       GError **error) {
   g_mutex_lock(&s->lock);
-  gboolean ok = op_begin(s, error);
+  gboolean ok = lathe_store_op_begin(s, error);
   if (ok) {
     /* A node that ran briefly has no row yet: one operation records it whole. */
     if (id < 0)
       id = insert_execution(s, who, rec->started, error);
     ok = id >= 0 && update_execution(s, id, cache_key, rec);
     if (!ok && id >= 0)
-      db_fail(s, error, "recording an execution");
-    ok = op_end(s, ok, ok ? error : NULL);
+      lathe_store_fail(s, error, "recording an execution");
+    ok = lathe_store_op_end(s, ok, ok ? error : NULL);
   }
   g_mutex_unlock(&s->lock);
   return ok;
@@ -536,7 +545,7 @@ gboolean lathe_store_finish_execution(LatheStore *s, gint64 id, const LatheExecI
 void lathe_store_add_report(LatheStore *s, gint64 id, const char *name, double value, gint64 step,
                             double ts) {
   g_mutex_lock(&s->lock);
-  if (!op_begin(s, NULL)) {
+  if (!lathe_store_op_begin(s, NULL)) {
     g_mutex_unlock(&s->lock);
     return;
   }
@@ -547,7 +556,7 @@ void lathe_store_add_report(LatheStore *s, gint64 id, const char *name, double v
   sqlite3_bind_double(m, 3, value);
   sqlite3_bind_int64(m, 4, step);
   sqlite3_bind_double(m, 5, ts);
-  op_end(s, sqlite3_step(m) == SQLITE_DONE, NULL);
+  lathe_store_op_end(s, sqlite3_step(m) == SQLITE_DONE, NULL);
   g_mutex_unlock(&s->lock);
 }
 

@@ -115,4 +115,58 @@ JsonArray *lathe_store_list_runs(LatheStore *store, GError **error);
 /** lathe_store_show_run: (transfer full) (nullable) a run by id or unique prefix. */
 JsonObject *lathe_store_show_run(LatheStore *store, const char *run_id, GError **error);
 
+/**
+ * lathe_store_study_open:
+ * @key: what makes two tuner runs the same study (see tuner-exec.c).
+ * @name: the pipeline name; @node: the tuner node id; @tuner: its component.
+ * @config: (transfer none): the study's settings, recorded when created.
+ * @resumed: (out): whether the study existed.
+ *
+ * Opens the study for @key, creating it on first use. Trials left "running"
+ * by a run that is no longer running (killed) are marked "failed" first.
+ *
+ * Returns: (transfer full) (nullable): the study id, or %NULL with @error set.
+ */
+char *lathe_store_study_open(LatheStore *store, const char *key, const char *name,
+                             const char *node, const char *tuner, JsonObject *config,
+                             gboolean *resumed, GError **error);
+
+/**
+ * lathe_store_trial_event:
+ * @state: running, complete, pruned or failed.
+ * @params: (nullable): the trial's point.
+ * @values: (nullable): its objective values (and extra metrics), an object.
+ * @model: (nullable): digest of the trial's output model.
+ * @error_text: (nullable): why it failed or was pruned.
+ *
+ * Appends one event to trial @number of @study_id.
+ */
+gboolean lathe_store_trial_event(LatheStore *store, const char *study_id, guint number,
+                                 const char *run_id, const char *state, JsonObject *params,
+                                 JsonObject *values, const char *model, const char *error_text,
+                                 GError **error);
+
+/**
+ * lathe_store_study_trials:
+ *
+ * Returns: (transfer full) (nullable): each trial of @study_id in number
+ * order, as its latest event {number, state, run_id, params, values, model,
+ * error, started, ended}.
+ */
+JsonArray *lathe_store_study_trials(LatheStore *store, const char *study_id, GError **error);
+
+/**
+ * lathe_store_find_study:
+ * @ref: "RUN_ID/NODE" (a run id or unique prefix, and a tuner node), or a
+ *   study id.
+ *
+ * Returns: (transfer full) (nullable): {id, name, node, tuner, config,
+ * created}, or %NULL with @error set.
+ */
+JsonObject *lathe_store_find_study(LatheStore *store, const char *ref, GError **error);
+
+/** lathe_store_list_studies: (transfer full) every study, newest first,
+ * with trial counts per state. */
+JsonArray *lathe_store_list_studies(LatheStore *store, GError **error);
+
 G_END_DECLS

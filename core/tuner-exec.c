@@ -4,27 +4,11 @@
 #include <math.h>
 #include <string.h>
 
-#include "engine-private.h"
-
-typedef struct {
-  guint number;
-  JsonObject *point;
-  LatheBatch *batch;
-  double value;
-  LatheTrialState state;
-  JsonObject *metrics; /* the objective node's metrics */
-} Trial;
-
-static void trial_free(Trial *tr) {
-  json_object_unref(tr->point);
-  g_clear_pointer(&tr->metrics, json_object_unref);
-  if (tr->batch)
-    lathe_batch_free(tr->batch);
-  g_free(tr);
-}
+#include "store.h"
+#include "tuner-study.h"
 
 /* The trial's tasks: every node of the sub-graph, params overridden by the point. */
-static LatheBatch *trial_batch(LatheNodeRun *tuner, Trial *tr) {
+static LatheBatch *trial_batch(LatheNodeRun *tuner, LatheTrial *tr) {
   LatheBatch *b = g_new0(LatheBatch, 1);
   b->run = tuner->batch->run;
   b->parent = tuner->batch;
@@ -51,47 +35,80 @@ static LatheBatch *trial_batch(LatheNodeRun *tuner, Trial *tr) {
   return b;
 }
 
-static void finish_trial(LatheNodeRun *tuner, Trial *tr, const char *obj_node,
-                         const char *obj_metric) {
-  tr->state = LATHE_TRIAL_FAILED;
-  tr->value = NAN;
-  LatheNode *n = g_hash_table_lookup(tuner->node->trial->by_id, obj_node);
-  LatheNodeRun *t = n ? g_hash_table_lookup(tr->batch->task_of, n) : NULL;
-  if (!t || (t->status != TASK_SUCCEEDED && t->status != TASK_CACHED))
-    return;
-  tr->metrics = json_object_ref(t->metrics);
-  JsonNode *v = json_object_get_member(t->metrics, obj_metric);
-  if (!v)
-    return;
-  tr->value = json_node_get_double(v);
-  if (isfinite(tr->value))
-    tr->state = LATHE_TRIAL_COMPLETE;
-}
-
-static JsonObject *trial_json(Trial *tr) {
+static JsonObject *trial_json(LatheTrial *tr) {
   JsonObject *o = json_object_new();
   json_object_set_int_member(o, "trial", tr->number);
   json_object_set_object_member(o, "params", json_object_ref(tr->point));
-  json_object_set_string_member(o, "state", tr->state == LATHE_TRIAL_COMPLETE ? "complete" : "failed");
+  json_object_set_string_member(o, "state", tr->state == LATHE_TRIAL_COMPLETE  ? "complete"
+                                            : tr->state == LATHE_TRIAL_PRUNED ? "pruned"
+                                                                              : "failed");
   if (tr->state == LATHE_TRIAL_COMPLETE)
     json_object_set_double_member(o, "value", tr->value);
   else
     json_object_set_null_member(o, "value");
+  if (tr->values)
+    json_object_set_object_member(o, "values", json_object_ref(tr->values));
+  json_object_set_boolean_member(o, "resumed", tr->resumed);
+  if (tr->error)
+    json_object_set_string_member(o, "error", tr->error);
   return o;
+}
+
+/* Runs @round's trials as one batch of tasks on one pool. */
+static void run_round(LatheNodeRun *task, GPtrArray *round, guint parallel) {
+  LatheBatch *merged = g_new0(LatheBatch, 1);
+  merged->run = task->batch->run;
+  merged->parent = task->batch;
+  merged->task_of = g_hash_table_new(NULL, NULL);
+  merged->tasks = g_ptr_array_new();
+  merged->jobs = parallel;
+  for (guint i = 0; i < round->len; i++) {
+    LatheTrial *tr = round->pdata[i];
+    /* each task keeps its trial's batch for finding its inputs */
+    for (guint j = 0; j < tr->batch->tasks->len; j++)
+      g_ptr_array_add(merged->tasks, tr->batch->tasks->pdata[j]);
+  }
+  lathe_batch_execute(merged);
+  g_ptr_array_set_size(merged->tasks, 0);
+  g_ptr_array_unref(merged->tasks);
+  g_hash_table_unref(merged->task_of);
+  g_free(merged);
+}
+
+/* The output model of a finished trial of this run, and its digest. */
+static LatheArtifact *trial_model(LatheNodeRun *task, LatheTrial *tr) {
+  if (!task->node->trial_output || !tr->batch)
+    return NULL;
+  LatheNodeRun *mt = g_hash_table_lookup(tr->batch->task_of, task->node->trial_output);
+  return mt && mt->outputs ? g_hash_table_lookup(mt->outputs, "model") : NULL;
+}
+
+/* Why the study stops before its tuner runs out of points, or NULL. */
+static const char *budget_spent(const LatheStudyConfig *cfg, guint n_trials, const LatheTrial *best,
+                                gint64 started) {
+  if (cfg->max_trials && n_trials >= cfg->max_trials)
+    return "max_trials reached";
+  if (cfg->timeout > 0 && (double)(g_get_monotonic_time() - started) / 1e6 >= cfg->timeout)
+    return "timeout reached";
+  if (cfg->has_goal && best && (cfg->maximize ? best->value >= cfg->goal : best->value <= cfg->goal))
+    return "goal reached";
+  return NULL;
+}
+
+static void tell(const LatheTunerClass *k, gpointer tuner, const LatheStudyConfig *cfg, LatheTrial *tr) {
+  gboolean counts = tr->state == LATHE_TRIAL_COMPLETE && tr->feasible;
+  /* An infeasible trial teaches the tuner where not to go, like a failure. */
+  k->tell(tuner, tr->number, tr->point, counts ? (cfg->maximize ? -tr->value : tr->value) : NAN,
+          counts ? LATHE_TRIAL_COMPLETE : tr->state == LATHE_TRIAL_PRUNED ? LATHE_TRIAL_PRUNED
+                                                                          : LATHE_TRIAL_FAILED);
 }
 
 gboolean lathe_tuner_execute(LatheNodeRun *task, LatheContext *ctx, GError **error) {
   const LatheTunerClass *k = task->node->comp->klass;
   LatheRun *run = task->batch->run;
-  const char *objective = lathe_context_param_string(ctx, "objective");
-  gboolean maximize = g_str_equal(lathe_context_param_string(ctx, "direction"), "maximize");
-  guint max_trials = (guint)lathe_context_param_int(ctx, "max_trials");
-  guint parallel = (guint)lathe_context_param_int(ctx, "parallel_trials");
-  if (!parallel)
-    parallel = run->opts->jobs;
-  const char *dot = strchr(objective, '.');
-  g_autofree char *obj_node = g_strndup(objective, dot - objective);
-  const char *obj_metric = dot + 1;
+  gint64 started = g_get_monotonic_time();
+  LatheStudyConfig cfg;
+  lathe_study_config_init(&cfg, ctx, run->opts->jobs);
 
   g_autoptr(LatheSearchSpace) space = lathe_search_space_new();
   JsonObject *sp = json_node_get_object(json_object_get_member(lathe_context_get_params(ctx), "space"));
@@ -104,91 +121,116 @@ gboolean lathe_tuner_execute(LatheNodeRun *task, LatheContext *ctx, GError **err
                            lathe_component_param(target->comp, d + 1));
   }
   gpointer tuner = k->create(ctx, space, error);
-  if (!tuner)
+  if (!tuner) {
+    lathe_study_config_clear(&cfg);
     return FALSE;
+  }
 
-  g_autoptr(GPtrArray) trials = g_ptr_array_new_with_free_func((GDestroyNotify)trial_free);
-  Trial *best = NULL;
-  Trial *prev_best = NULL;
+  /* The study: earlier runs' trials are kept and told to the tuner first. */
+  g_autofree char *key = lathe_study_key(task, lathe_context_get_params(ctx));
+  g_autoptr(JsonObject) config = json_object_new();
+  json_object_set_object_member(config, "params", json_object_ref(lathe_context_get_params(ctx)));
+  gboolean resumed = FALSE;
+  g_autofree char *study = lathe_store_study_open(run->store, key, run->graph->name, task->exec_id,
+                                                  task->node->comp->id, config, &resumed, error);
+  g_autoptr(GPtrArray) trials = study ? lathe_study_load(run->store, study, error) : NULL;
+  if (!trials) {
+    k->free(tuner);
+    lathe_study_config_clear(&cfg);
+    return FALSE;
+  }
+  LatheTrial *best = NULL;
+  guint next = 0, failed = 0, n_resumed = trials->len;
+  for (guint i = 0; i < trials->len; i++) {
+    LatheTrial *tr = trials->pdata[i];
+    tell(k, tuner, &cfg, tr);
+    failed += tr->state == LATHE_TRIAL_FAILED;
+    if (lathe_study_better(&cfg, tr, best))
+      best = tr;
+    next = MAX(next, tr->number + 1);
+  }
+  if (n_resumed)
+    lathe_context_log(ctx, G_LOG_LEVEL_MESSAGE, "study %s resumed with %u trials", study, n_resumed);
+
   gboolean exhausted = FALSE, ok = TRUE;
-  guint next = 0, failed = 0;
-  while (!exhausted && (!max_trials || next < max_trials) && !lathe_context_is_cancelled(ctx)) {
+  const char *stop = NULL;
+  LatheTrial *prev_best = best;
+  while (!exhausted && !(stop = budget_spent(&cfg, trials->len, best, started)) &&
+         !lathe_context_is_cancelled(ctx)) {
     /* One round: up to `parallel` points, run as one batch of tasks. */
     g_autoptr(GPtrArray) round = g_ptr_array_new();
-    while (round->len < parallel && (!max_trials || next < max_trials)) {
+    while (round->len < cfg.parallel && (!cfg.max_trials || trials->len < cfg.max_trials)) {
       JsonObject *point = NULL;
       if (!k->ask(tuner, next, &point, error)) {
-        if (error && *error)
-          ok = FALSE;
+        ok = !(error && *error);
         exhausted = TRUE;
         break;
       }
-      Trial *tr = g_new0(Trial, 1);
+      LatheTrial *tr = g_new0(LatheTrial, 1);
       tr->number = next++;
       tr->point = point;
+      tr->batch = trial_batch(task, tr);
       g_ptr_array_add(trials, tr);
       g_ptr_array_add(round, tr);
+      ok = lathe_study_record(run, study, tr, error);
+      if (!ok)
+        break;
     }
     if (!ok || !round->len)
       break;
-    LatheBatch *merged = g_new0(LatheBatch, 1);
-    merged->run = run;
-    merged->parent = task->batch;
-    merged->task_of = g_hash_table_new(NULL, NULL);
-    merged->tasks = g_ptr_array_new();
-    merged->jobs = parallel;
-    for (guint i = 0; i < round->len; i++) {
-      Trial *tr = round->pdata[i];
-      tr->batch = trial_batch(task, tr);
-      /* One pool for the whole round; each task keeps its trial's batch for
-       * finding its inputs. */
-      for (guint j = 0; j < tr->batch->tasks->len; j++)
-        g_ptr_array_add(merged->tasks, tr->batch->tasks->pdata[j]);
-    }
-    lathe_batch_execute(merged);
-    g_ptr_array_set_size(merged->tasks, 0);
-    g_ptr_array_unref(merged->tasks);
-    g_hash_table_unref(merged->task_of);
-    g_free(merged);
-    for (guint i = 0; i < round->len; i++) {
-      Trial *tr = round->pdata[i];
-      finish_trial(task, tr, obj_node, obj_metric);
-      if (tr->state == LATHE_TRIAL_COMPLETE) {
-        k->tell(tuner, tr->number, tr->point, maximize ? -tr->value : tr->value, tr->state);
-        if (!best || (maximize ? tr->value > best->value : tr->value < best->value))
-          best = tr;
-      } else {
-        failed++;
-        k->tell(tuner, tr->number, tr->point, NAN, tr->state);
-      }
+    run_round(task, round, cfg.parallel);
+    for (guint i = 0; ok && i < round->len; i++) {
+      LatheTrial *tr = round->pdata[i];
+      ok = lathe_study_finish_trial(task, &cfg, tr, error);
+      if (!ok)
+        break;
+      LatheArtifact *model = trial_model(task, tr);
+      tr->model = model ? g_strdup(lathe_artifact_get_digest(model)) : NULL;
+      ok = lathe_study_record(run, study, tr, error);
+      tell(k, tuner, &cfg, tr);
+      failed += tr->state == LATHE_TRIAL_FAILED;
+      if (lathe_study_better(&cfg, tr, best))
+        best = tr;
       lathe_context_report(ctx, "objective", tr->value, tr->number);
-      lathe_context_progress(ctx, max_trials ? (double)next / max_trials : 0.0, NULL);
+      lathe_context_progress(ctx, cfg.max_trials ? (double)trials->len / cfg.max_trials : 0.0, NULL);
     }
     /* Only the best trial's artifacts are still needed: free the others. */
     for (guint i = 0; i < round->len; i++) {
-      Trial *tr = round->pdata[i];
+      LatheTrial *tr = round->pdata[i];
       if (tr != best)
         g_clear_pointer(&tr->batch, lathe_batch_free);
     }
     if (prev_best && prev_best != best)
       g_clear_pointer(&prev_best->batch, lathe_batch_free);
     prev_best = best;
+    if (ok && cfg.max_failed && failed > cfg.max_failed) {
+      g_set_error(error, LATHE_ERROR, LATHE_ERROR_FAILED,
+                  "%u trials failed, more than max_failed_trials (%u); see `lathe study show %s/%s`",
+                  failed, cfg.max_failed, run->run_id, task->exec_id);
+      ok = FALSE;
+    }
   }
   k->free(tuner);
-  if (!ok)
-    return FALSE;
-  if (!best) {
+  if (ok && !best) {
     g_set_error(error, LATHE_ERROR, LATHE_ERROR_FAILED,
-                "all %u trials failed or reported no '%s'; see `lathe runs show` for their errors",
-                trials->len, objective);
+                "no trial of %u completed with a finite '%s'%s; see `lathe study show %s/%s`",
+                trials->len, cfg.objective, cfg.constraints->len ? " that meets the constraints" : "",
+                run->run_id, task->exec_id);
+    ok = FALSE;
+  }
+  if (!ok) {
+    lathe_study_config_clear(&cfg);
     return FALSE;
   }
   JsonObject *summary = json_object_new();
-  json_object_set_string_member(summary, "objective", objective);
-  json_object_set_string_member(summary, "direction", maximize ? "maximize" : "minimize");
+  json_object_set_string_member(summary, "study", study);
+  json_object_set_string_member(summary, "objective", cfg.objective);
+  json_object_set_string_member(summary, "direction", cfg.maximize ? "maximize" : "minimize");
+  json_object_set_string_member(summary, "stopped", stop ? stop : exhausted ? "the tuner has no more points" : "interrupted");
   json_object_set_int_member(summary, "best_trial", best->number);
   json_object_set_double_member(summary, "best_value", best->value);
   json_object_set_object_member(summary, "best_params", json_object_ref(best->point));
+  json_object_set_object_member(summary, "best_values", json_object_ref(best->values));
   if (best->metrics)
     json_object_set_object_member(summary, "best_metrics", json_object_ref(best->metrics));
   JsonArray *all = json_array_new();
@@ -200,11 +242,20 @@ gboolean lathe_tuner_execute(LatheNodeRun *task, LatheContext *ctx, GError **err
   lathe_context_set_metric(ctx, "best_trial", best->number);
   lathe_context_set_metric(ctx, "n_trials", trials->len);
   lathe_context_set_metric(ctx, "n_failed", failed);
-  if (task->node->trial_output) {
-    LatheNodeRun *mt = g_hash_table_lookup(best->batch->task_of, task->node->trial_output);
-    LatheArtifact *model = mt ? g_hash_table_lookup(mt->outputs, "model") : NULL;
-    if (model)
-      lathe_context_set_output(ctx, "model", lathe_artifact_ref(model));
+  lathe_context_set_metric(ctx, "n_resumed", n_resumed);
+  LatheArtifact *model = trial_model(task, best);
+  if (model)
+    lathe_context_set_output(ctx, "model", lathe_artifact_ref(model));
+  else if (best->model) {
+    /* the best trial ran in an earlier run: its model is in the store */
+    g_autoptr(GError) lerr = NULL;
+    LatheArtifact *m = lathe_store_get_artifact(run->store, best->model, LATHE_TYPE_MODEL, &lerr);
+    if (m)
+      lathe_context_set_output(ctx, "model", m);
+    else
+      lathe_context_log(ctx, G_LOG_LEVEL_WARNING, "the best trial's model %.16s is not in the store: %s",
+                        best->model, lerr->message);
   }
+  lathe_study_config_clear(&cfg);
   return TRUE;
 }

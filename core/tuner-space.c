@@ -319,3 +319,49 @@ JsonObject *lathe_tuner_space_link(JsonObject *space, const char *pointer, GPtrA
     emit(space, out, l->data);
   return out;
 }
+
+gboolean lathe_tuner_constraint_parse(const char *text, LatheTunerConstraint *out, char **why) {
+  memset(out, 0, sizeof *out);
+  const char *at = NULL, *op = NULL;
+  for (const char *p = text; *p && !op; p++)
+    for (guint i = 0; ops[i]; i++)
+      if (strncmp(p, ops[i], strlen(ops[i])) == 0) {
+        op = ops[i];
+        at = p;
+        break;
+      }
+  g_autofree char *lhs = op ? g_strstrip(g_strndup(text, at - text)) : NULL;
+  g_autofree char *rhs = op ? g_strstrip(g_strdup(at + strlen(op))) : NULL;
+  const char *dot = lhs ? strchr(lhs, '.') : NULL;
+  char *end = NULL;
+  double bound = rhs ? g_ascii_strtod(rhs, &end) : NAN;
+  if (!op || !dot || dot == lhs || !dot[1] || !end || end == rhs || *end || !isfinite(bound)) {
+    *why = g_strdup_printf("'%s' is not \"NODE.METRIC OP NUMBER\" (OP one of == != < <= > >=), e.g. "
+                           "\"model.train_seconds <= 60\"", text);
+    return FALSE;
+  }
+  out->node = g_strndup(lhs, dot - lhs);
+  out->metric = g_strdup(dot + 1);
+  g_strlcpy(out->op, op, sizeof out->op);
+  out->bound = bound;
+  return TRUE;
+}
+
+void lathe_tuner_constraint_clear(LatheTunerConstraint *c) {
+  g_clear_pointer(&c->node, g_free);
+  g_clear_pointer(&c->metric, g_free);
+}
+
+gboolean lathe_tuner_constraint_holds(const LatheTunerConstraint *c, double v) {
+  if (g_str_equal(c->op, "=="))
+    return v == c->bound;
+  if (g_str_equal(c->op, "!="))
+    return v != c->bound;
+  if (g_str_equal(c->op, "<="))
+    return v <= c->bound;
+  if (g_str_equal(c->op, ">="))
+    return v >= c->bound;
+  if (g_str_equal(c->op, "<"))
+    return v < c->bound;
+  return v > c->bound;
+}

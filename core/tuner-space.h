@@ -46,4 +46,28 @@ JsonNode *lathe_tuner_space_normalize(const char *dim, JsonNode *spec, const Lat
  */
 JsonObject *lathe_tuner_space_link(JsonObject *space, const char *pointer, GPtrArray *problems);
 
+/**
+ * LatheTunerConstraint:
+ * @node: the trial node; @metric: its metric.
+ * @op: one of == != < <= > >=; @bound: the number.
+ */
+typedef struct {
+  char *node;
+  char *metric;
+  char op[3];
+  double bound;
+} LatheTunerConstraint;
+
+/**
+ * lathe_tuner_constraint_parse:
+ * @text: "NODE.METRIC OP NUMBER", e.g. "model.train_seconds <= 60".
+ * @out: (out caller-allocates): the parts; free with
+ *   lathe_tuner_constraint_clear().
+ * @why: (out) (transfer full): the reason when @text does not parse.
+ */
+gboolean lathe_tuner_constraint_parse(const char *text, LatheTunerConstraint *out, char **why);
+void lathe_tuner_constraint_clear(LatheTunerConstraint *c);
+/** lathe_tuner_constraint_holds: whether @value meets @c. */
+gboolean lathe_tuner_constraint_holds(const LatheTunerConstraint *c, double value);
+
 G_END_DECLS

@@ -1,0 +1,146 @@
+/* `lathe study list | show REF`: the trials of tuner nodes, across runs. */
+#include <math.h>
+
+#include "cli.h"
+#include "store.h"
+
+/* Adds "best", "best_so_far" (convergence, per trial in number order) and
+ * the objective's name and direction to @study, from @trials. */
+static void summarise(JsonObject *study, JsonArray *trials) {
+  JsonObject *cfg = json_object_get_object_member(study, "config");
+  JsonObject *params = cfg && json_object_has_member(cfg, "params") ? json_object_get_object_member(cfg, "params") : NULL;
+  const char *direction = params ? json_object_get_string_member_with_default(params, "direction", "maximize") : "maximize";
+  gboolean maximize = g_str_equal(direction, "maximize");
+  json_object_set_string_member(study, "objective",
+                                params ? json_object_get_string_member_with_default(params, "objective", "") : "");
+  json_object_set_string_member(study, "direction", direction);
+  JsonArray *conv = json_array_new();
+  JsonObject *best = NULL;
+  double best_v = NAN;
+  for (guint i = 0; i < json_array_get_length(trials); i++) {
+    JsonObject *t = json_array_get_object_element(trials, i);
+    JsonNode *vn = json_object_get_member(t, "values");
+    JsonObject *v = vn && JSON_NODE_HOLDS_OBJECT(vn) ? json_node_get_object(vn) : NULL;
+    gboolean ok = g_str_equal(json_object_get_string_member(t, "state"), "complete") && v &&
+                  json_object_get_boolean_member_with_default(v, "feasible", TRUE);
+    double x = ok ? json_object_get_double_member_with_default(v, "objective", NAN) : NAN;
+    if (isfinite(x) && (isnan(best_v) || (maximize ? x > best_v : x < best_v))) {
+      best_v = x;
+      best = t;
+    }
+    if (isnan(best_v))
+      json_array_add_null_element(conv);
+    else
+      json_array_add_double_element(conv, best_v);
+  }
+  json_object_set_array_member(study, "best_so_far", conv);
+  if (best)
+    json_object_set_object_member(study, "best", json_object_ref(best));
+  else
+    json_object_set_null_member(study, "best");
+  json_object_set_array_member(study, "trials", json_array_ref(trials));
+}
+
+static void print_study(JsonObject *s) {
+  JsonArray *trials = json_object_get_array_member(s, "trials");
+  JsonArray *conv = json_object_get_array_member(s, "best_so_far");
+  printf("study %s  %s/%s  %s  %s %s  %u trials\n\n", json_object_get_string_member(s, "id"),
+         json_object_get_string_member(s, "name"), json_object_get_string_member(s, "node"),
+         json_object_get_string_member(s, "tuner"), json_object_get_string_member(s, "direction"),
+         json_object_get_string_member(s, "objective"), json_array_get_length(trials));
+  printf("%-6s %-9s %-12s %-12s %-9s %s\n", "TRIAL", "STATE", "VALUE", "BEST SO FAR", "RUN", "PARAMS");
+  for (guint i = 0; i < json_array_get_length(trials); i++) {
+    JsonObject *t = json_array_get_object_element(trials, i);
+    JsonNode *vn = json_object_get_member(t, "values");
+    JsonObject *v = vn && JSON_NODE_HOLDS_OBJECT(vn) ? json_node_get_object(vn) : NULL;
+    char value[32] = "-", bsf[32] = "-";
+    if (v && json_object_has_member(v, "objective"))
+      g_snprintf(value, sizeof value, "%.6g%s", json_object_get_double_member(v, "objective"),
+                 json_object_get_boolean_member_with_default(v, "feasible", TRUE) ? "" : "*");
+    JsonNode *c = json_array_get_element(conv, i);
+    if (!JSON_NODE_HOLDS_NULL(c))
+      g_snprintf(bsf, sizeof bsf, "%.6g", json_node_get_double(c));
+    g_autofree char *params = json_to_string(json_object_get_member(t, "params"), FALSE);
+    printf("%-6" G_GINT64_FORMAT " %-9s %-12s %-12s %-9s %s\n", json_object_get_int_member(t, "number"),
+           json_object_get_string_member(t, "state"), value, bsf,
+           json_object_get_string_member_with_default(t, "run_id", "-"), params);
+    const char *err = json_object_get_string_member_with_default(t, "error", NULL);
+    if (err)
+      printf("       %s\n", err);
+  }
+  JsonNode *best = json_object_get_member(s, "best");
+  if (best && JSON_NODE_HOLDS_OBJECT(best)) {
+    JsonObject *b = json_node_get_object(best);
+    g_autofree char *params = json_to_string(json_object_get_member(b, "params"), FALSE);
+    printf("\nbest: trial %" G_GINT64_FORMAT ", %s = %.6g, %s\n", json_object_get_int_member(b, "number"),
+           json_object_get_string_member(s, "objective"),
+           json_object_get_double_member(json_object_get_object_member(b, "values"), "objective"), params);
+  } else {
+    printf("\nno trial completed%s\n", json_array_get_length(trials) ? "" : " (none ran)");
+  }
+}
+
+int lathe_cmd_study(int argc, char **argv) {
+  gboolean json = FALSE;
+  g_autofree char *store_opt = NULL;
+  GOptionEntry entries[] = {
+      {"json", 0, 0, G_OPTION_ARG_NONE, &json, "One JSON document on stdout", NULL},
+      {"store", 0, 0, G_OPTION_ARG_FILENAME, &store_opt, "Run store (default: ./.lathe)", "DIR"},
+      {NULL}};
+  g_autoptr(GOptionContext) octx = g_option_context_new("list | show RUN_ID/NODE");
+  g_option_context_add_main_entries(octx, entries, NULL);
+  if (!lathe_cli_parse(octx, &argc, &argv))
+    return LATHE_EXIT_USAGE;
+  gboolean list = argc == 2 && g_str_equal(argv[1], "list");
+  gboolean show = argc == 3 && g_str_equal(argv[1], "show");
+  if (!list && !show)
+    return lathe_cli_error(LATHE_EXIT_USAGE, "usage: lathe study list | lathe study show RUN_ID/NODE");
+  g_autofree char *dir = lathe_cli_default_store(store_opt, ".");
+  if (!g_file_test(dir, G_FILE_TEST_IS_DIR))
+    return lathe_cli_error(LATHE_EXIT_USAGE, "no run store at %s; run a pipeline first or pass --store", dir);
+  g_autoptr(GError) error = NULL;
+  LatheStore *store = lathe_store_open(dir, &error);
+  if (!store)
+    return lathe_cli_error(LATHE_EXIT_FAILED, "%s", error->message);
+  int code = LATHE_EXIT_OK;
+  if (list) {
+    JsonArray *studies = lathe_store_list_studies(store, &error);
+    if (!studies) {
+      lathe_store_close(store);
+      return lathe_cli_error(LATHE_EXIT_FAILED, "%s", error->message);
+    }
+    g_autoptr(JsonNode) root = json_node_init_array(json_node_alloc(), studies);
+    json_array_unref(studies);
+    if (json) {
+      lathe_cli_print_json(root);
+    } else {
+      printf("%-9s %-28s %-14s %-7s %s\n", "STUDY", "PIPELINE/NODE", "TUNER", "TRIALS", "STATES");
+      for (guint i = 0; i < json_array_get_length(studies); i++) {
+        JsonObject *s = json_array_get_object_element(studies, i);
+        g_autofree char *where = g_strdup_printf("%s/%s", json_object_get_string_member(s, "name"),
+                                                 json_object_get_string_member(s, "node"));
+        g_autofree char *states = json_to_string(json_object_get_member(s, "states"), FALSE);
+        printf("%-9s %-28s %-14s %-7" G_GINT64_FORMAT " %s\n", json_object_get_string_member(s, "id"),
+               where, json_object_get_string_member(s, "tuner"), json_object_get_int_member(s, "trials"),
+               states);
+      }
+    }
+  } else {
+    JsonObject *study = lathe_store_find_study(store, argv[2], &error);
+    g_autoptr(JsonArray) trials =
+        study ? lathe_store_study_trials(store, json_object_get_string_member(study, "id"), &error) : NULL;
+    if (!study || !trials) {
+      code = lathe_cli_error(study ? LATHE_EXIT_FAILED : LATHE_EXIT_USAGE, "%s", error->message);
+    } else {
+      summarise(study, trials);
+      g_autoptr(JsonNode) root = json_node_init_object(json_node_alloc(), study);
+      if (json)
+        lathe_cli_print_json(root);
+      else
+        print_study(study);
+    }
+    g_clear_pointer(&study, json_object_unref);
+  }
+  lathe_store_close(store);
+  return code;
+}

@@ -1,0 +1,62 @@
+/* tuner-study.h: a tuner node's study across runs (engine-internal). */
+#pragma once
+
+#include "engine-private.h"
+#include "tuner-space.h"
+
+G_BEGIN_DECLS
+
+/* One trial, of this run or resumed from an earlier one. */
+typedef struct {
+  guint number;
+  JsonObject *point;
+  LatheBatch *batch;      /* its tasks, while useful (this run only) */
+  double value;           /* the objective as reported (not negated) */
+  LatheTrialState state;
+  gboolean feasible;      /* met every constraint */
+  JsonObject *metrics;    /* the objective node's metrics */
+  JsonObject *values;     /* {"objective": v, "NODE.METRIC": v, ...} as recorded */
+  char *model;            /* digest of the trial's output model */
+  char *error;
+  gboolean resumed;
+} LatheTrial;
+
+void lathe_trial_free(LatheTrial *trial);
+
+/* What a study is asked to do, read once from the tuner node's params. */
+typedef struct {
+  const char *objective;  /* "eval.accuracy" */
+  char *obj_node;
+  const char *obj_metric;
+  gboolean maximize;
+  guint max_trials, max_failed, parallel;
+  double timeout;
+  gboolean has_goal;
+  double goal;
+  GPtrArray *extra;       /* char* "NODE.METRIC" */
+  GArray *constraints;    /* LatheTunerConstraint */
+} LatheStudyConfig;
+
+void lathe_study_config_init(LatheStudyConfig *cfg, LatheContext *ctx, guint jobs);
+void lathe_study_config_clear(LatheStudyConfig *cfg);
+
+/* The key under which runs share a study: the pipeline name, the node, its
+ * component, its params except the budgets, its trial and the run seed. */
+char *lathe_study_key(LatheNodeRun *task, JsonObject *params);
+
+/* Fills @trial's state, value, values and feasibility from its tasks.
+ * Returns FALSE with @error set when the objective node succeeded but did not
+ * produce the objective metric: no later trial can do better. */
+gboolean lathe_study_finish_trial(LatheNodeRun *tuner, const LatheStudyConfig *cfg,
+                                  LatheTrial *trial, GError **error);
+
+/* Whether @a is better than @b (NULL counts as worse than anything). */
+gboolean lathe_study_better(const LatheStudyConfig *cfg, const LatheTrial *a, const LatheTrial *b);
+
+/* The trials the store holds for @study_id, as resumed LatheTrials. */
+GPtrArray *lathe_study_load(LatheStore *store, const char *study_id, GError **error);
+
+/* Appends @trial's current state to the store. */
+gboolean lathe_study_record(LatheRun *run, const char *study_id, LatheTrial *trial, GError **error);
+
+G_END_DECLS
