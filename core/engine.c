@@ -201,6 +201,10 @@ gboolean lathe_engine_run(LatheGraph *graph, LatheCatalog *cat, LatheStore *stor
     JsonObject *row = json_array_get_object_element(run.nodes, i);
     const char *st = json_object_get_string_member(row, "status");
     const char *why = json_object_get_string_member_with_default(row, "error", "");
+    /* A failed trial is the study's business (max_failed_trials): the tuner
+     * node itself fails when the study does. */
+    if (strchr(json_object_get_string_member(row, "id"), '/'))
+      continue;
     /* Skipping on a false `when` is success; skipping after a failure is not. */
     failed |= g_str_equal(st, "failed") ||
               (g_str_equal(st, "skipped") && !g_str_has_prefix(why, "condition"));

@@ -155,7 +155,7 @@ gboolean lathe_tuner_execute(LatheNodeRun *task, LatheContext *ctx, GError **err
   gboolean exhausted = FALSE, ok = TRUE;
   const char *stop = NULL;
   LatheTrial *prev_best = best;
-  while (!exhausted && !(stop = budget_spent(&cfg, trials->len, best, started)) &&
+  while (ok && !exhausted && !(stop = budget_spent(&cfg, trials->len, best, started)) &&
          !lathe_context_is_cancelled(ctx)) {
     /* One round: up to `parallel` points, run as one batch of tasks. */
     g_autoptr(GPtrArray) round = g_ptr_array_new();

@@ -1,5 +1,7 @@
 /* Test-only components: a no-op, a sleeper and a failer. They let the
  * scheduler, cache and store be tested, and benchmarked, without real work. */
+#include <math.h>
+
 #include <lathe/lathe-sdk.h>
 
 static gboolean noop_run(LatheContext *ctx, GError **error) {
@@ -38,6 +40,43 @@ static gboolean metric_run(LatheContext *ctx, GError **error) {
   return noop_run(ctx, error);
 }
 
+/* A cheap objective for tuner tests: value = (x - 0.3)^2 + (y + 0.2)^2.
+ * It can fail (x above fail_above), return NaN (x above nan_above), and
+ * report "loss" per step like a training loop (value * (1 + (steps-1-s)/steps)),
+ * sleeping `step_seconds` between steps and stopping when cancelled. */
+static gboolean objective_run(LatheContext *ctx, GError **error) {
+  double x = lathe_context_param_float(ctx, "x"), y = lathe_context_param_float(ctx, "y");
+  if (x > lathe_context_param_float(ctx, "fail_above")) {
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_FAILED, "x = %g is above fail_above", x);
+    return FALSE;
+  }
+  double v = (x - 0.3) * (x - 0.3) + (y + 0.2) * (y + 0.2);
+  if (x > lathe_context_param_float(ctx, "nan_above"))
+    v = NAN;
+  gint64 steps = lathe_context_param_int(ctx, "steps");
+  for (gint64 st = 0; st < steps; st++) {
+    if (lathe_context_is_cancelled(ctx)) {
+      g_set_error(error, LATHE_ERROR, LATHE_ERROR_CANCELLED, "cancelled at step %" G_GINT64_FORMAT, st);
+      return FALSE;
+    }
+    lathe_context_report(ctx, "loss", v * (1.0 + (double)(steps - 1 - st) / (double)steps), st);
+    g_usleep((gulong)(lathe_context_param_float(ctx, "step_seconds") * 1e6));
+  }
+  lathe_context_set_metric(ctx, "value", v);
+  lathe_context_set_metric(ctx, "x", x);
+  return noop_run(ctx, error);
+}
+
+static const LatheParamSpec objective_params[] = {
+    LATHE_PARAM_FLOAT_("x", "0", -10, 10, 0, "first coordinate"),
+    LATHE_PARAM_FLOAT_("y", "0", -10, 10, 0, "second coordinate"),
+    LATHE_PARAM_FLOAT_("fail_above", "100", -100, 100, 0, "fail when x is above this"),
+    LATHE_PARAM_FLOAT_("nan_above", "100", -100, 100, 0, "report NaN when x is above this"),
+    LATHE_PARAM_INT_("steps", "0", 0, 1000, "intermediate \"loss\" reports"),
+    LATHE_PARAM_FLOAT_("step_seconds", "0", 0, 60, 0, "sleep between reports"),
+    LATHE_PARAM_FLOAT_("value", "0", -1e9, 1e9, 0, "unused"),
+    LATHE_PARAM_END};
+
 static const LathePortSpec opt_in[] = {
     {"data", LATHE_TYPE_DATASET, LATHE_PORT_OPTIONAL, "passed through when connected"}, {NULL}};
 static const LatheParamSpec noop_params[] = {
@@ -69,6 +108,12 @@ static const LatheTransformClass metric = {
                          "Reports its \"value\" param as metric \"value\"", noop_params, opt_in, NULL),
     .run = metric_run};
 
+static const LatheTransformClass objective = {
+    LATHE_COMPONENT_INIT(LatheTransformClass, LATHE_KIND_TRANSFORM, "objective",
+                         "A test objective of params x and y, with failures and steps",
+                         objective_params, opt_in, NULL),
+    .run = objective_run};
+
 LATHE_PLUGIN_DEFINE("testkit", "0.1.0", "MIT", "Components for Lathe's own tests",
                     LATHE_COMPONENT(noop), LATHE_COMPONENT(sleeper), LATHE_COMPONENT(failer),
-                    LATHE_COMPONENT(metric))
+                    LATHE_COMPONENT(metric), LATHE_COMPONENT(objective))

@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Studies: a tuner node's trials persist across runs. A raised max_trials
+# resumes the study (completed trials kept, not rerun); a killed run leaves
+# its running trial marked failed; failed and NaN trials count toward
+# max_failed_trials and never become the best; constraints, goal and the
+# objective-metric check; `lathe study list|show`.
+source "$(dirname "$0")/lib.sh"
+export LATHE_PLUGIN_PATH="$LATHE_TESTKIT_DIR"
+
+# pipeline FILE SPACE [EXTRA_WITH] [TRIAL_WITH]
+pipeline() {
+  cat >"$1" <<JSON
+{"name": "quad", "seed": 3, "nodes": [
+  {"id": "tune", "use": "tuner/grid",
+   "with": {"objective": "f.value", "direction": "minimize", "space": $2, "parallel_trials": 1 ${3:-}},
+   "trial": {"nodes": [{"id": "f", "use": "transform/objective", "with": {${4:-}}}]}}]}
+JSON
+}
+xs='{"f.x": [0.0, 0.1, 0.2, 0.3, 0.4, 0.5]}'
+pipeline "$TMP/p.json" "$xs"
+run_lathe "$TMP/r1" run --json --store "$TMP/s" --set tune.max_trials=2 "$TMP/p.json"
+expect_code "$TMP/r1" 0 "first run, 2 trials"
+expect_py "$TMP/r1.out" "d['metrics']['tune.n_trials'] == 2 and d['metrics']['tune.n_resumed'] == 0" "2 trials, none resumed"
+run_lathe "$TMP/r2" run --json --store "$TMP/s" --set tune.max_trials=4 "$TMP/p.json"
+expect_code "$TMP/r2" 0 "second run, budget 4"
+expect_py "$TMP/r2.out" "d['metrics']['tune.n_trials'] == 4 and d['metrics']['tune.n_resumed'] == 2" "resumes with the 2 completed trials and adds 2"
+expect_py "$TMP/r2.out" "sorted(n['id'] for n in d['nodes'] if n['id'].startswith('tune/')) == ['tune/2/f', 'tune/3/f']" \
+  "only the new trials ran"
+expect_py "$TMP/r2.out" "abs(d['metrics']['tune.best_value'] - 0.04) < 1e-12 and d['metrics']['tune.best_trial'] == 3" "best is x = 0.3 (trial 3)"
+run2=$(json_get "$TMP/r2.out" "d['run_id']")
+run_lathe "$TMP/show" study show --json --store "$TMP/s" "$run2/tune"
+expect_code "$TMP/show" 0 "study show RUN/NODE"
+expect_py "$TMP/show.out" "[t['number'] for t in d['trials']] == [0, 1, 2, 3] and [t['state'] for t in d['trials']] == ['complete'] * 4" "four complete trials"
+expect_py "$TMP/show.out" "d['best']['number'] == 3 and d['best']['params'] == {'f.x': 0.3}" "best trial and params"
+expect_py "$TMP/show.out" "[round(v, 6) for v in d['best_so_far']] == [0.13, 0.08, 0.05, 0.04]" "convergence: best so far per trial"
+expect_py "$TMP/show.out" "len({t['run_id'] for t in d['trials']}) == 2" "trials remember their run"
+run_lathe "$TMP/show-t" study show --store "$TMP/s" "$run2/tune"
+grep -q "^best: trial 3, f.value = 0" "$TMP/show-t.out" && pass "text show names the best trial" || fail "text show: $(cat "$TMP/show-t.out")"
+run_lathe "$TMP/list" study list --json --store "$TMP/s"
+expect_py "$TMP/list.out" "len(d) == 1 and d[0]['trials'] == 4 and d[0]['states'] == {'complete': 4} and d[0]['tuner'] == 'tuner/grid'" "study list"
+run_lathe "$TMP/bad" study show --store "$TMP/s" "$run2/nosuch"
+expect_code "$TMP/bad" 2 "an unknown study"
+expect_err "$TMP/bad" "no study of a tuner node 'nosuch'" "names the node"
+# Another seed is another study.
+run_lathe "$TMP/r3" run --json --store "$TMP/s" --set tune.max_trials=5 --set tune.timeout=600 "$TMP/p.json"
+expect_py "$TMP/r3.out" "d['metrics']['tune.n_resumed'] == 4 and d['metrics']['tune.n_trials'] == 5" "changed budgets keep the study"
+sed 's/"seed": 3/"seed": 4/' "$TMP/p.json" >"$TMP/p4.json"
+run_lathe "$TMP/r4" run --json --store "$TMP/s" --set tune.max_trials=1 "$TMP/p4.json"
+expect_py "$TMP/r4.out" "d['metrics']['tune.n_resumed'] == 0" "another seed starts another study"
+
+# A killed run: its running trial is failed when the study is next opened.
+pipeline "$TMP/k.json" "$xs" "" '"steps": 20, "step_seconds": 0.05'
+"$LATHE_BIN" run --jobs 1 --store "$TMP/k" "$TMP/k.json" >/dev/null 2>&1 &
+pid=$!
+for _ in $(seq 1 200); do
+  n=$(sqlite3 "$TMP/k/lathe.db" "SELECT count(*) FROM trial_events WHERE number = 1 AND state = 'running'" 2>/dev/null || echo 0)
+  [ "$n" = "1" ] && break
+  sleep 0.1
+done
+[ "$n" = "1" ] && pass "trial 1 started" || fail "trial 1 never started"
+kill -9 $pid; wait $pid 2>/dev/null
+run_lathe "$TMP/k2" run --json --store "$TMP/k" --set tune.max_trials=3 "$TMP/k.json"
+expect_code "$TMP/k2" 0 "rerun after the kill"
+expect_py "$TMP/k2.out" "d['metrics']['tune.n_resumed'] == 2 and d['metrics']['tune.n_failed'] == 1 and d['metrics']['tune.n_trials'] == 3" \
+  "the killed trial is failed, the completed one kept, and the budget goes on"
+k2=$(json_get "$TMP/k2.out" "d['run_id']")
+run_lathe "$TMP/ks" study show --json --store "$TMP/k" "$k2/tune"
+expect_py "$TMP/ks.out" "d['trials'][1]['state'] == 'failed' and 'ended while the trial ran (interrupted)' in d['trials'][1]['error']" "the failure says the run was interrupted"
+ic=$(sqlite3 "$TMP/k/lathe.db" "PRAGMA integrity_check")
+[ "$ic" = "ok" ] && pass "integrity_check after SIGKILL" || fail "integrity_check: $ic"
+
+# Failures and NaN: counted, never best; max_failed_trials stops the study.
+pipeline "$TMP/f.json" "$xs" "" '"fail_above": 0.05, "nan_above": 0.35'
+run_lathe "$TMP/f" run --json --store "$TMP/f" "$TMP/f.json"
+expect_code "$TMP/f" 0 "a study with failures"
+expect_py "$TMP/f.out" "d['metrics']['tune.n_failed'] == 5 and d['metrics']['tune.best_trial'] == 0" "failed and NaN trials count as failed, and x = 0 is best"
+run_lathe "$TMP/f2" run --json --store "$TMP/f2" --set tune.max_failed_trials=2 "$TMP/f.json"
+expect_code "$TMP/f2" 1 "too many failed trials fail the run"
+expect_py "$TMP/f2.out" "[n['error'] for n in d['nodes'] if n['id'] == 'tune'][0].startswith('3 trials failed, more than max_failed_trials (2)')" "says why"
+f2=$(json_get "$TMP/f2.out" "d['run_id']")
+run_lathe "$TMP/f2s" study show --json --store "$TMP/f2" "$f2/tune"
+expect_py "$TMP/f2s.out" "[t['state'] for t in d['trials']] == ['complete', 'failed', 'failed', 'failed'] and 'above fail_above' in d['trials'][1]['error']" \
+  "it stopped after the third failure, and records why each failed"
+
+# Constraints and goal.
+pipeline "$TMP/c.json" "$xs" ', "constraints": ["f.x <= 0.2"], "metrics": ["f.x"]'
+run_lathe "$TMP/c" run --json --store "$TMP/c" "$TMP/c.json"
+expect_py "$TMP/c.out" "d['metrics']['tune.best_trial'] == 2" "an infeasible better trial is not the best"
+pipeline "$TMP/g.json" "$xs" ', "goal": 0.06'
+run_lathe "$TMP/g" run --json --store "$TMP/g" "$TMP/g.json"
+expect_py "$TMP/g.out" "d['metrics']['tune.n_trials'] == 3" "the study stops at its goal"
+
+# An objective metric the trial never produces: one line naming node and param.
+pipeline "$TMP/o.json" "$xs"
+sed -i 's/"f.value"/"f.valeu"/' "$TMP/o.json"
+run_lathe "$TMP/o" run --json --store "$TMP/o" "$TMP/o.json"
+expect_code "$TMP/o" 1 "a missing objective metric"
+expect_py "$TMP/o.out" "[n['error'] for n in d['nodes'] if n['id'] == 'tune'] == [\"param 'objective': trial node 'f' produces no metric 'valeu' (it produces: value, x); fix the objective\"]" "names the node, the param and what exists"
+expect_py "$TMP/o.out" "len([n for n in d['nodes'] if n['id'].startswith('tune/')]) == 1" "and stops after the first trial"
+pipeline "$TMP/v.json" "$xs" ', "constraints": ["f.x ~ 2"], "metrics": ["nosuch.x"]'
+run_lathe "$TMP/v" validate "$TMP/v.json"
+expect_code "$TMP/v" 2 "bad constraints and metrics are validation errors"
+expect_err "$TMP/v" "/nodes/0/with/constraints/0: 'f.x ~ 2' is not \"NODE.METRIC OP NUMBER\"" "constraint syntax"
+expect_err "$TMP/v" "/nodes/0/with/metrics/0: 'nosuch.x' names no node of this trial" "metric node"
+finish
