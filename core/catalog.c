@@ -92,6 +92,8 @@ static const LatheParamSpec tuner_params[] = {
     {.name = "constraints", .type = LATHE_PARAM_LIST, .item_type = LATHE_PARAM_STRING,
      .default_json = "[]",
      .doc = "\"NODE.METRIC OP NUMBER\" each trial must meet to count as feasible"},
+    {.name = "pruner", .type = LATHE_PARAM_OBJECT,
+     .doc = "early stopping: {\"rule\": median|halving, \"metric\": \"NODE.METRIC\", ...}"},
     LATHE_PARAM_END};
 static const LatheParamSpec registry_node_params[] = {
     {.name = "name", .type = LATHE_PARAM_STRING, .flags = LATHE_PARAM_REQUIRED,

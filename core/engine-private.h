@@ -56,6 +56,9 @@ struct _LatheBatch {
   GThreadPool *pool;
   guint finalized;      /* tasks whose result is recorded */
   guint active;         /* tasks queued or running */
+  /* A trial's batch: its number, and the study's pruner (or NULL). */
+  guint trial_number;
+  struct _LatheStudyPruner *pruner;
 };
 
 struct _LatheRun {

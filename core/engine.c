@@ -7,6 +7,7 @@
 #include "blas.h"
 #include "engine-private.h"
 #include "lathe-registry.h"
+#include "tuner-prune.h"
 
 static void svc_log(gpointer host_data, LatheContext *ctx, GLogLevelFlags level, const char *msg) {
   LatheNodeRun *t = host_data;
@@ -26,6 +27,10 @@ static void svc_report(gpointer host_data, LatheContext *ctx, const char *name, 
   if (row >= 0 && row != G_MAXINT64)
     lathe_store_add_report(run->store, row, name, value, step, (double)g_get_real_time() / 1e6);
   lathe_tracking_report(run, t, name, value, step);
+  /* A trial's curve may tell its study to stop it now (between epochs). */
+  if (t->batch->pruner && lathe_study_pruner_report(t->batch->pruner, t->batch->trial_number,
+                                                    t->node->id, name, value, step))
+    lathe_context_cancel(ctx);
 }
 
 static void svc_progress(gpointer host_data, LatheContext *ctx, double fraction, const char *msg) {

@@ -6,6 +6,7 @@
 
 #include "graph.h"
 #include "params.h"
+#include "tuner-prune.h"
 #include "tuner-space.h"
 #include "suggest.h"
 
@@ -318,6 +319,11 @@ static void check_tuner(LatheGraph *g, LatheNode *n, JsonObject *obj, LatheCatal
                        "objective '%s' must be TRIAL_NODE.METRIC, a node of this trial",
                        objective);
   check_trial_refs(n, problems);
+  JsonNode *pruner = json_object_get_member(n->params, "pruner");
+  if (pruner && JSON_NODE_HOLDS_OBJECT(pruner)) {
+    g_autofree char *pptr = g_strdup_printf("%s/with/pruner", n->pointer);
+    lathe_study_pruner_check(json_node_get_object(pruner), n->trial->by_id, pptr, problems);
+  }
   JsonNode *space = json_object_get_member(n->params, "space");
   if (!space || !JSON_NODE_HOLDS_OBJECT(space))
     return;

@@ -32,6 +32,7 @@ static LatheBatch *trial_batch(LatheNodeRun *tuner, LatheTrial *tr) {
     lathe_node_run_new(b, n, id, params);
   }
   lathe_batch_link(b);
+  b->trial_number = tr->number;
   return b;
 }
 
@@ -140,11 +141,12 @@ gboolean lathe_tuner_execute(LatheNodeRun *task, LatheContext *ctx, GError **err
     return FALSE;
   }
   LatheTrial *best = NULL;
-  guint next = 0, failed = 0, n_resumed = trials->len;
+  guint next = 0, failed = 0, pruned = 0, n_resumed = trials->len;
   for (guint i = 0; i < trials->len; i++) {
     LatheTrial *tr = trials->pdata[i];
     tell(k, tuner, &cfg, tr);
     failed += tr->state == LATHE_TRIAL_FAILED;
+    pruned += tr->state == LATHE_TRIAL_PRUNED;
     if (lathe_study_better(&cfg, tr, best))
       best = tr;
     next = MAX(next, tr->number + 1);
@@ -170,6 +172,7 @@ gboolean lathe_tuner_execute(LatheNodeRun *task, LatheContext *ctx, GError **err
       tr->number = next++;
       tr->point = point;
       tr->batch = trial_batch(task, tr);
+      tr->batch->pruner = cfg.pruner;
       g_ptr_array_add(trials, tr);
       g_ptr_array_add(round, tr);
       ok = lathe_study_record(run, study, tr, error);
@@ -189,6 +192,7 @@ gboolean lathe_tuner_execute(LatheNodeRun *task, LatheContext *ctx, GError **err
       ok = lathe_study_record(run, study, tr, error);
       tell(k, tuner, &cfg, tr);
       failed += tr->state == LATHE_TRIAL_FAILED;
+      pruned += tr->state == LATHE_TRIAL_PRUNED;
       if (lathe_study_better(&cfg, tr, best))
         best = tr;
       lathe_context_report(ctx, "objective", tr->value, tr->number);
@@ -243,6 +247,7 @@ gboolean lathe_tuner_execute(LatheNodeRun *task, LatheContext *ctx, GError **err
   lathe_context_set_metric(ctx, "n_trials", trials->len);
   lathe_context_set_metric(ctx, "n_failed", failed);
   lathe_context_set_metric(ctx, "n_resumed", n_resumed);
+  lathe_context_set_metric(ctx, "n_pruned", pruned);
   LatheArtifact *model = trial_model(task, best);
   if (model)
     lathe_context_set_output(ctx, "model", lathe_artifact_ref(model));

@@ -46,12 +46,16 @@ void lathe_study_config_init(LatheStudyConfig *cfg, LatheContext *ctx, guint job
     if (lathe_tuner_constraint_parse(json_array_get_string_element(cons, i), &c, &why))
       g_array_append_val(cfg->constraints, c); /* validated with the pipeline */
   }
+  JsonNode *pruner = json_object_get_member(lathe_context_get_params(ctx), "pruner");
+  if (pruner && JSON_NODE_HOLDS_OBJECT(pruner))
+    cfg->pruner = lathe_study_pruner_new(json_node_get_object(pruner));
 }
 
 void lathe_study_config_clear(LatheStudyConfig *cfg) {
   g_free(cfg->obj_node);
   g_ptr_array_unref(cfg->extra);
   g_array_unref(cfg->constraints);
+  g_clear_pointer(&cfg->pruner, lathe_study_pruner_free);
 }
 
 char *lathe_study_key(LatheNodeRun *task, JsonObject *params) {
@@ -107,6 +111,13 @@ gboolean lathe_study_finish_trial(LatheNodeRun *tuner, const LatheStudyConfig *c
   tr->state = LATHE_TRIAL_FAILED;
   tr->value = NAN;
   tr->values = json_object_new();
+  char *why = NULL;
+  if (cfg->pruner && lathe_study_pruner_pruned(cfg->pruner, tr->number, &why)) {
+    tr->state = LATHE_TRIAL_PRUNED;
+    tr->error = why;
+    lathe_study_pruner_finish(cfg->pruner, tr->number, FALSE);
+    return TRUE;
+  }
   LatheNodeRun *obj = done_task(tuner, tr, cfg->obj_node);
   if (!obj) {
     tr->error = first_error(tr);
@@ -145,6 +156,8 @@ gboolean lathe_study_finish_trial(LatheNodeRun *tuner, const LatheStudyConfig *c
   }
   tr->state = LATHE_TRIAL_COMPLETE;
   tr->feasible = TRUE;
+  if (cfg->pruner)
+    lathe_study_pruner_finish(cfg->pruner, tr->number, TRUE);
   for (guint i = 0; i < cfg->constraints->len; i++) {
     const LatheTunerConstraint *c = &g_array_index(cfg->constraints, LatheTunerConstraint, i);
     double x = NAN;

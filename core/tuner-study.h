@@ -2,6 +2,7 @@
 #pragma once
 
 #include "engine-private.h"
+#include "tuner-prune.h"
 #include "tuner-space.h"
 
 G_BEGIN_DECLS
@@ -35,6 +36,7 @@ typedef struct {
   double goal;
   GPtrArray *extra;       /* char* "NODE.METRIC" */
   GArray *constraints;    /* LatheTunerConstraint */
+  LatheStudyPruner *pruner; /* or NULL */
 } LatheStudyConfig;
 
 void lathe_study_config_init(LatheStudyConfig *cfg, LatheContext *ctx, guint jobs);

@@ -82,6 +82,25 @@ run_lathe "$TMP/f2s" study show --json --store "$TMP/f2" "$f2/tune"
 expect_py "$TMP/f2s.out" "[t['state'] for t in d['trials']] == ['complete', 'failed', 'failed', 'failed'] and 'above fail_above' in d['trials'][1]['error']" \
   "it stopped after the third failure, and records why each failed"
 
+# Median stopping: trials whose curve is worse than the median of the
+# completed ones at the same step stop early and are recorded as pruned.
+pipeline "$TMP/pr.json" '{"f.x": [0.3, 0.2, 0.4, 0.9, 1.5, 0.35]}' \
+  ', "pruner": {"rule": "median", "metric": "f.loss", "n_startup_trials": 2}' '"steps": 10, "step_seconds": 0.01'
+run_lathe "$TMP/pr" run --json --store "$TMP/pr" "$TMP/pr.json"
+expect_code "$TMP/pr" 0 "a study with a median pruner"
+expect_py "$TMP/pr.out" "d['metrics']['tune.n_pruned'] == 3 and d['metrics']['tune.n_failed'] == 0 and d['metrics']['tune.best_trial'] == 0" "three trials pruned, none failed"
+pr=$(json_get "$TMP/pr.out" "d['run_id']")
+run_lathe "$TMP/prs" study show --json --store "$TMP/pr" "$pr/tune"
+expect_py "$TMP/prs.out" "[t['state'] for t in d['trials']] == ['complete', 'complete', 'pruned', 'pruned', 'pruned', 'complete'] and d['trials'][3]['error'].startswith('pruned at step 0 by the median rule (f.loss = 0.76')" \
+  "the worse-than-median trials are pruned at their first step"
+sqlite3 "$TMP/pr/lathe.db" "SELECT count(*) FROM metrics m JOIN executions e ON e.id = m.execution_id WHERE e.node = 'tune/5/f' AND m.name = 'loss'" >"$TMP/n5"
+[ "$(cat "$TMP/n5")" = "10" ] && pass "a trial that is not pruned reports all its steps" || fail "trial 5 reported $(cat "$TMP/n5") steps"
+pipeline "$TMP/pb.json" "$xs" ', "pruner": {"rule": "mean", "metric": "g.loss", "n_warmup_steps": -1}'
+run_lathe "$TMP/pb" validate "$TMP/pb.json"
+expect_code "$TMP/pb" 2 "a bad pruner is a validation error"
+expect_err "$TMP/pb" "/nodes/0/with/pruner: pruner: \"rule\" is median or halving, not 'mean'" "rule"
+expect_err "$TMP/pb" "pruner: \"n_warmup_steps\" is an integer >= 0" "option"
+
 # Constraints and goal.
 pipeline "$TMP/c.json" "$xs" ', "constraints": ["f.x <= 0.2"], "metrics": ["f.x"]'
 run_lathe "$TMP/c" run --json --store "$TMP/c" "$TMP/c.json"
