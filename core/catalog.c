@@ -67,8 +67,11 @@ static const LathePortSpec no_ports[] = {{NULL}};
 static const char *const directions[] = {"maximize", "minimize", NULL};
 /* Params the host itself reads for tuner and registry nodes. */
 static const LatheParamSpec tuner_params[] = {
-    {.name = "objective", .type = LATHE_PARAM_STRING, .flags = LATHE_PARAM_REQUIRED,
-     .doc = "metric of the trial sub-graph to optimise, as NODE.METRIC"},
+    {.name = "objective", .type = LATHE_PARAM_STRING,
+     .doc = "metric of the trial sub-graph to optimise, as NODE.METRIC (or use objectives)"},
+    {.name = "objectives", .type = LATHE_PARAM_OBJECT,
+     .doc = "several metrics at once: {\"NODE.METRIC\": \"maximize\"|\"minimize\", ...}; the study "
+            "keeps the Pareto front"},
     {.name = "direction", .type = LATHE_PARAM_ENUM, .default_json = "\"maximize\"",
      .choices = directions, .doc = "maximize or minimize the objective"},
     {.name = "space", .type = LATHE_PARAM_OBJECT, .flags = LATHE_PARAM_REQUIRED,

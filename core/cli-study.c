@@ -3,6 +3,43 @@
 
 #include "cli.h"
 #include "store.h"
+#include "tune-pareto.h"
+
+/* The trials (objects) on the Pareto front of the complete, feasible ones. */
+static JsonArray *front_of(JsonObject *objectives, JsonArray *trials) {
+  g_autoptr(GList) names = json_object_get_members(objectives);
+  guint k = g_list_length(names);
+  g_autoptr(GArray) y = g_array_new(FALSE, FALSE, sizeof(double));
+  g_autoptr(GPtrArray) who = g_ptr_array_new();
+  for (guint i = 0; i < json_array_get_length(trials); i++) {
+    JsonObject *t = json_array_get_object_element(trials, i);
+    JsonNode *vn = json_object_get_member(t, "values");
+    JsonObject *v = vn && JSON_NODE_HOLDS_OBJECT(vn) ? json_node_get_object(vn) : NULL;
+    JsonArray *o = v && json_object_has_member(v, "objectives") ? json_object_get_array_member(v, "objectives") : NULL;
+    if (!g_str_equal(json_object_get_string_member(t, "state"), "complete") || !o ||
+        json_array_get_length(o) != k || !json_object_get_boolean_member_with_default(v, "feasible", TRUE))
+      continue;
+    guint j = 0;
+    for (GList *l = names; l; l = l->next, j++) {
+      double x = json_array_get_double_element(o, j);
+      if (g_str_equal(json_object_get_string_member(objectives, l->data), "maximize"))
+        x = -x;
+      g_array_append_val(y, x);
+    }
+    g_ptr_array_add(who, t);
+  }
+  g_autofree guint *idx = g_new0(guint, MAX(who->len, 1));
+  guint m = who->len ? lathe_tune_pareto_front((const double *)y->data, who->len, k, idx) : 0;
+  JsonArray *front = json_array_new();
+  /* in trial order: idx is in the order of @who, which is */
+  g_autofree gboolean *on = g_new0(gboolean, MAX(who->len, 1));
+  for (guint i = 0; i < m; i++)
+    on[idx[i]] = TRUE;
+  for (guint i = 0; i < who->len; i++)
+    if (on[i])
+      json_array_add_object_element(front, json_object_ref(who->pdata[i]));
+  return front;
+}
 
 /* Adds "best", "best_so_far" (convergence, per trial in number order) and
  * the objective's name and direction to @study, from @trials. */
@@ -10,10 +47,21 @@ static void summarise(JsonObject *study, JsonArray *trials) {
   JsonObject *cfg = json_object_get_object_member(study, "config");
   JsonObject *params = cfg && json_object_has_member(cfg, "params") ? json_object_get_object_member(cfg, "params") : NULL;
   const char *direction = params ? json_object_get_string_member_with_default(params, "direction", "maximize") : "maximize";
-  gboolean maximize = g_str_equal(direction, "maximize");
+  JsonObject *objs0 = params && json_object_has_member(params, "objectives")
+                          ? json_object_get_object_member(params, "objectives") : NULL;
+  g_autoptr(GString) otext = g_string_new(NULL);
+  g_autoptr(GList) onames = objs0 ? json_object_get_members(objs0) : NULL;
+  for (GList *l = onames; l; l = l->next)
+    g_string_append_printf(otext, "%s%s %s", otext->len ? ", " : "",
+                           json_object_get_string_member(objs0, l->data), (char *)l->data);
+  json_object_set_string_member(study, "objectives_text", otext->str);
   json_object_set_string_member(study, "objective",
-                                params ? json_object_get_string_member_with_default(params, "objective", "") : "");
+                                onames ? onames->data
+                                : params ? json_object_get_string_member_with_default(params, "objective", "") : "");
+  if (onames)
+    direction = json_object_get_string_member(objs0, onames->data);
   json_object_set_string_member(study, "direction", direction);
+  gboolean maximize = g_str_equal(direction, "maximize");
   JsonArray *conv = json_array_new();
   JsonObject *best = NULL;
   double best_v = NAN;
@@ -34,6 +82,10 @@ static void summarise(JsonObject *study, JsonArray *trials) {
       json_array_add_double_element(conv, best_v);
   }
   json_object_set_array_member(study, "best_so_far", conv);
+  JsonObject *objs = params && json_object_has_member(params, "objectives")
+                         ? json_object_get_object_member(params, "objectives") : NULL;
+  if (objs)
+    json_object_set_array_member(study, "pareto_front", front_of(objs, trials));
   if (best)
     json_object_set_object_member(study, "best", json_object_ref(best));
   else
@@ -67,6 +119,18 @@ static void print_study(JsonObject *s) {
     const char *err = json_object_get_string_member_with_default(t, "error", NULL);
     if (err)
       printf("       %s\n", err);
+  }
+  JsonArray *front = json_object_has_member(s, "pareto_front") ? json_object_get_array_member(s, "pareto_front") : NULL;
+  if (front) {
+    printf("\nPareto front (%s), %u trials:\n", json_object_get_string_member(s, "objectives_text"),
+           json_array_get_length(front));
+    for (guint i = 0; i < json_array_get_length(front); i++) {
+      JsonObject *t = json_array_get_object_element(front, i);
+      g_autofree char *vals = json_to_string(json_object_get_member(json_object_get_object_member(t, "values"), "objectives"), FALSE);
+      g_autofree char *params = json_to_string(json_object_get_member(t, "params"), FALSE);
+      printf("  trial %-4" G_GINT64_FORMAT " %s  %s\n", json_object_get_int_member(t, "number"), vals, params);
+    }
+    return;
   }
   JsonNode *best = json_object_get_member(s, "best");
   if (best && JSON_NODE_HOLDS_OBJECT(best)) {

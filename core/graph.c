@@ -255,6 +255,44 @@ static void collect_outer_deps(LatheNode *tuner, LatheGraph *trial) {
   }
 }
 
+/* Exactly one of "objective" (one metric) and "objectives" (several, each
+ * with its direction), naming metrics of trial nodes. */
+static void check_objectives(LatheNode *n, const char *tptr, GPtrArray *problems) {
+  gboolean one = json_object_has_member(n->params, "objective");
+  JsonNode *many = json_object_get_member(n->params, "objectives");
+  g_autofree char *wptr = g_strdup_printf("%s/with", n->pointer);
+  if (one == (many != NULL)) {
+    lathe_problems_add(problems, wptr, "a tuner needs \"objective\" (one NODE.METRIC) or "
+                       "\"objectives\" ({\"NODE.METRIC\": \"maximize\", ...}), not %s",
+                       one ? "both" : "neither");
+    return;
+  }
+  g_autoptr(GPtrArray) refs = g_ptr_array_new();
+  if (one)
+    g_ptr_array_add(refs, (gpointer)json_object_get_string_member(n->params, "objective"));
+  JsonObject *obj = many ? json_node_get_object(many) : NULL;
+  g_autoptr(GList) names = obj ? json_object_get_members(obj) : NULL;
+  for (GList *l = names; l; l = l->next) {
+    g_ptr_array_add(refs, l->data);
+    JsonNode *d = json_object_get_member(obj, l->data);
+    const char *dir = JSON_NODE_HOLDS_VALUE(d) && json_node_get_value_type(d) == G_TYPE_STRING
+                          ? json_node_get_string(d) : "";
+    if (!g_str_equal(dir, "maximize") && !g_str_equal(dir, "minimize"))
+      lathe_problems_add(problems, wptr, "objectives: '%s' needs \"maximize\" or \"minimize\"",
+                         (char *)l->data);
+  }
+  if (obj && json_object_get_size(obj) < 2)
+    lathe_problems_add(problems, wptr, "\"objectives\" lists two or more metrics; for one, use "
+                       "\"objective\" and \"direction\"");
+  for (guint i = 0; i < refs->len; i++) {
+    g_autofree char *oid = NULL, *ometric = NULL;
+    if (!split_ref(refs->pdata[i], &oid, &ometric) || !ometric ||
+        !g_hash_table_contains(n->trial->by_id, oid))
+      lathe_problems_add(problems, tptr, "objective '%s' must be TRIAL_NODE.METRIC, a node of this trial",
+                         (char *)refs->pdata[i]);
+  }
+}
+
 /* "metrics" and "constraints" of a tuner name nodes of its trial. */
 static void check_trial_refs(LatheNode *n, GPtrArray *problems) {
   static const char *const lists[] = {"metrics", "constraints"};
@@ -311,13 +349,7 @@ static void check_tuner(LatheGraph *g, LatheNode *n, JsonObject *obj, LatheCatal
   }
   if (!n->params)
     return;
-  const char *objective = json_object_get_string_member_with_default(n->params, "objective", "");
-  g_autofree char *oid = NULL, *ometric = NULL;
-  if (*objective && (!split_ref(objective, &oid, &ometric) || !ometric ||
-                     !g_hash_table_contains(n->trial->by_id, oid)))
-    lathe_problems_add(problems, tptr,
-                       "objective '%s' must be TRIAL_NODE.METRIC, a node of this trial",
-                       objective);
+  check_objectives(n, tptr, problems);
   check_trial_refs(n, problems);
   JsonNode *pruner = json_object_get_member(n->params, "pruner");
   if (pruner && JSON_NODE_HOLDS_OBJECT(pruner)) {

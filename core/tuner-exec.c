@@ -98,6 +98,15 @@ static const char *budget_spent(const LatheStudyConfig *cfg, guint n_trials, con
 
 static void tell(const LatheTunerClass *k, gpointer tuner, const LatheStudyConfig *cfg, LatheTrial *tr) {
   gboolean counts = tr->state == LATHE_TRIAL_COMPLETE && tr->feasible;
+  if (cfg->n_obj > 1 && k->tell_multi) {
+    g_autofree double *v = g_new(double, cfg->n_obj);
+    for (guint i = 0; i < cfg->n_obj; i++)
+      v[i] = counts && tr->objectives ? (cfg->obj_max[i] ? -tr->objectives[i] : tr->objectives[i]) : NAN;
+    k->tell_multi(tuner, tr->number, tr->point, v, cfg->n_obj,
+                  counts ? LATHE_TRIAL_COMPLETE : tr->state == LATHE_TRIAL_PRUNED ? LATHE_TRIAL_PRUNED
+                                                                                  : LATHE_TRIAL_FAILED);
+    return;
+  }
   /* An infeasible trial teaches the tuner where not to go, like a failure. */
   k->tell(tuner, tr->number, tr->point, counts ? (cfg->maximize ? -tr->value : tr->value) : NAN,
           counts ? LATHE_TRIAL_COMPLETE : tr->state == LATHE_TRIAL_PRUNED ? LATHE_TRIAL_PRUNED
@@ -134,7 +143,7 @@ gboolean lathe_tuner_execute(LatheNodeRun *task, LatheContext *ctx, GError **err
   gboolean resumed = FALSE;
   g_autofree char *study = lathe_store_study_open(run->store, key, run->graph->name, task->exec_id,
                                                   task->node->comp->id, config, &resumed, error);
-  g_autoptr(GPtrArray) trials = study ? lathe_study_load(run->store, study, error) : NULL;
+  g_autoptr(GPtrArray) trials = study ? lathe_study_load(run->store, study, cfg.n_obj, error) : NULL;
   if (!trials) {
     k->free(tuner);
     lathe_study_config_clear(&cfg);
@@ -230,6 +239,14 @@ gboolean lathe_tuner_execute(LatheNodeRun *task, LatheContext *ctx, GError **err
   json_object_set_string_member(summary, "study", study);
   json_object_set_string_member(summary, "objective", cfg.objective);
   json_object_set_string_member(summary, "direction", cfg.maximize ? "maximize" : "minimize");
+  if (cfg.n_obj > 1) {
+    g_autoptr(GArray) front = lathe_study_front(&cfg, trials);
+    JsonArray *fa = json_array_new();
+    for (guint i = 0; i < front->len; i++)
+      json_array_add_int_element(fa, g_array_index(front, guint, i));
+    json_object_set_array_member(summary, "pareto_front", fa);
+    lathe_context_set_metric(ctx, "n_front", front->len);
+  }
   json_object_set_string_member(summary, "stopped", stop ? stop : exhausted ? "the tuner has no more points" : "interrupted");
   json_object_set_int_member(summary, "best_trial", best->number);
   json_object_set_double_member(summary, "best_value", best->value);

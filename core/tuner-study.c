@@ -5,12 +5,16 @@
 #include <string.h>
 
 #include "store.h"
+#include "tune-pareto.h"
 #include "tuner-study.h"
+
+static gint cmp_uint(const guint *a, const guint *b) { return (*a > *b) - (*a < *b); }
 
 void lathe_trial_free(LatheTrial *tr) {
   g_clear_pointer(&tr->point, json_object_unref);
   g_clear_pointer(&tr->metrics, json_object_unref);
   g_clear_pointer(&tr->values, json_object_unref);
+  g_free(tr->objectives);
   g_free(tr->model);
   g_free(tr->error);
   if (tr->batch)
@@ -20,11 +24,35 @@ void lathe_trial_free(LatheTrial *tr) {
 
 void lathe_study_config_init(LatheStudyConfig *cfg, LatheContext *ctx, guint jobs) {
   memset(cfg, 0, sizeof *cfg);
-  cfg->objective = lathe_context_param_string(ctx, "objective");
-  const char *dot = strchr(cfg->objective, '.');
-  cfg->obj_node = g_strndup(cfg->objective, dot - cfg->objective);
-  cfg->obj_metric = dot + 1;
-  cfg->maximize = g_str_equal(lathe_context_param_string(ctx, "direction"), "maximize");
+  JsonObject *params = lathe_context_get_params(ctx);
+  g_autoptr(GPtrArray) refs = g_ptr_array_new();
+  g_autoptr(GArray) max = g_array_new(FALSE, FALSE, sizeof(gboolean));
+  if (json_object_has_member(params, "objectives")) {
+    JsonObject *o = json_object_get_object_member(params, "objectives");
+    g_autoptr(GList) names = json_object_get_members(o);
+    for (GList *l = names; l; l = l->next) {
+      gboolean m = g_str_equal(json_object_get_string_member(o, l->data), "maximize");
+      g_ptr_array_add(refs, l->data);
+      g_array_append_val(max, m);
+    }
+  } else {
+    gboolean m = g_str_equal(lathe_context_param_string(ctx, "direction"), "maximize");
+    g_ptr_array_add(refs, (gpointer)lathe_context_param_string(ctx, "objective"));
+    g_array_append_val(max, m);
+  }
+  cfg->n_obj = refs->len;
+  cfg->obj_nodes = g_new0(char *, cfg->n_obj + 1);
+  cfg->obj_metrics = g_new0(char *, cfg->n_obj + 1);
+  cfg->obj_max = g_new0(gboolean, cfg->n_obj);
+  for (guint i = 0; i < cfg->n_obj; i++) {
+    const char *ref = refs->pdata[i], *dot = strchr(ref, '.');
+    cfg->obj_nodes[i] = g_strndup(ref, dot - ref);
+    cfg->obj_metrics[i] = g_strdup(dot + 1);
+    cfg->obj_max[i] = g_array_index(max, gboolean, i);
+  }
+  g_ptr_array_add(refs, NULL);
+  cfg->objective = g_strjoinv(", ", (char **)refs->pdata);
+  cfg->maximize = cfg->obj_max[0];
   cfg->max_trials = (guint)lathe_context_param_int(ctx, "max_trials");
   cfg->max_failed = (guint)lathe_context_param_int(ctx, "max_failed_trials");
   cfg->parallel = (guint)lathe_context_param_int(ctx, "parallel_trials");
@@ -52,7 +80,10 @@ void lathe_study_config_init(LatheStudyConfig *cfg, LatheContext *ctx, guint job
 }
 
 void lathe_study_config_clear(LatheStudyConfig *cfg) {
-  g_free(cfg->obj_node);
+  g_free(cfg->objective);
+  g_strfreev(cfg->obj_nodes);
+  g_strfreev(cfg->obj_metrics);
+  g_free(cfg->obj_max);
   g_ptr_array_unref(cfg->extra);
   g_array_unref(cfg->constraints);
   g_clear_pointer(&cfg->pruner, lathe_study_pruner_free);
@@ -118,28 +149,37 @@ gboolean lathe_study_finish_trial(LatheNodeRun *tuner, const LatheStudyConfig *c
     lathe_study_pruner_finish(cfg->pruner, tr->number, FALSE);
     return TRUE;
   }
-  LatheNodeRun *obj = done_task(tuner, tr, cfg->obj_node);
-  if (!obj) {
-    tr->error = first_error(tr);
-    if (!tr->error)
-      tr->error = g_strdup_printf("the objective node '%s' did not run", cfg->obj_node);
-    return TRUE;
+  tr->objectives = g_new0(double, cfg->n_obj);
+  JsonArray *all = json_array_new();
+  json_object_set_array_member(tr->values, "objectives", all);
+  for (guint k = 0; k < cfg->n_obj; k++) {
+    LatheNodeRun *obj = done_task(tuner, tr, cfg->obj_nodes[k]);
+    if (!obj) {
+      tr->error = first_error(tr);
+      if (!tr->error)
+        tr->error = g_strdup_printf("the objective node '%s' did not run", cfg->obj_nodes[k]);
+      return TRUE;
+    }
+    if (k == 0)
+      tr->metrics = json_object_ref(obj->metrics);
+    JsonNode *v = json_object_get_member(obj->metrics, cfg->obj_metrics[k]);
+    if (!v) {
+      g_autoptr(GList) have = json_object_get_members(obj->metrics);
+      GString *list = g_string_new(NULL);
+      for (GList *l = have; l; l = l->next)
+        g_string_append_printf(list, "%s%s", list->len ? ", " : "", (char *)l->data);
+      g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
+                  "param '%s': trial node '%s' produces no metric '%s' (it produces: %s); "
+                  "fix the objective",
+                  cfg->n_obj > 1 ? "objectives" : "objective", cfg->obj_nodes[k], cfg->obj_metrics[k],
+                  list->len ? list->str : "none");
+      g_string_free(list, TRUE);
+      return FALSE;
+    }
+    tr->objectives[k] = json_node_get_double(v);
+    json_array_add_double_element(all, tr->objectives[k]);
   }
-  tr->metrics = json_object_ref(obj->metrics);
-  JsonNode *v = json_object_get_member(obj->metrics, cfg->obj_metric);
-  if (!v) {
-    g_autoptr(GList) have = json_object_get_members(obj->metrics);
-    GString *list = g_string_new(NULL);
-    for (GList *l = have; l; l = l->next)
-      g_string_append_printf(list, "%s%s", list->len ? ", " : "", (char *)l->data);
-    g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
-                "param 'objective': trial node '%s' produces no metric '%s' (it produces: %s); "
-                "fix the objective",
-                cfg->obj_node, cfg->obj_metric, list->len ? list->str : "none");
-    g_string_free(list, TRUE);
-    return FALSE;
-  }
-  tr->value = json_node_get_double(v);
+  tr->value = tr->objectives[0];
   json_object_set_double_member(tr->values, "objective", tr->value);
   for (guint i = 0; i < cfg->extra->len; i++) {
     const char *ref = cfg->extra->pdata[i];
@@ -149,11 +189,12 @@ gboolean lathe_study_finish_trial(LatheNodeRun *tuner, const LatheStudyConfig *c
     if (metric_of(tuner, tr, node, dot + 1, &x))
       json_object_set_double_member(tr->values, ref, x);
   }
-  if (!isfinite(tr->value)) {
-    tr->error = g_strdup_printf("the objective %s is %g; a trial needs a finite value", cfg->objective,
-                                tr->value);
-    return TRUE;
-  }
+  for (guint k = 0; k < cfg->n_obj; k++)
+    if (!isfinite(tr->objectives[k])) {
+      tr->error = g_strdup_printf("the objective %s.%s is %g; a trial needs a finite value",
+                                  cfg->obj_nodes[k], cfg->obj_metrics[k], tr->objectives[k]);
+      return TRUE;
+    }
   tr->state = LATHE_TRIAL_COMPLETE;
   tr->feasible = TRUE;
   if (cfg->pruner)
@@ -189,7 +230,7 @@ static const char *state_name(LatheTrialState s) {
   return s == LATHE_TRIAL_COMPLETE ? "complete" : s == LATHE_TRIAL_PRUNED ? "pruned" : "failed";
 }
 
-GPtrArray *lathe_study_load(LatheStore *store, const char *study_id, GError **error) {
+GPtrArray *lathe_study_load(LatheStore *store, const char *study_id, guint n_obj, GError **error) {
   g_autoptr(JsonArray) rows = lathe_store_study_trials(store, study_id, error);
   if (!rows)
     return NULL;
@@ -205,6 +246,15 @@ GPtrArray *lathe_study_load(LatheStore *store, const char *study_id, GError **er
     JsonNode *v = json_object_get_member(r, "values");
     tr->values = v && JSON_NODE_HOLDS_OBJECT(v) ? json_object_ref(json_node_get_object(v)) : json_object_new();
     tr->value = json_object_get_double_member_with_default(tr->values, "objective", NAN);
+    JsonArray *objs = json_object_has_member(tr->values, "objectives")
+                          ? json_object_get_array_member(tr->values, "objectives") : NULL;
+    tr->objectives = g_new(double, n_obj);
+    for (guint k = 0; k < n_obj; k++)
+      tr->objectives[k] = objs && k < json_array_get_length(objs)
+                              ? json_array_get_double_element(objs, k) : NAN;
+    for (guint k = 0; k < n_obj; k++)
+      if (!isfinite(tr->objectives[k]))
+        tr->value = NAN; /* an incomplete record counts as failed below */
     tr->feasible = json_object_get_boolean_member_with_default(tr->values, "feasible", TRUE);
     tr->model = g_strdup(json_object_get_string_member_with_default(r, "model", NULL));
     tr->error = g_strdup(json_object_get_string_member_with_default(r, "error", NULL));
@@ -219,4 +269,26 @@ gboolean lathe_study_record(LatheRun *run, const char *study_id, LatheTrial *tr,
   const char *state = tr->batch && !tr->values ? "running" : state_name(tr->state);
   return lathe_store_trial_event(run->store, study_id, tr->number, run->run_id, state, tr->point,
                                  tr->values, tr->model, tr->error, error);
+}
+
+GArray *lathe_study_front(const LatheStudyConfig *cfg, GPtrArray *trials) {
+  g_autoptr(GArray) y = g_array_new(FALSE, FALSE, sizeof(double));
+  g_autoptr(GArray) who = g_array_new(FALSE, FALSE, sizeof(guint));
+  for (guint i = 0; i < trials->len; i++) {
+    LatheTrial *tr = trials->pdata[i];
+    if (tr->state != LATHE_TRIAL_COMPLETE || !tr->feasible || !tr->objectives)
+      continue;
+    for (guint k = 0; k < cfg->n_obj; k++) {
+      double v = cfg->obj_max[k] ? -tr->objectives[k] : tr->objectives[k];
+      g_array_append_val(y, v);
+    }
+    g_array_append_val(who, tr->number);
+  }
+  g_autofree guint *idx = g_new0(guint, MAX(who->len, 1));
+  guint m = who->len ? lathe_tune_pareto_front((const double *)y->data, who->len, cfg->n_obj, idx) : 0;
+  GArray *front = g_array_new(FALSE, FALSE, sizeof(guint));
+  for (guint i = 0; i < m; i++)
+    g_array_append_val(front, g_array_index(who, guint, idx[i]));
+  g_array_sort(front, (GCompareFunc)cmp_uint);
+  return front;
 }

@@ -12,7 +12,8 @@ typedef struct {
   guint number;
   JsonObject *point;
   LatheBatch *batch;      /* its tasks, while useful (this run only) */
-  double value;           /* the objective as reported (not negated) */
+  double value;           /* the (first) objective as reported (not negated) */
+  double *objectives;     /* every objective as reported, n_obj of them (or NULL) */
   LatheTrialState state;
   gboolean feasible;      /* met every constraint */
   JsonObject *metrics;    /* the objective node's metrics */
@@ -26,10 +27,12 @@ void lathe_trial_free(LatheTrial *trial);
 
 /* What a study is asked to do, read once from the tuner node's params. */
 typedef struct {
-  const char *objective;  /* "eval.accuracy" */
-  char *obj_node;
-  const char *obj_metric;
-  gboolean maximize;
+  char *objective;        /* "eval.accuracy", or "a.x, b.y" with several */
+  guint n_obj;            /* objectives: node.metric with a direction each */
+  char **obj_nodes;
+  char **obj_metrics;
+  gboolean *obj_max;
+  gboolean maximize;      /* of the first objective: "best", goal, the tuner's tell() */
   guint max_trials, max_failed, parallel;
   double timeout;
   gboolean has_goal;
@@ -56,7 +59,11 @@ gboolean lathe_study_finish_trial(LatheNodeRun *tuner, const LatheStudyConfig *c
 gboolean lathe_study_better(const LatheStudyConfig *cfg, const LatheTrial *a, const LatheTrial *b);
 
 /* The trials the store holds for @study_id, as resumed LatheTrials. */
-GPtrArray *lathe_study_load(LatheStore *store, const char *study_id, GError **error);
+GPtrArray *lathe_study_load(LatheStore *store, const char *study_id, guint n_obj, GError **error);
+
+/* (transfer full) the trial numbers on the Pareto front of the complete,
+ * feasible @trials (LatheTrial*), in number order. */
+GArray *lathe_study_front(const LatheStudyConfig *cfg, GPtrArray *trials);
 
 /* Appends @trial's current state to the store. */
 gboolean lathe_study_record(LatheRun *run, const char *study_id, LatheTrial *trial, GError **error);

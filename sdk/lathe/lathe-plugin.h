@@ -265,6 +265,9 @@ typedef enum {
  * @tell: reports the objective @value of trial @trial at @point (transfer
  *   none). @value is only meaningful for %LATHE_TRIAL_COMPLETE.
  * @free: frees the tuner.
+ * @tell_multi: (since 1.3, optional) for a study with several objectives:
+ *   all @n_values of them, each to be minimised (the host negates the
+ *   maximised ones). A tuner without it gets tell() with the first objective.
  *
  * Ask/tell: the host drives the loop, runs each trial's sub-graph, and may
  * ask again before earlier trials were told (parallel trials). Values are
@@ -279,6 +282,9 @@ typedef struct {
   void (*tell)(gpointer tuner, guint trial, JsonObject *point, double value,
                LatheTrialState state);
   void (*free)(gpointer tuner);
+  /* ABI 1.3 */
+  void (*tell_multi)(gpointer tuner, guint trial, JsonObject *point,
+                     const double *values, guint n_values, LatheTrialState state);
 } LatheTunerClass;
 
 /**

@@ -101,6 +101,28 @@ expect_code "$TMP/pb" 2 "a bad pruner is a validation error"
 expect_err "$TMP/pb" "/nodes/0/with/pruner: pruner: \"rule\" is median or halving, not 'mean'" "rule"
 expect_err "$TMP/pb" "pruner: \"n_warmup_steps\" is an integer >= 0" "option"
 
+# Two objectives: the study keeps the Pareto front.
+cat >"$TMP/mo.json" <<'JSON'
+{"name": "quad", "seed": 3, "nodes": [
+  {"id": "tune", "use": "tuner/grid",
+   "with": {"objectives": {"f.value": "minimize", "f.x": "maximize"},
+            "space": {"f.x": [0.0, 0.1, 0.2, 0.3, 0.4, 0.5], "f.y": [0.0, -0.2]}},
+   "trial": {"nodes": [{"id": "f", "use": "transform/objective"}]}}]}
+JSON
+run_lathe "$TMP/mo" run --json --store "$TMP/mo" "$TMP/mo.json"
+expect_code "$TMP/mo" 0 "a two-objective study"
+expect_py "$TMP/mo.out" "d['metrics']['tune.n_front'] == 3" "three trials on the front"
+mo=$(json_get "$TMP/mo.out" "d['run_id']")
+run_lathe "$TMP/mos" study show --json --store "$TMP/mo" "$mo/tune"
+expect_py "$TMP/mos.out" "[(t['params']['f.x'], t['params']['f.y']) for t in d['pareto_front']] == [(0.3, -0.2), (0.4, -0.2), (0.5, -0.2)]" \
+  "the front: the non-dominated (value, x) trade-offs"
+run_lathe "$TMP/mos-t" study show --store "$TMP/mo" "$mo/tune"
+grep -q "^Pareto front (minimize f.value, maximize f.x), 3 trials:" "$TMP/mos-t.out" && pass "text show prints the front" || fail "no front in: $(tail -5 "$TMP/mos-t.out")"
+sed 's/"objectives": {"f.value": "minimize", "f.x": "maximize"}/"objective": "f.value", "objectives": {"f.value": "down", "g.x": "maximize"}/' "$TMP/mo.json" >"$TMP/mob.json"
+run_lathe "$TMP/mob" validate "$TMP/mob.json"
+expect_code "$TMP/mob" 2 "bad objectives are validation errors"
+expect_err "$TMP/mob" "a tuner needs \"objective\" (one NODE.METRIC) or \"objectives\" ({\"NODE.METRIC\": \"maximize\", ...}), not both" "objective and objectives"
+
 # Constraints and goal.
 pipeline "$TMP/c.json" "$xs" ', "constraints": ["f.x <= 0.2"], "metrics": ["f.x"]'
 run_lathe "$TMP/c" run --json --store "$TMP/c" "$TMP/c.json"
