@@ -59,6 +59,7 @@ struct _LatheBatch {
   /* A trial's batch: its number, and the study's pruner (or NULL). */
   guint trial_number;
   struct _LatheStudyPruner *pruner;
+  char *tracker_run;    /* the trial's child run in the tracker, or NULL */
 };
 
 struct _LatheRun {
@@ -113,6 +114,12 @@ void lathe_tracking_task_done(LatheRun *run, LatheNodeRun *task);
 void lathe_tracking_report(LatheRun *run, LatheNodeRun *task, const char *name, double value,
                            gint64 step);
 void lathe_tracking_close(LatheRun *run, const char *status);
+/* A trial as a child run of the run (MLflow's nested runs): started with
+ * its params when the trial starts; its tasks then log into it. */
+void lathe_tracking_trial_start(LatheRun *run, LatheNodeRun *tuner, LatheBatch *trial,
+                                JsonObject *point);
+void lathe_tracking_trial_end(LatheRun *run, LatheBatch *trial, const char *state,
+                              JsonObject *values);
 
 /* progress.c */
 void lathe_progress_draw(LatheRun *run, gboolean final);

@@ -61,6 +61,7 @@ void lathe_batch_free(LatheBatch *b) {
   g_ptr_array_set_free_func(b->tasks, (GDestroyNotify)task_free);
   g_ptr_array_unref(b->tasks);
   g_hash_table_unref(b->task_of);
+  g_free(b->tracker_run);
   g_free(b);
 }
 

@@ -182,6 +182,7 @@ gboolean lathe_tuner_execute(LatheNodeRun *task, LatheContext *ctx, GError **err
       tr->point = point;
       tr->batch = trial_batch(task, tr);
       tr->batch->pruner = cfg.pruner;
+      lathe_tracking_trial_start(run, task, tr->batch, tr->point);
       g_ptr_array_add(trials, tr);
       g_ptr_array_add(round, tr);
       ok = lathe_study_record(run, study, tr, error);
@@ -199,6 +200,10 @@ gboolean lathe_tuner_execute(LatheNodeRun *task, LatheContext *ctx, GError **err
       LatheArtifact *model = trial_model(task, tr);
       tr->model = model ? g_strdup(lathe_artifact_get_digest(model)) : NULL;
       ok = lathe_study_record(run, study, tr, error);
+      lathe_tracking_trial_end(run, tr->batch, tr->state == LATHE_TRIAL_COMPLETE  ? "complete"
+                                               : tr->state == LATHE_TRIAL_PRUNED ? "pruned"
+                                                                                 : "failed",
+                               tr->values);
       tell(k, tuner, &cfg, tr);
       failed += tr->state == LATHE_TRIAL_FAILED;
       pruned += tr->state == LATHE_TRIAL_PRUNED;

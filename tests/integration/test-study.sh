@@ -21,6 +21,12 @@ pipeline "$TMP/p.json" "$xs"
 run_lathe "$TMP/r1" run --json --store "$TMP/s" --set tune.max_trials=2 "$TMP/p.json"
 expect_code "$TMP/r1" 0 "first run, 2 trials"
 expect_py "$TMP/r1.out" "d['metrics']['tune.n_trials'] == 2 and d['metrics']['tune.n_resumed'] == 0" "2 trials, none resumed"
+run1=$(json_get "$TMP/r1.out" "d['run_id']")
+kids=$(sqlite3 "$TMP/s/tracking.db" "SELECT r.run_uuid || ':' || r.name || ':' || t.value || ':' || r.status FROM runs r JOIN tags t ON t.run_uuid = r.run_uuid AND t.key = 'mlflow.parentRunId' ORDER BY r.run_uuid" | tr '\n' ' ')
+[ "$kids" = "$run1-tune-0:tune/0:$run1:FINISHED $run1-tune-1:tune/1:$run1:FINISHED " ] && pass "each trial is a child run in the tracker" || fail "tracker child runs: $kids"
+p0=$(sqlite3 "$TMP/s/tracking.db" "SELECT value FROM params WHERE run_uuid = '$run1-tune-0' AND key = 'f.x'")
+m0=$(sqlite3 "$TMP/s/tracking.db" "SELECT value FROM latest_metrics WHERE run_uuid = '$run1-tune-0' AND key = 'objective'")
+[ "$p0" = "0" ] && [ "$m0" = "0.13" ] && pass "the child run has the trial's params and objective" || fail "child run: f.x=$p0 objective=$m0"
 run_lathe "$TMP/r2" run --json --store "$TMP/s" --set tune.max_trials=4 "$TMP/p.json"
 expect_code "$TMP/r2" 0 "second run, budget 4"
 expect_py "$TMP/r2.out" "d['metrics']['tune.n_trials'] == 4 and d['metrics']['tune.n_resumed'] == 2" "resumes with the 2 completed trials and adds 2"
