@@ -69,13 +69,13 @@ static const char *const directions[] = {"maximize", "minimize", NULL};
 static const LatheParamSpec tuner_params[] = {
     {.name = "objective", .type = LATHE_PARAM_STRING,
      .doc = "metric of the trial sub-graph to optimise, as NODE.METRIC (or use objectives)"},
-    {.name = "objectives", .type = LATHE_PARAM_OBJECT,
-     .doc = "several metrics at once: {\"NODE.METRIC\": \"maximize\"|\"minimize\", ...}; the study "
-            "keeps the Pareto front"},
     {.name = "direction", .type = LATHE_PARAM_ENUM, .default_json = "\"maximize\"",
      .choices = directions, .doc = "maximize or minimize the objective"},
     {.name = "space", .type = LATHE_PARAM_OBJECT, .flags = LATHE_PARAM_REQUIRED,
      .doc = "search space: {\"NODE.PARAM\": spec} over the trial sub-graph"},
+    {.name = "objectives", .type = LATHE_PARAM_OBJECT,
+     .doc = "several metrics at once: {\"NODE.METRIC\": \"maximize\"|\"minimize\", ...}; the study "
+            "keeps the Pareto front"},
     {.name = "max_trials", .type = LATHE_PARAM_INT, .default_json = "0", .min = 0, .max = 1e9,
      .flags = LATHE_PARAM_HAS_MIN | LATHE_PARAM_HAS_MAX,
      .doc = "stop after this many trials (0: when the tuner has no more points)"},

@@ -1,15 +1,17 @@
 #!/usr/bin/env python3
-"""Run examples/nab/pipeline.json with several run seeds and summarise.
+"""Run examples/nab/pipeline.json with run seeds 0..N-1 and summarise.
 
-The isolation forest is random, and leave-one-file-out thresholds move with
-it, so one seed says little. This copies the pipeline with each seed (paths
+The isolation forests are random, and leave-one-file-out choices move with
+them, so one seed says little. This copies the pipeline with each seed (paths
 made absolute), runs it, and prints every seed's normalised scores and their
-medians.
+minimum, median and maximum.
 
-    python3 seeds.py PATH/TO/lathe [N_SEEDS=8] [NODE.PARAM=VALUE ...]
+    python3 seeds.py PATH/TO/lathe [N_SEEDS=10] [NODE.PARAM=VALUE ...]
 
-Extra arguments are passed to `lathe run --set`. Uses a temporary run store
-and cache, removed afterwards.
+Extra arguments are passed to `lathe run --set`. Set SEEDS_KEYS (comma
+separated metric names) to print other metrics; `--markdown` as the first
+extra argument prints a Markdown table. Uses a temporary run store and cache,
+removed afterwards.
 """
 import json
 import os
@@ -20,7 +22,8 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 KEYS = ["nab.standard", "nab.reward_low_FP", "nab.reward_low_FN",
-        "nab_global.standard", "nab_global.reward_low_FP", "nab_global.reward_low_FN"]
+        "nab_raw.standard", "nab_raw.reward_low_FP", "nab_raw.reward_low_FN",
+        "nab_global.standard", "nab_raw_global.standard"]
 
 
 def absolutise(pipeline):
@@ -36,11 +39,19 @@ def main():
     if len(sys.argv) < 2:
         sys.exit(__doc__)
     lathe = os.path.abspath(sys.argv[1])
-    n = int(sys.argv[2]) if len(sys.argv) > 2 else 8
-    sets = [a for arg in sys.argv[3:] for a in ("--set", arg)]
+    n = int(sys.argv[2]) if len(sys.argv) > 2 else 10
+    extra = sys.argv[3:]
+    markdown = bool(extra) and extra[0] == "--markdown"
+    if markdown:
+        extra = extra[1:]
+    sets = [a for arg in extra for a in ("--set", arg)]
+    keys = os.environ["SEEDS_KEYS"].split(",") if os.environ.get("SEEDS_KEYS") else KEYS
     with open(os.path.join(HERE, "pipeline.json")) as f:
         base = absolutise(json.load(f))
     rows = []
+    if markdown:
+        print("| seed | " + " | ".join(keys) + " |")
+        print("|---|" + "---|" * len(keys))
     with tempfile.TemporaryDirectory() as tmp:
         env = dict(os.environ, LATHE_CACHE_DIR=os.path.join(tmp, "cache"))
         for seed in range(n):
@@ -53,11 +64,20 @@ def main():
             if out.returncode != 0:
                 sys.exit("seed %d failed:\n%s" % (seed, out.stderr))
             metrics = json.loads(out.stdout)["metrics"]
-            rows.append([metrics[k] for k in KEYS])
-            print("seed %2d  " % seed + "  ".join("%s %6.1f" % (k, v)
-                                                  for k, v in zip(KEYS, rows[-1])), flush=True)
-    print("median   " + "  ".join("%s %6.1f" % (k, statistics.median(c))
-                                  for k, c in zip(KEYS, zip(*rows))))
+            rows.append([metrics.get(k, float("nan")) for k in keys])
+            if markdown:
+                print("| %d | " % seed + " | ".join("%.1f" % v for v in rows[-1]) + " |",
+                      flush=True)
+            else:
+                print("seed %2d  " % seed + "  ".join("%s %6.1f" % (k, v)
+                                                      for k, v in zip(keys, rows[-1])),
+                      flush=True)
+    for name, fn in (("min", min), ("median", statistics.median), ("max", max)):
+        cols = [fn(c) for c in zip(*rows)]
+        if markdown:
+            print("| **%s** | " % name + " | ".join("**%.1f**" % v for v in cols) + " |")
+        else:
+            print("%-8s " % name + "  ".join("%s %6.1f" % (k, v) for k, v in zip(keys, cols)))
 
 
 if __name__ == "__main__":

@@ -19,6 +19,13 @@
  * threshold that maximises the summed score of the other files, so no file is
  * scored with a threshold fitted on its own labels.
  *
+ * Candidates: with score_columns (several detectors' scores side by side)
+ * the column is chosen together with the threshold and the same way: the
+ * (column, threshold) pair with the best summed score over all files
+ * (global), or for each file over the other files (leave_one_out, i.e.
+ * nested leave-one-file-out selection: no file's own labels pick its column
+ * or its threshold). What each column scores alone is reported too.
+ *
  * Normalisation is NAB's: 100 (S - S_null) / (S_perfect - S_null), S_perfect
  * = A_TP x the windows the labels list, S_null the null detector's score (a
  * constant score with its threshold optimised: the better of detecting
@@ -39,6 +46,11 @@ static const LatheParamSpec nab_params[] = {
                         "NAB's combined_windows.json, relative to the pipeline's folder"),
     LATHE_PARAM_STRING_("score_column", "\"pred_0\"", 0,
                         "the anomaly score column (higher = more anomalous)"),
+    LATHE_PARAM_LIST_("score_columns", "[]", LATHE_PARAM_STRING,
+                      "candidate score columns (several detectors); [] = score_column alone. "
+                      "The column is chosen with the threshold, the same way: on all files "
+                      "(global) or, for each file, on the other files (leave_one_out), the "
+                      "first listed winning ties"),
     LATHE_PARAM_STRING_("days_column", "\"timestamp_days\"", 0,
                         "whole days since 1970-01-01 UTC; \"\" when seconds_column holds "
                         "epoch seconds"),
@@ -86,10 +98,12 @@ static const LathePortSpec nab_outputs[] = {
 typedef struct {
   char *name;
   GArray *rows; /* guint row indices into the dataset, in order */
-  double *time, *score;
+  double *time;
+  double **score; /* per candidate column */
+  guint n_scores;
   GArray *left, *right;
   guint n_labelled;
-  LatheNabFile file;
+  LatheNabFile *file; /* per candidate column */
 } File;
 
 static void file_free(gpointer p) {
@@ -97,7 +111,10 @@ static void file_free(gpointer p) {
   g_free(f->name);
   g_array_unref(f->rows);
   g_free(f->time);
+  for (guint c = 0; c < f->n_scores; c++)
+    g_free(f->score[c]);
   g_free(f->score);
+  g_free(f->file);
   if (f->left)
     g_array_unref(f->left);
   if (f->right)
@@ -133,29 +150,57 @@ static void set_result(JsonObject *o, LatheNabResult r, double threshold, double
   json_object_set_int_member(o, "fn", r.fn);
 }
 
-/* Scores every file for one profile; fills @po. */
+/* A candidate column (index into score_columns), a threshold, and the
+ * summed score they reach on the files they were chosen on. */
+typedef struct {
+  guint column;
+  double threshold, score;
+} Choice;
+
+/* The candidate column and threshold that maximise the summed score of every
+ * file but @skip (-1: of all files). The first column wins ties, so the list
+ * order is a stated preference, not an accident of the sweep. */
+static Choice choose(LatheNabRows *const *rows, guint n_cols, guint nf, gint skip,
+                     const LatheNabProfile *p) {
+  Choice best = {0, 0.0, -INFINITY};
+  for (guint c = 0; c < n_cols; c++) {
+    double s;
+    double th = lathe_nab_best_threshold(rows[c], nf, skip, p, &s);
+    if (s > best.score)
+      best = (Choice){c, th, s};
+  }
+  return best;
+}
+
+/* Scores every file for one profile; fills @po. rows[c][k] are file k's rows
+ * with candidate column c's scores. */
 static void score_profile(LatheContext *ctx, GPtrArray *files, const LatheNabProfile *p,
-                          double probation, gboolean loo, JsonObject *po) {
+                          double probation, gboolean loo, char **columns, guint n_cols,
+                          JsonObject *po) {
   const guint nf = files->len;
-  LatheNabRows *rows = g_new0(LatheNabRows, nf);
-  for (guint k = 0; k < nf; k++)
-    lathe_nab_rows_init(&rows[k], &((File *)files->pdata[k])->file, p, probation);
-  double best;
-  double global = lathe_nab_best_threshold(rows, nf, -1, p, &best);
+  LatheNabRows **rows = g_new0(LatheNabRows *, n_cols);
+  for (guint c = 0; c < n_cols; c++) {
+    rows[c] = g_new0(LatheNabRows, nf);
+    for (guint k = 0; k < nf; k++)
+      lathe_nab_rows_init(&rows[c][k], &((File *)files->pdata[k])->file[c], p, probation);
+  }
+  Choice global = choose(rows, n_cols, nf, -1, p);
   LatheNabResult total = {0};
   double perfect_total = 0;
   JsonObject *per_file = json_object_new();
   for (guint k = 0; k < nf; k++) {
     File *f = files->pdata[k];
-    double th = global, other;
+    Choice ch = global;
     if (loo && nf > 1)
-      th = lathe_nab_best_threshold(rows, nf, (gint)k, p, &other);
-    else if (loo)
-      th = lathe_nab_no_detection(rows, nf); /* no other file to learn from */
-    LatheNabResult r = lathe_nab_score_at(&rows[k], p, th);
+      ch = choose(rows, n_cols, nf, (gint)k, p);
+    else if (loo) /* no other file to learn from: detect nothing */
+      ch = (Choice){0, lathe_nab_no_detection(rows[0], nf), NAN};
+    LatheNabResult r = lathe_nab_score_at(&rows[ch.column][k], p, ch.threshold);
     double perfect = p->tp * f->n_labelled;
     JsonObject *fo = json_object_new();
-    set_result(fo, r, th, lathe_nab_null_score(&rows[k], 1, -1, p), perfect);
+    set_result(fo, r, ch.threshold, lathe_nab_null_score(&rows[0][k], 1, -1, p), perfect);
+    if (n_cols > 1)
+      json_object_set_string_member(fo, "column", columns[ch.column]);
     json_object_set_object_member(per_file, f->name, fo);
     total.score += r.score;
     total.tp += r.tp;
@@ -163,10 +208,13 @@ static void score_profile(LatheContext *ctx, GPtrArray *files, const LatheNabPro
     total.fn += r.fn;
     perfect_total += perfect;
   }
-  double null_total = lathe_nab_null_score(rows, nf, -1, p);
-  set_result(po, total, loo ? NAN : global, null_total, perfect_total);
-  if (!loo)
-    json_object_set_double_member(po, "best_score", best);
+  double null_total = lathe_nab_null_score(rows[0], nf, -1, p);
+  set_result(po, total, loo ? NAN : global.threshold, null_total, perfect_total);
+  if (!loo) {
+    json_object_set_double_member(po, "best_score", global.score);
+    if (n_cols > 1)
+      json_object_set_string_member(po, "column", columns[global.column]);
+  }
   json_object_set_object_member(po, "files", per_file);
   g_autofree char *raw = g_strdup_printf("%s_raw", p->name);
   double norm_total = normalized(total.score, null_total, perfect_total);
@@ -175,13 +223,45 @@ static void score_profile(LatheContext *ctx, GPtrArray *files, const LatheNabPro
   lathe_context_set_metric(ctx, raw, total.score);
   if (!loo) {
     g_autofree char *thn = g_strdup_printf("%s_threshold", p->name);
-    lathe_context_set_metric(ctx, thn, global);
+    lathe_context_set_metric(ctx, thn, global.threshold);
   }
   lathe_context_log(ctx, G_LOG_LEVEL_INFO, "%s: raw %.3f, normalised %.2f (null %.2f, perfect %.2f)",
                     p->name, total.score, norm_total,
                     null_total, perfect_total);
-  for (guint k = 0; k < nf; k++)
-    lathe_nab_rows_clear(&rows[k]);
+
+  /* With several candidates, what each would have scored alone (its
+   * threshold chosen the same way), so the cost or gain of choosing the
+   * column on the other files is visible. */
+  if (n_cols > 1) {
+    JsonObject *co = json_object_new();
+    for (guint c = 0; c < n_cols; c++) {
+      double s = 0.0;
+      Choice all = choose(&rows[c], 1, nf, -1, p);
+      for (guint k = 0; k < nf; k++) {
+        Choice one = all;
+        if (loo && nf > 1)
+          one = choose(&rows[c], 1, nf, (gint)k, p);
+        else if (loo)
+          one.threshold = lathe_nab_no_detection(rows[c], nf);
+        s += lathe_nab_score_at(&rows[c][k], p, one.threshold).score;
+      }
+      double norm = normalized(s, null_total, perfect_total);
+      JsonObject *one = json_object_new();
+      json_object_set_double_member(one, "score", s);
+      if (isfinite(norm)) {
+        json_object_set_double_member(one, "normalized", norm);
+        g_autofree char *mn = g_strdup_printf("%s_%s", p->name, columns[c]);
+        lathe_context_set_metric(ctx, mn, norm);
+      }
+      json_object_set_object_member(co, columns[c], one);
+    }
+    json_object_set_object_member(po, "candidates", co);
+  }
+  for (guint c = 0; c < n_cols; c++) {
+    for (guint k = 0; k < nf; k++)
+      lathe_nab_rows_clear(&rows[c][k]);
+    g_free(rows[c]);
+  }
   g_free(rows);
 }
 
@@ -254,10 +334,13 @@ static gboolean load_windows(LatheContext *ctx, JsonObject *root, GPtrArray *fil
       g_array_append_val(f->left, a);
       g_array_append_val(f->right, b);
     }
-    f->file = (LatheNabFile){.n = f->rows->len, .score = f->score,
-                             .n_windows = f->left->len, .win_left = (guint *)f->left->data,
-                             .win_right = (guint *)f->right->data,
-                             .n_labelled = f->n_labelled};
+    f->file = g_new(LatheNabFile, f->n_scores);
+    for (guint c = 0; c < f->n_scores; c++)
+      f->file[c] = (LatheNabFile){.n = f->rows->len, .score = f->score[c],
+                                  .n_windows = f->left->len,
+                                  .win_left = (guint *)f->left->data,
+                                  .win_right = (guint *)f->right->data,
+                                  .n_labelled = f->n_labelled};
   }
   ok = TRUE;
 out:
@@ -272,6 +355,8 @@ static gboolean nab_run(LatheContext *ctx, GError **error) {
   g_autoptr(GPtrArray) profiles = g_ptr_array_new();
   g_autofree gint *slot = NULL;
   g_autofree char *text = NULL, *digest = NULL;
+  g_auto(GStrv) columns = NULL;
+  g_autofree gint *sc = NULL;
   g_autoptr(GError) e = NULL;
   const LatheDataset *ds = lathe_context_get_input_dataset(ctx, "scores", error);
   if (!ds)
@@ -289,15 +374,34 @@ static gboolean nab_run(LatheContext *ctx, GError **error) {
   if (profiles->len == 0)
     FAIL(LATHE_ERROR_INVALID, "param profiles is empty; list at least one profile");
 
-  const char *score_name = lathe_context_param_string(ctx, "score_column");
+  /* Candidate score columns: score_columns, or score_column alone. */
+  JsonArray *cl = lathe_context_param_list(ctx, "score_columns");
+  const guint n_cand = cl && json_array_get_length(cl) > 0 ? json_array_get_length(cl) : 1;
+  columns = g_new0(char *, n_cand + 1);
+  sc = g_new(gint, n_cand);
+  for (guint c = 0; c < n_cand; c++) {
+    const char *name = cl && json_array_get_length(cl) > 0
+                           ? json_array_get_string_element(cl, c)
+                           : lathe_context_param_string(ctx, "score_column");
+    if (!name || !*name)
+      FAIL(LATHE_ERROR_INVALID, "param score_columns: item %u is not a column name", c + 1);
+    for (guint d = 0; d < c; d++)
+      if (g_str_equal(columns[d], name))
+        FAIL(LATHE_ERROR_INVALID, "param score_columns lists '%s' twice; list each candidate "
+             "once", name);
+    columns[c] = g_strdup(name);
+    sc[c] = find_column(ds, name);
+    if (sc[c] < 0)
+      FAIL(LATHE_ERROR_INVALID, "the scores have no column '%s'; set score_column (or "
+           "score_columns) to columns of the input", name);
+  }
   const char *days_name = lathe_context_param_string(ctx, "days_column");
   const char *sec_name = lathe_context_param_string(ctx, "seconds_column");
-  gint sc = find_column(ds, score_name), sec = find_column(ds, sec_name);
+  gint sec = find_column(ds, sec_name);
   gint dc = days_name && *days_name ? find_column(ds, days_name) : -2;
-  if (sc < 0 || sec < 0 || dc == -1)
-    FAIL(LATHE_ERROR_INVALID, "the scores have no column '%s'; set score_column, days_column "
-         "and seconds_column to columns of the input",
-         sc < 0 ? score_name : sec < 0 ? sec_name : days_name);
+  if (sec < 0 || dc == -1)
+    FAIL(LATHE_ERROR_INVALID, "the scores have no column '%s'; set days_column and "
+         "seconds_column to columns of the input", sec < 0 ? sec_name : days_name);
 
   /* Files: the groups, in order of first appearance. */
   const char *single = lathe_context_param_string(ctx, "file");
@@ -327,14 +431,22 @@ static gboolean nab_run(LatheContext *ctx, GError **error) {
     const guint n = f->rows->len;
     guint back = 0, first_back = 0;
     f->time = g_new(double, n);
-    f->score = g_new(double, n);
+    f->n_scores = n_cand;
+    f->score = g_new(double *, n_cand);
+    for (guint c = 0; c < n_cand; c++)
+      f->score[c] = g_new(double, n);
     for (guint i = 0; i < n; i++) {
       const float *row = ds->x + (gsize)g_array_index(f->rows, guint, i) * ds->n_cols;
       f->time[i] = (dc >= 0 ? (double)row[dc] * 86400.0 : 0.0) + (double)row[sec];
-      f->score[i] = row[sc];
-      if (!isfinite(f->score[i]) || !isfinite(f->time[i]))
-        FAIL(LATHE_ERROR_DATA, "file '%s', step %u: the score or time is not finite; drop or "
+      if (!isfinite(f->time[i]))
+        FAIL(LATHE_ERROR_DATA, "file '%s', step %u: the time is not finite; drop or "
              "impute such rows before scoring", f->name, i);
+      for (guint c = 0; c < n_cand; c++) {
+        f->score[c][i] = row[sc[c]];
+        if (!isfinite(f->score[c][i]))
+          FAIL(LATHE_ERROR_DATA, "file '%s', step %u: the score '%s' is not finite; drop or "
+               "impute such rows before scoring", f->name, i, columns[c]);
+      }
       if (i > 0 && f->time[i] < f->time[i - 1] && back++ == 0)
         first_back = i;
     }
@@ -372,11 +484,15 @@ static gboolean nab_run(LatheContext *ctx, GError **error) {
   json_object_set_string_member(metrics, "threshold_mode", loo ? "leave_one_out" : "global");
   json_object_set_double_member(metrics, "probation_percent", probation);
   json_object_set_int_member(metrics, "files", files->len);
+  JsonArray *ca = json_array_new();
+  for (guint c = 0; c < n_cand; c++)
+    json_array_add_string_element(ca, columns[c]);
+  json_object_set_array_member(metrics, "score_columns", ca);
   JsonObject *po = json_object_new();
   for (guint i = 0; i < profiles->len; i++) {
     const LatheNabProfile *p = profiles->pdata[i];
     JsonObject *one = json_object_new();
-    score_profile(ctx, files, p, probation, loo, one);
+    score_profile(ctx, files, p, probation, loo, columns, n_cand, one);
     json_object_set_object_member(po, p->name, one);
   }
   json_object_set_object_member(metrics, "profiles", po);

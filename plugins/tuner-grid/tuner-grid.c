@@ -1,5 +1,7 @@
 /* tuner/grid: every combination of the listed values, in order (the last
  * dimension varies fastest, like sklearn's ParameterGrid). */
+#include <math.h>
+
 #include <lathe/lathe-sdk.h>
 
 typedef struct {
@@ -15,6 +17,50 @@ static void grid_free(gpointer p) {
   g_free(g);
 }
 
+/* The values of one dimension: a list as written, a categorical's choices,
+ * or every point of an int or stepped float range. */
+static JsonArray *grid_values(const char *name, JsonNode *spec, GError **error) {
+  if (JSON_NODE_HOLDS_ARRAY(spec) && json_array_get_length(json_node_get_array(spec)) > 0)
+    return json_array_ref(json_node_get_array(spec));
+  JsonObject *o = JSON_NODE_HOLDS_OBJECT(spec) ? json_node_get_object(spec) : NULL;
+  const char *type = o ? json_object_get_string_member_with_default(o, "type", "") : "";
+  if (o && json_object_has_member(o, "when")) {
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
+                "tuner/grid cannot enumerate the conditional dimension '%s'; use tuner/random "
+                "or drop its \"when\"", name);
+    return NULL;
+  }
+  if (g_str_equal(type, "categorical"))
+    return json_array_ref(json_object_get_array_member(o, "choices"));
+  double lo = o ? json_object_get_double_member_with_default(o, "low", 0) : 0;
+  double hi = o ? json_object_get_double_member_with_default(o, "high", 0) : 0;
+  double step = o ? json_object_get_double_member_with_default(o, "step", 0) : 0;
+  gboolean is_int = g_str_equal(type, "int");
+  if (is_int && step == 0)
+    step = 1;
+  if ((!is_int && !g_str_equal(type, "float")) || step <= 0 ||
+      json_object_get_boolean_member_with_default(o, "log", FALSE)) {
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
+                "tuner/grid needs a list of values, a categorical, an int or a float with a "
+                "\"step\" for '%s', e.g. [0.01, 0.1, 1]", name);
+    return NULL;
+  }
+  double n = floor((hi - lo) / step + 1e-9) + 1;
+  if (n > 1e6) {
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
+                "'%s' has %.0f grid points; use a larger step or tuner/random", name, n);
+    return NULL;
+  }
+  JsonArray *a = json_array_new();
+  for (double k = 0; k < n; k++) {
+    if (is_int)
+      json_array_add_int_element(a, (gint64)llround(lo + k * step));
+    else
+      json_array_add_double_element(a, lo + k * step);
+  }
+  return a;
+}
+
 static gpointer grid_create(LatheContext *ctx, const LatheSearchSpace *space, GError **error) {
   Grid *g = g_new0(Grid, 1);
   g->names = g_ptr_array_new_with_free_func(g_free);
@@ -23,13 +69,11 @@ static gpointer grid_create(LatheContext *ctx, const LatheSearchSpace *space, GE
   for (guint i = 0; i < lathe_search_space_n_dims(space); i++) {
     JsonNode *spec = lathe_search_space_dim_spec(space, i);
     const char *name = lathe_search_space_dim_name(space, i);
-    if (!JSON_NODE_HOLDS_ARRAY(spec) || json_array_get_length(json_node_get_array(spec)) == 0) {
-      g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
-                  "tuner/grid needs a non-empty list of values for '%s', e.g. [0.01, 0.1, 1]", name);
+    g_autoptr(JsonArray) vals = grid_values(name, spec, error);
+    if (!vals) {
       grid_free(g);
       return NULL;
     }
-    JsonArray *vals = json_node_get_array(spec);
     g_ptr_array_add(g->names, g_strdup(name));
     g_ptr_array_add(g->values, json_array_ref(vals));
     if (g->total > G_MAXUINT32 / json_array_get_length(vals)) {

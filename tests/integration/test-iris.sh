@@ -36,6 +36,8 @@ expect_py "$TMP/rl.out" "len(d) == 1 and d[0]['run_id'] == '$run_id' and d[0]['s
 run_lathe "$TMP/sh" runs show "$run_id"
 grep -q "tune/4/model" "$TMP/sh.out" && pass "runs show (text) lists trial nodes" || fail "runs show text"
 
-n=$(sqlite3 .lathe/tracking.db "SELECT count(*) FROM metrics WHERE key = 'eval.accuracy'")
+n=$(sqlite3 .lathe/tracking.db "SELECT count(*) FROM metrics WHERE key = 'eval.accuracy' AND run_uuid = '$run_id'")
 [ "$n" = "1" ] && pass "tracker recorded eval.accuracy" || fail "tracker has $n eval.accuracy rows"
+n=$(sqlite3 .lathe/tracking.db "SELECT count(*) FROM metrics m JOIN tags t ON t.run_uuid = m.run_uuid AND t.key = 'mlflow.parentRunId' AND t.value = '$run_id' WHERE m.key = 'eval.accuracy'")
+[ "$n" = "5" ] && pass "each of the 5 trials is a child run with its own eval.accuracy" || fail "child runs have $n eval.accuracy rows"
 finish

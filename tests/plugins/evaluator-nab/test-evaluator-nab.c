@@ -1,8 +1,9 @@
 /* evaluator/nab: NAB's scoring pinned by hand-computed cases (a detection at
  * the left edge of a window, one just after it, a false positive before any
  * window, a missed window, the earliest detection, probation), the profile
- * weights, the normalisation, the threshold sweep and leave-one-file-out on
- * tiny examples whose best thresholds are known, the time parser, and the
+ * weights, the normalisation, the threshold sweep, leave-one-file-out and
+ * the nested choice of a score column on tiny examples whose best thresholds
+ * are known, the time parser, and the
  * component's errors; and model/iforest on the five NAB files end to end.
  *
  * Most cases use one file of 200 rows: probation = min(floor(0.15 * 200),
@@ -351,6 +352,108 @@ static void test_leave_one_out(void) {
   }
 }
 
+/* Files a.csv and b.csv with two candidate columns, "p" and "q". */
+static LatheDataset *make_candidates(const double *ap, const double *aq, const double *bp,
+                                     const double *bq) {
+  LatheDataset *ds = lathe_dataset_new(2 * N, 3);
+  lathe_dataset_set_column(ds, 0, "t");
+  lathe_dataset_set_column(ds, 1, "p");
+  lathe_dataset_set_column(ds, 2, "q");
+  const char *names[] = {"a.csv", "b.csv", NULL};
+  lathe_dataset_set_groups(ds, names);
+  for (guint k = 0; k < 2; k++)
+    for (guint i = 0; i < N; i++) {
+      guint r = k * N + i;
+      ds->x[r * 3] = (float)(60 * i);
+      ds->x[r * 3 + 1] = (float)(k ? bp[i] : ap[i]);
+      ds->x[r * 3 + 2] = (float)(k ? bq[i] : aq[i]);
+      ds->groups[r] = (gint32)k;
+    }
+  return ds;
+}
+
+/* Nested selection: the column is chosen with the threshold, on the other
+ * file. Everything 0.1 except (standard profile):
+ *   a.p: FP row 50 = 0.95, left edge row 100 = 0.9  own best 0.9: -0.11 + 1 = 0.89
+ *   a.q: left edge 0.9                              own best 0.9: 1
+ *   b.p: left edge 0.9                              own best 0.9: 1
+ *   b.q: FPs rows 50, 60 = 0.9, left edge 0.5       own best 0.5: -0.22 + 1 = 0.78
+ * leave_one_out:
+ *   a: on b, p (1) beats q (0.78): p at 0.9, so a scores 0.89, though a's
+ *      own labels would prefer q (1);
+ *   b: on a, q (1) beats p (0.89): q at 0.9: two FPs and the window missed,
+ *      -0.22 - 1 = -1.22;  total -0.33.
+ * global: p at 0.9 sums 1.89, q's best (0.5) 1 + 0.78 = 1.78: p, 1.89.
+ * Each alone, leave_one_out: p: a 0.89 (0.9 from b) + b 1 (0.9 from a) = 1.89;
+ *   q: a at 0.5 (from b) 1, b at 0.9 (from a) -1.22: -0.22. */
+static void test_nested(void) {
+  double ap[N], aq[N], bp[N], bq[N];
+  for (guint i = 0; i < N; i++)
+    ap[i] = aq[i] = bp[i] = bq[i] = 0.1;
+  ap[50] = 0.95;
+  ap[100] = aq[100] = bp[100] = 0.9;
+  bq[50] = bq[60] = 0.9;
+  bq[100] = 0.5;
+  const char *modes[] = {"leave_one_out", "global"};
+  for (guint k = 0; k < 2; k++) {
+    g_autofree char *extra = g_strdup_printf(
+        "\"profiles\": [\"standard\"], \"score_columns\": [\"p\", \"q\"], "
+        "\"threshold_mode\": \"%s\"", modes[k]);
+    LatheContext *ctx = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(JsonObject) m = run_nab(make_candidates(ap, aq, bp, bq), extra, NULL, &ctx, &error);
+    g_assert_no_error(error);
+    JsonObject *st = profile_of(m, "standard");
+    JsonObject *files = json_object_get_object_member(st, "files");
+    JsonObject *fa = json_object_get_object_member(files, "a.csv");
+    JsonObject *fb = json_object_get_object_member(files, "b.csv");
+    JsonObject *cand = json_object_get_object_member(st, "candidates");
+    JsonObject *cp = json_object_get_object_member(cand, "p");
+    JsonObject *cq = json_object_get_object_member(cand, "q");
+    g_assert_cmpfloat_with_epsilon(json_object_get_double_member(fa, "threshold"), 0.9, 1e-6);
+    g_assert_cmpfloat_with_epsilon(json_object_get_double_member(fb, "threshold"), 0.9, 1e-6);
+    g_assert_cmpfloat_with_epsilon(json_object_get_double_member(fa, "score"), 0.89, EPS);
+    g_assert_cmpfloat_with_epsilon(json_object_get_double_member(cp, "score"), 1.89, EPS);
+    if (k == 0) {
+      g_assert_cmpstr(json_object_get_string_member(fa, "column"), ==, "p");
+      g_assert_cmpstr(json_object_get_string_member(fb, "column"), ==, "q");
+      g_assert_cmpfloat_with_epsilon(json_object_get_double_member(fb, "score"), -1.22, EPS);
+      g_assert_cmpint(json_object_get_int_member(fb, "fp"), ==, 2);
+      g_assert_cmpfloat_with_epsilon(json_object_get_double_member(st, "score"), -0.33, EPS);
+      g_assert_cmpfloat_with_epsilon(json_object_get_double_member(cq, "score"), -0.22, EPS);
+      /* the metric per candidate: normalised with null -2, perfect 2 */
+      JsonObject *metrics = lathe_context_get_metrics(ctx);
+      g_assert_cmpfloat_with_epsilon(json_object_get_double_member(metrics, "standard_q"),
+                                     100.0 * (-0.22 + 2.0) / 4.0, 1e-5);
+    } else {
+      g_assert_cmpstr(json_object_get_string_member(st, "column"), ==, "p");
+      g_assert_cmpstr(json_object_get_string_member(fb, "column"), ==, "p");
+      g_assert_cmpfloat_with_epsilon(json_object_get_double_member(fb, "score"), 1.0, EPS);
+      g_assert_cmpfloat_with_epsilon(json_object_get_double_member(st, "score"), 1.89, EPS);
+      g_assert_cmpfloat_with_epsilon(json_object_get_double_member(cq, "score"), 1.78, EPS);
+    }
+    lathe_context_free(ctx);
+  }
+  /* Ties go to the first listed column: with both a.p and a.q perfect, b
+   * (chosen on a) takes whichever is listed first. */
+  ap[50] = 0.1;
+  const char *orders[] = {"[\"p\", \"q\"]", "[\"q\", \"p\"]"};
+  const double b_score[] = {1.0, -1.22};
+  for (guint k = 0; k < 2; k++) {
+    g_autofree char *extra = g_strdup_printf(
+        "\"profiles\": [\"standard\"], \"score_columns\": %s, "
+        "\"threshold_mode\": \"leave_one_out\"", orders[k]);
+    LatheContext *ctx = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(JsonObject) m = run_nab(make_candidates(ap, aq, bp, bq), extra, NULL, &ctx, &error);
+    g_assert_no_error(error);
+    JsonObject *fb = json_object_get_object_member(
+        json_object_get_object_member(profile_of(m, "standard"), "files"), "b.csv");
+    g_assert_cmpfloat_with_epsilon(json_object_get_double_member(fb, "score"), b_score[k], EPS);
+    lathe_context_free(ctx);
+  }
+}
+
 static void expect_error(LatheDataset *ds, const char *extra, const char *windows,
                          const char *needle) {
   LatheContext *ctx = NULL;
@@ -378,6 +481,10 @@ static void test_errors(void) {
   expect_error(make_scores(s, NULL), NULL, "{\"other.csv\": []}", "no windows for file 'a.csv'");
   expect_error(make_scores(s, NULL), "\"profiles\": [\"relaxed\"]", NULL, "unknown profile");
   expect_error(make_scores(s, NULL), "\"score_column\": \"anomaly\"", NULL, "no column 'anomaly'");
+  expect_error(make_scores(s, NULL), "\"score_columns\": [\"pred_0\", \"b_0\"]", NULL,
+               "no column 'b_0'");
+  expect_error(make_scores(s, NULL), "\"score_columns\": [\"pred_0\", \"pred_0\"]", NULL,
+               "lists 'pred_0' twice");
   expect_error(make_scores(s, NULL), NULL, "{\"a.csv\": [[\"1970-01-01\", \"x\"]]}",
                "window 1 of 'a.csv'");
   expect_error(make_scores(s, NULL), NULL, "[1, 2]", "expected an object");
@@ -555,6 +662,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/evaluator-nab/sweep", test_sweep);
   g_test_add_func("/evaluator-nab/normalisation", test_normalisation);
   g_test_add_func("/evaluator-nab/leave-one-out", test_leave_one_out);
+  g_test_add_func("/evaluator-nab/nested", test_nested);
   g_test_add_func("/evaluator-nab/errors", test_errors);
   g_test_add_func("/evaluator-nab/single-file", test_single_file);
   g_test_add_func("/evaluator-nab/nab-time-quirks", test_nab_time_quirks);

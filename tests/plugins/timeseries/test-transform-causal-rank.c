@@ -1,0 +1,162 @@
+/* transform/causal_rank: hand-computed mid-ranks (expanding and windowed,
+ * with ties), agreement with a naive count on interleaved series, the future
+ * never changing the past, and refusals. */
+#include <math.h>
+#include <string.h>
+
+#include "ts-fixtures.h"
+
+#define PLUGIN "transform-causal-rank"
+#define ID "transform/causal_rank"
+
+static const float small_x[] = {3, 1, 4, 1, 5, 9, 2, 6};
+
+static LatheDataset *cr_ok(const char *params, LatheDataset *in) {
+  g_autoptr(GError) error = NULL;
+  LatheDataset *out = ts_run(PLUGIN, ID, params, in, NULL, &error);
+  g_assert_no_error(error);
+  g_assert_nonnull(out);
+  return out;
+}
+
+static LatheDataset *small(void) {
+  LatheDataset *in = lathe_dataset_new(8, 1);
+  lathe_dataset_set_column(in, 0, "pred_0");
+  memcpy(in->x, small_x, sizeof small_x);
+  return in;
+}
+
+/* x = 3, 1, 4, 1, 5, 9, 2, 6. u_t = (below + (equal - 1) / 2) / t over rows
+ * 0..t: row 0 0.5; row 1 (1 among 3, 1) 0/1; row 2 (4 is the highest) 2/2;
+ * row 3 (1 ties the other 1) 0.5/3; rows 4, 5 records: 1; row 6 (2 is above
+ * the two 1s) 2/6; row 7 (6 above all but 9) 6/7.
+ * window 3: row 3 sees 1, 4, 1: 0.5/2; row 6 sees 5, 9, 2: 0; row 7 sees
+ * 9, 2, 6: 1/2. */
+static void test_exact_small(void) {
+  g_autoptr(LatheDataset) out = cr_ok(NULL, small());
+  g_assert_cmpuint(out->n_cols, ==, 2);
+  g_assert_cmpstr(out->columns[1], ==, "pred_0_rank");
+  const double want[] = {0.5, 0.0, 1.0, 0.5 / 3, 1.0, 1.0, 2.0 / 6, 6.0 / 7};
+  for (guint t = 0; t < 8; t++) {
+    g_assert_cmpfloat(out->x[2 * t], ==, small_x[t]);
+    g_assert_cmpfloat_with_epsilon(out->x[2 * t + 1], want[t], 1e-7);
+  }
+  g_autoptr(LatheDataset) win = cr_ok("{\"window\": 3, \"suffix\": \"_u\"}", small());
+  g_assert_cmpstr(win->columns[1], ==, "pred_0_u");
+  const double want3[] = {0.5, 0.0, 1.0, 0.25, 1.0, 1.0, 0.0, 0.5};
+  for (guint t = 0; t < 8; t++)
+    g_assert_cmpfloat_with_epsilon(win->x[2 * t + 1], want3[t], 1e-7);
+}
+
+/* The rank of v[t] among v[start..t], counted naively. */
+static double naive(const double *v, guint t, guint window) {
+  guint start = window && t + 1 > window ? t + 1 - window : 0;
+  if (t == start)
+    return 0.5;
+  double below = 0, equal = 0;
+  for (guint j = start; j <= t; j++) {
+    below += v[j] < v[t];
+    equal += v[j] == v[t];
+  }
+  return (below + (equal - 1) / 2) / (t - start);
+}
+
+/* Three interleaved (or blocked) series, two columns, one of them rounded so
+ * that ties are common: every output equals the naive count on its own
+ * series, and labels, groups and the input columns pass through. */
+static void test_naive(void) {
+  for (guint window = 0; window <= 40; window += 40)
+    for (int interleave = 0; interleave < 2; interleave++) {
+      LatheDataset *in = ts_series(600, 3, interleave, 5);
+      for (guint r = 0; r < in->n_rows; r++) {
+        float *v = in->x + (gsize)r * in->n_cols + ts_col(in, "other");
+        *v = roundf(*v);
+      }
+      g_autofree float *copy = g_memdup2(in->x, sizeof(float) * in->n_rows * in->n_cols);
+      const guint d = in->n_cols;
+      g_autofree char *params = g_strdup_printf(
+          "{\"columns\": [\"value\", \"other\"], \"window\": %u}", window);
+      g_autoptr(LatheDataset) out = cr_ok(params, in);
+      g_assert_cmpuint(out->n_cols, ==, d + 2);
+      g_assert_nonnull(out->groups);
+      const char *cols[] = {"value", "other"};
+      for (guint c = 0; c < 2; c++) {
+        guint src = ts_col(out, cols[c]);
+        g_autofree char *name = g_strconcat(cols[c], "_rank", NULL);
+        guint dst = ts_col(out, name);
+        for (guint g = 0; g < 3; g++) {
+          g_autofree double *v = g_new(double, out->n_rows);
+          guint n = 0;
+          for (guint r = 0; r < out->n_rows; r++) {
+            if (out->groups[r] != (gint32)g)
+              continue;
+            g_assert_cmpfloat(out->x[(gsize)r * out->n_cols + src], ==, copy[(gsize)r * d + src]);
+            v[n] = out->x[(gsize)r * out->n_cols + src];
+            g_assert_cmpfloat_with_epsilon(out->x[(gsize)r * out->n_cols + dst],
+                                           naive(v, n, window), 1e-6);
+            n++;
+          }
+          g_assert_cmpuint(n, ==, 200);
+        }
+      }
+    }
+}
+
+/* Changing rows after t leaves rows 0..t as they were. */
+static void test_future_invisible(void) {
+  g_autoptr(LatheDataset) base = cr_ok("{\"columns\": [\"value\"]}", ts_series(300, 1, FALSE, 9));
+  LatheDataset *changed = ts_series(300, 1, FALSE, 9);
+  guint v = ts_col(changed, "value");
+  for (guint r = 150; r < 300; r++)
+    changed->x[(gsize)r * changed->n_cols + v] = (r % 2) ? 1e6f : -1e6f;
+  g_autoptr(LatheDataset) out = cr_ok("{\"columns\": [\"value\"]}", changed);
+  guint k = ts_col(out, "value_rank");
+  for (guint r = 0; r < 150; r++)
+    g_assert_cmpfloat(out->x[(gsize)r * out->n_cols + k], ==, base->x[(gsize)r * base->n_cols + k]);
+  g_assert_cmpfloat(out->x[(gsize)151 * out->n_cols + k], ==, 1.0f); /* a new record */
+}
+
+static void test_refusals(void) {
+  struct {
+    const char *params, *needle;
+  } cases[] = {
+      {"{\"columns\": [\"nope\"]}", "columns[0] 'nope' is not a column"},
+      {"{\"columns\": []}", "columns is empty"},
+      {"{\"columns\": [\"value\", \"value\"]}", "lists 'value' twice"},
+      {"{\"columns\": [\"value\"], \"suffix\": \"\"}", "suffix is empty"},
+      {"{\"columns\": [\"value\"], \"window\": 1}", "window 1 leaves nothing"},
+  };
+  for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+    g_autofree char *msg =
+        ts_expect_error(PLUGIN, ID, cases[i].params, ts_series(10, 1, FALSE, 1));
+    ts_assert_contains(msg, cases[i].needle);
+  }
+  g_autofree char *m1 = ts_expect_error(
+      PLUGIN, ID, "{\"columns\": [\"timestamp\"], \"suffix\": \"_days\"}",
+      ts_series(10, 1, FALSE, 1));
+  ts_assert_contains(m1, "is not a column");
+  /* the output name must be new */
+  LatheDataset *collide = ts_series(10, 1, FALSE, 1);
+  guint other = ts_col(collide, "other");
+  g_free(collide->columns[other]);
+  collide->columns[other] = g_strdup("value_rank");
+  g_autofree char *m2 = ts_expect_error(PLUGIN, ID, "{\"columns\": [\"value\"]}", collide);
+  ts_assert_contains(m2, "already has a column 'value_rank'");
+  LatheDataset *nan = ts_series(10, 1, FALSE, 1);
+  nan->x[3 * nan->n_cols + ts_col(nan, "value")] = NAN;
+  g_autofree char *m3 = ts_expect_error(PLUGIN, ID, "{\"columns\": [\"value\"]}", nan);
+  ts_assert_contains(m3, "NaN score in row 3 column 'value'");
+  LatheDataset *orphan = ts_series(10, 2, FALSE, 1);
+  orphan->groups[9] = 5;
+  g_autofree char *m4 = ts_expect_error(PLUGIN, ID, "{\"columns\": [\"value\"]}", orphan);
+  ts_assert_contains(m4, "row 9 has no group");
+}
+
+int main(int argc, char **argv) {
+  g_test_init(&argc, &argv, NULL);
+  g_test_add_func("/causal-rank/exact-small", test_exact_small);
+  g_test_add_func("/causal-rank/naive", test_naive);
+  g_test_add_func("/causal-rank/future-invisible", test_future_invisible);
+  g_test_add_func("/causal-rank/refusals", test_refusals);
+  return g_test_run();
+}
