@@ -105,6 +105,22 @@ static JsonNode *check_scalar(const LatheParamSpec *s, LatheParamType type, Json
       break;
     return json_node_copy(v);
   case LATHE_PARAM_STRING:
+    if ((vt == G_TYPE_INT64 || vt == G_TYPE_DOUBLE) && (s->flags & LATHE_PARAM_NUMBER_AS_STRING)) {
+      char buf[G_ASCII_DTOSTR_BUF_SIZE];
+      if (vt == G_TYPE_INT64)
+        g_snprintf(buf, sizeof buf, "%" G_GINT64_FORMAT, json_node_get_int(v));
+      else if (!isfinite(json_node_get_double(v)))
+        break;
+      else /* the shortest text that reads back as the same double */
+        for (int digits = 1; digits <= 17; digits++) {
+          char fmt[8];
+          g_snprintf(fmt, sizeof fmt, "%%.%dg", digits);
+          g_ascii_formatd(buf, sizeof buf, fmt, json_node_get_double(v));
+          if (g_ascii_strtod(buf, NULL) == json_node_get_double(v))
+            break;
+        }
+      return json_node_init_string(json_node_alloc(), buf);
+    }
     if (vt != G_TYPE_STRING)
       break;
     return json_node_copy(v);

@@ -74,6 +74,10 @@ typedef enum {
   LATHE_PARAM_HAS_MAX = 1 << 1,
   LATHE_PARAM_LOG = 1 << 2,      /* tuners sample it on a log scale */
   LATHE_PARAM_REQUIRED = 1 << 3, /* no default; the pipeline must set it */
+  /* (since 1.3) a STRING param that also takes a JSON number, passed to the
+   * plugin as its shortest decimal text: "max_features": 0.5 arrives as
+   * "0.5", so "sqrt" | fraction | count needs no union type. */
+  LATHE_PARAM_NUMBER_AS_STRING = 1 << 4,
 } LatheParamFlags;
 
 /**

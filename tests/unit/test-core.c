@@ -45,6 +45,25 @@ static void test_param_check(void) {
   g_autofree char *why = NULL;
   g_autoptr(JsonNode) n = lathe_param_check(&f, three, &why);
   g_assert_cmpint(json_node_get_value_type(n), ==, G_TYPE_DOUBLE);
+
+  /* ABI 1.3: a STRING param flagged NUMBER_AS_STRING takes numbers as their
+   * shortest round-tripping text; without the flag a number is refused. */
+  LatheParamSpec str = LATHE_PARAM_STRING_("max_features", "\"sqrt\"", LATHE_PARAM_NUMBER_AS_STRING, "doc");
+  struct { const char *in, *out; } texts[] = {{"0.5", "0.5"}, {"9", "9"}, {"0.1", "0.1"},
+                                              {"1e-07", "1e-07"}, {"0.30000000000000004", "0.30000000000000004"},
+                                              {"\"log2\"", "log2"}};
+  for (guint k = 0; k < G_N_ELEMENTS(texts); k++) {
+    g_autoptr(JsonNode) v = parse(texts[k].in);
+    g_autofree char *w = NULL;
+    g_autoptr(JsonNode) out = lathe_param_check(&str, v, &w);
+    g_assert_nonnull(out);
+    g_assert_cmpstr(json_node_get_string(out), ==, texts[k].out);
+  }
+  str.flags = 0;
+  g_autoptr(JsonNode) half = parse("0.5");
+  g_autofree char *why2 = NULL;
+  g_assert_null(lathe_param_check(&str, half, &why2));
+  g_assert_cmpstr(why2, ==, "expected string, got a number");
 }
 
 static void test_suggest(void) {
