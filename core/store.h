@@ -165,6 +165,18 @@ JsonArray *lathe_store_study_trials(LatheStore *store, const char *study_id, GEr
  */
 JsonObject *lathe_store_find_study(LatheStore *store, const char *ref, GError **error);
 
+/**
+ * lathe_store_reports:
+ * @node: an execution's node id ("tune/3/model").
+ * @name: a reported metric ("val_loss").
+ *
+ * Returns: (transfer full): the values @name was reported with, by step
+ * (an array of doubles indexed by position, with the steps in @steps), from
+ * the execution of @node in @run_id; empty when there is none.
+ */
+GArray *lathe_store_reports(LatheStore *store, const char *run_id, const char *node,
+                            const char *name, GArray *steps);
+
 /** lathe_store_list_studies: (transfer full) every study, newest first,
  * with trial counts per state. */
 JsonArray *lathe_store_list_studies(LatheStore *store, GError **error);

@@ -153,6 +153,17 @@ gboolean lathe_tuner_execute(LatheNodeRun *task, LatheContext *ctx, GError **err
   guint next = 0, failed = 0, pruned = 0, n_resumed = trials->len;
   for (guint i = 0; i < trials->len; i++) {
     LatheTrial *tr = trials->pdata[i];
+    if (cfg.pruner && tr->run_id) {
+      /* its curve, from the run it ran in */
+      g_autofree char *node = g_strdup_printf("%s/%u/%s", task->exec_id, tr->number,
+                                              lathe_study_pruner_node(cfg.pruner));
+      g_autoptr(GArray) steps = g_array_new(FALSE, FALSE, sizeof(guint));
+      g_autoptr(GArray) vals = lathe_store_reports(run->store, tr->run_id, node,
+                                                   lathe_study_pruner_metric(cfg.pruner), steps);
+      lathe_study_pruner_add_curve(cfg.pruner, tr->number, (const guint *)steps->data,
+                                   (const double *)vals->data, vals->len,
+                                   tr->state == LATHE_TRIAL_COMPLETE);
+    }
     tell(k, tuner, &cfg, tr);
     failed += tr->state == LATHE_TRIAL_FAILED;
     pruned += tr->state == LATHE_TRIAL_PRUNED;

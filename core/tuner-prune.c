@@ -185,6 +185,22 @@ gboolean lathe_study_pruner_report(LatheStudyPruner *p, guint trial, const char 
   return prune;
 }
 
+void lathe_study_pruner_add_curve(LatheStudyPruner *p, guint trial, const guint *steps,
+                                  const double *values, guint n, gboolean complete) {
+  g_mutex_lock(&p->lock);
+  Curve *c = curve_at(p, trial);
+  for (guint i = 0; i < n; i++) {
+    double v = p->maximize ? -values[i] : values[i];
+    g_array_append_val(c->steps, steps[i]);
+    g_array_append_val(c->values, v);
+  }
+  c->state = complete ? LATHE_TUNE_COMPLETE : LATHE_TUNE_FAILED;
+  g_mutex_unlock(&p->lock);
+}
+
+const char *lathe_study_pruner_node(LatheStudyPruner *p) { return p->node; }
+const char *lathe_study_pruner_metric(LatheStudyPruner *p) { return p->metric; }
+
 void lathe_study_pruner_finish(LatheStudyPruner *p, guint trial, gboolean complete) {
   g_mutex_lock(&p->lock);
   Curve *c = curve_at(p, trial);

@@ -38,6 +38,15 @@ void lathe_study_pruner_free(LatheStudyPruner *pruner);
 gboolean lathe_study_pruner_report(LatheStudyPruner *pruner, guint trial, const char *node,
                                    const char *name, double value, gint64 step);
 
+/* The whole curve of a trial that ran in an earlier run of the study, and how
+ * it ended, so that resumed trials vote like the others. */
+void lathe_study_pruner_add_curve(LatheStudyPruner *pruner, guint trial, const guint *steps,
+                                  const double *values, guint n, gboolean complete);
+
+/* The trial node and metric the pruner watches (owned by it). */
+const char *lathe_study_pruner_node(LatheStudyPruner *pruner);
+const char *lathe_study_pruner_metric(LatheStudyPruner *pruner);
+
 /* Tells the pruner a trial ended: @complete trials become the reference. */
 void lathe_study_pruner_finish(LatheStudyPruner *pruner, guint trial, gboolean complete);
 

@@ -17,6 +17,7 @@ void lathe_trial_free(LatheTrial *tr) {
   g_free(tr->objectives);
   g_free(tr->model);
   g_free(tr->error);
+  g_free(tr->run_id);
   if (tr->batch)
     lathe_batch_free(tr->batch);
   g_free(tr);
@@ -257,6 +258,7 @@ GPtrArray *lathe_study_load(LatheStore *store, const char *study_id, guint n_obj
         tr->value = NAN; /* an incomplete record counts as failed below */
     tr->feasible = json_object_get_boolean_member_with_default(tr->values, "feasible", TRUE);
     tr->model = g_strdup(json_object_get_string_member_with_default(r, "model", NULL));
+    tr->run_id = g_strdup(json_object_get_string_member_with_default(r, "run_id", NULL));
     tr->error = g_strdup(json_object_get_string_member_with_default(r, "error", NULL));
     if (tr->state == LATHE_TRIAL_COMPLETE && !isfinite(tr->value))
       tr->state = LATHE_TRIAL_FAILED; /* never trust a record over the rule */

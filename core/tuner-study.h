@@ -21,6 +21,7 @@ typedef struct {
   char *model;            /* digest of the trial's output model */
   char *error;
   gboolean resumed;
+  char *run_id;           /* the run it ran in (resumed trials) */
 } LatheTrial;
 
 void lathe_trial_free(LatheTrial *trial);

@@ -101,6 +101,12 @@ expect_py "$TMP/prs.out" "[t['state'] for t in d['trials']] == ['complete', 'com
   "the worse-than-median trials are pruned at their first step"
 sqlite3 "$TMP/pr/lathe.db" "SELECT count(*) FROM metrics m JOIN executions e ON e.id = m.execution_id WHERE e.node = 'tune/5/f' AND m.name = 'loss'" >"$TMP/n5"
 [ "$(cat "$TMP/n5")" = "10" ] && pass "a trial that is not pruned reports all its steps" || fail "trial 5 reported $(cat "$TMP/n5") steps"
+# Resumed trials vote with the curves they reported in their own run: with
+# n_startup_trials 2, trial 2 can only be pruned if trials 0 and 1 count.
+run_lathe "$TMP/prr1" run --json --store "$TMP/prr" --set tune.max_trials=2 "$TMP/pr.json"
+run_lathe "$TMP/prr2" run --json --store "$TMP/prr" --set tune.max_trials=3 "$TMP/pr.json"
+expect_py "$TMP/prr2.out" "d['metrics']['tune.n_resumed'] == 2 and d['metrics']['tune.n_pruned'] == 1" \
+  "a resumed study prunes with the earlier run's curves"
 pipeline "$TMP/pb.json" "$xs" ', "pruner": {"rule": "mean", "metric": "g.loss", "n_warmup_steps": -1}'
 run_lathe "$TMP/pb" validate "$TMP/pb.json"
 expect_code "$TMP/pb" 2 "a bad pruner is a validation error"
