@@ -55,25 +55,31 @@ static JsonObject *trial_json(LatheTrial *tr) {
   return o;
 }
 
-/* Runs @round's trials as one batch of tasks on one pool. */
-static void run_round(LatheNodeRun *task, GPtrArray *round, guint parallel) {
-  LatheBatch *merged = g_new0(LatheBatch, 1);
-  merged->run = task->batch->run;
-  merged->parent = task->batch;
-  merged->task_of = g_hash_table_new(NULL, NULL);
-  merged->tasks = g_ptr_array_new();
-  merged->jobs = parallel;
-  for (guint i = 0; i < round->len; i++) {
-    LatheTrial *tr = round->pdata[i];
-    /* each task keeps its trial's batch for finding its inputs */
-    for (guint j = 0; j < tr->batch->tasks->len; j++)
-      g_ptr_array_add(merged->tasks, tr->batch->tasks->pdata[j]);
-  }
-  lathe_batch_execute(merged);
-  g_ptr_array_set_size(merged->tasks, 0);
-  g_ptr_array_unref(merged->tasks);
-  g_hash_table_unref(merged->task_of);
-  g_free(merged);
+/* Trials run on threads of their own, each executing its batch; a finished
+ * trial is pushed on @done. */
+typedef struct {
+  GAsyncQueue *done;
+} TrialRunner;
+
+typedef struct {
+  TrialRunner *runner;
+  LatheTrial *trial;
+} TrialJob;
+
+static gpointer trial_thread(gpointer data) {
+  TrialJob *job = data;
+  lathe_batch_execute(job->trial->batch);
+  g_async_queue_push(job->runner->done, job->trial);
+  g_free(job);
+  return NULL;
+}
+
+static void start_trial(TrialRunner *runner, LatheTrial *tr) {
+  TrialJob *job = g_new0(TrialJob, 1);
+  job->runner = runner;
+  job->trial = tr;
+  g_autofree char *name = g_strdup_printf("lathe-trial-%u", tr->number);
+  tr->thread = g_thread_new(name, trial_thread, job);
 }
 
 /* The output model of a finished trial of this run, and its digest. */
@@ -174,14 +180,22 @@ gboolean lathe_tuner_execute(LatheNodeRun *task, LatheContext *ctx, GError **err
   if (n_resumed)
     lathe_context_log(ctx, G_LOG_LEVEL_MESSAGE, "study %s resumed with %u trials", study, n_resumed);
 
+  /* A sliding window of `parallel` trials. Trial k is asked right after trial
+   * k - parallel is told, and trials are told in number order, so every
+   * proposal sees the same history (told: < k - parallel + 1, pending: the
+   * rest) however long each trial takes: reruns propose the same points for
+   * the same parallel_trials. A slot frees when its trial is told, so a slow
+   * trial holds back only the slots behind it, not a whole round. */
   gboolean exhausted = FALSE, ok = TRUE;
   const char *stop = NULL;
   LatheTrial *prev_best = best;
-  while (ok && !exhausted && !(stop = budget_spent(&cfg, trials->len, best, started)) &&
-         !lathe_context_is_cancelled(ctx)) {
-    /* One round: up to `parallel` points, run as one batch of tasks. */
-    g_autoptr(GPtrArray) round = g_ptr_array_new();
-    while (round->len < cfg.parallel && (!cfg.max_trials || trials->len < cfg.max_trials)) {
+  g_autoptr(GAsyncQueue) done = g_async_queue_new();
+  g_autoptr(GPtrArray) window = g_ptr_array_new(); /* started, not yet told, in number order */
+  TrialRunner runner = {.done = done};
+  for (;;) {
+    /* Fill the window. */
+    while (ok && !exhausted && window->len < cfg.parallel && !lathe_context_is_cancelled(ctx) &&
+           !(stop = budget_spent(&cfg, trials->len, best, started))) {
       JsonObject *point = NULL;
       if (!k->ask(tuner, next, &point, error)) {
         ok = !(error && *error);
@@ -193,42 +207,45 @@ gboolean lathe_tuner_execute(LatheNodeRun *task, LatheContext *ctx, GError **err
       tr->point = point;
       tr->batch = trial_batch(task, tr);
       tr->batch->pruner = cfg.pruner;
-      lathe_tracking_trial_start(run, task, tr->batch, tr->point);
       g_ptr_array_add(trials, tr);
-      g_ptr_array_add(round, tr);
       ok = lathe_study_record(run, study, tr, error);
       if (!ok)
         break;
+      lathe_tracking_trial_start(run, task, tr->batch, tr->point);
+      g_ptr_array_add(window, tr);
+      start_trial(&runner, tr);
     }
-    if (!ok || !round->len)
+    if (!window->len)
       break;
-    run_round(task, round, cfg.parallel);
-    for (guint i = 0; ok && i < round->len; i++) {
-      LatheTrial *tr = round->pdata[i];
-      ok = lathe_study_finish_trial(task, &cfg, tr, error);
-      if (!ok)
-        break;
-      LatheArtifact *model = trial_model(task, tr);
-      tr->model = model ? g_strdup(lathe_artifact_get_digest(model)) : NULL;
-      ok = lathe_study_record(run, study, tr, error);
-      lathe_tracking_trial_end(run, tr->batch, tr->state == LATHE_TRIAL_COMPLETE  ? "complete"
-                                               : tr->state == LATHE_TRIAL_PRUNED ? "pruned"
-                                                                                 : "failed",
-                               tr->values);
-      tell(k, tuner, &cfg, tr);
-      failed += tr->state == LATHE_TRIAL_FAILED;
-      pruned += tr->state == LATHE_TRIAL_PRUNED;
-      if (lathe_study_better(&cfg, tr, best))
-        best = tr;
-      lathe_context_report(ctx, "objective", tr->value, tr->number);
-      lathe_context_progress(ctx, cfg.max_trials ? (double)trials->len / cfg.max_trials : 0.0, NULL);
-    }
+    /* Wait for the oldest trial; later ones that finish first wait their turn. */
+    LatheTrial *oldest = window->pdata[0];
+    while (!oldest->finished)
+      ((LatheTrial *)g_async_queue_pop(done))->finished = TRUE;
+    g_ptr_array_remove_index(window, 0);
+    g_thread_join(oldest->thread);
+    oldest->thread = NULL;
+    if (!ok)
+      continue; /* draining: the study already failed */
+    ok = lathe_study_finish_trial(task, &cfg, oldest, error);
+    if (!ok)
+      continue;
+    LatheArtifact *model = trial_model(task, oldest);
+    oldest->model = model ? g_strdup(lathe_artifact_get_digest(model)) : NULL;
+    ok = lathe_study_record(run, study, oldest, error);
+    lathe_tracking_trial_end(run, oldest->batch, oldest->state == LATHE_TRIAL_COMPLETE  ? "complete"
+                                                 : oldest->state == LATHE_TRIAL_PRUNED ? "pruned"
+                                                                                       : "failed",
+                             oldest->values);
+    tell(k, tuner, &cfg, oldest);
+    failed += oldest->state == LATHE_TRIAL_FAILED;
+    pruned += oldest->state == LATHE_TRIAL_PRUNED;
+    if (lathe_study_better(&cfg, oldest, best))
+      best = oldest;
+    lathe_context_report(ctx, "objective", oldest->value, oldest->number);
+    lathe_context_progress(ctx, cfg.max_trials ? (double)trials->len / cfg.max_trials : 0.0, NULL);
     /* Only the best trial's artifacts are still needed: free the others. */
-    for (guint i = 0; i < round->len; i++) {
-      LatheTrial *tr = round->pdata[i];
-      if (tr != best)
-        g_clear_pointer(&tr->batch, lathe_batch_free);
-    }
+    if (oldest != best)
+      g_clear_pointer(&oldest->batch, lathe_batch_free);
     if (prev_best && prev_best != best)
       g_clear_pointer(&prev_best->batch, lathe_batch_free);
     prev_best = best;

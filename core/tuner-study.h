@@ -22,6 +22,8 @@ typedef struct {
   char *error;
   gboolean resumed;
   char *run_id;           /* the run it ran in (resumed trials) */
+  GThread *thread;        /* while it runs (tuner-exec.c) */
+  gboolean finished;
 } LatheTrial;
 
 void lathe_trial_free(LatheTrial *trial);
