@@ -7,7 +7,7 @@
 
 #include "tune-random.h"
 #include "tune-sobol.h"
-#include "tuner-history.h"
+#include "tune-history.h"
 
 #define COMPONENT "tuner/random"
 

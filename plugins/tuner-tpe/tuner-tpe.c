@@ -9,7 +9,7 @@
 #include "tune-pareto.h"
 #include "tune-random.h"
 #include "tune-tpe.h"
-#include "tuner-history.h"
+#include "tune-history.h"
 
 #define COMPONENT "tuner/tpe"
 

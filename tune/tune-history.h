@@ -1,6 +1,6 @@
-/* tuner-history.h: what tuner/random and tuner/tpe remember between ask and
+/* tune-history.h: what the tuner plugins (random, tpe, bayes) remember between ask and
  * tell: the numeric search space, and every trial asked or told, pending
- * ones included. Compiled into both plugins (each has its own copy). */
+ * ones included. Part of tune/ so the three plugins share one copy. */
 #pragma once
 
 #include <lathe/lathe-sdk.h>

@@ -1,5 +1,5 @@
 /* tuner-history.c: the trials of a study, asked and told, for the samplers. */
-#include "tuner-history.h"
+#include "tune-history.h"
 
 #include <math.h>
 #include <string.h>
