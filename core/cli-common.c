@@ -1,6 +1,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "store.h"
 
 int lathe_cli_error(int code, const char *format, ...) {
   va_list ap;
@@ -31,6 +32,37 @@ char *lathe_cli_default_store(const char *option, const char *dir) {
   if (option)
     return g_strdup(option);
   return g_build_filename(dir ? dir : ".", ".lathe", NULL);
+}
+
+LatheStore *lathe_cli_open_list_show(int *argc, char ***argv, const char *cmd, const char *ref,
+                                     gboolean *json, gboolean *show, int *code) {
+  g_autofree char *store_opt = NULL;
+  GOptionEntry entries[] = {
+      {"json", 0, 0, G_OPTION_ARG_NONE, json, "JSON on stdout", NULL},
+      {"store", 0, 0, G_OPTION_ARG_FILENAME, &store_opt, "Run store (default: ./.lathe)", "DIR"},
+      {NULL}};
+  g_autofree char *usage = g_strdup_printf("list | show %s", ref);
+  g_autoptr(GOptionContext) octx = g_option_context_new(usage);
+  g_option_context_add_main_entries(octx, entries, NULL);
+  *code = LATHE_EXIT_USAGE;
+  if (!lathe_cli_parse(octx, argc, argv))
+    return NULL;
+  gboolean list = *argc == 2 && g_str_equal((*argv)[1], "list");
+  *show = *argc == 3 && g_str_equal((*argv)[1], "show");
+  if (!list && !*show) {
+    lathe_cli_error(LATHE_EXIT_USAGE, "usage: lathe %s list | lathe %s show %s", cmd, cmd, ref);
+    return NULL;
+  }
+  g_autofree char *dir = lathe_cli_default_store(store_opt, ".");
+  if (!g_file_test(dir, G_FILE_TEST_IS_DIR)) {
+    lathe_cli_error(LATHE_EXIT_USAGE, "no run store at %s; run a pipeline first or pass --store", dir);
+    return NULL;
+  }
+  g_autoptr(GError) error = NULL;
+  LatheStore *store = lathe_store_open(dir, &error);
+  if (!store)
+    *code = lathe_cli_error(LATHE_EXIT_FAILED, "%s", error->message);
+  return store;
 }
 
 char *lathe_cli_format_time(double seconds) {

@@ -145,28 +145,14 @@ static void print_study(JsonObject *s) {
 }
 
 int lathe_cmd_study(int argc, char **argv) {
-  gboolean json = FALSE;
-  g_autofree char *store_opt = NULL;
-  GOptionEntry entries[] = {
-      {"json", 0, 0, G_OPTION_ARG_NONE, &json, "One JSON document on stdout", NULL},
-      {"store", 0, 0, G_OPTION_ARG_FILENAME, &store_opt, "Run store (default: ./.lathe)", "DIR"},
-      {NULL}};
-  g_autoptr(GOptionContext) octx = g_option_context_new("list | show RUN_ID/NODE");
-  g_option_context_add_main_entries(octx, entries, NULL);
-  if (!lathe_cli_parse(octx, &argc, &argv))
-    return LATHE_EXIT_USAGE;
-  gboolean list = argc == 2 && g_str_equal(argv[1], "list");
-  gboolean show = argc == 3 && g_str_equal(argv[1], "show");
-  if (!list && !show)
-    return lathe_cli_error(LATHE_EXIT_USAGE, "usage: lathe study list | lathe study show RUN_ID/NODE");
-  g_autofree char *dir = lathe_cli_default_store(store_opt, ".");
-  if (!g_file_test(dir, G_FILE_TEST_IS_DIR))
-    return lathe_cli_error(LATHE_EXIT_USAGE, "no run store at %s; run a pipeline first or pass --store", dir);
-  g_autoptr(GError) error = NULL;
-  LatheStore *store = lathe_store_open(dir, &error);
+  gboolean json = FALSE, show = FALSE;
+  int code;
+  LatheStore *store = lathe_cli_open_list_show(&argc, &argv, "study", "RUN_ID/NODE", &json, &show, &code);
   if (!store)
-    return lathe_cli_error(LATHE_EXIT_FAILED, "%s", error->message);
-  int code = LATHE_EXIT_OK;
+    return code;
+  g_autoptr(GError) error = NULL;
+  gboolean list = !show;
+  code = LATHE_EXIT_OK;
   if (list) {
     JsonArray *studies = lathe_store_list_studies(store, &error);
     if (!studies) {

@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "catalog.h"
+#include "store.h"
 
 G_BEGIN_DECLS
 
@@ -42,5 +43,18 @@ char *lathe_cli_format_time(double seconds);
 /** lathe_cli_load_catalog: (transfer full) loads plugins; reports refusals
  * on stderr unless @quiet. */
 LatheCatalog *lathe_cli_load_catalog(gboolean quiet);
+
+/**
+ * lathe_cli_open_list_show:
+ * @cmd: "runs" or "study"; @ref: what `show` takes ("RUN_ID").
+ * @json: (out): --json was given; @show: (out): the verb was show (argv[2]
+ *   is then the reference).
+ * @code: (out): the exit code when this returns %NULL (the error is printed).
+ *
+ * The shared front of the `list | show REF` commands: options --json and
+ * --store, the verb, and opening the store.
+ */
+LatheStore *lathe_cli_open_list_show(int *argc, char ***argv, const char *cmd, const char *ref,
+                                     gboolean *json, gboolean *show, int *code);
 
 G_END_DECLS

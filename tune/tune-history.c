@@ -242,3 +242,20 @@ gboolean lathe_tuner_history_same_point(const LatheTunerHistory *h, const double
   }
   return TRUE;
 }
+
+void lathe_tuner_history_tell_cb(gpointer tuner, guint trial, JsonObject *point, double value,
+                                 LatheTrialState state) {
+  lathe_tuner_history_tell(*(LatheTunerHistory **)tuner, trial, point, &value, 1, state);
+}
+
+void lathe_tuner_history_tell_multi_cb(gpointer tuner, guint trial, JsonObject *point,
+                                       const double *values, guint n_values, LatheTrialState state) {
+  lathe_tuner_history_tell(*(LatheTunerHistory **)tuner, trial, point, values, n_values, state);
+}
+
+gboolean lathe_tuner_history_fail(LatheTunerHistory *h, GError **error, GError *lerr) {
+  g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID, "node '%s': %s: %s",
+              lathe_context_node_id(h->ctx), h->component, lerr->message);
+  g_error_free(lerr);
+  return FALSE;
+}

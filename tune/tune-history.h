@@ -133,4 +133,26 @@ gboolean lathe_tuner_history_same_point(const LatheTunerHistory *h, const double
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(LatheTunerHistory, lathe_tuner_history_free)
 
+/**
+ * lathe_tuner_history_tell_cb:
+ *
+ * A ready-made #LatheTunerClass tell callback, for a tuner whose struct
+ * starts with its `LatheTunerHistory *`: records the trial.
+ */
+void lathe_tuner_history_tell_cb(gpointer tuner, guint trial, JsonObject *point, double value,
+                                 LatheTrialState state);
+
+/** lathe_tuner_history_tell_multi_cb: the same for tell_multi. */
+void lathe_tuner_history_tell_multi_cb(gpointer tuner, guint trial, JsonObject *point,
+                                       const double *values, guint n_values, LatheTrialState state);
+
+/**
+ * lathe_tuner_history_fail:
+ * @lerr: (transfer full): the sampler's error.
+ *
+ * Sets @error to @lerr's message prefixed with the node and component, the
+ * form every tuner error takes. Returns %FALSE.
+ */
+gboolean lathe_tuner_history_fail(LatheTunerHistory *h, GError **error, GError *lerr);
+
 G_END_DECLS

@@ -7,7 +7,7 @@
 
 /* ---- generator ---------------------------------------------------------- */
 
-static guint64 splitmix64(guint64 *x) {
+guint64 lathe_tune_splitmix64(guint64 *x) {
   guint64 z = (*x += G_GUINT64_CONSTANT(0x9E3779B97F4A7C15));
   z = (z ^ (z >> 30)) * G_GUINT64_CONSTANT(0xBF58476D1CE4E5B9);
   z = (z ^ (z >> 27)) * G_GUINT64_CONSTANT(0x94D049BB133111EB);
@@ -18,9 +18,9 @@ void lathe_tune_rng_init(LatheTuneRng *rng, guint64 seed, guint64 stream) {
   /* Mix the stream through its own SplitMix64 step first, so that nearby
    * (seed, stream) pairs such as (1, 2) and (2, 1) give unrelated states. */
   guint64 k = stream ^ G_GUINT64_CONSTANT(0x6A09E667F3BCC909);
-  guint64 x = seed ^ splitmix64(&k);
+  guint64 x = seed ^ lathe_tune_splitmix64(&k);
   for (int i = 0; i < 4; i++)
-    rng->s[i] = splitmix64(&x);
+    rng->s[i] = lathe_tune_splitmix64(&x);
 }
 
 guint64 lathe_tune_rng_next(LatheTuneRng *rng) {

@@ -46,6 +46,9 @@ typedef struct {
  */
 void lathe_tune_rng_init(LatheTuneRng *rng, guint64 seed, guint64 stream);
 
+/** lathe_tune_splitmix64: advances @x and returns the next SplitMix64 output. */
+guint64 lathe_tune_splitmix64(guint64 *x);
+
 /**
  * lathe_tune_rng_next:
  * @rng: the generator.

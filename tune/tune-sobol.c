@@ -119,7 +119,7 @@ LatheTuneSobol *lathe_tune_sobol_new(guint dims, gboolean scramble, guint64 seed
     LatheTuneGpRng r;
     lathe_tune_gp_rng_init(&r, seed ^ G_GUINT64_CONSTANT(0x50B01C0DE5EED));
     for (guint j = 0; j < dims; j++)
-      s->shift[j] = (guint32)(lathe_tune_gp_rng_next(&r) >> 32);
+      s->shift[j] = (guint32)(lathe_tune_rng_next(&r) >> 32);
   }
   return s;
 }

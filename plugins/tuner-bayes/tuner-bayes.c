@@ -192,7 +192,6 @@ static gboolean bayes_ask(gpointer self, guint trial, JsonObject **point, GError
   BayesTuner *t = self;
   LatheTunerHistory *h = t->h;
   const LatheTuneSpace *sp = &h->sj->space;
-  const char *node = lathe_context_node_id(h->ctx);
   g_autofree LatheTuneTrial *view = NULL;
   guint n = 0;
   if (!lathe_tuner_history_begin_ask(h, trial, &view, &n, error))
@@ -215,12 +214,8 @@ static gboolean bayes_ask(gpointer self, guint trial, JsonObject **point, GError
   gboolean ok = lathe_tune_bayes_propose(sp, view, n, &t->opts, t->state, seed, x, &lerr);
   openblas_set_num_threads(blas_threads);
   if (!ok) {
-    if (!g_error_matches(lerr, LATHE_TUNE_GP_ERROR, LATHE_TUNE_GP_ERROR_NUMERIC)) {
-      g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID, "node '%s': " COMPONENT ": %s", node,
-                  lerr->message);
-      g_error_free(lerr);
-      return FALSE;
-    }
+    if (!g_error_matches(lerr, LATHE_TUNE_GP_ERROR, LATHE_TUNE_GP_ERROR_NUMERIC))
+      return lathe_tuner_history_fail(h, error, lerr);
     /* A GP that cannot be factorised (e.g. many identical points with
      * very different values) should not end the study: this one trial is
      * random, and the next fit starts cold. */
@@ -249,27 +244,13 @@ static gboolean bayes_ask(gpointer self, guint trial, JsonObject **point, GError
 
 no_point:
   if (lerr) {
-    g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID, "node '%s': " COMPONENT ": %s", node,
-                lerr->message);
-    g_error_free(lerr);
+    lathe_tuner_history_fail(h, error, lerr);
   } else {
     lathe_context_log(h->ctx, G_LOG_LEVEL_INFO,
                       COMPONENT ": every point of the discrete search space was proposed (%u "
                       "trials)", n);
   }
   return FALSE;
-}
-
-static void bayes_tell(gpointer self, guint trial, JsonObject *point, double value,
-                       LatheTrialState state) {
-  BayesTuner *t = self;
-  lathe_tuner_history_tell(t->h, trial, point, &value, 1, state);
-}
-
-static void bayes_tell_multi(gpointer self, guint trial, JsonObject *point, const double *values,
-                             guint n_values, LatheTrialState state) {
-  BayesTuner *t = self;
-  lathe_tuner_history_tell(t->h, trial, point, values, n_values, state);
 }
 
 static const LatheTunerClass bayes_tuner = {
@@ -280,9 +261,9 @@ static const LatheTunerClass bayes_tuner = {
                          bayes_params, NULL, NULL),
     .create = bayes_create,
     .ask = bayes_ask,
-    .tell = bayes_tell,
+    .tell = lathe_tuner_history_tell_cb,
     .free = bayes_free,
-    .tell_multi = bayes_tell_multi,
+    .tell_multi = lathe_tuner_history_tell_multi_cb,
 };
 
 LATHE_PLUGIN_DEFINE("tuner-bayes", "0.1.0", "MIT", "Gaussian-process Bayesian optimisation tuner",

@@ -118,9 +118,7 @@ static gboolean random_ask(gpointer self, guint trial, JsonObject **point, GErro
   }
   if (!ok) {
     if (lerr) {
-      g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID, "node '%s': " COMPONENT ": %s",
-                  lathe_context_node_id(h->ctx), lerr->message);
-      g_error_free(lerr);
+      lathe_tuner_history_fail(h, error, lerr);
     } else {
       lathe_context_log(h->ctx, G_LOG_LEVEL_INFO,
                         "every point of the discrete search space was proposed (%u trials)", n);
@@ -131,20 +129,6 @@ static gboolean random_ask(gpointer self, guint trial, JsonObject **point, GErro
   return TRUE;
 }
 
-static void random_tell(gpointer self, guint trial, JsonObject *point, double value,
-                        LatheTrialState state) {
-  RandomTuner *t = self;
-  lathe_tuner_history_tell(t->h, trial, point, &value, 1, state);
-}
-
-/* Random search does not adapt to the objectives; it records the trial so
- * that discrete points are not proposed again. */
-static void random_tell_multi(gpointer self, guint trial, JsonObject *point, const double *values,
-                              guint n_values, LatheTrialState state) {
-  RandomTuner *t = self;
-  lathe_tuner_history_tell(t->h, trial, point, values, n_values, state);
-}
-
 static const LatheTunerClass random_tuner = {
     LATHE_COMPONENT_INIT(LatheTunerClass, LATHE_KIND_TUNER, "random",
                          "Random search: uniform, log-uniform and categorical draws, or "
@@ -152,9 +136,9 @@ static const LatheTunerClass random_tuner = {
                          random_params, NULL, NULL),
     .create = random_create,
     .ask = random_ask,
-    .tell = random_tell,
+    .tell = lathe_tuner_history_tell_cb,
     .free = random_free,
-    .tell_multi = random_tell_multi,
+    .tell_multi = lathe_tuner_history_tell_multi_cb,
 };
 
 LATHE_PLUGIN_DEFINE("tuner-random", "0.1.0", "MIT", "Random and quasi-random search tuner",

@@ -210,25 +210,11 @@ static gboolean tpe_ask(gpointer self, guint trial, JsonObject **point, GError *
     ok = lerr == NULL;
   }
   if (!ok) {
-    g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID, "node '%s': " COMPONENT ": %s",
-                lathe_context_node_id(h->ctx), lerr->message);
-    g_error_free(lerr);
+    lathe_tuner_history_fail(h, error, lerr);
     return FALSE;
   }
   *point = lathe_tuner_history_add_pending(h, trial, x);
   return TRUE;
-}
-
-static void tpe_tell(gpointer self, guint trial, JsonObject *point, double value,
-                     LatheTrialState state) {
-  TpeTuner *t = self;
-  lathe_tuner_history_tell(t->h, trial, point, &value, 1, state);
-}
-
-static void tpe_tell_multi(gpointer self, guint trial, JsonObject *point, const double *values,
-                           guint n_values, LatheTrialState state) {
-  TpeTuner *t = self;
-  lathe_tuner_history_tell(t->h, trial, point, values, n_values, state);
 }
 
 static const LatheTunerClass tpe_tuner = {
@@ -238,9 +224,9 @@ static const LatheTunerClass tpe_tuner = {
                          tpe_params, NULL, NULL),
     .create = tpe_create,
     .ask = tpe_ask,
-    .tell = tpe_tell,
+    .tell = lathe_tuner_history_tell_cb,
     .free = tpe_free,
-    .tell_multi = tpe_tell_multi,
+    .tell_multi = lathe_tuner_history_tell_multi_cb,
 };
 
 LATHE_PLUGIN_DEFINE("tuner-tpe", "0.1.0", "MIT", "Tree-structured Parzen estimator tuner",
