@@ -111,6 +111,9 @@ static JsonNode *check_scalar(const LatheParamSpec *s, LatheParamType type, Json
         g_snprintf(buf, sizeof buf, "%" G_GINT64_FORMAT, json_node_get_int(v));
       else if (!isfinite(json_node_get_double(v)))
         break;
+      else if (json_node_get_double(v) == floor(json_node_get_double(v)) &&
+               fabs(json_node_get_double(v)) < 1e15) /* 2e3 -> "2000.0" */
+        g_ascii_formatd(buf, sizeof buf, "%.1f", json_node_get_double(v));
       else /* the shortest text that reads back as the same double */
         for (int digits = 1; digits <= 17; digits++) {
           char fmt[8];
@@ -119,6 +122,9 @@ static JsonNode *check_scalar(const LatheParamSpec *s, LatheParamType type, Json
           if (g_ascii_strtod(buf, NULL) == json_node_get_double(v))
             break;
         }
+      /* A JSON float stays a float in text: 1.0 is "1.0", not the count "1". */
+      if (vt == G_TYPE_DOUBLE && !strpbrk(buf, ".e"))
+        g_strlcat(buf, ".0", sizeof buf);
       return json_node_init_string(json_node_alloc(), buf);
     }
     if (vt != G_TYPE_STRING)

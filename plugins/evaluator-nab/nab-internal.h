@@ -115,4 +115,53 @@ double lathe_nab_null_score(const LatheNabRows *rows, guint n_files, gint skip,
 /** lathe_nab_no_detection: the threshold reported for "detect nothing". */
 double lathe_nab_no_detection(const LatheNabRows *rows, guint n_files);
 
+/**
+ * lathe_nab_refractory_rows:
+ * The silent rows after an alarm for a file of @n rows: floor(@fraction * @n),
+ * at most @n.
+ */
+guint lathe_nab_refractory_rows(guint n, double fraction);
+
+/**
+ * lathe_nab_score_refractory:
+ * lathe_nab_score_at() for a detector that, after firing, stays silent for
+ * @refractory rows: it fires at row i when the score is >= @threshold and i
+ * is more than @refractory rows after its last alarm (alarms in the
+ * probation period count for that, but are never scored). @refractory = 0
+ * is lathe_nab_score_at().
+ */
+LatheNabResult lathe_nab_score_refractory(const LatheNabRows *rows, const LatheNabProfile *p,
+                                          double threshold, guint refractory);
+
+/**
+ * LatheNabCurve:
+ * One file's score as a step function of the threshold: @start with no
+ * detection, and @value[j] at every threshold from @threshold[j] (the file's
+ * distinct scores, decreasing) down to the next one.
+ */
+typedef struct {
+  gsize n;
+  double start;
+  double *threshold;
+  double *value;
+} LatheNabCurve;
+
+/**
+ * lathe_nab_curve_init:
+ * Traces lathe_nab_score_refractory(@rows, @p, t, @refractory) for every
+ * threshold t (exactly, with no grid).
+ */
+void lathe_nab_curve_init(LatheNabCurve *c, const LatheNabRows *rows, const LatheNabProfile *p,
+                          guint refractory);
+void lathe_nab_curve_clear(LatheNabCurve *c);
+
+/**
+ * lathe_nab_curve_best:
+ * lathe_nab_best_threshold() on traced curves: the threshold (one of the
+ * files' scores, or @no_detection) with the best summed score over the files
+ * but @skip, the highest one on ties.
+ */
+double lathe_nab_curve_best(const LatheNabCurve *curves, guint n_files, gint skip,
+                            double no_detection, double *score);
+
 G_END_DECLS

@@ -26,6 +26,11 @@
  * nested leave-one-file-out selection: no file's own labels pick its column
  * or its threshold). What each column scores alone is reported too.
  *
+ * Alarm suppression: with refractory_fractions the detector, after firing,
+ * stays silent for floor(fraction x the file's rows) rows (nab-refractory.c).
+ * Several fractions are candidates chosen with the column and threshold, the
+ * same way; [0] is NAB's plain thresholding and uses NAB's sweep unchanged.
+ *
  * Normalisation is NAB's: 100 (S - S_null) / (S_perfect - S_null), S_perfect
  * = A_TP x the windows the labels list, S_null the null detector's score (a
  * constant score with its threshold optimised: the better of detecting
@@ -65,6 +70,11 @@ static const LatheParamSpec nab_params[] = {
     LATHE_PARAM_ENUM_("threshold_mode", "\"global\"", mode_choices,
                       "global: one threshold maximising the summed score (NAB); "
                       "leave_one_out: each file's threshold chosen on the other files"),
+    LATHE_PARAM_LIST_("refractory_fractions", "[0.0]", LATHE_PARAM_FLOAT,
+                      "alarm suppression: after firing, the detector stays silent for "
+                      "floor(fraction x the file's rows) rows. Several values are candidates, "
+                      "chosen with the column and threshold the same way (the first listed "
+                      "winning ties); [0.0] = NAB's detector"),
     LATHE_PARAM_FLOAT_("probation_percent", "0.15", 0.0, 1.0, 0,
                        "leading fraction of each file never scored (NAB: 0.15, at most "
                        "0.15 * 5000 rows)"),
@@ -150,33 +160,73 @@ static void set_result(JsonObject *o, LatheNabResult r, double threshold, double
   json_object_set_int_member(o, "fn", r.fn);
 }
 
-/* A candidate column (index into score_columns), a threshold, and the
- * summed score they reach on the files they were chosen on. */
+/* A candidate column (index into score_columns), refractory fraction
+ * (index into refractory_fractions), a threshold, and the summed score they
+ * reach on the files they were chosen on. */
 typedef struct {
-  guint column;
+  guint column, fraction;
   double threshold, score;
 } Choice;
 
-/* The candidate column and threshold that maximise the summed score of every
- * file but @skip (-1: of all files). The first column wins ties, so the list
- * order is a stated preference, not an accident of the sweep. */
-static Choice choose(LatheNabRows *const *rows, guint n_cols, guint nf, gint skip,
+/* Everything one profile's choices read: rows[c][k] are file k's rows with
+ * candidate column c's scores; curves[r][c][k] the traced scores of file k,
+ * column c, with refractory fraction r (NULL for a fraction of 0, which uses
+ * NAB's sweep). */
+typedef struct {
+  guint nf, n_cols, n_fracs;
+  const double *fracs;
+  LatheNabRows **rows;
+  LatheNabCurve ***curves;
+} Candidates;
+
+static guint silent_rows(const Candidates *cd, guint r, guint k) {
+  return lathe_nab_refractory_rows(cd->rows[0][k].n, cd->fracs[r]);
+}
+
+/* The candidate column, refractory fraction and threshold that maximise the
+ * summed score of every file but @skip (-1: of all files), over columns
+ * [c0, c1). The first fraction, then the first column, wins ties, so the
+ * list order is a stated preference, not an accident of the sweep. */
+static Choice choose(const Candidates *cd, guint c0, guint c1, gint skip,
                      const LatheNabProfile *p) {
-  Choice best = {0, 0.0, -INFINITY};
-  for (guint c = 0; c < n_cols; c++) {
-    double s;
-    double th = lathe_nab_best_threshold(rows[c], nf, skip, p, &s);
-    if (s > best.score)
-      best = (Choice){c, th, s};
+  Choice best = {c0, 0, 0.0, -INFINITY};
+  for (guint r = 0; r < cd->n_fracs; r++) {
+    for (guint c = c0; c < c1; c++) {
+      double s, th;
+      if (cd->curves[r])
+        th = lathe_nab_curve_best(cd->curves[r][c], cd->nf, skip,
+                                  lathe_nab_no_detection(cd->rows[c], cd->nf), &s);
+      else
+        th = lathe_nab_best_threshold(cd->rows[c], cd->nf, skip, p, &s);
+      if (s > best.score)
+        best = (Choice){c, r, th, s};
+    }
   }
   return best;
+}
+
+/* The choice for file @k: chosen on the other files (loo) or @global. */
+static Choice choice_for(const Candidates *cd, guint c0, guint c1, guint k, gboolean loo,
+                         Choice global, const LatheNabProfile *p) {
+  if (!loo)
+    return global;
+  if (cd->nf > 1)
+    return choose(cd, c0, c1, (gint)k, p);
+  /* no other file to learn from: detect nothing */
+  return (Choice){c0, 0, lathe_nab_no_detection(cd->rows[c0], cd->nf), NAN};
+}
+
+static LatheNabResult score_file(const Candidates *cd, Choice ch, guint k,
+                                 const LatheNabProfile *p) {
+  return lathe_nab_score_refractory(&cd->rows[ch.column][k], p, ch.threshold,
+                                    silent_rows(cd, ch.fraction, k));
 }
 
 /* Scores every file for one profile; fills @po. rows[c][k] are file k's rows
  * with candidate column c's scores. */
 static void score_profile(LatheContext *ctx, GPtrArray *files, const LatheNabProfile *p,
                           double probation, gboolean loo, char **columns, guint n_cols,
-                          JsonObject *po) {
+                          const double *fracs, guint n_fracs, JsonObject *po) {
   const guint nf = files->len;
   LatheNabRows **rows = g_new0(LatheNabRows *, n_cols);
   for (guint c = 0; c < n_cols; c++) {
@@ -184,23 +234,32 @@ static void score_profile(LatheContext *ctx, GPtrArray *files, const LatheNabPro
     for (guint k = 0; k < nf; k++)
       lathe_nab_rows_init(&rows[c][k], &((File *)files->pdata[k])->file[c], p, probation);
   }
-  Choice global = choose(rows, n_cols, nf, -1, p);
+  Candidates cd = {nf, n_cols, n_fracs, fracs, rows, g_new0(LatheNabCurve **, n_fracs)};
+  for (guint r = 0; r < n_fracs; r++) {
+    if (fracs[r] <= 0.0)
+      continue;
+    cd.curves[r] = g_new0(LatheNabCurve *, n_cols);
+    for (guint c = 0; c < n_cols; c++) {
+      cd.curves[r][c] = g_new0(LatheNabCurve, nf);
+      for (guint k = 0; k < nf; k++)
+        lathe_nab_curve_init(&cd.curves[r][c][k], &rows[c][k], p, silent_rows(&cd, r, k));
+    }
+  }
+  Choice global = choose(&cd, 0, n_cols, -1, p);
   LatheNabResult total = {0};
   double perfect_total = 0;
   JsonObject *per_file = json_object_new();
   for (guint k = 0; k < nf; k++) {
     File *f = files->pdata[k];
-    Choice ch = global;
-    if (loo && nf > 1)
-      ch = choose(rows, n_cols, nf, (gint)k, p);
-    else if (loo) /* no other file to learn from: detect nothing */
-      ch = (Choice){0, lathe_nab_no_detection(rows[0], nf), NAN};
-    LatheNabResult r = lathe_nab_score_at(&rows[ch.column][k], p, ch.threshold);
+    Choice ch = choice_for(&cd, 0, n_cols, k, loo, global, p);
+    LatheNabResult r = score_file(&cd, ch, k, p);
     double perfect = p->tp * f->n_labelled;
     JsonObject *fo = json_object_new();
     set_result(fo, r, ch.threshold, lathe_nab_null_score(&rows[0][k], 1, -1, p), perfect);
     if (n_cols > 1)
       json_object_set_string_member(fo, "column", columns[ch.column]);
+    json_object_set_double_member(fo, "refractory_fraction", fracs[ch.fraction]);
+    json_object_set_int_member(fo, "refractory_rows", silent_rows(&cd, ch.fraction, k));
     json_object_set_object_member(per_file, f->name, fo);
     total.score += r.score;
     total.tp += r.tp;
@@ -214,6 +273,7 @@ static void score_profile(LatheContext *ctx, GPtrArray *files, const LatheNabPro
     json_object_set_double_member(po, "best_score", global.score);
     if (n_cols > 1)
       json_object_set_string_member(po, "column", columns[global.column]);
+    json_object_set_double_member(po, "refractory_fraction", fracs[global.fraction]);
   }
   json_object_set_object_member(po, "files", per_file);
   g_autofree char *raw = g_strdup_printf("%s_raw", p->name);
@@ -236,15 +296,9 @@ static void score_profile(LatheContext *ctx, GPtrArray *files, const LatheNabPro
     JsonObject *co = json_object_new();
     for (guint c = 0; c < n_cols; c++) {
       double s = 0.0;
-      Choice all = choose(&rows[c], 1, nf, -1, p);
-      for (guint k = 0; k < nf; k++) {
-        Choice one = all;
-        if (loo && nf > 1)
-          one = choose(&rows[c], 1, nf, (gint)k, p);
-        else if (loo)
-          one.threshold = lathe_nab_no_detection(rows[c], nf);
-        s += lathe_nab_score_at(&rows[c][k], p, one.threshold).score;
-      }
+      Choice all = choose(&cd, c, c + 1, -1, p);
+      for (guint k = 0; k < nf; k++)
+        s += score_file(&cd, choice_for(&cd, c, c + 1, k, loo, all, p), k, p).score;
       double norm = normalized(s, null_total, perfect_total);
       JsonObject *one = json_object_new();
       json_object_set_double_member(one, "score", s);
@@ -257,6 +311,15 @@ static void score_profile(LatheContext *ctx, GPtrArray *files, const LatheNabPro
     }
     json_object_set_object_member(po, "candidates", co);
   }
+  for (guint r = 0; r < n_fracs; r++) {
+    for (guint c = 0; cd.curves[r] && c < n_cols; c++) {
+      for (guint k = 0; k < nf; k++)
+        lathe_nab_curve_clear(&cd.curves[r][c][k]);
+      g_free(cd.curves[r][c]);
+    }
+    g_free(cd.curves[r]);
+  }
+  g_free(cd.curves);
   for (guint c = 0; c < n_cols; c++) {
     for (guint k = 0; k < nf; k++)
       lathe_nab_rows_clear(&rows[c][k]);
@@ -357,6 +420,7 @@ static gboolean nab_run(LatheContext *ctx, GError **error) {
   g_autofree char *text = NULL, *digest = NULL;
   g_auto(GStrv) columns = NULL;
   g_autofree gint *sc = NULL;
+  g_autofree double *fracs = NULL;
   g_autoptr(GError) e = NULL;
   const LatheDataset *ds = lathe_context_get_input_dataset(ctx, "scores", error);
   if (!ds)
@@ -480,6 +544,19 @@ static gboolean nab_run(LatheContext *ctx, GError **error) {
   const gboolean loo =
       g_strcmp0(lathe_context_param_string(ctx, "threshold_mode"), "leave_one_out") == 0;
   const double probation = lathe_context_param_float(ctx, "probation_percent");
+  JsonArray *fl = lathe_context_param_list(ctx, "refractory_fractions");
+  const guint n_fracs = fl && json_array_get_length(fl) > 0 ? json_array_get_length(fl) : 1;
+  fracs = g_new0(double, n_fracs);
+  for (guint r = 0; fl && r < json_array_get_length(fl); r++) {
+    fracs[r] = json_array_get_double_element(fl, r);
+    if (!(fracs[r] >= 0.0 && fracs[r] < 1.0))
+      FAIL(LATHE_ERROR_INVALID, "param refractory_fractions: item %u is %g; use fractions of "
+           "the file's rows in [0, 1)", r + 1, fracs[r]);
+    for (guint d = 0; d < r; d++)
+      if (fracs[d] == fracs[r])
+        FAIL(LATHE_ERROR_INVALID, "param refractory_fractions lists %g twice; list each "
+             "candidate once", fracs[r]);
+  }
   JsonObject *metrics = json_object_new();
   json_object_set_string_member(metrics, "threshold_mode", loo ? "leave_one_out" : "global");
   json_object_set_double_member(metrics, "probation_percent", probation);
@@ -488,11 +565,15 @@ static gboolean nab_run(LatheContext *ctx, GError **error) {
   for (guint c = 0; c < n_cand; c++)
     json_array_add_string_element(ca, columns[c]);
   json_object_set_array_member(metrics, "score_columns", ca);
+  JsonArray *fa = json_array_new();
+  for (guint r = 0; r < n_fracs; r++)
+    json_array_add_double_element(fa, fracs[r]);
+  json_object_set_array_member(metrics, "refractory_fractions", fa);
   JsonObject *po = json_object_new();
   for (guint i = 0; i < profiles->len; i++) {
     const LatheNabProfile *p = profiles->pdata[i];
     JsonObject *one = json_object_new();
-    score_profile(ctx, files, p, probation, loo, columns, n_cand, one);
+    score_profile(ctx, files, p, probation, loo, columns, n_cand, fracs, n_fracs, one);
     json_object_set_object_member(po, p->name, one);
   }
   json_object_set_object_member(metrics, "profiles", po);

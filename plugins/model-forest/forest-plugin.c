@@ -17,18 +17,55 @@ static const char *const clf_criteria[] = {"gini", "entropy", NULL};
 static const char *const reg_criteria[] = {"squared_error", NULL};
 static const char *const class_weights[] = {"none", "balanced", NULL};
 
+/* ABI 1.3 checks: values that are wrong whatever the data, refused when the
+ * pipeline is validated (exit 2). read_params() keeps its own checks for
+ * callers that bypass validation (tests, old hosts). */
+static gboolean check_depth(const LatheParamSpec *spec, JsonNode *value, char **why) {
+  if (json_node_get_int(value) != 0)
+    return TRUE;
+  *why = g_strdup("0 is not a depth; use -1 for unlimited or a depth of at least 1");
+  return FALSE;
+}
+
+/* "sqrt", "log2", "all", a fraction in (0, 1] (with a point or exponent) or a
+ * whole count >= 1; the count is checked against the columns at fit. */
+static gboolean max_features_form(const char *s) {
+  if (!s || !*s)
+    return FALSE;
+  if (g_str_equal(s, "sqrt") || g_str_equal(s, "log2") || g_str_equal(s, "all"))
+    return TRUE;
+  char *end = NULL;
+  double x = g_ascii_strtod(s, &end);
+  if (end == s || *end || !isfinite(x) || x <= 0.0)
+    return FALSE;
+  return strpbrk(s, ".eE") ? x <= 1.0 : TRUE;
+}
+
+static gboolean check_max_features(const LatheParamSpec *spec, JsonNode *value, char **why) {
+  if (max_features_form(json_node_get_string(value)))
+    return TRUE;
+  *why = g_strdup_printf("'%s' is not valid; use \"sqrt\", \"log2\", \"all\", a fraction in "
+                         "(0, 1] such as 0.5, or a whole count such as 7",
+                         json_node_get_string(value));
+  return FALSE;
+}
+
 #define COMMON_PARAMS(max_features_default)                                                  \
   LATHE_PARAM_INT_("n_estimators", "100", 1, 100000, "number of trees"),                     \
-      LATHE_PARAM_INT_("max_depth", "-1", -1, 100000,                                         \
-                       "deepest level a tree may reach (the root is level 0); -1 means "     \
-                       "unlimited, 0 is refused"),                                            \
+      {.name = "max_depth", .type = LATHE_PARAM_INT, .default_json = "-1", .min = -1,       \
+       .max = 100000, .flags = LATHE_PARAM_HAS_MIN | LATHE_PARAM_HAS_MAX,                    \
+       .check = check_depth,                                                                 \
+       .doc = "deepest level a tree may reach (the root is level 0); -1 means unlimited, 0 " \
+              "is refused"},                                                                 \
       LATHE_PARAM_INT_("min_samples_split", "2", 2, 1000000000,                              \
                        "a node with fewer distinct training rows is a leaf"),                \
       LATHE_PARAM_INT_("min_samples_leaf", "1", 1, 1000000000,                               \
                        "a split must leave at least this many distinct rows on each side"),  \
-      LATHE_PARAM_STRING_("max_features", max_features_default, 0,                           \
-                          "features tried per split: \"sqrt\", \"log2\", \"all\", a "        \
-                          "fraction such as \"0.5\", or a count such as \"7\""),             \
+      {.name = "max_features", .type = LATHE_PARAM_STRING,                                  \
+       .default_json = max_features_default, .flags = LATHE_PARAM_NUMBER_AS_STRING,          \
+       .check = check_max_features,                                                          \
+       .doc = "features tried per split: \"sqrt\", \"log2\", \"all\", a fraction such as 0.5, " \
+              "or a count such as 7"},                                                       \
       LATHE_PARAM_BOOL_("bootstrap", "true",                                                 \
                         "draw each tree's rows with replacement (else every tree sees all "  \
                         "rows)"),                                                            \
@@ -74,7 +111,7 @@ static gboolean parse_max_features(LatheContext *ctx, gboolean regress, guint d,
   const char *s = lathe_context_param_string(ctx, "max_features");
   const char *node = lathe_context_node_id(ctx);
   double v = 0.0;
-  if (!s || !*s)
+  if (!max_features_form(s))
     goto bad;
   if (g_str_equal(s, "sqrt")) {
     v = floor(sqrt((double)d));
@@ -83,14 +120,8 @@ static gboolean parse_max_features(LatheContext *ctx, gboolean regress, guint d,
   } else if (g_str_equal(s, "all")) {
     v = d;
   } else {
-    char *end = NULL;
-    errno = 0;
-    double x = g_ascii_strtod(s, &end);
-    if (errno || end == s || *end || !isfinite(x) || x <= 0.0)
-      goto bad;
-    if (strchr(s, '.') || strchr(s, 'e') || strchr(s, 'E')) {
-      if (x > 1.0)
-        goto bad;
+    double x = g_ascii_strtod(s, NULL);
+    if (strpbrk(s, ".eE")) {
       v = floor(x * d);
     } else {
       if (x > d) {

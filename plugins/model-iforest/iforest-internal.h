@@ -6,8 +6,15 @@
 
 G_BEGIN_DECLS
 
-/** LATHE_IFOREST_STATE_VERSION: format of the blob written by lathe_iforest_save(). */
-#define LATHE_IFOREST_STATE_VERSION 1u
+/**
+ * LATHE_IFOREST_STATE_VERSION: the state version of saved models. 2 may hold
+ * one forest per group (fit_rows: probation, "LATHEIFG"); version 1 blobs
+ * (one forest) still load. A plugin that knows only 1 refuses a 2 by its
+ * version instead of calling it corrupt.
+ */
+#define LATHE_IFOREST_STATE_VERSION 2u
+/** LATHE_IFOREST_BLOB_FORMAT: the format field inside a one-forest blob. */
+#define LATHE_IFOREST_BLOB_FORMAT 1u
 
 /**
  * LatheIforest:
@@ -27,10 +34,15 @@ G_BEGIN_DECLS
  * @left: per node, the tree-local index of the left child; the right child
  *   is the next node (children are allocated in pairs).
  *
+ * @n_groups: 0 for one forest; else this is a container of @n_groups
+ *   forests (@group, one per group of the training data, named
+ *   @group_names), and the fields above are unused (fit_rows "probation").
+ *
  * Flat arrays rather than pointer trees: prediction is a tight loop over
  * three arrays, and the blob is these arrays verbatim.
  */
-typedef struct {
+typedef struct _LatheIforest LatheIforest;
+struct _LatheIforest {
   guint n_features;
   guint n_input;
   guint32 *use;
@@ -42,7 +54,10 @@ typedef struct {
   gint32 *feature;
   float *threshold;
   guint32 *left;
-} LatheIforest;
+  guint n_groups;
+  char **group_names;
+  LatheIforest **group;
+};
 
 /**
  * lathe_iforest_avg_path:
@@ -105,5 +120,23 @@ guint lathe_iforest_n_nodes(const LatheIforest *f);
 GBytes *lathe_iforest_save(const LatheIforest *f);
 /** lathe_iforest_load: refuses truncated, flipped or inconsistent bytes. */
 LatheIforest *lathe_iforest_load(GBytes *state, guint32 version, GError **error);
+
+/**
+ * lathe_iforest_new_groups:
+ * Returns: (transfer full): an empty container for @n_groups per-group forests.
+ */
+LatheIforest *lathe_iforest_new_groups(guint n_groups);
+
+/**
+ * lathe_iforest_probation_rows:
+ * NAB's probation period of a file of @n rows: min(floor(@percent * @n),
+ * @percent * 5000) rows (the rows NAB never scores).
+ */
+guint lathe_iforest_probation_rows(guint n, double percent);
+
+/** lathe_iforest_save_groups: the blob of a container (format in iforest-groups.c). */
+GBytes *lathe_iforest_save_groups(const LatheIforest *f);
+/** lathe_iforest_load_groups: reads lathe_iforest_save_groups() bytes. */
+LatheIforest *lathe_iforest_load_groups(GBytes *state, GError **error);
 
 G_END_DECLS

@@ -2,7 +2,7 @@
  *
  * Layout (all little-endian):
  *   0  "LATHEIFR"          magic
- *   8  u32 format version  (LATHE_IFOREST_STATE_VERSION)
+ *   8  u32 format version  (LATHE_IFOREST_BLOB_FORMAT)
  *  12  u32 n_features, u32 n_trees, u32 max_samples, u32 n_nodes, u32 n_input
  *  32  f64 offset, f64 contamination (0 = auto)
  *  48  u32 use[n_features] (input column of each feature)
@@ -56,11 +56,13 @@ static void digest_prefix(const guint8 *data, gsize len, guint8 out[SUM_SIZE]) {
 }
 
 GBytes *lathe_iforest_save(const LatheIforest *f) {
+  if (f->n_groups > 0)
+    return lathe_iforest_save_groups(f);
   const guint nodes = lathe_iforest_n_nodes(f);
   GByteArray *b = g_byte_array_sized_new(HEADER_SIZE + 4 * (f->n_features + f->n_trees + 1) +
                                          NODE_SIZE * nodes + SUM_SIZE);
   g_byte_array_append(b, (const guint8 *)MAGIC, 8);
-  put_u32(b, LATHE_IFOREST_STATE_VERSION);
+  put_u32(b, LATHE_IFOREST_BLOB_FORMAT);
   put_u32(b, f->n_features);
   put_u32(b, f->n_trees);
   put_u32(b, f->max_samples);
@@ -94,10 +96,10 @@ static gpointer corrupt(GError **error, const char *why) {
 }
 
 LatheIforest *lathe_iforest_load(GBytes *state, guint32 version, GError **error) {
-  if (version != LATHE_IFOREST_STATE_VERSION) {
+  if (version < 1 || version > LATHE_IFOREST_STATE_VERSION) {
     g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
                 "model/iforest: state version %u is not supported (this plugin reads "
-                "version %u); retrain the model with this plugin",
+                "versions 1 to %u); retrain the model with this plugin",
                 version, LATHE_IFOREST_STATE_VERSION);
     return NULL;
   }
@@ -107,9 +109,14 @@ LatheIforest *lathe_iforest_load(GBytes *state, guint32 version, GError **error)
   const guint8 *data = g_bytes_get_data(state, &size);
   if (size < HEADER_SIZE + SUM_SIZE)
     return corrupt(error, "shorter than its header");
+  if (memcmp(data, "LATHEIFG", 8) == 0) {
+    if (version < 2)
+      return corrupt(error, "per-group forests in a version 1 state");
+    return lathe_iforest_load_groups(state, error);
+  }
   if (memcmp(data, MAGIC, 8) != 0)
     return corrupt(error, "bad magic, not a model/iforest blob");
-  if (get_u32(data + 8) != LATHE_IFOREST_STATE_VERSION)
+  if (get_u32(data + 8) != LATHE_IFOREST_BLOB_FORMAT)
     return corrupt(error, "unknown format version inside the blob");
   guint32 d = get_u32(data + 12), trees = get_u32(data + 16), psi = get_u32(data + 20),
           nodes = get_u32(data + 24), n_input = get_u32(data + 28);

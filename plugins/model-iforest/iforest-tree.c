@@ -41,6 +41,10 @@ LatheIforest *lathe_iforest_new(guint n_features, guint n_trees, guint n_nodes) 
 void lathe_iforest_free(LatheIforest *f) {
   if (!f)
     return;
+  for (guint g = 0; g < f->n_groups; g++)
+    lathe_iforest_free(f->group[g]);
+  g_free(f->group);
+  g_strfreev(f->group_names);
   g_free(f->use);
   g_free(f->tree_start);
   g_free(f->feature);
@@ -49,7 +53,14 @@ void lathe_iforest_free(LatheIforest *f) {
   g_free(f);
 }
 
-guint lathe_iforest_n_nodes(const LatheIforest *f) { return f->tree_start[f->n_trees]; }
+guint lathe_iforest_n_nodes(const LatheIforest *f) {
+  if (f->n_groups == 0)
+    return f->tree_start[f->n_trees];
+  guint n = 0;
+  for (guint g = 0; g < f->n_groups; g++)
+    n += lathe_iforest_n_nodes(f->group[g]);
+  return n;
+}
 
 /* One tree while it grows: its nodes, and the rows it isolates (copied, only
  * the tree's own columns, so the splits read a small contiguous block). */

@@ -76,7 +76,8 @@ typedef enum {
   LATHE_PARAM_REQUIRED = 1 << 3, /* no default; the pipeline must set it */
   /* (since 1.3) a STRING param that also takes a JSON number, passed to the
    * plugin as its shortest decimal text: "max_features": 0.5 arrives as
-   * "0.5", so "sqrt" | fraction | count needs no union type. */
+   * "0.5", so "sqrt" | fraction | count needs no union type. A JSON float
+   * keeps a point (1.0 -> "1.0") so a fraction never reads as a count. */
   LATHE_PARAM_NUMBER_AS_STRING = 1 << 4,
 } LatheParamFlags;
 

@@ -12,7 +12,7 @@ typedef double (*Objective)(const double *x);
 
 static guint64 trial_seed(guint64 study, guint t) {
   guint64 s = study * G_GUINT64_CONSTANT(1000003) + t;
-  return lathe_tune_gp_splitmix64(&s);
+  return lathe_tune_splitmix64(&s);
 }
 
 /* Runs a study of n_trials sequential proposals; returns the best value

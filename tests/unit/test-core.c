@@ -51,6 +51,7 @@ static void test_param_check(void) {
   LatheParamSpec str = LATHE_PARAM_STRING_("max_features", "\"sqrt\"", LATHE_PARAM_NUMBER_AS_STRING, "doc");
   struct { const char *in, *out; } texts[] = {{"0.5", "0.5"}, {"9", "9"}, {"0.1", "0.1"},
                                               {"1e-07", "1e-07"}, {"0.30000000000000004", "0.30000000000000004"},
+                                              {"1.0", "1.0"}, {"2e3", "2000.0"}, {"-3", "-3"},
                                               {"\"log2\"", "log2"}};
   for (guint k = 0; k < G_N_ELEMENTS(texts); k++) {
     g_autoptr(JsonNode) v = parse(texts[k].in);

@@ -276,6 +276,12 @@ static void test_columns(void) {
   g_assert_cmpuint(((LatheIforest *)back)->use[1], ==, 3);
   g_autofree float *o4b = predict_ok(back, four);
   g_assert_cmpmem(o4, two->n_rows * 2 * sizeof(float), o4b, two->n_rows * 2 * sizeof(float));
+  /* a one-forest blob is what state version 1 stored: it still loads as 1 */
+  gpointer v1 = iforest()->load(blob, 1, &error);
+  g_assert_no_error(error);
+  g_autofree float *o4c = predict_ok(v1, four);
+  g_assert_cmpmem(o4, two->n_rows * 2 * sizeof(float), o4c, two->n_rows * 2 * sizeof(float));
+  iforest()->free(v1);
   guint cols;
   g_assert_null(iforest()->predict(back, two, &cols, &error)); /* 2 columns, not 4 */
   g_assert_error(error, LATHE_ERROR, LATHE_ERROR_DATA);
