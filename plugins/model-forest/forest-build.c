@@ -2,13 +2,13 @@
  *
  * Workers claim tree numbers from a counter and write into that tree's own
  * slot; only this thread talks to the context (progress, cancellation), as
- * the SDK asks. The out-of-bag pass and prediction split rows between
- * threads and sum trees in tree order, so no result depends on the thread
- * count. */
+ * the SDK asks. The out-of-bag pass splits rows between threads and sums
+ * trees in tree order, so no result depends on the thread count. */
 #include <math.h>
 #include <string.h>
 
 #include "forest-grow.h"
+#include "forest-pool.h"
 
 LatheForest *lathe_forest_new(void) {
   LatheForest *f = g_new0(LatheForest, 1);
@@ -26,82 +26,8 @@ void lathe_forest_free(LatheForest *f) {
   g_free(f->values);
   g_free(f->importances);
   g_strfreev(f->columns);
+  g_free(f->steps);
   g_free(f);
-}
-
-/* ---- running rows or trees on a few threads ------------------------------- */
-
-typedef void (*ItemFunc)(gpointer data, guint item, gpointer scratch);
-
-typedef struct {
-  ItemFunc func;
-  gpointer data;
-  guint n_items;
-  gint next;
-  gint stop; /* set by the caller on cancellation */
-  gpointer (*scratch_new)(gpointer data);
-  GDestroyNotify scratch_free;
-  GMutex lock;
-  GCond cond;
-  guint done;
-} Pool;
-
-static gpointer pool_worker(gpointer p) {
-  Pool *pool = p;
-  gpointer scratch = pool->scratch_new ? pool->scratch_new(pool->data) : NULL;
-  gint i;
-  while (!g_atomic_int_get(&pool->stop) &&
-         (i = g_atomic_int_add(&pool->next, 1)) < (gint)pool->n_items) {
-    pool->func(pool->data, (guint)i, scratch);
-    g_mutex_lock(&pool->lock);
-    pool->done++;
-    g_cond_signal(&pool->cond);
-    g_mutex_unlock(&pool->lock);
-  }
-  if (scratch && pool->scratch_free)
-    pool->scratch_free(scratch);
-  return NULL;
-}
-
-/* Runs func on every item with @threads workers. With a @ctx, reports
- * progress and stops early on cancellation (returns FALSE). */
-static gboolean pool_run(Pool *pool, guint threads, LatheContext *ctx, const char *what) {
-  if (ctx && lathe_context_is_cancelled(ctx))
-    return FALSE;
-  g_mutex_init(&pool->lock);
-  g_cond_init(&pool->cond);
-  guint nt = CLAMP(threads, 1u, MAX(pool->n_items, 1u));
-  GThread **th = g_new0(GThread *, nt);
-  for (guint t = 0; t < nt; t++)
-    th[t] = g_thread_new("forest", pool_worker, pool);
-  gboolean ok = TRUE;
-  gint64 next_note = g_get_monotonic_time() + 100 * G_TIME_SPAN_MILLISECOND;
-  g_mutex_lock(&pool->lock);
-  while (pool->done < pool->n_items) {
-    /* Woken by every finished item, but the host hears at most 10 times a
-     * second. */
-    g_cond_wait_until(&pool->cond, &pool->lock, next_note);
-    if (g_get_monotonic_time() < next_note)
-      continue;
-    next_note = g_get_monotonic_time() + 100 * G_TIME_SPAN_MILLISECOND;
-    if (ctx && lathe_context_is_cancelled(ctx)) {
-      g_atomic_int_set(&pool->stop, 1);
-      ok = FALSE;
-      break;
-    }
-    if (ctx && what) {
-      char note[64];
-      g_snprintf(note, sizeof note, "%s %u/%u", what, pool->done, pool->n_items);
-      lathe_context_progress(ctx, (double)pool->done / MAX(pool->n_items, 1u), note);
-    }
-  }
-  g_mutex_unlock(&pool->lock);
-  for (guint t = 0; t < nt; t++)
-    g_thread_join(th[t]);
-  g_free(th);
-  g_mutex_clear(&pool->lock);
-  g_cond_clear(&pool->cond);
-  return ok;
 }
 
 /* ---- growing ---------------------------------------------------------------- */
@@ -171,8 +97,9 @@ static void flatten(LatheForest *f, LatheForestTree *trees, guint d) {
   g_free(imp);
 }
 
-/* ---- walking ---------------------------------------------------------------- */
+/* ---- out of bag --------------------------------------------------------------- */
 
+/* One row down one tree: its leaf's row in the value table. */
 static inline guint32 walk(const LatheForestNode *t, const float *row) {
   guint32 i = 0;
   while (t[i].feature >= 0)
@@ -180,91 +107,13 @@ static inline guint32 walk(const LatheForestNode *t, const float *row) {
   return t[i].child;
 }
 
-/* Rows walking one tree in lockstep. */
-#define BLOCK 64u
-/* Rows per work item, at least: each tree is walked by all rows of a chunk
- * before the next tree, so a tree is read from memory once per chunk rather
- * than once per row block (deep forests are tens of megabytes). */
-#define MIN_CHUNK 2048u
+/* Rows per out-of-bag work item: one per thread, at least OOB_MIN_CHUNK. */
+#define OOB_MIN_CHUNK 2048u
 
-/* One chunk per thread, so every tree is read as few times as possible. */
-static guint chunk_rows(guint n, guint threads) {
+static guint oob_chunk(guint n, guint threads) {
   guint per = (guint)(((guint64)n + threads - 1) / MAX(threads, 1u));
-  return (MAX(per, MIN_CHUNK) + BLOCK - 1) / BLOCK * BLOCK;
+  return MAX(per, OOB_MIN_CHUNK);
 }
-
-typedef struct {
-  const LatheForest *f;
-  const float *x;
-  guint n;
-  guint chunk;
-  float *out;
-} PredictJob;
-
-/* Adds the leaf values of @tree for rows [first, first + nb) to @out. The
- * walks are independent chains of loads, so running a block of them in
- * lockstep lets the CPU overlap their cache misses; rows that reached a leaf
- * leave the active list, so deep branches cost only their own rows. */
-static void walk_block(const LatheForest *f, const LatheForestNode *tree, const float *x,
-                       guint first, guint nb, float *out) {
-  const guint width = f->n_outputs, d = f->n_features;
-  guint32 at[BLOCK], active[BLOCK];
-  guint n_active = nb;
-  for (guint r = 0; r < nb; r++) {
-    at[r] = 0;
-    active[r] = r;
-  }
-  while (n_active > 0) {
-    for (guint i = 0; i < n_active;) {
-      guint r = active[i];
-      const LatheForestNode *nd = &tree[at[r]];
-      if (nd->feature < 0) {
-        active[i] = active[--n_active];
-        continue;
-      }
-      at[r] = nd->child + (x[(gsize)(first + r) * d + nd->feature] > nd->threshold);
-      i++;
-    }
-  }
-  for (guint r = 0; r < nb; r++) {
-    const float *v = f->values + (gsize)tree[at[r]].child * width;
-    float *o = out + (gsize)(first + r) * width;
-    for (guint c = 0; c < width; c++)
-      o[c] += v[c];
-  }
-}
-
-static void predict_chunk(gpointer data, guint chunk, gpointer scratch) {
-  PredictJob *job = data;
-  const LatheForest *f = job->f;
-  const guint width = f->n_outputs;
-  const guint first = chunk * job->chunk, last = MIN(first + job->chunk, job->n);
-  memset(job->out + (gsize)first * width, 0, (gsize)(last - first) * width * sizeof(float));
-  /* Per row, trees are summed in tree order whatever the chunking. */
-  for (guint t = 0; t < f->n_trees; t++) {
-    const LatheForestNode *tree = f->nodes + f->tree_start[t];
-    for (guint b = first; b < last; b += BLOCK)
-      walk_block(f, tree, job->x, b, MIN(BLOCK, last - b), job->out);
-  }
-  const float inv = 1.0f / (float)f->n_trees;
-  for (gsize i = (gsize)first * width; i < (gsize)last * width; i++)
-    job->out[i] *= inv;
-}
-
-void lathe_forest_predict_rows(const LatheForest *f, const float *x, guint n, float *out) {
-  /* Threads only pay off when there is enough walking to share. */
-  guint threads = (guint64)n * f->n_trees >= 20000 ? MAX(f->threads, 1u) : 1;
-  PredictJob job = {.f = f, .x = x, .n = n, .chunk = chunk_rows(n, threads), .out = out};
-  Pool pool = {.func = predict_chunk, .data = &job, .n_items = (n + job.chunk - 1) / job.chunk};
-  if (threads <= 1 || pool.n_items <= 1) {
-    for (guint c = 0; c < pool.n_items; c++)
-      predict_chunk(&job, c, NULL);
-    return;
-  }
-  pool_run(&pool, threads, NULL, NULL);
-}
-
-/* ---- out of bag --------------------------------------------------------------- */
 
 typedef struct {
   const LatheForest *f;
@@ -301,10 +150,11 @@ static double oob_score(LatheForest *f, LatheForestTree *trees, const float *x, 
                         const gint32 *labels, const float *target, guint threads,
                         guint *n_scored) {
   const guint width = f->n_outputs;
-  OobJob job = {.f = f, .x = x, .n = n, .chunk = chunk_rows(n, threads), .trees = trees,
+  OobJob job = {.f = f, .x = x, .n = n, .chunk = oob_chunk(n, threads), .trees = trees,
                 .sums = g_new0(double, (gsize)n * width + 1), .votes = g_new0(guint32, n + 1)};
-  Pool pool = {.func = oob_block, .data = &job, .n_items = (n + job.chunk - 1) / job.chunk};
-  pool_run(&pool, threads, NULL, NULL);
+  LatheForestPool pool = {.func = oob_block, .data = &job,
+                          .n_items = (n + job.chunk - 1) / job.chunk};
+  lathe_forest_pool_run(&pool, threads, NULL, NULL);
   guint scored = 0, right = 0;
   double mean = 0.0;
   for (guint r = 0; r < n; r++) {
@@ -353,9 +203,9 @@ LatheForest *lathe_forest_build(const LatheForestParams *prm, const float *x, gu
   LatheForestBins *bins = lathe_forest_bins_new(x, n, d, prm->threads);
   GrowJob job = {.grow = {.prm = prm, .bins = bins, .labels = labels, .target = target, .k = k},
                  .trees = g_new0(LatheForestTree, prm->n_trees)};
-  Pool pool = {.func = grow_one, .data = &job, .n_items = prm->n_trees,
-               .scratch_new = grow_scratch_new, .scratch_free = scratch_free};
-  gboolean ok = pool_run(&pool, prm->threads, ctx, "tree");
+  LatheForestPool pool = {.func = grow_one, .data = &job, .n_items = prm->n_trees,
+                          .scratch_new = grow_scratch_new, .scratch_free = scratch_free};
+  gboolean ok = lathe_forest_pool_run(&pool, prm->threads, ctx, "tree");
   lathe_forest_bins_free(bins);
   LatheForest *f = NULL;
   if (!ok) {
@@ -369,6 +219,7 @@ LatheForest *lathe_forest_build(const LatheForestParams *prm, const float *x, gu
     f->n_trees = prm->n_trees;
     f->threads = MAX(prm->threads, 1u);
     flatten(f, job.trees, d);
+    lathe_forest_prepare(f);
     if (prm->bootstrap && prm->oob) {
       guint scored = 0;
       f->oob_score = oob_score(f, job.trees, x, n, labels, target, prm->threads, &scored);

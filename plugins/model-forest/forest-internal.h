@@ -28,6 +28,22 @@ typedef struct {
   guint32 child;
 } LatheForestNode;
 
+/**
+ * LatheForestStep:
+ * @feature: the feature tested; 0 on a leaf.
+ * @threshold: as #LatheForestNode; +infinity on a leaf.
+ * @next: the left child; on a leaf, the leaf itself.
+ *
+ * A node as prediction walks it, tree-local like #LatheForestNode: a leaf
+ * loops to itself (no value passes x > +infinity), so a block of rows steps
+ * down a tree without a branch per row, until no row moves.
+ */
+typedef struct {
+  guint32 feature;
+  float threshold;
+  guint32 next;
+} LatheForestStep;
+
 /** LatheForestKind: what the leaves hold. */
 typedef enum {
   LATHE_FOREST_CLASSIFY = 0, /* class frequencies, n_outputs = classes */
@@ -50,6 +66,8 @@ typedef enum {
  * @oob_score: out-of-bag accuracy or R^2, NaN when not computed.
  * @columns: the @n_inputs training column names.
  * @threads: predict threads; not saved.
+ * @steps: @nodes as prediction walks them (leaves' value rows stay in
+ *   @nodes); made by lathe_forest_prepare(), not saved.
  */
 typedef struct {
   guint32 kind;
@@ -67,6 +85,7 @@ typedef struct {
   double oob_score;
   char **columns;
   guint threads;
+  LatheForestStep *steps;
 } LatheForest;
 
 /**
@@ -117,11 +136,49 @@ LatheForest *lathe_forest_new(void);
 void lathe_forest_free(LatheForest *f);
 
 /**
+ * lathe_forest_prepare:
+ *
+ * Makes @f->steps from @f->nodes (again, if they changed). Building and
+ * loading a forest do it; prediction needs it.
+ */
+void lathe_forest_prepare(LatheForest *f);
+
+/**
  * lathe_forest_predict_rows:
  * @x: @n x @f->n_features, row-major.
  * @out: @n x @f->n_outputs: the mean over trees of the leaf values.
+ *
+ * Uses @f->threads workers when there is enough to do, and the tiling of
+ * lathe_forest_tiling_default(). Every output is the trees' leaf values
+ * summed in tree order from 0, times 1 / n_trees: the same bits whatever
+ * the threads and tiling.
  */
 void lathe_forest_predict_rows(const LatheForest *f, const float *x, guint n, float *out);
+
+/**
+ * LatheForestTiling:
+ * @threads: workers; 1 predicts on the calling thread.
+ * @chunk_rows: rows per work item (what a worker claims at a time).
+ * @tile_rows: rows that walk a whole group of trees before the next rows.
+ * @group_bytes: most node bytes in a group of consecutive trees (a larger
+ *   tree is a group of its own).
+ *
+ * How lathe_forest_predict_tiled() splits its work; it changes the speed,
+ * never the result. Zero rows are taken as 1.
+ */
+typedef struct {
+  guint threads;
+  guint chunk_rows;
+  guint tile_rows;
+  gsize group_bytes;
+} LatheForestTiling;
+
+/** lathe_forest_tiling_default: the tiling lathe_forest_predict_rows() uses for @n rows. */
+void lathe_forest_tiling_default(const LatheForest *f, guint n, LatheForestTiling *tiling);
+
+/** lathe_forest_predict_tiled: lathe_forest_predict_rows() with a given tiling. */
+void lathe_forest_predict_tiled(const LatheForest *f, const float *x, guint n, float *out,
+                                const LatheForestTiling *tiling);
 
 /** lathe_forest_save: (transfer full) the portable blob. */
 GBytes *lathe_forest_save(const LatheForest *f);

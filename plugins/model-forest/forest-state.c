@@ -227,5 +227,6 @@ LatheForest *lathe_forest_load(GBytes *state, guint32 version, GError **error) {
     lathe_forest_free(f);
     return corrupt(error, why);
   }
+  lathe_forest_prepare(f);
   return f;
 }

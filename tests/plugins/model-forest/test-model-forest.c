@@ -284,6 +284,85 @@ static void test_predict_threads(void) {
   lathe_forest_free(f);
 }
 
+/* The plain walk the tiled predict must reproduce bit for bit: one row at a
+ * time, trees summed in tree order from 0, then times 1 / n_trees. */
+static float *predict_plain(const LatheForest *f, const float *x, guint n) {
+  const guint k = f->n_outputs, d = f->n_features;
+  float *out = g_new0(float, (gsize)n * k);
+  for (guint r = 0; r < n; r++) {
+    float *o = out + (gsize)r * k;
+    for (guint t = 0; t < f->n_trees; t++) {
+      const LatheForestNode *tree = f->nodes + f->tree_start[t];
+      guint32 i = 0;
+      while (tree[i].feature >= 0)
+        i = tree[i].child + (x[(gsize)r * d + tree[i].feature] > tree[i].threshold);
+      for (guint c = 0; c < k; c++)
+        o[c] += f->values[(gsize)tree[i].child * k + c];
+    }
+    for (guint c = 0; c < k; c++)
+      o[c] *= 1.0f / (float)f->n_trees;
+  }
+  return out;
+}
+
+/* Blocked, tiled and threaded prediction gives exactly the plain walk's
+ * probabilities: 150 deep trees (several tree groups of the default
+ * tiling), a row count that is no multiple of the 64-row block, through
+ * the ABI with 1, 2 and 3 threads, and with odd tilings directly. */
+static void test_predict_exact(void) {
+  g_autoptr(LatheDataset) train = make_blobs(3000, 6, 0.7, 21);
+  g_autoptr(LatheDataset) ds = make_blobs(64 * 70 + 37, 6, 0.7, 22);
+  /* Leaves of at least 3 rows hold fractions, whose sum depends on the order
+   * of the trees (pure leaves of 0s and 1s would add up the same anyway). */
+  LatheForest *f = fit_ok(
+      clf(), "{\"n_estimators\": 150, \"min_samples_leaf\": 3, \"oob_score\": false}", train,
+      2, 5);
+  const gsize bytes = (gsize)ds->n_rows * 3 * sizeof(float);
+  /* Deep enough that the default tiling splits the trees into groups. */
+  g_assert_cmpuint((gsize)f->n_nodes * sizeof(LatheForestNode), >, 1024 * 1024);
+  g_autofree float *want = predict_plain(f, ds->x, ds->n_rows);
+  for (guint threads = 1; threads <= 3; threads++) {
+    f->threads = threads;
+    LatheForestTiling t;
+    lathe_forest_tiling_default(f, ds->n_rows, &t);
+    g_assert_cmpuint(t.threads, ==, threads);
+    g_autofree float *got = predict_ok(clf(), f, ds, 3);
+    g_assert_cmpmem(want, bytes, got, bytes);
+  }
+  /* Tilings that cut everywhere: one-row tiles and items, a group per tree,
+   * tiles and items that straddle blocks, one item for everything. */
+  const LatheForestTiling odd[] = {
+      {.threads = 3, .chunk_rows = 1, .tile_rows = 1, .group_bytes = 0},
+      {.threads = 2, .chunk_rows = 1000, .tile_rows = 37, .group_bytes = 1},
+      {.threads = 3, .chunk_rows = 129, .tile_rows = 65, .group_bytes = 20000},
+      {.threads = 1, .chunk_rows = G_MAXUINT, .tile_rows = G_MAXUINT, .group_bytes = G_MAXSIZE},
+  };
+  for (guint i = 0; i < G_N_ELEMENTS(odd); i++) {
+    g_autofree float *got = g_new(float, (gsize)ds->n_rows * 3);
+    lathe_forest_predict_tiled(f, ds->x, ds->n_rows, got, &odd[i]);
+    g_assert_cmpmem(want, bytes, got, bytes);
+  }
+  lathe_forest_free(f);
+
+  /* The regressor too, predicting on data that still has its target. */
+  g_autoptr(LatheDataset) fn = make_function(4000, 23);
+  g_autoptr(LatheDataset) more = make_function(64 * 20 + 5, 24);
+  LatheForest *r = fit_ok(reg(), "{\"target\": \"y\", \"n_estimators\": 60}", fn, 2, 6);
+  g_autofree float *x = g_new(float, (gsize)more->n_rows * 3);
+  for (guint i = 0; i < more->n_rows; i++) {
+    const float *src = more->x + (gsize)i * 4;
+    float row[3] = {src[0], src[2], src[3]};
+    memcpy(x + (gsize)i * 3, row, sizeof row);
+  }
+  g_autofree float *rwant = predict_plain(r, x, more->n_rows);
+  for (guint threads = 1; threads <= 3; threads++) {
+    r->threads = threads;
+    g_autofree float *got = predict_ok(reg(), r, more, 1);
+    g_assert_cmpmem(rwant, more->n_rows * sizeof(float), got, more->n_rows * sizeof(float));
+  }
+  lathe_forest_free(r);
+}
+
 static void test_round_trip(void) {
   g_autoptr(LatheDataset) ds = make_blobs(300, 5, 2.0, 9);
   gpointer m = fit_ok(clf(), "{\"n_estimators\": 20}", ds, 2, 0);
@@ -591,6 +670,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/model-forest/regressor", test_regressor);
   g_test_add_func("/model-forest/threads-identical", test_threads_identical);
   g_test_add_func("/model-forest/predict-threads", test_predict_threads);
+  g_test_add_func("/model-forest/predict-exact", test_predict_exact);
   g_test_add_func("/model-forest/round-trip", test_round_trip);
   g_test_add_func("/model-forest/corrupt-blob", test_corrupt_blob);
   g_test_add_func("/model-forest/forged-blob", test_forged_blob);
