@@ -1,20 +1,28 @@
 #!/usr/bin/env bash
 # Builds Lathe and runs the benchmarks with their references side by side.
-#   bench/run.sh        the host benchmarks (bench/bench.py), the neural ones, then the trees
+#   bench/run.sh        the host benchmarks (bench/bench.py), the neural ones, the trees, then the tuners
 #   bench/run.sh host   only the host benchmarks
 #   bench/run.sh nn     only the neural-model benchmarks (bench/nn/bench_nn.py;
 #                       BENCH_NN_QUICK=1 for a smoke test, see bench/nn/README.md)
 #   bench/run.sh trees  only the tree-ensemble benchmarks (bench/trees/bench_trees.py;
 #                       BENCH_TREES_QUICK=1 for a smoke test, see bench/trees/README.md)
+#   bench/run.sh tune   only the tuner benchmarks against Optuna 3.1 (bench/tune/bench_tune.py;
+#                       BENCH_TUNE_QUICK=1 for a smoke test, see bench/tune/README.md)
+#   bench/run.sh tune-mlp  tuning model/mlp on digits, with and without median stopping
+#                       (bench/tune-mlp/bench_tune_mlp.py; see bench/tune-mlp/README.md)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what="${1:-all}"
 case "$what" in
-  all|host|nn|trees) ;;
-  *) echo "usage: bench/run.sh [host|nn|trees]" >&2; exit 2 ;;
+  all|host|nn|trees|tune|tune-mlp) ;;
+  *) echo "usage: bench/run.sh [host|nn|trees|tune|tune-mlp]" >&2; exit 2 ;;
 esac
 source scripts/deps.sh
-lathe_install_packages "${LATHE_PACKAGES[@]}" python3-sklearn python3-numpy python3-torch
+extra=(python3-sklearn python3-numpy python3-torch)
+if [ "$what" = all ] || [ "$what" = tune ]; then
+  extra+=(python3-optuna python3-cmaes)
+fi
+lathe_install_packages "${LATHE_PACKAGES[@]}" "${extra[@]}"
 [ -f build/build.ninja ] || meson setup build >/dev/null
 ninja -C build
 if [ "$what" = all ] || [ "$what" = host ]; then
@@ -25,4 +33,10 @@ if [ "$what" = all ] || [ "$what" = nn ]; then
 fi
 if [ "$what" = all ] || [ "$what" = trees ]; then
   /usr/bin/python3 bench/trees/bench_trees.py build
+fi
+if [ "$what" = all ] || [ "$what" = tune ]; then
+  /usr/bin/python3 bench/tune/bench_tune.py build
+fi
+if [ "$what" = all ] || [ "$what" = tune-mlp ]; then
+  /usr/bin/python3 bench/tune-mlp/bench_tune_mlp.py build --seeds 0,1,2,3,4
 fi
