@@ -346,3 +346,44 @@ truncated:
               "Lathe dataset is truncated; the artifact is corrupt");
   return NULL;
 }
+
+gint lathe_dataset_column_index(const LatheDataset *ds, const char *name) {
+  for (guint j = 0; j < ds->n_cols; j++)
+    if (g_strcmp0(ds->columns[j], name) == 0)
+      return (gint)j;
+  return -1;
+}
+
+void lathe_dataset_copy_targets(LatheDataset *dst, const LatheDataset *src) {
+  g_return_if_fail(dst->n_rows == src->n_rows);
+  if (src->labels) {
+    lathe_dataset_set_classes(dst, (const char *const *)src->classes);
+    memcpy(dst->labels, src->labels, sizeof(gint32) * src->n_rows);
+  }
+  if (src->groups) {
+    lathe_dataset_set_groups(dst, (const char *const *)src->group_names);
+    memcpy(dst->groups, src->groups, sizeof(gint32) * src->n_rows);
+  }
+}
+
+guint *lathe_dataset_series_rows(const LatheDataset *ds, guint *n_series, guint **offsets) {
+  guint n = ds->groups ? ds->n_groups : 1;
+  guint *off = g_new0(guint, n + 1);
+  for (guint r = 0; r < ds->n_rows; r++) {
+    gint32 g = ds->groups ? ds->groups[r] : 0;
+    if (g >= 0 && (guint)g < n)
+      off[g + 1]++;
+  }
+  for (guint g = 0; g < n; g++)
+    off[g + 1] += off[g];
+  guint *rows = g_new(guint, MAX(off[n], 1));
+  g_autofree guint *fill = g_memdup2(off, sizeof(guint) * (n + 1));
+  for (guint r = 0; r < ds->n_rows; r++) {
+    gint32 g = ds->groups ? ds->groups[r] : 0;
+    if (g >= 0 && (guint)g < n)
+      rows[fill[g]++] = r;
+  }
+  *n_series = n;
+  *offsets = off;
+  return rows;
+}

@@ -132,13 +132,6 @@ static void file_free(gpointer p) {
   g_free(f);
 }
 
-static gint find_column(const LatheDataset *ds, const char *name) {
-  for (guint j = 0; j < ds->n_cols; j++)
-    if (g_strcmp0(ds->columns[j], name) == 0)
-      return (gint)j;
-  return -1;
-}
-
 static double normalized(double s, double null, double perfect) {
   return perfect > null ? 100.0 * (s - null) / (perfect - null) : NAN;
 }
@@ -454,15 +447,15 @@ static gboolean nab_run(LatheContext *ctx, GError **error) {
         FAIL(LATHE_ERROR_INVALID, "param score_columns lists '%s' twice; list each candidate "
              "once", name);
     columns[c] = g_strdup(name);
-    sc[c] = find_column(ds, name);
+    sc[c] = lathe_dataset_column_index(ds, name);
     if (sc[c] < 0)
       FAIL(LATHE_ERROR_INVALID, "the scores have no column '%s'; set score_column (or "
            "score_columns) to columns of the input", name);
   }
   const char *days_name = lathe_context_param_string(ctx, "days_column");
   const char *sec_name = lathe_context_param_string(ctx, "seconds_column");
-  gint sec = find_column(ds, sec_name);
-  gint dc = days_name && *days_name ? find_column(ds, days_name) : -2;
+  gint sec = lathe_dataset_column_index(ds, sec_name);
+  gint dc = days_name && *days_name ? lathe_dataset_column_index(ds, days_name) : -2;
   if (sec < 0 || dc == -1)
     FAIL(LATHE_ERROR_INVALID, "the scores have no column '%s'; set days_column and "
          "seconds_column to columns of the input", sec < 0 ? sec_name : days_name);

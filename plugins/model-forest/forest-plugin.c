@@ -315,13 +315,6 @@ static gpointer clf_fit(LatheContext *ctx, const LatheDataset *train, const Lath
   return f;
 }
 
-static gint find_column(const LatheDataset *ds, const char *name) {
-  for (guint j = 0; j < ds->n_cols; j++)
-    if (g_strcmp0(ds->columns[j], name) == 0)
-      return (gint)j;
-  return -1;
-}
-
 /* Splits @ds into the features (every column but @t) and the target. */
 static float *features_without(const LatheDataset *ds, guint t, float *target) {
   const guint d = ds->n_cols - 1;
@@ -344,7 +337,7 @@ static gpointer reg_fit(LatheContext *ctx, const LatheDataset *train, const Lath
   const char *target_name = lathe_context_param_string(ctx, "target");
   if (!check_shape(who, train, error) || !check_finite(who, train, "training", error))
     return NULL;
-  gint t = find_column(train, target_name);
+  gint t = lathe_dataset_column_index(train, target_name);
   if (t < 0) {
     g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
                 "%s: param target names column '%s', which the training data does not have",

@@ -51,13 +51,6 @@ static const LathePortSpec cr_outputs[] = {
   g_set_error(error, LATHE_ERROR, code, "transform/causal_rank (node %s): " fmt, \
               lathe_context_node_id(ctx), __VA_ARGS__)
 
-static gint column_index(const LatheDataset *ds, const char *name) {
-  for (guint j = 0; j < ds->n_cols; j++)
-    if (strcmp(ds->columns[j], name) == 0)
-      return (gint)j;
-  return -1;
-}
-
 static int cmp_double(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
   return x < y ? -1 : x > y;
@@ -143,7 +136,7 @@ static gboolean cr_run(LatheContext *ctx, GError **error) {
   g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
   for (guint i = 0; i < k; i++) {
     const char *name = json_array_get_string_element(cols, i);
-    src[i] = name ? column_index(ds, name) : -1;
+    src[i] = name ? lathe_dataset_column_index(ds, name) : -1;
     if (src[i] < 0) {
       g_autofree char *avail = g_strjoinv(", ", ds->columns);
       FAIL(error, LATHE_ERROR_INVALID, ctx,
@@ -157,7 +150,7 @@ static gboolean cr_run(LatheContext *ctx, GError **error) {
         FAIL(error, LATHE_ERROR_INVALID, ctx, "columns lists '%s' twice; list it once", name);
         return FALSE;
       }
-    if (column_index(ds, out_name) >= 0) {
+    if (lathe_dataset_column_index(ds, out_name) >= 0) {
       FAIL(error, LATHE_ERROR_INVALID, ctx,
            "the input already has a column '%s'; set another suffix", out_name);
       return FALSE;
@@ -190,23 +183,13 @@ static gboolean cr_run(LatheContext *ctx, GError **error) {
     lathe_dataset_set_column(out, d + i, names->pdata[i]);
   for (guint r = 0; r < ds->n_rows; r++)
     memcpy(out->x + (gsize)r * (d + k), ds->x + (gsize)r * d, sizeof(float) * d);
-  if (ds->labels) {
-    lathe_dataset_set_classes(out, (const char *const *)ds->classes);
-    memcpy(out->labels, ds->labels, sizeof(gint32) * ds->n_rows);
-  }
-  if (ds->groups) {
-    lathe_dataset_set_groups(out, (const char *const *)ds->group_names);
-    memcpy(out->groups, ds->groups, sizeof(gint32) * ds->n_rows);
-  }
+  lathe_dataset_copy_targets(out, ds);
 
   /* Rows of each series in order: a series may be interleaved with others. */
-  g_autofree guint *offset = g_new0(guint, n_series + 1);
-  for (guint g = 0; g < n_series; g++)
-    offset[g + 1] = offset[g] + count[g];
-  g_autofree guint *rows = g_new(guint, ds->n_rows + 1);
-  g_autofree guint *fill = g_memdup2(offset, sizeof(guint) * (n_series + 1));
-  for (guint r = 0; r < ds->n_rows; r++)
-    rows[fill[ds->groups ? ds->groups[r] : 0]++] = r;
+  guint n_listed;
+  g_autofree guint *offset = NULL;
+  g_autofree guint *rows = lathe_dataset_series_rows(ds, &n_listed, &offset);
+  g_assert(n_listed == n_series);
   guint longest = 1;
   for (guint g = 0; g < n_series; g++)
     longest = MAX(longest, count[g]);

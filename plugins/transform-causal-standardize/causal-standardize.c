@@ -61,13 +61,6 @@ typedef struct {
   double min_std, clip;
 } Opts;
 
-static gint column_index(const LatheDataset *ds, const char *name) {
-  for (guint j = 0; j < ds->n_cols; j++)
-    if (strcmp(ds->columns[j], name) == 0)
-      return (gint)j;
-  return -1;
-}
-
 static gboolean string_list_ok(LatheContext *ctx, JsonArray *list, const char *param,
                                GError **error) {
   for (guint i = 0; list && i < json_array_get_length(list); i++)
@@ -89,7 +82,7 @@ static gboolean choose_columns(LatheContext *ctx, const LatheDataset *ds, gboole
   guint n = cols ? json_array_get_length(cols) : 0;
   for (guint i = 0; i < n; i++) {
     const char *name = json_array_get_string_element(cols, i);
-    gint j = column_index(ds, name);
+    gint j = lathe_dataset_column_index(ds, name);
     if (j < 0 || chosen[j]) {
       g_autofree char *avail = g_strjoinv(", ", ds->columns);
       if (j < 0)
@@ -107,7 +100,7 @@ static gboolean choose_columns(LatheContext *ctx, const LatheDataset *ds, gboole
   for (guint j = 0; j < ds->n_cols; j++)
     chosen[j] = TRUE;
   for (guint i = 0; excl && i < json_array_get_length(excl); i++) {
-    gint j = column_index(ds, json_array_get_string_element(excl, i));
+    gint j = lathe_dataset_column_index(ds, json_array_get_string_element(excl, i));
     if (j >= 0)
       chosen[j] = FALSE;
   }
@@ -233,22 +226,12 @@ static gboolean cs_run(LatheContext *ctx, GError **error) {
   memcpy(out->x, ds->x, sizeof(float) * (gsize)ds->n_rows * ds->n_cols);
   for (guint j = 0; j < ds->n_cols; j++)
     lathe_dataset_set_column(out, j, ds->columns[j]);
-  if (ds->labels) {
-    lathe_dataset_set_classes(out, (const char *const *)ds->classes);
-    memcpy(out->labels, ds->labels, sizeof(gint32) * ds->n_rows);
-  }
-  if (ds->groups) {
-    lathe_dataset_set_groups(out, (const char *const *)ds->group_names);
-    memcpy(out->groups, ds->groups, sizeof(gint32) * ds->n_rows);
-  }
+  lathe_dataset_copy_targets(out, ds);
   /* Rows of each series in order: a series may be interleaved with others. */
-  g_autofree guint *offset = g_new0(guint, n_series + 1);
-  for (guint g = 0; g < n_series; g++)
-    offset[g + 1] = offset[g] + count[g];
-  g_autofree guint *rows = g_new(guint, ds->n_rows + 1);
-  g_autofree guint *fill = g_memdup2(offset, sizeof(guint) * (n_series + 1));
-  for (guint r = 0; r < ds->n_rows; r++)
-    rows[fill[ds->groups ? ds->groups[r] : 0]++] = r;
+  guint n_listed;
+  g_autofree guint *offset = NULL;
+  g_autofree guint *rows = lathe_dataset_series_rows(ds, &n_listed, &offset);
+  g_assert(n_listed == n_series);
   guint longest = 1;
   for (guint g = 0; g < n_series; g++)
     longest = MAX(longest, count[g]);

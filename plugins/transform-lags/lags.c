@@ -71,13 +71,6 @@ static const LathePortSpec lags_outputs[] = {
   g_set_error(error, LATHE_ERROR, code, "transform/lags (node %s): " fmt,     \
               lathe_context_node_id(ctx), __VA_ARGS__)
 
-static gint column_index(const LatheDataset *ds, const char *name) {
-  for (guint j = 0; j < ds->n_cols; j++)
-    if (strcmp(ds->columns[j], name) == 0)
-      return (gint)j;
-  return -1;
-}
-
 /* Reads a list param of positive ints or strings into @out (guint each). */
 static gboolean int_list(LatheContext *ctx, const char *param, GArray *out, GError **error) {
   JsonArray *list = lathe_context_param_list(ctx, param);
@@ -111,7 +104,7 @@ static gboolean read_columns(LatheContext *ctx, const LatheDataset *ds, GArray *
   }
   for (guint i = 0; i < n; i++) {
     const char *name = json_array_get_string_element(list, i);
-    gint j = name ? column_index(ds, name) : -1;
+    gint j = name ? lathe_dataset_column_index(ds, name) : -1;
     if (j < 0) {
       g_autofree char *avail = g_strjoinv(", ", ds->columns);
       FAIL(error, LATHE_ERROR_INVALID, ctx,
@@ -340,14 +333,7 @@ static gboolean lags_run(LatheContext *ctx, GError **error) {
   g_autoptr(LatheDataset) out = lathe_dataset_new(ds->n_rows, n_out);
   if (!name_columns(ctx, ds, out, &p, error))
     return FALSE;
-  if (ds->labels) {
-    lathe_dataset_set_classes(out, (const char *const *)ds->classes);
-    memcpy(out->labels, ds->labels, sizeof(gint32) * ds->n_rows);
-  }
-  if (ds->groups) {
-    lathe_dataset_set_groups(out, (const char *const *)ds->group_names);
-    memcpy(out->groups, ds->groups, sizeof(gint32) * ds->n_rows);
-  }
+  lathe_dataset_copy_targets(out, ds);
   for (guint r = 0; p.keep && r < ds->n_rows; r++)
     memcpy(out->x + (gsize)r * n_out, ds->x + (gsize)r * ds->n_cols, sizeof(float) * ds->n_cols);
 

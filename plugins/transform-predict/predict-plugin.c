@@ -90,14 +90,7 @@ static gboolean predict_run(LatheContext *ctx, GError **error) {
       memcpy(row, ds->x + (gsize)r * ds->n_cols, sizeof(float) * base);
     memcpy(row + base, pred + (gsize)r * k, sizeof(float) * k);
   }
-  if (ds->labels) {
-    lathe_dataset_set_classes(out, (const char *const *)ds->classes);
-    memcpy(out->labels, ds->labels, sizeof(gint32) * ds->n_rows);
-  }
-  if (ds->groups) {
-    lathe_dataset_set_groups(out, (const char *const *)ds->group_names);
-    memcpy(out->groups, ds->groups, sizeof(gint32) * ds->n_rows);
-  }
+  lathe_dataset_copy_targets(out, ds);
   lathe_context_set_output_dataset(ctx, "data", out);
   return TRUE;
 }

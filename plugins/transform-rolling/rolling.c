@@ -69,13 +69,6 @@ static GArray *find_recordings(LatheContext *ctx, const LatheDataset *ds, GError
   return runs;
 }
 
-static gint column_index(const LatheDataset *ds, const char *name) {
-  for (guint j = 0; j < ds->n_cols; j++)
-    if (strcmp(ds->columns[j], name) == 0)
-      return (gint)j;
-  return -1;
-}
-
 /* The selected columns (all when the list is empty), each once. */
 static GArray *selected_columns(LatheContext *ctx, const LatheDataset *ds, GError **error) {
   JsonArray *list = lathe_context_param_list(ctx, "columns");
@@ -90,7 +83,7 @@ static GArray *selected_columns(LatheContext *ctx, const LatheDataset *ds, GErro
                                json_node_get_value_type(node) == G_TYPE_STRING
                            ? json_node_get_string(node)
                            : NULL;
-    gint j = name ? column_index(ds, name) : -1;
+    gint j = name ? lathe_dataset_column_index(ds, name) : -1;
     if (j < 0) {
       g_autofree char *avail = g_strjoinv(", ", ds->columns);
       FAIL(error, LATHE_ERROR_INVALID, ctx,
@@ -269,14 +262,7 @@ static gboolean rolling_run(LatheContext *ctx, GError **error) {
   g_autoptr(LatheDataset) out = lathe_dataset_new(ds->n_rows, n_out);
   if (!name_columns(ctx, ds, out, cols, stats, w, keep, error))
     return FALSE;
-  if (ds->labels) {
-    lathe_dataset_set_classes(out, (const char *const *)ds->classes);
-    memcpy(out->labels, ds->labels, sizeof(gint32) * ds->n_rows);
-  }
-  if (ds->groups) {
-    lathe_dataset_set_groups(out, (const char *const *)ds->group_names);
-    memcpy(out->groups, ds->groups, sizeof(gint32) * ds->n_rows);
-  }
+  lathe_dataset_copy_targets(out, ds);
   for (guint r = 0; keep && r < ds->n_rows; r++)
     memcpy(out->x + (gsize)r * n_out, ds->x + (gsize)r * ds->n_cols,
            sizeof(float) * ds->n_cols);

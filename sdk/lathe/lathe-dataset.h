@@ -141,6 +141,40 @@ GArray *lathe_dataset_group_runs(const LatheDataset *ds, GError **error);
  */
 gint32 lathe_dataset_majority_label(const LatheDataset *ds, guint start, guint end);
 
+/**
+ * lathe_dataset_column_index:
+ *
+ * Since 1.3.
+ *
+ * Returns: the index of the column named @name, or -1.
+ */
+gint lathe_dataset_column_index(const LatheDataset *ds, const char *name);
+
+/**
+ * lathe_dataset_copy_targets:
+ * @dst: a dataset with as many rows as @src.
+ * @src: the dataset whose labels and groups to copy.
+ *
+ * Copies @src's classes and labels, and its group names and groups, when it
+ * has them: what a transform that keeps the rows passes on. Since 1.3.
+ */
+void lathe_dataset_copy_targets(LatheDataset *dst, const LatheDataset *src);
+
+/**
+ * lathe_dataset_series_rows:
+ * @ds: a long table; its groups are the series (none: one series).
+ * @n_series: (out): the number of series.
+ * @offsets: (out) (transfer full): @n_series + 1 offsets into the result;
+ *   series g is rows[offsets[g] .. offsets[g + 1]).
+ *
+ * The rows of each series in row order, for series whose rows may be
+ * interleaved with other series'. Rows without a group (-1) belong to no
+ * series. Since 1.3.
+ *
+ * Returns: (transfer full): the row indices, g_free() it.
+ */
+guint *lathe_dataset_series_rows(const LatheDataset *ds, guint *n_series, guint **offsets);
+
 /** lathe_dataset_set_column: renames column @col (copies @name). */
 void lathe_dataset_set_column(LatheDataset *ds, guint col, const char *name);
 

@@ -321,6 +321,45 @@ static void test_scratch_dir(void) {
   g_rmdir(root);
 }
 
+/* ABI 1.3 helpers: column lookup, copying labels and groups, and the rows of
+ * interleaved series. */
+static void test_dataset_helpers(void) {
+  g_autoptr(LatheDataset) ds = lathe_dataset_new(6, 2);
+  lathe_dataset_set_column(ds, 0, "a");
+  lathe_dataset_set_column(ds, 1, "b");
+  g_assert_cmpint(lathe_dataset_column_index(ds, "b"), ==, 1);
+  g_assert_cmpint(lathe_dataset_column_index(ds, "c"), ==, -1);
+  static const char *const classes[] = {"x", "y", NULL};
+  static const char *const series[] = {"s0", "s1", NULL};
+  lathe_dataset_set_classes(ds, classes);
+  lathe_dataset_set_groups(ds, series);
+  const gint32 groups[] = {1, 0, 1, -1, 0, 1};
+  for (guint r = 0; r < 6; r++) {
+    ds->labels[r] = (gint32)(r % 2);
+    ds->groups[r] = groups[r];
+  }
+  g_autoptr(LatheDataset) out = lathe_dataset_new(6, 1);
+  lathe_dataset_copy_targets(out, ds);
+  g_assert_cmpuint(out->n_classes, ==, 2);
+  g_assert_cmpstr(out->group_names[1], ==, "s1");
+  g_assert_cmpmem(out->labels, 6 * sizeof(gint32), ds->labels, 6 * sizeof(gint32));
+  g_assert_cmpmem(out->groups, 6 * sizeof(gint32), ds->groups, 6 * sizeof(gint32));
+  guint n = 0;
+  g_autofree guint *offsets = NULL;
+  g_autofree guint *rows = lathe_dataset_series_rows(ds, &n, &offsets);
+  g_assert_cmpuint(n, ==, 2);
+  const guint want_off[] = {0, 2, 5}, want_rows[] = {1, 4, 0, 2, 5}; /* row 3 has no series */
+  g_assert_cmpmem(offsets, sizeof want_off, want_off, sizeof want_off);
+  g_assert_cmpmem(rows, sizeof want_rows, want_rows, sizeof want_rows);
+  /* no groups: one series of every row */
+  g_autoptr(LatheDataset) flat = lathe_dataset_new(3, 1);
+  g_autofree guint *o2 = NULL;
+  g_autofree guint *r2 = lathe_dataset_series_rows(flat, &n, &o2);
+  g_assert_cmpuint(n, ==, 1);
+  g_assert_cmpuint(o2[1], ==, 3);
+  g_assert_cmpuint(r2[2], ==, 2);
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/sdk/dataset/roundtrip", test_dataset_roundtrip);
@@ -337,5 +376,6 @@ int main(int argc, char **argv) {
   g_test_add_func("/sdk/artifact", test_artifact);
   g_test_add_func("/sdk/context/resolve-path", test_resolve_path);
   g_test_add_func("/sdk/context/scratch-dir", test_scratch_dir);
+  g_test_add_func("/sdk/dataset/helpers", test_dataset_helpers);
   return g_test_run();
 }
