@@ -182,6 +182,16 @@ int lathe_cmd_study(int argc, char **argv) {
     if (!study || !trials) {
       code = lathe_cli_error(study ? LATHE_EXIT_FAILED : LATHE_EXIT_USAGE, "%s", error->message);
     } else {
+      /* each trial's intermediate values (per-epoch reports), from its run */
+      for (guint i = 0; i < json_array_get_length(trials); i++) {
+        JsonObject *t = json_array_get_object_element(trials, i);
+        const char *run = json_object_get_string_member_with_default(t, "run_id", NULL);
+        g_autofree char *prefix = g_strdup_printf("%s/%" G_GINT64_FORMAT "/",
+                                                  json_object_get_string_member(study, "node"),
+                                                  json_object_get_int_member(t, "number"));
+        if (run)
+          json_object_set_object_member(t, "intermediate", lathe_store_trial_reports(store, run, prefix));
+      }
       summarise(study, trials);
       g_autoptr(JsonNode) root = json_node_init_object(json_node_alloc(), study);
       if (json)

@@ -177,6 +177,15 @@ JsonObject *lathe_store_find_study(LatheStore *store, const char *ref, GError **
 GArray *lathe_store_reports(LatheStore *store, const char *run_id, const char *node,
                             const char *name, GArray *steps);
 
+/**
+ * lathe_store_trial_reports:
+ * @prefix: the trial's exec-id prefix ("tune/3/").
+ *
+ * Returns: (transfer full): the intermediate values its nodes reported in
+ * @run_id, {"NODE.METRIC": [[step, value], ...]}, steps in order.
+ */
+JsonObject *lathe_store_trial_reports(LatheStore *store, const char *run_id, const char *prefix);
+
 /** lathe_store_list_studies: (transfer full) every study, newest first,
  * with trial counts per state. */
 JsonArray *lathe_store_list_studies(LatheStore *store, GError **error);

@@ -99,6 +99,8 @@ pr=$(json_get "$TMP/pr.out" "d['run_id']")
 run_lathe "$TMP/prs" study show --json --store "$TMP/pr" "$pr/tune"
 expect_py "$TMP/prs.out" "[t['state'] for t in d['trials']] == ['complete', 'complete', 'pruned', 'pruned', 'pruned', 'complete'] and d['trials'][3]['error'].startswith('pruned at step 0 by the median rule (f.loss = 0.76')" \
   "the worse-than-median trials are pruned at their first step"
+expect_py "$TMP/prs.out" "[s for s, v in d['trials'][5]['intermediate']['f.loss']] == list(range(10)) and [s for s, v in d['trials'][3]['intermediate']['f.loss']] == [0] and abs(d['trials'][3]['intermediate']['f.loss'][0][1] - 0.76) < 1e-9" \
+  "study show has each trial's intermediate values, up to where it was pruned"
 sqlite3 "$TMP/pr/lathe.db" "SELECT count(*) FROM metrics m JOIN executions e ON e.id = m.execution_id WHERE e.node = 'tune/5/f' AND m.name = 'loss'" >"$TMP/n5"
 [ "$(cat "$TMP/n5")" = "10" ] && pass "a trial that is not pruned reports all its steps" || fail "trial 5 reported $(cat "$TMP/n5") steps"
 # Resumed trials vote with the curves they reported in their own run: with
