@@ -31,13 +31,16 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.dirname(os.path.dirname(HERE))
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(SRC, "bench"))
+import benchlib  # noqa: E402
+from benchlib import fmt, med, points, ratio  # noqa: E402
 sys.path.insert(0, os.path.join(SRC, "bench", "nn"))
 import lathe_ds  # noqa: E402  (bench/nn: reads LATHEDS1 dataset artifacts)
 import nab_data  # noqa: E402
 
 BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(SRC, "build"))
 LATHE = os.path.join(BUILD, "lathe")
-PY = "/usr/bin/python3"
+PY = benchlib.PY
 QUICK = os.environ.get("BENCH_TREES_QUICK") == "1"
 REPS_ENV = os.environ.get("BENCH_REPS")
 REPS = 1 if QUICK else int(REPS_ENV or 3)
@@ -68,47 +71,17 @@ SK_IFOREST = {"n_estimators": 100}
 LATHE_IFOREST = {"n_estimators": 100, "max_samples": "auto", "contamination": "auto",
                  "bootstrap": False}
 
-# A fresh child per measured process: RUSAGE_CHILDREN then holds that process's peak
-# RSS alone (the maximum over the children this wrapper waited for: just the one).
-MEASURE = r'''
-import json, resource, subprocess, sys, time
-out, log, cmd = sys.argv[1], sys.argv[2], sys.argv[3:]
-t = time.perf_counter()
-with open(log, "wb") as err:
-    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=err)
-wall = time.perf_counter() - t
-ru = resource.getrusage(resource.RUSAGE_CHILDREN)
-json.dump({"rc": p.returncode, "wall": wall, "maxrss_mib": ru.ru_maxrss / 1024.0,
-           "stdout": p.stdout.decode("utf-8", "replace")}, open(out, "w"))
-'''
 
 
-class Bench:
+class Bench(benchlib.MeasuredBench):
     def __init__(self, tmp):
-        self.tmp = tmp
-        self.n = 0
+        super().__init__(tmp, HERE, TIMEOUT)
         cache = os.path.join(tmp, "plugin-cache")
         self.lathe_env = dict(os.environ, OPENBLAS_NUM_THREADS=str(THREADS),
                               LATHE_CACHE_DIR=os.environ.get("LATHE_CACHE_DIR", cache))
         self.ref_env = dict(os.environ, OPENBLAS_NUM_THREADS=str(THREADS),
                             OMP_NUM_THREADS=str(THREADS))
         self.config = {}
-
-    def measured(self, name, cmd, env):
-        """Runs cmd in a fresh measuring child: {rc, wall, maxrss_mib, stdout, log}."""
-        self.n += 1
-        base = os.path.join(self.tmp, "logs", "%03d-%s" % (self.n, name))
-        os.makedirs(os.path.dirname(base), exist_ok=True)
-        subprocess.run([PY, "-c", MEASURE, base + ".json", base + ".log"] + cmd, env=env,
-                       check=True, timeout=TIMEOUT)
-        r = json.load(open(base + ".json"))
-        r["log"] = base + ".log"
-        return r
-
-    @staticmethod
-    def tail(r, lines=6):
-        text = open(r["log"], errors="replace").read().strip().splitlines()
-        return " | ".join(text[-lines:]) if text else "exit code %d" % r["rc"]
 
     def setup(self):
         ver = subprocess.run([LATHE, "--version", "--json"], capture_output=True, text=True,
@@ -175,34 +148,10 @@ class Bench:
                 "node_seconds": {n["id"]: n["seconds"] for n in out["nodes"]},
                 "metrics": out.get("metrics", {}), "pipeline": path}
 
-    def run_ref(self, name, script, args):
-        r = self.measured(name, [PY, os.path.join(HERE, script)] + args, self.ref_env)
-        if r["rc"] != 0:
-            return {"error": "%s failed: %s" % (script, self.tail(r))}
-        res = json.loads(r["stdout"].strip().splitlines()[-1])
-        res.update({"wall": r["wall"], "maxrss_mib": r["maxrss_mib"]})
-        return res
 
 
 def artifact(run, digest):
     return os.path.join(run["store"], "artifacts", "sha256", digest[:2], digest[2:])
-
-
-def med(values):
-    values = [v for v in values if v is not None]
-    return statistics.median(values) if values else None
-
-
-def ratio(a, b):
-    return a / b if a is not None and b else None
-
-
-def points(a, b):
-    return 100.0 * (a - b) if a is not None and b is not None else None
-
-
-def fmt(v, spec="%.3g", none="-"):
-    return none if v is None else spec % v
 
 
 def verdict(ok):

@@ -25,38 +25,7 @@
 
 #define MAGIC "LATHEFOR"
 #define HEADER_SIZE 56
-#define SUM_SIZE 8
-
-static void put_u32(GByteArray *b, guint32 v) {
-  guint8 le[4] = {v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff, (v >> 24) & 0xff};
-  g_byte_array_append(b, le, 4);
-}
-
-static void put_f32(GByteArray *b, float v) {
-  guint32 bits;
-  memcpy(&bits, &v, 4);
-  put_u32(b, bits);
-}
-
-static guint32 get_u32(const guint8 *p) {
-  return (guint32)p[0] | (guint32)p[1] << 8 | (guint32)p[2] << 16 | (guint32)p[3] << 24;
-}
-
-static float get_f32(const guint8 *p) {
-  guint32 bits = get_u32(p);
-  float v;
-  memcpy(&v, &bits, 4);
-  return v;
-}
-
-static void digest_prefix(const guint8 *data, gsize len, guint8 out[SUM_SIZE]) {
-  g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
-  g_checksum_update(sum, data, (gssize)len);
-  guint8 full[32];
-  gsize full_len = sizeof full;
-  g_checksum_get_digest(sum, full, &full_len);
-  memcpy(out, full, SUM_SIZE);
-}
+#define SUM_SIZE LATHE_BLOB_SUM_SIZE
 
 GBytes *lathe_forest_save(const LatheForest *f) {
   GByteArray *b = g_byte_array_new();
@@ -64,33 +33,30 @@ GBytes *lathe_forest_save(const LatheForest *f) {
   const guint32 head[] = {LATHE_FOREST_STATE_VERSION, f->kind, f->n_features, f->n_inputs,
                           f->target_col, f->n_outputs, f->n_trees, f->n_nodes, f->n_values};
   for (guint i = 0; i < G_N_ELEMENTS(head); i++)
-    put_u32(b, head[i]);
+    lathe_blob_put_u32(b, head[i]);
   guint64 oob;
   double score = f->oob_score;
   memcpy(&oob, &score, 8);
-  put_u32(b, (guint32)oob);
-  put_u32(b, (guint32)(oob >> 32));
+  lathe_blob_put_u32(b, (guint32)oob);
+  lathe_blob_put_u32(b, (guint32)(oob >> 32));
   guint32 names_size = 0;
   for (guint i = 0; i < f->n_inputs; i++)
     names_size += (guint32)strlen(f->columns[i]) + 1;
-  put_u32(b, names_size);
+  lathe_blob_put_u32(b, names_size);
   for (guint t = 0; t <= f->n_trees; t++)
-    put_u32(b, f->tree_start[t]);
+    lathe_blob_put_u32(b, f->tree_start[t]);
   for (guint i = 0; i < f->n_nodes; i++) {
-    put_u32(b, (guint32)f->nodes[i].feature);
-    put_f32(b, f->nodes[i].threshold);
-    put_u32(b, f->nodes[i].child);
+    lathe_blob_put_u32(b, (guint32)f->nodes[i].feature);
+    lathe_blob_put_f32(b, f->nodes[i].threshold);
+    lathe_blob_put_u32(b, f->nodes[i].child);
   }
   for (gsize i = 0; i < (gsize)f->n_values * f->n_outputs; i++)
-    put_f32(b, f->values[i]);
+    lathe_blob_put_f32(b, f->values[i]);
   for (guint j = 0; j < f->n_features; j++)
-    put_f32(b, f->importances[j]);
+    lathe_blob_put_f32(b, f->importances[j]);
   for (guint i = 0; i < f->n_inputs; i++)
     g_byte_array_append(b, (const guint8 *)f->columns[i], (guint)strlen(f->columns[i]) + 1);
-  guint8 sum[SUM_SIZE];
-  digest_prefix(b->data, b->len, sum);
-  g_byte_array_append(b, sum, SUM_SIZE);
-  return g_byte_array_free_to_bytes(b);
+  return lathe_blob_seal(b);
 }
 
 static gpointer corrupt(GError **error, const char *why) {
@@ -174,12 +140,12 @@ LatheForest *lathe_forest_load(GBytes *state, guint32 version, GError **error) {
     return corrupt(error, "shorter than its header");
   if (memcmp(data, MAGIC, 8) != 0)
     return corrupt(error, "bad magic, not a model/forest blob");
-  if (get_u32(data + 8) != LATHE_FOREST_STATE_VERSION)
+  if (lathe_blob_get_u32(data + 8) != LATHE_FOREST_STATE_VERSION)
     return corrupt(error, "unknown format version inside the blob");
-  guint32 kind = get_u32(data + 12), d = get_u32(data + 16), n_in = get_u32(data + 20);
-  guint32 target = get_u32(data + 24), k = get_u32(data + 28), n_trees = get_u32(data + 32);
-  guint32 n_nodes = get_u32(data + 36), n_values = get_u32(data + 40);
-  guint32 names_size = get_u32(data + 52);
+  guint32 kind = lathe_blob_get_u32(data + 12), d = lathe_blob_get_u32(data + 16), n_in = lathe_blob_get_u32(data + 20);
+  guint32 target = lathe_blob_get_u32(data + 24), k = lathe_blob_get_u32(data + 28), n_trees = lathe_blob_get_u32(data + 32);
+  guint32 n_nodes = lathe_blob_get_u32(data + 36), n_values = lathe_blob_get_u32(data + 40);
+  guint32 names_size = lathe_blob_get_u32(data + 52);
   if (!shape_ok(kind, d, n_in, target, k) || n_trees == 0)
     return corrupt(error, "inconsistent dimensions");
 
@@ -188,9 +154,7 @@ LatheForest *lathe_forest_load(GBytes *state, guint32 version, GError **error) {
                    4 * (guint64)n_values * k + 4 * (guint64)d + names_size + SUM_SIZE;
   if (expect != size)
     return corrupt(error, "size does not match the dimensions it records");
-  guint8 sum[SUM_SIZE];
-  digest_prefix(data, size - SUM_SIZE, sum);
-  if (memcmp(sum, data + size - SUM_SIZE, SUM_SIZE) != 0)
+  if (!lathe_blob_sealed(data, size))
     return corrupt(error, "checksum mismatch");
 
   LatheForest *f = lathe_forest_new();
@@ -202,23 +166,23 @@ LatheForest *lathe_forest_load(GBytes *state, guint32 version, GError **error) {
   f->n_trees = n_trees;
   f->n_nodes = n_nodes;
   f->n_values = n_values;
-  guint64 oob = (guint64)get_u32(data + 44) | (guint64)get_u32(data + 48) << 32;
+  guint64 oob = (guint64)lathe_blob_get_u32(data + 44) | (guint64)lathe_blob_get_u32(data + 48) << 32;
   memcpy(&f->oob_score, &oob, 8);
   f->threads = MIN(g_get_num_processors(), 8u);
   const guint8 *p = data + HEADER_SIZE;
   f->tree_start = g_new(guint32, (gsize)n_trees + 1);
   for (guint t = 0; t <= n_trees; t++, p += 4)
-    f->tree_start[t] = get_u32(p);
+    f->tree_start[t] = lathe_blob_get_u32(p);
   f->nodes = g_new(LatheForestNode, (gsize)n_nodes + 1);
   for (guint i = 0; i < n_nodes; i++, p += 12)
-    f->nodes[i] = (LatheForestNode){(gint32)get_u32(p), get_f32(p + 4), get_u32(p + 8)};
+    f->nodes[i] = (LatheForestNode){(gint32)lathe_blob_get_u32(p), lathe_blob_get_f32(p + 4), lathe_blob_get_u32(p + 8)};
   f->values = g_new(float, (gsize)n_values * k + 1);
   gboolean finite = TRUE;
   for (gsize i = 0; i < (gsize)n_values * k; i++, p += 4)
-    finite &= isfinite(f->values[i] = get_f32(p)) != 0;
+    finite &= isfinite(f->values[i] = lathe_blob_get_f32(p)) != 0;
   f->importances = g_new(float, (gsize)d + 1);
   for (guint j = 0; j < d; j++, p += 4)
-    finite &= isfinite(f->importances[j] = get_f32(p)) != 0;
+    finite &= isfinite(f->importances[j] = lathe_blob_get_f32(p)) != 0;
   f->columns = read_names(p, names_size, n_in);
   const char *why = !finite      ? "a non-finite value"
                     : !f->columns ? "bad column names"

@@ -20,40 +20,8 @@
 
 #define MAGIC "LATHEIFR"
 #define HEADER_SIZE 48
-#define SUM_SIZE 8
+#define SUM_SIZE LATHE_BLOB_SUM_SIZE
 #define NODE_SIZE 12
-
-static void put_u32(GByteArray *b, guint32 v) {
-  guint8 le[4] = {v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff, (v >> 24) & 0xff};
-  g_byte_array_append(b, le, 4);
-}
-
-static void put_f64(GByteArray *b, double v) {
-  guint64 bits;
-  memcpy(&bits, &v, 8);
-  put_u32(b, (guint32)(bits & 0xffffffffu));
-  put_u32(b, (guint32)(bits >> 32));
-}
-
-static guint32 get_u32(const guint8 *p) {
-  return (guint32)p[0] | (guint32)p[1] << 8 | (guint32)p[2] << 16 | (guint32)p[3] << 24;
-}
-
-static double get_f64(const guint8 *p) {
-  guint64 bits = (guint64)get_u32(p) | (guint64)get_u32(p + 4) << 32;
-  double v;
-  memcpy(&v, &bits, 8);
-  return v;
-}
-
-static void digest_prefix(const guint8 *data, gsize len, guint8 out[SUM_SIZE]) {
-  g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
-  g_checksum_update(sum, data, (gssize)len);
-  guint8 full[32];
-  gsize full_len = sizeof full;
-  g_checksum_get_digest(sum, full, &full_len);
-  memcpy(out, full, SUM_SIZE);
-}
 
 GBytes *lathe_iforest_save(const LatheIforest *f) {
   if (f->n_groups > 0)
@@ -62,29 +30,26 @@ GBytes *lathe_iforest_save(const LatheIforest *f) {
   GByteArray *b = g_byte_array_sized_new(HEADER_SIZE + 4 * (f->n_features + f->n_trees + 1) +
                                          NODE_SIZE * nodes + SUM_SIZE);
   g_byte_array_append(b, (const guint8 *)MAGIC, 8);
-  put_u32(b, LATHE_IFOREST_BLOB_FORMAT);
-  put_u32(b, f->n_features);
-  put_u32(b, f->n_trees);
-  put_u32(b, f->max_samples);
-  put_u32(b, nodes);
-  put_u32(b, f->n_input);
-  put_f64(b, f->offset);
-  put_f64(b, f->contamination);
+  lathe_blob_put_u32(b, LATHE_IFOREST_BLOB_FORMAT);
+  lathe_blob_put_u32(b, f->n_features);
+  lathe_blob_put_u32(b, f->n_trees);
+  lathe_blob_put_u32(b, f->max_samples);
+  lathe_blob_put_u32(b, nodes);
+  lathe_blob_put_u32(b, f->n_input);
+  lathe_blob_put_f64(b, f->offset);
+  lathe_blob_put_f64(b, f->contamination);
   for (guint j = 0; j < f->n_features; j++)
-    put_u32(b, f->use[j]);
+    lathe_blob_put_u32(b, f->use[j]);
   for (guint t = 0; t <= f->n_trees; t++)
-    put_u32(b, f->tree_start[t]);
+    lathe_blob_put_u32(b, f->tree_start[t]);
   for (guint k = 0; k < nodes; k++) {
     guint32 bits;
-    put_u32(b, (guint32)f->feature[k]);
+    lathe_blob_put_u32(b, (guint32)f->feature[k]);
     memcpy(&bits, &f->threshold[k], 4);
-    put_u32(b, bits);
-    put_u32(b, f->left[k]);
+    lathe_blob_put_u32(b, bits);
+    lathe_blob_put_u32(b, f->left[k]);
   }
-  guint8 sum[SUM_SIZE];
-  digest_prefix(b->data, b->len, sum);
-  g_byte_array_append(b, sum, SUM_SIZE);
-  return g_byte_array_free_to_bytes(b);
+  return lathe_blob_seal(b);
 }
 
 static gpointer corrupt(GError **error, const char *why) {
@@ -116,19 +81,17 @@ LatheIforest *lathe_iforest_load(GBytes *state, guint32 version, GError **error)
   }
   if (memcmp(data, MAGIC, 8) != 0)
     return corrupt(error, "bad magic, not a model/iforest blob");
-  if (get_u32(data + 8) != LATHE_IFOREST_BLOB_FORMAT)
+  if (lathe_blob_get_u32(data + 8) != LATHE_IFOREST_BLOB_FORMAT)
     return corrupt(error, "unknown format version inside the blob");
-  guint32 d = get_u32(data + 12), trees = get_u32(data + 16), psi = get_u32(data + 20),
-          nodes = get_u32(data + 24), n_input = get_u32(data + 28);
+  guint32 d = lathe_blob_get_u32(data + 12), trees = lathe_blob_get_u32(data + 16), psi = lathe_blob_get_u32(data + 20),
+          nodes = lathe_blob_get_u32(data + 24), n_input = lathe_blob_get_u32(data + 28);
   guint64 want = HEADER_SIZE + 4 * ((guint64)d + trees + 1) + (guint64)NODE_SIZE * nodes +
                  SUM_SIZE;
   if (want != size)
     return corrupt(error, "size does not match the counts it records");
-  guint8 sum[SUM_SIZE];
-  digest_prefix(data, size - SUM_SIZE, sum);
-  if (memcmp(sum, data + size - SUM_SIZE, SUM_SIZE) != 0)
+  if (!lathe_blob_sealed(data, size))
     return corrupt(error, "checksum mismatch");
-  double offset = get_f64(data + 32), contamination = get_f64(data + 40);
+  double offset = lathe_blob_get_f64(data + 32), contamination = lathe_blob_get_f64(data + 40);
   if (d == 0 || trees == 0 || psi < 2 || nodes < trees || n_input < d)
     return corrupt(error, "impossible dimensions");
   if (!isfinite(offset) || !(contamination >= 0.0 && contamination <= 0.5))
@@ -141,14 +104,14 @@ LatheIforest *lathe_iforest_load(GBytes *state, guint32 version, GError **error)
   f->n_input = n_input;
   const guint8 *p = data + HEADER_SIZE;
   for (guint j = 0; j < d; j++, p += 4)
-    f->use[j] = get_u32(p);
+    f->use[j] = lathe_blob_get_u32(p);
   for (guint t = 0; t <= trees; t++, p += 4)
-    f->tree_start[t] = get_u32(p);
+    f->tree_start[t] = lathe_blob_get_u32(p);
   for (guint k = 0; k < nodes; k++, p += NODE_SIZE) {
-    guint32 bits = get_u32(p + 4);
-    f->feature[k] = (gint32)get_u32(p);
+    guint32 bits = lathe_blob_get_u32(p + 4);
+    f->feature[k] = (gint32)lathe_blob_get_u32(p);
     memcpy(&f->threshold[k], &bits, 4);
-    f->left[k] = get_u32(p + 8);
+    f->left[k] = lathe_blob_get_u32(p + 8);
   }
   const char *why = NULL;
   for (guint j = 0; j < d && !why; j++)

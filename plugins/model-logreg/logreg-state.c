@@ -18,7 +18,7 @@
 
 #define MAGIC "LATHELGR"
 #define HEADER_SIZE 24
-#define SUM_SIZE 8
+#define SUM_SIZE LATHE_BLOB_SUM_SIZE
 
 LatheLogreg *lathe_logreg_new(guint n_features, guint n_classes) {
   LatheLogreg *m = g_new0(LatheLogreg, 1);
@@ -41,28 +41,19 @@ void lathe_logreg_free(LatheLogreg *m) {
   g_free(m);
 }
 
-static void put_u32(GByteArray *b, guint32 v) {
-  guint8 le[4] = {v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff, (v >> 24) & 0xff};
-  g_byte_array_append(b, le, 4);
-}
-
 static void put_f32s(GByteArray *b, const float *v, gsize n) {
   for (gsize i = 0; i < n; i++) {
     guint32 bits;
     memcpy(&bits, &v[i], 4);
-    put_u32(b, bits);
+    lathe_blob_put_u32(b, bits);
   }
-}
-
-static guint32 get_u32(const guint8 *p) {
-  return (guint32)p[0] | (guint32)p[1] << 8 | (guint32)p[2] << 16 | (guint32)p[3] << 24;
 }
 
 /* Reads @n floats and refuses non-finite ones: a blob with a valid checksum
  * can still have been written by something else. */
 static gboolean get_f32s(const guint8 **p, float *out, gsize n) {
   for (gsize i = 0; i < n; i++) {
-    guint32 bits = get_u32(*p);
+    guint32 bits = lathe_blob_get_u32(*p);
     memcpy(&out[i], &bits, 4);
     *p += 4;
     if (!isfinite(out[i]))
@@ -71,32 +62,20 @@ static gboolean get_f32s(const guint8 **p, float *out, gsize n) {
   return TRUE;
 }
 
-static void digest_prefix(const guint8 *data, gsize len, guint8 out[SUM_SIZE]) {
-  g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
-  g_checksum_update(sum, data, (gssize)len);
-  guint8 full[32];
-  gsize full_len = sizeof full;
-  g_checksum_get_digest(sum, full, &full_len);
-  memcpy(out, full, SUM_SIZE);
-}
-
 GBytes *lathe_logreg_save(const LatheLogreg *m) {
   const gsize d = m->n_features, k = m->n_classes;
   GByteArray *b = g_byte_array_sized_new((guint)(HEADER_SIZE + 4 * (2 * d + k * d + k) +
                                                  SUM_SIZE));
   g_byte_array_append(b, (const guint8 *)MAGIC, 8);
-  put_u32(b, LATHE_LOGREG_STATE_VERSION);
-  put_u32(b, m->n_features);
-  put_u32(b, m->n_classes);
-  put_u32(b, m->standardize ? 1u : 0u);
+  lathe_blob_put_u32(b, LATHE_LOGREG_STATE_VERSION);
+  lathe_blob_put_u32(b, m->n_features);
+  lathe_blob_put_u32(b, m->n_classes);
+  lathe_blob_put_u32(b, m->standardize ? 1u : 0u);
   put_f32s(b, m->mean, d);
   put_f32s(b, m->scale, d);
   put_f32s(b, m->coef, k * d);
   put_f32s(b, m->intercept, k);
-  guint8 sum[SUM_SIZE];
-  digest_prefix(b->data, b->len, sum);
-  g_byte_array_append(b, sum, SUM_SIZE);
-  return g_byte_array_free_to_bytes(b);
+  return lathe_blob_seal(b);
 }
 
 static gpointer corrupt(GError **error, const char *why) {
@@ -123,10 +102,10 @@ LatheLogreg *lathe_logreg_load(GBytes *state, guint32 version, GError **error) {
     return corrupt(error, "shorter than its header");
   if (memcmp(data, MAGIC, 8) != 0)
     return corrupt(error, "bad magic, not a model/logreg blob");
-  guint32 fmt = get_u32(data + 8);
+  guint32 fmt = lathe_blob_get_u32(data + 8);
   if (fmt != LATHE_LOGREG_STATE_VERSION)
     return corrupt(error, "unknown format version inside the blob");
-  guint32 d = get_u32(data + 12), k = get_u32(data + 16), flags = get_u32(data + 20);
+  guint32 d = lathe_blob_get_u32(data + 12), k = lathe_blob_get_u32(data + 16), flags = lathe_blob_get_u32(data + 20);
 
   /* Bound the dims by the payload before multiplying, so no product can wrap. */
   guint64 floats = (size - HEADER_SIZE - SUM_SIZE) / 4;
@@ -137,9 +116,7 @@ LatheLogreg *lathe_logreg_load(GBytes *state, guint32 version, GError **error) {
   if (flags > 1)
     return corrupt(error, "unknown flags");
 
-  guint8 sum[SUM_SIZE];
-  digest_prefix(data, size - SUM_SIZE, sum);
-  if (memcmp(sum, data + size - SUM_SIZE, SUM_SIZE) != 0)
+  if (!lathe_blob_sealed(data, size))
     return corrupt(error, "checksum mismatch");
 
   LatheLogreg *m = lathe_logreg_new(d, k);

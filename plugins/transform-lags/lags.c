@@ -20,6 +20,8 @@
 
 #include <lathe/lathe-sdk.h>
 
+#include "rolling-stats.h"
+
 static const char *const stat_choices[] = {"mean", "std", "min", "max", NULL};
 enum { STAT_MEAN, STAT_STD, STAT_MIN, STAT_MAX, N_STATS };
 
@@ -164,53 +166,6 @@ static GPtrArray *series_rows(LatheContext *ctx, const LatheDataset *ds, GError 
   return g_steal_pointer(&series);
 }
 
-static void rolling_moments(const double *v, guint n, guint w, double *mean, double *std) {
-  double shift = 0.0, s1 = 0.0, s2 = 0.0;
-  guint since = w, prev_lo = 0;
-  for (guint i = 0; i < n; i++) {
-    guint lo = i + 1 >= w ? i + 1 - w : 0;
-    if (since >= w) {
-      shift = v[i];
-      s1 = s2 = 0.0;
-      for (guint j = lo; j <= i; j++) {
-        double d = v[j] - shift;
-        s1 += d;
-        s2 += d * d;
-      }
-      since = 0;
-    } else {
-      double d = v[i] - shift;
-      s1 += d;
-      s2 += d * d;
-      if (lo > prev_lo) {
-        d = v[prev_lo] - shift;
-        s1 -= d;
-        s2 -= d * d;
-      }
-    }
-    since++;
-    prev_lo = lo;
-    double count = (double)(i - lo + 1), m = s1 / count, var = s2 / count - m * m;
-    mean[i] = shift + m;
-    std[i] = var > 0.0 ? sqrt(var) : 0.0;
-  }
-}
-
-/* Trailing min (@sign 1) or max (@sign -1) with a monotonic queue. */
-static void rolling_extreme(const double *v, guint n, guint w, int sign, guint *queue,
-                            double *out) {
-  guint head = 0, tail = 0;
-  for (guint i = 0; i < n; i++) {
-    while (tail > head && sign * v[queue[tail - 1]] >= sign * v[i])
-      tail--;
-    queue[tail++] = i;
-    guint lo = i + 1 >= w ? i + 1 - w : 0;
-    while (queue[head] < lo)
-      head++;
-    out[i] = v[queue[head]];
-  }
-}
-
 typedef struct {
   GArray *cols, *lags, *windows, *stats;
   gboolean keep, delta;
@@ -272,11 +227,11 @@ static void series_features(const Plan *p, const double *v, guint n, double *res
     for (guint s = 0; s < p->stats->len; s++)
       want[g_array_index(p->stats, guint, s)] = TRUE;
     if (want[STAT_MEAN] || want[STAT_STD])
-      rolling_moments(v, n, w, by[STAT_MEAN], by[STAT_STD]);
+      lathe_rolling_moments(v, n, w, by[STAT_MEAN], by[STAT_STD]);
     if (want[STAT_MIN])
-      rolling_extreme(v, n, w, 1, queue, by[STAT_MIN]);
+      lathe_rolling_extreme(v, n, w, 1, queue, by[STAT_MIN]);
     if (want[STAT_MAX])
-      rolling_extreme(v, n, w, -1, queue, by[STAT_MAX]);
+      lathe_rolling_extreme(v, n, w, -1, queue, by[STAT_MAX]);
     for (guint s = 0; s < p->stats->len; s++, f++) {
       const double *src = by[g_array_index(p->stats, guint, s)];
       for (guint t = 0; t < n; t++)

@@ -18,6 +18,8 @@
 
 #include <lathe/lathe-sdk.h>
 
+#include "rolling-stats.h"
+
 static const char *const stat_choices[] = {"mean", "std", "min", "max", NULL};
 
 enum { STAT_MEAN, STAT_STD, STAT_MIN, STAT_MAX, N_STATS };
@@ -139,56 +141,6 @@ static void gather(const LatheDataset *ds, guint col, guint start, guint end, do
     v[r - start] = ds->x[(gsize)r * ds->n_cols + col];
 }
 
-/* Trailing mean and population std of @v[0..n) over @w values. */
-static void rolling_moments(const double *v, guint n, guint w, double *mean, double *std) {
-  double shift = 0.0, s1 = 0.0, s2 = 0.0;
-  guint since = w, prev_lo = 0;
-  for (guint i = 0; i < n; i++) {
-    guint lo = i + 1 >= w ? i + 1 - w : 0;
-    if (since >= w) {
-      shift = v[i];
-      s1 = s2 = 0.0;
-      for (guint j = lo; j <= i; j++) {
-        double d = v[j] - shift;
-        s1 += d;
-        s2 += d * d;
-      }
-      since = 0;
-    } else {
-      double d = v[i] - shift;
-      s1 += d;
-      s2 += d * d;
-      if (lo > prev_lo) {
-        d = v[prev_lo] - shift;
-        s1 -= d;
-        s2 -= d * d;
-      }
-    }
-    since++;
-    prev_lo = lo;
-    double count = (double)(i - lo + 1), m = s1 / count;
-    double var = s2 / count - m * m;
-    mean[i] = shift + m;
-    std[i] = var > 0.0 ? sqrt(var) : 0.0;
-  }
-}
-
-/* Trailing min (@sign 1) or max (@sign -1) of @v[0..n) over @w values, with a
- * queue of indices whose values only rise (for min); @queue holds n. */
-static void rolling_extreme(const double *v, guint n, guint w, int sign, guint *queue,
-                            double *out) {
-  guint head = 0, tail = 0;
-  for (guint i = 0; i < n; i++) {
-    while (tail > head && sign * v[queue[tail - 1]] >= sign * v[i])
-      tail--;
-    queue[tail++] = i;
-    guint lo = i + 1 >= w ? i + 1 - w : 0;
-    while (queue[head] < lo)
-      head++;
-    out[i] = v[queue[head]];
-  }
-}
-
 /* Rejects NaN and Inf in the summarised columns: one would poison every
  * window it falls in and, through the running sums, the rows after it. */
 static gboolean check_finite(LatheContext *ctx, const LatheDataset *ds, GArray *cols,
@@ -288,11 +240,11 @@ static gboolean rolling_run(LatheContext *ctx, GError **error) {
     for (guint k = 0; k < cols->len; k++) {
       gather(ds, g_array_index(cols, guint, k), rec->start, rec->end, v);
       if (want[STAT_MEAN] || want[STAT_STD])
-        rolling_moments(v, n, w, by_stat[STAT_MEAN], by_stat[STAT_STD]);
+        lathe_rolling_moments(v, n, w, by_stat[STAT_MEAN], by_stat[STAT_STD]);
       if (want[STAT_MIN])
-        rolling_extreme(v, n, w, 1, queue, by_stat[STAT_MIN]);
+        lathe_rolling_extreme(v, n, w, 1, queue, by_stat[STAT_MIN]);
       if (want[STAT_MAX])
-        rolling_extreme(v, n, w, -1, queue, by_stat[STAT_MAX]);
+        lathe_rolling_extreme(v, n, w, -1, queue, by_stat[STAT_MAX]);
       for (guint s = 0; s < stats->len; s++) {
         const double *src = by_stat[g_array_index(stats, guint, s)];
         guint col = base + k * stats->len + s;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "lathe-artifact.h"
+#include "lathe-blob.h"
 #include "lathe-context.h"
 #include "lathe-dataset.h"
 #include "lathe-error.h"

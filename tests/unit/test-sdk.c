@@ -360,6 +360,38 @@ static void test_dataset_helpers(void) {
   g_assert_cmpuint(r2[2], ==, 2);
 }
 
+/* ABI 1.3 blob helpers: little-endian numbers both ways, and the checksum is
+ * SHA-256's first 8 bytes (saved models' formats depend on both). */
+static void test_blob(void) {
+  g_autoptr(GByteArray) b = g_byte_array_new();
+  lathe_blob_put_u32(b, 0x01020304u);
+  lathe_blob_put_f32(b, -1.5f);
+  lathe_blob_put_f64(b, 0.1);
+  g_assert_cmpuint(b->len, ==, 16);
+  const guint8 le[4] = {4, 3, 2, 1};
+  g_assert_cmpmem(b->data, 4, le, 4);
+  g_assert_cmpuint(lathe_blob_get_u32(b->data), ==, 0x01020304u);
+  g_assert_cmpfloat(lathe_blob_get_f32(b->data + 4), ==, -1.5f);
+  g_assert_cmpfloat(lathe_blob_get_f64(b->data + 8), ==, 0.1);
+  guint8 sum[LATHE_BLOB_SUM_SIZE];
+  lathe_blob_checksum((const guint8 *)"abc", 3, sum);
+  const guint8 want[] = {0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea}; /* SHA-256("abc") */
+  g_assert_cmpmem(sum, sizeof sum, want, sizeof want);
+  /* sealing appends that checksum; one flipped byte breaks it */
+  g_autoptr(GByteArray) c = g_byte_array_new();
+  g_byte_array_append(c, (const guint8 *)"abc", 3);
+  g_autoptr(GBytes) sealed = lathe_blob_seal(g_steal_pointer(&c));
+  gsize n;
+  const guint8 *d = g_bytes_get_data(sealed, &n);
+  g_assert_cmpuint(n, ==, 3 + LATHE_BLOB_SUM_SIZE);
+  g_assert_cmpmem(d + 3, LATHE_BLOB_SUM_SIZE, want, sizeof want);
+  g_assert_true(lathe_blob_sealed(d, n));
+  g_autofree guint8 *bad = g_memdup2(d, n);
+  bad[1] ^= 1;
+  g_assert_false(lathe_blob_sealed(bad, n));
+  g_assert_false(lathe_blob_sealed(d, 4));
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/sdk/dataset/roundtrip", test_dataset_roundtrip);
@@ -377,5 +409,6 @@ int main(int argc, char **argv) {
   g_test_add_func("/sdk/context/resolve-path", test_resolve_path);
   g_test_add_func("/sdk/context/scratch-dir", test_scratch_dir);
   g_test_add_func("/sdk/dataset/helpers", test_dataset_helpers);
+  g_test_add_func("/sdk/blob", test_blob);
   return g_test_run();
 }
