@@ -1,5 +1,5 @@
 #include "lathe-registry.h"
-#include "params.h"
+#include "catalog/catalog.h"
 #include "registry-local.h"
 
 struct _LatheRegistry {

@@ -5,7 +5,7 @@
 
 #include <lathe/lathe-context-private.h>
 
-#include "catalog.h"
+#include "catalog/catalog.h"
 
 G_BEGIN_DECLS
 

@@ -1,5 +1,5 @@
 /* tune-space-json.h: a tuner plugin's bridge between the host's search space
- * (names and JSON specs, normalised by core/tuner-space.c) and the numeric
+ * (names and JSON specs, normalised by core/tuning/space-check.c) and the numeric
  * #LatheTuneSpace the samplers work on. */
 #pragma once
 

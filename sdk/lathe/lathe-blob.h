@@ -3,6 +3,8 @@
  * load checks before trusting any count in the bytes. Since ABI 1.3. */
 #pragma once
 
+#include "lathe-api.h"
+
 #include <glib.h>
 
 G_BEGIN_DECLS

@@ -1,6 +1,8 @@
 /* lathe-dataset.h: the tabular dataset that flows between nodes. */
 #pragma once
 
+#include "lathe-api.h"
+
 #include <glib.h>
 
 G_BEGIN_DECLS

@@ -1,6 +1,8 @@
 /* lathe-error.h: the error domain shared by the host and plugins. */
 #pragma once
 
+#include "lathe-api.h"
+
 #include <glib.h>
 
 G_BEGIN_DECLS

@@ -1,6 +1,8 @@
 /* lathe-json.h: canonical JSON, for digests and cache keys. */
 #pragma once
 
+#include "lathe-api.h"
+
 #include <json-glib/json-glib.h>
 
 G_BEGIN_DECLS

@@ -7,6 +7,8 @@
  */
 #pragma once
 
+#include "lathe-api.h"
+
 #include <glib.h>
 #include <gmodule.h>
 #include <json-glib/json-glib.h>

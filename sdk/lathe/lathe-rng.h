@@ -1,6 +1,8 @@
 /* lathe-rng.h: seeded random streams (xoshiro256**). */
 #pragma once
 
+#include "lathe-api.h"
+
 #include <glib.h>
 
 G_BEGIN_DECLS

@@ -1,6 +1,8 @@
 /* lathe-search-space.h: the search space a tuner explores. */
 #pragma once
 
+#include "lathe-api.h"
+
 #include <glib.h>
 #include <json-glib/json-glib.h>
 

@@ -5,13 +5,10 @@
 #include <glib/gstdio.h>
 #include <sqlite3.h>
 
-#include "blas.h"
-#include "catalog.h"
-#include "engine.h"
-#include "graph.h"
-#include "params.h"
-#include "store.h"
-#include "suggest.h"
+#include "catalog/catalog.h"
+#include "engine/engine.h"
+#include "graph/graph.h"
+#include "store/store.h"
 
 static JsonNode *parse(const char *text) {
   g_autoptr(JsonParser) p = json_parser_new();

@@ -1,12 +1,12 @@
-/* Pipeline presets (core/graph-presets.c): which params a preset sets, that
+/* Pipeline presets (core/graph/graph-presets.c): which params a preset sets, that
  * --set still wins, how the run is named, and every refusal with its JSON
  * pointer. Uses the built plugins source/csv, transform/split and model/logreg. */
 #include <string.h>
 
 #include <glib/gstdio.h>
 
-#include "graph.h"
-#include "params.h"
+#include "graph/graph.h"
+#include "catalog/catalog.h"
 
 static const char base[] =
     "{\"name\": \"p\", \"nodes\": ["

@@ -1,11 +1,11 @@
-/* Search-space dimensions (core/tuner-space.c): defaults from the param's
+/* Search-space dimensions (core/tuning/space-check.c): defaults from the param's
  * schema, and each refusal the issue lists (empty or inverted bounds, log
  * with a non-positive bound, a categorical without choices, a step that does
  * not divide the range), plus "when" links. */
 #include <math.h>
 #include <string.h>
 
-#include "tuner-space.h"
+#include "tuning/tuning.h"
 
 static const char *const solvers[] = {"lbfgs", "adam", NULL};
 static const LatheParamSpec p_float = {.name = "l2", .type = LATHE_PARAM_FLOAT, .min = 0, .max = 1000,

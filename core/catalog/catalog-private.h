@@ -1,0 +1,65 @@
+/* catalog-private.h: the plugin cache and plugin inspection, inside catalog/. */
+#pragma once
+
+#include <gmodule.h>
+#include <json-glib/json-glib.h>
+#include <lathe/lathe-sdk.h>
+
+G_BEGIN_DECLS
+
+/* plugin-cache.h: small JSON caches in the user's cache directory, so that
+ * commands need not open every plugin (and OpenBLAS) to learn what is there.
+ * A cache is an optimisation only: unreadable or stale, it is rebuilt. */
+
+
+
+/**
+ * lathe_cache_read:
+ * @name: the cache ("plugins", "blas").
+ *
+ * Reads $LATHE_CACHE_DIR (default: the user cache dir + "/lathe") /
+ * NAME-VERSION.json, written by this Lathe version only.
+ *
+ * Returns: (transfer full): its object, or an empty one.
+ */
+JsonObject *lathe_cache_read(const char *name);
+
+/** lathe_cache_write: replaces the cache @name (temp file, then rename);
+ * failures are ignored. */
+void lathe_cache_write(const char *name, JsonObject *obj);
+
+/* plugin-inspect.h: opening a plugin file, checking it against the ABI rules,
+ * and describing it as JSON metadata (what the catalog and its cache keep). */
+
+
+
+/**
+ * lathe_plugin_inspect:
+ * @path: a plugin file.
+ * @module: (out) (transfer full) (nullable): the opened module, resident.
+ * @error: set to the one-line refusal ("plugin PATH refused: ...").
+ *
+ * Applies every per-file rule (ELF, entry symbol, ABI version, struct sizes,
+ * required callbacks, names, param defaults) and describes what the plugin
+ * provides: {name, version, license, description, abi_major, abi_minor,
+ * digest, components: [{kind, name, description, params, inputs, outputs}]}.
+ * Rules between files (duplicate names) are the catalog's.
+ *
+ * Returns: (transfer full) (nullable): the metadata, or %NULL with @error set.
+ */
+JsonObject *lathe_plugin_inspect(const char *path, GModule **module, GError **error);
+
+/**
+ * lathe_plugin_component_copy:
+ * @module: an open plugin.
+ * @path: its file, for messages.
+ * @kind: the component's kind.
+ * @name: the component's name.
+ *
+ * Returns: (transfer full) (nullable): a zeroed copy, at the host's size, of
+ * the kind struct, checked again; g_free() it.
+ */
+gpointer lathe_plugin_component_copy(GModule *module, const char *path, guint32 kind,
+                                     const char *name, GError **error);
+
+G_END_DECLS

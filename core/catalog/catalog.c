@@ -1,0 +1,475 @@
+/* The plugin catalog: the search path, the plugin cache, the rules between
+ * plugins (unique names), and realising components on first use.
+ *
+ * Like GStreamer's registry, the catalog is built from each plugin file's
+ * metadata, cached by path, size, mtime and inode: listing plugins or
+ * validating a pipeline opens no plugin, and a run opens only the plugins of
+ * the nodes it executes (a fully cached run opens none, nor OpenBLAS). The
+ * per-file rules are in plugin-inspect.c. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "catalog/catalog.h"
+#include "config.h"
+#include "catalog/catalog-private.h"
+
+struct _LatheCatalog {
+  GPtrArray *plugins;     /* LathePlugin* */
+  GHashTable *components; /* id -> LatheComponentInfo* */
+  GHashTable *by_name;    /* plugin name -> LathePlugin* */
+  GHashTable *seen_files; /* realpath -> TRUE */
+  GPtrArray *problems;    /* char* */
+  GPtrArray *search_path; /* char* */
+  JsonObject *cache;      /* realpath -> {size, mtime, ino, meta | refused} */
+  gboolean cache_dirty;
+  GMutex lock;            /* realising components */
+};
+
+static const char *const kind_names[] = {NULL,        "source",  "transform", "model",
+                                         "evaluator", "tuner",   "tracker",   "registry",
+                                         "executor"};
+
+const char *lathe_kind_name(LatheComponentKind kind) {
+  return kind >= 1 && kind < G_N_ELEMENTS(kind_names) ? kind_names[kind] : "unknown";
+}
+
+const char *lathe_param_type_name(LatheParamType type) {
+  static const char *const names[] = {"?", "int", "float", "bool", "string", "enum", "list", "object"};
+  return type >= 1 && type < G_N_ELEMENTS(names) ? names[type] : "?";
+}
+
+/* Ports a kind has when the component declares none. */
+static const LathePortSpec data_in[] = {{"data", LATHE_TYPE_DATASET, 0, "rows to work on"}, {NULL}};
+static const LathePortSpec data_out[] = {{"data", LATHE_TYPE_DATASET, 0, "the dataset"}, {NULL}};
+static const LathePortSpec model_in[] = {
+    {"train", LATHE_TYPE_DATASET, 0, "training rows"},
+    {"valid", LATHE_TYPE_DATASET, LATHE_PORT_OPTIONAL, "validation rows (early stopping)"},
+    {NULL}};
+static const LathePortSpec model_out[] = {{"model", LATHE_TYPE_MODEL, 0, "the trained model"}, {NULL}};
+static const LathePortSpec eval_in[] = {{"model", LATHE_TYPE_MODEL, 0, "the model to score"},
+                                        {"data", LATHE_TYPE_DATASET, 0, "labelled rows"},
+                                        {NULL}};
+static const LathePortSpec metrics_out[] = {{"metrics", LATHE_TYPE_METRICS, 0, "the scores"}, {NULL}};
+static const LathePortSpec tuner_out[] = {
+    {"model", LATHE_TYPE_MODEL, LATHE_PORT_OPTIONAL, "the best trial's model (trial \"output\")"},
+    {"metrics", LATHE_TYPE_METRICS, 0, "best params, best value and every trial"},
+    {NULL}};
+static const LathePortSpec registry_in[] = {
+    {"model", LATHE_TYPE_MODEL, 0, "the model to register"},
+    {"metrics", LATHE_TYPE_METRICS, LATHE_PORT_OPTIONAL, "metrics stored with the version"},
+    {NULL}};
+static const LathePortSpec no_ports[] = {{NULL}};
+
+static const char *const directions[] = {"maximize", "minimize", NULL};
+/* Params the host itself reads for tuner and registry nodes. */
+static const LatheParamSpec tuner_params[] = {
+    {.name = "objective", .type = LATHE_PARAM_STRING,
+     .doc = "metric of the trial sub-graph to optimise, as NODE.METRIC (or use objectives)"},
+    {.name = "direction", .type = LATHE_PARAM_ENUM, .default_json = "\"maximize\"",
+     .choices = directions, .doc = "maximize or minimize the objective"},
+    {.name = "space", .type = LATHE_PARAM_OBJECT, .flags = LATHE_PARAM_REQUIRED,
+     .doc = "search space: {\"NODE.PARAM\": spec} over the trial sub-graph"},
+    {.name = "objectives", .type = LATHE_PARAM_OBJECT,
+     .doc = "several metrics at once: {\"NODE.METRIC\": \"maximize\"|\"minimize\", ...}; the study "
+            "keeps the Pareto front"},
+    {.name = "max_trials", .type = LATHE_PARAM_INT, .default_json = "0", .min = 0, .max = 1e9,
+     .flags = LATHE_PARAM_HAS_MIN | LATHE_PARAM_HAS_MAX,
+     .doc = "stop after this many trials (0: when the tuner has no more points)"},
+    {.name = "parallel_trials", .type = LATHE_PARAM_INT, .default_json = "0", .min = 0,
+     .max = 1024, .flags = LATHE_PARAM_HAS_MIN | LATHE_PARAM_HAS_MAX,
+     .doc = "trials run at once (0: the run's --jobs)"},
+    {.name = "max_failed_trials", .type = LATHE_PARAM_INT, .default_json = "0", .min = 0,
+     .max = 1e9, .flags = LATHE_PARAM_HAS_MIN | LATHE_PARAM_HAS_MAX,
+     .doc = "stop the study once more trials than this failed (0: no limit)"},
+    {.name = "timeout", .type = LATHE_PARAM_FLOAT, .default_json = "0", .min = 0,
+     .flags = LATHE_PARAM_HAS_MIN,
+     .doc = "seconds after which no new trial starts in this run (0: no limit)"},
+    {.name = "goal", .type = LATHE_PARAM_FLOAT,
+     .doc = "stop once the best objective reaches this value"},
+    {.name = "metrics", .type = LATHE_PARAM_LIST, .item_type = LATHE_PARAM_STRING,
+     .default_json = "[]", .doc = "more NODE.METRIC values to record with each trial"},
+    {.name = "constraints", .type = LATHE_PARAM_LIST, .item_type = LATHE_PARAM_STRING,
+     .default_json = "[]",
+     .doc = "\"NODE.METRIC OP NUMBER\" each trial must meet to count as feasible"},
+    {.name = "pruner", .type = LATHE_PARAM_OBJECT,
+     .doc = "early stopping: {\"rule\": median|halving, \"metric\": \"NODE.METRIC\", ...}"},
+    LATHE_PARAM_END};
+static const LatheParamSpec registry_node_params[] = {
+    {.name = "name", .type = LATHE_PARAM_STRING, .flags = LATHE_PARAM_REQUIRED,
+     .doc = "registered model name"},
+    {.name = "alias", .type = LATHE_PARAM_STRING,
+     .doc = "alias to point at the new version (e.g. candidate)"},
+    LATHE_PARAM_END};
+
+static void plugin_free(LathePlugin *p) {
+  g_free(p->file);
+  g_free(p->name);
+  g_free(p->version);
+  g_free(p->license);
+  g_free(p->description);
+  g_free(p->digest);
+  g_clear_pointer(&p->meta, json_object_unref);
+  g_free(p);
+}
+
+static void node_unref0(gpointer n) {
+  if (n)
+    json_node_unref(n);
+}
+
+static void info_free(LatheComponentInfo *i) {
+  g_free(i->id);
+  g_free(i->klass);
+  g_array_unref(i->params);
+  g_clear_pointer(&i->defaults, g_ptr_array_unref);
+  g_clear_pointer(&i->owned, g_ptr_array_unref);
+  g_free(i);
+}
+
+static guint count_ports(const LathePortSpec *p) {
+  guint n = 0;
+  while (p && p[n].name)
+    n++;
+  return n;
+}
+
+static void add_params(GArray *arr, const LatheParamSpec *specs) {
+  for (guint i = 0; specs && specs[i].name; i++) {
+    gboolean dup = FALSE;
+    for (guint j = 0; j < arr->len; j++)
+      dup |= g_str_equal(g_array_index(arr, LatheParamSpec, j).name, specs[i].name);
+    if (!dup)
+      g_array_append_val(arr, specs[i]);
+  }
+}
+
+const char *lathe_plugin_digest(LathePlugin *p) { return p->digest; }
+
+/* Ports from metadata; JSON null means the kind's defaults (@def). */
+static const LathePortSpec *ports_from(JsonNode *n, const LathePortSpec *def, GPtrArray *owned) {
+  if (!n || !JSON_NODE_HOLDS_ARRAY(n))
+    return def;
+  JsonArray *a = json_node_get_array(n);
+  LathePortSpec *ports = g_new0(LathePortSpec, json_array_get_length(a) + 1);
+  g_ptr_array_add(owned, ports);
+  for (guint i = 0; i < json_array_get_length(a); i++) {
+    JsonObject *o = json_array_get_object_element(a, i);
+    ports[i].name = json_object_get_string_member(o, "name");
+    ports[i].type = (LatheArtifactType)json_object_get_int_member(o, "type");
+    ports[i].flags = (guint32)json_object_get_int_member(o, "flags");
+    ports[i].doc = json_object_get_string_member(o, "doc");
+  }
+  return ports;
+}
+
+/* A component from its metadata (whose strings outlive it, held by the
+ * plugin), with the host's params and default ports for its kind. */
+static LatheComponentInfo *info_from_meta(JsonObject *cm) {
+  LatheComponentInfo *info = g_new0(LatheComponentInfo, 1);
+  info->kind = (LatheComponentKind)json_object_get_int_member(cm, "kind");
+  info->name = json_object_get_string_member(cm, "name");
+  info->description = json_object_get_string_member(cm, "description");
+  info->id = g_strdup_printf("%s/%s", lathe_kind_name(info->kind), info->name);
+  info->owned = g_ptr_array_new_with_free_func(g_free);
+  info->params = g_array_new(FALSE, TRUE, sizeof(LatheParamSpec));
+  add_params(info->params, info->kind == LATHE_KIND_TUNER      ? tuner_params
+                           : info->kind == LATHE_KIND_REGISTRY ? registry_node_params
+                                                               : NULL);
+  info->n_host_params = info->params->len;
+  JsonArray *params = json_object_get_array_member(cm, "params");
+  for (guint i = 0; i < json_array_get_length(params); i++) {
+    JsonObject *o = json_array_get_object_element(params, i);
+    LatheParamSpec ps = {
+        .name = json_object_get_string_member(o, "name"),
+        .type = (LatheParamType)json_object_get_int_member(o, "type"),
+        .default_json = json_object_get_string_member_with_default(o, "default", NULL),
+        .min = json_object_get_double_member(o, "min"),
+        .max = json_object_get_double_member(o, "max"),
+        .flags = (guint32)json_object_get_int_member(o, "flags"),
+        .item_type = (LatheParamType)json_object_get_int_member(o, "item_type"),
+        .doc = json_object_get_string_member(o, "doc"),
+    };
+    if (json_object_get_boolean_member_with_default(o, "check", FALSE))
+      ps.flags |= LATHE_PARAM_HOST_CHECKED;
+    JsonArray *ch = json_object_has_member(o, "choices") ? json_object_get_array_member(o, "choices") : NULL;
+    if (ch) {
+      const char **choices = g_new0(const char *, json_array_get_length(ch) + 1);
+      for (guint k = 0; k < json_array_get_length(ch); k++)
+        choices[k] = json_array_get_string_element(ch, k);
+      g_ptr_array_add(info->owned, choices);
+      ps.choices = choices;
+    }
+    LatheParamSpec end[] = {ps, LATHE_PARAM_END};
+    add_params(info->params, end);
+  }
+  info->defaults = g_ptr_array_new_with_free_func(node_unref0);
+  for (guint i = 0; i < info->params->len; i++) {
+    const LatheParamSpec *ps = &g_array_index(info->params, LatheParamSpec, i);
+    JsonNode *def = NULL;
+    g_autoptr(JsonParser) jp = ps->default_json ? json_parser_new() : NULL;
+    if (jp && json_parser_load_from_data(jp, ps->default_json, -1, NULL) && json_parser_get_root(jp))
+      def = json_node_copy(json_parser_get_root(jp)); /* checked when the plugin was inspected */
+    g_ptr_array_add(info->defaults, def);
+  }
+  JsonNode *in = json_object_get_member(cm, "inputs"), *out = json_object_get_member(cm, "outputs");
+  switch (info->kind) {
+  case LATHE_KIND_SOURCE: info->inputs = ports_from(in, no_ports, info->owned); info->outputs = ports_from(out, data_out, info->owned); break;
+  case LATHE_KIND_TRANSFORM: info->inputs = ports_from(in, data_in, info->owned); info->outputs = ports_from(out, data_out, info->owned); break;
+  case LATHE_KIND_MODEL: info->inputs = ports_from(in, model_in, info->owned); info->outputs = ports_from(out, model_out, info->owned); break;
+  case LATHE_KIND_EVALUATOR: info->inputs = ports_from(in, eval_in, info->owned); info->outputs = ports_from(out, metrics_out, info->owned); break;
+  case LATHE_KIND_TUNER: info->inputs = no_ports; info->outputs = tuner_out; break;
+  case LATHE_KIND_REGISTRY: info->inputs = registry_in; info->outputs = no_ports; break;
+  default: info->inputs = no_ports; info->outputs = no_ports;
+  }
+  info->n_inputs = count_ports(info->inputs);
+  info->n_outputs = count_ports(info->outputs);
+  return info;
+}
+
+static gboolean refuse(GError **error, const char *path, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+static gboolean refuse(GError **error, const char *path, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  g_autofree char *why = g_strdup_vprintf(fmt, ap);
+  va_end(ap);
+  g_set_error(error, LATHE_ERROR, LATHE_ERROR_PLUGIN, "plugin %s refused: %s", path, why);
+  return FALSE;
+}
+
+/* The rules between plugins: one plugin per name, one component per id. */
+static gboolean add_meta(LatheCatalog *cat, const char *path, JsonObject *meta, GModule *module,
+                         GError **error) {
+  const char *name = json_object_get_string_member(meta, "name");
+  LathePlugin *other = g_hash_table_lookup(cat->by_name, name);
+  if (other)
+    return refuse(error, path, "plugin name '%s' is already provided by %s; remove one of them",
+                  name, other->file);
+  JsonArray *comps = json_object_get_array_member(meta, "components");
+  g_autoptr(GPtrArray) infos = g_ptr_array_new_with_free_func((GDestroyNotify)info_free);
+  for (guint i = 0; i < json_array_get_length(comps); i++) {
+    LatheComponentInfo *info = info_from_meta(json_array_get_object_element(comps, i));
+    g_ptr_array_add(infos, info);
+    LatheComponentInfo *dup = g_hash_table_lookup(cat->components, info->id);
+    for (guint j = 0; !dup && j + 1 < infos->len; j++)
+      if (g_str_equal(((LatheComponentInfo *)infos->pdata[j])->id, info->id))
+        dup = infos->pdata[j];
+    if (dup)
+      return refuse(error, path, "component '%s' is already provided by %s; remove one of them",
+                    info->id, dup->plugin ? dup->plugin->file : path);
+  }
+  LathePlugin *p = g_new0(LathePlugin, 1);
+  p->file = g_strdup(path);
+  p->name = g_strdup(name);
+  p->version = g_strdup(json_object_get_string_member(meta, "version"));
+  p->license = g_strdup(json_object_get_string_member(meta, "license"));
+  p->description = g_strdup(json_object_get_string_member(meta, "description"));
+  p->abi_major = (guint)json_object_get_int_member(meta, "abi_major");
+  p->abi_minor = (guint)json_object_get_int_member(meta, "abi_minor");
+  p->digest = g_strdup(json_object_get_string_member(meta, "digest"));
+  p->meta = json_object_ref(meta);
+  p->module = module;
+  g_ptr_array_add(cat->plugins, p);
+  g_hash_table_insert(cat->by_name, p->name, p);
+  for (guint i = 0; i < infos->len; i++) {
+    LatheComponentInfo *info = infos->pdata[i];
+    info->plugin = p;
+    g_hash_table_insert(cat->components, info->id, info);
+  }
+  g_ptr_array_set_free_func(infos, NULL);
+  return TRUE;
+}
+
+gboolean lathe_catalog_add_file(LatheCatalog *cat, const char *path, GError **error) {
+  g_autofree char *real = realpath(path, NULL);
+  struct stat st;
+  if (!real || stat(real, &st) != 0)
+    return refuse(error, path, "%s", g_strerror(errno));
+  if (g_hash_table_contains(cat->seen_files, real))
+    return TRUE; /* the same file reached twice through the path */
+  g_hash_table_add(cat->seen_files, g_strdup(real));
+  gint64 mtime = (gint64)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+  JsonObject *entry = json_object_has_member(cat->cache, real)
+                          ? json_object_get_object_member(cat->cache, real) : NULL;
+  if (!entry || json_object_get_int_member_with_default(entry, "size", -1) != st.st_size ||
+      json_object_get_int_member_with_default(entry, "mtime", -1) != mtime ||
+      json_object_get_int_member_with_default(entry, "ino", -1) != (gint64)st.st_ino) {
+    g_autoptr(GError) local = NULL;
+    GModule *module = NULL;
+    JsonObject *meta = lathe_plugin_inspect(real, &module, &local);
+    entry = json_object_new();
+    json_object_set_int_member(entry, "size", st.st_size);
+    json_object_set_int_member(entry, "mtime", mtime);
+    json_object_set_int_member(entry, "ino", (gint64)st.st_ino);
+    if (meta)
+      json_object_set_object_member(entry, "meta", meta);
+    else
+      json_object_set_string_member(entry, "refused", local->message);
+    json_object_set_object_member(cat->cache, real, entry);
+    cat->cache_dirty = TRUE;
+    if (!meta) {
+      g_propagate_error(error, g_steal_pointer(&local));
+      return FALSE;
+    }
+    return add_meta(cat, real, meta, module, error);
+  }
+  if (json_object_has_member(entry, "refused")) {
+    g_set_error_literal(error, LATHE_ERROR, LATHE_ERROR_PLUGIN,
+                        json_object_get_string_member(entry, "refused"));
+    return FALSE;
+  }
+  return add_meta(cat, real, json_object_get_object_member(entry, "meta"), NULL, error);
+}
+
+gboolean lathe_catalog_realize(LatheCatalog *cat, LatheComponentInfo *info, GError **error) {
+  g_mutex_lock(&cat->lock);
+  LathePlugin *p = info->plugin;
+  if (!info->klass && !p->module) {
+    p->module = g_module_open(p->file, G_MODULE_BIND_LOCAL | G_MODULE_BIND_LAZY);
+    if (p->module)
+      g_module_make_resident(p->module);
+    else
+      refuse(error, p->file, "cannot be loaded: %s", g_module_error());
+  }
+  if (!info->klass && p->module)
+    info->klass = lathe_plugin_component_copy(p->module, p->file, info->kind, info->name, error);
+  gboolean ok = info->klass != NULL;
+  g_mutex_unlock(&cat->lock);
+  return ok;
+}
+
+void lathe_catalog_save_cache(LatheCatalog *cat) {
+  if (cat->cache_dirty)
+    lathe_cache_write("plugins", cat->cache);
+  cat->cache_dirty = FALSE;
+}
+
+static int cmp_strp(gconstpointer a, gconstpointer b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void scan_dir(LatheCatalog *cat, const char *dir, guint depth) {
+  g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+  if (!d)
+    return;
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+  const char *name;
+  while ((name = g_dir_read_name(d)))
+    g_ptr_array_add(names, g_strdup(name));
+  g_ptr_array_sort(names, cmp_strp); /* load order must not depend on readdir */
+  for (guint i = 0; i < names->len; i++) {
+    const char *n = names->pdata[i];
+    g_autofree char *path = g_build_filename(dir, n, NULL);
+    if (g_file_test(path, G_FILE_TEST_IS_DIR)) {
+      if (depth < 3 && n[0] != '.' && !g_str_has_suffix(n, ".p"))
+        scan_dir(cat, path, depth + 1);
+    } else if (g_str_has_suffix(n, ".so")) {
+      g_autoptr(GError) error = NULL;
+      if (!lathe_catalog_add_file(cat, path, &error))
+        g_ptr_array_add(cat->problems, g_strdup(error->message));
+    }
+  }
+}
+
+static gboolean running_from_build_tree(void) {
+  g_autofree char *exe = g_file_read_link("/proc/self/exe", NULL);
+  if (!exe)
+    return FALSE;
+  g_autofree char *dir = g_path_get_dirname(exe);
+  g_autofree char *root = realpath(LATHE_BUILD_ROOT, NULL);
+  return root && (g_str_equal(dir, root) || g_str_has_prefix(dir, root));
+}
+
+LatheCatalog *lathe_catalog_load(void) {
+  LatheCatalog *cat = g_new0(LatheCatalog, 1);
+  cat->plugins = g_ptr_array_new_with_free_func((GDestroyNotify)plugin_free);
+  cat->components = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)info_free);
+  cat->by_name = g_hash_table_new(g_str_hash, g_str_equal);
+  cat->seen_files = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  cat->problems = g_ptr_array_new_with_free_func(g_free);
+  cat->search_path = g_ptr_array_new_with_free_func(g_free);
+  cat->cache = lathe_cache_read("plugins");
+  g_mutex_init(&cat->lock);
+  const char *env = g_getenv("LATHE_PLUGIN_PATH");
+  if (env && *env) {
+    g_auto(GStrv) dirs = g_strsplit(env, G_SEARCHPATH_SEPARATOR_S, -1);
+    for (guint i = 0; dirs[i]; i++)
+      if (*dirs[i])
+        g_ptr_array_add(cat->search_path, g_strdup(dirs[i]));
+  }
+  /* A build tree uses its own plugins, never an installed copy of them. */
+  if (running_from_build_tree())
+    g_ptr_array_add(cat->search_path, g_strdup(LATHE_BUILD_PLUGINDIR));
+  else
+    g_ptr_array_add(cat->search_path, g_strdup(LATHE_PLUGINDIR));
+  for (guint i = 0; i < cat->search_path->len; i++)
+    scan_dir(cat, cat->search_path->pdata[i], 0);
+  lathe_catalog_save_cache(cat);
+  return cat;
+}
+
+void lathe_catalog_free(LatheCatalog *cat) {
+  if (!cat)
+    return;
+  g_hash_table_unref(cat->components);
+  g_hash_table_unref(cat->by_name);
+  g_hash_table_unref(cat->seen_files);
+  g_ptr_array_unref(cat->plugins);
+  g_ptr_array_unref(cat->problems);
+  g_ptr_array_unref(cat->search_path);
+  json_object_unref(cat->cache);
+  g_mutex_clear(&cat->lock);
+  g_free(cat);
+}
+
+LatheComponentInfo *lathe_catalog_lookup(LatheCatalog *cat, const char *id) {
+  return g_hash_table_lookup(cat->components, id);
+}
+
+static gint cmp_info(gconstpointer a, gconstpointer b) {
+  return strcmp((*(LatheComponentInfo *const *)a)->id, (*(LatheComponentInfo *const *)b)->id);
+}
+
+GPtrArray *lathe_catalog_components(LatheCatalog *cat) {
+  GPtrArray *arr = g_ptr_array_new();
+  GHashTableIter it;
+  gpointer v;
+  g_hash_table_iter_init(&it, cat->components);
+  while (g_hash_table_iter_next(&it, NULL, &v))
+    g_ptr_array_add(arr, v);
+  g_ptr_array_sort(arr, cmp_info);
+  return arr;
+}
+
+GPtrArray *lathe_catalog_plugins(LatheCatalog *cat) { return cat->plugins; }
+GPtrArray *lathe_catalog_problems(LatheCatalog *cat) { return cat->problems; }
+GPtrArray *lathe_catalog_search_path(LatheCatalog *cat) { return cat->search_path; }
+
+char *lathe_catalog_suggest(LatheCatalog *cat, const char *id) {
+  g_autoptr(GPtrArray) comps = lathe_catalog_components(cat);
+  g_autoptr(GPtrArray) ids = g_ptr_array_new();
+  for (guint i = 0; i < comps->len; i++)
+    g_ptr_array_add(ids, ((LatheComponentInfo *)comps->pdata[i])->id);
+  g_ptr_array_add(ids, NULL);
+  const char *s = lathe_suggest(id, (const char *const *)ids->pdata);
+  return g_strdup(s);
+}
+
+const LatheParamSpec *lathe_component_param(LatheComponentInfo *info, const char *name) {
+  for (guint i = 0; i < info->params->len; i++) {
+    const LatheParamSpec *s = &g_array_index(info->params, LatheParamSpec, i);
+    if (g_str_equal(s->name, name))
+      return s;
+  }
+  return NULL;
+}
+
+const LathePortSpec *lathe_component_port(LatheComponentInfo *info, const char *name,
+                                          gboolean output) {
+  const LathePortSpec *p = output ? info->outputs : info->inputs;
+  for (guint i = 0; p && p[i].name; i++)
+    if (g_str_equal(p[i].name, name))
+      return &p[i];
+  return NULL;
+}

@@ -1,0 +1,249 @@
+/* catalog.h: the plugins found on the search path, their components and params, and the native libraries they load (OpenBLAS). The catalog's one public header. */
+#pragma once
+
+#include <glib.h>
+#include <lathe/lathe-sdk.h>
+
+G_BEGIN_DECLS
+
+/* catalog.h: the plugins found on the search path and their components. */
+
+
+
+/**
+ * LathePlugin:
+ *
+ * One plugin file, known from its metadata (inspected now, or read from the
+ * plugin cache). @module is %NULL until one of its components is realised.
+ */
+typedef struct {
+  char *file; /* real path */
+  char *name;
+  char *version;
+  char *license;
+  char *description;
+  guint abi_major;
+  guint abi_minor;
+  char *digest; /* SHA-256 of the file */
+  JsonObject *meta; /* owns the strings the components' specs point to */
+  GModule *module;
+} LathePlugin;
+
+/**
+ * LatheComponentInfo:
+ *
+ * A component as the host sees it. @klass is %NULL until
+ * lathe_catalog_realize() opens the plugin; then it is a zeroed copy of the
+ * plugin's kind struct at the host's size, so callbacks beyond the plugin's
+ * struct_size read as %NULL. @params is the params the host adds for the
+ * kind (tuners, registry nodes) followed by the declared ones.
+ */
+typedef struct {
+  char *id; /* "model/logreg" */
+  const char *name; /* "logreg" */
+  const char *description;
+  LatheComponentKind kind;
+  LathePlugin *plugin;
+  gpointer klass;
+  GPtrArray *owned; /* arrays the specs point to */
+  GArray *params;          /* LatheParamSpec, without terminator */
+  guint n_host_params;     /* the first ones are the host's (tuner, registry node) */
+  GPtrArray *defaults;     /* JsonNode* (or NULL) per param: parsed once, copied per node */
+  const LathePortSpec *inputs;
+  const LathePortSpec *outputs;
+  guint n_inputs;
+  guint n_outputs;
+} LatheComponentInfo;
+
+/* In a host copy of a #LatheParamSpec: the plugin's spec has a check
+ * (its function pointer lives in the plugin, which may not be open yet). */
+#define LATHE_PARAM_HOST_CHECKED (1u << 31)
+
+typedef struct _LatheCatalog LatheCatalog;
+
+/**
+ * lathe_catalog_load:
+ * @extra_dirs: (nullable): directories searched before the default path.
+ *
+ * Scans $LATHE_PLUGIN_PATH, then the install dir — or, when this binary runs
+ * from its build tree, the build tree's plugins instead — loading every `*.so`. Refused files do not
+ * stop the scan: their one-line reasons are in lathe_catalog_problems().
+ *
+ * Returns: (transfer full): the catalog.
+ */
+LatheCatalog *lathe_catalog_load(void);
+void lathe_catalog_free(LatheCatalog *cat);
+
+/**
+ * lathe_catalog_add_file:
+ *
+ * Adds one plugin file, from the plugin cache when its size, mtime and inode
+ * match, else by opening and inspecting it. Returns %FALSE with a one-line
+ * @error naming the file and the reason when it is refused.
+ */
+gboolean lathe_catalog_add_file(LatheCatalog *cat, const char *path, GError **error);
+
+/**
+ * lathe_catalog_realize:
+ *
+ * Opens the component's plugin if needed and fills @info->klass. Call before
+ * using @info->klass; thread-safe and cheap once done.
+ */
+gboolean lathe_catalog_realize(LatheCatalog *cat, LatheComponentInfo *info, GError **error);
+
+/** lathe_catalog_lookup: (transfer none) (nullable) the component @id. */
+LatheComponentInfo *lathe_catalog_lookup(LatheCatalog *cat, const char *id);
+/** lathe_catalog_components: (transfer container) sorted by id. */
+GPtrArray *lathe_catalog_components(LatheCatalog *cat);
+/** lathe_catalog_plugins: (transfer none) LathePlugin*, in load order. */
+GPtrArray *lathe_catalog_plugins(LatheCatalog *cat);
+/** lathe_catalog_problems: (transfer none) char* refusal lines. */
+GPtrArray *lathe_catalog_problems(LatheCatalog *cat);
+/** lathe_catalog_search_path: (transfer none) the directories scanned. */
+GPtrArray *lathe_catalog_search_path(LatheCatalog *cat);
+/** lathe_catalog_suggest: (transfer full) (nullable) the closest component id. */
+char *lathe_catalog_suggest(LatheCatalog *cat, const char *id);
+
+/** lathe_plugin_digest: (transfer none) SHA-256 of the plugin file. */
+const char *lathe_plugin_digest(LathePlugin *plugin);
+
+/** lathe_catalog_save_cache: writes the plugin cache if anything changed. */
+void lathe_catalog_save_cache(LatheCatalog *cat);
+
+const char *lathe_kind_name(LatheComponentKind kind);
+/** lathe_param_type_name: "int", "float", ... */
+const char *lathe_param_type_name(LatheParamType type);
+/** lathe_component_param: (nullable) the declared param @name. */
+const LatheParamSpec *lathe_component_param(LatheComponentInfo *info, const char *name);
+/** lathe_component_port: (nullable) the input (@output FALSE) or output port. */
+const LathePortSpec *lathe_component_port(LatheComponentInfo *info, const char *name,
+                                          gboolean output);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(LatheCatalog, lathe_catalog_free)
+
+/* problems.h: validation problems, each tied to a JSON pointer. */
+
+
+
+/**
+ * LatheProblem:
+ * @pointer: where, as a JSON pointer ("/nodes/2/in/train"), or "" for the file.
+ * @message: what is wrong and what to do, one line.
+ */
+typedef struct {
+  char *pointer;
+  char *message;
+} LatheProblem;
+
+/** lathe_problems_new: (transfer full) an empty list of #LatheProblem. */
+GPtrArray *lathe_problems_new(void);
+void lathe_problems_add(GPtrArray *problems, const char *pointer, const char *format, ...)
+    G_GNUC_PRINTF(3, 4);
+
+/* params.h: checking a node's `with` block against declared params. */
+
+
+
+/**
+ * lathe_param_check:
+ * @spec: the declaration.
+ * @value: a JSON value.
+ * @why: (out) (transfer full): the reason when it does not fit.
+ *
+ * Returns: (transfer full) (nullable): @value normalised to the declared type
+ * (an integer given for a float becomes a float), or %NULL with @why set.
+ */
+JsonNode *lathe_param_check(const LatheParamSpec *spec, JsonNode *value, char **why);
+
+/**
+ * lathe_params_resolve:
+ * @info: the component.
+ * @with: (nullable): the params as written.
+ * @pointer: JSON pointer of the `with` block, for problems.
+ * @problems: where to add unknown, mistyped, out-of-bounds or missing params.
+ * @own_only: check only the plugin's own params, not those the host adds
+ *   for the kind (a registry used as a setting rather than as a node).
+ *
+ * Returns: (transfer full): the params with defaults filled in.
+ */
+JsonObject *lathe_params_resolve(LatheComponentInfo *info, JsonObject *with, const char *pointer,
+                                 GPtrArray *problems, gboolean own_only);
+
+/**
+ * lathe_params_run_checks:
+ * @cat: the catalog, to open the plugin when a param has a check.
+ * @info: the component.
+ * @with: (nullable): the params as written.
+ * @resolved: the output of lathe_params_resolve().
+ * @pointer: JSON pointer of the `with` block, for problems.
+ * @problems: where to add each refusal.
+ *
+ * Runs the plugin's #LatheParamCheckFunc (ABI 1.3) on every param written in
+ * @with that declares one. The plugin is opened only then: metadata from the
+ * plugin cache says which params have checks.
+ */
+void lathe_params_run_checks(LatheCatalog *cat, LatheComponentInfo *info, JsonObject *with,
+                             JsonObject *resolved, const char *pointer, GPtrArray *problems);
+
+/** lathe_param_default: (transfer full) (nullable) the parsed default. */
+JsonNode *lathe_param_default(const LatheParamSpec *spec);
+
+/* suggest.h: did-you-mean hints. */
+
+
+
+/**
+ * lathe_suggest:
+ * @word: what the user wrote.
+ * @candidates: (array zero-terminated=1): the valid names.
+ *
+ * Returns: (transfer none) (nullable): the candidate within a small edit
+ * distance of @word (about a third of its length), or %NULL.
+ */
+const char *lathe_suggest(const char *word, const char *const *candidates);
+
+/**
+ * lathe_did_you_mean:
+ * @near: (nullable): a suggestion from lathe_suggest().
+ *
+ * Returns: (transfer full): " (did you mean 'NEAR'?)", or "" when @near is
+ * %NULL: the one spelling of every hint.
+ */
+char *lathe_did_you_mean(const char *near);
+
+/* blas.h: OpenBLAS set-up for this machine. */
+
+
+
+/**
+ * lathe_blas_prepare:
+ * @argv: the process's original argv, for re-executing.
+ * @threads: BLAS threads for this process (unless OPENBLAS_NUM_THREADS is set).
+ *
+ * Call before any plugin loads. Sets OPENBLAS_NUM_THREADS, then loads
+ * OpenBLAS. Debian's OpenBLAS 0.3.21 does not recognise some AVX2/AVX-512 CPUs
+ * and falls back to SSE3 "Prescott" kernels, 3-5x slower; when that happened,
+ * re-executes this program with OPENBLAS_CORETYPE set (read only when the
+ * library loads). The user's OPENBLAS_CORETYPE, or LATHE_BLAS_NO_FIX, turns the
+ * fix off.
+ */
+void lathe_blas_prepare(char **argv, guint threads);
+
+/**
+ * lathe_blas_fix_for:
+ * @corename: what openblas_get_corename() says.
+ * @avx512: the CPU has AVX-512F.
+ * @avx2: the CPU has AVX2.
+ *
+ * Returns: (nullable): the OPENBLAS_CORETYPE to force, or %NULL when the
+ * detected kernels are fine.
+ */
+const char *lathe_blas_fix_for(const char *corename, gboolean avx512, gboolean avx2);
+
+/** lathe_blas_describe: (transfer full) "OpenBLAS 0.3.21, core SkylakeX (…)". */
+char *lathe_blas_describe(void);
+
+/** lathe_blas_set_threads: BLAS threads for this process. */
+void lathe_blas_set_threads(guint threads);
+
+G_END_DECLS

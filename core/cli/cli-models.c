@@ -1,0 +1,99 @@
+/* `lathe models list`, `lathe models alias` and `lathe models rollback`,
+ * through the registry plugin. */
+#include <string.h>
+
+#include "cli/cli.h"
+#include "lathe-registry.h"
+
+int lathe_cmd_models(int argc, char **argv) {
+  gboolean json = FALSE;
+  g_autofree char *store_opt = NULL;
+  g_autofree char *registry_id = NULL;
+  g_autofree char *alias_opt = NULL;
+  GOptionEntry entries[] = {
+      {"json", 0, 0, G_OPTION_ARG_NONE, &json, "JSON on stdout", NULL},
+      {"store", 0, 0, G_OPTION_ARG_FILENAME, &store_opt, "Run store (default: ./.lathe)", "DIR"},
+      {"registry", 0, 0, G_OPTION_ARG_STRING, &registry_id, "Registry component (default: registry/local)", "ID"},
+      {"alias", 0, 0, G_OPTION_ARG_STRING, &alias_opt, "rollback: the alias to move back (default: production)", "ALIAS"},
+      {NULL}};
+  g_autoptr(GOptionContext) octx =
+      g_option_context_new("list | alias NAME ALIAS VERSION | rollback NAME [--alias ALIAS]");
+  g_option_context_add_main_entries(octx, entries, NULL);
+  if (!lathe_cli_parse(octx, &argc, &argv))
+    return LATHE_EXIT_USAGE;
+  gboolean list = argc == 2 && g_str_equal(argv[1], "list");
+  gboolean alias = argc == 5 && g_str_equal(argv[1], "alias");
+  gboolean rollback = argc == 3 && g_str_equal(argv[1], "rollback");
+  if (!list && !alias && !rollback)
+    return lathe_cli_error(LATHE_EXIT_USAGE,
+                           "usage: lathe models list | lathe models alias NAME ALIAS VERSION | "
+                           "lathe models rollback NAME [--alias ALIAS]");
+  if (alias_opt && !rollback)
+    return lathe_cli_error(LATHE_EXIT_USAGE, "--alias goes with `lathe models rollback` only");
+  const char *rb_alias = alias_opt ? alias_opt : "production";
+  if (rollback && !*rb_alias)
+    return lathe_cli_error(LATHE_EXIT_USAGE, "--alias must not be empty");
+  guint64 version = 0;
+  if (alias && (!g_ascii_string_to_unsigned(argv[4], 10, 1, G_MAXUINT, &version, NULL)))
+    return lathe_cli_error(LATHE_EXIT_USAGE, "VERSION must be a version number, got '%s'", argv[4]);
+  g_autoptr(LatheCatalog) cat = lathe_cli_load_catalog(TRUE);
+  g_autofree char *dir = lathe_cli_default_store(store_opt, ".");
+  g_autofree char *cwd = g_get_current_dir();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LatheRegistry) reg = lathe_registry_open(cat, registry_id, NULL, cwd, dir, &error);
+  if (!reg)
+    return lathe_cli_error(error->code == LATHE_ERROR_INVALID ? LATHE_EXIT_USAGE : LATHE_EXIT_FAILED,
+                           "%s", error->message);
+  int code = LATHE_EXIT_OK;
+  if (rollback) {
+    guint from = 0, to = 0;
+    if (!lathe_registry_rollback(reg, argv[2], rb_alias, &from, &to, &error))
+      code = lathe_cli_error(error->code == LATHE_ERROR_INVALID ? LATHE_EXIT_USAGE : LATHE_EXIT_FAILED,
+                             "%s", error->message);
+    else if (json) {
+      JsonObject *o = json_object_new();
+      json_object_set_string_member(o, "name", argv[2]);
+      json_object_set_string_member(o, "alias", rb_alias);
+      json_object_set_int_member(o, "from", from);
+      json_object_set_int_member(o, "version", to);
+      g_autoptr(JsonNode) root = json_node_init_object(json_node_alloc(), o);
+      json_object_unref(o);
+      lathe_cli_print_json(root);
+    } else
+      printf("%s@%s -> version %u (was %u)\n", argv[2], rb_alias, to, from);
+  } else if (alias) {
+    if (!lathe_registry_set_alias(reg, argv[2], argv[3], (guint)version, &error))
+      code = lathe_cli_error(LATHE_EXIT_USAGE, "%s", error->message);
+    else if (json)
+      printf("{\"name\": \"%s\", \"alias\": \"%s\", \"version\": %u}\n", argv[2], argv[3], (guint)version);
+    else
+      printf("%s@%s -> version %u\n", argv[2], argv[3], (guint)version);
+  } else {
+    JsonArray *models = lathe_registry_list(reg, NULL, &error);
+    if (!models) {
+      code = lathe_cli_error(LATHE_EXIT_FAILED, "%s", error->message);
+    } else {
+      g_autoptr(JsonNode) root = json_node_init_array(json_node_alloc(), models);
+      json_array_unref(models);
+      if (json) {
+        lathe_cli_print_json(root);
+      } else {
+        printf("%-20s %-8s %-20s %-26s %s\n", "NAME", "VERSION", "ALIASES", "CREATED", "RUN");
+        for (guint i = 0; i < json_array_get_length(models); i++) {
+          JsonObject *m = json_array_get_object_element(models, i);
+          JsonArray *al = json_object_get_array_member(m, "aliases");
+          GString *as = g_string_new(NULL);
+          for (guint k = 0; al && k < json_array_get_length(al); k++)
+            g_string_append_printf(as, "%s%s", k ? "," : "", json_array_get_string_element(al, k));
+          JsonObject *meta = json_object_get_object_member(m, "metadata");
+          printf("%-20s %-8" G_GINT64_FORMAT " %-20s %-26s %s\n",
+                 json_object_get_string_member(m, "name"), json_object_get_int_member(m, "version"),
+                 as->len ? as->str : "-", json_object_get_string_member_with_default(m, "created", ""),
+                 meta ? json_object_get_string_member_with_default(meta, "run_id", "-") : "-");
+          g_string_free(as, TRUE);
+        }
+      }
+    }
+  }
+  return code;
+}

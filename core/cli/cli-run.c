@@ -1,0 +1,146 @@
+/* `lathe run` and `lathe validate`. */
+#include <string.h>
+#include <unistd.h>
+
+#include "catalog/catalog.h"
+#include "cli/cli.h"
+#include "engine/engine.h"
+#include "graph/graph.h"
+
+static void print_problems(const char *path, GPtrArray *problems) {
+  for (guint i = 0; i < problems->len; i++) {
+    LatheProblem *p = problems->pdata[i];
+    if (!*p->pointer && g_ascii_isdigit(p->message[0]))
+      fprintf(stderr, "%s:%s\n", path, p->message); /* FILE:LINE:COL: from the JSON parser */
+    else if (!*p->pointer)
+      fprintf(stderr, "%s: %s\n", path, p->message);
+    else
+      fprintf(stderr, "%s: %s: %s\n", path, p->pointer, p->message);
+  }
+}
+
+static JsonNode *problems_json(GPtrArray *problems, const char *path) {
+  JsonArray *arr = json_array_new();
+  for (guint i = 0; i < problems->len; i++) {
+    LatheProblem *p = problems->pdata[i];
+    JsonObject *o = json_object_new();
+    json_object_set_string_member(o, "file", path);
+    json_object_set_string_member(o, "pointer", p->pointer);
+    json_object_set_string_member(o, "message", p->message);
+    json_array_add_object_element(arr, o);
+  }
+  JsonObject *root = json_object_new();
+  json_object_set_boolean_member(root, "valid", problems->len == 0);
+  json_object_set_array_member(root, "problems", arr);
+  return json_node_init_object(json_node_alloc(), root);
+}
+
+/* The per-node table and the metrics, for people. */
+static void print_summary(JsonObject *res) {
+  JsonArray *nodes = json_object_get_array_member(res, "nodes");
+  printf("%-28s %-10s %9s\n", "NODE", "STATUS", "SECONDS");
+  for (guint i = 0; i < json_array_get_length(nodes); i++) {
+    JsonObject *n = json_array_get_object_element(nodes, i);
+    const char *id = json_object_get_string_member(n, "id");
+    printf("%-28s %-10s %9.3f", id, json_object_get_string_member(n, "status"),
+           json_object_get_double_member(n, "seconds"));
+    const char *err = json_object_get_string_member_with_default(n, "error", NULL);
+    if (err)
+      printf("  %s", err);
+    putchar('\n');
+  }
+  JsonObject *metrics = json_object_get_object_member(res, "metrics");
+  g_autoptr(GList) names = json_object_get_members(metrics);
+  names = g_list_sort(names, (GCompareFunc)strcmp);
+  gboolean header = FALSE;
+  for (GList *l = names; l; l = l->next) {
+    const char *name = l->data;
+    if (strchr(name, '/'))
+      continue; /* trial metrics: see `lathe runs show` */
+    if (!header) {
+      printf("\n%-40s %s\n", "METRIC", "VALUE");
+      header = TRUE;
+    }
+    printf("%-40s %.6g\n", name, json_object_get_double_member(metrics, name));
+  }
+  printf("\nrun %s %s\n", json_object_get_string_member(res, "run_id"),
+         json_object_get_string_member(res, "status"));
+}
+
+int lathe_cmd_run(int argc, char **argv, gboolean validate_only) {
+  g_auto(GStrv) sets = NULL;
+  g_autofree char *preset = NULL;
+  int jobs = 0;
+  gboolean no_cache = FALSE, json = FALSE;
+  g_autofree char *store_opt = NULL;
+  GOptionEntry entries[] = {
+      {"preset", 'p', 0, G_OPTION_ARG_STRING, &preset, "Use one of the pipeline's \"presets\"", "NAME"},
+      {"set", 's', 0, G_OPTION_ARG_STRING_ARRAY, &sets, "Override a param (after the preset)", "NODE.PARAM=VALUE"},
+      {"jobs", 'j', 0, G_OPTION_ARG_INT, &jobs, "Nodes run at once (default: cores)", "N"},
+      {"no-cache", 0, 0, G_OPTION_ARG_NONE, &no_cache, "Run every node", NULL},
+      {"store", 0, 0, G_OPTION_ARG_FILENAME, &store_opt, "Run store (default: .lathe beside the pipeline)", "DIR"},
+      {"json", 0, 0, G_OPTION_ARG_NONE, &json, "One JSON object on stdout", NULL},
+      {NULL}};
+  g_autoptr(GOptionContext) octx = g_option_context_new(validate_only ? "PIPELINE.json" : "PIPELINE.json");
+  g_option_context_add_main_entries(octx, entries, NULL);
+  if (!lathe_cli_parse(octx, &argc, &argv))
+    return LATHE_EXIT_USAGE;
+  if (argc != 2)
+    return lathe_cli_error(LATHE_EXIT_USAGE, "%s takes one pipeline file; see --help",
+                           validate_only ? "validate" : "run");
+  if (jobs < 0 || jobs > 1024)
+    return lathe_cli_error(LATHE_EXIT_USAGE, "--jobs must be between 1 and 1024");
+  const char *path = argv[1];
+  lathe_cli_phase("start");
+  if (!validate_only) {
+    /* Parallel nodes x BLAS threads must not exceed the cores. */
+    guint cores = (guint)MAX(1, sysconf(_SC_NPROCESSORS_ONLN));
+    lathe_blas_prepare(lathe_original_argv, MAX(1, cores / (jobs ? (guint)jobs : cores)));
+  }
+  lathe_cli_phase("blas");
+  g_autoptr(LatheCatalog) cat = lathe_cli_load_catalog(json);
+  lathe_cli_phase("plugins");
+  g_autoptr(GPtrArray) problems = lathe_problems_new();
+  g_autoptr(LatheGraph) graph = lathe_graph_load(path, preset, (const char *const *)sets, cat, problems);
+  lathe_cli_phase("graph");
+  if (!graph) {
+    if (json) {
+      g_autoptr(JsonNode) out = problems_json(problems, path);
+      lathe_cli_print_json(out);
+    }
+    print_problems(path, problems);
+    return LATHE_EXIT_USAGE;
+  }
+  if (validate_only) {
+    if (json) {
+      g_autoptr(JsonNode) out = problems_json(problems, path);
+      lathe_cli_print_json(out);
+    } else {
+      printf("%s: valid (%u nodes)\n", path, graph->nodes->len);
+    }
+    return LATHE_EXIT_OK;
+  }
+  g_autofree char *store_dir = lathe_cli_default_store(store_opt, graph->base_dir);
+  g_autoptr(GError) error = NULL;
+  LatheStore *store = lathe_store_open(store_dir, &error);
+  if (!store)
+    return lathe_cli_error(LATHE_EXIT_FAILED, "%s", error->message);
+  lathe_cli_phase("store open");
+  LatheRunOptions opts = {.jobs = (guint)jobs, .no_cache = no_cache,
+                          .progress = !json && isatty(STDERR_FILENO)};
+  JsonObject *res = NULL;
+  gboolean started = lathe_engine_run(graph, cat, store, &opts, &res, &error);
+  lathe_cli_phase("run");
+  lathe_store_close(store);
+  lathe_cli_phase("store close");
+  if (!started)
+    return lathe_cli_error(LATHE_EXIT_FAILED, "%s", error->message);
+  g_autoptr(JsonNode) root = json_node_init_object(json_node_alloc(), res);
+  json_object_unref(res);
+  if (json)
+    lathe_cli_print_json(root);
+  else
+    print_summary(res);
+  return g_str_equal(json_object_get_string_member(res, "status"), "succeeded") ? LATHE_EXIT_OK
+                                                                               : LATHE_EXIT_FAILED;
+}

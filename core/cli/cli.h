@@ -1,0 +1,60 @@
+/* cli.h: the `lathe` commands and what they share. */
+#pragma once
+
+#include <stdio.h>
+
+#include "catalog/catalog.h"
+#include "store/store.h"
+
+G_BEGIN_DECLS
+
+/* main()'s argv, kept whole for re-executing (BLAS set-up). */
+extern char **lathe_original_argv;
+
+/* Exit codes, the CLI's contract. */
+#define LATHE_EXIT_OK 0
+#define LATHE_EXIT_FAILED 1
+#define LATHE_EXIT_USAGE 2
+
+int lathe_cmd_run(int argc, char **argv, gboolean validate_only);
+int lathe_cmd_plugins(int argc, char **argv);
+int lathe_cmd_runs(int argc, char **argv);
+int lathe_cmd_models(int argc, char **argv);
+int lathe_cmd_study(int argc, char **argv);
+
+/**
+ * lathe_cli_phase:
+ * @what: the phase just finished.
+ *
+ * With LATHE_PROFILE set, prints the time since the previous phase on stderr.
+ */
+void lathe_cli_phase(const char *what);
+
+/** lathe_cli_error: prints "lathe: MESSAGE" on stderr; returns @code. */
+int lathe_cli_error(int code, const char *format, ...) G_GNUC_PRINTF(2, 3);
+/** lathe_cli_print_json: prints @node on stdout, pretty, with a newline. */
+void lathe_cli_print_json(JsonNode *node);
+/** lathe_cli_parse: parses options; on error prints it and returns FALSE. */
+gboolean lathe_cli_parse(GOptionContext *octx, int *argc, char ***argv);
+/** lathe_cli_default_store: (transfer full) --store, else DIR/.lathe. */
+char *lathe_cli_default_store(const char *option, const char *dir);
+/** lathe_cli_format_time: (transfer full) a UTC "YYYY-MM-DD HH:MM:SS". */
+char *lathe_cli_format_time(double seconds);
+/** lathe_cli_load_catalog: (transfer full) loads plugins; reports refusals
+ * on stderr unless @quiet. */
+LatheCatalog *lathe_cli_load_catalog(gboolean quiet);
+
+/**
+ * lathe_cli_open_list_show:
+ * @cmd: "runs" or "study"; @ref: what `show` takes ("RUN_ID").
+ * @json: (out): --json was given; @show: (out): the verb was show (argv[2]
+ *   is then the reference).
+ * @code: (out): the exit code when this returns %NULL (the error is printed).
+ *
+ * The shared front of the `list | show REF` commands: options --json and
+ * --store, the verb, and opening the store.
+ */
+LatheStore *lathe_cli_open_list_show(int *argc, char ***argv, const char *cmd, const char *ref,
+                                     gboolean *json, gboolean *show, int *code);
+
+G_END_DECLS

@@ -1,0 +1,89 @@
+/* lathe: the command line. */
+#include <signal.h>
+#include <string.h>
+
+#include "catalog/catalog.h"
+#include "cli/cli.h"
+#include "config.h"
+#include "engine/engine.h"
+
+static void on_signal(int sig) {
+  (void)sig;
+  lathe_engine_interrupt();
+}
+
+static int usage(FILE *out, int code) {
+  fputs("usage: lathe COMMAND [ARGS] [--json]\n"
+        "\n"
+        "  run PIPELINE.json [--preset NAME] [--set NODE.PARAM=VALUE ...] [--jobs N] [--no-cache] [--store DIR]\n"
+        "  validate PIPELINE.json [--set ...]\n"
+        "  plugins                      list installed plugins and components\n"
+        "  plugins inspect NAME         params, inputs and outputs of a component\n"
+        "  runs list                    runs in the store, newest first\n"
+        "  runs show RUN_ID             nodes, timings, cache, params, metrics, artifacts\n"
+        "  models list                  registered model versions and aliases\n"
+        "  models alias NAME ALIAS VERSION\n"
+        "  models rollback NAME [--alias ALIAS]  move ALIAS (production) back to its previous version\n"
+        "  study list                   tuning studies: trials per state\n"
+        "  study show RUN_ID/NODE       a study's trials, best trial and convergence\n"
+        "  --version                    versions, plugin ABI and BLAS kernels\n"
+        "\n"
+        "Exit codes: 0 success, 1 a run failed, 2 usage or validation error.\n",
+        out);
+  return code;
+}
+
+char **lathe_original_argv;
+
+int main(int argc, char **argv) {
+  lathe_original_argv = g_strdupv(argv);
+  struct sigaction sa = {0};
+  sa.sa_handler = on_signal;
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+  if (argc < 2)
+    return usage(stderr, LATHE_EXIT_USAGE);
+  const char *cmd = argv[1];
+  if (g_str_equal(cmd, "--help") || g_str_equal(cmd, "-h") || g_str_equal(cmd, "help"))
+    return usage(stdout, LATHE_EXIT_OK);
+  /* Only `run` does BLAS work; it prepares BLAS once it knows --jobs. */
+  if (!g_str_equal(cmd, "run"))
+    lathe_blas_prepare(lathe_original_argv, 1);
+  if (g_str_equal(cmd, "--version") || g_str_equal(cmd, "version")) {
+    g_autofree char *blas = lathe_blas_describe();
+    gboolean json = argc > 2 && g_str_equal(argv[2], "--json");
+    if (json) {
+      g_autoptr(JsonBuilder) b = json_builder_new();
+      json_builder_begin_object(b);
+      json_builder_set_member_name(b, "version");
+      json_builder_add_string_value(b, LATHE_VERSION);
+      json_builder_set_member_name(b, "abi");
+      g_autofree char *abi = g_strdup_printf("%d.%d", LATHE_ABI_MAJOR, LATHE_ABI_MINOR);
+      json_builder_add_string_value(b, abi);
+      json_builder_set_member_name(b, "blas");
+      json_builder_add_string_value(b, blas);
+      json_builder_end_object(b);
+      g_autoptr(JsonNode) root = json_builder_get_root(b);
+      lathe_cli_print_json(root);
+    } else {
+      printf("lathe %s\nplugin ABI %d.%d\nBLAS: %s\n", LATHE_VERSION, LATHE_ABI_MAJOR,
+             LATHE_ABI_MINOR, blas);
+    }
+    return LATHE_EXIT_OK;
+  }
+  /* Subcommands see argv without "lathe". */
+  if (g_str_equal(cmd, "run"))
+    return lathe_cmd_run(argc - 1, argv + 1, FALSE);
+  if (g_str_equal(cmd, "validate"))
+    return lathe_cmd_run(argc - 1, argv + 1, TRUE);
+  if (g_str_equal(cmd, "plugins"))
+    return lathe_cmd_plugins(argc - 1, argv + 1);
+  if (g_str_equal(cmd, "runs"))
+    return lathe_cmd_runs(argc - 1, argv + 1);
+  if (g_str_equal(cmd, "models"))
+    return lathe_cmd_models(argc - 1, argv + 1);
+  if (g_str_equal(cmd, "study"))
+    return lathe_cmd_study(argc - 1, argv + 1);
+  lathe_cli_error(LATHE_EXIT_USAGE, "unknown command '%s'", cmd);
+  return usage(stderr, LATHE_EXIT_USAGE);
+}

@@ -1,0 +1,240 @@
+/* Starting and finishing a run, and the services the host gives plugins. */
+#include <string.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+
+#include "catalog/catalog.h"
+#include "engine/engine-private.h"
+#include "lathe-registry.h"
+#include "tuning/tuning.h"
+
+static void svc_log(gpointer host_data, LatheContext *ctx, GLogLevelFlags level, const char *msg) {
+  LatheNodeRun *t = host_data;
+  const char *tag = (level & G_LOG_LEVEL_ERROR) || (level & G_LOG_LEVEL_CRITICAL) ? "error"
+                    : (level & G_LOG_LEVEL_WARNING)                              ? "warning"
+                                                                                  : NULL;
+  if (!tag && !(level & G_LOG_LEVEL_MESSAGE) && !g_getenv("LATHE_VERBOSE"))
+    return; /* info and debug only on request */
+  g_printerr("%s%s[%s] %s\n", tag ? tag : "", tag ? ": " : "", t->exec_id, msg);
+}
+
+static void svc_report(gpointer host_data, LatheContext *ctx, const char *name, double value,
+                       gint64 step) {
+  LatheNodeRun *t = host_data;
+  LatheRun *run = t->batch->run;
+  gint64 row = lathe_node_run_row(t);
+  if (row >= 0 && row != G_MAXINT64)
+    lathe_store_add_report(run->store, row, name, value, step, (double)g_get_real_time() / 1e6);
+  lathe_tracking_report(run, t, name, value, step);
+  /* A trial's curve may tell its study to stop it now (between epochs). */
+  if (t->batch->pruner && lathe_study_pruner_report(t->batch->pruner, t->batch->trial_number,
+                                                    t->node->id, name, value, step))
+    lathe_context_cancel(ctx);
+}
+
+static void svc_progress(gpointer host_data, LatheContext *ctx, double fraction, const char *msg) {
+  LatheNodeRun *t = host_data;
+  g_mutex_lock(&t->batch->run->lock);
+  t->progress = fraction;
+  g_free(t->progress_note);
+  t->progress_note = g_strdup(msg);
+  g_mutex_unlock(&t->batch->run->lock);
+}
+
+static float *svc_predict(gpointer host_data, LatheContext *ctx, LatheArtifact *model,
+                          const LatheDataset *data, guint *n_cols, GError **error) {
+  LatheNodeRun *t = host_data;
+  JsonObject *h = lathe_artifact_get_model_header(model, error);
+  if (!h)
+    return NULL;
+  const char *id = json_object_get_string_member_with_default(h, "component", "");
+  LatheComponentInfo *c = lathe_catalog_lookup(t->batch->run->cat, id);
+  if (!c || c->kind != LATHE_KIND_MODEL) {
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_PLUGIN,
+                "the model was made by '%s', which is not installed; install that plugin", id);
+    return NULL;
+  }
+  if (!lathe_catalog_realize(t->batch->run->cat, c, error))
+    return NULL;
+  const LatheModelClass *m = c->klass;
+  JsonArray *cols = json_object_get_array_member(h, "columns");
+  if (cols && json_array_get_length(cols) != data->n_cols) {
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
+                "the model was trained on %u columns, the data has %u; feed it the same features",
+                json_array_get_length(cols), data->n_cols);
+    return NULL;
+  }
+  gpointer inst = lathe_artifact_get_cached_object(model);
+  if (!inst) {
+    GBytes *state = lathe_artifact_get_model_state(model, error);
+    if (!state)
+      return NULL;
+    inst = m->load(state, (guint32)json_object_get_int_member_with_default(h, "state_version", 0), error);
+    if (!inst)
+      return NULL;
+    inst = lathe_artifact_set_cached_object(model, inst, m->free);
+  }
+  return m->predict(inst, data, n_cols, error);
+}
+
+/* The run's registry (the pipeline's "registry" setting, else registry/local),
+ * opened per call: reading a model is rare, and a registry held open across
+ * nodes would have to be shared between threads. */
+static LatheArtifact *svc_registry_fetch(gpointer host_data, LatheContext *ctx, const char *name,
+                                        const char *ref, guint *version, GError **error) {
+  LatheNodeRun *t = host_data;
+  LatheRun *run = t->batch->run;
+  JsonObject *setting = run->graph->registry;
+  const char *id = setting ? json_object_get_string_member_with_default(setting, "use", NULL) : NULL;
+  JsonObject *with = setting && json_object_has_member(setting, "with")
+                         ? json_object_get_object_member(setting, "with") : NULL;
+  g_autoptr(LatheRegistry) reg = lathe_registry_open(run->cat, id, with, lathe_context_base_dir(ctx),
+                                                     lathe_context_store_dir(ctx), error);
+  return reg ? lathe_registry_fetch(reg, name, ref, version, error) : NULL;
+}
+
+const LatheHostServices lathe_engine_services = {
+    .struct_size = sizeof(LatheHostServices),
+    .log = svc_log,
+    .report = svc_report,
+    .progress = svc_progress,
+    .predict = svc_predict,
+    .registry_fetch = svc_registry_fetch,
+};
+
+/* Redraws progress and turns an interrupt into cancellation of running nodes,
+ * whatever the scheduler thread is doing. */
+typedef struct {
+  LatheRun *run;
+  GMutex lock;
+  GCond cond;
+  gboolean stop;
+} Ticker;
+
+static gpointer ticker_main(gpointer data) {
+  Ticker *tk = data;
+  g_mutex_lock(&tk->lock);
+  while (!tk->stop) {
+    g_cond_wait_until(&tk->cond, &tk->lock, g_get_monotonic_time() + 100000);
+    if (tk->stop)
+      break;
+    LatheRun *run = tk->run;
+    gboolean stop = lathe_engine_interrupted();
+    double now = (double)g_get_real_time() / 1e6;
+    /* The run lock keeps tasks alive while we look at them. A node running
+     * for more than 50 ms gets its "running" row now: a crash from here on
+     * leaves a trace; shorter ones are recorded whole when they finish. */
+    g_mutex_lock(&run->lock);
+    for (guint i = 0; i < run->all_tasks->len; i++) {
+      LatheNodeRun *t = run->all_tasks->pdata[i];
+      if (!t->ctx)
+        continue;
+      if (stop)
+        lathe_context_cancel(t->ctx);
+      else if (t->exec_row < 0 && now - t->started > 0.05)
+        lathe_node_run_row(t);
+    }
+    g_mutex_unlock(&run->lock);
+    if (run->opts->progress)
+      lathe_progress_draw(run, FALSE);
+  }
+  g_mutex_unlock(&tk->lock);
+  if (tk->run->opts->progress)
+    lathe_progress_draw(tk->run, TRUE);
+  return NULL;
+}
+
+gboolean lathe_engine_run(LatheGraph *graph, LatheCatalog *cat, LatheStore *store,
+                          const LatheRunOptions *opts, JsonObject **result, GError **error) {
+  LatheRun run = {0};
+  LatheRunOptions o = *opts;
+  guint cores = (guint)MAX(1, sysconf(_SC_NPROCESSORS_ONLN));
+  if (!o.jobs)
+    o.jobs = cores;
+  run.graph = graph;
+  run.cat = cat;
+  run.store = store;
+  run.opts = &o;
+  /* Parallel nodes x BLAS threads must not exceed the cores. */
+  run.blas_threads = MAX(1, cores / o.jobs);
+  lathe_blas_set_threads(run.blas_threads);
+  g_mutex_init(&run.lock);
+  g_mutex_init(&run.tracker_lock);
+  run.nodes = json_array_new();
+  run.metrics = json_object_new();
+  run.data_versions = json_array_new();
+  run.all_tasks = g_ptr_array_new();
+  run.run_id = lathe_store_begin_run(store, graph->name, graph->path, graph->text, graph->seed, error);
+  if (!run.run_id)
+    return FALSE;
+  run.scratch_root = g_build_filename(lathe_store_dir(store), "scratch", run.run_id, NULL);
+  g_autoptr(GError) terr = NULL;
+  gint64 t0 = g_get_monotonic_time();
+  if (!lathe_tracking_open(&run, &terr))
+    g_printerr("warning: tracker: %s; the run goes on without it\n", terr->message);
+
+  LatheBatch *b = g_new0(LatheBatch, 1);
+  b->run = &run;
+  b->task_of = g_hash_table_new(NULL, NULL);
+  b->tasks = g_ptr_array_new();
+  b->jobs = o.jobs;
+  for (guint i = 0; i < graph->order->len; i++) {
+    LatheNode *n = graph->order->pdata[i];
+    lathe_node_run_new(b, n, n->id, json_object_ref(n->params));
+  }
+  lathe_batch_link(b);
+  Ticker tk = {.run = &run};
+  g_mutex_init(&tk.lock);
+  g_cond_init(&tk.cond);
+  GThread *ticker = g_thread_new("lathe-ticker", ticker_main, &tk);
+  gint64 t1 = g_get_monotonic_time();
+  lathe_batch_execute(b);
+  gint64 t2 = g_get_monotonic_time();
+  if (g_getenv("LATHE_PROFILE"))
+    g_printerr("profile:   tracker open %8.3f ms, nodes %8.3f ms\n", (t1 - t0) / 1e3, (t2 - t1) / 1e3);
+  g_mutex_lock(&tk.lock);
+  tk.stop = TRUE;
+  g_cond_signal(&tk.cond);
+  g_mutex_unlock(&tk.lock);
+  g_thread_join(ticker);
+  g_mutex_clear(&tk.lock);
+  g_cond_clear(&tk.cond);
+
+  gboolean failed = FALSE;
+  for (guint i = 0; i < json_array_get_length(run.nodes); i++) {
+    JsonObject *row = json_array_get_object_element(run.nodes, i);
+    const char *st = json_object_get_string_member(row, "status");
+    const char *why = json_object_get_string_member_with_default(row, "error", "");
+    /* A failed trial is the study's business (max_failed_trials): the tuner
+     * node itself fails when the study does. */
+    if (strchr(json_object_get_string_member(row, "id"), '/'))
+      continue;
+    /* Skipping on a false `when` is success; skipping after a failure is not. */
+    failed |= g_str_equal(st, "failed") ||
+              (g_str_equal(st, "skipped") && !g_str_has_prefix(why, "condition"));
+  }
+  const char *status = lathe_engine_interrupted() ? "interrupted" : failed ? "failed" : "succeeded";
+  g_autoptr(GError) eerr = NULL;
+  if (!lathe_store_end_run(store, run.run_id, status, &eerr))
+    g_printerr("lathe: %s\n", eerr->message);
+  lathe_tracking_close(&run, status);
+
+  JsonObject *res = json_object_new();
+  json_object_set_string_member(res, "run_id", run.run_id);
+  json_object_set_string_member(res, "status", g_str_equal(status, "succeeded") ? "succeeded" : "failed");
+  json_object_set_array_member(res, "nodes", run.nodes);
+  json_object_set_object_member(res, "metrics", run.metrics);
+  *result = res;
+
+  lathe_batch_free(b);
+  /* Each node's context removed its own scratch folder; what is left is empty. */
+  g_rmdir(run.scratch_root);
+  g_free(run.scratch_root);
+  g_ptr_array_unref(run.all_tasks);
+  json_array_unref(run.data_versions);
+  g_free(run.run_id);
+  g_mutex_clear(&run.lock);
+  g_mutex_clear(&run.tracker_lock);
+  return TRUE;
+}

@@ -1,0 +1,56 @@
+/* engine.h: running a validated graph. */
+#pragma once
+
+#include "catalog/catalog.h"
+#include "graph/graph.h"
+#include "store/store.h"
+
+G_BEGIN_DECLS
+
+/**
+ * LatheRunOptions:
+ * @jobs: nodes run at once (0: the core count).
+ * @no_cache: ignore the cache for the whole run.
+ * @progress: draw progress on stderr (a terminal).
+ */
+typedef struct {
+  guint jobs;
+  gboolean no_cache;
+  gboolean progress;
+} LatheRunOptions;
+
+/**
+ * lathe_engine_run:
+ * @graph: a validated graph.
+ * @cat: the catalog it was validated against.
+ * @store: the run store.
+ * @opts: options.
+ * @result: (out) (transfer full): {"run_id", "status", "nodes": [{"id",
+ *   "status", "seconds", "error"?}], "metrics": {"NODE.METRIC": value}}.
+ * @error: set when the run could not even start (store, tracker).
+ *
+ * Runs every node in dependency order, @opts->jobs at a time. A failed node
+ * skips its dependents only. Each attempt is recorded in @store.
+ *
+ * Returns: %TRUE when the run started (read its status in @result).
+ */
+gboolean lathe_engine_run(LatheGraph *graph, LatheCatalog *cat, LatheStore *store,
+                          const LatheRunOptions *opts, JsonObject **result, GError **error);
+
+/**
+ * lathe_cache_key_compute:
+ *
+ * SHA-256 (hex) over the canonical JSON of everything that decides a node's
+ * result. Key order in @params and @inputs does not matter; names of input
+ * nodes never enter, only the digests of what they produced.
+ *
+ * Returns: (transfer full): the key.
+ */
+char *lathe_cache_key_compute(const char *component, const char *plugin_version,
+                              const char *plugin_digest, JsonObject *params, guint64 seed,
+                              JsonObject *inputs, const char *trial);
+
+/** lathe_engine_interrupt: asks a running engine to stop (signal-safe). */
+void lathe_engine_interrupt(void);
+
+G_END_DECLS

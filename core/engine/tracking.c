@@ -1,0 +1,176 @@
+/* Feeding the tracker: the run store is the record, the tracker is a view for
+ * people. Tracker failures are warnings, never a failed run. Calls are
+ * serialised by a lock of their own, as the ABI promises plugins one caller
+ * at a time, so that no worker waits for a tracker write to start a node. */
+#include <string.h>
+
+#include "engine/engine-private.h"
+#include "catalog/catalog.h"
+
+static void warn(const char *what, GError *error) {
+  g_printerr("warning: tracker %s: %s\n", what, error ? error->message : "failed");
+}
+
+gboolean lathe_tracking_open(LatheRun *run, GError **error) {
+  const char *use = run->graph->tracker
+                        ? json_object_get_string_member(run->graph->tracker, "use")
+                        : "tracker/sqlite";
+  LatheComponentInfo *c = lathe_catalog_lookup(run->cat, use);
+  if (!c || c->kind != LATHE_KIND_TRACKER) {
+    if (run->graph->tracker) {
+      g_set_error(error, LATHE_ERROR, LATHE_ERROR_PLUGIN, "'%s' is not installed", use);
+      return FALSE;
+    }
+    return TRUE; /* no default tracker installed: nothing to feed */
+  }
+  g_autoptr(JsonObject) with = NULL;
+  if (run->graph->tracker) {
+    with = json_object_ref(json_object_get_object_member(run->graph->tracker, "with"));
+  } else {
+    g_autoptr(GPtrArray) problems = lathe_problems_new();
+    with = lathe_params_resolve(c, NULL, "/tracker/with", problems, TRUE); /* the defaults */
+  }
+  if (!lathe_catalog_realize(run->cat, c, error))
+    return FALSE;
+  run->tracker_ctx = lathe_context_new("tracker", with, 0, NULL, NULL);
+  lathe_context_set_dirs(run->tracker_ctx, run->graph->base_dir, lathe_store_dir(run->store), NULL);
+  const LatheTrackerClass *k = c->klass;
+  gpointer t = k->open(run->tracker_ctx, error);
+  if (!t) {
+    g_clear_pointer(&run->tracker_ctx, lathe_context_free);
+    return FALSE;
+  }
+  gint64 now = g_get_real_time() / 1000;
+  g_autofree char *seed = g_strdup_printf("%" G_GUINT64_FORMAT, run->graph->seed);
+  if (!k->start_run(t, run->run_id, run->graph->name, now, error)) {
+    k->close(t);
+    g_clear_pointer(&run->tracker_ctx, lathe_context_free);
+    return FALSE;
+  }
+  g_autoptr(GError) e = NULL;
+  if (!k->set_tag(t, run->run_id, "lathe.pipeline", run->graph->path, &e) ||
+      !k->set_tag(t, run->run_id, "lathe.seed", seed, &e))
+    warn("tag", e);
+  run->tracker = t;
+  run->tracker_class = k;
+  return TRUE;
+}
+
+/* Where a task logs: its trial's child run (keys without the trial prefix),
+ * or the run itself (keys are exec ids). */
+static const char *log_target(LatheRun *run, LatheNodeRun *task, const char **prefix) {
+  *prefix = task->batch->tracker_run ? task->node->id : task->exec_id;
+  return task->batch->tracker_run ? task->batch->tracker_run : run->run_id;
+}
+
+void lathe_tracking_trial_start(LatheRun *run, LatheNodeRun *tuner, LatheBatch *trial,
+                                JsonObject *point) {
+  if (!run->tracker)
+    return;
+  const LatheTrackerClass *k = run->tracker_class;
+  g_autofree char *name = g_strdup_printf("%s/%u", tuner->exec_id, trial->trial_number);
+  char *id = g_strdup_printf("%s-%s", run->run_id, name);
+  g_strdelimit(id, "/", '-');
+  g_autofree char *number = g_strdup_printf("%u", trial->trial_number);
+  g_autoptr(GError) e = NULL;
+  g_mutex_lock(&run->tracker_lock);
+  if (!k->start_run(run->tracker, id, name, g_get_real_time() / 1000, &e)) {
+    warn("trial run", e);
+    g_free(id);
+    g_mutex_unlock(&run->tracker_lock);
+    return;
+  }
+  trial->tracker_run = id;
+  if (!k->set_tag(run->tracker, id, "mlflow.parentRunId", run->run_id, &e) ||
+      !k->set_tag(run->tracker, id, "lathe.trial", number, &e) ||
+      !k->set_tag(run->tracker, id, "lathe.tuner", tuner->exec_id, &e))
+    warn("tag", e);
+  g_autoptr(GList) dims = json_object_get_members(point);
+  for (GList *l = dims; l; l = l->next) {
+    g_autofree char *text = lathe_json_canonical(json_object_get_member(point, l->data));
+    g_clear_error(&e);
+    if (!k->log_param(run->tracker, id, l->data, text, &e))
+      warn("param", e);
+  }
+  g_mutex_unlock(&run->tracker_lock);
+}
+
+void lathe_tracking_trial_end(LatheRun *run, LatheBatch *trial, const char *state, JsonObject *values) {
+  if (!run->tracker || !trial->tracker_run)
+    return;
+  const LatheTrackerClass *k = run->tracker_class;
+  gint64 now = g_get_real_time() / 1000;
+  g_autoptr(GError) e = NULL;
+  g_mutex_lock(&run->tracker_lock);
+  g_autoptr(GList) names = values ? json_object_get_members(values) : NULL;
+  for (GList *l = names; l; l = l->next) {
+    JsonNode *v = json_object_get_member(values, l->data);
+    if (!JSON_NODE_HOLDS_VALUE(v) || json_node_get_value_type(v) == G_TYPE_STRING)
+      continue;
+    g_clear_error(&e);
+    if (!k->log_metric(run->tracker, trial->tracker_run, l->data, json_node_get_double(v), 0, now, &e))
+      warn("metric", e);
+  }
+  /* MLflow's run states: a pruned trial is KILLED there; Lathe keeps its word. */
+  g_clear_error(&e);
+  if (!k->end_run(run->tracker, trial->tracker_run,
+                  g_str_equal(state, "complete") ? "succeeded" : state, now, &e))
+    warn("end", e);
+  g_mutex_unlock(&run->tracker_lock);
+}
+
+void lathe_tracking_task_done(LatheRun *run, LatheNodeRun *task) {
+  if (!run->tracker || (task->status != TASK_SUCCEEDED && task->status != TASK_CACHED))
+    return;
+  const LatheTrackerClass *k = run->tracker_class;
+  gint64 now = g_get_real_time() / 1000;
+  const char *prefix;
+  const char *target = log_target(run, task, &prefix);
+  g_mutex_lock(&run->tracker_lock);
+  g_autoptr(GList) params = json_object_get_members(task->params);
+  for (GList *l = params; l; l = l->next) {
+    JsonNode *v = json_object_get_member(task->params, l->data);
+    g_autofree char *key = g_strdup_printf("%s.%s", prefix, (char *)l->data);
+    g_autofree char *text = JSON_NODE_HOLDS_VALUE(v) && json_node_get_value_type(v) == G_TYPE_STRING
+                                ? g_strdup(json_node_get_string(v))
+                                : lathe_json_canonical(v);
+    g_autoptr(GError) e = NULL;
+    if (!k->log_param(run->tracker, target, key, text, &e))
+      warn("param", e);
+  }
+  g_autoptr(GList) metrics = json_object_get_members(task->metrics);
+  for (GList *l = metrics; l; l = l->next) {
+    g_autofree char *key = g_strdup_printf("%s.%s", prefix, (char *)l->data);
+    g_autoptr(GError) e = NULL;
+    if (!k->log_metric(run->tracker, target, key,
+                       json_object_get_double_member(task->metrics, l->data), 0, now, &e))
+      warn("metric", e);
+  }
+  g_mutex_unlock(&run->tracker_lock);
+}
+
+void lathe_tracking_report(LatheRun *run, LatheNodeRun *task, const char *name, double value,
+                           gint64 step) {
+  if (!run->tracker)
+    return;
+  const char *prefix;
+  const char *target = log_target(run, task, &prefix);
+  g_autofree char *key = g_strdup_printf("%s.%s", prefix, name);
+  g_autoptr(GError) e = NULL;
+  g_mutex_lock(&run->tracker_lock);
+  if (!run->tracker_class->log_metric(run->tracker, target, key, value, step,
+                                      g_get_real_time() / 1000, &e))
+    warn("metric", e);
+  g_mutex_unlock(&run->tracker_lock);
+}
+
+void lathe_tracking_close(LatheRun *run, const char *status) {
+  if (!run->tracker)
+    return;
+  g_autoptr(GError) e = NULL;
+  if (!run->tracker_class->end_run(run->tracker, run->run_id, status, g_get_real_time() / 1000, &e))
+    warn("end", e);
+  run->tracker_class->close(run->tracker);
+  run->tracker = NULL;
+  g_clear_pointer(&run->tracker_ctx, lathe_context_free);
+}

@@ -1,0 +1,753 @@
+/* Parsing and validating a pipeline. Validation collects every problem with a
+ * JSON pointer and a hint, like a compiler, rather than stopping at the first:
+ * a user fixing a pipeline should see all of it in one go. */
+#include <errno.h>
+#include <string.h>
+
+#include "graph/graph.h"
+#include "catalog/catalog.h"
+#include "tuning/tuning.h"
+
+static void edge_free(LatheEdge *e) {
+  g_free(e->port);
+  g_free(e->output);
+  g_free(e);
+}
+
+static void cond_free(LatheCondition *c) {
+  g_free(c->metric);
+  g_free(c->op);
+  g_free(c);
+}
+
+static void node_free(LatheNode *n) {
+  g_free(n->id);
+  g_free(n->pointer);
+  g_free(n->use);
+  g_clear_pointer(&n->with, json_object_unref);
+  g_clear_pointer(&n->params, json_object_unref);
+  g_ptr_array_unref(n->edges);
+  g_ptr_array_unref(n->deps);
+  g_ptr_array_unref(n->conditions);
+  g_free(n->when);
+  g_free(n->trial_text);
+  g_clear_pointer(&n->trial, lathe_graph_free);
+  g_free(n);
+}
+
+void lathe_graph_free(LatheGraph *g) {
+  if (!g)
+    return;
+  g_free(g->path);
+  g_free(g->base_dir);
+  g_free(g->name);
+  g_ptr_array_unref(g->order);
+  g_hash_table_unref(g->by_id);
+  g_ptr_array_unref(g->nodes);
+  g_clear_pointer(&g->tracker, json_object_unref);
+  g_clear_pointer(&g->registry, json_object_unref);
+  g_clear_pointer(&g->executor, json_object_unref);
+  g_free(g->text);
+  g_free(g->preset);
+  g_free(g);
+}
+
+LatheNode *lathe_graph_lookup(LatheGraph *g, const char *id) {
+  for (; g; g = g->outer) {
+    LatheNode *n = g_hash_table_lookup(g->by_id, id);
+    if (n)
+      return n;
+  }
+  return NULL;
+}
+
+const LathePortSpec *lathe_node_output_port(LatheNode *n, const char *name) {
+  if (!name)
+    return n->comp->n_outputs ? &n->comp->outputs[0] : NULL;
+  return lathe_component_port(n->comp, name, TRUE);
+}
+
+static const char *suggest_id(LatheGraph *g, const char *id) {
+  g_autoptr(GPtrArray) ids = g_ptr_array_new();
+  for (LatheGraph *s = g; s; s = s->outer)
+    for (guint i = 0; i < s->nodes->len; i++)
+      g_ptr_array_add(ids, ((LatheNode *)s->nodes->pdata[i])->id);
+  g_ptr_array_add(ids, NULL);
+  return lathe_suggest(id, (const char *const *)ids->pdata);
+}
+
+static void check_keys(JsonObject *obj, const char *const *allowed, const char *pointer,
+                       const char *what, GPtrArray *problems) {
+  g_autoptr(GList) members = json_object_get_members(obj);
+  for (GList *l = members; l; l = l->next) {
+    if (g_strv_contains(allowed, l->data))
+      continue;
+    g_autofree char *ptr = g_strdup_printf("%s/%s", pointer, (char *)l->data);
+    const char *near = lathe_suggest(l->data, allowed);
+    g_autofree char *list = g_strjoinv(", ", (char **)allowed);
+    if (near)
+      lathe_problems_add(problems, ptr, "unknown key '%s' in %s (did you mean '%s'?)",
+                         (char *)l->data, what, near);
+    else
+      lathe_problems_add(problems, ptr, "unknown key '%s' in %s; allowed: %s", (char *)l->data,
+                         what, list);
+  }
+}
+
+static gboolean valid_id(const char *id) {
+  if (!*id)
+    return FALSE;
+  for (const char *p = id; *p; p++)
+    if (!g_ascii_isalnum(*p) && *p != '_' && *p != '-')
+      return FALSE;
+  return TRUE;
+}
+
+static void add_dep(LatheNode *n, LatheNode *dep) {
+  if (dep && dep != n && !g_ptr_array_find(n->deps, dep, NULL))
+    g_ptr_array_add(n->deps, dep);
+}
+
+/* Splits "node.name" at the first dot. */
+static gboolean split_ref(const char *ref, char **node, char **rest) {
+  const char *dot = strchr(ref, '.');
+  if (!dot) {
+    *node = g_strdup(ref);
+    *rest = NULL;
+    return TRUE;
+  }
+  *node = g_strndup(ref, dot - ref);
+  *rest = g_strdup(dot + 1);
+  return **node && **rest;
+}
+
+/* "a.m >= 0.9 && b.n < 3": a conjunction of comparisons against numbers. */
+static void parse_when(LatheGraph *g, LatheNode *n, const char *when, GPtrArray *problems) {
+  g_autofree char *ptr = g_strdup_printf("%s/when", n->pointer);
+  g_auto(GStrv) clauses = g_strsplit(when, "&&", -1);
+  static const char *const ops[] = {">=", "<=", "==", "!=", ">", "<", NULL};
+  for (guint i = 0; clauses[i]; i++) {
+    g_autofree char *c = g_strstrip(g_strdup(clauses[i]));
+    const char *op = NULL, *at = NULL;
+    for (guint k = 0; ops[k] && !op; k++)
+      if ((at = strstr(c, ops[k])))
+        op = ops[k];
+    if (!op) {
+      lathe_problems_add(problems, ptr,
+                         "cannot read condition '%s'; write NODE.METRIC OP NUMBER, e.g. "
+                         "\"eval.accuracy >= 0.9\"", c);
+      continue;
+    }
+    g_autofree char *lhs = g_strstrip(g_strndup(c, at - c));
+    g_autofree char *rhs = g_strstrip(g_strdup(at + strlen(op)));
+    char *end = NULL;
+    double v = g_ascii_strtod(rhs, &end);
+    g_autofree char *node_id = NULL, *metric = NULL;
+    if (!*rhs || *end || !split_ref(lhs, &node_id, &metric) || !metric) {
+      lathe_problems_add(problems, ptr,
+                         "cannot read condition '%s'; write NODE.METRIC OP NUMBER, e.g. "
+                         "\"eval.accuracy >= 0.9\"", c);
+      continue;
+    }
+    LatheNode *dep = lathe_graph_lookup(g, node_id);
+    if (!dep) {
+      g_autofree char *hint = lathe_did_you_mean(suggest_id(g, node_id));
+      lathe_problems_add(problems, ptr, "condition names unknown node '%s'%s", node_id, hint);
+      continue;
+    }
+    LatheCondition *cond = g_new0(LatheCondition, 1);
+    cond->node = dep;
+    cond->metric = g_steal_pointer(&metric);
+    cond->op = g_strdup(op);
+    cond->value = v;
+    g_ptr_array_add(n->conditions, cond);
+    add_dep(n, dep);
+  }
+}
+
+static LatheGraph *parse_graph(JsonObject *root, const char *pointer, LatheGraph *outer,
+                               LatheCatalog *cat, GPtrArray *problems);
+
+static void resolve_edges(LatheGraph *g, LatheNode *n, JsonObject *in, GPtrArray *problems) {
+  g_autoptr(GList) members = in ? json_object_get_members(in) : NULL;
+  for (GList *l = members; l; l = l->next) {
+    const char *port = l->data;
+    g_autofree char *ptr = g_strdup_printf("%s/in/%s", n->pointer, port);
+    const LathePortSpec *ps = lathe_component_port(n->comp, port, FALSE);
+    if (!ps) {
+      g_autoptr(GPtrArray) names = g_ptr_array_new();
+      for (guint i = 0; i < n->comp->n_inputs; i++)
+        g_ptr_array_add(names, (gpointer)n->comp->inputs[i].name);
+      g_ptr_array_add(names, NULL);
+      const char *near = lathe_suggest(port, (const char *const *)names->pdata);
+      g_autofree char *list = g_strjoinv(", ", (char **)names->pdata);
+      g_autofree char *hint = lathe_did_you_mean(near);
+      lathe_problems_add(problems, ptr, "%s has no input '%s'%s%s%s", n->comp->id, port, hint,
+                         near ? "" : "; inputs: ", near ? "" : (*list ? list : "none"));
+      continue;
+    }
+    JsonNode *v = json_object_get_member(in, port);
+    if (!JSON_NODE_HOLDS_VALUE(v) || json_node_get_value_type(v) != G_TYPE_STRING) {
+      lathe_problems_add(problems, ptr, "an input is a string \"NODE\" or \"NODE.OUTPUT\"");
+      continue;
+    }
+    g_autofree char *src_id = NULL, *out = NULL;
+    if (!split_ref(json_node_get_string(v), &src_id, &out)) {
+      lathe_problems_add(problems, ptr, "cannot read '%s'; write \"NODE\" or \"NODE.OUTPUT\"",
+                         json_node_get_string(v));
+      continue;
+    }
+    LatheNode *src = lathe_graph_lookup(g, src_id);
+    if (!src) {
+      g_autofree char *hint = lathe_did_you_mean(suggest_id(g, src_id));
+      lathe_problems_add(problems, ptr, "unknown node '%s'%s", src_id, hint);
+      continue;
+    }
+    if (!src->comp)
+      continue; /* its own problem is reported already */
+    const LathePortSpec *os = lathe_node_output_port(src, out);
+    if (!os) {
+      g_autoptr(GPtrArray) names = g_ptr_array_new();
+      for (guint i = 0; i < src->comp->n_outputs; i++)
+        g_ptr_array_add(names, (gpointer)src->comp->outputs[i].name);
+      g_ptr_array_add(names, NULL);
+      const char *near = out ? lathe_suggest(out, (const char *const *)names->pdata) : NULL;
+      g_autofree char *list = g_strjoinv(", ", (char **)names->pdata);
+      g_autofree char *hint = lathe_did_you_mean(near);
+      lathe_problems_add(problems, ptr, "node '%s' (%s) has no output '%s'%s; outputs: %s",
+                         src_id, src->comp->id, out ? out : "", hint, *list ? list : "none");
+      continue;
+    }
+    if (ps->type != LATHE_TYPE_ANY && os->type != LATHE_TYPE_ANY && ps->type != os->type) {
+      lathe_problems_add(problems, ptr, "input '%s' takes a %s but %s.%s gives a %s", port,
+                         lathe_artifact_type_name(ps->type), src_id, os->name,
+                         lathe_artifact_type_name(os->type));
+      continue;
+    }
+    LatheEdge *e = g_new0(LatheEdge, 1);
+    e->port = g_strdup(port);
+    e->from = src;
+    e->output = g_strdup(os->name);
+    g_ptr_array_add(n->edges, e);
+    add_dep(n, src);
+  }
+  for (guint i = 0; i < n->comp->n_inputs; i++) {
+    const LathePortSpec *ps = &n->comp->inputs[i];
+    if (!(ps->flags & LATHE_PORT_OPTIONAL) && !(in && json_object_has_member(in, ps->name)))
+      lathe_problems_add(problems, n->pointer, "node '%s' (%s) needs input '%s' (%s)", n->id,
+                         n->comp->id, ps->name, lathe_artifact_type_name(ps->type));
+  }
+}
+
+/* Outer nodes a trial sub-graph reads become dependencies of its tuner. */
+static void collect_outer_deps(LatheNode *tuner, LatheGraph *trial) {
+  for (guint i = 0; i < trial->nodes->len; i++) {
+    LatheNode *t = trial->nodes->pdata[i];
+    for (guint j = 0; j < t->deps->len; j++) {
+      LatheNode *d = t->deps->pdata[j];
+      if (d->graph != trial)
+        add_dep(tuner, d);
+    }
+    if (t->trial)
+      collect_outer_deps(tuner, t->trial);
+  }
+}
+
+/* Exactly one of "objective" (one metric) and "objectives" (several, each
+ * with its direction), naming metrics of trial nodes. */
+static void check_objectives(LatheNode *n, const char *tptr, GPtrArray *problems) {
+  gboolean one = json_object_has_member(n->params, "objective");
+  JsonNode *many = json_object_get_member(n->params, "objectives");
+  g_autofree char *wptr = g_strdup_printf("%s/with", n->pointer);
+  if (one == (many != NULL)) {
+    lathe_problems_add(problems, wptr, "a tuner needs \"objective\" (one NODE.METRIC) or "
+                       "\"objectives\" ({\"NODE.METRIC\": \"maximize\", ...}), not %s",
+                       one ? "both" : "neither");
+    return;
+  }
+  g_autoptr(GPtrArray) refs = g_ptr_array_new();
+  if (one)
+    g_ptr_array_add(refs, (gpointer)json_object_get_string_member(n->params, "objective"));
+  JsonObject *obj = many ? json_node_get_object(many) : NULL;
+  g_autoptr(GList) names = obj ? json_object_get_members(obj) : NULL;
+  for (GList *l = names; l; l = l->next) {
+    g_ptr_array_add(refs, l->data);
+    JsonNode *d = json_object_get_member(obj, l->data);
+    const char *dir = JSON_NODE_HOLDS_VALUE(d) && json_node_get_value_type(d) == G_TYPE_STRING
+                          ? json_node_get_string(d) : "";
+    if (!g_str_equal(dir, "maximize") && !g_str_equal(dir, "minimize"))
+      lathe_problems_add(problems, wptr, "objectives: '%s' needs \"maximize\" or \"minimize\"",
+                         (char *)l->data);
+  }
+  if (obj && json_object_get_size(obj) < 2)
+    lathe_problems_add(problems, wptr, "\"objectives\" lists two or more metrics; for one, use "
+                       "\"objective\" and \"direction\"");
+  for (guint i = 0; i < refs->len; i++) {
+    g_autofree char *oid = NULL, *ometric = NULL;
+    if (!split_ref(refs->pdata[i], &oid, &ometric) || !ometric ||
+        !g_hash_table_contains(n->trial->by_id, oid))
+      lathe_problems_add(problems, tptr, "objective '%s' must be TRIAL_NODE.METRIC, a node of this trial",
+                         (char *)refs->pdata[i]);
+  }
+}
+
+/* "metrics" and "constraints" of a tuner name nodes of its trial. */
+static void check_trial_refs(LatheNode *n, GPtrArray *problems) {
+  static const char *const lists[] = {"metrics", "constraints"};
+  for (guint k = 0; k < G_N_ELEMENTS(lists); k++) {
+    JsonNode *ln = json_object_get_member(n->params, lists[k]);
+    JsonArray *arr = ln && JSON_NODE_HOLDS_ARRAY(ln) ? json_node_get_array(ln) : NULL;
+    for (guint i = 0; arr && i < json_array_get_length(arr); i++) {
+      const char *text = json_array_get_string_element(arr, i);
+      g_autofree char *ptr = g_strdup_printf("%s/with/%s/%u", n->pointer, lists[k], i);
+      g_autofree char *node = NULL, *metric = NULL, *why = NULL;
+      LatheTunerConstraint c;
+      if (k == 1) {
+        if (!lathe_tuner_constraint_parse(text, &c, &why)) {
+          lathe_problems_add(problems, ptr, "%s", why);
+          continue;
+        }
+        node = g_strdup(c.node);
+        lathe_tuner_constraint_clear(&c);
+      } else if (!split_ref(text, &node, &metric) || !metric) {
+        lathe_problems_add(problems, ptr, "'%s' must be TRIAL_NODE.METRIC", text);
+        continue;
+      }
+      if (!g_hash_table_contains(n->trial->by_id, node))
+        lathe_problems_add(problems, ptr, "'%s' names no node of this trial", text);
+    }
+  }
+}
+
+static void check_tuner(LatheGraph *g, LatheNode *n, JsonObject *obj, LatheCatalog *cat,
+                        GPtrArray *problems) {
+  g_autofree char *tptr = g_strdup_printf("%s/trial", n->pointer);
+  JsonNode *tn = json_object_get_member(obj, "trial");
+  if (!tn || !JSON_NODE_HOLDS_OBJECT(tn)) {
+    lathe_problems_add(problems, n->pointer,
+                       "tuner node '%s' needs a \"trial\" object: {\"nodes\": [...], "
+                       "\"output\": \"NODE\"}", n->id);
+    return;
+  }
+  JsonObject *trial = json_node_get_object(tn);
+  n->trial_text = lathe_json_canonical(tn);
+  static const char *const tkeys[] = {"nodes", "output", NULL};
+  check_keys(trial, tkeys, tptr, "a trial", problems);
+  n->trial = parse_graph(trial, tptr, g, cat, problems);
+  if (!n->trial)
+    return;
+  collect_outer_deps(n, n->trial);
+  if (json_object_has_member(trial, "output")) {
+    const char *out = json_object_get_string_member_with_default(trial, "output", "");
+    n->trial_output = g_hash_table_lookup(n->trial->by_id, out);
+    if (!n->trial_output || !n->trial_output->comp ||
+        !lathe_component_port(n->trial_output->comp, "model", TRUE))
+      lathe_problems_add(problems, tptr,
+                         "trial output '%s' must name a trial node with a \"model\" output", out);
+  }
+  if (!n->params)
+    return;
+  check_objectives(n, tptr, problems);
+  check_trial_refs(n, problems);
+  JsonNode *pruner = json_object_get_member(n->params, "pruner");
+  if (pruner && JSON_NODE_HOLDS_OBJECT(pruner)) {
+    g_autofree char *pptr = g_strdup_printf("%s/with/pruner", n->pointer);
+    lathe_study_pruner_check(json_node_get_object(pruner), n->trial->by_id, pptr, problems);
+  }
+  JsonNode *space = json_object_get_member(n->params, "space");
+  if (!space || !JSON_NODE_HOLDS_OBJECT(space))
+    return;
+  g_autoptr(GList) dims = json_object_get_members(json_node_get_object(space));
+  g_autoptr(JsonObject) normalized = json_object_new();
+  gboolean bad = FALSE;
+  for (GList *l = dims; l; l = l->next) {
+    g_autofree char *sptr = g_strdup_printf("%s/with/space/%s", n->pointer, (char *)l->data);
+    g_autofree char *did = NULL, *dparam = NULL;
+    LatheNode *target = NULL;
+    if (split_ref(l->data, &did, &dparam) && dparam)
+      target = g_hash_table_lookup(n->trial->by_id, did);
+    if (!target) {
+      lathe_problems_add(problems, sptr, "a space dimension is TRIAL_NODE.PARAM; '%s' names no "
+                         "node of this trial", (char *)l->data);
+      bad = TRUE;
+      continue;
+    }
+    if (!target->comp) {
+      bad = TRUE;
+      continue;
+    }
+    const LatheParamSpec *ps = lathe_component_param(target->comp, dparam);
+    if (!ps) {
+      lathe_problems_add(problems, sptr, "%s has no param '%s'", target->comp->id, dparam);
+      bad = TRUE;
+      continue;
+    }
+    JsonNode *spec = json_object_get_member(json_node_get_object(space), l->data);
+    JsonNode *norm = lathe_tuner_space_normalize(l->data, spec, ps, json_node_get_object(space), sptr,
+                                                 problems);
+    if (norm)
+      json_object_set_member(normalized, l->data, norm);
+    else
+      bad = TRUE;
+  }
+  g_autofree char *spptr = g_strdup_printf("%s/with/space", n->pointer);
+  JsonObject *linked = bad ? NULL : lathe_tuner_space_link(normalized, spptr, problems);
+  /* The tuner and the study see the completed, parents-first space. */
+  if (linked)
+    json_object_set_object_member(n->params, "space", linked);
+}
+
+static LatheNode *parse_node(LatheGraph *g, JsonNode *nn, guint idx, const char *pointer,
+                             LatheCatalog *cat, GPtrArray *problems) {
+  LatheNode *n = g_new0(LatheNode, 1);
+  n->index = idx;
+  n->graph = g;
+  n->pointer = g_strdup_printf("%s/nodes/%u", pointer, idx);
+  n->edges = g_ptr_array_new_with_free_func((GDestroyNotify)edge_free);
+  n->deps = g_ptr_array_new();
+  n->conditions = g_ptr_array_new_with_free_func((GDestroyNotify)cond_free);
+  n->cache = TRUE;
+  if (!JSON_NODE_HOLDS_OBJECT(nn)) {
+    lathe_problems_add(problems, n->pointer, "a node is an object with \"id\" and \"use\"");
+    return n;
+  }
+  JsonObject *o = json_node_get_object(nn);
+  static const char *const keys[] = {"id", "use", "with", "in", "when", "cache", "trial", NULL};
+  check_keys(o, keys, n->pointer, "a node", problems);
+  const char *id = json_object_get_string_member_with_default(o, "id", NULL);
+  if (!id || !valid_id(id)) {
+    lathe_problems_add(problems, n->pointer,
+                       "node needs an \"id\" of letters, digits, '_' or '-' (got %s)",
+                       id ? id : "none");
+    n->id = g_strdup_printf("#%u", idx);
+  } else {
+    n->id = g_strdup(id);
+  }
+  if (json_object_has_member(o, "cache")) {
+    JsonNode *c = json_object_get_member(o, "cache");
+    if (JSON_NODE_HOLDS_VALUE(c) && json_node_get_value_type(c) == G_TYPE_BOOLEAN)
+      n->cache = json_node_get_boolean(c);
+    else
+      lathe_problems_add(problems, n->pointer, "\"cache\" must be true or false");
+  }
+  JsonNode *wn = json_object_get_member(o, "with");
+  if (wn && !JSON_NODE_HOLDS_OBJECT(wn))
+    lathe_problems_add(problems, n->pointer, "\"with\" must be an object of params");
+  else if (wn)
+    n->with = json_object_ref(json_node_get_object(wn));
+  const char *use = json_object_get_string_member_with_default(o, "use", NULL);
+  g_autofree char *uptr = g_strdup_printf("%s/use", n->pointer);
+  if (!use) {
+    lathe_problems_add(problems, n->pointer, "node '%s' needs \"use\": \"KIND/NAME\"", n->id);
+    return n;
+  }
+  n->use = g_strdup(use);
+  n->comp = lathe_catalog_lookup(cat, use);
+  if (!n->comp) {
+    g_autofree char *near = lathe_catalog_suggest(cat, use);
+    if (near)
+      lathe_problems_add(problems, uptr, "unknown plugin component '%s' (did you mean '%s'?)", use,
+                         near);
+    else
+      lathe_problems_add(problems, uptr,
+                         "unknown plugin component '%s'; `lathe plugins` lists what is installed",
+                         use);
+    return n;
+  }
+  if (n->comp->kind == LATHE_KIND_TRACKER || n->comp->kind == LATHE_KIND_EXECUTOR) {
+    lathe_problems_add(problems, uptr, "%s is not a node; set it as the pipeline's \"%s\"",
+                       use, lathe_kind_name(n->comp->kind));
+    n->comp = NULL;
+    return n;
+  }
+  g_autofree char *wptr = g_strdup_printf("%s/with", n->pointer);
+  n->params = lathe_params_resolve(n->comp, n->with, wptr, problems, FALSE);
+  lathe_params_run_checks(cat, n->comp, n->with, n->params, wptr, problems);
+  if (n->comp->kind != LATHE_KIND_TUNER && json_object_has_member(o, "trial"))
+    lathe_problems_add(problems, n->pointer, "only tuner nodes have a \"trial\"");
+  return n;
+}
+
+/* Kahn's order, O(nodes + edges); leftovers are on or behind a cycle,
+ * which a walk then names. */
+static void order_nodes(LatheGraph *g, const char *pointer, GPtrArray *problems) {
+  g_autoptr(GHashTable) indeg = g_hash_table_new(NULL, NULL);
+  g_autoptr(GHashTable) dependents = g_hash_table_new_full(NULL, NULL, NULL,
+                                                           (GDestroyNotify)g_ptr_array_unref);
+  for (guint i = 0; i < g->nodes->len; i++) {
+    LatheNode *n = g->nodes->pdata[i];
+    guint d = 0;
+    for (guint j = 0; j < n->deps->len; j++) {
+      LatheNode *dep = n->deps->pdata[j];
+      if (dep->graph != g)
+        continue;
+      d++;
+      GPtrArray *list = g_hash_table_lookup(dependents, dep);
+      if (!list) {
+        list = g_ptr_array_new();
+        g_hash_table_insert(dependents, dep, list);
+      }
+      g_ptr_array_add(list, n);
+    }
+    g_hash_table_insert(indeg, n, GUINT_TO_POINTER(d));
+  }
+  g_autoptr(GQueue) ready = g_queue_new();
+  for (guint i = 0; i < g->nodes->len; i++)
+    if (!GPOINTER_TO_UINT(g_hash_table_lookup(indeg, g->nodes->pdata[i])))
+      g_queue_push_tail(ready, g->nodes->pdata[i]);
+  while (!g_queue_is_empty(ready)) {
+    LatheNode *n = g_queue_pop_head(ready);
+    g_ptr_array_add(g->order, n);
+    GPtrArray *list = g_hash_table_lookup(dependents, n);
+    for (guint i = 0; list && i < list->len; i++) {
+      LatheNode *m = list->pdata[i];
+      guint d = GPOINTER_TO_UINT(g_hash_table_lookup(indeg, m)) - 1;
+      g_hash_table_insert(indeg, m, GUINT_TO_POINTER(d));
+      if (!d)
+        g_queue_push_tail(ready, m);
+    }
+  }
+  if (g->order->len == g->nodes->len)
+    return;
+  /* Walk dependencies from a leftover node until one repeats: that is a cycle. */
+  g_autoptr(GHashTable) placed = g_hash_table_new(NULL, NULL);
+  for (guint i = 0; i < g->order->len; i++)
+    g_hash_table_add(placed, g->order->pdata[i]);
+  LatheNode *start = NULL;
+  for (guint i = 0; i < g->nodes->len && !start; i++)
+    if (!g_hash_table_contains(placed, g->nodes->pdata[i]))
+      start = g->nodes->pdata[i];
+  g_autoptr(GPtrArray) path = g_ptr_array_new();
+  LatheNode *cur = start;
+  while (!g_ptr_array_find(path, cur, NULL)) {
+    g_ptr_array_add(path, cur);
+    LatheNode *next = NULL;
+    for (guint j = 0; j < cur->deps->len && !next; j++) {
+      LatheNode *d = cur->deps->pdata[j];
+      if (d->graph == g && !g_hash_table_contains(placed, d))
+        next = d;
+    }
+    cur = next;
+  }
+  guint at;
+  g_ptr_array_find(path, cur, &at);
+  GString *s = g_string_new(NULL);
+  /* path follows dependencies; print it the way data flows */
+  for (guint i = path->len; i > at; i--)
+    g_string_append_printf(s, "%s -> ", ((LatheNode *)path->pdata[i - 1])->id);
+  g_string_append(s, ((LatheNode *)path->pdata[path->len - 1])->id);
+  lathe_problems_add(problems, pointer[0] ? pointer : "/nodes",
+                     "cycle: %s; a node cannot depend on its own output", s->str);
+  g_string_free(s, TRUE);
+}
+
+static LatheGraph *parse_graph(JsonObject *root, const char *pointer, LatheGraph *outer,
+                               LatheCatalog *cat, GPtrArray *problems) {
+  LatheGraph *g = g_new0(LatheGraph, 1);
+  g->outer = outer;
+  g->nodes = g_ptr_array_new_with_free_func((GDestroyNotify)node_free);
+  g->order = g_ptr_array_new();
+  g->by_id = g_hash_table_new(g_str_hash, g_str_equal);
+  g_autofree char *nptr = g_strdup_printf("%s/nodes", pointer);
+  JsonNode *nodes = json_object_get_member(root, "nodes");
+  if (!nodes || !JSON_NODE_HOLDS_ARRAY(nodes) || !json_array_get_length(json_node_get_array(nodes))) {
+    lathe_problems_add(problems, nptr, "\"nodes\" must be a non-empty list of nodes");
+    return g;
+  }
+  JsonArray *arr = json_node_get_array(nodes);
+  for (guint i = 0; i < json_array_get_length(arr); i++) {
+    LatheNode *n = parse_node(g, json_array_get_element(arr, i), i, pointer, cat, problems);
+    g_ptr_array_add(g->nodes, n);
+    if (n->id[0] == '#')
+      continue;
+    /* Trial nodes may shadow outer ids: they run namespaced (tune/3/eval). */
+    LatheNode *prev = g_hash_table_lookup(g->by_id, n->id);
+    if (prev) {
+      g_autofree char *iptr = g_strdup_printf("%s/id", n->pointer);
+      lathe_problems_add(problems, iptr, "duplicate node id '%s' (first used at %s)", n->id,
+                         prev->pointer);
+      continue;
+    }
+    g_hash_table_insert(g->by_id, n->id, n);
+  }
+  for (guint i = 0; i < g->nodes->len; i++) {
+    LatheNode *n = g->nodes->pdata[i];
+    JsonNode *nn = json_array_get_element(arr, i);
+    if (!n->comp || !JSON_NODE_HOLDS_OBJECT(nn))
+      continue;
+    JsonObject *o = json_node_get_object(nn);
+    JsonNode *in = json_object_get_member(o, "in");
+    if (in && !JSON_NODE_HOLDS_OBJECT(in))
+      lathe_problems_add(problems, n->pointer, "\"in\" must be an object {\"INPUT\": \"NODE\"}");
+    else
+      resolve_edges(g, n, in ? json_node_get_object(in) : NULL, problems);
+    const char *when = json_object_get_string_member_with_default(o, "when", NULL);
+    if (when) {
+      n->when = g_strdup(when);
+      parse_when(g, n, when, problems);
+    }
+    if (n->comp->kind == LATHE_KIND_TUNER)
+      check_tuner(g, n, o, cat, problems);
+  }
+  order_nodes(g, pointer, problems);
+  return g;
+}
+
+static void check_setting(JsonObject *root, const char *key, LatheComponentKind kind,
+                          LatheCatalog *cat, GPtrArray *problems, JsonObject **out) {
+  JsonNode *v = json_object_get_member(root, key);
+  if (!v)
+    return;
+  g_autofree char *ptr = g_strdup_printf("/%s", key);
+  const char *use = JSON_NODE_HOLDS_OBJECT(v)
+                        ? json_object_get_string_member_with_default(json_node_get_object(v), "use", NULL)
+                        : NULL;
+  if (!use) {
+    lathe_problems_add(problems, ptr, "\"%s\" is {\"use\": \"%s/NAME\", \"with\": {...}}", key,
+                       lathe_kind_name(kind));
+    return;
+  }
+  LatheComponentInfo *c = lathe_catalog_lookup(cat, use);
+  if (!c || c->kind != kind) {
+    g_autofree char *near = lathe_catalog_suggest(cat, use);
+    g_autofree char *hint = lathe_did_you_mean(near);
+    lathe_problems_add(problems, ptr, "'%s' is not an installed %s%s", use, lathe_kind_name(kind),
+                       hint);
+    return;
+  }
+  JsonObject *o = json_node_get_object(v);
+  static const char *const keys[] = {"use", "with", NULL};
+  check_keys(o, keys, ptr, key, problems);
+  JsonNode *w = json_object_get_member(o, "with");
+  g_autofree char *wptr = g_strdup_printf("/%s/with", key);
+  /* Registry components also take node params (name, alias); a setting
+   * configures the plugin only. */
+  JsonObject *resolved = lathe_params_resolve(
+      c, w && JSON_NODE_HOLDS_OBJECT(w) ? json_node_get_object(w) : NULL, wptr, problems, TRUE);
+  JsonObject *setting = json_object_new();
+  json_object_set_string_member(setting, "use", use);
+  json_object_set_object_member(setting, "with", resolved);
+  *out = setting;
+}
+
+static gboolean apply_sets(JsonObject *root, const char *const *sets, GPtrArray *problems) {
+  JsonNode *nodes = json_object_get_member(root, "nodes");
+  JsonArray *arr = nodes && JSON_NODE_HOLDS_ARRAY(nodes) ? json_node_get_array(nodes) : NULL;
+  gboolean ok = TRUE;
+  for (guint i = 0; sets && sets[i]; i++) {
+    const char *eq = strchr(sets[i], '=');
+    const char *dot = eq ? memchr(sets[i], '.', eq - sets[i]) : NULL;
+    if (!eq || !dot || dot == sets[i] || dot + 1 == eq) {
+      lathe_problems_add(problems, "", "--set '%s': write NODE.PARAM=VALUE", sets[i]);
+      ok = FALSE;
+      continue;
+    }
+    g_autofree char *id = g_strndup(sets[i], dot - sets[i]);
+    g_autofree char *param = g_strndup(dot + 1, eq - dot - 1);
+    JsonObject *target = NULL;
+    for (guint k = 0; arr && k < json_array_get_length(arr); k++) {
+      JsonNode *nn = json_array_get_element(arr, k);
+      if (JSON_NODE_HOLDS_OBJECT(nn) &&
+          g_strcmp0(json_object_get_string_member_with_default(json_node_get_object(nn), "id", NULL), id) == 0)
+        target = json_node_get_object(nn);
+    }
+    if (!target) {
+      lathe_problems_add(problems, "", "--set '%s': no node '%s' in the pipeline", sets[i], id);
+      ok = FALSE;
+      continue;
+    }
+    g_autoptr(JsonParser) p = json_parser_new();
+    JsonNode *value;
+    if (json_parser_load_from_data(p, eq + 1, -1, NULL) && json_parser_get_root(p))
+      value = json_node_copy(json_parser_get_root(p));
+    else
+      value = json_node_init_string(json_node_alloc(), eq + 1);
+    JsonNode *w = json_object_get_member(target, "with");
+    if (!w || !JSON_NODE_HOLDS_OBJECT(w)) {
+      json_object_set_object_member(target, "with", json_object_new());
+      w = json_object_get_member(target, "with");
+    }
+    json_object_set_member(json_node_get_object(w), param, value);
+  }
+  return ok;
+}
+
+LatheGraph *lathe_graph_load(const char *path, const char *preset, const char *const *sets,
+                             LatheCatalog *cat, GPtrArray *problems) {
+  g_autofree char *text = NULL;
+  gsize len = 0;
+  g_autoptr(GError) error = NULL;
+  if (!g_file_get_contents(path, &text, &len, &error)) {
+    lathe_problems_add(problems, "", "cannot read the pipeline: %s", error->message);
+    return NULL;
+  }
+  return lathe_graph_load_from_data(text, len, path, preset, sets, cat, problems);
+}
+
+LatheGraph *lathe_graph_load_from_data(const char *text, gsize len, const char *path,
+                                       const char *preset, const char *const *sets,
+                                       LatheCatalog *cat, GPtrArray *problems) {
+  g_autoptr(GError) error = NULL;
+  if (!g_utf8_validate(text, (gssize)len, NULL)) {
+    lathe_problems_add(problems, "", "the pipeline is not valid UTF-8 text");
+    return NULL;
+  }
+  g_autoptr(JsonParser) parser = json_parser_new();
+  if (!json_parser_load_from_data(parser, text, (gssize)len, &error)) {
+    /* json-glib says "<data>:LINE:COL: Parse error: ..."; keep LINE:COL */
+    const char *msg = error->message;
+    if (g_str_has_prefix(msg, "<data>:"))
+      msg += strlen("<data>:");
+    lathe_problems_add(problems, "", "%s (invalid JSON; fix the syntax at that line:column)", msg);
+    return NULL;
+  }
+  JsonNode *rootn = json_parser_get_root(parser);
+  if (!rootn || !JSON_NODE_HOLDS_OBJECT(rootn)) {
+    lathe_problems_add(problems, "", "a pipeline is a JSON object with \"nodes\"");
+    return NULL;
+  }
+  /* --set edits this tree in place; the parser owns it. */
+  JsonNode *copy = rootn;
+  JsonObject *root = json_node_get_object(copy);
+  g_autofree char *chosen = NULL;
+  g_autoptr(JsonObject) presets = NULL;
+  if (!lathe_graph_presets_apply(root, preset, problems, &chosen, &presets))
+    return NULL;
+  if (!apply_sets(root, sets, problems))
+    return NULL;
+  static const char *const keys[] = {"lathe", "name", "seed", "nodes", "tracker",
+                                     "registry", "executor", "preset", NULL};
+  check_keys(root, keys, "", "the pipeline", problems);
+  JsonNode *ver = json_object_get_member(root, "lathe");
+  if (ver && (!JSON_NODE_HOLDS_VALUE(ver) || json_node_get_value_type(ver) != G_TYPE_INT64 ||
+              json_node_get_int(ver) != 1))
+    lathe_problems_add(problems, "/lathe", "this Lathe reads pipeline format 1 (\"lathe\": 1)");
+  LatheGraph *g = parse_graph(root, "", NULL, cat, problems);
+  g->path = g_strdup(path);
+  g_autofree char *abs = g_canonicalize_filename(path, NULL);
+  g->base_dir = g_path_get_dirname(abs);
+  g_autofree char *stem = g_path_get_basename(path);
+  const char *name = json_object_get_string_member_with_default(root, "name", stem);
+  /* Runs of different presets of one pipeline must tell apart in `runs list`. */
+  g->name = chosen ? g_strdup_printf("%s:%s", name, chosen) : g_strdup(name);
+  g->preset = g_steal_pointer(&chosen);
+  if (presets)
+    lathe_graph_presets_check(g, cat, presets, g->preset, problems);
+  JsonNode *seed = json_object_get_member(root, "seed");
+  if (seed) {
+    if (JSON_NODE_HOLDS_VALUE(seed) && json_node_get_value_type(seed) == G_TYPE_INT64 &&
+        json_node_get_int(seed) >= 0)
+      g->seed = (guint64)json_node_get_int(seed);
+    else
+      lathe_problems_add(problems, "/seed", "\"seed\" must be a non-negative integer");
+  }
+  check_setting(root, "tracker", LATHE_KIND_TRACKER, cat, problems, &g->tracker);
+  check_setting(root, "registry", LATHE_KIND_REGISTRY, cat, problems, &g->registry);
+  check_setting(root, "executor", LATHE_KIND_EXECUTOR, cat, problems, &g->executor);
+  g->text = lathe_json_canonical(copy);
+  if (problems->len) {
+    lathe_graph_free(g);
+    return NULL;
+  }
+  return g;
+}

@@ -1,0 +1,134 @@
+/* graph.h: a pipeline file, parsed and validated against the catalog. */
+#pragma once
+
+#include "catalog/catalog.h"
+
+G_BEGIN_DECLS
+
+typedef struct _LatheNode LatheNode;
+typedef struct _LatheGraph LatheGraph;
+
+/** LatheEdge: input @port of a node reads @output of @from. */
+typedef struct {
+  char *port;
+  LatheNode *from;
+  char *output;
+} LatheEdge;
+
+/** LatheCondition: one comparison of a `when` clause ("eval.accuracy >= 0.9"). */
+typedef struct {
+  LatheNode *node;
+  char *metric;
+  char *op;
+  double value;
+} LatheCondition;
+
+/**
+ * LatheNode:
+ * @id: unique within its graph.
+ * @index: position in its "nodes" array.
+ * @pointer: its JSON pointer ("/nodes/2", "/nodes/3/trial/nodes/0").
+ * @comp: the resolved component.
+ * @params: validated params with defaults (transfer: owned).
+ * @edges: #LatheEdge inputs.
+ * @deps: nodes this one waits for (inputs and `when`), without duplicates.
+ * @conditions: #LatheCondition, all of which must hold for the node to run.
+ * @cache: whether the node may use the cache.
+ * @trial: for tuners, the trial sub-graph (its nodes may read outer nodes).
+ * @trial_output: the trial node whose "model" becomes the tuner's output.
+ */
+struct _LatheNode {
+  char *id;
+  guint index;
+  char *pointer;
+  char *use;
+  LatheComponentInfo *comp;
+  JsonObject *with;
+  JsonObject *params;
+  GPtrArray *edges;
+  GPtrArray *deps;
+  GPtrArray *conditions;
+  char *when;
+  gboolean cache;
+  LatheGraph *trial;
+  char *trial_text; /* canonical JSON of "trial", part of the tuner's cache key */
+  LatheNode *trial_output;
+  LatheGraph *graph;
+};
+
+/**
+ * LatheGraph:
+ * @path: the pipeline file.
+ * @base_dir: its directory; relative paths in params resolve against it.
+ * @name: the pipeline name.
+ * @seed: the run seed.
+ * @nodes: #LatheNode in file order.
+ * @order: the same nodes in a topological order.
+ * @outer: for a trial sub-graph, the graph around it.
+ * @tracker: (nullable): {"use", "with"} run-wide tracker setting.
+ * @registry: (nullable): {"use", "with"} run-wide registry setting.
+ * @executor: (nullable): {"use", "with"} run-wide executor setting.
+ * @text: the canonical JSON of the pipeline after overrides.
+ * @preset: (nullable): the preset the run uses (graph-presets.c).
+ */
+struct _LatheGraph {
+  char *path;
+  char *base_dir;
+  char *name;
+  guint64 seed;
+  GPtrArray *nodes;
+  GPtrArray *order;
+  GHashTable *by_id;
+  LatheGraph *outer;
+  JsonObject *tracker;
+  JsonObject *registry;
+  JsonObject *executor;
+  char *text;
+  char *preset;
+};
+
+/**
+ * lathe_graph_load:
+ * @path: the pipeline file.
+ * @preset: (nullable): the preset to use (`--preset`), else the pipeline's
+ *   "preset".
+ * @sets: (nullable) (array zero-terminated=1): "NODE.PARAM=VALUE" overrides;
+ *   VALUE is read as JSON, else taken as a string.
+ * @cat: the catalog to resolve components against.
+ * @problems: every problem found, with JSON pointers.
+ *
+ * Parses and validates the whole pipeline, collecting every problem rather
+ * than stopping at the first.
+ *
+ * Returns: (transfer full) (nullable): the graph, or %NULL when @problems is
+ * not empty.
+ */
+LatheGraph *lathe_graph_load(const char *path, const char *preset, const char *const *sets,
+                             LatheCatalog *cat, GPtrArray *problems);
+/**
+ * lathe_graph_load_from_data:
+ * @text: the pipeline JSON (@len bytes, need not be NUL-terminated).
+ * @path: the file it came from; relative paths resolve against its folder.
+ *
+ * lathe_graph_load() on text already in memory.
+ */
+LatheGraph *lathe_graph_load_from_data(const char *text, gsize len, const char *path,
+                                       const char *preset, const char *const *sets,
+                                       LatheCatalog *cat, GPtrArray *problems);
+void lathe_graph_free(LatheGraph *graph);
+
+/* graph-presets.c, for graph.c: */
+gboolean lathe_graph_presets_apply(JsonObject *root, const char *cli_preset, GPtrArray *problems,
+                                   char **chosen, JsonObject **presets);
+void lathe_graph_presets_check(LatheGraph *g, LatheCatalog *cat, JsonObject *presets,
+                               const char *chosen, GPtrArray *problems);
+
+/** lathe_graph_lookup: (nullable) a node of @graph or of a graph around it. */
+LatheNode *lathe_graph_lookup(LatheGraph *graph, const char *id);
+
+/** lathe_node_output_port: (nullable) output @name of @node, or its first. */
+const LathePortSpec *lathe_node_output_port(LatheNode *node, const char *name);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(LatheGraph, lathe_graph_free)
+
+G_END_DECLS

@@ -1,0 +1,40 @@
+/* store-private.h: shared by the store's files only. */
+#pragma once
+
+#include <sqlite3.h>
+
+#include "store/store.h"
+
+struct _LatheStore {
+  char *dir;
+  char *artifacts;
+  sqlite3 *db;
+  GMutex lock; /* held around every statement sequence */
+  GHashTable *stmts; /* SQL text pointer -> sqlite3_stmt*, prepared once */
+  char *proc_token;
+  /* Group commit: writes go into one open transaction that a flusher thread
+   * commits GROUP_COMMIT_MS after it began, so a node costs a few statements
+   * rather than a commit each. A crash loses at most that window, whole. */
+  gboolean in_txn;
+  gint64 txn_started;
+  GCond flush_cond;
+  GThread *flusher;
+  gboolean stopping;
+};
+
+/* A reset, persistent statement for @sql (a string literal); call with the lock held. */
+sqlite3_stmt *lathe_store_stmt(LatheStore *s, const char *sql);
+#define stmt lathe_store_stmt
+/* With the lock held: one operation inside the group transaction (a
+ * savepoint), and committing that transaction now. */
+gboolean lathe_store_op_begin(LatheStore *s, GError **error);
+gboolean lathe_store_op_end(LatheStore *s, gboolean ok, GError **error);
+void lathe_store_commit_locked(LatheStore *s);
+gboolean lathe_store_exec(LatheStore *s, const char *sql, GError **error);
+/* Sets @error from the database's message; returns FALSE. */
+gboolean lathe_store_fail(LatheStore *s, GError **error, const char *what);
+/* Column @col of @st into @o[@key], NULL as JSON null. */
+void lathe_store_set_text(JsonObject *o, const char *key, sqlite3_stmt *st, int col);
+void lathe_store_set_real(JsonObject *o, const char *key, sqlite3_stmt *st, int col);
+/* (transfer full) (nullable) */
+JsonNode *lathe_store_parse_json(const char *text);

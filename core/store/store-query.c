@@ -1,0 +1,169 @@
+/* Reading the run store back for `lathe runs`. */
+#include <string.h>
+
+#include "store/store-private.h"
+
+void lathe_store_set_text(JsonObject *o, const char *key, sqlite3_stmt *st, int col) {
+  const char *v = (const char *)sqlite3_column_text(st, col);
+  if (v)
+    json_object_set_string_member(o, key, v);
+  else
+    json_object_set_null_member(o, key);
+}
+
+void lathe_store_set_real(JsonObject *o, const char *key, sqlite3_stmt *st, int col) {
+  if (sqlite3_column_type(st, col) == SQLITE_NULL)
+    json_object_set_null_member(o, key);
+  else
+    json_object_set_double_member(o, key, sqlite3_column_double(st, col));
+}
+
+JsonArray *lathe_store_list_runs(LatheStore *s, GError **error) {
+  JsonArray *out = json_array_new();
+  g_mutex_lock(&s->lock);
+  sqlite3_stmt *st = stmt(s,
+      "SELECT r.id, r.name, r.status, r.started, r.ended, r.pipeline,"
+      " (SELECT count(*) FROM executions e WHERE e.run_id = r.id),"
+      " (SELECT count(*) FROM executions e WHERE e.run_id = r.id AND e.status = 'cached'),"
+      " (SELECT count(*) FROM executions e WHERE e.run_id = r.id AND e.status = 'failed')"
+      " FROM runs r ORDER BY r.started DESC, r.rowid DESC");
+  while (st && sqlite3_step(st) == SQLITE_ROW) {
+    JsonObject *r = json_object_new();
+    lathe_store_set_text(r, "run_id", st, 0);
+    lathe_store_set_text(r, "name", st, 1);
+    lathe_store_set_text(r, "status", st, 2);
+    lathe_store_set_real(r, "started", st, 3);
+    lathe_store_set_real(r, "ended", st, 4);
+    lathe_store_set_text(r, "pipeline", st, 5);
+    json_object_set_int_member(r, "executions", sqlite3_column_int64(st, 6));
+    json_object_set_int_member(r, "cached", sqlite3_column_int64(st, 7));
+    json_object_set_int_member(r, "failed", sqlite3_column_int64(st, 8));
+    json_array_add_object_element(out, r);
+  }
+  g_mutex_unlock(&s->lock);
+  (void)error;
+  return out;
+}
+
+/* Fills the per-execution lists: params, metrics, events and data versions. */
+static void fill_execution(LatheStore *s, gint64 id, JsonObject *e) {
+  JsonObject *params = json_object_new();
+  sqlite3_stmt *st = stmt(s, "SELECT name, value FROM params WHERE execution_id = ?1 ORDER BY name");
+  sqlite3_bind_int64(st, 1, id);
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    JsonNode *v = lathe_store_parse_json((const char *)sqlite3_column_text(st, 1));
+    json_object_set_member(params, (const char *)sqlite3_column_text(st, 0),
+                           v ? v : json_node_init_null(json_node_alloc()));
+  }
+  json_object_set_object_member(e, "params", params);
+
+  JsonObject *metrics = json_object_new();
+  JsonArray *history = json_array_new();
+  st = stmt(s, "SELECT name, value, step, ts FROM metrics WHERE execution_id = ?1 ORDER BY rowid");
+  sqlite3_bind_int64(st, 1, id);
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    const char *name = (const char *)sqlite3_column_text(st, 0);
+    if (sqlite3_column_type(st, 2) == SQLITE_NULL) {
+      json_object_set_double_member(metrics, name, sqlite3_column_double(st, 1));
+      continue;
+    }
+    JsonObject *h = json_object_new();
+    json_object_set_string_member(h, "name", name);
+    json_object_set_double_member(h, "value", sqlite3_column_double(st, 1));
+    json_object_set_int_member(h, "step", sqlite3_column_int64(st, 2));
+    json_object_set_double_member(h, "ts", sqlite3_column_double(st, 3));
+    json_array_add_object_element(history, h);
+  }
+  json_object_set_object_member(e, "metrics", metrics);
+  json_object_set_array_member(e, "reports", history);
+
+  JsonObject *inputs = json_object_new(), *outputs = json_object_new();
+  st = stmt(s, "SELECT direction, port, artifact FROM events WHERE execution_id = ?1 ORDER BY rowid");
+  sqlite3_bind_int64(st, 1, id);
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    gboolean in = g_str_equal((const char *)sqlite3_column_text(st, 0), "input");
+    json_object_set_string_member(in ? inputs : outputs, (const char *)sqlite3_column_text(st, 1),
+                                  (const char *)sqlite3_column_text(st, 2));
+  }
+  json_object_set_object_member(e, "inputs", inputs);
+  json_object_set_object_member(e, "outputs", outputs);
+
+  JsonArray *dvs = json_array_new();
+  st = stmt(s, "SELECT uri, digest FROM data_versions WHERE execution_id = ?1 ORDER BY rowid");
+  sqlite3_bind_int64(st, 1, id);
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    JsonObject *d = json_object_new();
+    lathe_store_set_text(d, "uri", st, 0);
+    lathe_store_set_text(d, "digest", st, 1);
+    json_array_add_object_element(dvs, d);
+  }
+  json_object_set_array_member(e, "data_versions", dvs);
+}
+
+JsonObject *lathe_store_show_run(LatheStore *s, const char *run_id, GError **error) {
+  g_mutex_lock(&s->lock);
+  JsonObject *run = NULL;
+  g_autofree char *pattern = g_strdup_printf("%s%%", run_id);
+  sqlite3_stmt *st = stmt(s, "SELECT id, name, status, started, ended, pipeline, seed,"
+                             " lathe_version, json_extract(pipeline_json, '$.preset')"
+                             " FROM runs WHERE id LIKE ?1 LIMIT 2");
+  sqlite3_bind_text(st, 1, pattern, -1, SQLITE_STATIC);
+  int rows = 0;
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    if (rows++)
+      break;
+    run = json_object_new();
+    lathe_store_set_text(run, "run_id", st, 0);
+    lathe_store_set_text(run, "name", st, 1);
+    lathe_store_set_text(run, "status", st, 2);
+    lathe_store_set_real(run, "started", st, 3);
+    lathe_store_set_real(run, "ended", st, 4);
+    lathe_store_set_text(run, "pipeline", st, 5);
+    json_object_set_int_member(run, "seed", sqlite3_column_int64(st, 6));
+    lathe_store_set_text(run, "lathe_version", st, 7);
+    lathe_store_set_text(run, "preset", st, 8);
+  }
+  if (rows != 1) {
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
+                rows ? "run id '%s' is ambiguous; give more characters"
+                     : "no run '%s' in %s; `lathe runs list` shows the runs",
+                run_id, s->dir);
+    g_clear_pointer(&run, json_object_unref);
+    g_mutex_unlock(&s->lock);
+    return NULL;
+  }
+  const char *id = json_object_get_string_member(run, "run_id");
+  JsonArray *nodes = json_array_new();
+  g_autoptr(GArray) ids = g_array_new(FALSE, FALSE, sizeof(gint64));
+  st = stmt(s, "SELECT id, node, component, plugin, plugin_version, plugin_digest, cache_key,"
+               " status, started, ended, error FROM executions WHERE run_id = ?1 ORDER BY id");
+  sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    JsonObject *e = json_object_new();
+    gint64 eid = sqlite3_column_int64(st, 0);
+    g_array_append_val(ids, eid);
+    json_object_set_int_member(e, "execution", eid);
+    lathe_store_set_text(e, "id", st, 1);
+    lathe_store_set_text(e, "component", st, 2);
+    lathe_store_set_text(e, "plugin", st, 3);
+    lathe_store_set_text(e, "plugin_version", st, 4);
+    lathe_store_set_text(e, "plugin_digest", st, 5);
+    lathe_store_set_text(e, "cache_key", st, 6);
+    lathe_store_set_text(e, "status", st, 7);
+    json_object_set_string_member(e, "cache",
+        g_str_equal((const char *)sqlite3_column_text(st, 7), "cached") ? "hit"
+        : sqlite3_column_type(st, 6) == SQLITE_NULL ? "off" : "miss");
+    lathe_store_set_real(e, "started", st, 8);
+    lathe_store_set_real(e, "ended", st, 9);
+    if (sqlite3_column_type(st, 8) != SQLITE_NULL && sqlite3_column_type(st, 9) != SQLITE_NULL)
+      json_object_set_double_member(e, "seconds",
+                                    sqlite3_column_double(st, 9) - sqlite3_column_double(st, 8));
+    lathe_store_set_text(e, "error", st, 10);
+    json_array_add_object_element(nodes, e);
+  }
+  for (guint i = 0; i < ids->len; i++)
+    fill_execution(s, g_array_index(ids, gint64, i), json_array_get_object_element(nodes, i));
+  json_object_set_array_member(run, "nodes", nodes);
+  g_mutex_unlock(&s->lock);
+  return run;
+}

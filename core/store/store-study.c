@@ -1,0 +1,266 @@
+/* store-study.c: studies (the trials of one tuner node, across runs) in the
+ * run store. Trials are an append-only event log: a trial's state is its
+ * latest event, so a crash between two writes never leaves a half-updated
+ * trial, and the whole history stays readable. */
+#include <string.h>
+
+#include "store/store-private.h"
+
+static double now_s(void) { return (double)g_get_real_time() / 1e6; }
+
+static char *json_text(JsonObject *o) {
+  if (!o)
+    return NULL;
+  g_autoptr(JsonNode) n = json_node_init_object(json_node_alloc(), o);
+  return json_to_string(n, FALSE);
+}
+
+/* Trials whose latest event is "running" but whose run is not running any
+ * more (lathe_store_open() marked it interrupted, or it ended) failed. */
+static gboolean fail_orphans(LatheStore *s, const char *study_id, GError **error) {
+  sqlite3_stmt *st = stmt(s,
+      "INSERT INTO trial_events(study_id, number, run_id, state, params, error, ts)"
+      " SELECT e.study_id, e.number, e.run_id, 'failed', e.params,"
+      "  'the run ' || e.run_id || ' ended while the trial ran (' || coalesce(r.status, 'gone') || ')', ?2"
+      " FROM trial_events e LEFT JOIN runs r ON r.id = e.run_id"
+      " WHERE e.study_id = ?1 AND e.state = 'running' AND coalesce(r.status, '') != 'running'"
+      "  AND e.id = (SELECT max(id) FROM trial_events x WHERE x.study_id = e.study_id"
+      "              AND x.number = e.number)");
+  sqlite3_bind_text(st, 1, study_id, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_double(st, 2, now_s());
+  return sqlite3_step(st) == SQLITE_DONE || lathe_store_fail(s, error, "closing orphan trials");
+}
+
+char *lathe_store_study_open(LatheStore *s, const char *key, const char *name, const char *node,
+                             const char *tuner, JsonObject *config, gboolean *resumed,
+                             GError **error) {
+  g_autofree char *cfg = json_text(config);
+  g_mutex_lock(&s->lock);
+  char *id = NULL;
+  if (!lathe_store_op_begin(s, error)) {
+    g_mutex_unlock(&s->lock);
+    return NULL;
+  }
+  sqlite3_stmt *q = stmt(s, "SELECT id FROM studies WHERE key = ?1");
+  sqlite3_bind_text(q, 1, key, -1, SQLITE_TRANSIENT);
+  if (q && sqlite3_step(q) == SQLITE_ROW)
+    id = g_strdup((const char *)sqlite3_column_text(q, 0));
+  if (q)
+    sqlite3_reset(q);
+  *resumed = id != NULL;
+  gboolean ok = TRUE;
+  if (!id) {
+    g_autofree char *uuid = g_uuid_string_random();
+    id = g_strndup(uuid, 8);
+    sqlite3_stmt *ins = stmt(s, "INSERT INTO studies(id, key, name, node, tuner, config, created)"
+                                " VALUES (?1,?2,?3,?4,?5,?6,?7)");
+    sqlite3_bind_text(ins, 1, id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(ins, 2, key, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(ins, 3, name, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(ins, 4, node, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(ins, 5, tuner, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(ins, 6, cfg, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_double(ins, 7, now_s());
+    ok = sqlite3_step(ins) == SQLITE_DONE || lathe_store_fail(s, error, "creating a study");
+  } else {
+    ok = fail_orphans(s, id, error);
+  }
+  ok = lathe_store_op_end(s, ok, error);
+  lathe_store_commit_locked(s);
+  g_mutex_unlock(&s->lock);
+  if (!ok)
+    g_clear_pointer(&id, g_free);
+  return id;
+}
+
+gboolean lathe_store_trial_event(LatheStore *s, const char *study_id, guint number,
+                                 const char *run_id, const char *state, JsonObject *params,
+                                 JsonObject *values, const char *model, const char *error_text,
+                                 GError **error) {
+  g_autofree char *p = json_text(params), *v = json_text(values);
+  g_mutex_lock(&s->lock);
+  if (!lathe_store_op_begin(s, error)) {
+    g_mutex_unlock(&s->lock);
+    return FALSE;
+  }
+  sqlite3_stmt *st = stmt(s, "INSERT INTO trial_events(study_id, number, run_id, state, params,"
+                             " vals, model, error, ts) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)");
+  sqlite3_bind_text(st, 1, study_id, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64(st, 2, number);
+  sqlite3_bind_text(st, 3, run_id, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st, 4, state, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st, 5, p, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st, 6, v, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st, 7, model, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st, 8, error_text, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_double(st, 9, now_s());
+  gboolean ok = sqlite3_step(st) == SQLITE_DONE || lathe_store_fail(s, error, "recording a trial");
+  ok = lathe_store_op_end(s, ok, error);
+  /* A trial's start and end are the study's resume points: commit now. */
+  lathe_store_commit_locked(s);
+  g_mutex_unlock(&s->lock);
+  return ok;
+}
+
+static void set_json(JsonObject *o, const char *key, sqlite3_stmt *st, int col) {
+  JsonNode *n = lathe_store_parse_json((const char *)sqlite3_column_text(st, col));
+  if (n)
+    json_object_set_member(o, key, n);
+  else
+    json_object_set_null_member(o, key);
+}
+
+JsonArray *lathe_store_study_trials(LatheStore *s, const char *study_id, GError **error) {
+  JsonArray *out = json_array_new();
+  g_mutex_lock(&s->lock);
+  sqlite3_stmt *st = stmt(s,
+      "SELECT e.number, e.state, e.run_id, e.params, e.vals, e.model, e.error,"
+      " (SELECT min(ts) FROM trial_events x WHERE x.study_id = e.study_id AND x.number = e.number),"
+      " e.ts FROM trial_events e WHERE e.study_id = ?1 AND e.id = (SELECT max(id) FROM trial_events"
+      " y WHERE y.study_id = e.study_id AND y.number = e.number) ORDER BY e.number");
+  sqlite3_bind_text(st, 1, study_id, -1, SQLITE_TRANSIENT);
+  int rc;
+  while (st && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    JsonObject *t = json_object_new();
+    json_object_set_int_member(t, "number", sqlite3_column_int64(st, 0));
+    lathe_store_set_text(t, "state", st, 1);
+    lathe_store_set_text(t, "run_id", st, 2);
+    set_json(t, "params", st, 3);
+    set_json(t, "values", st, 4);
+    lathe_store_set_text(t, "model", st, 5);
+    lathe_store_set_text(t, "error", st, 6);
+    lathe_store_set_real(t, "started", st, 7);
+    if (g_str_equal(json_object_get_string_member(t, "state"), "running"))
+      json_object_set_null_member(t, "ended");
+    else
+      lathe_store_set_real(t, "ended", st, 8);
+    json_array_add_object_element(out, t);
+  }
+  gboolean ok = st && rc == SQLITE_DONE;
+  if (!ok)
+    lathe_store_fail(s, error, "reading trials");
+  g_mutex_unlock(&s->lock);
+  if (!ok)
+    g_clear_pointer(&out, json_array_unref);
+  return out;
+}
+
+static JsonObject *study_row(sqlite3_stmt *st) {
+  JsonObject *o = json_object_new();
+  lathe_store_set_text(o, "id", st, 0);
+  lathe_store_set_text(o, "name", st, 1);
+  lathe_store_set_text(o, "node", st, 2);
+  lathe_store_set_text(o, "tuner", st, 3);
+  set_json(o, "config", st, 4);
+  lathe_store_set_real(o, "created", st, 5);
+  return o;
+}
+
+JsonObject *lathe_store_find_study(LatheStore *s, const char *ref, GError **error) {
+  const char *slash = strchr(ref, '/');
+  g_autofree char *run = slash ? g_strndup(ref, slash - ref) : NULL;
+  g_autofree char *pattern = g_strdup_printf("%s%%", run ? run : ref);
+  JsonObject *found = NULL;
+  int rows = 0;
+  g_mutex_lock(&s->lock);
+  sqlite3_stmt *st =
+      run ? stmt(s, "SELECT DISTINCT s.id, s.name, s.node, s.tuner, s.config, s.created FROM studies s"
+                    " JOIN trial_events e ON e.study_id = s.id WHERE e.run_id LIKE ?1 AND s.node = ?2"
+                    " LIMIT 2")
+          : stmt(s, "SELECT id, name, node, tuner, config, created FROM studies WHERE id LIKE ?1 LIMIT 2");
+  sqlite3_bind_text(st, 1, pattern, -1, SQLITE_TRANSIENT);
+  if (run)
+    sqlite3_bind_text(st, 2, slash + 1, -1, SQLITE_TRANSIENT);
+  while (st && sqlite3_step(st) == SQLITE_ROW)
+    if (rows++ == 0)
+      found = study_row(st);
+  g_mutex_unlock(&s->lock);
+  if (rows != 1) {
+    g_clear_pointer(&found, json_object_unref);
+    if (rows)
+      g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
+                  "'%s' matches more than one study; give more characters of the id", ref);
+    else if (run)
+      g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
+                  "no study of a tuner node '%s' in a run matching '%s'; `lathe study list` shows "
+                  "the studies", slash + 1, run);
+    else
+      g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
+                  "no study '%s'; `lathe study list` shows the studies (or give RUN_ID/NODE)", ref);
+  }
+  return found;
+}
+
+GArray *lathe_store_reports(LatheStore *s, const char *run_id, const char *node, const char *name,
+                            GArray *steps) {
+  GArray *values = g_array_new(FALSE, FALSE, sizeof(double));
+  g_mutex_lock(&s->lock);
+  sqlite3_stmt *st = stmt(s, "SELECT m.step, m.value FROM metrics m JOIN executions e"
+                             " ON e.id = m.execution_id WHERE e.run_id = ?1 AND e.node = ?2"
+                             " AND m.name = ?3 AND m.step IS NOT NULL ORDER BY m.step, m.rowid");
+  sqlite3_bind_text(st, 1, run_id, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st, 2, node, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st, 3, name, -1, SQLITE_TRANSIENT);
+  while (st && sqlite3_step(st) == SQLITE_ROW) {
+    gint64 step = sqlite3_column_int64(st, 0);
+    double v = sqlite3_column_double(st, 1);
+    if (step < 0 || step > G_MAXUINT)
+      continue;
+    guint u = (guint)step;
+    g_array_append_val(steps, u);
+    g_array_append_val(values, v);
+  }
+  g_mutex_unlock(&s->lock);
+  return values;
+}
+
+JsonObject *lathe_store_trial_reports(LatheStore *s, const char *run_id, const char *prefix) {
+  JsonObject *out = json_object_new();
+  g_autofree char *like = g_strdup_printf("%s%%", prefix);
+  g_mutex_lock(&s->lock);
+  sqlite3_stmt *st = stmt(s, "SELECT substr(e.node, ?3) || '.' || m.name, m.step, m.value"
+                             " FROM metrics m JOIN executions e ON e.id = m.execution_id"
+                             " WHERE e.run_id = ?1 AND e.node LIKE ?2 AND m.step IS NOT NULL"
+                             " ORDER BY e.node, m.name, m.step, m.rowid");
+  sqlite3_bind_text(st, 1, run_id, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st, 2, like, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int(st, 3, (int)strlen(prefix) + 1);
+  while (st && sqlite3_step(st) == SQLITE_ROW) {
+    const char *key = (const char *)sqlite3_column_text(st, 0);
+    if (!json_object_has_member(out, key))
+      json_object_set_array_member(out, key, json_array_new());
+    JsonArray *pair = json_array_new();
+    json_array_add_int_element(pair, sqlite3_column_int64(st, 1));
+    json_array_add_double_element(pair, sqlite3_column_double(st, 2));
+    json_array_add_array_element(json_object_get_array_member(out, key), pair);
+  }
+  g_mutex_unlock(&s->lock);
+  return out;
+}
+
+JsonArray *lathe_store_list_studies(LatheStore *s, GError **error) {
+  JsonArray *out = json_array_new();
+  g_mutex_lock(&s->lock);
+  sqlite3_stmt *st = stmt(s, "SELECT id, name, node, tuner, config, created FROM studies"
+                             " ORDER BY created DESC, rowid DESC");
+  while (st && sqlite3_step(st) == SQLITE_ROW)
+    json_array_add_object_element(out, study_row(st));
+  g_mutex_unlock(&s->lock);
+  for (guint i = 0; i < json_array_get_length(out); i++) {
+    JsonObject *o = json_array_get_object_element(out, i);
+    g_autoptr(JsonArray) trials = lathe_store_study_trials(s, json_object_get_string_member(o, "id"), error);
+    if (!trials) {
+      json_array_unref(out);
+      return NULL;
+    }
+    JsonObject *counts = json_object_new();
+    for (guint k = 0; k < json_array_get_length(trials); k++) {
+      const char *state = json_object_get_string_member(json_array_get_object_element(trials, k), "state");
+      json_object_set_int_member(counts, state,
+                                 json_object_get_int_member_with_default(counts, state, 0) + 1);
+    }
+    json_object_set_int_member(o, "trials", json_array_get_length(trials));
+    json_object_set_object_member(o, "states", counts);
+  }
+  return out;
+}
