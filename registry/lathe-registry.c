@@ -1,12 +1,13 @@
+/* The host side of the model registry: it reaches registry plugins only
+ * through LatheRegistryClass, so every backend offers what its struct has. */
 #include "lathe-registry.h"
 #include "catalog/catalog.h"
-#include "registry-local.h"
 
 struct _LatheRegistry {
   const LatheRegistryClass *klass;
   gpointer instance;
   LatheContext *own_ctx; /* when opened outside a node */
-  LatheComponentInfo *comp; /* when opened from the catalog: for extra symbols */
+  LatheComponentInfo *comp; /* when opened from the catalog: for messages */
 };
 
 LatheRegistry *lathe_registry_open_in(const LatheRegistryClass *klass, LatheContext *ctx,
@@ -126,21 +127,52 @@ LatheArtifact *lathe_registry_fetch(LatheRegistry *r, const char *name, const ch
   return a;
 }
 
+static const char *reg_name(LatheRegistry *r) { return r->comp ? r->comp->id : "this registry"; }
+
 JsonArray *lathe_registry_alias_history(LatheRegistry *r, const char *name, const char *alias,
                                         GError **error) {
-  gpointer fn = NULL;
-  /* Only registry/local's own instances may be handed to its function. */
-  gboolean local = r->comp && g_str_equal(r->comp->id, "registry/local") && r->comp->plugin->module;
-  if (!local ||
-      !g_module_symbol(r->comp->plugin->module, LATHE_REGISTRY_LOCAL_ALIAS_HISTORY_SYMBOL, &fn) ||
-      !fn) {
+  /* NULL for registries built against ABI 1.3 and older: the host's copy of
+   * their struct is zero beyond their size. */
+  if (!r->klass->alias_history) {
     g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
-                "%s keeps no alias history Lathe can read; rollback needs registry/local "
-                "(or set the alias with `lathe models alias NAME ALIAS VERSION`)",
-                r->comp ? r->comp->id : "this registry");
+                "%s keeps no alias history, so there is nothing to roll back to; set the alias "
+                "with `lathe models alias NAME ALIAS VERSION`",
+                reg_name(r));
     return NULL;
   }
-  return ((LatheRegistryLocalAliasHistoryFunc)fn)(r->instance, name, alias, error);
+  return r->klass->alias_history(r->instance, name, alias, error);
+}
+
+gboolean lathe_registry_delete_alias(LatheRegistry *r, const char *name, const char *alias,
+                                     GError **error) {
+  if (!r->klass->delete_alias) {
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
+                "%s cannot delete aliases (built before ABI 1.4); point the alias elsewhere "
+                "with `lathe models alias NAME ALIAS VERSION`",
+                reg_name(r));
+    return FALSE;
+  }
+  return r->klass->delete_alias(r->instance, name, alias, error);
+}
+
+JsonObject *lathe_registry_get_version(LatheRegistry *r, const char *name, const char *ref,
+                                       GError **error) {
+  if (r->klass->get_version)
+    return r->klass->get_version(r->instance, name, ref, error);
+  /* Older registries: the same answer from their list. */
+  g_autoptr(JsonArray) versions = lathe_registry_list(r, name, error);
+  if (!versions)
+    return NULL;
+  guint found = resolve_ref(versions, ref);
+  for (guint i = 0; found && i < json_array_get_length(versions); i++) {
+    JsonObject *v = json_array_get_object_element(versions, i);
+    if (json_object_get_int_member_with_default(v, "version", 0) == found)
+      return json_object_ref(v);
+  }
+  g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
+              "%s has no version or alias '%s' of '%s'; `lathe models list` shows them",
+              reg_name(r), ref, name);
+  return NULL;
 }
 
 gboolean lathe_registry_rollback(LatheRegistry *r, const char *name, const char *alias,

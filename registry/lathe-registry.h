@@ -70,9 +70,8 @@ LatheArtifact *lathe_registry_fetch(LatheRegistry *reg, const char *name, const 
  * @alias: (nullable): an alias, or %NULL for all.
  *
  * Every move of an alias, oldest first: objects {name, alias, version,
- * previous_version (null when first set), set_at}. The registry ABI has no
- * history call, so this uses registry/local's exported
- * lathe_registry_local_alias_history(); other registries give
+ * previous_version (null when first set), set_at}, through the registry's
+ * alias_history callback (ABI 1.4). A registry without it gives
  * %LATHE_ERROR_INVALID, saying so.
  *
  * Returns: (transfer full) (nullable): the history, or %NULL with @error set.
@@ -94,6 +93,32 @@ JsonArray *lathe_registry_alias_history(LatheRegistry *reg, const char *name, co
  */
 gboolean lathe_registry_rollback(LatheRegistry *reg, const char *name, const char *alias,
                                  guint *from, guint *to, GError **error);
+
+/**
+ * lathe_registry_delete_alias:
+ *
+ * Removes @alias of @name (the registry's delete_alias, ABI 1.4). The alias
+ * history keeps its moves.
+ *
+ * Returns: %FALSE with %LATHE_ERROR_INVALID when the alias is not set, the
+ * names are invalid, or the registry predates 1.4.
+ */
+gboolean lathe_registry_delete_alias(LatheRegistry *reg, const char *name, const char *alias,
+                                     GError **error);
+
+/**
+ * lathe_registry_get_version:
+ * @ref: a version number ("3") or an alias.
+ *
+ * What the registry records of @name at @ref, shaped like an element of
+ * lathe_registry_list(): the registry's get_version (ABI 1.4), or its list
+ * for older registries.
+ *
+ * Returns: (transfer full) (nullable): the version, or %NULL with @error set
+ * (%LATHE_ERROR_INVALID when there is no such version).
+ */
+JsonObject *lathe_registry_get_version(LatheRegistry *reg, const char *name, const char *ref,
+                                       GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(LatheRegistry, lathe_registry_close)
 

@@ -1,4 +1,4 @@
-/* `lathe models list`, `lathe models alias` and `lathe models rollback`,
+/* `lathe models list|show|alias|unalias|rollback`,
  * through the registry plugin. */
 #include <string.h>
 
@@ -17,16 +17,19 @@ int lathe_cmd_models(int argc, char **argv) {
       {"alias", 0, 0, G_OPTION_ARG_STRING, &alias_opt, "rollback: the alias to move back (default: production)", "ALIAS"},
       {NULL}};
   g_autoptr(GOptionContext) octx =
-      g_option_context_new("list | alias NAME ALIAS VERSION | rollback NAME [--alias ALIAS]");
+      g_option_context_new("list | show NAME VERSION|ALIAS | alias NAME ALIAS VERSION | unalias NAME ALIAS | rollback NAME [--alias ALIAS]");
   g_option_context_add_main_entries(octx, entries, NULL);
   if (!lathe_cli_parse(octx, &argc, &argv))
     return LATHE_EXIT_USAGE;
   gboolean list = argc == 2 && g_str_equal(argv[1], "list");
   gboolean alias = argc == 5 && g_str_equal(argv[1], "alias");
   gboolean rollback = argc == 3 && g_str_equal(argv[1], "rollback");
-  if (!list && !alias && !rollback)
+  gboolean show = argc == 4 && g_str_equal(argv[1], "show");
+  gboolean unalias = argc == 4 && g_str_equal(argv[1], "unalias");
+  if (!list && !alias && !rollback && !show && !unalias)
     return lathe_cli_error(LATHE_EXIT_USAGE,
-                           "usage: lathe models list | lathe models alias NAME ALIAS VERSION | "
+                           "usage: lathe models list | lathe models show NAME VERSION|ALIAS | "
+                           "lathe models alias NAME ALIAS VERSION | lathe models unalias NAME ALIAS | "
                            "lathe models rollback NAME [--alias ALIAS]");
   if (alias_opt && !rollback)
     return lathe_cli_error(LATHE_EXIT_USAGE, "--alias goes with `lathe models rollback` only");
@@ -45,6 +48,30 @@ int lathe_cmd_models(int argc, char **argv) {
     return lathe_cli_error(error->code == LATHE_ERROR_INVALID ? LATHE_EXIT_USAGE : LATHE_EXIT_FAILED,
                            "%s", error->message);
   int code = LATHE_EXIT_OK;
+  if (show) {
+    g_autoptr(JsonObject) v = lathe_registry_get_version(reg, argv[2], argv[3], &error);
+    if (!v)
+      return lathe_cli_error(error->code == LATHE_ERROR_INVALID ? LATHE_EXIT_USAGE : LATHE_EXIT_FAILED,
+                             "%s", error->message);
+    g_autoptr(JsonNode) root = json_node_init_object(json_node_alloc(), v);
+    if (json) {
+      lathe_cli_print_json(root);
+    } else {
+      g_autofree char *text = lathe_json_write(root, TRUE);
+      printf("%s\n", text);
+    }
+    return code;
+  }
+  if (unalias) {
+    if (!lathe_registry_delete_alias(reg, argv[2], argv[3], &error))
+      return lathe_cli_error(error->code == LATHE_ERROR_INVALID ? LATHE_EXIT_USAGE : LATHE_EXIT_FAILED,
+                             "%s", error->message);
+    if (json)
+      printf("{\"name\": \"%s\", \"alias\": \"%s\", \"deleted\": true}\n", argv[2], argv[3]);
+    else
+      printf("%s@%s deleted\n", argv[2], argv[3]);
+    return code;
+  }
   if (rollback) {
     guint from = 0, to = 0;
     if (!lathe_registry_rollback(reg, argv[2], rb_alias, &from, &to, &error))

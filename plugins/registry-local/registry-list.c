@@ -105,8 +105,8 @@ done:
   return g_steal_pointer(&out);
 }
 
-JsonArray *lathe_registry_local_alias_history(gpointer registry, const char *name,
-                                              const char *alias, GError **error) {
+JsonArray *lathe_registry_alias_history(gpointer registry, const char *name, const char *alias,
+                                        GError **error) {
   LatheRegistryLocal *r = registry;
   if (!r) {
     g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,

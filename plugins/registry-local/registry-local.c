@@ -273,6 +273,71 @@ static JsonArray *registry_list(gpointer registry, const char *name, GError **er
   return lathe_registry_list(r, name, error);
 }
 
+static gboolean registry_delete_alias(gpointer registry, const char *name, const char *alias,
+                                      GError **error) {
+  LatheRegistryLocal *r = registry;
+  if (!lathe_registry_check_model_name(name, error) ||
+      !lathe_registry_check_alias(alias, error))
+    return FALSE;
+  g_mutex_lock(&r->lock);
+  gboolean had = FALSE;
+  gint64 version = 0;
+  gboolean ok =
+      lathe_registry_db_exec(r, "BEGIN IMMEDIATE", "cannot lock the registry", error) &&
+      require_model(r, name, error) &&
+      lathe_registry_sql_int(r, error, &had, &version,
+                             "SELECT version FROM aliases WHERE name = ?1 AND alias = ?2",
+                             "ss", name, alias);
+  if (ok && !had) {
+    g_autofree char *known = lathe_registry_describe_model(r, name);
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
+                "registry-local: model '%s' has no alias '%s' in %s (it has %s)", name, alias,
+                r->root, known);
+    ok = FALSE;
+  }
+  /* The history keeps its moves: a later rollback still knows where the
+   * alias pointed before its last move. */
+  ok = ok && lathe_registry_sql_exec(r, error, "cannot delete the alias",
+                                     "DELETE FROM aliases WHERE name = ?1 AND alias = ?2", "ss",
+                                     name, alias);
+  ok = ok && lathe_registry_db_exec(r, "COMMIT", "cannot commit the alias", error);
+  if (!ok)
+    lathe_registry_sql_rollback(r);
+  g_mutex_unlock(&r->lock);
+  return ok;
+}
+
+static JsonObject *registry_get_version(gpointer registry, const char *name,
+                                        const char *version_or_alias, GError **error) {
+  LatheRegistryLocal *r = registry;
+  if (!lathe_registry_check_model_name(name, error))
+    return NULL;
+  if (!version_or_alias || !*version_or_alias) {
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
+                "registry-local: '%s': give a version number or an alias (%s)", name, r->root);
+    return NULL;
+  }
+  g_autofree char *digest = NULL;
+  gint64 size = 0, version = 0;
+  g_mutex_lock(&r->lock);
+  gboolean ok = require_model(r, name, error) &&
+                resolve_ref(r, name, version_or_alias, &digest, &size, &version, error);
+  g_mutex_unlock(&r->lock);
+  if (!ok)
+    return NULL;
+  g_autoptr(JsonArray) versions = lathe_registry_list(r, name, error);
+  for (guint i = 0; versions && i < json_array_get_length(versions); i++) {
+    JsonObject *v = json_array_get_object_element(versions, i);
+    if (json_object_get_int_member_with_default(v, "version", 0) == version)
+      return json_object_ref(v);
+  }
+  if (versions)
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
+                "registry-local: model '%s' version %" G_GINT64_FORMAT
+                " vanished while it was read (%s)", name, version, r->root);
+  return NULL;
+}
+
 static const LatheRegistryClass registry_local = {
     LATHE_COMPONENT_INIT(LatheRegistryClass, LATHE_KIND_REGISTRY, "local",
                          "Model versions and aliases in a local folder (SQLite index, "
@@ -284,6 +349,9 @@ static const LatheRegistryClass registry_local = {
     .list = registry_list,
     .get = registry_get,
     .close = registry_close,
+    .alias_history = lathe_registry_alias_history,
+    .delete_alias = registry_delete_alias,
+    .get_version = registry_get_version,
 };
 
 LATHE_PLUGIN_DEFINE("registry-local", "0.1.0", "MIT",

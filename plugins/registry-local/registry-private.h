@@ -6,9 +6,12 @@
 
 #include <lathe/lathe-sdk.h>
 
-#include "registry-local.h"
 
 G_BEGIN_DECLS
+
+/* What LatheRegistryClass.open returns (the `gpointer registry` of the
+ * other calls). */
+typedef struct _LatheRegistryLocal LatheRegistryLocal;
 
 /* The schema this code writes, stored in PRAGMA user_version. */
 #define LATHE_REGISTRY_SCHEMA_VERSION 1
@@ -56,6 +59,8 @@ char *lathe_registry_describe_model(LatheRegistryLocal *r, const char *name);
 
 /* registry-list.c */
 JsonArray *lathe_registry_list(LatheRegistryLocal *r, const char *name, GError **error);
+JsonArray *lathe_registry_alias_history(gpointer registry, const char *name, const char *alias,
+                                        GError **error);
 
 /* registry-names.c */
 gboolean lathe_registry_check_model_name(const char *name, GError **error);

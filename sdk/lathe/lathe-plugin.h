@@ -28,7 +28,7 @@ G_BEGIN_DECLS
  * Bumped when fields are appended. The host refuses a plugin whose minor is
  * above its own (it may rely on callbacks the host would never call).
  */
-#define LATHE_ABI_MINOR 3
+#define LATHE_ABI_MINOR 4
 
 /** LATHE_PLUGIN_ENTRY: the one symbol every plugin exports. */
 #define LATHE_PLUGIN_ENTRY "lathe_plugin_query"
@@ -328,6 +328,15 @@ typedef struct {
  * @list returns a new array of objects {name, version, aliases, created,
  * metadata} for @name, or for every model when @name is %NULL.
  * @get returns the bytes of @name at a version number or alias (new ref).
+ * @alias_history (Since: 1.4) returns a new array of every move of an alias,
+ * oldest first: objects {name, alias, version, previous_version (null when
+ * first set), set_at}; @name and @alias may be %NULL for all. Optional: a
+ * registry without it keeps no history, and rollback is refused.
+ * @delete_alias (Since: 1.4) removes @alias of @name; %LATHE_ERROR_INVALID
+ * when it is not set. Optional.
+ * @get_version (Since: 1.4) returns a new object describing @name at a
+ * version number or alias, shaped like an element of @list; %NULL with
+ * %LATHE_ERROR_INVALID when there is no such version. Optional.
  */
 typedef struct {
   LatheComponent base;
@@ -341,6 +350,13 @@ typedef struct {
   GBytes *(*get)(gpointer registry, const char *name,
                  const char *version_or_alias, GError **error);
   void (*close)(gpointer registry);
+  /* Since 1.4: appended, so 1.3 registries load with these NULL. */
+  JsonArray *(*alias_history)(gpointer registry, const char *name, const char *alias,
+                              GError **error);
+  gboolean (*delete_alias)(gpointer registry, const char *name, const char *alias,
+                           GError **error);
+  JsonObject *(*get_version)(gpointer registry, const char *name,
+                             const char *version_or_alias, GError **error);
 } LatheRegistryClass;
 
 /** LatheTaskState: the state of a task on an executor. */

@@ -96,4 +96,21 @@ LATHE_PLUGIN_PATH="$LATHE_ABI_DIR/checked" run_lathe "$TMP/ck-preset" run --stor
 expect_code "$TMP/ck-preset" 2 "a preset that did not run is still checked"
 expect_err "$TMP/ck-preset" "/presets/b/m/votes: param 'votes' of model/checked: 4 is even" "the preset's pointer"
 [ -e "$TMP/ck-store" ] && fail "a refused pipeline opened the store" || pass "no store for a refused pipeline"
+# ABI 1.4 appended alias history, delete alias and get version to the
+# registry struct: a registry built against 1.3 loads, and the host treats
+# the calls it lacks as absent, with one line saying what to do.
+export LATHE_PLUGIN_PATH="$LATHE_ABI_DIR/registry_1_3"
+run_lathe "$TMP/r13" plugins inspect registry/old13
+expect_code "$TMP/r13" 0 "an ABI 1.3 registry loads"
+run_lathe "$TMP/r13rb" models rollback iris --registry registry/old13 --store "$TMP/r13store"
+expect_code "$TMP/r13rb" 2 "rollback through a 1.3 registry is refused"
+expect_err "$TMP/r13rb" "registry/old13 keeps no alias history" "it names the registry and the missing history"
+[ "$(wc -l < "$TMP/r13rb.err")" -eq 1 ] && pass "one line" || fail "history error is $(wc -l < "$TMP/r13rb.err") lines"
+run_lathe "$TMP/r13un" models unalias iris production --registry registry/old13 --store "$TMP/r13store"
+expect_code "$TMP/r13un" 2 "unalias through a 1.3 registry is refused"
+expect_err "$TMP/r13un" "registry/old13 cannot delete aliases (built before ABI 1.4)" "it says why"
+run_lathe "$TMP/r13sh" models show iris 1 --registry registry/old13 --store "$TMP/r13store"
+expect_code "$TMP/r13sh" 2 "show falls back to the 1.3 registry's list"
+expect_err "$TMP/r13sh" "registry/old13 has no version or alias '1' of 'iris'" "and says what is missing"
+unset LATHE_PLUGIN_PATH
 finish

@@ -3,7 +3,9 @@
 source "$(dirname "$0")/lib.sh"
 run_lathe "$TMP/v" --version --json
 expect_code "$TMP/v" 0 "--version"
-expect_py "$TMP/v.out" "d['abi'] == '1.3' and 'core' in d['blas']" "--version --json has ABI and BLAS"
+# The ABI the binary reports is the one the SDK header defines.
+abi="$(sed -n 's/^#define LATHE_ABI_MAJOR \([0-9]*\)$/\1/p' "$LATHE_SOURCE_DIR/sdk/lathe/lathe-plugin.h").$(sed -n 's/^#define LATHE_ABI_MINOR \([0-9]*\)$/\1/p' "$LATHE_SOURCE_DIR/sdk/lathe/lathe-plugin.h")"
+expect_py "$TMP/v.out" "d['abi'] == '$abi' and 'core' in d['blas']" "--version --json has ABI $abi and BLAS"
 # The Prescott fallback: pretend OpenBLAS reported it; Lathe must re-execute
 # itself with OPENBLAS_CORETYPE set (when the CPU has AVX2 or AVX-512).
 if grep -qE ' (avx2|avx512f) ' /proc/cpuinfo; then

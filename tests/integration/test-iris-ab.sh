@@ -107,4 +107,19 @@ run_lathe "$TMP/u1" models rollback
 expect_code "$TMP/u1" 2 "rollback without NAME"
 run_lathe "$TMP/u2" models list --alias production
 expect_code "$TMP/u2" 2 "--alias outside rollback"
+# show and unalias (ABI 1.4's get_version and delete_alias, via registry/local).
+run_lathe "$TMP/sh" models show iris production --json
+expect_code "$TMP/sh" 0 "show by alias"
+expect_py "$TMP/sh.out" "d['name'] == 'iris' and d['version'] == 1 and 'production' in d['aliases'] and bool(d['metadata']['run_id'])" \
+  "show gives the version production names, with its run"
+run_lathe "$TMP/sh2" models show iris 7
+expect_code "$TMP/sh2" 2 "show of a missing version"
+expect_err "$TMP/sh2" "has no version 7" "show names the missing version"
+run_lathe "$TMP/ua" models unalias iris production --json
+expect_code "$TMP/ua" 0 "unalias"
+expect_py "$TMP/ua.out" "d['deleted'] is True and d['alias'] == 'production'" "unalias reports the deleted alias"
+[ "$(production)" = none ] && pass "production is gone after unalias" || fail "production is still $(production)"
+run_lathe "$TMP/ua2" models unalias iris production
+expect_code "$TMP/ua2" 2 "unalias of an alias not set"
+expect_err "$TMP/ua2" "has no alias 'production'" "unalias names the missing alias"
 finish

@@ -1,11 +1,10 @@
 /* test-registry-local.c: registry/local through its ABI (plus the alias
- * history export), with the files and the index checked from outside. */
+ * 1.4 history, delete and version callbacks), with the files and the index checked from outside. */
 #include <sqlite3.h>
 #include <string.h>
 
 #include <glib/gstdio.h>
 
-#include "registry-local.h"
 #include "test-util.h"
 
 typedef struct {
@@ -19,17 +18,10 @@ static const LatheRegistryClass *klass(void) {
   return (const LatheRegistryClass *)lathe_test_component("registry-local", "registry/local");
 }
 
-/* The export `lathe models` will use, found the way it will find it. */
-static LatheRegistryLocalAliasHistoryFunc history_func(void) {
-  klass();
-  g_autofree char *path = g_build_filename(g_getenv("LATHE_TEST_PLUGIN_DIR"), "registry-local",
-                                           "liblathe-registry-local.so", NULL);
-  GModule *mod = g_module_open(path, G_MODULE_BIND_LOCAL);
-  g_assert_nonnull(mod);
-  gpointer fn = NULL;
-  g_assert_true(g_module_symbol(mod, LATHE_REGISTRY_LOCAL_ALIAS_HISTORY_SYMBOL, &fn));
-  g_module_make_resident(mod);
-  return (LatheRegistryLocalAliasHistoryFunc)fn;
+/* The alias history through the ABI (LatheRegistryClass.alias_history, 1.4). */
+static JsonArray *history(gpointer reg, const char *name, const char *alias, GError **error) {
+  g_assert_nonnull(klass()->alias_history);
+  return klass()->alias_history(reg, name, alias, error);
 }
 
 static void remove_tree(const char *path) {
@@ -322,7 +314,6 @@ static void test_aliases(Fixture *fx, gconstpointer data) {
   expect_get(fx->reg, "m", "champion", "v3");
   expect_get(fx->reg, "m", "Staging_2-b", "v3");
 
-  LatheRegistryLocalAliasHistoryFunc history = history_func();
   g_autoptr(GError) error = NULL;
   g_autoptr(JsonArray) champ = history(fx->reg, "m", "champion", &error);
   g_assert_no_error(error);
@@ -576,9 +567,46 @@ static void test_refused(Fixture *fx, gconstpointer data) {
   lathe_context_free(ctx);
 }
 
+static void test_delete_alias_and_version(Fixture *fx, gconstpointer data) {
+  reg_model(fx->reg, "m", "v1", NULL);
+  reg_model(fx->reg, "m", "v2", NULL);
+  set_alias(fx->reg, "m", "prod", 1);
+  set_alias(fx->reg, "m", "prod", 2);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonObject) v = klass()->get_version(fx->reg, "m", "prod", &error);
+  g_assert_no_error(error);
+  g_assert_cmpint(json_object_get_int_member(v, "version"), ==, 2);
+  g_assert_cmpstr(json_object_get_string_member(v, "name"), ==, "m");
+  JsonArray *aliases = json_object_get_array_member(v, "aliases");
+  g_assert_cmpuint(json_array_get_length(aliases), ==, 1);
+  g_assert_cmpstr(json_array_get_string_element(aliases, 0), ==, "prod");
+  g_autoptr(JsonObject) v1 = klass()->get_version(fx->reg, "m", "1", &error);
+  g_assert_no_error(error);
+  g_assert_cmpint(json_object_get_int_member(v1, "version"), ==, 1);
+  g_assert_null(klass()->get_version(fx->reg, "m", "9", &error));
+  expect_error(&error, LATHE_ERROR_INVALID, "no version 9", NULL);
+  g_assert_null(klass()->get_version(fx->reg, "ghost", "1", &error));
+  expect_error(&error, LATHE_ERROR_INVALID, "no model named 'ghost'", NULL);
+
+  g_assert_true(klass()->delete_alias(fx->reg, "m", "prod", &error));
+  g_assert_no_error(error);
+  g_assert_null(klass()->get(fx->reg, "m", "prod", &error));
+  g_assert_nonnull(error);
+  g_clear_error(&error);
+  g_assert_false(klass()->delete_alias(fx->reg, "m", "prod", &error));
+  expect_error(&error, LATHE_ERROR_INVALID, "no alias 'prod'", NULL);
+  g_assert_false(klass()->delete_alias(fx->reg, "m", "1", &error));
+  expect_error(&error, LATHE_ERROR_INVALID, "invalid alias", NULL);
+  /* The moves stay in the history after the delete. */
+  g_autoptr(JsonArray) hist = history(fx->reg, "m", "prod", &error);
+  g_assert_no_error(error);
+  g_assert_cmpuint(json_array_get_length(hist), ==, 2);
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
 #define ADD(name, fn) g_test_add("/registry-local/" name, Fixture, NULL, setup, fn, teardown)
+  ADD("delete-alias-and-version", test_delete_alias_and_version);
   ADD("layout", test_layout);
   ADD("default-and-relative-path", test_default_and_relative_path);
   ADD("versions", test_versions);
