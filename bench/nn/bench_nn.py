@@ -17,7 +17,7 @@ Environment:
   BENCH_NN_QUICK=1     smoke test: 3 epochs (windowed: 1), 1 rep, short GEMM timings
   BENCH_NN_ONLY        comma list of sections to run (default: all four)
   BENCH_NN_FAMILIES    comma list of IDEKO families (default mlp,cnn,rnn,lstm)
-  BENCH_NN_DATA        IDEKO folder (default /work/shared/data/ideko)
+  BENCH_NN_DATA        IDEKO folder (default ../shared/data/ideko from the repo root)
   BENCH_NN_KEEP=1      keep the temporary folder (pipelines, stores, logs) and print it
 
 Prints a table and writes bench/results-nn.json with every number and ratio.
@@ -56,7 +56,7 @@ SK_EPOCHS = 50
 THREADS = 2
 ONLY = set((os.environ.get("BENCH_NN_ONLY") or "ideko,window,sklearn,gflops").split(","))
 FAMILY_LIST = (os.environ.get("BENCH_NN_FAMILIES") or "mlp,cnn,rnn,lstm").split(",")
-DATA = os.environ.get("BENCH_NN_DATA") or "/work/shared/data/ideko"
+DATA = os.environ.get("BENCH_NN_DATA") or os.path.join(os.path.dirname(SRC), "shared", "data", "ideko")
 CHECK = os.environ.get("BENCH_NN_CHECK", "1") != "0"
 TIMEOUT = 4 * 3600
 

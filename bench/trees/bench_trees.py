@@ -14,7 +14,7 @@ Environment:
   BENCH_TREES_QUICK=1   smoke test: 1 rep, synthetic 20000 rows, 10000-row predict set
   BENCH_TREES_ONLY      comma list of sections (default forest,iforest)
   BENCH_TREES_DATASETS  comma list of forest datasets (default all five)
-  BENCH_TREES_NAB       NAB folder (default /work/shared/data/nab)
+  BENCH_TREES_NAB       NAB folder (default ../shared/data/nab from the repo root)
   BENCH_TREES_KEEP=1    keep the temporary folder (data, pipelines, stores, logs)
 
 Prints a table and writes bench/results-trees.json with every number and ratio.
@@ -49,7 +49,8 @@ THREADS = 2
 ONLY = set((os.environ.get("BENCH_TREES_ONLY") or "forest,iforest").split(","))
 DATASETS = (os.environ.get("BENCH_TREES_DATASETS") or
             "iris,wine,breast_cancer,digits,synthetic").split(",")
-NAB = os.environ.get("BENCH_TREES_NAB") or "/work/shared/data/nab"
+NAB = os.environ.get("BENCH_TREES_NAB") or os.path.join(
+    os.path.dirname(os.path.dirname(os.path.dirname(HERE))), "shared", "data", "nab")
 SYNTH_ROWS = 20000 if QUICK else 200000
 PREDICT_ROWS = 10000 if QUICK else 100000
 TIMEOUT = 4 * 3600

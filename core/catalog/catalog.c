@@ -41,26 +41,26 @@ const char *lathe_param_type_name(LatheParamType type) {
 }
 
 /* Ports a kind has when the component declares none. */
-static const LathePortSpec data_in[] = {{"data", LATHE_TYPE_DATASET, 0, "rows to work on"}, {NULL}};
-static const LathePortSpec data_out[] = {{"data", LATHE_TYPE_DATASET, 0, "the dataset"}, {NULL}};
+static const LathePortSpec data_in[] = {{"data", LATHE_TYPE_DATASET, 0, "rows to work on"}, {.name = NULL}};
+static const LathePortSpec data_out[] = {{"data", LATHE_TYPE_DATASET, 0, "the dataset"}, {.name = NULL}};
 static const LathePortSpec model_in[] = {
     {"train", LATHE_TYPE_DATASET, 0, "training rows"},
     {"valid", LATHE_TYPE_DATASET, LATHE_PORT_OPTIONAL, "validation rows (early stopping)"},
-    {NULL}};
-static const LathePortSpec model_out[] = {{"model", LATHE_TYPE_MODEL, 0, "the trained model"}, {NULL}};
+    {.name = NULL}};
+static const LathePortSpec model_out[] = {{"model", LATHE_TYPE_MODEL, 0, "the trained model"}, {.name = NULL}};
 static const LathePortSpec eval_in[] = {{"model", LATHE_TYPE_MODEL, 0, "the model to score"},
                                         {"data", LATHE_TYPE_DATASET, 0, "labelled rows"},
-                                        {NULL}};
-static const LathePortSpec metrics_out[] = {{"metrics", LATHE_TYPE_METRICS, 0, "the scores"}, {NULL}};
+                                        {.name = NULL}};
+static const LathePortSpec metrics_out[] = {{"metrics", LATHE_TYPE_METRICS, 0, "the scores"}, {.name = NULL}};
 static const LathePortSpec tuner_out[] = {
     {"model", LATHE_TYPE_MODEL, LATHE_PORT_OPTIONAL, "the best trial's model (trial \"output\")"},
     {"metrics", LATHE_TYPE_METRICS, 0, "best params, best value and every trial"},
-    {NULL}};
+    {.name = NULL}};
 static const LathePortSpec registry_in[] = {
     {"model", LATHE_TYPE_MODEL, 0, "the model to register"},
     {"metrics", LATHE_TYPE_METRICS, LATHE_PORT_OPTIONAL, "metrics stored with the version"},
-    {NULL}};
-static const LathePortSpec no_ports[] = {{NULL}};
+    {.name = NULL}};
+static const LathePortSpec no_ports[] = {{.name = NULL}};
 
 static const char *const directions[] = {"maximize", "minimize", NULL};
 /* Params the host itself reads for tuner and registry nodes. */

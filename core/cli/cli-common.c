@@ -40,7 +40,7 @@ LatheStore *lathe_cli_open_list_show(int *argc, char ***argv, const char *cmd, c
   GOptionEntry entries[] = {
       {"json", 0, 0, G_OPTION_ARG_NONE, json, "JSON on stdout", NULL},
       {"store", 0, 0, G_OPTION_ARG_FILENAME, &store_opt, "Run store (default: ./.lathe)", "DIR"},
-      {NULL}};
+      G_OPTION_ENTRY_NULL};
   g_autofree char *usage = g_strdup_printf("list | show %s", ref);
   g_autoptr(GOptionContext) octx = g_option_context_new(usage);
   g_option_context_add_main_entries(octx, entries, NULL);

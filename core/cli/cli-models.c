@@ -15,7 +15,7 @@ int lathe_cmd_models(int argc, char **argv) {
       {"store", 0, 0, G_OPTION_ARG_FILENAME, &store_opt, "Run store (default: ./.lathe)", "DIR"},
       {"registry", 0, 0, G_OPTION_ARG_STRING, &registry_id, "Registry component (default: registry/local)", "ID"},
       {"alias", 0, 0, G_OPTION_ARG_STRING, &alias_opt, "rollback: the alias to move back (default: production)", "ALIAS"},
-      {NULL}};
+      G_OPTION_ENTRY_NULL};
   g_autoptr(GOptionContext) octx =
       g_option_context_new("list | show NAME VERSION|ALIAS | alias NAME ALIAS VERSION | unalias NAME ALIAS | rollback NAME [--alias ALIAS]");
   g_option_context_add_main_entries(octx, entries, NULL);

@@ -139,7 +139,7 @@ static void print_component(JsonObject *c) {
 
 int lathe_cmd_plugins(int argc, char **argv) {
   gboolean json = FALSE;
-  GOptionEntry entries[] = {{"json", 0, 0, G_OPTION_ARG_NONE, &json, "JSON on stdout", NULL}, {NULL}};
+  GOptionEntry entries[] = {{"json", 0, 0, G_OPTION_ARG_NONE, &json, "JSON on stdout", NULL}, G_OPTION_ENTRY_NULL};
   g_autoptr(GOptionContext) octx = g_option_context_new("[inspect NAME]");
   g_option_context_add_main_entries(octx, entries, NULL);
   if (!lathe_cli_parse(octx, &argc, &argv))

@@ -80,7 +80,7 @@ int lathe_cmd_run(int argc, char **argv, gboolean validate_only) {
       {"no-cache", 0, 0, G_OPTION_ARG_NONE, &no_cache, "Run every node", NULL},
       {"store", 0, 0, G_OPTION_ARG_FILENAME, &store_opt, "Run store (default: .lathe beside the pipeline)", "DIR"},
       {"json", 0, 0, G_OPTION_ARG_NONE, &json, "One JSON object on stdout", NULL},
-      {NULL}};
+      G_OPTION_ENTRY_NULL};
   g_autoptr(GOptionContext) octx = g_option_context_new(validate_only ? "PIPELINE.json" : "PIPELINE.json");
   g_option_context_add_main_entries(octx, entries, NULL);
   if (!lathe_cli_parse(octx, &argc, &argv))

@@ -112,7 +112,8 @@ expect_err "$TMP/bad" "gamma_fraction must be above 0" "says why"
 pipeline "$TMP/bad2.json" tuner/random "$mixed" ', "sampler": "lhs"'
 run_lathe "$TMP/bad2" validate "$TMP/bad2.json"
 expect_code "$TMP/bad2" 2 "an unknown sampler is refused"
-expect_err "$TMP/bad2" "sampler" "names the param"
+expect_err "$TMP/bad2" "/with/sampler: param 'sampler' of tuner/random: 'lhs' is not one of: uniform, halton, sobol" \
+  "names the param, its pointer and the choices"
 # tuner/bayes: it converges on the testkit objective; a rerun proposes the
 # same points; a resumed study goes on to the budget (and, without
 # warm_start, proposes what one long run proposes: with it, the first fit
@@ -235,9 +236,11 @@ grep -q "Pareto front" "$TMP/by-mot.out" && pass "bayes: study show prints the f
 bayes_pipeline "$TMP/by-bad.json" "$xy" ', "n_candidates": 0'
 run_lathe "$TMP/by-bad" validate "$TMP/by-bad.json"
 expect_code "$TMP/by-bad" 2 "bayes: n_candidates 0 is refused"
-expect_err "$TMP/by-bad" "n_candidates" "bayes: names the param"
+expect_err "$TMP/by-bad" "/with/n_candidates: param 'n_candidates' of tuner/bayes: 0 is out of bounds [16, 100000]" \
+  "bayes: names the param and its bounds"
 bayes_pipeline "$TMP/by-bad2.json" "$xy" ', "warm_start": "yes"'
 run_lathe "$TMP/by-bad2" validate "$TMP/by-bad2.json"
 expect_code "$TMP/by-bad2" 2 "bayes: a string for warm_start is refused"
-expect_err "$TMP/by-bad2" "warm_start" "bayes: names the param"
+expect_err "$TMP/by-bad2" "/with/warm_start: param 'warm_start' of tuner/bayes: expected bool, got a string" \
+  "bayes: names the param and the type it takes"
 finish

@@ -62,7 +62,9 @@ expect_err "$TMP/s" "no node 'nosuch'" "--set names the node"
 
 run_lathe "$TMP/m" run "$TMP/missing.json"
 expect_code "$TMP/m" 2 "missing pipeline file"
-expect_err "$TMP/m" "missing.json" "missing file is named"
+expect_err "$TMP/m" "$TMP/missing.json: cannot read the pipeline" "missing file is named, with what went wrong"
+expect_err "$TMP/m" "No such file or directory" "and why"
+[ "$(wc -l < "$TMP/m.err")" -eq 1 ] && pass "one line" || fail "missing file: $(wc -l < "$TMP/m.err") lines"
 
 mkdir -p "$TMP/badstore"
 echo garbage >"$TMP/badstore/lathe.db"

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Side-by-side check of model/iforest against scikit-learn's IsolationForest
-on the NAB files (features [value, diff], as /work/shared/ANCHORS.md §2).
+on the NAB files (features [value, diff], as ../shared/ANCHORS.md §2).
 
 Usage: LATHE_IFOREST_DUMP=DIR test-model-iforest -p /model-iforest/nab-auc
        compare-sklearn.py NAB_DIR DIR

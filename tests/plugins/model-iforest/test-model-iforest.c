@@ -2,7 +2,7 @@
  * obvious outlier, the contamination offset, identical forests for any thread
  * count, the blob round trip and its refusal of damaged bytes, param and data
  * errors, column selection, and ROC-AUC on the NAB files against scikit-learn's numbers
- * (/work/shared/ANCHORS.md §2). */
+ * (../shared/ANCHORS.md §2). */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>

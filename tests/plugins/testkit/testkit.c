@@ -78,7 +78,7 @@ static const LatheParamSpec objective_params[] = {
     LATHE_PARAM_END};
 
 static const LathePortSpec opt_in[] = {
-    {"data", LATHE_TYPE_DATASET, LATHE_PORT_OPTIONAL, "passed through when connected"}, {NULL}};
+    {"data", LATHE_TYPE_DATASET, LATHE_PORT_OPTIONAL, "passed through when connected"}, {.name = NULL}};
 static const LatheParamSpec noop_params[] = {
     LATHE_PARAM_FLOAT_("value", "0", -1e9, 1e9, 0, "value of the row made when nothing is connected"),
     LATHE_PARAM_END};
