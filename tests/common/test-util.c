@@ -1,5 +1,7 @@
 #include <string.h>
 
+#include <glib/gstdio.h>
+
 #include "test-util.h"
 
 static GHashTable *components; /* id -> const LatheComponent* */
@@ -146,4 +148,18 @@ char *lathe_test_shared_path(const char *relative) {
     return NULL;
   }
   return path;
+}
+
+void lathe_test_remove_tree(const char *path) {
+  if (g_file_test(path, G_FILE_TEST_IS_DIR) && !g_file_test(path, G_FILE_TEST_IS_SYMLINK)) {
+    g_autoptr(GDir) d = g_dir_open(path, 0, NULL);
+    const char *name;
+    while (d && (name = g_dir_read_name(d))) {
+      g_autofree char *child = g_build_filename(path, name, NULL);
+      lathe_test_remove_tree(child);
+    }
+    g_rmdir(path);
+  } else {
+    g_unlink(path);
+  }
 }

@@ -49,3 +49,7 @@ LatheArtifact *lathe_test_fit(const LatheComponent *comp, LatheContext *ctx,
 /** lathe_test_iris_path: (transfer full) ../shared/data/iris/iris.csv, or
  * %NULL when absent (the test should then g_test_skip). */
 char *lathe_test_shared_path(const char *relative);
+
+/** lathe_test_remove_tree: removes @path and everything below it; links are
+ * removed, never followed. The tests' one copy. */
+void lathe_test_remove_tree(const char *path);

@@ -9,6 +9,7 @@
 #include "engine/engine.h"
 #include "graph/graph.h"
 #include "store/store.h"
+#include "test-util.h"
 
 static JsonNode *parse(const char *text) {
   g_autoptr(JsonParser) p = json_parser_new();
@@ -102,18 +103,6 @@ static void test_cache_key(void) {
   g_assert_cmpstr(kp, !=, k1);
 }
 
-static void rm_tree(const char *path) {
-  g_autoptr(GDir) d = g_dir_open(path, 0, NULL);
-  const char *n;
-  while (d && (n = g_dir_read_name(d))) {
-    g_autofree char *c = g_build_filename(path, n, NULL);
-    if (g_file_test(c, G_FILE_TEST_IS_DIR) && !g_file_test(c, G_FILE_TEST_IS_SYMLINK))
-      rm_tree(c);
-    else
-      g_unlink(c);
-  }
-  g_rmdir(path);
-}
 
 static char *write_tmp(const char *dir, const char *name, const char *text) {
   char *path = g_build_filename(dir, name, NULL);
@@ -167,7 +156,7 @@ static void test_graph(void) {
   g_assert_cmpuint(p3->len, ==, 2);
   for (guint i = 0; i < p3->len; i++)
     g_assert_null(strchr(((LatheProblem *)p3->pdata[i])->message, '\n'));
-  rm_tree(dir);
+  lathe_test_remove_tree(dir);
 }
 
 static void test_store(void) {
@@ -223,7 +212,7 @@ static void test_store(void) {
   g_assert_cmpstr(json_object_get_string_member(n1, "status"), ==, "failed");
   g_assert_cmpstr(json_object_get_string_member(n1, "error"), ==, "boom");
   lathe_store_close(s);
-  rm_tree(dir);
+  lathe_test_remove_tree(dir);
 }
 
 static void test_blas_decision(void) {

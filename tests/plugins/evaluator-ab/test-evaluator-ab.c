@@ -69,10 +69,6 @@ static char *registry_with(LatheArtifact **models, guint n, gboolean alias) {
   return dir;
 }
 
-static void rm_tree(const char *dir) {
-  g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", dir);
-  g_assert_cmpint(system(cmd), ==, 0);
-}
 
 /* Runs evaluator/ab on the unflipped data with @cand in the store @dir. */
 static LatheContext *run_ab(LatheArtifact *cand, const char *dir, const char *extra,
@@ -136,8 +132,8 @@ static void test_no_production(void) {
   g_assert_true(ok);
   g_assert_cmpfloat(metric(ctx2, "promote"), ==, 1);
   g_assert_cmpfloat(metric(ctx2, "production_version"), ==, 0);
-  rm_tree(dir);
-  rm_tree(dir2);
+  lathe_test_remove_tree(dir);
+  lathe_test_remove_tree(dir2);
 }
 
 static void test_decisions(void) {
@@ -172,7 +168,7 @@ static void test_decisions(void) {
   g_assert_cmpfloat(metric(same, "candidate_accuracy"), ==, 0);
   g_assert_cmpfloat(metric(same, "promote"), ==, 1);
   g_assert_cmpstr(json_object_get_string_member(result(same), "decision"), ==, "promote");
-  rm_tree(dir);
+  lathe_test_remove_tree(dir);
 }
 
 static void test_keep(void) {
@@ -193,7 +189,7 @@ static void test_keep(void) {
   JsonArray *why = json_object_get_array_member(o, "reasons");
   g_assert_cmpuint(json_array_get_length(why), ==, 2);
   g_assert_nonnull(strstr(json_array_get_string_element(why, 0), "accuracy: candidate 0 < production 1"));
-  rm_tree(dir);
+  lathe_test_remove_tree(dir);
 }
 
 static void test_tie_and_class_order(void) {
@@ -211,7 +207,7 @@ static void test_tie_and_class_order(void) {
   g_assert_cmpfloat(metric(ctx, "candidate_accuracy"), ==, 1);
   /* at least as good on every metric: a tie promotes */
   g_assert_cmpfloat(metric(ctx, "promote"), ==, 1);
-  rm_tree(dir);
+  lathe_test_remove_tree(dir);
 }
 
 static void test_metrics_param(void) {
@@ -235,7 +231,7 @@ static void test_metrics_param(void) {
   g_assert_false(ok);
   g_assert_nonnull(strstr(error->message, "'metrics' is empty"));
   g_assert_null(lathe_context_get_output(empty, "metrics"));
-  rm_tree(dir);
+  lathe_test_remove_tree(dir);
 }
 
 static void test_refusals(void) {
@@ -276,7 +272,7 @@ static void test_refusals(void) {
   g_assert_false(ok);
   g_assert_nonnull(strstr(error->message, "has schema version 9"));
   g_assert_null(lathe_context_get_output(newer, "metrics"));
-  rm_tree(dir);
+  lathe_test_remove_tree(dir);
 }
 
 int main(int argc, char **argv) {

@@ -24,19 +24,6 @@ static JsonArray *history(gpointer reg, const char *name, const char *alias, GEr
   return klass()->alias_history(reg, name, alias, error);
 }
 
-static void remove_tree(const char *path) {
-  if (g_file_test(path, G_FILE_TEST_IS_DIR) && !g_file_test(path, G_FILE_TEST_IS_SYMLINK)) {
-    g_autoptr(GDir) d = g_dir_open(path, 0, NULL);
-    const char *name;
-    while (d && (name = g_dir_read_name(d))) {
-      g_autofree char *child = g_build_filename(path, name, NULL);
-      remove_tree(child);
-    }
-    g_rmdir(path);
-  } else {
-    g_unlink(path);
-  }
-}
 
 static LatheContext *context_for(const char *root) {
   g_autofree char *params = g_strdup_printf("{\"path\": \"%s\"}", root);
@@ -69,7 +56,7 @@ static void teardown(Fixture *fx, gconstpointer data) {
   if (fx->reg)
     klass()->close(fx->reg);
   lathe_context_free(fx->ctx);
-  remove_tree(fx->dir);
+  lathe_test_remove_tree(fx->dir);
   g_free(fx->dir);
   g_free(fx->root);
 }

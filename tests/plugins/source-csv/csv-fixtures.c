@@ -5,6 +5,7 @@
 #include <glib/gstdio.h>
 
 #include "csv-fixtures.h"
+#include "test-util.h"
 
 static char *fixture_dir;
 
@@ -18,26 +19,10 @@ void csv_fixtures_init(void) {
   g_assert_no_error(error);
 }
 
-static void remove_tree(const char *path) {
-  GDir *dir = g_dir_open(path, 0, NULL);
-  if (dir) {
-    const char *name;
-    while ((name = g_dir_read_name(dir))) {
-      g_autofree char *child = g_build_filename(path, name, NULL);
-      if (g_file_test(child, G_FILE_TEST_IS_DIR) &&
-          !g_file_test(child, G_FILE_TEST_IS_SYMLINK))
-        remove_tree(child);
-      else
-        g_unlink(child);
-    }
-    g_dir_close(dir);
-  }
-  g_rmdir(path);
-}
 
 int csv_fixtures_cleanup(int status) {
   if (fixture_dir)
-    remove_tree(fixture_dir);
+    lathe_test_remove_tree(fixture_dir);
   g_clear_pointer(&fixture_dir, g_free);
   return status;
 }

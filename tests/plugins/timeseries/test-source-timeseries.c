@@ -5,23 +5,13 @@
 #include <string.h>
 
 #include "ts-fixtures.h"
+#include "test-util.h"
 
 #define PLUGIN "source-timeseries"
 #define ID "source/timeseries"
 
 static char *tmp_root;
 
-static void remove_tree(const char *path) {
-  if (g_file_test(path, G_FILE_TEST_IS_DIR) && !g_file_test(path, G_FILE_TEST_IS_SYMLINK)) {
-    g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
-    const char *name;
-    while (dir && (name = g_dir_read_name(dir))) {
-      g_autofree char *child = g_build_filename(path, name, NULL);
-      remove_tree(child);
-    }
-  }
-  g_remove(path);
-}
 
 static char *write_file(const char *rel, const char *text) {
   char *path = g_build_filename(tmp_root, rel, NULL);
@@ -310,7 +300,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/source-timeseries/unordered", test_unordered);
   g_test_add_func("/source-timeseries/nab-files", test_nab_files);
   int rc = g_test_run();
-  remove_tree(tmp_root);
+  lathe_test_remove_tree(tmp_root);
   g_free(tmp_root);
   return rc;
 }

@@ -19,19 +19,6 @@ static const LatheTrackerClass *klass(void) {
   return (const LatheTrackerClass *)lathe_test_component("tracker-sqlite", "tracker/sqlite");
 }
 
-static void remove_tree(const char *path) {
-  if (g_file_test(path, G_FILE_TEST_IS_DIR) && !g_file_test(path, G_FILE_TEST_IS_SYMLINK)) {
-    g_autoptr(GDir) d = g_dir_open(path, 0, NULL);
-    const char *name;
-    while (d && (name = g_dir_read_name(d))) {
-      g_autofree char *child = g_build_filename(path, name, NULL);
-      remove_tree(child);
-    }
-    g_rmdir(path);
-  } else {
-    g_unlink(path);
-  }
-}
 
 /* Opens a tracker with @params_json; returns NULL with @error set on failure.
  * The context is kept in @fx (it must outlive the tracker). */
@@ -68,7 +55,7 @@ static void close_tracker(Fixture *fx) {
 static void teardown(Fixture *fx, gconstpointer data) {
   close_tracker(fx);
   g_clear_pointer(&fx->ctx, lathe_context_free);
-  remove_tree(fx->dir);
+  lathe_test_remove_tree(fx->dir);
   g_free(fx->dir);
   g_free(fx->path);
 }
