@@ -19,6 +19,16 @@ typedef enum {
   TASK_SKIPPED,
 } LatheNodeRunStatus;
 
+/* Why a task did not run. Only a skip for a false `when`, here or upstream,
+ * leaves the run successful. */
+typedef enum {
+  LATHE_SKIP_NONE,
+  LATHE_SKIP_CONDITION,          /* its own `when` is false or cannot be evaluated */
+  LATHE_SKIP_UPSTREAM_CONDITION, /* downstream of such a skip */
+  LATHE_SKIP_UPSTREAM_FAILED,    /* downstream of a failure, or of a skip after one */
+  LATHE_SKIP_INTERRUPTED,        /* the run was interrupted before it started */
+} LatheSkipReason;
+
 /* One node instance in a run: a node of the graph, or of one trial. */
 struct _LatheNodeRun {
   LatheNode *node;
@@ -29,6 +39,8 @@ struct _LatheNodeRun {
   GPtrArray *dependents;
   guint waiting;
   LatheNodeRunStatus status;
+  LatheSkipReason skip_reason;
+  guint64 seed;         /* lathe_seed_derive(run seed, exec_id), computed once */
   GHashTable *outputs;  /* port -> LatheArtifact* */
   JsonObject *metrics;  /* name -> number */
   JsonArray *data_versions;
@@ -71,6 +83,7 @@ struct _LatheRun {
   guint blas_threads;
   GMutex lock;          /* results, data versions and the tracker */
   JsonArray *nodes;     /* result rows */
+  gboolean failed;      /* a task of the run itself (not of a trial) failed */
   JsonObject *metrics;  /* "NODE.METRIC" -> value */
   JsonArray *data_versions; /* all read in this run, for registry lineage */
   gpointer tracker;     /* instance of tracker_class, or NULL */

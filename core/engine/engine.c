@@ -201,19 +201,7 @@ gboolean lathe_engine_run(LatheGraph *graph, LatheCatalog *cat, LatheStore *stor
   g_mutex_clear(&tk.lock);
   g_cond_clear(&tk.cond);
 
-  gboolean failed = FALSE;
-  for (guint i = 0; i < json_array_get_length(run.nodes); i++) {
-    JsonObject *row = json_array_get_object_element(run.nodes, i);
-    const char *st = json_object_get_string_member(row, "status");
-    const char *why = json_object_get_string_member_with_default(row, "error", "");
-    /* A failed trial is the study's business (max_failed_trials): the tuner
-     * node itself fails when the study does. */
-    if (strchr(json_object_get_string_member(row, "id"), '/'))
-      continue;
-    /* Skipping on a false `when` is success; skipping after a failure is not. */
-    failed |= g_str_equal(st, "failed") ||
-              (g_str_equal(st, "skipped") && !g_str_has_prefix(why, "condition"));
-  }
+  gboolean failed = run.failed; /* worked out as tasks finished (run-batch.c) */
   const char *status = lathe_engine_interrupted() ? "interrupted" : failed ? "failed" : "succeeded";
   g_autoptr(GError) eerr = NULL;
   if (!lathe_store_end_run(store, run.run_id, status, &eerr))

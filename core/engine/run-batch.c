@@ -27,6 +27,7 @@ LatheNodeRun *lathe_node_run_new(LatheBatch *batch, LatheNode *node, const char 
   t->metrics = json_object_new();
   t->data_versions = json_array_new();
   t->exec_row = -1;
+  t->seed = lathe_seed_derive(batch->run->graph->seed, t->exec_id);
   g_mutex_init(&t->row_lock);
   g_ptr_array_add(batch->tasks, t);
   g_hash_table_insert(batch->task_of, node, t);
@@ -134,7 +135,14 @@ static void add_result(LatheBatch *exec, LatheNodeRun *t) {
   json_object_set_double_member(row, "seconds", t->ended > t->started ? t->ended - t->started : 0);
   if (t->error)
     json_object_set_string_member(row, "error", t->error);
+  /* A failed trial is the study's business (max_failed_trials): the tuner
+   * node itself fails when the study does. */
+  gboolean benign_skip = t->skip_reason == LATHE_SKIP_CONDITION ||
+                         t->skip_reason == LATHE_SKIP_UPSTREAM_CONDITION;
+  gboolean fails_run = !t->batch->parent && (t->status == TASK_FAILED ||
+                                             (t->status == TASK_SKIPPED && !benign_skip));
   g_mutex_lock(&run->lock);
+  run->failed |= fails_run;
   json_array_add_object_element(run->nodes, row);
   g_autoptr(GList) names = json_object_get_members(t->metrics);
   for (GList *l = names; l; l = l->next) {
@@ -149,9 +157,11 @@ static void add_result(LatheBatch *exec, LatheNodeRun *t) {
 }
 
 /* Records a task that never ran (skipped). */
-static void record_skip(LatheBatch *exec, LatheNodeRun *t, const char *why) {
+static void record_skip(LatheBatch *exec, LatheNodeRun *t, LatheSkipReason reason,
+                        const char *why) {
   LatheRun *run = t->batch->run;
   t->status = TASK_SKIPPED;
+  t->skip_reason = reason;
   t->started = t->ended = now_s();
   t->error = g_strdup(why);
   g_autoptr(GError) error = NULL;
@@ -167,8 +177,7 @@ static void record_skip(LatheBatch *exec, LatheNodeRun *t, const char *why) {
 static void run_task(LatheNodeRun *t) {
   g_autoptr(GError) error = NULL;
   LatheRun *run = t->batch->run;
-  guint64 seed = lathe_seed_derive(run->graph->seed, t->exec_id);
-  LatheContext *ctx = lathe_context_new(t->exec_id, t->params, seed, &lathe_engine_services, t);
+  LatheContext *ctx = lathe_context_new(t->exec_id, t->params, t->seed, &lathe_engine_services, t);
   lathe_context_set_dirs(ctx, run->graph->base_dir, lathe_store_dir(run->store), run->scratch_root);
   lathe_context_set_threads(ctx, run->blas_threads);
   g_mutex_lock(&run->lock);
@@ -190,12 +199,13 @@ static void skip_dependents(LatheBatch *exec, LatheNodeRun *t) {
     LatheNodeRun *d = t->dependents->pdata[i];
     if (d->status != TASK_PENDING)
       continue;
-    /* Downstream of a false condition is still "condition": not a failure. */
-    gboolean benign = t->status == TASK_SKIPPED && t->error && g_str_has_prefix(t->error, "condition");
+    /* Downstream of a false condition is still a condition: not a failure. */
+    gboolean benign = t->status == TASK_SKIPPED && (t->skip_reason == LATHE_SKIP_CONDITION ||
+                                                    t->skip_reason == LATHE_SKIP_UPSTREAM_CONDITION);
     g_autofree char *why = benign ? g_strdup_printf("condition not met upstream: '%s' was skipped", t->exec_id)
                                   : g_strdup_printf("skipped: '%s' %s", t->exec_id,
                                                     t->status == TASK_FAILED ? "failed" : "was skipped");
-    record_skip(exec, d, why);
+    record_skip(exec, d, benign ? LATHE_SKIP_UPSTREAM_CONDITION : LATHE_SKIP_UPSTREAM_FAILED, why);
     skip_dependents(exec, d);
   }
 }
@@ -209,10 +219,11 @@ static LatheNodeRun *dispatch(LatheBatch *b, GPtrArray *ready) {
     LatheNodeRun *t = ready->pdata[i];
     if (t->status != TASK_PENDING)
       continue;
-    g_autofree char *why = lathe_engine_interrupted() ? g_strdup("skipped: the run was interrupted")
-                                                      : check_conditions(t);
+    gboolean interrupted_now = lathe_engine_interrupted();
+    g_autofree char *why = interrupted_now ? g_strdup("skipped: the run was interrupted")
+                                           : check_conditions(t);
     if (why) {
-      record_skip(b, t, why);
+      record_skip(b, t, interrupted_now ? LATHE_SKIP_INTERRUPTED : LATHE_SKIP_CONDITION, why);
       skip_dependents(b, t);
       continue;
     }
