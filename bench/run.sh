@@ -8,14 +8,16 @@
 #                       BENCH_TREES_QUICK=1 for a smoke test, see bench/trees/README.md)
 #   bench/run.sh tune   only the tuner benchmarks against Optuna 3.1 (bench/tune/bench_tune.py;
 #                       BENCH_TUNE_QUICK=1 for a smoke test, see bench/tune/README.md)
+#   bench/run.sh cache  a fully cached rerun of examples/ideko against its cold run
+#                       (bench/cache/bench_cached_rerun.py)
 #   bench/run.sh tune-mlp  tuning model/mlp on digits, with and without median stopping
 #                       (bench/tune-mlp/bench_tune_mlp.py; see bench/tune-mlp/README.md)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what="${1:-all}"
 case "$what" in
-  all|host|nn|trees|tune|tune-mlp) ;;
-  *) echo "usage: bench/run.sh [host|nn|trees|tune|tune-mlp]" >&2; exit 2 ;;
+  all|host|nn|trees|tune|tune-mlp|cache) ;;
+  *) echo "usage: bench/run.sh [host|nn|trees|tune|tune-mlp|cache]" >&2; exit 2 ;;
 esac
 source scripts/deps.sh
 extra=(python3-sklearn python3-numpy python3-torch)
@@ -27,6 +29,9 @@ lathe_install_packages "${LATHE_PACKAGES[@]}" "${extra[@]}"
 ninja -C build
 if [ "$what" = all ] || [ "$what" = host ]; then
   /usr/bin/python3 bench/bench.py build
+fi
+if [ "$what" = all ] || [ "$what" = cache ]; then
+  /usr/bin/python3 bench/cache/bench_cached_rerun.py build
 fi
 if [ "$what" = all ] || [ "$what" = nn ]; then
   /usr/bin/python3 bench/nn/bench_nn.py build

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "lathe/lathe-artifact.h"
+#include "lathe/lathe-context-private.h"
 #include "lathe/lathe-error.h"
 #include "lathe/lathe-json.h"
 
@@ -58,6 +59,13 @@ LatheArtifact *lathe_artifact_new_model(JsonObject *header, GBytes *state) {
 LatheArtifact *lathe_artifact_new_from_bytes(LatheArtifactType type, GBytes *bytes) {
   LatheArtifact *a = artifact_new(type);
   a->bytes = g_bytes_ref(bytes);
+  return a;
+}
+
+LatheArtifact *lathe_artifact_new_stored(LatheArtifactType type, GBytes *bytes,
+                                         const char *digest) {
+  LatheArtifact *a = lathe_artifact_new_from_bytes(type, bytes);
+  a->digest = g_strdup(digest);
   return a;
 }
 

@@ -13,6 +13,8 @@
 
 #include <glib/gstdio.h>
 
+#include <lathe/lathe-context-private.h>
+
 #include "config.h"
 #include "store/store-private.h"
 
@@ -333,7 +335,9 @@ LatheArtifact *lathe_store_get_artifact(LatheStore *s, const char *digest, Lathe
   if (!mf)
     return NULL;
   g_autoptr(GBytes) bytes = g_mapped_file_get_bytes(mf);
-  return lathe_artifact_new_from_bytes(type, bytes);
+  /* The file's name is its digest: hashing it again would read every byte
+   * of every cached output, though no node may ever decode them. */
+  return lathe_artifact_new_stored(type, bytes, digest);
 }
 
 char *lathe_store_begin_run(LatheStore *s, const char *name, const char *pipeline_path,

@@ -7,6 +7,25 @@
 G_BEGIN_DECLS
 
 /**
+ * lathe_artifact_new_stored:
+ * @type: what @bytes hold.
+ * @bytes: (transfer none): a serialised artifact, typically a mapping of the
+ *   store's file (nothing is read from it here).
+ * @digest: the SHA-256 (hex) the store names it by.
+ *
+ * An artifact restored from the content-addressed store: its digest is its
+ * name, so it is not hashed again, and its bytes are touched only when a
+ * node decodes it. A fully cached node therefore reads none of its outputs.
+ * Host-only.
+ *
+ * Returns: (transfer full): the artifact.
+ *
+ * Since: 1.4
+ */
+LatheArtifact *lathe_artifact_new_stored(LatheArtifactType type, GBytes *bytes,
+                                         const char *digest);
+
+/**
  * LatheHostServices:
  *
  * The callbacks behind a context, supplied by the host. @host_data is the
