@@ -10,10 +10,8 @@
 
 typedef LatheTuneRng LatheTuneGpRng;
 
-static inline void lathe_tune_gp_rng_init(LatheTuneGpRng *r, guint64 seed) {
-  for (int i = 0; i < 4; i++)
-    r->s[i] = lathe_tune_splitmix64(&seed);
-}
+/* SplitMix64 straight from the seed: the SDK's own seeding. */
+static inline void lathe_tune_gp_rng_init(LatheTuneGpRng *r, guint64 seed) { lathe_rng_init(r, seed); }
 
 static inline double lathe_tune_gp_rng_uniform(LatheTuneGpRng *r) { return lathe_tune_rng_uniform(r); }
 

@@ -18,39 +18,17 @@ void lathe_tune_rng_init(LatheTuneRng *rng, guint64 seed, guint64 stream) {
   /* Mix the stream through its own SplitMix64 step first, so that nearby
    * (seed, stream) pairs such as (1, 2) and (2, 1) give unrelated states. */
   guint64 k = stream ^ G_GUINT64_CONSTANT(0x6A09E667F3BCC909);
-  guint64 x = seed ^ lathe_tune_splitmix64(&k);
-  for (int i = 0; i < 4; i++)
-    rng->s[i] = lathe_tune_splitmix64(&x);
+  lathe_rng_init(rng, seed ^ lathe_tune_splitmix64(&k));
 }
 
-guint64 lathe_tune_rng_next(LatheTuneRng *rng) {
-  guint64 *s = rng->s;
-  guint64 x = s[1] * 5;
-  guint64 out = ((x << 7) | (x >> 57)) * 9;
-  guint64 t = s[1] << 17;
-  s[2] ^= s[0];
-  s[3] ^= s[1];
-  s[1] ^= s[2];
-  s[0] ^= s[3];
-  s[2] ^= t;
-  s[3] = (s[3] << 45) | (s[3] >> 19);
-  return out;
-}
+/* The generator itself is the SDK's: one copy of xoshiro256**. */
+guint64 lathe_tune_rng_next(LatheTuneRng *rng) { return lathe_rng_next(rng); }
 
-double lathe_tune_rng_uniform(LatheTuneRng *rng) {
-  return (double)(lathe_tune_rng_next(rng) >> 11) * 0x1.0p-53;
-}
+double lathe_tune_rng_uniform(LatheTuneRng *rng) { return lathe_rng_uniform(rng); }
 
 guint64 lathe_tune_rng_below(LatheTuneRng *rng, guint64 n) {
-  if (n <= 1)
-    return 0;
-  /* Rejection keeps every value equally likely. */
-  guint64 limit = G_MAXUINT64 - G_MAXUINT64 % n;
-  guint64 r;
-  do
-    r = lathe_tune_rng_next(rng);
-  while (r >= limit);
-  return r % n;
+  /* n <= 1 draws nothing: recorded studies depend on that stream. */
+  return n <= 1 ? 0 : lathe_rng_below(rng, n);
 }
 
 /* ---- checks ------------------------------------------------------------- */

@@ -4,6 +4,8 @@
 
 #include <glib.h>
 
+#include <lathe/lathe-rng.h>
+
 #include "tune-space.h"
 
 G_BEGIN_DECLS
@@ -26,15 +28,12 @@ G_BEGIN_DECLS
 
 /**
  * LatheTuneRng:
- * @s: the xoshiro256** state.
  *
- * A xoshiro256** generator. The samplers seed one per proposal from the
- * study seed and the trial number, so that a proposal never depends on
- * time, threads or the order in which workers ask.
+ * The SDK's xoshiro256** (#LatheRng). The samplers seed one per proposal
+ * from the study seed and the trial number, so that a proposal never
+ * depends on time, threads or the order in which workers ask.
  */
-typedef struct {
-  guint64 s[4];
-} LatheTuneRng;
+typedef LatheRng LatheTuneRng;
 
 /**
  * lathe_tune_rng_init:
