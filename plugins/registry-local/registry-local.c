@@ -241,24 +241,32 @@ static gboolean resolve_ref(LatheRegistryLocal *r, const char *name, const char 
   return rc == SQLITE_ROW;
 }
 
+/* Checks @name and @ref and finds what @ref points at; what `get` and
+ * `get_version` share. @what names the call in the error. */
+static gboolean lookup_ref(LatheRegistryLocal *r, const char *what, const char *name,
+                           const char *ref, char **digest, gint64 *size, gint64 *version,
+                           GError **error) {
+  if (!lathe_registry_check_model_name(name, error))
+    return FALSE;
+  if (!ref || !*ref) {
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
+                "registry-local: %s '%s': give a version number or an alias (%s)", what, name,
+                r->root);
+    return FALSE;
+  }
+  g_mutex_lock(&r->lock);
+  gboolean ok = require_model(r, name, error) &&
+                resolve_ref(r, name, ref, digest, size, version, error);
+  g_mutex_unlock(&r->lock);
+  return ok;
+}
+
 static GBytes *registry_get(gpointer registry, const char *name,
                             const char *version_or_alias, GError **error) {
   LatheRegistryLocal *r = registry;
-  if (!lathe_registry_check_model_name(name, error))
-    return NULL;
-  if (!version_or_alias || !*version_or_alias) {
-    g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
-                "registry-local: get '%s': give a version number or an alias (%s)", name,
-                r->root);
-    return NULL;
-  }
   g_autofree char *digest = NULL;
   gint64 size = 0, version = 0;
-  g_mutex_lock(&r->lock);
-  gboolean ok = require_model(r, name, error) &&
-                resolve_ref(r, name, version_or_alias, &digest, &size, &version, error);
-  g_mutex_unlock(&r->lock);
-  if (!ok)
+  if (!lookup_ref(r, "get", name, version_or_alias, &digest, &size, &version, error))
     return NULL;
   /* Blobs are immutable once named, so reading outside the lock is safe. */
   g_autofree char *label =
@@ -310,20 +318,9 @@ static gboolean registry_delete_alias(gpointer registry, const char *name, const
 static JsonObject *registry_get_version(gpointer registry, const char *name,
                                         const char *version_or_alias, GError **error) {
   LatheRegistryLocal *r = registry;
-  if (!lathe_registry_check_model_name(name, error))
-    return NULL;
-  if (!version_or_alias || !*version_or_alias) {
-    g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
-                "registry-local: '%s': give a version number or an alias (%s)", name, r->root);
-    return NULL;
-  }
   g_autofree char *digest = NULL;
   gint64 size = 0, version = 0;
-  g_mutex_lock(&r->lock);
-  gboolean ok = require_model(r, name, error) &&
-                resolve_ref(r, name, version_or_alias, &digest, &size, &version, error);
-  g_mutex_unlock(&r->lock);
-  if (!ok)
+  if (!lookup_ref(r, "version", name, version_or_alias, &digest, &size, &version, error))
     return NULL;
   g_autoptr(JsonArray) versions = lathe_registry_list(r, name, error);
   for (guint i = 0; versions && i < json_array_get_length(versions); i++) {
