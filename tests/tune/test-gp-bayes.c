@@ -332,7 +332,10 @@ int main(int argc, char **argv) {
   g_test_add_func("/tune/bayes/pending", test_pending);
   g_test_add_func("/tune/bayes/discrete-no-duplicates", test_discrete_no_duplicates);
   g_test_add_func("/tune/bayes/mixed", test_mixed);
-  g_test_add_func("/tune/bayes/timing", test_timing);
+  /* A measurement, not a check: only with -m perf (bench/ reports the
+   * proposal cost against Optuna, side by side). */
+  if (g_test_perf())
+    g_test_add_func("/tune/bayes/timing", test_timing);
   g_test_add_func("/tune/bayes/branin", test_branin);
   g_test_add_func("/tune/bayes/hartmann6", test_hartmann6);
   return g_test_run();
