@@ -22,7 +22,7 @@
 #include "tune-gp.h"
 #include "tune-random.h"
 #include "tune-history.h"
-#include "tuner-parego.h"
+#include "tune-parego.h"
 
 #define COMPONENT "tuner/bayes"
 
@@ -109,7 +109,7 @@ static gpointer bayes_create(LatheContext *ctx, const LatheSearchSpace *space, G
   return t;
 }
 
-/* ParEGO (see tuner-parego.h): when trials were told several objectives,
+/* ParEGO (see tune-parego.h): when trials were told several objectives,
  * each complete trial's value in @view becomes the augmented Chebyshev
  * scalarisation of its objectives, normalised to [0, 1] over the complete
  * trials, under a weight vector drawn from the simplex for this trial
@@ -144,8 +144,8 @@ static guint parego_view(const BayesTuner *t, guint trial, LatheTuneTrial *view,
     for (guint j = 0; j < k; j++)
       vals[(gsize)i * k + j] = v[j];
   }
-  lathe_tuner_parego_weights(t->h->seed, trial, k, lambda);
-  lathe_tuner_parego_scalarise(vals, use, n, k, lambda, out);
+  lathe_tune_parego_weights(t->h->seed, trial, k, lambda);
+  lathe_tune_parego_scalarise(vals, use, n, k, lambda, out);
   for (guint i = 0; i < n; i++)
     if (use[i])
       view[i].value = out[i];

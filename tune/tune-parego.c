@@ -1,5 +1,5 @@
-/* tuner-parego.c: ParEGO weights and the augmented Chebyshev scalarisation. */
-#include "tuner-parego.h"
+/* tune-parego.c: ParEGO weights and the augmented Chebyshev scalarisation. */
+#include "tune-parego.h"
 
 #include <math.h>
 
@@ -9,7 +9,7 @@
  * seed and the trial number. */
 #define PAREGO_SALT G_GUINT64_CONSTANT(0x9A4E60C0FFEE1234)
 
-void lathe_tuner_parego_weights(guint64 seed, guint trial, guint k, double *lambda) {
+void lathe_tune_parego_weights(guint64 seed, guint trial, guint k, double *lambda) {
   LatheTuneRng rng;
   lathe_tune_rng_init(&rng, seed ^ PAREGO_SALT, trial);
   double sum = 0;
@@ -22,7 +22,7 @@ void lathe_tuner_parego_weights(guint64 seed, guint trial, guint k, double *lamb
     lambda[i] = sum > 0 ? lambda[i] / sum : 1.0 / k;
 }
 
-void lathe_tuner_parego_scalarise(const double *values, const gboolean *use, guint n, guint k,
+void lathe_tune_parego_scalarise(const double *values, const gboolean *use, guint n, guint k,
                                   const double *lambda, double *out) {
   double *lo = g_new(double, k), *hi = g_new(double, k);
   for (guint j = 0; j < k; j++) {
@@ -46,7 +46,7 @@ void lathe_tuner_parego_scalarise(const double *values, const gboolean *use, gui
       mx = fmax(mx, lambda[j] * f);
       sum += lambda[j] * f;
     }
-    out[i] = mx + LATHE_TUNER_PAREGO_RHO * sum;
+    out[i] = mx + LATHE_TUNE_PAREGO_RHO * sum;
   }
   g_free(lo);
   g_free(hi);
