@@ -25,7 +25,11 @@ if [ "$what" = all ] || [ "$what" = tune ]; then
   extra+=(python3-optuna python3-cmaes)
 fi
 lathe_install_packages "${LATHE_PACKAGES[@]}" "${extra[@]}"
-[ -f build/build.ninja ] || meson setup build >/dev/null
+if [ -f build/build.ninja ]; then
+  meson configure build -Dbench=true >/dev/null
+else
+  meson setup build -Dbench=true >/dev/null
+fi
 ninja -C build
 if [ "$what" = all ] || [ "$what" = host ]; then
   /usr/bin/python3 bench/bench.py build
