@@ -7,11 +7,9 @@
 
 G_BEGIN_DECLS
 
-/* plugin-cache.h: small JSON caches in the user's cache directory, so that
+/* Small JSON caches in the user's cache directory, so that
  * commands need not open every plugin (and OpenBLAS) to learn what is there.
  * A cache is an optimisation only: unreadable or stale, it is rebuilt. */
-
-
 
 /**
  * lathe_cache_read:
@@ -28,10 +26,8 @@ JsonObject *lathe_cache_read(const char *name);
  * failures are ignored. */
 void lathe_cache_write(const char *name, JsonObject *obj);
 
-/* plugin-inspect.h: opening a plugin file, checking it against the ABI rules,
+/* Opening a plugin file, checking it against the ABI rules,
  * and describing it as JSON metadata (what the catalog and its cache keep). */
-
-
 
 /**
  * lathe_plugin_inspect:

@@ -1,4 +1,6 @@
-/* catalog.h: the plugins found on the search path, their components and params, and the native libraries they load (OpenBLAS). The catalog's one public header. */
+/* catalog.h: the plugins found on the search path, their components and
+ * params, and the native libraries they load (OpenBLAS). The catalog's one
+ * public header. */
 #pragma once
 
 #include <glib.h>
@@ -6,9 +8,7 @@
 
 G_BEGIN_DECLS
 
-/* catalog.h: the plugins found on the search path and their components. */
-
-
+/* The plugins found on the search path and their components. */
 
 /**
  * LathePlugin:
@@ -121,9 +121,7 @@ const LathePortSpec *lathe_component_port(LatheComponentInfo *info, const char *
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(LatheCatalog, lathe_catalog_free)
 
-/* problems.h: validation problems, each tied to a JSON pointer. */
-
-
+/* Validation problems, each tied to a JSON pointer. */
 
 /**
  * LatheProblem:
@@ -140,9 +138,7 @@ GPtrArray *lathe_problems_new(void);
 void lathe_problems_add(GPtrArray *problems, const char *pointer, const char *format, ...)
     G_GNUC_PRINTF(3, 4);
 
-/* params.h: checking a node's `with` block against declared params. */
-
-
+/* Checking a node's `with` block against declared params. */
 
 /**
  * lathe_param_check:
@@ -188,9 +184,7 @@ void lathe_params_run_checks(LatheCatalog *cat, LatheComponentInfo *info, JsonOb
 /** lathe_param_default: (transfer full) (nullable) the parsed default. */
 JsonNode *lathe_param_default(const LatheParamSpec *spec);
 
-/* suggest.h: did-you-mean hints. */
-
-
+/* Did-you-mean hints. */
 
 /**
  * lathe_suggest:
@@ -211,9 +205,7 @@ const char *lathe_suggest(const char *word, const char *const *candidates);
  */
 char *lathe_did_you_mean(const char *near);
 
-/* blas.h: OpenBLAS set-up for this machine. */
-
-
+/* OpenBLAS set-up for this machine. */
 
 /**
  * lathe_blas_prepare:

@@ -5,6 +5,13 @@
 #include "cli/cli.h"
 #include "lathe-registry.h"
 
+/* A refusal of the registry (unknown name, version or alias) is a usage
+ * error; anything else is a failure. */
+static int registry_error(const GError *error) {
+  return lathe_cli_error(error->code == LATHE_ERROR_INVALID ? LATHE_EXIT_USAGE : LATHE_EXIT_FAILED,
+                         "%s", error->message);
+}
+
 int lathe_cmd_models(int argc, char **argv) {
   gboolean json = FALSE;
   g_autofree char *store_opt = NULL;
@@ -45,14 +52,12 @@ int lathe_cmd_models(int argc, char **argv) {
   g_autoptr(GError) error = NULL;
   g_autoptr(LatheRegistry) reg = lathe_registry_open(cat, registry_id, NULL, cwd, dir, &error);
   if (!reg)
-    return lathe_cli_error(error->code == LATHE_ERROR_INVALID ? LATHE_EXIT_USAGE : LATHE_EXIT_FAILED,
-                           "%s", error->message);
+    return registry_error(error);
   int code = LATHE_EXIT_OK;
   if (show) {
     g_autoptr(JsonObject) v = lathe_registry_get_version(reg, argv[2], argv[3], &error);
     if (!v)
-      return lathe_cli_error(error->code == LATHE_ERROR_INVALID ? LATHE_EXIT_USAGE : LATHE_EXIT_FAILED,
-                             "%s", error->message);
+      return registry_error(error);
     g_autoptr(JsonNode) root = json_node_init_object(json_node_alloc(), v);
     if (json) {
       lathe_cli_print_json(root);
@@ -64,8 +69,7 @@ int lathe_cmd_models(int argc, char **argv) {
   }
   if (unalias) {
     if (!lathe_registry_delete_alias(reg, argv[2], argv[3], &error))
-      return lathe_cli_error(error->code == LATHE_ERROR_INVALID ? LATHE_EXIT_USAGE : LATHE_EXIT_FAILED,
-                             "%s", error->message);
+      return registry_error(error);
     if (json)
       printf("{\"name\": \"%s\", \"alias\": \"%s\", \"deleted\": true}\n", argv[2], argv[3]);
     else
@@ -75,8 +79,7 @@ int lathe_cmd_models(int argc, char **argv) {
   if (rollback) {
     guint from = 0, to = 0;
     if (!lathe_registry_rollback(reg, argv[2], rb_alias, &from, &to, &error))
-      code = lathe_cli_error(error->code == LATHE_ERROR_INVALID ? LATHE_EXIT_USAGE : LATHE_EXIT_FAILED,
-                             "%s", error->message);
+      code = registry_error(error);
     else if (json) {
       JsonObject *o = json_object_new();
       json_object_set_string_member(o, "name", argv[2]);

@@ -37,8 +37,7 @@ char *lathe_cache_key(LatheNodeRun *t, JsonObject *input_digests) {
     json_object_set_string_member(inputs, "source:base_dir", t->batch->run->graph->base_dir);
   }
   return lathe_cache_key_compute(c->id, c->plugin->version, lathe_plugin_digest(c->plugin), t->params,
-                                 t->seed,
-                                 inputs, t->node->trial_text);
+                                 t->seed, inputs, t->node->trial_text);
 }
 
 static gboolean is_local(const char *uri) { return !strstr(uri, "://"); }

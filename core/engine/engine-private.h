@@ -113,7 +113,7 @@ gint64 lathe_node_run_row(LatheNodeRun *task);
 /* Its identity as the store records it (strings borrowed from @task). */
 void lathe_node_run_identity(LatheNodeRun *task, LatheExecIdentity *who);
 
-/* tuner-exec.c */
+/* tuning/trials.c */
 gboolean lathe_tuner_execute(LatheNodeRun *task, LatheContext *ctx, GError **error);
 
 /* cache.c */

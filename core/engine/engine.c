@@ -201,8 +201,8 @@ gboolean lathe_engine_run(LatheGraph *graph, LatheCatalog *cat, LatheStore *stor
   g_mutex_clear(&tk.lock);
   g_cond_clear(&tk.cond);
 
-  gboolean failed = run.failed; /* worked out as tasks finished (run-batch.c) */
-  const char *status = lathe_engine_interrupted() ? "interrupted" : failed ? "failed" : "succeeded";
+  /* run.failed was kept as tasks finished (run-batch.c). */
+  const char *status = lathe_engine_interrupted() ? "interrupted" : run.failed ? "failed" : "succeeded";
   g_autoptr(GError) eerr = NULL;
   if (!lathe_store_end_run(store, run.run_id, status, &eerr))
     g_printerr("lathe: %s\n", eerr->message);

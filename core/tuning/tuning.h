@@ -1,4 +1,5 @@
-/* tuning.h: the host side of tuning: search spaces checked at validation, constraints, pruners. The public header of tuning/. */
+/* tuning.h: the host side of tuning: search spaces checked at validation,
+ * constraints, pruners. The public header of tuning/. */
 #pragma once
 
 #include "catalog/catalog.h"
@@ -6,11 +7,8 @@
 
 G_BEGIN_DECLS
 
-/* tuner-prune.h: early stopping of trials from their intermediate reports
+/* Early stopping of trials from their intermediate reports
  * (engine-internal). The rules are tune/tune-prune.c's. */
-
-
-
 
 typedef struct _LatheStudyPruner LatheStudyPruner;
 
@@ -64,9 +62,7 @@ gboolean lathe_study_pruner_pruned(LatheStudyPruner *pruner, guint trial, char *
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(LatheStudyPruner, lathe_study_pruner_free)
 
-/* tuner-space.h: the typed search-space dimensions of a tuner node. */
-
-
+/* The typed search-space dimensions of a tuner node. */
 
 /**
  * lathe_tuner_space_normalize:

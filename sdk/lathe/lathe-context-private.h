@@ -1,5 +1,6 @@
-/* lathe-context-private.h: how the host builds contexts. Not for plugins:
- * installed only so the host and its tests can link the SDK library. */
+/* lathe-context-private.h: the SDK's host-only side (how the host builds
+ * contexts, and artifacts restored from the store). Not for plugins, and not
+ * installed. */
 #pragma once
 
 #include "lathe-context.h"
