@@ -1,4 +1,4 @@
-/* test-gp-sobol.c: Sobol and Halton sequences. */
+/* test-tune-sobol.c: Sobol and Halton sequences. */
 #include "tune-gp-rng.h"
 #include "tune-sobol.h"
 

@@ -1,4 +1,4 @@
-/* test-gp-bayes.c: GP proposals on the issue 5 benchmarks and on mixed,
+/* test-tune-bayes.c: GP proposals on the issue 5 benchmarks and on mixed,
  * conditional and parallel (pending) cases. */
 #include "tune-bayes.h"
 #include "tune-functions.h"

@@ -1,4 +1,4 @@
-/* test-gp-lbfgs.c: the box-constrained L-BFGS minimiser. */
+/* test-tune-lbfgs.c: the box-constrained L-BFGS minimiser. */
 #include "tune-lbfgs.h"
 
 #include <float.h>

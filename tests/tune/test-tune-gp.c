@@ -1,4 +1,4 @@
-/* test-gp-model.c: the Matern 5/2 GP: gradients and interpolation. */
+/* test-tune-gp.c: the Matern 5/2 GP: gradients and interpolation. */
 #include "tune-gp-rng.h"
 #include "tune-gp.h"
 
