@@ -10,7 +10,7 @@
 #include "tune-bayes.h"
 
 #include "tune-erfcx.h"
-#include "tune-gp-rng.h"
+#include "tune-random.h"
 #include "tune-gp.h"
 #include "tune-lbfgs.h"
 #include "tune-sobol.h"
@@ -151,10 +151,10 @@ static void startup_point(const Encoding *e, guint64 index, guint64 seed, double
     lathe_tune_sobol_next(q, u);
     lathe_tune_sobol_free(q);
   } else {
-    LatheTuneGpRng r;
-    lathe_tune_gp_rng_init(&r, seed ^ (index * G_GUINT64_CONSTANT(0x9E3779B97F4A7C15)));
+    LatheRng r;
+    lathe_rng_init(&r, seed ^ (index * G_GUINT64_CONSTANT(0x9E3779B97F4A7C15)));
     for (guint i = 0; i < s->n_dims; i++)
-      u[i] = lathe_tune_gp_rng_uniform(&r);
+      u[i] = lathe_rng_uniform(&r);
   }
   for (guint i = 0; i < s->n_dims; i++)
     x[i] = lathe_tune_space_active(s, x, i) ? lathe_tune_space_from_unit(s, u[i], i) : NAN;
@@ -431,8 +431,8 @@ gboolean lathe_tune_bayes_propose(const LatheTuneSpace *space, const LatheTuneTr
 
   /* Candidates: scrambled Sobol over the encoded cube, then perturbations
    * of the best points at three scales, all canonicalised. */
-  LatheTuneGpRng rng;
-  lathe_tune_gp_rng_init(&rng, seed ^ G_GUINT64_CONSTANT(0xCA4D1DA7E5));
+  LatheRng rng;
+  lathe_rng_init(&rng, seed ^ G_GUINT64_CONSTANT(0xCA4D1DA7E5));
   guint m = n_cand + n_best * n_local + n_starts;
   double *cz = g_new(double, (gsize)m * ed), *cx = g_new(double, (gsize)m * nd);
   LatheTuneSobol *q = ed <= LATHE_TUNE_SOBOL_MAX_DIMS ? lathe_tune_sobol_new(ed, TRUE, seed) : NULL;
@@ -442,7 +442,7 @@ gboolean lathe_tune_bayes_propose(const LatheTuneSpace *space, const LatheTuneTr
       lathe_tune_sobol_next(q, z);
     else
       for (guint j = 0; j < ed; j++)
-        z[j] = lathe_tune_gp_rng_uniform(&rng);
+        z[j] = lathe_rng_uniform(&rng);
   }
   lathe_tune_sobol_free(q);
   static const double scales[3] = {0.1, 0.02, 0.004};
@@ -452,7 +452,7 @@ gboolean lathe_tune_bayes_propose(const LatheTuneSpace *space, const LatheTuneTr
       double *z = cz + (gsize)i * ed;
       double sc = scales[k % 3];
       for (guint j = 0; j < ed; j++)
-        z[j] = fmin(fmax(z0[j] + sc * lathe_tune_gp_rng_normal(&rng), 0.0), 1.0);
+        z[j] = fmin(fmax(z0[j] + sc * lathe_tune_rng_normal(&rng), 0.0), 1.0);
     }
   guint m0 = n_cand + n_best * n_local;
   for (guint i = 0; i < m0; i++)

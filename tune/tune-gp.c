@@ -6,7 +6,7 @@
  * batched predictions go through BLAS level 3. */
 #include "tune-gp.h"
 
-#include "tune-gp-rng.h"
+#include "tune-random.h"
 #include "tune-lbfgs.h"
 
 #include <cblas.h>
@@ -357,8 +357,8 @@ gboolean lathe_tune_gp_fit(LatheTuneGp *gp, guint n_restarts, guint64 seed, GErr
   }
   double lo[np], hi[np], best[np], x[np];
   lathe_tune_gp_param_bounds(gp, lo, hi);
-  LatheTuneGpRng rng;
-  lathe_tune_gp_rng_init(&rng, seed);
+  LatheRng rng;
+  lathe_rng_init(&rng, seed);
   FitClosure c = {gp, 0};
   /* Hyperparameters matter to a few per cent: a gradient of 1e-3 nats per
    * unit of log-parameter is flat enough. */
@@ -371,9 +371,9 @@ gboolean lathe_tune_gp_fit(LatheTuneGp *gp, guint n_restarts, guint64 seed, GErr
       /* Restarts spread over plausible scales: lengthscales 0.05..2,
        * signal variance 0.3..3, noise 1e-6..1e-1. */
       for (guint j = 0; j < gp->d; j++)
-        x[j] = log(0.05) + lathe_tune_gp_rng_uniform(&rng) * (log(2.0) - log(0.05));
-      x[gp->d] = log(0.3) + lathe_tune_gp_rng_uniform(&rng) * (log(3.0) - log(0.3));
-      x[gp->d + 1] = log(1e-6) + lathe_tune_gp_rng_uniform(&rng) * (log(1e-1) - log(1e-6));
+        x[j] = log(0.05) + lathe_rng_uniform(&rng) * (log(2.0) - log(0.05));
+      x[gp->d] = log(0.3) + lathe_rng_uniform(&rng) * (log(3.0) - log(0.3));
+      x[gp->d + 1] = log(1e-6) + lathe_rng_uniform(&rng) * (log(1e-1) - log(1e-6));
     }
     double f;
     if (lathe_tune_lbfgs_minimize(np, x, lo, hi, neg_log_posterior, &c, &opts, &f) ==

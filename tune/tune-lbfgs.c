@@ -32,6 +32,12 @@ static gboolean pinned(double x, double g, double a, double b) {
 static double proj_grad_norm(guint n, const double *x, const double *g, const double *lo,
                              const double *hi) {
   double m = 0;
+  if (!lo && !hi) {
+    /* Unbounded: x - g - x would round, and |g| is what it means. */
+    for (guint i = 0; i < n; i++)
+      m = MAX(m, fabs(g[i]));
+    return m;
+  }
   for (guint i = 0; i < n; i++) {
     double a = lo_of(lo, i), b = hi_of(hi, i);
     double pg = clampd(x[i] - g[i], a, b) - x[i];
@@ -51,6 +57,9 @@ LatheTuneLbfgsStatus lathe_tune_lbfgs_minimize(guint n, double *x, const double 
   guint m = opts && opts->memory ? opts->memory : 8;
   double pgtol = opts && opts->pgtol > 0 ? opts->pgtol : 1e-6;
   double ftol = opts && opts->ftol > 0 ? opts->ftol : 1e-10;
+  double curv = opts && opts->curvature_eps > 0 ? opts->curvature_eps : 1e-10;
+  gboolean interpolate = opts && opts->backtrack == LATHE_TUNE_LBFGS_INTERPOLATE;
+  const gboolean unbounded = !lo && !hi;
 
   for (guint i = 0; i < n; i++)
     x[i] = clampd(x[i], lo_of(lo, i), hi_of(hi, i));
@@ -65,7 +74,7 @@ LatheTuneLbfgsStatus lathe_tune_lbfgs_minimize(guint n, double *x, const double 
     status = LATHE_TUNE_LBFGS_BAD_START;
     goto out;
   }
-  for (guint it = 0; it < max_iter; it++) {
+  for (guint it = 0; it < max_iter;) {
     if (proj_grad_norm(n, x, g, lo, hi) < pgtol) {
       status = LATHE_TUNE_LBFGS_CONVERGED;
       break;
@@ -140,11 +149,23 @@ LatheTuneLbfgsStatus lathe_tune_lbfgs_minimize(guint n, double *x, const double 
       }
       fn = f(xn, gn, user_data);
       evals++;
-      if (isfinite(fn) && fn <= fx + 1e-4 * dec) {
+      /* Without bounds the path is straight: t g'd is the decrease, without
+       * the rounding of summing g (x_new - x). */
+      double bound = unbounded ? fx + 1e-4 * t * gd : fx + 1e-4 * dec;
+      if (isfinite(fn) && fn <= bound) {
         ok = TRUE;
         break;
       }
-      t *= isfinite(fn) ? 0.5 : 0.1;
+      if (interpolate && isfinite(fn)) {
+        double next = -gd * t * t / (2.0 * (fn - fx - gd * t));
+        t = CLAMP(next, 0.1 * t, 0.5 * t);
+      } else {
+        t *= isfinite(fn) ? 0.5 : 0.1;
+      }
+    }
+    if (!ok && opts && opts->restart && n_pairs > 0 && evals < max_evals) {
+      n_pairs = 0; /* stale curvature: retry once along steepest descent */
+      continue;
     }
     if (!ok) {
       status = evals >= max_evals ? LATHE_TUNE_LBFGS_MAX_ITER : LATHE_TUNE_LBFGS_LINE_SEARCH;
@@ -160,17 +181,23 @@ LatheTuneLbfgsStatus lathe_tune_lbfgs_minimize(guint n, double *x, const double 
       sy += si * yi;
       yy += yi * yi;
     }
-    if (sy > 1e-10 * yy && sy > 0) {
+    if (sy > curv * yy && sy > 0) {
       rho[head] = 1.0 / sy;
       head = (head + 1) % m;
       if (n_pairs < m)
         n_pairs++;
     }
     double df = fx - fn;
+    double scale = opts && opts->ftol_both ? fmax(fmax(fabs(fx), fabs(fn)), 1.0) : fmax(fabs(fn), 1.0);
     memcpy(x, xn, sizeof(double) * n);
     memcpy(g, gn, sizeof(double) * n);
     fx = fn;
-    if (df <= ftol * fmax(fabs(fx), 1.0)) {
+    it++;
+    if (opts && opts->on_iter && !opts->on_iter(it, fx, g, opts->on_iter_data)) {
+      status = LATHE_TUNE_LBFGS_STOPPED;
+      break;
+    }
+    if (df <= ftol * scale) {
       status = LATHE_TUNE_LBFGS_CONVERGED;
       break;
     }

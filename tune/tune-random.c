@@ -26,6 +26,13 @@ guint64 lathe_tune_rng_next(LatheTuneRng *rng) { return lathe_rng_next(rng); }
 
 double lathe_tune_rng_uniform(LatheTuneRng *rng) { return lathe_rng_uniform(rng); }
 
+double lathe_tune_rng_normal(LatheTuneRng *rng) {
+  double u1 = lathe_rng_uniform(rng), u2 = lathe_rng_uniform(rng);
+  if (u1 < 1e-300)
+    u1 = 1e-300;
+  return sqrt(-2.0 * log(u1)) * cos(2.0 * G_PI * u2);
+}
+
 guint64 lathe_tune_rng_below(LatheTuneRng *rng, guint64 n) {
   /* n <= 1 draws nothing: recorded studies depend on that stream. */
   return n <= 1 ? 0 : lathe_rng_below(rng, n);

@@ -74,6 +74,19 @@ double lathe_tune_rng_uniform(LatheTuneRng *rng);
 guint64 lathe_tune_rng_below(LatheTuneRng *rng, guint64 n);
 
 /**
+ * lathe_tune_rng_normal:
+ * @rng: the generator.
+ *
+ * A standard normal by Box-Muller from two uniforms in [0, 1) (the first
+ * kept above 1e-300; one of the pair is dropped). Not lathe_rng_normal(),
+ * which draws 1 - u: the GP optimiser's recorded proposals depend on this
+ * stream.
+ *
+ * Returns: the draw.
+ */
+double lathe_tune_rng_normal(LatheTuneRng *rng);
+
+/**
  * lathe_tune_check_space:
  * @space: the space.
  * @error: return location for a #GError.

@@ -1,9 +1,10 @@
 /* tune-sobol.c: Sobol (Joe & Kuo direction numbers) and Halton sequences. */
 #include "tune-sobol.h"
 
-#include "tune-gp-rng.h"
-
+#include <math.h>
 #include <string.h>
+
+#include "tune-random.h"
 
 #define SOBOL_BITS 32
 
@@ -116,8 +117,8 @@ LatheTuneSobol *lathe_tune_sobol_new(guint dims, gboolean scramble, guint64 seed
     }
   }
   if (scramble) {
-    LatheTuneGpRng r;
-    lathe_tune_gp_rng_init(&r, seed ^ G_GUINT64_CONSTANT(0x50B01C0DE5EED));
+    LatheRng r;
+    lathe_rng_init(&r, seed ^ G_GUINT64_CONSTANT(0x50B01C0DE5EED));
     for (guint j = 0; j < dims; j++)
       s->shift[j] = (guint32)(lathe_tune_rng_next(&r) >> 32);
   }
@@ -179,8 +180,8 @@ gboolean lathe_tune_halton_point(guint dims, guint64 index, gboolean scramble, g
                                  double *u) {
   if (dims == 0 || dims > LATHE_TUNE_HALTON_MAX_DIMS)
     return FALSE;
-  LatheTuneGpRng r;
-  lathe_tune_gp_rng_init(&r, seed ^ G_GUINT64_CONSTANT(0x4A170F5EED));
+  LatheRng r;
+  lathe_rng_init(&r, seed ^ G_GUINT64_CONSTANT(0x4A170F5EED));
   for (guint j = 0; j < dims; j++) {
     double b = primes[j], f = 1.0 / b, v = 0;
     for (guint64 i = index; i > 0; i /= primes[j]) {
@@ -188,7 +189,7 @@ gboolean lathe_tune_halton_point(guint dims, guint64 index, gboolean scramble, g
       f /= b;
     }
     if (scramble) {
-      v += lathe_tune_gp_rng_uniform(&r);
+      v += lathe_rng_uniform(&r);
       v -= floor(v);
     }
     u[j] = v < 1.0 ? v : 0x1.fffffffffffffp-1;

@@ -5,9 +5,11 @@
  * (log-sum-exp, residuals, sums) is done in double and in row order, so the
  * objective is deterministic and precise enough for L-BFGS line searches. */
 #include <cblas.h>
+#include <float.h>
 #include <math.h>
 
 #include "logreg-internal.h"
+#include "tune-lbfgs.h"
 
 gsize lathe_logreg_n_params(guint d, guint k) { return (gsize)k * ((gsize)d + 1); }
 
@@ -101,4 +103,109 @@ void lathe_logreg_softmax_rows(float *scores, guint n, guint k) {
     for (guint c = 0; c < k; c++)
       s[c] = (float)(exp((double)s[c] - zmax) / sum);
   }
+}
+
+/* L-BFGS is tune/'s (tune-lbfgs.c). The options below are the ones this
+ * solver always had: history 10, interpolating Armijo backtracking, a
+ * restart along -g when the line search fails with stale pairs, and scipy's
+ * relative decrease (about its ftol, which scikit-learn relies on: below it
+ * the float32 objective is only noise). */
+#define LBFGS_HISTORY 10
+#define LBFGS_REL_FTOL 1e-10
+
+typedef struct {
+  const float *x;
+  const gint32 *y;
+  guint n;
+  gsize p;
+  const LatheLogregSolverParams *prm;
+  LatheLogregWork *work;
+  guint stride;
+  guint iter;   /* accepted steps */
+  double f;     /* at the current point */
+  double g_max; /* max |gradient| at the current point */
+  gboolean started;
+  gboolean cancelled;
+  char note[64];
+} LbfgsFit;
+
+static double max_abs(const double *a, gsize n) {
+  double m = 0.0;
+  for (gsize i = 0; i < n; i++)
+    m = MAX(m, fabs(a[i]));
+  return m;
+}
+
+static double lbfgs_objective(const double *theta, double *grad, gpointer data) {
+  LbfgsFit *fit = data;
+  double f = lathe_logreg_objective(fit->x, fit->y, fit->n, fit->prm->l2, theta, grad, fit->work);
+  if (!fit->started) { /* the start point */
+    fit->started = TRUE;
+    fit->f = f;
+    fit->g_max = max_abs(grad, fit->p);
+  }
+  return f;
+}
+
+static gboolean lbfgs_step(guint iter, double f, const double *grad, gpointer data) {
+  LbfgsFit *fit = data;
+  const LatheLogregSolverParams *prm = fit->prm;
+  fit->iter = iter;
+  fit->f = f;
+  fit->g_max = max_abs(grad, fit->p);
+  if (iter % fit->stride == 0 || iter == prm->max_iter) {
+    lathe_context_report(prm->ctx, "loss", f, iter);
+    g_snprintf(fit->note, sizeof fit->note, "L-BFGS iteration %u/%u", iter, prm->max_iter);
+    lathe_context_progress(prm->ctx, (double)iter / prm->max_iter, fit->note);
+  }
+  if (fit->g_max >= prm->tol && iter < prm->max_iter && lathe_context_is_cancelled(prm->ctx)) {
+    fit->cancelled = TRUE;
+    return FALSE;
+  }
+  return TRUE;
+}
+
+gboolean lathe_logreg_lbfgs(const float *x, const gint32 *y, guint n, guint d, guint k,
+                            const LatheLogregSolverParams *prm, double *theta,
+                            LatheLogregSolverResult *res, GError **error) {
+  LbfgsFit fit = {.x = x, .y = y, .n = n, .p = lathe_logreg_n_params(d, k), .prm = prm,
+                  .work = lathe_logreg_work_new(n, d, k),
+                  .stride = MAX(1u, (prm->max_iter + 99) / 100)};
+  LatheTuneLbfgsOptions opts = {
+      .max_iter = prm->max_iter,
+      .max_evals = G_MAXUINT,
+      .memory = LBFGS_HISTORY,
+      /* tol 0 means never stop on the gradient, but 0 would be the default */
+      .pgtol = prm->tol > 0 ? prm->tol : DBL_MIN,
+      .ftol = LBFGS_REL_FTOL,
+      .ftol_both = TRUE,
+      .curvature_eps = DBL_EPSILON,
+      .backtrack = LATHE_TUNE_LBFGS_INTERPOLATE,
+      .restart = TRUE,
+      .on_iter = lbfgs_step,
+      .on_iter_data = &fit,
+  };
+  gboolean ok = TRUE;
+  LatheTuneLbfgsStatus status = LATHE_TUNE_LBFGS_STOPPED;
+  if (lathe_context_is_cancelled(prm->ctx))
+    fit.cancelled = TRUE;
+  else /* max_iter >= 1 (the param's minimum): 0 would be tune's default */
+    status = lathe_tune_lbfgs_minimize((guint)fit.p, theta, NULL, NULL, lbfgs_objective, &fit,
+                                       &opts, NULL);
+  if (fit.cancelled) {
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_CANCELLED,
+                "model/logreg: cancelled at L-BFGS iteration %u", fit.iter);
+    ok = FALSE;
+  }
+  if (ok && fit.iter % fit.stride != 0 && fit.iter != prm->max_iter)
+    lathe_context_report(prm->ctx, "loss", fit.f, fit.iter); /* always report the last one */
+  res->n_iter = fit.iter;
+  res->loss = fit.f;
+  res->converged = fit.g_max < prm->tol;
+  res->stop = res->converged                          ? "gradient below tol"
+              : status == LATHE_TUNE_LBFGS_CONVERGED  ? "relative decrease below 1e-10"
+              : status == LATHE_TUNE_LBFGS_LINE_SEARCH ? "no further decrease (float32 precision limit)"
+                                                       : "max_iter reached";
+  lathe_logreg_work_free(fit.work);
+  return ok;
 }

@@ -1,21 +1,21 @@
-/* test-gp-model.c: the Matern 5/2 GP: gradients and interpolation. */
-#include "tune-gp-rng.h"
+/* test-tune-gp.c: the Matern 5/2 GP: gradients and interpolation. */
+#include "tune-random.h"
 #include "tune-gp.h"
 
 #include <math.h>
 #include <string.h>
 
 static LatheTuneGp *random_gp(guint d, guint n, guint64 seed) {
-  LatheTuneGpRng r;
-  lathe_tune_gp_rng_init(&r, seed);
+  LatheRng r;
+  lathe_rng_init(&r, seed);
   double *x = g_new(double, n * d), *y = g_new(double, n);
   for (guint i = 0; i < n; i++) {
     double s = 0;
     for (guint j = 0; j < d; j++) {
-      x[i * d + j] = lathe_tune_gp_rng_uniform(&r);
+      x[i * d + j] = lathe_rng_uniform(&r);
       s += sin(3 * x[i * d + j] * (j + 1));
     }
-    y[i] = s + 0.1 * lathe_tune_gp_rng_normal(&r);
+    y[i] = s + 0.1 * lathe_tune_rng_normal(&r);
   }
   LatheTuneGp *gp = lathe_tune_gp_new(d);
   GError *err = NULL;

@@ -1,8 +1,8 @@
-/* test-gp-bayes.c: GP proposals on the issue 5 benchmarks and on mixed,
+/* test-tune-bayes.c: GP proposals on the issue 5 benchmarks and on mixed,
  * conditional and parallel (pending) cases. */
 #include "tune-bayes.h"
 #include "tune-functions.h"
-#include "tune-gp-rng.h"
+#include "tune-random.h"
 #include "tune-gp.h"
 
 #include <math.h>
@@ -293,11 +293,11 @@ static void time_at(guint n) {
   enum { REPS = 5 };
   double *xs = g_new(double, (gsize)(n + REPS + 1) * 6);
   LatheTuneTrial *h = g_new(LatheTuneTrial, n + REPS + 1);
-  LatheTuneGpRng r;
-  lathe_tune_gp_rng_init(&r, n);
+  LatheRng r;
+  lathe_rng_init(&r, n);
   for (guint t = 0; t < n; t++) {
     for (int j = 0; j < 6; j++)
-      xs[t * 6 + j] = lathe_tune_gp_rng_uniform(&r);
+      xs[t * 6 + j] = lathe_rng_uniform(&r);
     h[t] = (LatheTuneTrial){xs + t * 6, lathe_fn_hartmann6(xs + t * 6), LATHE_TUNE_COMPLETE};
   }
   LatheTuneBayesState *st = lathe_tune_bayes_state_new();

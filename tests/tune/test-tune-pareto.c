@@ -1,4 +1,4 @@
-/* test-tpe-pareto.c: fronts, crowding distance and hypervolume on points
+/* test-tune-pareto.c: fronts, crowding distance and hypervolume on points
  * whose answers were worked out by hand. */
 #include <math.h>
 

@@ -1,5 +1,5 @@
-/* test-gp-sobol.c: Sobol and Halton sequences. */
-#include "tune-gp-rng.h"
+/* test-tune-sobol.c: Sobol and Halton sequences. */
+#include "tune-random.h"
 #include "tune-sobol.h"
 
 #include <math.h>
@@ -83,13 +83,13 @@ static void test_discrepancy(void) {
   enum { N = 256 };
   double sob[2 * N], hal[2 * N], rnd[2 * N];
   LatheTuneSobol *s = lathe_tune_sobol_new(2, TRUE, 7);
-  LatheTuneGpRng r;
-  lathe_tune_gp_rng_init(&r, 7);
+  LatheRng r;
+  lathe_rng_init(&r, 7);
   for (int i = 0; i < N; i++) {
     lathe_tune_sobol_next(s, sob + 2 * i);
     g_assert_true(lathe_tune_halton_point(2, (guint64)i + 1, TRUE, 7, hal + 2 * i));
-    rnd[2 * i] = lathe_tune_gp_rng_uniform(&r);
-    rnd[2 * i + 1] = lathe_tune_gp_rng_uniform(&r);
+    rnd[2 * i] = lathe_rng_uniform(&r);
+    rnd[2 * i + 1] = lathe_rng_uniform(&r);
   }
   lathe_tune_sobol_free(s);
   double ds = star_discrepancy(sob, N), dh = star_discrepancy(hal, N), dr = star_discrepancy(rnd, N);

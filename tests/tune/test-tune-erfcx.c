@@ -1,4 +1,4 @@
-/* test-gp-erfcx.c: erfcx and log expected improvement. */
+/* test-tune-erfcx.c: erfcx and log expected improvement. */
 #include "tune-erfcx.h"
 
 #include <math.h>

@@ -1,6 +1,7 @@
-/* test-gp-lbfgs.c: the box-constrained L-BFGS minimiser. */
+/* test-tune-lbfgs.c: the box-constrained L-BFGS minimiser. */
 #include "tune-lbfgs.h"
 
+#include <float.h>
 #include <math.h>
 
 static double rosenbrock(const double *x, double *g, gpointer user_data) {
@@ -72,10 +73,61 @@ static void test_nonfinite(void) {
                   LATHE_TUNE_LBFGS_BAD_START);
 }
 
+typedef struct {
+  guint calls, last_iter, stop_at;
+  double last_f;
+} Steps;
+
+static gboolean count_steps(guint iter, double f, const double *grad, gpointer user_data) {
+  Steps *st = user_data;
+  (void)grad;
+  st->calls++;
+  g_assert_cmpuint(iter, ==, st->last_iter + 1); /* once per accepted step */
+  st->last_iter = iter;
+  st->last_f = f;
+  return iter != st->stop_at;
+}
+
+/* model/logreg's options: interpolating backtrack, restart, scipy's ftol,
+ * a per-step callback. */
+static void test_logreg_options(void) {
+  Steps st = {0};
+  int evals = 0;
+  double x[2] = {-1.2, 1.0}, f;
+  LatheTuneLbfgsOptions o = {.max_iter = 500, .max_evals = G_MAXUINT, .memory = 10,
+                             .pgtol = 1e-9, .ftol_both = TRUE, .curvature_eps = DBL_EPSILON,
+                             .backtrack = LATHE_TUNE_LBFGS_INTERPOLATE, .restart = TRUE,
+                             .on_iter = count_steps, .on_iter_data = &st};
+  LatheTuneLbfgsStatus s = lathe_tune_lbfgs_minimize(2, x, NULL, NULL, rosenbrock, &evals, &o, &f);
+  g_assert_cmpint(s, ==, LATHE_TUNE_LBFGS_CONVERGED);
+  g_assert_cmpfloat(fabs(x[0] - 1), <, 1e-5);
+  g_assert_cmpfloat(fabs(x[1] - 1), <, 1e-5);
+  g_assert_cmpuint(st.calls, >, 10);
+  g_assert_cmpfloat(st.last_f, ==, f);
+
+  /* Stopping after 3 steps leaves the point a 3-step budget reaches. */
+  double a[2] = {-1.2, 1.0}, b[2] = {-1.2, 1.0}, fa, fb;
+  Steps stop = {.stop_at = 3};
+  o.on_iter_data = &stop;
+  g_assert_cmpint(lathe_tune_lbfgs_minimize(2, a, NULL, NULL, rosenbrock, &evals, &o, &fa), ==,
+                  LATHE_TUNE_LBFGS_STOPPED);
+  g_assert_cmpuint(stop.calls, ==, 3);
+  Steps budget = {0};
+  o.on_iter_data = &budget;
+  o.max_iter = 3;
+  g_assert_cmpint(lathe_tune_lbfgs_minimize(2, b, NULL, NULL, rosenbrock, &evals, &o, &fb), ==,
+                  LATHE_TUNE_LBFGS_MAX_ITER);
+  g_assert_cmpuint(budget.calls, ==, 3);
+  g_assert_cmpfloat(a[0], ==, b[0]);
+  g_assert_cmpfloat(a[1], ==, b[1]);
+  g_assert_cmpfloat(fa, ==, fb);
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/tune/lbfgs/rosenbrock", test_rosenbrock);
   g_test_add_func("/tune/lbfgs/bound-active", test_bound_active);
   g_test_add_func("/tune/lbfgs/nonfinite", test_nonfinite);
+  g_test_add_func("/tune/lbfgs/logreg-options", test_logreg_options);
   return g_test_run();
 }

@@ -1,4 +1,4 @@
-/* test-tpe-random.c: the seeded generator, random and Halton proposals,
+/* test-tune-random.c: the seeded generator, random and Halton proposals,
  * no repeats in discrete spaces and exhaustion. */
 #include <math.h>
 

@@ -1,4 +1,4 @@
-/* test-tpe-parzen.c: the Parzen estimator and truncated-normal helpers
+/* test-tune-parzen.c: the Parzen estimator and truncated-normal helpers
  * against Optuna 3.1 (reference values computed with
  * optuna.samplers._tpe.parzen_estimator._ParzenEstimator, Debian's
  * python3-optuna 3.1.0, default parameters). */

@@ -1,4 +1,4 @@
-/* test-tpe-sampler.c: TPE proposals: convergence, a win over random search,
+/* test-tune-tpe.c: TPE proposals: convergence, a win over random search,
  * the constant liar, reproducibility, valid points in mixed and conditional
  * spaces, and bad input. */
 #include <math.h>

@@ -1,4 +1,4 @@
-/* test-tpe-prune.c: the median rule and successive halving on hand-worked
+/* test-tune-prune.c: the median rule and successive halving on hand-worked
  * studies (the expected decisions follow Optuna 3.1's pruners). */
 #include <math.h>
 
