@@ -13,18 +13,18 @@ G_BEGIN_DECLS
 #define LATHE_BLOB_SUM_SIZE 8
 
 /** lathe_blob_put_u32: appends @v, little-endian. */
-void lathe_blob_put_u32(GByteArray *b, guint32 v);
+LATHE_API void lathe_blob_put_u32(GByteArray *b, guint32 v);
 /** lathe_blob_put_f32: appends the bits of @v, little-endian. */
-void lathe_blob_put_f32(GByteArray *b, float v);
+LATHE_API void lathe_blob_put_f32(GByteArray *b, float v);
 /** lathe_blob_put_f64: appends the bits of @v, little-endian, low word first. */
-void lathe_blob_put_f64(GByteArray *b, double v);
+LATHE_API void lathe_blob_put_f64(GByteArray *b, double v);
 
 /** lathe_blob_get_u32: reads a little-endian u32 at @p (4 bytes must be there). */
-guint32 lathe_blob_get_u32(const guint8 *p);
+LATHE_API guint32 lathe_blob_get_u32(const guint8 *p);
 /** lathe_blob_get_f32: the float whose bits lathe_blob_put_f32() wrote at @p. */
-float lathe_blob_get_f32(const guint8 *p);
+LATHE_API float lathe_blob_get_f32(const guint8 *p);
 /** lathe_blob_get_f64: the double lathe_blob_put_f64() wrote at @p. */
-double lathe_blob_get_f64(const guint8 *p);
+LATHE_API double lathe_blob_get_f64(const guint8 *p);
 
 /**
  * lathe_blob_checksum:
@@ -33,7 +33,7 @@ double lathe_blob_get_f64(const guint8 *p);
  *
  * The first %LATHE_BLOB_SUM_SIZE bytes of the SHA-256 of @data.
  */
-void lathe_blob_checksum(const guint8 *data, gsize len, guint8 out[LATHE_BLOB_SUM_SIZE]);
+LATHE_API void lathe_blob_checksum(const guint8 *data, gsize len, guint8 out[LATHE_BLOB_SUM_SIZE]);
 
 /**
  * lathe_blob_seal:
@@ -43,7 +43,7 @@ void lathe_blob_checksum(const guint8 *data, gsize len, guint8 out[LATHE_BLOB_SU
  *
  * Returns: (transfer full): the sealed bytes.
  */
-GBytes *lathe_blob_seal(GByteArray *b);
+LATHE_API GBytes *lathe_blob_seal(GByteArray *b);
 
 /**
  * lathe_blob_sealed:
@@ -51,6 +51,6 @@ GBytes *lathe_blob_seal(GByteArray *b);
  *
  * Returns: whether @data ends with the checksum of what comes before it.
  */
-gboolean lathe_blob_sealed(const guint8 *data, gsize size);
+LATHE_API gboolean lathe_blob_sealed(const guint8 *data, gsize size);
 
 G_END_DECLS

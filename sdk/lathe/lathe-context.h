@@ -1,6 +1,8 @@
 /* lathe-context.h: what a component sees of the host while it runs. */
 #pragma once
 
+#include "lathe-api.h"
+
 #include <glib.h>
 #include <json-glib/json-glib.h>
 
@@ -23,7 +25,7 @@ G_BEGIN_DECLS
 typedef struct _LatheContext LatheContext;
 
 /** lathe_context_node_id: (transfer none) the node id ("model", "tune/3/model"). */
-const char *lathe_context_node_id(LatheContext *ctx);
+LATHE_API const char *lathe_context_node_id(LatheContext *ctx);
 
 /**
  * lathe_context_base_dir:
@@ -31,10 +33,10 @@ const char *lathe_context_node_id(LatheContext *ctx);
  * Returns: (transfer none): the directory of the pipeline file; resolve
  * relative paths in params against it.
  */
-const char *lathe_context_base_dir(LatheContext *ctx);
+LATHE_API const char *lathe_context_base_dir(LatheContext *ctx);
 
 /** lathe_context_store_dir: (transfer none) the run store (".lathe"). */
-const char *lathe_context_store_dir(LatheContext *ctx);
+LATHE_API const char *lathe_context_store_dir(LatheContext *ctx);
 
 /**
  * lathe_context_resolve_path:
@@ -47,8 +49,8 @@ const char *lathe_context_store_dir(LatheContext *ctx);
  * with @error set when @path is empty and there is no @in_store default (or
  * no store).
  */
-char *lathe_context_resolve_path(LatheContext *ctx, const char *path, const char *in_store,
-                                 GError **error);
+LATHE_API char *lathe_context_resolve_path(LatheContext *ctx, const char *path, const char *in_store,
+                                           GError **error);
 
 /**
  * lathe_context_scratch_dir:
@@ -57,23 +59,23 @@ char *lathe_context_resolve_path(LatheContext *ctx, const char *path, const char
  * created on first call and removed after the node; %NULL with @error set if it
  * could not be created.
  */
-const char *lathe_context_scratch_dir(LatheContext *ctx, GError **error);
+LATHE_API const char *lathe_context_scratch_dir(LatheContext *ctx, GError **error);
 
 /* Params: the host has validated them and filled in defaults, so the getters
  * return the declared type. Asking for an undeclared name is a plugin bug; the
  * getters then return 0, FALSE or NULL and log a critical. */
 
 /** lathe_context_get_params: (transfer none) the resolved `with` block. */
-JsonObject *lathe_context_get_params(LatheContext *ctx);
-gint64 lathe_context_param_int(LatheContext *ctx, const char *name);
-double lathe_context_param_float(LatheContext *ctx, const char *name);
-gboolean lathe_context_param_bool(LatheContext *ctx, const char *name);
+LATHE_API JsonObject *lathe_context_get_params(LatheContext *ctx);
+LATHE_API gint64 lathe_context_param_int(LatheContext *ctx, const char *name);
+LATHE_API double lathe_context_param_float(LatheContext *ctx, const char *name);
+LATHE_API gboolean lathe_context_param_bool(LatheContext *ctx, const char *name);
 /** lathe_context_param_string: (transfer none) (nullable). */
-const char *lathe_context_param_string(LatheContext *ctx, const char *name);
+LATHE_API const char *lathe_context_param_string(LatheContext *ctx, const char *name);
 /** lathe_context_param_list: (transfer none) (nullable). */
-JsonArray *lathe_context_param_list(LatheContext *ctx, const char *name);
+LATHE_API JsonArray *lathe_context_param_list(LatheContext *ctx, const char *name);
 /** lathe_context_param_is_set: whether @name has a value (set or default). */
-gboolean lathe_context_param_is_set(LatheContext *ctx, const char *name);
+LATHE_API gboolean lathe_context_param_is_set(LatheContext *ctx, const char *name);
 
 /**
  * lathe_context_get_input:
@@ -82,7 +84,7 @@ gboolean lathe_context_param_is_set(LatheContext *ctx, const char *name);
  * Returns: (transfer none) (nullable): the artifact on that input, or %NULL
  * for an optional input that is not connected.
  */
-LatheArtifact *lathe_context_get_input(LatheContext *ctx, const char *name);
+LATHE_API LatheArtifact *lathe_context_get_input(LatheContext *ctx, const char *name);
 
 /**
  * lathe_context_get_input_dataset:
@@ -90,21 +92,21 @@ LatheArtifact *lathe_context_get_input(LatheContext *ctx, const char *name);
  * Returns: (transfer none) (nullable): the dataset on input @name, or %NULL
  * with @error set when it is missing or not a dataset.
  */
-const LatheDataset *lathe_context_get_input_dataset(LatheContext *ctx,
-                                                    const char *name,
-                                                    GError **error);
+LATHE_API const LatheDataset *lathe_context_get_input_dataset(LatheContext *ctx,
+                                                              const char *name,
+                                                              GError **error);
 
 /** lathe_context_set_output: sets output @name to @art (transfer full). */
-void lathe_context_set_output(LatheContext *ctx, const char *name,
-                              LatheArtifact *art);
+LATHE_API void lathe_context_set_output(LatheContext *ctx, const char *name,
+                                        LatheArtifact *art);
 /** lathe_context_set_output_dataset: sets output @name to @ds (transfer full). */
-void lathe_context_set_output_dataset(LatheContext *ctx, const char *name,
-                                      LatheDataset *ds);
+LATHE_API void lathe_context_set_output_dataset(LatheContext *ctx, const char *name,
+                                                LatheDataset *ds);
 
 /** lathe_context_seed: this node's seed, derived from the run seed and id. */
-guint64 lathe_context_seed(LatheContext *ctx);
+LATHE_API guint64 lathe_context_seed(LatheContext *ctx);
 /** lathe_context_rng: (transfer none) this node's stream, seeded with it. */
-LatheRng *lathe_context_rng(LatheContext *ctx);
+LATHE_API LatheRng *lathe_context_rng(LatheContext *ctx);
 
 /**
  * lathe_context_threads:
@@ -112,11 +114,11 @@ LatheRng *lathe_context_rng(LatheContext *ctx);
  * Returns: how many threads the component may use for its own math. The host
  * sets BLAS threads to it; parallel nodes x threads never exceed the cores.
  */
-guint lathe_context_threads(LatheContext *ctx);
+LATHE_API guint lathe_context_threads(LatheContext *ctx);
 
 /** lathe_context_log: logs a line, prefixed by the node id. */
-void lathe_context_log(LatheContext *ctx, GLogLevelFlags level,
-                       const char *format, ...) G_GNUC_PRINTF(3, 4);
+LATHE_API void lathe_context_log(LatheContext *ctx, GLogLevelFlags level,
+                                 const char *format, ...) G_GNUC_PRINTF(3, 4);
 
 /**
  * lathe_context_report:
@@ -127,8 +129,8 @@ void lathe_context_log(LatheContext *ctx, GLogLevelFlags level,
  * Reports an intermediate value: recorded with its step and time, forwarded
  * to the tracker and the progress display.
  */
-void lathe_context_report(LatheContext *ctx, const char *name, double value,
-                          gint64 step);
+LATHE_API void lathe_context_report(LatheContext *ctx, const char *name, double value,
+                                    gint64 step);
 
 /**
  * lathe_context_set_metric:
@@ -136,12 +138,12 @@ void lathe_context_report(LatheContext *ctx, const char *name, double value,
  * Sets a final scalar metric of this node, readable as "NODE.NAME" by `when`
  * conditions, tuner objectives and `lathe run --json`.
  */
-void lathe_context_set_metric(LatheContext *ctx, const char *name,
-                              double value);
+LATHE_API void lathe_context_set_metric(LatheContext *ctx, const char *name,
+                                        double value);
 
 /** lathe_context_progress: @fraction in [0,1] of the node done, with a note. */
-void lathe_context_progress(LatheContext *ctx, double fraction,
-                            const char *message);
+LATHE_API void lathe_context_progress(LatheContext *ctx, double fraction,
+                                      const char *message);
 
 /**
  * lathe_context_is_cancelled:
@@ -150,7 +152,7 @@ void lathe_context_progress(LatheContext *ctx, double fraction,
  * pruning the trial). Check it between epochs or batches, then fail with
  * %LATHE_ERROR_CANCELLED.
  */
-gboolean lathe_context_is_cancelled(LatheContext *ctx);
+LATHE_API gboolean lathe_context_is_cancelled(LatheContext *ctx);
 
 /**
  * lathe_context_add_data_version:
@@ -160,8 +162,8 @@ gboolean lathe_context_is_cancelled(LatheContext *ctx);
  * Records what a source read. For local paths the host rechecks the file before
  * reusing a cached result, so an edited file re-runs its source.
  */
-void lathe_context_add_data_version(LatheContext *ctx, const char *uri,
-                                    const char *digest);
+LATHE_API void lathe_context_add_data_version(LatheContext *ctx, const char *uri,
+                                              const char *digest);
 
 /**
  * lathe_context_registry_fetch:
@@ -180,9 +182,9 @@ void lathe_context_add_data_version(LatheContext *ctx, const char *uri,
  * without an error when nothing holds @ref (yet); %NULL with @error set when
  * the registry cannot be read.
  */
-LatheArtifact *lathe_context_registry_fetch(LatheContext *ctx, const char *name,
-                                            const char *ref, guint *version,
-                                            GError **error);
+LATHE_API LatheArtifact *lathe_context_registry_fetch(LatheContext *ctx, const char *name,
+                                                      const char *ref, guint *version,
+                                                      GError **error);
 
 /**
  * lathe_context_predict:
@@ -194,8 +196,8 @@ LatheArtifact *lathe_context_registry_fetch(LatheContext *ctx, const char *name,
  *
  * Returns: (transfer full) (nullable): @data->n_rows x @n_cols, g_free it.
  */
-float *lathe_context_predict(LatheContext *ctx, LatheArtifact *model,
-                             const LatheDataset *data, guint *n_cols,
-                             GError **error);
+LATHE_API float *lathe_context_predict(LatheContext *ctx, LatheArtifact *model,
+                                       const LatheDataset *data, guint *n_cols,
+                                       GError **error);
 
 G_END_DECLS

@@ -61,9 +61,9 @@ struct _LatheDataset {
  * Returns: (transfer full): a dataset with zeroed @x, column names "c0".."cN",
  * no labels and no groups. Free with lathe_dataset_unref().
  */
-LatheDataset *lathe_dataset_new(guint n_rows, guint n_cols);
-LatheDataset *lathe_dataset_ref(LatheDataset *ds);
-void lathe_dataset_unref(LatheDataset *ds);
+LATHE_API LatheDataset *lathe_dataset_new(guint n_rows, guint n_cols);
+LATHE_API LatheDataset *lathe_dataset_ref(LatheDataset *ds);
+LATHE_API void lathe_dataset_unref(LatheDataset *ds);
 
 /**
  * lathe_dataset_set_classes:
@@ -72,7 +72,7 @@ void lathe_dataset_unref(LatheDataset *ds);
  *
  * Sets the class names and allocates @labels (all zero).
  */
-void lathe_dataset_set_classes(LatheDataset *ds, const char *const *classes);
+LATHE_API void lathe_dataset_set_classes(LatheDataset *ds, const char *const *classes);
 
 /**
  * lathe_dataset_set_groups:
@@ -81,7 +81,7 @@ void lathe_dataset_set_classes(LatheDataset *ds, const char *const *classes);
  *
  * Sets the group names and allocates @groups (all zero).
  */
-void lathe_dataset_set_groups(LatheDataset *ds, const char *const *names);
+LATHE_API void lathe_dataset_set_groups(LatheDataset *ds, const char *const *names);
 
 /**
  * lathe_dataset_set_sequence:
@@ -92,8 +92,8 @@ void lathe_dataset_set_groups(LatheDataset *ds, const char *const *names);
  * Marks @ds as a sequence dataset (since 1.2). Returns %FALSE, changing
  * nothing, when @seq_len does not divide @n_cols.
  */
-gboolean lathe_dataset_set_sequence(LatheDataset *ds, guint seq_len,
-                                    gboolean with_lengths);
+LATHE_API gboolean lathe_dataset_set_sequence(LatheDataset *ds, guint seq_len,
+                                              gboolean with_lengths);
 
 /**
  * lathe_dataset_channels:
@@ -101,7 +101,7 @@ gboolean lathe_dataset_set_sequence(LatheDataset *ds, guint seq_len,
  * Returns: channels per step: @n_cols / @seq_len for a sequence dataset,
  * @n_cols for a table.
  */
-guint lathe_dataset_channels(const LatheDataset *ds);
+LATHE_API guint lathe_dataset_channels(const LatheDataset *ds);
 
 /**
  * LatheRowRun:
@@ -128,7 +128,7 @@ typedef struct {
  * with %LATHE_ERROR_DATA when a row has no group or a group's rows are split
  * over several runs (its sequence would be out of order).
  */
-GArray *lathe_dataset_group_runs(const LatheDataset *ds, GError **error);
+LATHE_API GArray *lathe_dataset_group_runs(const LatheDataset *ds, GError **error);
 
 /**
  * lathe_dataset_majority_label:
@@ -141,7 +141,7 @@ GArray *lathe_dataset_group_runs(const LatheDataset *ds, GError **error);
  * Returns: the most frequent label of rows [@start, @end), ties to the lowest
  * class index; -1 when no row has a valid label.
  */
-gint32 lathe_dataset_majority_label(const LatheDataset *ds, guint start, guint end);
+LATHE_API gint32 lathe_dataset_majority_label(const LatheDataset *ds, guint start, guint end);
 
 /**
  * lathe_dataset_column_index:
@@ -150,7 +150,7 @@ gint32 lathe_dataset_majority_label(const LatheDataset *ds, guint start, guint e
  *
  * Returns: the index of the column named @name, or -1.
  */
-gint lathe_dataset_column_index(const LatheDataset *ds, const char *name);
+LATHE_API gint lathe_dataset_column_index(const LatheDataset *ds, const char *name);
 
 /**
  * lathe_dataset_copy_targets:
@@ -160,7 +160,7 @@ gint lathe_dataset_column_index(const LatheDataset *ds, const char *name);
  * Copies @src's classes and labels, and its group names and groups, when it
  * has them: what a transform that keeps the rows passes on. Since 1.3.
  */
-void lathe_dataset_copy_targets(LatheDataset *dst, const LatheDataset *src);
+LATHE_API void lathe_dataset_copy_targets(LatheDataset *dst, const LatheDataset *src);
 
 /**
  * lathe_dataset_series_rows:
@@ -175,10 +175,10 @@ void lathe_dataset_copy_targets(LatheDataset *dst, const LatheDataset *src);
  *
  * Returns: (transfer full): the row indices, g_free() it.
  */
-guint *lathe_dataset_series_rows(const LatheDataset *ds, guint *n_series, guint **offsets);
+LATHE_API guint *lathe_dataset_series_rows(const LatheDataset *ds, guint *n_series, guint **offsets);
 
 /** lathe_dataset_set_column: renames column @col (copies @name). */
-void lathe_dataset_set_column(LatheDataset *ds, guint col, const char *name);
+LATHE_API void lathe_dataset_set_column(LatheDataset *ds, guint col, const char *name);
 
 /**
  * lathe_dataset_take_rows:
@@ -189,8 +189,8 @@ void lathe_dataset_set_column(LatheDataset *ds, guint col, const char *name);
  * Returns: (transfer full): a new dataset with those rows, and the same
  * columns, classes, groups and sequence layout.
  */
-LatheDataset *lathe_dataset_take_rows(const LatheDataset *ds,
-                                      const guint32 *rows, guint n);
+LATHE_API LatheDataset *lathe_dataset_take_rows(const LatheDataset *ds,
+                                                const guint32 *rows, guint n);
 
 /**
  * lathe_dataset_serialize:
@@ -198,7 +198,7 @@ LatheDataset *lathe_dataset_take_rows(const LatheDataset *ds,
  *
  * Returns: (transfer full): a portable little-endian encoding of @ds.
  */
-GBytes *lathe_dataset_serialize(const LatheDataset *ds);
+LATHE_API GBytes *lathe_dataset_serialize(const LatheDataset *ds);
 
 /**
  * lathe_dataset_deserialize:
@@ -209,7 +209,7 @@ GBytes *lathe_dataset_serialize(const LatheDataset *ds);
  *
  * Returns: (transfer full) (nullable): the dataset, or %NULL on error.
  */
-LatheDataset *lathe_dataset_deserialize(GBytes *bytes, GError **error);
+LATHE_API LatheDataset *lathe_dataset_deserialize(GBytes *bytes, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(LatheDataset, lathe_dataset_unref)
 

@@ -33,6 +33,6 @@ typedef enum {
   LATHE_ERROR_FAILED,
 } LatheErrorCode;
 
-GQuark lathe_error_quark(void);
+LATHE_API GQuark lathe_error_quark(void);
 
 G_END_DECLS

@@ -17,7 +17,7 @@ G_BEGIN_DECLS
  *
  * Returns: (transfer full): the text.
  */
-char *lathe_json_canonical(JsonNode *node);
+LATHE_API char *lathe_json_canonical(JsonNode *node);
 
 /**
  * lathe_json_write:
@@ -30,6 +30,6 @@ char *lathe_json_canonical(JsonNode *node);
  *
  * Returns: (transfer full): the text.
  */
-char *lathe_json_write(JsonNode *node, gboolean pretty);
+LATHE_API char *lathe_json_write(JsonNode *node, gboolean pretty);
 
 G_END_DECLS

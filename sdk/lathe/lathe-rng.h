@@ -27,19 +27,19 @@ typedef struct {
  *
  * Returns: the derived seed.
  */
-guint64 lathe_seed_derive(guint64 seed, const char *name);
+LATHE_API guint64 lathe_seed_derive(guint64 seed, const char *name);
 
 /** lathe_rng_init: seeds @rng (caller-owned storage) from @seed. */
-void lathe_rng_init(LatheRng *rng, guint64 seed);
+LATHE_API void lathe_rng_init(LatheRng *rng, guint64 seed);
 /** lathe_rng_next: the next 64 random bits. */
-guint64 lathe_rng_next(LatheRng *rng);
+LATHE_API guint64 lathe_rng_next(LatheRng *rng);
 /** lathe_rng_uniform: uniform in [0, 1), 53 bits. */
-double lathe_rng_uniform(LatheRng *rng);
+LATHE_API double lathe_rng_uniform(LatheRng *rng);
 /** lathe_rng_below: uniform integer in [0, @n), unbiased; @n > 0. */
-guint64 lathe_rng_below(LatheRng *rng, guint64 n);
+LATHE_API guint64 lathe_rng_below(LatheRng *rng, guint64 n);
 /** lathe_rng_normal: standard normal (Box-Muller, no cached state). */
-double lathe_rng_normal(LatheRng *rng);
+LATHE_API double lathe_rng_normal(LatheRng *rng);
 /** lathe_rng_shuffle: Fisher-Yates shuffle of @n indices in place. */
-void lathe_rng_shuffle(LatheRng *rng, guint32 *items, gsize n);
+LATHE_API void lathe_rng_shuffle(LatheRng *rng, guint32 *items, gsize n);
 
 G_END_DECLS

@@ -20,21 +20,13 @@ G_BEGIN_DECLS
  */
 typedef struct _LatheSearchSpace LatheSearchSpace;
 
-guint lathe_search_space_n_dims(const LatheSearchSpace *space);
+LATHE_API guint lathe_search_space_n_dims(const LatheSearchSpace *space);
 /** lathe_search_space_dim_name: (transfer none). */
-const char *lathe_search_space_dim_name(const LatheSearchSpace *space, guint i);
+LATHE_API const char *lathe_search_space_dim_name(const LatheSearchSpace *space, guint i);
 /** lathe_search_space_dim_spec: (transfer none) the JSON as written. */
-JsonNode *lathe_search_space_dim_spec(const LatheSearchSpace *space, guint i);
+LATHE_API JsonNode *lathe_search_space_dim_spec(const LatheSearchSpace *space, guint i);
 /** lathe_search_space_dim_param: (transfer none) the target's declaration. */
-const LatheParamSpec *lathe_search_space_dim_param(const LatheSearchSpace *space,
-                                                   guint i);
-
-/* Host side. */
-LatheSearchSpace *lathe_search_space_new(void);
-void lathe_search_space_add(LatheSearchSpace *space, const char *name,
-                            JsonNode *spec, const LatheParamSpec *param);
-void lathe_search_space_free(LatheSearchSpace *space);
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(LatheSearchSpace, lathe_search_space_free)
+LATHE_API const LatheParamSpec *lathe_search_space_dim_param(const LatheSearchSpace *space,
+                                                             guint i);
 
 G_END_DECLS
