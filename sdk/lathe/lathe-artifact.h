@@ -1,6 +1,16 @@
 /* lathe-artifact.h: typed, content-addressed values on the edges. */
 #pragma once
 
+/**
+ * SECTION:lathe-artifact
+ * @title: Artifacts
+ * @short_description: typed, content-addressed values on the edges
+ *
+ * An artifact is what flows along an edge of the graph: a dataset, a model or
+ * metrics. Its serialised bytes are its identity: their SHA-256 is its digest,
+ * which cache keys and the run store use.
+ */
+
 #include "lathe-api.h"
 
 #include <glib.h>
@@ -31,6 +41,9 @@ LATHE_API LatheArtifact *lathe_artifact_new_metrics(JsonObject *metrics);
  * @header: (transfer full): what the host knows of the model: "component",
  *   "plugin", "plugin_version", "state_version", "classes", "columns".
  * @state: (transfer none): the bytes from LatheModelClass.save.
+ *
+ * Wraps a trained model: the header the host reads, and the state only the
+ * model plugin understands.
  *
  * Returns: (transfer full): a model artifact.
  */

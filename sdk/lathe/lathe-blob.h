@@ -1,7 +1,19 @@
 /* lathe-blob.h: the pieces of a model's saved state that every model plugin
  * needs the same way: little-endian numbers, and a short checksum that a
- * load checks before trusting any count in the bytes. Since ABI 1.3. */
+ * load checks before trusting any count in the bytes. */
 #pragma once
+
+/**
+ * SECTION:lathe-blob
+ * @title: Model blobs
+ * @short_description: little-endian numbers and a checksum for model states
+ *
+ * The pieces of a model's saved state that every model plugin needs the same
+ * way: little-endian numbers, and a short checksum that a load checks before
+ * trusting any count in the bytes.
+ *
+ * Since: 1.3
+ */
 
 #include "lathe-api.h"
 
@@ -9,7 +21,11 @@
 
 G_BEGIN_DECLS
 
-/** LATHE_BLOB_SUM_SIZE: bytes of lathe_blob_checksum(): the first 8 of SHA-256. */
+/**
+ * LATHE_BLOB_SUM_SIZE:
+ *
+ * Bytes of lathe_blob_checksum(): the first 8 of SHA-256.
+ */
 #define LATHE_BLOB_SUM_SIZE 8
 
 /** lathe_blob_put_u32: appends @v, little-endian. */
@@ -48,6 +64,9 @@ LATHE_API GBytes *lathe_blob_seal(GByteArray *b);
 /**
  * lathe_blob_sealed:
  * @data: (array length=size): sealed bytes.
+ *
+ * Checks the seal lathe_blob_seal() wrote, before a load trusts any count in
+ * the bytes.
  *
  * Returns: whether @data ends with the checksum of what comes before it.
  */

@@ -43,7 +43,7 @@ typedef struct {
   float *(*predict)(gpointer host_data, LatheContext *ctx,
                     LatheArtifact *model, const LatheDataset *data,
                     guint *n_cols, GError **error);
-  /* ABI 1.3 */
+  /* Since: 1.3 */
   LatheArtifact *(*registry_fetch)(gpointer host_data, LatheContext *ctx,
                                    const char *name, const char *ref,
                                    guint *version, GError **error);

@@ -1,6 +1,16 @@
 /* lathe-context.h: what a component sees of the host while it runs. */
 #pragma once
 
+/**
+ * SECTION:lathe-context
+ * @title: Context
+ * @short_description: what a component sees of the host while it runs
+ *
+ * A #LatheContext carries one node execution: its resolved params, its
+ * inputs and outputs, its seed and thread budget, and the host's services
+ * (logging, reports, progress, cancellation, prediction, the registry).
+ */
+
 #include "lathe-api.h"
 
 #include <glib.h>
@@ -30,6 +40,8 @@ LATHE_API const char *lathe_context_node_id(LatheContext *ctx);
 /**
  * lathe_context_base_dir:
  *
+ * The folder of the pipeline file.
+ *
  * Returns: (transfer none): the directory of the pipeline file; resolve
  * relative paths in params against it.
  */
@@ -45,6 +57,8 @@ LATHE_API const char *lathe_context_store_dir(LatheContext *ctx);
  * @in_store: (nullable): when @path is empty or %NULL, this name inside the
  *   run store is used instead ("tracking.db").
  *
+ * Resolves a path param the way every component does.
+ *
  * Returns: (transfer full) (nullable): an absolute, canonical path, or %NULL
  * with @error set when @path is empty and there is no @in_store default (or
  * no store).
@@ -54,6 +68,8 @@ LATHE_API char *lathe_context_resolve_path(LatheContext *ctx, const char *path, 
 
 /**
  * lathe_context_scratch_dir:
+ *
+ * A directory for the node's temporary files.
  *
  * Returns: (transfer none) (nullable): a private directory for this node,
  * created on first call and removed after the node; %NULL with @error set if it
@@ -81,6 +97,8 @@ LATHE_API gboolean lathe_context_param_is_set(LatheContext *ctx, const char *nam
  * lathe_context_get_input:
  * @name: an input port.
  *
+ * The artifact connected to an input port.
+ *
  * Returns: (transfer none) (nullable): the artifact on that input, or %NULL
  * for an optional input that is not connected.
  */
@@ -88,6 +106,8 @@ LATHE_API LatheArtifact *lathe_context_get_input(LatheContext *ctx, const char *
 
 /**
  * lathe_context_get_input_dataset:
+ *
+ * The dataset connected to an input port, decoded once.
  *
  * Returns: (transfer none) (nullable): the dataset on input @name, or %NULL
  * with @error set when it is missing or not a dataset.
@@ -110,6 +130,8 @@ LATHE_API LatheRng *lathe_context_rng(LatheContext *ctx);
 
 /**
  * lathe_context_threads:
+ *
+ * The node's share of the cores.
  *
  * Returns: how many threads the component may use for its own math. The host
  * sets BLAS threads to it; parallel nodes x threads never exceed the cores.
@@ -148,6 +170,8 @@ LATHE_API void lathe_context_progress(LatheContext *ctx, double fraction,
 /**
  * lathe_context_is_cancelled:
  *
+ * Whether the node should stop.
+ *
  * Returns: %TRUE when the host wants the node to stop (user interrupt, a tuner
  * pruning the trial). Check it between epochs or batches, then fail with
  * %LATHE_ERROR_CANCELLED.
@@ -176,11 +200,11 @@ LATHE_API void lathe_context_add_data_version(LatheContext *ctx, const char *uri
  * setting, registry/local by default. It goes through the registry plugin,
  * so a node that reads models works with whichever backend is configured.
  *
- * Since: 1.3
- *
  * Returns: (transfer full) (nullable): the model artifact (unref it); %NULL
  * without an error when nothing holds @ref (yet); %NULL with @error set when
  * the registry cannot be read.
+ *
+ * Since: 1.3
  */
 LATHE_API LatheArtifact *lathe_context_registry_fetch(LatheContext *ctx, const char *name,
                                                       const char *ref, guint *version,

@@ -1,6 +1,15 @@
 /* lathe-dataset.h: the tabular dataset that flows between nodes. */
 #pragma once
 
+/**
+ * SECTION:lathe-dataset
+ * @title: Datasets
+ * @short_description: the tabular dataset that flows between nodes
+ *
+ * A #LatheDataset is a row-major float matrix with column names, optional
+ * class labels and groups (recordings), and, since 1.2, a sequence layout.
+ */
+
 #include "lathe-api.h"
 
 #include <glib.h>
@@ -22,13 +31,13 @@ typedef struct _LatheDataset LatheDataset;
  * @groups: @n_rows group indices into @group_names (-1: none), or %NULL.
  * @group_names: @n_groups names (the source file, an equipment id).
  * @n_groups: number of groups.
- * @seq_len: (since 1.2) 0 for a table. Otherwise every row is a sequence of
- *   @seq_len steps of @n_cols / @seq_len channels, stored step-major (step t,
- *   channel c at column t * channels + c), and the column names are
- *   "CHANNEL@t".
- * @lengths: (since 1.2) (nullable) for sequences: the valid steps of each row
+ * @seq_len: 0 for a table. Otherwise every row is a sequence of @seq_len
+ *   steps of @n_cols / @seq_len channels, stored step-major (step t, channel
+ *   c at column t * channels + c), and the column names are "CHANNEL@t".
+ *   Since: 1.2.
+ * @lengths: (nullable): for sequences, the valid steps of each row
  *   (1..@seq_len); the steps after them are padding (zeros). %NULL means
- *   every row is full.
+ *   every row is full. Since: 1.2.
  *
  * Allocate only with lathe_dataset_new(): fields may be appended in later
  * minor versions. Once a dataset is inside an artifact it is shared between
@@ -48,7 +57,7 @@ struct _LatheDataset {
   /*< private >*/
   gint ref_count;
   /*< public >*/
-  /* ABI 1.2: only the host allocates datasets, so appending is compatible. */
+  /* Since: 1.2. Only the SDK allocates datasets, so appending is compatible. */
   guint seq_len;
   guint32 *lengths;
 };
@@ -57,6 +66,8 @@ struct _LatheDataset {
  * lathe_dataset_new:
  * @n_rows: rows.
  * @n_cols: columns.
+ *
+ * Allocates a dataset; the only way to get one (fields may be appended).
  *
  * Returns: (transfer full): a dataset with zeroed @x, column names "c0".."cN",
  * no labels and no groups. Free with lathe_dataset_unref().
@@ -89,8 +100,11 @@ LATHE_API void lathe_dataset_set_groups(LatheDataset *ds, const char *const *nam
  * @seq_len: steps per row (> 0).
  * @with_lengths: allocate @lengths (all set to @seq_len).
  *
- * Marks @ds as a sequence dataset (since 1.2). Returns %FALSE, changing
- * nothing, when @seq_len does not divide @n_cols.
+ * Marks @ds as a sequence dataset.
+ *
+ * Returns: %FALSE, changing nothing, when @seq_len does not divide @n_cols.
+ *
+ * Since: 1.2
  */
 LATHE_API gboolean lathe_dataset_set_sequence(LatheDataset *ds, guint seq_len,
                                               gboolean with_lengths);
@@ -98,8 +112,12 @@ LATHE_API gboolean lathe_dataset_set_sequence(LatheDataset *ds, guint seq_len,
 /**
  * lathe_dataset_channels:
  *
+ * The channels of a step of a sequence dataset.
+ *
  * Returns: channels per step: @n_cols / @seq_len for a sequence dataset,
  * @n_cols for a table.
+ *
+ * Since: 1.2
  */
 LATHE_API guint lathe_dataset_channels(const LatheDataset *ds);
 
@@ -122,11 +140,13 @@ typedef struct {
  *
  * The recordings of a long table, in row order: each maximal run of
  * consecutive rows with the same group. A table without groups is one
- * recording (none when it has no rows). Since 1.2.
+ * recording (none when it has no rows).
  *
  * Returns: (transfer full) (nullable): a #GArray of #LatheRowRun, or %NULL
  * with %LATHE_ERROR_DATA when a row has no group or a group's rows are split
  * over several runs (its sequence would be out of order).
+ *
+ * Since: 1.2
  */
 LATHE_API GArray *lathe_dataset_group_runs(const LatheDataset *ds, GError **error);
 
@@ -136,19 +156,23 @@ LATHE_API GArray *lathe_dataset_group_runs(const LatheDataset *ds, GError **erro
  * @start: first row.
  * @end: one past the last row.
  *
- * Since 1.2.
+ * The label of a window of rows, by vote.
  *
  * Returns: the most frequent label of rows [@start, @end), ties to the lowest
  * class index; -1 when no row has a valid label.
+ *
+ * Since: 1.2
  */
 LATHE_API gint32 lathe_dataset_majority_label(const LatheDataset *ds, guint start, guint end);
 
 /**
  * lathe_dataset_column_index:
  *
- * Since 1.3.
+ * Looks a column up by name.
  *
  * Returns: the index of the column named @name, or -1.
+ *
+ * Since: 1.3
  */
 LATHE_API gint lathe_dataset_column_index(const LatheDataset *ds, const char *name);
 
@@ -158,7 +182,9 @@ LATHE_API gint lathe_dataset_column_index(const LatheDataset *ds, const char *na
  * @src: the dataset whose labels and groups to copy.
  *
  * Copies @src's classes and labels, and its group names and groups, when it
- * has them: what a transform that keeps the rows passes on. Since 1.3.
+ * has them: what a transform that keeps the rows passes on.
+ *
+ * Since: 1.3
  */
 LATHE_API void lathe_dataset_copy_targets(LatheDataset *dst, const LatheDataset *src);
 
@@ -171,9 +197,11 @@ LATHE_API void lathe_dataset_copy_targets(LatheDataset *dst, const LatheDataset 
  *
  * The rows of each series in row order, for series whose rows may be
  * interleaved with other series'. Rows without a group (-1) belong to no
- * series. Since 1.3.
+ * series.
  *
  * Returns: (transfer full): the row indices, g_free() it.
+ *
+ * Since: 1.3
  */
 LATHE_API guint *lathe_dataset_series_rows(const LatheDataset *ds, guint *n_series, guint **offsets);
 
@@ -186,6 +214,8 @@ LATHE_API void lathe_dataset_set_column(LatheDataset *ds, guint col, const char 
  * @rows: (array length=n): row indices, in the order wanted.
  * @n: how many.
  *
+ * Selects and reorders rows (a split, a shuffle, a sample).
+ *
  * Returns: (transfer full): a new dataset with those rows, and the same
  * columns, classes, groups and sequence layout.
  */
@@ -195,6 +225,9 @@ LATHE_API LatheDataset *lathe_dataset_take_rows(const LatheDataset *ds,
 /**
  * lathe_dataset_serialize:
  * @ds: a dataset.
+ *
+ * Encodes @ds as edges and the store carry it; the encoding is what a
+ * dataset's digest, and so every cache key, is computed over.
  *
  * Returns: (transfer full): a portable little-endian encoding of @ds.
  */

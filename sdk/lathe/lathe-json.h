@@ -1,6 +1,14 @@
 /* lathe-json.h: canonical JSON, for digests and cache keys. */
 #pragma once
 
+/**
+ * SECTION:lathe-json
+ * @title: JSON
+ * @short_description: canonical JSON, for digests and cache keys
+ *
+ * Canonical JSON gives equal values equal text, so their digests agree.
+ */
+
 #include "lathe-api.h"
 
 #include <json-glib/json-glib.h>

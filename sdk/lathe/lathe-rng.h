@@ -1,6 +1,15 @@
 /* lathe-rng.h: seeded random streams (xoshiro256**). */
 #pragma once
 
+/**
+ * SECTION:lathe-rng
+ * @title: Random streams
+ * @short_description: seeded random streams (xoshiro256**)
+ *
+ * Every node gets a stream seeded from the run seed and its id, so results
+ * repeat for a seed whatever the scheduling.
+ */
+
 #include "lathe-api.h"
 
 #include <glib.h>
@@ -14,6 +23,7 @@ G_BEGIN_DECLS
  * own stream from lathe_context_rng().
  */
 typedef struct {
+  /*< private >*/
   guint64 s[4];
 } LatheRng;
 

@@ -1,6 +1,15 @@
 /* lathe-search-space.h: the search space a tuner explores. */
 #pragma once
 
+/**
+ * SECTION:lathe-search-space
+ * @title: Search spaces
+ * @short_description: the search space a tuner explores
+ *
+ * A tuner reads the dimensions of its node's `space` param here; the host
+ * builds the space.
+ */
+
 #include "lathe-api.h"
 
 #include <glib.h>
