@@ -31,9 +31,23 @@ G_BEGIN_DECLS
  */
 typedef struct _LatheArtifact LatheArtifact;
 
-/** lathe_artifact_new_dataset: (transfer full) wraps @ds (transfer full). */
+/**
+ * lathe_artifact_new_dataset:
+ * @ds: (transfer full): the dataset.
+ *
+ * Wraps a dataset as an artifact.
+ *
+ * Returns: (transfer full): a dataset artifact.
+ */
 LATHE_API LatheArtifact *lathe_artifact_new_dataset(LatheDataset *ds);
-/** lathe_artifact_new_metrics: (transfer full) wraps @metrics (transfer full). */
+/**
+ * lathe_artifact_new_metrics:
+ * @metrics: (transfer full): name -> value.
+ *
+ * Wraps metrics as an artifact.
+ *
+ * Returns: (transfer full): a metrics artifact.
+ */
 LATHE_API LatheArtifact *lathe_artifact_new_metrics(JsonObject *metrics);
 
 /**
@@ -49,30 +63,113 @@ LATHE_API LatheArtifact *lathe_artifact_new_metrics(JsonObject *metrics);
  */
 LATHE_API LatheArtifact *lathe_artifact_new_model(JsonObject *header, GBytes *state);
 
+/**
+ * lathe_artifact_ref:
+ * @art: an artifact.
+ *
+ * Takes a reference.
+ *
+ * Returns: (transfer full): @art.
+ */
 LATHE_API LatheArtifact *lathe_artifact_ref(LatheArtifact *art);
+/**
+ * lathe_artifact_unref:
+ * @art: an artifact.
+ *
+ * Drops a reference; the last one frees @art.
+ */
 LATHE_API void lathe_artifact_unref(LatheArtifact *art);
 
+/**
+ * lathe_artifact_get_kind:
+ * @art: an artifact.
+ *
+ * What @art holds.
+ *
+ * Returns: its #LatheArtifactType.
+ */
 LATHE_API LatheArtifactType lathe_artifact_get_kind(const LatheArtifact *art);
-/** lathe_artifact_type_name: "dataset", "model", "metrics" or "any". */
+/**
+ * lathe_artifact_type_name:
+ * @type: an artifact type.
+ *
+ * Names an artifact type.
+ *
+ * Returns: (transfer none): "dataset", "model", "metrics" or "any".
+ */
 LATHE_API const char *lathe_artifact_type_name(LatheArtifactType type);
 
-/** lathe_artifact_get_bytes: (transfer none) the serialised form. */
+/**
+ * lathe_artifact_get_bytes:
+ * @art: an artifact.
+ *
+ * The serialised form of @art, what its digest is computed over.
+ *
+ * Returns: (transfer none): the bytes.
+ */
 LATHE_API GBytes *lathe_artifact_get_bytes(LatheArtifact *art);
-/** lathe_artifact_get_digest: (transfer none) hex SHA-256 of the bytes. */
+/**
+ * lathe_artifact_get_digest:
+ * @art: an artifact.
+ *
+ * The digest of @art: cache keys and the store name it by this.
+ *
+ * Returns: (transfer none): the hex SHA-256 of its bytes.
+ */
 LATHE_API const char *lathe_artifact_get_digest(LatheArtifact *art);
 
-/** lathe_artifact_get_dataset: (transfer none) (nullable) decodes once. */
+/**
+ * lathe_artifact_get_dataset:
+ * @art: an artifact.
+ * @error: return location for a #GError, or %NULL.
+ *
+ * The dataset in @art, decoded once and then shared.
+ *
+ * Returns: (transfer none) (nullable): the dataset, or %NULL with @error set when @art is not a dataset or is corrupt.
+ */
 LATHE_API const LatheDataset *lathe_artifact_get_dataset(LatheArtifact *art,
                                                          GError **error);
-/** lathe_artifact_get_metrics: (transfer none) (nullable) decodes once. */
+/**
+ * lathe_artifact_get_metrics:
+ * @art: an artifact.
+ * @error: return location for a #GError, or %NULL.
+ *
+ * The metrics in @art, decoded once and then shared.
+ *
+ * Returns: (transfer none) (nullable): the metrics, or %NULL with @error set.
+ */
 LATHE_API JsonObject *lathe_artifact_get_metrics(LatheArtifact *art, GError **error);
-/** lathe_artifact_get_model_header: (transfer none) (nullable). */
+/**
+ * lathe_artifact_get_model_header:
+ * @art: an artifact.
+ * @error: return location for a #GError, or %NULL.
+ *
+ * The header of the model in @art (component, plugin, state version, classes, columns).
+ *
+ * Returns: (transfer none) (nullable): the header, or %NULL with @error set.
+ */
 LATHE_API JsonObject *lathe_artifact_get_model_header(LatheArtifact *art,
                                                       GError **error);
-/** lathe_artifact_get_model_state: (transfer none) (nullable). */
+/**
+ * lathe_artifact_get_model_state:
+ * @art: an artifact.
+ * @error: return location for a #GError, or %NULL.
+ *
+ * The state of the model in @art, as its plugin saved it.
+ *
+ * Returns: (transfer none) (nullable): the state, or %NULL with @error set.
+ */
 LATHE_API GBytes *lathe_artifact_get_model_state(LatheArtifact *art, GError **error);
 
-/** lathe_sha256_hex: (transfer full) hex SHA-256 of @data. */
+/**
+ * lathe_sha256_hex:
+ * @data: (array length=len): the bytes.
+ * @len: their length.
+ *
+ * Hashes bytes the way artifacts are named.
+ *
+ * Returns: (transfer full): the hex SHA-256 of @data.
+ */
 LATHE_API char *lathe_sha256_hex(gconstpointer data, gsize len);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(LatheArtifact, lathe_artifact_unref)

@@ -34,11 +34,19 @@ G_BEGIN_DECLS
  */
 typedef struct _LatheContext LatheContext;
 
-/** lathe_context_node_id: (transfer none) the node id ("model", "tune/3/model"). */
+/**
+ * lathe_context_node_id:
+ * @ctx: the node's context.
+ *
+ * The id of the running node.
+ *
+ * Returns: (transfer none): the node id ("model", "tune/3/model").
+ */
 LATHE_API const char *lathe_context_node_id(LatheContext *ctx);
 
 /**
  * lathe_context_base_dir:
+ * @ctx: the node's context.
  *
  * The folder of the pipeline file.
  *
@@ -47,7 +55,14 @@ LATHE_API const char *lathe_context_node_id(LatheContext *ctx);
  */
 LATHE_API const char *lathe_context_base_dir(LatheContext *ctx);
 
-/** lathe_context_store_dir: (transfer none) the run store (".lathe"). */
+/**
+ * lathe_context_store_dir:
+ * @ctx: the node's context.
+ *
+ * The run store.
+ *
+ * Returns: (transfer none): its directory (".lathe").
+ */
 LATHE_API const char *lathe_context_store_dir(LatheContext *ctx);
 
 /**
@@ -56,6 +71,8 @@ LATHE_API const char *lathe_context_store_dir(LatheContext *ctx);
  *   pipeline's folder.
  * @in_store: (nullable): when @path is empty or %NULL, this name inside the
  *   run store is used instead ("tracking.db").
+ * @ctx: the node's context.
+ * @error: return location for a #GError, or %NULL.
  *
  * Resolves a path param the way every component does.
  *
@@ -68,6 +85,8 @@ LATHE_API char *lathe_context_resolve_path(LatheContext *ctx, const char *path, 
 
 /**
  * lathe_context_scratch_dir:
+ * @ctx: the node's context.
+ * @error: return location for a #GError, or %NULL.
  *
  * A directory for the node's temporary files.
  *
@@ -81,21 +100,80 @@ LATHE_API const char *lathe_context_scratch_dir(LatheContext *ctx, GError **erro
  * return the declared type. Asking for an undeclared name is a plugin bug; the
  * getters then return 0, FALSE or NULL and log a critical. */
 
-/** lathe_context_get_params: (transfer none) the resolved `with` block. */
+/**
+ * lathe_context_get_params:
+ * @ctx: the node's context.
+ *
+ * All params of the node, validated and with defaults filled in.
+ *
+ * Returns: (transfer none): the resolved `with` block.
+ */
 LATHE_API JsonObject *lathe_context_get_params(LatheContext *ctx);
+/**
+ * lathe_context_param_int:
+ * @ctx: the node's context.
+ * @name: a declared param.
+ *
+ * Reads an INT param.
+ *
+ * Returns: its value.
+ */
 LATHE_API gint64 lathe_context_param_int(LatheContext *ctx, const char *name);
+/**
+ * lathe_context_param_float:
+ * @ctx: the node's context.
+ * @name: a declared param.
+ *
+ * Reads a FLOAT param (an INT value reads as a float).
+ *
+ * Returns: its value.
+ */
 LATHE_API double lathe_context_param_float(LatheContext *ctx, const char *name);
+/**
+ * lathe_context_param_bool:
+ * @ctx: the node's context.
+ * @name: a declared param.
+ *
+ * Reads a BOOL param.
+ *
+ * Returns: its value.
+ */
 LATHE_API gboolean lathe_context_param_bool(LatheContext *ctx, const char *name);
-/** lathe_context_param_string: (transfer none) (nullable). */
+/**
+ * lathe_context_param_string:
+ * @ctx: the node's context.
+ * @name: a declared param.
+ *
+ * Reads a STRING or ENUM param.
+ *
+ * Returns: (transfer none) (nullable): its value, %NULL when unset.
+ */
 LATHE_API const char *lathe_context_param_string(LatheContext *ctx, const char *name);
-/** lathe_context_param_list: (transfer none) (nullable). */
+/**
+ * lathe_context_param_list:
+ * @ctx: the node's context.
+ * @name: a declared param.
+ *
+ * Reads a LIST param.
+ *
+ * Returns: (transfer none) (nullable): its value, %NULL when unset.
+ */
 LATHE_API JsonArray *lathe_context_param_list(LatheContext *ctx, const char *name);
-/** lathe_context_param_is_set: whether @name has a value (set or default). */
+/**
+ * lathe_context_param_is_set:
+ * @ctx: the node's context.
+ * @name: a declared param.
+ *
+ * Whether a param has a value.
+ *
+ * Returns: %TRUE when @name is set or has a default.
+ */
 LATHE_API gboolean lathe_context_param_is_set(LatheContext *ctx, const char *name);
 
 /**
  * lathe_context_get_input:
  * @name: an input port.
+ * @ctx: the node's context.
  *
  * The artifact connected to an input port.
  *
@@ -106,6 +184,9 @@ LATHE_API LatheArtifact *lathe_context_get_input(LatheContext *ctx, const char *
 
 /**
  * lathe_context_get_input_dataset:
+ * @ctx: the node's context.
+ * @name: an input port.
+ * @error: return location for a #GError, or %NULL.
  *
  * The dataset connected to an input port, decoded once.
  *
@@ -116,20 +197,49 @@ LATHE_API const LatheDataset *lathe_context_get_input_dataset(LatheContext *ctx,
                                                               const char *name,
                                                               GError **error);
 
-/** lathe_context_set_output: sets output @name to @art (transfer full). */
+/**
+ * lathe_context_set_output:
+ * @ctx: the node's context.
+ * @name: an output port.
+ * @art: (transfer full): the artifact.
+ *
+ * Sets an output of the node.
+ */
 LATHE_API void lathe_context_set_output(LatheContext *ctx, const char *name,
                                         LatheArtifact *art);
-/** lathe_context_set_output_dataset: sets output @name to @ds (transfer full). */
+/**
+ * lathe_context_set_output_dataset:
+ * @ctx: the node's context.
+ * @name: an output port.
+ * @ds: (transfer full): the dataset.
+ *
+ * Sets an output of the node to a dataset.
+ */
 LATHE_API void lathe_context_set_output_dataset(LatheContext *ctx, const char *name,
                                                 LatheDataset *ds);
 
-/** lathe_context_seed: this node's seed, derived from the run seed and id. */
+/**
+ * lathe_context_seed:
+ * @ctx: the node's context.
+ *
+ * The seed of the node, derived from the run seed and the node id.
+ *
+ * Returns: the seed.
+ */
 LATHE_API guint64 lathe_context_seed(LatheContext *ctx);
-/** lathe_context_rng: (transfer none) this node's stream, seeded with it. */
+/**
+ * lathe_context_rng:
+ * @ctx: the node's context.
+ *
+ * The random stream of the node, seeded with lathe_context_seed().
+ *
+ * Returns: (transfer none): the stream.
+ */
 LATHE_API LatheRng *lathe_context_rng(LatheContext *ctx);
 
 /**
  * lathe_context_threads:
+ * @ctx: the node's context.
  *
  * The node's share of the cores.
  *
@@ -138,7 +248,15 @@ LATHE_API LatheRng *lathe_context_rng(LatheContext *ctx);
  */
 LATHE_API guint lathe_context_threads(LatheContext *ctx);
 
-/** lathe_context_log: logs a line, prefixed by the node id. */
+/**
+ * lathe_context_log:
+ * @ctx: the node's context.
+ * @level: a #GLogLevelFlags level.
+ * @format: a printf() format.
+ * @...: its arguments.
+ *
+ * Logs a line, prefixed by the node id.
+ */
 LATHE_API void lathe_context_log(LatheContext *ctx, GLogLevelFlags level,
                                  const char *format, ...) G_GNUC_PRINTF(3, 4);
 
@@ -147,6 +265,7 @@ LATHE_API void lathe_context_log(LatheContext *ctx, GLogLevelFlags level,
  * @name: a metric name ("loss", "val_accuracy").
  * @value: its value.
  * @step: the step (epoch, iteration).
+ * @ctx: the node's context.
  *
  * Reports an intermediate value: recorded with its step and time, forwarded
  * to the tracker and the progress display.
@@ -156,6 +275,9 @@ LATHE_API void lathe_context_report(LatheContext *ctx, const char *name, double 
 
 /**
  * lathe_context_set_metric:
+ * @ctx: the node's context.
+ * @name: the metric's name.
+ * @value: its value.
  *
  * Sets a final scalar metric of this node, readable as "NODE.NAME" by `when`
  * conditions, tuner objectives and `lathe run --json`.
@@ -163,12 +285,20 @@ LATHE_API void lathe_context_report(LatheContext *ctx, const char *name, double 
 LATHE_API void lathe_context_set_metric(LatheContext *ctx, const char *name,
                                         double value);
 
-/** lathe_context_progress: @fraction in [0,1] of the node done, with a note. */
+/**
+ * lathe_context_progress:
+ * @ctx: the node's context.
+ * @fraction: how much is done, in [0, 1].
+ * @message: (nullable): a note.
+ *
+ * Reports how much of the node is done, with a note.
+ */
 LATHE_API void lathe_context_progress(LatheContext *ctx, double fraction,
                                       const char *message);
 
 /**
  * lathe_context_is_cancelled:
+ * @ctx: the node's context.
  *
  * Whether the node should stop.
  *
@@ -182,6 +312,7 @@ LATHE_API gboolean lathe_context_is_cancelled(LatheContext *ctx);
  * lathe_context_add_data_version:
  * @uri: what was read: a local path, or a URI ("lakefs://repo/commit/path").
  * @digest: its version: hex SHA-256 of a file, or a commit id.
+ * @ctx: the node's context.
  *
  * Records what a source read. For local paths the host rechecks the file before
  * reusing a cached result, so an edited file re-runs its source.
@@ -195,6 +326,7 @@ LATHE_API void lathe_context_add_data_version(LatheContext *ctx, const char *uri
  * @ref: a version number ("3") or an alias ("production").
  * @version: (out) (optional): the version @ref resolves to; 0 when none.
  * @error: return location for a #GError.
+ * @ctx: the node's context.
  *
  * Reads a model from the run's model registry: the pipeline's "registry"
  * setting, registry/local by default. It goes through the registry plugin,
@@ -215,6 +347,8 @@ LATHE_API LatheArtifact *lathe_context_registry_fetch(LatheContext *ctx, const c
  * @model: a model artifact (from an input).
  * @data: rows to predict.
  * @n_cols: (out): columns of the result.
+ * @ctx: the node's context.
+ * @error: return location for a #GError, or %NULL.
  *
  * Runs the model's own component on @data, loading the model once per artifact.
  *

@@ -73,7 +73,21 @@ struct _LatheDataset {
  * no labels and no groups. Free with lathe_dataset_unref().
  */
 LATHE_API LatheDataset *lathe_dataset_new(guint n_rows, guint n_cols);
+/**
+ * lathe_dataset_ref:
+ * @ds: a dataset.
+ *
+ * Takes a reference.
+ *
+ * Returns: (transfer full): @ds.
+ */
 LATHE_API LatheDataset *lathe_dataset_ref(LatheDataset *ds);
+/**
+ * lathe_dataset_unref:
+ * @ds: a dataset.
+ *
+ * Drops a reference; the last one frees @ds.
+ */
 LATHE_API void lathe_dataset_unref(LatheDataset *ds);
 
 /**
@@ -111,6 +125,7 @@ LATHE_API gboolean lathe_dataset_set_sequence(LatheDataset *ds, guint seq_len,
 
 /**
  * lathe_dataset_channels:
+ * @ds: a dataset.
  *
  * The channels of a step of a sequence dataset.
  *
@@ -167,6 +182,8 @@ LATHE_API gint32 lathe_dataset_majority_label(const LatheDataset *ds, guint star
 
 /**
  * lathe_dataset_column_index:
+ * @ds: a dataset.
+ * @name: a column name.
  *
  * Looks a column up by name.
  *
@@ -205,7 +222,14 @@ LATHE_API void lathe_dataset_copy_targets(LatheDataset *dst, const LatheDataset 
  */
 LATHE_API guint *lathe_dataset_series_rows(const LatheDataset *ds, guint *n_series, guint **offsets);
 
-/** lathe_dataset_set_column: renames column @col (copies @name). */
+/**
+ * lathe_dataset_set_column:
+ * @ds: a dataset.
+ * @col: a column index.
+ * @name: the new name (copied).
+ *
+ * Renames a column.
+ */
 LATHE_API void lathe_dataset_set_column(LatheDataset *ds, guint col, const char *name);
 
 /**

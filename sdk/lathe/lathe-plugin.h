@@ -48,14 +48,14 @@ G_BEGIN_DECLS
  */
 #define LATHE_PLUGIN_ENTRY "lathe_plugin_query"
 
-typedef struct _LatheContext LatheContext;
-/* gtk-doc would take this forward declaration for the struct that
- * lathe-dataset.h documents. */
+/* Forward declarations of the types their own headers document; gtk-doc
+ * would take these for the documented ones. */
 #ifndef __GTK_DOC_IGNORE__
+typedef struct _LatheContext LatheContext;
 typedef struct _LatheDataset LatheDataset;
-#endif
 typedef struct _LatheArtifact LatheArtifact;
 typedef struct _LatheSearchSpace LatheSearchSpace;
+#endif
 
 /**
  * LatheComponentKind:

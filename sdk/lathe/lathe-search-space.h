@@ -29,12 +29,44 @@ G_BEGIN_DECLS
  */
 typedef struct _LatheSearchSpace LatheSearchSpace;
 
+/**
+ * lathe_search_space_n_dims:
+ * @space: a search space.
+ *
+ * The dimensions of the space.
+ *
+ * Returns: how many.
+ */
 LATHE_API guint lathe_search_space_n_dims(const LatheSearchSpace *space);
-/** lathe_search_space_dim_name: (transfer none). */
+/**
+ * lathe_search_space_dim_name:
+ * @space: a search space.
+ * @i: a dimension, below lathe_search_space_n_dims().
+ *
+ * The name of a dimension: the node id and param of the trial sub-graph ("model.l2").
+ *
+ * Returns: (transfer none): the name.
+ */
 LATHE_API const char *lathe_search_space_dim_name(const LatheSearchSpace *space, guint i);
-/** lathe_search_space_dim_spec: (transfer none) the JSON as written. */
+/**
+ * lathe_search_space_dim_spec:
+ * @space: a search space.
+ * @i: a dimension, below lathe_search_space_n_dims().
+ *
+ * The JSON spec of a dimension, as written.
+ *
+ * Returns: (transfer none): the spec.
+ */
 LATHE_API JsonNode *lathe_search_space_dim_spec(const LatheSearchSpace *space, guint i);
-/** lathe_search_space_dim_param: (transfer none) the target's declaration. */
+/**
+ * lathe_search_space_dim_param:
+ * @space: a search space.
+ * @i: a dimension, below lathe_search_space_n_dims().
+ *
+ * The declaration of the param a dimension targets; tuners take its type and bounds as defaults.
+ *
+ * Returns: (transfer none): the param spec.
+ */
 LATHE_API const LatheParamSpec *lathe_search_space_dim_param(const LatheSearchSpace *space,
                                                              guint i);
 
