@@ -40,6 +40,7 @@ typedef struct _LatheArtifact LatheArtifact;
  * Returns: (transfer full): a dataset artifact.
  */
 LATHE_API LatheArtifact *lathe_artifact_new_dataset(LatheDataset *ds);
+
 /**
  * lathe_artifact_new_metrics:
  * @metrics: (transfer full): name -> value.
@@ -72,6 +73,7 @@ LATHE_API LatheArtifact *lathe_artifact_new_model(JsonObject *header, GBytes *st
  * Returns: (transfer full): @art.
  */
 LATHE_API LatheArtifact *lathe_artifact_ref(LatheArtifact *art);
+
 /**
  * lathe_artifact_unref:
  * @art: an artifact.
@@ -89,6 +91,7 @@ LATHE_API void lathe_artifact_unref(LatheArtifact *art);
  * Returns: its #LatheArtifactType.
  */
 LATHE_API LatheArtifactType lathe_artifact_get_kind(const LatheArtifact *art);
+
 /**
  * lathe_artifact_type_name:
  * @type: an artifact type.
@@ -108,6 +111,7 @@ LATHE_API const char *lathe_artifact_type_name(LatheArtifactType type);
  * Returns: (transfer none): the bytes.
  */
 LATHE_API GBytes *lathe_artifact_get_bytes(LatheArtifact *art);
+
 /**
  * lathe_artifact_get_digest:
  * @art: an artifact.
@@ -129,6 +133,7 @@ LATHE_API const char *lathe_artifact_get_digest(LatheArtifact *art);
  */
 LATHE_API const LatheDataset *lathe_artifact_get_dataset(LatheArtifact *art,
                                                          GError **error);
+
 /**
  * lathe_artifact_get_metrics:
  * @art: an artifact.
@@ -139,6 +144,7 @@ LATHE_API const LatheDataset *lathe_artifact_get_dataset(LatheArtifact *art,
  * Returns: (transfer none) (nullable): the metrics, or %NULL with @error set.
  */
 LATHE_API JsonObject *lathe_artifact_get_metrics(LatheArtifact *art, GError **error);
+
 /**
  * lathe_artifact_get_model_header:
  * @art: an artifact.
@@ -150,6 +156,7 @@ LATHE_API JsonObject *lathe_artifact_get_metrics(LatheArtifact *art, GError **er
  */
 LATHE_API JsonObject *lathe_artifact_get_model_header(LatheArtifact *art,
                                                       GError **error);
+
 /**
  * lathe_artifact_get_model_state:
  * @art: an artifact.

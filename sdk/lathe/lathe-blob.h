@@ -36,6 +36,7 @@ G_BEGIN_DECLS
  * Appends @v, little-endian.
  */
 LATHE_API void lathe_blob_put_u32(GByteArray *b, guint32 v);
+
 /**
  * lathe_blob_put_f32:
  * @b: the bytes written so far.
@@ -44,6 +45,7 @@ LATHE_API void lathe_blob_put_u32(GByteArray *b, guint32 v);
  * Appends the bits of @v, little-endian.
  */
 LATHE_API void lathe_blob_put_f32(GByteArray *b, float v);
+
 /**
  * lathe_blob_put_f64:
  * @b: the bytes written so far.
@@ -62,6 +64,7 @@ LATHE_API void lathe_blob_put_f64(GByteArray *b, double v);
  * Returns: the value.
  */
 LATHE_API guint32 lathe_blob_get_u32(const guint8 *p);
+
 /**
  * lathe_blob_get_f32:
  * @p: where to read.
@@ -71,6 +74,7 @@ LATHE_API guint32 lathe_blob_get_u32(const guint8 *p);
  * Returns: the float.
  */
 LATHE_API float lathe_blob_get_f32(const guint8 *p);
+
 /**
  * lathe_blob_get_f64:
  * @p: where to read.

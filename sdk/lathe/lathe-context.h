@@ -109,6 +109,7 @@ LATHE_API const char *lathe_context_scratch_dir(LatheContext *ctx, GError **erro
  * Returns: (transfer none): the resolved `with` block.
  */
 LATHE_API JsonObject *lathe_context_get_params(LatheContext *ctx);
+
 /**
  * lathe_context_param_int:
  * @ctx: the node's context.
@@ -119,6 +120,7 @@ LATHE_API JsonObject *lathe_context_get_params(LatheContext *ctx);
  * Returns: its value.
  */
 LATHE_API gint64 lathe_context_param_int(LatheContext *ctx, const char *name);
+
 /**
  * lathe_context_param_float:
  * @ctx: the node's context.
@@ -129,6 +131,7 @@ LATHE_API gint64 lathe_context_param_int(LatheContext *ctx, const char *name);
  * Returns: its value.
  */
 LATHE_API double lathe_context_param_float(LatheContext *ctx, const char *name);
+
 /**
  * lathe_context_param_bool:
  * @ctx: the node's context.
@@ -139,6 +142,7 @@ LATHE_API double lathe_context_param_float(LatheContext *ctx, const char *name);
  * Returns: its value.
  */
 LATHE_API gboolean lathe_context_param_bool(LatheContext *ctx, const char *name);
+
 /**
  * lathe_context_param_string:
  * @ctx: the node's context.
@@ -149,6 +153,7 @@ LATHE_API gboolean lathe_context_param_bool(LatheContext *ctx, const char *name)
  * Returns: (transfer none) (nullable): its value, %NULL when unset.
  */
 LATHE_API const char *lathe_context_param_string(LatheContext *ctx, const char *name);
+
 /**
  * lathe_context_param_list:
  * @ctx: the node's context.
@@ -159,6 +164,7 @@ LATHE_API const char *lathe_context_param_string(LatheContext *ctx, const char *
  * Returns: (transfer none) (nullable): its value, %NULL when unset.
  */
 LATHE_API JsonArray *lathe_context_param_list(LatheContext *ctx, const char *name);
+
 /**
  * lathe_context_param_is_set:
  * @ctx: the node's context.
@@ -207,6 +213,7 @@ LATHE_API const LatheDataset *lathe_context_get_input_dataset(LatheContext *ctx,
  */
 LATHE_API void lathe_context_set_output(LatheContext *ctx, const char *name,
                                         LatheArtifact *art);
+
 /**
  * lathe_context_set_output_dataset:
  * @ctx: the node's context.
@@ -227,6 +234,7 @@ LATHE_API void lathe_context_set_output_dataset(LatheContext *ctx, const char *n
  * Returns: the seed.
  */
 LATHE_API guint64 lathe_context_seed(LatheContext *ctx);
+
 /**
  * lathe_context_rng:
  * @ctx: the node's context.

@@ -73,6 +73,7 @@ struct _LatheDataset {
  * no labels and no groups. Free with lathe_dataset_unref().
  */
 LATHE_API LatheDataset *lathe_dataset_new(guint n_rows, guint n_cols);
+
 /**
  * lathe_dataset_ref:
  * @ds: a dataset.
@@ -82,6 +83,7 @@ LATHE_API LatheDataset *lathe_dataset_new(guint n_rows, guint n_cols);
  * Returns: (transfer full): @ds.
  */
 LATHE_API LatheDataset *lathe_dataset_ref(LatheDataset *ds);
+
 /**
  * lathe_dataset_unref:
  * @ds: a dataset.
