@@ -1,4 +1,4 @@
-#include "lathe/lathe-search-space.h"
+#include "lathe/lathe-search-space-private.h"
 
 struct _LatheSearchSpace {
   GPtrArray *names; /* char* */

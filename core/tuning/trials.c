@@ -4,6 +4,8 @@
 #include <math.h>
 #include <string.h>
 
+#include <lathe/lathe-search-space-private.h>
+
 #include "store/store.h"
 #include "tuning/tuning-private.h"
 

@@ -1,6 +1,6 @@
-/* lathe-context-private.h: the SDK's host-only side (how the host builds
- * contexts, and artifacts restored from the store). Not for plugins, and not
- * installed. */
+/* lathe-context-private.h: how the host builds contexts and artifacts. Not
+ * installed: plugins never call these, so they are not part of the SDK's
+ * public API, though the library exports them for the host and its tests. */
 #pragma once
 
 #include "lathe-context.h"
@@ -23,8 +23,8 @@ G_BEGIN_DECLS
  *
  * Since: 1.4
  */
-LatheArtifact *lathe_artifact_new_stored(LatheArtifactType type, GBytes *bytes,
-                                         const char *digest);
+LATHE_API LatheArtifact *lathe_artifact_new_stored(LatheArtifactType type, GBytes *bytes,
+                                                   const char *digest);
 
 /**
  * LatheHostServices:
@@ -43,28 +43,59 @@ typedef struct {
   float *(*predict)(gpointer host_data, LatheContext *ctx,
                     LatheArtifact *model, const LatheDataset *data,
                     guint *n_cols, GError **error);
-  /* ABI 1.3 */
+  /* Since: 1.3 */
   LatheArtifact *(*registry_fetch)(gpointer host_data, LatheContext *ctx,
                                    const char *name, const char *ref,
                                    guint *version, GError **error);
 } LatheHostServices;
 
-LatheContext *lathe_context_new(const char *node_id, JsonObject *params,
-                                guint64 seed, const LatheHostServices *host,
-                                gpointer host_data);
-void lathe_context_free(LatheContext *ctx);
-void lathe_context_set_dirs(LatheContext *ctx, const char *base_dir,
-                            const char *store_dir, const char *scratch_root);
-void lathe_context_set_threads(LatheContext *ctx, guint threads);
-void lathe_context_set_input(LatheContext *ctx, const char *name,
-                             LatheArtifact *art);
-void lathe_context_cancel(LatheContext *ctx);
+LATHE_API LatheContext *lathe_context_new(const char *node_id, JsonObject *params,
+                                          guint64 seed, const LatheHostServices *host,
+                                          gpointer host_data);
+LATHE_API void lathe_context_free(LatheContext *ctx);
+LATHE_API void lathe_context_set_dirs(LatheContext *ctx, const char *base_dir,
+                                      const char *store_dir, const char *scratch_root);
+LATHE_API void lathe_context_set_threads(LatheContext *ctx, guint threads);
+LATHE_API void lathe_context_set_input(LatheContext *ctx, const char *name,
+                                       LatheArtifact *art);
+LATHE_API void lathe_context_cancel(LatheContext *ctx);
 /** lathe_context_get_output: (transfer none) (nullable). */
-LatheArtifact *lathe_context_get_output(LatheContext *ctx, const char *name);
+LATHE_API LatheArtifact *lathe_context_get_output(LatheContext *ctx, const char *name);
 /** lathe_context_get_metrics: (transfer none) name -> double node metrics. */
-JsonObject *lathe_context_get_metrics(LatheContext *ctx);
+LATHE_API JsonObject *lathe_context_get_metrics(LatheContext *ctx);
 /** lathe_context_get_data_versions: (transfer none) array of {uri, digest}. */
-JsonArray *lathe_context_get_data_versions(LatheContext *ctx);
+LATHE_API JsonArray *lathe_context_get_data_versions(LatheContext *ctx);
+
+/* Artifacts the host rebuilds and the decoded objects it keeps with them. */
+
+/**
+ * lathe_artifact_new_from_bytes:
+ * @type: what @bytes hold.
+ * @bytes: (transfer none): a serialised artifact.
+ *
+ * An artifact rebuilt from its serialised form (host-only). Decoding is
+ * lazy: a corrupt artifact fails in the getter, with an error.
+ *
+ * Returns: (transfer full): the artifact.
+ */
+LATHE_API LatheArtifact *lathe_artifact_new_from_bytes(LatheArtifactType type,
+                                                       GBytes *bytes);
+
+/**
+ * lathe_artifact_set_cached_object:
+ * @art: an artifact.
+ * @object: (transfer full): a decoded object for reuse (a loaded model).
+ * @free_func: frees @object with the artifact.
+ *
+ * Lets the host keep a loaded model with its artifact, so several evaluators
+ * do not load it again. The first object set wins; later ones are freed.
+ *
+ * Returns: (transfer none): the object now kept.
+ */
+LATHE_API gpointer lathe_artifact_set_cached_object(LatheArtifact *art, gpointer object,
+                                                    GDestroyNotify free_func);
+/** lathe_artifact_get_cached_object: (transfer none) (nullable). */
+LATHE_API gpointer lathe_artifact_get_cached_object(LatheArtifact *art);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(LatheContext, lathe_context_free)
 

@@ -1,6 +1,15 @@
 /* lathe-dataset.h: the tabular dataset that flows between nodes. */
 #pragma once
 
+/**
+ * SECTION:lathe-dataset
+ * @title: Datasets
+ * @short_description: the tabular dataset that flows between nodes
+ *
+ * A #LatheDataset is a row-major float matrix with column names, optional
+ * class labels and groups (recordings), and, since 1.2, a sequence layout.
+ */
+
 #include "lathe-api.h"
 
 #include <glib.h>
@@ -22,13 +31,13 @@ typedef struct _LatheDataset LatheDataset;
  * @groups: @n_rows group indices into @group_names (-1: none), or %NULL.
  * @group_names: @n_groups names (the source file, an equipment id).
  * @n_groups: number of groups.
- * @seq_len: (since 1.2) 0 for a table. Otherwise every row is a sequence of
- *   @seq_len steps of @n_cols / @seq_len channels, stored step-major (step t,
- *   channel c at column t * channels + c), and the column names are
- *   "CHANNEL@t".
- * @lengths: (since 1.2) (nullable) for sequences: the valid steps of each row
+ * @seq_len: 0 for a table. Otherwise every row is a sequence of @seq_len
+ *   steps of @n_cols / @seq_len channels, stored step-major (step t, channel
+ *   c at column t * channels + c), and the column names are "CHANNEL@t".
+ *   Since: 1.2.
+ * @lengths: (nullable): for sequences, the valid steps of each row
  *   (1..@seq_len); the steps after them are padding (zeros). %NULL means
- *   every row is full.
+ *   every row is full. Since: 1.2.
  *
  * Allocate only with lathe_dataset_new(): fields may be appended in later
  * minor versions. Once a dataset is inside an artifact it is shared between
@@ -48,7 +57,7 @@ struct _LatheDataset {
   /*< private >*/
   gint ref_count;
   /*< public >*/
-  /* ABI 1.2: only the host allocates datasets, so appending is compatible. */
+  /* Since: 1.2. Only the SDK allocates datasets, so appending is compatible. */
   guint seq_len;
   guint32 *lengths;
 };
@@ -58,12 +67,30 @@ struct _LatheDataset {
  * @n_rows: rows.
  * @n_cols: columns.
  *
+ * Allocates a dataset; the only way to get one (fields may be appended).
+ *
  * Returns: (transfer full): a dataset with zeroed @x, column names "c0".."cN",
  * no labels and no groups. Free with lathe_dataset_unref().
  */
-LatheDataset *lathe_dataset_new(guint n_rows, guint n_cols);
-LatheDataset *lathe_dataset_ref(LatheDataset *ds);
-void lathe_dataset_unref(LatheDataset *ds);
+LATHE_API LatheDataset *lathe_dataset_new(guint n_rows, guint n_cols);
+
+/**
+ * lathe_dataset_ref:
+ * @ds: a dataset.
+ *
+ * Takes a reference.
+ *
+ * Returns: (transfer full): @ds.
+ */
+LATHE_API LatheDataset *lathe_dataset_ref(LatheDataset *ds);
+
+/**
+ * lathe_dataset_unref:
+ * @ds: a dataset.
+ *
+ * Drops a reference; the last one frees @ds.
+ */
+LATHE_API void lathe_dataset_unref(LatheDataset *ds);
 
 /**
  * lathe_dataset_set_classes:
@@ -72,7 +99,7 @@ void lathe_dataset_unref(LatheDataset *ds);
  *
  * Sets the class names and allocates @labels (all zero).
  */
-void lathe_dataset_set_classes(LatheDataset *ds, const char *const *classes);
+LATHE_API void lathe_dataset_set_classes(LatheDataset *ds, const char *const *classes);
 
 /**
  * lathe_dataset_set_groups:
@@ -81,7 +108,7 @@ void lathe_dataset_set_classes(LatheDataset *ds, const char *const *classes);
  *
  * Sets the group names and allocates @groups (all zero).
  */
-void lathe_dataset_set_groups(LatheDataset *ds, const char *const *names);
+LATHE_API void lathe_dataset_set_groups(LatheDataset *ds, const char *const *names);
 
 /**
  * lathe_dataset_set_sequence:
@@ -89,19 +116,27 @@ void lathe_dataset_set_groups(LatheDataset *ds, const char *const *names);
  * @seq_len: steps per row (> 0).
  * @with_lengths: allocate @lengths (all set to @seq_len).
  *
- * Marks @ds as a sequence dataset (since 1.2). Returns %FALSE, changing
- * nothing, when @seq_len does not divide @n_cols.
+ * Marks @ds as a sequence dataset.
+ *
+ * Returns: %FALSE, changing nothing, when @seq_len does not divide @n_cols.
+ *
+ * Since: 1.2
  */
-gboolean lathe_dataset_set_sequence(LatheDataset *ds, guint seq_len,
-                                    gboolean with_lengths);
+LATHE_API gboolean lathe_dataset_set_sequence(LatheDataset *ds, guint seq_len,
+                                              gboolean with_lengths);
 
 /**
  * lathe_dataset_channels:
+ * @ds: a dataset.
+ *
+ * The channels of a step of a sequence dataset.
  *
  * Returns: channels per step: @n_cols / @seq_len for a sequence dataset,
  * @n_cols for a table.
+ *
+ * Since: 1.2
  */
-guint lathe_dataset_channels(const LatheDataset *ds);
+LATHE_API guint lathe_dataset_channels(const LatheDataset *ds);
 
 /**
  * LatheRowRun:
@@ -122,13 +157,15 @@ typedef struct {
  *
  * The recordings of a long table, in row order: each maximal run of
  * consecutive rows with the same group. A table without groups is one
- * recording (none when it has no rows). Since 1.2.
+ * recording (none when it has no rows).
  *
  * Returns: (transfer full) (nullable): a #GArray of #LatheRowRun, or %NULL
  * with %LATHE_ERROR_DATA when a row has no group or a group's rows are split
  * over several runs (its sequence would be out of order).
+ *
+ * Since: 1.2
  */
-GArray *lathe_dataset_group_runs(const LatheDataset *ds, GError **error);
+LATHE_API GArray *lathe_dataset_group_runs(const LatheDataset *ds, GError **error);
 
 /**
  * lathe_dataset_majority_label:
@@ -136,21 +173,27 @@ GArray *lathe_dataset_group_runs(const LatheDataset *ds, GError **error);
  * @start: first row.
  * @end: one past the last row.
  *
- * Since 1.2.
+ * The label of a window of rows, by vote.
  *
  * Returns: the most frequent label of rows [@start, @end), ties to the lowest
  * class index; -1 when no row has a valid label.
+ *
+ * Since: 1.2
  */
-gint32 lathe_dataset_majority_label(const LatheDataset *ds, guint start, guint end);
+LATHE_API gint32 lathe_dataset_majority_label(const LatheDataset *ds, guint start, guint end);
 
 /**
  * lathe_dataset_column_index:
+ * @ds: a dataset.
+ * @name: a column name.
  *
- * Since 1.3.
+ * Looks a column up by name.
  *
  * Returns: the index of the column named @name, or -1.
+ *
+ * Since: 1.3
  */
-gint lathe_dataset_column_index(const LatheDataset *ds, const char *name);
+LATHE_API gint lathe_dataset_column_index(const LatheDataset *ds, const char *name);
 
 /**
  * lathe_dataset_copy_targets:
@@ -158,9 +201,11 @@ gint lathe_dataset_column_index(const LatheDataset *ds, const char *name);
  * @src: the dataset whose labels and groups to copy.
  *
  * Copies @src's classes and labels, and its group names and groups, when it
- * has them: what a transform that keeps the rows passes on. Since 1.3.
+ * has them: what a transform that keeps the rows passes on.
+ *
+ * Since: 1.3
  */
-void lathe_dataset_copy_targets(LatheDataset *dst, const LatheDataset *src);
+LATHE_API void lathe_dataset_copy_targets(LatheDataset *dst, const LatheDataset *src);
 
 /**
  * lathe_dataset_series_rows:
@@ -171,14 +216,23 @@ void lathe_dataset_copy_targets(LatheDataset *dst, const LatheDataset *src);
  *
  * The rows of each series in row order, for series whose rows may be
  * interleaved with other series'. Rows without a group (-1) belong to no
- * series. Since 1.3.
+ * series.
  *
  * Returns: (transfer full): the row indices, g_free() it.
+ *
+ * Since: 1.3
  */
-guint *lathe_dataset_series_rows(const LatheDataset *ds, guint *n_series, guint **offsets);
+LATHE_API guint *lathe_dataset_series_rows(const LatheDataset *ds, guint *n_series, guint **offsets);
 
-/** lathe_dataset_set_column: renames column @col (copies @name). */
-void lathe_dataset_set_column(LatheDataset *ds, guint col, const char *name);
+/**
+ * lathe_dataset_set_column:
+ * @ds: a dataset.
+ * @col: a column index.
+ * @name: the new name (copied).
+ *
+ * Renames a column.
+ */
+LATHE_API void lathe_dataset_set_column(LatheDataset *ds, guint col, const char *name);
 
 /**
  * lathe_dataset_take_rows:
@@ -186,19 +240,24 @@ void lathe_dataset_set_column(LatheDataset *ds, guint col, const char *name);
  * @rows: (array length=n): row indices, in the order wanted.
  * @n: how many.
  *
+ * Selects and reorders rows (a split, a shuffle, a sample).
+ *
  * Returns: (transfer full): a new dataset with those rows, and the same
  * columns, classes, groups and sequence layout.
  */
-LatheDataset *lathe_dataset_take_rows(const LatheDataset *ds,
-                                      const guint32 *rows, guint n);
+LATHE_API LatheDataset *lathe_dataset_take_rows(const LatheDataset *ds,
+                                                const guint32 *rows, guint n);
 
 /**
  * lathe_dataset_serialize:
  * @ds: a dataset.
  *
+ * Encodes @ds as edges and the store carry it; the encoding is what a
+ * dataset's digest, and so every cache key, is computed over.
+ *
  * Returns: (transfer full): a portable little-endian encoding of @ds.
  */
-GBytes *lathe_dataset_serialize(const LatheDataset *ds);
+LATHE_API GBytes *lathe_dataset_serialize(const LatheDataset *ds);
 
 /**
  * lathe_dataset_deserialize:
@@ -209,7 +268,7 @@ GBytes *lathe_dataset_serialize(const LatheDataset *ds);
  *
  * Returns: (transfer full) (nullable): the dataset, or %NULL on error.
  */
-LatheDataset *lathe_dataset_deserialize(GBytes *bytes, GError **error);
+LATHE_API LatheDataset *lathe_dataset_deserialize(GBytes *bytes, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(LatheDataset, lathe_dataset_unref)
 

@@ -1,6 +1,15 @@
 /* lathe-error.h: the error domain shared by the host and plugins. */
 #pragma once
 
+/**
+ * SECTION:lathe-error
+ * @title: Errors
+ * @short_description: the error domain shared by the host and plugins
+ *
+ * Components report failures as a #GError, in %LATHE_ERROR or a domain of
+ * their own; the host records the message.
+ */
+
 #include "lathe-api.h"
 
 #include <glib.h>
@@ -23,6 +32,8 @@ G_BEGIN_DECLS
  * @LATHE_ERROR_PLUGIN: a plugin was refused or misbehaved.
  * @LATHE_ERROR_CANCELLED: the work was cancelled.
  * @LATHE_ERROR_FAILED: anything else.
+ *
+ * The codes of %LATHE_ERROR.
  */
 typedef enum {
   LATHE_ERROR_INVALID = 1,
@@ -33,6 +44,13 @@ typedef enum {
   LATHE_ERROR_FAILED,
 } LatheErrorCode;
 
-GQuark lathe_error_quark(void);
+/**
+ * lathe_error_quark:
+ *
+ * The quark behind %LATHE_ERROR.
+ *
+ * Returns: the #GQuark of the Lathe error domain.
+ */
+LATHE_API GQuark lathe_error_quark(void);
 
 G_END_DECLS

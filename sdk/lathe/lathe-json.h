@@ -1,6 +1,14 @@
 /* lathe-json.h: canonical JSON, for digests and cache keys. */
 #pragma once
 
+/**
+ * SECTION:lathe-json
+ * @title: JSON
+ * @short_description: canonical JSON, for digests and cache keys
+ *
+ * Canonical JSON gives equal values equal text, so their digests agree.
+ */
+
 #include "lathe-api.h"
 
 #include <json-glib/json-glib.h>
@@ -17,7 +25,7 @@ G_BEGIN_DECLS
  *
  * Returns: (transfer full): the text.
  */
-char *lathe_json_canonical(JsonNode *node);
+LATHE_API char *lathe_json_canonical(JsonNode *node);
 
 /**
  * lathe_json_write:
@@ -30,6 +38,6 @@ char *lathe_json_canonical(JsonNode *node);
  *
  * Returns: (transfer full): the text.
  */
-char *lathe_json_write(JsonNode *node, gboolean pretty);
+LATHE_API char *lathe_json_write(JsonNode *node, gboolean pretty);
 
 G_END_DECLS

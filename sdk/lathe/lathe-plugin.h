@@ -7,6 +7,16 @@
  */
 #pragma once
 
+/**
+ * SECTION:lathe-plugin
+ * @title: Plugin ABI
+ * @short_description: the structs a plugin shares with the host
+ *
+ * Everything a plugin shares with the host: the version, the component kinds
+ * and their callback tables, param and port specs, and the entry point that
+ * LATHE_PLUGIN_DEFINE() writes. See docs/ABI.md for the layout rules.
+ */
+
 #include "lathe-api.h"
 
 #include <glib.h>
@@ -30,16 +40,33 @@ G_BEGIN_DECLS
  */
 #define LATHE_ABI_MINOR 4
 
-/** LATHE_PLUGIN_ENTRY: the one symbol every plugin exports. */
+/**
+ * LATHE_PLUGIN_ENTRY:
+ *
+ * The name of the one symbol every plugin exports, a #LathePluginQueryFunc
+ * that LATHE_PLUGIN_DEFINE() writes.
+ */
 #define LATHE_PLUGIN_ENTRY "lathe_plugin_query"
 
+/* Forward declarations of the types their own headers document; gtk-doc
+ * would take these for the documented ones. */
+#ifndef __GTK_DOC_IGNORE__
 typedef struct _LatheContext LatheContext;
 typedef struct _LatheDataset LatheDataset;
 typedef struct _LatheArtifact LatheArtifact;
 typedef struct _LatheSearchSpace LatheSearchSpace;
+#endif
 
 /**
  * LatheComponentKind:
+ * @LATHE_KIND_SOURCE: reads data (#LatheSourceClass).
+ * @LATHE_KIND_TRANSFORM: datasets in, datasets out (#LatheTransformClass).
+ * @LATHE_KIND_MODEL: trains and predicts (#LatheModelClass).
+ * @LATHE_KIND_EVALUATOR: scores a model (#LatheEvaluatorClass).
+ * @LATHE_KIND_TUNER: proposes trial points (#LatheTunerClass).
+ * @LATHE_KIND_TRACKER: records runs for people (#LatheTrackerClass).
+ * @LATHE_KIND_REGISTRY: keeps model versions (#LatheRegistryClass).
+ * @LATHE_KIND_EXECUTOR: runs node work elsewhere (#LatheExecutorClass).
  *
  * What a component does; also the first half of its id ("model/logreg").
  */
@@ -56,6 +83,13 @@ typedef enum {
 
 /**
  * LatheParamType:
+ * @LATHE_PARAM_INT: a JSON integer, read with lathe_context_param_int().
+ * @LATHE_PARAM_FLOAT: a JSON number, read with lathe_context_param_float().
+ * @LATHE_PARAM_BOOL: a JSON boolean, read with lathe_context_param_bool().
+ * @LATHE_PARAM_STRING: a JSON string, read with lathe_context_param_string().
+ * @LATHE_PARAM_ENUM: a string among the spec's @choices.
+ * @LATHE_PARAM_LIST: a JSON array, read with lathe_context_param_list().
+ * @LATHE_PARAM_OBJECT: any JSON object, read from lathe_context_get_params().
  *
  * Types a parameter can declare. LIST holds items of `item_type`; OBJECT is any
  * JSON object (used for tuner search spaces).
@@ -70,16 +104,25 @@ typedef enum {
   LATHE_PARAM_OBJECT = 7,
 } LatheParamType;
 
-/** Flags of a #LatheParamSpec. */
+/**
+ * LatheParamFlags:
+ * @LATHE_PARAM_HAS_MIN: @min of the #LatheParamSpec is a bound.
+ * @LATHE_PARAM_HAS_MAX: @max of the #LatheParamSpec is a bound.
+ * @LATHE_PARAM_LOG: tuners sample it on a log scale.
+ * @LATHE_PARAM_REQUIRED: no default; the pipeline must set it.
+ * @LATHE_PARAM_NUMBER_AS_STRING: a STRING param that also takes a JSON
+ *   number, passed to the plugin as its shortest decimal text:
+ *   "max_features": 0.5 arrives as "0.5", so "sqrt" | fraction | count needs
+ *   no union type. A JSON float keeps a point (1.0 -> "1.0") so a fraction
+ *   never reads as a count. Since: 1.3.
+ *
+ * Flags of a #LatheParamSpec.
+ */
 typedef enum {
   LATHE_PARAM_HAS_MIN = 1 << 0,
   LATHE_PARAM_HAS_MAX = 1 << 1,
-  LATHE_PARAM_LOG = 1 << 2,      /* tuners sample it on a log scale */
-  LATHE_PARAM_REQUIRED = 1 << 3, /* no default; the pipeline must set it */
-  /* (since 1.3) a STRING param that also takes a JSON number, passed to the
-   * plugin as its shortest decimal text: "max_features": 0.5 arrives as
-   * "0.5", so "sqrt" | fraction | count needs no union type. A JSON float
-   * keeps a point (1.0 -> "1.0") so a fraction never reads as a count. */
+  LATHE_PARAM_LOG = 1 << 2,
+  LATHE_PARAM_REQUIRED = 1 << 3,
   LATHE_PARAM_NUMBER_AS_STRING = 1 << 4,
 } LatheParamFlags;
 
@@ -95,9 +138,9 @@ typedef enum {
  * @choices: for ENUM, the %NULL-terminated allowed values.
  * @item_type: for LIST, the type of its items (bounds apply to each item).
  * @doc: one line of documentation.
- * @check: (since 1.3, nullable): a rule the type and bounds cannot express,
+ * @check: (nullable): a rule the type and bounds cannot express,
  *   run by the host when it validates a pipeline, so that a bad value is a
- *   validation error (exit code 2) instead of a failed run.
+ *   validation error (exit code 2) instead of a failed run. Since: 1.3.
  *
  * Arrays of specs end with an entry whose @name is %NULL. Bounds of a list
  * apply to each of its items.
@@ -111,9 +154,11 @@ typedef struct _LatheParamSpec LatheParamSpec;
  * @why: (out) (transfer full): on refusal, a newly allocated reason that
  *   says what to write instead ("0 is not a depth; use -1 for unlimited").
  *
- * Since: 1.3
+ * A param's own rule, run when the host validates a pipeline.
  *
  * Returns: %TRUE when @value is acceptable. Must not keep @value.
+ *
+ * Since: 1.3
  */
 typedef gboolean (*LatheParamCheckFunc)(const LatheParamSpec *spec, JsonNode *value,
                                         char **why);
@@ -128,13 +173,18 @@ struct _LatheParamSpec {
   const char *const *choices;
   LatheParamType item_type;
   const char *doc;
-  /* ABI 1.3: was reserved[0]; plugins built before 1.3 leave it NULL. */
+  /* Since: 1.3. Was reserved[0]; plugins built before 1.3 leave it NULL. */
   LatheParamCheckFunc check;
+  /*< private >*/
   gpointer reserved[1];
 };
 
 /**
  * LatheArtifactType:
+ * @LATHE_TYPE_ANY: a port that takes any type.
+ * @LATHE_TYPE_DATASET: a #LatheDataset.
+ * @LATHE_TYPE_MODEL: a trained model: a header and the plugin's state.
+ * @LATHE_TYPE_METRICS: a JSON object of metrics.
  *
  * The type of what travels on an edge. The validator refuses an edge whose
  * output type differs from the input's, unless one side is ANY.
@@ -146,7 +196,12 @@ typedef enum {
   LATHE_TYPE_METRICS = 3,
 } LatheArtifactType;
 
-/** Flags of a #LathePortSpec. */
+/**
+ * LathePortFlags:
+ * @LATHE_PORT_OPTIONAL: the port may be left unconnected.
+ *
+ * Flags of a #LathePortSpec.
+ */
 typedef enum {
   LATHE_PORT_OPTIONAL = 1 << 0,
 } LathePortFlags;
@@ -204,21 +259,39 @@ typedef struct {
  */
 typedef gboolean (*LatheRunFunc)(LatheContext *ctx, GError **error);
 
-/** LatheSourceClass: reads data. Must call lathe_context_add_data_version()
- * for everything it read, so the host can tell when the data changed. */
+/**
+ * LatheSourceClass:
+ * @base: the component head, %LATHE_KIND_SOURCE.
+ * @run: (not optional): reads the data and sets the outputs.
+ *
+ * Reads data. Must call lathe_context_add_data_version() for everything it
+ * read, so the host can tell when the data changed.
+ */
 typedef struct {
   LatheComponent base;
   LatheRunFunc run; /* required */
 } LatheSourceClass;
 
-/** LatheTransformClass: datasets in, datasets out. */
+/**
+ * LatheTransformClass:
+ * @base: the component head, %LATHE_KIND_TRANSFORM.
+ * @run: (not optional): reads the inputs and sets the outputs.
+ *
+ * Datasets in, datasets out.
+ */
 typedef struct {
   LatheComponent base;
   LatheRunFunc run; /* required */
 } LatheTransformClass;
 
-/** LatheEvaluatorClass: scores a model on data; outputs "metrics" and sets
- * scalar metrics with lathe_context_set_metric(). */
+/**
+ * LatheEvaluatorClass:
+ * @base: the component head, %LATHE_KIND_EVALUATOR.
+ * @run: (not optional): scores the model and sets the outputs.
+ *
+ * Scores a model on data; outputs "metrics" and sets scalar metrics with
+ * lathe_context_set_metric().
+ */
 typedef struct {
   LatheComponent base;
   LatheRunFunc run; /* required */
@@ -226,6 +299,7 @@ typedef struct {
 
 /**
  * LatheModelClass:
+ * @base: the component head, %LATHE_KIND_MODEL.
  * @state_version: the format version of the blobs @save writes.
  * @fit: trains on @train (and @valid, which may be %NULL) with the params
  *   and services of @ctx. Returns a new model instance owned by the caller,
@@ -236,8 +310,8 @@ typedef struct {
  * @load: rebuilds a model from bytes written by @save with @version. Must
  *   refuse bytes it cannot read with an error, never crash.
  * @free: frees an instance from @fit or @load.
- * @summary: (since 1.1, optional) a JSON object describing the trained model
- *   (for example its parameter count); recorded with the model.
+ * @summary: (optional): a JSON object describing the trained model (for
+ *   example its parameter count); recorded with the model. Since: 1.1.
  *
  * A model node has the inputs "train" (dataset) and "valid" (optional dataset)
  * and the output "model" unless the component declares its own ports.
@@ -252,11 +326,18 @@ typedef struct {
   GBytes *(*save)(gconstpointer model, GError **error);
   gpointer (*load)(GBytes *state, guint32 version, GError **error);
   void (*free)(gpointer model);
-  /* ABI 1.1 */
+  /* Since: 1.1 */
   JsonObject *(*summary)(gconstpointer model);
 } LatheModelClass;
 
-/** LatheTrialState: how a trial ended, as told to a tuner. */
+/**
+ * LatheTrialState:
+ * @LATHE_TRIAL_COMPLETE: the trial finished and has its objective values.
+ * @LATHE_TRIAL_FAILED: the trial failed; it has no values.
+ * @LATHE_TRIAL_PRUNED: the tuner's pruner stopped it early; it has no value.
+ *
+ * How a trial ended, as told to a tuner.
+ */
 typedef enum {
   LATHE_TRIAL_COMPLETE = 1,
   LATHE_TRIAL_FAILED = 2,
@@ -265,6 +346,7 @@ typedef enum {
 
 /**
  * LatheTunerClass:
+ * @base: the component head, %LATHE_KIND_TUNER.
  * @create: a new tuner for @space, seeded from lathe_context_seed(@ctx).
  * @ask: proposes the point for trial number @trial: a new JSON object
  *   mapping each dimension name of the space to a value. Returns %FALSE with
@@ -272,9 +354,10 @@ typedef enum {
  * @tell: reports the objective @value of trial @trial at @point (transfer
  *   none). @value is only meaningful for %LATHE_TRIAL_COMPLETE.
  * @free: frees the tuner.
- * @tell_multi: (since 1.3, optional) for a study with several objectives:
- *   all @n_values of them, each to be minimised (the host negates the
- *   maximised ones). A tuner without it gets tell() with the first objective.
+ * @tell_multi: (optional): for a study with several objectives: all
+ *   @n_values of them, each to be minimised (the host negates the maximised
+ *   ones). A tuner without it gets tell() with the first objective.
+ *   Since: 1.3.
  *
  * Ask/tell: the host drives the loop, runs each trial's sub-graph, and may
  * ask again before earlier trials were told (parallel trials). Values are
@@ -289,16 +372,25 @@ typedef struct {
   void (*tell)(gpointer tuner, guint trial, JsonObject *point, double value,
                LatheTrialState state);
   void (*free)(gpointer tuner);
-  /* ABI 1.3 */
+  /* Since: 1.3 */
   void (*tell_multi)(gpointer tuner, guint trial, JsonObject *point,
                      const double *values, guint n_values, LatheTrialState state);
 } LatheTunerClass;
 
 /**
  * LatheTrackerClass:
+ * @base: the component head, %LATHE_KIND_TRACKER.
+ * @open: a new tracker session; its context holds the tracker's params and
+ *   the store directory.
+ * @start_run: a run (or a trial's child run) begins.
+ * @log_param: records a param of @run_id.
+ * @log_metric: records a metric value at @step.
+ * @set_tag: sets a tag of @run_id.
+ * @end_run: @run_id ended with Lathe's @status ("succeeded", "failed",
+ *   "interrupted"; a trial may also be "pruned").
+ * @close: ends the session.
  *
  * A view of runs for people (MLflow-like). The host calls it from one thread.
- * @open gets a context holding the tracker's params and the store directory.
  * Timestamps are milliseconds since the Unix epoch.
  */
 typedef struct {
@@ -320,23 +412,28 @@ typedef struct {
 
 /**
  * LatheRegistryClass:
+ * @base: the component head, %LATHE_KIND_REGISTRY.
+ * @open: a new registry session; its context holds the registry's params
+ *   and the store directory.
+ * @register_model: stores @model (a serialised model artifact, transfer
+ *   none) with @metadata (transfer none) and returns its new version.
+ * @set_alias: points @alias of @name at @version, keeping the history.
+ * @list: returns a new array of objects {name, version, aliases, created,
+ *   metadata} for @name, or for every model when @name is %NULL.
+ * @get: returns the bytes of @name at a version number or alias (new ref).
+ * @close: ends the session.
+ * @alias_history: (optional): returns a new array of every move of an
+ *   alias, oldest first: objects {name, alias, version, previous_version
+ *   (null when first set), set_at}; @name and @alias may be %NULL for all. A
+ *   registry without it keeps no history, and rollback is refused.
+ *   Since: 1.4.
+ * @delete_alias: (optional): removes @alias of @name; %LATHE_ERROR_INVALID
+ *   when it is not set. Since: 1.4.
+ * @get_version: (optional): returns a new object describing @name at a
+ *   version number or alias, shaped like an element of @list; %NULL with
+ *   %LATHE_ERROR_INVALID when there is no such version. Since: 1.4.
  *
  * Model versions and aliases. Versions count from 1 per model name.
- * @register_model stores @model (a serialised model artifact, transfer none)
- * with @metadata (transfer none) and returns its new version.
- * @set_alias points @alias of @name at @version, keeping the history.
- * @list returns a new array of objects {name, version, aliases, created,
- * metadata} for @name, or for every model when @name is %NULL.
- * @get returns the bytes of @name at a version number or alias (new ref).
- * @alias_history (Since: 1.4) returns a new array of every move of an alias,
- * oldest first: objects {name, alias, version, previous_version (null when
- * first set), set_at}; @name and @alias may be %NULL for all. Optional: a
- * registry without it keeps no history, and rollback is refused.
- * @delete_alias (Since: 1.4) removes @alias of @name; %LATHE_ERROR_INVALID
- * when it is not set. Optional.
- * @get_version (Since: 1.4) returns a new object describing @name at a
- * version number or alias, shaped like an element of @list; %NULL with
- * %LATHE_ERROR_INVALID when there is no such version. Optional.
  */
 typedef struct {
   LatheComponent base;
@@ -350,7 +447,7 @@ typedef struct {
   GBytes *(*get)(gpointer registry, const char *name,
                  const char *version_or_alias, GError **error);
   void (*close)(gpointer registry);
-  /* Since 1.4: appended, so 1.3 registries load with these NULL. */
+  /* Since: 1.4. Appended, so 1.3 registries load with these NULL. */
   JsonArray *(*alias_history)(gpointer registry, const char *name, const char *alias,
                               GError **error);
   gboolean (*delete_alias)(gpointer registry, const char *name, const char *alias,
@@ -359,7 +456,16 @@ typedef struct {
                              const char *version_or_alias, GError **error);
 } LatheRegistryClass;
 
-/** LatheTaskState: the state of a task on an executor. */
+/**
+ * LatheTaskState:
+ * @LATHE_TASK_PENDING: submitted, not started.
+ * @LATHE_TASK_RUNNING: started.
+ * @LATHE_TASK_SUCCEEDED: finished with exit status 0.
+ * @LATHE_TASK_FAILED: finished otherwise.
+ * @LATHE_TASK_CANCELLED: stopped by a cancel.
+ *
+ * The state of a task on an executor.
+ */
 typedef enum {
   LATHE_TASK_PENDING = 1,
   LATHE_TASK_RUNNING = 2,
@@ -379,6 +485,8 @@ typedef enum {
  * @cpus: cores the node may use.
  * @memory_mb: memory it may use, 0 for no limit.
  * @time_limit_s: wall-time limit, 0 for none.
+ *
+ * One node's work, as the host hands it to a #LatheExecutorClass.
  */
 typedef struct {
   guint32 struct_size;
@@ -393,12 +501,16 @@ typedef struct {
 
 /**
  * LatheExecutorClass:
+ * @base: the component head, %LATHE_KIND_EXECUTOR.
+ * @open: a new executor session for the run.
+ * @submit: starts @task and returns a job handle.
+ * @poll: reports a job's state and, once finished, its exit status.
+ * @cancel: asks a job to stop.
+ * @release: frees a job handle.
+ * @close: ends the session.
  *
  * Runs node work away from the host's threads (child processes, Slurm). The
  * default executor is the host's own thread pool and needs no plugin.
- * @submit starts @task and returns a job handle; @poll reports its state and,
- * once finished, its exit status; @cancel asks it to stop; @release frees the
- * handle.
  */
 typedef struct {
   LatheComponent base;
@@ -435,6 +547,13 @@ typedef struct {
   const LatheComponent *const *components;
 } LathePluginDescriptor;
 
+/**
+ * LathePluginQueryFunc:
+ *
+ * The type of a plugin's entry point, %LATHE_PLUGIN_ENTRY.
+ *
+ * Returns: (transfer none): the plugin's static descriptor.
+ */
 typedef const LathePluginDescriptor *(*LathePluginQueryFunc)(void);
 
 /**
@@ -449,6 +568,11 @@ typedef const LathePluginDescriptor *(*LathePluginQueryFunc)(void);
  * LATHE_COMPONENT_INIT:
  * @type: the kind struct type.
  * @kind_: the #LatheComponentKind.
+ * @name_: the component's name, the second half of its id ("logreg").
+ * @desc_: one line for `lathe plugins`.
+ * @params_: (nullable): its #LatheParamSpec array, ended by %LATHE_PARAM_END.
+ * @in_: (nullable): its input #LathePortSpec array, %NULL for the kind's.
+ * @out_: (nullable): its output #LathePortSpec array, %NULL for the kind's.
  *
  * Fills the head of a component; the rest follows as designated initialisers:
  * `static const LatheModelClass m = { LATHE_COMPONENT_INIT(LatheModelClass,
@@ -485,25 +609,85 @@ typedef const LathePluginDescriptor *(*LathePluginQueryFunc)(void);
     return &lathe_plugin_descriptor_;                                          \
   }
 
-/* Param spec helpers, for readable static tables. */
+/**
+ * LATHE_PARAM_INT_:
+ * @n: the param's name.
+ * @def: its default, as JSON text.
+ * @lo: the smallest value allowed.
+ * @hi: the largest value allowed.
+ * @doc_: one line for `lathe plugins inspect`.
+ *
+ * A bounded integer #LatheParamSpec, for readable static tables.
+ */
 #define LATHE_PARAM_INT_(n, def, lo, hi, doc_)                                 \
   {.name = (n), .type = LATHE_PARAM_INT, .default_json = (def), .min = (lo),   \
    .max = (hi), .flags = LATHE_PARAM_HAS_MIN | LATHE_PARAM_HAS_MAX, .doc = (doc_)}
+/**
+ * LATHE_PARAM_FLOAT_:
+ * @n: the param's name.
+ * @def: its default, as JSON text.
+ * @lo: the smallest value allowed.
+ * @hi: the largest value allowed.
+ * @flags_: more #LatheParamFlags (%LATHE_PARAM_LOG).
+ * @doc_: one line for `lathe plugins inspect`.
+ *
+ * A bounded float #LatheParamSpec.
+ */
 #define LATHE_PARAM_FLOAT_(n, def, lo, hi, flags_, doc_)                       \
   {.name = (n), .type = LATHE_PARAM_FLOAT, .default_json = (def), .min = (lo), \
    .max = (hi), .flags = LATHE_PARAM_HAS_MIN | LATHE_PARAM_HAS_MAX | (flags_), \
    .doc = (doc_)}
+/**
+ * LATHE_PARAM_BOOL_:
+ * @n: the param's name.
+ * @def: its default, "true" or "false".
+ * @doc_: one line for `lathe plugins inspect`.
+ *
+ * A boolean #LatheParamSpec.
+ */
 #define LATHE_PARAM_BOOL_(n, def, doc_)                                        \
   {.name = (n), .type = LATHE_PARAM_BOOL, .default_json = (def), .doc = (doc_)}
+/**
+ * LATHE_PARAM_STRING_:
+ * @n: the param's name.
+ * @def: its default, as JSON text (a quoted string, or "null").
+ * @flags_: #LatheParamFlags (%LATHE_PARAM_REQUIRED, %LATHE_PARAM_NUMBER_AS_STRING).
+ * @doc_: one line for `lathe plugins inspect`.
+ *
+ * A string #LatheParamSpec.
+ */
 #define LATHE_PARAM_STRING_(n, def, flags_, doc_)                              \
   {.name = (n), .type = LATHE_PARAM_STRING, .default_json = (def),            \
    .flags = (flags_), .doc = (doc_)}
+/**
+ * LATHE_PARAM_ENUM_:
+ * @n: the param's name.
+ * @def: its default, as JSON text (one of @choices_, quoted).
+ * @choices_: the %NULL-terminated allowed values.
+ * @doc_: one line for `lathe plugins inspect`.
+ *
+ * An enumerated string #LatheParamSpec.
+ */
 #define LATHE_PARAM_ENUM_(n, def, choices_, doc_)                              \
   {.name = (n), .type = LATHE_PARAM_ENUM, .default_json = (def),              \
    .choices = (choices_), .doc = (doc_)}
+/**
+ * LATHE_PARAM_LIST_:
+ * @n: the param's name.
+ * @def: its default, as JSON text (an array).
+ * @item: the #LatheParamType of every item.
+ * @doc_: one line for `lathe plugins inspect`.
+ *
+ * A list #LatheParamSpec; bounds, if set afterwards, apply to each item.
+ */
 #define LATHE_PARAM_LIST_(n, def, item, doc_)                                  \
   {.name = (n), .type = LATHE_PARAM_LIST, .default_json = (def),              \
    .item_type = (item), .doc = (doc_)}
+/**
+ * LATHE_PARAM_END:
+ *
+ * The entry that ends an array of #LatheParamSpec.
+ */
 #define LATHE_PARAM_END {.name = NULL}
 
 G_END_DECLS

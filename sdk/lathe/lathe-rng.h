@@ -1,6 +1,15 @@
 /* lathe-rng.h: seeded random streams (xoshiro256**). */
 #pragma once
 
+/**
+ * SECTION:lathe-rng
+ * @title: Random streams
+ * @short_description: seeded random streams (xoshiro256**)
+ *
+ * Every node gets a stream seeded from the run seed and its id, so results
+ * repeat for a seed whatever the scheduling.
+ */
+
 #include "lathe-api.h"
 
 #include <glib.h>
@@ -14,6 +23,7 @@ G_BEGIN_DECLS
  * own stream from lathe_context_rng().
  */
 typedef struct {
+  /*< private >*/
   guint64 s[4];
 } LatheRng;
 
@@ -27,19 +37,61 @@ typedef struct {
  *
  * Returns: the derived seed.
  */
-guint64 lathe_seed_derive(guint64 seed, const char *name);
+LATHE_API guint64 lathe_seed_derive(guint64 seed, const char *name);
 
-/** lathe_rng_init: seeds @rng (caller-owned storage) from @seed. */
-void lathe_rng_init(LatheRng *rng, guint64 seed);
-/** lathe_rng_next: the next 64 random bits. */
-guint64 lathe_rng_next(LatheRng *rng);
-/** lathe_rng_uniform: uniform in [0, 1), 53 bits. */
-double lathe_rng_uniform(LatheRng *rng);
-/** lathe_rng_below: uniform integer in [0, @n), unbiased; @n > 0. */
-guint64 lathe_rng_below(LatheRng *rng, guint64 n);
-/** lathe_rng_normal: standard normal (Box-Muller, no cached state). */
-double lathe_rng_normal(LatheRng *rng);
-/** lathe_rng_shuffle: Fisher-Yates shuffle of @n indices in place. */
-void lathe_rng_shuffle(LatheRng *rng, guint32 *items, gsize n);
+/**
+ * lathe_rng_init:
+ * @rng: a generator.
+ * @seed: the seed.
+ *
+ * Seeds a generator.
+ */
+LATHE_API void lathe_rng_init(LatheRng *rng, guint64 seed);
+/**
+ * lathe_rng_next:
+ * @rng: a generator.
+ *
+ * Draws 64 random bits.
+ *
+ * Returns: the bits.
+ */
+LATHE_API guint64 lathe_rng_next(LatheRng *rng);
+/**
+ * lathe_rng_uniform:
+ * @rng: a generator.
+ *
+ * Draws a uniform double with 53 random bits.
+ *
+ * Returns: a value in [0, 1).
+ */
+LATHE_API double lathe_rng_uniform(LatheRng *rng);
+/**
+ * lathe_rng_below:
+ * @rng: a generator.
+ * @n: the bound, > 0.
+ *
+ * Draws an unbiased uniform integer.
+ *
+ * Returns: a value in [0, @n).
+ */
+LATHE_API guint64 lathe_rng_below(LatheRng *rng, guint64 n);
+/**
+ * lathe_rng_normal:
+ * @rng: a generator.
+ *
+ * Draws from the standard normal (Box-Muller, no cached state).
+ *
+ * Returns: the value.
+ */
+LATHE_API double lathe_rng_normal(LatheRng *rng);
+/**
+ * lathe_rng_shuffle:
+ * @rng: a generator.
+ * @items: (array length=n): the indices.
+ * @n: the bound, > 0.
+ *
+ * Shuffles indices in place (Fisher-Yates).
+ */
+LATHE_API void lathe_rng_shuffle(LatheRng *rng, guint32 *items, gsize n);
 
 G_END_DECLS

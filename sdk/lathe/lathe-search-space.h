@@ -1,6 +1,15 @@
 /* lathe-search-space.h: the search space a tuner explores. */
 #pragma once
 
+/**
+ * SECTION:lathe-search-space
+ * @title: Search spaces
+ * @short_description: the search space a tuner explores
+ *
+ * A tuner reads the dimensions of its node's `space` param here; the host
+ * builds the space.
+ */
+
 #include "lathe-api.h"
 
 #include <glib.h>
@@ -20,21 +29,45 @@ G_BEGIN_DECLS
  */
 typedef struct _LatheSearchSpace LatheSearchSpace;
 
-guint lathe_search_space_n_dims(const LatheSearchSpace *space);
-/** lathe_search_space_dim_name: (transfer none). */
-const char *lathe_search_space_dim_name(const LatheSearchSpace *space, guint i);
-/** lathe_search_space_dim_spec: (transfer none) the JSON as written. */
-JsonNode *lathe_search_space_dim_spec(const LatheSearchSpace *space, guint i);
-/** lathe_search_space_dim_param: (transfer none) the target's declaration. */
-const LatheParamSpec *lathe_search_space_dim_param(const LatheSearchSpace *space,
-                                                   guint i);
-
-/* Host side. */
-LatheSearchSpace *lathe_search_space_new(void);
-void lathe_search_space_add(LatheSearchSpace *space, const char *name,
-                            JsonNode *spec, const LatheParamSpec *param);
-void lathe_search_space_free(LatheSearchSpace *space);
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(LatheSearchSpace, lathe_search_space_free)
+/**
+ * lathe_search_space_n_dims:
+ * @space: a search space.
+ *
+ * The dimensions of the space.
+ *
+ * Returns: how many.
+ */
+LATHE_API guint lathe_search_space_n_dims(const LatheSearchSpace *space);
+/**
+ * lathe_search_space_dim_name:
+ * @space: a search space.
+ * @i: a dimension, below lathe_search_space_n_dims().
+ *
+ * The name of a dimension: the node id and param of the trial sub-graph ("model.l2").
+ *
+ * Returns: (transfer none): the name.
+ */
+LATHE_API const char *lathe_search_space_dim_name(const LatheSearchSpace *space, guint i);
+/**
+ * lathe_search_space_dim_spec:
+ * @space: a search space.
+ * @i: a dimension, below lathe_search_space_n_dims().
+ *
+ * The JSON spec of a dimension, as written.
+ *
+ * Returns: (transfer none): the spec.
+ */
+LATHE_API JsonNode *lathe_search_space_dim_spec(const LatheSearchSpace *space, guint i);
+/**
+ * lathe_search_space_dim_param:
+ * @space: a search space.
+ * @i: a dimension, below lathe_search_space_n_dims().
+ *
+ * The declaration of the param a dimension targets; tuners take its type and bounds as defaults.
+ *
+ * Returns: (transfer none): the param spec.
+ */
+LATHE_API const LatheParamSpec *lathe_search_space_dim_param(const LatheSearchSpace *space,
+                                                             guint i);
 
 G_END_DECLS

@@ -117,6 +117,10 @@ make -C "$TMP/custom-model" CFLAGS="$CFLAGS" LDFLAGS="$LDFLAGS" PLUGIN_LDFLAGS="
 SO="$TMP/custom-model/liblathe-nearest-centroid.so"
 [ -f "$SO" ] || fail "make did not produce $SO"
 if grep -n 'warning:' "$TMP/make.log"; then fail "the build printed warnings"; fi
+# An out-of-tree plugin is sealed like the project's own (-fvisibility=hidden
+# in its Makefile): nc_model_* stay private to it.
+exports=$(nm -D --defined-only "$SO" | awk '$2 != "A" {print $3}' | tr '\n' ' ')
+[ "$exports" = "lathe_plugin_query " ] || fail "the example plugin exports: $exports"
 
 step "make check (unit tests of the model and its blob)"
 make -C "$TMP/custom-model" CFLAGS="$CFLAGS" LDFLAGS="$LDFLAGS" PLUGIN_LDFLAGS="$PLUGIN_LDFLAGS" \

@@ -2,10 +2,11 @@
 # Every plugin of the build exports its entry point and nothing else (hidden
 # visibility, plugins/meson.build), so no plugin's internals, nor the static
 # engines compiled into it (nn/, tune/), can clash with another's or be
-# called as if they were API. The SDK exports only lathe_* names.
-# Usage: test-symbols.sh PLUGIN_DIR SDK_LIBRARY
+# called as if they were API. The SDK is built hidden too: it exports exactly
+# the functions its headers declare with LATHE_API, all named lathe_*.
+# Usage: test-symbols.sh PLUGIN_DIR SDK_LIBRARY SDK_HEADER_DIR
 set -u
-dir="$1"; sdk="$2"
+dir="$1"; sdk="$2"; headers="$3"
 checks=0; fails=0
 pass() { checks=$((checks + 1)); echo "ok - $*"; }
 fail() { checks=$((checks + 1)); fails=$((fails + 1)); echo "FAIL - $*"; }
@@ -19,5 +20,13 @@ for so in "${plugins[@]}"; do
 done
 other=$(nm -D --defined-only "$sdk" | awk '$2 != "A" && $3 !~ /^lathe_/ {print $3}' | tr '\n' ' ')
 [ -z "$other" ] && pass "liblathe-sdk exports only lathe_* symbols" || fail "liblathe-sdk also exports: $other"
+exported=$(nm -D --defined-only "$sdk" | awk '$2 != "A" {print $3}' | sort)
+declared=$(cat "$headers"/*.h | tr '\n' ' ' | grep -o 'LATHE_API [^;(]*(' \
+  | grep -o 'lathe_[a-z0-9_]*[ ]*($' | tr -d ' (' | sort -u)
+[ "$(echo "$declared" | wc -l)" -ge 90 ] && pass "$(echo "$declared" | wc -l) LATHE_API declarations" \
+  || fail "only $(echo "$declared" | wc -l) LATHE_API declarations under $headers"
+diff=$(comm -3 <(echo "$exported") <(echo "$declared") | tr -d '\t' | tr '\n' ' ')
+[ -z "$diff" ] && pass "liblathe-sdk exports exactly its LATHE_API declarations" \
+  || fail "exported xor declared LATHE_API: $diff"
 echo "$((checks - fails)) passed, $fails failed"
 [ $fails -eq 0 ]

@@ -4,6 +4,8 @@
 
 #include <math.h>
 
+#include <lathe/lathe-search-space-private.h>
+
 #include "test-util.h"
 
 /**
