@@ -11,6 +11,8 @@
 
 #include <lathe/lathe-sdk.h>
 
+#define COMPONENT "transform/downsample"
+
 static const char *const mode_choices[] = {"every", "mean", NULL};
 
 static const LatheParamSpec ds_params[] = {
@@ -46,7 +48,7 @@ typedef LatheRowRun Recording;
 static GArray *find_recordings(LatheContext *ctx, const LatheDataset *ds, GError **error) {
   GArray *runs = lathe_dataset_group_runs(ds, error);
   if (!runs)
-    g_prefix_error(error, "transform/downsample (node %s): ", lathe_context_node_id(ctx));
+    lathe_context_prefix_error(ctx, error, COMPONENT);
   return runs;
 }
 

@@ -69,9 +69,7 @@ static const LathePortSpec lags_outputs[] = {
     {.name = NULL},
 };
 
-#define FAIL(error, code, ctx, fmt, ...)                                       \
-  g_set_error(error, LATHE_ERROR, code, "transform/lags (node %s): " fmt,     \
-              lathe_context_node_id(ctx), __VA_ARGS__)
+#define COMPONENT "transform/lags"
 
 /* Reads a list param of positive ints or strings into @out (guint each). */
 static gboolean int_list(LatheContext *ctx, const char *param, GArray *out, GError **error) {
@@ -82,13 +80,13 @@ static gboolean int_list(LatheContext *ctx, const char *param, GArray *out, GErr
                    ? json_node_get_int(n)
                    : 0;
     if (v < 1 || v > G_MAXINT32) {
-      FAIL(error, LATHE_ERROR_INVALID, ctx, "%s[%u] must be a whole number >= 1", param, i);
+      lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT, "%s[%u] must be a whole number >= 1", param, i);
       return FALSE;
     }
     guint u = (guint)v;
     for (guint j = 0; j < out->len; j++)
       if (g_array_index(out, guint, j) == u) {
-        FAIL(error, LATHE_ERROR_INVALID, ctx, "%s: %u is listed twice; list it once", param, u);
+        lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT, "%s: %u is listed twice; list it once", param, u);
         return FALSE;
       }
     g_array_append_val(out, u);
@@ -101,7 +99,7 @@ static gboolean read_columns(LatheContext *ctx, const LatheDataset *ds, GArray *
   JsonArray *list = lathe_context_param_list(ctx, "columns");
   guint n = list ? json_array_get_length(list) : 0;
   if (n == 0) {
-    FAIL(error, LATHE_ERROR_INVALID, ctx, "%s", "columns is empty; name at least one column");
+    lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT, "%s", "columns is empty; name at least one column");
     return FALSE;
   }
   for (guint i = 0; i < n; i++) {
@@ -109,14 +107,13 @@ static gboolean read_columns(LatheContext *ctx, const LatheDataset *ds, GArray *
     gint j = name ? lathe_dataset_column_index(ds, name) : -1;
     if (j < 0) {
       g_autofree char *avail = g_strjoinv(", ", ds->columns);
-      FAIL(error, LATHE_ERROR_INVALID, ctx,
-           "columns: '%s' is not a column of the input; available columns: %s",
+      lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT, "columns: '%s' is not a column of the input; available columns: %s",
            name ? name : "(not a string)", avail);
       return FALSE;
     }
     for (guint k = 0; k < cols->len; k++)
       if (g_array_index(cols, guint, k) == (guint)j) {
-        FAIL(error, LATHE_ERROR_INVALID, ctx, "columns: '%s' is listed twice; list it once",
+        lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT, "columns: '%s' is listed twice; list it once",
              name);
         return FALSE;
       }
@@ -135,7 +132,7 @@ static gboolean read_stats(LatheContext *ctx, GArray *stats, GError **error) {
     while (name && s < N_STATS && strcmp(stat_choices[s], name) != 0)
       s++;
     if (!name || s == N_STATS || seen[s]) {
-      FAIL(error, LATHE_ERROR_INVALID, ctx, "stats: '%s' %s", name ? name : "(not a string)",
+      lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT, "stats: '%s' %s", name ? name : "(not a string)",
            !name || s == N_STATS ? "is not one of mean, std, min, max"
                                  : "is listed twice; list it once");
       return FALSE;
@@ -155,8 +152,7 @@ static GPtrArray *series_rows(LatheContext *ctx, const LatheDataset *ds, GError 
   for (guint r = 0; r < ds->n_rows; r++) {
     gint32 g = ds->groups ? ds->groups[r] : 0;
     if (g < 0 || (guint)g >= n_series) {
-      FAIL(error, LATHE_ERROR_DATA, ctx,
-           "row %u has no group (index %d); every row of a grouped table must belong to a "
+      lathe_context_set_error(ctx, error, LATHE_ERROR_DATA, COMPONENT, "row %u has no group (index %d); every row of a grouped table must belong to a "
            "series",
            r, g);
       return NULL;
@@ -195,8 +191,7 @@ static gboolean name_columns(LatheContext *ctx, const LatheDataset *ds, LatheDat
     for (guint i = 0; i < add->len; i++, j++) {
       lathe_dataset_set_column(out, j, add->pdata[i]);
       if (!g_hash_table_add(names, out->columns[j])) {
-        FAIL(error, LATHE_ERROR_INVALID, ctx,
-             "the new column '%s' has the name of another column; rename the input column "
+        lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT, "the new column '%s' has the name of another column; rename the input column "
              "or set keep=false",
              (char *)add->pdata[i]);
         return FALSE;
@@ -245,8 +240,7 @@ static gboolean lags_run(LatheContext *ctx, GError **error) {
   if (!ds)
     return FALSE;
   if (ds->seq_len) {
-    FAIL(error, LATHE_ERROR_INVALID, ctx,
-         "input is a sequence dataset (seq_len %u); apply transform/lags to the long table",
+    lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT, "input is a sequence dataset (seq_len %u); apply transform/lags to the long table",
          ds->seq_len);
     return FALSE;
   }
@@ -260,13 +254,13 @@ static gboolean lags_run(LatheContext *ctx, GError **error) {
       !int_list(ctx, "windows", windows, error) || !read_stats(ctx, stats, error))
     return FALSE;
   if (windows->len && !stats->len) {
-    FAIL(error, LATHE_ERROR_INVALID, ctx, "%s",
+    lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT, "%s",
          "windows are set but stats is empty; ask for at least one of mean, std, min, max");
     return FALSE;
   }
   p.per_col = (p.delta ? 1 : 0) + lags->len + windows->len * stats->len;
   if (p.per_col == 0) {
-    FAIL(error, LATHE_ERROR_INVALID, ctx, "%s",
+    lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT, "%s",
          "nothing to compute: delta is false and lags and windows are empty");
     return FALSE;
   }
@@ -274,8 +268,7 @@ static gboolean lags_run(LatheContext *ctx, GError **error) {
     for (guint c = 0; c < cols->len; c++) {
       float x = ds->x[(gsize)r * ds->n_cols + g_array_index(cols, guint, c)];
       if (!isfinite(x)) {
-        FAIL(error, LATHE_ERROR_DATA, ctx,
-             "%s in row %u column '%s'; clean the data before transform/lags",
+        lathe_context_set_error(ctx, error, LATHE_ERROR_DATA, COMPONENT, "%s in row %u column '%s'; clean the data before transform/lags",
              isnan(x) ? "NaN" : "an infinity", r, ds->columns[g_array_index(cols, guint, c)]);
         return FALSE;
       }
@@ -313,7 +306,7 @@ static gboolean lags_run(LatheContext *ctx, GError **error) {
       }
     }
     if (lathe_context_is_cancelled(ctx)) {
-      FAIL(error, LATHE_ERROR_CANCELLED, ctx, "cancelled after %u of %u series", s + 1,
+      lathe_context_set_error(ctx, error, LATHE_ERROR_CANCELLED, COMPONENT, "cancelled after %u of %u series", s + 1,
            series->len);
       return FALSE;
     }

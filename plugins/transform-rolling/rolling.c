@@ -56,9 +56,7 @@ static const LathePortSpec rolling_outputs[] = {
     {.name = NULL},
 };
 
-#define FAIL(error, code, ctx, fmt, ...)                                       \
-  g_set_error(error, LATHE_ERROR, code, "transform/rolling (node %s): " fmt,  \
-              lathe_context_node_id(ctx), __VA_ARGS__)
+#define COMPONENT "transform/rolling"
 
 typedef LatheRowRun Recording;
 
@@ -67,7 +65,7 @@ typedef LatheRowRun Recording;
 static GArray *find_recordings(LatheContext *ctx, const LatheDataset *ds, GError **error) {
   GArray *runs = lathe_dataset_group_runs(ds, error);
   if (!runs)
-    g_prefix_error(error, "transform/rolling (node %s): ", lathe_context_node_id(ctx));
+    lathe_context_prefix_error(ctx, error, COMPONENT);
   return runs;
 }
 
@@ -88,13 +86,12 @@ static GArray *selected_columns(LatheContext *ctx, const LatheDataset *ds, GErro
     gint j = name ? lathe_dataset_column_index(ds, name) : -1;
     if (j < 0) {
       g_autofree char *avail = g_strjoinv(", ", ds->columns);
-      FAIL(error, LATHE_ERROR_INVALID, ctx,
-           "columns: '%s' is not a column of the input; available columns: %s",
+      lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT, "columns: '%s' is not a column of the input; available columns: %s",
            name ? name : "(not a string)", avail);
       return NULL;
     }
     if (seen[j]) {
-      FAIL(error, LATHE_ERROR_INVALID, ctx, "columns: '%s' is listed twice; list it once",
+      lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT, "columns: '%s' is listed twice; list it once",
            name);
       return NULL;
     }
@@ -120,7 +117,7 @@ static GArray *selected_stats(LatheContext *ctx, GError **error) {
     while (s < N_STATS && strcmp(stat_choices[s], name) != 0)
       s++;
     if (s == N_STATS || seen[s]) {
-      FAIL(error, LATHE_ERROR_INVALID, ctx, "stats: '%s' %s", name,
+      lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT, "stats: '%s' %s", name,
            s == N_STATS ? "is not one of mean, std, min, max" : "is listed twice; list it once");
       return NULL;
     }
@@ -128,7 +125,7 @@ static GArray *selected_stats(LatheContext *ctx, GError **error) {
     g_array_append_val(stats, s);
   }
   if (stats->len == 0) {
-    FAIL(error, LATHE_ERROR_INVALID, ctx, "%s",
+    lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT, "%s",
          "stats is empty; ask for at least one of mean, std, min, max");
     return NULL;
   }
@@ -150,8 +147,7 @@ static gboolean check_finite(LatheContext *ctx, const LatheDataset *ds, GArray *
       guint c = g_array_index(cols, guint, i);
       float v = ds->x[(gsize)r * ds->n_cols + c];
       if (!isfinite(v)) {
-        FAIL(error, LATHE_ERROR_DATA, ctx,
-             "%s in row %u column '%s' of input 'data'; clean the data or leave the "
+        lathe_context_set_error(ctx, error, LATHE_ERROR_DATA, COMPONENT, "%s in row %u column '%s' of input 'data'; clean the data or leave the "
              "column out of columns",
              isnan(v) ? "NaN" : v > 0 ? "Inf" : "-Inf", r, ds->columns[c]);
         return FALSE;
@@ -178,8 +174,7 @@ static gboolean name_columns(LatheContext *ctx, const LatheDataset *ds, LatheDat
                           stat_choices[g_array_index(stats, guint, s)], w);
       lathe_dataset_set_column(out, j, name);
       if (!g_hash_table_add(names, out->columns[j])) {
-        FAIL(error, LATHE_ERROR_INVALID, ctx,
-             "the new column '%s' has the name of another column; rename the input "
+        lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT, "the new column '%s' has the name of another column; rename the input "
              "column or set keep=false",
              name);
         return FALSE;
@@ -193,8 +188,7 @@ static gboolean rolling_run(LatheContext *ctx, GError **error) {
   if (!ds)
     return FALSE;
   if (ds->seq_len) {
-    FAIL(error, LATHE_ERROR_INVALID, ctx,
-         "input is a sequence dataset (seq_len %u); apply transform/rolling to the long "
+    lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT, "input is a sequence dataset (seq_len %u); apply transform/rolling to the long "
          "table, before transform/window or transform/pad",
          ds->seq_len);
     return FALSE;
@@ -253,7 +247,7 @@ static gboolean rolling_run(LatheContext *ctx, GError **error) {
       }
     }
     if (lathe_context_is_cancelled(ctx)) {
-      FAIL(error, LATHE_ERROR_CANCELLED, ctx, "cancelled after %u of %u recordings", i + 1,
+      lathe_context_set_error(ctx, error, LATHE_ERROR_CANCELLED, COMPONENT, "cancelled after %u of %u recordings", i + 1,
            runs->len);
       return FALSE;
     }
