@@ -78,20 +78,14 @@ static gboolean choose_columns(LatheContext *ctx, const LatheDataset *ds, gboole
       !string_list_ok(ctx, excl, "exclude", error))
     return FALSE;
   guint n = cols ? json_array_get_length(cols) : 0;
-  for (guint i = 0; i < n; i++) {
-    const char *name = json_array_get_string_element(cols, i);
-    gint j = lathe_dataset_column_index(ds, name);
-    if (j < 0 || chosen[j]) {
-      g_autofree char *avail = g_strjoinv(", ", ds->columns);
-      if (j < 0)
-        lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT, "columns: '%s' is not a column of the input; available columns: %s", name, avail);
-      else
-        lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT, "columns: '%s' is listed twice; list it once",
-             name);
-      return FALSE;
-    }
-    chosen[j] = TRUE;
+  g_autoptr(GArray) named =
+      lathe_context_param_columns(ctx, "columns", ds, LATHE_COLUMNS_ALL_WHEN_EMPTY, error);
+  if (!named) {
+    lathe_context_prefix_error(ctx, error, COMPONENT);
+    return FALSE;
   }
+  for (guint i = 0; n && i < named->len; i++)
+    chosen[g_array_index(named, guint, i)] = TRUE;
   if (n)
     return TRUE;
   for (guint j = 0; j < ds->n_cols; j++)

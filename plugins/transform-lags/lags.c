@@ -96,30 +96,13 @@ static gboolean int_list(LatheContext *ctx, const char *param, GArray *out, GErr
 
 static gboolean read_columns(LatheContext *ctx, const LatheDataset *ds, GArray *cols,
                              GError **error) {
-  JsonArray *list = lathe_context_param_list(ctx, "columns");
-  guint n = list ? json_array_get_length(list) : 0;
-  if (n == 0) {
-    lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT, "%s", "columns is empty; name at least one column");
+  g_autoptr(GArray) got =
+      lathe_context_param_columns(ctx, "columns", ds, LATHE_COLUMNS_NONEMPTY, error);
+  if (!got) {
+    lathe_context_prefix_error(ctx, error, COMPONENT);
     return FALSE;
   }
-  for (guint i = 0; i < n; i++) {
-    const char *name = json_array_get_string_element(list, i);
-    gint j = name ? lathe_dataset_column_index(ds, name) : -1;
-    if (j < 0) {
-      g_autofree char *avail = g_strjoinv(", ", ds->columns);
-      lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT, "columns: '%s' is not a column of the input; available columns: %s",
-           name ? name : "(not a string)", avail);
-      return FALSE;
-    }
-    for (guint k = 0; k < cols->len; k++)
-      if (g_array_index(cols, guint, k) == (guint)j) {
-        lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT, "columns: '%s' is listed twice; list it once",
-             name);
-        return FALSE;
-      }
-    guint u = (guint)j;
-    g_array_append_val(cols, u);
-  }
+  g_array_append_vals(cols, got->data, got->len);
   return TRUE;
 }
 
@@ -128,12 +111,11 @@ static gboolean read_stats(LatheContext *ctx, GArray *stats, GError **error) {
   gboolean seen[N_STATS] = {FALSE};
   for (guint i = 0; list && i < json_array_get_length(list); i++) {
     const char *name = json_array_get_string_element(list, i);
-    guint s = 0;
-    while (name && s < N_STATS && strcmp(stat_choices[s], name) != 0)
-      s++;
-    if (!name || s == N_STATS || seen[s]) {
+    gint found = lathe_enum_index(stat_choices, name);
+    guint s = found < 0 ? N_STATS : (guint)found;
+    if (s == N_STATS || seen[s]) {
       lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT, "stats: '%s' %s", name ? name : "(not a string)",
-           !name || s == N_STATS ? "is not one of mean, std, min, max"
+           s == N_STATS ? "is not one of mean, std, min, max"
                                  : "is listed twice; list it once");
       return FALSE;
     }

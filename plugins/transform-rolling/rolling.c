@@ -71,35 +71,10 @@ static GArray *find_recordings(LatheContext *ctx, const LatheDataset *ds, GError
 
 /* The selected columns (all when the list is empty), each once. */
 static GArray *selected_columns(LatheContext *ctx, const LatheDataset *ds, GError **error) {
-  JsonArray *list = lathe_context_param_list(ctx, "columns");
-  guint n = list ? json_array_get_length(list) : 0;
-  g_autoptr(GArray) cols = g_array_new(FALSE, FALSE, sizeof(guint));
-  for (guint j = 0; n == 0 && j < ds->n_cols; j++)
-    g_array_append_val(cols, j);
-  g_autofree gboolean *seen = g_new0(gboolean, ds->n_cols + 1);
-  for (guint i = 0; i < n; i++) {
-    JsonNode *node = json_array_get_element(list, i);
-    const char *name = JSON_NODE_HOLDS_VALUE(node) &&
-                               json_node_get_value_type(node) == G_TYPE_STRING
-                           ? json_node_get_string(node)
-                           : NULL;
-    gint j = name ? lathe_dataset_column_index(ds, name) : -1;
-    if (j < 0) {
-      g_autofree char *avail = g_strjoinv(", ", ds->columns);
-      lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT, "columns: '%s' is not a column of the input; available columns: %s",
-           name ? name : "(not a string)", avail);
-      return NULL;
-    }
-    if (seen[j]) {
-      lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT, "columns: '%s' is listed twice; list it once",
-           name);
-      return NULL;
-    }
-    seen[j] = TRUE;
-    guint uj = (guint)j;
-    g_array_append_val(cols, uj);
-  }
-  return g_steal_pointer(&cols);
+  GArray *cols = lathe_context_param_columns(ctx, "columns", ds, LATHE_COLUMNS_ALL_WHEN_EMPTY, error);
+  if (!cols)
+    lathe_context_prefix_error(ctx, error, COMPONENT);
+  return cols;
 }
 
 static GArray *selected_stats(LatheContext *ctx, GError **error) {
@@ -113,9 +88,8 @@ static GArray *selected_stats(LatheContext *ctx, GError **error) {
                                json_node_get_value_type(node) == G_TYPE_STRING
                            ? json_node_get_string(node)
                            : "";
-    guint s = 0;
-    while (s < N_STATS && strcmp(stat_choices[s], name) != 0)
-      s++;
+    gint found = lathe_enum_index(stat_choices, name);
+    guint s = found < 0 ? N_STATS : (guint)found;
     if (s == N_STATS || seen[s]) {
       lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT, "stats: '%s' %s", name,
            s == N_STATS ? "is not one of mean, std, min, max" : "is listed twice; list it once");

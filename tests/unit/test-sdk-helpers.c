@@ -1,0 +1,104 @@
+/* test-sdk-helpers.c: lathe-helpers.h (error prefixes, "columns", enums). */
+#include <lathe/lathe-context-private.h>
+#include <lathe/lathe-sdk.h>
+
+static LatheContext *context_with(const char *node, const char *params_json) {
+  g_autoptr(JsonNode) root = json_from_string(params_json, NULL);
+  g_assert_nonnull(root);
+  return lathe_context_new(node, json_node_get_object(root), 1, NULL, NULL);
+}
+
+static LatheDataset *abc(void) {
+  LatheDataset *ds = lathe_dataset_new(2, 3);
+  lathe_dataset_set_column(ds, 0, "a");
+  lathe_dataset_set_column(ds, 1, "b");
+  lathe_dataset_set_column(ds, 2, "c");
+  return ds;
+}
+
+static void test_set_error(void) {
+  g_autoptr(LatheContext) ctx = context_with("roll", "{}");
+  g_autoptr(GError) error = NULL;
+  lathe_context_set_error(ctx, &error, LATHE_ERROR_DATA, "transform/rolling", "%u rows", 3u);
+  g_assert_error(error, LATHE_ERROR, LATHE_ERROR_DATA);
+  g_assert_cmpstr(error->message, ==, "transform/rolling (node roll): 3 rows");
+  g_clear_error(&error);
+  lathe_context_set_error(NULL, &error, LATHE_ERROR_IO, "source/timeseries", "x.csv:%d: bad", 2);
+  g_assert_error(error, LATHE_ERROR, LATHE_ERROR_IO);
+  g_assert_cmpstr(error->message, ==, "source/timeseries: x.csv:2: bad");
+  /* A NULL location is allowed, as with g_set_error. */
+  lathe_context_set_error(ctx, NULL, LATHE_ERROR_DATA, "x/y", "ignored");
+}
+
+static void test_prefix_error(void) {
+  g_autoptr(LatheContext) ctx = context_with("tune/3/model", "{}");
+  g_autoptr(GError) error = g_error_new(LATHE_ERROR, LATHE_ERROR_DATA, "group 'g' is split");
+  lathe_context_prefix_error(ctx, &error, "transform/pad");
+  g_assert_cmpstr(error->message, ==, "transform/pad (node tune/3/model): group 'g' is split");
+  g_assert_error(error, LATHE_ERROR, LATHE_ERROR_DATA);
+  GError *none = NULL;
+  lathe_context_prefix_error(ctx, &none, "transform/pad");
+  g_assert_null(none);
+  lathe_context_prefix_error(ctx, NULL, "transform/pad");
+}
+
+static void test_columns(void) {
+  g_autoptr(LatheDataset) ds = abc();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LatheContext) named = context_with("n", "{\"columns\": [\"c\", \"a\"]}");
+  g_autoptr(GArray) got =
+      lathe_context_param_columns(named, "columns", ds, LATHE_COLUMNS_NONEMPTY, &error);
+  g_assert_no_error(error);
+  g_assert_cmpuint(got->len, ==, 2);
+  g_assert_cmpuint(g_array_index(got, guint, 0), ==, 2);
+  g_assert_cmpuint(g_array_index(got, guint, 1), ==, 0);
+
+  g_autoptr(LatheContext) empty = context_with("n", "{\"columns\": []}");
+  g_autoptr(GArray) all =
+      lathe_context_param_columns(empty, "columns", ds, LATHE_COLUMNS_ALL_WHEN_EMPTY, &error);
+  g_assert_no_error(error);
+  g_assert_cmpuint(all->len, ==, 3);
+  g_assert_cmpuint(g_array_index(all, guint, 2), ==, 2);
+  g_assert_null(lathe_context_param_columns(empty, "columns", ds, LATHE_COLUMNS_NONEMPTY, &error));
+  g_assert_error(error, LATHE_ERROR, LATHE_ERROR_INVALID);
+  g_assert_cmpstr(error->message, ==, "columns is empty; name at least one column");
+  g_clear_error(&error);
+
+  g_autoptr(LatheContext) unknown = context_with("n", "{\"columns\": [\"a\", \"z\"]}");
+  g_assert_null(
+      lathe_context_param_columns(unknown, "columns", ds, LATHE_COLUMNS_ALL_WHEN_EMPTY, &error));
+  g_assert_cmpstr(error->message, ==,
+                  "columns: 'z' is not a column of the input; available columns: a, b, c");
+  g_clear_error(&error);
+
+  g_autoptr(LatheContext) twice = context_with("n", "{\"keep\": [\"b\", \"a\", \"b\"]}");
+  g_assert_null(lathe_context_param_columns(twice, "keep", ds, LATHE_COLUMNS_NONEMPTY, &error));
+  g_assert_cmpstr(error->message, ==, "keep: 'b' is listed twice; list it once");
+  g_clear_error(&error);
+
+  g_autoptr(LatheContext) number = context_with("n", "{\"columns\": [3]}");
+  g_assert_null(lathe_context_param_columns(number, "columns", ds, LATHE_COLUMNS_NONEMPTY, &error));
+  g_assert_cmpstr(error->message, ==,
+                  "columns: '(not a string)' is not a column of the input; available columns: "
+                  "a, b, c");
+}
+
+static void test_enum(void) {
+  static const char *const modes[] = {"every", "mean", "max", NULL};
+  g_assert_cmpint(lathe_enum_index(modes, "every"), ==, 0);
+  g_assert_cmpint(lathe_enum_index(modes, "max"), ==, 2);
+  g_assert_cmpint(lathe_enum_index(modes, "Mean"), ==, -1);
+  g_assert_cmpint(lathe_enum_index(modes, NULL), ==, -1);
+  g_autoptr(LatheContext) ctx = context_with("n", "{\"mode\": \"mean\", \"other\": \"min\"}");
+  g_assert_cmpint(lathe_context_param_enum(ctx, "mode", modes), ==, 1);
+  g_assert_cmpint(lathe_context_param_enum(ctx, "other", modes), ==, -1);
+}
+
+int main(int argc, char **argv) {
+  g_test_init(&argc, &argv, NULL);
+  g_test_add_func("/sdk/helpers/set-error", test_set_error);
+  g_test_add_func("/sdk/helpers/prefix-error", test_prefix_error);
+  g_test_add_func("/sdk/helpers/columns", test_columns);
+  g_test_add_func("/sdk/helpers/enum", test_enum);
+  return g_test_run();
+}
