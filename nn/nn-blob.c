@@ -4,6 +4,7 @@
 #include <math.h>
 #include <string.h>
 
+#include <lathe/lathe-blob.h>
 #include <lathe/lathe-error.h>
 
 #include "nn-blob.h"
@@ -14,18 +15,13 @@
 #define MAX_NAME 64
 #define MAX_ARCH (1u << 20)
 
-static void put_u32(GByteArray *b, guint32 v) {
-  guint8 le[4] = {v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff, (v >> 24) & 0xff};
-  g_byte_array_append(b, le, 4);
-}
-
 static void put_u64(GByteArray *b, guint64 v) {
-  put_u32(b, (guint32)(v & 0xffffffffu));
-  put_u32(b, (guint32)(v >> 32));
+  lathe_blob_put_u32(b, (guint32)(v & 0xffffffffu));
+  lathe_blob_put_u32(b, (guint32)(v >> 32));
 }
 
 static void put_str(GByteArray *b, const char *s) {
-  put_u32(b, (guint32)strlen(s));
+  lathe_blob_put_u32(b, (guint32)strlen(s));
   g_byte_array_append(b, (const guint8 *)s, (guint)strlen(s));
 }
 
@@ -39,15 +35,15 @@ static void sha256(const guint8 *data, gsize len, guint8 out[SUM_SIZE]) {
 GBytes *lathe_nn_blob_write(const LatheNnBlob *blob) {
   GByteArray *b = g_byte_array_sized_new((guint)MIN(blob->n_params * 4 + 256, G_MAXUINT));
   g_byte_array_append(b, (const guint8 *)MAGIC, 8);
-  put_u32(b, LATHE_NN_STATE_VERSION);
+  lathe_blob_put_u32(b, LATHE_NN_STATE_VERSION);
   put_str(b, blob->family);
   put_str(b, blob->arch_json);
-  put_u32(b, blob->in.steps);
-  put_u32(b, blob->in.channels);
-  put_u32(b, blob->n_classes);
-  put_u32(b, blob->epochs_run);
-  put_u32(b, blob->best_epoch);
-  put_u32(b, (blob->stopped_early ? 1u : 0u) | (blob->watched_valid ? 2u : 0u));
+  lathe_blob_put_u32(b, blob->in.steps);
+  lathe_blob_put_u32(b, blob->in.channels);
+  lathe_blob_put_u32(b, blob->n_classes);
+  lathe_blob_put_u32(b, blob->epochs_run);
+  lathe_blob_put_u32(b, blob->best_epoch);
+  lathe_blob_put_u32(b, (blob->stopped_early ? 1u : 0u) | (blob->watched_valid ? 2u : 0u));
   guint64 bits;
   memcpy(&bits, &blob->best_loss, 8);
   put_u64(b, bits);
@@ -84,8 +80,7 @@ typedef struct {
 static gboolean get_u32(Reader *r, guint32 *v) {
   if (r->left < 4)
     return FALSE;
-  *v = (guint32)r->p[0] | (guint32)r->p[1] << 8 | (guint32)r->p[2] << 16 |
-       (guint32)r->p[3] << 24;
+  *v = lathe_blob_get_u32(r->p);
   r->p += 4;
   r->left -= 4;
   return TRUE;

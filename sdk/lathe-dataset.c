@@ -9,6 +9,7 @@
  * truncated or hostile blob fails cleanly. */
 #include <string.h>
 
+#include "lathe/lathe-blob.h"
 #include "lathe/lathe-dataset.h"
 #include "lathe/lathe-error.h"
 
@@ -172,15 +173,10 @@ LatheDataset *lathe_dataset_take_rows(const LatheDataset *ds, const guint32 *row
   return out;
 }
 
-static void put_u32(GByteArray *b, guint32 v) {
-  guint8 le[4] = {v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff, (v >> 24) & 0xff};
-  g_byte_array_append(b, le, 4);
-}
-
 static void put_strv(GByteArray *b, char **v, guint n) {
   for (guint i = 0; i < n; i++) {
     gsize len = strlen(v[i]);
-    put_u32(b, (guint32)len);
+    lathe_blob_put_u32(b, (guint32)len);
     g_byte_array_append(b, (const guint8 *)v[i], (guint)len);
   }
 }
@@ -192,14 +188,14 @@ G_STATIC_ASSERT(G_BYTE_ORDER == G_LITTLE_ENDIAN);
 GBytes *lathe_dataset_serialize(const LatheDataset *ds) {
   GByteArray *b = g_byte_array_new();
   g_byte_array_append(b, (const guint8 *)MAGIC, 8);
-  put_u32(b, ds->n_rows);
-  put_u32(b, ds->n_cols);
-  put_u32(b, ds->labels ? ds->n_classes : 0);
-  put_u32(b, ds->groups ? ds->n_groups : 0);
-  put_u32(b, (ds->labels ? 1u : 0u) | (ds->groups ? 2u : 0u) | (ds->seq_len ? 4u : 0u) |
-               (ds->seq_len && ds->lengths ? 8u : 0u));
+  lathe_blob_put_u32(b, ds->n_rows);
+  lathe_blob_put_u32(b, ds->n_cols);
+  lathe_blob_put_u32(b, ds->labels ? ds->n_classes : 0);
+  lathe_blob_put_u32(b, ds->groups ? ds->n_groups : 0);
+  lathe_blob_put_u32(b, (ds->labels ? 1u : 0u) | (ds->groups ? 2u : 0u) | (ds->seq_len ? 4u : 0u) |
+                            (ds->seq_len && ds->lengths ? 8u : 0u));
   if (ds->seq_len)
-    put_u32(b, ds->seq_len);
+    lathe_blob_put_u32(b, ds->seq_len);
   put_strv(b, ds->columns, ds->n_cols);
   if (ds->labels)
     put_strv(b, ds->classes, ds->n_classes);
@@ -224,8 +220,7 @@ typedef struct {
 static gboolean get_u32(Reader *r, guint32 *v) {
   if (r->left < 4)
     return FALSE;
-  *v = (guint32)r->p[0] | (guint32)r->p[1] << 8 | (guint32)r->p[2] << 16 |
-       (guint32)r->p[3] << 24;
+  *v = lathe_blob_get_u32(r->p);
   r->p += 4;
   r->left -= 4;
   return TRUE;

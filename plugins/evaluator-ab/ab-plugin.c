@@ -136,9 +136,9 @@ static GPtrArray *decision_metrics(LatheContext *ctx, GError **error) {
     if (!name || !g_strv_contains(decidable, name)) {
       g_ptr_array_unref(out);
       lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT,
-                  "param 'metrics': '%s' cannot decide a promotion; "
-                  "use accuracy, macro_f1, macro_precision or macro_recall",
-                  name ? name : "(not a string)");
+                              "param 'metrics': '%s' cannot decide a promotion; "
+                              "use accuracy, macro_f1, macro_precision or macro_recall",
+                              name ? name : "(not a string)");
       return NULL;
     }
     g_ptr_array_add(out, (gpointer)name);
@@ -146,8 +146,8 @@ static GPtrArray *decision_metrics(LatheContext *ctx, GError **error) {
   if (out->len == 0) {
     g_ptr_array_unref(out);
     lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT,
-                "param 'metrics' is empty; list at least one, e.g. "
-                "[\"accuracy\", \"macro_f1\"]");
+                            "param 'metrics' is empty; list at least one, e.g. "
+                            "[\"accuracy\", \"macro_f1\"]");
     return NULL;
   }
   return out;
@@ -169,17 +169,17 @@ static JsonObject *side_json(const LatheClassMetrics *m, LatheArtifact *model) {
 static gboolean check_data(LatheContext *ctx, const LatheDataset *data, GError **error) {
   if (!data->labels || data->n_rows == 0) {
     lathe_context_set_error(ctx, error, LATHE_ERROR_DATA, COMPONENT,
-                "input 'data' has %s; connect labelled held-out rows "
-                "(e.g. split.test)",
-                data->labels ? "no rows" : "no labels");
+                            "input 'data' has %s; connect labelled held-out rows "
+                            "(e.g. split.test)",
+                            data->labels ? "no rows" : "no labels");
     return FALSE;
   }
   for (guint r = 0; r < data->n_rows; r++)
     if (data->labels[r] < 0 || (guint)data->labels[r] >= data->n_classes) {
       lathe_context_set_error(ctx, error, LATHE_ERROR_DATA, COMPONENT,
-                  "row %u of 'data' has no valid label (%d); drop "
-                  "unlabelled rows first",
-                  r, data->labels[r]);
+                              "row %u of 'data' has no valid label (%d); drop "
+                              "unlabelled rows first",
+                              r, data->labels[r]);
       return FALSE;
     }
   return TRUE;
@@ -202,7 +202,7 @@ static gboolean ab_run(LatheContext *ctx, GError **error) {
   const char *alias = lathe_context_param_string(ctx, "alias");
   if (!name || !*name || !alias || !*alias) {
     lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT,
-                "params 'name' and 'alias' must not be empty");
+                            "params 'name' and 'alias' must not be empty");
     return FALSE;
   }
   /* The run's registry, through its plugin: whichever backend the pipeline

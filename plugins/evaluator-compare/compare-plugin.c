@@ -70,9 +70,9 @@ static gboolean compare_run(LatheContext *ctx, GError **error) {
     if (!model || !metrics) {
       json_array_unref(rows);
       lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT,
-                  "'%s' is connected but '%s' is not; connect "
-                  "each model together with its evaluation",
-                  model ? mname : ename, model ? ename : mname);
+                              "'%s' is connected but '%s' is not; connect "
+                              "each model together with its evaluation",
+                              model ? mname : ename, model ? ename : mname);
       return FALSE;
     }
     JsonObject *m = lathe_artifact_get_metrics(metrics, error);
@@ -84,9 +84,9 @@ static gboolean compare_run(LatheContext *ctx, GError **error) {
     if (!v || !JSON_NODE_HOLDS_VALUE(v) || json_node_get_value_type(v) == G_TYPE_STRING) {
       json_array_unref(rows);
       lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT,
-                  "input '%s' has no numeric metric '%s'; set "
-                  "\"metric\" to one its evaluator reports (accuracy, macro_f1, ...)",
-                  ename, metric);
+                              "input '%s' has no numeric metric '%s'; set "
+                              "\"metric\" to one its evaluator reports (accuracy, macro_f1, ...)",
+                              ename, metric);
       return FALSE;
     }
     double value = json_node_get_double(v);
@@ -108,8 +108,7 @@ static gboolean compare_run(LatheContext *ctx, GError **error) {
   if (best < 0) {
     json_array_unref(rows);
     lathe_context_set_error(ctx, error, LATHE_ERROR_DATA, COMPONENT,
-                "no candidate has a finite '%s'",
-                metric);
+                            "no candidate has a finite '%s'", metric);
     return FALSE;
   }
   g_autofree char *mname = g_strdup_printf("model_%d", best);

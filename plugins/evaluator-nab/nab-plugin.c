@@ -98,10 +98,10 @@ static const LathePortSpec nab_outputs[] = {
 
 #define COMPONENT "evaluator/nab"
 /* Every refusal in nab_run leaves through its cleanup at `out`. */
-#define FAIL(code, ...)                                                        \
-  do {                                                                         \
-    lathe_context_set_error(ctx, error, (code), COMPONENT, __VA_ARGS__);       \
-    goto out;                                                                  \
+#define FAIL(code, ...)                                                                            \
+  do {                                                                                             \
+    lathe_context_set_error(ctx, error, (code), COMPONENT, __VA_ARGS__);                           \
+    goto out;                                                                                      \
   } while (0)
 
 /* One file's rows, times and windows. */

@@ -101,8 +101,7 @@ static const LatheParamSpec iforest_params[] = {
 static gboolean bad_param(LatheContext *ctx, GError **error, const char *param,
                           const char *value, const char *what) {
   lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT,
-              "param %s = %s is invalid; %s",
-              param, value, what);
+                          "param %s = %s is invalid; %s", param, value, what);
   return FALSE;
 }
 
@@ -132,9 +131,9 @@ static gboolean resolve_max_samples(LatheContext *ctx, guint n, guint *psi, GErr
   }
   if (*psi < 2) {
     lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT,
-                "max_samples %s gives %u row per tree on %u rows; "
-                "a tree needs at least 2",
-                s, *psi, n);
+                            "max_samples %s gives %u row per tree on %u rows; "
+                            "a tree needs at least 2",
+                            s, *psi, n);
     return FALSE;
   }
   return TRUE;
@@ -166,9 +165,9 @@ static gboolean resolve_max_features(LatheContext *ctx, guint d, guint *mf, GErr
                        "above 1 it is a column count and must be whole");
     if (v > d) {
       lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT,
-                  "param max_features = %s is more than the %u "
-                  "columns of the data; use at most %u or a fraction",
-                  text, d, d);
+                              "param max_features = %s is more than the %u "
+                              "columns of the data; use at most %u or a fraction",
+                              text, d, d);
       return FALSE;
     }
     *mf = (guint)v;
@@ -219,9 +218,9 @@ static guint32 *resolve_columns(LatheContext *ctx, const LatheDataset *ds, guint
     if (j == ds->n_cols) {
       g_autofree char *all = g_strjoinv(", ", ds->columns);
       lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT,
-                  "param columns names '%s', which the data lacks; "
-                  "its columns are %s",
-                  name ? name : "(not a string)", all);
+                              "param columns names '%s', which the data lacks; "
+                              "its columns are %s",
+                              name ? name : "(not a string)", all);
       g_free(use);
       return NULL;
     }
@@ -261,9 +260,9 @@ static LatheIforest *fit_groups(LatheContext *ctx, const LatheDataset *train, co
   const double pct = lathe_context_param_float(ctx, "probation_percent");
   if (!train->groups || train->n_groups == 0) {
     lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT,
-                "param fit_rows = probation needs groups (one per "
-                "series) in the training data; read it with source/timeseries or use "
-                "fit_rows all");
+                            "param fit_rows = probation needs groups (one per "
+                            "series) in the training data; read it with source/timeseries or use "
+                            "fit_rows all");
     return NULL;
   }
   guint *count = g_new0(guint, train->n_groups + 1);
@@ -282,9 +281,9 @@ static LatheIforest *fit_groups(LatheContext *ctx, const LatheDataset *train, co
     const guint m = lathe_iforest_probation_rows(count[g], pct);
     if (m < 2) {
       lathe_context_set_error(ctx, error, LATHE_ERROR_DATA, COMPONENT,
-                  "group '%s' has %u rows, so its probation period "
-                  "(probation_percent %g) has %u; a forest needs at least 2 rows",
-                  train->group_names[g], count[g], pct, m);
+                              "group '%s' has %u rows, so its probation period "
+                              "(probation_percent %g) has %u; a forest needs at least 2 rows",
+                              train->group_names[g], count[g], pct, m);
       goto fail;
     }
     guint taken = 0;
@@ -317,9 +316,9 @@ static gpointer iforest_fit(LatheContext *ctx, const LatheDataset *train,
   const guint n = train->n_rows, d = train->n_cols;
   if (n < 2 || d == 0) {
     lathe_context_set_error(ctx, error, LATHE_ERROR_DATA, COMPONENT,
-                "the training data has %u rows and %u columns; it "
-                "needs at least 2 rows and 1 column",
-                n, d);
+                            "the training data has %u rows and %u columns; it "
+                            "needs at least 2 rows and 1 column",
+                            n, d);
     return NULL;
   }
   LatheIforestGrowParams p = {.bootstrap = lathe_context_param_bool(ctx, "bootstrap"),

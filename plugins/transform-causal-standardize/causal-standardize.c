@@ -63,7 +63,8 @@ static gboolean string_list_ok(LatheContext *ctx, JsonArray *list, const char *p
                                GError **error) {
   for (guint i = 0; list && i < json_array_get_length(list); i++)
     if (!json_array_get_string_element(list, i)) {
-      lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT, "%s[%u] is not a string", param, i);
+      lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT, "%s[%u] is not a string",
+                              param, i);
       return FALSE;
     }
   return TRUE;
@@ -174,8 +175,10 @@ static gboolean cs_run(LatheContext *ctx, GError **error) {
   if (!ds)
     return FALSE;
   if (ds->seq_len) {
-    lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT, "input is a sequence dataset (seq_len %u); standardise the long table instead",
-         ds->seq_len);
+    lathe_context_set_error(
+        ctx, error, LATHE_ERROR_INVALID, COMPONENT,
+        "input is a sequence dataset (seq_len %u); standardise the long table instead",
+        ds->seq_len);
     return FALSE;
   }
   Opts o = {.window = (guint)lathe_context_param_int(ctx, "window"),
@@ -184,8 +187,10 @@ static gboolean cs_run(LatheContext *ctx, GError **error) {
             .min_std = lathe_context_param_float(ctx, "min_std"),
             .clip = lathe_context_param_float(ctx, "clip")};
   if (o.window && o.min_periods > o.window) {
-    lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT, "min_periods %u is larger than window %u, so no row would get a z-score; lower it",
-         o.min_periods, o.window);
+    lathe_context_set_error(
+        ctx, error, LATHE_ERROR_INVALID, COMPONENT,
+        "min_periods %u is larger than window %u, so no row would get a z-score; lower it",
+        o.min_periods, o.window);
     return FALSE;
   }
   g_autofree gboolean *chosen = g_new0(gboolean, ds->n_cols + 1);
@@ -196,16 +201,20 @@ static gboolean cs_run(LatheContext *ctx, GError **error) {
   for (guint r = 0; r < ds->n_rows; r++) {
     gint32 g = ds->groups ? ds->groups[r] : 0;
     if (g < 0 || (guint)g >= n_series) {
-      lathe_context_set_error(ctx, error, LATHE_ERROR_DATA, COMPONENT, "row %u has no group (index %d); every row of a grouped table must belong to a "
-           "series",
-           r, g);
+      lathe_context_set_error(
+          ctx, error, LATHE_ERROR_DATA, COMPONENT,
+          "row %u has no group (index %d); every row of a grouped table must belong to a "
+          "series",
+          r, g);
       return FALSE;
     }
     count[g]++;
     for (guint j = 0; j < ds->n_cols; j++)
       if (chosen[j] && !isfinite(ds->x[(gsize)r * ds->n_cols + j])) {
-        lathe_context_set_error(ctx, error, LATHE_ERROR_DATA, COMPONENT, "non-finite value in row %u column '%s'; clean the data or leave the column out",
-             r, ds->columns[j]);
+        lathe_context_set_error(
+            ctx, error, LATHE_ERROR_DATA, COMPONENT,
+            "non-finite value in row %u column '%s'; clean the data or leave the column out", r,
+            ds->columns[j]);
         return FALSE;
       }
   }
@@ -238,8 +247,8 @@ static gboolean cs_run(LatheContext *ctx, GError **error) {
       done++;
     }
     if (lathe_context_is_cancelled(ctx)) {
-      lathe_context_set_error(ctx, error, LATHE_ERROR_CANCELLED, COMPONENT, "cancelled after %u of %u series", g + 1,
-           n_series);
+      lathe_context_set_error(ctx, error, LATHE_ERROR_CANCELLED, COMPONENT,
+                              "cancelled after %u of %u series", g + 1, n_series);
       return FALSE;
     }
   }

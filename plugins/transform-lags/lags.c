@@ -80,13 +80,15 @@ static gboolean int_list(LatheContext *ctx, const char *param, GArray *out, GErr
                    ? json_node_get_int(n)
                    : 0;
     if (v < 1 || v > G_MAXINT32) {
-      lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT, "%s[%u] must be a whole number >= 1", param, i);
+      lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT,
+                              "%s[%u] must be a whole number >= 1", param, i);
       return FALSE;
     }
     guint u = (guint)v;
     for (guint j = 0; j < out->len; j++)
       if (g_array_index(out, guint, j) == u) {
-        lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT, "%s: %u is listed twice; list it once", param, u);
+        lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT,
+                                "%s: %u is listed twice; list it once", param, u);
         return FALSE;
       }
     g_array_append_val(out, u);
@@ -114,9 +116,10 @@ static gboolean read_stats(LatheContext *ctx, GArray *stats, GError **error) {
     gint found = lathe_enum_index(stat_choices, name);
     guint s = found < 0 ? N_STATS : (guint)found;
     if (s == N_STATS || seen[s]) {
-      lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT, "stats: '%s' %s", name ? name : "(not a string)",
-           s == N_STATS ? "is not one of mean, std, min, max"
-                                 : "is listed twice; list it once");
+      lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT, "stats: '%s' %s",
+                              name ? name : "(not a string)",
+                              s == N_STATS ? "is not one of mean, std, min, max"
+                                           : "is listed twice; list it once");
       return FALSE;
     }
     seen[s] = TRUE;
@@ -134,9 +137,11 @@ static GPtrArray *series_rows(LatheContext *ctx, const LatheDataset *ds, GError 
   for (guint r = 0; r < ds->n_rows; r++) {
     gint32 g = ds->groups ? ds->groups[r] : 0;
     if (g < 0 || (guint)g >= n_series) {
-      lathe_context_set_error(ctx, error, LATHE_ERROR_DATA, COMPONENT, "row %u has no group (index %d); every row of a grouped table must belong to a "
-           "series",
-           r, g);
+      lathe_context_set_error(
+          ctx, error, LATHE_ERROR_DATA, COMPONENT,
+          "row %u has no group (index %d); every row of a grouped table must belong to a "
+          "series",
+          r, g);
       return NULL;
     }
     g_array_append_val(series->pdata[g], r);
@@ -173,9 +178,11 @@ static gboolean name_columns(LatheContext *ctx, const LatheDataset *ds, LatheDat
     for (guint i = 0; i < add->len; i++, j++) {
       lathe_dataset_set_column(out, j, add->pdata[i]);
       if (!g_hash_table_add(names, out->columns[j])) {
-        lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT, "the new column '%s' has the name of another column; rename the input column "
-             "or set keep=false",
-             (char *)add->pdata[i]);
+        lathe_context_set_error(
+            ctx, error, LATHE_ERROR_INVALID, COMPONENT,
+            "the new column '%s' has the name of another column; rename the input column "
+            "or set keep=false",
+            (char *)add->pdata[i]);
         return FALSE;
       }
     }
@@ -222,8 +229,10 @@ static gboolean lags_run(LatheContext *ctx, GError **error) {
   if (!ds)
     return FALSE;
   if (ds->seq_len) {
-    lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT, "input is a sequence dataset (seq_len %u); apply transform/lags to the long table",
-         ds->seq_len);
+    lathe_context_set_error(
+        ctx, error, LATHE_ERROR_INVALID, COMPONENT,
+        "input is a sequence dataset (seq_len %u); apply transform/lags to the long table",
+        ds->seq_len);
     return FALSE;
   }
   Plan p = {.keep = lathe_context_param_bool(ctx, "keep"),
@@ -236,22 +245,25 @@ static gboolean lags_run(LatheContext *ctx, GError **error) {
       !int_list(ctx, "windows", windows, error) || !read_stats(ctx, stats, error))
     return FALSE;
   if (windows->len && !stats->len) {
-    lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT, "%s",
-         "windows are set but stats is empty; ask for at least one of mean, std, min, max");
+    lathe_context_set_error(
+        ctx, error, LATHE_ERROR_INVALID, COMPONENT, "%s",
+        "windows are set but stats is empty; ask for at least one of mean, std, min, max");
     return FALSE;
   }
   p.per_col = (p.delta ? 1 : 0) + lags->len + windows->len * stats->len;
   if (p.per_col == 0) {
     lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT, "%s",
-         "nothing to compute: delta is false and lags and windows are empty");
+                            "nothing to compute: delta is false and lags and windows are empty");
     return FALSE;
   }
   for (guint r = 0; r < ds->n_rows; r++)
     for (guint c = 0; c < cols->len; c++) {
       float x = ds->x[(gsize)r * ds->n_cols + g_array_index(cols, guint, c)];
       if (!isfinite(x)) {
-        lathe_context_set_error(ctx, error, LATHE_ERROR_DATA, COMPONENT, "%s in row %u column '%s'; clean the data before transform/lags",
-             isnan(x) ? "NaN" : "an infinity", r, ds->columns[g_array_index(cols, guint, c)]);
+        lathe_context_set_error(ctx, error, LATHE_ERROR_DATA, COMPONENT,
+                                "%s in row %u column '%s'; clean the data before transform/lags",
+                                isnan(x) ? "NaN" : "an infinity", r,
+                                ds->columns[g_array_index(cols, guint, c)]);
         return FALSE;
       }
     }
@@ -288,8 +300,8 @@ static gboolean lags_run(LatheContext *ctx, GError **error) {
       }
     }
     if (lathe_context_is_cancelled(ctx)) {
-      lathe_context_set_error(ctx, error, LATHE_ERROR_CANCELLED, COMPONENT, "cancelled after %u of %u series", s + 1,
-           series->len);
+      lathe_context_set_error(ctx, error, LATHE_ERROR_CANCELLED, COMPONENT,
+                              "cancelled after %u of %u series", s + 1, series->len);
       return FALSE;
     }
   }

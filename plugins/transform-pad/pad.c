@@ -58,13 +58,15 @@ static gboolean pad_run(LatheContext *ctx, GError **error) {
   if (!ds)
     return FALSE;
   if (ds->seq_len) {
-    lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT, "input is already a sequence dataset (seq_len %u); pad the long table",
-         ds->seq_len);
+    lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT,
+                            "input is already a sequence dataset (seq_len %u); pad the long table",
+                            ds->seq_len);
     return FALSE;
   }
   guint c = ds->n_cols;
   if (c == 0) {
-    lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT, "%s", "input has no columns; nothing to pad");
+    lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT, "%s",
+                            "input has no columns; nothing to pad");
     return FALSE;
   }
   g_autoptr(GArray) runs = find_recordings(ctx, ds, error);
@@ -81,7 +83,7 @@ static gboolean pad_run(LatheContext *ctx, GError **error) {
   }
   if (length == 0 && longest == 0) {
     lathe_context_set_error(ctx, error, LATHE_ERROR_DATA, COMPONENT, "%s",
-         "input has no rows, so there is no longest recording; set length");
+                            "input has no rows, so there is no longest recording; set length");
     return FALSE;
   }
   if (length == 0)
@@ -92,16 +94,19 @@ static gboolean pad_run(LatheContext *ctx, GError **error) {
     if (len <= length)
       continue;
     if (!truncate) {
-      lathe_context_set_error(ctx, error, LATHE_ERROR_DATA, COMPONENT, "recording '%s' has %u rows, more than length %u; raise length or set "
-           "truncate=true",
-           recording_name(ds, rec), len, length);
+      lathe_context_set_error(
+          ctx, error, LATHE_ERROR_DATA, COMPONENT,
+          "recording '%s' has %u rows, more than length %u; raise length or set "
+          "truncate=true",
+          recording_name(ds, rec), len, length);
       return FALSE;
     }
     cut++;
   }
   if ((guint64)length * c > G_MAXUINT32) {
-    lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT, "length %u x %u channels is too many columns; lower length or downsample first",
-         length, c);
+    lathe_context_set_error(
+        ctx, error, LATHE_ERROR_INVALID, COMPONENT,
+        "length %u x %u channels is too many columns; lower length or downsample first", length, c);
     return FALSE;
   }
 

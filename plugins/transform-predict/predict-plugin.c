@@ -55,7 +55,7 @@ static gboolean predict_run(LatheContext *ctx, GError **error) {
     return FALSE;
   if (!model || lathe_artifact_get_kind(model) != LATHE_TYPE_MODEL) {
     lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT,
-                "input 'model' must be connected to a model");
+                            "input 'model' must be connected to a model");
     return FALSE;
   }
   guint k = 0;
@@ -77,9 +77,9 @@ static gboolean predict_run(LatheContext *ctx, GError **error) {
       if (g_str_equal(out->columns[c], name)) {
         lathe_dataset_unref(out);
         lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT,
-                    "prediction column '%s' already exists in "
-                    "the input; set another \"prefix\"",
-                    name);
+                                "prediction column '%s' already exists in "
+                                "the input; set another \"prefix\"",
+                                name);
         return FALSE;
       }
     }

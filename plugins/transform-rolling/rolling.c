@@ -71,7 +71,8 @@ static GArray *find_recordings(LatheContext *ctx, const LatheDataset *ds, GError
 
 /* The selected columns (all when the list is empty), each once. */
 static GArray *selected_columns(LatheContext *ctx, const LatheDataset *ds, GError **error) {
-  GArray *cols = lathe_context_param_columns(ctx, "columns", ds, LATHE_COLUMNS_ALL_WHEN_EMPTY, error);
+  GArray *cols =
+      lathe_context_param_columns(ctx, "columns", ds, LATHE_COLUMNS_ALL_WHEN_EMPTY, error);
   if (!cols)
     lathe_context_prefix_error(ctx, error, COMPONENT);
   return cols;
@@ -92,7 +93,8 @@ static GArray *selected_stats(LatheContext *ctx, GError **error) {
     guint s = found < 0 ? N_STATS : (guint)found;
     if (s == N_STATS || seen[s]) {
       lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT, "stats: '%s' %s", name,
-           s == N_STATS ? "is not one of mean, std, min, max" : "is listed twice; list it once");
+                              s == N_STATS ? "is not one of mean, std, min, max"
+                                           : "is listed twice; list it once");
       return NULL;
     }
     seen[s] = TRUE;
@@ -100,7 +102,7 @@ static GArray *selected_stats(LatheContext *ctx, GError **error) {
   }
   if (stats->len == 0) {
     lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT, "%s",
-         "stats is empty; ask for at least one of mean, std, min, max");
+                            "stats is empty; ask for at least one of mean, std, min, max");
     return NULL;
   }
   return g_steal_pointer(&stats);
@@ -121,9 +123,14 @@ static gboolean check_finite(LatheContext *ctx, const LatheDataset *ds, GArray *
       guint c = g_array_index(cols, guint, i);
       float v = ds->x[(gsize)r * ds->n_cols + c];
       if (!isfinite(v)) {
-        lathe_context_set_error(ctx, error, LATHE_ERROR_DATA, COMPONENT, "%s in row %u column '%s' of input 'data'; clean the data or leave the "
-             "column out of columns",
-             isnan(v) ? "NaN" : v > 0 ? "Inf" : "-Inf", r, ds->columns[c]);
+        lathe_context_set_error(
+            ctx, error, LATHE_ERROR_DATA, COMPONENT,
+            "%s in row %u column '%s' of input 'data'; clean the data or leave the "
+            "column out of columns",
+            isnan(v) ? "NaN"
+            : v > 0  ? "Inf"
+                     : "-Inf",
+            r, ds->columns[c]);
         return FALSE;
       }
     }
@@ -148,9 +155,11 @@ static gboolean name_columns(LatheContext *ctx, const LatheDataset *ds, LatheDat
                           stat_choices[g_array_index(stats, guint, s)], w);
       lathe_dataset_set_column(out, j, name);
       if (!g_hash_table_add(names, out->columns[j])) {
-        lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT, "the new column '%s' has the name of another column; rename the input "
-             "column or set keep=false",
-             name);
+        lathe_context_set_error(
+            ctx, error, LATHE_ERROR_INVALID, COMPONENT,
+            "the new column '%s' has the name of another column; rename the input "
+            "column or set keep=false",
+            name);
         return FALSE;
       }
     }
@@ -162,9 +171,11 @@ static gboolean rolling_run(LatheContext *ctx, GError **error) {
   if (!ds)
     return FALSE;
   if (ds->seq_len) {
-    lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT, "input is a sequence dataset (seq_len %u); apply transform/rolling to the long "
-         "table, before transform/window or transform/pad",
-         ds->seq_len);
+    lathe_context_set_error(
+        ctx, error, LATHE_ERROR_INVALID, COMPONENT,
+        "input is a sequence dataset (seq_len %u); apply transform/rolling to the long "
+        "table, before transform/window or transform/pad",
+        ds->seq_len);
     return FALSE;
   }
   guint w = (guint)CLAMP(lathe_context_param_int(ctx, "window"), 1, G_MAXINT32);
@@ -221,8 +232,8 @@ static gboolean rolling_run(LatheContext *ctx, GError **error) {
       }
     }
     if (lathe_context_is_cancelled(ctx)) {
-      lathe_context_set_error(ctx, error, LATHE_ERROR_CANCELLED, COMPONENT, "cancelled after %u of %u recordings", i + 1,
-           runs->len);
+      lathe_context_set_error(ctx, error, LATHE_ERROR_CANCELLED, COMPONENT,
+                              "cancelled after %u of %u recordings", i + 1, runs->len);
       return FALSE;
     }
   }

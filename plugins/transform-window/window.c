@@ -78,8 +78,9 @@ static gboolean window_run(LatheContext *ctx, GError **error) {
   if (!ds)
     return FALSE;
   if (ds->seq_len) {
-    lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT, "input is already a sequence dataset (seq_len %u); window the long table",
-         ds->seq_len);
+    lathe_context_set_error(
+        ctx, error, LATHE_ERROR_INVALID, COMPONENT,
+        "input is already a sequence dataset (seq_len %u); window the long table", ds->seq_len);
     return FALSE;
   }
   guint s = (guint)CLAMP(lathe_context_param_int(ctx, "seq_len"), 1, G_MAXINT32);
@@ -87,7 +88,8 @@ static gboolean window_run(LatheContext *ctx, GError **error) {
   gboolean by_last = g_strcmp0(lathe_context_param_string(ctx, "label"), "last") == 0;
   guint c = ds->n_cols;
   if (c == 0) {
-    lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT, "%s", "input has no columns; nothing to window");
+    lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT, "%s",
+                            "input has no columns; nothing to window");
     return FALSE;
   }
   g_autoptr(GArray) runs = find_recordings(ctx, ds, error);
@@ -99,24 +101,30 @@ static gboolean window_run(LatheContext *ctx, GError **error) {
     const Recording *rec = &g_array_index(runs, Recording, i);
     guint len = rec->end - rec->start;
     if (len < s) {
-      lathe_context_set_error(ctx, error, LATHE_ERROR_DATA, COMPONENT, "recording '%s' has %u rows, fewer than seq_len %u; lower seq_len or drop the "
-           "recording",
-           ds->groups ? ds->group_names[ds->groups[rec->start]] : "(all rows)", len, s);
+      lathe_context_set_error(
+          ctx, error, LATHE_ERROR_DATA, COMPONENT,
+          "recording '%s' has %u rows, fewer than seq_len %u; lower seq_len or drop the "
+          "recording",
+          ds->groups ? ds->group_names[ds->groups[rec->start]] : "(all rows)", len, s);
       return FALSE;
     }
     n += (len - s) / stride + 1;
   }
   if ((guint64)s * c > G_MAXUINT32 || n > G_MAXINT32) {
-    lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT, "%" G_GUINT64_FORMAT " windows of %u steps x %u channels is too large; raise "
-         "stride or lower seq_len",
-         n, s, c);
+    lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT,
+                            "%" G_GUINT64_FORMAT
+                            " windows of %u steps x %u channels is too large; raise "
+                            "stride or lower seq_len",
+                            n, s, c);
     return FALSE;
   }
   g_autoptr(LatheDataset) out = new_windows(ds, (guint)n, s * c);
   if (!out) {
-    lathe_context_set_error(ctx, error, LATHE_ERROR_IO, COMPONENT, "out of memory for %" G_GUINT64_FORMAT " windows of %u steps x %u channels; "
-         "raise stride, lower seq_len or downsample first",
-         n, s, c);
+    lathe_context_set_error(ctx, error, LATHE_ERROR_IO, COMPONENT,
+                            "out of memory for %" G_GUINT64_FORMAT
+                            " windows of %u steps x %u channels; "
+                            "raise stride, lower seq_len or downsample first",
+                            n, s, c);
     return FALSE;
   }
   lathe_dataset_set_sequence(out, s, FALSE);
