@@ -53,4 +53,69 @@ GBytes *lathe_blob_seal(GByteArray *b);
  */
 gboolean lathe_blob_sealed(const guint8 *data, gsize size);
 
+/**
+ * LATHE_BLOB_HEADER_SIZE:
+ *
+ * Bytes of the header lathe_blob_put_header() writes: an 8-byte magic, then
+ * the format version as a little-endian u32.
+ *
+ * Since: 1.4
+ */
+#define LATHE_BLOB_HEADER_SIZE 12
+
+/**
+ * lathe_blob_put_header:
+ * @b: an empty byte array, the state being written.
+ * @magic: exactly 8 bytes naming the format ("LATHEFOR"); no terminator is
+ *   written.
+ * @format: the version of the layout that follows.
+ *
+ * Starts a saved state with its magic and format version, the preamble every
+ * bundled model state has.
+ *
+ * Since: 1.4
+ */
+LATHE_API void lathe_blob_put_header(GByteArray *b, const char *magic, guint32 format);
+
+/**
+ * lathe_blob_corrupt:
+ * @error: return location for a #GError, or %NULL.
+ * @component: the model component ("model/forest").
+ * @why: what is wrong with the bytes ("checksum mismatch").
+ *
+ * Sets @error (%LATHE_ERROR_DATA) to "COMPONENT: saved model is corrupt or
+ * truncated (WHY); retrain or restore the artifact".
+ *
+ * Returns: (transfer none): %NULL, so that a load can `return
+ * lathe_blob_corrupt (...)`.
+ *
+ * Since: 1.4
+ */
+LATHE_API gpointer lathe_blob_corrupt(GError **error, const char *component, const char *why);
+
+/**
+ * lathe_blob_read_header:
+ * @state: (nullable): a saved state.
+ * @component: the model component, for messages.
+ * @magic: the 8 bytes lathe_blob_put_header() was given.
+ * @format: the only format version this load reads.
+ * @header_size: bytes of the whole fixed header (at least
+ *   %LATHE_BLOB_HEADER_SIZE), before the payload.
+ * @size: (out): the size of @state.
+ * @error: return location for a #GError, or %NULL.
+ *
+ * Checks, in this order, that @state has bytes, holds @header_size bytes and
+ * the checksum, starts with @magic and has format @format; each refusal is a
+ * lathe_blob_corrupt() message. The checksum itself is left to the caller
+ * (lathe_blob_sealed()), which usually checks the sizes first.
+ *
+ * Returns: (transfer none) (nullable): the bytes of @state, or %NULL with
+ * @error set.
+ *
+ * Since: 1.4
+ */
+LATHE_API const guint8 *lathe_blob_read_header(GBytes *state, const char *component,
+                                               const char *magic, guint32 format,
+                                               gsize header_size, gsize *size, GError **error);
+
 G_END_DECLS
