@@ -1,4 +1,5 @@
-/* test-sdk-helpers.c: lathe-helpers.h (error prefixes, "columns", enums). */
+/* test-sdk-helpers.c: the 1.4 helpers: lathe-helpers.h (error prefixes,
+ * "columns", enums) and lathe-blob.h's header. */
 #include <lathe/lathe-context-private.h>
 #include <lathe/lathe-sdk.h>
 
@@ -94,11 +95,56 @@ static void test_enum(void) {
   g_assert_cmpint(lathe_context_param_enum(ctx, "other", modes), ==, -1);
 }
 
+static void test_blob_header(void) {
+  GByteArray *b = g_byte_array_new();
+  lathe_blob_put_header(b, "LATHETST", 0x01020304u);
+  g_assert_cmpuint(b->len, ==, LATHE_BLOB_HEADER_SIZE);
+  /* The preamble the bundled states have always had: magic, then LE u32. */
+  static const guint8 want[] = {'L', 'A', 'T', 'H', 'E', 'T', 'S', 'T', 4, 3, 2, 1};
+  g_assert_cmpmem(b->data, b->len, want, sizeof want);
+  lathe_blob_put_u32(b, 7);
+  g_autoptr(GBytes) sealed = lathe_blob_seal(b);
+
+  gsize size = 1;
+  g_autoptr(GError) error = NULL;
+  const guint8 *data = lathe_blob_read_header(sealed, "model/test", "LATHETST", 0x01020304u,
+                                              16, &size, &error);
+  g_assert_no_error(error);
+  g_assert_true(data == g_bytes_get_data(sealed, NULL));
+  g_assert_cmpuint(size, ==, 16 + LATHE_BLOB_SUM_SIZE);
+  g_assert_cmpuint(lathe_blob_get_u32(data + 12), ==, 7);
+
+  const struct {
+    GBytes *state;
+    const char *magic;
+    guint32 format;
+    gsize header_size;
+    const char *why;
+  } bad[] = {
+      {NULL, "LATHETST", 0x01020304u, 16, "no bytes"},
+      {sealed, "LATHETST", 0x01020304u, 17, "shorter than its header"},
+      {sealed, "LATHEXXX", 0x01020304u, 16, "bad magic, not a model/test blob"},
+      {sealed, "LATHETST", 2, 16, "unknown format version inside the blob"},
+  };
+  for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
+    g_assert_null(lathe_blob_read_header(bad[i].state, "model/test", bad[i].magic, bad[i].format,
+                                         bad[i].header_size, &size, &error));
+    g_assert_error(error, LATHE_ERROR, LATHE_ERROR_DATA);
+    g_autofree char *msg = g_strdup_printf("model/test: saved model is corrupt or truncated (%s); "
+                                           "retrain or restore the artifact",
+                                           bad[i].why);
+    g_assert_cmpstr(error->message, ==, msg);
+    g_clear_error(&error);
+  }
+  g_assert_null(lathe_blob_corrupt(NULL, "model/test", "ignored"));
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/sdk/helpers/set-error", test_set_error);
   g_test_add_func("/sdk/helpers/prefix-error", test_prefix_error);
   g_test_add_func("/sdk/helpers/columns", test_columns);
   g_test_add_func("/sdk/helpers/enum", test_enum);
+  g_test_add_func("/sdk/helpers/blob-header", test_blob_header);
   return g_test_run();
 }
