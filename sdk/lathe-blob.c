@@ -94,3 +94,31 @@ const guint8 *lathe_blob_read_header(GBytes *state, const char *component, const
     return lathe_blob_corrupt(error, component, "unknown format version inside the blob");
   return data;
 }
+
+gboolean lathe_blob_read_u32(LatheBlobReader *r, guint32 *v) {
+  if (r->left < 4)
+    return FALSE;
+  *v = lathe_blob_get_u32(r->p);
+  r->p += 4;
+  r->left -= 4;
+  return TRUE;
+}
+
+gboolean lathe_blob_read_u64(LatheBlobReader *r, guint64 *v) {
+  if (r->left < 8)
+    return FALSE;
+  *v = (guint64)lathe_blob_get_u32(r->p) | (guint64)lathe_blob_get_u32(r->p + 4) << 32;
+  r->p += 8;
+  r->left -= 8;
+  return TRUE;
+}
+
+gboolean lathe_blob_read_bytes(LatheBlobReader *r, guint64 n, const guint8 **out) {
+  if (n > r->left)
+    return FALSE;
+  if (out)
+    *out = r->p;
+  r->p += n;
+  r->left -= (gsize)n;
+  return TRUE;
+}

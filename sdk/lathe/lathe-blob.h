@@ -54,6 +54,60 @@ GBytes *lathe_blob_seal(GByteArray *b);
 gboolean lathe_blob_sealed(const guint8 *data, gsize size);
 
 /**
+ * LatheBlobReader:
+ * @p: the next unread byte.
+ * @left: how many bytes remain from @p.
+ *
+ * A cursor over saved bytes that refuses to read past the end: start it as
+ * `LatheBlobReader r = {data, size};`. The lathe_blob_read_*() calls return
+ * %FALSE, and leave the cursor where it was, when too few bytes are left.
+ *
+ * Since: 1.4
+ */
+typedef struct {
+  const guint8 *p;
+  gsize left;
+} LatheBlobReader;
+
+/**
+ * lathe_blob_read_u32:
+ * @r: a cursor.
+ * @v: (out): the little-endian u32 at the cursor.
+ *
+ * Returns: %FALSE when fewer than 4 bytes are left.
+ *
+ * Since: 1.4
+ */
+LATHE_API gboolean lathe_blob_read_u32(LatheBlobReader *r, guint32 *v);
+
+/**
+ * lathe_blob_read_u64:
+ * @r: a cursor.
+ * @v: (out): the u64 at the cursor, written as two little-endian u32s, low
+ *   word first.
+ *
+ * Returns: %FALSE when fewer than 8 bytes are left.
+ *
+ * Since: 1.4
+ */
+LATHE_API gboolean lathe_blob_read_u64(LatheBlobReader *r, guint64 *v);
+
+/**
+ * lathe_blob_read_bytes:
+ * @r: a cursor.
+ * @n: how many bytes to take.
+ * @out: (out) (transfer none) (optional): where they start, inside the
+ *   cursor's buffer.
+ *
+ * Takes @n bytes (a string, a block of floats) and moves past them.
+ *
+ * Returns: %FALSE when fewer than @n bytes are left.
+ *
+ * Since: 1.4
+ */
+LATHE_API gboolean lathe_blob_read_bytes(LatheBlobReader *r, guint64 n, const guint8 **out);
+
+/**
  * LATHE_BLOB_HEADER_SIZE:
  *
  * Bytes of the header lathe_blob_put_header() writes: an 8-byte magic, then

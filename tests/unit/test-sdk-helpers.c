@@ -139,6 +139,33 @@ static void test_blob_header(void) {
   g_assert_null(lathe_blob_corrupt(NULL, "model/test", "ignored"));
 }
 
+static void test_blob_reader(void) {
+  GByteArray *b = g_byte_array_new();
+  lathe_blob_put_u32(b, 0xdeadbeefu);
+  lathe_blob_put_u32(b, 0x89abcdefu); /* low word of the u64 */
+  lathe_blob_put_u32(b, 0x01234567u);
+  g_byte_array_append(b, (const guint8 *)"abc", 3);
+  LatheBlobReader r = {b->data, b->len};
+  guint32 u = 0;
+  guint64 w = 0;
+  const guint8 *p = NULL;
+  g_assert_true(lathe_blob_read_u32(&r, &u));
+  g_assert_cmphex(u, ==, 0xdeadbeefu);
+  g_assert_true(lathe_blob_read_u64(&r, &w));
+  g_assert_cmphex(w, ==, G_GUINT64_CONSTANT(0x0123456789abcdef));
+  /* Three bytes left: a u32, a u64 or four bytes are refused, in place. */
+  g_assert_false(lathe_blob_read_u32(&r, &u));
+  g_assert_false(lathe_blob_read_u64(&r, &w));
+  g_assert_false(lathe_blob_read_bytes(&r, 4, &p));
+  g_assert_cmpuint(r.left, ==, 3);
+  g_assert_true(lathe_blob_read_bytes(&r, 3, &p));
+  g_assert_cmpmem(p, 3, "abc", 3);
+  g_assert_cmpuint(r.left, ==, 0);
+  g_assert_true(lathe_blob_read_bytes(&r, 0, NULL));
+  g_assert_false(lathe_blob_read_bytes(&r, G_MAXUINT64, NULL));
+  g_byte_array_unref(b);
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/sdk/helpers/set-error", test_set_error);
@@ -146,5 +173,6 @@ int main(int argc, char **argv) {
   g_test_add_func("/sdk/helpers/columns", test_columns);
   g_test_add_func("/sdk/helpers/enum", test_enum);
   g_test_add_func("/sdk/helpers/blob-header", test_blob_header);
+  g_test_add_func("/sdk/helpers/blob-reader", test_blob_reader);
   return g_test_run();
 }
