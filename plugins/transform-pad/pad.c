@@ -40,15 +40,6 @@ static const LathePortSpec pad_outputs[] = {
 
 typedef LatheRowRun Recording;
 
-/* The recordings of a long table, in row order; a group split into several
- * runs of rows is refused, since its sequence would be out of order. */
-static GArray *find_recordings(LatheContext *ctx, const LatheDataset *ds, GError **error) {
-  GArray *runs = lathe_dataset_group_runs(ds, error);
-  if (!runs)
-    lathe_context_prefix_error(ctx, error, COMPONENT);
-  return runs;
-}
-
 static const char *recording_name(const LatheDataset *ds, const Recording *rec) {
   return ds->groups ? ds->group_names[ds->groups[rec->start]] : "(all rows)";
 }
@@ -69,9 +60,13 @@ static gboolean pad_run(LatheContext *ctx, GError **error) {
                             "input has no columns; nothing to pad");
     return FALSE;
   }
-  g_autoptr(GArray) runs = find_recordings(ctx, ds, error);
-  if (!runs)
+  /* The recordings of a long table, in row order; a group split into several
+   * runs of rows is refused, since its sequence would be out of order. */
+  g_autoptr(GArray) runs = lathe_dataset_group_runs(ds, error);
+  if (!runs) {
+    lathe_context_prefix_error(ctx, error, COMPONENT);
     return FALSE;
+  }
   guint length = (guint)CLAMP(lathe_context_param_int(ctx, "length"), 0, G_MAXINT32);
   float value = (float)lathe_context_param_float(ctx, "value");
   gboolean truncate = lathe_context_param_bool(ctx, "truncate");

@@ -60,15 +60,6 @@ static const LathePortSpec rolling_outputs[] = {
 
 typedef LatheRowRun Recording;
 
-/* The recordings of a long table, in row order; a group split into several
- * runs of rows is refused, since its windows would straddle other data. */
-static GArray *find_recordings(LatheContext *ctx, const LatheDataset *ds, GError **error) {
-  GArray *runs = lathe_dataset_group_runs(ds, error);
-  if (!runs)
-    lathe_context_prefix_error(ctx, error, COMPONENT);
-  return runs;
-}
-
 /* The selected columns (all when the list is empty), each once. */
 static GArray *selected_columns(LatheContext *ctx, const LatheDataset *ds, GError **error) {
   GArray *cols =
@@ -184,9 +175,13 @@ static gboolean rolling_run(LatheContext *ctx, GError **error) {
   g_autoptr(GArray) stats = cols ? selected_stats(ctx, error) : NULL;
   if (!stats || !check_finite(ctx, ds, cols, error))
     return FALSE;
-  g_autoptr(GArray) runs = find_recordings(ctx, ds, error);
-  if (!runs)
+  /* The recordings of a long table, in row order; a group split into several
+   * runs of rows is refused, since its windows would straddle other data. */
+  g_autoptr(GArray) runs = lathe_dataset_group_runs(ds, error);
+  if (!runs) {
+    lathe_context_prefix_error(ctx, error, COMPONENT);
     return FALSE;
+  }
 
   guint base = keep ? ds->n_cols : 0;
   guint n_out = base + cols->len * stats->len;

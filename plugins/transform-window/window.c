@@ -41,15 +41,6 @@ static const LathePortSpec window_outputs[] = {
 
 typedef LatheRowRun Recording;
 
-/* The recordings of a long table, in row order; a group split into several
- * runs of rows is refused, since a window would join unrelated rows. */
-static GArray *find_recordings(LatheContext *ctx, const LatheDataset *ds, GError **error) {
-  GArray *runs = lathe_dataset_group_runs(ds, error);
-  if (!runs)
-    lathe_context_prefix_error(ctx, error, COMPONENT);
-  return runs;
-}
-
 /* An empty sequence dataset of @n rows whose big arrays are allocated with
  * g_try: many short windows can ask for more memory than there is, and that
  * must end in an error rather than an abort. */
@@ -92,9 +83,13 @@ static gboolean window_run(LatheContext *ctx, GError **error) {
                             "input has no columns; nothing to window");
     return FALSE;
   }
-  g_autoptr(GArray) runs = find_recordings(ctx, ds, error);
-  if (!runs)
+  /* The recordings of a long table, in row order; a group split into several
+   * runs of rows is refused, since a window would join unrelated rows. */
+  g_autoptr(GArray) runs = lathe_dataset_group_runs(ds, error);
+  if (!runs) {
+    lathe_context_prefix_error(ctx, error, COMPONENT);
     return FALSE;
+  }
 
   guint64 n = 0;
   for (guint i = 0; i < runs->len; i++) {
