@@ -109,7 +109,6 @@ static const char *comp_id(gboolean regress) {
 static gboolean parse_max_features(LatheContext *ctx, gboolean regress, guint d, guint *out,
                                    GError **error) {
   const char *s = lathe_context_param_string(ctx, "max_features");
-  const char *node = lathe_context_node_id(ctx);
   double v = 0.0;
   if (!max_features_form(s))
     goto bad;
@@ -125,10 +124,10 @@ static gboolean parse_max_features(LatheContext *ctx, gboolean regress, guint d,
       v = floor(x * d);
     } else {
       if (x > d) {
-        g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
-                    "%s (node %s): max_features %s is above the %u feature columns; use at "
-                    "most %u or a fraction",
-                    comp_id(regress), node, s, d, d);
+        lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, comp_id(regress),
+                                "max_features %s is above the %u feature columns; use at "
+                                "most %u or a fraction",
+                                s, d, d);
         return FALSE;
       }
       v = x;
@@ -137,10 +136,10 @@ static gboolean parse_max_features(LatheContext *ctx, gboolean regress, guint d,
   *out = (guint)CLAMP(v, 1.0, (double)d);
   return TRUE;
 bad:
-  g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
-              "%s (node %s): max_features '%s' is not valid; use \"sqrt\", \"log2\", \"all\", "
-              "a fraction in (0, 1] such as \"0.5\", or a whole count such as \"7\"",
-              comp_id(regress), node, s ? s : "");
+  lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, comp_id(regress),
+                          "max_features '%s' is not valid; use \"sqrt\", \"log2\", \"all\", "
+                          "a fraction in (0, 1] such as \"0.5\", or a whole count such as \"7\"",
+                          s ? s : "");
   return FALSE;
 }
 
@@ -148,13 +147,12 @@ bad:
  * param specs cannot express. */
 static gboolean read_params(LatheContext *ctx, gboolean regress, guint n, guint d,
                             LatheForestParams *prm, GError **error) {
-  const char *node = lathe_context_node_id(ctx);
   gint64 depth = lathe_context_param_int(ctx, "max_depth");
   if (depth == 0 || depth < -1) {
-    g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
-                "%s (node %s): max_depth %" G_GINT64_FORMAT " is not valid; use -1 for "
-                "unlimited or a depth of at least 1",
-                comp_id(regress), node, depth);
+    lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, comp_id(regress),
+                            "max_depth %" G_GINT64_FORMAT " is not valid; use -1 for "
+                            "unlimited or a depth of at least 1",
+                            depth);
     return FALSE;
   }
   *prm = (LatheForestParams){
@@ -179,10 +177,10 @@ static gboolean read_params(LatheContext *ctx, gboolean regress, guint n, guint 
   } else if (ms > 1.0 && ms == floor(ms) && ms <= n) {
     prm->n_draws = (guint)ms;
   } else {
-    g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
-                "%s (node %s): max_samples %g is not valid for %u training rows; use 0 (all), "
-                "a fraction in (0, 1], or a whole count up to %u",
-                comp_id(regress), node, ms, n, n);
+    lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, comp_id(regress),
+                            "max_samples %g is not valid for %u training rows; use 0 (all), "
+                            "a fraction in (0, 1], or a whole count up to %u",
+                            ms, n, n);
     return FALSE;
   }
   if (ms != 0.0 && !prm->bootstrap)
