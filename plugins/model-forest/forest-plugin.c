@@ -201,35 +201,39 @@ static gboolean find_non_finite(const float *x, guint n, guint d, guint *row, gu
   return FALSE;
 }
 
-static gboolean check_finite(const char *who, const LatheDataset *ds, const char *what,
-                             GError **error) {
+static gboolean check_finite(LatheContext *ctx, const char *who, const LatheDataset *ds,
+                             const char *what, GError **error) {
   guint row, col;
   if (!find_non_finite(ds->x, ds->n_rows, ds->n_cols, &row, &col))
     return TRUE;
-  g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
-              "%s: %s row %u, column '%s' is %g; impute or drop non-finite values before the "
-              "model",
-              who, what, row, ds->columns[col], (double)ds->x[(gsize)row * ds->n_cols + col]);
+  lathe_context_set_error(
+      ctx, error, LATHE_ERROR_DATA, who,
+      "%s row %u, column '%s' is %g; impute or drop non-finite values before the "
+      "model",
+      what, row, ds->columns[col], (double)ds->x[(gsize)row * ds->n_cols + col]);
   return FALSE;
 }
 
-static gboolean check_shape(const char *who, const LatheDataset *ds, GError **error) {
+static gboolean check_shape(LatheContext *ctx, const char *who, const LatheDataset *ds,
+                            GError **error) {
   if (ds->n_rows < 2 || ds->n_cols == 0) {
-    g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
-                "%s: the training data has %u rows and %u columns; a forest needs at least 2 "
-                "rows and 1 feature",
-                who, ds->n_rows, ds->n_cols);
+    lathe_context_set_error(
+        ctx, error, LATHE_ERROR_DATA, who,
+        "the training data has %u rows and %u columns; a forest needs at least 2 "
+        "rows and 1 feature",
+        ds->n_rows, ds->n_cols);
     return FALSE;
   }
   return TRUE;
 }
 
-static gboolean check_labels(const char *who, const LatheDataset *ds, GError **error) {
+static gboolean check_labels(LatheContext *ctx, const char *who, const LatheDataset *ds,
+                             GError **error) {
   if (!ds->labels) {
-    g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
-                "%s: the training data has no labels; give the source a label column (or use "
-                "model/forest-regressor for a numeric target)",
-                who);
+    lathe_context_set_error(
+        ctx, error, LATHE_ERROR_DATA, who,
+        "the training data has no labels; give the source a label column (or use "
+        "model/forest-regressor for a numeric target)");
     return FALSE;
   }
   gint32 first = -1;
@@ -237,10 +241,11 @@ static gboolean check_labels(const char *who, const LatheDataset *ds, GError **e
   for (guint r = 0; r < ds->n_rows; r++) {
     gint32 l = ds->labels[r];
     if (l < 0 || (guint)l >= ds->n_classes) {
-      g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
-                  "%s: training row %u has no valid label (%d); drop unlabelled rows before "
-                  "the model",
-                  who, r, l);
+      lathe_context_set_error(
+          ctx, error, LATHE_ERROR_DATA, who,
+          "training row %u has no valid label (%d); drop unlabelled rows before "
+          "the model",
+          r, l);
       return FALSE;
     }
     if (first < 0)
@@ -249,10 +254,11 @@ static gboolean check_labels(const char *who, const LatheDataset *ds, GError **e
       two = TRUE;
   }
   if (ds->n_classes < 2 || !two) {
-    g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
-                "%s: every training row has class '%s'; a classifier needs at least 2 classes "
-                "present",
-                who, ds->classes[first]);
+    lathe_context_set_error(
+        ctx, error, LATHE_ERROR_DATA, who,
+        "every training row has class '%s'; a classifier needs at least 2 classes "
+        "present",
+        ds->classes[first]);
     return FALSE;
   }
   return TRUE;
@@ -277,9 +283,9 @@ static void report(LatheContext *ctx, const LatheForest *f) {
 
 static gpointer clf_fit(LatheContext *ctx, const LatheDataset *train, const LatheDataset *valid,
                         GError **error) {
-  g_autofree char *who = g_strdup_printf("model/forest (node %s)", lathe_context_node_id(ctx));
-  if (!check_shape(who, train, error) || !check_labels(who, train, error) ||
-      !check_finite(who, train, "training", error))
+  const char *who = comp_id(FALSE);
+  if (!check_shape(ctx, who, train, error) || !check_labels(ctx, who, train, error) ||
+      !check_finite(ctx, who, train, "training", error))
     return NULL;
   LatheForestParams prm;
   if (!read_params(ctx, FALSE, train->n_rows, train->n_cols, &prm, error))
@@ -305,7 +311,7 @@ static gpointer clf_fit(LatheContext *ctx, const LatheDataset *train, const Lath
   LatheForest *f = lathe_forest_build(&prm, train->x, n, train->n_cols, train->labels, NULL, k,
                                       ctx, &local);
   if (!f) {
-    g_set_error(error, LATHE_ERROR, local->code, "%s: %s", who, local->message);
+    lathe_context_set_error(ctx, error, local->code, who, "%s", local->message);
     return NULL;
   }
   keep_columns(f, train);
@@ -330,22 +336,21 @@ static float *features_without(const LatheDataset *ds, guint t, float *target) {
 
 static gpointer reg_fit(LatheContext *ctx, const LatheDataset *train, const LatheDataset *valid,
                         GError **error) {
-  g_autofree char *who =
-      g_strdup_printf("model/forest-regressor (node %s)", lathe_context_node_id(ctx));
+  const char *who = comp_id(TRUE);
   const char *target_name = lathe_context_param_string(ctx, "target");
-  if (!check_shape(who, train, error) || !check_finite(who, train, "training", error))
+  if (!check_shape(ctx, who, train, error) || !check_finite(ctx, who, train, "training", error))
     return NULL;
   gint t = lathe_dataset_column_index(train, target_name);
   if (t < 0) {
-    g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
-                "%s: param target names column '%s', which the training data does not have",
-                who, target_name ? target_name : "");
+    lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, who,
+                            "param target names column '%s', which the training data does not have",
+                            target_name ? target_name : "");
     return NULL;
   }
   if (train->n_cols < 2) {
-    g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
-                "%s: the training data has only the target column '%s'; add feature columns",
-                who, target_name);
+    lathe_context_set_error(
+        ctx, error, LATHE_ERROR_DATA, who,
+        "the training data has only the target column '%s'; add feature columns", target_name);
     return NULL;
   }
   LatheForestParams prm;
@@ -360,7 +365,7 @@ static gpointer reg_fit(LatheContext *ctx, const LatheDataset *train, const Lath
   LatheForest *f = lathe_forest_build(&prm, x, train->n_rows, train->n_cols - 1, NULL, y, 1,
                                       ctx, &local);
   if (!f) {
-    g_set_error(error, LATHE_ERROR, local->code, "%s: %s", who, local->message);
+    lathe_context_set_error(ctx, error, local->code, who, "%s", local->message);
     return NULL;
   }
   keep_columns(f, train);
@@ -385,7 +390,7 @@ static float *forest_predict(gconstpointer model, const LatheDataset *data, guin
     return NULL;
   }
   g_autofree char *what = g_strdup_printf("%s input", who);
-  if (!check_finite(what, data, "input", error))
+  if (!check_finite(NULL, what, data, "input", error))
     return NULL;
   g_autofree float *x = drop ? features_without(data, f->target_col, NULL) : NULL;
   float *out = g_new(float, (gsize)data->n_rows * f->n_outputs + 1);
