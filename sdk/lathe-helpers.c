@@ -79,3 +79,35 @@ gint lathe_context_param_enum(LatheContext *ctx, const char *name,
                               const char *const *choices) {
   return lathe_enum_index(choices, lathe_context_param_string(ctx, name));
 }
+
+GArray *lathe_context_param_enum_list(LatheContext *ctx, const char *param,
+                                      const char *const *choices, GError **error) {
+  JsonArray *list = lathe_context_param_list(ctx, param);
+  guint n = list ? json_array_get_length(list) : 0;
+  guint n_choices = choices ? g_strv_length((char **)choices) : 0;
+  g_autoptr(GArray) out = g_array_new(FALSE, FALSE, sizeof(guint));
+  g_autofree gboolean *seen = g_new0(gboolean, n_choices + 1);
+  for (guint i = 0; i < n; i++) {
+    JsonNode *node = json_array_get_element(list, i);
+    const char *name =
+        JSON_NODE_HOLDS_VALUE(node) && json_node_get_value_type(node) == G_TYPE_STRING
+            ? json_node_get_string(node)
+            : NULL;
+    gint k = lathe_enum_index(choices, name);
+    if (k < 0) {
+      g_autofree char *all = g_strjoinv(", ", (char **)choices);
+      g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID, "%s: '%s' is not one of %s", param,
+                  name ? name : "(not a string)", all);
+      return NULL;
+    }
+    if (seen[k]) {
+      g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID, "%s: '%s' is listed twice; list it once",
+                  param, name);
+      return NULL;
+    }
+    seen[k] = TRUE;
+    guint uk = (guint)k;
+    g_array_append_val(out, uk);
+  }
+  return g_steal_pointer(&out);
+}

@@ -109,22 +109,12 @@ static gboolean read_columns(LatheContext *ctx, const LatheDataset *ds, GArray *
 }
 
 static gboolean read_stats(LatheContext *ctx, GArray *stats, GError **error) {
-  JsonArray *list = lathe_context_param_list(ctx, "stats");
-  gboolean seen[N_STATS] = {FALSE};
-  for (guint i = 0; list && i < json_array_get_length(list); i++) {
-    const char *name = json_array_get_string_element(list, i);
-    gint found = lathe_enum_index(stat_choices, name);
-    guint s = found < 0 ? N_STATS : (guint)found;
-    if (s == N_STATS || seen[s]) {
-      lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT, "stats: '%s' %s",
-                              name ? name : "(not a string)",
-                              s == N_STATS ? "is not one of mean, std, min, max"
-                                           : "is listed twice; list it once");
-      return FALSE;
-    }
-    seen[s] = TRUE;
-    g_array_append_val(stats, s);
+  g_autoptr(GArray) got = lathe_context_param_enum_list(ctx, "stats", stat_choices, error);
+  if (!got) {
+    lathe_context_prefix_error(ctx, error, COMPONENT);
+    return FALSE;
   }
+  g_array_append_vals(stats, got->data, got->len);
   return TRUE;
 }
 

@@ -70,26 +70,10 @@ static GArray *selected_columns(LatheContext *ctx, const LatheDataset *ds, GErro
 }
 
 static GArray *selected_stats(LatheContext *ctx, GError **error) {
-  JsonArray *list = lathe_context_param_list(ctx, "stats");
-  guint n = list ? json_array_get_length(list) : 0;
-  g_autoptr(GArray) stats = g_array_new(FALSE, FALSE, sizeof(guint));
-  gboolean seen[N_STATS] = {FALSE};
-  for (guint i = 0; i < n; i++) {
-    JsonNode *node = json_array_get_element(list, i);
-    const char *name = JSON_NODE_HOLDS_VALUE(node) &&
-                               json_node_get_value_type(node) == G_TYPE_STRING
-                           ? json_node_get_string(node)
-                           : "";
-    gint found = lathe_enum_index(stat_choices, name);
-    guint s = found < 0 ? N_STATS : (guint)found;
-    if (s == N_STATS || seen[s]) {
-      lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT, "stats: '%s' %s", name,
-                              s == N_STATS ? "is not one of mean, std, min, max"
-                                           : "is listed twice; list it once");
-      return NULL;
-    }
-    seen[s] = TRUE;
-    g_array_append_val(stats, s);
+  g_autoptr(GArray) stats = lathe_context_param_enum_list(ctx, "stats", stat_choices, error);
+  if (!stats) {
+    lathe_context_prefix_error(ctx, error, COMPONENT);
+    return NULL;
   }
   if (stats->len == 0) {
     lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT, "%s",

@@ -112,4 +112,25 @@ LATHE_API gint lathe_enum_index(const char *const *choices, const char *value);
 LATHE_API gint lathe_context_param_enum(LatheContext *ctx, const char *name,
                                         const char *const *choices);
 
+/**
+ * lathe_context_param_enum_list:
+ * @ctx: the running node.
+ * @param: a list param whose items are values of @choices ("stats").
+ * @choices: (array zero-terminated=1): the values allowed.
+ * @error: return location for a #GError, or %NULL.
+ *
+ * Looks each item of list param @param up in @choices. An item that is not
+ * there, or one listed twice, is refused with "PARAM: 'X' is not one of A, B,
+ * C" or "PARAM: 'X' is listed twice; list it once" (no component prefix: add
+ * it with lathe_context_prefix_error()). An empty or unset list gives an
+ * empty array.
+ *
+ * Returns: (transfer full) (nullable): a #GArray of guint positions in
+ * @choices, in the list's order, or %NULL with @error set.
+ *
+ * Since: 1.4
+ */
+LATHE_API GArray *lathe_context_param_enum_list(LatheContext *ctx, const char *param,
+                                                const char *const *choices, GError **error);
+
 G_END_DECLS

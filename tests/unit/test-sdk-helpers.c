@@ -95,6 +95,32 @@ static void test_enum(void) {
   g_assert_cmpint(lathe_context_param_enum(ctx, "other", modes), ==, -1);
 }
 
+static void test_enum_list(void) {
+  static const char *const stats[] = {"mean", "std", "min", "max", NULL};
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LatheContext) ok = context_with("n", "{\"stats\": [\"max\", \"mean\"]}");
+  g_autoptr(GArray) got = lathe_context_param_enum_list(ok, "stats", stats, &error);
+  g_assert_no_error(error);
+  g_assert_cmpuint(got->len, ==, 2);
+  g_assert_cmpuint(g_array_index(got, guint, 0), ==, 3);
+  g_assert_cmpuint(g_array_index(got, guint, 1), ==, 0);
+
+  g_autoptr(LatheContext) empty = context_with("n", "{}");
+  g_autoptr(GArray) none = lathe_context_param_enum_list(empty, "stats", stats, &error);
+  g_assert_no_error(error);
+  g_assert_cmpuint(none->len, ==, 0);
+
+  g_autoptr(LatheContext) unknown = context_with("n", "{\"stats\": [\"std\", \"median\"]}");
+  g_assert_null(lathe_context_param_enum_list(unknown, "stats", stats, &error));
+  g_assert_error(error, LATHE_ERROR, LATHE_ERROR_INVALID);
+  g_assert_cmpstr(error->message, ==, "stats: 'median' is not one of mean, std, min, max");
+  g_clear_error(&error);
+
+  g_autoptr(LatheContext) twice = context_with("n", "{\"stats\": [\"min\", \"std\", \"min\"]}");
+  g_assert_null(lathe_context_param_enum_list(twice, "stats", stats, &error));
+  g_assert_cmpstr(error->message, ==, "stats: 'min' is listed twice; list it once");
+}
+
 static void test_blob_header(void) {
   GByteArray *b = g_byte_array_new();
   lathe_blob_put_header(b, "LATHETST", 0x01020304u);
@@ -172,6 +198,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/sdk/helpers/prefix-error", test_prefix_error);
   g_test_add_func("/sdk/helpers/columns", test_columns);
   g_test_add_func("/sdk/helpers/enum", test_enum);
+  g_test_add_func("/sdk/helpers/enum-list", test_enum_list);
   g_test_add_func("/sdk/helpers/blob-header", test_blob_header);
   g_test_add_func("/sdk/helpers/blob-reader", test_blob_reader);
   return g_test_run();
