@@ -22,9 +22,6 @@
 
 #include "rolling-stats.h"
 
-static const char *const stat_choices[] = {"mean", "std", "min", "max", NULL};
-enum { STAT_MEAN, STAT_STD, STAT_MIN, STAT_MAX, N_STATS };
-
 static const LatheParamSpec lags_params[] = {
     LATHE_PARAM_LIST_("columns", "[\"value\"]", LATHE_PARAM_STRING,
                       "the columns to derive features from"),
@@ -50,7 +47,7 @@ static const LatheParamSpec lags_params[] = {
      .type = LATHE_PARAM_LIST,
      .default_json = "[\"mean\",\"std\",\"min\",\"max\"]",
      .item_type = LATHE_PARAM_ENUM,
-     .choices = stat_choices,
+     .choices = lathe_rolling_stat_names,
      .doc = "statistics per window, each a column <col>_<stat><w>: mean, std (population, "
             "ddof 0), min, max"},
     LATHE_PARAM_END,
@@ -109,7 +106,8 @@ static gboolean read_columns(LatheContext *ctx, const LatheDataset *ds, GArray *
 }
 
 static gboolean read_stats(LatheContext *ctx, GArray *stats, GError **error) {
-  g_autoptr(GArray) got = lathe_context_param_enum_list(ctx, "stats", stat_choices, error);
+  g_autoptr(GArray) got =
+      lathe_context_param_enum_list(ctx, "stats", lathe_rolling_stat_names, error);
   if (!got) {
     lathe_context_prefix_error(ctx, error, COMPONENT);
     return FALSE;
@@ -162,9 +160,10 @@ static gboolean name_columns(LatheContext *ctx, const LatheDataset *ds, LatheDat
       g_ptr_array_add(add, g_strdup_printf("%s_lag%u", x, g_array_index(p->lags, guint, k)));
     for (guint w = 0; w < p->windows->len; w++)
       for (guint s = 0; s < p->stats->len; s++)
-        g_ptr_array_add(add, g_strdup_printf("%s_%s%u", x,
-                                             stat_choices[g_array_index(p->stats, guint, s)],
-                                             g_array_index(p->windows, guint, w)));
+        g_ptr_array_add(add,
+                        g_strdup_printf("%s_%s%u", x,
+                                        lathe_rolling_stat_names[g_array_index(p->stats, guint, s)],
+                                        g_array_index(p->windows, guint, w)));
     for (guint i = 0; i < add->len; i++, j++) {
       lathe_dataset_set_column(out, j, add->pdata[i]);
       if (!g_hash_table_add(names, out->columns[j])) {
@@ -194,18 +193,18 @@ static void series_features(const Plan *p, const double *v, guint n, double *res
     for (guint t = 0; t < n; t++)
       res[(gsize)t * p->per_col + f] = v[t >= lag ? t - lag : 0];
   }
-  double *by[N_STATS] = {tmp, tmp + n, tmp + 2 * (gsize)n, tmp + 3 * (gsize)n};
+  double *by[LATHE_N_STATS] = {tmp, tmp + n, tmp + 2 * (gsize)n, tmp + 3 * (gsize)n};
   for (guint wi = 0; wi < p->windows->len; wi++) {
     guint w = g_array_index(p->windows, guint, wi);
-    gboolean want[N_STATS] = {FALSE};
+    gboolean want[LATHE_N_STATS] = {FALSE};
     for (guint s = 0; s < p->stats->len; s++)
       want[g_array_index(p->stats, guint, s)] = TRUE;
-    if (want[STAT_MEAN] || want[STAT_STD])
-      lathe_rolling_moments(v, n, w, by[STAT_MEAN], by[STAT_STD]);
-    if (want[STAT_MIN])
-      lathe_rolling_extreme(v, n, w, 1, queue, by[STAT_MIN]);
-    if (want[STAT_MAX])
-      lathe_rolling_extreme(v, n, w, -1, queue, by[STAT_MAX]);
+    if (want[LATHE_STAT_MEAN] || want[LATHE_STAT_STD])
+      lathe_rolling_moments(v, n, w, by[LATHE_STAT_MEAN], by[LATHE_STAT_STD]);
+    if (want[LATHE_STAT_MIN])
+      lathe_rolling_extreme(v, n, w, 1, queue, by[LATHE_STAT_MIN]);
+    if (want[LATHE_STAT_MAX])
+      lathe_rolling_extreme(v, n, w, -1, queue, by[LATHE_STAT_MAX]);
     for (guint s = 0; s < p->stats->len; s++, f++) {
       const double *src = by[g_array_index(p->stats, guint, s)];
       for (guint t = 0; t < n; t++)
@@ -274,7 +273,7 @@ static gboolean lags_run(LatheContext *ctx, GError **error) {
     longest = MAX(longest, ((GArray *)series->pdata[s])->len);
   g_autofree double *v = g_new(double, longest);
   g_autofree double *res = g_new(double, (gsize)longest * p.per_col);
-  g_autofree double *tmp = g_new(double, (gsize)longest * N_STATS);
+  g_autofree double *tmp = g_new(double, (gsize)longest *LATHE_N_STATS);
   g_autofree guint *queue = g_new(guint, longest);
   for (guint s = 0; s < series->len; s++) {
     GArray *rows = series->pdata[s];

@@ -20,10 +20,6 @@
 
 #include "rolling-stats.h"
 
-static const char *const stat_choices[] = {"mean", "std", "min", "max", NULL};
-
-enum { STAT_MEAN, STAT_STD, STAT_MIN, STAT_MAX, N_STATS };
-
 static const LatheParamSpec rolling_params[] = {
     LATHE_PARAM_INT_("window", "10", 1, G_MAXINT32,
                      "rows in the trailing window, current row included; partial over a "
@@ -34,7 +30,7 @@ static const LatheParamSpec rolling_params[] = {
      .type = LATHE_PARAM_LIST,
      .default_json = "[\"mean\",\"std\"]",
      .item_type = LATHE_PARAM_ENUM,
-     .choices = stat_choices,
+     .choices = lathe_rolling_stat_names,
      .doc = "statistics, each a new column <col>_<stat><window>: mean, std (population, "
             "ddof 0), min, max"},
     LATHE_PARAM_BOOL_("keep", "true", "keep the original columns before the new ones"),
@@ -70,7 +66,8 @@ static GArray *selected_columns(LatheContext *ctx, const LatheDataset *ds, GErro
 }
 
 static GArray *selected_stats(LatheContext *ctx, GError **error) {
-  g_autoptr(GArray) stats = lathe_context_param_enum_list(ctx, "stats", stat_choices, error);
+  g_autoptr(GArray) stats =
+      lathe_context_param_enum_list(ctx, "stats", lathe_rolling_stat_names, error);
   if (!stats) {
     lathe_context_prefix_error(ctx, error, COMPONENT);
     return NULL;
@@ -127,7 +124,7 @@ static gboolean name_columns(LatheContext *ctx, const LatheDataset *ds, LatheDat
       guint j = base + i * stats->len + s;
       g_autofree char *name =
           g_strdup_printf("%s_%s%u", ds->columns[g_array_index(cols, guint, i)],
-                          stat_choices[g_array_index(stats, guint, s)], w);
+                          lathe_rolling_stat_names[g_array_index(stats, guint, s)], w);
       lathe_dataset_set_column(out, j, name);
       if (!g_hash_table_add(names, out->columns[j])) {
         lathe_context_set_error(
@@ -183,12 +180,12 @@ static gboolean rolling_run(LatheContext *ctx, GError **error) {
     longest = MAX(longest, rec->end - rec->start);
   }
   g_autofree double *v = g_new(double, longest + 1);
-  g_autofree double *res = g_new(double, (gsize)N_STATS * (longest + 1));
+  g_autofree double *res = g_new(double, (gsize)LATHE_N_STATS *(longest + 1));
   g_autofree guint *queue = g_new(guint, longest + 1);
-  double *by_stat[N_STATS];
-  for (guint s = 0; s < N_STATS; s++)
+  double *by_stat[LATHE_N_STATS];
+  for (guint s = 0; s < LATHE_N_STATS; s++)
     by_stat[s] = res + (gsize)s * (longest + 1);
-  gboolean want[N_STATS] = {FALSE};
+  gboolean want[LATHE_N_STATS] = {FALSE};
   for (guint s = 0; s < stats->len; s++)
     want[g_array_index(stats, guint, s)] = TRUE;
 
@@ -197,12 +194,12 @@ static gboolean rolling_run(LatheContext *ctx, GError **error) {
     guint n = rec->end - rec->start;
     for (guint k = 0; k < cols->len; k++) {
       gather(ds, g_array_index(cols, guint, k), rec->start, rec->end, v);
-      if (want[STAT_MEAN] || want[STAT_STD])
-        lathe_rolling_moments(v, n, w, by_stat[STAT_MEAN], by_stat[STAT_STD]);
-      if (want[STAT_MIN])
-        lathe_rolling_extreme(v, n, w, 1, queue, by_stat[STAT_MIN]);
-      if (want[STAT_MAX])
-        lathe_rolling_extreme(v, n, w, -1, queue, by_stat[STAT_MAX]);
+      if (want[LATHE_STAT_MEAN] || want[LATHE_STAT_STD])
+        lathe_rolling_moments(v, n, w, by_stat[LATHE_STAT_MEAN], by_stat[LATHE_STAT_STD]);
+      if (want[LATHE_STAT_MIN])
+        lathe_rolling_extreme(v, n, w, 1, queue, by_stat[LATHE_STAT_MIN]);
+      if (want[LATHE_STAT_MAX])
+        lathe_rolling_extreme(v, n, w, -1, queue, by_stat[LATHE_STAT_MAX]);
       for (guint s = 0; s < stats->len; s++) {
         const double *src = by_stat[g_array_index(stats, guint, s)];
         guint col = base + k * stats->len + s;
