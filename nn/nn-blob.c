@@ -4,6 +4,7 @@
 #include <math.h>
 #include <string.h>
 
+#include <lathe/lathe-blob.h>
 #include <lathe/lathe-error.h>
 
 #include "nn-blob.h"
@@ -14,18 +15,13 @@
 #define MAX_NAME 64
 #define MAX_ARCH (1u << 20)
 
-static void put_u32(GByteArray *b, guint32 v) {
-  guint8 le[4] = {v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff, (v >> 24) & 0xff};
-  g_byte_array_append(b, le, 4);
-}
-
 static void put_u64(GByteArray *b, guint64 v) {
-  put_u32(b, (guint32)(v & 0xffffffffu));
-  put_u32(b, (guint32)(v >> 32));
+  lathe_blob_put_u32(b, (guint32)(v & 0xffffffffu));
+  lathe_blob_put_u32(b, (guint32)(v >> 32));
 }
 
 static void put_str(GByteArray *b, const char *s) {
-  put_u32(b, (guint32)strlen(s));
+  lathe_blob_put_u32(b, (guint32)strlen(s));
   g_byte_array_append(b, (const guint8 *)s, (guint)strlen(s));
 }
 
@@ -39,15 +35,15 @@ static void sha256(const guint8 *data, gsize len, guint8 out[SUM_SIZE]) {
 GBytes *lathe_nn_blob_write(const LatheNnBlob *blob) {
   GByteArray *b = g_byte_array_sized_new((guint)MIN(blob->n_params * 4 + 256, G_MAXUINT));
   g_byte_array_append(b, (const guint8 *)MAGIC, 8);
-  put_u32(b, LATHE_NN_STATE_VERSION);
+  lathe_blob_put_u32(b, LATHE_NN_STATE_VERSION);
   put_str(b, blob->family);
   put_str(b, blob->arch_json);
-  put_u32(b, blob->in.steps);
-  put_u32(b, blob->in.channels);
-  put_u32(b, blob->n_classes);
-  put_u32(b, blob->epochs_run);
-  put_u32(b, blob->best_epoch);
-  put_u32(b, (blob->stopped_early ? 1u : 0u) | (blob->watched_valid ? 2u : 0u));
+  lathe_blob_put_u32(b, blob->in.steps);
+  lathe_blob_put_u32(b, blob->in.channels);
+  lathe_blob_put_u32(b, blob->n_classes);
+  lathe_blob_put_u32(b, blob->epochs_run);
+  lathe_blob_put_u32(b, blob->best_epoch);
+  lathe_blob_put_u32(b, (blob->stopped_early ? 1u : 0u) | (blob->watched_valid ? 2u : 0u));
   guint64 bits;
   memcpy(&bits, &blob->best_loss, 8);
   put_u64(b, bits);
@@ -75,41 +71,14 @@ GBytes *lathe_nn_blob_write(const LatheNnBlob *blob) {
   return g_byte_array_free_to_bytes(b);
 }
 
-/* A cursor that refuses to read past the end. */
-typedef struct {
-  const guint8 *p;
-  gsize left;
-} Reader;
-
-static gboolean get_u32(Reader *r, guint32 *v) {
-  if (r->left < 4)
-    return FALSE;
-  *v = (guint32)r->p[0] | (guint32)r->p[1] << 8 | (guint32)r->p[2] << 16 |
-       (guint32)r->p[3] << 24;
-  r->p += 4;
-  r->left -= 4;
-  return TRUE;
-}
-
-static gboolean get_u64(Reader *r, guint64 *v) {
-  guint32 lo, hi;
-  if (!get_u32(r, &lo) || !get_u32(r, &hi))
-    return FALSE;
-  *v = (guint64)hi << 32 | lo;
-  return TRUE;
-}
-
-static gboolean get_str(Reader *r, guint max, char **out) {
+static gboolean get_str(LatheBlobReader *r, guint max, char **out) {
   guint32 len;
-  if (!get_u32(r, &len) || len > max || len > r->left)
+  const guint8 *p;
+  if (!lathe_blob_read_u32(r, &len) || len > max || !lathe_blob_read_bytes(r, len, &p))
     return FALSE;
-  *out = g_strndup((const char *)r->p, len);
+  *out = g_strndup((const char *)p, len);
   /* An embedded NUL would make the string disagree with its length. */
-  if (strlen(*out) != len)
-    return FALSE;
-  r->p += len;
-  r->left -= len;
-  return TRUE;
+  return strlen(*out) == len;
 }
 
 static gboolean corrupt(const char *who, const char *why, GError **error) {
@@ -129,17 +98,18 @@ gboolean lathe_nn_blob_read(GBytes *bytes, const char *who, LatheNnBlob *out, GE
     return corrupt(who, "shorter than its header", error);
   if (memcmp(data, MAGIC, 8) != 0)
     return corrupt(who, "bad magic, not a neural-network model blob", error);
-  Reader r = {data + 8, size - 8 - SUM_SIZE};
+  LatheBlobReader r = {data + 8, size - 8 - SUM_SIZE};
   guint32 fmt, steps, channels, classes, epochs, best_epoch, flags;
   guint64 loss_bits, n_params;
-  if (!get_u32(&r, &fmt))
+  if (!lathe_blob_read_u32(&r, &fmt))
     return corrupt(who, "shorter than its header", error);
   if (fmt != LATHE_NN_STATE_VERSION)
     return corrupt(who, "unknown format version inside the blob", error);
   if (!get_str(&r, MAX_NAME, &out->family) || !get_str(&r, MAX_ARCH, &out->arch_json) ||
-      !get_u32(&r, &steps) || !get_u32(&r, &channels) || !get_u32(&r, &classes) ||
-      !get_u32(&r, &epochs) || !get_u32(&r, &best_epoch) || !get_u32(&r, &flags) ||
-      !get_u64(&r, &loss_bits) || !get_u64(&r, &n_params)) {
+      !lathe_blob_read_u32(&r, &steps) || !lathe_blob_read_u32(&r, &channels) ||
+      !lathe_blob_read_u32(&r, &classes) || !lathe_blob_read_u32(&r, &epochs) ||
+      !lathe_blob_read_u32(&r, &best_epoch) || !lathe_blob_read_u32(&r, &flags) ||
+      !lathe_blob_read_u64(&r, &loss_bits) || !lathe_blob_read_u64(&r, &n_params)) {
     lathe_nn_blob_clear(out);
     return corrupt(who, "shorter than its header", error);
   }
@@ -180,7 +150,7 @@ gboolean lathe_nn_blob_read(GBytes *bytes, const char *who, LatheNnBlob *out, GE
   for (gsize i = 0; i < n_params; i++) {
     guint32 u = 0;
     float f;
-    get_u32(&r, &u); /* cannot fail: the size was checked above */
+    lathe_blob_read_u32(&r, &u); /* cannot fail: the size was checked above */
     memcpy(&f, &u, 4);
     if (!isfinite(f)) {
       lathe_nn_blob_clear(out);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "lathe/lathe-artifact.h"
+#include "lathe/lathe-blob.h"
 #include "lathe/lathe-context-private.h"
 #include "lathe/lathe-error.h"
 #include "lathe/lathe-json.h"
@@ -115,8 +116,7 @@ static GBytes *model_to_bytes(JsonObject *header, GBytes *state) {
   gconstpointer s = g_bytes_get_data(state, &slen);
   GByteArray *b = g_byte_array_sized_new((guint)(12 + hlen + slen));
   g_byte_array_append(b, (const guint8 *)MODEL_MAGIC, 8);
-  guint8 le[4] = {hlen & 0xff, (hlen >> 8) & 0xff, (hlen >> 16) & 0xff, (hlen >> 24) & 0xff};
-  g_byte_array_append(b, le, 4);
+  lathe_blob_put_u32(b, (guint32)hlen);
   g_byte_array_append(b, h, (guint)hlen);
   g_byte_array_append(b, s, (guint)slen);
   return g_byte_array_free_to_bytes(b);
@@ -205,7 +205,7 @@ static gboolean decode_model_locked(LatheArtifact *a, GError **error) {
     g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA, "not a Lathe model artifact (bad magic)");
     return FALSE;
   }
-  gsize hlen = (gsize)p[8] | (gsize)p[9] << 8 | (gsize)p[10] << 16 | (gsize)p[11] << 24;
+  gsize hlen = lathe_blob_get_u32(p + 8);
   if (hlen > len - 12) {
     g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA, "model artifact is truncated");
     return FALSE;

@@ -9,6 +9,7 @@
  * truncated or hostile blob fails cleanly. */
 #include <string.h>
 
+#include "lathe/lathe-blob.h"
 #include "lathe/lathe-dataset.h"
 #include "lathe/lathe-error.h"
 
@@ -172,15 +173,10 @@ LatheDataset *lathe_dataset_take_rows(const LatheDataset *ds, const guint32 *row
   return out;
 }
 
-static void put_u32(GByteArray *b, guint32 v) {
-  guint8 le[4] = {v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff, (v >> 24) & 0xff};
-  g_byte_array_append(b, le, 4);
-}
-
 static void put_strv(GByteArray *b, char **v, guint n) {
   for (guint i = 0; i < n; i++) {
     gsize len = strlen(v[i]);
-    put_u32(b, (guint32)len);
+    lathe_blob_put_u32(b, (guint32)len);
     g_byte_array_append(b, (const guint8 *)v[i], (guint)len);
   }
 }
@@ -192,14 +188,14 @@ G_STATIC_ASSERT(G_BYTE_ORDER == G_LITTLE_ENDIAN);
 GBytes *lathe_dataset_serialize(const LatheDataset *ds) {
   GByteArray *b = g_byte_array_new();
   g_byte_array_append(b, (const guint8 *)MAGIC, 8);
-  put_u32(b, ds->n_rows);
-  put_u32(b, ds->n_cols);
-  put_u32(b, ds->labels ? ds->n_classes : 0);
-  put_u32(b, ds->groups ? ds->n_groups : 0);
-  put_u32(b, (ds->labels ? 1u : 0u) | (ds->groups ? 2u : 0u) | (ds->seq_len ? 4u : 0u) |
-               (ds->seq_len && ds->lengths ? 8u : 0u));
+  lathe_blob_put_u32(b, ds->n_rows);
+  lathe_blob_put_u32(b, ds->n_cols);
+  lathe_blob_put_u32(b, ds->labels ? ds->n_classes : 0);
+  lathe_blob_put_u32(b, ds->groups ? ds->n_groups : 0);
+  lathe_blob_put_u32(b, (ds->labels ? 1u : 0u) | (ds->groups ? 2u : 0u) | (ds->seq_len ? 4u : 0u) |
+                            (ds->seq_len && ds->lengths ? 8u : 0u));
   if (ds->seq_len)
-    put_u32(b, ds->seq_len);
+    lathe_blob_put_u32(b, ds->seq_len);
   put_strv(b, ds->columns, ds->n_cols);
   if (ds->labels)
     put_strv(b, ds->classes, ds->n_classes);
@@ -216,48 +212,31 @@ GBytes *lathe_dataset_serialize(const LatheDataset *ds) {
   return g_byte_array_free_to_bytes(b);
 }
 
-typedef struct {
-  const guint8 *p;
-  gsize left;
-} Reader;
-
-static gboolean get_u32(Reader *r, guint32 *v) {
-  if (r->left < 4)
-    return FALSE;
-  *v = (guint32)r->p[0] | (guint32)r->p[1] << 8 | (guint32)r->p[2] << 16 |
-       (guint32)r->p[3] << 24;
-  r->p += 4;
-  r->left -= 4;
-  return TRUE;
-}
-
-static gboolean get_strv(Reader *r, guint n, char ***out) {
+static gboolean get_strv(LatheBlobReader *r, guint n, char ***out) {
   /* Each string needs at least its 4-byte length: bound n before allocating. */
   if ((gsize)n > r->left / 4)
     return FALSE;
   char **v = g_new0(char *, (gsize)n + 1);
   for (guint i = 0; i < n; i++) {
     guint32 len;
+    const guint8 *p;
     /* a NUL inside a name would be cut off: refuse it rather than change it */
-    if (!get_u32(r, &len) || len > r->left || memchr(r->p, 0, len)) {
+    if (!lathe_blob_read_u32(r, &len) || !lathe_blob_read_bytes(r, len, &p) || memchr(p, 0, len)) {
       g_strfreev(v);
       return FALSE;
     }
-    v[i] = g_strndup((const char *)r->p, len);
-    r->p += len;
-    r->left -= len;
+    v[i] = g_strndup((const char *)p, len);
   }
   g_strfreev(*out);
   *out = v;
   return TRUE;
 }
 
-static gboolean get_block(Reader *r, gpointer dst, guint64 size) {
-  if (size > r->left)
+static gboolean get_block(LatheBlobReader *r, gpointer dst, guint64 size) {
+  const guint8 *p;
+  if (!lathe_blob_read_bytes(r, size, &p))
     return FALSE;
-  memcpy(dst, r->p, (gsize)size);
-  r->p += size;
-  r->left -= (gsize)size;
+  memcpy(dst, p, (gsize)size);
   return TRUE;
 }
 
@@ -277,7 +256,7 @@ static gboolean lengths_ok(const guint32 *v, guint n, guint seq_len) {
 
 LatheDataset *lathe_dataset_deserialize(GBytes *bytes, GError **error) {
   gsize size;
-  Reader r = {g_bytes_get_data(bytes, &size), 0};
+  LatheBlobReader r = {g_bytes_get_data(bytes, &size), 0};
   r.left = size;
   guint32 n_rows, n_cols, n_classes, n_groups, flags, seq_len = 0;
   if (size < 8 || memcmp(r.p, MAGIC, 8) != 0) {
@@ -287,9 +266,9 @@ LatheDataset *lathe_dataset_deserialize(GBytes *bytes, GError **error) {
   }
   r.p += 8;
   r.left -= 8;
-  if (!get_u32(&r, &n_rows) || !get_u32(&r, &n_cols) || !get_u32(&r, &n_classes) ||
-      !get_u32(&r, &n_groups) || !get_u32(&r, &flags) ||
-      ((flags & 4) && !get_u32(&r, &seq_len)) ||
+  if (!lathe_blob_read_u32(&r, &n_rows) || !lathe_blob_read_u32(&r, &n_cols) ||
+      !lathe_blob_read_u32(&r, &n_classes) || !lathe_blob_read_u32(&r, &n_groups) ||
+      !lathe_blob_read_u32(&r, &flags) || ((flags & 4) && !lathe_blob_read_u32(&r, &seq_len)) ||
       /* every array is bounded by the bytes present, before anything is allocated */
       (guint64)n_rows * n_cols * sizeof(float) + (flags & 1 ? (guint64)n_rows * 4 : 0) +
               (flags & 2 ? (guint64)n_rows * 4 : 0) + (flags & 8 ? (guint64)n_rows * 4 : 0) >

@@ -11,6 +11,8 @@
 
 #include "classification-metrics.h"
 
+#define COMPONENT "evaluator/ab"
+
 /* Metrics the decision can use: all are "higher is better". */
 static const char *const decidable[] = {"accuracy", "macro_f1", "macro_precision",
                                         "macro_recall", NULL};
@@ -133,20 +135,19 @@ static GPtrArray *decision_metrics(LatheContext *ctx, GError **error) {
     const char *name = json_array_get_string_element(list, i);
     if (!name || !g_strv_contains(decidable, name)) {
       g_ptr_array_unref(out);
-      g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
-                  "evaluator/ab (node %s): param 'metrics': '%s' cannot decide a promotion; "
-                  "use accuracy, macro_f1, macro_precision or macro_recall",
-                  lathe_context_node_id(ctx), name ? name : "(not a string)");
+      lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT,
+                              "param 'metrics': '%s' cannot decide a promotion; "
+                              "use accuracy, macro_f1, macro_precision or macro_recall",
+                              name ? name : "(not a string)");
       return NULL;
     }
     g_ptr_array_add(out, (gpointer)name);
   }
   if (out->len == 0) {
     g_ptr_array_unref(out);
-    g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
-                "evaluator/ab (node %s): param 'metrics' is empty; list at least one, e.g. "
-                "[\"accuracy\", \"macro_f1\"]",
-                lathe_context_node_id(ctx));
+    lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT,
+                            "param 'metrics' is empty; list at least one, e.g. "
+                            "[\"accuracy\", \"macro_f1\"]");
     return NULL;
   }
   return out;
@@ -166,20 +167,19 @@ static JsonObject *side_json(const LatheClassMetrics *m, LatheArtifact *model) {
 }
 
 static gboolean check_data(LatheContext *ctx, const LatheDataset *data, GError **error) {
-  const char *node = lathe_context_node_id(ctx);
   if (!data->labels || data->n_rows == 0) {
-    g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
-                "evaluator/ab (node %s): input 'data' has %s; connect labelled held-out rows "
-                "(e.g. split.test)",
-                node, data->labels ? "no rows" : "no labels");
+    lathe_context_set_error(ctx, error, LATHE_ERROR_DATA, COMPONENT,
+                            "input 'data' has %s; connect labelled held-out rows "
+                            "(e.g. split.test)",
+                            data->labels ? "no rows" : "no labels");
     return FALSE;
   }
   for (guint r = 0; r < data->n_rows; r++)
     if (data->labels[r] < 0 || (guint)data->labels[r] >= data->n_classes) {
-      g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
-                  "evaluator/ab (node %s): row %u of 'data' has no valid label (%d); drop "
-                  "unlabelled rows first",
-                  node, r, data->labels[r]);
+      lathe_context_set_error(ctx, error, LATHE_ERROR_DATA, COMPONENT,
+                              "row %u of 'data' has no valid label (%d); drop "
+                              "unlabelled rows first",
+                              r, data->labels[r]);
       return FALSE;
     }
   return TRUE;
@@ -201,9 +201,8 @@ static gboolean ab_run(LatheContext *ctx, GError **error) {
   const char *name = lathe_context_param_string(ctx, "name");
   const char *alias = lathe_context_param_string(ctx, "alias");
   if (!name || !*name || !alias || !*alias) {
-    g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
-                "evaluator/ab (node %s): params 'name' and 'alias' must not be empty",
-                lathe_context_node_id(ctx));
+    lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT,
+                            "params 'name' and 'alias' must not be empty");
     return FALSE;
   }
   /* The run's registry, through its plugin: whichever backend the pipeline
@@ -213,8 +212,8 @@ static gboolean ab_run(LatheContext *ctx, GError **error) {
   g_autoptr(LatheArtifact) prod =
       lathe_context_registry_fetch(ctx, name, alias, &held_version, &fetch_error);
   if (fetch_error) {
-    g_propagate_prefixed_error(error, fetch_error, "evaluator/ab (node %s): reading %s@%s: ",
-                               lathe_context_node_id(ctx), name, alias);
+    g_propagate_prefixed_error(error, fetch_error, "reading %s@%s: ", name, alias);
+    lathe_context_prefix_error(ctx, error, COMPONENT);
     return FALSE;
   }
 

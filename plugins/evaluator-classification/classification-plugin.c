@@ -5,6 +5,8 @@
  * index. The numbers come from classification-metrics.c. */
 #include "classification-metrics.h"
 
+#define COMPONENT "evaluator/classification"
+
 static const char *const unknown_choices[] = {"error", "count_wrong", NULL};
 static const char *const aggregate_choices[] = {"none", "group", NULL};
 
@@ -90,10 +92,10 @@ static gboolean eval_run(LatheContext *ctx, GError **error) {
                                    "count_wrong") == 0;
   gboolean by_group = g_strcmp0(lathe_context_param_string(ctx, "aggregate"), "group") == 0;
   if (by_group && !data->groups) {
-    g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
-                "evaluator/classification (node %s): \"aggregate\": \"group\" needs grouped "
-                "data (recordings); group the rows in the source or set \"aggregate\": \"none\"",
-                lathe_context_node_id(ctx));
+    lathe_context_set_error(
+        ctx, error, LATHE_ERROR_DATA, COMPONENT,
+        "\"aggregate\": \"group\" needs grouped "
+        "data (recordings); group the rows in the source or set \"aggregate\": \"none\"");
     return FALSE;
   }
 
@@ -121,11 +123,12 @@ static gboolean eval_run(LatheContext *ctx, GError **error) {
     if (hit) {
       map[c] = GPOINTER_TO_INT(hit) - 1;
     } else if (rows_of[c] > 0 && !count_wrong) {
-      g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
-                  "evaluator/classification (node %s): class '%s' of the data (%" G_GUINT64_FORMAT
-                  " rows) was never seen in training; train on data that has it, or set "
-                  "\"unknown_classes\": \"count_wrong\"",
-                  lathe_context_node_id(ctx), data->classes[c], rows_of[c]);
+      lathe_context_set_error(
+          ctx, error, LATHE_ERROR_DATA, COMPONENT,
+          "class '%s' of the data (%" G_GUINT64_FORMAT
+          " rows) was never seen in training; train on data that has it, or set "
+          "\"unknown_classes\": \"count_wrong\"",
+          data->classes[c], rows_of[c]);
       g_free(rows_of);
       g_free(map);
       return FALSE;

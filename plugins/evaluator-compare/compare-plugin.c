@@ -10,6 +10,8 @@
 
 #include <lathe/lathe-sdk.h>
 
+#define COMPONENT "evaluator/compare"
+
 #define MAX_CANDIDATES 8
 
 static const char *const direction_choices[] = {"maximize", "minimize", NULL};
@@ -67,10 +69,10 @@ static gboolean compare_run(LatheContext *ctx, GError **error) {
       continue;
     if (!model || !metrics) {
       json_array_unref(rows);
-      g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
-                  "evaluator/compare (node %s): '%s' is connected but '%s' is not; connect "
-                  "each model together with its evaluation",
-                  lathe_context_node_id(ctx), model ? mname : ename, model ? ename : mname);
+      lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT,
+                              "'%s' is connected but '%s' is not; connect "
+                              "each model together with its evaluation",
+                              model ? mname : ename, model ? ename : mname);
       return FALSE;
     }
     JsonObject *m = lathe_artifact_get_metrics(metrics, error);
@@ -81,10 +83,10 @@ static gboolean compare_run(LatheContext *ctx, GError **error) {
     JsonNode *v = json_object_get_member(m, metric);
     if (!v || !JSON_NODE_HOLDS_VALUE(v) || json_node_get_value_type(v) == G_TYPE_STRING) {
       json_array_unref(rows);
-      g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
-                  "evaluator/compare (node %s): input '%s' has no numeric metric '%s'; set "
-                  "\"metric\" to one its evaluator reports (accuracy, macro_f1, ...)",
-                  lathe_context_node_id(ctx), ename, metric);
+      lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT,
+                              "input '%s' has no numeric metric '%s'; set "
+                              "\"metric\" to one its evaluator reports (accuracy, macro_f1, ...)",
+                              ename, metric);
       return FALSE;
     }
     double value = json_node_get_double(v);
@@ -105,9 +107,8 @@ static gboolean compare_run(LatheContext *ctx, GError **error) {
   }
   if (best < 0) {
     json_array_unref(rows);
-    g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
-                "evaluator/compare (node %s): no candidate has a finite '%s'",
-                lathe_context_node_id(ctx), metric);
+    lathe_context_set_error(ctx, error, LATHE_ERROR_DATA, COMPONENT,
+                            "no candidate has a finite '%s'", metric);
     return FALSE;
   }
   g_autofree char *mname = g_strdup_printf("model_%d", best);

@@ -96,12 +96,12 @@ static const LathePortSpec nab_outputs[] = {
     {.name = NULL},
 };
 
-#define FAIL(code, ...)                                                                    \
-  do {                                                                                     \
-    g_autofree char *msg_ = g_strdup_printf(__VA_ARGS__);                                  \
-    g_set_error(error, LATHE_ERROR, (code), "evaluator/nab (node %s): %s",                 \
-                lathe_context_node_id(ctx), msg_);                                         \
-    goto out;                                                                              \
+#define COMPONENT "evaluator/nab"
+/* Every refusal in nab_run leaves through its cleanup at `out`. */
+#define FAIL(code, ...)                                                                            \
+  do {                                                                                             \
+    lathe_context_set_error(ctx, error, (code), COMPONENT, __VA_ARGS__);                           \
+    goto out;                                                                                      \
   } while (0)
 
 /* One file's rows, times and windows. */

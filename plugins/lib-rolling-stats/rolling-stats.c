@@ -4,6 +4,8 @@
 
 #include <math.h>
 
+const char *const lathe_rolling_stat_names[] = {"mean", "std", "min", "max", NULL};
+
 /* Trailing mean and population std of @v[0..n) over @w values. */
 void lathe_rolling_moments(const double *v, guint n, guint w, double *mean, double *std) {
   double shift = 0.0, s1 = 0.0, s2 = 0.0;

@@ -6,6 +6,12 @@
 
 G_BEGIN_DECLS
 
+/* The statistics both transforms offer, in the order of their names. */
+enum { LATHE_STAT_MEAN, LATHE_STAT_STD, LATHE_STAT_MIN, LATHE_STAT_MAX, LATHE_N_STATS };
+
+/* Their names, as the "stats" param lists them (NULL-terminated). */
+extern const char *const lathe_rolling_stat_names[];
+
 /**
  * lathe_rolling_moments:
  * @v: (array length=n): the series.

@@ -109,7 +109,6 @@ static const char *comp_id(gboolean regress) {
 static gboolean parse_max_features(LatheContext *ctx, gboolean regress, guint d, guint *out,
                                    GError **error) {
   const char *s = lathe_context_param_string(ctx, "max_features");
-  const char *node = lathe_context_node_id(ctx);
   double v = 0.0;
   if (!max_features_form(s))
     goto bad;
@@ -125,10 +124,10 @@ static gboolean parse_max_features(LatheContext *ctx, gboolean regress, guint d,
       v = floor(x * d);
     } else {
       if (x > d) {
-        g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
-                    "%s (node %s): max_features %s is above the %u feature columns; use at "
-                    "most %u or a fraction",
-                    comp_id(regress), node, s, d, d);
+        lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, comp_id(regress),
+                                "max_features %s is above the %u feature columns; use at "
+                                "most %u or a fraction",
+                                s, d, d);
         return FALSE;
       }
       v = x;
@@ -137,10 +136,10 @@ static gboolean parse_max_features(LatheContext *ctx, gboolean regress, guint d,
   *out = (guint)CLAMP(v, 1.0, (double)d);
   return TRUE;
 bad:
-  g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
-              "%s (node %s): max_features '%s' is not valid; use \"sqrt\", \"log2\", \"all\", "
-              "a fraction in (0, 1] such as \"0.5\", or a whole count such as \"7\"",
-              comp_id(regress), node, s ? s : "");
+  lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, comp_id(regress),
+                          "max_features '%s' is not valid; use \"sqrt\", \"log2\", \"all\", "
+                          "a fraction in (0, 1] such as \"0.5\", or a whole count such as \"7\"",
+                          s ? s : "");
   return FALSE;
 }
 
@@ -148,13 +147,12 @@ bad:
  * param specs cannot express. */
 static gboolean read_params(LatheContext *ctx, gboolean regress, guint n, guint d,
                             LatheForestParams *prm, GError **error) {
-  const char *node = lathe_context_node_id(ctx);
   gint64 depth = lathe_context_param_int(ctx, "max_depth");
   if (depth == 0 || depth < -1) {
-    g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
-                "%s (node %s): max_depth %" G_GINT64_FORMAT " is not valid; use -1 for "
-                "unlimited or a depth of at least 1",
-                comp_id(regress), node, depth);
+    lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, comp_id(regress),
+                            "max_depth %" G_GINT64_FORMAT " is not valid; use -1 for "
+                            "unlimited or a depth of at least 1",
+                            depth);
     return FALSE;
   }
   *prm = (LatheForestParams){
@@ -179,10 +177,10 @@ static gboolean read_params(LatheContext *ctx, gboolean regress, guint n, guint 
   } else if (ms > 1.0 && ms == floor(ms) && ms <= n) {
     prm->n_draws = (guint)ms;
   } else {
-    g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
-                "%s (node %s): max_samples %g is not valid for %u training rows; use 0 (all), "
-                "a fraction in (0, 1], or a whole count up to %u",
-                comp_id(regress), node, ms, n, n);
+    lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, comp_id(regress),
+                            "max_samples %g is not valid for %u training rows; use 0 (all), "
+                            "a fraction in (0, 1], or a whole count up to %u",
+                            ms, n, n);
     return FALSE;
   }
   if (ms != 0.0 && !prm->bootstrap)
@@ -203,35 +201,39 @@ static gboolean find_non_finite(const float *x, guint n, guint d, guint *row, gu
   return FALSE;
 }
 
-static gboolean check_finite(const char *who, const LatheDataset *ds, const char *what,
-                             GError **error) {
+static gboolean check_finite(LatheContext *ctx, const char *who, const LatheDataset *ds,
+                             const char *what, GError **error) {
   guint row, col;
   if (!find_non_finite(ds->x, ds->n_rows, ds->n_cols, &row, &col))
     return TRUE;
-  g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
-              "%s: %s row %u, column '%s' is %g; impute or drop non-finite values before the "
-              "model",
-              who, what, row, ds->columns[col], (double)ds->x[(gsize)row * ds->n_cols + col]);
+  lathe_context_set_error(
+      ctx, error, LATHE_ERROR_DATA, who,
+      "%s row %u, column '%s' is %g; impute or drop non-finite values before the "
+      "model",
+      what, row, ds->columns[col], (double)ds->x[(gsize)row * ds->n_cols + col]);
   return FALSE;
 }
 
-static gboolean check_shape(const char *who, const LatheDataset *ds, GError **error) {
+static gboolean check_shape(LatheContext *ctx, const char *who, const LatheDataset *ds,
+                            GError **error) {
   if (ds->n_rows < 2 || ds->n_cols == 0) {
-    g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
-                "%s: the training data has %u rows and %u columns; a forest needs at least 2 "
-                "rows and 1 feature",
-                who, ds->n_rows, ds->n_cols);
+    lathe_context_set_error(
+        ctx, error, LATHE_ERROR_DATA, who,
+        "the training data has %u rows and %u columns; a forest needs at least 2 "
+        "rows and 1 feature",
+        ds->n_rows, ds->n_cols);
     return FALSE;
   }
   return TRUE;
 }
 
-static gboolean check_labels(const char *who, const LatheDataset *ds, GError **error) {
+static gboolean check_labels(LatheContext *ctx, const char *who, const LatheDataset *ds,
+                             GError **error) {
   if (!ds->labels) {
-    g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
-                "%s: the training data has no labels; give the source a label column (or use "
-                "model/forest-regressor for a numeric target)",
-                who);
+    lathe_context_set_error(
+        ctx, error, LATHE_ERROR_DATA, who,
+        "the training data has no labels; give the source a label column (or use "
+        "model/forest-regressor for a numeric target)");
     return FALSE;
   }
   gint32 first = -1;
@@ -239,10 +241,11 @@ static gboolean check_labels(const char *who, const LatheDataset *ds, GError **e
   for (guint r = 0; r < ds->n_rows; r++) {
     gint32 l = ds->labels[r];
     if (l < 0 || (guint)l >= ds->n_classes) {
-      g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
-                  "%s: training row %u has no valid label (%d); drop unlabelled rows before "
-                  "the model",
-                  who, r, l);
+      lathe_context_set_error(
+          ctx, error, LATHE_ERROR_DATA, who,
+          "training row %u has no valid label (%d); drop unlabelled rows before "
+          "the model",
+          r, l);
       return FALSE;
     }
     if (first < 0)
@@ -251,10 +254,11 @@ static gboolean check_labels(const char *who, const LatheDataset *ds, GError **e
       two = TRUE;
   }
   if (ds->n_classes < 2 || !two) {
-    g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
-                "%s: every training row has class '%s'; a classifier needs at least 2 classes "
-                "present",
-                who, ds->classes[first]);
+    lathe_context_set_error(
+        ctx, error, LATHE_ERROR_DATA, who,
+        "every training row has class '%s'; a classifier needs at least 2 classes "
+        "present",
+        ds->classes[first]);
     return FALSE;
   }
   return TRUE;
@@ -279,9 +283,9 @@ static void report(LatheContext *ctx, const LatheForest *f) {
 
 static gpointer clf_fit(LatheContext *ctx, const LatheDataset *train, const LatheDataset *valid,
                         GError **error) {
-  g_autofree char *who = g_strdup_printf("model/forest (node %s)", lathe_context_node_id(ctx));
-  if (!check_shape(who, train, error) || !check_labels(who, train, error) ||
-      !check_finite(who, train, "training", error))
+  const char *who = comp_id(FALSE);
+  if (!check_shape(ctx, who, train, error) || !check_labels(ctx, who, train, error) ||
+      !check_finite(ctx, who, train, "training", error))
     return NULL;
   LatheForestParams prm;
   if (!read_params(ctx, FALSE, train->n_rows, train->n_cols, &prm, error))
@@ -307,7 +311,7 @@ static gpointer clf_fit(LatheContext *ctx, const LatheDataset *train, const Lath
   LatheForest *f = lathe_forest_build(&prm, train->x, n, train->n_cols, train->labels, NULL, k,
                                       ctx, &local);
   if (!f) {
-    g_set_error(error, LATHE_ERROR, local->code, "%s: %s", who, local->message);
+    lathe_context_set_error(ctx, error, local->code, who, "%s", local->message);
     return NULL;
   }
   keep_columns(f, train);
@@ -332,22 +336,21 @@ static float *features_without(const LatheDataset *ds, guint t, float *target) {
 
 static gpointer reg_fit(LatheContext *ctx, const LatheDataset *train, const LatheDataset *valid,
                         GError **error) {
-  g_autofree char *who =
-      g_strdup_printf("model/forest-regressor (node %s)", lathe_context_node_id(ctx));
+  const char *who = comp_id(TRUE);
   const char *target_name = lathe_context_param_string(ctx, "target");
-  if (!check_shape(who, train, error) || !check_finite(who, train, "training", error))
+  if (!check_shape(ctx, who, train, error) || !check_finite(ctx, who, train, "training", error))
     return NULL;
   gint t = lathe_dataset_column_index(train, target_name);
   if (t < 0) {
-    g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
-                "%s: param target names column '%s', which the training data does not have",
-                who, target_name ? target_name : "");
+    lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, who,
+                            "param target names column '%s', which the training data does not have",
+                            target_name ? target_name : "");
     return NULL;
   }
   if (train->n_cols < 2) {
-    g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
-                "%s: the training data has only the target column '%s'; add feature columns",
-                who, target_name);
+    lathe_context_set_error(
+        ctx, error, LATHE_ERROR_DATA, who,
+        "the training data has only the target column '%s'; add feature columns", target_name);
     return NULL;
   }
   LatheForestParams prm;
@@ -362,7 +365,7 @@ static gpointer reg_fit(LatheContext *ctx, const LatheDataset *train, const Lath
   LatheForest *f = lathe_forest_build(&prm, x, train->n_rows, train->n_cols - 1, NULL, y, 1,
                                       ctx, &local);
   if (!f) {
-    g_set_error(error, LATHE_ERROR, local->code, "%s: %s", who, local->message);
+    lathe_context_set_error(ctx, error, local->code, who, "%s", local->message);
     return NULL;
   }
   keep_columns(f, train);
@@ -387,7 +390,7 @@ static float *forest_predict(gconstpointer model, const LatheDataset *data, guin
     return NULL;
   }
   g_autofree char *what = g_strdup_printf("%s input", who);
-  if (!check_finite(what, data, "input", error))
+  if (!check_finite(NULL, what, data, "input", error))
     return NULL;
   g_autofree float *x = drop ? features_without(data, f->target_col, NULL) : NULL;
   float *out = g_new(float, (gsize)data->n_rows * f->n_outputs + 1);

@@ -29,8 +29,8 @@
 
 GBytes *lathe_forest_save(const LatheForest *f) {
   GByteArray *b = g_byte_array_new();
-  g_byte_array_append(b, (const guint8 *)MAGIC, 8);
-  const guint32 head[] = {LATHE_FOREST_STATE_VERSION, f->kind, f->n_features, f->n_inputs,
+  lathe_blob_put_header(b, MAGIC, LATHE_FOREST_STATE_VERSION);
+  const guint32 head[] = {f->kind, f->n_features, f->n_inputs,
                           f->target_col, f->n_outputs, f->n_trees, f->n_nodes, f->n_values};
   for (guint i = 0; i < G_N_ELEMENTS(head); i++)
     lathe_blob_put_u32(b, head[i]);
@@ -60,11 +60,7 @@ GBytes *lathe_forest_save(const LatheForest *f) {
 }
 
 static gpointer corrupt(GError **error, const char *why) {
-  g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
-              "model/forest: saved model is corrupt or truncated (%s); retrain or restore the "
-              "artifact",
-              why);
-  return NULL;
+  return lathe_blob_corrupt(error, "model/forest", why);
 }
 
 /* The shape fields, checked against each other and the kind. */
@@ -132,16 +128,11 @@ LatheForest *lathe_forest_load(GBytes *state, guint32 version, GError **error) {
                 version, LATHE_FOREST_STATE_VERSION);
     return NULL;
   }
-  if (!state)
-    return corrupt(error, "no bytes");
   gsize size;
-  const guint8 *data = g_bytes_get_data(state, &size);
-  if (size < HEADER_SIZE + SUM_SIZE)
-    return corrupt(error, "shorter than its header");
-  if (memcmp(data, MAGIC, 8) != 0)
-    return corrupt(error, "bad magic, not a model/forest blob");
-  if (lathe_blob_get_u32(data + 8) != LATHE_FOREST_STATE_VERSION)
-    return corrupt(error, "unknown format version inside the blob");
+  const guint8 *data = lathe_blob_read_header(state, "model/forest", MAGIC,
+                                              LATHE_FOREST_STATE_VERSION, HEADER_SIZE, &size, error);
+  if (!data)
+    return NULL;
   guint32 kind = lathe_blob_get_u32(data + 12), d = lathe_blob_get_u32(data + 16), n_in = lathe_blob_get_u32(data + 20);
   guint32 target = lathe_blob_get_u32(data + 24), k = lathe_blob_get_u32(data + 28), n_trees = lathe_blob_get_u32(data + 32);
   guint32 n_nodes = lathe_blob_get_u32(data + 36), n_values = lathe_blob_get_u32(data + 40);

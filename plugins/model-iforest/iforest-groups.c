@@ -36,8 +36,7 @@ guint lathe_iforest_probation_rows(guint n, double percent) {
 
 GBytes *lathe_iforest_save_groups(const LatheIforest *f) {
   GByteArray *b = g_byte_array_new();
-  g_byte_array_append(b, (const guint8 *)GROUPS_MAGIC, 8);
-  lathe_blob_put_u32(b, GROUPS_VERSION);
+  lathe_blob_put_header(b, GROUPS_MAGIC, GROUPS_VERSION);
   lathe_blob_put_u32(b, f->n_groups);
   for (guint g = 0; g < f->n_groups; g++) {
     const gsize len = strlen(f->group_names[g]);

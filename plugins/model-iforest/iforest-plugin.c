@@ -24,6 +24,8 @@
 
 #include "iforest-internal.h"
 
+#define COMPONENT "model/iforest"
+
 static gboolean parse_number(const char *s, double *out, gboolean *integral) {
   if (!s || !*s)
     return FALSE;
@@ -98,9 +100,8 @@ static const LatheParamSpec iforest_params[] = {
 
 static gboolean bad_param(LatheContext *ctx, GError **error, const char *param,
                           const char *value, const char *what) {
-  g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
-              "model/iforest (node %s): param %s = %s is invalid; %s",
-              lathe_context_node_id(ctx), param, value, what);
+  lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT,
+                          "param %s = %s is invalid; %s", param, value, what);
   return FALSE;
 }
 
@@ -129,10 +130,10 @@ static gboolean resolve_max_samples(LatheContext *ctx, guint n, guint *psi, GErr
     *psi = (guint)(v * n);
   }
   if (*psi < 2) {
-    g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
-                "model/iforest (node %s): max_samples %s gives %u row per tree on %u rows; "
-                "a tree needs at least 2",
-                lathe_context_node_id(ctx), s, *psi, n);
+    lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT,
+                            "max_samples %s gives %u row per tree on %u rows; "
+                            "a tree needs at least 2",
+                            s, *psi, n);
     return FALSE;
   }
   return TRUE;
@@ -163,10 +164,10 @@ static gboolean resolve_max_features(LatheContext *ctx, guint d, guint *mf, GErr
       return bad_param(ctx, error, "max_features", text,
                        "above 1 it is a column count and must be whole");
     if (v > d) {
-      g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
-                  "model/iforest (node %s): param max_features = %s is more than the %u "
-                  "columns of the data; use at most %u or a fraction",
-                  lathe_context_node_id(ctx), text, d, d);
+      lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT,
+                              "param max_features = %s is more than the %u "
+                              "columns of the data; use at most %u or a fraction",
+                              text, d, d);
       return FALSE;
     }
     *mf = (guint)v;
@@ -216,10 +217,10 @@ static guint32 *resolve_columns(LatheContext *ctx, const LatheDataset *ds, guint
       j++;
     if (j == ds->n_cols) {
       g_autofree char *all = g_strjoinv(", ", ds->columns);
-      g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
-                  "model/iforest (node %s): param columns names '%s', which the data lacks; "
-                  "its columns are %s",
-                  lathe_context_node_id(ctx), name ? name : "(not a string)", all);
+      lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT,
+                              "param columns names '%s', which the data lacks; "
+                              "its columns are %s",
+                              name ? name : "(not a string)", all);
       g_free(use);
       return NULL;
     }
@@ -258,10 +259,10 @@ static LatheIforest *fit_groups(LatheContext *ctx, const LatheDataset *train, co
                                 double contamination, const guint32 *use, GError **error) {
   const double pct = lathe_context_param_float(ctx, "probation_percent");
   if (!train->groups || train->n_groups == 0) {
-    g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
-                "model/iforest (node %s): param fit_rows = probation needs groups (one per "
-                "series) in the training data; read it with source/timeseries or use "
-                "fit_rows all", lathe_context_node_id(ctx));
+    lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT,
+                            "param fit_rows = probation needs groups (one per "
+                            "series) in the training data; read it with source/timeseries or use "
+                            "fit_rows all");
     return NULL;
   }
   guint *count = g_new0(guint, train->n_groups + 1);
@@ -279,10 +280,10 @@ static LatheIforest *fit_groups(LatheContext *ctx, const LatheDataset *train, co
       continue;
     const guint m = lathe_iforest_probation_rows(count[g], pct);
     if (m < 2) {
-      g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
-                  "model/iforest (node %s): group '%s' has %u rows, so its probation period "
-                  "(probation_percent %g) has %u; a forest needs at least 2 rows",
-                  lathe_context_node_id(ctx), train->group_names[g], count[g], pct, m);
+      lathe_context_set_error(ctx, error, LATHE_ERROR_DATA, COMPONENT,
+                              "group '%s' has %u rows, so its probation period "
+                              "(probation_percent %g) has %u; a forest needs at least 2 rows",
+                              train->group_names[g], count[g], pct, m);
       goto fail;
     }
     guint taken = 0;
@@ -314,10 +315,10 @@ static gpointer iforest_fit(LatheContext *ctx, const LatheDataset *train,
                             const LatheDataset *valid, GError **error) {
   const guint n = train->n_rows, d = train->n_cols;
   if (n < 2 || d == 0) {
-    g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
-                "model/iforest (node %s): the training data has %u rows and %u columns; it "
-                "needs at least 2 rows and 1 column",
-                lathe_context_node_id(ctx), n, d);
+    lathe_context_set_error(ctx, error, LATHE_ERROR_DATA, COMPONENT,
+                            "the training data has %u rows and %u columns; it "
+                            "needs at least 2 rows and 1 column",
+                            n, d);
     return NULL;
   }
   LatheIforestGrowParams p = {.bootstrap = lathe_context_param_bool(ctx, "bootstrap"),

@@ -29,8 +29,7 @@ GBytes *lathe_iforest_save(const LatheIforest *f) {
   const guint nodes = lathe_iforest_n_nodes(f);
   GByteArray *b = g_byte_array_sized_new(HEADER_SIZE + 4 * (f->n_features + f->n_trees + 1) +
                                          NODE_SIZE * nodes + SUM_SIZE);
-  g_byte_array_append(b, (const guint8 *)MAGIC, 8);
-  lathe_blob_put_u32(b, LATHE_IFOREST_BLOB_FORMAT);
+  lathe_blob_put_header(b, MAGIC, LATHE_IFOREST_BLOB_FORMAT);
   lathe_blob_put_u32(b, f->n_features);
   lathe_blob_put_u32(b, f->n_trees);
   lathe_blob_put_u32(b, f->max_samples);
@@ -53,11 +52,7 @@ GBytes *lathe_iforest_save(const LatheIforest *f) {
 }
 
 static gpointer corrupt(GError **error, const char *why) {
-  g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
-              "model/iforest: saved model is corrupt or truncated (%s); retrain or restore "
-              "the artifact",
-              why);
-  return NULL;
+  return lathe_blob_corrupt(error, "model/iforest", why);
 }
 
 LatheIforest *lathe_iforest_load(GBytes *state, guint32 version, GError **error) {
@@ -68,21 +63,18 @@ LatheIforest *lathe_iforest_load(GBytes *state, guint32 version, GError **error)
                 version, LATHE_IFOREST_STATE_VERSION);
     return NULL;
   }
-  if (!state)
-    return corrupt(error, "no bytes");
-  gsize size;
-  const guint8 *data = g_bytes_get_data(state, &size);
-  if (size < HEADER_SIZE + SUM_SIZE)
-    return corrupt(error, "shorter than its header");
-  if (memcmp(data, "LATHEIFG", 8) == 0) {
+  gsize size = state ? g_bytes_get_size(state) : 0;
+  /* Per-group forests have a magic of their own; the size check comes first,
+   * as it does for a single forest. */
+  if (size >= HEADER_SIZE + SUM_SIZE && memcmp(g_bytes_get_data(state, NULL), "LATHEIFG", 8) == 0) {
     if (version < 2)
       return corrupt(error, "per-group forests in a version 1 state");
     return lathe_iforest_load_groups(state, error);
   }
-  if (memcmp(data, MAGIC, 8) != 0)
-    return corrupt(error, "bad magic, not a model/iforest blob");
-  if (lathe_blob_get_u32(data + 8) != LATHE_IFOREST_BLOB_FORMAT)
-    return corrupt(error, "unknown format version inside the blob");
+  const guint8 *data = lathe_blob_read_header(state, "model/iforest", MAGIC,
+                                              LATHE_IFOREST_BLOB_FORMAT, HEADER_SIZE, &size, error);
+  if (!data)
+    return NULL;
   guint32 d = lathe_blob_get_u32(data + 12), trees = lathe_blob_get_u32(data + 16), psi = lathe_blob_get_u32(data + 20),
           nodes = lathe_blob_get_u32(data + 24), n_input = lathe_blob_get_u32(data + 28);
   guint64 want = HEADER_SIZE + 4 * ((guint64)d + trees + 1) + (guint64)NODE_SIZE * nodes +

@@ -66,8 +66,7 @@ GBytes *lathe_logreg_save(const LatheLogreg *m) {
   const gsize d = m->n_features, k = m->n_classes;
   GByteArray *b = g_byte_array_sized_new((guint)(HEADER_SIZE + 4 * (2 * d + k * d + k) +
                                                  SUM_SIZE));
-  g_byte_array_append(b, (const guint8 *)MAGIC, 8);
-  lathe_blob_put_u32(b, LATHE_LOGREG_STATE_VERSION);
+  lathe_blob_put_header(b, MAGIC, LATHE_LOGREG_STATE_VERSION);
   lathe_blob_put_u32(b, m->n_features);
   lathe_blob_put_u32(b, m->n_classes);
   lathe_blob_put_u32(b, m->standardize ? 1u : 0u);
@@ -79,11 +78,7 @@ GBytes *lathe_logreg_save(const LatheLogreg *m) {
 }
 
 static gpointer corrupt(GError **error, const char *why) {
-  g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
-              "model/logreg: saved model is corrupt or truncated (%s); retrain or restore "
-              "the artifact",
-              why);
-  return NULL;
+  return lathe_blob_corrupt(error, "model/logreg", why);
 }
 
 LatheLogreg *lathe_logreg_load(GBytes *state, guint32 version, GError **error) {
@@ -94,17 +89,11 @@ LatheLogreg *lathe_logreg_load(GBytes *state, guint32 version, GError **error) {
                 version, LATHE_LOGREG_STATE_VERSION);
     return NULL;
   }
-  if (!state)
-    return corrupt(error, "no bytes");
   gsize size;
-  const guint8 *data = g_bytes_get_data(state, &size);
-  if (size < HEADER_SIZE + SUM_SIZE)
-    return corrupt(error, "shorter than its header");
-  if (memcmp(data, MAGIC, 8) != 0)
-    return corrupt(error, "bad magic, not a model/logreg blob");
-  guint32 fmt = lathe_blob_get_u32(data + 8);
-  if (fmt != LATHE_LOGREG_STATE_VERSION)
-    return corrupt(error, "unknown format version inside the blob");
+  const guint8 *data = lathe_blob_read_header(state, "model/logreg", MAGIC,
+                                              LATHE_LOGREG_STATE_VERSION, HEADER_SIZE, &size, error);
+  if (!data)
+    return NULL;
   guint32 d = lathe_blob_get_u32(data + 12), k = lathe_blob_get_u32(data + 16), flags = lathe_blob_get_u32(data + 20);
 
   /* Bound the dims by the payload before multiplying, so no product can wrap. */

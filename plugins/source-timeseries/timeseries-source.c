@@ -47,8 +47,7 @@ static const LathePortSpec ts_outputs[] = {
     {.name = NULL},
 };
 
-#define FAIL(error, code, fmt, ...)                                            \
-  g_set_error(error, LATHE_ERROR, code, "source/timeseries: " fmt, __VA_ARGS__)
+#define COMPONENT "source/timeseries"
 
 typedef struct {
   GArray *x;          /* floats, row-major, 2 + n_values per row */
@@ -99,9 +98,10 @@ static GArray *map_header(LatheContext *ctx, Table *t, GArray *fields, const cha
     if (field_is(&g_array_index(fields, Field, i), ts_name))
       ts = i;
   if (ts == G_MAXUINT) {
-    FAIL(error, LATHE_ERROR_DATA,
-         "%s:1: no column '%s' in the header; set timestamp_column to the time column",
-         display, ts_name);
+    lathe_context_set_error(
+        NULL, error, LATHE_ERROR_DATA, COMPONENT,
+        "%s:1: no column '%s' in the header; set timestamp_column to the time column", display,
+        ts_name);
     return NULL;
   }
   g_array_append_val(map, ts);
@@ -119,23 +119,26 @@ static GArray *map_header(LatheContext *ctx, Table *t, GArray *fields, const cha
     while (i < fields->len && !field_is(&g_array_index(fields, Field, i), name ? name : ""))
       i++;
     if (!name || i == fields->len || i == ts) {
-      FAIL(error, LATHE_ERROR_DATA, "%s:1: columns: '%s' is not a value column of the header",
-           display, name ? name : "(not a string)");
+      lathe_context_set_error(NULL, error, LATHE_ERROR_DATA, COMPONENT,
+                              "%s:1: columns: '%s' is not a value column of the header", display,
+                              name ? name : "(not a string)");
       return NULL;
     }
     g_array_append_val(map, i);
     g_ptr_array_add(names, g_strdup(name));
   }
   if (names->len == 0) {
-    FAIL(error, LATHE_ERROR_DATA, "%s:1: no value column besides '%s'", display, ts_name);
+    lathe_context_set_error(NULL, error, LATHE_ERROR_DATA, COMPONENT,
+                            "%s:1: no value column besides '%s'", display, ts_name);
     return NULL;
   }
   for (guint i = 0; i < names->len; i++)
     if (g_str_has_prefix(names->pdata[i], "timestamp_")) {
-      FAIL(error, LATHE_ERROR_DATA,
-           "%s:1: value column '%s' clashes with the timestamp_days/timestamp_sec columns "
-           "this source adds; leave it out with columns",
-           display, (char *)names->pdata[i]);
+      lathe_context_set_error(
+          NULL, error, LATHE_ERROR_DATA, COMPONENT,
+          "%s:1: value column '%s' clashes with the timestamp_days/timestamp_sec columns "
+          "this source adds; leave it out with columns",
+          display, (char *)names->pdata[i]);
       return NULL;
     }
   if (!t->values) {
@@ -146,10 +149,11 @@ static GArray *map_header(LatheContext *ctx, Table *t, GArray *fields, const cha
   for (guint i = 0; same && i < names->len; i++)
     same = strcmp(t->values->pdata[i], names->pdata[i]) == 0;
   if (!same) {
-    FAIL(error, LATHE_ERROR_DATA,
-         "%s:1: its value columns differ from the first file's; every file must have the "
-         "same columns (or select common ones with columns)",
-         display);
+    lathe_context_set_error(
+        NULL, error, LATHE_ERROR_DATA, COMPONENT,
+        "%s:1: its value columns differ from the first file's; every file must have the "
+        "same columns (or select common ones with columns)",
+        display);
     return NULL;
   }
   return g_steal_pointer(&map);
@@ -204,25 +208,28 @@ static gboolean read_lines(LatheContext *ctx, Table *t, const char *text, gsize 
     for (guint i = 0; i < map->len; i++)
       need = MAX(need, g_array_index(map, guint, i) + 1);
     if (nf < need) {
-      FAIL(error, LATHE_ERROR_DATA, "%s:%u: %u fields, the header needs at least %u", display,
-           line_no, nf, need);
+      lathe_context_set_error(NULL, error, LATHE_ERROR_DATA, COMPONENT,
+                              "%s:%u: %u fields, the header needs at least %u", display, line_no,
+                              nf, need);
       return FALSE;
     }
     const Field *tsf = &g_array_index(fields, Field, g_array_index(map, guint, 0));
     LatheTsTime now;
     const char *why = NULL;
     if (!lathe_ts_parse(tsf->p, tsf->len, format, &now, &why)) {
-      FAIL(error, LATHE_ERROR_DATA, "%s:%u:%u: timestamp '%.*s' %s (format \"%s\")", display,
-           line_no, g_array_index(map, guint, 0) + 1, (int)MIN(tsf->len, 64), tsf->p, why,
-           format);
+      lathe_context_set_error(NULL, error, LATHE_ERROR_DATA, COMPONENT,
+                              "%s:%u:%u: timestamp '%.*s' %s (format \"%s\")", display, line_no,
+                              g_array_index(map, guint, 0) + 1, (int)MIN(tsf->len, 64), tsf->p, why,
+                              format);
       return FALSE;
     }
     gboolean late = rows > 0 && lathe_ts_compare(&now, &prev) <= 0;
     if (late && !keep_unordered && !drop_unordered) {
-      FAIL(error, LATHE_ERROR_DATA,
-           "%s:%u: timestamp '%.*s' is not after the previous row's; sort the file by time "
-           "and drop duplicate timestamps, or set unordered to \"keep\"",
-           display, line_no, (int)MIN(tsf->len, 64), tsf->p);
+      lathe_context_set_error(
+          NULL, error, LATHE_ERROR_DATA, COMPONENT,
+          "%s:%u: timestamp '%.*s' is not after the previous row's; sort the file by time "
+          "and drop duplicate timestamps, or set unordered to \"keep\"",
+          display, line_no, (int)MIN(tsf->len, 64), tsf->p);
       return FALSE;
     }
     if (late && unordered++ == 0)
@@ -242,9 +249,10 @@ static gboolean read_lines(LatheContext *ctx, Table *t, const char *text, gsize 
       guint col = g_array_index(map, guint, i + 1);
       const Field *f = &g_array_index(fields, Field, col);
       if (!parse_value(f, &dst[2 + i])) {
-        FAIL(error, LATHE_ERROR_DATA,
-             "%s:%u:%u: column '%s': '%.*s' is not a finite number; fix or drop the row",
-             display, line_no, col + 1, (char *)t->values->pdata[i], (int)MIN(f->len, 64), f->p);
+        lathe_context_set_error(
+            NULL, error, LATHE_ERROR_DATA, COMPONENT,
+            "%s:%u:%u: column '%s': '%.*s' is not a finite number; fix or drop the row", display,
+            line_no, col + 1, (char *)t->values->pdata[i], (int)MIN(f->len, 64), f->p);
         if (dst != row)
           g_free(dst);
         return FALSE;
@@ -257,7 +265,8 @@ static gboolean read_lines(LatheContext *ctx, Table *t, const char *text, gsize 
     rows++;
   }
   if (rows == 0) {
-    FAIL(error, LATHE_ERROR_DATA, "%s: no data rows%s", display, map ? "" : " and no header");
+    lathe_context_set_error(NULL, error, LATHE_ERROR_DATA, COMPONENT, "%s: no data rows%s", display,
+                            map ? "" : " and no header");
     return FALSE;
   }
   if (unordered > 1)
@@ -304,11 +313,13 @@ static GPtrArray *list_files(LatheContext *ctx, const char *root, gboolean *sing
   *single = !g_file_test(root, G_FILE_TEST_IS_DIR);
   if (*single) {
     if (n) {
-      FAIL(error, LATHE_ERROR_INVALID, "files is set but path '%s' is not a folder", root);
+      lathe_context_set_error(NULL, error, LATHE_ERROR_INVALID, COMPONENT,
+                              "files is set but path '%s' is not a folder", root);
       return NULL;
     }
     if (!g_file_test(root, G_FILE_TEST_EXISTS)) {
-      FAIL(error, LATHE_ERROR_IO, "path '%s' does not exist; check path", root);
+      lathe_context_set_error(NULL, error, LATHE_ERROR_IO, COMPONENT,
+                              "path '%s' does not exist; check path", root);
       return NULL;
     }
     g_ptr_array_add(rel, g_path_get_basename(root));
@@ -317,13 +328,15 @@ static GPtrArray *list_files(LatheContext *ctx, const char *root, gboolean *sing
   for (guint i = 0; i < n; i++) {
     const char *f = json_array_get_string_element(files, i);
     if (!f || !*f || g_path_is_absolute(f) || strstr(f, "..")) {
-      FAIL(error, LATHE_ERROR_INVALID,
-           "files[%u]: '%s' must be a path relative to path, without '..'", i, f ? f : "");
+      lathe_context_set_error(NULL, error, LATHE_ERROR_INVALID, COMPONENT,
+                              "files[%u]: '%s' must be a path relative to path, without '..'", i,
+                              f ? f : "");
       return NULL;
     }
     for (guint j = 0; j < rel->len; j++)
       if (strcmp(rel->pdata[j], f) == 0) {
-        FAIL(error, LATHE_ERROR_INVALID, "files[%u]: '%s' is listed twice; list it once", i, f);
+        lathe_context_set_error(NULL, error, LATHE_ERROR_INVALID, COMPONENT,
+                                "files[%u]: '%s' is listed twice; list it once", i, f);
         return NULL;
       }
     g_ptr_array_add(rel, g_strdup(f));
@@ -331,13 +344,15 @@ static GPtrArray *list_files(LatheContext *ctx, const char *root, gboolean *sing
   if (n == 0) {
     GError *e = NULL;
     if (!walk(root, NULL, rel, &e)) {
-      FAIL(error, LATHE_ERROR_IO, "cannot list '%s': %s", root, e->message);
+      lathe_context_set_error(NULL, error, LATHE_ERROR_IO, COMPONENT, "cannot list '%s': %s", root,
+                              e->message);
       g_error_free(e);
       return NULL;
     }
     g_ptr_array_sort(rel, cmp_str);
     if (rel->len == 0) {
-      FAIL(error, LATHE_ERROR_DATA, "no *.csv file under '%s'; check path", root);
+      lathe_context_set_error(NULL, error, LATHE_ERROR_DATA, COMPONENT,
+                              "no *.csv file under '%s'; check path", root);
       return NULL;
     }
   }
@@ -362,7 +377,8 @@ static gboolean ts_run(LatheContext *ctx, GError **error) {
     gsize size = 0;
     GError *e = NULL;
     if (!g_file_get_contents(file, &text, &size, &e)) {
-      FAIL(error, LATHE_ERROR_IO, "%s: cannot read: %s", file, e->message);
+      lathe_context_set_error(NULL, error, LATHE_ERROR_IO, COMPONENT, "%s: cannot read: %s", file,
+                              e->message);
       g_error_free(e);
       ok = FALSE;
       break;
@@ -373,7 +389,8 @@ static gboolean ts_run(LatheContext *ctx, GError **error) {
     ok = read_lines(ctx, &t, text, size, file, (gint32)i, error);
     lathe_context_progress(ctx, (i + 1.0) / rel->len, rel->pdata[i]);
     if (ok && lathe_context_is_cancelled(ctx)) {
-      FAIL(error, LATHE_ERROR_CANCELLED, "cancelled after %u of %u files", i + 1, rel->len);
+      lathe_context_set_error(NULL, error, LATHE_ERROR_CANCELLED, COMPONENT,
+                              "cancelled after %u of %u files", i + 1, rel->len);
       ok = FALSE;
     }
   }

@@ -47,9 +47,7 @@ static const LathePortSpec cr_outputs[] = {
     {.name = NULL},
 };
 
-#define FAIL(error, code, ctx, fmt, ...)                                         \
-  g_set_error(error, LATHE_ERROR, code, "transform/causal_rank (node %s): " fmt, \
-              lathe_context_node_id(ctx), __VA_ARGS__)
+#define COMPONENT "transform/causal_rank"
 
 static int cmp_double(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
@@ -113,23 +111,27 @@ static gboolean cr_run(LatheContext *ctx, GError **error) {
   if (!ds)
     return FALSE;
   if (ds->seq_len) {
-    FAIL(error, LATHE_ERROR_INVALID, ctx,
-         "input is a sequence dataset (seq_len %u); give it the long table of scores",
-         ds->seq_len);
+    lathe_context_set_error(
+        ctx, error, LATHE_ERROR_INVALID, COMPONENT,
+        "input is a sequence dataset (seq_len %u); give it the long table of scores", ds->seq_len);
     return FALSE;
   }
   const guint window = (guint)lathe_context_param_int(ctx, "window");
   if (window == 1) {
-    FAIL(error, LATHE_ERROR_INVALID, ctx, "window %u leaves nothing to rank against; use 0 "
-         "(every row so far) or at least 2", window);
+    lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT,
+                            "window %u leaves nothing to rank against; use 0 "
+                            "(every row so far) or at least 2",
+                            window);
     return FALSE;
   }
   const char *suffix = lathe_context_param_string(ctx, "suffix");
   JsonArray *cols = lathe_context_param_list(ctx, "columns");
   const guint k = cols ? json_array_get_length(cols) : 0;
   if (k == 0 || !suffix || !*suffix) {
-    FAIL(error, LATHE_ERROR_INVALID, ctx, "%s", k == 0 ? "columns is empty; name the score "
-         "columns" : "suffix is empty; the new columns need names of their own");
+    lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT, "%s",
+                            k == 0 ? "columns is empty; name the score "
+                                     "columns"
+                                   : "suffix is empty; the new columns need names of their own");
     return FALSE;
   }
   g_autofree gint *src = g_new(gint, k);
@@ -139,20 +141,22 @@ static gboolean cr_run(LatheContext *ctx, GError **error) {
     src[i] = name ? lathe_dataset_column_index(ds, name) : -1;
     if (src[i] < 0) {
       g_autofree char *avail = g_strjoinv(", ", ds->columns);
-      FAIL(error, LATHE_ERROR_INVALID, ctx,
-           "columns[%u] '%s' is not a column of the input; available columns: %s", i,
-           name ? name : "(not a string)", avail);
+      lathe_context_set_error(
+          ctx, error, LATHE_ERROR_INVALID, COMPONENT,
+          "columns[%u] '%s' is not a column of the input; available columns: %s", i,
+          name ? name : "(not a string)", avail);
       return FALSE;
     }
     g_autofree char *out_name = g_strconcat(name, suffix, NULL);
     for (guint j = 0; j < names->len; j++)
       if (g_str_equal(names->pdata[j], out_name)) {
-        FAIL(error, LATHE_ERROR_INVALID, ctx, "columns lists '%s' twice; list it once", name);
+        lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT,
+                                "columns lists '%s' twice; list it once", name);
         return FALSE;
       }
     if (lathe_dataset_column_index(ds, out_name) >= 0) {
-      FAIL(error, LATHE_ERROR_INVALID, ctx,
-           "the input already has a column '%s'; set another suffix", out_name);
+      lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT,
+                              "the input already has a column '%s'; set another suffix", out_name);
       return FALSE;
     }
     g_ptr_array_add(names, g_steal_pointer(&out_name));
@@ -163,15 +167,19 @@ static gboolean cr_run(LatheContext *ctx, GError **error) {
   for (guint r = 0; r < ds->n_rows; r++) {
     gint32 g = ds->groups ? ds->groups[r] : 0;
     if (g < 0 || (guint)g >= n_series) {
-      FAIL(error, LATHE_ERROR_DATA, ctx, "row %u has no group (index %d); every row of a "
-           "grouped table must belong to a series", r, g);
+      lathe_context_set_error(ctx, error, LATHE_ERROR_DATA, COMPONENT,
+                              "row %u has no group (index %d); every row of a "
+                              "grouped table must belong to a series",
+                              r, g);
       return FALSE;
     }
     count[g]++;
     for (guint i = 0; i < k; i++)
       if (isnan(ds->x[(gsize)r * d + src[i]])) {
-        FAIL(error, LATHE_ERROR_DATA, ctx, "NaN score in row %u column '%s'; NaN has no "
-             "rank, clean the scores first", r, ds->columns[src[i]]);
+        lathe_context_set_error(ctx, error, LATHE_ERROR_DATA, COMPONENT,
+                                "NaN score in row %u column '%s'; NaN has no "
+                                "rank, clean the scores first",
+                                r, ds->columns[src[i]]);
         return FALSE;
       }
   }
@@ -208,8 +216,8 @@ static gboolean cr_run(LatheContext *ctx, GError **error) {
         out->x[(gsize)sr[t] * (d + k) + d + i] = (float)rank[t];
     }
     if (lathe_context_is_cancelled(ctx)) {
-      FAIL(error, LATHE_ERROR_CANCELLED, ctx, "cancelled after %u of %u series", g + 1,
-           n_series);
+      lathe_context_set_error(ctx, error, LATHE_ERROR_CANCELLED, COMPONENT,
+                              "cancelled after %u of %u series", g + 1, n_series);
       return FALSE;
     }
   }

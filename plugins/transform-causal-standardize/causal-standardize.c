@@ -51,9 +51,7 @@ static const LathePortSpec cs_outputs[] = {
     {.name = NULL},
 };
 
-#define FAIL(error, code, ctx, fmt, ...)                                       \
-  g_set_error(error, LATHE_ERROR, code, "transform/causal_standardize (node %s): " fmt, \
-              lathe_context_node_id(ctx), __VA_ARGS__)
+#define COMPONENT "transform/causal_standardize"
 
 typedef struct {
   guint window, min_periods;
@@ -65,7 +63,8 @@ static gboolean string_list_ok(LatheContext *ctx, JsonArray *list, const char *p
                                GError **error) {
   for (guint i = 0; list && i < json_array_get_length(list); i++)
     if (!json_array_get_string_element(list, i)) {
-      FAIL(error, LATHE_ERROR_INVALID, ctx, "%s[%u] is not a string", param, i);
+      lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT, "%s[%u] is not a string",
+                              param, i);
       return FALSE;
     }
   return TRUE;
@@ -80,21 +79,14 @@ static gboolean choose_columns(LatheContext *ctx, const LatheDataset *ds, gboole
       !string_list_ok(ctx, excl, "exclude", error))
     return FALSE;
   guint n = cols ? json_array_get_length(cols) : 0;
-  for (guint i = 0; i < n; i++) {
-    const char *name = json_array_get_string_element(cols, i);
-    gint j = lathe_dataset_column_index(ds, name);
-    if (j < 0 || chosen[j]) {
-      g_autofree char *avail = g_strjoinv(", ", ds->columns);
-      if (j < 0)
-        FAIL(error, LATHE_ERROR_INVALID, ctx,
-             "columns: '%s' is not a column of the input; available columns: %s", name, avail);
-      else
-        FAIL(error, LATHE_ERROR_INVALID, ctx, "columns: '%s' is listed twice; list it once",
-             name);
-      return FALSE;
-    }
-    chosen[j] = TRUE;
+  g_autoptr(GArray) named =
+      lathe_context_param_columns(ctx, "columns", ds, LATHE_COLUMNS_ALL_WHEN_EMPTY, error);
+  if (!named) {
+    lathe_context_prefix_error(ctx, error, COMPONENT);
+    return FALSE;
   }
+  for (guint i = 0; n && i < named->len; i++)
+    chosen[g_array_index(named, guint, i)] = TRUE;
   if (n)
     return TRUE;
   for (guint j = 0; j < ds->n_cols; j++)
@@ -183,9 +175,10 @@ static gboolean cs_run(LatheContext *ctx, GError **error) {
   if (!ds)
     return FALSE;
   if (ds->seq_len) {
-    FAIL(error, LATHE_ERROR_INVALID, ctx,
-         "input is a sequence dataset (seq_len %u); standardise the long table instead",
-         ds->seq_len);
+    lathe_context_set_error(
+        ctx, error, LATHE_ERROR_INVALID, COMPONENT,
+        "input is a sequence dataset (seq_len %u); standardise the long table instead",
+        ds->seq_len);
     return FALSE;
   }
   Opts o = {.window = (guint)lathe_context_param_int(ctx, "window"),
@@ -194,9 +187,10 @@ static gboolean cs_run(LatheContext *ctx, GError **error) {
             .min_std = lathe_context_param_float(ctx, "min_std"),
             .clip = lathe_context_param_float(ctx, "clip")};
   if (o.window && o.min_periods > o.window) {
-    FAIL(error, LATHE_ERROR_INVALID, ctx,
-         "min_periods %u is larger than window %u, so no row would get a z-score; lower it",
-         o.min_periods, o.window);
+    lathe_context_set_error(
+        ctx, error, LATHE_ERROR_INVALID, COMPONENT,
+        "min_periods %u is larger than window %u, so no row would get a z-score; lower it",
+        o.min_periods, o.window);
     return FALSE;
   }
   g_autofree gboolean *chosen = g_new0(gboolean, ds->n_cols + 1);
@@ -207,18 +201,20 @@ static gboolean cs_run(LatheContext *ctx, GError **error) {
   for (guint r = 0; r < ds->n_rows; r++) {
     gint32 g = ds->groups ? ds->groups[r] : 0;
     if (g < 0 || (guint)g >= n_series) {
-      FAIL(error, LATHE_ERROR_DATA, ctx,
-           "row %u has no group (index %d); every row of a grouped table must belong to a "
-           "series",
-           r, g);
+      lathe_context_set_error(
+          ctx, error, LATHE_ERROR_DATA, COMPONENT,
+          "row %u has no group (index %d); every row of a grouped table must belong to a "
+          "series",
+          r, g);
       return FALSE;
     }
     count[g]++;
     for (guint j = 0; j < ds->n_cols; j++)
       if (chosen[j] && !isfinite(ds->x[(gsize)r * ds->n_cols + j])) {
-        FAIL(error, LATHE_ERROR_DATA, ctx,
-             "non-finite value in row %u column '%s'; clean the data or leave the column out",
-             r, ds->columns[j]);
+        lathe_context_set_error(
+            ctx, error, LATHE_ERROR_DATA, COMPONENT,
+            "non-finite value in row %u column '%s'; clean the data or leave the column out", r,
+            ds->columns[j]);
         return FALSE;
       }
   }
@@ -251,8 +247,8 @@ static gboolean cs_run(LatheContext *ctx, GError **error) {
       done++;
     }
     if (lathe_context_is_cancelled(ctx)) {
-      FAIL(error, LATHE_ERROR_CANCELLED, ctx, "cancelled after %u of %u series", g + 1,
-           n_series);
+      lathe_context_set_error(ctx, error, LATHE_ERROR_CANCELLED, COMPONENT,
+                              "cancelled after %u of %u series", g + 1, n_series);
       return FALSE;
     }
   }

@@ -11,6 +11,8 @@
 
 #include <lathe/lathe-sdk.h>
 
+#define COMPONENT "transform/downsample"
+
 static const char *const mode_choices[] = {"every", "mean", NULL};
 
 static const LatheParamSpec ds_params[] = {
@@ -40,16 +42,6 @@ static const LathePortSpec ds_outputs[] = {
 
 typedef LatheRowRun Recording;
 
-/* The recordings of a long table, in row order. A group whose rows are split
- * into several runs is refused: averaging or counting across it would be
- * meaningless. */
-static GArray *find_recordings(LatheContext *ctx, const LatheDataset *ds, GError **error) {
-  GArray *runs = lathe_dataset_group_runs(ds, error);
-  if (!runs)
-    g_prefix_error(error, "transform/downsample (node %s): ", lathe_context_node_id(ctx));
-  return runs;
-}
-
 /* A new dataset of @n_rows x @n_cols with @ds's classes and groups. */
 static LatheDataset *like(const LatheDataset *ds, guint n_rows, guint n_cols) {
   LatheDataset *out = lathe_dataset_new(n_rows, n_cols);
@@ -73,9 +65,14 @@ static void block_mean(const float *src, guint n, gsize stride, guint c, float *
 
 static LatheDataset *downsample_table(LatheContext *ctx, const LatheDataset *ds, guint k,
                                       gboolean mean, GError **error) {
-  g_autoptr(GArray) runs = find_recordings(ctx, ds, error);
-  if (!runs)
+  /* The recordings of a long table, in row order. A group whose rows are split
+   * into several runs is refused: averaging or counting across it would be
+   * meaningless. */
+  g_autoptr(GArray) runs = lathe_dataset_group_runs(ds, error);
+  if (!runs) {
+    lathe_context_prefix_error(ctx, error, COMPONENT);
     return NULL;
+  }
   guint n_out = 0;
   for (guint i = 0; i < runs->len; i++) {
     const Recording *rec = &g_array_index(runs, Recording, i);

@@ -22,9 +22,6 @@
 
 #include "rolling-stats.h"
 
-static const char *const stat_choices[] = {"mean", "std", "min", "max", NULL};
-enum { STAT_MEAN, STAT_STD, STAT_MIN, STAT_MAX, N_STATS };
-
 static const LatheParamSpec lags_params[] = {
     LATHE_PARAM_LIST_("columns", "[\"value\"]", LATHE_PARAM_STRING,
                       "the columns to derive features from"),
@@ -50,7 +47,7 @@ static const LatheParamSpec lags_params[] = {
      .type = LATHE_PARAM_LIST,
      .default_json = "[\"mean\",\"std\",\"min\",\"max\"]",
      .item_type = LATHE_PARAM_ENUM,
-     .choices = stat_choices,
+     .choices = lathe_rolling_stat_names,
      .doc = "statistics per window, each a column <col>_<stat><w>: mean, std (population, "
             "ddof 0), min, max"},
     LATHE_PARAM_END,
@@ -69,9 +66,7 @@ static const LathePortSpec lags_outputs[] = {
     {.name = NULL},
 };
 
-#define FAIL(error, code, ctx, fmt, ...)                                       \
-  g_set_error(error, LATHE_ERROR, code, "transform/lags (node %s): " fmt,     \
-              lathe_context_node_id(ctx), __VA_ARGS__)
+#define COMPONENT "transform/lags"
 
 /* Reads a list param of positive ints or strings into @out (guint each). */
 static gboolean int_list(LatheContext *ctx, const char *param, GArray *out, GError **error) {
@@ -82,13 +77,15 @@ static gboolean int_list(LatheContext *ctx, const char *param, GArray *out, GErr
                    ? json_node_get_int(n)
                    : 0;
     if (v < 1 || v > G_MAXINT32) {
-      FAIL(error, LATHE_ERROR_INVALID, ctx, "%s[%u] must be a whole number >= 1", param, i);
+      lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT,
+                              "%s[%u] must be a whole number >= 1", param, i);
       return FALSE;
     }
     guint u = (guint)v;
     for (guint j = 0; j < out->len; j++)
       if (g_array_index(out, guint, j) == u) {
-        FAIL(error, LATHE_ERROR_INVALID, ctx, "%s: %u is listed twice; list it once", param, u);
+        lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT,
+                                "%s: %u is listed twice; list it once", param, u);
         return FALSE;
       }
     g_array_append_val(out, u);
@@ -98,51 +95,24 @@ static gboolean int_list(LatheContext *ctx, const char *param, GArray *out, GErr
 
 static gboolean read_columns(LatheContext *ctx, const LatheDataset *ds, GArray *cols,
                              GError **error) {
-  JsonArray *list = lathe_context_param_list(ctx, "columns");
-  guint n = list ? json_array_get_length(list) : 0;
-  if (n == 0) {
-    FAIL(error, LATHE_ERROR_INVALID, ctx, "%s", "columns is empty; name at least one column");
+  g_autoptr(GArray) got =
+      lathe_context_param_columns(ctx, "columns", ds, LATHE_COLUMNS_NONEMPTY, error);
+  if (!got) {
+    lathe_context_prefix_error(ctx, error, COMPONENT);
     return FALSE;
   }
-  for (guint i = 0; i < n; i++) {
-    const char *name = json_array_get_string_element(list, i);
-    gint j = name ? lathe_dataset_column_index(ds, name) : -1;
-    if (j < 0) {
-      g_autofree char *avail = g_strjoinv(", ", ds->columns);
-      FAIL(error, LATHE_ERROR_INVALID, ctx,
-           "columns: '%s' is not a column of the input; available columns: %s",
-           name ? name : "(not a string)", avail);
-      return FALSE;
-    }
-    for (guint k = 0; k < cols->len; k++)
-      if (g_array_index(cols, guint, k) == (guint)j) {
-        FAIL(error, LATHE_ERROR_INVALID, ctx, "columns: '%s' is listed twice; list it once",
-             name);
-        return FALSE;
-      }
-    guint u = (guint)j;
-    g_array_append_val(cols, u);
-  }
+  g_array_append_vals(cols, got->data, got->len);
   return TRUE;
 }
 
 static gboolean read_stats(LatheContext *ctx, GArray *stats, GError **error) {
-  JsonArray *list = lathe_context_param_list(ctx, "stats");
-  gboolean seen[N_STATS] = {FALSE};
-  for (guint i = 0; list && i < json_array_get_length(list); i++) {
-    const char *name = json_array_get_string_element(list, i);
-    guint s = 0;
-    while (name && s < N_STATS && strcmp(stat_choices[s], name) != 0)
-      s++;
-    if (!name || s == N_STATS || seen[s]) {
-      FAIL(error, LATHE_ERROR_INVALID, ctx, "stats: '%s' %s", name ? name : "(not a string)",
-           !name || s == N_STATS ? "is not one of mean, std, min, max"
-                                 : "is listed twice; list it once");
-      return FALSE;
-    }
-    seen[s] = TRUE;
-    g_array_append_val(stats, s);
+  g_autoptr(GArray) got =
+      lathe_context_param_enum_list(ctx, "stats", lathe_rolling_stat_names, error);
+  if (!got) {
+    lathe_context_prefix_error(ctx, error, COMPONENT);
+    return FALSE;
   }
+  g_array_append_vals(stats, got->data, got->len);
   return TRUE;
 }
 
@@ -155,10 +125,11 @@ static GPtrArray *series_rows(LatheContext *ctx, const LatheDataset *ds, GError 
   for (guint r = 0; r < ds->n_rows; r++) {
     gint32 g = ds->groups ? ds->groups[r] : 0;
     if (g < 0 || (guint)g >= n_series) {
-      FAIL(error, LATHE_ERROR_DATA, ctx,
-           "row %u has no group (index %d); every row of a grouped table must belong to a "
-           "series",
-           r, g);
+      lathe_context_set_error(
+          ctx, error, LATHE_ERROR_DATA, COMPONENT,
+          "row %u has no group (index %d); every row of a grouped table must belong to a "
+          "series",
+          r, g);
       return NULL;
     }
     g_array_append_val(series->pdata[g], r);
@@ -189,16 +160,18 @@ static gboolean name_columns(LatheContext *ctx, const LatheDataset *ds, LatheDat
       g_ptr_array_add(add, g_strdup_printf("%s_lag%u", x, g_array_index(p->lags, guint, k)));
     for (guint w = 0; w < p->windows->len; w++)
       for (guint s = 0; s < p->stats->len; s++)
-        g_ptr_array_add(add, g_strdup_printf("%s_%s%u", x,
-                                             stat_choices[g_array_index(p->stats, guint, s)],
-                                             g_array_index(p->windows, guint, w)));
+        g_ptr_array_add(add,
+                        g_strdup_printf("%s_%s%u", x,
+                                        lathe_rolling_stat_names[g_array_index(p->stats, guint, s)],
+                                        g_array_index(p->windows, guint, w)));
     for (guint i = 0; i < add->len; i++, j++) {
       lathe_dataset_set_column(out, j, add->pdata[i]);
       if (!g_hash_table_add(names, out->columns[j])) {
-        FAIL(error, LATHE_ERROR_INVALID, ctx,
-             "the new column '%s' has the name of another column; rename the input column "
-             "or set keep=false",
-             (char *)add->pdata[i]);
+        lathe_context_set_error(
+            ctx, error, LATHE_ERROR_INVALID, COMPONENT,
+            "the new column '%s' has the name of another column; rename the input column "
+            "or set keep=false",
+            (char *)add->pdata[i]);
         return FALSE;
       }
     }
@@ -220,18 +193,18 @@ static void series_features(const Plan *p, const double *v, guint n, double *res
     for (guint t = 0; t < n; t++)
       res[(gsize)t * p->per_col + f] = v[t >= lag ? t - lag : 0];
   }
-  double *by[N_STATS] = {tmp, tmp + n, tmp + 2 * (gsize)n, tmp + 3 * (gsize)n};
+  double *by[LATHE_N_STATS] = {tmp, tmp + n, tmp + 2 * (gsize)n, tmp + 3 * (gsize)n};
   for (guint wi = 0; wi < p->windows->len; wi++) {
     guint w = g_array_index(p->windows, guint, wi);
-    gboolean want[N_STATS] = {FALSE};
+    gboolean want[LATHE_N_STATS] = {FALSE};
     for (guint s = 0; s < p->stats->len; s++)
       want[g_array_index(p->stats, guint, s)] = TRUE;
-    if (want[STAT_MEAN] || want[STAT_STD])
-      lathe_rolling_moments(v, n, w, by[STAT_MEAN], by[STAT_STD]);
-    if (want[STAT_MIN])
-      lathe_rolling_extreme(v, n, w, 1, queue, by[STAT_MIN]);
-    if (want[STAT_MAX])
-      lathe_rolling_extreme(v, n, w, -1, queue, by[STAT_MAX]);
+    if (want[LATHE_STAT_MEAN] || want[LATHE_STAT_STD])
+      lathe_rolling_moments(v, n, w, by[LATHE_STAT_MEAN], by[LATHE_STAT_STD]);
+    if (want[LATHE_STAT_MIN])
+      lathe_rolling_extreme(v, n, w, 1, queue, by[LATHE_STAT_MIN]);
+    if (want[LATHE_STAT_MAX])
+      lathe_rolling_extreme(v, n, w, -1, queue, by[LATHE_STAT_MAX]);
     for (guint s = 0; s < p->stats->len; s++, f++) {
       const double *src = by[g_array_index(p->stats, guint, s)];
       for (guint t = 0; t < n; t++)
@@ -245,9 +218,10 @@ static gboolean lags_run(LatheContext *ctx, GError **error) {
   if (!ds)
     return FALSE;
   if (ds->seq_len) {
-    FAIL(error, LATHE_ERROR_INVALID, ctx,
-         "input is a sequence dataset (seq_len %u); apply transform/lags to the long table",
-         ds->seq_len);
+    lathe_context_set_error(
+        ctx, error, LATHE_ERROR_INVALID, COMPONENT,
+        "input is a sequence dataset (seq_len %u); apply transform/lags to the long table",
+        ds->seq_len);
     return FALSE;
   }
   Plan p = {.keep = lathe_context_param_bool(ctx, "keep"),
@@ -260,23 +234,25 @@ static gboolean lags_run(LatheContext *ctx, GError **error) {
       !int_list(ctx, "windows", windows, error) || !read_stats(ctx, stats, error))
     return FALSE;
   if (windows->len && !stats->len) {
-    FAIL(error, LATHE_ERROR_INVALID, ctx, "%s",
-         "windows are set but stats is empty; ask for at least one of mean, std, min, max");
+    lathe_context_set_error(
+        ctx, error, LATHE_ERROR_INVALID, COMPONENT, "%s",
+        "windows are set but stats is empty; ask for at least one of mean, std, min, max");
     return FALSE;
   }
   p.per_col = (p.delta ? 1 : 0) + lags->len + windows->len * stats->len;
   if (p.per_col == 0) {
-    FAIL(error, LATHE_ERROR_INVALID, ctx, "%s",
-         "nothing to compute: delta is false and lags and windows are empty");
+    lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT, "%s",
+                            "nothing to compute: delta is false and lags and windows are empty");
     return FALSE;
   }
   for (guint r = 0; r < ds->n_rows; r++)
     for (guint c = 0; c < cols->len; c++) {
       float x = ds->x[(gsize)r * ds->n_cols + g_array_index(cols, guint, c)];
       if (!isfinite(x)) {
-        FAIL(error, LATHE_ERROR_DATA, ctx,
-             "%s in row %u column '%s'; clean the data before transform/lags",
-             isnan(x) ? "NaN" : "an infinity", r, ds->columns[g_array_index(cols, guint, c)]);
+        lathe_context_set_error(ctx, error, LATHE_ERROR_DATA, COMPONENT,
+                                "%s in row %u column '%s'; clean the data before transform/lags",
+                                isnan(x) ? "NaN" : "an infinity", r,
+                                ds->columns[g_array_index(cols, guint, c)]);
         return FALSE;
       }
     }
@@ -297,7 +273,7 @@ static gboolean lags_run(LatheContext *ctx, GError **error) {
     longest = MAX(longest, ((GArray *)series->pdata[s])->len);
   g_autofree double *v = g_new(double, longest);
   g_autofree double *res = g_new(double, (gsize)longest * p.per_col);
-  g_autofree double *tmp = g_new(double, (gsize)longest * N_STATS);
+  g_autofree double *tmp = g_new(double, (gsize)longest *LATHE_N_STATS);
   g_autofree guint *queue = g_new(guint, longest);
   for (guint s = 0; s < series->len; s++) {
     GArray *rows = series->pdata[s];
@@ -313,8 +289,8 @@ static gboolean lags_run(LatheContext *ctx, GError **error) {
       }
     }
     if (lathe_context_is_cancelled(ctx)) {
-      FAIL(error, LATHE_ERROR_CANCELLED, ctx, "cancelled after %u of %u series", s + 1,
-           series->len);
+      lathe_context_set_error(ctx, error, LATHE_ERROR_CANCELLED, COMPONENT,
+                              "cancelled after %u of %u series", s + 1, series->len);
       return FALSE;
     }
   }

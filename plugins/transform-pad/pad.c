@@ -36,20 +36,9 @@ static const LathePortSpec pad_outputs[] = {
     {.name = NULL},
 };
 
-#define FAIL(error, code, ctx, fmt, ...)                                       \
-  g_set_error(error, LATHE_ERROR, code, "transform/pad (node %s): " fmt,      \
-              lathe_context_node_id(ctx), __VA_ARGS__)
+#define COMPONENT "transform/pad"
 
 typedef LatheRowRun Recording;
-
-/* The recordings of a long table, in row order; a group split into several
- * runs of rows is refused, since its sequence would be out of order. */
-static GArray *find_recordings(LatheContext *ctx, const LatheDataset *ds, GError **error) {
-  GArray *runs = lathe_dataset_group_runs(ds, error);
-  if (!runs)
-    g_prefix_error(error, "transform/pad (node %s): ", lathe_context_node_id(ctx));
-  return runs;
-}
 
 static const char *recording_name(const LatheDataset *ds, const Recording *rec) {
   return ds->groups ? ds->group_names[ds->groups[rec->start]] : "(all rows)";
@@ -60,19 +49,24 @@ static gboolean pad_run(LatheContext *ctx, GError **error) {
   if (!ds)
     return FALSE;
   if (ds->seq_len) {
-    FAIL(error, LATHE_ERROR_INVALID, ctx,
-         "input is already a sequence dataset (seq_len %u); pad the long table",
-         ds->seq_len);
+    lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT,
+                            "input is already a sequence dataset (seq_len %u); pad the long table",
+                            ds->seq_len);
     return FALSE;
   }
   guint c = ds->n_cols;
   if (c == 0) {
-    FAIL(error, LATHE_ERROR_INVALID, ctx, "%s", "input has no columns; nothing to pad");
+    lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT, "%s",
+                            "input has no columns; nothing to pad");
     return FALSE;
   }
-  g_autoptr(GArray) runs = find_recordings(ctx, ds, error);
-  if (!runs)
+  /* The recordings of a long table, in row order; a group split into several
+   * runs of rows is refused, since its sequence would be out of order. */
+  g_autoptr(GArray) runs = lathe_dataset_group_runs(ds, error);
+  if (!runs) {
+    lathe_context_prefix_error(ctx, error, COMPONENT);
     return FALSE;
+  }
   guint length = (guint)CLAMP(lathe_context_param_int(ctx, "length"), 0, G_MAXINT32);
   float value = (float)lathe_context_param_float(ctx, "value");
   gboolean truncate = lathe_context_param_bool(ctx, "truncate");
@@ -83,8 +77,8 @@ static gboolean pad_run(LatheContext *ctx, GError **error) {
     longest = MAX(longest, rec->end - rec->start);
   }
   if (length == 0 && longest == 0) {
-    FAIL(error, LATHE_ERROR_DATA, ctx, "%s",
-         "input has no rows, so there is no longest recording; set length");
+    lathe_context_set_error(ctx, error, LATHE_ERROR_DATA, COMPONENT, "%s",
+                            "input has no rows, so there is no longest recording; set length");
     return FALSE;
   }
   if (length == 0)
@@ -95,18 +89,19 @@ static gboolean pad_run(LatheContext *ctx, GError **error) {
     if (len <= length)
       continue;
     if (!truncate) {
-      FAIL(error, LATHE_ERROR_DATA, ctx,
-           "recording '%s' has %u rows, more than length %u; raise length or set "
-           "truncate=true",
-           recording_name(ds, rec), len, length);
+      lathe_context_set_error(
+          ctx, error, LATHE_ERROR_DATA, COMPONENT,
+          "recording '%s' has %u rows, more than length %u; raise length or set "
+          "truncate=true",
+          recording_name(ds, rec), len, length);
       return FALSE;
     }
     cut++;
   }
   if ((guint64)length * c > G_MAXUINT32) {
-    FAIL(error, LATHE_ERROR_INVALID, ctx,
-         "length %u x %u channels is too many columns; lower length or downsample first",
-         length, c);
+    lathe_context_set_error(
+        ctx, error, LATHE_ERROR_INVALID, COMPONENT,
+        "length %u x %u channels is too many columns; lower length or downsample first", length, c);
     return FALSE;
   }
 

@@ -10,6 +10,8 @@
 
 #include <lathe/lathe-sdk.h>
 
+#define COMPONENT "transform/predict"
+
 static const LatheParamSpec predict_params[] = {
     LATHE_PARAM_STRING_("prefix", "\"pred_\"", 0,
                         "name prefix of the new columns: PREFIX + class name for a "
@@ -52,9 +54,8 @@ static gboolean predict_run(LatheContext *ctx, GError **error) {
   if (!ds)
     return FALSE;
   if (!model || lathe_artifact_get_kind(model) != LATHE_TYPE_MODEL) {
-    g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
-                "transform/predict (node %s): input 'model' must be connected to a model",
-                lathe_context_node_id(ctx));
+    lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT,
+                            "input 'model' must be connected to a model");
     return FALSE;
   }
   guint k = 0;
@@ -75,10 +76,10 @@ static gboolean predict_run(LatheContext *ctx, GError **error) {
     for (guint c = 0; c < base; c++) {
       if (g_str_equal(out->columns[c], name)) {
         lathe_dataset_unref(out);
-        g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
-                    "transform/predict (node %s): prediction column '%s' already exists in "
-                    "the input; set another \"prefix\"",
-                    lathe_context_node_id(ctx), name);
+        lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT,
+                                "prediction column '%s' already exists in "
+                                "the input; set another \"prefix\"",
+                                name);
         return FALSE;
       }
     }

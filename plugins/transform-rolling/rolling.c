@@ -20,10 +20,6 @@
 
 #include "rolling-stats.h"
 
-static const char *const stat_choices[] = {"mean", "std", "min", "max", NULL};
-
-enum { STAT_MEAN, STAT_STD, STAT_MIN, STAT_MAX, N_STATS };
-
 static const LatheParamSpec rolling_params[] = {
     LATHE_PARAM_INT_("window", "10", 1, G_MAXINT32,
                      "rows in the trailing window, current row included; partial over a "
@@ -34,7 +30,7 @@ static const LatheParamSpec rolling_params[] = {
      .type = LATHE_PARAM_LIST,
      .default_json = "[\"mean\",\"std\"]",
      .item_type = LATHE_PARAM_ENUM,
-     .choices = stat_choices,
+     .choices = lathe_rolling_stat_names,
      .doc = "statistics, each a new column <col>_<stat><window>: mean, std (population, "
             "ddof 0), min, max"},
     LATHE_PARAM_BOOL_("keep", "true", "keep the original columns before the new ones"),
@@ -56,80 +52,29 @@ static const LathePortSpec rolling_outputs[] = {
     {.name = NULL},
 };
 
-#define FAIL(error, code, ctx, fmt, ...)                                       \
-  g_set_error(error, LATHE_ERROR, code, "transform/rolling (node %s): " fmt,  \
-              lathe_context_node_id(ctx), __VA_ARGS__)
+#define COMPONENT "transform/rolling"
 
 typedef LatheRowRun Recording;
 
-/* The recordings of a long table, in row order; a group split into several
- * runs of rows is refused, since its windows would straddle other data. */
-static GArray *find_recordings(LatheContext *ctx, const LatheDataset *ds, GError **error) {
-  GArray *runs = lathe_dataset_group_runs(ds, error);
-  if (!runs)
-    g_prefix_error(error, "transform/rolling (node %s): ", lathe_context_node_id(ctx));
-  return runs;
-}
-
 /* The selected columns (all when the list is empty), each once. */
 static GArray *selected_columns(LatheContext *ctx, const LatheDataset *ds, GError **error) {
-  JsonArray *list = lathe_context_param_list(ctx, "columns");
-  guint n = list ? json_array_get_length(list) : 0;
-  g_autoptr(GArray) cols = g_array_new(FALSE, FALSE, sizeof(guint));
-  for (guint j = 0; n == 0 && j < ds->n_cols; j++)
-    g_array_append_val(cols, j);
-  g_autofree gboolean *seen = g_new0(gboolean, ds->n_cols + 1);
-  for (guint i = 0; i < n; i++) {
-    JsonNode *node = json_array_get_element(list, i);
-    const char *name = JSON_NODE_HOLDS_VALUE(node) &&
-                               json_node_get_value_type(node) == G_TYPE_STRING
-                           ? json_node_get_string(node)
-                           : NULL;
-    gint j = name ? lathe_dataset_column_index(ds, name) : -1;
-    if (j < 0) {
-      g_autofree char *avail = g_strjoinv(", ", ds->columns);
-      FAIL(error, LATHE_ERROR_INVALID, ctx,
-           "columns: '%s' is not a column of the input; available columns: %s",
-           name ? name : "(not a string)", avail);
-      return NULL;
-    }
-    if (seen[j]) {
-      FAIL(error, LATHE_ERROR_INVALID, ctx, "columns: '%s' is listed twice; list it once",
-           name);
-      return NULL;
-    }
-    seen[j] = TRUE;
-    guint uj = (guint)j;
-    g_array_append_val(cols, uj);
-  }
-  return g_steal_pointer(&cols);
+  GArray *cols =
+      lathe_context_param_columns(ctx, "columns", ds, LATHE_COLUMNS_ALL_WHEN_EMPTY, error);
+  if (!cols)
+    lathe_context_prefix_error(ctx, error, COMPONENT);
+  return cols;
 }
 
 static GArray *selected_stats(LatheContext *ctx, GError **error) {
-  JsonArray *list = lathe_context_param_list(ctx, "stats");
-  guint n = list ? json_array_get_length(list) : 0;
-  g_autoptr(GArray) stats = g_array_new(FALSE, FALSE, sizeof(guint));
-  gboolean seen[N_STATS] = {FALSE};
-  for (guint i = 0; i < n; i++) {
-    JsonNode *node = json_array_get_element(list, i);
-    const char *name = JSON_NODE_HOLDS_VALUE(node) &&
-                               json_node_get_value_type(node) == G_TYPE_STRING
-                           ? json_node_get_string(node)
-                           : "";
-    guint s = 0;
-    while (s < N_STATS && strcmp(stat_choices[s], name) != 0)
-      s++;
-    if (s == N_STATS || seen[s]) {
-      FAIL(error, LATHE_ERROR_INVALID, ctx, "stats: '%s' %s", name,
-           s == N_STATS ? "is not one of mean, std, min, max" : "is listed twice; list it once");
-      return NULL;
-    }
-    seen[s] = TRUE;
-    g_array_append_val(stats, s);
+  g_autoptr(GArray) stats =
+      lathe_context_param_enum_list(ctx, "stats", lathe_rolling_stat_names, error);
+  if (!stats) {
+    lathe_context_prefix_error(ctx, error, COMPONENT);
+    return NULL;
   }
   if (stats->len == 0) {
-    FAIL(error, LATHE_ERROR_INVALID, ctx, "%s",
-         "stats is empty; ask for at least one of mean, std, min, max");
+    lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT, "%s",
+                            "stats is empty; ask for at least one of mean, std, min, max");
     return NULL;
   }
   return g_steal_pointer(&stats);
@@ -150,10 +95,14 @@ static gboolean check_finite(LatheContext *ctx, const LatheDataset *ds, GArray *
       guint c = g_array_index(cols, guint, i);
       float v = ds->x[(gsize)r * ds->n_cols + c];
       if (!isfinite(v)) {
-        FAIL(error, LATHE_ERROR_DATA, ctx,
-             "%s in row %u column '%s' of input 'data'; clean the data or leave the "
-             "column out of columns",
-             isnan(v) ? "NaN" : v > 0 ? "Inf" : "-Inf", r, ds->columns[c]);
+        lathe_context_set_error(
+            ctx, error, LATHE_ERROR_DATA, COMPONENT,
+            "%s in row %u column '%s' of input 'data'; clean the data or leave the "
+            "column out of columns",
+            isnan(v) ? "NaN"
+            : v > 0  ? "Inf"
+                     : "-Inf",
+            r, ds->columns[c]);
         return FALSE;
       }
     }
@@ -175,13 +124,14 @@ static gboolean name_columns(LatheContext *ctx, const LatheDataset *ds, LatheDat
       guint j = base + i * stats->len + s;
       g_autofree char *name =
           g_strdup_printf("%s_%s%u", ds->columns[g_array_index(cols, guint, i)],
-                          stat_choices[g_array_index(stats, guint, s)], w);
+                          lathe_rolling_stat_names[g_array_index(stats, guint, s)], w);
       lathe_dataset_set_column(out, j, name);
       if (!g_hash_table_add(names, out->columns[j])) {
-        FAIL(error, LATHE_ERROR_INVALID, ctx,
-             "the new column '%s' has the name of another column; rename the input "
-             "column or set keep=false",
-             name);
+        lathe_context_set_error(
+            ctx, error, LATHE_ERROR_INVALID, COMPONENT,
+            "the new column '%s' has the name of another column; rename the input "
+            "column or set keep=false",
+            name);
         return FALSE;
       }
     }
@@ -193,10 +143,11 @@ static gboolean rolling_run(LatheContext *ctx, GError **error) {
   if (!ds)
     return FALSE;
   if (ds->seq_len) {
-    FAIL(error, LATHE_ERROR_INVALID, ctx,
-         "input is a sequence dataset (seq_len %u); apply transform/rolling to the long "
-         "table, before transform/window or transform/pad",
-         ds->seq_len);
+    lathe_context_set_error(
+        ctx, error, LATHE_ERROR_INVALID, COMPONENT,
+        "input is a sequence dataset (seq_len %u); apply transform/rolling to the long "
+        "table, before transform/window or transform/pad",
+        ds->seq_len);
     return FALSE;
   }
   guint w = (guint)CLAMP(lathe_context_param_int(ctx, "window"), 1, G_MAXINT32);
@@ -205,9 +156,13 @@ static gboolean rolling_run(LatheContext *ctx, GError **error) {
   g_autoptr(GArray) stats = cols ? selected_stats(ctx, error) : NULL;
   if (!stats || !check_finite(ctx, ds, cols, error))
     return FALSE;
-  g_autoptr(GArray) runs = find_recordings(ctx, ds, error);
-  if (!runs)
+  /* The recordings of a long table, in row order; a group split into several
+   * runs of rows is refused, since its windows would straddle other data. */
+  g_autoptr(GArray) runs = lathe_dataset_group_runs(ds, error);
+  if (!runs) {
+    lathe_context_prefix_error(ctx, error, COMPONENT);
     return FALSE;
+  }
 
   guint base = keep ? ds->n_cols : 0;
   guint n_out = base + cols->len * stats->len;
@@ -225,12 +180,12 @@ static gboolean rolling_run(LatheContext *ctx, GError **error) {
     longest = MAX(longest, rec->end - rec->start);
   }
   g_autofree double *v = g_new(double, longest + 1);
-  g_autofree double *res = g_new(double, (gsize)N_STATS * (longest + 1));
+  g_autofree double *res = g_new(double, (gsize)LATHE_N_STATS *(longest + 1));
   g_autofree guint *queue = g_new(guint, longest + 1);
-  double *by_stat[N_STATS];
-  for (guint s = 0; s < N_STATS; s++)
+  double *by_stat[LATHE_N_STATS];
+  for (guint s = 0; s < LATHE_N_STATS; s++)
     by_stat[s] = res + (gsize)s * (longest + 1);
-  gboolean want[N_STATS] = {FALSE};
+  gboolean want[LATHE_N_STATS] = {FALSE};
   for (guint s = 0; s < stats->len; s++)
     want[g_array_index(stats, guint, s)] = TRUE;
 
@@ -239,12 +194,12 @@ static gboolean rolling_run(LatheContext *ctx, GError **error) {
     guint n = rec->end - rec->start;
     for (guint k = 0; k < cols->len; k++) {
       gather(ds, g_array_index(cols, guint, k), rec->start, rec->end, v);
-      if (want[STAT_MEAN] || want[STAT_STD])
-        lathe_rolling_moments(v, n, w, by_stat[STAT_MEAN], by_stat[STAT_STD]);
-      if (want[STAT_MIN])
-        lathe_rolling_extreme(v, n, w, 1, queue, by_stat[STAT_MIN]);
-      if (want[STAT_MAX])
-        lathe_rolling_extreme(v, n, w, -1, queue, by_stat[STAT_MAX]);
+      if (want[LATHE_STAT_MEAN] || want[LATHE_STAT_STD])
+        lathe_rolling_moments(v, n, w, by_stat[LATHE_STAT_MEAN], by_stat[LATHE_STAT_STD]);
+      if (want[LATHE_STAT_MIN])
+        lathe_rolling_extreme(v, n, w, 1, queue, by_stat[LATHE_STAT_MIN]);
+      if (want[LATHE_STAT_MAX])
+        lathe_rolling_extreme(v, n, w, -1, queue, by_stat[LATHE_STAT_MAX]);
       for (guint s = 0; s < stats->len; s++) {
         const double *src = by_stat[g_array_index(stats, guint, s)];
         guint col = base + k * stats->len + s;
@@ -253,8 +208,8 @@ static gboolean rolling_run(LatheContext *ctx, GError **error) {
       }
     }
     if (lathe_context_is_cancelled(ctx)) {
-      FAIL(error, LATHE_ERROR_CANCELLED, ctx, "cancelled after %u of %u recordings", i + 1,
-           runs->len);
+      lathe_context_set_error(ctx, error, LATHE_ERROR_CANCELLED, COMPONENT,
+                              "cancelled after %u of %u recordings", i + 1, runs->len);
       return FALSE;
     }
   }

@@ -42,9 +42,7 @@ static const LathePortSpec std_outputs[] = {
     {.name = NULL},
 };
 
-#define FAIL(error, code, ctx, fmt, ...)                                       \
-  g_set_error(error, LATHE_ERROR, code, "transform/standardize (node %s): " fmt, \
-              lathe_context_node_id(ctx), __VA_ARGS__)
+#define COMPONENT "transform/standardize"
 
 typedef struct {
   guint channels;
@@ -65,11 +63,14 @@ static gboolean check_finite(LatheContext *ctx, const LatheDataset *ds, const ch
   for (gsize i = 0; i < n; i++) {
     float v = ds->x[i];
     if (G_UNLIKELY(!isfinite(v))) {
-      FAIL(error, LATHE_ERROR_DATA, ctx,
-           "%s in row %" G_GSIZE_FORMAT " column '%s' of input '%s'; clean the data or "
-           "drop the column",
-           isnan(v) ? "NaN" : v > 0 ? "Inf" : "-Inf", i / ds->n_cols,
-           ds->columns[i % ds->n_cols], port);
+      lathe_context_set_error(ctx, error, LATHE_ERROR_DATA, COMPONENT,
+                              "%s in row %" G_GSIZE_FORMAT
+                              " column '%s' of input '%s'; clean the data or "
+                              "drop the column",
+                              isnan(v) ? "NaN"
+                              : v > 0  ? "Inf"
+                                       : "-Inf",
+                              i / ds->n_cols, ds->columns[i % ds->n_cols], port);
       return FALSE;
     }
   }
@@ -93,8 +94,8 @@ static gboolean fit(LatheContext *ctx, const LatheDataset *ds, Stats *st, GError
   for (guint r = 0; r < ds->n_rows; r++)
     count += valid_steps(ds, r);
   if (count == 0 || c == 0) {
-    FAIL(error, LATHE_ERROR_DATA, ctx, "%s",
-         "input 'train' has no rows (or no columns); there is nothing to fit");
+    lathe_context_set_error(ctx, error, LATHE_ERROR_DATA, COMPONENT, "%s",
+                            "input 'train' has no rows (or no columns); there is nothing to fit");
     return FALSE;
   }
   for (guint r = 0; r < ds->n_rows; r++) {
@@ -127,18 +128,20 @@ static gboolean fit(LatheContext *ctx, const LatheDataset *ds, Stats *st, GError
 static gboolean check_like(LatheContext *ctx, const LatheDataset *train, const LatheDataset *ds,
                            const char *port, GError **error) {
   if (ds->n_cols != train->n_cols || ds->seq_len != train->seq_len) {
-    FAIL(error, LATHE_ERROR_INVALID, ctx,
-         "input '%s' has %u columns (seq_len %u) but 'train' has %u (seq_len %u); give "
-         "both the same features",
-         port, ds->n_cols, ds->seq_len, train->n_cols, train->seq_len);
+    lathe_context_set_error(
+        ctx, error, LATHE_ERROR_INVALID, COMPONENT,
+        "input '%s' has %u columns (seq_len %u) but 'train' has %u (seq_len %u); give "
+        "both the same features",
+        port, ds->n_cols, ds->seq_len, train->n_cols, train->seq_len);
     return FALSE;
   }
   for (guint j = 0; j < ds->n_cols; j++)
     if (strcmp(ds->columns[j], train->columns[j]) != 0) {
-      FAIL(error, LATHE_ERROR_INVALID, ctx,
-           "column %u of input '%s' is '%s' but '%s' in 'train'; give both the same "
-           "features in the same order",
-           j + 1, port, ds->columns[j], train->columns[j]);
+      lathe_context_set_error(
+          ctx, error, LATHE_ERROR_INVALID, COMPONENT,
+          "column %u of input '%s' is '%s' but '%s' in 'train'; give both the same "
+          "features in the same order",
+          j + 1, port, ds->columns[j], train->columns[j]);
       return FALSE;
     }
   return TRUE;

@@ -37,20 +37,9 @@ static const LathePortSpec window_outputs[] = {
     {.name = NULL},
 };
 
-#define FAIL(error, code, ctx, fmt, ...)                                       \
-  g_set_error(error, LATHE_ERROR, code, "transform/window (node %s): " fmt,   \
-              lathe_context_node_id(ctx), __VA_ARGS__)
+#define COMPONENT "transform/window"
 
 typedef LatheRowRun Recording;
-
-/* The recordings of a long table, in row order; a group split into several
- * runs of rows is refused, since a window would join unrelated rows. */
-static GArray *find_recordings(LatheContext *ctx, const LatheDataset *ds, GError **error) {
-  GArray *runs = lathe_dataset_group_runs(ds, error);
-  if (!runs)
-    g_prefix_error(error, "transform/window (node %s): ", lathe_context_node_id(ctx));
-  return runs;
-}
 
 /* An empty sequence dataset of @n rows whose big arrays are allocated with
  * g_try: many short windows can ask for more memory than there is, and that
@@ -80,9 +69,9 @@ static gboolean window_run(LatheContext *ctx, GError **error) {
   if (!ds)
     return FALSE;
   if (ds->seq_len) {
-    FAIL(error, LATHE_ERROR_INVALID, ctx,
-         "input is already a sequence dataset (seq_len %u); window the long table",
-         ds->seq_len);
+    lathe_context_set_error(
+        ctx, error, LATHE_ERROR_INVALID, COMPONENT,
+        "input is already a sequence dataset (seq_len %u); window the long table", ds->seq_len);
     return FALSE;
   }
   guint s = (guint)CLAMP(lathe_context_param_int(ctx, "seq_len"), 1, G_MAXINT32);
@@ -90,39 +79,47 @@ static gboolean window_run(LatheContext *ctx, GError **error) {
   gboolean by_last = g_strcmp0(lathe_context_param_string(ctx, "label"), "last") == 0;
   guint c = ds->n_cols;
   if (c == 0) {
-    FAIL(error, LATHE_ERROR_INVALID, ctx, "%s", "input has no columns; nothing to window");
+    lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT, "%s",
+                            "input has no columns; nothing to window");
     return FALSE;
   }
-  g_autoptr(GArray) runs = find_recordings(ctx, ds, error);
-  if (!runs)
+  /* The recordings of a long table, in row order; a group split into several
+   * runs of rows is refused, since a window would join unrelated rows. */
+  g_autoptr(GArray) runs = lathe_dataset_group_runs(ds, error);
+  if (!runs) {
+    lathe_context_prefix_error(ctx, error, COMPONENT);
     return FALSE;
+  }
 
   guint64 n = 0;
   for (guint i = 0; i < runs->len; i++) {
     const Recording *rec = &g_array_index(runs, Recording, i);
     guint len = rec->end - rec->start;
     if (len < s) {
-      FAIL(error, LATHE_ERROR_DATA, ctx,
-           "recording '%s' has %u rows, fewer than seq_len %u; lower seq_len or drop the "
-           "recording",
-           ds->groups ? ds->group_names[ds->groups[rec->start]] : "(all rows)", len, s);
+      lathe_context_set_error(
+          ctx, error, LATHE_ERROR_DATA, COMPONENT,
+          "recording '%s' has %u rows, fewer than seq_len %u; lower seq_len or drop the "
+          "recording",
+          ds->groups ? ds->group_names[ds->groups[rec->start]] : "(all rows)", len, s);
       return FALSE;
     }
     n += (len - s) / stride + 1;
   }
   if ((guint64)s * c > G_MAXUINT32 || n > G_MAXINT32) {
-    FAIL(error, LATHE_ERROR_INVALID, ctx,
-         "%" G_GUINT64_FORMAT " windows of %u steps x %u channels is too large; raise "
-         "stride or lower seq_len",
-         n, s, c);
+    lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT,
+                            "%" G_GUINT64_FORMAT
+                            " windows of %u steps x %u channels is too large; raise "
+                            "stride or lower seq_len",
+                            n, s, c);
     return FALSE;
   }
   g_autoptr(LatheDataset) out = new_windows(ds, (guint)n, s * c);
   if (!out) {
-    FAIL(error, LATHE_ERROR_IO, ctx,
-         "out of memory for %" G_GUINT64_FORMAT " windows of %u steps x %u channels; "
-         "raise stride, lower seq_len or downsample first",
-         n, s, c);
+    lathe_context_set_error(ctx, error, LATHE_ERROR_IO, COMPONENT,
+                            "out of memory for %" G_GUINT64_FORMAT
+                            " windows of %u steps x %u channels; "
+                            "raise stride, lower seq_len or downsample first",
+                            n, s, c);
     return FALSE;
   }
   lathe_dataset_set_sequence(out, s, FALSE);

@@ -35,20 +35,16 @@ static void random_free(gpointer self) {
 }
 
 static gpointer random_create(LatheContext *ctx, const LatheSearchSpace *space, GError **error) {
-  const char *name = lathe_context_param_string(ctx, "sampler");
-  Sampler sampler;
-  if (g_strcmp0(name, "uniform") == 0)
-    sampler = SAMPLER_UNIFORM;
-  else if (g_strcmp0(name, "halton") == 0)
-    sampler = SAMPLER_HALTON;
-  else if (g_strcmp0(name, "sobol") == 0)
-    sampler = SAMPLER_SOBOL;
-  else {
+  /* The order of sampler_choices is the order of Sampler. */
+  gint which = lathe_context_param_enum(ctx, "sampler", sampler_choices);
+  if (which < 0) {
+    const char *name = lathe_context_param_string(ctx, "sampler");
     g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
                 "node '%s': " COMPONENT ": param 'sampler': '%s' is not uniform, halton or sobol",
                 lathe_context_node_id(ctx), name ? name : "(null)");
     return NULL;
   }
+  Sampler sampler = (Sampler)which;
   LatheTunerHistory *h = lathe_tuner_history_new(ctx, COMPONENT, space, error);
   if (!h)
     return NULL;

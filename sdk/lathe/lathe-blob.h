@@ -117,4 +117,123 @@ LATHE_API GBytes *lathe_blob_seal(GByteArray *b);
  */
 LATHE_API gboolean lathe_blob_sealed(const guint8 *data, gsize size);
 
+/**
+ * LatheBlobReader:
+ * @p: the next unread byte.
+ * @left: how many bytes remain from @p.
+ *
+ * A cursor over saved bytes that refuses to read past the end: start it as
+ * `LatheBlobReader r = {data, size};`. The lathe_blob_read_*() calls return
+ * %FALSE, and leave the cursor where it was, when too few bytes are left.
+ *
+ * Since: 1.4
+ */
+typedef struct {
+  const guint8 *p;
+  gsize left;
+} LatheBlobReader;
+
+/**
+ * lathe_blob_read_u32:
+ * @r: a cursor.
+ * @v: (out): the little-endian u32 at the cursor.
+ *
+ * Returns: %FALSE when fewer than 4 bytes are left.
+ *
+ * Since: 1.4
+ */
+LATHE_API gboolean lathe_blob_read_u32(LatheBlobReader *r, guint32 *v);
+
+/**
+ * lathe_blob_read_u64:
+ * @r: a cursor.
+ * @v: (out): the u64 at the cursor, written as two little-endian u32s, low
+ *   word first.
+ *
+ * Returns: %FALSE when fewer than 8 bytes are left.
+ *
+ * Since: 1.4
+ */
+LATHE_API gboolean lathe_blob_read_u64(LatheBlobReader *r, guint64 *v);
+
+/**
+ * lathe_blob_read_bytes:
+ * @r: a cursor.
+ * @n: how many bytes to take.
+ * @out: (out) (transfer none) (optional): where they start, inside the
+ *   cursor's buffer.
+ *
+ * Takes @n bytes (a string, a block of floats) and moves past them.
+ *
+ * Returns: %FALSE when fewer than @n bytes are left.
+ *
+ * Since: 1.4
+ */
+LATHE_API gboolean lathe_blob_read_bytes(LatheBlobReader *r, guint64 n, const guint8 **out);
+
+/**
+ * LATHE_BLOB_HEADER_SIZE:
+ *
+ * Bytes of the header lathe_blob_put_header() writes: an 8-byte magic, then
+ * the format version as a little-endian u32.
+ *
+ * Since: 1.4
+ */
+#define LATHE_BLOB_HEADER_SIZE 12
+
+/**
+ * lathe_blob_put_header:
+ * @b: an empty byte array, the state being written.
+ * @magic: exactly 8 bytes naming the format ("LATHEFOR"); no terminator is
+ *   written.
+ * @format: the version of the layout that follows.
+ *
+ * Starts a saved state with its magic and format version, the preamble every
+ * bundled model state has.
+ *
+ * Since: 1.4
+ */
+LATHE_API void lathe_blob_put_header(GByteArray *b, const char *magic, guint32 format);
+
+/**
+ * lathe_blob_corrupt:
+ * @error: return location for a #GError, or %NULL.
+ * @component: the model component ("model/forest").
+ * @why: what is wrong with the bytes ("checksum mismatch").
+ *
+ * Sets @error (%LATHE_ERROR_DATA) to "COMPONENT: saved model is corrupt or
+ * truncated (WHY); retrain or restore the artifact".
+ *
+ * Returns: (transfer none): %NULL, so that a load can `return
+ * lathe_blob_corrupt (...)`.
+ *
+ * Since: 1.4
+ */
+LATHE_API gpointer lathe_blob_corrupt(GError **error, const char *component, const char *why);
+
+/**
+ * lathe_blob_read_header:
+ * @state: (nullable): a saved state.
+ * @component: the model component, for messages.
+ * @magic: the 8 bytes lathe_blob_put_header() was given.
+ * @format: the only format version this load reads.
+ * @header_size: bytes of the whole fixed header (at least
+ *   %LATHE_BLOB_HEADER_SIZE), before the payload.
+ * @size: (out): the size of @state.
+ * @error: return location for a #GError, or %NULL.
+ *
+ * Checks, in this order, that @state has bytes, holds @header_size bytes and
+ * the checksum, starts with @magic and has format @format; each refusal is a
+ * lathe_blob_corrupt() message. The checksum itself is left to the caller
+ * (lathe_blob_sealed()), which usually checks the sizes first.
+ *
+ * Returns: (transfer none) (nullable): the bytes of @state, or %NULL with
+ * @error set.
+ *
+ * Since: 1.4
+ */
+LATHE_API const guint8 *lathe_blob_read_header(GBytes *state, const char *component,
+                                               const char *magic, guint32 format,
+                                               gsize header_size, gsize *size, GError **error);
+
 G_END_DECLS

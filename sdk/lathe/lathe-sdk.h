@@ -6,6 +6,7 @@
 #include "lathe-context.h"
 #include "lathe-dataset.h"
 #include "lathe-error.h"
+#include "lathe-helpers.h"
 #include "lathe-plugin.h"
 #include "lathe-rng.h"
 #include "lathe-search-space.h"
