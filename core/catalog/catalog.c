@@ -234,7 +234,8 @@ static LatheComponentInfo *info_stub(LatheComponentKind kind, const char *name) 
 }
 
 /* Parses the plugin's metadata on first need and completes @info from it;
- * FALSE if the cached text is unreadable. Called with cat->lock held. */
+ * FALSE if neither the cache nor the file describes it any more. Called with
+ * cat->lock held. */
 static gboolean info_complete(LatheComponentInfo *info) {
   if (info->params)
     return TRUE;
@@ -244,6 +245,12 @@ static gboolean info_complete(LatheComponentInfo *info) {
     if (json_parser_load_from_data(jp, p->meta_text, (gssize)p->meta_len, NULL) &&
         json_parser_get_root(jp) && JSON_NODE_HOLDS_OBJECT(json_parser_get_root(jp)))
       p->meta = json_object_ref(json_node_get_object(json_parser_get_root(jp)));
+  }
+  if (!p->meta) { /* the cached text is damaged: ask the file itself */
+    GModule *module = NULL;
+    p->meta = lathe_plugin_inspect(p->file, &module, NULL);
+    if (!p->module)
+      p->module = module;
   }
   JsonArray *comps = p->meta && json_object_has_member(p->meta, "components")
                          ? json_object_get_array_member(p->meta, "components") : NULL;
