@@ -157,10 +157,24 @@ static GBytes *model_to_bytes(JsonObject *header, GBytes *state) {
 }
 
 GBytes *lathe_artifact_get_bytes(LatheArtifact *a) {
-  g_mutex_lock(&a->lock);
   g_autoptr(GError) error = NULL;
-  if (!a->bytes && a->loader && !load_locked(a, &error))
-    g_warning("%s", error->message); /* no error to return: readers get no bytes */
+  GBytes *bytes = lathe_artifact_read_bytes(a, &error);
+  if (bytes)
+    return bytes;
+  g_warning("%s", error->message); /* no error to return: readers get no bytes */
+  g_mutex_lock(&a->lock);
+  if (!a->bytes)
+    a->bytes = g_bytes_new(NULL, 0);
+  g_mutex_unlock(&a->lock);
+  return a->bytes;
+}
+
+GBytes *lathe_artifact_read_bytes(LatheArtifact *a, GError **error) {
+  g_mutex_lock(&a->lock);
+  if (a->loader && !load_locked(a, error)) {
+    g_mutex_unlock(&a->lock);
+    return NULL;
+  }
   if (!a->bytes) {
     if (a->dataset)
       a->bytes = lathe_dataset_serialize(a->dataset);

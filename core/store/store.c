@@ -321,7 +321,8 @@ gboolean lathe_store_put_artifact(LatheStore *s, LatheArtifact *art, GError **er
   if (g_file_test(path, G_FILE_TEST_EXISTS))
     return TRUE;
   g_autofree char *tmpdir = g_build_filename(s->dir, "artifacts", "tmp", NULL);
-  return write_file(tmpdir, path, lathe_artifact_get_bytes(art), error);
+  GBytes *bytes = lathe_artifact_read_bytes(art, error); /* a lazy one's file may be gone */
+  return bytes && write_file(tmpdir, path, bytes, error);
 }
 
 static GBytes *map_artifact(gpointer path, const char *digest, GError **error) {

@@ -58,6 +58,22 @@ LatheArtifact *lathe_artifact_new_lazy(LatheArtifactType type, const char *diges
 gsize lathe_artifact_get_size(LatheArtifact *art);
 
 /**
+ * lathe_artifact_read_bytes:
+ * @art: an artifact.
+ * @error: where a lazy artifact's failed read is reported.
+ *
+ * lathe_artifact_get_bytes() for the host, which must not take "no bytes"
+ * for an empty artifact (the store would write an empty file under the
+ * digest). Host-only.
+ *
+ * Returns: (transfer none) (nullable): the serialised form, or %NULL with
+ *   @error set when a lazy artifact's bytes cannot be read.
+ *
+ * Since: 1.4
+ */
+GBytes *lathe_artifact_read_bytes(LatheArtifact *art, GError **error);
+
+/**
  * LatheHostServices:
  *
  * The callbacks behind a context, supplied by the host. @host_data is the

@@ -122,6 +122,8 @@ static void test_store(void) {
 
   g_autoptr(LatheArtifact) early = lathe_store_get_artifact(s, digest, LATHE_TYPE_DATASET, &error);
   g_assert_no_error(error);
+  g_autoptr(LatheArtifact) passed = lathe_store_get_artifact(s, digest, LATHE_TYPE_DATASET, &error);
+  g_assert_no_error(error);
   char sub[3] = {digest[0], digest[1], 0}; /* the store's layout: artifacts/sha256/ab/cdef... */
   g_autofree char *file = g_build_filename(dir, "artifacts", "sha256", sub, digest + 2, NULL);
   g_assert_cmpint(g_unlink(file), ==, 0);
@@ -131,6 +133,16 @@ static void test_store(void) {
   g_assert_nonnull(strstr(error->message, "--no-cache"));
   g_clear_error(&error);
   g_assert_null(lathe_store_get_artifact(s, digest, LATHE_TYPE_DATASET, NULL));
+  /* A node that passes such an input through as its output: the store must
+   * refuse it rather than write an empty file under the digest, whether the
+   * read fails now or failed before. */
+  g_assert_false(lathe_store_put_artifact(s, passed, &error));
+  g_assert_nonnull(error);
+  g_assert_nonnull(strstr(error->message, digest));
+  g_clear_error(&error);
+  g_assert_false(lathe_store_put_artifact(s, early, &error));
+  g_clear_error(&error);
+  g_assert_false(g_file_test(file, G_FILE_TEST_EXISTS));
 
   lathe_store_close(s);
   lathe_test_remove_tree(dir);
