@@ -356,7 +356,8 @@ gboolean lathe_catalog_add_file(LatheCatalog *cat, const char *path, GError **er
                           ? json_object_get_object_member(cat->cache, real) : NULL;
   if (!entry || json_object_get_int_member_with_default(entry, "size", -1) != st.st_size ||
       json_object_get_int_member_with_default(entry, "mtime", -1) != mtime ||
-      json_object_get_int_member_with_default(entry, "ino", -1) != (gint64)st.st_ino) {
+      json_object_get_int_member_with_default(entry, "ino", -1) != (gint64)st.st_ino ||
+      !(json_object_has_member(entry, "head") || json_object_has_member(entry, "refused"))) {
     g_autoptr(GError) local = NULL;
     GModule *module = NULL;
     JsonObject *meta = lathe_plugin_inspect(real, &module, &local);
@@ -381,11 +382,6 @@ gboolean lathe_catalog_add_file(LatheCatalog *cat, const char *path, GError **er
   if (json_object_has_member(entry, "refused")) {
     g_set_error_literal(error, LATHE_ERROR, LATHE_ERROR_PLUGIN,
                         json_object_get_string_member(entry, "refused"));
-    return FALSE;
-  }
-  if (!json_object_has_member(entry, "head")) {
-    g_set_error(error, LATHE_ERROR, LATHE_ERROR_PLUGIN, "plugin %s: the plugin cache is damaged; "
-                "delete it (in $LATHE_CACHE_DIR or ~/.cache/lathe)", real);
     return FALSE;
   }
   return add_meta(cat, real, json_object_get_object_member(entry, "head"), NULL, entry, NULL,
