@@ -406,8 +406,17 @@ gboolean lathe_catalog_realize(LatheCatalog *cat, LatheComponentInfo *info, GErr
 }
 
 void lathe_catalog_save_cache(LatheCatalog *cat) {
-  if (cat->cache_dirty)
+  if (cat->cache_dirty) {
+    /* Every command reads the index: entries of files that are gone (old
+     * build trees share the user's cache) would slow them all down. */
+    g_autoptr(GList) paths = json_object_get_members(cat->cache);
+    for (GList *l = paths; l; l = l->next) {
+      g_autofree char *path = g_strdup(l->data); /* removing the member frees its name */
+      if (!g_file_test(path, G_FILE_TEST_EXISTS))
+        json_object_remove_member(cat->cache, path);
+    }
     lathe_cache_write_split("plugins-index", cat->cache, cat->texts);
+  }
   cat->cache_dirty = FALSE;
 }
 

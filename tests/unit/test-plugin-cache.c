@@ -83,8 +83,55 @@ static void test_lazy_metadata(void) {
   lathe_test_remove_tree(dir);
 }
 
+static char *index_line(const char *dir) {
+  g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+  g_autofree char *file = NULL;
+  for (const char *n; (n = g_dir_read_name(d));)
+    if (g_str_has_prefix(n, "plugins-index-"))
+      file = g_build_filename(dir, n, NULL);
+  g_assert_nonnull(file);
+  char *text = NULL;
+  g_assert_true(g_file_get_contents(file, &text, NULL, NULL));
+  *strchr(text, '\n') = '\0';
+  return text;
+}
+
+/* Entries of plugin files that are gone leave the index when it is next
+ * written, so old build trees sharing the user's cache do not slow every
+ * command down. */
+static void test_prune(void) {
+  g_autofree char *dir = g_dir_make_tmp("lathe-plugin-prune-XXXXXX", NULL);
+  g_autofree char *cache = g_build_filename(dir, "cache", NULL);
+  g_autofree char *pdir = g_build_filename(dir, "plugins", NULL);
+  g_assert_cmpint(g_mkdir(pdir, 0755), ==, 0);
+  g_setenv("LATHE_CACHE_DIR", cache, TRUE);
+  g_setenv("LATHE_PLUGIN_PATH", pdir, TRUE);
+  LatheCatalog *cat = lathe_catalog_load();
+  g_autofree char *src = g_strdup(plugin_of(cat, "transform-split")->file);
+  lathe_catalog_free(cat);
+  g_autofree char *old = g_build_filename(pdir, "libold.so", NULL);
+  g_autofree char *fresh = g_build_filename(pdir, "libnew.so", NULL);
+  g_autofree char *bytes = NULL;
+  gsize len = 0;
+  g_assert_true(g_file_get_contents(src, &bytes, &len, NULL));
+  g_assert_true(g_file_set_contents(old, bytes, (gssize)len, NULL));
+  lathe_catalog_free(lathe_catalog_load()); /* a second "transform-split": refused, but cached */
+  g_autofree char *before = index_line(cache);
+  g_assert_nonnull(strstr(before, "libold.so"));
+  g_assert_cmpint(g_unlink(old), ==, 0);
+  g_assert_true(g_file_set_contents(fresh, bytes, (gssize)len, NULL)); /* the index is rewritten */
+  lathe_catalog_free(lathe_catalog_load());
+  g_autofree char *after = index_line(cache);
+  g_assert_null(strstr(after, "libold.so"));
+  g_assert_nonnull(strstr(after, "libnew.so"));
+  g_assert_nonnull(strstr(after, src));
+  g_unsetenv("LATHE_PLUGIN_PATH");
+  lathe_test_remove_tree(dir);
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/catalog/plugin-cache/lazy-metadata", test_lazy_metadata);
+  g_test_add_func("/catalog/plugin-cache/prune", test_prune);
   return g_test_run();
 }
