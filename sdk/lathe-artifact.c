@@ -1,7 +1,9 @@
 /* Artifacts: a serialised form (the digest's source of truth) plus a lazily
  * decoded object. Either side may come first: nodes create artifacts from
- * objects, the cache restores them from bytes. A mutex guards the lazy halves
- * because parallel nodes read the same artifact. */
+ * objects, the cache restores them by digest alone and a loader reads their
+ * bytes from the store on first access, so a cached node that no running node
+ * reads costs no I/O. A mutex guards the lazy halves because parallel nodes
+ * read the same artifact. */
 #include <string.h>
 
 #include "lathe/lathe-artifact.h"
@@ -24,6 +26,11 @@ struct _LatheArtifact {
   GBytes *model_state;
   gpointer cached;
   GDestroyNotify cached_free;
+  gsize size;                   /* of the bytes a loader will read */
+  LatheArtifactLoader loader;   /* NULL once there is nothing left to load */
+  gpointer loader_data;
+  GDestroyNotify loader_destroy;
+  char *load_error;             /* why the loader failed: every reader reports it */
 };
 
 char *lathe_sha256_hex(gconstpointer data, gsize len) {
@@ -63,11 +70,35 @@ LatheArtifact *lathe_artifact_new_from_bytes(LatheArtifactType type, GBytes *byt
   return a;
 }
 
-LatheArtifact *lathe_artifact_new_stored(LatheArtifactType type, GBytes *bytes,
-                                         const char *digest) {
-  LatheArtifact *a = lathe_artifact_new_from_bytes(type, bytes);
+LatheArtifact *lathe_artifact_new_lazy(LatheArtifactType type, const char *digest, gsize size,
+                                       LatheArtifactLoader loader, gpointer data,
+                                       GDestroyNotify destroy) {
+  LatheArtifact *a = artifact_new(type);
   a->digest = g_strdup(digest);
+  a->size = size;
+  a->loader = loader;
+  a->loader_data = data;
+  a->loader_destroy = destroy;
   return a;
+}
+
+/* Reads the bytes of a lazy artifact once; called with the lock held, so
+ * parallel readers wait for one load. A failure is kept: the file will not
+ * come back, and every reader must say so the same way. */
+static gboolean load_locked(LatheArtifact *a, GError **error) {
+  if (!a->bytes && a->loader && !a->load_error) {
+    g_autoptr(GError) local = NULL;
+    a->bytes = a->loader(a->loader_data, a->digest, &local);
+    if (!a->bytes)
+      a->load_error = g_strdup_printf("cannot read artifact %s from the store (%s); rerun with "
+                                      "--no-cache", a->digest,
+                                      local ? local->message : "no reason given");
+  }
+  if (a->load_error) {
+    g_set_error_literal(error, LATHE_ERROR, LATHE_ERROR_DATA, a->load_error);
+    return FALSE;
+  }
+  return TRUE;
 }
 
 LatheArtifact *lathe_artifact_ref(LatheArtifact *a) {
@@ -87,6 +118,9 @@ void lathe_artifact_unref(LatheArtifact *a) {
   g_clear_pointer(&a->metrics, json_object_unref);
   g_clear_pointer(&a->model_header, json_object_unref);
   g_clear_pointer(&a->model_state, g_bytes_unref);
+  if (a->loader_destroy)
+    a->loader_destroy(a->loader_data);
+  g_free(a->load_error);
   g_mutex_clear(&a->lock);
   g_free(a);
 }
@@ -123,7 +157,24 @@ static GBytes *model_to_bytes(JsonObject *header, GBytes *state) {
 }
 
 GBytes *lathe_artifact_get_bytes(LatheArtifact *a) {
+  g_autoptr(GError) error = NULL;
+  GBytes *bytes = lathe_artifact_read_bytes(a, &error);
+  if (bytes)
+    return bytes;
+  g_warning("%s", error->message); /* no error to return: readers get no bytes */
   g_mutex_lock(&a->lock);
+  if (!a->bytes)
+    a->bytes = g_bytes_new(NULL, 0);
+  g_mutex_unlock(&a->lock);
+  return a->bytes;
+}
+
+GBytes *lathe_artifact_read_bytes(LatheArtifact *a, GError **error) {
+  g_mutex_lock(&a->lock);
+  if (a->loader && !load_locked(a, error)) {
+    g_mutex_unlock(&a->lock);
+    return NULL;
+  }
   if (!a->bytes) {
     if (a->dataset)
       a->bytes = lathe_dataset_serialize(a->dataset);
@@ -139,6 +190,11 @@ GBytes *lathe_artifact_get_bytes(LatheArtifact *a) {
 }
 
 const char *lathe_artifact_get_digest(LatheArtifact *a) {
+  g_mutex_lock(&a->lock);
+  const char *known = a->digest; /* set once, never changed */
+  g_mutex_unlock(&a->lock);
+  if (known)
+    return known;
   GBytes *bytes = lathe_artifact_get_bytes(a);
   g_mutex_lock(&a->lock);
   if (!a->digest) {
@@ -148,6 +204,14 @@ const char *lathe_artifact_get_digest(LatheArtifact *a) {
   }
   g_mutex_unlock(&a->lock);
   return a->digest;
+}
+
+gsize lathe_artifact_get_size(LatheArtifact *a) {
+  g_mutex_lock(&a->lock);
+  gboolean known = a->bytes || a->loader;
+  gsize size = a->bytes ? g_bytes_get_size(a->bytes) : a->size;
+  g_mutex_unlock(&a->lock);
+  return known ? size : g_bytes_get_size(lathe_artifact_get_bytes(a));
 }
 
 static gboolean check_type(LatheArtifact *a, LatheArtifactType want, GError **error) {
@@ -162,7 +226,7 @@ const LatheDataset *lathe_artifact_get_dataset(LatheArtifact *a, GError **error)
   if (!check_type(a, LATHE_TYPE_DATASET, error))
     return NULL;
   g_mutex_lock(&a->lock);
-  if (!a->dataset)
+  if (!a->dataset && load_locked(a, error))
     a->dataset = lathe_dataset_deserialize(a->bytes, error);
   LatheDataset *ds = a->dataset;
   g_mutex_unlock(&a->lock);
@@ -186,7 +250,7 @@ JsonObject *lathe_artifact_get_metrics(LatheArtifact *a, GError **error) {
   if (!check_type(a, LATHE_TYPE_METRICS, error))
     return NULL;
   g_mutex_lock(&a->lock);
-  if (!a->metrics) {
+  if (!a->metrics && load_locked(a, error)) {
     gsize len;
     const char *data = g_bytes_get_data(a->bytes, &len);
     a->metrics = parse_object(data, len, "metrics", error);
@@ -199,6 +263,8 @@ JsonObject *lathe_artifact_get_metrics(LatheArtifact *a, GError **error) {
 static gboolean decode_model_locked(LatheArtifact *a, GError **error) {
   if (a->model_header)
     return TRUE;
+  if (!load_locked(a, error))
+    return FALSE;
   gsize len;
   const guint8 *p = g_bytes_get_data(a->bytes, &len);
   if (len < 12 || memcmp(p, MODEL_MAGIC, 8) != 0) {

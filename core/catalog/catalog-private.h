@@ -26,6 +26,28 @@ JsonObject *lathe_cache_read(const char *name);
  * failures are ignored. */
 void lathe_cache_write(const char *name, JsonObject *obj);
 
+/**
+ * lathe_cache_read_split:
+ * @name: the cache ("plugins-index").
+ * @texts: (out) (transfer full) (nullable): the texts the index points into,
+ *   a mapping of the file (%NULL when there is none).
+ *
+ * Reads a split cache, NAME-VERSION.json: a one-line index whose entries point at
+ * texts read only on demand (lathe_cache_text()).
+ *
+ * Returns: (transfer full): the index, or an empty one.
+ */
+JsonObject *lathe_cache_read_split(const char *name, GBytes **texts);
+
+/** lathe_cache_text: the text @entry of a split index points at (its "off"
+ * and "len" members), or %NULL when it has none or it lies outside @texts. */
+const char *lathe_cache_text(GBytes *texts, JsonObject *entry, gsize *len);
+
+/** lathe_cache_write_split: replaces the split cache @name: each entry of
+ * @index is written without its "meta" object, which becomes its text; an
+ * entry without one keeps its text from @texts. Failures are ignored. */
+void lathe_cache_write_split(const char *name, JsonObject *index, GBytes *texts);
+
 /* Opening a plugin file, checking it against the ABI rules,
  * and describing it as JSON metadata (what the catalog and its cache keep). */
 

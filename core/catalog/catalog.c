@@ -22,7 +22,8 @@ struct _LatheCatalog {
   GHashTable *seen_files; /* realpath -> TRUE */
   GPtrArray *problems;    /* char* */
   GPtrArray *search_path; /* char* */
-  JsonObject *cache;      /* realpath -> {size, mtime, ino, meta | refused} */
+  JsonObject *cache;      /* realpath -> {size, mtime, ino, head, meta | off+len | refused} */
+  GBytes *texts;          /* the cached plugins' metadata texts the index points into */
   gboolean cache_dirty;
   GMutex lock;            /* realising components */
 };
@@ -122,7 +123,7 @@ static void node_unref0(gpointer n) {
 static void info_free(LatheComponentInfo *i) {
   g_free(i->id);
   g_free(i->klass);
-  g_array_unref(i->params);
+  g_clear_pointer(&i->params, g_array_unref);
   g_clear_pointer(&i->defaults, g_ptr_array_unref);
   g_clear_pointer(&i->owned, g_ptr_array_unref);
   g_free(i);
@@ -164,14 +165,10 @@ static const LathePortSpec *ports_from(JsonNode *n, const LathePortSpec *def, GP
   return ports;
 }
 
-/* A component from its metadata (whose strings outlive it, held by the
- * plugin), with the host's params and default ports for its kind. */
-static LatheComponentInfo *info_from_meta(JsonObject *cm) {
-  LatheComponentInfo *info = g_new0(LatheComponentInfo, 1);
-  info->kind = (LatheComponentKind)json_object_get_int_member(cm, "kind");
-  info->name = json_object_get_string_member(cm, "name");
+/* Completes a component from its metadata (whose strings outlive it, held
+ * by the plugin), with the host's params and default ports for its kind. */
+static void info_fill(LatheComponentInfo *info, JsonObject *cm) {
   info->description = json_object_get_string_member(cm, "description");
-  info->id = g_strdup_printf("%s/%s", lathe_kind_name(info->kind), info->name);
   info->owned = g_ptr_array_new_with_free_func(g_free);
   info->params = g_array_new(FALSE, TRUE, sizeof(LatheParamSpec));
   add_params(info->params, info->kind == LATHE_KIND_TUNER      ? tuner_params
@@ -225,7 +222,68 @@ static LatheComponentInfo *info_from_meta(JsonObject *cm) {
   }
   info->n_inputs = count_ports(info->inputs);
   info->n_outputs = count_ports(info->outputs);
+}
+
+/* A component known by its id only, until it is looked up. */
+static LatheComponentInfo *info_stub(LatheComponentKind kind, const char *name) {
+  LatheComponentInfo *info = g_new0(LatheComponentInfo, 1);
+  info->kind = kind;
+  info->id = g_strdup_printf("%s/%s", lathe_kind_name(kind), name);
+  info->name = strchr(info->id, '/') + 1;
   return info;
+}
+
+/* Parses the plugin's metadata on first need and completes @info from it;
+ * FALSE if neither the cache nor the file describes it any more. Called with
+ * cat->lock held. */
+static gboolean info_complete(LatheComponentInfo *info) {
+  if (info->params)
+    return TRUE;
+  LathePlugin *p = info->plugin;
+  if (!p->meta && p->meta_text) {
+    g_autoptr(JsonParser) jp = json_parser_new();
+    if (json_parser_load_from_data(jp, p->meta_text, (gssize)p->meta_len, NULL) &&
+        json_parser_get_root(jp) && JSON_NODE_HOLDS_OBJECT(json_parser_get_root(jp)))
+      p->meta = json_object_ref(json_node_get_object(json_parser_get_root(jp)));
+  }
+  if (!p->meta) { /* the cached text is damaged: ask the file itself */
+    GModule *module = NULL;
+    p->meta = lathe_plugin_inspect(p->file, &module, NULL);
+    if (!p->module)
+      p->module = module;
+  }
+  JsonArray *comps = p->meta && json_object_has_member(p->meta, "components")
+                         ? json_object_get_array_member(p->meta, "components") : NULL;
+  for (guint i = 0; comps && i < json_array_get_length(comps); i++) {
+    JsonObject *cm = json_array_get_object_element(comps, i);
+    if (json_object_get_int_member(cm, "kind") == info->kind &&
+        g_strcmp0(json_object_get_string_member(cm, "name"), info->name) == 0) {
+      info_fill(info, cm);
+      return TRUE;
+    }
+  }
+  return FALSE;
+}
+
+/* What the scan needs of a plugin's metadata: everything but its
+ * components' params, docs and ports. */
+static JsonObject *head_of(JsonObject *meta) {
+  JsonObject *head = json_object_new();
+  static const char *const keep[] = {"name", "version", "license", "description",
+                                     "abi_major", "abi_minor", "digest"};
+  for (guint i = 0; i < G_N_ELEMENTS(keep); i++)
+    json_object_set_member(head, keep[i], json_object_dup_member(meta, keep[i]));
+  JsonArray *ids = json_array_new();
+  JsonArray *comps = json_object_get_array_member(meta, "components");
+  for (guint i = 0; i < json_array_get_length(comps); i++) {
+    JsonObject *cm = json_array_get_object_element(comps, i);
+    JsonArray *id = json_array_new();
+    json_array_add_int_element(id, json_object_get_int_member(cm, "kind"));
+    json_array_add_string_element(id, json_object_get_string_member(cm, "name"));
+    json_array_add_array_element(ids, id);
+  }
+  json_object_set_array_member(head, "components", ids);
+  return head;
 }
 
 static gboolean refuse(GError **error, const char *path, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
@@ -239,17 +297,19 @@ static gboolean refuse(GError **error, const char *path, const char *fmt, ...) {
 }
 
 /* The rules between plugins: one plugin per name, one component per id. */
-static gboolean add_meta(LatheCatalog *cat, const char *path, JsonObject *meta, GModule *module,
-                         GError **error) {
-  const char *name = json_object_get_string_member(meta, "name");
+static gboolean add_meta(LatheCatalog *cat, const char *path, JsonObject *head, JsonObject *meta,
+                         JsonObject *entry, GModule *module, GError **error) {
+  const char *name = json_object_get_string_member(head, "name");
   LathePlugin *other = g_hash_table_lookup(cat->by_name, name);
   if (other)
     return refuse(error, path, "plugin name '%s' is already provided by %s; remove one of them",
                   name, other->file);
-  JsonArray *comps = json_object_get_array_member(meta, "components");
+  JsonArray *comps = json_object_get_array_member(head, "components");
   g_autoptr(GPtrArray) infos = g_ptr_array_new_with_free_func((GDestroyNotify)info_free);
   for (guint i = 0; i < json_array_get_length(comps); i++) {
-    LatheComponentInfo *info = info_from_meta(json_array_get_object_element(comps, i));
+    JsonArray *id = json_array_get_array_element(comps, i);
+    LatheComponentInfo *info = info_stub((LatheComponentKind)json_array_get_int_element(id, 0),
+                                         json_array_get_string_element(id, 1));
     g_ptr_array_add(infos, info);
     LatheComponentInfo *dup = g_hash_table_lookup(cat->components, info->id);
     for (guint j = 0; !dup && j + 1 < infos->len; j++)
@@ -262,13 +322,15 @@ static gboolean add_meta(LatheCatalog *cat, const char *path, JsonObject *meta, 
   LathePlugin *p = g_new0(LathePlugin, 1);
   p->file = g_strdup(path);
   p->name = g_strdup(name);
-  p->version = g_strdup(json_object_get_string_member(meta, "version"));
-  p->license = g_strdup(json_object_get_string_member(meta, "license"));
-  p->description = g_strdup(json_object_get_string_member(meta, "description"));
-  p->abi_major = (guint)json_object_get_int_member(meta, "abi_major");
-  p->abi_minor = (guint)json_object_get_int_member(meta, "abi_minor");
-  p->digest = g_strdup(json_object_get_string_member(meta, "digest"));
-  p->meta = json_object_ref(meta);
+  p->version = g_strdup(json_object_get_string_member(head, "version"));
+  p->license = g_strdup(json_object_get_string_member(head, "license"));
+  p->description = g_strdup(json_object_get_string_member(head, "description"));
+  p->abi_major = (guint)json_object_get_int_member(head, "abi_major");
+  p->abi_minor = (guint)json_object_get_int_member(head, "abi_minor");
+  p->digest = g_strdup(json_object_get_string_member(head, "digest"));
+  p->meta = meta ? json_object_ref(meta) : NULL;
+  if (!meta)
+    p->meta_text = lathe_cache_text(cat->texts, entry, &p->meta_len);
   p->module = module;
   g_ptr_array_add(cat->plugins, p);
   g_hash_table_insert(cat->by_name, p->name, p);
@@ -294,7 +356,8 @@ gboolean lathe_catalog_add_file(LatheCatalog *cat, const char *path, GError **er
                           ? json_object_get_object_member(cat->cache, real) : NULL;
   if (!entry || json_object_get_int_member_with_default(entry, "size", -1) != st.st_size ||
       json_object_get_int_member_with_default(entry, "mtime", -1) != mtime ||
-      json_object_get_int_member_with_default(entry, "ino", -1) != (gint64)st.st_ino) {
+      json_object_get_int_member_with_default(entry, "ino", -1) != (gint64)st.st_ino ||
+      !(json_object_has_member(entry, "head") || json_object_has_member(entry, "refused"))) {
     g_autoptr(GError) local = NULL;
     GModule *module = NULL;
     JsonObject *meta = lathe_plugin_inspect(real, &module, &local);
@@ -302,9 +365,10 @@ gboolean lathe_catalog_add_file(LatheCatalog *cat, const char *path, GError **er
     json_object_set_int_member(entry, "size", st.st_size);
     json_object_set_int_member(entry, "mtime", mtime);
     json_object_set_int_member(entry, "ino", (gint64)st.st_ino);
-    if (meta)
+    if (meta) {
+      json_object_set_object_member(entry, "head", head_of(meta));
       json_object_set_object_member(entry, "meta", meta);
-    else
+    } else
       json_object_set_string_member(entry, "refused", local->message);
     json_object_set_object_member(cat->cache, real, entry);
     cat->cache_dirty = TRUE;
@@ -312,14 +376,16 @@ gboolean lathe_catalog_add_file(LatheCatalog *cat, const char *path, GError **er
       g_propagate_error(error, g_steal_pointer(&local));
       return FALSE;
     }
-    return add_meta(cat, real, meta, module, error);
+    return add_meta(cat, real, json_object_get_object_member(entry, "head"), meta, entry, module,
+                    error);
   }
   if (json_object_has_member(entry, "refused")) {
     g_set_error_literal(error, LATHE_ERROR, LATHE_ERROR_PLUGIN,
                         json_object_get_string_member(entry, "refused"));
     return FALSE;
   }
-  return add_meta(cat, real, json_object_get_object_member(entry, "meta"), NULL, error);
+  return add_meta(cat, real, json_object_get_object_member(entry, "head"), NULL, entry, NULL,
+                  error);
 }
 
 gboolean lathe_catalog_realize(LatheCatalog *cat, LatheComponentInfo *info, GError **error) {
@@ -340,8 +406,17 @@ gboolean lathe_catalog_realize(LatheCatalog *cat, LatheComponentInfo *info, GErr
 }
 
 void lathe_catalog_save_cache(LatheCatalog *cat) {
-  if (cat->cache_dirty)
-    lathe_cache_write("plugins", cat->cache);
+  if (cat->cache_dirty) {
+    /* Every command reads the index: entries of files that are gone (old
+     * build trees share the user's cache) would slow them all down. */
+    g_autoptr(GList) paths = json_object_get_members(cat->cache);
+    for (GList *l = paths; l; l = l->next) {
+      g_autofree char *path = g_strdup(l->data); /* removing the member frees its name */
+      if (!g_file_test(path, G_FILE_TEST_EXISTS))
+        json_object_remove_member(cat->cache, path);
+    }
+    lathe_cache_write_split("plugins-index", cat->cache, cat->texts);
+  }
   cat->cache_dirty = FALSE;
 }
 
@@ -389,7 +464,7 @@ LatheCatalog *lathe_catalog_load(void) {
   cat->seen_files = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
   cat->problems = g_ptr_array_new_with_free_func(g_free);
   cat->search_path = g_ptr_array_new_with_free_func(g_free);
-  cat->cache = lathe_cache_read("plugins");
+  cat->cache = lathe_cache_read_split("plugins-index", &cat->texts);
   g_mutex_init(&cat->lock);
   const char *env = g_getenv("LATHE_PLUGIN_PATH");
   if (env && *env) {
@@ -419,12 +494,17 @@ void lathe_catalog_free(LatheCatalog *cat) {
   g_ptr_array_unref(cat->problems);
   g_ptr_array_unref(cat->search_path);
   json_object_unref(cat->cache);
+  g_clear_pointer(&cat->texts, g_bytes_unref);
   g_mutex_clear(&cat->lock);
   g_free(cat);
 }
 
 LatheComponentInfo *lathe_catalog_lookup(LatheCatalog *cat, const char *id) {
-  return g_hash_table_lookup(cat->components, id);
+  LatheComponentInfo *info = g_hash_table_lookup(cat->components, id);
+  g_mutex_lock(&cat->lock);
+  gboolean ok = !info || info_complete(info);
+  g_mutex_unlock(&cat->lock);
+  return ok ? info : NULL;
 }
 
 static gint cmp_info(gconstpointer a, gconstpointer b) {
@@ -435,9 +515,12 @@ GPtrArray *lathe_catalog_components(LatheCatalog *cat) {
   GPtrArray *arr = g_ptr_array_new();
   GHashTableIter it;
   gpointer v;
+  g_mutex_lock(&cat->lock);
   g_hash_table_iter_init(&it, cat->components);
   while (g_hash_table_iter_next(&it, NULL, &v))
-    g_ptr_array_add(arr, v);
+    if (info_complete(v)) /* else the cache is damaged: the next scan rebuilds it */
+      g_ptr_array_add(arr, v);
+  g_mutex_unlock(&cat->lock);
   g_ptr_array_sort(arr, cmp_info);
   return arr;
 }

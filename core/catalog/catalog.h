@@ -25,8 +25,10 @@ typedef struct {
   guint abi_major;
   guint abi_minor;
   char *digest; /* SHA-256 of the file */
-  JsonObject *meta; /* owns the strings the components' specs point to */
+  JsonObject *meta; /* owns the strings the components' specs point to; parsed on first lookup */
   GModule *module;
+  const char *meta_text; /* cached metadata not parsed yet (in the catalog's mapping of the cache) */
+  gsize meta_len;
 } LathePlugin;
 
 /**

@@ -116,7 +116,7 @@ static void json_add_output(JsonObject *outs, const char *port, LatheArtifact *a
   JsonObject *o = json_object_new();
   json_object_set_string_member(o, "digest", lathe_artifact_get_digest(a));
   json_object_set_string_member(o, "type", lathe_artifact_type_name(lathe_artifact_get_kind(a)));
-  json_object_set_int_member(o, "size", (gint64)g_bytes_get_size(lathe_artifact_get_bytes(a)));
+  json_object_set_int_member(o, "size", (gint64)lathe_artifact_get_size(a));
   json_object_set_object_member(outs, port, o);
 }
 

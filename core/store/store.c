@@ -321,7 +321,14 @@ gboolean lathe_store_put_artifact(LatheStore *s, LatheArtifact *art, GError **er
   if (g_file_test(path, G_FILE_TEST_EXISTS))
     return TRUE;
   g_autofree char *tmpdir = g_build_filename(s->dir, "artifacts", "tmp", NULL);
-  return write_file(tmpdir, path, lathe_artifact_get_bytes(art), error);
+  GBytes *bytes = lathe_artifact_read_bytes(art, error); /* a lazy one's file may be gone */
+  return bytes && write_file(tmpdir, path, bytes, error);
+}
+
+static GBytes *map_artifact(gpointer path, const char *digest, GError **error) {
+  (void)digest;
+  g_autoptr(GMappedFile) mf = g_mapped_file_new(path, FALSE, error);
+  return mf ? g_mapped_file_get_bytes(mf) : NULL;
 }
 
 LatheArtifact *lathe_store_get_artifact(LatheStore *s, const char *digest, LatheArtifactType type,
@@ -330,14 +337,16 @@ LatheArtifact *lathe_store_get_artifact(LatheStore *s, const char *digest, Lathe
     g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA, "bad artifact digest '%s'", digest);
     return NULL;
   }
-  g_autofree char *path = artifact_path(s, digest);
-  g_autoptr(GMappedFile) mf = g_mapped_file_new(path, FALSE, error);
-  if (!mf)
+  char *path = artifact_path(s, digest);
+  struct stat st;
+  if (stat(path, &st) != 0) {
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA, "artifact %s: %s", digest, g_strerror(errno));
+    g_free(path);
     return NULL;
-  g_autoptr(GBytes) bytes = g_mapped_file_get_bytes(mf);
-  /* The file's name is its digest: hashing it again would read every byte
-   * of every cached output, though no node may ever decode them. */
-  return lathe_artifact_new_stored(type, bytes, digest);
+  }
+  /* The file's name is its digest: neither hashing nor mapping it is needed
+   * until a running node reads it, and most cached outputs are never read. */
+  return lathe_artifact_new_lazy(type, digest, (gsize)st.st_size, map_artifact, path, g_free);
 }
 
 char *lathe_store_begin_run(LatheStore *s, const char *name, const char *pipeline_path,

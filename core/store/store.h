@@ -28,7 +28,9 @@ const char *lathe_store_dir(LatheStore *store);
 /** lathe_store_put_artifact: writes @art's file once (temp file, then rename);
  * lathe_store_finish_execution() records it with the execution's outputs. */
 gboolean lathe_store_put_artifact(LatheStore *store, LatheArtifact *art, GError **error);
-/** lathe_store_get_artifact: (transfer full) (nullable) maps a stored artifact. */
+/** lathe_store_get_artifact: (transfer full) (nullable) a stored artifact by digest, or
+ * %NULL when its file is gone (a stat, no read); its bytes are read on first
+ * access (lathe_artifact_new_lazy()). */
 LatheArtifact *lathe_store_get_artifact(LatheStore *store, const char *digest,
                                         LatheArtifactType type, GError **error);
 

@@ -8,23 +8,71 @@
 G_BEGIN_DECLS
 
 /**
- * lathe_artifact_new_stored:
- * @type: what @bytes hold.
- * @bytes: (transfer none): a serialised artifact, typically a mapping of the
- *   store's file (nothing is read from it here).
- * @digest: the SHA-256 (hex) the store names it by.
+ * LatheArtifactLoader:
+ * @data: the loader's data.
+ * @digest: the artifact's digest.
+ * @error: where to say why the bytes cannot be read.
  *
- * An artifact restored from the content-addressed store: its digest is its
- * name, so it is not hashed again, and its bytes are touched only when a
- * node decodes it. A fully cached node therefore reads none of its outputs.
- * Host-only.
+ * Reads the serialised bytes of a lazy artifact. Called at most once per
+ * artifact, with the artifact's lock held.
+ *
+ * Returns: (transfer full) (nullable): the bytes, or %NULL with @error set.
+ *
+ * Since: 1.4
+ */
+typedef GBytes *(*LatheArtifactLoader)(gpointer data, const char *digest, GError **error);
+
+/**
+ * lathe_artifact_new_lazy:
+ * @type: what the bytes hold.
+ * @digest: the SHA-256 (hex) of the bytes, as the store names them.
+ * @size: the length of the bytes.
+ * @loader: reads the bytes on first access.
+ * @data: (transfer full): for @loader, freed with @destroy.
+ * @destroy: (nullable): frees @data with the artifact.
+ *
+ * An artifact restored from the content-addressed store by digest: its
+ * digest and size are known, and its bytes are read only when a node reads
+ * them (lathe_artifact_get_bytes() or a decoder), so a cached node that no
+ * running node reads costs no I/O. A failed read fails the reading node with
+ * one line naming @digest and suggesting --no-cache. Host-only.
  *
  * Returns: (transfer full): the artifact.
  *
  * Since: 1.4
  */
-LATHE_API LatheArtifact *lathe_artifact_new_stored(LatheArtifactType type, GBytes *bytes,
-                                                   const char *digest);
+LATHE_API LatheArtifact *lathe_artifact_new_lazy(LatheArtifactType type, const char *digest,
+                                                 gsize size, LatheArtifactLoader loader,
+                                                 gpointer data, GDestroyNotify destroy);
+
+/**
+ * lathe_artifact_get_size:
+ * @art: an artifact.
+ *
+ * The length of the serialised form, without reading a lazy artifact's
+ * bytes (an artifact built from an object is serialised). Host-only.
+ *
+ * Returns: the size in bytes.
+ *
+ * Since: 1.4
+ */
+LATHE_API gsize lathe_artifact_get_size(LatheArtifact *art);
+
+/**
+ * lathe_artifact_read_bytes:
+ * @art: an artifact.
+ * @error: where a lazy artifact's failed read is reported.
+ *
+ * lathe_artifact_get_bytes() for the host, which must not take "no bytes"
+ * for an empty artifact (the store would write an empty file under the
+ * digest). Host-only.
+ *
+ * Returns: (transfer none) (nullable): the serialised form, or %NULL with
+ *   @error set when a lazy artifact's bytes cannot be read.
+ *
+ * Since: 1.4
+ */
+LATHE_API GBytes *lathe_artifact_read_bytes(LatheArtifact *art, GError **error);
 
 /**
  * LatheHostServices:

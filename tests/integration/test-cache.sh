@@ -26,6 +26,32 @@ LD_DEBUG=files "$LATHE_BIN" run --json --no-cache --store "$TMP/ldstore" "$P" >/
 n=$(grep -cE "calling init: .*(liblathe-model-logreg|libopenblas)" "$TMP/ld2.log")
 [ "$n" = 2 ] && pass "an uncached run loads logreg and OpenBLAS when it trains" || fail "uncached run: $n loads"
 
+# Cached outputs are restored by digest: a fully cached run opens no artifact
+# file (a stat tells the cache it is there), and a node that runs reads only
+# the cached outputs it takes in. strace sees the opens.
+if command -v strace >/dev/null; then
+  strace -f -e trace=open,openat -o "$TMP/open1.log" "$LATHE_BIN" run --json "$P" >"$TMP/s1.out" 2>/dev/null
+  expect_py "$TMP/s1.out" "all(n['status'] == 'cached' for n in d['nodes'])" "the traced rerun is fully cached"
+  n=$(grep -c "artifacts/sha256/" "$TMP/open1.log")
+  [ "$n" = 0 ] && pass "a fully cached run opens no artifact file" || fail "a fully cached run opened $n artifact files"
+  strace -f -e trace=open,openat -o "$TMP/open2.log" "$LATHE_BIN" run --json --store "$TMP/lazystore" \
+    --set holdout.test_fraction=0.3 "$P" >/dev/null 2>&1
+  strace -f -e trace=open,openat -o "$TMP/open2.log" "$LATHE_BIN" run --json --store "$TMP/lazystore" \
+    --set holdout.test_fraction=0.35 "$P" >"$TMP/s2.out" 2>/dev/null
+  expect_py "$TMP/s2.out" "{n['id']: n['status'] for n in d['nodes']}['split'] == 'cached'" "split is cached under a changed holdout"
+  n=$(grep -c "artifacts/sha256/" "$TMP/open2.log")
+  [ "$n" = 1 ] && pass "the re-run holdout reads the one cached output it takes (split.train)" || fail "$n artifact files opened"
+  run_lathe "$TMP/s3" run --json --no-cache --store "$TMP/lazyfresh" --set holdout.test_fraction=0.35 "$P"
+  holdout_outputs() { # store run-json -> that run's holdout outputs as JSON
+    "$LATHE_BIN" runs show --store "$1" --json "$(json_get "$2" "d['run_id']")" >"$2.show"
+    json_get "$2.show" "json.dumps([n['outputs'] for n in d['nodes'] if n['id'] == 'holdout'][0], sort_keys=True)"
+  }
+  a=$(holdout_outputs "$TMP/lazystore" "$TMP/s2.out"); b=$(holdout_outputs "$TMP/lazyfresh" "$TMP/s3.out")
+  [ -n "$a" ] && [ "$a" = "$b" ] && pass "holdout fed a cached split.train outputs what a fresh run does" || fail "holdout outputs differ: $a vs $b"
+else
+  echo "# strace is absent: the artifact-open checks are skipped"
+fi
+
 run_lathe "$TMP/r3" run --json --set holdout.test_fraction=0.3 "$P"
 expect_py "$TMP/r3.out" "(lambda s: s['data'] == 'cached' and s['split'] == 'cached' and s['holdout'] == 'succeeded' and s['tune'] == 'succeeded')({n['id']: n['status'] for n in d['nodes']})" "one changed param re-runs it and its dependents only ($(statuses "$TMP/r3.out"))"
 

@@ -392,35 +392,8 @@ static void test_blob(void) {
   g_assert_false(lathe_blob_sealed(d, 4));
 }
 
-/* A stored artifact is named by its digest: the host hands it over with the
- * mapping of its file, and nothing hashes (so reads) the bytes to learn it.
- * Bytes that do not match the name prove it: a hashing artifact would
- * report their real digest. Decoding stays lazy and still works. */
-static void test_artifact_stored(void) {
-  g_autoptr(JsonObject) m = json_object_new();
-  json_object_set_double_member(m, "accuracy", 0.5);
-  LatheArtifact *orig = lathe_artifact_new_metrics(json_object_ref(m));
-  GBytes *bytes = lathe_artifact_get_bytes(orig);
-  const char *real = lathe_artifact_get_digest(orig);
-  const char *name = "0000000000000000000000000000000000000000000000000000000000000000";
-  LatheArtifact *a = lathe_artifact_new_stored(LATHE_TYPE_METRICS, bytes, name);
-  g_assert_cmpstr(lathe_artifact_get_digest(a), ==, name);
-  g_assert_cmpstr(lathe_artifact_get_digest(a), !=, real);
-  g_assert_true(lathe_artifact_get_bytes(a) == bytes); /* the same mapping, not a copy */
-  g_autoptr(GError) error = NULL;
-  JsonObject *back = lathe_artifact_get_metrics(a, &error);
-  g_assert_no_error(error);
-  g_assert_cmpfloat(json_object_get_double_member(back, "accuracy"), ==, 0.5);
-  LatheArtifact *same = lathe_artifact_new_stored(LATHE_TYPE_METRICS, bytes, real);
-  g_assert_cmpstr(lathe_artifact_get_digest(same), ==, real);
-  lathe_artifact_unref(same);
-  lathe_artifact_unref(a);
-  lathe_artifact_unref(orig);
-}
-
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
-  g_test_add_func("/sdk/artifact/stored", test_artifact_stored);
   g_test_add_func("/sdk/dataset/roundtrip", test_dataset_roundtrip);
   g_test_add_func("/sdk/dataset/corrupt", test_dataset_corrupt);
   g_test_add_func("/sdk/dataset/noncanonical", test_dataset_noncanonical);
