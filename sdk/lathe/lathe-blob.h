@@ -138,6 +138,8 @@ typedef struct {
  * @r: a cursor.
  * @v: (out): the little-endian u32 at the cursor.
  *
+ * Reads a u32 and moves past it.
+ *
  * Returns: %FALSE when fewer than 4 bytes are left.
  *
  * Since: 1.4
@@ -149,6 +151,8 @@ LATHE_API gboolean lathe_blob_read_u32(LatheBlobReader *r, guint32 *v);
  * @r: a cursor.
  * @v: (out): the u64 at the cursor, written as two little-endian u32s, low
  *   word first.
+ *
+ * Reads a u64 and moves past it.
  *
  * Returns: %FALSE when fewer than 8 bytes are left.
  *

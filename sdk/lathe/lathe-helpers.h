@@ -1,6 +1,3 @@
-/* lathe-helpers.h: the small pieces every plugin would otherwise rewrite:
- * errors prefixed with the component and node, a "columns" param resolved
- * against a dataset, and an enum param's value as an index. */
 #pragma once
 
 #include "lathe-api.h"
@@ -12,12 +9,23 @@
 G_BEGIN_DECLS
 
 /**
+ * SECTION:lathe-helpers
+ * @title: Helpers
+ * @short_description: errors with their node, "columns" params, enum indices
+ *
+ * The small pieces every plugin would otherwise rewrite: errors prefixed
+ * with the component and node, a "columns" param resolved against a
+ * dataset, and an enum param's value as an index.
+ */
+
+/**
  * lathe_context_set_error:
  * @ctx: (nullable): the running node, or %NULL outside one.
  * @error: return location for a #GError, or %NULL.
  * @code: a #LatheErrorCode.
  * @component: the component's name ("transform/rolling").
  * @format: printf-style message, without a prefix.
+ * @...: the message's arguments.
  *
  * Sets @error in %LATHE_ERROR to "COMPONENT (node ID): MESSAGE", the form every
  * plugin error takes so that a user sees which node failed; without @ctx the
@@ -86,6 +94,8 @@ LATHE_API GArray *lathe_context_param_columns(LatheContext *ctx, const char *par
  * @choices: (array zero-terminated=1): the enum's values, as given to
  *   LATHE_PARAM_ENUM_.
  * @value: (nullable): a value.
+ *
+ * Finds an enum value's position in its list.
  *
  * Returns: the position of @value in @choices, or -1 when it is not there
  * (or %NULL).
