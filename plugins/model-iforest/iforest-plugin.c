@@ -201,32 +201,16 @@ static float *gather(const LatheDataset *ds, const guint32 *use, guint k, const 
 /* The input columns named by param columns, or all of them. */
 static guint32 *resolve_columns(LatheContext *ctx, const LatheDataset *ds, guint *k,
                                 GError **error) {
-  JsonArray *names = lathe_context_param_list(ctx, "columns");
-  guint n = names ? json_array_get_length(names) : 0;
-  guint32 *use = g_new(guint32, MAX(n, ds->n_cols) + 1);
-  if (n == 0) {
-    for (guint j = 0; j < ds->n_cols; j++)
-      use[j] = j;
-    *k = ds->n_cols;
-    return use;
+  g_autoptr(GArray) cols =
+      lathe_context_param_columns(ctx, "columns", ds, LATHE_COLUMNS_ALL_WHEN_EMPTY, error);
+  if (!cols) {
+    lathe_context_prefix_error(ctx, error, COMPONENT);
+    return NULL;
   }
-  for (guint i = 0; i < n; i++) {
-    const char *name = json_array_get_string_element(names, i);
-    guint j = 0;
-    while (j < ds->n_cols && g_strcmp0(ds->columns[j], name) != 0)
-      j++;
-    if (j == ds->n_cols) {
-      g_autofree char *all = g_strjoinv(", ", ds->columns);
-      lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT,
-                              "param columns names '%s', which the data lacks; "
-                              "its columns are %s",
-                              name ? name : "(not a string)", all);
-      g_free(use);
-      return NULL;
-    }
-    use[i] = j;
-  }
-  *k = n;
+  guint32 *use = g_new(guint32, cols->len + 1);
+  for (guint i = 0; i < cols->len; i++)
+    use[i] = g_array_index(cols, guint, i);
+  *k = cols->len;
   return use;
 }
 

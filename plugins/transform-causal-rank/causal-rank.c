@@ -125,35 +125,23 @@ static gboolean cr_run(LatheContext *ctx, GError **error) {
     return FALSE;
   }
   const char *suffix = lathe_context_param_string(ctx, "suffix");
-  JsonArray *cols = lathe_context_param_list(ctx, "columns");
-  const guint k = cols ? json_array_get_length(cols) : 0;
-  if (k == 0 || !suffix || !*suffix) {
-    lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT, "%s",
-                            k == 0 ? "columns is empty; name the score "
-                                     "columns"
-                                   : "suffix is empty; the new columns need names of their own");
+  if (!suffix || !*suffix) {
+    lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT,
+                            "suffix is empty; the new columns need names of their own");
     return FALSE;
   }
-  g_autofree gint *src = g_new(gint, k);
+  g_autoptr(GArray) cols =
+      lathe_context_param_columns(ctx, "columns", ds, LATHE_COLUMNS_NONEMPTY, error);
+  if (!cols) {
+    lathe_context_prefix_error(ctx, error, COMPONENT);
+    return FALSE;
+  }
+  const guint k = cols->len;
+  const guint *src = (const guint *)(gconstpointer)cols->data;
   g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
   for (guint i = 0; i < k; i++) {
-    const char *name = json_array_get_string_element(cols, i);
-    src[i] = name ? lathe_dataset_column_index(ds, name) : -1;
-    if (src[i] < 0) {
-      g_autofree char *avail = g_strjoinv(", ", ds->columns);
-      lathe_context_set_error(
-          ctx, error, LATHE_ERROR_INVALID, COMPONENT,
-          "columns[%u] '%s' is not a column of the input; available columns: %s", i,
-          name ? name : "(not a string)", avail);
-      return FALSE;
-    }
+    const char *name = ds->columns[src[i]];
     g_autofree char *out_name = g_strconcat(name, suffix, NULL);
-    for (guint j = 0; j < names->len; j++)
-      if (g_str_equal(names->pdata[j], out_name)) {
-        lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT,
-                                "columns lists '%s' twice; list it once", name);
-        return FALSE;
-      }
     if (lathe_dataset_column_index(ds, out_name) >= 0) {
       lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT,
                               "the input already has a column '%s'; set another suffix", out_name);

@@ -286,7 +286,7 @@ static void test_columns(void) {
   g_assert_null(iforest()->predict(back, two, &cols, &error)); /* 2 columns, not 4 */
   g_assert_error(error, LATHE_ERROR, LATHE_ERROR_DATA);
   expect_fit_error("{\"columns\": [\"b\", \"value\"]}", four,
-                   "names 'value', which the data lacks; its columns are a, b, c, d");
+                   "columns: 'value' is not a column of the input; available columns: a, b, c, d");
   expect_fit_error("{\"columns\": [\"b\", \"d\"], \"max_features\": 3}", four,
                    "more than the 2 columns");
   iforest()->free(back);

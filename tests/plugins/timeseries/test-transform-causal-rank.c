@@ -120,9 +120,9 @@ static void test_refusals(void) {
   struct {
     const char *params, *needle;
   } cases[] = {
-      {"{\"columns\": [\"nope\"]}", "columns[0] 'nope' is not a column"},
+      {"{\"columns\": [\"nope\"]}", "columns: 'nope' is not a column"},
       {"{\"columns\": []}", "columns is empty"},
-      {"{\"columns\": [\"value\", \"value\"]}", "lists 'value' twice"},
+      {"{\"columns\": [\"value\", \"value\"]}", "'value' is listed twice"},
       {"{\"columns\": [\"value\"], \"suffix\": \"\"}", "suffix is empty"},
       {"{\"columns\": [\"value\"], \"window\": 1}", "window 1 leaves nothing"},
   };
