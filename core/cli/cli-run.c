@@ -70,7 +70,7 @@ static void print_summary(JsonObject *res) {
 int lathe_cmd_run(int argc, char **argv, gboolean validate_only) {
   g_auto(GStrv) sets = NULL;
   g_autofree char *preset = NULL;
-  int jobs = 0;
+  int jobs = G_MININT; /* unset: as many as the cores */
   gboolean no_cache = FALSE, json = FALSE;
   g_autofree char *store_opt = NULL;
   GOptionEntry entries[] = {
@@ -88,8 +88,10 @@ int lathe_cmd_run(int argc, char **argv, gboolean validate_only) {
   if (argc != 2)
     return lathe_cli_error(LATHE_EXIT_USAGE, "%s takes one pipeline file; see --help",
                            validate_only ? "validate" : "run");
-  if (jobs < 0 || jobs > 1024)
-    return lathe_cli_error(LATHE_EXIT_USAGE, "--jobs must be between 1 and 1024");
+  if (jobs == G_MININT)
+    jobs = 0;
+  else if (jobs < 1 || jobs > 1024)
+    return lathe_cli_error(LATHE_EXIT_USAGE, "--jobs must be between 1 and 1024 (leave it out for one per core)");
   const char *path = argv[1];
   lathe_cli_phase("start");
   if (!validate_only) {

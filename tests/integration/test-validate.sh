@@ -79,4 +79,9 @@ run_lathe "$TMP/u2" frobnicate
 expect_code "$TMP/u2" 2 "unknown command"
 run_lathe "$TMP/u3" run --jobs x "$TMP/when.json"
 expect_code "$TMP/u3" 2 "bad option value"
+for j in 0 -1 1025; do
+  run_lathe "$TMP/j$j" run --jobs "$j" "$TMP/when.json"
+  expect_code "$TMP/j$j" 2 "--jobs $j is refused"
+  grep -q "^lathe: --jobs must be between 1 and 1024" "$TMP/j$j.err" && pass "--jobs $j: one line says the range" || fail "--jobs $j: $(head -c 200 "$TMP/j$j.err")"
+done
 finish
