@@ -3,8 +3,11 @@
 # suite, then every suite again under AddressSanitizer (with leak checks) and
 # UBSan: the integration suites drive the core through the CLI. The gcc build
 # also generates the SDK reference with gtk-doc (about 2 s), whose check test
-# fails when a public SDK symbol is undocumented.
-# Usage: scripts/test.sh [--quick]   (--quick: gcc build and tests only)
+# fails when a public SDK symbol is undocumented. Two smaller gcc builds check
+# the build variants: without the numerical plugins (its tests, bar the slow
+# suite), and the SDK alone (its tests, and that meson looked up nothing but
+# GLib and json-glib).
+# Usage: scripts/test.sh [--quick]   (--quick: the gcc builds and their tests only)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/deps.sh
@@ -49,6 +52,29 @@ ninja -C build
 echo "== tests: unit, plugins, integration, slow, and the reference's coverage"
 meson test -C build --print-errorlogs --num-processes 2 || status=1
 count build
+
+echo "== without the numerical plugins (-Dnumerical_plugins=false): no OpenBLAS"
+CC=gcc setup build-nonum -Dwerror=true -Dnumerical_plugins=false
+ninja -C build-nonum
+meson test -C build-nonum --print-errorlogs --num-processes 2 --no-suite slow || status=1
+count build-nonum
+
+echo "== the SDK alone (-Dsdk_only=true): GLib and json-glib only"
+CC=gcc setup build-sdk -Dwerror=true -Dsdk_only=true
+ninja -C build-sdk
+sdk_deps=$(meson introspect --dependencies build-sdk \
+  | /usr/bin/python3 -c 'import json, sys; print(" ".join(sorted(d["name"] for d in json.load(sys.stdin))))')
+looked_up=$(grep -oE '(Run-time dependency|Dependency) [^ ]+' build-sdk/meson-logs/meson-log.txt \
+  | awk '{print $NF}' | sort -u | tr '\n' ' ')
+if [ "$sdk_deps" = "glib-2.0 json-glib-1.0" ] && [ "$looked_up" = "glib-2.0 json-glib-1.0 " ]; then
+  echo "ok - the SDK-only build depends on: $sdk_deps"
+  passed=$((passed + 1))
+else
+  echo "FAIL - the SDK-only build depends on: $sdk_deps; looked up: $looked_up"
+  failed=$((failed + 1)); status=1
+fi
+meson test -C build-sdk --print-errorlogs --num-processes 2 || status=1
+count build-sdk
 
 if [ $quick -eq 0 ]; then
   echo "== clang build (warnings are errors)"

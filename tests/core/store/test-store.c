@@ -1,0 +1,69 @@
+/* The run store (core/store): artifacts, executions, cache lookups, and a
+ * dead process's run becoming "interrupted". */
+#include <glib/gstdio.h>
+#include <sqlite3.h>
+
+#include "store/store.h"
+#include "test-util.h"
+
+static void test_store(void) {
+  g_autofree char *dir = g_dir_make_tmp("lathe-store-XXXXXX", NULL);
+  g_autoptr(GError) error = NULL;
+  LatheStore *s = lathe_store_open(dir, &error);
+  g_assert_no_error(error);
+  g_autofree char *run = lathe_store_begin_run(s, "n", "p.json", "{}", 1, &error);
+  g_assert_nonnull(run);
+  LatheDataset *ds = lathe_dataset_new(2, 2);
+  g_autoptr(LatheArtifact) a = lathe_artifact_new_dataset(ds);
+  g_assert_true(lathe_store_put_artifact(s, a, &error));
+  g_autoptr(LatheArtifact) back = lathe_store_get_artifact(s, lathe_artifact_get_digest(a), LATHE_TYPE_DATASET, &error);
+  g_assert_no_error(error);
+  g_assert_cmpstr(lathe_artifact_get_digest(back), ==, lathe_artifact_get_digest(a));
+  g_assert_nonnull(lathe_artifact_get_dataset(back, &error));
+  LatheExecIdentity who = {.run_id = run, .node = "node", .component = "c/x", .plugin = "p",
+                           .plugin_version = "1", .plugin_digest = "dig", .cache_key = "key1"};
+  gint64 ex = lathe_store_begin_execution(s, &who, 1.0, &error);
+  g_assert_cmpint(ex, >, 0);
+  g_autoptr(JsonObject) outs = json_object_new();
+  JsonObject *o = json_object_new();
+  json_object_set_string_member(o, "digest", lathe_artifact_get_digest(a));
+  json_object_set_string_member(o, "type", "dataset");
+  json_object_set_object_member(outs, "data", o);
+  g_autoptr(JsonObject) metrics = json_object_new();
+  json_object_set_double_member(metrics, "acc", 0.5);
+  LatheExecRecord rec = {.status = "succeeded", .outputs = outs, .metrics = metrics, .started = 1, .ended = 2};
+  g_assert_true(lathe_store_finish_execution(s, ex, &who, "key1", &rec, &error));
+  /* A short execution is recorded whole, in one operation. */
+  LatheExecIdentity who2 = who;
+  who2.node = "short";
+  LatheExecRecord rec2 = {.status = "failed", .error = "boom", .started = 3, .ended = 4};
+  g_assert_true(lathe_store_finish_execution(s, -1, &who2, NULL, &rec2, &error));
+  g_autoptr(JsonObject) hit = lathe_store_cache_lookup(s, "key1");
+  g_assert_nonnull(hit);
+  g_assert_cmpfloat(json_object_get_double_member(json_object_get_object_member(hit, "metrics"), "acc"), ==, 0.5);
+  g_assert_null(lathe_store_cache_lookup(s, "key2"));
+  /* A run left "running" by a dead process becomes "interrupted" on the next open. */
+  lathe_store_close(s);
+  sqlite3 *db;
+  g_autofree char *dbp = g_build_filename(dir, "lathe.db", NULL);
+  g_assert_cmpint(sqlite3_open(dbp, &db), ==, SQLITE_OK);
+  g_assert_cmpint(sqlite3_exec(db, "UPDATE runs SET proc = '999999999:1'", NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close(db);
+  s = lathe_store_open(dir, &error);
+  g_autoptr(JsonObject) shown = lathe_store_show_run(s, run, &error);
+  g_assert_cmpstr(json_object_get_string_member(shown, "status"), ==, "interrupted");
+  JsonArray *nodes = json_object_get_array_member(shown, "nodes");
+  g_assert_cmpuint(json_array_get_length(nodes), ==, 2);
+  JsonObject *n1 = json_array_get_object_element(nodes, 1);
+  g_assert_cmpstr(json_object_get_string_member(n1, "id"), ==, "short");
+  g_assert_cmpstr(json_object_get_string_member(n1, "status"), ==, "failed");
+  g_assert_cmpstr(json_object_get_string_member(n1, "error"), ==, "boom");
+  lathe_store_close(s);
+  lathe_test_remove_tree(dir);
+}
+
+int main(int argc, char **argv) {
+  g_test_init(&argc, &argv, NULL);
+  g_test_add_func("/core/store", test_store);
+  return g_test_run();
+}
