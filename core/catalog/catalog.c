@@ -49,26 +49,31 @@ static const LathePortSpec no_ports[] = {{.name = NULL}};
 
 
 /* What the catalog knows of each kind: its name, whether it can be a node,
- * and the ports a component of it has when it declares none (the ABI's
- * defaults). The kinds a higher layer owns (the engine's register node,
+ * whether its components may declare their ports, and the ports they have
+ * when they declare none (the ABI's defaults). The kinds a higher layer owns (the engine's register node,
  * tuning/'s tuner) add their host params and ports at start-up through
  * lathe_catalog_kind_set(): the catalog names no layer above it. */
 typedef struct {
   const char *name;
   gboolean node;
+  gboolean declared_ports;
   const LatheParamSpec *params;
   const LathePortSpec *inputs, *outputs;
 } KindInfo;
 
 static KindInfo kinds[] = {
-    [LATHE_KIND_SOURCE] = {"source", TRUE, NULL, no_ports, data_out},
-    [LATHE_KIND_TRANSFORM] = {"transform", TRUE, NULL, data_in, data_out},
-    [LATHE_KIND_MODEL] = {"model", TRUE, NULL, model_in, model_out},
-    [LATHE_KIND_EVALUATOR] = {"evaluator", TRUE, NULL, eval_in, metrics_out},
-    [LATHE_KIND_TUNER] = {"tuner", TRUE, NULL, no_ports, no_ports},
-    [LATHE_KIND_TRACKER] = {"tracker", FALSE, NULL, no_ports, no_ports},
-    [LATHE_KIND_REGISTRY] = {"registry", TRUE, NULL, no_ports, no_ports},
-    [LATHE_KIND_EXECUTOR] = {"executor", FALSE, NULL, no_ports, no_ports},
+    [LATHE_KIND_SOURCE] = {.name = "source", .node = TRUE, .declared_ports = TRUE,
+                           .inputs = no_ports, .outputs = data_out},
+    [LATHE_KIND_TRANSFORM] = {.name = "transform", .node = TRUE, .declared_ports = TRUE,
+                              .inputs = data_in, .outputs = data_out},
+    [LATHE_KIND_MODEL] = {.name = "model", .node = TRUE, .declared_ports = TRUE,
+                          .inputs = model_in, .outputs = model_out},
+    [LATHE_KIND_EVALUATOR] = {.name = "evaluator", .node = TRUE, .declared_ports = TRUE,
+                              .inputs = eval_in, .outputs = metrics_out},
+    [LATHE_KIND_TUNER] = {.name = "tuner", .node = TRUE, .inputs = no_ports, .outputs = no_ports},
+    [LATHE_KIND_TRACKER] = {.name = "tracker", .inputs = no_ports, .outputs = no_ports},
+    [LATHE_KIND_REGISTRY] = {.name = "registry", .node = TRUE, .inputs = no_ports, .outputs = no_ports},
+    [LATHE_KIND_EXECUTOR] = {.name = "executor", .inputs = no_ports, .outputs = no_ports},
 };
 
 static const KindInfo *kind_info(LatheComponentKind kind) {
@@ -201,8 +206,7 @@ static void info_fill(LatheComponentInfo *info, JsonObject *cm) {
     g_ptr_array_add(info->defaults, def);
   }
   JsonNode *in = json_object_get_member(cm, "inputs"), *out = json_object_get_member(cm, "outputs");
-  /* Only the kinds whose ports the ABI leaves to plugins read them from metadata. */
-  gboolean declared = info->kind >= LATHE_KIND_SOURCE && info->kind <= LATHE_KIND_EVALUATOR;
+  gboolean declared = k && k->declared_ports;
   info->inputs = !k ? no_ports : declared ? ports_from(in, k->inputs, info->owned) : k->inputs;
   info->outputs = !k ? no_ports : declared ? ports_from(out, k->outputs, info->owned) : k->outputs;
   info->n_inputs = count_ports(info->inputs);
