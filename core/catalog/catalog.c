@@ -28,14 +28,6 @@ struct _LatheCatalog {
   GMutex lock;            /* realising components */
 };
 
-static const char *const kind_names[] = {NULL,        "source",  "transform", "model",
-                                         "evaluator", "tuner",   "tracker",   "registry",
-                                         "executor"};
-
-const char *lathe_kind_name(LatheComponentKind kind) {
-  return kind >= 1 && kind < G_N_ELEMENTS(kind_names) ? kind_names[kind] : "unknown";
-}
-
 const char *lathe_param_type_name(LatheParamType type) {
   static const char *const names[] = {"?", "int", "float", "bool", "string", "enum", "list", "object"};
   return type >= 1 && type < G_N_ELEMENTS(names) ? names[type] : "?";
@@ -53,56 +45,60 @@ static const LathePortSpec eval_in[] = {{"model", LATHE_TYPE_MODEL, 0, "the mode
                                         {"data", LATHE_TYPE_DATASET, 0, "labelled rows"},
                                         {.name = NULL}};
 static const LathePortSpec metrics_out[] = {{"metrics", LATHE_TYPE_METRICS, 0, "the scores"}, {.name = NULL}};
-static const LathePortSpec tuner_out[] = {
-    {"model", LATHE_TYPE_MODEL, LATHE_PORT_OPTIONAL, "the best trial's model (trial \"output\")"},
-    {"metrics", LATHE_TYPE_METRICS, 0, "best params, best value and every trial"},
-    {.name = NULL}};
-static const LathePortSpec registry_in[] = {
-    {"model", LATHE_TYPE_MODEL, 0, "the model to register"},
-    {"metrics", LATHE_TYPE_METRICS, LATHE_PORT_OPTIONAL, "metrics stored with the version"},
-    {.name = NULL}};
 static const LathePortSpec no_ports[] = {{.name = NULL}};
 
-static const char *const directions[] = {"maximize", "minimize", NULL};
-/* Params the host itself reads for tuner and registry nodes. */
-static const LatheParamSpec tuner_params[] = {
-    {.name = "objective", .type = LATHE_PARAM_STRING,
-     .doc = "metric of the trial sub-graph to optimise, as NODE.METRIC (or use objectives)"},
-    {.name = "direction", .type = LATHE_PARAM_ENUM, .default_json = "\"maximize\"",
-     .choices = directions, .doc = "maximize or minimize the objective"},
-    {.name = "space", .type = LATHE_PARAM_OBJECT, .flags = LATHE_PARAM_REQUIRED,
-     .doc = "search space: {\"NODE.PARAM\": spec} over the trial sub-graph"},
-    {.name = "objectives", .type = LATHE_PARAM_OBJECT,
-     .doc = "several metrics at once: {\"NODE.METRIC\": \"maximize\"|\"minimize\", ...}; the study "
-            "keeps the Pareto front"},
-    {.name = "max_trials", .type = LATHE_PARAM_INT, .default_json = "0", .min = 0, .max = 1e9,
-     .flags = LATHE_PARAM_HAS_MIN | LATHE_PARAM_HAS_MAX,
-     .doc = "stop after this many trials (0: when the tuner has no more points)"},
-    {.name = "parallel_trials", .type = LATHE_PARAM_INT, .default_json = "0", .min = 0,
-     .max = 1024, .flags = LATHE_PARAM_HAS_MIN | LATHE_PARAM_HAS_MAX,
-     .doc = "trials run at once (0: the run's --jobs)"},
-    {.name = "max_failed_trials", .type = LATHE_PARAM_INT, .default_json = "0", .min = 0,
-     .max = 1e9, .flags = LATHE_PARAM_HAS_MIN | LATHE_PARAM_HAS_MAX,
-     .doc = "stop the study once more trials than this failed (0: no limit)"},
-    {.name = "timeout", .type = LATHE_PARAM_FLOAT, .default_json = "0", .min = 0,
-     .flags = LATHE_PARAM_HAS_MIN,
-     .doc = "seconds after which no new trial starts in this run (0: no limit)"},
-    {.name = "goal", .type = LATHE_PARAM_FLOAT,
-     .doc = "stop once the best objective reaches this value"},
-    {.name = "metrics", .type = LATHE_PARAM_LIST, .item_type = LATHE_PARAM_STRING,
-     .default_json = "[]", .doc = "more NODE.METRIC values to record with each trial"},
-    {.name = "constraints", .type = LATHE_PARAM_LIST, .item_type = LATHE_PARAM_STRING,
-     .default_json = "[]",
-     .doc = "\"NODE.METRIC OP NUMBER\" each trial must meet to count as feasible"},
-    {.name = "pruner", .type = LATHE_PARAM_OBJECT,
-     .doc = "early stopping: {\"rule\": median|halving, \"metric\": \"NODE.METRIC\", ...}"},
-    LATHE_PARAM_END};
-static const LatheParamSpec registry_node_params[] = {
-    {.name = "name", .type = LATHE_PARAM_STRING, .flags = LATHE_PARAM_REQUIRED,
-     .doc = "registered model name"},
-    {.name = "alias", .type = LATHE_PARAM_STRING,
-     .doc = "alias to point at the new version (e.g. candidate)"},
-    LATHE_PARAM_END};
+
+/* What the catalog knows of each kind: its name, whether it can be a node,
+ * whether its components may declare their ports, and the ports they have
+ * when they declare none (the ABI's defaults). The kinds a higher layer owns (the engine's register node,
+ * tuning/'s tuner) add their host params and ports at start-up through
+ * lathe_catalog_kind_set(): the catalog names no layer above it. */
+typedef struct {
+  const char *name;
+  gboolean node;
+  gboolean declared_ports;
+  const LatheParamSpec *params;
+  const LathePortSpec *inputs, *outputs;
+} KindInfo;
+
+static KindInfo kinds[] = {
+    [LATHE_KIND_SOURCE] = {.name = "source", .node = TRUE, .declared_ports = TRUE,
+                           .inputs = no_ports, .outputs = data_out},
+    [LATHE_KIND_TRANSFORM] = {.name = "transform", .node = TRUE, .declared_ports = TRUE,
+                              .inputs = data_in, .outputs = data_out},
+    [LATHE_KIND_MODEL] = {.name = "model", .node = TRUE, .declared_ports = TRUE,
+                          .inputs = model_in, .outputs = model_out},
+    [LATHE_KIND_EVALUATOR] = {.name = "evaluator", .node = TRUE, .declared_ports = TRUE,
+                              .inputs = eval_in, .outputs = metrics_out},
+    [LATHE_KIND_TUNER] = {.name = "tuner", .node = TRUE, .inputs = no_ports, .outputs = no_ports},
+    [LATHE_KIND_TRACKER] = {.name = "tracker", .inputs = no_ports, .outputs = no_ports},
+    [LATHE_KIND_REGISTRY] = {.name = "registry", .node = TRUE, .inputs = no_ports, .outputs = no_ports},
+    [LATHE_KIND_EXECUTOR] = {.name = "executor", .inputs = no_ports, .outputs = no_ports},
+};
+
+static const KindInfo *kind_info(LatheComponentKind kind) {
+  return kind >= 1 && kind < G_N_ELEMENTS(kinds) ? &kinds[kind] : NULL;
+}
+
+const char *lathe_kind_name(LatheComponentKind kind) {
+  const KindInfo *k = kind_info(kind);
+  return k ? k->name : "unknown";
+}
+
+gboolean lathe_kind_is_node(LatheComponentKind kind) {
+  const KindInfo *k = kind_info(kind);
+  return k && k->node;
+}
+
+void lathe_catalog_kind_set(LatheComponentKind kind, const LatheParamSpec *params,
+                            const LathePortSpec *inputs, const LathePortSpec *outputs) {
+  g_return_if_fail(kind >= 1 && kind < G_N_ELEMENTS(kinds));
+  kinds[kind].params = params;
+  if (inputs)
+    kinds[kind].inputs = inputs;
+  if (outputs)
+    kinds[kind].outputs = outputs;
+}
 
 static void plugin_free(LathePlugin *p) {
   g_free(p->file);
@@ -171,9 +167,8 @@ static void info_fill(LatheComponentInfo *info, JsonObject *cm) {
   info->description = json_object_get_string_member(cm, "description");
   info->owned = g_ptr_array_new_with_free_func(g_free);
   info->params = g_array_new(FALSE, TRUE, sizeof(LatheParamSpec));
-  add_params(info->params, info->kind == LATHE_KIND_TUNER      ? tuner_params
-                           : info->kind == LATHE_KIND_REGISTRY ? registry_node_params
-                                                               : NULL);
+  const KindInfo *k = kind_info(info->kind);
+  add_params(info->params, k ? k->params : NULL);
   info->n_host_params = info->params->len;
   JsonArray *params = json_object_get_array_member(cm, "params");
   for (guint i = 0; i < json_array_get_length(params); i++) {
@@ -211,15 +206,9 @@ static void info_fill(LatheComponentInfo *info, JsonObject *cm) {
     g_ptr_array_add(info->defaults, def);
   }
   JsonNode *in = json_object_get_member(cm, "inputs"), *out = json_object_get_member(cm, "outputs");
-  switch (info->kind) {
-  case LATHE_KIND_SOURCE: info->inputs = ports_from(in, no_ports, info->owned); info->outputs = ports_from(out, data_out, info->owned); break;
-  case LATHE_KIND_TRANSFORM: info->inputs = ports_from(in, data_in, info->owned); info->outputs = ports_from(out, data_out, info->owned); break;
-  case LATHE_KIND_MODEL: info->inputs = ports_from(in, model_in, info->owned); info->outputs = ports_from(out, model_out, info->owned); break;
-  case LATHE_KIND_EVALUATOR: info->inputs = ports_from(in, eval_in, info->owned); info->outputs = ports_from(out, metrics_out, info->owned); break;
-  case LATHE_KIND_TUNER: info->inputs = no_ports; info->outputs = tuner_out; break;
-  case LATHE_KIND_REGISTRY: info->inputs = registry_in; info->outputs = no_ports; break;
-  default: info->inputs = no_ports; info->outputs = no_ports;
-  }
+  gboolean declared = k && k->declared_ports;
+  info->inputs = !k ? no_ports : declared ? ports_from(in, k->inputs, info->owned) : k->inputs;
+  info->outputs = !k ? no_ports : declared ? ports_from(out, k->outputs, info->owned) : k->outputs;
   info->n_inputs = count_ports(info->inputs);
   info->n_outputs = count_ports(info->outputs);
 }

@@ -113,6 +113,25 @@ const char *lathe_plugin_digest(LathePlugin *plugin);
 void lathe_catalog_save_cache(LatheCatalog *cat);
 
 const char *lathe_kind_name(LatheComponentKind kind);
+/** lathe_kind_is_node: whether components of @kind can be pipeline nodes (not only settings). */
+gboolean lathe_kind_is_node(LatheComponentKind kind);
+
+/**
+ * lathe_catalog_kind_set:
+ * @kind: a node kind.
+ * @params: (nullable) (array zero-terminated=1): params the host reads for
+ *   nodes of @kind, ahead of each component's own; static.
+ * @inputs: (nullable) (array zero-terminated=1): the kind's ports (static);
+ *   %NULL keeps the catalog's default.
+ * @outputs: (nullable) (array zero-terminated=1): likewise.
+ *
+ * Lets the layer that owns a node kind (the engine's register node,
+ * tuning/'s tuner) describe its nodes to the catalog without the catalog
+ * knowing that layer: see lathe_node_kind_register(). Call it before
+ * lathe_catalog_load(), which completes components from it.
+ */
+void lathe_catalog_kind_set(LatheComponentKind kind, const LatheParamSpec *params,
+                            const LathePortSpec *inputs, const LathePortSpec *outputs);
 /** lathe_param_type_name: "int", "float", ... */
 const char *lathe_param_type_name(LatheParamType type);
 /** lathe_component_param: (nullable) the declared param @name. */

@@ -6,6 +6,7 @@
 #include "cli/cli.h"
 #include "config.h"
 #include "engine/engine.h"
+#include "tuning/tuning.h"
 
 static void on_signal(int sig) {
   (void)sig;
@@ -37,6 +38,10 @@ char **lathe_original_argv;
 
 int main(int argc, char **argv) {
   lathe_original_argv = g_strdupv(argv);
+  /* The node kinds, lowest layer first, before anything loads the catalog:
+   * each layer that owns a kind hands its operations down (issue 10). */
+  lathe_engine_init();
+  lathe_tuning_init();
   struct sigaction sa = {0};
   sa.sa_handler = on_signal;
   sigaction(SIGINT, &sa, NULL);

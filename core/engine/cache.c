@@ -27,14 +27,15 @@ char *lathe_cache_key_compute(const char *component, const char *plugin_version,
 char *lathe_cache_key(LatheNodeRun *t, JsonObject *input_digests) {
   LatheComponentInfo *c = t->node->comp;
   g_autoptr(JsonObject) inputs = json_object_ref(input_digests);
-  /* A source resolves relative paths against the pipeline's folder: two
-   * pipelines sharing a store with the same "path" read different files. */
-  if (c->kind == LATHE_KIND_SOURCE) {
+  /* A kind may add what else decides its result, to the key only: a copy,
+   * so the recorded inputs stay the edges' digests. */
+  const LatheNodeKind *kind = lathe_node_kind_get(c->kind);
+  if (kind && kind->cache_inputs) {
     inputs = json_object_new();
     g_autoptr(GList) ports = json_object_get_members(input_digests);
     for (GList *l = ports; l; l = l->next)
       json_object_set_member(inputs, l->data, json_node_copy(json_object_get_member(input_digests, l->data)));
-    json_object_set_string_member(inputs, "source:base_dir", t->batch->run->graph->base_dir);
+    kind->cache_inputs(t, inputs);
   }
   return lathe_cache_key_compute(c->id, c->plugin->version, lathe_plugin_digest(c->plugin), t->params,
                                  t->seed, inputs, t->node->trial_text);

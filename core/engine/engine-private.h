@@ -10,6 +10,12 @@ typedef struct _LatheRun LatheRun;
 typedef struct _LatheBatch LatheBatch;
 typedef struct _LatheNodeRun LatheNodeRun;
 
+/* Told each intermediate value a task of the batch reports; returns TRUE
+ * when the task should stop now (the engine cancels its context). Called
+ * from the reporting node's thread. */
+typedef gboolean (*LatheReportWatch)(gpointer data, LatheNodeRun *task, const char *name,
+                                     double value, gint64 step);
+
 typedef enum {
   TASK_PENDING,
   TASK_RUNNING,
@@ -68,9 +74,11 @@ struct _LatheBatch {
   GThreadPool *pool;
   guint finalized;      /* tasks whose result is recorded */
   guint active;         /* tasks queued or running */
-  /* A trial's batch: its number, and the study's pruner (or NULL). */
+  /* A trial's batch: its number, and who watches its tasks' reports (the
+   * study's pruner), or NULL; the engine knows no more of tuning. */
   guint trial_number;
-  struct _LatheStudyPruner *pruner;
+  LatheReportWatch watch;
+  gpointer watch_data;
   char *tracker_run;    /* the trial's child run in the tracker, or NULL */
 };
 
@@ -113,8 +121,36 @@ gint64 lathe_node_run_row(LatheNodeRun *task);
 /* Its identity as the store records it (strings borrowed from @task). */
 void lathe_node_run_identity(LatheNodeRun *task, LatheExecIdentity *who);
 
-/* tuning/trials.c */
-gboolean lathe_tuner_execute(LatheNodeRun *task, LatheContext *ctx, GError **error);
+/* A node kind's operations: one table per kind, written by the code that
+ * owns the kind (node-kinds.c for the engine's own, tuning/ for the tuner)
+ * and registered at start-up. The lower layers get their part of it
+ * (params and ports to the catalog, checks to the graph) so that none of
+ * them names a higher one. */
+typedef struct {
+  LatheComponentKind kind;
+  /* catalog/: host params ahead of the component's, and ports (NULL: the
+   * catalog's defaults for the kind). */
+  const LatheParamSpec *params;
+  const LathePortSpec *inputs, *outputs;
+  /* graph/: whether its nodes take a "trial" sub-graph, and its checks. */
+  gboolean trial;
+  LatheNodeValidateFunc validate;
+  /* Inputs besides its edges, added to @inputs (digests by name): recorded
+   * as the execution's inputs and part of its cache key. */
+  void (*extra_inputs)(LatheNodeRun *task, JsonObject *inputs);
+  /* What else decides its result, added to a copy of the inputs that only
+   * the cache key sees. */
+  void (*cache_inputs)(LatheNodeRun *task, JsonObject *inputs);
+  /* Does the node's work, once its plugin is realised. */
+  gboolean (*execute)(LatheNodeRun *task, LatheContext *ctx, GError **error);
+} LatheNodeKind;
+
+/* node-kinds.c */
+/* Registers @kind (static) for its kind, handing the catalog and the graph
+ * their parts. Before lathe_catalog_load(): components are completed then. */
+void lathe_node_kind_register(const LatheNodeKind *kind);
+/* (nullable) the registered operations of @kind. */
+const LatheNodeKind *lathe_node_kind_get(LatheComponentKind kind);
 
 /* cache.c */
 char *lathe_cache_key(LatheNodeRun *task, JsonObject *input_digests);

@@ -7,7 +7,6 @@
 #include "catalog/catalog.h"
 #include "engine/engine-private.h"
 #include "lathe-registry.h"
-#include "tuning/tuning.h"
 
 static void svc_log(gpointer host_data, LatheContext *ctx, GLogLevelFlags level, const char *msg) {
   LatheNodeRun *t = host_data;
@@ -28,8 +27,7 @@ static void svc_report(gpointer host_data, LatheContext *ctx, const char *name, 
     lathe_store_add_report(run->store, row, name, value, step, (double)g_get_real_time() / 1e6);
   lathe_tracking_report(run, t, name, value, step);
   /* A trial's curve may tell its study to stop it now (between epochs). */
-  if (t->batch->pruner && lathe_study_pruner_report(t->batch->pruner, t->batch->trial_number,
-                                                    t->node->id, name, value, step))
+  if (t->batch->watch && t->batch->watch(t->batch->watch_data, t, name, value, step))
     lathe_context_cancel(ctx);
 }
 

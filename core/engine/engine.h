@@ -50,6 +50,16 @@ char *lathe_cache_key_compute(const char *component, const char *plugin_version,
                               const char *plugin_digest, JsonObject *params, guint64 seed,
                               JsonObject *inputs, const char *trial);
 
+/**
+ * lathe_engine_init:
+ *
+ * Registers the node kinds the engine owns (source, transform, model,
+ * evaluator, registry) with the catalog, the graph and the engine. Call it
+ * once at start-up, before lathe_catalog_load(); the layers above register
+ * theirs the same way (lathe_tuning_init()).
+ */
+void lathe_engine_init(void);
+
 /** lathe_engine_interrupt: asks a running engine to stop (signal-safe). */
 void lathe_engine_interrupt(void);
 

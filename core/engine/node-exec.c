@@ -1,115 +1,21 @@
-/* Doing one task's work, by the kind of its component, with the cache in
- * front and the run store behind. Runs on a worker thread. */
+/* Doing one task's work, by the kind of its component (its registered
+ * operations), with the cache in front and the run store behind. Runs on a
+ * worker thread. */
 #include <string.h>
 
 #include "engine/engine-private.h"
-#include "lathe-registry.h"
 
 static double now_s(void) { return (double)g_get_real_time() / 1e6; }
 
-static gboolean run_model(LatheNodeRun *t, LatheContext *ctx, GError **error) {
-  const LatheModelClass *m = t->node->comp->klass;
-  const LatheDataset *train = lathe_context_get_input_dataset(ctx, "train", error);
-  if (!train)
-    return FALSE;
-  LatheArtifact *va = lathe_context_get_input(ctx, "valid");
-  const LatheDataset *valid = va ? lathe_artifact_get_dataset(va, error) : NULL;
-  if (va && !valid)
-    return FALSE;
-  gpointer inst = m->fit(ctx, train, valid, error);
-  if (!inst) {
-    if (error && !*error)
-      g_set_error(error, LATHE_ERROR, LATHE_ERROR_PLUGIN, "%s: fit failed without an error",
-                  t->node->comp->id);
-    return FALSE;
-  }
-  g_autoptr(GBytes) state = m->save(inst, error);
-  if (!state) {
-    m->free(inst);
-    return FALSE;
-  }
-  JsonObject *h = json_object_new();
-  LathePlugin *p = t->node->comp->plugin;
-  json_object_set_string_member(h, "component", t->node->comp->id);
-  json_object_set_string_member(h, "plugin", p->name);
-  json_object_set_string_member(h, "plugin_version", p->version);
-  json_object_set_int_member(h, "state_version", m->state_version);
-  JsonArray *classes = json_array_new(), *columns = json_array_new();
-  for (guint i = 0; train->labels && i < train->n_classes; i++)
-    json_array_add_string_element(classes, train->classes[i]);
-  for (guint i = 0; i < train->n_cols; i++)
-    json_array_add_string_element(columns, train->columns[i]);
-  json_object_set_array_member(h, "classes", classes);
-  json_object_set_array_member(h, "columns", columns);
-  if (m->summary) {
-    JsonObject *s = m->summary(inst);
-    if (s)
-      json_object_set_object_member(h, "summary", s);
-  }
-  LatheArtifact *art = lathe_artifact_new_model(h, state);
-  /* Evaluators downstream reuse the trained instance instead of loading it. */
-  lathe_artifact_set_cached_object(art, inst, m->free);
-  lathe_context_set_output(ctx, "model", art);
-  return TRUE;
-}
-
-static gboolean run_register(LatheNodeRun *t, LatheContext *ctx, GError **error) {
-  LatheRun *run = t->batch->run;
-  g_autoptr(LatheRegistry) reg = lathe_registry_open_in(t->node->comp->klass, ctx, error);
-  if (!reg)
-    return FALSE;
-  g_autoptr(JsonObject) meta = json_object_new();
-  json_object_set_string_member(meta, "run_id", run->run_id);
-  json_object_set_string_member(meta, "node", t->exec_id);
-  json_object_set_string_member(meta, "pipeline", run->graph->path);
-  LatheArtifact *ma = lathe_context_get_input(ctx, "metrics");
-  JsonObject *metrics = ma ? lathe_artifact_get_metrics(ma, error) : NULL;
-  if (ma && !metrics)
-    return FALSE;
-  JsonObject *scalars = json_object_new();
-  g_autoptr(GList) names = metrics ? json_object_get_members(metrics) : NULL;
-  for (GList *l = names; l; l = l->next) {
-    JsonNode *v = json_object_get_member(metrics, l->data);
-    if (JSON_NODE_HOLDS_VALUE(v) && (json_node_get_value_type(v) == G_TYPE_DOUBLE ||
-                                     json_node_get_value_type(v) == G_TYPE_INT64))
-      json_object_set_double_member(scalars, l->data, json_node_get_double(v));
-  }
-  json_object_set_object_member(meta, "metrics", scalars);
-  JsonArray *lineage = json_array_new();
-  g_mutex_lock(&run->lock);
-  for (guint i = 0; i < json_array_get_length(run->data_versions); i++)
-    json_array_add_element(lineage, json_node_copy(json_array_get_element(run->data_versions, i)));
-  g_mutex_unlock(&run->lock);
-  json_object_set_array_member(meta, "data_versions", lineage);
-  const char *name = lathe_context_param_string(ctx, "name");
-  const char *alias = lathe_context_param_string(ctx, "alias");
-  guint version = 0;
-  if (!lathe_registry_register(reg, name, lathe_context_get_input(ctx, "model"), meta, alias,
-                               &version, error))
-    return FALSE;
-  lathe_context_set_metric(ctx, "version", version);
-  lathe_context_log(ctx, G_LOG_LEVEL_MESSAGE, "registered %s version %u%s%s", name, version,
-                    alias ? " as " : "", alias ? alias : "");
-  return TRUE;
-}
-
+/* The kind's own work, from its registered operations (node-kinds.c, tuning/). */
 static gboolean run_component(LatheNodeRun *t, LatheContext *ctx, GError **error) {
   LatheComponentInfo *c = t->node->comp;
-  switch (c->kind) {
-  case LATHE_KIND_SOURCE:
-  case LATHE_KIND_TRANSFORM:
-  case LATHE_KIND_EVALUATOR: {
-    /* The three share the layout of LatheSourceClass. */
-    const LatheSourceClass *k = c->klass;
-    return k->run(ctx, error);
-  }
-  case LATHE_KIND_MODEL: return run_model(t, ctx, error);
-  case LATHE_KIND_TUNER: return lathe_tuner_execute(t, ctx, error);
-  case LATHE_KIND_REGISTRY: return run_register(t, ctx, error);
-  default:
+  const LatheNodeKind *k = lathe_node_kind_get(c->kind);
+  if (!k || !k->execute) {
     g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID, "%s cannot run as a node", c->id);
     return FALSE;
   }
+  return k->execute(t, ctx, error);
 }
 
 static void json_add_output(JsonObject *outs, const char *port, LatheArtifact *a) {
@@ -173,19 +79,9 @@ gboolean lathe_node_execute(LatheNodeRun *t, LatheContext *ctx, GError **error) 
     lathe_context_set_input(ctx, e->port, a);
     json_object_set_string_member(inputs, e->port, lathe_artifact_get_digest(a));
   }
-  /* A tuner has no edges: its trials read outer nodes. Those outputs decide
-   * its result, so they belong in its key. */
-  for (guint i = 0; c->kind == LATHE_KIND_TUNER && i < t->node->deps->len; i++) {
-    LatheNode *d = t->node->deps->pdata[i];
-    LatheNodeRun *src = lathe_batch_find(t->batch, d);
-    GHashTableIter it;
-    gpointer port, art;
-    g_hash_table_iter_init(&it, src ? src->outputs : NULL);
-    while (src && g_hash_table_iter_next(&it, &port, &art)) {
-      g_autofree char *name = g_strdup_printf("trial:%s.%s", d->id, (char *)port);
-      json_object_set_string_member(inputs, name, lathe_artifact_get_digest(art));
-    }
-  }
+  const LatheNodeKind *kind = lathe_node_kind_get(c->kind);
+  if (kind && kind->extra_inputs)
+    kind->extra_inputs(t, inputs);
   gboolean use_cache = !run->opts->no_cache && t->node->cache;
   const char *key = NULL;
   if (use_cache) {

@@ -6,7 +6,6 @@
 
 #include "graph/graph.h"
 #include "catalog/catalog.h"
-#include "tuning/tuning.h"
 
 static void edge_free(LatheEdge *e) {
   g_free(e->port);
@@ -108,8 +107,23 @@ static void add_dep(LatheNode *n, LatheNode *dep) {
     g_ptr_array_add(n->deps, dep);
 }
 
+/* What validation knows of a node kind beyond the catalog: whether it takes
+ * a trial sub-graph, and its own checks. Filled at start-up by the layer
+ * that owns the kind (lathe_node_kind_register()), so graph/ names none. */
+typedef struct {
+  gboolean trial;
+  LatheNodeValidateFunc validate;
+} GraphKind;
+
+static GraphKind graph_kinds[LATHE_KIND_EXECUTOR + 1];
+
+void lathe_graph_kind_set(LatheComponentKind kind, gboolean trial, LatheNodeValidateFunc validate) {
+  g_return_if_fail(kind >= 1 && kind < G_N_ELEMENTS(graph_kinds));
+  graph_kinds[kind] = (GraphKind){.trial = trial, .validate = validate};
+}
+
 /* Splits "node.name" at the first dot. */
-static gboolean split_ref(const char *ref, char **node, char **rest) {
+gboolean lathe_graph_split_ref(const char *ref, char **node, char **rest) {
   const char *dot = strchr(ref, '.');
   if (!dot) {
     *node = g_strdup(ref);
@@ -143,7 +157,7 @@ static void parse_when(LatheGraph *g, LatheNode *n, const char *when, GPtrArray 
     char *end = NULL;
     double v = g_ascii_strtod(rhs, &end);
     g_autofree char *node_id = NULL, *metric = NULL;
-    if (!*rhs || *end || !split_ref(lhs, &node_id, &metric) || !metric) {
+    if (!*rhs || *end || !lathe_graph_split_ref(lhs, &node_id, &metric) || !metric) {
       lathe_problems_add(problems, ptr,
                          "cannot read condition '%s'; write NODE.METRIC OP NUMBER, e.g. "
                          "\"eval.accuracy >= 0.9\"", c);
@@ -192,7 +206,7 @@ static void resolve_edges(LatheGraph *g, LatheNode *n, JsonObject *in, GPtrArray
       continue;
     }
     g_autofree char *src_id = NULL, *out = NULL;
-    if (!split_ref(json_node_get_string(v), &src_id, &out)) {
+    if (!lathe_graph_split_ref(json_node_get_string(v), &src_id, &out)) {
       lathe_problems_add(problems, ptr, "cannot read '%s'; write \"NODE\" or \"NODE.OUTPUT\"",
                          json_node_get_string(v));
       continue;
@@ -253,73 +267,9 @@ static void collect_outer_deps(LatheNode *tuner, LatheGraph *trial) {
   }
 }
 
-/* Exactly one of "objective" (one metric) and "objectives" (several, each
- * with its direction), naming metrics of trial nodes. */
-static void check_objectives(LatheNode *n, const char *tptr, GPtrArray *problems) {
-  gboolean one = json_object_has_member(n->params, "objective");
-  JsonNode *many = json_object_get_member(n->params, "objectives");
-  g_autofree char *wptr = g_strdup_printf("%s/with", n->pointer);
-  if (one == (many != NULL)) {
-    lathe_problems_add(problems, wptr, "a tuner needs \"objective\" (one NODE.METRIC) or "
-                       "\"objectives\" ({\"NODE.METRIC\": \"maximize\", ...}), not %s",
-                       one ? "both" : "neither");
-    return;
-  }
-  g_autoptr(GPtrArray) refs = g_ptr_array_new();
-  if (one)
-    g_ptr_array_add(refs, (gpointer)json_object_get_string_member(n->params, "objective"));
-  JsonObject *obj = many ? json_node_get_object(many) : NULL;
-  g_autoptr(GList) names = obj ? json_object_get_members(obj) : NULL;
-  for (GList *l = names; l; l = l->next) {
-    g_ptr_array_add(refs, l->data);
-    JsonNode *d = json_object_get_member(obj, l->data);
-    const char *dir = JSON_NODE_HOLDS_VALUE(d) && json_node_get_value_type(d) == G_TYPE_STRING
-                          ? json_node_get_string(d) : "";
-    if (!g_str_equal(dir, "maximize") && !g_str_equal(dir, "minimize"))
-      lathe_problems_add(problems, wptr, "objectives: '%s' needs \"maximize\" or \"minimize\"",
-                         (char *)l->data);
-  }
-  if (obj && json_object_get_size(obj) < 2)
-    lathe_problems_add(problems, wptr, "\"objectives\" lists two or more metrics; for one, use "
-                       "\"objective\" and \"direction\"");
-  for (guint i = 0; i < refs->len; i++) {
-    g_autofree char *oid = NULL, *ometric = NULL;
-    if (!split_ref(refs->pdata[i], &oid, &ometric) || !ometric ||
-        !g_hash_table_contains(n->trial->by_id, oid))
-      lathe_problems_add(problems, tptr, "objective '%s' must be TRIAL_NODE.METRIC, a node of this trial",
-                         (char *)refs->pdata[i]);
-  }
-}
-
-/* "metrics" and "constraints" of a tuner name nodes of its trial. */
-static void check_trial_refs(LatheNode *n, GPtrArray *problems) {
-  static const char *const lists[] = {"metrics", "constraints"};
-  for (guint k = 0; k < G_N_ELEMENTS(lists); k++) {
-    JsonNode *ln = json_object_get_member(n->params, lists[k]);
-    JsonArray *arr = ln && JSON_NODE_HOLDS_ARRAY(ln) ? json_node_get_array(ln) : NULL;
-    for (guint i = 0; arr && i < json_array_get_length(arr); i++) {
-      const char *text = json_array_get_string_element(arr, i);
-      g_autofree char *ptr = g_strdup_printf("%s/with/%s/%u", n->pointer, lists[k], i);
-      g_autofree char *node = NULL, *metric = NULL, *why = NULL;
-      LatheTunerConstraint c;
-      if (k == 1) {
-        if (!lathe_tuner_constraint_parse(text, &c, &why)) {
-          lathe_problems_add(problems, ptr, "%s", why);
-          continue;
-        }
-        node = g_strdup(c.node);
-        lathe_tuner_constraint_clear(&c);
-      } else if (!split_ref(text, &node, &metric) || !metric) {
-        lathe_problems_add(problems, ptr, "'%s' must be TRIAL_NODE.METRIC", text);
-        continue;
-      }
-      if (!g_hash_table_contains(n->trial->by_id, node))
-        lathe_problems_add(problems, ptr, "'%s' names no node of this trial", text);
-    }
-  }
-}
-
-static void check_tuner(LatheGraph *g, LatheNode *n, JsonObject *obj, LatheCatalog *cat,
+/* A kind that takes a trial: its sub-graph, whose nodes may read outer
+ * nodes (which the node then waits for) and may shadow outer ids. */
+static void parse_trial(LatheGraph *g, LatheNode *n, JsonObject *obj, LatheCatalog *cat,
                         GPtrArray *problems) {
   g_autofree char *tptr = g_strdup_printf("%s/trial", n->pointer);
   JsonNode *tn = json_object_get_member(obj, "trial");
@@ -345,56 +295,6 @@ static void check_tuner(LatheGraph *g, LatheNode *n, JsonObject *obj, LatheCatal
       lathe_problems_add(problems, tptr,
                          "trial output '%s' must name a trial node with a \"model\" output", out);
   }
-  if (!n->params)
-    return;
-  check_objectives(n, tptr, problems);
-  check_trial_refs(n, problems);
-  JsonNode *pruner = json_object_get_member(n->params, "pruner");
-  if (pruner && JSON_NODE_HOLDS_OBJECT(pruner)) {
-    g_autofree char *pptr = g_strdup_printf("%s/with/pruner", n->pointer);
-    lathe_study_pruner_check(json_node_get_object(pruner), n->trial->by_id, pptr, problems);
-  }
-  JsonNode *space = json_object_get_member(n->params, "space");
-  if (!space || !JSON_NODE_HOLDS_OBJECT(space))
-    return;
-  g_autoptr(GList) dims = json_object_get_members(json_node_get_object(space));
-  g_autoptr(JsonObject) normalized = json_object_new();
-  gboolean bad = FALSE;
-  for (GList *l = dims; l; l = l->next) {
-    g_autofree char *sptr = g_strdup_printf("%s/with/space/%s", n->pointer, (char *)l->data);
-    g_autofree char *did = NULL, *dparam = NULL;
-    LatheNode *target = NULL;
-    if (split_ref(l->data, &did, &dparam) && dparam)
-      target = g_hash_table_lookup(n->trial->by_id, did);
-    if (!target) {
-      lathe_problems_add(problems, sptr, "a space dimension is TRIAL_NODE.PARAM; '%s' names no "
-                         "node of this trial", (char *)l->data);
-      bad = TRUE;
-      continue;
-    }
-    if (!target->comp) {
-      bad = TRUE;
-      continue;
-    }
-    const LatheParamSpec *ps = lathe_component_param(target->comp, dparam);
-    if (!ps) {
-      lathe_problems_add(problems, sptr, "%s has no param '%s'", target->comp->id, dparam);
-      bad = TRUE;
-      continue;
-    }
-    JsonNode *spec = json_object_get_member(json_node_get_object(space), l->data);
-    JsonNode *norm = lathe_tuner_space_normalize(l->data, spec, ps, json_node_get_object(space), sptr,
-                                                 problems);
-    if (norm)
-      json_object_set_member(normalized, l->data, norm);
-    else
-      bad = TRUE;
-  }
-  g_autofree char *spptr = g_strdup_printf("%s/with/space", n->pointer);
-  JsonObject *linked = bad ? NULL : lathe_tuner_space_link(normalized, spptr, problems);
-  /* The tuner and the study see the completed, parents-first space. */
-  if (linked)
-    json_object_set_object_member(n->params, "space", linked);
 }
 
 static LatheNode *parse_node(LatheGraph *g, JsonNode *nn, guint idx, const char *pointer,
@@ -454,7 +354,7 @@ static LatheNode *parse_node(LatheGraph *g, JsonNode *nn, guint idx, const char 
                          use);
     return n;
   }
-  if (n->comp->kind == LATHE_KIND_TRACKER || n->comp->kind == LATHE_KIND_EXECUTOR) {
+  if (!lathe_kind_is_node(n->comp->kind)) {
     lathe_problems_add(problems, uptr, "%s is not a node; set it as the pipeline's \"%s\"",
                        use, lathe_kind_name(n->comp->kind));
     n->comp = NULL;
@@ -463,7 +363,7 @@ static LatheNode *parse_node(LatheGraph *g, JsonNode *nn, guint idx, const char 
   g_autofree char *wptr = g_strdup_printf("%s/with", n->pointer);
   n->params = lathe_params_resolve(n->comp, n->with, wptr, problems, FALSE);
   lathe_params_run_checks(cat, n->comp, n->with, n->params, wptr, problems);
-  if (n->comp->kind != LATHE_KIND_TUNER && json_object_has_member(o, "trial"))
+  if (!graph_kinds[n->comp->kind].trial && json_object_has_member(o, "trial"))
     lathe_problems_add(problems, n->pointer, "only tuner nodes have a \"trial\"");
   return n;
 }
@@ -586,8 +486,11 @@ static LatheGraph *parse_graph(JsonObject *root, const char *pointer, LatheGraph
       n->when = g_strdup(when);
       parse_when(g, n, when, problems);
     }
-    if (n->comp->kind == LATHE_KIND_TUNER)
-      check_tuner(g, n, o, cat, problems);
+    const GraphKind *k = &graph_kinds[n->comp->kind];
+    if (k->trial)
+      parse_trial(g, n, o, cat, problems);
+    if (k->validate)
+      k->validate(n, problems);
   }
   order_nodes(g, pointer, problems);
   return g;

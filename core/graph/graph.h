@@ -126,6 +126,40 @@ void lathe_graph_presets_check(LatheGraph *g, LatheCatalog *cat, JsonObject *pre
 /** lathe_graph_lookup: (nullable) a node of @graph or of a graph around it. */
 LatheNode *lathe_graph_lookup(LatheGraph *graph, const char *id);
 
+/**
+ * LatheNodeValidateFunc:
+ * @node: a node of the kind, its params resolved (@node->params may be
+ *   %NULL after problems) and, for a kind that takes a trial, its sub-graph
+ *   parsed (@node->trial is %NULL when it has none).
+ * @problems: where to add each problem, with a JSON pointer.
+ *
+ * A node kind's own checks, after the generic ones (params, inputs, `when`).
+ * It may complete @node->params (the tuner normalises its search space).
+ */
+typedef void (*LatheNodeValidateFunc)(LatheNode *node, GPtrArray *problems);
+
+/**
+ * lathe_graph_kind_set:
+ * @kind: a node kind.
+ * @trial: whether its nodes take a "trial" sub-graph.
+ * @validate: (nullable): its own checks.
+ *
+ * What validation needs of a kind that a higher layer owns; called by
+ * lathe_node_kind_register() at start-up, so that graph/ names no layer
+ * above it.
+ */
+void lathe_graph_kind_set(LatheComponentKind kind, gboolean trial, LatheNodeValidateFunc validate);
+
+/**
+ * lathe_graph_split_ref:
+ * @ref: "NODE" or "NODE.REST".
+ * @node: (out) (transfer full): the part before the first dot.
+ * @rest: (out) (transfer full) (nullable): the part after it, or %NULL.
+ *
+ * Returns: %FALSE when a dot leaves either part empty.
+ */
+gboolean lathe_graph_split_ref(const char *ref, char **node, char **rest);
+
 /** lathe_node_output_port: (nullable) output @name of @node, or its first. */
 const LathePortSpec *lathe_node_output_port(LatheNode *node, const char *name);
 

@@ -121,6 +121,13 @@ static void tell(const LatheTunerClass *k, gpointer tuner, const LatheStudyConfi
                                                                           : LATHE_TRIAL_FAILED);
 }
 
+/* A trial's reports go to the study's pruner, which may stop it. */
+static gboolean prune_watch(gpointer pruner, LatheNodeRun *task, const char *name, double value,
+                            gint64 step) {
+  return lathe_study_pruner_report(pruner, task->batch->trial_number, task->node->id, name, value,
+                                   step);
+}
+
 gboolean lathe_tuner_execute(LatheNodeRun *task, LatheContext *ctx, GError **error) {
   const LatheTunerClass *k = task->node->comp->klass;
   LatheRun *run = task->batch->run;
@@ -208,7 +215,10 @@ gboolean lathe_tuner_execute(LatheNodeRun *task, LatheContext *ctx, GError **err
       tr->number = next++;
       tr->point = point;
       tr->batch = trial_batch(task, tr);
-      tr->batch->pruner = cfg.pruner;
+      if (cfg.pruner) {
+        tr->batch->watch = prune_watch;
+        tr->batch->watch_data = cfg.pruner;
+      }
       g_ptr_array_add(trials, tr);
       ok = lathe_study_record(run, study, tr, error);
       if (!ok)

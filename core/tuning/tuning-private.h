@@ -1,4 +1,5 @@
-/* tuner-study.h: a tuner node's study across runs (engine-internal). */
+/* tuning-private.h: the tuner kind's execution and its study across runs;
+ * tuning/ sits above the engine (a trial is a batch of tasks). */
 #pragma once
 
 #include "engine/engine-private.h"
@@ -69,5 +70,8 @@ GArray *lathe_study_front(const LatheStudyConfig *cfg, GPtrArray *trials);
 
 /* Appends @trial's current state to the store. */
 gboolean lathe_study_record(LatheRun *run, const char *study_id, LatheTrial *trial, GError **error);
+
+/* trials.c: the tuner kind's execute operation (tuner-kind.c). */
+gboolean lathe_tuner_execute(LatheNodeRun *task, LatheContext *ctx, GError **error);
 
 G_END_DECLS

@@ -1,11 +1,21 @@
 /* tuning.h: the host side of tuning: search spaces checked at validation,
- * constraints, pruners. The public header of tuning/. */
+ * constraints, pruners, and the tuner node kind. The public header of
+ * tuning/. */
 #pragma once
 
 #include "catalog/catalog.h"
 #include <json-glib/json-glib.h>
 
 G_BEGIN_DECLS
+
+/**
+ * lathe_tuning_init:
+ *
+ * Registers the tuner node kind (its params, ports, checks, cache inputs and
+ * execution) with the layers below, which never name tuning/. Call it once
+ * at start-up, after lathe_engine_init() and before lathe_catalog_load().
+ */
+void lathe_tuning_init(void);
 
 /* Early stopping of trials from their intermediate reports
  * (engine-internal). The rules are tune/tune-prune.c's. */

@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/engine.h"
 #include "graph/graph.h"
+#include "tuning/tuning.h"
 
 #define CHECK(cond)                                                                   \
   do {                                                                                \
@@ -37,8 +39,12 @@ static void check_order(LatheGraph *g) {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   static LatheCatalog *cat;
-  if (!cat)
+  if (!cat) {
+    /* As lathe does, so that tuner and registry nodes are validated in full. */
+    lathe_engine_init();
+    lathe_tuning_init();
     cat = lathe_catalog_load();
+  }
   g_autoptr(GPtrArray) problems = lathe_problems_new();
   /* The first byte picks a --set override, to fuzz that path too. */
   const char *sets_a[] = {"a.seconds=0.5", NULL};

@@ -1,0 +1,142 @@
+/* The node kinds the engine owns, and the table every kind registers in.
+ * Each kind's operations live with the code that owns it: the data kinds
+ * and the register node here, the tuner in tuning/ (lathe_tuning_init()). */
+#include "engine/engine-private.h"
+#include "lathe-registry.h"
+
+static const LatheNodeKind *node_kinds[LATHE_KIND_EXECUTOR + 1];
+
+void lathe_node_kind_register(const LatheNodeKind *kind) {
+  g_return_if_fail(kind->kind >= 1 && kind->kind < G_N_ELEMENTS(node_kinds));
+  node_kinds[kind->kind] = kind;
+  lathe_catalog_kind_set(kind->kind, kind->params, kind->inputs, kind->outputs);
+  lathe_graph_kind_set(kind->kind, kind->trial, kind->validate);
+}
+
+const LatheNodeKind *lathe_node_kind_get(LatheComponentKind kind) {
+  return kind >= 1 && kind < G_N_ELEMENTS(node_kinds) ? node_kinds[kind] : NULL;
+}
+
+/* Sources, transforms and evaluators share the layout of LatheSourceClass. */
+static gboolean run_plain(LatheNodeRun *t, LatheContext *ctx, GError **error) {
+  const LatheSourceClass *k = t->node->comp->klass;
+  return k->run(ctx, error);
+}
+
+/* A source resolves relative paths against the pipeline's folder: two
+ * pipelines sharing a store with the same "path" read different files. */
+static void source_cache_inputs(LatheNodeRun *t, JsonObject *inputs) {
+  json_object_set_string_member(inputs, "source:base_dir", t->batch->run->graph->base_dir);
+}
+
+static gboolean run_model(LatheNodeRun *t, LatheContext *ctx, GError **error) {
+  const LatheModelClass *m = t->node->comp->klass;
+  const LatheDataset *train = lathe_context_get_input_dataset(ctx, "train", error);
+  if (!train)
+    return FALSE;
+  LatheArtifact *va = lathe_context_get_input(ctx, "valid");
+  const LatheDataset *valid = va ? lathe_artifact_get_dataset(va, error) : NULL;
+  if (va && !valid)
+    return FALSE;
+  gpointer inst = m->fit(ctx, train, valid, error);
+  if (!inst) {
+    if (error && !*error)
+      g_set_error(error, LATHE_ERROR, LATHE_ERROR_PLUGIN, "%s: fit failed without an error",
+                  t->node->comp->id);
+    return FALSE;
+  }
+  g_autoptr(GBytes) state = m->save(inst, error);
+  if (!state) {
+    m->free(inst);
+    return FALSE;
+  }
+  JsonObject *h = json_object_new();
+  LathePlugin *p = t->node->comp->plugin;
+  json_object_set_string_member(h, "component", t->node->comp->id);
+  json_object_set_string_member(h, "plugin", p->name);
+  json_object_set_string_member(h, "plugin_version", p->version);
+  json_object_set_int_member(h, "state_version", m->state_version);
+  JsonArray *classes = json_array_new(), *columns = json_array_new();
+  for (guint i = 0; train->labels && i < train->n_classes; i++)
+    json_array_add_string_element(classes, train->classes[i]);
+  for (guint i = 0; i < train->n_cols; i++)
+    json_array_add_string_element(columns, train->columns[i]);
+  json_object_set_array_member(h, "classes", classes);
+  json_object_set_array_member(h, "columns", columns);
+  if (m->summary) {
+    JsonObject *s = m->summary(inst);
+    if (s)
+      json_object_set_object_member(h, "summary", s);
+  }
+  LatheArtifact *art = lathe_artifact_new_model(h, state);
+  /* Evaluators downstream reuse the trained instance instead of loading it. */
+  lathe_artifact_set_cached_object(art, inst, m->free);
+  lathe_context_set_output(ctx, "model", art);
+  return TRUE;
+}
+
+static gboolean run_register(LatheNodeRun *t, LatheContext *ctx, GError **error) {
+  LatheRun *run = t->batch->run;
+  g_autoptr(LatheRegistry) reg = lathe_registry_open_in(t->node->comp->klass, ctx, error);
+  if (!reg)
+    return FALSE;
+  g_autoptr(JsonObject) meta = json_object_new();
+  json_object_set_string_member(meta, "run_id", run->run_id);
+  json_object_set_string_member(meta, "node", t->exec_id);
+  json_object_set_string_member(meta, "pipeline", run->graph->path);
+  LatheArtifact *ma = lathe_context_get_input(ctx, "metrics");
+  JsonObject *metrics = ma ? lathe_artifact_get_metrics(ma, error) : NULL;
+  if (ma && !metrics)
+    return FALSE;
+  JsonObject *scalars = json_object_new();
+  g_autoptr(GList) names = metrics ? json_object_get_members(metrics) : NULL;
+  for (GList *l = names; l; l = l->next) {
+    JsonNode *v = json_object_get_member(metrics, l->data);
+    if (JSON_NODE_HOLDS_VALUE(v) && (json_node_get_value_type(v) == G_TYPE_DOUBLE ||
+                                     json_node_get_value_type(v) == G_TYPE_INT64))
+      json_object_set_double_member(scalars, l->data, json_node_get_double(v));
+  }
+  json_object_set_object_member(meta, "metrics", scalars);
+  JsonArray *lineage = json_array_new();
+  g_mutex_lock(&run->lock);
+  for (guint i = 0; i < json_array_get_length(run->data_versions); i++)
+    json_array_add_element(lineage, json_node_copy(json_array_get_element(run->data_versions, i)));
+  g_mutex_unlock(&run->lock);
+  json_object_set_array_member(meta, "data_versions", lineage);
+  const char *name = lathe_context_param_string(ctx, "name");
+  const char *alias = lathe_context_param_string(ctx, "alias");
+  guint version = 0;
+  if (!lathe_registry_register(reg, name, lathe_context_get_input(ctx, "model"), meta, alias,
+                               &version, error))
+    return FALSE;
+  lathe_context_set_metric(ctx, "version", version);
+  lathe_context_log(ctx, G_LOG_LEVEL_MESSAGE, "registered %s version %u%s%s", name, version,
+                    alias ? " as " : "", alias ? alias : "");
+  return TRUE;
+}
+
+/* The params the host reads for a registry node: the storage is the plugin's. */
+static const LatheParamSpec registry_node_params[] = {
+    {.name = "name", .type = LATHE_PARAM_STRING, .flags = LATHE_PARAM_REQUIRED,
+     .doc = "registered model name"},
+    {.name = "alias", .type = LATHE_PARAM_STRING,
+     .doc = "alias to point at the new version (e.g. candidate)"},
+    LATHE_PARAM_END};
+static const LathePortSpec registry_in[] = {
+    {"model", LATHE_TYPE_MODEL, 0, "the model to register"},
+    {"metrics", LATHE_TYPE_METRICS, LATHE_PORT_OPTIONAL, "metrics stored with the version"},
+    {.name = NULL}};
+
+static const LatheNodeKind engine_kinds[] = {
+    {.kind = LATHE_KIND_SOURCE, .cache_inputs = source_cache_inputs, .execute = run_plain},
+    {.kind = LATHE_KIND_TRANSFORM, .execute = run_plain},
+    {.kind = LATHE_KIND_MODEL, .execute = run_model},
+    {.kind = LATHE_KIND_EVALUATOR, .execute = run_plain},
+    {.kind = LATHE_KIND_REGISTRY, .params = registry_node_params, .inputs = registry_in,
+     .execute = run_register},
+};
+
+void lathe_engine_init(void) {
+  for (guint i = 0; i < G_N_ELEMENTS(engine_kinds); i++)
+    lathe_node_kind_register(&engine_kinds[i]);
+}
