@@ -26,7 +26,7 @@ static gboolean fake_task(gpointer data, const LatheTaskEvent *ev, GError **erro
     g_string_append_printf(s, " [%s#%d %s]", ev->tuner, ev->trial, ev->node);
   if (ev->kind == LATHE_EVENT_SKIPPED)
     g_string_append_printf(s, " (%s: %s)", lathe_skip_reason_name(ev->skip_reason), ev->error);
-  if (ev->kind == LATHE_EVENT_FAILED)
+  if (ev->kind == LATHE_EVENT_FAILED || ev->kind == LATHE_EVENT_INTERRUPTED)
     g_string_append_printf(s, " (%s)", ev->error);
   g_mutex_lock(&fr->lock);
   g_ptr_array_add(fr->lines, g_string_free(s, FALSE));
@@ -49,6 +49,7 @@ static const LatheRecorderOps fake_ops = {.task = fake_task, .trial = fake_trial
 typedef struct {
   GHashTable *fail;    /* exec id -> itself */
   GHashTable *value;   /* node id -> double*: its metric "value" */
+  const char *interrupt; /* the exec id that interrupts the run, then succeeds */
   guint trials;        /* a node "tune" runs this many trials of its trial graph */
   LatheGraph *trial_graph;
 } FakeExecutor;
@@ -175,6 +176,13 @@ static LatheBatch *make_batch(LatheRun *run, LatheGraph *g, LatheNodeRun *tuner,
 
 static gboolean fake_execute(gpointer data, LatheNodeRun *t, GError **error) {
   FakeExecutor *fx = data;
+  if (fx->interrupt && g_str_equal(t->exec_id, fx->interrupt))
+    lathe_engine_interrupt();
+  else if (lathe_engine_interrupted()) {
+    /* what a node does when the ticker cancels its context */
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_CANCELLED, "cancelled");
+    return FALSE;
+  }
   if (g_hash_table_contains(fx->fail, t->exec_id)) {
     g_set_error(error, LATHE_ERROR, LATHE_ERROR_FAILED, "%s broke", t->exec_id);
     return FALSE;
@@ -340,6 +348,36 @@ static void test_trials(Fixture *f, gconstpointer unused) {
   assert_lines(f->fr.lines, want);
 }
 
+/* An interrupt skips what has not started as "interrupted", and a task
+ * stopped by it is recorded as interrupted and fails its dependents. In a
+ * subprocess: the interrupt cannot be taken back. */
+static void test_interrupted(Fixture *f, gconstpointer unused) {
+  if (!g_test_subprocess()) {
+    g_test_trap_subprocess(NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+    g_test_trap_assert_passed();
+    return;
+  }
+  LatheNode *a = add_node(&f->graph, "a", NULL);
+  add_node(&f->graph, "b", a, NULL);
+  LatheNode *c = add_node(&f->graph, "c", NULL);
+  add_node(&f->graph, "d", c, NULL);
+  f->fx.interrupt = "c";
+  run_graph(f, 1);
+  /* With one job, "c" runs first: the scheduler queues the ready tasks
+   * after the first, then the first. */
+  const char *const want[] = {
+      "queued a",
+      "queued c",
+      "started c",
+      "succeeded c",
+      "skipped d (interrupted: skipped: the run was interrupted)",
+      "started a",
+      "interrupted a (cancelled)",
+      "skipped b (upstream-failed: skipped: 'a' failed)",
+      NULL};
+  assert_lines(f->fr.lines, want);
+}
+
 /* Each task's seed is derived once, from the run seed and its exec id. */
 static void test_seed(Fixture *f, gconstpointer unused) {
   LatheNode *a = add_node(&f->graph, "a", NULL);
@@ -417,6 +455,7 @@ int main(int argc, char **argv) {
   ADD("/engine/scheduler/failure-isolation", test_isolation);
   ADD("/engine/scheduler/failure-isolation-parallel", test_isolation_parallel);
   ADD("/engine/scheduler/trials", test_trials);
+  ADD("/engine/scheduler/interrupted", test_interrupted);
   ADD("/engine/scheduler/seed", test_seed);
   ADD("/engine/recorder/store-and-result", test_run_recorder);
   return g_test_run();
