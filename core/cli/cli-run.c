@@ -35,8 +35,9 @@ static JsonNode *problems_json(GPtrArray *problems, const char *path) {
   return json_node_init_object(json_node_alloc(), root);
 }
 
-/* The per-node table and the metrics, for people. */
-static void print_summary(JsonObject *res) {
+/* The per-node table and the metrics of the pipeline's own nodes, for
+ * people (a trial's are in `lathe runs show`). */
+static void print_summary(JsonObject *res, LatheGraph *graph) {
   JsonArray *nodes = json_object_get_array_member(res, "nodes");
   printf("%-28s %-10s %9s\n", "NODE", "STATUS", "SECONDS");
   for (guint i = 0; i < json_array_get_length(nodes); i++) {
@@ -55,8 +56,10 @@ static void print_summary(JsonObject *res) {
   gboolean header = FALSE;
   for (GList *l = names; l; l = l->next) {
     const char *name = l->data;
-    if (strchr(name, '/'))
-      continue; /* trial metrics: see `lathe runs show` */
+    /* "NODE.METRIC": node ids hold no '.', so NODE ends at the first one. */
+    g_autofree char *node = g_strndup(name, strcspn(name, "."));
+    if (!g_hash_table_contains(graph->by_id, node))
+      continue; /* a trial's task */
     if (!header) {
       printf("\n%-40s %s\n", "METRIC", "VALUE");
       header = TRUE;
@@ -142,7 +145,7 @@ int lathe_cmd_run(int argc, char **argv, gboolean validate_only) {
   if (json)
     lathe_cli_print_json(root);
   else
-    print_summary(res);
+    print_summary(res, graph);
   return g_str_equal(json_object_get_string_member(res, "status"), "succeeded") ? LATHE_EXIT_OK
                                                                                : LATHE_EXIT_FAILED;
 }

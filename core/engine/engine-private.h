@@ -5,6 +5,7 @@
 #include <lathe/lathe-context-private.h>
 
 #include "engine/engine.h"
+#include "engine/recorder.h"
 
 typedef struct _LatheRun LatheRun;
 typedef struct _LatheBatch LatheBatch;
@@ -25,21 +26,12 @@ typedef enum {
   TASK_SKIPPED,
 } LatheNodeRunStatus;
 
-/* Why a task did not run. Only a skip for a false `when`, here or upstream,
- * leaves the run successful. */
-typedef enum {
-  LATHE_SKIP_NONE,
-  LATHE_SKIP_CONDITION,          /* its own `when` is false or cannot be evaluated */
-  LATHE_SKIP_UPSTREAM_CONDITION, /* downstream of such a skip */
-  LATHE_SKIP_UPSTREAM_FAILED,    /* downstream of a failure, or of a skip after one */
-  LATHE_SKIP_INTERRUPTED,        /* the run was interrupted before it started */
-} LatheSkipReason;
-
 /* One node instance in a run: a node of the graph, or of one trial. */
 struct _LatheNodeRun {
   LatheNode *node;
   LatheBatch *batch;
   char *exec_id;        /* "model", or "tune/3/model" inside a trial */
+  gint trial;           /* its trial's number, or -1 for a task of the run itself */
   JsonObject *params;   /* resolved, with the trial point applied */
   GPtrArray *deps;      /* LatheNodeRun* of this batch */
   GPtrArray *dependents;
@@ -54,9 +46,11 @@ struct _LatheNodeRun {
   char *error;
   char *progress_note;
   double progress;
-  gint64 exec_row;      /* the store row, once written (see lathe_node_run_row) */
+  JsonObject *inputs;   /* what the executor read and wrote, for the recorder: */
+  JsonObject *outs;     /* port -> digest, and port -> {"digest", "type", "size"} */
+  gboolean running_told; /* the ticker sent its RUNNING event (under the run lock) */
   char *cache_key;      /* while running */
-  GMutex row_lock;      /* exec_row's creation: worker, ticker and reports race for it */
+  GMutex key_lock;      /* @cache_key: the worker writes it while the ticker and reports read it */
   LatheContext *ctx;    /* while running, for cancellation and progress */
 };
 
@@ -74,13 +68,22 @@ struct _LatheBatch {
   GThreadPool *pool;
   guint finalized;      /* tasks whose result is recorded */
   guint active;         /* tasks queued or running */
-  /* A trial's batch: its number, and who watches its tasks' reports (the
-   * study's pruner), or NULL; the engine knows no more of tuning. */
+  /* A trial's batch: its tuner task, its number, and who watches its tasks'
+   * reports (the study's pruner), or NULL; the engine knows no more of tuning. */
+  LatheNodeRun *tuner;
   guint trial_number;
   LatheReportWatch watch;
   gpointer watch_data;
-  char *tracker_run;    /* the trial's child run in the tracker, or NULL */
 };
+
+/* Does one task's work (no bookkeeping): fills the task's outputs, metrics,
+ * data versions, inputs/outs and ended, and sets its status to TASK_CACHED
+ * on a cache hit. Returns FALSE with @error when the task failed. Called on
+ * worker threads, for several tasks at once. */
+typedef struct {
+  gboolean (*execute)(gpointer data, LatheNodeRun *task, GError **error);
+  gpointer data;
+} LatheExecutor;
 
 struct _LatheRun {
   LatheGraph *graph;
@@ -100,11 +103,15 @@ struct _LatheRun {
   GMutex tracker_lock;  /* one tracker call at a time, apart from the run lock */
   char *scratch_root;
   GPtrArray *all_tasks; /* every task of every batch, for progress and cleanup */
+  const LatheRecorder *recorder; /* where every state change of a task goes */
+  const LatheExecutor *executor; /* what does a task's work */
 };
 
 extern const LatheHostServices lathe_engine_services;
 
 /* run-batch.c */
+/* A batch of @run: the run's own (@tuner NULL), or trial @trial_number of @tuner. */
+LatheBatch *lathe_batch_new(LatheRun *run, LatheNodeRun *tuner, guint trial_number, guint jobs);
 LatheNodeRun *lathe_node_run_new(LatheBatch *batch, LatheNode *node, const char *exec_id,
                           JsonObject *params);
 LatheNodeRun *lathe_batch_find(LatheBatch *batch, LatheNode *node);
@@ -113,13 +120,16 @@ void lathe_batch_execute(LatheBatch *batch);
 void lathe_batch_free(LatheBatch *batch);
 gboolean lathe_engine_interrupted(void);
 
-/* node-exec.c: does a task's work by its kind; FALSE with @error on failure. */
-gboolean lathe_node_execute(LatheNodeRun *task, LatheContext *ctx, GError **error);
-/* The task's "running" row, written now if it has none: for nodes that run
- * long (the ticker) or report metrics. Returns the row, or -1. */
-gint64 lathe_node_run_row(LatheNodeRun *task);
-/* Its identity as the store records it (strings borrowed from @task). */
-void lathe_node_run_identity(LatheNodeRun *task, LatheExecIdentity *who);
+/* An event of @task, its identity filled in (strings borrowed from @task;
+ * call with @task->key_lock held while the task may run). */
+void lathe_node_run_event(LatheNodeRun *task, LatheTaskEventKind kind, LatheTaskEvent *event);
+
+/* node-exec.c: the executor that runs tasks in this process, by their kind. */
+extern const LatheExecutor lathe_node_executor;
+
+/* recorder.c: the recorder over the run's store, tracker and result. */
+LatheRecorder *lathe_run_recorder_new(LatheRun *run);
+void lathe_run_recorder_free(LatheRecorder *recorder);
 
 /* A node kind's operations: one table per kind, written by the code that
  * owns the kind (node-kinds.c for the engine's own, tuning/ for the tuner)
@@ -157,17 +167,20 @@ char *lathe_cache_key(LatheNodeRun *task, JsonObject *input_digests);
 gboolean lathe_cache_restore(LatheNodeRun *task, const char *key);
 void lathe_data_versions_stat(JsonArray *versions);
 
-/* tracking.c */
+/* tracking.c: the tracker's half of the run recorder. @target is the
+ * tracker run a task logs into and @prefix the start of its keys. */
 gboolean lathe_tracking_open(LatheRun *run, GError **error);
-void lathe_tracking_task_done(LatheRun *run, LatheNodeRun *task);
-void lathe_tracking_report(LatheRun *run, LatheNodeRun *task, const char *name, double value,
-                           gint64 step);
+void lathe_tracking_task_done(LatheRun *run, const char *target, const char *prefix,
+                              JsonObject *params, JsonObject *metrics);
+void lathe_tracking_report(LatheRun *run, const char *target, const char *prefix,
+                           const char *name, double value, gint64 step);
 void lathe_tracking_close(LatheRun *run, const char *status);
 /* A trial as a child run of the run (MLflow's nested runs): started with
- * its params when the trial starts; its tasks then log into it. */
-void lathe_tracking_trial_start(LatheRun *run, LatheNodeRun *tuner, LatheBatch *trial,
-                                JsonObject *point);
-void lathe_tracking_trial_end(LatheRun *run, LatheBatch *trial, const char *state,
+ * its params when the trial starts; its tasks then log into it. Returns the
+ * child run's id, or NULL when there is none. */
+char *lathe_tracking_trial_start(LatheRun *run, const char *tuner, guint number,
+                                 JsonObject *point);
+void lathe_tracking_trial_end(LatheRun *run, const char *tracker_run, const char *state,
                               JsonObject *values);
 
 /* progress.c */

@@ -21,11 +21,14 @@ static void svc_log(gpointer host_data, LatheContext *ctx, GLogLevelFlags level,
 static void svc_report(gpointer host_data, LatheContext *ctx, const char *name, double value,
                        gint64 step) {
   LatheNodeRun *t = host_data;
-  LatheRun *run = t->batch->run;
-  gint64 row = lathe_node_run_row(t);
-  if (row >= 0 && row != G_MAXINT64)
-    lathe_store_add_report(run->store, row, name, value, step, (double)g_get_real_time() / 1e6);
-  lathe_tracking_report(run, t, name, value, step);
+  LatheTaskEvent ev;
+  g_mutex_lock(&t->key_lock);
+  lathe_node_run_event(t, LATHE_EVENT_REPORT, &ev);
+  g_mutex_unlock(&t->key_lock);
+  ev.metric = name;
+  ev.value = value;
+  ev.step = step;
+  lathe_recorder_task(t->batch->run->recorder, &ev, NULL);
   /* A trial's curve may tell its study to stop it now (between epochs). */
   if (t->batch->watch && t->batch->watch(t->batch->watch_data, t, name, value, step))
     lathe_context_cancel(ctx);
@@ -130,8 +133,14 @@ static gpointer ticker_main(gpointer data) {
         continue;
       if (stop)
         lathe_context_cancel(t->ctx);
-      else if (t->exec_row < 0 && now - t->started > 0.05)
-        lathe_node_run_row(t);
+      else if (!t->running_told && now - t->started > 0.05) {
+        t->running_told = TRUE;
+        LatheTaskEvent ev;
+        g_mutex_lock(&t->key_lock);
+        lathe_node_run_event(t, LATHE_EVENT_RUNNING, &ev);
+        g_mutex_unlock(&t->key_lock);
+        lathe_recorder_task(run->recorder, &ev, NULL);
+      }
     }
     g_mutex_unlock(&run->lock);
     if (run->opts->progress)
@@ -172,11 +181,10 @@ gboolean lathe_engine_run(LatheGraph *graph, LatheCatalog *cat, LatheStore *stor
   if (!lathe_tracking_open(&run, &terr))
     g_printerr("warning: tracker: %s; the run goes on without it\n", terr->message);
 
-  LatheBatch *b = g_new0(LatheBatch, 1);
-  b->run = &run;
-  b->task_of = g_hash_table_new(NULL, NULL);
-  b->tasks = g_ptr_array_new();
-  b->jobs = o.jobs;
+  LatheRecorder *recorder = lathe_run_recorder_new(&run);
+  run.recorder = recorder;
+  run.executor = &lathe_node_executor;
+  LatheBatch *b = lathe_batch_new(&run, NULL, 0, o.jobs);
   for (guint i = 0; i < graph->order->len; i++) {
     LatheNode *n = graph->order->pdata[i];
     lathe_node_run_new(b, n, n->id, json_object_ref(n->params));
@@ -214,6 +222,7 @@ gboolean lathe_engine_run(LatheGraph *graph, LatheCatalog *cat, LatheStore *stor
   *result = res;
 
   lathe_batch_free(b);
+  lathe_run_recorder_free(recorder);
   /* Each node's context removed its own scratch folder; what is left is empty. */
   g_rmdir(run.scratch_root);
   g_free(run.scratch_root);

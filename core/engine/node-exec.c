@@ -1,6 +1,7 @@
 /* Doing one task's work, by the kind of its component (its registered
- * operations), with the cache in front and the run store behind. Runs on a
- * worker thread. */
+ * operations), with the cache in front: the executor of tasks in this
+ * process. Runs on a worker thread; the scheduler has the outcome recorded
+ * (recorder.c). */
 #include <string.h>
 
 #include "engine/engine-private.h"
@@ -26,44 +27,7 @@ static void json_add_output(JsonObject *outs, const char *port, LatheArtifact *a
   json_object_set_object_member(outs, port, o);
 }
 
-void lathe_node_run_identity(LatheNodeRun *t, LatheExecIdentity *who) {
-  LatheComponentInfo *c = t->node->comp;
-  *who = (LatheExecIdentity){.run_id = t->batch->run->run_id, .node = t->exec_id,
-                             .component = c->id, .plugin = c->plugin->name,
-                             .plugin_version = c->plugin->version,
-                             .plugin_digest = lathe_plugin_digest(c->plugin),
-                             .cache_key = t->cache_key, .params = t->params};
-}
-
-gint64 lathe_node_run_row(LatheNodeRun *t) {
-  g_mutex_lock(&t->row_lock);
-  if (t->exec_row < 0) {
-    LatheExecIdentity who;
-    lathe_node_run_identity(t, &who);
-    g_autoptr(GError) error = NULL;
-    t->exec_row = lathe_store_begin_execution(t->batch->run->store, &who, t->started, &error);
-    if (t->exec_row < 0)
-      g_printerr("lathe: %s\n", error->message);
-  }
-  gint64 row = t->exec_row;
-  g_mutex_unlock(&t->row_lock);
-  return row;
-}
-
-/* Records the outcome: on the row written while it ran, or whole. */
-static gboolean record(LatheNodeRun *t, const char *cache_key, const LatheExecRecord *rec,
-                       GError **error) {
-  LatheExecIdentity who;
-  lathe_node_run_identity(t, &who);
-  g_mutex_lock(&t->row_lock);
-  gboolean ok = lathe_store_finish_execution(t->batch->run->store, t->exec_row, &who, cache_key,
-                                             rec, error);
-  t->exec_row = G_MAXINT64; /* recorded: nobody writes a "running" row any more */
-  g_mutex_unlock(&t->row_lock);
-  return ok;
-}
-
-gboolean lathe_node_execute(LatheNodeRun *t, LatheContext *ctx, GError **error) {
+static gboolean node_execute(LatheNodeRun *t, LatheContext *ctx, GError **error) {
   LatheRun *run = t->batch->run;
   LatheComponentInfo *c = t->node->comp;
   g_autoptr(JsonObject) inputs = json_object_new();
@@ -85,14 +49,14 @@ gboolean lathe_node_execute(LatheNodeRun *t, LatheContext *ctx, GError **error) 
   gboolean use_cache = !run->opts->no_cache && t->node->cache;
   const char *key = NULL;
   if (use_cache) {
-    g_mutex_lock(&t->row_lock);
+    g_mutex_lock(&t->key_lock);
     key = t->cache_key = lathe_cache_key(t, inputs);
-    g_mutex_unlock(&t->row_lock);
+    g_mutex_unlock(&t->key_lock);
   }
   gboolean hit = key && lathe_cache_restore(t, key);
-  g_autoptr(JsonObject) outs = json_object_new();
-  LatheExecRecord rec = {.inputs = inputs, .outputs = outs, .metrics = t->metrics,
-                         .data_versions = t->data_versions, .started = t->started};
+  JsonObject *outs = json_object_new();
+  t->inputs = json_object_ref(inputs);
+  t->outs = outs; /* the recorder writes both with the outcome */
   if (hit) {
     GHashTableIter it;
     gpointer port, art;
@@ -101,9 +65,7 @@ gboolean lathe_node_execute(LatheNodeRun *t, LatheContext *ctx, GError **error) 
       json_add_output(outs, port, art);
     t->status = TASK_CACHED;
     t->ended = now_s();
-    rec.status = "cached";
-    rec.ended = t->ended;
-    return record(t, NULL, &rec, error);
+    return TRUE;
   }
   g_autoptr(GError) local = NULL;
   /* Only now is the plugin opened: a cached node needs none of its code. */
@@ -146,15 +108,25 @@ gboolean lathe_node_execute(LatheNodeRun *t, LatheContext *ctx, GError **error) 
   lathe_data_versions_stat(t->data_versions);
   t->ended = now_s();
   t->status = ok ? TASK_SUCCEEDED : TASK_FAILED;
-  rec.status = ok ? "succeeded" : "failed";
-  rec.ended = t->ended;
-  rec.error = ok ? NULL : local->message;
-  g_autoptr(GError) store_error = NULL;
-  if (!record(t, key, &rec, &store_error) && ok) {
-    g_propagate_error(error, g_steal_pointer(&store_error));
-    return FALSE;
-  }
   if (!ok)
     g_propagate_error(error, g_steal_pointer(&local));
   return ok;
 }
+
+static gboolean execute(gpointer data, LatheNodeRun *t, GError **error) {
+  LatheRun *run = t->batch->run;
+  LatheContext *ctx = lathe_context_new(t->exec_id, t->params, t->seed, &lathe_engine_services, t);
+  lathe_context_set_dirs(ctx, run->graph->base_dir, lathe_store_dir(run->store), run->scratch_root);
+  lathe_context_set_threads(ctx, run->blas_threads);
+  g_mutex_lock(&run->lock); /* the ticker and progress look at running contexts */
+  t->ctx = ctx;
+  g_mutex_unlock(&run->lock);
+  gboolean ok = node_execute(t, ctx, error);
+  g_mutex_lock(&run->lock);
+  t->ctx = NULL;
+  g_mutex_unlock(&run->lock);
+  lathe_context_free(ctx);
+  return ok;
+}
+
+const LatheExecutor lathe_node_executor = {.execute = execute};

@@ -1,7 +1,9 @@
 /* The scheduler: runs a batch of tasks in dependency order on a thread pool.
- * Workers do the node's work and write its artifacts; this thread does the
- * bookkeeping (dependents, skips, results), so the order of completion never
- * changes what is recorded. */
+ * It decides what runs and what is skipped; the run's executor does a task's
+ * work and the run's recorder records every state change, so the scheduler
+ * runs as well with fakes of both (tests/core/engine). Bookkeeping
+ * (dependents, skips) is done under the batch lock, so the order of
+ * completion never changes what is decided. */
 #include <string.h>
 
 #include "engine/engine-private.h"
@@ -13,12 +15,25 @@ gboolean lathe_engine_interrupted(void) { return g_atomic_int_get(&interrupted) 
 
 static double now_s(void) { return (double)g_get_real_time() / 1e6; }
 
+LatheBatch *lathe_batch_new(LatheRun *run, LatheNodeRun *tuner, guint trial_number, guint jobs) {
+  LatheBatch *b = g_new0(LatheBatch, 1);
+  b->run = run;
+  b->parent = tuner ? tuner->batch : NULL;
+  b->tuner = tuner;
+  b->trial_number = trial_number;
+  b->task_of = g_hash_table_new(NULL, NULL);
+  b->tasks = g_ptr_array_new();
+  b->jobs = jobs;
+  return b;
+}
+
 LatheNodeRun *lathe_node_run_new(LatheBatch *batch, LatheNode *node, const char *exec_id,
                           JsonObject *params) {
   LatheNodeRun *t = g_new0(LatheNodeRun, 1);
   t->node = node;
   t->batch = batch;
   t->exec_id = g_strdup(exec_id);
+  t->trial = batch->tuner ? (gint)batch->trial_number : -1;
   t->params = params;
   t->deps = g_ptr_array_new();
   t->dependents = g_ptr_array_new();
@@ -26,9 +41,10 @@ LatheNodeRun *lathe_node_run_new(LatheBatch *batch, LatheNode *node, const char 
                                      (GDestroyNotify)lathe_artifact_unref);
   t->metrics = json_object_new();
   t->data_versions = json_array_new();
-  t->exec_row = -1;
+  /* The only place a task's seed is derived: the cache key and the
+   * context both read it from here. */
   t->seed = lathe_seed_derive(batch->run->graph->seed, t->exec_id);
-  g_mutex_init(&t->row_lock);
+  g_mutex_init(&t->key_lock);
   g_ptr_array_add(batch->tasks, t);
   g_hash_table_insert(batch->task_of, node, t);
   g_mutex_lock(&batch->run->lock);
@@ -38,8 +54,10 @@ LatheNodeRun *lathe_node_run_new(LatheBatch *batch, LatheNode *node, const char 
 }
 
 static void task_free(LatheNodeRun *t) {
-  g_mutex_clear(&t->row_lock);
+  g_mutex_clear(&t->key_lock);
   g_free(t->cache_key);
+  g_clear_pointer(&t->inputs, json_object_unref);
+  g_clear_pointer(&t->outs, json_object_unref);
   g_free(t->exec_id);
   json_object_unref(t->params);
   g_ptr_array_unref(t->deps);
@@ -62,7 +80,6 @@ void lathe_batch_free(LatheBatch *b) {
   g_ptr_array_set_free_func(b->tasks, (GDestroyNotify)task_free);
   g_ptr_array_unref(b->tasks);
   g_hash_table_unref(b->task_of);
-  g_free(b->tracker_run);
   g_free(b);
 }
 
@@ -86,17 +103,6 @@ void lathe_batch_link(LatheBatch *b) {
       g_ptr_array_add(d->dependents, t);
       t->waiting++;
     }
-  }
-}
-
-static const char *status_name(LatheNodeRunStatus s) {
-  switch (s) {
-  case TASK_SUCCEEDED: return "succeeded";
-  case TASK_CACHED: return "cached";
-  case TASK_FAILED: return "failed";
-  case TASK_SKIPPED: return "skipped";
-  case TASK_RUNNING: return "running";
-  default: return "pending";
   }
 }
 
@@ -126,72 +132,79 @@ static char *check_conditions(LatheNodeRun *t) {
   return NULL;
 }
 
-static void add_result(LatheBatch *exec, LatheNodeRun *t) {
-  LatheRun *run = t->batch->run;
-  exec->finalized++;
-  JsonObject *row = json_object_new();
-  json_object_set_string_member(row, "id", t->exec_id);
-  json_object_set_string_member(row, "status", status_name(t->status));
-  json_object_set_double_member(row, "seconds", t->ended > t->started ? t->ended - t->started : 0);
-  if (t->error)
-    json_object_set_string_member(row, "error", t->error);
-  /* A failed trial is the study's business (max_failed_trials): the tuner
-   * node itself fails when the study does. */
-  gboolean benign_skip = t->skip_reason == LATHE_SKIP_CONDITION ||
-                         t->skip_reason == LATHE_SKIP_UPSTREAM_CONDITION;
-  gboolean fails_run = !t->batch->parent && (t->status == TASK_FAILED ||
-                                             (t->status == TASK_SKIPPED && !benign_skip));
-  g_mutex_lock(&run->lock);
-  run->failed |= fails_run;
-  json_array_add_object_element(run->nodes, row);
-  g_autoptr(GList) names = json_object_get_members(t->metrics);
-  for (GList *l = names; l; l = l->next) {
-    g_autofree char *key = g_strdup_printf("%s.%s", t->exec_id, (char *)l->data);
-    json_object_set_double_member(run->metrics, key,
-                                  json_object_get_double_member(t->metrics, l->data));
-  }
-  for (guint i = 0; i < json_array_get_length(t->data_versions); i++)
-    json_array_add_element(run->data_versions,
-                           json_node_copy(json_array_get_element(t->data_versions, i)));
-  g_mutex_unlock(&run->lock);
+void lathe_node_run_event(LatheNodeRun *t, LatheTaskEventKind kind, LatheTaskEvent *ev) {
+  LatheComponentInfo *c = t->node->comp;
+  *ev = (LatheTaskEvent){
+      .kind = kind,
+      .who = {.run_id = t->batch->run->run_id, .node = t->exec_id, .component = c->id,
+              .plugin = c->plugin->name, .plugin_version = c->plugin->version,
+              .plugin_digest = lathe_plugin_digest(c->plugin), .cache_key = t->cache_key,
+              .params = t->params},
+      .node = t->node->id,
+      .trial = t->trial,
+      .tuner = t->batch->tuner ? t->batch->tuner->exec_id : NULL,
+      .started = t->started,
+      .time = now_s(),
+      .skip_reason = t->skip_reason,
+  };
 }
 
-/* Records a task that never ran (skipped). */
+/* With the batch lock held: records a task that never ran. */
 static void record_skip(LatheBatch *exec, LatheNodeRun *t, LatheSkipReason reason,
                         const char *why) {
-  LatheRun *run = t->batch->run;
   t->status = TASK_SKIPPED;
   t->skip_reason = reason;
   t->started = t->ended = now_s();
   t->error = g_strdup(why);
-  g_autoptr(GError) error = NULL;
-  LatheExecIdentity who;
-  lathe_node_run_identity(t, &who);
-  LatheExecRecord rec = {.status = "skipped", .error = why, .started = t->started, .ended = t->ended};
-  if (!lathe_store_finish_execution(run->store, -1, &who, NULL, &rec, &error))
-    g_printerr("lathe: %s\n", error->message);
-  add_result(exec, t);
+  LatheTaskEvent ev;
+  lathe_node_run_event(t, LATHE_EVENT_SKIPPED, &ev);
+  ev.time = t->ended;
+  ev.error = why;
+  lathe_recorder_task(t->batch->run->recorder, &ev, NULL); /* a skip cannot fail to record */
+  exec->finalized++;
 }
 
-/* Does a task's work; no bookkeeping. */
+/* Does a task's work through the run's executor, then records its outcome
+ * (outside the batch lock: store and tracker writes take time, and other
+ * workers must not queue behind them). */
 static void run_task(LatheNodeRun *t) {
   g_autoptr(GError) error = NULL;
   LatheRun *run = t->batch->run;
-  LatheContext *ctx = lathe_context_new(t->exec_id, t->params, t->seed, &lathe_engine_services, t);
-  lathe_context_set_dirs(ctx, run->graph->base_dir, lathe_store_dir(run->store), run->scratch_root);
-  lathe_context_set_threads(ctx, run->blas_threads);
   g_mutex_lock(&run->lock);
-  t->ctx = ctx;
   t->started = now_s(); /* when a worker takes it, not when it was queued */
   g_mutex_unlock(&run->lock);
-  if (!lathe_node_execute(t, ctx, &error)) {
+  LatheTaskEvent ev;
+  lathe_node_run_event(t, LATHE_EVENT_STARTED, &ev);
+  lathe_recorder_task(run->recorder, &ev, NULL);
+  gboolean ok = run->executor->execute(run->executor->data, t, &error);
+  if (!ok) {
     t->status = TASK_FAILED;
     t->error = g_strdup(error ? error->message : "failed without saying why (plugin bug)");
+  } else if (t->status != TASK_CACHED) {
+    t->status = TASK_SUCCEEDED;
   }
-  g_mutex_lock(&run->lock);
-  t->ctx = NULL;
-  g_mutex_unlock(&run->lock);
-  lathe_context_free(ctx);
+  if (!t->ended)
+    t->ended = now_s();
+  LatheTaskEventKind kind = t->status == TASK_CACHED      ? LATHE_EVENT_CACHED
+                            : t->status == TASK_SUCCEEDED ? LATHE_EVENT_SUCCEEDED
+                            : lathe_engine_interrupted()  ? LATHE_EVENT_INTERRUPTED
+                                                          : LATHE_EVENT_FAILED;
+  g_mutex_lock(&t->key_lock);
+  lathe_node_run_event(t, kind, &ev);
+  g_mutex_unlock(&t->key_lock);
+  ev.time = t->ended;
+  ev.error = t->error;
+  ev.inputs = t->inputs;
+  ev.outputs = t->outs;
+  ev.metrics = t->metrics;
+  ev.data_versions = t->data_versions;
+  g_autoptr(GError) rec_error = NULL;
+  if (!lathe_recorder_task(run->recorder, &ev, &rec_error)) {
+    /* The recorder has recorded it failed: the scheduler must agree. */
+    t->status = TASK_FAILED;
+    g_free(t->error);
+    t->error = g_strdup(rec_error ? rec_error->message : "could not be recorded");
+  }
 }
 
 static void skip_dependents(LatheBatch *exec, LatheNodeRun *t) {
@@ -229,6 +242,9 @@ static LatheNodeRun *dispatch(LatheBatch *b, GPtrArray *ready) {
     }
     t->status = TASK_RUNNING;
     b->active++;
+    LatheTaskEvent ev;
+    lathe_node_run_event(t, LATHE_EVENT_QUEUED, &ev);
+    lathe_recorder_task(b->run->recorder, &ev, NULL);
     if (!first)
       first = t;
     else
@@ -241,7 +257,7 @@ static LatheNodeRun *dispatch(LatheBatch *b, GPtrArray *ready) {
  * dependents. Returns the task this thread should run next, if any. */
 static LatheNodeRun *complete(LatheBatch *b, LatheNodeRun *t) {
   b->active--;
-  add_result(b, t);
+  b->finalized++;
   g_autoptr(GPtrArray) ready = g_ptr_array_new();
   if (t->status == TASK_FAILED)
     skip_dependents(b, t);
@@ -264,9 +280,6 @@ static void worker(gpointer data, gpointer user) {
   LatheBatch *b = user;
   for (LatheNodeRun *t = data; t;) {
     run_task(t);
-    /* The tracker is told outside the batch lock: its writes take time and
-     * other workers must not queue behind them. Skipped tasks are not told. */
-    lathe_tracking_task_done(t->batch->run, t);
     g_mutex_lock(&b->lock);
     t = complete(b, t);
     g_mutex_unlock(&b->lock);

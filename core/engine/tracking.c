@@ -56,36 +56,27 @@ gboolean lathe_tracking_open(LatheRun *run, GError **error) {
   return TRUE;
 }
 
-/* Where a task logs: its trial's child run (keys without the trial prefix),
- * or the run itself (keys are exec ids). */
-static const char *log_target(LatheRun *run, LatheNodeRun *task, const char **prefix) {
-  *prefix = task->batch->tracker_run ? task->node->id : task->exec_id;
-  return task->batch->tracker_run ? task->batch->tracker_run : run->run_id;
-}
-
-void lathe_tracking_trial_start(LatheRun *run, LatheNodeRun *tuner, LatheBatch *trial,
-                                JsonObject *point) {
+char *lathe_tracking_trial_start(LatheRun *run, const char *tuner, guint number, JsonObject *point) {
   if (!run->tracker)
-    return;
+    return NULL;
   const LatheTrackerClass *k = run->tracker_class;
-  g_autofree char *name = g_strdup_printf("%s/%u", tuner->exec_id, trial->trial_number);
+  g_autofree char *name = g_strdup_printf("%s/%u", tuner, number);
   char *id = g_strdup_printf("%s-%s", run->run_id, name);
   g_strdelimit(id, "/", '-');
-  g_autofree char *number = g_strdup_printf("%u", trial->trial_number);
+  g_autofree char *num = g_strdup_printf("%u", number);
   g_autoptr(GError) e = NULL;
   g_mutex_lock(&run->tracker_lock);
   if (!k->start_run(run->tracker, id, name, g_get_real_time() / 1000, &e)) {
     warn("trial run", e);
     g_free(id);
     g_mutex_unlock(&run->tracker_lock);
-    return;
+    return NULL;
   }
-  trial->tracker_run = id;
   if (!k->set_tag(run->tracker, id, "mlflow.parentRunId", run->run_id, &e) ||
-      !k->set_tag(run->tracker, id, "lathe.trial", number, &e) ||
-      !k->set_tag(run->tracker, id, "lathe.tuner", tuner->exec_id, &e))
+      !k->set_tag(run->tracker, id, "lathe.trial", num, &e) ||
+      !k->set_tag(run->tracker, id, "lathe.tuner", tuner, &e))
     warn("tag", e);
-  g_autoptr(GList) dims = json_object_get_members(point);
+  g_autoptr(GList) dims = point ? json_object_get_members(point) : NULL;
   for (GList *l = dims; l; l = l->next) {
     g_autofree char *text = lathe_json_canonical(json_object_get_member(point, l->data));
     g_clear_error(&e);
@@ -93,10 +84,12 @@ void lathe_tracking_trial_start(LatheRun *run, LatheNodeRun *tuner, LatheBatch *
       warn("param", e);
   }
   g_mutex_unlock(&run->tracker_lock);
+  return id;
 }
 
-void lathe_tracking_trial_end(LatheRun *run, LatheBatch *trial, const char *state, JsonObject *values) {
-  if (!run->tracker || !trial->tracker_run)
+void lathe_tracking_trial_end(LatheRun *run, const char *tracker_run, const char *state,
+                              JsonObject *values) {
+  if (!run->tracker || !tracker_run)
     return;
   const LatheTrackerClass *k = run->tracker_class;
   gint64 now = g_get_real_time() / 1000;
@@ -108,28 +101,27 @@ void lathe_tracking_trial_end(LatheRun *run, LatheBatch *trial, const char *stat
     if (!JSON_NODE_HOLDS_VALUE(v) || json_node_get_value_type(v) == G_TYPE_STRING)
       continue;
     g_clear_error(&e);
-    if (!k->log_metric(run->tracker, trial->tracker_run, l->data, json_node_get_double(v), 0, now, &e))
+    if (!k->log_metric(run->tracker, tracker_run, l->data, json_node_get_double(v), 0, now, &e))
       warn("metric", e);
   }
   /* MLflow's run states: a pruned trial is KILLED there; Lathe keeps its word. */
   g_clear_error(&e);
-  if (!k->end_run(run->tracker, trial->tracker_run,
-                  g_str_equal(state, "complete") ? "succeeded" : state, now, &e))
+  if (!k->end_run(run->tracker, tracker_run, g_str_equal(state, "complete") ? "succeeded" : state,
+                  now, &e))
     warn("end", e);
   g_mutex_unlock(&run->tracker_lock);
 }
 
-void lathe_tracking_task_done(LatheRun *run, LatheNodeRun *task) {
-  if (!run->tracker || (task->status != TASK_SUCCEEDED && task->status != TASK_CACHED))
+void lathe_tracking_task_done(LatheRun *run, const char *target, const char *prefix,
+                              JsonObject *params, JsonObject *metrics) {
+  if (!run->tracker)
     return;
   const LatheTrackerClass *k = run->tracker_class;
   gint64 now = g_get_real_time() / 1000;
-  const char *prefix;
-  const char *target = log_target(run, task, &prefix);
   g_mutex_lock(&run->tracker_lock);
-  g_autoptr(GList) params = json_object_get_members(task->params);
-  for (GList *l = params; l; l = l->next) {
-    JsonNode *v = json_object_get_member(task->params, l->data);
+  g_autoptr(GList) names = params ? json_object_get_members(params) : NULL;
+  for (GList *l = names; l; l = l->next) {
+    JsonNode *v = json_object_get_member(params, l->data);
     g_autofree char *key = g_strdup_printf("%s.%s", prefix, (char *)l->data);
     g_autofree char *text = JSON_NODE_HOLDS_VALUE(v) && json_node_get_value_type(v) == G_TYPE_STRING
                                 ? g_strdup(json_node_get_string(v))
@@ -138,23 +130,21 @@ void lathe_tracking_task_done(LatheRun *run, LatheNodeRun *task) {
     if (!k->log_param(run->tracker, target, key, text, &e))
       warn("param", e);
   }
-  g_autoptr(GList) metrics = json_object_get_members(task->metrics);
-  for (GList *l = metrics; l; l = l->next) {
+  g_autoptr(GList) mnames = metrics ? json_object_get_members(metrics) : NULL;
+  for (GList *l = mnames; l; l = l->next) {
     g_autofree char *key = g_strdup_printf("%s.%s", prefix, (char *)l->data);
     g_autoptr(GError) e = NULL;
-    if (!k->log_metric(run->tracker, target, key,
-                       json_object_get_double_member(task->metrics, l->data), 0, now, &e))
+    if (!k->log_metric(run->tracker, target, key, json_object_get_double_member(metrics, l->data),
+                       0, now, &e))
       warn("metric", e);
   }
   g_mutex_unlock(&run->tracker_lock);
 }
 
-void lathe_tracking_report(LatheRun *run, LatheNodeRun *task, const char *name, double value,
-                           gint64 step) {
+void lathe_tracking_report(LatheRun *run, const char *target, const char *prefix, const char *name,
+                           double value, gint64 step) {
   if (!run->tracker)
     return;
-  const char *prefix;
-  const char *target = log_target(run, task, &prefix);
   g_autofree char *key = g_strdup_printf("%s.%s", prefix, name);
   g_autoptr(GError) e = NULL;
   g_mutex_lock(&run->tracker_lock);

@@ -11,11 +11,7 @@
 
 /* The trial's tasks: every node of the sub-graph, params overridden by the point. */
 static LatheBatch *trial_batch(LatheNodeRun *tuner, LatheTrial *tr) {
-  LatheBatch *b = g_new0(LatheBatch, 1);
-  b->run = tuner->batch->run;
-  b->parent = tuner->batch;
-  b->task_of = g_hash_table_new(NULL, NULL);
-  b->tasks = g_ptr_array_new();
+  LatheBatch *b = lathe_batch_new(tuner->batch->run, tuner, tr->number, 0);
   LatheGraph *g = tuner->node->trial;
   for (guint i = 0; i < g->order->len; i++) {
     LatheNode *n = g->order->pdata[i];
@@ -34,7 +30,6 @@ static LatheBatch *trial_batch(LatheNodeRun *tuner, LatheTrial *tr) {
     lathe_node_run_new(b, n, id, params);
   }
   lathe_batch_link(b);
-  b->trial_number = tr->number;
   return b;
 }
 
@@ -223,7 +218,9 @@ gboolean lathe_tuner_execute(LatheNodeRun *task, LatheContext *ctx, GError **err
       ok = lathe_study_record(run, study, tr, error);
       if (!ok)
         break;
-      lathe_tracking_trial_start(run, task, tr->batch, tr->point);
+      lathe_recorder_trial(run->recorder, &(LatheTrialEvent){.tuner = task->exec_id,
+                                                             .number = tr->number,
+                                                             .point = tr->point});
       g_ptr_array_add(window, tr);
       start_trial(&runner, tr);
     }
@@ -244,10 +241,13 @@ gboolean lathe_tuner_execute(LatheNodeRun *task, LatheContext *ctx, GError **err
     LatheArtifact *model = trial_model(task, oldest);
     oldest->model = model ? g_strdup(lathe_artifact_get_digest(model)) : NULL;
     ok = lathe_study_record(run, study, oldest, error);
-    lathe_tracking_trial_end(run, oldest->batch, oldest->state == LATHE_TRIAL_COMPLETE  ? "complete"
-                                                 : oldest->state == LATHE_TRIAL_PRUNED ? "pruned"
-                                                                                       : "failed",
-                             oldest->values);
+    lathe_recorder_trial(run->recorder,
+                         &(LatheTrialEvent){.ended = TRUE, .tuner = task->exec_id,
+                                            .number = oldest->number,
+                                            .state = oldest->state == LATHE_TRIAL_COMPLETE ? "complete"
+                                                     : oldest->state == LATHE_TRIAL_PRUNED ? "pruned"
+                                                                                          : "failed",
+                                            .values = oldest->values});
     tell(k, tuner, &cfg, oldest);
     failed += oldest->state == LATHE_TRIAL_FAILED;
     pruned += oldest->state == LATHE_TRIAL_PRUNED;

@@ -1,0 +1,230 @@
+/* The run recorder: the one place a task's state changes are written. For
+ * each event it writes, together, the run store's execution row, the
+ * tracker's params and metrics, and the row of the run's result; the rest of
+ * the engine only emits events (recorder.h). */
+#include <string.h>
+
+#include "engine/engine-private.h"
+
+gboolean lathe_recorder_task(const LatheRecorder *r, const LatheTaskEvent *ev, GError **error) {
+  return r->ops->task(r->data, ev, error);
+}
+
+void lathe_recorder_trial(const LatheRecorder *r, const LatheTrialEvent *ev) {
+  if (r->ops->trial)
+    r->ops->trial(r->data, ev);
+}
+
+const char *lathe_task_event_kind_name(LatheTaskEventKind kind) {
+  static const char *const names[] = {"queued", "started", "running", "report", "cached",
+                                      "succeeded", "failed", "skipped", "interrupted"};
+  return (guint)kind < G_N_ELEMENTS(names) ? names[kind] : "unknown";
+}
+
+const char *lathe_skip_reason_name(LatheSkipReason reason) {
+  static const char *const names[] = {"none", "condition", "upstream-condition",
+                                      "upstream-failed", "interrupted"};
+  return (guint)reason < G_N_ELEMENTS(names) ? names[reason] : "unknown";
+}
+
+/* A row id that means "recorded": no "running" row may be written after it. */
+#define ROW_DONE G_MAXINT64
+
+typedef struct {
+  LatheRecorder base;
+  LatheRun *run;
+  /* Held across a task's row writes: the worker, the ticker and reports race
+   * to write the row of a task, and exactly one of them may. Never held
+   * while taking the run lock. */
+  GMutex lock;
+  GHashTable *rows;       /* exec id -> gint64* store row (ROW_DONE once recorded) */
+  GHashTable *trial_runs; /* "TUNER\x1fNUMBER" -> the trial's tracker run id */
+} RunRecorder;
+
+static gint64 *row_new(gint64 id) {
+  gint64 *row = g_new(gint64, 1);
+  *row = id;
+  return row;
+}
+
+static char *trial_key(const char *tuner, guint number) {
+  return g_strdup_printf("%s\x1f%u", tuner, number);
+}
+
+/* With the lock held: the task's row, written now as "running" if it has none. */
+static gint64 row_locked(RunRecorder *rr, const LatheTaskEvent *ev) {
+  gint64 *row = g_hash_table_lookup(rr->rows, ev->who.node);
+  if (row)
+    return *row;
+  g_autoptr(GError) error = NULL;
+  gint64 id = lathe_store_begin_execution(rr->run->store, &ev->who, ev->started, &error);
+  if (id < 0) {
+    g_printerr("lathe: %s\n", error->message);
+    return -1; /* not remembered: the next event tries again */
+  }
+  g_hash_table_insert(rr->rows, g_strdup(ev->who.node), row_new(id));
+  return id;
+}
+
+/* Where a task logs in the tracker: its trial's child run, with keys without
+ * the trial prefix, or the run itself, with keys by exec id. */
+static char *tracker_target(RunRecorder *rr, const LatheTaskEvent *ev, const char **prefix) {
+  char *target = NULL;
+  if (ev->trial >= 0 && ev->tuner) {
+    g_autofree char *key = trial_key(ev->tuner, (guint)ev->trial);
+    g_mutex_lock(&rr->lock);
+    target = g_strdup(g_hash_table_lookup(rr->trial_runs, key));
+    g_mutex_unlock(&rr->lock);
+  }
+  *prefix = target ? ev->node : ev->who.node;
+  return target ? target : g_strdup(rr->run->run_id);
+}
+
+static const char *status_name(LatheTaskEventKind kind) {
+  switch (kind) {
+  case LATHE_EVENT_CACHED: return "cached";
+  case LATHE_EVENT_SUCCEEDED: return "succeeded";
+  case LATHE_EVENT_SKIPPED: return "skipped";
+  default: return "failed"; /* an interrupted task failed, as the store and `lathe runs` say */
+  }
+}
+
+/* The task's row in the run's result, its metrics and the data it read. */
+static void add_result(LatheRun *run, const LatheTaskEvent *ev, const char *status,
+                       const char *error) {
+  JsonObject *row = json_object_new();
+  json_object_set_string_member(row, "id", ev->who.node);
+  json_object_set_string_member(row, "status", status);
+  json_object_set_double_member(row, "seconds", ev->time > ev->started ? ev->time - ev->started : 0);
+  if (error)
+    json_object_set_string_member(row, "error", error);
+  /* A failed trial is the study's business (max_failed_trials): the tuner
+   * node itself fails when the study does. */
+  gboolean benign_skip = ev->skip_reason == LATHE_SKIP_CONDITION ||
+                         ev->skip_reason == LATHE_SKIP_UPSTREAM_CONDITION;
+  gboolean fails_run = ev->trial < 0 && (g_str_equal(status, "failed") ||
+                                         (g_str_equal(status, "skipped") && !benign_skip));
+  g_mutex_lock(&run->lock);
+  run->failed |= fails_run;
+  json_array_add_object_element(run->nodes, row);
+  g_autoptr(GList) names = ev->metrics ? json_object_get_members(ev->metrics) : NULL;
+  for (GList *l = names; l; l = l->next) {
+    g_autofree char *key = g_strdup_printf("%s.%s", ev->who.node, (char *)l->data);
+    json_object_set_double_member(run->metrics, key,
+                                  json_object_get_double_member(ev->metrics, l->data));
+  }
+  for (guint i = 0; ev->data_versions && i < json_array_get_length(ev->data_versions); i++)
+    json_array_add_element(run->data_versions,
+                           json_node_copy(json_array_get_element(ev->data_versions, i)));
+  g_mutex_unlock(&run->lock);
+}
+
+/* An outcome: the store row (on the "running" row if there is one), then the
+ * tracker for a success, then the result row. */
+static gboolean record_outcome(RunRecorder *rr, const LatheTaskEvent *ev, GError **error) {
+  LatheRun *run = rr->run;
+  const char *status = status_name(ev->kind);
+  gboolean success = ev->kind == LATHE_EVENT_SUCCEEDED || ev->kind == LATHE_EVENT_CACHED;
+  LatheExecRecord rec = {.status = status, .inputs = ev->inputs, .outputs = ev->outputs,
+                         .metrics = ev->metrics, .data_versions = ev->data_versions,
+                         .error = ev->error, .started = ev->started, .ended = ev->time};
+  /* Only a run writes a cache entry; a hit already has one. */
+  const char *cache_key = ev->kind == LATHE_EVENT_CACHED ? NULL : ev->who.cache_key;
+  g_autoptr(GError) store_error = NULL;
+  g_mutex_lock(&rr->lock);
+  gint64 *row = g_hash_table_lookup(rr->rows, ev->who.node);
+  gboolean ok = lathe_store_finish_execution(run->store, row ? *row : -1, &ev->who, cache_key, &rec,
+                                             &store_error);
+  g_hash_table_replace(rr->rows, g_strdup(ev->who.node), row_new(ROW_DONE));
+  g_mutex_unlock(&rr->lock);
+  if (!ok && !success)
+    g_printerr("lathe: %s\n", store_error->message);
+  if (!ok && success) {
+    /* A success the store does not hold would be a lie in `lathe runs`. */
+    add_result(run, ev, "failed", store_error->message);
+    g_propagate_error(error, g_steal_pointer(&store_error));
+    return FALSE;
+  }
+  if (success) {
+    const char *prefix;
+    g_autofree char *target = tracker_target(rr, ev, &prefix);
+    lathe_tracking_task_done(run, target, prefix, ev->who.params, ev->metrics);
+  }
+  add_result(run, ev, status, ev->error);
+  return TRUE;
+}
+
+static gboolean run_recorder_task(gpointer data, const LatheTaskEvent *ev, GError **error) {
+  RunRecorder *rr = data;
+  switch (ev->kind) {
+  case LATHE_EVENT_QUEUED:
+  case LATHE_EVENT_STARTED:
+    /* A short task is recorded whole when it ends: one write, not two. */
+    return TRUE;
+  case LATHE_EVENT_RUNNING: {
+    g_mutex_lock(&rr->lock);
+    row_locked(rr, ev);
+    g_mutex_unlock(&rr->lock);
+    return TRUE;
+  }
+  case LATHE_EVENT_REPORT: {
+    g_mutex_lock(&rr->lock);
+    gint64 row = row_locked(rr, ev);
+    if (row >= 0 && row != ROW_DONE)
+      lathe_store_add_report(rr->run->store, row, ev->metric, ev->value, ev->step, ev->time);
+    g_mutex_unlock(&rr->lock);
+    const char *prefix;
+    g_autofree char *target = tracker_target(rr, ev, &prefix);
+    lathe_tracking_report(rr->run, target, prefix, ev->metric, ev->value, ev->step);
+    return TRUE;
+  }
+  default:
+    return record_outcome(rr, ev, error);
+  }
+}
+
+static void run_recorder_trial(gpointer data, const LatheTrialEvent *ev) {
+  RunRecorder *rr = data;
+  char *key = trial_key(ev->tuner, ev->number);
+  if (!ev->ended) {
+    char *id = lathe_tracking_trial_start(rr->run, ev->tuner, ev->number, ev->point);
+    g_mutex_lock(&rr->lock);
+    if (id)
+      g_hash_table_replace(rr->trial_runs, key, id);
+    else
+      g_free(key);
+    g_mutex_unlock(&rr->lock);
+    return;
+  }
+  g_mutex_lock(&rr->lock);
+  g_autofree char *id = g_strdup(g_hash_table_lookup(rr->trial_runs, key));
+  g_mutex_unlock(&rr->lock);
+  g_free(key);
+  lathe_tracking_trial_end(rr->run, id, ev->state, ev->values);
+}
+
+static const LatheRecorderOps run_recorder_ops = {
+    .task = run_recorder_task,
+    .trial = run_recorder_trial,
+};
+
+LatheRecorder *lathe_run_recorder_new(LatheRun *run) {
+  RunRecorder *rr = g_new0(RunRecorder, 1);
+  rr->base.ops = &run_recorder_ops;
+  rr->base.data = rr;
+  rr->run = run;
+  g_mutex_init(&rr->lock);
+  rr->rows = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+  rr->trial_runs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+  return &rr->base;
+}
+
+void lathe_run_recorder_free(LatheRecorder *r) {
+  if (!r)
+    return;
+  RunRecorder *rr = r->data;
+  g_hash_table_unref(rr->rows);
+  g_hash_table_unref(rr->trial_runs);
+  g_mutex_clear(&rr->lock);
+  g_free(rr);
+}
