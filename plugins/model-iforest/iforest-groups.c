@@ -52,44 +52,36 @@ GBytes *lathe_iforest_save_groups(const LatheIforest *f) {
 }
 
 static gpointer corrupt(GError **error, const char *why) {
-  g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
-              "model/iforest: saved per-group model is corrupt or truncated (%s); retrain or "
-              "restore the artifact",
-              why);
-  return NULL;
+  return lathe_blob_corrupt(error, "model/iforest", why);
 }
 
 LatheIforest *lathe_iforest_load_groups(GBytes *state, GError **error) {
   gsize size;
-  const guint8 *data = g_bytes_get_data(state, &size);
-  if (size < 16 + SUM_SIZE || memcmp(data, GROUPS_MAGIC, 8) != 0)
-    return corrupt(error, "shorter than its header or bad magic");
+  const guint8 *data = lathe_blob_read_header(state, "model/iforest", GROUPS_MAGIC,
+                                              GROUPS_VERSION, 16, &size, error);
+  if (!data)
+    return NULL;
   if (!lathe_blob_sealed(data, size))
     return corrupt(error, "checksum mismatch");
-  if (lathe_blob_get_u32(data + 8) != GROUPS_VERSION)
-    return corrupt(error, "unknown format version inside the blob");
   const guint32 n_groups = lathe_blob_get_u32(data + 12);
-  const gsize end = size - SUM_SIZE;
-  if (n_groups == 0 || n_groups > end / 8)
+  if (n_groups == 0 || n_groups > (size - SUM_SIZE) / 8)
     return corrupt(error, "impossible group count");
+  LatheBlobReader r = {data + 16, size - SUM_SIZE - 16};
   LatheIforest *f = lathe_iforest_new_groups(n_groups);
-  gsize at = 16;
   for (guint g = 0; g < n_groups; g++) {
-    if (end - at < 4 || end - at - 4 < lathe_blob_get_u32(data + at)) {
+    guint32 len, n;
+    const guint8 *name, *blob;
+    if (!lathe_blob_read_u32(&r, &len) || !lathe_blob_read_bytes(&r, len, &name)) {
       lathe_iforest_free(f);
       return corrupt(error, "a group name runs past the end");
     }
-    guint32 len = lathe_blob_get_u32(data + at);
-    f->group_names[g] = g_strndup((const char *)data + at + 4, len);
-    at += 4 + (gsize)len;
-    if (end - at < 4 || end - at - 4 < lathe_blob_get_u32(data + at) || lathe_blob_get_u32(data + at) < 8 ||
-        memcmp(data + at + 4, "LATHEIFR", 8) != 0) {
+    f->group_names[g] = g_strndup((const char *)name, len);
+    if (!lathe_blob_read_u32(&r, &n) || n < 8 || !lathe_blob_read_bytes(&r, n, &blob) ||
+        memcmp(blob, "LATHEIFR", 8) != 0) {
       lathe_iforest_free(f);
       return corrupt(error, "a group's forest runs past the end or is not a forest");
     }
-    guint32 n = lathe_blob_get_u32(data + at);
-    g_autoptr(GBytes) inner = g_bytes_new(data + at + 4, n);
-    at += 4 + (gsize)n;
+    g_autoptr(GBytes) inner = g_bytes_new(blob, n);
     f->group[g] = lathe_iforest_load(inner, LATHE_IFOREST_STATE_VERSION, error);
     if (!f->group[g]) {
       lathe_iforest_free(f);
@@ -100,7 +92,7 @@ LatheIforest *lathe_iforest_load_groups(GBytes *state, GError **error) {
       return corrupt(error, "the groups' forests read different column counts");
     }
   }
-  if (at != end) {
+  if (r.left != 0) {
     lathe_iforest_free(f);
     return corrupt(error, "bytes left after the last group");
   }
