@@ -1,5 +1,14 @@
-/* lathe-helpers.c: error prefixes, column and enum params. */
+/* lathe-helpers.c: error prefixes, column and enum params, value excerpts,
+ * opening data files. */
 #include "lathe/lathe-helpers.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
 
 #include "lathe/lathe-error.h"
 
@@ -51,9 +60,10 @@ GArray *lathe_context_param_columns(LatheContext *ctx, const char *param,
     gint j = name ? lathe_dataset_column_index(ds, name) : -1;
     if (j < 0) {
       g_autofree char *avail = g_strjoinv(", ", ds->columns);
+      g_autofree char *shown = name ? lathe_value_excerpt(name, -1) : g_strdup("'(not a string)'");
       g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
-                  "%s: '%s' is not a column of the input; available columns: %s", param,
-                  name ? name : "(not a string)", avail);
+                  "%s: %s is not a column of the input; available columns: %s", param, shown,
+                  avail);
       return NULL;
     }
     if (seen[j]) {
@@ -96,8 +106,9 @@ GArray *lathe_context_param_enum_list(LatheContext *ctx, const char *param,
     gint k = lathe_enum_index(choices, name);
     if (k < 0) {
       g_autofree char *all = g_strjoinv(", ", (char **)choices);
-      g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID, "%s: '%s' is not one of %s", param,
-                  name ? name : "(not a string)", all);
+      g_autofree char *shown = name ? lathe_value_excerpt(name, -1) : g_strdup("'(not a string)'");
+      g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID, "%s: %s is not one of %s", param,
+                  shown, all);
       return NULL;
     }
     if (seen[k]) {
@@ -110,4 +121,91 @@ GArray *lathe_context_param_enum_list(LatheContext *ctx, const char *param,
     g_array_append_val(out, uk);
   }
   return g_steal_pointer(&out);
+}
+
+/* One code point, escaped when it could break or fake a line. */
+static void append_char(GString *out, const char *p, gunichar u, gsize n) {
+  if (u == '\n')
+    g_string_append(out, "\\n");
+  else if (u == '\r')
+    g_string_append(out, "\\r");
+  else if (u == '\t')
+    g_string_append(out, "\\t");
+  else if (u < 0x20 || u == 0x7f)
+    g_string_append_printf(out, "\\x%02x", u);
+  else if (u >= 0x80 && (!g_unichar_isprint(u) || u == 0x2028 || u == 0x2029))
+    g_string_append_printf(out, "\\u{%04x}", u);
+  else
+    g_string_append_len(out, p, (gssize)n);
+}
+
+char *lathe_value_excerpt(const char *value, gssize len) {
+  if (!value)
+    return g_strdup("(none)");
+  gsize n = len < 0 ? strlen(value) : (gsize)len;
+  GString *out = g_string_new("'");
+  gsize i = 0;
+  for (guint shown = 0; i < n && shown < LATHE_EXCERPT_CHARS; shown++) {
+    gunichar u = (guchar)value[i];
+    gsize step = 1;
+    if (u >= 0x80) {
+      u = g_utf8_get_char_validated(value + i, (gssize)(n - i));
+      if (u == (gunichar)-1 || u == (gunichar)-2) {
+        g_string_append_printf(out, "\\x%02x", (guchar)value[i++]);
+        continue;
+      }
+      step = (gsize)(g_utf8_next_char(value + i) - (value + i));
+    }
+    append_char(out, value + i, u, step);
+    i += step;
+  }
+  g_string_append_c(out, '\'');
+  if (i < n)
+    g_string_append_printf(out, "\xe2\x80\xa6 (%" G_GSIZE_FORMAT " bytes)", n);
+  return g_string_free(out, FALSE);
+}
+
+static const char *file_kind(mode_t mode) {
+  if (S_ISDIR(mode))
+    return "a folder";
+  if (S_ISFIFO(mode))
+    return "a named pipe (FIFO)";
+  if (S_ISSOCK(mode))
+    return "a socket";
+  if (S_ISCHR(mode))
+    return "a character device";
+  if (S_ISBLK(mode))
+    return "a block device";
+  return "a special file";
+}
+
+int lathe_open_regular_file(const char *path, const char *display, goffset *size,
+                            GError **error) {
+  const char *name = display ? display : path;
+  /* O_NONBLOCK: opening a FIFO with no writer would otherwise wait forever,
+   * before fstat could tell what it is. */
+  int fd = g_open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY, 0);
+  struct stat st;
+  if (fd < 0 || fstat(fd, &st) != 0) {
+    int e = errno;
+    if (fd >= 0)
+      close(fd);
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_IO, "%s: cannot read: %s", name,
+                g_strerror(e));
+    return -1;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    close(fd);
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
+                "%s: is %s, not a regular file; point the path at a file (or a folder) "
+                "holding the data",
+                name, file_kind(st.st_mode));
+    return -1;
+  }
+  int flags = fcntl(fd, F_GETFL);
+  if (flags >= 0)
+    fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+  if (size)
+    *size = st.st_size;
+  return fd;
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "graph/graph.h"
+#include "graph/graph-file.h"
 #include "catalog/catalog.h"
 
 static void edge_free(LatheEdge *e) {
@@ -580,7 +581,7 @@ LatheGraph *lathe_graph_load(const char *path, const char *preset, const char *c
   g_autofree char *text = NULL;
   gsize len = 0;
   g_autoptr(GError) error = NULL;
-  if (!g_file_get_contents(path, &text, &len, &error)) {
+  if (!lathe_graph_read_file(path, &text, &len, &error)) {
     lathe_problems_add(problems, "", "cannot read the pipeline: %s", error->message);
     return NULL;
   }

@@ -1,7 +1,9 @@
 /* Files, folders and archives -> table. Plain files are hashed in the same
- * pass that parses them; archives are hashed in a pass of their own because
- * libarchive seeks inside zips (central directory), so the bytes it reads are
- * neither in order nor read once. */
+ * pass that parses them; archives and compressed files are hashed in a pass
+ * of their own because libarchive seeks inside zips (central directory), so
+ * the bytes it reads are neither in order nor read once. Every file is opened
+ * once, without blocking, and checked to be a regular file on that
+ * descriptor (lathe_open_regular_file), so a FIFO can never hang a run. */
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -31,9 +33,31 @@ gboolean lathe_csv_input_is_archive(const char *name) {
   return has_suffix_ci(name, suffixes);
 }
 
+static const char *const compressions[] = {".gz", ".bz2", ".xz", ".zst", NULL};
+
+gboolean lathe_csv_input_is_compressed(const char *name) {
+  return has_suffix_ci(name, compressions) && !lathe_csv_input_is_archive(name);
+}
+
 static gboolean is_csv_name(const char *name) {
   static const char *const suffixes[] = {".csv", ".tsv", NULL};
   return has_suffix_ci(name, suffixes);
+}
+
+/* "a.csv.gz" and friends, which a folder lists beside plain CSV files. */
+static gboolean is_compressed_csv_name(const char *name) {
+  if (!lathe_csv_input_is_compressed(name))
+    return FALSE;
+  g_autofree char *base = g_strndup(name, strrchr(name, '.') - name);
+  return is_csv_name(base);
+}
+
+void lathe_csv_input_set_limits(LatheCsvInput *in, LatheContext *ctx) {
+  gint64 mb = lathe_context_param_int(ctx, "max_expanded_mb");
+  gint64 ratio = lathe_context_param_int(ctx, "max_ratio");
+  /* In the params 0 turns a check off; in LatheCsvInput 0 means the default. */
+  in->max_expanded = mb > 0 ? (guint64)mb << 20 : G_MAXUINT64;
+  in->max_ratio = ratio > 0 ? (guint64)ratio : G_MAXUINT64;
 }
 
 /* Dot files, dot folders and the resource forks macOS puts in zips. */
@@ -65,18 +89,7 @@ static void add_version(LatheCsvInput *in, const char *path, const char *digest)
 }
 
 static int open_file(const char *path, const char *display, goffset *size, GError **error) {
-  int fd = g_open(path, O_RDONLY | O_CLOEXEC, 0);
-  struct stat st;
-  if (fd < 0 || fstat(fd, &st) != 0) {
-    int e = errno;
-    if (fd >= 0)
-      close(fd);
-    g_set_error(error, LATHE_ERROR, LATHE_ERROR_IO, "%s: cannot open: %s", display,
-                g_strerror(e));
-    return -1;
-  }
-  *size = st.st_size;
-  return fd;
+  return lathe_open_regular_file(path, display, size, error);
 }
 
 /* Reads up to CHUNK bytes; returns the count, 0 at the end, -1 on error. */
@@ -133,18 +146,82 @@ gboolean lathe_csv_input_read_file(LatheCsvInput *in, const char *path, const ch
   return TRUE;
 }
 
-static char *hash_file(const char *path, const char *display, GError **error) {
-  goffset size;
-  int fd = open_file(path, display, &size, error);
-  if (fd < 0)
-    return NULL;
+/* Hashes the whole file from the start and rewinds it for libarchive. */
+static char *hash_fd(int fd, const char *display, GError **error) {
   g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
   g_autofree guint8 *buf = g_malloc(CHUNK);
   gssize n;
   while ((n = read_chunk(fd, buf, display, error)) > 0)
     g_checksum_update(sum, buf, n);
-  close(fd);
-  return n == 0 ? g_strdup(g_checksum_get_string(sum)) : NULL;
+  if (n < 0)
+    return NULL;
+  if (lseek(fd, 0, SEEK_SET) != 0) {
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_IO, "%s: cannot rewind: %s", display,
+                g_strerror(errno));
+    return NULL;
+  }
+  return g_strdup(g_checksum_get_string(sum));
+}
+
+/* libarchive reads our descriptor, never the path: the file checked by
+ * open_file() is the one decompressed. Seeking keeps zips on their fast,
+ * central-directory reader. */
+typedef struct {
+  int fd;
+  guint8 *buf;
+} Source;
+
+static la_ssize_t source_read(struct archive *a, void *data, const void **out) {
+  Source *src = data;
+  *out = src->buf;
+  for (;;) {
+    gssize n = read(src->fd, src->buf, CHUNK);
+    if (n >= 0)
+      return n;
+    if (errno != EINTR) {
+      archive_set_error(a, errno, "%s", g_strerror(errno));
+      return -1;
+    }
+  }
+}
+
+static la_int64_t source_seek(struct archive *a, void *data, la_int64_t offset, int whence) {
+  Source *src = data;
+  off_t r = lseek(src->fd, (off_t)offset, whence);
+  if (r < 0)
+    archive_set_error(a, errno, "%s", g_strerror(errno));
+  return r < 0 ? ARCHIVE_FATAL : (la_int64_t)r;
+}
+
+static la_int64_t source_skip(struct archive *a, void *data, la_int64_t request) {
+  Source *src = data;
+  off_t from = lseek(src->fd, 0, SEEK_CUR);
+  off_t to = from < 0 ? -1 : lseek(src->fd, (off_t)request, SEEK_CUR);
+  (void)a;
+  return to < 0 ? 0 : (la_int64_t)(to - from);
+}
+
+static void open_source(struct archive *a, Source *src) {
+  archive_read_set_callback_data(a, src);
+  archive_read_set_read_callback(a, source_read);
+  archive_read_set_seek_callback(a, source_seek);
+  archive_read_set_skip_callback(a, source_skip);
+}
+
+/* Only decompressors built into libarchive: one that would run an external
+ * program (its support call says ARCHIVE_WARN) is left out, probed on a
+ * throwaway handle because registering cannot be undone. */
+static void support_filters(struct archive *a) {
+  int (*const filters[])(struct archive *) = {
+      archive_read_support_filter_gzip, archive_read_support_filter_bzip2,
+      archive_read_support_filter_xz, archive_read_support_filter_zstd};
+  for (guint i = 0; i < G_N_ELEMENTS(filters); i++) {
+    struct archive *probe = archive_read_new();
+    int r = filters[i](probe);
+    archive_read_free(probe);
+    if (r == ARCHIVE_OK)
+      filters[i](a);
+  }
 }
 
 static gboolean archive_failed(struct archive *a, const char *display, const char *what,
@@ -155,40 +232,87 @@ static gboolean archive_failed(struct archive *a, const char *display, const cha
   return FALSE;
 }
 
+/* One archive or compressed file being expanded. */
+typedef struct {
+  LatheCsvInput *in;
+  struct archive *a;
+  const char *display; /* the archive's, which limit errors name */
+  goffset size;
+  guint64 expanded;
+} Unpack;
+
+/* "1.0 GiB" with a plain space: GLib puts a no-break space there, which
+ * grep and terminals without UTF-8 do not take for one. */
+static char *iec(guint64 bytes) {
+  g_autofree char *s = g_format_size_full(bytes, G_FORMAT_SIZE_IEC_UNITS);
+  g_auto(GStrv) parts = g_strsplit(s, "\xc2\xa0", -1);
+  return g_strjoinv(" ", parts);
+}
+
+/* Counts @n more expanded bytes; fails as soon as a limit is crossed, before
+ * they are parsed, so a bomb costs at most one block past the limit. */
+static gboolean check_limits(Unpack *u, gsize n, GError **error) {
+  guint64 max = u->in->max_expanded ? u->in->max_expanded : LATHE_CSV_DEFAULT_MAX_EXPANDED;
+  guint64 ratio = u->in->max_ratio ? u->in->max_ratio : LATHE_CSV_DEFAULT_MAX_RATIO;
+  u->expanded += n;
+  if (u->expanded > max) {
+    g_autofree char *lim = iec(max);
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
+                "%s: expands to more than %s (max_expanded_mb); raise max_expanded_mb, or "
+                "set it to 0 for no limit, if you trust this file",
+                u->display, lim);
+    return FALSE;
+  }
+  guint64 packed = (guint64)MAX(u->size, 1);
+  if (u->expanded > LATHE_CSV_RATIO_FLOOR && packed <= G_MAXUINT64 / ratio &&
+      u->expanded > packed * ratio) {
+    g_autofree char *from = iec(packed);
+    g_autofree char *to = iec(u->expanded);
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
+                "%s: expands more than %" G_GUINT64_FORMAT " times its size (%s already, "
+                "from %s; max_ratio), as a zip bomb does; raise max_ratio, or set it to 0 "
+                "for no limit, if you trust this file",
+                u->display, ratio, to, from);
+    return FALSE;
+  }
+  return TRUE;
+}
+
 /* Streams the current member's data into the table. */
-static gboolean read_member(LatheCsvInput *in, struct archive *a, const char *display,
-                            goffset archive_size, GError **error) {
+static gboolean read_member(Unpack *u, const char *member, GError **error) {
   for (guint block = 1;; block++) {
     const void *data;
     size_t size;
     la_int64_t offset;
-    int r = archive_read_data_block(a, &data, &size, &offset);
+    int r = archive_read_data_block(u->a, &data, &size, &offset);
     if (r == ARCHIVE_EOF)
       return TRUE;
     if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
-      return archive_failed(a, display, "cannot read", error);
-    if (size && !lathe_csv_table_feed(in->table, data, size, error))
+      return archive_failed(u->a, member, "cannot read", error);
+    if (!check_limits(u, size, error))
+      return FALSE;
+    if (size && !lathe_csv_table_feed(u->in->table, data, size, error))
       return FALSE;
     if (block % CHECK_EVERY == 0) {
-      if (cancelled(in, display, error))
+      if (cancelled(u->in, member, error))
         return FALSE;
-      double consumed = (double)archive_filter_bytes(a, -1);
-      progress(in, archive_size > 0 ? consumed / (double)archive_size : 0.0, display);
+      double consumed = (double)archive_filter_bytes(u->a, -1);
+      progress(u->in, u->size > 0 ? consumed / (double)u->size : 0.0, member);
     }
   }
 }
 
-static gboolean read_entries(LatheCsvInput *in, struct archive *a, const char *display,
-                             const char *group_prefix, goffset size, GError **error) {
+static gboolean read_entries(Unpack *u, const char *group_prefix, GError **error) {
+  LatheCsvInput *in = u->in;
   guint members = 0;
   g_autofree char *first = NULL;
   for (;;) {
     struct archive_entry *e;
-    int r = archive_read_next_header(a, &e);
+    int r = archive_read_next_header(u->a, &e);
     if (r == ARCHIVE_EOF)
       break;
     if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
-      return archive_failed(a, display, "not a readable archive", error);
+      return archive_failed(u->a, u->display, "not a readable archive", error);
     const char *name = archive_entry_pathname(e);
     if (archive_entry_filetype(e) != AE_IFREG || !name)
       continue;
@@ -197,63 +321,124 @@ static gboolean read_entries(LatheCsvInput *in, struct archive *a, const char *d
     if (!*name || is_hidden(name) || !is_csv_name(name))
       continue;
     if (in->one_member && members == 1) {
+      g_autofree char *one = lathe_value_excerpt(first, -1);
+      g_autofree char *two = lathe_value_excerpt(name, -1);
       g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
-                  "%s: holds more than one .csv or .tsv file ('%s' and '%s'); each archive "
+                  "%s: holds more than one .csv or .tsv file (%s and %s); each archive "
                   "must hold exactly one recording",
-                  display, first, name);
+                  u->display, one, two);
       return FALSE;
     }
     if (members++ == 0)
       first = g_strdup(name);
-    g_autofree char *member = g_strdup_printf("%s/%s", display, name);
+    g_autofree char *member = g_strdup_printf("%s/%s", u->display, name);
     g_autofree char *group =
         in->one_member && group_prefix ? g_strdup(group_prefix)
         : group_prefix                 ? g_strdup_printf("%s/%s", group_prefix, name)
                                        : g_strdup(name);
     lathe_csv_table_begin_file(in->table, member, group);
-    if (!read_member(in, a, member, size, error) ||
-        !lathe_csv_table_end_file(in->table, error))
+    if (!read_member(u, member, error) || !lathe_csv_table_end_file(in->table, error))
       return FALSE;
   }
   if (members == 0) {
     g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
-                "%s: no .csv or .tsv file inside the archive", display);
+                "%s: no .csv or .tsv file inside the archive", u->display);
     return FALSE;
   }
   return TRUE;
 }
 
-gboolean lathe_csv_input_read_archive(LatheCsvInput *in, const char *path,
-                                      const char *display, const char *group_prefix,
-                                      GError **error) {
+/* A compressed file holds one CSV: libarchive's raw format over the filter. */
+static gboolean read_single(Unpack *u, const char *group, GError **error) {
+  struct archive_entry *e;
+  int r = archive_read_next_header(u->a, &e);
+  if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
+    return archive_failed(u->a, u->display, "cannot decompress", error);
+  if (archive_filter_count(u->a) < 2) {
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
+                "%s: not compressed in a format this build can read (gzip, bzip2, xz or "
+                "zstd); decompress it, or name it without the compression suffix",
+                u->display);
+    return FALSE;
+  }
+  lathe_csv_table_begin_file(u->in->table, u->display, group);
+  return read_member(u, u->display, error) && lathe_csv_table_end_file(u->in->table, error);
+}
+
+/* Archives and compressed files: hashed whole, then expanded within limits. */
+static gboolean read_packed(LatheCsvInput *in, const char *path, const char *display,
+                            const char *group, gboolean single, GError **error) {
   if (cancelled(in, display, error))
     return FALSE;
-  g_autofree char *digest = hash_file(path, display, error);
-  if (!digest)
+  goffset size = 0;
+  int fd = open_file(path, display, &size, error);
+  if (fd < 0)
     return FALSE;
-  GStatBuf st;
-  goffset size = g_stat(path, &st) == 0 ? st.st_size : 0;
-
+  g_autofree char *digest = hash_fd(fd, display, error);
+  if (!digest) {
+    close(fd);
+    return FALSE;
+  }
+  g_autofree guint8 *buf = g_malloc(CHUNK);
+  Source src = {fd, buf};
   struct archive *a = archive_read_new();
-  archive_read_support_filter_gzip(a);
-  archive_read_support_format_zip(a);
-  archive_read_support_format_tar(a);
+  support_filters(a);
+  if (single) {
+    archive_read_support_format_raw(a);
+  } else {
+    archive_read_support_format_zip(a);
+    archive_read_support_format_tar(a);
+  }
+  open_source(a, &src);
+  Unpack u = {.in = in, .a = a, .display = display, .size = size};
   gboolean ok;
-  if (archive_read_open_filename(a, path, 64 * 1024) != ARCHIVE_OK)
-    ok = archive_failed(a, display, "cannot open archive", error);
+  if (archive_read_open1(a) != ARCHIVE_OK)
+    ok = archive_failed(a, display, single ? "cannot decompress" : "cannot open archive",
+                        error);
   else
-    ok = read_entries(in, a, display, group_prefix, size, error);
+    ok = single ? read_single(&u, group, error) : read_entries(&u, group, error);
   archive_read_free(a);
+  close(fd);
   if (ok)
     add_version(in, path, digest);
   return ok;
+}
+
+gboolean lathe_csv_input_read_archive(LatheCsvInput *in, const char *path,
+                                      const char *display, const char *group_prefix,
+                                      GError **error) {
+  return read_packed(in, path, display, group_prefix, FALSE, error);
+}
+
+gboolean lathe_csv_input_read_compressed(LatheCsvInput *in, const char *path,
+                                         const char *display, const char *group,
+                                         GError **error) {
+  return read_packed(in, path, display, group, TRUE, error);
+}
+
+gboolean lathe_csv_input_read_any(LatheCsvInput *in, const char *path, const char *display,
+                                  const char *group, GError **error) {
+  if (lathe_csv_input_is_archive(path))
+    return lathe_csv_input_read_archive(in, path, display, group, error);
+  if (lathe_csv_input_is_compressed(path))
+    return lathe_csv_input_read_compressed(in, path, display, group, error);
+  return lathe_csv_input_read_file(in, path, display, group, error);
 }
 
 static gint cmp_paths(gconstpointer a, gconstpointer b) {
   return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-static gboolean walk(const char *root, const char *rel, GPtrArray *out, GError **error) {
+/* A folder on the way down: links are followed, so a folder met again
+ * among its own ancestors is a loop. */
+typedef struct {
+  dev_t dev;
+  ino_t ino;
+  const char *rel;
+} Visit;
+
+static gboolean walk(const char *root, const char *display, const char *rel, GArray *path,
+                     GPtrArray *out, GError **error) {
   g_autofree char *dir = rel ? g_build_filename(root, rel, NULL) : g_strdup(root);
   g_autoptr(GError) local = NULL;
   g_autoptr(GDir) d = g_dir_open(dir, 0, &local);
@@ -266,26 +451,47 @@ static gboolean walk(const char *root, const char *rel, GPtrArray *out, GError *
   while ((name = g_dir_read_name(d))) {
     if (name[0] == '.')
       continue;
-    char *child = rel ? g_strdup_printf("%s/%s", rel, name) : g_strdup(name);
+    g_autofree char *child = rel ? g_strdup_printf("%s/%s", rel, name) : g_strdup(name);
     g_autofree char *full = g_build_filename(root, child, NULL);
-    if (g_file_test(full, G_FILE_TEST_IS_DIR)) {
-      gboolean ok = g_file_test(full, G_FILE_TEST_IS_SYMLINK) || walk(root, child, out, error);
-      g_free(child);
+    GStatBuf st;
+    if (g_stat(full, &st) != 0) /* a dangling link: nothing to read */
+      continue;
+    if (S_ISDIR(st.st_mode)) {
+      for (guint k = 0; k < path->len; k++) {
+        const Visit *v = &g_array_index(path, Visit, k);
+        if (v->dev == st.st_dev && v->ino == st.st_ino) {
+          g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
+                      "%s/%s: symbolic link loops back to %s%s%s; remove the link or point "
+                      "it outside the folder",
+                      display, child, display, v->rel ? "/" : "", v->rel ? v->rel : "");
+          return FALSE;
+        }
+      }
+      Visit me = {st.st_dev, st.st_ino, child};
+      g_array_append_val(path, me);
+      gboolean ok = walk(root, display, child, path, out, error);
+      g_array_set_size(path, path->len - 1);
       if (!ok)
         return FALSE;
-    } else if (g_file_test(full, G_FILE_TEST_IS_REGULAR) &&
-               (is_csv_name(name) || lathe_csv_input_is_archive(name))) {
-      g_ptr_array_add(out, child);
-    } else {
-      g_free(child);
+    } else if (S_ISREG(st.st_mode) &&
+               (is_csv_name(name) || is_compressed_csv_name(name) ||
+                lathe_csv_input_is_archive(name))) {
+      g_ptr_array_add(out, g_steal_pointer(&child));
     }
   }
   return TRUE;
 }
 
-GPtrArray *lathe_csv_input_list_folder(const char *dir, GError **error) {
+GPtrArray *lathe_csv_input_list_folder(const char *dir, const char *display,
+                                       GError **error) {
   g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func(g_free);
-  if (!walk(dir, NULL, out, error))
+  g_autoptr(GArray) path = g_array_new(FALSE, FALSE, sizeof(Visit));
+  GStatBuf st;
+  if (g_stat(dir, &st) == 0) {
+    Visit top = {st.st_dev, st.st_ino, NULL};
+    g_array_append_val(path, top);
+  }
+  if (!walk(dir, display, NULL, path, out, error))
     return NULL;
   g_ptr_array_sort(out, cmp_paths);
   return g_steal_pointer(&out);

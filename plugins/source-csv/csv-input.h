@@ -1,5 +1,6 @@
-/* csv-input.h: where the CSV bytes come from: plain files, folders and
- * archives on disk, streamed into a #LatheCsvTable while being hashed. */
+/* csv-input.h: where the CSV bytes come from: plain files, compressed files,
+ * folders and archives on disk, streamed into a #LatheCsvTable while being
+ * hashed, within limits on what archives and compressed files expand to. */
 #pragma once
 
 #include <lathe/lathe-sdk.h>
@@ -16,6 +17,10 @@ G_BEGIN_DECLS
  * @done: how many are finished; the caller bumps it after each.
  * @one_member: an archive must hold exactly one .csv or .tsv file (one
  *   recording), whose group is the group prefix itself (the archive's path).
+ * @max_expanded: the most bytes one archive or compressed file may expand to
+ *   (all members together); 0 for %LATHE_CSV_DEFAULT_MAX_EXPANDED.
+ * @max_ratio: the most it may expand per byte of its size, once past
+ *   %LATHE_CSV_RATIO_FLOOR; 0 for %LATHE_CSV_DEFAULT_MAX_RATIO.
  *
  * Progress is reported as (@done + fraction of the current input) / @n_inputs.
  */
@@ -25,7 +30,33 @@ typedef struct {
   guint n_inputs;
   guint done;
   gboolean one_member;
+  guint64 max_expanded;
+  guint64 max_ratio;
 } LatheCsvInput;
+
+/* 1 GiB and 100:1 hold any real CSV export (the IDEKO zips expand 4:1);
+ * a zip bomb is stopped at the first block past max(16 MiB, 100 x its size). */
+#define LATHE_CSV_DEFAULT_MAX_EXPANDED ((guint64)1 << 30)
+#define LATHE_CSV_DEFAULT_MAX_RATIO 100
+#define LATHE_CSV_RATIO_FLOOR ((guint64)16 << 20)
+
+/* The params that set the limits, shared by source/csv and source/recordings. */
+#define LATHE_CSV_LIMIT_PARAMS                                                          \
+  LATHE_PARAM_INT_("max_expanded_mb", "1024", 0, 1 << 30,                               \
+                   "the most MiB one archive or compressed file may expand to; 0 = no "  \
+                   "limit"),                                                             \
+      LATHE_PARAM_INT_("max_ratio", "100", 0, G_MAXINT32,                               \
+                       "the most an archive or compressed file may expand per byte of "  \
+                       "its size, once past 16 MiB (zip bombs); 0 = no limit")
+
+/**
+ * lathe_csv_input_set_limits:
+ * @in: the reader.
+ * @ctx: a node declaring %LATHE_CSV_LIMIT_PARAMS.
+ *
+ * Sets @in's limits from the params (where 0 means no limit).
+ */
+void lathe_csv_input_set_limits(LatheCsvInput *in, LatheContext *ctx);
 
 /**
  * lathe_csv_input_is_archive:
@@ -36,19 +67,31 @@ typedef struct {
 gboolean lathe_csv_input_is_archive(const char *name);
 
 /**
+ * lathe_csv_input_is_compressed:
+ * @name: a file name.
+ *
+ * Returns: whether @name ends in .gz, .bz2, .xz or .zst (any case) and is not
+ * an archive (.tar.gz): one compressed CSV.
+ */
+gboolean lathe_csv_input_is_compressed(const char *name);
+
+/**
  * lathe_csv_input_list_folder:
  * @dir: a folder.
+ * @display: how errors name it.
  * @error: return location for a #GError.
  *
- * Lists, recursively, the .csv and .tsv files and the archives under @dir,
- * sorted by byte order of their relative paths ('/'-separated). Names
- * starting with '.' are skipped, and symbolic links to folders are not
- * followed (no loops).
+ * Lists, recursively, the .csv and .tsv files (also compressed, as .csv.gz
+ * and so on) and the archives under @dir, sorted by byte order of their
+ * relative paths ('/'-separated). Names starting with '.' are skipped.
+ * Symbolic links are followed; a link to a folder above it (a loop) is an
+ * error naming both.
  *
  * Returns: (transfer full) (nullable): the relative paths, or %NULL with
- * @error set when @dir cannot be read.
+ * @error set when @dir cannot be read or holds a loop.
  */
-GPtrArray *lathe_csv_input_list_folder(const char *dir, GError **error);
+GPtrArray *lathe_csv_input_list_folder(const char *dir, const char *display,
+                                       GError **error);
 
 /**
  * lathe_csv_input_read_file:
@@ -76,8 +119,9 @@ gboolean lathe_csv_input_read_file(LatheCsvInput *in, const char *path,
  * @error: return location for a #GError.
  *
  * Reads every .csv and .tsv member in archive order (hidden entries and
- * __MACOSX skipped) and records the archive's SHA-256. With @in->one_member
- * the archive must hold exactly one, grouped as @group_prefix.
+ * __MACOSX skipped) within @in's limits, and records the archive's SHA-256.
+ * With @in->one_member the archive must hold exactly one, grouped as
+ * @group_prefix.
  *
  * Returns: %FALSE with @error set when the archive is unreadable, holds no
  * CSV, or a member is bad.
@@ -85,5 +129,38 @@ gboolean lathe_csv_input_read_file(LatheCsvInput *in, const char *path,
 gboolean lathe_csv_input_read_archive(LatheCsvInput *in, const char *path,
                                       const char *display,
                                       const char *group_prefix, GError **error);
+
+/**
+ * lathe_csv_input_read_compressed:
+ * @in: the reader.
+ * @path: a .gz, .bz2, .xz or .zst file holding one CSV.
+ * @display: how errors name it.
+ * @group: its group name when grouping by file.
+ * @error: return location for a #GError.
+ *
+ * Decompresses @path within @in's limits into the table, and records the
+ * SHA-256 of the compressed file.
+ *
+ * Returns: %FALSE with @error set on a read, decompression, limit, parse or
+ * data error.
+ */
+gboolean lathe_csv_input_read_compressed(LatheCsvInput *in, const char *path,
+                                         const char *display, const char *group,
+                                         GError **error);
+
+/**
+ * lathe_csv_input_read_any:
+ * @in: the reader.
+ * @path: a file listed by lathe_csv_input_list_folder().
+ * @display: how errors name it.
+ * @group: the group of a file, the group prefix of an archive's members.
+ * @error: return location for a #GError.
+ *
+ * Reads @path as an archive, a compressed file or a CSV file, by its name.
+ *
+ * Returns: %FALSE with @error set on any error.
+ */
+gboolean lathe_csv_input_read_any(LatheCsvInput *in, const char *path, const char *display,
+                                  const char *group, GError **error);
 
 G_END_DECLS

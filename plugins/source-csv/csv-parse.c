@@ -439,37 +439,3 @@ LatheCsvNumber lathe_csv_parse_float(const char *s, gsize len, char decimal, flo
     g_free(copy);
   return result;
 }
-
-char *lathe_csv_describe_value(const char *s, gsize len) {
-  GString *out = g_string_new("'");
-  gsize i = 0;
-  while (i < len && i < 40) {
-    guchar c = (guchar)s[i];
-    if (c == '\n') {
-      g_string_append(out, "\\n");
-    } else if (c == '\r') {
-      g_string_append(out, "\\r");
-    } else if (c == '\t') {
-      g_string_append(out, "\\t");
-    } else if (c < 0x20 || c == 0x7f) {
-      g_string_append_printf(out, "\\x%02x", c);
-    } else if (c < 0x80) {
-      g_string_append_c(out, (char)c);
-    } else {
-      gunichar u = g_utf8_get_char_validated(s + i, (gssize)(len - i));
-      if (u == (gunichar)-1 || u == (gunichar)-2 || !g_unichar_isprint(u)) {
-        g_string_append_printf(out, "\\x%02x", c);
-      } else {
-        const char *next = g_utf8_next_char(s + i);
-        g_string_append_len(out, s + i, next - (s + i));
-        i = (gsize)(next - s);
-        continue;
-      }
-    }
-    i++;
-  }
-  g_string_append_c(out, '\'');
-  if (i < len)
-    g_string_append(out, "...");
-  return g_string_free(out, FALSE);
-}

@@ -171,14 +171,4 @@ typedef enum {
 LatheCsvNumber lathe_csv_parse_float(const char *s, gsize len, char decimal,
                                      float *out);
 
-/**
- * lathe_csv_describe_value:
- * @s: a field.
- * @len: its length.
- *
- * Returns: (transfer full): @s quoted for a one-line error message: escaped
- * (no newlines or control bytes) and cut after 40 bytes with "...".
- */
-char *lathe_csv_describe_value(const char *s, gsize len);
-
 G_END_DECLS

@@ -15,6 +15,9 @@
  * ignored.
  */
 #include <string.h>
+#include <sys/stat.h>
+
+#include <glib/gstdio.h>
 
 #include <lathe/lathe-sdk.h>
 
@@ -29,8 +32,9 @@ static const LatheParamSpec csv_params[] = {
     {.name = "path",
      .type = LATHE_PARAM_STRING,
      .flags = LATHE_PARAM_REQUIRED,
-     .doc = "a CSV file, a folder of CSV files (read recursively, sorted by name), or a "
-            ".zip/.tar/.tar.gz/.tgz archive of them; relative to the pipeline file"},
+     .doc = "a CSV file (also .csv.gz/.bz2/.xz/.zst), a folder of CSV files (read "
+            "recursively, sorted by name), or a .zip/.tar/.tar.gz/.tgz archive of them; "
+            "relative to the pipeline file"},
     LATHE_PARAM_BOOL_("header", "true",
                       "the first row names the columns; otherwise they are c0..cN"),
     LATHE_PARAM_ENUM_("delimiter", "\"auto\"", delimiter_choices,
@@ -45,6 +49,7 @@ static const LatheParamSpec csv_params[] = {
                       "several files are read; none; file; column"),
     LATHE_PARAM_STRING_("group_column", NULL, 0,
                         "column whose text is each row's group (with group auto or column)"),
+    LATHE_CSV_LIMIT_PARAMS,
     LATHE_PARAM_END,
 };
 
@@ -105,7 +110,7 @@ static gboolean parse_options(LatheContext *ctx, LatheCsvTableOptions *o,
 /* Reads a folder: its CSV files and archives in name order. */
 static gboolean read_folder(LatheCsvInput *in, const char *dir, const char *display,
                             GError **error) {
-  g_autoptr(GPtrArray) rel = lathe_csv_input_list_folder(dir, error);
+  g_autoptr(GPtrArray) rel = lathe_csv_input_list_folder(dir, display, error);
   if (!rel)
     return FALSE;
   if (rel->len == 0) {
@@ -119,10 +124,7 @@ static gboolean read_folder(LatheCsvInput *in, const char *dir, const char *disp
     const char *r = rel->pdata[i];
     g_autofree char *path = g_build_filename(dir, r, NULL);
     g_autofree char *shown = g_strdup_printf("%s/%s", display, r);
-    gboolean ok = lathe_csv_input_is_archive(r)
-                      ? lathe_csv_input_read_archive(in, path, shown, r, error)
-                      : lathe_csv_input_read_file(in, path, shown, r, error);
-    if (!ok)
+    if (!lathe_csv_input_read_any(in, path, shown, r, error))
       return FALSE;
     in->done++;
     lathe_context_progress(in->ctx, (double)in->done / in->n_inputs, shown);
@@ -153,8 +155,12 @@ static gboolean csv_run(LatheContext *ctx, GError **error) {
 
   g_autoptr(LatheCsvTable) table = lathe_csv_table_new(&opts);
   LatheCsvInput in = {.ctx = ctx, .table = table, .n_inputs = 1};
+  lathe_csv_input_set_limits(&in, ctx);
   gboolean ok;
-  if (g_file_test(path, G_FILE_TEST_IS_DIR)) {
+  /* stat, never open, to choose: a FIFO is then refused by the readers'
+   * non-blocking open instead of hanging here. */
+  GStatBuf st;
+  if (g_stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
     ok = read_folder(&in, path, display, error);
   } else if (!g_file_test(path, G_FILE_TEST_EXISTS)) {
     g_set_error(error, LATHE_ERROR, LATHE_ERROR_IO,
@@ -166,7 +172,7 @@ static gboolean csv_run(LatheContext *ctx, GError **error) {
     ok = lathe_csv_input_read_archive(&in, path, display, NULL, error);
   } else {
     g_autofree char *base = g_path_get_basename(path);
-    ok = lathe_csv_input_read_file(&in, path, display, base, error);
+    ok = lathe_csv_input_read_any(&in, path, display, base, error);
   }
   if (!ok)
     return FALSE;

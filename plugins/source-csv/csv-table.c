@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include <lathe/lathe-error.h>
+#include <lathe/lathe-helpers.h>
 
 #include "csv-parse.h"
 #include "csv-table.h"
@@ -144,8 +145,14 @@ guint lathe_csv_table_n_rows(LatheCsvTable *t) {
 
 static char *available_columns(LatheCsvTable *t) {
   GString *s = g_string_new(NULL);
-  for (guint i = 0; i < t->n_fields && i < MAX_LISTED; i++)
-    g_string_append_printf(s, "%s%s", i ? ", " : "", t->names[i]);
+  for (guint i = 0; i < t->n_fields && i < MAX_LISTED; i++) {
+    /* Names are data (cleaned of control characters by clean_name): only a
+     * long one is cut, so a hostile header cannot make the message huge. */
+    const char *n = t->names[i];
+    g_autofree char *cut =
+        strlen(n) > LATHE_EXCERPT_CHARS ? lathe_value_excerpt(n, -1) : NULL;
+    g_string_append_printf(s, "%s%s", i ? ", " : "", cut ? cut : n);
+  }
   if (t->n_fields > MAX_LISTED)
     g_string_append_printf(s, ", ... (%u more)", t->n_fields - MAX_LISTED);
   return g_string_free(s, FALSE);
@@ -157,8 +164,9 @@ static gint find_column(LatheCsvTable *t, const char *what, const char *name,
     if (strcmp(t->names[i], name) == 0)
       return (gint)i;
   g_autofree char *avail = available_columns(t);
+  g_autofree char *shown = lathe_value_excerpt(name, -1);
   g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
-              "%s '%s' is not a column of %s; available columns: %s", what, name,
+              "%s %s is not a column of %s; available columns: %s", what, shown,
               t->schema_file, avail);
   return -1;
 }
@@ -173,12 +181,13 @@ static gboolean keep_columns(LatheCsvTable *t, const gboolean *taken, GError **e
     if (f < 0)
       return FALSE;
     if (t->feat[f] >= 0 || taken[f]) {
+      g_autofree char *shown = lathe_value_excerpt(t->keep[k], -1);
       g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
                   t->feat[f] >= 0
-                      ? "columns: '%s' is listed twice; list each column once"
-                      : "columns: '%s' is the label or group column and cannot be a "
+                      ? "columns: %s is listed twice; list each column once"
+                      : "columns: %s is the label or group column and cannot be a "
                         "feature; leave it out of \"columns\"",
-                  t->keep[k]);
+                  shown);
       return FALSE;
     }
     t->feat[f] = (gint)t->n_feat++;
@@ -204,10 +213,11 @@ static gboolean set_schema(LatheCsvTable *t, char **names, guint n, guint64 line
   for (guint i = 0; i < n; i++) {
     gpointer prev;
     if (g_hash_table_lookup_extended(seen, names[i], NULL, &prev)) {
+      g_autofree char *shown = lathe_value_excerpt(names[i], -1);
       g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
-                  "%s:%" G_GUINT64_FORMAT ": column '%s' appears twice in the header "
+                  "%s:%" G_GUINT64_FORMAT ": column %s appears twice in the header "
                   "(fields %d and %u); rename one of them",
-                  t->display, line, names[i], GPOINTER_TO_INT(prev), i + 1);
+                  t->display, line, shown, GPOINTER_TO_INT(prev), i + 1);
       return FALSE;
     }
     g_hash_table_insert(seen, names[i], GINT_TO_POINTER(i + 1));
@@ -287,10 +297,12 @@ static gboolean check_same_header(LatheCsvTable *t, const LatheCsvRow *row, char
   }
   for (guint i = 0; i < t->n_fields; i++)
     if (strcmp(names[i], t->names[i]) != 0) {
+      g_autofree char *here = lathe_value_excerpt(names[i], -1);
+      g_autofree char *there = lathe_value_excerpt(t->names[i], -1);
       g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
-                  "%s:%" G_GUINT64_FORMAT ": header differs from %s: column %u is '%s' "
-                  "here but '%s' there; all files must have the same columns",
-                  t->display, row->line, t->schema_file, i + 1, names[i], t->names[i]);
+                  "%s:%" G_GUINT64_FORMAT ": header differs from %s: column %u is %s "
+                  "here but %s there; all files must have the same columns",
+                  t->display, row->line, t->schema_file, i + 1, here, there);
       return FALSE;
     }
   return TRUE;
@@ -362,21 +374,21 @@ static const char *text_key(LatheCsvTable *t, const LatheCsvRow *row, guint f) {
 
 static gboolean number_error(LatheCsvTable *t, const LatheCsvRow *row, guint f,
                              LatheCsvNumber what, GError **error) {
-  g_autofree char *value = lathe_csv_describe_value(row->fields[f], row->lengths[f]);
-  const char *col = t->names[f];
+  g_autofree char *value = lathe_value_excerpt(row->fields[f], (gssize)row->lengths[f]);
+  g_autofree char *col = lathe_value_excerpt(t->names[f], -1);
   if (what == LATHE_CSV_NUMBER_EMPTY)
     g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
-                "%s:%" G_GUINT64_FORMAT ":%u: empty value (column '%s'); fill it in or "
+                "%s:%" G_GUINT64_FORMAT ":%u: empty value (column %s); fill it in or "
                 "%s",
                 t->display, row->lines[f], f + 1, col, t->fix_hint);
   else if (what == LATHE_CSV_NUMBER_RANGE)
     g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
-                "%s:%" G_GUINT64_FORMAT ":%u: %s is too large for float32 (column '%s'); "
+                "%s:%" G_GUINT64_FORMAT ":%u: %s is too large for float32 (column %s); "
                 "fix the value or %s",
                 t->display, row->lines[f], f + 1, value, col, t->fix_hint);
   else
     g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
-                "%s:%" G_GUINT64_FORMAT ":%u: %s is not a number (column '%s'); fix the "
+                "%s:%" G_GUINT64_FORMAT ":%u: %s is not a number (column %s); fix the "
                 "value or %s",
                 t->display, row->lines[f], f + 1, value, col, t->fix_hint);
   return FALSE;
@@ -384,9 +396,10 @@ static gboolean number_error(LatheCsvTable *t, const LatheCsvRow *row, guint f,
 
 static gboolean empty_text_error(LatheCsvTable *t, const LatheCsvRow *row, guint f,
                                  const char *what, GError **error) {
+  g_autofree char *col = lathe_value_excerpt(t->names[f], -1);
   g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
-              "%s:%" G_GUINT64_FORMAT ":%u: empty %s (column '%s'); every row needs one",
-              t->display, row->lines[f], f + 1, what, t->names[f]);
+              "%s:%" G_GUINT64_FORMAT ":%u: empty %s (column %s); every row needs one",
+              t->display, row->lines[f], f + 1, what, col);
   return FALSE;
 }
 

@@ -23,8 +23,9 @@ static const LatheParamSpec rec_params[] = {
     {.name = "path",
      .type = LATHE_PARAM_STRING,
      .flags = LATHE_PARAM_REQUIRED,
-     .doc = "a folder laid out as <class>/.../<file>, each file a .csv/.tsv or an "
-            "archive (.zip/.tar/.tar.gz/.tgz) holding one; relative to the pipeline file"},
+     .doc = "a folder laid out as <class>/.../<file>, each file a .csv/.tsv (also "
+            ".csv.gz/.bz2/.xz/.zst) or an archive (.zip/.tar/.tar.gz/.tgz) holding one; "
+            "symbolic links are followed; relative to the pipeline file"},
     LATHE_PARAM_LIST_("columns", "[]", LATHE_PARAM_STRING,
                       "the channels to read, in this order; [] = every column except "
                       "time_column"),
@@ -42,6 +43,7 @@ static const LatheParamSpec rec_params[] = {
     LATHE_PARAM_INT_("max_per_class", "0", 0, G_MAXINT32,
                      "read only the first N files (byte order of their paths) of each "
                      "top-level folder; 0 reads all"),
+    LATHE_CSV_LIMIT_PARAMS,
     LATHE_PARAM_END,
 };
 
@@ -91,7 +93,7 @@ static char *class_of(const char *rel) {
  * paths, keeping the first @max of each top-level folder when @max > 0. */
 static GPtrArray *choose_files(const char *dir, const char *display, gboolean by_folder,
                                gint64 max, GError **error) {
-  g_autoptr(GPtrArray) all = lathe_csv_input_list_folder(dir, error);
+  g_autoptr(GPtrArray) all = lathe_csv_input_list_folder(dir, display, error);
   if (!all)
     return NULL;
   g_autoptr(GPtrArray) chosen = g_ptr_array_new_with_free_func(g_free);
@@ -137,10 +139,7 @@ static gboolean read_all(LatheCsvInput *in, const char *dir, const char *display
       g_autofree char *klass = class_of(rel);
       lathe_csv_table_set_file_label(in->table, klass);
     }
-    gboolean ok = lathe_csv_input_is_archive(rel)
-                      ? lathe_csv_input_read_archive(in, path, shown, rel, error)
-                      : lathe_csv_input_read_file(in, path, shown, rel, error);
-    if (!ok)
+    if (!lathe_csv_input_read_any(in, path, shown, rel, error))
       return FALSE;
     in->done++;
     lathe_context_progress(in->ctx, (double)in->done / in->n_inputs, shown);
@@ -206,6 +205,7 @@ static gboolean rec_run(LatheContext *ctx, GError **error) {
 
   g_autoptr(LatheCsvTable) table = lathe_csv_table_new(&opts);
   LatheCsvInput in = {.ctx = ctx, .table = table, .n_inputs = 1, .one_member = TRUE};
+  lathe_csv_input_set_limits(&in, ctx);
   if (!read_all(&in, dir, display, files, by_folder, error))
     return FALSE;
   LatheDataset *ds = lathe_csv_table_finish(table, error);

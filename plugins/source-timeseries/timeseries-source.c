@@ -7,9 +7,11 @@
  * A consumer recovers epoch seconds exactly, in double, as
  * days * 86400 + sec. They are the first two columns; the value columns
  * follow in file order. */
+#include <errno.h>
 #include <float.h>
 #include <math.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <lathe/lathe-sdk.h>
 
@@ -359,6 +361,36 @@ static GPtrArray *list_files(LatheContext *ctx, const char *root, gboolean *sing
   return g_steal_pointer(&rel);
 }
 
+/* Reads a whole file, refusing FIFOs and devices: g_file_get_contents() on
+ * a FIFO blocks until a writer comes, which may be never. */
+static gboolean read_file(const char *path, char **text, gsize *size, GError **error) {
+  goffset st_size = 0;
+  int fd = lathe_open_regular_file(path, NULL, &st_size, error);
+  if (fd < 0)
+    return FALSE;
+  GString *buf = g_string_sized_new((gsize)st_size + 1);
+  char chunk[65536];
+  for (;;) {
+    gssize n = read(fd, chunk, sizeof chunk);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0) {
+      g_set_error(error, LATHE_ERROR, LATHE_ERROR_IO, "%s: read failed: %s", path,
+                  g_strerror(errno));
+      close(fd);
+      g_string_free(buf, TRUE);
+      return FALSE;
+    }
+    if (n == 0)
+      break;
+    g_string_append_len(buf, chunk, n);
+  }
+  close(fd);
+  *size = buf->len;
+  *text = g_string_free(buf, FALSE);
+  return TRUE;
+}
+
 static gboolean ts_run(LatheContext *ctx, GError **error) {
   g_autofree char *root =
       lathe_context_resolve_path(ctx, lathe_context_param_string(ctx, "path"), NULL, error);
@@ -376,9 +408,8 @@ static gboolean ts_run(LatheContext *ctx, GError **error) {
     g_autofree char *text = NULL;
     gsize size = 0;
     GError *e = NULL;
-    if (!g_file_get_contents(file, &text, &size, &e)) {
-      lathe_context_set_error(NULL, error, LATHE_ERROR_IO, COMPONENT, "%s: cannot read: %s", file,
-                              e->message);
+    if (!read_file(file, &text, &size, &e)) {
+      lathe_context_set_error(NULL, error, e->code, COMPONENT, "%s", e->message);
       g_error_free(e);
       ok = FALSE;
       break;

@@ -11,11 +11,14 @@ G_BEGIN_DECLS
 /**
  * SECTION:lathe-helpers
  * @title: Helpers
- * @short_description: errors with their node, "columns" params, enum indices
+ * @short_description: errors with their node, "columns" params, enum indices,
+ *   value excerpts, opening data files
  *
  * The small pieces every plugin would otherwise rewrite: errors prefixed
  * with the component and node, a "columns" param resolved against a
- * dataset, and an enum param's value as an index.
+ * dataset, an enum param's value as an index, a bounded and escaped excerpt
+ * of a value for a message, and opening a data file without hanging on a
+ * FIFO.
  */
 
 /**
@@ -142,5 +145,54 @@ LATHE_API gint lathe_context_param_enum(LatheContext *ctx, const char *name,
  */
 LATHE_API GArray *lathe_context_param_enum_list(LatheContext *ctx, const char *param,
                                                 const char *const *choices, GError **error);
+
+/**
+ * LATHE_EXCERPT_CHARS:
+ *
+ * How many characters of a value lathe_value_excerpt() shows: 60.
+ *
+ * Since: 1.4
+ */
+#define LATHE_EXCERPT_CHARS 60
+
+/**
+ * lathe_value_excerpt:
+ * @value: (nullable) (array length=len): the bytes of a value: a CSV field, a
+ *   column or class name, a param.
+ * @len: the length of @value in bytes, or -1 when it is NUL-terminated.
+ *
+ * Quotes a value for a one-line message, so that data can never make a
+ * message long or forge lines: the value is put in single quotes with
+ * control characters, invalid UTF-8 and line separators escaped (`\n`,
+ * `\t`, `\xNN`, `\u{2028}`), and cut after %LATHE_EXCERPT_CHARS characters,
+ * in which case "… (N bytes)" follows the closing quote, as in
+ * `'aaaa'… (20971520 bytes)`. %NULL gives `(none)`.
+ *
+ * Returns: (transfer full): the excerpt; g_free() it.
+ *
+ * Since: 1.4
+ */
+LATHE_API char *lathe_value_excerpt(const char *value, gssize len);
+
+/**
+ * lathe_open_regular_file:
+ * @path: the file to read.
+ * @display: (nullable): how messages name it; %NULL for @path.
+ * @size: (out) (optional): its size in bytes.
+ * @error: return location for a #GError, or %NULL.
+ *
+ * Opens @path for reading, refusing anything that is not a regular file
+ * (following symbolic links). The file is opened without blocking and its
+ * type checked on the open descriptor, so a FIFO, a terminal or a device
+ * can neither hang the open nor be swapped in after a check. Messages are
+ * one line: "DISPLAY: cannot read: REASON" (%LATHE_ERROR_IO) or "DISPLAY: is
+ * a named pipe (FIFO), not a regular file; ..." (%LATHE_ERROR_INVALID).
+ *
+ * Returns: a descriptor in blocking mode, to close(), or -1 with @error set.
+ *
+ * Since: 1.4
+ */
+LATHE_API int lathe_open_regular_file(const char *path, const char *display, goffset *size,
+                                      GError **error);
 
 G_END_DECLS

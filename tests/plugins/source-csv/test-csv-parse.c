@@ -203,14 +203,20 @@ static void test_parse_float(void) {
   g_string_free(lng, TRUE);
 }
 
+/* The SDK's excerpt, which the table's errors quote values with. */
 static void test_describe_value(void) {
-  g_autofree char *a = lathe_csv_describe_value("ab\nc\x01\xff", 6);
+  g_autofree char *a = lathe_value_excerpt("ab\nc\x01\xff", 6);
   g_assert_cmpstr(a, ==, "'ab\\nc\\x01\\xff'");
-  g_autofree char *b = lathe_csv_describe_value("caf\xc3\xa9", 5);
+  g_autofree char *b = lathe_value_excerpt("caf\xc3\xa9", 5);
   g_assert_cmpstr(b, ==, "'caf\xc3\xa9'");
-  const char *lng = "0123456789012345678901234567890123456789XYZ";
-  g_autofree char *c = lathe_csv_describe_value(lng, strlen(lng));
-  g_assert_cmpstr(c, ==, "'0123456789012345678901234567890123456789'...");
+  g_autofree char *c = lathe_value_excerpt(
+      "0123456789012345678901234567890123456789012345678901234567890123XYZ", -1);
+  g_assert_cmpstr(
+      c, ==, "'012345678901234567890123456789012345678901234567890123456789'\xe2\x80\xa6 (67 bytes)");
+  g_autofree char *d = lathe_value_excerpt("\x1b[2Kforged\r\xe2\x80\xa8", -1);
+  g_assert_cmpstr(d, ==, "'\\x1b[2Kforged\\r\\u{2028}'");
+  g_autofree char *e = lathe_value_excerpt(NULL, 3);
+  g_assert_cmpstr(e, ==, "(none)");
 }
 
 static gboolean fail_second(const LatheCsvRow *row, gpointer data, GError **error) {

@@ -21,12 +21,13 @@ static void test_component_spec(void) {
   g_assert_null(c->outputs[1].name);
   g_assert_nonnull(c->inputs);
   g_assert_null(c->inputs[0].name);
-  const char *want[] = {"path", "header", "delimiter", "label", "drop", "group",
-                        "group_column", NULL};
+  const char *want[] = {"path",         "header",          "delimiter", "label",
+                        "drop",         "group",           "group_column",
+                        "max_expanded_mb", "max_ratio",    NULL};
   guint n = 0;
   for (const LatheParamSpec *s = c->params; s->name; s++, n++)
     g_assert_cmpstr(s->name, ==, want[n]);
-  g_assert_cmpuint(n, ==, 7);
+  g_assert_cmpuint(n, ==, 9);
   g_assert_true(c->params[0].flags & LATHE_PARAM_REQUIRED);
 }
 
