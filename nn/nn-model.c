@@ -314,10 +314,11 @@ static gboolean check_classes(const LatheDataset *train, const char *who, GError
     count[train->labels[r]]++;
   for (guint c = 0; c < train->n_classes; c++) {
     if (count[c] == 0) {
+      g_autofree char *name = lathe_value_excerpt(train->classes[c], -1);
       g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
-                  "%s: class '%s' has no rows in the training data; add rows of it or drop "
+                  "%s: class %s has no rows in the training data; add rows of it or drop "
                   "it from the classes",
-                  who, train->classes[c]);
+                  who, name);
       g_free(count);
       return FALSE;
     }

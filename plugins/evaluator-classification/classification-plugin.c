@@ -120,15 +120,16 @@ static gboolean eval_run(LatheContext *ctx, GError **error) {
   gint32 *map = g_new(gint32, data->n_classes + 1);
   for (guint c = 0; c < data->n_classes; c++) {
     gpointer hit = g_hash_table_lookup(by_name, data->classes[c]);
+    g_autofree char *name = hit ? NULL : lathe_value_excerpt(data->classes[c], -1);
     if (hit) {
       map[c] = GPOINTER_TO_INT(hit) - 1;
     } else if (rows_of[c] > 0 && !count_wrong) {
       lathe_context_set_error(
           ctx, error, LATHE_ERROR_DATA, COMPONENT,
-          "class '%s' of the data (%" G_GUINT64_FORMAT
+          "class %s of the data (%" G_GUINT64_FORMAT
           " rows) was never seen in training; train on data that has it, or set "
           "\"unknown_classes\": \"count_wrong\"",
-          data->classes[c], rows_of[c]);
+          name, rows_of[c]);
       g_free(rows_of);
       g_free(map);
       return FALSE;
@@ -136,9 +137,9 @@ static gboolean eval_run(LatheContext *ctx, GError **error) {
       map[c] = (gint32)names->len;
       g_ptr_array_add(names, g_strdup(data->classes[c]));
       lathe_context_log(ctx, G_LOG_LEVEL_WARNING,
-                        "class '%s' of the data is unknown to the model; its %" G_GUINT64_FORMAT
+                        "class %s of the data is unknown to the model; its %" G_GUINT64_FORMAT
                         " rows count as wrong",
-                        data->classes[c], rows_of[c]);
+                        name, rows_of[c]);
     } else {
       map[c] = -1; /* declared by the data but absent: never looked up */
     }

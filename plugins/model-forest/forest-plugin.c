@@ -254,11 +254,12 @@ static gboolean check_labels(LatheContext *ctx, const char *who, const LatheData
       two = TRUE;
   }
   if (ds->n_classes < 2 || !two) {
+    g_autofree char *name = lathe_value_excerpt(ds->classes[first], -1);
     lathe_context_set_error(
         ctx, error, LATHE_ERROR_DATA, who,
-        "every training row has class '%s'; a classifier needs at least 2 classes "
+        "every training row has class %s; a classifier needs at least 2 classes "
         "present",
-        ds->classes[first]);
+        name);
     return FALSE;
   }
   return TRUE;

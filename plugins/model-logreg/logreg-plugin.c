@@ -94,10 +94,11 @@ static gboolean check_train(const LatheDataset *ds, GError **error) {
       two = TRUE;
   }
   if (!two) {
+    g_autofree char *name = lathe_value_excerpt(ds->classes[first], -1);
     g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
-                "model/logreg: every training row has class '%s'; a classifier needs at "
+                "model/logreg: every training row has class %s; a classifier needs at "
                 "least 2 classes present",
-                ds->classes[first]);
+                name);
     return FALSE;
   }
   return check_finite(ds, "training", error);
@@ -176,10 +177,11 @@ static gpointer logreg_fit(LatheContext *ctx, const LatheDataset *train,
   for (guint r = 0; r < n; r++)
     count[train->labels[r]]++;
   for (guint c = 0; c < k; c++)
-    if (count[c] == 0)
+    if (count[c] == 0) {
+      g_autofree char *name = lathe_value_excerpt(train->classes[c], -1);
       lathe_context_log(ctx, G_LOG_LEVEL_WARNING,
-                        "class '%s' has no training rows; it will get probabilities near 0",
-                        train->classes[c]);
+                        "class %s has no training rows; it will get probabilities near 0", name);
+    }
   g_free(count);
 
   LatheLogreg *m = lathe_logreg_new(d, k);

@@ -172,10 +172,11 @@ static gboolean stratified_sides(guint n_items, const gint32 *item_class, guint 
     if (counts[c] == 0)
       continue;
     if (counts[c] < 2) {
+      g_autofree char *name = lathe_value_excerpt(ds->classes[c], -1);
       g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
-                  "transform/split: class '%s' has only 1 %s, which cannot be on both "
+                  "transform/split: class %s has only 1 %s, which cannot be on both "
                   "sides; set stratify=false or add data",
-                  ds->classes[c], unit);
+                  name, unit);
       goto out;
     }
     present[n_present] = c;

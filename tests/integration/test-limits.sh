@@ -89,4 +89,28 @@ echo "# zip bomb refused in ${secs} s, peak RSS ${rss} MB"
 pipeline "$TMP/gz.json" source/csv ok.csv.gz
 timed "$TMP/gz" 60 run --json --no-cache --store "$TMP/store" "$TMP/gz.json"
 expect_code "$TMP/gz" 0 "a .csv.gz source runs"
+# A class name of 20 MB once produced a 20 MB error, on stdout and in the
+# store: every message quotes at most a short excerpt of a value.
+/usr/bin/python3 - "$TMP/bigclass.csv" <<'PY'
+import sys
+with open(sys.argv[1], "w") as f:
+    f.write("x,y\n")
+    for i in range(20):
+        f.write("%d,%s\n" % (i, "a" if i % 2 else "b"))
+    f.write("99,%s\n" % ("Z" * (20 << 20)))
+PY
+cat >"$TMP/bigclass.json" <<'JSON'
+{"lathe": 1, "name": "bigclass", "nodes": [
+  {"id": "data", "use": "source/csv", "with": {"path": "bigclass.csv", "label": "y"}},
+  {"id": "split", "use": "transform/split", "in": {"data": "data"},
+   "with": {"test_fraction": 0.3, "stratify": true}}]}
+JSON
+timed "$TMP/bc" 60 run --store "$TMP/bcstore" "$TMP/bigclass.json"
+expect_code "$TMP/bc" 1 "a split of a 20 MB class name fails"
+expect_out "$TMP/bc" "class 'ZZZZ" "the error quotes the class name"
+n=$(cat "$TMP/bc.out" "$TMP/bc.err" | wc -c)
+[ "$n" -lt 4000 ] && pass "the output stays short ($n bytes)" || fail "the output is $n bytes"
+db=$(cat "$TMP/bcstore"/lathe.db* | wc -c)
+[ "$db" -lt 2000000 ] && pass "the store stays small ($db bytes)" || fail "the store is $db bytes"
+
 finish
