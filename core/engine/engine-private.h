@@ -120,6 +120,13 @@ gboolean lathe_tuner_execute(LatheNodeRun *task, LatheContext *ctx, GError **err
 char *lathe_cache_key(LatheNodeRun *task, JsonObject *input_digests);
 gboolean lathe_cache_restore(LatheNodeRun *task, const char *key);
 void lathe_data_versions_stat(JsonArray *versions);
+/* Reads the cached outputs @task takes in, which verifies them; rebuilds
+ * the producer of any that cannot be read (damaged, so removed, or gone).
+ * Returns whether any was rebuilt (the task's inputs changed). */
+gboolean lathe_cache_reload_inputs(LatheNodeRun *task);
+/* Held around reading producers' outputs: a rebuild replaces them. */
+void lathe_cache_inputs_lock(void);
+void lathe_cache_inputs_unlock(void);
 
 /* tracking.c */
 gboolean lathe_tracking_open(LatheRun *run, GError **error);

@@ -157,15 +157,19 @@ static gboolean record(LatheNodeRun *t, const char *cache_key, const LatheExecRe
   return ok;
 }
 
-gboolean lathe_node_execute(LatheNodeRun *t, LatheContext *ctx, GError **error) {
+/* @may_rebuild: once, a task whose cached inputs fail verification has
+ * their producers rebuilt and starts again with the new outputs. */
+static gboolean execute(LatheNodeRun *t, LatheContext *ctx, gboolean may_rebuild, GError **error) {
   LatheRun *run = t->batch->run;
   LatheComponentInfo *c = t->node->comp;
   g_autoptr(JsonObject) inputs = json_object_new();
+  lathe_cache_inputs_lock();
   for (guint i = 0; i < t->node->edges->len; i++) {
     LatheEdge *e = t->node->edges->pdata[i];
     LatheNodeRun *src = lathe_batch_find(t->batch, e->from);
     LatheArtifact *a = src ? g_hash_table_lookup(src->outputs, e->output) : NULL;
     if (!a) {
+      lathe_cache_inputs_unlock();
       g_set_error(error, LATHE_ERROR, LATHE_ERROR_FAILED, "input '%s': node '%s' produced no '%s'",
                   e->port, e->from->id, e->output);
       return FALSE;
@@ -186,6 +190,7 @@ gboolean lathe_node_execute(LatheNodeRun *t, LatheContext *ctx, GError **error) 
       json_object_set_string_member(inputs, name, lathe_artifact_get_digest(art));
     }
   }
+  lathe_cache_inputs_unlock();
   gboolean use_cache = !run->opts->no_cache && t->node->cache;
   const char *key = NULL;
   if (use_cache) {
@@ -194,6 +199,8 @@ gboolean lathe_node_execute(LatheNodeRun *t, LatheContext *ctx, GError **error) 
     g_mutex_unlock(&t->row_lock);
   }
   gboolean hit = key && lathe_cache_restore(t, key);
+  if (!hit && may_rebuild && lathe_cache_reload_inputs(t))
+    return execute(t, ctx, FALSE, error);
   g_autoptr(JsonObject) outs = json_object_new();
   LatheExecRecord rec = {.inputs = inputs, .outputs = outs, .metrics = t->metrics,
                          .data_versions = t->data_versions, .started = t->started};
@@ -261,4 +268,8 @@ gboolean lathe_node_execute(LatheNodeRun *t, LatheContext *ctx, GError **error) 
   if (!ok)
     g_propagate_error(error, g_steal_pointer(&local));
   return ok;
+}
+
+gboolean lathe_node_execute(LatheNodeRun *t, LatheContext *ctx, GError **error) {
+  return execute(t, ctx, TRUE, error);
 }

@@ -121,17 +121,22 @@ JsonObject *lathe_store_check(LatheStore *s, gboolean repair, GError **error) {
   g_autofree char *ic = integrity(s);
   find_missing(s, missing_set, keys);
   g_autoptr(GPtrArray) missing = g_ptr_array_new_with_free_func(g_free);
+  g_autoptr(GPtrArray) gone = g_ptr_array_new_with_free_func(g_free); /* damaged, removed above */
   GHashTableIter it;
   gpointer k;
   g_hash_table_iter_init(&it, missing_set);
   while (g_hash_table_iter_next(&it, &k, NULL))
-    g_ptr_array_add(missing, g_strdup(k));
+    if (!g_ptr_array_find_with_equal_func(damaged, k, g_str_equal, NULL))
+      g_ptr_array_add(missing, g_strdup(k));
+    else
+      g_ptr_array_add(gone, g_strdup(k));
   g_ptr_array_sort(missing, by_text);
-  /* A damaged file removed above now counts as missing: its rows go too. */
+  /* A damaged file removed above is missing now: its rows go too (in @gone). */
   gboolean ok = TRUE;
-  if (repair && (missing->len || keys->len)) {
+  if (repair && (missing->len || gone->len || keys->len)) {
     ok = lathe_store_op_begin(s, error);
-    ok = ok && lathe_store_op_end(s, forget(s, missing, keys) || lathe_store_fail(s, error, "repairing"), error);
+    ok = ok && lathe_store_op_end(s, (forget(s, missing, keys) && forget(s, gone, keys)) ||
+                                         lathe_store_fail(s, error, "repairing"), error);
     lathe_store_commit_locked(s);
   }
   g_mutex_unlock(&s->lock);

@@ -45,6 +45,10 @@ char *lathe_store_artifact_path(LatheStore *s, const char *digest) {
 }
 
 void lathe_store_remove_tree(const char *path) {
+  if (!g_file_test(path, G_FILE_TEST_IS_DIR) || g_file_test(path, G_FILE_TEST_IS_SYMLINK)) {
+    g_unlink(path);
+    return;
+  }
   g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
   const char *name;
   while (dir && (name = g_dir_read_name(dir))) {
