@@ -14,6 +14,7 @@
 /* An hour: a leftover without a process token (written by an older Lathe)
  * that old belongs to nobody still running. */
 #define ANONYMOUS_LEFTOVER_S 3600
+#define NEW_DB_PREFIX "lathe.db.new-"
 
 char *lathe_store_proc_token_for(int pid) {
   g_autofree char *path = g_strdup_printf("/proc/%d/stat", pid);
@@ -79,9 +80,9 @@ static gboolean make_private_dir(const char *path) {
  * other opens the winner's, and a reader finds no lathe.db or a whole one. */
 static gboolean create_db(const char *dir, const char *dbpath, const char *schema,
                           int schema_version, GError **error) {
-  g_autofree char *tmp = g_strdup_printf("%s/lathe.db.new-%d", dir, (int)getpid());
-  g_unlink(tmp);
-  int fd = open(tmp, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
+  g_autofree char *token = lathe_store_proc_token_for(getpid());
+  g_autofree char *tmp = g_strdup_printf("%s/" NEW_DB_PREFIX "%s.XXXXXX", dir, token ? token : "0:0");
+  int fd = g_mkstemp_full(tmp, O_WRONLY | O_CLOEXEC, 0600);
   if (fd < 0 || fchmod(fd, 0600) != 0) {
     g_set_error(error, LATHE_ERROR, LATHE_ERROR_IO, "cannot create the run store %s: %s; "
                 "choose another place with --store", tmp, g_strerror(errno));
@@ -160,6 +161,18 @@ void lathe_store_clean_leftovers(LatheStore *s) {
     g_autofree char *path = g_build_filename(tmpdir, name, NULL);
     if (leftover_dead(path, name, now))
       lathe_store_remove_tree(path);
+  }
+  /* A database a killed creator was building (create_db()). */
+  g_autoptr(GDir) top = g_dir_open(s->dir, 0, NULL);
+  while (top && (name = g_dir_read_name(top))) {
+    g_autofree char *path = g_build_filename(s->dir, name, NULL);
+    if (g_str_has_prefix(name, NEW_DB_PREFIX) && !strstr(name, "-wal") && !strstr(name, "-shm") &&
+        leftover_dead(path, name + strlen(NEW_DB_PREFIX), now)) {
+      g_autofree char *wal = g_strconcat(path, "-wal", NULL), *shm = g_strconcat(path, "-shm", NULL);
+      g_unlink(path);
+      g_unlink(wal);
+      g_unlink(shm);
+    }
   }
   /* scratch/RUN_ID belongs to a run: gone once that run is not running, or
    * its process is dead (killed before the next open marked it). */
