@@ -129,6 +129,14 @@ gboolean lathe_store_files_prepare(const char *dir, const char *schema, int sche
   GStatBuf st, wst;
   if (g_stat(dbpath, &st) != 0)
     return create_db(dir, dbpath, schema, schema_version, error);
+  /* A store made by an older Lathe was readable by all: its owner's next
+   * open makes it private (SQLite gives -wal and -shm the database's mode
+   * when it creates them). */
+  if (st.st_uid == geteuid() && (st.st_mode & 077))
+    chmod(dbpath, 0600);
+  GStatBuf dst;
+  if (g_stat(dir, &dst) == 0 && dst.st_uid == geteuid() && (dst.st_mode & 077))
+    chmod(dir, 0700);
   g_autofree char *wal = g_strconcat(dbpath, "-wal", NULL);
   /* SQLite would take an empty file for a new database and start the
    * history afresh without a word. Lathe never leaves one (create_db). */

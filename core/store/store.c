@@ -363,7 +363,17 @@ gboolean lathe_store_put_artifact(LatheStore *s, LatheArtifact *art, GError **er
  * (so the cache misses from now on) and the load fails, which makes the
  * engine rebuild the artifact from its producer (lathe_cache_reload_inputs()). */
 static GBytes *map_artifact(gpointer path, const char *digest, GError **error) {
-  g_autoptr(GMappedFile) mf = g_mapped_file_new(path, FALSE, error);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  struct stat mapped, now;
+  if (fd < 0 || fstat(fd, &mapped) != 0) {
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_IO, "cannot read %s: %s", (char *)path,
+                g_strerror(errno));
+    if (fd >= 0)
+      close(fd);
+    return NULL;
+  }
+  g_autoptr(GMappedFile) mf = g_mapped_file_new_from_fd(fd, FALSE, error);
+  close(fd);
   if (!mf)
     return NULL;
   g_autofree char *got = lathe_sha256_hex(g_mapped_file_get_contents(mf),
@@ -371,7 +381,10 @@ static GBytes *map_artifact(gpointer path, const char *digest, GError **error) {
   if (!g_str_equal(got, digest)) {
     g_printerr("warning: %s is damaged (its content is not its SHA-256 name); removed, and "
                "rebuilt from its producer\n", (char *)path);
-    g_unlink(path);
+    /* Only the file that was read: another process may have put the good
+     * bytes in its place meanwhile. */
+    if (stat(path, &now) == 0 && now.st_ino == mapped.st_ino && now.st_dev == mapped.st_dev)
+      g_unlink(path);
     g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA, "%s is damaged (SHA-256 %.12s..., not "
                 "its name); it was removed, rerun to rebuild it", (char *)path, got);
     return NULL;

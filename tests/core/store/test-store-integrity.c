@@ -179,6 +179,15 @@ static void test_private_modes(void) {
   g_assert_cmpint(g_stat(sub, &st), ==, 0);
   g_assert_cmpint(st.st_mode & 0077, ==, 0);
   lathe_store_close(s);
+  /* A store an older Lathe left readable by all becomes private on open. */
+  g_assert_cmpint(chmod(dir, 0755), ==, 0);
+  g_assert_cmpint(chmod(db, 0644), ==, 0);
+  lathe_store_close(lathe_store_open(dir, &error));
+  g_assert_no_error(error);
+  g_assert_cmpint(g_stat(dir, &st), ==, 0);
+  g_assert_cmpint(st.st_mode & 0777, ==, 0700);
+  g_assert_cmpint(g_stat(db, &st), ==, 0);
+  g_assert_cmpint(st.st_mode & 0777, ==, 0600);
 }
 
 static void test_show_run_literal(void) {
