@@ -39,6 +39,11 @@ expect_err "$TMP/r2" "$F is damaged" "a warning names the damaged file"
 sha_ok "$F" && pass "split.train was rebuilt from its producer" || fail "split.train still damaged or gone"
 acc=$(json_get "$TMP/k2.out" "repr(d['metrics']['eval.accuracy'])")
 expect_py "$TMP/r2.out" "d['metrics']['eval.accuracy'] == $acc and d['metrics']['eval.log_loss'] == $(json_get "$TMP/k2.out" "repr(d['metrics']['eval.log_loss'])")" "the model is the one trained on the good rows"
+# The holdout made from split.train is the clean store's, byte for byte.
+holdout_out() { "$LATHE_BIN" runs show --json --store "$1" "$(json_get "$2" "d['run_id']")" 2>/dev/null | \
+  $PY -c "import json,sys; d=json.load(sys.stdin); print([n for n in d['nodes'] if n['id']=='holdout'][-1]['outputs'])"; }
+h_damaged=$(holdout_out "$S" "$TMP/r2.out"); h_clean=$(holdout_out "$TMP/clean/.lathe" "$TMP/k2.out")
+[ -n "$h_clean" ] && [ "$h_damaged" = "$h_clean" ] && pass "holdout's outputs equal the undamaged store's" || fail "holdout outputs differ: $h_damaged vs $h_clean"
 n=$(sqlite3 "$S/lathe.db" "SELECT count(*) FROM executions x JOIN runs r ON r.id = x.run_id WHERE r.id = '$(json_get "$TMP/r2.out" "d['run_id']")' AND x.node = 'split' AND x.status = 'succeeded'")
 [ "$n" = 1 ] && pass "the rebuild of split is recorded" || fail "split rebuilt $n times in the store"
 
@@ -68,11 +73,17 @@ expect_code "$TMP/u2" 2 "lathe store check with a bad option"
 run_lathe "$TMP/u3" store check --store "$TMP/nowhere"
 expect_code "$TMP/u3" 2 "lathe store check without a store"
 
-# runs show: '%' and '_' are no wildcards.
-run_lathe "$TMP/w1" runs show --json --store "$S" "%"
+# runs show: '%' and '_' are no wildcards (in a store of one run, where
+# either would match it).
+echo '{"nodes": [{"id": "a", "use": "transform/noop"}]}' >"$TMP/one.json"
+LATHE_PLUGIN_PATH="$LATHE_TESTKIT_DIR" run_lathe "$TMP/w0" run --json --store "$TMP/one" "$TMP/one.json"
+expect_code "$TMP/w0" 0 "a store of one run"
+run_lathe "$TMP/w1" runs show --json --store "$TMP/one" "%"
 expect_code "$TMP/w1" 2 "runs show % matches no run"
-run_lathe "$TMP/w2" runs show --json --store "$S" "________"
+run_lathe "$TMP/w2" runs show --json --store "$TMP/one" "________"
 expect_code "$TMP/w2" 2 "runs show ________ matches no run"
+run_lathe "$TMP/w3" runs show --json --store "$TMP/one" "$(json_get "$TMP/w0.out" "d['run_id'][:3]")"
+expect_code "$TMP/w3" 0 "runs show with a real prefix"
 
 # Leftovers of a dead process go at the next run; a live one's stay.
 sleep 60 & live=$!

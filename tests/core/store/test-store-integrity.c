@@ -72,10 +72,17 @@ typedef struct {
   int failures;
 } Writer;
 
+#define N_WRITERS 6
+static gint opened;
+
 static gpointer writer(gpointer data) {
   Writer *w = data;
   g_autoptr(GError) error = NULL;
   LatheStore *s = lathe_store_open(w->dir, &error);
+  /* All open before any writes: each then writes after the others did. */
+  g_atomic_int_inc(&opened);
+  while (g_atomic_int_get(&opened) < N_WRITERS)
+    g_usleep(1000);
   if (!s) {
     w->failures++;
     return NULL;
@@ -97,13 +104,13 @@ static gpointer writer(gpointer data) {
 /* Many connections creating and writing one store at once. */
 static void test_many_writers(void) {
   g_autofree char *dir = tmp_store();
-  Writer w[6];
-  GThread *t[6];
-  for (int i = 0; i < 6; i++) {
+  Writer w[N_WRITERS];
+  GThread *t[N_WRITERS];
+  for (int i = 0; i < N_WRITERS; i++) {
     w[i] = (Writer){.dir = dir};
     t[i] = g_thread_new("writer", writer, &w[i]);
   }
-  for (int i = 0; i < 6; i++) {
+  for (int i = 0; i < N_WRITERS; i++) {
     g_thread_join(t[i]);
     g_assert_cmpint(w[i].failures, ==, 0);
   }
