@@ -10,14 +10,17 @@
 #                       BENCH_TUNE_QUICK=1 for a smoke test, see bench/tune/README.md)
 #   bench/run.sh cache  a fully cached rerun of examples/ideko against its cold run
 #                       (bench/cache/bench_cached_rerun.py)
+#   bench/run.sh concurrency  rounds of 8 concurrent runs on one store: failures and write
+#                       throughput (bench/concurrency/bench_concurrent_runs.py;
+#                       BENCH_CONCURRENT_ROUNDS, default 20)
 #   bench/run.sh tune-mlp  tuning model/mlp on digits, with and without median stopping
 #                       (bench/tune-mlp/bench_tune_mlp.py; see bench/tune-mlp/README.md)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what="${1:-all}"
 case "$what" in
-  all|host|nn|trees|tune|tune-mlp|cache) ;;
-  *) echo "usage: bench/run.sh [host|nn|trees|tune|tune-mlp|cache]" >&2; exit 2 ;;
+  all|host|nn|trees|tune|tune-mlp|cache|concurrency) ;;
+  *) echo "usage: bench/run.sh [host|nn|trees|tune|tune-mlp|cache|concurrency]" >&2; exit 2 ;;
 esac
 source scripts/deps.sh
 extra=(python3-sklearn python3-numpy python3-torch)
@@ -36,6 +39,9 @@ if [ "$what" = all ] || [ "$what" = host ]; then
 fi
 if [ "$what" = all ] || [ "$what" = cache ]; then
   /usr/bin/python3 bench/cache/bench_cached_rerun.py build
+fi
+if [ "$what" = all ] || [ "$what" = concurrency ]; then
+  /usr/bin/python3 bench/concurrency/bench_concurrent_runs.py build
 fi
 if [ "$what" = all ] || [ "$what" = nn ]; then
   /usr/bin/python3 bench/nn/bench_nn.py build

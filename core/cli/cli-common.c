@@ -58,6 +58,21 @@ LatheStore *lathe_cli_open_list_show(int *argc, char ***argv, const char *cmd, c
     lathe_cli_error(LATHE_EXIT_USAGE, "no run store at %s; run a pipeline first or pass --store", dir);
     return NULL;
   }
+  /* A reader never creates the store. The first run creates its database
+   * whole (store-files.c): until then the store is empty, not half made. */
+  g_autofree char *db = g_build_filename(dir, "lathe.db", NULL);
+  if (!g_file_test(db, G_FILE_TEST_EXISTS)) {
+    if (*show) {
+      lathe_cli_error(LATHE_EXIT_USAGE, "no '%s' in %s: the store has no runs yet", (*argv)[2], dir);
+      return NULL;
+    }
+    if (*json)
+      puts("[]");
+    else
+      printf("no runs yet in %s\n", dir);
+    *code = LATHE_EXIT_OK;
+    return NULL;
+  }
   g_autoptr(GError) error = NULL;
   LatheStore *store = lathe_store_open(dir, &error);
   if (!store)

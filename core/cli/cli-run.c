@@ -131,6 +131,8 @@ int lathe_cmd_run(int argc, char **argv, gboolean validate_only) {
   if (!store)
     return lathe_cli_error(LATHE_EXIT_FAILED, "%s", error->message);
   lathe_cli_phase("store open");
+  /* --no-cache also repairs: what is made again replaces a damaged file. */
+  lathe_store_set_check_rewrites(store, no_cache);
   LatheRunOptions opts = {.jobs = (guint)jobs, .no_cache = no_cache,
                           .progress = !json && isatty(STDERR_FILENO)};
   JsonObject *res = NULL;

@@ -27,6 +27,7 @@ static int usage(FILE *out, int code) {
         "  models rollback NAME [--alias ALIAS]  move ALIAS (production) back to its previous version\n"
         "  study list                   tuning studies: trials per state\n"
         "  study show RUN_ID/NODE       a study's trials, best trial and convergence\n"
+        "  store check [--repair]       verify every artifact and the database; --repair removes damage\n"
         "  --version                    versions, plugin ABI and BLAS kernels\n"
         "\n"
         "Exit codes: 0 success, 1 a run failed, 2 usage or validation error.\n",
@@ -89,6 +90,8 @@ int main(int argc, char **argv) {
     return lathe_cmd_models(argc - 1, argv + 1);
   if (g_str_equal(cmd, "study"))
     return lathe_cmd_study(argc - 1, argv + 1);
+  if (g_str_equal(cmd, "store"))
+    return lathe_cmd_store(argc - 1, argv + 1);
   lathe_cli_error(LATHE_EXIT_USAGE, "unknown command '%s'", cmd);
   return usage(stderr, LATHE_EXIT_USAGE);
 }

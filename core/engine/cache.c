@@ -122,3 +122,41 @@ gboolean lathe_cache_restore(LatheNodeRun *t, const char *key) {
     json_array_add_element(t->data_versions, json_node_copy(json_array_get_element(dvs, i)));
   return TRUE;
 }
+
+/* Held while a task looks up its producers' outputs, and while one is
+ * rebuilt: a rebuild replaces the producer's outputs, and a producer's own
+ * inputs may need rebuilding first (hence recursive). Rebuilds are rare; the
+ * lookups it guards take microseconds. */
+static GRecMutex inputs_lock;
+
+void lathe_cache_inputs_lock(void) { g_rec_mutex_lock(&inputs_lock); }
+void lathe_cache_inputs_unlock(void) { g_rec_mutex_unlock(&inputs_lock); }
+
+/* Runs @src again, cache and all: the store removed its damaged output, so
+ * its cache entry misses and the component makes the output anew; the
+ * recorder records the new attempt as an execution of its own. */
+static void rebuild(LatheNodeRun *src) {
+  while (json_array_get_length(src->data_versions))
+    json_array_remove_element(src->data_versions, 0);
+  lathe_batch_run_again(src);
+  if (src->status != TASK_SUCCEEDED)
+    g_printerr("lathe: rebuilding '%s': %s\n", src->exec_id, src->error ? src->error : "failed");
+}
+
+gboolean lathe_cache_reload_inputs(LatheNodeRun *t) {
+  gboolean changed = FALSE;
+  lathe_cache_inputs_lock();
+  for (guint i = 0; i < t->node->edges->len; i++) {
+    LatheEdge *e = t->node->edges->pdata[i];
+    LatheNodeRun *src = lathe_batch_find(t->batch, e->from);
+    LatheArtifact *a = src ? g_hash_table_lookup(src->outputs, e->output) : NULL;
+    /* Only restored outputs are read from the store (and verified): the
+     * read is the one the node would do anyway, done first. */
+    if (!a || src->status != TASK_CACHED || lathe_artifact_read_bytes(a, NULL))
+      continue;
+    rebuild(src);
+    changed = TRUE;
+  }
+  lathe_cache_inputs_unlock();
+  return changed;
+}

@@ -118,6 +118,9 @@ LatheNodeRun *lathe_batch_find(LatheBatch *batch, LatheNode *node);
 void lathe_batch_link(LatheBatch *batch);
 void lathe_batch_execute(LatheBatch *batch);
 void lathe_batch_free(LatheBatch *batch);
+/* Runs a finished task again, now, on this thread, and records the new
+ * outcome (a cached output that failed verification is made anew). */
+void lathe_batch_run_again(LatheNodeRun *task);
 gboolean lathe_engine_interrupted(void);
 
 /* An event of @task, its identity filled in (strings borrowed from @task;
@@ -166,6 +169,13 @@ const LatheNodeKind *lathe_node_kind_get(LatheComponentKind kind);
 char *lathe_cache_key(LatheNodeRun *task, JsonObject *input_digests);
 gboolean lathe_cache_restore(LatheNodeRun *task, const char *key);
 void lathe_data_versions_stat(JsonArray *versions);
+/* Reads the cached outputs @task takes in, which verifies them; rebuilds
+ * the producer of any that cannot be read (damaged, so removed, or gone).
+ * Returns whether any was rebuilt (the task's inputs changed). */
+gboolean lathe_cache_reload_inputs(LatheNodeRun *task);
+/* Held around reading producers' outputs: a rebuild replaces them. */
+void lathe_cache_inputs_lock(void);
+void lathe_cache_inputs_unlock(void);
 
 /* tracking.c: the tracker's half of the run recorder. @target is the
  * tracker run a task logs into and @prefix the start of its keys. */

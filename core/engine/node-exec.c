@@ -27,15 +27,20 @@ static void json_add_output(JsonObject *outs, const char *port, LatheArtifact *a
   json_object_set_object_member(outs, port, o);
 }
 
-static gboolean node_execute(LatheNodeRun *t, LatheContext *ctx, GError **error) {
+/* @may_rebuild: once, a task whose cached inputs fail verification has
+ * their producers rebuilt and starts again with the new outputs. */
+static gboolean node_execute(LatheNodeRun *t, LatheContext *ctx, gboolean may_rebuild,
+                             GError **error) {
   LatheRun *run = t->batch->run;
   LatheComponentInfo *c = t->node->comp;
   g_autoptr(JsonObject) inputs = json_object_new();
+  lathe_cache_inputs_lock();
   for (guint i = 0; i < t->node->edges->len; i++) {
     LatheEdge *e = t->node->edges->pdata[i];
     LatheNodeRun *src = lathe_batch_find(t->batch, e->from);
     LatheArtifact *a = src ? g_hash_table_lookup(src->outputs, e->output) : NULL;
     if (!a) {
+      lathe_cache_inputs_unlock();
       g_set_error(error, LATHE_ERROR, LATHE_ERROR_FAILED, "input '%s': node '%s' produced no '%s'",
                   e->port, e->from->id, e->output);
       return FALSE;
@@ -46,14 +51,18 @@ static gboolean node_execute(LatheNodeRun *t, LatheContext *ctx, GError **error)
   const LatheNodeKind *kind = lathe_node_kind_get(c->kind);
   if (kind && kind->extra_inputs)
     kind->extra_inputs(t, inputs);
+  lathe_cache_inputs_unlock();
   gboolean use_cache = !run->opts->no_cache && t->node->cache;
   const char *key = NULL;
   if (use_cache) {
     g_mutex_lock(&t->key_lock);
+    g_free(t->cache_key); /* set already when its inputs were rebuilt */
     key = t->cache_key = lathe_cache_key(t, inputs);
     g_mutex_unlock(&t->key_lock);
   }
   gboolean hit = key && lathe_cache_restore(t, key);
+  if (!hit && may_rebuild && lathe_cache_reload_inputs(t))
+    return node_execute(t, ctx, FALSE, error);
   JsonObject *outs = json_object_new();
   t->inputs = json_object_ref(inputs);
   t->outs = outs; /* the recorder writes both with the outcome */
@@ -121,7 +130,7 @@ static gboolean execute(gpointer data, LatheNodeRun *t, GError **error) {
   g_mutex_lock(&run->lock); /* the ticker and progress look at running contexts */
   t->ctx = ctx;
   g_mutex_unlock(&run->lock);
-  gboolean ok = node_execute(t, ctx, error);
+  gboolean ok = node_execute(t, ctx, TRUE, error);
   g_mutex_lock(&run->lock);
   t->ctx = NULL;
   g_mutex_unlock(&run->lock);

@@ -106,6 +106,13 @@ static void add_result(LatheRun *run, const LatheTaskEvent *ev, const char *stat
                                          (g_str_equal(status, "skipped") && !benign_skip));
   g_mutex_lock(&run->lock);
   run->failed |= fails_run;
+  /* A task run again replaces its earlier result. */
+  for (guint i = 0; i < json_array_get_length(run->nodes); i++)
+    if (g_str_equal(json_object_get_string_member(json_array_get_object_element(run->nodes, i), "id"),
+                    ev->who.node)) {
+      json_array_remove_element(run->nodes, i);
+      break;
+    }
   json_array_add_object_element(run->nodes, row);
   g_autoptr(GList) names = ev->metrics ? json_object_get_members(ev->metrics) : NULL;
   for (GList *l = names; l; l = l->next) {
@@ -133,7 +140,10 @@ static gboolean record_outcome(RunRecorder *rr, const LatheTaskEvent *ev, GError
   g_autoptr(GError) store_error = NULL;
   g_mutex_lock(&rr->lock);
   gint64 *row = g_hash_table_lookup(rr->rows, ev->who.node);
-  gboolean ok = lathe_store_finish_execution(run->store, row ? *row : -1, &ev->who, cache_key, &rec,
+  /* A second outcome is a task run again (lathe_batch_run_again): a new
+   * execution row, not an overwrite of the first. */
+  gint64 at = row && *row != ROW_DONE ? *row : -1;
+  gboolean ok = lathe_store_finish_execution(run->store, at, &ev->who, cache_key, &rec,
                                              &store_error);
   g_hash_table_replace(rr->rows, g_strdup(ev->who.node), row_new(ROW_DONE));
   g_mutex_unlock(&rr->lock);

@@ -207,6 +207,17 @@ static void run_task(LatheNodeRun *t) {
   }
 }
 
+void lathe_batch_run_again(LatheNodeRun *t) {
+  g_free(t->error);
+  t->error = NULL;
+  t->ended = 0;
+  g_clear_pointer(&t->inputs, json_object_unref);
+  g_clear_pointer(&t->outs, json_object_unref);
+  g_hash_table_remove_all(t->outputs);
+  t->status = TASK_RUNNING;
+  run_task(t);
+}
+
 static void skip_dependents(LatheBatch *exec, LatheNodeRun *t) {
   for (guint i = 0; i < t->dependents->len; i++) {
     LatheNodeRun *d = t->dependents->pdata[i];

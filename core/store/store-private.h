@@ -12,6 +12,7 @@ struct _LatheStore {
   GMutex lock; /* held around every statement sequence */
   GHashTable *stmts; /* SQL text pointer -> sqlite3_stmt*, prepared once */
   char *proc_token;
+  gboolean check_rewrites; /* lathe_store_set_check_rewrites() */
   /* Group commit: writes go into one open transaction that a flusher thread
    * commits GROUP_COMMIT_MS after it began, so a node costs a few statements
    * rather than a commit each. A crash loses at most that window, whole. */
@@ -38,3 +39,19 @@ void lathe_store_set_text(JsonObject *o, const char *key, sqlite3_stmt *st, int 
 void lathe_store_set_real(JsonObject *o, const char *key, sqlite3_stmt *st, int col);
 /* (transfer full) (nullable) */
 JsonNode *lathe_store_parse_json(const char *text);
+
+/* store-files.c */
+/* Creates @dir (0700) and, if missing, its database, whole (0600); refuses
+ * an empty lathe.db. */
+gboolean lathe_store_files_prepare(const char *dir, const char *schema, int schema_version,
+                                   GError **error);
+/* (transfer full) (nullable) "PID:STARTTIME" of a live process. */
+char *lathe_store_proc_token_for(int pid);
+gboolean lathe_store_proc_alive(const char *token);
+/* (transfer full) */
+char *lathe_store_artifact_path(LatheStore *s, const char *digest);
+void lathe_store_remove_tree(const char *path);
+/* Removes the temp files and scratch folders of processes that died. */
+void lathe_store_clean_leftovers(LatheStore *s);
+/* (transfer full) (nullable) */
+char *lathe_store_file_sha256(const char *path, GError **error);

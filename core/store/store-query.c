@@ -103,11 +103,19 @@ static void fill_execution(LatheStore *s, gint64 id, JsonObject *e) {
 JsonObject *lathe_store_show_run(LatheStore *s, const char *run_id, GError **error) {
   g_mutex_lock(&s->lock);
   JsonObject *run = NULL;
-  g_autofree char *pattern = g_strdup_printf("%s%%", run_id);
+  /* A prefix, matched literally: '%' and '_' in it are no wildcards. */
+  GString *pattern = g_string_new(NULL);
+  for (const char *p = run_id; *p; p++) {
+    if (*p == '%' || *p == '_' || *p == '\\')
+      g_string_append_c(pattern, '\\');
+    g_string_append_c(pattern, *p);
+  }
+  g_string_append_c(pattern, '%');
   sqlite3_stmt *st = stmt(s, "SELECT id, name, status, started, ended, pipeline, seed,"
                              " lathe_version, json_extract(pipeline_json, '$.preset')"
-                             " FROM runs WHERE id LIKE ?1 LIMIT 2");
-  sqlite3_bind_text(st, 1, pattern, -1, SQLITE_STATIC);
+                             " FROM runs WHERE id LIKE ?1 ESCAPE '\\' LIMIT 2");
+  sqlite3_bind_text(st, 1, pattern->str, -1, SQLITE_TRANSIENT);
+  g_string_free(pattern, TRUE);
   int rows = 0;
   while (sqlite3_step(st) == SQLITE_ROW) {
     if (rows++)
@@ -123,6 +131,7 @@ JsonObject *lathe_store_show_run(LatheStore *s, const char *run_id, GError **err
     lathe_store_set_text(run, "lathe_version", st, 7);
     lathe_store_set_text(run, "preset", st, 8);
   }
+  sqlite3_reset(st); /* it may have stopped on a row: no snapshot kept */
   if (rows != 1) {
     g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
                 rows ? "run id '%s' is ambiguous; give more characters"

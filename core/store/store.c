@@ -101,6 +101,11 @@ static gboolean step_sql(LatheStore *s, const char *sql, GError **error) {
  * for one operation, so a failed operation rolls back alone. */
 gboolean lathe_store_op_begin(LatheStore *s, GError **error) {
   if (!s->in_txn) {
+    /* No statement may hold a read snapshot into a write transaction (see
+     * lathe_store_open()); one left stepping is reset here, whoever left it. */
+    for (sqlite3_stmt *p = sqlite3_next_stmt(s->db, NULL); p; p = sqlite3_next_stmt(s->db, p))
+      if (sqlite3_stmt_busy(p))
+        sqlite3_reset(p);
     if (!lathe_store_exec(s, "BEGIN IMMEDIATE", error))
       return FALSE;
     s->in_txn = TRUE;
@@ -122,8 +127,10 @@ gboolean lathe_store_op_end(LatheStore *s, gboolean ok, GError **error) {
 void lathe_store_commit_locked(LatheStore *s) {
   if (s->in_txn) {
     g_autoptr(GError) error = NULL;
-    if (!lathe_store_exec(s, "COMMIT", &error))
+    if (!lathe_store_exec(s, "COMMIT", &error)) {
       g_printerr("lathe: %s\n", error->message);
+      lathe_store_exec(s, "ROLLBACK", NULL); /* never leave the write lock held */
+    }
     s->in_txn = FALSE;
   }
 }
@@ -147,75 +154,73 @@ static gpointer flusher(gpointer data) {
   return NULL;
 }
 
-/* "pid:starttime" tells a live process from a recycled pid. */
-static char *proc_token_for(int pid) {
-  g_autofree char *path = g_strdup_printf("/proc/%d/stat", pid);
-  g_autofree char *text = NULL;
-  if (!g_file_get_contents(path, &text, NULL, NULL))
-    return NULL;
-  const char *p = strrchr(text, ')');
-  if (!p)
-    return NULL;
-  g_auto(GStrv) f = g_strsplit(p + 2, " ", 0);
-  /* field 22 (starttime) is index 19 after "pid (comm) " */
-  if (g_strv_length(f) < 20)
-    return NULL;
-  return g_strdup_printf("%d:%s", pid, f[19]);
-}
-
-static gboolean proc_alive(const char *token) {
-  if (!token)
-    return FALSE;
-  int pid = atoi(token);
-  g_autofree char *now = pid > 0 ? proc_token_for(pid) : NULL;
-  return now && g_str_equal(now, token);
-}
-
+/* Only runs whose process is gone: another live process's running rows are
+ * its own (pid and start time tell it from a recycled pid). The scan is a
+ * plain read; each update re-checks 'running' in its write transaction, so
+ * a run that ended meanwhile keeps its status. */
 static void mark_interrupted(LatheStore *s) {
   g_autoptr(GPtrArray) dead = g_ptr_array_new_with_free_func(g_free);
   sqlite3_stmt *st = stmt(s, "SELECT id, proc FROM runs WHERE status = 'running'");
   while (st && sqlite3_step(st) == SQLITE_ROW)
-    if (!proc_alive((const char *)sqlite3_column_text(st, 1)))
+    if (!lathe_store_proc_alive((const char *)sqlite3_column_text(st, 1)))
       g_ptr_array_add(dead, g_strdup((const char *)sqlite3_column_text(st, 0)));
+  if (st)
+    sqlite3_reset(st);
   for (guint i = 0; i < dead->len; i++) {
-    lathe_store_exec(s, "BEGIN IMMEDIATE", NULL);
-    sqlite3_stmt *u = stmt(s, "UPDATE runs SET status = 'interrupted', ended = ?2 WHERE id = ?1");
+    if (!lathe_store_exec(s, "BEGIN IMMEDIATE", NULL))
+      continue;
+    sqlite3_stmt *u = stmt(s, "UPDATE runs SET status = 'interrupted', ended = ?2"
+                              " WHERE id = ?1 AND status = 'running'");
     sqlite3_bind_text(u, 1, dead->pdata[i], -1, SQLITE_TRANSIENT);
     sqlite3_bind_double(u, 2, now_s());
-    sqlite3_step(u);
+    gboolean marked = sqlite3_step(u) == SQLITE_DONE && sqlite3_changes(s->db) > 0;
     u = stmt(s, "UPDATE executions SET status = 'interrupted', ended = ?2,"
                 " error = 'the process running it ended' WHERE run_id = ?1 AND status = 'running'");
     sqlite3_bind_text(u, 1, dead->pdata[i], -1, SQLITE_TRANSIENT);
     sqlite3_bind_double(u, 2, now_s());
-    sqlite3_step(u);
+    if (marked)
+      sqlite3_step(u);
     lathe_store_exec(s, "COMMIT", NULL);
   }
+}
+
+/* SQLite's own busy timeout gives up after a fixed time, and a writer that
+ * gives up fails its run. Writers here hold the lock for one group commit
+ * (GROUP_COMMIT_MS) at a time, so waiting is always worth it: poll often,
+ * with jitter so that waiting writers do not wake in step, for up to
+ * LATHE_STORE_BUSY_S (a store held longer is stuck, not busy). */
+#define LATHE_STORE_BUSY_S 600
+static int busy_wait(void *data, int count) {
+  (void)data;
+  if (count == 0)
+    return 1;
+  if (count > LATHE_STORE_BUSY_S * 1000 / 16) /* 16 ms a wait, on average, at most */
+    return 0;
+  gint32 step_us = MIN(1000 << MIN(count, 4), 16000);
+  g_usleep((gulong)(step_us / 2 + g_random_int_range(0, step_us)));
+  return 1;
 }
 
 static void finalize_stmt(gpointer st) { sqlite3_finalize(st); }
 
 LatheStore *lathe_store_open(const char *dir, GError **error) {
-  g_autofree char *artifacts = g_build_filename(dir, "artifacts", "sha256", NULL);
-  g_autofree char *tmp = g_build_filename(dir, "artifacts", "tmp", NULL);
-  if (g_mkdir_with_parents(artifacts, 0755) != 0 || g_mkdir_with_parents(tmp, 0755) != 0) {
-    g_set_error(error, LATHE_ERROR, LATHE_ERROR_IO, "cannot create the run store %s: %s; "
-                "choose another place with --store", dir, g_strerror(errno));
+  if (!lathe_store_files_prepare(dir, schema, SCHEMA_VERSION, error))
     return NULL;
-  }
   LatheStore *s = g_new0(LatheStore, 1);
   g_mutex_init(&s->lock);
   s->dir = g_strdup(dir);
-  s->artifacts = g_steal_pointer(&artifacts);
+  s->artifacts = g_build_filename(dir, "artifacts", "sha256", NULL);
   s->stmts = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, finalize_stmt);
-  s->proc_token = proc_token_for(getpid());
+  s->proc_token = lathe_store_proc_token_for(getpid());
   g_autofree char *dbpath = g_build_filename(dir, "lathe.db", NULL);
-  if (sqlite3_open_v2(dbpath, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+  /* No SQLITE_OPEN_CREATE: lathe_store_files_prepare() made it, whole. */
+  if (sqlite3_open_v2(dbpath, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX,
                       NULL) != SQLITE_OK) {
     lathe_store_fail(s, error, "cannot open");
     lathe_store_close(s);
     return NULL;
   }
-  sqlite3_busy_timeout(s->db, 10000);
+  sqlite3_busy_handler(s->db, busy_wait, NULL);
   /* The WAL is checkpointed as it grows; doing it again on every close costs
    * an fsync per command for nothing. */
   sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
@@ -232,6 +237,13 @@ LatheStore *lathe_store_open(const char *dir, GError **error) {
   }
   sqlite3_stmt *v = stmt(s, "PRAGMA user_version");
   int version = v && sqlite3_step(v) == SQLITE_ROW ? sqlite3_column_int(v, 0) : 0;
+  /* A statement left stepping keeps its read snapshot open after COMMIT:
+   * every later BEGIN IMMEDIATE then upgrades a stale read to a write, which
+   * fails at once with SQLITE_BUSY (the busy handler is never called for an
+   * upgrade) as soon as another process has written. That was "database is
+   * locked" with two runs on one store. */
+  if (v)
+    sqlite3_reset(v);
   if (version > SCHEMA_VERSION) {
     lathe_store_exec(s, "ROLLBACK", NULL);
     g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
@@ -248,6 +260,7 @@ LatheStore *lathe_store_open(const char *dir, GError **error) {
     return NULL;
   }
   mark_interrupted(s);
+  lathe_store_clean_leftovers(s);
   g_cond_init(&s->flush_cond);
   s->flusher = g_thread_new("lathe-store-flush", flusher, s);
   return s;
@@ -276,14 +289,14 @@ void lathe_store_close(LatheStore *s) {
 
 const char *lathe_store_dir(LatheStore *s) { return s->dir; }
 
-static char *artifact_path(LatheStore *s, const char *digest) {
-  char sub[3] = {digest[0], digest[1], 0};
-  return g_build_filename(s->artifacts, sub, digest + 2, NULL);
-}
+void lathe_store_set_check_rewrites(LatheStore *s, gboolean check) { s->check_rewrites = check; }
 
-static gboolean write_file(const char *tmpdir, const char *final, GBytes *bytes, GError **error) {
-  g_autofree char *tmpl = g_build_filename(tmpdir, "XXXXXX", NULL);
-  int fd = g_mkstemp(tmpl);
+/* Temp files are named after their process (PID:START), so that the next
+ * open removes those of processes that died (lathe_store_clean_leftovers()). */
+static gboolean write_file(LatheStore *s, const char *final, GBytes *bytes, GError **error) {
+  g_autofree char *tmpl = g_strdup_printf("%s/artifacts/tmp/%s.XXXXXX", s->dir,
+                                          s->proc_token ? s->proc_token : "0:0");
+  int fd = g_mkstemp_full(tmpl, O_WRONLY | O_CLOEXEC, 0600);
   if (fd < 0) {
     g_set_error(error, LATHE_ERROR, LATHE_ERROR_IO, "cannot write %s: %s", tmpl, g_strerror(errno));
     return FALSE;
@@ -305,7 +318,8 @@ static gboolean write_file(const char *tmpdir, const char *final, GBytes *bytes,
   }
   close(fd);
   g_autofree char *dir = g_path_get_dirname(final);
-  g_mkdir_with_parents(dir, 0755);
+  if (g_mkdir(dir, 0700) == 0)
+    chmod(dir, 0700);
   if (g_rename(tmpl, final) != 0) {
     g_set_error(error, LATHE_ERROR, LATHE_ERROR_IO, "cannot rename into %s: %s", final,
                 g_strerror(errno));
@@ -315,20 +329,67 @@ static gboolean write_file(const char *tmpdir, const char *final, GBytes *bytes,
   return TRUE;
 }
 
-gboolean lathe_store_put_artifact(LatheStore *s, LatheArtifact *art, GError **error) {
-  const char *digest = lathe_artifact_get_digest(art);
-  g_autofree char *path = artifact_path(s, digest);
-  if (g_file_test(path, G_FILE_TEST_EXISTS))
-    return TRUE;
-  g_autofree char *tmpdir = g_build_filename(s->dir, "artifacts", "tmp", NULL);
-  GBytes *bytes = lathe_artifact_read_bytes(art, error); /* a lazy one's file may be gone */
-  return bytes && write_file(tmpdir, path, bytes, error);
+/* Whether @path holds exactly @bytes. */
+static gboolean same_bytes(const char *path, GBytes *bytes) {
+  g_autoptr(GMappedFile) mf = g_mapped_file_new(path, FALSE, NULL);
+  gsize len;
+  const void *p = g_bytes_get_data(bytes, &len);
+  return mf && g_mapped_file_get_length(mf) == len &&
+         (len == 0 || memcmp(g_mapped_file_get_contents(mf), p, len) == 0);
 }
 
+gboolean lathe_store_put_artifact(LatheStore *s, LatheArtifact *art, GError **error) {
+  const char *digest = lathe_artifact_get_digest(art);
+  g_autofree char *path = lathe_store_artifact_path(s, digest);
+  gboolean exists = g_file_test(path, G_FILE_TEST_EXISTS);
+  if (exists && !s->check_rewrites)
+    return TRUE;
+  GBytes *bytes = lathe_artifact_read_bytes(art, error); /* a lazy one's file may be gone */
+  if (!bytes)
+    return FALSE;
+  /* Under --no-cache, a file that exists is compared with the bytes made
+   * again, so that a damaged one is repaired, not kept. Otherwise it is
+   * left unread: it is verified whenever it is read. */
+  if (exists && same_bytes(path, bytes))
+    return TRUE;
+  if (exists)
+    g_printerr("warning: %s was damaged (its content is not its SHA-256 name); rewritten with "
+               "the bytes its producer made again\n", path);
+  return write_file(s, path, bytes, error);
+}
+
+/* The lazy loader: the bytes are hashed as they are mapped, and must hash to
+ * their name. Damaged bytes are never handed to a node: the file is removed
+ * (so the cache misses from now on) and the load fails, which makes the
+ * engine rebuild the artifact from its producer (lathe_cache_reload_inputs()). */
 static GBytes *map_artifact(gpointer path, const char *digest, GError **error) {
-  (void)digest;
-  g_autoptr(GMappedFile) mf = g_mapped_file_new(path, FALSE, error);
-  return mf ? g_mapped_file_get_bytes(mf) : NULL;
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  struct stat mapped, now;
+  if (fd < 0 || fstat(fd, &mapped) != 0) {
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_IO, "cannot read %s: %s", (char *)path,
+                g_strerror(errno));
+    if (fd >= 0)
+      close(fd);
+    return NULL;
+  }
+  g_autoptr(GMappedFile) mf = g_mapped_file_new_from_fd(fd, FALSE, error);
+  close(fd);
+  if (!mf)
+    return NULL;
+  g_autofree char *got = lathe_sha256_hex(g_mapped_file_get_contents(mf),
+                                          g_mapped_file_get_length(mf));
+  if (!g_str_equal(got, digest)) {
+    g_printerr("warning: %s is damaged (its content is not its SHA-256 name); removed, and "
+               "rebuilt from its producer\n", (char *)path);
+    /* Only the file that was read: another process may have put the good
+     * bytes in its place meanwhile. */
+    if (stat(path, &now) == 0 && now.st_ino == mapped.st_ino && now.st_dev == mapped.st_dev)
+      g_unlink(path);
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA, "%s is damaged (SHA-256 %.12s..., not "
+                "its name); it was removed, rerun to rebuild it", (char *)path, got);
+    return NULL;
+  }
+  return g_mapped_file_get_bytes(mf);
 }
 
 LatheArtifact *lathe_store_get_artifact(LatheStore *s, const char *digest, LatheArtifactType type,
@@ -337,7 +398,7 @@ LatheArtifact *lathe_store_get_artifact(LatheStore *s, const char *digest, Lathe
     g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA, "bad artifact digest '%s'", digest);
     return NULL;
   }
-  char *path = artifact_path(s, digest);
+  char *path = lathe_store_artifact_path(s, digest);
   struct stat st;
   if (stat(path, &st) != 0) {
     g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA, "artifact %s: %s", digest, g_strerror(errno));
@@ -345,8 +406,10 @@ LatheArtifact *lathe_store_get_artifact(LatheStore *s, const char *digest, Lathe
     return NULL;
   }
   /* The file's name is its digest: neither hashing nor mapping it is needed
-   * until a running node reads it, and most cached outputs are never read. */
-  return lathe_artifact_new_lazy(type, digest, (gsize)st.st_size, map_artifact, path, g_free);
+   * until a running node reads it, and most cached outputs are never read.
+   * The loader verifies it then. */
+  return lathe_artifact_new_lazy(type, digest, (gsize)st.st_size, map_artifact, path,
+                                 g_free);
 }
 
 char *lathe_store_begin_run(LatheStore *s, const char *name, const char *pipeline_path,

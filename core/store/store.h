@@ -21,6 +21,12 @@ typedef struct _LatheStore LatheStore;
 LatheStore *lathe_store_open(const char *dir, GError **error);
 void lathe_store_close(LatheStore *store);
 const char *lathe_store_dir(LatheStore *store);
+/**
+ * lathe_store_set_check_rewrites:
+ * @check: compare an artifact that is produced again with its stored file,
+ *   and rewrite the file when they differ (what --no-cache asks for).
+ */
+void lathe_store_set_check_rewrites(LatheStore *store, gboolean check);
 
 /* Writes are committed in groups within 20 ms, whole: a killed process loses
  * at most that window, and never half of an operation. */
@@ -191,5 +197,19 @@ JsonObject *lathe_store_trial_reports(LatheStore *store, const char *run_id, con
 /** lathe_store_list_studies: (transfer full) every study, newest first,
  * with trial counts per state. */
 JsonArray *lathe_store_list_studies(LatheStore *store, GError **error);
+
+/**
+ * lathe_store_check:
+ * @repair: remove damaged artifact files, and the rows and cache entries
+ *   that point to missing ones, so that the next run rebuilds them.
+ *
+ * Verifies every artifact file against its SHA-256 name, runs SQLite's
+ * integrity check and looks for rows pointing to missing artifacts.
+ *
+ * Returns: (transfer full) (nullable): {store, artifacts_checked, damaged,
+ * missing, cache_entries_affected, integrity, repaired, clean}, or %NULL
+ * with @error set when the repair could not be written.
+ */
+JsonObject *lathe_store_check(LatheStore *store, gboolean repair, GError **error);
 
 G_END_DECLS

@@ -13,7 +13,8 @@ JSON
 pid=$!
 # Wait until the slow node is running (recorded in the store), then kill.
 for _ in $(seq 1 100); do
-  n=$(sqlite3 "$TMP/store/lathe.db" "SELECT count(*) FROM executions WHERE node = 'slow' AND status = 'running'" 2>/dev/null || echo 0)
+  # -s first: the sqlite3 shell would create an empty lathe.db, which Lathe refuses.
+  n=$([ -s "$TMP/store/lathe.db" ] && sqlite3 "$TMP/store/lathe.db" "SELECT count(*) FROM executions WHERE node = 'slow' AND status = 'running'" 2>/dev/null || echo 0)
   [ "$n" = "1" ] && break
   sleep 0.1
 done
@@ -37,7 +38,8 @@ expect_py "$TMP/r.out" "{n['id']: n['status'] for n in d['nodes']} == {'first': 
 "$LATHE_BIN" run --json --store "$TMP/int" "$TMP/p.json" >"$TMP/int.out" 2>"$TMP/int.err" &
 pid=$!
 for _ in $(seq 1 100); do
-  n=$(sqlite3 "$TMP/int/lathe.db" "SELECT count(*) FROM executions WHERE node = 'slow' AND status = 'running'" 2>/dev/null || echo 0)
+  # -s first: the sqlite3 shell would create an empty lathe.db, which Lathe refuses.
+  n=$([ -s "$TMP/int/lathe.db" ] && sqlite3 "$TMP/int/lathe.db" "SELECT count(*) FROM executions WHERE node = 'slow' AND status = 'running'" 2>/dev/null || echo 0)
   [ "$n" = "1" ] && break
   sleep 0.1
 done

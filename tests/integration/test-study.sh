@@ -59,7 +59,7 @@ pipeline "$TMP/k.json" "$xs" "" '"steps": 20, "step_seconds": 0.05'
 "$LATHE_BIN" run --jobs 1 --store "$TMP/k" "$TMP/k.json" >/dev/null 2>&1 &
 pid=$!
 for _ in $(seq 1 200); do
-  n=$(sqlite3 "$TMP/k/lathe.db" "SELECT count(*) FROM trial_events WHERE number = 1 AND state = 'running'" 2>/dev/null || echo 0)
+  n=$([ -s "$TMP/k/lathe.db" ] && sqlite3 "$TMP/k/lathe.db" "SELECT count(*) FROM trial_events WHERE number = 1 AND state = 'running'" 2>/dev/null || echo 0)
   [ "$n" = "1" ] && break
   sleep 0.1
 done
