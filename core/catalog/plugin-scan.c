@@ -102,8 +102,9 @@ static void set_refused(LatheScanResult *r, gboolean transient, const char *fmt,
   va_start(ap, fmt);
   g_autofree char *why = g_strdup_vprintf(fmt, ap);
   va_end(ap);
-  r->refused = g_strdup_printf("plugin %s refused: %s; remove it from the plugin path or "
-                               "rebuild it", r->path, why);
+  r->refused = g_strdup_printf("plugin %s refused: %s; %s", r->path, why,
+                               transient ? "run the command again"
+                                         : "remove it from the plugin path or rebuild it");
   r->transient = transient;
 }
 
@@ -246,9 +247,11 @@ static guint scan_chunk(LatheScanResult *files, guint n, double timeout, char **
                 "lathe_plugin_query blocks)", timeout);
   else if (end == CHILD_GARBLED)
     set_refused(r, FALSE, "garbled the scanner's answer while being scanned");
+  else if (WIFSIGNALED(status) && !signal_is_the_plugins(WTERMSIG(status)))
+    set_refused(r, TRUE, "its scanner was killed by %s while scanning it",
+                signal_name(WTERMSIG(status)) ? signal_name(WTERMSIG(status)) : "a signal");
   else if (WIFSIGNALED(status) && signal_name(WTERMSIG(status)))
-    set_refused(r, !signal_is_the_plugins(WTERMSIG(status)), "crashed with %s while being scanned",
-                signal_name(WTERMSIG(status)));
+    set_refused(r, FALSE, "crashed with %s while being scanned", signal_name(WTERMSIG(status)));
   else if (WIFSIGNALED(status))
     set_refused(r, FALSE, "crashed with signal %d while being scanned", WTERMSIG(status));
   else

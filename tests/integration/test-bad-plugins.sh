@@ -72,6 +72,24 @@ grep -q "libbad-query_segv.so refused" "$TMP/p4.err" && fail "the fixed file is 
 grep -q "model  *oldminor.*libbad-query_segv.so" "$TMP/p4.out" && pass "the fixed file loads" || fail "fixed file not listed: $(cat "$TMP/p4.out" | grep -i old)"
 [ "$(grep -c refused "$TMP/p4.err")" = 3 ] && pass "three refusals left" || fail "$(cat "$TMP/p4.err")"
 
+# A scanner killed from outside (Ctrl-C reaches the whole process group)
+# refuses the file this time only: the next command scans it again.
+mkdir -p "$TMP/slow"
+cp "$LATHE_BAD_PLUGINS_DIR/libbad-ctor_sleep.so" "$TMP/slow/"
+export LATHE_PLUGIN_PATH="$TMP/slow" LATHE_TEST_SCAN_LOG="$TMP/slow.log"
+LATHE_SCAN_TIMEOUT=30 timeout -k 5 60 "$LATHE_BIN" plugins >"$TMP/k1.out" 2>"$TMP/k1.err" &
+pid=$!
+for _ in $(seq 300); do [ -s "$TMP/slow.log" ] && break; sleep 0.1; done
+scanner=$(pgrep -P "$(pgrep -P $pid)")  # timeout -> lathe -> its scanner
+[ -n "$scanner" ] && kill -TERM $scanner
+wait $pid
+echo $? >"$TMP/k1.code"
+expect_code "$TMP/k1" 2 "a killed scanner"
+expect_err "$TMP/k1" "libbad-ctor_sleep.so refused: its scanner was killed by SIGTERM while scanning it; run the command again" "a killed scanner: message"
+timed "$TMP/k2" plugins
+expect_err "$TMP/k2" "libbad-ctor_sleep.so refused: did not answer within 2 s" "after a killed scanner the file is scanned again"
+[ "$(wc -l <"$TMP/slow.log")" = 2 ] && pass "and opened again" || fail "opened $(wc -l <"$TMP/slow.log") times"
+
 # The scanner is the lathe binary itself: its hidden mode answers JSON lines.
 "$LATHE_BIN" --scan-plugins "$LATHE_ABI_DIR/old_minor/libabi-old_minor.so" "$TMP/nonesuch.so" >"$TMP/scan.out" 2>/dev/null
 $PY - "$TMP/scan.out" <<'PY' && pass "scanner mode: one JSON line per file" || fail "scanner mode: $(cat "$TMP/scan.out")"
