@@ -176,16 +176,29 @@ static ChildEnd read_answers(int fd, LatheScanResult *files, guint n, double tim
   return CHILD_DONE;
 }
 
-/* Reaps @pid; a child that outlives its answers by a second is killed. */
-static int reap(GPid pid, gboolean kill_now) {
+/* Reaps @pid, whose answers pipe is @fd; a child that outlives its answers
+ * by a second is killed. */
+static int reap(GPid pid, int fd, gboolean kill_now) {
   int status = 0;
   if (kill_now)
     kill(pid, SIGKILL);
-  for (int i = 0; !kill_now && i < 100; i++) {
+  /* The pipe closes as the child exits: waiting for that, rather than
+   * sleeping between waitpid() calls, costs no time on the usual path. */
+  gint64 deadline = g_get_monotonic_time() + G_USEC_PER_SEC;
+  for (char sink[256]; !kill_now;) {
+    gint64 left = deadline - g_get_monotonic_time();
+    struct pollfd pfd = {.fd = fd, .events = POLLIN};
+    if (left <= 0 || (poll(&pfd, 1, (int)((left + 999) / 1000)) < 0 && errno != EINTR))
+      break;
+    ssize_t got = (pfd.revents & (POLLIN | POLLHUP | POLLERR)) ? read(fd, sink, sizeof sink) : 1;
+    if (got == 0 || (got < 0 && errno != EINTR && errno != EAGAIN))
+      break;
+  }
+  for (int i = 0; !kill_now && i < 1000; i++) {
     pid_t r = waitpid(pid, &status, WNOHANG);
     if (r == pid || (r < 0 && errno != EINTR))
       return r == pid ? status : 0;
-    g_usleep(10000);
+    g_usleep(1000);
   }
   kill(pid, SIGKILL);
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
@@ -236,8 +249,8 @@ static guint scan_chunk(LatheScanResult *files, guint n, double timeout, char **
     return 0;
   guint answered = 0;
   ChildEnd end = read_answers(out, files, n, timeout, &answered);
+  int status = reap(pid, out, end == CHILD_HUNG || end == CHILD_GARBLED);
   close(out);
-  int status = reap(pid, end == CHILD_HUNG || end == CHILD_GARBLED);
   g_spawn_close_pid(pid);
   if (end == CHILD_DONE)
     return n;
