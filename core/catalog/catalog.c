@@ -5,7 +5,9 @@
  * metadata, cached by path, size, mtime and inode: listing plugins or
  * validating a pipeline opens no plugin, and a run opens only the plugins of
  * the nodes it executes (a fully cached run opens none, nor OpenBLAS). The
- * per-file rules are in plugin-inspect.c. */
+ * per-file rules are in plugin-inspect.c; files the cache does not know are
+ * inspected in a child process (plugin-scan.c), so that a plugin that crashes
+ * or blocks while it loads is refused instead of taking the host down. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
