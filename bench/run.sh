@@ -9,7 +9,8 @@
 #   bench/run.sh tune   only the tuner benchmarks against Optuna 3.1 (bench/tune/bench_tune.py;
 #                       BENCH_TUNE_QUICK=1 for a smoke test, see bench/tune/README.md)
 #   bench/run.sh cache  a fully cached rerun of examples/ideko against its cold run
-#                       (bench/cache/bench_cached_rerun.py)
+#                       (bench/cache/bench_cached_rerun.py), and the plugin catalog's cold
+#                       scan against its cached load (bench/cache/bench_plugin_scan.py)
 #   bench/run.sh tune-mlp  tuning model/mlp on digits, with and without median stopping
 #                       (bench/tune-mlp/bench_tune_mlp.py; see bench/tune-mlp/README.md)
 set -euo pipefail
@@ -36,6 +37,7 @@ if [ "$what" = all ] || [ "$what" = host ]; then
 fi
 if [ "$what" = all ] || [ "$what" = cache ]; then
   /usr/bin/python3 bench/cache/bench_cached_rerun.py build
+  /usr/bin/python3 bench/cache/bench_plugin_scan.py build
 fi
 if [ "$what" = all ] || [ "$what" = nn ]; then
   /usr/bin/python3 bench/nn/bench_nn.py build
