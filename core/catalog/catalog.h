@@ -128,7 +128,8 @@ void lathe_catalog_set_scanner(const char *program);
  *
  * The scanner's side: inspects each file and writes one line of JSON per
  * file on stdout ({"path", "meta"} or {"path", "refused"}), then exits
- * without running exit handlers. Does not return.
+ * without running exit handlers. Returns (1) only when it cannot set up its
+ * answers' pipe.
  */
 int lathe_plugin_scanner_main(int argc, char **argv);
 
