@@ -9,7 +9,8 @@
 #   bench/run.sh tune   only the tuner benchmarks against Optuna 3.1 (bench/tune/bench_tune.py;
 #                       BENCH_TUNE_QUICK=1 for a smoke test, see bench/tune/README.md)
 #   bench/run.sh cache  a fully cached rerun of examples/ideko against its cold run
-#                       (bench/cache/bench_cached_rerun.py)
+#                       (bench/cache/bench_cached_rerun.py), and the plugin catalog's cold
+#                       scan against its cached load (bench/cache/bench_plugin_scan.py)
 #   bench/run.sh concurrency  rounds of 8 concurrent runs on one store: failures and write
 #                       throughput (bench/concurrency/bench_concurrent_runs.py;
 #                       BENCH_CONCURRENT_ROUNDS, default 20)
@@ -39,6 +40,7 @@ if [ "$what" = all ] || [ "$what" = host ]; then
 fi
 if [ "$what" = all ] || [ "$what" = cache ]; then
   /usr/bin/python3 bench/cache/bench_cached_rerun.py build
+  /usr/bin/python3 bench/cache/bench_plugin_scan.py build
 fi
 if [ "$what" = all ] || [ "$what" = concurrency ]; then
   /usr/bin/python3 bench/concurrency/bench_concurrent_runs.py build

@@ -80,4 +80,35 @@ JsonObject *lathe_plugin_inspect(const char *path, GModule **module, GError **er
 gpointer lathe_plugin_component_copy(GModule *module, const char *path, guint32 kind,
                                      const char *name, GError **error);
 
+/* Scanning plugin files, out of process when lathe_catalog_set_scanner()
+ * named a scanner (plugin-scan.c). */
+
+/**
+ * LatheScanResult:
+ * @path: the file (its real path).
+ * @meta: what lathe_plugin_inspect() said of it, or %NULL when refused.
+ * @refused: the one-line refusal ("plugin PATH refused: ...").
+ * @transient: the refusal says nothing about the file (the scanner was killed
+ *   from outside): not to be kept in the plugin cache.
+ */
+typedef struct {
+  const char *path;
+  JsonObject *meta;
+  char *refused;
+  gboolean transient;
+} LatheScanResult;
+
+/**
+ * lathe_plugin_scan:
+ * @files: (array length=n): the files to inspect, results filled in.
+ *
+ * Inspects every file, in child processes of the scanner (several files per
+ * child, a new child after one crashes or hangs, each file given
+ * $LATHE_SCAN_TIMEOUT seconds, 10 by default), or in this process when no
+ * scanner is set. A file whose scanner crashed or hung is refused.
+ */
+void lathe_plugin_scan(LatheScanResult *files, guint n);
+/** lathe_scan_result_clear: frees what lathe_plugin_scan() filled in. */
+void lathe_scan_result_clear(LatheScanResult *r);
+
 G_END_DECLS

@@ -5,7 +5,9 @@
  * metadata, cached by path, size, mtime and inode: listing plugins or
  * validating a pipeline opens no plugin, and a run opens only the plugins of
  * the nodes it executes (a fully cached run opens none, nor OpenBLAS). The
- * per-file rules are in plugin-inspect.c. */
+ * per-file rules are in plugin-inspect.c; files the cache does not know are
+ * inspected in a child process (plugin-scan.c), so that a plugin that crashes
+ * or blocks while it loads is refused instead of taking the host down. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -235,11 +237,11 @@ static gboolean info_complete(LatheComponentInfo *info) {
         json_parser_get_root(jp) && JSON_NODE_HOLDS_OBJECT(json_parser_get_root(jp)))
       p->meta = json_object_ref(json_node_get_object(json_parser_get_root(jp)));
   }
-  if (!p->meta) { /* the cached text is damaged: ask the file itself */
-    GModule *module = NULL;
-    p->meta = lathe_plugin_inspect(p->file, &module, NULL);
-    if (!p->module)
-      p->module = module;
+  if (!p->meta) { /* the cached text is damaged: ask the file itself, through the scanner */
+    LatheScanResult r = {.path = p->file};
+    lathe_plugin_scan(&r, 1);
+    p->meta = g_steal_pointer(&r.meta);
+    lathe_scan_result_clear(&r);
   }
   JsonArray *comps = p->meta && json_object_has_member(p->meta, "components")
                          ? json_object_get_array_member(p->meta, "components") : NULL;
@@ -287,7 +289,7 @@ static gboolean refuse(GError **error, const char *path, const char *fmt, ...) {
 
 /* The rules between plugins: one plugin per name, one component per id. */
 static gboolean add_meta(LatheCatalog *cat, const char *path, JsonObject *head, JsonObject *meta,
-                         JsonObject *entry, GModule *module, GError **error) {
+                         JsonObject *entry, GError **error) {
   const char *name = json_object_get_string_member(head, "name");
   LathePlugin *other = g_hash_table_lookup(cat->by_name, name);
   if (other)
@@ -320,7 +322,6 @@ static gboolean add_meta(LatheCatalog *cat, const char *path, JsonObject *head, 
   p->meta = meta ? json_object_ref(meta) : NULL;
   if (!meta)
     p->meta_text = lathe_cache_text(cat->texts, entry, &p->meta_len);
-  p->module = module;
   g_ptr_array_add(cat->plugins, p);
   g_hash_table_insert(cat->by_name, p->name, p);
   for (guint i = 0; i < infos->len; i++) {
@@ -332,49 +333,100 @@ static gboolean add_meta(LatheCatalog *cat, const char *path, JsonObject *head, 
   return TRUE;
 }
 
-gboolean lathe_catalog_add_file(LatheCatalog *cat, const char *path, GError **error) {
-  g_autofree char *real = realpath(path, NULL);
-  struct stat st;
-  if (!real || stat(real, &st) != 0)
-    return refuse(error, path, "%s", g_strerror(errno));
-  if (g_hash_table_contains(cat->seen_files, real))
-    return TRUE; /* the same file reached twice through the path */
-  g_hash_table_add(cat->seen_files, g_strdup(real));
-  gint64 mtime = (gint64)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
-  JsonObject *entry = json_object_has_member(cat->cache, real)
-                          ? json_object_get_object_member(cat->cache, real) : NULL;
-  if (!entry || json_object_get_int_member_with_default(entry, "size", -1) != st.st_size ||
-      json_object_get_int_member_with_default(entry, "mtime", -1) != mtime ||
-      json_object_get_int_member_with_default(entry, "ino", -1) != (gint64)st.st_ino ||
-      !(json_object_has_member(entry, "head") || json_object_has_member(entry, "refused"))) {
-    g_autoptr(GError) local = NULL;
-    GModule *module = NULL;
-    JsonObject *meta = lathe_plugin_inspect(real, &module, &local);
-    entry = json_object_new();
-    json_object_set_int_member(entry, "size", st.st_size);
-    json_object_set_int_member(entry, "mtime", mtime);
-    json_object_set_int_member(entry, "ino", (gint64)st.st_ino);
-    if (meta) {
-      json_object_set_object_member(entry, "head", head_of(meta));
-      json_object_set_object_member(entry, "meta", meta);
-    } else
-      json_object_set_string_member(entry, "refused", local->message);
-    json_object_set_object_member(cat->cache, real, entry);
-    cat->cache_dirty = TRUE;
-    if (!meta) {
-      g_propagate_error(error, g_steal_pointer(&local));
-      return FALSE;
+/* A file of the search path on its way into the catalog. */
+typedef struct {
+  char *real;        /* NULL: skipped (reached twice) or unresolvable (@error) */
+  char *error;
+  JsonObject *entry; /* its cache entry; a new one is held here too */
+  gboolean fresh;    /* @entry is new: inspected in this scan */
+  JsonObject *meta;  /* the metadata of a file inspected in this scan */
+} Candidate;
+
+static gboolean entry_matches(JsonObject *entry, const struct stat *st, gint64 mtime) {
+  return entry && json_object_get_int_member_with_default(entry, "size", -1) == st->st_size &&
+         json_object_get_int_member_with_default(entry, "mtime", -1) == mtime &&
+         json_object_get_int_member_with_default(entry, "ino", -1) == (gint64)st->st_ino &&
+         (json_object_has_member(entry, "head") || json_object_has_member(entry, "refused"));
+}
+
+/* Adds @paths in order. The files the cache does not know are inspected
+ * together first, in one scanner child (lathe_plugin_scan()), so that a cold
+ * scan starts one process rather than one per file; they are added after,
+ * in path order, so the first provider of a name still wins. Refusals go to
+ * @problems, in path order. */
+static void add_files(LatheCatalog *cat, char *const *paths, guint n, GPtrArray *problems) {
+  g_autofree Candidate *c = g_new0(Candidate, n);
+  g_autoptr(GArray) scans = g_array_new(FALSE, TRUE, sizeof(LatheScanResult));
+  g_autoptr(GArray) scanned = g_array_new(FALSE, FALSE, sizeof(guint));
+  for (guint i = 0; i < n; i++) {
+    g_autofree char *real = realpath(paths[i], NULL);
+    struct stat st;
+    if (!real || stat(real, &st) != 0) {
+      c[i].error = g_strdup_printf("plugin %s refused: %s", paths[i], g_strerror(errno));
+      continue;
     }
-    return add_meta(cat, real, json_object_get_object_member(entry, "head"), meta, entry, module,
-                    error);
+    if (g_hash_table_contains(cat->seen_files, real))
+      continue; /* the same file reached twice through the path */
+    g_hash_table_add(cat->seen_files, g_strdup(real));
+    gint64 mtime = (gint64)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+    JsonObject *entry = json_object_has_member(cat->cache, real)
+                            ? json_object_get_object_member(cat->cache, real) : NULL;
+    if (!entry_matches(entry, &st, mtime)) {
+      entry = json_object_new();
+      json_object_set_int_member(entry, "size", st.st_size);
+      json_object_set_int_member(entry, "mtime", mtime);
+      json_object_set_int_member(entry, "ino", (gint64)st.st_ino);
+      c[i].fresh = TRUE;
+      LatheScanResult r = {.path = real};
+      g_array_append_val(scans, r);
+      g_array_append_val(scanned, i);
+    }
+    c[i].entry = entry;
+    c[i].real = g_steal_pointer(&real);
   }
-  if (json_object_has_member(entry, "refused")) {
-    g_set_error_literal(error, LATHE_ERROR, LATHE_ERROR_PLUGIN,
-                        json_object_get_string_member(entry, "refused"));
-    return FALSE;
+  lathe_plugin_scan((LatheScanResult *)(void *)scans->data, scans->len);
+  for (guint k = 0; k < scans->len; k++) {
+    LatheScanResult *r = &g_array_index(scans, LatheScanResult, k);
+    Candidate *ci = &c[g_array_index(scanned, guint, k)];
+    if (r->meta) {
+      json_object_set_object_member(ci->entry, "head", head_of(r->meta));
+      json_object_set_object_member(ci->entry, "meta", json_object_ref(r->meta));
+      ci->meta = json_object_ref(r->meta);
+    } else {
+      json_object_set_string_member(ci->entry, "refused", r->refused);
+    }
+    /* A crash or a hang is kept like any refusal, so a broken plugin is not
+     * scanned again until its file changes; an interrupted scan is not. */
+    if (!r->transient) {
+      json_object_set_object_member(cat->cache, ci->real, json_object_ref(ci->entry));
+      cat->cache_dirty = TRUE;
+    }
+    lathe_scan_result_clear(r);
   }
-  return add_meta(cat, real, json_object_get_object_member(entry, "head"), NULL, entry, NULL,
-                  error);
+  for (guint i = 0; i < n; i++) {
+    g_autoptr(GError) error = NULL;
+    if (c[i].error)
+      g_ptr_array_add(problems, g_steal_pointer(&c[i].error));
+    else if (c[i].real && json_object_has_member(c[i].entry, "refused"))
+      g_ptr_array_add(problems, g_strdup(json_object_get_string_member(c[i].entry, "refused")));
+    else if (c[i].real && !add_meta(cat, c[i].real, json_object_get_object_member(c[i].entry, "head"),
+                                    c[i].meta, c[i].entry, &error))
+      g_ptr_array_add(problems, g_strdup(error->message));
+    g_free(c[i].real);
+    g_clear_pointer(&c[i].meta, json_object_unref);
+    if (c[i].fresh)
+      json_object_unref(c[i].entry);
+  }
+}
+
+gboolean lathe_catalog_add_file(LatheCatalog *cat, const char *path, GError **error) {
+  g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func(g_free);
+  char *paths[] = {(char *)path};
+  add_files(cat, paths, 1, problems);
+  if (problems->len == 0)
+    return TRUE;
+  g_set_error_literal(error, LATHE_ERROR, LATHE_ERROR_PLUGIN, problems->pdata[0]);
+  return FALSE;
 }
 
 gboolean lathe_catalog_realize(LatheCatalog *cat, LatheComponentInfo *info, GError **error) {
@@ -413,7 +465,8 @@ static int cmp_strp(gconstpointer a, gconstpointer b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static void scan_dir(LatheCatalog *cat, const char *dir, guint depth) {
+/* Collects the plugin files under @dir into @files, in name order. */
+static void scan_dir(GPtrArray *files, const char *dir, guint depth) {
   g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
   if (!d)
     return;
@@ -427,11 +480,9 @@ static void scan_dir(LatheCatalog *cat, const char *dir, guint depth) {
     g_autofree char *path = g_build_filename(dir, n, NULL);
     if (g_file_test(path, G_FILE_TEST_IS_DIR)) {
       if (depth < 3 && n[0] != '.' && !g_str_has_suffix(n, ".p"))
-        scan_dir(cat, path, depth + 1);
+        scan_dir(files, path, depth + 1);
     } else if (g_str_has_suffix(n, ".so")) {
-      g_autoptr(GError) error = NULL;
-      if (!lathe_catalog_add_file(cat, path, &error))
-        g_ptr_array_add(cat->problems, g_strdup(error->message));
+      g_ptr_array_add(files, g_steal_pointer(&path));
     }
   }
 }
@@ -467,8 +518,10 @@ LatheCatalog *lathe_catalog_load(void) {
     g_ptr_array_add(cat->search_path, g_strdup(LATHE_BUILD_PLUGINDIR));
   else
     g_ptr_array_add(cat->search_path, g_strdup(LATHE_PLUGINDIR));
+  g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func(g_free);
   for (guint i = 0; i < cat->search_path->len; i++)
-    scan_dir(cat, cat->search_path->pdata[i], 0);
+    scan_dir(files, cat->search_path->pdata[i], 0);
+  add_files(cat, (char *const *)files->pdata, files->len, cat->problems);
   lathe_catalog_save_cache(cat);
   return cat;
 }

@@ -80,7 +80,7 @@ void lathe_catalog_free(LatheCatalog *cat);
  * lathe_catalog_add_file:
  *
  * Adds one plugin file, from the plugin cache when its size, mtime and inode
- * match, else by opening and inspecting it. Returns %FALSE with a one-line
+ * match, else by inspecting it (in the scanner, lathe_catalog_set_scanner()). Returns %FALSE with a one-line
  * @error naming the file and the reason when it is refused.
  */
 gboolean lathe_catalog_add_file(LatheCatalog *cat, const char *path, GError **error);
@@ -108,6 +108,30 @@ char *lathe_catalog_suggest(LatheCatalog *cat, const char *id);
 
 /** lathe_plugin_digest: (transfer none) SHA-256 of the plugin file. */
 const char *lathe_plugin_digest(LathePlugin *plugin);
+
+/**
+ * lathe_catalog_set_scanner:
+ * @program: (nullable): a program that runs lathe_plugin_scanner_main() when
+ *   its first argument is `--scan-plugins` (the lathe binary: "/proc/self/exe").
+ *
+ * From then on, plugin files the cache does not know are opened in children
+ * of @program, so that one that crashes or blocks while it loads is refused
+ * rather than taking this process down. Without a scanner (%NULL, the
+ * default) they are opened in this process.
+ */
+void lathe_catalog_set_scanner(const char *program);
+
+/**
+ * lathe_plugin_scanner_main:
+ * @argc: how many files.
+ * @argv: (array length=argc): plugin files.
+ *
+ * The scanner's side: inspects each file and writes one line of JSON per
+ * file on stdout ({"path", "meta"} or {"path", "refused"}), then exits
+ * without running exit handlers. Returns (1) only when it cannot set up its
+ * answers' pipe.
+ */
+int lathe_plugin_scanner_main(int argc, char **argv);
 
 /** lathe_catalog_save_cache: writes the plugin cache if anything changed. */
 void lathe_catalog_save_cache(LatheCatalog *cat);

@@ -37,7 +37,23 @@ static int usage(FILE *out, int code) {
 
 char **lathe_original_argv;
 
+/* The scanner: this very binary, which /proc/self/exe names even when its file
+ * was replaced or deleted since it started (a rebuild); else argv[0]. */
+static char *scanner_path(const char *argv0) {
+  if (g_file_test("/proc/self/exe", G_FILE_TEST_EXISTS))
+    return g_strdup("/proc/self/exe");
+  if (strchr(argv0, '/'))
+    return g_canonicalize_filename(argv0, NULL);
+  return g_find_program_in_path(argv0);
+}
+
 int main(int argc, char **argv) {
+  /* Hidden: the plugin scanner's child (core/catalog/plugin-scan.c), before
+   * anything else, so that it only opens the files it is given. */
+  if (argc >= 2 && g_str_equal(argv[1], "--scan-plugins"))
+    return lathe_plugin_scanner_main(argc - 2, argv + 2);
+  g_autofree char *scanner = scanner_path(argv[0]);
+  lathe_catalog_set_scanner(scanner);
   lathe_original_argv = g_strdupv(argv);
   /* The node kinds, lowest layer first, before anything loads the catalog:
    * each layer that owns a kind hands its operations down (issue 10). */

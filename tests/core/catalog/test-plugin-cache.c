@@ -129,9 +129,44 @@ static void test_prune(void) {
   lathe_test_remove_tree(dir);
 }
 
+/* Metadata that crossed the scanner's pipe (lathe --scan-plugins) describes
+ * every component exactly as inspecting it in this process does. */
+static void test_scanner_same(void) {
+  const char *lathe = g_getenv("LATHE_BIN");
+  if (!lathe) {
+    g_test_skip("LATHE_BIN is not set");
+    return;
+  }
+  g_autofree char *dir = g_dir_make_tmp("lathe-plugin-scanner-XXXXXX", NULL);
+  g_autofree char *here = g_build_filename(dir, "here", NULL);
+  g_autofree char *there = g_build_filename(dir, "there", NULL);
+  g_setenv("LATHE_CACHE_DIR", here, TRUE);
+  LatheCatalog *a = lathe_catalog_load();
+  g_setenv("LATHE_CACHE_DIR", there, TRUE);
+  lathe_catalog_set_scanner(lathe);
+  LatheCatalog *b = lathe_catalog_load();
+  lathe_catalog_set_scanner(NULL);
+  g_assert_cmpuint(lathe_catalog_problems(b)->len, ==, lathe_catalog_problems(a)->len);
+  g_assert_null(plugin_of(b, "model-logreg")->module); /* opened in the scanner, not here */
+  g_autoptr(GPtrArray) ca = lathe_catalog_components(a);
+  g_autoptr(GPtrArray) cb = lathe_catalog_components(b);
+  g_assert_cmpuint(ca->len, ==, cb->len);
+  g_assert_cmpuint(ca->len, >, 20);
+  for (guint i = 0; i < ca->len; i++) {
+    LatheComponentInfo *x = ca->pdata[i], *y = cb->pdata[i];
+    g_assert_cmpstr(x->id, ==, y->id);
+    g_assert_cmpstr(x->plugin->digest, ==, y->plugin->digest);
+    assert_same(x, y);
+  }
+  lathe_catalog_free(a);
+  lathe_catalog_free(b);
+  lathe_test_remove_tree(dir);
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/catalog/plugin-cache/lazy-metadata", test_lazy_metadata);
   g_test_add_func("/catalog/plugin-cache/prune", test_prune);
+  g_test_add_func("/catalog/plugin-cache/scanner-same", test_scanner_same);
   return g_test_run();
 }
