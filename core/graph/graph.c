@@ -624,6 +624,19 @@ static gboolean apply_sets(JsonObject *root, const char *const *sets, GPtrArray 
 
 LatheGraph *lathe_graph_load(const char *path, const char *preset, const char *const *sets,
                              LatheCatalog *cat, GPtrArray *problems) {
+  LatheGraphOverrides ov = {.preset = preset, .sets = sets, .seed = -1};
+  return lathe_graph_load_overridden(path, &ov, cat, problems);
+}
+
+LatheGraph *lathe_graph_load_from_data(const char *text, gsize len, const char *path,
+                                       const char *preset, const char *const *sets,
+                                       LatheCatalog *cat, GPtrArray *problems) {
+  LatheGraphOverrides ov = {.preset = preset, .sets = sets, .seed = -1};
+  return lathe_graph_load_overridden_from_data(text, len, path, &ov, cat, problems);
+}
+
+LatheGraph *lathe_graph_load_overridden(const char *path, const LatheGraphOverrides *ov,
+                                        LatheCatalog *cat, GPtrArray *problems) {
   g_autofree char *text = NULL;
   gsize len = 0;
   g_autoptr(GError) error = NULL;
@@ -631,12 +644,17 @@ LatheGraph *lathe_graph_load(const char *path, const char *preset, const char *c
     lathe_problems_add(problems, "", "cannot read the pipeline: %s", error->message);
     return NULL;
   }
-  return lathe_graph_load_from_data(text, len, path, preset, sets, cat, problems);
+  return lathe_graph_load_overridden_from_data(text, len, path, ov, cat, problems);
 }
 
-LatheGraph *lathe_graph_load_from_data(const char *text, gsize len, const char *path,
-                                       const char *preset, const char *const *sets,
-                                       LatheCatalog *cat, GPtrArray *problems) {
+LatheGraph *lathe_graph_load_overridden_from_data(const char *text, gsize len, const char *path,
+                                                  const LatheGraphOverrides *ov,
+                                                  LatheCatalog *cat, GPtrArray *problems) {
+  static const LatheGraphOverrides none = {.seed = -1};
+  if (!ov)
+    ov = &none;
+  const char *preset = ov->preset;
+  const char *const *sets = ov->sets;
   g_autoptr(GError) error = NULL;
   if (!g_utf8_validate(text, (gssize)len, NULL)) {
     lathe_problems_add(problems, "", "the pipeline is not valid UTF-8 text");
@@ -667,6 +685,10 @@ LatheGraph *lathe_graph_load_from_data(const char *text, gsize len, const char *
     return NULL;
   if (!apply_sets(root, sets, problems))
     return NULL;
+  /* --seed edits the tree like --set: the recorded pipeline holds the seed
+   * that ran, and the graph reads it from one place. */
+  if (ov->seed >= 0)
+    json_object_set_int_member(root, "seed", ov->seed);
   static const char *const keys[] = {"lathe", "name", "seed", "nodes", "tracker",
                                      "registry", "executor", "preset", NULL};
   check_keys(root, keys, "", "the pipeline", problems);

@@ -115,6 +115,29 @@ LatheGraph *lathe_graph_load(const char *path, const char *preset, const char *c
 LatheGraph *lathe_graph_load_from_data(const char *text, gsize len, const char *path,
                                        const char *preset, const char *const *sets,
                                        LatheCatalog *cat, GPtrArray *problems);
+/**
+ * LatheGraphOverrides:
+ * @preset: (nullable): as for lathe_graph_load().
+ * @sets: (nullable): as for lathe_graph_load().
+ * @seed: when >= 0, replaces the pipeline's "seed" (`--seed`), after the
+ *   preset and @sets; the recorded pipeline then holds it, and cache keys
+ *   change exactly as if the file said so. Negative: the file's seed.
+ *
+ * What the command line changes in a pipeline.
+ */
+typedef struct {
+  const char *preset;
+  const char *const *sets;
+  gint64 seed;
+} LatheGraphOverrides;
+
+/** lathe_graph_load_overridden: lathe_graph_load() with @overrides (nullable). */
+LatheGraph *lathe_graph_load_overridden(const char *path, const LatheGraphOverrides *overrides,
+                                        LatheCatalog *cat, GPtrArray *problems);
+/** lathe_graph_load_overridden_from_data: lathe_graph_load_from_data() with @overrides. */
+LatheGraph *lathe_graph_load_overridden_from_data(const char *text, gsize len, const char *path,
+                                                  const LatheGraphOverrides *overrides,
+                                                  LatheCatalog *cat, GPtrArray *problems);
 void lathe_graph_free(LatheGraph *graph);
 
 /* graph-presets.c, for graph.c: */
