@@ -74,12 +74,14 @@ int lathe_cmd_run(int argc, char **argv, gboolean validate_only) {
   g_auto(GStrv) sets = NULL;
   g_autofree char *preset = NULL;
   int jobs = G_MININT; /* unset: as many as the cores */
+  gint64 seed = G_MININT64; /* unset: the pipeline's */
   gboolean no_cache = FALSE, json = FALSE;
   g_autofree char *store_opt = NULL;
   GOptionEntry entries[] = {
       {"preset", 'p', 0, G_OPTION_ARG_STRING, &preset, "Use one of the pipeline's \"presets\"", "NAME"},
       {"set", 's', 0, G_OPTION_ARG_STRING_ARRAY, &sets, "Override a param (after the preset)", "NODE.PARAM=VALUE"},
       {"jobs", 'j', 0, G_OPTION_ARG_INT, &jobs, "Nodes run at once (default: cores)", "N"},
+      {"seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Use this seed instead of the pipeline's \"seed\"", "N"},
       {"no-cache", 0, 0, G_OPTION_ARG_NONE, &no_cache, "Run every node", NULL},
       {"store", 0, 0, G_OPTION_ARG_FILENAME, &store_opt, "Run store (default: .lathe beside the pipeline)", "DIR"},
       {"json", 0, 0, G_OPTION_ARG_NONE, &json, "One JSON object on stdout", NULL},
@@ -95,6 +97,8 @@ int lathe_cmd_run(int argc, char **argv, gboolean validate_only) {
     jobs = 0;
   else if (jobs < 1 || jobs > 1024)
     return lathe_cli_error(LATHE_EXIT_USAGE, "--jobs must be between 1 and 1024 (leave it out for one per core)");
+  if (seed != G_MININT64 && seed < 0)
+    return lathe_cli_error(LATHE_EXIT_USAGE, "--seed must be a non-negative integer");
   const char *path = argv[1];
   lathe_cli_phase("start");
   if (!validate_only) {
@@ -106,7 +110,9 @@ int lathe_cmd_run(int argc, char **argv, gboolean validate_only) {
   g_autoptr(LatheCatalog) cat = lathe_cli_load_catalog(json);
   lathe_cli_phase("plugins");
   g_autoptr(GPtrArray) problems = lathe_problems_new();
-  g_autoptr(LatheGraph) graph = lathe_graph_load(path, preset, (const char *const *)sets, cat, problems);
+  LatheGraphOverrides ov = {.preset = preset, .sets = (const char *const *)sets,
+                            .seed = seed == G_MININT64 ? -1 : seed};
+  g_autoptr(LatheGraph) graph = lathe_graph_load_overridden(path, &ov, cat, problems);
   lathe_cli_phase("graph");
   if (!graph) {
     if (json) {

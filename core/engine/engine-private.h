@@ -74,6 +74,9 @@ struct _LatheBatch {
   guint trial_number;
   LatheReportWatch watch;
   gpointer watch_data;
+  /* When set, no task of the batch runs: each is skipped with this reason,
+   * as after an upstream failure (the run's late nodes after a failure). */
+  const char *hold;
 };
 
 /* Does one task's work (no bookkeeping): fills the task's outputs, metrics,
@@ -156,6 +159,10 @@ typedef struct {
   void (*cache_inputs)(LatheNodeRun *task, JsonObject *inputs);
   /* Does the node's work, once its plugin is realised. */
   gboolean (*execute)(LatheNodeRun *task, LatheContext *ctx, GError **error);
+  /* Its nodes act outside the run (the register node moves an alias): they,
+   * and what reads them, run after every other node of the run, and only
+   * when none failed (engine.c). */
+  gboolean after_run;
 } LatheNodeKind;
 
 /* node-kinds.c */

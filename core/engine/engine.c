@@ -184,18 +184,41 @@ gboolean lathe_engine_run(LatheGraph *graph, LatheCatalog *cat, LatheStore *stor
   LatheRecorder *recorder = lathe_run_recorder_new(&run);
   run.recorder = recorder;
   run.executor = &lathe_node_executor;
-  LatheBatch *b = lathe_batch_new(&run, NULL, 0, o.jobs);
+  /* Late nodes (a kind's after_run: the register node) and what reads them
+   * wait for the rest of the run, and run only if none of it failed: a run
+   * that fails never registers a version nor moves an alias, even when the
+   * register node's own inputs succeeded. */
+  g_autoptr(GHashTable) late = g_hash_table_new(NULL, NULL);
   for (guint i = 0; i < graph->order->len; i++) {
     LatheNode *n = graph->order->pdata[i];
-    lathe_node_run_new(b, n, n->id, json_object_ref(n->params));
+    const LatheNodeKind *k = lathe_node_kind_get(n->comp->kind);
+    gboolean is_late = k && k->after_run;
+    for (guint j = 0; j < n->deps->len && !is_late; j++)
+      is_late = g_hash_table_contains(late, n->deps->pdata[j]);
+    if (is_late)
+      g_hash_table_add(late, n);
+  }
+  LatheBatch *b = lathe_batch_new(&run, NULL, 0, o.jobs);
+  LatheBatch *lb = lathe_batch_new(&run, NULL, 0, o.jobs);
+  lb->parent = b; /* late tasks read the others' outputs and metrics */
+  for (guint i = 0; i < graph->order->len; i++) {
+    LatheNode *n = graph->order->pdata[i];
+    lathe_node_run_new(g_hash_table_contains(late, n) ? lb : b, n, n->id,
+                       json_object_ref(n->params));
   }
   lathe_batch_link(b);
+  lathe_batch_link(lb);
   Ticker tk = {.run = &run};
   g_mutex_init(&tk.lock);
   g_cond_init(&tk.cond);
   GThread *ticker = g_thread_new("lathe-ticker", ticker_main, &tk);
   gint64 t1 = g_get_monotonic_time();
   lathe_batch_execute(b);
+  if (lb->tasks->len) {
+    if (run.failed)
+      lb->hold = "skipped: a node of the run failed; registering waits for a run that succeeds";
+    lathe_batch_execute(lb);
+  }
   gint64 t2 = g_get_monotonic_time();
   if (g_getenv("LATHE_PROFILE"))
     g_printerr("profile:   tracker open %8.3f ms, nodes %8.3f ms\n", (t1 - t0) / 1e3, (t2 - t1) / 1e3);
@@ -221,6 +244,7 @@ gboolean lathe_engine_run(LatheGraph *graph, LatheCatalog *cat, LatheStore *stor
   json_object_set_object_member(res, "metrics", run.metrics);
   *result = res;
 
+  lathe_batch_free(lb);
   lathe_batch_free(b);
   lathe_run_recorder_free(recorder);
   /* Each node's context removed its own scratch folder; what is left is empty. */

@@ -115,6 +115,16 @@ static gboolean run_register(LatheNodeRun *t, LatheContext *ctx, GError **error)
   return TRUE;
 }
 
+/* A register node runs once the run has succeeded (after_run); a trial is
+ * not the run, and registering each trial's model would publish models the
+ * study then rejects. */
+static void validate_register(LatheNode *n, GPtrArray *problems) {
+  if (n->graph->outer)
+    lathe_problems_add(problems, n->pointer,
+                       "register node '%s' cannot be inside a trial; register the tuner's "
+                       "output after it", n->id);
+}
+
 /* The params the host reads for a registry node: the storage is the plugin's. */
 static const LatheParamSpec registry_node_params[] = {
     {.name = "name", .type = LATHE_PARAM_STRING, .flags = LATHE_PARAM_REQUIRED,
@@ -133,7 +143,7 @@ static const LatheNodeKind engine_kinds[] = {
     {.kind = LATHE_KIND_MODEL, .execute = run_model},
     {.kind = LATHE_KIND_EVALUATOR, .execute = run_plain},
     {.kind = LATHE_KIND_REGISTRY, .params = registry_node_params, .inputs = registry_in,
-     .execute = run_register},
+     .validate = validate_register, .execute = run_register, .after_run = TRUE},
 };
 
 void lathe_engine_init(void) {

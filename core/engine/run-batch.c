@@ -132,6 +132,28 @@ static char *check_conditions(LatheNodeRun *t) {
   return NULL;
 }
 
+/* Why a task cannot run because of a dependency in an outer batch (one that
+ * finished before this batch started: the run's late nodes read the run's
+ * others), or NULL. A trial's outer dependencies always succeeded: its tuner
+ * waited for them. */
+static char *check_outer_deps(LatheNodeRun *t, LatheSkipReason *reason) {
+  for (guint i = 0; i < t->node->deps->len; i++) {
+    LatheNode *dn = t->node->deps->pdata[i];
+    if (g_hash_table_contains(t->batch->task_of, dn))
+      continue;
+    LatheNodeRun *d = lathe_batch_find(t->batch, dn);
+    if (!d || d->status == TASK_SUCCEEDED || d->status == TASK_CACHED)
+      continue;
+    gboolean benign = d->status == TASK_SKIPPED && (d->skip_reason == LATHE_SKIP_CONDITION ||
+                                                    d->skip_reason == LATHE_SKIP_UPSTREAM_CONDITION);
+    *reason = benign ? LATHE_SKIP_UPSTREAM_CONDITION : LATHE_SKIP_UPSTREAM_FAILED;
+    return benign ? g_strdup_printf("condition not met upstream: '%s' was skipped", d->exec_id)
+                  : g_strdup_printf("skipped: '%s' %s", d->exec_id,
+                                    d->status == TASK_FAILED ? "failed" : "was skipped");
+  }
+  return NULL;
+}
+
 void lathe_node_run_event(LatheNodeRun *t, LatheTaskEventKind kind, LatheTaskEvent *ev) {
   LatheComponentInfo *c = t->node->comp;
   *ev = (LatheTaskEvent){
@@ -244,10 +266,16 @@ static LatheNodeRun *dispatch(LatheBatch *b, GPtrArray *ready) {
     if (t->status != TASK_PENDING)
       continue;
     gboolean interrupted_now = lathe_engine_interrupted();
+    LatheSkipReason reason = interrupted_now ? LATHE_SKIP_INTERRUPTED
+                             : b->hold       ? LATHE_SKIP_UPSTREAM_FAILED
+                                             : LATHE_SKIP_CONDITION;
     g_autofree char *why = interrupted_now ? g_strdup("skipped: the run was interrupted")
-                                           : check_conditions(t);
+                           : b->hold       ? g_strdup(b->hold)
+                                           : check_outer_deps(t, &reason);
+    if (!why)
+      why = check_conditions(t);
     if (why) {
-      record_skip(b, t, interrupted_now ? LATHE_SKIP_INTERRUPTED : LATHE_SKIP_CONDITION, why);
+      record_skip(b, t, reason, why);
       skip_dependents(b, t);
       continue;
     }

@@ -7,6 +7,7 @@
  * the nodes' `with` before --set, so --set still wins. Only the chosen
  * preset shapes the run, but every preset is checked, so that a typo in a
  * variant nobody ran today is still caught by `lathe validate`. */
+#include <stdio.h>
 #include <string.h>
 
 #include "graph/graph.h"
@@ -20,8 +21,7 @@ static JsonObject *find_node(JsonObject *root, const char *id) {
   for (guint k = 0; k < json_array_get_length(arr); k++) {
     JsonNode *nn = json_array_get_element(arr, k);
     if (JSON_NODE_HOLDS_OBJECT(nn) &&
-        g_strcmp0(json_object_get_string_member_with_default(json_node_get_object(nn), "id", NULL),
-                  id) == 0)
+        g_strcmp0(lathe_graph_string(json_node_get_object(nn), "id"), id) == 0)
       return json_node_get_object(nn);
   }
   return NULL;
@@ -162,5 +162,35 @@ void lathe_graph_presets_check(LatheGraph *g, LatheCatalog *cat, JsonObject *pre
           lathe_problems_add(problems, p->pointer, "%s", p->message);
       }
     }
+  }
+}
+
+/* The chosen preset's params are merged into the nodes' `with` and checked
+ * there, so their problems carry the node's pointer; a problem of a param
+ * the preset set (and --set did not override) is the preset's, and is
+ * reported where the docs say: /presets/NAME/NODE/PARAM. */
+void lathe_graph_presets_blame(LatheGraph *g, JsonObject *presets, const char *chosen,
+                               const char *const *sets, GPtrArray *problems) {
+  JsonObject *preset = json_object_get_object_member(presets, chosen);
+  for (guint i = 0; i < problems->len; i++) {
+    LatheProblem *p = problems->pdata[i];
+    guint idx;
+    int end = 0;
+    if (sscanf(p->pointer, "/nodes/%u/with/%n", &idx, &end) != 1 || !end || idx >= g->nodes->len)
+      continue;
+    const char *key = p->pointer + end;
+    LatheNode *n = g->nodes->pdata[idx];
+    JsonNode *params = json_object_get_member(preset, n->id);
+    if (!params || !json_object_has_member(json_node_get_object(params), key))
+      continue;
+    g_autofree char *set = g_strdup_printf("%s.%s=", n->id, key);
+    gboolean overridden = FALSE;
+    for (guint k = 0; sets && sets[k]; k++)
+      overridden |= g_str_has_prefix(sets[k], set);
+    if (overridden)
+      continue;
+    char *blamed = g_strdup_printf("/presets/%s/%s/%s", chosen, n->id, key);
+    g_free(p->pointer);
+    p->pointer = blamed;
   }
 }

@@ -2,6 +2,7 @@
  * JSON pointer and a hint, like a compiler, rather than stopping at the first:
  * a user fixing a pipeline should see all of it in one go. */
 #include <errno.h>
+#include <math.h>
 #include <string.h>
 
 #include "graph/graph.h"
@@ -103,8 +104,10 @@ static gboolean valid_id(const char *id) {
   return TRUE;
 }
 
+/* A node depending on itself (reading its own output, or a `when` on its own
+ * metric) is kept: the ordering then reports it as the cycle "a -> a". */
 static void add_dep(LatheNode *n, LatheNode *dep) {
-  if (dep && dep != n && !g_ptr_array_find(n->deps, dep, NULL))
+  if (dep && !g_ptr_array_find(n->deps, dep, NULL))
     g_ptr_array_add(n->deps, dep);
 }
 
@@ -136,9 +139,26 @@ gboolean lathe_graph_split_ref(const char *ref, char **node, char **rest) {
   return **node && **rest;
 }
 
-/* "a.m >= 0.9 && b.n < 3": a conjunction of comparisons against numbers. */
-static void parse_when(LatheGraph *g, LatheNode *n, const char *when, GPtrArray *problems) {
+/* "a.m >= 0.9 && b.n < 3": a conjunction of comparisons against finite
+ * numbers. Anything else is refused: a `when` that was not a string used to
+ * be ignored, and the node it guarded ran unconditionally. */
+static void parse_when(LatheGraph *g, LatheNode *n, JsonNode *wn, GPtrArray *problems) {
   g_autofree char *ptr = g_strdup_printf("%s/when", n->pointer);
+  if (!JSON_NODE_HOLDS_VALUE(wn) || json_node_get_value_type(wn) != G_TYPE_STRING) {
+    lathe_problems_add(problems, ptr,
+                       "\"when\" is a condition string such as \"eval.accuracy >= 0.9\", "
+                       "not %s", lathe_json_kind_name(wn));
+    return;
+  }
+  const char *when = json_node_get_string(wn);
+  n->when = g_strdup(when);
+  g_autofree char *all = g_strstrip(g_strdup(when));
+  if (!*all) {
+    lathe_problems_add(problems, ptr,
+                       "\"when\" is empty; write a condition such as \"eval.accuracy >= 0.9\", "
+                       "or remove it");
+    return;
+  }
   g_auto(GStrv) clauses = g_strsplit(when, "&&", -1);
   static const char *const ops[] = {">=", "<=", "==", "!=", ">", "<", NULL};
   for (guint i = 0; clauses[i]; i++) {
@@ -162,6 +182,11 @@ static void parse_when(LatheGraph *g, LatheNode *n, const char *when, GPtrArray 
       lathe_problems_add(problems, ptr,
                          "cannot read condition '%s'; write NODE.METRIC OP NUMBER, e.g. "
                          "\"eval.accuracy >= 0.9\"", c);
+      continue;
+    }
+    if (!isfinite(v)) {
+      lathe_problems_add(problems, ptr, "condition '%s' compares with %s; use a finite number", c,
+                         rhs);
       continue;
     }
     LatheNode *dep = lathe_graph_lookup(g, node_id);
@@ -289,7 +314,13 @@ static void parse_trial(LatheGraph *g, LatheNode *n, JsonObject *obj, LatheCatal
     return;
   collect_outer_deps(n, n->trial);
   if (json_object_has_member(trial, "output")) {
-    const char *out = json_object_get_string_member_with_default(trial, "output", "");
+    const char *out = lathe_graph_string(trial, "output");
+    if (!out) {
+      g_autofree char *optr = g_strdup_printf("%s/output", tptr);
+      lathe_problems_add(problems, optr, "trial \"output\" is the id of a trial node, not %s",
+                         lathe_json_kind_name(json_object_get_member(trial, "output")));
+      return;
+    }
     n->trial_output = g_hash_table_lookup(n->trial->by_id, out);
     if (!n->trial_output || !n->trial_output->comp ||
         !lathe_component_port(n->trial_output->comp, "model", TRUE))
@@ -309,17 +340,23 @@ static LatheNode *parse_node(LatheGraph *g, JsonNode *nn, guint idx, const char 
   n->conditions = g_ptr_array_new_with_free_func((GDestroyNotify)cond_free);
   n->cache = TRUE;
   if (!JSON_NODE_HOLDS_OBJECT(nn)) {
-    lathe_problems_add(problems, n->pointer, "a node is an object with \"id\" and \"use\"");
+    lathe_problems_add(problems, n->pointer, "a node is an object with \"id\" and \"use\", not %s",
+                       lathe_json_kind_name(nn));
+    n->id = g_strdup_printf("#%u", idx); /* no id: never looked up */
     return n;
   }
   JsonObject *o = json_node_get_object(nn);
   static const char *const keys[] = {"id", "use", "with", "in", "when", "cache", "trial", NULL};
   check_keys(o, keys, n->pointer, "a node", problems);
-  const char *id = json_object_get_string_member_with_default(o, "id", NULL);
+  gboolean wrong;
+  JsonNode *idn = lathe_graph_member(o, "id", LATHE_JSON_STRING, &wrong);
+  const char *id = idn ? json_node_get_string(idn) : NULL;
   if (!id || !valid_id(id)) {
+    g_autofree char *got = id ? g_strdup_printf("'%s'", id)
+                              : g_strdup(wrong ? lathe_json_kind_name(json_object_get_member(o, "id"))
+                                               : "none");
     lathe_problems_add(problems, n->pointer,
-                       "node needs an \"id\" of letters, digits, '_' or '-' (got %s)",
-                       id ? id : "none");
+                       "node needs an \"id\" of letters, digits, '_' or '-' (got %s)", got);
     n->id = g_strdup_printf("#%u", idx);
   } else {
     n->id = g_strdup(id);
@@ -336,8 +373,13 @@ static LatheNode *parse_node(LatheGraph *g, JsonNode *nn, guint idx, const char 
     lathe_problems_add(problems, n->pointer, "\"with\" must be an object of params");
   else if (wn)
     n->with = json_object_ref(json_node_get_object(wn));
-  const char *use = json_object_get_string_member_with_default(o, "use", NULL);
+  const char *use = lathe_graph_string(o, "use");
   g_autofree char *uptr = g_strdup_printf("%s/use", n->pointer);
+  if (!use && json_object_has_member(o, "use")) {
+    lathe_problems_add(problems, uptr, "\"use\" is a string \"KIND/NAME\", not %s",
+                       lathe_json_kind_name(json_object_get_member(o, "use")));
+    return n;
+  }
   if (!use) {
     lathe_problems_add(problems, n->pointer, "node '%s' needs \"use\": \"KIND/NAME\"", n->id);
     return n;
@@ -482,11 +524,9 @@ static LatheGraph *parse_graph(JsonObject *root, const char *pointer, LatheGraph
       lathe_problems_add(problems, n->pointer, "\"in\" must be an object {\"INPUT\": \"NODE\"}");
     else
       resolve_edges(g, n, in ? json_node_get_object(in) : NULL, problems);
-    const char *when = json_object_get_string_member_with_default(o, "when", NULL);
-    if (when) {
-      n->when = g_strdup(when);
+    JsonNode *when = json_object_get_member(o, "when");
+    if (when)
       parse_when(g, n, when, problems);
-    }
     const GraphKind *k = &graph_kinds[n->comp->kind];
     if (k->trial)
       parse_trial(g, n, o, cat, problems);
@@ -503,9 +543,8 @@ static void check_setting(JsonObject *root, const char *key, LatheComponentKind 
   if (!v)
     return;
   g_autofree char *ptr = g_strdup_printf("/%s", key);
-  const char *use = JSON_NODE_HOLDS_OBJECT(v)
-                        ? json_object_get_string_member_with_default(json_node_get_object(v), "use", NULL)
-                        : NULL;
+  const char *use = JSON_NODE_HOLDS_OBJECT(v) ? lathe_graph_string(json_node_get_object(v), "use")
+                                               : NULL;
   if (!use) {
     lathe_problems_add(problems, ptr, "\"%s\" is {\"use\": \"%s/NAME\", \"with\": {...}}", key,
                        lathe_kind_name(kind));
@@ -524,6 +563,9 @@ static void check_setting(JsonObject *root, const char *key, LatheComponentKind 
   check_keys(o, keys, ptr, key, problems);
   JsonNode *w = json_object_get_member(o, "with");
   g_autofree char *wptr = g_strdup_printf("/%s/with", key);
+  if (w && !JSON_NODE_HOLDS_OBJECT(w))
+    lathe_problems_add(problems, wptr, "\"with\" is an object of params, not %s",
+                       lathe_json_kind_name(w));
   /* Registry components also take node params (name, alias); a setting
    * configures the plugin only. */
   JsonObject *resolved = lathe_params_resolve(
@@ -552,7 +594,7 @@ static gboolean apply_sets(JsonObject *root, const char *const *sets, GPtrArray 
     for (guint k = 0; arr && k < json_array_get_length(arr); k++) {
       JsonNode *nn = json_array_get_element(arr, k);
       if (JSON_NODE_HOLDS_OBJECT(nn) &&
-          g_strcmp0(json_object_get_string_member_with_default(json_node_get_object(nn), "id", NULL), id) == 0)
+          g_strcmp0(lathe_graph_string(json_node_get_object(nn), "id"), id) == 0)
         target = json_node_get_object(nn);
     }
     if (!target) {
@@ -562,6 +604,11 @@ static gboolean apply_sets(JsonObject *root, const char *const *sets, GPtrArray 
     }
     g_autoptr(JsonParser) p = json_parser_new();
     JsonNode *value;
+    g_autofree char *what = g_strdup_printf("--set '%s': ", sets[i]);
+    if (!lathe_graph_json_scan(eq + 1, strlen(eq + 1), what, problems)) {
+      ok = FALSE;
+      continue;
+    }
     if (json_parser_load_from_data(p, eq + 1, -1, NULL) && json_parser_get_root(p))
       value = json_node_copy(json_parser_get_root(p));
     else
@@ -578,6 +625,19 @@ static gboolean apply_sets(JsonObject *root, const char *const *sets, GPtrArray 
 
 LatheGraph *lathe_graph_load(const char *path, const char *preset, const char *const *sets,
                              LatheCatalog *cat, GPtrArray *problems) {
+  LatheGraphOverrides ov = {.preset = preset, .sets = sets, .seed = -1};
+  return lathe_graph_load_overridden(path, &ov, cat, problems);
+}
+
+LatheGraph *lathe_graph_load_from_data(const char *text, gsize len, const char *path,
+                                       const char *preset, const char *const *sets,
+                                       LatheCatalog *cat, GPtrArray *problems) {
+  LatheGraphOverrides ov = {.preset = preset, .sets = sets, .seed = -1};
+  return lathe_graph_load_overridden_from_data(text, len, path, &ov, cat, problems);
+}
+
+LatheGraph *lathe_graph_load_overridden(const char *path, const LatheGraphOverrides *ov,
+                                        LatheCatalog *cat, GPtrArray *problems) {
   g_autofree char *text = NULL;
   gsize len = 0;
   g_autoptr(GError) error = NULL;
@@ -585,17 +645,24 @@ LatheGraph *lathe_graph_load(const char *path, const char *preset, const char *c
     lathe_problems_add(problems, "", "cannot read the pipeline: %s", error->message);
     return NULL;
   }
-  return lathe_graph_load_from_data(text, len, path, preset, sets, cat, problems);
+  return lathe_graph_load_overridden_from_data(text, len, path, ov, cat, problems);
 }
 
-LatheGraph *lathe_graph_load_from_data(const char *text, gsize len, const char *path,
-                                       const char *preset, const char *const *sets,
-                                       LatheCatalog *cat, GPtrArray *problems) {
+LatheGraph *lathe_graph_load_overridden_from_data(const char *text, gsize len, const char *path,
+                                                  const LatheGraphOverrides *ov,
+                                                  LatheCatalog *cat, GPtrArray *problems) {
+  static const LatheGraphOverrides none = {.seed = -1};
+  if (!ov)
+    ov = &none;
+  const char *preset = ov->preset;
+  const char *const *sets = ov->sets;
   g_autoptr(GError) error = NULL;
   if (!g_utf8_validate(text, (gssize)len, NULL)) {
     lathe_problems_add(problems, "", "the pipeline is not valid UTF-8 text");
     return NULL;
   }
+  if (!lathe_graph_json_scan(text, len, "", problems))
+    return NULL;
   g_autoptr(JsonParser) parser = json_parser_new();
   if (!json_parser_load_from_data(parser, text, (gssize)len, &error)) {
     /* json-glib says "<data>:LINE:COL: Parse error: ..."; keep LINE:COL */
@@ -619,6 +686,10 @@ LatheGraph *lathe_graph_load_from_data(const char *text, gsize len, const char *
     return NULL;
   if (!apply_sets(root, sets, problems))
     return NULL;
+  /* --seed edits the tree like --set: the recorded pipeline holds the seed
+   * that ran, and the graph reads it from one place. */
+  if (ov->seed >= 0)
+    json_object_set_int_member(root, "seed", ov->seed);
   static const char *const keys[] = {"lathe", "name", "seed", "nodes", "tracker",
                                      "registry", "executor", "preset", NULL};
   check_keys(root, keys, "", "the pipeline", problems);
@@ -626,17 +697,27 @@ LatheGraph *lathe_graph_load_from_data(const char *text, gsize len, const char *
   if (ver && (!JSON_NODE_HOLDS_VALUE(ver) || json_node_get_value_type(ver) != G_TYPE_INT64 ||
               json_node_get_int(ver) != 1))
     lathe_problems_add(problems, "/lathe", "this Lathe reads pipeline format 1 (\"lathe\": 1)");
+  gboolean wrong;
   LatheGraph *g = parse_graph(root, "", NULL, cat, problems);
   g->path = g_strdup(path);
   g_autofree char *abs = g_canonicalize_filename(path, NULL);
   g->base_dir = g_path_get_dirname(abs);
   g_autofree char *stem = g_path_get_basename(path);
-  const char *name = json_object_get_string_member_with_default(root, "name", stem);
+  JsonNode *namen = lathe_graph_member(root, "name", LATHE_JSON_STRING, &wrong);
+  const char *name = namen ? json_node_get_string(namen) : stem;
+  if (wrong)
+    lathe_problems_add(problems, "/name", "\"name\" is a string, not %s",
+                       lathe_json_kind_name(json_object_get_member(root, "name")));
+  else if (namen && (!*name || lathe_graph_has_control(name)))
+    lathe_problems_add(problems, "/name",
+                       "\"name\" must be a non-empty string without control characters");
   /* Runs of different presets of one pipeline must tell apart in `runs list`. */
   g->name = chosen ? g_strdup_printf("%s:%s", name, chosen) : g_strdup(name);
   g->preset = g_steal_pointer(&chosen);
-  if (presets)
+  if (presets) {
+    lathe_graph_presets_blame(g, presets, g->preset, sets, problems);
     lathe_graph_presets_check(g, cat, presets, g->preset, problems);
+  }
   JsonNode *seed = json_object_get_member(root, "seed");
   if (seed) {
     if (JSON_NODE_HOLDS_VALUE(seed) && json_node_get_value_type(seed) == G_TYPE_INT64 &&

@@ -115,13 +115,80 @@ LatheGraph *lathe_graph_load(const char *path, const char *preset, const char *c
 LatheGraph *lathe_graph_load_from_data(const char *text, gsize len, const char *path,
                                        const char *preset, const char *const *sets,
                                        LatheCatalog *cat, GPtrArray *problems);
+/**
+ * LatheGraphOverrides:
+ * @preset: (nullable): as for lathe_graph_load().
+ * @sets: (nullable): as for lathe_graph_load().
+ * @seed: when >= 0, replaces the pipeline's "seed" (`--seed`), after the
+ *   preset and @sets; the recorded pipeline then holds it, and cache keys
+ *   change exactly as if the file said so. Negative: the file's seed.
+ *
+ * What the command line changes in a pipeline.
+ */
+typedef struct {
+  const char *preset;
+  const char *const *sets;
+  gint64 seed;
+} LatheGraphOverrides;
+
+/** lathe_graph_load_overridden: lathe_graph_load() with @overrides (nullable). */
+LatheGraph *lathe_graph_load_overridden(const char *path, const LatheGraphOverrides *overrides,
+                                        LatheCatalog *cat, GPtrArray *problems);
+/** lathe_graph_load_overridden_from_data: lathe_graph_load_from_data() with @overrides. */
+LatheGraph *lathe_graph_load_overridden_from_data(const char *text, gsize len, const char *path,
+                                                  const LatheGraphOverrides *overrides,
+                                                  LatheCatalog *cat, GPtrArray *problems);
 void lathe_graph_free(LatheGraph *graph);
 
 /* graph-presets.c, for graph.c: */
 gboolean lathe_graph_presets_apply(JsonObject *root, const char *cli_preset, GPtrArray *problems,
                                    char **chosen, JsonObject **presets);
+void lathe_graph_presets_blame(LatheGraph *g, JsonObject *presets, const char *chosen,
+                               const char *const *sets, GPtrArray *problems);
 void lathe_graph_presets_check(LatheGraph *g, LatheCatalog *cat, JsonObject *presets,
                                const char *chosen, GPtrArray *problems);
+
+/* graph-json.c: the pipeline's JSON, read without trusting its shape. */
+
+/** LATHE_GRAPH_MAX_DEPTH: the deepest nesting of [ and { a pipeline may have;
+ * json-glib's parser recurses per level, so deeper input is refused before
+ * parsing (a few dozen levels is already a strange pipeline). */
+#define LATHE_GRAPH_MAX_DEPTH 512
+
+/**
+ * lathe_graph_json_scan:
+ * @text: JSON text (@len bytes).
+ * @what: the start of each message ("" for the file, "--set 'x=y': " ...).
+ *
+ * Checks @text before it is parsed: nesting no deeper than
+ * %LATHE_GRAPH_MAX_DEPTH and no "\u0000" in a string (it would truncate
+ * the string in C). Returns: %FALSE after adding one problem.
+ */
+gboolean lathe_graph_json_scan(const char *text, gsize len, const char *what, GPtrArray *problems);
+
+typedef enum {
+  LATHE_JSON_OBJECT,
+  LATHE_JSON_ARRAY,
+  LATHE_JSON_STRING,
+  LATHE_JSON_BOOLEAN,
+  LATHE_JSON_INT,
+} LatheJsonKind;
+
+/**
+ * lathe_graph_member:
+ * @o: (nullable): an object.
+ * @wrong: (out): set when @key is present but not of kind @want.
+ *
+ * Returns: (nullable) (transfer none): member @key of @o when it is of kind
+ * @want; %NULL when absent or of another kind (then @wrong tells which).
+ */
+JsonNode *lathe_graph_member(JsonObject *o, const char *key, LatheJsonKind want, gboolean *wrong);
+/** lathe_graph_string: (nullable) member @key of @o when it is a string. */
+const char *lathe_graph_string(JsonObject *o, const char *key);
+/** lathe_json_kind_name: "a string", "a number", "an object", ... for messages. */
+const char *lathe_json_kind_name(JsonNode *value);
+/** lathe_graph_has_control: whether @s holds an ASCII control character. */
+gboolean lathe_graph_has_control(const char *s);
 
 /** lathe_graph_lookup: (nullable) a node of @graph or of a graph around it. */
 LatheNode *lathe_graph_lookup(LatheGraph *graph, const char *id);

@@ -56,6 +56,31 @@ expect_code "$TMP/w" 2 "bad conditions"
 expect_err "$TMP/w" "/nodes/1/when: cannot read condition" "unreadable condition"
 expect_err "$TMP/w" "/nodes/2/when: condition names unknown node 'nope'" "condition with unknown node"
 
+# Issue 11: inputs that crashed the validator, or a `when` that was ignored
+# (the node ran unconditionally), are refused: exit 2, one line each, no
+# Json-CRITICAL, nothing run.
+refuse() { # JSON expected-line what
+  printf '%s' "$1" >"$TMP/x.json"
+  run_lathe "$TMP/x" run --store "$TMP/xstore" "$TMP/x.json"
+  expect_code "$TMP/x" 2 "$3"
+  expect_err "$TMP/x" "$2" "$3: says so"
+  grep -q CRITICAL "$TMP/x.err" && fail "$3: a CRITICAL" || pass "$3: no CRITICAL"
+  [ ! -e "$TMP/xstore/lathe.db" ] && pass "$3: nothing ran" || fail "$3: a run was recorded"
+}
+refuse '{"nodes":[1]}' "/nodes/0: a node is an object" "a node that is a number"
+refuse '{"nodes":[null]}' "/nodes/0: a node is an object" "a node that is null"
+refuse '{"nodes":[{"id":"a","use":"transform/metric"},{"id":"b","use":"transform/noop","when":{"$gte":2}}]}' \
+  '/nodes/1/when: "when" is a condition string such as "eval.accuracy >= 0.9", not an object' "an object when"
+refuse '{"nodes":[{"id":"a","use":"transform/metric"},{"id":"b","use":"transform/noop","when":2}]}' \
+  '/nodes/1/when: "when" is a condition string' "a number when"
+refuse '{"nodes":[{"id":"a","use":"transform/metric","when":"a.value > 1"}]}' "cycle: a -> a" "a when on the node's own metric"
+refuse '{"name":3,"nodes":[{"id":"a","use":"transform/noop"}]}' '/name: "name" is a string, not a number' "a number name"
+$PY -c "print('{\"nodes\": ' + '[' * 100000 + ']' * 100000 + '}')" >"$TMP/deep.json"
+run_lathe "$TMP/d" validate "$TMP/deep.json"
+expect_code "$TMP/d" 2 "100,000 levels of nesting"
+expect_err "$TMP/d" "$TMP/deep.json:1:522: nested deeper than 512 levels of [ and {" "the depth limit is named, at its line:column"
+[ "$(wc -l <"$TMP/d.err")" -eq 1 ] && pass "depth: one line" || fail "depth: $(head -c 300 "$TMP/d.err")"
+
 run_lathe "$TMP/s" run --set nosuch.x=1 "$TMP/when.json"
 expect_code "$TMP/s" 2 "--set on an unknown node"
 expect_err "$TMP/s" "no node 'nosuch'" "--set names the node"

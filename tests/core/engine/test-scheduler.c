@@ -447,6 +447,72 @@ static void test_run_recorder(Fixture *f, gconstpointer unused) {
   lathe_test_remove_tree(dir);
 }
 
+/* The run's late batch (engine.c puts the register node there): its tasks
+ * read the first batch's through the parent link. A dependency skipped by a
+ * condition there skips the late task as a condition too; with the batch's
+ * hold set (a task of the run failed) nothing of it runs. */
+static void run_late(Fixture *f, LatheNode *const *late, guint n_late, const char *hold) {
+  LatheBatch *b = lathe_batch_new(&f->run, NULL, 0, 1);
+  LatheBatch *lb = lathe_batch_new(&f->run, NULL, 0, 1);
+  lb->parent = b;
+  for (guint i = 0; i < f->graph.nodes->len; i++) {
+    LatheNode *n = f->graph.nodes->pdata[i];
+    gboolean is_late = FALSE;
+    for (guint k = 0; k < n_late; k++)
+      is_late |= late[k] == n;
+    lathe_node_run_new(is_late ? lb : b, n, n->id, json_object_new());
+  }
+  lathe_batch_link(b);
+  lathe_batch_link(lb);
+  lathe_batch_execute(b);
+  lb->hold = hold;
+  lathe_batch_execute(lb);
+  lathe_batch_free(lb);
+  lathe_batch_free(b);
+}
+
+static void test_late(Fixture *f, gconstpointer unused) {
+  LatheNode *a = add_node(&f->graph, "a", NULL);
+  LatheNode *b = add_node(&f->graph, "b", NULL);
+  add_when(f, b, a, "value", ">=", 0.9);
+  LatheNode *r1 = add_node(&f->graph, "r1", a, NULL);
+  LatheNode *r2 = add_node(&f->graph, "r2", b, NULL);
+  LatheNode *r3 = add_node(&f->graph, "r3", r1, NULL);
+  set_value(f, "a", 0.5);
+  LatheNode *late[] = {r1, r2, r3};
+  run_late(f, late, G_N_ELEMENTS(late), NULL);
+  const char *const want[] = {
+      "queued a",
+      "started a",
+      "succeeded a",
+      "skipped b (condition: condition not met: a.value = 0.5, not >= 0.9)",
+      "queued r1",
+      "skipped r2 (upstream-condition: condition not met upstream: 'b' was skipped)",
+      "started r1",
+      "succeeded r1",
+      "queued r3",
+      "started r3",
+      "succeeded r3",
+      NULL};
+  assert_lines(f->fr.lines, want);
+}
+
+static void test_late_held(Fixture *f, gconstpointer unused) {
+  LatheNode *a = add_node(&f->graph, "a", NULL);
+  LatheNode *r1 = add_node(&f->graph, "r1", a, NULL);
+  LatheNode *r2 = add_node(&f->graph, "r2", r1, NULL);
+  LatheNode *late[] = {r1, r2};
+  run_late(f, late, G_N_ELEMENTS(late), "skipped: a node of the run failed");
+  const char *const want[] = {
+      "queued a",
+      "started a",
+      "succeeded a",
+      "skipped r1 (upstream-failed: skipped: a node of the run failed)",
+      "skipped r2 (upstream-failed: skipped: 'r1' was skipped)",
+      NULL};
+  assert_lines(f->fr.lines, want);
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
 #define ADD(path, fn) g_test_add(path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
@@ -457,6 +523,8 @@ int main(int argc, char **argv) {
   ADD("/engine/scheduler/trials", test_trials);
   ADD("/engine/scheduler/interrupted", test_interrupted);
   ADD("/engine/scheduler/seed", test_seed);
+  ADD("/engine/scheduler/late", test_late);
+  ADD("/engine/scheduler/late-held", test_late_held);
   ADD("/engine/recorder/store-and-result", test_run_recorder);
   return g_test_run();
 }
