@@ -74,6 +74,8 @@ static JsonNode *component_json(LatheComponentInfo *c) {
     }
     json_builder_set_member_name(b, "log");
     json_builder_add_boolean_value(b, (s->flags & LATHE_PARAM_LOG) != 0);
+    json_builder_set_member_name(b, "secret");
+    json_builder_add_boolean_value(b, (s->flags & LATHE_PARAM_SECRET) != 0);
     if (s->choices) {
       json_builder_set_member_name(b, "choices");
       json_builder_begin_array(b);
@@ -114,6 +116,8 @@ static void print_component(JsonObject *c) {
     JsonObject *p = json_array_get_object_element(params, i);
     g_autofree char *type = json_object_has_member(p, "item_type")
         ? g_strdup_printf("list<%s>", json_object_get_string_member(p, "item_type"))
+        : json_object_get_boolean_member_with_default(p, "secret", FALSE)
+        ? g_strdup_printf("%s secret", json_object_get_string_member(p, "type"))
         : g_strdup(json_object_get_string_member(p, "type"));
     g_autofree char *def = json_object_get_boolean_member(p, "required")
                                ? g_strdup("(required)")

@@ -33,6 +33,7 @@ struct _LatheNodeRun {
   char *exec_id;        /* "model", or "tune/3/model" inside a trial */
   gint trial;           /* its trial's number, or -1 for a task of the run itself */
   JsonObject *params;   /* resolved, with the trial point applied */
+  JsonObject *public_params; /* the same with secrets hidden: what is recorded and shown */
   GPtrArray *deps;      /* LatheNodeRun* of this batch */
   GPtrArray *dependents;
   guint waiting;
@@ -105,6 +106,11 @@ struct _LatheRun {
   GPtrArray *all_tasks; /* every task of every batch, for progress and cleanup */
   const LatheRecorder *recorder; /* where every state change of a task goes */
   const LatheExecutor *executor; /* what does a task's work */
+  /* The store's key for fingerprints of secret params, read on first need
+   * (under @lock): 0 not yet, 1 read, -1 unreadable (secret nodes then run
+   * uncached). */
+  gint secret_key_state;
+  guint8 secret_key[LATHE_STORE_KEY_SIZE];
 };
 
 extern const LatheHostServices lathe_engine_services;

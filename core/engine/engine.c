@@ -15,7 +15,8 @@ static void svc_log(gpointer host_data, LatheContext *ctx, GLogLevelFlags level,
                                                                                   : NULL;
   if (!tag && !(level & G_LOG_LEVEL_MESSAGE) && !g_getenv("LATHE_VERBOSE"))
     return; /* info and debug only on request */
-  g_printerr("%s%s[%s] %s\n", tag ? tag : "", tag ? ": " : "", t->exec_id, msg);
+  g_autofree char *safe = lathe_params_redact(t->node->comp, t->params, msg);
+  g_printerr("%s%s[%s] %s\n", tag ? tag : "", tag ? ": " : "", t->exec_id, safe);
 }
 
 static void svc_report(gpointer host_data, LatheContext *ctx, const char *name, double value,

@@ -35,6 +35,7 @@ LatheNodeRun *lathe_node_run_new(LatheBatch *batch, LatheNode *node, const char 
   t->exec_id = g_strdup(exec_id);
   t->trial = batch->tuner ? (gint)batch->trial_number : -1;
   t->params = params;
+  t->public_params = lathe_params_public(node->comp, params);
   t->deps = g_ptr_array_new();
   t->dependents = g_ptr_array_new();
   t->outputs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
@@ -60,6 +61,7 @@ static void task_free(LatheNodeRun *t) {
   g_clear_pointer(&t->outs, json_object_unref);
   g_free(t->exec_id);
   json_object_unref(t->params);
+  g_clear_pointer(&t->public_params, json_object_unref);
   g_ptr_array_unref(t->deps);
   g_ptr_array_unref(t->dependents);
   g_hash_table_unref(t->outputs);
@@ -139,7 +141,7 @@ void lathe_node_run_event(LatheNodeRun *t, LatheTaskEventKind kind, LatheTaskEve
       .who = {.run_id = t->batch->run->run_id, .node = t->exec_id, .component = c->id,
               .plugin = c->plugin->name, .plugin_version = c->plugin->version,
               .plugin_digest = lathe_plugin_digest(c->plugin), .cache_key = t->cache_key,
-              .params = t->params},
+              .params = t->public_params},
       .node = t->node->id,
       .trial = t->trial,
       .tuner = t->batch->tuner ? t->batch->tuner->exec_id : NULL,
@@ -179,7 +181,9 @@ static void run_task(LatheNodeRun *t) {
   gboolean ok = run->executor->execute(run->executor->data, t, &error);
   if (!ok) {
     t->status = TASK_FAILED;
-    t->error = g_strdup(error ? error->message : "failed without saying why (plugin bug)");
+    /* A plugin's message may quote a secret it was given (a refused token). */
+    t->error = error ? lathe_params_redact(t->node->comp, t->params, error->message)
+                     : g_strdup("failed without saying why (plugin bug)");
   } else if (t->status != TASK_CACHED) {
     t->status = TASK_SUCCEEDED;
   }

@@ -280,10 +280,12 @@ static void parse_trial(LatheGraph *g, LatheNode *n, JsonObject *obj, LatheCatal
     return;
   }
   JsonObject *trial = json_node_get_object(tn);
-  n->trial_text = lathe_json_canonical(tn);
   static const char *const tkeys[] = {"nodes", "output", NULL};
   check_keys(trial, tkeys, tptr, "a trial", problems);
   n->trial = parse_graph(trial, tptr, g, cat, problems);
+  /* After parsing, which hides secrets written in the trial: this text is
+   * part of a cache key, and a plain hash of a password can be guessed. */
+  n->trial_text = lathe_json_canonical(tn);
   if (!n->trial)
     return;
   collect_outer_deps(n, n->trial);
@@ -294,6 +296,18 @@ static void parse_trial(LatheGraph *g, LatheNode *n, JsonObject *obj, LatheCatal
         !lathe_component_port(n->trial_output->comp, "model", TRUE))
       lathe_problems_add(problems, tptr,
                          "trial output '%s' must name a trial node with a \"model\" output", out);
+  }
+}
+
+/* A secret written in the file (or by --set) is replaced in the tree once its
+ * params are resolved, so the pipeline text the store keeps never holds it;
+ * an {"$env": ...} reference stays, as it names no value. */
+static void hide_literal_secrets(LatheComponentInfo *c, JsonObject *with) {
+  for (guint i = 0; with && c && i < c->params->len; i++) {
+    const LatheParamSpec *s = &g_array_index(c->params, LatheParamSpec, i);
+    JsonNode *v = (s->flags & LATHE_PARAM_SECRET) ? json_object_get_member(with, s->name) : NULL;
+    if (v && !JSON_NODE_HOLDS_NULL(v) && !lathe_param_env_ref(v))
+      json_object_set_string_member(with, s->name, LATHE_SECRET_SHOWN);
   }
 }
 
@@ -363,6 +377,7 @@ static LatheNode *parse_node(LatheGraph *g, JsonNode *nn, guint idx, const char 
   g_autofree char *wptr = g_strdup_printf("%s/with", n->pointer);
   n->params = lathe_params_resolve(n->comp, n->with, wptr, problems, FALSE);
   lathe_params_run_checks(cat, n->comp, n->with, n->params, wptr, problems);
+  hide_literal_secrets(n->comp, n->with);
   if (!graph_kinds[n->comp->kind].trial && json_object_has_member(o, "trial"))
     lathe_problems_add(problems, n->pointer, "only tuner nodes have a \"trial\"");
   return n;
@@ -527,6 +542,7 @@ static void check_setting(JsonObject *root, const char *key, LatheComponentKind 
    * configures the plugin only. */
   JsonObject *resolved = lathe_params_resolve(
       c, w && JSON_NODE_HOLDS_OBJECT(w) ? json_node_get_object(w) : NULL, wptr, problems, TRUE);
+  hide_literal_secrets(c, w && JSON_NODE_HOLDS_OBJECT(w) ? json_node_get_object(w) : NULL);
   JsonObject *setting = json_object_new();
   json_object_set_string_member(setting, "use", use);
   json_object_set_object_member(setting, "with", resolved);
