@@ -613,11 +613,27 @@ LatheGraph *lathe_graph_load_from_data(const char *text, gsize len, const char *
   }
   g_autoptr(JsonParser) parser = json_parser_new();
   if (!json_parser_load_from_data(parser, text, (gssize)len, &error)) {
-    /* json-glib says "<data>:LINE:COL: Parse error: ..."; keep LINE:COL */
+    /* json-glib says "<data>:LINE:COL: Parse error: unexpected identifier
+     * `WORD', ..."; keep LINE:COL and drop the quoted text: the file may be
+     * anything (`lathe validate ~/.aws/credentials`), and an error message
+     * ends up in logs, so it quotes nothing of a file that is not JSON. */
     const char *msg = error->message;
     if (g_str_has_prefix(msg, "<data>:"))
       msg += strlen("<data>:");
-    lathe_problems_add(problems, "", "%s (invalid JSON; fix the syntax at that line:column)", msg);
+    GString *plain = g_string_new(NULL);
+    for (const char *c = msg; *c; c++) {
+      const char *end = *c == '`' ? strchr(c, '\'') : NULL;
+      if (end && !(end == c + 2 && g_ascii_ispunct(c[1]))) { /* `}' says no more than the column */
+        c = end;
+        if (plain->len && plain->str[plain->len - 1] == ' ')
+          g_string_truncate(plain, plain->len - 1);
+      } else {
+        g_string_append_c(plain, *c);
+      }
+    }
+    lathe_problems_add(problems, "", "%s (invalid JSON; fix the syntax at that line:column)",
+                       plain->str);
+    g_string_free(plain, TRUE);
     return NULL;
   }
   JsonNode *rootn = json_parser_get_root(parser);

@@ -51,6 +51,15 @@ expect_err unset "environment variable LATHE_TEST_TOKEN is not set" "names the v
 run_lathe insp plugins inspect --json transform/secret
 expect_py insp.out "[p for p in d['params'] if p['name'] == 'token'][0]['secret']" "inspect marks it secret"
 
+# A file that is not a pipeline: the parse error gives line:column only.
+printf 'aws_secret_access_key = AKIAQUOTEDNEVER\n' >creds
+run_lathe creds validate creds
+expect_code creds 2 "a credentials file as the pipeline"
+expect_err creds "creds:1:21: Parse error" "gives line:column"
+grep -qF AKIAQUOTEDNEVER creds.err creds.out && fail "quotes the file: $(cat creds.err)" ||
+  pass "does not quote the file"
+grep -qF aws_secret creds.err && fail "quotes the key: $(cat creds.err)" || pass "nor its first word"
+
 mode=$(stat -c %a .lathe/secret.key 2>/dev/null)
 [ "$mode" = 600 ] && pass "secret.key is 0600" || fail "secret.key mode '$mode'"
 # Everything written or printed: raw files (WAL included), SQL dumps, outputs.
