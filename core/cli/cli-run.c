@@ -7,15 +7,17 @@
 #include "engine/engine.h"
 #include "graph/graph.h"
 
+#define T lathe_cli_text
+
 static void print_problems(const char *path, GPtrArray *problems) {
   for (guint i = 0; i < problems->len; i++) {
     LatheProblem *p = problems->pdata[i];
     if (!*p->pointer && g_ascii_isdigit(p->message[0]))
-      fprintf(stderr, "%s:%s\n", path, p->message); /* FILE:LINE:COL: from the JSON parser */
+      fprintf(stderr, "%s:%s\n", T(path), T(p->message)); /* FILE:LINE:COL: from the JSON parser */
     else if (!*p->pointer)
-      fprintf(stderr, "%s: %s\n", path, p->message);
+      fprintf(stderr, "%s: %s\n", T(path), T(p->message));
     else
-      fprintf(stderr, "%s: %s: %s\n", path, p->pointer, p->message);
+      fprintf(stderr, "%s: %s: %s\n", T(path), T(p->pointer), T(p->message));
   }
 }
 
@@ -43,11 +45,11 @@ static void print_summary(JsonObject *res, LatheGraph *graph) {
   for (guint i = 0; i < json_array_get_length(nodes); i++) {
     JsonObject *n = json_array_get_object_element(nodes, i);
     const char *id = json_object_get_string_member(n, "id");
-    printf("%-28s %-10s %9.3f", id, json_object_get_string_member(n, "status"),
+    printf("%-28s %-10s %9.3f", T(id), T(json_object_get_string_member(n, "status")),
            json_object_get_double_member(n, "seconds"));
     const char *err = json_object_get_string_member_with_default(n, "error", NULL);
     if (err)
-      printf("  %s", err);
+      printf("  %s", T(err));
     putchar('\n');
   }
   JsonObject *metrics = json_object_get_object_member(res, "metrics");
@@ -64,10 +66,10 @@ static void print_summary(JsonObject *res, LatheGraph *graph) {
       printf("\n%-40s %s\n", "METRIC", "VALUE");
       header = TRUE;
     }
-    printf("%-40s %.6g\n", name, json_object_get_double_member(metrics, name));
+    printf("%-40s %.6g\n", T(name), json_object_get_double_member(metrics, name));
   }
-  printf("\nrun %s %s\n", json_object_get_string_member(res, "run_id"),
-         json_object_get_string_member(res, "status"));
+  printf("\nrun %s %s\n", T(json_object_get_string_member(res, "run_id")),
+         T(json_object_get_string_member(res, "status")));
 }
 
 int lathe_cmd_run(int argc, char **argv, gboolean validate_only) {
@@ -121,7 +123,7 @@ int lathe_cmd_run(int argc, char **argv, gboolean validate_only) {
       g_autoptr(JsonNode) out = problems_json(problems, path);
       lathe_cli_print_json(out);
     } else {
-      printf("%s: valid (%u nodes)\n", path, graph->nodes->len);
+      printf("%s: valid (%u nodes)\n", T(path), graph->nodes->len);
     }
     return LATHE_EXIT_OK;
   }
