@@ -300,7 +300,31 @@ const char *lathe_blas_fix_for(const char *corename, gboolean avx512, gboolean a
 /** lathe_blas_describe: (transfer full) "OpenBLAS 0.3.21, core SkylakeX (…)". */
 char *lathe_blas_describe(void);
 
-/** lathe_blas_set_threads: BLAS threads for this process. */
+/** lathe_blas_set_threads: BLAS threads for this process (at most the cap
+ * lathe_memlimit_fit() set). */
 void lathe_blas_set_threads(guint threads);
+
+/* An address-space limit (memlimit.c). */
+
+/** lathe_memlimit: RLIMIT_AS in bytes, or 0 when there is none. */
+guint64 lathe_memlimit(void);
+/**
+ * lathe_memlimit_fit:
+ * @jobs: (inout): nodes at once; lowered to what the limit holds unless
+ *   @jobs_given.
+ * @threads: (inout): BLAS threads per node; lowered to 1 when needed.
+ *
+ * Under a limit, before any thread starts: limits malloc arenas and thread
+ * stacks, and fits the nodes at once and BLAS threads to the limit (a BLAS
+ * thread maps a buffer of about 128 MiB). Without a limit it does nothing.
+ *
+ * Returns: (transfer full) (nullable): %NULL when it fits, else one line
+ * naming the limit and the need, for pipelines that use OpenBLAS.
+ */
+char *lathe_memlimit_fit(guint *jobs, gboolean jobs_given, guint *threads);
+/** lathe_blas_thread_cap: @wanted BLAS threads, at most what the limit holds. */
+guint lathe_blas_thread_cap(guint wanted);
+/** lathe_plugin_needs_blas: whether @p's file links OpenBLAS. */
+gboolean lathe_plugin_needs_blas(LathePlugin *p);
 
 G_END_DECLS

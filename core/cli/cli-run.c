@@ -37,6 +37,16 @@ static JsonNode *problems_json(GPtrArray *problems, const char *path) {
   return json_node_init_object(json_node_alloc(), root);
 }
 
+/* Whether a node of @g, or of a trial inside it, runs code that links OpenBLAS. */
+static gboolean graph_needs_blas(LatheGraph *g) {
+  for (guint i = 0; g && i < g->nodes->len; i++) {
+    LatheNode *n = g->nodes->pdata[i];
+    if ((n->comp && lathe_plugin_needs_blas(n->comp->plugin)) || graph_needs_blas(n->trial))
+      return TRUE;
+  }
+  return FALSE;
+}
+
 /* The per-node table and the metrics of the pipeline's own nodes, for
  * people (a trial's are in `lathe runs show`). */
 static void print_summary(JsonObject *res, LatheGraph *graph) {
@@ -99,10 +109,16 @@ int lathe_cmd_run(int argc, char **argv, gboolean validate_only) {
     return lathe_cli_error(LATHE_EXIT_USAGE, "--jobs must be between 1 and 1024 (leave it out for one per core)");
   const char *path = argv[1];
   lathe_cli_phase("start");
+  g_autofree char *blas_refusal = NULL;
   if (!validate_only) {
-    /* Parallel nodes x BLAS threads must not exceed the cores. */
+    /* Parallel nodes x BLAS threads must not exceed the cores, nor what an
+     * address-space limit holds (catalog/memlimit.c). */
     guint cores = (guint)MAX(1, sysconf(_SC_NPROCESSORS_ONLN));
-    lathe_blas_prepare(lathe_original_argv, MAX(1, cores / (jobs ? (guint)jobs : cores)));
+    guint fit_jobs = jobs ? (guint)jobs : cores, threads = MAX(1, cores / fit_jobs);
+    blas_refusal = lathe_memlimit_fit(&fit_jobs, jobs != 0, &threads);
+    if (!jobs && fit_jobs < cores)
+      jobs = (int)fit_jobs;
+    lathe_blas_prepare(lathe_original_argv, threads);
   }
   lathe_cli_phase("blas");
   g_autoptr(LatheCatalog) cat = lathe_cli_load_catalog(json);
@@ -118,6 +134,8 @@ int lathe_cmd_run(int argc, char **argv, gboolean validate_only) {
     print_problems(path, problems);
     return LATHE_EXIT_USAGE;
   }
+  if (blas_refusal && graph_needs_blas(graph))
+    return lathe_cli_error(LATHE_EXIT_FAILED, "%s", blas_refusal);
   if (validate_only) {
     if (json) {
       g_autoptr(JsonNode) out = problems_json(problems, path);

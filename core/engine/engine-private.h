@@ -66,7 +66,9 @@ struct _LatheBatch {
    * themselves under @lock, and the caller waits on @cond. */
   GMutex lock;
   GCond cond;
-  GThreadPool *pool;
+  GThreadPool *pool;    /* jobs - 1 workers: the calling thread is one too */
+  GQueue queue;         /* runnable tasks no thread has taken yet */
+  gboolean thread_failed; /* a worker could not be started (said once) */
   guint finalized;      /* tasks whose result is recorded */
   guint active;         /* tasks queued or running */
   /* A trial's batch: its tuner task, its number, and who watches its tasks'

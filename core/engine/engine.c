@@ -165,7 +165,7 @@ gboolean lathe_engine_run(LatheGraph *graph, LatheCatalog *cat, LatheStore *stor
   run.store = store;
   run.opts = &o;
   /* Parallel nodes x BLAS threads must not exceed the cores. */
-  run.blas_threads = MAX(1, cores / o.jobs);
+  run.blas_threads = lathe_blas_thread_cap(MAX(1, cores / o.jobs));
   lathe_blas_set_threads(run.blas_threads);
   g_mutex_init(&run.lock);
   g_mutex_init(&run.tracker_lock);
@@ -194,7 +194,12 @@ gboolean lathe_engine_run(LatheGraph *graph, LatheCatalog *cat, LatheStore *stor
   Ticker tk = {.run = &run};
   g_mutex_init(&tk.lock);
   g_cond_init(&tk.cond);
-  GThread *ticker = g_thread_new("lathe-ticker", ticker_main, &tk);
+  /* Without a ticker (no thread to be had under a memory limit) the run
+   * goes on: no progress line, and an interrupt is seen between nodes. */
+  g_autoptr(GError) thread_error = NULL;
+  GThread *ticker = g_thread_try_new("lathe-ticker", ticker_main, &tk, &thread_error);
+  if (!ticker)
+    g_printerr("warning: %s; no progress is shown\n", thread_error->message);
   gint64 t1 = g_get_monotonic_time();
   lathe_batch_execute(b);
   gint64 t2 = g_get_monotonic_time();
@@ -204,7 +209,8 @@ gboolean lathe_engine_run(LatheGraph *graph, LatheCatalog *cat, LatheStore *stor
   tk.stop = TRUE;
   g_cond_signal(&tk.cond);
   g_mutex_unlock(&tk.lock);
-  g_thread_join(ticker);
+  if (ticker)
+    g_thread_join(ticker);
   g_mutex_clear(&tk.lock);
   g_cond_clear(&tk.cond);
 
