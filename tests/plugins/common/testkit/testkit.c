@@ -21,7 +21,12 @@ static gboolean noop_run(LatheContext *ctx, GError **error) {
 static gboolean sleep_run(LatheContext *ctx, GError **error) {
   double seconds = lathe_context_param_float(ctx, "seconds");
   gint64 end = g_get_monotonic_time() + (gint64)(seconds * 1e6);
+  gboolean stuck = lathe_context_param_bool(ctx, "stuck");
   while (g_get_monotonic_time() < end) {
+    if (stuck) { /* like a node inside OpenBLAS: never looks at cancellation */
+      g_usleep(10000);
+      continue;
+    }
     if (lathe_context_is_cancelled(ctx)) {
       g_set_error(error, LATHE_ERROR, LATHE_ERROR_CANCELLED, "cancelled");
       return FALSE;
@@ -101,6 +106,7 @@ static const LatheParamSpec noop_params[] = {
 static const LatheParamSpec sleep_params[] = {
     LATHE_PARAM_FLOAT_("seconds", "0.1", 0, 3600, 0, "how long to sleep"),
     LATHE_PARAM_FLOAT_("value", "0", -1e9, 1e9, 0, "value of the row made when nothing is connected"),
+    LATHE_PARAM_BOOL_("stuck", "false", "spin, ignoring cancellation"),
     LATHE_PARAM_END};
 static const LatheParamSpec fail_params[] = {
     LATHE_PARAM_STRING_("message", "\"deliberate failure\"", 0, "the error to fail with"),
