@@ -51,6 +51,16 @@ expect_err unset "environment variable LATHE_TEST_TOKEN is not set" "names the v
 run_lathe insp plugins inspect --json transform/secret
 expect_py insp.out "[p for p in d['params'] if p['name'] == 'token'][0]['secret']" "inspect marks it secret"
 
+# A tuner may not search a secret: trial points are stored and shown.
+write_pipeline tune.json <<'P'
+{"lathe": 1, "nodes": [
+  {"id": "t", "use": "tuner/grid", "with": {"objective": "a.token_length", "space": {"a.token": ["x1", "y2"]}},
+   "trial": {"nodes": [{"id": "a", "use": "transform/secret", "with": {"token": "z"}}], "output": "a"}}]}
+P
+run_lathe tune validate tune.json
+expect_code tune 2 "a search over a secret"
+expect_err tune "a.token is a secret param; it cannot be searched" "is refused by name"
+
 # A file that is not a pipeline: the parse error gives line:column only.
 printf 'aws_secret_access_key = AKIAQUOTEDNEVER\n' >creds
 run_lathe creds validate creds
