@@ -40,7 +40,7 @@ static void svc_progress(gpointer host_data, LatheContext *ctx, double fraction,
   g_mutex_lock(&t->batch->run->lock);
   t->progress = fraction;
   g_free(t->progress_note);
-  t->progress_note = g_strdup(msg);
+  t->progress_note = lathe_params_redact(t->node->comp, t->params, msg);
   g_mutex_unlock(&t->batch->run->lock);
 }
 

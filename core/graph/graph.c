@@ -311,6 +311,27 @@ static void hide_literal_secrets(LatheComponentInfo *c, JsonObject *with) {
   }
 }
 
+/* The same in "presets": {"NAME": {"NODE": {"PARAM": VALUE}}}, all of them,
+ * as the whole block is kept in the pipeline text. */
+static void hide_preset_secrets(LatheGraph *g, JsonObject *root) {
+  JsonNode *pn = json_object_get_member(root, "presets");
+  if (!pn || !JSON_NODE_HOLDS_OBJECT(pn))
+    return;
+  g_autoptr(GList) names = json_object_get_members(json_node_get_object(pn));
+  for (GList *l = names; l; l = l->next) {
+    JsonNode *preset = json_object_get_member(json_node_get_object(pn), l->data);
+    if (!JSON_NODE_HOLDS_OBJECT(preset))
+      continue;
+    g_autoptr(GList) ids = json_object_get_members(json_node_get_object(preset));
+    for (GList *i = ids; i; i = i->next) {
+      LatheNode *n = g_hash_table_lookup(g->by_id, i->data);
+      JsonNode *with = json_object_get_member(json_node_get_object(preset), i->data);
+      if (n && with && JSON_NODE_HOLDS_OBJECT(with))
+        hide_literal_secrets(n->comp, json_node_get_object(with));
+    }
+  }
+}
+
 static LatheNode *parse_node(LatheGraph *g, JsonNode *nn, guint idx, const char *pointer,
                              LatheCatalog *cat, GPtrArray *problems) {
   LatheNode *n = g_new0(LatheNode, 1);
@@ -679,6 +700,7 @@ LatheGraph *lathe_graph_load_from_data(const char *text, gsize len, const char *
   check_setting(root, "tracker", LATHE_KIND_TRACKER, cat, problems, &g->tracker);
   check_setting(root, "registry", LATHE_KIND_REGISTRY, cat, problems, &g->registry);
   check_setting(root, "executor", LATHE_KIND_EXECUTOR, cat, problems, &g->executor);
+  hide_preset_secrets(g, root);
   g->text = lathe_json_canonical(copy);
   if (problems->len) {
     lathe_graph_free(g);

@@ -51,6 +51,15 @@ expect_err unset "environment variable LATHE_TEST_TOKEN is not set" "names the v
 run_lathe insp plugins inspect --json transform/secret
 expect_py insp.out "[p for p in d['params'] if p['name'] == 'token'][0]['secret']" "inspect marks it secret"
 
+# In a preset (the whole "presets" block is kept with the run).
+write_pipeline pre.json <<'P'
+{"lathe": 1, "nodes": [{"id": "a", "use": "transform/secret", "with": {"token": "placeholder"}}],
+ "presets": {"dev": {"a": {"token": "preset-Delta-8080"}}, "prod": {"a": {"token": "preset-Echo-4242"}}}}
+P
+run_lathe pre run --json --preset dev pre.json
+expect_code pre 0 "a secret in a preset"
+expect_py pre.out "d['metrics']['a.token_length'] == 17" "the node got the preset's value"
+
 # A tuner may not search a secret: trial points are stored and shown.
 write_pipeline tune.json <<'P'
 {"lathe": 1, "nodes": [
@@ -80,7 +89,7 @@ done
 [ -s tracking.db.dump ] && pass "the tracker dumps" || fail "no SQL dump of the tracker"
 grep -qF "'\"(secret)\"'" lathe.db.dump && pass "the store's params hold (secret)" || fail "no (secret) param row"
 grep -q 'secret' tracking.db.dump && pass "the tracker has the param" || fail "the tracker lacks the param"
-for s in "$S1" "$S2" "$S3"; do
+for s in "$S1" "$S2" "$S3" preset-Delta-8080 preset-Echo-4242 placeholder; do
   hits=$(grep -rlaF -- "$s" .lathe ./*.dump ./*.out ./*.err 2>/dev/null)
   [ -z "$hits" ] && pass "'${s:0:12}...' is nowhere" || fail "'$s' found in: $hits"
 done
