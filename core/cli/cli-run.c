@@ -152,7 +152,7 @@ int lathe_cmd_run(int argc, char **argv, gboolean validate_only) {
     return lathe_cli_error(LATHE_EXIT_FAILED, "%s", error->message);
   lathe_cli_phase("store open");
   LatheRunOptions opts = {.jobs = (guint)jobs, .no_cache = no_cache,
-                          .progress = !json && isatty(STDERR_FILENO)};
+                          .progress = !json && isatty(STDERR_FILENO), .escape = lathe_cli_escape};
   JsonObject *res = NULL;
   gboolean started = lathe_engine_run(graph, cat, store, &opts, &res, &error);
   lathe_cli_phase("run");

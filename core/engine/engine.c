@@ -16,7 +16,9 @@ static void svc_log(gpointer host_data, LatheContext *ctx, GLogLevelFlags level,
   if (!tag && !(level & G_LOG_LEVEL_MESSAGE) && !g_getenv("LATHE_VERBOSE"))
     return; /* info and debug only on request */
   g_autofree char *safe = lathe_params_redact(t->node->comp, t->params, msg);
-  g_printerr("%s%s[%s] %s\n", tag ? tag : "", tag ? ": " : "", t->exec_id, safe);
+  const LatheRunOptions *opts = t->batch->run->opts;
+  g_autofree char *shown = opts && opts->escape ? opts->escape(safe) : g_strdup(safe);
+  g_printerr("%s%s[%s] %s\n", tag ? tag : "", tag ? ": " : "", t->exec_id, shown);
 }
 
 static void svc_report(gpointer host_data, LatheContext *ctx, const char *name, double value,

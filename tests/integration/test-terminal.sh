@@ -14,13 +14,15 @@ write_pipeline evil.json <<'P'
    {"id": "bad", "use": "transform/fail", "with": {"message": "line one\nforged line\u001b[2J\u009b"}}
  ]}
 P
-run_lathe run run evil.json
+run_lathe run run evil.json --set bad.log=true
 expect_code run 1 "the run with a failing node"
 no_control() { # prefix what: no ESC, no C1 CSI, no CR in stdout and stderr
   if grep -qaP '\x1b|\r|\xc2\x9b' "$1.out" "$1.err"; then fail "$2: control characters: $(cat -A "$1.out" "$1.err" | head -c 600)"
   else pass "$2: no control characters"; fi
 }
-no_control run "lathe run's summary"
+no_control run "lathe run's summary and the plugin's log line"
+grep -qF 'warning: [bad] line one\nforged line\x1b[2J\u009b' run.err && pass "the log line is escaped" ||
+  fail "log line: $(cat -A run.err)"
 [ "$(grep -c 'forged line' run.out)" = 1 ] && grep -qF 'line one\nforged line\x1b[2J\u009b' run.out &&
   pass "the node's error stays on its row, escaped" || fail "the error: $(cat -A run.out)"
 

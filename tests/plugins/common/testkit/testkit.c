@@ -37,6 +37,8 @@ static gboolean sleep_run(LatheContext *ctx, GError **error) {
 }
 
 static gboolean fail_run(LatheContext *ctx, GError **error) {
+  if (lathe_context_param_bool(ctx, "log"))
+    lathe_context_log(ctx, G_LOG_LEVEL_WARNING, "%s", lathe_context_param_string(ctx, "message"));
   g_set_error(error, LATHE_ERROR, LATHE_ERROR_FAILED, "%s", lathe_context_param_string(ctx, "message"));
   return FALSE;
 }
@@ -111,6 +113,7 @@ static const LatheParamSpec sleep_params[] = {
 static const LatheParamSpec fail_params[] = {
     LATHE_PARAM_STRING_("message", "\"deliberate failure\"", 0, "the error to fail with"),
     LATHE_PARAM_FLOAT_("value", "0", -1e9, 1e9, 0, "unused"),
+    LATHE_PARAM_BOOL_("log", "false", "log the message as a warning before failing"),
     LATHE_PARAM_END};
 
 static const LatheParamSpec secret_params[] = {
