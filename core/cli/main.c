@@ -16,7 +16,7 @@
  * or the grace period running out, ends the process at once. The store is
  * safe to leave at any instruction, and the next open records the run, and
  * its running nodes, as interrupted. Only async-signal-safe calls here. */
-static volatile sig_atomic_t signals_seen;
+static volatile sig_atomic_t signals_seen, first_signal = SIGTERM;
 static unsigned grace_seconds = 10;
 
 static void exit_now(const char *why, size_t len, int code) {
@@ -29,11 +29,12 @@ static void exit_now(const char *why, size_t len, int code) {
 static void on_alarm(int sig) {
   static const char msg[] = "lathe: nodes still running after the grace period; exiting now\n";
   (void)sig;
-  exit_now(msg, sizeof msg - 1, 128 + SIGTERM);
+  exit_now(msg, sizeof msg - 1, 128 + first_signal);
 }
 
 static void on_signal(int sig) {
   if (signals_seen++ == 0) {
+    first_signal = sig;
     lathe_engine_interrupt();
     alarm(grace_seconds);
     return;
