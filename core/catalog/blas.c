@@ -137,5 +137,5 @@ char *lathe_blas_describe(void) {
 void lathe_blas_set_threads(guint threads) {
   /* Not loaded yet: OPENBLAS_NUM_THREADS, set before, is what it will read. */
   if (blas_loaded() && blas_load())
-    set_num_threads((int)MAX(threads, 1));
+    set_num_threads((int)lathe_blas_thread_cap(threads));
 }

@@ -226,6 +226,50 @@ JsonObject *lathe_params_resolve(LatheComponentInfo *info, JsonObject *with, con
 void lathe_params_run_checks(LatheCatalog *cat, LatheComponentInfo *info, JsonObject *with,
                              JsonObject *resolved, const char *pointer, GPtrArray *problems);
 
+/* Secret params and environment references (secrets.c). */
+
+/* What the store, the tracker and every output show for a secret's value. */
+#define LATHE_SECRET_SHOWN "(secret)"
+
+/** lathe_param_env_ref: (nullable) NAME when @value is `{"$env": "NAME"}`. */
+const char *lathe_param_env_ref(JsonNode *value);
+/**
+ * lathe_param_env_value:
+ * @name: the environment variable.
+ * @why: (out): why not, when it returns %NULL.
+ *
+ * Returns: (transfer full) (nullable): the variable's value for @spec: a
+ * string for STRING and ENUM params, else read as JSON when it parses.
+ */
+JsonNode *lathe_param_env_value(const LatheParamSpec *spec, const char *name, char **why);
+/** lathe_component_has_secrets: whether any param of @info is %LATHE_PARAM_SECRET. */
+gboolean lathe_component_has_secrets(LatheComponentInfo *info);
+/**
+ * lathe_params_public:
+ *
+ * Returns: (transfer full): @params with each secret's value replaced by
+ * %LATHE_SECRET_SHOWN, for the store, the tracker and output (@params
+ * itself, with a new reference, when @info has no secrets).
+ */
+JsonObject *lathe_params_public(LatheComponentInfo *info, JsonObject *params);
+/**
+ * lathe_params_fingerprinted:
+ * @key: the store's secret key (lathe_store_secret_key()).
+ *
+ * Returns: (transfer full): @params with each secret's value replaced by
+ * "hmac-sha256:HEX" of its canonical JSON under @key, for the cache key.
+ */
+JsonObject *lathe_params_fingerprinted(LatheComponentInfo *info, JsonObject *params,
+                                       const guint8 *key, gsize key_len);
+/**
+ * lathe_params_redact:
+ * @text: (nullable): a message, from the host or a plugin.
+ *
+ * Returns: (transfer full) (nullable): @text with every occurrence of the
+ * value of a secret param of @params replaced by %LATHE_SECRET_SHOWN.
+ */
+char *lathe_params_redact(LatheComponentInfo *info, JsonObject *params, const char *text);
+
 /** lathe_param_default: (transfer full) (nullable) the parsed default. */
 JsonNode *lathe_param_default(const LatheParamSpec *spec);
 
@@ -280,7 +324,31 @@ const char *lathe_blas_fix_for(const char *corename, gboolean avx512, gboolean a
 /** lathe_blas_describe: (transfer full) "OpenBLAS 0.3.21, core SkylakeX (…)". */
 char *lathe_blas_describe(void);
 
-/** lathe_blas_set_threads: BLAS threads for this process. */
+/** lathe_blas_set_threads: BLAS threads for this process (at most the cap
+ * lathe_memlimit_fit() set). */
 void lathe_blas_set_threads(guint threads);
+
+/* An address-space limit (memlimit.c). */
+
+/** lathe_memlimit: RLIMIT_AS in bytes, or 0 when there is none. */
+guint64 lathe_memlimit(void);
+/**
+ * lathe_memlimit_fit:
+ * @jobs: (inout): nodes at once; lowered to what the limit holds unless
+ *   @jobs_given.
+ * @threads: (inout): BLAS threads per node; lowered to 1 when needed.
+ *
+ * Under a limit, before any thread starts: limits malloc arenas and thread
+ * stacks, and fits the nodes at once and BLAS threads to the limit (a BLAS
+ * thread maps a buffer of about 128 MiB). Without a limit it does nothing.
+ *
+ * Returns: (transfer full) (nullable): %NULL when it fits, else one line
+ * naming the limit and the need, for pipelines that use OpenBLAS.
+ */
+char *lathe_memlimit_fit(guint *jobs, gboolean jobs_given, guint *threads);
+/** lathe_blas_thread_cap: @wanted BLAS threads, at most what the limit holds. */
+guint lathe_blas_thread_cap(guint wanted);
+/** lathe_plugin_needs_blas: whether @p's file links OpenBLAS. */
+gboolean lathe_plugin_needs_blas(LathePlugin *p);
 
 G_END_DECLS

@@ -213,8 +213,22 @@ JsonObject *lathe_params_resolve(LatheComponentInfo *info, JsonObject *with, con
       if (JSON_NODE_HOLDS_NULL(value) && !(spec->flags & LATHE_PARAM_REQUIRED))
         continue; /* null means "use the default" */
       g_autofree char *why = NULL;
-      JsonNode *checked = lathe_param_check(spec, value, &why);
+      g_autoptr(JsonNode) from_env = NULL;
+      const char *env = lathe_param_env_ref(value);
+      if (env && !(from_env = lathe_param_env_value(spec, env, &why))) {
+        lathe_problems_add(problems, ptr, "param '%s' of %s: %s", name, info->id, why);
+        continue;
+      }
+      JsonNode *checked = lathe_param_check(spec, from_env ? from_env : value, &why);
       if (!checked) {
+        if (spec->flags & LATHE_PARAM_SECRET) {
+          /* The reason may quote the value ("'hunter2' is not one of"). */
+          g_autoptr(JsonObject) one = json_object_new();
+          json_object_set_member(one, name, json_node_copy(from_env ? from_env : value));
+          g_autofree char *safe = lathe_params_redact(info, one, why);
+          g_free(why);
+          why = g_steal_pointer(&safe);
+        }
         lathe_problems_add(problems, ptr, "param '%s' of %s: %s", name, info->id, why);
         continue;
       }
@@ -261,8 +275,10 @@ void lathe_params_run_checks(LatheCatalog *cat, LatheComponentInfo *info, JsonOb
     if (!own || !own->check)
       continue; /* the metadata was stale; the plugin checks at run time */
     g_autofree char *why = NULL;
-    if (!own->check(own, json_object_get_member(resolved, spec->name), &why))
+    if (!own->check(own, json_object_get_member(resolved, spec->name), &why)) {
+      g_autofree char *safe = lathe_params_redact(info, resolved, why);
       lathe_problems_add(problems, ptr, "param '%s' of %s: %s", spec->name, info->id,
-                         why ? why : "refused by the plugin");
+                         safe ? safe : "refused by the plugin");
+    }
   }
 }

@@ -8,7 +8,7 @@ int lathe_cli_error(int code, const char *format, ...) {
   va_start(ap, format);
   g_autofree char *msg = g_strdup_vprintf(format, ap);
   va_end(ap);
-  fprintf(stderr, "lathe: %s\n", msg);
+  fprintf(stderr, "lathe: %s\n", lathe_cli_text(msg));
   return code;
 }
 
@@ -89,7 +89,7 @@ LatheCatalog *lathe_cli_load_catalog(gboolean quiet) {
   LatheCatalog *cat = lathe_catalog_load();
   GPtrArray *problems = lathe_catalog_problems(cat);
   for (guint i = 0; !quiet && i < problems->len; i++)
-    fprintf(stderr, "warning: %s\n", (char *)problems->pdata[i]);
+    fprintf(stderr, "warning: %s\n", lathe_cli_text(problems->pdata[i]));
   return cat;
 }
 

@@ -5,6 +5,19 @@
 #include "cli/cli.h"
 #include "lathe-registry.h"
 
+#define T lathe_cli_text
+
+/* {"name": NAME, "alias": ALIAS, KEY: VALUE}, escaped as JSON (argv may hold
+ * quotes or control characters). */
+static void print_alias_json(const char *name, const char *alias, JsonNode *value, const char *key) {
+  g_autoptr(JsonObject) o = json_object_new();
+  json_object_set_string_member(o, "name", name);
+  json_object_set_string_member(o, "alias", alias);
+  json_object_set_member(o, key, value);
+  g_autoptr(JsonNode) root = json_node_init_object(json_node_alloc(), o);
+  lathe_cli_print_json(root);
+}
+
 /* A refusal of the registry (unknown name, version or alias) is a usage
  * error; anything else is a failure. */
 static int registry_error(const GError *error) {
@@ -71,9 +84,9 @@ int lathe_cmd_models(int argc, char **argv) {
     if (!lathe_registry_delete_alias(reg, argv[2], argv[3], &error))
       return registry_error(error);
     if (json)
-      printf("{\"name\": \"%s\", \"alias\": \"%s\", \"deleted\": true}\n", argv[2], argv[3]);
+      print_alias_json(argv[2], argv[3], json_node_init_boolean(json_node_alloc(), TRUE), "deleted");
     else
-      printf("%s@%s deleted\n", argv[2], argv[3]);
+      printf("%s@%s deleted\n", T(argv[2]), T(argv[3]));
     return code;
   }
   if (rollback) {
@@ -90,14 +103,14 @@ int lathe_cmd_models(int argc, char **argv) {
       json_object_unref(o);
       lathe_cli_print_json(root);
     } else
-      printf("%s@%s -> version %u (was %u)\n", argv[2], rb_alias, to, from);
+      printf("%s@%s -> version %u (was %u)\n", T(argv[2]), T(rb_alias), to, from);
   } else if (alias) {
     if (!lathe_registry_set_alias(reg, argv[2], argv[3], (guint)version, &error))
       code = lathe_cli_error(LATHE_EXIT_USAGE, "%s", error->message);
     else if (json)
-      printf("{\"name\": \"%s\", \"alias\": \"%s\", \"version\": %u}\n", argv[2], argv[3], (guint)version);
+      print_alias_json(argv[2], argv[3], json_node_init_int(json_node_alloc(), version), "version");
     else
-      printf("%s@%s -> version %u\n", argv[2], argv[3], (guint)version);
+      printf("%s@%s -> version %u\n", T(argv[2]), T(argv[3]), (guint)version);
   } else {
     JsonArray *models = lathe_registry_list(reg, NULL, &error);
     if (!models) {
@@ -117,9 +130,9 @@ int lathe_cmd_models(int argc, char **argv) {
             g_string_append_printf(as, "%s%s", k ? "," : "", json_array_get_string_element(al, k));
           JsonObject *meta = json_object_get_object_member(m, "metadata");
           printf("%-20s %-8" G_GINT64_FORMAT " %-20s %-26s %s\n",
-                 json_object_get_string_member(m, "name"), json_object_get_int_member(m, "version"),
-                 as->len ? as->str : "-", json_object_get_string_member_with_default(m, "created", ""),
-                 meta ? json_object_get_string_member_with_default(meta, "run_id", "-") : "-");
+                 T(json_object_get_string_member(m, "name")), json_object_get_int_member(m, "version"),
+                 T(as->len ? as->str : "-"), T(json_object_get_string_member_with_default(m, "created", "")),
+                 T(meta ? json_object_get_string_member_with_default(meta, "run_id", "-") : "-"));
           g_string_free(as, TRUE);
         }
       }

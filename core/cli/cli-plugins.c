@@ -5,6 +5,8 @@
 #include "cli/cli.h"
 #include "catalog/catalog.h"
 
+#define T lathe_cli_text
+
 static void add_ports(JsonBuilder *b, const LathePortSpec *p) {
   json_builder_begin_array(b);
   for (guint i = 0; p && p[i].name; i++) {
@@ -74,6 +76,8 @@ static JsonNode *component_json(LatheComponentInfo *c) {
     }
     json_builder_set_member_name(b, "log");
     json_builder_add_boolean_value(b, (s->flags & LATHE_PARAM_LOG) != 0);
+    json_builder_set_member_name(b, "secret");
+    json_builder_add_boolean_value(b, (s->flags & LATHE_PARAM_SECRET) != 0);
     if (s->choices) {
       json_builder_set_member_name(b, "choices");
       json_builder_begin_array(b);
@@ -91,19 +95,19 @@ static JsonNode *component_json(LatheComponentInfo *c) {
 }
 
 static void print_component(JsonObject *c) {
-  printf("%s  (%s %s)\n  %s\n  file: %s\n", json_object_get_string_member(c, "id"),
-         json_object_get_string_member(c, "plugin"), json_object_get_string_member(c, "version"),
-         json_object_get_string_member(c, "description"), json_object_get_string_member(c, "file"));
+  printf("%s  (%s %s)\n  %s\n  file: %s\n", T(json_object_get_string_member(c, "id")),
+         T(json_object_get_string_member(c, "plugin")), T(json_object_get_string_member(c, "version")),
+         T(json_object_get_string_member(c, "description")), T(json_object_get_string_member(c, "file")));
   const char *sections[] = {"inputs", "outputs"};
   for (guint s = 0; s < 2; s++) {
     JsonArray *ports = json_object_get_array_member(c, sections[s]);
     printf("\n%s:%s\n", sections[s], json_array_get_length(ports) ? "" : " none");
     for (guint i = 0; i < json_array_get_length(ports); i++) {
       JsonObject *p = json_array_get_object_element(ports, i);
-      printf("  %-12s %-8s%s %s\n", json_object_get_string_member(p, "name"),
-             json_object_get_string_member(p, "type"),
+      printf("  %-12s %-8s%s %s\n", T(json_object_get_string_member(p, "name")),
+             T(json_object_get_string_member(p, "type")),
              json_object_get_boolean_member(p, "optional") ? " (optional)" : "",
-             json_object_get_string_member(p, "doc"));
+             T(json_object_get_string_member(p, "doc")));
     }
   }
   JsonArray *params = json_object_get_array_member(c, "params");
@@ -114,6 +118,8 @@ static void print_component(JsonObject *c) {
     JsonObject *p = json_array_get_object_element(params, i);
     g_autofree char *type = json_object_has_member(p, "item_type")
         ? g_strdup_printf("list<%s>", json_object_get_string_member(p, "item_type"))
+        : json_object_get_boolean_member_with_default(p, "secret", FALSE)
+        ? g_strdup_printf("%s secret", json_object_get_string_member(p, "type"))
         : g_strdup(json_object_get_string_member(p, "type"));
     g_autofree char *def = json_object_get_boolean_member(p, "required")
                                ? g_strdup("(required)")
@@ -132,8 +138,8 @@ static void print_component(JsonObject *c) {
     } else {
       bounds = g_strdup("-");
     }
-    printf("  %-16s %-12s %-14s %-20s %s\n", json_object_get_string_member(p, "name"), type, def,
-           bounds, json_object_get_string_member(p, "doc"));
+    printf("  %-16s %-12s %-14s %-20s %s\n", T(json_object_get_string_member(p, "name")), T(type), T(def),
+           T(bounds), T(json_object_get_string_member(p, "doc")));
   }
 }
 
@@ -147,7 +153,7 @@ int lathe_cmd_plugins(int argc, char **argv) {
   g_autoptr(LatheCatalog) cat = lathe_catalog_load();
   GPtrArray *problems = lathe_catalog_problems(cat);
   for (guint i = 0; i < problems->len; i++)
-    fprintf(stderr, "lathe: %s\n", (char *)problems->pdata[i]);
+    fprintf(stderr, "lathe: %s\n", T(problems->pdata[i]));
   if (argc >= 2 && g_str_equal(argv[1], "inspect")) {
     if (argc != 3)
       return lathe_cli_error(LATHE_EXIT_USAGE, "plugins inspect takes one component, e.g. model/logreg");
@@ -210,8 +216,8 @@ int lathe_cmd_plugins(int argc, char **argv) {
     printf("%-10s %-22s %-8s %s\n", "KIND", "NAME", "VERSION", "FILE");
     for (guint i = 0; i < comps->len; i++) {
       LatheComponentInfo *c = comps->pdata[i];
-      printf("%-10s %-22s %-8s %s\n", lathe_kind_name(c->kind), strchr(c->id, '/') + 1,
-             c->plugin->version, c->plugin->file);
+      printf("%-10s %-22s %-8s %s\n", lathe_kind_name(c->kind), T(strchr(c->id, '/') + 1),
+             T(c->plugin->version), T(c->plugin->file));
     }
   }
   /* A refused plugin is bad input in the plugin path: say so in the exit code. */

@@ -7,15 +7,17 @@
 #include "engine/engine.h"
 #include "graph/graph.h"
 
+#define T lathe_cli_text
+
 static void print_problems(const char *path, GPtrArray *problems) {
   for (guint i = 0; i < problems->len; i++) {
     LatheProblem *p = problems->pdata[i];
     if (!*p->pointer && g_ascii_isdigit(p->message[0]))
-      fprintf(stderr, "%s:%s\n", path, p->message); /* FILE:LINE:COL: from the JSON parser */
+      fprintf(stderr, "%s:%s\n", T(path), T(p->message)); /* FILE:LINE:COL: from the JSON parser */
     else if (!*p->pointer)
-      fprintf(stderr, "%s: %s\n", path, p->message);
+      fprintf(stderr, "%s: %s\n", T(path), T(p->message));
     else
-      fprintf(stderr, "%s: %s: %s\n", path, p->pointer, p->message);
+      fprintf(stderr, "%s: %s: %s\n", T(path), T(p->pointer), T(p->message));
   }
 }
 
@@ -35,6 +37,16 @@ static JsonNode *problems_json(GPtrArray *problems, const char *path) {
   return json_node_init_object(json_node_alloc(), root);
 }
 
+/* Whether a node of @g, or of a trial inside it, runs code that links OpenBLAS. */
+static gboolean graph_needs_blas(LatheGraph *g) {
+  for (guint i = 0; g && i < g->nodes->len; i++) {
+    LatheNode *n = g->nodes->pdata[i];
+    if ((n->comp && lathe_plugin_needs_blas(n->comp->plugin)) || graph_needs_blas(n->trial))
+      return TRUE;
+  }
+  return FALSE;
+}
+
 /* The per-node table and the metrics of the pipeline's own nodes, for
  * people (a trial's are in `lathe runs show`). */
 static void print_summary(JsonObject *res, LatheGraph *graph) {
@@ -43,11 +55,11 @@ static void print_summary(JsonObject *res, LatheGraph *graph) {
   for (guint i = 0; i < json_array_get_length(nodes); i++) {
     JsonObject *n = json_array_get_object_element(nodes, i);
     const char *id = json_object_get_string_member(n, "id");
-    printf("%-28s %-10s %9.3f", id, json_object_get_string_member(n, "status"),
+    printf("%-28s %-10s %9.3f", T(id), T(json_object_get_string_member(n, "status")),
            json_object_get_double_member(n, "seconds"));
     const char *err = json_object_get_string_member_with_default(n, "error", NULL);
     if (err)
-      printf("  %s", err);
+      printf("  %s", T(err));
     putchar('\n');
   }
   JsonObject *metrics = json_object_get_object_member(res, "metrics");
@@ -64,10 +76,10 @@ static void print_summary(JsonObject *res, LatheGraph *graph) {
       printf("\n%-40s %s\n", "METRIC", "VALUE");
       header = TRUE;
     }
-    printf("%-40s %.6g\n", name, json_object_get_double_member(metrics, name));
+    printf("%-40s %.6g\n", T(name), json_object_get_double_member(metrics, name));
   }
-  printf("\nrun %s %s\n", json_object_get_string_member(res, "run_id"),
-         json_object_get_string_member(res, "status"));
+  printf("\nrun %s %s\n", T(json_object_get_string_member(res, "run_id")),
+         T(json_object_get_string_member(res, "status")));
 }
 
 int lathe_cmd_run(int argc, char **argv, gboolean validate_only) {
@@ -101,10 +113,16 @@ int lathe_cmd_run(int argc, char **argv, gboolean validate_only) {
     return lathe_cli_error(LATHE_EXIT_USAGE, "--seed must be a non-negative integer");
   const char *path = argv[1];
   lathe_cli_phase("start");
+  g_autofree char *blas_refusal = NULL;
   if (!validate_only) {
-    /* Parallel nodes x BLAS threads must not exceed the cores. */
+    /* Parallel nodes x BLAS threads must not exceed the cores, nor what an
+     * address-space limit holds (catalog/memlimit.c). */
     guint cores = (guint)MAX(1, sysconf(_SC_NPROCESSORS_ONLN));
-    lathe_blas_prepare(lathe_original_argv, MAX(1, cores / (jobs ? (guint)jobs : cores)));
+    guint fit_jobs = jobs ? (guint)jobs : cores, threads = MAX(1, cores / fit_jobs);
+    blas_refusal = lathe_memlimit_fit(&fit_jobs, jobs != 0, &threads);
+    if (!jobs && fit_jobs < cores)
+      jobs = (int)fit_jobs;
+    lathe_blas_prepare(lathe_original_argv, threads);
   }
   lathe_cli_phase("blas");
   g_autoptr(LatheCatalog) cat = lathe_cli_load_catalog(json);
@@ -122,12 +140,14 @@ int lathe_cmd_run(int argc, char **argv, gboolean validate_only) {
     print_problems(path, problems);
     return LATHE_EXIT_USAGE;
   }
+  if (blas_refusal && graph_needs_blas(graph))
+    return lathe_cli_error(LATHE_EXIT_FAILED, "%s", blas_refusal);
   if (validate_only) {
     if (json) {
       g_autoptr(JsonNode) out = problems_json(problems, path);
       lathe_cli_print_json(out);
     } else {
-      printf("%s: valid (%u nodes)\n", path, graph->nodes->len);
+      printf("%s: valid (%u nodes)\n", T(path), graph->nodes->len);
     }
     return LATHE_EXIT_OK;
   }
@@ -140,7 +160,7 @@ int lathe_cmd_run(int argc, char **argv, gboolean validate_only) {
   /* --no-cache also repairs: what is made again replaces a damaged file. */
   lathe_store_set_check_rewrites(store, no_cache);
   LatheRunOptions opts = {.jobs = (guint)jobs, .no_cache = no_cache,
-                          .progress = !json && isatty(STDERR_FILENO)};
+                          .progress = !json && isatty(STDERR_FILENO), .escape = lathe_cli_escape};
   JsonObject *res = NULL;
   gboolean started = lathe_engine_run(graph, cat, store, &opts, &res, &error);
   lathe_cli_phase("run");

@@ -4,24 +4,26 @@
 #include "cli/cli.h"
 #include "store/store.h"
 
+#define T lathe_cli_text
+
 static void print_show(JsonObject *run) {
   g_autofree char *started = lathe_cli_format_time(json_object_get_double_member_with_default(run, "started", 0));
   const char *preset = json_object_get_string_member_with_default(run, "preset", NULL);
   printf("run %s  %s  %s\npipeline %s%s%s  seed %" G_GINT64_FORMAT "  started %s UTC\n\n",
-         json_object_get_string_member(run, "run_id"), json_object_get_string_member(run, "name"),
-         json_object_get_string_member(run, "status"), json_object_get_string_member(run, "pipeline"),
-         preset ? "  preset " : "", preset ? preset : "", json_object_get_int_member(run, "seed"),
+         T(json_object_get_string_member(run, "run_id")), T(json_object_get_string_member(run, "name")),
+         T(json_object_get_string_member(run, "status")), T(json_object_get_string_member(run, "pipeline")),
+         preset ? "  preset " : "", preset ? T(preset) : "", json_object_get_int_member(run, "seed"),
          started);
   JsonArray *nodes = json_object_get_array_member(run, "nodes");
   for (guint i = 0; i < json_array_get_length(nodes); i++) {
     JsonObject *n = json_array_get_object_element(nodes, i);
-    printf("%s  [%s]  %s  cache %s  %.3fs\n", json_object_get_string_member(n, "id"),
-           json_object_get_string_member(n, "component"), json_object_get_string_member(n, "status"),
-           json_object_get_string_member(n, "cache"),
+    printf("%s  [%s]  %s  cache %s  %.3fs\n", T(json_object_get_string_member(n, "id")),
+           T(json_object_get_string_member(n, "component")), T(json_object_get_string_member(n, "status")),
+           T(json_object_get_string_member(n, "cache")),
            json_object_get_double_member_with_default(n, "seconds", 0));
     const char *err = json_object_get_string_member_with_default(n, "error", NULL);
     if (err)
-      printf("    error: %s\n", err);
+      printf("    error: %s\n", T(err));
     const char *lists[] = {"params", "metrics"};
     for (guint k = 0; k < 2; k++) {
       JsonObject *o = json_object_get_object_member(n, lists[k]);
@@ -31,7 +33,7 @@ static void print_show(JsonObject *run) {
       printf("    %s:", lists[k]);
       for (GList *l = names; l; l = l->next) {
         g_autofree char *v = lathe_json_canonical(json_object_get_member(o, l->data));
-        printf(" %s=%s", (char *)l->data, v);
+        printf(" %s=%s", T(l->data), T(v));
       }
       putchar('\n');
     }
@@ -40,14 +42,14 @@ static void print_show(JsonObject *run) {
       JsonObject *o = json_object_get_object_member(n, ports[k]);
       g_autoptr(GList) names = json_object_get_members(o);
       for (GList *l = names; l; l = l->next)
-        printf("    %s %s: sha256:%.16s\n", k ? "out" : "in ", (char *)l->data,
-               json_object_get_string_member(o, l->data));
+        printf("    %s %s: sha256:%.16s\n", k ? "out" : "in ", T(l->data),
+               T(json_object_get_string_member(o, l->data)));
     }
     JsonArray *dvs = json_object_get_array_member(n, "data_versions");
     for (guint k = 0; k < json_array_get_length(dvs); k++) {
       JsonObject *d = json_array_get_object_element(dvs, k);
-      printf("    read %s sha256:%.16s\n", json_object_get_string_member(d, "uri"),
-             json_object_get_string_member(d, "digest"));
+      printf("    read %s sha256:%.16s\n", T(json_object_get_string_member(d, "uri")),
+             T(json_object_get_string_member(d, "digest")));
     }
   }
 }
@@ -74,8 +76,8 @@ int lathe_cmd_runs(int argc, char **argv) {
         g_autofree char *t = lathe_cli_format_time(json_object_get_double_member_with_default(r, "started", 0));
         printf("%-10s %-20s %-12s %-20s %" G_GINT64_FORMAT " (%" G_GINT64_FORMAT " cached, %"
                G_GINT64_FORMAT " failed)\n",
-               json_object_get_string_member(r, "run_id"), json_object_get_string_member(r, "name"),
-               json_object_get_string_member(r, "status"), t,
+               T(json_object_get_string_member(r, "run_id")), T(json_object_get_string_member(r, "name")),
+               T(json_object_get_string_member(r, "status")), t,
                json_object_get_int_member(r, "executions"), json_object_get_int_member(r, "cached"),
                json_object_get_int_member(r, "failed"));
       }

@@ -5,6 +5,8 @@
 #include "store/store.h"
 #include "tune-pareto.h"
 
+#define T lathe_cli_text
+
 /* The trials (objects) on the Pareto front of the complete, feasible ones. */
 static JsonArray *front_of(JsonObject *objectives, JsonArray *trials) {
   g_autoptr(GList) names = json_object_get_members(objectives);
@@ -96,10 +98,10 @@ static void summarise(JsonObject *study, JsonArray *trials) {
 static void print_study(JsonObject *s) {
   JsonArray *trials = json_object_get_array_member(s, "trials");
   JsonArray *conv = json_object_get_array_member(s, "best_so_far");
-  printf("study %s  %s/%s  %s  %s %s  %u trials\n\n", json_object_get_string_member(s, "id"),
-         json_object_get_string_member(s, "name"), json_object_get_string_member(s, "node"),
-         json_object_get_string_member(s, "tuner"), json_object_get_string_member(s, "direction"),
-         json_object_get_string_member(s, "objective"), json_array_get_length(trials));
+  printf("study %s  %s/%s  %s  %s %s  %u trials\n\n", T(json_object_get_string_member(s, "id")),
+         T(json_object_get_string_member(s, "name")), T(json_object_get_string_member(s, "node")),
+         T(json_object_get_string_member(s, "tuner")), T(json_object_get_string_member(s, "direction")),
+         T(json_object_get_string_member(s, "objective")), json_array_get_length(trials));
   printf("%-6s %-9s %-12s %-12s %-9s %s\n", "TRIAL", "STATE", "VALUE", "BEST SO FAR", "RUN", "PARAMS");
   for (guint i = 0; i < json_array_get_length(trials); i++) {
     JsonObject *t = json_array_get_object_element(trials, i);
@@ -114,21 +116,21 @@ static void print_study(JsonObject *s) {
       g_snprintf(bsf, sizeof bsf, "%.6g", json_node_get_double(c));
     g_autofree char *params = json_to_string(json_object_get_member(t, "params"), FALSE);
     printf("%-6" G_GINT64_FORMAT " %-9s %-12s %-12s %-9s %s\n", json_object_get_int_member(t, "number"),
-           json_object_get_string_member(t, "state"), value, bsf,
-           json_object_get_string_member_with_default(t, "run_id", "-"), params);
+           T(json_object_get_string_member(t, "state")), value, bsf,
+           T(json_object_get_string_member_with_default(t, "run_id", "-")), T(params));
     const char *err = json_object_get_string_member_with_default(t, "error", NULL);
     if (err)
-      printf("       %s\n", err);
+      printf("       %s\n", T(err));
   }
   JsonArray *front = json_object_has_member(s, "pareto_front") ? json_object_get_array_member(s, "pareto_front") : NULL;
   if (front) {
-    printf("\nPareto front (%s), %u trials:\n", json_object_get_string_member(s, "objectives_text"),
+    printf("\nPareto front (%s), %u trials:\n", T(json_object_get_string_member(s, "objectives_text")),
            json_array_get_length(front));
     for (guint i = 0; i < json_array_get_length(front); i++) {
       JsonObject *t = json_array_get_object_element(front, i);
       g_autofree char *vals = json_to_string(json_object_get_member(json_object_get_object_member(t, "values"), "objectives"), FALSE);
       g_autofree char *params = json_to_string(json_object_get_member(t, "params"), FALSE);
-      printf("  trial %-4" G_GINT64_FORMAT " %s  %s\n", json_object_get_int_member(t, "number"), vals, params);
+      printf("  trial %-4" G_GINT64_FORMAT " %s  %s\n", json_object_get_int_member(t, "number"), T(vals), T(params));
     }
     return;
   }
@@ -137,8 +139,8 @@ static void print_study(JsonObject *s) {
     JsonObject *b = json_node_get_object(best);
     g_autofree char *params = json_to_string(json_object_get_member(b, "params"), FALSE);
     printf("\nbest: trial %" G_GINT64_FORMAT ", %s = %.6g, %s\n", json_object_get_int_member(b, "number"),
-           json_object_get_string_member(s, "objective"),
-           json_object_get_double_member(json_object_get_object_member(b, "values"), "objective"), params);
+           T(json_object_get_string_member(s, "objective")),
+           json_object_get_double_member(json_object_get_object_member(b, "values"), "objective"), T(params));
   } else {
     printf("\nno trial completed%s\n", json_array_get_length(trials) ? "" : " (none ran)");
   }
@@ -170,9 +172,9 @@ int lathe_cmd_study(int argc, char **argv) {
         g_autofree char *where = g_strdup_printf("%s/%s", json_object_get_string_member(s, "name"),
                                                  json_object_get_string_member(s, "node"));
         g_autofree char *states = json_to_string(json_object_get_member(s, "states"), FALSE);
-        printf("%-9s %-28s %-14s %-7" G_GINT64_FORMAT " %s\n", json_object_get_string_member(s, "id"),
-               where, json_object_get_string_member(s, "tuner"), json_object_get_int_member(s, "trials"),
-               states);
+        printf("%-9s %-28s %-14s %-7" G_GINT64_FORMAT " %s\n", T(json_object_get_string_member(s, "id")),
+               T(where), T(json_object_get_string_member(s, "tuner")), json_object_get_int_member(s, "trials"),
+               T(states));
       }
     }
   } else {

@@ -31,7 +31,19 @@ int lathe_cmd_store(int argc, char **argv);
  */
 void lathe_cli_phase(const char *what);
 
-/** lathe_cli_error: prints "lathe: MESSAGE" on stderr; returns @code. */
+/**
+ * lathe_cli_escape:
+ * @s: (nullable): text from a file, the store, a plugin or argv.
+ *
+ * Returns: (transfer full): @s for a terminal: control characters (C0, DEL,
+ * C1), line separators and bidi overrides escaped as \n, \xNN or \uNNNN,
+ * bytes that are not UTF-8 as \xNN; "-" for %NULL.
+ */
+char *lathe_cli_escape(const char *s);
+/** lathe_cli_text: lathe_cli_escape(), owned by the CLI until exit. */
+const char *lathe_cli_text(const char *s);
+
+/** lathe_cli_error: prints "lathe: MESSAGE" on stderr, escaped; returns @code. */
 int lathe_cli_error(int code, const char *format, ...) G_GNUC_PRINTF(2, 3);
 /** lathe_cli_print_json: prints @node on stdout, pretty, with a newline. */
 void lathe_cli_print_json(JsonNode *node);

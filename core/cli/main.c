@@ -1,6 +1,7 @@
 /* lathe: the command line. */
 #include <signal.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "catalog/catalog.h"
 #include "cli/cli.h"
@@ -8,9 +9,38 @@
 #include "engine/engine.h"
 #include "tuning/tuning.h"
 
-static void on_signal(int sig) {
+/* The first SIGINT/SIGTERM cancels running nodes, which stop between epochs
+ * and are recorded interrupted. A node that never looks (stuck inside
+ * OpenBLAS, or a plugin that ignores cancellation) would keep the process
+ * alive for ever, and `timeout` sends one signal only: so a second signal,
+ * or the grace period running out, ends the process at once. The store is
+ * safe to leave at any instruction, and the next open records the run, and
+ * its running nodes, as interrupted. Only async-signal-safe calls here. */
+static volatile sig_atomic_t signals_seen, first_signal = SIGTERM;
+static unsigned grace_seconds = 10;
+
+static void exit_now(const char *why, size_t len, int code) {
+  if (write(STDERR_FILENO, why, len) < 0) {
+    /* nothing to do: we are leaving */
+  }
+  _exit(code);
+}
+
+static void on_alarm(int sig) {
+  static const char msg[] = "lathe: nodes still running after the grace period; exiting now\n";
   (void)sig;
-  lathe_engine_interrupt();
+  exit_now(msg, sizeof msg - 1, 128 + first_signal);
+}
+
+static void on_signal(int sig) {
+  if (signals_seen++ == 0) {
+    first_signal = sig;
+    lathe_engine_interrupt();
+    alarm(grace_seconds);
+    return;
+  }
+  static const char msg[] = "lathe: interrupted twice; exiting now\n";
+  exit_now(msg, sizeof msg - 1, 128 + sig);
 }
 
 static int usage(FILE *out, int code) {
@@ -59,10 +89,16 @@ int main(int argc, char **argv) {
    * each layer that owns a kind hands its operations down (issue 10). */
   lathe_engine_init();
   lathe_tuning_init();
+  const char *grace = g_getenv("LATHE_INTERRUPT_GRACE");
+  if (grace && g_ascii_strtoull(grace, NULL, 10) > 0)
+    grace_seconds = (unsigned)MIN(g_ascii_strtoull(grace, NULL, 10), 3600);
   struct sigaction sa = {0};
   sa.sa_handler = on_signal;
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
+  struct sigaction al = {0};
+  al.sa_handler = on_alarm;
+  sigaction(SIGALRM, &al, NULL);
   if (argc < 2)
     return usage(stderr, LATHE_EXIT_USAGE);
   const char *cmd = argv[1];

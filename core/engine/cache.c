@@ -37,8 +37,25 @@ char *lathe_cache_key(LatheNodeRun *t, JsonObject *input_digests) {
       json_object_set_member(inputs, l->data, json_node_copy(json_object_get_member(input_digests, l->data)));
     kind->cache_inputs(t, inputs);
   }
-  return lathe_cache_key_compute(c->id, c->plugin->version, lathe_plugin_digest(c->plugin), t->params,
-                                 t->seed, inputs, t->node->trial_text);
+  /* Secrets enter the key only as keyed fingerprints (catalog/secrets.c). */
+  g_autoptr(JsonObject) params = NULL;
+  if (lathe_component_has_secrets(c)) {
+    LatheRun *run = t->batch->run;
+    g_mutex_lock(&run->lock);
+    if (!run->secret_key_state) {
+      g_autoptr(GError) error = NULL;
+      run->secret_key_state = lathe_store_secret_key(run->store, run->secret_key, &error) ? 1 : -1;
+      if (error)
+        g_printerr("warning: %s; nodes with secret params run without the cache\n", error->message);
+    }
+    gboolean have = run->secret_key_state > 0;
+    g_mutex_unlock(&run->lock);
+    if (!have)
+      return NULL;
+    params = lathe_params_fingerprinted(c, t->params, run->secret_key, sizeof run->secret_key);
+  }
+  return lathe_cache_key_compute(c->id, c->plugin->version, lathe_plugin_digest(c->plugin),
+                                 params ? params : t->params, t->seed, inputs, t->node->trial_text);
 }
 
 static gboolean is_local(const char *uri) { return !strstr(uri, "://"); }

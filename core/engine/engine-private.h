@@ -33,6 +33,7 @@ struct _LatheNodeRun {
   char *exec_id;        /* "model", or "tune/3/model" inside a trial */
   gint trial;           /* its trial's number, or -1 for a task of the run itself */
   JsonObject *params;   /* resolved, with the trial point applied */
+  JsonObject *public_params; /* the same with secrets hidden: what is recorded and shown */
   GPtrArray *deps;      /* LatheNodeRun* of this batch */
   GPtrArray *dependents;
   guint waiting;
@@ -65,7 +66,9 @@ struct _LatheBatch {
    * themselves under @lock, and the caller waits on @cond. */
   GMutex lock;
   GCond cond;
-  GThreadPool *pool;
+  GThreadPool *pool;    /* jobs - 1 workers: the calling thread is one too */
+  GQueue queue;         /* runnable tasks no thread has taken yet */
+  gboolean thread_failed; /* a worker could not be started (said once) */
   guint finalized;      /* tasks whose result is recorded */
   guint active;         /* tasks queued or running */
   /* A trial's batch: its tuner task, its number, and who watches its tasks'
@@ -108,6 +111,11 @@ struct _LatheRun {
   GPtrArray *all_tasks; /* every task of every batch, for progress and cleanup */
   const LatheRecorder *recorder; /* where every state change of a task goes */
   const LatheExecutor *executor; /* what does a task's work */
+  /* The store's key for fingerprints of secret params, read on first need
+   * (under @lock): 0 not yet, 1 read, -1 unreadable (secret nodes then run
+   * uncached). */
+  gint secret_key_state;
+  guint8 secret_key[LATHE_STORE_KEY_SIZE];
 };
 
 extern const LatheHostServices lathe_engine_services;

@@ -15,7 +15,10 @@ static void svc_log(gpointer host_data, LatheContext *ctx, GLogLevelFlags level,
                                                                                   : NULL;
   if (!tag && !(level & G_LOG_LEVEL_MESSAGE) && !g_getenv("LATHE_VERBOSE"))
     return; /* info and debug only on request */
-  g_printerr("%s%s[%s] %s\n", tag ? tag : "", tag ? ": " : "", t->exec_id, msg);
+  g_autofree char *safe = lathe_params_redact(t->node->comp, t->params, msg);
+  const LatheRunOptions *opts = t->batch->run->opts;
+  g_autofree char *shown = opts && opts->escape ? opts->escape(safe) : g_strdup(safe);
+  g_printerr("%s%s[%s] %s\n", tag ? tag : "", tag ? ": " : "", t->exec_id, shown);
 }
 
 static void svc_report(gpointer host_data, LatheContext *ctx, const char *name, double value,
@@ -39,7 +42,7 @@ static void svc_progress(gpointer host_data, LatheContext *ctx, double fraction,
   g_mutex_lock(&t->batch->run->lock);
   t->progress = fraction;
   g_free(t->progress_note);
-  t->progress_note = g_strdup(msg);
+  t->progress_note = lathe_params_redact(t->node->comp, t->params, msg);
   g_mutex_unlock(&t->batch->run->lock);
 }
 
@@ -164,7 +167,7 @@ gboolean lathe_engine_run(LatheGraph *graph, LatheCatalog *cat, LatheStore *stor
   run.store = store;
   run.opts = &o;
   /* Parallel nodes x BLAS threads must not exceed the cores. */
-  run.blas_threads = MAX(1, cores / o.jobs);
+  run.blas_threads = lathe_blas_thread_cap(MAX(1, cores / o.jobs));
   lathe_blas_set_threads(run.blas_threads);
   g_mutex_init(&run.lock);
   g_mutex_init(&run.tracker_lock);
@@ -211,7 +214,12 @@ gboolean lathe_engine_run(LatheGraph *graph, LatheCatalog *cat, LatheStore *stor
   Ticker tk = {.run = &run};
   g_mutex_init(&tk.lock);
   g_cond_init(&tk.cond);
-  GThread *ticker = g_thread_new("lathe-ticker", ticker_main, &tk);
+  /* Without a ticker (no thread to be had under a memory limit) the run
+   * goes on: no progress line, and an interrupt is seen between nodes. */
+  g_autoptr(GError) thread_error = NULL;
+  GThread *ticker = g_thread_try_new("lathe-ticker", ticker_main, &tk, &thread_error);
+  if (!ticker)
+    g_printerr("warning: %s; no progress is shown\n", thread_error->message);
   gint64 t1 = g_get_monotonic_time();
   lathe_batch_execute(b);
   if (lb->tasks->len) {
@@ -226,7 +234,8 @@ gboolean lathe_engine_run(LatheGraph *graph, LatheCatalog *cat, LatheStore *stor
   tk.stop = TRUE;
   g_cond_signal(&tk.cond);
   g_mutex_unlock(&tk.lock);
-  g_thread_join(ticker);
+  if (ticker)
+    g_thread_join(ticker);
   g_mutex_clear(&tk.lock);
   g_cond_clear(&tk.cond);
 

@@ -12,11 +12,15 @@ G_BEGIN_DECLS
  * @jobs: nodes run at once (0: the core count).
  * @no_cache: ignore the cache for the whole run.
  * @progress: draw progress on stderr (a terminal).
+ * @escape: (nullable): how a plugin's text (log lines, progress notes) is
+ *   made safe for the terminal: the CLI's escaping (cli/cli-escape.c),
+ *   given here since the engine prints them and knows no layer above it.
  */
 typedef struct {
   guint jobs;
   gboolean no_cache;
   gboolean progress;
+  char *(*escape)(const char *text);
 } LatheRunOptions;
 
 /**

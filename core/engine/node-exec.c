@@ -55,9 +55,12 @@ static gboolean node_execute(LatheNodeRun *t, LatheContext *ctx, gboolean may_re
   gboolean use_cache = !run->opts->no_cache && t->node->cache;
   const char *key = NULL;
   if (use_cache) {
+    /* Computed outside the key lock: it may take the run lock (a secret's
+     * key), which the ticker holds while it takes key locks. */
+    char *computed = lathe_cache_key(t, inputs);
     g_mutex_lock(&t->key_lock);
     g_free(t->cache_key); /* set already when its inputs were rebuilt */
-    key = t->cache_key = lathe_cache_key(t, inputs);
+    key = t->cache_key = computed;
     g_mutex_unlock(&t->key_lock);
   }
   gboolean hit = key && lathe_cache_restore(t, key);

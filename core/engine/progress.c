@@ -20,8 +20,11 @@ void lathe_progress_draw(LatheRun *run, gboolean final) {
     g_string_append_printf(line, "  %s %.1fs", t->exec_id, secs);
     if (t->progress > 0)
       g_string_append_printf(line, " %d%%", (int)(t->progress * 100));
-    if (t->progress_note)
-      g_string_append_printf(line, " %s", t->progress_note);
+    if (t->progress_note) {
+      g_autofree char *note = run->opts->escape ? run->opts->escape(t->progress_note)
+                                                : g_strdup(t->progress_note);
+      g_string_append_printf(line, " %s", note);
+    }
   }
   g_mutex_unlock(&run->lock);
   if (final)

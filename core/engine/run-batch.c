@@ -35,6 +35,7 @@ LatheNodeRun *lathe_node_run_new(LatheBatch *batch, LatheNode *node, const char 
   t->exec_id = g_strdup(exec_id);
   t->trial = batch->tuner ? (gint)batch->trial_number : -1;
   t->params = params;
+  t->public_params = lathe_params_public(node->comp, params);
   t->deps = g_ptr_array_new();
   t->dependents = g_ptr_array_new();
   t->outputs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
@@ -60,6 +61,7 @@ static void task_free(LatheNodeRun *t) {
   g_clear_pointer(&t->outs, json_object_unref);
   g_free(t->exec_id);
   json_object_unref(t->params);
+  g_clear_pointer(&t->public_params, json_object_unref);
   g_ptr_array_unref(t->deps);
   g_ptr_array_unref(t->dependents);
   g_hash_table_unref(t->outputs);
@@ -161,7 +163,7 @@ void lathe_node_run_event(LatheNodeRun *t, LatheTaskEventKind kind, LatheTaskEve
       .who = {.run_id = t->batch->run->run_id, .node = t->exec_id, .component = c->id,
               .plugin = c->plugin->name, .plugin_version = c->plugin->version,
               .plugin_digest = lathe_plugin_digest(c->plugin), .cache_key = t->cache_key,
-              .params = t->params},
+              .params = t->public_params},
       .node = t->node->id,
       .trial = t->trial,
       .tuner = t->batch->tuner ? t->batch->tuner->exec_id : NULL,
@@ -201,7 +203,9 @@ static void run_task(LatheNodeRun *t) {
   gboolean ok = run->executor->execute(run->executor->data, t, &error);
   if (!ok) {
     t->status = TASK_FAILED;
-    t->error = g_strdup(error ? error->message : "failed without saying why (plugin bug)");
+    /* A plugin's message may quote a secret it was given (a refused token). */
+    t->error = error ? lathe_params_redact(t->node->comp, t->params, error->message)
+                     : g_strdup("failed without saying why (plugin bug)");
   } else if (t->status != TASK_CACHED) {
     t->status = TASK_SUCCEEDED;
   }
@@ -256,9 +260,24 @@ static void skip_dependents(LatheBatch *exec, LatheNodeRun *t) {
   }
 }
 
+/* With the batch lock held: queues a runnable task and wakes a worker. The
+ * queue is the batch's own, not the pool's: when no thread can be started
+ * (a memory limit), GLib keeps the item in a queue no thread will ever read,
+ * while ours is also served by the batch's calling thread, so the run goes
+ * on, one node at a time. */
+static void enqueue(LatheBatch *b, LatheNodeRun *t) {
+  g_queue_push_tail(&b->queue, t);
+  g_cond_broadcast(&b->cond);
+  g_autoptr(GError) error = NULL;
+  if (b->pool && !g_thread_pool_push(b->pool, b, &error) && !b->thread_failed) {
+    b->thread_failed = TRUE;
+    g_printerr("warning: %s; nodes wait for a running one to finish\n", error->message);
+  }
+}
+
 /* With the batch lock held: skips what must not run, marks the rest running,
- * queues all but the first on the pool and returns the first, for the
- * calling thread to run itself. */
+ * queues all but the first and returns the first, for the calling thread to
+ * run itself. */
 static LatheNodeRun *dispatch(LatheBatch *b, GPtrArray *ready) {
   LatheNodeRun *first = NULL;
   for (guint i = 0; i < ready->len; i++) {
@@ -287,7 +306,7 @@ static LatheNodeRun *dispatch(LatheBatch *b, GPtrArray *ready) {
     if (!first)
       first = t;
     else
-      g_thread_pool_push(b->pool, t, NULL);
+      enqueue(b, t);
   }
   return first;
 }
@@ -317,7 +336,11 @@ static LatheNodeRun *complete(LatheBatch *b, LatheNodeRun *t) {
  * thread to wake up. */
 static void worker(gpointer data, gpointer user) {
   LatheBatch *b = user;
-  for (LatheNodeRun *t = data; t;) {
+  (void)data; /* a wake-up: the task is the queue's head, if still there */
+  g_mutex_lock(&b->lock);
+  LatheNodeRun *t = g_queue_pop_head(&b->queue);
+  g_mutex_unlock(&b->lock);
+  while (t) {
     run_task(t);
     g_mutex_lock(&b->lock);
     t = complete(b, t);
@@ -328,7 +351,10 @@ static void worker(gpointer data, gpointer user) {
 void lathe_batch_execute(LatheBatch *b) {
   g_mutex_init(&b->lock);
   g_cond_init(&b->cond);
-  b->pool = g_thread_pool_new(worker, b, (gint)MAX(b->jobs, 1), FALSE, NULL);
+  g_queue_init(&b->queue);
+  /* Non-exclusive: threads start on demand, and a failure to start one is
+   * the push's error (enqueue()), not an abort. */
+  b->pool = b->jobs > 1 ? g_thread_pool_new(worker, b, (gint)b->jobs - 1, FALSE, NULL) : NULL;
   g_mutex_lock(&b->lock);
   g_autoptr(GPtrArray) ready = g_ptr_array_new();
   for (guint i = 0; i < b->tasks->len; i++) {
@@ -336,10 +362,19 @@ void lathe_batch_execute(LatheBatch *b) {
     if (!t->waiting)
       g_ptr_array_add(ready, t);
   }
-  LatheNodeRun *first = dispatch(b, ready);
-  if (first)
-    g_thread_pool_push(b->pool, first, NULL);
+  /* The calling thread works as one of the jobs: it runs the first task and
+   * whatever the queue holds when it is free. */
+  LatheNodeRun *mine = dispatch(b, ready);
   while (b->finalized < b->tasks->len) {
+    if (!mine)
+      mine = g_queue_pop_head(&b->queue);
+    if (mine) {
+      g_mutex_unlock(&b->lock);
+      run_task(mine);
+      g_mutex_lock(&b->lock);
+      mine = complete(b, mine);
+      continue;
+    }
     if (!b->active) {
       g_warning("scheduler: %u tasks can never run (a dependency bug)",
                 b->tasks->len - b->finalized);
@@ -348,7 +383,8 @@ void lathe_batch_execute(LatheBatch *b) {
     g_cond_wait(&b->cond, &b->lock);
   }
   g_mutex_unlock(&b->lock);
-  g_thread_pool_free(b->pool, FALSE, TRUE);
+  if (b->pool)
+    g_thread_pool_free(b->pool, FALSE, TRUE);
   b->pool = NULL;
   g_cond_clear(&b->cond);
   g_mutex_clear(&b->lock);

@@ -306,10 +306,12 @@ static void parse_trial(LatheGraph *g, LatheNode *n, JsonObject *obj, LatheCatal
     return;
   }
   JsonObject *trial = json_node_get_object(tn);
-  n->trial_text = lathe_json_canonical(tn);
   static const char *const tkeys[] = {"nodes", "output", NULL};
   check_keys(trial, tkeys, tptr, "a trial", problems);
   n->trial = parse_graph(trial, tptr, g, cat, problems);
+  /* After parsing, which hides secrets written in the trial: this text is
+   * part of a cache key, and a plain hash of a password can be guessed. */
+  n->trial_text = lathe_json_canonical(tn);
   if (!n->trial)
     return;
   collect_outer_deps(n, n->trial);
@@ -326,6 +328,39 @@ static void parse_trial(LatheGraph *g, LatheNode *n, JsonObject *obj, LatheCatal
         !lathe_component_port(n->trial_output->comp, "model", TRUE))
       lathe_problems_add(problems, tptr,
                          "trial output '%s' must name a trial node with a \"model\" output", out);
+  }
+}
+
+/* A secret written in the file (or by --set) is replaced in the tree once its
+ * params are resolved, so the pipeline text the store keeps never holds it;
+ * an {"$env": ...} reference stays, as it names no value. */
+static void hide_literal_secrets(LatheComponentInfo *c, JsonObject *with) {
+  for (guint i = 0; with && c && i < c->params->len; i++) {
+    const LatheParamSpec *s = &g_array_index(c->params, LatheParamSpec, i);
+    JsonNode *v = (s->flags & LATHE_PARAM_SECRET) ? json_object_get_member(with, s->name) : NULL;
+    if (v && !JSON_NODE_HOLDS_NULL(v) && !lathe_param_env_ref(v))
+      json_object_set_string_member(with, s->name, LATHE_SECRET_SHOWN);
+  }
+}
+
+/* The same in "presets": {"NAME": {"NODE": {"PARAM": VALUE}}}, all of them,
+ * as the whole block is kept in the pipeline text. */
+static void hide_preset_secrets(LatheGraph *g, JsonObject *root) {
+  JsonNode *pn = json_object_get_member(root, "presets");
+  if (!pn || !JSON_NODE_HOLDS_OBJECT(pn))
+    return;
+  g_autoptr(GList) names = json_object_get_members(json_node_get_object(pn));
+  for (GList *l = names; l; l = l->next) {
+    JsonNode *preset = json_object_get_member(json_node_get_object(pn), l->data);
+    if (!JSON_NODE_HOLDS_OBJECT(preset))
+      continue;
+    g_autoptr(GList) ids = json_object_get_members(json_node_get_object(preset));
+    for (GList *i = ids; i; i = i->next) {
+      LatheNode *n = g_hash_table_lookup(g->by_id, i->data);
+      JsonNode *with = json_object_get_member(json_node_get_object(preset), i->data);
+      if (n && with && JSON_NODE_HOLDS_OBJECT(with))
+        hide_literal_secrets(n->comp, json_node_get_object(with));
+    }
   }
 }
 
@@ -406,6 +441,7 @@ static LatheNode *parse_node(LatheGraph *g, JsonNode *nn, guint idx, const char 
   g_autofree char *wptr = g_strdup_printf("%s/with", n->pointer);
   n->params = lathe_params_resolve(n->comp, n->with, wptr, problems, FALSE);
   lathe_params_run_checks(cat, n->comp, n->with, n->params, wptr, problems);
+  hide_literal_secrets(n->comp, n->with);
   if (!graph_kinds[n->comp->kind].trial && json_object_has_member(o, "trial"))
     lathe_problems_add(problems, n->pointer, "only tuner nodes have a \"trial\"");
   return n;
@@ -570,6 +606,7 @@ static void check_setting(JsonObject *root, const char *key, LatheComponentKind 
    * configures the plugin only. */
   JsonObject *resolved = lathe_params_resolve(
       c, w && JSON_NODE_HOLDS_OBJECT(w) ? json_node_get_object(w) : NULL, wptr, problems, TRUE);
+  hide_literal_secrets(c, w && JSON_NODE_HOLDS_OBJECT(w) ? json_node_get_object(w) : NULL);
   JsonObject *setting = json_object_new();
   json_object_set_string_member(setting, "use", use);
   json_object_set_object_member(setting, "with", resolved);
@@ -665,11 +702,27 @@ LatheGraph *lathe_graph_load_overridden_from_data(const char *text, gsize len, c
     return NULL;
   g_autoptr(JsonParser) parser = json_parser_new();
   if (!json_parser_load_from_data(parser, text, (gssize)len, &error)) {
-    /* json-glib says "<data>:LINE:COL: Parse error: ..."; keep LINE:COL */
+    /* json-glib says "<data>:LINE:COL: Parse error: unexpected identifier
+     * `WORD', ..."; keep LINE:COL and drop the quoted text: the file may be
+     * anything (`lathe validate ~/.aws/credentials`), and an error message
+     * ends up in logs, so it quotes nothing of a file that is not JSON. */
     const char *msg = error->message;
     if (g_str_has_prefix(msg, "<data>:"))
       msg += strlen("<data>:");
-    lathe_problems_add(problems, "", "%s (invalid JSON; fix the syntax at that line:column)", msg);
+    GString *plain = g_string_new(NULL);
+    for (const char *c = msg; *c; c++) {
+      const char *end = *c == '`' ? strchr(c, '\'') : NULL;
+      if (end && !(end == c + 2 && g_ascii_ispunct(c[1]))) { /* `}' says no more than the column */
+        c = end;
+        if (plain->len && plain->str[plain->len - 1] == ' ')
+          g_string_truncate(plain, plain->len - 1);
+      } else {
+        g_string_append_c(plain, *c);
+      }
+    }
+    lathe_problems_add(problems, "", "%s (invalid JSON; fix the syntax at that line:column)",
+                       plain->str);
+    g_string_free(plain, TRUE);
     return NULL;
   }
   JsonNode *rootn = json_parser_get_root(parser);
@@ -729,6 +782,7 @@ LatheGraph *lathe_graph_load_overridden_from_data(const char *text, gsize len, c
   check_setting(root, "tracker", LATHE_KIND_TRACKER, cat, problems, &g->tracker);
   check_setting(root, "registry", LATHE_KIND_REGISTRY, cat, problems, &g->registry);
   check_setting(root, "executor", LATHE_KIND_EXECUTOR, cat, problems, &g->executor);
+  hide_preset_secrets(g, root);
   g->text = lathe_json_canonical(copy);
   if (problems->len) {
     lathe_graph_free(g);

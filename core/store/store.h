@@ -28,6 +28,16 @@ const char *lathe_store_dir(LatheStore *store);
  */
 void lathe_store_set_check_rewrites(LatheStore *store, gboolean check);
 
+#define LATHE_STORE_KEY_SIZE 32
+/**
+ * lathe_store_secret_key:
+ * @key: (out caller-allocates): %LATHE_STORE_KEY_SIZE bytes.
+ *
+ * The store's random key for fingerprints of secret params, kept in
+ * DIR/secret.key (0600) and made on first use.
+ */
+gboolean lathe_store_secret_key(LatheStore *store, guint8 *key, GError **error);
+
 /* Writes are committed in groups within 20 ms, whole: a killed process loses
  * at most that window, and never half of an operation. */
 

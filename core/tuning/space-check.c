@@ -168,6 +168,11 @@ static gboolean check_numeric(const char *dim, JsonObject *out, const LatheParam
 
 JsonNode *lathe_tuner_space_normalize(const char *dim, JsonNode *spec, const LatheParamSpec *ps,
                                       JsonObject *space, const char *ptr, GPtrArray *problems) {
+  if (ps && (ps->flags & LATHE_PARAM_SECRET)) {
+    /* Trial points are stored, logged and shown: a secret has no place there. */
+    lathe_problems_add(problems, ptr, "%s is a secret param; it cannot be searched", dim);
+    return NULL;
+  }
   if (JSON_NODE_HOLDS_ARRAY(spec)) {
     if (!check_choices(dim, json_node_get_array(spec), ps, ptr, problems))
       return NULL;

@@ -76,7 +76,13 @@ static void start_trial(TrialRunner *runner, LatheTrial *tr) {
   job->runner = runner;
   job->trial = tr;
   g_autofree char *name = g_strdup_printf("lathe-trial-%u", tr->number);
-  tr->thread = g_thread_new(name, trial_thread, job);
+  g_autoptr(GError) error = NULL;
+  tr->thread = g_thread_try_new(name, trial_thread, job, &error);
+  if (!tr->thread) {
+    /* No thread to be had (a memory limit): run it here, and the window of
+     * parallel trials becomes one at a time rather than an abort. */
+    trial_thread(job);
+  }
 }
 
 /* The output model of a finished trial of this run, and its digest. */
@@ -231,7 +237,8 @@ gboolean lathe_tuner_execute(LatheNodeRun *task, LatheContext *ctx, GError **err
     while (!oldest->finished)
       ((LatheTrial *)g_async_queue_pop(done))->finished = TRUE;
     g_ptr_array_remove_index(window, 0);
-    g_thread_join(oldest->thread);
+    if (oldest->thread)
+      g_thread_join(oldest->thread);
     oldest->thread = NULL;
     if (!ok)
       continue; /* draining: the study already failed */

@@ -38,7 +38,7 @@ G_BEGIN_DECLS
  * Bumped when fields are appended. The host refuses a plugin whose minor is
  * above its own (it may rely on callbacks the host would never call).
  */
-#define LATHE_ABI_MINOR 4
+#define LATHE_ABI_MINOR 5
 
 /**
  * LATHE_PLUGIN_ENTRY:
@@ -115,6 +115,12 @@ typedef enum {
  *   "max_features": 0.5 arrives as "0.5", so "sqrt" | fraction | count needs
  *   no union type. A JSON float keeps a point (1.0 -> "1.0") so a fraction
  *   never reads as a count. Since: 1.3.
+ * @LATHE_PARAM_SECRET: a credential (a token, a password). The plugin reads
+ *   its value as usual, but the host never stores, logs or prints it: the
+ *   run store, the tracker and every output show "(secret)", and only a
+ *   salted fingerprint enters the cache key, so a changed secret re-runs the
+ *   node. A pipeline sets it with `{"$env": "NAME"}` to keep it out of the
+ *   file. Since: 1.5.
  *
  * Flags of a #LatheParamSpec.
  */
@@ -124,6 +130,7 @@ typedef enum {
   LATHE_PARAM_LOG = 1 << 2,
   LATHE_PARAM_REQUIRED = 1 << 3,
   LATHE_PARAM_NUMBER_AS_STRING = 1 << 4,
+  LATHE_PARAM_SECRET = 1 << 5,
 } LatheParamFlags;
 
 /**

@@ -361,19 +361,19 @@ static void test_interrupted(Fixture *f, gconstpointer unused) {
   add_node(&f->graph, "b", a, NULL);
   LatheNode *c = add_node(&f->graph, "c", NULL);
   add_node(&f->graph, "d", c, NULL);
-  f->fx.interrupt = "c";
+  f->fx.interrupt = "a";
   run_graph(f, 1);
-  /* With one job, "c" runs first: the scheduler queues the ready tasks
-   * after the first, then the first. */
+  /* With one job, the calling thread runs "a" first (the first ready task),
+   * then what its end made ready, then the queue: "c". */
   const char *const want[] = {
       "queued a",
       "queued c",
-      "started c",
-      "succeeded c",
-      "skipped d (interrupted: skipped: the run was interrupted)",
       "started a",
-      "interrupted a (cancelled)",
-      "skipped b (upstream-failed: skipped: 'a' failed)",
+      "succeeded a",
+      "skipped b (interrupted: skipped: the run was interrupted)",
+      "started c",
+      "interrupted c (cancelled)",
+      "skipped d (upstream-failed: skipped: 'c' failed)",
       NULL};
   assert_lines(f->fr.lines, want);
 }
@@ -438,7 +438,8 @@ static void test_run_recorder(Fixture *f, gconstpointer unused) {
     }
     statuses = g_string_free(st, FALSE);
   }
-  g_assert_cmpstr(statuses, ==, "c=succeeded a=failed b=skipped ");
+  /* One job: the calling thread runs the first ready task, "a", first. */
+  g_assert_cmpstr(statuses, ==, "a=failed b=skipped c=succeeded ");
   lathe_run_recorder_free(rec);
   json_array_unref(f->run.nodes);
   json_object_unref(f->run.metrics);

@@ -1,6 +1,7 @@
 /* Test-only components: a no-op, a sleeper and a failer. They let the
  * scheduler, cache and store be tested, and benchmarked, without real work. */
 #include <math.h>
+#include <string.h>
 
 #include <lathe/lathe-sdk.h>
 
@@ -20,7 +21,12 @@ static gboolean noop_run(LatheContext *ctx, GError **error) {
 static gboolean sleep_run(LatheContext *ctx, GError **error) {
   double seconds = lathe_context_param_float(ctx, "seconds");
   gint64 end = g_get_monotonic_time() + (gint64)(seconds * 1e6);
+  gboolean stuck = lathe_context_param_bool(ctx, "stuck");
   while (g_get_monotonic_time() < end) {
+    if (stuck) { /* like a node inside OpenBLAS: never looks at cancellation */
+      g_usleep(10000);
+      continue;
+    }
     if (lathe_context_is_cancelled(ctx)) {
       g_set_error(error, LATHE_ERROR, LATHE_ERROR_CANCELLED, "cancelled");
       return FALSE;
@@ -31,12 +37,29 @@ static gboolean sleep_run(LatheContext *ctx, GError **error) {
 }
 
 static gboolean fail_run(LatheContext *ctx, GError **error) {
+  if (lathe_context_param_bool(ctx, "log"))
+    lathe_context_log(ctx, G_LOG_LEVEL_WARNING, "%s", lathe_context_param_string(ctx, "message"));
   g_set_error(error, LATHE_ERROR, LATHE_ERROR_FAILED, "%s", lathe_context_param_string(ctx, "message"));
   return FALSE;
 }
 
 static gboolean metric_run(LatheContext *ctx, GError **error) {
   lathe_context_set_metric(ctx, "value", lathe_context_param_float(ctx, "value"));
+  return noop_run(ctx, error);
+}
+
+/* Takes a secret "token" (ABI 1.5): reports its length, so a test sees the
+ * plugin got the value, and can log it and fail quoting it, so a test sees
+ * that the host hides it everywhere. */
+static gboolean secret_run(LatheContext *ctx, GError **error) {
+  const char *token = lathe_context_param_string(ctx, "token");
+  lathe_context_set_metric(ctx, "token_length", (double)strlen(token));
+  if (lathe_context_param_bool(ctx, "log"))
+    lathe_context_log(ctx, G_LOG_LEVEL_WARNING, "connecting with token %s", token);
+  if (lathe_context_param_bool(ctx, "fail")) {
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_FAILED, "token '%s' was refused", token);
+    return FALSE;
+  }
   return noop_run(ctx, error);
 }
 
@@ -85,10 +108,19 @@ static const LatheParamSpec noop_params[] = {
 static const LatheParamSpec sleep_params[] = {
     LATHE_PARAM_FLOAT_("seconds", "0.1", 0, 3600, 0, "how long to sleep"),
     LATHE_PARAM_FLOAT_("value", "0", -1e9, 1e9, 0, "value of the row made when nothing is connected"),
+    LATHE_PARAM_BOOL_("stuck", "false", "spin, ignoring cancellation"),
     LATHE_PARAM_END};
 static const LatheParamSpec fail_params[] = {
     LATHE_PARAM_STRING_("message", "\"deliberate failure\"", 0, "the error to fail with"),
     LATHE_PARAM_FLOAT_("value", "0", -1e9, 1e9, 0, "unused"),
+    LATHE_PARAM_BOOL_("log", "false", "log the message as a warning before failing"),
+    LATHE_PARAM_END};
+
+static const LatheParamSpec secret_params[] = {
+    LATHE_PARAM_STRING_("token", NULL, LATHE_PARAM_REQUIRED | LATHE_PARAM_SECRET, "a credential"),
+    LATHE_PARAM_BOOL_("log", "false", "log the token (the host must hide it)"),
+    LATHE_PARAM_BOOL_("fail", "false", "fail quoting the token (the host must hide it)"),
+    LATHE_PARAM_FLOAT_("value", "0", -1e9, 1e9, 0, "value of the row made when nothing is connected"),
     LATHE_PARAM_END};
 
 static const LatheTransformClass noop = {
@@ -113,7 +145,12 @@ static const LatheTransformClass objective = {
                          "A test objective of params x and y, with failures and steps",
                          objective_params, opt_in, NULL),
     .run = objective_run};
+static const LatheTransformClass secret = {
+    LATHE_COMPONENT_INIT(LatheTransformClass, LATHE_KIND_TRANSFORM, "secret",
+                         "Takes a secret token, and may log it or fail quoting it", secret_params,
+                         opt_in, NULL),
+    .run = secret_run};
 
 LATHE_PLUGIN_DEFINE("testkit", "0.1.0", "MIT", "Components for Lathe's own tests",
                     LATHE_COMPONENT(noop), LATHE_COMPONENT(sleeper), LATHE_COMPONENT(failer),
-                    LATHE_COMPONENT(metric), LATHE_COMPONENT(objective))
+                    LATHE_COMPONENT(metric), LATHE_COMPONENT(objective), LATHE_COMPONENT(secret))
