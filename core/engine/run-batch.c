@@ -149,11 +149,18 @@ void lathe_node_run_event(LatheNodeRun *t, LatheTaskEventKind kind, LatheTaskEve
   };
 }
 
+gboolean lathe_error_is_resource(const GError *error) {
+  /* GLib's own thread pools and g_thread_try_new() say G_THREAD_ERROR. */
+  return error && (g_error_matches(error, LATHE_ERROR, LATHE_ERROR_RESOURCE) ||
+                   error->domain == G_THREAD_ERROR);
+}
+
 /* With the batch lock held: records a task that never ran. */
 static void record_skip(LatheBatch *exec, LatheNodeRun *t, LatheSkipReason reason,
                         const char *why) {
   t->status = TASK_SKIPPED;
   t->skip_reason = reason;
+  t->interrupted = reason == LATHE_SKIP_INTERRUPTED;
   t->started = t->ended = now_s();
   t->error = g_strdup(why);
   LatheTaskEvent ev;
@@ -180,6 +187,7 @@ static void run_task(LatheNodeRun *t) {
   if (!ok) {
     t->status = TASK_FAILED;
     t->error = g_strdup(error ? error->message : "failed without saying why (plugin bug)");
+    t->interrupted = lathe_engine_interrupted() || lathe_error_is_resource(error);
   } else if (t->status != TASK_CACHED) {
     t->status = TASK_SUCCEEDED;
   }

@@ -138,6 +138,18 @@ static char *first_error(LatheTrial *tr) {
   return NULL;
 }
 
+/* Why the trial was interrupted (a task stopped by a signal or short of a
+ * resource, or skipped because the run was interrupted), or NULL when it
+ * ran to its own end. */
+static char *interruption(LatheTrial *tr) {
+  for (guint i = 0; tr->batch && i < tr->batch->tasks->len; i++) {
+    LatheNodeRun *t = tr->batch->tasks->pdata[i];
+    if (t->interrupted)
+      return g_strdup_printf("interrupted: %s: %s", t->exec_id, t->error ? t->error : "stopped");
+  }
+  return NULL;
+}
+
 gboolean lathe_study_finish_trial(LatheNodeRun *tuner, const LatheStudyConfig *cfg, LatheTrial *tr,
                                   GError **error) {
   tr->state = LATHE_TRIAL_FAILED;
@@ -148,6 +160,11 @@ gboolean lathe_study_finish_trial(LatheNodeRun *tuner, const LatheStudyConfig *c
     tr->state = LATHE_TRIAL_PRUNED;
     tr->error = why;
     lathe_study_pruner_finish(cfg->pruner, tr->number, FALSE);
+    return TRUE;
+  }
+  /* Before any value is read: an interrupted trial's values may be partial. */
+  if ((tr->error = interruption(tr))) {
+    tr->state = LATHE_TRIAL_INTERRUPTED;
     return TRUE;
   }
   tr->objectives = g_new0(double, cfg->n_obj);
@@ -218,17 +235,26 @@ gboolean lathe_study_better(const LatheStudyConfig *cfg, const LatheTrial *a, co
     return FALSE;
   if (!b)
     return TRUE;
+  if (a->value == b->value)
+    return a->number < b->number;
   return cfg->maximize ? a->value > b->value : a->value < b->value;
 }
 
+/* "running" is read as interrupted: lathe_store_study_open() already closed
+ * the trials of dead runs, so only a foreign live run's trial is left, and
+ * this run must not take its result for a failure. */
 static LatheTrialState state_of(const char *s) {
-  return g_str_equal(s, "complete") ? LATHE_TRIAL_COMPLETE
-         : g_str_equal(s, "pruned") ? LATHE_TRIAL_PRUNED
-                                     : LATHE_TRIAL_FAILED;
+  return g_str_equal(s, "complete")   ? LATHE_TRIAL_COMPLETE
+         : g_str_equal(s, "pruned")   ? LATHE_TRIAL_PRUNED
+         : g_str_equal(s, "failed")   ? LATHE_TRIAL_FAILED
+                                      : LATHE_TRIAL_INTERRUPTED;
 }
 
-static const char *state_name(LatheTrialState s) {
-  return s == LATHE_TRIAL_COMPLETE ? "complete" : s == LATHE_TRIAL_PRUNED ? "pruned" : "failed";
+const char *lathe_trial_state_name(LatheTrialState s) {
+  return s == LATHE_TRIAL_COMPLETE      ? "complete"
+         : s == LATHE_TRIAL_PRUNED      ? "pruned"
+         : s == LATHE_TRIAL_INTERRUPTED ? "interrupted"
+                                        : "failed";
 }
 
 GPtrArray *lathe_study_load(LatheStore *store, const char *study_id, guint n_obj, GError **error) {
@@ -268,7 +294,9 @@ GPtrArray *lathe_study_load(LatheStore *store, const char *study_id, guint n_obj
 }
 
 gboolean lathe_study_record(LatheRun *run, const char *study_id, LatheTrial *tr, GError **error) {
-  const char *state = tr->batch && !tr->values ? "running" : state_name(tr->state);
+  const char *state = tr->batch && !tr->values && tr->state != LATHE_TRIAL_INTERRUPTED
+                          ? "running"
+                          : lathe_trial_state_name(tr->state);
   return lathe_store_trial_event(run->store, study_id, tr->number, run->run_id, state, tr->point,
                                  tr->values, tr->model, tr->error, error);
 }

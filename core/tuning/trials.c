@@ -37,9 +37,7 @@ static JsonObject *trial_json(LatheTrial *tr) {
   JsonObject *o = json_object_new();
   json_object_set_int_member(o, "trial", tr->number);
   json_object_set_object_member(o, "params", json_object_ref(tr->point));
-  json_object_set_string_member(o, "state", tr->state == LATHE_TRIAL_COMPLETE  ? "complete"
-                                            : tr->state == LATHE_TRIAL_PRUNED ? "pruned"
-                                                                              : "failed");
+  json_object_set_string_member(o, "state", lathe_trial_state_name(tr->state));
   if (tr->state == LATHE_TRIAL_COMPLETE)
     json_object_set_double_member(o, "value", tr->value);
   else
@@ -50,6 +48,21 @@ static JsonObject *trial_json(LatheTrial *tr) {
   if (tr->error)
     json_object_set_string_member(o, "error", tr->error);
   return o;
+}
+
+/* An interrupted trial, made ready to run again: only its number and point stay. */
+static void trial_reset(LatheTrial *tr) {
+  g_clear_pointer(&tr->metrics, json_object_unref);
+  g_clear_pointer(&tr->values, json_object_unref);
+  g_clear_pointer(&tr->objectives, g_free);
+  g_clear_pointer(&tr->model, g_free);
+  g_clear_pointer(&tr->error, g_free);
+  g_clear_pointer(&tr->run_id, g_free);
+  tr->state = LATHE_TRIAL_FAILED;
+  tr->value = NAN;
+  tr->feasible = FALSE;
+  tr->resumed = FALSE;
+  tr->finished = FALSE;
 }
 
 /* Trials run on threads of their own, each executing its batch; a finished
@@ -160,9 +173,19 @@ gboolean lathe_tuner_execute(LatheNodeRun *task, LatheContext *ctx, GError **err
     return FALSE;
   }
   LatheTrial *best = NULL;
-  guint next = 0, failed = 0, pruned = 0, n_resumed = trials->len;
+  guint next = 0, failed = 0, pruned = 0, n_interrupted = 0, n_resumed = 0;
+  g_autoptr(GPtrArray) redo = g_ptr_array_new(); /* interrupted earlier: run again, in number order */
+  gboolean resource = FALSE;                       /* a trial of this run ran out of memory or threads */
   for (guint i = 0; i < trials->len; i++) {
     LatheTrial *tr = trials->pdata[i];
+    next = MAX(next, tr->number + 1);
+    if (tr->state == LATHE_TRIAL_INTERRUPTED) {
+      /* Same number, same point: what an uninterrupted study ran there, with
+       * the same node seeds, so it ends at the same best trial and model. */
+      g_ptr_array_add(redo, tr);
+      continue;
+    }
+    n_resumed++;
     if (cfg.pruner && tr->run_id) {
       /* its curve, from the run it ran in */
       g_autofree char *node = g_strdup_printf("%s/%u/%s", task->exec_id, tr->number,
@@ -179,10 +202,10 @@ gboolean lathe_tuner_execute(LatheNodeRun *task, LatheContext *ctx, GError **err
     pruned += tr->state == LATHE_TRIAL_PRUNED;
     if (lathe_study_better(&cfg, tr, best))
       best = tr;
-    next = MAX(next, tr->number + 1);
   }
-  if (n_resumed)
-    lathe_context_log(ctx, G_LOG_LEVEL_MESSAGE, "study %s resumed with %u trials", study, n_resumed);
+  if (n_resumed || redo->len)
+    lathe_context_log(ctx, G_LOG_LEVEL_MESSAGE, "study %s resumed with %u trials, %u interrupted to run again",
+                      study, n_resumed, redo->len);
 
   /* A sliding window of `parallel` trials. Trial k is asked right after trial
    * k - parallel is told, and trials are told in number order, so every
@@ -197,24 +220,32 @@ gboolean lathe_tuner_execute(LatheNodeRun *task, LatheContext *ctx, GError **err
   g_autoptr(GPtrArray) window = g_ptr_array_new(); /* started, not yet told, in number order */
   TrialRunner runner = {.done = done};
   for (;;) {
-    /* Fill the window. */
-    while (ok && !exhausted && window->len < cfg.parallel && !lathe_context_is_cancelled(ctx) &&
-           !(stop = budget_spent(&cfg, trials->len, best, started))) {
-      JsonObject *point = NULL;
-      if (!k->ask(tuner, next, &point, error)) {
-        ok = !(error && *error);
-        exhausted = TRUE;
+    /* Fill the window: first the interrupted trials, which were asked
+     * already (so no budget but time stops them), then new ones. */
+    while (ok && window->len < cfg.parallel && !lathe_context_is_cancelled(ctx)) {
+      LatheTrial *tr;
+      if (redo->len && !(stop = budget_spent(&cfg, 0, NULL, started))) {
+        tr = g_ptr_array_steal_index(redo, 0);
+        trial_reset(tr);
+      } else if (exhausted || redo->len || (stop = budget_spent(&cfg, trials->len, best, started))) {
         break;
+      } else {
+        JsonObject *point = NULL;
+        if (!k->ask(tuner, next, &point, error)) {
+          ok = !(error && *error);
+          exhausted = TRUE;
+          break;
+        }
+        tr = g_new0(LatheTrial, 1);
+        tr->number = next++;
+        tr->point = point;
+        g_ptr_array_add(trials, tr);
       }
-      LatheTrial *tr = g_new0(LatheTrial, 1);
-      tr->number = next++;
-      tr->point = point;
       tr->batch = trial_batch(task, tr);
       if (cfg.pruner) {
         tr->batch->watch = prune_watch;
         tr->batch->watch_data = cfg.pruner;
       }
-      g_ptr_array_add(trials, tr);
       ok = lathe_study_record(run, study, tr, error);
       if (!ok)
         break;
@@ -244,10 +275,15 @@ gboolean lathe_tuner_execute(LatheNodeRun *task, LatheContext *ctx, GError **err
     lathe_recorder_trial(run->recorder,
                          &(LatheTrialEvent){.ended = TRUE, .tuner = task->exec_id,
                                             .number = oldest->number,
-                                            .state = oldest->state == LATHE_TRIAL_COMPLETE ? "complete"
-                                                     : oldest->state == LATHE_TRIAL_PRUNED ? "pruned"
-                                                                                          : "failed",
+                                            .state = lathe_trial_state_name(oldest->state),
                                             .values = oldest->values});
+    if (oldest->state == LATHE_TRIAL_INTERRUPTED) {
+      /* Not told: the tuner learns nothing from a trial that did not end. */
+      n_interrupted++;
+      resource |= !lathe_engine_interrupted();
+      g_clear_pointer(&oldest->batch, lathe_batch_free);
+      continue;
+    }
     tell(k, tuner, &cfg, oldest);
     failed += oldest->state == LATHE_TRIAL_FAILED;
     pruned += oldest->state == LATHE_TRIAL_PRUNED;
@@ -269,6 +305,16 @@ gboolean lathe_tuner_execute(LatheNodeRun *task, LatheContext *ctx, GError **err
     }
   }
   k->free(tuner);
+  /* An interrupted study is unfinished: the tuner node fails, so that its
+   * partial answer is never cached or used, and the next run resumes it. */
+  if (ok && (n_interrupted || redo->len || lathe_context_is_cancelled(ctx) ||
+             lathe_engine_interrupted())) {
+    g_set_error(error, LATHE_ERROR, resource ? LATHE_ERROR_RESOURCE : LATHE_ERROR_CANCELLED,
+                "the study was interrupted (%u trials to run again%s); run the pipeline again to "
+                "resume study %s", n_interrupted + redo->len,
+                resource ? ", out of memory or threads: see `lathe study show`" : "", study);
+    ok = FALSE;
+  }
   if (ok && !best) {
     g_set_error(error, LATHE_ERROR, LATHE_ERROR_FAILED,
                 "no trial of %u completed with a finite '%s'%s; see `lathe study show %s/%s`",
