@@ -240,6 +240,30 @@ gboolean lathe_study_better(const LatheStudyConfig *cfg, const LatheTrial *a, co
   return cfg->maximize ? a->value > b->value : a->value < b->value;
 }
 
+/* Numbers compare by value, whether stored as integers or not: a point read
+ * back from the store may hold 0 where the tuner proposed 0.0. */
+static gboolean same_value(JsonNode *a, JsonNode *b) {
+  if (!JSON_NODE_HOLDS_VALUE(a) || !JSON_NODE_HOLDS_VALUE(b))
+    return json_node_equal(a, b);
+  GType ta = json_node_get_value_type(a), tb = json_node_get_value_type(b);
+  gboolean na = ta == G_TYPE_INT64 || ta == G_TYPE_DOUBLE, nb = tb == G_TYPE_INT64 || tb == G_TYPE_DOUBLE;
+  if (na && nb)
+    return json_node_get_double(a) == json_node_get_double(b);
+  return ta == tb && json_node_equal(a, b);
+}
+
+gboolean lathe_study_same_point(JsonObject *a, JsonObject *b) {
+  if (!a || !b || json_object_get_size(a) != json_object_get_size(b))
+    return FALSE;
+  g_autoptr(GList) names = json_object_get_members(a);
+  for (GList *l = names; l; l = l->next) {
+    JsonNode *y = json_object_get_member(b, l->data);
+    if (!y || !same_value(json_object_get_member(a, l->data), y))
+      return FALSE;
+  }
+  return TRUE;
+}
+
 /* "running" is read as interrupted: lathe_store_study_open() already closed
  * the trials of dead runs, so only a foreign live run's trial is left, and
  * this run must not take its result for a failure. */

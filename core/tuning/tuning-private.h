@@ -10,7 +10,8 @@ G_BEGIN_DECLS
 /* A host-only trial state, beside the SDK's complete, failed and pruned: the
  * trial was stopped by something outside it (its process killed, Ctrl-C,
  * memory or threads ran out). It is never told to a tuner, counts as no
- * failure, and runs again, same number and point, when the study resumes. */
+ * failure, and runs again, same number and point, when the study resumes
+ * (trials.c replays the study's asks and runs it when its turn comes). */
 #define LATHE_TRIAL_INTERRUPTED ((LatheTrialState)0x100)
 
 /* One trial, of this run or resumed from an earlier one. */
@@ -71,6 +72,9 @@ gboolean lathe_study_finish_trial(LatheNodeRun *tuner, const LatheStudyConfig *c
  * values go to the lower trial number, so the best does not depend on the
  * order trials finished in (a resumed study reruns its interrupted ones last). */
 gboolean lathe_study_better(const LatheStudyConfig *cfg, const LatheTrial *a, const LatheTrial *b);
+
+/* Whether two trial points hold the same values (numbers by value). */
+gboolean lathe_study_same_point(JsonObject *a, JsonObject *b);
 
 /* The trials the store holds for @study_id, as resumed LatheTrials. */
 GPtrArray *lathe_study_load(LatheStore *store, const char *study_id, guint n_obj, GError **error);

@@ -101,8 +101,8 @@ expect_py "$TMP/f2.out" "d['metrics']['tune.n_failed'] == 5 and d['metrics']['tu
   "failed and NaN trials stay failed on resume and do not run again"
 
 # Kills at random moments. iris, with a pause in each trial so that a kill
-# lands inside the study; a grid of 10 points with --jobs 1 and a random tuner
-# of 10 trials with --jobs 2 (two parallel trials).
+# lands inside the study; a grid of 10 points with --jobs 1, a random tuner
+# and TPE of 10 trials each with --jobs 2 (two parallel trials).
 iris() { # FILE TUNER SPACE [EXTRA_WITH]
   $PY - "$@" "$LATHE_SOURCE_DIR/examples/iris" <<'PY'
 import json, sys
@@ -124,6 +124,10 @@ PY
 }
 iris "$TMP/grid.json" tuner/grid '{"model.l2": [0.0001, 0.001, 0.01, 0.1, 1.0], "model.standardize": [true, false]}' '{}'
 iris "$TMP/random.json" tuner/random '{"model.l2": {"type": "float", "low": 0.0001, "high": 10, "log": true}}' '{"max_trials": 10}'
+# TPE's proposals depend on the history, pending trials included (its
+# constant liar): only a replay of the same asks gives the same answer.
+iris "$TMP/tpe.json" tuner/tpe '{"model.l2": {"type": "float", "low": 0.0001, "high": 10, "log": true}}' \
+  '{"max_trials": 10, "n_startup_trials": 3}'
 
 # answer STORE: the best trial's number, params, value and model, every
 # trial's number, params, state and model, and the model the tuner node
@@ -143,7 +147,7 @@ print(json.dumps({'best': [b['number'], b['params'], b['values']['objective'], b
 }
 
 declare -A ref dur
-for cfg in "grid 1" "random 2"; do
+for cfg in "grid 1" "random 2" "tpe 2"; do
   set -- $cfg
   t0=$(date +%s%N)
   run_lathe "$TMP/ref-$1" run --json --jobs "$2" --store "$TMP/ref-$1" "$TMP/$1.json"
@@ -163,7 +167,11 @@ start=$(date +%s)
 done_rounds=0
 for r in $(seq 1 "$rounds"); do
   [ $(( $(date +%s) - start )) -ge "$budget" ] && break
-  if [ $((r % 2)) = 1 ]; then cfg=grid; jobs=1; else cfg=random; jobs=2; fi
+  case $((r % 3)) in
+  1) cfg=grid; jobs=1 ;;
+  2) cfg=random; jobs=2 ;;
+  0) cfg=tpe; jobs=2 ;;
+  esac
   store="$TMP/k$r"
   log=""
   code=1
@@ -197,5 +205,14 @@ for r in $(seq 1 "$rounds"); do
   [ "$ic" = "ok" ] || fail "round $r: integrity_check: $ic"
   done_rounds=$((done_rounds + 1))
 done
+# A study resumed with another parallel_trials cannot replay TPE's asks: it
+# goes on from the trials it has (told as they are), and numbers new ones on.
+run_lathe "$TMP/d1" run --json --jobs 2 --store "$TMP/d" --set tune.max_trials=5 --set tune.parallel_trials=1 "$TMP/tpe.json"
+run_lathe "$TMP/d2" run --json --jobs 2 --store "$TMP/d" "$TMP/tpe.json"
+expect_code "$TMP/d2" 0 "TPE resumed with another parallel_trials"
+expect_err "$TMP/d2" "trial 3: the tuner proposes another point than the study holds" "says the replay diverged, at which trial"
+expect_py "$TMP/d2.out" "d['metrics']['tune.n_trials'] == 10 and d['metrics']['tune.n_resumed'] == 5 and sorted(n['id'] for n in d['nodes'] if n['id'].endswith('/model')) == ['tune/%d/model' % i for i in range(5, 10)]" \
+  "it keeps the five trials it has and adds five"
+
 [ $done_rounds -ge 2 ] && pass "$done_rounds rounds of kills in $(( $(date +%s) - start )) s" || fail "only $done_rounds rounds ran"
 finish
