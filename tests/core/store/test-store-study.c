@@ -88,6 +88,7 @@ static void test_old_store_interrupted(void) {
   /* Opening again neither rebuilds the table nor closes a trial twice. */
   g_autofree char *again = lathe_store_study_open(s, "k1", "p", "tune", "tuner/grid", NULL, &resumed, &error);
   g_assert_no_error(error);
+  g_assert_cmpstr(again, ==, "st1");
   lathe_store_close(s);
 
   g_autofree char *ids = query_text(dbp, "SELECT id || ':' || number || ':' || state FROM trial_events ORDER BY id");
