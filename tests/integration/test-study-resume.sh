@@ -100,7 +100,7 @@ run_lathe "$TMP/f2" run --json --no-cache --store "$TMP/f" "$TMP/f.json"
 expect_py "$TMP/f2.out" "d['metrics']['tune.n_failed'] == 5 and d['metrics']['tune.n_resumed'] == 6 and not [n for n in d['nodes'] if n['id'].startswith('tune/')]" \
   "failed and NaN trials stay failed on resume and do not run again"
 
-# Kills at random moments. iris, with a pause in each trial so that a kill
+# Kills (SIGKILL, SIGINT, SIGTERM) at random moments. iris, with a pause in each trial so that a kill
 # lands inside the study; a grid of 10 points with --jobs 1, a random tuner
 # and TPE of 10 trials each with --jobs 2 (two parallel trials).
 iris() { # FILE TUNER SPACE [EXTRA_WITH]
@@ -181,7 +181,7 @@ for r in $(seq 1 "$rounds"); do
     # The first attempt is always killed, the next two half the time.
     if [ $attempt = 1 ] || { [ $attempt -le 3 ] && [ $((RANDOM % 2)) = 0 ]; }; then
       delay=$(( RANDOM % (dur[$cfg] + 50) ))
-      sig=$([ $((RANDOM % 2)) = 0 ] && echo KILL || echo INT)
+      sig=$(case $((RANDOM % 3)) in 0) echo KILL ;; 1) echo INT ;; 2) echo TERM ;; esac)
       sleep "$(printf '%d.%03d' $((delay / 1000)) $((delay % 1000)))"
       kill -s $sig $pid 2>/dev/null
       log="$log $sig@${delay}ms"
