@@ -8,6 +8,7 @@
  * the params, which it reads from its source net, and the Adam moments. */
 #include <math.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <lathe/lathe-error.h>
 
@@ -127,6 +128,12 @@ gboolean lathe_nn_net_setup(LatheNnNet *net, GError **error) {
   return TRUE;
 }
 
+gint lathe_nn_alloc_error(double bytes) {
+  long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+  double ram = pages > 0 && page > 0 ? (double)pages * (double)page : INFINITY;
+  return bytes <= ram ? LATHE_ERROR_RESOURCE : LATHE_ERROR_INVALID;
+}
+
 /* A zeroed array of @n values of @size bytes, or NULL when it cannot be had
  * (g_new would abort on a net too large for memory). */
 static gpointer try_alloc(gsize n, gsize size, gboolean *ok) {
@@ -178,7 +185,7 @@ gboolean lathe_nn_net_build(LatheNnNet *net, guint max_batch, gboolean train, GE
     double mib = (double)(net->n_params * (train ? 4 : 1) +
                           (outs + cache + scratch + 2 * net->max_width) * max_batch) *
                  sizeof(nn_real) / 1048576.0;
-    g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
+    g_set_error(error, LATHE_ERROR, lathe_nn_alloc_error(mib * 1048576.0),
                 "the network needs about %.0f MiB for %" G_GSIZE_FORMAT
                 " parameters and batches of %u, which cannot be allocated; use fewer or "
                 "smaller layers or a smaller batch_size",

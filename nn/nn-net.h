@@ -26,6 +26,17 @@ void lathe_nn_net_free(LatheNnNet *net);
 void lathe_nn_net_add(LatheNnNet *net, LatheNnLayer *layer);
 
 /**
+ * lathe_nn_alloc_error:
+ * @bytes: the size of an allocation that failed.
+ *
+ * The %LATHE_ERROR code for it: %LATHE_ERROR_RESOURCE when the machine's
+ * memory could hold it (a limit or other processes took the memory: a rerun
+ * may succeed, and a study reruns the trial), %LATHE_ERROR_INVALID when it
+ * is more than the machine has (the params ask too much: no rerun helps).
+ */
+gint lathe_nn_alloc_error(double bytes);
+
+/**
  * lathe_nn_net_setup:
  *
  * Chains the layers' shapes and counts the parameters, without allocating

@@ -67,7 +67,8 @@ LatheNnPool *lathe_nn_pool_new(guint n_tasks, LatheNnTaskFunc func, gpointer dat
     pool->threads[t - 1] = g_thread_try_new("lathe-nn", worker_main, w, &local);
     if (!pool->threads[t - 1]) {
       g_free(w);
-      g_set_error(error, LATHE_ERROR, LATHE_ERROR_FAILED,
+      /* The machine is out of threads, not the training wrong: a resource. */
+      g_set_error(error, LATHE_ERROR, LATHE_ERROR_RESOURCE,
                   "cannot start training thread %u of %u (%s); give the node fewer threads", t,
                   n_tasks - 1, local->message);
       lathe_nn_pool_free(pool);

@@ -87,7 +87,8 @@ gboolean lathe_nn_train(LatheNnNet *net, LatheContext *ctx, const char *who,
   if (!bx || (cfg->patience > 0 && !best)) {
     g_free(bx);
     g_free(best);
-    g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
+    g_set_error(error, LATHE_ERROR,
+                lathe_nn_alloc_error(((double)mb * sample + (double)np) * sizeof(nn_real)),
                 "%s: not enough memory for the batch and the best weights; lower batch_size",
                 who);
     return FALSE;

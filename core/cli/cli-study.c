@@ -102,7 +102,7 @@ static void print_study(JsonObject *s) {
          T(json_object_get_string_member(s, "name")), T(json_object_get_string_member(s, "node")),
          T(json_object_get_string_member(s, "tuner")), T(json_object_get_string_member(s, "direction")),
          T(json_object_get_string_member(s, "objective")), json_array_get_length(trials));
-  printf("%-6s %-9s %-12s %-12s %-9s %s\n", "TRIAL", "STATE", "VALUE", "BEST SO FAR", "RUN", "PARAMS");
+  printf("%-6s %-11s %-12s %-12s %-9s %s\n", "TRIAL", "STATE", "VALUE", "BEST SO FAR", "RUN", "PARAMS");
   for (guint i = 0; i < json_array_get_length(trials); i++) {
     JsonObject *t = json_array_get_object_element(trials, i);
     JsonNode *vn = json_object_get_member(t, "values");
@@ -115,7 +115,7 @@ static void print_study(JsonObject *s) {
     if (!JSON_NODE_HOLDS_NULL(c))
       g_snprintf(bsf, sizeof bsf, "%.6g", json_node_get_double(c));
     g_autofree char *params = json_to_string(json_object_get_member(t, "params"), FALSE);
-    printf("%-6" G_GINT64_FORMAT " %-9s %-12s %-12s %-9s %s\n", json_object_get_int_member(t, "number"),
+    printf("%-6" G_GINT64_FORMAT " %-11s %-12s %-12s %-9s %s\n", json_object_get_int_member(t, "number"),
            T(json_object_get_string_member(t, "state")), value, bsf,
            T(json_object_get_string_member_with_default(t, "run_id", "-")), T(params));
     const char *err = json_object_get_string_member_with_default(t, "error", NULL);

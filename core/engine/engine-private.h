@@ -45,6 +45,10 @@ struct _LatheNodeRun {
   JsonArray *data_versions;
   double started, ended;
   char *error;
+  /* It failed for a reason outside it: the run was interrupted (a signal) or
+   * the machine ran out of something (LATHE_ERROR_RESOURCE, a thread). Not
+   * its own fault: a study reruns such a trial. */
+  gboolean interrupted;
   char *progress_note;
   double progress;
   JsonObject *inputs;   /* what the executor read and wrote, for the recorder: */
@@ -133,6 +137,9 @@ void lathe_batch_free(LatheBatch *batch);
  * outcome (a cached output that failed verification is made anew). */
 void lathe_batch_run_again(LatheNodeRun *task);
 gboolean lathe_engine_interrupted(void);
+/* Whether @error says the machine ran out of something (memory, threads),
+ * rather than that the work itself failed. */
+gboolean lathe_error_is_resource(const GError *error);
 
 /* An event of @task, its identity filled in (strings borrowed from @task;
  * call with @task->key_lock held while the task may run). */

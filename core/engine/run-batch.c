@@ -173,11 +173,18 @@ void lathe_node_run_event(LatheNodeRun *t, LatheTaskEventKind kind, LatheTaskEve
   };
 }
 
+gboolean lathe_error_is_resource(const GError *error) {
+  /* GLib's own thread pools and g_thread_try_new() say G_THREAD_ERROR. */
+  return error && (g_error_matches(error, LATHE_ERROR, LATHE_ERROR_RESOURCE) ||
+                   error->domain == G_THREAD_ERROR);
+}
+
 /* With the batch lock held: records a task that never ran. */
 static void record_skip(LatheBatch *exec, LatheNodeRun *t, LatheSkipReason reason,
                         const char *why) {
   t->status = TASK_SKIPPED;
   t->skip_reason = reason;
+  t->interrupted = reason == LATHE_SKIP_INTERRUPTED;
   t->started = t->ended = now_s();
   t->error = g_strdup(why);
   LatheTaskEvent ev;
@@ -206,6 +213,7 @@ static void run_task(LatheNodeRun *t) {
     /* A plugin's message may quote a secret it was given (a refused token). */
     t->error = error ? lathe_params_redact(t->node->comp, t->params, error->message)
                      : g_strdup("failed without saying why (plugin bug)");
+    t->interrupted = lathe_engine_interrupted() || lathe_error_is_resource(error);
   } else if (t->status != TASK_CACHED) {
     t->status = TASK_SUCCEEDED;
   }

@@ -15,12 +15,45 @@ static char *json_text(JsonObject *o) {
   return json_to_string(n, FALSE);
 }
 
+/* Schema 2 stores (Lathe before trials could be interrupted) check the state
+ * against four names. SQLite cannot alter a CHECK, so the table is rebuilt
+ * once, ids kept, in the caller's operation; a store that has it already
+ * costs one lookup. Older Lathe still reads and writes the rebuilt table (it
+ * reads "interrupted" as failed, which is what it recorded itself). */
+static gboolean allow_interrupted(LatheStore *s, GError **error) {
+  sqlite3_stmt *q = stmt(s, "SELECT instr(sql, '''interrupted''') FROM sqlite_master"
+                            " WHERE type = 'table' AND name = 'trial_events'");
+  gboolean has = q && sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int(q, 0) > 0;
+  if (q)
+    sqlite3_reset(q);
+  if (has)
+    return TRUE;
+  /* DROP TABLE refuses to run while any statement of the connection is
+   * active, and kept statements may be left after their last row; with the
+   * lock held none is in use, so resetting them all loses nothing. */
+  for (sqlite3_stmt *p = sqlite3_next_stmt(s->db, NULL); p; p = sqlite3_next_stmt(s->db, p))
+    if (sqlite3_stmt_busy(p))
+      sqlite3_reset(p);
+  return lathe_store_exec(s,
+      "CREATE TABLE trial_events_new(id INTEGER PRIMARY KEY, study_id TEXT NOT NULL,"
+      " number INTEGER NOT NULL, run_id TEXT, state TEXT NOT NULL CHECK(state IN"
+      " ('running','complete','pruned','failed','interrupted')), params TEXT, vals TEXT, model TEXT,"
+      " error TEXT, ts REAL);"
+      "INSERT INTO trial_events_new(id, study_id, number, run_id, state, params, vals, model, error, ts)"
+      " SELECT id, study_id, number, run_id, state, params, vals, model, error, ts FROM trial_events;"
+      "DROP TABLE trial_events;"
+      "ALTER TABLE trial_events_new RENAME TO trial_events;"
+      "CREATE INDEX IF NOT EXISTS trial_events_study ON trial_events(study_id, number);",
+      error);
+}
+
 /* Trials whose latest event is "running" but whose run is not running any
- * more (lathe_store_open() marked it interrupted, or it ended) failed. */
-static gboolean fail_orphans(LatheStore *s, const char *study_id, GError **error) {
+ * more (lathe_store_open() marked it interrupted: its process died, or it
+ * ended) were interrupted, not failed: the study runs them again. */
+static gboolean close_orphans(LatheStore *s, const char *study_id, GError **error) {
   sqlite3_stmt *st = stmt(s,
       "INSERT INTO trial_events(study_id, number, run_id, state, params, error, ts)"
-      " SELECT e.study_id, e.number, e.run_id, 'failed', e.params,"
+      " SELECT e.study_id, e.number, e.run_id, 'interrupted', e.params,"
       "  'the run ' || e.run_id || ' ended while the trial ran (' || coalesce(r.status, 'gone') || ')', ?2"
       " FROM trial_events e LEFT JOIN runs r ON r.id = e.run_id"
       " WHERE e.study_id = ?1 AND e.state = 'running' AND coalesce(r.status, '') != 'running'"
@@ -48,8 +81,8 @@ char *lathe_store_study_open(LatheStore *s, const char *key, const char *name, c
   if (q)
     sqlite3_reset(q);
   *resumed = id != NULL;
-  gboolean ok = TRUE;
-  if (!id) {
+  gboolean ok = allow_interrupted(s, error);
+  if (ok && !id) {
     g_autofree char *uuid = g_uuid_string_random();
     id = g_strndup(uuid, 8);
     sqlite3_stmt *ins = stmt(s, "INSERT INTO studies(id, key, name, node, tuner, config, created)"
@@ -62,8 +95,8 @@ char *lathe_store_study_open(LatheStore *s, const char *key, const char *name, c
     sqlite3_bind_text(ins, 6, cfg, -1, SQLITE_TRANSIENT);
     sqlite3_bind_double(ins, 7, now_s());
     ok = sqlite3_step(ins) == SQLITE_DONE || lathe_store_fail(s, error, "creating a study");
-  } else {
-    ok = fail_orphans(s, id, error);
+  } else if (ok) {
+    ok = close_orphans(s, id, error);
   }
   ok = lathe_store_op_end(s, ok, error);
   lathe_store_commit_locked(s);

@@ -141,7 +141,8 @@ JsonObject *lathe_store_show_run(LatheStore *store, const char *run_id, GError *
  * @resumed: (out): whether the study existed.
  *
  * Opens the study for @key, creating it on first use. Trials left "running"
- * by a run that is no longer running (killed) are marked "failed" first.
+ * by a run that is no longer running (killed) are marked "interrupted" first:
+ * they did not fail, the study runs them again.
  *
  * Returns: (transfer full) (nullable): the study id, or %NULL with @error set.
  */

@@ -138,6 +138,18 @@ static char *first_error(LatheTrial *tr) {
   return NULL;
 }
 
+/* Why the trial was interrupted (a task stopped by a signal or short of a
+ * resource, or skipped because the run was interrupted), or NULL when it
+ * ran to its own end. */
+static char *interruption(LatheTrial *tr) {
+  for (guint i = 0; tr->batch && i < tr->batch->tasks->len; i++) {
+    LatheNodeRun *t = tr->batch->tasks->pdata[i];
+    if (t->interrupted)
+      return g_strdup_printf("interrupted: %s: %s", t->exec_id, t->error ? t->error : "stopped");
+  }
+  return NULL;
+}
+
 gboolean lathe_study_finish_trial(LatheNodeRun *tuner, const LatheStudyConfig *cfg, LatheTrial *tr,
                                   GError **error) {
   tr->state = LATHE_TRIAL_FAILED;
@@ -148,6 +160,11 @@ gboolean lathe_study_finish_trial(LatheNodeRun *tuner, const LatheStudyConfig *c
     tr->state = LATHE_TRIAL_PRUNED;
     tr->error = why;
     lathe_study_pruner_finish(cfg->pruner, tr->number, FALSE);
+    return TRUE;
+  }
+  /* Before any value is read: an interrupted trial's values may be partial. */
+  if ((tr->error = interruption(tr))) {
+    tr->state = LATHE_TRIAL_INTERRUPTED;
     return TRUE;
   }
   tr->objectives = g_new0(double, cfg->n_obj);
@@ -218,17 +235,50 @@ gboolean lathe_study_better(const LatheStudyConfig *cfg, const LatheTrial *a, co
     return FALSE;
   if (!b)
     return TRUE;
+  if (a->value == b->value)
+    return a->number < b->number;
   return cfg->maximize ? a->value > b->value : a->value < b->value;
 }
 
-static LatheTrialState state_of(const char *s) {
-  return g_str_equal(s, "complete") ? LATHE_TRIAL_COMPLETE
-         : g_str_equal(s, "pruned") ? LATHE_TRIAL_PRUNED
-                                     : LATHE_TRIAL_FAILED;
+/* Numbers compare by value, whether stored as integers or not: a point read
+ * back from the store may hold 0 where the tuner proposed 0.0. */
+static gboolean same_value(JsonNode *a, JsonNode *b) {
+  if (!JSON_NODE_HOLDS_VALUE(a) || !JSON_NODE_HOLDS_VALUE(b))
+    return json_node_equal(a, b);
+  GType ta = json_node_get_value_type(a), tb = json_node_get_value_type(b);
+  gboolean na = ta == G_TYPE_INT64 || ta == G_TYPE_DOUBLE, nb = tb == G_TYPE_INT64 || tb == G_TYPE_DOUBLE;
+  if (na && nb)
+    return json_node_get_double(a) == json_node_get_double(b);
+  return ta == tb && json_node_equal(a, b);
 }
 
-static const char *state_name(LatheTrialState s) {
-  return s == LATHE_TRIAL_COMPLETE ? "complete" : s == LATHE_TRIAL_PRUNED ? "pruned" : "failed";
+gboolean lathe_study_same_point(JsonObject *a, JsonObject *b) {
+  if (!a || !b || json_object_get_size(a) != json_object_get_size(b))
+    return FALSE;
+  g_autoptr(GList) names = json_object_get_members(a);
+  for (GList *l = names; l; l = l->next) {
+    JsonNode *y = json_object_get_member(b, l->data);
+    if (!y || !same_value(json_object_get_member(a, l->data), y))
+      return FALSE;
+  }
+  return TRUE;
+}
+
+/* "running" is read as interrupted: lathe_store_study_open() already closed
+ * the trials of dead runs, so only a foreign live run's trial is left, and
+ * this run must not take its result for a failure. */
+static LatheTrialState state_of(const char *s) {
+  return g_str_equal(s, "complete")   ? LATHE_TRIAL_COMPLETE
+         : g_str_equal(s, "pruned")   ? LATHE_TRIAL_PRUNED
+         : g_str_equal(s, "failed")   ? LATHE_TRIAL_FAILED
+                                      : LATHE_TRIAL_INTERRUPTED;
+}
+
+const char *lathe_trial_state_name(LatheTrialState s) {
+  return s == LATHE_TRIAL_COMPLETE      ? "complete"
+         : s == LATHE_TRIAL_PRUNED      ? "pruned"
+         : s == LATHE_TRIAL_INTERRUPTED ? "interrupted"
+                                        : "failed";
 }
 
 GPtrArray *lathe_study_load(LatheStore *store, const char *study_id, guint n_obj, GError **error) {
@@ -268,7 +318,9 @@ GPtrArray *lathe_study_load(LatheStore *store, const char *study_id, guint n_obj
 }
 
 gboolean lathe_study_record(LatheRun *run, const char *study_id, LatheTrial *tr, GError **error) {
-  const char *state = tr->batch && !tr->values ? "running" : state_name(tr->state);
+  const char *state = tr->batch && !tr->values && tr->state != LATHE_TRIAL_INTERRUPTED
+                          ? "running"
+                          : lathe_trial_state_name(tr->state);
   return lathe_store_trial_event(run->store, study_id, tr->number, run->run_id, state, tr->point,
                                  tr->values, tr->model, tr->error, error);
 }

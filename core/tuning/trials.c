@@ -37,9 +37,7 @@ static JsonObject *trial_json(LatheTrial *tr) {
   JsonObject *o = json_object_new();
   json_object_set_int_member(o, "trial", tr->number);
   json_object_set_object_member(o, "params", json_object_ref(tr->point));
-  json_object_set_string_member(o, "state", tr->state == LATHE_TRIAL_COMPLETE  ? "complete"
-                                            : tr->state == LATHE_TRIAL_PRUNED ? "pruned"
-                                                                              : "failed");
+  json_object_set_string_member(o, "state", lathe_trial_state_name(tr->state));
   if (tr->state == LATHE_TRIAL_COMPLETE)
     json_object_set_double_member(o, "value", tr->value);
   else
@@ -50,6 +48,21 @@ static JsonObject *trial_json(LatheTrial *tr) {
   if (tr->error)
     json_object_set_string_member(o, "error", tr->error);
   return o;
+}
+
+/* An interrupted trial, made ready to run again: only its number and point stay. */
+static void trial_reset(LatheTrial *tr) {
+  g_clear_pointer(&tr->metrics, json_object_unref);
+  g_clear_pointer(&tr->values, json_object_unref);
+  g_clear_pointer(&tr->objectives, g_free);
+  g_clear_pointer(&tr->model, g_free);
+  g_clear_pointer(&tr->error, g_free);
+  g_clear_pointer(&tr->run_id, g_free);
+  tr->state = LATHE_TRIAL_FAILED;
+  tr->value = NAN;
+  tr->feasible = FALSE;
+  tr->resumed = FALSE;
+  tr->finished = FALSE;
 }
 
 /* Trials run on threads of their own, each executing its batch; a finished
@@ -129,6 +142,69 @@ static gboolean prune_watch(gpointer pruner, LatheNodeRun *task, const char *nam
                                    step);
 }
 
+static gint cmp_trial_number(gconstpointer a, gconstpointer b) {
+  guint x = (*(LatheTrial *const *)a)->number, y = (*(LatheTrial *const *)b)->number;
+  return (x > y) - (x < y);
+}
+
+/* An earlier trial's reports, from the run it ran in, for the pruner. */
+static void earlier_curve(LatheNodeRun *task, const LatheStudyConfig *cfg, LatheTrial *tr) {
+  if (!cfg->pruner || !tr->run_id)
+    return;
+  g_autofree char *node = g_strdup_printf("%s/%u/%s", task->exec_id, tr->number,
+                                          lathe_study_pruner_node(cfg->pruner));
+  g_autoptr(GArray) steps = g_array_new(FALSE, FALSE, sizeof(guint));
+  g_autoptr(GArray) vals = lathe_store_reports(task->batch->run->store, tr->run_id, node,
+                                               lathe_study_pruner_metric(cfg->pruner), steps);
+  lathe_study_pruner_add_curve(cfg->pruner, tr->number, (const guint *)steps->data,
+                               (const double *)vals->data, vals->len,
+                               tr->state == LATHE_TRIAL_COMPLETE);
+}
+
+typedef struct {
+  GHashTable *earlier; /* number -> LatheTrial* of earlier runs, until the replay reaches it */
+} Replay;
+
+/* The tuner proposed another point than the study holds for trial @next
+ * (parallel_trials, the tuner or its version changed since): the earlier
+ * proposals cannot be replayed. Then, as before replaying existed, a fresh
+ * tuner is told every trial the study has, the earlier interrupted ones run
+ * again at their own points, and new trials are numbered after the last. The
+ * earlier trials not reached stay in @rp->earlier, to be counted at the end. */
+static gboolean diverge(Replay *rp, const LatheTunerClass *k, gpointer *tuner, LatheContext *ctx,
+                        LatheSearchSpace *space, const LatheStudyConfig *cfg, LatheNodeRun *task,
+                        GPtrArray *trials, GPtrArray *window, GPtrArray *redo, guint *next,
+                        guint *asked, GError **error) {
+  lathe_context_log(ctx, G_LOG_LEVEL_WARNING,
+                    "trial %u: the tuner proposes another point than the study holds "
+                    "(parallel_trials or the tuner changed?); the study goes on from what it has",
+                    *next);
+  k->free(*tuner);
+  *tuner = k->create(ctx, space, error);
+  if (!*tuner)
+    return FALSE;
+  g_ptr_array_sort(trials, cmp_trial_number);
+  for (guint i = 0; i < trials->len; i++) {
+    LatheTrial *tr = trials->pdata[i];
+    *next = MAX(*next, tr->number + 1);
+    guint at;
+    if (g_ptr_array_find(window, tr, &at))
+      continue; /* told when it finishes */
+    if (g_hash_table_contains(rp->earlier, GUINT_TO_POINTER(tr->number))) {
+      if (tr->state == LATHE_TRIAL_INTERRUPTED) {
+        g_hash_table_remove(rp->earlier, GUINT_TO_POINTER(tr->number));
+        g_ptr_array_add(redo, tr);
+        continue;
+      }
+      earlier_curve(task, cfg, tr);
+    }
+    if (tr->state != LATHE_TRIAL_INTERRUPTED)
+      tell(k, *tuner, cfg, tr);
+  }
+  *asked = trials->len;
+  return TRUE;
+}
+
 gboolean lathe_tuner_execute(LatheNodeRun *task, LatheContext *ctx, GError **error) {
   const LatheTunerClass *k = task->node->comp->klass;
   LatheRun *run = task->batch->run;
@@ -165,30 +241,24 @@ gboolean lathe_tuner_execute(LatheNodeRun *task, LatheContext *ctx, GError **err
     lathe_study_config_clear(&cfg);
     return FALSE;
   }
-  LatheTrial *best = NULL;
-  guint next = 0, failed = 0, pruned = 0, n_resumed = trials->len;
+  /* Earlier runs' trials are replayed, not told up front: the tuner is asked
+   * again for each number, in the same window as an uninterrupted study, and
+   * where it proposes the point the study holds, the earlier outcome is
+   * taken instead of running it (an interrupted one runs now). So every ask
+   * sees the history it saw uninterrupted, whatever the tuner (TPE's pending
+   * trials included), and a study killed at any moment ends where one run
+   * would have. */
+  Replay rp = {.earlier = g_hash_table_new(g_direct_hash, g_direct_equal)};
   for (guint i = 0; i < trials->len; i++) {
     LatheTrial *tr = trials->pdata[i];
-    if (cfg.pruner && tr->run_id) {
-      /* its curve, from the run it ran in */
-      g_autofree char *node = g_strdup_printf("%s/%u/%s", task->exec_id, tr->number,
-                                              lathe_study_pruner_node(cfg.pruner));
-      g_autoptr(GArray) steps = g_array_new(FALSE, FALSE, sizeof(guint));
-      g_autoptr(GArray) vals = lathe_store_reports(run->store, tr->run_id, node,
-                                                   lathe_study_pruner_metric(cfg.pruner), steps);
-      lathe_study_pruner_add_curve(cfg.pruner, tr->number, (const guint *)steps->data,
-                                   (const double *)vals->data, vals->len,
-                                   tr->state == LATHE_TRIAL_COMPLETE);
-    }
-    tell(k, tuner, &cfg, tr);
-    failed += tr->state == LATHE_TRIAL_FAILED;
-    pruned += tr->state == LATHE_TRIAL_PRUNED;
-    if (lathe_study_better(&cfg, tr, best))
-      best = tr;
-    next = MAX(next, tr->number + 1);
+    g_hash_table_insert(rp.earlier, GUINT_TO_POINTER(tr->number), tr);
   }
-  if (n_resumed)
-    lathe_context_log(ctx, G_LOG_LEVEL_MESSAGE, "study %s resumed with %u trials", study, n_resumed);
+  if (trials->len)
+    lathe_context_log(ctx, G_LOG_LEVEL_MESSAGE, "study %s resumed with %u trials", study, trials->len);
+  LatheTrial *best = NULL;
+  guint next = 0, asked = 0, failed = 0, pruned = 0, n_interrupted = 0, n_resumed = 0;
+  g_autoptr(GPtrArray) redo = g_ptr_array_new(); /* after a divergence: interrupted, to run again */
+  gboolean resource = FALSE;                       /* a trial of this run ran out of memory or threads */
 
   /* A sliding window of `parallel` trials. Trial k is asked right after trial
    * k - parallel is told, and trials are told in number order, so every
@@ -198,29 +268,72 @@ gboolean lathe_tuner_execute(LatheNodeRun *task, LatheContext *ctx, GError **err
    * trial holds back only the slots behind it, not a whole round. */
   gboolean exhausted = FALSE, ok = TRUE;
   const char *stop = NULL;
-  LatheTrial *prev_best = best;
+  LatheTrial *prev_best = NULL;
   g_autoptr(GAsyncQueue) done = g_async_queue_new();
   g_autoptr(GPtrArray) window = g_ptr_array_new(); /* started, not yet told, in number order */
   TrialRunner runner = {.done = done};
   for (;;) {
     /* Fill the window. */
-    while (ok && !exhausted && window->len < cfg.parallel && !lathe_context_is_cancelled(ctx) &&
-           !(stop = budget_spent(&cfg, trials->len, best, started))) {
-      JsonObject *point = NULL;
-      if (!k->ask(tuner, next, &point, error)) {
-        ok = !(error && *error);
-        exhausted = TRUE;
-        break;
+    /* An interrupt may come before the ticker cancels this context: check both. */
+    while (ok && window->len < cfg.parallel && !lathe_context_is_cancelled(ctx) &&
+           !lathe_engine_interrupted()) {
+      LatheTrial *tr;
+      if (redo->len) {
+        /* asked already, by an earlier run: no budget but time stops them */
+        if ((stop = budget_spent(&cfg, 0, NULL, started)))
+          break;
+        tr = g_ptr_array_steal_index(redo, 0);
+        trial_reset(tr);
+      } else {
+        if (exhausted || (stop = budget_spent(&cfg, asked, best, started)))
+          break;
+        JsonObject *point = NULL;
+        if (!k->ask(tuner, next, &point, error)) {
+          ok = !(error && *error);
+          exhausted = TRUE;
+          break;
+        }
+        LatheTrial *old = g_hash_table_lookup(rp.earlier, GUINT_TO_POINTER(next));
+        /* An interrupted trial was never told: another point for it is no
+         * divergence (the run that asked it may have been interrupted before
+         * it told the trials it asked it after). */
+        if (old && old->state != LATHE_TRIAL_INTERRUPTED && !lathe_study_same_point(old->point, point)) {
+          json_object_unref(point);
+          ok = diverge(&rp, k, &tuner, ctx, space, &cfg, task, trials, window, redo, &next, &asked,
+                       error);
+          continue;
+        }
+        g_hash_table_remove(rp.earlier, GUINT_TO_POINTER(next));
+        next++;
+        asked++;
+        if (old && old->state != LATHE_TRIAL_INTERRUPTED) {
+          /* its outcome stands: told when its turn in the window comes */
+          json_object_unref(point);
+          earlier_curve(task, &cfg, old);
+          old->finished = TRUE;
+          n_resumed++;
+          g_ptr_array_add(window, old);
+          continue;
+        }
+        if (old) {
+          /* Interrupted: run now, at the point proposed (the one it had, but
+           * for a disturbed history). */
+          trial_reset(old);
+          json_object_unref(old->point);
+          old->point = point;
+          tr = old;
+        } else {
+          tr = g_new0(LatheTrial, 1);
+          tr->number = next - 1;
+          tr->point = point;
+          g_ptr_array_add(trials, tr);
+        }
       }
-      LatheTrial *tr = g_new0(LatheTrial, 1);
-      tr->number = next++;
-      tr->point = point;
       tr->batch = trial_batch(task, tr);
       if (cfg.pruner) {
         tr->batch->watch = prune_watch;
         tr->batch->watch_data = cfg.pruner;
       }
-      g_ptr_array_add(trials, tr);
       ok = lathe_study_record(run, study, tr, error);
       if (!ok)
         break;
@@ -237,31 +350,39 @@ gboolean lathe_tuner_execute(LatheNodeRun *task, LatheContext *ctx, GError **err
     while (!oldest->finished)
       ((LatheTrial *)g_async_queue_pop(done))->finished = TRUE;
     g_ptr_array_remove_index(window, 0);
-    if (oldest->thread)
+    if (oldest->thread) {
       g_thread_join(oldest->thread);
-    oldest->thread = NULL;
+      oldest->thread = NULL;
+    }
     if (!ok)
       continue; /* draining: the study already failed */
-    ok = lathe_study_finish_trial(task, &cfg, oldest, error);
-    if (!ok)
-      continue;
-    LatheArtifact *model = trial_model(task, oldest);
-    oldest->model = model ? g_strdup(lathe_artifact_get_digest(model)) : NULL;
-    ok = lathe_study_record(run, study, oldest, error);
-    lathe_recorder_trial(run->recorder,
-                         &(LatheTrialEvent){.ended = TRUE, .tuner = task->exec_id,
-                                            .number = oldest->number,
-                                            .state = oldest->state == LATHE_TRIAL_COMPLETE ? "complete"
-                                                     : oldest->state == LATHE_TRIAL_PRUNED ? "pruned"
-                                                                                          : "failed",
-                                            .values = oldest->values});
+    if (!oldest->resumed) {
+      ok = lathe_study_finish_trial(task, &cfg, oldest, error);
+      if (!ok)
+        continue;
+      LatheArtifact *model = trial_model(task, oldest);
+      oldest->model = model ? g_strdup(lathe_artifact_get_digest(model)) : NULL;
+      ok = lathe_study_record(run, study, oldest, error);
+      lathe_recorder_trial(run->recorder,
+                           &(LatheTrialEvent){.ended = TRUE, .tuner = task->exec_id,
+                                              .number = oldest->number,
+                                              .state = lathe_trial_state_name(oldest->state),
+                                              .values = oldest->values});
+      if (oldest->state == LATHE_TRIAL_INTERRUPTED) {
+        /* Not told: the tuner learns nothing from a trial that did not end. */
+        n_interrupted++;
+        resource |= !lathe_engine_interrupted();
+        g_clear_pointer(&oldest->batch, lathe_batch_free);
+        continue;
+      }
+      lathe_context_report(ctx, "objective", oldest->value, oldest->number);
+    }
     tell(k, tuner, &cfg, oldest);
     failed += oldest->state == LATHE_TRIAL_FAILED;
     pruned += oldest->state == LATHE_TRIAL_PRUNED;
     if (lathe_study_better(&cfg, oldest, best))
       best = oldest;
-    lathe_context_report(ctx, "objective", oldest->value, oldest->number);
-    lathe_context_progress(ctx, cfg.max_trials ? (double)trials->len / cfg.max_trials : 0.0, NULL);
+    lathe_context_progress(ctx, cfg.max_trials ? (double)asked / cfg.max_trials : 0.0, NULL);
     /* Only the best trial's artifacts are still needed: free the others. */
     if (oldest != best)
       g_clear_pointer(&oldest->batch, lathe_batch_free);
@@ -275,7 +396,34 @@ gboolean lathe_tuner_execute(LatheNodeRun *task, LatheContext *ctx, GError **err
       ok = FALSE;
     }
   }
+  /* Earlier trials past where this run's budget stopped still belong to the
+   * study: they count, and may be its best. */
+  GHashTableIter it;
+  gpointer value;
+  g_hash_table_iter_init(&it, rp.earlier);
+  while (g_hash_table_iter_next(&it, NULL, &value)) {
+    LatheTrial *tr = value;
+    if (tr->state == LATHE_TRIAL_INTERRUPTED)
+      continue; /* beyond the budget: left for a run with a larger one */
+    n_resumed++;
+    failed += tr->state == LATHE_TRIAL_FAILED;
+    pruned += tr->state == LATHE_TRIAL_PRUNED;
+    if (lathe_study_better(&cfg, tr, best))
+      best = tr;
+  }
+  g_hash_table_unref(rp.earlier);
+  g_ptr_array_sort(trials, (GCompareFunc)cmp_trial_number);
   k->free(tuner);
+  /* An interrupted study is unfinished: the tuner node fails, so that its
+   * partial answer is never cached or used, and the next run resumes it. */
+  if (ok && (n_interrupted || redo->len || lathe_context_is_cancelled(ctx) ||
+             lathe_engine_interrupted())) {
+    g_set_error(error, LATHE_ERROR, resource ? LATHE_ERROR_RESOURCE : LATHE_ERROR_CANCELLED,
+                "the study was interrupted (%u trials to run again%s); run the pipeline again to "
+                "resume study %s", n_interrupted + redo->len,
+                resource ? ", out of memory or threads: see `lathe study show`" : "", study);
+    ok = FALSE;
+  }
   if (ok && !best) {
     g_set_error(error, LATHE_ERROR, LATHE_ERROR_FAILED,
                 "no trial of %u completed with a finite '%s'%s; see `lathe study show %s/%s`",

@@ -7,6 +7,13 @@
 
 G_BEGIN_DECLS
 
+/* A host-only trial state, beside the SDK's complete, failed and pruned: the
+ * trial was stopped by something outside it (its process killed, Ctrl-C,
+ * memory or threads ran out). It is never told to a tuner, counts as no
+ * failure, and runs again, same number and point, when the study resumes
+ * (trials.c replays the study's asks and runs it when its turn comes). */
+#define LATHE_TRIAL_INTERRUPTED ((LatheTrialState)0x100)
+
 /* One trial, of this run or resumed from an earlier one. */
 typedef struct {
   guint number;
@@ -52,14 +59,22 @@ void lathe_study_config_clear(LatheStudyConfig *cfg);
  * component, its params except the budgets, its trial and the run seed. */
 char *lathe_study_key(LatheNodeRun *task, JsonObject *params);
 
+/* The name of a trial state in the store and in summaries. */
+const char *lathe_trial_state_name(LatheTrialState state);
+
 /* Fills @trial's state, value, values and feasibility from its tasks.
  * Returns FALSE with @error set when the objective node succeeded but did not
  * produce the objective metric: no later trial can do better. */
 gboolean lathe_study_finish_trial(LatheNodeRun *tuner, const LatheStudyConfig *cfg,
                                   LatheTrial *trial, GError **error);
 
-/* Whether @a is better than @b (NULL counts as worse than anything). */
+/* Whether @a is better than @b (NULL counts as worse than anything). Equal
+ * values go to the lower trial number, so the best does not depend on the
+ * order trials finished in (a resumed study reruns its interrupted ones last). */
 gboolean lathe_study_better(const LatheStudyConfig *cfg, const LatheTrial *a, const LatheTrial *b);
+
+/* Whether two trial points hold the same values (numbers by value). */
+gboolean lathe_study_same_point(JsonObject *a, JsonObject *b);
 
 /* The trials the store holds for @study_id, as resumed LatheTrials. */
 GPtrArray *lathe_study_load(LatheStore *store, const char *study_id, guint n_obj, GError **error);

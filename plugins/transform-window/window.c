@@ -115,7 +115,8 @@ static gboolean window_run(LatheContext *ctx, GError **error) {
   }
   g_autoptr(LatheDataset) out = new_windows(ds, (guint)n, s * c);
   if (!out) {
-    lathe_context_set_error(ctx, error, LATHE_ERROR_IO, COMPONENT,
+    /* Short of memory is the machine's state, not the data's: a study reruns it. */
+    lathe_context_set_error(ctx, error, LATHE_ERROR_RESOURCE, COMPONENT,
                             "out of memory for %" G_GUINT64_FORMAT
                             " windows of %u steps x %u channels; "
                             "raise stride, lower seq_len or downsample first",

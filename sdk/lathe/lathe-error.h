@@ -32,6 +32,11 @@ G_BEGIN_DECLS
  * @LATHE_ERROR_PLUGIN: a plugin was refused or misbehaved.
  * @LATHE_ERROR_CANCELLED: the work was cancelled.
  * @LATHE_ERROR_FAILED: anything else.
+ * @LATHE_ERROR_RESOURCE: the machine ran out of something, not the work:
+ *   memory (an allocation failed), threads (one could not be created), a
+ *   resource limit. The host treats it as an interruption: a study reruns
+ *   the trial, and the result is never cached. Older hosts read it as any
+ *   other failure.
  *
  * The codes of %LATHE_ERROR.
  */
@@ -42,6 +47,7 @@ typedef enum {
   LATHE_ERROR_PLUGIN,
   LATHE_ERROR_CANCELLED,
   LATHE_ERROR_FAILED,
+  LATHE_ERROR_RESOURCE,
 } LatheErrorCode;
 
 /**

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Studies: a tuner node's trials persist across runs. A raised max_trials
-# resumes the study (completed trials kept, not rerun); a killed run leaves
-# its running trial marked failed; failed and NaN trials count toward
+# resumes the study (completed trials kept, not rerun); a killed run's running
+# trial is interrupted, not failed, and runs again; failed and NaN trials count toward
 # max_failed_trials and never become the best; constraints, goal and the
 # objective-metric check; `lathe study list|show`.
 source "$(dirname "$0")/lib.sh"
@@ -54,7 +54,8 @@ sed 's/"seed": 3/"seed": 4/' "$TMP/p.json" >"$TMP/p4.json"
 run_lathe "$TMP/r4" run --json --store "$TMP/s" --set tune.max_trials=1 "$TMP/p4.json"
 expect_py "$TMP/r4.out" "d['metrics']['tune.n_resumed'] == 0" "another seed starts another study"
 
-# A killed run: its running trial is failed when the study is next opened.
+# A killed run: its running trial is interrupted when the study is next
+# opened, and runs again, same number and point (it used to stay failed).
 pipeline "$TMP/k.json" "$xs" "" '"steps": 20, "step_seconds": 0.05'
 "$LATHE_BIN" run --jobs 1 --store "$TMP/k" "$TMP/k.json" >/dev/null 2>&1 &
 pid=$!
@@ -67,11 +68,19 @@ done
 kill -9 $pid; wait $pid 2>/dev/null
 run_lathe "$TMP/k2" run --json --store "$TMP/k" --set tune.max_trials=3 "$TMP/k.json"
 expect_code "$TMP/k2" 0 "rerun after the kill"
-expect_py "$TMP/k2.out" "d['metrics']['tune.n_resumed'] == 2 and d['metrics']['tune.n_failed'] == 1 and d['metrics']['tune.n_trials'] == 3" \
-  "the killed trial is failed, the completed one kept, and the budget goes on"
+expect_py "$TMP/k2.out" "d['metrics']['tune.n_resumed'] == 1 and d['metrics']['tune.n_failed'] == 0 and d['metrics']['tune.n_trials'] == 3" \
+  "the killed trial is not failed, the completed one kept, and the budget goes on"
+expect_py "$TMP/k2.out" "sorted(n['id'] for n in d['nodes'] if n['id'].startswith('tune/')) == ['tune/1/f', 'tune/2/f']" \
+  "the killed trial runs again, then the next one"
 k2=$(json_get "$TMP/k2.out" "d['run_id']")
 run_lathe "$TMP/ks" study show --json --store "$TMP/k" "$k2/tune"
-expect_py "$TMP/ks.out" "d['trials'][1]['state'] == 'failed' and 'ended while the trial ran (interrupted)' in d['trials'][1]['error']" "the failure says the run was interrupted"
+expect_py "$TMP/ks.out" "[(t['number'], t['state'], t['params']['f.x']) for t in d['trials']] == [(0, 'complete', 0.0), (1, 'complete', 0.1), (2, 'complete', 0.2)]" \
+  "trial 1 completed at its own point"
+ev=$(sqlite3 "$TMP/k/lathe.db" "SELECT state || ':' || coalesce(error, '') FROM trial_events WHERE number = 1 ORDER BY id" | tr '\n' '|')
+case "$ev" in
+running:\|interrupted:*"ended while the trial ran (interrupted)"*\|running:\|complete:\|) pass "trial 1's history: running, interrupted (saying why), running, complete" ;;
+*) fail "trial 1's history: $ev" ;;
+esac
 ic=$(sqlite3 "$TMP/k/lathe.db" "PRAGMA integrity_check")
 [ "$ic" = "ok" ] && pass "integrity_check after SIGKILL" || fail "integrity_check: $ic"
 

@@ -330,8 +330,16 @@ static void test_adam(void) {
   g_assert_cmpuint(adam.t, ==, 2);
 }
 
+/* An allocation the machine could hold failed for want of memory now (a
+ * study reruns the trial); one larger than the machine is a param error. */
+static void test_alloc_error(void) {
+  g_assert_cmpint(lathe_nn_alloc_error(1 << 20), ==, LATHE_ERROR_RESOURCE);
+  g_assert_cmpint(lathe_nn_alloc_error(1e30), ==, LATHE_ERROR_INVALID);
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
+  g_test_add_func("/nn-dense/alloc-error", test_alloc_error);
   g_test_add_func("/nn-dense/checker", test_checker);
   g_test_add_func("/nn-dense/relu", test_dense_relu);
   g_test_add_func("/nn-dense/tanh", test_dense_tanh);

@@ -183,6 +183,14 @@ static gboolean fake_execute(gpointer data, LatheNodeRun *t, GError **error) {
     g_set_error(error, LATHE_ERROR, LATHE_ERROR_CANCELLED, "cancelled");
     return FALSE;
   }
+  if (g_str_has_prefix(t->exec_id, "oom")) {
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_RESOURCE, "out of memory");
+    return FALSE;
+  }
+  if (g_str_has_prefix(t->exec_id, "thread")) {
+    g_set_error(error, G_THREAD_ERROR, G_THREAD_ERROR_AGAIN, "no thread");
+    return FALSE;
+  }
   if (g_hash_table_contains(fx->fail, t->exec_id)) {
     g_set_error(error, LATHE_ERROR, LATHE_ERROR_FAILED, "%s broke", t->exec_id);
     return FALSE;
@@ -514,6 +522,30 @@ static void test_late_held(Fixture *f, gconstpointer unused) {
   assert_lines(f->fr.lines, want);
 }
 
+/* A task that ran out of memory or threads failed for a reason outside it:
+ * it is flagged interrupted (a study reruns such a trial); a task that broke
+ * on its own, or was skipped after it, is not. */
+static void test_resource(Fixture *f, gconstpointer unused) {
+  LatheNode *bad = add_node(&f->graph, "bad", NULL);
+  add_node(&f->graph, "after", bad, NULL);
+  add_node(&f->graph, "oom", NULL);
+  add_node(&f->graph, "thread", NULL);
+  add_node(&f->graph, "fine", NULL);
+  g_hash_table_add(f->fx.fail, "bad");
+  LatheBatch *b = make_batch(&f->run, &f->graph, NULL, 0, 1);
+  lathe_batch_execute(b);
+  GString *got = g_string_new(NULL);
+  for (guint i = 0; i < b->tasks->len; i++) {
+    LatheNodeRun *t = b->tasks->pdata[i];
+    const char *st = t->status == TASK_FAILED ? "failed" : t->status == TASK_SKIPPED ? "skipped" : "ok";
+    g_string_append_printf(got, "%s=%s%s ", t->exec_id, st, t->interrupted ? "/interrupted" : "");
+  }
+  g_assert_cmpstr(got->str, ==,
+                  "bad=failed after=skipped oom=failed/interrupted thread=failed/interrupted fine=ok ");
+  g_string_free(got, TRUE);
+  lathe_batch_free(b);
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
 #define ADD(path, fn) g_test_add(path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
@@ -523,6 +555,7 @@ int main(int argc, char **argv) {
   ADD("/engine/scheduler/failure-isolation-parallel", test_isolation_parallel);
   ADD("/engine/scheduler/trials", test_trials);
   ADD("/engine/scheduler/interrupted", test_interrupted);
+  ADD("/engine/scheduler/resource", test_resource);
   ADD("/engine/scheduler/seed", test_seed);
   ADD("/engine/scheduler/late", test_late);
   ADD("/engine/scheduler/late-held", test_late_held);

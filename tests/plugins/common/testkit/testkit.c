@@ -64,13 +64,22 @@ static gboolean secret_run(LatheContext *ctx, GError **error) {
 }
 
 /* A cheap objective for tuner tests: value = (x - 0.3)^2 + (y + 0.2)^2.
- * It can fail (x above fail_above), return NaN (x above nan_above), and
+ * It can fail (x above fail_above), return NaN (x above nan_above), run out
+ * of memory (x above oom_above), and
  * report "loss" per step like a training loop (value * (1 + (steps-1-s)/steps)),
  * sleeping `step_seconds` between steps and stopping when cancelled. */
 static gboolean objective_run(LatheContext *ctx, GError **error) {
   double x = lathe_context_param_float(ctx, "x"), y = lathe_context_param_float(ctx, "y");
   if (x > lathe_context_param_float(ctx, "fail_above")) {
     g_set_error(error, LATHE_ERROR, LATHE_ERROR_FAILED, "x = %g is above fail_above", x);
+    return FALSE;
+  }
+  /* A memory cap, simulated: a resource error while the file oom_while names
+   * exists (or always, when it is empty), for x above oom_above. */
+  const char *oom_while = lathe_context_param_string(ctx, "oom_while");
+  if (x > lathe_context_param_float(ctx, "oom_above") &&
+      (!*oom_while || g_file_test(oom_while, G_FILE_TEST_EXISTS))) {
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_RESOURCE, "out of memory for x = %g (simulated)", x);
     return FALSE;
   }
   double v = (x - 0.3) * (x - 0.3) + (y + 0.2) * (y + 0.2);
@@ -95,6 +104,8 @@ static const LatheParamSpec objective_params[] = {
     LATHE_PARAM_FLOAT_("y", "0", -10, 10, 0, "second coordinate"),
     LATHE_PARAM_FLOAT_("fail_above", "100", -100, 100, 0, "fail when x is above this"),
     LATHE_PARAM_FLOAT_("nan_above", "100", -100, 100, 0, "report NaN when x is above this"),
+    LATHE_PARAM_FLOAT_("oom_above", "100", -100, 100, 0, "run out of memory when x is above this"),
+    LATHE_PARAM_STRING_("oom_while", "\"\"", 0, "run out of memory only while this file exists"),
     LATHE_PARAM_INT_("steps", "0", 0, 1000, "intermediate \"loss\" reports"),
     LATHE_PARAM_FLOAT_("step_seconds", "0", 0, 60, 0, "sleep between reports"),
     LATHE_PARAM_FLOAT_("value", "0", -1e9, 1e9, 0, "unused"),
