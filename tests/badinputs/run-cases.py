@@ -207,7 +207,10 @@ def gen_file(ctx, path, name, arg):
             f.write(bytes(z))
     elif name == 'zip-crc':  # a stored member with a wrong CRC
         z = bytearray(zip_bytes([('iris.csv', iris)], zipfile.ZIP_STORED))
-        z[40] ^= 0xff  # a byte of the member's data (after the 30+8-byte local header)
+        pos = 30 + len('iris.csv') + len(iris) // 2  # inside the member's data
+        while not chr(z[pos]).isdigit():
+            pos += 1
+        z[pos] = ord('0') + (z[pos] - ord('0') + 1) % 10  # still a valid CSV, one value off
         with open(path, 'wb') as f:
             f.write(bytes(z))
     elif name == 'tar-truncated':
