@@ -13,6 +13,7 @@ timeout), and the runner checks:
   `failed` in the table on stdout;
 - no crash: killed by a signal, exit >= 128, or CRITICAL / "ERROR **" /
   AddressSanitizer / "runtime error" in stderr;
+- no raw control character (ESC, CR, NUL...) reaches stdout or stderr;
 - a refusal (exit 2) is one line of stderr, unless the case has the flag
   `multi` (usage text, several validation problems);
 - the store: a refusal (exit 2), and any command but `run`, leaves the store
@@ -57,6 +58,7 @@ LATHE = os.environ.get('LATHE_BIN') or os.path.join(SRC, 'build', 'lathe')
 NUMERICAL = os.environ.get('LATHE_NUMERICAL', 'true') != 'false'
 TIMEOUT = 30
 CRASH = re.compile(r'CRITICAL|ERROR \*\*|AddressSanitizer|LeakSanitizer|runtime error:|Segmentation fault|core dumped')
+CONTROL = re.compile(r'[\x00-\x08\x0b-\x1f\x7f]')
 FAILED_NODE = re.compile(r'^\S+\s+failed\s+[0-9.]+\s+(.*)$')
 COLUMNS = ['id', 'category', 'flags', 'exit', 'message', 'xfail', 'args', 'fixtures']
 
@@ -337,7 +339,7 @@ def gen_store(ctx, name, arg):
 def subst(s, ctx):
     for k in ('dir', 'store', 'src', 'runid', 'iris'):
         s = s.replace('{' + k + '}', ctx[k])
-    return s
+    return s.replace('{esc}', '\x1b').replace('{cr}', '\r')
 
 
 def write_fixture(ctx, spec):
@@ -519,6 +521,9 @@ def run_case(case, template, scratch, record):
         m = CRASH.search(err)
         if m:
             problems.append(f'crash marker {m.group(0)!r} in stderr')
+        m = CONTROL.search(out + err)
+        if m:
+            problems.append(f'raw control character {m.group(0)!r} in the output (terminal injection)')
         if not timed_out and code != case['exit']:
             problems.append(f'exit {code}, expected {case["exit"]}')
         exp = case['message']
@@ -593,7 +598,21 @@ def record_line(c, r):
     return '\t'.join(cols)
 
 
+def self_check():
+    """compare() itself: a checker that sees no change would pass every case."""
+    db = ('db', {'runs': ["('a',)"], 'sqlite_sequence': ["('runs', 1)"]})
+    db2 = ('db', {'runs': ["('a',)", "('b',)"], 'sqlite_sequence': ["('runs', 2)"]})
+    db3 = ('db', {'runs': ["('A',)", "('b',)"], 'sqlite_sequence': ["('runs', 2)"]})
+    assert compare({'x': '1', 'l.db': db}, {'x': '1', 'l.db': db}, False) == []
+    assert compare({'x': '1'}, {'x': '2'}, False) and compare({'x': '1'}, {}, True)
+    assert compare({'x': '1'}, {'x': '1', 'y': '2'}, False) and not compare({'x': '1'}, {'x': '1', 'y': '2'}, True)
+    assert compare({'l.db': db}, {'l.db': db2}, False) and not compare({'l.db': db}, {'l.db': db2}, True)
+    assert compare({'l.db': db}, {'l.db': db3}, True)
+    assert compare({}, {'scratch/1/f': '1'}, True)
+
+
 def main():
+    self_check()
     ap = argparse.ArgumentParser()
     ap.add_argument('--table', default=os.path.join(HERE, 'cases.tsv'))
     ap.add_argument('--only', default=None, help='regex on case ids')
@@ -658,6 +677,12 @@ def main():
                     print('#   stderr: ' + r['err'][:400].replace('\n', '\n#   '))
         for c, why in skipped:
             print(f'skip - {c["id"]}: {why}')
+        if nfail:  # again at the end, where meson's log excerpt shows them
+            print()
+            for r in results:
+                c = r['case']
+                if (c['xfail'] is None) == bool(r['problems']):
+                    print(f'FAIL - {c["id"]}' + (': XPASS' if c['xfail'] else ': ' + '; '.join(r['problems'])[:300]))
         if a.record:
             return 0
         print()
