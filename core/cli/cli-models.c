@@ -61,6 +61,11 @@ int lathe_cmd_models(int argc, char **argv) {
     return lathe_cli_error(LATHE_EXIT_USAGE, "VERSION must be a version number, got '%s'", argv[4]);
   g_autoptr(LatheCatalog) cat = lathe_cli_load_catalog(TRUE);
   g_autofree char *dir = lathe_cli_default_store(store_opt, ".");
+  /* The registry lives in a run store; models never creates one (a typo in
+   * --store would otherwise start an empty registry there). */
+  if (!g_file_test(dir, G_FILE_TEST_IS_DIR))
+    return lathe_cli_error(LATHE_EXIT_USAGE, "no run store at %s; run a pipeline first or pass --store",
+                           dir);
   g_autofree char *cwd = g_get_current_dir();
   g_autoptr(GError) error = NULL;
   g_autoptr(LatheRegistry) reg = lathe_registry_open(cat, registry_id, NULL, cwd, dir, &error);

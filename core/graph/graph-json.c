@@ -60,7 +60,22 @@ gboolean lathe_graph_json_scan(const char *text, gsize len, const char *what,
         return FALSE;
       }
     } else if ((c == ']' || c == '}') && depth) {
-      depth--;
+      if (--depth == 0) {
+        /* json-glib stops at the end of the first value and ignores the
+         * rest: "{...}{...}" would lose the second object without a word. */
+        gsize j = i + 1;
+        while (j < len && g_ascii_isspace(text[j]))
+          j++;
+        if (j < len) {
+          guint line, col;
+          line_col(text, text + j, &line, &col);
+          lathe_problems_add(problems, "",
+                             "%s%u:%u: text after the end of the JSON value; a pipeline is one "
+                             "JSON object: remove what follows it", what, line, col);
+          return FALSE;
+        }
+        return TRUE;
+      }
     }
   }
   return TRUE;

@@ -178,7 +178,10 @@ static void parse_when(LatheGraph *g, LatheNode *n, JsonNode *wn, GPtrArray *pro
     char *end = NULL;
     double v = g_ascii_strtod(rhs, &end);
     g_autofree char *node_id = NULL, *metric = NULL;
-    if (!*rhs || *end || !lathe_graph_split_ref(lhs, &node_id, &metric) || !metric) {
+    /* "a.b => 1" found '>' and left "a.b =" as the metric: a reference has
+     * no spaces and no operator characters. */
+    if (!*rhs || *end || strpbrk(lhs, " \t=!<>") || !lathe_graph_split_ref(lhs, &node_id, &metric) ||
+        !metric) {
       lathe_problems_add(problems, ptr,
                          "cannot read condition '%s'; write NODE.METRIC OP NUMBER, e.g. "
                          "\"eval.accuracy >= 0.9\"", c);

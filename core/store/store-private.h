@@ -36,6 +36,10 @@ gboolean lathe_store_exec(LatheStore *s, const char *sql, GError **error);
 gboolean lathe_store_fail(LatheStore *s, GError **error, const char *what);
 /* Column @col of @st into @o[@key], NULL as JSON null. */
 void lathe_store_set_text(JsonObject *o, const char *key, sqlite3_stmt *st, int col);
+/* A LIKE pattern (with ESCAPE '\\') matching ids that start with @prefix
+ * taken literally: '%' and '_' in it are no wildcards. An empty prefix
+ * matches nothing, not every id. */
+char *lathe_store_like_prefix(const char *prefix);
 void lathe_store_set_real(JsonObject *o, const char *key, sqlite3_stmt *st, int col);
 /* (transfer full) (nullable) */
 JsonNode *lathe_store_parse_json(const char *text);

@@ -100,22 +100,27 @@ static void fill_execution(LatheStore *s, gint64 id, JsonObject *e) {
   json_object_set_array_member(e, "data_versions", dvs);
 }
 
-JsonObject *lathe_store_show_run(LatheStore *s, const char *run_id, GError **error) {
-  g_mutex_lock(&s->lock);
-  JsonObject *run = NULL;
-  /* A prefix, matched literally: '%' and '_' in it are no wildcards. */
+char *lathe_store_like_prefix(const char *prefix) {
+  if (!*prefix)
+    return g_strdup(""); /* matches only an empty id, and no id is empty */
   GString *pattern = g_string_new(NULL);
-  for (const char *p = run_id; *p; p++) {
+  for (const char *p = prefix; *p; p++) {
     if (*p == '%' || *p == '_' || *p == '\\')
       g_string_append_c(pattern, '\\');
     g_string_append_c(pattern, *p);
   }
   g_string_append_c(pattern, '%');
+  return g_string_free(pattern, FALSE);
+}
+
+JsonObject *lathe_store_show_run(LatheStore *s, const char *run_id, GError **error) {
+  g_mutex_lock(&s->lock);
+  JsonObject *run = NULL;
+  g_autofree char *pattern = lathe_store_like_prefix(run_id);
   sqlite3_stmt *st = stmt(s, "SELECT id, name, status, started, ended, pipeline, seed,"
                              " lathe_version, json_extract(pipeline_json, '$.preset')"
                              " FROM runs WHERE id LIKE ?1 ESCAPE '\\' LIMIT 2");
-  sqlite3_bind_text(st, 1, pattern->str, -1, SQLITE_TRANSIENT);
-  g_string_free(pattern, TRUE);
+  sqlite3_bind_text(st, 1, pattern, -1, SQLITE_TRANSIENT);
   int rows = 0;
   while (sqlite3_step(st) == SQLITE_ROW) {
     if (rows++)

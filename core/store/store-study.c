@@ -192,15 +192,15 @@ static JsonObject *study_row(sqlite3_stmt *st) {
 JsonObject *lathe_store_find_study(LatheStore *s, const char *ref, GError **error) {
   const char *slash = strchr(ref, '/');
   g_autofree char *run = slash ? g_strndup(ref, slash - ref) : NULL;
-  g_autofree char *pattern = g_strdup_printf("%s%%", run ? run : ref);
+  g_autofree char *pattern = lathe_store_like_prefix(run ? run : ref);
   JsonObject *found = NULL;
   int rows = 0;
   g_mutex_lock(&s->lock);
   sqlite3_stmt *st =
       run ? stmt(s, "SELECT DISTINCT s.id, s.name, s.node, s.tuner, s.config, s.created FROM studies s"
-                    " JOIN trial_events e ON e.study_id = s.id WHERE e.run_id LIKE ?1 AND s.node = ?2"
+                    " JOIN trial_events e ON e.study_id = s.id WHERE e.run_id LIKE ?1 ESCAPE '\\' AND s.node = ?2"
                     " LIMIT 2")
-          : stmt(s, "SELECT id, name, node, tuner, config, created FROM studies WHERE id LIKE ?1 LIMIT 2");
+          : stmt(s, "SELECT id, name, node, tuner, config, created FROM studies WHERE id LIKE ?1 ESCAPE '\\' LIMIT 2");
   sqlite3_bind_text(st, 1, pattern, -1, SQLITE_TRANSIENT);
   if (run)
     sqlite3_bind_text(st, 2, slash + 1, -1, SQLITE_TRANSIENT);

@@ -102,6 +102,7 @@ expect_err "$TMP/ck-preset" "/presets/b/m/votes: param 'votes' of model/checked:
 export LATHE_PLUGIN_PATH="$LATHE_ABI_DIR/registry_1_3"
 run_lathe "$TMP/r13" plugins inspect registry/old13
 expect_code "$TMP/r13" 0 "an ABI 1.3 registry loads"
+mkdir -p "$TMP/r13store" # models reads a run store; it never creates one
 run_lathe "$TMP/r13rb" models rollback iris --registry registry/old13 --store "$TMP/r13store"
 expect_code "$TMP/r13rb" 2 "rollback through a 1.3 registry is refused"
 expect_err "$TMP/r13rb" "registry/old13 keeps no alias history" "it names the registry and the missing history"
