@@ -60,8 +60,10 @@ static const LathePluginDescriptor descriptor = {
     "misbehaves while it is scanned (test plugin)", components};
 
 #if defined(VARIANT_query_segv)
-/* Volatile, so the compiler can neither see it is NULL nor make it a trap. */
-static int *volatile nowhere;
+/* Volatile, so the compiler can neither see where it points nor make it a
+ * trap; not NULL, so that UBSan's null check (in the sanitized build) does
+ * not stop the process before the fault does. Page 0 is never mapped. */
+static int *volatile nowhere = (int *)(guintptr)64;
 #endif
 
 G_MODULE_EXPORT const LathePluginDescriptor *lathe_plugin_query(void);
