@@ -1,8 +1,14 @@
 # Sourced by the lakeFS tests, the examples and by hand (tests/lakefs/README.md):
 # starts the lakeFS test server, and Prism in front of it, on free loopback ports.
 #   lakefs_start RUNDIR   starts both; exports
-#     LAKEFS_ENDPOINT        what a client uses: Prism's http://127.0.0.1:P/api/v1
-#                            (the server's own URL when the Prism layer is skipped)
+#     LAKEFS_ENDPOINT        what a client uses: http://127.0.0.1:P/api/v1, a front
+#                            (lakefs_front.py) that sends every JSON endpoint through
+#                            Prism and object bytes (getObject, headObject,
+#                            uploadObject) straight to the server, since Prism alters
+#                            binary bodies and streams nothing; the server's own URL
+#                            when the Prism layer is skipped
+#     LAKEFS_PRISM_URL       Prism itself (.../api/v1), every endpoint validated;
+#                            object bodies must be text (empty when skipped)
 #     LAKEFS_API_URL         the server itself, bypassing Prism
 #     LAKEFS_CONTROL_URL     the server's fault/count control port (not the API)
 #     LAKEFS_PRISM           1 when Prism validates the traffic, 0 when skipped
@@ -19,6 +25,7 @@ LAKEFS_HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 LAKEFS_SPEC="${LAKEFS_SPEC:-$LAKEFS_HERE/../../../shared/specs/lakefs/swagger.yml}"
 LAKEFS_SERVER_PID=""
 LAKEFS_PRISM_PID=""
+LAKEFS_FRONT_PID=""
 
 lakefs_free_port() {
   /usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
@@ -44,7 +51,7 @@ lakefs_start() {
   cport=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["control_port"])' "$run/server.json")
   export LAKEFS_API_URL="http://127.0.0.1:$port/api/v1"
   export LAKEFS_CONTROL_URL="http://127.0.0.1:$cport"
-  export LAKEFS_ENDPOINT="$LAKEFS_API_URL" LAKEFS_PRISM=0
+  export LAKEFS_ENDPOINT="$LAKEFS_API_URL" LAKEFS_PRISM=0 LAKEFS_PRISM_URL=""
 
   local pdir
   if ! pdir=$("$LAKEFS_HERE/prism-setup.sh" --quiet); then
@@ -74,18 +81,31 @@ lakefs_start() {
       sleep 0.1
     done
     grep -q "Prism is listening" "$run/prism.log" || { echo "lakefs_start: Prism did not start in 30 s" >&2; return 1; }
-    export LAKEFS_ENDPOINT="http://127.0.0.1:$pport/api/v1" LAKEFS_PRISM=1
+    export LAKEFS_PRISM_URL="http://127.0.0.1:$pport/api/v1" LAKEFS_PRISM=1
+    rm -f "$run/front.json"
+    /usr/bin/python3 "$LAKEFS_HERE/lakefs_front.py" --prism "http://127.0.0.1:$pport" \
+      --server "http://127.0.0.1:$port" --ready-file "$run/front.json" 2>"$run/front.log" &
+    LAKEFS_FRONT_PID=$!
+    for i in $(seq 1 100); do
+      [ -f "$run/front.json" ] && break
+      kill -0 "$LAKEFS_FRONT_PID" 2>/dev/null || { cat "$run/front.log" >&2; return 1; }
+      sleep 0.1
+    done
+    [ -f "$run/front.json" ] || { echo "lakefs_start: the front did not start" >&2; return 1; }
+    local fport
+    fport=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["port"])' "$run/front.json")
+    export LAKEFS_ENDPOINT="http://127.0.0.1:$fport/api/v1"
   fi
   export LAKECTL_SERVER_ENDPOINT_URL="$LAKEFS_ENDPOINT"
 }
 
 lakefs_stop() {
   local p
-  for p in $LAKEFS_PRISM_PID $LAKEFS_SERVER_PID; do
+  for p in $LAKEFS_FRONT_PID $LAKEFS_PRISM_PID $LAKEFS_SERVER_PID; do
     kill "$p" 2>/dev/null || true
   done
-  for p in $LAKEFS_PRISM_PID $LAKEFS_SERVER_PID; do
+  for p in $LAKEFS_FRONT_PID $LAKEFS_PRISM_PID $LAKEFS_SERVER_PID; do
     wait "$p" 2>/dev/null || true
   done
-  LAKEFS_PRISM_PID="" LAKEFS_SERVER_PID=""
+  LAKEFS_FRONT_PID="" LAKEFS_PRISM_PID="" LAKEFS_SERVER_PID=""
 }

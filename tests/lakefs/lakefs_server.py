@@ -254,6 +254,7 @@ def object_stats(path, e, user_metadata=True):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out as separate writes
     server_version = "lakefs-test-server"
 
     def log_message(self, fmt, *args):
@@ -276,6 +277,9 @@ class Handler(BaseHTTPRequestHandler):
         self.send_json(status, {"message": message})
 
     def read_body(self):
+        if self.body_consumed:
+            return b""
+        self.body_consumed = True
         te = self.headers.get("Transfer-Encoding", "")
         if "chunked" in te.lower():
             out = bytearray()
@@ -297,6 +301,9 @@ class Handler(BaseHTTPRequestHandler):
             self.rfile.readline(8)
 
     def iter_body(self):
+        if self.body_consumed:
+            return
+        self.body_consumed = True
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
             yield from self.iter_chunked()
             return
@@ -332,6 +339,7 @@ class Handler(BaseHTTPRequestHandler):
         return (kid, secret) == (self.server.key_id, self.server.secret)
 
     def handle_any(self):
+        self.body_consumed = False
         url = urllib.parse.urlsplit(self.path)
         path = urllib.parse.unquote(url.path)
         self.query = {}
@@ -377,6 +385,10 @@ class Handler(BaseHTTPRequestHandler):
                 raise ApiError(401, "error authenticating request")
             getattr(self, "op_" + op)(**route[1])
         except ApiError as e:
+            # an unread body would be parsed as the next request on this connection
+            if self.command in ("POST", "PUT", "DELETE"):
+                for _ in self.iter_body():
+                    pass
             self.send_error_json(e.status, e.message)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
@@ -688,8 +700,9 @@ class Handler(BaseHTTPRequestHandler):
             r = st.repo(repository)
             st.branch(r, branch)
         ctype = self.headers.get("Content-Type", "application/octet-stream")
-        meta = {k[len("X-Lakefs-Meta-"):]: v for k, v in self.headers.items()
-                if k.lower().startswith("x-lakefs-meta-")}
+        # keys as Go's net/http canonicalizes them (lakeFS is a Go server)
+        meta = {"-".join(w.capitalize() for w in k[len("x-lakefs-meta-"):].split("-")): v
+                for k, v in self.headers.items() if k.lower().startswith("x-lakefs-meta-")}
         blob = os.path.join(st.data_dir, "blobs", uuid.uuid4().hex)
         md5 = hashlib.md5()
         size = 0
@@ -779,6 +792,7 @@ class ControlHandler(BaseHTTPRequestHandler):
                      (its checksum stays), so a download no longer matches it
     GET /health      200 once serving"""
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out as separate writes
 
     def log_message(self, fmt, *args):
         pass
