@@ -6,7 +6,7 @@
 # Exits 2 with a message when no Prism can run here (no Node, or too old); the
 # lakeFS tests then run against the test server directly, without the Prism layer.
 # Offline once installed: npm ci runs again only when the lockfile changed.
-# Usage: tests/lakefs/prism-setup.sh [--quiet]
+# Usage: tests/lakefs/prism-setup.sh [--quiet]   (LATHE_PRISM_PIN=prism-node18 forces that pin)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 quiet=0; [ "${1:-}" = "--quiet" ] && quiet=1
@@ -21,6 +21,7 @@ pick=$(node -e '
   const [a, b, c] = process.versions.node.split(".").map(Number);
   const v = a * 1e6 + b * 1e3 + c;
   console.log(v >= 18020001 ? "prism" : v >= 16000000 ? "prism-node18" : "");')
+pick="${LATHE_PRISM_PIN:-$pick}"  # prism or prism-node18, to try the other pin
 if [ -z "$pick" ]; then
   echo "prism-setup: Node $ver is older than 16, which no Prism 5 runs on: the lakeFS tests run without the Prism layer" >&2
   exit 2
