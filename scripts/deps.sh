@@ -5,9 +5,14 @@ set -euo pipefail
 
 LATHE_PACKAGES=(meson ninja-build pkg-config gcc clang make python3 sqlite3
   libglib2.0-dev libjson-glib-dev libopenblas-dev libsqlite3-dev libarchive-dev
-  strace)
+  strace curl)
 # The SDK's API reference (meson -Ddocs=true; scripts/test.sh checks it).
 LATHE_DOCS_PACKAGES=(gtk-doc-tools)
+
+# Node and npm, for Prism (tests/lakefs: the lakeFS tests validate against the
+# official spec through it). A Node that is already there (another packaging of
+# nodejs, which carries its own npm) is used as it is.
+LATHE_NODE_PACKAGES=(nodejs npm)
 
 lathe_install_packages() {
   local missing=() p
@@ -23,6 +28,11 @@ lathe_install_packages() {
   fi
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+lathe_install_node() {
+  if command -v node >/dev/null && command -v npm >/dev/null; then return 0; fi
+  lathe_install_packages "${LATHE_NODE_PACKAGES[@]}"
 }
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then

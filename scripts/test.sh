@@ -12,6 +12,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/deps.sh
 lathe_install_packages "${LATHE_PACKAGES[@]}" "${LATHE_DOCS_PACKAGES[@]}"
+# Prism, pinned in tests/lakefs (npm ci): the lakeFS tests validate every request
+# and response against the official spec through it. Once installed here it is
+# required; where it cannot run, only the Prism layer is skipped (said below).
+lathe_install_node || true
+if tests/lakefs/prism-setup.sh >/dev/null; then
+  export LATHE_PRISM=required
+else
+  echo "== Prism cannot run here (above): the lakeFS tests run without its layer"
+fi
 
 quick=0
 [ "${1:-}" = "--quick" ] && quick=1

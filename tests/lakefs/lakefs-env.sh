@@ -1,0 +1,111 @@
+# Sourced by the lakeFS tests, the examples and by hand (tests/lakefs/README.md):
+# starts the lakeFS test server, and Prism in front of it, on free loopback ports.
+#   lakefs_start RUNDIR   starts both; exports
+#     LAKEFS_ENDPOINT        what a client uses: http://127.0.0.1:P/api/v1, a front
+#                            (lakefs_front.py) that sends every JSON endpoint through
+#                            Prism and object bytes (getObject, headObject,
+#                            uploadObject) straight to the server, since Prism alters
+#                            binary bodies and streams nothing; the server's own URL
+#                            when the Prism layer is skipped
+#     LAKEFS_PRISM_URL       Prism itself (.../api/v1), every endpoint validated;
+#                            object bodies must be text (empty when skipped)
+#     LAKEFS_API_URL         the server itself, bypassing Prism
+#     LAKEFS_CONTROL_URL     the server's fault/count control port (not the API)
+#     LAKEFS_PRISM           1 when Prism validates the traffic, 0 when skipped
+#     LAKECTL_SERVER_ENDPOINT_URL, LAKECTL_CREDENTIALS_ACCESS_KEY_ID/_SECRET_ACCESS_KEY
+#   lakefs_stop           stops what lakefs_start started (by pid)
+# LATHE_PRISM=required makes a missing Prism an error instead of a skip
+# (scripts/test.sh sets it once it has installed Prism).
+# Prism matches request paths against the spec's paths and ignores the servers
+# entry's /api/v1, so it is given a copy of swagger.yml whose 91 path keys carry
+# the /api/v1 prefix (nothing else differs; lakefs_start checks that) and the
+# server's root as upstream: a client then uses .../api/v1, as with a real lakeFS.
+
+LAKEFS_HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+LAKEFS_SPEC="${LAKEFS_SPEC:-$LAKEFS_HERE/../../../shared/specs/lakefs/swagger.yml}"
+LAKEFS_SERVER_PID=""
+LAKEFS_PRISM_PID=""
+LAKEFS_FRONT_PID=""
+
+lakefs_free_port() {
+  /usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+lakefs_start() {
+  local run="$1" i
+  mkdir -p "$run"
+  export LAKECTL_CREDENTIALS_ACCESS_KEY_ID="${LAKECTL_CREDENTIALS_ACCESS_KEY_ID:-AKIAIOSFODNN7EXAMPLE}"
+  export LAKECTL_CREDENTIALS_SECRET_ACCESS_KEY="${LAKECTL_CREDENTIALS_SECRET_ACCESS_KEY:-wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY}"
+  rm -f "$run/server.json"
+  /usr/bin/python3 "$LAKEFS_HERE/lakefs_server.py" serve --port 0 --control-port 0 \
+    --data "$run/data" --ready-file "$run/server.json" 2>"$run/server.log" &
+  LAKEFS_SERVER_PID=$!
+  for i in $(seq 1 100); do
+    [ -f "$run/server.json" ] && break
+    kill -0 "$LAKEFS_SERVER_PID" 2>/dev/null || { cat "$run/server.log" >&2; return 1; }
+    sleep 0.1
+  done
+  [ -f "$run/server.json" ] || { echo "lakefs_start: the test server did not start" >&2; return 1; }
+  local port cport
+  port=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["port"])' "$run/server.json")
+  cport=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["control_port"])' "$run/server.json")
+  export LAKEFS_API_URL="http://127.0.0.1:$port/api/v1"
+  export LAKEFS_CONTROL_URL="http://127.0.0.1:$cport"
+  export LAKEFS_ENDPOINT="$LAKEFS_API_URL" LAKEFS_PRISM=0 LAKEFS_PRISM_URL=""
+
+  local pdir
+  if ! pdir=$("$LAKEFS_HERE/prism-setup.sh" --quiet); then
+    if [ "${LATHE_PRISM:-}" = "required" ]; then
+      echo "lakefs_start: Prism is required (LATHE_PRISM=required) but cannot run" >&2
+      return 1
+    fi
+    echo "lakefs_start: SKIPPING the Prism layer (above): requests go to the test server unvalidated" >&2
+  else
+    [ -f "$LAKEFS_SPEC" ] || { echo "lakefs_start: no spec at $LAKEFS_SPEC" >&2; return 1; }
+    sed 's#^  /#  /api/v1/#' "$LAKEFS_SPEC" > "$run/swagger-api-v1.yml"
+    local changed
+    changed=$(diff "$LAKEFS_SPEC" "$run/swagger-api-v1.yml" | grep -c '^>' || true)
+    if [ "$changed" != "$(grep -c '^  /' "$LAKEFS_SPEC")" ] || \
+       diff "$LAKEFS_SPEC" "$run/swagger-api-v1.yml" | grep '^>' | grep -qv '^>   /api/v1/'; then
+      echo "lakefs_start: the /api/v1 copy of the spec differs in more than its path keys" >&2
+      return 1
+    fi
+    local pport
+    pport=$(lakefs_free_port)
+    "$pdir/node_modules/.bin/prism" proxy --errors "$run/swagger-api-v1.yml" \
+      "http://127.0.0.1:$port" --host 127.0.0.1 --port "$pport" >"$run/prism.log" 2>&1 &
+    LAKEFS_PRISM_PID=$!
+    for i in $(seq 1 300); do
+      grep -q "Prism is listening" "$run/prism.log" 2>/dev/null && break
+      kill -0 "$LAKEFS_PRISM_PID" 2>/dev/null || { tail -20 "$run/prism.log" >&2; return 1; }
+      sleep 0.1
+    done
+    grep -q "Prism is listening" "$run/prism.log" || { echo "lakefs_start: Prism did not start in 30 s" >&2; return 1; }
+    export LAKEFS_PRISM_URL="http://127.0.0.1:$pport/api/v1" LAKEFS_PRISM=1
+    rm -f "$run/front.json"
+    /usr/bin/python3 "$LAKEFS_HERE/lakefs_front.py" --prism "http://127.0.0.1:$pport" \
+      --server "http://127.0.0.1:$port" --ready-file "$run/front.json" 2>"$run/front.log" &
+    LAKEFS_FRONT_PID=$!
+    for i in $(seq 1 100); do
+      [ -f "$run/front.json" ] && break
+      kill -0 "$LAKEFS_FRONT_PID" 2>/dev/null || { cat "$run/front.log" >&2; return 1; }
+      sleep 0.1
+    done
+    [ -f "$run/front.json" ] || { echo "lakefs_start: the front did not start" >&2; return 1; }
+    local fport
+    fport=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["port"])' "$run/front.json")
+    export LAKEFS_ENDPOINT="http://127.0.0.1:$fport/api/v1"
+  fi
+  export LAKECTL_SERVER_ENDPOINT_URL="$LAKEFS_ENDPOINT"
+}
+
+lakefs_stop() {
+  local p
+  for p in $LAKEFS_FRONT_PID $LAKEFS_PRISM_PID $LAKEFS_SERVER_PID; do
+    kill "$p" 2>/dev/null || true
+  done
+  for p in $LAKEFS_FRONT_PID $LAKEFS_PRISM_PID $LAKEFS_SERVER_PID; do
+    wait "$p" 2>/dev/null || true
+  done
+  LAKEFS_FRONT_PID="" LAKEFS_PRISM_PID="" LAKEFS_SERVER_PID=""
+}
