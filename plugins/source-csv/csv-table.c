@@ -328,9 +328,16 @@ static gboolean check_header_utf8(LatheCsvTable *t, const LatheCsvRow *row,
       return FALSE;
     }
     g_autofree char *shown = lathe_value_excerpt(s, -1);
+    /* Control bytes as well mean binary data (an image, an archive named
+     * .csv), where "save as UTF-8" would be the wrong advice. */
+    gboolean binary = FALSE;
+    for (const char *c = s; *c && !binary; c++)
+      binary = ((guchar)*c < 0x20 && !strchr("\t\r\n", *c)) || *c == 0x7f;
     g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
-                "%s:%" G_GUINT64_FORMAT ":%u: column name %s is not valid UTF-8; save "
-                "the file as UTF-8",
+                binary ? "%s:%" G_GUINT64_FORMAT ":%u: the header is binary data, not text "
+                         "(column name %s); point the path at a CSV file"
+                       : "%s:%" G_GUINT64_FORMAT ":%u: column name %s is not valid UTF-8; "
+                         "save the file as UTF-8",
                 t->display, row->lines[i], i + 1, shown);
     return FALSE;
   }

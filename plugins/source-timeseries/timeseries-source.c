@@ -98,10 +98,22 @@ static GArray *map_header(LatheContext *ctx, Table *t, GArray *fields, const cha
     const Field *f = &g_array_index(fields, Field, i);
     if (G_UNLIKELY(!g_utf8_validate_len(f->p, f->len, NULL))) {
       g_autofree char *shown = lathe_value_excerpt(f->p, (gssize)f->len);
-      lathe_context_set_error(NULL, error, LATHE_ERROR_DATA, COMPONENT,
-                              "%s:%u:%u: column name %s is not valid UTF-8; save the file "
-                              "as UTF-8",
-                              display, line_no, i + 1, shown);
+      /* Control bytes as well mean binary data (say an archive: this source
+       * reads plain files), where "save as UTF-8" would be wrong advice. */
+      gboolean binary = FALSE;
+      for (gsize k = 0; k < f->len && !binary; k++)
+        binary = ((guchar)f->p[k] < 0x20 && f->p[k] != '\t' && f->p[k] != '\r') ||
+                 f->p[k] == 0x7f;
+      if (binary)
+        lathe_context_set_error(NULL, error, LATHE_ERROR_DATA, COMPONENT,
+                                "%s:%u:%u: the header is binary data, not text (column name "
+                                "%s); point path at a CSV file",
+                                display, line_no, i + 1, shown);
+      else
+        lathe_context_set_error(NULL, error, LATHE_ERROR_DATA, COMPONENT,
+                                "%s:%u:%u: column name %s is not valid UTF-8; save the file "
+                                "as UTF-8",
+                                display, line_no, i + 1, shown);
       return NULL;
     }
   }

@@ -331,6 +331,9 @@ static void test_table_utf8(void) {
        "x.csv:3:2: group '\\xff' is not valid UTF-8 (column 'g'); save the file as UTF-8"},
       {&lab, "\xff\xfe" "a", "x.csv:1: the file is UTF-16 text (it starts with a UTF-16 "
                                      "byte order mark); save it as UTF-8"},
+      /* Control bytes too: binary data, not a legacy encoding. */
+      {&lab, "\x01\xff,a\n1,2\n", "x.csv:1:1: the header is binary data, not text (column "
+                                    "name '\\x01\\xff'); point the path at a CSV file"},
       /* Numeric cells are not validated as text: the number parser refuses. */
       {&lab, "a,label\n1\xff,x\n", "x.csv:2:1: '1\\xff' is not a number (column 'a'); fix "
                                     "the value or list the column in \"drop\""},
