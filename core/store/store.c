@@ -203,6 +203,45 @@ static int busy_wait(void *data, int count) {
 
 static void finalize_stmt(gpointer st) { sqlite3_finalize(st); }
 
+/* The tables of each schema version: those a store of that version must
+ * have. Kept beside the schema above; store tests check every one. */
+static const char *const tables_v1[] = {"runs", "executions", "artifacts", "events", "params",
+                                        "metrics", "data_versions", "cache", NULL};
+static const char *const tables_v2[] = {"studies", "trial_events", NULL};
+
+/* With the open transaction held: the tables a store with history lacks,
+ * comma-separated, or NULL when none is missing. A missing table is damage
+ * (a hand-edited or half-restored lathe.db), never something to recreate:
+ * recreating runs or executions under a store that has history would hide
+ * the loss, and readers would otherwise fail query by query. A store has
+ * history once its schema version is set, or (before versions) once any of
+ * its tables exists; a database with none is new and gets the schema. */
+static char *missing_tables(LatheStore *s, int version) {
+  g_autoptr(GHashTable) have = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  sqlite3_stmt *st = stmt(s, "SELECT name FROM sqlite_master WHERE type = 'table'");
+  while (st && sqlite3_step(st) == SQLITE_ROW)
+    g_hash_table_add(have, g_strdup((const char *)sqlite3_column_text(st, 0)));
+  if (st)
+    sqlite3_reset(st);
+  gboolean history = version > 0;
+  for (guint i = 0; !history && tables_v1[i]; i++)
+    history = g_hash_table_contains(have, tables_v1[i]);
+  if (!history)
+    return NULL;
+  GString *out = g_string_new(NULL);
+  for (guint i = 0; tables_v1[i]; i++)
+    if (!g_hash_table_contains(have, tables_v1[i]))
+      g_string_append_printf(out, "%s%s", out->len ? ", " : "", tables_v1[i]);
+  for (guint i = 0; version >= 2 && tables_v2[i]; i++)
+    if (!g_hash_table_contains(have, tables_v2[i]))
+      g_string_append_printf(out, "%s%s", out->len ? ", " : "", tables_v2[i]);
+  if (out->len == 0) {
+    g_string_free(out, TRUE);
+    return NULL;
+  }
+  return g_string_free(out, FALSE);
+}
+
 LatheStore *lathe_store_open(const char *dir, GError **error) {
   if (!lathe_store_files_prepare(dir, schema, SCHEMA_VERSION, error))
     return NULL;
@@ -249,6 +288,17 @@ LatheStore *lathe_store_open(const char *dir, GError **error) {
     g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
                 "%s was written by a newer Lathe (store schema %d, this one reads %d); upgrade Lathe",
                 dbpath, version, SCHEMA_VERSION);
+    lathe_store_close(s);
+    return NULL;
+  }
+  g_autofree char *missing = missing_tables(s, version);
+  if (missing) {
+    lathe_store_exec(s, "ROLLBACK", NULL);
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_IO,
+                "%s is damaged: its %s %s %s missing; move %s away to start a new store, "
+                "or choose another place with --store",
+                dbpath, strchr(missing, ',') ? "tables" : "table", missing,
+                strchr(missing, ',') ? "are" : "is", dir);
     lathe_store_close(s);
     return NULL;
   }

@@ -278,6 +278,14 @@ static gboolean check_limits(Unpack *u, gsize n, GError **error) {
   return TRUE;
 }
 
+static gboolean damaged_member(Unpack *u, const char *member, GError **error) {
+  const char *why = archive_error_string(u->a);
+  g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
+              "%s: damaged data: %s; %s is corrupt: download or copy it again", member,
+              why ? why : "libarchive warned while reading it", u->display);
+  return FALSE;
+}
+
 /* Streams the current member's data into the table. */
 static gboolean read_member(Unpack *u, const char *member, GError **error) {
   for (guint block = 1;; block++) {
@@ -287,7 +295,15 @@ static gboolean read_member(Unpack *u, const char *member, GError **error) {
     int r = archive_read_data_block(u->a, &data, &size, &offset);
     if (r == ARCHIVE_EOF)
       return TRUE;
-    if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
+    /* A warning while reading data means the data itself is suspect: zip
+     * reports a member whose CRC-32 does not match ("ZIP bad CRC") this way,
+     * after handing over every byte. Using it would train on damaged data,
+     * so it fails like a read error, blaming the copy of the archive.
+     * (Warnings from archive_read_next_header are about metadata, such as a
+     * malformed pax attribute, and stay accepted there.) */
+    if (r == ARCHIVE_WARN)
+      return damaged_member(u, member, error);
+    if (r != ARCHIVE_OK)
       return archive_failed(u->a, member, "cannot read", error);
     if (!check_limits(u, size, error))
       return FALSE;

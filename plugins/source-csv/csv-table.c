@@ -308,7 +308,45 @@ static gboolean check_same_header(LatheCsvTable *t, const LatheCsvRow *row, char
   return TRUE;
 }
 
+/* Column names reach metric names, JSON artifacts and trackers, and GLib and
+ * json-glib assume UTF-8, so a header that is not UTF-8 is refused rather
+ * than repaired: a repaired name would quietly differ from the file's, and
+ * the cause (a file saved in a legacy encoding) is the user's to fix. Only
+ * the header is checked here, so rows pay nothing for it. */
+static gboolean check_header_utf8(LatheCsvTable *t, const LatheCsvRow *row,
+                                  GError **error) {
+  for (guint i = 0; i < row->n_fields; i++) {
+    const char *s = row->fields[i];
+    /* Names stop at an embedded NUL, as in clean_name. */
+    if (G_LIKELY(g_utf8_validate(s, -1, NULL)))
+      continue;
+    if (i == 0 && (g_str_has_prefix(s, "\xff\xfe") || g_str_has_prefix(s, "\xfe\xff"))) {
+      g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
+                  "%s:%" G_GUINT64_FORMAT ": the file is UTF-16 text (it starts with a "
+                  "UTF-16 byte order mark); save it as UTF-8",
+                  t->display, row->line);
+      return FALSE;
+    }
+    g_autofree char *shown = lathe_value_excerpt(s, -1);
+    /* Control bytes as well mean binary data (an image, an archive named
+     * .csv), where "save as UTF-8" would be the wrong advice. */
+    gboolean binary = FALSE;
+    for (const char *c = s; *c && !binary; c++)
+      binary = ((guchar)*c < 0x20 && !strchr("\t\r\n", *c)) || *c == 0x7f;
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
+                binary ? "%s:%" G_GUINT64_FORMAT ":%u: the header is binary data, not text "
+                         "(column name %s); point the path at a CSV file"
+                       : "%s:%" G_GUINT64_FORMAT ":%u: column name %s is not valid UTF-8; "
+                         "save the file as UTF-8",
+                t->display, row->lines[i], i + 1, shown);
+    return FALSE;
+  }
+  return TRUE;
+}
+
 static gboolean on_header(LatheCsvTable *t, const LatheCsvRow *row, GError **error) {
+  if (!check_header_utf8(t, row, error))
+    return FALSE;
   char **names = header_names(row);
   if (!t->have_schema)
     return set_schema(t, names, row->n_fields, row->line, error);
@@ -352,8 +390,12 @@ static gboolean reserve_row(LatheCsvTable *t, GError **error) {
   return TRUE;
 }
 
-/* Class and group names: surrounding spaces are not part of the name. */
-static const char *text_key(LatheCsvTable *t, const LatheCsvRow *row, guint f) {
+/* Class and group names: surrounding spaces are not part of the name. Names
+ * that are not UTF-8 are refused (NULL, @error set), for the reason given at
+ * check_header_utf8; only this column's cells are validated, never the
+ * numeric ones, so the fast path stays fast. */
+static const char *text_key(LatheCsvTable *t, const LatheCsvRow *row, guint f,
+                            const char *what, GError **error) {
   const char *s = row->fields[f];
   gsize len = strlen(s); /* names stop at an embedded NUL */
   while (len && (*s == ' ' || *s == '\t')) {
@@ -362,13 +404,17 @@ static const char *text_key(LatheCsvTable *t, const LatheCsvRow *row, guint f) {
   }
   while (len && (s[len - 1] == ' ' || s[len - 1] == '\t'))
     len--;
-  g_string_truncate(t->key, 0);
-  if (G_LIKELY(g_utf8_validate_len(s, len, NULL))) {
-    g_string_append_len(t->key, s, (gssize)len);
-  } else {
-    g_autofree char *valid = g_utf8_make_valid(s, (gssize)len);
-    g_string_append(t->key, valid);
+  if (G_UNLIKELY(!g_utf8_validate_len(s, len, NULL))) {
+    g_autofree char *value = lathe_value_excerpt(s, (gssize)len);
+    g_autofree char *col = lathe_value_excerpt(t->names[f], -1);
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
+                "%s:%" G_GUINT64_FORMAT ":%u: %s %s is not valid UTF-8 (column %s); "
+                "save the file as UTF-8",
+                t->display, row->lines[f], f + 1, what, value, col);
+    return NULL;
   }
+  g_string_truncate(t->key, 0);
+  g_string_append_len(t->key, s, (gssize)len);
   return t->key->str;
 }
 
@@ -448,7 +494,9 @@ static gboolean on_row(const LatheCsvRow *row, gpointer data, GError **error) {
       return number_error(t, row, (guint)f, r, error);
   }
   if (t->label_field >= 0) {
-    const char *name = text_key(t, row, (guint)t->label_field);
+    const char *name = text_key(t, row, (guint)t->label_field, "label", error);
+    if (!name)
+      return FALSE;
     if (!*name)
       return empty_text_error(t, row, (guint)t->label_field, "label", error);
     t->labels[t->n_rows] = dict_intern(&t->classes, name);
@@ -456,7 +504,9 @@ static gboolean on_row(const LatheCsvRow *row, gpointer data, GError **error) {
     t->labels[t->n_rows] = t->file_label;
   }
   if (t->storing == LATHE_CSV_GROUP_COLUMN) {
-    const char *name = text_key(t, row, (guint)t->group_field);
+    const char *name = text_key(t, row, (guint)t->group_field, "group", error);
+    if (!name)
+      return FALSE;
     if (!*name)
       return empty_text_error(t, row, (guint)t->group_field, "group", error);
     t->groups[t->n_rows] = dict_intern(&t->group_names, name);

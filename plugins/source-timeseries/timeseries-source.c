@@ -90,7 +90,33 @@ static gboolean field_is(const Field *f, const char *name) {
 
 /* Maps the header to [timestamp index, value indices...]. */
 static GArray *map_header(LatheContext *ctx, Table *t, GArray *fields, const char *display,
-                          GError **error) {
+                          guint line_no, GError **error) {
+  /* Column names reach the dataset, metric names and JSON artifacts, which
+   * GLib and json-glib expect in UTF-8: refuse rather than repair a header in
+   * another encoding (only the header; value cells are parsed as numbers). */
+  for (guint i = 0; i < fields->len; i++) {
+    const Field *f = &g_array_index(fields, Field, i);
+    if (G_UNLIKELY(!g_utf8_validate_len(f->p, f->len, NULL))) {
+      g_autofree char *shown = lathe_value_excerpt(f->p, (gssize)f->len);
+      /* Control bytes as well mean binary data (say an archive: this source
+       * reads plain files), where "save as UTF-8" would be wrong advice. */
+      gboolean binary = FALSE;
+      for (gsize k = 0; k < f->len && !binary; k++)
+        binary = ((guchar)f->p[k] < 0x20 && f->p[k] != '\t' && f->p[k] != '\r') ||
+                 f->p[k] == 0x7f;
+      if (binary)
+        lathe_context_set_error(NULL, error, LATHE_ERROR_DATA, COMPONENT,
+                                "%s:%u:%u: the header is binary data, not text (column name "
+                                "%s); point path at a CSV file",
+                                display, line_no, i + 1, shown);
+      else
+        lathe_context_set_error(NULL, error, LATHE_ERROR_DATA, COMPONENT,
+                                "%s:%u:%u: column name %s is not valid UTF-8; save the file "
+                                "as UTF-8",
+                                display, line_no, i + 1, shown);
+      return NULL;
+    }
+  }
   const char *ts_name = lathe_context_param_string(ctx, "timestamp_column");
   JsonArray *want = lathe_context_param_list(ctx, "columns");
   guint n_want = want ? json_array_get_length(want) : 0;
@@ -202,7 +228,7 @@ static gboolean read_lines(LatheContext *ctx, Table *t, const char *text, gsize 
       continue;
     guint nf = split_fields(line, len, fields);
     if (!map) {
-      if (!(map = map_header(ctx, t, fields, display, error)))
+      if (!(map = map_header(ctx, t, fields, display, line_no, error)))
         return FALSE;
       continue;
     }

@@ -165,6 +165,77 @@ static void test_empty_db_refused(void) {
   g_assert_cmpint(st.st_size, ==, 0);
 }
 
+static void raw_exec(const char *dir, const char *sql) {
+  g_autofree char *db = g_build_filename(dir, "lathe.db", NULL);
+  sqlite3 *raw = NULL;
+  g_assert_cmpint(sqlite3_open(db, &raw), ==, SQLITE_OK);
+  g_assert_cmpint(sqlite3_exec(raw, sql, NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close(raw);
+}
+
+static gboolean has_table(const char *dir, const char *table) {
+  g_autofree char *db = g_build_filename(dir, "lathe.db", NULL);
+  sqlite3 *raw = NULL;
+  sqlite3_stmt *st = NULL;
+  g_assert_cmpint(sqlite3_open(db, &raw), ==, SQLITE_OK);
+  g_assert_cmpint(sqlite3_prepare_v2(raw, "SELECT 1 FROM sqlite_master WHERE type = 'table'"
+                                          " AND name = ?1", -1, &st, NULL), ==, SQLITE_OK);
+  sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+  gboolean found = sqlite3_step(st) == SQLITE_ROW;
+  sqlite3_finalize(st);
+  sqlite3_close(raw);
+  return found;
+}
+
+/* A store with history that lost a table is damaged: every opener (readers
+ * like `runs list`, writers like `run`) refuses it in one line, and nothing
+ * recreates the table behind the user's back. */
+static void test_missing_table_refused(void) {
+  const char *tables[] = {"runs", "executions", "cache", "trial_events", NULL};
+  for (guint i = 0; tables[i]; i++) {
+    g_autofree char *dir = tmp_store();
+    g_autoptr(GError) error = NULL;
+    LatheStore *s = lathe_store_open(dir, &error);
+    g_assert_no_error(error);
+    g_free(lathe_store_begin_run(s, "n", "p.json", "{}", 1, &error)); /* some history */
+    g_assert_no_error(error);
+    lathe_store_close(s);
+    g_autofree char *drop = g_strdup_printf("DROP TABLE %s", tables[i]);
+    raw_exec(dir, drop);
+    s = lathe_store_open(dir, &error);
+    g_assert_null(s);
+    g_assert_error(error, LATHE_ERROR, LATHE_ERROR_IO);
+    g_autofree char *want = g_strdup_printf("%s/lathe.db is damaged: its table %s is missing; "
+                                            "move %s away to start a new store, or choose "
+                                            "another place with --store",
+                                            dir, tables[i], dir);
+    g_assert_cmpstr(error->message, ==, want);
+    g_assert_false(has_table(dir, tables[i]));
+    g_assert_true(has_table(dir, "runs") || i == 0);
+  }
+
+  /* Several missing are all named. */
+  g_autofree char *dir = tmp_store();
+  g_autoptr(GError) error = NULL;
+  lathe_store_close(lathe_store_open(dir, &error));
+  g_assert_no_error(error);
+  raw_exec(dir, "DROP TABLE runs; DROP TABLE params");
+  g_assert_null(lathe_store_open(dir, &error));
+  g_assert_nonnull(strstr(error->message, "its tables runs, params are missing;"));
+  g_clear_error(&error);
+
+  /* A schema-1 store has no study tables yet: opening upgrades it. */
+  g_autofree char *old = tmp_store();
+  lathe_store_close(lathe_store_open(old, &error));
+  g_assert_no_error(error);
+  raw_exec(old, "DROP TABLE studies; DROP TABLE trial_events; PRAGMA user_version = 1");
+  LatheStore *s = lathe_store_open(old, &error);
+  g_assert_no_error(error);
+  lathe_store_close(s);
+  g_assert_true(has_table(old, "studies"));
+  g_assert_true(has_table(old, "trial_events"));
+}
+
 static void test_private_modes(void) {
   g_autofree char *dir = tmp_store();
   mode_t old = umask(0);
@@ -294,6 +365,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/store/many-writers", test_many_writers);
   g_test_add_func("/store/recovery-spares-live-runs", test_recovery_spares_live_runs);
   g_test_add_func("/store/empty-db-refused", test_empty_db_refused);
+  g_test_add_func("/store/missing-table-refused", test_missing_table_refused);
   g_test_add_func("/store/private-modes", test_private_modes);
   g_test_add_func("/store/show-run-literal", test_show_run_literal);
   g_test_add_func("/store/verified-reads-and-check", test_verified_reads_and_check);

@@ -298,6 +298,65 @@ static void test_decimal_comma_table(void) {
   g_assert_null(ds->groups); /* one file, auto */
 }
 
+/* Reads @text as one file "x.csv"; returns the error message, or NULL. */
+static char *table_error(const LatheCsvTableOptions *o, const char *text) {
+  g_autoptr(LatheCsvTable) t = lathe_csv_table_new(o);
+  g_autoptr(GError) error = NULL;
+  lathe_csv_table_begin_file(t, "x.csv", NULL);
+  if (!lathe_csv_table_feed(t, text, strlen(text), &error) ||
+      !lathe_csv_table_end_file(t, &error))
+    return g_strdup(error->message);
+  g_autoptr(LatheDataset) ds = lathe_csv_table_finish(t, &error);
+  return ds ? NULL : g_strdup(error->message);
+}
+
+/* Header names and label or group texts must be UTF-8 (they reach JSON and
+ * metric names): refused with FILE:LINE:COLUMN, never repaired. */
+static void test_table_utf8(void) {
+  LatheCsvTableOptions lab = {.header = TRUE, .label = "label"};
+  LatheCsvTableOptions grp = {.header = TRUE, .group = LATHE_CSV_GROUP_COLUMN,
+                              .group_column = "g"};
+  struct {
+    const LatheCsvTableOptions *o;
+    const char *text, *want;
+  } cases[] = {
+      {&lab, "a,b\xfe,label\n1,2,x\n", "x.csv:1:2: column name 'b\\xfe' is not valid UTF-8; "
+                                        "save the file as UTF-8"},
+      /* Quoted, and after a multi-line field: the field's own line is named. */
+      {&lab, "\"a\nb\",\"\xc0\xaf\",label\n1,2,x\n",
+       "x.csv:2:2: column name '\\xc0\\xaf' is not valid UTF-8; save the file as UTF-8"},
+      {&lab, "a,label\n1,ok\n2, \xc3\x28 \n",
+       "x.csv:3:2: label '\\xc3(' is not valid UTF-8 (column 'label'); save the file as UTF-8"},
+      {&grp, "a,g\n1,g1\n2,\xff\n",
+       "x.csv:3:2: group '\\xff' is not valid UTF-8 (column 'g'); save the file as UTF-8"},
+      {&lab, "\xff\xfe" "a", "x.csv:1: the file is UTF-16 text (it starts with a UTF-16 "
+                                     "byte order mark); save it as UTF-8"},
+      /* Control bytes too: binary data, not a legacy encoding. */
+      {&lab, "\x01\xff,a\n1,2\n", "x.csv:1:1: the header is binary data, not text (column "
+                                    "name '\\x01\\xff'); point the path at a CSV file"},
+      /* Numeric cells are not validated as text: the number parser refuses. */
+      {&lab, "a,label\n1\xff,x\n", "x.csv:2:1: '1\\xff' is not a number (column 'a'); fix "
+                                    "the value or list the column in \"drop\""},
+  };
+  for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+    g_autofree char *got = table_error(cases[i].o, cases[i].text);
+    g_assert_cmpstr(got, ==, cases[i].want);
+  }
+
+  /* Valid UTF-8 is kept as is. */
+  g_autoptr(LatheCsvTable) t = lathe_csv_table_new(&lab);
+  g_autoptr(GError) error = NULL;
+  const char *text = "temp\xc3\xa9rature,label\n1,caf\xc3\xa9\n2,\xe2\x82\xac\n";
+  lathe_csv_table_begin_file(t, "x.csv", NULL);
+  g_assert_true(lathe_csv_table_feed(t, text, strlen(text), &error));
+  g_assert_true(lathe_csv_table_end_file(t, &error));
+  g_autoptr(LatheDataset) ds = lathe_csv_table_finish(t, &error);
+  g_assert_no_error(error);
+  g_assert_cmpstr(ds->columns[0], ==, "temp\xc3\xa9rature");
+  g_assert_cmpstr(ds->classes[0], ==, "caf\xc3\xa9");
+  g_assert_cmpstr(ds->classes[1], ==, "\xe2\x82\xac");
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/csv-parse/records", test_records);
@@ -309,5 +368,6 @@ int main(int argc, char **argv) {
   g_test_add_func("/csv-parse/callback-error", test_callback_error);
   g_test_add_func("/csv-parse/table-chunks", test_table_chunks);
   g_test_add_func("/csv-parse/decimal-comma-table", test_decimal_comma_table);
+  g_test_add_func("/csv-parse/table-utf8", test_table_utf8);
   return g_test_run();
 }

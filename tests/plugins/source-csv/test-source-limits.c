@@ -174,6 +174,39 @@ static void test_max_expanded(void) {
   g_assert_cmpuint(csv_run_ok(off)->n_rows, ==, 10000000);
 }
 
+/* A zip member whose CRC-32 does not match its data is refused, whether the
+ * data or the recorded CRC is what changed (libarchive reports it as a
+ * warning once the data is out: it used to be read as if whole). */
+static void test_bad_crc(void) {
+  python("import zipfile, struct\n"
+         "rows = 'a,b,label\\n' + ''.join('%d,%d,%s\\n' % (i, i * 2, 'xy'[i % 2])"
+         " for i in range(200))\n"
+         "for name, how in (('stored.zip', zipfile.ZIP_STORED),"
+         " ('deflated.zip', zipfile.ZIP_DEFLATED)):\n"
+         "    with zipfile.ZipFile(name, 'w', how) as z:\n"
+         "        z.writestr('d.csv', rows)\n"
+         "z = bytearray(open('stored.zip', 'rb').read())\n"
+         "pos = z.index(b'100,200')\n"
+         "z[pos] = ord('7')\n"
+         "open('stored.zip', 'wb').write(bytes(z))\n"
+         "z = bytearray(open('deflated.zip', 'rb').read())\n"
+         "for sig, off in ((b'PK\\x03\\x04', 14), (b'PK\\x01\\x02', 16)):\n"
+         "    at = z.index(sig) + off\n"
+         "    z[at:at + 4] = struct.pack('<I', struct.unpack('<I', z[at:at + 4])[0] ^ 1)\n"
+         "open('deflated.zip', 'wb').write(bytes(z))\n");
+  const char *zips[] = {"stored.zip", "deflated.zip"};
+  for (guint i = 0; i < G_N_ELEMENTS(zips); i++) {
+    g_autofree char *params =
+        g_strdup_printf("{\"path\": \"%s\", \"label\": \"label\"}", zips[i]);
+    g_autofree char *m = csv_run_error(params, LATHE_ERROR_DATA);
+    g_autofree char *head = g_strdup_printf("%s/d.csv: damaged data: ZIP bad CRC: ", zips[i]);
+    g_autofree char *tail = g_strdup_printf("; %s is corrupt: download or copy it again", zips[i]);
+    g_assert_true(g_str_has_prefix(m, head));
+    g_assert_true(g_str_has_suffix(m, tail));
+    g_assert_null(strchr(m, '\n'));
+  }
+}
+
 /* .csv.gz, .csv.bz2 and .csv.xz are decompressed (they were parsed as raw
  * bytes), alone or in a folder; the data version is the compressed file's. */
 static void test_compressed(void) {
@@ -281,6 +314,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/source-limits/bombs", test_bombs);
   g_test_add_func("/source-limits/max-expanded", test_max_expanded);
   g_test_add_func("/source-limits/compressed", test_compressed);
+  g_test_add_func("/source-limits/bad-crc", test_bad_crc);
   g_test_add_func("/source-limits/symlinked-folders", test_symlinked_folders);
   g_test_add_func("/source-limits/short-messages", test_short_messages);
   return csv_fixtures_cleanup(g_test_run());

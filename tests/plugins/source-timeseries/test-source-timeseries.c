@@ -149,6 +149,12 @@ static void test_refusals(void) {
       {"timestamp\n2014-07-01 00:00:00\n", "no value column"},
       {"timestamp,value\n", "no data rows"},
       {"", "no data rows and no header"},
+      {"timestamp,v\xe9lue\n2014-07-01 00:00:00,1\n",
+       "bad.csv:1:2: column name 'v\\xe9lue' is not valid UTF-8; save the file as UTF-8"},
+      {"\ntimestamp,\"\xc3\x28\"\n2014-07-01 00:00:00,1\n",
+       "bad.csv:2:2: column name '\\xc3(' is not valid UTF-8"},
+      {"PK\x03\x04\xff,x\n", "bad.csv:1:1: the header is binary data, not text (column name "
+                               "'PK\\x03\\x04\\xff'); point path at a CSV file"},
   };
   for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
     g_autofree char *path = write_file("bad.csv", cases[i].text);
