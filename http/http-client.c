@@ -67,6 +67,12 @@ LatheHttpClient *lathe_http_client_new(const char *base_url, const LatheHttpOpti
                 shown);
     return NULL;
   }
+  g_autofree char *base = lathe_http_redact_url(base_url);
+  if (base[0] == '(') {
+    g_set_error(error, LATHE_HTTP_ERROR, LATHE_HTTP_ERROR_INVALID,
+                "the server's address is not a valid URL: give it as http://HOST:PORT/PATH");
+    return NULL;
+  }
   LatheHttpClient *c = g_new0(LatheHttpClient, 1);
   g_mutex_init(&c->lock);
   if (options)
@@ -76,7 +82,6 @@ LatheHttpClient *lathe_http_client_new(const char *base_url, const LatheHttpOpti
   c->opt.max_attempts = MAX(c->opt.max_attempts, 1);
   c->opt.connect_timeout_ms = MAX(c->opt.connect_timeout_ms, 1);
   c->opt.idle_timeout_ms = MAX(c->opt.idle_timeout_ms, 1);
-  g_autofree char *base = lathe_http_redact_url(base_url);
   gsize n = strlen(base);
   while (n && base[n - 1] == '/')
     base[--n] = '\0';

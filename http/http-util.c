@@ -51,13 +51,16 @@ char *lathe_http_redact_url(const char *url) {
   if (!url)
     return g_strdup("(no URL)");
   g_autoptr(GUri) uri = g_uri_parse(url, G_URI_FLAGS_ENCODED | G_URI_FLAGS_PARSE_RELAXED, NULL);
-  if (!uri || !g_uri_get_scheme(uri) || !g_uri_get_host(uri))
+  const char *path = uri ? g_uri_get_path(uri) : NULL;
+  /* g_uri_join() refuses a host with a relative path (relaxed parsing of
+   * junk can give one). */
+  if (!uri || !g_uri_get_scheme(uri) || !g_uri_get_host(uri) || (path[0] && path[0] != '/'))
     return g_strdup("(invalid URL)");
   const char *query = g_uri_get_query(uri);
   g_autofree char *clean_query = query ? redact_query(query) : NULL;
   /* No userinfo, no fragment (it is never sent; it could hold a token). */
   return g_uri_join(G_URI_FLAGS_ENCODED, g_uri_get_scheme(uri), NULL, g_uri_get_host(uri),
-                    g_uri_get_port(uri), g_uri_get_path(uri), clean_query, NULL);
+                    g_uri_get_port(uri), path, clean_query, NULL);
 }
 
 /* One line: control characters become spaces, runs of spaces one, at most
