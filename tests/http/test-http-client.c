@@ -397,6 +397,28 @@ static void test_invalid(void) {
   seen(e2);
 }
 
+static gpointer many_gets(gpointer data) {
+  LatheHttpClient *shared = data;
+  g_autoptr(LatheHttpClient) own = client();
+  for (int i = 0; i < 20; i++) {
+    g_autoptr(GError) e = NULL;
+    g_autoptr(JsonNode) a = lathe_http_client_json(i % 2 ? own : shared, "GET", "/echo", NULL, NULL, &e);
+    g_assert_no_error(e);
+    g_assert_cmpstr(json_object_get_string_member(json_node_get_object(a), "method"), ==, "GET");
+  }
+  return NULL;
+}
+
+/* Worker threads: one client each, and one shared (serialized). */
+static void test_threads(void) {
+  g_autoptr(LatheHttpClient) shared = client();
+  GThread *t[4];
+  for (int i = 0; i < 4; i++)
+    t[i] = g_thread_new("client", many_gets, shared);
+  for (int i = 0; i < 4; i++)
+    g_thread_join(t[i]);
+}
+
 /* Last: nothing logged or raised so far holds a secret. */
 static void test_no_secret_anywhere(void) {
   g_mutex_lock(&captured_lock);
@@ -425,6 +447,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/http/post-not-retried", test_post_not_retried);
   g_test_add_func("/http/upload", test_upload);
   g_test_add_func("/http/invalid", test_invalid);
+  g_test_add_func("/http/threads", test_threads);
   g_test_add_func("/http/no-secret-anywhere", test_no_secret_anywhere);
   /* The subprocess of big-download starts a server of its own. */
   if (!g_test_subprocess())
