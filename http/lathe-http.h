@@ -52,7 +52,9 @@ typedef enum {
  * @connect_timeout_ms: time to establish a connection (default 10 s)
  * @idle_timeout_ms: longest silence while sending or receiving (default 30 s)
  * @max_attempts: attempts per request, the first included (default 5)
- * @total_timeout_ms: budget of all attempts and waits together (default 120 s)
+ * @total_timeout_ms: budget for retrying (default 120 s): no wait or new
+ *   attempt starts that would end past it, counted from the first attempt; a
+ *   transfer that keeps making progress is never cut by it (large downloads)
  * @backoff_initial_ms: wait before the first retry (default 200 ms)
  * @backoff_max_ms: longest wait between attempts (default 10 s); a longer
  *   Retry-After is honoured if the total budget allows it
