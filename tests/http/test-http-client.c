@@ -392,7 +392,7 @@ static void test_invalid(void) {
   seen(e);
   g_autoptr(LatheHttpClient) c = client();
   g_autoptr(GError) e2 = NULL;
-  g_autoptr(JsonNode) n = lathe_http_client_json(c, "GET", "/nowhere", NULL, NULL, &e2);
+  g_assert_null(lathe_http_client_json(c, "GET", "/nowhere", NULL, NULL, &e2));
   g_assert_error(e2, LATHE_HTTP_ERROR, 404);
   seen(e2);
 }
