@@ -18,7 +18,7 @@ import tempfile
 
 # Bottom to top. Folders in one layer know nothing of each other.
 LAYERS = [
-    ["store", "catalog", "tune"],
+    ["store", "catalog", "tune", "http"],
     ["registry"],
     ["graph"],
     ["engine"],
@@ -27,7 +27,7 @@ LAYERS = [
 ]
 # Libraries outside core/ that the host links: their headers are placed by
 # file name, and they include nothing of the host.
-LIBRARIES = {"tune": "tune"}
+LIBRARIES = {"tune": "tune", "http": "http"}
 # Headers the build generates.
 GENERATED = {"config.h"}
 
