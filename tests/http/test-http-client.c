@@ -14,6 +14,16 @@
 #include "lathe-http.h"
 #include "test-server.h"
 
+/* AddressSanitizer keeps freed blocks in a quarantine (256 MB by default),
+ * so peak RSS there says nothing of streaming; the plain builds bound it. */
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
+#endif
+#endif
+
 #define TOKEN "tok-3c1f9e-SECRET"
 #define PASSWORD "pw-77aa-SECRET"
 
@@ -346,7 +356,9 @@ static void test_big_download(void) {
                   g_checksum_get_string(want));
   g_assert_cmpstr(g_checksum_get_string(got), ==, g_checksum_get_string(want));
   /* Client and server together grew by far less than the body. */
+#ifndef UNDER_ASAN
   g_assert_cmpint(after - before, <, 16 * 1024);
+#endif
   lathe_http_client_free(g_steal_pointer(&c));
   test_server_stop(ts);
 }
