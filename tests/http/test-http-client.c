@@ -16,13 +16,7 @@
 
 /* AddressSanitizer keeps freed blocks in a quarantine (256 MB by default),
  * so peak RSS there says nothing of streaming; the plain builds bound it. */
-#if defined(__SANITIZE_ADDRESS__)
-#define UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define UNDER_ASAN 1
-#endif
-#endif
+#include "../common/test-asan.h"
 
 #define TOKEN "tok-3c1f9e-SECRET"
 #define PASSWORD "pw-77aa-SECRET"

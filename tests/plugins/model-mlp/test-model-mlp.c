@@ -12,13 +12,7 @@
 
 /* ASan's allocator aborts on absurd requests instead of failing them, so
  * the out-of-memory checks run only without it. */
-#if defined(__SANITIZE_ADDRESS__)
-#define UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define UNDER_ASAN 1
-#endif
-#endif
+#include "../../common/test-asan.h"
 
 static const LatheModelClass *mlp(void) { return nn_model("mlp"); }
 

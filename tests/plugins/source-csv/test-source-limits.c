@@ -94,13 +94,7 @@ static double now_s(void) {
 /* ASan keeps freed blocks in a quarantine (256 MB by default), shadows
  * every allocation and runs several times slower, so the bounds on peak
  * memory and time are looser under it. */
-#if defined(__SANITIZE_ADDRESS__)
-#define UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define UNDER_ASAN 1
-#endif
-#endif
+#include "../../common/test-asan.h"
 #ifdef UNDER_ASAN
 #define RSS_LIMIT_MB 700
 #define SECONDS_LIMIT 40.0
