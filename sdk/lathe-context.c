@@ -22,6 +22,8 @@ struct _LatheContext {
   GMutex lock;         /* metrics and data versions may be set from helper threads */
   JsonObject *metrics;
   JsonArray *data_versions;
+  char *content_key;
+  JsonArray *pins;
   gint cancelled;
 };
 
@@ -77,6 +79,9 @@ void lathe_context_free(LatheContext *c) {
   g_mutex_clear(&c->lock);
   json_object_unref(c->metrics);
   json_array_unref(c->data_versions);
+  g_free(c->content_key);
+  if (c->pins)
+    json_array_unref(c->pins);
   g_free(c);
 }
 
@@ -264,6 +269,23 @@ void lathe_context_add_data_version(LatheContext *c, const char *uri, const char
   json_array_add_object_element(c->data_versions, o);
   g_mutex_unlock(&c->lock);
 }
+
+void lathe_context_set_content_key(LatheContext *c, const char *key) {
+  g_mutex_lock(&c->lock);
+  g_free(c->content_key);
+  c->content_key = g_strdup(key);
+  g_mutex_unlock(&c->lock);
+}
+
+const char *lathe_context_get_content_key(LatheContext *c) { return c->content_key; }
+
+void lathe_context_set_pins(LatheContext *c, JsonArray *pins) {
+  if (c->pins)
+    json_array_unref(c->pins);
+  c->pins = pins ? json_array_ref(pins) : NULL;
+}
+
+JsonArray *lathe_context_get_pins(LatheContext *c) { return c->pins; }
 
 float *lathe_context_predict(LatheContext *c, LatheArtifact *model, const LatheDataset *data,
                              guint *n_cols, GError **error) {

@@ -15,12 +15,16 @@ G_BEGIN_DECLS
  * @escape: (nullable): how a plugin's text (log lines, progress notes) is
  *   made safe for the terminal: the CLI's escaping (cli/cli-escape.c),
  *   given here since the engine prints them and knows no layer above it.
+ * @pins: (nullable): `lathe reproduce`: node id -> #JsonArray of the data
+ *   versions that node recorded in the original run; each source gets its
+ *   own through lathe_context_get_pins().
  */
 typedef struct {
   guint jobs;
   gboolean no_cache;
   gboolean progress;
   char *(*escape)(const char *text);
+  GHashTable *pins;
 } LatheRunOptions;
 
 /**

@@ -111,8 +111,10 @@ LATHE_API void lathe_context_cancel(LatheContext *ctx);
 LATHE_API LatheArtifact *lathe_context_get_output(LatheContext *ctx, const char *name);
 /** lathe_context_get_metrics: (transfer none) name -> double node metrics. */
 LATHE_API JsonObject *lathe_context_get_metrics(LatheContext *ctx);
-/** lathe_context_get_data_versions: (transfer none) array of {uri, digest}. */
-LATHE_API JsonArray *lathe_context_get_data_versions(LatheContext *ctx);
+/** lathe_context_get_content_key: (nullable) what the source's resolve set. */
+LATHE_API const char *lathe_context_get_content_key(LatheContext *ctx);
+/** lathe_context_set_pins: the recorded versions lathe_context_get_pins() returns (a ref is taken). */
+LATHE_API void lathe_context_set_pins(LatheContext *ctx, JsonArray *pins);
 
 /* Artifacts the host rebuilds and the decoded objects it keeps with them. */
 

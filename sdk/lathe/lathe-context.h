@@ -329,6 +329,46 @@ LATHE_API void lathe_context_add_data_version(LatheContext *ctx, const char *uri
                                               const char *digest);
 
 /**
+ * lathe_context_get_data_versions:
+ * @ctx: the node's context.
+ *
+ * The data versions recorded so far, each {"uri", "digest"}. In a source's
+ * run, after its resolve, these are what resolve pinned: read them, not the
+ * branch again.
+ *
+ * Returns: (transfer none): the array; do not change it.
+ * Since: 1.6
+ */
+LATHE_API JsonArray *lathe_context_get_data_versions(LatheContext *ctx);
+
+/**
+ * lathe_context_set_content_key:
+ * @ctx: the node's context.
+ * @key: what identifies the content a source would read, whatever its names
+ *   (a digest over each object's path below the source's prefix and its
+ *   checksum); not the commit id, so that a branch that moved without
+ *   changing these objects keeps its cached results.
+ *
+ * Called from a source's resolve. The host adds @key to the node's cache
+ * key. Since: 1.6
+ */
+LATHE_API void lathe_context_set_content_key(LatheContext *ctx, const char *key);
+
+/**
+ * lathe_context_get_pins:
+ * @ctx: the node's context.
+ *
+ * When the host re-executes a recorded run (`lathe reproduce`), the data
+ * versions this node recorded then, each {"uri", "digest"}: a source must
+ * read exactly these (a lakeFS source: at the commit in each URI, never at
+ * the branch) or fail. %NULL in an ordinary run.
+ *
+ * Returns: (transfer none) (nullable): the recorded versions.
+ * Since: 1.6
+ */
+LATHE_API JsonArray *lathe_context_get_pins(LatheContext *ctx);
+
+/**
  * lathe_context_registry_fetch:
  * @name: a registered model name.
  * @ref: a version number ("3") or an alias ("production").

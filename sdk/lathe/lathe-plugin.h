@@ -38,7 +38,7 @@ G_BEGIN_DECLS
  * Bumped when fields are appended. The host refuses a plugin whose minor is
  * above its own (it may rely on callbacks the host would never call).
  */
-#define LATHE_ABI_MINOR 5
+#define LATHE_ABI_MINOR 6
 
 /**
  * LATHE_PLUGIN_ENTRY:
@@ -67,6 +67,7 @@ typedef struct _LatheSearchSpace LatheSearchSpace;
  * @LATHE_KIND_TRACKER: records runs for people (#LatheTrackerClass).
  * @LATHE_KIND_REGISTRY: keeps model versions (#LatheRegistryClass).
  * @LATHE_KIND_EXECUTOR: runs node work elsewhere (#LatheExecutorClass).
+ * @LATHE_KIND_SINK: writes artifacts to an outside system (#LatheSinkClass). Since: 1.6.
  *
  * What a component does; also the first half of its id ("model/logreg").
  */
@@ -79,6 +80,7 @@ typedef enum {
   LATHE_KIND_TRACKER = 6,
   LATHE_KIND_REGISTRY = 7,
   LATHE_KIND_EXECUTOR = 8,
+  LATHE_KIND_SINK = 9,
 } LatheComponentKind;
 
 /**
@@ -270,6 +272,17 @@ typedef gboolean (*LatheRunFunc)(LatheContext *ctx, GError **error);
  * LatheSourceClass:
  * @base: the component head, %LATHE_KIND_SOURCE.
  * @run: (not optional): reads the data and sets the outputs.
+ * @resolve: (nullable): says what @run would read, cheaply, before the host
+ *   decides whether a cached result still holds. It gets the node's params
+ *   (no inputs), records every version it would read with
+ *   lathe_context_add_data_version() (a lakeFS source: the branch resolved
+ *   to a commit id, each object's checksum) and states the content with
+ *   lathe_context_set_content_key(); the host adds that key to the node's
+ *   cache key, so equal content at another commit is still a hit. On a miss
+ *   the host calls @run on the same context: @run reads exactly what
+ *   @resolve recorded (lathe_context_get_data_versions()) and adds no
+ *   version again. Sources without it keep the rule for local files (size,
+ *   mtime, then SHA-256). Since: 1.6.
  *
  * Reads data. Must call lathe_context_add_data_version() for everything it
  * read, so the host can tell when the data changed.
@@ -277,7 +290,26 @@ typedef gboolean (*LatheRunFunc)(LatheContext *ctx, GError **error);
 typedef struct {
   LatheComponent base;
   LatheRunFunc run; /* required */
+  LatheRunFunc resolve; /* optional, 1.6 */
 } LatheSourceClass;
+
+/**
+ * LatheSinkClass:
+ * @base: the component head, %LATHE_KIND_SINK.
+ * @run: (not optional): writes the inputs out and sets the outputs.
+ *
+ * Writes a node's artifacts to an outside system (a lakeFS branch). A sink
+ * has side effects, so the host never serves it from the cache: it runs
+ * every time its inputs are ready. It records what it wrote with
+ * lathe_context_add_data_version() ("lakefs://REPO/COMMIT/PATH"), which
+ * the run store keeps as the execution's lineage, and it may output a
+ * "metrics" artifact naming what it made. Default ports: input "data"
+ * (any type), no output. Since: 1.6
+ */
+typedef struct {
+  LatheComponent base;
+  LatheRunFunc run; /* required */
+} LatheSinkClass;
 
 /**
  * LatheTransformClass:
