@@ -24,6 +24,8 @@ struct _LatheContext {
   JsonArray *data_versions;
   char *content_key;
   JsonArray *pins;
+  char *run_id;
+  char *pipeline;
   gint cancelled;
 };
 
@@ -80,6 +82,8 @@ void lathe_context_free(LatheContext *c) {
   json_object_unref(c->metrics);
   json_array_unref(c->data_versions);
   g_free(c->content_key);
+  g_free(c->run_id);
+  g_free(c->pipeline);
   if (c->pins)
     json_array_unref(c->pins);
   g_free(c);
@@ -286,6 +290,16 @@ void lathe_context_set_pins(LatheContext *c, JsonArray *pins) {
 }
 
 JsonArray *lathe_context_get_pins(LatheContext *c) { return c->pins; }
+
+void lathe_context_set_run(LatheContext *c, const char *run_id, const char *pipeline) {
+  g_free(c->run_id);
+  g_free(c->pipeline);
+  c->run_id = g_strdup(run_id);
+  c->pipeline = g_strdup(pipeline);
+}
+
+const char *lathe_context_run_id(LatheContext *c) { return c->run_id; }
+const char *lathe_context_pipeline(LatheContext *c) { return c->pipeline; }
 
 float *lathe_context_predict(LatheContext *c, LatheArtifact *model, const LatheDataset *data,
                              guint *n_cols, GError **error) {

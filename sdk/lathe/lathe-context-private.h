@@ -113,6 +113,8 @@ LATHE_API LatheArtifact *lathe_context_get_output(LatheContext *ctx, const char 
 LATHE_API JsonObject *lathe_context_get_metrics(LatheContext *ctx);
 /** lathe_context_get_content_key: (nullable) what the source's resolve set. */
 LATHE_API const char *lathe_context_get_content_key(LatheContext *ctx);
+/** lathe_context_set_run: what lathe_context_run_id() and lathe_context_pipeline() return (copied). */
+LATHE_API void lathe_context_set_run(LatheContext *ctx, const char *run_id, const char *pipeline);
 /** lathe_context_set_pins: the recorded versions lathe_context_get_pins() returns (a ref is taken). */
 LATHE_API void lathe_context_set_pins(LatheContext *ctx, JsonArray *pins);
 

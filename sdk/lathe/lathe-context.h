@@ -355,6 +355,29 @@ LATHE_API JsonArray *lathe_context_get_data_versions(LatheContext *ctx);
 LATHE_API void lathe_context_set_content_key(LatheContext *ctx, const char *key);
 
 /**
+ * lathe_context_run_id:
+ * @ctx: the node's context.
+ *
+ * The id of the run this node belongs to, for what a node writes outside
+ * the run store (a sink's commit metadata).
+ *
+ * Returns: (transfer none) (nullable): the run id; %NULL outside a run.
+ * Since: 1.6
+ */
+LATHE_API const char *lathe_context_run_id(LatheContext *ctx);
+
+/**
+ * lathe_context_pipeline:
+ * @ctx: the node's context.
+ *
+ * The pipeline file of the run, as given to `lathe run`.
+ *
+ * Returns: (transfer none) (nullable): the path; %NULL outside a run.
+ * Since: 1.6
+ */
+LATHE_API const char *lathe_context_pipeline(LatheContext *ctx);
+
+/**
  * lathe_context_get_pins:
  * @ctx: the node's context.
  *
