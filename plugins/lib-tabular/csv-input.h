@@ -21,6 +21,8 @@ G_BEGIN_DECLS
  *   (all members together); 0 for %LATHE_CSV_DEFAULT_MAX_EXPANDED.
  * @max_ratio: the most it may expand per byte of its size, once past
  *   %LATHE_CSV_RATIO_FLOOR; 0 for %LATHE_CSV_DEFAULT_MAX_RATIO.
+ * @no_versions: record no data version: the caller records its own (a
+ *   lakeFS object's URI and checksum, not the path of its cached copy).
  *
  * Progress is reported as (@done + fraction of the current input) / @n_inputs.
  */
@@ -32,6 +34,7 @@ typedef struct {
   gboolean one_member;
   guint64 max_expanded;
   guint64 max_ratio;
+  gboolean no_versions;
 } LatheCsvInput;
 
 /* 1 GiB and 100:1 hold any real CSV export (the IDEKO zips expand 4:1);
@@ -74,6 +77,15 @@ gboolean lathe_csv_input_is_archive(const char *name);
  * an archive (.tar.gz): one compressed CSV.
  */
 gboolean lathe_csv_input_is_compressed(const char *name);
+
+/**
+ * lathe_csv_input_is_listed:
+ * @relpath: a path below a folder, '/'-separated.
+ *
+ * Returns: whether lathe_csv_input_list_folder() would list it: a .csv or
+ * .tsv file (also compressed) or an archive, no component starting with '.'.
+ */
+gboolean lathe_csv_input_is_listed(const char *relpath);
 
 /**
  * lathe_csv_input_list_folder:
@@ -151,16 +163,18 @@ gboolean lathe_csv_input_read_compressed(LatheCsvInput *in, const char *path,
 /**
  * lathe_csv_input_read_any:
  * @in: the reader.
- * @path: a file listed by lathe_csv_input_list_folder().
+ * @path: the file on disk.
+ * @name: the name whose ending gives its type (a cached copy has none of
+ *   its own); @path when %NULL.
  * @display: how errors name it.
  * @group: the group of a file, the group prefix of an archive's members.
  * @error: return location for a #GError.
  *
- * Reads @path as an archive, a compressed file or a CSV file, by its name.
+ * Reads @path as an archive, a compressed file or a CSV file, by @name.
  *
  * Returns: %FALSE with @error set on any error.
  */
-gboolean lathe_csv_input_read_any(LatheCsvInput *in, const char *path, const char *display,
-                                  const char *group, GError **error);
+gboolean lathe_csv_input_read_any(LatheCsvInput *in, const char *path, const char *name,
+                                  const char *display, const char *group, GError **error);
 
 G_END_DECLS

@@ -84,6 +84,8 @@ static gboolean cancelled(LatheCsvInput *in, const char *display, GError **error
 }
 
 static void add_version(LatheCsvInput *in, const char *path, const char *digest) {
+  if (in->no_versions)
+    return;
   g_autofree char *abs = g_canonicalize_filename(path, NULL);
   lathe_context_add_data_version(in->ctx, abs, digest);
 }
@@ -390,8 +392,9 @@ static gboolean read_packed(LatheCsvInput *in, const char *path, const char *dis
   int fd = open_file(path, display, &size, error);
   if (fd < 0)
     return FALSE;
-  g_autofree char *digest = hash_fd(fd, display, error);
-  if (!digest) {
+  /* A caller that records its own versions has checked the bytes already. */
+  g_autofree char *digest = in->no_versions ? NULL : hash_fd(fd, display, error);
+  if (!in->no_versions && !digest) {
     close(fd);
     return FALSE;
   }
@@ -432,13 +435,25 @@ gboolean lathe_csv_input_read_compressed(LatheCsvInput *in, const char *path,
   return read_packed(in, path, display, group, TRUE, error);
 }
 
-gboolean lathe_csv_input_read_any(LatheCsvInput *in, const char *path, const char *display,
-                                  const char *group, GError **error) {
-  if (lathe_csv_input_is_archive(path))
+gboolean lathe_csv_input_read_any(LatheCsvInput *in, const char *path, const char *name,
+                                  const char *display, const char *group, GError **error) {
+  if (!name)
+    name = path;
+  if (lathe_csv_input_is_archive(name))
     return lathe_csv_input_read_archive(in, path, display, group, error);
-  if (lathe_csv_input_is_compressed(path))
+  if (lathe_csv_input_is_compressed(name))
     return lathe_csv_input_read_compressed(in, path, display, group, error);
   return lathe_csv_input_read_file(in, path, display, group, error);
+}
+
+static gboolean is_listed_name(const char *name) {
+  return is_csv_name(name) || is_compressed_csv_name(name) || lathe_csv_input_is_archive(name);
+}
+
+gboolean lathe_csv_input_is_listed(const char *relpath) {
+  const char *base = strrchr(relpath, '/');
+  base = base ? base + 1 : relpath;
+  return *base && !is_hidden(relpath) && is_listed_name(base);
 }
 
 static gint cmp_paths(gconstpointer a, gconstpointer b) {
@@ -489,9 +504,7 @@ static gboolean walk(const char *root, const char *display, const char *rel, GAr
       g_array_set_size(path, path->len - 1);
       if (!ok)
         return FALSE;
-    } else if (S_ISREG(st.st_mode) &&
-               (is_csv_name(name) || is_compressed_csv_name(name) ||
-                lathe_csv_input_is_archive(name))) {
+    } else if (S_ISREG(st.st_mode) && is_listed_name(name)) {
       g_ptr_array_add(out, g_steal_pointer(&child));
     }
   }
