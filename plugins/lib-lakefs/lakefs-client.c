@@ -52,6 +52,26 @@ static char *yaml_value(const char *text, const char *section, const char *key) 
   return NULL;
 }
 
+/* A test (or a user on a slow link) tunes the HTTP layer without a param:
+ * LATHE_LAKEFS_IDLE_TIMEOUT_MS, _CONNECT_TIMEOUT_MS, _MAX_ATTEMPTS,
+ * _TOTAL_TIMEOUT_MS and _BACKOFF_MS; an unset or unreadable one keeps the
+ * default. */
+static void env_uint(const char *name, guint *field) {
+  const char *v = g_getenv(name);
+  guint64 n;
+  if (v && *v && g_ascii_string_to_unsigned(v, 10, 1, G_MAXUINT, &n, NULL))
+    *field = (guint)n;
+}
+
+static void options_from_env(LatheHttpOptions *opt) {
+  lathe_http_options_init(opt);
+  env_uint("LATHE_LAKEFS_IDLE_TIMEOUT_MS", &opt->idle_timeout_ms);
+  env_uint("LATHE_LAKEFS_CONNECT_TIMEOUT_MS", &opt->connect_timeout_ms);
+  env_uint("LATHE_LAKEFS_MAX_ATTEMPTS", &opt->max_attempts);
+  env_uint("LATHE_LAKEFS_TOTAL_TIMEOUT_MS", &opt->total_timeout_ms);
+  env_uint("LATHE_LAKEFS_BACKOFF_MS", &opt->backoff_initial_ms);
+}
+
 LatheLakefs *lathe_lakefs_open(const char *endpoint, const LatheHttpOptions *options,
                                GError **error) {
   g_autofree char *yaml_path = g_build_filename(g_get_home_dir(), ".lakectl.yaml", NULL);
@@ -80,7 +100,7 @@ LatheLakefs *lathe_lakefs_open(const char *endpoint, const LatheHttpOptions *opt
   if (options)
     opt = *options;
   else
-    lathe_http_options_init(&opt);
+    options_from_env(&opt);
   LatheHttpClient *http = lathe_http_client_new(base, &opt, error);
   if (!http)
     return NULL;
