@@ -227,7 +227,8 @@ static guint distance(const char *a, const char *b) {
  * " (did you mean 'X'?)", else the first few names, else "". */
 static char *near_or_list(const char *word, GPtrArray *names, const char *what) {
   const char *best = NULL;
-  guint best_d = G_MAXUINT, limit = MAX(1, (guint)strlen(word) / 3);
+  /* Two edits at least: a swap of two letters ("mian") is two. */
+  guint best_d = G_MAXUINT, limit = MAX(2, (guint)strlen(word) / 3);
   for (guint i = 0; names && i < names->len; i++) {
     guint d = distance(word, names->pdata[i]);
     if (d < best_d) {
@@ -308,5 +309,9 @@ char *lathe_lakefs_explain_missing(LatheLakefs *lk, const char *repo, const char
     g_ptr_array_add(names, g_steal_pointer(&p));
   }
   g_autofree char *near = near_or_list(trimmed, names, "paths there");
-  return g_strdup_printf("path '%s' not found in lakefs://%s/%s%s", path, repo, ref, near);
+  g_autofree char *at = commit && g_strcmp0(commit, ref) != 0
+                            ? g_strdup_printf(" (commit %s)", commit)
+                            : g_strdup("");
+  return g_strdup_printf("path '%s' not found in lakefs://%s/%s%s%s", path, repo, ref, at,
+                         near);
 }

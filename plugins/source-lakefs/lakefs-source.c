@@ -82,6 +82,7 @@ static const LathePortSpec lakefs_outputs[] = {
 /* What the node reads: the objects at one commit. */
 typedef struct {
   const char *repo;
+  const char *ref;
   const char *path;
   gboolean folder;     /* path is a prefix */
   gboolean recordings; /* format */
@@ -172,7 +173,7 @@ static gboolean choose(LatheContext *ctx, LatheLakefs *lk, Plan *p, GPtrArray *a
       }
     }
     g_autofree char *msg =
-        lathe_lakefs_explain_missing(lk, p->repo, p->commit, p->path, p->commit, NULL);
+        lathe_lakefs_explain_missing(lk, p->repo, p->ref, p->path, p->commit, NULL);
     g_set_error(error, LATHE_ERROR, LATHE_ERROR_IO, "%s", msg);
     return FALSE;
   }
@@ -189,7 +190,7 @@ static gboolean choose(LatheContext *ctx, LatheLakefs *lk, Plan *p, GPtrArray *a
   }
   if (all->len == 0) {
     g_autofree char *msg =
-        lathe_lakefs_explain_missing(lk, p->repo, p->commit, p->path, p->commit, NULL);
+        lathe_lakefs_explain_missing(lk, p->repo, p->ref, p->path, p->commit, NULL);
     g_set_error(error, LATHE_ERROR, LATHE_ERROR_IO, "%s", msg);
     return FALSE;
   }
@@ -268,6 +269,9 @@ static gboolean make_plan(LatheContext *ctx, LatheLakefs *lk, Plan *p, JsonArray
                           const char *what, GError **error) {
   p->repo = lathe_context_param_string(ctx, "repository");
   p->path = lathe_context_param_string(ctx, "path");
+  p->ref = lathe_context_param_string(ctx, "ref");
+  if (!p->ref || !*p->ref)
+    p->ref = "main";
   p->recordings = g_strcmp0(lathe_context_param_string(ctx, "format"), "recordings") == 0;
   if (!p->repo || !*p->repo || !p->path || !*p->path) {
     g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
@@ -289,8 +293,7 @@ static gboolean make_plan(LatheContext *ctx, LatheLakefs *lk, Plan *p, JsonArray
   if (versions) {
     p->commit = commit_of(versions, p->repo, what, error);
   } else {
-    const char *ref = lathe_context_param_string(ctx, "ref");
-    p->commit = lathe_lakefs_resolve_ref(lk, p->repo, ref && *ref ? ref : "main", NULL, error);
+    p->commit = lathe_lakefs_resolve_ref(lk, p->repo, p->ref, NULL, error);
   }
   if (!p->commit)
     return FALSE;
