@@ -48,6 +48,7 @@ static const LathePortSpec eval_in[] = {{"model", LATHE_TYPE_MODEL, 0, "the mode
                                         {.name = NULL}};
 static const LathePortSpec metrics_out[] = {{"metrics", LATHE_TYPE_METRICS, 0, "the scores"}, {.name = NULL}};
 static const LathePortSpec no_ports[] = {{.name = NULL}};
+static const LathePortSpec any_in[] = {{"data", LATHE_TYPE_ANY, 0, "what to write out"}, {.name = NULL}};
 
 
 /* What the catalog knows of each kind: its name, whether it can be a node,
@@ -76,6 +77,8 @@ static KindInfo kinds[] = {
     [LATHE_KIND_TRACKER] = {.name = "tracker", .inputs = no_ports, .outputs = no_ports},
     [LATHE_KIND_REGISTRY] = {.name = "registry", .node = TRUE, .inputs = no_ports, .outputs = no_ports},
     [LATHE_KIND_EXECUTOR] = {.name = "executor", .inputs = no_ports, .outputs = no_ports},
+    [LATHE_KIND_SINK] = {.name = "sink", .node = TRUE, .declared_ports = TRUE,
+                         .inputs = any_in, .outputs = no_ports},
 };
 
 static const KindInfo *kind_info(LatheComponentKind kind) {
@@ -167,6 +170,7 @@ static const LathePortSpec *ports_from(JsonNode *n, const LathePortSpec *def, GP
  * by the plugin), with the host's params and default ports for its kind. */
 static void info_fill(LatheComponentInfo *info, JsonObject *cm) {
   info->description = json_object_get_string_member(cm, "description");
+  info->resolves = json_object_get_boolean_member_with_default(cm, "resolve", FALSE);
   info->owned = g_ptr_array_new_with_free_func(g_free);
   info->params = g_array_new(FALSE, TRUE, sizeof(LatheParamSpec));
   const KindInfo *k = kind_info(info->kind);
