@@ -26,7 +26,8 @@ run_id() { json_get "$1.out" "d['run_id']"; }
 
 # The kinds as `lathe plugins` shows them.
 run_lathe "$TMP/pl" plugins --json
-expect_py "$TMP/pl.out" "any(c['id'] == 'sink/fake-file' and c['kind'] == 'sink' for p in d for c in p.get('components', [])) or 'sink/fake-file' in json.dumps(d)" "plugins --json lists the sink"
+expect_py "$TMP/pl.out" "[c['kind'] for c in d['components'] if c['id'] == 'sink/fake-file'] == ['sink'] and d['refused'] == []" \
+  "plugins --json lists the sink, nothing refused"
 run_lathe "$TMP/pi" plugins inspect sink/fake-file
 expect_code "$TMP/pi" 0 "inspect sink"
 grep -qE "^  data +any" "$TMP/pi.out" && pass "a sink's ports are shown" || fail "inspect sink: $(cat "$TMP/pi.out")"
