@@ -24,7 +24,7 @@ struct _LatheCatalog {
   GHashTable *seen_files; /* realpath -> TRUE */
   GPtrArray *problems;    /* char* */
   GPtrArray *search_path; /* char* */
-  JsonObject *cache;      /* realpath -> {size, mtime, ino, head, meta | off+len | refused} */
+  JsonObject *cache;      /* realpath -> {size, mtime, ino, inspect, head, meta | off+len | refused} */
   GBytes *texts;          /* the cached plugins' metadata texts the index points into */
   gboolean cache_dirty;
   GMutex lock;            /* realising components */
@@ -346,8 +346,14 @@ typedef struct {
   JsonObject *meta;  /* the metadata of a file inspected in this scan */
 } Candidate;
 
+/* What the inspector records (plugin-inspect.c) changes with the host, not
+ * only with the file: a cache entry written by a host that knew less (kind
+ * 9 refused, no "resolve" flag) is inspected again. Bump when it changes. */
+#define INSPECT_REVISION 2
+
 static gboolean entry_matches(JsonObject *entry, const struct stat *st, gint64 mtime) {
-  return entry && json_object_get_int_member_with_default(entry, "size", -1) == st->st_size &&
+  return entry && json_object_get_int_member_with_default(entry, "inspect", -1) == INSPECT_REVISION &&
+         json_object_get_int_member_with_default(entry, "size", -1) == st->st_size &&
          json_object_get_int_member_with_default(entry, "mtime", -1) == mtime &&
          json_object_get_int_member_with_default(entry, "ino", -1) == (gint64)st->st_ino &&
          (json_object_has_member(entry, "head") || json_object_has_member(entry, "refused"));
@@ -380,6 +386,7 @@ static void add_files(LatheCatalog *cat, char *const *paths, guint n, GPtrArray 
       json_object_set_int_member(entry, "size", st.st_size);
       json_object_set_int_member(entry, "mtime", mtime);
       json_object_set_int_member(entry, "ino", (gint64)st.st_ino);
+      json_object_set_int_member(entry, "inspect", INSPECT_REVISION);
       c[i].fresh = TRUE;
       LatheScanResult r = {.path = real};
       g_array_append_val(scans, r);
