@@ -171,6 +171,7 @@ static gboolean execute(gpointer data, LatheNodeRun *t, GError **error) {
   LatheRun *run = t->batch->run;
   LatheContext *ctx = lathe_context_new(t->exec_id, t->params, t->seed, &lathe_engine_services, t);
   lathe_context_set_dirs(ctx, run->graph->base_dir, lathe_store_dir(run->store), run->scratch_root);
+  lathe_context_set_run(ctx, run->run_id, run->graph->path);
   lathe_context_set_threads(ctx, run->blas_threads);
   g_mutex_lock(&run->lock); /* the ticker and progress look at running contexts */
   t->ctx = ctx;
