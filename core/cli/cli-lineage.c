@@ -124,6 +124,28 @@ static void print_tree(JsonObject *root) {
     printf("(lineage truncated: deeper than the walk's bound)\n");
 }
 
+/* " (did you mean 'X'?)" for a misspelt model name, or alias of @name:
+ * the registry's message lists what there is, this picks the likely one. */
+static char *suggest_model(LatheRegistry *reg, const char *name, const char *ref) {
+  g_autoptr(JsonArray) all = lathe_registry_list(reg, NULL, NULL);
+  g_autoptr(GPtrArray) names = g_ptr_array_new(), aliases = g_ptr_array_new();
+  gboolean known = FALSE;
+  for (guint i = 0; all && i < json_array_get_length(all); i++) {
+    JsonObject *m = json_array_get_object_element(all, i);
+    const char *n = json_object_get_string_member_with_default(m, "name", "");
+    g_ptr_array_add(names, (gpointer)n);
+    known |= g_str_equal(n, name);
+    JsonArray *al = json_object_has_member(m, "aliases") ? json_object_get_array_member(m, "aliases") : NULL;
+    for (guint k = 0; g_str_equal(n, name) && al && k < json_array_get_length(al); k++)
+      g_ptr_array_add(aliases, (gpointer)json_array_get_string_element(al, k));
+  }
+  g_ptr_array_add(names, NULL);
+  g_ptr_array_add(aliases, NULL);
+  if (known) /* the model exists: the alias (or version) is wrong */
+    return lathe_did_you_mean(lathe_suggest(ref, (const char *const *)aliases->pdata));
+  return lathe_did_you_mean(lathe_suggest(name, (const char *const *)names->pdata));
+}
+
 /* The root for MODEL@ALIAS or MODEL/VERSION: the registered model's digest,
  * walked from the run that registered it. */
 static JsonObject *model_lineage(LatheStore *store, const char *dir, const char *registry_id,
@@ -134,8 +156,10 @@ static JsonObject *model_lineage(LatheStore *store, const char *dir, const char 
   g_autoptr(LatheRegistry) reg = lathe_registry_open(cat, registry_id, NULL, cwd, dir, &error);
   g_autoptr(JsonObject) v = reg ? lathe_registry_get_version(reg, name, ref, &error) : NULL;
   if (!v) {
+    g_autofree char *dym = reg && error->code == LATHE_ERROR_INVALID ? suggest_model(reg, name, ref)
+                                                                     : g_strdup("");
     *code = lathe_cli_error(error->code == LATHE_ERROR_INVALID ? LATHE_EXIT_USAGE : LATHE_EXIT_FAILED,
-                            "%s", error->message);
+                            "%s%s", error->message, dym);
     return NULL;
   }
   JsonObject *meta = json_object_has_member(v, "metadata") ? json_object_get_object_member(v, "metadata")
