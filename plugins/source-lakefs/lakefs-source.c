@@ -263,6 +263,23 @@ static gboolean check_versions(Plan *p, JsonArray *versions, const char *what,
   return TRUE;
 }
 
+/* Whether the node gives @name a value other than its default. */
+static gboolean differs_from_default(LatheContext *ctx, const char *name) {
+  JsonObject *params = lathe_context_get_params(ctx);
+  JsonNode *v = params ? json_object_get_member(params, name) : NULL;
+  if (!v || JSON_NODE_HOLDS_NULL(v))
+    return FALSE;
+  for (const LatheParamSpec *s = lakefs_params; s->name; s++) {
+    if (strcmp(s->name, name) != 0)
+      continue;
+    if (!s->default_json)
+      return TRUE;
+    g_autoptr(JsonNode) def = json_from_string(s->default_json, NULL);
+    return !def || !json_node_equal(v, def);
+  }
+  return FALSE;
+}
+
 /* Works out the plan. @versions (pins, or what this run's resolve recorded)
  * fix the commit and must match; without them the ref is resolved. */
 static gboolean make_plan(LatheContext *ctx, LatheLakefs *lk, Plan *p, JsonArray *versions,
@@ -287,6 +304,18 @@ static gboolean make_plan(LatheContext *ctx, LatheLakefs *lk, Plan *p, JsonArray
                 p->path);
     return FALSE;
   }
+  /* A param of the other format would be ignored: say so instead. */
+  static const char *const csv_only[] = {"header", "label", "drop", "group", "group_column", NULL};
+  static const char *const rec_only[] = {"columns", "time_column", "label_from", "decimal",
+                                         "max_per_class", NULL};
+  for (const char *const *n = p->recordings ? csv_only : rec_only; *n; n++)
+    if (differs_from_default(ctx, *n)) {
+      g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
+                  "param '%s' belongs to format %s, but format is %s; set format or remove "
+                  "the param",
+                  *n, p->recordings ? "csv" : "recordings", p->recordings ? "recordings" : "csv");
+      return FALSE;
+    }
   if (!(p->recordings ? lathe_tabular_check_recordings_params(ctx, error)
                       : lathe_tabular_check_csv_params(ctx, error)))
     return FALSE;

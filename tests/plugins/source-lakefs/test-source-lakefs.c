@@ -360,6 +360,10 @@ static void test_errors(void) {
   assert_contains(m, "did you mean 'data'?");
   g_clear_pointer(&m, g_free);
 
+  m = run_error("{\"repository\": \"errs\", \"path\": \"data/\", \"columns\": [\"x\"]}");
+  assert_contains(m, "param 'columns' belongs to format recordings");
+  g_clear_pointer(&m, g_free);
+
   /* 401: one line naming the endpoint and the variables to set. */
   g_autofree char *secret = g_strdup(g_getenv("LAKECTL_CREDENTIALS_SECRET_ACCESS_KEY"));
   g_setenv("LAKECTL_CREDENTIALS_SECRET_ACCESS_KEY", "wrong-secret-value", TRUE);
