@@ -67,6 +67,16 @@ static gint by_age(gconstpointer a, gconstpointer b) {
   return x->mtime < y->mtime ? -1 : x->mtime > y->mtime;
 }
 
+/* Nanoseconds where the platform has them: objects used within one second
+ * still have an order. */
+static gint64 mtime_ns(const GStatBuf *st) {
+#if defined(__linux__)
+  return (gint64)st->st_mtim.tv_sec * G_GINT64_CONSTANT(1000000000) + st->st_mtim.tv_nsec;
+#else
+  return (gint64)st->st_mtime * G_GINT64_CONSTANT(1000000000);
+#endif
+}
+
 static guint64 bound_bytes(void) {
   const char *v = g_getenv("LATHE_LAKEFS_CACHE_MB");
   guint64 mb;
@@ -97,7 +107,7 @@ void lathe_lakefs_cache_trim(const char *objects_dir, GHashTable *keep) {
     }
     Entry *e = g_new0(Entry, 1);
     e->path = g_steal_pointer(&p);
-    e->mtime = (gint64)st.st_mtime;
+    e->mtime = mtime_ns(&st);
     e->size = (guint64)st.st_size;
     total += e->size;
     g_ptr_array_add(all, e);

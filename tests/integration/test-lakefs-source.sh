@@ -122,6 +122,28 @@ expect_code "$TMP/r5" 0 "another pipeline on the same objects"
 c=$(counts)
 [ "$(json_get <(echo "$c") "d.get('getObject', 0)")" = 0 ] && pass "another pipeline: nothing downloaded ($c)" || fail "another pipeline: $c"
 
+# Two processes fill one empty object cache at once: both succeed, and the
+# cache holds each object once, whole, with no temporary file left.
+export LATHE_CACHE_DIR="$TMP/cache2"
+ctl POST /faults '{"kind": "delay", "seconds": 1, "count": 2, "match": "getObject"}' >/dev/null
+"$LATHE_BIN" run --json --no-cache --store "$TMP/s-a" "$TMP/p.json" >"$TMP/pa.out" 2>"$TMP/pa.err" &
+pa=$!
+"$LATHE_BIN" run --json --no-cache --store "$TMP/s-b" "$TMP/p.json" >"$TMP/pb.out" 2>"$TMP/pb.err" &
+pb=$!
+wait $pa; ca=$?
+wait $pb; cb=$?
+ctl DELETE /faults >/dev/null
+[ $ca = 0 ] && [ $cb = 0 ] && pass "two processes on one object cache: both succeed" \
+  || fail "two processes: exits $ca $cb: $(cat "$TMP/pa.err" "$TMP/pb.err")"
+want=$(cd "$TMP/v1/d" && md5sum a.csv | cut -d' ' -f1; cd "$TMP/v3/d" && md5sum b.csv | cut -d' ' -f1)
+got=$(ls "$TMP/cache2/lakefs-objects" | sort | tr '\n' ' ')
+[ "$got" = "$(echo "$want" | sort | tr '\n' ' ')" ] && pass "two processes: each object cached once, no temporary file" \
+  || fail "two processes: cache holds $got, expected $want"
+for h in $(echo "$want"); do
+  [ "$(md5sum "$TMP/cache2/lakefs-objects/$h" | cut -d' ' -f1)" = "$h" ] || fail "cached $h is not whole"
+done
+export LATHE_CACHE_DIR="$TMP/cache"
+
 # 404 for the ref: one line with a did-you-mean over the branches.
 run_lathe "$TMP/e1" run --set data.ref=mian "$TMP/p.json"
 expect_code "$TMP/e1" 1 "unknown ref: the run fails"

@@ -295,6 +295,43 @@ static void test_cache(void) {
   (void)c3;
 }
 
+/* The object cache keeps to LATHE_LAKEFS_CACHE_MB, the least recently used
+ * objects leaving first. */
+static void test_cache_bound(void) {
+  create_repo("lru");
+  char *sums[3];
+  for (guint i = 0; i < 3; i++) {
+    GString *s = g_string_new("x,y\n");
+    while (s->len < 800 * 1024)
+      g_string_append_printf(s, "%u,%u\n", i, (guint)s->len);
+    g_autofree char *p = g_strdup_printf("o%u.csv", i);
+    put("lru", p, s->str, (gssize)s->len);
+    sums[i] = md5_of(s->str);
+    g_string_free(s, TRUE);
+  }
+  g_autofree char *c = commit("lru", "three objects");
+  g_setenv("LATHE_LAKEFS_CACHE_MB", "2", TRUE);
+  guint order[] = {0, 1, 2, 1, 0};
+  /* After each read, which objects are cached (bit i: object i). */
+  guint expect[] = {1, 3, 6, 6, 3};
+  for (guint k = 0; k < G_N_ELEMENTS(order); k++) {
+    g_autofree char *params =
+        g_strdup_printf("{\"repository\": \"lru\", \"path\": \"o%u.csv\"}", order[k]);
+    g_autoptr(LatheContext) ctx = ctx_new(params);
+    resolve_run_ok(ctx);
+    for (guint i = 0; i < 3; i++) {
+      g_autofree char *path = cached_object(sums[i]);
+      if ((guint)g_file_test(path, G_FILE_TEST_EXISTS) != ((expect[k] >> i) & 1))
+        g_error("after reading o%u.csv: object o%u.csv %s the cache", order[k], i,
+                (expect[k] >> i) & 1 ? "is missing from" : "is still in");
+    }
+  }
+  g_unsetenv("LATHE_LAKEFS_CACHE_MB");
+  for (guint i = 0; i < 3; i++)
+    g_free(sums[i]);
+  (void)c;
+}
+
 /* More than one page (1,000) of objects. */
 static void test_pagination(void) {
   create_repo("many");
@@ -586,6 +623,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/source-lakefs/secret-params", test_secret_params);
   g_test_add_func("/source-lakefs/pinning-mid-run", test_pinning_mid_run);
   g_test_add_func("/source-lakefs/cache", test_cache);
+  g_test_add_func("/source-lakefs/cache-bound", test_cache_bound);
   g_test_add_func("/source-lakefs/pagination", test_pagination);
   g_test_add_func("/source-lakefs/checksum-mismatch", test_checksum_mismatch);
   g_test_add_func("/source-lakefs/errors", test_errors);
