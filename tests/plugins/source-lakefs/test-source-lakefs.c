@@ -602,7 +602,7 @@ static void test_large_object(void) {
   g_assert_true(lathe_lakefs_download(lk, "large", c, o, dest, NULL, &e));
   g_assert_no_error(e);
   long after = max_rss_kb();
-  g_test_message("%" G_GUINT64_FORMAT " bytes downloaded: peak RSS %ld -> %ld KiB", o->size,
+  g_printerr("# %" G_GUINT64_FORMAT " bytes downloaded: peak RSS %ld -> %ld KiB\n", o->size,
                  before, after);
   GStatBuf sb;
   g_assert_cmpint(g_stat(dest, &sb), ==, 0);
