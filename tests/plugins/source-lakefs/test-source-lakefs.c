@@ -39,7 +39,7 @@ static void create_repo(const char *name) {
       "{\"name\": \"%s\", \"storage_namespace\": \"local://%s\", \"default_branch\": "
       "\"main\"}",
       name, name);
-  g_autoptr(JsonNode) n = call("POST", "/repositories", body);
+  json_node_unref(call("POST", "/repositories", body));
 }
 
 static void put(const char *repo, const char *path, const char *data, gssize len) {
@@ -50,8 +50,9 @@ static void put(const char *repo, const char *path, const char *data, gssize len
   g_autoptr(GBytes) b = g_bytes_new(data, len < 0 ? strlen(data) : (gsize)len);
   lathe_http_request_set_bytes(r, b, NULL);
   g_autoptr(GError) e = NULL;
-  g_autoptr(JsonNode) n = lathe_lakefs_json(lk, r, NULL, &e);
+  JsonNode *n = lathe_lakefs_json(lk, r, NULL, &e);
   g_assert_no_error(e);
+  json_node_unref(n);
 }
 
 static char *commit(const char *repo, const char *message) {
@@ -71,11 +72,11 @@ static JsonNode *control(const char *method, const char *path, const char *body)
   return out;
 }
 
-static void fault(const char *json) { g_autoptr(JsonNode) n = control("POST", "/faults", json); }
+static void fault(const char *json) { json_node_unref(control("POST", "/faults", json)); }
 
 static void reset(void) {
-  g_autoptr(JsonNode) a = control("DELETE", "/counts", NULL);
-  g_autoptr(JsonNode) b = control("DELETE", "/faults", NULL);
+  json_node_unref(control("DELETE", "/counts", NULL));
+  json_node_unref(control("DELETE", "/faults", NULL));
 }
 
 static gint64 count(const char *op) {
@@ -358,9 +359,9 @@ static void test_checksum_mismatch(void) {
   const char *body = "x,y\n123456789,987654321\n111,222\n";
   put("bad", "one.csv", body, -1);
   g_autofree char *c = commit("bad", "one");
-  g_autoptr(JsonNode) r = control("POST", "/corrupt",
+  json_node_unref(control("POST", "/corrupt",
                                   "{\"repository\": \"bad\", \"ref\": \"main\", \"path\": "
-                                  "\"one.csv\"}");
+                                  "\"one.csv\"}"));
   g_autofree char *msg = run_error("{\"repository\": \"bad\", \"path\": \"one.csv\"}");
   g_autofree char *md5 = md5_of(body);
   assert_contains(msg, "one.csv");
@@ -589,8 +590,9 @@ static void test_large_object(void) {
   lathe_http_request_add_query(up, "path", "big.csv");
   lathe_http_request_set_file(up, src, NULL);
   g_autoptr(GError) e = NULL;
-  g_autoptr(JsonNode) st = lathe_lakefs_json(lk, up, NULL, &e);
+  JsonNode *st = lathe_lakefs_json(lk, up, NULL, &e);
   g_assert_no_error(e);
+  json_node_unref(st);
   g_autofree char *c = commit("large", "big");
   g_autoptr(GPtrArray) objs = lathe_lakefs_list_objects(lk, "large", c, "", NULL, &e);
   g_assert_no_error(e);
