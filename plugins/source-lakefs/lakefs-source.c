@@ -404,9 +404,68 @@ static gboolean lakefs_resolve(LatheContext *ctx, GError **error) {
   return ok;
 }
 
+/* The node's cancellation (a flag the host sets) as a GCancellable the HTTP
+ * layer honours mid-transfer: a thread looks at the flag every 50 ms while
+ * objects download, so Ctrl-C stops a large download at once. */
+typedef struct {
+  LatheContext *ctx;
+  GCancellable *cancel;
+  GMutex lock;
+  GCond cond;
+  gboolean stop;
+  GThread *thread;
+} CancelWatch;
+
+static gpointer cancel_watch(gpointer data) {
+  CancelWatch *w = data;
+  g_mutex_lock(&w->lock);
+  while (!w->stop) {
+    if (lathe_context_is_cancelled(w->ctx)) {
+      g_cancellable_cancel(w->cancel);
+      break;
+    }
+    g_cond_wait_until(&w->cond, &w->lock, g_get_monotonic_time() + 50 * G_TIME_SPAN_MILLISECOND);
+  }
+  g_mutex_unlock(&w->lock);
+  return NULL;
+}
+
+static void cancel_watch_start(CancelWatch *w, LatheContext *ctx) {
+  w->ctx = ctx;
+  w->cancel = g_cancellable_new();
+  g_mutex_init(&w->lock);
+  g_cond_init(&w->cond);
+  w->stop = FALSE;
+  w->thread = g_thread_new("lakefs-cancel", cancel_watch, w);
+}
+
+static void cancel_watch_stop(CancelWatch *w) {
+  g_mutex_lock(&w->lock);
+  w->stop = TRUE;
+  g_cond_signal(&w->cond);
+  g_mutex_unlock(&w->lock);
+  g_thread_join(w->thread);
+  g_mutex_clear(&w->lock);
+  g_cond_clear(&w->cond);
+  g_object_unref(w->cancel);
+}
+
 /* Puts every object of the plan in the object cache; fills @paths. */
+static gboolean fetch_all(LatheContext *ctx, LatheLakefs *lk, Plan *p, GPtrArray *paths,
+                          CancelWatch *watch, gboolean *watching, GError **error);
+
 static gboolean fetch(LatheContext *ctx, LatheLakefs *lk, Plan *p, GPtrArray *paths,
                       GError **error) {
+  CancelWatch w;
+  gboolean watching = FALSE;
+  gboolean ok = fetch_all(ctx, lk, p, paths, &w, &watching, error);
+  if (watching)
+    cancel_watch_stop(&w);
+  return ok;
+}
+
+static gboolean fetch_all(LatheContext *ctx, LatheLakefs *lk, Plan *p, GPtrArray *paths,
+                          CancelWatch *watch, gboolean *watching, GError **error) {
   g_autofree char *dir = lathe_lakefs_cache_dir("lakefs-objects", error);
   if (!dir)
     return FALSE;
@@ -427,9 +486,15 @@ static gboolean fetch(LatheContext *ctx, LatheLakefs *lk, Plan *p, GPtrArray *pa
     }
     g_autofree char *tmp = lathe_lakefs_cache_temp_path(cached);
     g_autoptr(GError) local = NULL;
-    if (!lathe_lakefs_download(lk, p->repo, p->commit, o, tmp, NULL, &local)) {
+    if (!*watching) {
+      cancel_watch_start(watch, ctx);
+      *watching = TRUE;
+    }
+    if (!lathe_lakefs_download(lk, p->repo, p->commit, o, tmp, watch->cancel, &local)) {
       g_unlink(tmp);
-      g_set_error(error, LATHE_ERROR, LATHE_ERROR_IO, "%s", local->message);
+      gboolean cancelled = g_error_matches(local, LATHE_HTTP_ERROR, LATHE_HTTP_ERROR_CANCELLED);
+      g_set_error(error, LATHE_ERROR, cancelled ? LATHE_ERROR_CANCELLED : LATHE_ERROR_IO, "%s",
+                  local->message);
       return FALSE;
     }
     /* Another process may have cached the same bytes meanwhile: the rename

@@ -246,6 +246,40 @@ static void test_pinning_mid_run(void) {
   assert_contains(e2->message, md5);
 }
 
+/* Cancelling the node (Ctrl-C) stops a download in flight at once. */
+static void test_cancel(void) {
+  create_repo("cancel");
+  const char *body = "x,y,label\n7,77,cancelled\n";
+  put("cancel", "c.csv", body, -1);
+  g_autofree char *c = commit("cancel", "one");
+  g_autoptr(LatheContext) ctx = ctx_new("{\"repository\": \"cancel\", \"path\": \"c.csv\", "
+                                        "\"label\": \"label\"}");
+  g_autoptr(GError) e = NULL;
+  g_assert_true(comp()->resolve(ctx, &e));
+  g_autofree char *md5 = md5_of(body);
+  g_autofree char *path = cached_object(md5);
+  g_assert_false(g_file_test(path, G_FILE_TEST_EXISTS));
+  reset();
+  fault("{\"kind\": \"delay\", \"seconds\": 5, \"count\": 1, \"match\": \"getObject\"}");
+  RunJob job = {ctx, FALSE, NULL};
+  GThread *t = g_thread_new("run", run_thread, &job);
+  for (guint i = 0; i < 200 && count("getObject") < 1; i++)
+    g_usleep(20000);
+  g_assert_cmpint(count("getObject"), ==, 1); /* held by the server now */
+  gint64 start = g_get_monotonic_time();
+  lathe_context_cancel(ctx);
+  g_thread_join(t);
+  gint64 ms = (g_get_monotonic_time() - start) / 1000;
+  g_assert_false(job.ok);
+  g_assert_error(job.error, LATHE_ERROR, LATHE_ERROR_CANCELLED);
+  g_clear_error(&job.error);
+  g_assert_cmpint(ms, <, 2000);
+  g_assert_false(g_file_test(path, G_FILE_TEST_EXISTS));
+  g_assert_cmpuint(stray_files(), ==, 0);
+  reset();
+  (void)c;
+}
+
 /* The content key follows the objects, not the commit; an unmoved head
  * costs one call and no download; a changed object is the only download. */
 static void test_cache(void) {
@@ -626,6 +660,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/source-lakefs/pinning-mid-run", test_pinning_mid_run);
   g_test_add_func("/source-lakefs/cache", test_cache);
   g_test_add_func("/source-lakefs/cache-bound", test_cache_bound);
+  g_test_add_func("/source-lakefs/cancel", test_cancel);
   g_test_add_func("/source-lakefs/pagination", test_pagination);
   g_test_add_func("/source-lakefs/checksum-mismatch", test_checksum_mismatch);
   g_test_add_func("/source-lakefs/errors", test_errors);
