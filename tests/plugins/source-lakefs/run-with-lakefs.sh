@@ -15,6 +15,7 @@ if ! lakefs_start "$run"; then
   exit 1
 fi
 export LATHE_CACHE_DIR="$run/cache"
+echo "# lakeFS test server at $LAKEFS_ENDPOINT (Prism layer: $LAKEFS_PRISM)"
 "$@"
 code=$?
 if [ $code != 0 ]; then
