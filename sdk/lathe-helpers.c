@@ -209,3 +209,42 @@ int lathe_open_regular_file(const char *path, const char *display, goffset *size
     *size = st.st_size;
   return fd;
 }
+
+/* Optimal string alignment: Levenshtein plus the swap of two neighbouring
+ * letters as one edit. Three rows, since a swap looks two back. */
+static guint distance(const char *a, const char *b) {
+  gsize la = strlen(a), lb = strlen(b);
+  g_autofree guint *rows = g_new(guint, 3 * (lb + 1));
+  guint *two = rows, *prev = rows + lb + 1, *cur = rows + 2 * (lb + 1);
+  for (gsize j = 0; j <= lb; j++)
+    prev[j] = (guint)j;
+  for (gsize i = 1; i <= la; i++) {
+    cur[0] = (guint)i;
+    for (gsize j = 1; j <= lb; j++) {
+      guint cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      guint d = MIN(MIN(prev[j] + 1, cur[j - 1] + 1), prev[j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+        d = MIN(d, two[j - 2] + 1);
+      cur[j] = d;
+    }
+    guint *t = two;
+    two = prev;
+    prev = cur;
+    cur = t;
+  }
+  return prev[lb];
+}
+
+const char *lathe_suggest(const char *word, const char *const *candidates) {
+  const char *best = NULL;
+  guint best_d = G_MAXUINT;
+  guint limit = MAX(1, (guint)strlen(word) / 3);
+  for (guint i = 0; candidates && candidates[i]; i++) {
+    guint d = distance(word, candidates[i]);
+    if (d < best_d) {
+      best_d = d;
+      best = candidates[i];
+    }
+  }
+  return best_d <= limit ? best : NULL;
+}

@@ -279,15 +279,7 @@ JsonNode *lathe_param_default(const LatheParamSpec *spec);
 
 /* Did-you-mean hints. */
 
-/**
- * lathe_suggest:
- * @word: what the user wrote.
- * @candidates: (array zero-terminated=1): the valid names.
- *
- * Returns: (transfer none) (nullable): the candidate within a small edit
- * distance of @word (about a third of its length), or %NULL.
- */
-const char *lathe_suggest(const char *word, const char *const *candidates);
+/* lathe_suggest() (the nearest name) is the SDK's, lathe-helpers.h. */
 
 /**
  * lathe_did_you_mean:

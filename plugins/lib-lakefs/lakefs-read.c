@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include <glib/gstdio.h>
+#include <lathe/lathe-helpers.h>
 
 #include "lakefs-read.h"
 
@@ -205,40 +206,15 @@ gboolean lathe_lakefs_download(LatheLakefs *lk, const char *repo, const char *re
 
 /* ---- 404s, explained */
 
-static guint distance(const char *a, const char *b) {
-  gsize la = strlen(a), lb = strlen(b);
-  g_autofree guint *row = g_new(guint, lb + 1);
-  for (gsize j = 0; j <= lb; j++)
-    row[j] = (guint)j;
-  for (gsize i = 1; i <= la; i++) {
-    guint prev = row[0];
-    row[0] = (guint)i;
-    for (gsize j = 1; j <= lb; j++) {
-      guint cur = row[j];
-      guint cost = a[i - 1] == b[j - 1] ? 0 : 1;
-      row[j] = MIN(MIN(row[j] + 1, row[j - 1] + 1), prev + cost);
-      prev = cur;
-    }
-  }
-  return row[lb];
-}
-
 /* The nearest of @names within a third of @word's length, as
  * " (did you mean 'X'?)", else the first few names, else "". */
 static char *near_or_list(const char *word, GPtrArray *names, const char *what) {
-  const char *best = NULL;
-  /* Two edits at least: a swap of two letters ("mian") is two. */
-  guint best_d = G_MAXUINT, limit = MAX(2, (guint)strlen(word) / 3);
-  for (guint i = 0; names && i < names->len; i++) {
-    guint d = distance(word, names->pdata[i]);
-    if (d < best_d) {
-      best_d = d;
-      best = names->pdata[i];
-    }
-  }
-  if (best && best_d <= limit)
+  g_ptr_array_add(names, NULL);
+  const char *best = lathe_suggest(word, (const char *const *)names->pdata);
+  g_ptr_array_remove_index(names, names->len - 1);
+  if (best)
     return g_strdup_printf(" (did you mean '%s'?)", best);
-  if (!names || names->len == 0)
+  if (names->len == 0)
     return g_strdup("");
   GString *s = g_string_new("; ");
   g_string_append_printf(s, "%s: ", what);

@@ -12,7 +12,7 @@ G_BEGIN_DECLS
  * SECTION:lathe-helpers
  * @title: Helpers
  * @short_description: errors with their node, "columns" params, enum indices,
- *   value excerpts, opening data files
+ *   value excerpts, opening data files, did-you-mean
  *
  * The small pieces every plugin would otherwise rewrite: errors prefixed
  * with the component and node, a "columns" param resolved against a
@@ -194,5 +194,21 @@ LATHE_API char *lathe_value_excerpt(const char *value, gssize len);
  */
 LATHE_API int lathe_open_regular_file(const char *path, const char *display, goffset *size,
                                       GError **error);
+
+/**
+ * lathe_suggest:
+ * @word: what the user wrote.
+ * @candidates: (array zero-terminated=1) (nullable): the valid names.
+ *
+ * The "did you mean" of a message that names something unknown (a param, a
+ * node, a lakeFS branch): the candidate nearest to @word by edit distance,
+ * when it is within about a third of @word's length (at least 1). A swap of
+ * two neighbouring letters ("mian") counts as one edit.
+ *
+ * Returns: (transfer none) (nullable): the nearest candidate, or %NULL.
+ *
+ * Since: 1.6
+ */
+LATHE_API const char *lathe_suggest(const char *word, const char *const *candidates);
 
 G_END_DECLS
