@@ -61,6 +61,13 @@ static void test_suggest(void) {
   g_assert_cmpstr(lathe_suggest("secnds", words), ==, "seconds");
   g_assert_cmpstr(lathe_suggest("transfrom/noop", words), ==, "transform/noop");
   g_assert_null(lathe_suggest("zzz", words));
+  /* A swap of two neighbouring letters is one edit (two for Levenshtein). */
+  const char *branches[] = {"main", "dev", NULL};
+  g_assert_cmpstr(lathe_suggest("mian", branches), ==, "main");
+  g_assert_cmpstr(lathe_suggest("wiht", (const char *const[]){"id", "use", "with", NULL}), ==,
+                  "with");
+  g_assert_null(lathe_suggest("mxyz", branches));
+  g_assert_null(lathe_suggest("anything", NULL));
 }
 
 static void test_blas_decision(void) {
