@@ -105,7 +105,7 @@ static char *object_uri(const char *repo, const char *commit, const char *path) 
   return g_strdup_printf("lakefs://%s/%s/%s", repo, commit, path);
 }
 
-/* "lakefs://REPO/COMMIT/PATH" into its parts (views into a copy). */
+/* "lakefs://REPO/COMMIT/PATH" into its parts (copies). */
 static gboolean parse_uri(const char *uri, char **repo, char **commit, char **path) {
   if (!g_str_has_prefix(uri, "lakefs://"))
     return FALSE;
