@@ -37,6 +37,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 import mlflow_proto  # noqa: E402
 from mlflow_tracking import Tracking, MlflowError, invalid  # noqa: E402
 from mlflow_registry import Registry  # noqa: E402
