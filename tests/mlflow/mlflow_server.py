@@ -152,6 +152,9 @@ class Handler(BaseHTTPRequestHandler):
         for k, v in (extra or {}).items():
             self.send_header(k, v)
         self.end_headers()
+        if self.drop_rule and self.drop_rule.get("after_bytes") is not None:
+            self.wfile.write(body[:int(self.drop_rule["after_bytes"])])  # the answer cut off
+            return self.drop()
         self.wfile.write(body)
 
     def send_json(self, status, obj, extra=None):
@@ -208,6 +211,21 @@ class Handler(BaseHTTPRequestHandler):
                 raise invalid("request body larger than %d bytes" % limit)
         return bytes(out)
 
+    def drain(self):
+        """Reads an unread body away before an error answer, so the client is not cut
+        off mid-upload and the connection stays in step; a huge one closes it."""
+        if self.body_consumed or self.command not in ("POST", "PUT", "PATCH", "DELETE"):
+            return
+        try:
+            n = self.body_length()
+        except MlflowError:
+            n = -1
+        if n is not None and not 0 <= n <= 64 * 1024 * 1024:
+            self.close_connection = True
+            return
+        for _ in self.iter_body():
+            pass
+
     def authorized(self):
         app = self.server.app
         h = self.headers.get("Authorization", "")
@@ -234,6 +252,7 @@ class Handler(BaseHTTPRequestHandler):
     def handle_any(self):
         self.body_consumed = False
         self.dropping = False
+        self.drop_rule = None
         app = self.server.app
         url = urllib.parse.urlsplit(self.path)
         path = url.path
@@ -257,7 +276,7 @@ class Handler(BaseHTTPRequestHandler):
                 return self.send_error_json("ENDPOINT_NOT_FOUND", "no endpoint %s" % path, 404)
             f = app.faults.take("delay", op)
             if f:
-                time.sleep(float(f.get("ms", 1000)) / 1000.0)
+                time.sleep(float(f["ms"]) / 1000.0 if "ms" in f else float(f.get("seconds", 1)))
             if app.faults.take("drop_before", op):
                 if self.command in ("POST", "PUT", "PATCH", "DELETE"):
                     self.read_body(1 << 62)
@@ -274,14 +293,14 @@ class Handler(BaseHTTPRequestHandler):
                 if self.command in ("POST", "PUT", "PATCH", "DELETE"):
                     self.read_body(1 << 62)
                 return self.send_unauth()
-            self.dropping = bool(app.faults.take("drop_after", op))
+            self.drop_rule = app.faults.take("drop_after", op)
+            self.dropping = bool(self.drop_rule) and self.drop_rule.get("after_bytes") is None
             op_name, req, resp, groups = route
             if op_name.startswith("artifacts."):
                 return self.artifact_op(op_name, groups)
             self.json_op(op_name, req, resp)
         except MlflowError as e:
-            if not self.body_consumed and self.command in ("POST", "PUT", "PATCH", "DELETE"):
-                self.close_connection = True
+            self.drain()
             self.send_error_json(e.code, e.message, e.status)
         except mlflow_proto.SchemaError as e:
             self.send_error_json("INVALID_PARAMETER_VALUE",
@@ -371,7 +390,9 @@ class Handler(BaseHTTPRequestHandler):
             r = self.server.app.schema.from_query("mlflow_artifacts.proto:ListArtifacts", q,
                                                   strict=not self.server.app.lenient)
             files = self.list_dir((r.get("path") or "").strip("/"), "")
-            return self.send_json(200, {"files": files} if files else {})
+            out = {"files": files} if files else {}
+            self.server.app.schema.encode_check("mlflow_artifacts.proto:ListArtifacts.Response", out)
+            return self.send_json(200, out)
         target = st.artifact_path(groups["artifact_path"])
         if op == "artifacts.uploadArtifact":
             os.makedirs(os.path.dirname(target), exist_ok=True)
@@ -404,9 +425,19 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Disposition", "attachment; filename=%s" % os.path.basename(target))
             self.send_header("X-Content-Type-Options", "nosniff")
             self.end_headers()
+            limit = self.drop_rule.get("after_bytes") if self.drop_rule else None
             with open(target, "rb") as f:
-                shutil.copyfileobj(f, self.wfile, CHUNK)
-            return
+                if limit is None:
+                    shutil.copyfileobj(f, self.wfile, CHUNK)
+                    return
+                left = int(limit)  # a download cut off mid-body
+                while left > 0:
+                    b = f.read(min(CHUNK, left))
+                    if not b:
+                        break
+                    self.wfile.write(b)
+                    left -= len(b)
+            return self.drop()
         raise MlflowError("NOT_IMPLEMENTED", "%s is not implemented by the test server" % op)
 
 
@@ -435,12 +466,13 @@ class Api:
         self.app, self.port = app, port
         self.lock = threading.Lock()
         self.srv = None
+        self.gen = 0
         self.up()
 
-    def up(self):
+    def up(self, gen=None):
         with self.lock:
-            if self.srv is not None:
-                return
+            if self.srv is not None or (gen is not None and gen != self.gen):
+                return  # up already, or a later outage owns the listener now
             srv = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
             srv.daemon_threads = True
             srv.app = self.app
@@ -451,9 +483,12 @@ class Api:
     def down(self):
         with self.lock:
             srv, self.srv = self.srv, None
+            self.gen += 1
+            gen = self.gen
         if srv is not None:
             srv.shutdown()
             srv.server_close()
+        return gen
 
 
 class ControlHandler(BaseHTTPRequestHandler):
@@ -530,8 +565,8 @@ class ControlHandler(BaseHTTPRequestHandler):
             with app.faults.lock:
                 app.faults.down, app.faults.down_until = mode, time.time() + secs
             if mode == "refuse":
-                app.api.down()
-                threading.Timer(secs, app.api.up).start()
+                gen = app.api.down()
+                threading.Timer(secs, app.api.up, args=(gen,)).start()
             return self.reply(200, {"ok": True})
         if self.path == "/up":
             with app.faults.lock:

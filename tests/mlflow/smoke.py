@@ -374,6 +374,13 @@ def artifacts(eid, rid):
     ok(r.status == 200 and r.json() == {}, "artifact PUT (3 MiB, streamed to disk)")
     r = call("GET", "/api/2.0/mlflow-artifacts/artifacts/" + rel)
     ok(r.status == 200 and r.body == data, "artifact GET gives the same bytes back")
+    ctl("POST", "/faults", {"kind": "drop_after", "match": "artifacts.downloadArtifact", "after_bytes": 100000})
+    try:
+        r = call("GET", "/api/2.0/mlflow-artifacts/artifacts/" + rel)
+        cut = False
+    except http.client.IncompleteRead as e:
+        cut = len(e.partial) == 100000 and e.partial == data[:100000]
+    ok(cut, "drop_after with after_bytes: a download cut off after 100000 bytes (full Content-Length sent)")
     call("PUT", "/api/2.0/mlflow-artifacts/artifacts/%s/%s/artifacts/MLmodel" % (eid, rid), raw=b"flavors: {}\n",
          ctype="text/plain")
     r = call("GET", "/api/2.0/mlflow-artifacts/artifacts", query={"path": "%s/%s/artifacts" % (eid, rid)})
@@ -521,6 +528,13 @@ def faults(eid):
     ok(connection_dropped(lambda: post("/registered-models/create", {"name": "dropped"})), "drop_after on create")
     refused(post("/registered-models/create", {"name": "dropped"}), 400, "RESOURCE_ALREADY_EXISTS",
             "a blind retry of the create then meets RESOURCE_ALREADY_EXISTS")
+    ctl("POST", "/faults", {"kind": "drop_after", "match": "getExperiment", "after_bytes": 5})
+    try:
+        get("/experiments/get", experiment_id="0")
+        cut = False
+    except http.client.IncompleteRead as e:
+        cut = e.partial == b'{"exp'
+    ok(cut, "drop_after with after_bytes on a JSON answer: 5 bytes, then the connection closes")
     c = ctl("GET", "/counts")
     ok(c.get("getRun") == 3 and c.get("createRegisteredModel") == 2 and c.get("logParam") == 1 and
        c.get("logBatch") == 5, "counts per rpc name, refused and dropped requests included (%s)" % c)
@@ -597,6 +611,11 @@ def auth(mode):
                not any(secret in v for v in r.headers.values()), "%s: the answer never echoes a secret" % label)
     AUTH = {"Authorization": good}
     ok(get("/experiments/get", experiment_id="0").status == 200, "the right credentials: 200")
+    if mode == "basic":  # this server also runs with --lenient
+        r = post("/experiments/create", {"name": "lenient", "unknownField": 1})
+        ok(r.status == 200, "--lenient: an unknown field is ignored, as MLflow's own parser does")
+        refused(post("/experiments/create", {"name": 7}), 400, "INVALID_PARAMETER_VALUE",
+                "--lenient still refuses a wrong type")
     ok(call("PUT", "/api/2.0/mlflow-artifacts/artifacts/x/y", raw=b"z").status == 200,
        "the right credentials: artifact PUT")
 
