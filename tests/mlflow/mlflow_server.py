@@ -48,7 +48,7 @@ MAX_JSON_BODY = 16 * 1024 * 1024
 BASIC_401 = ("You are not authenticated. Please see "
              "https://www.mlflow.org/docs/latest/auth/index.html#authenticating-to-mlflow "
              "on how to authenticate.")
-FAULT_KINDS = ("fail", "delay", "drop_before", "drop_after", "unauth")
+FAULT_KINDS = ("fail", "delay", "drop_before", "drop_after", "unauth", "violate")
 DEFAULT_CODES = {503: "TEMPORARILY_UNAVAILABLE", 429: "REQUEST_LIMIT_EXCEEDED", 500: "INTERNAL_ERROR",
                  401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 404: "RESOURCE_DOES_NOT_EXIST",
                  409: "RESOURCE_CONFLICT", 400: "BAD_REQUEST", 504: "DEADLINE_EXCEEDED"}
@@ -135,7 +135,7 @@ class Handler(BaseHTTPRequestHandler):
             sys.stderr.write("mlflow-test-server: " + (fmt % args) + "\n")
 
     def handle_one_request(self):
-        if self.server.app.faults.is_down() == "close":
+        if self.server.app.faults.is_down():  # an outage also ends open keep-alive connections
             self.close_connection = True
             return
         super().handle_one_request()
@@ -322,9 +322,11 @@ class Handler(BaseHTTPRequestHandler):
             size = 0
         else:
             n = self.body_length()
-            if n is not None and n > MAX_JSON_BODY and op != "logBatch":
+            if n is not None and n > MAX_JSON_BODY:
+                if op == "logBatch":
+                    Tracking.check_batch_size(n)
                 raise invalid("request body of %d bytes is larger than %d" % (n, MAX_JSON_BODY))
-            raw = self.read_body(MAX_JSON_BODY if op != "logBatch" else 64 * 1024 * 1024)
+            raw = self.read_body()
             size = len(raw)
             ctype = self.headers.get("Content-Type")
             if self.command in ("POST", "PUT"):
@@ -332,13 +334,12 @@ class Handler(BaseHTTPRequestHandler):
                     raise invalid("Bad Request. Content-Type header is missing.")
                 if ctype.split(";")[0].strip() != "application/json":
                     raise invalid("Bad Request. Content-Type must be one of ['application/json'].")
+            if op == "logBatch":
+                Tracking.check_batch_size(size)
             try:
                 obj = json.loads(raw.decode("utf-8"), parse_constant=_no_constant) if raw.strip() else {}
             except (ValueError, UnicodeDecodeError) as e:
                 raise MlflowError("MALFORMED_REQUEST", "request body is not valid JSON: %s" % e)
-            if op == "logBatch" and size > 1000000:
-                raise invalid("Batched logging API requests must be at most 1000000 bytes, got a request "
-                              "of size %d." % size)
             r = schema.decode(req, obj, "", strict=not app.lenient)
         if op == "listArtifacts":
             handler = self.list_run_artifacts
@@ -347,7 +348,9 @@ class Handler(BaseHTTPRequestHandler):
         if handler is None:
             raise MlflowError("NOT_IMPLEMENTED", "%s is not implemented by the test server" % op)
         with app.store.lock:
-            out = handler(r, size) if op == "logBatch" else handler(r)
+            out = handler(r)
+        if app.faults.take("violate", op):  # test-only: proves the response check below works
+            out = dict(out, not_in_the_spec=True)
         try:
             schema.encode_check(resp, out)
         except (AssertionError, mlflow_proto.SchemaError) as e:
@@ -566,7 +569,9 @@ class ControlHandler(BaseHTTPRequestHandler):
                 app.faults.down, app.faults.down_until = mode, time.time() + secs
             if mode == "refuse":
                 gen = app.api.down()
-                threading.Timer(secs, app.api.up, args=(gen,)).start()
+                t = threading.Timer(secs, app.api.up, args=(gen,))
+                t.daemon = True  # a stop during the outage does not wait for it
+                t.start()
             return self.reply(200, {"ok": True})
         if self.path == "/up":
             with app.faults.lock:

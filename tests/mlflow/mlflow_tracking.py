@@ -288,7 +288,8 @@ class Tracking:
         run = {"run_id": rid, "run_uuid": rid, "run_name": name, "experiment_id": eid,
                "user_id": user, "status": "RUNNING", "start_time": r.get("start_time", now_ms()),
                "end_time": None, "artifact_uri": "%s/%s/artifacts" % (e["artifact_location"], rid),
-               "lifecycle_stage": "active", "metrics": [], "metric_ids": set(), "params": {}, "tags": tags, "inputs": []}
+               "lifecycle_stage": "active", "metrics": [], "metric_ids": set(), "params": {}, "tags": tags,
+               "inputs": []}
         self.runs[rid] = run
         return {"run": self.run_json(run)}
 
@@ -384,10 +385,14 @@ class Tracking:
         del run["tags"][r["key"]]
         return {}
 
-    def op_logBatch(self, r, body_size=0):
-        if body_size > MAX_BATCH_LOG_REQUEST_SIZE:
+    @staticmethod
+    def check_batch_size(size):
+        """The raw body, before anything else (MLflow's handler checks it first)."""
+        if size > MAX_BATCH_LOG_REQUEST_SIZE:
             raise invalid("Batched logging API requests must be at most %d bytes, got a request of size %d."
-                          % (MAX_BATCH_LOG_REQUEST_SIZE, body_size))
+                          % (MAX_BATCH_LOG_REQUEST_SIZE, size))
+
+    def op_logBatch(self, r):
         metrics, params, tags = r.get("metrics", []), r.get("params", []), r.get("tags", [])
         for what, limit, n in (("metrics", MAX_METRICS_PER_BATCH, len(metrics)),
                                ("params", MAX_PARAMS_TAGS_PER_BATCH, len(params)),

@@ -535,6 +535,10 @@ def faults(eid):
     except http.client.IncompleteRead as e:
         cut = e.partial == b'{"exp'
     ok(cut, "drop_after with after_bytes on a JSON answer: 5 bytes, then the connection closes")
+    ctl("POST", "/faults", {"kind": "violate", "match": "getExperiment"})
+    r = raw_call("GET", URI + "/api/2.0/mlflow/experiments/get?experiment_id=0")
+    ok(r.status == 500 and r.json()["error_code"] == "INTERNAL_ERROR" and b"not_in_the_spec" in r.body,
+       "the server checks its own answers against the protos (a field not in the spec is a 500)")
     c = ctl("GET", "/counts")
     ok(c.get("getRun") == 3 and c.get("createRegisteredModel") == 2 and c.get("logParam") == 1 and
        c.get("logBatch") == 5, "counts per rpc name, refused and dropped requests included (%s)" % c)
