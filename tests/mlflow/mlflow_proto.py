@@ -192,8 +192,10 @@ class Schema:
         return out
 
     def check_required(self, key, out, path=""):
+        """validate_required: absent or "" is missing, as MLflow's _assert_required;
+        but a tag's or param's "value" may be "" (MLflow's handlers only ask for a string)."""
         for k, (label, _, required) in self.messages[key].fields.items():
-            if required and label == "optional" and out.get(k) in (None, ""):
+            if required and label == "optional" and (k not in out or (out[k] == "" and k != "value")):
                 raise SchemaError("Missing value for required parameter '%s'." % (path + "." + k if path else k))
 
     def _value(self, ftype, v, where, strict):

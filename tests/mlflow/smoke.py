@@ -212,6 +212,11 @@ def runs(eid):
 
     # params: the same value again is accepted, a different one is refused
     ok(post("/runs/log-parameter", {"run_id": rid, "key": "lr", "value": "0.1"}).status == 200, "log-parameter")
+    ok(post("/runs/log-parameter", {"run_id": rid, "key": "empty", "value": ""}).status == 200 and
+       post("/runs/set-tag", {"run_id": rid, "key": "empty", "value": ""}).status == 200,
+       "an empty param or tag value is accepted (as MLflow's handlers do)")
+    refused(post("/runs/log-parameter", {"run_id": rid, "key": "novalue"}), 400, "INVALID_PARAMETER_VALUE",
+            "a param without its value", "'value'")
     ok(post("/runs/log-parameter", {"run_id": rid, "key": "lr", "value": "0.1"}).status == 200,
        "the same param value logged again is accepted")
     refused(post("/runs/log-parameter", {"run_id": rid, "key": "lr", "value": "0.2"}), 400,
