@@ -42,10 +42,11 @@ class Registry:
     def mv_json(self, m, v):
         out = {"name": m["name"], "version": str(v["version"]),
                "creation_timestamp": v["creation_timestamp"],
-               "last_updated_timestamp": v["last_updated_timestamp"], "user_id": "",
-               "current_stage": v["current_stage"], "description": v["description"],
-               "source": v["source"], "run_id": v["run_id"], "status": "READY",
-               "run_link": v["run_link"]}
+               "last_updated_timestamp": v["last_updated_timestamp"],
+               "current_stage": v["current_stage"], "source": v["source"], "status": "READY"}
+        for k in ("description", "run_id", "run_link"):  # unset ones are left out, as MLflow's to_proto
+            if v[k]:
+                out[k] = v[k]
         if v["tags"]:
             out["tags"] = [{"key": k, "value": x} for k, x in v["tags"].items()]
         aliases = sorted(a for a, n in m["aliases"].items() if n == v["version"])
@@ -67,7 +68,9 @@ class Registry:
 
     def rm_json(self, m):
         out = {"name": m["name"], "creation_timestamp": m["creation_timestamp"],
-               "last_updated_timestamp": m["last_updated_timestamp"], "description": m["description"]}
+               "last_updated_timestamp": m["last_updated_timestamp"]}
+        if m["description"]:
+            out["description"] = m["description"]
         lv = self.latest(m)
         if lv:
             out["latest_versions"] = [self.mv_json(m, v) for v in lv]

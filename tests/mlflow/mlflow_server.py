@@ -268,8 +268,7 @@ class Handler(BaseHTTPRequestHandler):
         app.faults.count(op)
         try:
             if route is None:
-                if self.command in ("POST", "PUT", "PATCH", "DELETE"):
-                    self.read_body()
+                self.drain()
                 if path_ok:
                     return self.send_error_json("ENDPOINT_NOT_FOUND", "method %s not allowed on %s" %
                                                 (self.command, path), 405)
@@ -278,20 +277,17 @@ class Handler(BaseHTTPRequestHandler):
             if f:
                 time.sleep(float(f["ms"]) / 1000.0 if "ms" in f else float(f.get("seconds", 1)))
             if app.faults.take("drop_before", op):
-                if self.command in ("POST", "PUT", "PATCH", "DELETE"):
-                    self.read_body(1 << 62)
+                self.drain()
                 return self.drop()
             f = app.faults.take("fail", op)
             if f:
-                if self.command in ("POST", "PUT", "PATCH", "DELETE"):
-                    self.read_body(1 << 62)
+                self.drain()
                 status = int(f.get("status", 503))
                 extra = {"Retry-After": str(f["retry_after"])} if f.get("retry_after") is not None else None
                 return self.send_error_json(f.get("error_code") or DEFAULT_CODES.get(status, "INTERNAL_ERROR"),
                                             "injected fault", status, extra)
             if app.faults.take("unauth", op) or not self.authorized():
-                if self.command in ("POST", "PUT", "PATCH", "DELETE"):
-                    self.read_body(1 << 62)
+                self.drain()
                 return self.send_unauth()
             self.drop_rule = app.faults.take("drop_after", op)
             self.dropping = bool(self.drop_rule) and self.drop_rule.get("after_bytes") is None
