@@ -282,8 +282,7 @@ static char *ident_sql(Parser *ps, const Ident *id, ParamRead how) {
       [READ_NUMBER] = "CASE WHEN json_valid(p.value) THEN CASE json_type(p.value) WHEN 'integer'"
                       " THEN json_extract(p.value, '$') WHEN 'real' THEN"
                       " json_extract(p.value, '$') END END",
-      [READ_TYPED] = "CASE WHEN json_valid(p.value) THEN json_extract(p.value, '$')"
-                     " ELSE p.value END"};
+      [READ_TYPED] = "CASE WHEN json_valid(p.value) THEN json_extract(p.value, '$') ELSE p.value END"};
   return g_strdup_printf("(SELECT %s FROM params p JOIN executions e ON e.id = p.execution_id"
                          " WHERE e.run_id = r.id AND e.node = ?%u AND p.name = ?%u"
                          " ORDER BY e.id DESC LIMIT 1)", reads[how], n, k);
