@@ -52,6 +52,8 @@ static int usage(FILE *out, int code) {
         "  plugins inspect NAME         params, inputs and outputs of a component\n"
         "  runs list                    runs in the store, newest first\n"
         "  runs show RUN_ID             nodes, timings, cache, params, metrics, artifacts\n"
+        "  runs search 'FILTER' [--order-by 'KEY [DESC]'] [--max-results N]  MLflow's filter syntax\n"
+        "  runs compare RUN RUN...      params, metrics and data versions side by side\n"
         "  models list                  registered model versions and aliases\n"
         "  models alias NAME ALIAS VERSION\n"
         "  models rollback NAME [--alias ALIAS]  move ALIAS (production) back to its previous version\n"

@@ -113,18 +113,35 @@ char *lathe_store_like_prefix(const char *prefix) {
   return g_string_free(pattern, FALSE);
 }
 
+char *lathe_store_resolve_run(LatheStore *s, const char *ref, GError **error) {
+  g_autofree char *pattern = lathe_store_like_prefix(ref);
+  sqlite3_stmt *st = stmt(s, "SELECT id FROM runs WHERE id LIKE ?1 ESCAPE '\\' LIMIT 2");
+  sqlite3_bind_text(st, 1, pattern, -1, SQLITE_TRANSIENT);
+  char *id = NULL;
+  int rows = 0;
+  while (st && sqlite3_step(st) == SQLITE_ROW && rows++ == 0)
+    id = g_strdup((const char *)sqlite3_column_text(st, 0));
+  if (st)
+    sqlite3_reset(st); /* it may have stopped on a row: no snapshot kept */
+  if (rows != 1) {
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
+                rows ? "run id '%s' is ambiguous; give more characters"
+                     : "no run '%s' in %s; `lathe runs list` shows the runs",
+                ref, s->dir);
+    g_clear_pointer(&id, g_free);
+  }
+  return id;
+}
+
 JsonObject *lathe_store_show_run(LatheStore *s, const char *run_id, GError **error) {
   g_mutex_lock(&s->lock);
   JsonObject *run = NULL;
-  g_autofree char *pattern = lathe_store_like_prefix(run_id);
+  g_autofree char *full = lathe_store_resolve_run(s, run_id, error);
   sqlite3_stmt *st = stmt(s, "SELECT id, name, status, started, ended, pipeline, seed,"
                              " lathe_version, json_extract(pipeline_json, '$.preset')"
-                             " FROM runs WHERE id LIKE ?1 ESCAPE '\\' LIMIT 2");
-  sqlite3_bind_text(st, 1, pattern, -1, SQLITE_TRANSIENT);
-  int rows = 0;
-  while (sqlite3_step(st) == SQLITE_ROW) {
-    if (rows++)
-      break;
+                             " FROM runs WHERE id = ?1");
+  sqlite3_bind_text(st, 1, full, -1, SQLITE_STATIC);
+  if (full && sqlite3_step(st) == SQLITE_ROW) {
     run = json_object_new();
     lathe_store_set_text(run, "run_id", st, 0);
     lathe_store_set_text(run, "name", st, 1);
@@ -136,13 +153,8 @@ JsonObject *lathe_store_show_run(LatheStore *s, const char *run_id, GError **err
     lathe_store_set_text(run, "lathe_version", st, 7);
     lathe_store_set_text(run, "preset", st, 8);
   }
-  sqlite3_reset(st); /* it may have stopped on a row: no snapshot kept */
-  if (rows != 1) {
-    g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
-                rows ? "run id '%s' is ambiguous; give more characters"
-                     : "no run '%s' in %s; `lathe runs list` shows the runs",
-                run_id, s->dir);
-    g_clear_pointer(&run, json_object_unref);
+  sqlite3_reset(st);
+  if (!run) {
     g_mutex_unlock(&s->lock);
     return NULL;
   }

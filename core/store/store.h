@@ -134,6 +134,42 @@ JsonArray *lathe_store_list_runs(LatheStore *store, GError **error);
 JsonObject *lathe_store_show_run(LatheStore *store, const char *run_id, GError **error);
 
 /**
+ * lathe_store_search_runs:
+ * @store: (nullable): %NULL only checks @filter and @order_by (no runs).
+ * @filter: (nullable): MLflow's search_runs filter ("metrics.eval.accuracy >
+ *   0.9 and params.split.test_fraction = '0.2'"); %NULL or blank: every run.
+ * @order_by: (nullable): "KEY [ASC|DESC]" each (or several, comma-separated);
+ *   runs without the value come last; then newest first.
+ * @max_results: at most this many runs.
+ * @columns: (out) (optional) (transfer full): the keys @filter and @order_by
+ *   name, once each, as "metrics.KEY", "params.KEY", "tags.KEY" or
+ *   "attributes.NAME".
+ *
+ * Every value of @filter is a bound parameter of one SQL statement
+ * (store-search.c describes the mapping).
+ *
+ * Returns: (transfer full) (nullable): the runs, each {run_id, name, status,
+ * started, ended, pipeline, seed, preset, params {"NODE.PARAM": value},
+ * metrics {"NODE.METRIC": number}}; %NULL with @error set, %LATHE_ERROR_INVALID
+ * and "filter: column N: ..." (or "order-by 'TEXT': column N: ...") for a
+ * syntax error.
+ */
+JsonArray *lathe_store_search_runs(LatheStore *store, const char *filter,
+                                   const char *const *order_by, guint max_results,
+                                   GStrv *columns, GError **error);
+
+/**
+ * lathe_store_run_values:
+ * @ref: a run id or unique prefix.
+ *
+ * Returns: (transfer full) (nullable): the run as lathe_store_search_runs()
+ * gives it, plus data_versions {"NODE": [{uri, digest}]}; each node's latest
+ * execution wins. %NULL with @error set (%LATHE_ERROR_INVALID for an unknown
+ * or ambiguous @ref).
+ */
+JsonObject *lathe_store_run_values(LatheStore *store, const char *ref, GError **error);
+
+/**
  * lathe_store_study_open:
  * @key: what makes two tuner runs the same study (see tuner-exec.c).
  * @name: the pipeline name; @node: the tuner node id; @tuner: its component.
