@@ -178,6 +178,15 @@ gboolean lathe_engine_run(LatheGraph *graph, LatheCatalog *cat, LatheStore *stor
   run.run_id = lathe_store_begin_run(store, graph->name, graph->path, graph->text, graph->seed, error);
   if (!run.run_id)
     return FALSE;
+  /* What decides floating-point results, for `lathe reproduce`: the same
+   * machine and kernels give the same bits, others may not. A record that
+   * fails costs the run nothing but that comparison. */
+  g_autoptr(JsonObject) env = lathe_blas_environment();
+  json_object_set_int_member(env, "jobs", o.jobs);
+  json_object_set_int_member(env, "blas_threads", run.blas_threads);
+  g_autoptr(GError) env_error = NULL;
+  if (!lathe_store_set_run_environment(store, run.run_id, env, &env_error))
+    g_printerr("warning: %s\n", env_error->message);
   run.scratch_root = g_build_filename(lathe_store_dir(store), "scratch", run.run_id, NULL);
   g_autoptr(GError) terr = NULL;
   gint64 t0 = g_get_monotonic_time();

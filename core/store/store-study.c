@@ -83,8 +83,22 @@ char *lathe_store_study_open(LatheStore *s, const char *key, const char *name, c
   *resumed = id != NULL;
   gboolean ok = allow_interrupted(s, error);
   if (ok && !id) {
-    g_autofree char *uuid = g_uuid_string_random();
-    id = g_strndup(uuid, 8);
+    /* The id is the key's shortest free prefix (8 characters but for a
+     * clash): a study made again from the same pipeline in another store
+     * (`lathe reproduce`) has the same id, so its tuner's output, which
+     * names the study, has the same bytes. */
+    for (guint len = 8; !id && len <= strlen(key); len++) {
+      g_autofree char *want = g_strndup(key, len);
+      sqlite3_stmt *taken = stmt(s, "SELECT 1 FROM studies WHERE id = ?1");
+      sqlite3_bind_text(taken, 1, want, -1, SQLITE_TRANSIENT);
+      if (sqlite3_step(taken) != SQLITE_ROW)
+        id = g_steal_pointer(&want);
+      sqlite3_reset(taken);
+    }
+    if (!id) { /* a key that is not a digest, every prefix taken */
+      g_autofree char *uuid = g_uuid_string_random();
+      id = g_strndup(uuid, 8);
+    }
     sqlite3_stmt *ins = stmt(s, "INSERT INTO studies(id, key, name, node, tuner, config, created)"
                                 " VALUES (?1,?2,?3,?4,?5,?6,?7)");
     sqlite3_bind_text(ins, 1, id, -1, SQLITE_TRANSIENT);

@@ -53,6 +53,23 @@ LatheArtifact *lathe_store_get_artifact(LatheStore *store, const char *digest,
 /** lathe_store_begin_run: (transfer full) a new run id, status "running". */
 char *lathe_store_begin_run(LatheStore *store, const char *name, const char *pipeline_path,
                             const char *pipeline_text, guint64 seed, GError **error);
+/**
+ * lathe_store_set_run_environment:
+ * @env: (transfer none): what decides the run's floating-point results:
+ *   {"cpu", "blas", "blas_core", "jobs", "blas_threads"}.
+ *
+ * Records @env with run @run_id (`lathe runs show`, `lathe reproduce`).
+ */
+gboolean lathe_store_set_run_environment(LatheStore *store, const char *run_id, JsonObject *env,
+                                         GError **error);
+/**
+ * lathe_store_run_pipeline:
+ * @run_id: a full run id.
+ *
+ * Returns: (transfer full) (nullable): the canonical pipeline JSON the run
+ * ran (after its preset and overrides), or %NULL when there is no such run.
+ */
+char *lathe_store_run_pipeline(LatheStore *store, const char *run_id);
 gboolean lathe_store_end_run(LatheStore *store, const char *run_id, const char *status,
                              GError **error);
 
@@ -130,7 +147,8 @@ JsonObject *lathe_store_cache_lookup(LatheStore *store, const char *key);
 
 /** lathe_store_list_runs: (transfer full) newest first. */
 JsonArray *lathe_store_list_runs(LatheStore *store, GError **error);
-/** lathe_store_show_run: (transfer full) (nullable) a run by id or unique prefix. */
+/** lathe_store_show_run: (transfer full) (nullable) a run by id or unique prefix,
+ * with its "environment" (null for runs recorded before it was). */
 JsonObject *lathe_store_show_run(LatheStore *store, const char *run_id, GError **error);
 
 /**
@@ -222,5 +240,12 @@ JsonArray *lathe_store_list_studies(LatheStore *store, GError **error);
  * with @error set when the repair could not be written.
  */
 JsonObject *lathe_store_check(LatheStore *store, gboolean repair, GError **error);
+
+/** lathe_store_file_sha256: (transfer full) (nullable) hex SHA-256 of the file
+ * @path (mapped, not read into memory), or %NULL with @error set. */
+char *lathe_store_file_sha256(const char *path, GError **error);
+
+/** lathe_store_remove_tree: removes @path and everything under it (a scratch store). */
+void lathe_store_remove_tree(const char *path);
 
 G_END_DECLS
