@@ -3,6 +3,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <glib/gstdio.h>
+
 #include "cli/cli.h"
 #include "engine/engine.h"
 #include "graph/graph.h"
@@ -376,6 +378,13 @@ static void print_table(JsonArray *rows, gboolean kernel_differs) {
   }
 }
 
+/* The scratch store, and the folder of scratch stores once it is empty. */
+static void remove_scratch(const char *scratch) {
+  lathe_store_remove_tree(scratch);
+  g_autofree char *parent = g_path_get_dirname(scratch);
+  g_rmdir(parent);
+}
+
 /* The run id the user meant: a unique prefix, with a did-you-mean hint. */
 static JsonObject *find_run(LatheStore *store, const char *ref) {
   g_autoptr(GError) error = NULL;
@@ -500,7 +509,7 @@ int lathe_cmd_reproduce(int argc, char **argv) {
     return lathe_cli_error(LATHE_EXIT_FAILED, "%s", error->message);
   if (!seed_registry(&r, graph, dir, scratch, text, &error)) {
     lathe_store_close(ss);
-    lathe_store_remove_tree(scratch);
+    remove_scratch(scratch);
     return lathe_cli_error(LATHE_EXIT_FAILED, "copying the registry as run %s saw it: %s", r.run_id,
                            error->message);
   }
@@ -517,7 +526,7 @@ int lathe_cmd_reproduce(int argc, char **argv) {
   if (!started || !again) {
     g_clear_pointer(&res, json_object_unref);
     if (!keep)
-      lathe_store_remove_tree(scratch);
+      remove_scratch(scratch);
     return lathe_cli_error(LATHE_EXIT_FAILED, "reproducing run %s: %s", r.run_id,
                            error ? error->message : "its record cannot be read back");
   }
@@ -530,7 +539,7 @@ int lathe_cmd_reproduce(int argc, char **argv) {
   gboolean identical = differ == 0 && g_strcmp0(ostatus, rstatus) == 0 &&
                        g_strcmp0(rstatus, "succeeded") == 0;
   if (!keep)
-    lathe_store_remove_tree(scratch);
+    remove_scratch(scratch);
 
   if (json) {
     g_autoptr(JsonObject) o = json_object_new();
