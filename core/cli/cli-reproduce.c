@@ -378,6 +378,24 @@ static void print_table(JsonArray *rows, gboolean kernel_differs) {
   }
 }
 
+/* The recorded pipeline's path, where relative paths resolve as they did:
+ * in the folder the run recorded, else (runs from before it was recorded)
+ * relative to here or, failing that, to the folder holding the store (the
+ * default store is beside its pipeline). */
+static char *pipeline_path(JsonObject *run, JsonObject *env, const char *store_dir) {
+  const char *path = json_object_get_string_member_with_default(run, "pipeline", "pipeline.json");
+  const char *dir = env ? json_object_get_string_member_with_default(env, "pipeline_dir", NULL) : NULL;
+  g_autofree char *base = g_path_get_basename(path);
+  if (dir)
+    return g_build_filename(dir, base, NULL);
+  g_autofree char *parent = g_path_get_dirname(store_dir);
+  g_autofree char *beside = g_build_filename(parent, path, NULL);
+  if (!g_path_is_absolute(path) && !g_file_test(path, G_FILE_TEST_EXISTS) &&
+      g_file_test(beside, G_FILE_TEST_EXISTS))
+    return g_steal_pointer(&beside);
+  return g_strdup(path);
+}
+
 /* The scratch store, and the folder of scratch stores once it is empty. */
 static void remove_scratch(const char *scratch) {
   lathe_store_remove_tree(scratch);
@@ -471,7 +489,7 @@ int lathe_cmd_reproduce(int argc, char **argv) {
     return error ? lathe_cli_error(LATHE_EXIT_USAGE, "run %s: its recorded pipeline: %s", r.run_id,
                                    error->message)
                  : LATHE_EXIT_USAGE;
-  const char *path = json_object_get_string_member(run, "pipeline");
+  g_autofree char *path = pipeline_path(run, recorded, dir);
   g_autoptr(GPtrArray) problems = lathe_problems_new();
   LatheGraphOverrides ov = {.seed = json_object_get_int_member(run, "seed")};
   g_autoptr(LatheGraph) graph = lathe_graph_load_overridden_from_data(scratch_text, strlen(scratch_text),

@@ -184,6 +184,10 @@ gboolean lathe_engine_run(LatheGraph *graph, LatheCatalog *cat, LatheStore *stor
   g_autoptr(JsonObject) env = lathe_blas_environment();
   json_object_set_int_member(env, "jobs", o.jobs);
   json_object_set_int_member(env, "blas_threads", run.blas_threads);
+  /* And the folder its relative paths resolve against: the pipeline's path
+   * is recorded as it was given, relative to a working directory that
+   * `lathe reproduce` may not share. */
+  json_object_set_string_member(env, "pipeline_dir", graph->base_dir);
   g_autoptr(GError) env_error = NULL;
   if (!lathe_store_set_run_environment(store, run.run_id, env, &env_error))
     g_printerr("warning: %s\n", env_error->message);

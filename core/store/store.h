@@ -55,8 +55,9 @@ char *lathe_store_begin_run(LatheStore *store, const char *name, const char *pip
                             const char *pipeline_text, guint64 seed, GError **error);
 /**
  * lathe_store_set_run_environment:
- * @env: (transfer none): what decides the run's floating-point results:
- *   {"cpu", "blas", "blas_core", "jobs", "blas_threads"}.
+ * @env: (transfer none): what decides the run's floating-point results,
+ *   {"cpu", "blas", "blas_core", "jobs", "blas_threads"}, and the folder its
+ *   relative paths resolved against, "pipeline_dir".
  *
  * Records @env with run @run_id (`lathe runs show`, `lathe reproduce`).
  */

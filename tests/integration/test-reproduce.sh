@@ -75,6 +75,12 @@ RUN2=$(first_run "$TMP/i2.out")
 run_lathe "$TMP/r2" reproduce --store "$S" "$RUN2"
 expect_code "$TMP/r2" 0 "a fully cached run reproduces"
 
+# A run started in its pipeline's folder with a relative path, reproduced
+# from elsewhere: its relative paths resolve where they did.
+(cd "$TMP/iris" && "$LATHE_BIN" run --json --no-cache --seed 3 pipeline.json >"$TMP/rel.out" 2>/dev/null)
+(cd "$TMP" && run_lathe "$TMP/rrel" reproduce --store iris/.lathe "$(first_run "$TMP/rel.out")")
+expect_code "$TMP/rrel" 0 "a run of a relative pipeline path reproduces from another folder"
+
 # Unknown run: exit 2, one line, with the near id.
 run_lathe "$TMP/u" reproduce --store "$S" "${RUN:0:7}x"
 expect_code "$TMP/u" 2 "unknown run id"

@@ -1,5 +1,5 @@
-/* The run store (core/store): artifacts, executions, cache lookups, and a
- * dead process's run becoming "interrupted". */
+/* The run store (core/store): artifacts, executions, cache lookups, a
+ * dead process's run becoming "interrupted", run environments and study ids. */
 #include <glib/gstdio.h>
 #include <sqlite3.h>
 
@@ -62,8 +62,53 @@ static void test_store(void) {
   lathe_test_remove_tree(dir);
 }
 
+/* A run's environment (`lathe reproduce`) and pipeline text read back; a
+ * run without one shows null. A schema-2 store gains the table on open,
+ * its runs unchanged. A study's id is its key's prefix, longer on a clash. */
+static void test_environment_and_ids(void) {
+  g_autofree char *dir = g_dir_make_tmp("lathe-store-XXXXXX", NULL);
+  g_autoptr(GError) error = NULL;
+  LatheStore *s = lathe_store_open(dir, &error);
+  g_assert_no_error(error);
+  g_autofree char *old = lathe_store_begin_run(s, "n", "p.json", "{\"seed\":1}", 1, &error);
+  lathe_store_close(s);
+  sqlite3 *db;
+  g_autofree char *dbp = g_build_filename(dir, "lathe.db", NULL);
+  g_assert_cmpint(sqlite3_open(dbp, &db), ==, SQLITE_OK);
+  g_assert_cmpint(sqlite3_exec(db, "DROP TABLE run_environment; PRAGMA user_version = 2", NULL,
+                               NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close(db);
+  s = lathe_store_open(dir, &error);
+  g_assert_no_error(error);
+  g_autoptr(JsonObject) shown_old = lathe_store_show_run(s, old, &error);
+  g_assert_true(json_object_get_null_member(shown_old, "environment"));
+  g_autofree char *text = lathe_store_run_pipeline(s, old);
+  g_assert_cmpstr(text, ==, "{\"seed\":1}");
+  g_assert_null(lathe_store_run_pipeline(s, "nosuchrun"));
+  g_autofree char *run = lathe_store_begin_run(s, "n", "p.json", "{}", 1, &error);
+  g_autoptr(JsonObject) env = json_object_new();
+  json_object_set_string_member(env, "cpu", "Some CPU");
+  json_object_set_int_member(env, "jobs", 3);
+  g_assert_true(lathe_store_set_run_environment(s, run, env, &error));
+  g_autoptr(JsonObject) shown = lathe_store_show_run(s, run, &error);
+  JsonObject *e = json_object_get_object_member(shown, "environment");
+  g_assert_cmpstr(json_object_get_string_member(e, "cpu"), ==, "Some CPU");
+  g_assert_cmpint(json_object_get_int_member(e, "jobs"), ==, 3);
+
+  const char *k1 = "0123456789abcdef", *k2 = "01234567ffffffff";
+  gboolean resumed;
+  g_autofree char *s1 = lathe_store_study_open(s, k1, "n", "tune", "tuner/grid", NULL, &resumed, &error);
+  g_autofree char *s2 = lathe_store_study_open(s, k2, "n", "tune", "tuner/grid", NULL, &resumed, &error);
+  g_assert_no_error(error);
+  g_assert_cmpstr(s1, ==, "01234567");
+  g_assert_cmpstr(s2, ==, "01234567f");
+  lathe_store_close(s);
+  lathe_test_remove_tree(dir);
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/core/store", test_store);
+  g_test_add_func("/core/store/environment-and-ids", test_environment_and_ids);
   return g_test_run();
 }
