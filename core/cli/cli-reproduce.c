@@ -16,7 +16,6 @@ typedef struct {
   JsonObject *run;      /* lathe_store_show_run() of the original */
   const char *run_id;
   LatheCatalog *cat;
-  gboolean json;
 } Repro;
 
 /* The last execution of each node that has outputs: a node retried in a run
@@ -123,7 +122,7 @@ static gboolean local_registry(const char *use) {
 
 /* Drops "path" from a registry/local "with", so that it lives in the scratch
  * store; refuses other registries, which would write where the user's are. */
-static gboolean redirect_registry(Repro *r, JsonObject *o, const char *where) {
+static gboolean redirect_registry(JsonObject *o, const char *where) {
   const char *use = json_object_get_string_member_with_default(o, "use", NULL);
   if (!local_registry(use)) {
     lathe_cli_error(LATHE_EXIT_USAGE, "%s uses the registry '%s': reproduce keeps the user's "
@@ -134,7 +133,6 @@ static gboolean redirect_registry(Repro *r, JsonObject *o, const char *where) {
   JsonNode *w = json_object_get_member(o, "with");
   if (w && JSON_NODE_HOLDS_OBJECT(w))
     json_object_remove_member(json_node_get_object(w), "path");
-  (void)r;
   return TRUE;
 }
 
@@ -145,7 +143,7 @@ static gboolean redirect_nodes(Repro *r, JsonArray *nodes) {
     LatheComponentInfo *c = lathe_catalog_lookup(r->cat, use);
     g_autofree char *where = g_strdup_printf("node '%s'",
                                              json_object_get_string_member_with_default(n, "id", ""));
-    if (c && c->kind == LATHE_KIND_REGISTRY && !redirect_registry(r, n, where))
+    if (c && c->kind == LATHE_KIND_REGISTRY && !redirect_registry(n, where))
       return FALSE;
     JsonNode *trial = json_object_get_member(n, "trial");
     if (trial && JSON_NODE_HOLDS_OBJECT(trial) &&
@@ -170,7 +168,7 @@ static char *scratch_pipeline(Repro *r, const char *text, GError **error) {
   json_object_set_string_member(root, "name", json_object_get_string_member(r->run, "name"));
   JsonNode *reg = json_object_get_member(root, "registry");
   if (reg && JSON_NODE_HOLDS_OBJECT(reg) &&
-      !redirect_registry(r, json_node_get_object(reg), "the pipeline's \"registry\""))
+      !redirect_registry(json_node_get_object(reg), "the pipeline's \"registry\""))
     return NULL;
   if (!redirect_nodes(r, json_object_get_array_member(root, "nodes")))
     return NULL;
@@ -448,7 +446,7 @@ int lathe_cmd_reproduce(int argc, char **argv) {
   lathe_store_close(store);
   if (!run)
     return LATHE_EXIT_USAGE;
-  Repro r = {.run = run, .run_id = json_object_get_string_member(run, "run_id"), .json = json};
+  Repro r = {.run = run, .run_id = json_object_get_string_member(run, "run_id")};
   if (!text)
     return lathe_cli_error(LATHE_EXIT_USAGE, "run %s recorded no pipeline", r.run_id);
 
