@@ -81,6 +81,8 @@ static gboolean blas_loaded(void) {
   return h != NULL;
 }
 
+gboolean lathe_blas_loaded(void) { return blas_loaded(); }
+
 void lathe_blas_prepare(char **argv, guint threads) {
   g_autofree char *n = g_strdup_printf("%u", MAX(threads, 1));
   /* The user's own setting wins. */

@@ -337,6 +337,10 @@ char *lathe_blas_describe(void);
  */
 JsonObject *lathe_blas_environment(void);
 
+/** lathe_blas_loaded: whether OpenBLAS is loaded in this process (it read
+ * OPENBLAS_NUM_THREADS then; lathe_blas_set_threads() rules after). */
+gboolean lathe_blas_loaded(void);
+
 /** lathe_blas_set_threads: BLAS threads for this process (at most the cap
  * lathe_memlimit_fit() set). */
 void lathe_blas_set_threads(guint threads);

@@ -499,6 +499,8 @@ int lathe_cmd_reproduce(int argc, char **argv) {
   }
 
   g_autoptr(JsonObject) current = lathe_blas_environment();
+  json_object_set_int_member(current, "jobs", jobs ? jobs : cores);
+  json_object_set_int_member(current, "blas_threads", threads ? threads : MAX(1, cores / MAX(jobs, 1)));
   gboolean differs = recorded && !same_kernel(recorded, current);
   if (differs) {
     g_autofree char *was = describe_env(recorded), *is = describe_env(current);

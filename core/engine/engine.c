@@ -181,9 +181,15 @@ gboolean lathe_engine_run(LatheGraph *graph, LatheCatalog *cat, LatheStore *stor
   /* What decides floating-point results, for `lathe reproduce`: the same
    * machine and kernels give the same bits, others may not. A record that
    * fails costs the run nothing but that comparison. */
+  /* The BLAS threads in effect: OPENBLAS_NUM_THREADS (the user's, or
+   * lathe_blas_prepare()'s) if OpenBLAS loads after this, else the count
+   * set above. */
+  const char *nt = lathe_blas_loaded() ? NULL : g_getenv("OPENBLAS_NUM_THREADS");
+  guint64 env_threads = nt ? g_ascii_strtoull(nt, NULL, 10) : 0;
   g_autoptr(JsonObject) env = lathe_blas_environment();
   json_object_set_int_member(env, "jobs", o.jobs);
-  json_object_set_int_member(env, "blas_threads", run.blas_threads);
+  json_object_set_int_member(env, "blas_threads",
+                             env_threads > 0 && env_threads <= 1024 ? (gint64)env_threads : run.blas_threads);
   /* And the folder its relative paths resolve against: the pipeline's path
    * is recorded as it was given, relative to a working directory that
    * `lathe reproduce` may not share. */

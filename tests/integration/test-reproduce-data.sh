@@ -56,6 +56,26 @@ else
   pass "one core: BLAS threads change nothing here (exit $(cat "$TMP/k.code"))"
 fi
 
+# The user's OPENBLAS_NUM_THREADS rules when OpenBLAS loads: the record says
+# what was in effect (1 here, not cores / jobs), and the reproduction, run
+# without the variable, uses it. A reduced ideko keeps this quick.
+mkdir -p "$TMP/small"
+$PY - "$TMP/ideko/pipeline.json" >"$TMP/small/pipeline.json" <<'PYEOF'
+import json, sys
+p = json.load(open(sys.argv[1]))
+for n in p["nodes"]:
+    if n["use"] == "source/recordings":
+        n["with"]["max_per_class"] = 6
+    if n["use"].startswith("model/"):
+        n["with"]["epochs"] = 4
+print(json.dumps(p))
+PYEOF
+OPENBLAS_NUM_THREADS=1 run_lathe "$TMP/s" run --json -j 1 "$TMP/small/pipeline.json"
+expect_code "$TMP/s" 0 "a reduced ideko runs with OPENBLAS_NUM_THREADS=1 and --jobs 1"
+run_lathe "$TMP/rs" reproduce --store "$TMP/small/.lathe" --json "$(json_get "$TMP/s.out" "d['run_id']")"
+expect_py "$TMP/rs.out" "d['environment']['recorded']['blas_threads'] == 1 and d['environment']['recorded']['jobs'] == 1" "the record holds the BLAS threads in effect"
+expect_code "$TMP/rs" 0 "it reproduces without the variable"
+
 example nab
 run_lathe "$TMP/n" run --json "$TMP/nab/pipeline.json"
 expect_code "$TMP/n" 0 "nab runs"
