@@ -75,6 +75,20 @@ expect_code "$TMP/s" 0 "a reduced ideko runs with OPENBLAS_NUM_THREADS=1 and --j
 run_lathe "$TMP/rs" reproduce --store "$TMP/small/.lathe" --json "$(json_get "$TMP/s.out" "d['run_id']")"
 expect_py "$TMP/rs.out" "d['environment']['recorded']['blas_threads'] == 1 and d['environment']['recorded']['jobs'] == 1" "the record holds the BLAS threads in effect"
 expect_code "$TMP/rs" 0 "it reproduces without the variable"
+# Which is what made it identical: two threads give other bits.
+if [ "$(nproc)" -gt 1 ]; then
+  $PY - "$TMP/small/.lathe/lathe.db" <<'PYEOF'
+import json, sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+for run_id, text in db.execute("SELECT run_id, environment FROM run_environment").fetchall():
+    env = json.loads(text)
+    env["blas_threads"] = 2
+    db.execute("UPDATE run_environment SET environment = ? WHERE run_id = ?", (json.dumps(env), run_id))
+db.commit()
+PYEOF
+  run_lathe "$TMP/rs2" reproduce --store "$TMP/small/.lathe" "$(json_get "$TMP/s.out" "d['run_id']")"
+  expect_code "$TMP/rs2" 1 "recorded as two BLAS threads, the reproduction differs"
+fi
 
 example nab
 run_lathe "$TMP/n" run --json "$TMP/nab/pipeline.json"
