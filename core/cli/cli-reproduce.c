@@ -539,16 +539,15 @@ int lathe_cmd_reproduce(int argc, char **argv) {
   g_autoptr(JsonObject) again = NULL;
   if (started) {
     again = lathe_store_show_run(ss, json_object_get_string_member(res, "run_id"), NULL);
+    json_object_unref(res); /* the store's record says it all */
   }
   lathe_store_close(ss);
   if (!started || !again) {
-    g_clear_pointer(&res, json_object_unref);
     if (!keep)
       remove_scratch(scratch);
     return lathe_cli_error(LATHE_EXIT_FAILED, "reproducing run %s: %s", r.run_id,
                            error ? error->message : "its record cannot be read back");
   }
-  g_autoptr(JsonObject) result = res;
   guint differ = 0;
   g_autoptr(JsonArray) rows = compare(run, again, &differ);
   const char *ostatus = json_object_get_string_member(run, "status");
