@@ -521,6 +521,14 @@ int lathe_cmd_reproduce(int argc, char **argv) {
   g_autofree char *stamp = g_date_time_format(now, "%Y%m%d-%H%M%S");
   g_autofree char *leaf = g_strdup_printf("%s-%s-%d", r.run_id, stamp, (int)getpid());
   g_autofree char *scratch = g_build_filename(dir, "reproduce", leaf, NULL);
+  g_autofree char *parent = g_path_get_dirname(scratch);
+  if (g_mkdir_with_parents(parent, 0700) != 0) { /* a store we may only read */
+    g_autofree char *tmp = g_dir_make_tmp("lathe-reproduce-XXXXXX", &error);
+    if (!tmp)
+      return lathe_cli_error(LATHE_EXIT_FAILED, "no place for a scratch store: %s", error->message);
+    g_free(scratch);
+    scratch = g_build_filename(tmp, leaf, NULL);
+  }
   fprintf(stderr, "reproducing run %s in %s\n", r.run_id, T(scratch));
   LatheStore *ss = lathe_store_open(scratch, &error);
   if (!ss)
