@@ -114,6 +114,23 @@ static JsonArray *changed_plugins(Repro *r) {
   return out;
 }
 
+/* The tuner nodes the run executed rather than restored from the cache,
+ * NULL-terminated. */
+static GPtrArray *tuners_that_ran(Repro *r) {
+  GPtrArray *out = g_ptr_array_new();
+  JsonArray *nodes = json_object_get_array_member(r->run, "nodes");
+  for (guint i = 0; i < json_array_get_length(nodes); i++) {
+    JsonObject *n = json_array_get_object_element(nodes, i);
+    LatheComponentInfo *c = lathe_catalog_lookup(
+        r->cat, json_object_get_string_member_with_default(n, "component", ""));
+    if (c && c->kind == LATHE_KIND_TUNER &&
+        g_strcmp0(json_object_get_string_member_with_default(n, "status", ""), "cached") != 0)
+      g_ptr_array_add(out, (gpointer)json_object_get_string_member(n, "id"));
+  }
+  g_ptr_array_add(out, NULL);
+  return out;
+}
+
 /* Whether @use names registry/local, the one registry whose folder can be
  * moved into the scratch store. */
 static gboolean local_registry(const char *use) {
@@ -533,11 +550,19 @@ int lathe_cmd_reproduce(int argc, char **argv) {
   LatheStore *ss = lathe_store_open(scratch, &error);
   if (!ss)
     return lathe_cli_error(LATHE_EXIT_FAILED, "%s", error->message);
-  if (!seed_registry(&r, graph, dir, scratch, text, &error)) {
+  /* The studies and the registry as the run found them: a study it resumed
+   * replays the trials it replayed, an A/B node reads the model it read.
+   * Only the studies of tuners that ran: a cached tuner's output was made
+   * by an earlier run, from the study as that run found it. */
+  double started_at = json_object_get_double_member_with_default(run, "started", 0);
+  g_autoptr(GPtrArray) tuners = tuners_that_ran(&r);
+  if (!lathe_store_copy_studies(ss, dir, started_at, graph->name, (const char *const *)tuners->pdata,
+                                &error) ||
+      !seed_registry(&r, graph, dir, scratch, text, &error)) {
     lathe_store_close(ss);
     remove_scratch(scratch);
-    return lathe_cli_error(LATHE_EXIT_FAILED, "copying the registry as run %s saw it: %s", r.run_id,
-                           error->message);
+    return lathe_cli_error(LATHE_EXIT_FAILED, "copying the studies and the registry as run %s "
+                           "found them: %s", r.run_id, error->message);
   }
   g_autoptr(GHashTable) pins = pins_of(run);
   LatheRunOptions opts = {.jobs = jobs, .progress = !json && isatty(STDERR_FILENO),

@@ -224,6 +224,20 @@ GArray *lathe_store_reports(LatheStore *store, const char *run_id, const char *n
  */
 JsonObject *lathe_store_trial_reports(LatheStore *store, const char *run_id, const char *prefix);
 
+/**
+ * lathe_store_copy_studies:
+ * @from_dir: another store's directory.
+ * @before: Unix seconds.
+ * @name: a pipeline name; @nodes: (array zero-terminated=1): tuner nodes.
+ *
+ * Copies into @store the studies of @from_dir of those tuner nodes of
+ * pipeline @name created before @before, their trial events recorded before
+ * it, and the model artifacts those name: the studies as they were at that
+ * time (`lathe reproduce` of a run whose tuner resumed one).
+ */
+gboolean lathe_store_copy_studies(LatheStore *store, const char *from_dir, double before,
+                                  const char *name, const char *const *nodes, GError **error);
+
 /** lathe_store_list_studies: (transfer full) every study, newest first,
  * with trial counts per state. */
 JsonArray *lathe_store_list_studies(LatheStore *store, GError **error);

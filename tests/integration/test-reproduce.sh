@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `lathe reproduce RUN`: iris, iris-ab (twice: the second A/B reads the
-# production model the first promoted) and a TPE study come out
+# production model the first promoted) and a TPE study (fresh, then resumed
+# with a larger budget) come out
 # bit-identical, in a scratch store that leaves the user's registry and
 # tracker alone; a changed data file is refused in one line; a changed plugin
 # binary is refused without --allow-plugin-change and listed with it; --json
@@ -178,6 +179,13 @@ expect_code "$TMP/t1" 0 "the TPE study runs"
 run_lathe "$TMP/rt" reproduce --store "$TMP/study/.lathe" --json "$(first_run "$TMP/t1.out")"
 expect_code "$TMP/rt" 0 "the TPE study reproduces"
 expect_py "$TMP/rt.out" "d['identical'] and sum(1 for r in d['outputs'] if r['node'].startswith('tune/')) >= 16" "every trial's outputs are identical"
+# The study resumed with a larger budget: its first 8 trials are replayed
+# from the store, which the scratch store must hold as it was then.
+run_lathe "$TMP/t2" run --json --set tune.max_trials=12 "$TMP/study/pipeline.json"
+expect_py "$TMP/t2.out" "d['metrics']['tune.n_resumed'] == 8" "the study resumes its 8 trials"
+run_lathe "$TMP/rt2" reproduce --store "$TMP/study/.lathe" --json "$(first_run "$TMP/t2.out")"
+expect_code "$TMP/rt2" 0 "the resumed study reproduces"
+expect_py "$TMP/rt2.out" "d['identical'] and {r['node'] for r in d['outputs']} >= {'tune', 'tune/8/model', 'tune/11/eval'}" "with its new trials and the tuner's output"
 
 run_lathe "$TMP/use" reproduce
 expect_code "$TMP/use" 2 "no run id"

@@ -106,9 +106,54 @@ static void test_environment_and_ids(void) {
   lathe_test_remove_tree(dir);
 }
 
+/* Studies copied into another store as they were at a time, with the
+ * models their trials name; only the tuner nodes asked for. */
+static void test_copy_studies(void) {
+  g_autofree char *a = g_dir_make_tmp("lathe-store-XXXXXX", NULL);
+  g_autofree char *b = g_dir_make_tmp("lathe-store-XXXXXX", NULL);
+  g_autofree char *c = g_dir_make_tmp("lathe-store-XXXXXX", NULL);
+  g_autoptr(GError) error = NULL;
+  LatheStore *sa = lathe_store_open(a, &error);
+  g_assert_no_error(error);
+  g_autoptr(GBytes) bytes = g_bytes_new_static("a model", 7);
+  g_autoptr(LatheArtifact) model = lathe_artifact_new_from_bytes(LATHE_TYPE_ANY, bytes);
+  g_assert_true(lathe_store_put_artifact(sa, model, &error));
+  gboolean resumed;
+  g_autofree char *study = lathe_store_study_open(sa, "feedfacefeedface", "p", "tune", "tuner/grid",
+                                                  NULL, &resumed, &error);
+  g_assert_true(lathe_store_trial_event(sa, study, 0, "run1", "complete", NULL, NULL,
+                                        lathe_artifact_get_digest(model), NULL, &error));
+  double cut = (double)g_get_real_time() / 1e6;
+  g_usleep(2000);
+  g_assert_true(lathe_store_trial_event(sa, study, 1, "run2", "complete", NULL, NULL, NULL, NULL, &error));
+  lathe_store_close(sa);
+
+  LatheStore *sb = lathe_store_open(b, &error);
+  const char *const nodes[] = {"tune", NULL};
+  g_assert_true(lathe_store_copy_studies(sb, a, cut, "p", nodes, &error));
+  g_assert_no_error(error);
+  g_autoptr(JsonArray) trials = lathe_store_study_trials(sb, study, &error);
+  g_assert_cmpuint(json_array_get_length(trials), ==, 1);
+  g_autoptr(LatheArtifact) back = lathe_store_get_artifact(sb, lathe_artifact_get_digest(model),
+                                                           LATHE_TYPE_ANY, &error);
+  g_assert_nonnull(back);
+  lathe_store_close(sb);
+
+  LatheStore *sc = lathe_store_open(c, &error);
+  const char *const other[] = {"tune2", NULL};
+  g_assert_true(lathe_store_copy_studies(sc, a, cut, "p", other, &error));
+  g_autoptr(JsonArray) none = lathe_store_study_trials(sc, study, &error);
+  g_assert_true(!none || json_array_get_length(none) == 0);
+  lathe_store_close(sc);
+  lathe_test_remove_tree(a);
+  lathe_test_remove_tree(b);
+  lathe_test_remove_tree(c);
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/core/store", test_store);
   g_test_add_func("/core/store/environment-and-ids", test_environment_and_ids);
+  g_test_add_func("/core/store/copy-studies", test_copy_studies);
   return g_test_run();
 }
