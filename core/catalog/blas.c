@@ -45,8 +45,8 @@ const char *lathe_blas_fix_for(const char *corename, gboolean avx512, gboolean a
   return avx512 ? "SkylakeX" : avx2 ? "Haswell" : NULL;
 }
 
-/* What decides OpenBLAS's choice of kernels: the CPU and the library file.
- * NULL when the library is not where Debian puts it (then we just ask it). */
+/* (transfer full) (nullable) the OpenBLAS library file, NULL when it is
+ * not where Debian puts it. */
 static char *library_file(void) {
   static const char *const libs[] = {"/usr/lib/x86_64-linux-gnu/libopenblas.so.0",
                                      "/usr/lib64/libopenblas.so.0", "/usr/lib/libopenblas.so.0", NULL};
@@ -56,6 +56,8 @@ static char *library_file(void) {
   return real;
 }
 
+/* What decides OpenBLAS's choice of kernels: the CPU and the library file.
+ * NULL when the library is not where Debian puts it (then we just ask it). */
 static char *decision_key(void) {
   g_autofree char *real = library_file();
   struct stat st;

@@ -477,8 +477,11 @@ int lathe_cmd_reproduce(int argc, char **argv) {
     g_autofree char *n = g_strdup_printf("%u", threads);
     g_setenv("OPENBLAS_NUM_THREADS", n, TRUE);
   }
+  /* A run from before environments were recorded: `lathe run`'s defaults. */
   guint cores = (guint)MAX(1, sysconf(_SC_NPROCESSORS_ONLN));
-  lathe_blas_prepare(lathe_original_argv, threads ? threads : MAX(1, cores / MAX(jobs, 1)));
+  if (!threads)
+    threads = MAX(1, cores / (jobs ? jobs : cores));
+  lathe_blas_prepare(lathe_original_argv, threads);
   g_autoptr(LatheCatalog) cat = lathe_cli_load_catalog(json);
   r.cat = cat;
 
@@ -517,7 +520,7 @@ int lathe_cmd_reproduce(int argc, char **argv) {
 
   g_autoptr(JsonObject) current = lathe_blas_environment();
   json_object_set_int_member(current, "jobs", jobs ? jobs : cores);
-  json_object_set_int_member(current, "blas_threads", threads ? threads : MAX(1, cores / MAX(jobs, 1)));
+  json_object_set_int_member(current, "blas_threads", threads);
   gboolean differs = recorded && !same_kernel(recorded, current);
   if (differs) {
     g_autofree char *was = describe_env(recorded), *is = describe_env(current);

@@ -180,10 +180,9 @@ gboolean lathe_engine_run(LatheGraph *graph, LatheCatalog *cat, LatheStore *stor
     return FALSE;
   /* What decides floating-point results, for `lathe reproduce`: the same
    * machine and kernels give the same bits, others may not. A record that
-   * fails costs the run nothing but that comparison. */
-  /* The BLAS threads in effect: OPENBLAS_NUM_THREADS (the user's, or
-   * lathe_blas_prepare()'s) if OpenBLAS loads after this, else the count
-   * set above. */
+   * fails costs the run nothing but that comparison. The BLAS threads in
+   * effect are OPENBLAS_NUM_THREADS (the user's, or lathe_blas_prepare()'s)
+   * if OpenBLAS loads after this, else the count set above. */
   const char *nt = lathe_blas_loaded() ? NULL : g_getenv("OPENBLAS_NUM_THREADS");
   guint64 env_threads = nt ? g_ascii_strtoull(nt, NULL, 10) : 0;
   g_autoptr(JsonObject) env = lathe_blas_environment();
