@@ -466,6 +466,9 @@ int lathe_cmd_reproduce(int argc, char **argv) {
   Repro r = {.run = run, .run_id = json_object_get_string_member(run, "run_id")};
   if (!text)
     return lathe_cli_error(LATHE_EXIT_USAGE, "run %s recorded no pipeline", r.run_id);
+  if (g_strcmp0(json_object_get_string_member(run, "status"), "running") == 0)
+    return lathe_cli_error(LATHE_EXIT_USAGE, "run %s is still running; reproduce it once it has "
+                           "ended", r.run_id);
 
   /* What decided the numbers: the same jobs and BLAS threads, so that the
    * same machine gives the same bits. */
