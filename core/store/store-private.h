@@ -58,8 +58,5 @@ char *lathe_store_proc_token_for(int pid);
 gboolean lathe_store_proc_alive(const char *token);
 /* (transfer full) */
 char *lathe_store_artifact_path(LatheStore *s, const char *digest);
-void lathe_store_remove_tree(const char *path);
 /* Removes the temp files and scratch folders of processes that died. */
 void lathe_store_clean_leftovers(LatheStore *s);
-/* (transfer full) (nullable) */
-char *lathe_store_file_sha256(const char *path, GError **error);

@@ -53,6 +53,24 @@ LatheArtifact *lathe_store_get_artifact(LatheStore *store, const char *digest,
 /** lathe_store_begin_run: (transfer full) a new run id, status "running". */
 char *lathe_store_begin_run(LatheStore *store, const char *name, const char *pipeline_path,
                             const char *pipeline_text, guint64 seed, GError **error);
+/**
+ * lathe_store_set_run_environment:
+ * @env: (transfer none): what decides the run's floating-point results,
+ *   {"cpu", "blas", "blas_core", "jobs", "blas_threads"}, and the folder its
+ *   relative paths resolved against, "pipeline_dir".
+ *
+ * Records @env with run @run_id (`lathe runs show`, `lathe reproduce`).
+ */
+gboolean lathe_store_set_run_environment(LatheStore *store, const char *run_id, JsonObject *env,
+                                         GError **error);
+/**
+ * lathe_store_run_pipeline:
+ * @run_id: a full run id.
+ *
+ * Returns: (transfer full) (nullable): the canonical pipeline JSON the run
+ * ran (after its preset and overrides), or %NULL when there is no such run.
+ */
+char *lathe_store_run_pipeline(LatheStore *store, const char *run_id);
 gboolean lathe_store_end_run(LatheStore *store, const char *run_id, const char *status,
                              GError **error);
 
@@ -130,7 +148,8 @@ JsonObject *lathe_store_cache_lookup(LatheStore *store, const char *key);
 
 /** lathe_store_list_runs: (transfer full) newest first. */
 JsonArray *lathe_store_list_runs(LatheStore *store, GError **error);
-/** lathe_store_show_run: (transfer full) (nullable) a run by id or unique prefix. */
+/** lathe_store_show_run: (transfer full) (nullable) a run by id or unique prefix,
+ * with its "environment" (null for runs recorded before it was). */
 JsonObject *lathe_store_show_run(LatheStore *store, const char *run_id, GError **error);
 
 /**
@@ -241,6 +260,20 @@ GArray *lathe_store_reports(LatheStore *store, const char *run_id, const char *n
  */
 JsonObject *lathe_store_trial_reports(LatheStore *store, const char *run_id, const char *prefix);
 
+/**
+ * lathe_store_copy_studies:
+ * @from_dir: another store's directory.
+ * @before: Unix seconds.
+ * @name: a pipeline name; @nodes: (array zero-terminated=1): tuner nodes.
+ *
+ * Copies into @store the studies of @from_dir of those tuner nodes of
+ * pipeline @name created before @before, their trial events recorded before
+ * it, and the model artifacts those name: the studies as they were at that
+ * time (`lathe reproduce` of a run whose tuner resumed one).
+ */
+gboolean lathe_store_copy_studies(LatheStore *store, const char *from_dir, double before,
+                                  const char *name, const char *const *nodes, GError **error);
+
 /** lathe_store_list_studies: (transfer full) every study, newest first,
  * with trial counts per state. */
 JsonArray *lathe_store_list_studies(LatheStore *store, GError **error);
@@ -293,5 +326,12 @@ JsonObject *lathe_store_execution_lineage(LatheStore *store, gint64 exec_id, con
  * with @error set when the repair could not be written.
  */
 JsonObject *lathe_store_check(LatheStore *store, gboolean repair, GError **error);
+
+/** lathe_store_file_sha256: (transfer full) (nullable) hex SHA-256 of the file
+ * @path (mapped, not read into memory), or %NULL with @error set. */
+char *lathe_store_file_sha256(const char *path, GError **error);
+
+/** lathe_store_remove_tree: removes @path and everything under it (a scratch store). */
+void lathe_store_remove_tree(const char *path);
 
 G_END_DECLS
