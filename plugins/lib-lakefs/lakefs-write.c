@@ -56,7 +56,8 @@ char *lathe_lakefs_ensure_branch(LatheLakefs *lk, const char *repo, const char *
   g_autoptr(LatheHttpResponse) r =
       lathe_http_client_send(lathe_lakefs_get_http(lk), req, cancellable, &local);
   if (!r && !g_error_matches(local, LATHE_HTTP_ERROR, 409)) {
-    g_propagate_error(error, g_steal_pointer(&local));
+    g_propagate_prefixed_error(error, g_steal_pointer(&local),
+                               "cannot create branch '%s' from '%s': ", branch, source);
     return NULL;
   }
   if (r && created)
@@ -108,6 +109,16 @@ JsonObject *lathe_lakefs_commit(LatheLakefs *lk, const char *repo, const char *b
      * committed ones (same checksums): a rerun that wrote the same bytes. */
     if (g_error_matches(local, LATHE_HTTP_ERROR, 400) && strstr(local->message, "no changes")) {
       *no_changes = TRUE;
+      return NULL;
+    }
+    /* The commit may have been made before the answer was lost: say so,
+     * since the layer's hint suggests trying again. */
+    if (local->domain == LATHE_HTTP_ERROR &&
+        (local->code >= 500 || local->code == LATHE_HTTP_ERROR_NETWORK ||
+         local->code == LATHE_HTTP_ERROR_TIMEOUT)) {
+      g_set_error(error, local->domain, local->code,
+                  "%s (a commit is never resent: look at the branch's log before running "
+                  "again)", local->message);
       return NULL;
     }
     g_propagate_error(error, g_steal_pointer(&local));
