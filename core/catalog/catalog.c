@@ -24,7 +24,7 @@ struct _LatheCatalog {
   GHashTable *seen_files; /* realpath -> TRUE */
   GPtrArray *problems;    /* char* */
   GPtrArray *search_path; /* char* */
-  JsonObject *cache;      /* realpath -> {size, mtime, ino, head, meta | off+len | refused} */
+  JsonObject *cache;      /* realpath -> {size, mtime, ino, inspect, head, meta | off+len | refused} */
   GBytes *texts;          /* the cached plugins' metadata texts the index points into */
   gboolean cache_dirty;
   GMutex lock;            /* realising components */
@@ -48,6 +48,7 @@ static const LathePortSpec eval_in[] = {{"model", LATHE_TYPE_MODEL, 0, "the mode
                                         {.name = NULL}};
 static const LathePortSpec metrics_out[] = {{"metrics", LATHE_TYPE_METRICS, 0, "the scores"}, {.name = NULL}};
 static const LathePortSpec no_ports[] = {{.name = NULL}};
+static const LathePortSpec any_in[] = {{"data", LATHE_TYPE_ANY, 0, "what to write out"}, {.name = NULL}};
 
 
 /* What the catalog knows of each kind: its name, whether it can be a node,
@@ -76,6 +77,8 @@ static KindInfo kinds[] = {
     [LATHE_KIND_TRACKER] = {.name = "tracker", .inputs = no_ports, .outputs = no_ports},
     [LATHE_KIND_REGISTRY] = {.name = "registry", .node = TRUE, .inputs = no_ports, .outputs = no_ports},
     [LATHE_KIND_EXECUTOR] = {.name = "executor", .inputs = no_ports, .outputs = no_ports},
+    [LATHE_KIND_SINK] = {.name = "sink", .node = TRUE, .declared_ports = TRUE,
+                         .inputs = any_in, .outputs = no_ports},
 };
 
 static const KindInfo *kind_info(LatheComponentKind kind) {
@@ -167,6 +170,7 @@ static const LathePortSpec *ports_from(JsonNode *n, const LathePortSpec *def, GP
  * by the plugin), with the host's params and default ports for its kind. */
 static void info_fill(LatheComponentInfo *info, JsonObject *cm) {
   info->description = json_object_get_string_member(cm, "description");
+  info->resolves = json_object_get_boolean_member_with_default(cm, "resolve", FALSE);
   info->owned = g_ptr_array_new_with_free_func(g_free);
   info->params = g_array_new(FALSE, TRUE, sizeof(LatheParamSpec));
   const KindInfo *k = kind_info(info->kind);
@@ -342,8 +346,14 @@ typedef struct {
   JsonObject *meta;  /* the metadata of a file inspected in this scan */
 } Candidate;
 
+/* What the inspector records (plugin-inspect.c) changes with the host, not
+ * only with the file: a cache entry written by a host that knew less (kind
+ * 9 refused, no "resolve" flag) is inspected again. Bump when it changes. */
+#define INSPECT_REVISION 2
+
 static gboolean entry_matches(JsonObject *entry, const struct stat *st, gint64 mtime) {
-  return entry && json_object_get_int_member_with_default(entry, "size", -1) == st->st_size &&
+  return entry && json_object_get_int_member_with_default(entry, "inspect", -1) == INSPECT_REVISION &&
+         json_object_get_int_member_with_default(entry, "size", -1) == st->st_size &&
          json_object_get_int_member_with_default(entry, "mtime", -1) == mtime &&
          json_object_get_int_member_with_default(entry, "ino", -1) == (gint64)st->st_ino &&
          (json_object_has_member(entry, "head") || json_object_has_member(entry, "refused"));
@@ -376,6 +386,7 @@ static void add_files(LatheCatalog *cat, char *const *paths, guint n, GPtrArray 
       json_object_set_int_member(entry, "size", st.st_size);
       json_object_set_int_member(entry, "mtime", mtime);
       json_object_set_int_member(entry, "ino", (gint64)st.st_ino);
+      json_object_set_int_member(entry, "inspect", INSPECT_REVISION);
       c[i].fresh = TRUE;
       LatheScanResult r = {.path = real};
       g_array_append_val(scans, r);

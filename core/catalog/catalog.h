@@ -39,6 +39,9 @@ typedef struct {
  * plugin's kind struct at the host's size, so callbacks beyond the plugin's
  * struct_size read as %NULL. @params is the params the host adds for the
  * kind (tuners, registry nodes) followed by the declared ones.
+ * @resolves: a source whose struct_size covers a non-%NULL
+ * #LatheSourceClass.resolve (ABI 1.6): known from the metadata, so the
+ * engine opens the plugin before the cache decision only for these.
  */
 typedef struct {
   char *id; /* "model/logreg" */
@@ -55,6 +58,7 @@ typedef struct {
   const LathePortSpec *outputs;
   guint n_inputs;
   guint n_outputs;
+  gboolean resolves;
 } LatheComponentInfo;
 
 /* In a host copy of a #LatheParamSpec: the plugin's spec has a check

@@ -21,6 +21,7 @@ typedef struct {
 #define OFF(T, f) offsetof(T, f)
 static const gsize run_req[] = {OFF(LatheSourceClass, run), 0};
 static const char *const run_names[] = {"run"};
+static const gsize sink_req[] = {OFF(LatheSinkClass, run), 0};
 static const gsize model_req[] = {OFF(LatheModelClass, fit), OFF(LatheModelClass, predict),
                                   OFF(LatheModelClass, save), OFF(LatheModelClass, load),
                                   OFF(LatheModelClass, free), 0};
@@ -56,6 +57,7 @@ static const KindLayout layouts[] = {
     [LATHE_KIND_TRACKER] = {sizeof(LatheTrackerClass), tracker_req, tracker_names},
     [LATHE_KIND_REGISTRY] = {sizeof(LatheRegistryClass), registry_req, registry_names},
     [LATHE_KIND_EXECUTOR] = {sizeof(LatheExecutorClass), executor_req, executor_names},
+    [LATHE_KIND_SINK] = {sizeof(LatheSinkClass), sink_req, run_names},
 };
 
 static gpointer refuse(GError **error, const char *path, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
@@ -80,7 +82,7 @@ static gboolean is_elf(const char *path) {
 
 /* The struct rules; returns the host's copy of @c. */
 static gpointer check_struct(const char *path, const LatheComponent *c, GError **error) {
-  if (c->kind < LATHE_KIND_SOURCE || c->kind > LATHE_KIND_EXECUTOR)
+  if (c->kind < LATHE_KIND_SOURCE || c->kind > LATHE_KIND_SINK)
     return refuse(error, path, "component '%s' has unknown kind %u; rebuild it against this SDK",
                   c->name ? c->name : "?", c->kind);
   const KindLayout *lay = &layouts[c->kind];
@@ -160,6 +162,11 @@ static JsonObject *component_json(const char *path, const LatheComponent *c, gui
   }
   JsonObject *o = json_object_new();
   json_object_set_int_member(o, "kind", c->kind);
+  /* Read only when the plugin's struct reaches it: a 1.5 source ends at run. */
+  if (c->kind == LATHE_KIND_SOURCE &&
+      c->struct_size >= offsetof(LatheSourceClass, resolve) + sizeof(LatheRunFunc) &&
+      ((const LatheSourceClass *)c)->resolve)
+    json_object_set_boolean_member(o, "resolve", TRUE);
   json_object_set_string_member(o, "name", c->name);
   json_object_set_string_member(o, "description", c->description ? c->description : "");
   json_object_set_array_member(o, "params", params);

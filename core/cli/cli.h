@@ -22,6 +22,7 @@ int lathe_cmd_runs(int argc, char **argv);
 int lathe_cmd_models(int argc, char **argv);
 int lathe_cmd_study(int argc, char **argv);
 int lathe_cmd_store(int argc, char **argv);
+int lathe_cmd_lineage(int argc, char **argv);
 
 /**
  * lathe_cli_phase:

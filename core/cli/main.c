@@ -55,6 +55,8 @@ static int usage(FILE *out, int code) {
         "  models list                  registered model versions and aliases\n"
         "  models alias NAME ALIAS VERSION\n"
         "  models rollback NAME [--alias ALIAS]  move ALIAS (production) back to its previous version\n"
+        "  lineage MODEL@ALIAS | MODEL/VERSION | RUN/NODE[.PORT]\n"
+        "                               what a model or artifact was made from, down to the data\n"
         "  study list                   tuning studies: trials per state\n"
         "  study show RUN_ID/NODE       a study's trials, best trial and convergence\n"
         "  store check [--repair]       verify every artifact and the database; --repair removes damage\n"
@@ -140,6 +142,8 @@ int main(int argc, char **argv) {
     return lathe_cmd_runs(argc - 1, argv + 1);
   if (g_str_equal(cmd, "models"))
     return lathe_cmd_models(argc - 1, argv + 1);
+  if (g_str_equal(cmd, "lineage"))
+    return lathe_cmd_lineage(argc - 1, argv + 1);
   if (g_str_equal(cmd, "study"))
     return lathe_cmd_study(argc - 1, argv + 1);
   if (g_str_equal(cmd, "store"))

@@ -24,18 +24,22 @@ char *lathe_cache_key_compute(const char *component, const char *plugin_version,
   return lathe_sha256_hex(text, strlen(text));
 }
 
-char *lathe_cache_key(LatheNodeRun *t, JsonObject *input_digests) {
+char *lathe_cache_key(LatheNodeRun *t, JsonObject *input_digests, const char *content) {
   LatheComponentInfo *c = t->node->comp;
   g_autoptr(JsonObject) inputs = json_object_ref(input_digests);
   /* A kind may add what else decides its result, to the key only: a copy,
-   * so the recorded inputs stay the edges' digests. */
+   * so the recorded inputs stay the edges' digests. So does a source's
+   * resolve: the content it will read, whatever commit holds it. */
   const LatheNodeKind *kind = lathe_node_kind_get(c->kind);
-  if (kind && kind->cache_inputs) {
+  if ((kind && kind->cache_inputs) || content) {
     inputs = json_object_new();
     g_autoptr(GList) ports = json_object_get_members(input_digests);
     for (GList *l = ports; l; l = l->next)
       json_object_set_member(inputs, l->data, json_node_copy(json_object_get_member(input_digests, l->data)));
-    kind->cache_inputs(t, inputs);
+    if (kind && kind->cache_inputs)
+      kind->cache_inputs(t, inputs);
+    if (content)
+      json_object_set_string_member(inputs, "source:content", content);
   }
   /* Secrets enter the key only as keyed fingerprints (catalog/secrets.c). */
   g_autoptr(JsonObject) params = NULL;
@@ -104,13 +108,15 @@ static LatheArtifactType type_from_name(const char *name) {
   return LATHE_TYPE_ANY;
 }
 
-gboolean lathe_cache_restore(LatheNodeRun *t, const char *key) {
+gboolean lathe_cache_restore(LatheNodeRun *t, const char *key, gboolean resolved) {
   LatheRun *run = t->batch->run;
   g_autoptr(JsonObject) entry = lathe_store_cache_lookup(run->store, key);
   if (!entry)
     return FALSE;
+  /* A resolved source's key holds its content already, and what it reads
+   * now is what resolve recorded, not the entry's (an older commit). */
   JsonArray *dvs = json_object_get_array_member(entry, "data_versions");
-  for (guint i = 0; i < json_array_get_length(dvs); i++)
+  for (guint i = 0; !resolved && i < json_array_get_length(dvs); i++)
     if (!version_current(json_array_get_object_element(dvs, i)))
       return FALSE;
   JsonObject *outs = json_object_get_object_member(entry, "outputs");
@@ -135,7 +141,7 @@ gboolean lathe_cache_restore(LatheNodeRun *t, const char *key) {
   g_autoptr(GList) names = json_object_get_members(m);
   for (GList *l = names; l; l = l->next)
     json_object_set_double_member(t->metrics, l->data, json_object_get_double_member(m, l->data));
-  for (guint i = 0; i < json_array_get_length(dvs); i++)
+  for (guint i = 0; !resolved && i < json_array_get_length(dvs); i++)
     json_array_add_element(t->data_versions, json_node_copy(json_array_get_element(dvs, i)));
   return TRUE;
 }

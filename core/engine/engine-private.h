@@ -178,6 +178,9 @@ typedef struct {
    * and what reads them, run after every other node of the run, and only
    * when none failed (engine.c). */
   gboolean after_run;
+  /* Its nodes have side effects (a sink writes to a lakeFS branch): never
+   * served from the cache, run every time. */
+  gboolean uncached;
 } LatheNodeKind;
 
 /* node-kinds.c */
@@ -188,8 +191,11 @@ void lathe_node_kind_register(const LatheNodeKind *kind);
 const LatheNodeKind *lathe_node_kind_get(LatheComponentKind kind);
 
 /* cache.c */
-char *lathe_cache_key(LatheNodeRun *task, JsonObject *input_digests);
-gboolean lathe_cache_restore(LatheNodeRun *task, const char *key);
+/* @content: (nullable) a resolved source's content key, added to the key. */
+char *lathe_cache_key(LatheNodeRun *task, JsonObject *input_digests, const char *content);
+/* @resolved: the task's data versions come from its source's resolve, not
+ * from the entry, and the entry's are not checked against local files. */
+gboolean lathe_cache_restore(LatheNodeRun *task, const char *key, gboolean resolved);
 void lathe_data_versions_stat(JsonArray *versions);
 /* Reads the cached outputs @task takes in, which verifies them; rebuilds
  * the producer of any that cannot be read (damaged, so removed, or gone).

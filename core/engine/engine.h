@@ -61,7 +61,7 @@ char *lathe_cache_key_compute(const char *component, const char *plugin_version,
 /**
  * lathe_engine_init:
  *
- * Registers the node kinds the engine owns (source, transform, model,
+ * Registers the node kinds the engine owns (source, transform, model, sink,
  * evaluator, registry) with the catalog, the graph and the engine. Call it
  * once at start-up, before lathe_catalog_load(); the layers above register
  * theirs the same way (lathe_tuning_init()).

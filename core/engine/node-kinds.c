@@ -4,7 +4,7 @@
 #include "engine/engine-private.h"
 #include "lathe-registry.h"
 
-static const LatheNodeKind *node_kinds[LATHE_KIND_EXECUTOR + 1];
+static const LatheNodeKind *node_kinds[LATHE_KIND_SINK + 1];
 
 void lathe_node_kind_register(const LatheNodeKind *kind) {
   g_return_if_fail(kind->kind >= 1 && kind->kind < G_N_ELEMENTS(node_kinds));
@@ -17,7 +17,8 @@ const LatheNodeKind *lathe_node_kind_get(LatheComponentKind kind) {
   return kind >= 1 && kind < G_N_ELEMENTS(node_kinds) ? node_kinds[kind] : NULL;
 }
 
-/* Sources, transforms and evaluators share the layout of LatheSourceClass. */
+/* Sources, transforms, evaluators and sinks share the layout of LatheSourceClass
+ * up to run. */
 static gboolean run_plain(LatheNodeRun *t, LatheContext *ctx, GError **error) {
   const LatheSourceClass *k = t->node->comp->klass;
   return k->run(ctx, error);
@@ -142,6 +143,7 @@ static const LatheNodeKind engine_kinds[] = {
     {.kind = LATHE_KIND_TRANSFORM, .execute = run_plain},
     {.kind = LATHE_KIND_MODEL, .execute = run_model},
     {.kind = LATHE_KIND_EVALUATOR, .execute = run_plain},
+    {.kind = LATHE_KIND_SINK, .execute = run_plain, .uncached = TRUE},
     {.kind = LATHE_KIND_REGISTRY, .params = registry_node_params, .inputs = registry_in,
      .validate = validate_register, .execute = run_register, .after_run = TRUE},
 };

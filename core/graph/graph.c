@@ -119,7 +119,7 @@ typedef struct {
   LatheNodeValidateFunc validate;
 } GraphKind;
 
-static GraphKind graph_kinds[LATHE_KIND_EXECUTOR + 1];
+static GraphKind graph_kinds[LATHE_KIND_SINK + 1];
 
 void lathe_graph_kind_set(LatheComponentKind kind, gboolean trial, LatheNodeValidateFunc validate) {
   g_return_if_fail(kind >= 1 && kind < G_N_ELEMENTS(graph_kinds));

@@ -210,6 +210,41 @@ JsonObject *lathe_store_trial_reports(LatheStore *store, const char *run_id, con
 JsonArray *lathe_store_list_studies(LatheStore *store, GError **error);
 
 /**
+ * lathe_store_lineage:
+ * @digest: an artifact's digest.
+ * @run_id: (nullable): the run whose producers are preferred (a registered
+ *   model's run); other runs' original (non-cached) producers otherwise.
+ *
+ * Walks from @digest back through the executions that produced it and the
+ * artifacts they read, down to the data versions (store-lineage.c says which
+ * producer is followed when several made the same digest). Each tree node is
+ * {artifact: {digest, type, port}, execution: {id, run_id, node, component,
+ * plugin, plugin_version, plugin_digest, status, cached, output, original?,
+ * trial?} or null, inputs: [tree nodes], data_versions: [{uri, digest}]};
+ * the root also has truncated (a bound on depth or size was hit).
+ *
+ * Returns: (transfer full) (nullable): the tree, or %NULL with @error set
+ * (%LATHE_ERROR_INVALID when no execution in the store knows @digest).
+ */
+JsonObject *lathe_store_lineage(LatheStore *store, const char *digest, const char *run_id,
+                                GError **error);
+
+/**
+ * lathe_store_execution_lineage:
+ * @exec_id: an execution (the "execution" of a node in lathe_store_show_run()).
+ * @port: (nullable): one of its outputs; %NULL for the execution itself
+ *   (artifact is then null).
+ *
+ * Like lathe_store_lineage(), rooted at an execution; the root also lists
+ * its outputs [{port, digest, type}].
+ *
+ * Returns: (transfer full) (nullable): the tree, or %NULL with @error set
+ * (%LATHE_ERROR_INVALID when @port is not one of its outputs).
+ */
+JsonObject *lathe_store_execution_lineage(LatheStore *store, gint64 exec_id, const char *port,
+                                          GError **error);
+
+/**
  * lathe_store_check:
  * @repair: remove damaged artifact files, and the rows and cache entries
  *   that point to missing ones, so that the next run rebuilds them.
