@@ -35,3 +35,20 @@ gboolean lathe_lakefs_check_ref_name(const LatheParamSpec *spec, JsonNode *value
                            g_str_equal(spec->name, "tag") ? "tag" : "branch name");
   return ok;
 }
+
+gboolean lathe_lakefs_check_endpoint(const LatheParamSpec *spec, JsonNode *value, char **why) {
+  (void)spec;
+  g_autoptr(GUri) uri = g_uri_parse(json_node_get_string(value), G_URI_FLAGS_NONE, NULL);
+  const char *scheme = uri ? g_uri_get_scheme(uri) : NULL;
+  if (!scheme || (g_ascii_strcasecmp(scheme, "http") && g_ascii_strcasecmp(scheme, "https")) ||
+      !g_uri_get_host(uri) || !*g_uri_get_host(uri)) {
+    *why = g_strdup("give the lakeFS server's http(s) URL, e.g. http://localhost:8000");
+    return FALSE;
+  }
+  /* The HTTP layer would take user:password@ as basic auth. */
+  if (g_uri_get_userinfo(uri)) {
+    *why = g_strdup(LATHE_LAKEFS_CREDENTIALS_WHY "; write the URL without user:password@");
+    return FALSE;
+  }
+  return TRUE;
+}

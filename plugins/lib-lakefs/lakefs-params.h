@@ -23,10 +23,14 @@ gboolean lathe_lakefs_check_repository(const LatheParamSpec *spec, JsonNode *val
 /* lakeFS's branch and tag id rule, ^\w[-\w]*$ (letters, digits, _ and -). */
 gboolean lathe_lakefs_check_ref_name(const LatheParamSpec *spec, JsonNode *value, char **why);
 
+/* An http(s) URL with a host and no user:password@ (which would be basic
+ * auth, and credentials in the pipeline). */
+gboolean lathe_lakefs_check_endpoint(const LatheParamSpec *spec, JsonNode *value, char **why);
+
 /* "endpoint", then the two refused credential params: the end of both
  * plugins' param tables. */
 #define LATHE_LAKEFS_CONNECTION_PARAMS                                                     \
-  {.name = "endpoint", .type = LATHE_PARAM_STRING,                                        \
+  {.name = "endpoint", .type = LATHE_PARAM_STRING, .check = lathe_lakefs_check_endpoint,   \
    .doc = "lakeFS server URL (http://host:8000, with or without /api/v1); default: "      \
           "LAKECTL_SERVER_ENDPOINT_URL, then server.endpoint_url in ~/.lakectl.yaml"},     \
   {.name = "access_key_id", .type = LATHE_PARAM_STRING, .flags = LATHE_PARAM_SECRET,        \

@@ -169,6 +169,22 @@ static void test_spec(void) {
     refused++;
   }
   g_assert_cmpuint(refused, ==, 2);
+  /* An endpoint with user:password@ would be credentials in the pipeline. */
+  for (const LatheParamSpec *s = c->params; s->name; s++) {
+    if (!g_str_equal(s->name, "endpoint"))
+      continue;
+    const char *values[] = {"\"http://key:hunter2@localhost:8000\"", "\"ftp://host/\"",
+                            "\"localhost:8000\"", "\"http://127.0.0.1:8000/api/v1\""};
+    for (guint i = 0; i < G_N_ELEMENTS(values); i++) {
+      g_autoptr(JsonNode) v = json_from_string(values[i], NULL);
+      g_autofree char *why = NULL;
+      g_assert_cmpint(s->check(s, v, &why), ==, i == 3);
+      if (why)
+        g_assert_null(strstr(why, "hunter2"));
+      if (i == 0)
+        g_assert_nonnull(strstr(why, "credentials never go in a pipeline"));
+    }
+  }
   /* lakeFS's id rules, at validation. */
   for (const LatheParamSpec *s = c->params; s->name; s++) {
     const char *bad = g_str_equal(s->name, "repository") ? "\"Bad_Repo\""
@@ -328,6 +344,18 @@ static void test_paths(void) {
   g_assert_no_error(error);
   JsonObject *v = json_array_get_object_element(lathe_context_get_data_versions(dflt), 0);
   g_assert_true(g_str_has_suffix(json_object_get_string_member(v, "uri"), "/sink/metrics.json"));
+
+  /* The endpoint param stands in for LAKECTL_SERVER_ENDPOINT_URL. */
+  g_autofree char *ep = g_strdup(g_getenv("LAKECTL_SERVER_ENDPOINT_URL"));
+  g_autofree char *ep_params = g_strdup_printf(
+      "{\"repository\": \"" REPO "\", \"branch\": \"paths\", \"path\": \"by-param/\", "
+      "\"endpoint\": \"%s\"}", ep);
+  g_unsetenv("LAKECTL_SERVER_ENDPOINT_URL");
+  g_autoptr(LatheContext) by_param = sink_context(ep_params, NULL, NULL, metrics);
+  gboolean ok = run_sink(by_param, &error);
+  g_setenv("LAKECTL_SERVER_ENDPOINT_URL", ep, TRUE);
+  g_assert_no_error(error);
+  g_assert_true(ok);
 
   g_autoptr(LatheContext) none = sink_context(
       "{\"repository\": \"" REPO "\", \"branch\": \"paths\"}", NULL, NULL, NULL);
