@@ -31,18 +31,27 @@ static gboolean check_path(const LatheParamSpec *spec, JsonNode *value, char **w
   return TRUE;
 }
 
+/* lakeFS refuses an empty commit message, and an empty ref names nothing. */
+static gboolean check_nonempty(const LatheParamSpec *spec, JsonNode *value, char **why) {
+  if (*json_node_get_string(value))
+    return TRUE;
+  *why = g_strdup_printf("%s is empty; leave it out for the default", spec->name);
+  return FALSE;
+}
+
 static const LatheParamSpec sink_params[] = {
     {.name = "repository", .type = LATHE_PARAM_STRING, .flags = LATHE_PARAM_REQUIRED,
      .check = lathe_lakefs_check_repository, .doc = "lakeFS repository to write to"},
     {.name = "branch", .type = LATHE_PARAM_STRING, .flags = LATHE_PARAM_REQUIRED,
      .check = lathe_lakefs_check_ref_name,
      .doc = "branch to commit to; created from source_ref when it does not exist"},
-    LATHE_PARAM_STRING_("source_ref", "\"main\"", 0,
-                        "ref (branch, tag or commit id) a missing branch is created from"),
+    {.name = "source_ref", .type = LATHE_PARAM_STRING, .default_json = "\"main\"",
+     .check = check_nonempty,
+     .doc = "ref (branch, tag or commit id) a missing branch is created from"},
     {.name = "path", .type = LATHE_PARAM_STRING, .check = check_path,
      .doc = "an object path (one input connected), or a prefix ending in '/' under which "
             "each input is <port>.csv|.model|.json; default: \"<node id>/\""},
-    {.name = "message", .type = LATHE_PARAM_STRING,
+    {.name = "message", .type = LATHE_PARAM_STRING, .check = check_nonempty,
      .doc = "commit message; default: \"lathe: <pipeline> <node id>\""},
     {.name = "tag", .type = LATHE_PARAM_STRING, .check = lathe_lakefs_check_ref_name,
      .doc = "tag to create on the new commit; an existing tag elsewhere is an error"},
@@ -145,9 +154,11 @@ static gboolean write_out(LatheContext *ctx, LatheLakefs *lk, SinkItem *items, g
   const char *repo = lathe_context_param_string(ctx, "repository");
   const char *branch = lathe_context_param_string(ctx, "branch");
   const char *source = lathe_context_param_string(ctx, "source_ref");
+  if (!source || !*source)
+    source = "main";
   gboolean created = FALSE;
-  g_autofree char *head = lathe_lakefs_ensure_branch(lk, repo, branch, source ? source : "main",
-                                                     &created, NULL, error);
+  g_autofree char *head =
+      lathe_lakefs_ensure_branch(lk, repo, branch, source, &created, NULL, error);
   if (!head)
     return FALSE;
   if (created)
@@ -172,8 +183,9 @@ static gboolean write_out(LatheContext *ctx, LatheLakefs *lk, SinkItem *items, g
   if (cancelled(ctx, error))
     return FALSE;
   g_autofree char *message = NULL;
-  if (lathe_context_param_is_set(ctx, "message") && lathe_context_param_string(ctx, "message"))
-    message = g_strdup(lathe_context_param_string(ctx, "message"));
+  const char *given = lathe_context_param_string(ctx, "message");
+  if (given && *given)
+    message = g_strdup(given);
   else if (lathe_context_pipeline(ctx))
     message = g_strdup_printf("lathe: %s %s", lathe_context_pipeline(ctx),
                               lathe_context_node_id(ctx));

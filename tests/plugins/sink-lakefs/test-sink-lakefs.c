@@ -185,18 +185,24 @@ static void test_spec(void) {
         g_assert_nonnull(strstr(why, "credentials never go in a pipeline"));
     }
   }
-  /* lakeFS's id rules, at validation. */
+  /* lakeFS's id rules and empty values, at validation. */
+  guint checked = 0;
   for (const LatheParamSpec *s = c->params; s->name; s++) {
     const char *bad = g_str_equal(s->name, "repository") ? "\"Bad_Repo\""
                       : g_str_equal(s->name, "branch") || g_str_equal(s->name, "tag") ? "\"a/b\""
-                      : g_str_equal(s->name, "path") ? "\"/abs\"" : NULL;
+                      : g_str_equal(s->name, "path") ? "\"/abs\""
+                      : g_str_equal(s->name, "message") || g_str_equal(s->name, "source_ref")
+                          ? "\"\""
+                          : NULL;
     if (!bad)
       continue;
     g_autoptr(JsonNode) v = json_from_string(bad, NULL);
     g_autofree char *why = NULL;
     g_assert_false(s->check(s, v, &why));
     g_assert_nonnull(why);
+    checked++;
   }
+  g_assert_cmpuint(checked, ==, 6);
 }
 
 /* A secret in the params never reaches the network, even past validation. */
