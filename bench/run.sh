@@ -16,12 +16,15 @@
 #                       BENCH_CONCURRENT_ROUNDS, default 20)
 #   bench/run.sh tune-mlp  tuning model/mlp on digits, with and without median stopping
 #                       (bench/tune-mlp/bench_tune_mlp.py; see bench/tune-mlp/README.md)
+#   bench/run.sh lakefs source/lakefs on the lakeFS test server: a cache hit's cost against
+#                       source/csv, a cold read's throughput against curl, peak RSS on a
+#                       1 GB object (bench/lakefs/bench_lakefs.py)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what="${1:-all}"
 case "$what" in
-  all|host|nn|trees|tune|tune-mlp|cache|concurrency) ;;
-  *) echo "usage: bench/run.sh [host|nn|trees|tune|tune-mlp|cache|concurrency]" >&2; exit 2 ;;
+  all|host|nn|trees|tune|tune-mlp|cache|concurrency|lakefs) ;;
+  *) echo "usage: bench/run.sh [host|nn|trees|tune|tune-mlp|cache|concurrency|lakefs]" >&2; exit 2 ;;
 esac
 source scripts/deps.sh
 extra=(python3-sklearn python3-numpy python3-torch)
@@ -56,4 +59,7 @@ if [ "$what" = all ] || [ "$what" = tune ]; then
 fi
 if [ "$what" = all ] || [ "$what" = tune-mlp ]; then
   /usr/bin/python3 bench/tune-mlp/bench_tune_mlp.py build --seeds 0,1,2,3,4
+fi
+if [ "$what" = all ] || [ "$what" = lakefs ]; then
+  /usr/bin/python3 bench/lakefs/bench_lakefs.py build
 fi
