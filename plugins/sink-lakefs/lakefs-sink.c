@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "dataset-csv.h"
+#include "lakefs-cancel.h"
 #include "lakefs-params.h"
 #include "lakefs-write.h"
 
@@ -149,8 +150,9 @@ static JsonObject *commit_metadata(LatheContext *ctx) {
 
 /* The network half: branch, uploads, commit, tag. Errors are prefixed with
  * the target by the caller. */
-static gboolean write_out(LatheContext *ctx, LatheLakefs *lk, SinkItem *items, guint n,
-                          char **commit_id, gboolean *changed, GError **error) {
+static gboolean write_out(LatheContext *ctx, LatheLakefs *lk, GCancellable *cancel,
+                          SinkItem *items, guint n, char **commit_id, gboolean *changed,
+                          GError **error) {
   const char *repo = lathe_context_param_string(ctx, "repository");
   const char *branch = lathe_context_param_string(ctx, "branch");
   const char *source = lathe_context_param_string(ctx, "source_ref");
@@ -158,7 +160,7 @@ static gboolean write_out(LatheContext *ctx, LatheLakefs *lk, SinkItem *items, g
     source = "main";
   gboolean created = FALSE;
   g_autofree char *head =
-      lathe_lakefs_ensure_branch(lk, repo, branch, source, &created, NULL, error);
+      lathe_lakefs_ensure_branch(lk, repo, branch, source, &created, cancel, error);
   if (!head)
     return FALSE;
   if (created)
@@ -173,7 +175,7 @@ static gboolean write_out(LatheContext *ctx, LatheLakefs *lk, SinkItem *items, g
       lathe_http_request_set_file(req, it->file, "application/octet-stream");
     else
       lathe_http_request_set_bytes(req, it->bytes, "application/octet-stream");
-    g_autoptr(JsonObject) stats = lathe_lakefs_upload(lk, req, NULL, error);
+    g_autoptr(JsonObject) stats = lathe_lakefs_upload(lk, req, cancel, error);
     if (!stats)
       return FALSE;
     it->checksum = g_strdup(json_object_get_string_member(stats, "checksum"));
@@ -194,7 +196,7 @@ static gboolean write_out(LatheContext *ctx, LatheLakefs *lk, SinkItem *items, g
   g_autoptr(JsonObject) meta = commit_metadata(ctx);
   gboolean no_changes = FALSE;
   g_autoptr(JsonObject) commit =
-      lathe_lakefs_commit(lk, repo, branch, message, meta, &no_changes, NULL, error);
+      lathe_lakefs_commit(lk, repo, branch, message, meta, &no_changes, cancel, error);
   if (!commit && !no_changes)
     return FALSE;
   if (commit) {
@@ -204,7 +206,7 @@ static gboolean write_out(LatheContext *ctx, LatheLakefs *lk, SinkItem *items, g
                       n == 1 ? "" : "s", branch, *commit_id);
   } else {
     /* The same bytes were there: the head holds them already. */
-    *commit_id = lathe_lakefs_branch_head(lk, repo, branch, NULL, error);
+    *commit_id = lathe_lakefs_branch_head(lk, repo, branch, cancel, error);
     if (!*commit_id)
       return FALSE;
     *changed = FALSE;
@@ -213,7 +215,7 @@ static gboolean write_out(LatheContext *ctx, LatheLakefs *lk, SinkItem *items, g
                       branch, *commit_id);
   }
   const char *tag = lathe_context_param_string(ctx, "tag");
-  if (tag && !lathe_lakefs_create_tag(lk, repo, tag, *commit_id, NULL, error))
+  if (tag && !lathe_lakefs_create_tag(lk, repo, tag, *commit_id, cancel, error))
     return FALSE;
   if (tag)
     lathe_context_log(ctx, G_LOG_LEVEL_MESSAGE, "tag %s -> %s", tag, *commit_id);
@@ -277,8 +279,15 @@ static gboolean sink_run(LatheContext *ctx, GError **error) {
     lathe_context_prefix_error(ctx, error, COMPONENT);
     ok = FALSE;
   }
-  if (ok && !write_out(ctx, lk, items, n, &commit_id, &changed, error)) {
-    if (error && *error && !g_error_matches(*error, LATHE_ERROR, LATHE_ERROR_CANCELLED)) {
+  g_autoptr(LatheLakefsCancel) cw = ok ? lathe_lakefs_cancel_watch(ctx) : NULL;
+  if (ok && !write_out(ctx, lk, lathe_lakefs_cancel_get(cw), items, n, &commit_id, &changed,
+                       error)) {
+    if (lathe_context_is_cancelled(ctx)) {
+      /* Whatever the request said, the node was stopped: the host's code. */
+      g_clear_error(error);
+      lathe_context_set_error(ctx, error, LATHE_ERROR_CANCELLED, COMPONENT,
+                              "cancelled while writing to lakefs://%s/%s", repo, branch);
+    } else {
       g_prefix_error(error, "lakefs://%s/%s: ", repo, branch);
       lathe_context_prefix_error(ctx, error, COMPONENT);
     }

@@ -488,6 +488,35 @@ static void test_csv_text(void) {
   g_assert_nonnull(strstr(error->message, bad));
 }
 
+static gpointer run_in_thread(gpointer data) {
+  GError *error = NULL;
+  run_sink(data, &error);
+  return error;
+}
+
+/* A node cancelled in the middle of an upload stops at once, not when the
+ * server answers (it sleeps 5 s here). */
+static void test_cancel(void) {
+  g_autoptr(LatheArtifact) metrics = small_metrics();
+  g_autoptr(LatheContext) ctx = sink_context(
+      "{\"repository\": \"" REPO "\", \"branch\": \"cancelled\"}", NULL, NULL, metrics);
+  g_autoptr(JsonNode) f = control(
+      "POST", "/faults", "{\"kind\": \"delay\", \"seconds\": 5, \"count\": 1, \"match\": \"uploadObject\"}");
+  gint64 uploads = count_of("uploadObject");
+  gint64 start = g_get_monotonic_time();
+  GThread *t = g_thread_new("sink", run_in_thread, ctx);
+  while (count_of("uploadObject") == uploads && g_get_monotonic_time() - start < 5 * G_USEC_PER_SEC)
+    g_usleep(20000);
+  lathe_context_cancel(ctx);
+  g_autoptr(GError) error = g_thread_join(t);
+  double seconds = (double)(g_get_monotonic_time() - start) / G_USEC_PER_SEC;
+  g_test_message("cancelled after %.2f s", seconds);
+  g_assert_error(error, LATHE_ERROR, LATHE_ERROR_CANCELLED);
+  assert_one_line(error, "cancelled while writing to lakefs://" REPO "/cancelled");
+  g_assert_cmpfloat(seconds, <, 3.0);
+  g_assert_null(lathe_context_get_output(ctx, "commit"));
+}
+
 /* What the CSV writer makes, source/csv reads back exactly. */
 static void test_csv_round_trip(void) {
   LatheDataset *ds = lathe_dataset_new(200, 3);
@@ -540,5 +569,6 @@ int main(int argc, char **argv) {
   g_test_add_func("/sink-lakefs/refusals", test_refusals);
   g_test_add_func("/sink-lakefs/large-dataset", test_large_dataset);
   g_test_add_func("/sink-lakefs/retries", test_retries);
+  g_test_add_func("/sink-lakefs/cancel", test_cancel);
   return g_test_run();
 }
