@@ -69,6 +69,10 @@ static JsonNode *control(const char *method, const char *path, const char *body_
   return n;
 }
 
+static void control_do(const char *method, const char *path, const char *body_json) {
+  json_node_unref(control(method, path, body_json));
+}
+
 static gint64 count_of(const char *op) {
   g_autoptr(JsonNode) n = control("GET", "/counts", NULL);
   return json_object_get_int_member_with_default(json_node_get_object(n), op, 0);
@@ -435,7 +439,7 @@ static void test_retries(void) {
   g_autoptr(LatheArtifact) metrics = small_metrics();
   g_autoptr(GError) error = NULL;
   const char *params = "{\"repository\": \"" REPO "\", \"branch\": \"retry\"}";
-  g_autoptr(JsonNode) f1 = control(
+  control_do(
       "POST", "/faults", "{\"kind\": \"fail\", \"status\": 503, \"count\": 1, \"match\": \"uploadObject\"}");
   gint64 uploads = count_of("uploadObject");
   /* The CSV goes first, from its file: reopened for the second attempt. */
@@ -450,7 +454,7 @@ static void test_retries(void) {
                   strlen(small_csv));
 
   g_autoptr(LatheArtifact) other = lathe_artifact_new_metrics(json_object_new());
-  g_autoptr(JsonNode) f2 = control(
+  control_do(
       "POST", "/faults", "{\"kind\": \"fail\", \"status\": 503, \"count\": 1, \"match\": \"commit\"}");
   gint64 commits = count_of("commit");
   g_autoptr(LatheContext) b = sink_context(params, NULL, NULL, other);
@@ -458,7 +462,7 @@ static void test_retries(void) {
   assert_one_line(error, "commits");
   g_assert_nonnull(strstr(error->message, "a commit is never resent"));
   g_assert_cmpint(count_of("commit"), ==, commits + 1);
-  g_autoptr(JsonNode) clear = control("DELETE", "/faults", NULL);
+  control_do("DELETE", "/faults", NULL);
 }
 
 /* A NaN and an unknown label are empty fields; a label in a column name
@@ -473,7 +477,6 @@ static void test_csv_text(void) {
   ds->labels[1] = -1;
   const char *groups[] = {"g\nh", NULL};
   lathe_dataset_set_groups(ds, groups);
-  g_autoptr(LatheDataset) owned = ds;
   g_autofree char *dir = g_dir_make_tmp("lathe-sink-csv-XXXXXX", NULL);
   g_autofree char *path = g_build_filename(dir, "d.csv", NULL);
   g_autoptr(GError) error = NULL;
@@ -486,6 +489,7 @@ static void test_csv_text(void) {
   g_autofree char *bad = g_build_filename(dir, "no", "d.csv", NULL);
   g_assert_false(lathe_dataset_write_csv(ds, bad, &error));
   g_assert_nonnull(strstr(error->message, bad));
+  lathe_dataset_unref(ds);
 }
 
 static gpointer run_in_thread(gpointer data) {
@@ -500,7 +504,7 @@ static void test_cancel(void) {
   g_autoptr(LatheArtifact) metrics = small_metrics();
   g_autoptr(LatheContext) ctx = sink_context(
       "{\"repository\": \"" REPO "\", \"branch\": \"cancelled\"}", NULL, NULL, metrics);
-  g_autoptr(JsonNode) f = control(
+  control_do(
       "POST", "/faults", "{\"kind\": \"delay\", \"seconds\": 5, \"count\": 1, \"match\": \"uploadObject\"}");
   gint64 uploads = count_of("uploadObject");
   gint64 start = g_get_monotonic_time();
@@ -529,7 +533,6 @@ static void test_csv_round_trip(void) {
   lathe_dataset_set_classes(ds, classes);
   for (guint r = 0; r < 200; r++)
     ds->labels[r] = (gint32)(r % 2);
-  g_autoptr(LatheArtifact) art = lathe_artifact_new_dataset(ds);
   g_autofree char *dir = g_dir_make_tmp("lathe-sink-csv-XXXXXX", NULL);
   g_autofree char *path = g_build_filename(dir, "d.csv", NULL);
   g_autoptr(GError) error = NULL;
@@ -548,6 +551,7 @@ static void test_csv_round_trip(void) {
   g_assert_cmpmem(rd->x, 600 * sizeof(float), ds->x, 600 * sizeof(float));
   for (guint r = 0; r < 200; r++)
     g_assert_cmpstr(rd->classes[rd->labels[r]], ==, ds->classes[ds->labels[r]]);
+  lathe_dataset_unref(ds);
   lathe_test_remove_tree(dir);
 }
 
@@ -557,9 +561,10 @@ int main(int argc, char **argv) {
     g_printerr("run through tests/lakefs/with-lakefs.sh\n");
     return 1;
   }
-  g_autoptr(JsonNode) repo = api("POST", "/repositories",
+  JsonNode *repo = api("POST", "/repositories",
                                  "{\"name\": \"" REPO "\", \"storage_namespace\": "
                                  "\"local://" REPO "\", \"default_branch\": \"main\"}");
+  json_node_unref(repo);
   g_test_add_func("/sink-lakefs/spec", test_spec);
   g_test_add_func("/sink-lakefs/csv-text", test_csv_text);
   g_test_add_func("/sink-lakefs/csv-round-trip", test_csv_round_trip);
