@@ -97,8 +97,10 @@ static GBytes *metrics_json(JsonObject *m) {
   g_autoptr(JsonNode) n = json_node_init_object(json_node_alloc(), m);
   g_autofree char *canon = lathe_json_canonical(n);
   g_autoptr(JsonParser) p = json_parser_new();
-  if (!json_parser_load_from_data(p, canon, -1, NULL))
-    return g_bytes_new_take(g_steal_pointer(&canon), strlen(canon));
+  if (!json_parser_load_from_data(p, canon, -1, NULL)) { /* not expected: our own text */
+    gsize len = strlen(canon);
+    return g_bytes_new_take(g_steal_pointer(&canon), len);
+  }
   char *text = lathe_json_write(json_parser_get_root(p), TRUE);
   char *line = g_strconcat(text, "\n", NULL);
   g_free(text);
