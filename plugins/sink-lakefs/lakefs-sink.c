@@ -10,7 +10,8 @@
  *
  * Rerunning with the same bytes stages objects lakeFS finds unchanged (it
  * compares checksums), so the commit is refused with "no changes": the
- * branch head already holds them, and that is the commit recorded.
+ * branch head already holds them, and that is the commit recorded. A
+ * reproduced run (pins) writes nothing: it checks the recorded commit.
  */
 #include <string.h>
 
@@ -69,7 +70,7 @@ static const LathePortSpec sink_inputs[] = {
 
 static const LathePortSpec sink_outputs[] = {
     {"commit", LATHE_TYPE_METRICS, 0,
-     "{\"repository\", \"branch\", \"commit_id\", \"changed\", \"tag\"?}: what was committed"},
+     "{\"repository\", \"branch\", \"commit_id\", \"tag\"?}: the commit that holds the inputs"},
     {.name = NULL},
 };
 
@@ -153,8 +154,7 @@ static JsonObject *commit_metadata(LatheContext *ctx) {
 /* The network half: branch, uploads, commit, tag. Errors are prefixed with
  * the target by the caller. */
 static gboolean write_out(LatheContext *ctx, LatheLakefs *lk, GCancellable *cancel,
-                          SinkItem *items, guint n, char **commit_id, gboolean *changed,
-                          GError **error) {
+                          SinkItem *items, guint n, char **commit_id, GError **error) {
   const char *repo = lathe_context_param_string(ctx, "repository");
   const char *branch = lathe_context_param_string(ctx, "branch");
   const char *source = lathe_context_param_string(ctx, "source_ref");
@@ -203,7 +203,6 @@ static gboolean write_out(LatheContext *ctx, LatheLakefs *lk, GCancellable *canc
     return FALSE;
   if (commit) {
     *commit_id = g_strdup(json_object_get_string_member(commit, "id"));
-    *changed = TRUE;
     lathe_context_log(ctx, G_LOG_LEVEL_MESSAGE, "committed %u object%s to %s: %s", n,
                       n == 1 ? "" : "s", branch, *commit_id);
   } else {
@@ -211,7 +210,6 @@ static gboolean write_out(LatheContext *ctx, LatheLakefs *lk, GCancellable *canc
     *commit_id = lathe_lakefs_branch_head(lk, repo, branch, cancel, error);
     if (!*commit_id)
       return FALSE;
-    *changed = FALSE;
     lathe_context_log(ctx, G_LOG_LEVEL_MESSAGE,
                       "no changes: %s already holds these bytes at %s; recording that commit",
                       branch, *commit_id);
@@ -221,6 +219,119 @@ static gboolean write_out(LatheContext *ctx, LatheLakefs *lk, GCancellable *canc
     return FALSE;
   if (tag)
     lathe_context_log(ctx, G_LOG_LEVEL_MESSAGE, "tag %s -> %s", tag, *commit_id);
+  return TRUE;
+}
+
+/* Compares a downloaded object with the body the sink would have sent. */
+typedef struct {
+  const SinkItem *it;
+  GInputStream *file; /* it->file, read alongside */
+  guint64 offset;
+  guint8 *buf;
+} Compare;
+
+static gboolean compare_write(const guint8 *data, gsize len, gpointer user, GError **error) {
+  Compare *c = user;
+  const guint8 *want = NULL;
+  if (c->it->bytes) {
+    gsize have = g_bytes_get_size(c->it->bytes);
+    if (c->offset + len <= have)
+      want = (const guint8 *)g_bytes_get_data(c->it->bytes, NULL) + c->offset;
+  } else {
+    gsize got = 0;
+    c->buf = g_realloc(c->buf, len);
+    if (g_input_stream_read_all(c->file, c->buf, len, &got, NULL, NULL) && got == len)
+      want = c->buf;
+  }
+  if (!want || memcmp(want, data, len) != 0) {
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
+                "%s as recomputed differs from the recorded object within bytes %" G_GUINT64_FORMAT
+                "..%" G_GUINT64_FORMAT, c->it->object, c->offset, c->offset + len);
+    return FALSE;
+  }
+  c->offset += len;
+  return TRUE;
+}
+
+static gboolean compare_reset(gpointer user, GError **error) {
+  Compare *c = user;
+  c->offset = 0;
+  return !c->file || g_seekable_seek(G_SEEKABLE(c->file), 0, G_SEEK_SET, NULL, error);
+}
+
+/* `lathe reproduce`: the node recorded what it committed then (its pins).
+ * Writing again would commit old bytes over a branch that has moved on, so
+ * the sink writes nothing: it checks that each object it would write is,
+ * byte for byte, the one at the recorded commit, and names that commit. */
+static gboolean verify_pinned(LatheContext *ctx, LatheLakefs *lk, GCancellable *cancel,
+                              JsonArray *pins, SinkItem *items, guint n, char **commit_id,
+                              GError **error) {
+  const char *repo = lathe_context_param_string(ctx, "repository");
+  g_autofree char *head = g_strdup_printf("lakefs://%s/", repo);
+  for (guint i = 0; i < n; i++) {
+    SinkItem *it = &items[i];
+    const char *uri = NULL, *digest = NULL;
+    g_autofree char *commit = NULL;
+    for (guint k = 0; !uri && k < json_array_get_length(pins); k++) {
+      JsonObject *pin = json_array_get_object_element(pins, k);
+      const char *u = json_object_get_string_member_with_default(pin, "uri", "");
+      const char *slash = g_str_has_prefix(u, head) ? strchr(u + strlen(head), '/') : NULL;
+      if (slash && g_str_equal(slash + 1, it->object)) {
+        uri = u;
+        digest = json_object_get_string_member_with_default(pin, "digest", "");
+        commit = g_strndup(u + strlen(head), (gsize)(slash - u - strlen(head)));
+      }
+    }
+    if (!uri) {
+      g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
+                  "the reproduced run recorded no version of %s%s; reproduce a run whose sink "
+                  "succeeded", head, it->object);
+      return FALSE;
+    }
+    if (*commit_id && !g_str_equal(*commit_id, commit)) {
+      g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
+                  "the recorded versions name two commits (%s, %s); a sink commits once",
+                  *commit_id, commit);
+      return FALSE;
+    }
+    if (!*commit_id)
+      *commit_id = g_strdup(commit);
+    g_autofree char *path = lathe_lakefs_path("repositories", repo, "refs", commit, "objects",
+                                              NULL);
+    g_autoptr(LatheHttpRequest) req = lathe_lakefs_request("GET", path);
+    lathe_http_request_add_query(req, "path", it->object);
+    g_autoptr(GFile) f = it->file ? g_file_new_for_path(it->file) : NULL;
+    g_autoptr(GFileInputStream) in = f ? g_file_read(f, NULL, error) : NULL;
+    if (f && !in)
+      return FALSE;
+    Compare c = {.it = it, .file = in ? G_INPUT_STREAM(in) : NULL};
+    LatheHttpSink sink = {.write = compare_write, .reset = compare_reset, .user_data = &c};
+    g_autoptr(LatheHttpResponse) r = lathe_http_client_stream(
+        lathe_lakefs_get_http(lk), req, &sink, LATHE_HTTP_DIGEST_NONE, cancel, error);
+    g_free(c.buf);
+    if (!r)
+      return FALSE;
+    guint64 want = 0;
+    if (it->bytes) {
+      want = g_bytes_get_size(it->bytes);
+    } else {
+      g_autoptr(GFileInfo) info =
+          g_file_query_info(f, G_FILE_ATTRIBUTE_STANDARD_SIZE, G_FILE_QUERY_INFO_NONE, NULL, error);
+      if (!info)
+        return FALSE;
+      want = (guint64)g_file_info_get_size(info);
+    }
+    if (c.offset != want) {
+      g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
+                  "%s as recomputed is %" G_GUINT64_FORMAT " bytes, the recorded object %"
+                  G_GUINT64_FORMAT, it->object, want, c.offset);
+      return FALSE;
+    }
+    it->checksum = g_strdup(digest);
+  }
+  lathe_context_log(ctx, G_LOG_LEVEL_MESSAGE,
+                    "reproducing: the %u object%s at %s match, byte for byte; nothing written", n,
+                    n == 1 ? "" : "s", *commit_id);
   return TRUE;
 }
 
@@ -276,14 +387,16 @@ static gboolean sink_run(LatheContext *ctx, GError **error) {
   g_autoptr(LatheLakefs) lk =
       ok ? lathe_lakefs_open(lathe_context_param_string(ctx, "endpoint"), NULL, error) : NULL;
   g_autofree char *commit_id = NULL;
-  gboolean changed = FALSE;
   if (ok && !lk) {
     lathe_context_prefix_error(ctx, error, COMPONENT);
     ok = FALSE;
   }
   g_autoptr(LatheLakefsCancel) cw = ok ? lathe_lakefs_cancel_watch(ctx) : NULL;
-  if (ok && !write_out(ctx, lk, lathe_lakefs_cancel_get(cw), items, n, &commit_id, &changed,
-                       error)) {
+  JsonArray *pins = lathe_context_get_pins(ctx);
+  if (ok && !(pins ? verify_pinned(ctx, lk, lathe_lakefs_cancel_get(cw), pins, items, n,
+                                   &commit_id, error)
+                   : write_out(ctx, lk, lathe_lakefs_cancel_get(cw), items, n, &commit_id,
+                               error))) {
     if (lathe_context_is_cancelled(ctx)) {
       /* Whatever the request said, the node was stopped: the host's code. */
       g_clear_error(error);
@@ -305,7 +418,6 @@ static gboolean sink_run(LatheContext *ctx, GError **error) {
     json_object_set_string_member(out, "repository", repo);
     json_object_set_string_member(out, "branch", branch);
     json_object_set_string_member(out, "commit_id", commit_id);
-    json_object_set_boolean_member(out, "changed", changed);
     if (lathe_context_param_string(ctx, "tag"))
       json_object_set_string_member(out, "tag", lathe_context_param_string(ctx, "tag"));
     lathe_context_set_output(ctx, "commit", lathe_artifact_new_metrics(out));

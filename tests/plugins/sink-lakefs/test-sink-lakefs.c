@@ -243,7 +243,7 @@ static void test_write_new_branch(void) {
   g_assert_cmpstr(json_object_get_string_member(out, "repository"), ==, REPO);
   g_assert_cmpstr(json_object_get_string_member(out, "branch"), ==, "exp-1");
   g_assert_cmpstr(json_object_get_string_member(out, "tag"), ==, "exp-1-v1");
-  g_assert_true(json_object_get_boolean_member(out, "changed"));
+  g_assert_false(json_object_has_member(out, "changed"));
 
   /* The branch exists, at the new commit, whose parent is main's head. */
   g_autoptr(JsonNode) b = api("GET", "/repositories/" REPO "/branches/exp-1", NULL);
@@ -300,7 +300,9 @@ static void test_write_new_branch(void) {
   g_assert_no_error(error);
   JsonObject *out2 = commit_output(again);
   g_assert_cmpstr(json_object_get_string_member(out2, "commit_id"), ==, commit);
-  g_assert_false(json_object_get_boolean_member(out2, "changed"));
+  /* The same output as the first run: equal inputs, equal commit. */
+  g_assert_cmpstr(lathe_artifact_get_digest(lathe_context_get_output(again, "commit")), ==,
+                  lathe_artifact_get_digest(lathe_context_get_output(ctx, "commit")));
   g_assert_cmpint(count_of("createBranch"), ==, creates); /* the branch existed */
   g_assert_cmpint(count_of("createTag"), ==, tags + 1);
   g_autoptr(JsonNode) b2 = api("GET", "/repositories/" REPO "/branches/exp-1", NULL);
@@ -492,6 +494,65 @@ static void test_csv_text(void) {
   lathe_dataset_unref(ds);
 }
 
+/* `lathe reproduce` gives the sink what it recorded (pins): it writes
+ * nothing, checks the recorded commit byte for byte, and outputs what the
+ * original run did, although the branch has moved on. */
+static void test_reproduce(void) {
+  g_autoptr(LatheArtifact) data = lathe_artifact_new_dataset(small_dataset(5.1f));
+  g_autoptr(LatheArtifact) metrics = small_metrics();
+  const char *params = "{\"repository\": \"" REPO "\", \"branch\": \"repro\", \"tag\": \"repro-1\"}";
+  g_autoptr(LatheContext) first = sink_context(params, data, NULL, metrics);
+  g_autoptr(GError) error = NULL;
+  g_assert_true(run_sink(first, &error));
+  g_assert_no_error(error);
+  const char *commit = json_object_get_string_member(commit_output(first), "commit_id");
+  JsonArray *recorded = lathe_context_get_data_versions(first);
+  /* The branch moves on. */
+  g_autoptr(LatheArtifact) other = lathe_artifact_new_metrics(json_object_new());
+  g_autoptr(LatheContext) later = sink_context(
+      "{\"repository\": \"" REPO "\", \"branch\": \"repro\"}", NULL, NULL, other);
+  g_assert_true(run_sink(later, &error));
+  g_assert_no_error(error);
+
+  gint64 uploads = count_of("uploadObject"), commits = count_of("commit");
+  gint64 tags = count_of("createTag"), creates = count_of("createBranch");
+  g_autoptr(LatheContext) again = sink_context(params, data, NULL, metrics);
+  lathe_context_set_pins(again, recorded);
+  g_assert_true(run_sink(again, &error));
+  g_assert_no_error(error);
+  g_assert_cmpint(count_of("uploadObject"), ==, uploads);
+  g_assert_cmpint(count_of("commit"), ==, commits);
+  g_assert_cmpint(count_of("createTag"), ==, tags);
+  g_assert_cmpint(count_of("createBranch"), ==, creates);
+  g_assert_cmpstr(json_object_get_string_member(commit_output(again), "commit_id"), ==, commit);
+  g_assert_cmpstr(lathe_artifact_get_digest(lathe_context_get_output(again, "commit")), ==,
+                  lathe_artifact_get_digest(lathe_context_get_output(first, "commit")));
+  JsonArray *dv = lathe_context_get_data_versions(again);
+  g_assert_cmpuint(json_array_get_length(dv), ==, json_array_get_length(recorded));
+  for (guint i = 0; i < json_array_get_length(dv); i++) {
+    JsonObject *a = json_array_get_object_element(dv, i);
+    JsonObject *b = json_array_get_object_element(recorded, i);
+    g_assert_cmpstr(json_object_get_string_member(a, "uri"), ==,
+                    json_object_get_string_member(b, "uri"));
+    g_assert_cmpstr(json_object_get_string_member(a, "digest"), ==,
+                    json_object_get_string_member(b, "digest"));
+  }
+  /* A recomputed dataset that differs is not a reproduction. */
+  g_autoptr(LatheArtifact) data2 = lathe_artifact_new_dataset(small_dataset(6.25f));
+  g_autoptr(LatheContext) differs = sink_context(params, data2, NULL, metrics);
+  lathe_context_set_pins(differs, recorded);
+  g_assert_false(run_sink(differs, &error));
+  assert_one_line(error, "sink/data.csv as recomputed differs from the recorded object");
+  g_clear_error(&error);
+  /* Nor is one the run did not record. */
+  g_autoptr(LatheArtifact) model = small_model();
+  g_autoptr(LatheContext) extra = sink_context(params, data, model, metrics);
+  lathe_context_set_pins(extra, recorded);
+  g_assert_false(run_sink(extra, &error));
+  assert_one_line(error, "recorded no version of lakefs://" REPO "/sink/model.model");
+  g_assert_cmpint(count_of("uploadObject"), ==, uploads);
+}
+
 static gpointer run_in_thread(gpointer data) {
   GError *error = NULL;
   run_sink(data, &error);
@@ -574,6 +635,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/sink-lakefs/refusals", test_refusals);
   g_test_add_func("/sink-lakefs/large-dataset", test_large_dataset);
   g_test_add_func("/sink-lakefs/retries", test_retries);
+  g_test_add_func("/sink-lakefs/reproduce", test_reproduce);
   g_test_add_func("/sink-lakefs/cancel", test_cancel);
   return g_test_run();
 }
