@@ -4,7 +4,9 @@
 # register) writes its test split, model and metrics to a new branch; the run
 # store records the commit as the sink's data versions, the commit carries
 # the run id, the registry's lineage names it; a rerun runs the sink again
-# (never cached) and records the same commit ("no changes"); credentials in
+# (never cached) and records the same commit ("no changes"); lathe reproduce
+# after the branch moved writes nothing and finds every output identical;
+# two sinks on one branch in parallel stay consistent; credentials in
 # a pipeline and bad names are validation errors; wrong credentials fail the
 # run in one line without the secret.
 source "$LATHE_SOURCE_DIR/tests/integration/lib.sh"
@@ -106,6 +108,22 @@ expect_py s2.out "all('/$commit/' in v['uri'] for v in [n for n in d['nodes'] if
   "rerun: the same commit is recorded"
 api "/repositories/iris/branches/exp-1" >b2.json
 expect_py b2.json "d['commit_id'] == '$commit'" "rerun: no new commit"
+
+# lathe reproduce of the first run, after exp-1 has moved on: the sink
+# writes nothing (no upload, no commit), checks the recorded commit byte for
+# byte, and its output is the original's.
+mkdir later && echo "a later change" >later/NOTE.md
+$PY "$LATHE_SOURCE_DIR/tests/lakefs/lakefs_server.py" import --endpoint "$LAKEFS_ENDPOINT" \
+  --repository iris --branch exp-1 --message "later" later >later.id
+api "/repositories/iris/branches/exp-1" >b3.json
+expect_py b3.json "d['commit_id'] == '$(cat later.id)' != '$commit'" "exp-1 moved on to a later commit"
+run_lathe rep reproduce --json "$run1"
+expect_code rep 0 "reproduce the write-back run"
+expect_py rep.out "d['identical'] and [r['identical'] for r in d['outputs'] if r['node'] == 'sink' and r['output'] == 'commit'] == [True]" \
+  "reproduce: every output identical, the sink's commit output included"
+expect_err rep "match, byte for byte; nothing written" "reproduce: the sink checked the recorded commit"
+api "/repositories/iris/branches/exp-1" >b4.json
+expect_py b4.json "d['commit_id'] == '$(cat later.id)'" "reproduce: no commit on exp-1"
 
 # Two sinks on one branch at once: whichever commits first takes the other's
 # staged objects, and the other then finds no changes and records that
