@@ -45,14 +45,21 @@ const char *lathe_blas_fix_for(const char *corename, gboolean avx512, gboolean a
   return avx512 ? "SkylakeX" : avx2 ? "Haswell" : NULL;
 }
 
+/* (transfer full) (nullable) the OpenBLAS library file, NULL when it is
+ * not where Debian puts it. */
+static char *library_file(void) {
+  static const char *const libs[] = {"/usr/lib/x86_64-linux-gnu/libopenblas.so.0",
+                                     "/usr/lib64/libopenblas.so.0", "/usr/lib/libopenblas.so.0", NULL};
+  char *real = NULL;
+  for (guint i = 0; libs[i] && !real; i++)
+    real = realpath(libs[i], NULL);
+  return real;
+}
+
 /* What decides OpenBLAS's choice of kernels: the CPU and the library file.
  * NULL when the library is not where Debian puts it (then we just ask it). */
 static char *decision_key(void) {
-  static const char *const libs[] = {"/usr/lib/x86_64-linux-gnu/libopenblas.so.0",
-                                     "/usr/lib64/libopenblas.so.0", "/usr/lib/libopenblas.so.0", NULL};
-  g_autofree char *real = NULL;
-  for (guint i = 0; libs[i] && !real; i++)
-    real = realpath(libs[i], NULL);
+  g_autofree char *real = library_file();
   struct stat st;
   g_autofree char *cpuinfo = NULL;
   if (!real || stat(real, &st) != 0 || !g_file_get_contents("/proc/cpuinfo", &cpuinfo, NULL, NULL))
@@ -75,6 +82,8 @@ static gboolean blas_loaded(void) {
     dlclose(h);
   return h != NULL;
 }
+
+gboolean lathe_blas_loaded(void) { return blas_loaded(); }
 
 void lathe_blas_prepare(char **argv, guint threads) {
   g_autofree char *n = g_strdup_printf("%u", MAX(threads, 1));
@@ -138,4 +147,46 @@ void lathe_blas_set_threads(guint threads) {
   /* Not loaded yet: OPENBLAS_NUM_THREADS, set before, is what it will read. */
   if (blas_loaded() && blas_load())
     set_num_threads((int)lathe_blas_thread_cap(threads));
+}
+
+/* The first "model name" of /proc/cpuinfo (x86), else its first "Hardware"
+ * or "CPU part" line (ARM), else "unknown". */
+static char *cpu_model(void) {
+  g_autofree char *cpuinfo = NULL;
+  if (!g_file_get_contents("/proc/cpuinfo", &cpuinfo, NULL, NULL))
+    return g_strdup("unknown");
+  static const char *const keys[] = {"model name", "Hardware", "CPU part", NULL};
+  g_auto(GStrv) lines = g_strsplit(cpuinfo, "\n", -1);
+  for (guint k = 0; keys[k]; k++)
+    for (guint i = 0; lines[i]; i++)
+      if (g_str_has_prefix(lines[i], keys[k]) && strchr(lines[i], ':'))
+        return g_strstrip(g_strdup(strchr(lines[i], ':') + 1));
+  return g_strdup("unknown");
+}
+
+JsonObject *lathe_blas_environment(void) {
+  JsonObject *o = json_object_new();
+  g_autofree char *cpu = cpu_model();
+  json_object_set_string_member(o, "cpu", cpu);
+  g_autofree char *lib = library_file();
+  json_object_set_string_member(o, "blas", lib ? lib : "none");
+  /* The kernels OpenBLAS runs: OPENBLAS_CORETYPE when set (the user's, or
+   * lathe_blas_prepare()'s fix), else what it detects, which the decision
+   * cache holds once per CPU and library; loaded only when neither knows. */
+  const char *env = g_getenv("OPENBLAS_CORETYPE");
+  g_autofree char *core = NULL;
+  if (env && *env) {
+    core = g_strdup(env);
+  } else if (lib) {
+    g_autofree char *key = decision_key();
+    g_autoptr(JsonObject) cache = key ? lathe_cache_read("blas") : NULL;
+    if (cache && g_strcmp0(json_object_get_string_member_with_default(cache, "key", ""), key) == 0)
+      core = g_strdup(json_object_get_string_member_with_default(cache, "corename", ""));
+    if ((!core || !*core) && blas_load()) {
+      g_free(core);
+      core = g_strdup(get_corename());
+    }
+  }
+  json_object_set_string_member(o, "blas_core", core && *core ? core : "none");
+  return o;
 }

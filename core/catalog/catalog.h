@@ -320,6 +320,23 @@ const char *lathe_blas_fix_for(const char *corename, gboolean avx512, gboolean a
 /** lathe_blas_describe: (transfer full) "OpenBLAS 0.3.21, core SkylakeX (…)". */
 char *lathe_blas_describe(void);
 
+/**
+ * lathe_blas_environment:
+ *
+ * What decides floating-point results on this machine, recorded with every
+ * run for `lathe reproduce`: {"cpu": its model name, "blas": the OpenBLAS
+ * library file (or "none"), "blas_core": the kernels it runs (or "none")}.
+ * Call after lathe_blas_prepare(); it loads OpenBLAS only when the core is
+ * neither set nor cached.
+ *
+ * Returns: (transfer full): the object.
+ */
+JsonObject *lathe_blas_environment(void);
+
+/** lathe_blas_loaded: whether OpenBLAS is loaded in this process (it read
+ * OPENBLAS_NUM_THREADS then; lathe_blas_set_threads() rules after). */
+gboolean lathe_blas_loaded(void);
+
 /** lathe_blas_set_threads: BLAS threads for this process (at most the cap
  * lathe_memlimit_fit() set). */
 void lathe_blas_set_threads(guint threads);

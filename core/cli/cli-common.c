@@ -53,6 +53,24 @@ LatheStore *lathe_cli_open_list_show(int *argc, char ***argv, const char *cmd, c
     lathe_cli_error(LATHE_EXIT_USAGE, "usage: lathe %s list | lathe %s show %s", cmd, cmd, ref);
     return NULL;
   }
+  gboolean empty;
+  LatheStore *store = lathe_cli_open_reader(store_opt, &empty, code);
+  if (!store && empty) {
+    if (*show) {
+      *code = lathe_cli_error(LATHE_EXIT_USAGE, "no '%s' in %s: the store has no runs yet",
+                              (*argv)[2], store_opt ? store_opt : "./.lathe");
+    } else if (*json) {
+      puts("[]");
+    } else {
+      printf("no runs yet in %s\n", store_opt ? store_opt : "./.lathe");
+    }
+  }
+  return store;
+}
+
+LatheStore *lathe_cli_open_reader(const char *store_opt, gboolean *empty, int *code) {
+  *empty = FALSE;
+  *code = LATHE_EXIT_USAGE;
   g_autofree char *dir = lathe_cli_default_store(store_opt, ".");
   if (!g_file_test(dir, G_FILE_TEST_IS_DIR)) {
     lathe_cli_error(LATHE_EXIT_USAGE, "no run store at %s; run a pipeline first or pass --store", dir);
@@ -62,14 +80,7 @@ LatheStore *lathe_cli_open_list_show(int *argc, char ***argv, const char *cmd, c
    * whole (store-files.c): until then the store is empty, not half made. */
   g_autofree char *db = g_build_filename(dir, "lathe.db", NULL);
   if (!g_file_test(db, G_FILE_TEST_EXISTS)) {
-    if (*show) {
-      lathe_cli_error(LATHE_EXIT_USAGE, "no '%s' in %s: the store has no runs yet", (*argv)[2], dir);
-      return NULL;
-    }
-    if (*json)
-      puts("[]");
-    else
-      printf("no runs yet in %s\n", dir);
+    *empty = TRUE;
     *code = LATHE_EXIT_OK;
     return NULL;
   }

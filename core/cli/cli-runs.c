@@ -9,11 +9,22 @@
 static void print_show(JsonObject *run) {
   g_autofree char *started = lathe_cli_format_time(json_object_get_double_member_with_default(run, "started", 0));
   const char *preset = json_object_get_string_member_with_default(run, "preset", NULL);
-  printf("run %s  %s  %s\npipeline %s%s%s  seed %" G_GINT64_FORMAT "  started %s UTC\n\n",
+  printf("run %s  %s  %s\npipeline %s%s%s  seed %" G_GINT64_FORMAT "  started %s UTC\n",
          T(json_object_get_string_member(run, "run_id")), T(json_object_get_string_member(run, "name")),
          T(json_object_get_string_member(run, "status")), T(json_object_get_string_member(run, "pipeline")),
          preset ? "  preset " : "", preset ? T(preset) : "", json_object_get_int_member(run, "seed"),
          started);
+  JsonNode *envn = json_object_get_member(run, "environment");
+  if (envn && JSON_NODE_HOLDS_OBJECT(envn)) {
+    JsonObject *e = json_node_get_object(envn);
+    g_autofree char *lib = g_path_get_basename(json_object_get_string_member_with_default(e, "blas", "none"));
+    printf("environment: %s, BLAS core %s (%s), jobs %" G_GINT64_FORMAT ", BLAS threads %" G_GINT64_FORMAT "\n",
+           T(json_object_get_string_member_with_default(e, "cpu", "?")),
+           T(json_object_get_string_member_with_default(e, "blas_core", "?")), T(lib),
+           json_object_get_int_member_with_default(e, "jobs", 0),
+           json_object_get_int_member_with_default(e, "blas_threads", 0));
+  }
+  putchar('\n');
   JsonArray *nodes = json_object_get_array_member(run, "nodes");
   for (guint i = 0; i < json_array_get_length(nodes); i++) {
     JsonObject *n = json_array_get_object_element(nodes, i);
@@ -55,6 +66,10 @@ static void print_show(JsonObject *run) {
 }
 
 int lathe_cmd_runs(int argc, char **argv) {
+  if (argc >= 2 && g_str_equal(argv[1], "search"))
+    return lathe_cmd_runs_search(argc - 1, argv + 1);
+  if (argc >= 2 && g_str_equal(argv[1], "compare"))
+    return lathe_cmd_runs_compare(argc - 1, argv + 1);
   gboolean json = FALSE, show = FALSE;
   int code;
   LatheStore *store = lathe_cli_open_list_show(&argc, &argv, "runs", "RUN_ID", &json, &show, &code);

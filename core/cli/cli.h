@@ -19,10 +19,14 @@ extern char **lathe_original_argv;
 int lathe_cmd_run(int argc, char **argv, gboolean validate_only);
 int lathe_cmd_plugins(int argc, char **argv);
 int lathe_cmd_runs(int argc, char **argv);
+/* cli-runs-search.c: `runs search` and `runs compare`; argv[0] is the verb. */
+int lathe_cmd_runs_search(int argc, char **argv);
+int lathe_cmd_runs_compare(int argc, char **argv);
 int lathe_cmd_models(int argc, char **argv);
 int lathe_cmd_study(int argc, char **argv);
 int lathe_cmd_store(int argc, char **argv);
 int lathe_cmd_lineage(int argc, char **argv);
+int lathe_cmd_reproduce(int argc, char **argv);
 
 /**
  * lathe_cli_phase:
@@ -70,5 +74,16 @@ LatheCatalog *lathe_cli_load_catalog(gboolean quiet);
  */
 LatheStore *lathe_cli_open_list_show(int *argc, char ***argv, const char *cmd, const char *ref,
                                      gboolean *json, gboolean *show, int *code);
+
+/**
+ * lathe_cli_open_reader:
+ * @store_opt: (nullable): --store, else ./.lathe.
+ * @empty: (out): the store exists but has no database yet (no runs): %NULL
+ *   is returned, nothing printed, @code is 0.
+ * @code: (out): the exit code when this returns %NULL (any error printed).
+ *
+ * Opens the store for a command that only reads it; never creates it.
+ */
+LatheStore *lathe_cli_open_reader(const char *store_opt, gboolean *empty, int *code);
 
 G_END_DECLS

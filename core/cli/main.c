@@ -52,6 +52,8 @@ static int usage(FILE *out, int code) {
         "  plugins inspect NAME         params, inputs and outputs of a component\n"
         "  runs list                    runs in the store, newest first\n"
         "  runs show RUN_ID             nodes, timings, cache, params, metrics, artifacts\n"
+        "  runs search 'FILTER' [--order-by 'KEY [DESC]'] [--max-results N]  MLflow's filter syntax\n"
+        "  runs compare RUN RUN...      params, metrics and data versions side by side\n"
         "  models list                  registered model versions and aliases\n"
         "  models alias NAME ALIAS VERSION\n"
         "  models rollback NAME [--alias ALIAS]  move ALIAS (production) back to its previous version\n"
@@ -59,6 +61,8 @@ static int usage(FILE *out, int code) {
         "                               what a model or artifact was made from, down to the data\n"
         "  study list                   tuning studies: trials per state\n"
         "  study show RUN_ID/NODE       a study's trials, best trial and convergence\n"
+        "  reproduce RUN_ID [--allow-plugin-change] [--keep]\n"
+        "                               run a recorded run again in a scratch store; compare its outputs\n"
         "  store check [--repair]       verify every artifact and the database; --repair removes damage\n"
         "  --version                    versions, plugin ABI and BLAS kernels\n"
         "\n"
@@ -106,8 +110,9 @@ int main(int argc, char **argv) {
   const char *cmd = argv[1];
   if (g_str_equal(cmd, "--help") || g_str_equal(cmd, "-h") || g_str_equal(cmd, "help"))
     return usage(stdout, LATHE_EXIT_OK);
-  /* Only `run` does BLAS work; it prepares BLAS once it knows --jobs. */
-  if (!g_str_equal(cmd, "run"))
+  /* Only `run` and `reproduce` do BLAS work; they prepare BLAS once they
+   * know their jobs and BLAS threads. */
+  if (!g_str_equal(cmd, "run") && !g_str_equal(cmd, "reproduce"))
     lathe_blas_prepare(lathe_original_argv, 1);
   if (g_str_equal(cmd, "--version") || g_str_equal(cmd, "version")) {
     g_autofree char *blas = lathe_blas_describe();
@@ -148,6 +153,8 @@ int main(int argc, char **argv) {
     return lathe_cmd_study(argc - 1, argv + 1);
   if (g_str_equal(cmd, "store"))
     return lathe_cmd_store(argc - 1, argv + 1);
+  if (g_str_equal(cmd, "reproduce"))
+    return lathe_cmd_reproduce(argc - 1, argv + 1);
   lathe_cli_error(LATHE_EXIT_USAGE, "unknown command '%s'", cmd);
   return usage(stderr, LATHE_EXIT_USAGE);
 }

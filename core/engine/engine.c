@@ -178,6 +178,24 @@ gboolean lathe_engine_run(LatheGraph *graph, LatheCatalog *cat, LatheStore *stor
   run.run_id = lathe_store_begin_run(store, graph->name, graph->path, graph->text, graph->seed, error);
   if (!run.run_id)
     return FALSE;
+  /* What decides floating-point results, for `lathe reproduce`: the same
+   * machine and kernels give the same bits, others may not. A record that
+   * fails costs the run nothing but that comparison. The BLAS threads in
+   * effect are OPENBLAS_NUM_THREADS (the user's, or lathe_blas_prepare()'s)
+   * if OpenBLAS loads after this, else the count set above. */
+  const char *nt = lathe_blas_loaded() ? NULL : g_getenv("OPENBLAS_NUM_THREADS");
+  guint64 env_threads = nt ? g_ascii_strtoull(nt, NULL, 10) : 0;
+  g_autoptr(JsonObject) env = lathe_blas_environment();
+  json_object_set_int_member(env, "jobs", o.jobs);
+  json_object_set_int_member(env, "blas_threads",
+                             env_threads > 0 && env_threads <= 1024 ? (gint64)env_threads : run.blas_threads);
+  /* And the folder its relative paths resolve against: the pipeline's path
+   * is recorded as it was given, relative to a working directory that
+   * `lathe reproduce` may not share. */
+  json_object_set_string_member(env, "pipeline_dir", graph->base_dir);
+  g_autoptr(GError) env_error = NULL;
+  if (!lathe_store_set_run_environment(store, run.run_id, env, &env_error))
+    g_printerr("warning: %s\n", env_error->message);
   run.scratch_root = g_build_filename(lathe_store_dir(store), "scratch", run.run_id, NULL);
   g_autoptr(GError) terr = NULL;
   gint64 t0 = g_get_monotonic_time();

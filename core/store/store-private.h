@@ -40,6 +40,10 @@ void lathe_store_set_text(JsonObject *o, const char *key, sqlite3_stmt *st, int 
  * taken literally: '%' and '_' in it are no wildcards. An empty prefix
  * matches nothing, not every id. */
 char *lathe_store_like_prefix(const char *prefix);
+/* With the lock held: (transfer full) (nullable) the full id of the run
+ * @ref names (an id or a unique prefix), or NULL with @error set
+ * (LATHE_ERROR_INVALID). */
+char *lathe_store_resolve_run(LatheStore *s, const char *ref, GError **error);
 void lathe_store_set_real(JsonObject *o, const char *key, sqlite3_stmt *st, int col);
 /* (transfer full) (nullable) */
 JsonNode *lathe_store_parse_json(const char *text);
@@ -54,8 +58,5 @@ char *lathe_store_proc_token_for(int pid);
 gboolean lathe_store_proc_alive(const char *token);
 /* (transfer full) */
 char *lathe_store_artifact_path(LatheStore *s, const char *digest);
-void lathe_store_remove_tree(const char *path);
 /* Removes the temp files and scratch folders of processes that died. */
 void lathe_store_clean_leftovers(LatheStore *s);
-/* (transfer full) (nullable) */
-char *lathe_store_file_sha256(const char *path, GError **error);

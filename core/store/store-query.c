@@ -89,12 +89,17 @@ static void fill_execution(LatheStore *s, gint64 id, JsonObject *e) {
   json_object_set_object_member(e, "outputs", outputs);
 
   JsonArray *dvs = json_array_new();
-  st = stmt(s, "SELECT uri, digest FROM data_versions WHERE execution_id = ?1 ORDER BY rowid");
+  st = stmt(s, "SELECT uri, digest, size, mtime FROM data_versions WHERE execution_id = ?1"
+               " ORDER BY rowid");
   sqlite3_bind_int64(st, 1, id);
   while (sqlite3_step(st) == SQLITE_ROW) {
     JsonObject *d = json_object_new();
     lathe_store_set_text(d, "uri", st, 0);
     lathe_store_set_text(d, "digest", st, 1);
+    if (sqlite3_column_type(st, 2) != SQLITE_NULL) { /* a local file */
+      json_object_set_int_member(d, "size", sqlite3_column_int64(st, 2));
+      json_object_set_int_member(d, "mtime", sqlite3_column_int64(st, 3));
+    }
     json_array_add_object_element(dvs, d);
   }
   json_object_set_array_member(e, "data_versions", dvs);
@@ -113,18 +118,35 @@ char *lathe_store_like_prefix(const char *prefix) {
   return g_string_free(pattern, FALSE);
 }
 
+char *lathe_store_resolve_run(LatheStore *s, const char *ref, GError **error) {
+  g_autofree char *pattern = lathe_store_like_prefix(ref);
+  sqlite3_stmt *st = stmt(s, "SELECT id FROM runs WHERE id LIKE ?1 ESCAPE '\\' LIMIT 2");
+  sqlite3_bind_text(st, 1, pattern, -1, SQLITE_TRANSIENT);
+  char *id = NULL;
+  int rows = 0;
+  while (st && sqlite3_step(st) == SQLITE_ROW && rows++ == 0)
+    id = g_strdup((const char *)sqlite3_column_text(st, 0));
+  if (st)
+    sqlite3_reset(st); /* it may have stopped on a row: no snapshot kept */
+  if (rows != 1) {
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
+                rows ? "run id '%s' is ambiguous; give more characters"
+                     : "no run '%s' in %s; `lathe runs list` shows the runs",
+                ref, s->dir);
+    g_clear_pointer(&id, g_free);
+  }
+  return id;
+}
+
 JsonObject *lathe_store_show_run(LatheStore *s, const char *run_id, GError **error) {
   g_mutex_lock(&s->lock);
   JsonObject *run = NULL;
-  g_autofree char *pattern = lathe_store_like_prefix(run_id);
+  g_autofree char *full = lathe_store_resolve_run(s, run_id, error);
   sqlite3_stmt *st = stmt(s, "SELECT id, name, status, started, ended, pipeline, seed,"
                              " lathe_version, json_extract(pipeline_json, '$.preset')"
-                             " FROM runs WHERE id LIKE ?1 ESCAPE '\\' LIMIT 2");
-  sqlite3_bind_text(st, 1, pattern, -1, SQLITE_TRANSIENT);
-  int rows = 0;
-  while (sqlite3_step(st) == SQLITE_ROW) {
-    if (rows++)
-      break;
+                             " FROM runs WHERE id = ?1");
+  sqlite3_bind_text(st, 1, full, -1, SQLITE_STATIC);
+  if (full && sqlite3_step(st) == SQLITE_ROW) {
     run = json_object_new();
     lathe_store_set_text(run, "run_id", st, 0);
     lathe_store_set_text(run, "name", st, 1);
@@ -136,17 +158,23 @@ JsonObject *lathe_store_show_run(LatheStore *s, const char *run_id, GError **err
     lathe_store_set_text(run, "lathe_version", st, 7);
     lathe_store_set_text(run, "preset", st, 8);
   }
-  sqlite3_reset(st); /* it may have stopped on a row: no snapshot kept */
-  if (rows != 1) {
-    g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
-                rows ? "run id '%s' is ambiguous; give more characters"
-                     : "no run '%s' in %s; `lathe runs list` shows the runs",
-                run_id, s->dir);
-    g_clear_pointer(&run, json_object_unref);
+  sqlite3_reset(st);
+  if (!run) {
     g_mutex_unlock(&s->lock);
     return NULL;
   }
   const char *id = json_object_get_string_member(run, "run_id");
+  st = stmt(s, "SELECT environment FROM run_environment WHERE run_id = ?1");
+  sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+  JsonNode *env = sqlite3_step(st) == SQLITE_ROW
+                      ? lathe_store_parse_json((const char *)sqlite3_column_text(st, 0)) : NULL;
+  sqlite3_reset(st);
+  if (env && JSON_NODE_HOLDS_OBJECT(env))
+    json_object_set_member(run, "environment", env);
+  else {
+    g_clear_pointer(&env, json_node_unref);
+    json_object_set_null_member(run, "environment");
+  }
   JsonArray *nodes = json_array_new();
   g_autoptr(GArray) ids = g_array_new(FALSE, FALSE, sizeof(gint64));
   st = stmt(s, "SELECT id, node, component, plugin, plugin_version, plugin_digest, cache_key,"
@@ -180,4 +208,16 @@ JsonObject *lathe_store_show_run(LatheStore *s, const char *run_id, GError **err
   json_object_set_array_member(run, "nodes", nodes);
   g_mutex_unlock(&s->lock);
   return run;
+}
+
+char *lathe_store_run_pipeline(LatheStore *s, const char *run_id) {
+  g_mutex_lock(&s->lock);
+  sqlite3_stmt *st = stmt(s, "SELECT pipeline_json FROM runs WHERE id = ?1");
+  sqlite3_bind_text(st, 1, run_id, -1, SQLITE_STATIC);
+  char *text = st && sqlite3_step(st) == SQLITE_ROW
+                   ? g_strdup((const char *)sqlite3_column_text(st, 0)) : NULL;
+  if (st)
+    sqlite3_reset(st);
+  g_mutex_unlock(&s->lock);
+  return text;
 }

@@ -3,6 +3,7 @@
  * latest event, so a crash between two writes never leaves a half-updated
  * trial, and the whole history stays readable. */
 #include <string.h>
+#include <unistd.h>
 
 #include "store/store-private.h"
 
@@ -83,8 +84,22 @@ char *lathe_store_study_open(LatheStore *s, const char *key, const char *name, c
   *resumed = id != NULL;
   gboolean ok = allow_interrupted(s, error);
   if (ok && !id) {
-    g_autofree char *uuid = g_uuid_string_random();
-    id = g_strndup(uuid, 8);
+    /* The id is the key's shortest free prefix (8 characters but for a
+     * clash): a study made again from the same pipeline in another store
+     * (`lathe reproduce`) has the same id, so its tuner's output, which
+     * names the study, has the same bytes. */
+    for (guint len = 8; !id && len <= strlen(key); len++) {
+      g_autofree char *want = g_strndup(key, len);
+      sqlite3_stmt *taken = stmt(s, "SELECT 1 FROM studies WHERE id = ?1");
+      sqlite3_bind_text(taken, 1, want, -1, SQLITE_TRANSIENT);
+      if (sqlite3_step(taken) != SQLITE_ROW)
+        id = g_steal_pointer(&want);
+      sqlite3_reset(taken);
+    }
+    if (!id) { /* a key that is not a digest, every prefix taken */
+      g_autofree char *uuid = g_uuid_string_random();
+      id = g_strndup(uuid, 8);
+    }
     sqlite3_stmt *ins = stmt(s, "INSERT INTO studies(id, key, name, node, tuner, config, created)"
                                 " VALUES (?1,?2,?3,?4,?5,?6,?7)");
     sqlite3_bind_text(ins, 1, id, -1, SQLITE_TRANSIENT);
@@ -296,4 +311,69 @@ JsonArray *lathe_store_list_studies(LatheStore *s, GError **error) {
     json_object_set_object_member(o, "states", counts);
   }
   return out;
+}
+
+/* Links (or, across file systems, copies) one artifact file of @from_dir
+ * into @s, unless it is there. */
+static void copy_artifact(LatheStore *s, const char *from_dir, const char *digest) {
+  if (!digest || strlen(digest) != 64 || strchr(digest, '/'))
+    return;
+  char sub[3] = {digest[0], digest[1], 0};
+  g_autofree char *src = g_build_filename(from_dir, "artifacts", "sha256", sub, digest + 2, NULL);
+  g_autofree char *dst = lathe_store_artifact_path(s, digest);
+  g_autofree char *dir = g_path_get_dirname(dst);
+  g_mkdir_with_parents(dir, 0700);
+  if (g_file_test(dst, G_FILE_TEST_EXISTS) || link(src, dst) == 0)
+    return;
+  g_autoptr(GFile) a = g_file_new_for_path(src);
+  g_autoptr(GFile) b = g_file_new_for_path(dst);
+  g_file_copy(a, b, G_FILE_COPY_NONE, NULL, NULL, NULL, NULL);
+}
+
+gboolean lathe_store_copy_studies(LatheStore *s, const char *from_dir, double before,
+                                  const char *name, const char *const *nodes, GError **error) {
+  if (!nodes || !*nodes)
+    return TRUE;
+  GString *in = g_string_new(NULL);
+  for (guint i = 0; nodes[i]; i++) {
+    char *q = sqlite3_mprintf("%s%Q", i ? "," : "", nodes[i]);
+    g_string_append(in, q);
+    sqlite3_free(q);
+  }
+  g_autofree char *node_list = g_string_free(in, FALSE);
+  g_autofree char *db = g_build_filename(from_dir, "lathe.db", NULL);
+  g_autoptr(GPtrArray) models = g_ptr_array_new_with_free_func(g_free);
+  g_mutex_lock(&s->lock);
+  lathe_store_commit_locked(s); /* ATTACH cannot run inside a transaction */
+  char *attach = sqlite3_mprintf("ATTACH DATABASE %Q AS src", db);
+  gboolean ok = lathe_store_exec(s, attach, error);
+  sqlite3_free(attach);
+  if (!ok) {
+    g_mutex_unlock(&s->lock);
+    return FALSE;
+  }
+  ok = lathe_store_exec(s, "BEGIN IMMEDIATE", error) && allow_interrupted(s, error);
+  /* Not kept statements: they name the attached database, which goes. */
+  char *copy = sqlite3_mprintf(
+      "INSERT OR IGNORE INTO studies(id, key, name, node, tuner, config, created)"
+      " SELECT id, key, name, node, tuner, config, created FROM src.studies WHERE created < %.17g"
+      "  AND name = %Q AND node IN (%s);"
+      "INSERT INTO trial_events(study_id, number, run_id, state, params, vals, model, error, ts)"
+      " SELECT study_id, number, run_id, state, params, vals, model, error, ts FROM src.trial_events"
+      " WHERE ts < %.17g AND study_id IN (SELECT id FROM studies) ORDER BY id;",
+      before, name, node_list, before);
+  ok = ok && lathe_store_exec(s, copy, error);
+  sqlite3_free(copy);
+  sqlite3_stmt *st = NULL;
+  if (ok && sqlite3_prepare_v2(s->db, "SELECT DISTINCT model FROM trial_events WHERE model IS NOT NULL",
+                               -1, &st, NULL) == SQLITE_OK)
+    while (sqlite3_step(st) == SQLITE_ROW)
+      g_ptr_array_add(models, g_strdup((const char *)sqlite3_column_text(st, 0)));
+  sqlite3_finalize(st);
+  ok = ok ? lathe_store_exec(s, "COMMIT", error) : (lathe_store_exec(s, "ROLLBACK", NULL), FALSE);
+  lathe_store_exec(s, "DETACH DATABASE src", NULL);
+  g_mutex_unlock(&s->lock);
+  for (guint i = 0; ok && i < models->len; i++)
+    copy_artifact(s, from_dir, models->pdata[i]);
+  return ok;
 }

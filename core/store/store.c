@@ -50,9 +50,17 @@ static const char schema[] =
     " number INTEGER NOT NULL, run_id TEXT, state TEXT NOT NULL CHECK(state IN"
     " ('running','complete','pruned','failed')), params TEXT, vals TEXT, model TEXT, error TEXT,"
     " ts REAL);"
-    "CREATE INDEX IF NOT EXISTS trial_events_study ON trial_events(study_id, number);";
+    "CREATE INDEX IF NOT EXISTS trial_events_study ON trial_events(study_id, number);"
+    /* Schema 3: what decides a run's floating-point results (CPU, BLAS
+     * library and kernels, jobs, BLAS threads), one JSON object a run, for
+     * `lathe reproduce`. A table, not columns of runs: opening an older
+     * store adds it with the rest of this schema (CREATE ... IF NOT EXISTS);
+     * its runs simply have no row. */
+    "CREATE TABLE IF NOT EXISTS run_environment(run_id TEXT PRIMARY KEY, environment TEXT NOT NULL);";
 
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
+
+static char *object_text(JsonObject *o);
 
 static double now_s(void) { return (double)g_get_real_time() / 1e6; }
 
@@ -208,6 +216,7 @@ static void finalize_stmt(gpointer st) { sqlite3_finalize(st); }
 static const char *const tables_v1[] = {"runs", "executions", "artifacts", "events", "params",
                                         "metrics", "data_versions", "cache", NULL};
 static const char *const tables_v2[] = {"studies", "trial_events", NULL};
+static const char *const tables_v3[] = {"run_environment", NULL};
 
 /* With the open transaction held: the tables a store with history lacks,
  * comma-separated, or NULL when none is missing. A missing table is damage
@@ -235,6 +244,9 @@ static char *missing_tables(LatheStore *s, int version) {
   for (guint i = 0; version >= 2 && tables_v2[i]; i++)
     if (!g_hash_table_contains(have, tables_v2[i]))
       g_string_append_printf(out, "%s%s", out->len ? ", " : "", tables_v2[i]);
+  for (guint i = 0; version >= 3 && tables_v3[i]; i++)
+    if (!g_hash_table_contains(have, tables_v3[i]))
+      g_string_append_printf(out, "%s%s", out->len ? ", " : "", tables_v3[i]);
   if (out->len == 0) {
     g_string_free(out, TRUE);
     return NULL;
@@ -489,6 +501,24 @@ char *lathe_store_begin_run(LatheStore *s, const char *name, const char *pipelin
   if (!ok)
     g_clear_pointer(&id, g_free);
   return id;
+}
+
+gboolean lathe_store_set_run_environment(LatheStore *s, const char *run_id, JsonObject *env,
+                                         GError **error) {
+  g_autofree char *text = object_text(env);
+  g_mutex_lock(&s->lock);
+  if (!lathe_store_op_begin(s, error)) {
+    g_mutex_unlock(&s->lock);
+    return FALSE;
+  }
+  sqlite3_stmt *st = stmt(s, "INSERT OR REPLACE INTO run_environment(run_id, environment)"
+                             " VALUES (?1, ?2)");
+  sqlite3_bind_text(st, 1, run_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
+  gboolean ok = sqlite3_step(st) == SQLITE_DONE || lathe_store_fail(s, error, "recording a run's environment");
+  ok = lathe_store_op_end(s, ok, error);
+  g_mutex_unlock(&s->lock);
+  return ok;
 }
 
 gboolean lathe_store_end_run(LatheStore *s, const char *run_id, const char *status, GError **error) {

@@ -53,6 +53,24 @@ LatheArtifact *lathe_store_get_artifact(LatheStore *store, const char *digest,
 /** lathe_store_begin_run: (transfer full) a new run id, status "running". */
 char *lathe_store_begin_run(LatheStore *store, const char *name, const char *pipeline_path,
                             const char *pipeline_text, guint64 seed, GError **error);
+/**
+ * lathe_store_set_run_environment:
+ * @env: (transfer none): what decides the run's floating-point results,
+ *   {"cpu", "blas", "blas_core", "jobs", "blas_threads"}, and the folder its
+ *   relative paths resolved against, "pipeline_dir".
+ *
+ * Records @env with run @run_id (`lathe runs show`, `lathe reproduce`).
+ */
+gboolean lathe_store_set_run_environment(LatheStore *store, const char *run_id, JsonObject *env,
+                                         GError **error);
+/**
+ * lathe_store_run_pipeline:
+ * @run_id: a full run id.
+ *
+ * Returns: (transfer full) (nullable): the canonical pipeline JSON the run
+ * ran (after its preset and overrides), or %NULL when there is no such run.
+ */
+char *lathe_store_run_pipeline(LatheStore *store, const char *run_id);
 gboolean lathe_store_end_run(LatheStore *store, const char *run_id, const char *status,
                              GError **error);
 
@@ -130,8 +148,45 @@ JsonObject *lathe_store_cache_lookup(LatheStore *store, const char *key);
 
 /** lathe_store_list_runs: (transfer full) newest first. */
 JsonArray *lathe_store_list_runs(LatheStore *store, GError **error);
-/** lathe_store_show_run: (transfer full) (nullable) a run by id or unique prefix. */
+/** lathe_store_show_run: (transfer full) (nullable) a run by id or unique prefix,
+ * with its "environment" (null for runs recorded before it was). */
 JsonObject *lathe_store_show_run(LatheStore *store, const char *run_id, GError **error);
+
+/**
+ * lathe_store_search_runs:
+ * @store: (nullable): %NULL only checks @filter and @order_by (no runs).
+ * @filter: (nullable): MLflow's search_runs filter ("metrics.eval.accuracy >
+ *   0.9 and params.split.test_fraction = '0.2'"); %NULL or blank: every run.
+ * @order_by: (nullable): "KEY [ASC|DESC]" each (or several, comma-separated);
+ *   runs without the value come last; then newest first.
+ * @max_results: at most this many runs.
+ * @columns: (out) (optional) (transfer full): the keys @filter and @order_by
+ *   name, once each, as "metrics.KEY", "params.KEY", "tags.KEY" or
+ *   "attributes.NAME".
+ *
+ * Every value of @filter is a bound parameter of one SQL statement
+ * (store-search.c describes the mapping).
+ *
+ * Returns: (transfer full) (nullable): the runs, each {run_id, name, status,
+ * started, ended, pipeline, seed, preset, params {"NODE.PARAM": value},
+ * metrics {"NODE.METRIC": number}}; %NULL with @error set, %LATHE_ERROR_INVALID
+ * and "filter: column N: ..." (or "order-by 'TEXT': column N: ...") for a
+ * syntax error.
+ */
+JsonArray *lathe_store_search_runs(LatheStore *store, const char *filter,
+                                   const char *const *order_by, guint max_results,
+                                   GStrv *columns, GError **error);
+
+/**
+ * lathe_store_run_values:
+ * @ref: a run id or unique prefix.
+ *
+ * Returns: (transfer full) (nullable): the run as lathe_store_search_runs()
+ * gives it, plus data_versions {"NODE": [{uri, digest}]}; each node's latest
+ * execution wins. %NULL with @error set (%LATHE_ERROR_INVALID for an unknown
+ * or ambiguous @ref).
+ */
+JsonObject *lathe_store_run_values(LatheStore *store, const char *ref, GError **error);
 
 /**
  * lathe_store_study_open:
@@ -205,6 +260,20 @@ GArray *lathe_store_reports(LatheStore *store, const char *run_id, const char *n
  */
 JsonObject *lathe_store_trial_reports(LatheStore *store, const char *run_id, const char *prefix);
 
+/**
+ * lathe_store_copy_studies:
+ * @from_dir: another store's directory.
+ * @before: Unix seconds.
+ * @name: a pipeline name; @nodes: (array zero-terminated=1): tuner nodes.
+ *
+ * Copies into @store the studies of @from_dir of those tuner nodes of
+ * pipeline @name created before @before, their trial events recorded before
+ * it, and the model artifacts those name: the studies as they were at that
+ * time (`lathe reproduce` of a run whose tuner resumed one).
+ */
+gboolean lathe_store_copy_studies(LatheStore *store, const char *from_dir, double before,
+                                  const char *name, const char *const *nodes, GError **error);
+
 /** lathe_store_list_studies: (transfer full) every study, newest first,
  * with trial counts per state. */
 JsonArray *lathe_store_list_studies(LatheStore *store, GError **error);
@@ -257,5 +326,12 @@ JsonObject *lathe_store_execution_lineage(LatheStore *store, gint64 exec_id, con
  * with @error set when the repair could not be written.
  */
 JsonObject *lathe_store_check(LatheStore *store, gboolean repair, GError **error);
+
+/** lathe_store_file_sha256: (transfer full) (nullable) hex SHA-256 of the file
+ * @path (mapped, not read into memory), or %NULL with @error set. */
+char *lathe_store_file_sha256(const char *path, GError **error);
+
+/** lathe_store_remove_tree: removes @path and everything under it (a scratch store). */
+void lathe_store_remove_tree(const char *path);
 
 G_END_DECLS

@@ -19,25 +19,18 @@
 #include <lathe/lathe-sdk.h>
 
 #include "lakefs-cache.h"
+#include "lakefs-cancel.h"
+#include "lakefs-params.h"
 #include "tabular.h"
 
 static const char *const format_choices[] = {"csv", "recordings", NULL};
 
-/* Credentials come from lakectl's variables or ~/.lakectl.yaml, never from a
- * pipeline: the params exist only so that writing one is a validation error
- * that says where they go (and the host keeps the value out of everything,
- * as for any SECRET param). */
-static gboolean refuse_secret(const LatheParamSpec *spec, JsonNode *value, char **why) {
-  (void)spec;
-  (void)value;
-  *why = g_strdup("credentials never go in a pipeline: set " LATHE_LAKEFS_ENV_KEY_ID
-                  " and " LATHE_LAKEFS_ENV_SECRET " in the environment, or credentials in "
-                  "~/.lakectl.yaml, and remove this param");
-  return FALSE;
-}
-
 static const LatheParamSpec lakefs_params[] = {
-    LATHE_PARAM_STRING_("repository", NULL, LATHE_PARAM_REQUIRED, "the lakeFS repository"),
+    {.name = "repository",
+     .type = LATHE_PARAM_STRING,
+     .flags = LATHE_PARAM_REQUIRED,
+     .check = lathe_lakefs_check_repository,
+     .doc = "the lakeFS repository"},
     LATHE_PARAM_STRING_("ref", "\"main\"", 0,
                         "a branch, a tag or a commit id; resolved to a commit once, at the "
                         "start of the node"),
@@ -48,19 +41,9 @@ static const LatheParamSpec lakefs_params[] = {
                       "csv: as source/csv (a file, an archive, or a prefix as a folder); "
                       "recordings: as source/recordings (a prefix laid out as "
                       "<class>/.../<file>)"),
-    LATHE_PARAM_STRING_("endpoint", NULL, 0,
-                        "the lakeFS server (with or without /api/v1); default: "
-                        "LAKECTL_SERVER_ENDPOINT_URL, then ~/.lakectl.yaml"),
-    {.name = "access_key_id",
-     .type = LATHE_PARAM_STRING,
-     .flags = LATHE_PARAM_SECRET,
-     .check = refuse_secret,
-     .doc = "refused: set LAKECTL_CREDENTIALS_ACCESS_KEY_ID or ~/.lakectl.yaml"},
-    {.name = "secret_access_key",
-     .type = LATHE_PARAM_STRING,
-     .flags = LATHE_PARAM_SECRET,
-     .check = refuse_secret,
-     .doc = "refused: set LAKECTL_CREDENTIALS_SECRET_ACCESS_KEY or ~/.lakectl.yaml"},
+    /* Credentials never come from a pipeline: the two params exist only to
+     * refuse them at validation with where they go (lakefs-params.h). */
+    LATHE_LAKEFS_CONNECTION_PARAMS,
     LATHE_TABULAR_HEADER_PARAM,
     LATHE_TABULAR_DELIMITER_PARAM,
     LATHE_TABULAR_CSV_PARAMS,
@@ -404,72 +387,14 @@ static gboolean lakefs_resolve(LatheContext *ctx, GError **error) {
   return ok;
 }
 
-/* The node's cancellation (a flag the host sets) as a GCancellable the HTTP
- * layer honours mid-transfer: a thread looks at the flag every 50 ms while
- * objects download, so Ctrl-C stops a large download at once. */
-typedef struct {
-  LatheContext *ctx;
-  GCancellable *cancel;
-  GMutex lock;
-  GCond cond;
-  gboolean stop;
-  GThread *thread;
-} CancelWatch;
-
-static gpointer cancel_watch(gpointer data) {
-  CancelWatch *w = data;
-  g_mutex_lock(&w->lock);
-  while (!w->stop) {
-    if (lathe_context_is_cancelled(w->ctx)) {
-      g_cancellable_cancel(w->cancel);
-      break;
-    }
-    g_cond_wait_until(&w->cond, &w->lock, g_get_monotonic_time() + 50 * G_TIME_SPAN_MILLISECOND);
-  }
-  g_mutex_unlock(&w->lock);
-  return NULL;
-}
-
-static void cancel_watch_start(CancelWatch *w, LatheContext *ctx) {
-  w->ctx = ctx;
-  w->cancel = g_cancellable_new();
-  g_mutex_init(&w->lock);
-  g_cond_init(&w->cond);
-  w->stop = FALSE;
-  w->thread = g_thread_new("lakefs-cancel", cancel_watch, w);
-}
-
-static void cancel_watch_stop(CancelWatch *w) {
-  g_mutex_lock(&w->lock);
-  w->stop = TRUE;
-  g_cond_signal(&w->cond);
-  g_mutex_unlock(&w->lock);
-  g_thread_join(w->thread);
-  g_mutex_clear(&w->lock);
-  g_cond_clear(&w->cond);
-  g_object_unref(w->cancel);
-}
-
 /* Puts every object of the plan in the object cache; fills @paths. */
-static gboolean fetch_all(LatheContext *ctx, LatheLakefs *lk, Plan *p, GPtrArray *paths,
-                          CancelWatch *watch, gboolean *watching, GError **error);
-
 static gboolean fetch(LatheContext *ctx, LatheLakefs *lk, Plan *p, GPtrArray *paths,
                       GError **error) {
-  CancelWatch w;
-  gboolean watching = FALSE;
-  gboolean ok = fetch_all(ctx, lk, p, paths, &w, &watching, error);
-  if (watching)
-    cancel_watch_stop(&w);
-  return ok;
-}
-
-static gboolean fetch_all(LatheContext *ctx, LatheLakefs *lk, Plan *p, GPtrArray *paths,
-                          CancelWatch *watch, gboolean *watching, GError **error) {
   g_autofree char *dir = lathe_lakefs_cache_dir("lakefs-objects", error);
   if (!dir)
     return FALSE;
   g_autoptr(GHashTable) keep = g_hash_table_new(g_str_hash, g_str_equal);
+  g_autoptr(LatheLakefsCancel) cancel = NULL;
   guint downloaded = 0;
   guint64 bytes = 0;
   for (guint i = 0; i < p->objects->len; i++) {
@@ -486,11 +411,12 @@ static gboolean fetch_all(LatheContext *ctx, LatheLakefs *lk, Plan *p, GPtrArray
     }
     g_autofree char *tmp = lathe_lakefs_cache_temp_path(cached);
     g_autoptr(GError) local = NULL;
-    if (!*watching) {
-      cancel_watch_start(watch, ctx);
-      *watching = TRUE;
-    }
-    if (!lathe_lakefs_download(lk, p->repo, p->commit, o, tmp, watch->cancel, &local)) {
+    /* Started at the first download only: a run served from the cache
+     * needs no thread. */
+    if (!cancel)
+      cancel = lathe_lakefs_cancel_watch(ctx);
+    if (!lathe_lakefs_download(lk, p->repo, p->commit, o, tmp, lathe_lakefs_cancel_get(cancel),
+                               &local)) {
       g_unlink(tmp);
       gboolean cancelled = g_error_matches(local, LATHE_HTTP_ERROR, LATHE_HTTP_ERROR_CANCELLED);
       g_set_error(error, LATHE_ERROR, cancelled ? LATHE_ERROR_CANCELLED : LATHE_ERROR_IO, "%s",

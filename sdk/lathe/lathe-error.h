@@ -37,6 +37,10 @@ G_BEGIN_DECLS
  *   resource limit. The host treats it as an interruption: a study reruns
  *   the trial, and the result is never cached. Older hosts read it as any
  *   other failure.
+ * @LATHE_ERROR_UNAVAILABLE: a service is out of reach for now (down, timed
+ *   out, answering 5xx after the retries): what failed may succeed later
+ *   unchanged. A tracker callback that fails so leaves its event pending in
+ *   the journal. Since: 1.7.
  *
  * The codes of %LATHE_ERROR.
  */
@@ -48,6 +52,7 @@ typedef enum {
   LATHE_ERROR_CANCELLED,
   LATHE_ERROR_FAILED,
   LATHE_ERROR_RESOURCE,
+  LATHE_ERROR_UNAVAILABLE,
 } LatheErrorCode;
 
 /**

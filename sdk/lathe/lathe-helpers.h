@@ -207,7 +207,7 @@ LATHE_API int lathe_open_regular_file(const char *path, const char *display, gof
  *
  * Returns: (transfer none) (nullable): the nearest candidate, or %NULL.
  *
- * Since: 1.6
+ * Since: 1.7
  */
 LATHE_API const char *lathe_suggest(const char *word, const char *const *candidates);
 

@@ -38,7 +38,7 @@ G_BEGIN_DECLS
  * Bumped when fields are appended. The host refuses a plugin whose minor is
  * above its own (it may rely on callbacks the host would never call).
  */
-#define LATHE_ABI_MINOR 6
+#define LATHE_ABI_MINOR 7
 
 /**
  * LATHE_PLUGIN_ENTRY:
@@ -417,6 +417,71 @@ typedef struct {
 } LatheTunerClass;
 
 /**
+ * LatheTrackerItem:
+ * @key: the param's or tag's name ("NODE.PARAM", "lathe.seed").
+ * @value: its value as text.
+ *
+ * A param or a tag in a #LatheTrackerBatch. Since: 1.7
+ */
+typedef struct {
+  const char *key;
+  const char *value;
+} LatheTrackerItem;
+
+/**
+ * LatheTrackerMetric:
+ * @key: "NODE.METRIC".
+ * @value: the value; may be NaN or infinite (the tracker says what its
+ *   server does with them).
+ * @step: the step (0 for a node's final metrics).
+ * @timestamp_ms: when it was logged; fixed in the journal, so a batch
+ *   sent again is the same batch.
+ *
+ * A metric point in a #LatheTrackerBatch. Since: 1.7
+ */
+typedef struct {
+  const char *key;
+  double value;
+  gint64 step;
+  gint64 timestamp_ms;
+} LatheTrackerMetric;
+
+/**
+ * LatheTrackerBatch:
+ * @params: @n_params params.
+ * @n_params: how many.
+ * @metrics: @n_metrics metric points.
+ * @n_metrics: how many.
+ * @tags: @n_tags tags.
+ * @n_tags: how many.
+ *
+ * What #LatheTrackerClass.log_batch() gets: any sizes; the tracker splits
+ * it to its server's limits. Since: 1.7
+ */
+typedef struct {
+  const LatheTrackerItem *params;
+  guint n_params;
+  const LatheTrackerMetric *metrics;
+  guint n_metrics;
+  const LatheTrackerItem *tags;
+  guint n_tags;
+} LatheTrackerBatch;
+
+/**
+ * LatheTrackerInput:
+ * @node: the source node that read it.
+ * @uri: what it read: "lakefs://REPO/COMMIT/PATH" or a local path.
+ * @digest: its checksum (lakeFS) or SHA-256 (a file).
+ *
+ * One data version in #LatheTrackerClass.log_inputs(). Since: 1.7
+ */
+typedef struct {
+  const char *node;
+  const char *uri;
+  const char *digest;
+} LatheTrackerInput;
+
+/**
  * LatheTrackerClass:
  * @base: the component head, %LATHE_KIND_TRACKER.
  * @open: a new tracker session; its context holds the tracker's params and
@@ -428,9 +493,30 @@ typedef struct {
  * @end_run: @run_id ended with Lathe's @status ("succeeded", "failed",
  *   "interrupted"; a trial may also be "pruned").
  * @close: ends the session.
+ * @start_run_full: (nullable): as @start_run, with the parent run for a
+ *   nested run (a tuner trial under its study's run; %NULL for a top-level
+ *   run), and the tracker's own run id out: trackers that make their own
+ *   ids (MLflow) return it (transfer full), and the host passes it, not
+ *   Lathe's, to every later callback for that run; returning %NULL without
+ *   an error keeps Lathe's id. Since: 1.7.
+ * @log_batch: (nullable): params, metrics and tags of one run at once. The
+ *   host may send the same batch again when it never learnt whether it
+ *   was applied (a lost answer): applying it twice must leave what once
+ *   does. Since: 1.7.
+ * @log_inputs: (nullable): the data a run read. Since: 1.7.
+ * @log_artifact: (nullable): a file (@local_path) or bytes (@bytes), one
+ *   of the two, stored at @artifact_path ("model/model.lathe"). Since: 1.7.
  *
  * A view of runs for people (MLflow-like). The host calls it from one thread.
  * Timestamps are milliseconds since the Unix epoch.
+ *
+ * Since 1.7 the host first writes every event to a journal in the run
+ * store and ships it from a background thread: a callback that fails with
+ * %LATHE_ERROR_UNAVAILABLE (server down, timed out, 5xx after retries)
+ * leaves the event pending, to be sent again later (`lathe tracker sync`);
+ * any other error means the tracker refused it for good, and the host says
+ * so once and keeps the value in the store. A 1.6 tracker gets the old
+ * per-item callbacks, under the same rules.
  */
 typedef struct {
   LatheComponent base;
@@ -447,6 +533,15 @@ typedef struct {
   gboolean (*end_run)(gpointer tracker, const char *run_id, const char *status,
                       gint64 end_ms, GError **error);
   void (*close)(gpointer tracker);
+  /* 1.7 */
+  char *(*start_run_full)(gpointer tracker, const char *run_id, const char *name,
+                          const char *parent_run_id, gint64 start_ms, GError **error);
+  gboolean (*log_batch)(gpointer tracker, const char *run_id, const LatheTrackerBatch *batch,
+                        GError **error);
+  gboolean (*log_inputs)(gpointer tracker, const char *run_id, const LatheTrackerInput *inputs,
+                         guint n_inputs, GError **error);
+  gboolean (*log_artifact)(gpointer tracker, const char *run_id, const char *artifact_path,
+                           const char *local_path, GBytes *bytes, GError **error);
 } LatheTrackerClass;
 
 /**

@@ -6,6 +6,12 @@
 
 static GHashTable *components; /* id -> const LatheComponent* */
 
+static const char *kind_name(guint32 kind) {
+  static const char *kinds[] = {"", "source", "transform", "model", "evaluator", "tuner",
+                                "tracker", "registry", "executor", "sink"};
+  return kind < G_N_ELEMENTS(kinds) ? kinds[kind] : "";
+}
+
 const LatheComponent *lathe_test_component(const char *plugin_dir, const char *id) {
   if (!components)
     components = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
@@ -25,9 +31,7 @@ const LatheComponent *lathe_test_component(const char *plugin_dir, const char *i
   const LathePluginDescriptor *d = query();
   for (guint i = 0; d->components[i]; i++) {
     const LatheComponent *comp = d->components[i];
-    static const char *kinds[] = {"", "source", "transform", "model", "evaluator",
-                                  "tuner", "tracker", "registry", "executor"};
-    char *cid = g_strdup_printf("%s/%s", kinds[comp->kind], comp->name);
+    char *cid = g_strdup_printf("%s/%s", kind_name(comp->kind), comp->name);
     g_hash_table_replace(components, cid, (gpointer)comp);
   }
   c = g_hash_table_lookup(components, id);
@@ -108,12 +112,6 @@ LatheContext *lathe_test_context(const LatheComponent *comp, const char *node_id
   g_autofree char *scratch = g_build_filename(g_get_tmp_dir(), "lathe-test-scratch", NULL);
   lathe_context_set_dirs(ctx, ".", scratch, scratch);
   return ctx;
-}
-
-static const char *kind_name(guint32 kind) {
-  static const char *kinds[] = {"", "source", "transform", "model", "evaluator",
-                                "tuner", "tracker", "registry", "executor"};
-  return kind < G_N_ELEMENTS(kinds) ? kinds[kind] : "";
 }
 
 LatheArtifact *lathe_test_fit(const LatheComponent *comp, LatheContext *ctx,

@@ -570,7 +570,13 @@ class Handler(BaseHTTPRequestHandler):
         with st.lock:
             r = st.repo(repository)
             b = st.branch(r, branch)
-            if not b["staging"] and not body.get("allow_empty"):
+            # lakeFS compares entries by identity, the checksum: objects uploaded
+            # again with the same bytes are no change.
+            base = r["trees"][b["commit_id"]]
+            changed = any((e is None) != (p not in base) or
+                          (e is not None and e["checksum"] != base[p]["checksum"])
+                          for p, e in b["staging"].items())
+            if not changed and not body.get("allow_empty"):
                 raise ApiError(400, "commit: no changes")
             tree = st.view(r, branch)
             c = st.new_commit(r, [b["commit_id"]], msg, meta, tree, self.server.key_id, date)

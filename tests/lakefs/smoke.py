@@ -179,6 +179,10 @@ def main():
        and c1["metadata"] == {"lathe_run_id": "r1", "node": "n"}, "commit: 201, 64-hex id, a parent, metadata")
     r = request("POST", R + "/branches/main/commits", {"message": "nothing"})
     ok(is_error(r, 400), "commit with no changes: 400")
+    request("POST", R + "/branches/main/objects" + q(path="many/0001.txt"), b"1\n", "application/octet-stream")
+    r = request("POST", R + "/branches/main/commits", {"message": "same bytes"})
+    ok(is_error(r, 400) and "no changes" in r.json()["message"],
+       "commit of an object uploaded again with the same bytes: 400 no changes")
     r = request("POST", R + "/branches/nope/commits", {"message": "x"})
     ok(is_error(r, 404), "commit on an unknown branch: 404")
     r = request("GET", R + "/commits/" + c1["id"])

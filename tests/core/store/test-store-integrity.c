@@ -191,7 +191,7 @@ static gboolean has_table(const char *dir, const char *table) {
  * like `runs list`, writers like `run`) refuses it in one line, and nothing
  * recreates the table behind the user's back. */
 static void test_missing_table_refused(void) {
-  const char *tables[] = {"runs", "executions", "cache", "trial_events", NULL};
+  const char *tables[] = {"runs", "executions", "cache", "trial_events", "run_environment", NULL};
   for (guint i = 0; tables[i]; i++) {
     g_autofree char *dir = tmp_store();
     g_autoptr(GError) error = NULL;
@@ -228,12 +228,14 @@ static void test_missing_table_refused(void) {
   g_autofree char *old = tmp_store();
   lathe_store_close(lathe_store_open(old, &error));
   g_assert_no_error(error);
-  raw_exec(old, "DROP TABLE studies; DROP TABLE trial_events; PRAGMA user_version = 1");
+  raw_exec(old, "DROP TABLE studies; DROP TABLE trial_events; DROP TABLE run_environment;"
+                " PRAGMA user_version = 1");
   LatheStore *s = lathe_store_open(old, &error);
   g_assert_no_error(error);
   lathe_store_close(s);
   g_assert_true(has_table(old, "studies"));
   g_assert_true(has_table(old, "trial_events"));
+  g_assert_true(has_table(old, "run_environment"));
 }
 
 static void test_private_modes(void) {

@@ -1,5 +1,5 @@
-/* The run store (core/store): artifacts, executions, cache lookups, and a
- * dead process's run becoming "interrupted". */
+/* The run store (core/store): artifacts, executions, cache lookups, a
+ * dead process's run becoming "interrupted", run environments and study ids. */
 #include <glib/gstdio.h>
 #include <sqlite3.h>
 
@@ -62,8 +62,98 @@ static void test_store(void) {
   lathe_test_remove_tree(dir);
 }
 
+/* A run's environment (`lathe reproduce`) and pipeline text read back; a
+ * run without one shows null. A schema-2 store gains the table on open,
+ * its runs unchanged. A study's id is its key's prefix, longer on a clash. */
+static void test_environment_and_ids(void) {
+  g_autofree char *dir = g_dir_make_tmp("lathe-store-XXXXXX", NULL);
+  g_autoptr(GError) error = NULL;
+  LatheStore *s = lathe_store_open(dir, &error);
+  g_assert_no_error(error);
+  g_autofree char *old = lathe_store_begin_run(s, "n", "p.json", "{\"seed\":1}", 1, &error);
+  lathe_store_close(s);
+  sqlite3 *db;
+  g_autofree char *dbp = g_build_filename(dir, "lathe.db", NULL);
+  g_assert_cmpint(sqlite3_open(dbp, &db), ==, SQLITE_OK);
+  g_assert_cmpint(sqlite3_exec(db, "DROP TABLE run_environment; PRAGMA user_version = 2", NULL,
+                               NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close(db);
+  s = lathe_store_open(dir, &error);
+  g_assert_no_error(error);
+  g_autoptr(JsonObject) shown_old = lathe_store_show_run(s, old, &error);
+  g_assert_true(json_object_get_null_member(shown_old, "environment"));
+  g_autofree char *text = lathe_store_run_pipeline(s, old);
+  g_assert_cmpstr(text, ==, "{\"seed\":1}");
+  g_assert_null(lathe_store_run_pipeline(s, "nosuchrun"));
+  g_autofree char *run = lathe_store_begin_run(s, "n", "p.json", "{}", 1, &error);
+  g_autoptr(JsonObject) env = json_object_new();
+  json_object_set_string_member(env, "cpu", "Some CPU");
+  json_object_set_int_member(env, "jobs", 3);
+  g_assert_true(lathe_store_set_run_environment(s, run, env, &error));
+  g_autoptr(JsonObject) shown = lathe_store_show_run(s, run, &error);
+  JsonObject *e = json_object_get_object_member(shown, "environment");
+  g_assert_cmpstr(json_object_get_string_member(e, "cpu"), ==, "Some CPU");
+  g_assert_cmpint(json_object_get_int_member(e, "jobs"), ==, 3);
+
+  const char *k1 = "0123456789abcdef", *k2 = "01234567ffffffff";
+  gboolean resumed;
+  g_autofree char *s1 = lathe_store_study_open(s, k1, "n", "tune", "tuner/grid", NULL, &resumed, &error);
+  g_autofree char *s2 = lathe_store_study_open(s, k2, "n", "tune", "tuner/grid", NULL, &resumed, &error);
+  g_assert_no_error(error);
+  g_assert_cmpstr(s1, ==, "01234567");
+  g_assert_cmpstr(s2, ==, "01234567f");
+  lathe_store_close(s);
+  lathe_test_remove_tree(dir);
+}
+
+/* Studies copied into another store as they were at a time, with the
+ * models their trials name; only the tuner nodes asked for. */
+static void test_copy_studies(void) {
+  g_autofree char *a = g_dir_make_tmp("lathe-store-XXXXXX", NULL);
+  g_autofree char *b = g_dir_make_tmp("lathe-store-XXXXXX", NULL);
+  g_autofree char *c = g_dir_make_tmp("lathe-store-XXXXXX", NULL);
+  g_autoptr(GError) error = NULL;
+  LatheStore *sa = lathe_store_open(a, &error);
+  g_assert_no_error(error);
+  g_autoptr(GBytes) bytes = g_bytes_new_static("a model", 7);
+  g_autoptr(LatheArtifact) model = lathe_artifact_new_from_bytes(LATHE_TYPE_ANY, bytes);
+  g_assert_true(lathe_store_put_artifact(sa, model, &error));
+  gboolean resumed;
+  g_autofree char *study = lathe_store_study_open(sa, "feedfacefeedface", "p", "tune", "tuner/grid",
+                                                  NULL, &resumed, &error);
+  g_assert_true(lathe_store_trial_event(sa, study, 0, "run1", "complete", NULL, NULL,
+                                        lathe_artifact_get_digest(model), NULL, &error));
+  double cut = (double)g_get_real_time() / 1e6;
+  g_usleep(2000);
+  g_assert_true(lathe_store_trial_event(sa, study, 1, "run2", "complete", NULL, NULL, NULL, NULL, &error));
+  lathe_store_close(sa);
+
+  LatheStore *sb = lathe_store_open(b, &error);
+  const char *const nodes[] = {"tune", NULL};
+  g_assert_true(lathe_store_copy_studies(sb, a, cut, "p", nodes, &error));
+  g_assert_no_error(error);
+  g_autoptr(JsonArray) trials = lathe_store_study_trials(sb, study, &error);
+  g_assert_cmpuint(json_array_get_length(trials), ==, 1);
+  g_autoptr(LatheArtifact) back = lathe_store_get_artifact(sb, lathe_artifact_get_digest(model),
+                                                           LATHE_TYPE_ANY, &error);
+  g_assert_nonnull(back);
+  lathe_store_close(sb);
+
+  LatheStore *sc = lathe_store_open(c, &error);
+  const char *const other[] = {"tune2", NULL};
+  g_assert_true(lathe_store_copy_studies(sc, a, cut, "p", other, &error));
+  g_autoptr(JsonArray) none = lathe_store_study_trials(sc, study, &error);
+  g_assert_true(!none || json_array_get_length(none) == 0);
+  lathe_store_close(sc);
+  lathe_test_remove_tree(a);
+  lathe_test_remove_tree(b);
+  lathe_test_remove_tree(c);
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/core/store", test_store);
+  g_test_add_func("/core/store/environment-and-ids", test_environment_and_ids);
+  g_test_add_func("/core/store/copy-studies", test_copy_studies);
   return g_test_run();
 }

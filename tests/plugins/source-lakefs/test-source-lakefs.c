@@ -1,5 +1,5 @@
 /* source/lakefs through its ABI, against the lakeFS test server behind Prism
- * (tests/lakefs; run-with-lakefs.sh starts it and exports LAKECTL_* and
+ * (tests/lakefs; with-lakefs.sh starts it and exports LAKECTL_* and
  * LAKEFS_CONTROL_URL). The test builds its repositories through the API,
  * calls resolve and run as the host does, and counts the server's requests
  * and injects faults through the control port. */
@@ -652,9 +652,13 @@ static void test_large_object(void) {
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   if (!g_getenv("LAKEFS_CONTROL_URL")) {
-    g_printerr("run me through run-with-lakefs.sh (the lakeFS test server)\n");
+    g_printerr("run me through tests/lakefs/with-lakefs.sh (the lakeFS test server)\n");
     return 1;
   }
+  /* A fresh object and listing cache: the counts of downloads below start
+   * from nothing. */
+  g_autofree char *cache = g_dir_make_tmp("lathe-lakefs-cache-XXXXXX", NULL);
+  g_setenv("LATHE_CACHE_DIR", cache, TRUE);
   g_test_add_func("/source-lakefs/large-object", test_large_object);
   g_test_add_func("/source-lakefs/secret-params", test_secret_params);
   g_test_add_func("/source-lakefs/pinning-mid-run", test_pinning_mid_run);
@@ -665,5 +669,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/source-lakefs/checksum-mismatch", test_checksum_mismatch);
   g_test_add_func("/source-lakefs/errors", test_errors);
   g_test_add_func("/source-lakefs/ideko-recordings", test_ideko_recordings);
-  return g_test_run();
+  int status = g_test_run();
+  lathe_test_remove_tree(cache);
+  return status;
 }

@@ -1,0 +1,42 @@
+# Sourced by the MLflow tests, the examples and by hand (tests/mlflow/README.md):
+# starts the MLflow test server on free loopback ports.
+#   mlflow_start RUNDIR [SERVER ARGS...]   starts it (data and log in RUNDIR); exports
+#     MLFLOW_TRACKING_URI    http://127.0.0.1:P, what an MLflow client uses
+#                            (the API is under $MLFLOW_TRACKING_URI/api/2.0/...)
+#     MLFLOW_CONTROL_URL     the fault/count/state control port (not the API)
+#     MLFLOW_SERVER_PID      its process id
+#   extra arguments go to the server: --token T, --basic USER:PASSWORD, --lenient
+#   mlflow_stop            stops what mlflow_start started (by pid)
+
+MLFLOW_HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+MLFLOW_SERVER_PID=""
+
+mlflow_start() {
+  local run="$1" i
+  shift
+  mkdir -p "$run"
+  rm -f "$run/server.json"
+  /usr/bin/python3 "$MLFLOW_HERE/mlflow_server.py" serve --port 0 --control-port 0 \
+    --data "$run/data" --ready-file "$run/server.json" "$@" 2>"$run/server.log" &
+  MLFLOW_SERVER_PID=$!
+  for i in $(seq 1 100); do
+    [ -f "$run/server.json" ] && break
+    kill -0 "$MLFLOW_SERVER_PID" 2>/dev/null || { cat "$run/server.log" >&2; MLFLOW_SERVER_PID=""; return 1; }
+    sleep 0.1
+  done
+  [ -f "$run/server.json" ] || { echo "mlflow_start: the test server did not start in 10 s" >&2; return 1; }
+  local port cport
+  port=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["port"])' "$run/server.json")
+  cport=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["control_port"])' "$run/server.json")
+  export MLFLOW_TRACKING_URI="http://127.0.0.1:$port"
+  export MLFLOW_CONTROL_URL="http://127.0.0.1:$cport"
+  export MLFLOW_SERVER_PID
+}
+
+mlflow_stop() {
+  if [ -n "$MLFLOW_SERVER_PID" ]; then
+    kill "$MLFLOW_SERVER_PID" 2>/dev/null || true
+    wait "$MLFLOW_SERVER_PID" 2>/dev/null || true
+  fi
+  MLFLOW_SERVER_PID=""
+}
