@@ -167,10 +167,11 @@ static const char *experiment(TmTracker *t, const char *pipeline_name, GError **
 /* The run this Lathe run became in an earlier try whose answer was lost, or
  * in an earlier process: runs/create is not idempotent, so every run carries
  * lathe.run_id and is looked up by it before a new one is made. */
-static JsonNode *find_run(TmTracker *t, const char *exp_id, const char *lathe_id,
-                          GError **error) {
+static gboolean find_run(TmTracker *t, const char *exp_id, const char *lathe_id, JsonNode **run,
+                         GError **error) {
+  *run = NULL;
   if (strchr(lathe_id, '\''))
-    return NULL; /* not expressible in MLflow's filter syntax; Lathe's ids never are */
+    return TRUE; /* not expressible in MLflow's filter syntax; Lathe's ids never are */
   g_autoptr(JsonBuilder) b = json_builder_new();
   json_builder_begin_object(b);
   json_builder_set_member_name(b, "experiment_ids");
@@ -185,12 +186,14 @@ static JsonNode *find_run(TmTracker *t, const char *exp_id, const char *lathe_id
   json_builder_end_object(b);
   g_autoptr(JsonNode) body = json_builder_get_root(b);
   g_autoptr(JsonNode) found = lathe_mlflow_post(t->m, "runs/search", body, TRUE, error);
-  if (!found)
-    return NULL;
+  if (!found) {
+    tm_error(error);
+    return FALSE;
+  }
   JsonNode *runs = json_object_get_member(json_node_get_object(found), "runs");
-  if (!runs || !JSON_NODE_HOLDS_ARRAY(runs) || !json_array_get_length(json_node_get_array(runs)))
-    return NULL;
-  return json_node_copy(json_array_get_element(json_node_get_array(runs), 0));
+  if (runs && JSON_NODE_HOLDS_ARRAY(runs) && json_array_get_length(json_node_get_array(runs)))
+    *run = json_node_copy(json_array_get_element(json_node_get_array(runs), 0));
+  return TRUE;
 }
 
 static void add_tag(JsonBuilder *b, const char *key, const char *value) {
@@ -213,15 +216,15 @@ static const char *parent_run(TmTracker *t, const char *parent, GError **error) 
   const char *exp = experiment(t, NULL, error);
   if (!exp)
     return NULL;
-  g_autoptr(JsonNode) run = find_run(t, exp, parent, error);
+  g_autoptr(JsonNode) run = NULL;
+  if (!find_run(t, exp, parent, &run, error))
+    return NULL;
   if (run && remember(t, json_node_get_object(run), parent))
     return g_hash_table_lookup(t->ids, parent);
-  if (error && !*error)
-    g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
-                "tracker-mlflow: parent run '%s' was never started in MLflow experiment %s at "
-                "%s: start it first",
-                parent, exp, lathe_mlflow_get_uri(t->m));
-  tm_error(error);
+  g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
+              "tracker-mlflow: parent run '%s' was never started in MLflow experiment %s at "
+              "%s: start it first",
+              parent, exp, lathe_mlflow_get_uri(t->m));
   return NULL;
 }
 
@@ -251,11 +254,9 @@ static char *tracker_start_run_full(gpointer tracker, const char *run_id, const 
   if (!exp && !(exp = experiment(t, name, error)))
     return NULL;
   g_autofree char *exp_id = g_strdup(exp);
-  g_autoptr(JsonNode) found = find_run(t, exp_id, run_id, error);
-  if (error && *error) {
-    tm_error(error);
+  g_autoptr(JsonNode) found = NULL;
+  if (!find_run(t, exp_id, run_id, &found, error))
     return NULL;
-  }
   if (found) {
     const char *id = remember(t, json_node_get_object(found), run_id);
     if (!id)
@@ -283,13 +284,31 @@ static char *tracker_start_run_full(gpointer tracker, const char *run_id, const 
   json_builder_end_array(b);
   json_builder_end_object(b);
   g_autoptr(JsonNode) body = json_builder_get_root(b);
-  /* Resending may make a second run when the first answer was lost; the
-   * next start finds the first by its lathe.run_id, and the host keeps the id
-   * it was given. MLflow offers no idempotency key to do better. */
-  g_autoptr(JsonNode) created = lathe_mlflow_post(t->m, "runs/create", body, TRUE, error);
-  if (!created) {
-    tm_error(error);
-    return NULL;
+  /* runs/create is not idempotent and MLflow has no idempotency key: the
+   * HTTP layer must not resend it. A failure that may have been applied (a
+   * lost answer, a 5xx) is followed by a search for the run's lathe.run_id,
+   * and only a run that is not there is created again. */
+  g_autoptr(JsonNode) created = NULL;
+  for (guint attempt = 0;; attempt++) {
+    GError *e = NULL;
+    created = lathe_mlflow_post(t->m, "runs/create", body, FALSE, &e);
+    if (created)
+      break;
+    if (lathe_mlflow_error_code(e) != LATHE_MLFLOW_CODE_UNAVAILABLE || attempt >= 3) {
+      g_propagate_error(error, e);
+      tm_error(error);
+      return NULL;
+    }
+    g_clear_error(&e);
+    g_usleep((200 * G_TIME_SPAN_MILLISECOND) << attempt);
+    if (!find_run(t, exp_id, run_id, &found, error))
+      return NULL;
+    if (found) {
+      g_autoptr(JsonObject) o = json_object_new();
+      json_object_set_object_member(o, "run", json_object_ref(json_node_get_object(found)));
+      created = json_node_init_object(json_node_alloc(), o);
+      break;
+    }
   }
   const char *id = remember(t, member_object(json_node_get_object(created), "run"), run_id);
   if (!id) {
