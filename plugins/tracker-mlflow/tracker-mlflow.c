@@ -71,6 +71,14 @@ static gboolean is_mlflow_id(const char *id) {
 }
 
 static gpointer tracker_open(LatheContext *ctx, GError **error) {
+  /* Also here, for a host that does not run the params' checks. */
+  for (const LatheParamSpec *s = tracker_params; s->name; s++) {
+    g_autofree char *why = NULL;
+    if (s->check && lathe_context_param_is_set(ctx, s->name) && !s->check(s, NULL, &why)) {
+      g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID, "tracker-mlflow: %s", why);
+      return NULL;
+    }
+  }
   LatheMlflow *m = lathe_mlflow_open(NULL, error);
   if (!m) {
     tm_error(error);
