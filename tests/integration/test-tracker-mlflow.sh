@@ -69,4 +69,18 @@ for uri in "file:///tmp/mlruns" "not a url"; do
   expect_code "$TMP/u" 0 "MLFLOW_TRACKING_URI=$uri does not fail the run"
   expect_err "$TMP/u" "MLFLOW_TRACKING_URI is not an http(s) URL" "it says to set MLFLOW_TRACKING_URI"
 done
+# Something that is not MLflow (a login page): refused, saying what to check.
+mkdir -p "$TMP/www/api/2.0/mlflow/experiments"
+echo '<html><body>Please log in</body></html>' >"$TMP/www/api/2.0/mlflow/experiments/get-by-name"
+$PY -c 'import http.server, socketserver, sys, os
+os.chdir(sys.argv[1])
+s = socketserver.TCPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
+open(sys.argv[2], "w").write(str(s.server_address[1]))
+s.serve_forever()' "$TMP/www" "$TMP/www.port.tmp" 2>/dev/null &
+www=$!
+for _ in $(seq 1 50); do [ -s "$TMP/www.port.tmp" ] && break; sleep 0.1; done
+MLFLOW_TRACKING_URI="http://127.0.0.1:$(cat "$TMP/www.port.tmp")" run_lathe "$TMP/h" run --json --store "$TMP/s" "$TMP/p.json"
+kill "$www"; wait "$www" 2>/dev/null
+expect_code "$TMP/h" 0 "a server that is not MLflow does not fail the run"
+expect_err "$TMP/h" "not MLflow's JSON: check that MLFLOW_TRACKING_URI points at an MLflow tracking server" "it says the answer is not MLflow's"
 finish
