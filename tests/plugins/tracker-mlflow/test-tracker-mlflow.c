@@ -421,6 +421,9 @@ static void test_retry_503(void) {
   fault(srv, "{\"kind\": \"fail\", \"status\": 503, \"count\": 2, \"match\": \"createRun\"}");
   g_autofree char *id2 = start(&se, "r2", "retry", NULL);
   g_assert_cmpuint(state_runs(srv), ==, 2);
+  g_assert_cmpint(count(srv, "createRun"), ==, 4);
+  g_autoptr(JsonObject) run2 = state_run(srv, id2);
+  g_assert_cmpstr(tag(run2, "lathe.run_id"), ==, "r2");
   g_autoptr(JsonObject) run = state_run(srv, id);
   g_assert_cmpuint(json_array_get_length(json_object_get_array_member(run, "metrics")), ==,
                    G_N_ELEMENTS(run_metrics));
@@ -554,6 +557,8 @@ static void test_auth(void) {
   Session ok = {0};
   g_assert_true(session_open(&ok, NULL, &error));
   g_autofree char *id2 = start(&ok, "r1", "auth", NULL);
+  g_assert_cmpuint(state_runs(srv), ==, 1);
+  g_assert_nonnull(id2);
   session_close(&ok);
   g_unsetenv("MLFLOW_TRACKING_TOKEN");
   server_stop(srv);
@@ -565,6 +570,8 @@ static void test_auth(void) {
   Session basic = {0};
   g_assert_true(session_open(&basic, NULL, &error));
   g_autofree char *id3 = start(&basic, "r1", "auth", NULL);
+  g_assert_cmpuint(state_runs(srv), ==, 1);
+  g_assert_nonnull(id3);
   session_close(&basic);
   g_setenv("MLFLOW_TRACKING_PASSWORD", "pw-wrong-77", TRUE);
   Session bad = {0};
@@ -741,6 +748,7 @@ static void test_deleted_experiment(void) {
   g_autoptr(JsonNode) deleted =
       lathe_http_client_json(srv->api, "POST", "/api/2.0/mlflow/experiments/delete", del_body, NULL, &error);
   g_assert_no_error(error);
+  g_assert_nonnull(deleted);
   Session se = {0};
   g_assert_true(session_open(&se, "{\"experiment\": \"gone\"}", &error));
   g_autofree char *id = MLF()->start_run_full(se.t, "r1", "x", NULL, 0, &error);
