@@ -2,107 +2,10 @@
  * MLflow test server (tests/mlflow), one fresh server per case, checked
  * through the server's control port (/state, /counts) and its own API. */
 #include <math.h>
-#include <signal.h>
 #include <sqlite3.h>
 #include <string.h>
-#include <sys/wait.h>
 
-#include <glib/gstdio.h>
-#include <lathe-http.h>
-
-#include "test-util.h"
-
-/* ------------------------------------------------------------ the server */
-
-typedef struct {
-  char *dir;
-  GPid pid;
-  char *uri;
-  LatheHttpClient *ctl; /* the control port */
-  LatheHttpClient *api; /* the API, for reading artifacts back */
-} Server;
-
-static Server *server_start(const char *auth_arg, const char *auth_value) {
-  Server *s = g_new0(Server, 1);
-  g_autoptr(GError) error = NULL;
-  s->dir = g_dir_make_tmp("lathe-tmlf-XXXXXX", &error);
-  g_assert_no_error(error);
-  g_autofree char *ready = g_build_filename(s->dir, "server.json", NULL);
-  const char *py = g_getenv("MLFLOW_SERVER_PY");
-  g_assert_nonnull(py);
-  const char *argv[] = {"/usr/bin/python3", py, "serve", "--port", "0", "--control-port", "0",
-                        "--ready-file", ready, auth_arg, auth_value, NULL};
-  g_spawn_async(NULL, (char **)argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL,
-                NULL, NULL, &s->pid, &error);
-  g_assert_no_error(error);
-  g_autofree char *text = NULL;
-  for (int i = 0; i < 200 && !g_file_get_contents(ready, &text, NULL, NULL); i++)
-    g_usleep(50 * 1000);
-  g_assert_nonnull(text);
-  g_autoptr(JsonNode) info = json_from_string(text, &error);
-  g_assert_no_error(error);
-  JsonObject *o = json_node_get_object(info);
-  s->uri = g_strdup_printf("http://127.0.0.1:%" G_GINT64_FORMAT,
-                           json_object_get_int_member(o, "port"));
-  g_autofree char *ctl = g_strdup_printf("http://127.0.0.1:%" G_GINT64_FORMAT,
-                                         json_object_get_int_member(o, "control_port"));
-  s->ctl = lathe_http_client_new(ctl, NULL, &error);
-  g_assert_no_error(error);
-  s->api = lathe_http_client_new(s->uri, NULL, &error);
-  g_assert_no_error(error);
-  g_setenv("MLFLOW_TRACKING_URI", s->uri, TRUE);
-  return s;
-}
-
-static void server_stop(Server *s) {
-  kill(s->pid, SIGTERM);
-  waitpid(s->pid, NULL, 0);
-  g_spawn_close_pid(s->pid);
-  lathe_http_client_free(s->ctl);
-  lathe_http_client_free(s->api);
-  lathe_test_remove_tree(s->dir);
-  g_free(s->dir);
-  g_free(s->uri);
-  g_free(s);
-}
-
-static JsonNode *ctl(Server *s, const char *method, const char *path, const char *body) {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(JsonNode) b = body ? json_from_string(body, &error) : NULL;
-  g_assert_no_error(error);
-  JsonNode *r = lathe_http_client_json(s->ctl, method, path, b, NULL, &error);
-  g_assert_no_error(error);
-  return r;
-}
-
-static void fault(Server *s, const char *json) { json_node_unref(ctl(s, "POST", "/faults", json)); }
-
-static gint64 count(Server *s, const char *rpc) {
-  g_autoptr(JsonNode) c = ctl(s, "GET", "/counts", NULL);
-  JsonObject *o = json_node_get_object(c);
-  return json_object_has_member(o, rpc) ? json_object_get_int_member(o, rpc) : 0;
-}
-
-/* The run as /state shows it (transfer full). */
-static JsonObject *state_run(Server *s, const char *id) {
-  g_autoptr(JsonNode) st = ctl(s, "GET", "/state", NULL);
-  JsonObject *runs =
-      json_object_get_object_member(json_object_get_object_member(json_node_get_object(st), "tracking"), "runs");
-  g_assert_true(json_object_has_member(runs, id));
-  return json_object_ref(json_object_get_object_member(runs, id));
-}
-
-static guint state_runs(Server *s) {
-  g_autoptr(JsonNode) st = ctl(s, "GET", "/state", NULL);
-  JsonObject *runs =
-      json_object_get_object_member(json_object_get_object_member(json_node_get_object(st), "tracking"), "runs");
-  return json_object_get_size(runs);
-}
-
-static const char *tag(JsonObject *run, const char *key) {
-  JsonObject *tags = json_object_get_object_member(run, "tags");
-  return json_object_has_member(tags, key) ? json_object_get_string_member(tags, key) : NULL;
-}
+#include "mlflow-fixture.h"
 
 /* ------------------------------------------------------------ the tracker */
 
@@ -250,7 +153,7 @@ static char *canon_sqlite(const char *path, const char *run) {
  * tracker/mlflow's batch and (a 1.6 host) per-item ones: the same params,
  * metrics and tags; MLflow adds only its system tags. */
 static void test_same_as_sqlite(void) {
-  Server *srv = server_start(NULL, NULL);
+  MlfxServer *srv = mlfx_start(NULL, NULL);
   g_autoptr(GError) error = NULL;
   /* tracker/sqlite */
   g_autofree char *dir = g_dir_make_tmp("lathe-tmlf-sq-XXXXXX", &error);
@@ -297,33 +200,33 @@ static void test_same_as_sqlite(void) {
   g_assert_no_error(error);
   session_close(&se);
 
-  g_autoptr(JsonObject) run = state_run(srv, id);
+  g_autoptr(JsonObject) run = mlfx_state_run(srv, id);
   g_autofree char *got = canon_state(run);
   g_assert_cmpstr(got, ==, want);
   g_assert_cmpstr(json_object_get_string_member(run, "status"), ==, "FINISHED");
   g_assert_cmpint(json_object_get_int_member(run, "end_time"), ==, 1700000001000);
-  g_assert_cmpstr(tag(run, "mlflow.runName"), ==, "iris");
-  g_assert_cmpstr(tag(run, "mlflow.source.type"), ==, "LOCAL");
-  g_assert_cmpstr(tag(run, "mlflow.source.name"), ==, "/p/iris.json");
-  g_assert_cmpstr(tag(run, "mlflow.user"), ==, g_get_user_name());
-  g_assert_cmpstr(tag(run, "lathe.run_id"), ==, "r1");
-  g_autoptr(JsonObject) run2 = state_run(srv, id2);
+  g_assert_cmpstr(mlfx_tag(run, "mlflow.runName"), ==, "iris");
+  g_assert_cmpstr(mlfx_tag(run, "mlflow.source.type"), ==, "LOCAL");
+  g_assert_cmpstr(mlfx_tag(run, "mlflow.source.name"), ==, "/p/iris.json");
+  g_assert_cmpstr(mlfx_tag(run, "mlflow.user"), ==, g_get_user_name());
+  g_assert_cmpstr(mlfx_tag(run, "lathe.run_id"), ==, "r1");
+  g_autoptr(JsonObject) run2 = mlfx_state_run(srv, id2);
   g_autofree char *got2 = canon_state(run2);
   g_assert_cmpstr(got2, ==, want);
   g_assert_cmpstr(json_object_get_string_member(run2, "status"), ==, "FAILED");
   /* The experiment is the pipeline's name when nothing else is set. */
-  g_autoptr(JsonNode) st2 = ctl(srv, "GET", "/state", NULL);
+  g_autoptr(JsonNode) st2 = mlfx_ctl(srv, "GET", "/state", NULL);
   JsonObject *exps = json_object_get_object_member(
       json_object_get_object_member(json_node_get_object(st2), "tracking"), "experiments");
   JsonObject *exp = json_object_get_object_member(
       exps, json_object_get_string_member(run, "experiment_id"));
   g_assert_cmpstr(json_object_get_string_member(exp, "name"), ==, "iris");
-  server_stop(srv);
+  mlfx_stop(srv);
 }
 
 /* MLflow's limits: 1000 metrics a request, 100 params, 1 MB. */
 static void test_split(void) {
-  Server *srv = server_start(NULL, NULL);
+  MlfxServer *srv = mlfx_start(NULL, NULL);
   g_autoptr(GError) error = NULL;
   Session se = {0};
   g_assert_true(session_open(&se, "{\"experiment\": \"split\"}", &error));
@@ -334,7 +237,7 @@ static void test_split(void) {
   LatheTrackerBatch b = {.metrics = m, .n_metrics = 1001};
   g_assert_true(MLF()->log_batch(se.t, id, &b, &error));
   g_assert_no_error(error);
-  g_assert_cmpint(count(srv, "logBatch"), ==, 2);
+  g_assert_cmpint(mlfx_count(srv, "logBatch"), ==, 2);
   /* 101 params: 2 requests. */
   g_autoptr(GPtrArray) keep = g_ptr_array_new_with_free_func(g_free);
   LatheTrackerItem p[101];
@@ -346,7 +249,7 @@ static void test_split(void) {
   LatheTrackerBatch pb = {.params = p, .n_params = 101};
   g_assert_true(MLF()->log_batch(se.t, id, &pb, &error));
   g_assert_no_error(error);
-  g_assert_cmpint(count(srv, "logBatch"), ==, 4);
+  g_assert_cmpint(mlfx_count(srv, "logBatch"), ==, 4);
   /* 100 params of 6000 '"' (12000 bytes of JSON each): over 1 MB, 2 requests
    * that the server, which refuses a body over 1,000,000 bytes, accepts. */
   g_autofree char *quotes = g_strnfill(6000, '"');
@@ -359,35 +262,35 @@ static void test_split(void) {
   LatheTrackerBatch qb = {.params = q, .n_params = 100};
   g_assert_true(MLF()->log_batch(se.t, id, &qb, &error));
   g_assert_no_error(error);
-  g_assert_cmpint(count(srv, "logBatch"), ==, 6);
-  g_autoptr(JsonObject) run = state_run(srv, id);
+  g_assert_cmpint(mlfx_count(srv, "logBatch"), ==, 6);
+  g_autoptr(JsonObject) run = mlfx_state_run(srv, id);
   g_assert_cmpuint(json_array_get_length(json_object_get_array_member(run, "metrics")), ==, 1001);
   g_assert_cmpuint(json_object_get_size(json_object_get_object_member(run, "params")), ==, 201);
   g_assert_cmpstr(json_object_get_string_member(json_object_get_object_member(run, "params"), "q099"),
                   ==, quotes);
   session_close(&se);
-  server_stop(srv);
+  mlfx_stop(srv);
 }
 
 /* Applied, then the answer lost: the HTTP layer resends log-batch, and the
  * host may send the whole batch again; nothing is doubled. A lost answer to
  * runs/create is never blindly resent: the run is found by lathe.run_id. */
 static void test_drop_after(void) {
-  Server *srv = server_start(NULL, NULL);
+  MlfxServer *srv = mlfx_start(NULL, NULL);
   g_autoptr(GError) error = NULL;
   Session se = {0};
   g_assert_true(session_open(&se, "{\"experiment\": \"drop\"}", &error));
-  fault(srv, "{\"kind\": \"drop_after\", \"match\": \"createRun\"}");
+  mlfx_fault(srv, "{\"kind\": \"drop_after\", \"match\": \"createRun\"}");
   g_autofree char *id = start(&se, "r1", "drop", NULL);
-  g_assert_cmpint(count(srv, "createRun"), ==, 1);
-  g_assert_cmpuint(state_runs(srv), ==, 1);
-  fault(srv, "{\"kind\": \"drop_after\", \"match\": \"logBatch\"}");
+  g_assert_cmpint(mlfx_count(srv, "createRun"), ==, 1);
+  g_assert_cmpuint(mlfx_state_runs(srv), ==, 1);
+  mlfx_fault(srv, "{\"kind\": \"drop_after\", \"match\": \"logBatch\"}");
   g_assert_true(MLF()->log_batch(se.t, id, &run_batch, &error));
   g_assert_no_error(error);
-  g_assert_cmpint(count(srv, "logBatch"), ==, 2);
+  g_assert_cmpint(mlfx_count(srv, "logBatch"), ==, 2);
   g_assert_true(MLF()->log_batch(se.t, id, &run_batch, &error)); /* the host's resend */
   g_assert_no_error(error);
-  g_autoptr(JsonObject) run = state_run(srv, id);
+  g_autoptr(JsonObject) run = mlfx_state_run(srv, id);
   g_assert_cmpuint(json_array_get_length(json_object_get_array_member(run, "metrics")), ==,
                    G_N_ELEMENTS(run_metrics));
   g_assert_cmpuint(json_object_get_size(json_object_get_object_member(run, "params")), ==,
@@ -398,43 +301,43 @@ static void test_drop_after(void) {
   g_assert_true(session_open(&se2, "{\"experiment\": \"drop\"}", &error));
   g_autofree char *again = start(&se2, "r1", "drop", NULL);
   g_assert_cmpstr(again, ==, id);
-  g_assert_cmpuint(state_runs(srv), ==, 1);
+  g_assert_cmpuint(mlfx_state_runs(srv), ==, 1);
   session_close(&se2);
-  server_stop(srv);
+  mlfx_stop(srv);
 }
 
 static void test_retry_503(void) {
-  Server *srv = server_start(NULL, NULL);
+  MlfxServer *srv = mlfx_start(NULL, NULL);
   g_autoptr(GError) error = NULL;
   Session se = {0};
   g_assert_true(session_open(&se, "{\"experiment\": \"retry\"}", &error));
   g_autofree char *id = start(&se, "r1", "retry", NULL);
-  fault(srv, "{\"kind\": \"fail\", \"status\": 503, \"count\": 3, \"match\": \"logBatch\"}");
+  mlfx_fault(srv, "{\"kind\": \"fail\", \"status\": 503, \"count\": 3, \"match\": \"logBatch\"}");
   g_assert_true(MLF()->log_batch(se.t, id, &run_batch, &error));
   g_assert_no_error(error);
-  g_assert_cmpint(count(srv, "logBatch"), ==, 4);
-  fault(srv, "{\"kind\": \"fail\", \"status\": 429, \"retry_after\": 1, \"match\": \"updateRun\"}");
+  g_assert_cmpint(mlfx_count(srv, "logBatch"), ==, 4);
+  mlfx_fault(srv, "{\"kind\": \"fail\", \"status\": 429, \"retry_after\": 1, \"match\": \"updateRun\"}");
   g_assert_true(MLF()->end_run(se.t, id, "succeeded", 1700000001000, &error));
   g_assert_no_error(error);
-  g_assert_cmpint(count(srv, "updateRun"), ==, 2);
+  g_assert_cmpint(mlfx_count(srv, "updateRun"), ==, 2);
   /* 503 on runs/create: looked up, then created once. */
-  fault(srv, "{\"kind\": \"fail\", \"status\": 503, \"count\": 2, \"match\": \"createRun\"}");
+  mlfx_fault(srv, "{\"kind\": \"fail\", \"status\": 503, \"count\": 2, \"match\": \"createRun\"}");
   g_autofree char *id2 = start(&se, "r2", "retry", NULL);
-  g_assert_cmpuint(state_runs(srv), ==, 2);
-  g_assert_cmpint(count(srv, "createRun"), ==, 4);
-  g_autoptr(JsonObject) run2 = state_run(srv, id2);
-  g_assert_cmpstr(tag(run2, "lathe.run_id"), ==, "r2");
-  g_autoptr(JsonObject) run = state_run(srv, id);
+  g_assert_cmpuint(mlfx_state_runs(srv), ==, 2);
+  g_assert_cmpint(mlfx_count(srv, "createRun"), ==, 4);
+  g_autoptr(JsonObject) run2 = mlfx_state_run(srv, id2);
+  g_assert_cmpstr(mlfx_tag(run2, "lathe.run_id"), ==, "r2");
+  g_autoptr(JsonObject) run = mlfx_state_run(srv, id);
   g_assert_cmpuint(json_array_get_length(json_object_get_array_member(run, "metrics")), ==,
                    G_N_ELEMENTS(run_metrics));
   session_close(&se);
-  server_stop(srv);
+  mlfx_stop(srv);
 }
 
 /* A server down: UNAVAILABLE (stays pending) within the short budget, in
  * both outage modes; then it comes back and the same batch lands. */
 static void test_outage(void) {
-  Server *srv = server_start(NULL, NULL);
+  MlfxServer *srv = mlfx_start(NULL, NULL);
   g_autoptr(GError) error = NULL;
   Session se = {0};
   g_assert_true(session_open(&se, "{\"experiment\": \"outage\"}", &error));
@@ -442,7 +345,7 @@ static void test_outage(void) {
   const char *modes[] = {"{\"seconds\": 30, \"mode\": \"refuse\"}",
                          "{\"seconds\": 30, \"mode\": \"close\"}"};
   for (guint i = 0; i < G_N_ELEMENTS(modes); i++) {
-    json_node_unref(ctl(srv, "POST", "/down", modes[i]));
+    json_node_unref(mlfx_ctl(srv, "POST", "/down", modes[i]));
     gint64 t0 = g_get_monotonic_time();
     g_assert_false(MLF()->log_batch(se.t, id, &run_batch, &error));
     g_assert_error(error, LATHE_ERROR, LATHE_ERROR_UNAVAILABLE);
@@ -458,15 +361,15 @@ static void test_outage(void) {
     g_assert_error(error, LATHE_ERROR, LATHE_ERROR_UNAVAILABLE);
     g_assert_cmpint(g_get_monotonic_time() - t0, <, G_USEC_PER_SEC / 10);
     g_clear_error(&error);
-    json_node_unref(ctl(srv, "POST", "/up", NULL));
+    json_node_unref(mlfx_ctl(srv, "POST", "/up", NULL));
   }
   g_assert_true(MLF()->log_batch(se.t, id, &run_batch, &error));
   g_assert_no_error(error);
-  g_autoptr(JsonObject) run = state_run(srv, id);
+  g_autoptr(JsonObject) run = mlfx_state_run(srv, id);
   g_assert_cmpuint(json_array_get_length(json_object_get_array_member(run, "metrics")), ==,
                    G_N_ELEMENTS(run_metrics));
   session_close(&se);
-  server_stop(srv);
+  mlfx_stop(srv);
   /* Nobody listening at all. */
   Session se2 = {0};
   g_assert_true(session_open(&se2, NULL, &error));
@@ -480,7 +383,7 @@ static void test_outage(void) {
 
 /* What MLflow refuses or changes: said once, the rest lands. */
 static void test_refused_values(void) {
-  Server *srv = server_start(NULL, NULL);
+  MlfxServer *srv = mlfx_start(NULL, NULL);
   g_autoptr(GError) error = NULL;
   Session se = {0};
   g_assert_true(session_open(&se, "{\"experiment\": \"values\"}", &error));
@@ -505,12 +408,12 @@ static void test_refused_values(void) {
   g_assert_cmpuint(warned("metric 'nan' is NaN"), ==, 1);
   g_assert_cmpuint(warned("metric 'inf' is infinite"), ==, 1);
   g_assert_cmpuint(warnings->len, ==, 6);
-  g_autoptr(JsonObject) run = state_run(srv, id);
+  g_autoptr(JsonObject) run = mlfx_state_run(srv, id);
   JsonObject *params = json_object_get_object_member(run, "params");
   g_assert_cmpuint(json_object_get_size(params), ==, 2);
   g_assert_cmpstr(json_object_get_string_member(params, "ok"), ==, "1");
   g_assert_cmpuint(strlen(json_object_get_string_member(params, "long")), ==, 6000);
-  g_assert_cmpstr(tag(run, "t"), ==, "2");
+  g_assert_cmpstr(mlfx_tag(run, "t"), ==, "2");
   JsonArray *ms = json_object_get_array_member(run, "metrics");
   g_assert_cmpuint(json_array_get_length(ms), ==, 4);
   for (guint i = 0; i < 4; i++) {
@@ -526,19 +429,19 @@ static void test_refused_values(void) {
   g_assert_true(MLF()->log_batch(se.t, id, &b2, &error));
   g_assert_no_error(error);
   g_assert_cmpuint(warned("refused param 'ok'"), ==, 1);
-  g_autoptr(JsonObject) run2 = state_run(srv, id);
+  g_autoptr(JsonObject) run2 = mlfx_state_run(srv, id);
   params = json_object_get_object_member(run2, "params");
   g_assert_cmpstr(json_object_get_string_member(params, "ok"), ==, "1");
   g_assert_cmpstr(json_object_get_string_member(params, "new"), ==, "5");
   g_assert_cmpuint(json_array_get_length(json_object_get_array_member(run2, "metrics")), ==, 5);
   session_close(&se);
-  server_stop(srv);
+  mlfx_stop(srv);
 }
 
 /* A wrong token: one line naming the variable, not the token; refused for
  * good (it will not fix itself), not UNAVAILABLE. */
 static void test_auth(void) {
-  Server *srv = server_start("--token", "right-token-1234");
+  MlfxServer *srv = mlfx_start("--token", "right-token-1234");
   g_autoptr(GError) error = NULL;
   g_setenv("MLFLOW_TRACKING_TOKEN", "wrong-token-5678", TRUE);
   Session se = {0};
@@ -557,20 +460,20 @@ static void test_auth(void) {
   Session ok = {0};
   g_assert_true(session_open(&ok, NULL, &error));
   g_autofree char *id2 = start(&ok, "r1", "auth", NULL);
-  g_assert_cmpuint(state_runs(srv), ==, 1);
+  g_assert_cmpuint(mlfx_state_runs(srv), ==, 1);
   g_assert_nonnull(id2);
   session_close(&ok);
   g_unsetenv("MLFLOW_TRACKING_TOKEN");
-  server_stop(srv);
+  mlfx_stop(srv);
   /* Basic wins over a token when both are set, as in MLflow. */
-  srv = server_start("--basic", "alice:pw-secret-99");
+  srv = mlfx_start("--basic", "alice:pw-secret-99");
   g_setenv("MLFLOW_TRACKING_TOKEN", "some-token", TRUE);
   g_setenv("MLFLOW_TRACKING_USERNAME", "alice", TRUE);
   g_setenv("MLFLOW_TRACKING_PASSWORD", "pw-secret-99", TRUE);
   Session basic = {0};
   g_assert_true(session_open(&basic, NULL, &error));
   g_autofree char *id3 = start(&basic, "r1", "auth", NULL);
-  g_assert_cmpuint(state_runs(srv), ==, 1);
+  g_assert_cmpuint(mlfx_state_runs(srv), ==, 1);
   g_assert_nonnull(id3);
   session_close(&basic);
   g_setenv("MLFLOW_TRACKING_PASSWORD", "pw-wrong-77", TRUE);
@@ -585,14 +488,14 @@ static void test_auth(void) {
   g_unsetenv("MLFLOW_TRACKING_TOKEN");
   g_unsetenv("MLFLOW_TRACKING_USERNAME");
   g_unsetenv("MLFLOW_TRACKING_PASSWORD");
-  server_stop(srv);
+  mlfx_stop(srv);
 }
 
 /* A tuner trial under its study: mlflow.parentRunId is the study's MLflow id,
  * whether the host passes Lathe's id or MLflow's, or (a 1.6 host) sets the
  * tag itself with Lathe's id. */
 static void test_nested(void) {
-  Server *srv = server_start(NULL, NULL);
+  MlfxServer *srv = mlfx_start(NULL, NULL);
   g_autoptr(GError) error = NULL;
   Session se = {0};
   g_assert_true(session_open(&se, NULL, &error));
@@ -612,18 +515,18 @@ static void test_nested(void) {
   session_close(&se2);
   g_unsetenv("MLFLOW_EXPERIMENT_NAME");
   const char *trials[] = {t1, t2, t3, t4};
-  g_autoptr(JsonObject) parent = state_run(srv, study);
+  g_autoptr(JsonObject) parent = mlfx_state_run(srv, study);
   for (guint i = 0; i < G_N_ELEMENTS(trials); i++) {
-    g_autoptr(JsonObject) run = state_run(srv, trials[i]);
-    g_assert_cmpstr(tag(run, "mlflow.parentRunId"), ==, study);
+    g_autoptr(JsonObject) run = mlfx_state_run(srv, trials[i]);
+    g_assert_cmpstr(mlfx_tag(run, "mlflow.parentRunId"), ==, study);
     g_assert_cmpstr(json_object_get_string_member(run, "experiment_id"), ==,
                     json_object_get_string_member(parent, "experiment_id"));
   }
-  g_assert_null(tag(parent, "mlflow.parentRunId"));
-  server_stop(srv);
+  g_assert_null(mlfx_tag(parent, "mlflow.parentRunId"));
+  mlfx_stop(srv);
 }
 
-static GBytes *get_artifact(Server *srv, const char *exp, const char *run, const char *path) {
+static GBytes *get_artifact(MlfxServer *srv, const char *exp, const char *run, const char *path) {
   g_autofree char *url =
       g_strdup_printf("/api/2.0/mlflow-artifacts/artifacts/%s/%s/artifacts/%s", exp, run, path);
   g_autoptr(LatheHttpRequest) req = lathe_http_request_new("GET", url);
@@ -634,7 +537,7 @@ static GBytes *get_artifact(Server *srv, const char *exp, const char *run, const
 }
 
 static void test_artifacts(void) {
-  Server *srv = server_start(NULL, NULL);
+  MlfxServer *srv = mlfx_start(NULL, NULL);
   g_autoptr(GError) error = NULL;
   Session se = {0};
   g_assert_true(session_open(&se, "{\"experiment\": \"arts\"}", &error));
@@ -653,7 +556,7 @@ static void test_artifacts(void) {
     g_assert_true(MLF()->log_artifact(se.t, id, "metrics.json", NULL, json, &error));
     g_assert_no_error(error);
   }
-  g_autoptr(JsonObject) run = state_run(srv, id);
+  g_autoptr(JsonObject) run = mlfx_state_run(srv, id);
   const char *exp = json_object_get_string_member(run, "experiment_id");
   g_autoptr(GBytes) back = get_artifact(srv, exp, id, "model/model.lathe");
   g_assert_cmpmem(g_bytes_get_data(back, NULL), g_bytes_get_size(back), data, n);
@@ -672,11 +575,11 @@ static void test_artifacts(void) {
   session_close(&se2);
   g_autoptr(GBytes) back3 = get_artifact(srv, exp, id, "pipeline.json");
   g_assert_true(g_bytes_equal(back3, json));
-  server_stop(srv);
+  mlfx_stop(srv);
 }
 
 static void test_inputs(void) {
-  Server *srv = server_start(NULL, NULL);
+  MlfxServer *srv = mlfx_start(NULL, NULL);
   g_autoptr(GError) error = NULL;
   Session se = {0};
   g_assert_true(session_open(&se, NULL, &error));
@@ -688,7 +591,7 @@ static void test_inputs(void) {
     g_assert_true(MLF()->log_inputs(se.t, id, in, 2, &error));
     g_assert_no_error(error);
   }
-  g_autoptr(JsonObject) run = state_run(srv, id);
+  g_autoptr(JsonObject) run = mlfx_state_run(srv, id);
   JsonArray *inputs = json_object_get_array_member(run, "inputs");
   g_assert_cmpuint(json_array_get_length(inputs), ==, 2);
   JsonObject *d0 = json_object_get_object_member(json_array_get_object_element(inputs, 0), "dataset");
@@ -701,7 +604,7 @@ static void test_inputs(void) {
   JsonObject *d1 = json_object_get_object_member(json_array_get_object_element(inputs, 1), "dataset");
   g_assert_cmpstr(json_object_get_string_member(d1, "source_type"), ==, "lakefs");
   session_close(&se);
-  server_stop(srv);
+  mlfx_stop(srv);
 }
 
 /* Configuration errors: one line naming what to set. */
@@ -735,7 +638,7 @@ static void test_config(void) {
 
 /* A deleted experiment: one line saying so and what to do; not pending. */
 static void test_deleted_experiment(void) {
-  Server *srv = server_start(NULL, NULL);
+  MlfxServer *srv = mlfx_start(NULL, NULL);
   g_autoptr(GError) error = NULL;
   g_autoptr(JsonNode) body = json_from_string("{\"name\": \"gone\"}", NULL);
   g_autoptr(JsonNode) made =
@@ -758,7 +661,32 @@ static void test_deleted_experiment(void) {
   g_assert_nonnull(strstr(error->message, "deleted"));
   g_assert_nonnull(strstr(error->message, "MLFLOW_EXPERIMENT_NAME"));
   session_close(&se);
-  server_stop(srv);
+  mlfx_stop(srv);
+}
+
+/* -m perf: metric points shipped per second in batches (issue 13's goal:
+ * 50k/s to the test server), printed. */
+static void test_perf(void) {
+  MlfxServer *srv = mlfx_start(NULL, NULL);
+  g_autoptr(GError) error = NULL;
+  Session se = {0};
+  g_assert_true(session_open(&se, "{\"experiment\": \"perf\"}", &error));
+  g_autofree char *id = start(&se, "r1", "perf", NULL);
+  const guint n = 1000, rounds = 50;
+  g_autofree LatheTrackerMetric *m = g_new0(LatheTrackerMetric, n);
+  gint64 t0 = g_get_monotonic_time();
+  for (guint r = 0; r < rounds; r++) {
+    for (guint i = 0; i < n; i++)
+      m[i] = (LatheTrackerMetric){i % 2 ? "train.loss" : "valid.loss", 1.0 / (i + 1), r * n + i,
+                                  1700000000000 + r * n + i};
+    LatheTrackerBatch b = {.metrics = m, .n_metrics = n};
+    g_assert_true(MLF()->log_batch(se.t, id, &b, &error));
+  }
+  double s = (double)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC;
+  g_test_minimized_result(s, "%u metric points in %.3f s: %.0f points/s", n * rounds, s,
+                          n * rounds / s);
+  session_close(&se);
+  mlfx_stop(srv);
 }
 
 int main(int argc, char **argv) {
@@ -788,6 +716,8 @@ int main(int argc, char **argv) {
   g_test_add_func("/tracker-mlflow/artifacts", test_artifacts);
   g_test_add_func("/tracker-mlflow/inputs", test_inputs);
   g_test_add_func("/tracker-mlflow/deleted-experiment", test_deleted_experiment);
+  if (g_test_perf())
+    g_test_add_func("/tracker-mlflow/perf", test_perf);
   int rc = g_test_run();
   g_ptr_array_unref(warnings);
   return rc;
