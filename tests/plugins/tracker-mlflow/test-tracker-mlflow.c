@@ -280,10 +280,16 @@ static void test_drop_after(void) {
   g_autoptr(GError) error = NULL;
   Session se = {0};
   g_assert_true(session_open(&se, "{\"experiment\": \"drop\"}", &error));
+  /* experiments/create applied, its answer lost: the resend meets
+   * RESOURCE_ALREADY_EXISTS, as another client's race would, and the
+   * experiment is looked up again. */
+  mlfx_fault(srv, "{\"kind\": \"drop_after\", \"match\": \"createExperiment\"}");
   mlfx_fault(srv, "{\"kind\": \"drop_after\", \"match\": \"createRun\"}");
   g_autofree char *id = start(&se, "r1", "drop", NULL);
   g_assert_cmpint(mlfx_count(srv, "createRun"), ==, 1);
   g_assert_cmpuint(mlfx_state_runs(srv), ==, 1);
+  g_assert_cmpint(mlfx_count(srv, "createExperiment"), ==, 2);
+  g_assert_cmpint(mlfx_count(srv, "getExperimentByName"), ==, 2);
   mlfx_fault(srv, "{\"kind\": \"drop_after\", \"match\": \"logBatch\"}");
   g_assert_true(MLF()->log_batch(se.t, id, &run_batch, &error));
   g_assert_no_error(error);
