@@ -290,6 +290,12 @@ gboolean tm_log_batch(TmTracker *t, const char *run, const LatheTrackerBatch *ba
       size += s;
       nm++;
     }
+    if (!np && !ng && !nm) { /* cannot happen: every item is far below 1 MB */
+      g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
+                  "tracker-mlflow: an item of run %s does not fit in one MLflow request", run);
+      ok = FALSE;
+      break;
+    }
     g_autoptr(GError) e = NULL;
     ok = send_chunk(t, run, &pr, p, np, g, ng, m, nm, &e);
     if (!ok && np && lathe_mlflow_error_code(e) == LATHE_MLFLOW_CODE_INVALID &&
