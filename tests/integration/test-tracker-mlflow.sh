@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# tracker/mlflow under `lathe run`, against the strict MLflow test server
+# (tests/mlflow): a study's run and its trials as nested MLflow runs; a server
+# that is down, a wrong token, a bad URI and credentials in the pipeline never
+# fail the run (or fail validation, for the last) and say what to set.
+source "$(dirname "$0")/lib.sh"
+source "$LATHE_SOURCE_DIR/tests/mlflow/mlflow-env.sh"
+trap 'mlflow_stop; rm -rf "$TMP"' EXIT
+export LATHE_PLUGIN_PATH="$LATHE_TESTKIT_DIR"
+export LATHE_MLFLOW_CONNECT_TIMEOUT_MS=1000 LATHE_MLFLOW_TOTAL_TIMEOUT_MS=3000 LATHE_MLFLOW_BACKOFF_MS=50
+unset MLFLOW_TRACKING_TOKEN MLFLOW_TRACKING_USERNAME MLFLOW_TRACKING_PASSWORD MLFLOW_EXPERIMENT_NAME
+
+pipeline() { # FILE TRACKER_WITH
+  cat >"$1" <<JSON
+{"name": "quad", "seed": 3,
+ "tracker": {"use": "tracker/mlflow", "with": $2},
+ "nodes": [
+  {"id": "tune", "use": "tuner/grid",
+   "with": {"objective": "f.value", "direction": "minimize", "space": {"f.x": [0.0, 0.1]},
+            "parallel_trials": 1, "max_trials": 2},
+   "trial": {"nodes": [{"id": "f", "use": "transform/objective"}]}}]}
+JSON
+}
+pipeline "$TMP/p.json" '{}'
+
+mlflow_start "$TMP/srv" || { fail "the MLflow test server did not start"; finish; }
+run_lathe "$TMP/r1" run --json --store "$TMP/s" "$TMP/p.json"
+expect_code "$TMP/r1" 0 "a study logged to MLflow"
+run1=$(json_get "$TMP/r1.out" "d['run_id']")
+curl -s "$MLFLOW_CONTROL_URL/state" >"$TMP/state.json"
+expect_py "$TMP/state.json" "[r['tags'].get('lathe.pipeline') for r in d['tracking']['runs'].values() if r['tags'].get('lathe.run_id') == '$run1'] == ['$TMP/p.json']" "the run is in MLflow, tagged with its Lathe id and pipeline"
+expect_py "$TMP/state.json" "[(r['status'], r['tags']['mlflow.source.name'], r['tags']['mlflow.source.type'], d['tracking']['experiments'][r['experiment_id']]['name']) for r in d['tracking']['runs'].values() if r['tags'].get('lathe.run_id') == '$run1'] == [('FINISHED', '$TMP/p.json', 'LOCAL', 'quad')]" "finished, with MLflow's source tags, in the pipeline's experiment"
+expect_py "$TMP/state.json" "sorted((r['tags']['mlflow.runName'], r['params']['f.x'], r['status'], 'objective' in [m['key'] for m in r['metrics']]) for r in d['tracking']['runs'].values() if d['tracking']['runs'].get(r['tags'].get('mlflow.parentRunId', ''), {}).get('tags', {}).get('lathe.run_id') == '$run1') == [('tune/0', '0', 'FINISHED', True), ('tune/1', '0.10000000000000001', 'FINISHED', True)]" "each trial is a nested MLflow run with its param and objective"
+expect_py "$TMP/state.json" "len(d['tracking']['runs']) == 3" "no duplicate runs"
+
+# Credentials in the pipeline: the tracker refuses them, naming the variable,
+# and the run goes on without it. (`lathe validate` does not run a tracker's
+# param checks yet: the host's tracker settings skip them.)
+pipeline "$TMP/secret.json" '{"token": "abc123"}'
+run_lathe "$TMP/v" run --json --store "$TMP/s" "$TMP/secret.json"
+expect_code "$TMP/v" 0 "a token in the pipeline does not fail the run"
+expect_err "$TMP/v" "set MLFLOW_TRACKING_TOKEN in the environment" "the tracker refuses it, naming MLFLOW_TRACKING_TOKEN"
+grep -q "abc123" "$TMP/v.err" "$TMP/v.out" && fail "the token was printed" || pass "the token is not printed"
+curl -s "$MLFLOW_CONTROL_URL/state" >"$TMP/state2.json"
+expect_py "$TMP/state2.json" "len(d['tracking']['runs']) == 3" "nothing logged with a refused setting"
+
+# A wrong token: the run goes on; one line names the variable, no secret.
+mlflow_stop
+mlflow_start "$TMP/srv2" --token right-token-42 || { fail "the MLflow test server did not start"; finish; }
+export MLFLOW_TRACKING_TOKEN=wrong-token-17
+run_lathe "$TMP/a" run --json --store "$TMP/s" "$TMP/p.json"
+expect_code "$TMP/a" 0 "a wrong token does not fail the run"
+expect_err "$TMP/a" "MLFLOW_TRACKING_TOKEN" "the warning names MLFLOW_TRACKING_TOKEN"
+grep -q "token-42\|token-17" "$TMP/a.err" "$TMP/a.out" && fail "a token was printed" || pass "no token printed"
+unset MLFLOW_TRACKING_TOKEN
+
+# The server down: the run goes on, quickly, with a warning.
+mlflow_stop
+t0=$(date +%s)
+run_lathe "$TMP/d" run --json --store "$TMP/s" "$TMP/p.json"
+t1=$(date +%s)
+expect_code "$TMP/d" 0 "the server down does not fail the run"
+expect_err "$TMP/d" "warning: tracker" "a tracker warning"
+[ $((t1 - t0)) -lt 30 ] && pass "the run did not wait out the outage ($((t1 - t0)) s)" || fail "the run took $((t1 - t0)) s"
+
+# Bad URIs: the run goes on and the warning says what to set.
+for uri in "file:///tmp/mlruns" "not a url"; do
+  MLFLOW_TRACKING_URI="$uri" run_lathe "$TMP/u" run --json --store "$TMP/s" "$TMP/p.json"
+  expect_code "$TMP/u" 0 "MLFLOW_TRACKING_URI=$uri does not fail the run"
+  expect_err "$TMP/u" "MLFLOW_TRACKING_URI is not an http(s) URL" "it says to set MLFLOW_TRACKING_URI"
+done
+# Something that is not MLflow (a login page): refused, saying what to check.
+mkdir -p "$TMP/www/api/2.0/mlflow/experiments"
+echo '<html><body>Please log in</body></html>' >"$TMP/www/api/2.0/mlflow/experiments/get-by-name"
+$PY -c 'import http.server, socketserver, sys, os
+os.chdir(sys.argv[1])
+s = socketserver.TCPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
+open(sys.argv[2], "w").write(str(s.server_address[1]))
+s.serve_forever()' "$TMP/www" "$TMP/www.port.tmp" 2>/dev/null &
+www=$!
+for _ in $(seq 1 50); do [ -s "$TMP/www.port.tmp" ] && break; sleep 0.1; done
+MLFLOW_TRACKING_URI="http://127.0.0.1:$(cat "$TMP/www.port.tmp")" run_lathe "$TMP/h" run --json --store "$TMP/s" "$TMP/p.json"
+kill "$www"; wait "$www" 2>/dev/null
+expect_code "$TMP/h" 0 "a server that is not MLflow does not fail the run"
+expect_err "$TMP/h" "not MLflow's JSON: check that MLFLOW_TRACKING_URI points at an MLflow tracking server" "it says the answer is not MLflow's"
+finish
