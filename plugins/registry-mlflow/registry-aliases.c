@@ -138,11 +138,74 @@ static JsonObject *history_object(const char *name, Move *m) {
   return o;
 }
 
+/* Makes the last move of @alias name where it points now, so a rollback
+ * starts from the truth. Two movers that raced may have landed in the other
+ * order than their sequence numbers say (A read N, B read N+1, A's alias set
+ * came last): then A's move goes last. A move made outside Lathe (MLflow's UI
+ * or client) left no record: it is added, from the last recorded version. */
+static void reconcile(GPtrArray *moves, const char *alias, gint64 now_at, gint64 model_time) {
+  Move *last = moves->len ? moves->pdata[moves->len - 1] : NULL;
+  if (now_at <= 0 || (last && last->version == now_at))
+    return;
+  for (guint i = moves->len; last && i-- > 0;) {
+    Move *m = moves->pdata[i];
+    if (m->seq + 1 < last->seq)
+      break;
+    if (m->version == now_at) {
+      g_ptr_array_add(moves, g_ptr_array_steal_index(moves, i));
+      return;
+    }
+  }
+  Move *m = g_new0(Move, 1);
+  m->alias = g_strdup(alias);
+  m->seq = last ? last->seq + 1 : 1;
+  m->nonce = g_strdup("");
+  m->time = model_time;
+  m->version = now_at;
+  m->previous = last ? last->version : 0;
+  m->record = json_object_new();
+  json_object_set_string_member(m->record, "reason", "moved outside Lathe (no record)");
+  g_ptr_array_add(moves, m);
+}
+
+/* The moves of one alias, oldest first, the last one where it points now. */
+static GPtrArray *alias_moves(JsonObject *model, const char *alias, GHashTable *current) {
+  GPtrArray *moves = moves_of(model, alias);
+  sort_moves(moves, current);
+  reconcile(moves, alias, GPOINTER_TO_INT(g_hash_table_lookup(current, alias)),
+            int_of(model, "last_updated_timestamp"));
+  return moves;
+}
+
+static gint by_time(gconstpointer a, gconstpointer b) {
+  const Move *x = *(Move *const *)a, *y = *(Move *const *)b;
+  return x->time != y->time ? (x->time < y->time ? -1 : 1) : 0;
+}
+
 static void append_history(JsonArray *out, JsonObject *model, const char *alias) {
   const char *name = json_object_get_string_member_with_default(model, "name", "");
-  g_autoptr(GPtrArray) moves = moves_of(model, alias);
   g_autoptr(GHashTable) current = current_aliases(model);
-  sort_moves(moves, current);
+  /* Every alias with a record or set now, each reconciled on its own. */
+  g_autoptr(GPtrArray) all = moves_of(model, alias);
+  g_autoptr(GHashTable) names = g_hash_table_new(g_str_hash, g_str_equal);
+  for (guint i = 0; i < all->len; i++)
+    g_hash_table_add(names, ((Move *)all->pdata[i])->alias);
+  GHashTableIter it;
+  gpointer key;
+  g_hash_table_iter_init(&it, current);
+  while (g_hash_table_iter_next(&it, &key, NULL))
+    if (!alias || g_str_equal(alias, key))
+      g_hash_table_add(names, key);
+  g_autoptr(GList) sorted = g_list_sort(g_hash_table_get_keys(names), (GCompareFunc)strcmp);
+  g_autoptr(GPtrArray) moves = g_ptr_array_new_with_free_func(move_free);
+  for (GList *l = sorted; l; l = l->next) {
+    g_autoptr(GPtrArray) one = alias_moves(model, l->data, current);
+    while (one->len)
+      g_ptr_array_add(moves, g_ptr_array_steal_index(one, 0));
+  }
+  /* Several aliases: oldest first across them, each alias's order kept. */
+  if (!alias && sorted && sorted->next)
+    g_ptr_array_sort(moves, by_time); /* glib's sort is stable (merge sort) */
   for (guint i = 0; i < moves->len; i++)
     json_array_add_object_element(out, history_object(name, moves->pdata[i]));
 }
@@ -202,6 +265,8 @@ static char *move_reason(RegMlflow *r, const char *name, guint version, Move *la
   gboolean registered = r->last_name && strcmp(r->last_name, name) == 0 &&
                         r->last_version == version;
   *run = registered ? g_strdup(r->last_run) : NULL;
+  if (registered) /* the registration's own move is its first one only */
+    g_clear_pointer(&r->last_name, g_free);
   g_mutex_unlock(&r->lock);
   if (registered)
     return g_strdup("register");
@@ -242,8 +307,7 @@ gboolean rm_set_alias(gpointer registry, const char *name, const char *alias, gu
     }
     return FALSE;
   }
-  g_autoptr(GPtrArray) moves = moves_of(model, alias);
-  sort_moves(moves, current);
+  g_autoptr(GPtrArray) moves = alias_moves(model, alias, current);
   Move *last = moves->len ? moves->pdata[moves->len - 1] : NULL;
   guint64 seq = 0;
   for (guint i = 0; i < moves->len; i++)
