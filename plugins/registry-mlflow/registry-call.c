@@ -40,7 +40,7 @@ static void wrap_error(GError *e, guint *status, GError **error) {
   lathe_mlflow_error_to_lathe(&w, RM_COMPONENT ": ");
   if (what == LATHE_MLFLOW_CODE_UNAVAILABLE && (!status || *status == 0)) {
     g_set_error(error, LATHE_ERROR, w->code,
-                "%s (is the MLflow server up? check " LATHE_MLFLOW_ENV_URI ")", w->message);
+                "%s (the MLflow server " LATHE_MLFLOW_ENV_URI " names)", w->message);
     g_error_free(w);
   } else {
     g_propagate_error(error, w);
