@@ -159,6 +159,7 @@ static char *digest(GBytes *b) {
 static void test_register_get(Open *o, gconstpointer data) {
   g_autoptr(GBytes) b1 = random_bytes(300000, 1), b2 = random_bytes(1000, 2);
   const char *meta = "{\"run_id\": \"r1\", \"node\": \"reg\", \"pipeline\": \"p.json\","
+                     " \"mlflow_run_id\": \"0123456789abcdef0123456789abcdef\","
                      " \"metrics\": {\"accuracy\": 0.9375, \"loss\": 1e-08},"
                      " \"data_versions\": [{\"uri\": \"a.csv\", \"digest\": \"abc\"}],"
                      " \"model\": {\"component\": \"model/logreg\", \"plugin\": \"model-logreg\","
@@ -200,6 +201,11 @@ static void test_register_get(Open *o, gconstpointer data) {
   JsonObject *sv1 = json_object_get_object_member(json_object_get_object_member(st, "versions"), "1");
   g_assert_true(g_str_has_prefix(json_object_get_string_member(sv1, "source"),
                                  "mlflow-artifacts:/lathe/models/sha256/"));
+  /* The lathe run's MLflow run, when the metadata names one, is linked. */
+  g_assert_cmpstr(json_object_get_string_member(sv1, "run_id"), ==,
+                  "0123456789abcdef0123456789abcdef");
+  JsonObject *sv2 = json_object_get_object_member(json_object_get_object_member(st, "versions"), "2");
+  g_assert_false(json_object_has_member(sv2, "run_id"));
   g_autoptr(GString) keys = g_string_new(NULL);
   JsonArray *tags = json_object_get_array_member(sv1, "tags");
   for (guint i = 0; i < json_array_get_length(tags); i++)
