@@ -348,8 +348,9 @@ gboolean rm_set_alias(gpointer registry, const char *name, const char *alias, gu
     g_autoptr(JsonObject) undo = json_object_new();
     json_object_set_string_member(undo, "name", name);
     json_object_set_string_member(undo, "key", key);
-    g_autoptr(JsonObject) gone =
-        rm_call(r, "DELETE", "registered-models/delete-tag", undo, NULL, NULL, NULL);
+    JsonObject *gone = rm_call(r, "DELETE", "registered-models/delete-tag", undo, NULL, NULL, NULL);
+    if (gone)
+      json_object_unref(gone);
     return FALSE;
   }
   return TRUE;

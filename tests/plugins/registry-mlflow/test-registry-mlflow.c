@@ -84,6 +84,10 @@ static JsonNode *control(const char *method, const char *path, const char *body)
   return out;
 }
 
+static void control_do(const char *method, const char *path, const char *body) {
+  json_node_unref(control(method, path, body));
+}
+
 /* The server's own record of registered model @name. */
 static JsonObject *state_model(const char *name) {
   g_autoptr(JsonNode) st = control("GET", "/state", NULL);
@@ -118,7 +122,7 @@ static void teardown(Open *o, gconstpointer data) {
   if (o->reg)
     klass()->close(o->reg);
   lathe_context_free(o->ctx);
-  control("DELETE", "/faults", NULL);
+  control_do("DELETE", "/faults", NULL);
 }
 
 static JsonObject *parse_object(const char *json) {
@@ -227,6 +231,7 @@ static void test_register_get(Open *o, gconstpointer data) {
   g_assert_null(strchr(error->message, '\n'));
   g_clear_error(&error);
   g_autoptr(GBytes) nomodel = klass()->get(o->reg, "nosuch", "1", &error);
+  g_assert_null(nomodel);
   g_assert_error(error, LATHE_ERROR, LATHE_ERROR_INVALID);
   g_assert_nonnull(strstr(error->message, "no model named 'nosuch'"));
 }
@@ -281,6 +286,7 @@ static void test_alias_history(Open *o, gconstpointer data) {
   g_assert_true(klass()->delete_alias(o->reg, "al", "production", &error));
   g_assert_no_error(error);
   g_autoptr(JsonObject) gone = klass()->get_version(o->reg, "al", "production", &error);
+  g_assert_null(gone);
   g_assert_error(error, LATHE_ERROR, LATHE_ERROR_INVALID);
   g_assert_nonnull(strstr(error->message, "has no alias production"));
   g_clear_error(&error);
@@ -323,9 +329,9 @@ static void test_concurrent_movers(Open *o, gconstpointer data) {
   reg_model(o->reg, "race", b2, NULL);
   reg_model(o->reg, "race", b3, NULL);
   set_alias(o->reg, "race", "production", 1);
-  g_autoptr(JsonNode) f = control("POST", "/faults",
-                                  "{\"kind\": \"delay\", \"ms\": 800, \"match\": "
-                                  "\"setRegisteredModelTag\", \"count\": 1}");
+  control_do("POST", "/faults",
+             "{\"kind\": \"delay\", \"ms\": 800, \"match\": \"setRegisteredModelTag\", "
+             "\"count\": 1}");
   LatheContext *ctx2 = NULL;
   g_autoptr(GError) error = NULL;
   gpointer other = open_reg(&ctx2, &error);
@@ -396,8 +402,8 @@ static void test_long_tag(Open *o, gconstpointer data) {
 static void test_lost_answer(Open *o, gconstpointer data) {
   g_autoptr(GBytes) b = random_bytes(100, 41);
   reg_model(o->reg, "lost", b, NULL);
-  g_autoptr(JsonNode) f = control("POST", "/faults",
-                                  "{\"kind\": \"drop_after\", \"match\": \"createModelVersion\"}");
+  control_do("POST", "/faults",
+             "{\"kind\": \"drop_after\", \"match\": \"createModelVersion\"}");
   g_assert_cmpuint(reg_model(o->reg, "lost", b, NULL), ==, 2);
   g_autoptr(JsonObject) st = state_model("lost");
   g_assert_cmpuint(json_object_get_size(json_object_get_object_member(st, "versions")), ==, 2);
