@@ -144,10 +144,13 @@ gboolean rm_check_name(const char *name, GError **error) {
                 !strchr(name, '"') && !strchr(name, '`') && g_utf8_validate(name, -1, NULL);
   for (const char *p = name; ok && *p; p++)
     ok = (guchar)*p >= 0x20 && *p != 0x7f;
-  if (!ok)
+  if (!ok) {
+    g_autofree char *shown = name ? g_strescape(name, NULL) : g_strdup("(null)");
     g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
-                RM_COMPONENT ": invalid model name: use 1 to 256 printable characters "
-                "without quotes");
+                RM_COMPONENT ": invalid model name '%.80s': use 1 to 256 printable "
+                "characters without quotes",
+                shown);
+  }
   return ok;
 }
 
