@@ -138,12 +138,38 @@ static JsonObject *history_object(const char *name, Move *m) {
   return o;
 }
 
-/* Makes the last move of @alias name where it points now, so a rollback
- * starts from the truth. Two movers that raced may have landed in the other
- * order than their sequence numbers say (A read N, B read N+1, A's alias set
- * came last): then A's move goes last. A move made outside Lathe (MLflow's UI
- * or client) left no record: it is added, from the last recorded version. */
+static Move *outside_move(const char *alias, guint64 seq, gint64 time, gint64 version,
+                          gint64 previous) {
+  Move *m = g_new0(Move, 1);
+  m->alias = g_strdup(alias);
+  m->seq = seq;
+  m->nonce = g_strdup("");
+  m->time = time;
+  m->version = version;
+  m->previous = previous;
+  m->record = json_object_new();
+  json_object_set_string_member(m->record, "reason", "moved outside Lathe (no record)");
+  return m;
+}
+
+/* Makes the history of @alias tell where it points now, so a rollback starts
+ * from the truth:
+ * - two movers that raced may have landed in the other order than their
+ *   sequence numbers say (A read N, B read N+1, A's alias set came last):
+ *   then A's move goes last;
+ * - a move made outside Lathe (MLflow's UI or client) left no record: it is
+ *   added, seen either from where the alias points now or from the
+ *   "previous" of the next recorded move. Its time is unknown: the next
+ *   record's, or the model's last update, stands for it. */
 static void reconcile(GPtrArray *moves, const char *alias, gint64 now_at, gint64 model_time) {
+  /* Gaps: a record whose previous is not where the one before it left the
+   * alias. Racing movers share their previous: not a gap. */
+  for (guint i = 1; i < moves->len; i++) {
+    Move *a = moves->pdata[i - 1], *b = moves->pdata[i];
+    if (b->previous > 0 && b->previous != a->version && b->previous != a->previous)
+      g_ptr_array_insert(moves, (gint)i++,
+                         outside_move(alias, b->seq, b->time, b->previous, a->version));
+  }
   Move *last = moves->len ? moves->pdata[moves->len - 1] : NULL;
   if (now_at <= 0 || (last && last->version == now_at))
     return;
@@ -156,16 +182,8 @@ static void reconcile(GPtrArray *moves, const char *alias, gint64 now_at, gint64
       return;
     }
   }
-  Move *m = g_new0(Move, 1);
-  m->alias = g_strdup(alias);
-  m->seq = last ? last->seq + 1 : 1;
-  m->nonce = g_strdup("");
-  m->time = model_time;
-  m->version = now_at;
-  m->previous = last ? last->version : 0;
-  m->record = json_object_new();
-  json_object_set_string_member(m->record, "reason", "moved outside Lathe (no record)");
-  g_ptr_array_add(moves, m);
+  g_ptr_array_add(moves, outside_move(alias, last ? last->seq + 1 : 1, model_time, now_at,
+                                      last ? last->version : 0));
 }
 
 /* The moves of one alias, oldest first, the last one where it points now. */

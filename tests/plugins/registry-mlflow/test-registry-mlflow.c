@@ -84,6 +84,20 @@ static JsonNode *control(const char *method, const char *path, const char *body)
   return out;
 }
 
+/* A call to the MLflow API itself, as another MLflow client would make. */
+static void api(const char *method, const char *endpoint, const char *body) {
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LatheHttpClient) c = lathe_http_client_new(server->uri, NULL, &error);
+  g_assert_no_error(error);
+  g_autofree char *path = g_strconcat("/api/2.0/mlflow/", endpoint, NULL);
+  g_autoptr(LatheHttpRequest) req = lathe_http_request_new(method, path);
+  g_autoptr(JsonNode) b = json_from_string(body, &error);
+  g_assert_no_error(error);
+  lathe_http_request_set_json(req, b);
+  g_autoptr(LatheHttpResponse) r = lathe_http_client_send(c, req, NULL, &error);
+  g_assert_no_error(error);
+}
+
 static void control_do(const char *method, const char *path, const char *body) {
   json_node_unref(control(method, path, body));
 }
@@ -409,6 +423,62 @@ static void test_lost_answer(Open *o, gconstpointer data) {
   g_assert_cmpuint(json_object_get_size(json_object_get_object_member(st, "versions")), ==, 2);
 }
 
+/* Another MLflow client (the UI) made a version and moved the alias: list
+ * shows the version, get refuses its bytes in one line, and the history
+ * gains the unrecorded move, so a rollback returns to Lathe's last. */
+static void test_outside(Open *o, gconstpointer data) {
+  g_autoptr(GBytes) b = random_bytes(100, 71);
+  reg_model(o->reg, "out", b, NULL);
+  reg_model(o->reg, "out", b, NULL);
+  set_alias(o->reg, "out", "production", 1);
+  set_alias(o->reg, "out", "production", 2);
+  api("POST", "model-versions/create", "{\"name\": \"out\", \"source\": \"s3://bucket/m\"}");
+  api("POST", "registered-models/alias",
+      "{\"name\": \"out\", \"alias\": \"production\", \"version\": \"3\"}");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonArray) list = klass()->list(o->reg, "out", &error);
+  g_assert_no_error(error);
+  g_assert_cmpuint(json_array_get_length(list), ==, 3);
+  JsonObject *v3 = json_array_get_object_element(list, 2);
+  g_assert_cmpstr(json_object_get_string_member(v3, "source"), ==, "s3://bucket/m");
+  g_autoptr(GBytes) none = klass()->get(o->reg, "out", "production", &error);
+  g_assert_null(none);
+  g_assert_error(error, LATHE_ERROR, LATHE_ERROR_INVALID);
+  g_assert_nonnull(strstr(error->message, "was not registered by Lathe"));
+  g_clear_error(&error);
+  g_autoptr(JsonArray) h = history(o->reg, "out", "production");
+  g_assert_cmpuint(json_array_get_length(h), ==, 3);
+  assert_move(h, 2, 3, 2, "moved outside Lathe (no record)");
+  /* The next move records where the alias really was. */
+  set_alias(o->reg, "out", "production", 1);
+  g_autoptr(JsonArray) h2 = history(o->reg, "out", "production");
+  g_assert_cmpuint(json_array_get_length(h2), ==, 4);
+  assert_move(h2, 2, 3, 2, "moved outside Lathe (no record)");
+  assert_move(h2, 3, 1, 3, "set");
+}
+
+/* The server refuses the artifact upload (no --serve-artifacts), or answers
+ * a create with 503 once. */
+static void test_server_refusals(Open *o, gconstpointer data) {
+  g_autoptr(GBytes) b = random_bytes(100, 81);
+  control_do("POST", "/faults",
+             "{\"kind\": \"fail\", \"status\": 404, \"match\": \"artifacts.uploadArtifact\"}");
+  g_autoptr(GError) error = NULL;
+  guint v = 0;
+  g_assert_false(klass()->register_model(o->reg, "refused", b, NULL, &v, &error));
+  g_assert_nonnull(strstr(error->message, "--serve-artifacts"));
+  g_assert_null(strchr(error->message, '\n'));
+  g_clear_error(&error);
+  g_autoptr(JsonArray) none = klass()->list(o->reg, "refused", &error);
+  g_assert_no_error(error);
+  g_assert_cmpuint(json_array_get_length(none), ==, 0);
+  control_do("POST", "/faults",
+             "{\"kind\": \"fail\", \"status\": 503, \"match\": \"createModelVersion\"}");
+  g_assert_cmpuint(reg_model(o->reg, "refused", b, NULL), ==, 1);
+  g_autoptr(JsonObject) st = state_model("refused");
+  g_assert_cmpuint(json_object_get_size(json_object_get_object_member(st, "versions")), ==, 1);
+}
+
 /* Wrong credentials: one line naming the variable, never the secret. */
 static void test_auth(void) {
   Server *guarded = server_start("--token", "right-token-4711");
@@ -489,6 +559,9 @@ int main(int argc, char **argv) {
              teardown);
   g_test_add("/registry-mlflow/long-tag", Open, NULL, setup, test_long_tag, teardown);
   g_test_add("/registry-mlflow/lost-answer", Open, NULL, setup, test_lost_answer, teardown);
+  g_test_add("/registry-mlflow/outside", Open, NULL, setup, test_outside, teardown);
+  g_test_add("/registry-mlflow/server-refusals", Open, NULL, setup, test_server_refusals,
+             teardown);
   g_test_add_func("/registry-mlflow/auth", test_auth);
   g_test_add_func("/registry-mlflow/down", test_down);
   int rc = g_test_run();
