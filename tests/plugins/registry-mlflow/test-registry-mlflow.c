@@ -509,6 +509,35 @@ static void test_auth(void) {
   lathe_context_free(ctx);
   g_unsetenv("MLFLOW_TRACKING_TOKEN");
   server_stop(guarded);
+  /* HTTP Basic, which MLflow prefers when both are set. */
+  Server *basic = server_start("--basic", "alice:right-pass-2718");
+  g_setenv("MLFLOW_TRACKING_URI", basic->uri, TRUE);
+  g_setenv("MLFLOW_TRACKING_USERNAME", "alice", TRUE);
+  g_setenv("MLFLOW_TRACKING_PASSWORD", "wrong-pass-3141", TRUE);
+  g_setenv("MLFLOW_TRACKING_TOKEN", "some-token-1234", TRUE);
+  reg = open_reg(&ctx, &error);
+  g_assert_no_error(error);
+  g_autoptr(JsonArray) refused = klass()->list(reg, NULL, &error);
+  g_assert_null(refused);
+  g_assert_nonnull(strstr(error->message, "401"));
+  g_assert_nonnull(strstr(error->message, "MLFLOW_TRACKING_PASSWORD"));
+  g_assert_null(strstr(error->message, "wrong-pass-3141"));
+  g_assert_null(strstr(error->message, "right-pass-2718"));
+  g_assert_null(strstr(error->message, "some-token-1234"));
+  g_clear_error(&error);
+  klass()->close(reg);
+  lathe_context_free(ctx);
+  g_setenv("MLFLOW_TRACKING_PASSWORD", "right-pass-2718", TRUE);
+  reg = open_reg(&ctx, &error);
+  g_assert_no_error(error);
+  g_autoptr(JsonArray) listed = klass()->list(reg, NULL, &error);
+  g_assert_no_error(error);
+  klass()->close(reg);
+  lathe_context_free(ctx);
+  g_unsetenv("MLFLOW_TRACKING_USERNAME");
+  g_unsetenv("MLFLOW_TRACKING_PASSWORD");
+  g_unsetenv("MLFLOW_TRACKING_TOKEN");
+  server_stop(basic);
 }
 
 /* Nothing listens: registration fails (it must not vanish), in one line,
