@@ -89,17 +89,15 @@ static GHashTable *current_aliases(JsonObject *model) {
   return h;
 }
 
-static GHashTable *sort_current; /* set around g_ptr_array_sort: no user data there */
-
 /* Oldest first: by sequence; two movers that raced to one number, with the
- * one that names where the alias points now last, then by time. */
-static gint move_order(gconstpointer a, gconstpointer b) {
+ * one that names where the alias points now (@current) last, then by time. */
+static gint move_order(gconstpointer a, gconstpointer b, gpointer current) {
   const Move *x = *(Move *const *)a, *y = *(Move *const *)b;
   if (strcmp(x->alias, y->alias) != 0) /* several aliases: interleave by time */
     return x->time != y->time ? (x->time < y->time ? -1 : 1) : strcmp(x->alias, y->alias);
   if (x->seq != y->seq)
     return x->seq < y->seq ? -1 : 1;
-  gint64 now = sort_current ? GPOINTER_TO_INT(g_hash_table_lookup(sort_current, x->alias)) : 0;
+  gint64 now = GPOINTER_TO_INT(g_hash_table_lookup(current, x->alias));
   gboolean xl = x->version == now, yl = y->version == now;
   if (xl != yl)
     return xl ? 1 : -1;
@@ -108,14 +106,8 @@ static gint move_order(gconstpointer a, gconstpointer b) {
   return strcmp(x->nonce, y->nonce);
 }
 
-static G_LOCK_DEFINE(sort_lock);
-
 static void sort_moves(GPtrArray *moves, GHashTable *current) {
-  G_LOCK(sort_lock);
-  sort_current = current;
-  g_ptr_array_sort(moves, move_order);
-  sort_current = NULL;
-  G_UNLOCK(sort_lock);
+  g_ptr_array_sort_with_data(moves, move_order, current);
 }
 
 static JsonObject *history_object(const char *name, Move *m) {
