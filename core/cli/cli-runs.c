@@ -56,10 +56,15 @@ static void print_show(JsonObject *run) {
         printf("    %s %s: sha256:%.16s\n", k ? "out" : "in ", T(l->data),
                T(json_object_get_string_member(o, l->data)));
     }
+    /* A sink's versions are what it wrote; a URI's digest is its system's
+     * checksum (lakeFS: the object's MD5), only a local file's is SHA-256. */
+    const char *component = json_object_get_string_member_with_default(n, "component", "");
+    const char *verb = g_str_has_prefix(component, "sink/") ? "wrote" : "read";
     JsonArray *dvs = json_object_get_array_member(n, "data_versions");
     for (guint k = 0; k < json_array_get_length(dvs); k++) {
       JsonObject *d = json_array_get_object_element(dvs, k);
-      printf("    read %s sha256:%.16s\n", T(json_object_get_string_member(d, "uri")),
+      const char *uri = json_object_get_string_member(d, "uri");
+      printf("    %s %s %s:%.16s\n", verb, T(uri), strstr(uri, "://") ? "checksum" : "sha256",
              T(json_object_get_string_member(d, "digest")));
     }
   }

@@ -59,8 +59,10 @@ expect_py "$TMP/s3.out" "[v['uri'] for n in d['nodes'] if n['id'] == 'src' for v
 expect_py "$TMP/s3.out" "[v['uri'] for n in d['nodes'] if n['id'] == 'out' for v in n['data_versions']] == ['fakefile://$TMP/sunk/out.bin']" \
   "the sink's written file is recorded"
 run_lathe "$TMP/t3" runs show --store "$TMP/.lathe" "$r3"
-grep -q "fakeref://c2/data.csv sha256:" "$TMP/t3.out" && pass "runs show prints the commit's uri and digest" \
+grep -q "read fakeref://c2/data.csv checksum:" "$TMP/t3.out" && pass "runs show prints the commit's uri and its checksum (not labelled sha256)" \
   || fail "runs show: $(cat "$TMP/t3.out")"
+grep -q "wrote fakefile://" "$TMP/t3.out" && pass "runs show says what the sink wrote" \
+  || fail "runs show, the sink: $(cat "$TMP/t3.out")"
 
 # Moved to other content: a miss, and run reads the new commit.
 echo c3 >"$LAKE/main"

@@ -38,6 +38,10 @@ run_lathe s1 runs show --json --store "$TMP/store" "$run1"
 expect_py s1.out "any(v['uri'] == 'lakefs://iris/$c1/iris.csv' for n in d['nodes'] for v in n.get('data_versions', []))" \
   "runs show: the source read lakefs://iris/$c1/iris.csv"
 
+run_lathe s1t runs show --store "$TMP/store" "$run1"
+grep -qF "read lakefs://iris/$c1/iris.csv checksum:" s1t.out && pass "runs show prints the lakeFS uri and checksum" \
+  || fail "runs show: $(grep -F lakefs s1t.out | head -3)"
+
 c2=$(import "$TMP/v2" "iris without ten rows") && pass "commit 2: main moved to $c2" \
   || fail "import: $(cat "$TMP/import.err")"
 [ "$c1" != "$c2" ] && pass "main moved" || fail "main did not move"
