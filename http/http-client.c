@@ -54,6 +54,30 @@ static void set_basic(LatheHttpClient *c, const char *user, const char *password
   memset(pair, 0, strlen(pair));
 }
 
+/* Proxies come from the environment, as curl, Python and lakectl (Go) take
+ * them: http_proxy (lower case only, as curl: HTTP_PROXY can be set by a CGI
+ * request's Proxy header), https_proxy, all_proxy, and no_proxy's hosts.
+ * Without any, no proxy: GIO's default resolver would load the desktop's
+ * proxy modules and dconf, some 5 ms and several threads in every process,
+ * for settings a command-line tool does not read. */
+static GProxyResolver *proxy_from_environment(void) {
+  const char *http = g_getenv("http_proxy");
+  const char *https = g_getenv("https_proxy") ? g_getenv("https_proxy") : g_getenv("HTTPS_PROXY");
+  const char *all = g_getenv("all_proxy") ? g_getenv("all_proxy") : g_getenv("ALL_PROXY");
+  if (!(http && *http) && !(https && *https) && !(all && *all))
+    return NULL;
+  const char *no = g_getenv("no_proxy") ? g_getenv("no_proxy") : g_getenv("NO_PROXY");
+  g_auto(GStrv) ignore = g_strsplit(no ? no : "", ",", -1);
+  for (char **h = ignore; *h; h++)
+    g_strstrip(*h);
+  GProxyResolver *r = g_simple_proxy_resolver_new(all && *all ? all : NULL, ignore);
+  if (http && *http)
+    g_simple_proxy_resolver_set_uri_proxy(G_SIMPLE_PROXY_RESOLVER(r), "http", http);
+  if (https && *https)
+    g_simple_proxy_resolver_set_uri_proxy(G_SIMPLE_PROXY_RESOLVER(r), "https", https);
+  return r;
+}
+
 LatheHttpClient *lathe_http_client_new(const char *base_url, const LatheHttpOptions *options,
                                        GError **error) {
   g_autoptr(GUri) uri = base_url ? g_uri_parse(base_url, G_URI_FLAGS_ENCODED | G_URI_FLAGS_HAS_PASSWORD, NULL) : NULL;
@@ -97,8 +121,9 @@ LatheHttpClient *lathe_http_client_new(const char *base_url, const LatheHttpOpti
   /* libsoup's own timeout is only a backstop (whole seconds, both phases
    * alike): http-watch.c enforces the precise ones first. */
   guint backstop = (MAX(c->opt.connect_timeout_ms, c->opt.idle_timeout_ms) + 999) / 1000 + 2;
-  c->session = soup_session_new_with_options("timeout", backstop, "user-agent",
-                                             "lathe", NULL);
+  g_autoptr(GProxyResolver) proxy = proxy_from_environment();
+  c->session = soup_session_new_with_options("timeout", backstop, "user-agent", "lathe",
+                                             "proxy-resolver", proxy, NULL);
   c->rand = g_rand_new();
   return c;
 }

@@ -10,11 +10,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <glib/gstdio.h>
 
+#include "archive-loader.h"
 #include "csv-input.h"
+
+/* Set by read_packed(), the way in to everything below that calls it. */
+static const LatheArchiveApi *A;
 
 #define CHUNK (256 * 1024)
 /* Progress and cancellation are looked at every this many chunks. */
@@ -181,7 +183,7 @@ static la_ssize_t source_read(struct archive *a, void *data, const void **out) {
     if (n >= 0)
       return n;
     if (errno != EINTR) {
-      archive_set_error(a, errno, "%s", g_strerror(errno));
+      A->set_error(a, errno, "%s", g_strerror(errno));
       return -1;
     }
   }
@@ -191,7 +193,7 @@ static la_int64_t source_seek(struct archive *a, void *data, la_int64_t offset, 
   Source *src = data;
   off_t r = lseek(src->fd, (off_t)offset, whence);
   if (r < 0)
-    archive_set_error(a, errno, "%s", g_strerror(errno));
+    A->set_error(a, errno, "%s", g_strerror(errno));
   return r < 0 ? ARCHIVE_FATAL : (la_int64_t)r;
 }
 
@@ -204,10 +206,10 @@ static la_int64_t source_skip(struct archive *a, void *data, la_int64_t request)
 }
 
 static void open_source(struct archive *a, Source *src) {
-  archive_read_set_callback_data(a, src);
-  archive_read_set_read_callback(a, source_read);
-  archive_read_set_seek_callback(a, source_seek);
-  archive_read_set_skip_callback(a, source_skip);
+  A->read_set_callback_data(a, src);
+  A->read_set_read_callback(a, source_read);
+  A->read_set_seek_callback(a, source_seek);
+  A->read_set_skip_callback(a, source_skip);
 }
 
 /* Only decompressors built into libarchive: one that would run an external
@@ -215,12 +217,12 @@ static void open_source(struct archive *a, Source *src) {
  * throwaway handle because registering cannot be undone. */
 static void support_filters(struct archive *a) {
   int (*const filters[])(struct archive *) = {
-      archive_read_support_filter_gzip, archive_read_support_filter_bzip2,
-      archive_read_support_filter_xz, archive_read_support_filter_zstd};
+      A->read_support_filter_gzip, A->read_support_filter_bzip2,
+      A->read_support_filter_xz, A->read_support_filter_zstd};
   for (guint i = 0; i < G_N_ELEMENTS(filters); i++) {
-    struct archive *probe = archive_read_new();
+    struct archive *probe = A->read_new();
     int r = filters[i](probe);
-    archive_read_free(probe);
+    A->read_free(probe);
     if (r == ARCHIVE_OK)
       filters[i](a);
   }
@@ -228,7 +230,7 @@ static void support_filters(struct archive *a) {
 
 static gboolean archive_failed(struct archive *a, const char *display, const char *what,
                                GError **error) {
-  const char *why = archive_error_string(a);
+  const char *why = A->error_string(a);
   g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA, "%s: %s: %s", display, what,
               why ? why : "unknown libarchive error");
   return FALSE;
@@ -281,7 +283,7 @@ static gboolean check_limits(Unpack *u, gsize n, GError **error) {
 }
 
 static gboolean damaged_member(Unpack *u, const char *member, GError **error) {
-  const char *why = archive_error_string(u->a);
+  const char *why = A->error_string(u->a);
   g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
               "%s: damaged data: %s; %s is corrupt: download or copy it again", member,
               why ? why : "libarchive warned while reading it", u->display);
@@ -294,14 +296,14 @@ static gboolean read_member(Unpack *u, const char *member, GError **error) {
     const void *data;
     size_t size;
     la_int64_t offset;
-    int r = archive_read_data_block(u->a, &data, &size, &offset);
+    int r = A->read_data_block(u->a, &data, &size, &offset);
     if (r == ARCHIVE_EOF)
       return TRUE;
     /* A warning while reading data means the data itself is suspect: zip
      * reports a member whose CRC-32 does not match ("ZIP bad CRC") this way,
      * after handing over every byte. Using it would train on damaged data,
      * so it fails like a read error, blaming the copy of the archive.
-     * (Warnings from archive_read_next_header are about metadata, such as a
+     * (Warnings from A->read_next_header are about metadata, such as a
      * malformed pax attribute, and stay accepted there.) */
     if (r == ARCHIVE_WARN)
       return damaged_member(u, member, error);
@@ -314,7 +316,7 @@ static gboolean read_member(Unpack *u, const char *member, GError **error) {
     if (block % CHECK_EVERY == 0) {
       if (cancelled(u->in, member, error))
         return FALSE;
-      double consumed = (double)archive_filter_bytes(u->a, -1);
+      double consumed = (double)A->filter_bytes(u->a, -1);
       progress(u->in, u->size > 0 ? consumed / (double)u->size : 0.0, member);
     }
   }
@@ -326,13 +328,13 @@ static gboolean read_entries(Unpack *u, const char *group_prefix, GError **error
   g_autofree char *first = NULL;
   for (;;) {
     struct archive_entry *e;
-    int r = archive_read_next_header(u->a, &e);
+    int r = A->read_next_header(u->a, &e);
     if (r == ARCHIVE_EOF)
       break;
     if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
       return archive_failed(u->a, u->display, "not a readable archive", error);
-    const char *name = archive_entry_pathname(e);
-    if (archive_entry_filetype(e) != AE_IFREG || !name)
+    const char *name = A->entry_pathname(e);
+    if (A->entry_filetype(e) != AE_IFREG || !name)
       continue;
     while (g_str_has_prefix(name, "./"))
       name += 2;
@@ -369,10 +371,10 @@ static gboolean read_entries(Unpack *u, const char *group_prefix, GError **error
 /* A compressed file holds one CSV: libarchive's raw format over the filter. */
 static gboolean read_single(Unpack *u, const char *group, GError **error) {
   struct archive_entry *e;
-  int r = archive_read_next_header(u->a, &e);
+  int r = A->read_next_header(u->a, &e);
   if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
     return archive_failed(u->a, u->display, "cannot decompress", error);
-  if (archive_filter_count(u->a) < 2) {
+  if (A->filter_count(u->a) < 2) {
     g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
                 "%s: not compressed in a format this build can read (gzip, bzip2, xz or "
                 "zstd); decompress it, or name it without the compression suffix",
@@ -386,7 +388,7 @@ static gboolean read_single(Unpack *u, const char *group, GError **error) {
 /* Archives and compressed files: hashed whole, then expanded within limits. */
 static gboolean read_packed(LatheCsvInput *in, const char *path, const char *display,
                             const char *group, gboolean single, GError **error) {
-  if (cancelled(in, display, error))
+  if (cancelled(in, display, error) || !(A = lathe_archive_api(error)))
     return FALSE;
   goffset size = 0;
   int fd = open_file(path, display, &size, error);
@@ -400,23 +402,23 @@ static gboolean read_packed(LatheCsvInput *in, const char *path, const char *dis
   }
   g_autofree guint8 *buf = g_malloc(CHUNK);
   Source src = {fd, buf};
-  struct archive *a = archive_read_new();
+  struct archive *a = A->read_new();
   support_filters(a);
   if (single) {
-    archive_read_support_format_raw(a);
+    A->read_support_format_raw(a);
   } else {
-    archive_read_support_format_zip(a);
-    archive_read_support_format_tar(a);
+    A->read_support_format_zip(a);
+    A->read_support_format_tar(a);
   }
   open_source(a, &src);
   Unpack u = {.in = in, .a = a, .display = display, .size = size};
   gboolean ok;
-  if (archive_read_open1(a) != ARCHIVE_OK)
+  if (A->read_open1(a) != ARCHIVE_OK)
     ok = archive_failed(a, display, single ? "cannot decompress" : "cannot open archive",
                         error);
   else
     ok = single ? read_single(&u, group, error) : read_entries(&u, group, error);
-  archive_read_free(a);
+  A->read_free(a);
   close(fd);
   if (ok)
     add_version(in, path, digest);

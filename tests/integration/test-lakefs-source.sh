@@ -87,6 +87,22 @@ expect_code "$TMP/r2" 0 "rerun"
 [ "$(status_of "$TMP/r2.out" data)" = cached ] && pass "head unmoved: cached" || fail "head unmoved: $(status_of "$TMP/r2.out" data)"
 c=$(counts)
 [ "$(json_get <(echo "$c") "sum(d.values())")" = 1 ] && pass "head unmoved: one API call ($c)" || fail "head unmoved: calls $c"
+# What a hit loads: the HTTP layer, never libarchive (and its libxml2 and ICU,
+# about 4 ms), which only archives need (lib-tabular/archive-loader.h); nor
+# GIO's desktop proxy modules (http-client.c reads proxies from the
+# environment). LeakSanitizer cannot run under ptrace: off for the trace.
+if command -v strace >/dev/null; then
+  ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+    strace -f -e trace=open,openat -o "$TMP/hit.trace" "$LATHE_BIN" run --json "$TMP/p.json" >"$TMP/r2t.out" 2>/dev/null
+  [ "$(status_of "$TMP/r2t.out" data)" = cached ] && pass "traced rerun: cached" || fail "traced rerun: not cached"
+  grep -q "libsoup-3.0" "$TMP/hit.trace" && pass "the hit loaded the HTTP layer (the trace sees loads)" \
+    || fail "the trace shows no libsoup: it cannot see loads"
+  n=$(grep -v ENOENT "$TMP/hit.trace" | grep -c -e "libarchive" -e "gio/modules/lib")
+  [ "$n" = 0 ] && pass "a cache hit loads neither libarchive nor GIO's proxy modules" \
+    || fail "a cache hit opened: $(grep -v ENOENT "$TMP/hit.trace" | grep -e libarchive -e gio/modules/lib | head -3)"
+else
+  fail "strace is missing: scripts/deps.sh installs it"
+fi
 
 # main moves, nothing under d/ changes: a hit that records the new commit.
 printf 'z\n1\n' >"$TMP/v2/other/z.csv"
