@@ -175,13 +175,35 @@ grep -hqF "401" "$TMP/e2.out" "$TMP/e2.err" && grep -hqF "LAKECTL_CREDENTIALS_AC
   && grep -hqF "${LAKEFS_ENDPOINT}" "$TMP/e2.out" "$TMP/e2.err" && pass "401: names the endpoint and the variables" \
   || fail "401: $(cat "$TMP/e2.out" "$TMP/e2.err")"
 
+# lakectl's file: with no LAKECTL_* variable, ~/.lakectl.yaml gives the
+# endpoint (here without /api/v1, as lakectl accepts it) and the credentials.
+mkdir -p "$TMP/home"
+cat >"$TMP/home/.lakectl.yaml" <<YAML
+# as lakectl config writes it
+credentials:
+  access_key_id: $LAKECTL_CREDENTIALS_ACCESS_KEY_ID
+  secret_access_key: "$LAKECTL_CREDENTIALS_SECRET_ACCESS_KEY"
+server:
+  endpoint_url: ${LAKEFS_ENDPOINT%/api/v1}
+YAML
+env -u LAKECTL_SERVER_ENDPOINT_URL -u LAKECTL_CREDENTIALS_ACCESS_KEY_ID -u LAKECTL_CREDENTIALS_SECRET_ACCESS_KEY \
+  HOME="$TMP/home" "$LATHE_BIN" run --json --no-cache "$TMP/p.json" >"$TMP/y1.out" 2>"$TMP/y1.err"
+[ $? = 0 ] && pass "~/.lakectl.yaml: endpoint without /api/v1 and credentials from the file" \
+  || fail "~/.lakectl.yaml: $(cat "$TMP/y1.err")"
+sed -i 's/^  secret_access_key: .*/  secret_access_key: "wrong-Secret-77aa"/' "$TMP/home/.lakectl.yaml"
+env -u LAKECTL_SERVER_ENDPOINT_URL -u LAKECTL_CREDENTIALS_ACCESS_KEY_ID -u LAKECTL_CREDENTIALS_SECRET_ACCESS_KEY \
+  HOME="$TMP/home" "$LATHE_BIN" run --no-cache "$TMP/p.json" >"$TMP/y2.out" 2>"$TMP/y2.err"
+[ $? = 1 ] && grep -hqF ".lakectl.yaml" "$TMP/y2.out" "$TMP/y2.err" \
+  && pass "~/.lakectl.yaml with a wrong secret: the 401 names the file the credentials came from" \
+  || fail "~/.lakectl.yaml, wrong secret: $(cat "$TMP/y2.out" "$TMP/y2.err")"
+
 # The secret grep: the store (the database dumped, and every file), every
 # output, log and error of this test.
 for r in $r1 $r3; do run_lathe "$TMP/show-$r" runs show --json --store "$TMP/.lathe" "$r"; done
 run_lathe "$TMP/list" runs list --json --store "$TMP/.lathe"
 sqlite3 "$TMP/.lathe/lathe.db" .dump >"$TMP/dump.sql" 2>/dev/null || fail "sqlite3 dump"
 # (bad.json is the pipeline that wrote one: an input, not an output)
-hits=$(grep -rlaF -e "$SECRET" -e "wrong-Secret-77aa" "$TMP" 2>/dev/null | grep -v -e "^$TMP/lakefs/" -e "^$TMP/bad.json$" || true)
+hits=$(grep -rlaF -e "$SECRET" -e "wrong-Secret-77aa" "$TMP" 2>/dev/null | grep -v -e "^$TMP/lakefs/" -e "^$TMP/bad.json$" -e "^$TMP/home/.lakectl.yaml$" || true)
 [ -z "$hits" ] && pass "the secrets appear nowhere in the store, outputs, logs or errors" || fail "secret found in: $hits"
 [ -s "$TMP/dump.sql" ] && pass "the store was dumped for the grep" || fail "empty store dump"
 
