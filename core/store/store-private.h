@@ -63,3 +63,8 @@ void lathe_store_remove_tree(const char *path);
 void lathe_store_clean_leftovers(LatheStore *s);
 /* (transfer full) (nullable) */
 char *lathe_store_file_sha256(const char *path, GError **error);
+
+/* store-journal.c: with the lock held and an operation open, writes
+ * @journal's rows; events without a run get @run_id. */
+gboolean lathe_store_journal_write_locked(LatheStore *s, const LatheJournal *journal,
+                                          const char *run_id);
