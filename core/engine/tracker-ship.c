@@ -23,6 +23,7 @@ typedef struct {
   LatheComponentInfo *comp;
   const LatheTrackerClass *k;
   JsonObject *with;
+  char *base_dir;
   LatheContext *ctx;
   gpointer t;
   gboolean broken;    /* could not be opened for good: its rows stay pending */
@@ -34,7 +35,6 @@ typedef struct {
 struct _LatheShipper {
   LatheStore *store;
   GPtrArray *sessions;
-  char *base_dir;
   char *run_id;
   GThread *thread;
   GMutex lock;
@@ -56,6 +56,7 @@ static void session_free(gpointer p) {
   g_hash_table_unref(s->runs);
   g_free(s->stream);
   g_free(s->use);
+  g_free(s->base_dir);
   g_free(s);
 }
 
@@ -65,7 +66,6 @@ LatheShipper *lathe_shipper_new(LatheCatalog *cat, LatheStore *store, const char
   LatheShipper *sh = g_new0(LatheShipper, 1);
   sh->store = store;
   sh->sessions = g_ptr_array_new_with_free_func(session_free);
-  sh->base_dir = g_strdup(base_dir);
   sh->run_id = g_strdup(run_id);
   g_mutex_init(&sh->lock);
   g_cond_init(&sh->cond);
@@ -89,13 +89,19 @@ LatheShipper *lathe_shipper_new(LatheCatalog *cat, LatheStore *store, const char
     JsonObject *set = settings && json_object_has_member(settings, streams[i])
                           ? json_object_get_object_member(settings, streams[i])
                           : NULL;
+    s->base_dir = g_strdup(base_dir);
     if (set) {
       s->with = json_object_ref(json_object_get_object_member(set, "with"));
     } else {
+      /* As the last run that used it: {"with", "base_dir"} (tracking.c). */
       g_autofree char *text = lathe_store_tracker_settings(store, streams[i]);
       g_autoptr(JsonNode) n = text ? json_from_string(text, NULL) : NULL;
+      JsonObject *rec = n && JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
+      JsonNode *w = rec ? json_object_get_member(rec, "with") : NULL;
+      if (!s->base_dir && rec && json_object_has_member(rec, "base_dir"))
+        s->base_dir = g_strdup(json_object_get_string_member(rec, "base_dir"));
       g_autoptr(GPtrArray) problems = lathe_problems_new();
-      s->with = lathe_params_resolve(c, n && JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n)
+      s->with = lathe_params_resolve(c, w && JSON_NODE_HOLDS_OBJECT(w) ? json_node_get_object(w)
                                                                      : NULL,
                                      "/tracker/with", problems, TRUE);
     }
@@ -133,7 +139,7 @@ static gboolean session_open(LatheShipper *sh, Session *s) {
     return FALSE;
   g_autoptr(GError) e = NULL;
   s->ctx = lathe_context_new("tracker", s->with, 0, NULL, NULL);
-  lathe_context_set_dirs(s->ctx, sh->base_dir, lathe_store_dir(sh->store), NULL);
+  lathe_context_set_dirs(s->ctx, s->base_dir, lathe_store_dir(sh->store), NULL);
   s->t = s->k->open(s->ctx, &e);
   if (s->t)
     return TRUE;
@@ -417,7 +423,6 @@ void lathe_shipper_free(LatheShipper *sh) {
   g_ptr_array_unref(sh->sessions);
   g_mutex_clear(&sh->lock);
   g_cond_clear(&sh->cond);
-  g_free(sh->base_dir);
   g_free(sh->run_id);
   g_free(sh);
 }

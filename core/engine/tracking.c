@@ -121,9 +121,14 @@ void lathe_tracking_open(LatheRun *run) {
   g_autoptr(GList) streams = json_object_get_members(run->tracker_settings);
   for (GList *l = streams; l; l = l->next) {
     JsonObject *o = json_object_get_object_member(run->tracker_settings, l->data);
-    g_autoptr(JsonNode) with = json_node_init_object(json_node_alloc(),
-                                                     json_object_get_object_member(o, "with"));
-    g_autofree char *text = lathe_json_canonical(with);
+    JsonObject *rec = json_object_new();
+    json_object_set_object_member(rec, "with",
+                                  json_object_ref(json_object_get_object_member(o, "with")));
+    if (run->graph->base_dir)
+      json_object_set_string_member(rec, "base_dir", run->graph->base_dir);
+    g_autoptr(JsonNode) n = json_node_init_object(json_node_alloc(), rec);
+    json_object_unref(rec);
+    g_autofree char *text = lathe_json_canonical(n);
     g_autoptr(GError) e = NULL;
     if (!lathe_store_set_tracker_settings(run->store, l->data, text, &e))
       g_printerr("warning: tracker %s: %s\n", (char *)l->data, e->message);

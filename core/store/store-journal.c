@@ -287,6 +287,13 @@ JsonArray *lathe_store_journal_status(LatheStore *s, const char *ref, GError **e
   return out;
 }
 
+char *lathe_store_run_full_id(LatheStore *s, const char *ref, GError **error) {
+  g_mutex_lock(&s->lock);
+  char *id = lathe_store_resolve_run(s, ref, error);
+  g_mutex_unlock(&s->lock);
+  return id;
+}
+
 char *lathe_store_artifact_file(LatheStore *s, const char *digest) {
   char *path = lathe_store_artifact_path(s, digest);
   if (!g_file_test(path, G_FILE_TEST_IS_REGULAR))

@@ -93,6 +93,9 @@ JsonArray *lathe_store_journal_status(LatheStore *store, const char *run_id, GEr
  * tracker has rows of it already (then nothing is added). */
 gboolean lathe_store_journal_replay(LatheStore *store, const char *run_id, const char *tracker,
                                     gboolean *already, GError **error);
+/* (transfer full) (nullable) the full id of the run @ref names (an id or a
+ * unique prefix), or NULL with @error. */
+char *lathe_store_run_full_id(LatheStore *store, const char *ref, GError **error);
 /* (transfer full) (nullable) the file of a stored artifact, by digest. */
 char *lathe_store_artifact_file(LatheStore *store, const char *digest);
 
