@@ -216,7 +216,7 @@ LatheJournal *lathe_tracking_start_journal(LatheRun *run);
 /* Starts shipping (after the run's row exists). */
 void lathe_tracking_open(LatheRun *run);
 LatheJournal *lathe_tracking_task_journal(LatheRun *run, const char *target, const char *prefix,
-                                          JsonObject *params, JsonObject *metrics,
+                                          const char *component, JsonObject *params, JsonObject *metrics,
                                           JsonObject *outputs, JsonArray *data_versions);
 LatheJournal *lathe_tracking_report_journal(LatheRun *run, const char *target, const char *prefix,
                                             const char *name, double value, gint64 step,

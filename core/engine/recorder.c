@@ -142,7 +142,7 @@ static gboolean record_outcome(RunRecorder *rr, const LatheTaskEvent *ev, GError
   if (success) {
     const char *prefix;
     g_autofree char *target = tracker_target(rr, ev, &prefix);
-    journal = lathe_tracking_task_journal(run, target, prefix, ev->who.params, ev->metrics,
+    journal = lathe_tracking_task_journal(run, target, prefix, ev->who.component, ev->who.params, ev->metrics,
                                           ev->outputs, ev->data_versions);
   }
   rec.journal = journal;

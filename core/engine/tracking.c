@@ -163,7 +163,7 @@ static JsonObject *metrics_payload(JsonArray *points) {
 }
 
 LatheJournal *lathe_tracking_task_journal(LatheRun *run, const char *target, const char *prefix,
-                                          JsonObject *params, JsonObject *metrics,
+                                          const char *component, JsonObject *params, JsonObject *metrics,
                                           JsonObject *outputs, JsonArray *data_versions) {
   LatheJournal *j = journal_new(run);
   if (!j)
@@ -203,6 +203,16 @@ LatheJournal *lathe_tracking_task_journal(LatheRun *run, const char *target, con
     JsonObject *o = json_object_new();
     json_object_set_array_member(o, "inputs", ins);
     lathe_journal_add(j, target, LATHE_JOURNAL_INPUTS, o);
+  }
+  /* A study's best trial, tagged on the run its trials are nested under. */
+  if (component && g_str_has_prefix(component, "tuner/") && metrics &&
+      json_object_has_member(metrics, "best_trial") && g_str_equal(target, run->run_id)) {
+    guint best = (guint)json_object_get_double_member(metrics, "best_trial");
+    g_autofree char *trial = g_strdup_printf("%s/%u", prefix, best);
+    g_autofree char *child = g_strdup_printf("%s-%s-%u", run->run_id, prefix, best);
+    g_strdelimit(child, "/", '-');
+    lathe_journal_add(j, target, LATHE_JOURNAL_TAGS,
+                      items("lathe.best_trial", trial, "lathe.best_trial_run", child, NULL));
   }
   /* Models by reference to the store's file: the journal stays small. */
   g_autoptr(GList) ports = outputs ? json_object_get_members(outputs) : NULL;

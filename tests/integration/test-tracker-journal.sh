@@ -30,6 +30,10 @@ expect_py "$TMP/c-ok.json" "d['states'] == {'acked': sum(d['states'].values())}"
 expect_py "$TMP/c-ok.json" "len(d['runs']) == 4 and all(r['id'] == 'flaky-' + r['lathe_id'] for r in d['runs'])" "the tracker's own run ids (start_run_full)"
 expect_py "$TMP/c-ok.json" "sorted(r['parent'] or '' for r in d['runs']) == ['', 'flaky-$run1', 'flaky-$run1', 'flaky-$run1']" "trials nested under the run's tracker id"
 expect_py "$TMP/c-ok.json" "all(r['status'] == 'succeeded' for r in d['runs'])" "runs ended"
+best=$(sqlite3 "$TMP/ok.db" "SELECT value FROM items WHERE run = 'flaky-$run1' AND kind = 'tag' AND key = 'lathe.best_trial'")
+bestrun=$(sqlite3 "$TMP/ok.db" "SELECT value FROM items WHERE run = 'flaky-$run1' AND kind = 'tag' AND key = 'lathe.best_trial_run'")
+studybest=$(sqlite3 "$TMP/s1/lathe.db" "SELECT m.value FROM metrics m JOIN executions e ON e.id = m.execution_id WHERE e.node = 'tune' AND m.name = 'best_trial'")
+[ "$best" = "tune/${studybest%.0}" ] && [ "$bestrun" = "$run1-tune-${studybest%.0}" ] && pass "the study's best trial tagged on the parent ($best)" || fail "best trial tags: '$best' '$bestrun', study says $studybest"
 n=$(sqlite3 "$TMP/ok.db" "SELECT count(*) FROM items WHERE kind = 'artifact' AND key = 'metrics.json'")
 [ "$n" = 1 ] && pass "metrics.json artifact" || fail "metrics.json artifacts: $n"
 n=$(sqlite3 "$TMP/ok.db" "SELECT count(*) FROM items WHERE kind = 'artifact' AND key LIKE 'pipeline/%'")
