@@ -37,6 +37,7 @@ struct _LatheShipper {
   GPtrArray *sessions;
   char *run_id;
   GThread *thread;
+  gint64 deadline; /* monotonic: the final flush stops between calls after it */
   GMutex lock;
   GCond cond;
   gboolean stop;
@@ -67,6 +68,7 @@ LatheShipper *lathe_shipper_new(LatheCatalog *cat, LatheStore *store, const char
   sh->store = store;
   sh->sessions = g_ptr_array_new_with_free_func(session_free);
   sh->run_id = g_strdup(run_id);
+  sh->deadline = G_MAXINT64;
   g_mutex_init(&sh->lock);
   g_cond_init(&sh->cond);
   g_autoptr(GStrvBuilder) miss = g_strv_builder_new();
@@ -100,10 +102,16 @@ LatheShipper *lathe_shipper_new(LatheCatalog *cat, LatheStore *store, const char
       JsonNode *w = rec ? json_object_get_member(rec, "with") : NULL;
       if (!s->base_dir && rec && json_object_has_member(rec, "base_dir"))
         s->base_dir = g_strdup(json_object_get_string_member(rec, "base_dir"));
+      JsonObject *wo = w && JSON_NODE_HOLDS_OBJECT(w) ? json_node_get_object(w) : NULL;
+      g_autoptr(GList) keys = wo ? json_object_get_members(wo) : NULL;
+      for (GList *l = keys; l; l = l->next) {
+        JsonNode *v = json_object_get_member(wo, l->data);
+        if (JSON_NODE_HOLDS_VALUE(v) && json_node_get_value_type(v) == G_TYPE_STRING &&
+            g_str_equal(json_node_get_string(v), LATHE_SECRET_SHOWN))
+          json_object_remove_member(wo, l->data); /* a hidden secret: the default */
+      }
       g_autoptr(GPtrArray) problems = lathe_problems_new();
-      s->with = lathe_params_resolve(c, w && JSON_NODE_HOLDS_OBJECT(w) ? json_node_get_object(w)
-                                                                     : NULL,
-                                     "/tracker/with", problems, TRUE);
+      s->with = lathe_params_resolve(c, wo, "/tracker/with", problems, TRUE);
     }
     g_ptr_array_add(sh->sessions, s);
   }
@@ -326,6 +334,8 @@ static gboolean ship_round(LatheShipper *sh, Session *s) {
     return FALSE;
   guint i = 0;
   while (i < rows->len) {
+    if (g_get_monotonic_time() >= sh->deadline)
+      return FALSE;
     LatheJournalRow *r = rows->pdata[i];
     g_autoptr(GError) e = NULL;
     if (!batchable(r->kind)) {
@@ -401,6 +411,7 @@ gint64 lathe_shipper_finish(LatheShipper *sh, gint64 budget_us) {
     sh->thread = NULL;
   }
   gint64 deadline = budget_us < 0 ? G_MAXINT64 : g_get_monotonic_time() + budget_us;
+  sh->deadline = deadline;
   for (guint i = 0; i < sh->sessions->len; i++) {
     Session *s = sh->sessions->pdata[i];
     s->retry_at = 0; /* one more try each, down or not */

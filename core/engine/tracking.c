@@ -121,9 +121,13 @@ void lathe_tracking_open(LatheRun *run) {
   g_autoptr(GList) streams = json_object_get_members(run->tracker_settings);
   for (GList *l = streams; l; l = l->next) {
     JsonObject *o = json_object_get_object_member(run->tracker_settings, l->data);
+    /* Never a secret in the store: a literal secret is kept as "(secret)",
+     * which `lathe tracker sync` leaves to the tracker's default (its
+     * environment variable); an {"$env": ...} reference is kept as it is. */
+    LatheComponentInfo *c = lathe_catalog_lookup(run->cat, json_object_get_string_member(o, "use"));
     JsonObject *rec = json_object_new();
     json_object_set_object_member(rec, "with",
-                                  json_object_ref(json_object_get_object_member(o, "with")));
+                                  lathe_params_public(c, json_object_get_object_member(o, "with")));
     if (run->graph->base_dir)
       json_object_set_string_member(rec, "base_dir", run->graph->base_dir);
     g_autoptr(JsonNode) n = json_node_init_object(json_node_alloc(), rec);

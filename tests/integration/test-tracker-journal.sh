@@ -68,6 +68,16 @@ expect_py "$TMP/ds2.out" "d['pending'] == 0" "sync --json: nothing pending"
 check down "$TMP/s2" "$TMP/down.db" tracker/flaky
 expect_py "$TMP/c-down.json" "d['missing'] == [] and d['extra'] == [] and d['max_n'] == 1 and len(d['runs']) == 4" "after the outage: nothing lost, nothing doubled"
 
+# 2b. A slow server: the run does not wait for it beyond a bounded final
+# flush; what is left is pending, and sync ships it.
+LATHE_FLAKY_SLEEP_MS=300 LATHE_FLAKY_DB="$TMP/slow.db" run_lathe "$TMP/sl" run --json --store "$TMP/s2b" --tracker flaky "$TMP/p.json"
+expect_code "$TMP/sl" 0 "a run with a slow tracker"
+expect_err "$TMP/sl" "pending; \`lathe tracker sync\` ships them" "says what is left pending"
+LATHE_FLAKY_DB="$TMP/slow.db" run_lathe "$TMP/sls" tracker sync --store "$TMP/s2b"
+expect_code "$TMP/sls" 0 "sync after the slow run"
+check slow "$TMP/s2b" "$TMP/slow.db" tracker/flaky
+expect_py "$TMP/c-slow.json" "d['missing'] == [] and d['extra'] == [] and d['max_n'] == 1 and len(d['runs']) == 4" "slow server: nothing lost, nothing doubled"
+
 # 3. Failures, then answers lost after applying: resent, never doubled.
 LATHE_FLAKY_FAIL=2 LATHE_FLAKY_LOST=3 LATHE_FLAKY_DB="$TMP/lost.db" run_lathe "$TMP/lo" run --json --store "$TMP/s3" --tracker flaky "$TMP/p.json"
 expect_code "$TMP/lo" 0 "a run through failures and lost answers"
