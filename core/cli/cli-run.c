@@ -93,7 +93,7 @@ int lathe_cmd_run(int argc, char **argv, gboolean validate_only) {
   GOptionEntry entries[] = {
       {"tracker", 0, 0, G_OPTION_ARG_STRING_ARRAY, &trackers,
        "Log to this tracker instead of the pipeline's \"tracker\" (repeat for several; "
-       "default: $LATHE_TRACKER, comma-separated)", "ID"},
+       "none for no tracker; default: $LATHE_TRACKER, comma-separated)", "ID"},
       {"preset", 'p', 0, G_OPTION_ARG_STRING, &preset, "Use one of the pipeline's \"presets\"", "NAME"},
       {"set", 's', 0, G_OPTION_ARG_STRING_ARRAY, &sets, "Override a param (after the preset)", "NODE.PARAM=VALUE"},
       {"jobs", 'j', 0, G_OPTION_ARG_INT, &jobs, "Nodes run at once (default: cores)", "N"},
@@ -159,6 +159,8 @@ int lathe_cmd_run(int argc, char **argv, gboolean validate_only) {
     trackers = g_strsplit(g_getenv("LATHE_TRACKER"), ",", -1);
   for (guint i = 0; trackers && trackers[i]; i++) {
     g_strstrip(trackers[i]);
+    if (g_str_equal(trackers[i], "none"))
+      continue;
     g_autofree char *id = strchr(trackers[i], '/') ? g_strdup(trackers[i])
                                                    : g_strdup_printf("tracker/%s", trackers[i]);
     LatheComponentInfo *c = lathe_catalog_lookup(cat, id);

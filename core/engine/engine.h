@@ -20,7 +20,8 @@ G_BEGIN_DECLS
  *   own through lathe_context_get_pins().
  * @trackers: (nullable): tracker ids ("tracker/mlflow" or "mlflow") that
  *   replace the pipeline's `"tracker"` (`lathe run --tracker`,
- *   LATHE_TRACKER), with their default params.
+ *   LATHE_TRACKER), with their default params; "none" alone means no
+ *   tracker.
  */
 typedef struct {
   guint jobs;

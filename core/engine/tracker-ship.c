@@ -324,7 +324,40 @@ static gboolean settle(LatheShipper *sh, Session *s, const char *what, const cha
   return TRUE;
 }
 
-/* Ships one round of @s's rows. Returns TRUE when it sent rows and more may wait. */
+static Batch *batch_new(void) {
+  Batch *b = g_new0(Batch, 1);
+  b->params = g_array_new(FALSE, FALSE, sizeof(LatheTrackerItem));
+  b->metrics = g_array_new(FALSE, FALSE, sizeof(LatheTrackerMetric));
+  b->tags = g_array_new(FALSE, FALSE, sizeof(LatheTrackerItem));
+  b->ids = g_array_new(FALSE, FALSE, sizeof(gint64));
+  return b;
+}
+
+static void batch_free(gpointer p) {
+  Batch *b = p;
+  g_array_unref(b->params);
+  g_array_unref(b->metrics);
+  g_array_unref(b->tags);
+  g_array_unref(b->ids);
+  g_free(b);
+}
+
+/* Sends what @run has gathered, if anything; FALSE when the tracker is out of reach. */
+static gboolean flush_run(LatheShipper *sh, Session *s, GHashTable *open, const char *run) {
+  Batch *b = g_hash_table_lookup(open, run);
+  if (!b)
+    return TRUE;
+  g_autoptr(GError) e = NULL;
+  gboolean ok = send_batch(s, tracker_run(sh, s, run), b, &e);
+  gboolean go = settle(sh, s, "values", run, b->ids, ok, e);
+  g_hash_table_remove(open, run);
+  return go;
+}
+
+/* Ships one round of @s's rows. A run's params, metrics and tags go in one
+ * batch up to its next other event (its end, an artifact), so the points of
+ * trials running side by side still travel together. Returns TRUE when it
+ * sent rows and more may wait. */
 static gboolean ship_round(LatheShipper *sh, Session *s) {
   if (!session_open(sh, s))
     return FALSE;
@@ -332,42 +365,35 @@ static gboolean ship_round(LatheShipper *sh, Session *s) {
                                                           SHIP_ROWS);
   if (!rows->len)
     return FALSE;
-  guint i = 0;
-  while (i < rows->len) {
+  /* Batches borrow the rows' payloads: freed before the rows. */
+  g_autoptr(GHashTable) open = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, batch_free);
+  g_autoptr(GPtrArray) order = g_ptr_array_new();
+  for (guint i = 0; i < rows->len; i++) {
     if (g_get_monotonic_time() >= sh->deadline)
-      return FALSE;
+      return FALSE; /* what was gathered stays pending */
     LatheJournalRow *r = rows->pdata[i];
-    g_autoptr(GError) e = NULL;
-    if (!batchable(r->kind)) {
-      g_autoptr(GArray) ids = g_array_new(FALSE, FALSE, sizeof(gint64));
-      g_array_append_val(ids, r->id);
-      gboolean ok = send_one(sh, s, r, &e);
-      if (!settle(sh, s, r->kind, r->run_id, ids, ok, e))
-        return FALSE;
-      i++;
+    if (batchable(r->kind)) {
+      Batch *b = g_hash_table_lookup(open, r->run_id);
+      if (!b) {
+        b = batch_new();
+        g_hash_table_insert(open, r->run_id, b);
+        g_ptr_array_add(order, r->run_id);
+      }
+      batch_add(b, r);
       continue;
     }
-    /* The run's consecutive params, metrics and tags: one batch. */
-    Batch b = {g_array_new(FALSE, FALSE, sizeof(LatheTrackerItem)),
-               g_array_new(FALSE, FALSE, sizeof(LatheTrackerMetric)),
-               g_array_new(FALSE, FALSE, sizeof(LatheTrackerItem)),
-               g_array_new(FALSE, FALSE, sizeof(gint64))};
-    guint j = i;
-    for (; j < rows->len; j++) {
-      LatheJournalRow *q = rows->pdata[j];
-      if (!batchable(q->kind) || !g_str_equal(q->run_id, r->run_id))
-        break;
-      batch_add(&b, q);
-    }
-    gboolean ok = send_batch(s, tracker_run(sh, s, r->run_id), &b, &e);
-    gboolean go = settle(sh, s, "values", r->run_id, b.ids, ok, e);
-    g_array_unref(b.params);
-    g_array_unref(b.metrics);
-    g_array_unref(b.tags);
-    g_array_unref(b.ids);
-    if (!go)
+    if (!flush_run(sh, s, open, r->run_id))
       return FALSE;
-    i = j;
+    g_autoptr(GError) e = NULL;
+    g_autoptr(GArray) ids = g_array_new(FALSE, FALSE, sizeof(gint64));
+    g_array_append_val(ids, r->id);
+    gboolean ok = send_one(sh, s, r, &e);
+    if (!settle(sh, s, r->kind, r->run_id, ids, ok, e))
+      return FALSE;
+  }
+  for (guint i = 0; i < order->len; i++) {
+    if (g_get_monotonic_time() >= sh->deadline || !flush_run(sh, s, open, order->pdata[i]))
+      return FALSE;
   }
   return rows->len == SHIP_ROWS;
 }

@@ -30,6 +30,8 @@ gboolean lathe_tracking_select(LatheRun *run, GError **error) {
   g_autoptr(JsonArray) chosen = json_array_new();
   if (run->opts->trackers && run->opts->trackers[0]) {
     for (guint i = 0; run->opts->trackers[i]; i++) {
+      if (g_str_equal(run->opts->trackers[i], "none"))
+        continue; /* `--tracker none`: no tracker at all */
       g_autofree char *use = full_id(run->opts->trackers[i]);
       LatheComponentInfo *c = lathe_catalog_lookup(run->cat, use);
       if (!c || c->kind != LATHE_KIND_TRACKER) {
