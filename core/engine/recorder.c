@@ -1,7 +1,7 @@
 /* The run recorder: the one place a task's state changes are written. For
- * each event it writes, together, the run store's execution row, the
- * tracker's params and metrics, and the row of the run's result; the rest of
- * the engine only emits events (recorder.h). */
+ * each event it writes, together, the run store's execution row and the
+ * trackers' journal rows (in one store operation), and the row of the run's
+ * result; the rest of the engine only emits events (recorder.h). */
 #include <string.h>
 
 #include "engine/engine-private.h"
@@ -126,8 +126,8 @@ static void add_result(LatheRun *run, const LatheTaskEvent *ev, const char *stat
   g_mutex_unlock(&run->lock);
 }
 
-/* An outcome: the store row (on the "running" row if there is one), then the
- * tracker for a success, then the result row. */
+/* An outcome: the store row (on the "running" row if there is one) with, for
+ * a success, the trackers' journal rows, then the result row. */
 static gboolean record_outcome(RunRecorder *rr, const LatheTaskEvent *ev, GError **error) {
   LatheRun *run = rr->run;
   const char *status = status_name(ev->kind);
