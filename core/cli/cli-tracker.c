@@ -222,7 +222,7 @@ int lathe_cmd_runs_export(int argc, char **argv) {
     g_autoptr(JsonNode) n = json_node_init_object(json_node_alloc(), rec);
     json_object_unref(rec);
     g_autofree char *text = lathe_json_canonical(n);
-    lathe_store_set_tracker_settings(store, stream, text, NULL);
+    lathe_store_set_tracker_settings(store, "export", stream, text, NULL);
   }
   if (!json)
     printf("%u run%s journaled for %s (%u already were); shipping\n", added, added == 1 ? "" : "s",

@@ -136,7 +136,7 @@ void lathe_tracking_open(LatheRun *run) {
     json_object_unref(rec);
     g_autofree char *text = lathe_json_canonical(n);
     g_autoptr(GError) e = NULL;
-    if (!lathe_store_set_tracker_settings(run->store, l->data, text, &e))
+    if (!lathe_store_set_tracker_settings(run->store, run->run_id, l->data, text, &e))
       g_printerr("warning: tracker %s: %s\n", (char *)l->data, e->message);
   }
   g_auto(GStrv) missing = NULL;

@@ -222,15 +222,17 @@ gboolean lathe_store_set_tracker_run(LatheStore *s, const char *run_id, const ch
                "recording a tracker's run id", error);
 }
 
-gboolean lathe_store_set_tracker_settings(LatheStore *s, const char *tracker, const char *with,
-                                          GError **error) {
-  return exec3(s, "INSERT OR REPLACE INTO tracker_settings(tracker, settings) VALUES (?1,?2)"
-                  " -- ?3", tracker, with, NULL, "recording a tracker's settings", error);
+gboolean lathe_store_set_tracker_settings(LatheStore *s, const char *run_id, const char *tracker,
+                                          const char *with, GError **error) {
+  /* Appended, never replaced: the store only grows under a run. */
+  return exec3(s, "INSERT INTO tracker_settings(tracker, settings, run_id) VALUES (?1,?2,?3)",
+               tracker, with, run_id, "recording a tracker's settings", error);
 }
 
 char *lathe_store_tracker_settings(LatheStore *s, const char *tracker) {
   g_mutex_lock(&s->lock);
-  sqlite3_stmt *st = stmt(s, "SELECT settings FROM tracker_settings WHERE tracker = ?1");
+  sqlite3_stmt *st = stmt(s, "SELECT settings FROM tracker_settings WHERE tracker = ?1"
+                             " ORDER BY id DESC LIMIT 1");
   sqlite3_bind_text(st, 1, tracker, -1, SQLITE_STATIC);
   char *out = st && sqlite3_step(st) == SQLITE_ROW
                   ? g_strdup((const char *)sqlite3_column_text(st, 0))

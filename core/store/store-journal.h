@@ -77,10 +77,12 @@ gboolean lathe_store_journal_mark(LatheStore *store, const gint64 *ids, guint n_
 char *lathe_store_tracker_run(LatheStore *store, const char *run_id, const char *tracker);
 gboolean lathe_store_set_tracker_run(LatheStore *store, const char *run_id, const char *tracker,
                                      const char *tracker_run_id, GError **error);
-/* The "with" of the last setting a tracker was used with (canonical JSON,
- * secrets already hidden by the graph), for `lathe tracker sync`. */
-gboolean lathe_store_set_tracker_settings(LatheStore *store, const char *tracker,
-                                          const char *with_json, GError **error);
+/* The settings a run used a tracker with (canonical JSON, secrets hidden),
+ * appended per run; lathe_store_tracker_settings() returns the latest, for
+ * `lathe tracker sync`. */
+gboolean lathe_store_set_tracker_settings(LatheStore *store, const char *run_id,
+                                          const char *tracker, const char *with_json,
+                                          GError **error);
 char *lathe_store_tracker_settings(LatheStore *store, const char *tracker);
 /* (transfer full) the trackers with pending rows. */
 GStrv lathe_store_journal_trackers(LatheStore *store);

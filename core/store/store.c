@@ -59,7 +59,9 @@ static const char schema[] =
     "CREATE INDEX IF NOT EXISTS tracker_journal_run ON tracker_journal(run_id);"
     "CREATE TABLE IF NOT EXISTS tracker_runs(run_id TEXT NOT NULL, tracker TEXT NOT NULL,"
     " tracker_run_id TEXT NOT NULL, PRIMARY KEY(run_id, tracker));"
-    "CREATE TABLE IF NOT EXISTS tracker_settings(tracker TEXT PRIMARY KEY, settings TEXT);";
+    "CREATE TABLE IF NOT EXISTS tracker_settings(id INTEGER PRIMARY KEY, run_id TEXT NOT NULL,"
+    " tracker TEXT NOT NULL, settings TEXT NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS tracker_settings_tracker ON tracker_settings(tracker, id);";
 
 #define SCHEMA_VERSION 3
 

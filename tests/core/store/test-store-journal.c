@@ -108,9 +108,10 @@ static void test_journal(void) {
   g_assert_true(lathe_store_set_tracker_run(s, run, "tracker/a", "abc123", &error));
   g_autofree char *own = lathe_store_tracker_run(s, run, "tracker/a");
   g_assert_cmpstr(own, ==, "abc123");
-  g_assert_true(lathe_store_set_tracker_settings(s, "tracker/a", "{\"with\": {}}", &error));
+  g_assert_true(lathe_store_set_tracker_settings(s, run, "tracker/a", "{\"with\": {}}", &error));
+  g_assert_true(lathe_store_set_tracker_settings(s, run, "tracker/a", "{\"with\": 1}", &error));
   g_autofree char *set = lathe_store_tracker_settings(s, "tracker/a");
-  g_assert_cmpstr(set, ==, "{\"with\": {}}");
+  g_assert_cmpstr(set, ==, "{\"with\": 1}"); /* the latest */
 
   /* Replay: a run the tracker never got is journaled whole, once. */
   g_assert_true(lathe_store_end_run(s, run, "succeeded", &error));
