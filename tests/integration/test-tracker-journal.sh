@@ -68,6 +68,14 @@ expect_py "$TMP/ds2.out" "d['pending'] == 0" "sync --json: nothing pending"
 check down "$TMP/s2" "$TMP/down.db" tracker/flaky
 expect_py "$TMP/c-down.json" "d['missing'] == [] and d['extra'] == [] and d['max_n'] == 1 and len(d['runs']) == 4" "after the outage: nothing lost, nothing doubled"
 
+# 2a. The next run ships what an earlier run left pending.
+LATHE_FLAKY_DOWN=1 LATHE_FLAKY_DB="$TMP/next.db" run_lathe "$TMP/n1" run --json --store "$TMP/s2a" --tracker flaky "$TMP/p.json"
+runn1=$(json_get "$TMP/n1.out" "d['run_id']")
+LATHE_FLAKY_DB="$TMP/next.db" run_lathe "$TMP/n2" run --json --store "$TMP/s2a" --tracker flaky --no-cache "$TMP/p.json"
+expect_code "$TMP/n2" 0 "the next run, server back"
+run_lathe "$TMP/n2s" tracker status --json --store "$TMP/s2a" "$runn1"
+expect_py "$TMP/n2s.out" "sum(r['pending'] for r in d) == 0 and sum(r['acked'] for r in d) > 60" "the earlier run's events shipped with the next run"
+
 # 2b. A slow server: the run does not wait for it beyond a bounded final
 # flush; what is left is pending, and sync ships it.
 LATHE_FLAKY_SLEEP_MS=300 LATHE_FLAKY_DB="$TMP/slow.db" run_lathe "$TMP/sl" run --json --store "$TMP/s2b" --tracker flaky "$TMP/p.json"
