@@ -303,6 +303,46 @@ char *lathe_store_artifact_file(LatheStore *s, const char *digest) {
   return path;
 }
 
+/* Where a stored execution's values go when a run is replayed: the run
+ * itself, or the child run of the trial its exec id ("tune/3/model") is in. */
+typedef struct {
+  char *id, *name, *leaf;
+  JsonObject *params;
+  JsonArray *points;
+} Target;
+
+static void target_free(gpointer p) {
+  Target *t = p;
+  g_free(t->id);
+  g_free(t->name);
+  g_free(t->leaf);
+  json_object_unref(t->params);
+  json_array_unref(t->points);
+  g_free(t);
+}
+
+static Target *target_get(GHashTable *targets, GPtrArray *order, const char *run,
+                          const char *node) {
+  const char *slash = node ? strrchr(node, '/') : NULL;
+  g_autofree char *prefix = slash ? g_strndup(node, (gsize)(slash - node)) : NULL;
+  g_autofree char *id = prefix ? g_strdup_printf("%s-%s", run, prefix) : g_strdup(run);
+  g_strdelimit(id, "/", '-');
+  Target *t = g_hash_table_lookup(targets, id);
+  if (!t) {
+    t = g_new0(Target, 1);
+    t->id = g_steal_pointer(&id);
+    t->name = prefix ? g_strdup(prefix) : NULL;
+    t->params = json_object_new();
+    t->points = json_array_new();
+    g_hash_table_insert(targets, t->id, t);
+    g_ptr_array_add(order, t);
+  }
+  /* Keys as logged live: a trial's without its prefix, the run's by exec id. */
+  g_free(t->leaf);
+  t->leaf = g_strdup(slash ? slash + 1 : node);
+  return t;
+}
+
 /* With the lock held: the events of stored run @run, as the engine journals them. */
 static void replay_events(LatheStore *s, const char *run, LatheJournal *j) {
   sqlite3_stmt *st = stmt(s, "SELECT name, pipeline, seed, started, ended, status FROM runs"
@@ -323,28 +363,32 @@ static void replay_events(LatheStore *s, const char *run, LatheJournal *j) {
   json_object_set_int_member(end, "end_ms", (gint64)(sqlite3_column_double(st, 4) * 1000));
   lathe_store_set_text(end, "status", st, 5);
   sqlite3_reset(st);
+  g_autoptr(JsonObject) start_copy = json_object_ref(start);
   lathe_journal_add(j, run, LATHE_JOURNAL_START, start);
   JsonObject *ti = json_object_new();
   json_object_set_object_member(ti, "items", tags);
   lathe_journal_add(j, run, LATHE_JOURNAL_TAGS, ti);
 
-  JsonObject *params = json_object_new();
-  JsonArray *points = json_array_new();
+  g_autoptr(GHashTable) targets = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, target_free);
+  g_autoptr(GPtrArray) order = g_ptr_array_new();
+  Target *own = target_get(targets, order, run, run);
   JsonArray *inputs = json_array_new();
   sqlite3_stmt *p = stmt(s, "SELECT e.node, p.name, p.value FROM params p JOIN executions e"
                             " ON e.id = p.execution_id WHERE e.run_id = ?1 AND e.status IN"
                             " ('succeeded', 'cached') ORDER BY p.rowid");
   sqlite3_bind_text(p, 1, run, -1, SQLITE_STATIC);
   while (sqlite3_step(p) == SQLITE_ROW) {
-    g_autofree char *key = g_strdup_printf("%s.%s", sqlite3_column_text(p, 0),
-                                           sqlite3_column_text(p, 1));
+    const char *leaf;
+    Target *t = target_get(targets, order, run, (const char *)sqlite3_column_text(p, 0));
+    leaf = t->leaf;
+    g_autofree char *key = g_strdup_printf("%s.%s", leaf, sqlite3_column_text(p, 1));
     const char *v = (const char *)sqlite3_column_text(p, 2);
     /* The store keeps canonical JSON; the tracker gets strings bare, as the engine sends them. */
     JsonNode *n = lathe_store_parse_json(v);
     if (n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING)
-      json_object_set_string_member(params, key, json_node_get_string(n));
+      json_object_set_string_member(t->params, key, json_node_get_string(n));
     else
-      json_object_set_string_member(params, key, v ? v : "");
+      json_object_set_string_member(t->params, key, v ? v : "");
     if (n)
       json_node_unref(n);
   }
@@ -354,8 +398,8 @@ static void replay_events(LatheStore *s, const char *run, LatheJournal *j) {
                             " ORDER BY m.rowid");
   sqlite3_bind_text(m, 1, run, -1, SQLITE_STATIC);
   while (sqlite3_step(m) == SQLITE_ROW) {
-    g_autofree char *key = g_strdup_printf("%s.%s", sqlite3_column_text(m, 0),
-                                           sqlite3_column_text(m, 1));
+    Target *t = target_get(targets, order, run, (const char *)sqlite3_column_text(m, 0));
+    g_autofree char *key = g_strdup_printf("%s.%s", t->leaf, sqlite3_column_text(m, 1));
     JsonObject *pt = json_object_new();
     json_object_set_string_member(pt, "key", key);
     json_object_set_member(pt, "value", lathe_journal_number(sqlite3_column_type(m, 2) == SQLITE_NULL
@@ -363,7 +407,7 @@ static void replay_events(LatheStore *s, const char *run, LatheJournal *j) {
                                                                  : sqlite3_column_double(m, 2)));
     json_object_set_int_member(pt, "step", sqlite3_column_int64(m, 3));
     json_object_set_int_member(pt, "ts", (gint64)(sqlite3_column_double(m, 4) * 1000));
-    json_array_add_object_element(points, pt);
+    json_array_add_object_element(t->points, pt);
   }
   sqlite3_reset(m);
   sqlite3_stmt *d = stmt(s, "SELECT e.node, d.uri, d.digest FROM data_versions d JOIN executions e"
@@ -377,12 +421,38 @@ static void replay_events(LatheStore *s, const char *run, LatheJournal *j) {
     json_array_add_object_element(inputs, in);
   }
   sqlite3_reset(d);
-  JsonObject *pp = json_object_new();
-  json_object_set_object_member(pp, "items", params);
-  lathe_journal_add(j, run, LATHE_JOURNAL_PARAMS, pp);
-  JsonObject *mm = json_object_new();
-  json_object_set_array_member(mm, "points", points);
-  lathe_journal_add(j, run, LATHE_JOURNAL_METRICS, mm);
+  /* Trials as runs nested under the run, as they were logged live. */
+  for (guint i = 0; i < order->len; i++) {
+    Target *t = order->pdata[i];
+    if (t != own) {
+      JsonObject *st = json_object_new();
+      json_object_set_string_member(st, "name", t->name);
+      json_object_set_string_member(st, "parent", run);
+      json_object_set_int_member(st, "start_ms", json_object_get_int_member(start_copy, "start_ms"));
+      lathe_journal_add(j, t->id, LATHE_JOURNAL_START, st);
+      JsonObject *tt = json_object_new();
+      JsonObject *its = json_object_new();
+      json_object_set_string_member(its, "mlflow.parentRunId", run);
+      const char *slash = strrchr(t->name, '/');
+      json_object_set_string_member(its, "lathe.trial", slash ? slash + 1 : t->name);
+      g_autofree char *tuner = slash ? g_strndup(t->name, (gsize)(slash - t->name)) : g_strdup("");
+      json_object_set_string_member(its, "lathe.tuner", tuner);
+      json_object_set_object_member(tt, "items", its);
+      lathe_journal_add(j, t->id, LATHE_JOURNAL_TAGS, tt);
+    }
+    JsonObject *pp = json_object_new();
+    json_object_set_object_member(pp, "items", json_object_ref(t->params));
+    lathe_journal_add(j, t->id, LATHE_JOURNAL_PARAMS, pp);
+    JsonObject *mm = json_object_new();
+    json_object_set_array_member(mm, "points", json_array_ref(t->points));
+    lathe_journal_add(j, t->id, LATHE_JOURNAL_METRICS, mm);
+    if (t != own) {
+      JsonObject *e = json_object_new();
+      json_object_set_string_member(e, "status", "succeeded");
+      json_object_set_int_member(e, "end_ms", json_object_get_int_member(end, "end_ms"));
+      lathe_journal_add(j, t->id, LATHE_JOURNAL_END, e);
+    }
+  }
   JsonObject *ii = json_object_new();
   json_object_set_array_member(ii, "inputs", inputs);
   lathe_journal_add(j, run, LATHE_JOURNAL_INPUTS, ii);

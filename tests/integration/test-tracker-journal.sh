@@ -158,6 +158,10 @@ n=$(sqlite3 "$TMP/export.db" "SELECT count(*) FROM runs WHERE run_uuid = '$run1'
 [ "$n" = 1 ] && pass "the run is in the export" || fail "exported runs: $n"
 n=$(sqlite3 "$TMP/export.db" "SELECT count(*) FROM metrics WHERE run_uuid = '$run1' AND key = 'm.value' AND value = 2.5")
 [ "$n" = 1 ] && pass "with its metrics" || fail "exported m.value: $n"
+n=$(sqlite3 "$TMP/export.db" "SELECT count(*) FROM tags WHERE key = 'mlflow.parentRunId' AND value = '$run1'")
+[ "$n" = 3 ] && pass "its trials nested under it" || fail "exported trials: $n"
+n=$(sqlite3 "$TMP/export.db" "SELECT count(*) FROM metrics WHERE run_uuid = '$run1-tune-0' AND key = 'f.loss'")
+[ "$n" = 20 ] && pass "a trial's reports, keyed as logged live" || fail "trial 0 f.loss points: $n"
 run_lathe "$TMP/ex2" runs export --format mlflow --store "$TMP/s1" --tracker sqlite --with "{\"path\": \"$TMP/export.db\"}" "$run1"
 expect_code "$TMP/ex2" 0 "export again"
 grep -q "0 runs journaled" "$TMP/ex2.out" && pass "a run is exported once" || fail "second export: $(cat "$TMP/ex2.out")"
