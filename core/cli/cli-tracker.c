@@ -47,8 +47,11 @@ static int sync_streams(LatheStore *store, const char *const *streams, const cha
   lathe_shipper_free(sh);
   for (guint i = 0; missing && missing[i]; i++) {
     g_autofree char *use = lathe_tracker_stream_use(missing[i]);
-    left += lathe_store_journal_count_pending(store, missing[i], run);
-    fprintf(stderr, "lathe: %s is not installed; its events stay pending\n", T(use));
+    gint64 n = lathe_store_journal_count_pending(store, missing[i], run);
+    left += n;
+    if (n)
+      fprintf(stderr, "lathe: %s is not installed; its %" G_GINT64_FORMAT " pending events stay "
+              "pending (install it, or `lathe plugins` to see what is)\n", T(use), n);
   }
   int code = LATHE_EXIT_OK;
   g_autoptr(JsonArray) rows = status_rows(store, run, &code);

@@ -62,7 +62,12 @@ expect_py "$TMP/dst.out" "sum(r['pending'] for r in d) > 60 and sum(r['acked'] f
 LATHE_FLAKY_DOWN=1 LATHE_FLAKY_DB="$TMP/down.db" run_lathe "$TMP/ds1" tracker sync --store "$TMP/s2"
 expect_code "$TMP/ds1" 1 "sync while still down: exit 1"
 expect_err "$TMP/ds1" "still pending" "sync says what is pending"
-LATHE_FLAKY_DB="$TMP/down.db" run_lathe "$TMP/ds2" tracker sync --json --store "$TMP/s2"
+LATHE_FLAKY_DB="$TMP/down.db" run_lathe "$TMP/ds0" tracker sync --tracker flaky16 --store "$TMP/s2"
+expect_code "$TMP/ds0" 0 "sync of another tracker: nothing of it pending"
+LATHE_PLUGIN_PATH="$LATHE_TESTKIT_DIR" run_lathe "$TMP/dsm" tracker sync --store "$TMP/s2"
+expect_code "$TMP/dsm" 1 "sync with the tracker not installed: exit 1"
+expect_err "$TMP/dsm" "tracker/flaky is not installed" "says which tracker is missing"
+LATHE_FLAKY_DB="$TMP/down.db" run_lathe "$TMP/ds2" tracker sync --json --tracker flaky --store "$TMP/s2"
 expect_code "$TMP/ds2" 0 "sync once the server is back"
 expect_py "$TMP/ds2.out" "d['pending'] == 0" "sync --json: nothing pending"
 check down "$TMP/s2" "$TMP/down.db" tracker/flaky
