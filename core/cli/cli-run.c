@@ -89,7 +89,11 @@ int lathe_cmd_run(int argc, char **argv, gboolean validate_only) {
   gint64 seed = G_MININT64; /* unset: the pipeline's */
   gboolean no_cache = FALSE, json = FALSE;
   g_autofree char *store_opt = NULL;
+  g_auto(GStrv) trackers = NULL;
   GOptionEntry entries[] = {
+      {"tracker", 0, 0, G_OPTION_ARG_STRING_ARRAY, &trackers,
+       "Log to this tracker instead of the pipeline's \"tracker\" (repeat for several; "
+       "none for no tracker; default: $LATHE_TRACKER, comma-separated)", "ID"},
       {"preset", 'p', 0, G_OPTION_ARG_STRING, &preset, "Use one of the pipeline's \"presets\"", "NAME"},
       {"set", 's', 0, G_OPTION_ARG_STRING_ARRAY, &sets, "Override a param (after the preset)", "NODE.PARAM=VALUE"},
       {"jobs", 'j', 0, G_OPTION_ARG_INT, &jobs, "Nodes run at once (default: cores)", "N"},
@@ -151,6 +155,19 @@ int lathe_cmd_run(int argc, char **argv, gboolean validate_only) {
     }
     return LATHE_EXIT_OK;
   }
+  if (!trackers && g_getenv("LATHE_TRACKER") && *g_getenv("LATHE_TRACKER"))
+    trackers = g_strsplit(g_getenv("LATHE_TRACKER"), ",", -1);
+  for (guint i = 0; trackers && trackers[i]; i++) {
+    g_strstrip(trackers[i]);
+    if (g_str_equal(trackers[i], "none"))
+      continue;
+    g_autofree char *id = strchr(trackers[i], '/') ? g_strdup(trackers[i])
+                                                   : g_strdup_printf("tracker/%s", trackers[i]);
+    LatheComponentInfo *c = lathe_catalog_lookup(cat, id);
+    if (!c || c->kind != LATHE_KIND_TRACKER)
+      return lathe_cli_error(LATHE_EXIT_USAGE, "tracker '%s' (--tracker or LATHE_TRACKER) is not "
+                             "installed; `lathe plugins` lists the trackers", trackers[i]);
+  }
   g_autofree char *store_dir = lathe_cli_default_store(store_opt, graph->base_dir);
   g_autoptr(GError) error = NULL;
   LatheStore *store = lathe_store_open(store_dir, &error);
@@ -160,7 +177,8 @@ int lathe_cmd_run(int argc, char **argv, gboolean validate_only) {
   /* --no-cache also repairs: what is made again replaces a damaged file. */
   lathe_store_set_check_rewrites(store, no_cache);
   LatheRunOptions opts = {.jobs = (guint)jobs, .no_cache = no_cache,
-                          .progress = !json && isatty(STDERR_FILENO), .escape = lathe_cli_escape};
+                          .progress = !json && isatty(STDERR_FILENO), .escape = lathe_cli_escape,
+                          .trackers = (const char *const *)trackers};
   JsonObject *res = NULL;
   gboolean started = lathe_engine_run(graph, cat, store, &opts, &res, &error);
   lathe_cli_phase("run");

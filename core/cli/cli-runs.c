@@ -75,6 +75,8 @@ int lathe_cmd_runs(int argc, char **argv) {
     return lathe_cmd_runs_search(argc - 1, argv + 1);
   if (argc >= 2 && g_str_equal(argv[1], "compare"))
     return lathe_cmd_runs_compare(argc - 1, argv + 1);
+  if (argc >= 2 && g_str_equal(argv[1], "export"))
+    return lathe_cmd_runs_export(argc - 1, argv + 1);
   gboolean json = FALSE, show = FALSE;
   int code;
   LatheStore *store = lathe_cli_open_list_show(&argc, &argv, "runs", "RUN_ID", &json, &show, &code);

@@ -27,6 +27,8 @@ int lathe_cmd_study(int argc, char **argv);
 int lathe_cmd_store(int argc, char **argv);
 int lathe_cmd_lineage(int argc, char **argv);
 int lathe_cmd_reproduce(int argc, char **argv);
+int lathe_cmd_tracker(int argc, char **argv);
+int lathe_cmd_runs_export(int argc, char **argv);
 
 /**
  * lathe_cli_phase:

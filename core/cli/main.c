@@ -47,6 +47,7 @@ static int usage(FILE *out, int code) {
   fputs("usage: lathe COMMAND [ARGS] [--json]\n"
         "\n"
         "  run PIPELINE.json [--preset NAME] [--set NODE.PARAM=VALUE ...] [--jobs N] [--no-cache] [--store DIR]\n"
+        "      [--tracker ID ...]       log to these trackers (also LATHE_TRACKER=ID,ID)\n"
         "  validate PIPELINE.json [--set ...]\n"
         "  plugins                      list installed plugins and components\n"
         "  plugins inspect NAME         params, inputs and outputs of a component\n"
@@ -54,6 +55,7 @@ static int usage(FILE *out, int code) {
         "  runs show RUN_ID             nodes, timings, cache, params, metrics, artifacts\n"
         "  runs search 'FILTER' [--order-by 'KEY [DESC]'] [--max-results N]  MLflow's filter syntax\n"
         "  runs compare RUN RUN...      params, metrics and data versions side by side\n"
+        "  runs export --format mlflow [--tracker ID] [RUN...]  replay stored runs into a tracker\n"
         "  models list                  registered model versions and aliases\n"
         "  models alias NAME ALIAS VERSION\n"
         "  models rollback NAME [--alias ALIAS]  move ALIAS (production) back to its previous version\n"
@@ -63,6 +65,8 @@ static int usage(FILE *out, int code) {
         "  study show RUN_ID/NODE       a study's trials, best trial and convergence\n"
         "  reproduce RUN_ID [--allow-plugin-change] [--keep]\n"
         "                               run a recorded run again in a scratch store; compare its outputs\n"
+        "  tracker status [RUN]         tracker events pending, acked, refused, per run\n"
+        "  tracker sync [RUN]           ship pending tracker events (exit 1 if any stay pending)\n"
         "  store check [--repair]       verify every artifact and the database; --repair removes damage\n"
         "  --version                    versions, plugin ABI and BLAS kernels\n"
         "\n"
@@ -155,6 +159,8 @@ int main(int argc, char **argv) {
     return lathe_cmd_store(argc - 1, argv + 1);
   if (g_str_equal(cmd, "reproduce"))
     return lathe_cmd_reproduce(argc - 1, argv + 1);
+  if (g_str_equal(cmd, "tracker"))
+    return lathe_cmd_tracker(argc - 1, argv + 1);
   lathe_cli_error(LATHE_EXIT_USAGE, "unknown command '%s'", cmd);
   return usage(stderr, LATHE_EXIT_USAGE);
 }

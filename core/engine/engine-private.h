@@ -107,10 +107,9 @@ struct _LatheRun {
   gboolean failed;      /* a task of the run itself (not of a trial) failed */
   JsonObject *metrics;  /* "NODE.METRIC" -> value */
   JsonArray *data_versions; /* all read in this run, for registry lineage */
-  gpointer tracker;     /* instance of tracker_class, or NULL */
-  const LatheTrackerClass *tracker_class;
-  LatheContext *tracker_ctx; /* the tracker's params and directories, while open */
-  GMutex tracker_lock;  /* one tracker call at a time, apart from the run lock */
+  GStrv tracker_streams; /* journal streams the run's tracker events go to (NULL: none) */
+  JsonObject *tracker_settings; /* stream -> {"use", "with"} */
+  LatheShipper *shipper; /* ships the journal while the run goes on */
   char *scratch_root;
   GPtrArray *all_tasks; /* every task of every batch, for progress and cleanup */
   const LatheRecorder *recorder; /* where every state change of a task goes */
@@ -205,17 +204,30 @@ gboolean lathe_cache_reload_inputs(LatheNodeRun *task);
 void lathe_cache_inputs_lock(void);
 void lathe_cache_inputs_unlock(void);
 
-/* tracking.c: the tracker's half of the run recorder. @target is the
- * tracker run a task logs into and @prefix the start of its keys. */
-gboolean lathe_tracking_open(LatheRun *run, GError **error);
-void lathe_tracking_task_done(LatheRun *run, const char *target, const char *prefix,
-                              JsonObject *params, JsonObject *metrics);
-void lathe_tracking_report(LatheRun *run, const char *target, const char *prefix,
-                           const char *name, double value, gint64 step);
-void lathe_tracking_close(LatheRun *run, const char *status);
-/* A trial as a child run of the run (MLflow's nested runs): started with
- * its params when the trial starts; its tasks then log into it. Returns the
- * child run's id, or NULL when there is none. */
+/* tracking.c: the tracker's half of the run recorder. Events become
+ * journal rows (store/store-journal.h), written with the store rows they
+ * mirror; the shipper (tracker-ship.c) sends them. @target is the run a task
+ * logs into (the run, or its trial's child run) and @prefix the start of
+ * its keys. The journal builders return NULL when no tracker is selected. */
+/* Which trackers the run feeds: set before the run's store row is written. */
+gboolean lathe_tracking_select(LatheRun *run, GError **error);
+/* (transfer full) (nullable) the run's start events (its id is the store's). */
+LatheJournal *lathe_tracking_start_journal(LatheRun *run);
+/* Starts shipping (after the run's row exists). */
+void lathe_tracking_open(LatheRun *run);
+LatheJournal *lathe_tracking_task_journal(LatheRun *run, const char *target, const char *prefix,
+                                          const char *component, JsonObject *params, JsonObject *metrics,
+                                          JsonObject *outputs, JsonArray *data_versions);
+LatheJournal *lathe_tracking_report_journal(LatheRun *run, const char *target, const char *prefix,
+                                            const char *name, double value, gint64 step,
+                                            double ts);
+LatheJournal *lathe_tracking_end_journal(LatheRun *run, const char *status);
+/* Rows were journaled: the shipper may send them. */
+void lathe_tracking_kick(LatheRun *run);
+/* Final bounded flush, then the trackers close. */
+void lathe_tracking_close(LatheRun *run);
+/* A trial as a child run of the run (MLflow's nested runs), its parent the
+ * run. Returns the child run's Lathe id, or NULL when no tracker is fed. */
 char *lathe_tracking_trial_start(LatheRun *run, const char *tuner, guint number,
                                  JsonObject *point);
 void lathe_tracking_trial_end(LatheRun *run, const char *tracker_run, const char *state,

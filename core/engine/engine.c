@@ -170,14 +170,24 @@ gboolean lathe_engine_run(LatheGraph *graph, LatheCatalog *cat, LatheStore *stor
   run.blas_threads = lathe_blas_thread_cap(MAX(1, cores / o.jobs));
   lathe_blas_set_threads(run.blas_threads);
   g_mutex_init(&run.lock);
-  g_mutex_init(&run.tracker_lock);
   run.nodes = json_array_new();
   run.metrics = json_object_new();
   run.data_versions = json_array_new();
   run.all_tasks = g_ptr_array_new();
-  run.run_id = lathe_store_begin_run(store, graph->name, graph->path, graph->text, graph->seed, error);
-  if (!run.run_id)
+  if (!lathe_tracking_select(&run, error)) {
+    g_mutex_clear(&run.lock);
     return FALSE;
+  }
+  {
+    g_autoptr(LatheJournal) start = lathe_tracking_start_journal(&run);
+    run.run_id = lathe_store_begin_run_journal(store, graph->name, graph->path, graph->text,
+                                               graph->seed, start, error);
+  }
+  if (!run.run_id) {
+    lathe_tracking_close(&run);
+    g_mutex_clear(&run.lock);
+    return FALSE;
+  }
   /* What decides floating-point results, for `lathe reproduce`: the same
    * machine and kernels give the same bits, others may not. A record that
    * fails costs the run nothing but that comparison. The BLAS threads in
@@ -197,10 +207,8 @@ gboolean lathe_engine_run(LatheGraph *graph, LatheCatalog *cat, LatheStore *stor
   if (!lathe_store_set_run_environment(store, run.run_id, env, &env_error))
     g_printerr("warning: %s\n", env_error->message);
   run.scratch_root = g_build_filename(lathe_store_dir(store), "scratch", run.run_id, NULL);
-  g_autoptr(GError) terr = NULL;
   gint64 t0 = g_get_monotonic_time();
-  if (!lathe_tracking_open(&run, &terr))
-    g_printerr("warning: tracker: %s; the run goes on without it\n", terr->message);
+  lathe_tracking_open(&run);
 
   LatheRecorder *recorder = lathe_run_recorder_new(&run);
   run.recorder = recorder;
@@ -260,9 +268,12 @@ gboolean lathe_engine_run(LatheGraph *graph, LatheCatalog *cat, LatheStore *stor
   /* run.failed was kept as tasks finished (run-batch.c). */
   const char *status = lathe_engine_interrupted() ? "interrupted" : run.failed ? "failed" : "succeeded";
   g_autoptr(GError) eerr = NULL;
-  if (!lathe_store_end_run(store, run.run_id, status, &eerr))
-    g_printerr("lathe: %s\n", eerr->message);
-  lathe_tracking_close(&run, status);
+  {
+    g_autoptr(LatheJournal) end = lathe_tracking_end_journal(&run, status);
+    if (!lathe_store_end_run_journal(store, run.run_id, status, end, &eerr))
+      g_printerr("lathe: %s\n", eerr->message);
+  }
+  lathe_tracking_close(&run);
 
   JsonObject *res = json_object_new();
   json_object_set_string_member(res, "run_id", run.run_id);
@@ -281,6 +292,5 @@ gboolean lathe_engine_run(LatheGraph *graph, LatheCatalog *cat, LatheStore *stor
   json_array_unref(run.data_versions);
   g_free(run.run_id);
   g_mutex_clear(&run.lock);
-  g_mutex_clear(&run.tracker_lock);
   return TRUE;
 }

@@ -18,6 +18,10 @@ G_BEGIN_DECLS
  * @pins: (nullable): `lathe reproduce`: node id -> #JsonArray of the data
  *   versions that node recorded in the original run; each source gets its
  *   own through lathe_context_get_pins().
+ * @trackers: (nullable): tracker ids ("tracker/mlflow" or "mlflow") that
+ *   replace the pipeline's `"tracker"` (`lathe run --tracker`,
+ *   LATHE_TRACKER), with their default params; "none" alone means no
+ *   tracker.
  */
 typedef struct {
   guint jobs;
@@ -25,7 +29,53 @@ typedef struct {
   gboolean progress;
   char *(*escape)(const char *text);
   GHashTable *pins;
+  const char *const *trackers;
 } LatheRunOptions;
+
+/**
+ * LatheShipper:
+ *
+ * Ships the tracker journal (store/store-journal.h) to the trackers: from a
+ * background thread during a run, or at once for `lathe tracker sync`.
+ * Trackers are opened on first use, in the shipping thread, so a tracker
+ * that is slow to reach never delays a run. A tracker that answers
+ * LATHE_ERROR_UNAVAILABLE leaves its rows pending (one warning); any other
+ * error refuses the rows for good (one warning; the store keeps them).
+ */
+typedef struct _LatheShipper LatheShipper;
+
+/**
+ * lathe_shipper_new:
+ * @streams: journal streams to ship ("tracker/sqlite", or
+ *   "tracker/sqlite#TAG" for a second setting of the same tracker).
+ * @settings: (nullable): stream -> {"use", "with"}; a stream without one
+ *   uses the settings the store recorded for it, or the tracker's defaults.
+ * @base_dir: (nullable): where relative tracker paths resolve (the pipeline's
+ *   directory).
+ * @run_id: (nullable): ship only this run's rows (and its trials').
+ *
+ * Returns: (transfer full): a shipper; streams whose tracker is not installed
+ * are reported in @missing (transfer full, NULL-terminated).
+ */
+LatheShipper *lathe_shipper_new(LatheCatalog *cat, LatheStore *store, const char *const *streams,
+                                JsonObject *settings, const char *base_dir, const char *run_id,
+                                GStrv *missing);
+/* Ships from a background thread until lathe_shipper_finish(). */
+void lathe_shipper_start(LatheShipper *shipper);
+/* New rows were journaled. */
+void lathe_shipper_kick(LatheShipper *shipper);
+/**
+ * lathe_shipper_finish:
+ * @budget_us: how long to keep shipping after the thread stopped (-1: until
+ *   nothing is pending or every tracker is out of reach).
+ *
+ * Returns: the number of rows still pending for the streams.
+ */
+gint64 lathe_shipper_finish(LatheShipper *shipper, gint64 budget_us);
+/* Closes the trackers and frees. */
+void lathe_shipper_free(LatheShipper *shipper);
+/* The stream's tracker component id: @stream up to any '#'. */
+char *lathe_tracker_stream_use(const char *stream);
 
 /**
  * lathe_engine_run:

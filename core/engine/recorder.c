@@ -1,7 +1,7 @@
 /* The run recorder: the one place a task's state changes are written. For
- * each event it writes, together, the run store's execution row, the
- * tracker's params and metrics, and the row of the run's result; the rest of
- * the engine only emits events (recorder.h). */
+ * each event it writes, together, the run store's execution row and the
+ * trackers' journal rows (in one store operation), and the row of the run's
+ * result; the rest of the engine only emits events (recorder.h). */
 #include <string.h>
 
 #include "engine/engine-private.h"
@@ -126,8 +126,8 @@ static void add_result(LatheRun *run, const LatheTaskEvent *ev, const char *stat
   g_mutex_unlock(&run->lock);
 }
 
-/* An outcome: the store row (on the "running" row if there is one), then the
- * tracker for a success, then the result row. */
+/* An outcome: the store row (on the "running" row if there is one) with, for
+ * a success, the trackers' journal rows, then the result row. */
 static gboolean record_outcome(RunRecorder *rr, const LatheTaskEvent *ev, GError **error) {
   LatheRun *run = rr->run;
   const char *status = status_name(ev->kind);
@@ -137,6 +137,15 @@ static gboolean record_outcome(RunRecorder *rr, const LatheTaskEvent *ev, GError
                          .error = ev->error, .started = ev->started, .ended = ev->time};
   /* Only a run writes a cache entry; a hit already has one. */
   const char *cache_key = ev->kind == LATHE_EVENT_CACHED ? NULL : ev->who.cache_key;
+  /* The tracker's events are journaled in the same transaction as the row. */
+  g_autoptr(LatheJournal) journal = NULL;
+  if (success) {
+    const char *prefix;
+    g_autofree char *target = tracker_target(rr, ev, &prefix);
+    journal = lathe_tracking_task_journal(run, target, prefix, ev->who.component, ev->who.params, ev->metrics,
+                                          ev->outputs, ev->data_versions);
+  }
+  rec.journal = journal;
   g_autoptr(GError) store_error = NULL;
   g_mutex_lock(&rr->lock);
   gint64 *row = g_hash_table_lookup(rr->rows, ev->who.node);
@@ -155,11 +164,8 @@ static gboolean record_outcome(RunRecorder *rr, const LatheTaskEvent *ev, GError
     g_propagate_error(error, g_steal_pointer(&store_error));
     return FALSE;
   }
-  if (success) {
-    const char *prefix;
-    g_autofree char *target = tracker_target(rr, ev, &prefix);
-    lathe_tracking_task_done(run, target, prefix, ev->who.params, ev->metrics);
-  }
+  if (journal)
+    lathe_tracking_kick(run);
   add_result(run, ev, status, ev->error);
   return TRUE;
 }
@@ -178,14 +184,20 @@ static gboolean run_recorder_task(gpointer data, const LatheTaskEvent *ev, GErro
     return TRUE;
   }
   case LATHE_EVENT_REPORT: {
-    g_mutex_lock(&rr->lock);
-    gint64 row = row_locked(rr, ev);
-    if (row >= 0 && row != ROW_DONE)
-      lathe_store_add_report(rr->run->store, row, ev->metric, ev->value, ev->step, ev->time);
-    g_mutex_unlock(&rr->lock);
     const char *prefix;
     g_autofree char *target = tracker_target(rr, ev, &prefix);
-    lathe_tracking_report(rr->run, target, prefix, ev->metric, ev->value, ev->step);
+    g_autoptr(LatheJournal) journal = lathe_tracking_report_journal(
+        rr->run, target, prefix, ev->metric, ev->value, ev->step, ev->time);
+    g_mutex_lock(&rr->lock);
+    gint64 row = row_locked(rr, ev);
+    gboolean stored = row >= 0 && row != ROW_DONE;
+    if (stored)
+      lathe_store_add_report_journal(rr->run->store, row, ev->metric, ev->value, ev->step,
+                                     ev->time, journal);
+    g_mutex_unlock(&rr->lock);
+    /* A report the store has no row for still reaches the tracker. */
+    if (!stored && journal)
+      lathe_store_journal_append(rr->run->store, journal, NULL);
     return TRUE;
   }
   default:

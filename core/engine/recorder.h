@@ -3,15 +3,15 @@
  * Every state change of a task goes through one recorder: the scheduler
  * (run-batch.c), the host services (engine.c: reports), the ticker (long
  * runs) and the tuner (tuning/trials.c: trial child runs) emit events, and
- * the recorder alone writes the store rows, the tracker calls and the run's
- * result rows for them.
+ * the recorder alone writes the store rows, the tracker journal's rows and
+ * the run's result rows for them.
  *
  * Events hold plain ids, enums, numbers and JSON, never engine pointers, so
  * that an executor in another process (or on another machine) can send them
  * back over a pipe as they are. Strings and JSON are borrowed for the call.
  *
  * The real recorder (recorder.c, lathe_run_recorder_new()) writes to the run
- * store, the tracker and the run's result; tests give the scheduler a fake
+ * store (with the tracker journal) and the run's result; tests give the scheduler a fake
  * one that only keeps the sequence of events.
  */
 #pragma once

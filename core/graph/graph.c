@@ -46,6 +46,7 @@ void lathe_graph_free(LatheGraph *g) {
   g_hash_table_unref(g->by_id);
   g_ptr_array_unref(g->nodes);
   g_clear_pointer(&g->tracker, json_object_unref);
+  g_clear_pointer(&g->trackers, json_array_unref);
   g_clear_pointer(&g->registry, json_object_unref);
   g_clear_pointer(&g->executor, json_object_unref);
   g_free(g->text);
@@ -576,12 +577,9 @@ static LatheGraph *parse_graph(JsonObject *root, const char *pointer, LatheGraph
   return g;
 }
 
-static void check_setting(JsonObject *root, const char *key, LatheComponentKind kind,
-                          LatheCatalog *cat, GPtrArray *problems, JsonObject **out) {
-  JsonNode *v = json_object_get_member(root, key);
-  if (!v)
-    return;
-  g_autofree char *ptr = g_strdup_printf("/%s", key);
+static void check_setting_at(JsonNode *v, const char *ptr, const char *key,
+                             LatheComponentKind kind, LatheCatalog *cat, GPtrArray *problems,
+                             JsonObject **out) {
   const char *use = JSON_NODE_HOLDS_OBJECT(v) ? lathe_graph_string(json_node_get_object(v), "use")
                                                : NULL;
   if (!use) {
@@ -601,7 +599,7 @@ static void check_setting(JsonObject *root, const char *key, LatheComponentKind 
   static const char *const keys[] = {"use", "with", NULL};
   check_keys(o, keys, ptr, key, problems);
   JsonNode *w = json_object_get_member(o, "with");
-  g_autofree char *wptr = g_strdup_printf("/%s/with", key);
+  g_autofree char *wptr = g_strdup_printf("%s/with", ptr);
   if (w && !JSON_NODE_HOLDS_OBJECT(w))
     lathe_problems_add(problems, wptr, "\"with\" is an object of params, not %s",
                        lathe_json_kind_name(w));
@@ -614,6 +612,44 @@ static void check_setting(JsonObject *root, const char *key, LatheComponentKind 
   json_object_set_string_member(setting, "use", use);
   json_object_set_object_member(setting, "with", resolved);
   *out = setting;
+}
+
+static void check_setting(JsonObject *root, const char *key, LatheComponentKind kind,
+                          LatheCatalog *cat, GPtrArray *problems, JsonObject **out) {
+  JsonNode *v = json_object_get_member(root, key);
+  if (!v)
+    return;
+  g_autofree char *ptr = g_strdup_printf("/%s", key);
+  check_setting_at(v, ptr, key, kind, cat, problems, out);
+}
+
+/* "tracker": one setting, or a list of them (each with its own journal stream). */
+static void check_trackers(JsonObject *root, LatheCatalog *cat, GPtrArray *problems,
+                           LatheGraph *g) {
+  JsonNode *v = json_object_get_member(root, "tracker");
+  if (!v)
+    return;
+  g->trackers = json_array_new();
+  if (!JSON_NODE_HOLDS_ARRAY(v)) {
+    check_setting_at(v, "/tracker", "tracker", LATHE_KIND_TRACKER, cat, problems, &g->tracker);
+    if (g->tracker)
+      json_array_add_object_element(g->trackers, json_object_ref(g->tracker));
+    return;
+  }
+  JsonArray *a = json_node_get_array(v);
+  if (json_array_get_length(a) == 0)
+    lathe_problems_add(problems, "/tracker", "\"tracker\" is a setting or a non-empty list of "
+                       "settings; leave it out for the default");
+  for (guint i = 0; i < json_array_get_length(a); i++) {
+    g_autofree char *ptr = g_strdup_printf("/tracker/%u", i);
+    JsonObject *one = NULL;
+    check_setting_at(json_array_get_element(a, i), ptr, "tracker", LATHE_KIND_TRACKER, cat,
+                     problems, &one);
+    if (one)
+      json_array_add_object_element(g->trackers, one);
+  }
+  if (json_array_get_length(g->trackers))
+    g->tracker = json_object_ref(json_array_get_object_element(g->trackers, 0));
 }
 
 static gboolean apply_sets(JsonObject *root, const char *const *sets, GPtrArray *problems) {
@@ -782,7 +818,7 @@ LatheGraph *lathe_graph_load_overridden_from_data(const char *text, gsize len, c
     else
       lathe_problems_add(problems, "/seed", "\"seed\" must be a non-negative integer");
   }
-  check_setting(root, "tracker", LATHE_KIND_TRACKER, cat, problems, &g->tracker);
+  check_trackers(root, cat, problems, g);
   check_setting(root, "registry", LATHE_KIND_REGISTRY, cat, problems, &g->registry);
   check_setting(root, "executor", LATHE_KIND_EXECUTOR, cat, problems, &g->executor);
   hide_preset_secrets(g, root);

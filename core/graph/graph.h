@@ -65,7 +65,10 @@ struct _LatheNode {
  * @nodes: #LatheNode in file order.
  * @order: the same nodes in a topological order.
  * @outer: for a trial sub-graph, the graph around it.
- * @tracker: (nullable): {"use", "with"} run-wide tracker setting.
+ * @tracker: (nullable): {"use", "with"} run-wide tracker setting (the
+ *   first of @trackers).
+ * @trackers: (nullable): every tracker setting, in order: `"tracker"` may be
+ *   one setting or a list of them (log to several at once).
  * @registry: (nullable): {"use", "with"} run-wide registry setting.
  * @executor: (nullable): {"use", "with"} run-wide executor setting.
  * @text: the canonical JSON of the pipeline after overrides.
@@ -81,6 +84,7 @@ struct _LatheGraph {
   GHashTable *by_id;
   LatheGraph *outer;
   JsonObject *tracker;
+  JsonArray *trackers;
   JsonObject *registry;
   JsonObject *executor;
   char *text;

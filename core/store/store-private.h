@@ -60,3 +60,7 @@ gboolean lathe_store_proc_alive(const char *token);
 char *lathe_store_artifact_path(LatheStore *s, const char *digest);
 /* Removes the temp files and scratch folders of processes that died. */
 void lathe_store_clean_leftovers(LatheStore *s);
+/* store-journal.c: with the lock held and an operation open, writes
+ * @journal's rows; events without a run get @run_id. */
+gboolean lathe_store_journal_write_locked(LatheStore *s, const LatheJournal *journal,
+                                          const char *run_id);

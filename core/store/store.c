@@ -56,7 +56,19 @@ static const char schema[] =
      * `lathe reproduce`. A table, not columns of runs: opening an older
      * store adds it with the rest of this schema (CREATE ... IF NOT EXISTS);
      * its runs simply have no row. */
-    "CREATE TABLE IF NOT EXISTS run_environment(run_id TEXT PRIMARY KEY, environment TEXT NOT NULL);";
+    "CREATE TABLE IF NOT EXISTS run_environment(run_id TEXT PRIMARY KEY, environment TEXT NOT NULL);"
+
+    /* Also schema 3: the tracker journal (store-journal.h). */
+    "CREATE TABLE IF NOT EXISTS tracker_journal(id INTEGER PRIMARY KEY, run_id TEXT NOT NULL,"
+    " tracker TEXT NOT NULL, kind TEXT NOT NULL, payload TEXT NOT NULL, created REAL NOT NULL,"
+    " state TEXT NOT NULL DEFAULT 'pending', tries INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX IF NOT EXISTS tracker_journal_pending ON tracker_journal(tracker, state, id);"
+    "CREATE INDEX IF NOT EXISTS tracker_journal_run ON tracker_journal(run_id);"
+    "CREATE TABLE IF NOT EXISTS tracker_runs(run_id TEXT NOT NULL, tracker TEXT NOT NULL,"
+    " tracker_run_id TEXT NOT NULL, PRIMARY KEY(run_id, tracker));"
+    "CREATE TABLE IF NOT EXISTS tracker_settings(id INTEGER PRIMARY KEY, run_id TEXT NOT NULL,"
+    " tracker TEXT NOT NULL, settings TEXT NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS tracker_settings_tracker ON tracker_settings(tracker, id);";
 
 #define SCHEMA_VERSION 3
 
@@ -216,7 +228,8 @@ static void finalize_stmt(gpointer st) { sqlite3_finalize(st); }
 static const char *const tables_v1[] = {"runs", "executions", "artifacts", "events", "params",
                                         "metrics", "data_versions", "cache", NULL};
 static const char *const tables_v2[] = {"studies", "trial_events", NULL};
-static const char *const tables_v3[] = {"run_environment", NULL};
+static const char *const tables_v3[] = {"run_environment", "tracker_journal", "tracker_runs",
+                                            "tracker_settings", NULL};
 
 /* With the open transaction held: the tables a store with history lacks,
  * comma-separated, or NULL when none is missing. A missing table is damage
@@ -476,6 +489,12 @@ LatheArtifact *lathe_store_get_artifact(LatheStore *s, const char *digest, Lathe
 
 char *lathe_store_begin_run(LatheStore *s, const char *name, const char *pipeline_path,
                             const char *pipeline_text, guint64 seed, GError **error) {
+  return lathe_store_begin_run_journal(s, name, pipeline_path, pipeline_text, seed, NULL, error);
+}
+
+char *lathe_store_begin_run_journal(LatheStore *s, const char *name, const char *pipeline_path,
+                                    const char *pipeline_text, guint64 seed,
+                                    const LatheJournal *journal, GError **error) {
   g_autofree char *uuid = g_uuid_string_random();
   char *id = g_strndup(uuid, 8);
   g_mutex_lock(&s->lock);
@@ -494,7 +513,8 @@ char *lathe_store_begin_run(LatheStore *s, const char *name, const char *pipelin
   sqlite3_bind_text(st, 6, s->proc_token, -1, SQLITE_STATIC);
   sqlite3_bind_double(st, 7, now_s());
   sqlite3_bind_text(st, 8, LATHE_VERSION, -1, SQLITE_STATIC);
-  gboolean ok = sqlite3_step(st) == SQLITE_DONE || lathe_store_fail(s, error, "starting a run");
+  gboolean ok = (sqlite3_step(st) == SQLITE_DONE && lathe_store_journal_write_locked(s, journal, id)) ||
+                lathe_store_fail(s, error, "starting a run");
   ok = lathe_store_op_end(s, ok, error);
   lathe_store_commit_locked(s);
   g_mutex_unlock(&s->lock);
@@ -522,6 +542,11 @@ gboolean lathe_store_set_run_environment(LatheStore *s, const char *run_id, Json
 }
 
 gboolean lathe_store_end_run(LatheStore *s, const char *run_id, const char *status, GError **error) {
+  return lathe_store_end_run_journal(s, run_id, status, NULL, error);
+}
+
+gboolean lathe_store_end_run_journal(LatheStore *s, const char *run_id, const char *status,
+                                     const LatheJournal *journal, GError **error) {
   g_mutex_lock(&s->lock);
   if (!lathe_store_op_begin(s, error)) {
     g_mutex_unlock(&s->lock);
@@ -531,7 +556,9 @@ gboolean lathe_store_end_run(LatheStore *s, const char *run_id, const char *stat
   sqlite3_bind_text(st, 1, run_id, -1, SQLITE_STATIC);
   sqlite3_bind_text(st, 2, status, -1, SQLITE_STATIC);
   sqlite3_bind_double(st, 3, now_s());
-  gboolean ok = sqlite3_step(st) == SQLITE_DONE || lathe_store_fail(s, error, "ending a run");
+  gboolean ok = (sqlite3_step(st) == SQLITE_DONE &&
+                 lathe_store_journal_write_locked(s, journal, run_id)) ||
+                lathe_store_fail(s, error, "ending a run");
   ok = lathe_store_op_end(s, ok, error);
   lathe_store_commit_locked(s); /* the end of a run is durable at once */
   g_mutex_unlock(&s->lock);
@@ -689,7 +716,8 @@ gboolean lathe_store_finish_execution(LatheStore *s, gint64 id, const LatheExecI
     /* A node that ran briefly has no row yet: one operation records it whole. */
     if (id < 0)
       id = insert_execution(s, who, rec->started, error);
-    ok = id >= 0 && update_execution(s, id, cache_key, rec);
+    ok = id >= 0 && update_execution(s, id, cache_key, rec) &&
+         lathe_store_journal_write_locked(s, rec->journal, who ? who->run_id : NULL);
     if (!ok && id >= 0)
       lathe_store_fail(s, error, "recording an execution");
     ok = lathe_store_op_end(s, ok, ok ? error : NULL);
@@ -700,6 +728,11 @@ gboolean lathe_store_finish_execution(LatheStore *s, gint64 id, const LatheExecI
 
 void lathe_store_add_report(LatheStore *s, gint64 id, const char *name, double value, gint64 step,
                             double ts) {
+  lathe_store_add_report_journal(s, id, name, value, step, ts, NULL);
+}
+
+void lathe_store_add_report_journal(LatheStore *s, gint64 id, const char *name, double value,
+                                    gint64 step, double ts, const LatheJournal *journal) {
   g_mutex_lock(&s->lock);
   if (!lathe_store_op_begin(s, NULL)) {
     g_mutex_unlock(&s->lock);
@@ -712,7 +745,8 @@ void lathe_store_add_report(LatheStore *s, gint64 id, const char *name, double v
   sqlite3_bind_double(m, 3, value);
   sqlite3_bind_int64(m, 4, step);
   sqlite3_bind_double(m, 5, ts);
-  lathe_store_op_end(s, sqlite3_step(m) == SQLITE_DONE, NULL);
+  lathe_store_op_end(s, sqlite3_step(m) == SQLITE_DONE &&
+                            lathe_store_journal_write_locked(s, journal, NULL), NULL);
   g_mutex_unlock(&s->lock);
 }
 

@@ -5,6 +5,8 @@
 
 #include <lathe/lathe-sdk.h>
 
+#include "store/store-journal.h"
+
 G_BEGIN_DECLS
 
 typedef struct _LatheStore LatheStore;
@@ -73,6 +75,13 @@ gboolean lathe_store_set_run_environment(LatheStore *store, const char *run_id, 
 char *lathe_store_run_pipeline(LatheStore *store, const char *run_id);
 gboolean lathe_store_end_run(LatheStore *store, const char *run_id, const char *status,
                              GError **error);
+/* As lathe_store_begin_run() and lathe_store_end_run(), with tracker events
+ * journaled in the same transaction (events without a run id are the run's). */
+char *lathe_store_begin_run_journal(LatheStore *store, const char *name, const char *pipeline_path,
+                                    const char *pipeline_text, guint64 seed,
+                                    const LatheJournal *journal, GError **error);
+gboolean lathe_store_end_run_journal(LatheStore *store, const char *run_id, const char *status,
+                                     const LatheJournal *journal, GError **error);
 
 /**
  * LatheExecRecord:
@@ -89,6 +98,7 @@ typedef struct {
   const char *error;
   double started;
   double ended;
+  const LatheJournal *journal; /* (nullable) tracker events, in the same transaction */
 } LatheExecRecord;
 
 /**
@@ -136,6 +146,11 @@ gboolean lathe_store_finish_execution(LatheStore *store, gint64 exec_id,
 /** lathe_store_add_report: an intermediate metric of an execution. */
 void lathe_store_add_report(LatheStore *store, gint64 exec_id, const char *name, double value,
                             gint64 step, double ts);
+/* As lathe_store_add_report(), with the tracker's metric point journaled
+ * in the same transaction. */
+void lathe_store_add_report_journal(LatheStore *store, gint64 exec_id, const char *name,
+                                    double value, gint64 step, double ts,
+                                    const LatheJournal *journal);
 
 /**
  * lathe_store_cache_lookup:

@@ -258,6 +258,132 @@ static gboolean tracker_end_run(gpointer tracker, const char *run_id, const char
   return ok;
 }
 
+static char *tracker_start_run_full(gpointer tracker, const char *run_id, const char *name,
+                                    const char *parent_run_id, gint64 start_ms, GError **error) {
+  /* Lathe's run ids are this database's: NULL without an error keeps them. */
+  if (tracker_start_run(tracker, run_id, name, start_ms, error) && parent_run_id)
+    tracker_set_tag(tracker, run_id, "mlflow.parentRunId", parent_run_id, error);
+  return NULL;
+}
+
+static gboolean exec_sql(LatheTrackerDb *t, const char *sql, const char *what, GError **error) {
+  return sqlite3_exec(t->db, sql, NULL, NULL, NULL) == SQLITE_OK ||
+         lathe_tracker_db_sql_error(t, error, what);
+}
+
+/* A metric point is applied once: a batch sent again (its answer was lost)
+ * finds its points already there, as MLflow's key (run, key, step,
+ * timestamp, value) makes them. */
+#define METRIC_ONCE_SQL                                                                      \
+  "INSERT INTO metrics(run_uuid, key, value, step, timestamp, is_nan)"                       \
+  " SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE NOT EXISTS (SELECT 1 FROM metrics WHERE"             \
+  " run_uuid = ?1 AND key = ?2 AND step = ?4 AND timestamp = ?5 AND value = ?3 AND"         \
+  " is_nan = ?6)"
+
+static gboolean batch_locked(LatheTrackerDb *t, const char *run_id, const LatheTrackerBatch *b,
+                             GError **error) {
+  gboolean ok = TRUE;
+  for (guint i = 0; ok && i < b->n_params; i++) {
+    const LatheTrackerItem *it = &b->params[i];
+    ok = need(t, "log_batch", "param name", it->key, error);
+    if (ok && !it->value) {
+      g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
+                  "tracker-sqlite: log_batch: param '%s' of run '%s' has no value (%s)", it->key,
+                  run_id, t->path);
+      ok = FALSE;
+    }
+    if (!ok)
+      break;
+    sqlite3_stmt *st = lathe_tracker_db_stmt(t, LATHE_TRACKER_ST_PARAM_INSERT);
+    sqlite3_bind_text(st, 1, run_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, it->key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, it->value, -1, SQLITE_STATIC);
+    ok = step_done(t, st, "cannot log the param", error);
+    if (ok && sqlite3_changes(t->db) == 0)
+      ok = param_conflict(t, run_id, it->key, it->value, error);
+  }
+  sqlite3_stmt *once = NULL;
+  if (ok && b->n_metrics &&
+      sqlite3_prepare_v2(t->db, METRIC_ONCE_SQL, -1, &once, NULL) != SQLITE_OK)
+    ok = lathe_tracker_db_sql_error(t, error, "cannot prepare the metric insert");
+  for (guint i = 0; ok && i < b->n_metrics; i++) {
+    const LatheTrackerMetric *m = &b->metrics[i];
+    if (!need(t, "log_batch", "metric name", m->key, error)) {
+      ok = FALSE;
+      break;
+    }
+    sqlite3_stmt *latest = lathe_tracker_db_stmt(t, LATHE_TRACKER_ST_LATEST_UPSERT);
+    bind_metric(once, run_id, m->key, m->value, m->step, m->timestamp_ms);
+    bind_metric(latest, run_id, m->key, m->value, m->step, m->timestamp_ms);
+    ok = step_done(t, once, "cannot log the metric", error) &&
+         step_done(t, latest, "cannot update the latest metric", error);
+  }
+  sqlite3_finalize(once);
+  for (guint i = 0; ok && i < b->n_tags; i++) {
+    const LatheTrackerItem *it = &b->tags[i];
+    if (!need(t, "log_batch", "tag name", it->key, error) || !it->value) {
+      if (!it->value && it->key)
+        g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
+                    "tracker-sqlite: log_batch: tag '%s' of run '%s' has no value (%s)", it->key,
+                    run_id, t->path);
+      ok = FALSE;
+      break;
+    }
+    sqlite3_stmt *st = lathe_tracker_db_stmt(t, LATHE_TRACKER_ST_TAG_UPSERT);
+    sqlite3_bind_text(st, 1, run_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, it->key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, it->value, -1, SQLITE_STATIC);
+    ok = step_done(t, st, "cannot set the tag", error);
+  }
+  return ok;
+}
+
+/* A batch is applied whole or not at all (a savepoint), and committed before
+ * the answer: the host marks it acked on that word. */
+static gboolean tracker_log_batch(gpointer tracker, const char *run_id,
+                                  const LatheTrackerBatch *batch, GError **error) {
+  LatheTrackerDb *t = tracker;
+  if (!need(t, "log_batch", "run id", run_id, error))
+    return FALSE;
+  g_mutex_lock(&t->lock);
+  gboolean ok = lathe_tracker_db_write_begin(t, error) &&
+                require_run(t, "log_batch", run_id, error) &&
+                exec_sql(t, "SAVEPOINT batch", "cannot start the batch", error);
+  if (ok) {
+    ok = batch_locked(t, run_id, batch, error);
+    if (!ok)
+      sqlite3_exec(t->db, "ROLLBACK TO batch", NULL, NULL, NULL);
+    sqlite3_exec(t->db, "RELEASE batch", NULL, NULL, NULL);
+    ok = ok && lathe_tracker_db_write_done(t, error) && lathe_tracker_db_commit(t, error);
+  }
+  g_mutex_unlock(&t->lock);
+  return ok;
+}
+
+/* No table of inputs here: the data a run read, as tags people can see. */
+static gboolean tracker_log_inputs(gpointer tracker, const char *run_id,
+                                   const LatheTrackerInput *inputs, guint n_inputs,
+                                   GError **error) {
+  for (guint i = 0; i < n_inputs; i++) {
+    g_autofree char *key = g_strdup_printf("lathe.input.%s.%u", inputs[i].node, i);
+    g_autofree char *value = g_strdup_printf("%s@%s", inputs[i].uri, inputs[i].digest);
+    if (!tracker_set_tag(tracker, run_id, key, value, error))
+      return FALSE;
+  }
+  return TRUE;
+}
+
+/* Artifacts stay where the run store keeps them; the tag says where. */
+static gboolean tracker_log_artifact(gpointer tracker, const char *run_id,
+                                     const char *artifact_path, const char *local_path,
+                                     GBytes *bytes, GError **error) {
+  g_autofree char *key = g_strdup_printf("lathe.artifact.%s", artifact_path);
+  g_autofree char *value = local_path ? g_strdup(local_path)
+                                      : g_strdup_printf("(%" G_GSIZE_FORMAT " bytes)",
+                                                        bytes ? g_bytes_get_size(bytes) : 0);
+  return tracker_set_tag(tracker, run_id, key, value, error);
+}
+
 static void tracker_close(gpointer tracker) {
   lathe_tracker_db_close(tracker);
 }
@@ -273,6 +399,10 @@ static const LatheTrackerClass tracker_sqlite = {
     .set_tag = tracker_set_tag,
     .end_run = tracker_end_run,
     .close = tracker_close,
+    .start_run_full = tracker_start_run_full,
+    .log_batch = tracker_log_batch,
+    .log_inputs = tracker_log_inputs,
+    .log_artifact = tracker_log_artifact,
 };
 
 LATHE_PLUGIN_DEFINE("tracker-sqlite", "0.1.0", "MIT",

@@ -236,6 +236,24 @@ static void test_missing_table_refused(void) {
   g_assert_true(has_table(old, "studies"));
   g_assert_true(has_table(old, "trial_events"));
   g_assert_true(has_table(old, "run_environment"));
+
+  /* A schema-2 store has no tracker journal yet: opening adds it. */
+  g_autofree char *v2 = tmp_store();
+  lathe_store_close(lathe_store_open(v2, &error));
+  g_assert_no_error(error);
+  raw_exec(v2, "DROP TABLE tracker_journal; DROP TABLE tracker_runs; DROP TABLE tracker_settings;"
+               " PRAGMA user_version = 2");
+  s = lathe_store_open(v2, &error);
+  g_assert_no_error(error);
+  lathe_store_close(s);
+  g_assert_true(has_table(v2, "tracker_journal"));
+  g_assert_true(has_table(v2, "tracker_runs"));
+  g_assert_true(has_table(v2, "tracker_settings"));
+  /* ... and a schema-3 store without it is damaged, said so. */
+  raw_exec(v2, "DROP TABLE tracker_runs");
+  g_assert_null(lathe_store_open(v2, &error));
+  g_assert_nonnull(strstr(error->message, "tracker_runs"));
+  g_clear_error(&error);
 }
 
 static void test_private_modes(void) {

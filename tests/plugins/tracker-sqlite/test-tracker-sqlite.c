@@ -519,6 +519,60 @@ static void test_refused_files(Fixture *fx, gconstpointer data) {
   expect_open_error(fx, p5, "experiment", NULL);
 }
 
+/* ABI 1.7: a batch applies whole, is durable when log_batch returns, and
+ * applying it again (its answer was lost) leaves what once does. */
+static void test_batch(Fixture *fx, gconstpointer data) {
+  g_autoptr(GError) error = NULL;
+  g_autofree char *own = klass()->start_run_full(fx->tracker, "r", "a run", NULL, 1000, &error);
+  g_assert_no_error(error);
+  g_assert_null(own); /* Lathe's run ids are tracker/sqlite's */
+  char *child = klass()->start_run_full(fx->tracker, "r-t-0", "t/0", "r", 1001, &error);
+  g_assert_no_error(error);
+  g_assert_null(child);
+  LatheTrackerItem params[] = {{"model.l2", "0.1"}, {"model.path", ""}};
+  LatheTrackerMetric metrics[] = {{"model.loss", 0.5, 1, 2000},
+                                  {"model.loss", 0.25, 2, 2001},
+                                  {"model.loss", NAN, 3, 2002},
+                                  {"eval.acc", 0.9, 0, 2003}};
+  LatheTrackerItem tags[] = {{"lathe.seed", "7"}};
+  LatheTrackerBatch b = {params, 2, metrics, 4, tags, 1};
+  g_assert_true(klass()->log_batch(fx->tracker, "r", &b, &error));
+  g_assert_no_error(error);
+  /* Durable at once: another connection sees it while the tracker is open. */
+  sqlite3 *db = reader(fx->path);
+  g_assert_cmpint(qint(db, "SELECT count(*) FROM metrics WHERE run_uuid = 'r'"), ==, 4);
+  g_assert_true(klass()->log_batch(fx->tracker, "r", &b, &error));
+  g_assert_no_error(error);
+  g_assert_cmpint(qint(db, "SELECT count(*) FROM metrics WHERE run_uuid = 'r'"), ==, 4);
+  g_assert_cmpint(qint(db, "SELECT count(*) FROM params WHERE run_uuid = 'r'"), ==, 2);
+  g_assert_cmpint(qint(db, "SELECT is_nan FROM metrics WHERE step = 3"), ==, 1);
+  g_assert_cmpint(qint(db, "SELECT step FROM latest_metrics WHERE key = 'model.loss'"), ==, 3);
+  g_autofree char *parent = qtext(db, "SELECT value FROM tags WHERE run_uuid = 'r-t-0' AND"
+                                      " key = 'mlflow.parentRunId'");
+  g_assert_cmpstr(parent, ==, "r");
+  /* A batch with a refused item applies nothing of it. */
+  LatheTrackerItem clash[] = {{"model.l2", "0.2"}};
+  LatheTrackerMetric more[] = {{"model.loss", 0.1, 4, 2004}};
+  LatheTrackerBatch bad = {clash, 1, more, 1, NULL, 0};
+  g_assert_false(klass()->log_batch(fx->tracker, "r", &bad, &error));
+  g_assert_error(error, LATHE_ERROR, LATHE_ERROR_INVALID);
+  g_clear_error(&error);
+  g_assert_cmpint(qint(db, "SELECT count(*) FROM metrics WHERE step = 4"), ==, 0);
+  /* Inputs and artifacts: as tags. */
+  LatheTrackerInput in[] = {{"data", "/d/iris.csv", "abc"}};
+  g_assert_true(klass()->log_inputs(fx->tracker, "r", in, 1, &error));
+  g_autoptr(GBytes) bytes = g_bytes_new_static("{}", 2);
+  g_assert_true(klass()->log_artifact(fx->tracker, "r", "metrics.json", NULL, bytes, &error));
+  g_assert_no_error(error);
+  close_tracker(fx);
+  g_autofree char *input = qtext(db, "SELECT value FROM tags WHERE key = 'lathe.input.data.0'");
+  g_assert_cmpstr(input, ==, "/d/iris.csv@abc");
+  g_assert_cmpint(qint(db, "SELECT count(*) FROM tags WHERE key = 'lathe.artifact.metrics.json'"),
+                  ==, 1);
+  sqlite3_close(db);
+  g_free(child);
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
 #define ADD(name, fn) g_test_add("/tracker-sqlite/" name, Fixture, NULL, setup, fn, teardown)
@@ -535,5 +589,6 @@ int main(int argc, char **argv) {
   ADD("concurrent-reader", test_concurrent_reader);
   ADD("other-writer", test_other_writer);
   ADD("refused-files", test_refused_files);
+  ADD("batch", test_batch);
   return g_test_run();
 }

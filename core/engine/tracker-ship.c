@@ -1,0 +1,465 @@
+/* The shipper: sends the tracker journal (store-journal.h) to the trackers.
+ * During a run it works from a thread of its own, the only caller of the
+ * trackers (the ABI promises them one caller at a time); `lathe tracker
+ * sync` runs it to the end at once. Rows are read oldest first, so a run's
+ * events reach a tracker in the order they happened; acked rows are never
+ * read again, and rows whose answer was lost are sent again (log_batch is
+ * idempotent by contract). */
+#include <math.h>
+#include <string.h>
+
+#include "engine/engine-private.h"
+#include "catalog/catalog.h"
+
+#define SHIP_ROWS 1000
+/* How often the thread looks for new rows, and how long a tracker that
+ * answered UNAVAILABLE rests before the next try. */
+#define POLL_US (100 * G_TIME_SPAN_MILLISECOND)
+#define RETRY_US (2 * G_USEC_PER_SEC)
+
+typedef struct {
+  char *stream;
+  char *use;
+  LatheComponentInfo *comp;
+  const LatheTrackerClass *k;
+  JsonObject *with;
+  char *base_dir;
+  LatheContext *ctx;
+  gpointer t;
+  gboolean broken;    /* could not be opened for good: its rows stay pending */
+  gint64 retry_at;    /* monotonic; 0: now */
+  gboolean warned_down, warned_refused;
+  GHashTable *runs;   /* Lathe run id -> the tracker's run id */
+} Session;
+
+struct _LatheShipper {
+  LatheStore *store;
+  GPtrArray *sessions;
+  char *run_id;
+  GThread *thread;
+  gint64 deadline; /* monotonic: the final flush stops between calls after it */
+  GMutex lock;
+  GCond cond;
+  gboolean stop;
+};
+
+char *lathe_tracker_stream_use(const char *stream) {
+  const char *hash = strchr(stream, '#');
+  return hash ? g_strndup(stream, (gsize)(hash - stream)) : g_strdup(stream);
+}
+
+static void session_free(gpointer p) {
+  Session *s = p;
+  if (s->t)
+    s->k->close(s->t);
+  g_clear_pointer(&s->ctx, lathe_context_free);
+  g_clear_pointer(&s->with, json_object_unref);
+  g_hash_table_unref(s->runs);
+  g_free(s->stream);
+  g_free(s->use);
+  g_free(s->base_dir);
+  g_free(s);
+}
+
+LatheShipper *lathe_shipper_new(LatheCatalog *cat, LatheStore *store, const char *const *streams,
+                                JsonObject *settings, const char *base_dir, const char *run_id,
+                                GStrv *missing) {
+  LatheShipper *sh = g_new0(LatheShipper, 1);
+  sh->store = store;
+  sh->sessions = g_ptr_array_new_with_free_func(session_free);
+  sh->run_id = g_strdup(run_id);
+  sh->deadline = G_MAXINT64;
+  g_mutex_init(&sh->lock);
+  g_cond_init(&sh->cond);
+  g_autoptr(GStrvBuilder) miss = g_strv_builder_new();
+  for (guint i = 0; streams && streams[i]; i++) {
+    g_autofree char *use = lathe_tracker_stream_use(streams[i]);
+    LatheComponentInfo *c = lathe_catalog_lookup(cat, use);
+    g_autoptr(GError) e = NULL;
+    /* Loading the plugin here, not in the thread: the catalog is not
+     * realized from two threads at once. */
+    if (!c || c->kind != LATHE_KIND_TRACKER || !lathe_catalog_realize(cat, c, &e)) {
+      g_strv_builder_add(miss, streams[i]);
+      continue;
+    }
+    Session *s = g_new0(Session, 1);
+    s->stream = g_strdup(streams[i]);
+    s->use = g_steal_pointer(&use);
+    s->comp = c;
+    s->k = c->klass;
+    s->runs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    JsonObject *set = settings && json_object_has_member(settings, streams[i])
+                          ? json_object_get_object_member(settings, streams[i])
+                          : NULL;
+    s->base_dir = g_strdup(base_dir);
+    if (set) {
+      s->with = json_object_ref(json_object_get_object_member(set, "with"));
+    } else {
+      /* As the last run that used it: {"with", "base_dir"} (tracking.c). */
+      g_autofree char *text = lathe_store_tracker_settings(store, streams[i]);
+      g_autoptr(JsonNode) n = text ? json_from_string(text, NULL) : NULL;
+      JsonObject *rec = n && JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
+      JsonNode *w = rec ? json_object_get_member(rec, "with") : NULL;
+      if (!s->base_dir && rec && json_object_has_member(rec, "base_dir"))
+        s->base_dir = g_strdup(json_object_get_string_member(rec, "base_dir"));
+      JsonObject *wo = w && JSON_NODE_HOLDS_OBJECT(w) ? json_node_get_object(w) : NULL;
+      g_autoptr(GList) keys = wo ? json_object_get_members(wo) : NULL;
+      for (GList *l = keys; l; l = l->next) {
+        JsonNode *v = json_object_get_member(wo, l->data);
+        if (JSON_NODE_HOLDS_VALUE(v) && json_node_get_value_type(v) == G_TYPE_STRING &&
+            g_str_equal(json_node_get_string(v), LATHE_SECRET_SHOWN))
+          json_object_remove_member(wo, l->data); /* a hidden secret: the default */
+      }
+      g_autoptr(GPtrArray) problems = lathe_problems_new();
+      s->with = lathe_params_resolve(c, wo, "/tracker/with", problems, TRUE);
+    }
+    g_ptr_array_add(sh->sessions, s);
+  }
+  if (missing)
+    *missing = g_strv_builder_end(miss);
+  return sh;
+}
+
+static gboolean unavailable(const GError *e) {
+  return g_error_matches(e, LATHE_ERROR, LATHE_ERROR_UNAVAILABLE);
+}
+
+/* A tracker out of reach: its rows stay pending; said once per shipper. */
+static void went_down(Session *s, const GError *e) {
+  s->retry_at = g_get_monotonic_time() + RETRY_US;
+  if (!s->warned_down)
+    g_printerr("warning: %s: %s; its events stay in the run store and ship later "
+               "(`lathe tracker sync`)\n", s->stream, e ? e->message : "out of reach");
+  s->warned_down = TRUE;
+}
+
+static void refused(Session *s, const char *what, const char *run, const GError *e) {
+  if (!s->warned_refused)
+    g_printerr("warning: %s refused %s of run %s: %s; the run store keeps the values\n",
+               s->stream, what, run, e ? e->message : "no reason given");
+  s->warned_refused = TRUE;
+}
+
+static gboolean session_open(LatheShipper *sh, Session *s) {
+  if (s->t)
+    return TRUE;
+  if (s->broken || g_get_monotonic_time() < s->retry_at)
+    return FALSE;
+  g_autoptr(GError) e = NULL;
+  s->ctx = lathe_context_new("tracker", s->with, 0, NULL, NULL);
+  lathe_context_set_dirs(s->ctx, s->base_dir, lathe_store_dir(sh->store), NULL);
+  s->t = s->k->open(s->ctx, &e);
+  if (s->t)
+    return TRUE;
+  g_clear_pointer(&s->ctx, lathe_context_free);
+  if (unavailable(e)) {
+    went_down(s, e);
+  } else {
+    s->broken = TRUE;
+    g_printerr("warning: %s: %s; its events stay in the run store\n", s->stream,
+               e ? e->message : "cannot open");
+  }
+  return FALSE;
+}
+
+/* The tracker's id for a Lathe run: its own (start_run_full) or Lathe's. */
+static const char *tracker_run(LatheShipper *sh, Session *s, const char *run) {
+  const char *id = g_hash_table_lookup(s->runs, run);
+  if (id)
+    return id;
+  char *mapped = lathe_store_tracker_run(sh->store, run, s->stream);
+  if (!mapped)
+    return run;
+  g_hash_table_insert(s->runs, g_strdup(run), mapped);
+  return mapped;
+}
+
+/* What a batch of rows of one run amounts to. */
+typedef struct {
+  GArray *params, *metrics, *tags; /* LatheTrackerItem / LatheTrackerMetric, borrowing payloads */
+  GArray *ids;
+} Batch;
+
+static void batch_add(Batch *b, LatheJournalRow *r) {
+  g_array_append_val(b->ids, r->id);
+  if (g_str_equal(r->kind, LATHE_JOURNAL_METRICS)) {
+    JsonArray *pts = json_object_get_array_member(r->payload, "points");
+    for (guint i = 0; pts && i < json_array_get_length(pts); i++) {
+      JsonObject *p = json_array_get_object_element(pts, i);
+      LatheTrackerMetric m = {json_object_get_string_member(p, "key"),
+                              lathe_journal_number_get(json_object_get_member(p, "value")),
+                              json_object_get_int_member(p, "step"),
+                              json_object_get_int_member(p, "ts")};
+      g_array_append_val(b->metrics, m);
+    }
+    return;
+  }
+  JsonObject *its = json_object_get_object_member(r->payload, "items");
+  g_autoptr(GList) keys = its ? json_object_get_members(its) : NULL;
+  for (GList *l = keys; l; l = l->next) {
+    LatheTrackerItem it = {l->data, json_object_get_string_member(its, l->data)};
+    g_array_append_val(g_str_equal(r->kind, LATHE_JOURNAL_PARAMS) ? b->params : b->tags, it);
+  }
+}
+
+/* A batch through log_batch, or item by item for a tracker built before 1.7. */
+static gboolean send_batch(Session *s, const char *run, Batch *b, GError **error) {
+  if (s->k->log_batch) {
+    LatheTrackerBatch lb = {(LatheTrackerItem *)(void *)b->params->data, b->params->len,
+                            (LatheTrackerMetric *)(void *)b->metrics->data, b->metrics->len,
+                            (LatheTrackerItem *)(void *)b->tags->data, b->tags->len};
+    return s->k->log_batch(s->t, run, &lb, error);
+  }
+  for (guint i = 0; i < b->params->len; i++) {
+    LatheTrackerItem *it = &g_array_index(b->params, LatheTrackerItem, i);
+    if (!s->k->log_param(s->t, run, it->key, it->value, error))
+      return FALSE;
+  }
+  for (guint i = 0; i < b->metrics->len; i++) {
+    LatheTrackerMetric *m = &g_array_index(b->metrics, LatheTrackerMetric, i);
+    if (!s->k->log_metric(s->t, run, m->key, m->value, m->step, m->timestamp_ms, error))
+      return FALSE;
+  }
+  for (guint i = 0; i < b->tags->len; i++) {
+    LatheTrackerItem *it = &g_array_index(b->tags, LatheTrackerItem, i);
+    if (!s->k->set_tag(s->t, run, it->key, it->value, error))
+      return FALSE;
+  }
+  return TRUE;
+}
+
+/* One row that is not params, metrics or tags. */
+static gboolean send_one(LatheShipper *sh, Session *s, LatheJournalRow *r, GError **error) {
+  JsonObject *p = r->payload;
+  if (g_str_equal(r->kind, LATHE_JOURNAL_START)) {
+    g_autofree char *known = lathe_store_tracker_run(sh->store, r->run_id, s->stream);
+    if (known)
+      return TRUE; /* started before the answer was recorded as acked */
+    const char *name = json_object_get_string_member_with_default(p, "name", NULL);
+    const char *parent = json_object_get_string_member_with_default(p, "parent", NULL);
+    gint64 start = json_object_get_int_member_with_default(p, "start_ms", 0);
+    g_autofree char *own = NULL;
+    if (s->k->start_run_full) {
+      g_autoptr(GError) e = NULL;
+      own = s->k->start_run_full(s->t, r->run_id, name,
+                                 parent ? tracker_run(sh, s, parent) : NULL, start, &e);
+      if (e) {
+        g_propagate_error(error, g_steal_pointer(&e));
+        return FALSE;
+      }
+    } else if (!s->k->start_run(s->t, r->run_id, name, start, error)) {
+      return FALSE;
+    }
+    /* Recorded before the row is acked: a start is never sent twice. */
+    g_autoptr(GError) e = NULL;
+    if (!lathe_store_set_tracker_run(sh->store, r->run_id, s->stream, own ? own : r->run_id, &e))
+      g_printerr("warning: %s: %s\n", s->stream, e->message);
+    g_hash_table_replace(s->runs, g_strdup(r->run_id), g_strdup(own ? own : r->run_id));
+    return TRUE;
+  }
+  const char *run = tracker_run(sh, s, r->run_id);
+  if (g_str_equal(r->kind, LATHE_JOURNAL_END))
+    return s->k->end_run(s->t, run, json_object_get_string_member_with_default(p, "status", "failed"),
+                         json_object_get_int_member_with_default(p, "end_ms", 0), error);
+  if (g_str_equal(r->kind, LATHE_JOURNAL_INPUTS)) {
+    JsonArray *a = json_object_get_array_member(p, "inputs");
+    guint n = a ? json_array_get_length(a) : 0;
+    g_autofree LatheTrackerInput *ins = g_new0(LatheTrackerInput, MAX(n, 1));
+    for (guint i = 0; i < n; i++) {
+      JsonObject *o = json_array_get_object_element(a, i);
+      ins[i] = (LatheTrackerInput){json_object_get_string_member_with_default(o, "node", ""),
+                                   json_object_get_string_member_with_default(o, "uri", ""),
+                                   json_object_get_string_member_with_default(o, "digest", "")};
+    }
+    if (s->k->log_inputs)
+      return s->k->log_inputs(s->t, run, ins, n, error);
+    /* Before 1.7: the data versions as tags, so people still see them. */
+    for (guint i = 0; i < n; i++) {
+      g_autofree char *key = g_strdup_printf("lathe.input.%s.%u", ins[i].node, i);
+      g_autofree char *val = g_strdup_printf("%s@%s", ins[i].uri, ins[i].digest);
+      if (!s->k->set_tag(s->t, run, key, val, error))
+        return FALSE;
+    }
+    return TRUE;
+  }
+  if (g_str_equal(r->kind, LATHE_JOURNAL_ARTIFACT)) {
+    if (!s->k->log_artifact)
+      return TRUE; /* a tracker before 1.7 keeps no artifacts */
+    const char *path = json_object_get_string_member_with_default(p, "path", "artifact");
+    const char *text = json_object_get_string_member_with_default(p, "text", NULL);
+    const char *digest = json_object_get_string_member_with_default(p, "digest", NULL);
+    g_autofree char *file = digest ? lathe_store_artifact_file(sh->store, digest)
+                                   : g_strdup(json_object_get_string_member_with_default(p, "file", NULL));
+    g_autoptr(GBytes) bytes = text ? g_bytes_new(text, strlen(text)) : NULL;
+    if (!bytes && (!file || !g_file_test(file, G_FILE_TEST_IS_REGULAR))) {
+      g_set_error(error, LATHE_ERROR, LATHE_ERROR_IO, "the file of artifact %s is gone", path);
+      return FALSE;
+    }
+    return s->k->log_artifact(s->t, run, path, bytes ? NULL : file, bytes, error);
+  }
+  return TRUE; /* an unknown kind from a newer Lathe: nothing to do */
+}
+
+static gboolean batchable(const char *kind) {
+  return g_str_equal(kind, LATHE_JOURNAL_PARAMS) || g_str_equal(kind, LATHE_JOURNAL_METRICS) ||
+         g_str_equal(kind, LATHE_JOURNAL_TAGS);
+}
+
+/* Marks @ids by the outcome; FALSE when the tracker is out of reach. */
+static gboolean settle(LatheShipper *sh, Session *s, const char *what, const char *run,
+                       GArray *ids, gboolean ok, GError *e) {
+  g_autoptr(GError) me = NULL;
+  if (ok) {
+    lathe_store_journal_mark(sh->store, (gint64 *)(void *)ids->data, ids->len, "acked", &me);
+  } else if (unavailable(e)) {
+    lathe_store_journal_mark(sh->store, (gint64 *)(void *)ids->data, ids->len, NULL, &me);
+    went_down(s, e);
+    return FALSE;
+  } else {
+    refused(s, what, run, e);
+    lathe_store_journal_mark(sh->store, (gint64 *)(void *)ids->data, ids->len, "refused", &me);
+  }
+  if (me)
+    g_printerr("warning: tracker journal: %s\n", me->message);
+  return TRUE;
+}
+
+static Batch *batch_new(void) {
+  Batch *b = g_new0(Batch, 1);
+  b->params = g_array_new(FALSE, FALSE, sizeof(LatheTrackerItem));
+  b->metrics = g_array_new(FALSE, FALSE, sizeof(LatheTrackerMetric));
+  b->tags = g_array_new(FALSE, FALSE, sizeof(LatheTrackerItem));
+  b->ids = g_array_new(FALSE, FALSE, sizeof(gint64));
+  return b;
+}
+
+static void batch_free(gpointer p) {
+  Batch *b = p;
+  g_array_unref(b->params);
+  g_array_unref(b->metrics);
+  g_array_unref(b->tags);
+  g_array_unref(b->ids);
+  g_free(b);
+}
+
+/* Sends what @run has gathered, if anything; FALSE when the tracker is out of reach. */
+static gboolean flush_run(LatheShipper *sh, Session *s, GHashTable *open, const char *run) {
+  Batch *b = g_hash_table_lookup(open, run);
+  if (!b)
+    return TRUE;
+  g_autoptr(GError) e = NULL;
+  gboolean ok = send_batch(s, tracker_run(sh, s, run), b, &e);
+  gboolean go = settle(sh, s, "values", run, b->ids, ok, e);
+  g_hash_table_remove(open, run);
+  return go;
+}
+
+/* Ships one round of @s's rows. A run's params, metrics and tags go in one
+ * batch up to its next other event (its end, an artifact), so the points of
+ * trials running side by side still travel together. Returns TRUE when it
+ * sent rows and more may wait. */
+static gboolean ship_round(LatheShipper *sh, Session *s) {
+  if (!session_open(sh, s))
+    return FALSE;
+  g_autoptr(GPtrArray) rows = lathe_store_journal_pending(sh->store, s->stream, sh->run_id, 0,
+                                                          SHIP_ROWS);
+  if (!rows->len)
+    return FALSE;
+  /* Batches borrow the rows' payloads: freed before the rows. */
+  g_autoptr(GHashTable) open = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, batch_free);
+  g_autoptr(GPtrArray) order = g_ptr_array_new();
+  for (guint i = 0; i < rows->len; i++) {
+    if (g_get_monotonic_time() >= sh->deadline)
+      return FALSE; /* what was gathered stays pending */
+    LatheJournalRow *r = rows->pdata[i];
+    if (batchable(r->kind)) {
+      Batch *b = g_hash_table_lookup(open, r->run_id);
+      if (!b) {
+        b = batch_new();
+        g_hash_table_insert(open, r->run_id, b);
+        g_ptr_array_add(order, r->run_id);
+      }
+      batch_add(b, r);
+      continue;
+    }
+    if (!flush_run(sh, s, open, r->run_id))
+      return FALSE;
+    g_autoptr(GError) e = NULL;
+    g_autoptr(GArray) ids = g_array_new(FALSE, FALSE, sizeof(gint64));
+    g_array_append_val(ids, r->id);
+    gboolean ok = send_one(sh, s, r, &e);
+    if (!settle(sh, s, r->kind, r->run_id, ids, ok, e))
+      return FALSE;
+  }
+  for (guint i = 0; i < order->len; i++) {
+    if (g_get_monotonic_time() >= sh->deadline || !flush_run(sh, s, open, order->pdata[i]))
+      return FALSE;
+  }
+  return rows->len == SHIP_ROWS;
+}
+
+static gpointer ship_main(gpointer data) {
+  LatheShipper *sh = data;
+  g_mutex_lock(&sh->lock);
+  while (!sh->stop) {
+    g_mutex_unlock(&sh->lock);
+    gboolean more = FALSE;
+    for (guint i = 0; i < sh->sessions->len; i++)
+      more |= ship_round(sh, sh->sessions->pdata[i]);
+    g_mutex_lock(&sh->lock);
+    if (!more && !sh->stop)
+      g_cond_wait_until(&sh->cond, &sh->lock, g_get_monotonic_time() + POLL_US);
+  }
+  g_mutex_unlock(&sh->lock);
+  return NULL;
+}
+
+void lathe_shipper_start(LatheShipper *sh) {
+  if (!sh->sessions->len)
+    return;
+  g_autoptr(GError) e = NULL;
+  sh->thread = g_thread_try_new("lathe-tracker", ship_main, sh, &e);
+  if (!sh->thread)
+    g_printerr("warning: %s; tracker events ship at the end of the run\n", e->message);
+}
+
+void lathe_shipper_kick(LatheShipper *sh) {
+  (void)sh; /* the thread polls: waking it at every point would cost a batch per point */
+}
+
+gint64 lathe_shipper_finish(LatheShipper *sh, gint64 budget_us) {
+  if (sh->thread) {
+    g_mutex_lock(&sh->lock);
+    sh->stop = TRUE;
+    g_cond_signal(&sh->cond);
+    g_mutex_unlock(&sh->lock);
+    g_thread_join(sh->thread);
+    sh->thread = NULL;
+  }
+  gint64 deadline = budget_us < 0 ? G_MAXINT64 : g_get_monotonic_time() + budget_us;
+  sh->deadline = deadline;
+  for (guint i = 0; i < sh->sessions->len; i++) {
+    Session *s = sh->sessions->pdata[i];
+    s->retry_at = 0; /* one more try each, down or not */
+    while (g_get_monotonic_time() < deadline && ship_round(sh, s))
+      ;
+  }
+  gint64 left = 0;
+  for (guint i = 0; i < sh->sessions->len; i++) {
+    Session *s = sh->sessions->pdata[i];
+    left += lathe_store_journal_count_pending(sh->store, s->stream, sh->run_id);
+  }
+  return left;
+}
+
+void lathe_shipper_free(LatheShipper *sh) {
+  if (!sh)
+    return;
+  if (sh->thread)
+    lathe_shipper_finish(sh, 0);
+  g_ptr_array_unref(sh->sessions);
+  g_mutex_clear(&sh->lock);
+  g_cond_clear(&sh->cond);
+  g_free(sh->run_id);
+  g_free(sh);
+}
