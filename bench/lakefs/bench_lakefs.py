@@ -120,6 +120,7 @@ def main():
     reps = int(os.environ.get("BENCH_LAKEFS_REPS", "21"))
     tmp = tempfile.mkdtemp(prefix="lathe-bench-lakefs-")
     os.environ["LATHE_CACHE_DIR"] = os.path.join(tmp, "cache")  # plugin index and object cache
+    os.makedirs(os.environ["LATHE_CACHE_DIR"])
     srv = Server(tmp)
     parts = os.environ.get("BENCH_LAKEFS_PARTS", "hit,throughput,rss").split(",")
     results = os.path.join(SRC, "bench", "results-lakefs.json")
