@@ -91,6 +91,19 @@ LatheStore *lathe_cli_open_reader(const char *store_opt, gboolean *empty, int *c
   return store;
 }
 
+LatheStore *lathe_cli_open_existing(const char *dir, const char *hint, int *code) {
+  g_autofree char *db = g_build_filename(dir, "lathe.db", NULL);
+  if (!g_file_test(db, G_FILE_TEST_EXISTS)) {
+    *code = lathe_cli_error(LATHE_EXIT_USAGE, "no run store at %s; %s", dir, hint);
+    return NULL;
+  }
+  g_autoptr(GError) error = NULL;
+  LatheStore *store = lathe_store_open(dir, &error);
+  if (!store)
+    *code = lathe_cli_error(LATHE_EXIT_FAILED, "%s", error->message);
+  return store;
+}
+
 char *lathe_cli_format_time(double seconds) {
   g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc((gint64)seconds);
   return dt ? g_date_time_format(dt, "%Y-%m-%d %H:%M:%S") : g_strdup("-");
