@@ -44,3 +44,18 @@ finish() {
 
 # write_pipeline FILE: the JSON from stdin.
 write_pipeline() { cat >"$1"; }
+
+# copy_iris_ab: examples/iris and examples/iris-ab (which reads ../iris) into
+# $TMP, without any run store they may carry.
+copy_iris_ab() {
+  cp -r "$LATHE_SOURCE_DIR/examples/iris" "$TMP/iris"
+  cp -r "$LATHE_SOURCE_DIR/examples/iris-ab" "$TMP/iris-ab"
+  rm -rf "$TMP/iris/.lathe" "$TMP/iris-ab/.lathe"
+}
+
+# production [MODELS ARGS...]: the version of model iris that `lathe models
+# list` says holds the production alias, or none.
+production() {
+  run_lathe "$TMP/list" models list --json "$@"
+  json_get "$TMP/list.out" "([m['version'] for m in d if m['name'] == 'iris' and 'production' in m['aliases']] or ['none'])[0]"
+}

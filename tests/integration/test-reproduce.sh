@@ -8,9 +8,7 @@
 # gives the table; an unknown run id suggests the near one; a run recorded on
 # other kernels says so first. ideko and nab: test-reproduce-data.sh.
 source "$(dirname "$0")/lib.sh"
-cp -r "$LATHE_SOURCE_DIR/examples/iris" "$TMP/iris"
-cp -r "$LATHE_SOURCE_DIR/examples/iris-ab" "$TMP/iris-ab"
-rm -rf "$TMP/iris/.lathe" "$TMP/iris-ab/.lathe"
+copy_iris_ab
 first_run() { json_get "$1" "d['run_id']"; }
 # The user's state that reproduce must not touch: the rows of the store's,
 # the registry's and the tracker's databases, and the registry's blobs
