@@ -30,15 +30,6 @@ static void move_free(gpointer p) {
   g_free(m);
 }
 
-static gint64 int_of(JsonObject *o, const char *name) {
-  JsonNode *n = json_object_get_member(o, name);
-  if (!n || !JSON_NODE_HOLDS_VALUE(n))
-    return 0;
-  if (json_node_get_value_type(n) == G_TYPE_STRING)
-    return g_ascii_strtoll(json_node_get_string(n), NULL, 10);
-  return json_node_get_int(n);
-}
-
 /* The moves recorded in @model's tags, of @alias or of every alias. */
 static GPtrArray *moves_of(JsonObject *model, const char *alias) {
   GPtrArray *out = g_ptr_array_new_with_free_func(move_free);
@@ -66,9 +57,9 @@ static GPtrArray *moves_of(JsonObject *model, const char *alias) {
     m->seq = seq;
     m->nonce = g_strdup(parts[2]);
     m->record = json_object_ref(json_node_get_object(json_parser_get_root(p)));
-    m->time = int_of(m->record, "time");
-    m->version = int_of(m->record, "version");
-    m->previous = int_of(m->record, "previous");
+    m->time = lathe_mlflow_member_int(m->record, "time");
+    m->version = lathe_mlflow_member_int(m->record, "version");
+    m->previous = lathe_mlflow_member_int(m->record, "previous");
     g_ptr_array_add(out, m);
   }
   return out;
@@ -84,7 +75,7 @@ static GHashTable *current_aliases(JsonObject *model) {
     JsonObject *a = json_array_get_object_element(al, i);
     const char *name = json_object_get_string_member_with_default(a, "alias", NULL);
     if (name)
-      g_hash_table_replace(h, g_strdup(name), GINT_TO_POINTER((gint)int_of(a, "version")));
+      g_hash_table_replace(h, g_strdup(name), GINT_TO_POINTER((gint)lathe_mlflow_member_int(a, "version")));
   }
   return h;
 }
@@ -183,7 +174,7 @@ static GPtrArray *alias_moves(JsonObject *model, const char *alias, GHashTable *
   GPtrArray *moves = moves_of(model, alias);
   sort_moves(moves, current);
   reconcile(moves, alias, GPOINTER_TO_INT(g_hash_table_lookup(current, alias)),
-            int_of(model, "last_updated_timestamp"));
+            lathe_mlflow_member_int(model, "last_updated_timestamp"));
   return moves;
 }
 

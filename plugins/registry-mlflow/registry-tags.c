@@ -240,22 +240,13 @@ static JsonObject *metadata_from_tags(GHashTable *tags) {
   return meta;
 }
 
-static gint64 int_member(JsonObject *o, const char *name) {
-  JsonNode *n = json_object_get_member(o, name);
-  if (!n || !JSON_NODE_HOLDS_VALUE(n))
-    return 0;
-  if (json_node_get_value_type(n) == G_TYPE_STRING)
-    return g_ascii_strtoll(json_node_get_string(n), NULL, 10);
-  return json_node_get_int(n);
-}
-
 static gint cmp_strp(gconstpointer a, gconstpointer b) {
   return g_strcmp0(*(const char *const *)a, *(const char *const *)b);
 }
 
 JsonObject *rm_version_object(JsonObject *mv, GError **error) {
   const char *name = json_object_get_string_member_with_default(mv, "name", NULL);
-  gint64 version = int_member(mv, "version");
+  gint64 version = lathe_mlflow_member_int(mv, "version");
   if (!name || version < 1) {
     g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
                 RM_COMPONENT ": the server answered a model version without a name or number");
@@ -271,7 +262,7 @@ JsonObject *rm_version_object(JsonObject *mv, GError **error) {
     json_object_set_string_member(o, "digest", sha);
   if (size)
     json_object_set_int_member(o, "size", g_ascii_strtoll(size, NULL, 10));
-  g_autofree char *created = rm_iso8601(int_member(mv, "creation_timestamp"));
+  g_autofree char *created = rm_iso8601(lathe_mlflow_member_int(mv, "creation_timestamp"));
   json_object_set_string_member(o, "created", created);
   JsonArray *aliases = json_array_new();
   JsonArray *given = json_object_has_member(mv, "aliases")
