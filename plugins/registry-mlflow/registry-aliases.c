@@ -259,6 +259,18 @@ static JsonObject *require_model(RegMlflow *r, const char *name, GError **error)
   return model;
 }
 
+/* What an alias change starts with: @name and @alias checked, the model
+ * (NULL with @error set when there is none) and its aliases in @current. */
+static JsonObject *alias_model(RegMlflow *r, const char *name, const char *alias,
+                               GHashTable **current, GError **error) {
+  if (!rm_check_name(name, error) || !rm_check_alias(alias, error))
+    return NULL;
+  JsonObject *model = require_model(r, name, error);
+  if (model)
+    *current = current_aliases(model);
+  return model;
+}
+
 /* Why the alias moves, as far as this process can tell. */
 static char *move_reason(RegMlflow *r, const char *name, guint version, Move *last,
                          gint64 now_at, char **run) {
@@ -281,12 +293,10 @@ static char *move_reason(RegMlflow *r, const char *name, guint version, Move *la
 gboolean rm_set_alias(gpointer registry, const char *name, const char *alias, guint version,
                       GError **error) {
   RegMlflow *r = registry;
-  if (!rm_check_name(name, error) || !rm_check_alias(alias, error))
-    return FALSE;
-  g_autoptr(JsonObject) model = require_model(r, name, error);
+  g_autoptr(GHashTable) current = NULL;
+  g_autoptr(JsonObject) model = alias_model(r, name, alias, &current, error);
   if (!model)
     return FALSE;
-  g_autoptr(GHashTable) current = current_aliases(model);
   gint64 now_at = GPOINTER_TO_INT(g_hash_table_lookup(current, alias));
   /* Pointing an alias where it already points is not a move: no history. */
   if (now_at == (gint64)version)
@@ -360,12 +370,10 @@ gboolean rm_set_alias(gpointer registry, const char *name, const char *alias, gu
 gboolean rm_delete_alias(gpointer registry, const char *name, const char *alias,
                          GError **error) {
   RegMlflow *r = registry;
-  if (!rm_check_name(name, error) || !rm_check_alias(alias, error))
-    return FALSE;
-  g_autoptr(JsonObject) model = require_model(r, name, error);
+  g_autoptr(GHashTable) current = NULL;
+  g_autoptr(JsonObject) model = alias_model(r, name, alias, &current, error);
   if (!model)
     return FALSE;
-  g_autoptr(GHashTable) current = current_aliases(model);
   if (!g_hash_table_contains(current, alias)) {
     g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
                 RM_COMPONENT ": model '%s' has no alias '%s' at %s", name, alias, r->uri);
