@@ -234,6 +234,11 @@ const char *lathe_mlflow_member_string(JsonObject *o, const char *name) {
              : NULL;
 }
 
+JsonArray *lathe_mlflow_member_array(JsonObject *o, const char *name) {
+  JsonNode *n = o ? json_object_get_member(o, name) : NULL;
+  return n && JSON_NODE_HOLDS_ARRAY(n) ? json_node_get_array(n) : NULL;
+}
+
 gint64 lathe_mlflow_member_int(JsonObject *o, const char *name) {
   JsonNode *n = o ? json_object_get_member(o, name) : NULL;
   if (!n || !JSON_NODE_HOLDS_VALUE(n))

@@ -122,6 +122,8 @@ JsonNode *lathe_mlflow_get(LatheMlflow *m, const char *endpoint, GError **error,
 
 /* Member @name of @o (nullable) when it is a string, else NULL. */
 const char *lathe_mlflow_member_string(JsonObject *o, const char *name);
+/* Member @name of @o (nullable) when it is an array, else NULL. */
+JsonArray *lathe_mlflow_member_array(JsonObject *o, const char *name);
 /* Member @name of @o (nullable) as an integer, MLflow sending its int64
  * fields as JSON strings; 0 when absent or not a value. */
 gint64 lathe_mlflow_member_int(JsonObject *o, const char *name);

@@ -33,9 +33,7 @@ static void move_free(gpointer p) {
 /* The moves recorded in @model's tags, of @alias or of every alias. */
 static GPtrArray *moves_of(JsonObject *model, const char *alias) {
   GPtrArray *out = g_ptr_array_new_with_free_func(move_free);
-  JsonArray *tags = json_object_has_member(model, "tags")
-                        ? json_object_get_array_member(model, "tags")
-                        : NULL;
+  JsonArray *tags = lathe_mlflow_member_array(model, "tags");
   for (guint i = 0; tags && i < json_array_get_length(tags); i++) {
     JsonObject *t = json_array_get_object_element(tags, i);
     const char *key = json_object_get_string_member_with_default(t, "key", "");
@@ -68,9 +66,7 @@ static GPtrArray *moves_of(JsonObject *model, const char *alias) {
 /* Where each alias of @model points now (alias -> version). */
 static GHashTable *current_aliases(JsonObject *model) {
   GHashTable *h = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-  JsonArray *al = json_object_has_member(model, "aliases")
-                      ? json_object_get_array_member(model, "aliases")
-                      : NULL;
+  JsonArray *al = lathe_mlflow_member_array(model, "aliases");
   for (guint i = 0; al && i < json_array_get_length(al); i++) {
     JsonObject *a = json_array_get_object_element(al, i);
     const char *name = json_object_get_string_member_with_default(a, "alias", NULL);
@@ -235,9 +231,7 @@ JsonArray *rm_alias_history(gpointer registry, const char *name, const char *ali
         rm_call(r, "GET", "registered-models/search", NULL, q, NULL, error);
     if (!ans)
       return NULL;
-    JsonArray *models = json_object_has_member(ans, "registered_models")
-                            ? json_object_get_array_member(ans, "registered_models")
-                            : NULL;
+    JsonArray *models = lathe_mlflow_member_array(ans, "registered_models");
     for (guint i = 0; models && i < json_array_get_length(models); i++)
       append_history(out, json_array_get_object_element(models, i), alias);
     g_free(token);

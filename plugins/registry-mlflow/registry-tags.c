@@ -138,9 +138,7 @@ JsonArray *rm_tags_from_metadata(JsonObject *metadata, const char *sha256, gsize
 
 GHashTable *rm_tags_table(JsonObject *holder) {
   GHashTable *raw = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-  JsonArray *tags = holder && json_object_has_member(holder, "tags")
-                        ? json_object_get_array_member(holder, "tags")
-                        : NULL;
+  JsonArray *tags = lathe_mlflow_member_array(holder, "tags");
   for (guint i = 0; tags && i < json_array_get_length(tags); i++) {
     JsonObject *t = json_array_get_object_element(tags, i);
     const char *k = t ? json_object_get_string_member_with_default(t, "key", NULL) : NULL;
@@ -265,9 +263,7 @@ JsonObject *rm_version_object(JsonObject *mv, GError **error) {
   g_autofree char *created = rm_iso8601(lathe_mlflow_member_int(mv, "creation_timestamp"));
   json_object_set_string_member(o, "created", created);
   JsonArray *aliases = json_array_new();
-  JsonArray *given = json_object_has_member(mv, "aliases")
-                         ? json_object_get_array_member(mv, "aliases")
-                         : NULL;
+  JsonArray *given = lathe_mlflow_member_array(mv, "aliases");
   g_autoptr(GPtrArray) sorted = g_ptr_array_new();
   for (guint i = 0; given && i < json_array_get_length(given); i++)
     g_ptr_array_add(sorted, (gpointer)json_array_get_string_element(given, i));
