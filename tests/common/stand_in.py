@@ -7,6 +7,7 @@ Python 3 stdlib only; a server imports it after putting tests/common on sys.path
 import json
 import os
 import re
+import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -141,11 +142,38 @@ def start_control(port, handler, faults, **attrs):
     return ctl
 
 
-def write_ready(path, port, control_port):
+def write_ready(path, port, control_port=None):
     """Writes the ready file atomically, so a waiting script never reads half of it."""
     if not path:
         return
+    ready = {"port": port, "pid": os.getpid()}
+    if control_port is not None:
+        ready["control_port"] = control_port
     tmp = path + ".tmp"
     with open(tmp, "w") as f:
-        json.dump({"port": port, "control_port": control_port, "pid": os.getpid()}, f)
+        json.dump(ready, f)
     os.replace(tmp, path)
+
+
+def read_chunks(rfile):
+    """The pieces of a chunked request body (Transfer-Encoding: chunked), its
+    trailer skipped."""
+    while True:
+        size = int(rfile.readline(1024).split(b";")[0].strip() or b"0", 16)
+        if size == 0:
+            while rfile.readline(1024) not in (b"\r\n", b"\n", b""):
+                pass
+            return
+        yield rfile.read(size)
+        rfile.readline(8)
+
+
+def cut_connection(handler):
+    """Ends @handler's connection now: what was written goes, then both
+    directions close, so the client sees the answer stop short."""
+    handler.close_connection = True
+    try:
+        handler.wfile.flush()
+        handler.connection.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass

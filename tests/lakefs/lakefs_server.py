@@ -27,7 +27,6 @@ import hashlib
 import json
 import os
 import re
-import socket
 import sys
 import threading
 import time
@@ -39,7 +38,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
-import stand_in  # noqa: E402  (tests/common: the fault rules and the control port)
+import stand_in  # noqa: E402  (tests/common: the control port, faults, chunked bodies)
 
 API = "/api/v1"
 DEFAULT_PER_PAGE = 100
@@ -262,29 +261,18 @@ class Handler(BaseHTTPRequestHandler):
         te = self.headers.get("Transfer-Encoding", "")
         if "chunked" in te.lower():
             out = bytearray()
-            for chunk in self.iter_chunked():
+            for chunk in stand_in.read_chunks(self.rfile):
                 out += chunk
             return bytes(out)
         n = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(n) if n else b""
-
-    def iter_chunked(self):
-        while True:
-            line = self.rfile.readline(1024)
-            size = int(line.split(b";")[0].strip() or b"0", 16)
-            if size == 0:
-                while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
-                    pass
-                return
-            yield self.rfile.read(size)
-            self.rfile.readline(8)
 
     def iter_body(self):
         if self.body_consumed:
             return
         self.body_consumed = True
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            yield from self.iter_chunked()
+            yield from stand_in.read_chunks(self.rfile)
             return
         left = int(self.headers.get("Content-Length") or 0)
         while left > 0:
@@ -668,12 +656,7 @@ class Handler(BaseHTTPRequestHandler):
                 sent += len(b)
                 left -= len(b)
         if limit is not None:
-            self.wfile.flush()
-            self.close_connection = True
-            try:
-                self.connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+            stand_in.cut_connection(self)
 
     def op_uploadObject(self, repository, branch):
         path = self.query.get("path")

@@ -26,7 +26,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import sys
 import tempfile
 import threading
@@ -138,12 +137,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def drop(self):
         """No answer at all: the connection closes (before or after the effect)."""
-        self.close_connection = True
-        try:
-            self.wfile.flush()
-            self.connection.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
+        stand_in.cut_connection(self)
 
     def body_length(self):
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
@@ -159,14 +153,8 @@ class Handler(BaseHTTPRequestHandler):
         self.body_consumed = True
         n = self.body_length()
         if n is None:
-            while True:
-                size = int(self.rfile.readline(1024).split(b";")[0].strip() or b"0", 16)
-                if size == 0:
-                    while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
-                        pass
-                    return
-                yield self.rfile.read(size)
-                self.rfile.readline(8)
+            yield from stand_in.read_chunks(self.rfile)
+            return
         while n > 0:
             b = self.rfile.read(min(CHUNK, n))
             if not b:
