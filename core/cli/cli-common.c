@@ -84,11 +84,7 @@ LatheStore *lathe_cli_open_reader(const char *store_opt, gboolean *empty, int *c
     *code = LATHE_EXIT_OK;
     return NULL;
   }
-  g_autoptr(GError) error = NULL;
-  LatheStore *store = lathe_store_open(dir, &error);
-  if (!store)
-    *code = lathe_cli_error(LATHE_EXIT_FAILED, "%s", error->message);
-  return store;
+  return lathe_cli_open_existing(dir, "run a pipeline first or pass --store", code);
 }
 
 LatheStore *lathe_cli_open_existing(const char *dir, const char *hint, int *code) {
