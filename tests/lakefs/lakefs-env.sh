@@ -14,6 +14,8 @@
 #     LAKEFS_PRISM           1 when Prism validates the traffic, 0 when skipped
 #     LAKECTL_SERVER_ENDPOINT_URL, LAKECTL_CREDENTIALS_ACCESS_KEY_ID/_SECRET_ACCESS_KEY
 #   lakefs_stop           stops what lakefs_start started (by pid)
+#   lakefs_import ARGS... the importer (lakefs_server.py import) into $LAKEFS_ENDPOINT;
+#                         prints the commit id
 # LATHE_PRISM=required makes a missing Prism an error instead of a skip
 # (scripts/test.sh sets it once it has installed Prism).
 # Prism matches request paths against the spec's paths and ignores the servers
@@ -93,6 +95,10 @@ lakefs_stop() {
   # shellcheck disable=SC2086  # empty ones drop out
   standin_stop $LAKEFS_FRONT_PID $LAKEFS_PRISM_PID $LAKEFS_SERVER_PID
   LAKEFS_FRONT_PID="" LAKEFS_PRISM_PID="" LAKEFS_SERVER_PID=""
+}
+
+lakefs_import() {
+  /usr/bin/python3 "$LAKEFS_HERE/lakefs_server.py" import --endpoint "$LAKEFS_ENDPOINT" "$@"
 }
 
 # lakefs_start_or_exit RUNDIR PREFIX: lakefs_start, or PREFIX and the logs, exit 1
