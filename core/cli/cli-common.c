@@ -84,6 +84,15 @@ LatheStore *lathe_cli_open_reader(const char *store_opt, gboolean *empty, int *c
     *code = LATHE_EXIT_OK;
     return NULL;
   }
+  return lathe_cli_open_existing(dir, "run a pipeline first or pass --store", code);
+}
+
+LatheStore *lathe_cli_open_existing(const char *dir, const char *hint, int *code) {
+  g_autofree char *db = g_build_filename(dir, "lathe.db", NULL);
+  if (!g_file_test(db, G_FILE_TEST_EXISTS)) {
+    *code = lathe_cli_error(LATHE_EXIT_USAGE, "no run store at %s; %s", dir, hint);
+    return NULL;
+  }
   g_autoptr(GError) error = NULL;
   LatheStore *store = lathe_store_open(dir, &error);
   if (!store)

@@ -281,16 +281,12 @@ int lathe_cmd_lineage(int argc, char **argv) {
     return lathe_cli_error(LATHE_EXIT_USAGE, "'%s' is no MODEL@ALIAS, MODEL/VERSION or RUN/NODE; %s",
                            ref, usage);
   g_autofree char *dir = lathe_cli_default_store(store_opt, ".");
-  g_autofree char *db = g_build_filename(dir, "lathe.db", NULL);
   /* A reader never creates the store (nor the registry under it). */
-  if (!g_file_test(db, G_FILE_TEST_EXISTS))
-    return lathe_cli_error(LATHE_EXIT_USAGE, "no run store at %s; run a pipeline first or pass --store",
-                           dir);
-  g_autoptr(GError) error = NULL;
-  LatheStore *store = lathe_store_open(dir, &error);
+  int code;
+  LatheStore *store = lathe_cli_open_existing(dir, "run a pipeline first or pass --store", &code);
   if (!store)
-    return lathe_cli_error(LATHE_EXIT_FAILED, "%s", error->message);
-  int code = LATHE_EXIT_OK;
+    return code;
+  code = LATHE_EXIT_OK;
   const char *sep = by_alias ? at : slash;
   g_autofree char *head = g_strndup(ref, sep - ref);
   g_autoptr(JsonObject) root = by_node ? node_lineage(store, head, sep + 1, &code)

@@ -451,13 +451,11 @@ int lathe_cmd_reproduce(int argc, char **argv) {
   if (argc != 2)
     return lathe_cli_error(LATHE_EXIT_USAGE, "reproduce takes one run id; see --help");
   g_autofree char *dir = lathe_cli_default_store(store_opt, ".");
-  g_autofree char *db = g_build_filename(dir, "lathe.db", NULL);
-  if (!g_file_test(db, G_FILE_TEST_EXISTS))
-    return lathe_cli_error(LATHE_EXIT_USAGE, "no run store at %s; pass --store DIR", dir);
-  g_autoptr(GError) error = NULL;
-  LatheStore *store = lathe_store_open(dir, &error);
+  int code;
+  LatheStore *store = lathe_cli_open_existing(dir, "pass --store DIR", &code);
   if (!store)
-    return lathe_cli_error(LATHE_EXIT_FAILED, "%s", error->message);
+    return code;
+  g_autoptr(GError) error = NULL;
   g_autoptr(JsonObject) run = find_run(store, argv[1]);
   g_autofree char *text = run ? lathe_store_run_pipeline(store, json_object_get_string_member(run, "run_id")) : NULL;
   lathe_store_close(store);

@@ -48,13 +48,11 @@ int lathe_cmd_store(int argc, char **argv) {
   if (argc != 2 || !g_str_equal(argv[1], "check"))
     return lathe_cli_error(LATHE_EXIT_USAGE, "usage: lathe store check [--repair] [--json] [--store DIR]");
   g_autofree char *dir = lathe_cli_default_store(store_opt, ".");
-  g_autofree char *db = g_build_filename(dir, "lathe.db", NULL);
-  if (!g_file_test(db, G_FILE_TEST_EXISTS))
-    return lathe_cli_error(LATHE_EXIT_USAGE, "no run store at %s; pass --store DIR", dir);
-  g_autoptr(GError) error = NULL;
-  LatheStore *store = lathe_store_open(dir, &error);
+  int code;
+  LatheStore *store = lathe_cli_open_existing(dir, "pass --store DIR", &code);
   if (!store)
-    return lathe_cli_error(LATHE_EXIT_FAILED, "%s", error->message);
+    return code;
+  g_autoptr(GError) error = NULL;
   JsonObject *report = lathe_store_check(store, repair, &error);
   lathe_store_close(store);
   if (!report)

@@ -88,4 +88,14 @@ LatheStore *lathe_cli_open_list_show(int *argc, char ***argv, const char *cmd, c
  */
 LatheStore *lathe_cli_open_reader(const char *store_opt, gboolean *empty, int *code);
 
+/**
+ * lathe_cli_open_existing:
+ * @dir: the store folder.
+ * @hint: what the "no run store" error tells the user to do.
+ * @code: (out): the exit code when this returns %NULL (the error is printed).
+ *
+ * Opens a store that must have a database already; never creates one.
+ */
+LatheStore *lathe_cli_open_existing(const char *dir, const char *hint, int *code);
+
 G_END_DECLS

@@ -45,6 +45,9 @@ char *lathe_store_like_prefix(const char *prefix);
  * (LATHE_ERROR_INVALID). */
 char *lathe_store_resolve_run(LatheStore *s, const char *ref, GError **error);
 void lathe_store_set_real(JsonObject *o, const char *key, sqlite3_stmt *st, int col);
+/* A new object of a runs row whose columns 0 to 5 are id, name, status,
+ * started, ended, pipeline (what every listing of a run shows first). */
+JsonObject *lathe_store_run_head(sqlite3_stmt *st);
 /* (transfer full) (nullable) */
 JsonNode *lathe_store_parse_json(const char *text);
 

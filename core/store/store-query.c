@@ -18,6 +18,17 @@ void lathe_store_set_real(JsonObject *o, const char *key, sqlite3_stmt *st, int 
     json_object_set_double_member(o, key, sqlite3_column_double(st, col));
 }
 
+JsonObject *lathe_store_run_head(sqlite3_stmt *st) {
+  JsonObject *r = json_object_new();
+  lathe_store_set_text(r, "run_id", st, 0);
+  lathe_store_set_text(r, "name", st, 1);
+  lathe_store_set_text(r, "status", st, 2);
+  lathe_store_set_real(r, "started", st, 3);
+  lathe_store_set_real(r, "ended", st, 4);
+  lathe_store_set_text(r, "pipeline", st, 5);
+  return r;
+}
+
 JsonArray *lathe_store_list_runs(LatheStore *s, GError **error) {
   JsonArray *out = json_array_new();
   g_mutex_lock(&s->lock);
@@ -28,13 +39,7 @@ JsonArray *lathe_store_list_runs(LatheStore *s, GError **error) {
       " (SELECT count(*) FROM executions e WHERE e.run_id = r.id AND e.status = 'failed')"
       " FROM runs r ORDER BY r.started DESC, r.rowid DESC");
   while (st && sqlite3_step(st) == SQLITE_ROW) {
-    JsonObject *r = json_object_new();
-    lathe_store_set_text(r, "run_id", st, 0);
-    lathe_store_set_text(r, "name", st, 1);
-    lathe_store_set_text(r, "status", st, 2);
-    lathe_store_set_real(r, "started", st, 3);
-    lathe_store_set_real(r, "ended", st, 4);
-    lathe_store_set_text(r, "pipeline", st, 5);
+    JsonObject *r = lathe_store_run_head(st);
     json_object_set_int_member(r, "executions", sqlite3_column_int64(st, 6));
     json_object_set_int_member(r, "cached", sqlite3_column_int64(st, 7));
     json_object_set_int_member(r, "failed", sqlite3_column_int64(st, 8));
@@ -147,13 +152,7 @@ JsonObject *lathe_store_show_run(LatheStore *s, const char *run_id, GError **err
                              " FROM runs WHERE id = ?1");
   sqlite3_bind_text(st, 1, full, -1, SQLITE_STATIC);
   if (full && sqlite3_step(st) == SQLITE_ROW) {
-    run = json_object_new();
-    lathe_store_set_text(run, "run_id", st, 0);
-    lathe_store_set_text(run, "name", st, 1);
-    lathe_store_set_text(run, "status", st, 2);
-    lathe_store_set_real(run, "started", st, 3);
-    lathe_store_set_real(run, "ended", st, 4);
-    lathe_store_set_text(run, "pipeline", st, 5);
+    run = lathe_store_run_head(st);
     json_object_set_int_member(run, "seed", sqlite3_column_int64(st, 6));
     lathe_store_set_text(run, "lathe_version", st, 7);
     lathe_store_set_text(run, "preset", st, 8);

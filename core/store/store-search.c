@@ -593,13 +593,7 @@ static JsonObject *run_row(LatheStore *s, const char *id) {
   sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
   if (!st || sqlite3_step(st) != SQLITE_ROW)
     return NULL;
-  JsonObject *r = json_object_new();
-  lathe_store_set_text(r, "run_id", st, 0);
-  lathe_store_set_text(r, "name", st, 1);
-  lathe_store_set_text(r, "status", st, 2);
-  lathe_store_set_real(r, "started", st, 3);
-  lathe_store_set_real(r, "ended", st, 4);
-  lathe_store_set_text(r, "pipeline", st, 5);
+  JsonObject *r = lathe_store_run_head(st);
   json_object_set_int_member(r, "seed", sqlite3_column_int64(st, 6));
   lathe_store_set_text(r, "preset", st, 7);
   sqlite3_reset(st);

@@ -18,8 +18,7 @@ source "$root/tests/lakefs/lakefs-env.sh"
 trap 'lakefs_stop; rm -rf "$work"' EXIT
 lakefs_start "$work/lakefs"
 lathe() { "$build/lathe" "$@"; }
-importer() { /usr/bin/python3 "$root/tests/lakefs/lakefs_server.py" import --endpoint "$LAKEFS_ENDPOINT" \
-  --repository ideko --prefix ideko "$@"; }
+importer() { lakefs_import --repository ideko --prefix ideko "$@"; }
 
 # Commit 1: every other recording of each class, so the subset keeps all three.
 /usr/bin/python3 - "$data" "$work/subset" <<'PY'

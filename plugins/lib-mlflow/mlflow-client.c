@@ -227,11 +227,25 @@ void lathe_mlflow_error_to_lathe(GError **error, const char *prefix) {
   }
 }
 
-static const char *member_string(JsonObject *o, const char *name) {
+const char *lathe_mlflow_member_string(JsonObject *o, const char *name) {
   JsonNode *n = o ? json_object_get_member(o, name) : NULL;
   return n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING
              ? json_node_get_string(n)
              : NULL;
+}
+
+JsonArray *lathe_mlflow_member_array(JsonObject *o, const char *name) {
+  JsonNode *n = o ? json_object_get_member(o, name) : NULL;
+  return n && JSON_NODE_HOLDS_ARRAY(n) ? json_node_get_array(n) : NULL;
+}
+
+gint64 lathe_mlflow_member_int(JsonObject *o, const char *name) {
+  JsonNode *n = o ? json_object_get_member(o, name) : NULL;
+  if (!n || !JSON_NODE_HOLDS_VALUE(n))
+    return 0;
+  if (json_node_get_value_type(n) == G_TYPE_STRING)
+    return g_ascii_strtoll(json_node_get_string(n), NULL, 10);
+  return json_node_get_int(n);
 }
 
 /* get-by-name: the id, NULL with no error when there is none. */
@@ -249,7 +263,7 @@ static char *experiment_by_name(LatheMlflow *m, const char *name, GError **error
   JsonObject *exp = json_object_has_member(root, "experiment")
                         ? json_object_get_object_member(root, "experiment")
                         : NULL;
-  const char *id = member_string(exp, "experiment_id");
+  const char *id = lathe_mlflow_member_string(exp, "experiment_id");
   if (!id) {
     g_set_error(error, LATHE_HTTP_ERROR, LATHE_HTTP_ERROR_BAD_RESPONSE,
                 "%s: experiments/get-by-name answered without an experiment id: check that %s "
@@ -257,7 +271,7 @@ static char *experiment_by_name(LatheMlflow *m, const char *name, GError **error
                 m->uri, LATHE_MLFLOW_ENV_URI);
     return NULL;
   }
-  if (g_strcmp0(member_string(exp, "lifecycle_stage"), "deleted") == 0) {
+  if (g_strcmp0(lathe_mlflow_member_string(exp, "lifecycle_stage"), "deleted") == 0) {
     g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
                 "MLflow experiment '%s' (id %s) at %s is deleted, and its name stays taken: "
                 "restore it (mlflow experiments restore --experiment-id %s) or set %s (or the "
@@ -286,7 +300,7 @@ char *lathe_mlflow_experiment_ensure(LatheMlflow *m, const char *name, GError **
    * which is handled below like another client's race. */
   g_autoptr(JsonNode) created = lathe_mlflow_post(m, "experiments/create", body, TRUE, &e);
   if (created) {
-    const char *cid = member_string(json_node_get_object(created), "experiment_id");
+    const char *cid = lathe_mlflow_member_string(json_node_get_object(created), "experiment_id");
     if (cid)
       return g_strdup(cid);
     g_set_error(error, LATHE_HTTP_ERROR, LATHE_HTTP_ERROR_BAD_RESPONSE,

@@ -120,6 +120,14 @@ JsonNode *lathe_mlflow_post(LatheMlflow *m, const char *endpoint, JsonNode *body
 JsonNode *lathe_mlflow_get(LatheMlflow *m, const char *endpoint, GError **error, ...)
     G_GNUC_NULL_TERMINATED;
 
+/* Member @name of @o (nullable) when it is a string, else NULL. */
+const char *lathe_mlflow_member_string(JsonObject *o, const char *name);
+/* Member @name of @o (nullable) when it is an array, else NULL. */
+JsonArray *lathe_mlflow_member_array(JsonObject *o, const char *name);
+/* Member @name of @o (nullable) as an integer, MLflow sending its int64
+ * fields as JSON strings; 0 when absent or not a value. */
+gint64 lathe_mlflow_member_int(JsonObject *o, const char *name);
+
 /* What an error from this library (or the HTTP layer) means. */
 LatheMlflowCode lathe_mlflow_error_code(const GError *error);
 

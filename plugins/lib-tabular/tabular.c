@@ -92,6 +92,21 @@ gboolean lathe_tabular_check_csv_params(LatheContext *ctx, GError **error) {
   return csv_options(ctx, &o, drop, error);
 }
 
+/* One of @n files read: the progress says so. */
+static void file_done(LatheContext *ctx, LatheCsvInput *in, guint n, const char *shown) {
+  in->done++;
+  lathe_context_progress(ctx, (double)in->done / n, shown);
+}
+
+/* The dataset of every file read, the progress at its end; NULL with @error set. */
+static LatheDataset *finish_table(LatheContext *ctx, LatheCsvTable *table, const char *display,
+                                  GError **error) {
+  LatheDataset *ds = lathe_csv_table_finish(table, error);
+  if (ds)
+    lathe_context_progress(ctx, 1.0, display);
+  return ds;
+}
+
 gboolean lathe_tabular_read_csv(LatheContext *ctx, const char *display,
                                 const LatheTabularFile *files, guint n, gboolean folder,
                                 gboolean versions, GError **error) {
@@ -117,13 +132,11 @@ gboolean lathe_tabular_read_csv(LatheContext *ctx, const char *display,
     }
     if (!ok)
       return FALSE;
-    in.done++;
-    lathe_context_progress(ctx, (double)in.done / n, shown);
+    file_done(ctx, &in, n, shown);
   }
-  LatheDataset *ds = lathe_csv_table_finish(table, error);
+  LatheDataset *ds = finish_table(ctx, table, display, error);
   if (!ds)
     return FALSE;
-  lathe_context_progress(ctx, 1.0, display);
   lathe_context_log(ctx, G_LOG_LEVEL_INFO,
                     "%s: %u rows, %u features, %u classes, %u groups from %u files", display,
                     ds->n_rows, ds->n_cols, ds->n_classes, ds->n_groups,
@@ -241,13 +254,11 @@ gboolean lathe_tabular_read_recordings(LatheContext *ctx, const char *display,
     }
     if (!lathe_csv_input_read_any(&in, f->path, f->name, shown, f->name, error))
       return FALSE;
-    in.done++;
-    lathe_context_progress(ctx, (double)in.done / n, shown);
+    file_done(ctx, &in, n, shown);
   }
-  LatheDataset *ds = lathe_csv_table_finish(table, error);
+  LatheDataset *ds = finish_table(ctx, table, display, error);
   if (!ds)
     return FALSE;
-  lathe_context_progress(ctx, 1.0, display);
   g_autofree char *names = g_strjoinv(", ", ds->columns);
   lathe_context_log(ctx, G_LOG_LEVEL_INFO,
                     "%s: %u recordings, %u rows, channels %s, %u classes", display,

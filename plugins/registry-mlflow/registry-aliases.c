@@ -30,21 +30,10 @@ static void move_free(gpointer p) {
   g_free(m);
 }
 
-static gint64 int_of(JsonObject *o, const char *name) {
-  JsonNode *n = json_object_get_member(o, name);
-  if (!n || !JSON_NODE_HOLDS_VALUE(n))
-    return 0;
-  if (json_node_get_value_type(n) == G_TYPE_STRING)
-    return g_ascii_strtoll(json_node_get_string(n), NULL, 10);
-  return json_node_get_int(n);
-}
-
 /* The moves recorded in @model's tags, of @alias or of every alias. */
 static GPtrArray *moves_of(JsonObject *model, const char *alias) {
   GPtrArray *out = g_ptr_array_new_with_free_func(move_free);
-  JsonArray *tags = json_object_has_member(model, "tags")
-                        ? json_object_get_array_member(model, "tags")
-                        : NULL;
+  JsonArray *tags = lathe_mlflow_member_array(model, "tags");
   for (guint i = 0; tags && i < json_array_get_length(tags); i++) {
     JsonObject *t = json_array_get_object_element(tags, i);
     const char *key = json_object_get_string_member_with_default(t, "key", "");
@@ -66,9 +55,9 @@ static GPtrArray *moves_of(JsonObject *model, const char *alias) {
     m->seq = seq;
     m->nonce = g_strdup(parts[2]);
     m->record = json_object_ref(json_node_get_object(json_parser_get_root(p)));
-    m->time = int_of(m->record, "time");
-    m->version = int_of(m->record, "version");
-    m->previous = int_of(m->record, "previous");
+    m->time = lathe_mlflow_member_int(m->record, "time");
+    m->version = lathe_mlflow_member_int(m->record, "version");
+    m->previous = lathe_mlflow_member_int(m->record, "previous");
     g_ptr_array_add(out, m);
   }
   return out;
@@ -77,14 +66,12 @@ static GPtrArray *moves_of(JsonObject *model, const char *alias) {
 /* Where each alias of @model points now (alias -> version). */
 static GHashTable *current_aliases(JsonObject *model) {
   GHashTable *h = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-  JsonArray *al = json_object_has_member(model, "aliases")
-                      ? json_object_get_array_member(model, "aliases")
-                      : NULL;
+  JsonArray *al = lathe_mlflow_member_array(model, "aliases");
   for (guint i = 0; al && i < json_array_get_length(al); i++) {
     JsonObject *a = json_array_get_object_element(al, i);
     const char *name = json_object_get_string_member_with_default(a, "alias", NULL);
     if (name)
-      g_hash_table_replace(h, g_strdup(name), GINT_TO_POINTER((gint)int_of(a, "version")));
+      g_hash_table_replace(h, g_strdup(name), GINT_TO_POINTER((gint)lathe_mlflow_member_int(a, "version")));
   }
   return h;
 }
@@ -183,7 +170,7 @@ static GPtrArray *alias_moves(JsonObject *model, const char *alias, GHashTable *
   GPtrArray *moves = moves_of(model, alias);
   sort_moves(moves, current);
   reconcile(moves, alias, GPOINTER_TO_INT(g_hash_table_lookup(current, alias)),
-            int_of(model, "last_updated_timestamp"));
+            lathe_mlflow_member_int(model, "last_updated_timestamp"));
   return moves;
 }
 
@@ -244,9 +231,7 @@ JsonArray *rm_alias_history(gpointer registry, const char *name, const char *ali
         rm_call(r, "GET", "registered-models/search", NULL, q, NULL, error);
     if (!ans)
       return NULL;
-    JsonArray *models = json_object_has_member(ans, "registered_models")
-                            ? json_object_get_array_member(ans, "registered_models")
-                            : NULL;
+    JsonArray *models = lathe_mlflow_member_array(ans, "registered_models");
     for (guint i = 0; models && i < json_array_get_length(models); i++)
       append_history(out, json_array_get_object_element(models, i), alias);
     g_free(token);
@@ -265,6 +250,18 @@ static JsonObject *require_model(RegMlflow *r, const char *name, GError **error)
                 RM_COMPONENT ": no model named '%s' at %s; `lathe models list --registry "
                 "registry/mlflow` shows the models",
                 name, r->uri);
+  return model;
+}
+
+/* What an alias change starts with: @name and @alias checked, the model
+ * (NULL with @error set when there is none) and its aliases in @current. */
+static JsonObject *alias_model(RegMlflow *r, const char *name, const char *alias,
+                               GHashTable **current, GError **error) {
+  if (!rm_check_name(name, error) || !rm_check_alias(alias, error))
+    return NULL;
+  JsonObject *model = require_model(r, name, error);
+  if (model)
+    *current = current_aliases(model);
   return model;
 }
 
@@ -290,12 +287,10 @@ static char *move_reason(RegMlflow *r, const char *name, guint version, Move *la
 gboolean rm_set_alias(gpointer registry, const char *name, const char *alias, guint version,
                       GError **error) {
   RegMlflow *r = registry;
-  if (!rm_check_name(name, error) || !rm_check_alias(alias, error))
-    return FALSE;
-  g_autoptr(JsonObject) model = require_model(r, name, error);
+  g_autoptr(GHashTable) current = NULL;
+  g_autoptr(JsonObject) model = alias_model(r, name, alias, &current, error);
   if (!model)
     return FALSE;
-  g_autoptr(GHashTable) current = current_aliases(model);
   gint64 now_at = GPOINTER_TO_INT(g_hash_table_lookup(current, alias));
   /* Pointing an alias where it already points is not a move: no history. */
   if (now_at == (gint64)version)
@@ -369,12 +364,10 @@ gboolean rm_set_alias(gpointer registry, const char *name, const char *alias, gu
 gboolean rm_delete_alias(gpointer registry, const char *name, const char *alias,
                          GError **error) {
   RegMlflow *r = registry;
-  if (!rm_check_name(name, error) || !rm_check_alias(alias, error))
-    return FALSE;
-  g_autoptr(JsonObject) model = require_model(r, name, error);
+  g_autoptr(GHashTable) current = NULL;
+  g_autoptr(JsonObject) model = alias_model(r, name, alias, &current, error);
   if (!model)
     return FALSE;
-  g_autoptr(GHashTable) current = current_aliases(model);
   if (!g_hash_table_contains(current, alias)) {
     g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
                 RM_COMPONENT ": model '%s' has no alias '%s' at %s", name, alias, r->uri);

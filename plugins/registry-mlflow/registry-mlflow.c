@@ -97,9 +97,7 @@ static guint find_by_request(RegMlflow *r, const char *name, const char *request
   g_autoptr(JsonObject) ans = rm_call(r, "GET", "model-versions/search", NULL, q, NULL, error);
   if (!ans)
     return G_MAXUINT;
-  JsonArray *found = json_object_has_member(ans, "model_versions")
-                         ? json_object_get_array_member(ans, "model_versions")
-                         : NULL;
+  JsonArray *found = lathe_mlflow_member_array(ans, "model_versions");
   return found && json_array_get_length(found)
              ? version_number(json_array_get_object_element(found, 0))
              : 0;
@@ -296,9 +294,7 @@ static JsonArray *registry_list(gpointer registry, const char *name, GError **er
     g_autoptr(JsonObject) ans = rm_call(r, "GET", "model-versions/search", NULL, q, NULL, error);
     if (!ans)
       return NULL;
-    JsonArray *mvs = json_object_has_member(ans, "model_versions")
-                         ? json_object_get_array_member(ans, "model_versions")
-                         : NULL;
+    JsonArray *mvs = lathe_mlflow_member_array(ans, "model_versions");
     for (guint i = 0; mvs && i < json_array_get_length(mvs); i++) {
       JsonObject *o = rm_version_object(json_array_get_object_element(mvs, i), error);
       if (!o)

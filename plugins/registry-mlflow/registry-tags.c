@@ -138,9 +138,7 @@ JsonArray *rm_tags_from_metadata(JsonObject *metadata, const char *sha256, gsize
 
 GHashTable *rm_tags_table(JsonObject *holder) {
   GHashTable *raw = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-  JsonArray *tags = holder && json_object_has_member(holder, "tags")
-                        ? json_object_get_array_member(holder, "tags")
-                        : NULL;
+  JsonArray *tags = lathe_mlflow_member_array(holder, "tags");
   for (guint i = 0; tags && i < json_array_get_length(tags); i++) {
     JsonObject *t = json_array_get_object_element(tags, i);
     const char *k = t ? json_object_get_string_member_with_default(t, "key", NULL) : NULL;
@@ -240,22 +238,13 @@ static JsonObject *metadata_from_tags(GHashTable *tags) {
   return meta;
 }
 
-static gint64 int_member(JsonObject *o, const char *name) {
-  JsonNode *n = json_object_get_member(o, name);
-  if (!n || !JSON_NODE_HOLDS_VALUE(n))
-    return 0;
-  if (json_node_get_value_type(n) == G_TYPE_STRING)
-    return g_ascii_strtoll(json_node_get_string(n), NULL, 10);
-  return json_node_get_int(n);
-}
-
 static gint cmp_strp(gconstpointer a, gconstpointer b) {
   return g_strcmp0(*(const char *const *)a, *(const char *const *)b);
 }
 
 JsonObject *rm_version_object(JsonObject *mv, GError **error) {
   const char *name = json_object_get_string_member_with_default(mv, "name", NULL);
-  gint64 version = int_member(mv, "version");
+  gint64 version = lathe_mlflow_member_int(mv, "version");
   if (!name || version < 1) {
     g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
                 RM_COMPONENT ": the server answered a model version without a name or number");
@@ -271,12 +260,10 @@ JsonObject *rm_version_object(JsonObject *mv, GError **error) {
     json_object_set_string_member(o, "digest", sha);
   if (size)
     json_object_set_int_member(o, "size", g_ascii_strtoll(size, NULL, 10));
-  g_autofree char *created = rm_iso8601(int_member(mv, "creation_timestamp"));
+  g_autofree char *created = rm_iso8601(lathe_mlflow_member_int(mv, "creation_timestamp"));
   json_object_set_string_member(o, "created", created);
   JsonArray *aliases = json_array_new();
-  JsonArray *given = json_object_has_member(mv, "aliases")
-                         ? json_object_get_array_member(mv, "aliases")
-                         : NULL;
+  JsonArray *given = lathe_mlflow_member_array(mv, "aliases");
   g_autoptr(GPtrArray) sorted = g_ptr_array_new();
   for (guint i = 0; given && i < json_array_get_length(given); i++)
     g_ptr_array_add(sorted, (gpointer)json_array_get_string_element(given, i));

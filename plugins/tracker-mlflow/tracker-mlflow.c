@@ -108,13 +108,6 @@ static void tracker_close(gpointer tracker) {
   g_free(t);
 }
 
-static const char *member_string(JsonObject *o, const char *name) {
-  JsonNode *n = o ? json_object_get_member(o, name) : NULL;
-  return n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING
-             ? json_node_get_string(n)
-             : NULL;
-}
-
 static JsonObject *member_object(JsonObject *o, const char *name) {
   JsonNode *n = o ? json_object_get_member(o, name) : NULL;
   return n && JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
@@ -123,12 +116,12 @@ static JsonObject *member_object(JsonObject *o, const char *name) {
 /* Remembers @run (a Run message) and returns its id. */
 static const char *remember(TmTracker *t, JsonObject *run, const char *lathe_id) {
   JsonObject *info = member_object(run, "info");
-  const char *id = member_string(info, "run_id");
+  const char *id = lathe_mlflow_member_string(info, "run_id");
   if (!id)
     return NULL;
   TmRunInfo *i = g_new0(TmRunInfo, 1);
-  i->experiment_id = g_strdup(member_string(info, "experiment_id"));
-  i->artifact_uri = g_strdup(member_string(info, "artifact_uri"));
+  i->experiment_id = g_strdup(lathe_mlflow_member_string(info, "experiment_id"));
+  i->artifact_uri = g_strdup(lathe_mlflow_member_string(info, "artifact_uri"));
   g_hash_table_replace(t->infos, g_strdup(id), i);
   if (lathe_id)
     g_hash_table_replace(t->ids, g_strdup(lathe_id), g_strdup(id));

@@ -161,3 +161,27 @@ void lathe_test_remove_tree(const char *path) {
     g_unlink(path);
   }
 }
+
+JsonObject *lathe_test_json_object(const char *json) {
+  g_autoptr(JsonNode) n = json_from_string(json, NULL);
+  g_assert_nonnull(n);
+  g_assert_true(JSON_NODE_HOLDS_OBJECT(n));
+  return json_object_ref(json_node_get_object(n));
+}
+
+guint lathe_test_register_model(const LatheRegistryClass *klass, gpointer reg, const char *name,
+                                GBytes *bytes, const char *meta_json) {
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonObject) m = meta_json ? lathe_test_json_object(meta_json) : NULL;
+  guint version = 0;
+  g_assert_true(klass->register_model(reg, name, bytes, m, &version, &error));
+  g_assert_no_error(error);
+  return version;
+}
+
+void lathe_test_set_alias(const LatheRegistryClass *klass, gpointer reg, const char *name,
+                          const char *alias, guint version) {
+  g_autoptr(GError) error = NULL;
+  g_assert_true(klass->set_alias(reg, name, alias, version, &error));
+  g_assert_no_error(error);
+}

@@ -53,3 +53,18 @@ char *lathe_test_shared_path(const char *relative);
 /** lathe_test_remove_tree: removes @path and everything below it; links are
  * removed, never followed. The tests' one copy. */
 void lathe_test_remove_tree(const char *path);
+
+/** lathe_test_json_object: (transfer full) the object @json holds; aborts
+ * the test when it is not one. */
+JsonObject *lathe_test_json_object(const char *json);
+
+/** lathe_test_register_model: registers @bytes as a new version of @name
+ * through the registry ABI of @klass, metadata @meta_json (nullable);
+ * aborts the test on failure. Returns: the version. */
+guint lathe_test_register_model(const LatheRegistryClass *klass, gpointer reg, const char *name,
+                                GBytes *bytes, const char *meta_json);
+
+/** lathe_test_set_alias: points @alias of @name at @version through the
+ * registry ABI of @klass; aborts the test on failure. */
+void lathe_test_set_alias(const LatheRegistryClass *klass, gpointer reg, const char *name,
+                          const char *alias, guint version);

@@ -44,3 +44,33 @@ finish() {
 
 # write_pipeline FILE: the JSON from stdin.
 write_pipeline() { cat >"$1"; }
+
+# copy_iris_ab: examples/iris and examples/iris-ab (which reads ../iris) into
+# $TMP, without any run store they may carry.
+copy_iris_ab() {
+  cp -r "$LATHE_SOURCE_DIR/examples/iris" "$TMP/iris"
+  cp -r "$LATHE_SOURCE_DIR/examples/iris-ab" "$TMP/iris-ab"
+  rm -rf "$TMP/iris/.lathe" "$TMP/iris-ab/.lathe"
+}
+
+# production [MODELS ARGS...]: the version of model iris that `lathe models
+# list` says holds the production alias, or none.
+production() {
+  run_lathe "$TMP/list" models list --json "$@"
+  json_get "$TMP/list.out" "([m['version'] for m in d if m['name'] == 'iris' and 'production' in m['aliases']] or ['none'])[0]"
+}
+
+# recorded_elsewhere STORE RUN JSON: a copy of STORE at $TMP/other in which
+# RUN's recorded environment has the members of JSON (an object) changed, as
+# if RUN had been recorded on another machine.
+recorded_elsewhere() {
+  cp -r "$1" "$TMP/other"
+  $PY - "$TMP/other/lathe.db" "$2" "$3" <<'PYEOF'
+import json, sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+env = json.loads(db.execute("SELECT environment FROM run_environment WHERE run_id = ?", (sys.argv[2],)).fetchone()[0])
+env.update(json.loads(sys.argv[3]))
+db.execute("UPDATE run_environment SET environment = ? WHERE run_id = ?", (json.dumps(env), sys.argv[2]))
+db.commit()
+PYEOF
+}

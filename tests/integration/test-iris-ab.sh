@@ -5,16 +5,8 @@
 # registered; keep: where it was). Then `lathe models rollback` restores the
 # previous version, and refuses when there is none.
 source "$(dirname "$0")/lib.sh"
-cp -r "$LATHE_SOURCE_DIR/examples/iris" "$TMP/iris"
-cp -r "$LATHE_SOURCE_DIR/examples/iris-ab" "$TMP/iris-ab"
-rm -rf "$TMP/iris/.lathe" "$TMP/iris-ab/.lathe"
+copy_iris_ab
 cd "$TMP/iris-ab"
-
-# production VERSION-or-none: what `lathe models list` says holds the alias.
-production() {
-  run_lathe "$TMP/list" models list --json
-  json_get "$TMP/list.out" "([m['version'] for m in d if m['name'] == 'iris' and 'production' in m['aliases']] or ['none'])[0]"
-}
 
 # One pipeline, three presets that set only the model's params.
 expect_py "$LATHE_SOURCE_DIR/examples/iris-ab/pipeline.json" \

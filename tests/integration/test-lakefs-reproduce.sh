@@ -11,8 +11,7 @@ export LATHE_CACHE_DIR="$TMP/cache"
 trap 'lakefs_stop; rm -rf "$TMP"' EXIT
 lakefs_start "$TMP/lakefs" || { fail "the lakeFS test server did not start"; finish; }
 import() { # DIR MESSAGE
-  $PY "$LATHE_SOURCE_DIR/tests/lakefs/lakefs_server.py" import --endpoint "$LAKEFS_ENDPOINT" \
-    --repository iris --create --message "$2" "$1" 2>"$TMP/import.err"
+  lakefs_import --repository iris --create --message "$2" "$1" 2>"$TMP/import.err"
 }
 mkdir -p "$TMP/v1" "$TMP/v2"
 cp "$LATHE_SOURCE_DIR/examples/iris/iris.csv" "$TMP/v1/iris.csv"

@@ -30,8 +30,7 @@ PY
 counts() { ctl GET /counts; }
 reset_counts() { ctl DELETE /counts >/dev/null; }
 import() { # DIR MESSAGE
-  /usr/bin/python3 "$LATHE_SOURCE_DIR/tests/lakefs/lakefs_server.py" import \
-    --endpoint "$LAKEFS_ENDPOINT" --repository demo --create --message "$2" "$1" 2>"$TMP/import.err"
+  lakefs_import --repository demo --create --message "$2" "$1" 2>"$TMP/import.err"
 }
 status_of() { json_get "$1" "[n['status'] for n in d['nodes'] if n['id'] == '$2'][0]"; }
 

@@ -12,9 +12,7 @@ mlflow_start "$TMP/mlf" || { echo "FAIL - the MLflow test server did not start";
 unset MLFLOW_TRACKING_TOKEN MLFLOW_TRACKING_USERNAME MLFLOW_TRACKING_PASSWORD
 # A server that is down must be reported quickly.
 export LATHE_MLFLOW_TOTAL_TIMEOUT_MS=3000 LATHE_MLFLOW_BACKOFF_MS=50
-cp -r "$LATHE_SOURCE_DIR/examples/iris" "$TMP/iris"
-cp -r "$LATHE_SOURCE_DIR/examples/iris-ab" "$TMP/iris-ab"
-rm -rf "$TMP/iris/.lathe" "$TMP/iris-ab/.lathe"
+copy_iris_ab
 cd "$TMP/iris-ab"
 $PY - <<'EOF'
 import json
@@ -28,10 +26,6 @@ EOF
 
 M=(--registry registry/mlflow)
 state() { curl -s "$MLFLOW_CONTROL_URL/state" >"$TMP/state.json"; }
-production() {
-  run_lathe "$TMP/list" models list --json "${M[@]}"
-  json_get "$TMP/list.out" "([m['version'] for m in d if m['name'] == 'iris' and 'production' in m['aliases']] or ['none'])[0]"
-}
 
 before=none
 moves=0          # alias moves so far, each must be in the history
@@ -40,7 +34,7 @@ for variant in conservative shallow_wide deep_forest; do
   run_lathe "$TMP/$variant" run --json pipeline.json --preset "$variant"
   expect_code "$TMP/$variant" 0 "$variant run"
   promote=$(json_get "$TMP/$variant.out" "int(d['metrics']['ab.promote'])")
-  after=$(production)
+  after=$(production "${M[@]}")
   if [ "$before" = none ]; then
     expect_py "$TMP/$variant.out" "d['metrics']['ab.production_version'] == 0" \
       "$variant: no production in MLflow yet"
@@ -67,7 +61,7 @@ done
 run_lathe "$TMP/weak" run --json pipeline.json --preset conservative --set model.n_estimators=1 --set model.max_depth=1
 expect_code "$TMP/weak" 0 "weak run"
 expect_py "$TMP/weak.out" "d['metrics']['ab.promote'] == 0" "a one-stump forest is kept"
-[ "$(production)" = "$before" ] && pass "weak run: production unchanged" || fail "weak run moved production"
+[ "$(production "${M[@]}")" = "$before" ] && pass "weak run: production unchanged" || fail "weak run moved production"
 
 # Nothing went to the embedded registry.
 run_lathe "$TMP/local" models list --json
@@ -90,16 +84,16 @@ expect_py "$TMP/sh.out" "d['version'] == $before and 'production' in d['aliases'
 
 # Rollback through the history record, then undo it.
 if [ "$moves" -ge 2 ]; then
-  current=$(production)
+  current=$(production "${M[@]}")
   run_lathe "$TMP/rb" models rollback iris --json "${M[@]}"
   expect_code "$TMP/rb" 0 "rollback"
   expect_py "$TMP/rb.out" "d['from'] == $current and d['alias'] == 'production'" "rollback reports where it came from"
   back=$(json_get "$TMP/rb.out" "d['version']")
-  [ "$(production)" = "$back" ] && [ "$back" != "$current" ] && pass "rollback moved production to $back in MLflow" \
-    || fail "rollback: production is $(production)"
+  [ "$(production "${M[@]}")" = "$back" ] && [ "$back" != "$current" ] && pass "rollback moved production to $back in MLflow" \
+    || fail "rollback: production is $(production "${M[@]}")"
   run_lathe "$TMP/rb2" models rollback iris "${M[@]}"
   expect_code "$TMP/rb2" 0 "second rollback"
-  [ "$(production)" = "$current" ] && pass "a second rollback undoes the first" || fail "second rollback: $(production)"
+  [ "$(production "${M[@]}")" = "$current" ] && pass "a second rollback undoes the first" || fail "second rollback: $(production "${M[@]}")"
   moves=$((moves + 2))
 else
   fail "production moved only $moves time(s); rollback needs two"
@@ -112,7 +106,7 @@ expect_py "$TMP/state.json" "(lambda h: len(h) == $moves and [x['reason'] for x 
 # unalias: gone from MLflow; the history stays, so rollback still knows.
 run_lathe "$TMP/ua" models unalias iris production --json "${M[@]}"
 expect_code "$TMP/ua" 0 "unalias"
-[ "$(production)" = none ] && pass "production is gone in MLflow" || fail "production is still $(production)"
+[ "$(production "${M[@]}")" = none ] && pass "production is gone in MLflow" || fail "production is still $(production "${M[@]}")"
 run_lathe "$TMP/ua2" models unalias iris production "${M[@]}"
 expect_code "$TMP/ua2" 2 "unalias of an alias not set"
 expect_err "$TMP/ua2" "has no alias 'production'" "unalias names the missing alias"

@@ -32,16 +32,8 @@ expect_py "$TMP/ri.out" "{r['node'] for r in d['outputs']} >= {'mlp', 'cnn', 'rn
 
 # Recorded elsewhere: another CPU and kernels, and one BLAS thread a node
 # with two nodes at once (what --jobs 2 gives on two cores).
-cp -r "$S" "$TMP/other"
+recorded_elsewhere "$S" "$RUN" '{"cpu": "Imaginary CPU 9000", "blas_core": "Prescott", "jobs": 2, "blas_threads": 1}'
 rm -rf "$TMP/other/reproduce"
-$PY - "$TMP/other/lathe.db" "$RUN" <<'PYEOF'
-import json, sqlite3, sys
-db = sqlite3.connect(sys.argv[1])
-env = json.loads(db.execute("SELECT environment FROM run_environment WHERE run_id = ?", (sys.argv[2],)).fetchone()[0])
-env.update(cpu="Imaginary CPU 9000", blas_core="Prescott", jobs=2, blas_threads=1)
-db.execute("UPDATE run_environment SET environment = ? WHERE run_id = ?", (json.dumps(env), sys.argv[2]))
-db.commit()
-PYEOF
 run_lathe "$TMP/k" reproduce --store "$TMP/other" "$RUN"
 head -1 "$TMP/k.err" | grep -qE "^recorded on Imaginary CPU 9000 \(BLAS core Prescott, .*\), reproducing on .*: floating-point results may differ$" \
   && pass "other kernels are said first" || fail "first line: $(head -1 "$TMP/k.err")"

@@ -8,9 +8,7 @@
 # gives the table; an unknown run id suggests the near one; a run recorded on
 # other kernels says so first. ideko and nab: test-reproduce-data.sh.
 source "$(dirname "$0")/lib.sh"
-cp -r "$LATHE_SOURCE_DIR/examples/iris" "$TMP/iris"
-cp -r "$LATHE_SOURCE_DIR/examples/iris-ab" "$TMP/iris-ab"
-rm -rf "$TMP/iris/.lathe" "$TMP/iris-ab/.lathe"
+copy_iris_ab
 first_run() { json_get "$1" "d['run_id']"; }
 # The user's state that reproduce must not touch: the rows of the store's,
 # the registry's and the tracker's databases, and the registry's blobs
@@ -116,15 +114,7 @@ expect_err "$TMP/pa" "plugin changed: transform-split (sha256:" "the change is l
 expect_py "$TMP/pa.out" "[c['plugin'] for c in d['plugins_changed']] == ['transform-split'] and len(d['plugins_changed'][0]['current']) == 64" "--json lists it"
 
 # Another machine: the recorded environment edited in a copy of the store.
-cp -r "$S" "$TMP/other"
-$PY - "$TMP/other/lathe.db" "$RUN" <<'PYEOF'
-import json, sqlite3, sys
-db = sqlite3.connect(sys.argv[1])
-env = json.loads(db.execute("SELECT environment FROM run_environment WHERE run_id = ?", (sys.argv[2],)).fetchone()[0])
-env.update(cpu="Imaginary CPU 9000", blas_core="Prescott")
-db.execute("UPDATE run_environment SET environment = ? WHERE run_id = ?", (json.dumps(env), sys.argv[2]))
-db.commit()
-PYEOF
+recorded_elsewhere "$S" "$RUN" '{"cpu": "Imaginary CPU 9000", "blas_core": "Prescott"}'
 run_lathe "$TMP/k" reproduce --store "$TMP/other" "$RUN"
 head -1 "$TMP/k.err" | grep -qE "^recorded on Imaginary CPU 9000 \(BLAS core Prescott, .*\), reproducing on .* \(BLAS core .*\): floating-point results may differ$" \
   && pass "other kernels are said first" || fail "first line: $(head -1 "$TMP/k.err")"

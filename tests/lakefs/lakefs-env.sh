@@ -14,6 +14,8 @@
 #     LAKEFS_PRISM           1 when Prism validates the traffic, 0 when skipped
 #     LAKECTL_SERVER_ENDPOINT_URL, LAKECTL_CREDENTIALS_ACCESS_KEY_ID/_SECRET_ACCESS_KEY
 #   lakefs_stop           stops what lakefs_start started (by pid)
+#   lakefs_import ARGS... the importer (lakefs_server.py import) into $LAKEFS_ENDPOINT;
+#                         prints the commit id
 # LATHE_PRISM=required makes a missing Prism an error instead of a skip
 # (scripts/test.sh sets it once it has installed Prism).
 # Prism matches request paths against the spec's paths and ignores the servers
@@ -27,9 +29,7 @@ LAKEFS_SERVER_PID=""
 LAKEFS_PRISM_PID=""
 LAKEFS_FRONT_PID=""
 
-lakefs_free_port() {
-  /usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
+source "$LAKEFS_HERE/../common/stand-in.sh"
 
 lakefs_start() {
   local run="$1" i
@@ -40,15 +40,11 @@ lakefs_start() {
   /usr/bin/python3 "$LAKEFS_HERE/lakefs_server.py" serve --port 0 --control-port 0 \
     --data "$run/data" --ready-file "$run/server.json" 2>"$run/server.log" &
   LAKEFS_SERVER_PID=$!
-  for i in $(seq 1 100); do
-    [ -f "$run/server.json" ] && break
-    kill -0 "$LAKEFS_SERVER_PID" 2>/dev/null || { cat "$run/server.log" >&2; return 1; }
-    sleep 0.1
-  done
-  [ -f "$run/server.json" ] || { echo "lakefs_start: the test server did not start" >&2; return 1; }
+  standin_wait_file "$LAKEFS_SERVER_PID" "$run/server.json" "$run/server.log" \
+    "lakefs_start: the test server" || return 1
   local port cport
-  port=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["port"])' "$run/server.json")
-  cport=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["control_port"])' "$run/server.json")
+  port=$(standin_json "$run/server.json" port)
+  cport=$(standin_json "$run/server.json" control_port)
   export LAKEFS_API_URL="http://127.0.0.1:$port/api/v1"
   export LAKEFS_CONTROL_URL="http://127.0.0.1:$cport"
   export LAKEFS_ENDPOINT="$LAKEFS_API_URL" LAKEFS_PRISM=0 LAKEFS_PRISM_URL=""
@@ -71,7 +67,7 @@ lakefs_start() {
       return 1
     fi
     local pport
-    pport=$(lakefs_free_port)
+    pport=$(standin_free_port)
     "$pdir/node_modules/.bin/prism" proxy --errors "$run/swagger-api-v1.yml" \
       "http://127.0.0.1:$port" --host 127.0.0.1 --port "$pport" >"$run/prism.log" 2>&1 &
     LAKEFS_PRISM_PID=$!
@@ -86,26 +82,29 @@ lakefs_start() {
     /usr/bin/python3 "$LAKEFS_HERE/lakefs_front.py" --prism "http://127.0.0.1:$pport" \
       --server "http://127.0.0.1:$port" --ready-file "$run/front.json" 2>"$run/front.log" &
     LAKEFS_FRONT_PID=$!
-    for i in $(seq 1 100); do
-      [ -f "$run/front.json" ] && break
-      kill -0 "$LAKEFS_FRONT_PID" 2>/dev/null || { cat "$run/front.log" >&2; return 1; }
-      sleep 0.1
-    done
-    [ -f "$run/front.json" ] || { echo "lakefs_start: the front did not start" >&2; return 1; }
+    standin_wait_file "$LAKEFS_FRONT_PID" "$run/front.json" "$run/front.log" \
+      "lakefs_start: the front" || return 1
     local fport
-    fport=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["port"])' "$run/front.json")
+    fport=$(standin_json "$run/front.json" port)
     export LAKEFS_ENDPOINT="http://127.0.0.1:$fport/api/v1"
   fi
   export LAKECTL_SERVER_ENDPOINT_URL="$LAKEFS_ENDPOINT"
 }
 
 lakefs_stop() {
-  local p
-  for p in $LAKEFS_FRONT_PID $LAKEFS_PRISM_PID $LAKEFS_SERVER_PID; do
-    kill "$p" 2>/dev/null || true
-  done
-  for p in $LAKEFS_FRONT_PID $LAKEFS_PRISM_PID $LAKEFS_SERVER_PID; do
-    wait "$p" 2>/dev/null || true
-  done
+  # shellcheck disable=SC2086  # empty ones drop out
+  standin_stop $LAKEFS_FRONT_PID $LAKEFS_PRISM_PID $LAKEFS_SERVER_PID
   LAKEFS_FRONT_PID="" LAKEFS_PRISM_PID="" LAKEFS_SERVER_PID=""
+}
+
+lakefs_import() {
+  /usr/bin/python3 "$LAKEFS_HERE/lakefs_server.py" import --endpoint "$LAKEFS_ENDPOINT" "$@"
+}
+
+# lakefs_start_or_exit RUNDIR PREFIX: lakefs_start, or PREFIX and the logs, exit 1
+lakefs_start_or_exit() {
+  lakefs_start "$1" && return 0
+  echo "$2 the lakeFS test server or Prism did not start" >&2
+  tail -20 "$1/server.log" "$1/prism.log" 2>/dev/null >&2 || true
+  exit 1
 }

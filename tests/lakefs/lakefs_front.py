@@ -17,10 +17,13 @@ import http.client
 import json
 import os
 import re
-import socket
 import sys
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+import stand_in  # noqa: E402  (tests/common: chunked bodies, cutting a connection, the ready file)
 
 OBJECT_BYTES = re.compile(r"^/api/v1/repositories/[^/]+/(refs/[^/]+|branches/[^/]+)/objects$")
 HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailers",
@@ -50,7 +53,7 @@ class Front(BaseHTTPRequestHandler):
             for k, v in headers.items():
                 conn.putheader(k, v)
             if chunked:
-                body = self.read_chunked()
+                body = b"".join(stand_in.read_chunks(self.rfile))
                 conn.putheader("Content-Length", str(len(body)))
                 conn.endheaders()
                 conn.send(body)
@@ -94,24 +97,8 @@ class Front(BaseHTTPRequestHandler):
             pass
         if not resp.isclosed() or (resp.length or 0) > 0:
             # the upstream stopped short: so does the client's connection
-            self.close_connection = True
-            try:
-                self.wfile.flush()
-                self.connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+            stand_in.cut_connection(self)
         conn.close()
-
-    def read_chunked(self):
-        out = bytearray()
-        while True:
-            size = int(self.rfile.readline(1024).split(b";")[0].strip() or b"0", 16)
-            if size == 0:
-                while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
-                    pass
-                return bytes(out)
-            out += self.rfile.read(size)
-            self.rfile.readline(8)
 
     do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = forward
 
@@ -127,10 +114,7 @@ def main():
     srv.daemon_threads = True
     srv.prism_url = urllib.parse.urlsplit(a.prism)
     srv.server_url = urllib.parse.urlsplit(a.server)
-    if a.ready_file:
-        with open(a.ready_file + ".tmp", "w") as f:
-            json.dump({"port": srv.server_address[1], "pid": os.getpid()}, f)
-        os.replace(a.ready_file + ".tmp", a.ready_file)
+    stand_in.write_ready(a.ready_file, srv.server_address[1])
     try:
         srv.serve_forever()
     except KeyboardInterrupt:

@@ -27,7 +27,6 @@ import hashlib
 import json
 import os
 import re
-import socket
 import sys
 import threading
 import time
@@ -36,6 +35,10 @@ import urllib.parse
 import urllib.request
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+import stand_in  # noqa: E402  (tests/common: the control port, faults, chunked bodies)
 
 API = "/api/v1"
 DEFAULT_PER_PAGE = 100
@@ -154,32 +157,7 @@ class Store:
 
 # ---------------------------------------------------------------- faults
 
-class Faults:
-    """Rules set through the control port. Each rule: kind (fail, delay, drop,
-    violate), match (a regex over the operation id, default: any), count (how many
-    requests it hits; -1 = all), plus status/retry_after (fail), seconds (delay),
-    after_bytes (drop)."""
-
-    def __init__(self):
-        self.lock = threading.Lock()
-        self.rules = []
-        self.counts = {}
-
-    def count(self, op):
-        with self.lock:
-            self.counts[op] = self.counts.get(op, 0) + 1
-
-    def take(self, kind, op):
-        with self.lock:
-            for r in self.rules:
-                if r["kind"] != kind or r["count"] == 0:
-                    continue
-                if not re.fullmatch(r.get("match", ".*"), op):
-                    continue
-                if r["count"] > 0:
-                    r["count"] -= 1
-                return dict(r)
-        return None
+# Faults (the rules set through the control port) come from tests/common/stand_in.py.
 
 
 # ---------------------------------------------------------------- routing
@@ -283,29 +261,18 @@ class Handler(BaseHTTPRequestHandler):
         te = self.headers.get("Transfer-Encoding", "")
         if "chunked" in te.lower():
             out = bytearray()
-            for chunk in self.iter_chunked():
+            for chunk in stand_in.read_chunks(self.rfile):
                 out += chunk
             return bytes(out)
         n = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(n) if n else b""
-
-    def iter_chunked(self):
-        while True:
-            line = self.rfile.readline(1024)
-            size = int(line.split(b";")[0].strip() or b"0", 16)
-            if size == 0:
-                while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
-                    pass
-                return
-            yield self.rfile.read(size)
-            self.rfile.readline(8)
 
     def iter_body(self):
         if self.body_consumed:
             return
         self.body_consumed = True
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            yield from self.iter_chunked()
+            yield from stand_in.read_chunks(self.rfile)
             return
         left = int(self.headers.get("Content-Length") or 0)
         while left > 0:
@@ -689,12 +656,7 @@ class Handler(BaseHTTPRequestHandler):
                 sent += len(b)
                 left -= len(b)
         if limit is not None:
-            self.wfile.flush()
-            self.close_connection = True
-            try:
-                self.connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+            stand_in.cut_connection(self)
 
     def op_uploadObject(self, repository, branch):
         path = self.query.get("path")
@@ -790,89 +752,40 @@ def violate(obj):
 
 # ---------------------------------------------------------------- control port
 
-class ControlHandler(BaseHTTPRequestHandler):
+class ControlHandler(stand_in.ControlHandler):
     """POST /faults  {"kind": ..., "match": ..., "count": N, ...}  adds a rule
     DELETE /faults   clears the rules
     GET /counts      request counts per operation id;  DELETE /counts resets them
     POST /corrupt    {"repository", "ref", "path"}: flips the object's stored bytes
                      (its checksum stays), so a download no longer matches it
     GET /health      200 once serving"""
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True  # headers and body go out as separate writes
+    fault_kinds = ("fail", "delay", "drop", "violate")
 
-    def log_message(self, fmt, *args):
-        pass
-
-    def reply(self, status, obj):
-        body = json.dumps(obj).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def body(self):
-        n = int(self.headers.get("Content-Length") or 0)
-        return json.loads(self.rfile.read(n) or b"{}")
-
-    def do_GET(self):
-        f = self.server.api.faults
-        if self.path == "/counts":
-            with f.lock:
-                self.reply(200, dict(f.counts))
-        elif self.path == "/faults":
-            with f.lock:
-                self.reply(200, list(f.rules))
-        elif self.path == "/health":
-            self.reply(200, {"ok": True})
-        else:
-            self.reply(404, {"message": "no such control path"})
-
-    def do_DELETE(self):
-        f = self.server.api.faults
-        with f.lock:
-            if self.path == "/counts":
-                f.counts.clear()
-            elif self.path == "/faults":
-                f.rules.clear()
-            else:
-                return self.reply(404, {"message": "no such control path"})
-        self.reply(200, {"ok": True})
-
-    def do_POST(self):
-        api = self.server.api
+    def post_extra(self, b):
+        if self.path != "/corrupt":
+            return False
+        st = self.server.api.store
         try:
-            b = self.body()
-        except ValueError:
-            return self.reply(400, {"message": "bad JSON"})
-        if self.path == "/faults":
-            if b.get("kind") not in ("fail", "delay", "drop", "violate"):
-                return self.reply(400, {"message": "kind: fail, delay, drop or violate"})
-            b.setdefault("count", 1)
-            b.setdefault("match", ".*")
-            with api.faults.lock:
-                api.faults.rules.append(b)
-            return self.reply(200, {"ok": True})
-        if self.path == "/corrupt":
-            st = api.store
-            try:
-                with st.lock:
-                    r = st.repo(b["repository"])
-                    e = st.view(r, b.get("ref", r["default_branch"])).get(b["path"])
-            except (ApiError, KeyError) as ex:
-                return self.reply(404, {"message": str(ex)})
-            if e is None:
-                return self.reply(404, {"message": "no such object"})
-            with open(e["file"], "r+b") as f:
-                data = bytearray(f.read(16))
-                if not data:
-                    return self.reply(400, {"message": "empty object"})
-                for i in range(len(data)):
-                    data[i] ^= 0xFF
-                f.seek(0)
-                f.write(data)
-            return self.reply(200, {"ok": True})
-        self.reply(404, {"message": "no such control path"})
+            with st.lock:
+                r = st.repo(b["repository"])
+                e = st.view(r, b.get("ref", r["default_branch"])).get(b["path"])
+        except (ApiError, KeyError) as ex:
+            self.reply(404, {"message": str(ex)})
+            return True
+        if e is None:
+            self.reply(404, {"message": "no such object"})
+            return True
+        with open(e["file"], "r+b") as f:
+            data = bytearray(f.read(16))
+            if not data:
+                self.reply(400, {"message": "empty object"})
+                return True
+            for i in range(len(data)):
+                data[i] ^= 0xFF
+            f.seek(0)
+            f.write(data)
+        self.reply(200, {"ok": True})
+        return True
 
 
 def serve(args):
@@ -883,19 +796,11 @@ def serve(args):
     api = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     api.daemon_threads = True
     api.store = Store(args.data)
-    api.faults = Faults()
+    api.faults = stand_in.Faults()
     api.key_id, api.secret = key, secret
     api.verbose = args.verbose
-    ctl = ThreadingHTTPServer(("127.0.0.1", args.control_port), ControlHandler)
-    ctl.daemon_threads = True
-    ctl.api = api
-    threading.Thread(target=ctl.serve_forever, daemon=True).start()
-    if args.ready_file:
-        tmp = args.ready_file + ".tmp"
-        with open(tmp, "w") as f:
-            json.dump({"port": api.server_address[1], "control_port": ctl.server_address[1],
-                       "pid": os.getpid()}, f)
-        os.replace(tmp, args.ready_file)
+    ctl = stand_in.start_control(args.control_port, ControlHandler, api.faults, api=api)
+    stand_in.write_ready(args.ready_file, api.server_address[1], ctl.server_address[1])
     print("lakefs test server on http://127.0.0.1:%d%s, control on http://127.0.0.1:%d" %
           (api.server_address[1], API, ctl.server_address[1]), file=sys.stderr, flush=True)
     try:

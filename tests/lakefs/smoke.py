@@ -18,6 +18,11 @@ import tempfile
 import time
 import urllib.parse
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+import smoke_check  # noqa: E402  (tests/common: TAP checks, one HTTP call)
+from smoke_check import ok, raw_call  # noqa: E402
+
 PRISM = os.environ.get("LAKEFS_PRISM") == "1"
 DIRECT = os.environ["LAKEFS_API_URL"]
 FRONT = os.environ["LAKEFS_ENDPOINT"]  # JSON through Prism, object bytes direct
@@ -27,35 +32,15 @@ KEY = os.environ["LAKECTL_CREDENTIALS_ACCESS_KEY_ID"]
 SECRET = os.environ["LAKECTL_CREDENTIALS_SECRET_ACCESS_KEY"]
 HERE = os.path.dirname(os.path.abspath(__file__))
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
-checks = 0
 T0 = time.time()
-
-
-def ok(cond, what):
-    global checks
-    checks += 1
-    if not cond:
-        print("not ok - " + what, flush=True)
-        sys.exit(1)
-    print("ok - %s" % what, flush=True)
 
 
 def auth(key=KEY, secret=SECRET):
     return "Basic " + base64.b64encode(("%s:%s" % (key, secret)).encode()).decode()
 
 
-class Resp:
-    def __init__(self, status, headers, body):
-        self.status, self.headers, self.body = status, headers, body
-
-    def json(self):
-        return json.loads(self.body)
-
-
 def request(method, path, body=None, ctype=None, headers=None, base=EP, auth_header=None,
             timeout=10, expect_valid=True):
-    u = urllib.parse.urlsplit(base + path)
-    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=timeout)
     h = {"Authorization": auth_header if auth_header is not None else auth()}
     if auth_header == "":
         del h["Authorization"]
@@ -65,12 +50,8 @@ def request(method, path, body=None, ctype=None, headers=None, base=EP, auth_hea
     if ctype:
         h["Content-Type"] = ctype
     h.update(headers or {})
-    target = u.path + ("?" + u.query if u.query else "")
-    conn.request(method, target, body=body, headers=h)
-    r = conn.getresponse()
-    data = r.read()
-    conn.close()
-    resp = Resp(r.status, {k.lower(): v for k, v in r.getheaders()}, data)
+    resp = raw_call(method, base + path, body, h, timeout)
+    data = resp.body
     if base in (EP, FRONT) and PRISM and expect_valid:
         viol = resp.headers.get("sl-violations")
         prism_err = resp.headers.get("content-type", "").startswith("application/problem+json")
@@ -390,7 +371,7 @@ def main():
         ok(r.json()["results"][0]["id"] == out.stdout.strip() and
            r.json()["results"][0]["message"] == "import smoke", "importer: the commit is main's head")
 
-    print("# %d checks in %.1f s" % (checks, time.time() - t0))
+    print("# %d checks in %.1f s" % (smoke_check.checks, time.time() - t0))
 
 
 if __name__ == "__main__":

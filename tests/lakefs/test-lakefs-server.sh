@@ -5,16 +5,9 @@
 # only; both processes are stopped on any exit.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-run=$(mktemp -d "${TMPDIR:-/tmp}/lathe-lakefs.XXXXXX")
 source "$here/lakefs-env.sh"
-cleanup() { lakefs_stop; rm -rf "$run"; }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-if ! lakefs_start "$run"; then
-  echo "not ok - the lakeFS test server or Prism did not start" >&2
-  tail -20 "$run/server.log" "$run/prism.log" 2>/dev/null >&2 || true
-  exit 1
-fi
+standin_scratch lakefs lakefs_stop
+lakefs_start_or_exit "$run" "not ok -"
 if ! timeout 50 /usr/bin/python3 "$here/smoke.py"; then
   [ -n "${LAKEFS_KEEP_LOGS:-}" ] && cp "$run"/*.log "$LAKEFS_KEEP_LOGS"/
   echo "--- server log" >&2; tail -20 "$run/server.log" >&2 || true

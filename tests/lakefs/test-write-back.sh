@@ -20,7 +20,7 @@ fi
 cp "$LATHE_SOURCE_DIR/examples/iris/iris.csv" "$TMP/"
 cd "$TMP"
 mkdir seed && echo "iris experiments" >seed/README.md
-main_head=$($PY "$LATHE_SOURCE_DIR/tests/lakefs/lakefs_server.py" import --endpoint "$LAKEFS_ENDPOINT" \
+main_head=$(lakefs_import \
   --repository iris --create --message "seed" seed) && pass "repository iris with main at $main_head" \
   || fail "import: $main_head"
 
@@ -113,7 +113,7 @@ expect_py b2.json "d['commit_id'] == '$commit'" "rerun: no new commit"
 # writes nothing (no upload, no commit), checks the recorded commit byte for
 # byte, and its output is the original's.
 mkdir later && echo "a later change" >later/NOTE.md
-$PY "$LATHE_SOURCE_DIR/tests/lakefs/lakefs_server.py" import --endpoint "$LAKEFS_ENDPOINT" \
+lakefs_import \
   --repository iris --branch exp-1 --message "later" later >later.id
 api "/repositories/iris/branches/exp-1" >b3.json
 expect_py b3.json "d['commit_id'] == '$(cat later.id)' != '$commit'" "exp-1 moved on to a later commit"

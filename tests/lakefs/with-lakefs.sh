@@ -5,16 +5,9 @@
 # Usage: with-lakefs.sh PROGRAM [ARGS...]   (exit status: the program's)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-run=$(mktemp -d "${TMPDIR:-/tmp}/lathe-lakefs.XXXXXX")
 source "$here/lakefs-env.sh"
-cleanup() { lakefs_stop; rm -rf "$run"; }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-if ! lakefs_start "$run"; then
-  echo "Bail out! the lakeFS test server or Prism did not start" >&2
-  tail -20 "$run/server.log" "$run/prism.log" 2>/dev/null >&2 || true
-  exit 1
-fi
+standin_scratch lakefs lakefs_stop
+lakefs_start_or_exit "$run" "Bail out!"
 status=0
 "$@" || status=$?
 # Prism answers a 501 from upstream with a mock: the test then proved nothing.

@@ -10,33 +10,27 @@
 
 MLFLOW_HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 MLFLOW_SERVER_PID=""
+source "$MLFLOW_HERE/../common/stand-in.sh"
 
 mlflow_start() {
-  local run="$1" i
+  local run="$1"
   shift
   mkdir -p "$run"
   rm -f "$run/server.json"
   /usr/bin/python3 "$MLFLOW_HERE/mlflow_server.py" serve --port 0 --control-port 0 \
     --data "$run/data" --ready-file "$run/server.json" "$@" 2>"$run/server.log" &
   MLFLOW_SERVER_PID=$!
-  for i in $(seq 1 100); do
-    [ -f "$run/server.json" ] && break
-    kill -0 "$MLFLOW_SERVER_PID" 2>/dev/null || { cat "$run/server.log" >&2; MLFLOW_SERVER_PID=""; return 1; }
-    sleep 0.1
-  done
-  [ -f "$run/server.json" ] || { echo "mlflow_start: the test server did not start in 10 s" >&2; return 1; }
+  standin_wait_file "$MLFLOW_SERVER_PID" "$run/server.json" "$run/server.log" \
+    "mlflow_start: the test server" || { MLFLOW_SERVER_PID=""; return 1; }
   local port cport
-  port=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["port"])' "$run/server.json")
-  cport=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["control_port"])' "$run/server.json")
+  port=$(standin_json "$run/server.json" port)
+  cport=$(standin_json "$run/server.json" control_port)
   export MLFLOW_TRACKING_URI="http://127.0.0.1:$port"
   export MLFLOW_CONTROL_URL="http://127.0.0.1:$cport"
   export MLFLOW_SERVER_PID
 }
 
 mlflow_stop() {
-  if [ -n "$MLFLOW_SERVER_PID" ]; then
-    kill "$MLFLOW_SERVER_PID" 2>/dev/null || true
-    wait "$MLFLOW_SERVER_PID" 2>/dev/null || true
-  fi
+  [ -z "$MLFLOW_SERVER_PID" ] || standin_stop "$MLFLOW_SERVER_PID"
   MLFLOW_SERVER_PID=""
 }

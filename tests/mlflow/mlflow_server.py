@@ -26,7 +26,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import sys
 import tempfile
 import threading
@@ -37,8 +36,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "common"))
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 import mlflow_proto  # noqa: E402
+import stand_in  # noqa: E402  (the fault rules and the control port)
 from mlflow_tracking import Tracking, MlflowError, invalid  # noqa: E402
 from mlflow_registry import Registry  # noqa: E402
 
@@ -78,37 +79,7 @@ class Store:
                                     if not f.startswith(".upload-"))}
 
 
-class Faults:
-    """Rules from the control port. Each: kind, match (a regex over the rpc name,
-    default any), count (requests it hits; -1 all), and per kind status/error_code/
-    retry_after (fail), ms (delay)."""
-
-    def __init__(self):
-        self.lock = threading.Lock()
-        self.rules = []
-        self.counts = {}
-        self.down = None  # None, "refuse" or "close"
-        self.down_until = 0.0
-
-    def count(self, op):
-        with self.lock:
-            self.counts[op] = self.counts.get(op, 0) + 1
-
-    def take(self, kind, op):
-        with self.lock:
-            for r in self.rules:
-                if r["kind"] != kind or r["count"] == 0 or not re.fullmatch(r["match"], op):
-                    continue
-                if r["count"] > 0:
-                    r["count"] -= 1
-                return dict(r)
-        return None
-
-    def is_down(self):
-        with self.lock:
-            if self.down and time.time() >= self.down_until:
-                self.down = None
-            return self.down
+# Faults (the rules set through the control port, and the outage) come from tests/common/stand_in.py.
 
 
 def build_routes(schema):
@@ -166,12 +137,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def drop(self):
         """No answer at all: the connection closes (before or after the effect)."""
-        self.close_connection = True
-        try:
-            self.wfile.flush()
-            self.connection.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
+        stand_in.cut_connection(self)
 
     def body_length(self):
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
@@ -187,14 +153,8 @@ class Handler(BaseHTTPRequestHandler):
         self.body_consumed = True
         n = self.body_length()
         if n is None:
-            while True:
-                size = int(self.rfile.readline(1024).split(b";")[0].strip() or b"0", 16)
-                if size == 0:
-                    while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
-                        pass
-                    return
-                yield self.rfile.read(size)
-                self.rfile.readline(8)
+            yield from stand_in.read_chunks(self.rfile)
+            return
         while n > 0:
             b = self.rfile.read(min(CHUNK, n))
             if not b:
@@ -490,77 +450,33 @@ class Api:
         return gen
 
 
-class ControlHandler(BaseHTTPRequestHandler):
+class ControlHandler(stand_in.ControlHandler):
     """POST /faults {"kind", "match", "count", ...}; GET, DELETE /faults
     GET /counts, DELETE /counts; GET /state (everything, as JSON)
     POST /down {"seconds": S, "mode": "refuse"|"close"}; POST /up; GET /health"""
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True
+    fault_kinds = FAULT_KINDS
 
-    def log_message(self, fmt, *args):
-        pass
+    def encode(self, obj):
+        return json.dumps(_jsonable(obj), allow_nan=False).encode()
 
-    def reply(self, status, obj):
-        body = json.dumps(_jsonable(obj), allow_nan=False).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+    def health(self):
+        return {"ok": True, "down": self.server.faults.is_down()}
 
-    def body(self):
-        n = int(self.headers.get("Content-Length") or 0)
-        return json.loads(self.rfile.read(n) or b"{}")
-
-    def do_GET(self):
+    def get_extra(self):
+        if self.path != "/state":
+            return False
         app = self.server.app
-        f = app.faults
-        if self.path == "/counts":
-            with f.lock:
-                return self.reply(200, dict(f.counts))
-        if self.path == "/faults":
-            with f.lock:
-                return self.reply(200, list(f.rules))
-        if self.path == "/state":
-            with app.store.lock:
-                return self.reply(200, app.store.dump())
-        if self.path == "/health":
-            return self.reply(200, {"ok": True, "down": f.is_down()})
-        self.reply(404, {"message": "no such control path"})
+        with app.store.lock:
+            self.reply(200, app.store.dump())
+        return True
 
-    def do_DELETE(self):
-        f = self.server.app.faults
-        with f.lock:
-            if self.path == "/counts":
-                f.counts.clear()
-            elif self.path == "/faults":
-                f.rules.clear()
-            else:
-                return self.reply(404, {"message": "no such control path"})
-        self.reply(200, {"ok": True})
-
-    def do_POST(self):
+    def post_extra(self, b):
         app = self.server.app
-        try:
-            b = self.body()
-        except ValueError:
-            return self.reply(400, {"message": "bad JSON"})
-        if self.path == "/faults":
-            if b.get("kind") not in FAULT_KINDS:
-                return self.reply(400, {"message": "kind: one of " + ", ".join(FAULT_KINDS)})
-            b.setdefault("count", 1)
-            b.setdefault("match", ".*")
-            try:
-                re.compile(b["match"])
-            except re.error as e:
-                return self.reply(400, {"message": "match: %s" % e})
-            with app.faults.lock:
-                app.faults.rules.append(b)
-            return self.reply(200, {"ok": True})
         if self.path == "/down":
             mode, secs = b.get("mode", "refuse"), float(b.get("seconds", 30))
             if mode not in ("refuse", "close"):
-                return self.reply(400, {"message": "mode: refuse or close"})
+                self.reply(400, {"message": "mode: refuse or close"})
+                return True
             with app.faults.lock:
                 app.faults.down, app.faults.down_until = mode, time.time() + secs
             if mode == "refuse":
@@ -568,13 +484,15 @@ class ControlHandler(BaseHTTPRequestHandler):
                 t = threading.Timer(secs, app.api.up, args=(gen,))
                 t.daemon = True  # a stop during the outage does not wait for it
                 t.start()
-            return self.reply(200, {"ok": True})
+            self.reply(200, {"ok": True})
+            return True
         if self.path == "/up":
             with app.faults.lock:
                 app.faults.down = None
             app.api.up()
-            return self.reply(200, {"ok": True})
-        self.reply(404, {"message": "no such control path"})
+            self.reply(200, {"ok": True})
+            return True
+        return False
 
 
 class App:
@@ -597,17 +515,10 @@ def serve(args):
     data = args.data or tempfile.mkdtemp(prefix="mlflow-test-server.")
     app.store = Store(data)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # so the temporary folder goes too
-    app.faults = Faults()
+    app.faults = stand_in.Faults()
     app.api = Api(args.port, app)
-    ctl = ThreadingHTTPServer(("127.0.0.1", args.control_port), ControlHandler)
-    ctl.daemon_threads = True
-    ctl.app = app
-    threading.Thread(target=ctl.serve_forever, daemon=True).start()
-    if args.ready_file:
-        tmp = args.ready_file + ".tmp"
-        with open(tmp, "w") as f:
-            json.dump({"port": app.api.port, "control_port": ctl.server_address[1], "pid": os.getpid()}, f)
-        os.replace(tmp, args.ready_file)
+    ctl = stand_in.start_control(args.control_port, ControlHandler, app.faults, app=app)
+    stand_in.write_ready(args.ready_file, app.api.port, ctl.server_address[1])
     print("mlflow test server on http://127.0.0.1:%d, control on http://127.0.0.1:%d" %
           (app.api.port, ctl.server_address[1]), file=sys.stderr, flush=True)
     try:

@@ -14,42 +14,15 @@ import sys
 import time
 import urllib.parse
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+import smoke_check  # noqa: E402  (tests/common: TAP checks, one HTTP call)
+from smoke_check import ok, raw_call  # noqa: E402
+
 URI = os.environ["MLFLOW_TRACKING_URI"]
 CTL = os.environ["MLFLOW_CONTROL_URL"]
 HEX32 = re.compile(r"^[0-9a-f]{32}$")
-checks = 0
 AUTH = {}
-
-
-def ok(cond, what):
-    global checks
-    checks += 1
-    if not cond:
-        print("not ok - " + what, flush=True)
-        sys.exit(1)
-    print("ok - " + what, flush=True)
-
-
-class Resp:
-    def __init__(self, status, headers, body):
-        self.status, self.headers, self.body = status, headers, body
-
-    def json(self):
-        return json.loads(self.body)
-
-    def __repr__(self):
-        return "%d %s" % (self.status, self.body[:160].decode(errors="replace"))
-
-
-def raw_call(method, url, body=None, headers=None, timeout=10):
-    u = urllib.parse.urlsplit(url)
-    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=timeout)
-    target = u.path + ("?" + u.query if u.query else "")
-    conn.request(method, target, body=body, headers=headers or {})
-    r = conn.getresponse()
-    data = r.read()
-    conn.close()
-    return Resp(r.status, {k.lower(): v for k, v in r.getheaders()}, data)
 
 
 def call(method, path, body=None, query=None, ctype="application/json", headers=None, raw=None, timeout=10):
@@ -635,4 +608,4 @@ if __name__ == "__main__":
         main()
     else:
         auth(mode)
-    print("ok - %d checks (%s)" % (checks, mode), flush=True)
+    print("ok - %d checks (%s)" % (smoke_check.checks, mode), flush=True)

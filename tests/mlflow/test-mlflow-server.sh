@@ -5,11 +5,8 @@
 # authentication (smoke.py). Loopback only; every server is stopped on any exit.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-run=$(mktemp -d "${TMPDIR:-/tmp}/lathe-mlflow.XXXXXX")
 source "$here/mlflow-env.sh"
-cleanup() { mlflow_stop; rm -rf "$run"; }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+standin_scratch mlflow mlflow_stop
 if ! mlflow_start "$run/open"; then
   echo "not ok - the MLflow test server did not start" >&2
   exit 1

@@ -63,26 +63,13 @@ static void teardown(Fixture *fx, gconstpointer data) {
 
 static GBytes *str_bytes(const char *s) { return g_bytes_new(s, strlen(s)); }
 
-static JsonObject *parse_object(const char *json) {
-  g_autoptr(JsonParser) p = json_parser_new();
-  g_assert_true(json_parser_load_from_data(p, json, -1, NULL));
-  return json_object_ref(json_node_get_object(json_parser_get_root(p)));
-}
-
 static guint reg_model(gpointer reg, const char *name, const char *content, const char *meta) {
-  g_autoptr(GError) error = NULL;
   g_autoptr(GBytes) b = str_bytes(content);
-  g_autoptr(JsonObject) m = meta ? parse_object(meta) : NULL;
-  guint version = 0;
-  g_assert_true(klass()->register_model(reg, name, b, m, &version, &error));
-  g_assert_no_error(error);
-  return version;
+  return lathe_test_register_model(klass(), reg, name, b, meta);
 }
 
 static void set_alias(gpointer reg, const char *name, const char *alias, guint version) {
-  g_autoptr(GError) error = NULL;
-  g_assert_true(klass()->set_alias(reg, name, alias, version, &error));
-  g_assert_no_error(error);
+  lathe_test_set_alias(klass(), reg, name, alias, version);
 }
 
 /* Asserts that get(@name, @ref) returns exactly @content. */

@@ -139,12 +139,6 @@ static void teardown(Open *o, gconstpointer data) {
   control_do("DELETE", "/faults", NULL);
 }
 
-static JsonObject *parse_object(const char *json) {
-  g_autoptr(JsonNode) n = json_from_string(json, NULL);
-  g_assert_nonnull(n);
-  return json_object_ref(json_node_get_object(n));
-}
-
 static GBytes *random_bytes(gsize n, guint32 seed) {
   g_autoptr(GRand) r = g_rand_new_with_seed(seed);
   guint8 *b = g_malloc(n);
@@ -154,18 +148,11 @@ static GBytes *random_bytes(gsize n, guint32 seed) {
 }
 
 static guint reg_model(gpointer reg, const char *name, GBytes *bytes, const char *meta) {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(JsonObject) m = meta ? parse_object(meta) : NULL;
-  guint version = 0;
-  g_assert_true(klass()->register_model(reg, name, bytes, m, &version, &error));
-  g_assert_no_error(error);
-  return version;
+  return lathe_test_register_model(klass(), reg, name, bytes, meta);
 }
 
 static void set_alias(gpointer reg, const char *name, const char *alias, guint version) {
-  g_autoptr(GError) error = NULL;
-  g_assert_true(klass()->set_alias(reg, name, alias, version, &error));
-  g_assert_no_error(error);
+  lathe_test_set_alias(klass(), reg, name, alias, version);
 }
 
 static char *digest(GBytes *b) {
@@ -388,7 +375,7 @@ static void test_long_tag(Open *o, gconstpointer data) {
   g_assert_cmpuint(meta->len, >, 3 * 5000);
   g_autoptr(GBytes) b = random_bytes(100, 31);
   reg_model(o->reg, "long", b, meta->str);
-  g_autoptr(JsonObject) want = parse_object(meta->str);
+  g_autoptr(JsonObject) want = lathe_test_json_object(meta->str);
   g_string_free(meta, TRUE);
   g_autoptr(GError) error = NULL;
   g_autoptr(JsonObject) v = klass()->get_version(o->reg, "long", "1", &error);

@@ -7,6 +7,7 @@
 #include "dataset-csv.h"
 #include "lakefs-params.h"
 #include "lakefs-write.h"
+#include "lakefs-fixture.h"
 #include "test-util.h"
 
 #define REPO "sinktest"
@@ -15,29 +16,8 @@ static const LatheComponent *sink(void) {
   return lathe_test_component("sink-lakefs", "sink/lakefs");
 }
 
-static LatheLakefs *client(void) {
-  g_autoptr(GError) error = NULL;
-  LatheLakefs *lk = lathe_lakefs_open(NULL, NULL, &error);
-  g_assert_no_error(error);
-  return lk;
-}
-
-/* One API call that must succeed; the parsed answer. */
-static JsonNode *api(const char *method, const char *path, const char *body_json) {
-  g_autoptr(LatheLakefs) lk = client();
-  g_autoptr(LatheHttpRequest) req = lathe_lakefs_request(method, path);
-  if (body_json) {
-    g_autoptr(JsonNode) body = json_from_string(body_json, NULL);
-    lathe_http_request_set_json(req, body);
-  }
-  g_autoptr(GError) error = NULL;
-  JsonNode *n = lathe_lakefs_json(lk, req, NULL, &error);
-  g_assert_no_error(error);
-  return n;
-}
-
 static GBytes *get_object(const char *ref, const char *path) {
-  g_autoptr(LatheLakefs) lk = client();
+  g_autoptr(LatheLakefs) lk = lkfx_client();
   g_autofree char *p = lathe_lakefs_path("repositories", REPO, "refs", ref, "objects", NULL);
   g_autoptr(LatheHttpRequest) req = lathe_lakefs_request("GET", p);
   lathe_http_request_add_query(req, "path", path);
@@ -52,30 +32,8 @@ static char *stat_checksum(const char *ref, const char *path) {
   g_autofree char *p = lathe_lakefs_path("repositories", REPO, "refs", ref, "objects", "stat",
                                          NULL);
   g_autofree char *full = g_strdup_printf("%s?path=%s", p, path);
-  g_autoptr(JsonNode) n = api("GET", full, NULL);
+  g_autoptr(JsonNode) n = lkfx_call("GET", full, NULL);
   return g_strdup(json_object_get_string_member(json_node_get_object(n), "checksum"));
-}
-
-/* The test server's control port: faults and request counts. */
-static JsonNode *control(const char *method, const char *path, const char *body_json) {
-  const char *url = g_getenv("LAKEFS_CONTROL_URL");
-  g_assert_nonnull(url);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(LatheHttpClient) c = lathe_http_client_new(url, NULL, &error);
-  g_assert_no_error(error);
-  g_autoptr(JsonNode) body = body_json ? json_from_string(body_json, NULL) : NULL;
-  JsonNode *n = lathe_http_client_json(c, method, path, body, NULL, &error);
-  g_assert_no_error(error);
-  return n;
-}
-
-static void control_do(const char *method, const char *path, const char *body_json) {
-  json_node_unref(control(method, path, body_json));
-}
-
-static gint64 count_of(const char *op) {
-  g_autoptr(JsonNode) n = control("GET", "/counts", NULL);
-  return json_object_get_int_member_with_default(json_node_get_object(n), op, 0);
 }
 
 static LatheDataset *small_dataset(float first) {
@@ -215,16 +173,16 @@ static void test_secret_param_refused_at_run(void) {
   g_autoptr(LatheContext) ctx = sink_context(
       "{\"repository\": \"" REPO "\", \"branch\": \"x\", \"secret_access_key\": \"hunter2\"}",
       NULL, NULL, m);
-  gint64 before = count_of("getBranch");
+  gint64 before = lkfx_count("getBranch");
   g_autoptr(GError) error = NULL;
   g_assert_false(run_sink(ctx, &error));
   assert_one_line(error, "credentials never go in a pipeline");
   g_assert_null(strstr(error->message, "hunter2"));
-  g_assert_cmpint(count_of("getBranch"), ==, before);
+  g_assert_cmpint(lkfx_count("getBranch"), ==, before);
 }
 
 static void test_write_new_branch(void) {
-  g_autoptr(JsonNode) main_ref = api("GET", "/repositories/" REPO "/branches/main", NULL);
+  g_autoptr(JsonNode) main_ref = lkfx_call("GET", "/repositories/" REPO "/branches/main", NULL);
   const char *main_head = json_object_get_string_member(json_node_get_object(main_ref),
                                                         "commit_id");
   g_autoptr(LatheArtifact) data = lathe_artifact_new_dataset(small_dataset(5.1f));
@@ -246,10 +204,10 @@ static void test_write_new_branch(void) {
   g_assert_false(json_object_has_member(out, "changed"));
 
   /* The branch exists, at the new commit, whose parent is main's head. */
-  g_autoptr(JsonNode) b = api("GET", "/repositories/" REPO "/branches/exp-1", NULL);
+  g_autoptr(JsonNode) b = lkfx_call("GET", "/repositories/" REPO "/branches/exp-1", NULL);
   g_assert_cmpstr(json_object_get_string_member(json_node_get_object(b), "commit_id"), ==, commit);
   g_autofree char *cpath = g_strdup_printf("/repositories/" REPO "/commits/%s", commit);
-  g_autoptr(JsonNode) cn = api("GET", cpath, NULL);
+  g_autoptr(JsonNode) cn = lkfx_call("GET", cpath, NULL);
   JsonObject *c = json_node_get_object(cn);
   JsonArray *parents = json_object_get_array_member(c, "parents");
   g_assert_cmpuint(json_array_get_length(parents), ==, 1);
@@ -262,7 +220,7 @@ static void test_write_new_branch(void) {
   g_assert_cmpstr(json_object_get_string_member(meta, "node"), ==, "sink");
 
   /* The tag points at it. */
-  g_autoptr(JsonNode) t = api("GET", "/repositories/" REPO "/tags/exp-1-v1", NULL);
+  g_autoptr(JsonNode) t = lkfx_call("GET", "/repositories/" REPO "/tags/exp-1-v1", NULL);
   g_assert_cmpstr(json_object_get_string_member(json_node_get_object(t), "commit_id"), ==, commit);
 
   /* The bytes, read back at the commit. */
@@ -295,7 +253,7 @@ static void test_write_new_branch(void) {
   /* Again with the same bytes: lakeFS finds no changes; the head is
    * recorded, no commit is made, the tag (already there) is fine. */
   g_autoptr(LatheContext) again = sink_context(params, data, model, metrics);
-  gint64 creates = count_of("createBranch"), tags = count_of("createTag");
+  gint64 creates = lkfx_count("createBranch"), tags = lkfx_count("createTag");
   g_assert_true(run_sink(again, &error));
   g_assert_no_error(error);
   JsonObject *out2 = commit_output(again);
@@ -303,9 +261,9 @@ static void test_write_new_branch(void) {
   /* The same output as the first run: equal inputs, equal commit. */
   g_assert_cmpstr(lathe_artifact_get_digest(lathe_context_get_output(again, "commit")), ==,
                   lathe_artifact_get_digest(lathe_context_get_output(ctx, "commit")));
-  g_assert_cmpint(count_of("createBranch"), ==, creates); /* the branch existed */
-  g_assert_cmpint(count_of("createTag"), ==, tags + 1);
-  g_autoptr(JsonNode) b2 = api("GET", "/repositories/" REPO "/branches/exp-1", NULL);
+  g_assert_cmpint(lkfx_count("createBranch"), ==, creates); /* the branch existed */
+  g_assert_cmpint(lkfx_count("createTag"), ==, tags + 1);
+  g_autoptr(JsonNode) b2 = lkfx_call("GET", "/repositories/" REPO "/branches/exp-1", NULL);
   g_assert_cmpstr(json_object_get_string_member(json_node_get_object(b2), "commit_id"), ==,
                   commit);
   JsonArray *dv2 = lathe_context_get_data_versions(again);
@@ -339,7 +297,7 @@ static void test_paths(void) {
   g_autoptr(GBytes) mb = get_object(commit, "models/iris.bin");
   g_assert_true(g_bytes_equal(mb, lathe_artifact_get_bytes(model)));
   g_autofree char *cpath = g_strdup_printf("/repositories/" REPO "/commits/%s", commit);
-  g_autoptr(JsonNode) cn = api("GET", cpath, NULL);
+  g_autoptr(JsonNode) cn = lkfx_call("GET", cpath, NULL);
   g_assert_cmpstr(json_object_get_string_member(json_node_get_object(cn), "message"), ==,
                   "my model");
 
@@ -441,30 +399,30 @@ static void test_retries(void) {
   g_autoptr(LatheArtifact) metrics = small_metrics();
   g_autoptr(GError) error = NULL;
   const char *params = "{\"repository\": \"" REPO "\", \"branch\": \"retry\"}";
-  control_do(
+  lkfx_control_do(
       "POST", "/faults", "{\"kind\": \"fail\", \"status\": 503, \"count\": 1, \"match\": \"uploadObject\"}");
-  gint64 uploads = count_of("uploadObject");
+  gint64 uploads = lkfx_count("uploadObject");
   /* The CSV goes first, from its file: reopened for the second attempt. */
   g_autoptr(LatheArtifact) data = lathe_artifact_new_dataset(small_dataset(5.1f));
   g_autoptr(LatheContext) a = sink_context(params, data, NULL, metrics);
   g_assert_true(run_sink(a, &error));
   g_assert_no_error(error);
-  g_assert_cmpint(count_of("uploadObject"), ==, uploads + 3);
+  g_assert_cmpint(lkfx_count("uploadObject"), ==, uploads + 3);
   const char *commit = json_object_get_string_member(commit_output(a), "commit_id");
   g_autoptr(GBytes) csv = get_object(commit, "sink/data.csv");
   g_assert_cmpmem(g_bytes_get_data(csv, NULL), g_bytes_get_size(csv), small_csv,
                   strlen(small_csv));
 
   g_autoptr(LatheArtifact) other = lathe_artifact_new_metrics(json_object_new());
-  control_do(
+  lkfx_control_do(
       "POST", "/faults", "{\"kind\": \"fail\", \"status\": 503, \"count\": 1, \"match\": \"commit\"}");
-  gint64 commits = count_of("commit");
+  gint64 commits = lkfx_count("commit");
   g_autoptr(LatheContext) b = sink_context(params, NULL, NULL, other);
   g_assert_false(run_sink(b, &error));
   assert_one_line(error, "commits");
   g_assert_nonnull(strstr(error->message, "a commit is never resent"));
-  g_assert_cmpint(count_of("commit"), ==, commits + 1);
-  control_do("DELETE", "/faults", NULL);
+  g_assert_cmpint(lkfx_count("commit"), ==, commits + 1);
+  lkfx_control_do("DELETE", "/faults", NULL);
 }
 
 /* A NaN and an unknown label are empty fields; a label in a column name
@@ -514,16 +472,16 @@ static void test_reproduce(void) {
   g_assert_true(run_sink(later, &error));
   g_assert_no_error(error);
 
-  gint64 uploads = count_of("uploadObject"), commits = count_of("commit");
-  gint64 tags = count_of("createTag"), creates = count_of("createBranch");
+  gint64 uploads = lkfx_count("uploadObject"), commits = lkfx_count("commit");
+  gint64 tags = lkfx_count("createTag"), creates = lkfx_count("createBranch");
   g_autoptr(LatheContext) again = sink_context(params, data, NULL, metrics);
   lathe_context_set_pins(again, recorded);
   g_assert_true(run_sink(again, &error));
   g_assert_no_error(error);
-  g_assert_cmpint(count_of("uploadObject"), ==, uploads);
-  g_assert_cmpint(count_of("commit"), ==, commits);
-  g_assert_cmpint(count_of("createTag"), ==, tags);
-  g_assert_cmpint(count_of("createBranch"), ==, creates);
+  g_assert_cmpint(lkfx_count("uploadObject"), ==, uploads);
+  g_assert_cmpint(lkfx_count("commit"), ==, commits);
+  g_assert_cmpint(lkfx_count("createTag"), ==, tags);
+  g_assert_cmpint(lkfx_count("createBranch"), ==, creates);
   g_assert_cmpstr(json_object_get_string_member(commit_output(again), "commit_id"), ==, commit);
   g_assert_cmpstr(lathe_artifact_get_digest(lathe_context_get_output(again, "commit")), ==,
                   lathe_artifact_get_digest(lathe_context_get_output(first, "commit")));
@@ -550,7 +508,7 @@ static void test_reproduce(void) {
   lathe_context_set_pins(extra, recorded);
   g_assert_false(run_sink(extra, &error));
   assert_one_line(error, "recorded no version of lakefs://" REPO "/sink/model.model");
-  g_assert_cmpint(count_of("uploadObject"), ==, uploads);
+  g_assert_cmpint(lkfx_count("uploadObject"), ==, uploads);
 }
 
 static gpointer run_in_thread(gpointer data) {
@@ -565,12 +523,12 @@ static void test_cancel(void) {
   g_autoptr(LatheArtifact) metrics = small_metrics();
   g_autoptr(LatheContext) ctx = sink_context(
       "{\"repository\": \"" REPO "\", \"branch\": \"cancelled\"}", NULL, NULL, metrics);
-  control_do(
+  lkfx_control_do(
       "POST", "/faults", "{\"kind\": \"delay\", \"seconds\": 5, \"count\": 1, \"match\": \"uploadObject\"}");
-  gint64 uploads = count_of("uploadObject");
+  gint64 uploads = lkfx_count("uploadObject");
   gint64 start = g_get_monotonic_time();
   GThread *t = g_thread_new("sink", run_in_thread, ctx);
-  while (count_of("uploadObject") == uploads && g_get_monotonic_time() - start < 5 * G_USEC_PER_SEC)
+  while (lkfx_count("uploadObject") == uploads && g_get_monotonic_time() - start < 5 * G_USEC_PER_SEC)
     g_usleep(20000);
   lathe_context_cancel(ctx);
   g_autoptr(GError) error = g_thread_join(t);
@@ -622,7 +580,7 @@ int main(int argc, char **argv) {
     g_printerr("run through tests/lakefs/with-lakefs.sh\n");
     return 1;
   }
-  JsonNode *repo = api("POST", "/repositories",
+  JsonNode *repo = lkfx_call("POST", "/repositories",
                                  "{\"name\": \"" REPO "\", \"storage_namespace\": "
                                  "\"local://" REPO "\", \"default_branch\": \"main\"}");
   json_node_unref(repo);

@@ -9,41 +9,22 @@
 #include <glib/gstdio.h>
 
 #include "lakefs-read.h"
+#include "lakefs-fixture.h"
 #include "test-asan.h"
 #include "test-util.h"
 
 /* ---- the server: API and control port */
-
-static LatheLakefs *api(void) {
-  g_autoptr(GError) e = NULL;
-  LatheLakefs *lk = lathe_lakefs_open(NULL, NULL, &e);
-  g_assert_no_error(e);
-  return lk;
-}
-
-static JsonNode *call(const char *method, const char *path, const char *body) {
-  g_autoptr(LatheLakefs) lk = api();
-  g_autoptr(LatheHttpRequest) r = lathe_lakefs_request(method, path);
-  if (body) {
-    g_autoptr(JsonNode) n = json_from_string(body, NULL);
-    lathe_http_request_set_json(r, n);
-  }
-  g_autoptr(GError) e = NULL;
-  JsonNode *out = lathe_lakefs_json(lk, r, NULL, &e);
-  g_assert_no_error(e);
-  return out;
-}
 
 static void create_repo(const char *name) {
   g_autofree char *body = g_strdup_printf(
       "{\"name\": \"%s\", \"storage_namespace\": \"local://%s\", \"default_branch\": "
       "\"main\"}",
       name, name);
-  json_node_unref(call("POST", "/repositories", body));
+  json_node_unref(lkfx_call("POST", "/repositories", body));
 }
 
 static void put(const char *repo, const char *path, const char *data, gssize len) {
-  g_autoptr(LatheLakefs) lk = api();
+  g_autoptr(LatheLakefs) lk = lkfx_client();
   g_autofree char *p = lathe_lakefs_path("repositories", repo, "branches", "main", "objects", NULL);
   g_autoptr(LatheHttpRequest) r = lathe_lakefs_request("POST", p);
   lathe_http_request_add_query(r, "path", path);
@@ -58,34 +39,19 @@ static void put(const char *repo, const char *path, const char *data, gssize len
 static char *commit(const char *repo, const char *message) {
   g_autofree char *p = lathe_lakefs_path("repositories", repo, "branches", "main", "commits", NULL);
   g_autofree char *body = g_strdup_printf("{\"message\": \"%s\"}", message);
-  g_autoptr(JsonNode) n = call("POST", p, body);
+  g_autoptr(JsonNode) n = lkfx_call("POST", p, body);
   return g_strdup(json_object_get_string_member(json_node_get_object(n), "id"));
 }
 
-static JsonNode *control(const char *method, const char *path, const char *body) {
-  g_autoptr(GError) e = NULL;
-  g_autoptr(LatheHttpClient) c = lathe_http_client_new(g_getenv("LAKEFS_CONTROL_URL"), NULL, &e);
-  g_assert_no_error(e);
-  g_autoptr(JsonNode) b = body ? json_from_string(body, NULL) : NULL;
-  JsonNode *out = lathe_http_client_json(c, method, path, b, NULL, &e);
-  g_assert_no_error(e);
-  return out;
-}
-
-static void fault(const char *json) { json_node_unref(control("POST", "/faults", json)); }
+static void fault(const char *json) { lkfx_control_do("POST", "/faults", json); }
 
 static void reset(void) {
-  json_node_unref(control("DELETE", "/counts", NULL));
-  json_node_unref(control("DELETE", "/faults", NULL));
-}
-
-static gint64 count(const char *op) {
-  g_autoptr(JsonNode) n = control("GET", "/counts", NULL);
-  return json_object_get_int_member_with_default(json_node_get_object(n), op, 0);
+  lkfx_control_do("DELETE", "/counts", NULL);
+  lkfx_control_do("DELETE", "/faults", NULL);
 }
 
 static gint64 total_api_calls(void) {
-  g_autoptr(JsonNode) n = control("GET", "/counts", NULL);
+  g_autoptr(JsonNode) n = lkfx_control("GET", "/counts", NULL);
   JsonObject *o = json_node_get_object(n);
   gint64 t = 0;
   g_autoptr(GList) members = json_object_get_members(o);
@@ -188,9 +154,9 @@ static void test_pinning_mid_run(void) {
   RunJob job = {ctx, FALSE, NULL};
   GThread *t = g_thread_new("run", run_thread, &job);
   /* Wait until the first download is held by the server, then commit. */
-  for (guint i = 0; i < 200 && count("getObject") < 1; i++)
+  for (guint i = 0; i < 200 && lkfx_count("getObject") < 1; i++)
     g_usleep(20000);
-  g_assert_cmpint(count("getObject"), >=, 1);
+  g_assert_cmpint(lkfx_count("getObject"), >=, 1);
   put("pin", "d/b.csv", B2, -1);
   g_autofree char *c2 = commit("pin", "second");
   g_assert_cmpstr(c1, !=, c2);
@@ -222,8 +188,8 @@ static void test_pinning_mid_run(void) {
   lathe_context_set_pins(again, v);
   const LatheDataset *ds2 = resolve_run_ok(again);
   g_assert_cmpfloat(ds2->x[4], ==, 3);
-  g_assert_cmpint(count("logCommits"), ==, 0);
-  g_assert_cmpint(count("getObject"), ==, 0); /* all cached by checksum */
+  g_assert_cmpint(lkfx_count("logCommits"), ==, 0);
+  g_assert_cmpint(lkfx_count("getObject"), ==, 0); /* all cached by checksum */
 
   /* A pin whose checksum differs from the object at that commit is refused. */
   g_autoptr(JsonArray) bad = json_array_new();
@@ -263,9 +229,9 @@ static void test_cancel(void) {
   fault("{\"kind\": \"delay\", \"seconds\": 5, \"count\": 1, \"match\": \"getObject\"}");
   RunJob job = {ctx, FALSE, NULL};
   GThread *t = g_thread_new("run", run_thread, &job);
-  for (guint i = 0; i < 200 && count("getObject") < 1; i++)
+  for (guint i = 0; i < 200 && lkfx_count("getObject") < 1; i++)
     g_usleep(20000);
-  g_assert_cmpint(count("getObject"), ==, 1); /* held by the server now */
+  g_assert_cmpint(lkfx_count("getObject"), ==, 1); /* held by the server now */
   gint64 start = g_get_monotonic_time();
   lathe_context_cancel(ctx);
   g_thread_join(t);
@@ -298,8 +264,8 @@ static void test_cache(void) {
   g_autoptr(LatheContext) same = ctx_new(params);
   resolve_run_ok(same);
   g_assert_cmpint(total_api_calls(), ==, 1);
-  g_assert_cmpint(count("logCommits"), ==, 1);
-  g_assert_cmpint(count("getObject"), ==, 0);
+  g_assert_cmpint(lkfx_count("logCommits"), ==, 1);
+  g_assert_cmpint(lkfx_count("getObject"), ==, 0);
   g_assert_cmpstr(lathe_context_get_content_key(same), ==, key1);
 
   /* The branch moves, nothing under d/ changes: same content key. */
@@ -321,7 +287,7 @@ static void test_cache(void) {
   g_autoptr(LatheContext) changed = ctx_new(params);
   const LatheDataset *ds = resolve_run_ok(changed);
   g_assert_cmpstr(lathe_context_get_content_key(changed), !=, key1);
-  g_assert_cmpint(count("getObject"), ==, 1);
+  g_assert_cmpint(lkfx_count("getObject"), ==, 1);
   g_assert_cmpfloat(ds->x[4], ==, 300);
   g_autofree char *md5 = md5_of(B2);
   g_autofree char *path = cached_object(md5);
@@ -379,7 +345,7 @@ static void test_pagination(void) {
   reset();
   g_autoptr(LatheContext) ctx = ctx_new("{\"repository\": \"many\", \"path\": \"rows/\"}");
   const LatheDataset *ds = resolve_run_ok(ctx);
-  g_assert_cmpint(count("listObjects"), ==, 2);
+  g_assert_cmpint(lkfx_count("listObjects"), ==, 2);
   g_assert_cmpuint(ds->n_rows, ==, 1100);
   g_assert_cmpuint(json_array_get_length(lathe_context_get_data_versions(ctx)), ==, 1100);
   g_assert_cmpfloat(ds->x[2 * 1099], ==, 1099);
@@ -393,7 +359,7 @@ static void test_checksum_mismatch(void) {
   const char *body = "x,y\n123456789,987654321\n111,222\n";
   put("bad", "one.csv", body, -1);
   g_autofree char *c = commit("bad", "one");
-  json_node_unref(control("POST", "/corrupt",
+  json_node_unref(lkfx_control("POST", "/corrupt",
                                   "{\"repository\": \"bad\", \"ref\": \"main\", \"path\": "
                                   "\"one.csv\"}"));
   g_autofree char *msg = run_error("{\"repository\": \"bad\", \"path\": \"one.csv\"}");
@@ -455,12 +421,12 @@ static void test_errors(void) {
   fault("{\"kind\": \"fail\", \"status\": 503, \"count\": 2, \"match\": \"logCommits\"}");
   g_autoptr(LatheContext) ok503 = ctx_new("{\"repository\": \"errs\", \"path\": \"data/\"}");
   resolve_run_ok(ok503);
-  g_assert_cmpint(count("logCommits"), ==, 3);
+  g_assert_cmpint(lkfx_count("logCommits"), ==, 3);
   reset();
   fault("{\"kind\": \"fail\", \"status\": 503, \"count\": -1, \"match\": \"logCommits\"}");
   m = run_error("{\"repository\": \"errs\", \"path\": \"data/\"}");
   assert_contains(m, "503");
-  g_assert_cmpint(count("logCommits"), ==, 3);
+  g_assert_cmpint(lkfx_count("logCommits"), ==, 3);
   g_clear_pointer(&m, g_free);
 
   /* A server that stalls past the idle timeout: retried, then a failure. */
@@ -469,7 +435,7 @@ static void test_errors(void) {
   fault("{\"kind\": \"delay\", \"seconds\": 1.2, \"count\": 1, \"match\": \"logCommits\"}");
   g_autoptr(LatheContext) slow = ctx_new("{\"repository\": \"errs\", \"path\": \"data/\"}");
   resolve_run_ok(slow);
-  g_assert_cmpint(count("logCommits"), ==, 2);
+  g_assert_cmpint(lkfx_count("logCommits"), ==, 2);
   reset();
   fault("{\"kind\": \"delay\", \"seconds\": 1.2, \"count\": -1, \"match\": \"logCommits\"}");
   m = run_error("{\"repository\": \"errs\", \"path\": \"data/\"}");
@@ -499,7 +465,7 @@ static void test_errors(void) {
   g_autoptr(LatheContext) resumed = ctx_new(big_params);
   const LatheDataset *ds = resolve_run_ok(resumed);
   g_assert_cmpuint(ds->n_rows, ==, 20000);
-  g_assert_cmpint(count("getObject"), ==, 2);
+  g_assert_cmpint(lkfx_count("getObject"), ==, 2);
   g_assert_true(g_file_test(cached, G_FILE_TEST_IS_REGULAR));
   g_string_free(big, TRUE);
   g_unsetenv("LATHE_LAKEFS_BACKOFF_MS");
@@ -617,7 +583,7 @@ static void test_large_object(void) {
       n += fprintf(f, "%u,%u\n", i, i ^ 0x5555u);
     fclose(f);
   }
-  g_autoptr(LatheLakefs) lk = api();
+  g_autoptr(LatheLakefs) lk = lkfx_client();
   create_repo("large");
   g_autofree char *p = lathe_lakefs_path("repositories", "large", "branches", "main", "objects", NULL);
   g_autoptr(LatheHttpRequest) up = lathe_lakefs_request("POST", p);
