@@ -96,6 +96,7 @@ static void api(const char *method, const char *endpoint, const char *body) {
   lathe_http_request_set_json(req, b);
   g_autoptr(LatheHttpResponse) r = lathe_http_client_send(c, req, NULL, &error);
   g_assert_no_error(error);
+  g_assert_nonnull(r);
 }
 
 static void control_do(const char *method, const char *path, const char *body) {
@@ -519,6 +520,7 @@ static void test_auth(void) {
   g_assert_no_error(error);
   g_autoptr(JsonArray) listed = klass()->list(reg, NULL, &error);
   g_assert_no_error(error);
+  g_assert_nonnull(listed);
   klass()->close(reg);
   lathe_context_free(ctx);
   g_unsetenv("MLFLOW_TRACKING_USERNAME");
