@@ -607,6 +607,10 @@ static void check_setting_at(JsonNode *v, const char *ptr, const char *key,
    * configures the plugin only. */
   JsonObject *resolved = lathe_params_resolve(
       c, w && JSON_NODE_HOLDS_OBJECT(w) ? json_node_get_object(w) : NULL, wptr, problems, TRUE);
+  /* A setting's params are checked like a node's, so `lathe validate` refuses
+   * what the plugin would refuse at run time (a token written in the file). */
+  lathe_params_run_checks(cat, c, w && JSON_NODE_HOLDS_OBJECT(w) ? json_node_get_object(w) : NULL,
+                          resolved, wptr, problems);
   hide_literal_secrets(c, w && JSON_NODE_HOLDS_OBJECT(w) ? json_node_get_object(w) : NULL);
   JsonObject *setting = json_object_new();
   json_object_set_string_member(setting, "use", use);

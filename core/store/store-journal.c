@@ -306,7 +306,7 @@ char *lathe_store_artifact_file(LatheStore *s, const char *digest) {
 /* Where a stored execution's values go when a run is replayed: the run
  * itself, or the child run of the trial its exec id ("tune/3/model") is in. */
 typedef struct {
-  char *id, *name, *leaf;
+  char *id, *name, *leaf, *status;
   JsonObject *params;
   JsonArray *points;
 } Target;
@@ -316,6 +316,7 @@ static void target_free(gpointer p) {
   g_free(t->id);
   g_free(t->name);
   g_free(t->leaf);
+  g_free(t->status);
   json_object_unref(t->params);
   json_array_unref(t->points);
   g_free(t);
@@ -393,7 +394,8 @@ static void replay_events(LatheStore *s, const char *run, LatheJournal *j) {
       json_node_unref(n);
   }
   sqlite3_reset(p);
-  sqlite3_stmt *m = stmt(s, "SELECT e.node, m.name, m.value, m.step, m.ts FROM metrics m JOIN"
+  JsonObject *best = json_object_new();
+  sqlite3_stmt *m = stmt(s, "SELECT e.node, m.name, m.value, m.step, m.ts, e.component FROM metrics m JOIN"
                             " executions e ON e.id = m.execution_id WHERE e.run_id = ?1"
                             " ORDER BY m.rowid");
   sqlite3_bind_text(m, 1, run, -1, SQLITE_STATIC);
@@ -408,8 +410,53 @@ static void replay_events(LatheStore *s, const char *run, LatheJournal *j) {
     json_object_set_int_member(pt, "step", sqlite3_column_int64(m, 3));
     json_object_set_int_member(pt, "ts", (gint64)(sqlite3_column_double(m, 4) * 1000));
     json_array_add_object_element(t->points, pt);
+    /* A study's best trial, tagged on the run as tracking.c does live. */
+    const char *comp = (const char *)sqlite3_column_text(m, 5);
+    if (t == own && comp && g_str_has_prefix(comp, "tuner/") &&
+        g_str_equal((const char *)sqlite3_column_text(m, 1), "best_trial") &&
+        sqlite3_column_type(m, 2) != SQLITE_NULL) {
+      const char *node = (const char *)sqlite3_column_text(m, 0);
+      guint n = (guint)sqlite3_column_double(m, 2);
+      g_autofree char *trial = g_strdup_printf("%s/%u", node, n);
+      g_autofree char *child = g_strdup_printf("%s-%s-%u", run, node, n);
+      g_strdelimit(child, "/", '-');
+      json_object_set_string_member(best, "lathe.best_trial", trial);
+      json_object_set_string_member(best, "lathe.best_trial_run", child);
+    }
   }
   sqlite3_reset(m);
+  /* A trial's values (objective, feasible) and state, as trial_end logs them
+   * live: from its latest study event, when this run ended it. */
+  sqlite3_stmt *tv = stmt(s, "SELECT s.node, t.number, t.state, t.vals, t.ts FROM trial_events t"
+                             " JOIN studies s ON s.id = t.study_id WHERE t.run_id = ?1 AND"
+                             " t.state != 'running' AND t.id = (SELECT max(id) FROM trial_events"
+                             " WHERE study_id = t.study_id AND number = t.number) ORDER BY t.id");
+  sqlite3_bind_text(tv, 1, run, -1, SQLITE_STATIC);
+  while (sqlite3_step(tv) == SQLITE_ROW) {
+    g_autofree char *exec = g_strdup_printf("%s/%d/-", sqlite3_column_text(tv, 0),
+                                            sqlite3_column_int(tv, 1));
+    Target *t = target_get(targets, order, run, exec);
+    const char *state = (const char *)sqlite3_column_text(tv, 2);
+    g_free(t->status);
+    t->status = g_strdup(g_str_equal(state, "complete") ? "succeeded" : state);
+    JsonNode *vals = lathe_store_parse_json((const char *)sqlite3_column_text(tv, 3));
+    JsonObject *vo = vals && JSON_NODE_HOLDS_OBJECT(vals) ? json_node_get_object(vals) : NULL;
+    g_autoptr(GList) names = vo ? json_object_get_members(vo) : NULL;
+    for (GList *l = names; l; l = l->next) {
+      JsonNode *v = json_object_get_member(vo, l->data);
+      if (!JSON_NODE_HOLDS_VALUE(v) || json_node_get_value_type(v) == G_TYPE_STRING)
+        continue;
+      JsonObject *pt = json_object_new();
+      json_object_set_string_member(pt, "key", l->data);
+      json_object_set_member(pt, "value", lathe_journal_number(json_node_get_double(v)));
+      json_object_set_int_member(pt, "step", 0);
+      json_object_set_int_member(pt, "ts", (gint64)(sqlite3_column_double(tv, 4) * 1000));
+      json_array_add_object_element(t->points, pt);
+    }
+    if (vals)
+      json_node_unref(vals);
+  }
+  sqlite3_reset(tv);
   sqlite3_stmt *d = stmt(s, "SELECT e.node, d.uri, d.digest FROM data_versions d JOIN executions e"
                             " ON e.id = d.execution_id WHERE e.run_id = ?1 ORDER BY d.rowid");
   sqlite3_bind_text(d, 1, run, -1, SQLITE_STATIC);
@@ -448,10 +495,17 @@ static void replay_events(LatheStore *s, const char *run, LatheJournal *j) {
     lathe_journal_add(j, t->id, LATHE_JOURNAL_METRICS, mm);
     if (t != own) {
       JsonObject *e = json_object_new();
-      json_object_set_string_member(e, "status", "succeeded");
+      json_object_set_string_member(e, "status", t->status ? t->status : "succeeded");
       json_object_set_int_member(e, "end_ms", json_object_get_int_member(end, "end_ms"));
       lathe_journal_add(j, t->id, LATHE_JOURNAL_END, e);
     }
+  }
+  if (json_object_get_size(best)) {
+    JsonObject *bt = json_object_new();
+    json_object_set_object_member(bt, "items", best);
+    lathe_journal_add(j, run, LATHE_JOURNAL_TAGS, bt);
+  } else {
+    json_object_unref(best);
   }
   JsonObject *ii = json_object_new();
   json_object_set_array_member(ii, "inputs", inputs);

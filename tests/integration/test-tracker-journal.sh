@@ -88,7 +88,7 @@ expect_py "$TMP/n2s.out" "sum(r['pending'] for r in d) == 0 and sum(r['acked'] f
 # flush; what is left is pending, and sync ships it.
 LATHE_TRACKER_FLUSH_MS=2000 LATHE_FLAKY_SLEEP_MS=300 LATHE_FLAKY_DB="$TMP/slow.db" run_lathe "$TMP/sl" run --json --store "$TMP/s2b" --tracker flaky "$TMP/p.json"
 expect_code "$TMP/sl" 0 "a run with a slow tracker"
-expect_err "$TMP/sl" "pending; \`lathe tracker sync\` ships them" "says what is left pending"
+expect_err "$TMP/sl" "pending; \`lathe tracker sync\` ships" "says what is left pending (one event: \"ships it\")"
 LATHE_FLAKY_DB="$TMP/slow.db" run_lathe "$TMP/sls" tracker sync --store "$TMP/s2b"
 expect_code "$TMP/sls" 0 "sync after the slow run"
 check slow "$TMP/s2b" "$TMP/slow.db" tracker/flaky

@@ -33,14 +33,15 @@ expect_py "$TMP/state.json" "[(r['status'], r['tags']['mlflow.source.name'], r['
 expect_py "$TMP/state.json" "sorted((r['tags']['mlflow.runName'], r['params']['f.x'], r['status'], 'objective' in [m['key'] for m in r['metrics']]) for r in d['tracking']['runs'].values() if d['tracking']['runs'].get(r['tags'].get('mlflow.parentRunId', ''), {}).get('tags', {}).get('lathe.run_id') == '$run1') == [('tune/0', '0', 'FINISHED', True), ('tune/1', '0.10000000000000001', 'FINISHED', True)]" "each trial is a nested MLflow run with its param and objective"
 expect_py "$TMP/state.json" "len(d['tracking']['runs']) == 3" "no duplicate runs"
 
-# Credentials in the pipeline: the tracker refuses them, naming the variable,
-# and the run goes on without it. (`lathe validate` does not run a tracker's
-# param checks yet: the host's tracker settings skip them.)
+# Credentials in the pipeline: validation refuses them (the tracker's param
+# check, run by the host), naming the variable, before anything runs.
 pipeline "$TMP/secret.json" '{"token": "abc123"}'
+run_lathe "$TMP/vv" validate --json "$TMP/secret.json"
+expect_code "$TMP/vv" 2 "lathe validate refuses a token in the pipeline"
 run_lathe "$TMP/v" run --json --store "$TMP/s" "$TMP/secret.json"
-expect_code "$TMP/v" 0 "a token in the pipeline does not fail the run"
-expect_err "$TMP/v" "set MLFLOW_TRACKING_TOKEN in the environment" "the tracker refuses it, naming MLFLOW_TRACKING_TOKEN"
-grep -q "abc123" "$TMP/v.err" "$TMP/v.out" && fail "the token was printed" || pass "the token is not printed"
+expect_code "$TMP/v" 2 "lathe run refuses it too"
+expect_err "$TMP/v" "set MLFLOW_TRACKING_TOKEN in the environment" "the refusal names MLFLOW_TRACKING_TOKEN"
+grep -q "abc123" "$TMP/v.err" "$TMP/v.out" "$TMP/vv.err" "$TMP/vv.out" && fail "the token was printed" || pass "the token is not printed"
 curl -s "$MLFLOW_CONTROL_URL/state" >"$TMP/state2.json"
 expect_py "$TMP/state2.json" "len(d['tracking']['runs']) == 3" "nothing logged with a refused setting"
 
