@@ -84,9 +84,10 @@ expect_code "$TMP/n2" 0 "the next run, server back"
 run_lathe "$TMP/n2s" tracker status --json --store "$TMP/s2a" "$runn1"
 expect_py "$TMP/n2s.out" "sum(r['pending'] for r in d) == 0 and sum(r['acked'] for r in d) > 60" "the earlier run's events shipped with the next run"
 
-# 2b. A slow server: the run does not wait for it beyond a bounded final
+# 2b. A slow server (1.5 s a call, a 1 ms final flush, so that events are
+# surely left): the run does not wait for it beyond a bounded final
 # flush; what is left is pending, and sync ships it.
-LATHE_TRACKER_FLUSH_MS=2000 LATHE_FLAKY_SLEEP_MS=300 LATHE_FLAKY_DB="$TMP/slow.db" run_lathe "$TMP/sl" run --json --store "$TMP/s2b" --tracker flaky "$TMP/p.json"
+LATHE_TRACKER_FLUSH_MS=1 LATHE_FLAKY_SLEEP_MS=1500 LATHE_FLAKY_DB="$TMP/slow.db" run_lathe "$TMP/sl" run --json --store "$TMP/s2b" --tracker flaky "$TMP/p.json"
 expect_code "$TMP/sl" 0 "a run with a slow tracker"
 expect_err "$TMP/sl" "pending; \`lathe tracker sync\` ships" "says what is left pending (one event: \"ships it\")"
 LATHE_FLAKY_DB="$TMP/slow.db" run_lathe "$TMP/sls" tracker sync --store "$TMP/s2b"
