@@ -182,12 +182,15 @@ gboolean lathe_store_journal_mark(LatheStore *s, const gint64 *ids, guint n, con
   return ok;
 }
 
-char *lathe_store_tracker_run(LatheStore *s, const char *run_id, const char *tracker) {
+/* The first column of the first row of @sql over up to two text arguments. */
+static char *query_text(LatheStore *s, const char *sql, const char *a, const char *b) {
   g_mutex_lock(&s->lock);
-  sqlite3_stmt *st = stmt(s, "SELECT tracker_run_id FROM tracker_runs WHERE run_id = ?1 AND"
-                             " tracker = ?2");
-  sqlite3_bind_text(st, 1, run_id, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 2, tracker, -1, SQLITE_STATIC);
+  sqlite3_stmt *st = stmt(s, sql);
+  if (st) {
+    sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
+    if (b)
+      sqlite3_bind_text(st, 2, b, -1, SQLITE_STATIC);
+  }
   char *out = st && sqlite3_step(st) == SQLITE_ROW
                   ? g_strdup((const char *)sqlite3_column_text(st, 0))
                   : NULL;
@@ -195,6 +198,11 @@ char *lathe_store_tracker_run(LatheStore *s, const char *run_id, const char *tra
     sqlite3_reset(st);
   g_mutex_unlock(&s->lock);
   return out;
+}
+
+char *lathe_store_tracker_run(LatheStore *s, const char *run_id, const char *tracker) {
+  return query_text(s, "SELECT tracker_run_id FROM tracker_runs WHERE run_id = ?1 AND"
+                       " tracker = ?2", run_id, tracker);
 }
 
 /* One statement with up to three text arguments, as its own operation. */
@@ -230,17 +238,8 @@ gboolean lathe_store_set_tracker_settings(LatheStore *s, const char *run_id, con
 }
 
 char *lathe_store_tracker_settings(LatheStore *s, const char *tracker) {
-  g_mutex_lock(&s->lock);
-  sqlite3_stmt *st = stmt(s, "SELECT settings FROM tracker_settings WHERE tracker = ?1"
-                             " ORDER BY id DESC LIMIT 1");
-  sqlite3_bind_text(st, 1, tracker, -1, SQLITE_STATIC);
-  char *out = st && sqlite3_step(st) == SQLITE_ROW
-                  ? g_strdup((const char *)sqlite3_column_text(st, 0))
-                  : NULL;
-  if (st)
-    sqlite3_reset(st);
-  g_mutex_unlock(&s->lock);
-  return out;
+  return query_text(s, "SELECT settings FROM tracker_settings WHERE tracker = ?1"
+                       " ORDER BY id DESC LIMIT 1", tracker, NULL);
 }
 
 GStrv lathe_store_journal_trackers(LatheStore *s) {
