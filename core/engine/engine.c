@@ -146,6 +146,8 @@ static gpointer ticker_main(gpointer data) {
       }
     }
     g_mutex_unlock(&run->lock);
+    /* A report held back is never more than a tick old. */
+    lathe_recorder_flush(run->recorder);
     if (run->opts->progress)
       lathe_progress_draw(run, FALSE);
   }
@@ -265,6 +267,7 @@ gboolean lathe_engine_run(LatheGraph *graph, LatheCatalog *cat, LatheStore *stor
   g_mutex_clear(&tk.lock);
   g_cond_clear(&tk.cond);
 
+  lathe_recorder_flush(recorder); /* a report of no task's row, last */
   /* run.failed was kept as tasks finished (run-batch.c). */
   const char *status = lathe_engine_interrupted() ? "interrupted" : run.failed ? "failed" : "succeeded";
   g_autoptr(GError) eerr = NULL;

@@ -15,6 +15,11 @@ void lathe_recorder_trial(const LatheRecorder *r, const LatheTrialEvent *ev) {
     r->ops->trial(r->data, ev);
 }
 
+void lathe_recorder_flush(const LatheRecorder *r) {
+  if (r->ops->flush)
+    r->ops->flush(r->data);
+}
+
 const char *lathe_task_event_kind_name(LatheTaskEventKind kind) {
   static const char *const names[] = {"queued", "started", "running", "report", "cached",
                                       "succeeded", "failed", "skipped", "interrupted"};
@@ -39,7 +44,34 @@ typedef struct {
   GMutex lock;
   GHashTable *rows;       /* exec id -> gint64* store row (ROW_DONE once recorded) */
   GHashTable *trial_runs; /* "TUNER\x1fNUMBER" -> the trial's tracker run id */
+  /* Reports wait here, a few milliseconds, to be written many to an
+   * operation: one operation per point would cap a training loop at tens
+   * of thousands of points a second. Written before their task's outcome,
+   * on every tick of the ticker, and when the run ends. */
+  GArray *pending;       /* PendingReport */
+  double pending_since;  /* when the oldest pending report was made */
+  GHashTable *series;    /* "EXEC\x1fMETRIC" -> Series*: what reports of it share */
+  GStringChunk *strings; /* the series' strings */
+  gboolean flush_failed; /* said once */
 } RunRecorder;
+
+/* What every report of one metric of one task shares. */
+typedef struct {
+  const char *name;     /* the metric */
+  const char *target;   /* the tracker run it logs to */
+  const char *key_json; /* its tracker key, as a JSON string */
+} Series;
+
+typedef struct {
+  const Series *series;
+  gint64 row; /* the store row, or -1: none, the tracker alone gets it */
+  double value;
+  gint64 step;
+  double ts;
+} PendingReport;
+
+#define FLUSH_POINTS 8192
+#define FLUSH_SECONDS 0.05
 
 static gint64 *row_new(gint64 id) {
   gint64 *row = g_new(gint64, 1);
@@ -68,16 +100,78 @@ static gint64 row_locked(RunRecorder *rr, const LatheTaskEvent *ev) {
 
 /* Where a task logs in the tracker: its trial's child run, with keys without
  * the trial prefix, or the run itself, with keys by exec id. */
-static char *tracker_target(RunRecorder *rr, const LatheTaskEvent *ev, const char **prefix) {
-  char *target = NULL;
+static const char *target_locked(RunRecorder *rr, const LatheTaskEvent *ev, const char **prefix) {
+  const char *target = NULL;
   if (ev->trial >= 0 && ev->tuner) {
     g_autofree char *key = trial_key(ev->tuner, (guint)ev->trial);
-    g_mutex_lock(&rr->lock);
-    target = g_strdup(g_hash_table_lookup(rr->trial_runs, key));
-    g_mutex_unlock(&rr->lock);
+    target = g_hash_table_lookup(rr->trial_runs, key);
   }
   *prefix = target ? ev->node : ev->who.node;
-  return target ? target : g_strdup(rr->run->run_id);
+  return target ? target : rr->run->run_id;
+}
+
+static char *tracker_target(RunRecorder *rr, const LatheTaskEvent *ev, const char **prefix) {
+  g_mutex_lock(&rr->lock);
+  char *target = g_strdup(target_locked(rr, ev, prefix));
+  g_mutex_unlock(&rr->lock);
+  return target;
+}
+
+/* With the lock held: writes the pending reports, with their tracker points,
+ * in one operation. */
+static void flush_locked(RunRecorder *rr) {
+  guint n = rr->pending->len;
+  if (!n)
+    return;
+  g_autofree LatheStoreReport *rows = g_new(LatheStoreReport, n);
+  g_autofree LatheTrackingPoint *points = g_new(LatheTrackingPoint, n);
+  guint n_rows = 0;
+  for (guint i = 0; i < n; i++) {
+    const PendingReport *p = &g_array_index(rr->pending, PendingReport, i);
+    points[i] = (LatheTrackingPoint){p->series->target, p->series->key_json, p->value, p->step,
+                                     p->ts};
+    if (p->row >= 0)
+      rows[n_rows++] = (LatheStoreReport){p->row, p->series->name, p->value, p->step, p->ts};
+  }
+  g_array_set_size(rr->pending, 0);
+  g_autoptr(LatheJournal) journal = lathe_tracking_points_journal(rr->run, points, n);
+  g_autoptr(GError) error = NULL;
+  if (!lathe_store_add_reports(rr->run->store, rows, n_rows, journal, &error)) {
+    if (!rr->flush_failed)
+      g_printerr("warning: %s; intermediate metrics are missing from the run\n", error->message);
+    rr->flush_failed = TRUE;
+  } else if (journal)
+    lathe_tracking_kick(rr->run);
+}
+
+/* With the lock held: the series of @ev's metric. */
+static const Series *series_locked(RunRecorder *rr, const LatheTaskEvent *ev) {
+  char buf[256];
+  int len = g_snprintf(buf, sizeof buf, "%s\x1f%s", ev->who.node, ev->metric);
+  g_autofree char *longer = (gsize)len < sizeof buf ? NULL
+                                                   : g_strdup_printf("%s\x1f%s", ev->who.node, ev->metric);
+  const char *id = longer ? longer : buf;
+  Series *se = g_hash_table_lookup(rr->series, id);
+  if (se)
+    return se;
+  const char *prefix;
+  const char *target = target_locked(rr, ev, &prefix);
+  g_autofree char *key = g_strdup_printf("%s.%s", prefix, ev->metric);
+  g_autoptr(JsonNode) key_node = json_node_init_string(json_node_alloc(), key);
+  g_autofree char *key_json = lathe_json_canonical(key_node);
+  se = g_new(Series, 1);
+  se->name = g_string_chunk_insert_const(rr->strings, ev->metric);
+  se->target = g_string_chunk_insert_const(rr->strings, target);
+  se->key_json = g_string_chunk_insert_const(rr->strings, key_json);
+  g_hash_table_insert(rr->series, g_strdup(id), se);
+  return se;
+}
+
+static void run_recorder_flush(gpointer data) {
+  RunRecorder *rr = data;
+  g_mutex_lock(&rr->lock);
+  flush_locked(rr);
+  g_mutex_unlock(&rr->lock);
 }
 
 static const char *status_name(LatheTaskEventKind kind) {
@@ -148,6 +242,7 @@ static gboolean record_outcome(RunRecorder *rr, const LatheTaskEvent *ev, GError
   rec.journal = journal;
   g_autoptr(GError) store_error = NULL;
   g_mutex_lock(&rr->lock);
+  flush_locked(rr); /* its reports before its outcome */
   gint64 *row = g_hash_table_lookup(rr->rows, ev->who.node);
   /* A second outcome is a task run again (lathe_batch_run_again): a new
    * execution row, not an overwrite of the first. */
@@ -184,20 +279,17 @@ static gboolean run_recorder_task(gpointer data, const LatheTaskEvent *ev, GErro
     return TRUE;
   }
   case LATHE_EVENT_REPORT: {
-    const char *prefix;
-    g_autofree char *target = tracker_target(rr, ev, &prefix);
-    g_autoptr(LatheJournal) journal = lathe_tracking_report_journal(
-        rr->run, target, prefix, ev->metric, ev->value, ev->step, ev->time);
     g_mutex_lock(&rr->lock);
     gint64 row = row_locked(rr, ev);
-    gboolean stored = row >= 0 && row != ROW_DONE;
-    if (stored)
-      lathe_store_add_report_journal(rr->run->store, row, ev->metric, ev->value, ev->step,
-                                     ev->time, journal);
-    g_mutex_unlock(&rr->lock);
     /* A report the store has no row for still reaches the tracker. */
-    if (!stored && journal)
-      lathe_store_journal_append(rr->run->store, journal, NULL);
+    PendingReport p = {series_locked(rr, ev), row >= 0 && row != ROW_DONE ? row : -1, ev->value,
+                       ev->step, ev->time};
+    if (!rr->pending->len)
+      rr->pending_since = ev->time;
+    g_array_append_val(rr->pending, p);
+    if (rr->pending->len >= FLUSH_POINTS || ev->time - rr->pending_since >= FLUSH_SECONDS)
+      flush_locked(rr);
+    g_mutex_unlock(&rr->lock);
     return TRUE;
   }
   default:
@@ -228,6 +320,7 @@ static void run_recorder_trial(gpointer data, const LatheTrialEvent *ev) {
 static const LatheRecorderOps run_recorder_ops = {
     .task = run_recorder_task,
     .trial = run_recorder_trial,
+    .flush = run_recorder_flush,
 };
 
 LatheRecorder *lathe_run_recorder_new(LatheRun *run) {
@@ -238,6 +331,9 @@ LatheRecorder *lathe_run_recorder_new(LatheRun *run) {
   g_mutex_init(&rr->lock);
   rr->rows = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
   rr->trial_runs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+  rr->pending = g_array_new(FALSE, FALSE, sizeof(PendingReport));
+  rr->series = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+  rr->strings = g_string_chunk_new(4096);
   return &rr->base;
 }
 
@@ -245,6 +341,10 @@ void lathe_run_recorder_free(LatheRecorder *r) {
   if (!r)
     return;
   RunRecorder *rr = r->data;
+  flush_locked(rr);
+  g_array_unref(rr->pending);
+  g_hash_table_unref(rr->series);
+  g_string_chunk_free(rr->strings);
   g_hash_table_unref(rr->rows);
   g_hash_table_unref(rr->trial_runs);
   g_mutex_clear(&rr->lock);

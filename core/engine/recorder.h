@@ -109,10 +109,14 @@ typedef struct {
  *   success could not be recorded: the caller then counts the task as failed
  *   (the recorder has already recorded it so).
  * @trial: records a trial's start or end.
+ * @flush: (nullable): writes what it holds back now. A recorder may hold
+ *   reports back a few milliseconds, to write many at once; they are always
+ *   written before their task's outcome.
  */
 typedef struct {
   gboolean (*task)(gpointer data, const LatheTaskEvent *event, GError **error);
   void (*trial)(gpointer data, const LatheTrialEvent *event);
+  void (*flush)(gpointer data);
 } LatheRecorderOps;
 
 /** LatheRecorder: a recorder: its @ops and their @data. */
@@ -142,6 +146,14 @@ gboolean lathe_recorder_task(const LatheRecorder *recorder, const LatheTaskEvent
  * Records a trial's start or end.
  */
 void lathe_recorder_trial(const LatheRecorder *recorder, const LatheTrialEvent *event);
+
+/**
+ * lathe_recorder_flush:
+ * @recorder: the recorder.
+ *
+ * Writes what @recorder holds back (see #LatheRecorderOps).
+ */
+void lathe_recorder_flush(const LatheRecorder *recorder);
 
 /**
  * lathe_task_event_kind_name:

@@ -358,6 +358,12 @@ static gboolean flush_run(LatheShipper *sh, Session *s, GHashTable *open, const 
  * batch up to its next other event (its end, an artifact), so the points of
  * trials running side by side still travel together. Returns TRUE when it
  * sent rows and more may wait. */
+/* The background thread stops between calls once the run ends: the final
+ * flush, bounded, takes over, and only the call in flight is waited for. */
+static gboolean out_of_time(LatheShipper *sh) {
+  return g_get_monotonic_time() >= sh->deadline || g_atomic_int_get(&sh->stop);
+}
+
 static gboolean ship_round(LatheShipper *sh, Session *s) {
   if (!session_open(sh, s))
     return FALSE;
@@ -369,7 +375,7 @@ static gboolean ship_round(LatheShipper *sh, Session *s) {
   g_autoptr(GHashTable) open = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, batch_free);
   g_autoptr(GPtrArray) order = g_ptr_array_new();
   for (guint i = 0; i < rows->len; i++) {
-    if (g_get_monotonic_time() >= sh->deadline)
+    if (out_of_time(sh))
       return FALSE; /* what was gathered stays pending */
     LatheJournalRow *r = rows->pdata[i];
     if (batchable(r->kind)) {
@@ -392,7 +398,7 @@ static gboolean ship_round(LatheShipper *sh, Session *s) {
       return FALSE;
   }
   for (guint i = 0; i < order->len; i++) {
-    if (g_get_monotonic_time() >= sh->deadline || !flush_run(sh, s, open, order->pdata[i]))
+    if (out_of_time(sh) || !flush_run(sh, s, open, order->pdata[i]))
       return FALSE;
   }
   return rows->len == SHIP_ROWS;
@@ -430,11 +436,12 @@ void lathe_shipper_kick(LatheShipper *sh) {
 gint64 lathe_shipper_finish(LatheShipper *sh, gint64 budget_us) {
   if (sh->thread) {
     g_mutex_lock(&sh->lock);
-    sh->stop = TRUE;
+    g_atomic_int_set(&sh->stop, TRUE);
     g_cond_signal(&sh->cond);
     g_mutex_unlock(&sh->lock);
     g_thread_join(sh->thread);
     sh->thread = NULL;
+    g_atomic_int_set(&sh->stop, FALSE); /* the final flush's rounds are its own */
   }
   gint64 deadline = budget_us < 0 ? G_MAXINT64 : g_get_monotonic_time() + budget_us;
   sh->deadline = deadline;

@@ -3,6 +3,7 @@
  * rows they mirror (store-journal.h), one stream per selected tracker; the
  * shipper (tracker-ship.c) sends them from a thread of its own, so a slow or
  * absent tracker never slows or fails a run. */
+#include <math.h>
 #include <string.h>
 
 #include "engine/engine-private.h"
@@ -246,16 +247,50 @@ LatheJournal *lathe_tracking_task_journal(LatheRun *run, const char *target, con
   return j;
 }
 
-LatheJournal *lathe_tracking_report_journal(LatheRun *run, const char *target, const char *prefix,
-                                            const char *name, double value, gint64 step,
-                                            double ts) {
+/* The canonical text of a point, as lathe_json_canonical() writes what
+ * add_points() builds (keys sorted, doubles to 17 digits, non-finite values
+ * as lathe_journal_number() spells them), without building the nodes. */
+static void write_point(GString *out, const LatheTrackingPoint *p) {
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+  g_string_append(out, "{\"key\":");
+  g_string_append(out, p->key_json);
+  g_string_append_printf(out, ",\"step\":%" G_GINT64_FORMAT ",\"ts\":%" G_GINT64_FORMAT
+                              ",\"value\":", p->step, (gint64)(p->ts * 1000));
+  if (isnan(p->value))
+    g_string_append(out, "\"NaN\"}");
+  else if (isinf(p->value))
+    g_string_append(out, p->value > 0 ? "\"Infinity\"}" : "\"-Infinity\"}");
+  else {
+    g_string_append(out, g_ascii_formatd(buf, sizeof buf, "%.17g", p->value));
+    g_string_append_c(out, '}');
+  }
+}
+
+LatheJournal *lathe_tracking_points_journal(LatheRun *run, const LatheTrackingPoint *points,
+                                            guint n) {
   LatheJournal *j = journal_new(run);
-  if (!j)
-    return NULL;
-  g_autofree char *key = g_strdup_printf("%s.%s", prefix, name);
-  JsonArray *points = json_array_new();
-  add_points(points, key, value, step, (gint64)(ts * 1000));
-  lathe_journal_add(j, target, LATHE_JOURNAL_METRICS, metrics_payload(points));
+  if (!j || !n)
+    return j;
+  /* Targets are few (the run, the trials in flight) and their strings are
+   * the recorder's, one pointer each. */
+  g_autoptr(GPtrArray) order = g_ptr_array_new();
+  g_autoptr(GHashTable) texts = g_hash_table_new(NULL, NULL);
+  for (guint i = 0; i < n; i++) {
+    GString *out = g_hash_table_lookup(texts, points[i].target);
+    if (!out) {
+      out = g_string_sized_new(64 * (gsize)n);
+      g_string_append(out, "{\"points\":[");
+      g_hash_table_insert(texts, (gpointer)points[i].target, out);
+      g_ptr_array_add(order, (gpointer)points[i].target);
+    } else
+      g_string_append_c(out, ',');
+    write_point(out, &points[i]);
+  }
+  for (guint i = 0; i < order->len; i++) {
+    GString *out = g_hash_table_lookup(texts, order->pdata[i]);
+    g_string_append(out, "]}");
+    lathe_journal_add_text(j, order->pdata[i], LATHE_JOURNAL_METRICS, g_string_free(out, FALSE));
+  }
   return j;
 }
 

@@ -728,26 +728,35 @@ gboolean lathe_store_finish_execution(LatheStore *s, gint64 id, const LatheExecI
 
 void lathe_store_add_report(LatheStore *s, gint64 id, const char *name, double value, gint64 step,
                             double ts) {
-  lathe_store_add_report_journal(s, id, name, value, step, ts, NULL);
+  LatheStoreReport r = {id, name, value, step, ts};
+  g_autoptr(GError) error = NULL;
+  if (!lathe_store_add_reports(s, &r, 1, NULL, &error))
+    g_printerr("lathe: %s\n", error->message);
 }
 
-void lathe_store_add_report_journal(LatheStore *s, gint64 id, const char *name, double value,
-                                    gint64 step, double ts, const LatheJournal *journal) {
+gboolean lathe_store_add_reports(LatheStore *s, const LatheStoreReport *r, guint n,
+                                 const LatheJournal *journal, GError **error) {
   g_mutex_lock(&s->lock);
-  if (!lathe_store_op_begin(s, NULL)) {
-    g_mutex_unlock(&s->lock);
-    return;
+  gboolean ok = lathe_store_op_begin(s, error);
+  if (ok) {
+    sqlite3_stmt *m = stmt(s, "INSERT INTO metrics(execution_id, name, value, step, ts)"
+                              " VALUES (?1,?2,?3,?4,?5)");
+    ok = m != NULL;
+    for (guint i = 0; ok && i < n; i++) {
+      sqlite3_reset(m);
+      sqlite3_bind_int64(m, 1, r[i].exec_id);
+      sqlite3_bind_text(m, 2, r[i].name, -1, SQLITE_STATIC);
+      sqlite3_bind_double(m, 3, r[i].value);
+      sqlite3_bind_int64(m, 4, r[i].step);
+      sqlite3_bind_double(m, 5, r[i].ts);
+      ok = sqlite3_step(m) == SQLITE_DONE;
+    }
+    ok = (ok && lathe_store_journal_write_locked(s, journal, NULL)) ||
+         lathe_store_fail(s, error, "recording reports");
+    ok = lathe_store_op_end(s, ok, ok ? error : NULL);
   }
-  sqlite3_stmt *m = stmt(s, "INSERT INTO metrics(execution_id, name, value, step, ts)"
-                            " VALUES (?1,?2,?3,?4,?5)");
-  sqlite3_bind_int64(m, 1, id);
-  sqlite3_bind_text(m, 2, name, -1, SQLITE_STATIC);
-  sqlite3_bind_double(m, 3, value);
-  sqlite3_bind_int64(m, 4, step);
-  sqlite3_bind_double(m, 5, ts);
-  lathe_store_op_end(s, sqlite3_step(m) == SQLITE_DONE &&
-                            lathe_store_journal_write_locked(s, journal, NULL), NULL);
   g_mutex_unlock(&s->lock);
+  return ok;
 }
 
 JsonNode *lathe_store_parse_json(const char *text) {

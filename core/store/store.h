@@ -143,14 +143,31 @@ gboolean lathe_store_finish_execution(LatheStore *store, gint64 exec_id,
                                       const LatheExecIdentity *who, const char *cache_key,
                                       const LatheExecRecord *rec, GError **error);
 
+/**
+ * LatheStoreReport:
+ * @exec_id: the execution's row.
+ * @name: the metric.
+ * @value: its value.
+ * @step: its step.
+ * @ts: when it was reported (seconds since the epoch).
+ *
+ * An intermediate metric of an execution.
+ */
+typedef struct {
+  gint64 exec_id;
+  const char *name;
+  double value;
+  gint64 step;
+  double ts;
+} LatheStoreReport;
+
 /** lathe_store_add_report: an intermediate metric of an execution. */
 void lathe_store_add_report(LatheStore *store, gint64 exec_id, const char *name, double value,
                             gint64 step, double ts);
-/* As lathe_store_add_report(), with the tracker's metric point journaled
- * in the same transaction. */
-void lathe_store_add_report_journal(LatheStore *store, gint64 exec_id, const char *name,
-                                    double value, gint64 step, double ts,
-                                    const LatheJournal *journal);
+/* @n reports and @journal (nullable: their tracker points) in one operation:
+ * a training loop reports far faster than one operation per point allows. */
+gboolean lathe_store_add_reports(LatheStore *store, const LatheStoreReport *reports, guint n,
+                                 const LatheJournal *journal, GError **error);
 
 /**
  * lathe_store_cache_lookup:
