@@ -123,6 +123,8 @@ static void row_free(gpointer p) {
 GPtrArray *lathe_store_journal_pending(LatheStore *s, const char *tracker, const char *run_id,
                                        gint64 after, guint limit) {
   GPtrArray *out = g_ptr_array_new_with_free_func(row_free);
+  g_autoptr(GPtrArray) texts = g_ptr_array_new_with_free_func(g_free);
+  gsize bytes = 0;
   g_mutex_lock(&s->lock);
   sqlite3_stmt *st = stmt(s, "SELECT id, run_id, kind, payload, tries FROM tracker_journal"
                              " WHERE tracker = ?1 AND state = 'pending' AND id > ?2"
@@ -131,22 +133,29 @@ GPtrArray *lathe_store_journal_pending(LatheStore *s, const char *tracker, const
   sqlite3_bind_int64(st, 2, after);
   sqlite3_bind_text(st, 3, run_id, -1, SQLITE_STATIC);
   sqlite3_bind_int64(st, 4, limit);
-  while (st && sqlite3_step(st) == SQLITE_ROW) {
+  while (st && bytes < LATHE_JOURNAL_PENDING_BYTES && sqlite3_step(st) == SQLITE_ROW) {
     LatheJournalRow *r = g_new0(LatheJournalRow, 1);
     r->id = sqlite3_column_int64(st, 0);
     r->run_id = g_strdup((const char *)sqlite3_column_text(st, 1));
     r->kind = g_strdup((const char *)sqlite3_column_text(st, 2));
-    JsonNode *n = lathe_store_parse_json((const char *)sqlite3_column_text(st, 3));
-    r->payload = n && JSON_NODE_HOLDS_OBJECT(n) ? json_object_ref(json_node_get_object(n))
-                                                 : json_object_new();
-    if (n)
-      json_node_unref(n);
+    const char *text = (const char *)sqlite3_column_text(st, 3);
+    bytes += text ? strlen(text) : 0;
+    g_ptr_array_add(texts, g_strdup(text));
     r->tries = sqlite3_column_int(st, 4);
     g_ptr_array_add(out, r);
   }
   if (st)
     sqlite3_reset(st);
   g_mutex_unlock(&s->lock);
+  /* Parsed outside the lock: the run's own writes do not wait for it. */
+  for (guint i = 0; i < out->len; i++) {
+    LatheJournalRow *r = out->pdata[i];
+    JsonNode *n = lathe_store_parse_json(texts->pdata[i]);
+    r->payload = n && JSON_NODE_HOLDS_OBJECT(n) ? json_object_ref(json_node_get_object(n))
+                                                 : json_object_new();
+    if (n)
+      json_node_unref(n);
+  }
   return out;
 }
 

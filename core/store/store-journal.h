@@ -67,7 +67,10 @@ typedef struct {
 
 /* (transfer full) up to @limit pending rows of @tracker with id > @after,
  * oldest first, for @run_id only when it is set (LatheJournalRow*, freed
- * with the array). */
+ * with the array). It stops early past LATHE_JOURNAL_PENDING_BYTES of
+ * payloads (a row of reports holds thousands of points), but always gives
+ * at least one row when any is pending. */
+#define LATHE_JOURNAL_PENDING_BYTES (2 * 1024 * 1024)
 GPtrArray *lathe_store_journal_pending(LatheStore *store, const char *tracker, const char *run_id,
                                        gint64 after, guint limit);
 /* Pending rows of @tracker (of @run_id and its trials when set). */
