@@ -250,12 +250,26 @@ LatheJournal *lathe_tracking_task_journal(LatheRun *run, const char *target, con
 /* The canonical text of a point, as lathe_json_canonical() writes what
  * add_points() builds (keys sorted, doubles to 17 digits, non-finite values
  * as lathe_journal_number() spells them), without building the nodes. */
+static void write_int(GString *out, gint64 v) {
+  char buf[24], *e = buf + sizeof buf, *p = e;
+  guint64 u = v < 0 ? 0 - (guint64)v : (guint64)v;
+  do
+    *--p = (char)('0' + u % 10);
+  while (u /= 10);
+  if (v < 0)
+    *--p = '-';
+  g_string_append_len(out, p, e - p);
+}
+
 static void write_point(GString *out, const LatheTrackingPoint *p) {
   char buf[G_ASCII_DTOSTR_BUF_SIZE];
   g_string_append(out, "{\"key\":");
   g_string_append(out, p->key_json);
-  g_string_append_printf(out, ",\"step\":%" G_GINT64_FORMAT ",\"ts\":%" G_GINT64_FORMAT
-                              ",\"value\":", p->step, (gint64)(p->ts * 1000));
+  g_string_append(out, ",\"step\":");
+  write_int(out, p->step);
+  g_string_append(out, ",\"ts\":");
+  write_int(out, (gint64)(p->ts * 1000));
+  g_string_append(out, ",\"value\":");
   if (isnan(p->value))
     g_string_append(out, "\"NaN\"}");
   else if (isinf(p->value))

@@ -734,21 +734,43 @@ void lathe_store_add_report(LatheStore *s, gint64 id, const char *name, double v
     g_printerr("lathe: %s\n", error->message);
 }
 
+#define REPORT_ROWS 64
+
+static void bind_report(sqlite3_stmt *m, int at, const LatheStoreReport *r) {
+  sqlite3_bind_int64(m, at + 1, r->exec_id);
+  sqlite3_bind_text(m, at + 2, r->name, -1, SQLITE_STATIC);
+  sqlite3_bind_double(m, at + 3, r->value);
+  sqlite3_bind_int64(m, at + 4, r->step);
+  sqlite3_bind_double(m, at + 5, r->ts);
+}
+
 gboolean lathe_store_add_reports(LatheStore *s, const LatheStoreReport *r, guint n,
                                  const LatheJournal *journal, GError **error) {
   g_mutex_lock(&s->lock);
   gboolean ok = lathe_store_op_begin(s, error);
   if (ok) {
+    /* Rows go REPORT_ROWS to a statement: the statement's own cost, not the
+     * rows', is most of a one-row insert. */
+    static char *many_sql;
+    if (g_once_init_enter(&many_sql)) {
+      GString *q = g_string_new("INSERT INTO metrics(execution_id, name, value, step, ts) VALUES ");
+      for (guint i = 0; i < REPORT_ROWS; i++)
+        g_string_append(q, i ? ",(?,?,?,?,?)" : "(?,?,?,?,?)");
+      g_once_init_leave(&many_sql, g_string_free(q, FALSE));
+    }
+    guint i = 0;
+    for (; ok && i + REPORT_ROWS <= n; i += REPORT_ROWS) {
+      sqlite3_stmt *m = stmt(s, many_sql);
+      for (guint k = 0; m && k < REPORT_ROWS; k++)
+        bind_report(m, 5 * (int)k, &r[i + k]);
+      ok = m && sqlite3_step(m) == SQLITE_DONE;
+    }
     sqlite3_stmt *m = stmt(s, "INSERT INTO metrics(execution_id, name, value, step, ts)"
                               " VALUES (?1,?2,?3,?4,?5)");
-    ok = m != NULL;
-    for (guint i = 0; ok && i < n; i++) {
+    ok = ok && m != NULL;
+    for (; ok && i < n; i++) {
       sqlite3_reset(m);
-      sqlite3_bind_int64(m, 1, r[i].exec_id);
-      sqlite3_bind_text(m, 2, r[i].name, -1, SQLITE_STATIC);
-      sqlite3_bind_double(m, 3, r[i].value);
-      sqlite3_bind_int64(m, 4, r[i].step);
-      sqlite3_bind_double(m, 5, r[i].ts);
+      bind_report(m, 0, &r[i]);
       ok = sqlite3_step(m) == SQLITE_DONE;
     }
     ok = (ok && lathe_store_journal_write_locked(s, journal, NULL)) ||
