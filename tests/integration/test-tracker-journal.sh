@@ -209,4 +209,19 @@ jp=$(sqlite3 "$TMP/s-sr/lathe.db" "SELECT count(*) FROM tracker_journal j, json_
 wait $srpid
 n=$(sqlite3 "$TMP/s-sr/lathe.db" "SELECT count(*) FROM metrics WHERE step IS NOT NULL AND name = 'loss'")
 [ "$n" = 3 ] && pass "all 3 reports at the end" || fail "reports at the end: $n"
+# 5. Non-finite and exact values through the journal's points: what the
+# tracker gets is what was reported, NaN and the 17th digit included.
+cat >"$TMP/nan.json" <<'JSON'
+{"name": "nanreport", "nodes": [
+  {"id": "f", "use": "transform/objective", "with": {"steps": 2, "x": 0.7, "nan_above": 0.5}},
+  {"id": "g", "use": "transform/objective", "with": {"steps": 3, "x": 0.1}}]}
+JSON
+LATHE_FLAKY_DB="$TMP/nan.db" run_lathe "$TMP/nan" run --json --store "$TMP/s-nan" --tracker flaky "$TMP/nan.json"
+expect_code "$TMP/nan" 0 "a run reporting NaN"
+got=$(sqlite3 "$TMP/nan.db" "SELECT group_concat(value, ' ') FROM (SELECT value FROM items WHERE kind = 'metric' AND key = 'f.loss' ORDER BY step)")
+[ "$got" = "nan nan" ] && pass "NaN points reach the tracker as NaN" || fail "f.loss points: '$got'"
+# g's loss at step s is v * (1 + (2 - s) / 3), v = (0.1 - 0.3)^2 + 0.2^2
+exp=$($PY -c "v = (0.1 - 0.3) ** 2 + (0 + 0.2) ** 2; print(' '.join(repr(v * (1.0 + (3 - 1 - s) / 3.0)) for s in range(3)))")
+got=$(sqlite3 "$TMP/nan.db" "SELECT value FROM items WHERE kind = 'metric' AND key = 'g.loss' ORDER BY step" | $PY -c "import sys; print(' '.join(repr(float(l)) for l in sys.stdin.read().split()))")
+[ "$got" = "$exp" ] && pass "values to the last digit ($got)" || fail "g.loss points: '$got', expected '$exp'"
 finish

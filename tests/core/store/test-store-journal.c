@@ -132,8 +132,66 @@ static void test_journal(void) {
   lathe_test_remove_tree(dir);
 }
 
+/* Reports go many to an operation (64 to a statement, the rest one by
+ * one), in order, with their journal; a big journal is read in bounded
+ * rounds, never less than one row. */
+static void test_reports(void) {
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp("lathe-reports-XXXXXX", NULL);
+  g_autofree char *sdir = g_build_filename(dir, "store", NULL);
+  LatheStore *s = lathe_store_open(sdir, &error);
+  g_assert_no_error(error);
+  g_autofree char *run = lathe_store_begin_run_journal(s, "p", "/p.json", "{}", 1, NULL, &error);
+  g_assert_no_error(error);
+  LatheExecIdentity who = {.run_id = run, .node = "f", .component = "c/x", .plugin = "p",
+                           .plugin_version = "1", .plugin_digest = "d"};
+  gint64 ex = lathe_store_begin_execution(s, &who, 1, &error);
+  g_assert_no_error(error);
+  static const guint sizes[] = {0, 1, 63, 64, 65, 130};
+  guint total = 0;
+  for (guint k = 0; k < G_N_ELEMENTS(sizes); k++) {
+    g_autofree LatheStoreReport *r = g_new0(LatheStoreReport, MAX(sizes[k], 1));
+    for (guint i = 0; i < sizes[k]; i++)
+      r[i] = (LatheStoreReport){ex, "loss", (double)(total + i) / 7.0, total + i, 2.5};
+    g_autoptr(LatheJournal) j = lathe_journal_new(streams);
+    g_autofree char *text = g_strdup_printf("{\"points\":[],\"n\":%u}", sizes[k]);
+    lathe_journal_add_text(j, run, LATHE_JOURNAL_METRICS, g_steal_pointer(&text));
+    g_assert_true(lathe_store_add_reports(s, r, sizes[k], j, &error));
+    g_assert_no_error(error);
+    total += sizes[k];
+  }
+  g_autoptr(GArray) steps = g_array_new(FALSE, FALSE, sizeof(guint));
+  g_autoptr(GArray) vals = lathe_store_reports(s, run, "f", "loss", steps);
+  g_assert_cmpuint(vals->len, ==, total);
+  for (guint i = 0; i < total; i++) {
+    g_assert_cmpuint(g_array_index(steps, guint, i), ==, i);
+    g_assert_cmpfloat(g_array_index(vals, double, i), ==, (double)i / 7.0);
+  }
+  g_autoptr(GPtrArray) rows = lathe_store_journal_pending(s, "tracker/a", NULL, 0, 100);
+  g_assert_cmpuint(rows->len, ==, G_N_ELEMENTS(sizes));
+  g_assert_cmpint(json_object_get_int_member(((LatheJournalRow *)rows->pdata[5])->payload, "n"), ==, 130);
+
+  /* Rows of a megabyte each: two to a round, then the rest. */
+  g_autoptr(GString) big = g_string_new("{\"points\":[],\"pad\":\"");
+  for (guint i = 0; i < 1024 * 1024; i++)
+    g_string_append_c(big, 'x');
+  g_string_append(big, "\"}");
+  g_autoptr(LatheJournal) bj = lathe_journal_new((const char *const[]){"tracker/big", NULL});
+  for (guint i = 0; i < 3; i++)
+    lathe_journal_add_text(bj, run, LATHE_JOURNAL_METRICS, g_strdup(big->str));
+  g_assert_true(lathe_store_journal_append(s, bj, &error));
+  g_autoptr(GPtrArray) b1 = lathe_store_journal_pending(s, "tracker/big", NULL, 0, 100);
+  g_assert_cmpuint(b1->len, ==, 2);
+  g_autoptr(GPtrArray) b2 = lathe_store_journal_pending(s, "tracker/big", NULL,
+                                                        ((LatheJournalRow *)b1->pdata[1])->id, 100);
+  g_assert_cmpuint(b2->len, ==, 1);
+  lathe_store_close(s);
+  lathe_test_remove_tree(dir);
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/store-journal/journal", test_journal);
+  g_test_add_func("/store-journal/reports", test_reports);
   return g_test_run();
 }
