@@ -218,18 +218,8 @@ void lathe_tracking_open(LatheRun *run);
 LatheJournal *lathe_tracking_task_journal(LatheRun *run, const char *target, const char *prefix,
                                           const char *component, JsonObject *params, JsonObject *metrics,
                                           JsonObject *outputs, JsonArray *data_versions);
-/* A metric point of a report, for lathe_tracking_points_journal(). */
-typedef struct {
-  const char *target;   /* the Lathe run (or trial run) it belongs to */
-  const char *key_json; /* its tracker key, as a JSON string */
-  double value;
-  gint64 step;
-  double ts;
-} LatheTrackingPoint;
-/* One metrics event per target for @n points, in their order; NULL
- * without trackers. */
-LatheJournal *lathe_tracking_points_journal(LatheRun *run, const LatheTrackingPoint *points,
-                                            guint n);
+/* (nullable) an empty journal to the run's trackers; NULL without any. */
+LatheJournal *lathe_tracking_journal_new(LatheRun *run);
 LatheJournal *lathe_tracking_end_journal(LatheRun *run, const char *status);
 /* Rows were journaled: the shipper may send them. */
 void lathe_tracking_kick(LatheRun *run);

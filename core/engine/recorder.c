@@ -53,13 +53,16 @@ typedef struct {
   GHashTable *series;    /* "EXEC\x1fMETRIC" -> Series*: what reports of it share */
   GStringChunk *strings; /* the series' strings */
   gboolean flush_failed; /* said once */
+  const void *recent[4]; /* Series* last used: a loop reports a few series, often */
+  guint recent_next;
 } RunRecorder;
 
 /* What every report of one metric of one task shares. */
 typedef struct {
+  const char *exec;     /* the task's exec id */
   const char *name;     /* the metric */
   const char *target;   /* the tracker run it logs to */
-  const char *key_json; /* its tracker key, as a JSON string */
+  const char *key;      /* its tracker key */
 } Series;
 
 typedef struct {
@@ -124,19 +127,15 @@ static void flush_locked(RunRecorder *rr) {
   if (!n)
     return;
   g_autofree LatheStoreReport *rows = g_new(LatheStoreReport, n);
-  g_autofree LatheTrackingPoint *points = g_new(LatheTrackingPoint, n);
-  guint n_rows = 0;
   for (guint i = 0; i < n; i++) {
     const PendingReport *p = &g_array_index(rr->pending, PendingReport, i);
-    points[i] = (LatheTrackingPoint){p->series->target, p->series->key_json, p->value, p->step,
-                                     p->ts};
-    if (p->row >= 0)
-      rows[n_rows++] = (LatheStoreReport){p->row, p->series->name, p->value, p->step, p->ts};
+    rows[i] = (LatheStoreReport){p->row, p->series->name, p->value, p->step, p->ts,
+                                 p->series->target, p->series->key};
   }
   g_array_set_size(rr->pending, 0);
-  g_autoptr(LatheJournal) journal = lathe_tracking_points_journal(rr->run, points, n);
+  g_autoptr(LatheJournal) journal = lathe_tracking_journal_new(rr->run);
   g_autoptr(GError) error = NULL;
-  if (!lathe_store_add_reports(rr->run->store, rows, n_rows, journal, &error)) {
+  if (!lathe_store_add_reports(rr->run->store, rows, n, journal, &error)) {
     if (!rr->flush_failed)
       g_printerr("warning: %s; intermediate metrics are missing from the run\n", error->message);
     rr->flush_failed = TRUE;
@@ -144,8 +143,8 @@ static void flush_locked(RunRecorder *rr) {
     lathe_tracking_kick(rr->run);
 }
 
-/* With the lock held: the series of @ev's metric. */
-static const Series *series_locked(RunRecorder *rr, const LatheTaskEvent *ev) {
+/* With the lock held: the series of @ev's metric, made on first use. */
+static Series *series_lookup_locked(RunRecorder *rr, const LatheTaskEvent *ev) {
   char buf[256];
   int len = g_snprintf(buf, sizeof buf, "%s\x1f%s", ev->who.node, ev->metric);
   g_autofree char *longer = (gsize)len < sizeof buf ? NULL
@@ -157,13 +156,25 @@ static const Series *series_locked(RunRecorder *rr, const LatheTaskEvent *ev) {
   const char *prefix;
   const char *target = target_locked(rr, ev, &prefix);
   g_autofree char *key = g_strdup_printf("%s.%s", prefix, ev->metric);
-  g_autoptr(JsonNode) key_node = json_node_init_string(json_node_alloc(), key);
-  g_autofree char *key_json = lathe_json_canonical(key_node);
   se = g_new(Series, 1);
+  se->exec = g_string_chunk_insert_const(rr->strings, ev->who.node);
   se->name = g_string_chunk_insert_const(rr->strings, ev->metric);
   se->target = g_string_chunk_insert_const(rr->strings, target);
-  se->key_json = g_string_chunk_insert_const(rr->strings, key_json);
+  se->key = g_string_chunk_insert_const(rr->strings, key);
   g_hash_table_insert(rr->series, g_strdup(id), se);
+  return se;
+}
+
+/* With the lock held: the series of @ev's metric; the last few used are
+ * found without building their id. */
+static const Series *series_locked(RunRecorder *rr, const LatheTaskEvent *ev) {
+  for (guint i = 0; i < G_N_ELEMENTS(rr->recent); i++) {
+    const Series *r = rr->recent[i];
+    if (r && strcmp(r->name, ev->metric) == 0 && strcmp(r->exec, ev->who.node) == 0)
+      return r;
+  }
+  Series *se = series_lookup_locked(rr, ev);
+  rr->recent[rr->recent_next++ % G_N_ELEMENTS(rr->recent)] = se;
   return se;
 }
 

@@ -3,7 +3,6 @@
  * rows they mirror (store-journal.h), one stream per selected tracker; the
  * shipper (tracker-ship.c) sends them from a thread of its own, so a slow or
  * absent tracker never slows or fails a run. */
-#include <math.h>
 #include <string.h>
 
 #include "engine/engine-private.h"
@@ -79,7 +78,7 @@ gboolean lathe_tracking_select(LatheRun *run, GError **error) {
   return TRUE;
 }
 
-static LatheJournal *journal_new(LatheRun *run) {
+LatheJournal *lathe_tracking_journal_new(LatheRun *run) {
   return run->tracker_streams ? lathe_journal_new((const char *const *)run->tracker_streams) : NULL;
 }
 
@@ -103,7 +102,7 @@ static JsonObject *items(const char *key, const char *value, ...) {
 static gint64 now_ms(void) { return g_get_real_time() / 1000; }
 
 LatheJournal *lathe_tracking_start_journal(LatheRun *run) {
-  LatheJournal *j = journal_new(run);
+  LatheJournal *j = lathe_tracking_journal_new(run);
   if (!j)
     return NULL;
   JsonObject *start = json_object_new();
@@ -180,7 +179,7 @@ static JsonObject *metrics_payload(JsonArray *points) {
 LatheJournal *lathe_tracking_task_journal(LatheRun *run, const char *target, const char *prefix,
                                           const char *component, JsonObject *params, JsonObject *metrics,
                                           JsonObject *outputs, JsonArray *data_versions) {
-  LatheJournal *j = journal_new(run);
+  LatheJournal *j = lathe_tracking_journal_new(run);
   if (!j)
     return NULL;
   gint64 now = now_ms();
@@ -247,69 +246,8 @@ LatheJournal *lathe_tracking_task_journal(LatheRun *run, const char *target, con
   return j;
 }
 
-/* The canonical text of a point, as lathe_json_canonical() writes what
- * add_points() builds (keys sorted, doubles to 17 digits, non-finite values
- * as lathe_journal_number() spells them), without building the nodes. */
-static void write_int(GString *out, gint64 v) {
-  char buf[24], *e = buf + sizeof buf, *p = e;
-  guint64 u = v < 0 ? 0 - (guint64)v : (guint64)v;
-  do
-    *--p = (char)('0' + u % 10);
-  while (u /= 10);
-  if (v < 0)
-    *--p = '-';
-  g_string_append_len(out, p, e - p);
-}
-
-static void write_point(GString *out, const LatheTrackingPoint *p) {
-  char buf[G_ASCII_DTOSTR_BUF_SIZE];
-  g_string_append(out, "{\"key\":");
-  g_string_append(out, p->key_json);
-  g_string_append(out, ",\"step\":");
-  write_int(out, p->step);
-  g_string_append(out, ",\"ts\":");
-  write_int(out, (gint64)(p->ts * 1000));
-  g_string_append(out, ",\"value\":");
-  if (isnan(p->value))
-    g_string_append(out, "\"NaN\"}");
-  else if (isinf(p->value))
-    g_string_append(out, p->value > 0 ? "\"Infinity\"}" : "\"-Infinity\"}");
-  else {
-    g_string_append(out, g_ascii_formatd(buf, sizeof buf, "%.17g", p->value));
-    g_string_append_c(out, '}');
-  }
-}
-
-LatheJournal *lathe_tracking_points_journal(LatheRun *run, const LatheTrackingPoint *points,
-                                            guint n) {
-  LatheJournal *j = journal_new(run);
-  if (!j || !n)
-    return j;
-  /* Targets are few (the run, the trials in flight) and their strings are
-   * the recorder's, one pointer each. */
-  g_autoptr(GPtrArray) order = g_ptr_array_new();
-  g_autoptr(GHashTable) texts = g_hash_table_new(NULL, NULL);
-  for (guint i = 0; i < n; i++) {
-    GString *out = g_hash_table_lookup(texts, points[i].target);
-    if (!out) {
-      out = g_string_sized_new(64 * (gsize)n);
-      g_string_append(out, "{\"points\":[");
-      g_hash_table_insert(texts, (gpointer)points[i].target, out);
-      g_ptr_array_add(order, (gpointer)points[i].target);
-    } else
-      g_string_append_c(out, ',');
-    write_point(out, &points[i]);
-  }
-  for (guint i = 0; i < order->len; i++) {
-    GString *out = g_hash_table_lookup(texts, order->pdata[i]);
-    g_string_append(out, "]}");
-    lathe_journal_add_text(j, order->pdata[i], LATHE_JOURNAL_METRICS, g_string_free(out, FALSE));
-  }
-  return j;
-}
-
 LatheJournal *lathe_tracking_end_journal(LatheRun *run, const char *status) {
-  LatheJournal *j = journal_new(run);
+  LatheJournal *j = lathe_tracking_journal_new(run);
   if (!j)
     return NULL;
   g_mutex_lock(&run->lock);
@@ -335,7 +273,7 @@ static void append(LatheRun *run, LatheJournal *j) {
 }
 
 char *lathe_tracking_trial_start(LatheRun *run, const char *tuner, guint number, JsonObject *point) {
-  g_autoptr(LatheJournal) j = journal_new(run);
+  g_autoptr(LatheJournal) j = lathe_tracking_journal_new(run);
   if (!j)
     return NULL;
   g_autofree char *name = g_strdup_printf("%s/%u", tuner, number);
@@ -365,7 +303,7 @@ char *lathe_tracking_trial_start(LatheRun *run, const char *tuner, guint number,
 
 void lathe_tracking_trial_end(LatheRun *run, const char *tracker_run, const char *state,
                               JsonObject *values) {
-  g_autoptr(LatheJournal) j = journal_new(run);
+  g_autoptr(LatheJournal) j = lathe_tracking_journal_new(run);
   if (!j || !tracker_run)
     return;
   gint64 now = now_ms();

@@ -155,6 +155,8 @@ GPtrArray *lathe_store_journal_pending(LatheStore *s, const char *tracker, const
                                                  : json_object_new();
     if (n)
       json_node_unref(n);
+    if (json_object_has_member(r->payload, "report_chunks"))
+      lathe_store_expand_chunks(s, r->payload);
   }
   return out;
 }
@@ -356,6 +358,21 @@ static Target *target_get(GHashTable *targets, GPtrArray *order, const char *run
   return t;
 }
 
+static void replay_point(Target *t, const char *name, double value, gint64 step, double ts) {
+  g_autofree char *key = g_strdup_printf("%s.%s", t->leaf, name);
+  JsonObject *pt = json_object_new();
+  json_object_set_string_member(pt, "key", key);
+  json_object_set_member(pt, "value", lathe_journal_number(value));
+  json_object_set_int_member(pt, "step", step);
+  json_object_set_int_member(pt, "ts", (gint64)(ts * 1000));
+  json_array_add_object_element(t->points, pt);
+}
+
+static void replay_report(gpointer data, gint64 exec_id, const char *name, gint64 step,
+                          double value, double ts) {
+  replay_point(data, name, value, step, ts);
+}
+
 /* With the lock held: the events of stored run @run, as the engine journals them. */
 static void replay_events(LatheStore *s, const char *run, LatheJournal *j) {
   sqlite3_stmt *st = stmt(s, "SELECT name, pipeline, seed, started, ended, status FROM runs"
@@ -407,28 +424,21 @@ static void replay_events(LatheStore *s, const char *run, LatheJournal *j) {
   }
   sqlite3_reset(p);
   JsonObject *best = json_object_new();
-  sqlite3_stmt *m = stmt(s, "SELECT e.node, m.name, m.value, m.step, m.ts, e.component FROM metrics m JOIN"
+  /* Final metrics, then each execution's reports. */
+  sqlite3_stmt *m = stmt(s, "SELECT e.node, m.name, m.value, e.component, m.ts FROM metrics m JOIN"
                             " executions e ON e.id = m.execution_id WHERE e.run_id = ?1"
-                            " ORDER BY m.rowid");
+                            " AND m.step IS NULL ORDER BY m.rowid");
   sqlite3_bind_text(m, 1, run, -1, SQLITE_STATIC);
   while (sqlite3_step(m) == SQLITE_ROW) {
     Target *t = target_get(targets, order, run, (const char *)sqlite3_column_text(m, 0));
-    g_autofree char *key = g_strdup_printf("%s.%s", t->leaf, sqlite3_column_text(m, 1));
-    JsonObject *pt = json_object_new();
-    json_object_set_string_member(pt, "key", key);
-    json_object_set_member(pt, "value", lathe_journal_number(sqlite3_column_type(m, 2) == SQLITE_NULL
-                                                                 ? NAN
-                                                                 : sqlite3_column_double(m, 2)));
-    json_object_set_int_member(pt, "step", sqlite3_column_int64(m, 3));
-    json_object_set_int_member(pt, "ts", (gint64)(sqlite3_column_double(m, 4) * 1000));
-    json_array_add_object_element(t->points, pt);
+    double v = sqlite3_column_type(m, 2) == SQLITE_NULL ? NAN : sqlite3_column_double(m, 2);
+    replay_point(t, (const char *)sqlite3_column_text(m, 1), v, 0, sqlite3_column_double(m, 4));
     /* A study's best trial, tagged on the run as tracking.c does live. */
-    const char *comp = (const char *)sqlite3_column_text(m, 5);
+    const char *comp = (const char *)sqlite3_column_text(m, 3);
     if (t == own && comp && g_str_has_prefix(comp, "tuner/") &&
-        g_str_equal((const char *)sqlite3_column_text(m, 1), "best_trial") &&
-        sqlite3_column_type(m, 2) != SQLITE_NULL) {
+        g_str_equal((const char *)sqlite3_column_text(m, 1), "best_trial") && !isnan(v)) {
       const char *node = (const char *)sqlite3_column_text(m, 0);
-      guint n = (guint)sqlite3_column_double(m, 2);
+      guint n = (guint)v;
       g_autofree char *trial = g_strdup_printf("%s/%u", node, n);
       g_autofree char *child = g_strdup_printf("%s-%s-%u", run, node, n);
       g_strdelimit(child, "/", '-');
@@ -437,6 +447,20 @@ static void replay_events(LatheStore *s, const char *run, LatheJournal *j) {
     }
   }
   sqlite3_reset(m);
+  m = stmt(s, "SELECT id, node FROM executions WHERE run_id = ?1 ORDER BY id");
+  sqlite3_bind_text(m, 1, run, -1, SQLITE_STATIC);
+  g_autoptr(GArray) execs = g_array_new(FALSE, FALSE, sizeof(gint64));
+  g_autoptr(GPtrArray) nodes = g_ptr_array_new_with_free_func(g_free);
+  while (sqlite3_step(m) == SQLITE_ROW) {
+    gint64 id = sqlite3_column_int64(m, 0);
+    g_array_append_val(execs, id);
+    g_ptr_array_add(nodes, g_strdup((const char *)sqlite3_column_text(m, 1)));
+  }
+  sqlite3_reset(m);
+  for (guint i = 0; i < execs->len; i++) {
+    Target *t = target_get(targets, order, run, nodes->pdata[i]);
+    lathe_store_each_report_locked(s, g_array_index(execs, gint64, i), replay_report, t);
+  }
   /* A trial's values (objective, feasible) and state, as trial_end logs them
    * live: from its latest study event, when this run ended it. */
   sqlite3_stmt *tv = stmt(s, "SELECT s.node, t.number, t.state, t.vals, t.ts FROM trial_events t"

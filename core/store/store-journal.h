@@ -19,7 +19,10 @@ typedef struct _LatheStore LatheStore;
 /* Event kinds, as journal rows name them. */
 #define LATHE_JOURNAL_START "start"       /* {name, parent?, start_ms} */
 #define LATHE_JOURNAL_PARAMS "params"     /* {items: {key: text}} */
-#define LATHE_JOURNAL_METRICS "metrics"   /* {points: [{key, value, step, ts}]} */
+#define LATHE_JOURNAL_METRICS "metrics"   /* {points: [{key, value, step, ts}]}, or
+                                           * {report_chunks: [{chunk, key}]}: points
+                                           * of the store's report_chunks, which
+                                           * lathe_store_journal_pending() reads in */
 #define LATHE_JOURNAL_TAGS "tags"         /* {items: {key: text}} */
 #define LATHE_JOURNAL_INPUTS "inputs"     /* {inputs: [{node, uri, digest}]} */
 #define LATHE_JOURNAL_ARTIFACT "artifact" /* {path, file? | digest? | text?} */

@@ -67,3 +67,15 @@ void lathe_store_clean_leftovers(LatheStore *s);
  * @journal's rows; events without a run get @run_id. */
 gboolean lathe_store_journal_write_locked(LatheStore *s, const LatheJournal *journal,
                                           const char *run_id);
+
+/* store-reports.c */
+/* One point of a report, as the readers below give them. */
+typedef void (*LatheReportVisit)(gpointer data, gint64 exec_id, const char *name, gint64 step,
+                                 double value, double ts);
+/* With the lock held: every report of execution @exec_id, in the order
+ * they were made (an older store's rows, then the chunks). */
+void lathe_store_each_report_locked(LatheStore *s, gint64 exec_id, LatheReportVisit visit,
+                                    gpointer data);
+/* A metrics journal event naming report chunks ({report_chunks: [{chunk,
+ * key}]}) gets their points instead ({points: [{key, value, step, ts}]}). */
+void lathe_store_expand_chunks(LatheStore *s, JsonObject *payload);

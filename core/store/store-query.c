@@ -1,4 +1,5 @@
 /* Reading the run store back for `lathe runs`. */
+#include <math.h>
 #include <string.h>
 
 #include "store/store-private.h"
@@ -50,6 +51,20 @@ JsonArray *lathe_store_list_runs(LatheStore *s, GError **error) {
   return out;
 }
 
+static void add_history(gpointer data, gint64 exec_id, const char *name, gint64 step, double value,
+                        double ts) {
+  JsonObject *h = json_object_new();
+  json_object_set_string_member(h, "name", name);
+  if (isnan(value))
+    json_object_set_null_member(h, "value"); /* JSON has no NaN */
+  else
+    json_object_set_double_member(h, "value", value);
+  json_object_set_int_member(h, "step", step);
+  json_object_set_double_member(h, "ts", ts);
+  json_array_add_object_element(data, h);
+}
+
+
 /* Fills the per-execution lists: params, metrics, events and data versions. */
 static void fill_execution(LatheStore *s, gint64 id, JsonObject *e) {
   JsonObject *params = json_object_new();
@@ -64,21 +79,14 @@ static void fill_execution(LatheStore *s, gint64 id, JsonObject *e) {
 
   JsonObject *metrics = json_object_new();
   JsonArray *history = json_array_new();
-  st = stmt(s, "SELECT name, value, step, ts FROM metrics WHERE execution_id = ?1 ORDER BY rowid");
+  st = stmt(s, "SELECT name, value FROM metrics WHERE execution_id = ?1 AND step IS NULL"
+               " ORDER BY rowid");
   sqlite3_bind_int64(st, 1, id);
-  while (sqlite3_step(st) == SQLITE_ROW) {
-    const char *name = (const char *)sqlite3_column_text(st, 0);
-    if (sqlite3_column_type(st, 2) == SQLITE_NULL) {
-      json_object_set_double_member(metrics, name, sqlite3_column_double(st, 1));
-      continue;
-    }
-    JsonObject *h = json_object_new();
-    json_object_set_string_member(h, "name", name);
-    json_object_set_double_member(h, "value", sqlite3_column_double(st, 1));
-    json_object_set_int_member(h, "step", sqlite3_column_int64(st, 2));
-    json_object_set_double_member(h, "ts", sqlite3_column_double(st, 3));
-    json_array_add_object_element(history, h);
-  }
+  while (sqlite3_step(st) == SQLITE_ROW)
+    json_object_set_double_member(metrics, (const char *)sqlite3_column_text(st, 0),
+                                  sqlite3_column_double(st, 1));
+  sqlite3_reset(st);
+  lathe_store_each_report_locked(s, id, add_history, history);
   json_object_set_object_member(e, "metrics", metrics);
   json_object_set_array_member(e, "reports", history);
 

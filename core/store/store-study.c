@@ -239,53 +239,6 @@ JsonObject *lathe_store_find_study(LatheStore *s, const char *ref, GError **erro
   return found;
 }
 
-GArray *lathe_store_reports(LatheStore *s, const char *run_id, const char *node, const char *name,
-                            GArray *steps) {
-  GArray *values = g_array_new(FALSE, FALSE, sizeof(double));
-  g_mutex_lock(&s->lock);
-  sqlite3_stmt *st = stmt(s, "SELECT m.step, m.value FROM metrics m JOIN executions e"
-                             " ON e.id = m.execution_id WHERE e.run_id = ?1 AND e.node = ?2"
-                             " AND m.name = ?3 AND m.step IS NOT NULL ORDER BY m.step, m.rowid");
-  sqlite3_bind_text(st, 1, run_id, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text(st, 2, node, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text(st, 3, name, -1, SQLITE_TRANSIENT);
-  while (st && sqlite3_step(st) == SQLITE_ROW) {
-    gint64 step = sqlite3_column_int64(st, 0);
-    double v = sqlite3_column_double(st, 1);
-    if (step < 0 || step > G_MAXUINT)
-      continue;
-    guint u = (guint)step;
-    g_array_append_val(steps, u);
-    g_array_append_val(values, v);
-  }
-  g_mutex_unlock(&s->lock);
-  return values;
-}
-
-JsonObject *lathe_store_trial_reports(LatheStore *s, const char *run_id, const char *prefix) {
-  JsonObject *out = json_object_new();
-  g_autofree char *like = g_strdup_printf("%s%%", prefix);
-  g_mutex_lock(&s->lock);
-  sqlite3_stmt *st = stmt(s, "SELECT substr(e.node, ?3) || '.' || m.name, m.step, m.value"
-                             " FROM metrics m JOIN executions e ON e.id = m.execution_id"
-                             " WHERE e.run_id = ?1 AND e.node LIKE ?2 AND m.step IS NOT NULL"
-                             " ORDER BY e.node, m.name, m.step, m.rowid");
-  sqlite3_bind_text(st, 1, run_id, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text(st, 2, like, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_int(st, 3, (int)strlen(prefix) + 1);
-  while (st && sqlite3_step(st) == SQLITE_ROW) {
-    const char *key = (const char *)sqlite3_column_text(st, 0);
-    if (!json_object_has_member(out, key))
-      json_object_set_array_member(out, key, json_array_new());
-    JsonArray *pair = json_array_new();
-    json_array_add_int_element(pair, sqlite3_column_int64(st, 1));
-    json_array_add_double_element(pair, sqlite3_column_double(st, 2));
-    json_array_add_array_element(json_object_get_array_member(out, key), pair);
-  }
-  g_mutex_unlock(&s->lock);
-  return out;
-}
-
 JsonArray *lathe_store_list_studies(LatheStore *s, GError **error) {
   JsonArray *out = json_array_new();
   g_mutex_lock(&s->lock);

@@ -68,9 +68,19 @@ static const char schema[] =
     " tracker_run_id TEXT NOT NULL, PRIMARY KEY(run_id, tracker));"
     "CREATE TABLE IF NOT EXISTS tracker_settings(id INTEGER PRIMARY KEY, run_id TEXT NOT NULL,"
     " tracker TEXT NOT NULL, settings TEXT NOT NULL);"
-    "CREATE INDEX IF NOT EXISTS tracker_settings_tracker ON tracker_settings(tracker, id);";
+    "CREATE INDEX IF NOT EXISTS tracker_settings_tracker ON tracker_settings(tracker, id);"
 
-#define SCHEMA_VERSION 3
+    /* Schema 4: a training loop's reports, a chunk of @n points a row (see
+     * store-reports.c), one row per metric of an execution per write: a row,
+     * an index entry and a decimal text per point capped a loop at a few
+     * hundred thousand points a second. Reports of older stores stay rows
+     * of metrics (with a step). execution_id is NULL for a report the store
+     * has no execution row for (it still reaches the trackers). */
+    "CREATE TABLE IF NOT EXISTS report_chunks(id INTEGER PRIMARY KEY, execution_id INTEGER,"
+    " name TEXT NOT NULL, n INTEGER NOT NULL, points BLOB NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS report_chunks_exec ON report_chunks(execution_id);";
+
+#define SCHEMA_VERSION 4
 
 static char *object_text(JsonObject *o);
 
@@ -720,61 +730,6 @@ gboolean lathe_store_finish_execution(LatheStore *s, gint64 id, const LatheExecI
          lathe_store_journal_write_locked(s, rec->journal, who ? who->run_id : NULL);
     if (!ok && id >= 0)
       lathe_store_fail(s, error, "recording an execution");
-    ok = lathe_store_op_end(s, ok, ok ? error : NULL);
-  }
-  g_mutex_unlock(&s->lock);
-  return ok;
-}
-
-void lathe_store_add_report(LatheStore *s, gint64 id, const char *name, double value, gint64 step,
-                            double ts) {
-  LatheStoreReport r = {id, name, value, step, ts};
-  g_autoptr(GError) error = NULL;
-  if (!lathe_store_add_reports(s, &r, 1, NULL, &error))
-    g_printerr("lathe: %s\n", error->message);
-}
-
-#define REPORT_ROWS 64
-
-static void bind_report(sqlite3_stmt *m, int at, const LatheStoreReport *r) {
-  sqlite3_bind_int64(m, at + 1, r->exec_id);
-  sqlite3_bind_text(m, at + 2, r->name, -1, SQLITE_STATIC);
-  sqlite3_bind_double(m, at + 3, r->value);
-  sqlite3_bind_int64(m, at + 4, r->step);
-  sqlite3_bind_double(m, at + 5, r->ts);
-}
-
-gboolean lathe_store_add_reports(LatheStore *s, const LatheStoreReport *r, guint n,
-                                 const LatheJournal *journal, GError **error) {
-  g_mutex_lock(&s->lock);
-  gboolean ok = lathe_store_op_begin(s, error);
-  if (ok) {
-    /* Rows go REPORT_ROWS to a statement: the statement's own cost, not the
-     * rows', is most of a one-row insert. */
-    static char *many_sql;
-    if (g_once_init_enter(&many_sql)) {
-      GString *q = g_string_new("INSERT INTO metrics(execution_id, name, value, step, ts) VALUES ");
-      for (guint i = 0; i < REPORT_ROWS; i++)
-        g_string_append(q, i ? ",(?,?,?,?,?)" : "(?,?,?,?,?)");
-      g_once_init_leave(&many_sql, g_string_free(q, FALSE));
-    }
-    guint i = 0;
-    for (; ok && i + REPORT_ROWS <= n; i += REPORT_ROWS) {
-      sqlite3_stmt *m = stmt(s, many_sql);
-      for (guint k = 0; m && k < REPORT_ROWS; k++)
-        bind_report(m, 5 * (int)k, &r[i + k]);
-      ok = m && sqlite3_step(m) == SQLITE_DONE;
-    }
-    sqlite3_stmt *m = stmt(s, "INSERT INTO metrics(execution_id, name, value, step, ts)"
-                              " VALUES (?1,?2,?3,?4,?5)");
-    ok = ok && m != NULL;
-    for (; ok && i < n; i++) {
-      sqlite3_reset(m);
-      bind_report(m, 0, &r[i]);
-      ok = sqlite3_step(m) == SQLITE_DONE;
-    }
-    ok = (ok && lathe_store_journal_write_locked(s, journal, NULL)) ||
-         lathe_store_fail(s, error, "recording reports");
     ok = lathe_store_op_end(s, ok, ok ? error : NULL);
   }
   g_mutex_unlock(&s->lock);

@@ -150,8 +150,12 @@ gboolean lathe_store_finish_execution(LatheStore *store, gint64 exec_id,
  * @value: its value.
  * @step: its step.
  * @ts: when it was reported (seconds since the epoch).
+ * @target: (nullable): the tracker run it is journaled to.
+ * @key: (nullable): its key there.
  *
- * An intermediate metric of an execution.
+ * An intermediate metric of an execution (@exec_id -1: of none, for the
+ * trackers alone). Reports of one series share their @name, @target and
+ * @key pointers.
  */
 typedef struct {
   gint64 exec_id;
@@ -159,15 +163,19 @@ typedef struct {
   double value;
   gint64 step;
   double ts;
+  const char *target;
+  const char *key;
 } LatheStoreReport;
 
 /** lathe_store_add_report: an intermediate metric of an execution. */
 void lathe_store_add_report(LatheStore *store, gint64 exec_id, const char *name, double value,
                             gint64 step, double ts);
-/* @n reports and @journal (nullable: their tracker points) in one operation:
- * a training loop reports far faster than one operation per point allows. */
+/* @n reports in one operation, a chunk of points per series, and (with
+ * @journal, whose trackers are the streams) a metrics event per target
+ * naming its chunks: a training loop reports far faster than a row or an
+ * operation per point allows. */
 gboolean lathe_store_add_reports(LatheStore *store, const LatheStoreReport *reports, guint n,
-                                 const LatheJournal *journal, GError **error);
+                                 LatheJournal *journal, GError **error);
 
 /**
  * lathe_store_cache_lookup:

@@ -36,6 +36,16 @@ expect_py() { # file expr what : expr must be truthy
   if v=$(json_get "$1" "$2" 2>&1) && [ "$v" = "True" ]; then pass "$3"; else fail "$3: $2 -> $v"; fi
 }
 
+# Reports a store holds (schema 4 keeps a training loop's reports as chunks
+# of points, report_chunks.n each), and those its journal names for a
+# tracker key. stored_reports DB METRIC [NODE]; journaled_reports DB KEY
+stored_reports() {
+  sqlite3 "$1" "SELECT coalesce(sum(c.n), 0) FROM report_chunks c LEFT JOIN executions e ON e.id = c.execution_id WHERE c.name = '$2' AND ('${3:-}' = '' OR e.node = '${3:-}')" 2>/dev/null || echo 0
+}
+journaled_reports() {
+  sqlite3 "$1" "SELECT coalesce(sum(c.n), 0) FROM tracker_journal j, json_each(j.payload, '\$.report_chunks') r JOIN report_chunks c ON c.id = json_extract(r.value, '\$.chunk') WHERE j.kind = 'metrics' AND json_extract(r.value, '\$.key') = '$2'" 2>/dev/null || echo 0
+}
+
 finish() {
   echo "$((CHECKS - FAILS)) passed, $FAILS failed"
   [ $FAILS -eq 0 ]

@@ -110,7 +110,7 @@ expect_py "$TMP/prs.out" "[t['state'] for t in d['trials']] == ['complete', 'com
   "the worse-than-median trials are pruned at their first step"
 expect_py "$TMP/prs.out" "[s for s, v in d['trials'][5]['intermediate']['f.loss']] == list(range(10)) and [s for s, v in d['trials'][3]['intermediate']['f.loss']] == [0] and abs(d['trials'][3]['intermediate']['f.loss'][0][1] - 0.76) < 1e-9" \
   "study show has each trial's intermediate values, up to where it was pruned"
-sqlite3 "$TMP/pr/lathe.db" "SELECT count(*) FROM metrics m JOIN executions e ON e.id = m.execution_id WHERE e.node = 'tune/5/f' AND m.name = 'loss'" >"$TMP/n5"
+stored_reports "$TMP/pr/lathe.db" loss tune/5/f >"$TMP/n5"
 [ "$(cat "$TMP/n5")" = "10" ] && pass "a trial that is not pruned reports all its steps" || fail "trial 5 reported $(cat "$TMP/n5") steps"
 # Resumed trials vote with the curves they reported in their own run: with
 # n_startup_trials 2, trial 2 can only be pruned if trials 0 and 1 count.

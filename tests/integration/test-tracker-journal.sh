@@ -42,8 +42,8 @@ n=$(sqlite3 "$TMP/ok.db" "SELECT count(*) FROM items WHERE kind = 'artifact' AND
 n=$(sqlite3 "$TMP/ok.db" "SELECT count(*) FROM items WHERE kind = 'artifact' AND key LIKE 'pipeline/%'")
 [ "$n" = 1 ] && pass "pipeline file artifact" || fail "pipeline artifacts: $n"
 # Journal rows are written with the store rows: each stored metric report has its journal point.
-stored=$(sqlite3 "$TMP/s1/lathe.db" "SELECT count(*) FROM metrics m JOIN executions e ON e.id = m.execution_id WHERE m.step IS NOT NULL AND m.name = 'loss'")
-journaled=$(sqlite3 "$TMP/s1/lathe.db" "SELECT count(*) FROM tracker_journal j, json_each(j.payload, '\$.points') p WHERE j.kind = 'metrics' AND json_extract(p.value, '\$.key') = 'f.loss'")
+stored=$(stored_reports "$TMP/s1/lathe.db" loss)
+journaled=$(journaled_reports "$TMP/s1/lathe.db" f.loss)
 [ "$stored" = "$journaled" ] && [ "$stored" = 60 ] && pass "60 reports in the store, 60 in the journal" || fail "reports: store $stored, journal $journaled"
 
 run_lathe "$TMP/st" tracker status --json --store "$TMP/s1"
@@ -198,16 +198,16 @@ LATHE_FLAKY_DOWN=1 LATHE_FLAKY_DB="$TMP/sr.db" "$LATHE_BIN" run --store "$TMP/s-
 srpid=$!
 seen=0
 for _ in $(seq 1 40); do
-  seen=$(sqlite3 "$TMP/s-sr/lathe.db" "SELECT count(*) FROM metrics WHERE step IS NOT NULL AND name = 'loss'" 2>/dev/null || echo 0)
+  seen=$(stored_reports "$TMP/s-sr/lathe.db" loss)
   [ "${seen:-0}" -ge 1 ] && break
   sleep 0.05
 done
 kill -0 $srpid 2>/dev/null && still=1 || still=0
 [ "${seen:-0}" -ge 1 ] && [ $still = 1 ] && pass "a report is stored while its node runs ($seen)" || fail "stored reports while running: ${seen:-0} (running: $still)"
-jp=$(sqlite3 "$TMP/s-sr/lathe.db" "SELECT count(*) FROM tracker_journal j, json_each(j.payload, '\$.points') p WHERE j.kind = 'metrics'" 2>/dev/null)
+jp=$(journaled_reports "$TMP/s-sr/lathe.db" f.loss)
 [ "${jp:-0}" -ge "${seen:-0}" ] && pass "and journaled with it" || fail "journal points ${jp:-0}, stored ${seen:-0}"
 wait $srpid
-n=$(sqlite3 "$TMP/s-sr/lathe.db" "SELECT count(*) FROM metrics WHERE step IS NOT NULL AND name = 'loss'")
+n=$(stored_reports "$TMP/s-sr/lathe.db" loss)
 [ "$n" = 3 ] && pass "all 3 reports at the end" || fail "reports at the end: $n"
 # 5. Non-finite and exact values through the journal's points: what the
 # tracker gets is what was reported, NaN and the 17th digit included.

@@ -33,8 +33,8 @@ ic=$(sqlite3 "$TMP/s/lathe.db" "PRAGMA integrity_check")
 # Store rows and journal rows were committed together: every stored report has its point.
 # Both sides count the trials' reports alone ("loss"): a step metric of another
 # node (the tuner's, once a trial completed) has a journal point of its own key.
-stored=$(sqlite3 "$TMP/s/lathe.db" "SELECT count(*) FROM metrics WHERE step IS NOT NULL AND name = 'loss'")
-journaled=$(sqlite3 "$TMP/s/lathe.db" "SELECT count(*) FROM tracker_journal j, json_each(j.payload, '\$.points') p WHERE j.kind = 'metrics' AND json_extract(p.value, '\$.key') = 'f.loss'")
+stored=$(stored_reports "$TMP/s/lathe.db" loss)
+journaled=$(journaled_reports "$TMP/s/lathe.db" f.loss)
 [ "$stored" = "$journaled" ] && [ "$stored" -gt 0 ] && pass "store and journal agree ($stored reports)" || fail "store $stored reports, journal $journaled"
 pending=$(sqlite3 "$TMP/s/lathe.db" "SELECT count(*) FROM tracker_journal WHERE state = 'pending'")
 [ "$pending" -gt 0 ] && pass "rows left pending ($pending)" || fail "nothing pending after the kill"

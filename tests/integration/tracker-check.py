@@ -7,8 +7,12 @@ natural key), what is missing, what is extra, the highest apply count (n) of a m
 and the journal's rows per state.
 """
 import json
+import os
 import sqlite3
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from store_points import journal_points  # noqa: E402
 
 store, fake, stream = sys.argv[1:4]
 s = sqlite3.connect(f"file:{store}/lathe.db?mode=ro", uri=True)
@@ -20,7 +24,7 @@ for run, kind, payload in s.execute(
     p = json.loads(payload)
     run = ids.get(run, run)
     if kind == "metrics":
-        for pt in p["points"]:
+        for pt in journal_points(s, p):
             v = pt["value"]
             want.add((run, "metric", pt["key"], repr(float(v)), pt["step"], pt["ts"]))
     elif kind == "params":
