@@ -14,7 +14,7 @@ cat >"$TMP/p.json" <<'JSON'
    "with": {"objective": "f.value", "direction": "minimize", "space": {"f.x": [0.1, 0.2, 0.3, 0.4]},
             "parallel_trials": 1},
    "trial": {"nodes": [{"id": "f", "use": "transform/objective",
-                        "with": {"steps": 40, "step_seconds": 0.02}}]}}]}
+                        "with": {"steps": 150, "step_seconds": 0.02}}]}}]}
 JSON
 export LATHE_FLAKY_DB="$TMP/f.db"
 # A slow server: the shipper is mid-batch most of the time.
