@@ -347,6 +347,14 @@ static gboolean flush_run(LatheShipper *sh, Session *s, GHashTable *open, const 
   Batch *b = g_hash_table_lookup(open, run);
   if (!b)
     return TRUE;
+  /* The journal names a trial's parent by Lathe's id; a tracker with ids of
+   * its own (MLflow) needs its own, also when the parent started in an
+   * earlier process (a killed run, `lathe tracker sync`). */
+  for (guint i = 0; i < b->tags->len; i++) {
+    LatheTrackerItem *it = &g_array_index(b->tags, LatheTrackerItem, i);
+    if (g_str_equal(it->key, "mlflow.parentRunId") && it->value)
+      it->value = tracker_run(sh, s, it->value);
+  }
   g_autoptr(GError) e = NULL;
   gboolean ok = send_batch(s, tracker_run(sh, s, run), b, &e);
   gboolean go = settle(sh, s, "values", run, b->ids, ok, e);
