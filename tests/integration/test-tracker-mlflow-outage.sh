@@ -32,7 +32,7 @@ server_points() {
     $PY -c 'import json,sys; print(sum(m["key"] == "f.loss" for r in json.load(sys.stdin)["tracking"]["runs"].values() for m in r["metrics"]))' 2>/dev/null || echo 0
 }
 journal_points() {
-  sqlite3 "$TMP/s/lathe.db" "SELECT count(*) FROM tracker_journal j, json_each(j.payload, '\$.points') WHERE j.kind = 'metrics'" 2>/dev/null || echo 0
+  [ -s "$TMP/s/lathe.db" ] && sqlite3 -readonly "$TMP/s/lathe.db" "SELECT count(*) FROM tracker_journal j, json_each(j.payload, '\$.points') WHERE j.kind = 'metrics'" 2>/dev/null || echo 0
 }
 alive() { kill -0 "$1" 2>/dev/null; }
 
