@@ -367,7 +367,8 @@ static gboolean flush_run(LatheShipper *sh, Session *s, GHashTable *open, const 
  * trials running side by side still travel together. Returns TRUE when it
  * sent rows and more may wait. */
 static gboolean ship_round(LatheShipper *sh, Session *s) {
-  if (!session_open(sh, s))
+  /* An open tracker that went down rests too: not a request every poll. */
+  if (g_get_monotonic_time() < s->retry_at || !session_open(sh, s))
     return FALSE;
   g_autoptr(GPtrArray) rows = lathe_store_journal_pending(sh->store, s->stream, sh->run_id, 0,
                                                           SHIP_ROWS);

@@ -55,6 +55,26 @@ expect_err "$TMP/a" "MLFLOW_TRACKING_TOKEN" "the warning names MLFLOW_TRACKING_T
 grep -q "token-42\|token-17" "$TMP/a.err" "$TMP/a.out" && fail "a token was printed" || pass "no token printed"
 unset MLFLOW_TRACKING_TOKEN
 
+# A server answering 503: after a failed call the shipper rests (2 s) before
+# it tries again, rather than sending a request at every poll.
+cat >"$TMP/slow.json" <<'JSON'
+{"name": "rest", "nodes": [
+  {"id": "tune", "use": "tuner/grid",
+   "with": {"objective": "f.value", "direction": "minimize", "space": {"f.x": [0.1]}},
+   "trial": {"nodes": [{"id": "f", "use": "transform/objective", "with": {"steps": 30, "step_seconds": 0.1}}]}}]}
+JSON
+curl -s -X POST "$MLFLOW_CONTROL_URL/faults" -d '{"kind": "fail", "status": 503, "match": "logBatch", "count": -1}' >/dev/null
+curl -s -X DELETE "$MLFLOW_CONTROL_URL/counts" >/dev/null
+t0=$(date +%s)
+MLFLOW_TRACKING_TOKEN=right-token-42 LATHE_MLFLOW_MAX_ATTEMPTS=1 LATHE_TRACKER_FLUSH_MS=1 \
+  run_lathe "$TMP/rest" run --json --store "$TMP/s-rest" --tracker mlflow "$TMP/slow.json"
+t1=$(date +%s)
+expect_code "$TMP/rest" 0 "a run with a server answering 503"
+n=$(curl -s "$MLFLOW_CONTROL_URL/counts" | $PY -c 'import json,sys; print(json.load(sys.stdin).get("logBatch", 0))')
+[ "$n" -ge 1 ] && [ "$n" -le $(((t1 - t0) / 2 + 3)) ] && pass "the shipper rests between tries ($n log-batch calls in $((t1 - t0)) s)" \
+  || fail "$n log-batch calls in $((t1 - t0)) s"
+curl -s -X DELETE "$MLFLOW_CONTROL_URL/faults" >/dev/null
+
 # The server down: the run goes on, quickly, with a warning.
 mlflow_stop
 t0=$(date +%s)
