@@ -37,10 +37,11 @@ struct _LatheShipper {
   GPtrArray *sessions;
   char *run_id;
   GThread *thread;
-  gint64 deadline; /* monotonic: the final flush stops between calls after it */
-  GMutex lock;
+  gint64 deadline; /* monotonic: the final flush stops after it (set with stop) */
+  GMutex lock;     /* stop, done, deadline and the sessions' contexts */
   GCond cond;
-  gboolean stop;
+  gboolean stop;   /* the thread makes its final rounds, then sets done */
+  gboolean done;
 };
 
 char *lathe_tracker_stream_use(const char *stream) {
@@ -146,12 +147,17 @@ static gboolean session_open(LatheShipper *sh, Session *s) {
   if (s->broken || g_get_monotonic_time() < s->retry_at)
     return FALSE;
   g_autoptr(GError) e = NULL;
-  s->ctx = lathe_context_new("tracker", s->with, 0, NULL, NULL);
-  lathe_context_set_dirs(s->ctx, s->base_dir, lathe_store_dir(sh->store), NULL);
+  LatheContext *ctx = lathe_context_new("tracker", s->with, 0, NULL, NULL);
+  lathe_context_set_dirs(ctx, s->base_dir, lathe_store_dir(sh->store), NULL);
+  g_mutex_lock(&sh->lock); /* finish() may cancel it from another thread */
+  s->ctx = ctx;
+  g_mutex_unlock(&sh->lock);
   s->t = s->k->open(s->ctx, &e);
   if (s->t)
     return TRUE;
+  g_mutex_lock(&sh->lock);
   g_clear_pointer(&s->ctx, lathe_context_free);
+  g_mutex_unlock(&sh->lock);
   if (unavailable(e)) {
     went_down(s, e);
   } else {
@@ -311,6 +317,10 @@ static gboolean settle(LatheShipper *sh, Session *s, const char *what, const cha
   g_autoptr(GError) me = NULL;
   if (ok) {
     lathe_store_journal_mark(sh->store, (gint64 *)(void *)ids->data, ids->len, "acked", &me);
+  } else if (g_error_matches(e, LATHE_ERROR, LATHE_ERROR_CANCELLED)) {
+    /* Cut short by finish(): not the tracker's fault, and said by the run's note. */
+    lathe_store_journal_mark(sh->store, (gint64 *)(void *)ids->data, ids->len, NULL, &me);
+    return FALSE;
   } else if (unavailable(e)) {
     lathe_store_journal_mark(sh->store, (gint64 *)(void *)ids->data, ids->len, NULL, &me);
     went_down(s, e);
@@ -366,9 +376,10 @@ static gboolean flush_run(LatheShipper *sh, Session *s, GHashTable *open, const 
  * batch up to its next other event (its end, an artifact), so the points of
  * trials running side by side still travel together. Returns TRUE when it
  * sent rows and more may wait. */
-static gboolean ship_round(LatheShipper *sh, Session *s) {
+static gboolean ship_round(LatheShipper *sh, Session *s, gint64 deadline) {
   /* An open tracker that went down rests too: not a request every poll. */
-  if (g_get_monotonic_time() < s->retry_at || !session_open(sh, s))
+  if (g_get_monotonic_time() >= deadline || g_get_monotonic_time() < s->retry_at ||
+      !session_open(sh, s))
     return FALSE;
   g_autoptr(GPtrArray) rows = lathe_store_journal_pending(sh->store, s->stream, sh->run_id, 0,
                                                           SHIP_ROWS);
@@ -378,7 +389,7 @@ static gboolean ship_round(LatheShipper *sh, Session *s) {
   g_autoptr(GHashTable) open = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, batch_free);
   g_autoptr(GPtrArray) order = g_ptr_array_new();
   for (guint i = 0; i < rows->len; i++) {
-    if (g_get_monotonic_time() >= sh->deadline)
+    if (g_get_monotonic_time() >= deadline)
       return FALSE; /* what was gathered stays pending */
     LatheJournalRow *r = rows->pdata[i];
     if (batchable(r->kind)) {
@@ -401,10 +412,20 @@ static gboolean ship_round(LatheShipper *sh, Session *s) {
       return FALSE;
   }
   for (guint i = 0; i < order->len; i++) {
-    if (g_get_monotonic_time() >= sh->deadline || !flush_run(sh, s, open, order->pdata[i]))
+    if (g_get_monotonic_time() >= deadline || !flush_run(sh, s, open, order->pdata[i]))
       return FALSE;
   }
   return rows->len == SHIP_ROWS;
+}
+
+/* The last rounds, one more try each (down or not), until @deadline. */
+static void final_rounds(LatheShipper *sh, gint64 deadline) {
+  for (guint i = 0; i < sh->sessions->len; i++) {
+    Session *s = sh->sessions->pdata[i];
+    s->retry_at = 0;
+    while (ship_round(sh, s, deadline))
+      ;
+  }
 }
 
 static gpointer ship_main(gpointer data) {
@@ -414,11 +435,17 @@ static gpointer ship_main(gpointer data) {
     g_mutex_unlock(&sh->lock);
     gboolean more = FALSE;
     for (guint i = 0; i < sh->sessions->len; i++)
-      more |= ship_round(sh, sh->sessions->pdata[i]);
+      more |= ship_round(sh, sh->sessions->pdata[i], G_MAXINT64);
     g_mutex_lock(&sh->lock);
     if (!more && !sh->stop)
       g_cond_wait_until(&sh->cond, &sh->lock, g_get_monotonic_time() + POLL_US);
   }
+  gint64 deadline = sh->deadline;
+  g_mutex_unlock(&sh->lock);
+  final_rounds(sh, deadline);
+  g_mutex_lock(&sh->lock);
+  sh->done = TRUE;
+  g_cond_broadcast(&sh->cond);
   g_mutex_unlock(&sh->lock);
   return NULL;
 }
@@ -436,22 +463,33 @@ void lathe_shipper_kick(LatheShipper *sh) {
   (void)sh; /* the thread polls: waking it at every point would cost a batch per point */
 }
 
+/* The final flush runs in the shipping thread, so that a call still in
+ * flight when the budget is spent (a server that accepts and never answers)
+ * can be cut short: the trackers' contexts are cancelled, and a tracker that
+ * heeds it (tracker/mlflow) stops the call, leaving its events pending. */
 gint64 lathe_shipper_finish(LatheShipper *sh, gint64 budget_us) {
+  gint64 deadline = budget_us < 0 ? G_MAXINT64 : g_get_monotonic_time() + budget_us;
   if (sh->thread) {
     g_mutex_lock(&sh->lock);
+    sh->deadline = deadline;
     sh->stop = TRUE;
-    g_cond_signal(&sh->cond);
+    g_cond_broadcast(&sh->cond);
+    while (!sh->done) {
+      if (deadline == G_MAXINT64)
+        g_cond_wait(&sh->cond, &sh->lock);
+      else if (!g_cond_wait_until(&sh->cond, &sh->lock, deadline))
+        break;
+    }
+    for (guint i = 0; !sh->done && i < sh->sessions->len; i++) {
+      Session *s = sh->sessions->pdata[i];
+      if (s->ctx)
+        lathe_context_cancel(s->ctx);
+    }
     g_mutex_unlock(&sh->lock);
     g_thread_join(sh->thread);
     sh->thread = NULL;
-  }
-  gint64 deadline = budget_us < 0 ? G_MAXINT64 : g_get_monotonic_time() + budget_us;
-  sh->deadline = deadline;
-  for (guint i = 0; i < sh->sessions->len; i++) {
-    Session *s = sh->sessions->pdata[i];
-    s->retry_at = 0; /* one more try each, down or not */
-    while (g_get_monotonic_time() < deadline && ship_round(sh, s))
-      ;
+  } else {
+    final_rounds(sh, deadline);
   }
   gint64 left = 0;
   for (guint i = 0; i < sh->sessions->len; i++) {
