@@ -115,7 +115,8 @@ static gpointer tracker_open(LatheContext *ctx, GError **error) {
   t->said = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
   g_mutex_init(&t->watch_lock);
   g_cond_init(&t->watch_cond);
-  t->watch = g_thread_try_new("tracker-mlflow", watch_main, t, NULL); /* without it: not cancellable */
+  /* Without it, a call is not cut short: the host then waits for it. */
+  t->watch = g_thread_try_new("tracker-mlflow", watch_main, t, NULL);
   return t;
 }
 
