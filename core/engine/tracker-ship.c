@@ -37,10 +37,11 @@ struct _LatheShipper {
   GPtrArray *sessions;
   char *run_id;
   GThread *thread;
-  gint64 deadline; /* monotonic: the final flush stops between calls after it */
-  GMutex lock;
+  gint64 deadline; /* monotonic: the final flush stops after it (set with stop) */
+  GMutex lock;     /* stop, done, deadline and the sessions' contexts */
   GCond cond;
-  gboolean stop;
+  gboolean stop;   /* the thread makes its final rounds, then sets done */
+  gboolean done;
 };
 
 char *lathe_tracker_stream_use(const char *stream) {
@@ -146,12 +147,17 @@ static gboolean session_open(LatheShipper *sh, Session *s) {
   if (s->broken || g_get_monotonic_time() < s->retry_at)
     return FALSE;
   g_autoptr(GError) e = NULL;
-  s->ctx = lathe_context_new("tracker", s->with, 0, NULL, NULL);
-  lathe_context_set_dirs(s->ctx, s->base_dir, lathe_store_dir(sh->store), NULL);
+  LatheContext *ctx = lathe_context_new("tracker", s->with, 0, NULL, NULL);
+  lathe_context_set_dirs(ctx, s->base_dir, lathe_store_dir(sh->store), NULL);
+  g_mutex_lock(&sh->lock); /* finish() may cancel it from another thread */
+  s->ctx = ctx;
+  g_mutex_unlock(&sh->lock);
   s->t = s->k->open(s->ctx, &e);
   if (s->t)
     return TRUE;
+  g_mutex_lock(&sh->lock);
   g_clear_pointer(&s->ctx, lathe_context_free);
+  g_mutex_unlock(&sh->lock);
   if (unavailable(e)) {
     went_down(s, e);
   } else {
@@ -311,6 +317,10 @@ static gboolean settle(LatheShipper *sh, Session *s, const char *what, const cha
   g_autoptr(GError) me = NULL;
   if (ok) {
     lathe_store_journal_mark(sh->store, (gint64 *)(void *)ids->data, ids->len, "acked", &me);
+  } else if (g_error_matches(e, LATHE_ERROR, LATHE_ERROR_CANCELLED)) {
+    /* Cut short by finish(): not the tracker's fault, and said by the run's note. */
+    lathe_store_journal_mark(sh->store, (gint64 *)(void *)ids->data, ids->len, NULL, &me);
+    return FALSE;
   } else if (unavailable(e)) {
     lathe_store_journal_mark(sh->store, (gint64 *)(void *)ids->data, ids->len, NULL, &me);
     went_down(s, e);
@@ -347,6 +357,14 @@ static gboolean flush_run(LatheShipper *sh, Session *s, GHashTable *open, const 
   Batch *b = g_hash_table_lookup(open, run);
   if (!b)
     return TRUE;
+  /* The journal names a trial's parent by Lathe's id; a tracker with ids of
+   * its own (MLflow) needs its own, also when the parent started in an
+   * earlier process (a killed run, `lathe tracker sync`). */
+  for (guint i = 0; i < b->tags->len; i++) {
+    LatheTrackerItem *it = &g_array_index(b->tags, LatheTrackerItem, i);
+    if (g_str_equal(it->key, "mlflow.parentRunId") && it->value)
+      it->value = tracker_run(sh, s, it->value);
+  }
   g_autoptr(GError) e = NULL;
   gboolean ok = send_batch(s, tracker_run(sh, s, run), b, &e);
   gboolean go = settle(sh, s, "values", run, b->ids, ok, e);
@@ -354,18 +372,19 @@ static gboolean flush_run(LatheShipper *sh, Session *s, GHashTable *open, const 
   return go;
 }
 
-/* The background thread stops between calls once the run ends: the final
- * flush, bounded, takes over, and only the call in flight is waited for. */
-static gboolean out_of_time(LatheShipper *sh) {
-  return g_get_monotonic_time() >= sh->deadline || g_atomic_int_get(&sh->stop);
+/* Past @deadline; a background round also stops between calls once the run
+ * ends, so that the bounded final rounds take over. */
+static gboolean out_of_time(LatheShipper *sh, gint64 deadline, gboolean background) {
+  return g_get_monotonic_time() >= deadline || (background && g_atomic_int_get(&sh->stop));
 }
 
 /* Ships one round of @s's rows. A run's params, metrics and tags go in one
  * batch up to its next other event (its end, an artifact), so the points of
  * trials running side by side still travel together. Returns TRUE when it
  * sent rows (more may wait). */
-static gboolean ship_round(LatheShipper *sh, Session *s) {
-  if (!session_open(sh, s))
+static gboolean ship_round(LatheShipper *sh, Session *s, gint64 deadline, gboolean background) {
+  /* An open tracker that went down rests too: not a request every poll. */
+  if (out_of_time(sh, deadline, background) || g_get_monotonic_time() < s->retry_at || !session_open(sh, s))
     return FALSE;
   g_autoptr(GPtrArray) rows = lathe_store_journal_pending(sh->store, s->stream, sh->run_id, 0,
                                                           SHIP_ROWS);
@@ -375,7 +394,7 @@ static gboolean ship_round(LatheShipper *sh, Session *s) {
   g_autoptr(GHashTable) open = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, batch_free);
   g_autoptr(GPtrArray) order = g_ptr_array_new();
   for (guint i = 0; i < rows->len; i++) {
-    if (out_of_time(sh))
+    if (out_of_time(sh, deadline, background))
       return FALSE; /* what was gathered stays pending */
     LatheJournalRow *r = rows->pdata[i];
     if (batchable(r->kind)) {
@@ -398,10 +417,20 @@ static gboolean ship_round(LatheShipper *sh, Session *s) {
       return FALSE;
   }
   for (guint i = 0; i < order->len; i++) {
-    if (out_of_time(sh) || !flush_run(sh, s, open, order->pdata[i]))
+    if (out_of_time(sh, deadline, background) || !flush_run(sh, s, open, order->pdata[i]))
       return FALSE;
   }
   return TRUE; /* a round is bounded (rows, bytes): more may wait */
+}
+
+/* The last rounds, one more try each (down or not), until @deadline. */
+static void final_rounds(LatheShipper *sh, gint64 deadline) {
+  for (guint i = 0; i < sh->sessions->len; i++) {
+    Session *s = sh->sessions->pdata[i];
+    s->retry_at = 0;
+    while (ship_round(sh, s, deadline, FALSE))
+      ;
+  }
 }
 
 static gpointer ship_main(gpointer data) {
@@ -411,11 +440,17 @@ static gpointer ship_main(gpointer data) {
     g_mutex_unlock(&sh->lock);
     gboolean more = FALSE;
     for (guint i = 0; i < sh->sessions->len; i++)
-      more |= ship_round(sh, sh->sessions->pdata[i]);
+      more |= ship_round(sh, sh->sessions->pdata[i], G_MAXINT64, TRUE);
     g_mutex_lock(&sh->lock);
     if (!more && !sh->stop)
       g_cond_wait_until(&sh->cond, &sh->lock, g_get_monotonic_time() + POLL_US);
   }
+  gint64 deadline = sh->deadline;
+  g_mutex_unlock(&sh->lock);
+  final_rounds(sh, deadline);
+  g_mutex_lock(&sh->lock);
+  sh->done = TRUE;
+  g_cond_broadcast(&sh->cond);
   g_mutex_unlock(&sh->lock);
   return NULL;
 }
@@ -433,23 +468,33 @@ void lathe_shipper_kick(LatheShipper *sh) {
   (void)sh; /* the thread polls: waking it at every point would cost a batch per point */
 }
 
+/* The final flush runs in the shipping thread, so that a call still in
+ * flight when the budget is spent (a server that accepts and never answers)
+ * can be cut short: the trackers' contexts are cancelled, and a tracker that
+ * heeds it (tracker/mlflow) stops the call, leaving its events pending. */
 gint64 lathe_shipper_finish(LatheShipper *sh, gint64 budget_us) {
+  gint64 deadline = budget_us < 0 ? G_MAXINT64 : g_get_monotonic_time() + budget_us;
   if (sh->thread) {
     g_mutex_lock(&sh->lock);
+    sh->deadline = deadline;
     g_atomic_int_set(&sh->stop, TRUE);
-    g_cond_signal(&sh->cond);
+    g_cond_broadcast(&sh->cond);
+    while (!sh->done) {
+      if (deadline == G_MAXINT64)
+        g_cond_wait(&sh->cond, &sh->lock);
+      else if (!g_cond_wait_until(&sh->cond, &sh->lock, deadline))
+        break;
+    }
+    for (guint i = 0; !sh->done && i < sh->sessions->len; i++) {
+      Session *s = sh->sessions->pdata[i];
+      if (s->ctx)
+        lathe_context_cancel(s->ctx);
+    }
     g_mutex_unlock(&sh->lock);
     g_thread_join(sh->thread);
     sh->thread = NULL;
-    g_atomic_int_set(&sh->stop, FALSE); /* the final flush's rounds are its own */
-  }
-  gint64 deadline = budget_us < 0 ? G_MAXINT64 : g_get_monotonic_time() + budget_us;
-  sh->deadline = deadline;
-  for (guint i = 0; i < sh->sessions->len; i++) {
-    Session *s = sh->sessions->pdata[i];
-    s->retry_at = 0; /* one more try each, down or not */
-    while (g_get_monotonic_time() < deadline && ship_round(sh, s))
-      ;
+  } else {
+    final_rounds(sh, deadline);
   }
   gint64 left = 0;
   for (guint i = 0; i < sh->sessions->len; i++) {

@@ -11,6 +11,7 @@ struct _LatheMlflow {
   char *uri;
   const char *auth;
   LatheHttpClient *http;
+  GCancellable *cancel;
 };
 
 /* A positive integer from the environment, or @fallback. */
@@ -71,6 +72,7 @@ LatheMlflow *lathe_mlflow_open(const LatheHttpOptions *options, GError **error) 
   }
   LatheMlflow *m = g_new0(LatheMlflow, 1);
   m->http = http;
+  m->cancel = g_cancellable_new();
   m->uri = g_strdup(lathe_http_client_get_base_url(http));
   const char *user = g_getenv(LATHE_MLFLOW_ENV_USERNAME);
   const char *password = g_getenv(LATHE_MLFLOW_ENV_PASSWORD);
@@ -101,6 +103,7 @@ void lathe_mlflow_free(LatheMlflow *m) {
   if (!m)
     return;
   lathe_http_client_free(m->http);
+  g_object_unref(m->cancel);
   g_free(m->uri);
   g_free(m);
 }
@@ -108,6 +111,7 @@ void lathe_mlflow_free(LatheMlflow *m) {
 const char *lathe_mlflow_get_uri(LatheMlflow *m) { return m->uri; }
 LatheHttpClient *lathe_mlflow_get_http(LatheMlflow *m) { return m->http; }
 const char *lathe_mlflow_get_auth(LatheMlflow *m) { return m->auth; }
+GCancellable *lathe_mlflow_get_cancellable(LatheMlflow *m) { return m->cancel; }
 
 LatheHttpRequest *lathe_mlflow_request(const char *method, const char *endpoint) {
   g_autofree char *path = g_strconcat("/api/2.0/mlflow/", endpoint, NULL);
@@ -115,7 +119,7 @@ LatheHttpRequest *lathe_mlflow_request(const char *method, const char *endpoint)
 }
 
 JsonNode *lathe_mlflow_send(LatheMlflow *m, LatheHttpRequest *req, GError **error) {
-  g_autoptr(LatheHttpResponse) r = lathe_http_client_send(m->http, req, NULL, error);
+  g_autoptr(LatheHttpResponse) r = lathe_http_client_send(m->http, req, m->cancel, error);
   if (!r)
     return NULL;
   g_autoptr(GError) e = NULL;
@@ -379,6 +383,6 @@ gboolean lathe_mlflow_upload(LatheMlflow *m, const char *artifact_uri, const cha
     g_autoptr(GBytes) empty = g_bytes_new_static("", 0);
     lathe_http_request_set_bytes(req, bytes ? bytes : empty, NULL);
   }
-  g_autoptr(LatheHttpResponse) r = lathe_http_client_send(m->http, req, NULL, error);
+  g_autoptr(LatheHttpResponse) r = lathe_http_client_send(m->http, req, m->cancel, error);
   return r != NULL;
 }

@@ -74,6 +74,9 @@ const char *lathe_mlflow_get_uri(LatheMlflow *m);
 LatheHttpClient *lathe_mlflow_get_http(LatheMlflow *m);
 /* Returns: (transfer none): "basic", "bearer" or "none", for messages. */
 const char *lathe_mlflow_get_auth(LatheMlflow *m);
+/* Returns: (transfer none): cancels every call of @m, the one in flight and
+ * all later ones (LATHE_HTTP_ERROR_CANCELLED), once cancelled. */
+GCancellable *lathe_mlflow_get_cancellable(LatheMlflow *m);
 
 /**
  * lathe_mlflow_request:

@@ -70,6 +70,25 @@ static gboolean is_mlflow_id(const char *id) {
   return TRUE;
 }
 
+/* The host cancels the tracker's context when it will wait no longer (the
+ * end of a run's flush budget): the call in flight then stops at once, its
+ * events stay pending, rather than holding the run up to the HTTP layer's
+ * time budget against a server that does not answer. */
+static gpointer watch_main(gpointer data) {
+  TmTracker *t = data;
+  g_mutex_lock(&t->watch_lock);
+  while (!t->closing) {
+    if (lathe_context_is_cancelled(t->ctx)) {
+      g_cancellable_cancel(lathe_mlflow_get_cancellable(t->m));
+      break;
+    }
+    g_cond_wait_until(&t->watch_cond, &t->watch_lock,
+                      g_get_monotonic_time() + 50 * G_TIME_SPAN_MILLISECOND);
+  }
+  g_mutex_unlock(&t->watch_lock);
+  return NULL;
+}
+
 static gpointer tracker_open(LatheContext *ctx, GError **error) {
   /* Also here, for a host that does not run the params' checks. */
   for (const LatheParamSpec *s = tracker_params; s->name; s++) {
@@ -94,11 +113,24 @@ static gpointer tracker_open(LatheContext *ctx, GError **error) {
   t->ids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
   t->infos = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, info_free);
   t->said = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  g_mutex_init(&t->watch_lock);
+  g_cond_init(&t->watch_cond);
+  /* Without it, a call is not cut short: the host then waits for it. */
+  t->watch = g_thread_try_new("tracker-mlflow", watch_main, t, NULL);
   return t;
 }
 
 static void tracker_close(gpointer tracker) {
   TmTracker *t = tracker;
+  if (t->watch) {
+    g_mutex_lock(&t->watch_lock);
+    t->closing = TRUE;
+    g_cond_signal(&t->watch_cond);
+    g_mutex_unlock(&t->watch_lock);
+    g_thread_join(t->watch);
+  }
+  g_mutex_clear(&t->watch_lock);
+  g_cond_clear(&t->watch_cond);
   lathe_mlflow_free(t->m);
   g_free(t->experiment_name);
   g_free(t->experiment_id);

@@ -28,6 +28,10 @@ typedef struct {
   GHashTable *infos;     /* MLflow run id -> TmRunInfo */
   GHashTable *said;      /* what was said once */
   gint64 offline_until;  /* monotonic µs; the per-item callbacks fail fast until then */
+  GThread *watch;        /* turns the host's cancel (its budget spent) into the calls' */
+  GMutex watch_lock;
+  GCond watch_cond;
+  gboolean closing;
 } TmTracker;
 
 /* Says @message once per @what in this session, as a warning. */

@@ -33,6 +33,8 @@ expect_py "$TMP/c-ok.json" "d['states'] == {'acked': sum(d['states'].values())}"
 expect_py "$TMP/c-ok.json" "len(d['runs']) == 4 and all(r['id'] == 'flaky-' + r['lathe_id'] for r in d['runs'])" "the tracker's own run ids (start_run_full)"
 expect_py "$TMP/c-ok.json" "sorted(r['parent'] or '' for r in d['runs']) == ['', 'flaky-$run1', 'flaky-$run1', 'flaky-$run1']" "trials nested under the run's tracker id"
 expect_py "$TMP/c-ok.json" "all(r['status'] == 'succeeded' for r in d['runs'])" "runs ended"
+tags=$(sqlite3 "$TMP/ok.db" "SELECT group_concat(DISTINCT value) FROM items WHERE kind = 'tag' AND key = 'mlflow.parentRunId'")
+[ "$tags" = "flaky-$run1" ] && pass "the trials' mlflow.parentRunId tag names the parent by the tracker's id" || fail "mlflow.parentRunId tags: $tags"
 best=$(sqlite3 "$TMP/ok.db" "SELECT value FROM items WHERE run = 'flaky-$run1' AND kind = 'tag' AND key = 'lathe.best_trial'")
 bestrun=$(sqlite3 "$TMP/ok.db" "SELECT value FROM items WHERE run = 'flaky-$run1' AND kind = 'tag' AND key = 'lathe.best_trial_run'")
 studybest=$(sqlite3 "$TMP/s1/lathe.db" "SELECT m.value FROM metrics m JOIN executions e ON e.id = m.execution_id WHERE e.node = 'tune' AND m.name = 'best_trial'")

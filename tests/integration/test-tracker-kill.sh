@@ -44,6 +44,11 @@ $PY "$CHECK" "$TMP/s" "$TMP/f.db" tracker/flaky >"$TMP/c.json"
 expect_py "$TMP/c.json" "d['expected'] > 20 and d['missing'] == [] and d['extra'] == []" "nothing lost, nothing extra"
 expect_py "$TMP/c.json" "d['max_n'] <= 2" "only the batch in flight was sent again"
 expect_py "$TMP/c.json" "d['states'] == {'acked': sum(d['states'].values())}" "all acked"
+# Trials shipped by the sync, a process that never started their parent: the
+# parent still named by the tracker's id.
+run=$(sqlite3 "$TMP/s/lathe.db" "SELECT id FROM runs")
+tags=$(sqlite3 "$TMP/f.db" "SELECT group_concat(DISTINCT value) FROM items WHERE kind = 'tag' AND key = 'mlflow.parentRunId'")
+[ "$tags" = "flaky-$run" ] && pass "mlflow.parentRunId in the tracker's ids" || fail "mlflow.parentRunId tags: $tags (run $run)"
 # A second sync sends nothing again.
 before=$(sqlite3 "$TMP/f.db" "SELECT sum(n) FROM items")
 run_lathe "$TMP/sy2" tracker sync --store "$TMP/s"

@@ -4,8 +4,8 @@
 # tracker/mlflow and both at once records the same params, metrics and tags
 # in both; `runs export --format mlflow` replays older runs once; a token in
 # the environment never reaches the store, the outputs or the errors.
-# Not here yet (see the report of the mlflow-e2e branch): an outage in the
-# middle of a study and kill -9 while shipping to a slow server.
+# An outage in the middle of a study: test-tracker-mlflow-outage.sh; kill -9
+# while shipping to a slow server: test-tracker-mlflow-kill.sh.
 source "$(dirname "$0")/lib.sh"
 source "$LATHE_SOURCE_DIR/tests/mlflow/mlflow-env.sh"
 trap 'mlflow_stop; rm -rf "$TMP"' EXIT

@@ -55,6 +55,42 @@ expect_err "$TMP/a" "MLFLOW_TRACKING_TOKEN" "the warning names MLFLOW_TRACKING_T
 grep -q "token-42\|token-17" "$TMP/a.err" "$TMP/a.out" && fail "a token was printed" || pass "no token printed"
 unset MLFLOW_TRACKING_TOKEN
 
+# A server answering 503: after a failed call the shipper rests (2 s) before
+# it tries again, rather than sending a request at every poll.
+cat >"$TMP/slow.json" <<'JSON'
+{"name": "rest", "nodes": [
+  {"id": "tune", "use": "tuner/grid",
+   "with": {"objective": "f.value", "direction": "minimize", "space": {"f.x": [0.1]}},
+   "trial": {"nodes": [{"id": "f", "use": "transform/objective", "with": {"steps": 30, "step_seconds": 0.1}}]}}]}
+JSON
+curl -s -X POST "$MLFLOW_CONTROL_URL/faults" -d '{"kind": "fail", "status": 503, "match": "logBatch", "count": -1}' >/dev/null
+curl -s -X DELETE "$MLFLOW_CONTROL_URL/counts" >/dev/null
+t0=$(date +%s)
+MLFLOW_TRACKING_TOKEN=right-token-42 LATHE_MLFLOW_MAX_ATTEMPTS=1 LATHE_TRACKER_FLUSH_MS=1 \
+  run_lathe "$TMP/rest" run --json --store "$TMP/s-rest" --tracker mlflow "$TMP/slow.json"
+t1=$(date +%s)
+expect_code "$TMP/rest" 0 "a run with a server answering 503"
+n=$(curl -s "$MLFLOW_CONTROL_URL/counts" | $PY -c 'import json,sys; print(json.load(sys.stdin).get("logBatch", 0))')
+[ "$n" -ge 1 ] && [ "$n" -le $(((t1 - t0) / 2 + 3)) ] && pass "the shipper rests between tries ($n log-batch calls in $((t1 - t0)) s)" \
+  || fail "$n log-batch calls in $((t1 - t0)) s"
+curl -s -X DELETE "$MLFLOW_CONTROL_URL/faults" >/dev/null
+
+# A server that takes a batch and never answers: the run waits for it no
+# longer than its final flush (2 s), not the HTTP layer's time budget; the
+# call is cut short and its events stay pending.
+curl -s -X POST "$MLFLOW_CONTROL_URL/faults" -d '{"kind": "delay", "ms": 60000, "match": "logBatch", "count": -1}' >/dev/null
+t0=$(date +%s)
+MLFLOW_TRACKING_TOKEN=right-token-42 LATHE_MLFLOW_TOTAL_TIMEOUT_MS=120000 LATHE_MLFLOW_IDLE_TIMEOUT_MS=90000 \
+  run_lathe "$TMP/hang" run --json --store "$TMP/s-hang" --tracker mlflow "$TMP/slow.json"
+t1=$(date +%s)
+expect_code "$TMP/hang" 0 "a run with a server that never answers"
+[ $((t1 - t0)) -lt 15 ] && pass "the run did not wait for the answer ($((t1 - t0)) s for a study of 3 s)" \
+  || fail "the run took $((t1 - t0)) s for a study of 3 s"
+expect_err "$TMP/hang" "pending; \`lathe tracker sync\` ships" "it says what is left pending"
+curl -s -X DELETE "$MLFLOW_CONTROL_URL/faults" >/dev/null
+MLFLOW_TRACKING_TOKEN=right-token-42 run_lathe "$TMP/hangs" tracker sync --store "$TMP/s-hang"
+expect_code "$TMP/hangs" 0 "sync ships it once the server answers"
+
 # The server down: the run goes on, quickly, with a warning.
 mlflow_stop
 t0=$(date +%s)
