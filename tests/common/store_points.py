@@ -26,3 +26,17 @@ def journal_points(conn, payload):
         for step, value, ts in chunk(conn, ref["chunk"]):
             out.append({"key": ref["key"], "value": value, "step": step, "ts": int(ts * 1000)})
     return out
+
+
+def stored_metrics(conn):
+    """[(run_id, node, name, value, step)] of every metric the store holds:
+    final metrics and an older store's report rows (metrics), then the
+    report chunks' points."""
+    out = list(conn.execute(
+        "SELECT e.run_id, e.node, m.name, m.value, m.step FROM metrics m"
+        " JOIN executions e ON e.id = m.execution_id"))
+    for run, node, name, cid in conn.execute(
+            "SELECT e.run_id, e.node, c.name, c.id FROM report_chunks c"
+            " JOIN executions e ON e.id = c.execution_id ORDER BY c.id"):
+        out.extend((run, node, name, v, s) for s, v, _ in chunk(conn, cid))
+    return out

@@ -87,8 +87,8 @@ killed k "$TMP/s"
 ic=$(sqlite3 "$TMP/s/lathe.db" "PRAGMA integrity_check")
 [ "$ic" = ok ] && pass "integrity_check after SIGKILL" || fail "integrity_check: $ic"
 # Store rows and journal rows were committed together: every stored report has its point.
-stored=$(q "$TMP/s" "SELECT count(*) FROM metrics WHERE step IS NOT NULL AND name = 'loss'")
-journaled=$(q "$TMP/s" "SELECT count(*) FROM tracker_journal j, json_each(j.payload, '\$.points') p WHERE j.kind = 'metrics' AND json_extract(p.value, '\$.key') = 'f.loss'")
+stored=$(stored_reports "$TMP/s/lathe.db" loss)
+journaled=$(journaled_reports "$TMP/s/lathe.db" f.loss)
 [ "$stored" = "$journaled" ] && [ "$stored" -gt 0 ] && pass "store and journal agree ($stored reports)" || fail "store $stored reports, journal $journaled"
 check before "$TMP/s"
 expect_py "$TMP/c-before.json" "d['states'].get('pending', 0) > 0 and d['pending_points'] > 0" "journal rows left pending"

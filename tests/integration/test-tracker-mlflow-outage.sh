@@ -26,13 +26,13 @@ cat >"$TMP/p.json" <<JSON
    "trial": {"nodes": [{"id": "f", "use": "transform/objective",
                         "with": {"steps": $STEPS, "step_seconds": $STEP_S}}]}}]}
 JSON
-# loss points the server holds; the store's journaled points (whatever a row carries)
+# loss points the server holds; the store's journaled loss reports
 server_points() {
   curl -s --max-time 5 "$MLFLOW_CONTROL_URL/state" |
     $PY -c 'import json,sys; print(sum(m["key"] == "f.loss" for r in json.load(sys.stdin)["tracking"]["runs"].values() for m in r["metrics"]))' 2>/dev/null || echo 0
 }
 journal_points() {
-  [ -s "$TMP/s/lathe.db" ] && sqlite3 -readonly "$TMP/s/lathe.db" "SELECT count(*) FROM tracker_journal j, json_each(j.payload, '\$.points') WHERE j.kind = 'metrics'" 2>/dev/null || echo 0
+  if [ -s "$TMP/s/lathe.db" ]; then journaled_reports "$TMP/s/lathe.db" f.loss; else echo 0; fi
 }
 alive() { kill -0 "$1" 2>/dev/null; }
 

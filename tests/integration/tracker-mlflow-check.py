@@ -26,9 +26,13 @@ Prints JSON:
 """
 import collections
 import json
+import os
 import re
 import sqlite3
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from store_points import journal_points, stored_metrics  # noqa: E402
 
 store, state_path = sys.argv[1], sys.argv[2]
 stream = sys.argv[3] if len(sys.argv) > 3 else "tracker/mlflow"
@@ -74,7 +78,7 @@ for run, kind, payload, st in s.execute(
     p = json.loads(payload)
     lathe_runs.add(run)
     if kind == "metrics":
-        for pt in p["points"]:
+        for pt in journal_points(s, p):
             k = (mlflow_id(run), pt["key"], int(pt["step"]), int(pt["ts"]), num(pt["value"]))
             want[k] += 1
             if st == "pending":
@@ -107,9 +111,7 @@ dup_steps = sorted(str(k) for k, n in steps_got.items() if n > steps_want.get(k,
 # The store's own metric rows: every one is on the server.
 trial = re.compile(r"^(?P<tuner>.+)/(?P<n>\d+)/(?P<node>[^/]+)$")
 stored = collections.Counter()
-for run, node, name, value, step in s.execute(
-        "SELECT e.run_id, e.node, m.name, m.value, m.step FROM metrics m"
-        " JOIN executions e ON e.id = m.execution_id"):
+for run, node, name, value, step in stored_metrics(s):
     t = trial.match(node)
     if t:
         run, node = "%s-%s-%s" % (run, t["tuner"].replace("/", "-"), t["n"]), t["node"]
