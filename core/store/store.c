@@ -210,6 +210,19 @@ static void mark_interrupted(LatheStore *s) {
     sqlite3_bind_double(u, 2, now_s());
     if (marked)
       sqlite3_step(u);
+    /* Its trackers hear the end too (a run left "running" there forever
+     * otherwise): the run and each trial the journal started and never
+     * ended, for each stream that started it. */
+    u = stmt(s, "INSERT INTO tracker_journal(run_id, tracker, kind, payload, created)"
+                " SELECT b.run_id, b.tracker, 'end', json_object('end_ms', CAST(?2 * 1000 AS INTEGER),"
+                " 'status', 'interrupted'), ?2 FROM tracker_journal b WHERE b.kind = 'start'"
+                " AND (b.run_id = ?1 OR b.run_id LIKE ?1 || '-%') AND NOT EXISTS (SELECT 1 FROM"
+                " tracker_journal e WHERE e.kind = 'end' AND e.run_id = b.run_id AND"
+                " e.tracker = b.tracker) ORDER BY b.id");
+    sqlite3_bind_text(u, 1, dead->pdata[i], -1, SQLITE_TRANSIENT);
+    sqlite3_bind_double(u, 2, now_s());
+    if (marked)
+      sqlite3_step(u);
     lathe_store_exec(s, "COMMIT", NULL);
   }
 }

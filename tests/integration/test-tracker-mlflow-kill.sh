@@ -107,6 +107,11 @@ expect_py "$TMP/c-after.json" "d['nested'] >= 2 and d['orphans'] == []" "trials 
 expect_py "$TMP/c-after.json" "d['states'] == {'acked': sum(d['states'].values())}" "every journal row acked"
 run_lathe "$TMP/st" tracker status --json --store "$TMP/s"
 expect_py "$TMP/st.out" "sum(r['pending'] for r in d) == 0" "status: nothing pending"
+# The killed run, and the trial it was in, ended there too (the store marked
+# them interrupted when the sync opened it): KILLED, none left RUNNING.
+ctl "$MLFLOW_CONTROL_URL/state" >"$TMP/state1.json"
+expect_py "$TMP/state1.json" "sorted(set(r['status'] for r in d['tracking']['runs'].values())) == ['FINISHED', 'KILLED'] and sum(r['status'] == 'KILLED' for r in d['tracking']['runs'].values()) >= 2" \
+  "the killed run and its unfinished trial are KILLED in MLflow"
 # A second sync sends nothing.
 ctl -X DELETE "$MLFLOW_CONTROL_URL/counts" >/dev/null
 run_lathe "$TMP/sy2" tracker sync --store "$TMP/s"
