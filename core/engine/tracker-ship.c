@@ -33,7 +33,9 @@ typedef struct {
   gint64 retry_at;    /* monotonic; 0: now */
   gboolean warned_down, warned_refused;
   gboolean drained;   /* its last round found no pending row */
-  gboolean stalled;   /* under the shipper's lock: broken, resting or drained at its last round */
+  gboolean reached;   /* a call to it succeeded */
+  /* Under the shipper's lock, as of the thread's last round: */
+  gboolean stalled;   /* broken, resting, drained, or never reached */
   GHashTable *runs;   /* Lathe run id -> the tracker's run id */
 } Session;
 
@@ -97,6 +99,7 @@ LatheShipper *lathe_shipper_new(LatheCatalog *cat, LatheStore *store, const char
     s->comp = c;
     s->k = c->klass;
     s->runs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    s->stalled = TRUE; /* until it answers */
     JsonObject *set = settings && json_object_has_member(settings, streams[i])
                           ? json_object_get_object_member(settings, streams[i])
                           : NULL;
@@ -318,6 +321,7 @@ static gboolean batchable(const char *kind) {
 static gboolean settle(LatheShipper *sh, Session *s, const char *what, const char *run,
                        GArray *ids, gboolean ok, GError *e) {
   g_autoptr(GError) me = NULL;
+  s->reached |= ok;
   if (ok) {
     lathe_store_journal_mark(sh->store, (gint64 *)(void *)ids->data, ids->len, "acked", &me);
   } else if (unavailable(e)) {
@@ -368,7 +372,9 @@ static gboolean flush_run(LatheShipper *sh, Session *s, GHashTable *open, const 
  * trials running side by side still travel together. Returns TRUE when it
  * sent rows and more may wait. */
 static gboolean ship_round(LatheShipper *sh, Session *s) {
-  if (!session_open(sh, s))
+  /* Resting after a failure, opened or not: each call to a server that is
+   * down waits out the HTTP layer's retries. */
+  if (g_get_monotonic_time() < s->retry_at || !session_open(sh, s))
     return FALSE;
   g_autoptr(GPtrArray) rows = lathe_store_journal_pending(sh->store, s->stream, sh->run_id, 0,
                                                           SHIP_ROWS);
@@ -420,7 +426,7 @@ static gpointer ship_main(gpointer data) {
     g_mutex_lock(&sh->lock);
     for (guint i = 0; i < sh->sessions->len; i++) {
       Session *s = sh->sessions->pdata[i];
-      s->stalled = s->broken || now < s->retry_at || s->drained;
+      s->stalled = s->broken || now < s->retry_at || s->drained || !s->reached;
     }
     sh->rounds++;
     g_cond_broadcast(&sh->round_done);
@@ -474,7 +480,10 @@ JsonObject *lathe_shipper_run_ids(LatheShipper *sh, const char *run_id, gint64 b
       break;
     /* Only trackers that may still start the run are worth the wait: not
      * one that is out of reach (resting after a failure) or broken, nor
-     * one that had nothing left to send, which refused the start. Their
+     * one that had nothing left to send, which refused the start, nor one
+     * that has not answered once since the run began: its first call is
+     * still waiting out the HTTP layer's retries, so it is down or slow,
+     * and a working one answers the run's start within milliseconds. Their
      * state is as of the thread's last round; the run's start was
      * journaled when the run began, before any round that counts here. */
     gboolean worth = FALSE;
@@ -523,7 +532,11 @@ gint64 lathe_shipper_finish(LatheShipper *sh, gint64 budget_us) {
   sh->deadline = deadline;
   for (guint i = 0; i < sh->sessions->len; i++) {
     Session *s = sh->sessions->pdata[i];
-    s->retry_at = 0; /* one more try each, down or not */
+    /* One more try each, unless it failed just now: a server that is down
+     * would cost the end of every run a full round of the HTTP layer's
+     * retries. One that failed RETRY_US ago or more gets its try. */
+    if (!s->warned_down || g_get_monotonic_time() >= s->retry_at)
+      s->retry_at = 0;
     while (g_get_monotonic_time() < deadline && ship_round(sh, s))
       ;
   }
