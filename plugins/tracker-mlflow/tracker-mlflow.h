@@ -28,6 +28,7 @@ typedef struct {
   GHashTable *infos;     /* MLflow run id -> TmRunInfo */
   GHashTable *said;      /* what was said once */
   gint64 offline_until;  /* monotonic µs; the per-item callbacks fail fast until then */
+  gboolean reached;      /* the server has answered once (see experiment()) */
 } TmTracker;
 
 /* Says @message once per @what in this session, as a warning. */
