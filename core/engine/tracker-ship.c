@@ -33,9 +33,7 @@ typedef struct {
   gint64 retry_at;    /* monotonic; 0: now */
   gboolean warned_down, warned_refused;
   gboolean drained;   /* its last round found no pending row */
-  gboolean reached;   /* a call to it succeeded */
-  /* Under the shipper's lock, as of the thread's last round: */
-  gboolean stalled;   /* broken, resting, drained, or never reached */
+  gboolean stalled;   /* under the shipper's lock: broken, resting or drained at its last round */
   GHashTable *runs;   /* Lathe run id -> the tracker's run id */
 } Session;
 
@@ -99,7 +97,6 @@ LatheShipper *lathe_shipper_new(LatheCatalog *cat, LatheStore *store, const char
     s->comp = c;
     s->k = c->klass;
     s->runs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-    s->stalled = TRUE; /* until it answers */
     JsonObject *set = settings && json_object_has_member(settings, streams[i])
                           ? json_object_get_object_member(settings, streams[i])
                           : NULL;
@@ -321,7 +318,6 @@ static gboolean batchable(const char *kind) {
 static gboolean settle(LatheShipper *sh, Session *s, const char *what, const char *run,
                        GArray *ids, gboolean ok, GError *e) {
   g_autoptr(GError) me = NULL;
-  s->reached |= ok;
   if (ok) {
     lathe_store_journal_mark(sh->store, (gint64 *)(void *)ids->data, ids->len, "acked", &me);
   } else if (unavailable(e)) {
@@ -426,7 +422,7 @@ static gpointer ship_main(gpointer data) {
     g_mutex_lock(&sh->lock);
     for (guint i = 0; i < sh->sessions->len; i++) {
       Session *s = sh->sessions->pdata[i];
-      s->stalled = s->broken || now < s->retry_at || s->drained || !s->reached;
+      s->stalled = s->broken || now < s->retry_at || s->drained;
     }
     sh->rounds++;
     g_cond_broadcast(&sh->round_done);
@@ -480,12 +476,13 @@ JsonObject *lathe_shipper_run_ids(LatheShipper *sh, const char *run_id, gint64 b
       break;
     /* Only trackers that may still start the run are worth the wait: not
      * one that is out of reach (resting after a failure) or broken, nor
-     * one that had nothing left to send, which refused the start, nor one
-     * that has not answered once since the run began: its first call is
-     * still waiting out the HTTP layer's retries, so it is down or slow,
-     * and a working one answers the run's start within milliseconds. Their
+     * one that had nothing left to send, which refused the start. Their
      * state is as of the thread's last round; the run's start was
-     * journaled when the run began, before any round that counts here. */
+     * journaled when the run began, before any round that counts here.
+     * A tracker whose first call is still out finds out soon enough when
+     * its server is down: tracker/mlflow's first contact is one attempt
+     * (a refused connection fails at once; a silent server within its 2 s
+     * connect bound). */
     gboolean worth = FALSE;
     for (guint i = 0; i < sh->sessions->len && !worth; i++) {
       Session *s = sh->sessions->pdata[i];
