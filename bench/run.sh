@@ -19,12 +19,17 @@
 #   bench/run.sh lakefs source/lakefs on the lakeFS test server: a cache hit's cost against
 #                       source/csv, a cold read's throughput against curl, peak RSS on a
 #                       1 GB object (bench/lakefs/bench_lakefs.py)
+#   bench/run.sh tracker  metric points into the tracker journal and shipped
+#                       (bench/tracker/bench_journal.py), and the tracker's overhead on whole
+#                       runs of examples/iris and examples/ideko with tracker/mlflow, its
+#                       server up or down (bench/tracker/bench_overhead.py; BENCH_OVERHEAD_REPS,
+#                       default 5)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what="${1:-all}"
 case "$what" in
-  all|host|nn|trees|tune|tune-mlp|cache|concurrency|lakefs) ;;
-  *) echo "usage: bench/run.sh [host|nn|trees|tune|tune-mlp|cache|concurrency|lakefs]" >&2; exit 2 ;;
+  all|host|nn|trees|tune|tune-mlp|cache|concurrency|lakefs|tracker) ;;
+  *) echo "usage: bench/run.sh [host|nn|trees|tune|tune-mlp|cache|concurrency|lakefs|tracker]" >&2; exit 2 ;;
 esac
 source scripts/deps.sh
 extra=(python3-sklearn python3-numpy python3-torch)
@@ -62,4 +67,8 @@ if [ "$what" = all ] || [ "$what" = tune-mlp ]; then
 fi
 if [ "$what" = all ] || [ "$what" = lakefs ]; then
   /usr/bin/python3 bench/lakefs/bench_lakefs.py build
+fi
+if [ "$what" = all ] || [ "$what" = tracker ]; then
+  /usr/bin/python3 bench/tracker/bench_journal.py build
+  /usr/bin/python3 bench/tracker/bench_overhead.py build
 fi

@@ -232,5 +232,18 @@ char *lathe_tracking_trial_start(LatheRun *run, const char *tuner, guint number,
 void lathe_tracking_trial_end(LatheRun *run, const char *tracker_run, const char *state,
                               JsonObject *values);
 
+/* tracker-ship.c, for the run. */
+/* How long the end of a run may wait for the trackers: LATHE_TRACKER_FLUSH_MS,
+ * or 2 s. Tests that expect a working tracker to have everything at the end
+ * of a run set it, so they do not depend on how loaded the machine is. */
+gint64 lathe_tracker_flush_us(void);
+/* (transfer full) stream -> the tracker's own id of @run_id, for the
+ * streams whose tracker has started the run. Waits for the others while the
+ * shipping thread may still start it, at most @budget_us: not for a tracker
+ * that is out of reach, broken or refused the start. @missing (transfer
+ * full, nullable) gets the streams left out. */
+JsonObject *lathe_shipper_run_ids(LatheShipper *shipper, const char *run_id, gint64 budget_us,
+                                  GStrv *missing);
+
 /* progress.c */
 void lathe_progress_draw(LatheRun *run, gboolean final);

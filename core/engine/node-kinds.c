@@ -76,6 +76,29 @@ static gboolean run_model(LatheNodeRun *t, LatheContext *ctx, GError **error) {
   return TRUE;
 }
 
+/* The trackers' own ids of the run (MLflow makes its own), as
+ * meta["tracker_runs"] = {stream: id}, so that a registry links the version
+ * to the run people read in the tracker. The shipper starts runs in the
+ * trackers from its thread, so it may not have done so yet: wait for it,
+ * bounded as the run's final flush, and not at all for a tracker that is
+ * out of reach. */
+static void add_tracker_runs(LatheRun *run, LatheContext *ctx, JsonObject *meta, const char *name) {
+  if (!run->shipper)
+    return;
+  g_auto(GStrv) missing = NULL;
+  g_autoptr(JsonObject) ids =
+      lathe_shipper_run_ids(run->shipper, run->run_id, lathe_tracker_flush_us(), &missing);
+  if (json_object_get_size(ids))
+    json_object_set_object_member(meta, "tracker_runs", json_object_ref(ids));
+  if (missing && missing[0]) {
+    g_autofree char *list = g_strjoinv(", ", missing);
+    lathe_context_log(ctx, G_LOG_LEVEL_WARNING,
+                      "%s has not started run %s yet (out of reach?): '%s' is registered without "
+                      "%s run id; its metadata keeps the Lathe run id",
+                      list, run->run_id, name, g_strv_length(missing) > 1 ? "their" : "its");
+  }
+}
+
 static gboolean run_register(LatheNodeRun *t, LatheContext *ctx, GError **error) {
   LatheRun *run = t->batch->run;
   g_autoptr(LatheRegistry) reg = lathe_registry_open_in(t->node->comp->klass, ctx, error);
@@ -105,6 +128,7 @@ static gboolean run_register(LatheNodeRun *t, LatheContext *ctx, GError **error)
   g_mutex_unlock(&run->lock);
   json_object_set_array_member(meta, "data_versions", lineage);
   const char *name = lathe_context_param_string(ctx, "name");
+  add_tracker_runs(run, ctx, meta, name);
   const char *alias = lathe_context_param_string(ctx, "alias");
   guint version = 0;
   if (!lathe_registry_register(reg, name, lathe_context_get_input(ctx, "model"), meta, alias,

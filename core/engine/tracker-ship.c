@@ -16,6 +16,9 @@
  * answered UNAVAILABLE rests before the next try. */
 #define POLL_US (100 * G_TIME_SPAN_MILLISECOND)
 #define RETRY_US (2 * G_USEC_PER_SEC)
+/* How long a run's end (and its register node) may wait for the trackers,
+ * unless LATHE_TRACKER_FLUSH_MS says otherwise. */
+#define FLUSH_US (2 * G_USEC_PER_SEC)
 
 typedef struct {
   char *stream;
@@ -29,6 +32,8 @@ typedef struct {
   gboolean broken;    /* could not be opened for good: its rows stay pending */
   gint64 retry_at;    /* monotonic; 0: now */
   gboolean warned_down, warned_refused;
+  gboolean drained;   /* its last round found no pending row */
+  gboolean stalled;   /* under the shipper's lock: broken, resting or drained at its last round */
   GHashTable *runs;   /* Lathe run id -> the tracker's run id */
 } Session;
 
@@ -42,6 +47,9 @@ struct _LatheShipper {
   GCond cond;
   gboolean stop;   /* the thread makes its final rounds, then sets done */
   gboolean done;
+  gboolean hurry;  /* someone waits for a round: no pause before the next */
+  guint64 rounds;  /* rounds completed by the thread */
+  GCond round_done;
 };
 
 char *lathe_tracker_stream_use(const char *stream) {
@@ -72,6 +80,7 @@ LatheShipper *lathe_shipper_new(LatheCatalog *cat, LatheStore *store, const char
   sh->deadline = G_MAXINT64;
   g_mutex_init(&sh->lock);
   g_cond_init(&sh->cond);
+  g_cond_init(&sh->round_done);
   g_autoptr(GStrvBuilder) miss = g_strv_builder_new();
   for (guint i = 0; streams && streams[i]; i++) {
     g_autofree char *use = lathe_tracker_stream_use(streams[i]);
@@ -383,11 +392,14 @@ static gboolean out_of_time(LatheShipper *sh, gint64 deadline, gboolean backgrou
  * trials running side by side still travel together. Returns TRUE when it
  * sent rows (more may wait). */
 static gboolean ship_round(LatheShipper *sh, Session *s, gint64 deadline, gboolean background) {
-  /* An open tracker that went down rests too: not a request every poll. */
-  if (out_of_time(sh, deadline, background) || g_get_monotonic_time() < s->retry_at || !session_open(sh, s))
+  /* Resting after a failure, opened or not: each call to a server that is
+   * down waits out the HTTP layer's retries. */
+  if (out_of_time(sh, deadline, background) || g_get_monotonic_time() < s->retry_at ||
+      !session_open(sh, s))
     return FALSE;
   g_autoptr(GPtrArray) rows = lathe_store_journal_pending(sh->store, s->stream, sh->run_id, 0,
                                                           SHIP_ROWS);
+  s->drained = !rows->len;
   if (!rows->len)
     return FALSE;
   /* Batches borrow the rows' payloads: freed before the rows. */
@@ -427,7 +439,11 @@ static gboolean ship_round(LatheShipper *sh, Session *s, gint64 deadline, gboole
 static void final_rounds(LatheShipper *sh, gint64 deadline) {
   for (guint i = 0; i < sh->sessions->len; i++) {
     Session *s = sh->sessions->pdata[i];
-    s->retry_at = 0;
+    /* One more try each, unless it failed just now: a server that is down
+     * would cost the end of every run a full round of the HTTP layer's
+     * retries. One that failed RETRY_US ago or more gets its try. */
+    if (!s->warned_down || g_get_monotonic_time() >= s->retry_at)
+      s->retry_at = 0;
     while (ship_round(sh, s, deadline, FALSE))
       ;
   }
@@ -441,9 +457,17 @@ static gpointer ship_main(gpointer data) {
     gboolean more = FALSE;
     for (guint i = 0; i < sh->sessions->len; i++)
       more |= ship_round(sh, sh->sessions->pdata[i], G_MAXINT64, TRUE);
+    gint64 now = g_get_monotonic_time();
     g_mutex_lock(&sh->lock);
-    if (!more && !sh->stop)
+    for (guint i = 0; i < sh->sessions->len; i++) {
+      Session *s = sh->sessions->pdata[i];
+      s->stalled = s->broken || now < s->retry_at || s->drained;
+    }
+    sh->rounds++;
+    g_cond_broadcast(&sh->round_done);
+    if (!more && !sh->stop && !sh->hurry)
       g_cond_wait_until(&sh->cond, &sh->lock, g_get_monotonic_time() + POLL_US);
+    sh->hurry = FALSE;
   }
   gint64 deadline = sh->deadline;
   g_mutex_unlock(&sh->lock);
@@ -466,6 +490,75 @@ void lathe_shipper_start(LatheShipper *sh) {
 
 void lathe_shipper_kick(LatheShipper *sh) {
   (void)sh; /* the thread polls: waking it at every point would cost a batch per point */
+}
+
+/* Which of @run's tracker ids are known, into @ids; TRUE when all are. */
+static gboolean known_ids(LatheShipper *sh, const char *run, JsonObject *ids) {
+  gboolean all = TRUE;
+  for (guint i = 0; i < sh->sessions->len; i++) {
+    Session *s = sh->sessions->pdata[i];
+    if (json_object_has_member(ids, s->stream))
+      continue;
+    g_autofree char *id = lathe_store_tracker_run(sh->store, run, s->stream);
+    if (id)
+      json_object_set_string_member(ids, s->stream, id);
+    else
+      all = FALSE;
+  }
+  return all;
+}
+
+JsonObject *lathe_shipper_run_ids(LatheShipper *sh, const char *run_id, gint64 budget_us,
+                                  GStrv *missing) {
+  JsonObject *ids = json_object_new();
+  gint64 deadline = g_get_monotonic_time() + MAX(budget_us, 0);
+  g_mutex_lock(&sh->lock);
+  while (sh->thread && !sh->stop) {
+    g_mutex_unlock(&sh->lock);
+    gboolean all = known_ids(sh, run_id, ids);
+    g_mutex_lock(&sh->lock);
+    if (all)
+      break;
+    /* Only trackers that may still start the run are worth the wait: not
+     * one that is out of reach (resting after a failure) or broken, nor
+     * one that had nothing left to send, which refused the start. Their
+     * state is as of the thread's last round; the run's start was
+     * journaled when the run began, before any round that counts here.
+     * A tracker whose first call is still out finds out soon enough when
+     * its server is down: tracker/mlflow's first contact is one attempt
+     * (a refused connection fails at once; a silent server within its 2 s
+     * connect bound). */
+    gboolean worth = FALSE;
+    for (guint i = 0; i < sh->sessions->len && !worth; i++) {
+      Session *s = sh->sessions->pdata[i];
+      worth = !json_object_has_member(ids, s->stream) && !s->stalled;
+    }
+    if (!worth || g_get_monotonic_time() >= deadline)
+      break;
+    guint64 seen = sh->rounds;
+    sh->hurry = TRUE;
+    g_cond_signal(&sh->cond);
+    while (sh->rounds == seen && g_cond_wait_until(&sh->round_done, &sh->lock, deadline))
+      ;
+  }
+  g_mutex_unlock(&sh->lock);
+  known_ids(sh, run_id, ids);
+  if (missing) {
+    g_autoptr(GStrvBuilder) b = g_strv_builder_new();
+    for (guint i = 0; i < sh->sessions->len; i++) {
+      Session *s = sh->sessions->pdata[i];
+      if (!json_object_has_member(ids, s->stream))
+        g_strv_builder_add(b, s->stream);
+    }
+    *missing = g_strv_builder_end(b);
+  }
+  return ids;
+}
+
+gint64 lathe_tracker_flush_us(void) {
+  const char *ms = g_getenv("LATHE_TRACKER_FLUSH_MS");
+  guint64 v = ms && *ms ? g_ascii_strtoull(ms, NULL, 10) : 0;
+  return v > 0 && v <= 3600 * 1000 ? (gint64)v * 1000 : FLUSH_US;
 }
 
 /* The final flush runs in the shipping thread, so that a call still in
@@ -512,6 +605,7 @@ void lathe_shipper_free(LatheShipper *sh) {
   g_ptr_array_unref(sh->sessions);
   g_mutex_clear(&sh->lock);
   g_cond_clear(&sh->cond);
+  g_cond_clear(&sh->round_done);
   g_free(sh->run_id);
   g_free(sh);
 }

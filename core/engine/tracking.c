@@ -8,18 +8,6 @@
 #include "engine/engine-private.h"
 #include "catalog/catalog.h"
 
-/* The final flush at the end of a run: what is left ships at the next run
- * or with `lathe tracker sync`. LATHE_TRACKER_FLUSH_MS changes it: tests that
- * expect a working tracker to have everything at the end of a run must not
- * depend on how loaded the machine is. */
-#define FINAL_FLUSH_US (2 * G_USEC_PER_SEC)
-
-static gint64 final_flush_us(void) {
-  const char *ms = g_getenv("LATHE_TRACKER_FLUSH_MS");
-  guint64 v = ms && *ms ? g_ascii_strtoull(ms, NULL, 10) : 0;
-  return v > 0 && v <= 3600 * 1000 ? (gint64)v * 1000 : FINAL_FLUSH_US;
-}
-
 static char *full_id(const char *id) {
   return strchr(id, '/') ? g_strdup(id) : g_strdup_printf("tracker/%s", id);
 }
@@ -326,7 +314,7 @@ void lathe_tracking_trial_end(LatheRun *run, const char *tracker_run, const char
 
 void lathe_tracking_close(LatheRun *run) {
   if (run->shipper) {
-    gint64 left = lathe_shipper_finish(run->shipper, final_flush_us());
+    gint64 left = lathe_shipper_finish(run->shipper, lathe_tracker_flush_us());
     if (left > 0)
       g_printerr("note: %" G_GINT64_FORMAT " tracker event%s pending; `lathe tracker sync` "
                  "ships %s\n", left, left == 1 ? " is" : "s are", left == 1 ? "it" : "them");

@@ -26,6 +26,15 @@ static guint env_uint(const char *name, guint fallback) {
   return (guint)n;
 }
 
+void lathe_mlflow_options_init(LatheHttpOptions *opt) {
+  lathe_http_options_init(opt);
+  opt->connect_timeout_ms = env_uint("LATHE_MLFLOW_CONNECT_TIMEOUT_MS", opt->connect_timeout_ms);
+  opt->idle_timeout_ms = env_uint("LATHE_MLFLOW_IDLE_TIMEOUT_MS", opt->idle_timeout_ms);
+  opt->max_attempts = env_uint("LATHE_MLFLOW_MAX_ATTEMPTS", opt->max_attempts);
+  opt->total_timeout_ms = env_uint("LATHE_MLFLOW_TOTAL_TIMEOUT_MS", opt->total_timeout_ms);
+  opt->backoff_initial_ms = env_uint("LATHE_MLFLOW_BACKOFF_MS", opt->backoff_initial_ms);
+}
+
 LatheMlflow *lathe_mlflow_open(const LatheHttpOptions *options, GError **error) {
   const char *uri = g_getenv(LATHE_MLFLOW_ENV_URI);
   if (!uri || !*uri) {
@@ -53,16 +62,10 @@ LatheMlflow *lathe_mlflow_open(const LatheHttpOptions *options, GError **error) 
     return NULL;
   }
   LatheHttpOptions opt;
-  if (options) {
+  if (options)
     opt = *options;
-  } else {
-    lathe_http_options_init(&opt);
-    opt.connect_timeout_ms = env_uint("LATHE_MLFLOW_CONNECT_TIMEOUT_MS", opt.connect_timeout_ms);
-    opt.idle_timeout_ms = env_uint("LATHE_MLFLOW_IDLE_TIMEOUT_MS", opt.idle_timeout_ms);
-    opt.max_attempts = env_uint("LATHE_MLFLOW_MAX_ATTEMPTS", opt.max_attempts);
-    opt.total_timeout_ms = env_uint("LATHE_MLFLOW_TOTAL_TIMEOUT_MS", opt.total_timeout_ms);
-    opt.backoff_initial_ms = env_uint("LATHE_MLFLOW_BACKOFF_MS", opt.backoff_initial_ms);
-  }
+  else
+    lathe_mlflow_options_init(&opt);
   g_autoptr(GError) e = NULL;
   LatheHttpClient *http = lathe_http_client_new(u, &opt, &e);
   if (!http) {

@@ -64,6 +64,9 @@ typedef enum {
  *   LATHE_ERROR_INVALID: one line saying what to set).
  */
 LatheMlflow *lathe_mlflow_open(const LatheHttpOptions *options, GError **error);
+/* The HTTP options lathe_mlflow_open() uses without @options: the layer's
+ * defaults with the LATHE_MLFLOW_* variables above. */
+void lathe_mlflow_options_init(LatheHttpOptions *options);
 void lathe_mlflow_free(LatheMlflow *m);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(LatheMlflow, lathe_mlflow_free)
 

@@ -103,6 +103,32 @@ static guint find_by_request(RegMlflow *r, const char *name, const char *request
              : 0;
 }
 
+/* The MLflow run of the Lathe run, from the ids the host's trackers gave
+ * it (metadata "tracker_runs": {stream: id}): tracker/mlflow's, else a
+ * second setting's (tracker/mlflow#N, the same server: MLflow's variables
+ * name it). NULL when tracker/mlflow has not started the run. */
+static const char *tracker_run(JsonObject *metadata) {
+  JsonNode *n = metadata ? json_object_get_member(metadata, "tracker_runs") : NULL;
+  JsonObject *runs = n && JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
+  if (!runs)
+    return NULL;
+  g_autoptr(GList) streams = json_object_get_members(runs);
+  streams = g_list_sort(streams, (GCompareFunc)strcmp);
+  const char *found = NULL;
+  for (GList *l = streams; l; l = l->next) {
+    const char *s = l->data;
+    JsonNode *v = json_object_get_member(runs, s);
+    if (!JSON_NODE_HOLDS_VALUE(v) || json_node_get_value_type(v) != G_TYPE_STRING ||
+        !*json_node_get_string(v))
+      continue;
+    if (g_str_equal(s, "tracker/mlflow"))
+      return json_node_get_string(v);
+    if (!found && g_str_has_prefix(s, "tracker/mlflow#"))
+      found = json_node_get_string(v);
+  }
+  return found;
+}
+
 static gboolean registry_register(gpointer registry, const char *name, GBytes *model,
                                   JsonObject *metadata, guint *version, GError **error) {
   RegMlflow *r = registry;
@@ -123,10 +149,8 @@ static gboolean registry_register(gpointer registry, const char *name, GBytes *m
   g_autoptr(JsonObject) body = json_object_new();
   json_object_set_string_member(body, "name", name);
   json_object_set_string_member(body, "source", source);
-  const char *mlflow_run = metadata ? json_object_get_string_member_with_default(
-                                          metadata, "mlflow_run_id", NULL)
-                                    : NULL;
-  if (mlflow_run && *mlflow_run)
+  const char *mlflow_run = tracker_run(metadata);
+  if (mlflow_run)
     json_object_set_string_member(body, "run_id", mlflow_run);
   json_object_set_array_member(
       body, "tags", rm_tags_from_metadata(metadata, sha, g_bytes_get_size(model), request_id));

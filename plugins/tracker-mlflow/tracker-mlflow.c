@@ -185,12 +185,46 @@ static TmRunInfo *run_info(TmTracker *t, const char *id, GError **error) {
   return g_hash_table_lookup(t->infos, id);
 }
 
+/* The first contact: one request, one attempt. A server that is down
+ * answers UNAVAILABLE at once instead of after the HTTP layer's retries
+ * (seconds), which the host's shipper would wait out at the end of every
+ * run; the shipper retries later itself, and the journal keeps the events.
+ * Once the server has answered, calls get the retries again. */
+static gboolean first_contact(TmTracker *t, const char *name, GError **error) {
+  if (t->reached)
+    return TRUE;
+  LatheHttpOptions opt;
+  lathe_mlflow_options_init(&opt);
+  opt.max_attempts = 1;
+  opt.connect_timeout_ms = MIN(opt.connect_timeout_ms, 2000);
+  g_autoptr(LatheMlflow) probe = lathe_mlflow_open(&opt, error);
+  if (!probe) {
+    tm_error(error);
+    return FALSE;
+  }
+  GError *e = NULL;
+  g_autoptr(JsonNode) found =
+      lathe_mlflow_get(probe, "experiments/get-by-name", &e, "experiment_name", name, NULL);
+  if (e) {
+    tm_error(&e);
+    if (g_error_matches(e, LATHE_ERROR, LATHE_ERROR_UNAVAILABLE)) {
+      g_propagate_error(error, e);
+      return FALSE;
+    }
+    g_error_free(e); /* an answer all the same (not found, refused): the lookup says it */
+  }
+  t->reached = TRUE;
+  return TRUE;
+}
+
 static const char *experiment(TmTracker *t, const char *pipeline_name, GError **error) {
   if (t->experiment_id)
     return t->experiment_id;
   const char *name = t->experiment_name ? t->experiment_name
                      : pipeline_name && *pipeline_name ? pipeline_name
                                                        : "Default";
+  if (!first_contact(t, name, error))
+    return NULL;
   t->experiment_id = lathe_mlflow_experiment_ensure(t->m, name, error);
   if (!t->experiment_id)
     tm_error(error);

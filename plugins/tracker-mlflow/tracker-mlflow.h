@@ -32,6 +32,7 @@ typedef struct {
   GMutex watch_lock;
   GCond watch_cond;
   gboolean closing;
+  gboolean reached;      /* the server has answered once (see experiment()) */
 } TmTracker;
 
 /* Says @message once per @what in this session, as a warning. */

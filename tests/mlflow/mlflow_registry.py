@@ -1,7 +1,9 @@
 """The model registry for the MLflow test server (README.md here): registered
 models, model versions (numbered per model, never reused, returned as strings
 as MLflow does), their tags and aliases. Same conventions as mlflow_tracking."""
+import posixpath
 import re
+import urllib.parse
 
 from mlflow_tracking import (MlflowError, invalid, now_ms, check_name, check_length, paginate,
                              parse_filter, compare)
@@ -200,7 +202,36 @@ class Registry:
         return {"model_version": self.mv_json(m, m["versions"][n])}
 
     # ------------------------------------------------------------ model versions
+    def check_source(self, source, run_id):
+        """MLflow's handler (server/handlers.py, _validate_source_run): a local
+        source (a path, file:) needs the run_id of an existing run whose local
+        artifact folder holds it, which this server never has (its artifact
+        URIs are mlflow-artifacts:); any other source must be absolute, without
+        `..`, `.` or NUL. A run_id beside a non-local source is NOT checked:
+        MLflow stores it as given, even for a run that does not exist."""
+        parsed = urllib.parse.urlparse(source)
+        if parsed.scheme in ("", "file"):
+            if run_id:
+                self.st.tracking.run(run_id)  # RESOURCE_DOES_NOT_EXIST, as store.get_run
+            raise invalid("Invalid model version source: '%s'. To use a local path as a model version "
+                          "source, the run_id request parameter has to be specified and the local path "
+                          "has to be contained within the artifact directory of the run specified by the "
+                          "run_id." % source)
+        unquoted = source
+        while urllib.parse.unquote_plus(unquoted) != unquoted:
+            unquoted = urllib.parse.unquote_plus(unquoted)
+        path = re.sub(r"/+", "/", urllib.parse.urlparse(unquoted).path.rstrip("/"))
+        # MLflow compares the path with pathlib's resolve() of it: an empty or
+        # relative path resolves against the server's folder, so it differs.
+        if ("\x00" in path or ".." in unquoted.split("/") or not path.startswith("/") or
+                posixpath.normpath(path) != path):
+            raise invalid("Invalid model version source: '%s'. If supplying a source as an http, https, "
+                          "local file path, ftp, objectstore, or mlflow-artifacts uri, an absolute path "
+                          "must be provided without relative path references present. Please provide an "
+                          "absolute path." % unquoted)
+
     def op_createModelVersion(self, r):
+        self.check_source(r["source"], r.get("run_id", ""))
         m = self.model(r["name"])
         tags = {}
         for t in r.get("tags", []):

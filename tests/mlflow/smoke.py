@@ -450,6 +450,30 @@ def registry(rid):
        "registered-models/rename keeps the versions")
     ok(call("DELETE", "/registered-models/delete", {"name": "ideko"}).status == 200, "registered-models/delete")
     refused(get("/registered-models/get", name="ideko"), 404, "RESOURCE_DOES_NOT_EXIST", "a deleted model")
+    sources(rid)
+
+
+def sources(rid):
+    """MLflow's checks of a version's source and run (server/handlers.py)."""
+    post("/registered-models/create", {"name": "src-model"})
+    ghost = "0" * 32
+    v = post("/model-versions/create", {"name": "src-model", "source": "mlflow-artifacts:/lathe/m",
+                                        "run_id": ghost})
+    ok(v.status == 200 and v.json()["model_version"]["run_id"] == ghost,
+       "a run_id beside a non-local source is stored unchecked, as MLflow does")
+    for src in ("/tmp/model", "file:///tmp/model", "model"):
+        refused(post("/model-versions/create", {"name": "src-model", "source": src}), 400,
+                "INVALID_PARAMETER_VALUE", "a local source %s without a run" % src, "run_id request parameter")
+    refused(post("/model-versions/create", {"name": "src-model", "source": "/tmp/model", "run_id": ghost}),
+            404, "RESOURCE_DOES_NOT_EXIST", "a local source with a run that does not exist", "not found")
+    refused(post("/model-versions/create", {"name": "src-model", "source": "/tmp/model", "run_id": rid}),
+            400, "INVALID_PARAMETER_VALUE", "a local source outside the run's (proxied) artifacts")
+    for src in ("mlflow-artifacts:/a/../b", "s3://b/x/./y", "mlflow-artifacts:/a/%2e%2e/b", "s3://bucket"):
+        refused(post("/model-versions/create", {"name": "src-model", "source": src}), 400,
+                "INVALID_PARAMETER_VALUE", "a relative source %s" % src, "absolute path")
+    ok([x["version"] for x in get("/model-versions/search", filter="name = 'src-model'").json()
+        ["model_versions"]] == ["1"], "refused versions leave nothing")
+    call("DELETE", "/registered-models/delete", {"name": "src-model"})
 
 
 # ---------------------------------------------------------------- faults

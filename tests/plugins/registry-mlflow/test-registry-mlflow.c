@@ -165,7 +165,9 @@ static char *digest(GBytes *b) {
 static void test_register_get(Open *o, gconstpointer data) {
   g_autoptr(GBytes) b1 = random_bytes(300000, 1), b2 = random_bytes(1000, 2);
   const char *meta = "{\"run_id\": \"r1\", \"node\": \"reg\", \"pipeline\": \"p.json\","
-                     " \"mlflow_run_id\": \"0123456789abcdef0123456789abcdef\","
+                     " \"tracker_runs\": {\"tracker/sqlite\": \"r1\","
+                     " \"tracker/mlflow#2\": \"fedcba9876543210fedcba9876543210\","
+                     " \"tracker/mlflow\": \"0123456789abcdef0123456789abcdef\"},"
                      " \"metrics\": {\"accuracy\": 0.9375, \"loss\": 1e-08},"
                      " \"data_versions\": [{\"uri\": \"a.csv\", \"digest\": \"abc\"}],"
                      " \"model\": {\"component\": \"model/logreg\", \"plugin\": \"model-logreg\","
@@ -190,6 +192,9 @@ static void test_register_get(Open *o, gconstpointer data) {
   JsonObject *m1 = json_object_get_object_member(v1, "metadata");
   g_assert_cmpstr(json_object_get_string_member(m1, "run_id"), ==, "r1");
   g_assert_cmpstr(json_object_get_string_member(m1, "pipeline"), ==, "p.json");
+  JsonObject *tr = json_object_get_object_member(m1, "tracker_runs");
+  g_assert_cmpstr(json_object_get_string_member(tr, "tracker/sqlite"), ==, "r1");
+  g_assert_cmpuint(json_object_get_size(tr), ==, 3);
   JsonObject *metrics = json_object_get_object_member(m1, "metrics");
   g_assert_cmpfloat(json_object_get_double_member(metrics, "accuracy"), ==, 0.9375);
   g_assert_cmpfloat(json_object_get_double_member(metrics, "loss"), ==, 1e-08);
@@ -207,11 +212,25 @@ static void test_register_get(Open *o, gconstpointer data) {
   JsonObject *sv1 = json_object_get_object_member(json_object_get_object_member(st, "versions"), "1");
   g_assert_true(g_str_has_prefix(json_object_get_string_member(sv1, "source"),
                                  "mlflow-artifacts:/lathe/models/sha256/"));
-  /* The lathe run's MLflow run, when the metadata names one, is linked. */
+  /* The lathe run's MLflow run, when tracker/mlflow started it, is linked:
+   * the default setting's before a second one's. */
   g_assert_cmpstr(json_object_get_string_member(sv1, "run_id"), ==,
+                  "0123456789abcdef0123456789abcdef");
+  g_assert_cmpstr(json_object_get_string_member(v1, "mlflow_run_id"), ==,
                   "0123456789abcdef0123456789abcdef");
   JsonObject *sv2 = json_object_get_object_member(json_object_get_object_member(st, "versions"), "2");
   g_assert_false(json_object_has_member(sv2, "run_id"));
+  g_assert_cmpuint(reg_model(o->reg, "rg3", b2,
+                             "{\"tracker_runs\": {\"tracker/sqlite\": \"r3\","
+                             " \"tracker/mlflow#2\": \"fedcba9876543210fedcba9876543210\"}}"),
+                   ==, 1);
+  g_assert_cmpuint(reg_model(o->reg, "rg3", b2, "{\"tracker_runs\": {\"tracker/sqlite\": \"r4\"}}"),
+                   ==, 2);
+  g_autoptr(JsonObject) st3 = state_model("rg3");
+  JsonObject *vs3 = json_object_get_object_member(st3, "versions");
+  g_assert_cmpstr(json_object_get_string_member(json_object_get_object_member(vs3, "1"), "run_id"),
+                  ==, "fedcba9876543210fedcba9876543210");
+  g_assert_false(json_object_has_member(json_object_get_object_member(vs3, "2"), "run_id"));
   g_autoptr(GString) keys = g_string_new(NULL);
   JsonArray *tags = json_object_get_array_member(sv1, "tags");
   for (guint i = 0; i < json_array_get_length(tags); i++)
