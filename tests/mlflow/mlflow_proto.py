@@ -36,6 +36,7 @@ class Schema:
         self.messages = {}  # "file.proto:Outer.Inner" -> Message
         self.enums = {}     # "file.proto:Outer.Enum" -> {name: number}
         self.endpoints = []  # (method, path, file, rpc, request type, response type)
+        self._resolved = {}  # a field type as written -> its lookup key (resolve)
         for f in ("databricks.proto", "service.proto", "model_registry.proto", "mlflow_artifacts.proto"):
             p = os.path.join(spec_dir, f)
             with open(p, encoding="utf-8") as fh:
@@ -144,6 +145,12 @@ class Schema:
     def resolve(self, ftype):
         if not isinstance(ftype, tuple):
             return ftype
+        key = self._resolved.get(ftype)
+        if key is None:
+            key = self._resolved[ftype] = self._resolve(ftype)
+        return key
+
+    def _resolve(self, ftype):
         _, fname, parts, t = ftype
         files = [fname] + [f for f in ("service.proto", "model_registry.proto", "databricks.proto",
                                        "mlflow_artifacts.proto") if f != fname]
@@ -201,15 +208,26 @@ class Schema:
     def _value(self, ftype, v, where, strict):
         if v is None:
             raise SchemaError("Invalid value null for parameter '%s'" % where)
-        bad = "Invalid value %s for parameter '%s' supplied. Hint: Value was of type '%s'." % (
-            _short(v), where, _jtype(v))
+        # The common cases first, exactly (type() is not isinstance: bool is an int).
+        t = type(v)
+        if ftype == "string":
+            if t is str:
+                return v
+        elif ftype in ("double", "float"):
+            if t is float or t is int:
+                return float(v)
+        elif ftype in INT_RANGES:
+            if t is int:
+                lo, hi = INT_RANGES[ftype]
+                if lo <= v <= hi:
+                    return v
         if ftype == "string":
             if not isinstance(v, str):
-                raise SchemaError(bad)
+                raise SchemaError(_bad(v, where))
             return v
         if ftype == "bool":
             if not isinstance(v, bool):
-                raise SchemaError(bad)
+                raise SchemaError(_bad(v, where))
             return v
         if ftype in ("double", "float"):
             if isinstance(v, str):
@@ -218,12 +236,12 @@ class Schema:
                 try:
                     f = float(v)
                 except ValueError:
-                    raise SchemaError(bad)
+                    raise SchemaError(_bad(v, where))
                 if not math.isfinite(f):
-                    raise SchemaError(bad)
+                    raise SchemaError(_bad(v, where))
                 return f
             if isinstance(v, bool) or not isinstance(v, (int, float)):
-                raise SchemaError(bad)
+                raise SchemaError(_bad(v, where))
             return float(v)
         if ftype in INT_RANGES:
             if isinstance(v, str) and re.fullmatch(r"-?\d+", v):
@@ -231,14 +249,14 @@ class Schema:
             elif isinstance(v, float) and v.is_integer():
                 v = int(v)
             elif isinstance(v, bool) or not isinstance(v, int):
-                raise SchemaError(bad)
+                raise SchemaError(_bad(v, where))
             lo, hi = INT_RANGES[ftype]
             if not lo <= v <= hi:
                 raise SchemaError("Invalid value %d for parameter '%s': out of range for %s" % (v, where, ftype))
             return v
         if ftype == "bytes":
             if not isinstance(v, str):
-                raise SchemaError(bad)
+                raise SchemaError(_bad(v, where))
             return v
         key = self.resolve(ftype)
         if key in self.enums:
@@ -316,6 +334,12 @@ class Schema:
                 assert v in self.enums[key], "%s: %r not in the enum" % (where, v)
             else:
                 self.encode_check(key, v, where)
+
+
+def _bad(v, where):
+    """The wrong-type message; built only when a value is refused."""
+    return "Invalid value %s for parameter '%s' supplied. Hint: Value was of type '%s'." % (
+        _short(v), where, _jtype(v))
 
 
 def _short(v):
