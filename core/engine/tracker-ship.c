@@ -11,7 +11,12 @@
 #include "engine/engine-private.h"
 #include "catalog/catalog.h"
 
-#define SHIP_ROWS 1000
+/* A round reads at most SHIP_ROWS rows and gathers at most about
+ * SHIP_POINTS values (a metrics row may carry thousands): enough to fill
+ * MLflow-sized batches (1000 metrics) many times over, little enough to
+ * hold in memory. */
+#define SHIP_ROWS 4096
+#define SHIP_POINTS 20000
 /* How often the thread looks for new rows, and how long a tracker that
  * answered UNAVAILABLE rests before the next try. */
 #define POLL_US (100 * G_TIME_SPAN_MILLISECOND)
@@ -30,6 +35,7 @@ typedef struct {
   gint64 retry_at;    /* monotonic; 0: now */
   gboolean warned_down, warned_refused;
   GHashTable *runs;   /* Lathe run id -> the tracker's run id */
+  guint read_rows;    /* how many rows the next round reads (row_budget) */
 } Session;
 
 struct _LatheShipper {
@@ -88,6 +94,7 @@ LatheShipper *lathe_shipper_new(LatheCatalog *cat, LatheStore *store, const char
     s->comp = c;
     s->k = c->klass;
     s->runs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    s->read_rows = SHIP_ROWS;
     JsonObject *set = settings && json_object_has_member(settings, streams[i])
                           ? json_object_get_object_member(settings, streams[i])
                           : NULL;
@@ -179,6 +186,23 @@ typedef struct {
   GArray *params, *metrics, *tags; /* LatheTrackerItem / LatheTrackerMetric, borrowing payloads */
   GArray *ids;
 } Batch;
+
+/* How many values a params, metrics or tags row carries. */
+static guint row_values(LatheJournalRow *r) {
+  if (g_str_equal(r->kind, LATHE_JOURNAL_METRICS)) {
+    JsonArray *pts = json_object_get_array_member(r->payload, "points");
+    return pts ? json_array_get_length(pts) : 0;
+  }
+  JsonObject *its = json_object_get_object_member(r->payload, "items");
+  return its ? json_object_get_size(its) : 0;
+}
+
+/* The rows the next round reads: about SHIP_POINTS values' worth, by what
+ * the rows of this round carried on average. */
+static void row_budget(Session *s, guint rows, guint values) {
+  guint per_row = rows ? MAX(values / rows, 1) : 1;
+  s->read_rows = CLAMP(SHIP_POINTS / per_row, 16, SHIP_ROWS);
+}
 
 static void batch_add(Batch *b, LatheJournalRow *r) {
   g_array_append_val(b->ids, r->id);
@@ -362,9 +386,11 @@ static gboolean ship_round(LatheShipper *sh, Session *s) {
   if (!session_open(sh, s))
     return FALSE;
   g_autoptr(GPtrArray) rows = lathe_store_journal_pending(sh->store, s->stream, sh->run_id, 0,
-                                                          SHIP_ROWS);
+                                                          s->read_rows);
   if (!rows->len)
     return FALSE;
+  gboolean full = rows->len == s->read_rows;
+  guint values = 0, used = 0;
   /* Batches borrow the rows' payloads: freed before the rows. */
   g_autoptr(GHashTable) open = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, batch_free);
   g_autoptr(GPtrArray) order = g_ptr_array_new();
@@ -372,7 +398,13 @@ static gboolean ship_round(LatheShipper *sh, Session *s) {
     if (g_get_monotonic_time() >= sh->deadline)
       return FALSE; /* what was gathered stays pending */
     LatheJournalRow *r = rows->pdata[i];
+    if (values >= SHIP_POINTS) {
+      full = TRUE; /* the rest stays pending for the next round */
+      break;
+    }
+    used++;
     if (batchable(r->kind)) {
+      values += row_values(r);
       Batch *b = g_hash_table_lookup(open, r->run_id);
       if (!b) {
         b = batch_new();
@@ -391,11 +423,12 @@ static gboolean ship_round(LatheShipper *sh, Session *s) {
     if (!settle(sh, s, r->kind, r->run_id, ids, ok, e))
       return FALSE;
   }
+  row_budget(s, used, values);
   for (guint i = 0; i < order->len; i++) {
     if (g_get_monotonic_time() >= sh->deadline || !flush_run(sh, s, open, order->pdata[i]))
       return FALSE;
   }
-  return rows->len == SHIP_ROWS;
+  return full;
 }
 
 static gpointer ship_main(gpointer data) {
