@@ -15,7 +15,7 @@ Usage: bench/tracker/bench_journal.py BUILD_DIR [journal|mlflow|all]
   ships the "down" run's journal to tracker/flaky once it is up, and writes
   bench/results-tracker-journal.json.
   mlflow (and all): the same study (BENCH_TRACKER_STEPS points a trial,
-  default 1000) with --tracker mlflow while the MLflow test server
+  default and at most 1000; more points: more trials) with --tracker mlflow while the MLflow test server
   (tests/mlflow) is unreachable, so every point waits in the journal; then a
   fresh server on a loopback ephemeral port and `lathe tracker sync`, timed
   (wall, the whole process) and checked (every point in MLflow once),
@@ -24,7 +24,10 @@ Usage: bench/tracker/bench_journal.py BUILD_DIR [journal|mlflow|all]
   ~170 points/s; it cannot be installed here) and the server's own ceiling:
   /usr/bin/python3's http.client on one keep-alive connection, log-batch
   requests of 1000 prebuilt points to the same server. Writes
-  bench/results-tracker-mlflow.json.
+  bench/results-tracker-mlflow.json. With BENCH_TRACKER_ROW_POINTS=K the
+  journal is rewritten before the sync so that each metrics row carries up to
+  K points (tests/integration/tracker-merge-rows.py), as a recorder that
+  gathers a loop's points writes it; then results-tracker-mlflow-rowsK.json.
 
 Goal (issue 13): >= 1M points/s into the journal; >= 50k points/s shipped.
 """
@@ -46,6 +49,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.dirname(os.path.dirname(HERE))
 STEPS = 1000
 MLFLOW_SERVER = os.path.join(SRC, "tests", "mlflow", "mlflow_server.py")
+MERGE_ROWS = os.path.join(SRC, "tests", "integration", "tracker-merge-rows.py")
 # The issue's reference: MLflow's Python client, 58 ms per log_batch of 10.
 MLFLOW_CLIENT_REFERENCE = 10 / 0.058
 
@@ -207,7 +211,9 @@ def mlflow_bench(build, lathe, trials, reps):
     steps = int(os.environ.get("BENCH_TRACKER_STEPS", str(STEPS)))
     points = trials * steps
     plugins = [os.path.join(build, "tests", "plugins", "common", "testkit")]
-    out = {"points_per_run": points, "trials": trials, "steps": steps, "reps": reps}
+    row_points = int(os.environ.get("BENCH_TRACKER_ROW_POINTS", "0"))
+    out = {"points_per_run": points, "trials": trials, "steps": steps, "reps": reps,
+           "row_points": row_points or 1}
     rates, ceilings = [], []
     with tempfile.TemporaryDirectory() as tmp:
         pipe = os.path.join(tmp, "p.json")
@@ -224,6 +230,9 @@ def mlflow_bench(build, lathe, trials, reps):
             p, _, _ = run(lathe, ["run", "--store", store, "--tracker", "mlflow", pipe], down)
             if p.returncode != 0:
                 sys.exit(f"bench: the run failed: {p.stderr.strip()[:400]}")
+            if row_points:
+                subprocess.run(["/usr/bin/python3", MERGE_ROWS, store, str(row_points)], check=True,
+                               stdout=subprocess.DEVNULL)
             srv = MlflowServer(tmp)
             try:
                 up = dict(env, MLFLOW_TRACKING_URI=srv.uri)
@@ -242,14 +251,16 @@ def mlflow_bench(build, lathe, trials, reps):
     out["server_ceiling_points_per_second"] = spread(ceilings)
     out["mlflow_python_client_reference_points_per_second"] = MLFLOW_CLIENT_REFERENCE
     s, c = out["sync_points_per_second"], out["server_ceiling_points_per_second"]
-    print(f"`lathe tracker sync` of {points} points to the MLflow test server: "
+    rows = f" (journal rows of up to {row_points} points)" if row_points else ""
+    print(f"`lathe tracker sync` of {points} points{rows} to the MLflow test server: "
           f"{s['median']:.0f} points/s (min {s['min']:.0f}, max {s['max']:.0f}, {reps} reps)")
     print(f"  the server's ceiling (http.client, keep-alive, log-batch of 1000): "
           f"{c['median']:.0f} points/s (min {c['min']:.0f}, max {c['max']:.0f})")
     print(f"  reference, MLflow's Python client (issue 13, 58 ms per log_batch of 10): "
           f"{MLFLOW_CLIENT_REFERENCE:.0f} points/s; ratio {s['median'] / MLFLOW_CLIENT_REFERENCE:.0f}x")
     print(f"  goal >= 50000 points/s: {'met' if s['median'] >= 50000 else 'NOT met'}")
-    with open(os.path.join(SRC, "bench", "results-tracker-mlflow.json"), "w") as f:
+    name = "results-tracker-mlflow%s.json" % ("-rows%d" % row_points if row_points else "")
+    with open(os.path.join(SRC, "bench", name), "w") as f:
         json.dump(out, f, indent=2)
         f.write("\n")
 
