@@ -48,7 +48,9 @@ import urllib.request
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.dirname(os.path.dirname(HERE))
 STEPS = 1000
-MLFLOW_SERVER = os.path.join(SRC, "tests", "mlflow", "mlflow_server.py")
+# BENCH_MLFLOW_SERVER: another copy of the server (an older tree's, to compare).
+MLFLOW_SERVER = os.environ.get("BENCH_MLFLOW_SERVER") or \
+    os.path.join(SRC, "tests", "mlflow", "mlflow_server.py")
 MERGE_ROWS = os.path.join(SRC, "tests", "integration", "tracker-merge-rows.py")
 # The reference: MLflow's Python client, 58 ms per log_batch of 10.
 MLFLOW_CLIENT_REFERENCE = 10 / 0.058
