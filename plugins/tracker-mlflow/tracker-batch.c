@@ -247,10 +247,14 @@ static void prepare_tags(TmTracker *t, const LatheTrackerBatch *batch, Prepared 
 }
 
 static void prepare_metrics(TmTracker *t, const LatheTrackerBatch *batch, Prepared *pr) {
+  const char *good = NULL; /* the last key found good: a loop's points share a few */
   for (guint i = 0; i < batch->n_metrics; i++) {
     const LatheTrackerMetric *m = &batch->metrics[i];
-    if (!key_ok(t, "metric", m->key))
-      continue;
+    if (!(good && m->key && strcmp(good, m->key) == 0)) {
+      if (!key_ok(t, "metric", m->key))
+        continue;
+      good = m->key;
+    }
     if (!isfinite(m->value)) {
       g_autofree char *what = g_strdup_printf("nonfinite:%s", m->key);
       if (isnan(m->value))
