@@ -19,7 +19,7 @@
 #define SHIP_POINTS 20000
 /* The first round's rows, before their size is known: rows of thousands of
  * points are read a few at a time, rows of one point soon 4096 at once. */
-#define SHIP_FIRST_ROWS 16
+#define SHIP_FIRST_ROWS 4
 /* How often the thread looks for new rows, and how long a tracker that
  * answered UNAVAILABLE rests before the next try. */
 #define POLL_US (100 * G_TIME_SPAN_MILLISECOND)
