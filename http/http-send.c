@@ -267,7 +267,10 @@ static LatheHttpResponse *attempt(Send *s, GCancellable *user, GError **error) {
     fail(s, error, LATHE_HTTP_ERROR_INVALID, "not a valid URL", "check the address and path");
     return NULL;
   }
-  soup_message_set_flags(msg, SOUP_MESSAGE_NO_REDIRECT);
+  /* libsoup gives a POST a new connection each time unless told it is
+   * idempotent; one marked so here may reuse the idle keep-alive one. */
+  soup_message_set_flags(msg, SOUP_MESSAGE_NO_REDIRECT |
+                                  (s->r->idempotent ? SOUP_MESSAGE_IDEMPOTENT : 0));
   SoupMessageHeaders *h = soup_message_get_request_headers(msg);
   if (c->auth)
     soup_message_headers_replace(h, "Authorization", c->auth);

@@ -11,7 +11,15 @@
 #include "engine/engine-private.h"
 #include "catalog/catalog.h"
 
-#define SHIP_ROWS 1000
+/* A round reads at most SHIP_ROWS rows and gathers at most about
+ * SHIP_POINTS values (a metrics row may carry thousands): enough to fill
+ * MLflow-sized batches (1000 metrics) many times over, little enough to
+ * hold in memory. */
+#define SHIP_ROWS 4096
+#define SHIP_POINTS 20000
+/* The first round's rows, before their size is known: rows of thousands of
+ * points are read a few at a time, rows of one point soon 4096 at once. */
+#define SHIP_FIRST_ROWS 4
 /* How often the thread looks for new rows, and how long a tracker that
  * answered UNAVAILABLE rests before the next try. */
 #define POLL_US (100 * G_TIME_SPAN_MILLISECOND)
@@ -35,6 +43,8 @@ typedef struct {
   gboolean drained;   /* its last round found no pending row */
   gboolean stalled;   /* under the shipper's lock: broken, resting or drained at its last round */
   GHashTable *runs;   /* Lathe run id -> the tracker's run id */
+  guint read_rows;    /* how many rows the next round reads (row_budget) */
+  struct Ahead *ahead; /* the next round's rows, read while this one ships */
 } Session;
 
 struct _LatheShipper {
@@ -57,8 +67,60 @@ char *lathe_tracker_stream_use(const char *stream) {
   return hash ? g_strndup(stream, (gsize)(hash - stream)) : g_strdup(stream);
 }
 
+/* The next round's rows, read from a thread of their own while the current
+ * round waits for the tracker: the journal's reading and parsing then
+ * overlap the server's work instead of adding to it. Used only when the
+ * round that started it shipped all its rows (ok). */
+typedef struct Ahead {
+  GThread *thread;
+  LatheStore *store;
+  char *stream;
+  const char *run_id;
+  gint64 after;
+  guint limit;
+  GPtrArray *rows;
+  gboolean ok;
+} Ahead;
+
+static gpointer ahead_main(gpointer data) {
+  Ahead *a = data;
+  a->rows = lathe_store_journal_pending(a->store, a->stream, a->run_id, a->after, a->limit);
+  return NULL;
+}
+
+static void ahead_start(LatheShipper *sh, Session *s, gint64 after) {
+  Ahead *a = g_new0(Ahead, 1);
+  a->store = sh->store;
+  a->stream = s->stream;
+  a->run_id = sh->run_id;
+  a->after = after;
+  a->limit = s->read_rows;
+  a->thread = g_thread_try_new("lathe-tracker-read", ahead_main, a, NULL);
+  if (!a->thread) {
+    g_free(a);
+    return; /* the next round reads for itself */
+  }
+  s->ahead = a;
+}
+
+/* (transfer full) (nullable): the rows read ahead, if the last round shipped all its own. */
+static GPtrArray *ahead_take(Session *s) {
+  Ahead *a = g_steal_pointer(&s->ahead);
+  if (!a)
+    return NULL;
+  g_thread_join(a->thread);
+  GPtrArray *rows = a->rows;
+  if (!a->ok)
+    g_clear_pointer(&rows, g_ptr_array_unref);
+  g_free(a);
+  return rows;
+}
+
 static void session_free(gpointer p) {
   Session *s = p;
+  GPtrArray *unused = ahead_take(s);
+  if (unused)
+    g_ptr_array_unref(unused);
   if (s->t)
     s->k->close(s->t);
   g_clear_pointer(&s->ctx, lathe_context_free);
@@ -98,6 +160,7 @@ LatheShipper *lathe_shipper_new(LatheCatalog *cat, LatheStore *store, const char
     s->comp = c;
     s->k = c->klass;
     s->runs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    s->read_rows = SHIP_FIRST_ROWS;
     JsonObject *set = settings && json_object_has_member(settings, streams[i])
                           ? json_object_get_object_member(settings, streams[i])
                           : NULL;
@@ -194,6 +257,23 @@ typedef struct {
   GArray *params, *metrics, *tags; /* LatheTrackerItem / LatheTrackerMetric, borrowing payloads */
   GArray *ids;
 } Batch;
+
+/* How many values a params, metrics or tags row carries. */
+static guint row_values(LatheJournalRow *r) {
+  if (g_str_equal(r->kind, LATHE_JOURNAL_METRICS)) {
+    JsonArray *pts = json_object_get_array_member(r->payload, "points");
+    return pts ? json_array_get_length(pts) : 0;
+  }
+  JsonObject *its = json_object_get_object_member(r->payload, "items");
+  return its ? json_object_get_size(its) : 0;
+}
+
+/* The rows the next round reads: about SHIP_POINTS values' worth, by what
+ * the rows of this round carried on average. */
+static void row_budget(Session *s, guint rows, guint values) {
+  guint per_row = rows ? MAX(values / rows, 1) : 1;
+  s->read_rows = CLAMP(SHIP_POINTS / per_row, 16, SHIP_ROWS);
+}
 
 static void batch_add(Batch *b, LatheJournalRow *r) {
   g_array_append_val(b->ids, r->id);
@@ -397,15 +477,34 @@ static gboolean ship_round(LatheShipper *sh, Session *s, gint64 deadline, gboole
   if (out_of_time(sh, deadline, background) || g_get_monotonic_time() < s->retry_at ||
       !session_open(sh, s))
     return FALSE;
-  g_autoptr(GPtrArray) rows = lathe_store_journal_pending(sh->store, s->stream, sh->run_id, 0,
-                                                          SHIP_ROWS);
+  g_autoptr(GPtrArray) rows = ahead_take(s);
+  /* Rows read ahead may predate the last events: a short read of them says
+   * nothing of what is pending now, so the next round reads afresh. */
+  gboolean full = rows != NULL;
+  if (rows && !rows->len)
+    g_clear_pointer(&rows, g_ptr_array_unref);
+  if (!rows) {
+    rows = lathe_store_journal_pending(sh->store, s->stream, sh->run_id, 0, s->read_rows);
+    full = rows->len == s->read_rows;
+  }
   s->drained = !rows->len;
   if (!rows->len)
     return FALSE;
+  /* The rows this round takes: about SHIP_POINTS values' worth. */
+  guint values = 0, used = 0;
+  for (; used < rows->len && values < SHIP_POINTS; used++) {
+    LatheJournalRow *r = rows->pdata[used];
+    if (batchable(r->kind))
+      values += row_values(r);
+  }
+  full |= used < rows->len;
+  row_budget(s, used, values);
+  if (full)
+    ahead_start(sh, s, ((LatheJournalRow *)rows->pdata[used - 1])->id);
   /* Batches borrow the rows' payloads: freed before the rows. */
   g_autoptr(GHashTable) open = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, batch_free);
   g_autoptr(GPtrArray) order = g_ptr_array_new();
-  for (guint i = 0; i < rows->len; i++) {
+  for (guint i = 0; i < used; i++) {
     if (out_of_time(sh, deadline, background))
       return FALSE; /* what was gathered stays pending */
     LatheJournalRow *r = rows->pdata[i];
@@ -432,7 +531,11 @@ static gboolean ship_round(LatheShipper *sh, Session *s, gint64 deadline, gboole
     if (out_of_time(sh, deadline, background) || !flush_run(sh, s, open, order->pdata[i]))
       return FALSE;
   }
-  return TRUE; /* a round is bounded (rows, bytes): more may wait */
+  if (s->ahead)
+    s->ahead->ok = TRUE;
+  /* More may wait even when the read was short: the store's read is
+   * bounded in bytes too. The next round finds out, cheaply. */
+  return TRUE;
 }
 
 /* The last rounds, one more try each (down or not), until @deadline. */

@@ -37,6 +37,9 @@ class Faults:
                     continue
                 if not re.fullmatch(r.get("match", ".*"), op):
                     continue
+                if r.get("skip", 0) > 0:  # lets this many matching requests pass first
+                    r["skip"] -= 1
+                    continue
                 if r["count"] > 0:
                     r["count"] -= 1
                 return dict(r)

@@ -214,6 +214,8 @@ class Handler(BaseHTTPRequestHandler):
         self.dropping = False
         self.drop_rule = None
         app = self.server.app
+        if app.faults.is_down():  # a request on a keep-alive connection opened before the outage
+            return self.drop()
         url = urllib.parse.urlsplit(self.path)
         path = url.path
         route, path_ok = None, False

@@ -65,7 +65,19 @@ def check_length(what, limit, value):
 
 
 def check_name(kind, name):
-    """Metric, param and tag keys (_validate_param_name and friends)."""
+    """Metric, param and tag keys (_validate_param_name and friends); a key
+    found good once is good again (a batch repeats its few keys)."""
+    if (kind, name) in _GOOD_NAMES:
+        return
+    _check_name(kind, name)
+    if len(_GOOD_NAMES) < 100000:
+        _GOOD_NAMES.add((kind, name))
+
+
+_GOOD_NAMES = set()
+
+
+def _check_name(kind, name):
     if name is None or name == "":
         raise invalid("%s name cannot be None. A key name must be provided." % kind.capitalize())
     if not VALID_NAME.match(name):
