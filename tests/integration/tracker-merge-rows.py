@@ -3,7 +3,8 @@
 carries up to K points: a run's metrics rows that follow one another (no
 other event of that run between them) become one row, in order.
 
-A journal as a recorder that gathers a training loop's points writes it; the
+(The recorder itself writes a node's reports a chunk per write, named by
+one row; this makes rows of a chosen size, chunks or not.) The
 shipper must split such a row across several log-batch calls and ack it only
 when every part is acknowledged (tests/integration/test-tracker-mlflow-big-rows.sh,
 bench/tracker/bench_journal.py with BENCH_TRACKER_ROW_POINTS).
@@ -14,6 +15,9 @@ import json
 import os
 import sqlite3
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from store_points import journal_points  # noqa: E402
 
 
 def merge(db_path, k):
@@ -29,7 +33,7 @@ def merge(db_path, k):
         if kind != "metrics":
             open_row.pop(key, None)
             continue
-        pts = json.loads(payload).get("points", [])
+        pts = journal_points(c, json.loads(payload))
         head = open_row.get(key)
         if head is not None and len(keep[head]) + len(pts) <= k:
             keep[head].extend(pts)
