@@ -3,7 +3,8 @@
 
 Usage: bench/tracker/bench_journal.py BUILD_DIR [journal|mlflow|all]
   journal (and all, the default): a study of BENCH_TRACKER_TRIALS (default 10) trials of the testkit's
-  transform/objective, each reporting 1000 "loss" points as fast as it can
+  transform/objective, each reporting BENCH_TRACKER_STEPS (default 100000)
+  "loss" points as fast as it can
   (a training loop with nothing else to do), run BENCH_TRACKER_REPS (default
   5) times each way:
     none   --tracker none: the store's own rows only (the baseline)
@@ -14,8 +15,8 @@ Usage: bench/tracker/bench_journal.py BUILD_DIR [journal|mlflow|all]
   overhead against the baseline, then the rate at which `lathe tracker sync`
   ships the "down" run's journal to tracker/flaky once it is up, and writes
   bench/results-tracker-journal.json.
-  mlflow (and all): the same study (BENCH_TRACKER_STEPS points a trial,
-  default and at most 1000; more points: more trials) with --tracker mlflow while the MLflow test server
+  mlflow (and all): the same study (BENCH_MLFLOW_STEPS points a trial,
+  default 5000) with --tracker mlflow while the MLflow test server
   (tests/mlflow) is unreachable, so every point waits in the journal; then a
   fresh server on a loopback ephemeral port and `lathe tracker sync`, timed
   (wall, the whole process) and checked (every point in MLflow once),
@@ -26,8 +27,9 @@ Usage: bench/tracker/bench_journal.py BUILD_DIR [journal|mlflow|all]
   requests of 1000 prebuilt points to the same server. Writes
   bench/results-tracker-mlflow.json. With BENCH_TRACKER_ROW_POINTS=K the
   journal is rewritten before the sync so that each metrics row carries up to
-  K points (tests/integration/tracker-merge-rows.py), as a recorder that
-  gathers a loop's points writes it; then results-tracker-mlflow-rowsK.json.
+  K points (tests/integration/tracker-merge-rows.py); then
+  results-tracker-mlflow-rowsK.json. Without it the journal is as the
+  recorder writes it: a chunk of a node's reports per row.
 
 Goal (issue 13): >= 1M points/s into the journal; >= 50k points/s shipped.
 """
@@ -47,7 +49,12 @@ import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.dirname(os.path.dirname(HERE))
-STEPS = 1000
+# Points a trial reports: 10 trials x 100000, a million points a run (the
+# journal's goal is a rate of a million a second).
+STEPS = int(os.environ.get("BENCH_TRACKER_STEPS") or "100000")
+# For the MLflow sync: fewer (a sync of a million points to a Python server
+# takes long); BENCH_MLFLOW_STEPS changes it.
+MLFLOW_STEPS = int(os.environ.get("BENCH_MLFLOW_STEPS") or "5000")
 # BENCH_MLFLOW_SERVER: another copy of the server (an older tree's, to compare).
 MLFLOW_SERVER = os.environ.get("BENCH_MLFLOW_SERVER") or \
     os.path.join(SRC, "tests", "mlflow", "mlflow_server.py")
@@ -210,7 +217,7 @@ def ceiling(srv, points):
 
 
 def mlflow_bench(build, lathe, trials, reps):
-    steps = int(os.environ.get("BENCH_TRACKER_STEPS", str(STEPS)))
+    steps = MLFLOW_STEPS
     points = trials * steps
     plugins = [os.path.join(build, "tests", "plugins", "common", "testkit")]
     row_points = int(os.environ.get("BENCH_TRACKER_ROW_POINTS") or "0")

@@ -592,7 +592,13 @@ void lathe_shipper_start(LatheShipper *sh) {
 }
 
 void lathe_shipper_kick(LatheShipper *sh) {
-  (void)sh; /* the thread polls: waking it at every point would cost a batch per point */
+  /* Called per journaled event (a task's outcome, a trial's start or end, a
+   * write of reports: never per point), so that shipping overlaps the run
+   * instead of waiting for its end. */
+  g_mutex_lock(&sh->lock);
+  sh->hurry = TRUE;
+  g_cond_signal(&sh->cond);
+  g_mutex_unlock(&sh->lock);
 }
 
 /* Which of @run's tracker ids are known, into @ids; TRUE when all are. */
