@@ -203,8 +203,10 @@ static gboolean first_contact(TmTracker *t, const char *name, GError **error) {
     return FALSE;
   }
   GError *e = NULL;
-  g_autoptr(JsonNode) found =
+  JsonNode *found =
       lathe_mlflow_get(probe, "experiments/get-by-name", &e, "experiment_name", name, NULL);
+  if (found)
+    json_node_unref(found); /* only whether the server answers matters here */
   if (e) {
     tm_error(&e);
     if (g_error_matches(e, LATHE_ERROR, LATHE_ERROR_UNAVAILABLE)) {
