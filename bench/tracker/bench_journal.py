@@ -222,7 +222,7 @@ def mlflow_bench(build, lathe, trials, reps):
     plugins = [os.path.join(build, "tests", "plugins", "common", "testkit")]
     row_points = int(os.environ.get("BENCH_TRACKER_ROW_POINTS") or "0")
     out = {"points_per_run": points, "trials": trials, "steps": steps, "reps": reps,
-           "row_points": row_points or 1}
+           "row_points": row_points or "as recorded (a chunk of a node's reports a row)"}
     rates, ceilings = [], []
     with tempfile.TemporaryDirectory() as tmp:
         pipe = os.path.join(tmp, "p.json")
