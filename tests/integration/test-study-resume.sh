@@ -21,10 +21,10 @@ quad() {
    "trial": {"nodes": [{"id": "f", "use": "transform/objective", "with": {${2:-}}}]}}]}
 JSON
 }
-# wait_trial DB NUMBER: until trial NUMBER's latest event is "running".
+# wait_trial DB NUMBER: until trial NUMBER's latest event is "running" (30 s at most: a loaded machine).
 wait_trial() {
   local n=0
-  for _ in $(seq 1 300); do
+  for _ in $(seq 1 1500); do
     n=$(sqlite3 "$1" "SELECT count(*) FROM trial_events WHERE number = $2 AND state = 'running'" 2>/dev/null || echo 0)
     [ "$n" = "1" ] && return 0
     sleep 0.02
