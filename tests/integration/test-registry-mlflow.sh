@@ -100,7 +100,7 @@ else
 fi
 # Every move, in order, with its reason, in the registered model's tags.
 state
-expect_py "$TMP/state.json" "(lambda h: len(h) == $moves and [x['reason'] for x in h][-2:] == ['rollback', 'rollback'] and all(x['reason'] == 'register' and x['run'] for x in h[:-2]) and all(h[i]['previous'] == h[i-1]['version'] for i in range(1, len(h))) and h[0]['previous'] is None)([json.loads(t['value']) for t in sorted(d['registered_models']['iris']['tags'], key=lambda t: t['key']) if t['key'].startswith('lathe.alias_history.production.')])" \
+expect_py "$TMP/state.json" "(lambda h: len(h) == $moves and [x['reason'] for x in h][-2:] == ['rollback', 'rollback'] and all(x['reason'] == 'register' and x['run_id'] for x in h[:-2]) and all(h[i]['previous'] == h[i-1]['version'] for i in range(1, len(h))) and h[0]['previous'] is None)([json.loads(t['value']) for t in sorted(d['registered_models']['iris']['tags'], key=lambda t: t['key']) if t['key'].startswith('lathe.alias_history.production.')])" \
   "the history holds all $moves moves with their reasons, each from the previous one"
 
 # unalias: gone from MLflow; the history stays, so rollback still knows.
