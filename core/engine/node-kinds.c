@@ -168,10 +168,8 @@ static gboolean run_register(LatheNodeRun *t, LatheContext *ctx, GError **error)
   guint version = 0;
   if (!lathe_registry_register_full(reg, name, model, meta, alias, why,
                                     lathe_context_param_bool(ctx, "allow_signature_change"),
-                                    &version, error)) {
-    g_prefix_error(error, "register node '%s': ", t->exec_id);
+                                    &version, error))
     return FALSE;
-  }
   lathe_context_set_metric(ctx, "version", version);
   lathe_context_log(ctx, G_LOG_LEVEL_MESSAGE, "registered %s version %u%s%s", name, version,
                     alias ? " as " : "", alias ? alias : "");
