@@ -566,9 +566,9 @@ typedef struct {
  * @get_version: (optional): returns a new object describing @name at a
  *   version number or alias, shaped like an element of @list; %NULL with
  *   %LATHE_ERROR_INVALID when there is no such version. Since: 1.4.
- * @set_alias_full: (optional): points @alias of @name at @version like
- *   @set_alias, and records why in the alias history: @why (transfer none,
- *   nullable) is {reason, user, run_id, figures}, each optional: reason a
+ * @set_alias_full: (optional): moves @alias of @name to @version as
+ *   set_alias does, and records why in the alias history. @why (transfer
+ *   none, nullable) is {reason, user, run_id, figures}, each optional: reason a
  *   free string ("manual", "register", "promotion", "promotion by
  *   evaluator/ab", "rollback", "canary withdrawn"), user who moved it,
  *   run_id the run that moved it, figures a JSON object of the numbers
