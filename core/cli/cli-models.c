@@ -17,8 +17,6 @@ static void print_alias_json(const char *name, const char *alias, JsonNode *valu
   lathe_cli_print_json(root);
 }
 
-static int registry_error(const GError *error) { return lathe_cli_models_error(error); }
-
 int lathe_cmd_models(int argc, char **argv) {
   gboolean json = FALSE;
   g_autofree char *store_opt = NULL;
@@ -83,7 +81,7 @@ int lathe_cmd_models(int argc, char **argv) {
   g_autoptr(GError) error = NULL;
   g_autoptr(LatheRegistry) reg = lathe_registry_open(cat, registry_id, NULL, cwd, dir, &error);
   if (!reg)
-    return registry_error(error);
+    return lathe_cli_models_error(error);
   int code = LATHE_EXIT_OK;
   if (history)
     return lathe_cli_models_history(reg, argv[2], alias_opt, json);
@@ -92,7 +90,7 @@ int lathe_cmd_models(int argc, char **argv) {
   if (show) {
     g_autoptr(JsonObject) v = lathe_registry_get_version(reg, argv[2], argv[3], &error);
     if (!v)
-      return registry_error(error);
+      return lathe_cli_models_error(error);
     g_autoptr(JsonNode) root = json_node_init_object(json_node_alloc(), v);
     if (json) {
       lathe_cli_print_json(root);
@@ -104,7 +102,7 @@ int lathe_cmd_models(int argc, char **argv) {
   }
   if (unalias) {
     if (!lathe_registry_delete_alias(reg, argv[2], argv[3], &error))
-      return registry_error(error);
+      return lathe_cli_models_error(error);
     if (json)
       print_alias_json(argv[2], argv[3], json_node_init_boolean(json_node_alloc(), TRUE), "deleted");
     else
@@ -114,7 +112,7 @@ int lathe_cmd_models(int argc, char **argv) {
   if (rollback) {
     guint from = 0, to = 0;
     if (!lathe_registry_rollback(reg, argv[2], rb_alias, &from, &to, &error))
-      code = registry_error(error);
+      code = lathe_cli_models_error(error);
     else if (json) {
       JsonObject *o = json_object_new();
       json_object_set_string_member(o, "name", argv[2]);
@@ -129,7 +127,7 @@ int lathe_cmd_models(int argc, char **argv) {
   } else if (alias) {
     if (!lathe_cli_models_check_alias(reg, argv[2], argv[3], (guint)version, allow_sig, &error) ||
         !lathe_registry_set_alias(reg, argv[2], argv[3], (guint)version, &error))
-      code = registry_error(error);
+      code = lathe_cli_models_error(error);
     else if (json)
       print_alias_json(argv[2], argv[3], json_node_init_int(json_node_alloc(), version), "version");
     else
