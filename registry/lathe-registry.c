@@ -59,17 +59,103 @@ void lathe_registry_close(LatheRegistry *r) {
   g_free(r);
 }
 
-gboolean lathe_registry_register(LatheRegistry *r, const char *name, LatheArtifact *model,
-                                 JsonObject *meta, const char *alias, guint *version,
-                                 GError **error) {
+JsonObject *lathe_registry_why_new(const char *reason, const char *run_id, JsonObject *figures) {
+  JsonObject *why = json_object_new();
+  json_object_set_string_member(why, "reason", reason);
+  json_object_set_string_member(why, "user", g_get_user_name());
+  if (run_id)
+    json_object_set_string_member(why, "run_id", run_id);
+  if (figures)
+    json_object_set_object_member(why, "figures", json_object_ref(figures));
+  return why;
+}
+
+gboolean lathe_registry_set_alias_why(LatheRegistry *r, const char *name, const char *alias,
+                                      guint version, JsonObject *why, GError **error) {
+  /* NULL for registries built against ABI 1.7 and older: they keep their
+   * history (if any) without reasons. */
+  if (!r->klass->set_alias_full)
+    return r->klass->set_alias(r->instance, name, alias, version, error);
+  g_autoptr(JsonObject) manual = why ? NULL : lathe_registry_why_new(LATHE_REGISTRY_REASON_MANUAL, NULL, NULL);
+  return r->klass->set_alias_full(r->instance, name, alias, version, why ? why : manual, error);
+}
+
+static const char *reg_name(LatheRegistry *r) { return r->comp ? r->comp->id : "this registry"; }
+
+static JsonObject *version_signature(JsonObject *v) {
+  JsonObject *meta = v && json_object_has_member(v, "metadata") &&
+                             JSON_NODE_HOLDS_OBJECT(json_object_get_member(v, "metadata"))
+                         ? json_object_get_object_member(v, "metadata") : NULL;
+  JsonNode *sig = meta ? json_object_get_member(meta, "signature") : NULL;
+  return sig && JSON_NODE_HOLDS_OBJECT(sig) ? json_node_get_object(sig) : NULL;
+}
+
+gboolean lathe_registry_check_signature(LatheRegistry *r, const char *name, const char *alias,
+                                        JsonObject *signature, gboolean allow, const char *what,
+                                        GError **error) {
+  if (allow || !signature)
+    return TRUE;
+  /* Only the alias's current version counts; an alias not set yet, or set
+   * at a version registered before signatures were recorded, takes any. */
+  g_autoptr(JsonArray) versions = lathe_registry_list(r, name, error);
+  if (!versions)
+    return FALSE;
+  for (guint i = 0; i < json_array_get_length(versions); i++) {
+    JsonObject *v = json_array_get_object_element(versions, i);
+    JsonArray *al = json_object_has_member(v, "aliases") &&
+                            JSON_NODE_HOLDS_ARRAY(json_object_get_member(v, "aliases"))
+                        ? json_object_get_array_member(v, "aliases") : NULL;
+    gboolean holds = FALSE;
+    for (guint k = 0; al && k < json_array_get_length(al); k++)
+      holds = holds || g_strcmp0(json_array_get_string_element(al, k), alias) == 0;
+    JsonObject *held = holds ? version_signature(v) : NULL;
+    if (!held || lathe_registry_signature_equal(held, signature))
+      continue;
+    g_autofree char *was = lathe_registry_signature_brief(held);
+    g_autofree char *now = lathe_registry_signature_brief(signature);
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
+                "%s@%s points at version %" G_GINT64_FORMAT ", which takes %s; the new model "
+                "takes %s; register it under another name, or allow the change with %s",
+                name, alias, json_object_get_int_member_with_default(v, "version", 0), was, now,
+                what);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+gboolean lathe_registry_register_full(LatheRegistry *r, const char *name, LatheArtifact *model,
+                                      JsonObject *meta, const char *alias, JsonObject *why,
+                                      gboolean allow_signature_change, guint *version,
+                                      GError **error) {
   JsonObject *header = lathe_artifact_get_model_header(model, error);
   if (!header)
     return FALSE;
+  g_autoptr(JsonObject) sig = lathe_registry_signature_from_header(header);
+  /* Before the version exists: a refused model leaves no version behind. */
+  if (alias && !lathe_registry_check_signature(r, name, alias, sig, allow_signature_change,
+                                               "the register node param allow_signature_change",
+                                               error))
+    return FALSE;
   json_object_set_string_member(meta, "model_digest", lathe_artifact_get_digest(model));
   json_object_set_object_member(meta, "model", json_object_ref(header));
-  return r->klass->register_model(r->instance, name, lathe_artifact_get_bytes(model), meta,
-                                  version, error) &&
-         (!alias || r->klass->set_alias(r->instance, name, alias, *version, error));
+  json_object_set_object_member(meta, "signature", json_object_ref(sig));
+  if (!r->klass->register_model(r->instance, name, lathe_artifact_get_bytes(model), meta,
+                                version, error))
+    return FALSE;
+  if (!alias)
+    return TRUE;
+  g_autoptr(JsonObject) reg_why =
+      why ? NULL
+          : lathe_registry_why_new(LATHE_REGISTRY_REASON_REGISTER,
+                                   json_object_get_string_member_with_default(meta, "run_id", NULL),
+                                   NULL);
+  return lathe_registry_set_alias_why(r, name, alias, *version, why ? why : reg_why, error);
+}
+
+gboolean lathe_registry_register(LatheRegistry *r, const char *name, LatheArtifact *model,
+                                 JsonObject *meta, const char *alias, guint *version,
+                                 GError **error) {
+  return lathe_registry_register_full(r, name, model, meta, alias, NULL, FALSE, version, error);
 }
 
 JsonArray *lathe_registry_list(LatheRegistry *r, const char *name, GError **error) {
@@ -78,7 +164,7 @@ JsonArray *lathe_registry_list(LatheRegistry *r, const char *name, GError **erro
 
 gboolean lathe_registry_set_alias(LatheRegistry *r, const char *name, const char *alias,
                                   guint version, GError **error) {
-  return r->klass->set_alias(r->instance, name, alias, version, error);
+  return lathe_registry_set_alias_why(r, name, alias, version, NULL, error);
 }
 
 /* The version @ref names in a list() answer, or 0. */
@@ -127,7 +213,16 @@ LatheArtifact *lathe_registry_fetch(LatheRegistry *r, const char *name, const ch
   return a;
 }
 
-static const char *reg_name(LatheRegistry *r) { return r->comp ? r->comp->id : "this registry"; }
+/* Every entry carries the same members whatever the backend recorded. */
+static void normalise_history(JsonArray *hist) {
+  static const char *const why[] = {"reason", "user", "run_id", "figures", NULL};
+  for (guint i = 0; i < json_array_get_length(hist); i++) {
+    JsonObject *o = json_array_get_object_element(hist, i);
+    for (int k = 0; o && why[k]; k++)
+      if (!json_object_has_member(o, why[k]))
+        json_object_set_null_member(o, why[k]);
+  }
+}
 
 JsonArray *lathe_registry_alias_history(LatheRegistry *r, const char *name, const char *alias,
                                         GError **error) {
@@ -140,7 +235,10 @@ JsonArray *lathe_registry_alias_history(LatheRegistry *r, const char *name, cons
                 reg_name(r));
     return NULL;
   }
-  return r->klass->alias_history(r->instance, name, alias, error);
+  JsonArray *hist = r->klass->alias_history(r->instance, name, alias, error);
+  if (hist)
+    normalise_history(hist);
+  return hist;
 }
 
 gboolean lathe_registry_delete_alias(LatheRegistry *r, const char *name, const char *alias,
@@ -215,9 +313,38 @@ gboolean lathe_registry_rollback(LatheRegistry *r, const char *name, const char 
                 name, alias, current, previous);
     return FALSE;
   }
-  if (!lathe_registry_set_alias(r, name, alias, (guint)previous, error))
+  g_autoptr(JsonObject) why = lathe_registry_why_new(LATHE_REGISTRY_REASON_ROLLBACK, NULL, NULL);
+  if (!lathe_registry_set_alias_why(r, name, alias, (guint)previous, why, error))
     return FALSE;
   *from = (guint)current;
   *to = (guint)previous;
   return TRUE;
+}
+
+gboolean lathe_registry_promote(LatheRegistry *r, const char *name, const char *from,
+                                const char *to, gboolean allow_signature_change, guint *version,
+                                GError **error) {
+  g_autoptr(JsonObject) v = lathe_registry_get_version(r, name, from, error);
+  if (!v)
+    return FALSE;
+  gint64 ver = json_object_get_int_member_with_default(v, "version", 0);
+  if (ver < 1 || ver > G_MAXUINT) {
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_DATA,
+                "%s answered an impossible version for %s@%s", reg_name(r), name, from);
+    return FALSE;
+  }
+  if (!lathe_registry_check_signature(r, name, to, version_signature(v), allow_signature_change,
+                                      "--allow-signature-change", error))
+    return FALSE;
+  g_autoptr(JsonObject) figures = json_object_new();
+  json_object_set_string_member(figures, "from_alias", from);
+  g_autoptr(JsonObject) why = lathe_registry_why_new(LATHE_REGISTRY_REASON_PROMOTION, NULL, figures);
+  if (!lathe_registry_set_alias_why(r, name, to, (guint)ver, why, error))
+    return FALSE;
+  *version = (guint)ver;
+  return TRUE;
+}
+
+JsonObject *lathe_registry_version_signature(JsonObject *version) {
+  return version_signature(version);
 }

@@ -1,9 +1,8 @@
-/* `lathe models list|show|alias|unalias|rollback`,
+/* `lathe models list|show|alias|unalias|delete-alias|rollback|promote|history`,
  * through the registry plugin. */
 #include <string.h>
 
-#include "cli/cli.h"
-#include "lathe-registry.h"
+#include "cli-models.h"
 
 #define T lathe_cli_text
 
@@ -18,26 +17,22 @@ static void print_alias_json(const char *name, const char *alias, JsonNode *valu
   lathe_cli_print_json(root);
 }
 
-/* A refusal of the registry (unknown name, version or alias) is a usage
- * error; anything else is a failure. */
-static int registry_error(const GError *error) {
-  return lathe_cli_error(error->code == LATHE_ERROR_INVALID ? LATHE_EXIT_USAGE : LATHE_EXIT_FAILED,
-                         "%s", error->message);
-}
-
 int lathe_cmd_models(int argc, char **argv) {
   gboolean json = FALSE;
   g_autofree char *store_opt = NULL;
   g_autofree char *registry_id = NULL;
   g_autofree char *alias_opt = NULL;
+  gboolean allow_sig = FALSE;
   GOptionEntry entries[] = {
       {"json", 0, 0, G_OPTION_ARG_NONE, &json, "JSON on stdout", NULL},
       {"store", 0, 0, G_OPTION_ARG_FILENAME, &store_opt, "Run store (default: ./.lathe)", "DIR"},
       {"registry", 0, 0, G_OPTION_ARG_STRING, &registry_id, "Registry component (default: registry/local)", "ID"},
-      {"alias", 0, 0, G_OPTION_ARG_STRING, &alias_opt, "rollback: the alias to move back (default: production)", "ALIAS"},
+      {"alias", 0, 0, G_OPTION_ARG_STRING, &alias_opt, "rollback: the alias to move back (default: production); history: only this alias", "ALIAS"},
+      {"allow-signature-change", 0, 0, G_OPTION_ARG_NONE, &allow_sig,
+       "alias, promote: move the alias even to a version that takes other inputs", NULL},
       G_OPTION_ENTRY_NULL};
   g_autoptr(GOptionContext) octx =
-      g_option_context_new("list | show NAME VERSION|ALIAS | alias NAME ALIAS VERSION | unalias NAME ALIAS | rollback NAME [--alias ALIAS]");
+      g_option_context_new("list | show NAME VERSION|ALIAS | alias NAME ALIAS VERSION | unalias NAME ALIAS | rollback NAME [--alias ALIAS] | promote NAME FROM_ALIAS TO_ALIAS | delete-alias NAME ALIAS | history NAME [--alias ALIAS]");
   g_option_context_add_main_entries(octx, entries, NULL);
   if (!lathe_cli_parse(octx, &argc, &argv))
     return LATHE_EXIT_USAGE;
@@ -45,17 +40,33 @@ int lathe_cmd_models(int argc, char **argv) {
   gboolean alias = argc == 5 && g_str_equal(argv[1], "alias");
   gboolean rollback = argc == 3 && g_str_equal(argv[1], "rollback");
   gboolean show = argc == 4 && g_str_equal(argv[1], "show");
-  gboolean unalias = argc == 4 && g_str_equal(argv[1], "unalias");
-  if (!list && !alias && !rollback && !show && !unalias)
+  /* delete-alias is unalias under the name the issue gave it. */
+  gboolean unalias = argc == 4 && (g_str_equal(argv[1], "unalias") ||
+                                   g_str_equal(argv[1], "delete-alias"));
+  gboolean history = argc == 3 && g_str_equal(argv[1], "history");
+  gboolean promote = argc == 5 && g_str_equal(argv[1], "promote");
+  if (!list && !alias && !rollback && !show && !unalias && !history && !promote)
     return lathe_cli_error(LATHE_EXIT_USAGE,
                            "usage: lathe models list | lathe models show NAME VERSION|ALIAS | "
                            "lathe models alias NAME ALIAS VERSION | lathe models unalias NAME ALIAS | "
-                           "lathe models rollback NAME [--alias ALIAS]");
-  if (alias_opt && !rollback)
-    return lathe_cli_error(LATHE_EXIT_USAGE, "--alias goes with `lathe models rollback` only");
+                           "lathe models rollback NAME [--alias ALIAS] | "
+                           "lathe models promote NAME FROM_ALIAS TO_ALIAS | "
+                           "lathe models delete-alias NAME ALIAS | "
+                           "lathe models history NAME [--alias ALIAS]");
+  if (alias_opt && !rollback && !history)
+    return lathe_cli_error(LATHE_EXIT_USAGE,
+                           "--alias goes with `lathe models rollback` and `lathe models history` only");
+  if (allow_sig && !alias && !promote)
+    return lathe_cli_error(LATHE_EXIT_USAGE,
+                           "--allow-signature-change goes with `lathe models alias` and "
+                           "`lathe models promote` only");
   const char *rb_alias = alias_opt ? alias_opt : "production";
-  if (rollback && !*rb_alias)
+  if ((rollback || history) && !*rb_alias)
     return lathe_cli_error(LATHE_EXIT_USAGE, "--alias must not be empty");
+  if (promote && g_str_equal(argv[3], argv[4]))
+    return lathe_cli_error(LATHE_EXIT_USAGE,
+                           "promote %s: FROM_ALIAS and TO_ALIAS are both '%s'; name two aliases",
+                           T(argv[2]), T(argv[3]));
   guint64 version = 0;
   if (alias && (!g_ascii_string_to_unsigned(argv[4], 10, 1, G_MAXUINT, &version, NULL)))
     return lathe_cli_error(LATHE_EXIT_USAGE, "VERSION must be a version number, got '%s'", argv[4]);
@@ -70,12 +81,16 @@ int lathe_cmd_models(int argc, char **argv) {
   g_autoptr(GError) error = NULL;
   g_autoptr(LatheRegistry) reg = lathe_registry_open(cat, registry_id, NULL, cwd, dir, &error);
   if (!reg)
-    return registry_error(error);
+    return lathe_cli_models_error(error);
   int code = LATHE_EXIT_OK;
+  if (history)
+    return lathe_cli_models_history(reg, argv[2], alias_opt, json);
+  if (promote)
+    return lathe_cli_models_promote(reg, argv[2], argv[3], argv[4], allow_sig, json);
   if (show) {
     g_autoptr(JsonObject) v = lathe_registry_get_version(reg, argv[2], argv[3], &error);
     if (!v)
-      return registry_error(error);
+      return lathe_cli_models_error(error);
     g_autoptr(JsonNode) root = json_node_init_object(json_node_alloc(), v);
     if (json) {
       lathe_cli_print_json(root);
@@ -87,7 +102,7 @@ int lathe_cmd_models(int argc, char **argv) {
   }
   if (unalias) {
     if (!lathe_registry_delete_alias(reg, argv[2], argv[3], &error))
-      return registry_error(error);
+      return lathe_cli_models_error(error);
     if (json)
       print_alias_json(argv[2], argv[3], json_node_init_boolean(json_node_alloc(), TRUE), "deleted");
     else
@@ -97,7 +112,7 @@ int lathe_cmd_models(int argc, char **argv) {
   if (rollback) {
     guint from = 0, to = 0;
     if (!lathe_registry_rollback(reg, argv[2], rb_alias, &from, &to, &error))
-      code = registry_error(error);
+      code = lathe_cli_models_error(error);
     else if (json) {
       JsonObject *o = json_object_new();
       json_object_set_string_member(o, "name", argv[2]);
@@ -110,8 +125,9 @@ int lathe_cmd_models(int argc, char **argv) {
     } else
       printf("%s@%s -> version %u (was %u)\n", T(argv[2]), T(rb_alias), to, from);
   } else if (alias) {
-    if (!lathe_registry_set_alias(reg, argv[2], argv[3], (guint)version, &error))
-      code = lathe_cli_error(LATHE_EXIT_USAGE, "%s", error->message);
+    if (!lathe_cli_models_check_alias(reg, argv[2], argv[3], (guint)version, allow_sig, &error) ||
+        !lathe_registry_set_alias(reg, argv[2], argv[3], (guint)version, &error))
+      code = lathe_cli_models_error(error);
     else if (json)
       print_alias_json(argv[2], argv[3], json_node_init_int(json_node_alloc(), version), "version");
     else

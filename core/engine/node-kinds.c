@@ -99,6 +99,52 @@ static void add_tracker_runs(LatheRun *run, LatheContext *ctx, JsonObject *meta,
   }
 }
 
+/* What loading the version takes (its component, plugin and the plugin
+ * file's digest) and, from the optional `reference` input, the statistics
+ * of its training features. */
+static gboolean register_load_and_reference(LatheNodeRun *t, LatheContext *ctx,
+                                            LatheArtifact *model, JsonObject *meta,
+                                            GError **error) {
+  JsonObject *header = lathe_artifact_get_model_header(model, error);
+  if (!header)
+    return FALSE;
+  JsonObject *load = json_object_new();
+  const char *component = json_object_get_string_member_with_default(header, "component", NULL);
+  static const char *const copied[] = {"component", "plugin", "plugin_version", NULL};
+  for (int i = 0; copied[i]; i++) {
+    const char *v = json_object_get_string_member_with_default(header, copied[i], NULL);
+    if (v)
+      json_object_set_string_member(load, copied[i], v);
+  }
+  json_object_set_int_member(load, "state_version",
+                             json_object_get_int_member_with_default(header, "state_version", 0));
+  LatheComponentInfo *c = component ? lathe_catalog_lookup(t->batch->run->cat, component) : NULL;
+  if (c)
+    json_object_set_string_member(load, "plugin_digest", lathe_plugin_digest(c->plugin));
+  json_object_set_object_member(meta, "load", load);
+  LatheArtifact *ra = lathe_context_get_input(ctx, "reference");
+  if (!ra)
+    return TRUE;
+  const LatheDataset *ref = lathe_artifact_get_dataset(ra, error);
+  if (!ref)
+    return FALSE;
+  JsonNode *cols = json_object_get_member(header, "columns");
+  JsonArray *want = cols && JSON_NODE_HOLDS_ARRAY(cols) ? json_node_get_array(cols) : NULL;
+  gboolean same = want && json_array_get_length(want) == ref->n_cols;
+  for (guint i = 0; same && i < ref->n_cols; i++)
+    same = g_strcmp0(json_array_get_string_element(want, i), ref->columns[i]) == 0;
+  if (!same) {
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
+                "register node '%s': input 'reference' has %u columns (%s%s) that are not the "
+                "%u the model takes; connect the model's training rows (e.g. split.train)",
+                t->exec_id, ref->n_cols, ref->n_cols ? ref->columns[0] : "",
+                ref->n_cols > 1 ? ", ..." : "", want ? json_array_get_length(want) : 0);
+    return FALSE;
+  }
+  json_object_set_object_member(meta, "reference", lathe_registry_reference_stats(ref));
+  return TRUE;
+}
+
 static gboolean run_register(LatheNodeRun *t, LatheContext *ctx, GError **error) {
   LatheRun *run = t->batch->run;
   g_autoptr(LatheRegistry) reg = lathe_registry_open_in(t->node->comp->klass, ctx, error);
@@ -130,9 +176,23 @@ static gboolean run_register(LatheNodeRun *t, LatheContext *ctx, GError **error)
   const char *name = lathe_context_param_string(ctx, "name");
   add_tracker_runs(run, ctx, meta, name);
   const char *alias = lathe_context_param_string(ctx, "alias");
+  LatheArtifact *model = lathe_context_get_input(ctx, "model");
+  if (!register_load_and_reference(t, ctx, model, meta, error))
+    return FALSE;
+  /* A decision upstream (evaluator/ab) says why the alias moves. */
+  JsonNode *move = metrics ? json_object_get_member(metrics, "alias_move") : NULL;
+  JsonObject *mo = move && JSON_NODE_HOLDS_OBJECT(move) ? json_node_get_object(move) : NULL;
+  JsonNode *figures = mo ? json_object_get_member(mo, "figures") : NULL;
+  g_autoptr(JsonObject) why =
+      mo && json_object_get_string_member_with_default(mo, "reason", NULL)
+          ? lathe_registry_why_new(json_object_get_string_member(mo, "reason"), run->run_id,
+                                   figures && JSON_NODE_HOLDS_OBJECT(figures)
+                                       ? json_node_get_object(figures) : NULL)
+          : NULL;
   guint version = 0;
-  if (!lathe_registry_register(reg, name, lathe_context_get_input(ctx, "model"), meta, alias,
-                               &version, error))
+  if (!lathe_registry_register_full(reg, name, model, meta, alias, why,
+                                    lathe_context_param_bool(ctx, "allow_signature_change"),
+                                    &version, error))
     return FALSE;
   lathe_context_set_metric(ctx, "version", version);
   lathe_context_log(ctx, G_LOG_LEVEL_MESSAGE, "registered %s version %u%s%s", name, version,
@@ -156,10 +216,15 @@ static const LatheParamSpec registry_node_params[] = {
      .doc = "registered model name"},
     {.name = "alias", .type = LATHE_PARAM_STRING,
      .doc = "alias to point at the new version (e.g. candidate)"},
+    {.name = "allow_signature_change", .type = LATHE_PARAM_BOOL, .default_json = "false",
+     .doc = "move the alias even when the version it points at takes other inputs"},
     LATHE_PARAM_END};
 static const LathePortSpec registry_in[] = {
     {"model", LATHE_TYPE_MODEL, 0, "the model to register"},
     {"metrics", LATHE_TYPE_METRICS, LATHE_PORT_OPTIONAL, "metrics stored with the version"},
+    {"reference", LATHE_TYPE_DATASET, LATHE_PORT_OPTIONAL,
+     "the model's training rows: their per-feature histograms and class counts are stored "
+     "with the version, as the reference for drift"},
     {.name = NULL}};
 
 static const LatheNodeKind engine_kinds[] = {

@@ -41,7 +41,7 @@ static const LathePortSpec ab_inputs[] = {
 static const LathePortSpec ab_outputs[] = {
     {.name = "metrics", .type = LATHE_TYPE_METRICS,
      .doc = "{decision, promote, name, alias, metrics, candidate: {...}, production: "
-            "{version, ...} or null, reasons}"},
+            "{version, ...} or null, reasons, alias_move: {reason, figures}}"},
     {.name = NULL},
 };
 
@@ -270,6 +270,18 @@ static gboolean ab_run(LatheContext *ctx, GError **error) {
   lathe_context_set_metric(ctx, "promote", promote ? 1 : 0);
   lathe_context_set_metric(ctx, "production_version", prod ? (double)held_version : 0);
   json_object_set_int_member(out, "production_version", prod ? held_version : 0);
+  /* Why the alias moves, for the registry node that promotes on this
+   * decision: it records the reason and these figures in the alias history. */
+  JsonObject *figures = json_object_new();
+  g_autoptr(GList) members = json_object_get_members(out);
+  for (GList *l = members; l; l = l->next)
+    if (g_str_has_prefix(l->data, "candidate_") || g_str_has_prefix(l->data, "production_"))
+      json_object_set_member(figures, l->data, json_node_copy(json_object_get_member(out, l->data)));
+  json_object_set_int_member(figures, "n_rows", data->n_rows);
+  JsonObject *move = json_object_new();
+  json_object_set_string_member(move, "reason", "promotion by evaluator/ab");
+  json_object_set_object_member(move, "figures", figures);
+  json_object_set_object_member(out, "alias_move", move);
   if (prod)
     lathe_context_log(ctx, G_LOG_LEVEL_MESSAGE,
                       "%s: candidate vs %s@%s (version %u"

@@ -29,6 +29,14 @@ static const char schema_sql[] =
     "  set_at INTEGER NOT NULL);"
     "CREATE INDEX alias_history_by_alias ON alias_history(name, alias, id);";
 
+/* Schema 2 (ABI 1.8): why each alias moved. Added to a schema 1 index when
+ * it is opened; its older moves keep NULL there. */
+static const char why_sql[] =
+    "ALTER TABLE alias_history ADD COLUMN reason TEXT;"
+    "ALTER TABLE alias_history ADD COLUMN user TEXT;"
+    "ALTER TABLE alias_history ADD COLUMN run_id TEXT;"
+    "ALTER TABLE alias_history ADD COLUMN figures TEXT;";
+
 /* Sets @error to "registry-local: WHAT in DB: SQLITE MESSAGE". */
 gboolean lathe_registry_db_error(LatheRegistryLocal *r, GError **error, const char *what) {
   int code = r->db ? sqlite3_errcode(r->db) : SQLITE_NOMEM;
@@ -122,9 +130,15 @@ static gboolean ensure_schema(LatheRegistryLocal *r, GError **error) {
     goto fail;
   }
   if (version == 0) {
-    g_autofree char *sql = g_strdup_printf("%s PRAGMA user_version = %d;", schema_sql,
-                                           LATHE_REGISTRY_SCHEMA_VERSION);
+    g_autofree char *sql = g_strdup_printf("%s%s PRAGMA user_version = %d;", schema_sql,
+                                           why_sql, LATHE_REGISTRY_SCHEMA_VERSION);
     if (!lathe_registry_db_exec(r, sql, "cannot create the schema", error))
+      goto fail;
+  } else if (version == 1) {
+    g_autofree char *sql = g_strdup_printf("%s PRAGMA user_version = %d;", why_sql,
+                                           LATHE_REGISTRY_SCHEMA_VERSION);
+    if (!lathe_registry_db_exec(r, sql, "cannot upgrade the schema to record why aliases move",
+                                error))
       goto fail;
   }
   return lathe_registry_db_exec(r, "COMMIT", "cannot commit the schema", error);

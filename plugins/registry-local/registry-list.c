@@ -119,7 +119,8 @@ JsonArray *lathe_registry_alias_history(gpointer registry, const char *name, con
   g_mutex_lock(&r->lock);
   sqlite3_stmt *st = lathe_registry_sql_query(
       r, error,
-      "SELECT name, alias, version, previous_version, set_at FROM alias_history"
+      "SELECT name, alias, version, previous_version, set_at, reason, user, run_id, figures"
+      " FROM alias_history"
       " WHERE (?1 IS NULL OR name = ?1) AND (?2 IS NULL OR alias = ?2) ORDER BY id",
       "ss", name, alias);
   JsonArray *out = st ? json_array_new() : NULL;
@@ -135,6 +136,18 @@ JsonArray *lathe_registry_alias_history(gpointer registry, const char *name, con
     else
       json_object_set_int_member(o, "previous_version", sqlite3_column_int64(st, 3));
     json_object_set_string_member(o, "set_at", set_at);
+    static const char *const why[] = {"reason", "user", "run_id"};
+    for (int k = 0; k < 3; k++) {
+      if (sqlite3_column_type(st, 5 + k) == SQLITE_NULL)
+        json_object_set_null_member(o, why[k]);
+      else
+        json_object_set_string_member(o, why[k], (const char *)sqlite3_column_text(st, 5 + k));
+    }
+    g_autoptr(JsonNode) figures = NULL;
+    if (sqlite3_column_type(st, 8) != SQLITE_NULL)
+      figures = json_from_string((const char *)sqlite3_column_text(st, 8), NULL);
+    json_object_set_member(o, "figures", figures ? g_steal_pointer(&figures)
+                                                 : json_node_new(JSON_NODE_NULL));
     json_array_add_object_element(out, o);
   }
   if (st && rc != SQLITE_DONE) {

@@ -138,9 +138,23 @@ static gboolean unknown_version(LatheRegistryLocal *r, const char *name, const c
   return FALSE;
 }
 
-static gboolean registry_set_alias(gpointer registry, const char *name, const char *alias,
-                                   guint version, GError **error) {
+/* @why's member @m as text (JSON for an object), or NULL. */
+static char *why_text(JsonObject *why, const char *m) {
+  JsonNode *n = why ? json_object_get_member(why, m) : NULL;
+  if (!n || JSON_NODE_HOLDS_NULL(n))
+    return NULL;
+  if (JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING)
+    return g_strdup(json_node_get_string(n));
+  return lathe_json_write(n, FALSE);
+}
+
+static gboolean registry_set_alias_full(gpointer registry, const char *name, const char *alias,
+                                        guint version, JsonObject *why, GError **error) {
   LatheRegistryLocal *r = registry;
+  g_autofree char *reason = why_text(why, "reason");
+  g_autofree char *user = why_text(why, "user");
+  g_autofree char *run_id = why_text(why, "run_id");
+  g_autofree char *figures = why_text(why, "figures");
   if (!lathe_registry_check_model_name(name, error) ||
       !lathe_registry_check_alias(alias, error))
     return FALSE;
@@ -172,17 +186,24 @@ static gboolean registry_set_alias(gpointer registry, const char *name, const ch
     /* Versions start at 1, so 0 stands for "no previous version". */
     ok = ok && lathe_registry_sql_exec(r, error, "cannot record the alias history",
                                        "INSERT INTO alias_history(name, alias, version,"
-                                       " previous_version, set_at)"
-                                       " VALUES(?1, ?2, ?3, NULLIF(?4, 0), ?5)",
-                                       "ssiii", name, alias, (gint64)version,
+                                       " previous_version, set_at, reason, user, run_id,"
+                                       " figures)"
+                                       " VALUES(?1, ?2, ?3, NULLIF(?4, 0), ?5, ?6, ?7, ?8, ?9)",
+                                       "ssiiissss", name, alias, (gint64)version,
                                        had ? previous : (gint64)0,
-                                       g_get_real_time() / 1000);
+                                       g_get_real_time() / 1000, reason,
+                                       user ? user : g_get_user_name(), run_id, figures);
   }
   ok = ok && lathe_registry_db_exec(r, "COMMIT", "cannot commit the alias", error);
   if (!ok)
     lathe_registry_sql_rollback(r);
   g_mutex_unlock(&r->lock);
   return ok;
+}
+
+static gboolean registry_set_alias(gpointer registry, const char *name, const char *alias,
+                                   guint version, GError **error) {
+  return registry_set_alias_full(registry, name, alias, version, NULL, error);
 }
 
 /* "12" is a version; anything else must be an alias. */
@@ -349,6 +370,7 @@ static const LatheRegistryClass registry_local = {
     .alias_history = lathe_registry_alias_history,
     .delete_alias = registry_delete_alias,
     .get_version = registry_get_version,
+    .set_alias_full = registry_set_alias_full,
 };
 
 LATHE_PLUGIN_DEFINE("registry-local", "0.1.0", "MIT",

@@ -14,7 +14,7 @@ G_BEGIN_DECLS
 typedef struct _LatheRegistryLocal LatheRegistryLocal;
 
 /* The schema this code writes, stored in PRAGMA user_version. */
-#define LATHE_REGISTRY_SCHEMA_VERSION 1
+#define LATHE_REGISTRY_SCHEMA_VERSION 2
 /* How long a write waits for another process registering at the same time. */
 #define LATHE_REGISTRY_BUSY_TIMEOUT_MS 30000
 

@@ -2,7 +2,7 @@
  * MLflow keeps no record of where an alias pointed before (mlflow/mlflow
  * #2169), so each move is also written as a registered-model tag
  *   lathe.alias_history.<alias>.<seq>.<nonce> = {"version", "previous",
- *   "time", "user", "reason", "run"}
+ *   "time", "user", "reason", "run_id", "figures"}
  * before the alias itself moves. MLflow has no compare-and-set, so two
  * processes moving one alias at once may both write sequence number N; the
  * random nonce keeps both records, and the one naming where the alias ended
@@ -108,12 +108,19 @@ static JsonObject *history_object(const char *name, Move *m) {
     json_object_set_null_member(o, "previous_version");
   g_autofree char *at = rm_iso8601(m->time);
   json_object_set_string_member(o, "set_at", at);
-  static const char *const extra[] = {"user", "reason", "run", NULL};
+  static const char *const extra[] = {"user", "reason", "run_id", NULL};
   for (int i = 0; extra[i]; i++) {
     const char *v = json_object_get_string_member_with_default(m->record, extra[i], NULL);
     if (v)
       json_object_set_string_member(o, extra[i], v);
   }
+  /* Records written before ABI 1.8 named the run "run". */
+  const char *run = json_object_get_string_member_with_default(m->record, "run", NULL);
+  if (run && !json_object_has_member(o, "run_id"))
+    json_object_set_string_member(o, "run_id", run);
+  JsonNode *figures = json_object_get_member(m->record, "figures");
+  if (figures && JSON_NODE_HOLDS_OBJECT(figures))
+    json_object_set_member(o, "figures", json_node_copy(figures));
   return o;
 }
 
@@ -281,11 +288,53 @@ static char *move_reason(RegMlflow *r, const char *name, guint version, Move *la
    * rollback` does (or the same by hand). */
   if (last && last->version == now_at && last->previous == version)
     return g_strdup("rollback");
-  return g_strdup("set");
+  return g_strdup("manual");
+}
+
+/* The record of one move: where the alias goes, from where, when, and why
+ * (@why's members when the host said, otherwise this process's guess). */
+static char *move_record(RegMlflow *r, const char *name, guint version, Move *last,
+                         gint64 now_at, JsonObject *why) {
+  g_autoptr(JsonObject) rec = json_object_new();
+  json_object_set_int_member(rec, "version", version);
+  if (now_at > 0)
+    json_object_set_int_member(rec, "previous", now_at);
+  else
+    json_object_set_null_member(rec, "previous");
+  json_object_set_int_member(rec, "time", g_get_real_time() / 1000);
+  const char *user = why ? json_object_get_string_member_with_default(why, "user", NULL) : NULL;
+  json_object_set_string_member(rec, "user", user ? user : g_get_user_name());
+  g_autofree char *run = NULL;
+  g_autofree char *guess = move_reason(r, name, version, last, now_at, &run);
+  const char *reason = why ? json_object_get_string_member_with_default(why, "reason", NULL) : NULL;
+  json_object_set_string_member(rec, "reason", reason ? reason : guess);
+  const char *run_id = why ? json_object_get_string_member_with_default(why, "run_id", NULL) : NULL;
+  if (run_id || run)
+    json_object_set_string_member(rec, "run_id", run_id ? run_id : run);
+  JsonNode *figures = why ? json_object_get_member(why, "figures") : NULL;
+  if (figures && JSON_NODE_HOLDS_OBJECT(figures))
+    json_object_set_member(rec, "figures", json_node_copy(figures));
+  g_autoptr(JsonNode) recn = json_node_init_object(json_node_alloc(), rec);
+  char *value = lathe_json_write(recn, FALSE);
+  if (g_utf8_strlen(value, -1) <= RM_TAG_VALUE_MAX)
+    return value;
+  /* A registered-model tag holds one record whole (its value is read back
+   * as one JSON object): figures too long for MLflow's limit are left out,
+   * saying so, rather than splitting the record. */
+  g_free(value);
+  JsonObject *note = json_object_new();
+  json_object_set_string_member(note, "omitted", "longer than an MLflow tag value holds");
+  json_object_set_object_member(rec, "figures", note);
+  return lathe_json_write(recn, FALSE);
 }
 
 gboolean rm_set_alias(gpointer registry, const char *name, const char *alias, guint version,
                       GError **error) {
+  return rm_set_alias_full(registry, name, alias, version, NULL, error);
+}
+
+gboolean rm_set_alias_full(gpointer registry, const char *name, const char *alias,
+                           guint version, JsonObject *why, GError **error) {
   RegMlflow *r = registry;
   g_autoptr(GHashTable) current = NULL;
   g_autoptr(JsonObject) model = alias_model(r, name, alias, &current, error);
@@ -317,21 +366,7 @@ gboolean rm_set_alias(gpointer registry, const char *name, const char *alias, gu
   guint64 seq = 0;
   for (guint i = 0; i < moves->len; i++)
     seq = MAX(seq, ((Move *)moves->pdata[i])->seq);
-  g_autofree char *run = NULL;
-  g_autofree char *reason = move_reason(r, name, version, last, now_at, &run);
-  g_autoptr(JsonObject) rec = json_object_new();
-  json_object_set_int_member(rec, "version", version);
-  if (now_at > 0)
-    json_object_set_int_member(rec, "previous", now_at);
-  else
-    json_object_set_null_member(rec, "previous");
-  json_object_set_int_member(rec, "time", g_get_real_time() / 1000);
-  json_object_set_string_member(rec, "user", g_get_user_name());
-  json_object_set_string_member(rec, "reason", reason);
-  if (run)
-    json_object_set_string_member(rec, "run", run);
-  g_autoptr(JsonNode) recn = json_node_init_object(json_node_alloc(), rec);
-  g_autofree char *value = lathe_json_write(recn, FALSE);
+  g_autofree char *value = move_record(r, name, version, last, now_at, why);
   g_autofree char *nonce = g_strdup_printf("%08x", g_random_int());
   g_autofree char *key = g_strdup_printf(RM_HISTORY_PREFIX "%s.%06" G_GUINT64_FORMAT ".%s",
                                          alias, seq + 1, nonce);

@@ -65,6 +65,8 @@ JsonObject *rm_version_object(JsonObject *model_version, GError **error);
 /* mlflow-aliases.c */
 gboolean rm_set_alias(gpointer registry, const char *name, const char *alias, guint version,
                       GError **error);
+gboolean rm_set_alias_full(gpointer registry, const char *name, const char *alias,
+                           guint version, JsonObject *why, GError **error);
 gboolean rm_delete_alias(gpointer registry, const char *name, const char *alias,
                          GError **error);
 JsonArray *rm_alias_history(gpointer registry, const char *name, const char *alias,

@@ -349,6 +349,7 @@ static const LatheRegistryClass registry_mlflow = {
     .alias_history = rm_alias_history,
     .delete_alias = rm_delete_alias,
     .get_version = registry_get_version,
+    .set_alias_full = rm_set_alias_full,
 };
 
 LATHE_PLUGIN_DEFINE("registry-mlflow", "0.1.0", "MIT",

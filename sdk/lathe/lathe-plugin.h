@@ -38,7 +38,7 @@ G_BEGIN_DECLS
  * Bumped when fields are appended. The host refuses a plugin whose minor is
  * above its own (it may rely on callbacks the host would never call).
  */
-#define LATHE_ABI_MINOR 7
+#define LATHE_ABI_MINOR 8
 
 /**
  * LATHE_PLUGIN_ENTRY:
@@ -566,6 +566,15 @@ typedef struct {
  * @get_version: (optional): returns a new object describing @name at a
  *   version number or alias, shaped like an element of @list; %NULL with
  *   %LATHE_ERROR_INVALID when there is no such version. Since: 1.4.
+ * @set_alias_full: (optional): moves @alias of @name to @version as
+ *   set_alias does, and records why in the alias history. @why (transfer
+ *   none, nullable) is {reason, user, run_id, figures}, each optional: reason a
+ *   free string ("manual", "register", "promotion", "promotion by
+ *   evaluator/ab", "rollback", "canary withdrawn"), user who moved it,
+ *   run_id the run that moved it, figures a JSON object of the numbers
+ *   behind the move. @alias_history entries then carry reason, user,
+ *   run_id and figures. Without it the host calls @set_alias and the
+ *   history has no reasons. Since: 1.8.
  *
  * Model versions and aliases. Versions count from 1 per model name.
  */
@@ -588,6 +597,9 @@ typedef struct {
                            GError **error);
   JsonObject *(*get_version)(gpointer registry, const char *name,
                              const char *version_or_alias, GError **error);
+  /* Since: 1.8. Appended, so 1.7 registries load with it NULL. */
+  gboolean (*set_alias_full)(gpointer registry, const char *name, const char *alias,
+                             guint version, JsonObject *why, GError **error);
 } LatheRegistryClass;
 
 /**

@@ -113,5 +113,19 @@ expect_err "$TMP/r13un" "registry/old13 cannot delete aliases (built before ABI 
 run_lathe "$TMP/r13sh" models show iris 1 --registry registry/old13 --store "$TMP/r13store"
 expect_code "$TMP/r13sh" 2 "show falls back to the 1.3 registry's list"
 expect_err "$TMP/r13sh" "registry/old13 has no version or alias '1' of 'iris'" "and says what is missing"
+# ABI 1.8 appended set_alias_full: a registry built against 1.7 loads; the
+# host moves its aliases through set_alias, and its history reads with null
+# reasons.
+export LATHE_PLUGIN_PATH="$LATHE_ABI_DIR/registry_1_7"
+run_lathe "$TMP/r17" plugins inspect registry/old17
+expect_code "$TMP/r17" 0 "an ABI 1.7 registry loads"
+run_lathe "$TMP/r17p" models promote iris candidate production --json --registry registry/old17 --store "$TMP/r13store"
+expect_code "$TMP/r17p" 0 "promote through a 1.7 registry"
+expect_err "$TMP/r17p" "old17: set_alias iris@production -> 2" "the host fell back to set_alias"
+expect_py "$TMP/r17p.out" "d['version'] == 2" "promote reports version 2"
+run_lathe "$TMP/r17h" models history iris --json --registry registry/old17 --store "$TMP/r13store"
+expect_code "$TMP/r17h" 0 "history through a 1.7 registry"
+expect_py "$TMP/r17h.out" "len(d) == 1 and all(d[0][k] is None for k in ('reason', 'user', 'run_id', 'figures'))" \
+  "its moves have null reason, user, run and figures"
 unset LATHE_PLUGIN_PATH
 finish

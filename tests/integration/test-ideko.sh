@@ -51,4 +51,29 @@ expect_py "$TMP/s.out" "(lambda r: len([x for x in r if x['name'] == 'val_loss']
 run_lathe "$TMP/m" models list --json
 expect_py "$TMP/m.out" "any(v['name'] == 'ideko-failure' and 'candidate' in v['aliases'] for v in d)" \
   "registered as ideko-failure@candidate"
+expect_py "$TMP/m.out" "(lambda s: s['channels'] and s['seq_len'] > 1 and 'columns' not in s)(d[0]['metadata']['signature'])" \
+  "the winner's signature is a sequence: channels and a length, not thousands of columns"
+
+# Signatures (issue 14): the families take differently shaped inputs, so a
+# second registration of another family under candidate is refused; every
+# other node is served from the cache.
+WINNER=$(json_get "$TMP/m.out" "d[0]['metadata']['model']['component']")
+OTHER=$([ "$WINNER" = model/mlp ] && echo cnn || echo mlp)
+# edit_register IN OUT PYTHON: OUT is IN with the register node `n` changed.
+edit_register() {
+  $PY -c "import json, sys
+p = json.load(open(sys.argv[1]))
+n = [x for x in p['nodes'] if x['id'] == 'register'][0]
+$3
+json.dump(p, open(sys.argv[2], 'w'))" "$1" "$2"
+}
+edit_register pipeline.json other.json "n['in']['model'] = '$OTHER'"
+run_lathe "$TMP/o" run -j 2 other.json
+expect_code "$TMP/o" 1 "another family's shape may not take over candidate"
+cp "$TMP/o.out" "$TMP/oo.err"
+expect_err "$TMP/oo" "ideko-failure@candidate points at version 1, which takes sequences of" "the refusal names the alias and the shapes"
+edit_register other.json other-ok.json "n['with']['allow_signature_change'] = True"
+run_lathe "$TMP/o2" run --json -j 2 other-ok.json
+expect_code "$TMP/o2" 0 "allowed, it registers"
+expect_py "$TMP/o2.out" "d['metrics']['register.version'] == 2" "as version 2"
 finish

@@ -76,6 +76,18 @@ if [ "$moved_from" != none ]; then
   run_lathe "$TMP/rb2" models rollback iris
   expect_code "$TMP/rb2" 0 "second rollback"
   [ "$(production)" = "$current" ] && pass "a second rollback undoes the first" || fail "second rollback: $(production)"
+  # the alias history says who moved production, from which run, and why
+  run_lathe "$TMP/hist" models history iris --alias production --json
+  expect_code "$TMP/hist" 0 "history of production"
+  expect_py "$TMP/hist.out" "[h['reason'] for h in d][-2:] == ['rollback', 'rollback'] and all(h['reason'] == 'promotion by evaluator/ab' for h in d[:-2]) and all(h['alias'] == 'production' for h in d)" \
+    "history: each promotion by evaluator/ab, then the two rollbacks"
+  expect_py "$TMP/hist.out" "all(h['run_id'] and h['user'] and 'candidate_accuracy' in h['figures'] and 'n_rows' in h['figures'] for h in d[:-2]) and d[-1]['run_id'] is None and bool(d[-1]['user'])" \
+    "history: promotions carry their run, user and the A/B figures; rollbacks their user"
+  expect_py "$TMP/hist.out" "d[-1]['version'] == $current and d[-1]['previous_version'] == $moved_from" \
+    "history: the last move is the second rollback, $moved_from -> $current"
+  run_lathe "$TMP/histt" models history iris
+  expect_code "$TMP/histt" 0 "history as a table"
+  grep -q "promotion by evaluator/ab" "$TMP/histt.out" && pass "the table shows the reasons" || fail "no reason in the table"
 else
   fail "production moved only once in the three runs; rollback needs an earlier version"
 fi
@@ -104,6 +116,12 @@ run_lathe "$TMP/sh" models show iris production --json
 expect_code "$TMP/sh" 0 "show by alias"
 expect_py "$TMP/sh.out" "d['name'] == 'iris' and d['version'] == 1 and 'production' in d['aliases'] and bool(d['metadata']['run_id'])" \
   "show gives the version production names, with its run"
+expect_py "$TMP/sh.out" "(lambda m: m['signature']['columns'] == ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'] and m['signature']['dtype'] == 'float32' and m['signature']['classes'] == ['setosa', 'versicolor', 'virginica'])(d['metadata'])" \
+  "the version records its input signature"
+expect_py "$TMP/sh.out" "(lambda r: r['bins'] == 10 and r['n_rows'] == 120 and len(r['features']) == 4 and all(sum(f['counts']) == 120 and len(f['counts']) == 10 and f['min'] < f['max'] for f in r['features']) and sum(r['classes'].values()) == 120)(d['metadata']['reference'])" \
+  "the version records the training split's histograms and class counts"
+expect_py "$TMP/sh.out" "(lambda l: l['component'] == 'model/forest' and l['plugin'] == 'model-forest' and len(l['plugin_digest']) == 64 and bool(l['plugin_version']))(d['metadata']['load'])" \
+  "the version records the component, plugin and plugin digest that load it"
 run_lathe "$TMP/sh2" models show iris 7
 expect_code "$TMP/sh2" 2 "show of a missing version"
 expect_err "$TMP/sh2" "has no version 7" "show names the missing version"

@@ -100,8 +100,25 @@ else
 fi
 # Every move, in order, with its reason, in the registered model's tags.
 state
-expect_py "$TMP/state.json" "(lambda h: len(h) == $moves and [x['reason'] for x in h][-2:] == ['rollback', 'rollback'] and all(x['reason'] == 'register' and x['run'] for x in h[:-2]) and all(h[i]['previous'] == h[i-1]['version'] for i in range(1, len(h))) and h[0]['previous'] is None)([json.loads(t['value']) for t in sorted(d['registered_models']['iris']['tags'], key=lambda t: t['key']) if t['key'].startswith('lathe.alias_history.production.')])" \
+expect_py "$TMP/state.json" "(lambda h: len(h) == $moves and [x['reason'] for x in h][-2:] == ['rollback', 'rollback'] and all(x['reason'] == 'promotion by evaluator/ab' and x['run_id'] and 'candidate_accuracy' in x['figures'] for x in h[:-2]) and all(h[i]['previous'] == h[i-1]['version'] for i in range(1, len(h))) and h[0]['previous'] is None)([json.loads(t['value']) for t in sorted(d['registered_models']['iris']['tags'], key=lambda t: t['key']) if t['key'].startswith('lathe.alias_history.production.')])" \
   "the history holds all $moves moves with their reasons, each from the previous one"
+
+run_lathe "$TMP/hist" models history iris --alias production --json "${M[@]}"
+expect_code "$TMP/hist" 0 "history through registry/mlflow"
+expect_py "$TMP/hist.out" "len(d) == $moves and [h['reason'] for h in d][-2:] == ['rollback', 'rollback'] and all(h['user'] for h in d) and all(h['figures']['n_rows'] == 30 for h in d[:-2])" \
+  "history gives every move with its reason, user and figures"
+# The version's signature, reference statistics and load identity survive
+# MLflow's tags (long values split into parts).
+expect_py "$TMP/state.json" "all({'lathe.signature', 'lathe.reference', 'lathe.load'} <= {t['key'] for t in v['tags']} and all(len(t['value']) <= 5000 for t in v['tags']) for v in d['registered_models']['iris']['versions'].values())" \
+  "every version carries its signature, reference and load tags, each within MLflow's limit"
+run_lathe "$TMP/sh3" models show iris production --json "${M[@]}"
+expect_py "$TMP/sh3.out" "(lambda m: len(m['signature']['columns']) == 4 and len(m['reference']['features']) == 4 and sum(m['reference']['classes'].values()) == 120 and len(m['load']['plugin_digest']) == 64)(d['metadata'])" \
+  "show reads them back whole"
+run_lathe "$TMP/pr" models promote iris production staging --json "${M[@]}"
+expect_code "$TMP/pr" 0 "promote through registry/mlflow"
+run_lathe "$TMP/hs" models history iris --alias staging --json "${M[@]}"
+expect_py "$TMP/hs.out" "len(d) == 1 and d[0]['reason'] == 'promotion' and d[0]['figures'] == {'from_alias': 'production'}" \
+  "the promotion is in staging's history"
 
 # unalias: gone from MLflow; the history stays, so rollback still knows.
 run_lathe "$TMP/ua" models unalias iris production --json "${M[@]}"

@@ -140,7 +140,7 @@ static void test_layout(Fixture *fx, gconstpointer data) {
   g_autofree char *blobs = g_build_filename(fx->root, "blobs", "sha256", NULL);
   g_assert_true(g_file_test(db, G_FILE_TEST_IS_REGULAR));
   g_assert_true(g_file_test(blobs, G_FILE_TEST_IS_DIR));
-  g_assert_cmpint(sql_int(db, "PRAGMA user_version"), ==, 1);
+  g_assert_cmpint(sql_int(db, "PRAGMA user_version"), ==, 2);
   g_assert_cmpint(sql_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
                               "name IN ('models', 'versions', 'aliases', 'alias_history')"),
                   ==, 4);
@@ -515,7 +515,7 @@ static void test_refused(Fixture *fx, gconstpointer data) {
   g_autofree char *db_path = g_build_filename(fx->root, "registry.db", NULL);
   sqlite3 *db = NULL;
   g_assert_cmpint(sqlite3_open(db_path, &db), ==, SQLITE_OK);
-  g_assert_cmpint(sqlite3_exec(db, "PRAGMA user_version = 2", NULL, NULL, NULL), ==, SQLITE_OK);
+  g_assert_cmpint(sqlite3_exec(db, "PRAGMA user_version = 3", NULL, NULL, NULL), ==, SQLITE_OK);
   sqlite3_close(db);
   g_autoptr(GError) error = NULL;
   g_assert_null(klass()->open(fx->ctx, &error));
@@ -577,6 +577,66 @@ static void test_delete_alias_and_version(Fixture *fx, gconstpointer data) {
   g_assert_cmpuint(json_array_get_length(hist), ==, 2);
 }
 
+/* set_alias_full (ABI 1.8): each move keeps its reason, user, run and
+ * figures; plain set_alias records the user and no reason. */
+static void test_alias_why(Fixture *fx, gconstpointer data) {
+  g_assert_nonnull(klass()->set_alias_full);
+  reg_model(fx->reg, "m", "v1", NULL);
+  reg_model(fx->reg, "m", "v2", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) why = json_from_string(
+      "{\"reason\": \"promotion by evaluator/ab\", \"user\": \"ana\", \"run_id\": \"r-1\","
+      " \"figures\": {\"candidate_accuracy\": 0.97}}", NULL);
+  g_assert_true(klass()->set_alias_full(fx->reg, "m", "production", 1,
+                                        json_node_get_object(why), &error));
+  g_assert_no_error(error);
+  set_alias(fx->reg, "m", "production", 2);
+  g_autoptr(JsonArray) h = history(fx->reg, "m", "production", &error);
+  g_assert_no_error(error);
+  g_assert_cmpuint(json_array_get_length(h), ==, 2);
+  JsonObject *a = json_array_get_object_element(h, 0), *b = json_array_get_object_element(h, 1);
+  g_assert_cmpstr(json_object_get_string_member(a, "reason"), ==, "promotion by evaluator/ab");
+  g_assert_cmpstr(json_object_get_string_member(a, "user"), ==, "ana");
+  g_assert_cmpstr(json_object_get_string_member(a, "run_id"), ==, "r-1");
+  g_assert_cmpfloat(json_object_get_double_member(json_object_get_object_member(a, "figures"),
+                                                  "candidate_accuracy"), ==, 0.97);
+  g_assert_true(json_object_get_null_member(b, "reason"));
+  g_assert_cmpstr(json_object_get_string_member(b, "user"), ==, g_get_user_name());
+  g_assert_true(json_object_get_null_member(b, "figures"));
+}
+
+/* An index of schema 1 (before ABI 1.8) gains the columns when opened; its
+ * older moves read back with null reasons. */
+static void test_schema_upgrade(Fixture *fx, gconstpointer data) {
+  reg_model(fx->reg, "m", "v1", NULL);
+  set_alias(fx->reg, "m", "production", 1);
+  klass()->close(fx->reg);
+  fx->reg = NULL;
+  g_autofree char *db_path = g_build_filename(fx->root, "registry.db", NULL);
+  sqlite3 *db = NULL;
+  g_assert_cmpint(sqlite3_open(db_path, &db), ==, SQLITE_OK);
+  const char *downgrade =
+      "ALTER TABLE alias_history DROP COLUMN reason; ALTER TABLE alias_history DROP COLUMN user;"
+      "ALTER TABLE alias_history DROP COLUMN run_id; ALTER TABLE alias_history DROP COLUMN figures;"
+      "PRAGMA user_version = 1";
+  g_assert_cmpint(sqlite3_exec(db, downgrade, NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close(db);
+  fx->reg = open_ctx(fx->ctx);
+  g_assert_cmpint(sql_int(db_path, "PRAGMA user_version"), ==, 2);
+  reg_model(fx->reg, "m", "v2", NULL);
+  g_autoptr(JsonNode) why = json_from_string("{\"reason\": \"rollback\"}", NULL);
+  g_autoptr(GError) error = NULL;
+  g_assert_true(klass()->set_alias_full(fx->reg, "m", "production", 2,
+                                        json_node_get_object(why), &error));
+  g_assert_no_error(error);
+  g_autoptr(JsonArray) h = history(fx->reg, "m", "production", &error);
+  g_assert_no_error(error);
+  g_assert_cmpuint(json_array_get_length(h), ==, 2);
+  g_assert_true(json_object_get_null_member(json_array_get_object_element(h, 0), "reason"));
+  g_assert_cmpstr(json_object_get_string_member(json_array_get_object_element(h, 1), "reason"),
+                  ==, "rollback");
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
 #define ADD(name, fn) g_test_add("/registry-local/" name, Fixture, NULL, setup, fn, teardown)
@@ -593,5 +653,7 @@ int main(int argc, char **argv) {
   ADD("corruption", test_corruption);
   ADD("concurrent", test_concurrent);
   ADD("refused", test_refused);
+  ADD("alias-why", test_alias_why);
+  ADD("schema-upgrade", test_schema_upgrade);
   return g_test_run();
 }

@@ -290,9 +290,9 @@ static void test_alias_history(Open *o, gconstpointer data) {
   g_autoptr(JsonArray) h = history(o->reg, "al", "production");
   g_assert_cmpuint(json_array_get_length(h), ==, 3);
   assert_move(h, 0, 1, 0, "register");
-  g_assert_cmpstr(json_object_get_string_member(json_array_get_object_element(h, 0), "run"), ==,
+  g_assert_cmpstr(json_object_get_string_member(json_array_get_object_element(h, 0), "run_id"), ==,
                   "run-a");
-  assert_move(h, 1, 2, 1, "set");
+  assert_move(h, 1, 2, 1, "manual");
   assert_move(h, 2, 1, 2, "rollback");
   g_autoptr(JsonArray) all = history(o->reg, "al", NULL);
   g_assert_cmpuint(json_array_get_length(all), ==, 4);
@@ -326,6 +326,44 @@ static void test_alias_history(Open *o, gconstpointer data) {
   g_clear_error(&error);
   g_autoptr(JsonArray) after = history(o->reg, "al", "production");
   g_assert_cmpuint(json_array_get_length(after), ==, 3);
+}
+
+/* set_alias_full (ABI 1.8): the host's reason, user, run and figures are
+ * what the history gives back; figures too long for a tag are left out,
+ * saying so, and the move still happens. */
+static void test_alias_why(Open *o, gconstpointer data) {
+  g_assert_nonnull(klass()->set_alias_full);
+  g_autoptr(GBytes) b1 = random_bytes(300, 31), b2 = random_bytes(300, 32);
+  guint v1 = reg_model(o->reg, "why", b1, NULL);
+  guint v2 = reg_model(o->reg, "why", b2, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) whyn = json_from_string(
+      "{\"reason\": \"promotion by evaluator/ab\", \"user\": \"ana\", \"run_id\": \"run-7\","
+      " \"figures\": {\"candidate_accuracy\": 0.97, \"production_accuracy\": 0.9}}", NULL);
+  JsonObject *why = json_node_get_object(whyn);
+  g_assert_true(klass()->set_alias_full(o->reg, "why", "production", v1, why, &error));
+  g_assert_no_error(error);
+  GString *big = g_string_new("{\"reason\": \"canary withdrawn\", \"figures\": {\"psi\": [");
+  for (int i = 0; i < 2000; i++)
+    g_string_append_printf(big, "%s0.123456", i ? "," : "");
+  g_string_append(big, "]}}");
+  g_autoptr(JsonNode) bign = json_from_string(big->str, NULL);
+  g_string_free(big, TRUE);
+  g_assert_true(klass()->set_alias_full(o->reg, "why", "production", v2,
+                                        json_node_get_object(bign), &error));
+  g_assert_no_error(error);
+  g_autoptr(JsonArray) h = history(o->reg, "why", "production");
+  g_assert_cmpuint(json_array_get_length(h), ==, 2);
+  JsonObject *m0 = json_array_get_object_element(h, 0), *m1 = json_array_get_object_element(h, 1);
+  g_assert_cmpstr(json_object_get_string_member(m0, "reason"), ==, "promotion by evaluator/ab");
+  g_assert_cmpstr(json_object_get_string_member(m0, "user"), ==, "ana");
+  g_assert_cmpstr(json_object_get_string_member(m0, "run_id"), ==, "run-7");
+  JsonObject *f = json_object_get_object_member(m0, "figures");
+  g_assert_cmpfloat(json_object_get_double_member(f, "candidate_accuracy"), ==, 0.97);
+  g_assert_cmpstr(json_object_get_string_member(m1, "reason"), ==, "canary withdrawn");
+  g_assert_cmpint(json_object_get_int_member(m1, "previous_version"), ==, v1);
+  g_assert_true(json_object_has_member(json_object_get_object_member(m1, "figures"), "omitted"));
+  g_assert_cmpstr(json_object_get_string_member(m1, "user"), ==, g_get_user_name());
 }
 
 typedef struct {
@@ -461,7 +499,7 @@ static void test_outside(Open *o, gconstpointer data) {
   g_autoptr(JsonArray) h2 = history(o->reg, "out", "production");
   g_assert_cmpuint(json_array_get_length(h2), ==, 4);
   assert_move(h2, 2, 3, 2, "moved outside Lathe (no record)");
-  assert_move(h2, 3, 1, 3, "set");
+  assert_move(h2, 3, 1, 3, "manual");
 }
 
 /* The server refuses the artifact upload (no --serve-artifacts), or answers
@@ -592,6 +630,7 @@ int main(int argc, char **argv) {
   server = server_start(NULL, NULL);
   g_test_add("/registry-mlflow/register-get", Open, NULL, setup, test_register_get, teardown);
   g_test_add("/registry-mlflow/alias-history", Open, NULL, setup, test_alias_history, teardown);
+  g_test_add("/registry-mlflow/alias-why", Open, NULL, setup, test_alias_why, teardown);
   g_test_add("/registry-mlflow/concurrent-movers", Open, NULL, setup, test_concurrent_movers,
              teardown);
   g_test_add("/registry-mlflow/long-tag", Open, NULL, setup, test_long_tag, teardown);
