@@ -3,6 +3,7 @@ measured process in a fresh child that reports its wall time and peak RSS,
 the reference scripts' JSON protocol, and small summary helpers."""
 import json
 import os
+import socket
 import statistics
 import subprocess
 
@@ -73,3 +74,12 @@ def points(a, b):
 
 def fmt(v, spec="%.3g", none="-"):
     return none if v is None else spec % v
+
+
+def closed_port():
+    """A loopback port nothing listens on: bound, then released."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port

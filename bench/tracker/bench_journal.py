@@ -39,13 +39,15 @@ import os
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from benchlib import closed_port  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.dirname(os.path.dirname(HERE))
@@ -175,14 +177,6 @@ class MlflowServer:
         self.log.close()
         shutil.rmtree(self.dir, ignore_errors=True)
 
-
-def closed_port():
-    """A loopback port nothing listens on (bound, then let go)."""
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def ceiling(srv, points):
