@@ -46,6 +46,20 @@ journaled_reports() {
   sqlite3 "$1" "SELECT coalesce(sum(c.n), 0) FROM tracker_journal j, json_each(j.payload, '\$.report_chunks') r JOIN report_chunks c ON c.id = json_extract(r.value, '\$.chunk') WHERE j.kind = 'metrics' AND json_extract(r.value, '\$.key') = '$2'" 2>/dev/null || echo 0
 }
 
+# registry_mlflow IN OUT: pipeline IN with its registry/local nodes and
+# registry setting on registry/mlflow instead.
+registry_mlflow() {
+  $PY - "$1" "$2" <<'PYEOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+for n in d['nodes']:
+    if n['use'] == 'registry/local':
+        n['use'] = 'registry/mlflow'
+d['registry'] = {'use': 'registry/mlflow'}
+json.dump(d, open(sys.argv[2], 'w'), indent=1)
+PYEOF
+}
+
 finish() {
   echo "$((CHECKS - FAILS)) passed, $FAILS failed"
   [ $FAILS -eq 0 ]

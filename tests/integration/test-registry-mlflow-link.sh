@@ -20,15 +20,7 @@ rm -rf "$TMP/iris/.lathe"
 cd "$TMP/iris"
 # examples/iris (a study whose trials are nested runs, then eval and register)
 # registering into MLflow.
-$PY - <<'EOF'
-import json
-d = json.load(open('pipeline.json'))
-for n in d['nodes']:
-    if n['use'] == 'registry/local':
-        n['use'] = 'registry/mlflow'
-d['registry'] = {'use': 'registry/mlflow'}
-json.dump(d, open('mlflow.json', 'w'), indent=1)
-EOF
+registry_mlflow pipeline.json mlflow.json
 state() { curl -s "$MLFLOW_CONTROL_URL/state" >"$TMP/$1.json"; }
 # linked STATE MODEL VERSION LATHE_RUN: the version's run_id is the MLflow run
 # tagged with LATHE_RUN, top level (not a trial), holding eval.accuracy as the

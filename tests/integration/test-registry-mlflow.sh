@@ -14,15 +14,7 @@ unset MLFLOW_TRACKING_TOKEN MLFLOW_TRACKING_USERNAME MLFLOW_TRACKING_PASSWORD
 export LATHE_MLFLOW_TOTAL_TIMEOUT_MS=3000 LATHE_MLFLOW_BACKOFF_MS=50
 copy_iris_ab
 cd "$TMP/iris-ab"
-$PY - <<'EOF'
-import json
-d = json.load(open('pipeline.json'))
-for n in d['nodes']:
-    if n['use'] == 'registry/local':
-        n['use'] = 'registry/mlflow'
-d['registry'] = {'use': 'registry/mlflow'}
-json.dump(d, open('pipeline.json', 'w'), indent=1)
-EOF
+registry_mlflow pipeline.json pipeline.json
 
 M=(--registry registry/mlflow)
 state() { curl -s "$MLFLOW_CONTROL_URL/state" >"$TMP/state.json"; }
