@@ -22,7 +22,7 @@ LAYERS = [
     ["registry"],
     ["graph"],
     ["engine"],
-    ["tuning"],
+    ["tuning", "serve"],
     ["cli"],
 ]
 # Libraries outside core/ that the host links: their headers are placed by
