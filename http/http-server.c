@@ -22,6 +22,7 @@ struct _LatheHttpServer {
   GPtrArray *routes; /* Route* */
   gsize max_body;
   int log_fd;
+  guint timeout_ms;
 };
 
 static void route_free(gpointer p) {
@@ -127,7 +128,10 @@ static void on_request(SoupServer *server, SoupServerMessage *msg, const char *p
       .out = out,
       .out_type = "application/json",
   };
-  dispatch(srv, &ex);
+  if (g_object_get_data(G_OBJECT(msg), "lathe-timed-out"))
+    lathe_http_exchange_error(&ex, 408, "the request did not arrive within %u ms", srv->timeout_ms);
+  else
+    dispatch(srv, &ex);
   soup_server_message_set_status(msg, ex.status, NULL);
   soup_server_message_set_response(msg, ex.out_type, SOUP_MEMORY_COPY, ex.out->str, ex.out->len);
   access_log(srv, &ex, (double)(g_get_monotonic_time() - t0) / 1000.0);
@@ -150,8 +154,38 @@ static void on_got_headers(SoupServerMessage *msg, gpointer user_data) {
   }
 }
 
+/* A client that has not sent its whole request within the timeout loses the
+ * connection: a slow or stalled client must not hold a socket forever. */
+static gboolean on_timeout(gpointer data) {
+  SoupServerMessage *msg = data;
+  g_object_set_data(G_OBJECT(msg), "lathe-timeout", NULL);
+  /* libsoup may still hand the truncated request on at EOF: refuse it then. */
+  g_object_set_data(G_OBJECT(msg), "lathe-timed-out", GINT_TO_POINTER(1));
+  GSocket *sock = soup_server_message_get_socket(msg);
+  if (sock)
+    g_socket_shutdown(sock, TRUE, TRUE, NULL);
+  return G_SOURCE_REMOVE;
+}
+
+static void stop_timeout(SoupServerMessage *msg, gpointer user_data) {
+  GSource *t = g_object_get_data(G_OBJECT(msg), "lathe-timeout");
+  if (t) {
+    g_source_destroy(t);
+    g_object_set_data(G_OBJECT(msg), "lathe-timeout", NULL);
+  }
+}
+
 static void on_request_started(SoupServer *server, SoupServerMessage *msg, gpointer user_data) {
-  g_signal_connect(msg, "got-headers", G_CALLBACK(on_got_headers), user_data);
+  LatheHttpServer *srv = user_data;
+  g_signal_connect(msg, "got-headers", G_CALLBACK(on_got_headers), srv);
+  if (!srv->timeout_ms)
+    return;
+  g_autoptr(GSource) t = g_timeout_source_new(srv->timeout_ms);
+  g_source_set_callback(t, on_timeout, g_object_ref(msg), g_object_unref);
+  g_source_attach(t, g_main_context_get_thread_default());
+  g_object_set_data_full(G_OBJECT(msg), "lathe-timeout", g_source_ref(t), (GDestroyNotify)g_source_unref);
+  g_signal_connect(msg, "got-body", G_CALLBACK(stop_timeout), NULL);
+  g_signal_connect(msg, "finished", G_CALLBACK(stop_timeout), NULL);
 }
 
 LatheHttpServer *lathe_http_server_new(gsize max_body_bytes) {
@@ -160,6 +194,7 @@ LatheHttpServer *lathe_http_server_new(gsize max_body_bytes) {
   srv->routes = g_ptr_array_new_with_free_func(route_free);
   srv->max_body = max_body_bytes;
   srv->log_fd = -1;
+  srv->timeout_ms = 30000;
   soup_server_add_handler(srv->soup, NULL, on_request, srv, NULL);
   g_signal_connect(srv->soup, "request-started", G_CALLBACK(on_request_started), srv);
   return srv;
@@ -183,6 +218,10 @@ void lathe_http_server_route(LatheHttpServer *srv, const char *method, const cha
   r->handler = handler;
   r->data = data;
   g_ptr_array_add(srv->routes, r);
+}
+
+void lathe_http_server_set_timeout(LatheHttpServer *srv, guint timeout_ms) {
+  srv->timeout_ms = timeout_ms;
 }
 
 void lathe_http_server_set_access_log(LatheHttpServer *srv, int fd) {

@@ -42,6 +42,8 @@ void lathe_http_server_free(LatheHttpServer *srv);
  */
 void lathe_http_server_route(LatheHttpServer *srv, const char *method, const char *path,
                              gboolean prefix, LatheHttpHandler handler, gpointer data);
+/** lathe_http_server_set_timeout: time a client has to send its whole request (default 30 s; 0: none). */
+void lathe_http_server_set_timeout(LatheHttpServer *srv, guint timeout_ms);
 /** lathe_http_server_set_access_log: JSON lines, one per request, to @fd (-1: none). */
 void lathe_http_server_set_access_log(LatheHttpServer *srv, int fd);
 /** lathe_http_server_listen: on @bind (an IPv4/IPv6 literal) and @port (0: a free one). */
