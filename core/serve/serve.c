@@ -447,6 +447,7 @@ int lathe_serve_run(LatheCatalog *cat, LatheRegistry *reg, char **specs, const L
   if (!code) {
     http = lathe_http_server_new(opt->max_body);
     lathe_http_server_set_access_log(http, opt->access_log_fd);
+    lathe_http_server_set_timeout(http, opt->timeout_ms);
     lathe_http_server_route(http, "POST", "/predict", FALSE, h_predict, &sv);
     lathe_http_server_route(http, "POST", "/invocations", FALSE, h_invocations, &sv);
     lathe_http_server_route(http, "GET", "/health", FALSE, h_health, &sv);

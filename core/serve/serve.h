@@ -16,6 +16,7 @@ typedef struct {
   gsize max_body;      /* bytes; larger bodies get 413 */
   gboolean json;       /* print the startup line as JSON */
   int access_log_fd;   /* JSON lines; -1: none */
+  guint timeout_ms;    /* to receive a whole request (0: none) */
 } LatheServeOptions;
 
 /**

@@ -22,6 +22,12 @@ expect_code "$TMP/u1" 2 "serve without a model"
 run_lathe "$TMP/u2" serve iris
 expect_code "$TMP/u2" 1 "serve NAME without @ALIAS"
 expect_err "$TMP/u2" "NAME@ALIAS" "the error says NAME@ALIAS"
+run_lathe "$TMP/u4" serve iris@production --port 70000
+expect_code "$TMP/u4" 2 "--port out of range"
+run_lathe "$TMP/u5" serve iris@production --timeout -1
+expect_code "$TMP/u5" 2 "--timeout out of range"
+run_lathe "$TMP/u6" serve iris@production iris@production --port 0
+expect_code "$TMP/u6" 2 "the same model named twice"
 run_lathe "$TMP/u3" serve iris@nosuch --port 0
 expect_code "$TMP/u3" 1 "serve an alias that does not exist"
 
