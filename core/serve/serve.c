@@ -101,10 +101,9 @@ static JsonNode *body_json(LatheHttpExchange *ex) {
 typedef enum { OUT_LATHE, OUT_MLFLOW, OUT_V2 } OutFormat;
 
 /* Parses, predicts and answers in @fmt; counts the request against @s. */
-static void score(Server *sv, Served *s, LatheHttpExchange *ex, OutFormat fmt) {
+static void score_root(Server *sv, Served *s, LatheHttpExchange *ex, OutFormat fmt, JsonNode *root) {
   gint64 t0 = g_get_monotonic_time();
   sv->in_flight++;
-  g_autoptr(JsonNode) root = body_json(ex);
   g_autoptr(GError) error = NULL;
   LatheDataset *ds = NULL;
   if (root)
@@ -207,10 +206,24 @@ static void score(Server *sv, Served *s, LatheHttpExchange *ex, OutFormat fmt) {
   count_request(sv, s, ex->status, (double)(g_get_monotonic_time() - t0) / 1e6);
 }
 
+static void score(Server *sv, Served *s, LatheHttpExchange *ex, OutFormat fmt) {
+  g_autoptr(JsonNode) root = body_json(ex);
+  score_root(sv, s, ex, fmt, root);
+}
+
+/* The body's "model" names one of the served models; the first by default. */
 static void h_predict(LatheHttpExchange *ex, gpointer data) {
   Server *sv = data;
-  /* "model" in the query would need the query string; the body's field names it. */
-  score(sv, find_model(sv, NULL), ex, OUT_LATHE);
+  g_autoptr(JsonNode) root = body_json(ex);
+  JsonObject *o = root && JSON_NODE_HOLDS_OBJECT(root) ? json_node_get_object(root) : NULL;
+  const char *name = o ? json_object_get_string_member_with_default(o, "model", NULL) : NULL;
+  Served *s = find_model(sv, name);
+  if (!s) {
+    lathe_http_exchange_error(ex, 404, "no model '%s' is served; GET /health lists them", name);
+    count_request(sv, NULL, 404, 0);
+    return;
+  }
+  score_root(sv, s, ex, OUT_LATHE, root);
 }
 
 static void h_invocations(LatheHttpExchange *ex, gpointer data) {

@@ -123,6 +123,10 @@ status b9 400 "no rows"
 big=$($PY -c "print('{\"rows\": [' + ','.join(['[5.1, 3.5, 1.4, 0.2]'] * 100) + ']}')")
 req b10 POST /predict $J "$big"
 status b10 413 "a body over the limit"
+req b13 POST /predict $J '{"model": "nosuch", "rows": [[5.1, 3.5, 1.4, 0.2]]}'
+status b13 404 "/predict of an unknown model"
+req p2 POST /predict $J '{"model": "iris", "rows": [[5.1, 3.5, 1.4, 0.2]]}'
+status p2 200 "/predict naming the model" "d['model'] == 'iris'"
 req b11 GET /nosuch
 status b11 404 "an unknown path"
 req b12 GET /predict
