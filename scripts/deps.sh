@@ -5,7 +5,7 @@ set -euo pipefail
 
 LATHE_PACKAGES=(meson ninja-build pkg-config gcc clang make python3 sqlite3
   libglib2.0-dev libjson-glib-dev libopenblas-dev libsqlite3-dev libarchive-dev
-  strace curl libsoup-3.0-dev)
+  strace curl libsoup-3.0-dev prometheus)
 # The SDK's API reference (meson -Ddocs=true; scripts/test.sh checks it).
 LATHE_DOCS_PACKAGES=(gtk-doc-tools)
 

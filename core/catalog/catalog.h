@@ -364,4 +364,15 @@ guint lathe_blas_thread_cap(guint wanted);
 /** lathe_plugin_needs_blas: whether @p's file links OpenBLAS. */
 gboolean lathe_plugin_needs_blas(LathePlugin *p);
 
+/**
+ * lathe_catalog_predict:
+ * @model: a model artifact; its loaded instance is cached on it.
+ * @n_cols: (out): columns per row of the result.
+ *
+ * Loads @model through the plugin that made it (realising it) and predicts.
+ * Returns: (transfer full) (nullable): row-major predictions, or %NULL with @error set.
+ */
+float *lathe_catalog_predict(LatheCatalog *cat, LatheArtifact *model, const LatheDataset *data,
+                             guint *n_cols, GError **error);
+
 G_END_DECLS

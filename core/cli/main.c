@@ -62,6 +62,7 @@ static int usage(FILE *out, int code) {
         "  models promote NAME FROM_ALIAS TO_ALIAS  point TO_ALIAS at FROM_ALIAS's version\n"
         "  models delete-alias NAME ALIAS\n"
         "  models history NAME [--alias ALIAS]  every alias move: when, who, run, reason\n"
+        "  serve NAME@ALIAS [...] [--port N] [--bind ADDR]  serve models over HTTP\n"
         "  lineage MODEL@ALIAS | MODEL/VERSION | RUN/NODE[.PORT]\n"
         "                               what a model or artifact was made from, down to the data\n"
         "  study list                   tuning studies: trials per state\n"
@@ -154,6 +155,8 @@ int main(int argc, char **argv) {
     return lathe_cmd_runs(argc - 1, argv + 1);
   if (g_str_equal(cmd, "models"))
     return lathe_cmd_models(argc - 1, argv + 1);
+  if (g_str_equal(cmd, "serve"))
+    return lathe_cmd_serve(argc - 1, argv + 1);
   if (g_str_equal(cmd, "lineage"))
     return lathe_cmd_lineage(argc - 1, argv + 1);
   if (g_str_equal(cmd, "study"))
