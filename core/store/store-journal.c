@@ -43,11 +43,7 @@ void lathe_journal_free(LatheJournal *j) {
 void lathe_journal_add(LatheJournal *j, const char *run_id, const char *kind, JsonObject *payload) {
   g_autoptr(JsonNode) n = json_node_init_object(json_node_alloc(), payload);
   json_object_unref(payload);
-  lathe_journal_add_text(j, run_id, kind, lathe_json_canonical(n));
-}
-
-void lathe_journal_add_text(LatheJournal *j, const char *run_id, const char *kind, char *payload) {
-  JournalEvent e = {g_strdup(run_id), g_strdup(kind), payload};
+  JournalEvent e = {g_strdup(run_id), g_strdup(kind), lathe_json_canonical(n)};
   g_array_append_val(j->events, e);
 }
 

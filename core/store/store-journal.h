@@ -45,10 +45,6 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(LatheJournal, lathe_journal_free)
  * taken (transfer full). */
 void lathe_journal_add(LatheJournal *journal, const char *run_id, const char *kind,
                        JsonObject *payload);
-/* As lathe_journal_add(), with @payload already canonical JSON text (taken):
- * the reports' hot path writes its points without building JSON nodes. */
-void lathe_journal_add_text(LatheJournal *journal, const char *run_id, const char *kind,
-                            char *payload);
 gboolean lathe_journal_is_empty(const LatheJournal *journal);
 /* A metric value as the journal keeps it: a number, or "NaN", "Infinity",
  * "-Infinity" (JSON has no such numbers). */
