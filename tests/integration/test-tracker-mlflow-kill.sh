@@ -64,6 +64,11 @@ killed() {
       ps=$(q "$2" "SELECT count(*) FROM tracker_journal WHERE kind = 'start' AND state = 'pending' AND json_extract(payload, '\$.parent') IS NOT NULL")
       pe=$(q "$2" "SELECT count(*) FROM tracker_journal WHERE kind = 'end' AND state = 'pending'")
       if [ "$n" -ge 10 ] && [ "$ps" -ge 1 ] && [ "$pe" -ge 1 ]; then
+        # The batch in flight may hold every point journaled so far; the
+        # shipper stays stuck in it for DELAY_MS while the trial goes on
+        # reporting every 50 ms, so a short wait leaves points only the
+        # journal has (a bug once: killed at once, nothing was missing).
+        sleep 0.4
         kill -9 $pid
         hit=1
         break
