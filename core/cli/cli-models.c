@@ -1,8 +1,9 @@
-/* `lathe models list|show|alias|unalias|rollback`,
+/* `lathe models list|show|alias|unalias|rollback|export|import`,
  * through the registry plugin. */
 #include <string.h>
 
 #include "cli/cli.h"
+#include "lathe-bundle.h"
 #include "lathe-registry.h"
 
 #define T lathe_cli_text
@@ -30,14 +31,18 @@ int lathe_cmd_models(int argc, char **argv) {
   g_autofree char *store_opt = NULL;
   g_autofree char *registry_id = NULL;
   g_autofree char *alias_opt = NULL;
+  g_autofree char *out_opt = NULL;
+  g_autofree char *name_opt = NULL;
   GOptionEntry entries[] = {
       {"json", 0, 0, G_OPTION_ARG_NONE, &json, "JSON on stdout", NULL},
       {"store", 0, 0, G_OPTION_ARG_FILENAME, &store_opt, "Run store (default: ./.lathe)", "DIR"},
       {"registry", 0, 0, G_OPTION_ARG_STRING, &registry_id, "Registry component (default: registry/local)", "ID"},
       {"alias", 0, 0, G_OPTION_ARG_STRING, &alias_opt, "rollback: the alias to move back (default: production)", "ALIAS"},
+      {"output", 'o', 0, G_OPTION_ARG_FILENAME, &out_opt, "export: the bundle file to write", "FILE"},
+      {"name", 0, 0, G_OPTION_ARG_STRING, &name_opt, "import: register under this name", "NAME"},
       G_OPTION_ENTRY_NULL};
   g_autoptr(GOptionContext) octx =
-      g_option_context_new("list | show NAME VERSION|ALIAS | alias NAME ALIAS VERSION | unalias NAME ALIAS | rollback NAME [--alias ALIAS]");
+      g_option_context_new("list | show NAME VERSION|ALIAS | alias NAME ALIAS VERSION | unalias NAME ALIAS | rollback NAME [--alias ALIAS] | export NAME@VERSION|NAME@ALIAS -o FILE | import FILE [--name N] [--alias A]");
   g_option_context_add_main_entries(octx, entries, NULL);
   if (!lathe_cli_parse(octx, &argc, &argv))
     return LATHE_EXIT_USAGE;
@@ -46,13 +51,29 @@ int lathe_cmd_models(int argc, char **argv) {
   gboolean rollback = argc == 3 && g_str_equal(argv[1], "rollback");
   gboolean show = argc == 4 && g_str_equal(argv[1], "show");
   gboolean unalias = argc == 4 && g_str_equal(argv[1], "unalias");
-  if (!list && !alias && !rollback && !show && !unalias)
+  gboolean export = argc == 3 && g_str_equal(argv[1], "export");
+  gboolean import = argc == 3 && g_str_equal(argv[1], "import");
+  if (!list && !alias && !rollback && !show && !unalias && !export && !import)
     return lathe_cli_error(LATHE_EXIT_USAGE,
                            "usage: lathe models list | lathe models show NAME VERSION|ALIAS | "
                            "lathe models alias NAME ALIAS VERSION | lathe models unalias NAME ALIAS | "
-                           "lathe models rollback NAME [--alias ALIAS]");
-  if (alias_opt && !rollback)
-    return lathe_cli_error(LATHE_EXIT_USAGE, "--alias goes with `lathe models rollback` only");
+                           "lathe models rollback NAME [--alias ALIAS] | "
+                           "lathe models export NAME@VERSION|NAME@ALIAS -o FILE | "
+                           "lathe models import FILE [--name NAME] [--alias ALIAS]");
+  if (alias_opt && !rollback && !import)
+    return lathe_cli_error(LATHE_EXIT_USAGE, "--alias goes with `lathe models rollback` or `import` only");
+  if (out_opt && !export)
+    return lathe_cli_error(LATHE_EXIT_USAGE, "-o goes with `lathe models export` only");
+  if (name_opt && !import)
+    return lathe_cli_error(LATHE_EXIT_USAGE, "--name goes with `lathe models import` only");
+  if (export && (!out_opt || !*out_opt))
+    return lathe_cli_error(LATHE_EXIT_USAGE, "lathe models export needs -o FILE");
+  const char *at = export ? strrchr(argv[2], '@') : NULL;
+  if (export && (!at || at == argv[2] || !at[1]))
+    return lathe_cli_error(LATHE_EXIT_USAGE,
+                           "lathe models export: '%s' is not NAME@VERSION or NAME@ALIAS", argv[2]);
+  if (import && !g_file_test(argv[2], G_FILE_TEST_IS_REGULAR))
+    return lathe_cli_error(LATHE_EXIT_USAGE, "%s: no such bundle file; check the path", argv[2]);
   const char *rb_alias = alias_opt ? alias_opt : "production";
   if (rollback && !*rb_alias)
     return lathe_cli_error(LATHE_EXIT_USAGE, "--alias must not be empty");
@@ -72,6 +93,24 @@ int lathe_cmd_models(int argc, char **argv) {
   if (!reg)
     return registry_error(error);
   int code = LATHE_EXIT_OK;
+  if (export || import) {
+    g_autofree char *ename = export ? g_strndup(argv[2], (gsize)(at - argv[2])) : NULL;
+    g_autoptr(JsonObject) o = export ? lathe_bundle_export(reg, ename, at + 1, out_opt, &error)
+                                     : lathe_bundle_import(reg, argv[2], name_opt, alias_opt, &error);
+    if (!o)
+      return registry_error(error);
+    g_autoptr(JsonNode) root = json_node_init_object(json_node_alloc(), json_object_ref(o));
+    if (json)
+      lathe_cli_print_json(root);
+    else if (export)
+      printf("%s version %u -> %s\n", T(ename), (guint)json_object_get_int_member(o, "version"),
+             T(out_opt));
+    else
+      printf("%s -> %s version %u%s%s\n", T(argv[2]), T(json_object_get_string_member(o, "name")),
+             (guint)json_object_get_int_member(o, "version"), alias_opt ? " @" : "",
+             alias_opt ? T(alias_opt) : "");
+    return code;
+  }
   if (show) {
     g_autoptr(JsonObject) v = lathe_registry_get_version(reg, argv[2], argv[3], &error);
     if (!v)
