@@ -59,6 +59,8 @@ static int usage(FILE *out, int code) {
         "  models list                  registered model versions and aliases\n"
         "  models alias NAME ALIAS VERSION\n"
         "  models rollback NAME [--alias ALIAS]  move ALIAS (production) back to its previous version\n"
+        "  models export NAME@VERSION|NAME@ALIAS -o FILE  one version as a bundle (docs/bundles.md)\n"
+        "  models import FILE [--name NAME] [--alias ALIAS]  a verified bundle into this store's registry\n"
         "  lineage MODEL@ALIAS | MODEL/VERSION | RUN/NODE[.PORT]\n"
         "                               what a model or artifact was made from, down to the data\n"
         "  study list                   tuning studies: trials per state\n"
