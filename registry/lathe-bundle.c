@@ -329,7 +329,7 @@ LatheBundle *lathe_bundle_read_file(const char *path, GError **error) {
   struct archive *a = reader();
   if (archive_read_open_filename(a, path, 65536) != ARCHIVE_OK) {
     g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
-                "%s: not a readable tar bundle (%s); check the path", path,
+                "%s: not a tar bundle (%s); make one with `lathe models export`", path,
                 archive_error_string(a) ? archive_error_string(a) : "unreadable");
     archive_read_free(a);
     return NULL;

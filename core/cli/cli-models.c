@@ -73,7 +73,7 @@ int lathe_cmd_models(int argc, char **argv) {
     return lathe_cli_error(LATHE_EXIT_USAGE,
                            "lathe models export: '%s' is not NAME@VERSION or NAME@ALIAS", argv[2]);
   if (import && !g_file_test(argv[2], G_FILE_TEST_IS_REGULAR))
-    return lathe_cli_error(LATHE_EXIT_USAGE, "%s: no such bundle file; check the path", argv[2]);
+    return lathe_cli_error(LATHE_EXIT_USAGE, "%s: not a bundle file (missing, or not a plain file); check the path", argv[2]);
   const char *rb_alias = alias_opt ? alias_opt : "production";
   if (rollback && !*rb_alias)
     return lathe_cli_error(LATHE_EXIT_USAGE, "--alias must not be empty");

@@ -153,5 +153,5 @@ run_lathe "$TMP/u3" models export --store A iris@nope -o x.bundle
 expect_code "$TMP/u3" 2 "export of an unknown alias"
 run_lathe "$TMP/u4" models import --store B missing.bundle
 expect_code "$TMP/u4" 2 "import of a missing file"
-expect_err "$TMP/u4" "missing.bundle: no such bundle file" "names the missing file"
+expect_err "$TMP/u4" "missing.bundle: not a bundle file" "names the missing file"
 finish
