@@ -337,8 +337,29 @@ LatheBundle *lathe_bundle_read_file(const char *path, GError **error) {
   return read_archive(a, path, error);
 }
 
+/* The alias rule registry/local and registry/mlflow share (a letter, then
+ * letters, digits, '_' and '-', at most 128), checked before registering:
+ * the registry checks it only when setting the alias, after the version
+ * exists, which would leave a half-imported version behind. */
+static gboolean check_alias(const char *alias, GError **error) {
+  gsize len = strlen(alias);
+  gboolean ok = len >= 1 && len <= 128 && g_ascii_isalpha(alias[0]);
+  for (gsize i = 1; ok && i < len; i++)
+    ok = g_ascii_isalnum(alias[i]) || alias[i] == '_' || alias[i] == '-';
+  if (!ok) {
+    g_autofree char *shown = g_strescape(alias, NULL);
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
+                "--alias '%s': start with a letter, then use letters, digits, '_' and '-' (at "
+                "most 128 characters; a number would be read as a version)",
+                shown);
+  }
+  return ok;
+}
+
 JsonObject *lathe_bundle_import(LatheRegistry *reg, const char *path, const char *name,
                                 const char *alias, GError **error) {
+  if (alias && !check_alias(alias, error))
+    return NULL;
   g_autoptr(LatheBundle) b = lathe_bundle_read_file(path, error);
   if (!b)
     return NULL;

@@ -141,8 +141,43 @@ refuse newer "bundle format 99" "a newer bundle format"
 refuse truncated "bundle" "a truncated archive"
 refuse nottar "not a" "not a tar"
 refuse huge "claims 68719476736 bytes" "a huge member header"
+run_lathe "$TMP/r-alias" models import --store B --alias 'bad/alias' one.bundle
+expect_code "$TMP/r-alias" 2 "an invalid --alias"
+expect_err "$TMP/r-alias" "--alias 'bad/alias': start with a letter" "says what an alias may hold"
 run_lathe "$TMP/l3" models list --store B --json
 if [ "$(cat "$TMP/l3.out")" = "$before" ]; then pass "no refused bundle changed the registry"; else fail "the registry changed after refused imports"; fi
+
+# Signature and reference statistics in the metadata travel as their own
+# members: a bundle whose metadata holds them, imported into store C and
+# exported again, carries signature.json and reference.json.
+$PY - one.bundle <<'PYEOF'
+import hashlib, io, json, sys, tarfile
+src = tarfile.open(sys.argv[1])
+members = {n: src.extractfile(n).read() for n in src.getnames()}
+man = json.loads(members["manifest.json"])
+man["metadata"]["signature"] = {"inputs": [{"name": "sepal_length", "type": "double"}]}
+man["metadata"]["reference"] = {"sepal_length": {"mean": 5.8, "std": 0.8}}
+members["manifest.json"] = json.dumps(man).encode()
+with tarfile.open("sig.bundle", "w", format=tarfile.USTAR_FORMAT) as t:
+    for n, d in members.items():
+        ti = tarfile.TarInfo(n); ti.size = len(d); t.addfile(ti, io.BytesIO(d))
+PYEOF
+mkdir C
+run_lathe "$TMP/ic" models import --store C sig.bundle
+expect_code "$TMP/ic" 0 "import of a bundle whose metadata has a signature"
+run_lathe "$TMP/ec" models export --store C iris@1 -o sig2.bundle
+expect_code "$TMP/ec" 0 "export of it"
+$PY - sig2.bundle >"$TMP/sig.out" <<'PYEOF'
+import json, sys, tarfile
+t = tarfile.open(sys.argv[1])
+man = json.load(t.extractfile("manifest.json"))
+ok = t.getnames() == ["manifest.json", "model.lathe", "signature.json", "reference.json"]
+ok = ok and json.load(t.extractfile("signature.json")) == man["metadata"]["signature"]
+ok = ok and json.load(t.extractfile("reference.json")) == man["metadata"]["reference"]
+ok = ok and man["metadata"]["imported_from"]["bundle"] == "sig.bundle"
+print(json.dumps(ok))
+PYEOF
+expect_py "$TMP/sig.out" "d is True" "signature.json and reference.json carry the metadata's signature and reference"
 
 run_lathe "$TMP/u1" models export --store A iris -o x.bundle
 expect_code "$TMP/u1" 2 "export without @"
