@@ -57,7 +57,10 @@ JsonObject *lathe_bundle_export(LatheRegistry *reg, const char *name, const char
   if (!v)
     return NULL;
   guint version = 0;
-  g_autoptr(LatheArtifact) model = lathe_registry_fetch(reg, name, ref, &version, error);
+  /* By number: the alias may move between the two calls. */
+  g_autofree char *number =
+      g_strdup_printf("%" G_GINT64_FORMAT, json_object_get_int_member_with_default(v, "version", 0));
+  g_autoptr(LatheArtifact) model = lathe_registry_fetch(reg, name, number, &version, error);
   if (!model) {
     if (error && !*error)
       g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID, "%s has no version %s", name, ref);
