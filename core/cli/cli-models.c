@@ -1,8 +1,9 @@
-/* `lathe models list|show|alias|unalias|delete-alias|rollback|promote|history`,
+/* `lathe models list|show|alias|unalias|delete-alias|rollback|promote|history|export|import`,
  * through the registry plugin. */
 #include <string.h>
 
 #include "cli-models.h"
+#include "lathe-bundle.h"
 
 #define T lathe_cli_text
 
@@ -23,16 +24,20 @@ int lathe_cmd_models(int argc, char **argv) {
   g_autofree char *registry_id = NULL;
   g_autofree char *alias_opt = NULL;
   gboolean allow_sig = FALSE;
+  g_autofree char *out_opt = NULL;
+  g_autofree char *name_opt = NULL;
   GOptionEntry entries[] = {
       {"json", 0, 0, G_OPTION_ARG_NONE, &json, "JSON on stdout", NULL},
       {"store", 0, 0, G_OPTION_ARG_FILENAME, &store_opt, "Run store (default: ./.lathe)", "DIR"},
       {"registry", 0, 0, G_OPTION_ARG_STRING, &registry_id, "Registry component (default: registry/local)", "ID"},
-      {"alias", 0, 0, G_OPTION_ARG_STRING, &alias_opt, "rollback: the alias to move back (default: production); history: only this alias", "ALIAS"},
+      {"alias", 0, 0, G_OPTION_ARG_STRING, &alias_opt, "rollback: the alias to move back (default: production); history: only this alias; import: set this alias", "ALIAS"},
       {"allow-signature-change", 0, 0, G_OPTION_ARG_NONE, &allow_sig,
        "alias, promote: move the alias even to a version that takes other inputs", NULL},
+      {"output", 'o', 0, G_OPTION_ARG_FILENAME, &out_opt, "export: the bundle file to write", "FILE"},
+      {"name", 0, 0, G_OPTION_ARG_STRING, &name_opt, "import: register under this name", "NAME"},
       G_OPTION_ENTRY_NULL};
   g_autoptr(GOptionContext) octx =
-      g_option_context_new("list | show NAME VERSION|ALIAS | alias NAME ALIAS VERSION | unalias NAME ALIAS | rollback NAME [--alias ALIAS] | promote NAME FROM_ALIAS TO_ALIAS | delete-alias NAME ALIAS | history NAME [--alias ALIAS]");
+      g_option_context_new("list | show NAME VERSION|ALIAS | alias NAME ALIAS VERSION | unalias NAME ALIAS | rollback NAME [--alias ALIAS] | promote NAME FROM_ALIAS TO_ALIAS | delete-alias NAME ALIAS | history NAME [--alias ALIAS] | export NAME@VERSION|NAME@ALIAS -o FILE | import FILE [--name N] [--alias A]");
   g_option_context_add_main_entries(octx, entries, NULL);
   if (!lathe_cli_parse(octx, &argc, &argv))
     return LATHE_EXIT_USAGE;
@@ -45,21 +50,38 @@ int lathe_cmd_models(int argc, char **argv) {
                                    g_str_equal(argv[1], "delete-alias"));
   gboolean history = argc == 3 && g_str_equal(argv[1], "history");
   gboolean promote = argc == 5 && g_str_equal(argv[1], "promote");
-  if (!list && !alias && !rollback && !show && !unalias && !history && !promote)
+  gboolean export = argc == 3 && g_str_equal(argv[1], "export");
+  gboolean import = argc == 3 && g_str_equal(argv[1], "import");
+  if (!list && !alias && !rollback && !show && !unalias && !history && !promote && !export &&
+      !import)
     return lathe_cli_error(LATHE_EXIT_USAGE,
                            "usage: lathe models list | lathe models show NAME VERSION|ALIAS | "
                            "lathe models alias NAME ALIAS VERSION | lathe models unalias NAME ALIAS | "
                            "lathe models rollback NAME [--alias ALIAS] | "
                            "lathe models promote NAME FROM_ALIAS TO_ALIAS | "
                            "lathe models delete-alias NAME ALIAS | "
-                           "lathe models history NAME [--alias ALIAS]");
-  if (alias_opt && !rollback && !history)
+                           "lathe models history NAME [--alias ALIAS] | "
+                           "lathe models export NAME@VERSION|NAME@ALIAS -o FILE | "
+                           "lathe models import FILE [--name NAME] [--alias ALIAS]");
+  if (alias_opt && !rollback && !history && !import)
     return lathe_cli_error(LATHE_EXIT_USAGE,
-                           "--alias goes with `lathe models rollback` and `lathe models history` only");
+                           "--alias goes with `lathe models rollback`, `history` and `import` only");
   if (allow_sig && !alias && !promote)
     return lathe_cli_error(LATHE_EXIT_USAGE,
                            "--allow-signature-change goes with `lathe models alias` and "
                            "`lathe models promote` only");
+  if (out_opt && !export)
+    return lathe_cli_error(LATHE_EXIT_USAGE, "-o goes with `lathe models export` only");
+  if (name_opt && !import)
+    return lathe_cli_error(LATHE_EXIT_USAGE, "--name goes with `lathe models import` only");
+  if (export && (!out_opt || !*out_opt))
+    return lathe_cli_error(LATHE_EXIT_USAGE, "lathe models export needs -o FILE");
+  const char *at = export ? strrchr(argv[2], '@') : NULL;
+  if (export && (!at || at == argv[2] || !at[1]))
+    return lathe_cli_error(LATHE_EXIT_USAGE,
+                           "lathe models export: '%s' is not NAME@VERSION or NAME@ALIAS", argv[2]);
+  if (import && !g_file_test(argv[2], G_FILE_TEST_IS_REGULAR))
+    return lathe_cli_error(LATHE_EXIT_USAGE, "%s: not a bundle file (missing, or not a plain file); check the path", argv[2]);
   const char *rb_alias = alias_opt ? alias_opt : "production";
   if ((rollback || history) && !*rb_alias)
     return lathe_cli_error(LATHE_EXIT_USAGE, "--alias must not be empty");
@@ -87,6 +109,8 @@ int lathe_cmd_models(int argc, char **argv) {
     return lathe_cli_models_history(reg, argv[2], alias_opt, json);
   if (promote)
     return lathe_cli_models_promote(reg, argv[2], argv[3], argv[4], allow_sig, json);
+  if (export || import)
+    return lathe_cli_models_bundle(reg, export, argv[2], at, out_opt, name_opt, alias_opt, json);
   if (show) {
     g_autoptr(JsonObject) v = lathe_registry_get_version(reg, argv[2], argv[3], &error);
     if (!v)

@@ -16,3 +16,7 @@ int lathe_cli_models_promote(LatheRegistry *reg, const char *name, const char *f
  * lathe_registry_check_signature(), for `lathe models alias`. */
 gboolean lathe_cli_models_check_alias(LatheRegistry *reg, const char *name, const char *alias,
                                       guint version, gboolean allow, GError **error);
+/* `lathe models export NAME@REF -o FILE` (@export, @at: the '@' in @arg)
+ * or `lathe models import FILE [--name N] [--alias A]`: docs/bundles.md. */
+int lathe_cli_models_bundle(LatheRegistry *reg, gboolean export, const char *arg, const char *at,
+                            const char *out, const char *name, const char *alias, gboolean json);

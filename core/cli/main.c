@@ -63,6 +63,8 @@ static int usage(FILE *out, int code) {
         "  models delete-alias NAME ALIAS\n"
         "  models history NAME [--alias ALIAS]  every alias move: when, who, run, reason\n"
         "  serve NAME@ALIAS [...] [--port N] [--bind ADDR]  serve models over HTTP\n"
+        "  models export NAME@VERSION|NAME@ALIAS -o FILE  one version as a bundle (docs/bundles.md)\n"
+        "  models import FILE [--name NAME] [--alias ALIAS]  a verified bundle into this store's registry\n"
         "  lineage MODEL@ALIAS | MODEL/VERSION | RUN/NODE[.PORT]\n"
         "                               what a model or artifact was made from, down to the data\n"
         "  study list                   tuning studies: trials per state\n"
