@@ -3,8 +3,7 @@
  * file: every member is checked before anything reaches the registry. */
 #include "lathe-bundle.h"
 
-#include <archive.h>
-#include <archive_entry.h>
+#include "lathe-archive.h"
 #include <errno.h>
 #include <glib/gstdio.h>
 #include <string.h>
@@ -31,21 +30,22 @@ void lathe_bundle_free(LatheBundle *b) {
 
 static gboolean write_member(struct archive *a, const char *name, const void *data, gsize len,
                              const char *path, GError **error) {
-  struct archive_entry *e = archive_entry_new();
-  archive_entry_set_pathname(e, name);
-  archive_entry_set_size(e, (la_int64_t)len);
-  archive_entry_set_filetype(e, AE_IFREG);
-  archive_entry_set_perm(e, 0644);
+  const LatheArchiveApi *ar = lathe_archive_api(NULL); /* loaded by the caller */
+  struct archive_entry *e = ar->entry_new();
+  ar->entry_set_pathname(e, name);
+  ar->entry_set_size(e, (la_int64_t)len);
+  ar->entry_set_filetype(e, AE_IFREG);
+  ar->entry_set_perm(e, 0644);
   /* Fixed owner and times: the same version always gives the same bytes. */
-  archive_entry_set_uid(e, 0);
-  archive_entry_set_gid(e, 0);
-  archive_entry_set_mtime(e, 0, 0);
-  gboolean ok = archive_write_header(a, e) == ARCHIVE_OK &&
-                (len == 0 || archive_write_data(a, data, len) == (la_ssize_t)len);
-  archive_entry_free(e);
+  ar->entry_set_uid(e, 0);
+  ar->entry_set_gid(e, 0);
+  ar->entry_set_mtime(e, 0, 0);
+  gboolean ok = ar->write_header(a, e) == ARCHIVE_OK &&
+                (len == 0 || ar->write_data(a, data, len) == (la_ssize_t)len);
+  ar->entry_free(e);
   if (!ok)
     g_set_error(error, LATHE_ERROR, LATHE_ERROR_IO, "%s: cannot write %s: %s; check the disk",
-                path, name, archive_error_string(a));
+                path, name, ar->error_string(a));
   return ok;
 }
 
@@ -53,6 +53,9 @@ static char *to_json(JsonNode *node) { return lathe_json_write(node, TRUE); }
 
 JsonObject *lathe_bundle_export(LatheRegistry *reg, const char *name, const char *ref,
                                 const char *path, GError **error) {
+  const LatheArchiveApi *ar = lathe_archive_api(error);
+  if (!ar)
+    return NULL;
   g_autoptr(JsonObject) v = lathe_registry_get_version(reg, name, ref, error);
   if (!v)
     return NULL;
@@ -108,12 +111,12 @@ JsonObject *lathe_bundle_export(LatheRegistry *reg, const char *name, const char
   g_autofree char *man_text = to_json(man_node);
 
   g_autofree char *tmp = g_strdup_printf("%s.tmp", path);
-  struct archive *a = archive_write_new();
-  archive_write_set_format_pax_restricted(a);
-  gboolean ok = archive_write_open_filename(a, tmp) == ARCHIVE_OK;
+  struct archive *a = ar->write_new();
+  ar->write_set_format_pax_restricted(a);
+  gboolean ok = ar->write_open_filename(a, tmp) == ARCHIVE_OK;
   if (!ok)
     g_set_error(error, LATHE_ERROR, LATHE_ERROR_IO, "%s: cannot create: %s; check the path",
-                path, archive_error_string(a));
+                path, ar->error_string(a));
   ok = ok && write_member(a, MANIFEST, man_text, strlen(man_text), path, error) &&
        write_member(a, BLOB, g_bytes_get_data(blob, NULL), g_bytes_get_size(blob), path, error);
   for (guint i = 0; ok && i < G_N_ELEMENTS(extras); i++) {
@@ -121,12 +124,12 @@ JsonObject *lathe_bundle_export(LatheRegistry *reg, const char *name, const char
     if (t)
       ok = write_member(a, extras[i].member, t, strlen(t), path, error);
   }
-  if (archive_write_close(a) != ARCHIVE_OK && ok) {
+  if (ar->write_close(a) != ARCHIVE_OK && ok) {
     g_set_error(error, LATHE_ERROR, LATHE_ERROR_IO, "%s: %s; check the disk", path,
-                archive_error_string(a));
+                ar->error_string(a));
     ok = FALSE;
   }
-  archive_write_free(a);
+  ar->write_free(a);
   if (ok && g_rename(tmp, path) != 0) {
     g_set_error(error, LATHE_ERROR, LATHE_ERROR_IO, "%s: cannot rename into place: %s", path,
                 g_strerror(errno));
@@ -164,26 +167,27 @@ static gboolean known_member(const char *name) {
  * holds before reading its data. */
 static gboolean read_members(struct archive *a, const char *label, GHashTable *contents,
                              GError **error) {
+  const LatheArchiveApi *ar = lathe_archive_api(NULL); /* loaded by the caller */
   gint64 total = 0;
   for (;;) {
     struct archive_entry *e = NULL;
-    int r = archive_read_next_header(a, &e);
+    int r = ar->read_next_header(a, &e);
     if (r == ARCHIVE_EOF)
       return TRUE;
     if (r != ARCHIVE_OK)
       REFUSE("%s: not a readable bundle (%s); export it again with `lathe models export`", label,
-             archive_error_string(a) ? archive_error_string(a) : "damaged tar");
-    const char *name = archive_entry_pathname(e);
+             ar->error_string(a) ? ar->error_string(a) : "damaged tar");
+    const char *name = ar->entry_pathname(e);
     if (!name || !*name)
       REFUSE("%s: a member has no name; the bundle is damaged", label);
     if (name[0] == '/')
       REFUSE("%s: member '%s' has an absolute path; refusing the bundle", label, name);
     if (strstr(name, ".."))
       REFUSE("%s: member '%s' climbs out with '..'; refusing the bundle", label, name);
-    if (archive_entry_hardlink(e) || archive_entry_symlink(e) ||
-        archive_entry_filetype(e) == AE_IFLNK)
+    if (ar->entry_hardlink(e) || ar->entry_symlink(e) ||
+        ar->entry_filetype(e) == AE_IFLNK)
       REFUSE("%s: member '%s' is a link; a bundle holds plain files only", label, name);
-    if (archive_entry_filetype(e) != AE_IFREG)
+    if (ar->entry_filetype(e) != AE_IFREG)
       REFUSE("%s: member '%s' is not a plain file (a device, folder or fifo); refusing the bundle",
              label, name);
     if (g_hash_table_contains(contents, name))
@@ -191,7 +195,7 @@ static gboolean read_members(struct archive *a, const char *label, GHashTable *c
     if (!known_member(name))
       REFUSE("%s: unknown member '%s'; a bundle holds %s, %s, %s and %s only (docs/bundles.md)",
              label, name, MANIFEST, BLOB, SIGNATURE, REFERENCE);
-    gint64 size = archive_entry_size_is_set(e) ? archive_entry_size(e) : -1;
+    gint64 size = ar->entry_size_is_set(e) ? ar->entry_size(e) : -1;
     if (size < 0 || size > LATHE_BUNDLE_MAX_MEMBER || total + size > LATHE_BUNDLE_MAX_TOTAL)
       REFUSE("%s: member '%s' claims %" G_GINT64_FORMAT " bytes, over the bundle bound of %"
              G_GINT64_FORMAT " per member and %" G_GINT64_FORMAT " in all; refusing the bundle",
@@ -200,7 +204,7 @@ static gboolean read_members(struct archive *a, const char *label, GHashTable *c
     GByteArray *buf = g_byte_array_sized_new((guint)MIN(size, 1 << 20));
     guint8 chunk[65536];
     la_ssize_t n;
-    while ((n = archive_read_data(a, chunk, sizeof chunk)) > 0 && (gint64)buf->len + n <= size)
+    while ((n = ar->read_data(a, chunk, sizeof chunk)) > 0 && (gint64)buf->len + n <= size)
       g_byte_array_append(buf, chunk, (guint)n);
     if (n < 0 || (gint64)buf->len != size) {
       g_byte_array_unref(buf);
@@ -301,40 +305,48 @@ static LatheBundle *verify(GHashTable *contents, const char *label, GError **err
 }
 
 static LatheBundle *read_archive(struct archive *a, const char *label, GError **error) {
+  const LatheArchiveApi *ar = lathe_archive_api(NULL); /* loaded by the caller */
   g_autoptr(GHashTable) contents =
       g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_bytes_unref);
   gboolean ok = read_members(a, label, contents, error);
-  archive_read_free(a);
+  ar->read_free(a);
   return ok ? verify(contents, label, error) : NULL;
 }
 
 static struct archive *reader(void) {
-  struct archive *a = archive_read_new();
-  archive_read_support_format_tar(a);
-  archive_read_support_filter_gzip(a);
+  const LatheArchiveApi *ar = lathe_archive_api(NULL); /* loaded by the caller */
+  struct archive *a = ar->read_new();
+  ar->read_support_format_tar(a);
+  ar->read_support_filter_gzip(a);
   return a;
 }
 
 LatheBundle *lathe_bundle_read_memory(const void *data, gsize len, const char *label,
                                       GError **error) {
+  const LatheArchiveApi *ar = lathe_archive_api(error);
+  if (!ar)
+    return NULL;
   struct archive *a = reader();
-  if (archive_read_open_memory(a, data, len) != ARCHIVE_OK) {
+  if (ar->read_open_memory(a, data, len) != ARCHIVE_OK) {
     g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
                 "%s: not a tar bundle (%s); make one with `lathe models export`", label,
-                archive_error_string(a) ? archive_error_string(a) : "unreadable");
-    archive_read_free(a);
+                ar->error_string(a) ? ar->error_string(a) : "unreadable");
+    ar->read_free(a);
     return NULL;
   }
   return read_archive(a, label, error);
 }
 
 LatheBundle *lathe_bundle_read_file(const char *path, GError **error) {
+  const LatheArchiveApi *ar = lathe_archive_api(error);
+  if (!ar)
+    return NULL;
   struct archive *a = reader();
-  if (archive_read_open_filename(a, path, 65536) != ARCHIVE_OK) {
+  if (ar->read_open_filename(a, path, 65536) != ARCHIVE_OK) {
     g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
                 "%s: not a tar bundle (%s); make one with `lathe models export`", path,
-                archive_error_string(a) ? archive_error_string(a) : "unreadable");
-    archive_read_free(a);
+                ar->error_string(a) ? ar->error_string(a) : "unreadable");
+    ar->read_free(a);
     return NULL;
   }
   return read_archive(a, path, error);

@@ -12,7 +12,7 @@
 
 #include <glib/gstdio.h>
 
-#include "archive-loader.h"
+#include "lathe-archive.h"
 #include "csv-input.h"
 
 /* Set by read_packed(), the way in to everything below that calls it. */

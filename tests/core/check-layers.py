@@ -18,7 +18,7 @@ import tempfile
 
 # Bottom to top. Folders in one layer know nothing of each other.
 LAYERS = [
-    ["store", "catalog", "tune", "http"],
+    ["store", "catalog", "tune", "http", "archive"],
     ["registry"],
     ["graph"],
     ["engine"],
@@ -27,7 +27,7 @@ LAYERS = [
 ]
 # Libraries outside core/ that the host links: their headers are placed by
 # file name, and they include nothing of the host.
-LIBRARIES = {"tune": "tune", "http": "http"}
+LIBRARIES = {"tune": "tune", "http": "http", "archive": "archive"}
 # Headers the build generates.
 GENERATED = {"config.h"}
 
