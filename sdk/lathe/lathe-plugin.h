@@ -38,7 +38,7 @@ G_BEGIN_DECLS
  * Bumped when fields are appended. The host refuses a plugin whose minor is
  * above its own (it may rely on callbacks the host would never call).
  */
-#define LATHE_ABI_MINOR 8
+#define LATHE_ABI_MINOR 9
 
 /**
  * LATHE_PLUGIN_ENTRY:
@@ -609,8 +609,13 @@ typedef struct {
  * @LATHE_TASK_SUCCEEDED: finished with exit status 0.
  * @LATHE_TASK_FAILED: finished otherwise.
  * @LATHE_TASK_CANCELLED: stopped by a cancel.
+ * @LATHE_TASK_TIMEOUT: stopped at its wall-time limit. Since: 1.9
+ * @LATHE_TASK_OUT_OF_MEMORY: stopped at its memory limit. Since: 1.9
+ * @LATHE_TASK_LOST: lost with no fault of its own: the machine failed, the
+ *   job was preempted or vanished. Retried as "lost". Since: 1.9
  *
- * The state of a task on an executor.
+ * The state of a task on an executor. %LATHE_TASK_FAILED covers a non-zero
+ * exit and a signal; #LatheExecutorClass.describe tells which.
  */
 typedef enum {
   LATHE_TASK_PENDING = 1,
@@ -618,6 +623,9 @@ typedef enum {
   LATHE_TASK_SUCCEEDED = 3,
   LATHE_TASK_FAILED = 4,
   LATHE_TASK_CANCELLED = 5,
+  LATHE_TASK_TIMEOUT = 6,
+  LATHE_TASK_OUT_OF_MEMORY = 7,
+  LATHE_TASK_LOST = 8,
 } LatheTaskState;
 
 /**
@@ -631,8 +639,15 @@ typedef enum {
  * @cpus: cores the node may use.
  * @memory_mb: memory it may use, 0 for no limit.
  * @time_limit_s: wall-time limit, 0 for none.
+ * @job_name: a name for the scheduler's queue ("lathe-RUN-NODE"). Since: 1.9
+ * @gpus: GPUs the node may use, 0 for none. Since: 1.9
+ * @partition: (nullable): the cluster partition, %NULL for its default. Since: 1.9
+ * @account: (nullable): the account charged, %NULL for the default. Since: 1.9
+ * @qos: (nullable): the quality of service, %NULL for the default. Since: 1.9
  *
- * One node's work, as the host hands it to a #LatheExecutorClass.
+ * One node's work, as the host hands it to a #LatheExecutorClass. Read the
+ * fields after @time_limit_s only when @struct_size covers them (a host
+ * before 1.9 ends there).
  */
 typedef struct {
   guint32 struct_size;
@@ -643,6 +658,12 @@ typedef struct {
   guint cpus;
   guint64 memory_mb;
   guint time_limit_s;
+  /* Since: 1.9 */
+  const char *job_name;
+  guint gpus;
+  const char *partition;
+  const char *account;
+  const char *qos;
 } LatheTask;
 
 /**
@@ -654,6 +675,9 @@ typedef struct {
  * @cancel: asks a job to stop.
  * @release: frees a job handle.
  * @close: ends the session.
+ * @describe: (nullable): a finished job's outcome in a few words, for the
+ *   node's error ("killed by SIGSEGV", "exceeded memory 2048 MiB", "timed out
+ *   after 600 s", "NODE_FAIL"); the host frees it. Since: 1.9
  *
  * Runs node work away from the host's threads (child processes, Slurm). The
  * default executor is the host's own thread pool and needs no plugin.
@@ -667,6 +691,8 @@ typedef struct {
   gboolean (*cancel)(gpointer executor, gpointer job, GError **error);
   void (*release)(gpointer executor, gpointer job);
   void (*close)(gpointer executor);
+  /* Since: 1.9. Appended, so 1.8 executors load with it NULL. */
+  char *(*describe)(gpointer executor, gpointer job);
 } LatheExecutorClass;
 
 /**
