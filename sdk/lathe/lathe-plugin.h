@@ -678,6 +678,16 @@ typedef struct {
  * @describe: (nullable): a finished job's outcome in a few words, for the
  *   node's error ("killed by SIGSEGV", "exceeded memory 2048 MiB", "timed out
  *   after 600 s", "NODE_FAIL"); the host frees it. Since: 1.9
+ * @job_ref: (nullable): a job's reference as text (a Slurm job id), which
+ *   the host stores so that a later process can re-attach; the host frees
+ *   it. Since: 1.9
+ * @attach: (nullable): a job handle for a reference @job_ref gave, in a new
+ *   session (a run resumed after the host died): %NULL with an error when the
+ *   job is unknown to the executor. Since: 1.9
+ *
+ * poll() may fail with %LATHE_ERROR_UNAVAILABLE when the executor cannot tell
+ * for now (the Slurm controller is down): the host keeps the job and asks
+ * again later, within a grace period; any other error fails the task.
  *
  * Runs node work away from the host's threads (child processes, Slurm). The
  * default executor is the host's own thread pool and needs no plugin.
@@ -693,6 +703,8 @@ typedef struct {
   void (*close)(gpointer executor);
   /* Since: 1.9. Appended, so 1.8 executors load with it NULL. */
   char *(*describe)(gpointer executor, gpointer job);
+  char *(*job_ref)(gpointer executor, gpointer job);
+  gpointer (*attach)(gpointer executor, const char *job_ref, GError **error);
 } LatheExecutorClass;
 
 /**
