@@ -62,6 +62,7 @@ static int usage(FILE *out, int code) {
         "  models promote NAME FROM_ALIAS TO_ALIAS  point TO_ALIAS at FROM_ALIAS's version\n"
         "  models delete-alias NAME ALIAS\n"
         "  models history NAME [--alias ALIAS]  every alias move: when, who, run, reason\n"
+        "  predict NAME@ALIAS DATA [-o FILE]  score raw data through the version's input pipeline\n"
         "  serve NAME@ALIAS [...] [--port N] [--bind ADDR]  serve models over HTTP\n"
         "  lineage MODEL@ALIAS | MODEL/VERSION | RUN/NODE[.PORT]\n"
         "                               what a model or artifact was made from, down to the data\n"
@@ -155,6 +156,8 @@ int main(int argc, char **argv) {
     return lathe_cmd_runs(argc - 1, argv + 1);
   if (g_str_equal(cmd, "models"))
     return lathe_cmd_models(argc - 1, argv + 1);
+  if (g_str_equal(cmd, "predict"))
+    return lathe_cmd_predict(argc - 1, argv + 1);
   if (g_str_equal(cmd, "serve"))
     return lathe_cmd_serve(argc - 1, argv + 1);
   if (g_str_equal(cmd, "lineage"))
