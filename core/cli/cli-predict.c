@@ -88,9 +88,9 @@ static int fit_csv_source(JsonObject *with, const char *data, JsonObject *versio
       if (wanted && j != next) {
         json_array_unref(drop);
         return lathe_cli_error(LATHE_EXIT_USAGE,
-                               "predict: %s: column '%s' comes at position %u; the model takes "
-                               "its columns in the order it was trained on",
-                               data, header[i], next + 1);
+                               "predict: %s: feature %u is '%s' but the model takes '%s' there; "
+                               "give the columns in the order it was trained on",
+                               data, next + 1, header[i], json_array_get_string_element(want, next));
       }
     }
     if (wanted)
