@@ -60,11 +60,13 @@ static GStrv csv_header(const char *path, const char *delimiter) {
   return fields;
 }
 
-/* For a CSV read by source/csv into the model directly: the label column
- * goes when DATA has none, columns the model does not take are dropped, and
- * a missing one is an error naming it. */
-static int fit_csv_source(JsonObject *with, const char *data, JsonObject *version,
-                          gboolean direct, gboolean *labelled) {
+/* For a CSV read by source/csv: the label column goes when DATA has none;
+ * against the columns the source read at training (recorded with the input
+ * pipeline; for older records, the model's signature when the model read
+ * the CSV directly), extra columns are dropped, and a missing or misplaced
+ * one is an error naming it. */
+static int fit_csv_source(JsonObject *with, JsonArray *read, const char *data,
+                          JsonObject *version, gboolean direct, gboolean *labelled) {
   const char *label = json_object_get_string_member_with_default(with, "label", NULL);
   g_auto(GStrv) header =
       csv_header(data, json_object_get_string_member_with_default(with, "delimiter", NULL));
@@ -72,10 +74,10 @@ static int fit_csv_source(JsonObject *with, const char *data, JsonObject *versio
   if (!*labelled)
     json_object_remove_member(with, "label");
   JsonObject *sig = lathe_registry_version_signature(version);
-  JsonNode *in = sig ? json_object_get_member(sig, "columns") : NULL;
-  if (!header || !direct || !in || !JSON_NODE_HOLDS_ARRAY(in))
+  JsonNode *in = sig && direct ? json_object_get_member(sig, "columns") : NULL;
+  JsonArray *want = read ? read : in && JSON_NODE_HOLDS_ARRAY(in) ? json_node_get_array(in) : NULL;
+  if (!header || !want)
     return LATHE_EXIT_OK;
-  JsonArray *want = json_node_get_array(in);
   JsonArray *drop = json_array_new();
   guint next = 0;
   for (guint i = 0; header[i]; i++) {
@@ -88,8 +90,8 @@ static int fit_csv_source(JsonObject *with, const char *data, JsonObject *versio
       if (wanted && j != next) {
         json_array_unref(drop);
         return lathe_cli_error(LATHE_EXIT_USAGE,
-                               "predict: %s: feature %u is '%s' but the model takes '%s' there; "
-                               "give the columns in the order it was trained on",
+                               "predict: %s: feature %u is '%s' but the model's pipeline takes "
+                               "'%s' there; give the columns in the order it was trained on",
                                data, next + 1, header[i], json_array_get_string_element(want, next));
       }
     }
@@ -102,7 +104,8 @@ static int fit_csv_source(JsonObject *with, const char *data, JsonObject *versio
     const char *name = json_array_get_string_element(want, next);
     json_array_unref(drop);
     return lathe_cli_error(LATHE_EXIT_USAGE,
-                           "predict: %s has no column '%s', which the model takes; add it",
+                           "predict: %s has no column '%s', which the model's pipeline takes; "
+                           "add it",
                            data, name);
   }
   json_object_set_array_member(with, "drop", drop);
@@ -277,7 +280,9 @@ static char *build_pipeline(const char *name, const char *ref, JsonObject *versi
     }
     g_autofree char *abs = g_canonicalize_filename(data[0], NULL);
     json_object_set_string_member(with, "path", abs);
-    int c = fit_csv_source(with, data[0], version, json_array_get_length(steps) == 0, labelled);
+    JsonNode *rn = json_object_get_member(src, "columns");
+    int c = fit_csv_source(with, rn && JSON_NODE_HOLDS_ARRAY(rn) ? json_node_get_array(rn) : NULL,
+                           data[0], version, json_array_get_length(steps) == 0, labelled);
     if (c) {
       *code = c;
       return NULL;
@@ -437,9 +442,17 @@ int lathe_cmd_predict(int argc, char **argv) {
       JsonObject *n = json_array_get_object_element(nodes, i);
       const char *err = json_object_get_string_member_with_default(n, "error", NULL);
       if (err) {
+        /* The source refusing DATA (a column it lacks) is a problem of the
+         * input, not a failed run. */
+        const char *id = json_object_get_string_member(n, "id");
+        gboolean src_failed = g_strcmp0(id, json_object_get_string_member_with_default(
+                                                json_object_get_object_member(ip, "source"),
+                                                "id", "source")) == 0;
         lathe_store_close(store);
-        return lathe_cli_error(LATHE_EXIT_FAILED, "predict: node '%s' of run %s: %s",
-                               json_object_get_string_member(n, "id"), run_id, err);
+        return lathe_cli_error(src_failed ? LATHE_EXIT_USAGE : LATHE_EXIT_FAILED,
+                               "predict: %snode '%s' of run %s: %s",
+                               src_failed ? "DATA does not fit the model's input pipeline: " : "",
+                               id, run_id, err);
       }
     }
     lathe_store_close(store);

@@ -98,7 +98,19 @@ JsonObject *lathe_input_pipeline_trace(LatheNodeRun *reg, char **why) {
     LatheNode *n = e->from;
     if (n->comp->kind == LATHE_KIND_SOURCE) {
       JsonObject *out = json_object_new();
-      json_object_set_object_member(out, "source", step_new(b, n, e->output));
+      JsonObject *src = step_new(b, n, e->output);
+      /* The columns it read: what new data must have (lathe predict). */
+      LatheNodeRun *st = lathe_batch_find(b, n);
+      LatheArtifact *a = st ? g_hash_table_lookup(st->outputs, e->output) : NULL;
+      const LatheDataset *ds = a && lathe_artifact_get_kind(a) == LATHE_TYPE_DATASET
+                                   ? lathe_artifact_get_dataset(a, NULL) : NULL;
+      if (ds && !ds->seq_len) {
+        JsonArray *cols = json_array_new();
+        for (guint i = 0; i < ds->n_cols; i++)
+          json_array_add_string_element(cols, ds->columns[i]);
+        json_object_set_array_member(src, "columns", cols);
+      }
+      json_object_set_object_member(out, "source", src);
       json_object_set_array_member(out, "steps", steps);
       return out;
     }

@@ -124,4 +124,11 @@ f = {os.path.basename(r["group"]): r["predicted"] for r in csv.DictReader(open(s
 print(z == f)
 PYEOF
 [ "$(cat "$TMP/zsame")" = "True" ] && pass "zips alone give the same predicted classes" || fail "zips alone predict differently"
+
+# A recording without the channel the pipeline reads: exit 2, naming it.
+mkdir -p "$TMP/bad/normal"
+printf 'time,f1\n0,1\n1,2\n' >"$TMP/bad/normal/r.csv"
+run_lathe "$TMP/b" predict --store "$TMP/p/.lathe" ideko-failure@candidate "$TMP/bad"
+expect_code "$TMP/b" 2 "a recording without the channel"
+expect_err "$TMP/b" "column 'f3' is not a column" "the error names the channel"
 finish

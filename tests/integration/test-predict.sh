@@ -71,7 +71,7 @@ for row in r: w.writerow([row[1], row[0]] + row[2:])
 " "$TMP/swapped.csv"
 run_lathe "$TMP/e4" predict iris@candidate "$TMP/swapped.csv"
 expect_code "$TMP/e4" 2 "columns out of order"
-expect_err "$TMP/e4" "but the model takes" "the error names the misplaced column"
+expect_err "$TMP/e4" "feature 1 is 'sepal_width' but the model's pipeline takes 'sepal_length' there" "the error names the misplaced column"
 run_lathe "$TMP/e5" predict iris@candidate "$TMP/nosuchfile.csv"
 expect_code "$TMP/e5" 2 "data that does not exist"
 run_lathe "$TMP/e6" predict iris iris.csv
@@ -98,6 +98,22 @@ expect_py "$TMP/sv.out" "[s['id'] for s in d['metadata']['input_pipeline']['step
 run_lathe "$TMP/sp" predict --json iris-std@candidate iris.csv
 expect_code "$TMP/sp" 0 "predict through the standardisation"
 expect_py "$TMP/sp.out" "d['metrics']['accuracy'] > 0.85" "standardised predictions are accurate"
+expect_py "$TMP/sv.out" "d['metadata']['input_pipeline']['source']['columns'] == ['sepal_length', 'sepal_width', 'petal_length', 'petal_width']" \
+  "the columns the source read are recorded"
+# A column missing ahead of a transform: named from the recorded source columns.
+run_lathe "$TMP/e8" predict iris-std@candidate "$TMP/missing.csv"
+expect_code "$TMP/e8" 2 "a missing column ahead of standardize"
+expect_err "$TMP/e8" "no column '$(cat "$TMP/missing.col")'" "that error names the column too"
+# An extra column is dropped, not fed to the model.
+$PY -c "
+import csv, sys
+r = list(csv.reader(open('iris.csv')))
+w = csv.writer(open(sys.argv[1], 'w', newline=''))
+for i, row in enumerate(r): w.writerow(row + (['note'] if i == 0 else ['x']))
+" "$TMP/extra.csv"
+run_lathe "$TMP/x" predict --json iris-std@candidate "$TMP/extra.csv"
+expect_code "$TMP/x" 0 "an extra column is dropped"
+expect_py "$TMP/x.out" "d['metrics']['accuracy'] == $(json_get "$TMP/sp.out" "d['metrics']['accuracy']")" "with the same predictions"
 
 cat >trial.json <<'JSON'
 {"lathe": 1, "name": "iris-trial", "seed": 7, "nodes": [
