@@ -112,20 +112,29 @@ static int fit_csv_source(JsonObject *with, JsonArray *read, const char *data,
   return LATHE_EXIT_OK;
 }
 
-/* Recordings from DATA: a folder as it is (labelled by its class folders,
- * when it has any), or archives/CSVs linked into a scratch folder. */
-static char *recordings_folder(char **data, guint n, const char *scratch, gboolean *labelled,
-                               GError **error) {
+/* Recordings from DATA: a folder as it is, or archives/CSVs linked into a
+ * scratch folder. The folder is labelled when its subfolders are all classes
+ * of the model (@classes): a folder of one class's dated subfolders is not. */
+static char *recordings_folder(char **data, guint n, JsonArray *classes, const char *scratch,
+                               gboolean *labelled, GError **error) {
   *labelled = FALSE;
   if (n == 1 && g_file_test(data[0], G_FILE_TEST_IS_DIR)) {
     g_autoptr(GDir) d = g_dir_open(data[0], 0, error);
     if (!d)
       return NULL;
+    guint dirs = 0, known = 0;
     for (const char *e; (e = g_dir_read_name(d));) {
       g_autofree char *p = g_build_filename(data[0], e, NULL);
-      if (g_file_test(p, G_FILE_TEST_IS_DIR))
-        *labelled = TRUE;
+      if (!g_file_test(p, G_FILE_TEST_IS_DIR))
+        continue;
+      dirs++;
+      for (guint i = 0; classes && i < json_array_get_length(classes); i++)
+        if (g_strcmp0(json_array_get_string_element(classes, i), e) == 0) {
+          known++;
+          break;
+        }
     }
+    *labelled = dirs > 0 && known == dirs;
     return g_canonicalize_filename(data[0], NULL);
   }
   if (g_mkdir_with_parents(scratch, 0700) != 0) {
@@ -289,7 +298,9 @@ static char *build_pipeline(const char *name, const char *ref, JsonObject *versi
     }
   } else if (g_str_equal(src_use, "source/recordings")) {
     g_autoptr(GError) error = NULL;
-    g_autofree char *folder = recordings_folder(data, n_data, scratch, labelled, &error);
+    JsonObject *sig = lathe_registry_version_signature(version);
+    JsonArray *classes = sig ? json_object_get_array_member(sig, "classes") : NULL;
+    g_autofree char *folder = recordings_folder(data, n_data, classes, scratch, labelled, &error);
     if (!folder) {
       *code = lathe_cli_error(LATHE_EXIT_USAGE, "predict: %s", error->message);
       return NULL;

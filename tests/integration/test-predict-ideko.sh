@@ -125,6 +125,11 @@ print(z == f)
 PYEOF
 [ "$(cat "$TMP/zsame")" = "True" ] && pass "zips alone give the same predicted classes" || fail "zips alone predict differently"
 
+# One class's folder (dated subfolders, which are not classes): unlabelled.
+run_lathe "$TMP/c" predict --store "$TMP/p/.lathe" --json ideko-failure@candidate "$TMP/heldout/not_anomalous"
+expect_code "$TMP/c" 0 "predict on one class's folder"
+expect_py "$TMP/c.out" "d['metrics'] is None and d['rows'] > 0" "its dated subfolders are not taken for classes"
+
 # A recording without the channel the pipeline reads: exit 2, naming it.
 mkdir -p "$TMP/bad/normal"
 printf 'time,f1\n0,1\n1,2\n' >"$TMP/bad/normal/r.csv"
