@@ -24,6 +24,7 @@ int lathe_cmd_runs_search(int argc, char **argv);
 int lathe_cmd_runs_compare(int argc, char **argv);
 int lathe_cmd_models(int argc, char **argv);
 int lathe_cmd_serve(int argc, char **argv);
+int lathe_cmd_predict(int argc, char **argv);
 int lathe_cmd_study(int argc, char **argv);
 int lathe_cmd_store(int argc, char **argv);
 int lathe_cmd_lineage(int argc, char **argv);

@@ -62,6 +62,7 @@ static int usage(FILE *out, int code) {
         "  models promote NAME FROM_ALIAS TO_ALIAS  point TO_ALIAS at FROM_ALIAS's version\n"
         "  models delete-alias NAME ALIAS\n"
         "  models history NAME [--alias ALIAS]  every alias move: when, who, run, reason\n"
+        "  predict NAME@ALIAS DATA [-o FILE]  score raw data through the version's input pipeline\n"
         "  serve NAME@ALIAS [...] [--port N] [--bind ADDR]  serve models over HTTP\n"
         "  models export NAME@VERSION|NAME@ALIAS -o FILE  one version as a bundle (docs/bundles.md)\n"
         "  models import FILE [--name NAME] [--alias ALIAS]  a verified bundle into this store's registry\n"
@@ -157,6 +158,8 @@ int main(int argc, char **argv) {
     return lathe_cmd_runs(argc - 1, argv + 1);
   if (g_str_equal(cmd, "models"))
     return lathe_cmd_models(argc - 1, argv + 1);
+  if (g_str_equal(cmd, "predict"))
+    return lathe_cmd_predict(argc - 1, argv + 1);
   if (g_str_equal(cmd, "serve"))
     return lathe_cmd_serve(argc - 1, argv + 1);
   if (g_str_equal(cmd, "lineage"))

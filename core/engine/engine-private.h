@@ -245,5 +245,12 @@ gint64 lathe_tracker_flush_us(void);
 JsonObject *lathe_shipper_run_ids(LatheShipper *shipper, const char *run_id, gint64 budget_us,
                                   GStrv *missing);
 
+/* input-pipeline.c */
+/* (transfer full) (nullable) the input pipeline of the model register task
+ * @reg registers: {"source": STEP, "steps": [STEP...]}, each STEP {"id",
+ * "use", "output", "with", and "input" for a transform}, in data order.
+ * NULL with @why (transfer full) when the chain cannot be traced. */
+JsonObject *lathe_input_pipeline_trace(LatheNodeRun *reg, char **why);
+
 /* progress.c */
 void lathe_progress_draw(LatheRun *run, gboolean final);

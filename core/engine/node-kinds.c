@@ -179,6 +179,14 @@ static gboolean run_register(LatheNodeRun *t, LatheContext *ctx, GError **error)
   LatheArtifact *model = lathe_context_get_input(ctx, "model");
   if (!register_load_and_reference(t, ctx, model, meta, error))
     return FALSE;
+  g_autofree char *untraced = NULL;
+  JsonObject *pipeline = lathe_input_pipeline_trace(t, &untraced);
+  if (pipeline)
+    json_object_set_object_member(meta, "input_pipeline", pipeline);
+  else
+    lathe_context_log(ctx, G_LOG_LEVEL_WARNING,
+                      "'%s' is registered without its input pipeline (%s): lathe predict cannot "
+                      "score raw data with this version", name, untraced);
   /* A decision upstream (evaluator/ab) says why the alias moves. */
   JsonNode *move = metrics ? json_object_get_member(metrics, "alias_move") : NULL;
   JsonObject *mo = move && JSON_NODE_HOLDS_OBJECT(move) ? json_node_get_object(move) : NULL;

@@ -5,6 +5,10 @@
  * the steps (step-major, columns "CHANNEL@t"), `lengths` says how many are
  * real, and the steps after them hold `value`. Models that honour lengths mask
  * the padding; the default value 0 is what the SDK documents for padding.
+ *
+ * The length it used (the longest recording when length is 0) is its fitted
+ * state: the optional "state" output gives it as params, {"length": N}, so
+ * that new recordings are padded to the length the model was trained on.
  */
 #include <string.h>
 
@@ -33,6 +37,10 @@ static const LathePortSpec pad_outputs[] = {
      .type = LATHE_TYPE_DATASET,
      .doc = "one sequence per recording: length steps, lengths = its rows (at most "
             "length), label = its majority label, group = the recording"},
+    {.name = "state",
+     .type = LATHE_TYPE_METRICS,
+     .flags = LATHE_PORT_OPTIONAL,
+     .doc = "the length used, as params: {\"length\": N}"},
     {.name = NULL},
 };
 
@@ -135,6 +143,9 @@ static gboolean pad_run(LatheContext *ctx, GError **error) {
   lathe_context_log(ctx, G_LOG_LEVEL_INFO, "%u recordings padded to %u steps of %u channels",
                     runs->len, length, c);
   lathe_context_set_output_dataset(ctx, "data", g_steal_pointer(&out));
+  JsonObject *state = json_object_new();
+  json_object_set_int_member(state, "length", length);
+  lathe_context_set_output(ctx, "state", lathe_artifact_new_metrics(state));
   return TRUE;
 }
 

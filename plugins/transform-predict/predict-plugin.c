@@ -103,5 +103,62 @@ static const LatheTransformClass predict_class = {
     .run = predict_run,
 };
 
-LATHE_PLUGIN_DEFINE("transform-predict", "0.1.0", "MIT",
-                    "model predictions as dataset columns", LATHE_COMPONENT(predict_class))
+/* source/model: a registered model version as a node's output, so that a
+ * pipeline (lathe predict's) scores with a model from the registry. The
+ * registry is the run's ("registry" setting). resolve names the version's
+ * content, so a moved alias is never served from the cache. */
+static const LatheParamSpec model_params[] = {
+    LATHE_PARAM_STRING_("name", NULL, LATHE_PARAM_REQUIRED, "registered model name"),
+    LATHE_PARAM_STRING_("ref", "\"production\"", 0, "alias or version number"),
+    LATHE_PARAM_END,
+};
+
+static const LathePortSpec model_outputs[] = {
+    {.name = "model", .type = LATHE_TYPE_MODEL, .doc = "the registered version"},
+    {.name = NULL},
+};
+
+static LatheArtifact *model_fetch(LatheContext *ctx, GError **error) {
+  const char *name = lathe_context_param_string(ctx, "name");
+  const char *ref = lathe_context_param_string(ctx, "ref");
+  guint version = 0;
+  GError *local = NULL;
+  LatheArtifact *a = lathe_context_registry_fetch(ctx, name, ref, &version, &local);
+  if (!a) {
+    if (local)
+      g_propagate_prefixed_error(error, local, "reading %s@%s: ", name, ref);
+    else
+      g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID, "%s@%s is not in the registry",
+                  name, ref);
+    lathe_context_prefix_error(ctx, error, "source/model");
+  }
+  return a;
+}
+
+static gboolean model_resolve(LatheContext *ctx, GError **error) {
+  g_autoptr(LatheArtifact) a = model_fetch(ctx, error);
+  if (!a)
+    return FALSE;
+  lathe_context_set_content_key(ctx, lathe_artifact_get_digest(a));
+  return TRUE;
+}
+
+static gboolean model_run(LatheContext *ctx, GError **error) {
+  LatheArtifact *a = model_fetch(ctx, error);
+  if (!a)
+    return FALSE;
+  lathe_context_set_output(ctx, "model", a);
+  return TRUE;
+}
+
+static const LatheSourceClass model_class = {
+    LATHE_COMPONENT_INIT(LatheSourceClass, LATHE_KIND_SOURCE, "model",
+                         "a registered model version, from the run's registry",
+                         model_params, NULL, model_outputs),
+    .run = model_run,
+    .resolve = model_resolve,
+};
+
+LATHE_PLUGIN_DEFINE("transform-predict", "0.2.0", "MIT",
+                    "model predictions as dataset columns, and registered models as a source",
+                    LATHE_COMPONENT(predict_class), LATHE_COMPONENT(model_class))

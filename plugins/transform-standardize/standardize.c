@@ -8,6 +8,12 @@
  * then the mean squared deviation (population variance, ddof 0). A channel
  * with zero variance is centred but not scaled. Padding steps are copied
  * unchanged: 0 after transform/pad with its default value.
+ *
+ * The fitted statistics are the node's state: published on the optional
+ * "state" output as {"state": {...}}, the params that make another node apply
+ * them. Given a "state" param, the node fits nothing and applies it to every
+ * input: that is how a registered model's input pipeline (lathe predict)
+ * scales new data exactly as the training split was scaled.
  */
 #include <math.h>
 #include <string.h>
@@ -29,6 +35,13 @@ static const LathePortSpec std_inputs[] = {
     {.name = NULL},
 };
 
+static const LatheParamSpec std_params[] = {
+    {.name = "state", .type = LATHE_PARAM_OBJECT,
+     .doc = "fitted statistics to apply instead of fitting on train: {\"channels\": [names], "
+            "\"mean\": [numbers], \"std\": [numbers]}, as the \"state\" output gives them"},
+    LATHE_PARAM_END,
+};
+
 static const LathePortSpec std_outputs[] = {
     {.name = "train", .type = LATHE_TYPE_DATASET, .doc = "train, standardised"},
     {.name = "test",
@@ -39,6 +52,10 @@ static const LathePortSpec std_outputs[] = {
      .type = LATHE_TYPE_DATASET,
      .flags = LATHE_PORT_OPTIONAL,
      .doc = "valid, standardised (set when the valid input is connected)"},
+    {.name = "state",
+     .type = LATHE_TYPE_METRICS,
+     .flags = LATHE_PORT_OPTIONAL,
+     .doc = "the statistics applied, as params: {\"state\": {\"channels\", \"mean\", \"std\"}}"},
     {.name = NULL},
 };
 
@@ -124,6 +141,71 @@ static gboolean fit(LatheContext *ctx, const LatheDataset *ds, Stats *st, GError
   return TRUE;
 }
 
+/* The "state" param, checked against the channels of @ds. */
+static gboolean state_from_param(LatheContext *ctx, JsonObject *o, const LatheDataset *ds,
+                                 Stats *st, GError **error) {
+  static const char *const keys[] = {"channels", "mean", "std"};
+  JsonArray *a[3];
+  guint c = lathe_dataset_channels(ds);
+  for (guint i = 0; i < 3; i++) {
+    JsonNode *n = json_object_get_member(o, keys[i]);
+    a[i] = n && JSON_NODE_HOLDS_ARRAY(n) ? json_node_get_array(n) : NULL;
+    if (!a[i] || json_array_get_length(a[i]) != c) {
+      lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT,
+                              "param 'state' needs \"%s\" as a list of %u items (the input's "
+                              "channels); give the \"state\" output of a fitted node",
+                              keys[i], c);
+      return FALSE;
+    }
+  }
+  st->channels = c;
+  st->mean = g_new0(double, c + 1);
+  st->scale = g_new0(double, c + 1);
+  for (guint j = 0; j < c; j++) {
+    g_autofree char *name = channel_name(ds, j);
+    JsonNode *cn = json_array_get_element(a[0], j);
+    const char *want = JSON_NODE_HOLDS_VALUE(cn) && json_node_get_value_type(cn) == G_TYPE_STRING
+                           ? json_node_get_string(cn) : NULL;
+    if (g_strcmp0(want, name) != 0) {
+      lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT,
+                              "channel %u of the input is '%s' but param 'state' was fitted on "
+                              "'%s'; give the columns the state was fitted on, in its order",
+                              j + 1, name, want ? want : "(not a name)");
+      return FALSE;
+    }
+    for (guint i = 1; i < 3; i++) {
+      JsonNode *v = json_array_get_element(a[i], j);
+      GType t = JSON_NODE_HOLDS_VALUE(v) ? json_node_get_value_type(v) : G_TYPE_INVALID;
+      double d = t == G_TYPE_DOUBLE || t == G_TYPE_INT64 ? json_node_get_double(v) : NAN;
+      if (!isfinite(d) || (i == 2 && d <= 0.0)) {
+        lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT,
+                                "param 'state': \"%s\" of channel '%s' must be a finite number%s",
+                                keys[i], name, i == 2 ? " above 0" : "");
+        return FALSE;
+      }
+      (i == 1 ? st->mean : st->scale)[j] = d;
+    }
+  }
+  return TRUE;
+}
+
+static LatheArtifact *state_artifact(const LatheDataset *ds, const Stats *st) {
+  JsonObject *state = json_object_new();
+  JsonArray *names = json_array_new(), *mean = json_array_new(), *sd = json_array_new();
+  for (guint j = 0; j < st->channels; j++) {
+    g_autofree char *name = channel_name(ds, j);
+    json_array_add_string_element(names, name);
+    json_array_add_double_element(mean, st->mean[j]);
+    json_array_add_double_element(sd, st->scale[j]);
+  }
+  json_object_set_array_member(state, "channels", names);
+  json_object_set_array_member(state, "mean", mean);
+  json_object_set_array_member(state, "std", sd);
+  JsonObject *params = json_object_new();
+  json_object_set_object_member(params, "state", state);
+  return lathe_artifact_new_metrics(params);
+}
+
 /* @ds must have the same channels and layout as the train set. */
 static gboolean check_like(LatheContext *ctx, const LatheDataset *train, const LatheDataset *ds,
                            const char *port, GError **error) {
@@ -177,14 +259,20 @@ static gboolean std_run(LatheContext *ctx, GError **error) {
       return FALSE;
   }
   Stats st = {0};
-  gboolean ok = fit(ctx, train, &st, error);
+  JsonObject *given = lathe_context_param_is_set(ctx, "state")
+                          ? json_object_get_object_member(lathe_context_get_params(ctx), "state")
+                          : NULL;
+  gboolean ok = given ? state_from_param(ctx, given, train, &st, error)
+                      : fit(ctx, train, &st, error);
   if (ok) {
+    lathe_context_set_output(ctx, "state", state_artifact(train, &st));
     lathe_context_set_output_dataset(ctx, "train", apply(train, &st));
     for (guint i = 0; i < 2; i++)
       if (other[i])
         lathe_context_set_output_dataset(ctx, others[i], apply(other[i], &st));
-    lathe_context_log(ctx, G_LOG_LEVEL_INFO, "standardised %u channels fitted on %u train rows",
-                      st.channels, train->n_rows);
+    lathe_context_log(ctx, G_LOG_LEVEL_INFO, "standardised %u channels %s %u train rows",
+                      st.channels, given ? "with the given state on" : "fitted on",
+                      train->n_rows);
   }
   g_free(st.mean);
   g_free(st.scale);
@@ -195,7 +283,7 @@ static const LatheTransformClass std_class = {
     LATHE_COMPONENT_INIT(LatheTransformClass, LATHE_KIND_TRANSFORM, "standardize",
                          "per-channel z-score fitted on train, applied to train, test and "
                          "valid",
-                         NULL, std_inputs, std_outputs),
+                         std_params, std_inputs, std_outputs),
     .run = std_run,
 };
 

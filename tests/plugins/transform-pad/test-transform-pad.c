@@ -1,5 +1,6 @@
 /* transform/pad through its ABI: pad lengths, padding values, truncation
- * and labels, one recording; through serialize/deserialize. */
+ * and labels, one recording; through serialize/deserialize; the length it
+ * used, published on "state". */
 #include <string.h>
 
 #include "seq-fixtures.h"
@@ -94,9 +95,37 @@ static void test_pad_one_recording(void) {
   seq_run_clear(&run);
 }
 
+/* The "state" output says the length used: the longest recording when
+ * length is 0, and given as the length param it pads alike. */
+static gint64 state_length(SeqRun *run) {
+  LatheArtifact *a = lathe_context_get_output(run->ctx, "state");
+  g_assert_nonnull(a);
+  JsonObject *m = lathe_artifact_get_metrics(a, NULL);
+  g_assert_nonnull(m);
+  g_assert_cmpuint(json_object_get_size(m), ==, 1);
+  return json_object_get_int_member(m, "length");
+}
+
+static void test_pad_state(void) {
+  const guint lens[] = {4, 2, 3};
+  SeqRun run = {0};
+  const LatheDataset *out = PAD(&run, NULL, seq_long_table(2, lens, 3));
+  g_assert_cmpint(state_length(&run), ==, 4);
+  g_assert_cmpuint(out->seq_len, ==, 4);
+  /* New recordings, all shorter: padded to the fitted length, not theirs. */
+  const guint short_lens[] = {2, 1};
+  SeqRun again = {0};
+  const LatheDataset *o2 = PAD(&again, "{\"length\": 4}", seq_long_table(2, short_lens, 2));
+  g_assert_cmpuint(o2->seq_len, ==, 4);
+  g_assert_cmpint(state_length(&again), ==, 4);
+  seq_run_clear(&again);
+  seq_run_clear(&run);
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/pad/pad", test_pad);
   g_test_add_func("/pad/one-recording", test_pad_one_recording);
+  g_test_add_func("/pad/state", test_pad_state);
   return g_test_run();
 }

@@ -1,6 +1,7 @@
 /* transform/standardize through its ABI: statistics from train only, applied
  * to test and valid; constant channels; sequences whose padding neither
- * counts nor moves; NaN/Inf refusals; mismatched inputs. */
+ * counts nor moves; NaN/Inf refusals; mismatched inputs; the fitted state
+ * published on "state" and applied again through the "state" param. */
 #include <math.h>
 #include <string.h>
 
@@ -151,10 +152,75 @@ static void test_refusals(void) {
   seq_assert_contains(m4, "input 'train' has no rows");
 }
 
+/* The "state" output of a fit, as the params JSON it is meant to be. */
+static char *state_params(SeqRun *run) {
+  LatheArtifact *a = lathe_context_get_output(run->ctx, "state");
+  g_assert_nonnull(a);
+  JsonObject *m = lathe_artifact_get_metrics(a, NULL);
+  g_assert_nonnull(m);
+  g_autoptr(JsonNode) n = json_node_init_object(json_node_alloc(), m);
+  return json_to_string(n, FALSE);
+}
+
+static void test_state(void) {
+  const float tr[] = {1, 5, 0, 2, 5, 0, 3, 5, 0, 4, 5, 8};
+  const float te[] = {2.5f, 6, 2, 5, 5, 14};
+  SeqRun fit = {0};
+  g_autoptr(GError) error = NULL;
+  g_assert_true(seq_run(&fit, PLUGIN, ID, "std", NULL, &error, "train", table(4, tr), "test",
+                        table(2, te), NULL));
+  g_assert_no_error(error);
+  g_autofree char *params = state_params(&fit);
+  JsonObject *st = json_object_get_object_member(
+      lathe_artifact_get_metrics(lathe_context_get_output(fit.ctx, "state"), NULL), "state");
+  JsonArray *mean = json_object_get_array_member(st, "mean");
+  JsonArray *sd = json_object_get_array_member(st, "std");
+  g_assert_cmpstr(json_array_get_string_element(json_object_get_array_member(st, "channels"), 2),
+                  ==, "f3");
+  g_assert_cmpfloat(json_array_get_double_element(mean, 0), ==, 2.5);
+  g_assert_cmpfloat(json_array_get_double_element(sd, 1), ==, 1.0); /* constant: not scaled */
+  g_assert_cmpfloat(fabs(json_array_get_double_element(sd, 2) - sqrt(12.0)), <, 1e-12);
+  /* The state applied to the test rows alone, on "train": nothing is
+   * refitted on them, and every value is the one the fit gave test. */
+  SeqRun apply = {0};
+  g_assert_true(seq_run(&apply, PLUGIN, ID, "std", params, &error, "train", table(2, te), NULL));
+  g_assert_no_error(error);
+  const LatheDataset *want = seq_output(&fit, "test"), *got = seq_output(&apply, "train");
+  for (guint k = 0; k < 6; k++)
+    g_assert_cmpfloat(got->x[k], ==, want->x[k]);
+  g_autofree char *again = state_params(&apply);
+  g_assert_cmpstr(again, ==, params); /* it publishes the state it applied */
+  seq_run_clear(&apply);
+  seq_run_clear(&fit);
+
+  /* Refusals: another channel, a wrong count, a zero std. */
+  static const char *const bad[][2] = {
+      {"{\"state\": {\"channels\": [\"f1\", \"x\", \"f3\"], \"mean\": [0, 0, 0], "
+       "\"std\": [1, 1, 1]}}",
+       "channel 2 of the input is 'f2' but param 'state' was fitted on 'x'"},
+      {"{\"state\": {\"channels\": [\"f1\"], \"mean\": [0], \"std\": [1]}}",
+       "needs \"channels\" as a list of 3 items"},
+      {"{\"state\": {\"channels\": [\"f1\", \"f2\", \"f3\"], \"mean\": [0, 0, 0], "
+       "\"std\": [1, 0, 1]}}",
+       "\"std\" of channel 'f2' must be a finite number above 0"},
+  };
+  for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
+    SeqRun run = {0};
+    g_autoptr(GError) e = NULL;
+    g_assert_false(seq_run(&run, PLUGIN, ID, "std", bad[i][0], &e, "train", table(2, te), NULL));
+    g_assert_nonnull(e);
+    g_assert_null(strchr(e->message, '\n'));
+    seq_assert_contains(e->message, bad[i][1]);
+    g_assert_null(seq_output(&run, "train"));
+    seq_run_clear(&run);
+  }
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/standardize/table", test_table);
   g_test_add_func("/standardize/sequences", test_sequences);
   g_test_add_func("/standardize/refusals", test_refusals);
+  g_test_add_func("/standardize/state", test_state);
   return g_test_run();
 }
