@@ -1,5 +1,6 @@
 /* `lathe models list|show|alias|unalias|delete-alias|rollback|promote|history|export|import`,
  * through the registry plugin. */
+#include <errno.h>
 #include <string.h>
 
 #include "cli-models.h"
@@ -95,7 +96,11 @@ int lathe_cmd_models(int argc, char **argv) {
   g_autoptr(LatheCatalog) cat = lathe_cli_load_catalog(TRUE);
   g_autofree char *dir = lathe_cli_default_store(store_opt, ".");
   /* The registry lives in a run store; models never creates one (a typo in
-   * --store would otherwise start an empty registry there). */
+   * --store would otherwise start an empty registry there), except import:
+   * a bundle is how a model reaches a serving machine that has no store. */
+  if (import && g_mkdir_with_parents(dir, 0755) != 0)
+    return lathe_cli_error(LATHE_EXIT_FAILED, "cannot create the run store %s: %s; pass --store",
+                           dir, g_strerror(errno));
   if (!g_file_test(dir, G_FILE_TEST_IS_DIR))
     return lathe_cli_error(LATHE_EXIT_USAGE, "no run store at %s; run a pipeline first or pass --store",
                            dir);

@@ -100,6 +100,17 @@ expect_code "$TMP/sp" 0 "predict through the standardisation"
 expect_py "$TMP/sp.out" "d['metrics']['accuracy'] > 0.85" "standardised predictions are accurate"
 expect_py "$TMP/sv.out" "d['metadata']['input_pipeline']['source']['columns'] == ['sepal_length', 'sepal_width', 'petal_length', 'petal_width']" \
   "the columns the source read are recorded"
+# A bundle carries the input pipeline: another store, with no access to this
+# one, scores the raw CSV the same way.
+run_lathe "$TMP/bx" models export iris-std@candidate -o "$TMP/std.bundle"
+expect_code "$TMP/bx" 0 "export the standardised version"
+mkdir -p "$TMP/serving" && cp iris.csv "$TMP/serving/"
+(cd "$TMP/serving" && run_lathe "$TMP/bi" models import "$TMP/std.bundle" --alias production &&
+  run_lathe "$TMP/bp" predict --json iris-std@production iris.csv)
+expect_code "$TMP/bi" 0 "import it into a fresh store"
+expect_code "$TMP/bp" 0 "predict from the imported bundle"
+expect_py "$TMP/bp.out" "d['metrics'] == json.load(open('$TMP/sp.out'))['metrics']" \
+  "the imported version gives the same metrics as the original"
 # A column missing ahead of a transform: named from the recorded source columns.
 run_lathe "$TMP/e8" predict iris-std@candidate "$TMP/missing.csv"
 expect_code "$TMP/e8" 2 "a missing column ahead of standardize"
