@@ -5,6 +5,7 @@
 
 #include "cli-models.h"
 #include "lathe-bundle.h"
+#include "lathe-bundle.h"
 
 #define T lathe_cli_text
 
@@ -98,9 +99,16 @@ int lathe_cmd_models(int argc, char **argv) {
   /* The registry lives in a run store; models never creates one (a typo in
    * --store would otherwise start an empty registry there), except import:
    * a bundle is how a model reaches a serving machine that has no store. */
-  if (import && g_mkdir_with_parents(dir, 0755) != 0)
-    return lathe_cli_error(LATHE_EXIT_FAILED, "cannot create the run store %s: %s; pass --store",
-                           dir, g_strerror(errno));
+  if (import && !g_file_test(dir, G_FILE_TEST_IS_DIR)) {
+    /* Only for a bundle that reads whole: a mistyped path leaves no store behind. */
+    g_autoptr(GError) berr = NULL;
+    g_autoptr(LatheBundle) b = lathe_bundle_read_file(argv[2], &berr);
+    if (!b)
+      return lathe_cli_models_error(berr);
+    if (g_mkdir_with_parents(dir, 0755) != 0)
+      return lathe_cli_error(LATHE_EXIT_FAILED, "cannot create the run store %s: %s; pass --store",
+                             dir, g_strerror(errno));
+  }
   if (!g_file_test(dir, G_FILE_TEST_IS_DIR))
     return lathe_cli_error(LATHE_EXIT_USAGE, "no run store at %s; run a pipeline first or pass --store",
                            dir);
