@@ -189,4 +189,11 @@ expect_code "$TMP/u3" 2 "export of an unknown alias"
 run_lathe "$TMP/u4" models import --store B missing.bundle
 expect_code "$TMP/u4" 2 "import of a missing file"
 expect_err "$TMP/u4" "missing.bundle: not a bundle file" "names the missing file"
+# A machine with no store: import makes one, but never for a bundle that does not read.
+run_lathe "$TMP/u5" models import --store fresh missing.bundle
+expect_code "$TMP/u5" 2 "import of a missing file on a storeless machine"
+[ ! -e fresh ] && pass "no store left behind" || fail "a store was created for a bundle that does not read"
+run_lathe "$TMP/u6" models import --store fresh --json one.bundle
+expect_code "$TMP/u6" 0 "import on a storeless machine creates the store"
+expect_py "$TMP/u6.out" "d['version'] == 1" "and registers version 1 there"
 finish
