@@ -133,10 +133,10 @@ req b12 GET /predict
 status b12 405 "GET /predict"
 
 req mt GET /metrics
-grep -q '^lathe_serve_requests_total{model="iris",version="1",status="200"} ' mt.json && pass "metrics: requests by model, version, status" || fail "metrics: no requests_total for 200: $(head -c 600 mt.json)"
-grep -q '^lathe_serve_request_duration_seconds_bucket{le="+Inf"} ' mt.json && pass "metrics: latency histogram with +Inf" || fail "metrics: no +Inf bucket"
+grep -q '^lathe_serve_requests_total{model="iris",variant="production",version="1",status="200"} ' mt.json && pass "metrics: requests by model, version, status" || fail "metrics: no requests_total for 200: $(head -c 600 mt.json)"
+grep -q '^lathe_serve_request_duration_seconds_bucket{model="iris",variant="production",le="+Inf"} ' mt.json && pass "metrics: latency histogram with +Inf" || fail "metrics: no +Inf bucket"
 grep -q '^lathe_serve_in_flight_requests 0$' mt.json && pass "metrics: in-flight" || fail "metrics: no in-flight gauge"
-grep -q '^lathe_serve_model_load_seconds{model="iris",version="1"} ' mt.json && pass "metrics: model load time" || fail "metrics: no load time"
+grep -q '^lathe_serve_model_load_seconds{model="iris",variant="production",version="1"} ' mt.json && pass "metrics: model load time" || fail "metrics: no load time"
 if command -v promtool >/dev/null; then
   promtool check metrics <mt.json >pt.out 2>&1 && pass "promtool check metrics" || fail "promtool: $(head -c 600 pt.out)"
 else
