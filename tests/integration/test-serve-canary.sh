@@ -149,4 +149,41 @@ if command -v promtool >/dev/null; then
   promtool check metrics <"$TMP/mt.txt" >"$TMP/pt.out" 2>&1 && pass "promtool check metrics" || fail "promtool: $(head -c 600 "$TMP/pt.out")"
 fi
 stop_server $SERVER_PID "shadow server"
+# --sticky-field: a body member keeps a client on one variant (rules off).
+start_server "$TMP/sf" --route iris@production:50,iris@2:50 --sticky-field user --max-p99-ms off \
+  --max-accuracy-drop off --poll-seconds 0
+$PY - "$URL" "$TMP/sf.json" <<'PY'
+import json, sys
+from serve_client import predict
+url, out = sys.argv[1:3]
+seen = {}
+for k in range(20):
+    for _ in range(4):
+        seen.setdefault(k, set()).add(predict(url, [[5.1, 3.5, 1.4, 0.2]], user="u%d" % k)[2]["variant"])
+json.dump({k: sorted(v) for k, v in seen.items()}, open(out, "w"))
+PY
+expect_py "$TMP/sf.json" "all(len(v) == 1 for v in d.values()) and {v[0] for v in d.values()} == {'production', '2'}" \
+  "--sticky-field user: one variant per user, both reached"
+stop_server $SERVER_PID "sticky-field server"
+
+# The p99 rule: --max-p99-ms 0 withdraws any canary once it has 50 requests.
+# The canary names a version, not an alias, so nothing is recorded.
+start_server "$TMP/lat" --route iris@production:50,iris@2:50 --max-p99-ms 0 --max-accuracy-drop off --poll-seconds 0
+$PY - "$URL" "$TMP/lat.json" <<'PY'
+import json, sys, time
+from serve_client import call, predict
+url, out = sys.argv[1:3]
+for i in range(200):
+    predict(url, [[5.1, 3.5, 1.4, 0.2]])
+deadline = time.time() + 5
+while time.time() < deadline:
+    c = call(url + "/routes")[2]["routes"][0]["variants"][1]
+    if c["withdrawn"] and c["withdrawal_record"]:
+        break
+    time.sleep(0.1)
+json.dump(c, open(out, "w"))
+PY
+expect_py "$TMP/lat.json" "d['withdrawn'] and 'p99 latency' in d['withdrawn_reason'] and d['requests'] >= 50 and d['weight'] == 0 and d['withdrawal_record'].startswith('not recorded')" \
+  "--max-p99-ms: the canary is withdrawn on its p99 ($(json_get "$TMP/lat.json" "d['withdrawn_reason']"))"
+stop_server $SERVER_PID "p99 server"
 finish
