@@ -228,7 +228,9 @@ static void on_request(SoupServer *server, SoupServerMessage *msg, const char *p
     if (srv->test_delay_ms && g_str_equal(e->pub.method, "POST")) {
       e->paused = TRUE;
       soup_server_message_pause(msg);
-      g_timeout_add(srv->test_delay_ms, on_test_delay, e);
+      g_autoptr(GSource) t = g_timeout_source_new(srv->test_delay_ms);
+      g_source_set_callback(t, on_test_delay, e, NULL);
+      g_source_attach(t, g_main_context_get_thread_default());
       return;
     }
     exchange_run(e);
