@@ -116,7 +116,7 @@ static void score_root(LatheServer *sv, LatheServeGroup *g, LatheHttpExchange *e
                               s->version, error->message);
   g_auto(GStrv) answers = NULL;
   if (y) {
-    guint nr = ds->n_rows, nk = json_array_get_length(s->classes);
+    guint nr = ds->n_rows, nk = s->classes ? json_array_get_length(s->classes) : 0;
     gboolean probs = nk > 0 && k == nk;
     answers = lathe_serve_answers(s, y, nr, k);
     g_autoptr(JsonBuilder) b = json_builder_new();
@@ -380,7 +380,8 @@ LatheServed *lathe_served_load(LatheCatalog *cat, LatheRegistry *reg, const char
     return NULL;
   }
   s->columns = json_array_ref(cols);
-  s->classes = json_array_ref(json_object_get_array_member(sig, "classes"));
+  JsonArray *classes = json_object_has_member(sig, "classes") ? json_object_get_array_member(sig, "classes") : NULL;
+  s->classes = classes ? json_array_ref(classes) : NULL; /* a regressor has none */
   /* Load now: a probe of one zero row realises the plugin and caches the instance. */
   g_autoptr(LatheDataset) probe = lathe_dataset_new(1, json_array_get_length(cols));
   guint k = 0;
