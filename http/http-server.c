@@ -380,7 +380,16 @@ gboolean lathe_http_server_listen(LatheHttpServer *srv, const char *bind, guint 
     return FALSE;
   }
   g_autoptr(GSocketAddress) sa = g_inet_socket_address_new(addr, (guint16)port);
-  if (!soup_server_listen(srv->soup, sa, 0, error))
+  /* Our own socket for a deep accept queue: soup_server_listen() keeps
+   * GSocket's default of 10, and a burst of clients overflows it (the kernel
+   * then drops or resets their connections). The kernel caps it at somaxconn. */
+  g_autoptr(GSocket) sock = g_socket_new(g_inet_address_get_family(addr), G_SOCKET_TYPE_STREAM,
+                                         G_SOCKET_PROTOCOL_TCP, error);
+  if (!sock)
+    return FALSE;
+  g_socket_set_listen_backlog(sock, 4096);
+  if (!g_socket_bind(sock, sa, TRUE, error) || !g_socket_listen(sock, error) ||
+      !soup_server_listen_socket(srv->soup, sock, 0, error))
     return FALSE;
   if (bound_port) {
     *bound_port = port;
