@@ -280,11 +280,14 @@ static void h_routes(LatheHttpExchange *ex, gpointer data) {
   lathe_serve_reply(ex, b);
 }
 
+/* Draining, the server is live but not ready: a balancer stops sending. */
 static void h_v2_health(LatheHttpExchange *ex, gpointer data) {
+  LatheServer *sv = data;
+  gboolean live = g_str_has_suffix(ex->path, "/live");
   g_autoptr(JsonBuilder) b = json_builder_new();
   json_builder_begin_object(b);
-  json_builder_set_member_name(b, g_str_has_suffix(ex->path, "/live") ? "live" : "ready");
-  json_builder_add_boolean_value(b, TRUE);
+  json_builder_set_member_name(b, live ? "live" : "ready");
+  json_builder_add_boolean_value(b, live || !sv->draining);
   json_builder_end_object(b);
   lathe_serve_reply(ex, b);
 }
