@@ -405,7 +405,9 @@ static gboolean drain_check(gpointer data) {
 }
 
 static gboolean drain_over(gpointer data) {
-  g_main_loop_quit(((LatheServer *)data)->loop);
+  LatheServer *sv = data;
+  sv->drain_sources[1] = 0;
+  g_main_loop_quit(sv->loop);
   return G_SOURCE_REMOVE;
 }
 
@@ -421,8 +423,8 @@ static gboolean on_signal(gpointer data) {
     return G_SOURCE_CONTINUE;
   sv->draining = TRUE;
   lathe_http_server_stop_accepting(sv->http);
-  g_timeout_add(20, drain_check, sv);
-  g_timeout_add_seconds(sv->opt->drain_seconds, drain_over, sv);
+  sv->drain_sources[0] = g_timeout_add(20, drain_check, sv);
+  sv->drain_sources[1] = g_timeout_add_seconds(sv->opt->drain_seconds, drain_over, sv);
   return G_SOURCE_CONTINUE;
 }
 
@@ -493,6 +495,9 @@ int lathe_serve_run(LatheCatalog *cat, LatheRegistry *reg, char **specs, const L
      * for it so nothing outlives sv. */
     while (sv.reload_waiting || sv.registry_jobs)
       g_main_context_iteration(NULL, TRUE);
+    for (guint d = 0; d < G_N_ELEMENTS(sv.drain_sources); d++)
+      if (sv.drain_sources[d])
+        g_source_remove(sv.drain_sources[d]);
     g_main_loop_unref(sv.loop);
   }
   if (sv.http)

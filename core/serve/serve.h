@@ -115,6 +115,7 @@ typedef struct {
   guint shadow_idle;
   guint64 shadow_dropped;
   gboolean draining;
+  guint drain_sources[2]; /* the drain's poll and deadline */
 } LatheServer;
 
 /* serve.c */
