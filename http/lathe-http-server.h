@@ -1,7 +1,8 @@
 /* lathe-http-server.h: the server side of the HTTP layer (libsoup-3.0), for
  * `lathe serve`. Handlers run on the thread that runs the main context the
  * server was made in, one exchange at a time: the body is read whole (at most
- * max_body_bytes, else 413) before the handler sees it. */
+ * max_body_bytes, else 413) before the handler sees it. A handler that cannot
+ * answer at once defers the exchange and finishes it later on that thread. */
 #pragma once
 
 #include <glib.h>
@@ -13,6 +14,8 @@ typedef struct _LatheHttpServer LatheHttpServer;
 /**
  * LatheHttpExchange:
  * @method, @path, @content_type (nullable), @body, @body_len: the request.
+ * @request_id: the client's X-Request-Id when it sent a usable one (at most
+ *   128 printable characters), else a fresh UUID; echoed as X-Request-Id.
  * @status, @out, @out_type: the response the handler fills; @out starts
  *   empty, @status at 200 and @out_type at "application/json".
  */
@@ -22,6 +25,7 @@ typedef struct {
   const char *content_type;
   const char *body;
   gsize body_len;
+  const char *request_id;
   guint status;
   GString *out;
   const char *out_type;
@@ -51,6 +55,29 @@ gboolean lathe_http_server_listen(LatheHttpServer *srv, const char *bind, guint 
                                   guint *bound_port, GError **error);
 /** lathe_http_server_close: stop accepting; exchanges under way have already finished. */
 void lathe_http_server_close(LatheHttpServer *srv);
+/** lathe_http_server_set_max_in_flight: more exchanges under way than @n get 503 (0: no limit). */
+void lathe_http_server_set_max_in_flight(LatheHttpServer *srv, guint n);
+/** lathe_http_server_in_flight: exchanges handed to a handler and not yet sent. */
+guint lathe_http_server_in_flight(LatheHttpServer *srv);
+/**
+ * lathe_http_server_stop_accepting: new connections are refused and new
+ * requests on open connections get 503; exchanges under way go on.
+ */
+void lathe_http_server_stop_accepting(LatheHttpServer *srv);
+/** lathe_http_server_set_test_delay: TESTS ONLY: hold every POST @ms before its handler. */
+void lathe_http_server_set_test_delay(LatheHttpServer *srv, guint ms);
+
+/** lathe_http_exchange_defer: the handler answers later with lathe_http_exchange_finish(). */
+void lathe_http_exchange_defer(LatheHttpExchange *ex);
+/** lathe_http_exchange_finish: sends a deferred exchange's response and frees @ex. */
+void lathe_http_exchange_finish(LatheHttpExchange *ex);
+/** lathe_http_exchange_get_header: a request header, or %NULL. */
+const char *lathe_http_exchange_get_header(LatheHttpExchange *ex, const char *name);
+/** lathe_http_exchange_set_header: a response header. */
+void lathe_http_exchange_set_header(LatheHttpExchange *ex, const char *name, const char *value);
+/** lathe_http_exchange_log: a member added to the exchange's access-log line. */
+void lathe_http_exchange_log(LatheHttpExchange *ex, const char *key, const char *value);
+void lathe_http_exchange_log_int(LatheHttpExchange *ex, const char *key, gint64 value);
 /** lathe_http_exchange_error: a JSON error body {"error": msg, "code": status}. */
 void lathe_http_exchange_error(LatheHttpExchange *ex, guint status, const char *fmt, ...)
     G_GNUC_PRINTF(3, 4);

@@ -77,9 +77,16 @@ static LatheDataset *from_matrix(JsonArray *rows, JsonArray *cols, GPtrArray *na
   LatheDataset *ds = lathe_dataset_new(nr, nc);
   for (guint i = 0; i < nr; i++) {
     JsonNode *rn = json_array_get_element(rows, i);
-    if (!JSON_NODE_HOLDS_ARRAY(rn) || json_array_get_length(json_node_get_array(rn)) != nc) {
+    if (!JSON_NODE_HOLDS_ARRAY(rn)) {
       g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
                   "row %u: not an array of %u numbers; the model takes %u columns", i, nc, nc);
+      lathe_dataset_unref(ds);
+      return NULL;
+    }
+    if (json_array_get_length(json_node_get_array(rn)) != nc) {
+      g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
+                  "row %u has %u values; the model takes %u columns (%s...)", i,
+                  json_array_get_length(json_node_get_array(rn)), nc, col_name(cols, 0));
       lathe_dataset_unref(ds);
       return NULL;
     }

@@ -1,6 +1,7 @@
 /* serve.c: the models `lathe serve` holds, its endpoints (users' own API,
- * KServe v2, MLflow scoring) and its Prometheus metrics. Handlers run one at a
- * time on the main loop, so the state below needs no lock. */
+ * KServe v2, MLflow scoring) and its life (load, listen, drain). Handlers run
+ * one at a time on the main loop, so the server state needs no lock; only the
+ * reload thread (serve-reload.c) works beside it, on its own copies. */
 #include <glib-unix.h>
 #include <math.h>
 #include <signal.h>
@@ -12,32 +13,17 @@
 #include "lathe-http-server.h"
 #include "serve/serve.h"
 
-typedef struct {
-  char *name;
-  char *ref; /* the alias or version asked for */
-  guint version;
-  LatheArtifact *model;
-  JsonArray *columns; /* the signature's input columns, in order */
-  JsonArray *classes;
-  double load_seconds;
-} Served;
+const double LATHE_SERVE_BUCKETS[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5};
+G_STATIC_ASSERT(G_N_ELEMENTS(LATHE_SERVE_BUCKETS) == LATHE_SERVE_N_BUCKETS);
 
-static const double BUCKETS[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5};
-#define N_BUCKETS G_N_ELEMENTS(BUCKETS)
+LatheServed *lathe_served_ref(LatheServed *s) {
+  g_atomic_int_inc(&s->refs);
+  return s;
+}
 
-typedef struct {
-  LatheCatalog *cat;
-  GPtrArray *models; /* Served* */
-  GHashTable *requests; /* "model\tversion\tstatus" -> count (GUINT_TO_POINTER) */
-  guint64 lat_counts[N_BUCKETS + 1];
-  double lat_sum;
-  guint64 lat_n;
-  guint in_flight;
-  GMainLoop *loop;
-} Server;
-
-static void served_free(gpointer p) {
-  Served *s = p;
+void lathe_served_unref(LatheServed *s) {
+  if (!s || !g_atomic_int_dec_and_test(&s->refs))
+    return;
   g_free(s->name);
   g_free(s->ref);
   if (s->model)
@@ -49,37 +35,30 @@ static void served_free(gpointer p) {
   g_free(s);
 }
 
-static Served *find_model(Server *sv, const char *name) {
-  if (!name)
-    return sv->models->len ? sv->models->pdata[0] : NULL;
-  for (guint i = 0; i < sv->models->len; i++) {
-    Served *s = sv->models->pdata[i];
-    if (g_str_equal(s->name, name))
-      return s;
-  }
-  return NULL;
-}
-
-static void count_request(Server *sv, Served *s, guint status, double seconds) {
-  g_autofree char *key = g_strdup_printf("%s\t%u\t%u", s ? s->name : "", s ? s->version : 0, status);
+static void count_request(LatheServer *sv, const char *model, LatheServeVariant *v, guint status,
+                          double seconds) {
+  g_autofree char *key = g_strdup_printf("%s\t%s\t%u\t%u", model ? model : "", v ? v->alias : "",
+                                         v ? v->served->version : 0, status);
   gpointer old = g_hash_table_lookup(sv->requests, key);
   g_hash_table_replace(sv->requests, g_steal_pointer(&key), GUINT_TO_POINTER(GPOINTER_TO_UINT(old) + 1));
+  if (!v)
+    return;
   guint b = 0;
-  while (b < N_BUCKETS && seconds > BUCKETS[b])
+  while (b < LATHE_SERVE_N_BUCKETS && seconds > LATHE_SERVE_BUCKETS[b])
     b++;
-  sv->lat_counts[b]++;
-  sv->lat_sum += seconds;
-  sv->lat_n++;
+  v->lat_counts[b]++;
+  v->lat_sum += seconds;
+  v->lat_n++;
 }
 
-static void reply(LatheHttpExchange *ex, JsonBuilder *b) {
+void lathe_serve_reply(LatheHttpExchange *ex, JsonBuilder *b) {
   g_autoptr(JsonNode) root = json_builder_get_root(b);
   g_autofree char *text = json_to_string(root, FALSE);
   g_string_assign(ex->out, text);
 }
 
 /* The body as JSON: 415 for another content type, 400 for an empty or malformed one. */
-static JsonNode *body_json(LatheHttpExchange *ex) {
+JsonNode *lathe_serve_body_json(LatheHttpExchange *ex) {
   if (!ex->content_type || g_ascii_strcasecmp(ex->content_type, "application/json") != 0) {
     lathe_http_exchange_error(ex, 415, "%s %s takes Content-Type application/json, got %s",
                               ex->method, ex->path, ex->content_type ? ex->content_type : "none");
@@ -100,10 +79,29 @@ static JsonNode *body_json(LatheHttpExchange *ex) {
 
 typedef enum { OUT_LATHE, OUT_MLFLOW, OUT_V2 } OutFormat;
 
-/* Parses, predicts and answers in @fmt; counts the request against @s. */
-static void score_root(Server *sv, Served *s, LatheHttpExchange *ex, OutFormat fmt, JsonNode *root) {
+static void add_answer_ids(JsonBuilder *b, LatheHttpExchange *ex, LatheServeVariant *v) {
+  json_builder_set_member_name(b, "variant");
+  json_builder_add_string_value(b, v->alias);
+  json_builder_set_member_name(b, "request_id");
+  json_builder_add_string_value(b, ex->request_id);
+}
+
+/* Picks the variant, parses, predicts and answers in @fmt; counts the request
+ * against the variant, remembers the answer for /feedback and hands the rows
+ * to a shadow. */
+static void score_root(LatheServer *sv, LatheServeGroup *g, LatheHttpExchange *ex, OutFormat fmt, JsonNode *root) {
   gint64 t0 = g_get_monotonic_time();
+  LatheServeVariant *v = lathe_serve_pick(sv, g, ex, root);
+  /* A reload may swap v->served before a shadow job ends: hold this one. */
+  LatheServed *s = lathe_served_ref(v->served);
   sv->in_flight++;
+  g_autofree char *ver = g_strdup_printf("%u", s->version);
+  lathe_http_exchange_set_header(ex, "X-Lathe-Model", s->name);
+  lathe_http_exchange_set_header(ex, "X-Lathe-Model-Version", ver);
+  lathe_http_exchange_set_header(ex, "X-Lathe-Variant", v->alias);
+  lathe_http_exchange_log(ex, "model", s->name);
+  lathe_http_exchange_log(ex, "variant", v->alias);
+  lathe_http_exchange_log_int(ex, "version", s->version);
   g_autoptr(GError) error = NULL;
   LatheDataset *ds = NULL;
   if (root)
@@ -116,30 +114,31 @@ static void score_root(Server *sv, Served *s, LatheHttpExchange *ex, OutFormat f
   if (ds && !y)
     lathe_http_exchange_error(ex, 500, "%s: model %s version %u failed: %s", ex->path, s->name,
                               s->version, error->message);
+  g_auto(GStrv) answers = NULL;
   if (y) {
-    guint nr = ds->n_rows, nk = json_array_get_length(s->classes);
+    guint nr = ds->n_rows, nk = s->classes ? json_array_get_length(s->classes) : 0;
     gboolean probs = nk > 0 && k == nk;
+    answers = lathe_serve_answers(s, y, nr, k);
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
     JsonArray *pred = json_array_new();
     for (guint i = 0; i < nr; i++) {
-      const float *r = y + (gsize)i * k;
-      if (probs) {
-        guint best = 0;
-        for (guint j = 1; j < k; j++)
-          if (r[j] > r[best])
-            best = j;
-        json_array_add_string_element(pred, json_array_get_string_element(s->classes, best));
-      } else {
-        json_array_add_double_element(pred, r[0]);
-      }
+      if (probs)
+        json_array_add_string_element(pred, answers[i]);
+      else
+        json_array_add_double_element(pred, y[(gsize)i * k]);
     }
     if (fmt == OUT_V2) {
       json_builder_set_member_name(b, "model_name");
       json_builder_add_string_value(b, s->name);
       json_builder_set_member_name(b, "model_version");
-      g_autofree char *v = g_strdup_printf("%u", s->version);
-      json_builder_add_string_value(b, v);
+      json_builder_add_string_value(b, ver);
+      json_builder_set_member_name(b, "id");
+      json_builder_add_string_value(b, ex->request_id);
+      json_builder_set_member_name(b, "parameters");
+      json_builder_begin_object(b);
+      add_answer_ids(b, ex, v);
+      json_builder_end_object(b);
       json_builder_set_member_name(b, "outputs");
       json_builder_begin_array(b);
       json_builder_begin_object(b);
@@ -182,6 +181,7 @@ static void score_root(Server *sv, Served *s, LatheHttpExchange *ex, OutFormat f
         json_builder_set_member_name(b, "version");
         json_builder_add_int_value(b, s->version);
       }
+      add_answer_ids(b, ex, v);
       if (probs) {
         json_builder_set_member_name(b, "classes");
         json_builder_add_value(b, json_node_init_array(json_node_alloc(), json_array_ref(s->classes)));
@@ -198,84 +198,108 @@ static void score_root(Server *sv, Served *s, LatheHttpExchange *ex, OutFormat f
     }
     json_builder_end_object(b);
     json_array_unref(pred);
-    reply(ex, b);
+    lathe_serve_reply(ex, b);
+  }
+  if (answers) {
+    lathe_serve_feedback_remember(sv, ex->request_id, v, answers);
+    lathe_serve_shadow(sv, g, ds, answers);
   }
   if (ds)
     lathe_dataset_unref(ds);
   sv->in_flight--;
-  count_request(sv, s, ex->status, (double)(g_get_monotonic_time() - t0) / 1e6);
+  count_request(sv, g->name, v, ex->status, (double)(g_get_monotonic_time() - t0) / 1e6);
+  lathe_served_unref(s);
 }
 
-static void score(Server *sv, Served *s, LatheHttpExchange *ex, OutFormat fmt) {
-  g_autoptr(JsonNode) root = body_json(ex);
-  score_root(sv, s, ex, fmt, root);
+static void score(LatheServer *sv, LatheServeGroup *g, LatheHttpExchange *ex, OutFormat fmt) {
+  g_autoptr(JsonNode) root = lathe_serve_body_json(ex);
+  score_root(sv, g, ex, fmt, root);
 }
 
 /* The body's "model" names one of the served models; the first by default. */
 static void h_predict(LatheHttpExchange *ex, gpointer data) {
-  Server *sv = data;
-  g_autoptr(JsonNode) root = body_json(ex);
+  LatheServer *sv = data;
+  g_autoptr(JsonNode) root = lathe_serve_body_json(ex);
   JsonObject *o = root && JSON_NODE_HOLDS_OBJECT(root) ? json_node_get_object(root) : NULL;
   const char *name = o ? json_object_get_string_member_with_default(o, "model", NULL) : NULL;
-  Served *s = find_model(sv, name);
-  if (!s) {
+  LatheServeGroup *g = lathe_serve_find_group(sv, name);
+  if (!g) {
     lathe_http_exchange_error(ex, 404, "no model '%s' is served; GET /health lists them", name);
-    count_request(sv, NULL, 404, 0);
+    count_request(sv, NULL, NULL, 404, 0);
     return;
   }
-  score_root(sv, s, ex, OUT_LATHE, root);
+  score_root(sv, g, ex, OUT_LATHE, root);
 }
 
 static void h_invocations(LatheHttpExchange *ex, gpointer data) {
-  Server *sv = data;
-  score(sv, find_model(sv, NULL), ex, OUT_MLFLOW);
+  LatheServer *sv = data;
+  score(sv, lathe_serve_find_group(sv, NULL), ex, OUT_MLFLOW);
 }
 
-static void add_models(JsonBuilder *b, Server *sv) {
+/* Every loaded version, one per variant: what the startup line and /health list. */
+static void add_models(JsonBuilder *b, LatheServer *sv) {
   json_builder_set_member_name(b, "models");
   json_builder_begin_array(b);
-  for (guint i = 0; i < sv->models->len; i++) {
-    Served *s = sv->models->pdata[i];
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "name");
-    json_builder_add_string_value(b, s->name);
-    json_builder_set_member_name(b, "ref");
-    json_builder_add_string_value(b, s->ref);
-    json_builder_set_member_name(b, "version");
-    json_builder_add_int_value(b, s->version);
-    json_builder_end_object(b);
+  for (guint i = 0; i < sv->groups->len; i++) {
+    LatheServeGroup *g = sv->groups->pdata[i];
+    for (guint j = 0; j < g->variants->len; j++) {
+      LatheServed *s = ((LatheServeVariant *)g->variants->pdata[j])->served;
+      json_builder_begin_object(b);
+      json_builder_set_member_name(b, "name");
+      json_builder_add_string_value(b, s->name);
+      json_builder_set_member_name(b, "ref");
+      json_builder_add_string_value(b, s->ref);
+      json_builder_set_member_name(b, "version");
+      json_builder_add_int_value(b, s->version);
+      json_builder_end_object(b);
+    }
   }
   json_builder_end_array(b);
 }
 
 static void h_health(LatheHttpExchange *ex, gpointer data) {
+  LatheServer *sv = data;
   g_autoptr(JsonBuilder) b = json_builder_new();
   json_builder_begin_object(b);
   json_builder_set_member_name(b, "live");
   json_builder_add_boolean_value(b, TRUE);
   json_builder_set_member_name(b, "ready");
-  json_builder_add_boolean_value(b, TRUE);
-  add_models(b, data);
+  json_builder_add_boolean_value(b, !sv->draining);
+  add_models(b, sv);
+  lathe_serve_add_routes(b, sv);
+  lathe_serve_add_registry(b, sv);
   json_builder_end_object(b);
-  reply(ex, b);
+  lathe_serve_reply(ex, b);
 }
 
-static void h_v2_health(LatheHttpExchange *ex, gpointer data) {
+static void h_routes(LatheHttpExchange *ex, gpointer data) {
   g_autoptr(JsonBuilder) b = json_builder_new();
   json_builder_begin_object(b);
-  json_builder_set_member_name(b, g_str_has_suffix(ex->path, "/live") ? "live" : "ready");
-  json_builder_add_boolean_value(b, TRUE);
+  lathe_serve_add_routes(b, data);
   json_builder_end_object(b);
-  reply(ex, b);
+  lathe_serve_reply(ex, b);
+}
+
+/* Draining, the server is live but not ready: a balancer stops sending. */
+static void h_v2_health(LatheHttpExchange *ex, gpointer data) {
+  LatheServer *sv = data;
+  gboolean live = g_str_has_suffix(ex->path, "/live");
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, live ? "live" : "ready");
+  json_builder_add_boolean_value(b, live || !sv->draining);
+  json_builder_end_object(b);
+  lathe_serve_reply(ex, b);
 }
 
 /* /v2/models/{name}[/ready|/infer] */
 static void h_v2_models(LatheHttpExchange *ex, gpointer data) {
-  Server *sv = data;
+  LatheServer *sv = data;
   const char *rest = ex->path + strlen("/v2/models/");
   g_auto(GStrv) parts = g_strsplit(rest, "/", 3);
   const char *what = parts[0] && parts[1] ? parts[1] : "";
-  Served *s = parts[0] && *parts[0] ? find_model(sv, parts[0]) : NULL;
+  LatheServeGroup *g = parts[0] && *parts[0] ? lathe_serve_find_group(sv, parts[0]) : NULL;
+  LatheServed *s = g ? ((LatheServeVariant *)g->variants->pdata[0])->served : NULL;
   gboolean post = g_str_equal(ex->method, "POST");
   if ((parts[0] && parts[1] && parts[2]) || (*what && !g_str_equal(what, "ready") && !g_str_equal(what, "infer"))) {
     lathe_http_exchange_error(ex, 404, "no endpoint %s", ex->path);
@@ -288,11 +312,11 @@ static void h_v2_models(LatheHttpExchange *ex, gpointer data) {
   if (!s) {
     lathe_http_exchange_error(ex, 404, "no model '%s' is served; GET /health lists them", parts[0] ? parts[0] : "");
     if (post)
-      count_request(sv, NULL, 404, 0);
+      count_request(sv, NULL, NULL, 404, 0);
     return;
   }
   if (post) {
-    score(sv, s, ex, OUT_V2);
+    score(sv, g, ex, OUT_V2);
     return;
   }
   g_autoptr(JsonBuilder) b = json_builder_new();
@@ -328,83 +352,24 @@ static void h_v2_models(LatheHttpExchange *ex, gpointer data) {
     json_builder_end_array(b);
   }
   json_builder_end_object(b);
-  reply(ex, b);
+  lathe_serve_reply(ex, b);
 }
 
-/* Prometheus label values escape backslash, quote and newline. */
-static char *label(const char *v) {
-  GString *s = g_string_new(NULL);
-  for (const char *p = v; *p; p++) {
-    if (*p == '\\' || *p == '"')
-      g_string_append_c(s, '\\');
-    if (*p == '\n')
-      g_string_append(s, "\\n");
-    else
-      g_string_append_c(s, *p);
-  }
-  return g_string_free(s, FALSE);
-}
-
-static void h_metrics(LatheHttpExchange *ex, gpointer data) {
-  Server *sv = data;
-  GString *o = ex->out;
-  ex->out_type = "text/plain; version=0.0.4; charset=utf-8";
-  g_string_append(o, "# HELP lathe_serve_requests_total Scoring requests by model, version and HTTP status.\n"
-                     "# TYPE lathe_serve_requests_total counter\n");
-  GHashTableIter it;
-  gpointer k, v;
-  g_hash_table_iter_init(&it, sv->requests);
-  while (g_hash_table_iter_next(&it, &k, &v)) {
-    g_auto(GStrv) f = g_strsplit(k, "\t", 3);
-    g_autofree char *m = label(f[0]);
-    g_string_append_printf(o, "lathe_serve_requests_total{model=\"%s\",version=\"%s\",status=\"%s\"} %u\n",
-                           m, f[1], f[2], GPOINTER_TO_UINT(v));
-  }
-  g_string_append(o, "# HELP lathe_serve_request_duration_seconds Time to answer a scoring request.\n"
-                     "# TYPE lathe_serve_request_duration_seconds histogram\n");
-  guint64 cum = 0;
-  for (guint b = 0; b <= N_BUCKETS; b++) {
-    cum += sv->lat_counts[b];
-    if (b < N_BUCKETS)
-      g_string_append_printf(o, "lathe_serve_request_duration_seconds_bucket{le=\"%g\"} %" G_GUINT64_FORMAT "\n",
-                             BUCKETS[b], cum);
-    else
-      g_string_append_printf(o, "lathe_serve_request_duration_seconds_bucket{le=\"+Inf\"} %" G_GUINT64_FORMAT "\n", cum);
-  }
-  g_string_append_printf(o, "lathe_serve_request_duration_seconds_sum %.9g\n"
-                            "lathe_serve_request_duration_seconds_count %" G_GUINT64_FORMAT "\n",
-                         sv->lat_sum, sv->lat_n);
-  g_string_append_printf(o, "# HELP lathe_serve_in_flight_requests Scoring requests being answered.\n"
-                            "# TYPE lathe_serve_in_flight_requests gauge\n"
-                            "lathe_serve_in_flight_requests %u\n", sv->in_flight);
-  g_string_append(o, "# HELP lathe_serve_model_load_seconds Time to fetch and load each served model.\n"
-                     "# TYPE lathe_serve_model_load_seconds gauge\n");
-  for (guint i = 0; i < sv->models->len; i++) {
-    Served *s = sv->models->pdata[i];
-    g_autofree char *m = label(s->name);
-    g_string_append_printf(o, "lathe_serve_model_load_seconds{model=\"%s\",version=\"%u\"} %.9g\n", m,
-                           s->version, s->load_seconds);
-  }
-}
-
-/* Fetches NAME@REF and loads it now, so the first request pays nothing. */
-static Served *load_model(Server *sv, LatheRegistry *reg, const char *spec, GError **error) {
-  const char *at = strrchr(spec, '@');
-  if (!at || at == spec || !at[1]) {
-    g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
-                "'%s' is not NAME@ALIAS; name a registered model and an alias, e.g. iris@production", spec);
-    return NULL;
-  }
+/* Fetches NAME@REF and loads it now, so the first request pays nothing.
+ * Runs on the main thread at startup and on the reload thread later. */
+LatheServed *lathe_served_load(LatheCatalog *cat, LatheRegistry *reg, const char *name, const char *ref,
+                               GError **error) {
   gint64 t0 = g_get_monotonic_time();
-  Served *s = g_new0(Served, 1);
-  s->name = g_strndup(spec, (gsize)(at - spec));
-  s->ref = g_strdup(at + 1);
+  LatheServed *s = g_new0(LatheServed, 1);
+  s->refs = 1;
+  s->name = g_strdup(name);
+  s->ref = g_strdup(ref);
   s->model = lathe_registry_fetch(reg, s->name, s->ref, &s->version, error);
   if (!s->model) {
     if (error && !*error)
       g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
-                  "%s: no such model version in the registry; see `lathe models list`", spec);
-    served_free(s);
+                  "%s@%s: no such model version in the registry; see `lathe models list`", name, ref);
+    lathe_served_unref(s);
     return NULL;
   }
   JsonObject *h = lathe_artifact_get_model_header(s->model, error);
@@ -413,63 +378,87 @@ static Served *load_model(Server *sv, LatheRegistry *reg, const char *spec, GErr
   if (!cols) {
     if (h)
       g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
-                  "%s: a sequence model; serving takes tabular models only for now", spec);
-    served_free(s);
+                  "%s@%s: a sequence model; serving takes tabular models only for now", name, ref);
+    lathe_served_unref(s);
     return NULL;
   }
   s->columns = json_array_ref(cols);
-  s->classes = json_array_ref(json_object_get_array_member(sig, "classes"));
+  JsonArray *classes = json_object_has_member(sig, "classes") ? json_object_get_array_member(sig, "classes") : NULL;
+  s->classes = classes ? json_array_ref(classes) : NULL; /* a regressor has none */
   /* Load now: a probe of one zero row realises the plugin and caches the instance. */
   g_autoptr(LatheDataset) probe = lathe_dataset_new(1, json_array_get_length(cols));
   guint k = 0;
-  g_autofree float *y = lathe_catalog_predict(sv->cat, s->model, probe, &k, error);
+  g_autofree float *y = lathe_catalog_predict(cat, s->model, probe, &k, error);
   if (!y) {
-    served_free(s);
+    lathe_served_unref(s);
     return NULL;
   }
   s->load_seconds = (double)(g_get_monotonic_time() - t0) / 1e6;
   return s;
 }
 
+static gboolean drain_check(gpointer data) {
+  LatheServer *sv = data;
+  if (lathe_http_server_in_flight(sv->http) == 0 && !sv->reload_waiting)
+    g_main_loop_quit(sv->loop);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean drain_over(gpointer data) {
+  LatheServer *sv = data;
+  sv->drain_sources[1] = 0;
+  g_main_loop_quit(sv->loop);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean rules_tick(gpointer data) {
+  lathe_serve_check_rollback(data);
+  return G_SOURCE_CONTINUE;
+}
+
+/* SIGTERM: stop accepting, let the exchanges under way finish (bounded), quit. */
 static gboolean on_signal(gpointer data) {
-  g_main_loop_quit(((Server *)data)->loop);
+  LatheServer *sv = data;
+  if (sv->draining)
+    return G_SOURCE_CONTINUE;
+  sv->draining = TRUE;
+  lathe_http_server_stop_accepting(sv->http);
+  sv->drain_sources[0] = g_timeout_add(20, drain_check, sv);
+  sv->drain_sources[1] = g_timeout_add_seconds(sv->opt->drain_seconds, drain_over, sv);
   return G_SOURCE_CONTINUE;
 }
 
 int lathe_serve_run(LatheCatalog *cat, LatheRegistry *reg, char **specs, const LatheServeOptions *opt,
                     GError **error) {
-  Server sv = {.cat = cat};
-  sv.models = g_ptr_array_new_with_free_func(served_free);
+  LatheServer sv = {.cat = cat, .reg = reg, .opt = opt, .registry_ok = TRUE};
+  g_mutex_init(&sv.reg_lock);
+  sv.groups = g_ptr_array_new_with_free_func(lathe_serve_group_free);
   sv.requests = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  sv.feedback = lathe_serve_feedback_new(100000);
   int code = 0;
-  LatheHttpServer *http = NULL;
-  for (char **p = specs; *p && !code; p++) {
-    Served *s = load_model(&sv, reg, *p, error);
-    if (!s)
-      code = 1;
-    else if (find_model(&sv, s->name)) {
-      g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID, "%s: model '%s' is named twice; serve each once",
-                  *p, s->name);
-      served_free(s);
-      code = 2;
-    } else {
-      g_ptr_array_add(sv.models, s);
-    }
-  }
   guint port = 0;
+  code = lathe_serve_setup_routes(&sv, specs, error);
   if (!code) {
-    http = lathe_http_server_new(opt->max_body);
-    lathe_http_server_set_access_log(http, opt->access_log_fd);
-    lathe_http_server_set_timeout(http, opt->timeout_ms);
-    lathe_http_server_route(http, "POST", "/predict", FALSE, h_predict, &sv);
-    lathe_http_server_route(http, "POST", "/invocations", FALSE, h_invocations, &sv);
-    lathe_http_server_route(http, "GET", "/health", FALSE, h_health, &sv);
-    lathe_http_server_route(http, "GET", "/metrics", FALSE, h_metrics, &sv);
-    lathe_http_server_route(http, "GET", "/v2/health/live", FALSE, h_v2_health, &sv);
-    lathe_http_server_route(http, "GET", "/v2/health/ready", FALSE, h_v2_health, &sv);
-    lathe_http_server_route(http, "GET", "/v2/models/", TRUE, h_v2_models, &sv);
-    lathe_http_server_route(http, "POST", "/v2/models/", TRUE, h_v2_models, &sv);
-    if (!lathe_http_server_listen(http, opt->bind, opt->port, &port, error))
+    sv.http = lathe_http_server_new(opt->max_body);
+    lathe_http_server_set_access_log(sv.http, opt->access_log_fd);
+    lathe_http_server_set_timeout(sv.http, opt->timeout_ms);
+    lathe_http_server_set_max_in_flight(sv.http, opt->max_in_flight);
+    /* Tests only: holds each POST so it is still in flight at a signal or reload. */
+    const char *delay = g_getenv("LATHE_SERVE_TEST_DELAY_MS");
+    if (delay && *delay)
+      lathe_http_server_set_test_delay(sv.http, (guint)g_ascii_strtoull(delay, NULL, 10));
+    lathe_http_server_route(sv.http, "POST", "/predict", FALSE, h_predict, &sv);
+    lathe_http_server_route(sv.http, "POST", "/invocations", FALSE, h_invocations, &sv);
+    lathe_http_server_route(sv.http, "POST", "/feedback", FALSE, lathe_serve_h_feedback, &sv);
+    lathe_http_server_route(sv.http, "POST", "/reload", FALSE, lathe_serve_h_reload, &sv);
+    lathe_http_server_route(sv.http, "GET", "/health", FALSE, h_health, &sv);
+    lathe_http_server_route(sv.http, "GET", "/routes", FALSE, h_routes, &sv);
+    lathe_http_server_route(sv.http, "GET", "/metrics", FALSE, lathe_serve_h_metrics, &sv);
+    lathe_http_server_route(sv.http, "GET", "/v2/health/live", FALSE, h_v2_health, &sv);
+    lathe_http_server_route(sv.http, "GET", "/v2/health/ready", FALSE, h_v2_health, &sv);
+    lathe_http_server_route(sv.http, "GET", "/v2/models/", TRUE, h_v2_models, &sv);
+    lathe_http_server_route(sv.http, "POST", "/v2/models/", TRUE, h_v2_models, &sv);
+    if (!lathe_http_server_listen(sv.http, opt->bind, opt->port, &port, error))
       code = 1;
   }
   if (!code) {
@@ -487,20 +476,37 @@ int lathe_serve_run(LatheCatalog *cat, LatheRegistry *reg, char **specs, const L
       g_autofree char *text = json_to_string(root, FALSE);
       printf("%s\n", text);
     } else {
-      printf("serving %u model(s) at %s\n", sv.models->len, url);
+      printf("serving %u model(s) at %s\n", sv.groups->len, url);
     }
     fflush(stdout);
     sv.loop = g_main_loop_new(NULL, FALSE);
     guint t = g_unix_signal_add(SIGTERM, on_signal, &sv);
     guint i = g_unix_signal_add(SIGINT, on_signal, &sv);
+    guint poll = opt->poll_seconds ? g_timeout_add_seconds(opt->poll_seconds, lathe_serve_poll, &sv) : 0;
+    /* The rollback rules also run on a timer: latency alone can withdraw a canary. */
+    guint rules = g_timeout_add_seconds(1, rules_tick, &sv);
     g_main_loop_run(sv.loop);
     g_source_remove(t);
     g_source_remove(i);
+    g_source_remove(rules);
+    if (poll)
+      g_source_remove(poll);
+    /* A reload or a withdrawal record still running keeps its thread: wait
+     * for it so nothing outlives sv. */
+    while (sv.reload_waiting || sv.registry_jobs)
+      g_main_context_iteration(NULL, TRUE);
+    for (guint d = 0; d < G_N_ELEMENTS(sv.drain_sources); d++)
+      if (sv.drain_sources[d])
+        g_source_remove(sv.drain_sources[d]);
     g_main_loop_unref(sv.loop);
   }
-  if (http)
-    lathe_http_server_free(http);
+  if (sv.http)
+    lathe_http_server_free(sv.http);
+  lathe_serve_shadow_clear(&sv);
   g_hash_table_unref(sv.requests);
-  g_ptr_array_unref(sv.models);
+  g_ptr_array_unref(sv.groups);
+  lathe_serve_feedback_free(sv.feedback);
+  g_free(sv.registry_error);
+  g_mutex_clear(&sv.reg_lock);
   return code;
 }

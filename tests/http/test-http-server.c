@@ -1,6 +1,7 @@
 /* The server side of the HTTP layer (lathe-http-server.h) on loopback: routes
  * by method and path, 404/405/413 with JSON error bodies, a JSON-lines access
- * log. The server runs on its own thread and main context; the test is the client. */
+ * log; deferred answers, request ids, the in-flight limit and stop-accepting.
+ * The server runs on its own thread and main context; the test is the client. */
 #include <glib-unix.h>
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
@@ -17,6 +18,8 @@ typedef struct {
   GMutex lock;
   GCond cond;
   gboolean ready;
+  GPtrArray *held; /* exchanges deferred by /later, touched on the server thread only */
+  guint n_held;    /* under lock */
 } Fixture;
 
 static void echo(LatheHttpExchange *ex, gpointer data) {
@@ -162,8 +165,161 @@ static void test_routes(void) {
   g_main_context_unref(f.ctx);
 }
 
+/* Holds the exchange until release() answers it from the server's loop. */
+static void later(LatheHttpExchange *ex, gpointer data) {
+  Fixture *f = data;
+  lathe_http_exchange_defer(ex);
+  lathe_http_exchange_set_header(ex, "X-Test", "held");
+  lathe_http_exchange_log(ex, "held", "yes");
+  g_ptr_array_add(f->held, ex);
+  g_mutex_lock(&f->lock);
+  f->n_held++;
+  g_mutex_unlock(&f->lock);
+}
+
+static gboolean release(gpointer data) {
+  Fixture *f = data;
+  for (guint i = 0; i < f->held->len; i++) {
+    LatheHttpExchange *ex = f->held->pdata[i];
+    g_string_printf(ex->out, "{\"released\":\"%s\"}", ex->request_id);
+    lathe_http_exchange_finish(ex);
+  }
+  g_ptr_array_set_size(f->held, 0);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean stop(gpointer data) {
+  lathe_http_server_stop_accepting(((Fixture *)data)->srv);
+  return G_SOURCE_REMOVE;
+}
+
+static gpointer deferred_server_main(gpointer data) {
+  Fixture *f = data;
+  g_main_context_push_thread_default(f->ctx);
+  f->srv = lathe_http_server_new(1000);
+  lathe_http_server_set_max_in_flight(f->srv, 2);
+  lathe_http_server_route(f->srv, "GET", "/later", FALSE, later, f);
+  lathe_http_server_route(f->srv, "GET", "/now", FALSE, echo, NULL);
+  g_autoptr(GError) error = NULL;
+  g_assert_true(lathe_http_server_listen(f->srv, "127.0.0.1", 0, &f->port, &error));
+  g_mutex_lock(&f->lock);
+  f->ready = TRUE;
+  g_cond_signal(&f->cond);
+  g_mutex_unlock(&f->lock);
+  g_main_loop_run(f->loop);
+  lathe_http_server_free(f->srv);
+  g_main_context_pop_thread_default(f->ctx);
+  return NULL;
+}
+
+typedef struct {
+  Fixture *f;
+  const char *path;
+  const char *request_id;
+  guint status;
+  char *body, *got_id, *got_test;
+} Call;
+
+static gpointer call_thread(gpointer data) {
+  Call *c = data;
+  g_autoptr(SoupSession) s = soup_session_new();
+  g_autofree char *url = g_strdup_printf("http://127.0.0.1:%u%s", c->f->port, c->path);
+  g_autoptr(SoupMessage) msg = soup_message_new("GET", url);
+  if (c->request_id)
+    soup_message_headers_replace(soup_message_get_request_headers(msg), "X-Request-Id", c->request_id);
+  g_autoptr(GBytes) resp = soup_session_send_and_read(s, msg, NULL, NULL);
+  c->status = soup_message_get_status(msg);
+  c->body = resp ? g_strndup(g_bytes_get_data(resp, NULL), g_bytes_get_size(resp)) : NULL;
+  SoupMessageHeaders *h = soup_message_get_response_headers(msg);
+  c->got_id = g_strdup(soup_message_headers_get_one(h, "X-Request-Id"));
+  c->got_test = g_strdup(soup_message_headers_get_one(h, "X-Test"));
+  return NULL;
+}
+
+static void call_clear(Call *c) {
+  g_free(c->body);
+  g_free(c->got_id);
+  g_free(c->got_test);
+}
+
+static void test_deferred(void) {
+  Fixture f = {0};
+  f.ctx = g_main_context_new();
+  f.loop = g_main_loop_new(f.ctx, FALSE);
+  f.held = g_ptr_array_new();
+  g_mutex_init(&f.lock);
+  g_cond_init(&f.cond);
+  GThread *t = g_thread_new("server", deferred_server_main, &f);
+  g_mutex_lock(&f.lock);
+  while (!f.ready)
+    g_cond_wait(&f.cond, &f.lock);
+  g_mutex_unlock(&f.lock);
+
+  /* Two held requests fill --max-in-flight 2. */
+  Call a = {.f = &f, .path = "/later", .request_id = "client-id-1"}, b = {.f = &f, .path = "/later"};
+  GThread *ta = g_thread_new("a", call_thread, &a), *tb = g_thread_new("b", call_thread, &b);
+  for (gint64 end = g_get_monotonic_time() + 5 * G_USEC_PER_SEC; g_get_monotonic_time() < end;) {
+    g_mutex_lock(&f.lock);
+    guint n = f.n_held;
+    g_mutex_unlock(&f.lock);
+    if (n == 2)
+      break;
+    g_usleep(5000);
+  }
+  g_assert_cmpuint(f.n_held, ==, 2);
+  Call c = {.f = &f, .path = "/now", .request_id = "bad id"};
+  call_thread(&c);
+  g_assert_cmpuint(c.status, ==, 503);
+  expect_error(c.body, 503);
+  g_assert_nonnull(strstr(c.body, "max-in-flight"));
+  /* An unusable client id is replaced by a UUID. */
+  g_assert_cmpuint(strlen(c.got_id), ==, 36);
+
+  g_main_context_invoke(f.ctx, release, &f);
+  g_thread_join(ta);
+  g_thread_join(tb);
+  g_assert_cmpuint(a.status, ==, 200);
+  g_assert_cmpstr(a.got_id, ==, "client-id-1");
+  g_assert_cmpstr(a.body, ==, "{\"released\":\"client-id-1\"}");
+  g_assert_cmpstr(a.got_test, ==, "held");
+  g_assert_cmpuint(b.status, ==, 200);
+  g_assert_cmpuint(strlen(b.got_id), ==, 36);
+  g_assert_nonnull(strstr(b.body, b.got_id));
+
+  /* Below the limit again; then stop accepting: new connections are refused. */
+  Call d = {.f = &f, .path = "/now"};
+  call_thread(&d);
+  g_assert_cmpuint(d.status, ==, 200);
+  g_main_context_invoke(f.ctx, stop, &f);
+  g_autoptr(GSocketClient) sc = g_socket_client_new();
+  g_autoptr(GError) error = NULL;
+  GSocketConnection *conn = NULL;
+  for (gint64 end = g_get_monotonic_time() + 5 * G_USEC_PER_SEC; g_get_monotonic_time() < end;) {
+    g_clear_error(&error);
+    conn = g_socket_client_connect_to_host(sc, "127.0.0.1", (guint16)f.port, NULL, &error);
+    if (!conn)
+      break;
+    g_object_unref(conn);
+    g_usleep(10000);
+  }
+  g_assert_null(conn);
+  g_assert_error(error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED);
+
+  g_main_loop_quit(f.loop);
+  g_main_context_wakeup(f.ctx);
+  g_thread_join(t);
+  call_clear(&a);
+  call_clear(&b);
+  call_clear(&c);
+  call_clear(&d);
+  g_ptr_array_unref(f.held);
+  g_main_loop_unref(f.loop);
+  g_main_context_unref(f.ctx);
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/http-server/routes", test_routes);
+  g_test_add_func("/http-server/deferred", test_deferred);
   return g_test_run();
 }

@@ -133,10 +133,10 @@ req b12 GET /predict
 status b12 405 "GET /predict"
 
 req mt GET /metrics
-grep -q '^lathe_serve_requests_total{model="iris",version="1",status="200"} ' mt.json && pass "metrics: requests by model, version, status" || fail "metrics: no requests_total for 200: $(head -c 600 mt.json)"
-grep -q '^lathe_serve_request_duration_seconds_bucket{le="+Inf"} ' mt.json && pass "metrics: latency histogram with +Inf" || fail "metrics: no +Inf bucket"
+grep -q '^lathe_serve_requests_total{model="iris",variant="production",version="1",status="200"} ' mt.json && pass "metrics: requests by model, version, status" || fail "metrics: no requests_total for 200: $(head -c 600 mt.json)"
+grep -q '^lathe_serve_request_duration_seconds_bucket{model="iris",variant="production",le="+Inf"} ' mt.json && pass "metrics: latency histogram with +Inf" || fail "metrics: no +Inf bucket"
 grep -q '^lathe_serve_in_flight_requests 0$' mt.json && pass "metrics: in-flight" || fail "metrics: no in-flight gauge"
-grep -q '^lathe_serve_model_load_seconds{model="iris",version="1"} ' mt.json && pass "metrics: model load time" || fail "metrics: no load time"
+grep -q '^lathe_serve_model_load_seconds{model="iris",variant="production",version="1"} ' mt.json && pass "metrics: model load time" || fail "metrics: no load time"
 if command -v promtool >/dev/null; then
   promtool check metrics <mt.json >pt.out 2>&1 && pass "promtool check metrics" || fail "promtool: $(head -c 600 pt.out)"
 else
@@ -145,6 +145,35 @@ fi
 n=$(grep -c '"path":"/predict"' s.err)
 [ "$n" -ge 10 ] && pass "a JSON-lines access log ($n /predict lines)" || fail "access log: $n /predict lines; $(head -c 300 s.err)"
 $PY -c "import json,sys; [json.loads(l) for l in open('s.err') if l.startswith('{')]" && pass "access log lines are JSON" || fail "access log lines are not JSON"
+$PY -c "
+import json
+ls = [json.loads(l) for l in open('s.err') if l.startswith('{')]
+p = [l for l in ls if l['path'] == '/predict' and l['status'] == 200]
+assert p and all(l['variant'] == 'production' and l['version'] == 1 and l['model'] == 'iris' and len(l['request_id']) == 36 and l['ms'] >= 0 for l in p), p[:2]
+assert all('request_id' in l for l in ls)
+" && pass "access log: request id, model, variant, version, status, ms" || fail "access log lacks request id, variant or version"
+
+# Feedback for a two-row answer: a label per row; a wrong count is reported, not an error.
+$PY - "$URL" fb.json <<'PY'
+import json, sys
+sys.path.insert(0, __import__('os').environ['LATHE_SOURCE_DIR'] + '/tests/integration')
+from serve_client import call, predict
+url, out = sys.argv[1:3]
+c, h, d = predict(url, [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]], headers={"X-Request-Id": "two-rows"})
+c2, h2, d2 = predict(url, [[5.1, 3.5, 1.4, 0.2]], headers={"X-Request-Id": "bad id with spaces"})
+f1 = call(url + "/feedback", "POST", {"request_id": "two-rows", "label": ["setosa"]})[2]
+f2 = call(url + "/feedback", "POST", {"request_id": "two-rows", "label": ["setosa", "versicolor"]})[2]
+f3 = call(url + "/feedback", "POST", {"request_id": 3, "label": "setosa"})
+r = call(url + "/routes")[2]
+json.dump({"id": [d["request_id"], h.get("X-Request-Id")], "id2": d2["request_id"], "f1": f1, "f2": f2,
+           "f3": [f3[0], f3[2]], "routes": r}, open(out, "w"))
+PY
+expect_py fb.json "d['id'] == ['two-rows', 'two-rows'] and d['id2'] != 'bad id with spaces' and len(d['id2']) == 36" \
+  "X-Request-Id echoed; an unusable one replaced by a UUID"
+expect_py fb.json "d['f1']['mismatched_rows'] == 1 and d['f1']['accepted'] == 0" "feedback with the wrong number of labels: reported"
+expect_py fb.json "d['f2']['accepted'] == 1 and d['f2']['rows'] == 2 and (lambda v: v['labelled'] == 2 and v['correct'] == 1 and v['online_accuracy'] == 0.5)(d['routes']['routes'][0]['variants'][0])" \
+  "feedback per row: one right, one wrong, online accuracy 0.5 in /routes"
+expect_py fb.json "d['f3'][0] == 400 and 'request_id' in d['f3'][1]['error']" "feedback with a numeric request_id: 400"
 
 kill -TERM $pid
 for _ in $(seq 1 100); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
