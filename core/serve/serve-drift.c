@@ -201,6 +201,13 @@ const char *lathe_serve_drift_feature_name(const LatheServeDrift *d, guint f) {
 
 guint lathe_serve_drift_rows(const LatheServeDrift *d) { return d ? d->rows : 0; }
 
+gint lathe_serve_drift_class_index(const LatheServeDrift *d, const char *name) {
+  for (guint c = 0; d && name && c < d->n_classes; c++)
+    if (g_str_equal(d->class_names[c], name))
+      return (gint)c;
+  return -1;
+}
+
 double lathe_serve_drift_feature_psi(const LatheServeDrift *d, guint f) {
   if (!d || f >= d->n_features || d->rows < d->min_rows || !d->features[f].cur_total)
     return NAN;

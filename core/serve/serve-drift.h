@@ -47,6 +47,8 @@ double lathe_serve_drift_psi_max(const LatheServeDrift *d); /* the largest featu
 /* The predicted classes' PSI against the training labels (NAN without them). */
 double lathe_serve_drift_prediction_psi(const LatheServeDrift *d);
 guint lathe_serve_drift_rows(const LatheServeDrift *d);
+/* The index of class @name in the reference's class distribution, or -1. */
+gint lathe_serve_drift_class_index(const LatheServeDrift *d, const char *name);
 
 /* Returns: (transfer full): the detail `GET /drift` shows for one version:
  * window, rows, psi, psi_max, and per feature its name, psi, and the

@@ -95,8 +95,31 @@ static void l_psi(GString *o, const char *labels, LatheServeVariant *v) {
     g_string_append_printf(o, "lathe_serve_variant_psi{%s} %.9g\n", labels, v->psi);
 }
 
+static void l_feature_psi(GString *o, const char *labels, LatheServeVariant *v) {
+  LatheServeDrift *d = v->served->drift;
+  for (guint f = 0; f < lathe_serve_drift_n_features(d); f++) {
+    double p = lathe_serve_drift_feature_psi(d, f);
+    if (isnan(p))
+      continue;
+    g_autofree char *name = lathe_serve_label(lathe_serve_drift_feature_name(d, f));
+    g_string_append_printf(o, "lathe_serve_feature_psi{%s,feature=\"%s\"} %.9g\n", labels, name, p);
+  }
+}
+
+static void l_predicted(GString *o, const char *labels, LatheServeVariant *v) {
+  if (!v->predicted)
+    return;
+  g_autoptr(GList) keys = g_list_sort(g_hash_table_get_keys(v->predicted), (GCompareFunc)g_strcmp0);
+  for (GList *l = keys; l; l = l->next) {
+    g_autofree char *c = lathe_serve_label(l->data);
+    g_string_append_printf(o, "lathe_serve_predictions_total{%s,class=\"%s\"} %" G_GUINT64_FORMAT "\n", labels, c,
+                           *(guint64 *)g_hash_table_lookup(v->predicted, l->data));
+  }
+}
+
 void lathe_serve_h_metrics(LatheHttpExchange *ex, gpointer data) {
   LatheServer *sv = data;
+  lathe_serve_monitor_update(sv);
   GString *o = ex->out;
   ex->out_type = "text/plain; version=0.0.4; charset=utf-8";
   g_string_append(o, "# HELP lathe_serve_requests_total Scoring requests by model, variant, version and HTTP status.\n"
@@ -131,7 +154,13 @@ void lathe_serve_h_metrics(LatheHttpExchange *ex, gpointer data) {
   each_variant(o, sv, "lathe_serve_shadow_disagreement_total", "counter",
                "Rows where the shadow predicted otherwise.", FALSE, l_disagree);
   each_variant(o, sv, "lathe_serve_variant_psi", "gauge",
-               "Population stability index of the variant's inputs against its training data.", FALSE, l_psi);
+               "Population stability index of the variant's recent inputs against its training data, "
+               "the mean over features.", FALSE, l_psi);
+  each_variant(o, sv, "lathe_serve_feature_psi", "gauge",
+               "Population stability index of one input feature (recent requests against training data).",
+               FALSE, l_feature_psi);
+  each_variant(o, sv, "lathe_serve_predictions_total", "counter", "Rows answered, by predicted class.", FALSE,
+               l_predicted);
   g_string_append_printf(o, "# HELP lathe_serve_registry_up 1 when the last look at the registry succeeded.\n"
                             "# TYPE lathe_serve_registry_up gauge\n"
                             "lathe_serve_registry_up %d\n"

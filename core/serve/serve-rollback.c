@@ -126,6 +126,7 @@ static void withdraw(LatheServer *sv, LatheServeGroup *g, LatheServeVariant *p, 
 
 void lathe_serve_check_rollback(LatheServer *sv) {
   const LatheServeOptions *o = sv->opt;
+  lathe_serve_monitor_update(sv);
   for (guint i = 0; i < sv->groups->len; i++) {
     LatheServeGroup *g = sv->groups->pdata[i];
     LatheServeVariant *p = g->variants->pdata[0];

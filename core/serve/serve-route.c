@@ -15,6 +15,8 @@ static void variant_free(gpointer p) {
   lathe_served_unref(v->served);
   g_free(v->withdrawn);
   g_free(v->withdraw_record);
+  if (v->predicted)
+    g_hash_table_unref(v->predicted);
   g_free(v);
 }
 

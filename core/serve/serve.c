@@ -32,6 +32,8 @@ void lathe_served_unref(LatheServed *s) {
     json_array_unref(s->columns);
   if (s->classes)
     json_array_unref(s->classes);
+  lathe_serve_drift_free(s->drift);
+  g_free(s->class_map);
   g_free(s);
 }
 
@@ -201,6 +203,7 @@ static void score_root(LatheServer *sv, LatheServeGroup *g, LatheHttpExchange *e
     lathe_serve_reply(ex, b);
   }
   if (answers) {
+    lathe_serve_monitor_observe(v, s, ds, y, k);
     lathe_serve_feedback_remember(sv, ex->request_id, v, answers);
     lathe_serve_shadow(sv, g, ds, answers);
   }
@@ -273,6 +276,7 @@ static void h_health(LatheHttpExchange *ex, gpointer data) {
 }
 
 static void h_routes(LatheHttpExchange *ex, gpointer data) {
+  lathe_serve_monitor_update(data);
   g_autoptr(JsonBuilder) b = json_builder_new();
   json_builder_begin_object(b);
   lathe_serve_add_routes(b, data);
@@ -393,6 +397,7 @@ LatheServed *lathe_served_load(LatheCatalog *cat, LatheRegistry *reg, const char
     lathe_served_unref(s);
     return NULL;
   }
+  lathe_serve_monitor_attach(s, reg);
   s->load_seconds = (double)(g_get_monotonic_time() - t0) / 1e6;
   return s;
 }
@@ -453,6 +458,7 @@ int lathe_serve_run(LatheCatalog *cat, LatheRegistry *reg, char **specs, const L
     lathe_http_server_route(sv.http, "POST", "/reload", FALSE, lathe_serve_h_reload, &sv);
     lathe_http_server_route(sv.http, "GET", "/health", FALSE, h_health, &sv);
     lathe_http_server_route(sv.http, "GET", "/routes", FALSE, h_routes, &sv);
+    lathe_http_server_route(sv.http, "GET", "/drift", FALSE, lathe_serve_h_drift, &sv);
     lathe_http_server_route(sv.http, "GET", "/metrics", FALSE, lathe_serve_h_metrics, &sv);
     lathe_http_server_route(sv.http, "GET", "/v2/health/live", FALSE, h_v2_health, &sv);
     lathe_http_server_route(sv.http, "GET", "/v2/health/ready", FALSE, h_v2_health, &sv);

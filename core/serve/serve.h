@@ -8,6 +8,7 @@
 #include "catalog/catalog.h"
 #include "lathe-http-server.h"
 #include "lathe-registry.h"
+#include "serve/serve-drift.h"
 
 G_BEGIN_DECLS
 
@@ -61,6 +62,8 @@ typedef struct {
   JsonArray *columns; /* the signature's input columns, in order */
   JsonArray *classes;
   double load_seconds;
+  LatheServeDrift *drift; /* NULL: the version has no reference statistics */
+  gint *class_map;        /* the model's class j -> the drift's class index (or -1) */
 } LatheServed;
 
 LatheServed *lathe_served_load(LatheCatalog *cat, LatheRegistry *reg, const char *name,
@@ -81,7 +84,8 @@ typedef struct {
   guint64 lat_n;
   guint64 labelled, correct; /* rows with feedback, and those predicted right */
   guint64 agree, disagree;   /* a shadow's rows against the primary's answer */
-  double psi;                /* NAN until drift is measured */
+  double psi;                /* the served version's PSI in all; NAN until measured */
+  GHashTable *predicted;     /* class name -> guint64* rows predicted as it */
   char *withdrawn;           /* why, once the canary is withdrawn */
   char *withdraw_record;     /* the registry's answer to recording it */
 } LatheServeVariant;
@@ -148,6 +152,13 @@ void lathe_serve_h_feedback(LatheHttpExchange *ex, gpointer data);
 void lathe_serve_h_reload(LatheHttpExchange *ex, gpointer data);
 gboolean lathe_serve_poll(gpointer data);
 void lathe_serve_add_registry(JsonBuilder *b, LatheServer *sv);
+
+/* serve-monitor.c: drift and the predicted classes of each variant */
+void lathe_serve_monitor_attach(LatheServed *s, LatheRegistry *reg);
+void lathe_serve_monitor_observe(LatheServeVariant *v, LatheServed *s, const LatheDataset *ds,
+                                 const float *y, guint k);
+void lathe_serve_monitor_update(LatheServer *sv);
+void lathe_serve_h_drift(LatheHttpExchange *ex, gpointer data);
 
 /* serve-metrics.c */
 void lathe_serve_h_metrics(LatheHttpExchange *ex, gpointer data);
