@@ -375,4 +375,18 @@ gboolean lathe_plugin_needs_blas(LathePlugin *p);
 float *lathe_catalog_predict(LatheCatalog *cat, LatheArtifact *model, const LatheDataset *data,
                              guint *n_cols, GError **error);
 
+/**
+ * lathe_catalog_transform:
+ * @use: a transform's component id.
+ * @with: (nullable): its params as recorded (defaults fill the rest).
+ * @in_port: the input @data goes to; @out_port: the output to return.
+ *
+ * Runs one transform on one dataset outside any pipeline: no store, no cache,
+ * no seed (what `lathe serve` needs to replay a version's input pipeline).
+ * Returns: (transfer full) (nullable): the output dataset, or %NULL with @error set.
+ */
+LatheDataset *lathe_catalog_transform(LatheCatalog *cat, const char *use, JsonObject *with,
+                                      const char *in_port, const LatheDataset *data,
+                                      const char *out_port, GError **error);
+
 G_END_DECLS

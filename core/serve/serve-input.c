@@ -67,6 +67,17 @@ static gboolean map_names(JsonArray *cols, GPtrArray *names, guint *map, GError 
   return TRUE;
 }
 
+/* @nr rows named after @cols: the input pipeline's transforms check the
+ * names their state was fitted on. */
+static LatheDataset *new_rows(guint nr, JsonArray *cols) {
+  LatheDataset *ds = lathe_dataset_new(nr, json_array_get_length(cols));
+  for (guint j = 0; j < ds->n_cols; j++) {
+    g_free(ds->columns[j]);
+    ds->columns[j] = g_strdup(json_array_get_string_element(cols, j));
+  }
+  return ds;
+}
+
 static LatheDataset *from_matrix(JsonArray *rows, JsonArray *cols, GPtrArray *names, GError **error) {
   guint nr = json_array_get_length(rows), nc = json_array_get_length(cols);
   g_autofree guint *map = g_new0(guint, nc + 1);
@@ -74,7 +85,7 @@ static LatheDataset *from_matrix(JsonArray *rows, JsonArray *cols, GPtrArray *na
     return NULL;
   if (nr == 0)
     return FAILN("no rows; send at least one");
-  LatheDataset *ds = lathe_dataset_new(nr, nc);
+  LatheDataset *ds = new_rows(nr, cols);
   for (guint i = 0; i < nr; i++) {
     JsonNode *rn = json_array_get_element(rows, i);
     if (!JSON_NODE_HOLDS_ARRAY(rn)) {
@@ -106,7 +117,7 @@ static LatheDataset *from_records(JsonArray *recs, JsonArray *cols, GError **err
   guint nr = json_array_get_length(recs), nc = json_array_get_length(cols);
   if (nr == 0)
     return FAILN("no rows; send at least one");
-  LatheDataset *ds = lathe_dataset_new(nr, nc);
+  LatheDataset *ds = new_rows(nr, cols);
   for (guint i = 0; i < nr; i++) {
     JsonNode *rn = json_array_get_element(recs, i);
     JsonObject *o = JSON_NODE_HOLDS_OBJECT(rn) ? json_node_get_object(rn) : NULL;
@@ -151,7 +162,7 @@ static LatheDataset *from_columns(JsonObject *o, JsonArray *cols, GError **error
   }
   if (nr == 0)
     return FAILN("no rows; send at least one");
-  LatheDataset *ds = lathe_dataset_new(nr, nc);
+  LatheDataset *ds = new_rows(nr, cols);
   for (guint i = 0; i < names->len; i++) {
     JsonArray *a = json_object_get_array_member(o, names->pdata[i]);
     for (guint r = 0; r < nr; r++)
@@ -235,7 +246,7 @@ LatheDataset *lathe_serve_parse_v2(JsonNode *root, JsonArray *cols, GError **err
     if (nr <= 0 || (gint64)json_array_get_length(data) != nr * c)
       return FAILN("the tensor's data has %u values, its shape says %" G_GINT64_FORMAT,
                   json_array_get_length(data), nr * c);
-    LatheDataset *ds = lathe_dataset_new((guint)nr, nc);
+    LatheDataset *ds = new_rows((guint)nr, cols);
     for (guint i = 0; i < (guint)(nr * c); i++)
       if (!cell(json_array_get_element(data, i), col_name(cols, i % nc), i / nc, &ds->x[i], error)) {
         lathe_dataset_unref(ds);
@@ -256,5 +267,57 @@ LatheDataset *lathe_serve_parse_v2(JsonNode *root, JsonArray *cols, GError **err
   }
   LatheDataset *ds = from_columns(by_col, cols, error);
   json_object_unref(by_col);
+  return ds;
+}
+
+/* A version's input pipeline (core/engine/input-pipeline.c records it): the
+ * source's columns are what a request carries, and each recorded transform,
+ * with the state it fitted, runs on the request's rows before the model, as
+ * `lathe predict` runs them on a file. Checked at load with one zero row, so
+ * a missing transform plugin fails the load (and a reload keeps the old
+ * version), never a request. */
+gboolean lathe_serve_input_pipeline(LatheServed *s, LatheCatalog *cat, JsonObject *ip, GError **error) {
+  JsonArray *steps = ip && json_object_has_member(ip, "steps") ? json_object_get_array_member(ip, "steps") : NULL;
+  JsonObject *src = ip && json_object_has_member(ip, "source") ? json_object_get_object_member(ip, "source") : NULL;
+  JsonArray *raw = src && json_object_has_member(src, "columns") ? json_object_get_array_member(src, "columns") : NULL;
+  if (!steps || json_array_get_length(steps) == 0 || !raw) {
+    s->columns = json_array_ref(s->model_columns); /* rows go to the model as they come */
+    return TRUE;
+  }
+  for (guint i = 0; i < json_array_get_length(steps); i++) {
+    JsonObject *st = json_array_get_object_element(steps, i);
+    if (!st || !json_object_has_member(st, "use") || !json_object_has_member(st, "with") ||
+        !JSON_NODE_HOLDS_OBJECT(json_object_get_member(st, "with"))) {
+      g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
+                  "step %u of its input pipeline is damaged; re-register the model", i + 1);
+      return FALSE;
+    }
+  }
+  s->columns = json_array_ref(raw);
+  s->steps = json_array_ref(steps);
+  g_autoptr(LatheDataset) probe = new_rows(1, raw);
+  g_autoptr(LatheDataset) out = lathe_serve_apply_pipeline(cat, s, probe, error);
+  return out != NULL;
+}
+
+LatheDataset *lathe_serve_apply_pipeline(LatheCatalog *cat, LatheServed *s, LatheDataset *raw,
+                                         GError **error) {
+  LatheDataset *ds = lathe_dataset_ref(raw);
+  for (guint i = 0; ds && i < json_array_get_length(s->steps); i++) {
+    JsonObject *st = json_array_get_object_element(s->steps, i);
+    LatheDataset *next = lathe_catalog_transform(
+        cat, json_object_get_string_member(st, "use"), json_object_get_object_member(st, "with"),
+        json_object_get_string_member_with_default(st, "input", "data"), ds,
+        json_object_get_string_member_with_default(st, "output", "data"), error);
+    lathe_dataset_unref(ds);
+    ds = next;
+  }
+  if (ds && ds->n_cols != json_array_get_length(s->model_columns)) {
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
+                "its input pipeline gives %u columns, the model takes %u; re-register the model",
+                ds->n_cols, json_array_get_length(s->model_columns));
+    lathe_dataset_unref(ds);
+    return NULL;
+  }
   return ds;
 }

@@ -12,19 +12,8 @@
 #define DRIFT_WINDOW 1000
 #define DRIFT_MIN_ROWS 100
 
-void lathe_serve_monitor_attach(LatheServed *s, LatheRegistry *reg) {
-  g_autofree char *number = g_strdup_printf("%u", s->version);
-  /* By number: the alias may have moved since the fetch. */
-  g_autoptr(JsonObject) v = lathe_registry_get_version(reg, s->name, number, NULL);
-  JsonObject *meta = v && json_object_has_member(v, "metadata") &&
-                             JSON_NODE_HOLDS_OBJECT(json_object_get_member(v, "metadata"))
-                         ? json_object_get_object_member(v, "metadata")
-                         : NULL;
-  JsonObject *ref = meta && json_object_has_member(meta, "reference") &&
-                            JSON_NODE_HOLDS_OBJECT(json_object_get_member(meta, "reference"))
-                        ? json_object_get_object_member(meta, "reference")
-                        : NULL;
-  s->drift = lathe_serve_drift_new(ref, json_array_get_length(s->columns), DRIFT_WINDOW, DRIFT_MIN_ROWS);
+void lathe_serve_monitor_attach(LatheServed *s, JsonObject *ref) {
+  s->drift = lathe_serve_drift_new(ref, json_array_get_length(s->model_columns), DRIFT_WINDOW, DRIFT_MIN_ROWS);
   guint nk = s->classes ? json_array_get_length(s->classes) : 0;
   if (!s->drift || !nk)
     return;

@@ -227,7 +227,11 @@ static gboolean shadow_idle(gpointer data) {
   ShadowJob *j = g_queue_pop_head(sv->shadow_jobs);
   if (j) {
     guint k = 0;
-    g_autofree float *y = lathe_catalog_predict(sv->cat, j->s->model, j->ds, &k, NULL);
+    /* The raw rows, through the shadow's own input pipeline: its fitted
+     * state may differ from the primary's. */
+    g_autoptr(LatheDataset) in = j->s->steps ? lathe_serve_apply_pipeline(sv->cat, j->s, j->ds, NULL)
+                                             : lathe_dataset_ref(j->ds);
+    g_autofree float *y = in ? lathe_catalog_predict(sv->cat, j->s->model, in, &k, NULL) : NULL;
     if (y) {
       g_auto(GStrv) mine = lathe_serve_answers(j->s, y, j->ds->n_rows, k);
       for (guint i = 0; i < j->ds->n_rows; i++) {

@@ -30,6 +30,10 @@ void lathe_served_unref(LatheServed *s) {
     lathe_artifact_unref(s->model);
   if (s->columns)
     json_array_unref(s->columns);
+  if (s->model_columns)
+    json_array_unref(s->model_columns);
+  if (s->steps)
+    json_array_unref(s->steps);
   if (s->classes)
     json_array_unref(s->classes);
   lathe_serve_drift_free(s->drift);
@@ -111,6 +115,15 @@ static void score_root(LatheServer *sv, LatheServeGroup *g, LatheHttpExchange *e
                        : lathe_serve_parse(root, s->columns, &error);
   if (root && !ds)
     lathe_http_exchange_error(ex, 400, "%s: %s", ex->path, error->message);
+  LatheDataset *raw = ds ? lathe_dataset_ref(ds) : NULL; /* what the shadow replays */
+  if (ds && s->steps) {
+    LatheDataset *in = lathe_serve_apply_pipeline(sv->cat, s, ds, &error);
+    lathe_dataset_unref(ds);
+    ds = in;
+    if (!ds)
+      lathe_http_exchange_error(ex, 400, "%s: the input pipeline of %s version %u refused the rows: %s",
+                                ex->path, s->name, s->version, error->message);
+  }
   guint k = 0;
   g_autofree float *y = ds ? lathe_catalog_predict(sv->cat, s->model, ds, &k, &error) : NULL;
   if (ds && !y)
@@ -205,10 +218,12 @@ static void score_root(LatheServer *sv, LatheServeGroup *g, LatheHttpExchange *e
   if (answers) {
     lathe_serve_monitor_observe(v, s, ds, y, k);
     lathe_serve_feedback_remember(sv, ex->request_id, v, answers);
-    lathe_serve_shadow(sv, g, ds, answers);
+    lathe_serve_shadow(sv, g, raw, answers);
   }
   if (ds)
     lathe_dataset_unref(ds);
+  if (raw)
+    lathe_dataset_unref(raw);
   sv->in_flight--;
   count_request(sv, g->name, v, ex->status, (double)(g_get_monotonic_time() - t0) / 1e6);
   lathe_served_unref(s);
@@ -359,6 +374,11 @@ static void h_v2_models(LatheHttpExchange *ex, gpointer data) {
   lathe_serve_reply(ex, b);
 }
 
+static JsonObject *object_member(JsonObject *o, const char *key) {
+  JsonNode *n = o && json_object_has_member(o, key) ? json_object_get_member(o, key) : NULL;
+  return n && JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
+}
+
 /* Fetches NAME@REF and loads it now, so the first request pays nothing.
  * Runs on the main thread at startup and on the reload thread later. */
 LatheServed *lathe_served_load(LatheCatalog *cat, LatheRegistry *reg, const char *name, const char *ref,
@@ -386,7 +406,7 @@ LatheServed *lathe_served_load(LatheCatalog *cat, LatheRegistry *reg, const char
     lathe_served_unref(s);
     return NULL;
   }
-  s->columns = json_array_ref(cols);
+  s->model_columns = json_array_ref(cols);
   JsonArray *classes = json_object_has_member(sig, "classes") ? json_object_get_array_member(sig, "classes") : NULL;
   s->classes = classes ? json_array_ref(classes) : NULL; /* a regressor has none */
   /* Load now: a probe of one zero row realises the plugin and caches the instance. */
@@ -397,7 +417,16 @@ LatheServed *lathe_served_load(LatheCatalog *cat, LatheRegistry *reg, const char
     lathe_served_unref(s);
     return NULL;
   }
-  lathe_serve_monitor_attach(s, reg);
+  /* By number: the alias may have moved since the fetch. */
+  g_autofree char *number = g_strdup_printf("%u", s->version);
+  g_autoptr(JsonObject) ver = lathe_registry_get_version(reg, s->name, number, NULL);
+  JsonObject *meta = object_member(ver, "metadata");
+  if (!lathe_serve_input_pipeline(s, cat, object_member(meta, "input_pipeline"), error)) {
+    g_prefix_error(error, "%s@%s (version %u): ", name, ref, s->version);
+    lathe_served_unref(s);
+    return NULL;
+  }
+  lathe_serve_monitor_attach(s, object_member(meta, "reference"));
   s->load_seconds = (double)(g_get_monotonic_time() - t0) / 1e6;
   return s;
 }

@@ -59,7 +59,9 @@ typedef struct {
   char *ref; /* the alias or version asked for */
   guint version;
   LatheArtifact *model;
-  JsonArray *columns; /* the signature's input columns, in order */
+  JsonArray *columns;       /* what a request carries: the raw columns when a pipeline comes first */
+  JsonArray *model_columns; /* the signature's input columns, in order */
+  JsonArray *steps;         /* the version's input pipeline (use, with, input, output); NULL: none */
   JsonArray *classes;
   double load_seconds;
   LatheServeDrift *drift; /* NULL: the version has no reference statistics */
@@ -153,8 +155,13 @@ void lathe_serve_h_reload(LatheHttpExchange *ex, gpointer data);
 gboolean lathe_serve_poll(gpointer data);
 void lathe_serve_add_registry(JsonBuilder *b, LatheServer *sv);
 
+/* serve-input.c: a version's input pipeline, replayed on each request's raw rows */
+gboolean lathe_serve_input_pipeline(LatheServed *s, LatheCatalog *cat, JsonObject *ip, GError **error);
+LatheDataset *lathe_serve_apply_pipeline(LatheCatalog *cat, LatheServed *s, LatheDataset *raw,
+                                         GError **error);
+
 /* serve-monitor.c: drift and the predicted classes of each variant */
-void lathe_serve_monitor_attach(LatheServed *s, LatheRegistry *reg);
+void lathe_serve_monitor_attach(LatheServed *s, JsonObject *reference);
 void lathe_serve_monitor_observe(LatheServeVariant *v, LatheServed *s, const LatheDataset *ds,
                                  const float *y, guint k);
 void lathe_serve_monitor_update(LatheServer *sv);

@@ -7,6 +7,7 @@
 # an input pipeline (exit 2, naming it), a missing or misplaced column (exit
 # 2, naming it).
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/serve-lib.sh"
 cp -r "$LATHE_SOURCE_DIR/examples/iris" "$TMP/iris"
 rm -rf "$TMP/iris/.lathe"
 cd "$TMP/iris"
@@ -111,6 +112,29 @@ expect_code "$TMP/bi" 0 "import it into a fresh store"
 expect_code "$TMP/bp" 0 "predict from the imported bundle"
 expect_py "$TMP/bp.out" "d['metrics'] == json.load(open('$TMP/sp.out'))['metrics']" \
   "the imported version gives the same metrics as the original"
+# `lathe serve` takes the same raw rows: the version's input pipeline (the
+# standardisation fitted in training) runs on each request, and every row
+# gets the class `lathe predict` gave it; the shadow replays raw rows too.
+run_lathe "$TMP/po" predict --json -o "$TMP/std-pred.csv" iris-std@candidate iris.csv
+expect_code "$TMP/po" 0 "predict to a CSV"
+start_server "$TMP/srv" iris-std@candidate --poll-seconds 0
+[ -n "$URL" ] && pass "serve the standardised version" || fail "serve iris-std@candidate did not start"
+$PY - "$URL" iris.csv "$TMP/std-pred.csv" "$TMP/served.json" <<'PY'
+import csv, json, sys
+from serve_client import call, predict, iris_rows
+url, data, pred, out = sys.argv[1:5]
+rows = [x for x, _ in iris_rows(data)]
+want = [r["predicted"] for r in csv.DictReader(open(pred))]
+code, _, d = predict(url, rows)
+code2, _, m = call(url + "/v2/models/iris-std")
+json.dump({"code": code, "got": d.get("predictions"), "want": want,
+           "columns": m["inputs"][0]["columns"] if code2 == 200 else None}, open(out, "w"))
+PY
+expect_py "$TMP/served.json" "d['code'] == 200 and len(d['got']) == 150 and d['got'] == d['want']" \
+  "serve on raw rows answers what predict gave, row for row"
+expect_py "$TMP/served.json" "d['columns'] == ['sepal_length', 'sepal_width', 'petal_length', 'petal_width']" \
+  "the served model's inputs are the raw columns"
+stop_server "$SERVER_PID" "serve iris-std"
 # A column missing ahead of a transform: named from the recorded source columns.
 run_lathe "$TMP/e8" predict iris-std@candidate "$TMP/missing.csv"
 expect_code "$TMP/e8" 2 "a missing column ahead of standardize"
