@@ -88,6 +88,63 @@ expect_py "$TMP/consistent.json" "d['bad'] == []" "each answer matches the one v
 expect_py "$TMP/consistent.json" "d['v1'] > 0 and d['v2'] > 0 and d['v1'] + d['v2'] == 1000" \
   "both versions answered during the reload ($(json_get "$TMP/consistent.json" "d['v1']") and $(json_get "$TMP/consistent.json" "d['v2']"))"
 
+# /reload while 1,000 requests are in flight (a second server holding every
+# POST 2.5 s, this one too): the client sees all 1,000 open when it posts the
+# reload; none fails, each answer matches the version it names, and the next
+# requests get the new version.
+SAVED_URL=$URL SAVED_PID=$SERVER_PID
+LATHE_SERVE_TEST_DELAY_MS=2500 start_server "$TMP/s1k" iris@production --poll-seconds 0
+run_lathe "$TMP/mvk" models alias iris production 1
+expect_code "$TMP/mvk" 0 "move production back to version 1"
+$PY - "$URL" "$TMP/iris/iris.csv" "$TMP/k.json" <<'PY'
+import json, sys, threading, time
+from serve_client import call, predict, iris_rows
+url, csv, out = sys.argv[1:4]
+rows = iris_rows(csv)
+N = 1000
+res = [None] * N
+t0 = time.time()
+def one(i):
+    time.sleep(max(0, t0 + i * 0.0008 - time.time()))  # all sent within 0.8 s; each is held 2.5 s
+    s = time.time()
+    try:
+        code, h, d = predict(url, [rows[i % len(rows)][0]], timeout=60)
+        res[i] = {"code": code, "version": d.get("version") if isinstance(d, dict) else None,
+                  "pred": d["predictions"][0] if code == 200 else d, "row": i % len(rows)}
+    except Exception as e:
+        res[i] = {"code": -1, "error": repr(e), "row": i % len(rows)}
+    res[i]["start"], res[i]["end"] = s, time.time()
+ts = [threading.Thread(target=one, args=(i,)) for i in range(N)]
+for t in ts:
+    t.start()
+time.sleep(max(0, t0 + 1.5 - time.time()))
+posted = time.time()
+rc, _, reload = call(url + "/reload", "POST", b"", {"Content-Type": "application/json"}, timeout=60)
+for t in ts:
+    t.join()
+code, _, after = predict(url, [rows[0][0]])
+json.dump({"res": res, "reload": [rc, reload], "posted": posted,
+           "in_flight": sum(r["start"] < posted < r["end"] for r in res),
+           "after": after.get("version") if code == 200 else code}, open(out, "w"))
+PY
+K="$TMP/k.json"
+expect_py "$K" "d['in_flight'] == 1000" "1,000 requests in flight when /reload was posted ($(json_get "$K" "d['in_flight']"))"
+expect_py "$K" "d['reload'][0] == 200 and d['reload'][1]['models'] == [{'name': 'iris', 'variant': 'production', 'version': 1}]" \
+  "/reload under 1,000 in flight swaps to version 1"
+expect_py "$K" "sum(r['code'] != 200 for r in d['res']) == 0" "none of the 1,000 failed"
+$PY - "$TMP/before.json" "$TMP/after.json" "$K" >"$TMP/consistent-k.json" <<'PY'
+import json, sys
+before, after, k = (json.load(open(p)) for p in sys.argv[1:4])
+table = {1: [a["predictions"][0] for a in before], 2: [a["predictions"][0] for a in after]}
+print(json.dumps({"bad": sum(r["code"] == 200 and r["pred"] != table[r["version"]][r["row"]] for r in k["res"])}))
+PY
+expect_py "$TMP/consistent-k.json" "d['bad'] == 0" "each of the 1,000 answers matches the version it names"
+expect_py "$K" "d['after'] == 1" "the next request gets the new version"
+stop_server "$SERVER_PID" "the 1,000-in-flight server"
+URL=$SAVED_URL SERVER_PID=$SAVED_PID
+run_lathe "$TMP/mvk2" models alias iris production 2
+expect_code "$TMP/mvk2" 0 "production back on version 2 for what follows"
+
 # A version whose blob is gone: the load fails, version 2 keeps serving.
 blob=$($PY -c "
 import json,sys; v=[m for m in json.load(open(sys.argv[1])) if m['version']==1][0]; d=v['digest']; print('.lathe/registry/blobs/sha256/%s/%s' % (d[:2], d[2:]))" <("$LATHE_BIN" models list --json))
