@@ -53,7 +53,8 @@ PROM_PID=$!
 pq() { curl -s --max-time 5 -G "$PURL/api/v1/query" --data-urlencode "query=$1" >"$2"; }
 # The first scrape that succeeded: the target up in /api/v1/targets, then the series queryable.
 up=""
-for _ in $(seq 1 60); do
+deadline=$((SECONDS + 30))
+while [ $SECONDS -lt $deadline ]; do
   kill -0 "$PROM_PID" 2>/dev/null || break
   if curl -s --max-time 2 "$PURL/api/v1/targets" >"$TMP/targets.json" 2>/dev/null &&
      [ "$(json_get "$TMP/targets.json" "[t['health'] for t in d['data']['activeTargets'] if t['labels']['job'] == 'lathe']" 2>/dev/null)" = "['up']" ]; then
