@@ -16,6 +16,7 @@ trap 'standin_stop $SERVE_PID; rm -rf "$TMP"' EXIT
 trap 'exit 130' INT TERM
 
 serve_train_iris
+unset WRK_BODY
 # The access log stays on: it is part of what a request costs in production.
 serve_start
 timeout 30 wrk -t2 -c16 -d3s --timeout 2s --latency -s "$LATHE_SOURCE_DIR/bench/serve/wrk-predict.lua" \
