@@ -3,6 +3,7 @@ measured process in a fresh child that reports its wall time and peak RSS,
 the reference scripts' JSON protocol, and small summary helpers."""
 import json
 import os
+import re
 import socket
 import statistics
 import subprocess
@@ -83,3 +84,38 @@ def closed_port():
     port = s.getsockname()[1]
     s.close()
     return port
+
+
+def blas_config(lathe, lathe_env, ref_env):
+    """Gives the references (ref_env, changed in place) the OpenBLAS kernels Lathe
+    uses: the OPENBLAS_CORETYPE Lathe set as a fallback fix, else the user's, else
+    none on either side. Prints what was chosen; returns it for the results JSON."""
+    out = subprocess.run([lathe, "--version", "--json"], capture_output=True, text=True,
+                         env=lathe_env, check=True).stdout
+    ver = json.loads(out)
+    desc = ver.get("blas", "")
+    m = re.search(r"Lathe set OPENBLAS_CORETYPE=(\w+)", desc)
+    user = os.environ.get("OPENBLAS_CORETYPE")
+    if m:
+        ref_env["OPENBLAS_CORETYPE"] = m.group(1)
+        how = "Lathe set OPENBLAS_CORETYPE=%s (fallback fix); exported to the references" % m.group(1)
+    elif user:
+        how = "OPENBLAS_CORETYPE=%s from the environment, for both sides" % user
+    else:
+        how = "no OPENBLAS_CORETYPE: OpenBLAS detects the core itself on both sides"
+    core = re.search(r"core (\w+)", desc)
+    probe = subprocess.run(
+        [PY, "-c", "import numpy, threadpoolctl; print(next((l.get('architecture') for l in "
+         "threadpoolctl.threadpool_info() if l.get('internal_api') == 'openblas'), None))"],
+        capture_output=True, text=True, env=ref_env)
+    py_core = probe.stdout.strip() if probe.returncode == 0 else None
+    config = {"lathe_version": ver.get("version"), "lathe_blas": desc,
+              "blas_core_lathe": core.group(1) if core else None,
+              "blas_core_python": py_core,
+              "openblas_coretype_exported": ref_env.get("OPENBLAS_CORETYPE"),
+              "blas_setting": how}
+    print("BLAS: Lathe: %s" % desc)
+    print("      %s; numpy in /usr/bin/python3 loads core %s" % (how, py_core))
+    if core and py_core and core.group(1) != py_core:
+        print("      WARNING: the two sides use different OpenBLAS kernels")
+    return config

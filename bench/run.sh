@@ -24,12 +24,15 @@
 #                       runs of examples/iris and examples/ideko with tracker/mlflow, its
 #                       server up or down (bench/tracker/bench_overhead.py; BENCH_OVERHEAD_REPS,
 #                       default 5)
+#   bench/run.sh serve  lathe serve against FastAPI + Uvicorn + scikit-learn on the same
+#                       forest: throughput (wrk), p99 at fixed rates (build/bench/rate), errors
+#                       under /reload, RSS (bench/serve/bench_serve.py; about 1 min)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what="${1:-all}"
 case "$what" in
-  all|host|nn|trees|tune|tune-mlp|cache|concurrency|lakefs|tracker) ;;
-  *) echo "usage: bench/run.sh [host|nn|trees|tune|tune-mlp|cache|concurrency|lakefs|tracker]" >&2; exit 2 ;;
+  all|host|nn|trees|tune|tune-mlp|cache|concurrency|lakefs|tracker|serve) ;;
+  *) echo "usage: bench/run.sh [host|nn|trees|tune|tune-mlp|cache|concurrency|lakefs|tracker|serve]" >&2; exit 2 ;;
 esac
 source scripts/deps.sh
 extra=(python3-sklearn python3-numpy python3-torch)
@@ -71,4 +74,7 @@ fi
 if [ "$what" = all ] || [ "$what" = tracker ]; then
   /usr/bin/python3 bench/tracker/bench_journal.py build
   /usr/bin/python3 bench/tracker/bench_overhead.py build
+fi
+if [ "$what" = all ] || [ "$what" = serve ]; then
+  /usr/bin/python3 bench/serve/bench_serve.py build
 fi

@@ -3,9 +3,12 @@
 # quickstart.sh and test.sh; also runnable alone: scripts/deps.sh [extra packages].
 set -euo pipefail
 
+# prometheus, wrk: serve's integration tests (a real scrape, a load run);
+# python3-sklearn/fastapi/uvicorn: bench/serve's reference server.
 LATHE_PACKAGES=(meson ninja-build pkg-config gcc clang make python3 sqlite3
   libglib2.0-dev libjson-glib-dev libopenblas-dev libsqlite3-dev libarchive-dev
-  strace curl libsoup-3.0-dev prometheus)
+  strace curl libsoup-3.0-dev prometheus
+  wrk python3-sklearn python3-fastapi python3-uvicorn)
 # The SDK's API reference (meson -Ddocs=true; scripts/test.sh checks it).
 LATHE_DOCS_PACKAGES=(gtk-doc-tools)
 

@@ -24,7 +24,6 @@ Prints a table and writes bench/results-nn.json with every number and ratio.
 """
 import json
 import os
-import re
 import shutil
 import statistics
 import subprocess
@@ -93,34 +92,7 @@ class Bench(benchlib.MeasuredBench):
     # -- set-up ------------------------------------------------------------------
     def blas(self):
         """Gives the references the OpenBLAS kernels Lathe uses."""
-        out = subprocess.run([LATHE, "--version", "--json"], capture_output=True, text=True,
-                             env=self.lathe_env, check=True).stdout
-        ver = json.loads(out)
-        desc = ver.get("blas", "")
-        m = re.search(r"Lathe set OPENBLAS_CORETYPE=(\w+)", desc)
-        user = os.environ.get("OPENBLAS_CORETYPE")
-        if m:
-            self.ref_env["OPENBLAS_CORETYPE"] = m.group(1)
-            how = "Lathe set OPENBLAS_CORETYPE=%s (fallback fix); exported to the references" % m.group(1)
-        elif user:
-            how = "OPENBLAS_CORETYPE=%s from the environment, for both sides" % user
-        else:
-            how = "no OPENBLAS_CORETYPE: OpenBLAS detects the core itself on both sides"
-        core = re.search(r"core (\w+)", desc)
-        probe = subprocess.run(
-            [PY, "-c", "import numpy, threadpoolctl; print(next((l.get('architecture') for l in "
-             "threadpoolctl.threadpool_info() if l.get('internal_api') == 'openblas'), None))"],
-            capture_output=True, text=True, env=self.ref_env)
-        py_core = probe.stdout.strip() if probe.returncode == 0 else None
-        self.config.update({"lathe_version": ver.get("version"), "lathe_blas": desc,
-                            "blas_core_lathe": core.group(1) if core else None,
-                            "blas_core_python": py_core,
-                            "openblas_coretype_exported": self.ref_env.get("OPENBLAS_CORETYPE"),
-                            "blas_setting": how})
-        print("BLAS: Lathe: %s" % desc)
-        print("      %s; numpy in /usr/bin/python3 loads core %s" % (how, py_core))
-        if core and py_core and core.group(1) != py_core:
-            print("      WARNING: the two sides use different OpenBLAS kernels")
+        self.config.update(benchlib.blas_config(LATHE, self.lathe_env, self.ref_env))
 
     def components(self):
         out = subprocess.run([LATHE, "plugins", "--json"], capture_output=True, text=True,
