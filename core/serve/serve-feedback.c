@@ -9,10 +9,13 @@
 #define MAX_ROWS_KEPT 64
 #define UNKNOWN_IDS_SHOWN 20
 
+/* One block holds an entry's answer pointers, its id and the answers' text:
+ * 100,000 entries are most of a busy server's memory, and one allocation
+ * each (rather than three) keeps them near 100 bytes. */
 typedef struct {
-  char *id;
+  char *id;        /* in block */
+  char **answers;  /* the block itself, NULL-terminated */
   LatheServeVariant *v;
-  char **answers;
   gboolean classifier;
   gboolean labelled;
 } Entry;
@@ -20,20 +23,31 @@ typedef struct {
 struct _LatheServeFeedback {
   Entry *ring;
   guint cap, next;
-  GHashTable *index; /* request id -> Entry* (the newest with that id) */
+  GHashTable *index; /* a set of Entry*, by id (the newest with that id) */
 };
+
+static guint entry_hash(gconstpointer p) { return g_str_hash(((const Entry *)p)->id); }
+
+static gboolean entry_equal(gconstpointer a, gconstpointer b) {
+  return g_str_equal(((const Entry *)a)->id, ((const Entry *)b)->id);
+}
+
+static Entry *entry_find(LatheServeFeedback *f, const char *id) {
+  Entry probe = {.id = (char *)id};
+  return g_hash_table_lookup(f->index, &probe);
+}
 
 LatheServeFeedback *lathe_serve_feedback_new(guint capacity) {
   LatheServeFeedback *f = g_new0(LatheServeFeedback, 1);
   f->cap = capacity;
   f->ring = g_new0(Entry, capacity);
-  f->index = g_hash_table_new(g_str_hash, g_str_equal);
+  /* A set (keys are the values) keeps no second array of pointers. */
+  f->index = g_hash_table_new(entry_hash, entry_equal);
   return f;
 }
 
 static void entry_clear(Entry *e) {
-  g_free(e->id);
-  g_strfreev(e->answers);
+  g_free(e->answers);
   memset(e, 0, sizeof *e);
 }
 
@@ -52,14 +66,26 @@ void lathe_serve_feedback_remember(LatheServer *sv, const char *request_id, Lath
   if (g_strv_length(answers) > MAX_ROWS_KEPT)
     return;
   Entry *e = &f->ring[f->next];
-  if (e->id && g_hash_table_lookup(f->index, e->id) == e)
-    g_hash_table_remove(f->index, e->id);
+  if (e->id && entry_find(f, e->id) == e)
+    g_hash_table_remove(f->index, e);
   entry_clear(e);
-  e->id = g_strdup(request_id);
+  guint n = g_strv_length(answers);
+  gsize size = (n + 1) * sizeof(char *) + strlen(request_id) + 1;
+  for (guint i = 0; i < n; i++)
+    size += strlen(answers[i]) + 1;
+  e->answers = g_malloc(size);
+  char *text = (char *)(e->answers + n + 1);
+  e->id = text;
+  text = g_stpcpy(text, request_id) + 1;
+  for (guint i = 0; i < n; i++) {
+    e->answers[i] = text;
+    text = g_stpcpy(text, answers[i]) + 1;
+  }
+  e->answers[n] = NULL;
   e->v = v;
-  e->answers = g_strdupv(answers);
   e->classifier = v->served->classes && json_array_get_length(v->served->classes) > 0;
-  g_hash_table_replace(f->index, e->id, e);
+  g_hash_table_remove(f->index, e); /* an older entry with this id is forgotten */
+  g_hash_table_add(f->index, e);
   f->next = (f->next + 1) % f->cap;
 }
 
@@ -153,7 +179,7 @@ void lathe_serve_h_feedback(LatheHttpExchange *ex, gpointer data) {
   json_builder_set_member_name(b, "unknown_ids");
   json_builder_begin_array(b);
   for (guint i = 0; i < n; i++) {
-    Entry *e = g_hash_table_lookup(sv->feedback->index, ids->pdata[i]);
+    Entry *e = entry_find(sv->feedback, ids->pdata[i]);
     char **l = labels->pdata[i];
     if (!e) {
       if (unknown++ < UNKNOWN_IDS_SHOWN)
