@@ -9,16 +9,30 @@
 #define MAX_ROWS_KEPT 64
 #define UNKNOWN_IDS_SHOWN 20
 
-/* One block holds an entry's answer pointers, its id and the answers' text:
- * 100,000 entries are most of a busy server's memory, and one allocation
- * each (rather than three) keeps them near 100 bytes. */
+/* 100,000 remembered answers are most of a busy server's memory, so an entry
+ * is 64 bytes and, for the usual request (one row, a classifier, a UUID for
+ * an id), allocates nothing: the id sits inline and the answer is an interned
+ * class name (classes are few; they outlive any served version). */
+#define ID_INLINE 37 /* a UUID and its NUL */
+
 typedef struct {
-  char *id;        /* in block */
-  char **answers;  /* the block itself, NULL-terminated */
   LatheServeVariant *v;
-  gboolean classifier;
-  gboolean labelled;
+  char *long_id; /* an id too long for id[], else NULL */
+  union {
+    const char *one; /* !many: the one row's answer */
+    char **rows;     /* many: NULL-terminated (interned for a classifier) */
+  } answer;
+  char id[ID_INLINE];
+  guint8 many : 1, classifier : 1, labelled : 1;
 } Entry;
+
+G_STATIC_ASSERT(sizeof(Entry) <= 64);
+
+static const char *entry_id(const Entry *e) { return e->long_id ? e->long_id : e->id; }
+
+static guint entry_rows(const Entry *e) { return e->many ? g_strv_length(e->answer.rows) : 1; }
+
+static const char *entry_answer(const Entry *e, guint r) { return e->many ? e->answer.rows[r] : e->answer.one; }
 
 struct _LatheServeFeedback {
   Entry *ring;
@@ -26,14 +40,14 @@ struct _LatheServeFeedback {
   GHashTable *index; /* a set of Entry*, by id (the newest with that id) */
 };
 
-static guint entry_hash(gconstpointer p) { return g_str_hash(((const Entry *)p)->id); }
+static guint entry_hash(gconstpointer p) { return g_str_hash(entry_id(p)); }
 
 static gboolean entry_equal(gconstpointer a, gconstpointer b) {
-  return g_str_equal(((const Entry *)a)->id, ((const Entry *)b)->id);
+  return g_str_equal(entry_id(a), entry_id(b));
 }
 
 static Entry *entry_find(LatheServeFeedback *f, const char *id) {
-  Entry probe = {.id = (char *)id};
+  Entry probe = {.long_id = (char *)id};
   return g_hash_table_lookup(f->index, &probe);
 }
 
@@ -47,7 +61,11 @@ LatheServeFeedback *lathe_serve_feedback_new(guint capacity) {
 }
 
 static void entry_clear(Entry *e) {
-  g_free(e->answers);
+  g_free(e->long_id);
+  if (e->many && e->classifier)
+    g_free(e->answer.rows); /* the names are interned */
+  else if (e->many)
+    g_strfreev(e->answer.rows);
   memset(e, 0, sizeof *e);
 }
 
@@ -66,24 +84,27 @@ void lathe_serve_feedback_remember(LatheServer *sv, const char *request_id, Lath
   if (g_strv_length(answers) > MAX_ROWS_KEPT)
     return;
   Entry *e = &f->ring[f->next];
-  if (e->id && entry_find(f, e->id) == e)
+  if ((e->id[0] || e->long_id) && entry_find(f, entry_id(e)) == e)
     g_hash_table_remove(f->index, e);
   entry_clear(e);
-  guint n = g_strv_length(answers);
-  gsize size = (n + 1) * sizeof(char *) + strlen(request_id) + 1;
-  for (guint i = 0; i < n; i++)
-    size += strlen(answers[i]) + 1;
-  e->answers = g_malloc(size);
-  char *text = (char *)(e->answers + n + 1);
-  e->id = text;
-  text = g_stpcpy(text, request_id) + 1;
-  for (guint i = 0; i < n; i++) {
-    e->answers[i] = text;
-    text = g_stpcpy(text, answers[i]) + 1;
-  }
-  e->answers[n] = NULL;
+  if (strlen(request_id) < ID_INLINE)
+    strcpy(e->id, request_id);
+  else
+    e->long_id = g_strdup(request_id);
   e->v = v;
   e->classifier = v->served->classes && json_array_get_length(v->served->classes) > 0;
+  guint n = g_strv_length(answers);
+  e->many = n != 1 || !e->classifier;
+  if (!e->many) {
+    e->answer.one = g_intern_string(answers[0]);
+  } else if (e->classifier) {
+    e->answer.rows = g_new(char *, n + 1);
+    for (guint i = 0; i < n; i++)
+      e->answer.rows[i] = (char *)g_intern_string(answers[i]);
+    e->answer.rows[n] = NULL;
+  } else {
+    e->answer.rows = g_strdupv(answers);
+  }
   g_hash_table_remove(f->index, e); /* an older entry with this id is forgotten */
   g_hash_table_add(f->index, e);
   f->next = (f->next + 1) % f->cap;
@@ -186,7 +207,7 @@ void lathe_serve_h_feedback(LatheHttpExchange *ex, gpointer data) {
         json_builder_add_string_value(b, ids->pdata[i]);
     } else if (e->labelled) {
       duplicates++;
-    } else if (g_strv_length(l) != g_strv_length(e->answers)) {
+    } else if (g_strv_length(l) != entry_rows(e)) {
       mismatched++;
     } else if (!e->classifier) {
       unscored++; /* accuracy needs classes; a regressor's feedback is taken and ignored */
@@ -197,7 +218,7 @@ void lathe_serve_h_feedback(LatheHttpExchange *ex, gpointer data) {
       for (guint r = 0; l[r]; r++) {
         e->v->labelled++;
         rows++;
-        if (g_str_equal(l[r], e->answers[r]))
+        if (g_str_equal(l[r], entry_answer(e, r)))
           e->v->correct++;
       }
     }

@@ -164,15 +164,21 @@ c2, h2, d2 = predict(url, [[5.1, 3.5, 1.4, 0.2]], headers={"X-Request-Id": "bad 
 f1 = call(url + "/feedback", "POST", {"request_id": "two-rows", "label": ["setosa"]})[2]
 f2 = call(url + "/feedback", "POST", {"request_id": "two-rows", "label": ["setosa", "versicolor"]})[2]
 f3 = call(url + "/feedback", "POST", {"request_id": 3, "label": "setosa"})
+# An id longer than a UUID (kept out of line), one row: right, counted.
+long_id = "long-" + "x" * 60
+c4, h4, d4 = predict(url, [[5.1, 3.5, 1.4, 0.2]], headers={"X-Request-Id": long_id})
+f4 = call(url + "/feedback", "POST", {"request_id": long_id, "label": d4["predictions"][0]})[2]
 r = call(url + "/routes")[2]
 json.dump({"id": [d["request_id"], h.get("X-Request-Id")], "id2": d2["request_id"], "f1": f1, "f2": f2,
-           "f3": [f3[0], f3[2]], "routes": r}, open(out, "w"))
+           "f3": [f3[0], f3[2]], "f4": f4, "id4": d4["request_id"] == long_id, "routes": r}, open(out, "w"))
 PY
 expect_py fb.json "d['id'] == ['two-rows', 'two-rows'] and d['id2'] != 'bad id with spaces' and len(d['id2']) == 36" \
   "X-Request-Id echoed; an unusable one replaced by a UUID"
 expect_py fb.json "d['f1']['mismatched_rows'] == 1 and d['f1']['accepted'] == 0" "feedback with the wrong number of labels: reported"
-expect_py fb.json "d['f2']['accepted'] == 1 and d['f2']['rows'] == 2 and (lambda v: v['labelled'] == 2 and v['correct'] == 1 and v['online_accuracy'] == 0.5)(d['routes']['routes'][0]['variants'][0])" \
-  "feedback per row: one right, one wrong, online accuracy 0.5 in /routes"
+expect_py fb.json "d['f2']['accepted'] == 1 and d['f2']['rows'] == 2" "feedback per row: both rows taken"
+expect_py fb.json "d['id4'] and d['f4']['accepted'] == 1 and d['f4']['unknown'] == 0" "feedback for a 65-character request id"
+expect_py fb.json "(lambda v: v['labelled'] == 3 and v['correct'] == 2)(d['routes']['routes'][0]['variants'][0])" \
+  "online accuracy counts every labelled row: 2 right of 3 in /routes"
 expect_py fb.json "d['f3'][0] == 400 and 'request_id' in d['f3'][1]['error']" "feedback with a numeric request_id: 400"
 
 kill -TERM $pid
