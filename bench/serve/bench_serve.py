@@ -15,15 +15,17 @@ Usage: /usr/bin/python3 bench/serve/bench_serve.py BUILD_DIR   (bench/run.sh ser
                 may); p50/p99/max from each request's due time, so a server that
                 falls behind is charged for its queue; "unsent" is what it
                 could not take at all
-    reload      (Lathe only) the fixed-rate run again with POST /reload every
-                second: errors and the /reload answers (404: not in this tree)
+    reload      (Lathe only) the fixed-rate run for 60 s while the alias moves
+                between two versions and POST /reload swaps them every second:
+                errors, and how many reloads swapped
     rss         VmRSS after the load, VmHWM (peak) from /proc/PID/status
   Prints a table and writes bench/results-serve.json with the ratios.
   Environment (defaults): BENCH_SERVE_THREADS (2), BENCH_SERVE_CONNECTIONS (32),
   BENCH_SERVE_SECONDS (10) for wrk; BENCH_SERVE_RATE (1000 req/s),
   BENCH_SERVE_LOW_RATE (100), BENCH_SERVE_RATE_SECONDS (5),
   BENCH_SERVE_RATE_CONNECTIONS (32) for rate;
-  BENCH_SERVE_WARMUP_SECONDS (2). Needs wrk, python3-fastapi, python3-uvicorn,
+  BENCH_SERVE_WARMUP_SECONDS (2), BENCH_SERVE_RELOAD_SECONDS (60, the run with a
+  version swap every second). Needs wrk, python3-fastapi, python3-uvicorn,
   python3-sklearn (scripts/deps.sh) and build/bench/rate (-Dbench=true).
   Everything (two servers, wrk's threads, the client) shares this machine's
   cores: the figures compare the two servers under the same conditions, they
@@ -67,6 +69,7 @@ LOW_RPS = env_num("BENCH_SERVE_LOW_RATE", 100)
 RATE_S = env_num("BENCH_SERVE_RATE_SECONDS", 5)
 RATE_C = env_num("BENCH_SERVE_RATE_CONNECTIONS", 32)
 WARMUP_S = env_num("BENCH_SERVE_WARMUP_SECONDS", 2)
+RELOAD_S = env_num("BENCH_SERVE_RELOAD_SECONDS", 60)
 SEED = 0
 # The same forest on both sides; Lathe's oob_score is off (scikit-learn's default).
 FOREST = {"n_estimators": 100, "max_depth": 8, "min_samples_split": 2, "min_samples_leaf": 1,
@@ -111,6 +114,14 @@ def start_lathe(tmp):
     r = subprocess.run([LATHE, "run", "--json", "p.json"], cwd=tmp, capture_output=True, text=True)
     if r.returncode != 0:
         sys.exit("bench: training the Lathe forest failed: %s" % r.stderr[-800:])
+    # A second version (another seed) for the reload run to swap in and out.
+    pipeline["seed"] = SEED + 1
+    pipeline["nodes"][2]["with"]["alias"] = "spare"
+    with open(os.path.join(tmp, "p2.json"), "w") as f:
+        json.dump(pipeline, f)
+    r = subprocess.run([LATHE, "run", "--json", "p2.json"], cwd=tmp, capture_output=True, text=True)
+    if r.returncode != 0:
+        sys.exit("bench: training the second Lathe forest failed: %s" % r.stderr[-800:])
     log = os.path.join(tmp, "lathe-serve.log")
     out = os.path.join(tmp, "lathe-serve.json")
     p = subprocess.Popen([LATHE, "serve", "iris@bench", "--port", "0", "--json", "--no-access-log"],
@@ -172,10 +183,11 @@ def wrk(url, seconds):
     return d
 
 
-def rate(url, rps=RATE_RPS):
-    r = subprocess.run([RATE, url, "--rate", str(rps), "--duration", str(RATE_S),
+def rate(url, rps=RATE_RPS, seconds=None):
+    seconds = seconds or RATE_S
+    r = subprocess.run([RATE, url, "--rate", str(rps), "--duration", str(seconds),
                         "--connections", str(RATE_C), "--timeout-ms", "2000", "--body", BODY],
-                       capture_output=True, text=True, timeout=RATE_S + 60)
+                       capture_output=True, text=True, timeout=seconds + 60)
     if r.returncode != 0:
         sys.exit("bench: %s failed: %s" % (RATE, r.stderr[-600:]))
     d = json.loads(r.stdout.strip().splitlines()[-1])
@@ -183,29 +195,39 @@ def rate(url, rps=RATE_RPS):
     return d
 
 
-def rate_with_reloads(url):
-    """The fixed-rate run while another thread POSTs /reload every second."""
-    answers, stop = [], threading.Event()
+def rate_with_reloads(url, tmp):
+    """The fixed-rate run for RELOAD_S while another thread moves the alias
+    between versions 1 and 2 and POSTs /reload every second: each reload
+    swaps the served version under load."""
+    answers, swaps, stop = [], [], threading.Event()
 
     def reloader():
+        version = 1
         while not stop.wait(1.0):
+            version = 3 - version
+            subprocess.run([LATHE, "models", "alias", "iris", "bench", str(version)], cwd=tmp,
+                           capture_output=True)
             try:
-                code, _ = post(url + "/reload", "{}", timeout=5)
+                code, body = post(url + "/reload", "{}", timeout=5)
             except OSError as e:
-                code = "error: %s" % e
+                code, body = "error: %s" % e, ""
             answers.append(code)
+            try:
+                swaps.append(len(json.loads(body).get("changed", [])))
+            except (ValueError, AttributeError):
+                pass
 
     t = threading.Thread(target=reloader)
     t.start()
     try:
-        d = rate(url)
+        d = rate(url, seconds=RELOAD_S)
     finally:
         stop.set()
         t.join()
     d["reload_answers"] = answers
+    d["reloads"] = len(answers)
+    d["reloads_that_swapped"] = sum(1 for n in swaps if n > 0)
     d["reload_available"] = bool(answers) and all(a == 200 for a in answers)
-    if answers and all(a == 404 for a in answers):
-        d["reload_note"] = "POST /reload answered 404: not in this tree; a plain fixed-rate run"
     return d
 
 
@@ -232,7 +254,7 @@ def main():
                                              "seconds": WRK_D},
                    "rate": {"rps": RATE_RPS, "low_rps": LOW_RPS, "seconds": RATE_S,
                             "connections": RATE_C},
-                   "warmup_seconds": WARMUP_S, "body": json.loads(BODY),
+                   "warmup_seconds": WARMUP_S, "reload_seconds": RELOAD_S, "body": json.loads(BODY),
                    "lathe_access_log": False, "uvicorn_workers": 1, "cpus": os.cpu_count()})
     try:
         config["sklearn_fastapi_uvicorn"] = json.loads(versions.stdout)
@@ -254,9 +276,9 @@ def main():
             r = {"throughput": wrk(urls[name], WRK_D), "fixed_rate": rate(urls[name]),
                  "low_rate": rate(urls[name], LOW_RPS)}
             if name == "lathe":
-                print("lathe: %d req/s for %d s with POST /reload every second" % (RATE_RPS, RATE_S),
-                      flush=True)
-                r["reload"] = rate_with_reloads(urls[name])
+                print("lathe: %d req/s for %d s, the version swapped by POST /reload every second"
+                      % (RATE_RPS, RELOAD_S), flush=True)
+                r["reload"] = rate_with_reloads(urls[name], tmp)
             r["memory"] = memory(procs[name].pid)
             res[name] = r
     finally:
@@ -309,10 +331,10 @@ def main():
           % (fmt(summary["throughput_ratio_lathe_over_ref"], "%.1f"), RATE_RPS,
              fmt(summary["p99_ratio_ref_over_lathe"], "%.1f"),
              fmt(summary["rss_ratio_lathe_over_ref"], "%.2f")))
-    if "reload_note" in L["reload"]:
-        print("reload: " + L["reload"]["reload_note"])
-    else:
-        print("reload: answers %s" % L["reload"]["reload_answers"])
+    rl = L["reload"]
+    print("reload: %d POST /reload (%d answered 200), %d swapped the version; %d errors over %d s"
+          % (rl["reloads"], sum(a == 200 for a in rl["reload_answers"]), rl["reloads_that_swapped"],
+             rl["errors_total"], RELOAD_S))
     with open(OUT, "w") as f:
         json.dump({"config": config, "summary": summary, "results": res}, f, indent=1)
         f.write("\n")
