@@ -78,12 +78,15 @@ int lathe_cmd_serve(int argc, char **argv) {
     return lathe_cli_error(LATHE_EXIT_USAGE, "--max-body-kib must be at least 1, got %d", max_body_kib);
   if (timeout_s < 0 || timeout_s > 3600)
     return lathe_cli_error(LATHE_EXIT_USAGE, "--timeout must be 0 to 3600 seconds, got %d", timeout_s);
+  g_autoptr(GError) error = NULL;
+  /* Usage errors before the registry opens: opening creates its index. */
+  if (route && !lathe_serve_route_check(route, &error))
+    return lathe_cli_error(LATHE_EXIT_USAGE, "serve: %s", error->message);
   g_autoptr(LatheCatalog) cat = lathe_cli_load_catalog(TRUE);
   g_autofree char *dir = lathe_cli_default_store(store_opt, ".");
   if (!g_file_test(dir, G_FILE_TEST_IS_DIR))
     return lathe_cli_error(LATHE_EXIT_USAGE, "no run store at %s; run a pipeline first or pass --store", dir);
   g_autofree char *cwd = g_get_current_dir();
-  g_autoptr(GError) error = NULL;
   g_autoptr(LatheRegistry) reg = lathe_registry_open(cat, registry_id, NULL, cwd, dir, &error);
   if (!reg)
     return lathe_cli_error(LATHE_EXIT_FAILED, "serve: %s", error->message);

@@ -78,42 +78,64 @@ static int add_variant(LatheServer *sv, LatheServeGroup *g, const char *alias, g
   return 0;
 }
 
-static int setup_route(LatheServer *sv, const char *route, GError **error) {
+/* One NAME@ALIAS:WEIGHT of --route, split in place. */
+static gboolean parse_item(char *item, char **name, char **alias, guint64 *w, GError **error) {
+  char *colon = strrchr(item, ':');
+  if (!colon || !g_ascii_string_to_unsigned(colon + 1, 10, 0, 1000000, w, NULL)) {
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
+                "--route: '%s' is not NAME@ALIAS:WEIGHT with an integer weight, e.g. iris@production:90", item);
+    return FALSE;
+  }
+  *colon = '\0';
+  if (!split_spec(item, name, alias)) {
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
+                "--route: '%s' is not NAME@ALIAS, e.g. iris@candidate:10", item);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+gboolean lathe_serve_route_check(const char *route, GError **error) {
   g_auto(GStrv) items = g_strsplit(route, ",", -1);
-  LatheServeGroup *g = NULL;
+  g_autofree char *first = NULL;
   guint64 total = 0;
   for (char **it = items; *it; it++) {
     g_autofree char *name = NULL, *alias = NULL;
-    char *colon = strrchr(*it, ':');
     guint64 w = 0;
-    if (!colon || !g_ascii_string_to_unsigned(colon + 1, 10, 0, 1000000, &w, NULL)) {
-      g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
-                  "--route: '%s' is not NAME@ALIAS:WEIGHT with an integer weight, e.g. iris@production:90", *it);
-      return 2;
-    }
-    *colon = '\0';
-    if (!split_spec(*it, &name, &alias)) {
-      g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
-                  "--route: '%s' is not NAME@ALIAS, e.g. iris@candidate:10", *it);
-      return 2;
-    }
-    if (g && !g_str_equal(g->name, name)) {
+    if (!parse_item(*it, &name, &alias, &w, error))
+      return FALSE;
+    if (first && !g_str_equal(first, name)) {
       g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
                   "--route: every variant must be model '%s', got '%s'; serve other models as NAME@ALIAS arguments",
-                  g->name, name);
-      return 2;
+                  first, name);
+      return FALSE;
     }
+    if (!first)
+      first = g_steal_pointer(&name);
+    total += w;
+  }
+  if (!first || total == 0) {
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
+                "--route '%s': the weights must sum to more than 0", route);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static int setup_route(LatheServer *sv, const char *route, GError **error) {
+  if (!lathe_serve_route_check(route, error))
+    return 2;
+  g_auto(GStrv) items = g_strsplit(route, ",", -1);
+  LatheServeGroup *g = NULL;
+  for (char **it = items; *it; it++) {
+    g_autofree char *name = NULL, *alias = NULL;
+    guint64 w = 0;
+    parse_item(*it, &name, &alias, &w, NULL);
     if (!g)
       g = group_new(sv, name);
     int code = add_variant(sv, g, alias, (guint)w, FALSE, "--route", error);
     if (code)
       return code;
-    total += w;
-  }
-  if (!g || total == 0) {
-    g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
-                "--route '%s': the weights must sum to more than 0", route);
-    return 2;
   }
   return 0;
 }

@@ -132,6 +132,8 @@ JsonNode *lathe_serve_body_json(LatheHttpExchange *ex);
 /* serve-route.c */
 /* Returns an exit code: 0, 1 when a model fails to load, 2 for usage. */
 int lathe_serve_setup_routes(LatheServer *sv, char **specs, GError **error);
+/* --route's syntax, one model, weights summing above 0: before anything opens. */
+gboolean lathe_serve_route_check(const char *route, GError **error);
 LatheServeGroup *lathe_serve_find_group(LatheServer *sv, const char *name);
 LatheServeVariant *lathe_serve_pick(LatheServer *sv, LatheServeGroup *g, LatheHttpExchange *ex,
                                     JsonNode *root);
