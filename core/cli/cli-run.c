@@ -90,7 +90,11 @@ int lathe_cmd_run(int argc, char **argv, gboolean validate_only) {
   gboolean no_cache = FALSE, json = FALSE;
   g_autofree char *store_opt = NULL;
   g_auto(GStrv) trackers = NULL;
+  g_autofree char *executor_opt = NULL;
   GOptionEntry entries[] = {
+      {"executor", 0, 0, G_OPTION_ARG_STRING, &executor_opt,
+       "Run every node on this executor (process, slurm, or threads: the host's own), whatever "
+       "the pipeline says", "NAME"},
       {"tracker", 0, 0, G_OPTION_ARG_STRING_ARRAY, &trackers,
        "Log to this tracker instead of the pipeline's \"tracker\" (repeat for several; "
        "none for no tracker; default: $LATHE_TRACKER, comma-separated)", "ID"},
@@ -168,8 +172,11 @@ int lathe_cmd_run(int argc, char **argv, gboolean validate_only) {
       return lathe_cli_error(LATHE_EXIT_USAGE, "tracker '%s' (--tracker or LATHE_TRACKER) is not "
                              "installed; `lathe plugins` lists the trackers", trackers[i]);
   }
-  g_autofree char *store_dir = lathe_cli_default_store(store_opt, graph->base_dir);
   g_autoptr(GError) error = NULL;
+  g_autofree char *executor = executor_opt ? lathe_engine_check_executor(cat, executor_opt, &error) : NULL;
+  if (executor_opt && !executor)
+    return lathe_cli_error(LATHE_EXIT_USAGE, "%s", error->message);
+  g_autofree char *store_dir = lathe_cli_default_store(store_opt, graph->base_dir);
   LatheStore *store = lathe_store_open(store_dir, &error);
   if (!store)
     return lathe_cli_error(LATHE_EXIT_FAILED, "%s", error->message);
@@ -178,7 +185,7 @@ int lathe_cmd_run(int argc, char **argv, gboolean validate_only) {
   lathe_store_set_check_rewrites(store, no_cache);
   LatheRunOptions opts = {.jobs = (guint)jobs, .no_cache = no_cache,
                           .progress = !json && isatty(STDERR_FILENO), .escape = lathe_cli_escape,
-                          .trackers = (const char *const *)trackers};
+                          .trackers = (const char *const *)trackers, .executor = executor};
   JsonObject *res = NULL;
   gboolean started = lathe_engine_run(graph, cat, store, &opts, &res, &error);
   lathe_cli_phase("run");
