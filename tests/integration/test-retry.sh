@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Retries (issue 15): a node's "retry" policy under threads and under
+# executor/process. Each attempt is an execution of its own, `lathe runs show`
+# lists them all, a node that succeeds on a retry makes its run succeed, "on"
+# limits what is retried, and delays grow by "factor".
+source "$(dirname "$0")/lib.sh"
+export LATHE_PLUGIN_PATH="$LATHE_TESTKIT_DIR:$LATHE_BUILD_DIR/plugins/executor-process"
+
+# flaky HOW TIMES MAX [ON]: a pipeline whose node "flaky" fails (HOW) for its
+# first TIMES attempts, with a policy of MAX retries.
+flaky() {
+  local on=${4:-'["crash", "timeout", "error", "lost"]'}
+  rm -f "$TMP/marker"
+  cat >"$TMP/p.json" <<JSON
+{"nodes": [{"id": "first", "use": "transform/noop", "with": {"value": 2}},
+  {"id": "flaky", "use": "transform/crash", "in": {"data": "first"},
+   "with": {"how": "$1", "marker": "$TMP/marker", "times": $2},
+   "retry": {"max": $3, "delay": "0.1s", "factor": 2, "max_delay": "1s", "on": $on}},
+  {"id": "last", "use": "transform/noop", "in": {"data": "flaky"}}]}
+JSON
+}
+
+attempts() { sqlite3 "$TMP/$1/lathe.db" "SELECT group_concat(status, ',') FROM (SELECT status FROM executions WHERE node = 'flaky' AND run_id = '$2' ORDER BY id)"; }
+
+for ex in threads process; do
+  # An error twice, then success: three attempts, the run succeeds.
+  flaky error 2 3
+  start=$(date +%s%N)
+  run_lathe "$TMP/a-$ex" run --json --executor $ex --store "$TMP/$ex" "$TMP/p.json"
+  ms=$(( ($(date +%s%N) - start) / 1000000 ))
+  expect_code "$TMP/a-$ex" 0 "$ex: a node that succeeds on its third attempt"
+  expect_py "$TMP/a-$ex.out" "d['status'] == 'succeeded' and {n['id']: n['status'] for n in d['nodes']} == {'first': 'succeeded', 'flaky': 'succeeded', 'last': 'succeeded'}" "$ex: the run succeeds; the result lists the last attempt"
+  run_id=$(json_get "$TMP/a-$ex.out" "d['run_id']")
+  [ "$(attempts $ex $run_id)" = "failed,failed,succeeded" ] && pass "$ex: each attempt is an execution" || fail "$ex: attempts $(attempts $ex $run_id)"
+  [ $ms -ge 300 ] && pass "$ex: delays 0.1 s then 0.2 s ($ms ms)" || fail "$ex: took only $ms ms"
+  run_lathe "$TMP/s-$ex" runs show --json --store "$TMP/$ex" "$run_id"
+  expect_py "$TMP/s-$ex.out" "[(n['attempt'], n['status']) for n in d['nodes'] if n['id'] == 'flaky'] == [(1, 'failed'), (2, 'failed'), (3, 'succeeded')]" "$ex: runs show --json numbers the attempts"
+  expect_py "$TMP/s-$ex.out" "[n['error'] for n in d['nodes'] if n['id'] == 'flaky'][0] == 'attempt 1 (error), tried again: deliberate error'" "$ex: a retried attempt's error says so"
+  run_lathe "$TMP/t-$ex" runs show --store "$TMP/$ex" "$run_id"
+  grep -q "flaky .* succeeded .*attempt 3" "$TMP/t-$ex.out" && pass "$ex: runs show lists attempt 3" || fail "$ex: runs show: $(grep flaky "$TMP/t-$ex.out")"
+
+  # Out of retries: the node fails after max + 1 attempts, the run fails.
+  flaky error 5 2
+  run_lathe "$TMP/b-$ex" run --json --executor $ex --store "$TMP/$ex" "$TMP/p.json"
+  expect_code "$TMP/b-$ex" 1 "$ex: a node still failing after its retries"
+  run_id=$(json_get "$TMP/b-$ex.out" "d['run_id']")
+  [ "$(attempts $ex $run_id)" = "failed,failed,failed" ] && pass "$ex: max 2 gives three attempts" || fail "$ex: attempts $(attempts $ex $run_id)"
+  expect_py "$TMP/b-$ex.out" "{n['id']: n.get('error', '') for n in d['nodes']}['flaky'] == 'attempt 3 (error): deliberate error'" "$ex: the last attempt's error is the node's"
+
+  # "on" without "error": a component's error is not retried.
+  flaky error 1 3 '["crash", "timeout"]'
+  run_lathe "$TMP/c-$ex" run --json --executor $ex --store "$TMP/$ex" "$TMP/p.json"
+  expect_code "$TMP/c-$ex" 1 "$ex: an error outside retry.on"
+  run_id=$(json_get "$TMP/c-$ex.out" "d['run_id']")
+  [ "$(attempts $ex $run_id)" = "failed" ] && pass "$ex: not retried" || fail "$ex: attempts $(attempts $ex $run_id)"
+done
+
+# Crashes and timeouts are retried under executor/process, each as its kind.
+flaky segv 1 2 '["crash"]'
+run_lathe "$TMP/d" run --json --executor process --store "$TMP/process" "$TMP/p.json"
+expect_code "$TMP/d" 0 "a segfault retried as a crash"
+run_id=$(json_get "$TMP/d.out" "d['run_id']")
+[ "$(attempts process $run_id)" = "failed,succeeded" ] && pass "segv then success" || fail "attempts $(attempts process $run_id)"
+run_lathe "$TMP/ds" runs show --json --store "$TMP/process" "$run_id"
+expect_py "$TMP/ds.out" "[n['error'] for n in d['nodes'] if n['id'] == 'flaky'][0].startswith('attempt 1 (crash), tried again: killed by SIGSEGV')" "the crash attempt's error"
+flaky segv 1 2 '["timeout"]'
+run_lathe "$TMP/e" run --json --no-cache --executor process --store "$TMP/process" "$TMP/p.json"
+expect_code "$TMP/e" 1 "a segfault is not retried when only timeouts are"
+
+write_pipeline "$TMP/h.json" <<JSON
+{"executor": {"use": "executor/process"},
+ "nodes": [{"id": "hang", "use": "transform/crash", "with": {"how": "hang"},
+   "resources": {"time": "1s"}, "retry": {"max": 1, "delay": 0, "on": ["timeout"]}}]}
+JSON
+run_lathe "$TMP/h" run --json --store "$TMP/process" "$TMP/h.json"
+expect_code "$TMP/h" 1 "a node that hangs twice"
+run_id=$(json_get "$TMP/h.out" "d['run_id']")
+n=$(sqlite3 "$TMP/process/lathe.db" "SELECT count(*) FROM executions WHERE run_id = '$run_id' AND error LIKE '%timed out after 1 s%'")
+[ "$n" = 2 ] && pass "a timeout is retried as a timeout" || fail "$n timed-out attempts"
+finish
