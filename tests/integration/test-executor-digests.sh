@@ -69,6 +69,8 @@ for ex in $examples; do
   fi
   expect_py "$TMP/$ex-process.sum" "sum(1 for v in d.values() if v['cache_key']) >= 3" "$ex: cache keys recorded"
   # Where it ran: every node but the register node's, in a child process.
-  expect_py "$TMP/$ex-process.out" "d['status'] == 'succeeded'" "$ex: the process run succeeded"
+  jp=$(sqlite3 "$TMP/store-$ex-process/lathe.db" "SELECT count(*) FROM executor_jobs")
+  jt=$(sqlite3 "$TMP/store-$ex-threads/lathe.db" "SELECT count(*) FROM executor_jobs")
+  [ "$jp" -ge 3 ] && [ "$jt" = 0 ] && pass "$ex: $jp nodes ran as processes, none under threads" || fail "$ex: jobs $jp (process), $jt (threads)"
 done
 finish
