@@ -66,3 +66,9 @@ JsonArray *lathe_store_jobs_orphaned(LatheStore *s) {
   g_mutex_unlock(&s->lock);
   return a;
 }
+
+void lathe_store_commit(LatheStore *s) {
+  g_mutex_lock(&s->lock);
+  lathe_store_commit_locked(s);
+  g_mutex_unlock(&s->lock);
+}

@@ -387,5 +387,13 @@ void lathe_store_job_end(LatheStore *store, const char *run_id, const char *node
  * "job_ref"}] of jobs still live in the store whose run's process is gone.
  */
 JsonArray *lathe_store_jobs_orphaned(LatheStore *store);
+/**
+ * lathe_store_commit:
+ *
+ * Commits the group transaction now rather than within its 20 ms: another
+ * process about to open the store (`lathe exec-task`) need not wait for
+ * the write lock.
+ */
+void lathe_store_commit(LatheStore *store);
 
 G_END_DECLS
