@@ -286,8 +286,13 @@ static LatheTaskState wait_job(Session *s, LatheNodeRun *t, LatheContext *ctx, g
                    "LATHE_EXECUTOR_GRACE_S\n", t->exec_id, s->use, perr->message);
       } else if (now - unavailable_since > grace_us()) {
         g_set_error(error, LATHE_ERROR, LATHE_ERROR_UNAVAILABLE,
-                    "%s has not told the job's state for %.0f s (%s); the job is left as lost",
+                    "%s has not told the job's state for %.0f s (%s); the job is cancelled and "
+                    "counted as lost (LATHE_EXECUTOR_GRACE_S sets how long to wait)",
                     s->use, (now - unavailable_since) / 1e6, perr->message);
+        /* Best effort: a job nobody waits for any more must not run on. */
+        g_mutex_lock(&s->lock);
+        s->k->cancel(s->session, job, NULL);
+        g_mutex_unlock(&s->lock);
         return LATHE_TASK_LOST;
       }
       st = LATHE_TASK_RUNNING;

@@ -77,4 +77,42 @@ expect_code "$TMP/h" 1 "a node that hangs twice"
 run_id=$(json_get "$TMP/h.out" "d['run_id']")
 n=$(sqlite3 "$TMP/process/lathe.db" "SELECT count(*) FROM executions WHERE run_id = '$run_id' AND error LIKE '%timed out after 1 s%'")
 [ "$n" = 2 ] && pass "a timeout is retried as a timeout" || fail "$n timed-out attempts"
+
+# The host's side against a misbehaving executor (testkit's executor/fake):
+# a controller that cannot tell the state for 1.5 s is waited for; one that
+# stays silent past LATHE_EXECUTOR_GRACE_S loses the job; a lost job is
+# retried as "lost".
+write_pipeline "$TMP/f.json" <<JSON
+{"nodes": [{"id": "a", "use": "transform/noop", "with": {"value": 3}},
+  {"id": "b", "use": "transform/metric", "in": {"data": "a"}, "with": {"value": 5}}]}
+JSON
+run_lathe "$TMP/u" run --json --executor fake --store "$TMP/fake" --no-cache "$TMP/f.json"
+expect_code "$TMP/u" 0 "executor/fake as it should be"
+cat >"$TMP/fu.json" <<JSON
+{"executor": {"use": "executor/fake", "with": {"unavailable": 1.5}},
+ "nodes": [{"id": "a", "use": "transform/noop", "with": {"value": 3}},
+  {"id": "b", "use": "transform/metric", "in": {"data": "a"}, "with": {"value": 5}}]}
+JSON
+start=$(date +%s%N)
+run_lathe "$TMP/u2" run --json --store "$TMP/fake" --no-cache "$TMP/fu.json"
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+expect_code "$TMP/u2" 0 "an executor that cannot tell the state for 1.5 s is waited for"
+expect_py "$TMP/u2.out" "d['metrics']['b.value'] == 5" "and the node's result is recorded"
+expect_err "$TMP/u2" "cannot tell the job's state for now (the fake controller is down)" "the wait is said once"
+[ $ms -ge 3000 ] && pass "both nodes waited ($ms ms)" || fail "took only $ms ms"
+LATHE_EXECUTOR_GRACE_S=0.5s run_lathe "$TMP/u3" run --json --store "$TMP/fake" --no-cache "$TMP/fu.json"
+expect_code "$TMP/u3" 1 "past LATHE_EXECUTOR_GRACE_S the job is lost"
+expect_py "$TMP/u3.out" "'has not told the job' in {n['id']: n.get('error', '') for n in d['nodes']}['a']" "the error says the executor went silent"
+cat >"$TMP/fl.json" <<JSON
+{"executor": {"use": "executor/fake", "with": {"lose": true}},
+ "nodes": [{"id": "a", "use": "transform/noop", "with": {"value": 3},
+            "retry": {"max": 1, "delay": 0, "on": ["lost"]}},
+  {"id": "b", "use": "transform/metric", "in": {"data": "a"}, "with": {"value": 5}}]}
+JSON
+run_lathe "$TMP/l" run --json --store "$TMP/fake" --no-cache "$TMP/fl.json"
+expect_code "$TMP/l" 1 "a lost job is retried only where the policy says so"
+expect_py "$TMP/l.out" "{n['id']: n['status'] for n in d['nodes']} == {'a': 'succeeded', 'b': 'failed'}" "a: lost then retried; b (no retry): failed"
+run_id=$(json_get "$TMP/l.out" "d['run_id']")
+run_lathe "$TMP/ls" runs show --json --store "$TMP/fake" "$run_id"
+expect_py "$TMP/ls.out" "[(n['attempt'], n['status'], n.get('error') or '') for n in d['nodes'] if n['id'] == 'a'] == [(1, 'failed', 'attempt 1 (lost), tried again: lost (the machine failed or the job vanished)'), (2, 'succeeded', '')]" "the lost attempt is listed"
 finish

@@ -220,6 +220,9 @@ static const LatheTransformClass secret = {
                          opt_in, NULL),
     .run = secret_run};
 
+/* testkit-executor.c */
+extern const LatheExecutorClass lathe_testkit_fake_executor;
+
 static const LatheTransformClass crash = {
     LATHE_COMPONENT_INIT(LatheTransformClass, LATHE_KIND_TRANSFORM, "crash",
                          "Crashes: segfault, abort, exit, out of memory or hang (executor tests)",
@@ -229,4 +232,4 @@ static const LatheTransformClass crash = {
 LATHE_PLUGIN_DEFINE("testkit", "0.1.0", "MIT", "Components for Lathe's own tests",
                     LATHE_COMPONENT(noop), LATHE_COMPONENT(sleeper), LATHE_COMPONENT(failer),
                     LATHE_COMPONENT(metric), LATHE_COMPONENT(objective), LATHE_COMPONENT(secret),
-                    LATHE_COMPONENT(crash))
+                    LATHE_COMPONENT(crash), LATHE_COMPONENT(lathe_testkit_fake_executor))
