@@ -66,6 +66,11 @@ for ex in $examples; do
     pass "$ex: $n executions with the same cache keys, digests, metrics and reports under both"
   else
     fail "$ex: differs: $(diff "$TMP/$ex-threads.sum" "$TMP/$ex-process.sum" | head -20)"
+    for mode in threads process; do
+      echo "# $ex under $mode, what did not succeed:"
+      "$LATHE_BIN" runs show --store "$TMP/store-$ex-$mode" "$(json_get "$TMP/$ex-$mode.out" "d['run_id']")" | grep -A3 ' failed ' | sed 's/^/#   /'
+      cat "$TMP/$ex-$mode.err" | sed 's/^/#   stderr: /' | tail -n 20
+    done
   fi
   expect_py "$TMP/$ex-process.sum" "sum(1 for v in d.values() if v['cache_key']) >= 3" "$ex: cache keys recorded"
   # Where it ran: every node but the register node's, in a child process.
