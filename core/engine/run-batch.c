@@ -210,9 +210,17 @@ static gboolean run_attempt(LatheNodeRun *t) {
   LatheTaskEvent ev;
   lathe_node_run_event(t, LATHE_EVENT_STARTED, &ev);
   lathe_recorder_task(run->recorder, &ev, NULL);
-  gboolean ok = run->executors && !lathe_executors_select(run->executors, t, &error)
-                    ? (t->failure = 0, FALSE)
-                    : run->executor->execute(run->executor->data, t, &error);
+  gboolean ok;
+  if (run->executors && !lathe_executors_select(run->executors, t, &error)) {
+    /* Its executor cannot start (sbatch missing, a bad setting): the node
+     * fails with that, as any other, and is not retried. */
+    ok = FALSE;
+    t->failure = 0;
+    t->inputs = json_object_new();
+    t->outs = json_object_new();
+  } else {
+    ok = run->executor->execute(run->executor->data, t, &error);
+  }
   gboolean again = FALSE;
   if (!ok) {
     t->status = TASK_FAILED;

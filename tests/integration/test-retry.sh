@@ -115,4 +115,16 @@ expect_py "$TMP/l.out" "{n['id']: n['status'] for n in d['nodes']} == {'a': 'suc
 run_id=$(json_get "$TMP/l.out" "d['run_id']")
 run_lathe "$TMP/ls" runs show --json --store "$TMP/fake" "$run_id"
 expect_py "$TMP/ls.out" "[(n['attempt'], n['status'], n.get('error') or '') for n in d['nodes'] if n['id'] == 'a'] == [(1, 'failed', 'attempt 1 (lost), tried again: lost (the machine failed or the job vanished)'), (2, 'succeeded', '')]" "the lost attempt is listed"
+
+# An executor that cannot open (sbatch missing) fails the nodes it was to
+# run, with its error; the others run.
+cat >"$TMP/fr.json" <<JSON
+{"nodes": [{"id": "a", "use": "transform/noop", "with": {"value": 3}},
+  {"id": "b", "use": "transform/metric", "in": {"data": "a"}, "with": {"value": 5},
+   "executor": {"use": "executor/fake", "with": {"refuse": true}}, "retry": {"max": 2, "delay": 0}},
+  {"id": "c", "use": "transform/metric", "in": {"data": "a"}, "with": {"value": 6}}]}
+JSON
+run_lathe "$TMP/r" run --json --store "$TMP/fake" --no-cache "$TMP/fr.json"
+expect_code "$TMP/r" 1 "an executor that cannot open"
+expect_py "$TMP/r.out" "{n['id']: (n['status'], n.get('error', '')) for n in d['nodes']} == {'a': ('succeeded', ''), 'b': ('failed', 'executor/fake: the fake cluster refuses this run'), 'c': ('succeeded', '')}" "fails its node alone, with its error, not retried"
 finish

@@ -2,7 +2,8 @@
  * each task as a plain child (g_spawn), and misbehaves on request the way a
  * cluster does: poll cannot tell the state for a while (a controller down:
  * LATHE_ERROR_UNAVAILABLE), or the job is lost. The host must wait out the
- * first within LATHE_EXECUTOR_GRACE_S, and retry the second as "lost". */
+ * first within LATHE_EXECUTOR_GRACE_S, and retry the second as "lost"; an
+ * executor that cannot open fails the nodes it was to run, and only them. */
 #include <signal.h>
 #include <fcntl.h>
 #include <sys/wait.h>
@@ -23,6 +24,10 @@ typedef struct {
 } FakeJob;
 
 static gpointer fake_open(LatheContext *ctx, GError **error) {
+  if (lathe_context_param_bool(ctx, "refuse")) {
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID, "the fake cluster refuses this run");
+    return NULL;
+  }
   Fake *f = g_new0(Fake, 1);
   f->unavailable = lathe_context_param_float(ctx, "unavailable");
   f->lose = lathe_context_param_bool(ctx, "lose");
@@ -97,6 +102,7 @@ static const LatheParamSpec fake_params[] = {
     LATHE_PARAM_FLOAT_("unavailable", "0", 0, 3600, 0,
                        "seconds after each submit during which poll answers UNAVAILABLE"),
     LATHE_PARAM_BOOL_("lose", "false", "lose every node's first attempt"),
+    LATHE_PARAM_BOOL_("refuse", "false", "fail to open (as with sbatch missing)"),
     LATHE_PARAM_END};
 
 const LatheExecutorClass lathe_testkit_fake_executor = {
