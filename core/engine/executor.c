@@ -153,14 +153,15 @@ gboolean lathe_executors_select(LatheExecutors *e, LatheNodeRun *t, GError **err
 }
 
 /* This very binary, for the task's argv: an executor elsewhere (a Slurm
- * node) needs its real path, which /proc/self/exe gives. */
-static const char *self_exe(void) {
-  static char *path;
-  if (g_once_init_enter(&path)) {
-    char *p = g_file_read_link("/proc/self/exe", NULL);
-    g_once_init_leave(&path, p ? p : g_strdup("lathe"));
-  }
-  return path;
+ * node) needs its real path, which /proc/self/exe gives. When the file was
+ * replaced since the host started (a rebuild), only /proc/self/exe itself
+ * still names the host's binary, in a child of the host. */
+static char *self_exe(void) {
+  char *p = g_file_read_link("/proc/self/exe", NULL);
+  if (p && !g_str_has_suffix(p, " (deleted)"))
+    return p;
+  g_free(p);
+  return g_strdup("/proc/self/exe");
 }
 
 static const char *type_name(LatheArtifactType type) { return lathe_artifact_type_name(type); }
@@ -448,7 +449,7 @@ gboolean lathe_exec_remote(LatheNodeRun *t, LatheContext *ctx, JsonArray **data_
       return FALSE;
     }
   }
-  const char *self = self_exe();
+  g_autofree char *self = self_exe();
   const char *argv[] = {self, "exec-task", task_path, NULL};
   g_autofree char *task_id = g_strdup_printf("%s/%s/%u", run->run_id, t->exec_id, t->attempt);
   g_autofree char *job_name = g_strdup_printf("lathe-%s-%s", run->run_id, t->exec_id);
