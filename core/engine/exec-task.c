@@ -37,7 +37,8 @@ static LatheArtifactType type_of(const char *name) {
 static gboolean write_result(const char *path, JsonObject *r, GError **error) {
   g_autoptr(JsonNode) n = json_node_init_object(json_node_alloc(), r);
   g_autofree char *text = json_to_string(n, FALSE);
-  return g_file_set_contents_full(path, text, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, error);
+  /* No fsync nor rename: the host reads it once the task has exited. */
+  return g_file_set_contents_full(path, text, -1, G_FILE_SET_CONTENTS_NONE, 0600, error);
 }
 
 static const char *str(JsonObject *o, const char *key) {

@@ -489,6 +489,8 @@ gboolean lathe_exec_remote(LatheNodeRun *t, LatheContext *ctx, JsonArray **data_
   int status = 0;
   gboolean cancelled = FALSE;
   LatheTaskState st = wait_job(s, t, ctx, job, &status, &cancelled, &local);
+  if (local) /* the executor went silent, or answered nonsense */
+    t->failure = LATHE_RETRY_ON_LOST;
   if (ref)
     lathe_store_job_end(run->store, run->run_id, t->exec_id, t->attempt);
   gboolean ok = FALSE, component_failed = FALSE, have_result = FALSE;

@@ -103,6 +103,16 @@ expect_err "$TMP/u2" "cannot tell the job's state for now (the fake controller i
 LATHE_EXECUTOR_GRACE_S=0.5s run_lathe "$TMP/u3" run --json --store "$TMP/fake" --no-cache "$TMP/fu.json"
 expect_code "$TMP/u3" 1 "past LATHE_EXECUTOR_GRACE_S the job is lost"
 expect_py "$TMP/u3.out" "'has not told the job' in {n['id']: n.get('error', '') for n in d['nodes']}['a']" "the error says the executor went silent"
+cat >"$TMP/fg.json" <<JSON
+{"executor": {"use": "executor/fake", "with": {"unavailable": 1.5}},
+ "nodes": [{"id": "a", "use": "transform/noop", "with": {"value": 3},
+            "retry": {"max": 1, "delay": 0, "on": ["lost"]}}]}
+JSON
+LATHE_EXECUTOR_GRACE_S=0.3s run_lathe "$TMP/g" run --json --store "$TMP/fake" --no-cache "$TMP/fg.json"
+expect_code "$TMP/g" 1 "a job given up on twice"
+run_id=$(json_get "$TMP/g.out" "d['run_id']")
+run_lathe "$TMP/gs" runs show --json --store "$TMP/fake" "$run_id"
+expect_py "$TMP/gs.out" "[(n['attempt'], n['error'].split(':')[0]) for n in d['nodes']] == [(1, 'attempt 1 (lost), tried again'), (2, 'attempt 2 (lost)')]" "a job whose executor went silent is retried as lost"
 cat >"$TMP/fl.json" <<JSON
 {"executor": {"use": "executor/fake", "with": {"lose": true}},
  "nodes": [{"id": "a", "use": "transform/noop", "with": {"value": 3},
