@@ -111,6 +111,28 @@ expect_code "$TMP/k2" 0 "the next run after the kill"
 n=$(sqlite3 "$TMP/kill/lathe.db" "SELECT count(*) FROM executor_jobs WHERE ended IS NULL")
 [ "$n" = 0 ] && pass "the killed run's jobs are closed by the next run" || fail "$n jobs still live"
 
+# A study's trials run their nodes as processes, parallel_trials at once:
+# same values as under threads; a trial whose node crashes is a failed
+# trial, and the study goes on.
+write_pipeline "$TMP/study.json" <<'JSON'
+{"name": "quad", "seed": 3, "nodes": [
+  {"id": "tune", "use": "tuner/grid",
+   "with": {"objective": "f.value", "direction": "minimize", "parallel_trials": 2,
+            "space": {"f.x": [0.0, 0.1, 0.2, 0.3]}},
+   "trial": {"nodes": [{"id": "f", "use": "transform/objective", "with": {"fail_above": 0.25}}]}}]}
+JSON
+run_lathe "$TMP/tt" run --json --executor threads --store "$TMP/study-t" "$TMP/study.json"
+run_lathe "$TMP/tp" run --json --executor process --store "$TMP/study-p" "$TMP/study.json"
+expect_code "$TMP/tp" 0 "a study under executor/process"
+expect_py "$TMP/tp.out" "d['metrics']['tune.n_trials'] == 4 and d['metrics']['tune.n_failed'] == 1" "4 trials, the failing one failed"
+tv=$(json_get "$TMP/tt.out" "sorted(d['metrics'].items())")
+pv=$(json_get "$TMP/tp.out" "sorted(d['metrics'].items())")
+[ "$tv" = "$pv" ] && pass "the study's results are those under threads" || fail "threads $tv / process $pv"
+n=$(sqlite3 "$TMP/study-p/lathe.db" "SELECT count(*) FROM executor_jobs WHERE node LIKE 'tune/%/f'")
+[ "$n" = 4 ] && pass "each trial's node ran as a process" || fail "$n trial jobs"
+both=$(sqlite3 "$TMP/study-p/lathe.db" "SELECT count(*) FROM executor_jobs a JOIN executor_jobs b ON a.node < b.node AND a.started < b.ended AND b.started < a.ended")
+[ "$both" -ge 1 ] && pass "trials ran two at a time" || echo "# no overlap seen between trial jobs (a loaded machine may serialize them)"
+
 # Validation: exit 2, naming the node.
 write_pipeline "$TMP/bad.json" <<'JSON'
 {"nodes": [{"id": "a", "use": "transform/noop", "executor": {"use": "executor/nope"}},
