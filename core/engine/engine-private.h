@@ -170,6 +170,8 @@ gboolean lathe_exec_remote(LatheNodeRun *task, LatheContext *ctx, JsonArray **da
 /* Jobs a run killed earlier left behind (their references are in the store):
  * each is attached and cancelled. */
 void lathe_executors_reap(LatheRun *run);
+/* The type lathe_artifact_type_name() names; LATHE_TYPE_ANY for none. */
+LatheArtifactType lathe_artifact_type_from_name(const char *name);
 
 
 /* retry.c: whether @task, which just failed (@task->failure), gets another

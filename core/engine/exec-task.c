@@ -27,13 +27,6 @@ static gboolean keep_report(gpointer data, const LatheTaskEvent *ev, GError **er
 }
 static const LatheRecorderOps keep_ops = {.task = keep_report};
 
-static LatheArtifactType type_of(const char *name) {
-  for (LatheArtifactType ty = LATHE_TYPE_DATASET; ty <= LATHE_TYPE_METRICS; ty++)
-    if (g_strcmp0(name, lathe_artifact_type_name(ty)) == 0)
-      return ty;
-  return LATHE_TYPE_ANY;
-}
-
 static gboolean write_result(const char *path, JsonObject *r, GError **error) {
   g_autoptr(JsonNode) n = json_node_init_object(json_node_alloc(), r);
   g_autofree char *text = json_to_string(n, FALSE);
@@ -115,7 +108,7 @@ static gboolean run_task_file(LatheCatalog *cat, JsonObject *o, JsonObject *r, g
   for (GList *l = ports; ok && l; l = l->next) {
     JsonObject *in = json_object_get_object_member(inputs, l->data);
     const char *digest = str(in, "digest");
-    LatheArtifact *a = digest ? lathe_store_get_artifact(store, digest, type_of(str(in, "type")), error) : NULL;
+    LatheArtifact *a = digest ? lathe_store_get_artifact(store, digest, lathe_artifact_type_from_name(str(in, "type")), error) : NULL;
     if (!a) {
       ok = FALSE;
       if (error && !*error)

@@ -166,7 +166,7 @@ static char *self_exe(void) {
 
 static const char *type_name(LatheArtifactType type) { return lathe_artifact_type_name(type); }
 
-static LatheArtifactType type_of(const char *name) {
+LatheArtifactType lathe_artifact_type_from_name(const char *name) {
   for (LatheArtifactType ty = LATHE_TYPE_DATASET; ty <= LATHE_TYPE_METRICS; ty++)
     if (g_strcmp0(name, lathe_artifact_type_name(ty)) == 0)
       return ty;
@@ -365,7 +365,7 @@ static gboolean read_result(LatheNodeRun *t, LatheContext *ctx, const char *path
     JsonObject *o = json_object_get_object_member(outs, l->data);
     const char *digest = json_object_get_string_member_with_default(o, "digest", "");
     LatheArtifact *a = lathe_store_get_artifact(
-        run->store, digest, type_of(json_object_get_string_member_with_default(o, "type", "")), error);
+        run->store, digest, lathe_artifact_type_from_name(json_object_get_string_member_with_default(o, "type", "")), error);
     if (!a) {
       if (error && !*error)
         g_set_error(error, LATHE_ERROR, LATHE_ERROR_IO, "output '%s' (%s) is not in the store %s",
