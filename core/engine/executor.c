@@ -251,6 +251,24 @@ static char *log_tail(const char *path, guint n) {
   return g_utf8_make_valid(p, -1);
 }
 
+/* What the task logged (its warnings, already tagged "[NODE]" and with
+ * secrets hidden by the task's own host services), on our stderr as a thread
+ * would have printed it, made safe for the terminal the same way: at most
+ * its last 64 KiB. */
+static void relay_log(LatheRun *run, const char *path) {
+  g_autofree char *text = NULL;
+  gsize len = 0;
+  if (!g_file_get_contents(path, &text, &len, NULL) || !len)
+    return;
+  g_auto(GStrv) lines = g_strsplit(len > 65536 ? text + len - 65536 : text, "\n", -1);
+  for (guint i = 0; lines[i]; i++) {
+    if (!lines[i][0] && !lines[i + 1])
+      break; /* the last newline */
+    g_autofree char *shown = run->opts->escape ? run->opts->escape(lines[i]) : g_strdup(lines[i]);
+    g_printerr("%s\n", shown);
+  }
+}
+
 static guint tail_lines(void) {
   const char *v = g_getenv("LATHE_STDERR_TAIL_LINES");
   guint64 n = v ? g_ascii_strtoull(v, NULL, 10) : 0;
@@ -517,6 +535,7 @@ gboolean lathe_exec_remote(LatheNodeRun *t, LatheContext *ctx, JsonArray **data_
   g_mutex_lock(&s->lock);
   s->k->release(s->session, job);
   g_mutex_unlock(&s->lock);
+  relay_log(run, log_path);
   g_unlink(task_path); /* its params may hold secrets */
   g_unlink(result_path);
   if (ok) { /* the log of a node that worked is noise; a failure's is kept */
