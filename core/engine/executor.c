@@ -527,7 +527,7 @@ gboolean lathe_exec_remote(LatheNodeRun *t, LatheContext *ctx, JsonArray **data_
       g_set_error(&local, LATHE_ERROR, LATHE_ERROR_FAILED, "the task left no result (%s)", result_path);
     else if (tail)
       g_set_error(&local, LATHE_ERROR, cancelled ? LATHE_ERROR_CANCELLED : LATHE_ERROR_FAILED,
-                  "%s (log %s); its stderr ended:\n%s", why, log_path, tail);
+                  "%s (log %s)\n%s", why, log_path, tail);
     else
       g_set_error(&local, LATHE_ERROR, cancelled ? LATHE_ERROR_CANCELLED : LATHE_ERROR_FAILED,
                   "%s", why);
