@@ -29,7 +29,7 @@ static const LatheRecorderOps keep_ops = {.task = keep_report};
 
 static gboolean write_result(const char *path, JsonObject *r, GError **error) {
   g_autoptr(JsonNode) n = json_node_init_object(json_node_alloc(), r);
-  g_autofree char *text = json_to_string(n, FALSE);
+  g_autofree char *text = lathe_json_canonical(n);
   /* No fsync nor rename: the host reads it once the task has exited. */
   return g_file_set_contents_full(path, text, -1, G_FILE_SET_CONTENTS_NONE, 0600, error);
 }
@@ -199,7 +199,7 @@ int lathe_engine_exec_task(LatheCatalog *cat, const char *file, gboolean json) {
   }
   if (json) {
     g_autoptr(JsonNode) n = json_node_init_object(json_node_alloc(), r);
-    g_autofree char *text = json_to_string(n, TRUE);
+    g_autofree char *text = lathe_json_canonical(n);
     printf("%s\n", text);
   }
   return ok ? 0 : usable ? 1 : 2;

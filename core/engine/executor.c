@@ -456,7 +456,9 @@ gboolean lathe_exec_remote(LatheNodeRun *t, LatheContext *ctx, JsonArray **data_
   {
     g_autoptr(JsonObject) o = task_json(t, ctx, result_path);
     g_autoptr(JsonNode) n = json_node_init_object(json_node_alloc(), o);
-    g_autofree char *text = json_to_string(n, FALSE);
+    /* Canonical JSON: json-glib's own writer gives 1e-08 as "1e-08.0", which
+     * no reader takes. */
+    g_autofree char *text = lathe_json_canonical(n);
     /* It holds the node's params, secrets included: for the user alone. */
     int fd = g_open(task_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     gboolean ok = fd >= 0 && write(fd, text, strlen(text)) == (gssize)strlen(text);

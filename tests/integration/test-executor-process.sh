@@ -133,6 +133,16 @@ n=$(sqlite3 "$TMP/study-p/lathe.db" "SELECT count(*) FROM executor_jobs WHERE no
 both=$(sqlite3 "$TMP/study-p/lathe.db" "SELECT count(*) FROM executor_jobs a JOIN executor_jobs b ON a.node < b.node AND a.started < b.ended AND b.started < a.ended")
 [ "$both" -ge 1 ] && pass "trials ran two at a time" || echo "# no overlap seen between trial jobs (a loaded machine may serialize them)"
 
+# Numbers in exponent form cross the task and result files exactly (json-glib
+# writes 1e-08 as "1e-08.0", which no reader takes).
+write_pipeline "$TMP/exp.json" <<'JSON'
+{"nodes": [{"id": "m", "use": "transform/metric", "with": {"value": 1e-08}},
+  {"id": "n", "use": "transform/metric", "in": {"data": "m"}, "with": {"value": -2.5e+08}}]}
+JSON
+run_lathe "$TMP/ex" run --json --executor process --store "$TMP/exp" "$TMP/exp.json"
+expect_code "$TMP/ex" 0 "params and metrics in exponent form"
+expect_py "$TMP/ex.out" "d['metrics'] == {'m.value': 1e-08, 'n.value': -2.5e+08}" "they come back exactly"
+
 # Validation: exit 2, naming the node.
 write_pipeline "$TMP/bad.json" <<'JSON'
 {"nodes": [{"id": "a", "use": "transform/noop", "executor": {"use": "executor/nope"}},
