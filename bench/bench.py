@@ -148,4 +148,5 @@ def main():
     print("wrote", out)
 
 
-main()
+if __name__ == "__main__":  # bench/executor imports graph()
+    main()

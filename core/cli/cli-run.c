@@ -58,8 +58,10 @@ static void print_summary(JsonObject *res, LatheGraph *graph) {
     printf("%-28s %-10s %9.3f", T(id), T(json_object_get_string_member(n, "status")),
            json_object_get_double_member(n, "seconds"));
     const char *err = json_object_get_string_member_with_default(n, "error", NULL);
+    /* An executor's stderr tail follows the first line: `runs show` prints it. */
+    g_autofree char *first = err ? g_strndup(err, strcspn(err, "\n")) : NULL;
     if (err)
-      printf("  %s", T(err));
+      printf("  %s%s", T(first), strchr(err, '\n') ? " (its stderr: lathe runs show)" : "");
     putchar('\n');
   }
   JsonObject *metrics = json_object_get_object_member(res, "metrics");
@@ -90,7 +92,11 @@ int lathe_cmd_run(int argc, char **argv, gboolean validate_only) {
   gboolean no_cache = FALSE, json = FALSE;
   g_autofree char *store_opt = NULL;
   g_auto(GStrv) trackers = NULL;
+  g_autofree char *executor_opt = NULL;
   GOptionEntry entries[] = {
+      {"executor", 0, 0, G_OPTION_ARG_STRING, &executor_opt,
+       "Run every node on this executor (process, slurm, or threads: the host's own), whatever "
+       "the pipeline says", "NAME"},
       {"tracker", 0, 0, G_OPTION_ARG_STRING_ARRAY, &trackers,
        "Log to this tracker instead of the pipeline's \"tracker\" (repeat for several; "
        "none for no tracker; default: $LATHE_TRACKER, comma-separated)", "ID"},
@@ -168,8 +174,11 @@ int lathe_cmd_run(int argc, char **argv, gboolean validate_only) {
       return lathe_cli_error(LATHE_EXIT_USAGE, "tracker '%s' (--tracker or LATHE_TRACKER) is not "
                              "installed; `lathe plugins` lists the trackers", trackers[i]);
   }
-  g_autofree char *store_dir = lathe_cli_default_store(store_opt, graph->base_dir);
   g_autoptr(GError) error = NULL;
+  g_autofree char *executor = executor_opt ? lathe_engine_check_executor(cat, executor_opt, &error) : NULL;
+  if (executor_opt && !executor)
+    return lathe_cli_error(LATHE_EXIT_USAGE, "%s", error->message);
+  g_autofree char *store_dir = lathe_cli_default_store(store_opt, graph->base_dir);
   LatheStore *store = lathe_store_open(store_dir, &error);
   if (!store)
     return lathe_cli_error(LATHE_EXIT_FAILED, "%s", error->message);
@@ -178,7 +187,7 @@ int lathe_cmd_run(int argc, char **argv, gboolean validate_only) {
   lathe_store_set_check_rewrites(store, no_cache);
   LatheRunOptions opts = {.jobs = (guint)jobs, .no_cache = no_cache,
                           .progress = !json && isatty(STDERR_FILENO), .escape = lathe_cli_escape,
-                          .trackers = (const char *const *)trackers};
+                          .trackers = (const char *const *)trackers, .executor = executor};
   JsonObject *res = NULL;
   gboolean started = lathe_engine_run(graph, cat, store, &opts, &res, &error);
   lathe_cli_phase("run");

@@ -6,6 +6,28 @@
 
 #define T lathe_cli_text
 
+/* Each execution of a node is an attempt (a retry, or an output made
+ * again): numbered in the order they were made, 1 the first. */
+static void number_attempts(JsonObject *run) {
+  JsonArray *nodes = json_object_get_array_member(run, "nodes");
+  g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
+  for (guint i = 0; nodes && i < json_array_get_length(nodes); i++) {
+    JsonObject *n = json_array_get_object_element(nodes, i);
+    const char *id = json_object_get_string_member_with_default(n, "id", "");
+    guint k = GPOINTER_TO_UINT(g_hash_table_lookup(seen, id)) + 1;
+    g_hash_table_insert(seen, (gpointer)id, GUINT_TO_POINTER(k));
+    json_object_set_int_member(n, "attempt", k);
+  }
+}
+
+/* A failure's error, then the stderr tail an executor kept, a line each. */
+static void print_error(const char *err) {
+  g_auto(GStrv) lines = g_strsplit(err, "\n", -1);
+  printf("    error: %s\n", T(lines[0]));
+  for (guint i = 1; lines[i]; i++)
+    printf("      | %s\n", T(lines[i]));
+}
+
 static void print_show(JsonObject *run) {
   g_autofree char *started = lathe_cli_format_time(json_object_get_double_member_with_default(run, "started", 0));
   const char *preset = json_object_get_string_member_with_default(run, "preset", NULL);
@@ -28,13 +50,18 @@ static void print_show(JsonObject *run) {
   JsonArray *nodes = json_object_get_array_member(run, "nodes");
   for (guint i = 0; i < json_array_get_length(nodes); i++) {
     JsonObject *n = json_array_get_object_element(nodes, i);
-    printf("%s  [%s]  %s  cache %s  %.3fs\n", T(json_object_get_string_member(n, "id")),
+    gint64 attempt = json_object_get_int_member_with_default(n, "attempt", 1);
+    g_autofree char *nth = attempt > 1 || (i + 1 < json_array_get_length(nodes) &&
+                                           g_strcmp0(json_object_get_string_member(json_array_get_object_element(nodes, i + 1), "id"),
+                                                     json_object_get_string_member(n, "id")) == 0)
+                               ? g_strdup_printf("  attempt %" G_GINT64_FORMAT, attempt) : g_strdup("");
+    printf("%s  [%s]  %s  cache %s  %.3fs%s\n", T(json_object_get_string_member(n, "id")),
            T(json_object_get_string_member(n, "component")), T(json_object_get_string_member(n, "status")),
            T(json_object_get_string_member(n, "cache")),
-           json_object_get_double_member_with_default(n, "seconds", 0));
+           json_object_get_double_member_with_default(n, "seconds", 0), nth);
     const char *err = json_object_get_string_member_with_default(n, "error", NULL);
     if (err)
-      printf("    error: %s\n", T(err));
+      print_error(err);
     const char *lists[] = {"params", "metrics"};
     for (guint k = 0; k < 2; k++) {
       JsonObject *o = json_object_get_object_member(n, lists[k]);
@@ -111,6 +138,7 @@ int lathe_cmd_runs(int argc, char **argv) {
     } else {
       g_autoptr(JsonNode) root = json_node_init_object(json_node_alloc(), run);
       json_object_unref(run);
+      number_attempts(run);
       if (json)
         lathe_cli_print_json(root);
       else

@@ -75,6 +75,7 @@ static int usage(FILE *out, int code) {
         "  tracker status [RUN]         tracker events pending, acked, refused, per run\n"
         "  tracker sync [RUN]           ship pending tracker events (exit 1 if any stay pending)\n"
         "  store check [--repair]       verify every artifact and the database; --repair removes damage\n"
+        "  exec-task TASKFILE [--json]  run one node an executor was handed (docs/executors.md)\n"
         "  --version                    versions, plugin ABI and BLAS kernels\n"
         "\n"
         "Exit codes: 0 success, 1 a run failed, 2 usage or validation error.\n",
@@ -172,6 +173,8 @@ int main(int argc, char **argv) {
     return lathe_cmd_reproduce(argc - 1, argv + 1);
   if (g_str_equal(cmd, "tracker"))
     return lathe_cmd_tracker(argc - 1, argv + 1);
+  if (g_str_equal(cmd, "exec-task"))
+    return lathe_cmd_exec_task(argc - 1, argv + 1);
   lathe_cli_error(LATHE_EXIT_USAGE, "unknown command '%s'", cmd);
   return usage(stderr, LATHE_EXIT_USAGE);
 }

@@ -57,6 +57,12 @@ struct _LatheNodeRun {
   char *cache_key;      /* while running */
   GMutex key_lock;      /* @cache_key: the worker writes it while the ticker and reports read it */
   LatheContext *ctx;    /* while running, for cancellation and progress */
+  /* Issue 15 (executor.c, retry.c): the attempt being made (1 the first),
+   * the executor session that runs it (NULL: this process's threads), and
+   * what the last failure was, as a #LatheRetryOn bit (0: not retryable). */
+  guint attempt;
+  struct _LatheExecSession *remote;
+  guint failure;
 };
 
 /* A set of tasks run together: the graph's, or one round of trials. */
@@ -119,6 +125,7 @@ struct _LatheRun {
    * uncached). */
   gint secret_key_state;
   guint8 secret_key[LATHE_STORE_KEY_SIZE];
+  struct _LatheExecutors *executors; /* executor.c: the sessions of the run's executors */
 };
 
 extern const LatheHostServices lathe_engine_services;
@@ -146,6 +153,32 @@ void lathe_node_run_event(LatheNodeRun *task, LatheTaskEventKind kind, LatheTask
 
 /* node-exec.c: the executor that runs tasks in this process, by their kind. */
 extern const LatheExecutor lathe_node_executor;
+
+/* executor.c: tasks run by an executor component (executor/process, slurm). */
+typedef struct _LatheExecutors LatheExecutors;
+LatheExecutors *lathe_executors_new(LatheRun *run);
+/* Cancels every live job, then closes the sessions. */
+void lathe_executors_free(LatheExecutors *execs);
+/* Chooses where @task runs (sets @task->remote; NULL: on this thread).
+ * Returns FALSE with @error when its executor cannot be opened. */
+gboolean lathe_executors_select(LatheExecutors *execs, LatheNodeRun *task, GError **error);
+/* Runs @task's component through its executor (`lathe exec-task` there):
+ * on success @ctx holds its outputs and metrics, and *@data_versions what
+ * it read. Sets @task->failure on failure. */
+gboolean lathe_exec_remote(LatheNodeRun *task, LatheContext *ctx, JsonArray **data_versions,
+                           GError **error);
+/* Jobs a run killed earlier left behind (their references are in the store):
+ * each is attached and cancelled. */
+void lathe_executors_reap(LatheRun *run);
+/* The type lathe_artifact_type_name() names; LATHE_TYPE_ANY for none. */
+LatheArtifactType lathe_artifact_type_from_name(const char *name);
+
+
+/* retry.c: whether @task, which just failed (@task->failure), gets another
+ * attempt under its node's policy. */
+gboolean lathe_retry_should(LatheNodeRun *task);
+/* Waits the policy's delay before the next attempt; FALSE on an interrupt. */
+gboolean lathe_retry_wait(LatheNodeRun *task);
 
 /* recorder.c: the recorder over the run's store, tracker and result. */
 LatheRecorder *lathe_run_recorder_new(LatheRun *run);

@@ -185,6 +185,10 @@ gboolean lathe_engine_run(LatheGraph *graph, LatheCatalog *cat, LatheStore *stor
   LatheRecorder *recorder = lathe_run_recorder_new(&run);
   run.recorder = recorder;
   run.executor = &lathe_node_executor;
+  /* Executor components (issue 15): jobs a killed run left are cancelled
+   * first, so they never compete with this run's. */
+  run.executors = lathe_executors_new(&run);
+  lathe_executors_reap(&run);
   /* Late nodes (a kind's after_run: the register node) and what reads them
    * wait for the rest of the run, and run only if none of it failed: a run
    * that fails never registers a version nor moves an alias, even when the
@@ -237,6 +241,8 @@ gboolean lathe_engine_run(LatheGraph *graph, LatheCatalog *cat, LatheStore *stor
   g_mutex_clear(&tk.lock);
   g_cond_clear(&tk.cond);
 
+  lathe_executors_free(run.executors);
+  run.executors = NULL;
   lathe_recorder_flush(recorder); /* a report of no task's row, last */
   /* run.failed was kept as tasks finished (run-batch.c). */
   const char *status = lathe_engine_interrupted() ? "interrupted" : run.failed ? "failed" : "succeeded";

@@ -22,6 +22,8 @@ G_BEGIN_DECLS
  *   replace the pipeline's `"tracker"` (`lathe run --tracker`,
  *   LATHE_TRACKER), with their default params; "none" alone means no
  *   tracker.
+ * @executor: (nullable): `lathe run --executor`: an executor component id
+ *   that replaces every node's and the pipeline's, or "threads".
  */
 typedef struct {
   guint jobs;
@@ -30,6 +32,7 @@ typedef struct {
   char *(*escape)(const char *text);
   GHashTable *pins;
   const char *const *trackers;
+  const char *executor;
 } LatheRunOptions;
 
 /**
@@ -117,6 +120,27 @@ char *lathe_cache_key_compute(const char *component, const char *plugin_version,
  * theirs the same way (lathe_tuning_init()).
  */
 void lathe_engine_init(void);
+
+/**
+ * lathe_engine_exec_task:
+ * @cat: the loaded catalog.
+ * @file: a task file the host wrote.
+ * @json: print the outcome as JSON on stdout.
+ *
+ * `lathe exec-task`: runs one node the host handed to an executor, and
+ * writes its result file. Returns the exit code (0 success, 1 the
+ * component failed, 2 the task file is unusable).
+ */
+int lathe_engine_exec_task(LatheCatalog *cat, const char *file, gboolean json);
+
+/**
+ * lathe_engine_check_executor:
+ * @id: an executor component id, its short name ("process"), or "threads".
+ *
+ * Returns: (transfer full) (nullable): the component id ("executor/process",
+ * or "threads"), %NULL with @error when none is installed.
+ */
+char *lathe_engine_check_executor(LatheCatalog *cat, const char *id, GError **error);
 
 /** lathe_engine_interrupt: asks a running engine to stop (signal-safe). */
 void lathe_engine_interrupt(void);

@@ -122,8 +122,12 @@ static gboolean node_execute(LatheNodeRun *t, LatheContext *ctx, gboolean may_re
     return TRUE;
   }
   g_autoptr(GError) local = NULL;
-  /* Only now is the plugin opened: a cached node needs none of its code. */
-  gboolean ok = lathe_catalog_realize(run->cat, c, &local) && run_component(t, ctx, &local);
+  g_autoptr(JsonArray) remote_dv = NULL;
+  /* Only now is the plugin opened: a cached node needs none of its code.
+   * A node for an executor runs in `lathe exec-task` there, and comes back
+   * as outputs and metrics in @ctx, checked and recorded as below. */
+  gboolean ok = t->remote ? lathe_exec_remote(t, ctx, &remote_dv, &local)
+                          : lathe_catalog_realize(run->cat, c, &local) && run_component(t, ctx, &local);
   if (ok && lathe_context_is_cancelled(ctx)) {
     ok = FALSE;
     g_set_error(&local, LATHE_ERROR, LATHE_ERROR_CANCELLED, "cancelled");
@@ -156,7 +160,7 @@ static gboolean node_execute(LatheNodeRun *t, LatheContext *ctx, gboolean may_re
   g_autoptr(GList) names = json_object_get_members(m);
   for (GList *l = names; l; l = l->next)
     json_object_set_double_member(t->metrics, l->data, json_object_get_double_member(m, l->data));
-  JsonArray *dv = lathe_context_get_data_versions(ctx);
+  JsonArray *dv = remote_dv ? remote_dv : lathe_context_get_data_versions(ctx);
   for (guint i = 0; i < json_array_get_length(dv); i++)
     json_array_add_element(t->data_versions, json_node_copy(json_array_get_element(dv, i)));
   lathe_data_versions_stat(t->data_versions);

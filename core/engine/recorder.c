@@ -207,7 +207,7 @@ static void add_result(LatheRun *run, const LatheTaskEvent *ev, const char *stat
    * node itself fails when the study does. */
   gboolean benign_skip = ev->skip_reason == LATHE_SKIP_CONDITION ||
                          ev->skip_reason == LATHE_SKIP_UPSTREAM_CONDITION;
-  gboolean fails_run = ev->trial < 0 && (g_str_equal(status, "failed") ||
+  gboolean fails_run = ev->trial < 0 && !ev->will_retry && (g_str_equal(status, "failed") ||
                                          (g_str_equal(status, "skipped") && !benign_skip));
   g_mutex_lock(&run->lock);
   run->failed |= fails_run;

@@ -62,6 +62,8 @@ typedef enum {
  * @metrics: (nullable): for outcomes, name -> number.
  * @data_versions: (nullable): for outcomes, what it read.
  * @metric: for %LATHE_EVENT_REPORT, the metric's name, with @value and @step.
+ * @will_retry: for %LATHE_EVENT_FAILED, the task gets another attempt: this
+ *   one is recorded, and the run's outcome waits for the last.
  */
 typedef struct {
   LatheTaskEventKind kind;
@@ -80,6 +82,7 @@ typedef struct {
   const char *metric;
   double value;
   gint64 step;
+  gboolean will_retry;
 } LatheTaskEvent;
 
 /**

@@ -195,25 +195,46 @@ static void record_skip(LatheBatch *exec, LatheNodeRun *t, LatheSkipReason reaso
   exec->finalized++;
 }
 
-/* Does a task's work through the run's executor, then records its outcome
- * (outside the batch lock: store and tracker writes take time, and other
- * workers must not queue behind them). */
-static void run_task(LatheNodeRun *t) {
+/* One attempt at a task: its work through the run's executor, then its
+ * outcome recorded (outside the batch lock: store and tracker writes take
+ * time, and other workers must not queue behind them). Returns whether the
+ * node's retry policy gives it another attempt (retry.c). */
+static gboolean run_attempt(LatheNodeRun *t) {
   g_autoptr(GError) error = NULL;
   LatheRun *run = t->batch->run;
   g_mutex_lock(&run->lock);
   t->started = now_s(); /* when a worker takes it, not when it was queued */
+  t->attempt++;
+  t->failure = LATHE_RETRY_ON_ERROR; /* a thread's failure is its component's error */
   g_mutex_unlock(&run->lock);
   LatheTaskEvent ev;
   lathe_node_run_event(t, LATHE_EVENT_STARTED, &ev);
   lathe_recorder_task(run->recorder, &ev, NULL);
-  gboolean ok = run->executor->execute(run->executor->data, t, &error);
+  gboolean ok;
+  if (run->executors && !lathe_executors_select(run->executors, t, &error)) {
+    /* Its executor cannot start (sbatch missing, a bad setting): the node
+     * fails with that, as any other, and is not retried. */
+    ok = FALSE;
+    t->failure = 0;
+    t->inputs = json_object_new();
+    t->outs = json_object_new();
+  } else {
+    ok = run->executor->execute(run->executor->data, t, &error);
+  }
+  gboolean again = FALSE;
   if (!ok) {
     t->status = TASK_FAILED;
     /* A plugin's message may quote a secret it was given (a refused token). */
     t->error = error ? lathe_params_redact(t->node->comp, t->params, error->message)
                      : g_strdup("failed without saying why (plugin bug)");
     t->interrupted = lathe_engine_interrupted() || lathe_error_is_resource(error);
+    again = !t->interrupted && lathe_retry_should(t);
+    if (t->attempt > 1 || again) {
+      char *said = t->error;
+      t->error = g_strdup_printf("attempt %u (%s)%s: %s", t->attempt, lathe_retry_on_name(t->failure),
+                                 again ? ", tried again" : "", said);
+      g_free(said);
+    }
   } else if (t->status != TASK_CACHED) {
     t->status = TASK_SUCCEEDED;
   }
@@ -232,12 +253,33 @@ static void run_task(LatheNodeRun *t) {
   ev.outputs = t->outs;
   ev.metrics = t->metrics;
   ev.data_versions = t->data_versions;
+  ev.will_retry = again;
   g_autoptr(GError) rec_error = NULL;
   if (!lathe_recorder_task(run->recorder, &ev, &rec_error)) {
     /* The recorder has recorded it failed: the scheduler must agree. */
     t->status = TASK_FAILED;
     g_free(t->error);
     t->error = g_strdup(rec_error ? rec_error->message : "could not be recorded");
+  }
+  return again;
+}
+
+/* A task, attempted as often as its retry policy allows: each attempt is an
+ * execution of its own in the store, and the last one's outcome is the
+ * task's. */
+static void run_task(LatheNodeRun *t) {
+  while (run_attempt(t) && lathe_retry_wait(t)) {
+    g_clear_pointer(&t->error, g_free);
+    t->ended = 0;
+    t->running_told = FALSE;
+    g_clear_pointer(&t->inputs, json_object_unref);
+    g_clear_pointer(&t->outs, json_object_unref);
+    g_hash_table_remove_all(t->outputs);
+    json_object_unref(t->metrics);
+    t->metrics = json_object_new();
+    json_array_unref(t->data_versions);
+    t->data_versions = json_array_new();
+    t->status = TASK_RUNNING;
   }
 }
 

@@ -33,6 +33,7 @@ static void node_free(LatheNode *n) {
   g_free(n->when);
   g_free(n->trial_text);
   g_clear_pointer(&n->trial, lathe_graph_free);
+  lathe_graph_node_exec_clear(n);
   g_free(n);
 }
 
@@ -385,7 +386,8 @@ static LatheNode *parse_node(LatheGraph *g, JsonNode *nn, guint idx, const char 
     return n;
   }
   JsonObject *o = json_node_get_object(nn);
-  static const char *const keys[] = {"id", "use", "with", "in", "when", "cache", "trial", NULL};
+  static const char *const keys[] = {"id",   "use",   "with",      "in",    "when", "cache",
+                                     "trial", "executor", "resources", "retry", NULL};
   check_keys(o, keys, n->pointer, "a node", problems);
   gboolean wrong;
   JsonNode *idn = lathe_graph_member(o, "id", LATHE_JSON_STRING, &wrong);
@@ -448,6 +450,7 @@ static LatheNode *parse_node(LatheGraph *g, JsonNode *nn, guint idx, const char 
   hide_literal_secrets(n->comp, n->with);
   if (!graph_kinds[n->comp->kind].trial && json_object_has_member(o, "trial"))
     lathe_problems_add(problems, n->pointer, "only tuner nodes have a \"trial\"");
+  lathe_graph_node_exec_parse(n, o, cat, problems);
   return n;
 }
 
@@ -577,9 +580,9 @@ static LatheGraph *parse_graph(JsonObject *root, const char *pointer, LatheGraph
   return g;
 }
 
-static void check_setting_at(JsonNode *v, const char *ptr, const char *key,
-                             LatheComponentKind kind, LatheCatalog *cat, GPtrArray *problems,
-                             JsonObject **out) {
+void lathe_graph_check_setting(JsonNode *v, const char *ptr, const char *key,
+                               LatheComponentKind kind, LatheCatalog *cat, GPtrArray *problems,
+                               JsonObject **out) {
   const char *use = JSON_NODE_HOLDS_OBJECT(v) ? lathe_graph_string(json_node_get_object(v), "use")
                                                : NULL;
   if (!use) {
@@ -624,7 +627,7 @@ static void check_setting(JsonObject *root, const char *key, LatheComponentKind 
   if (!v)
     return;
   g_autofree char *ptr = g_strdup_printf("/%s", key);
-  check_setting_at(v, ptr, key, kind, cat, problems, out);
+  lathe_graph_check_setting(v, ptr, key, kind, cat, problems, out);
 }
 
 /* "tracker": one setting, or a list of them (each with its own journal stream). */
@@ -635,7 +638,7 @@ static void check_trackers(JsonObject *root, LatheCatalog *cat, GPtrArray *probl
     return;
   g->trackers = json_array_new();
   if (!JSON_NODE_HOLDS_ARRAY(v)) {
-    check_setting_at(v, "/tracker", "tracker", LATHE_KIND_TRACKER, cat, problems, &g->tracker);
+    lathe_graph_check_setting(v, "/tracker", "tracker", LATHE_KIND_TRACKER, cat, problems, &g->tracker);
     if (g->tracker)
       json_array_add_object_element(g->trackers, json_object_ref(g->tracker));
     return;
@@ -647,7 +650,7 @@ static void check_trackers(JsonObject *root, LatheCatalog *cat, GPtrArray *probl
   for (guint i = 0; i < json_array_get_length(a); i++) {
     g_autofree char *ptr = g_strdup_printf("/tracker/%u", i);
     JsonObject *one = NULL;
-    check_setting_at(json_array_get_element(a, i), ptr, "tracker", LATHE_KIND_TRACKER, cat,
+    lathe_graph_check_setting(json_array_get_element(a, i), ptr, "tracker", LATHE_KIND_TRACKER, cat,
                      problems, &one);
     if (one)
       json_array_add_object_element(g->trackers, one);

@@ -8,6 +8,51 @@ G_BEGIN_DECLS
 typedef struct _LatheNode LatheNode;
 typedef struct _LatheGraph LatheGraph;
 
+/**
+ * LatheResources:
+ * @cpus: cores (0: the executor's default).
+ * @memory_mb: memory limit in MiB (0: none).
+ * @time_s: wall-time limit in seconds (0: none).
+ * @gpus: GPUs (0: none).
+ * @partition: (nullable): @account: (nullable): @qos: (nullable): for Slurm.
+ *
+ * A node's `"resources"` (graph-exec.c), as #LatheTask takes them.
+ */
+typedef struct {
+  guint cpus;
+  guint64 memory_mb;
+  guint time_s;
+  guint gpus;
+  char *partition;
+  char *account;
+  char *qos;
+} LatheResources;
+
+/* What a retry may follow (the "on" list of a node's "retry"). */
+typedef enum {
+  LATHE_RETRY_ON_CRASH = 1 << 0,   /* a signal, or a non-zero exit outside the component */
+  LATHE_RETRY_ON_TIMEOUT = 1 << 1, /* over its wall-time limit */
+  LATHE_RETRY_ON_ERROR = 1 << 2,   /* the component returned an error */
+  LATHE_RETRY_ON_LOST = 1 << 3,    /* the machine failed, the job was preempted or vanished */
+  LATHE_RETRY_ON_ALL = 0xf,
+} LatheRetryOn;
+
+/**
+ * LatheRetryPolicy:
+ * @max: retries after the first attempt (0: none, the default).
+ * @delay: seconds before the first retry.
+ * @factor: each further delay is the previous times @factor.
+ * @max_delay: no delay is longer.
+ * @on: #LatheRetryOn bits.
+ */
+typedef struct {
+  guint max;
+  double delay;
+  double factor;
+  double max_delay;
+  guint on;
+} LatheRetryPolicy;
+
 /** LatheEdge: input @port of a node reads @output of @from. */
 typedef struct {
   char *port;
@@ -54,6 +99,11 @@ struct _LatheNode {
   char *trial_text; /* canonical JSON of "trial", part of the tuner's cache key */
   LatheNode *trial_output;
   LatheGraph *graph;
+  /* Issue 15 (graph-exec.c): the node's own "executor" ({"use", "with"};
+   * "use" may be "threads"), "resources" and "retry". */
+  JsonObject *executor;
+  LatheResources resources;
+  LatheRetryPolicy retry;
 };
 
 /**
@@ -193,6 +243,44 @@ const char *lathe_graph_string(JsonObject *o, const char *key);
 const char *lathe_json_kind_name(JsonNode *value);
 /** lathe_graph_has_control: whether @s holds an ASCII control character. */
 gboolean lathe_graph_has_control(const char *s);
+
+/* graph.c: a {"use", "with"} setting of @kind at @ptr, checked like the
+ * pipeline's; *@out gets {"use", "with"} with the params resolved. */
+void lathe_graph_check_setting(JsonNode *v, const char *ptr, const char *key,
+                               LatheComponentKind kind, LatheCatalog *cat, GPtrArray *problems,
+                               JsonObject **out);
+
+/* graph-exec.c: a node's "executor", "resources" and "retry" (issue 15). */
+void lathe_graph_node_exec_parse(LatheNode *n, JsonObject *o, LatheCatalog *cat,
+                                 GPtrArray *problems);
+void lathe_graph_node_exec_clear(LatheNode *n);
+/**
+ * lathe_parse_duration:
+ * @text: "600s", "10m", "1.5h", "100ms", "0.1s" or a bare number of seconds.
+ * @seconds: (out): the duration.
+ *
+ * Returns: %FALSE when @text is not a non-negative duration.
+ */
+gboolean lathe_parse_duration(const char *text, double *seconds);
+/**
+ * lathe_parse_memory:
+ * @text: "2GiB", "512MiB", "2G", "512M", "1TiB", "4096KiB" or a bare number of MiB.
+ * @mib: (out): the size in MiB, rounded up.
+ *
+ * Returns: %FALSE when @text is not a positive size.
+ */
+gboolean lathe_parse_memory(const char *text, guint64 *mib);
+/**
+ * lathe_retry_delay:
+ * @attempt: the attempt about to start (2 for the first retry).
+ *
+ * Returns: seconds to wait before it: @delay x @factor^(attempt-2), at most @max_delay.
+ */
+double lathe_retry_delay(const LatheRetryPolicy *policy, guint attempt);
+/** lathe_retry_on_parse: (nullable) the #LatheRetryOn bit of "crash", "timeout", "error" or "lost"; 0 if none. */
+guint lathe_retry_on_parse(const char *name);
+/** lathe_retry_on_name: "crash", ... for one bit. */
+const char *lathe_retry_on_name(guint bit);
 
 /** lathe_graph_lookup: (nullable) a node of @graph or of a graph around it. */
 LatheNode *lathe_graph_lookup(LatheGraph *graph, const char *id);

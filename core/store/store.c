@@ -78,9 +78,15 @@ static const char schema[] =
      * has no execution row for (it still reaches the trackers). */
     "CREATE TABLE IF NOT EXISTS report_chunks(id INTEGER PRIMARY KEY, execution_id INTEGER,"
     " name TEXT NOT NULL, n INTEGER NOT NULL, points BLOB NOT NULL);"
-    "CREATE INDEX IF NOT EXISTS report_chunks_exec ON report_chunks(execution_id);";
+    "CREATE INDEX IF NOT EXISTS report_chunks_exec ON report_chunks(execution_id);"
+    /* Schema 5 (issue 15): each job an executor runs, by the reference it
+     * gave (a pid, a Slurm job id), so that a later process can re-attach
+     * to it or cancel it after the host died; ended is NULL while live. */
+    "CREATE TABLE IF NOT EXISTS executor_jobs(run_id TEXT NOT NULL, node TEXT NOT NULL,"
+    " attempt INTEGER NOT NULL, executor TEXT NOT NULL, job_ref TEXT NOT NULL, started REAL,"
+    " ended REAL, PRIMARY KEY(run_id, node, attempt));";
 
-#define SCHEMA_VERSION 4
+#define SCHEMA_VERSION 5
 
 static char *object_text(JsonObject *o);
 

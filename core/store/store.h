@@ -374,4 +374,26 @@ char *lathe_store_file_sha256(const char *path, GError **error);
 /** lathe_store_remove_tree: removes @path and everything under it (a scratch store). */
 void lathe_store_remove_tree(const char *path);
 
+/* store-jobs.c (schema 5): the jobs executors run, for re-attaching. */
+/** lathe_store_job_begin: records a live job of @executor, by its reference @job_ref. */
+void lathe_store_job_begin(LatheStore *store, const char *run_id, const char *node, guint attempt,
+                           const char *executor, const char *job_ref);
+/** lathe_store_job_end: the job ended (or was cancelled). */
+void lathe_store_job_end(LatheStore *store, const char *run_id, const char *node, guint attempt);
+/**
+ * lathe_store_jobs_orphaned:
+ *
+ * Returns: (transfer full): [{"run_id", "node", "attempt", "executor",
+ * "job_ref"}] of jobs still live in the store whose run's process is gone.
+ */
+JsonArray *lathe_store_jobs_orphaned(LatheStore *store);
+/**
+ * lathe_store_commit:
+ *
+ * Commits the group transaction now rather than within its 20 ms: another
+ * process about to open the store (`lathe exec-task`) need not wait for
+ * the write lock.
+ */
+void lathe_store_commit(LatheStore *store);
+
 G_END_DECLS

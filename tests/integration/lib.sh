@@ -5,7 +5,7 @@ set -uo pipefail
 
 PY=/usr/bin/python3
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/lathe-it-XXXXXX")
-trap 'rm -rf "$TMP"' EXIT
+trap '[ -n "${KEEP_TMP:-}" ] || rm -rf "$TMP"' EXIT
 FAILS=0
 CHECKS=0
 

@@ -1,7 +1,11 @@
 /* Test-only components: a no-op, a sleeper and a failer. They let the
  * scheduler, cache and store be tested, and benchmarked, without real work. */
 #include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <lathe/lathe-sdk.h>
 
@@ -102,6 +106,57 @@ static gboolean objective_run(LatheContext *ctx, GError **error) {
   return noop_run(ctx, error);
 }
 
+/* Fails the way a broken plugin does, for the executors' tests: the host
+ * must outlive each. "flaky" fails (how_first) until the file "marker"
+ * has been touched "times" times, then succeeds: a retry's test. */
+static gboolean crash_run(LatheContext *ctx, GError **error) {
+  const char *how = lathe_context_param_string(ctx, "how");
+  const char *marker = lathe_context_param_string(ctx, "marker");
+  if (marker && *marker) {
+    g_autofree char *text = NULL;
+    g_file_get_contents(marker, &text, NULL, NULL);
+    gint64 seen = text ? g_ascii_strtoll(text, NULL, 10) : 0;
+    g_autofree char *next = g_strdup_printf("%" G_GINT64_FORMAT, seen + 1);
+    g_file_set_contents(marker, next, -1, NULL);
+    if (seen >= lathe_context_param_int(ctx, "times"))
+      return noop_run(ctx, error);
+  }
+  fprintf(stderr, "testkit crash: about to %s\n", how);
+  fflush(stderr);
+  if (g_str_equal(how, "segv"))
+    raise(SIGSEGV);
+  else if (g_str_equal(how, "abort"))
+    abort();
+  else if (g_str_equal(how, "exit"))
+    exit(3);
+  else if (g_str_equal(how, "oom")) {
+    /* Allocates and touches memory until the allocator says no, then
+     * fails as most programs do then. */
+    for (;;) {
+      char *p = malloc(16 << 20);
+      if (!p) {
+        fprintf(stderr, "testkit crash: out of memory\n");
+        abort();
+      }
+      memset(p, 1, 16 << 20);
+    }
+  } else if (g_str_equal(how, "hang")) {
+    for (;;)
+      pause();
+  } else if (g_str_equal(how, "error")) {
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_FAILED, "deliberate error");
+    return FALSE;
+  }
+  return noop_run(ctx, error);
+}
+
+static const LatheParamSpec crash_params[] = {
+    LATHE_PARAM_STRING_("how", "\"segv\"", 0, "segv, abort, exit (status 3), oom, hang, error, or none"),
+    LATHE_PARAM_STRING_("marker", "\"\"", 0, "a file counting attempts: crash only for the first \"times\""),
+    LATHE_PARAM_INT_("times", "1", 0, 1000, "attempts that crash when \"marker\" is set"),
+    LATHE_PARAM_FLOAT_("value", "0", -1e9, 1e9, 0, "value of the row made when nothing is connected"),
+    LATHE_PARAM_END};
+
 static const LatheParamSpec objective_params[] = {
     LATHE_PARAM_FLOAT_("x", "0", -10, 10, 0, "first coordinate"),
     LATHE_PARAM_FLOAT_("y", "0", -10, 10, 0, "second coordinate"),
@@ -165,6 +220,16 @@ static const LatheTransformClass secret = {
                          opt_in, NULL),
     .run = secret_run};
 
+/* testkit-executor.c */
+extern const LatheExecutorClass lathe_testkit_fake_executor;
+
+static const LatheTransformClass crash = {
+    LATHE_COMPONENT_INIT(LatheTransformClass, LATHE_KIND_TRANSFORM, "crash",
+                         "Crashes: segfault, abort, exit, out of memory or hang (executor tests)",
+                         crash_params, opt_in, NULL),
+    .run = crash_run};
+
 LATHE_PLUGIN_DEFINE("testkit", "0.1.0", "MIT", "Components for Lathe's own tests",
                     LATHE_COMPONENT(noop), LATHE_COMPONENT(sleeper), LATHE_COMPONENT(failer),
-                    LATHE_COMPONENT(metric), LATHE_COMPONENT(objective), LATHE_COMPONENT(secret))
+                    LATHE_COMPONENT(metric), LATHE_COMPONENT(objective), LATHE_COMPONENT(secret),
+                    LATHE_COMPONENT(crash), LATHE_COMPONENT(lathe_testkit_fake_executor))

@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# executor/process (issue 15): a segfault, abort, exit(), out-of-memory or
+# hang fails its node alone, with an error naming the signal or the limit and
+# the tail of its stderr in the store; independent branches finish; the host
+# and the store live. Ctrl-C, and the host killed outright, leave no process
+# behind (checked in /proc). Settings are validated, naming the node.
+source "$(dirname "$0")/lib.sh"
+export LATHE_PLUGIN_PATH="$LATHE_TESTKIT_DIR:$LATHE_BUILD_DIR/plugins/executor-process"
+
+# Processes whose command line holds $1 (this test's own files only).
+procs_with() {
+  local n=0 f
+  for f in /proc/[0-9]*/cmdline; do
+    tr '\0' ' ' <"$f" 2>/dev/null | grep -qF -- "$1" && n=$((n + 1))
+  done
+  echo $n
+}
+
+write_pipeline "$TMP/crash.json" <<'JSON'
+{"executor": {"use": "executor/process"},
+ "nodes": [{"id": "first", "use": "transform/noop", "with": {"value": 4}},
+  {"id": "segv", "use": "transform/crash", "in": {"data": "first"}, "with": {"how": "segv"}},
+  {"id": "abort", "use": "transform/crash", "in": {"data": "first"}, "with": {"how": "abort"}},
+  {"id": "exit", "use": "transform/crash", "in": {"data": "first"}, "with": {"how": "exit"}},
+  {"id": "oom", "use": "transform/crash", "in": {"data": "first"}, "with": {"how": "oom"},
+   "resources": {"memory": "300MiB"}},
+  {"id": "hang", "use": "transform/crash", "in": {"data": "first"}, "with": {"how": "hang"},
+   "resources": {"time": "1s"}},
+  {"id": "error", "use": "transform/crash", "in": {"data": "first"}, "with": {"how": "error"}},
+  {"id": "after", "use": "transform/noop", "in": {"data": "segv"}},
+  {"id": "fine", "use": "transform/metric", "in": {"data": "first"}, "with": {"value": 7}},
+  {"id": "fine2", "use": "transform/noop", "in": {"data": "fine"}}]}
+JSON
+run_lathe "$TMP/c" run --json -j 2 --store "$TMP/store" "$TMP/crash.json"
+expect_code "$TMP/c" 1 "a run with crashing nodes fails"
+st() { json_get "$TMP/c.out" "{n['id']: n for n in d['nodes']}['$1']['$2']"; }
+expect_py "$TMP/c.out" "{n['id']: n['status'] for n in d['nodes']} == {'first': 'succeeded', 'segv': 'failed', 'abort': 'failed', 'exit': 'failed', 'oom': 'failed', 'hang': 'failed', 'error': 'failed', 'after': 'skipped', 'fine': 'succeeded', 'fine2': 'succeeded'}" "each crash fails its node alone; the independent branch finishes"
+expect_py "$TMP/c.out" "d['metrics']['fine.value'] == 7" "the independent branch's metric is recorded"
+for pair in "segv:killed by SIGSEGV" "abort:aborted (SIGABRT)" "exit:exited with status 3" \
+            "oom:exceeded memory 300 MiB" "hang:timed out after 1 s"; do
+  node=${pair%%:*}; want=${pair#*:}
+  err=$(st "$node" error)
+  case "$err" in "$want"*) pass "$node: '$want'" ;; *) fail "$node: error is '$err'" ;; esac
+done
+[ "$(st error error)" = "deliberate error" ] && pass "a component's own error reads as on a thread" || fail "error: $(st error error)"
+
+run_id=$(json_get "$TMP/c.out" "d['run_id']")
+run_lathe "$TMP/s" runs show --json --store "$TMP/store" "$run_id"
+expect_code "$TMP/s" 0 "runs show after the crashes"
+expect_py "$TMP/s.out" "all('testkit crash: about to ' + n['id'] in n['error'] for n in d['nodes'] if n['id'] in ('segv', 'abort', 'exit', 'oom', 'hang'))" "the stderr tail of each crash is kept in the store"
+run_lathe "$TMP/st" runs show --store "$TMP/store" "$run_id"
+grep -q '      | testkit crash: about to segv' "$TMP/st.out" && pass "runs show prints the stderr tail" || fail "runs show text: $(grep -A2 '^segv' "$TMP/st.out")"
+ic=$(sqlite3 "$TMP/store/lathe.db" "PRAGMA integrity_check")
+[ "$ic" = ok ] && pass "the store is intact" || fail "integrity_check: $ic"
+[ "$(procs_with "$TMP/store")" = 0 ] && pass "no process left after the run" || fail "processes left: $(procs_with "$TMP/store")"
+[ -z "$(ls "$TMP/store/tasks/$run_id/" 2>/dev/null | grep -F .task.json)" ] && pass "task files (which hold params) are removed" || fail "task files left: $(ls "$TMP/store/tasks/$run_id/")"
+n=$(sqlite3 "$TMP/store/lathe.db" "SELECT count(*) FROM executor_jobs WHERE run_id = '$run_id' AND ended IS NULL")
+[ "$n" = 0 ] && pass "every job recorded ended" || fail "$n jobs still live in the store"
+n=$(sqlite3 "$TMP/store/lathe.db" "SELECT count(*) FROM executor_jobs WHERE run_id = '$run_id' AND executor = 'executor/process'")
+[ "$n" = 9 ] && pass "each job's reference is recorded (9)" || fail "$n job rows"
+
+# The same pipeline again: the nodes that worked are cached (same keys as
+# any executor), the crashes run again.
+run_lathe "$TMP/c2" run --json -j 2 --store "$TMP/store" --set hang.how=none "$TMP/crash.json"
+expect_py "$TMP/c2.out" "{n['id']: n['status'] for n in d['nodes']}['first'] == 'cached' and {n['id']: n['status'] for n in d['nodes']}['hang'] == 'succeeded'" "a rerun reuses the cache; a node whose crash is fixed succeeds"
+
+# Ctrl-C while a node hangs in its child: the child is stopped, the run ends
+# interrupted, and no process of it is left.
+write_pipeline "$TMP/hang.json" <<'JSON'
+{"nodes": [{"id": "first", "use": "transform/noop", "with": {"value": 1}},
+  {"id": "hang", "use": "transform/crash", "in": {"data": "first"}, "with": {"how": "hang"}},
+  {"id": "sleepy", "use": "transform/sleep", "in": {"data": "first"}, "with": {"seconds": 60, "stuck": true}},
+  {"id": "last", "use": "transform/noop", "in": {"data": "hang"}}]}
+JSON
+"$LATHE_BIN" run --json -j 3 --executor process --store "$TMP/int" "$TMP/hang.json" >"$TMP/int.out" 2>"$TMP/int.err" &
+pid=$!
+for _ in $(seq 1 100); do
+  [ "$(procs_with "$TMP/int/tasks")" -ge 2 ] && break
+  sleep 0.1
+done
+[ "$(procs_with "$TMP/int/tasks")" -ge 2 ] && pass "both nodes run in child processes" || fail "children: $(procs_with "$TMP/int/tasks")"
+start=$(date +%s%N)
+kill -INT $pid
+wait $pid
+code=$?
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+[ $code = 1 ] && pass "SIGINT: exit 1" || fail "SIGINT: exit $code"
+[ $ms -lt 8000 ] && pass "SIGINT: stopped in $ms ms" || fail "SIGINT: took $ms ms"
+sleep 0.2
+[ "$(procs_with "$TMP/int/tasks")" = 0 ] && pass "SIGINT: no orphan process" || fail "SIGINT: $(procs_with "$TMP/int/tasks") processes left"
+st=$(sqlite3 "$TMP/int/lathe.db" "SELECT status FROM runs")
+[ "$st" = interrupted ] && pass "SIGINT: run recorded interrupted" || fail "SIGINT: run is $st"
+
+# The host killed outright (SIGKILL): its children die with it, and the next
+# run finds their jobs and closes them.
+"$LATHE_BIN" run --json -j 3 --executor process --store "$TMP/kill" "$TMP/hang.json" >/dev/null 2>&1 &
+pid=$!
+for _ in $(seq 1 100); do
+  [ "$(procs_with "$TMP/kill/tasks")" -ge 2 ] && break
+  sleep 0.1
+done
+kill -9 $pid
+wait $pid 2>/dev/null
+for _ in $(seq 1 50); do
+  [ "$(procs_with "$TMP/kill/tasks")" = 0 ] && break
+  sleep 0.1
+done
+[ "$(procs_with "$TMP/kill/tasks")" = 0 ] && pass "SIGKILL of the host: no orphan process" || fail "SIGKILL: $(procs_with "$TMP/kill/tasks") processes left"
+run_lathe "$TMP/k2" run --json --executor process --store "$TMP/kill" --set hang.how=none --set sleepy.seconds=0 "$TMP/hang.json"
+expect_code "$TMP/k2" 0 "the next run after the kill"
+n=$(sqlite3 "$TMP/kill/lathe.db" "SELECT count(*) FROM executor_jobs WHERE ended IS NULL")
+[ "$n" = 0 ] && pass "the killed run's jobs are closed by the next run" || fail "$n jobs still live"
+
+# A study's trials run their nodes as processes, parallel_trials at once:
+# same values as under threads; a trial whose node crashes is a failed
+# trial, and the study goes on.
+write_pipeline "$TMP/study.json" <<'JSON'
+{"name": "quad", "seed": 3, "nodes": [
+  {"id": "tune", "use": "tuner/grid",
+   "with": {"objective": "f.value", "direction": "minimize", "parallel_trials": 2,
+            "space": {"f.x": [0.0, 0.1, 0.2, 0.3]}},
+   "trial": {"nodes": [{"id": "f", "use": "transform/objective", "with": {"fail_above": 0.25}}]}}]}
+JSON
+run_lathe "$TMP/tt" run --json --executor threads --store "$TMP/study-t" "$TMP/study.json"
+run_lathe "$TMP/tp" run --json --executor process --store "$TMP/study-p" "$TMP/study.json"
+expect_code "$TMP/tp" 0 "a study under executor/process"
+expect_py "$TMP/tp.out" "d['metrics']['tune.n_trials'] == 4 and d['metrics']['tune.n_failed'] == 1" "4 trials, the failing one failed"
+tv=$(json_get "$TMP/tt.out" "sorted(d['metrics'].items())")
+pv=$(json_get "$TMP/tp.out" "sorted(d['metrics'].items())")
+[ "$tv" = "$pv" ] && pass "the study's results are those under threads" || fail "threads $tv / process $pv"
+n=$(sqlite3 "$TMP/study-p/lathe.db" "SELECT count(*) FROM executor_jobs WHERE node LIKE 'tune/%/f'")
+[ "$n" = 4 ] && pass "each trial's node ran as a process" || fail "$n trial jobs"
+both=$(sqlite3 "$TMP/study-p/lathe.db" "SELECT count(*) FROM executor_jobs a JOIN executor_jobs b ON a.node < b.node AND a.started < b.ended AND b.started < a.ended")
+[ "$both" -ge 1 ] && pass "trials ran two at a time" || echo "# no overlap seen between trial jobs (a loaded machine may serialize them)"
+
+# Numbers in exponent form cross the task and result files exactly (json-glib
+# writes 1e-08 as "1e-08.0", which no reader takes).
+write_pipeline "$TMP/exp.json" <<'JSON'
+{"nodes": [{"id": "m", "use": "transform/metric", "with": {"value": 1e-08}},
+  {"id": "n", "use": "transform/metric", "in": {"data": "m"}, "with": {"value": -2.5e+08}}]}
+JSON
+run_lathe "$TMP/ex" run --json --executor process --store "$TMP/exp" "$TMP/exp.json"
+expect_code "$TMP/ex" 0 "params and metrics in exponent form"
+expect_py "$TMP/ex.out" "d['metrics'] == {'m.value': 1e-08, 'n.value': -2.5e+08}" "they come back exactly"
+
+# Validation: exit 2, naming the node.
+write_pipeline "$TMP/bad.json" <<'JSON'
+{"nodes": [{"id": "a", "use": "transform/noop", "executor": {"use": "executor/nope"}},
+  {"id": "b", "use": "transform/noop", "resources": {"memory": "lots", "time": "forever", "cpus": -1}},
+  {"id": "c", "use": "transform/noop", "retry": {"max": 3, "on": ["crash", "bugs"], "factor": 0.5}}]}
+JSON
+run_lathe "$TMP/v" validate "$TMP/bad.json"
+expect_code "$TMP/v" 2 "bad executor, resources and retry settings"
+expect_err "$TMP/v" "node 'a': 'executor/nope' is not an installed executor" "an unknown executor names its node"
+expect_err "$TMP/v" "node 'b': resources.memory must be a size" "a bad memory names its node"
+expect_err "$TMP/v" "node 'b': resources.time must be a duration" "a bad time names its node"
+expect_err "$TMP/v" "node 'b': resources.cpus must be an integer" "bad cpus"
+expect_err "$TMP/v" "node 'c': retry.on is a non-empty list" "a bad retry.on names its node"
+expect_err "$TMP/v" "node 'c': retry.factor must be a number" "a bad retry.factor"
+run_lathe "$TMP/e" run --executor nope --store "$TMP/store" "$TMP/hang.json"
+expect_code "$TMP/e" 2 "--executor of no installed executor"
+expect_err "$TMP/e" "--executor 'nope' is not an installed executor" "--executor error"
+run_lathe "$TMP/x" exec-task "$TMP/missing.json"
+expect_code "$TMP/x" 2 "exec-task of a missing file"
+finish
