@@ -159,8 +159,6 @@ static gboolean out_of_memory(Job *j) {
 static void finish(Job *j, int wstatus) {
   j->done = TRUE;
   j->wstatus = wstatus;
-  /* Whatever the task started dies with it. */
-  killpg(j->pid, SIGKILL);
   gboolean exited = WIFEXITED(wstatus);
   j->status = exited ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
   if (exited && j->status == 0)
@@ -200,6 +198,12 @@ static LatheTaskState proc_poll(gpointer executor, gpointer job, int *exit_statu
   if (!j->done) {
     int wstatus = 0;
     struct rusage ru = {0};
+    /* Whatever the task started dies with it: the group is killed while
+     * its leader is still an unreaped zombie, so that its id cannot have
+     * gone to another process group (after the reap it could). */
+    siginfo_t si = {0};
+    if (waitid(P_PID, (id_t)j->pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == j->pid)
+      killpg(j->pid, SIGKILL);
     pid_t r = wait4(j->pid, &wstatus, WNOHANG, &ru);
     if (r == j->pid) {
       j->maxrss_kb = ru.ru_maxrss;
