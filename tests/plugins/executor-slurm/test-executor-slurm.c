@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <glib/gstdio.h>
 
@@ -347,6 +348,104 @@ static void test_probe_not_shared(void) {
   g_test_trap_assert_stderr("*PROBE-ERROR: executor/slurm*probe job*");
 }
 
+/* Slurm's squeue state word for a job, as text ("" when unknown). */
+static char *squeue_word(const char *id) {
+  const char *argv[] = {"squeue", "-h", "-j", id, "-t", "all", "-o", "%T", NULL};
+  char *out = slurm_cmd(argv);
+  return g_strstrip(out);
+}
+
+static void wait_slurm_done(const char *id) {
+  for (int i = 0; i < 180; i++) {
+    g_autofree char *w = squeue_word(id);
+    if (*w && !g_str_equal(w, "PENDING") && !g_str_equal(w, "RUNNING") &&
+        !g_str_equal(w, "COMPLETING") && !g_str_equal(w, "CONFIGURING"))
+      return;
+    g_usleep(G_USEC_PER_SEC / 2);
+  }
+  g_error("job %s did not finish", id);
+}
+
+/* A bin_dir whose squeue has forgotten every job and whose sacct has no
+ * database, as on a cluster without accounting once MinJobAge has passed;
+ * the other commands are the real ones. */
+static char *forgetful_bin_dir(void) {
+  char *dir = g_build_filename(work, "forgetful-bin", NULL);
+  g_mkdir_with_parents(dir, 0755);
+  const char *real[] = {"sbatch", "scancel", "scontrol"};
+  for (guint i = 0; i < G_N_ELEMENTS(real); i++) {
+    g_autofree char *target = g_find_program_in_path(real[i]);
+    g_autofree char *link = g_build_filename(dir, real[i], NULL);
+    g_assert_nonnull(target);
+    g_unlink(link);
+    g_assert_cmpint(symlink(target, link), ==, 0);
+  }
+  const char *stubs[][2] = {
+      {"squeue", "echo 'slurm_load_jobs error: Invalid job id specified' >&2; exit 1"},
+      {"sacct", "echo 'Slurm accounting storage is disabled' >&2; exit 1"}};
+  for (guint i = 0; i < G_N_ELEMENTS(stubs); i++) {
+    g_autofree char *path = g_build_filename(dir, stubs[i][0], NULL);
+    g_autofree char *text = g_strdup_printf("#!/bin/sh\n%s\n", stubs[i][1]);
+    g_assert_true(g_file_set_contents(path, text, -1, NULL));
+    g_assert_cmpint(g_chmod(path, 0755), ==, 0);
+  }
+  return dir;
+}
+
+/* Real jobs, finished for real; then asked about through a session that
+ * only has their exit records and logs: the states stay told apart. */
+static void test_forgotten_jobs(void) {
+  Session s = {0};
+  open_ok(&s, NULL);
+  gpointer oom = submit(&s, "f-oom", "head -c 400M /dev/zero | tail | sleep 60", 64);
+  gpointer fail = submit(&s, "f-exit", "exit 4", 0);
+  gpointer ok = submit(&s, "f-ok", "true", 0);
+  gpointer outside = submit(&s, "f-outside", "sleep 300", 0);
+  gpointer segv = submit(&s, "f-segv", "kill -SEGV $$", 0);
+  /* The batch script itself killed: no exit record, nothing in the log. */
+  gpointer gone = submit(&s, "f-gone", "kill -9 $PPID", 0);
+  gpointer jobs[] = {oom, fail, ok, outside, segv, gone};
+  wait_job(&s, outside, LATHE_TASK_RUNNING, 60, NULL);
+  g_autofree char *oref = klass()->job_ref(s.ex, outside);
+  const char *argv[] = {"scancel", oref, NULL};
+  g_free(slurm_cmd(argv));
+  for (guint i = 0; i < G_N_ELEMENTS(jobs); i++) {
+    g_autofree char *ref = klass()->job_ref(s.ex, jobs[i]);
+    wait_slurm_done(ref);
+  }
+  g_autofree char *bin = forgetful_bin_dir();
+  g_autofree char *params = g_strdup_printf("\"bin_dir\": \"%s\"", bin);
+  Session f = {0};
+  open_ok(&f, params);
+  const LatheTaskState want[] = {LATHE_TASK_OUT_OF_MEMORY, LATHE_TASK_FAILED,
+                                 LATHE_TASK_SUCCEEDED, LATHE_TASK_CANCELLED, LATHE_TASK_FAILED,
+                                 LATHE_TASK_LOST};
+  const char *said[] = {"OUT_OF_MEMORY: exceeded memory 64 MiB", "FAILED: exited with status 4",
+                        "COMPLETED", "CANCELLED by an outside scancel",
+                        "FAILED: killed by SIGSEGV", NULL};
+  for (guint i = 0; i < G_N_ELEMENTS(jobs); i++) {
+    g_autoptr(GError) error = NULL;
+    int st = -1;
+    /* The handles came from the first session; the forgetful one polls them. */
+    g_assert_cmpint(klass()->poll(f.ex, jobs[i], &st, &error), ==, want[i]);
+    g_assert_no_error(error);
+    g_autofree char *d = describe(&f, jobs[i]);
+    g_autofree char *ref = klass()->job_ref(s.ex, jobs[i]);
+    g_autofree char *vanished = g_strdup_printf("job %s vanished from Slurm without an exit "
+                                                "record", ref);
+    g_assert_cmpstr(d, ==, said[i] ? said[i] : vanished);
+    if (jobs[i] == fail)
+      g_assert_cmpint(st, ==, 4);
+    klass()->release(s.ex, jobs[i]);
+  }
+  /* And attach refuses what it cannot find anywhere. */
+  g_autoptr(GError) error = NULL;
+  g_assert_null(klass()->attach(f.ex, oref, &error));
+  g_assert_error(error, LATHE_ERROR, LATHE_ERROR_INVALID);
+  session_close(&f);
+  session_close(&s);
+}
+
 /* Last: no job of these tests is left queued or running. */
 static void test_queue_empty(void) {
   const char *argv[] = {"squeue", "-h", "-o", "%j %T", NULL};
@@ -451,6 +550,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/executor-slurm/fast/outside-scancel", test_outside_scancel);
   g_test_add_func("/executor-slurm/fast/plugin-cancel", test_plugin_cancel);
   g_test_add_func("/executor-slurm/fast/attach", test_attach);
+  g_test_add_func("/executor-slurm/fast/forgotten-jobs", test_forgotten_jobs);
   g_test_add_func("/executor-slurm/fast/sbatch-missing", test_sbatch_missing);
   g_test_add_func("/executor-slurm/fast/invalid-partition", test_invalid_partition);
   g_test_add_func("/executor-slurm/fast/other-partition", test_other_partition);
