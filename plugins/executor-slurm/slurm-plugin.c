@@ -32,6 +32,9 @@ static const LatheParamSpec slurm_params[] = {
                         "directory the probe job writes to; null: the run store"),
     LATHE_PARAM_INT_("probe_timeout", "60", 1, 3600,
                      "seconds to wait for the probe job's file before giving up"),
+    LATHE_PARAM_FLOAT_("poll_interval", "1.0", 0, 600, 0,
+                       "seconds between two squeue calls about one job; a poll sooner "
+                       "answers the last state seen"),
     LATHE_PARAM_END,
 };
 
@@ -40,6 +43,7 @@ typedef struct {
   LatheSlurmBins bins;
   char *partition, *account, *qos;
   gboolean no_accounting; /* sacct said so once: not asked again */
+  gint64 poll_interval_us;
 } SlurmExec;
 
 typedef struct {
@@ -49,6 +53,8 @@ typedef struct {
   guint64 memory_mb;
   gboolean cancelled_here;
   LatheTaskState final; /* 0 while the job is not finished */
+  LatheTaskState last;  /* the last active state squeue gave, and when */
+  gint64 last_at;
   int exit_status;
   char *state;  /* the last Slurm state seen */
   char *reason; /* and its reason */
@@ -236,6 +242,11 @@ static LatheTaskState slurm_poll(gpointer executor, gpointer job, int *exit_stat
                                  GError **error) {
   SlurmExec *ex = executor;
   SlurmJob *j = job;
+  /* The host polls often at first; the controller is asked at most once per
+   * poll_interval about each job. */
+  if (!j->final && j->last &&
+      g_get_monotonic_time() - j->last_at < ex->poll_interval_us)
+    return j->last;
   if (!j->final) {
     g_autofree char *state = NULL, *reason = NULL;
     if (!squeue_state(ex, j->id, &state, &reason, error))
@@ -246,8 +257,11 @@ static LatheTaskState slurm_poll(gpointer executor, gpointer job, int *exit_stat
       j->state = g_strdup(state);
       j->reason = g_steal_pointer(&reason);
       LatheTaskState active = active_state(state);
-      if (active)
+      if (active) {
+        j->last = active;
+        j->last_at = g_get_monotonic_time();
         return active;
+      }
       finish(j, state);
     } else {
       g_autofree char *acct = sacct_state(ex, j->id);
@@ -412,6 +426,7 @@ static gpointer slurm_open(LatheContext *ctx, GError **error) {
   ex->partition = g_strdup(param_or_null(ctx, "partition"));
   ex->account = g_strdup(param_or_null(ctx, "account"));
   ex->qos = g_strdup(param_or_null(ctx, "qos"));
+  ex->poll_interval_us = (gint64)(lathe_context_param_float(ctx, "poll_interval") * G_USEC_PER_SEC);
   if (!lathe_slurm_bins_find(&ex->bins, lathe_context_param_string(ctx, "bin_dir"), error)) {
     lathe_context_prefix_error(ctx, error, COMPONENT);
     slurm_close(ex);
@@ -546,10 +561,20 @@ static gboolean slurm_cancel(gpointer executor, gpointer job, GError **error) {
   return ok;
 }
 
+/* A finished job's side files go with it; an unfinished one's stay, for a
+ * later session that attaches to it. */
 static void slurm_release(gpointer executor, gpointer job) {
   (void)executor;
-  if (job)
-    job_free(job);
+  SlurmJob *j = job;
+  if (!j)
+    return;
+  static const char *const exts[] = {".sbatch", ".exit", ".cancelled"};
+  for (guint i = 0; j->final && i < G_N_ELEMENTS(exts); i++) {
+    g_autofree char *path = side_file(j, exts[i]);
+    if (path)
+      g_unlink(path);
+  }
+  job_free(j);
 }
 
 static char *slurm_describe(gpointer executor, gpointer job) {

@@ -123,7 +123,13 @@ static void test_succeeds(void) {
   g_assert_nonnull(strstr(log, dir)); /* --chdir: it ran in its workdir */
   g_autofree char *d = describe(&s, job);
   g_assert_cmpstr(d, ==, "COMPLETED");
+  g_autofree char *record = g_build_filename(work, "ok", "task.log.exit", NULL);
+  g_autofree char *script = g_build_filename(work, "ok", "task.log.sbatch", NULL);
+  g_assert_true(g_file_test(record, G_FILE_TEST_EXISTS));
   klass()->release(s.ex, job);
+  /* Released once finished, its script and exit record go with it. */
+  g_assert_false(g_file_test(record, G_FILE_TEST_EXISTS));
+  g_assert_false(g_file_test(script, G_FILE_TEST_EXISTS));
   session_close(&s);
 }
 
@@ -414,7 +420,7 @@ static void test_forgotten_jobs(void) {
     wait_slurm_done(ref);
   }
   g_autofree char *bin = forgetful_bin_dir();
-  g_autofree char *params = g_strdup_printf("\"bin_dir\": \"%s\"", bin);
+  g_autofree char *params = g_strdup_printf("\"bin_dir\": \"%s\", \"poll_interval\": 0", bin);
   Session f = {0};
   open_ok(&f, params);
   const LatheTaskState want[] = {LATHE_TASK_OUT_OF_MEMORY, LATHE_TASK_FAILED,
@@ -489,7 +495,7 @@ static int cluster(const char *what) {
 
 static void test_controller_away(void) {
   Session s = {0};
-  open_ok(&s, NULL);
+  open_ok(&s, "\"poll_interval\": 0"); /* every poll asks squeue */
   gpointer job = submit(&s, "away", "sleep 35; echo survived", 0);
   wait_job(&s, job, LATHE_TASK_RUNNING, 60, NULL);
   g_assert_cmpint(cluster("stop-controller"), ==, 0);
