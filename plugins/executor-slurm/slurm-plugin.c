@@ -65,9 +65,34 @@ typedef struct {
 #define TASK_HAS(t, field)                                                                     \
   ((t)->struct_size >= G_STRUCT_OFFSET(LatheTask, field) + sizeof((t)->field))
 
-static const char *param_or_null(LatheContext *ctx, const char *name) {
-  const char *v = lathe_context_param_string(ctx, name);
-  return v && *v ? v : NULL;
+/* A param's value, its spec's default when the context lacks it: a host
+ * that opens executors without filling their defaults still gets them. */
+static JsonNode *param_value(LatheContext *ctx, const char *name) {
+  if (lathe_context_param_is_set(ctx, name))
+    return json_node_copy(json_object_get_member(lathe_context_get_params(ctx), name));
+  for (const LatheParamSpec *p = slurm_params; p->name; p++)
+    if (g_str_equal(p->name, name))
+      return json_from_string(p->default_json, NULL);
+  g_return_val_if_reached(NULL);
+}
+
+/* A string param, NULL when null or empty (the caller frees it). */
+static char *param_str(LatheContext *ctx, const char *name) {
+  g_autoptr(JsonNode) n = param_value(ctx, name);
+  const char *v = n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING
+                      ? json_node_get_string(n)
+                      : NULL;
+  return v && *v ? g_strdup(v) : NULL;
+}
+
+static double param_num(LatheContext *ctx, const char *name) {
+  g_autoptr(JsonNode) n = param_value(ctx, name);
+  return n && JSON_NODE_HOLDS_VALUE(n) ? json_node_get_double(n) : 0;
+}
+
+static gboolean param_flag(LatheContext *ctx, const char *name) {
+  g_autoptr(JsonNode) n = param_value(ctx, name);
+  return n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_boolean(n);
 }
 
 static void job_free(SlurmJob *j) {
@@ -423,11 +448,12 @@ static void slurm_close(gpointer executor) {
 static gpointer slurm_open(LatheContext *ctx, GError **error) {
   SlurmExec *ex = g_new0(SlurmExec, 1);
   ex->ctx = ctx;
-  ex->partition = g_strdup(param_or_null(ctx, "partition"));
-  ex->account = g_strdup(param_or_null(ctx, "account"));
-  ex->qos = g_strdup(param_or_null(ctx, "qos"));
-  ex->poll_interval_us = (gint64)(lathe_context_param_float(ctx, "poll_interval") * G_USEC_PER_SEC);
-  if (!lathe_slurm_bins_find(&ex->bins, lathe_context_param_string(ctx, "bin_dir"), error)) {
+  ex->partition = param_str(ctx, "partition");
+  ex->account = param_str(ctx, "account");
+  ex->qos = param_str(ctx, "qos");
+  ex->poll_interval_us = (gint64)(param_num(ctx, "poll_interval") * G_USEC_PER_SEC);
+  g_autofree char *bin_dir = param_str(ctx, "bin_dir");
+  if (!lathe_slurm_bins_find(&ex->bins, bin_dir, error)) {
     lathe_context_prefix_error(ctx, error, COMPONENT);
     slurm_close(ex);
     return NULL;
@@ -436,11 +462,11 @@ static gpointer slurm_open(LatheContext *ctx, GError **error) {
     slurm_close(ex);
     return NULL;
   }
-  const char *dir = param_or_null(ctx, "probe_dir");
-  if (!dir)
-    dir = lathe_context_store_dir(ctx);
-  if (lathe_context_param_bool(ctx, "probe") && dir &&
-      !probe_dir(ex, dir, lathe_context_param_int(ctx, "probe_timeout"), error)) {
+  g_autofree char *dir = param_str(ctx, "probe_dir");
+  if (!dir && lathe_context_store_dir(ctx))
+    dir = g_strdup(lathe_context_store_dir(ctx));
+  if (param_flag(ctx, "probe") && dir &&
+      !probe_dir(ex, dir, (gint64)param_num(ctx, "probe_timeout"), error)) {
     slurm_close(ex);
     return NULL;
   }

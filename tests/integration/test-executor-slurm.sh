@@ -21,8 +21,9 @@ if [ $rc -eq 77 ]; then
 fi
 [ $rc -eq 0 ] || { echo "FAIL - slurm-cluster.sh start: exit $rc"; exit 1; }
 eval "$("$CLUSTER" env)"
-# The testkit's components, and the built plugins (executor/slurm among them).
-export LATHE_PLUGIN_PATH="$LATHE_TESTKIT_DIR:$LATHE_BUILD_DIR/plugins"
+# The testkit's components and executor/slurm (sbatch passes the environment
+# on, so the task's `lathe exec-task` finds them too).
+export LATHE_PLUGIN_PATH="$LATHE_TESTKIT_DIR:$LATHE_BUILD_DIR/plugins/executor-slurm"
 
 # Jobs of ours still queued or running (the run must leave none).
 our_jobs() { squeue -h -o '%j %T' 2>/dev/null | grep -c '^lathe-' || true; }
@@ -120,6 +121,8 @@ for n in p["nodes"]:
         n["with"]["test_fraction"] = 0.3
 print(json.dumps(p))
 PYEOF
+  # The built plugins as the host finds them by default (the models).
+  unset LATHE_PLUGIN_PATH
   (cd "$TMP/p" && run_lathe "$TMP/ik" run --json --executor slurm -j 4 pipeline.json)
   expect_code "$TMP/ik" 0 "IDEKO under slurm"
   for f in mlp cnn rnn lstm; do

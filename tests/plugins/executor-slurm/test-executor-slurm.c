@@ -320,6 +320,28 @@ static void test_probe_ok(void) {
   session_close(&s);
 }
 
+/* A context holding only what the pipeline said, no defaults (as a host may
+ * build it): open still works, with the spec's defaults (probe on), and
+ * without a critical (G_DEBUG=fatal-criticals would abort). */
+static void test_context_without_defaults(void) {
+  g_autoptr(JsonObject) params = json_object_new();
+  json_object_set_string_member(params, "partition", "other");
+  LatheContext *ctx = lathe_context_new("executor/slurm", params, 0, NULL, NULL);
+  lathe_context_set_dirs(ctx, work, work, NULL);
+  g_autoptr(GError) error = NULL;
+  gpointer ex = klass()->open(ctx, &error);
+  g_assert_no_error(error);
+  g_assert_nonnull(ex);
+  Session s = {.ctx = ctx, .ex = ex};
+  gpointer job = submit_full(&s, "nodefaults", "echo $SLURM_JOB_PARTITION", 64, 0, NULL, &error);
+  g_assert_no_error(error);
+  g_assert_cmpint(wait_job(&s, job, 0, 60, NULL), ==, LATHE_TASK_SUCCEEDED);
+  g_autofree char *log = task_log("nodefaults");
+  g_assert_cmpstr(log, ==, "other\n");
+  klass()->release(ex, job);
+  session_close(&s);
+}
+
 /* A directory the compute node does not see, made real on one machine: this
  * process moves to its own mount namespace and mounts a tmpfs over the
  * folder, so the probe job (started by slurmd, outside it) writes to the
@@ -562,6 +584,8 @@ int main(int argc, char **argv) {
   g_test_add_func("/executor-slurm/fast/other-partition", test_other_partition);
   g_test_add_func("/executor-slurm/fast/probe-ok", test_probe_ok);
   g_test_add_func("/executor-slurm/fast/probe-not-shared", test_probe_not_shared);
+  g_test_add_func("/executor-slurm/fast/context-without-defaults",
+                  test_context_without_defaults);
   g_test_add_func("/executor-slurm/fast/zz-queue-empty", test_queue_empty);
   g_test_add_func("/executor-slurm/slow/timeout", test_timeout);
   g_test_add_func("/executor-slurm/slow/controller-away", test_controller_away);
