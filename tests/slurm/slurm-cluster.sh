@@ -22,7 +22,13 @@ SLURMD_PORT=${LATHE_SLURM_SLURMD_PORT:-16818}
 
 skip() { echo "slurm-cluster: SKIP: $*" >&2; exit 77; }
 
-pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# A zombie (a daemon whose parent does not reap it, as in some containers)
+# counts as gone.
+pid_alive() {
+  local pid
+  [ -f "$1" ] && pid=$(cat "$1" 2>/dev/null) && kill -0 "$pid" 2>/dev/null &&
+    [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" != Z ]
+}
 
 # The daemons by their pid files, never by name: another cluster may be running.
 stop_pidfile() {
