@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # `lathe run --executor slurm` against the one-node Slurm cluster of
 # tests/slurm/slurm-cluster.sh (issue 15): the IDEKO example's four families
-# as four Slurm jobs, a tuner study with 2 parallel trials as jobs, a job
-# scancelled from outside and retried, and no job left queued when the run
-# ends (nor after Ctrl-C). Skipped (77) while `lathe run` has no --executor
-# (the engine side of issue 15), where the cluster cannot start (not root,
-# slurm-wlm missing) and, for the IDEKO part, without the recordings.
+# as four Slurm jobs (the same metrics as under threads), a tuner study with 2
+# parallel trials as jobs, a job scancelled from outside and retried,
+# slurmctld away for 20 s mid-run, a node over its time limit, and no job
+# left queued when the run ends (nor after Ctrl-C). Skipped (77) while
+# `lathe run` has no --executor (the engine side of issue 15), and where the
+# cluster cannot start (not root, slurm-wlm missing); the IDEKO part is left
+# out without the recordings.
 source "$(dirname "$0")/lib.sh"
 
 if ! "$LATHE_BIN" run --help 2>&1 | grep -q -- '--executor'; then
@@ -104,6 +106,41 @@ for _ in $(seq 1 20); do
   sleep 0.5
 done
 [ "$(our_jobs)" = 0 ] && pass "Ctrl-C: no job left queued" || fail "Ctrl-C left: $(squeue -h -o '%j %T')"
+
+# --- slurmctld away for 20 s mid-run: waited for, then continued ------------
+cat >"$TMP/away.json" <<'JSON'
+{"name": "away", "nodes": [
+  {"id": "long", "use": "transform/sleep", "with": {"seconds": 40}},
+  {"id": "after", "use": "transform/noop", "in": {"data": "long"}}]}
+JSON
+"$LATHE_BIN" run --json --executor slurm --store "$TMP/a" "$TMP/away.json" >"$TMP/aw.out" 2>"$TMP/aw.err" &
+pid=$!
+for _ in $(seq 1 120); do
+  squeue -h -t RUNNING -o '%j' 2>/dev/null | grep -q '^lathe-.*-long' && break
+  sleep 0.5
+done
+"$CLUSTER" stop-controller
+sleep 20
+"$CLUSTER" start
+wait $pid
+code=$?
+[ $code = 0 ] && pass "controller away 20 s: the run waits, then succeeds" ||
+  fail "controller away: exit $code; $(head -c 600 "$TMP/aw.err")"
+expect_py "$TMP/aw.out" "{n['id']: n['status'] for n in d['nodes']} == {'long': 'succeeded', 'after': 'succeeded'}" \
+  "controller away: both nodes succeeded"
+grep -q "the Slurm controller does not answer" "$TMP/aw.err" && pass "controller away: the wait was said" ||
+  fail "controller away: stderr does not say the controller was away"
+
+# --- a node over its time limit: TIMEOUT from Slurm -------------------------
+cat >"$TMP/time.json" <<'JSON'
+{"name": "time", "nodes": [
+  {"id": "hang", "use": "transform/sleep", "with": {"seconds": 600}, "resources": {"time": "30s"}}]}
+JSON
+run_lathe "$TMP/tm" run --json --executor slurm --store "$TMP/t" "$TMP/time.json"
+expect_code "$TMP/tm" 1 "a node over its time limit fails the run"
+expect_py "$TMP/tm.out" "'TIMEOUT: timed out after 30 s' in [n for n in d['nodes'] if n['id'] == 'hang'][0].get('error', '')" \
+  "its error says TIMEOUT"
+[ "$(our_jobs)" = 0 ] && pass "no job left queued after the timeout" || fail "jobs left: $(squeue -h -o '%j %T')"
 
 # --- IDEKO: the four families as four jobs ---------------------------------
 IDEKO="${LATHE_SHARED_DATA:-}/ideko"
