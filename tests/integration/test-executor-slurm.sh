@@ -4,7 +4,8 @@
 # as four Slurm jobs (the same metrics as under threads), a tuner study with 2
 # parallel trials as jobs, a job scancelled from outside and retried,
 # slurmctld away for 20 s mid-run, a node over its time limit, and no job
-# left queued when the run ends (nor after Ctrl-C). Skipped (77) while
+# left queued when the run ends (nor after Ctrl-C, nor after lathe was killed:
+# the next run cancels its orphans). Skipped (77) while
 # `lathe run` has no --executor (the engine side of issue 15), and where the
 # cluster cannot start (not root, slurm-wlm missing); the IDEKO part is left
 # out without the recordings.
@@ -106,6 +107,26 @@ for _ in $(seq 1 20); do
   sleep 0.5
 done
 [ "$(our_jobs)" = 0 ] && pass "Ctrl-C: no job left queued" || fail "Ctrl-C left: $(squeue -h -o '%j %T')"
+
+# --- lathe killed while its jobs run: the next run cancels them ------------
+"$LATHE_BIN" run --json --executor slurm --jobs 2 --store "$TMP/k" "$TMP/int.json" >"$TMP/k.out" 2>&1 &
+pid=$!
+for _ in $(seq 1 120); do
+  [ "$(our_jobs)" -ge 2 ] && break
+  sleep 0.5
+done
+kill -9 $pid
+wait $pid 2>/dev/null
+[ "$(our_jobs)" -ge 2 ] && pass "SIGKILL: the jobs outlive lathe" || fail "SIGKILL: $(our_jobs) job(s) left running"
+echo '{"name": "next", "nodes": [{"id": "q", "use": "transform/noop"}]}' >"$TMP/next.json"
+run_lathe "$TMP/nx" run --json --executor slurm --store "$TMP/k" "$TMP/next.json"
+expect_code "$TMP/nx" 0 "the next run in that store"
+for _ in $(seq 1 20); do
+  [ "$(our_jobs)" = 0 ] && break
+  sleep 0.5
+done
+[ "$(our_jobs)" = 0 ] && pass "the next run cancelled the orphaned jobs" ||
+  fail "orphans left: $(squeue -h -o '%j %T')"
 
 # --- slurmctld away for 20 s mid-run: waited for, then continued ------------
 cat >"$TMP/away.json" <<'JSON'
