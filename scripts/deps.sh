@@ -8,7 +8,10 @@ set -euo pipefail
 LATHE_PACKAGES=(meson ninja-build pkg-config gcc clang make python3 sqlite3
   libglib2.0-dev libjson-glib-dev libopenblas-dev libsqlite3-dev libarchive-dev
   strace curl libsoup-3.0-dev prometheus
-  wrk python3-sklearn python3-fastapi python3-uvicorn)
+  wrk python3-sklearn python3-fastapi python3-uvicorn
+  slurm-wlm munge)
+# slurm-wlm (slurmctld, slurmd and the client commands) and munge: the one-node
+# cluster tests/slurm/slurm-cluster.sh starts for executor/slurm's tests.
 # The SDK's API reference (meson -Ddocs=true; scripts/test.sh checks it).
 LATHE_DOCS_PACKAGES=(gtk-doc-tools)
 
