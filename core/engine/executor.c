@@ -92,6 +92,13 @@ static JsonObject *setting_of(LatheNodeRun *t, const char **use) {
   return s && json_object_has_member(s, "with") ? json_object_get_object_member(s, "with") : NULL;
 }
 
+/* The executor's params as its context reads them: what the pipeline set
+ * (validated already), defaults for the rest, as any node gets. */
+static JsonObject *executor_params(LatheComponentInfo *c, JsonObject *with) {
+  g_autoptr(GPtrArray) problems = lathe_problems_new();
+  return lathe_params_resolve(c, with, "/executor/with", problems, TRUE);
+}
+
 gboolean lathe_executors_select(LatheExecutors *e, LatheNodeRun *t, GError **error) {
   t->remote = NULL;
   const LatheNodeKind *kind = lathe_node_kind_get(t->node->comp->kind);
@@ -123,7 +130,7 @@ gboolean lathe_executors_select(LatheExecutors *e, LatheNodeRun *t, GError **err
       g_mutex_unlock(&e->lock);
       return FALSE;
     }
-    g_autoptr(JsonObject) params = with ? json_object_ref(with) : json_object_new();
+    g_autoptr(JsonObject) params = executor_params(c, with);
     LatheContext *ctx = lathe_context_new(use, params, 0, NULL, NULL);
     lathe_context_set_dirs(ctx, e->run->graph->base_dir, lathe_store_dir(e->run->store),
                            e->run->scratch_root);
@@ -134,8 +141,12 @@ gboolean lathe_executors_select(LatheExecutors *e, LatheNodeRun *t, GError **err
     if (!session) {
       lathe_context_free(ctx);
       g_mutex_unlock(&e->lock);
-      g_set_error(error, LATHE_ERROR, LATHE_ERROR_FAILED, "%s: %s", use,
-                  local ? local->message : "cannot open (plugin bug: no error)");
+      const char *said = local ? local->message : "cannot open (plugin bug: no error)";
+      /* Plugins name themselves in their errors already: not twice. */
+      if (g_str_has_prefix(said, use))
+        g_set_error_literal(error, LATHE_ERROR, LATHE_ERROR_FAILED, said);
+      else
+        g_set_error(error, LATHE_ERROR, LATHE_ERROR_FAILED, "%s: %s", use, said);
       return FALSE;
     }
     s = g_new0(Session, 1);
@@ -570,7 +581,7 @@ void lathe_executors_reap(LatheRun *run) {
       lathe_store_job_end(run->store, old_run, node, attempt);
       continue;
     }
-    g_autoptr(JsonObject) params = json_object_new();
+    g_autoptr(JsonObject) params = executor_params(c, NULL);
     LatheContext *ctx = lathe_context_new(use, params, 0, NULL, NULL);
     lathe_context_set_dirs(ctx, run->graph->base_dir, lathe_store_dir(run->store), run->scratch_root);
     gpointer session = k->open(ctx, &error);

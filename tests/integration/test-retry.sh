@@ -136,5 +136,15 @@ cat >"$TMP/fr.json" <<JSON
 JSON
 run_lathe "$TMP/r" run --json --store "$TMP/fake" --no-cache "$TMP/fr.json"
 expect_code "$TMP/r" 1 "an executor that cannot open"
-expect_py "$TMP/r.out" "{n['id']: (n['status'], n.get('error', '')) for n in d['nodes']} == {'a': ('succeeded', ''), 'b': ('failed', 'executor/fake: the fake cluster refuses this run'), 'c': ('succeeded', '')}" "fails its node alone, with its error, not retried"
+expect_py "$TMP/r.out" "{n['id']: (n['status'], n.get('error', '')) for n in d['nodes']} == {'a': ('succeeded', ''), 'b': ('failed', 'executor/fake: the fake cluster refuses this run'), 'c': ('succeeded', '')}" \
+  "fails its node alone, with its error (named once), not retried"
+
+# An executor given no params reads its defaults (the host used to open it
+# with none: a CRITICAL for every param it read).
+cat >"$TMP/fd.json" <<JSON
+{"nodes": [{"id": "a", "use": "transform/noop", "with": {"value": 3},
+   "executor": {"use": "executor/fake"}}]}
+JSON
+G_DEBUG=fatal-criticals run_lathe "$TMP/fd" run --json --store "$TMP/fake" --no-cache "$TMP/fd.json"
+expect_code "$TMP/fd" 0 "an executor set with no params runs on its defaults"
 finish

@@ -25,7 +25,8 @@ typedef struct {
 
 static gpointer fake_open(LatheContext *ctx, GError **error) {
   if (lathe_context_param_bool(ctx, "refuse")) {
-    g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID, "the fake cluster refuses this run");
+    /* Named, as plugins name themselves: the host must not name it again. */
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID, "executor/fake: the fake cluster refuses this run");
     return NULL;
   }
   Fake *f = g_new0(Fake, 1);
