@@ -59,6 +59,18 @@ void lathe_serve_monitor_update(LatheServer *sv) {
   }
 }
 
+static void add_drift(JsonBuilder *b, LatheServeVariant *v) {
+  json_builder_set_member_name(b, "drift");
+  if (v->served->drift) {
+    json_builder_add_value(b, json_node_init_object(json_node_alloc(), lathe_serve_drift_to_json(v->served->drift)));
+    return;
+  }
+  json_builder_add_null_value(b);
+  json_builder_set_member_name(b, "why");
+  json_builder_add_string_value(b, "the version has no reference statistics: register it with a "
+                                   "\"reference\" input (the training split)");
+}
+
 /* GET /drift: per variant, its version's window against its reference. */
 void lathe_serve_h_drift(LatheHttpExchange *ex, gpointer data) {
   LatheServer *sv = data;
@@ -70,33 +82,7 @@ void lathe_serve_h_drift(LatheHttpExchange *ex, gpointer data) {
                                    "bins), 0.0001 for an empty bin, sum (cur - ref) * ln(cur / ref); "
                                    "psi is the mean over features");
   json_builder_set_member_name(b, "models");
-  json_builder_begin_array(b);
-  for (guint i = 0; i < sv->groups->len; i++) {
-    LatheServeGroup *g = sv->groups->pdata[i];
-    for (guint j = 0; j < g->variants->len; j++) {
-      LatheServeVariant *v = g->variants->pdata[j];
-      json_builder_begin_object(b);
-      json_builder_set_member_name(b, "model");
-      json_builder_add_string_value(b, g->name);
-      json_builder_set_member_name(b, "variant");
-      json_builder_add_string_value(b, v->alias);
-      json_builder_set_member_name(b, "version");
-      json_builder_add_int_value(b, v->served->version);
-      json_builder_set_member_name(b, "drift");
-      if (v->served->drift)
-        json_builder_add_value(b, json_node_init_object(json_node_alloc(),
-                                                        lathe_serve_drift_to_json(v->served->drift)));
-      else
-        json_builder_add_null_value(b);
-      if (!v->served->drift) {
-        json_builder_set_member_name(b, "why");
-        json_builder_add_string_value(b, "the version has no reference statistics: register it with a "
-                                         "\"reference\" input (the training split)");
-      }
-      json_builder_end_object(b);
-    }
-  }
-  json_builder_end_array(b);
+  lathe_serve_add_variants(b, sv, "model", add_drift);
   json_builder_end_object(b);
   lathe_serve_reply(ex, b);
 }

@@ -68,22 +68,7 @@ static void reload_thread(GTask *task, gpointer src, gpointer data, GCancellable
 
 static void add_versions(JsonBuilder *b, LatheServer *sv) {
   json_builder_set_member_name(b, "models");
-  json_builder_begin_array(b);
-  for (guint i = 0; i < sv->groups->len; i++) {
-    LatheServeGroup *g = sv->groups->pdata[i];
-    for (guint j = 0; j < g->variants->len; j++) {
-      LatheServeVariant *v = g->variants->pdata[j];
-      json_builder_begin_object(b);
-      json_builder_set_member_name(b, "name");
-      json_builder_add_string_value(b, g->name);
-      json_builder_set_member_name(b, "variant");
-      json_builder_add_string_value(b, v->alias);
-      json_builder_set_member_name(b, "version");
-      json_builder_add_int_value(b, v->served->version);
-      json_builder_end_object(b);
-    }
-  }
-  json_builder_end_array(b);
+  lathe_serve_add_variants(b, sv, "name", NULL);
 }
 
 static void start_reload(LatheServer *sv, GPtrArray *exchanges);

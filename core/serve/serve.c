@@ -374,6 +374,28 @@ static void h_v2_models(LatheHttpExchange *ex, gpointer data) {
   lathe_serve_reply(ex, b);
 }
 
+void lathe_serve_add_variants(JsonBuilder *b, LatheServer *sv, const char *name_key,
+                              void (*more)(JsonBuilder *b, LatheServeVariant *v)) {
+  json_builder_begin_array(b);
+  for (guint i = 0; i < sv->groups->len; i++) {
+    LatheServeGroup *g = sv->groups->pdata[i];
+    for (guint j = 0; j < g->variants->len; j++) {
+      LatheServeVariant *v = g->variants->pdata[j];
+      json_builder_begin_object(b);
+      json_builder_set_member_name(b, name_key);
+      json_builder_add_string_value(b, g->name);
+      json_builder_set_member_name(b, "variant");
+      json_builder_add_string_value(b, v->alias);
+      json_builder_set_member_name(b, "version");
+      json_builder_add_int_value(b, v->served->version);
+      if (more)
+        more(b, v);
+      json_builder_end_object(b);
+    }
+  }
+  json_builder_end_array(b);
+}
+
 static JsonObject *object_member(JsonObject *o, const char *key) {
   JsonNode *n = o && json_object_has_member(o, key) ? json_object_get_member(o, key) : NULL;
   return n && JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;

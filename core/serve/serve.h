@@ -126,6 +126,10 @@ typedef struct {
 
 /* serve.c */
 void lathe_serve_reply(LatheHttpExchange *ex, JsonBuilder *b);
+/* An array of {NAME_KEY: model, variant, version} for every variant, with
+ * what @more adds to each. */
+void lathe_serve_add_variants(JsonBuilder *b, LatheServer *sv, const char *name_key,
+                              void (*more)(JsonBuilder *b, LatheServeVariant *v));
 /* The body as JSON: %NULL after answering 415 or 400. */
 JsonNode *lathe_serve_body_json(LatheHttpExchange *ex);
 
