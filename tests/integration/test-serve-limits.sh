@@ -6,19 +6,8 @@
 # held in flight with LATHE_SERVE_TEST_DELAY_MS, a test-only knob.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/serve-lib.sh"
-export LATHE_PLUGIN_PATH="$LATHE_TESTKIT_DIR:$LATHE_BUILD_DIR/plugins"
-cp "$LATHE_SOURCE_DIR/examples/iris/iris.csv" "$TMP/"
+serve_train_iris
 cd "$TMP"
-cat >p.json <<'JSON'
-{"lathe": 1, "name": "serve", "seed": 3, "nodes": [
-  {"id": "data", "use": "source/csv", "with": {"path": "iris.csv", "label": "species"}},
-  {"id": "split", "use": "transform/split", "in": {"data": "data"}},
-  {"id": "model", "use": "model/logreg", "in": {"train": "split.train"}},
-  {"id": "register", "use": "registry/local", "in": {"model": "model"},
-   "with": {"name": "iris", "alias": "production"}}]}
-JSON
-run_lathe "$TMP/r" run --json p.json
-expect_code "$TMP/r" 0 "train and register iris"
 run_lathe "$TMP/u1" serve iris@production --max-in-flight -1
 expect_code "$TMP/u1" 2 "--max-in-flight below 0"
 run_lathe "$TMP/u2" serve iris@production --drain-seconds -1

@@ -3,19 +3,9 @@
 # behind /predict, /health, KServe v2, MLflow /invocations and /metrics; every
 # bad input answers a JSON error with the right status; SIGTERM ends it cleanly.
 source "$(dirname "$0")/lib.sh"
-export LATHE_PLUGIN_PATH="$LATHE_TESTKIT_DIR:$LATHE_BUILD_DIR/plugins"
-cp "$LATHE_SOURCE_DIR/examples/iris/iris.csv" "$TMP/"
+source "$(dirname "$0")/serve-lib.sh"
+serve_train_iris
 cd "$TMP"
-cat >p.json <<'JSON'
-{"lathe": 1, "name": "serve", "seed": 3, "nodes": [
-  {"id": "data", "use": "source/csv", "with": {"path": "iris.csv", "label": "species"}},
-  {"id": "split", "use": "transform/split", "in": {"data": "data"}},
-  {"id": "model", "use": "model/logreg", "in": {"train": "split.train"}},
-  {"id": "register", "use": "registry/local", "in": {"model": "model"},
-   "with": {"name": "iris", "alias": "production"}}]}
-JSON
-run_lathe "$TMP/r" run --json p.json
-expect_code "$TMP/r" 0 "train and register iris"
 
 run_lathe "$TMP/u1" serve
 expect_code "$TMP/u1" 2 "serve without a model"
