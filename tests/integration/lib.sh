@@ -98,3 +98,30 @@ db.execute("UPDATE run_environment SET environment = ? WHERE run_id = ?", (json.
 db.commit()
 PYEOF
 }
+
+# ideko_or_skip: sets IDEKO to ../shared/data/ideko, or skips the test (exit
+# 77) where the recordings are absent (they are never copied into the repo).
+ideko_or_skip() {
+  IDEKO="${LATHE_SHARED_DATA:-}/ideko"
+  if [ -z "${LATHE_SHARED_DATA:-}" ] || [ ! -d "$IDEKO" ]; then
+    echo "skip - IDEKO recordings not found at '$IDEKO' (set LATHE_SHARED_DATA to the folder holding ideko/)"
+    exit 77
+  fi
+}
+
+# ideko_reduced OUT: examples/ideko on $IDEKO, 10 recordings a class, 12
+# epochs, 30% held out: the example's shape in seconds.
+ideko_reduced() {
+  $PY - "$LATHE_SOURCE_DIR/examples/ideko/pipeline.json" "$IDEKO" >"$1" <<'PYEOF'
+import json, sys
+p = json.load(open(sys.argv[1]))
+for n in p["nodes"]:
+    if n["use"] == "source/recordings":
+        n["with"].update(path=sys.argv[2], max_per_class=10)
+    if n["use"].startswith("model/"):
+        n["with"].update(epochs=12)
+    if n["use"] == "transform/split":
+        n["with"]["test_fraction"] = 0.3
+print(json.dumps(p))
+PYEOF
+}

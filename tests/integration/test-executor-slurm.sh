@@ -167,18 +167,7 @@ expect_py "$TMP/tm.out" "'TIMEOUT: timed out after 30 s' in [n for n in d['nodes
 IDEKO="${LATHE_SHARED_DATA:-}/ideko"
 if [ -n "${LATHE_SHARED_DATA:-}" ] && [ -d "$IDEKO" ]; then
   mkdir -p "$TMP/p"
-  $PY - "$LATHE_SOURCE_DIR/examples/ideko/pipeline.json" "$IDEKO" >"$TMP/p/pipeline.json" <<'PYEOF'
-import json, sys
-p = json.load(open(sys.argv[1]))
-for n in p["nodes"]:
-    if n["use"] == "source/recordings":
-        n["with"].update(path=sys.argv[2], max_per_class=10)
-    if n["use"].startswith("model/"):
-        n["with"].update(epochs=12)
-    if n["use"] == "transform/split":
-        n["with"]["test_fraction"] = 0.3
-print(json.dumps(p))
-PYEOF
+  ideko_reduced "$TMP/p/pipeline.json"
   # The built plugins as the host finds them by default (the models).
   unset LATHE_PLUGIN_PATH
   (cd "$TMP/p" && run_lathe "$TMP/ik" run --json --executor slurm -j 4 pipeline.json)

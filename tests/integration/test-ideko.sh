@@ -5,25 +5,10 @@
 # real learning (held-out accuracy well above the 1/3 of chance), not a number
 # tuned to this data. Skipped (exit 77) when ../shared/data/ideko is absent.
 source "$(dirname "$0")/lib.sh"
-IDEKO="${LATHE_SHARED_DATA:-}/ideko"
-if [ -z "${LATHE_SHARED_DATA:-}" ] || [ ! -d "$IDEKO" ]; then
-  echo "skip - IDEKO recordings not found at '$IDEKO' (set LATHE_SHARED_DATA to the folder holding ideko/)"
-  exit 77
-fi
+ideko_or_skip
 
 mkdir -p "$TMP/p"
-$PY - "$LATHE_SOURCE_DIR/examples/ideko/pipeline.json" "$IDEKO" >"$TMP/p/pipeline.json" <<'PYEOF'
-import json, sys
-p = json.load(open(sys.argv[1]))
-for n in p["nodes"]:
-    if n["use"] == "source/recordings":
-        n["with"].update(path=sys.argv[2], max_per_class=10)
-    if n["use"].startswith("model/"):
-        n["with"].update(epochs=12)
-    if n["use"] == "transform/split":
-        n["with"]["test_fraction"] = 0.3
-print(json.dumps(p))
-PYEOF
+ideko_reduced "$TMP/p/pipeline.json"
 
 cd "$TMP/p"
 run_lathe "$TMP/r" run --json -j 2 pipeline.json

@@ -10,11 +10,7 @@
 # through zips named on the command line (no labels: no metrics). Skipped
 # (exit 77) when ../shared/data/ideko is absent.
 source "$(dirname "$0")/lib.sh"
-IDEKO="${LATHE_SHARED_DATA:-}/ideko"
-if [ -z "${LATHE_SHARED_DATA:-}" ] || [ ! -d "$IDEKO" ]; then
-  echo "skip - IDEKO recordings not found at '$IDEKO' (set LATHE_SHARED_DATA to the folder holding ideko/)"
-  exit 77
-fi
+ideko_or_skip
 
 mkdir -p "$TMP/p"
 $PY - "$LATHE_SOURCE_DIR/examples/ideko/pipeline.json" "$IDEKO" >"$TMP/p/pipeline.json" <<'PYEOF'
