@@ -58,10 +58,11 @@ static void print_summary(JsonObject *res, LatheGraph *graph) {
     printf("%-28s %-10s %9.3f", T(id), T(json_object_get_string_member(n, "status")),
            json_object_get_double_member(n, "seconds"));
     const char *err = json_object_get_string_member_with_default(n, "error", NULL);
-    /* An executor's stderr tail follows the first line: `runs show` prints it. */
+    /* One row a node: an error's first line (an executor's adds its stderr
+     * tail below it, a plugin's may run on); `runs show` prints the rest. */
     g_autofree char *first = err ? g_strndup(err, strcspn(err, "\n")) : NULL;
     if (err)
-      printf("  %s%s", T(first), strchr(err, '\n') ? " (its stderr: lathe runs show)" : "");
+      printf("  %s%s", T(first), strchr(err, '\n') ? " (more: lathe runs show)" : "");
     putchar('\n');
   }
   JsonObject *metrics = json_object_get_object_member(res, "metrics");

@@ -43,6 +43,15 @@ static void session_close(Session *s) {
   s->ex = NULL;
 }
 
+/* This process's jobs: "lathe-test-PID-": a queue may hold jobs of another
+ * run of these tests that was killed (the cluster keeps its state). */
+static const char *job_prefix(void) {
+  static char prefix[64];
+  if (!prefix[0])
+    g_snprintf(prefix, sizeof prefix, "lathe-test-%d-", (int)getpid());
+  return prefix;
+}
+
 static gpointer submit_full(Session *s, const char *name, const char *shell, guint64 mem_mb,
                             guint time_s, const char *partition, GError **error) {
   const char *argv[] = {"sh", "-c", shell, NULL};
@@ -50,7 +59,7 @@ static gpointer submit_full(Session *s, const char *name, const char *shell, gui
   g_mkdir_with_parents(dir, 0755);
   g_autofree char *log = g_build_filename(dir, "task.log", NULL);
   g_autofree char *id = g_strdup_printf("run1/%s/1", name);
-  g_autofree char *job_name = g_strdup_printf("lathe-test-%s", name);
+  g_autofree char *job_name = g_strdup_printf("%s%s", job_prefix(), name);
   LatheTask task = {.struct_size = sizeof(LatheTask),
                     .task_id = id,
                     .argv = argv,
@@ -119,7 +128,8 @@ static void test_succeeds(void) {
   g_assert_cmpint(st, ==, 0);
   g_autofree char *log = task_log("ok");
   g_autofree char *dir = g_build_filename(work, "ok", NULL);
-  g_assert_nonnull(strstr(log, "hello from lathe-test-ok"));
+  g_autofree char *hello = g_strdup_printf("hello from %sok", job_prefix());
+  g_assert_nonnull(strstr(log, hello));
   g_assert_nonnull(strstr(log, dir)); /* --chdir: it ran in its workdir */
   g_autofree char *d = describe(&s, job);
   g_assert_cmpstr(d, ==, "COMPLETED");
@@ -138,12 +148,13 @@ static void test_quoting(void) {
   Session s = {0};
   open_ok(&s, NULL);
   const char *argv[] = {"printf", "[%s]\\n", "it's", "a b", "$HOME", "`id`", NULL};
+  g_autofree char *quote_name = g_strdup_printf("%squote", job_prefix());
   g_autofree char *dir = g_build_filename(work, "quote", NULL);
   g_mkdir_with_parents(dir, 0755);
   g_autofree char *log = g_build_filename(dir, "task.log", NULL);
   LatheTask task = {.struct_size = sizeof(LatheTask), .task_id = "run1/quote/1",
                     .argv = argv, .workdir = dir, .log_path = log, .cpus = 1,
-                    .memory_mb = 64, .job_name = "lathe-test-quote"};
+                    .memory_mb = 64, .job_name = quote_name};
   g_autoptr(GError) error = NULL;
   gpointer job = klass()->submit(s.ex, &task, &error);
   g_assert_no_error(error);
@@ -284,8 +295,9 @@ static void test_invalid_partition(void) {
   g_autoptr(GError) error = NULL;
   g_assert_null(submit_full(&s, "badpart", "true", 64, 0, "nosuch", &error));
   g_assert_error(error, LATHE_ERROR, LATHE_ERROR_INVALID);
-  assert_one_line(error, "sbatch refused job lathe-test-badpart: Invalid partition name "
-                         "specified (partition 'nosuch'");
+  g_autofree char *refused = g_strdup_printf("sbatch refused job %sbadpart: Invalid partition name "
+                                             "specified (partition 'nosuch'", job_prefix());
+  assert_one_line(error, refused);
   session_close(&s);
   g_clear_error(&error);
   /* The executor's own default, caught at open by the probe job. */
@@ -481,11 +493,11 @@ static void test_queue_empty(void) {
   for (int i = 0; i < 20; i++) {
     g_free(out);
     out = slurm_cmd(argv);
-    if (!strstr(out, "lathe-"))
+    if (!strstr(out, job_prefix()))
       break;
     g_usleep(G_USEC_PER_SEC / 2); /* a cancelled job may still be COMPLETING */
   }
-  g_assert_null(strstr(out, "lathe-"));
+  g_assert_null(strstr(out, job_prefix()));
 }
 
 /* --- slow: a time limit, and the controller away ------------------------- */
