@@ -156,6 +156,7 @@ static gboolean run_task_file(LatheCatalog *cat, JsonObject *o, JsonObject *r, g
   json_object_unref(t.metrics);
   json_array_unref(t.data_versions);
   json_object_unref(t.public_params);
+  g_free(t.progress_note); /* the last progress a plugin reported (engine.c) */
   g_mutex_clear(&t.key_lock);
   g_mutex_clear(&run.lock);
   return ok;
