@@ -9,9 +9,10 @@ LATHE_PACKAGES=(meson ninja-build pkg-config gcc clang make python3 sqlite3
   libglib2.0-dev libjson-glib-dev libopenblas-dev libsqlite3-dev libarchive-dev
   strace curl libsoup-3.0-dev prometheus
   wrk python3-sklearn python3-fastapi python3-uvicorn
-  slurm-wlm munge)
+  slurm-wlm munge chromium)
 # slurm-wlm (slurmctld, slurmd and the client commands) and munge: the one-node
 # cluster tests/slurm/slurm-cluster.sh starts for executor/slurm's tests.
+# chromium: tests/browser opens `lathe report` files and `lathe ui` pages headless.
 # The SDK's API reference (meson -Ddocs=true; scripts/test.sh checks it).
 LATHE_DOCS_PACKAGES=(gtk-doc-tools)
 

@@ -22,7 +22,8 @@ LAYERS = [
     ["registry"],
     ["graph"],
     ["engine"],
-    ["tuning", "serve"],
+    ["tuning", "serve", "report"],
+    ["ui"],
     ["cli"],
 ]
 # Libraries outside core/ that the host links: their headers are placed by
