@@ -156,3 +156,47 @@ JsonObject *lathe_store_check(LatheStore *s, gboolean repair, GError **error) {
   json_object_set_boolean_member(o, "clean", !found || (repair && intact));
   return o;
 }
+
+/* The tables of each schema version: those a store of that version must
+ * have. Kept beside the schema above; store tests check every one. */
+static const char *const tables_v1[] = {"runs", "executions", "artifacts", "events", "params",
+                                        "metrics", "data_versions", "cache", NULL};
+static const char *const tables_v2[] = {"studies", "trial_events", NULL};
+static const char *const tables_v3[] = {"run_environment", "tracker_journal", "tracker_runs",
+                                            "tracker_settings", NULL};
+
+/* With the open transaction held: the tables a store with history lacks,
+ * comma-separated, or NULL when none is missing. A missing table is damage
+ * (a hand-edited or half-restored lathe.db), never something to recreate:
+ * recreating runs or executions under a store that has history would hide
+ * the loss, and readers would otherwise fail query by query. A store has
+ * history once its schema version is set, or (before versions) once any of
+ * its tables exists; a database with none is new and gets the schema. */
+char *lathe_store_missing_tables(LatheStore *s, int version) {
+  g_autoptr(GHashTable) have = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  sqlite3_stmt *st = lathe_store_stmt(s, "SELECT name FROM sqlite_master WHERE type = 'table'");
+  while (st && sqlite3_step(st) == SQLITE_ROW)
+    g_hash_table_add(have, g_strdup((const char *)sqlite3_column_text(st, 0)));
+  if (st)
+    sqlite3_reset(st);
+  gboolean history = version > 0;
+  for (guint i = 0; !history && tables_v1[i]; i++)
+    history = g_hash_table_contains(have, tables_v1[i]);
+  if (!history)
+    return NULL;
+  GString *out = g_string_new(NULL);
+  for (guint i = 0; tables_v1[i]; i++)
+    if (!g_hash_table_contains(have, tables_v1[i]))
+      g_string_append_printf(out, "%s%s", out->len ? ", " : "", tables_v1[i]);
+  for (guint i = 0; version >= 2 && tables_v2[i]; i++)
+    if (!g_hash_table_contains(have, tables_v2[i]))
+      g_string_append_printf(out, "%s%s", out->len ? ", " : "", tables_v2[i]);
+  for (guint i = 0; version >= 3 && tables_v3[i]; i++)
+    if (!g_hash_table_contains(have, tables_v3[i]))
+      g_string_append_printf(out, "%s%s", out->len ? ", " : "", tables_v3[i]);
+  if (out->len == 0) {
+    g_string_free(out, TRUE);
+    return NULL;
+  }
+  return g_string_free(out, FALSE);
+}

@@ -21,6 +21,7 @@ struct _LatheStore {
   GCond flush_cond;
   GThread *flusher;
   gboolean stopping;
+  gboolean read_only; /* lathe_store_open_readonly(): never written */
 };
 
 /* A reset, persistent statement for @sql (a string literal); call with the lock held. */
@@ -58,6 +59,8 @@ gboolean lathe_store_files_prepare(const char *dir, const char *schema, int sche
                                    GError **error);
 /* (transfer full) (nullable) "PID:STARTTIME" of a live process. */
 char *lathe_store_proc_token_for(int pid);
+/* With the lock held: the tables a store with history lacks, comma-separated, or NULL (store-check.c). */
+char *lathe_store_missing_tables(LatheStore *s, int version);
 gboolean lathe_store_proc_alive(const char *token);
 /* (transfer full) */
 char *lathe_store_artifact_path(LatheStore *s, const char *digest);

@@ -252,59 +252,72 @@ static int busy_wait(void *data, int count) {
 
 static void finalize_stmt(gpointer st) { sqlite3_finalize(st); }
 
-/* The tables of each schema version: those a store of that version must
- * have. Kept beside the schema above; store tests check every one. */
-static const char *const tables_v1[] = {"runs", "executions", "artifacts", "events", "params",
-                                        "metrics", "data_versions", "cache", NULL};
-static const char *const tables_v2[] = {"studies", "trial_events", NULL};
-static const char *const tables_v3[] = {"run_environment", "tracker_journal", "tracker_runs",
-                                            "tracker_settings", NULL};
-
-/* With the open transaction held: the tables a store with history lacks,
- * comma-separated, or NULL when none is missing. A missing table is damage
- * (a hand-edited or half-restored lathe.db), never something to recreate:
- * recreating runs or executions under a store that has history would hide
- * the loss, and readers would otherwise fail query by query. A store has
- * history once its schema version is set, or (before versions) once any of
- * its tables exists; a database with none is new and gets the schema. */
-static char *missing_tables(LatheStore *s, int version) {
-  g_autoptr(GHashTable) have = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-  sqlite3_stmt *st = stmt(s, "SELECT name FROM sqlite_master WHERE type = 'table'");
-  while (st && sqlite3_step(st) == SQLITE_ROW)
-    g_hash_table_add(have, g_strdup((const char *)sqlite3_column_text(st, 0)));
-  if (st)
-    sqlite3_reset(st);
-  gboolean history = version > 0;
-  for (guint i = 0; !history && tables_v1[i]; i++)
-    history = g_hash_table_contains(have, tables_v1[i]);
-  if (!history)
-    return NULL;
-  GString *out = g_string_new(NULL);
-  for (guint i = 0; tables_v1[i]; i++)
-    if (!g_hash_table_contains(have, tables_v1[i]))
-      g_string_append_printf(out, "%s%s", out->len ? ", " : "", tables_v1[i]);
-  for (guint i = 0; version >= 2 && tables_v2[i]; i++)
-    if (!g_hash_table_contains(have, tables_v2[i]))
-      g_string_append_printf(out, "%s%s", out->len ? ", " : "", tables_v2[i]);
-  for (guint i = 0; version >= 3 && tables_v3[i]; i++)
-    if (!g_hash_table_contains(have, tables_v3[i]))
-      g_string_append_printf(out, "%s%s", out->len ? ", " : "", tables_v3[i]);
-  if (out->len == 0) {
-    g_string_free(out, TRUE);
-    return NULL;
-  }
-  return g_string_free(out, FALSE);
-}
-
-LatheStore *lathe_store_open(const char *dir, GError **error) {
-  if (!lathe_store_files_prepare(dir, schema, SCHEMA_VERSION, error))
-    return NULL;
+static LatheStore *store_new(const char *dir) {
   LatheStore *s = g_new0(LatheStore, 1);
   g_mutex_init(&s->lock);
   s->dir = g_strdup(dir);
   s->artifacts = g_build_filename(dir, "artifacts", "sha256", NULL);
   s->stmts = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, finalize_stmt);
   s->proc_token = lathe_store_proc_token_for(getpid());
+  return s;
+}
+
+/* For readers that must never write (lathe report, lathe ui): no schema
+ * created or upgraded, no interrupted run marked, no leftovers cleaned, no
+ * flusher. WAL lets it read while a `lathe run` writes. An older schema is
+ * refused rather than upgraded: upgrading is a write the reader has no
+ * business doing, and the tables it would read may not exist yet. */
+LatheStore *lathe_store_open_readonly(const char *dir, GError **error) {
+  g_autofree char *dbpath = g_build_filename(dir, "lathe.db", NULL);
+  if (!g_file_test(dbpath, G_FILE_TEST_IS_REGULAR)) {
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
+                "%s: no run store here (run a pipeline first, or choose one with --store)", dir);
+    return NULL;
+  }
+  LatheStore *s = store_new(dir);
+  s->read_only = TRUE;
+  if (sqlite3_open_v2(dbpath, &s->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK) {
+    lathe_store_fail(s, error, "cannot open");
+    lathe_store_close(s);
+    return NULL;
+  }
+  sqlite3_busy_handler(s->db, busy_wait, NULL);
+  sqlite3_stmt *v = lathe_store_stmt(s, "PRAGMA user_version");
+  int version = v && sqlite3_step(v) == SQLITE_ROW ? sqlite3_column_int(v, 0) : -1;
+  if (v)
+    sqlite3_reset(v);
+  if (version < 0) {
+    int code = sqlite3_errcode(s->db);
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_IO,
+                "%s is not a usable Lathe run store (%s): move it away, or choose another place with --store",
+                dbpath, code ? sqlite3_errstr(code) : "unreadable");
+    lathe_store_close(s);
+    return NULL;
+  }
+  if (version != SCHEMA_VERSION) {
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
+                version > SCHEMA_VERSION
+                    ? "%s was written by a newer Lathe (store schema %d, this one reads %d); upgrade Lathe"
+                    : "%s has the older store schema %d (this Lathe reads %d); any writing command "
+                      "upgrades it, e.g. `lathe store check`",
+                dbpath, version, SCHEMA_VERSION);
+    lathe_store_close(s);
+    return NULL;
+  }
+  g_autofree char *missing = lathe_store_missing_tables(s, version);
+  if (missing) {
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_IO, "%s is damaged: missing %s; move %s away",
+                dbpath, missing, dir);
+    lathe_store_close(s);
+    return NULL;
+  }
+  return s;
+}
+
+LatheStore *lathe_store_open(const char *dir, GError **error) {
+  if (!lathe_store_files_prepare(dir, schema, SCHEMA_VERSION, error))
+    return NULL;
+  LatheStore *s = store_new(dir);
   g_autofree char *dbpath = g_build_filename(dir, "lathe.db", NULL);
   /* No SQLITE_OPEN_CREATE: lathe_store_files_prepare() made it, whole. */
   if (sqlite3_open_v2(dbpath, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX,
@@ -345,7 +358,7 @@ LatheStore *lathe_store_open(const char *dir, GError **error) {
     lathe_store_close(s);
     return NULL;
   }
-  g_autofree char *missing = missing_tables(s, version);
+  g_autofree char *missing = lathe_store_missing_tables(s, version);
   if (missing) {
     lathe_store_exec(s, "ROLLBACK", NULL);
     g_set_error(error, LATHE_ERROR, LATHE_ERROR_IO,

@@ -21,6 +21,10 @@ typedef struct _LatheStore LatheStore;
  * Returns: (transfer full) (nullable): the store, or %NULL with @error set.
  */
 LatheStore *lathe_store_open(const char *dir, GError **error);
+/* A reader's open (lathe report, lathe ui): nothing is created, upgraded or
+ * marked; a store of another schema version is refused with a one-line
+ * error. Reads work while another process writes (WAL). */
+LatheStore *lathe_store_open_readonly(const char *dir, GError **error);
 void lathe_store_close(LatheStore *store);
 const char *lathe_store_dir(LatheStore *store);
 /**

@@ -2,6 +2,7 @@
  * dead process's run becoming "interrupted", run environments and study ids. */
 #include <glib/gstdio.h>
 #include <sqlite3.h>
+#include <string.h>
 
 #include "store/store.h"
 #include "test-util.h"
@@ -150,9 +151,60 @@ static void test_copy_studies(void) {
   lathe_test_remove_tree(c);
 }
 
+/* A reader's open writes nothing: a run left "running" stays so (open would
+ * mark it interrupted), the database file is byte for byte the same, reads
+ * work; an older schema and a missing store are refused, naming the path. */
+static void test_open_readonly(void) {
+  g_autofree char *dir = g_dir_make_tmp("lathe-store-XXXXXX", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *nostore = g_build_filename(dir, "nowhere", NULL);
+  g_assert_null(lathe_store_open_readonly(nostore, &error));
+  g_assert_nonnull(strstr(error->message, nostore));
+  g_clear_error(&error);
+  LatheStore *s = lathe_store_open(dir, &error);
+  g_assert_no_error(error);
+  g_autofree char *run = lathe_store_begin_run(s, "n", "p.json", "{}", 1, &error);
+  lathe_store_close(s);
+  g_autofree char *dbp = g_build_filename(dir, "lathe.db", NULL);
+  sqlite3 *db;
+  /* A run of a process that is gone: a writing open would mark it interrupted. */
+  g_assert_cmpint(sqlite3_open(dbp, &db), ==, SQLITE_OK);
+  g_assert_cmpint(sqlite3_exec(db, "UPDATE runs SET proc = 'gone:1'", NULL, NULL, NULL), ==, SQLITE_OK);
+  g_assert_cmpint(sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close(db);
+  g_autofree char *before = NULL;
+  gsize nbefore = 0;
+  g_assert_true(g_file_get_contents(dbp, &before, &nbefore, NULL));
+  s = lathe_store_open_readonly(dir, &error);
+  g_assert_no_error(error);
+  g_autoptr(JsonObject) shown = lathe_store_show_run(s, run, &error);
+  g_assert_no_error(error);
+  g_assert_cmpstr(json_object_get_string_member(shown, "status"), ==, "running");
+  lathe_store_close(s);
+  g_autofree char *after = NULL;
+  gsize nafter = 0;
+  g_assert_true(g_file_get_contents(dbp, &after, &nafter, NULL));
+  g_assert_cmpuint(nbefore, ==, nafter);
+  g_assert_true(memcmp(before, after, nafter) == 0);
+  /* The same store through a writing open: the run is marked, so the check above could fail. */
+  s = lathe_store_open(dir, &error);
+  g_assert_no_error(error);
+  g_autoptr(JsonObject) marked = lathe_store_show_run(s, run, &error);
+  g_assert_cmpstr(json_object_get_string_member(marked, "status"), ==, "interrupted");
+  lathe_store_close(s);
+  g_assert_cmpint(sqlite3_open(dbp, &db), ==, SQLITE_OK);
+  g_assert_cmpint(sqlite3_exec(db, "PRAGMA user_version = 4", NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close(db);
+  g_assert_null(lathe_store_open_readonly(dir, &error));
+  g_assert_nonnull(strstr(error->message, "older store schema 4"));
+  g_assert_nonnull(strstr(error->message, dbp));
+  lathe_test_remove_tree(dir);
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/core/store", test_store);
+  g_test_add_func("/core/store/open-readonly", test_open_readonly);
   g_test_add_func("/core/store/environment-and-ids", test_environment_and_ids);
   g_test_add_func("/core/store/copy-studies", test_copy_studies);
   return g_test_run();
