@@ -376,17 +376,34 @@ float *lathe_catalog_predict(LatheCatalog *cat, LatheArtifact *model, const Lath
                              guint *n_cols, GError **error);
 
 /**
- * lathe_catalog_transform:
+ * LatheTransformStep:
+ *
+ * One transform prepared to run outside any pipeline: no store, no cache,
+ * no seed (what `lathe serve` needs to replay a version's input pipeline).
+ */
+typedef struct _LatheTransformStep LatheTransformStep;
+
+/**
+ * lathe_catalog_transform_step_new:
  * @use: a transform's component id.
  * @with: (nullable): its params as recorded (defaults fill the rest).
- * @in_port: the input @data goes to; @out_port: the output to return.
+ * @in_port: the input data goes to; @out_port: the output to return.
  *
- * Runs one transform on one dataset outside any pipeline: no store, no cache,
- * no seed (what `lathe serve` needs to replay a version's input pipeline).
+ * Looks the transform up, realises its plugin and resolves its params, once.
+ * Returns: (transfer full) (nullable): the step, or %NULL with @error set.
+ */
+LatheTransformStep *lathe_catalog_transform_step_new(LatheCatalog *cat, const char *use,
+                                                     JsonObject *with, const char *in_port,
+                                                     const char *out_port, GError **error);
+void lathe_catalog_transform_step_free(LatheTransformStep *step);
+
+/**
+ * lathe_catalog_transform_step_apply:
+ *
+ * Runs @step on @data; safe from several threads at once.
  * Returns: (transfer full) (nullable): the output dataset, or %NULL with @error set.
  */
-LatheDataset *lathe_catalog_transform(LatheCatalog *cat, const char *use, JsonObject *with,
-                                      const char *in_port, const LatheDataset *data,
-                                      const char *out_port, GError **error);
+LatheDataset *lathe_catalog_transform_step_apply(LatheTransformStep *step, const LatheDataset *data,
+                                                 GError **error);
 
 G_END_DECLS

@@ -294,21 +294,27 @@ gboolean lathe_serve_input_pipeline(LatheServed *s, LatheCatalog *cat, JsonObjec
     }
   }
   s->columns = json_array_ref(raw);
-  s->steps = json_array_ref(steps);
+  s->steps = g_ptr_array_new_with_free_func((GDestroyNotify)lathe_catalog_transform_step_free);
+  for (guint i = 0; i < json_array_get_length(steps); i++) {
+    JsonObject *st = json_array_get_object_element(steps, i);
+    LatheTransformStep *step = lathe_catalog_transform_step_new(
+        cat, json_object_get_string_member(st, "use"), json_object_get_object_member(st, "with"),
+        json_object_get_string_member_with_default(st, "input", "data"),
+        json_object_get_string_member_with_default(st, "output", "data"), error);
+    if (!step)
+      return FALSE;
+    g_ptr_array_add(s->steps, step);
+  }
   g_autoptr(LatheDataset) probe = new_rows(1, raw);
-  g_autoptr(LatheDataset) out = lathe_serve_apply_pipeline(cat, s, probe, error);
+  g_autoptr(LatheDataset) out = lathe_serve_apply_pipeline(s, probe, error);
   return out != NULL;
 }
 
-LatheDataset *lathe_serve_apply_pipeline(LatheCatalog *cat, LatheServed *s, LatheDataset *raw,
+LatheDataset *lathe_serve_apply_pipeline(LatheServed *s, LatheDataset *raw,
                                          GError **error) {
   LatheDataset *ds = lathe_dataset_ref(raw);
-  for (guint i = 0; ds && i < json_array_get_length(s->steps); i++) {
-    JsonObject *st = json_array_get_object_element(s->steps, i);
-    LatheDataset *next = lathe_catalog_transform(
-        cat, json_object_get_string_member(st, "use"), json_object_get_object_member(st, "with"),
-        json_object_get_string_member_with_default(st, "input", "data"), ds,
-        json_object_get_string_member_with_default(st, "output", "data"), error);
+  for (guint i = 0; ds && i < s->steps->len; i++) {
+    LatheDataset *next = lathe_catalog_transform_step_apply(s->steps->pdata[i], ds, error);
     lathe_dataset_unref(ds);
     ds = next;
   }

@@ -251,7 +251,7 @@ static gboolean shadow_idle(gpointer data) {
     guint k = 0;
     /* The raw rows, through the shadow's own input pipeline: its fitted
      * state may differ from the primary's. */
-    g_autoptr(LatheDataset) in = j->s->steps ? lathe_serve_apply_pipeline(sv->cat, j->s, j->ds, NULL)
+    g_autoptr(LatheDataset) in = j->s->steps ? lathe_serve_apply_pipeline(j->s, j->ds, NULL)
                                              : lathe_dataset_ref(j->ds);
     g_autofree float *y = in ? lathe_catalog_predict(sv->cat, j->s->model, in, &k, NULL) : NULL;
     if (y) {

@@ -33,7 +33,7 @@ void lathe_served_unref(LatheServed *s) {
   if (s->model_columns)
     json_array_unref(s->model_columns);
   if (s->steps)
-    json_array_unref(s->steps);
+    g_ptr_array_unref(s->steps);
   if (s->classes)
     json_array_unref(s->classes);
   lathe_serve_drift_free(s->drift);
@@ -117,7 +117,7 @@ static void score_root(LatheServer *sv, LatheServeGroup *g, LatheHttpExchange *e
     lathe_http_exchange_error(ex, 400, "%s: %s", ex->path, error->message);
   LatheDataset *raw = ds ? lathe_dataset_ref(ds) : NULL; /* what the shadow replays */
   if (ds && s->steps) {
-    LatheDataset *in = lathe_serve_apply_pipeline(sv->cat, s, ds, &error);
+    LatheDataset *in = lathe_serve_apply_pipeline(s, ds, &error);
     lathe_dataset_unref(ds);
     ds = in;
     if (!ds)

@@ -61,7 +61,7 @@ typedef struct {
   LatheArtifact *model;
   JsonArray *columns;       /* what a request carries: the raw columns when a pipeline comes first */
   JsonArray *model_columns; /* the signature's input columns, in order */
-  JsonArray *steps;         /* the version's input pipeline (use, with, input, output); NULL: none */
+  GPtrArray *steps;         /* the version's input pipeline, prepared (LatheTransformStep); NULL: none */
   JsonArray *classes;
   double load_seconds;
   LatheServeDrift *drift; /* NULL: the version has no reference statistics */
@@ -163,7 +163,7 @@ void lathe_serve_add_registry(JsonBuilder *b, LatheServer *sv);
 
 /* serve-input.c: a version's input pipeline, replayed on each request's raw rows */
 gboolean lathe_serve_input_pipeline(LatheServed *s, LatheCatalog *cat, JsonObject *ip, GError **error);
-LatheDataset *lathe_serve_apply_pipeline(LatheCatalog *cat, LatheServed *s, LatheDataset *raw,
+LatheDataset *lathe_serve_apply_pipeline(LatheServed *s, LatheDataset *raw,
                                          GError **error);
 
 /* serve-monitor.c: drift and the predicted classes of each variant */
