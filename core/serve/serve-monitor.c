@@ -26,7 +26,10 @@ void lathe_serve_monitor_observe(LatheServeVariant *v, LatheServed *s, const Lat
                                  const float *y, guint k) {
   guint nk = s->classes ? json_array_get_length(s->classes) : 0;
   gboolean probs = nk > 0 && k == nk;
-  g_autofree gint *cls = g_new(gint, ds->n_rows);
+  /* Most requests carry a few rows: no allocation for them on the hot path. */
+  gint small[256];
+  g_autofree gint *big = ds->n_rows > G_N_ELEMENTS(small) ? g_new(gint, ds->n_rows) : NULL;
+  gint *cls = big ? big : small;
   for (guint r = 0; r < ds->n_rows; r++) {
     cls[r] = -1;
     if (!probs)
