@@ -5,12 +5,11 @@
 # and the store live. Ctrl-C, and the host killed outright, leave no process
 # behind (checked in /proc). Settings are validated, naming the node.
 source "$(dirname "$0")/lib.sh"
-# Known open defect (issue 15): under the sanitizers, `lathe exec-task`
-# children leak 38 bytes at exit (LeakSanitizer then fails the task) and a
-# task's SIGSEGV reads as SIGABRT. The gcc build runs this test whole.
+# Under ASan a task's SIGSEGV would be caught by ASan's own handler, which
+# prints its report and aborts: the test crashes tasks on purpose and checks
+# that the host names the signal and keeps the task's own last stderr lines.
 if [ "${LATHE_SANITIZED:-false}" = true ]; then
-  echo "skip - executor tasks under ASan: a 38-byte leak at exec-task's exit is still open (issue 15)"
-  exit 77
+  export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}handle_segv=0"
 fi
 export LATHE_PLUGIN_PATH="$LATHE_TESTKIT_DIR:$LATHE_BUILD_DIR/plugins/executor-process"
 
@@ -54,7 +53,13 @@ done
 run_id=$(json_get "$TMP/c.out" "d['run_id']")
 run_lathe "$TMP/s" runs show --json --store "$TMP/store" "$run_id"
 expect_code "$TMP/s" 0 "runs show after the crashes"
-expect_py "$TMP/s.out" "all('testkit crash: about to ' + n['id'] in n['error'] for n in d['nodes'] if n['id'] in ('segv', 'abort', 'exit', 'oom', 'hang'))" "the stderr tail of each crash is kept in the store"
+# Under ASan the memory limit (RLIMIT_AS) stops the task before the
+# component runs: ASan reserves terabytes of address space for its shadow at
+# start. The limit still fails the node, as checked above, but its last
+# stderr lines are ASan's, not the component's.
+crashed="'segv', 'abort', 'exit', 'oom', 'hang'"
+[ "${LATHE_SANITIZED:-false}" = true ] && crashed="'segv', 'abort', 'exit', 'hang'"
+expect_py "$TMP/s.out" "all('testkit crash: about to ' + n['id'] in n['error'] for n in d['nodes'] if n['id'] in ($crashed))" "the stderr tail of each crash is kept in the store"
 run_lathe "$TMP/st" runs show --store "$TMP/store" "$run_id"
 grep -q '      | testkit crash: about to segv' "$TMP/st.out" && pass "runs show prints the stderr tail" || fail "runs show text: $(grep -A2 '^segv' "$TMP/st.out")"
 ic=$(sqlite3 "$TMP/store/lathe.db" "PRAGMA integrity_check")
