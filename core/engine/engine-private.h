@@ -150,6 +150,24 @@ gboolean lathe_error_is_resource(const GError *error);
 /* An event of @task, its identity filled in (strings borrowed from @task;
  * call with @task->key_lock held while the task may run). */
 void lathe_node_run_event(LatheNodeRun *task, LatheTaskEventKind kind, LatheTaskEvent *event);
+/* engine.c: records one report of @task (a thread's, or one a task outside
+ * the host sent back) and tells its batch's watcher; TRUE when the watcher
+ * asks that the task stop (a trial pruned). */
+gboolean lathe_node_run_report(LatheNodeRun *task, const char *name, double value, gint64 step);
+
+/* task-reports.c: the reports a task outside the host appends, one JSON line
+ * each, to a file beside its result, read as they come so that a study's
+ * pruner can stop a trial under any executor. */
+typedef struct {
+  char *path;
+  gint64 offset;  /* bytes of whole lines consumed */
+  guint n;        /* reports consumed; the result file repeats them all */
+} LatheReportStream;
+void lathe_report_stream_init(LatheReportStream *rs, const char *path);
+gboolean lathe_report_stream_poll(LatheReportStream *rs, LatheNodeRun *task);
+void lathe_report_stream_clear(LatheReportStream *rs);
+/* The task's side: appends one report line to @fd (-1: none). */
+void lathe_report_stream_write(int fd, const char *name, double value, gint64 step);
 
 /* node-exec.c: the executor that runs tasks in this process, by their kind. */
 extern const LatheExecutor lathe_node_executor;

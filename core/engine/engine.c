@@ -21,9 +21,7 @@ static void svc_log(gpointer host_data, LatheContext *ctx, GLogLevelFlags level,
   g_printerr("%s%s[%s] %s\n", tag ? tag : "", tag ? ": " : "", t->exec_id, shown);
 }
 
-static void svc_report(gpointer host_data, LatheContext *ctx, const char *name, double value,
-                       gint64 step) {
-  LatheNodeRun *t = host_data;
+gboolean lathe_node_run_report(LatheNodeRun *t, const char *name, double value, gint64 step) {
   LatheTaskEvent ev;
   g_mutex_lock(&t->key_lock);
   lathe_node_run_event(t, LATHE_EVENT_REPORT, &ev);
@@ -32,8 +30,13 @@ static void svc_report(gpointer host_data, LatheContext *ctx, const char *name, 
   ev.value = value;
   ev.step = step;
   lathe_recorder_task(t->batch->run->recorder, &ev, NULL);
+  return t->batch->watch && t->batch->watch(t->batch->watch_data, t, name, value, step);
+}
+
+static void svc_report(gpointer host_data, LatheContext *ctx, const char *name, double value,
+                       gint64 step) {
   /* A trial's curve may tell its study to stop it now (between epochs). */
-  if (t->batch->watch && t->batch->watch(t->batch->watch_data, t, name, value, step))
+  if (lathe_node_run_report(host_data, name, value, step))
     lathe_context_cancel(ctx);
 }
 

@@ -5,8 +5,10 @@
  * operations), and its outputs go back to the store; the result file tells
  * the host their digests, the metrics, reports and data versions, and the
  * host records them exactly as for a thread (executor.c, node-exec.c). */
+#include <fcntl.h>
 #include <signal.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <glib/gstdio.h>
 
@@ -14,15 +16,23 @@
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(LatheStore, lathe_store_close)
 
-/* A recorder that keeps the reports, for the result file. */
+/* A recorder that keeps the reports, for the result file, and streams each
+ * to the host as it comes (task-reports.c), for a study's pruner. */
+typedef struct {
+  JsonArray *reports;
+  int stream_fd;
+} KeptReports;
+
 static gboolean keep_report(gpointer data, const LatheTaskEvent *ev, GError **error) {
   if (ev->kind != LATHE_EVENT_REPORT)
     return TRUE;
+  KeptReports *kept = data;
+  lathe_report_stream_write(kept->stream_fd, ev->metric, ev->value, ev->step);
   JsonObject *o = json_object_new();
   json_object_set_string_member(o, "name", ev->metric);
   json_object_set_double_member(o, "value", ev->value);
   json_object_set_int_member(o, "step", ev->step);
-  json_array_add_object_element(data, o);
+  json_array_add_object_element(kept->reports, o);
   return TRUE;
 }
 static const LatheRecorderOps keep_ops = {.task = keep_report};
@@ -77,7 +87,10 @@ static gboolean run_task_file(LatheCatalog *cat, JsonObject *o, JsonObject *r, g
   /* The engine's own structures, holding what a thread's would: the kinds'
    * operations and the host services read them. */
   g_autoptr(JsonArray) reports = json_array_new();
-  LatheRecorder recorder = {.ops = &keep_ops, .data = reports};
+  const char *stream = str(o, "reports_stream");
+  KeptReports kept = {.reports = reports,
+                      .stream_fd = stream ? g_open(stream, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600) : -1};
+  LatheRecorder recorder = {.ops = &keep_ops, .data = &kept};
   LatheRunOptions opts = {.jobs = 1};
   LatheGraph graph = {.path = (char *)str(o, "pipeline"), .base_dir = (char *)str(o, "base_dir"),
                       .registry = json_object_has_member(o, "registry")
@@ -152,6 +165,8 @@ static gboolean run_task_file(LatheCatalog *cat, JsonObject *o, JsonObject *r, g
   json_object_set_array_member(r, "data_versions", json_array_ref(lathe_context_get_data_versions(ctx)));
   json_object_set_array_member(r, "reports", json_array_ref(reports));
   lathe_context_free(ctx);
+  if (kept.stream_fd >= 0)
+    close(kept.stream_fd);
   g_rmdir(scratch_root);
   json_object_unref(t.metrics);
   json_array_unref(t.data_versions);

@@ -235,6 +235,8 @@ static JsonObject *task_json(LatheNodeRun *t, LatheContext *ctx, const char *res
   if (run->graph->registry)
     json_object_set_object_member(o, "registry", json_object_ref(run->graph->registry));
   json_object_set_string_member(o, "result", result);
+  g_autofree char *stream = g_strconcat(result, ".reports", NULL);
+  json_object_set_string_member(o, "reports_stream", stream);
   return o;
 }
 
@@ -301,9 +303,12 @@ static gint64 grace_us(void) {
  * quarter of its time and a long one costs a poll a second. The
  * node's context being cancelled (an interrupt) cancels the job. */
 static LatheTaskState wait_job(Session *s, LatheNodeRun *t, LatheContext *ctx, gpointer job,
-                               int *status, gboolean *cancelled, GError **error) {
+                               LatheReportStream *rs, int *status, gboolean *cancelled, GError **error) {
   gint64 interval = 1000, unavailable_since = 0, cancel_at = 0;
   for (;;) {
+    /* A trial's reports so far: its study's pruner may stop it now. */
+    if (lathe_report_stream_poll(rs, t))
+      lathe_context_cancel(ctx);
     g_autoptr(GError) perr = NULL;
     g_mutex_lock(&s->lock);
     LatheTaskState st = s->k->poll(s->session, job, status, &perr);
@@ -356,25 +361,21 @@ static LatheTaskState wait_job(Session *s, LatheNodeRun *t, LatheContext *ctx, g
   }
 }
 
-static gboolean read_result(LatheNodeRun *t, LatheContext *ctx, const char *path,
+static gboolean read_result(LatheNodeRun *t, LatheContext *ctx, const char *path, guint streamed,
                             JsonArray **data_versions, gboolean *component_failed, GError **error) {
   LatheRun *run = t->batch->run;
   g_autoptr(JsonParser) p = json_parser_new();
   if (!json_parser_load_from_file(p, path, NULL) || !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p)))
     return FALSE;
   JsonObject *r = json_node_get_object(json_parser_get_root(p));
-  /* Reports come back with the outcome: the recorder writes them ahead of it. */
+  /* Reports come back with the outcome: the recorder writes them ahead of
+   * it. The first @streamed were read while the task ran (task-reports.c). */
   JsonArray *reports = json_object_has_member(r, "reports") ? json_object_get_array_member(r, "reports") : NULL;
-  for (guint i = 0; reports && i < json_array_get_length(reports); i++) {
+  for (guint i = streamed; reports && i < json_array_get_length(reports); i++) {
     JsonObject *rep = json_array_get_object_element(reports, i);
-    LatheTaskEvent ev;
-    g_mutex_lock(&t->key_lock);
-    lathe_node_run_event(t, LATHE_EVENT_REPORT, &ev);
-    g_mutex_unlock(&t->key_lock);
-    ev.metric = json_object_get_string_member_with_default(rep, "name", "?");
-    ev.value = json_object_get_double_member_with_default(rep, "value", 0);
-    ev.step = json_object_get_int_member_with_default(rep, "step", 0);
-    lathe_recorder_task(run->recorder, &ev, NULL);
+    lathe_node_run_report(t, json_object_get_string_member_with_default(rep, "name", "?"),
+                          json_object_get_double_member_with_default(rep, "value", 0),
+                          json_object_get_int_member_with_default(rep, "step", 0));
   }
   JsonObject *metrics = json_object_has_member(r, "metrics") ? json_object_get_object_member(r, "metrics") : NULL;
   g_autoptr(GList) names = metrics ? json_object_get_members(metrics) : NULL;
@@ -519,14 +520,18 @@ gboolean lathe_exec_remote(LatheNodeRun *t, LatheContext *ctx, JsonArray **data_
     lathe_store_job_begin(run->store, run->run_id, t->exec_id, t->attempt, s->use, ref);
   int status = 0;
   gboolean cancelled = FALSE;
-  LatheTaskState st = wait_job(s, t, ctx, job, &status, &cancelled, &local);
+  LatheReportStream rs;
+  g_autofree char *stream_path = g_strconcat(result_path, ".reports", NULL);
+  lathe_report_stream_init(&rs, stream_path);
+  LatheTaskState st = wait_job(s, t, ctx, job, &rs, &status, &cancelled, &local);
   if (local) /* the executor went silent, or answered nonsense */
     t->failure = LATHE_RETRY_ON_LOST;
   if (ref)
     lathe_store_job_end(run->store, run->run_id, t->exec_id, t->attempt);
   gboolean ok = FALSE, component_failed = FALSE, have_result = FALSE;
   if (!local)
-    have_result = read_result(t, ctx, result_path, data_versions, &component_failed, &local);
+    have_result = read_result(t, ctx, result_path, rs.n, data_versions, &component_failed, &local);
+  lathe_report_stream_clear(&rs);
   if (have_result && !component_failed && st == LATHE_TASK_SUCCEEDED) {
     ok = TRUE;
     t->failure = LATHE_RETRY_ON_ERROR; /* what fails from here on is the output checks */

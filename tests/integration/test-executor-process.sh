@@ -174,4 +174,32 @@ expect_code "$TMP/e" 2 "--executor of no installed executor"
 expect_err "$TMP/e" "--executor 'nope' is not an installed executor" "--executor error"
 run_lathe "$TMP/x" exec-task "$TMP/missing.json"
 expect_code "$TMP/x" 2 "exec-task of a missing file"
+
+# A study's pruner under executor/process: each trial runs in a child, its
+# reports stream back while it runs (store tasks/*.reports), and the median
+# rule stops the worse trials early, as on a thread: same states, and a
+# pruned trial ends long before its 20 steps of 0.1 s.
+cat >"$TMP/prune.json" <<'JSON'
+{"name": "quad", "seed": 3, "executor": {"use": "executor/process"}, "nodes": [
+  {"id": "tune", "use": "tuner/grid",
+   "with": {"objective": "f.value", "direction": "minimize", "parallel_trials": 1,
+            "space": {"f.x": [0.3, 0.2, 0.4, 0.9, 1.5, 0.35]},
+            "pruner": {"rule": "median", "metric": "f.loss", "n_startup_trials": 2}},
+   "trial": {"nodes": [{"id": "f", "use": "transform/objective", "with": {"steps": 20, "step_seconds": 0.1}}]}}]}
+JSON
+run_lathe "$TMP/pr" run --json --store "$TMP/prs" "$TMP/prune.json"
+expect_code "$TMP/pr" 0 "a pruned study under executor/process"
+expect_py "$TMP/pr.out" "d['metrics']['tune.n_pruned'] == 3 and d['metrics']['tune.n_failed'] == 0 and d['metrics']['tune.best_trial'] == 0" \
+  "three trials pruned under process, none failed"
+pr=$(json_get "$TMP/pr.out" "d['run_id']")
+run_lathe "$TMP/prshow" study show --json --store "$TMP/prs" "$pr/tune"
+expect_py "$TMP/prshow.out" "[t['state'] for t in d['trials']] == ['complete', 'complete', 'pruned', 'pruned', 'pruned', 'complete']" \
+  "the same trials are pruned as on threads"
+expect_py "$TMP/prshow.out" "all(max(s for s, v in t['intermediate']['f.loss']) < 10 for t in d['trials'] if t['state'] == 'pruned') and [s for s, v in d['trials'][5]['intermediate']['f.loss']] == list(range(20))" \
+  "a pruned trial's child was stopped within its first half; a complete one reported all 20 steps"
+expect_py "$TMP/prshow.out" "all(t['error'].startswith('pruned at step 0 by the median rule') for t in d['trials'] if t['state'] == 'pruned')" \
+  "each was pruned at its first step, as the stream told the pruner"
+# The stopped trials' logs stay, as for any node that did not succeed.
+left=$(find "$TMP/prs/tasks" -name '*.task.json' -o -name '*.result.json' -o -name '*.reports' 2>/dev/null)
+[ -z "$left" ] && pass "no task, result or report-stream file is left" || fail "left: $left"
 finish
