@@ -212,7 +212,10 @@ static JsonObject *task_json(LatheNodeRun *t, LatheContext *ctx, const char *res
   json_object_set_string_member(o, "seed", seed);
   if (t->cache_key)
     json_object_set_string_member(o, "cache_key", t->cache_key);
-  json_object_set_int_member(o, "threads", run->blas_threads);
+  /* A node held to N cores runs at most N BLAS threads there. */
+  json_object_set_int_member(o, "threads", t->node->resources.cpus
+                                               ? MIN(run->blas_threads, t->node->resources.cpus)
+                                               : run->blas_threads);
   JsonObject *inputs = json_object_new();
   for (guint i = 0; i < t->node->edges->len; i++) {
     LatheEdge *edge = t->node->edges->pdata[i];
@@ -492,7 +495,7 @@ gboolean lathe_exec_remote(LatheNodeRun *t, LatheContext *ctx, JsonArray **data_
       .argv = argv,
       .workdir = run->graph->base_dir,
       .log_path = log_path,
-      .cpus = res->cpus ? res->cpus : 1,
+      .cpus = res->cpus,
       .memory_mb = res->memory_mb,
       .time_limit_s = res->time_s,
       .job_name = job_name,

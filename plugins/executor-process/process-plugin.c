@@ -5,8 +5,13 @@
  * the thread that started it (PR_SET_PDEATHSIG), so a host killed outright
  * leaves no orphan. Memory is limited by RLIMIT_AS, wall time by this
  * plugin (SIGTERM, then SIGKILL after a grace), and stdout and stderr go to
- * the task's log file, whose tail the host keeps in the store on a failure. */
+ * the task's log file, whose tail the host keeps in the store on a failure.
+ * A task that asks for N cpus is pinned to the N allowed CPUs that its
+ * running siblings use least, as a scheduler would place it; one that asks
+ * for GPUs sees that many through CUDA_VISIBLE_DEVICES, and is refused on a
+ * machine with none. */
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
@@ -35,16 +40,57 @@ typedef struct {
   int status;           /* exit status, or 128 + signal */
   int wstatus;
   long maxrss_kb;
+  cpu_set_t cpus;       /* where it is pinned */
+  gboolean pinned;
 } Job;
 
 typedef struct {
   GHashTable *jobs; /* Job* set: what close() must stop */
+  cpu_set_t allowed; /* the host's CPUs when the session opened */
 } Session;
 
 static gpointer proc_open(LatheContext *ctx, GError **error) {
   Session *s = g_new0(Session, 1);
   s->jobs = g_hash_table_new(NULL, NULL);
+  if (sched_getaffinity(0, sizeof s->allowed, &s->allowed) != 0) {
+    CPU_ZERO(&s->allowed);
+    for (long i = 0, n = sysconf(_SC_NPROCESSORS_ONLN); i < n && i < CPU_SETSIZE; i++)
+      CPU_SET((int)i, &s->allowed);
+  }
   return s;
+}
+
+/* The @n allowed CPUs the running jobs use least (lowest first on a tie). */
+static gboolean place_cpus(Session *s, guint n, cpu_set_t *out, const char *task_id, GError **error) {
+  guint have = (guint)CPU_COUNT(&s->allowed);
+  if (n > have) {
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
+                "task %s asks for resources.cpus = %u, and this machine lets it use %u; lower "
+                "it, or run the node under executor/slurm", task_id, n, have);
+    return FALSE;
+  }
+  guint users[CPU_SETSIZE] = {0};
+  GHashTableIter it;
+  gpointer key;
+  g_hash_table_iter_init(&it, s->jobs);
+  while (g_hash_table_iter_next(&it, &key, NULL)) {
+    Job *j = key;
+    for (int c = 0; j->pinned && !j->done && c < CPU_SETSIZE; c++)
+      users[c] += CPU_ISSET(c, &j->cpus) ? 1 : 0;
+  }
+  CPU_ZERO(out);
+  for (guint k = 0; k < n; k++) {
+    int best = -1;
+    for (int c = 0; c < CPU_SETSIZE; c++)
+      if (CPU_ISSET(c, &s->allowed) && !CPU_ISSET(c, out) && (best < 0 || users[c] < users[best]))
+        best = c;
+    CPU_SET(best, out);
+  }
+  return TRUE;
+}
+
+static gboolean have_gpu(void) {
+  return g_file_test("/dev/nvidia0", G_FILE_TEST_EXISTS);
 }
 
 static void job_free(Job *j) {
@@ -76,6 +122,23 @@ static gpointer proc_submit(gpointer executor, const LatheTask *task, GError **e
     g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID, "task %s has no command", task->task_id);
     return NULL;
   }
+  guint gpus = task->struct_size >= G_STRUCT_OFFSET(LatheTask, gpus) + sizeof task->gpus ? task->gpus : 0;
+  if (gpus && !have_gpu()) {
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
+                "task %s asks for resources.gpus = %u, and this machine has no GPU (no "
+                "/dev/nvidia0); remove gpus, or run the node under executor/slurm", task->task_id, gpus);
+    return NULL;
+  }
+  cpu_set_t cpus;
+  if (task->cpus && !place_cpus(s, task->cpus, &cpus, task->task_id, error))
+    return NULL;
+  g_autofree char *visible = NULL;
+  if (gpus) {
+    GString *v = g_string_new("0");
+    for (guint i = 1; i < gpus; i++)
+      g_string_append_printf(v, ",%u", i);
+    visible = g_string_free(v, FALSE);
+  }
   int log = open(task->log_path ? task->log_path : "/dev/null",
                  O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   if (log < 0) {
@@ -87,6 +150,9 @@ static gpointer proc_submit(gpointer executor, const LatheTask *task, GError **e
   /* Everything the child needs is made before fork(): after it, only
    * async-signal-safe calls (the host has threads). */
   char **argv = g_strdupv((char **)task->argv);
+  char **envp = g_get_environ();
+  if (visible)
+    envp = g_environ_setenv(envp, "CUDA_VISIBLE_DEVICES", visible, TRUE);
   struct rlimit as = {.rlim_cur = (rlim_t)task->memory_mb << 20, .rlim_max = (rlim_t)task->memory_mb << 20};
   pid_t parent = getpid();
   pid_t pid = fork();
@@ -101,6 +167,9 @@ static gpointer proc_submit(gpointer executor, const LatheTask *task, GError **e
     signal(SIGPIPE, SIG_DFL);
     if (task->memory_mb)
       setrlimit(RLIMIT_AS, &as);
+    if (task->cpus)
+      sched_setaffinity(0, sizeof cpus, &cpus);
+
     dup2(null, STDIN_FILENO);
     dup2(log, STDOUT_FILENO);
     dup2(log, STDERR_FILENO);
@@ -110,7 +179,7 @@ static gpointer proc_submit(gpointer executor, const LatheTask *task, GError **e
         _exit(127);
       _exit(127);
     }
-    execv(argv[0], argv);
+    execve(argv[0], argv, envp);
     static const char msg[] = "executor/process: cannot execute the task's command\n";
     if (write(STDERR_FILENO, msg, sizeof msg - 1) < 0)
       _exit(127);
@@ -118,6 +187,7 @@ static gpointer proc_submit(gpointer executor, const LatheTask *task, GError **e
   }
   int fork_errno = errno;
   g_strfreev(argv);
+  g_strfreev(envp);
   close(log);
   if (null >= 0)
     close(null);
@@ -134,6 +204,9 @@ static gpointer proc_submit(gpointer executor, const LatheTask *task, GError **e
   j->time_limit_s = task->time_limit_s;
   j->memory_mb = task->memory_mb;
   j->log_path = g_strdup(task->log_path);
+  j->pinned = task->cpus > 0;
+  if (j->pinned)
+    j->cpus = cpus;
   g_hash_table_add(s->jobs, j);
   return j;
 }

@@ -636,7 +636,10 @@ typedef enum {
  *   the node's inputs to the artifact store and passes a task file).
  * @workdir: where to run it; on a shared filesystem for remote executors.
  * @log_path: where to send stdout and stderr.
- * @cpus: cores the node may use.
+ * @cpus: cores the node may use (its `resources.cpus`); 0 when the node did
+ *   not say, for the executor's default (Slurm: one core; executor/process:
+ *   not pinned). Hosts before 1.9 never called executors, so no plugin saw
+ *   another meaning.
  * @memory_mb: memory it may use, 0 for no limit.
  * @time_limit_s: wall-time limit, 0 for none.
  * @job_name: a name for the scheduler's queue ("lathe-RUN-NODE"). Since: 1.9

@@ -202,4 +202,55 @@ expect_py "$TMP/prshow.out" "all(t['error'].startswith('pruned at step 0 by the 
 # The stopped trials' logs stay, as for any node that did not succeed.
 left=$(find "$TMP/prs/tasks" -name '*.task.json' -o -name '*.result.json' -o -name '*.reports' 2>/dev/null)
 [ -z "$left" ] && pass "no task, result or report-stream file is left" || fail "left: $left"
+
+# resources.cpus pins a task to that many CPUs, and two one-CPU tasks that run
+# at once get different ones; a node that does not say is not pinned.
+# resources.gpus on a machine without a GPU fails the node, naming it.
+ncpu=$(nproc)
+cat >"$TMP/cpus.json" <<'JSON'
+{"executor": {"use": "executor/process"},
+ "nodes": [{"id": "one", "use": "transform/placement", "resources": {"cpus": 1}},
+  {"id": "free", "use": "transform/placement"}]}
+JSON
+run_lathe "$TMP/cp" run --json --store "$TMP/cps" "$TMP/cpus.json"
+expect_code "$TMP/cp" 0 "placement under executor/process"
+expect_py "$TMP/cp.out" "d['metrics']['one.cpus'] == 1 and d['metrics']['free.cpus'] == $ncpu" \
+  "cpus: 1 pins the task to one CPU; a node without cpus keeps all $ncpu"
+if [ "$ncpu" -ge 2 ]; then
+  cat >"$TMP/cpus2.json" <<'JSON'
+{"executor": {"use": "executor/process"},
+ "nodes": [{"id": "a", "use": "transform/sleep", "with": {"seconds": 0.5}, "resources": {"cpus": 1}},
+  {"id": "b", "use": "transform/sleep", "with": {"seconds": 0.5}, "resources": {"cpus": 1}}]}
+JSON
+  run_lathe "$TMP/cp2" run --json -j 2 --store "$TMP/cps" "$TMP/cpus2.json" &
+  lpid=$!
+  sleep 0.3
+  allowed=""
+  for f in /proc/[0-9]*/cmdline; do
+    if tr '\0' ' ' <"$f" 2>/dev/null | grep -q "exec-task $TMP/cps/tasks"; then
+      d=${f%/cmdline}
+      allowed="$allowed $(awk '/^Cpus_allowed_list/ {print $2}' "$d/status" 2>/dev/null)"
+    fi
+  done
+  wait $lpid
+  set -- $allowed
+  [ $# -eq 2 ] && [ "$1" != "$2" ] && pass "two one-CPU tasks at once run on different CPUs ($1, $2)" \
+    || fail "the running tasks' CPUs: '$allowed'"
+fi
+if [ ! -e /dev/nvidia0 ]; then
+  cat >"$TMP/gpus.json" <<'JSON'
+{"executor": {"use": "executor/process"},
+ "nodes": [{"id": "needs_gpu", "use": "transform/placement", "resources": {"gpus": 1}},
+  {"id": "cpu_only", "use": "transform/placement"}]}
+JSON
+  run_lathe "$TMP/gp" run --json --store "$TMP/cps" "$TMP/gpus.json"
+  expect_code "$TMP/gp" 1 "gpus on a machine with none fails the run"
+  expect_py "$TMP/gp.out" "[n['error'] for n in d['nodes'] if n['id'] == 'needs_gpu'][0].startswith('executor/process: submit: task') and 'needs_gpu' in [n['error'] for n in d['nodes'] if n['id'] == 'needs_gpu'][0] and 'resources.gpus = 1, and this machine has no GPU' in [n['error'] for n in d['nodes'] if n['id'] == 'needs_gpu'][0] and d['metrics']['cpu_only.gpus'] == 0" \
+    "the error names the node and the missing GPU; the other node runs"
+fi
+sed "s/\"cpus\": 1/\"cpus\": $((ncpu + 1))/" "$TMP/cpus.json" >"$TMP/cpus-many.json"
+run_lathe "$TMP/cpx" run --json --store "$TMP/cps-many" "$TMP/cpus-many.json"
+expect_code "$TMP/cpx" 1 "more cpus than the machine has fails the run"
+expect_py "$TMP/cpx.out" "'/one/1 asks for resources.cpus = $((ncpu + 1)), and this machine lets it use $ncpu' in [n['error'] for n in d['nodes'] if n['id'] == 'one'][0]" \
+  "the error names the node, what it asked and what there is"
 finish

@@ -1,6 +1,7 @@
 /* Test-only components: a no-op, a sleeper and a failer. They let the
  * scheduler, cache and store be tested, and benchmarked, without real work. */
 #include <math.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +46,22 @@ static gboolean fail_run(LatheContext *ctx, GError **error) {
     lathe_context_log(ctx, G_LOG_LEVEL_WARNING, "%s", lathe_context_param_string(ctx, "message"));
   g_set_error(error, LATHE_ERROR, LATHE_ERROR_FAILED, "%s", lathe_context_param_string(ctx, "message"));
   return FALSE;
+}
+
+/* What the task may use, as its executor set it up: metrics "cpus" (the
+ * CPUs it is pinned to) and "gpus" (entries of CUDA_VISIBLE_DEVICES). */
+static gboolean placement_run(LatheContext *ctx, GError **error) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) != 0) {
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_IO, "sched_getaffinity failed");
+    return FALSE;
+  }
+  lathe_context_set_metric(ctx, "cpus", CPU_COUNT(&set));
+  const char *v = g_getenv("CUDA_VISIBLE_DEVICES");
+  g_auto(GStrv) gpus = v && *v ? g_strsplit(v, ",", 0) : NULL;
+  lathe_context_set_metric(ctx, "gpus", gpus ? g_strv_length(gpus) : 0);
+  return noop_run(ctx, error);
 }
 
 static gboolean metric_run(LatheContext *ctx, GError **error) {
@@ -208,6 +225,10 @@ static const LatheTransformClass metric = {
     LATHE_COMPONENT_INIT(LatheTransformClass, LATHE_KIND_TRANSFORM, "metric",
                          "Reports its \"value\" param as metric \"value\"", noop_params, opt_in, NULL),
     .run = metric_run};
+static const LatheTransformClass placement = {
+    LATHE_COMPONENT_INIT(LatheTransformClass, LATHE_KIND_TRANSFORM, "placement",
+                         "Reports the CPUs and GPUs it may use (executor tests)", noop_params, opt_in, NULL),
+    .run = placement_run};
 
 static const LatheTransformClass objective = {
     LATHE_COMPONENT_INIT(LatheTransformClass, LATHE_KIND_TRANSFORM, "objective",
@@ -232,4 +253,5 @@ static const LatheTransformClass crash = {
 LATHE_PLUGIN_DEFINE("testkit", "0.1.0", "MIT", "Components for Lathe's own tests",
                     LATHE_COMPONENT(noop), LATHE_COMPONENT(sleeper), LATHE_COMPONENT(failer),
                     LATHE_COMPONENT(metric), LATHE_COMPONENT(objective), LATHE_COMPONENT(secret),
-                    LATHE_COMPONENT(crash), LATHE_COMPONENT(lathe_testkit_fake_executor))
+                    LATHE_COMPONENT(crash), LATHE_COMPONENT(placement),
+                    LATHE_COMPONENT(lathe_testkit_fake_executor))
