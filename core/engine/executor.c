@@ -175,6 +175,20 @@ static char *self_exe(void) {
   return g_strdup("/proc/self/exe");
 }
 
+/* The task's program and its first argument: lathe-task (core/cli/task-main.c),
+ * the engine without the CLI and HTTP, when it sits beside this binary (a
+ * build tree, an install); else this binary's own `exec-task`. */
+static char *task_program(const char *self) {
+  if (g_str_has_prefix(self, "/proc/"))
+    return g_strdup(self); /* replaced since it started: a sibling may be of another build */
+  g_autofree char *dir = g_path_get_dirname(self);
+  char *runner = g_build_filename(dir, "lathe-task", NULL);
+  if (g_file_test(runner, G_FILE_TEST_IS_EXECUTABLE) && !g_file_test(runner, G_FILE_TEST_IS_DIR))
+    return runner;
+  g_free(runner);
+  return g_strdup(self);
+}
+
 static const char *type_name(LatheArtifactType type) { return lathe_artifact_type_name(type); }
 
 LatheArtifactType lathe_artifact_type_from_name(const char *name) {
@@ -485,7 +499,8 @@ gboolean lathe_exec_remote(LatheNodeRun *t, LatheContext *ctx, JsonArray **data_
     }
   }
   g_autofree char *self = self_exe();
-  const char *argv[] = {self, "exec-task", task_path, NULL};
+  g_autofree char *program = task_program(self);
+  const char *argv[] = {program, "exec-task", task_path, NULL};
   g_autofree char *task_id = g_strdup_printf("%s/%s/%u", run->run_id, t->exec_id, t->attempt);
   g_autofree char *job_name = g_strdup_printf("lathe-%s-%s", run->run_id, t->exec_id);
   g_strdelimit(job_name, "/ ", '-');
