@@ -789,6 +789,8 @@ LatheGraph *lathe_graph_load_overridden_from_data(const char *text, gsize len, c
    * that ran, and the graph reads it from one place. */
   if (ov->seed >= 0)
     json_object_set_int_member(root, "seed", ov->seed);
+  if (!lathe_graph_cv_expand(root, problems))
+    return NULL;
   static const char *const keys[] = {"lathe", "name", "seed", "nodes", "tracker",
                                      "registry", "executor", "preset", NULL};
   check_keys(root, keys, "", "the pipeline", problems);

@@ -194,6 +194,8 @@ LatheGraph *lathe_graph_load_overridden_from_data(const char *text, gsize len, c
                                                   LatheCatalog *cat, GPtrArray *problems);
 void lathe_graph_free(LatheGraph *graph);
 
+/* graph-cv.c, for graph.c: expands every "use": "cv" node (docs/cv.md). */
+gboolean lathe_graph_cv_expand(JsonObject *root, GPtrArray *problems);
 /* graph-presets.c, for graph.c: */
 gboolean lathe_graph_presets_apply(JsonObject *root, const char *cli_preset, GPtrArray *problems,
                                    char **chosen, JsonObject **presets);

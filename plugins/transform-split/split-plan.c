@@ -43,23 +43,8 @@ static gboolean check_indices(const gint32 *v, guint n, guint limit, const char 
 }
 
 typedef struct {
-  const gint32 *groups;
-  const gint32 *labels;
-} RowKeys;
-
-static int cmp_group_label(const void *a, const void *b, void *data) {
-  const RowKeys *k = data;
-  guint32 ra = *(const guint32 *)a, rb = *(const guint32 *)b;
-  if (k->groups[ra] != k->groups[rb])
-    return k->groups[ra] < k->groups[rb] ? -1 : 1;
-  if (k->labels[ra] != k->labels[rb])
-    return k->labels[ra] < k->labels[rb] ? -1 : 1;
-  return ra < rb ? -1 : (ra > rb);
-}
-
-typedef struct {
   gint32 g;
-  const char *name;
+  char *name;
 } NamedGroup;
 
 static int cmp_named(const void *a, const void *b) {
@@ -68,9 +53,21 @@ static int cmp_named(const void *a, const void *b) {
   return c ? c : (x->g > y->g) - (x->g < y->g);
 }
 
+/* The item a group belongs to: its name, or the first match of @key in it
+ * (an inter-k recording's folder), so near relatives move together. */
+static char *group_key(const char *name, GRegex *key) {
+  if (key) {
+    g_autoptr(GMatchInfo) mi = NULL;
+    if (g_regex_match(key, name, 0, &mi))
+      return g_match_info_fetch(mi, 0);
+  }
+  return g_strdup(name);
+}
+
 /* Numbers the groups that occur (compact[g] = item, -1 when absent) in byte
- * order of their names; returns how many. */
-static guint number_groups(const LatheDataset *ds, gint32 *compact) {
+ * order of their keys; groups with one key share an item. Returns how many
+ * items. */
+static guint number_groups(const LatheDataset *ds, GRegex *key, gint32 *compact) {
   for (guint g = 0; g < ds->n_groups; g++)
     compact[g] = -1;
   for (guint r = 0; r < ds->n_rows; r++)
@@ -79,31 +76,56 @@ static guint number_groups(const LatheDataset *ds, gint32 *compact) {
   guint n = 0;
   for (guint g = 0; g < ds->n_groups; g++)
     if (compact[g] == 0)
-      present[n++] = (NamedGroup){(gint32)g, ds->group_names[g] ? ds->group_names[g] : ""};
+      present[n++] =
+          (NamedGroup){(gint32)g, group_key(ds->group_names[g] ? ds->group_names[g] : "", key)};
   qsort(present, n, sizeof *present, cmp_named);
+  gint32 item = -1;
+  for (guint i = 0; i < n; i++) {
+    if (i == 0 || strcmp(present[i].name, present[i - 1].name) != 0)
+      item++;
+    compact[present[i].g] = item;
+  }
   for (guint i = 0; i < n; i++)
-    compact[present[i].g] = (gint32)i;
+    g_free(present[i].name);
   g_free(present);
-  return n;
+  return (guint)(item + 1);
 }
 
-/* Majority label of each compact group; ties go to the lowest class index so
+typedef struct {
+  const gint32 *items;
+  const gint32 *labels;
+} RowKeys;
+
+static int cmp_item_label(const void *a, const void *b, void *data) {
+  const RowKeys *k = data;
+  guint32 ra = *(const guint32 *)a, rb = *(const guint32 *)b;
+  if (k->items[ra] != k->items[rb])
+    return k->items[ra] < k->items[rb] ? -1 : 1;
+  if (k->labels[ra] != k->labels[rb])
+    return k->labels[ra] < k->labels[rb] ? -1 : 1;
+  return ra < rb ? -1 : (ra > rb);
+}
+
+/* Majority label of each item's rows; ties go to the lowest class index so
  * the outcome never depends on row order. */
 static void group_majority(const LatheDataset *ds, const gint32 *compact, gint32 *out) {
   guint32 *order = g_new(guint32, ds->n_rows + 1);
-  for (guint r = 0; r < ds->n_rows; r++)
+  gint32 *items = g_new(gint32, ds->n_rows + 1);
+  for (guint r = 0; r < ds->n_rows; r++) {
     order[r] = r;
-  RowKeys keys = {ds->groups, ds->labels};
-  qsort_r(order, ds->n_rows, sizeof *order, cmp_group_label, &keys);
+    items[r] = compact[ds->groups[r]];
+  }
+  RowKeys keys = {items, ds->labels};
+  qsort_r(order, ds->n_rows, sizeof *order, cmp_item_label, &keys);
   guint i = 0;
   while (i < ds->n_rows) {
-    gint32 g = ds->groups[order[i]];
+    gint32 it = items[order[i]];
     guint best = 0;
     gint32 best_label = -1;
-    while (i < ds->n_rows && ds->groups[order[i]] == g) {
+    while (i < ds->n_rows && items[order[i]] == it) {
       gint32 label = ds->labels[order[i]];
       guint run = 0;
-      while (i < ds->n_rows && ds->groups[order[i]] == g && ds->labels[order[i]] == label) {
+      while (i < ds->n_rows && items[order[i]] == it && ds->labels[order[i]] == label) {
         run++;
         i++;
       }
@@ -112,8 +134,9 @@ static void group_majority(const LatheDataset *ds, const gint32 *compact, gint32
         best_label = label;
       }
     }
-    out[compact[g]] = best_label;
+    out[it] = best_label;
   }
+  g_free(items);
   g_free(order);
 }
 
@@ -217,6 +240,13 @@ out:
 LatheSplitPlan *lathe_split_plan_compute(const LatheDataset *ds, double test_fraction,
                                          gboolean stratify, gboolean grouped,
                                          LatheRng *rng, GError **error) {
+  return lathe_split_plan_compute_keyed(ds, test_fraction, stratify, grouped, NULL, rng, error);
+}
+
+LatheSplitPlan *lathe_split_plan_compute_keyed(const LatheDataset *ds, double test_fraction,
+                                               gboolean stratify, gboolean grouped,
+                                               GRegex *group_key, LatheRng *rng,
+                                               GError **error) {
   if (!(test_fraction > 0.0 && test_fraction < 1.0)) {
     g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
                 "transform/split: test_fraction=%g leaves one side empty; use a value "
@@ -248,7 +278,7 @@ LatheSplitPlan *lathe_split_plan_compute(const LatheDataset *ds, double test_fra
   gint32 *compact = NULL;
   if (grouped) {
     compact = g_new(gint32, ds->n_groups + 1);
-    n_items = number_groups(ds, compact);
+    n_items = number_groups(ds, group_key, compact);
   }
   const char *unit = grouped ? "group" : "row";
 
@@ -305,6 +335,96 @@ LatheSplitPlan *lathe_split_plan_compute(const LatheDataset *ds, double test_fra
       plan->train[plan->n_train++] = r;
   }
   g_free(is_test);
+  g_free(compact);
+  return plan;
+}
+
+/* Checks shared by both plans' labels and groups. */
+static gboolean check_inputs(const LatheDataset *ds, gboolean stratify, gboolean grouped,
+                             GError **error) {
+  if (stratify && !ds->labels) {
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
+                "transform/split: stratify=true needs a labelled dataset; set "
+                "stratify=false or give the source a label column");
+    return FALSE;
+  }
+  if (grouped && !ds->groups) {
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
+                "transform/split: grouped=true needs a dataset with groups; set "
+                "grouped=false or give the source a group column");
+    return FALSE;
+  }
+  if (stratify && !check_indices(ds->labels, ds->n_rows, ds->n_classes, "label",
+                                 "stratify", error))
+    return FALSE;
+  return !grouped ||
+         check_indices(ds->groups, ds->n_rows, ds->n_groups, "group", "grouped", error);
+}
+
+/* Stratified (group) k-fold: each class's items, shuffled, are dealt to the
+ * folds in turn by one counter that runs on from class to class, so every
+ * fold holds floor or ceil of n_c / k items of class c and the folds' sizes
+ * differ by at most one. Every fold node runs this whole dealing with the
+ * same stream and keeps its own fold, so the folds partition the items. */
+LatheSplitPlan *lathe_split_plan_kfold(const LatheDataset *ds, guint folds, guint fold,
+                                       gboolean stratify, gboolean grouped, GRegex *group_key,
+                                       LatheRng *rng, GError **error) {
+  if (folds < 2 || fold >= folds) {
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
+                "transform/split: fold %u of %u folds does not exist; folds needs at least "
+                "2 and fold runs from 1 to folds",
+                fold + 1, folds);
+    return NULL;
+  }
+  if (!check_inputs(ds, stratify, grouped, error))
+    return NULL;
+  guint n_items = ds->n_rows;
+  gint32 *compact = NULL;
+  if (grouped) {
+    compact = g_new(gint32, ds->n_groups + 1);
+    n_items = number_groups(ds, group_key, compact);
+  }
+  if (n_items < folds) {
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
+                "transform/split: %u %ss cannot fill %u folds; lower folds", n_items,
+                grouped ? "group" : "row", folds);
+    g_free(compact);
+    return NULL;
+  }
+  gint32 *item_class = NULL;
+  if (stratify) {
+    item_class = g_new(gint32, n_items + 1);
+    if (grouped)
+      group_majority(ds, compact, item_class);
+    else
+      memcpy(item_class, ds->labels, n_items * sizeof *item_class);
+  }
+  guint n_classes = stratify ? ds->n_classes : 1;
+  guint *item_fold = g_new(guint, n_items + 1);
+  guint32 *members = g_new(guint32, n_items + 1);
+  guint counter = 0;
+  for (guint c = 0; c < n_classes; c++) {
+    guint m = 0;
+    for (guint i = 0; i < n_items; i++)
+      if (!stratify || (guint)item_class[i] == c)
+        members[m++] = i;
+    lathe_rng_shuffle(rng, members, m);
+    for (guint j = 0; j < m; j++)
+      item_fold[members[j]] = counter++ % folds;
+  }
+  LatheSplitPlan *plan = g_new0(LatheSplitPlan, 1);
+  plan->train = g_new(guint32, ds->n_rows + 1);
+  plan->test = g_new(guint32, ds->n_rows + 1);
+  for (guint r = 0; r < ds->n_rows; r++) {
+    guint item = grouped ? (guint)compact[ds->groups[r]] : r;
+    if (item_fold[item] == fold)
+      plan->test[plan->n_test++] = r;
+    else
+      plan->train[plan->n_train++] = r;
+  }
+  g_free(members);
+  g_free(item_fold);
+  g_free(item_class);
   g_free(compact);
   return plan;
 }

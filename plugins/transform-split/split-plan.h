@@ -48,6 +48,44 @@ LatheSplitPlan *lathe_split_plan_compute(const LatheDataset *ds, double test_fra
                                          gboolean stratify, gboolean grouped,
                                          LatheRng *rng, GError **error);
 
+/**
+ * lathe_split_plan_compute_keyed:
+ * @group_key: (nullable): with @grouped, groups whose names share this
+ *   regex's first match are one item (an inter-k folder's recordings); names
+ *   it does not match stay items of their own.
+ *
+ * lathe_split_plan_compute() with the items keyed by @group_key; the other
+ * arguments are those of lathe_split_plan_compute().
+ *
+ * Returns: (transfer full) (nullable): the plan, or %NULL with @error set.
+ */
+LatheSplitPlan *lathe_split_plan_compute_keyed(const LatheDataset *ds, double test_fraction,
+                                               gboolean stratify, gboolean grouped,
+                                               GRegex *group_key, LatheRng *rng,
+                                               GError **error);
+
+/**
+ * lathe_split_plan_kfold:
+ * @ds: the dataset to split.
+ * @folds: how many folds (at least 2).
+ * @fold: which one is the test side, from 0.
+ * @stratify: deal each class's items to the folds in turn (needs labels).
+ * @grouped: the items are groups (keyed by @group_key), never rows.
+ * @group_key: (nullable): as for lathe_split_plan_compute_keyed().
+ * @rng: the stream; every fold of one CV must get the same one.
+ * @error: return location for a #GError.
+ *
+ * Items (rows or groups in name order, as in lathe_split_plan_compute()) are
+ * shuffled class by class and dealt to the folds by one running counter:
+ * fold f holds floor or ceil of n_c/k items of class c. Fold @fold is the
+ * test side, the others the train side.
+ *
+ * Returns: (transfer full) (nullable): the plan, or %NULL with @error set.
+ */
+LatheSplitPlan *lathe_split_plan_kfold(const LatheDataset *ds, guint folds, guint fold,
+                                       gboolean stratify, gboolean grouped, GRegex *group_key,
+                                       LatheRng *rng, GError **error);
+
 /** lathe_split_plan_free: frees @plan (nullable). */
 void lathe_split_plan_free(LatheSplitPlan *plan);
 

@@ -18,6 +18,15 @@ static const LatheParamSpec split_params[] = {
                      "-1: this node's own seed; otherwise a fixed seed, so split nodes over "
                      "differently featurised data with the same group names and labels "
                      "pick the same groups"),
+    LATHE_PARAM_INT_("folds", "0", 0, 1000,
+                     "0: one shuffle split by test_fraction; k >= 2: k-fold, this node's "
+                     "test side is fold `fold` (grouped, stratified: docs/cv.md); needs a "
+                     "fixed seed, the same on every fold node"),
+    LATHE_PARAM_INT_("fold", "1", 1, 1000, "with folds: which fold is the test side, 1 to folds"),
+    LATHE_PARAM_STRING_("group_key", "\"\"", 0,
+                        "with grouped: a regex; groups whose names share its first match "
+                        "are one item, kept on one side (\"^[^/]+/[0-9]+-[0-9]+/\": an IDEKO "
+                        "inter-k folder); \"\" = each group is its own item"),
     LATHE_PARAM_END,
 };
 
@@ -49,8 +58,39 @@ static gboolean split_run(LatheContext *ctx, GError **error) {
     lathe_rng_init(&fixed, (guint64)seed);
     rng = &fixed;
   }
+  gint64 folds = lathe_context_param_int(ctx, "folds");
+  gint64 fold = lathe_context_param_int(ctx, "fold");
+  const char *key = lathe_context_param_string(ctx, "group_key");
+  if (folds == 1 || (folds > 0 && fold > folds)) {
+    lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, "transform/split",
+                            "folds=%" G_GINT64_FORMAT " fold=%" G_GINT64_FORMAT
+                            " is not a fold; folds is 0 (off) or at least 2, fold from 1 "
+                            "to folds",
+                            folds, fold);
+    return FALSE;
+  }
+  if (folds > 0 && seed < 0) {
+    lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, "transform/split",
+                            "folds needs a fixed seed (seed >= 0), the same on every fold "
+                            "node, or the folds would not partition the data");
+    return FALSE;
+  }
+  g_autoptr(GRegex) re = NULL;
+  if (key && *key) {
+    g_autoptr(GError) rerr = NULL;
+    re = g_regex_new(key, 0, 0, &rerr);
+    if (!re) {
+      lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, "transform/split",
+                              "group_key is not a regex (%s); fix it or set \"\"",
+                              rerr->message);
+      return FALSE;
+    }
+  }
   g_autoptr(LatheSplitPlan) plan =
-      lathe_split_plan_compute(ds, fraction, stratify, grouped, rng, error);
+      folds > 0 ? lathe_split_plan_kfold(ds, (guint)folds, (guint)fold - 1, stratify, grouped,
+                                         re, rng, error)
+                : lathe_split_plan_compute_keyed(ds, fraction, stratify, grouped, re, rng,
+                                                 error);
   if (!plan)
     return FALSE;
 
