@@ -213,3 +213,20 @@ gboolean lathe_graph_cv_expand(JsonObject *root, GPtrArray *problems) {
     return TRUE;
   return expand_nodes(json_node_get_array(nodes), "", problems);
 }
+
+gboolean lathe_graph_cv_member(const char *family, const char *node_id) {
+  /* Every "-DIGITS-" in the id is a candidate fold number: with it taken
+   * out, the id must read as the family. */
+  for (const char *p = strchr(node_id, '-'); p; p = strchr(p + 1, '-')) {
+    const char *q = p + 1;
+    while (g_ascii_isdigit(*q))
+      q++;
+    if (q == p + 1 || *q != '-')
+      continue;
+    gsize head = (gsize)(p - node_id);
+    if (strncmp(family, node_id, head) == 0 && family[head] == '-' &&
+        g_str_equal(family + head + 1, q + 1))
+      return TRUE;
+  }
+  return FALSE;
+}

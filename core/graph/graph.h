@@ -196,6 +196,10 @@ void lathe_graph_free(LatheGraph *graph);
 
 /* graph-cv.c, for graph.c: expands every "use": "cv" node (docs/cv.md). */
 gboolean lathe_graph_cv_expand(JsonObject *root, GPtrArray *problems);
+/* Whether @node_id is one fold's copy ("CV-I-NODE") of the fold node that
+ * @family names ("CV-NODE"): a tuner's space dimension "CV-NODE.PARAM"
+ * sets PARAM on every fold's copy, so all folds of a trial train alike. */
+gboolean lathe_graph_cv_member(const char *family, const char *node_id);
 /* graph-presets.c, for graph.c: */
 gboolean lathe_graph_presets_apply(JsonObject *root, const char *cli_preset, GPtrArray *problems,
                                    char **chosen, JsonObject **presets);

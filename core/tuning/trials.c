@@ -22,8 +22,8 @@ static LatheBatch *trial_batch(LatheNodeRun *tuner, LatheTrial *tr) {
     g_autoptr(GList) dims = json_object_get_members(tr->point);
     for (GList *l = dims; l; l = l->next) {
       const char *dot = strchr(l->data, '.');
-      if (dot && strncmp(l->data, n->id, dot - (char *)l->data) == 0 &&
-          n->id[dot - (char *)l->data] == '\0')
+      g_autofree char *dim_node = dot ? g_strndup(l->data, dot - (char *)l->data) : NULL;
+      if (dim_node && (g_str_equal(dim_node, n->id) || lathe_graph_cv_member(dim_node, n->id)))
         json_object_set_member(params, dot + 1, json_node_copy(json_object_get_member(tr->point, l->data)));
     }
     g_autofree char *id = g_strdup_printf("%s/%u/%s", tuner->exec_id, tr->number, n->id);
@@ -218,7 +218,7 @@ gboolean lathe_tuner_execute(LatheNodeRun *task, LatheContext *ctx, GError **err
   for (GList *l = dims; l; l = l->next) {
     const char *d = strchr(l->data, '.');
     g_autofree char *nid = g_strndup(l->data, d - (char *)l->data);
-    LatheNode *target = g_hash_table_lookup(task->node->trial->by_id, nid);
+    LatheNode *target = lathe_tuner_dim_target(task->node->trial, nid);
     lathe_search_space_add(space, l->data, json_object_get_member(sp, l->data),
                            lathe_component_param(target->comp, d + 1));
   }

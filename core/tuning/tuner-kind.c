@@ -81,6 +81,17 @@ static void check_objectives(LatheNode *n, const char *tptr, GPtrArray *problems
   }
 }
 
+LatheNode *lathe_tuner_dim_target(LatheGraph *trial, const char *node) {
+  LatheNode *target = g_hash_table_lookup(trial->by_id, node);
+  /* "CV-NODE": a cv node's fold node, copied once per fold (graph-cv.c). */
+  for (guint i = 0; !target && i < trial->order->len; i++) {
+    LatheNode *m = trial->order->pdata[i];
+    if (lathe_graph_cv_member(node, m->id))
+      target = m;
+  }
+  return target;
+}
+
 /* "metrics" and "constraints" of a tuner name nodes of its trial. */
 static void check_trial_refs(LatheNode *n, GPtrArray *problems) {
   static const char *const lists[] = {"metrics", "constraints"};
@@ -136,7 +147,7 @@ static void tuner_validate(LatheNode *n, GPtrArray *problems) {
     g_autofree char *did = NULL, *dparam = NULL;
     LatheNode *target = NULL;
     if (lathe_graph_split_ref(l->data, &did, &dparam) && dparam)
-      target = g_hash_table_lookup(n->trial->by_id, did);
+      target = lathe_tuner_dim_target(n->trial, did);
     if (!target) {
       lathe_problems_add(problems, sptr, "a space dimension is TRIAL_NODE.PARAM; '%s' names no "
                          "node of this trial", (char *)l->data);

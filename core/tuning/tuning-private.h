@@ -89,4 +89,9 @@ gboolean lathe_study_record(LatheRun *run, const char *study_id, LatheTrial *tri
 /* trials.c: the tuner kind's execute operation (tuner-kind.c). */
 gboolean lathe_tuner_execute(LatheNodeRun *task, LatheContext *ctx, GError **error);
 
+/* tuner-kind.c: the trial node a space dimension "NODE.PARAM" sets: NODE,
+ * or for a cv node's fold node "CV-NODE", its first fold's copy (the
+ * params are the same in every fold; trials.c sets them on all). */
+LatheNode *lathe_tuner_dim_target(LatheGraph *trial, const char *node);
+
 G_END_DECLS
