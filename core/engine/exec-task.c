@@ -70,9 +70,15 @@ static gboolean run_task_file(LatheCatalog *cat, JsonObject *o, JsonObject *r, g
   /* Another build of the plugin would break "same result whichever executor". */
   if (g_strcmp0(str(o, "plugin_version"), c->plugin->version) != 0 ||
       (str(o, "plugin_digest") && g_strcmp0(str(o, "plugin_digest"), lathe_plugin_digest(c->plugin)) != 0)) {
-    g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
-                "%s here is plugin %s %s, not the one the host ran (%s); install the same build",
-                comp_id, c->plugin->name, c->plugin->version, str(o, "plugin_version"));
+    if (g_strcmp0(str(o, "plugin_version"), c->plugin->version) == 0)
+      g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
+                  "%s here is another build of plugin %s %s than the host ran (its file %s "
+                  "changed since the run started?); install the same build", comp_id,
+                  c->plugin->name, c->plugin->version, c->plugin->file);
+    else
+      g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
+                  "%s here is plugin %s %s, not the one the host ran (%s); install the same build",
+                  comp_id, c->plugin->name, c->plugin->version, str(o, "plugin_version"));
     return FALSE;
   }
   const LatheNodeKind *kind = lathe_node_kind_get(c->kind);
