@@ -253,4 +253,24 @@ run_lathe "$TMP/cpx" run --json --store "$TMP/cps-many" "$TMP/cpus-many.json"
 expect_code "$TMP/cpx" 1 "more cpus than the machine has fails the run"
 expect_py "$TMP/cpx.out" "'/one/1 asks for resources.cpus = $((ncpu + 1)), and this machine lets it use $ncpu' in [n['error'] for n in d['nodes'] if n['id'] == 'one'][0]" \
   "the error names the node, what it asked and what there is"
+
+# A plugin file replaced while the run goes on: the next task refuses to run
+# another build than the host's, and says so (the same version number).
+mkdir -p "$TMP/kit"
+cp "$LATHE_TESTKIT_DIR"/*.so "$TMP/kit/"
+cat >"$TMP/rebuilt.json" <<'JSON'
+{"executor": {"use": "executor/process"},
+ "nodes": [{"id": "first", "use": "transform/sleep", "with": {"seconds": 1.5}},
+  {"id": "second", "use": "transform/noop", "in": {"data": "first"}}]}
+JSON
+LATHE_PLUGIN_PATH="$TMP/kit:$LATHE_BUILD_DIR/plugins/executor-process" \
+  "$LATHE_BIN" run --json --store "$TMP/rb" "$TMP/rebuilt.json" >"$TMP/rb.out" 2>"$TMP/rb.err" &
+rpid=$!
+sleep 0.7
+for f in "$TMP"/kit/*.so; do printf 'rebuilt' >>"$f"; done
+wait $rpid
+echo $? >"$TMP/rb.code"
+expect_code "$TMP/rb" 1 "a plugin rebuilt during the run fails the next task"
+expect_py "$TMP/rb.out" "'here is another build of plugin testkit 0.1.0 than the host ran' in [n for n in d['nodes'] if n['id'] == 'second'][0]['error']" \
+  "the error says it is another build, not another version"
 finish
