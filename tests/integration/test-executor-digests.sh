@@ -5,13 +5,6 @@
 # reports (all but timings) and data versions must be identical. nab reads ../shared/data (skipped
 # without it); IDEKO (LATHE_DIGESTS_IDEKO=1, the slow suite) too.
 source "$(dirname "$0")/lib.sh"
-# Known open defect (issue 15): under the sanitizers, `lathe exec-task`
-# children leak 38 bytes at exit (LeakSanitizer then fails the task) and a
-# task's SIGSEGV reads as SIGABRT. The gcc build runs this test whole.
-if [ "${LATHE_SANITIZED:-false}" = true ]; then
-  echo "skip - executor tasks under ASan: a 38-byte leak at exec-task's exit is still open (issue 15)"
-  exit 77
-fi
 SHARED="${LATHE_SHARED_DATA:-}"
 
 # prepare NAME DIR: the example NAME in DIR, its data paths made absolute.

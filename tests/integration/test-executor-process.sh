@@ -5,13 +5,7 @@
 # and the store live. Ctrl-C, and the host killed outright, leave no process
 # behind (checked in /proc). Settings are validated, naming the node.
 source "$(dirname "$0")/lib.sh"
-# Known open defect (issue 15): under the sanitizers, `lathe exec-task`
-# children leak 38 bytes at exit (LeakSanitizer then fails the task) and a
-# task's SIGSEGV reads as SIGABRT. The gcc build runs this test whole.
-if [ "${LATHE_SANITIZED:-false}" = true ]; then
-  echo "skip - executor tasks under ASan: a 38-byte leak at exec-task's exit is still open (issue 15)"
-  exit 77
-fi
+asan_plain_segv
 export LATHE_PLUGIN_PATH="$LATHE_TESTKIT_DIR:$LATHE_BUILD_DIR/plugins/executor-process"
 
 # Processes whose command line holds $1 (this test's own files only).

@@ -4,13 +4,7 @@
 # lists them all, a node that succeeds on a retry makes its run succeed, "on"
 # limits what is retried, and delays grow by "factor".
 source "$(dirname "$0")/lib.sh"
-# Known open defect (issue 15): under the sanitizers, `lathe exec-task`
-# children leak 38 bytes at exit (LeakSanitizer then fails the task) and a
-# task's SIGSEGV reads as SIGABRT. The gcc build runs this test whole.
-if [ "${LATHE_SANITIZED:-false}" = true ]; then
-  echo "skip - executor tasks under ASan: a 38-byte leak at exec-task's exit is still open (issue 15)"
-  exit 77
-fi
+asan_plain_segv
 export LATHE_PLUGIN_PATH="$LATHE_TESTKIT_DIR:$LATHE_BUILD_DIR/plugins/executor-process"
 
 # flaky HOW TIMES MAX [ON]: a pipeline whose node "flaky" fails (HOW) for its
