@@ -296,14 +296,16 @@ static gint64 grace_us(void) {
   return 600 * G_USEC_PER_SEC;
 }
 
-/* Waits for @job to end: polls every 0.25 ms at first (a fork server's
- * task of a few ms is seen ending soon after), the interval growing by a
- * quarter each time to 1 s, so a short node is seen ending within a
- * quarter of its time and a long one costs a poll a second. The
+/* Waits for @job to end: polls every 0.25 ms for its first 20 ms (a fork
+ * server's task of a few ms is seen ending at once; a poll is a system call
+ * or two), then the interval grows by a quarter each time to 1 s, so a
+ * short node is seen ending within a quarter of its time and a long one
+ * costs a poll a second. The
  * node's context being cancelled (an interrupt) cancels the job. */
 static LatheTaskState wait_job(Session *s, LatheNodeRun *t, LatheContext *ctx, gpointer job,
                                int *status, gboolean *cancelled, GError **error) {
   gint64 interval = 250, unavailable_since = 0, cancel_at = 0;
+  const gint64 submitted = g_get_monotonic_time();
   for (;;) {
     g_autoptr(GError) perr = NULL;
     g_mutex_lock(&s->lock);
@@ -353,7 +355,8 @@ static LatheTaskState wait_job(Session *s, LatheNodeRun *t, LatheContext *ctx, g
     if (*cancelled && g_get_monotonic_time() - cancel_at > 60 * G_USEC_PER_SEC)
       return LATHE_TASK_CANCELLED;
     g_usleep((gulong)interval);
-    interval = MIN(interval * 5 / 4, G_USEC_PER_SEC);
+    if (g_get_monotonic_time() - submitted > 20000)
+      interval = MIN(interval * 5 / 4, G_USEC_PER_SEC);
   }
 }
 
