@@ -10,25 +10,27 @@
 #include <string.h>
 
 #include "catalog/catalog.h"
+#include "cli/cli.h"
 #include "engine/engine.h"
 #include "tuning/tuning.h"
+
+char **lathe_original_argv;
 
 int main(int argc, char **argv) {
   /* The plugin scanner's child, as in `lathe` (core/catalog/plugin-scan.c). */
   if (argc >= 2 && g_str_equal(argv[1], "--scan-plugins"))
     return lathe_plugin_scanner_main(argc - 2, argv + 2);
-  gboolean json = argc == 4 && g_str_equal(argv[3], "--json");
-  if ((argc != 3 && !json) || !g_str_equal(argv[1], "exec-task")) {
-    fprintf(stderr, "usage: lathe-task exec-task TASKFILE [--json]: one node an executor was "
-                    "handed (`lathe run` writes the task file; see docs/executors.md)\n");
+  if (argc < 2 || !g_str_equal(argv[1], "exec-task")) {
+    fprintf(stderr, "usage: lathe-task exec-task TASKFILE [--json] | lathe-task exec-task --server: "
+                    "one node an executor was handed (`lathe run` writes the task file; see "
+                    "docs/executors.md)\n");
     return 2;
   }
+  lathe_original_argv = argv;
   lathe_catalog_set_scanner(g_file_test("/proc/self/exe", G_FILE_TEST_EXISTS) ? "/proc/self/exe" : argv[0]);
   lathe_engine_init();
   lathe_tuning_init();
   lathe_blas_prepare(argv, 1);
-  LatheCatalog *cat = lathe_catalog_load();
-  int rc = lathe_engine_exec_task(cat, argv[2], json);
-  lathe_catalog_free(cat);
-  return rc;
+  /* The same command as `lathe exec-task` (cli-exec-task.c), fork server included. */
+  return lathe_cmd_exec_task(argc - 1, argv + 1);
 }

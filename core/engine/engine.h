@@ -134,6 +134,19 @@ void lathe_engine_init(void);
 int lathe_engine_exec_task(LatheCatalog *cat, const char *file, gboolean json);
 
 /**
+ * lathe_engine_exec_server:
+ * @cat: the loaded catalog.
+ * @title: (nullable): this process's command-line room, which each child
+ *   overwrites with its task file (so that ps shows it).
+ * @title_room: its size in bytes.
+ *
+ * `lathe exec-task --server`: executor/process's fork server (exec-server.c
+ * describes the protocol on fds 0 and 1). Returns when fd 0 closes, with
+ * every child stopped; 1 when it cannot serve.
+ */
+int lathe_engine_exec_server(LatheCatalog *cat, char *title, gsize title_room);
+
+/**
  * lathe_engine_check_executor:
  * @id: an executor component id, its short name ("process"), or "threads".
  *

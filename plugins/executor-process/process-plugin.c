@@ -6,17 +6,33 @@
  * leaves no orphan. Memory is limited by RLIMIT_AS, wall time by this
  * plugin (SIGTERM, then SIGKILL after a grace), and stdout and stderr go to
  * the task's log file, whose tail the host keeps in the store on a failure.
+ *
+ * By default ("spawn": "server") the children come from a fork server the
+ * plugin starts once per session: the task's argv without its last element
+ * (the task file), plus "--server" (`lathe exec-task --server`, which
+ * speaks the line protocol below and forks a child per task with the same
+ * process group, parent-death signal and limits). It saves each task the
+ * program's start (dynamic linking, the plugin index). The server is not a
+ * thread's child: it ends when its pipe closes, which a host killed outright
+ * also does. If it cannot start, or with "spawn": "exec", each task is
+ * fork+exec'd here.
+ *
  * A task that asks for N cpus is pinned to the N allowed CPUs that its
  * running siblings use least, as a scheduler would place it; one that asks
  * for GPUs sees that many through CUDA_VISIBLE_DEVICES, and is refused on a
- * machine with none. */
+ * machine with none. Such a task is started here (vfork and exec), not by
+ * the server.
+ */
+
 #include <errno.h>
 #include <sched.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -25,10 +41,21 @@
 
 /* How long a task told to stop (SIGTERM) has before SIGKILL. */
 #define KILL_GRACE_US (2 * G_USEC_PER_SEC)
+/* How long the fork server has to say READY (a sanitized build is slow). */
+#define SERVER_START_MS 20000
+
+static const char *const spawn_choices[] = {"server", "exec", NULL};
+static const LatheParamSpec process_params[] = {
+    LATHE_PARAM_ENUM_("spawn", "\"server\"", spawn_choices,
+                      "server: tasks are forked by a helper process started once per run "
+                      "(`lathe exec-task --server`); exec: each task is fork+exec'd"),
+    LATHE_PARAM_END,
+};
 
 typedef struct {
   pid_t pid;            /* also its process group */
   gboolean ours;        /* our child (else attached: poll can only see it live or gone) */
+  gboolean served;      /* the fork server's child: its end comes over the pipe */
   gint64 started;       /* monotonic */
   guint time_limit_s;
   guint64 memory_mb;
@@ -47,6 +74,11 @@ typedef struct {
 typedef struct {
   GHashTable *jobs; /* Job* set: what close() must stop */
   cpu_set_t allowed; /* the host's CPUs when the session opened */
+  GMutex lock;      /* the server's pipe and the jobs it ends */
+  gboolean use_server, server_tried;
+  pid_t server;     /* 0: none */
+  int sock;         /* the server's fd 0 and 1, here; -1: none */
+  GString *in;      /* what the server said, not yet a whole line */
 } Session;
 
 static gpointer proc_open(LatheContext *ctx, GError **error) {
@@ -57,6 +89,10 @@ static gpointer proc_open(LatheContext *ctx, GError **error) {
     for (long i = 0, n = sysconf(_SC_NPROCESSORS_ONLN); i < n && i < CPU_SETSIZE; i++)
       CPU_SET((int)i, &s->allowed);
   }
+  g_mutex_init(&s->lock);
+  s->use_server = g_strcmp0(lathe_context_param_string(ctx, "spawn"), "exec") != 0;
+  s->sock = -1;
+  s->in = g_string_new(NULL);
   return s;
 }
 
@@ -116,6 +152,183 @@ static guint64 proc_start(pid_t pid, pid_t *ppid) {
   return g_ascii_strtoull(f[19], NULL, 10);
 }
 
+static void finish(Job *j, int wstatus);
+
+static void server_stop(Session *s) {
+  if (s->sock >= 0)
+    close(s->sock); /* the server stops its children and exits */
+  s->sock = -1;
+  if (s->server > 0) {
+    int wstatus;
+    while (waitpid(s->server, &wstatus, 0) < 0 && errno == EINTR)
+      ;
+  }
+  s->server = 0;
+}
+
+/* The server is gone: what it ran cannot be watched to its end. */
+static void server_lost(Session *s) {
+  GHashTableIter it;
+  gpointer k;
+  g_hash_table_iter_init(&it, s->jobs);
+  while (g_hash_table_iter_next(&it, &k, NULL)) {
+    Job *j = k;
+    if (j->served && !j->done) {
+      killpg(j->pid, SIGKILL);
+      j->done = TRUE;
+      j->state = j->cancelled ? LATHE_TASK_CANCELLED : LATHE_TASK_LOST;
+      j->status = -1;
+    }
+  }
+  server_stop(s);
+}
+
+/* Reads what the server said, waiting up to @timeout_ms (-1: for ever) for
+ * a line other than EXIT, which it returns; EXIT lines end their jobs. NULL
+ * on a timeout, or when the server is gone (then s->sock is -1). */
+static char *server_read(Session *s, int timeout_ms) {
+  gint64 deadline = timeout_ms < 0 ? -1 : g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+  for (;;) {
+    char *nl;
+    while ((nl = memchr(s->in->str, '\n', s->in->len))) {
+      char *line = g_strndup(s->in->str, (gsize)(nl - s->in->str));
+      g_string_erase(s->in, 0, nl - s->in->str + 1);
+      if (!g_str_has_prefix(line, "EXIT\t"))
+        return line;
+      g_auto(GStrv) f = g_strsplit(line, "\t", 0);
+      g_free(line);
+      pid_t pid = g_strv_length(f) == 4 ? (pid_t)g_ascii_strtoll(f[1], NULL, 10) : 0;
+      GHashTableIter it;
+      gpointer k;
+      g_hash_table_iter_init(&it, s->jobs);
+      while (g_hash_table_iter_next(&it, &k, NULL)) {
+        Job *j = k;
+        if (j->served && !j->done && j->pid == pid) {
+          j->maxrss_kb = g_ascii_strtoll(f[3], NULL, 10);
+          finish(j, (int)g_ascii_strtoll(f[2], NULL, 10));
+        }
+      }
+    }
+    if (s->sock < 0)
+      return NULL;
+    int wait_ms = 0;
+    if (deadline >= 0) {
+      gint64 left = deadline - g_get_monotonic_time();
+      wait_ms = left > 0 ? (int)((left + 999) / 1000) : 0;
+    } else {
+      wait_ms = -1;
+    }
+    struct pollfd p = {.fd = s->sock, .events = POLLIN};
+    int r = poll(&p, 1, wait_ms);
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r == 0)
+      return NULL;
+    char buf[4096];
+    gssize n = r > 0 ? read(s->sock, buf, sizeof buf) : -1;
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0) {
+      server_lost(s);
+      return NULL;
+    }
+    g_string_append_len(s->in, buf, n);
+  }
+}
+
+/* Starts the fork server: @argv without its last element (the task file),
+ * plus "--server". FALSE when it does not say READY in time. */
+static gboolean server_start(Session *s, const char *const *argv) {
+  guint n = g_strv_length((char **)argv);
+  if (n < 2)
+    return FALSE;
+  char **sargv = g_new0(char *, n + 1);
+  for (guint i = 0; i + 1 < n; i++)
+    sargv[i] = g_strdup(argv[i]);
+  sargv[n - 1] = g_strdup("--server");
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+    g_strfreev(sargv);
+    return FALSE;
+  }
+  int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  pid_t pid = fork();
+  if (pid == 0) {
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    signal(SIGPIPE, SIG_DFL);
+    dup2(sv[1], STDIN_FILENO); /* dup2 clears close-on-exec on the copies */
+    dup2(sv[1], STDOUT_FILENO);
+    execv(sargv[0], sargv);
+    _exit(127);
+  }
+  g_strfreev(sargv);
+  if (null >= 0)
+    close(null);
+  close(sv[1]);
+  if (pid < 0) {
+    close(sv[0]);
+    return FALSE;
+  }
+  s->server = pid;
+  s->sock = sv[0];
+  g_autofree char *ready = server_read(s, SERVER_START_MS);
+  if (g_strcmp0(ready, "READY") != 0) {
+    if (s->server)
+      kill(s->server, SIGKILL);
+    server_stop(s);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* The task in a child of the fork server: its pid, or 0 (then the caller
+ * fork+execs it). */
+static pid_t server_submit(Session *s, const LatheTask *task) {
+  if (!s->server_tried) {
+    s->server_tried = TRUE;
+    s->use_server = server_start(s, task->argv);
+  }
+  if (!s->use_server || s->sock < 0)
+    return 0;
+  guint n = g_strv_length((char **)task->argv);
+  const char *file = task->argv[n - 1];
+  const char *workdir = task->workdir && *task->workdir ? task->workdir : "-";
+  const char *log = task->log_path ? task->log_path : "/dev/null";
+  if (strpbrk(file, "\t\n") || strpbrk(workdir, "\t\n") || strpbrk(log, "\t\n"))
+    return 0; /* the protocol splits on these */
+  g_autofree char *req = g_strdup_printf("RUN\t%" G_GUINT64_FORMAT "\t%s\t%s\t%s\n",
+                                         task->memory_mb, workdir, log, file);
+  gsize len = strlen(req), off = 0;
+  while (off < len) {
+    gssize w = send(s->sock, req + off, len - off, MSG_NOSIGNAL);
+    if (w < 0 && errno == EINTR)
+      continue;
+    if (w <= 0) {
+      server_lost(s);
+      return 0;
+    }
+    off += (gsize)w;
+  }
+  g_autofree char *answer = server_read(s, -1);
+  if (!answer || !g_str_has_prefix(answer, "PID\t"))
+    return 0; /* ERR: the server could not fork; a fork here may */
+  return (pid_t)g_ascii_strtoll(answer + 4, NULL, 10);
+}
+
+static Job *job_new(Session *s, const LatheTask *task, pid_t pid) {
+  Job *j = g_new0(Job, 1);
+  j->pid = pid;
+  j->ours = TRUE;
+  j->started = g_get_monotonic_time();
+  j->time_limit_s = task->time_limit_s;
+  j->memory_mb = task->memory_mb;
+  j->log_path = g_strdup(task->log_path);
+  g_hash_table_add(s->jobs, j);
+  return j;
+}
+
 static gpointer proc_submit(gpointer executor, const LatheTask *task, GError **error) {
   Session *s = executor;
   if (!task->argv || !task->argv[0]) {
@@ -138,6 +351,16 @@ static gpointer proc_submit(gpointer executor, const LatheTask *task, GError **e
     for (guint i = 1; i < gpus; i++)
       g_string_append_printf(v, ",%u", i);
     visible = g_string_free(v, FALSE);
+  }
+  if (s->use_server && !task->cpus && !gpus) {
+    g_mutex_lock(&s->lock);
+    pid_t pid = server_submit(s, task);
+    Job *j = pid > 0 ? job_new(s, task, pid) : NULL;
+    if (j)
+      j->served = TRUE;
+    g_mutex_unlock(&s->lock);
+    if (j)
+      return j;
   }
   int log = open(task->log_path ? task->log_path : "/dev/null",
                  O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
@@ -199,17 +422,12 @@ static gpointer proc_submit(gpointer executor, const LatheTask *task, GError **e
     return NULL;
   }
   setpgid(pid, pid); /* also here: whichever runs first, the group exists before a kill */
-  Job *j = g_new0(Job, 1);
-  j->pid = pid;
-  j->ours = TRUE;
-  j->started = g_get_monotonic_time();
-  j->time_limit_s = task->time_limit_s;
-  j->memory_mb = task->memory_mb;
-  j->log_path = g_strdup(task->log_path);
+  g_mutex_lock(&s->lock);
+  Job *j = job_new(s, task, pid);
   j->pinned = task->cpus > 0;
   if (j->pinned)
     j->cpus = cpus;
-  g_hash_table_add(s->jobs, j);
+  g_mutex_unlock(&s->lock);
   return j;
 }
 
@@ -258,8 +476,30 @@ static void stop(Job *j) {
   }
 }
 
+/* A job of the fork server: its end comes as a line on the pipe; the wall
+ * time is kept here, as for a child of ours. */
+static void poll_served(Session *s, Job *j) {
+  g_mutex_lock(&s->lock);
+  g_free(server_read(s, 0));
+  g_mutex_unlock(&s->lock);
+  if (j->done)
+    return;
+  if (j->time_limit_s && !j->cancelled &&
+      g_get_monotonic_time() - j->started > (gint64)j->time_limit_s * G_USEC_PER_SEC) {
+    j->timed_out = TRUE;
+    stop(j);
+  } else if (j->timed_out || j->cancelled) {
+    stop(j);
+  }
+}
+
 static LatheTaskState proc_poll(gpointer executor, gpointer job, int *exit_status, GError **error) {
   Job *j = job;
+  if (!j->done && j->served) {
+    poll_served(executor, j);
+    if (!j->done)
+      return LATHE_TASK_RUNNING;
+  }
   if (!j->done && !j->ours) {
     /* Attached: not our child, so no exit status; it lives or it is gone. */
     if (kill(j->pid, 0) == 0 || errno == EPERM) {
@@ -319,7 +559,7 @@ static void kill_now(Job *j) {
   if (j->done)
     return;
   killpg(j->pid, SIGKILL);
-  if (j->ours) {
+  if (j->ours && !j->served) { /* the server reaps its own */
     int wstatus;
     while (waitpid(j->pid, &wstatus, 0) < 0 && errno == EINTR)
       ;
@@ -331,7 +571,9 @@ static void proc_release(gpointer executor, gpointer job) {
   Session *s = executor;
   Job *j = job;
   kill_now(j);
+  g_mutex_lock(&s->lock);
   g_hash_table_remove(s->jobs, j);
+  g_mutex_unlock(&s->lock);
   job_free(j);
 }
 
@@ -344,7 +586,10 @@ static void proc_close(gpointer executor) {
     kill_now(j);
     job_free(j);
   }
+  server_stop(s);
   g_hash_table_unref(s->jobs);
+  g_string_free(s->in, TRUE);
+  g_mutex_clear(&s->lock);
   g_free(s);
 }
 
@@ -410,7 +655,7 @@ static gpointer proc_attach(gpointer executor, const char *ref, GError **error) 
 static const LatheExecutorClass process_executor = {
     LATHE_COMPONENT_INIT(LatheExecutorClass, LATHE_KIND_EXECUTOR, "process",
                          "each node in a child process: crashes, memory and time limits stay its own",
-                         NULL, NULL, NULL),
+                         process_params, NULL, NULL),
     .open = proc_open,
     .submit = proc_submit,
     .poll = proc_poll,

@@ -125,3 +125,13 @@ for n in p["nodes"]:
 print(json.dumps(p))
 PYEOF
 }
+
+# Under the sanitizers, a task's own SIGSEGV must kill it as SIGSEGV (what
+# executor/process reports), not be caught by AddressSanitizer and turned
+# into a report and an abort (abort_on_error): the children inherit this.
+# Options given later in ASAN_OPTIONS win, so the CI's own stay.
+asan_plain_segv() {
+  if [ "${LATHE_SANITIZED:-false}" = true ]; then
+    export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}handle_segv=0"
+  fi
+}

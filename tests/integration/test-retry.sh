@@ -4,12 +4,7 @@
 # lists them all, a node that succeeds on a retry makes its run succeed, "on"
 # limits what is retried, and delays grow by "factor".
 source "$(dirname "$0")/lib.sh"
-# Under ASan a task's SIGSEGV would be caught by ASan's own handler, which
-# prints its report and aborts: the test crashes tasks on purpose and checks
-# that the host names the signal and keeps the task's own last stderr lines.
-if [ "${LATHE_SANITIZED:-false}" = true ]; then
-  export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}handle_segv=0"
-fi
+asan_plain_segv
 export LATHE_PLUGIN_PATH="$LATHE_TESTKIT_DIR:$LATHE_BUILD_DIR/plugins/executor-process"
 
 # flaky HOW TIMES MAX [ON]: a pipeline whose node "flaky" fails (HOW) for its
