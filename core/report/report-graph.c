@@ -22,7 +22,7 @@ static GHashTable *node_states(JsonObject *run) {
   for (guint i = 0; i < json_array_get_length(nodes); i++) {
     JsonObject *e = json_array_get_object_element(nodes, i);
     const char *id = json_object_get_string_member_with_default(e, "id", "");
-    const char *slash = strchr(id, '/');
+    const char *slash = lathe_report_is_trial(id) ? strchr(id, '/') : NULL;
     g_autofree char *top = slash ? g_strndup(id, slash - id) : g_strdup(id);
     NodeState *st = g_hash_table_lookup(h, top);
     if (!st) {
@@ -205,7 +205,7 @@ void lathe_report_timeline(GString *out, JsonObject *pipeline, JsonObject *run) 
     const char *id = json_object_get_string_member(e, "id");
     JsonNode *en = json_object_get_member(e, "ended");
     double f = en && !JSON_NODE_HOLDS_NULL(en) ? json_node_get_double(en) : t1;
-    if (!strchr(id, '/')) {
+    if (!lathe_report_is_trial(id)) {
       g_hash_table_insert(last_end, (gpointer)id, e);
       if (f >= last_t)
         last_t = f, last = id;
@@ -264,7 +264,7 @@ void lathe_report_timeline(GString *out, JsonObject *pipeline, JsonObject *run) 
     const char *fill = g_str_equal(st, "failed") ? "#D55E00" : g_str_equal(st, "cached") ? "#56B4E9"
                        : g_str_equal(st, "running") ? "#E69F00" : "#009E73";
     double x = L + (W - L) * (s - t0) / (t1 - t0), w = MAX(1.0, (W - L) * (f - s) / (t1 - t0));
-    gboolean c = !strchr(id, '/') && g_hash_table_contains(crit, id) && g_hash_table_lookup(last_end, id) == e;
+    gboolean c = !lathe_report_is_trial(id) && g_hash_table_contains(crit, id) && g_hash_table_lookup(last_end, id) == e;
     g_string_append_printf(out, "<rect class=\"bar%s\" x=\"%.1f\" y=\"%g\" width=\"%.1f\" height=\"%g\" fill=\"%s\"><title>",
                            c ? " crit" : "", x, T + lane[i] * LH, w, LH - 3, fill);
     lathe_report_escape(out, id);
@@ -289,7 +289,7 @@ void lathe_report_timeline(GString *out, JsonObject *pipeline, JsonObject *run) 
     else
       g_string_append(out, "running");
     g_string_append_printf(out, "</td><td class=\"l\">%s</td></tr>",
-                           !strchr(id, '/') && g_hash_table_contains(crit, id) ? "yes" : "");
+                           !lathe_report_is_trial(id) && g_hash_table_contains(crit, id) ? "yes" : "");
   }
   g_string_append(out, "</table></details>\n");
 }

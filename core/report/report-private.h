@@ -15,6 +15,10 @@ extern const char *const lathe_report_palette[8];
  * path). Returns the kept indices. */
 GArray *lathe_report_downsample(const double *x, const double *y, guint n, guint width);
 
+/* Whether an execution id is a trial's node ("tune/3/model"): the study
+ * draws those; a node id may hold any other '/' (it is store text). */
+gboolean lathe_report_is_trial(const char *id);
+
 /* A number as the page prints it: "NaN", "inf", or %.4g. */
 void lathe_report_number(GString *out, double v);
 

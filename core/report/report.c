@@ -24,6 +24,15 @@ void lathe_report_escape(GString *out, const char *text) {
   }
 }
 
+gboolean lathe_report_is_trial(const char *id) {
+  const char *p = strchr(id ? id : "", '/');
+  if (!p || p == id || !g_ascii_isdigit(p[1]))
+    return FALSE;
+  for (p++; g_ascii_isdigit(*p); p++)
+    ;
+  return *p == '/';
+}
+
 void lathe_report_number(GString *out, double v) {
   if (isnan(v))
     g_string_append(out, "NaN");
@@ -318,7 +327,7 @@ static void classification_section(GString *out, LatheStore *store, JsonArray *n
   for (guint i = 0; i < json_array_get_length(nodes); i++) {
     JsonObject *n = json_array_get_object_element(nodes, i);
     const char *id = json_object_get_string_member_with_default(n, "id", "");
-    if (strchr(id, '/')) /* a trial's evaluator: the study section covers trials */
+    if (lathe_report_is_trial(id)) /* a trial's evaluator: the study section covers trials */
       continue;
     g_autoptr(JsonObject) t = lathe_report_class_table(store, n);
     if (!t)
@@ -359,7 +368,7 @@ static void curves_section(GString *out, JsonArray *nodes) {
     JsonObject *n = json_array_get_object_element(nodes, i);
     JsonArray *reps = json_object_get_array_member(n, "reports");
     const char *id = json_object_get_string_member_with_default(n, "id", "");
-    if (!reps || !json_array_get_length(reps) || strchr(id, '/'))
+    if (!reps || !json_array_get_length(reps) || lathe_report_is_trial(id))
       continue;
     if (!any)
       g_string_append(out, "<h2>Training curves</h2>\n");
@@ -407,7 +416,7 @@ static void metrics_section(GString *out, JsonArray *nodes) {
     JsonObject *n = json_array_get_object_element(nodes, i);
     const char *id = json_object_get_string_member_with_default(n, "id", "");
     JsonObject *m = json_object_get_object_member(n, "metrics");
-    if (strchr(id, '/') || !m)
+    if (lathe_report_is_trial(id) || !m)
       continue;
     g_autoptr(GList) names = json_object_get_members(m);
     for (GList *l = names; l; l = l->next, rows++) {
@@ -433,7 +442,7 @@ static void versions_section(GString *out, JsonArray *nodes) {
   for (guint i = 0; i < json_array_get_length(nodes); i++) {
     JsonObject *n = json_array_get_object_element(nodes, i);
     const char *id = json_object_get_string_member_with_default(n, "id", "");
-    if (strchr(id, '/'))
+    if (lathe_report_is_trial(id))
       continue;
     JsonArray *dvs = json_object_get_array_member(n, "data_versions");
     guint k = 0, nd = dvs ? json_array_get_length(dvs) : 0;
