@@ -5,6 +5,7 @@
  * choices' order of first appearance): a simple, documented measure
  * (docs/report.md), not fANOVA; it misses effects that are not monotone. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "report/report-private.h"
@@ -300,31 +301,37 @@ void lathe_report_study(GString *out, LatheStore *store, JsonObject *run, JsonOb
   parallel_chart(out, trials, params, max[0], names[0]);
   if (with && json_object_has_member(with, "objectives"))
     pareto_chart(out, trials, max, names[0], names[1]);
-  /* Intermediate curves of each trial; pruned ones greyed. */
+  /* Intermediate curves of each trial, pruned ones greyed: one query for
+   * the whole study ("N/NODE.METRIC" keys under "TUNER/"). */
   g_autoptr(JsonArray) series = json_array_new();
-  for (guint i = 0; i < n && i < 2000; i++) {
+  g_autoptr(GHashTable) state_of = g_hash_table_new(g_direct_hash, g_direct_equal);
+  for (guint i = 0; i < n; i++) {
     JsonObject *t = json_array_get_object_element(trials, i);
-    g_autofree char *prefix = g_strdup_printf("%s/%" G_GINT64_FORMAT "/", node, json_object_get_int_member(t, "number"));
-    g_autoptr(JsonObject) reps = lathe_store_trial_reports(store, json_object_get_string_member(run, "run_id"), prefix);
-    g_autoptr(GList) keys = reps ? json_object_get_members(reps) : NULL;
-    for (GList *l = keys; l; l = l->next) {
-      JsonArray *pts = json_object_get_array_member(reps, l->data);
-      JsonObject *s = json_object_new();
-      g_autofree char *name = g_strdup_printf("trial %" G_GINT64_FORMAT " %s", json_object_get_int_member(t, "number"),
-                                              (char *)l->data);
-      json_object_set_string_member(s, "name", name);
-      JsonArray *xs = json_array_new(), *ys = json_array_new();
-      for (guint k = 0; k < json_array_get_length(pts); k++) {
-        JsonArray *pt = json_array_get_array_element(pts, k);
-        JsonNode *yv = json_array_get_element(pt, 1);
-        json_array_add_double_element(xs, json_array_get_double_element(pt, 0));
-        json_array_add_double_element(ys, JSON_NODE_HOLDS_VALUE(yv) ? json_node_get_double(yv) : NAN);
-      }
-      json_object_set_array_member(s, "x", xs);
-      json_object_set_array_member(s, "y", ys);
-      json_object_set_boolean_member(s, "pruned", g_strcmp0(json_object_get_string_member_with_default(t, "state", ""), "pruned") == 0);
-      json_array_add_object_element(series, s);
+    g_hash_table_insert(state_of, GINT_TO_POINTER((gint)json_object_get_int_member(t, "number")),
+                        (gpointer)json_object_get_string_member_with_default(t, "state", ""));
+  }
+  g_autofree char *prefix = g_strdup_printf("%s/", node);
+  g_autoptr(JsonObject) reps = lathe_store_trial_reports(store, json_object_get_string_member(run, "run_id"), prefix);
+  g_autoptr(GList) keys = reps ? json_object_get_members(reps) : NULL;
+  for (GList *l = keys; l; l = l->next) {
+    const char *key = l->data;
+    gint number = atoi(key);
+    JsonArray *pts = json_object_get_array_member(reps, key);
+    JsonObject *s = json_object_new();
+    g_autofree char *name = g_strdup_printf("trial %s", key);
+    json_object_set_string_member(s, "name", name);
+    json_object_set_int_member(s, "trial", number);
+    JsonArray *xs = json_array_new(), *ys = json_array_new();
+    for (guint k = 0; k < json_array_get_length(pts); k++) {
+      JsonArray *pt = json_array_get_array_element(pts, k);
+      JsonNode *yv = json_array_get_element(pt, 1);
+      json_array_add_double_element(xs, json_array_get_double_element(pt, 0));
+      json_array_add_double_element(ys, JSON_NODE_HOLDS_VALUE(yv) ? json_node_get_double(yv) : NAN);
     }
+    json_object_set_array_member(s, "x", xs);
+    json_object_set_array_member(s, "y", ys);
+    json_object_set_boolean_member(s, "pruned", g_strcmp0(g_hash_table_lookup(state_of, GINT_TO_POINTER(number)), "pruned") == 0);
+    json_array_add_object_element(series, s);
   }
   if (json_array_get_length(series))
     lathe_report_line_chart(out, "trials' intermediate values (pruned trials grey)", "step", "reported value", series, NULL);

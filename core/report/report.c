@@ -185,7 +185,8 @@ void lathe_report_line_chart(GString *out, const char *title, const char *xlabel
     lathe_report_escape(out, json_object_get_string_member_with_default(o, "label", ""));
     g_string_append(out, "</text>");
   }
-  for (guint s = 0; s < json_array_get_length(series); s++) {
+  guint nseries = json_array_get_length(series);
+  for (guint s = 0; s < nseries; s++) {
     JsonObject *o = json_array_get_object_element(series, s);
     JsonArray *xs = json_object_get_array_member(o, "x"), *ys = json_object_get_array_member(o, "y");
     guint n = json_array_get_length(ys);
@@ -206,10 +207,17 @@ void lathe_report_line_chart(GString *out, const char *title, const char *xlabel
       g_string_append_printf(out, "M%g %g", L, T + H); /* every value NaN: an empty, valid path */
     g_string_append(out, "\"><title>");
     lathe_report_escape(out, json_object_get_string_member(o, "name"));
-    g_string_append_printf(out, "</title></path><text x=\"%g\" y=\"%g\" fill=\"%s\">", W + 6, T + 12 + 14.0 * s, colour);
-    lathe_report_escape(out, json_object_get_string_member(o, "name"));
-    g_string_append(out, "</text>");
+    g_string_append(out, "</title></path>");
+    /* A legend line per series while it is readable; many series (a
+     * study's trials) are named by their <title> and the table. */
+    if (nseries <= 12) {
+      g_string_append_printf(out, "<text x=\"%g\" y=\"%g\" fill=\"%s\">", W + 6, T + 12 + 14.0 * s, colour);
+      lathe_report_escape(out, json_object_get_string_member(o, "name"));
+      g_string_append(out, "</text>");
+    }
   }
+  if (nseries > 12)
+    g_string_append_printf(out, "<text x=\"%g\" y=\"%g\">%u series</text>", W + 6, T + 12, nseries);
   g_string_append(out, "</svg><details><summary>data table</summary><table><tr><th class=\"l\">series</th>"
                        "<th>");
   lathe_report_escape(out, xlabel);
@@ -219,7 +227,8 @@ void lathe_report_line_chart(GString *out, const char *title, const char *xlabel
   for (guint s = 0; s < json_array_get_length(series); s++) {
     JsonObject *o = json_array_get_object_element(series, s);
     JsonArray *xs = json_object_get_array_member(o, "x"), *ys = json_object_get_array_member(o, "y");
-    guint n = json_array_get_length(ys), step = n > 200 ? n / 100 : 1; /* a table of 100 rows is enough to read */
+    /* about 2,000 rows in all are enough to read, and keep the page light */
+    guint n = json_array_get_length(ys), per = MAX(2000 / MAX(nseries, 1), 5), step = n > per ? (n + per - 1) / per : 1;
     for (guint i = 0; i < n; i += step) {
       g_string_append(out, "<tr><td class=\"l\">");
       lathe_report_escape(out, json_object_get_string_member(o, "name"));
