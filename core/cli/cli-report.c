@@ -23,8 +23,11 @@ int lathe_cmd_report(int argc, char **argv) {
   g_autofree char *dir = lathe_cli_default_store(store_opt, ".");
   g_autoptr(GError) error = NULL;
   LatheStore *store = lathe_store_open_readonly(dir, &error);
-  if (!store) /* a missing store or another schema: the user named the wrong thing */
-    return lathe_cli_error(LATHE_EXIT_USAGE, "%s", error->message);
+  if (!store) /* a missing store or another schema: the user named the wrong thing (2);
+                 a damaged one is 1, as for every other command */
+    return lathe_cli_error(g_error_matches(error, LATHE_ERROR, LATHE_ERROR_INVALID) ? LATHE_EXIT_USAGE
+                                                                                   : LATHE_EXIT_FAILED,
+                           "%s", error->message);
   g_autoptr(GString) html = g_string_new(NULL);
   gboolean ok = lathe_report_render(store, (const char *const *)argv + 1, (guint)argc - 1, NULL, html, &error);
   lathe_store_close(store);
