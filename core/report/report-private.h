@@ -30,6 +30,8 @@ void lathe_report_line_chart(GString *out, const char *title, const char *xlabel
 /* The pipeline graph and the timeline of a run (report-graph.c). */
 void lathe_report_graph(GString *out, JsonObject *pipeline, JsonObject *run);
 void lathe_report_timeline(GString *out, JsonObject *pipeline, JsonObject *run);
+/* An evaluator/nab execution's scores (report-nab.c). */
+void lathe_report_nab(GString *out, LatheStore *store, JsonObject *node);
 /* A tuner node's study (report-study.c). */
 void lathe_report_study(GString *out, LatheStore *store, JsonObject *run, JsonObject *def);
 

@@ -512,6 +512,12 @@ static gboolean one_run(GString *out, LatheStore *store, const char *ref, const 
   metrics_section(out, nodes);
   curves_section(out, nodes);
   classification_section(out, store, nodes);
+  for (guint i = 0; nodes && i < json_array_get_length(nodes); i++) {
+    JsonObject *n = json_array_get_object_element(nodes, i);
+    if (!lathe_report_is_trial(json_object_get_string_member_with_default(n, "id", "")) &&
+        g_str_has_prefix(json_object_get_string_member_with_default(n, "component", ""), "evaluator/nab"))
+      lathe_report_nab(out, store, n);
+  }
   JsonArray *pn = pipeline && json_object_has_member(pipeline, "nodes") ? json_object_get_array_member(pipeline, "nodes") : NULL;
   for (guint i = 0; pn && i < json_array_get_length(pn); i++) {
     JsonObject *n = json_array_get_object_element(pn, i);

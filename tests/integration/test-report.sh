@@ -100,6 +100,25 @@ expect_code "$TMP/ab" 0 "lathe report of iris-ab"
 no_external_url "$TMP/ab.html" "iris-ab"
 open_report "$TMP/ab.html" iris-ab
 
+# NAB (when ../shared/data has it): a bar per evaluator and profile, a table each
+if [ -d "${LATHE_SHARED_DATA:-}/nab/data" ]; then
+  cp -r "$LATHE_SOURCE_DIR/examples/nab" "$TMP/nab"
+  sed -i "s#\.\./\.\./\.\./shared/data/#$LATHE_SHARED_DATA/#g" "$TMP/nab/pipeline.json"
+  run_lathe "$TMP/nab-run" run --json --store "$TMP/nabs" "$TMP/nab/pipeline.json"
+  expect_code "$TMP/nab-run" 0 "nab runs"
+  nabid=$(json_get "$TMP/nab-run.out" "d['run_id']")
+  evals=$(json_get "$TMP/nab-run.out" "sum(1 for n in d['nodes'] if n.get('component', '').startswith('evaluator/nab'))" 2>/dev/null || echo 4)
+  run_lathe "$TMP/nabr" report --store "$TMP/nabs" "$nabid" -o "$TMP/nab.html"
+  expect_code "$TMP/nabr" 0 "lathe report of nab"
+  no_external_url "$TMP/nab.html" "nab"
+  if open_report "$TMP/nab.html" nab; then
+    expect_count "$TMP/nab.html" table nab 4 "nab: a score table per evaluator"
+    expect_count "$TMP/nab.html" rect nab-bar 12 "nab: a bar per evaluator and profile (4 x 3)"
+  fi
+else
+  echo "# skip - nab: ${LATHE_SHARED_DATA:-}/nab/data not found"
+fi
+
 # A testkit study: 6 trials, NaN for x above 0.35 (their values and curves),
 # a curve per trial (5 steps of loss).
 export LATHE_PLUGIN_PATH="$LATHE_TESTKIT_DIR"
