@@ -98,7 +98,10 @@ abid=$(json_get "$TMP/ab-run.out" "d['run_id']")
 run_lathe "$TMP/ab" report "$abid" -o "$TMP/ab.html"
 expect_code "$TMP/ab" 0 "lathe report of iris-ab"
 no_external_url "$TMP/ab.html" "iris-ab"
-open_report "$TMP/ab.html" iris-ab
+if open_report "$TMP/ab.html" iris-ab; then
+  expect_count "$TMP/ab.html" span ab-decision 1 "iris-ab: the decision"
+  expect_count "$TMP/ab.html" rect ab-bar 10 "iris-ab: candidate and production side by side on 5 metrics"
+fi
 
 # NAB (when ../shared/data has it): a bar per evaluator and profile, a table each
 if [ -d "${LATHE_SHARED_DATA:-}/nab/data" ]; then
