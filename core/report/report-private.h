@@ -35,5 +35,9 @@ void lathe_report_nab(GString *out, LatheStore *store, JsonObject *node);
 /* An evaluator/ab execution's comparison and decision (report-ab.c). */
 void lathe_report_ab(GString *out, LatheStore *store, JsonObject *node);
 /* A tuner node's study (report-study.c). */
-void lathe_report_study(GString *out, LatheStore *store, JsonObject *run, JsonObject *def);
+void lathe_report_study(GString *out, LatheStore *store, JsonObject *run, JsonObject *def,
+                        const LatheReportOptions *options);
+/* A run, model or study name: a link "PREFIX KIND/NAME" inside the UI
+ * (options->link_prefix), plain text in a file. */
+void lathe_report_link(GString *out, const LatheReportOptions *options, const char *kind, const char *name);
 

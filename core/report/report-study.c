@@ -252,7 +252,8 @@ static void pareto_chart(GString *out, JsonArray *trials, const gboolean *max, c
   g_string_append(out, "</svg>\n");
 }
 
-void lathe_report_study(GString *out, LatheStore *store, JsonObject *run, JsonObject *def) {
+void lathe_report_study(GString *out, LatheStore *store, JsonObject *run, JsonObject *def,
+                        const LatheReportOptions *options) {
   const char *node = json_object_get_string_member_with_default(def, "id", "");
   g_autofree char *ref = g_strdup_printf("%s/%s", json_object_get_string_member(run, "run_id"), node);
   g_autoptr(JsonObject) study = lathe_store_find_study(store, ref, NULL);
@@ -279,7 +280,9 @@ void lathe_report_study(GString *out, LatheStore *store, JsonObject *run, JsonOb
   guint n = json_array_get_length(trials);
   g_string_append(out, "<h2>Study of ");
   lathe_report_escape(out, node);
-  g_string_append_printf(out, "</h2>\n<p>%u trials, %s ", n, max[0] ? "maximising" : "minimising");
+  g_string_append(out, "</h2>\n<p>study ");
+  lathe_report_link(out, options, "studies", json_object_get_string_member(study, "id"));
+  g_string_append_printf(out, ": %u trials, %s ", n, max[0] ? "maximising" : "minimising");
   lathe_report_escape(out, names[0]);
   g_string_append(out, "</p>\n");
   trials_chart(out, trials, max[0], names[0]);

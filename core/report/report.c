@@ -243,7 +243,7 @@ void lathe_report_line_chart(GString *out, const char *title, const char *xlabel
 }
 
 /* A run, a model or a study: a link inside the UI, plain text in a file. */
-static void name_link(GString *out, const LatheReportOptions *o, const char *kind, const char *name) {
+void lathe_report_link(GString *out, const LatheReportOptions *o, const char *kind, const char *name) {
   if (o && o->link_prefix) {
     g_string_append(out, "<a href=\"");
     lathe_report_escape(out, o->link_prefix);
@@ -488,7 +488,7 @@ static gboolean one_run(GString *out, LatheStore *store, const char *ref, const 
   const char *id = json_object_get_string_member(run, "run_id");
   const char *status = json_object_get_string_member_with_default(run, "status", "");
   g_string_append(out, "<section class=\"run\"><h1>Run ");
-  name_link(out, o, "runs", id);
+  lathe_report_link(out, o, "runs", id);
   g_string_append(out, " — ");
   lathe_report_escape(out, json_object_get_string_member_with_default(run, "name", ""));
   g_string_append(out, "</h1>\n<p>status <span class=\"status\">");
@@ -499,6 +499,19 @@ static gboolean one_run(GString *out, LatheStore *store, const char *ref, const 
   g_string_append(out, ", pipeline ");
   lathe_report_escape(out, json_object_get_string_member_with_default(run, "pipeline", ""));
   g_string_append_printf(out, ", seed %" G_GINT64_FORMAT "</p>\n", json_object_get_int_member_with_default(run, "seed", 0));
+  JsonArray *all = json_object_get_array_member(run, "nodes");
+  for (guint i = 0; all && i < json_array_get_length(all); i++) { /* the models it registered */
+    JsonObject *n = json_array_get_object_element(all, i);
+    JsonObject *params = json_object_has_member(n, "params") ? json_object_get_object_member(n, "params") : NULL;
+    JsonNode *name = params ? json_object_get_member(params, "name") : NULL;
+    if (!g_str_has_prefix(json_object_get_string_member_with_default(n, "component", ""), "registry/") ||
+        !name || !JSON_NODE_HOLDS_VALUE(name) || json_node_get_value_type(name) != G_TYPE_STRING ||
+        g_strcmp0(json_object_get_string_member_with_default(n, "status", ""), "succeeded"))
+      continue;
+    g_string_append(out, "<p>registered model ");
+    lathe_report_link(out, o, "models", json_node_get_string(name));
+    g_string_append(out, "</p>\n");
+  }
   g_autofree char *ptext = lathe_store_run_pipeline(store, id);
   g_autoptr(JsonNode) pnode = ptext ? json_from_string(ptext, NULL) : NULL;
   JsonObject *pipeline = pnode && JSON_NODE_HOLDS_OBJECT(pnode) ? json_node_get_object(pnode) : NULL;
@@ -525,7 +538,7 @@ static gboolean one_run(GString *out, LatheStore *store, const char *ref, const 
   for (guint i = 0; pn && i < json_array_get_length(pn); i++) {
     JsonObject *n = json_array_get_object_element(pn, i);
     if (json_object_has_member(n, "trial"))
-      lathe_report_study(out, store, run, n);
+      lathe_report_study(out, store, run, n, o);
   }
   versions_section(out, nodes);
   g_string_append(out, "</section>\n");
@@ -562,10 +575,22 @@ static gboolean compare(GString *out, LatheStore *store, const char *const *refs
       }
     }
   }
-  g_string_append(out, "<h1>Comparison</h1>\n<table class=\"compare\"><tr><th class=\"l\">value</th>");
+  g_string_append(out, "<h1>Comparison</h1>\n");
+  if (o && o->link_prefix) { /* the UI's own comparison page */
+    g_string_append(out, "<p><a href=\"");
+    lathe_report_escape(out, o->link_prefix);
+    g_string_append(out, "compare?runs=");
+    for (guint i = 0; i < n; i++) {
+      g_autofree char *esc = g_uri_escape_string(json_object_get_string_member(g_ptr_array_index(runs, i), "run_id"), NULL, TRUE);
+      g_string_append(out, i ? "," : "");
+      lathe_report_escape(out, esc);
+    }
+    g_string_append(out, "\">this comparison</a></p>\n");
+  }
+  g_string_append(out, "<table class=\"compare\"><tr><th class=\"l\">value</th>");
   for (guint i = 0; i < n; i++) {
     g_string_append(out, "<th>");
-    name_link(out, o, "runs", json_object_get_string_member(g_ptr_array_index(runs, i), "run_id"));
+    lathe_report_link(out, o, "runs", json_object_get_string_member(g_ptr_array_index(runs, i), "run_id"));
     g_string_append(out, "</th>");
   }
   g_string_append(out, "</tr>");

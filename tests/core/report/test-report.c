@@ -2,6 +2,7 @@
  * pixel column's min and max (so a spike survives), drops NaN, and leaves a
  * short series alone. */
 #include <math.h>
+#include <string.h>
 
 #include "report/report-private.h"
 
@@ -59,11 +60,54 @@ static void test_is_trial(void) {
   g_assert_false(lathe_report_is_trial("a/b/c"));
 }
 
+/* A run in a scratch store: a whole document in a file, a fragment with
+ * links in the UI, NOT_FOUND for an unknown run. */
+static void test_render(void) {
+  g_autofree char *dir = g_dir_make_tmp("lathe-report-XXXXXX", NULL);
+  g_autoptr(GError) error = NULL;
+  LatheStore *rw = lathe_store_open(dir, &error);
+  g_assert_no_error(error);
+  const char *pipe = "{\"name\": \"t<b>\", \"nodes\": [{\"id\": \"a\", \"use\": \"transform/noop\"}]}";
+  g_autofree char *id = lathe_store_begin_run(rw, "t<b>", "p.json", pipe, 1, &error);
+  g_assert_no_error(error);
+  g_assert_true(lathe_store_end_run(rw, id, "succeeded", &error));
+  lathe_store_close(rw);
+  LatheStore *ro = lathe_store_open_readonly(dir, &error);
+  g_assert_no_error(error);
+  const char *ids[] = {id, NULL};
+  g_autoptr(GString) doc = g_string_new(NULL);
+  g_assert_true(lathe_report_render(ro, ids, 1, NULL, doc, &error));
+  g_assert_true(g_str_has_prefix(doc->str, "<!DOCTYPE html>"));
+  g_assert_nonnull(strstr(doc->str, "t&lt;b&gt;"));
+  g_assert_null(strstr(doc->str, "href="));
+  g_assert_nonnull(strstr(doc->str, "no metrics"));
+  LatheReportOptions o = {.fragment = TRUE, .link_prefix = "/"};
+  g_autoptr(GString) frag = g_string_new(NULL);
+  g_assert_true(lathe_report_render(ro, ids, 1, &o, frag, &error));
+  g_assert_null(strstr(frag->str, "<html"));
+  g_assert_null(strstr(frag->str, "<style"));
+  g_autofree char *href = g_strdup_printf("href=\"/runs/%s\"", id);
+  g_assert_nonnull(strstr(frag->str, href));
+  const char *two[] = {id, id};
+  g_autoptr(GString) cmp = g_string_new(NULL);
+  g_assert_true(lathe_report_render(ro, two, 2, &o, cmp, &error));
+  g_autofree char *chref = g_strdup_printf("href=\"/compare?runs=%s,%s\"", id, id);
+  g_assert_nonnull(strstr(cmp->str, chref));
+  const char *bad[] = {"nosuchrun"};
+  g_autoptr(GString) none = g_string_new(NULL);
+  g_assert_false(lathe_report_render(ro, bad, 1, NULL, none, &error));
+  g_assert_error(error, LATHE_REPORT_ERROR, LATHE_REPORT_ERROR_NOT_FOUND);
+  g_assert_nonnull(strstr(error->message, "nosuchrun"));
+  lathe_store_close(ro);
+  lathe_store_remove_tree(dir);
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/report/escape", test_escape);
   g_test_add_func("/report/number", test_number);
   g_test_add_func("/report/downsample", test_downsample);
   g_test_add_func("/report/is-trial", test_is_trial);
+  g_test_add_func("/report/render", test_render);
   return g_test_run();
 }
