@@ -13,7 +13,7 @@ int lathe_cmd_report(int argc, char **argv) {
       {"output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "write the report to FILE (default RUN.html)", "FILE"},
       {"store", 0, 0, G_OPTION_ARG_FILENAME, &store_opt, "the run store (default ./.lathe)", "DIR"},
       {"json", 0, 0, G_OPTION_ARG_NONE, &json, "print {path, bytes, runs} as JSON", NULL},
-      {NULL}};
+      G_OPTION_ENTRY_NULL};
   g_autoptr(GOptionContext) octx = g_option_context_new("RUN [RUN...] - an HTML report with pictures of runs");
   g_option_context_add_main_entries(octx, entries, NULL);
   if (!lathe_cli_parse(octx, &argc, &argv))
