@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "report/report.h"
 #include "store/store.h"
 
 #define T lathe_cli_text
@@ -26,6 +27,52 @@ static void print_error(const char *err) {
   printf("    error: %s\n", T(lines[0]));
   for (guint i = 1; lines[i]; i++)
     printf("      | %s\n", T(lines[i]));
+}
+
+/* Each evaluator's confusion matrix and per-class scores, from its metrics
+ * artifact (report.c reads it, for the report too): "classification". */
+static void add_class_tables(LatheStore *store, JsonObject *run) {
+  JsonArray *nodes = json_object_get_array_member(run, "nodes");
+  for (guint i = 0; nodes && i < json_array_get_length(nodes); i++) {
+    JsonObject *n = json_array_get_object_element(nodes, i);
+    JsonObject *t = lathe_report_class_table(store, n);
+    if (t)
+      json_object_set_object_member(n, "classification", t);
+  }
+}
+
+static void print_class_table(JsonObject *t) {
+  JsonArray *classes = json_object_get_array_member(t, "classes");
+  JsonArray *cm = json_object_get_array_member(t, "confusion_matrix");
+  guint n = json_array_get_length(classes), w = 6;
+  for (guint c = 0; c < n; c++)
+    w = MAX(w, (guint)strlen(T(json_array_get_string_element(classes, c))));
+  printf("    confusion matrix (rows: true class, columns: predicted):\n      %-*s", (int)w, "");
+  for (guint c = 0; c < n; c++)
+    printf(" %*s", (int)w, T(json_array_get_string_element(classes, c)));
+  putchar('\n');
+  for (guint r = 0; r < n; r++) {
+    JsonArray *row = json_array_get_array_element(cm, r);
+    printf("      %-*s", (int)w, T(json_array_get_string_element(classes, r)));
+    for (guint c = 0; c < n && c < json_array_get_length(row); c++)
+      printf(" %*" G_GINT64_FORMAT, (int)w, json_array_get_int_element(row, c));
+    putchar('\n');
+  }
+  printf("    %-*s %9s %9s %9s %9s\n", (int)w + 2, "class", "precision", "recall", "f1", "support");
+  JsonArray *per = json_object_get_array_member(t, "per_class");
+  for (guint c = 0; c < json_array_get_length(per); c++) {
+    JsonObject *r = json_array_get_object_element(per, c);
+    printf("      %-*s", (int)w, T(json_object_get_string_member(r, "class")));
+    const char *keys[] = {"precision", "recall", "f1"};
+    for (guint k = 0; k < 3; k++) {
+      JsonNode *v = json_object_get_member(r, keys[k]);
+      if (v && JSON_NODE_HOLDS_VALUE(v))
+        printf(" %9.4f", json_node_get_double(v));
+      else
+        printf(" %9s", "NaN");
+    }
+    printf(" %9" G_GINT64_FORMAT "\n", json_object_get_int_member_with_default(r, "support", 0));
+  }
 }
 
 static void print_show(JsonObject *run) {
@@ -75,6 +122,8 @@ static void print_show(JsonObject *run) {
       }
       putchar('\n');
     }
+    if (json_object_has_member(n, "classification"))
+      print_class_table(json_object_get_object_member(n, "classification"));
     const char *ports[] = {"inputs", "outputs"};
     for (guint k = 0; k < 2; k++) {
       JsonObject *o = json_object_get_object_member(n, ports[k]);
@@ -139,6 +188,7 @@ int lathe_cmd_runs(int argc, char **argv) {
       g_autoptr(JsonNode) root = json_node_init_object(json_node_alloc(), run);
       json_object_unref(run);
       number_attempts(run);
+      add_class_tables(store, run);
       if (json)
         lathe_cli_print_json(root);
       else

@@ -56,6 +56,7 @@ static int usage(FILE *out, int code) {
         "  runs search 'FILTER' [--order-by 'KEY [DESC]'] [--max-results N]  MLflow's filter syntax\n"
         "  runs compare RUN RUN...      params, metrics and data versions side by side\n"
         "  runs export --format mlflow [--tracker ID] [RUN...]  replay stored runs into a tracker\n"
+        "  report RUN [RUN...] [-o FILE]  one HTML file with pictures of runs (docs/report.md)\n"
         "  models list                  registered model versions and aliases\n"
         "  models alias NAME ALIAS VERSION\n"
         "  models rollback NAME [--alias ALIAS]  move ALIAS (production) back to its previous version\n"
@@ -173,6 +174,8 @@ int main(int argc, char **argv) {
     return lathe_cmd_reproduce(argc - 1, argv + 1);
   if (g_str_equal(cmd, "tracker"))
     return lathe_cmd_tracker(argc - 1, argv + 1);
+  if (g_str_equal(cmd, "report"))
+    return lathe_cmd_report(argc - 1, argv + 1);
   if (g_str_equal(cmd, "exec-task"))
     return lathe_cmd_exec_task(argc - 1, argv + 1);
   lathe_cli_error(LATHE_EXIT_USAGE, "unknown command '%s'", cmd);

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <glib.h>
+#include <json-glib/json-glib.h>
 
 #include "store/store.h"
 
@@ -104,5 +105,22 @@ void lathe_report_page_end(GString *out);
  * Since: 1.9
  */
 void lathe_report_escape(GString *out, const char *text);
+
+/**
+ * lathe_report_class_table:
+ * @store: the run store
+ * @node: (transfer none): an execution as lathe_store_show_run() lists it
+ *
+ * The classification table of an evaluator/classification execution, read
+ * from its metrics artifact: `lathe report` draws it, `lathe runs show`
+ * prints it.
+ *
+ * Returns: (transfer full) (nullable): {classes, confusion_matrix (rows the
+ * truth, columns the prediction), per_class: [{class, precision, recall, f1,
+ * support}]}, or %NULL when @node has no such artifact.
+ *
+ * Since: 1.9
+ */
+JsonObject *lathe_report_class_table(LatheStore *store, JsonObject *node);
 
 G_END_DECLS

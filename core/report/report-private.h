@@ -1,0 +1,43 @@
+/* report/report-private.h: what the report's files share (and its unit test). */
+#pragma once
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+
+#include "report/report.h"
+
+/* Okabe–Ito, colour-blind safe; series i takes lathe_report_palette[i % 8]. */
+extern const char *const lathe_report_palette[8];
+
+/* Reduces @n points (@x ascending) to at most 2 per pixel column of @width
+ * (the min and the max of each column, in x order), so a curve of a million
+ * steps draws like the full one. NaN values are dropped (a gap, not a broken
+ * path). Returns the kept indices. */
+GArray *lathe_report_downsample(const double *x, const double *y, guint n, guint width);
+
+/* Whether an execution id is a trial's node ("tune/3/model"): the study
+ * draws those; a node id may hold any other '/' (it is store text). */
+gboolean lathe_report_is_trial(const char *id);
+
+/* A number as the page prints it: "NaN", "inf", or %.4g. */
+void lathe_report_number(GString *out, double v);
+
+/* A line chart: @series are {name, x: [..], y: [..]} (each becomes one
+ * <path class="curve">); @marks (nullable) are vertical markers {x, label}. */
+void lathe_report_line_chart(GString *out, const char *title, const char *xlabel,
+                             const char *ylabel, JsonArray *series, JsonArray *marks);
+
+/* The pipeline graph and the timeline of a run (report-graph.c). */
+void lathe_report_graph(GString *out, JsonObject *pipeline, JsonObject *run);
+void lathe_report_timeline(GString *out, JsonObject *pipeline, JsonObject *run);
+/* An evaluator/nab execution's scores (report-nab.c). */
+void lathe_report_nab(GString *out, LatheStore *store, JsonObject *node);
+/* An evaluator/ab execution's comparison and decision (report-ab.c). */
+void lathe_report_ab(GString *out, LatheStore *store, JsonObject *node);
+/* A tuner node's study (report-study.c). */
+void lathe_report_study(GString *out, LatheStore *store, JsonObject *run, JsonObject *def,
+                        const LatheReportOptions *options);
+/* A run, model or study name: a link "PREFIX KIND/NAME" inside the UI
+ * (options->link_prefix), plain text in a file. */
+void lathe_report_link(GString *out, const LatheReportOptions *options, const char *kind, const char *name);
+

@@ -1,0 +1,194 @@
+#!/usr/bin/env bash
+# `lathe report` opened in headless Chromium (tests/browser/browser.py):
+# iris (graph, confusion matrices, a grid study), iris-ab, two runs compared,
+# a testkit study with pruned-like NaN trials and curves; no console line,
+# the expected SVG elements by count, a screenshot well above a blank page's
+# variance, no external URL. Bad inputs: an unknown run, an older-schema
+# store, a run in progress, a run with no metrics, NaN metrics, <script> in
+# a node id and a metric name. `lathe runs show` prints the confusion matrix.
+source "$(dirname "$0")/lib.sh"
+B="$LATHE_SOURCE_DIR/tests/browser/browser.py"
+have_chromium=1
+command -v chromium >/dev/null || command -v chromium-browser >/dev/null || command -v google-chrome >/dev/null || have_chromium=0
+[ $have_chromium = 1 ] || echo "# Chromium is absent (scripts/deps.sh installs it): the browser checks are skipped"
+
+# open_report HTML NAME: loads it in Chromium; DOM in HTML.dom.html
+open_report() {
+  [ $have_chromium = 1 ] || return 1
+  if $PY "$B" load "$1" --dom "$1.dom.html" --shot "$1.png" --size 1200,2400 --console "$1.console" >"$1.load" 2>&1; then
+    pass "$2: no console line"
+  else
+    fail "$2: the page logged: $(head -c 600 "$1.console" "$1.load")"
+  fi
+  local v; v=$($PY "$B" variance "$1.png" 2>/dev/null || echo 0)
+  $PY -c "import sys; sys.exit(0 if float('$v') > 300 else 1)" && pass "$2: screenshot variance $v (blank 0)" \
+    || fail "$2: screenshot variance $v, a blank-looking page"
+}
+count() { $PY "$B" count "$1.dom.html" "$2" ${3:+"$3"}; }
+expect_count() { # html tag class n what
+  [ $have_chromium = 1 ] || return 0
+  local n; n=$(count "$1" "$2" "$3")
+  [ "$n" = "$4" ] && pass "$5: $4 $2.$3" || fail "$5: $n $2.$3, expected $4"
+}
+no_external_url() { # a URL anywhere in the file (text too): a report fetches nothing
+  if grep -qE 'https?://' "$1"; then fail "$2: an external URL: $(grep -oE 'https?://[^"< ]*' "$1" | head -3)"; else pass "$2: no external URL"; fi
+}
+
+copy_iris_ab
+cd "$TMP/iris" || exit 1
+run_lathe "$TMP/iris-run" run --json pipeline.json
+expect_code "$TMP/iris-run" 0 "iris runs"
+rid=$(json_get "$TMP/iris-run.out" "d['run_id']")
+run_lathe "$TMP/rep1" report "$rid" -o "$TMP/iris.html" --json
+expect_code "$TMP/rep1" 0 "lathe report of iris"
+expect_py "$TMP/rep1.out" "d['bytes'] > 10000 and d['path'].endswith('iris.html')" "--json names the file and its size"
+no_external_url "$TMP/iris.html" "iris"
+if open_report "$TMP/iris.html" iris; then
+  expect_count "$TMP/iris.html" g node 6 "iris graph: a box per pipeline node (the tuner folds its trials)"
+  expect_count "$TMP/iris.html" rect cm-cell 18 "iris: 3x3 cells, counts and normalised"
+  expect_count "$TMP/iris.html" circle trial 5 "iris study: a point per trial"
+  expect_count "$TMP/iris.html" polyline pc 5 "iris study: a parallel-coordinates line per trial"
+  expect_count "$TMP/iris.html" table per-class 1 "iris: a per-class table"
+  expect_count "$TMP/iris.html" path best 1 "iris study: best-so-far"
+  expect_count "$TMP/iris.html" script "" 1 "iris: one inline script (the render timestamp)"
+  for t in svg.graph svg.timeline svg.cm; do
+    tag=${t%.*} cls=${t#*.}
+    n=$(count "$TMP/iris.html" "$tag" "$cls")
+    [ "$n" -ge 1 ] && pass "iris: $t drawn" || fail "iris: no $t"
+  done
+  # every chart has a text alternative
+  $PY - "$TMP/iris.html.dom.html" <<'PY' && pass "every svg chart has a <title>" || fail "an svg without a title"
+import re, sys
+d = open(sys.argv[1]).read()
+svgs = re.findall(r'<svg\b[^>]*>(.*?)</svg>', d, re.S)
+bad = [s[:80] for s in svgs if '<title>' not in s]
+imp = len(re.findall(r'<svg class="imp"[^>]*aria-label', d))
+sys.exit(1 if len(bad) > imp else 0)
+PY
+fi
+
+# runs show: the confusion matrix and per-class table, in text and JSON
+run_lathe "$TMP/show" runs show "$rid"
+grep -q "confusion matrix (rows: true class, columns: predicted)" "$TMP/show.out" && grep -qE "^      setosa +10 +0 +0" "$TMP/show.out" \
+  && pass "runs show prints the confusion matrix" || fail "runs show: $(grep -A5 confusion "$TMP/show.out" | head -8)"
+grep -qE "^      virginica +1\.0000 +1\.0000 +1\.0000 +10" "$TMP/show.out" && pass "runs show prints the per-class table" \
+  || fail "runs show per-class: $(grep -A4 precision "$TMP/show.out" | head -5)"
+run_lathe "$TMP/showj" runs show --json "$rid"
+expect_py "$TMP/showj.out" "[n for n in d['nodes'] if n['id'] == 'eval'][0]['classification']['confusion_matrix'] == [[10,0,0],[0,10,0],[0,0,10]]" \
+  "runs show --json has the confusion matrix"
+expect_py "$TMP/showj.out" "[r['class'] for r in [n for n in d['nodes'] if n['id'] == 'eval'][0]['classification']['per_class']] == ['setosa','versicolor','virginica']" \
+  "runs show --json has the per-class rows"
+
+# Two runs compared: a table with a column per run, the differing rows marked
+run_lathe "$TMP/iris-run2" run --json --set split.test_fraction=0.3 pipeline.json
+rid2=$(json_get "$TMP/iris-run2.out" "d['run_id']")
+run_lathe "$TMP/cmp" report "$rid" "$rid2" -o "$TMP/cmp.html"
+expect_code "$TMP/cmp" 0 "a comparison of two runs"
+if open_report "$TMP/cmp.html" comparison; then
+  expect_count "$TMP/cmp.html" table compare 1 "comparison table"
+  n=$(count "$TMP/cmp.html" td diff)
+  [ "$n" -ge 2 ] && pass "comparison: differing values marked ($n cells)" || fail "comparison: $n cells marked"
+  expect_count "$TMP/cmp.html" g node 12 "comparison: each run's graph"
+fi
+
+cd "$TMP/iris-ab" || exit 1
+run_lathe "$TMP/ab-run" run --json pipeline.json
+expect_code "$TMP/ab-run" 0 "iris-ab runs"
+abid=$(json_get "$TMP/ab-run.out" "d['run_id']")
+run_lathe "$TMP/ab" report "$abid" -o "$TMP/ab.html"
+expect_code "$TMP/ab" 0 "lathe report of iris-ab"
+no_external_url "$TMP/ab.html" "iris-ab"
+if open_report "$TMP/ab.html" iris-ab; then
+  expect_count "$TMP/ab.html" span ab-decision 1 "iris-ab: the decision"
+  expect_count "$TMP/ab.html" rect ab-bar 10 "iris-ab: candidate and production side by side on 5 metrics"
+fi
+
+# NAB (when ../shared/data has it): a bar per evaluator and profile, a table each
+if [ -d "${LATHE_SHARED_DATA:-}/nab/data" ]; then
+  cp -r "$LATHE_SOURCE_DIR/examples/nab" "$TMP/nab"
+  sed -i "s#\.\./\.\./\.\./shared/data/#$LATHE_SHARED_DATA/#g" "$TMP/nab/pipeline.json"
+  run_lathe "$TMP/nab-run" run --json --store "$TMP/nabs" "$TMP/nab/pipeline.json"
+  expect_code "$TMP/nab-run" 0 "nab runs"
+  nabid=$(json_get "$TMP/nab-run.out" "d['run_id']")
+  evals=$(json_get "$TMP/nab-run.out" "sum(1 for n in d['nodes'] if n.get('component', '').startswith('evaluator/nab'))" 2>/dev/null || echo 4)
+  run_lathe "$TMP/nabr" report --store "$TMP/nabs" "$nabid" -o "$TMP/nab.html"
+  expect_code "$TMP/nabr" 0 "lathe report of nab"
+  no_external_url "$TMP/nab.html" "nab"
+  if open_report "$TMP/nab.html" nab; then
+    expect_count "$TMP/nab.html" table nab 4 "nab: a score table per evaluator"
+    expect_count "$TMP/nab.html" rect nab-bar 12 "nab: a bar per evaluator and profile (4 x 3)"
+  fi
+else
+  echo "# skip - nab: ${LATHE_SHARED_DATA:-}/nab/data not found"
+fi
+
+# A testkit study: 6 trials, NaN for x above 0.35 (their values and curves),
+# a curve per trial (5 steps of loss).
+export LATHE_PLUGIN_PATH="$LATHE_TESTKIT_DIR"
+cat >"$TMP/q.json" <<'JSON'
+{"name": "quad", "seed": 3, "nodes": [
+  {"id": "tune", "use": "tuner/grid",
+   "with": {"objective": "f.value", "direction": "minimize", "space": {"f.x": [0.0, 0.1, 0.2, 0.3, 0.4, 0.5]},
+            "parallel_trials": 1},
+   "trial": {"nodes": [{"id": "f", "use": "transform/objective", "with": {"steps": 5, "nan_above": 0.35}}]}}]}
+JSON
+run_lathe "$TMP/q-run" run --json --store "$TMP/qs" "$TMP/q.json"
+qid=$(json_get "$TMP/q-run.out" "d['run_id']")
+run_lathe "$TMP/q" report --store "$TMP/qs" "$qid" -o "$TMP/q.html"
+expect_code "$TMP/q" 0 "report of a study with NaN trials"
+grep -q '>NaN<' "$TMP/q.html" && pass "NaN values print as NaN" || fail "no NaN text in the study report"
+grep -qiE 'd="[^"]*nan' "$TMP/q.html" && fail "a NaN inside an SVG path" || pass "no NaN inside an SVG path"
+if open_report "$TMP/q.html" study; then
+  expect_count "$TMP/q.html" circle trial 6 "study: a point per trial"
+  n=$(count "$TMP/q.html" path curve)
+  [ "$n" = 7 ] && pass "study: a loss curve per trial, and the tuner's progress" || fail "study: $n curves, expected 7"
+fi
+
+# A run with no metrics
+cat >"$TMP/n.json" <<'JSON'
+{"name": "nometrics", "nodes": [{"id": "a", "use": "transform/noop", "with": {}}]}
+JSON
+run_lathe "$TMP/n-run" run --json --store "$TMP/ns" "$TMP/n.json"
+nid=$(json_get "$TMP/n-run.out" "d['run_id']" 2>/dev/null)
+run_lathe "$TMP/n" report --store "$TMP/ns" "$nid" -o "$TMP/n.html"
+expect_code "$TMP/n" 0 "report of a run with no metrics"
+grep -q "This run recorded no metrics" "$TMP/n.html" && pass "says it has no metrics" || fail "no-metrics note missing"
+
+# Injection through the store: a node id and a metric name with <script>
+db="$TMP/qs/lathe.db"
+sqlite3 "$db" "UPDATE executions SET node = '<script>alert(1)</script>' WHERE node = 'tune';
+               UPDATE metrics SET name = '<script>alert(2)</script>' WHERE name = 'n_trials'"
+run_lathe "$TMP/inj" report --store "$TMP/qs" "$qid" -o "$TMP/inj.html"
+expect_code "$TMP/inj" 0 "report of a run with <script> in its names"
+grep -qF '&lt;script&gt;alert(1)&lt;/script&gt;' "$TMP/inj.html" && grep -qF '&lt;script&gt;alert(2)&lt;/script&gt;' "$TMP/inj.html" \
+  && pass "node id and metric name escaped" || fail "injected names not escaped"
+if open_report "$TMP/inj.html" injection; then
+  expect_count "$TMP/inj.html" script "" 1 "injection: no injected script element"
+  $PY - "$TMP/inj.html.dom.html" <<'PY' && pass "the injected text shows literally" || fail "injected text not shown literally"
+import html, re, sys
+d = open(sys.argv[1]).read()
+text = html.unescape(re.sub(r'<[^>]+>', ' ', d))
+sys.exit(0 if '<script>alert(1)</script>' in text and '<script>alert(2)</script>' in text else 1)
+PY
+fi
+
+# A run in progress renders and says so
+sqlite3 "$db" "UPDATE runs SET status = 'running', ended = NULL WHERE id = '$qid'"
+run_lathe "$TMP/run-p" report --store "$TMP/qs" "$qid" -o "$TMP/running.html"
+expect_code "$TMP/run-p" 0 "report of a running run"
+grep -q "the run is still running" "$TMP/running.html" && pass "says running" || fail "no running note"
+
+# Bad inputs: an unknown run, an older-schema store
+run_lathe "$TMP/bad" report --store "$TMP/qs" nosuchrun -o "$TMP/x.html"
+expect_code "$TMP/bad" 2 "an unknown run id"
+expect_err "$TMP/bad" "no run 'nosuchrun'" "names the run"
+[ "$(wc -l <"$TMP/bad.err")" = 1 ] && pass "one line" || fail "$(wc -l <"$TMP/bad.err") lines: $(cat "$TMP/bad.err")"
+[ ! -e "$TMP/x.html" ] && pass "no file written for an unknown run" || fail "a file was written"
+cp -r "$TMP/qs" "$TMP/old"
+sqlite3 "$TMP/old/lathe.db" "PRAGMA user_version = 3"
+run_lathe "$TMP/old" report --store "$TMP/old" "$qid" -o "$TMP/y.html"
+expect_code "$TMP/old" 2 "an older-schema store"
+expect_err "$TMP/old" "older store schema 3" "says the schema"
+[ "$(wc -l <"$TMP/old.err")" = 1 ] && pass "one line" || fail "$(wc -l <"$TMP/old.err") lines"
+[ "$(sqlite3 "$TMP/old/lathe.db" 'PRAGMA user_version')" = 3 ] && pass "the report did not upgrade the store" || fail "store upgraded"
+finish
