@@ -10,12 +10,12 @@
  * By default ("spawn": "server") the children come from a fork server the
  * plugin starts once per session: for a task whose argv is the host's
  * `PROGRAM exec-task FILE`, `PROGRAM exec-task --server`, which speaks the
- * line protocol of core/engine/exec-server.c and forks a child per task with the same
- * process group, parent-death signal and limits). It saves each task the
- * program's start (dynamic linking, the plugin index). The server is not a
- * thread's child: it ends when its pipe closes, which a host killed outright
- * also does. If it cannot start, or with "spawn": "exec", each task is
- * fork+exec'd here. */
+ * line protocol of core/engine/exec-server.c and forks a child per task
+ * with the same process group, parent-death signal and limits. It saves
+ * each task the program's start (dynamic linking, the plugin index). The
+ * server is not a thread's child: it ends when its pipe closes, which a
+ * host killed outright also does. If it cannot start, or with "spawn":
+ * "exec", each task is fork+exec'd here. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
