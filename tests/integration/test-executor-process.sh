@@ -201,6 +201,13 @@ expect_err "$TMP/v" "node 'b': resources.time must be a duration" "a bad time na
 expect_err "$TMP/v" "node 'b': resources.cpus must be an integer" "bad cpus"
 expect_err "$TMP/v" "node 'c': retry.on is a non-empty list" "a bad retry.on names its node"
 expect_err "$TMP/v" "node 'c': retry.factor must be a number" "a bad retry.factor"
+write_pipeline "$TMP/spawn.json" <<'JSON'
+{"executor": {"use": "executor/process", "with": {"spawn": "fork"}},
+ "nodes": [{"id": "a", "use": "transform/noop", "with": {"value": 1}}]}
+JSON
+run_lathe "$TMP/sp" validate "$TMP/spawn.json"
+expect_code "$TMP/sp" 2 "an unknown spawn"
+expect_err "$TMP/sp" "param 'spawn' of executor/process: 'fork' is not one of: server, exec" "spawn's choices are named"
 run_lathe "$TMP/e" run --executor nope --store "$TMP/store" "$TMP/hang.json"
 expect_code "$TMP/e" 2 "--executor of no installed executor"
 expect_err "$TMP/e" "--executor 'nope' is not an installed executor" "--executor error"
