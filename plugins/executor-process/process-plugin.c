@@ -8,22 +8,20 @@
  * the task's log file, whose tail the host keeps in the store on a failure.
  *
  * By default ("spawn": "server") the children come from a fork server the
- * plugin starts once per session: the task's argv without its last element
- * (the task file), plus "--server" (`lathe exec-task --server`, which
- * speaks the line protocol below and forks a child per task with the same
- * process group, parent-death signal and limits). It saves each task the
- * program's start (dynamic linking, the plugin index). The server is not a
- * thread's child: it ends when its pipe closes, which a host killed outright
- * also does. If it cannot start, or with "spawn": "exec", each task is
- * fork+exec'd here.
+ * plugin starts once per session: for a task whose argv is the host's
+ * `PROGRAM exec-task FILE`, `PROGRAM exec-task --server`, which speaks the
+ * line protocol of core/engine/exec-server.c and forks a child per task
+ * with the same process group, parent-death signal and limits. It saves
+ * each task the program's start (dynamic linking, the plugin index). The
+ * server is not a thread's child: it ends when its pipe closes, which a
+ * host killed outright also does. If it cannot start, or with "spawn":
+ * "exec", each task is started here (vfork and exec).
  *
  * A task that asks for N cpus is pinned to the N allowed CPUs that its
  * running siblings use least, as a scheduler would place it; one that asks
  * for GPUs sees that many through CUDA_VISIBLE_DEVICES, and is refused on a
- * machine with none. Such a task is started here (vfork and exec), not by
- * the server.
+ * machine with none. Such a task is started here, not by the server.
  */
-
 #include <errno.h>
 #include <sched.h>
 #include <fcntl.h>
@@ -286,13 +284,17 @@ static gboolean server_start(Session *s, const char *const *argv) {
 /* The task in a child of the fork server: its pid, or 0 (then the caller
  * fork+execs it). */
 static pid_t server_submit(Session *s, const LatheTask *task) {
+  /* Only the host's own task command has a server form: `PROGRAM exec-task
+   * FILE`; anything else is fork+exec'd as given. */
+  guint n = g_strv_length((char **)task->argv);
+  if (n != 3 || g_strcmp0(task->argv[1], "exec-task") != 0)
+    return 0;
   if (!s->server_tried) {
     s->server_tried = TRUE;
     s->use_server = server_start(s, task->argv);
   }
   if (!s->use_server || s->sock < 0)
     return 0;
-  guint n = g_strv_length((char **)task->argv);
   const char *file = task->argv[n - 1];
   const char *workdir = task->workdir && *task->workdir ? task->workdir : "-";
   const char *log = task->log_path ? task->log_path : "/dev/null";

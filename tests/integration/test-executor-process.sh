@@ -16,6 +16,17 @@ if [ "${LATHE_SANITIZED:-false}" = true ]; then
 fi
 export LATHE_PLUGIN_PATH="$LATHE_TESTKIT_DIR:$LATHE_BUILD_DIR/plugins/executor-process"
 
+# The fork server a host (pid $1) started, if any.
+server_of() {
+  local f
+  for f in /proc/[0-9]*/stat; do
+    [ "$(awk '{print $4}' "$f" 2>/dev/null)" = "$1" ] || continue
+    tr '\0' ' ' 2>/dev/null <"${f%stat}cmdline" | grep -q -- "exec-task --server" && { f=${f#/proc/}; echo "${f%/stat}"; return; }
+  done
+}
+# Whether process $1 is still the fork server (not gone, nor its pid reused).
+server_alive() { tr '\0' ' ' 2>/dev/null <"/proc/$1/cmdline" | grep -q -- "exec-task --server"; }
+
 # Processes whose command line holds $1 (this test's own files only).
 procs_with() {
   local n=0 f
@@ -99,6 +110,7 @@ for f in /proc/[0-9]*/cmdline; do
     [ "$(awk '{print $4}' /proc/$pp/stat)" = $pid ] && served=$((served + 1))
 done
 [ $served -ge 2 ] && pass "the tasks are the fork server's children" || fail "$served tasks of the fork server"
+server=$(server_of $pid)
 start=$(date +%s%N)
 kill -INT $pid
 wait $pid
@@ -108,6 +120,7 @@ ms=$(( ($(date +%s%N) - start) / 1000000 ))
 [ $ms -lt 8000 ] && pass "SIGINT: stopped in $ms ms" || fail "SIGINT: took $ms ms"
 sleep 0.2
 [ "$(procs_with "$TMP/int/tasks")" = 0 ] && pass "SIGINT: no orphan process" || fail "SIGINT: $(procs_with "$TMP/int/tasks") processes left"
+[ -n "$server" ] && ! server_alive "$server" && pass "SIGINT: the fork server is gone" || fail "SIGINT: fork server '$server' still there"
 st=$(sqlite3 "$TMP/int/lathe.db" "SELECT status FROM runs")
 [ "$st" = interrupted ] && pass "SIGINT: run recorded interrupted" || fail "SIGINT: run is $st"
 
@@ -119,6 +132,7 @@ for _ in $(seq 1 100); do
   [ "$(procs_with "$TMP/kill/tasks")" -ge 2 ] && break
   sleep 0.1
 done
+server=$(server_of $pid)
 kill -9 $pid
 wait $pid 2>/dev/null
 for _ in $(seq 1 50); do
@@ -126,6 +140,11 @@ for _ in $(seq 1 50); do
   sleep 0.1
 done
 [ "$(procs_with "$TMP/kill/tasks")" = 0 ] && pass "SIGKILL of the host: no orphan process" || fail "SIGKILL: $(procs_with "$TMP/kill/tasks") processes left"
+for _ in $(seq 1 50); do
+  [ -n "$server" ] && ! server_alive "$server" && break
+  sleep 0.1
+done
+[ -n "$server" ] && ! server_alive "$server" && pass "SIGKILL of the host: the fork server is gone" || fail "SIGKILL: fork server '$server' still there"
 run_lathe "$TMP/k2" run --json --executor process --store "$TMP/kill" --set hang.how=none --set sleepy.seconds=0 "$TMP/hang.json"
 expect_code "$TMP/k2" 0 "the next run after the kill"
 n=$(sqlite3 "$TMP/kill/lathe.db" "SELECT count(*) FROM executor_jobs WHERE ended IS NULL")
@@ -182,6 +201,13 @@ expect_err "$TMP/v" "node 'b': resources.time must be a duration" "a bad time na
 expect_err "$TMP/v" "node 'b': resources.cpus must be an integer" "bad cpus"
 expect_err "$TMP/v" "node 'c': retry.on is a non-empty list" "a bad retry.on names its node"
 expect_err "$TMP/v" "node 'c': retry.factor must be a number" "a bad retry.factor"
+write_pipeline "$TMP/spawn.json" <<'JSON'
+{"executor": {"use": "executor/process", "with": {"spawn": "fork"}},
+ "nodes": [{"id": "a", "use": "transform/noop", "with": {"value": 1}}]}
+JSON
+run_lathe "$TMP/sp" validate "$TMP/spawn.json"
+expect_code "$TMP/sp" 2 "an unknown spawn"
+expect_err "$TMP/sp" "param 'spawn' of executor/process: 'fork' is not one of: server, exec" "spawn's choices are named"
 run_lathe "$TMP/e" run --executor nope --store "$TMP/store" "$TMP/hang.json"
 expect_code "$TMP/e" 2 "--executor of no installed executor"
 expect_err "$TMP/e" "--executor 'nope' is not an installed executor" "--executor error"
