@@ -50,9 +50,11 @@ static const LatheParamSpec wg_params[] = {
 
 typedef struct {
   guint window, short_window, min_history;
-  double *ring; /* the last window + short_window values */
+  double *ring; /* the last window + short_window values, shifted by the first */
   guint cap;
   guint64 n;
+  double shift;
+  double hsum, hsq, ssum; /* sums over the history and the short window */
 } WgState;
 
 static gpointer wg_new(LatheContext *ctx) {
@@ -60,38 +62,56 @@ static gpointer wg_new(LatheContext *ctx) {
   s->window = (guint)lathe_context_param_int(ctx, "window");
   s->short_window = (guint)lathe_context_param_int(ctx, "short_window");
   s->min_history = (guint)lathe_context_param_int(ctx, "min_history");
-  s->cap = s->window + s->short_window;
+  s->cap = s->window + s->short_window + 1; /* + 1: the value leaving the history */
   s->ring = g_new0(double, s->cap);
   return s;
 }
 
 static double wg_step(gpointer p, double x) {
   WgState *s = p;
-  s->ring[s->n % s->cap] = x;
+  if (s->n == 0)
+    s->shift = x; /* sums of shifted values keep the variance's cancellation small */
+  double v = x - s->shift;
+  /* The history is the window values before the short window ending at t.
+   * Running sums, recomputed from the ring every 4096 rows so that rounding
+   * cannot drift over a long series. */
+  guint64 old_end = s->n > s->short_window ? s->n - s->short_window : 0;
+  s->ring[s->n % s->cap] = v;
   s->n++;
-  /* history: the window values before the short window ending at t. Sums
-   * are recomputed from the ring (two passes) so that no rounding drift
-   * accumulates over long series; O(window) per row. */
   guint64 hist_end = s->n > s->short_window ? s->n - s->short_window : 0;
   guint64 hist_start = hist_end > s->window ? hist_end - s->window : 0;
+  if (s->n % 4096 == 0) {
+    s->hsum = s->hsq = s->ssum = 0;
+    for (guint64 i = hist_start; i < hist_end; i++) {
+      double u = s->ring[i % s->cap];
+      s->hsum += u;
+      s->hsq += u * u;
+    }
+    for (guint64 i = hist_end; i < s->n; i++)
+      s->ssum += s->ring[i % s->cap];
+  } else {
+    s->ssum += v;
+    if (hist_end > old_end) { /* one value moves from the short window to the history */
+      double u = s->ring[old_end % s->cap];
+      s->ssum -= u;
+      s->hsum += u;
+      s->hsq += u * u;
+      if (hist_end - hist_start == s->window && hist_start > 0) {
+        double w = s->ring[(hist_start - 1) % s->cap];
+        s->hsum -= w;
+        s->hsq -= w * w;
+      }
+    }
+  }
   guint64 h = hist_end - hist_start;
   if (h < s->min_history)
     return 0.0;
-  double mean = 0, var = 0, shortm = 0;
-  for (guint64 i = hist_start; i < hist_end; i++)
-    mean += s->ring[i % s->cap];
-  mean /= (double)h;
-  for (guint64 i = hist_start; i < hist_end; i++) {
-    double e = s->ring[i % s->cap] - mean;
-    var += e * e;
-  }
-  double sd = sqrt(var / (double)(h - 1));
-  for (guint64 i = hist_end; i < s->n; i++)
-    shortm += s->ring[i % s->cap];
-  shortm /= (double)(s->n - hist_end);
-  double se = sd / sqrt((double)(s->n - hist_end));
-  if (!(se > 0))
-    return shortm == mean ? 0.0 : neg_log10_tail(30.0);
+  double mean = s->hsum / (double)h;
+  double var = MAX(0.0, (s->hsq - s->hsum * mean) / (double)(h - 1));
+  double m = (double)(s->n - hist_end);
+  double shortm = s->ssum / m, se = sqrt(var / m);
+  if (!(se > 1e-12 * (1 + fabs(mean))))
+    return fabs(shortm - mean) <= 1e-12 * (1 + fabs(mean)) ? 0.0 : neg_log10_tail(30.0);
   return neg_log10_tail((shortm - mean) / se);
 }
 
