@@ -18,7 +18,15 @@
  *   Student t. The score is the surprise -log p(x_t | x_<t) under the
  *   run-length mixture. Values are first standardised by the mean and
  *   standard deviation of the values before t (so one prior fits every
- *   series); run lengths beyond max_run are merged into max_run. */
+ *   series); run lengths beyond max_run are merged into max_run.
+ * transform/knn_cad: KNN conformal anomaly detection (E. Burnaev and V.
+ *   Ishimtsev, "Conformalized density- and distance-based anomaly detection
+ *   in time-series data", 2016, arXiv:1608.04585), as NAB's knncad: the
+ *   vector of the last dim values is scored by alpha = the sum of its k
+ *   smallest squared distances to the `training` latest earlier vectors;
+ *   the score is the share of those vectors' own alphas (each computed when
+ *   it came) below it. NAB's Mahalanobis metric and its alarm hold-off are
+ *   left out (Euclidean; suppression is evaluator/nab's). */
 #include <math.h>
 #include <string.h>
 
@@ -280,6 +288,111 @@ static const LatheTransformClass bo_class = {
     .run = bo_run,
 };
 
+/* ---- KNN CAD ---- */
+
+static const LatheParamSpec kn_params[] = {
+    LATHE_PARAM_INT_("dim", "19", 1, 1000, "the last dim values make one vector (NAB: 19)"),
+    LATHE_PARAM_INT_("k", "27", 1, 10000, "neighbours summed in the non-conformity measure (NAB: 27)"),
+    LATHE_PARAM_INT_("training", "750", 2, 1000000,
+                     "vectors kept as the reference set, the latest ones (NAB: the probation "
+                     "period, at most 750 rows); rows before it is full score 0"),
+    LATHE_STREAM_COMMON_PARAMS,
+    LATHE_PARAM_END,
+};
+
+typedef struct {
+  guint dim, k, cap;
+  double *vals;   /* the last dim values, ring */
+  double *vecs;   /* cap vectors of dim, ring */
+  double *alphas; /* each kept vector's non-conformity when it came */
+  double *dist;   /* scratch */
+  guint n_vecs;
+  guint64 n, next;
+} KnState;
+
+static gpointer kn_new(LatheContext *ctx) {
+  KnState *s = g_new0(KnState, 1);
+  s->dim = (guint)lathe_context_param_int(ctx, "dim");
+  s->k = (guint)lathe_context_param_int(ctx, "k");
+  s->cap = (guint)lathe_context_param_int(ctx, "training");
+  s->vals = g_new0(double, s->dim);
+  s->vecs = g_new0(double, (gsize)s->cap * s->dim);
+  s->alphas = g_new0(double, s->cap);
+  s->dist = g_new0(double, s->cap);
+  return s;
+}
+
+static int cmp_dbl(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* Sum of the k smallest squared Euclidean distances from @v to the kept
+ * vectors (fewer when fewer are kept). */
+static double kn_alpha(KnState *s, const double *v) {
+  for (guint i = 0; i < s->n_vecs; i++) {
+    const double *w = s->vecs + (gsize)i * s->dim;
+    double d = 0;
+    for (guint j = 0; j < s->dim; j++)
+      d += (v[j] - w[j]) * (v[j] - w[j]);
+    s->dist[i] = d;
+  }
+  qsort(s->dist, s->n_vecs, sizeof(double), cmp_dbl);
+  double a = 0;
+  for (guint i = 0; i < MIN(s->k, s->n_vecs); i++)
+    a += s->dist[i];
+  return a;
+}
+
+static double kn_step(gpointer p, double x) {
+  KnState *s = p;
+  s->vals[s->n % s->dim] = x;
+  s->n++;
+  if (s->n < s->dim)
+    return 0.0;
+  double v[1000];
+  for (guint j = 0; j < s->dim; j++) /* oldest first */
+    v[j] = s->vals[(s->n + j) % s->dim];
+  double alpha = kn_alpha(s, v);
+  double score = 0.0;
+  if (s->n_vecs == s->cap) {
+    guint below = 0;
+    for (guint i = 0; i < s->n_vecs; i++)
+      below += s->alphas[i] < alpha;
+    score = (double)below / s->n_vecs; /* the conformal p-value's complement */
+  }
+  guint slot = (guint)(s->next++ % s->cap);
+  memcpy(s->vecs + (gsize)slot * s->dim, v, sizeof(double) * s->dim);
+  s->alphas[slot] = alpha;
+  if (s->n_vecs < s->cap)
+    s->n_vecs++;
+  return score;
+}
+
+static void kn_free(gpointer p) {
+  KnState *s = p;
+  g_free(s->vals);
+  g_free(s->vecs);
+  g_free(s->alphas);
+  g_free(s->dist);
+  g_free(s);
+}
+
+static const LatheStreamDetector kn_det = {"transform/knn_cad", "_knncad", kn_new, kn_step,
+                                           kn_free};
+
+static gboolean kn_run(LatheContext *ctx, GError **error) {
+  return lathe_stream_detect_run(ctx, &kn_det, error);
+}
+
+static const LatheTransformClass kn_class = {
+    LATHE_COMPONENT_INIT(LatheTransformClass, LATHE_KIND_TRANSFORM, "knn_cad",
+                         "streaming: KNN conformal anomaly detection (Burnaev & Ishimtsev 2016, "
+                         "NAB's knncad), share of kept vectors less non-conforming",
+                         kn_params, lathe_stream_inputs, lathe_stream_outputs),
+    .run = kn_run,
+};
+
 LATHE_PLUGIN_DEFINE("transform-stream-detect", "0.1.0", "MIT",
-                    "streaming anomaly detectors: windowed Gaussian, Bayesian change point",
-                    LATHE_COMPONENT(wg_class), LATHE_COMPONENT(bo_class))
+                    "streaming anomaly detectors: windowed Gaussian, Bayesian change point, KNN CAD",
+                    LATHE_COMPONENT(wg_class), LATHE_COMPONENT(bo_class), LATHE_COMPONENT(kn_class))

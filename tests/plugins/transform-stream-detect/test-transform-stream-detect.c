@@ -19,6 +19,8 @@ static const Det dets[] = {
     {"transform/windowed_gaussian", "{\"window\": 6400}", "value_wg"},
     {"transform/bocpd", "{\"hazard_lambda\": 30, \"max_run\": 40}", "value_bocpd"},
     {"transform/bocpd", NULL, "value_bocpd"},
+    {"transform/knn_cad", "{\"dim\": 5, \"k\": 3, \"training\": 40}", "value_knncad"},
+    {"transform/knn_cad", "{\"training\": 200}", "value_knncad"},
 };
 
 static LatheDataset *run_ok(const Det *det, LatheDataset *in) {
