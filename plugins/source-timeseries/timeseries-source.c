@@ -26,6 +26,10 @@ static const LatheParamSpec ts_params[] = {
     LATHE_PARAM_LIST_("files", "[]", LATHE_PARAM_STRING,
                       "files to read, relative to path (a folder), in this order; [] = every "
                       "CSV under path"),
+    LATHE_PARAM_LIST_("more_paths", "[]", LATHE_PARAM_STRING,
+                      "further folders read after path, each searched recursively for *.csv "
+                      "the same way (files applies to path only); groups are paths relative "
+                      "to their own folder and must be unique across folders"),
     LATHE_PARAM_STRING_("timestamp_column", "\"timestamp\"", 0, "the column holding the time"),
     LATHE_PARAM_STRING_("format", "\"%Y-%m-%d %H:%M:%S\"", 0,
                         "timestamp format: a pattern of %Y %m %d %H %M %S (with an optional "
@@ -426,11 +430,56 @@ static gboolean ts_run(LatheContext *ctx, GError **error) {
   g_autoptr(GPtrArray) rel = list_files(ctx, root, &single, error);
   if (!rel)
     return FALSE;
+  /* The folder of each file: root for the first rel->len, then each of
+   * more_paths in turn (NAB's development set spans two folders whose
+   * relative paths are the labels' keys). */
+  g_autoptr(GPtrArray) roots = g_ptr_array_new_with_free_func(g_free);
+  for (guint i = 0; i < rel->len; i++)
+    g_ptr_array_add(roots, g_strdup(root));
+  JsonArray *more = lathe_context_param_list(ctx, "more_paths");
+  for (guint m = 0; more && m < json_array_get_length(more); m++) {
+    const char *mp = json_array_get_string_element(more, m);
+    if (!mp || !*mp) {
+      lathe_context_set_error(NULL, error, LATHE_ERROR_INVALID, COMPONENT,
+                              "more_paths[%u] must be a folder path (a string)", m);
+      return FALSE;
+    }
+    g_autofree char *mroot = lathe_context_resolve_path(ctx, mp, NULL, error);
+    if (!mroot)
+      return FALSE;
+    if (single || !g_file_test(mroot, G_FILE_TEST_IS_DIR)) {
+      lathe_context_set_error(NULL, error, LATHE_ERROR_INVALID, COMPONENT,
+                              "more_paths[%u]: '%s' and path must both be folders", m, mp);
+      return FALSE;
+    }
+    g_autoptr(GPtrArray) extra = g_ptr_array_new_with_free_func(g_free);
+    GError *e = NULL;
+    if (!walk(mroot, NULL, extra, &e)) {
+      lathe_context_set_error(NULL, error, LATHE_ERROR_IO, COMPONENT, "cannot list '%s': %s",
+                              mroot, e->message);
+      g_error_free(e);
+      return FALSE;
+    }
+    g_ptr_array_sort(extra, cmp_str);
+    for (guint i = 0; i < extra->len; i++) {
+      for (guint j = 0; j < rel->len; j++)
+        if (strcmp(rel->pdata[j], extra->pdata[i]) == 0) {
+          lathe_context_set_error(NULL, error, LATHE_ERROR_DATA, COMPONENT,
+                                  "more_paths[%u]: '%s' is also under '%s'; a group name must "
+                                  "be unique across folders",
+                                  m, (char *)extra->pdata[i], (char *)roots->pdata[j]);
+          return FALSE;
+        }
+      g_ptr_array_add(rel, g_strdup(extra->pdata[i]));
+      g_ptr_array_add(roots, g_strdup(mroot));
+    }
+  }
   Table t = {g_array_new(FALSE, FALSE, sizeof(float)), g_array_new(FALSE, FALSE, sizeof(gint32)),
              NULL};
   gboolean ok = TRUE;
   for (guint i = 0; ok && i < rel->len; i++) {
-    g_autofree char *file = single ? g_strdup(root) : g_build_filename(root, rel->pdata[i], NULL);
+    g_autofree char *file =
+        single ? g_strdup(root) : g_build_filename(roots->pdata[i], rel->pdata[i], NULL);
     g_autofree char *text = NULL;
     gsize size = 0;
     GError *e = NULL;

@@ -219,6 +219,46 @@ static void test_folder_groups(void) {
   ts_assert_contains(m4, "b.csv:1: its value columns differ");
 }
 
+/* more_paths: a second folder's files follow the first's, each named
+ * relative to its own folder (as NAB's labels key them), listed by files or
+ * not; a name in both folders is refused. */
+static void test_more_paths(void) {
+  put("mp1/realK/a.csv", "timestamp,value\n2014-01-01 00:00:00,1\n");
+  put("mp1/realK/b.csv", "timestamp,value\n2014-01-01 00:00:00,2\n");
+  put("mp2/art/c.csv", "timestamp,value\n2014-01-01 00:00:00,3\n2014-01-01 00:05:00,4\n");
+  put("mp2/realT/d.csv", "timestamp,value\n2014-01-01 00:00:00,5\n");
+  g_autofree char *d1 = g_build_filename(tmp_root, "mp1", NULL);
+  g_autofree char *d2 = g_build_filename(tmp_root, "mp2", NULL);
+  g_autofree char *params =
+      g_strdup_printf("{\"path\": \"%s\", \"files\": [\"realK/b.csv\"], \"more_paths\": [\"%s\"]}",
+                      d1, d2);
+  LatheContext *ctx = NULL;
+  g_autoptr(LatheDataset) ds = read_ok(params, &ctx);
+  g_assert_cmpuint(ds->n_groups, ==, 3);
+  g_assert_cmpstr(ds->group_names[0], ==, "realK/b.csv");
+  g_assert_cmpstr(ds->group_names[1], ==, "art/c.csv");
+  g_assert_cmpstr(ds->group_names[2], ==, "realT/d.csv");
+  const gint32 groups[] = {0, 1, 1, 2};
+  const float values[] = {2, 3, 4, 5};
+  g_assert_cmpuint(ds->n_rows, ==, 4);
+  for (guint r = 0; r < 4; r++) {
+    g_assert_cmpint(ds->groups[r], ==, groups[r]);
+    g_assert_cmpfloat(ts_at(ds, r, "value"), ==, values[r]);
+  }
+  g_assert_cmpuint(json_array_get_length(lathe_context_get_data_versions(ctx)), ==, 3);
+  lathe_context_free(ctx);
+  put("mp3/realK/a.csv", "timestamp,value\n2014-01-01 00:00:00,9\n");
+  g_autofree char *d3 = g_build_filename(tmp_root, "mp3", NULL);
+  g_autofree char *clash =
+      g_strdup_printf("{\"path\": \"%s\", \"more_paths\": [\"%s\"]}", d1, d3);
+  g_autofree char *m1 = read_error(clash);
+  ts_assert_contains(m1, "unique across folders");
+  g_autofree char *notdir = g_strdup_printf(
+      "{\"path\": \"%s/realK/a.csv\", \"more_paths\": [\"%s\"]}", d1, d2);
+  g_autofree char *m2 = read_error(notdir);
+  ts_assert_contains(m2, "more_paths[0]");
+}
+
 /* A repeated and a backward timestamp: kept in file order, or dropped. */
 static void test_unordered(void) {
   g_autofree char *path = write_file("dst.csv",
@@ -302,6 +342,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/source-timeseries/iso-epoch-pattern", test_iso_epoch_pattern);
   g_test_add_func("/source-timeseries/refusals", test_refusals);
   g_test_add_func("/source-timeseries/folder-groups", test_folder_groups);
+  g_test_add_func("/source-timeseries/more-paths", test_more_paths);
   g_test_add_func("/source-timeseries/columns", test_columns_param);
   g_test_add_func("/source-timeseries/unordered", test_unordered);
   g_test_add_func("/source-timeseries/nab-files", test_nab_files);

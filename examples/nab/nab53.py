@@ -1,0 +1,83 @@
+#!/usr/bin/env python3
+"""Score the 53-file designs and print them next to NAB's published detectors.
+
+    python3 nab53.py PATH/TO/lathe [--markdown] [--seeds N] [--pipeline FILE]
+
+Runs pipeline-53.json (all 53 development files: ../shared/data/nab and
+../shared/data/nab-more) with leave-one-file-out choices of column, threshold
+and suppression (evaluator/nab threshold_mode leave_one_out: no file is
+scored with anything chosen on its own labels). The streaming detectors are
+deterministic, so one run is enough; --seeds N runs N seeds (0..N-1) and
+prints the median and range, for random designs. Then prints published.py's
+table on the same 53 files. Uses a temporary run store and cache.
+"""
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PROFILES = ["standard", "reward_low_FP", "reward_low_FN"]
+
+
+def absolutise(pipeline):
+    for node in pipeline["nodes"]:
+        w = node.get("with", {})
+        for key in ("path", "windows"):
+            if isinstance(w.get(key), str):
+                w[key] = os.path.normpath(os.path.join(HERE, w[key]))
+        if isinstance(w.get("more_paths"), list):
+            w["more_paths"] = [os.path.normpath(os.path.join(HERE, p)) for p in w["more_paths"]]
+    return pipeline
+
+
+def main():
+    args = sys.argv[1:]
+    if not args:
+        sys.exit(__doc__)
+    lathe = os.path.abspath(args[0])
+    markdown = "--markdown" in args
+    seeds = int(args[args.index("--seeds") + 1]) if "--seeds" in args else 1
+    name = args[args.index("--pipeline") + 1] if "--pipeline" in args else "pipeline-53.json"
+    with open(os.path.join(HERE, name)) as f:
+        base = absolutise(json.load(f))
+    evaluators = [n["id"] for n in base["nodes"] if n["use"] == "evaluator/nab"]
+    runs = []
+    with tempfile.TemporaryDirectory() as tmp:
+        env = dict(os.environ, LATHE_CACHE_DIR=os.path.join(tmp, "cache"))
+        for seed in range(seeds):
+            base["seed"] = seed
+            path = os.path.join(tmp, "pipeline-%d.json" % seed)
+            with open(path, "w") as f:
+                json.dump(base, f)
+            out = subprocess.run([lathe, "run", "--json", "--store", os.path.join(tmp, "store"),
+                                  path], env=env, capture_output=True, text=True)
+            if out.returncode != 0:
+                sys.exit("seed %d failed:\n%s" % (seed, out.stderr))
+            runs.append(json.loads(out.stdout)["metrics"])
+    print("%s, leave-one-file-out, %d seed(s)" % (name, seeds))
+    if markdown:
+        print("| design (evaluator node) | " + " | ".join(PROFILES) + " |")
+        print("|---|" + "---:|" * len(PROFILES))
+    for ev in evaluators:
+        cells = []
+        for p in PROFILES:
+            vals = [m.get("%s.%s" % (ev, p), float("nan")) for m in runs]
+            if len(vals) == 1:
+                cells.append("%.1f" % vals[0])
+            else:
+                cells.append("%.1f (%.1f-%.1f)" % (statistics.median(vals), min(vals), max(vals)))
+        if markdown:
+            print("| %s | %s |" % (ev, " | ".join(cells)))
+        else:
+            print("%-24s " % ev + "  ".join("%s %s" % (p, c) for p, c in zip(PROFILES, cells)))
+    print()
+    print("NAB's published detectors on the same 53 files (published.py):")
+    subprocess.run([sys.executable, os.path.join(HERE, "published.py")] +
+                   (["--markdown"] if markdown else []), check=True)
+
+
+if __name__ == "__main__":
+    main()

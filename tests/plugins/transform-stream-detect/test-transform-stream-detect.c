@@ -1,0 +1,177 @@
+/* transform-stream-detect: the streaming contract of every detector (row t's
+ * score does not change when rows after t change; each series is scored on
+ * its own; the same input gives the same bits), the windowed Gaussian against
+ * a naive two-pass computation, and refusals. */
+#include <math.h>
+#include <string.h>
+
+#include "ts-fixtures.h"
+
+#define PLUGIN "transform-stream-detect"
+
+typedef struct {
+  const char *id, *params, *column;
+} Det;
+
+/* Small windows so that the window slides inside the test series. */
+static const Det dets[] = {
+    {"transform/windowed_gaussian", "{\"window\": 50, \"short_window\": 3}", "value_wg"},
+    {"transform/windowed_gaussian", "{\"window\": 6400}", "value_wg"},
+    {"transform/bocpd", "{\"hazard_lambda\": 30, \"max_run\": 40}", "value_bocpd"},
+    {"transform/bocpd", NULL, "value_bocpd"},
+    {"transform/knn_cad", "{\"dim\": 5, \"k\": 3, \"training\": 40}", "value_knncad"},
+    {"transform/knn_cad", "{\"training\": 200}", "value_knncad"},
+};
+
+static LatheDataset *run_ok(const Det *det, LatheDataset *in) {
+  g_autoptr(GError) error = NULL;
+  LatheDataset *out = ts_run(PLUGIN, det->id, det->params, in, NULL, &error);
+  g_assert_no_error(error);
+  g_assert_nonnull(out);
+  return out;
+}
+
+/* The rows of group @g in order. */
+static GArray *rows_of(const LatheDataset *ds, gint32 g) {
+  GArray *rows = g_array_new(FALSE, FALSE, sizeof(guint));
+  for (guint r = 0; r < ds->n_rows; r++)
+    if (ds->groups[r] == g)
+      g_array_append_val(rows, r);
+  return rows;
+}
+
+/* Perturbing every row after the t-th of series s1 (values and a spike)
+ * leaves the scores of its rows up to t bit for bit, and every other series
+ * entirely (per-series independence). */
+static void test_future_invisible(void) {
+  for (guint k = 0; k < G_N_ELEMENTS(dets); k++)
+    for (int interleave = 0; interleave < 2; interleave++) {
+      g_autoptr(LatheDataset) base = run_ok(&dets[k], ts_series(900, 3, interleave, 7));
+      LatheDataset *in = ts_series(900, 3, interleave, 7);
+      g_autoptr(GArray) s1 = rows_of(in, 1);
+      const guint cut = 123;
+      const guint vc = ts_col(in, "value");
+      for (guint i = cut + 1; i < s1->len; i++) {
+        float *v = in->x + (gsize)g_array_index(s1, guint, i) * in->n_cols + vc;
+        *v = *v * 3.0f + (i % 17 == 0 ? 1000.0f : -5.0f);
+      }
+      g_autoptr(LatheDataset) changed = run_ok(&dets[k], in);
+      const guint sc = ts_col(base, dets[k].column);
+      for (guint r = 0; r < base->n_rows; r++) {
+        gboolean after = FALSE;
+        for (guint i = cut + 1; i < s1->len && !after; i++)
+          after = g_array_index(s1, guint, i) == r;
+        if (after)
+          continue;
+        float a = base->x[(gsize)r * base->n_cols + sc], b = changed->x[(gsize)r * base->n_cols + sc];
+        if (memcmp(&a, &b, sizeof a) != 0)
+          g_error("%s %s: row %u changed (%g -> %g) after a change in the future of series 1",
+                  dets[k].id, dets[k].params ? dets[k].params : "", r, a, b);
+      }
+      /* and the perturbation is seen at all after the cut */
+      gboolean differs = FALSE;
+      for (guint i = cut + 1; i < s1->len; i++) {
+        gsize r = g_array_index(s1, guint, i);
+        differs |= base->x[r * base->n_cols + sc] != changed->x[r * base->n_cols + sc];
+      }
+      g_assert_true(differs);
+    }
+}
+
+/* A series scored alone equals the same series scored among others. */
+static void test_series_independent(void) {
+  for (guint k = 0; k < G_N_ELEMENTS(dets); k++) {
+    g_autoptr(LatheDataset) all = run_ok(&dets[k], ts_series(600, 3, TRUE, 11));
+    LatheDataset *src = ts_series(600, 3, TRUE, 11);
+    g_autoptr(GArray) s2 = rows_of(src, 2);
+    LatheDataset *alone = lathe_dataset_new(s2->len, src->n_cols);
+    for (guint j = 0; j < src->n_cols; j++)
+      lathe_dataset_set_column(alone, j, src->columns[j]);
+    for (guint i = 0; i < s2->len; i++)
+      memcpy(alone->x + (gsize)i * src->n_cols,
+             src->x + (gsize)g_array_index(s2, guint, i) * src->n_cols,
+             sizeof(float) * src->n_cols);
+    lathe_dataset_unref(src);
+    g_autoptr(LatheDataset) one = run_ok(&dets[k], alone);
+    const guint sc = ts_col(all, dets[k].column);
+    for (guint i = 0; i < s2->len; i++) {
+      float a = all->x[(gsize)g_array_index(s2, guint, i) * all->n_cols + sc];
+      float b = one->x[(gsize)i * one->n_cols + sc];
+      g_assert_true(memcmp(&a, &b, sizeof a) == 0);
+    }
+  }
+}
+
+static void test_deterministic(void) {
+  for (guint k = 0; k < G_N_ELEMENTS(dets); k++) {
+    g_autoptr(LatheDataset) a = run_ok(&dets[k], ts_series(500, 2, FALSE, 3));
+    g_autoptr(LatheDataset) b = run_ok(&dets[k], ts_series(500, 2, FALSE, 3));
+    g_assert_cmpuint(a->n_cols, ==, b->n_cols);
+    g_assert_true(memcmp(a->x, b->x, sizeof(float) * a->n_rows * a->n_cols) == 0);
+    for (guint r = 0; r < a->n_rows; r++)
+      g_assert_true(isfinite(a->x[(gsize)r * a->n_cols + ts_col(a, dets[k].column)]));
+  }
+}
+
+/* The windowed Gaussian's running sums against a naive two-pass mean and
+ * standard deviation over the same windows, on a long series (past the
+ * 4096-row recomputation). */
+static void test_wg_naive(void) {
+  const guint n = 9000, W = 300, S = 4;
+  LatheDataset *in = lathe_dataset_new(n, 1);
+  lathe_dataset_set_column(in, 0, "value");
+  g_autoptr(GRand) rng = g_rand_new_with_seed(5);
+  for (guint t = 0; t < n; t++)
+    in->x[t] = (float)(1000.0 + 10 * sin(t / 20.0) + g_rand_double_range(rng, -1, 1));
+  g_autofree double *v = g_new(double, n);
+  for (guint t = 0; t < n; t++)
+    v[t] = in->x[t];
+  const Det det = {"transform/windowed_gaussian", "{\"window\": 300, \"short_window\": 4}",
+                   "value_wg"};
+  g_autoptr(LatheDataset) out = run_ok(&det, in);
+  for (guint t = 0; t < n; t++) {
+    gint64 he = (gint64)t + 1 - S, hs = MAX(0, he - (gint64)W);
+    double got = out->x[(gsize)t * 2 + 1];
+    if (he - hs < 2) {
+      g_assert_cmpfloat(got, ==, 0.0);
+      continue;
+    }
+    double m = 0, q = 0, sm = 0;
+    for (gint64 i = hs; i < he; i++)
+      m += v[i];
+    m /= (double)(he - hs);
+    for (gint64 i = hs; i < he; i++)
+      q += (v[i] - m) * (v[i] - m);
+    double sd = sqrt(q / (double)(he - hs - 1));
+    for (gint64 i = he; i <= (gint64)t; i++)
+      sm += v[i];
+    sm /= (double)S;
+    double z = fabs(sm - m) / (sd / sqrt((double)S));
+    double want = -log10(erfc(z / M_SQRT2));
+    g_assert_cmpfloat_with_epsilon(got, want, 1e-3 * (1 + want));
+  }
+}
+
+static void test_refusals(void) {
+  g_autofree char *e1 =
+      ts_expect_error(PLUGIN, "transform/bocpd", "{\"columns\": [\"nope\"]}", ts_series(50, 1, FALSE, 1));
+  ts_assert_contains(e1, "nope");
+  g_autofree char *e2 = ts_expect_error(PLUGIN, "transform/windowed_gaussian",
+                                        "{\"suffix\": \"ther\", \"columns\": [\"o\"]}",
+                                        ts_series(50, 1, FALSE, 1));
+  ts_assert_contains(e2, "transform/windowed_gaussian");
+  LatheDataset *bad = ts_series(50, 1, FALSE, 1);
+  bad->x[10 * bad->n_cols + ts_col(bad, "value")] = NAN;
+  g_autofree char *e3 = ts_expect_error(PLUGIN, "transform/bocpd", NULL, bad);
+  ts_assert_contains(e3, "not a finite number");
+}
+
+int main(int argc, char **argv) {
+  g_test_init(&argc, &argv, NULL);
+  g_test_add_func("/stream-detect/future-invisible", test_future_invisible);
+  g_test_add_func("/stream-detect/series-independent", test_series_independent);
+  g_test_add_func("/stream-detect/deterministic", test_deterministic);
+  g_test_add_func("/stream-detect/wg-naive", test_wg_naive);
+  g_test_add_func("/stream-detect/refusals", test_refusals);
+  return g_test_run();
+}
