@@ -57,6 +57,31 @@ def main():
             m, statistics.median(f), min(f), max(f), rec("recall_not_anomalous"),
             rec("recall_electrical_anomalies"), rec("recall_mechanical_anomalies")))
 
+    # Unseen folder: train on every ideko/ recording, test on every ideko-more/ one.
+    tree(os.path.join(work, "more"), ["ideko-more"])
+    nodes["recordings"]["with"]["path"] = os.path.realpath(os.path.join(DATA, "ideko"))
+    test_src = json.loads(json.dumps(nodes["recordings"]))
+    test_src["id"] = "recordings_test"
+    test_src["with"]["path"] = os.path.join(work, "more")
+    test_feat = json.loads(json.dumps(nodes["features"]))
+    test_feat["id"] = "features_test"
+    test_feat["in"] = {"data": "recordings_test"}
+    pipe = dict(PIPE)
+    pipe["nodes"] = []
+    for n in PIPE["nodes"]:
+        n = json.loads(json.dumps(n).replace('"split.train"', '"features"').replace('"split.test"', '"features_test"'))
+        if n["id"] == "split":
+            pipe["nodes"] += [test_src, test_feat]
+            continue
+        pipe["nodes"].append(n)
+    met = run(pipe, work)
+    print("\ntrain ideko/, test ideko-more/ (unseen folder)")
+    for m in MODELS:
+        g = lambda k: met.get("eval_%s.%s" % (m, k), float("nan"))
+        print("%-9s %.3f                  %-8.3f %-8.3f %-8.3f" % (
+            m, g("macro_f1"), g("recall_not_anomalous"), g("recall_electrical_anomalies"),
+            g("recall_mechanical_anomalies")))
+
 
 if __name__ == "__main__":
     main()
