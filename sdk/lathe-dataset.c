@@ -345,6 +345,19 @@ void lathe_dataset_copy_targets(LatheDataset *dst, const LatheDataset *src) {
   }
 }
 
+LatheDataset *lathe_dataset_add_columns(const LatheDataset *ds, const char *const *names, guint k) {
+  guint d = ds->n_cols;
+  LatheDataset *out = lathe_dataset_new(ds->n_rows, d + k);
+  for (guint j = 0; j < d; j++)
+    lathe_dataset_set_column(out, j, ds->columns[j]);
+  for (guint i = 0; i < k; i++)
+    lathe_dataset_set_column(out, d + i, names[i]);
+  for (guint r = 0; r < ds->n_rows; r++)
+    memcpy(out->x + (gsize)r * (d + k), ds->x + (gsize)r * d, sizeof(float) * d);
+  lathe_dataset_copy_targets(out, ds);
+  return out;
+}
+
 guint *lathe_dataset_series_rows(const LatheDataset *ds, guint *n_series, guint **offsets) {
   guint n = ds->groups ? ds->n_groups : 1;
   guint *off = g_new0(guint, n + 1);

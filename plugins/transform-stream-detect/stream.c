@@ -61,14 +61,7 @@ gboolean lathe_stream_detect_run(LatheContext *ctx, const LatheStreamDetector *d
                                 r, ds->columns[src[i]]);
         return FALSE;
       }
-  g_autoptr(LatheDataset) out = lathe_dataset_new(ds->n_rows, d + k);
-  for (guint j = 0; j < d; j++)
-    lathe_dataset_set_column(out, j, ds->columns[j]);
-  for (guint i = 0; i < k; i++)
-    lathe_dataset_set_column(out, d + i, names->pdata[i]);
-  for (guint r = 0; r < ds->n_rows; r++)
-    memcpy(out->x + (gsize)r * (d + k), ds->x + (gsize)r * d, sizeof(float) * d);
-  lathe_dataset_copy_targets(out, ds);
+  g_autoptr(LatheDataset) out = lathe_dataset_add_columns(ds, (const char *const *)names->pdata, k);
 
   /* Rows of each series in order: series may be interleaved. */
   guint n_series;

@@ -208,6 +208,23 @@ LATHE_API gint lathe_dataset_column_index(const LatheDataset *ds, const char *na
 LATHE_API void lathe_dataset_copy_targets(LatheDataset *dst, const LatheDataset *src);
 
 /**
+ * lathe_dataset_add_columns:
+ * @ds: a dataset.
+ * @names: (array length=k): the new columns' names.
+ * @k: how many columns to add.
+ *
+ * What a transform that appends scores or features needs: a copy of @ds
+ * (its columns, rows, classes, labels and groups) with @k more columns at
+ * the end, named @names and holding zeros, for the caller to fill.
+ *
+ * Returns: (transfer full): the new dataset, @ds's columns first.
+ *
+ * Since: 1.9
+ */
+LATHE_API LatheDataset *lathe_dataset_add_columns(const LatheDataset *ds, const char *const *names,
+                                                  guint k);
+
+/**
  * lathe_dataset_series_rows:
  * @ds: a long table; its groups are the series (none: one series).
  * @n_series: (out): the number of series.

@@ -392,6 +392,38 @@ static void test_blob(void) {
   g_assert_false(lathe_blob_sealed(d, 4));
 }
 
+/* lathe_dataset_add_columns: the old columns and targets kept, new ones zeroed and named. */
+static void test_dataset_add_columns(void) {
+  g_autoptr(LatheDataset) ds = lathe_dataset_new(3, 2);
+  lathe_dataset_set_column(ds, 0, "a");
+  lathe_dataset_set_column(ds, 1, "b");
+  for (guint i = 0; i < 6; i++)
+    ds->x[i] = (float)i + 1;
+  const char *classes[] = {"x", "y", NULL};
+  lathe_dataset_set_classes(ds, classes);
+  ds->labels[0] = 1;
+  ds->labels[2] = 1;
+  const char *groups[] = {"g0", "g1", NULL};
+  lathe_dataset_set_groups(ds, groups);
+  ds->groups[1] = 1;
+  const char *names[] = {"s1", "s2", "s3"};
+  g_autoptr(LatheDataset) out = lathe_dataset_add_columns(ds, names, 3);
+  g_assert_cmpuint(out->n_rows, ==, 3);
+  g_assert_cmpuint(out->n_cols, ==, 5);
+  g_assert_cmpstr(out->columns[1], ==, "b");
+  g_assert_cmpstr(out->columns[4], ==, "s3");
+  for (guint r = 0; r < 3; r++) {
+    g_assert_cmpfloat(out->x[r * 5 + 0], ==, ds->x[r * 2 + 0]);
+    g_assert_cmpfloat(out->x[r * 5 + 1], ==, ds->x[r * 2 + 1]);
+    for (guint j = 2; j < 5; j++)
+      g_assert_cmpfloat(out->x[r * 5 + j], ==, 0.0f);
+    g_assert_cmpint(out->labels[r], ==, ds->labels[r]);
+    g_assert_cmpint(out->groups[r], ==, ds->groups[r]);
+  }
+  g_assert_cmpstr(out->classes[1], ==, "y");
+  g_assert_cmpstr(out->group_names[1], ==, "g1");
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/sdk/dataset/roundtrip", test_dataset_roundtrip);
@@ -409,6 +441,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/sdk/context/resolve-path", test_resolve_path);
   g_test_add_func("/sdk/context/scratch-dir", test_scratch_dir);
   g_test_add_func("/sdk/dataset/helpers", test_dataset_helpers);
+  g_test_add_func("/sdk/dataset/add-columns", test_dataset_add_columns);
   g_test_add_func("/sdk/blob", test_blob);
   return g_test_run();
 }
