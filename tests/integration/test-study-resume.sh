@@ -25,7 +25,10 @@ JSON
 wait_trial() {
   local n=0
   for _ in $(seq 1 1500); do
-    n=$(sqlite3 "$1" "SELECT count(*) FROM trial_events WHERE number = $2 AND state = 'running'" 2>/dev/null || echo 0)
+    # Not before lathe made the store: sqlite3 would create an empty lathe.db,
+    # which lathe then refuses (a race on a loaded machine).
+    [ -s "$1" ] || { sleep 0.02; continue; }
+    n=$(sqlite3 -readonly "$1" "SELECT count(*) FROM trial_events WHERE number = $2 AND state = 'running'" 2>/dev/null || echo 0)
     [ "$n" = "1" ] && return 0
     sleep 0.02
   done
