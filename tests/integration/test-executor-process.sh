@@ -147,6 +147,7 @@ done
 [ -n "$server" ] && ! server_alive "$server" && pass "SIGKILL of the host: the fork server is gone" || fail "SIGKILL: fork server '$server' still there"
 run_lathe "$TMP/k2" run --json --executor process --store "$TMP/kill" --set hang.how=none --set sleepy.seconds=0 "$TMP/hang.json"
 expect_code "$TMP/k2" 0 "the next run after the kill"
+[ "$(cat "$TMP/k2.code")" = 0 ] || echo "# the next run's nodes: $(head -c 1500 "$TMP/k2.out")"
 n=$(sqlite3 "$TMP/kill/lathe.db" "SELECT count(*) FROM executor_jobs WHERE ended IS NULL")
 [ "$n" = 0 ] && pass "the killed run's jobs are closed by the next run" || fail "$n jobs still live"
 
