@@ -498,6 +498,13 @@ gboolean lathe_exec_remote(LatheNodeRun *t, LatheContext *ctx, JsonArray **data_
     g_autofree char *text = lathe_json_canonical(n);
     /* It holds the node's params, secrets included: for the user alone. */
     int fd = g_open(task_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    /* Another node's task that just ended removes the folder when it finds
+     * it empty (below), which can fall between the mkdir above and this
+     * open: make it again. Once this file is in, the folder stays. */
+    for (guint again = 0; fd < 0 && errno == ENOENT && again < 10; again++) {
+      g_mkdir_with_parents(dir, 0700);
+      fd = g_open(task_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    }
     gboolean ok = fd >= 0 && write(fd, text, strlen(text)) == (gssize)strlen(text);
     if (fd >= 0)
       close(fd);

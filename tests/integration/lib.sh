@@ -39,11 +39,16 @@ expect_py() { # file expr what : expr must be truthy
 # Reports a store holds (schema 4 keeps a training loop's reports as chunks
 # of points, report_chunks.n each), and those its journal names for a
 # tracker key. stored_reports DB METRIC [NODE]; journaled_reports DB KEY
+# Both read the store only once lathe has made it: the sqlite3 shell would
+# create an empty lathe.db, which lathe then refuses (a race when a test
+# polls a run that is still starting).
 stored_reports() {
-  sqlite3 "$1" "SELECT coalesce(sum(c.n), 0) FROM report_chunks c LEFT JOIN executions e ON e.id = c.execution_id WHERE c.name = '$2' AND ('${3:-}' = '' OR e.node = '${3:-}')" 2>/dev/null || echo 0
+  [ -s "$1" ] || { echo 0; return; }
+  sqlite3 -readonly "$1" "SELECT coalesce(sum(c.n), 0) FROM report_chunks c LEFT JOIN executions e ON e.id = c.execution_id WHERE c.name = '$2' AND ('${3:-}' = '' OR e.node = '${3:-}')" 2>/dev/null || echo 0
 }
 journaled_reports() {
-  sqlite3 "$1" "SELECT coalesce(sum(c.n), 0) FROM tracker_journal j, json_each(j.payload, '\$.report_chunks') r JOIN report_chunks c ON c.id = json_extract(r.value, '\$.chunk') WHERE j.kind = 'metrics' AND json_extract(r.value, '\$.key') = '$2'" 2>/dev/null || echo 0
+  [ -s "$1" ] || { echo 0; return; }
+  sqlite3 -readonly "$1" "SELECT coalesce(sum(c.n), 0) FROM tracker_journal j, json_each(j.payload, '\$.report_chunks') r JOIN report_chunks c ON c.id = json_extract(r.value, '\$.chunk') WHERE j.kind = 'metrics' AND json_extract(r.value, '\$.key') = '$2'" 2>/dev/null || echo 0
 }
 
 # registry_mlflow IN OUT: pipeline IN with its registry/local nodes and
