@@ -223,6 +223,44 @@ static void h_studies(LatheHttpExchange *ex, gpointer data) {
   lathe_report_page_end(ex->out);
 }
 
+static void h_study(LatheHttpExchange *ex, gpointer data) {
+  const char *id = ex->path + strlen("/studies/");
+  LatheStore *st = open_store(data, ex);
+  if (!st)
+    return;
+  g_autoptr(GError) error = NULL;
+  JsonArray *trials = lathe_store_study_trials(st, id, &error);
+  lathe_store_close(st);
+  if (!trials) {
+    fail(ex, error ? 500 : 404,
+         error ? error->message : "no such study; /studies lists them");
+    return;
+  }
+  html_begin(ex, id);
+  g_string_append(ex->out, "<h1>Study ");
+  lathe_report_escape(ex->out, id);
+  g_string_append(ex->out, "</h1><table><tr><th>Run</th><th>Trial</th></tr>\n");
+  for (guint i = 0; i < json_array_get_length(trials); i++) {
+    JsonObject *t = json_array_get_object_element(trials, i);
+    const char *rid = json_object_get_string_member_with_default(t, "run_id", NULL);
+    g_string_append(ex->out, "<tr><td>");
+    if (rid) {
+      g_autofree char *e = g_uri_escape_string(rid, NULL, FALSE);
+      g_string_append_printf(ex->out, "<a href=\"/runs/%s\">", e);
+      lathe_report_escape(ex->out, rid);
+      g_string_append(ex->out, "</a>");
+    }
+    g_string_append(ex->out, "</td><td>");
+    g_autoptr(JsonNode) node = json_node_init_object(json_node_alloc(), t);
+    g_autofree char *txt = json_to_string(node, FALSE);
+    lathe_report_escape(ex->out, txt);
+    g_string_append(ex->out, "</td></tr>\n");
+  }
+  g_string_append(ex->out, "</table>\n");
+  json_array_unref(trials);
+  lathe_report_page_end(ex->out);
+}
+
 static void h_models(LatheHttpExchange *ex, gpointer data) {
   (void)data;
   html_begin(ex, "Models");
@@ -275,7 +313,9 @@ int lathe_ui_run(const LatheUiOptions *opt, GError **error) {
   lathe_http_server_route(http, "GET", "/runs/", TRUE, h_run, &ui);
   lathe_http_server_route(http, "GET", "/compare", FALSE, h_compare, &ui);
   lathe_http_server_route(http, "GET", "/studies", FALSE, h_studies, &ui);
+  lathe_http_server_route(http, "GET", "/studies/", TRUE, h_study, &ui);
   lathe_http_server_route(http, "GET", "/models", FALSE, h_models, &ui);
+  lathe_http_server_route(http, "GET", "/models/", TRUE, h_models, &ui);
   lathe_http_server_route(http, "GET", "/", TRUE, h_root, &ui);
   const char *bind = opt->bind ? opt->bind : "127.0.0.1";
   guint port = 0;
