@@ -212,6 +212,7 @@ static void on_request(SoupServer *server, SoupServerMessage *msg, const char *p
       .status = 200,
       .out = g_string_new(NULL),
       .out_type = "application/json",
+      .query = query,
   };
   if (g_object_get_data(G_OBJECT(msg), "lathe-timed-out")) {
     lathe_http_exchange_error(&e->pub, 408, "the request did not arrive within %u ms", srv->timeout_ms);

@@ -18,6 +18,7 @@ typedef struct _LatheHttpServer LatheHttpServer;
  *   128 printable characters), else a fresh UUID; echoed as X-Request-Id.
  * @status, @out, @out_type: the response the handler fills; @out starts
  *   empty, @status at 200 and @out_type at "application/json".
+ * @query: (nullable): the URL's decoded query parameters (name → value), or %NULL.
  */
 typedef struct {
   const char *method;
@@ -29,6 +30,7 @@ typedef struct {
   guint status;
   GString *out;
   const char *out_type;
+  GHashTable *query;
 } LatheHttpExchange;
 
 typedef void (*LatheHttpHandler)(LatheHttpExchange *ex, gpointer data);

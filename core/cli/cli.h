@@ -34,6 +34,7 @@ int lathe_cmd_runs_export(int argc, char **argv);
 /* cli-exec-task.c: `lathe exec-task TASKFILE`, what an executor runs. */
 int lathe_cmd_exec_task(int argc, char **argv);
 int lathe_cmd_report(int argc, char **argv);
+int lathe_cmd_ui(int argc, char **argv);
 
 /**
  * lathe_cli_phase:

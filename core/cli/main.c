@@ -57,6 +57,7 @@ static int usage(FILE *out, int code) {
         "  runs compare RUN RUN...      params, metrics and data versions side by side\n"
         "  runs export --format mlflow [--tracker ID] [RUN...]  replay stored runs into a tracker\n"
         "  report RUN [RUN...] [-o FILE]  one HTML file with pictures of runs (docs/report.md)\n"
+        "  ui [--port N] [--store DIR]      a read-only web UI over the run store (docs/ui.md)\n"
         "  models list                  registered model versions and aliases\n"
         "  models alias NAME ALIAS VERSION\n"
         "  models rollback NAME [--alias ALIAS]  move ALIAS (production) back to its previous version\n"
@@ -176,6 +177,8 @@ int main(int argc, char **argv) {
     return lathe_cmd_tracker(argc - 1, argv + 1);
   if (g_str_equal(cmd, "report"))
     return lathe_cmd_report(argc - 1, argv + 1);
+  if (g_str_equal(cmd, "ui"))
+    return lathe_cmd_ui(argc - 1, argv + 1);
   if (g_str_equal(cmd, "exec-task"))
     return lathe_cmd_exec_task(argc - 1, argv + 1);
   lathe_cli_error(LATHE_EXIT_USAGE, "unknown command '%s'", cmd);
