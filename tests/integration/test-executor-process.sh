@@ -218,14 +218,14 @@ expect_code "$TMP/x" 2 "exec-task of a missing file"
 # A study's pruner under executor/process: each trial runs in a child, its
 # reports stream back while it runs (store tasks/*.reports), and the median
 # rule stops the worse trials early, as on a thread: same states, and a
-# pruned trial ends long before its 20 steps of 0.1 s.
+# pruned trial ends long before its 40 steps of 0.1 s.
 cat >"$TMP/prune.json" <<'JSON'
 {"name": "quad", "seed": 3, "executor": {"use": "executor/process"}, "nodes": [
   {"id": "tune", "use": "tuner/grid",
    "with": {"objective": "f.value", "direction": "minimize", "parallel_trials": 1,
             "space": {"f.x": [0.3, 0.2, 0.4, 0.9, 1.5, 0.35]},
             "pruner": {"rule": "median", "metric": "f.loss", "n_startup_trials": 2}},
-   "trial": {"nodes": [{"id": "f", "use": "transform/objective", "with": {"steps": 20, "step_seconds": 0.1}}]}}]}
+   "trial": {"nodes": [{"id": "f", "use": "transform/objective", "with": {"steps": 40, "step_seconds": 0.1}}]}}]}
 JSON
 run_lathe "$TMP/pr" run --json --store "$TMP/prs" "$TMP/prune.json"
 expect_code "$TMP/pr" 0 "a pruned study under executor/process"
@@ -235,8 +235,10 @@ pr=$(json_get "$TMP/pr.out" "d['run_id']")
 run_lathe "$TMP/prshow" study show --json --store "$TMP/prs" "$pr/tune"
 expect_py "$TMP/prshow.out" "[t['state'] for t in d['trials']] == ['complete', 'complete', 'pruned', 'pruned', 'pruned', 'complete']" \
   "the same trials are pruned as on threads"
-expect_py "$TMP/prshow.out" "all(max(s for s, v in t['intermediate']['f.loss']) < 10 for t in d['trials'] if t['state'] == 'pruned') and [s for s, v in d['trials'][5]['intermediate']['f.loss']] == list(range(20))" \
-  "a pruned trial's child was stopped within its first half; a complete one reported all 20 steps"
+# Stopped early, not at its end: how early depends on the machine's load
+# (the host reads the stream at its polls, at most a second apart).
+expect_py "$TMP/prshow.out" "all(max(s for s, v in t['intermediate']['f.loss']) < 30 for t in d['trials'] if t['state'] == 'pruned') and [s for s, v in d['trials'][5]['intermediate']['f.loss']] == list(range(40))" \
+  "a pruned trial's child was stopped long before its end; a complete one reported all 40 steps"
 expect_py "$TMP/prshow.out" "all(t['error'].startswith('pruned at step 0 by the median rule') for t in d['trials'] if t['state'] == 'pruned')" \
   "each was pruned at its first step, as the stream told the pruner"
 # The stopped trials' logs stay, as for any node that did not succeed.
