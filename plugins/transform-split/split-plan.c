@@ -237,6 +237,28 @@ out:
   return ok;
 }
 
+/* Checks shared by both plans' labels and groups. */
+static gboolean check_inputs(const LatheDataset *ds, gboolean stratify, gboolean grouped,
+                             GError **error) {
+  if (stratify && !ds->labels) {
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
+                "transform/split: stratify=true needs a labelled dataset; set "
+                "stratify=false or give the source a label column");
+    return FALSE;
+  }
+  if (grouped && !ds->groups) {
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
+                "transform/split: grouped=true needs a dataset with groups; set "
+                "grouped=false or give the source a group column");
+    return FALSE;
+  }
+  if (stratify && !check_indices(ds->labels, ds->n_rows, ds->n_classes, "label",
+                                 "stratify", error))
+    return FALSE;
+  return !grouped ||
+         check_indices(ds->groups, ds->n_rows, ds->n_groups, "group", "grouped", error);
+}
+
 LatheSplitPlan *lathe_split_plan_compute(const LatheDataset *ds, double test_fraction,
                                          gboolean stratify, gboolean grouped,
                                          LatheRng *rng, GError **error) {
@@ -254,23 +276,7 @@ LatheSplitPlan *lathe_split_plan_compute_keyed(const LatheDataset *ds, double te
                 test_fraction);
     return NULL;
   }
-  if (stratify && !ds->labels) {
-    g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
-                "transform/split: stratify=true needs a labelled dataset; set "
-                "stratify=false or give the source a label column");
-    return NULL;
-  }
-  if (grouped && !ds->groups) {
-    g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
-                "transform/split: grouped=true needs a dataset with groups; set "
-                "grouped=false or give the source a group column");
-    return NULL;
-  }
-  if (stratify && !check_indices(ds->labels, ds->n_rows, ds->n_classes, "label",
-                                 "stratify", error))
-    return NULL;
-  if (grouped && !check_indices(ds->groups, ds->n_rows, ds->n_groups, "group", "grouped",
-                                error))
+  if (!check_inputs(ds, stratify, grouped, error))
     return NULL;
 
   /* Items: rows, or the groups that occur, numbered in name order. */
@@ -337,28 +343,6 @@ LatheSplitPlan *lathe_split_plan_compute_keyed(const LatheDataset *ds, double te
   g_free(is_test);
   g_free(compact);
   return plan;
-}
-
-/* Checks shared by both plans' labels and groups. */
-static gboolean check_inputs(const LatheDataset *ds, gboolean stratify, gboolean grouped,
-                             GError **error) {
-  if (stratify && !ds->labels) {
-    g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
-                "transform/split: stratify=true needs a labelled dataset; set "
-                "stratify=false or give the source a label column");
-    return FALSE;
-  }
-  if (grouped && !ds->groups) {
-    g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
-                "transform/split: grouped=true needs a dataset with groups; set "
-                "grouped=false or give the source a group column");
-    return FALSE;
-  }
-  if (stratify && !check_indices(ds->labels, ds->n_rows, ds->n_classes, "label",
-                                 "stratify", error))
-    return FALSE;
-  return !grouped ||
-         check_indices(ds->groups, ds->n_rows, ds->n_groups, "group", "grouped", error);
 }
 
 /* Stratified (group) k-fold: each class's items, shuffled, are dealt to the
