@@ -22,6 +22,19 @@
  *  track41_max  max |f4 - f1| / IQR(f4).
  *  track21_mean mean |f2 - f1| / IQR(f1): two encoders disagree, mechanical.
  *  track21_max  max |f2 - f1| / IQR(f1).
+ *
+ * Absolute features, in the recording's own units (A for the current), by
+ * name in `features` only. Normalising by the recording's IQR hides what
+ * separates the classes best across recordings: the motor's peak current in
+ * amperes (mechanical < ~4.4 A < normal < ~5.4 A < electrical on the raw
+ * recordings), since an electrical edit of f3 also widens its IQR.
+ *  cur_max          peak motor current, max f3.
+ *  cur_q999         99.9th percentile of f3: a peak of more than a few samples.
+ *  stroke_peak_med  median over strokes of the stroke's max f3: the typical
+ *                   per-stroke peak, robust to one glitch.
+ *  stroke_peak_q90  90th percentile over strokes of the stroke's max f3.
+ *  cur_median       median f3.
+ *  cur_iqr          IQR of f3.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -34,6 +47,10 @@ static const LatheParamSpec rf_params[] = {
                        "a peak is a current sample above median + peak_k * IQR"),
     LATHE_PARAM_INT_("rise", "20", 1, 100000,
                      "samples at the start of a stroke that its rise is measured over"),
+    LATHE_PARAM_LIST_("features", "[]", LATHE_PARAM_STRING,
+                      "the features to output, in this order, among the 12 normalised ones "
+                      "and cur_max cur_q999 stroke_peak_med stroke_peak_q90 cur_median "
+                      "cur_iqr; [] = the 12 normalised ones"),
     LATHE_PARAM_END,
 };
 
@@ -52,11 +69,14 @@ static const LathePortSpec rf_outputs[] = {
 };
 
 #define COMPONENT "transform/recording_features"
-#define N_FEAT 12
+#define N_NORM 12 /* the default output: the normalised features */
+#define N_FEAT 18
 
 static const char *const feat_names[N_FEAT] = {
-    "cur_max_n",  "cur_q99_n",  "cur_q95_n",   "cur_peaks",    "strokes",      "stroke_rise",
-    "stroke_max", "stroke_std", "track41_mean", "track41_max", "track21_mean", "track21_max"};
+    "cur_max_n",    "cur_q99_n",   "cur_q95_n",       "cur_peaks",       "strokes",
+    "stroke_rise",  "stroke_max",  "stroke_std",      "track41_mean",    "track41_max",
+    "track21_mean", "track21_max", "cur_max",         "cur_q999",        "stroke_peak_med",
+    "stroke_peak_q90", "cur_median", "cur_iqr"};
 
 static int cmp_float(const void *a, const void *b) {
   float x = *(const float *)a, y = *(const float *)b;
@@ -90,13 +110,17 @@ static void robust(const LatheDataset *ds, guint col, guint a, guint b, float *b
 
 /* Features of one recording, rows [a, b). */
 static void features(const LatheDataset *ds, const guint col[4], guint a, guint b, double peak_k,
-                     guint rise, float *buf, float *out) {
+                     guint rise, float *buf, float *peaks_buf, float *out) {
   guint n = b - a, f1 = col[0], f2 = col[1], f3 = col[2], f4 = col[3];
   double med, iqr, m4, iqr4, m1, iqr1;
   robust(ds, f4, a, b, buf, &m4, &iqr4);
   robust(ds, f1, a, b, buf, &m1, &iqr1);
   robust(ds, f3, a, b, buf, &med, &iqr); /* last: buf stays the sorted current */
   out[0] = (float)((buf[n - 1] - med) / iqr);
+  out[12] = buf[n - 1];
+  out[13] = (float)quantile(buf, n, 0.999);
+  out[16] = (float)med;
+  out[17] = (float)iqr;
   out[1] = (float)((quantile(buf, n, 0.99) - med) / iqr);
   out[2] = (float)((quantile(buf, n, 0.95) - med) / iqr);
   guint peaks = 0;
@@ -142,6 +166,7 @@ static void features(const LatheDataset *ds, const guint col[4], guint a, guint 
       if (k - start < rise)
         head = MAX(head, v);
     }
+    peaks_buf[n_strokes] = (float)(mx * iqr + med);
     double mean = s / len;
     /* the stroke's median is approximated by its mean: cheap and per stroke */
     rise_sum += head - mean;
@@ -155,6 +180,41 @@ static void features(const LatheDataset *ds, const guint col[4], guint a, guint 
   out[5] = (float)(rise_sum / n_strokes);
   out[6] = (float)smax;
   out[7] = (float)(std_sum / n_strokes);
+  qsort(peaks_buf, n_strokes, sizeof(float), cmp_float);
+  out[14] = (float)quantile(peaks_buf, n_strokes, 0.5);
+  out[15] = (float)quantile(peaks_buf, n_strokes, 0.9);
+}
+
+/* The output columns: `features` by name, or the normalised ones. Returns
+ * how many, or 0 after an error. */
+static guint select_features(LatheContext *ctx, guint *pick, GError **error) {
+  JsonArray *want = lathe_context_param_list(ctx, "features");
+  guint n = want ? json_array_get_length(want) : 0;
+  if (n == 0) {
+    for (guint j = 0; j < N_NORM; j++)
+      pick[j] = j;
+    return N_NORM;
+  }
+  if (n > N_FEAT) {
+    lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT,
+                            "features lists %u names; there are %u features", n, N_FEAT);
+    return 0;
+  }
+  for (guint i = 0; i < n; i++) {
+    const char *name = json_array_get_string_element(want, i);
+    pick[i] = G_MAXUINT;
+    for (guint j = 0; j < N_FEAT; j++)
+      if (g_strcmp0(name, feat_names[j]) == 0)
+        pick[i] = j;
+    if (pick[i] == G_MAXUINT) {
+      lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT,
+                              "features: unknown feature '%s'; see the plugin's doc "
+                              "(lathe plugins inspect transform/recording_features)",
+                              name ? name : "(not a string)");
+      return 0;
+    }
+  }
+  return n;
 }
 
 static gboolean rf_run(LatheContext *ctx, GError **error) {
@@ -196,10 +256,16 @@ static gboolean rf_run(LatheContext *ctx, GError **error) {
                             "every recording needs at least 2 rows");
     return FALSE;
   }
+  guint pick[N_FEAT];
+  guint n_out = select_features(ctx, pick, error);
+  if (n_out == 0)
+    return FALSE;
   g_autofree float *buf = g_new(float, longest);
-  g_autoptr(LatheDataset) out = lathe_dataset_new(runs->len, N_FEAT);
-  for (guint j = 0; j < N_FEAT; j++)
-    lathe_dataset_set_column(out, j, feat_names[j]);
+  g_autofree float *peaks_buf = g_new(float, longest);
+  float all[N_FEAT];
+  g_autoptr(LatheDataset) out = lathe_dataset_new(runs->len, n_out);
+  for (guint j = 0; j < n_out; j++)
+    lathe_dataset_set_column(out, j, feat_names[pick[j]]);
   if (ds->labels)
     lathe_dataset_set_classes(out, (const char *const *)ds->classes);
   if (ds->groups)
@@ -212,14 +278,16 @@ static gboolean rf_run(LatheContext *ctx, GError **error) {
                               ds->groups ? ds->group_names[ds->groups[rec->start]] : "(all)");
       return FALSE;
     }
-    features(ds, col, rec->start, rec->end, peak_k, rise, buf, out->x + (gsize)i * N_FEAT);
+    features(ds, col, rec->start, rec->end, peak_k, rise, buf, peaks_buf, all);
+    for (guint j = 0; j < n_out; j++)
+      out->x[(gsize)i * n_out + j] = all[pick[j]];
     if (ds->labels)
       out->labels[i] = lathe_dataset_majority_label(ds, rec->start, rec->end);
     if (ds->groups)
       out->groups[i] = ds->groups[rec->start];
   }
   lathe_context_log(ctx, G_LOG_LEVEL_INFO, "%u recordings -> %u features each", runs->len,
-                    N_FEAT);
+                    n_out);
   lathe_context_set_output_dataset(ctx, "data", g_steal_pointer(&out));
   return TRUE;
 }
