@@ -103,6 +103,49 @@ static void test_per_group(void) {
   seq_run_clear(&one);
 }
 
+/* `features` picks columns by name, in its order; the absolute features are
+ * in the recording's units, so they move with its gain and offset. */
+static void test_absolute(void) {
+  const float gain[] = {1, 1, 10}, offset[] = {0, 0, 500}, peak[] = {0, 20, 20};
+  SeqRun run = {0};
+  const LatheDataset *out = run_ok(
+      &run,
+      "{\"features\": [\"cur_iqr\", \"cur_max\", \"cur_q999\", \"stroke_peak_med\", "
+      "\"cur_median\", \"strokes\"]}",
+      table(3, gain, offset, peak));
+  g_assert_cmpuint(out->n_cols, ==, 6);
+  g_assert_cmpstr(out->columns[0], ==, "cur_iqr");
+  g_assert_cmpstr(out->columns[5], ==, "strokes");
+  const float *x = out->x;
+  /* rec0: f3 cycles 0 1 2 3: max 3, median 1.5, IQR 1.5, every stroke peaks at 3 */
+  g_assert_cmpfloat_with_epsilon(x[0], 1.5f, 1e-4);
+  g_assert_cmpfloat_with_epsilon(x[1], 3.0f, 1e-4);
+  g_assert_cmpfloat_with_epsilon(x[2], 3.0f, 1e-4);
+  g_assert_cmpfloat_with_epsilon(x[3], 3.0f, 1e-4);
+  g_assert_cmpfloat_with_epsilon(x[4], 1.5f, 1e-4);
+  g_assert_cmpfloat_with_epsilon(x[5], 20.0f, 1e-4);
+  /* rec1: peaks of 21 and 23 at the strokes' starts */
+  g_assert_cmpfloat_with_epsilon(x[6 + 1], 23.0f, 1e-4);
+  g_assert_cmpfloat(x[6 + 3], >=, 21.0f - 1e-4f);
+  g_assert_cmpfloat(x[6 + 3], <=, 23.0f + 1e-4f);
+  /* rec2 = 10 * rec1 + 500 */
+  g_assert_cmpfloat_with_epsilon(x[12 + 0], 10 * x[6 + 0], 1e-2);
+  for (guint j = 1; j < 5; j++)
+    g_assert_cmpfloat_with_epsilon(x[12 + j], 10 * x[6 + j] + 500, 1e-2);
+  g_assert_cmpfloat_with_epsilon(x[12 + 5], x[6 + 5], 1e-4);
+  seq_run_clear(&run);
+
+  const LatheDataset *norm = run_ok(&run, "{\"features\": []}", table(3, gain, offset, peak));
+  g_assert_cmpuint(norm->n_cols, ==, 12);
+  g_assert_cmpstr(norm->columns[0], ==, "cur_max_n");
+  seq_run_clear(&run);
+
+  g_autofree char *msg =
+      seq_expect_error("transform-recording-features", "transform/recording_features",
+                       "{\"features\": [\"cur_max\", \"peak\"]}", table(3, gain, offset, peak));
+  seq_assert_contains(msg, "unknown feature 'peak'");
+}
+
 static void test_errors(void) {
   LatheDataset *ds = lathe_dataset_new(4, 1);
   lathe_dataset_set_column(ds, 0, "f3");
@@ -115,6 +158,7 @@ int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/transform-recording-features/known", test_known);
   g_test_add_func("/transform-recording-features/per-group", test_per_group);
+  g_test_add_func("/transform-recording-features/absolute", test_absolute);
   g_test_add_func("/transform-recording-features/errors", test_errors);
   return g_test_run();
 }
