@@ -30,8 +30,11 @@ KEY = "[0-9]+-[0-9]+/"               # folder/ whatever the class
 
 PHYS = ABS + ["cur_max_n", "strokes", "stroke_rise", "track41_mean", "track41_max",
               "track21_mean", "track21_max"]
+CORE = ["cur_max", "cur_q999", "stroke_peak_med", "track41_mean", "track21_mean"]
 # Every design tried, in order: (name, what changed, features, group_key,
-# {family: model params changed}).
+# {family: model params}). Params not given are FIRST's, whatever
+# pipeline-cv.json (the kept design) says.
+FIRST = {"forest": {"n_estimators": 100, "max_depth": 6, "max_features": "sqrt"}}
 DESIGNS = [
     ("1", "12 normalised features (pipeline-features.json), notes' key class/folder/",
      NORM, KEY_NOTES, {}),
@@ -47,8 +50,19 @@ DESIGNS = [
      ALL12 + ABS, KEY, {"logreg": {"l2": 0.1}, "mlp": {"units": [64, 64]}}),
     ("7", "design 4, forest 300 trees of depth 12",
      PHYS, KEY, {"forest": {"n_estimators": 300, "max_depth": 12}}),
+    ("8", "design 7, forest max_features 0.5",
+     PHYS, KEY, {"forest": {"n_estimators": 300, "max_depth": 12, "max_features": "0.5"}}),
+    ("9", "design 7, forest max_features all (bagged trees)",
+     PHYS, KEY, {"forest": {"n_estimators": 300, "max_depth": 12, "max_features": "all"}}),
+    ("10", "design 7, forest entropy",
+     PHYS, KEY, {"forest": {"n_estimators": 300, "max_depth": 12, "criterion": "entropy"}}),
+    ("11", "design 8 on 5 features: peak current, q99.9, per-stroke peak, tracking 4-1, 2-1",
+     CORE, KEY, {"forest": {"n_estimators": 300, "max_depth": 12, "max_features": "0.5"}}),
+    ("12", "design 11, + tracking maxima",
+     CORE + ["track41_max", "track21_max"], KEY,
+     {"forest": {"n_estimators": 300, "max_depth": 12, "max_features": "0.5"}}),
 ]
-KEPT = "7"
+KEPT = "8"
 
 
 def pipeline(features, key, seed, params):
@@ -64,7 +78,8 @@ def pipeline(features, key, seed, params):
             fam = n["id"][3:].replace("_inter", "")
             for f in n["fold"]["nodes"]:
                 if f["id"] == "model":
-                    f.setdefault("with", {}).update(params.get(fam, {}))
+                    f.setdefault("with", {}).update(FIRST.get(fam, {}))
+                    f["with"].update(params.get(fam, {}))
     return p
 
 
@@ -105,6 +120,7 @@ def main():
     ap.add_argument("--store", default=os.path.join(HERE, ".lathe"))
     ap.add_argument("--designs", default=",".join(d[0] for d in DESIGNS))
     ap.add_argument("--seeds", type=int, default=10)
+    ap.add_argument("--kept", default=KEPT, help="the design the seeds table runs")
     args = ap.parse_args()
     folds = 5
     work = tempfile.mkdtemp(prefix="ideko-cv-")
@@ -128,16 +144,16 @@ def main():
     print("\nDesigns:")
     for name, what, feats, key, params in DESIGNS:
         print("- %s: %s" % (name, what))
-    if args.seeds <= 1 or KEPT not in want:
+    if args.seeds <= 1:
         return
-    design = next(d for d in DESIGNS if d[0] == KEPT)
+    design = next(d for d in DESIGNS if d[0] == args.kept)
     per = {fam: [] for fam in FAMILIES}
     for seed in range(args.seeds):
         m = run(args, pipeline(design[2], design[3], seed, design[4]), work)
         for fam in FAMILIES:
             per[fam].append(summary(m, fam, folds))
     print("\nDesign %s, %d seeds (0-%d) of the folds' assignment: median [min, max]\n" % (
-        KEPT, args.seeds, args.seeds - 1))
+        args.kept, args.seeds, args.seeds - 1))
     print("| family | CV macro-F1 | electrical recall | mechanical recall | inter-k mech recall |")
     print("|---|---|---|---|---|")
     for fam in FAMILIES:
