@@ -44,8 +44,8 @@ static gboolean with_bool(JsonObject *with, const char *key, gboolean def) {
 
 /* The nodes one cv node expands into, or NULL after a problem. */
 static JsonArray *expand_one(JsonObject *o, const char *ptr, GPtrArray *problems) {
-  static const char *const allowed[] = {"folds", "seed", "grouped", "stratify", "group_key",
-                                        "metrics", NULL};
+  static const char *const allowed[] = {"folds",     "seed",         "grouped", "stratify",
+                                        "group_key", "stratify_key", "metrics", NULL};
   const char *id = lathe_graph_string(o, "id");
   JsonNode *withn = json_object_get_member(o, "with");
   JsonObject *with = withn && JSON_NODE_HOLDS_OBJECT(withn) ? json_node_get_object(withn) : NULL;
@@ -78,8 +78,10 @@ static JsonArray *expand_one(JsonObject *o, const char *ptr, GPtrArray *problems
     g_autoptr(GList) keys = json_object_get_members(with);
     for (GList *l = keys; l; l = l->next)
       if (!g_strv_contains(allowed, l->data)) {
-        lathe_problems_add(problems, ptr, "cv node '%s': unknown param '%s'; allowed: folds, "
-                           "seed, grouped, stratify, group_key, metrics", id, (char *)l->data);
+        lathe_problems_add(problems, ptr,
+                           "cv node '%s': unknown param '%s'; allowed: folds, seed, grouped, "
+                           "stratify, group_key, stratify_key, metrics",
+                           id, (char *)l->data);
         return NULL;
       }
   }
@@ -125,6 +127,9 @@ static JsonArray *expand_one(JsonObject *o, const char *ptr, GPtrArray *problems
     JsonNode *key = with ? json_object_get_member(with, "group_key") : NULL;
     if (key)
       json_object_set_member(sw, "group_key", json_node_copy(key));
+    JsonNode *skey = with ? json_object_get_member(with, "stratify_key") : NULL;
+    if (skey) /* only when given: older pipelines keep their expanded graph */
+      json_object_set_member(sw, "stratify_key", json_node_copy(skey));
     json_object_set_object_member(split, "with", sw);
     json_array_add_object_element(out, split);
     for (guint j = 0; j < json_array_get_length(inner_nodes); j++) {

@@ -352,7 +352,7 @@ LatheSplitPlan *lathe_split_plan_compute_keyed(const LatheDataset *ds, double te
  * same stream and keeps its own fold, so the folds partition the items. */
 LatheSplitPlan *lathe_split_plan_kfold(const LatheDataset *ds, guint folds, guint fold,
                                        gboolean stratify, gboolean grouped, GRegex *group_key,
-                                       LatheRng *rng, GError **error) {
+                                       gboolean stratify_key, LatheRng *rng, GError **error) {
   if (folds < 2 || fold >= folds) {
     g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
                 "transform/split: fold %u of %u folds does not exist; folds needs at least "
@@ -383,19 +383,31 @@ LatheSplitPlan *lathe_split_plan_kfold(const LatheDataset *ds, guint folds, guin
     else
       memcpy(item_class, ds->labels, n_items * sizeof *item_class);
   }
+  /* keyed[i]: item i's groups match group_key. Dealing a class's keyed items
+   * and then its others with the same running counter keeps the class's
+   * balance and adds the keyed set's. */
+  gboolean *keyed = g_new0(gboolean, n_items + 1);
+  gboolean split_keyed = stratify && grouped && group_key && stratify_key;
+  for (guint g = 0; split_keyed && g < ds->n_groups; g++)
+    if (compact[g] >= 0 && ds->group_names[g] &&
+        g_regex_match(group_key, ds->group_names[g], 0, NULL))
+      keyed[compact[g]] = TRUE;
   guint n_classes = stratify ? ds->n_classes : 1;
   guint *item_fold = g_new(guint, n_items + 1);
   guint32 *members = g_new(guint32, n_items + 1);
   guint counter = 0;
   for (guint c = 0; c < n_classes; c++) {
-    guint m = 0;
-    for (guint i = 0; i < n_items; i++)
-      if (!stratify || (guint)item_class[i] == c)
-        members[m++] = i;
-    lathe_rng_shuffle(rng, members, m);
-    for (guint j = 0; j < m; j++)
-      item_fold[members[j]] = counter++ % folds;
+    for (guint pass = 0; pass < (split_keyed ? 2u : 1u); pass++) {
+      guint m = 0;
+      for (guint i = 0; i < n_items; i++)
+        if ((!stratify || (guint)item_class[i] == c) && (!split_keyed || keyed[i] == (pass == 0)))
+          members[m++] = i;
+      lathe_rng_shuffle(rng, members, m);
+      for (guint j = 0; j < m; j++)
+        item_fold[members[j]] = counter++ % folds;
+    }
   }
+  g_free(keyed);
   LatheSplitPlan *plan = g_new0(LatheSplitPlan, 1);
   plan->train = g_new(guint32, ds->n_rows + 1);
   plan->test = g_new(guint32, ds->n_rows + 1);

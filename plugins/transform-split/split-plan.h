@@ -72,6 +72,9 @@ LatheSplitPlan *lathe_split_plan_compute_keyed(const LatheDataset *ds, double te
  * @stratify: deal each class's items to the folds in turn (needs labels).
  * @grouped: the items are groups (keyed by @group_key), never rows.
  * @group_key: (nullable): as for lathe_split_plan_compute_keyed().
+ * @stratify_key: with @stratify and @group_key: within each class, the items
+ *   that match @group_key (IDEKO's inter-k folders) are dealt before the
+ *   others, each set shuffled apart, so every fold holds its share of both.
  * @rng: the stream; every fold of one CV must get the same one.
  * @error: return location for a #GError.
  *
@@ -84,7 +87,7 @@ LatheSplitPlan *lathe_split_plan_compute_keyed(const LatheDataset *ds, double te
  */
 LatheSplitPlan *lathe_split_plan_kfold(const LatheDataset *ds, guint folds, guint fold,
                                        gboolean stratify, gboolean grouped, GRegex *group_key,
-                                       LatheRng *rng, GError **error);
+                                       gboolean stratify_key, LatheRng *rng, GError **error);
 
 /** lathe_split_plan_free: frees @plan (nullable). */
 void lathe_split_plan_free(LatheSplitPlan *plan);

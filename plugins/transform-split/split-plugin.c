@@ -27,6 +27,10 @@ static const LatheParamSpec split_params[] = {
                         "with grouped: a regex; groups whose names share its first match "
                         "are one item, kept on one side (\"^[^/]+/[0-9]+-[0-9]+/\": an IDEKO "
                         "inter-k folder); \"\" = each group is its own item"),
+    LATHE_PARAM_BOOL_("stratify_key", "false",
+                      "with folds, stratify and group_key: within each class, deal the items "
+                      "that match group_key (inter-k folders) apart from the others, so every "
+                      "fold holds its share of both"),
     LATHE_PARAM_END,
 };
 
@@ -61,6 +65,7 @@ static gboolean split_run(LatheContext *ctx, GError **error) {
   gint64 folds = lathe_context_param_int(ctx, "folds");
   gint64 fold = lathe_context_param_int(ctx, "fold");
   const char *key = lathe_context_param_string(ctx, "group_key");
+  gboolean stratify_key = lathe_context_param_bool(ctx, "stratify_key");
   if (folds == 1 || (folds > 0 && fold > folds)) {
     lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, "transform/split",
                             "folds=%" G_GINT64_FORMAT " fold=%" G_GINT64_FORMAT
@@ -88,7 +93,7 @@ static gboolean split_run(LatheContext *ctx, GError **error) {
   }
   g_autoptr(LatheSplitPlan) plan =
       folds > 0 ? lathe_split_plan_kfold(ds, (guint)folds, (guint)fold - 1, stratify, grouped,
-                                         re, rng, error)
+                                         re, stratify_key, rng, error)
                 : lathe_split_plan_compute_keyed(ds, fraction, stratify, grouped, re, rng,
                                                  error);
   if (!plan)

@@ -51,6 +51,14 @@ run_lathe "$TMP/ts" study show --json --store "$TMP/st" "$trun/tune"
 expect_py "$TMP/ts.out" "d['trials'][1]['params'] == {'cv-model.l2': 10} and d['trials'][1]['values']['objective'] < d['trials'][0]['values']['objective'] - 0.05" \
   "l2 = 10 reached every fold's model: a clearly lower CV mean"
 
+# stratify_key reaches every fold's split (only when given: older pipelines
+# keep their expanded graph and cache keys).
+sed 's/"grouped": false}/"grouped": false, "stratify_key": true}/' "$TMP/cv.json" >"$TMP/skey.json"
+run_lathe "$TMP/sk" run --json -j 2 --store "$TMP/s" "$TMP/skey.json"
+expect_code "$TMP/sk" 0 "a cv node with stratify_key"
+expect_py "$TMP/sk.out" "d['metrics']['cv.accuracy.mean'] == $(json_get "$TMP/r1.out" "d['metrics']['cv.accuracy.mean']") and any(n['id'] == 'cv-1-split' and n['status'] != 'cached' for n in d['nodes'])" \
+  "stratify_key is a param of the fold splits (new cache keys), ungrouped it changes no fold"
+
 # Bad settings: validation errors naming the cv node.
 sed 's/"folds": 3/"folds": 1/' "$TMP/cv.json" >"$TMP/bad1.json"
 run_lathe "$TMP/b1" validate "$TMP/bad1.json"

@@ -122,6 +122,60 @@ static void test_group_key(void) {
   check_partition(4, ", \"seed\": 7, \"group_key\": \"^[^/]+/[0-9]+-[0-9]+/\"", TRUE);
 }
 
+/* Fold counts per class of all items and of the keyed ones (cls/10..19,
+ * which "^cls/1[0-9]/" matches one by one; the folder 100-200 does not match
+ * and its 3 groups stay items of their own). TRUE when every fold holds floor
+ * or ceil of n / folds of both, for every class. */
+static gboolean keyed_balanced(guint folds, guint seed, gboolean stratify_key) {
+  guint all_n[3] = {0}, keyed_n[3] = {0}, times_test[N_GROUPS] = {0};
+  for (guint g = 0; g < N_GROUPS; g++) {
+    guint c = g >= 20 ? 1 : g % 3;
+    all_n[c]++;
+    keyed_n[c] += g >= 10 && g <= 19;
+  }
+  gboolean balanced = TRUE;
+  for (guint f = 1; f <= folds; f++) {
+    gboolean in_test[N_GROUPS], in_train[N_GROUPS];
+    g_autoptr(GError) error = NULL;
+    g_autofree char *extra = g_strdup_printf(
+        ", \"seed\": %u, \"group_key\": \"^cls/1[0-9]/\", \"stratify_key\": %s", seed,
+        stratify_key ? "true" : "false");
+    g_assert_true(run_fold(folds, f, extra, 1, "n", in_test, in_train, &error));
+    g_assert_no_error(error);
+    guint all[3] = {0}, keyed[3] = {0};
+    for (guint g = 0; g < N_GROUPS; g++) {
+      if (!in_test[g])
+        continue;
+      times_test[g]++;
+      guint c = g >= 20 ? 1 : g % 3;
+      all[c]++;
+      keyed[c] += g >= 10 && g <= 19;
+    }
+    for (guint c = 0; c < 3; c++) {
+      /* the classes' balance holds either way */
+      g_assert_cmpuint(all[c], >=, all_n[c] / folds);
+      g_assert_cmpuint(all[c], <=, (all_n[c] + folds - 1) / folds);
+      balanced = balanced && keyed[c] >= keyed_n[c] / folds &&
+                 keyed[c] <= (keyed_n[c] + folds - 1) / folds;
+    }
+  }
+  for (guint g = 0; g < N_GROUPS; g++)
+    g_assert_cmpuint(times_test[g], ==, 1);
+  return balanced;
+}
+
+/* stratify_key: the keyed items are dealt apart within each class, so every
+ * fold gets its share of them on every seed; without it some seed leaves a
+ * fold short (the check can tell the two apart). */
+static void test_stratify_key(void) {
+  gboolean plain_always = TRUE;
+  for (guint seed = 0; seed < 20; seed++) {
+    g_assert_true(keyed_balanced(3, seed, TRUE));
+    plain_always = plain_always && keyed_balanced(3, seed, FALSE);
+  }
+  g_assert_false(plain_always);
+}
+
 /* The same seed gives the same folds whatever the node; another seed others. */
 static void test_seed(void) {
   gboolean a[N_GROUPS], b[N_GROUPS], tr[N_GROUPS];
@@ -163,6 +217,7 @@ int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/transform-split/kfold/partition", test_partition);
   g_test_add_func("/transform-split/kfold/group-key", test_group_key);
+  g_test_add_func("/transform-split/kfold/stratify-key", test_stratify_key);
   g_test_add_func("/transform-split/kfold/seed", test_seed);
   g_test_add_func("/transform-split/kfold/refusals", test_refusals);
   return g_test_run();
