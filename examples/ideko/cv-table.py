@@ -61,8 +61,11 @@ DESIGNS = [
     ("12", "design 11, + tracking maxima",
      CORE + ["track41_max", "track21_max"], KEY,
      {"forest": {"n_estimators": 300, "max_depth": 12, "max_features": "0.5"}}),
+    ("13", "design 8; the folds also stratified raw vs inter-k (stratify_key): validation only",
+     PHYS, KEY, {"forest": {"n_estimators": 300, "max_depth": 12, "max_features": "0.5"},
+                 "cv": {"stratify_key": True}}),
 ]
-KEPT = "8"
+KEPT = "13"
 
 
 def pipeline(features, key, seed, params):
@@ -75,6 +78,7 @@ def pipeline(features, key, seed, params):
         if n["use"] == "cv":
             n["with"]["group_key"] = key
             n["with"]["seed"] = seed
+            n["with"]["stratify_key"] = params.get("cv", {}).get("stratify_key", False)
             fam = n["id"][3:].replace("_inter", "")
             for f in n["fold"]["nodes"]:
                 if f["id"] == "model":

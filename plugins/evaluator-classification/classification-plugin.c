@@ -3,6 +3,8 @@
  * The model and the data may list classes differently (another order, or a
  * class one of them never saw), so classes are matched by name, never by
  * index. The numbers come from classification-metrics.c. */
+#include <string.h>
+
 #include "classification-metrics.h"
 
 #define COMPONENT "evaluator/classification"
@@ -18,6 +20,10 @@ static const LatheParamSpec eval_params[] = {
                       "none: score every row; group: average the probabilities of each "
                       "group's rows (the windows of a recording) and score one row per group, "
                       "whose truth is the group's majority class"),
+    LATHE_PARAM_STRING_("subset", "\"\"", 0,
+                        "also score the rows whose group name matches this glob (* and ?), "
+                        "as \"*inter*\": metrics subset_n, subset_support_<class> and "
+                        "subset_recall_<class> (0 when no row matches); with aggregate none"),
     LATHE_PARAM_END,
 };
 
@@ -32,6 +38,38 @@ static const LathePortSpec eval_outputs[] = {
      .doc = "scalars, per-class scores, classes and confusion_matrix"},
     {.name = NULL},
 };
+
+/* Recall and support per class on the rows whose group matches @glob, from
+ * the same predictions: the same model scored on a subset (IDEKO's inter-k
+ * recordings) inside one fold. Keys are the same whether or not a row
+ * matches, so evaluator/cv can summarise them over folds. */
+static gboolean subset_metrics(JsonObject *out, const LatheDataset *data, const char *glob,
+                               const float *probs, const gint32 *truth, guint k,
+                               GPtrArray *names, GError **error) {
+  g_autoptr(GPatternSpec) spec = g_pattern_spec_new(glob);
+  g_autofree gboolean *keep = g_new0(gboolean, data->n_groups + 1);
+  for (guint g = 0; g < data->n_groups; g++)
+    keep[g] = g_pattern_spec_match_string(spec, data->group_names[g] ? data->group_names[g] : "");
+  g_autofree float *sp = g_new(float, (gsize)data->n_rows * k + 1);
+  g_autofree gint32 *st = g_new(gint32, data->n_rows + 1);
+  guint n = 0;
+  for (guint r = 0; r < data->n_rows; r++)
+    if (data->groups[r] >= 0 && keep[data->groups[r]]) {
+      memcpy(sp + (gsize)n * k, probs + (gsize)r * k, k * sizeof(float));
+      st[n++] = truth[r];
+    }
+  g_autoptr(LatheClassMetrics) m = NULL;
+  if (n > 0 && !(m = lathe_class_metrics_compute(sp, n, k, st, names->len, error)))
+    return FALSE;
+  json_object_set_int_member(out, "subset_n", n);
+  for (guint c = 0; c < names->len; c++) {
+    g_autofree char *ks = g_strconcat("subset_support_", names->pdata[c], NULL);
+    g_autofree char *kr = g_strconcat("subset_recall_", names->pdata[c], NULL);
+    json_object_set_int_member(out, ks, m ? (gint64)m->support[c] : 0);
+    json_object_set_double_member(out, kr, m ? m->recall[c] : 0.0);
+  }
+  return TRUE;
+}
 
 /* The model's class names, in its probability-column order. */
 static GPtrArray *model_classes(LatheArtifact *model, GError **error) {
@@ -96,6 +134,15 @@ static gboolean eval_run(LatheContext *ctx, GError **error) {
         ctx, error, LATHE_ERROR_DATA, COMPONENT,
         "\"aggregate\": \"group\" needs grouped "
         "data (recordings); group the rows in the source or set \"aggregate\": \"none\"");
+    return FALSE;
+  }
+  const char *subset = lathe_context_param_string(ctx, "subset");
+  if (subset && *subset && (by_group || !data->groups)) {
+    lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT, "%s",
+                            by_group ? "subset needs \"aggregate\": \"none\"; score the "
+                                       "subset's groups with a transform/filter instead"
+                                     : "subset needs grouped data (recordings); group the "
+                                       "rows in the source or set \"subset\": \"\"");
     return FALSE;
   }
 
@@ -165,6 +212,12 @@ static gboolean eval_run(LatheContext *ctx, GError **error) {
                 n_cols, k);
     return FALSE;
   }
+  g_autoptr(JsonObject) sub = json_object_new();
+  if (subset && *subset && !subset_metrics(sub, data, subset, probs, truth, k, names, error)) {
+    g_free(truth);
+    g_free(probs);
+    return FALSE;
+  }
   guint n_scored = data->n_rows;
   if (by_group)
     n_scored = lathe_class_vote_by_group(data->groups, data->n_groups, data->n_rows, k,
@@ -178,6 +231,9 @@ static gboolean eval_run(LatheContext *ctx, GError **error) {
 
   g_ptr_array_add(names, NULL);
   JsonObject *out = lathe_class_metrics_to_json(m, (const char *const *)names->pdata);
+  g_autoptr(GList) sub_keys = json_object_get_members(sub);
+  for (GList *l = sub_keys; l; l = l->next)
+    json_object_set_member(out, l->data, json_object_dup_member(sub, l->data));
   /* Every scalar of the artifact is also a node metric. */
   JsonObjectIter it;
   const char *key;

@@ -157,12 +157,14 @@ static LatheDataset *labelled(guint n, const char *const *classes, const gint32 
   return ds;
 }
 
-static gboolean run_eval_with(FakeHost *host, LatheArtifact *model, LatheDataset *data,
-                              const char *unknown, const char *aggregate,
-                              LatheContext **ctx_out, GError **error) {
+static gboolean run_eval_subset(FakeHost *host, LatheArtifact *model, LatheDataset *data,
+                                const char *unknown, const char *aggregate, const char *subset,
+                                LatheContext **ctx_out, GError **error) {
   g_autoptr(JsonObject) params = json_object_new();
   json_object_set_string_member(params, "unknown_classes", unknown);
   json_object_set_string_member(params, "aggregate", aggregate);
+  if (subset)
+    json_object_set_string_member(params, "subset", subset);
   LatheContext *ctx = lathe_context_new("eval", params, 1, &fake_services, host);
   lathe_context_set_input(ctx, "model", model);
   g_autoptr(LatheArtifact) d = lathe_artifact_new_dataset(data);
@@ -170,6 +172,12 @@ static gboolean run_eval_with(FakeHost *host, LatheArtifact *model, LatheDataset
   gboolean ok = evaluator()->run(ctx, error);
   *ctx_out = ctx;
   return ok;
+}
+
+static gboolean run_eval_with(FakeHost *host, LatheArtifact *model, LatheDataset *data,
+                              const char *unknown, const char *aggregate,
+                              LatheContext **ctx_out, GError **error) {
+  return run_eval_subset(host, model, data, unknown, aggregate, NULL, ctx_out, error);
 }
 
 static gboolean run_eval(FakeHost *host, LatheArtifact *model, LatheDataset *data,
@@ -314,6 +322,54 @@ static void test_plugin_group_vote(void) {
   g_assert_nonnull(strstr(error->message, "needs grouped data"));
 }
 
+/* subset: the same predictions scored again on the rows whose group matches
+ * a glob (IDEKO's inter-k recordings), with the same keys when none does. */
+static void test_plugin_subset(void) {
+  g_autoptr(GPtrArray) logs = g_ptr_array_new_with_free_func(g_free);
+  /* rows: raw cat right, inter cat wrong, inter dog right, inter dog right, raw dog wrong */
+  const float probs[5 * 2] = {0.9f, 0.1f, 0.3f, 0.7f, 0.2f, 0.8f, 0.1f, 0.9f, 0.6f, 0.4f};
+  FakeHost host = {.probs = probs, .n_cols = 2, .logs = logs};
+  const char *classes[] = {"cat", "dog", NULL};
+  const gint32 labels[5] = {0, 0, 1, 1, 1};
+  g_autoptr(LatheArtifact) model = fake_model(classes);
+  const char *groups[] = {"cat/1/raw.zip", "cat/7-8/f_inter-2.zip", "dog/7-8/f_inter-5.zip",
+                          "dog/7-9/f_inter-6.zip", "dog/2/raw.zip", NULL};
+  const gint32 g[5] = {0, 1, 2, 3, 4};
+  for (guint pass = 0; pass < 2; pass++) {
+    LatheDataset *ds = labelled(5, classes, labels);
+    lathe_dataset_set_groups(ds, groups);
+    memcpy(ds->groups, g, sizeof g);
+    g_autoptr(LatheContext) ctx = NULL;
+    g_autoptr(GError) error = NULL;
+    g_assert_true(run_eval_subset(&host, model, ds, "error", "none",
+                                  pass == 0 ? "*inter*" : "*nothing*", &ctx, &error));
+    g_assert_no_error(error);
+    /* the whole data is scored as without subset */
+    g_assert_cmpfloat_with_epsilon(metric(ctx, "accuracy"), 3.0 / 5, TOL);
+    g_assert_cmpfloat(metric(ctx, "subset_n"), ==, pass == 0 ? 3 : 0);
+    g_assert_cmpfloat(metric(ctx, "subset_support_cat"), ==, pass == 0 ? 1 : 0);
+    g_assert_cmpfloat(metric(ctx, "subset_support_dog"), ==, pass == 0 ? 2 : 0);
+    g_assert_cmpfloat_with_epsilon(metric(ctx, "subset_recall_cat"), 0.0, TOL);
+    g_assert_cmpfloat_with_epsilon(metric(ctx, "subset_recall_dog"), pass == 0 ? 1.0 : 0.0,
+                                   TOL);
+    JsonObject *obj =
+        lathe_artifact_get_metrics(lathe_context_get_output(ctx, "metrics"), NULL);
+    g_assert_true(json_object_has_member(obj, "subset_recall_dog"));
+  }
+  /* refused with aggregate group, and without groups */
+  g_autoptr(LatheContext) c1 = NULL, c2 = NULL;
+  g_autoptr(GError) error = NULL;
+  LatheDataset *ds = labelled(5, classes, labels);
+  lathe_dataset_set_groups(ds, groups);
+  memcpy(ds->groups, g, sizeof g);
+  g_assert_false(run_eval_subset(&host, model, ds, "error", "group", "*inter*", &c1, &error));
+  g_assert_nonnull(strstr(error->message, "subset needs \"aggregate\": \"none\""));
+  g_clear_error(&error);
+  g_assert_false(run_eval_subset(&host, model, labelled(5, classes, labels), "error", "none",
+                                 "*inter*", &c2, &error));
+  g_assert_nonnull(strstr(error->message, "subset needs grouped data"));
+}
+
 static void expect_eval_error(FakeHost *host, LatheArtifact *model, LatheDataset *data,
                               const char *needle) {
   g_autoptr(LatheContext) ctx = NULL;
@@ -356,5 +412,6 @@ int main(int argc, char **argv) {
   g_test_add_func("/evaluator-classification/plugin-class-mapping", test_plugin_class_mapping);
   g_test_add_func("/evaluator-classification/plugin-errors", test_plugin_errors);
   g_test_add_func("/evaluator-classification/plugin-group-vote", test_plugin_group_vote);
+  g_test_add_func("/evaluator-classification/plugin-subset", test_plugin_subset);
   return g_test_run();
 }
