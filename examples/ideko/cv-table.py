@@ -2,16 +2,16 @@
 """Grouped 5-fold cross-validation of the IDEKO designs on all 455 recordings.
 
 Runs examples/ideko/pipeline-cv.json (ideko + ideko-more, one row of features
-per recording, one `cv` node per model family and one more per family that
-scores only the inter-k recordings of each test fold) for every design in
-DESIGNS, in the order they were tried, and prints markdown tables:
+per recording, one `cv` node per model family whose evaluator also scores the
+inter-k recordings of each test fold, `subset`) for every design in DESIGNS,
+in the order they were tried, and prints markdown tables:
   1. per design and family: CV macro-F1 mean, std over the folds and t-based
      95% interval (evaluator/cv); recall per class and the inter-k recordings'
      mechanical recall, pooled over the folds (sum of hits / sum of support);
   2. for the kept design: median and range over 10 seeds of the folds'
      assignment.
 The folds keep each inter-k folder on one side (group_key) and are
-stratified. Usage:
+stratified by class (and, from design 13, by raw vs inter-k). Usage:
   python3 examples/ideko/cv-table.py [--build DIR] [--store DIR] [--designs 1,3] [--seeds N]
 """
 import argparse, json, os, statistics, subprocess, sys, tempfile
@@ -79,7 +79,7 @@ def pipeline(features, key, seed, params):
             n["with"]["group_key"] = key
             n["with"]["seed"] = seed
             n["with"]["stratify_key"] = params.get("cv", {}).get("stratify_key", False)
-            fam = n["id"][3:].replace("_inter", "")
+            fam = n["id"][3:]
             for f in n["fold"]["nodes"]:
                 if f["id"] == "model":
                     f.setdefault("with", {}).update(FIRST.get(fam, {}))
@@ -97,12 +97,13 @@ def run(args, pipe, work):
     return json.loads(out.stdout)["metrics"]
 
 
-def pooled(m, node, cls, folds):
-    """Recall of cls over all test folds: hits / support, summed over folds."""
+def pooled(m, node, cls, folds, prefix=""):
+    """Recall of cls over all test folds: hits / support, summed over folds
+    (prefix "subset_": on the inter-k recordings of each test fold)."""
     hit = sup = 0.0
     for i in range(1, folds + 1):
-        s = m.get("%s-%d-eval.support_%s" % (node, i, cls), 0)
-        hit += m.get("%s-%d-eval.recall_%s" % (node, i, cls), 0) * s
+        s = m.get("%s-%d-eval.%ssupport_%s" % (node, i, prefix, cls), 0)
+        hit += m.get("%s-%d-eval.%srecall_%s" % (node, i, prefix, cls), 0) * s
         sup += s
     return hit / sup if sup else float("nan")
 
@@ -113,8 +114,8 @@ def summary(m, fam, folds):
          "lo": m[cv + ".macro_f1.ci95_low"], "hi": m[cv + ".macro_f1.ci95_high"]}
     for c in CLASSES:
         r[c] = pooled(m, cv, c, folds)
-    r["inter_mech"] = pooled(m, cv + "_inter", "mechanical_anomalies", folds)
-    r["inter_norm"] = pooled(m, cv + "_inter", "not_anomalous", folds)
+    r["inter_mech"] = pooled(m, cv, "mechanical_anomalies", folds, "subset_")
+    r["inter_norm"] = pooled(m, cv, "not_anomalous", folds, "subset_")
     return r
 
 
