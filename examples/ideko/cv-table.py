@@ -128,7 +128,8 @@ def main():
     ap.add_argument("--kept", default=KEPT, help="the design the seeds table runs")
     args = ap.parse_args()
     folds = 5
-    work = tempfile.mkdtemp(prefix="ideko-cv-")
+    tmp = tempfile.TemporaryDirectory(prefix="ideko-cv-")  # removed at exit
+    work = tmp.name
     want = args.designs.split(",")
     print("Grouped stratified %d-fold CV, 455 recordings (ideko + ideko-more), seed 0.\n" % folds)
     print("| design | family | CV macro-F1 mean | std | 95% CI | normal | electrical | mechanical "
