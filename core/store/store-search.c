@@ -624,6 +624,12 @@ static gboolean bind_all(sqlite3_stmt *st, GPtrArray *binds) {
 
 JsonArray *lathe_store_search_runs(LatheStore *s, const char *filter, const char *const *order_by,
                                    guint max_results, GStrv *columns, GError **error) {
+  return lathe_store_search_runs_page(s, filter, order_by, 0, max_results, columns, error);
+}
+
+JsonArray *lathe_store_search_runs_page(LatheStore *s, const char *filter,
+                                        const char *const *order_by, guint offset,
+                                        guint max_results, GStrv *columns, GError **error) {
   g_autoptr(GPtrArray) binds = g_ptr_array_new_with_free_func(bind_free);
   g_autoptr(GPtrArray) cols = g_ptr_array_new_with_free_func(g_free);
   g_autoptr(GString) where = g_string_new(NULL), order = g_string_new(NULL);
@@ -647,10 +653,13 @@ JsonArray *lathe_store_search_runs(LatheStore *s, const char *filter, const char
     return json_array_new();
   }
   guint limit = add_bind(&ps, BIND_INT, NULL, 0, max_results);
-  /* MLflow's default order, and the tie-breaker after the given keys. */
+  guint skip = add_bind(&ps, BIND_INT, NULL, 0, offset);
+  /* MLflow's default order, and the tie-breaker after the given keys (which
+   * also makes the pages of one search disjoint). Only the ids of the page
+   * are read back in full. */
   g_autofree char *sql = g_strdup_printf("SELECT r.id FROM runs r%s%s ORDER BY %sr.started DESC,"
-                                         " r.id ASC LIMIT ?%u", where->len ? " WHERE " : "",
-                                         where->str, order->str, limit);
+                                         " r.id ASC LIMIT ?%u OFFSET ?%u", where->len ? " WHERE " : "",
+                                         where->str, order->str, limit, skip);
   JsonArray *out = json_array_new();
   g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func(g_free);
   g_mutex_lock(&s->lock);

@@ -222,6 +222,19 @@ JsonArray *lathe_store_search_runs(LatheStore *store, const char *filter,
                                    GStrv *columns, GError **error);
 
 /**
+ * lathe_store_search_runs_page:
+ * @offset: how many runs of the search to skip first.
+ *
+ * lathe_store_search_runs() from the @offset-th run on, skipped in SQL
+ * (LIMIT/OFFSET), so a deep page reads only its own runs (lathe ui). The order
+ * ends with the run id, so consecutive pages neither overlap nor miss a run
+ * of an unchanged store.
+ */
+JsonArray *lathe_store_search_runs_page(LatheStore *store, const char *filter,
+                                        const char *const *order_by, guint offset,
+                                        guint max_results, GStrv *columns, GError **error);
+
+/**
  * lathe_store_run_values:
  * @ref: a run id or unique prefix.
  *
