@@ -559,7 +559,11 @@ static void fill_values(LatheStore *s, const char *id, JsonObject *o, gboolean d
   sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
   while (st && sqlite3_step(st) == SQLITE_ROW) {
     g_autofree char *key = g_strdup_printf("%s.%s", sqlite3_column_text(st, 0), sqlite3_column_text(st, 1));
-    json_object_set_double_member(metrics, key, sqlite3_column_double(st, 2));
+    /* A NaN metric is stored as NULL: null here, not a 0 nobody measured. */
+    if (sqlite3_column_type(st, 2) == SQLITE_NULL)
+      json_object_set_null_member(metrics, key);
+    else
+      json_object_set_double_member(metrics, key, sqlite3_column_double(st, 2));
   }
   json_object_set_object_member(o, "params", params);
   json_object_set_object_member(o, "metrics", metrics);

@@ -213,7 +213,7 @@ JsonObject *lathe_store_show_run(LatheStore *store, const char *run_id, GError *
  *
  * Returns: (transfer full) (nullable): the runs, each {run_id, name, status,
  * started, ended, pipeline, seed, preset, params {"NODE.PARAM": value},
- * metrics {"NODE.METRIC": number}}; %NULL with @error set, %LATHE_ERROR_INVALID
+ * metrics {"NODE.METRIC": number, or null for NaN}}; %NULL with @error set, %LATHE_ERROR_INVALID
  * and "filter: column N: ..." (or "order-by 'TEXT': column N: ...") for a
  * syntax error.
  */
