@@ -16,8 +16,6 @@
 /* Deeper than any store holds; keeps page * UI_PAGE_SIZE far from overflow. */
 #define UI_MAX_PAGE 10000000
 
-typedef LatheUi Ui;
-
 static gboolean wants_json(LatheHttpExchange *ex) {
   const char *a = lathe_http_exchange_get_header(ex, "Accept");
   return a && strstr(a, "application/json");
@@ -56,7 +54,7 @@ guint lathe_ui_status_of(const GError *e) {
   return 500;
 }
 
-static LatheStore *open_store(Ui *ui, LatheHttpExchange *ex) {
+static LatheStore *open_store(LatheUi *ui, LatheHttpExchange *ex) {
   g_autoptr(GError) error = NULL;
   LatheStore *s = lathe_store_open_readonly(ui->opt->store_dir, &error);
   if (!s) {
@@ -95,7 +93,7 @@ static void link_q(GString *o, const char *filter, const char *sort, guint page)
 }
 
 static void h_runs(LatheHttpExchange *ex, gpointer data) {
-  Ui *ui = data;
+  LatheUi *ui = data;
   const char *filter = q(ex, "q"), *sort = q(ex, "sort"), *ps = q(ex, "page");
   guint page = ps ? (guint)MIN(g_ascii_strtoull(ps, NULL, 10), UI_MAX_PAGE) : 0;
   LatheStore *st = open_store(ui, ex);
@@ -167,7 +165,7 @@ static void h_runs(LatheHttpExchange *ex, gpointer data) {
   lathe_report_page_end(ex->out);
 }
 
-static void render_report(Ui *ui, LatheHttpExchange *ex, const char *const *ids, guint n, const char *title) {
+static void render_report(LatheUi *ui, LatheHttpExchange *ex, const char *const *ids, guint n, const char *title) {
   LatheStore *st = open_store(ui, ex);
   if (!st)
     return;
@@ -265,7 +263,7 @@ static void h_study(LatheHttpExchange *ex, gpointer data) {
 }
 
 static void h_health(LatheHttpExchange *ex, gpointer data) {
-  Ui *ui = data;
+  LatheUi *ui = data;
   lathe_http_exchange_set_header(ex, "Cache-Control", "no-store");
   g_autoptr(GError) error = NULL;
   LatheStore *st = lathe_store_open_readonly(ui->opt->store_dir, &error);
@@ -297,12 +295,12 @@ static void h_root(LatheHttpExchange *ex, gpointer data) {
 }
 
 static gboolean on_signal(gpointer data) {
-  g_main_loop_quit(((Ui *)data)->loop);
+  g_main_loop_quit(((LatheUi *)data)->loop);
   return G_SOURCE_CONTINUE;
 }
 
 int lathe_ui_run(const LatheUiOptions *opt, GError **error) {
-  Ui ui = {.opt = opt};
+  LatheUi ui = {.opt = opt};
   LatheHttpServer *http = lathe_http_server_new(64 * 1024);
   lathe_http_server_route(http, "GET", "/health", FALSE, h_health, &ui);
   lathe_http_server_route(http, "GET", "/runs/", TRUE, h_run, &ui);
