@@ -31,7 +31,9 @@ url = json.loads(p.stdout.readline())["url"]
 pages = {"runs list /": "/", "runs list, page 151": "/?page=150", "run page": "/runs/" + rid,
          "search": "/?q=metrics.eval.accuracy+%3E+0.5&sort=attributes.start_time+DESC",
          "models": "/models", "model page": "/models/iris"}
-res = {"runs_in_store": 10000, "requests_per_page": N, "pages": {}}
+# The machine's load, for reading p99 (a loaded machine stretches the tail).
+res = {"runs_in_store": 10000, "requests_per_page": N, "load_average_1m": round(os.getloadavg()[0], 2),
+       "cpus": os.cpu_count(), "pages": {}}
 try:
     for name, path in pages.items():
         ts = []
