@@ -51,6 +51,13 @@ LatheRegistry *lathe_registry_open(LatheCatalog *cat, const char *id, JsonObject
   return r;
 }
 
+LatheRegistry *lathe_registry_open_readonly(LatheCatalog *cat, const char *base_dir,
+                                           const char *store_dir, GError **error) {
+  g_autoptr(JsonObject) with = json_object_new();
+  json_object_set_boolean_member(with, "read_only", TRUE);
+  return lathe_registry_open(cat, "registry/local", with, base_dir, store_dir, error);
+}
+
 void lathe_registry_close(LatheRegistry *r) {
   if (!r)
     return;
@@ -347,4 +354,47 @@ gboolean lathe_registry_promote(LatheRegistry *r, const char *name, const char *
 
 JsonObject *lathe_registry_version_signature(JsonObject *version) {
   return version_signature(version);
+}
+
+JsonArray *lathe_registry_model_history(LatheRegistry *r, const char *name, const char *alias,
+                                        GError **error) {
+  g_autoptr(JsonArray) hist = lathe_registry_alias_history(r, name, alias, error);
+  if (!hist)
+    return NULL;
+  /* An empty history of a model that does not exist is a typo, not news. */
+  if (json_array_get_length(hist) == 0) {
+    g_autoptr(JsonObject) any = lathe_registry_get_version(r, name, "1", error);
+    if (!any)
+      return NULL;
+  }
+  return g_steal_pointer(&hist);
+}
+
+JsonArray *lathe_registry_models(LatheRegistry *r, GError **error) {
+  g_autoptr(JsonArray) all = lathe_registry_list(r, NULL, error);
+  if (!all)
+    return NULL;
+  JsonArray *out = json_array_new();
+  JsonObject *cur = NULL;
+  for (guint i = 0; i < json_array_get_length(all); i++) {
+    JsonObject *v = json_array_get_object_element(all, i);
+    const char *name = json_object_get_string_member_with_default(v, "name", "");
+    if (!cur || g_strcmp0(json_object_get_string_member(cur, "name"), name) != 0) {
+      cur = json_object_new();
+      json_object_set_string_member(cur, "name", name);
+      json_object_set_object_member(cur, "aliases", json_object_new());
+      json_array_add_object_element(out, cur);
+    }
+    json_object_set_int_member(cur, "versions",
+                               json_object_get_int_member_with_default(cur, "versions", 0) + 1);
+    json_object_set_int_member(cur, "latest", json_object_get_int_member_with_default(v, "version", 0));
+    json_object_set_string_member(cur, "created",
+                                  json_object_get_string_member_with_default(v, "created", ""));
+    JsonObject *aliases = json_object_get_object_member(cur, "aliases");
+    JsonNode *al = json_object_get_member(v, "aliases");
+    for (guint k = 0; al && JSON_NODE_HOLDS_ARRAY(al) && k < json_array_get_length(json_node_get_array(al)); k++)
+      json_object_set_int_member(aliases, json_array_get_string_element(json_node_get_array(al), k),
+                                 json_object_get_int_member_with_default(v, "version", 0));
+  }
+  return out;
 }

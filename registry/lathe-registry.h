@@ -38,6 +38,19 @@ LatheRegistry *lathe_registry_open_in(const LatheRegistryClass *klass, LatheCont
 void lathe_registry_close(LatheRegistry *reg);
 
 /**
+ * lathe_registry_open_readonly:
+ * @store_dir: the run store whose default registry (registry/local at
+ *   <store>/registry) to read.
+ *
+ * Opens registry/local with its read_only param, for readers that must never
+ * write (lathe ui): no folder made, no schema created or upgraded, every
+ * write refused; a registry not made yet lists nothing. An older registry
+ * schema is %LATHE_ERROR_INVALID, saying which command upgrades it.
+ */
+LatheRegistry *lathe_registry_open_readonly(LatheCatalog *cat, const char *base_dir,
+                                           const char *store_dir, GError **error);
+
+/**
  * lathe_registry_register:
  * @model: a model artifact.
  * @meta: (transfer none): what to record with it; the host adds the model
@@ -79,6 +92,28 @@ LatheArtifact *lathe_registry_fetch(LatheRegistry *reg, const char *name, const 
  */
 JsonArray *lathe_registry_alias_history(LatheRegistry *reg, const char *name, const char *alias,
                                         GError **error);
+
+/**
+ * lathe_registry_model_history:
+ *
+ * lathe_registry_alias_history() of one model (@name not %NULL), except that
+ * a model that does not exist is an error (%LATHE_ERROR_INVALID from
+ * lathe_registry_get_version(), naming it) rather than an empty history
+ * (lathe models history, lathe ui).
+ */
+JsonArray *lathe_registry_model_history(LatheRegistry *reg, const char *name, const char *alias,
+                                        GError **error);
+
+/**
+ * lathe_registry_models:
+ *
+ * One object per model, sorted by name: {name, versions (how many), latest
+ * (the highest version), created (the latest version's), aliases: {alias:
+ * version}}, built from lathe_registry_list().
+ *
+ * Returns: (transfer full) (nullable): the models, or %NULL with @error set.
+ */
+JsonArray *lathe_registry_models(LatheRegistry *reg, GError **error);
 
 /**
  * lathe_registry_rollback:

@@ -5,7 +5,8 @@ Usage: /usr/bin/python3 bench/ui/bench_ui.py BUILD_DIR [OUT.json]
 Runs examples/iris once, then copies its runs row directly in SQLite until the
 store holds 10,000 runs (new ids, same pipeline; metrics only on the original,
 so the search matches one run): the UI reads runs, not how they were made.
-Times N sequential GETs of /, a run page and a search, p50/p99 in ms.
+Times N sequential GETs of /, a deep page of / (runs 7,501 to 7,550), a run
+page, a search, and the model registry pages, p50/p99 in ms.
 """
 import json, os, shutil, sqlite3, subprocess, sys, tempfile, time, urllib.request
 
@@ -27,9 +28,12 @@ db.commit()
 db.close()
 p = subprocess.Popen([lathe, "ui", "--port", "0", "--json", "--store", tmp + "/iris/.lathe"], stdout=subprocess.PIPE)
 url = json.loads(p.stdout.readline())["url"]
-pages = {"runs list /": "/", "run page": "/runs/" + rid,
-         "search": "/?q=metrics.eval.accuracy+%3E+0.5&sort=attributes.start_time+DESC"}
-res = {"runs_in_store": 10000, "requests_per_page": N, "pages": {}}
+pages = {"runs list /": "/", "runs list, page 151": "/?page=150", "run page": "/runs/" + rid,
+         "search": "/?q=metrics.eval.accuracy+%3E+0.5&sort=attributes.start_time+DESC",
+         "models": "/models", "model page": "/models/iris"}
+# The machine's load, for reading p99 (a loaded machine stretches the tail).
+res = {"runs_in_store": 10000, "requests_per_page": N, "load_average_1m": round(os.getloadavg()[0], 2),
+       "cpus": os.cpu_count(), "pages": {}}
 try:
     for name, path in pages.items():
         ts = []

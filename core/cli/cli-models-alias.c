@@ -19,15 +19,9 @@ static const char *str_or(JsonObject *o, const char *m, const char *dflt) {
 int lathe_cli_models_history(LatheRegistry *reg, const char *name, const char *alias,
                              gboolean json) {
   g_autoptr(GError) error = NULL;
-  g_autoptr(JsonArray) hist = lathe_registry_alias_history(reg, name, alias, &error);
+  g_autoptr(JsonArray) hist = lathe_registry_model_history(reg, name, alias, &error);
   if (!hist)
     return lathe_cli_models_error(error);
-  /* An empty history of a model that does not exist is a typo, not news. */
-  if (json_array_get_length(hist) == 0) {
-    g_autoptr(JsonObject) any = lathe_registry_get_version(reg, name, "1", &error);
-    if (!any)
-      return lathe_cli_models_error(error);
-  }
   if (json) {
     g_autoptr(JsonNode) root = json_node_init_array(json_node_alloc(), hist);
     lathe_cli_print_json(root);

@@ -31,7 +31,8 @@ int lathe_cmd_ui(int argc, char **argv) {
   if (bind && !is_loopback(bind))
     fprintf(stderr, "lathe: warning: lathe ui --bind %s is reachable from other machines; the UI has no login\n", bind);
   g_autoptr(GError) error = NULL;
-  LatheUiOptions opt = {.store_dir = dir, .bind = bind, .port = (guint)port, .json = json};
+  g_autoptr(LatheCatalog) cat = lathe_cli_load_catalog(TRUE);
+  LatheUiOptions opt = {.store_dir = dir, .bind = bind, .port = (guint)port, .json = json, .catalog = cat};
   int code = lathe_ui_run(&opt, &error);
   if (code)
     return lathe_cli_error(LATHE_EXIT_FAILED, "lathe ui: %s", error ? error->message : "failed");

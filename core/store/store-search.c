@@ -559,7 +559,11 @@ static void fill_values(LatheStore *s, const char *id, JsonObject *o, gboolean d
   sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
   while (st && sqlite3_step(st) == SQLITE_ROW) {
     g_autofree char *key = g_strdup_printf("%s.%s", sqlite3_column_text(st, 0), sqlite3_column_text(st, 1));
-    json_object_set_double_member(metrics, key, sqlite3_column_double(st, 2));
+    /* A NaN metric is stored as NULL: null here, not a 0 nobody measured. */
+    if (sqlite3_column_type(st, 2) == SQLITE_NULL)
+      json_object_set_null_member(metrics, key);
+    else
+      json_object_set_double_member(metrics, key, sqlite3_column_double(st, 2));
   }
   json_object_set_object_member(o, "params", params);
   json_object_set_object_member(o, "metrics", metrics);
@@ -624,6 +628,12 @@ static gboolean bind_all(sqlite3_stmt *st, GPtrArray *binds) {
 
 JsonArray *lathe_store_search_runs(LatheStore *s, const char *filter, const char *const *order_by,
                                    guint max_results, GStrv *columns, GError **error) {
+  return lathe_store_search_runs_page(s, filter, order_by, 0, max_results, columns, error);
+}
+
+JsonArray *lathe_store_search_runs_page(LatheStore *s, const char *filter,
+                                        const char *const *order_by, guint offset,
+                                        guint max_results, GStrv *columns, GError **error) {
   g_autoptr(GPtrArray) binds = g_ptr_array_new_with_free_func(bind_free);
   g_autoptr(GPtrArray) cols = g_ptr_array_new_with_free_func(g_free);
   g_autoptr(GString) where = g_string_new(NULL), order = g_string_new(NULL);
@@ -647,10 +657,13 @@ JsonArray *lathe_store_search_runs(LatheStore *s, const char *filter, const char
     return json_array_new();
   }
   guint limit = add_bind(&ps, BIND_INT, NULL, 0, max_results);
-  /* MLflow's default order, and the tie-breaker after the given keys. */
+  guint skip = add_bind(&ps, BIND_INT, NULL, 0, offset);
+  /* MLflow's default order, and the tie-breaker after the given keys (which
+   * also makes the pages of one search disjoint). Only the ids of the page
+   * are read back in full. */
   g_autofree char *sql = g_strdup_printf("SELECT r.id FROM runs r%s%s ORDER BY %sr.started DESC,"
-                                         " r.id ASC LIMIT ?%u", where->len ? " WHERE " : "",
-                                         where->str, order->str, limit);
+                                         " r.id ASC LIMIT ?%u OFFSET ?%u", where->len ? " WHERE " : "",
+                                         where->str, order->str, limit, skip);
   JsonArray *out = json_array_new();
   g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func(g_free);
   g_mutex_lock(&s->lock);

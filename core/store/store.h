@@ -213,13 +213,26 @@ JsonObject *lathe_store_show_run(LatheStore *store, const char *run_id, GError *
  *
  * Returns: (transfer full) (nullable): the runs, each {run_id, name, status,
  * started, ended, pipeline, seed, preset, params {"NODE.PARAM": value},
- * metrics {"NODE.METRIC": number}}; %NULL with @error set, %LATHE_ERROR_INVALID
+ * metrics {"NODE.METRIC": number, or null for NaN}}; %NULL with @error set, %LATHE_ERROR_INVALID
  * and "filter: column N: ..." (or "order-by 'TEXT': column N: ...") for a
  * syntax error.
  */
 JsonArray *lathe_store_search_runs(LatheStore *store, const char *filter,
                                    const char *const *order_by, guint max_results,
                                    GStrv *columns, GError **error);
+
+/**
+ * lathe_store_search_runs_page:
+ * @offset: how many runs of the search to skip first.
+ *
+ * lathe_store_search_runs() from the @offset-th run on, skipped in SQL
+ * (LIMIT/OFFSET), so a deep page reads only its own runs (lathe ui). The order
+ * ends with the run id, so consecutive pages neither overlap nor miss a run
+ * of an unchanged store.
+ */
+JsonArray *lathe_store_search_runs_page(LatheStore *store, const char *filter,
+                                        const char *const *order_by, guint offset,
+                                        guint max_results, GStrv *columns, GError **error);
 
 /**
  * lathe_store_run_values:

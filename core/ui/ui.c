@@ -1,31 +1,27 @@
 /* `lathe ui`: server-rendered pages over the run store. Every request opens
  * the store read-only and closes it again, so the UI never writes, never holds
- * a lock across requests, and sees a `lathe run` writing in WAL mode as it goes. */
-#include "ui/ui.h"
-
+ * a lock across requests, and sees a `lathe run` writing in WAL mode as it goes.
+ * The model registry pages are in ui-models.c. */
 #include <glib-unix.h>
+#include <math.h>
 #include <signal.h>
-#include <json-glib/json-glib.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "lathe-http-server.h"
 #include "report/report.h"
 #include "store/store.h"
+#include "ui/ui-private.h"
 
 #define UI_PAGE_SIZE 50
-
-typedef struct {
-  const LatheUiOptions *opt;
-  GMainLoop *loop;
-} Ui;
+/* Deeper than any store holds; keeps page * UI_PAGE_SIZE far from overflow. */
+#define UI_MAX_PAGE 10000000
 
 static gboolean wants_json(LatheHttpExchange *ex) {
   const char *a = lathe_http_exchange_get_header(ex, "Accept");
   return a && strstr(a, "application/json");
 }
 
-static void html_begin(LatheHttpExchange *ex, const char *title) {
+void lathe_ui_html_begin(LatheHttpExchange *ex, const char *title) {
   ex->out_type = "text/html; charset=utf-8";
   lathe_http_exchange_set_header(ex, "Cache-Control", "no-store");
   lathe_report_page_begin(ex->out, title);
@@ -33,14 +29,14 @@ static void html_begin(LatheHttpExchange *ex, const char *title) {
                            "<a href=\"/models\">Models</a></nav>\n");
 }
 
-static void fail(LatheHttpExchange *ex, guint status, const char *msg) {
+void lathe_ui_fail(LatheHttpExchange *ex, guint status, const char *msg) {
   lathe_http_exchange_set_header(ex, "Cache-Control", "no-store");
   if (wants_json(ex)) {
     lathe_http_exchange_error(ex, status, "%s", msg);
     return;
   }
   g_string_truncate(ex->out, 0);
-  html_begin(ex, "Error");
+  lathe_ui_html_begin(ex, "Error");
   ex->status = status;
   g_string_append(ex->out, "<h1>Error</h1><p class=\"error\">");
   lathe_report_escape(ex->out, msg);
@@ -48,7 +44,7 @@ static void fail(LatheHttpExchange *ex, guint status, const char *msg) {
   lathe_report_page_end(ex->out);
 }
 
-static guint status_of(const GError *e) {
+guint lathe_ui_status_of(const GError *e) {
   if (g_error_matches(e, LATHE_REPORT_ERROR, LATHE_REPORT_ERROR_NOT_FOUND))
     return 404;
   if (g_error_matches(e, LATHE_REPORT_ERROR, LATHE_REPORT_ERROR_SCHEMA))
@@ -58,15 +54,31 @@ static guint status_of(const GError *e) {
   return 500;
 }
 
-static LatheStore *open_store(Ui *ui, LatheHttpExchange *ex) {
+static LatheStore *open_store(LatheUi *ui, LatheHttpExchange *ex) {
   g_autoptr(GError) error = NULL;
   LatheStore *s = lathe_store_open_readonly(ui->opt->store_dir, &error);
   if (!s) {
     g_autofree char *m = g_strdup_printf("%s (start `lathe ui --store DIR` on a store of this version)",
                                          error->message);
-    fail(ex, status_of(error), m);
+    lathe_ui_fail(ex, lathe_ui_status_of(error), m);
   }
   return s;
+}
+
+void lathe_ui_metric_value(GString *o, JsonNode *v) {
+  double d = v && JSON_NODE_HOLDS_VALUE(v) && json_node_get_value_type(v) != G_TYPE_STRING
+                 ? json_node_get_double(v) : NAN;
+  if (isfinite(d))
+    g_string_append_printf(o, "%.4g", d);
+  else
+    g_string_append(o, isinf(d) ? (d > 0 ? "inf" : "-inf") : "NaN");
+}
+
+void lathe_ui_link(GString *o, const char *prefix, const char *id) {
+  g_autofree char *e = g_uri_escape_string(id, NULL, FALSE);
+  g_string_append_printf(o, "<a href=\"%s%s\">", prefix, e);
+  lathe_report_escape(o, id);
+  g_string_append(o, "</a>");
 }
 
 static const char *q(LatheHttpExchange *ex, const char *k) {
@@ -81,23 +93,23 @@ static void link_q(GString *o, const char *filter, const char *sort, guint page)
 }
 
 static void h_runs(LatheHttpExchange *ex, gpointer data) {
-  Ui *ui = data;
+  LatheUi *ui = data;
   const char *filter = q(ex, "q"), *sort = q(ex, "sort"), *ps = q(ex, "page");
-  guint page = ps ? (guint)g_ascii_strtoull(ps, NULL, 10) : 0;
+  guint page = ps ? (guint)MIN(g_ascii_strtoull(ps, NULL, 10), UI_MAX_PAGE) : 0;
   LatheStore *st = open_store(ui, ex);
   if (!st)
     return;
   const char *order[] = {sort && *sort ? sort : NULL, NULL};
   g_autoptr(GError) error = NULL;
-  /* One page past the end tells whether there is a next page. */
-  JsonArray *runs = lathe_store_search_runs(st, filter, order[0] ? order : NULL,
-                                            (page + 1) * UI_PAGE_SIZE + 1, NULL, &error);
+  /* One run past the page tells whether there is a next page. */
+  JsonArray *runs = lathe_store_search_runs_page(st, filter, order[0] ? order : NULL,
+                                                 page * UI_PAGE_SIZE, UI_PAGE_SIZE + 1, NULL, &error);
   lathe_store_close(st);
   if (!runs) {
-    fail(ex, g_error_matches(error, LATHE_ERROR, LATHE_ERROR_INVALID) ? 400 : 500, error->message);
+    lathe_ui_fail(ex, g_error_matches(error, LATHE_ERROR, LATHE_ERROR_INVALID) ? 400 : 500, error->message);
     return;
   }
-  html_begin(ex, "Runs");
+  lathe_ui_html_begin(ex, "Runs");
   g_string_append(ex->out, "<h1>Runs</h1><form method=\"get\" action=\"/\"><input name=\"q\" size=\"60\" value=\"");
   lathe_report_escape(ex->out, filter ? filter : "");
   g_string_append(ex->out, "\" placeholder=\"metrics.eval.accuracy &gt; 0.9\"> <button>Search</button></form>\n"
@@ -111,14 +123,12 @@ static void h_runs(LatheHttpExchange *ex, gpointer data) {
     g_string_append_printf(ex->out, "\">%s</a></th>", cols[i][0]);
   }
   g_string_append(ex->out, "<th>Metrics</th></tr>\n");
-  guint n = json_array_get_length(runs), first = page * UI_PAGE_SIZE;
-  for (guint i = first; i < n && i < first + UI_PAGE_SIZE; i++) {
+  guint n = json_array_get_length(runs);
+  for (guint i = 0; i < n && i < UI_PAGE_SIZE; i++) {
     JsonObject *r = json_array_get_object_element(runs, i);
-    const char *id = json_object_get_string_member_with_default(r, "run_id", "");
-    g_autofree char *eid = g_uri_escape_string(id, NULL, FALSE);
-    g_string_append_printf(ex->out, "<tr><td><a href=\"/runs/%s\">", eid);
-    lathe_report_escape(ex->out, id);
-    g_string_append(ex->out, "</a></td><td>");
+    g_string_append(ex->out, "<tr><td>");
+    lathe_ui_link(ex->out, "/runs/", json_object_get_string_member_with_default(r, "run_id", ""));
+    g_string_append(ex->out, "</td><td>");
     lathe_report_escape(ex->out, json_object_get_string_member_with_default(r, "name", ""));
     g_string_append(ex->out, "</td><td>");
     lathe_report_escape(ex->out, json_object_get_string_member_with_default(r, "status", ""));
@@ -132,11 +142,9 @@ static void h_runs(LatheHttpExchange *ex, gpointer data) {
       g_autoptr(GList) keys = json_object_get_members(m);
       for (GList *k = keys; k; k = k->next) {
         lathe_report_escape(ex->out, k->data);
-        JsonNode *v = json_object_get_member(m, k->data);
-        if (JSON_NODE_HOLDS_VALUE(v))
-          g_string_append_printf(ex->out, "=%.4g ", json_node_get_double(v));
-        else
-          g_string_append(ex->out, "=NaN ");
+        g_string_append_c(ex->out, '=');
+        lathe_ui_metric_value(ex->out, json_object_get_member(m, k->data));
+        g_string_append_c(ex->out, ' ');
       }
     }
     g_string_append(ex->out, "</td></tr>\n");
@@ -147,7 +155,7 @@ static void h_runs(LatheHttpExchange *ex, gpointer data) {
     link_q(ex->out, filter, sort, page - 1);
     g_string_append(ex->out, "\">previous</a> ");
   }
-  if (n > first + UI_PAGE_SIZE) {
+  if (n > UI_PAGE_SIZE) {
     g_string_append(ex->out, "<a href=\"");
     link_q(ex->out, filter, sort, page + 1);
     g_string_append(ex->out, "\">next</a>");
@@ -157,7 +165,7 @@ static void h_runs(LatheHttpExchange *ex, gpointer data) {
   lathe_report_page_end(ex->out);
 }
 
-static void render_report(Ui *ui, LatheHttpExchange *ex, const char *const *ids, guint n, const char *title) {
+static void render_report(LatheUi *ui, LatheHttpExchange *ex, const char *const *ids, guint n, const char *title) {
   LatheStore *st = open_store(ui, ex);
   if (!st)
     return;
@@ -167,10 +175,10 @@ static void render_report(Ui *ui, LatheHttpExchange *ex, const char *const *ids,
                                     body, &error);
   lathe_store_close(st);
   if (!ok) {
-    fail(ex, status_of(error), error->message);
+    lathe_ui_fail(ex, lathe_ui_status_of(error), error->message);
     return;
   }
-  html_begin(ex, title);
+  lathe_ui_html_begin(ex, title);
   g_string_append_len(ex->out, body->str, (gssize)body->len);
   lathe_report_page_end(ex->out);
 }
@@ -178,7 +186,7 @@ static void render_report(Ui *ui, LatheHttpExchange *ex, const char *const *ids,
 static void h_run(LatheHttpExchange *ex, gpointer data) {
   const char *id = ex->path + strlen("/runs/");
   if (!*id || strchr(id, '/')) {
-    fail(ex, 404, "no such page; the runs list is at /");
+    lathe_ui_fail(ex, 404, "no such page; the runs list is at /");
     return;
   }
   const char *ids[] = {id};
@@ -189,10 +197,27 @@ static void h_compare(LatheHttpExchange *ex, gpointer data) {
   const char *runs = q(ex, "runs");
   g_auto(GStrv) ids = g_strsplit(runs ? runs : "", ",", 0);
   if (g_strv_length(ids) < 2 || g_strv_length(ids) > 16) {
-    fail(ex, 400, "name 2 to 16 runs: /compare?runs=A,B");
+    lathe_ui_fail(ex, 400, "name 2 to 16 runs: /compare?runs=A,B");
     return;
   }
   render_report(data, ex, (const char *const *)ids, g_strv_length(ids), "Compare");
+}
+
+/* One table row per object of @items: its @key (a link to @prefix/KEY), then
+ * the whole object as JSON text. */
+static void json_rows(GString *o, JsonArray *items, const char *key, const char *prefix) {
+  for (guint i = 0; i < json_array_get_length(items); i++) {
+    JsonObject *it = json_array_get_object_element(items, i);
+    const char *id = json_object_get_string_member_with_default(it, key, NULL);
+    g_string_append(o, "<tr><td>");
+    if (id)
+      lathe_ui_link(o, prefix, id);
+    g_string_append(o, "</td><td>");
+    g_autoptr(JsonNode) node = json_node_init_object(json_node_alloc(), it);
+    g_autofree char *txt = lathe_json_write(node, FALSE);
+    lathe_report_escape(o, txt);
+    g_string_append(o, "</td></tr>\n");
+  }
 }
 
 static void h_studies(LatheHttpExchange *ex, gpointer data) {
@@ -203,21 +228,12 @@ static void h_studies(LatheHttpExchange *ex, gpointer data) {
   JsonArray *studies = lathe_store_list_studies(st, &error);
   lathe_store_close(st);
   if (!studies) {
-    fail(ex, 500, error->message);
+    lathe_ui_fail(ex, 500, error->message);
     return;
   }
-  html_begin(ex, "Studies");
+  lathe_ui_html_begin(ex, "Studies");
   g_string_append(ex->out, "<h1>Studies</h1><table><tr><th>Study</th><th>Details</th></tr>\n");
-  for (guint i = 0; i < json_array_get_length(studies); i++) {
-    JsonObject *s = json_array_get_object_element(studies, i);
-    g_string_append(ex->out, "<tr><td>");
-    lathe_report_escape(ex->out, json_object_get_string_member_with_default(s, "study_id", ""));
-    g_string_append(ex->out, "</td><td>");
-    g_autoptr(JsonNode) node = json_node_init_object(json_node_alloc(), s);
-    g_autofree char *txt = json_to_string(node, FALSE);
-    lathe_report_escape(ex->out, txt);
-    g_string_append(ex->out, "</td></tr>\n");
-  }
+  json_rows(ex->out, studies, "study_id", "/studies/");
   g_string_append(ex->out, "</table>\n");
   json_array_unref(studies);
   lathe_report_page_end(ex->out);
@@ -232,45 +248,22 @@ static void h_study(LatheHttpExchange *ex, gpointer data) {
   JsonArray *trials = lathe_store_study_trials(st, id, &error);
   lathe_store_close(st);
   if (!trials) {
-    fail(ex, error ? 500 : 404,
+    lathe_ui_fail(ex, error ? 500 : 404,
          error ? error->message : "no such study; /studies lists them");
     return;
   }
-  html_begin(ex, id);
+  lathe_ui_html_begin(ex, id);
   g_string_append(ex->out, "<h1>Study ");
   lathe_report_escape(ex->out, id);
   g_string_append(ex->out, "</h1><table><tr><th>Run</th><th>Trial</th></tr>\n");
-  for (guint i = 0; i < json_array_get_length(trials); i++) {
-    JsonObject *t = json_array_get_object_element(trials, i);
-    const char *rid = json_object_get_string_member_with_default(t, "run_id", NULL);
-    g_string_append(ex->out, "<tr><td>");
-    if (rid) {
-      g_autofree char *e = g_uri_escape_string(rid, NULL, FALSE);
-      g_string_append_printf(ex->out, "<a href=\"/runs/%s\">", e);
-      lathe_report_escape(ex->out, rid);
-      g_string_append(ex->out, "</a>");
-    }
-    g_string_append(ex->out, "</td><td>");
-    g_autoptr(JsonNode) node = json_node_init_object(json_node_alloc(), t);
-    g_autofree char *txt = json_to_string(node, FALSE);
-    lathe_report_escape(ex->out, txt);
-    g_string_append(ex->out, "</td></tr>\n");
-  }
+  json_rows(ex->out, trials, "run_id", "/runs/");
   g_string_append(ex->out, "</table>\n");
   json_array_unref(trials);
   lathe_report_page_end(ex->out);
 }
 
-static void h_models(LatheHttpExchange *ex, gpointer data) {
-  (void)data;
-  html_begin(ex, "Models");
-  g_string_append(ex->out, "<h1>Models</h1><p>The model registry pages are not built yet; "
-                           "use <code>lathe models list</code>.</p>\n");
-  lathe_report_page_end(ex->out);
-}
-
 static void h_health(LatheHttpExchange *ex, gpointer data) {
-  Ui *ui = data;
+  LatheUi *ui = data;
   lathe_http_exchange_set_header(ex, "Cache-Control", "no-store");
   g_autoptr(GError) error = NULL;
   LatheStore *st = lathe_store_open_readonly(ui->opt->store_dir, &error);
@@ -298,24 +291,24 @@ static void h_root(LatheHttpExchange *ex, gpointer data) {
     return;
   }
   g_autofree char *m = g_strdup_printf("no page %s; the runs list is at /", ex->path);
-  fail(ex, 404, m);
+  lathe_ui_fail(ex, 404, m);
 }
 
 static gboolean on_signal(gpointer data) {
-  g_main_loop_quit(((Ui *)data)->loop);
+  g_main_loop_quit(((LatheUi *)data)->loop);
   return G_SOURCE_CONTINUE;
 }
 
 int lathe_ui_run(const LatheUiOptions *opt, GError **error) {
-  Ui ui = {.opt = opt};
+  LatheUi ui = {.opt = opt};
   LatheHttpServer *http = lathe_http_server_new(64 * 1024);
   lathe_http_server_route(http, "GET", "/health", FALSE, h_health, &ui);
   lathe_http_server_route(http, "GET", "/runs/", TRUE, h_run, &ui);
   lathe_http_server_route(http, "GET", "/compare", FALSE, h_compare, &ui);
   lathe_http_server_route(http, "GET", "/studies", FALSE, h_studies, &ui);
   lathe_http_server_route(http, "GET", "/studies/", TRUE, h_study, &ui);
-  lathe_http_server_route(http, "GET", "/models", FALSE, h_models, &ui);
-  lathe_http_server_route(http, "GET", "/models/", TRUE, h_models, &ui);
+  lathe_http_server_route(http, "GET", "/models", FALSE, lathe_ui_models_page, &ui);
+  lathe_http_server_route(http, "GET", "/models/", TRUE, lathe_ui_model_page, &ui);
   lathe_http_server_route(http, "GET", "/", TRUE, h_root, &ui);
   const char *bind = opt->bind ? opt->bind : "127.0.0.1";
   guint port = 0;

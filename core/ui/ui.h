@@ -3,6 +3,8 @@
 
 #include <glib.h>
 
+#include "catalog/catalog.h"
+
 G_BEGIN_DECLS
 
 typedef struct {
@@ -10,6 +12,7 @@ typedef struct {
   const char *bind; /* NULL: 127.0.0.1 */
   guint port;       /* 0: a free one */
   gboolean json;
+  LatheCatalog *catalog; /* opens the registry (/models); NULL: those pages say so */
 } LatheUiOptions;
 
 /* Serves until SIGINT/SIGTERM; returns an exit code (0, 1 listen failed). */

@@ -147,9 +147,45 @@ fail:
   return FALSE;
 }
 
-/* Opens r->db_path (whose folder exists). On failure r->db may be set and is
- * closed by the caller. */
-gboolean lathe_registry_db_open(LatheRegistryLocal *r, GError **error) {
+/* The read_only open (lathe ui): no folder made, no WAL switch, no schema
+ * created or upgraded. A registry that does not exist yet is an empty one in
+ * memory, so readers list nothing rather than fail; an older schema is
+ * refused, since the columns the reader asks for are not there yet. */
+static gboolean db_open_readonly(LatheRegistryLocal *r, GError **error) {
+  gboolean exists = g_file_test(r->db_path, G_FILE_TEST_IS_REGULAR);
+  int rc = sqlite3_open_v2(exists ? r->db_path : ":memory:", &r->db,
+                           (exists ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_MEMORY) |
+                               SQLITE_OPEN_NOMUTEX,
+                           NULL);
+  if (rc != SQLITE_OK) {
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_IO, "registry-local: cannot open %s: %s",
+                r->db_path, r->db ? sqlite3_errmsg(r->db) : sqlite3_errstr(rc));
+    return FALSE;
+  }
+  if (!exists)
+    return ensure_schema(r, error);
+  sqlite3_busy_timeout(r->db, LATHE_REGISTRY_BUSY_TIMEOUT_MS);
+  gint64 version = 0;
+  if (!query_int(r, "PRAGMA user_version", &version, error))
+    return FALSE;
+  if (version != LATHE_REGISTRY_SCHEMA_VERSION) {
+    g_set_error(error, LATHE_ERROR, LATHE_ERROR_INVALID,
+                "registry-local: %s has schema version %" G_GINT64_FORMAT
+                " and this plugin reads %d; %s",
+                r->db_path, version, LATHE_REGISTRY_SCHEMA_VERSION,
+                version > LATHE_REGISTRY_SCHEMA_VERSION
+                    ? "upgrade the registry-local plugin"
+                    : "a writing command (`lathe models list`) upgrades it");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* Opens r->db_path (whose folder exists, unless @read_only). On failure
+ * r->db may be set and is closed by the caller. */
+gboolean lathe_registry_db_open(LatheRegistryLocal *r, gboolean read_only, GError **error) {
+  if (read_only)
+    return db_open_readonly(r, error);
   /* NOMUTEX: the registry serialises all use of the connection with its lock. */
   int rc = sqlite3_open_v2(r->db_path, &r->db,
                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,

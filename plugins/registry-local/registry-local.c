@@ -10,6 +10,9 @@ static const LatheParamSpec registry_params[] = {
     LATHE_PARAM_STRING_("path", "\"\"", 0,
                         "registry folder; empty means <store>/registry, a relative "
                         "path is relative to the pipeline file"),
+    LATHE_PARAM_BOOL_("read_only", "false",
+                      "open for reading only (lathe ui): nothing is created, upgraded or "
+                      "written; a registry not made yet lists nothing"),
     LATHE_PARAM_END,
 };
 
@@ -30,8 +33,9 @@ static gpointer registry_open(LatheContext *ctx, GError **error) {
       lathe_context_resolve_path(ctx, lathe_context_param_string(ctx, "path"), "registry", error);
   if (!root)
     return NULL;
+  gboolean read_only = lathe_context_param_bool(ctx, "read_only");
   g_autofree char *blobs = g_build_filename(root, "blobs", "sha256", NULL);
-  if (g_mkdir_with_parents(blobs, 0755) != 0) {
+  if (!read_only && g_mkdir_with_parents(blobs, 0755) != 0) {
     int e = errno;
     g_set_error(error, LATHE_ERROR, LATHE_ERROR_IO,
                 "registry-local: cannot create the registry folder %s: %s", blobs,
@@ -43,7 +47,7 @@ static gpointer registry_open(LatheContext *ctx, GError **error) {
   r->root = g_steal_pointer(&root);
   r->db_path = g_build_filename(r->root, "registry.db", NULL);
   g_mutex_init(&r->lock);
-  if (!lathe_registry_db_open(r, error)) {
+  if (!lathe_registry_db_open(r, read_only, error)) {
     registry_close(r);
     return NULL;
   }

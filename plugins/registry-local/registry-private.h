@@ -29,7 +29,7 @@ struct _LatheRegistryLocal {
 };
 
 /* registry-db.c */
-gboolean lathe_registry_db_open(LatheRegistryLocal *r, GError **error);
+gboolean lathe_registry_db_open(LatheRegistryLocal *r, gboolean read_only, GError **error);
 gboolean lathe_registry_db_error(LatheRegistryLocal *r, GError **error, const char *what);
 sqlite3_stmt *lathe_registry_db_prepare(LatheRegistryLocal *r, const char *sql,
                                         GError **error);

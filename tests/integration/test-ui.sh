@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # `lathe ui` on loopback: every page with curl (status, content type,
 # Cache-Control, no external URL, <script> in a node id and a metric name
-# escaped), pages in headless Chromium (no console line, not blank, every link
-# 200), an unknown run (404 naming it), an older-schema store (409), 405 on
-# POST, and the UI never writes (lathe.db and WAL checksums unchanged).
+# escaped), the model registry pages (versions linking their run, aliases, the
+# alias history with <script> in a reason escaped; an unknown or invalid model
+# name 404 naming it, escaped; the registry refuses such a name), pages in
+# headless Chromium (no console line, not blank, every link 200), an unknown
+# run (404 naming it), an older-schema store (409), 405 on POST, and the UI
+# never writes (lathe.db, registry.db and their WAL checksums unchanged).
 source "$(dirname "$0")/lib.sh"
 B="$LATHE_SOURCE_DIR/tests/browser/browser.py"
 have_chromium=1
@@ -21,6 +24,13 @@ sqlite3 "$S/lathe.db" "UPDATE executions SET node = '<script>alert(1)</script>' 
                        UPDATE metrics SET name = '<script>alert(2)</script>' WHERE name = 'n_trials' AND run_id = '$rid2'" 2>/dev/null \
   || sqlite3 "$S/lathe.db" "UPDATE executions SET node = '<script>alert(1)</script>' WHERE node = 'tune'; UPDATE metrics SET name = '<script>alert(2)</script>' WHERE name = 'n_trials'"
 
+# Model names are plain ([A-Za-z0-9_.-]): HTML in one is refused at the door.
+run_lathe "$TMP/badname" models alias --store "$S" '<script>x</script>' production 1
+expect_code "$TMP/badname" 2 "a model name with <script> is refused"
+expect_err "$TMP/badname" "invalid model name" "the refusal says why"
+# An alias move's reason is free text: HTML reaches the store that way.
+sqlite3 "$S/registry/registry.db" "UPDATE alias_history SET reason = '<script>alert(3)</script>'"
+
 start_ui() { # STORE PREFIX: URL in $URL, pid in $UI_PID
   "$LATHE_BIN" ui --store "$1" --port 0 --json >"$2.out" 2>"$2.err" &
   UI_PID=$!
@@ -28,7 +38,12 @@ start_ui() { # STORE PREFIX: URL in $URL, pid in $UI_PID
   URL=$(json_get "$2.out" "d['url']")
 }
 # An absent WAL and an empty one (SQLite makes it when a reader opens) hold the same.
-sums() { sha256sum "$S/lathe.db"; [ -s "$S/lathe.db-wal" ] && sha256sum "$S/lathe.db-wal"; true; }
+sums() {
+  for f in "$S/lathe.db" "$S/registry/registry.db"; do
+    sha256sum "$f"; [ -s "$f-wal" ] && sha256sum "$f-wal"
+  done
+  true
+}
 before=$(sums)
 start_ui "$S" "$TMP/ui"
 case "$URL" in http://127.0.0.1:*) pass "--json prints the loopback URL";; *) fail "url '$URL'";; esac
@@ -50,6 +65,8 @@ expect_page run "/runs/$rid" 200 text/html
 expect_page inj "/runs/$rid2" 200 text/html
 expect_page cmp "/compare?runs=$rid,$rid2" 200 text/html
 expect_page models /models 200 text/html
+expect_page model /models/iris 200 text/html
+expect_page nomodel "/models/%3Cscript%3Ex" 404 text/html
 expect_page studies /studies 200 text/html
 expect_page search "/?q=metrics.eval.accuracy+%3E+0.5&sort=attributes.start_time+DESC" 200 text/html
 expect_page health /health 200 application/json
@@ -60,7 +77,16 @@ get unknownj /runs/nosuchrun application/json
 expect_py "$TMP/unknownj.body" "d['code'] == 404 and 'nosuchrun' in d['error']" "a JSON 404 when asked for JSON"
 code=$(curl -s -m 10 -o /dev/null -w '%{http_code}' -X POST "$URL/")
 [ "$code" = 405 ] && pass "POST: 405" || fail "POST: $code"
-for p in root run inj cmp models studies search; do
+grep -q 'href="/models/iris"' "$TMP/models.body" && pass "/models links the model" || fail "/models: $(head -c 400 "$TMP/models.body")"
+grep -q "href=\"/runs/$rid\"" "$TMP/model.body" && pass "/models/iris links the run that registered version 1" \
+  || fail "/models/iris lacks /runs/$rid"
+grep -q '<h2>Alias history</h2>' "$TMP/model.body" && grep -q 'candidate' "$TMP/model.body" \
+  && pass "/models/iris shows the aliases and their history" || fail "/models/iris: no alias history"
+grep -qF '&lt;script&gt;alert(3)&lt;/script&gt;' "$TMP/model.body" && ! grep -qF '<script>alert(' "$TMP/model.body" \
+  && pass "an alias move's reason escaped" || fail "reason not escaped"
+grep -qF "no model &#39;&lt;script&gt;x&#39;" "$TMP/nomodel.body" && ! grep -qF '<script>x' "$TMP/nomodel.body" \
+  && pass "an invalid model name: 404 naming it, escaped" || fail "/models/<script>x: $(head -c 300 "$TMP/nomodel.body")"
+for p in root run inj cmp models model studies search; do
   grep -qE 'https?://' "$TMP/$p.body" && fail "$p: an external URL" || pass "$p: no external URL"
 done
 grep -qF '&lt;script&gt;alert(1)&lt;/script&gt;' "$TMP/inj.body" && ! grep -qF '<script>alert(' "$TMP/inj.body" \
@@ -69,7 +95,7 @@ grep -qF '&lt;script&gt;alert(2)&lt;/script&gt;' "$TMP/root.body" "$TMP/inj.body
   && pass "metric name escaped" || fail "metric name not escaped"
 
 if [ $have_chromium = 1 ]; then
-  for p in / "/runs/$rid" "/compare?runs=$rid,$rid2" /models /studies; do
+  for p in / "/runs/$rid" "/compare?runs=$rid,$rid2" /models /models/iris /studies; do
     n=$(echo "$p" | tr -c 'a-z0-9' _)
     if $PY "$B" load "$URL$p" --dom "$TMP/$n.dom" --shot "$TMP/$n.png" --size 1200,1600 --console "$TMP/$n.console" >"$TMP/$n.load" 2>&1; then
       pass "$p in Chromium: no console line"
@@ -90,7 +116,7 @@ else
   echo "# Chromium is absent: the browser checks are skipped"
 fi
 kill "$UI_PID"; wait "$UI_PID" 2>/dev/null
-[ "$before" = "$(sums)" ] && pass "the UI wrote nothing (lathe.db and WAL checksums)" || fail "the store changed under the UI"
+[ "$before" = "$(sums)" ] && pass "the UI wrote nothing (lathe.db, registry.db and WAL checksums)" || fail "the store changed under the UI"
 
 # An older-schema store: the UI starts, and pages answer 409 naming the schema
 cp -r "$S" "$TMP/old"

@@ -338,12 +338,54 @@ static void test_run_values(Fixture *f, gconstpointer data) {
   g_assert_error(error, LATHE_ERROR, LATHE_ERROR_INVALID);
 }
 
+/* The page of @offset and @max runs of @filter in @order, as names. */
+static char *page_names(Fixture *f, const char *filter, const char *order, guint offset, guint max) {
+  g_autoptr(GError) error = NULL;
+  const char *orders[] = {order, NULL};
+  g_autoptr(JsonArray) runs = lathe_store_search_runs_page(f->s, filter, order ? orders : NULL, offset,
+                                                           max, NULL, &error);
+  g_assert_no_error(error);
+  GString *out = g_string_new(NULL);
+  for (guint i = 0; i < json_array_get_length(runs); i++)
+    g_string_append_printf(out, "%s%s", i ? "," : "",
+                           json_object_get_string_member(json_array_get_object_element(runs, i), "name"));
+  return g_string_free(out, FALSE);
+}
+
+/* Pages (lathe ui): LIMIT/OFFSET over the same order and filter, disjoint and
+ * together the whole search; an offset past the end is an empty page; a bad
+ * filter is still the same error. */
+static void test_pages(Fixture *f, gconstpointer data) {
+  (void)data;
+  static const struct { const char *filter, *order; guint offset, max; const char *expected; } cases[] = {
+      {NULL, NULL, 0, 2, "gamma,beta"},
+      {NULL, NULL, 2, 2, "alpha"},
+      {NULL, NULL, 1, 1, "beta"},
+      {NULL, NULL, 3, 2, ""},
+      {NULL, NULL, 1000000, 2, ""},
+      {"metrics.eval.accuracy > 0", "metrics.eval.accuracy DESC", 0, 1, "alpha"},
+      {"metrics.eval.accuracy > 0", "metrics.eval.accuracy DESC", 1, 1, "beta"},
+      {"metrics.eval.accuracy > 0", "metrics.eval.accuracy DESC", 2, 1, ""},
+      {"status != 'failed'", "attributes.run_name ASC", 1, 5, "gamma"},
+  };
+  for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+    g_autofree char *got = page_names(f, cases[i].filter, cases[i].order, cases[i].offset, cases[i].max);
+    if (!g_str_equal(got, cases[i].expected))
+      g_error("page %u: got [%s], expected [%s]", i, got, cases[i].expected);
+  }
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonArray) bad = lathe_store_search_runs_page(f->s, "metrics.a >", NULL, 1, 1, NULL, &error);
+  g_assert_null(bad);
+  g_assert_error(error, LATHE_ERROR, LATHE_ERROR_INVALID);
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   g_test_add("/store/search/comparisons", Fixture, NULL, fixture_set_up, test_comparisons, fixture_tear_down);
   g_test_add("/store/search/order", Fixture, NULL, fixture_set_up, test_order, fixture_tear_down);
   g_test_add("/store/search/errors", Fixture, NULL, fixture_set_up, test_errors, fixture_tear_down);
   g_test_add("/store/search/injection", Fixture, NULL, fixture_set_up, test_injection, fixture_tear_down);
+  g_test_add("/store/search/pages", Fixture, NULL, fixture_set_up, test_pages, fixture_tear_down);
   g_test_add("/store/search/run-values", Fixture, NULL, fixture_set_up, test_run_values, fixture_tear_down);
   return g_test_run();
 }

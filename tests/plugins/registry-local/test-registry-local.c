@@ -637,6 +637,76 @@ static void test_schema_upgrade(Fixture *fx, gconstpointer data) {
                   ==, "rollback");
 }
 
+static gpointer open_read_only(const char *root, LatheContext **ctx, GError **error) {
+  g_autofree char *params = g_strdup_printf("{\"path\": \"%s\", \"read_only\": true}", root);
+  *ctx = lathe_test_context(LATHE_COMPONENT(*klass()), "registry", params, 1);
+  return klass()->open(*ctx, error);
+}
+
+static char *file_sum(const char *path) {
+  g_autofree char *text = NULL;
+  gsize len = 0;
+  if (!g_file_get_contents(path, &text, &len, NULL))
+    return g_strdup("absent");
+  return g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guchar *)text, len);
+}
+
+/* read_only (lathe ui): the registry reads back whole while nothing is
+ * written (the index and its WAL byte for byte), writes are refused; a
+ * registry not made yet lists nothing and is not made; an older schema is
+ * refused, not upgraded. */
+static void test_read_only(Fixture *fx, gconstpointer data) {
+  reg_model(fx->reg, "m", "v1", "{\"run_id\": \"r-1\"}");
+  set_alias(fx->reg, "m", "production", 1);
+  g_autofree char *db_path = g_build_filename(fx->root, "registry.db", NULL);
+  g_autofree char *wal_path = g_strconcat(db_path, "-wal", NULL);
+  g_autofree char *db_before = file_sum(db_path), *wal_before = file_sum(wal_path);
+  g_autoptr(GError) error = NULL;
+  LatheContext *ctx = NULL;
+  gpointer ro = open_read_only(fx->root, &ctx, &error);
+  g_assert_no_error(error);
+  g_autoptr(JsonArray) all = klass()->list(ro, NULL, &error);
+  g_assert_no_error(error);
+  g_assert_cmpuint(json_array_get_length(all), ==, 1);
+  g_autoptr(JsonArray) h = history(ro, "m", NULL, &error);
+  g_assert_no_error(error);
+  g_assert_cmpuint(json_array_get_length(h), ==, 1);
+  g_autoptr(GBytes) b = str_bytes("v2");
+  guint version = 0;
+  g_assert_false(klass()->register_model(ro, "m", b, NULL, &version, &error));
+  g_assert_nonnull(error);
+  g_clear_error(&error);
+  g_assert_false(klass()->set_alias(ro, "m", "staging", 1, &error));
+  g_assert_nonnull(error);
+  g_clear_error(&error);
+  klass()->close(ro);
+  lathe_context_free(ctx);
+  g_autofree char *db_after = file_sum(db_path), *wal_after = file_sum(wal_path);
+  g_assert_cmpstr(db_before, ==, db_after);
+  g_assert_cmpstr(wal_before, ==, wal_after);
+
+  g_autofree char *none = g_build_filename(fx->dir, "none", NULL);
+  ro = open_read_only(none, &ctx, &error);
+  g_assert_no_error(error);
+  g_autoptr(JsonArray) empty = klass()->list(ro, NULL, &error);
+  g_assert_no_error(error);
+  g_assert_cmpuint(json_array_get_length(empty), ==, 0);
+  klass()->close(ro);
+  lathe_context_free(ctx);
+  g_assert_false(g_file_test(none, G_FILE_TEST_EXISTS));
+
+  klass()->close(fx->reg);
+  fx->reg = NULL;
+  sqlite3 *db = NULL;
+  g_assert_cmpint(sqlite3_open(db_path, &db), ==, SQLITE_OK);
+  g_assert_cmpint(sqlite3_exec(db, "PRAGMA user_version = 1", NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close(db);
+  g_assert_null(open_read_only(fx->root, &ctx, &error));
+  expect_error(&error, LATHE_ERROR_INVALID, "schema version 1", "lathe models list", NULL);
+  lathe_context_free(ctx);
+  g_assert_cmpint(sql_int(db_path, "PRAGMA user_version"), ==, 1);
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
 #define ADD(name, fn) g_test_add("/registry-local/" name, Fixture, NULL, setup, fn, teardown)
@@ -655,5 +725,6 @@ int main(int argc, char **argv) {
   ADD("refused", test_refused);
   ADD("alias-why", test_alias_why);
   ADD("schema-upgrade", test_schema_upgrade);
+  ADD("read-only", test_read_only);
   return g_test_run();
 }
