@@ -29,7 +29,8 @@
  *   left out (Euclidean; suppression is evaluator/nab's).
  * transform/relative_entropy (relative-entropy.c) and
  *   transform/context_novelty (contextual.c): NAB's relativeEntropy and a
- *   CAD OSE-like detector, on the probation rows' value range. */
+ *   CAD OSE-like detector, on the probation rows' value range.
+ * transform/score_max (combine.c): the row-wise maximum of score columns. */
 #include <math.h>
 #include <string.h>
 
@@ -398,7 +399,8 @@ static const LatheTransformClass kn_class = {
 
 LATHE_PLUGIN_DEFINE("transform-stream-detect", "0.1.0", "MIT",
                     "streaming anomaly detectors: windowed Gaussian, Bayesian change point, KNN "
-                    "CAD, relative entropy, context novelty",
+                    "CAD, relative entropy, context novelty; their row-wise maximum",
                     LATHE_COMPONENT(wg_class), LATHE_COMPONENT(bo_class), LATHE_COMPONENT(kn_class),
                     LATHE_COMPONENT(lathe_stream_relative_entropy_class),
-                    LATHE_COMPONENT(lathe_stream_context_novelty_class))
+                    LATHE_COMPONENT(lathe_stream_context_novelty_class),
+                    LATHE_COMPONENT(lathe_stream_score_max_class))

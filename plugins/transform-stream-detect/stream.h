@@ -53,4 +53,5 @@ extern const LathePortSpec lathe_stream_inputs[];
 /* The detectors kept in their own files (listed by detectors.c's plugin). */
 extern const LatheTransformClass lathe_stream_relative_entropy_class;
 extern const LatheTransformClass lathe_stream_context_novelty_class;
+extern const LatheTransformClass lathe_stream_score_max_class;
 extern const LathePortSpec lathe_stream_outputs[];

@@ -193,6 +193,30 @@ static void test_probation_range(void) {
   }
 }
 
+/* transform/score_max: the row-wise maximum, bit for bit; refusals. */
+static void test_score_max(void) {
+  LatheDataset *in = ts_series(300, 2, TRUE, 21);
+  g_autofree float *want = g_new(float, in->n_rows);
+  const guint v = ts_col(in, "value"), o = ts_col(in, "other");
+  for (guint r = 0; r < in->n_rows; r++)
+    want[r] = MAX(in->x[(gsize)r * in->n_cols + v] / 300.0f, in->x[(gsize)r * in->n_cols + o]);
+  for (guint r = 0; r < in->n_rows; r++) /* bring value to other's scale */
+    in->x[(gsize)r * in->n_cols + v] /= 300.0f;
+  const Det det = {"transform/score_max", "{\"columns\": [\"value\", \"other\"], \"output\": \"m\"}",
+                   "m"};
+  g_autoptr(LatheDataset) out = run_ok(&det, in);
+  const guint m = ts_col(out, "m");
+  for (guint r = 0; r < out->n_rows; r++)
+    g_assert_true(memcmp(&out->x[(gsize)r * out->n_cols + m], &want[r], sizeof(float)) == 0);
+  g_autofree char *e1 = ts_expect_error(PLUGIN, "transform/score_max", "{\"columns\": [\"value\"]}",
+                                        ts_series(50, 1, FALSE, 1));
+  ts_assert_contains(e1, "two or more");
+  g_autofree char *e2 = ts_expect_error(PLUGIN, "transform/score_max",
+                                        "{\"columns\": [\"value\", \"other\"], \"output\": \"value\"}",
+                                        ts_series(50, 1, FALSE, 1));
+  ts_assert_contains(e2, "already a column");
+}
+
 static void test_refusals(void) {
   g_autofree char *e1 =
       ts_expect_error(PLUGIN, "transform/bocpd", "{\"columns\": [\"nope\"]}", ts_series(50, 1, FALSE, 1));
@@ -214,6 +238,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/stream-detect/deterministic", test_deterministic);
   g_test_add_func("/stream-detect/wg-naive", test_wg_naive);
   g_test_add_func("/stream-detect/probation-range", test_probation_range);
+  g_test_add_func("/stream-detect/score-max", test_score_max);
   g_test_add_func("/stream-detect/refusals", test_refusals);
   return g_test_run();
 }
