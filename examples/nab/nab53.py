@@ -11,26 +11,14 @@ deterministic, so one run is enough; --seeds N runs N seeds (0..N-1) and
 prints the median and range, for random designs. Then prints published.py's
 table on the same 53 files. Uses a temporary run store and cache.
 """
-import json
 import os
 import statistics
 import subprocess
 import sys
-import tempfile
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+from nabrun import HERE, load, run_seeds
+
 PROFILES = ["standard", "reward_low_FP", "reward_low_FN"]
-
-
-def absolutise(pipeline):
-    for node in pipeline["nodes"]:
-        w = node.get("with", {})
-        for key in ("path", "windows"):
-            if isinstance(w.get(key), str):
-                w[key] = os.path.normpath(os.path.join(HERE, w[key]))
-        if isinstance(w.get("more_paths"), list):
-            w["more_paths"] = [os.path.normpath(os.path.join(HERE, p)) for p in w["more_paths"]]
-    return pipeline
 
 
 def main():
@@ -41,22 +29,9 @@ def main():
     markdown = "--markdown" in args
     seeds = int(args[args.index("--seeds") + 1]) if "--seeds" in args else 1
     name = args[args.index("--pipeline") + 1] if "--pipeline" in args else "pipeline-53.json"
-    with open(os.path.join(HERE, name)) as f:
-        base = absolutise(json.load(f))
+    base = load(name)
     evaluators = [n["id"] for n in base["nodes"] if n["use"] == "evaluator/nab"]
-    runs = []
-    with tempfile.TemporaryDirectory() as tmp:
-        env = dict(os.environ, LATHE_CACHE_DIR=os.path.join(tmp, "cache"))
-        for seed in range(seeds):
-            base["seed"] = seed
-            path = os.path.join(tmp, "pipeline-%d.json" % seed)
-            with open(path, "w") as f:
-                json.dump(base, f)
-            out = subprocess.run([lathe, "run", "--json", "--store", os.path.join(tmp, "store"),
-                                  path], env=env, capture_output=True, text=True)
-            if out.returncode != 0:
-                sys.exit("seed %d failed:\n%s" % (seed, out.stderr))
-            runs.append(json.loads(out.stdout)["metrics"])
+    runs = [metrics for _, metrics in run_seeds(lathe, base, range(seeds))]
     print("%s, leave-one-file-out, %d seed(s)" % (name, seeds))
     if markdown:
         print("| design (evaluator node) | " + " | ".join(PROFILES) + " |")

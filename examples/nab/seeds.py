@@ -13,26 +13,15 @@ separated metric names) to print other metrics; `--markdown` as the first
 extra argument prints a Markdown table. Uses a temporary run store and cache,
 removed afterwards.
 """
-import json
 import os
 import statistics
-import subprocess
 import sys
-import tempfile
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+from nabrun import load, run_seeds
+
 KEYS = ["nab.standard", "nab.reward_low_FP", "nab.reward_low_FN",
         "nab_raw.standard", "nab_raw.reward_low_FP", "nab_raw.reward_low_FN",
         "nab_global.standard", "nab_raw_global.standard"]
-
-
-def absolutise(pipeline):
-    for node in pipeline["nodes"]:
-        w = node.get("with", {})
-        for key in ("path", "windows"):
-            if isinstance(w.get(key), str):
-                w[key] = os.path.normpath(os.path.join(HERE, w[key]))
-    return pipeline
 
 
 def main():
@@ -44,34 +33,21 @@ def main():
     markdown = bool(extra) and extra[0] == "--markdown"
     if markdown:
         extra = extra[1:]
-    sets = [a for arg in extra for a in ("--set", arg)]
     keys = os.environ["SEEDS_KEYS"].split(",") if os.environ.get("SEEDS_KEYS") else KEYS
-    with open(os.path.join(HERE, "pipeline.json")) as f:
-        base = absolutise(json.load(f))
+    base = load("pipeline.json")
     rows = []
     if markdown:
         print("| seed | " + " | ".join(keys) + " |")
         print("|---|" + "---|" * len(keys))
-    with tempfile.TemporaryDirectory() as tmp:
-        env = dict(os.environ, LATHE_CACHE_DIR=os.path.join(tmp, "cache"))
-        for seed in range(n):
-            base["seed"] = seed
-            path = os.path.join(tmp, "pipeline-%d.json" % seed)
-            with open(path, "w") as f:
-                json.dump(base, f)
-            out = subprocess.run([lathe, "run", "--json", "--store", os.path.join(tmp, "store"),
-                                  *sets, path], env=env, capture_output=True, text=True)
-            if out.returncode != 0:
-                sys.exit("seed %d failed:\n%s" % (seed, out.stderr))
-            metrics = json.loads(out.stdout)["metrics"]
-            rows.append([metrics.get(k, float("nan")) for k in keys])
-            if markdown:
-                print("| %d | " % seed + " | ".join("%.1f" % v for v in rows[-1]) + " |",
-                      flush=True)
-            else:
-                print("seed %2d  " % seed + "  ".join("%s %6.1f" % (k, v)
-                                                      for k, v in zip(keys, rows[-1])),
-                      flush=True)
+    for seed, metrics in run_seeds(lathe, base, range(n), extra):
+        rows.append([metrics.get(k, float("nan")) for k in keys])
+        if markdown:
+            print("| %d | " % seed + " | ".join("%.1f" % v for v in rows[-1]) + " |",
+                  flush=True)
+        else:
+            print("seed %2d  " % seed + "  ".join("%s %6.1f" % (k, v)
+                                                  for k, v in zip(keys, rows[-1])),
+                  flush=True)
     for name, fn in (("min", min), ("median", statistics.median), ("max", max)):
         cols = [fn(c) for c in zip(*rows)]
         if markdown:

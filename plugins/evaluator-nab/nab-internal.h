@@ -105,6 +105,30 @@ double lathe_nab_best_threshold(const LatheNabRows *rows, guint n_files, gint sk
                                 const LatheNabProfile *p, double *score);
 
 /**
+ * LatheNabSweep:
+ * lathe_nab_best_threshold()'s sorted rows, kept so that the best threshold
+ * of every subset "all files but one" costs one pass instead of one sort
+ * (leave-one-file-out): every file's scorable rows in decreasing score order
+ * (ties by file, then row), with their weight, global window id (G_MAXUINT
+ * outside windows) and file.
+ */
+typedef struct {
+  gsize m;
+  double *score, *weight;
+  guint *window, *file;
+  guint n_files, n_windows;
+  guint *scorable; /* per file: LatheNabRows.n_windows */
+  double no_detection;
+} LatheNabSweep;
+
+void lathe_nab_sweep_init(LatheNabSweep *sw, const LatheNabRows *rows, guint n_files);
+void lathe_nab_sweep_clear(LatheNabSweep *sw);
+
+/** lathe_nab_sweep_best: lathe_nab_best_threshold() of the rows @sw was made from. */
+double lathe_nab_sweep_best(const LatheNabSweep *sw, gint skip, const LatheNabProfile *p,
+                            double *score);
+
+/**
  * lathe_nab_null_score:
  * The score of NAB's null detector (one constant score, its threshold
  * optimised): the better of detecting nothing and detecting every row.
@@ -163,5 +187,26 @@ void lathe_nab_curve_clear(LatheNabCurve *c);
  */
 double lathe_nab_curve_best(const LatheNabCurve *curves, guint n_files, gint skip,
                             double no_detection, double *score);
+
+/**
+ * LatheNabSteps:
+ * lathe_nab_curve_best()'s merged steps, kept for the same reason as
+ * LatheNabSweep: every file's steps in decreasing threshold order (ties by
+ * file, then step), the change of the file's score at each, and the file.
+ */
+typedef struct {
+  gsize m;
+  double *threshold, *delta;
+  guint *file;
+  guint n_files;
+  double *start; /* per file: LatheNabCurve.start */
+} LatheNabSteps;
+
+void lathe_nab_steps_init(LatheNabSteps *st, const LatheNabCurve *curves, guint n_files);
+void lathe_nab_steps_clear(LatheNabSteps *st);
+
+/** lathe_nab_steps_best: lathe_nab_curve_best() of the curves @st was made from. */
+double lathe_nab_steps_best(const LatheNabSteps *st, gint skip, double no_detection,
+                            double *score);
 
 G_END_DECLS

@@ -162,18 +162,45 @@ typedef struct {
 } Choice;
 
 /* Everything one profile's choices read: rows[c][k] are file k's rows with
- * candidate column c's scores; curves[r][c][k] the traced scores of file k,
- * column c, with refractory fraction r (NULL for a fraction of 0, which uses
- * NAB's sweep). */
+ * candidate column c's scores; steps[r][c] the merged traced scores of
+ * column c with refractory fraction r (NULL for a fraction of 0, which uses
+ * NAB's sweep, sweeps[c]). Each (fraction, column, file left out) is swept
+ * once and remembered in best_th and best_s (index memo_index()): the
+ * choice over all columns and each column's own choice ask for the same
+ * ones. */
 typedef struct {
   guint nf, n_cols, n_fracs;
   const double *fracs;
   LatheNabRows **rows;
-  LatheNabCurve ***curves;
+  LatheNabSweep *sweeps;
+  LatheNabSteps **steps;
+  double *best_th, *best_s;
+  gboolean *known;
 } Candidates;
 
 static guint silent_rows(const Candidates *cd, guint r, guint k) {
   return lathe_nab_refractory_rows(cd->rows[0][k].n, cd->fracs[r]);
+}
+
+static gsize memo_index(const Candidates *cd, guint r, guint c, gint skip) {
+  return ((gsize)r * cd->n_cols + c) * (cd->nf + 1) + (gsize)(skip + 1);
+}
+
+/* The best threshold and its summed score for fraction @r and column @c over
+ * every file but @skip (-1: all files). */
+static double best_for(const Candidates *cd, guint r, guint c, gint skip,
+                       const LatheNabProfile *p, double *s) {
+  const gsize i = memo_index(cd, r, c, skip);
+  if (!cd->known[i]) {
+    if (cd->steps[r])
+      cd->best_th[i] = lathe_nab_steps_best(&cd->steps[r][c], skip,
+                                            cd->sweeps[c].no_detection, &cd->best_s[i]);
+    else
+      cd->best_th[i] = lathe_nab_sweep_best(&cd->sweeps[c], skip, p, &cd->best_s[i]);
+    cd->known[i] = TRUE;
+  }
+  *s = cd->best_s[i];
+  return cd->best_th[i];
 }
 
 /* The candidate column, refractory fraction and threshold that maximise the
@@ -185,12 +212,7 @@ static Choice choose(const Candidates *cd, guint c0, guint c1, gint skip,
   Choice best = {c0, 0, 0.0, -INFINITY};
   for (guint r = 0; r < cd->n_fracs; r++) {
     for (guint c = c0; c < c1; c++) {
-      double s, th;
-      if (cd->curves[r])
-        th = lathe_nab_curve_best(cd->curves[r][c], cd->nf, skip,
-                                  lathe_nab_no_detection(cd->rows[c], cd->nf), &s);
-      else
-        th = lathe_nab_best_threshold(cd->rows[c], cd->nf, skip, p, &s);
+      double s, th = best_for(cd, r, c, skip, p, &s);
       if (s > best.score)
         best = (Choice){c, r, th, s};
     }
@@ -227,15 +249,23 @@ static void score_profile(LatheContext *ctx, GPtrArray *files, const LatheNabPro
     for (guint k = 0; k < nf; k++)
       lathe_nab_rows_init(&rows[c][k], &((File *)files->pdata[k])->file[c], p, probation);
   }
-  Candidates cd = {nf, n_cols, n_fracs, fracs, rows, g_new0(LatheNabCurve **, n_fracs)};
+  const gsize n_memo = (gsize)n_fracs * n_cols * (nf + 1);
+  Candidates cd = {nf, n_cols, n_fracs, fracs, rows, g_new0(LatheNabSweep, n_cols),
+                   g_new0(LatheNabSteps *, n_fracs), g_new(double, n_memo),
+                   g_new(double, n_memo), g_new0(gboolean, n_memo)};
+  for (guint c = 0; c < n_cols; c++)
+    lathe_nab_sweep_init(&cd.sweeps[c], rows[c], nf);
+  g_autofree LatheNabCurve *curves = g_new0(LatheNabCurve, nf);
   for (guint r = 0; r < n_fracs; r++) {
     if (fracs[r] <= 0.0)
       continue;
-    cd.curves[r] = g_new0(LatheNabCurve *, n_cols);
+    cd.steps[r] = g_new0(LatheNabSteps, n_cols);
     for (guint c = 0; c < n_cols; c++) {
-      cd.curves[r][c] = g_new0(LatheNabCurve, nf);
       for (guint k = 0; k < nf; k++)
-        lathe_nab_curve_init(&cd.curves[r][c][k], &rows[c][k], p, silent_rows(&cd, r, k));
+        lathe_nab_curve_init(&curves[k], &rows[c][k], p, silent_rows(&cd, r, k));
+      lathe_nab_steps_init(&cd.steps[r][c], curves, nf);
+      for (guint k = 0; k < nf; k++)
+        lathe_nab_curve_clear(&curves[k]);
     }
   }
   Choice global = choose(&cd, 0, n_cols, -1, p);
@@ -305,14 +335,17 @@ static void score_profile(LatheContext *ctx, GPtrArray *files, const LatheNabPro
     json_object_set_object_member(po, "candidates", co);
   }
   for (guint r = 0; r < n_fracs; r++) {
-    for (guint c = 0; cd.curves[r] && c < n_cols; c++) {
-      for (guint k = 0; k < nf; k++)
-        lathe_nab_curve_clear(&cd.curves[r][c][k]);
-      g_free(cd.curves[r][c]);
-    }
-    g_free(cd.curves[r]);
+    for (guint c = 0; cd.steps[r] && c < n_cols; c++)
+      lathe_nab_steps_clear(&cd.steps[r][c]);
+    g_free(cd.steps[r]);
   }
-  g_free(cd.curves);
+  g_free(cd.steps);
+  for (guint c = 0; c < n_cols; c++)
+    lathe_nab_sweep_clear(&cd.sweeps[c]);
+  g_free(cd.sweeps);
+  g_free(cd.best_th);
+  g_free(cd.best_s);
+  g_free(cd.known);
   for (guint c = 0; c < n_cols; c++) {
     for (guint k = 0; k < nf; k++)
       lathe_nab_rows_clear(&rows[c][k]);

@@ -216,49 +216,94 @@ void lathe_nab_curve_clear(LatheNabCurve *c) {
 
 typedef struct {
   double threshold, delta;
+  guint file;
 } Step;
 
-static int step_desc(const void *a, const void *b) {
-  double x = ((const Step *)a)->threshold, y = ((const Step *)b)->threshold;
-  return x > y ? -1 : x < y;
+/* Total order: threshold descending, then file, then step (the order a
+ * stable sort of the files' steps gives), so leaving a file out is a
+ * filter and the sums run in the same order for any subset. */
+static int step_cmp(const void *a, const void *b, void *data) {
+  const Step *s = data;
+  const guint x = *(const guint *)a, y = *(const guint *)b;
+  if (s[x].threshold != s[y].threshold)
+    return s[x].threshold > s[y].threshold ? -1 : 1;
+  return x < y ? -1 : x > y;
+}
+
+void lathe_nab_steps_init(LatheNabSteps *st, const LatheNabCurve *curves, guint n_files) {
+  gsize total = 0;
+  for (guint k = 0; k < n_files; k++)
+    total += curves[k].n;
+  Step *steps = g_new(Step, total + 1);
+  st->n_files = n_files;
+  st->start = g_new(double, n_files + 1);
+  gsize m = 0;
+  for (guint k = 0; k < n_files; k++) {
+    st->start[k] = curves[k].start;
+    double prev = curves[k].start;
+    for (gsize j = 0; j < curves[k].n; j++) {
+      steps[m++] = (Step){curves[k].threshold[j], curves[k].value[j] - prev, k};
+      prev = curves[k].value[j];
+    }
+  }
+  guint *order = g_new(guint, m + 1);
+  for (gsize i = 0; i < m; i++)
+    order[i] = (guint)i;
+  g_qsort_with_data(order, (gint)m, sizeof *order, step_cmp, steps);
+  st->m = m;
+  st->threshold = g_new(double, m + 1);
+  st->delta = g_new(double, m + 1);
+  st->file = g_new(guint, m + 1);
+  for (gsize i = 0; i < m; i++) {
+    st->threshold[i] = steps[order[i]].threshold;
+    st->delta[i] = steps[order[i]].delta;
+    st->file[i] = steps[order[i]].file;
+  }
+  g_free(order);
+  g_free(steps);
+}
+
+void lathe_nab_steps_clear(LatheNabSteps *st) {
+  g_clear_pointer(&st->threshold, g_free);
+  g_clear_pointer(&st->delta, g_free);
+  g_clear_pointer(&st->file, g_free);
+  g_clear_pointer(&st->start, g_free);
+  st->m = 0;
+}
+
+double lathe_nab_steps_best(const LatheNabSteps *st, gint skip, double no_detection,
+                            double *score) {
+  double s = 0.0;
+  for (guint k = 0; k < st->n_files; k++)
+    if ((gint)k != skip)
+      s += st->start[k];
+  const guint skipped = skip < 0 ? G_MAXUINT : (guint)skip;
+  double best_threshold = no_detection, best_score = s;
+  for (gsize i = 0; i < st->m;) {
+    const double t = st->threshold[i];
+    gsize j = i;
+    for (; j < st->m && st->threshold[j] == t; j++)
+      if (st->file[j] != skipped)
+        s += st->delta[j];
+    /* strict: on ties the higher threshold, seen first, stays (as NAB); a
+     * threshold only the skipped file has leaves s as it was */
+    if (s > best_score) {
+      best_score = s;
+      best_threshold = t;
+    }
+    i = j;
+  }
+  *score = best_score;
+  return best_threshold;
 }
 
 double lathe_nab_curve_best(const LatheNabCurve *curves, guint n_files, gint skip,
                             double no_detection, double *score) {
-  gsize total = 0;
-  double s = 0.0;
-  for (guint k = 0; k < n_files; k++)
-    if ((gint)k != skip) {
-      total += curves[k].n;
-      s += curves[k].start;
-    }
-  Step *steps = g_new(Step, total + 1);
-  gsize m = 0;
-  for (guint k = 0; k < n_files; k++) {
-    if ((gint)k == skip)
-      continue;
-    double prev = curves[k].start;
-    for (gsize j = 0; j < curves[k].n; j++) {
-      steps[m++] = (Step){curves[k].threshold[j], curves[k].value[j] - prev};
-      prev = curves[k].value[j];
-    }
-  }
-  qsort(steps, m, sizeof *steps, step_desc);
-  double best_threshold = no_detection, best_score = s;
-  for (gsize i = 0; i < m;) {
-    gsize j = i;
-    for (; j < m && steps[j].threshold == steps[i].threshold; j++)
-      s += steps[j].delta;
-    /* strict: on ties the higher threshold, seen first, stays (as NAB) */
-    if (s > best_score) {
-      best_score = s;
-      best_threshold = steps[i].threshold;
-    }
-    i = j;
-  }
-  g_free(steps);
-  *score = best_score;
-  return best_threshold;
+  LatheNabSteps st;
+  lathe_nab_steps_init(&st, curves, n_files);
+  double t = lathe_nab_steps_best(&st, skip, no_detection, score);
+  lathe_nab_steps_clear(&st);
+  return t;
 }
 
 guint lathe_nab_refractory_rows(guint n, double fraction) {

@@ -121,14 +121,16 @@ LatheNabResult lathe_nab_score_at(const LatheNabRows *rows, const LatheNabProfil
   return r;
 }
 
-typedef struct {
-  double score, weight;
-  guint window; /* global window id, or G_MAXUINT outside windows */
-} Point;
-
-static int by_score_desc(const void *a, const void *b) {
-  double x = ((const Point *)a)->score, y = ((const Point *)b)->score;
-  return x > y ? -1 : x < y;
+/* Total order: score descending, then file, then row, which is the order a
+ * stable sort of the files' rows (file by file, row by row) gives; a subset
+ * of the files keeps it, so leaving a file out is a filter, not a re-sort. */
+static int point_cmp(const void *a, const void *b, void *data) {
+  const LatheNabSweep *sw = data;
+  const guint x = *(const guint *)a, y = *(const guint *)b;
+  const double sx = sw->score[x], sy = sw->score[y];
+  if (sx != sy)
+    return sx > sy ? -1 : 1;
+  return x < y ? -1 : x > y; /* indices run file by file, row by row */
 }
 
 double lathe_nab_no_detection(const LatheNabRows *rows, guint n_files) {
@@ -140,58 +142,116 @@ double lathe_nab_no_detection(const LatheNabRows *rows, guint n_files) {
   return top < 1.1 ? 1.1 : top + 1.0;
 }
 
-double lathe_nab_best_threshold(const LatheNabRows *rows, guint n_files, gint skip,
-                                const LatheNabProfile *p, double *score) {
+void lathe_nab_sweep_init(LatheNabSweep *sw, const LatheNabRows *rows, guint n_files) {
   gsize total = 0;
-  guint n_windows = 0;
-  for (guint k = 0; k < n_files; k++)
-    if ((gint)k != skip) {
-      total += rows[k].n;
-      n_windows += rows[k].file->n_windows;
-    }
-  Point *pts = g_new(Point, total + 1);
-  gsize m = 0;
-  guint base = 0, scorable = 0;
+  sw->n_files = n_files;
+  sw->n_windows = 0;
   for (guint k = 0; k < n_files; k++) {
-    if ((gint)k == skip)
-      continue;
+    total += rows[k].n;
+    sw->n_windows += rows[k].file->n_windows;
+  }
+  sw->scorable = g_new(guint, n_files + 1);
+  sw->score = g_new(double, total + 1);
+  sw->weight = g_new(double, total + 1);
+  sw->window = g_new(guint, total + 1);
+  sw->file = g_new(guint, total + 1);
+  gsize m = 0;
+  guint base = 0;
+  for (guint k = 0; k < n_files; k++) {
     for (guint i = 0; i < rows[k].n; i++) {
       gint w = rows[k].window[i];
       if (w == -2)
         continue;
-      pts[m++] = (Point){rows[k].file->score[i], rows[k].weight[i],
-                         w < 0 ? G_MAXUINT : base + (guint)w};
+      sw->score[m] = rows[k].file->score[i];
+      sw->weight[m] = rows[k].weight[i];
+      sw->window[m] = w < 0 ? G_MAXUINT : base + (guint)w;
+      sw->file[m] = k;
+      m++;
     }
     base += rows[k].file->n_windows;
-    scorable += rows[k].n_windows;
+    sw->scorable[k] = rows[k].n_windows;
   }
-  qsort(pts, m, sizeof *pts, by_score_desc);
-  double *best = g_new(double, (gsize)n_windows + 1);
-  for (guint w = 0; w < n_windows; w++)
+  sw->m = m;
+  guint *order = g_new(guint, m + 1);
+  for (gsize i = 0; i < m; i++)
+    order[i] = (guint)i;
+  g_qsort_with_data(order, (gint)m, sizeof *order, point_cmp, sw);
+  /* permute the columns into the sorted order */
+  double *score = g_new(double, m + 1), *weight = g_new(double, m + 1);
+  guint *window = g_new(guint, m + 1), *file = g_new(guint, m + 1);
+  for (gsize i = 0; i < m; i++) {
+    score[i] = sw->score[order[i]];
+    weight[i] = sw->weight[order[i]];
+    window[i] = sw->window[order[i]];
+    file[i] = sw->file[order[i]];
+  }
+  g_free(order);
+  g_free(sw->score);
+  g_free(sw->weight);
+  g_free(sw->window);
+  g_free(sw->file);
+  sw->score = score;
+  sw->weight = weight;
+  sw->window = window;
+  sw->file = file;
+  sw->no_detection = lathe_nab_no_detection(rows, n_files);
+}
+
+void lathe_nab_sweep_clear(LatheNabSweep *sw) {
+  g_clear_pointer(&sw->score, g_free);
+  g_clear_pointer(&sw->weight, g_free);
+  g_clear_pointer(&sw->window, g_free);
+  g_clear_pointer(&sw->file, g_free);
+  g_clear_pointer(&sw->scorable, g_free);
+  sw->m = 0;
+}
+
+double lathe_nab_sweep_best(const LatheNabSweep *sw, gint skip, const LatheNabProfile *p,
+                            double *score) {
+  guint scorable = 0;
+  for (guint k = 0; k < sw->n_files; k++)
+    if ((gint)k != skip)
+      scorable += sw->scorable[k];
+  double *best = g_new(double, (gsize)sw->n_windows + 1);
+  for (guint w = 0; w < sw->n_windows; w++)
     best[w] = -p->fn;
   double s = -p->fn * scorable;
-  double best_threshold = lathe_nab_no_detection(rows, n_files), best_score = s;
-  for (gsize i = 0; i < m;) {
+  double best_threshold = sw->no_detection, best_score = s;
+  const guint skipped = skip < 0 ? G_MAXUINT : (guint)skip;
+  for (gsize i = 0; i < sw->m;) {
+    const double t = sw->score[i];
     gsize j = i;
-    for (; j < m && pts[j].score == pts[i].score; j++) {
-      if (pts[j].window == G_MAXUINT) {
-        s += pts[j].weight;
-      } else if (pts[j].weight > best[pts[j].window]) {
-        s += pts[j].weight - best[pts[j].window];
-        best[pts[j].window] = pts[j].weight;
+    for (; j < sw->m && sw->score[j] == t; j++) {
+      if (sw->file[j] == skipped)
+        continue;
+      const guint w = sw->window[j];
+      if (w == G_MAXUINT) {
+        s += sw->weight[j];
+      } else if (sw->weight[j] > best[w]) {
+        s += sw->weight[j] - best[w];
+        best[w] = sw->weight[j];
       }
     }
-    /* strict: on ties the higher threshold, seen first, stays */
+    /* strict: on ties the higher threshold, seen first, stays; a score that
+     * only the skipped file has leaves s unchanged, so it never wins */
     if (s > best_score) {
       best_score = s;
-      best_threshold = pts[i].score;
+      best_threshold = t;
     }
     i = j;
   }
   g_free(best);
-  g_free(pts);
   *score = best_score;
   return best_threshold;
+}
+
+double lathe_nab_best_threshold(const LatheNabRows *rows, guint n_files, gint skip,
+                                const LatheNabProfile *p, double *score) {
+  LatheNabSweep sw;
+  lathe_nab_sweep_init(&sw, rows, n_files);
+  double t = lathe_nab_sweep_best(&sw, skip, p, score);
+  lathe_nab_sweep_clear(&sw);
+  return t;
 }
 
 double lathe_nab_null_score(const LatheNabRows *rows, guint n_files, gint skip,

@@ -26,7 +26,11 @@
  *   smallest squared distances to the `training` latest earlier vectors;
  *   the score is the share of those vectors' own alphas (each computed when
  *   it came) below it. NAB's Mahalanobis metric and its alarm hold-off are
- *   left out (Euclidean; suppression is evaluator/nab's). */
+ *   left out (Euclidean; suppression is evaluator/nab's).
+ * transform/relative_entropy (relative-entropy.c) and
+ *   transform/context_novelty (contextual.c): NAB's relativeEntropy and a
+ *   CAD OSE-like detector, on the probation rows' value range.
+ * transform/score_max (combine.c): the row-wise maximum of score columns. */
 #include <math.h>
 #include <string.h>
 
@@ -65,7 +69,7 @@ typedef struct {
   double hsum, hsq, ssum; /* sums over the history and the short window */
 } WgState;
 
-static gpointer wg_new(LatheContext *ctx) {
+static gpointer wg_new(LatheContext *ctx, const LatheStreamSeries *series) {
   WgState *s = g_new0(WgState, 1);
   s->window = (guint)lathe_context_param_int(ctx, "window");
   s->short_window = (guint)lathe_context_param_int(ctx, "short_window");
@@ -130,7 +134,7 @@ static void wg_free(gpointer p) {
 }
 
 static const LatheStreamDetector wg_det = {"transform/windowed_gaussian", "_wg", wg_new,
-                                           wg_step, wg_free};
+                                           wg_step, wg_free, FALSE};
 
 static gboolean wg_run(LatheContext *ctx, GError **error) {
   return lathe_stream_detect_run(ctx, &wg_det, error);
@@ -168,7 +172,7 @@ typedef struct {
   double mean, m2;
 } BoState;
 
-static gpointer bo_new(LatheContext *ctx) {
+static gpointer bo_new(LatheContext *ctx, const LatheStreamSeries *series) {
   BoState *s = g_new0(BoState, 1);
   s->hazard = 1.0 / lathe_context_param_float(ctx, "hazard_lambda");
   s->kappa0 = lathe_context_param_float(ctx, "kappa0");
@@ -274,7 +278,7 @@ static void bo_free(gpointer p) {
 }
 
 static const LatheStreamDetector bo_det = {"transform/bocpd", "_bocpd", bo_new, bo_step,
-                                           bo_free};
+                                           bo_free, FALSE};
 
 static gboolean bo_run(LatheContext *ctx, GError **error) {
   return lathe_stream_detect_run(ctx, &bo_det, error);
@@ -310,7 +314,7 @@ typedef struct {
   guint64 n, next;
 } KnState;
 
-static gpointer kn_new(LatheContext *ctx) {
+static gpointer kn_new(LatheContext *ctx, const LatheStreamSeries *series) {
   KnState *s = g_new0(KnState, 1);
   s->dim = (guint)lathe_context_param_int(ctx, "dim");
   s->k = (guint)lathe_context_param_int(ctx, "k");
@@ -379,7 +383,7 @@ static void kn_free(gpointer p) {
 }
 
 static const LatheStreamDetector kn_det = {"transform/knn_cad", "_knncad", kn_new, kn_step,
-                                           kn_free};
+                                           kn_free, FALSE};
 
 static gboolean kn_run(LatheContext *ctx, GError **error) {
   return lathe_stream_detect_run(ctx, &kn_det, error);
@@ -394,5 +398,9 @@ static const LatheTransformClass kn_class = {
 };
 
 LATHE_PLUGIN_DEFINE("transform-stream-detect", "0.1.0", "MIT",
-                    "streaming anomaly detectors: windowed Gaussian, Bayesian change point, KNN CAD",
-                    LATHE_COMPONENT(wg_class), LATHE_COMPONENT(bo_class), LATHE_COMPONENT(kn_class))
+                    "streaming anomaly detectors: windowed Gaussian, Bayesian change point, KNN "
+                    "CAD, relative entropy, context novelty; their row-wise maximum",
+                    LATHE_COMPONENT(wg_class), LATHE_COMPONENT(bo_class), LATHE_COMPONENT(kn_class),
+                    LATHE_COMPONENT(lathe_stream_relative_entropy_class),
+                    LATHE_COMPONENT(lathe_stream_context_novelty_class),
+                    LATHE_COMPONENT(lathe_stream_score_max_class))

@@ -18,6 +18,34 @@ const LathePortSpec lathe_stream_outputs[] = {
     {.name = NULL},
 };
 
+/* Scores one series (rows @rows[0..n) of the input, column @c) into
+ * @out[rows[t] * @stride]. */
+static void score_series(LatheContext *ctx, const LatheStreamDetector *det, const float *x,
+                         guint d, guint c, const guint *rows, guint n, float *out,
+                         guint stride) {
+  LatheStreamSeries series = {.n = n};
+  guint first = 0; /* the first row scored by the detector */
+  if (det->probation_range) {
+    const double p = lathe_context_param_float(ctx, "probation_percent");
+    series.probation = (guint)MIN(floor(p * n), p * 5000.0);
+    first = MIN(MAX(series.probation, 1u), n);
+    series.lo = INFINITY;
+    series.hi = -INFINITY;
+    for (guint t = 0; t < first; t++) {
+      const double v = x[(gsize)rows[t] * d + c];
+      series.lo = MIN(series.lo, v);
+      series.hi = MAX(series.hi, v);
+      out[(gsize)rows[t] * stride] = 0.0f;
+    }
+  }
+  gpointer st = det->state_new(ctx, &series);
+  for (guint t = 0; t < first; t++) /* learned, not scored: the range came from them */
+    det->step(st, x[(gsize)rows[t] * d + c]);
+  for (guint t = first; t < n; t++)
+    out[(gsize)rows[t] * stride] = (float)det->step(st, x[(gsize)rows[t] * d + c]);
+  det->state_free(st);
+}
+
 gboolean lathe_stream_detect_run(LatheContext *ctx, const LatheStreamDetector *det,
                                  GError **error) {
   const char *C = det->component;
@@ -68,15 +96,9 @@ gboolean lathe_stream_detect_run(LatheContext *ctx, const LatheStreamDetector *d
   g_autofree guint *offset = NULL;
   g_autofree guint *rows = lathe_dataset_series_rows(ds, &n_series, &offset);
   for (guint g = 0; g < n_series; g++) {
-    for (guint i = 0; i < k; i++) {
-      gpointer st = det->state_new(ctx);
-      for (guint t = offset[g]; t < offset[g + 1]; t++) {
-        gsize r = rows[t];
-        double s = det->step(st, ds->x[r * d + src[i]]);
-        out->x[r * (d + k) + d + i] = (float)s;
-      }
-      det->state_free(st);
-    }
+    for (guint i = 0; i < k; i++)
+      score_series(ctx, det, ds->x, d, src[i], rows + offset[g], offset[g + 1] - offset[g],
+                   out->x + d + i, d + k);
     if (lathe_context_is_cancelled(ctx)) {
       lathe_context_set_error(ctx, error, LATHE_ERROR_CANCELLED, C,
                               "cancelled after %u of %u series", g + 1, n_series);

@@ -6,14 +6,29 @@
 
 #include <lathe/lathe-sdk.h>
 
+/* What a detector may know of a whole series before its first row: its
+ * length (NAB's probationary period is a share of it; no label), and for
+ * detectors with probation_range, the range of the probation rows. */
+typedef struct {
+  guint n;         /* rows of the series */
+  guint probation; /* NAB's probationary period, min(floor(p n), p 5000) rows */
+  double lo, hi;   /* probation_range: min and max of the probation rows */
+} LatheStreamSeries;
+
 typedef struct {
   const char *component; /* "transform/windowed_gaussian" */
   const char *suffix;    /* default output suffix, "_wg" */
   /* New state for one series, from the context's params. */
-  gpointer (*state_new)(LatheContext *ctx);
+  gpointer (*state_new)(LatheContext *ctx, const LatheStreamSeries *series);
   /* The score of @x given every earlier value of the series; then learns @x. */
   double (*step)(gpointer state, double x);
   void (*state_free)(gpointer state);
+  /* TRUE: the detector quantises values with the range of the probation
+   * rows (NAB's detectors use the whole file's, which a stream cannot know):
+   * the probation rows score 0, and at the first row after them the state
+   * is made with their range and learns them, in order, before scoring that
+   * row. Such a detector lists LATHE_STREAM_PROBATION_PARAM. */
+  gboolean probation_range;
 } LatheStreamDetector;
 
 /* Runs @det over the "data" input's chosen columns, series by series, and
@@ -29,5 +44,14 @@ gboolean lathe_stream_detect_run(LatheContext *ctx, const LatheStreamDetector *d
                           "each score is a new column <column><suffix>; \"\" = the "            \
                           "detector's own suffix")
 
+#define LATHE_STREAM_PROBATION_PARAM                                                   \
+  LATHE_PARAM_FLOAT_("probation_percent", "0.15", 0, 1, 0,                             \
+                     "NAB's probationary period: min(floor(p n), p 5000) rows of a series " \
+                     "of n rows, which score 0 and set the value range")
+
 extern const LathePortSpec lathe_stream_inputs[];
+/* The detectors kept in their own files (listed by detectors.c's plugin). */
+extern const LatheTransformClass lathe_stream_relative_entropy_class;
+extern const LatheTransformClass lathe_stream_context_novelty_class;
+extern const LatheTransformClass lathe_stream_score_max_class;
 extern const LathePortSpec lathe_stream_outputs[];

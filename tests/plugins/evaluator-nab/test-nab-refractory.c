@@ -206,6 +206,60 @@ static void test_zero_is_nab(void) {
   }
 }
 
+/* Leaving file k out of the kept sweep (LatheNabSweep, LatheNabSteps: one
+ * sort, then one pass per file left out) gives bit for bit what sweeping
+ * the other files alone gives: same sums in the same order. Scores on a
+ * coarse grid, so the files share thresholds and the order of ties counts. */
+static void test_leave_out_is_filter(void) {
+  g_autoptr(GRand) rng = g_rand_new_with_seed(99);
+  const char *profiles[] = {"standard", "reward_low_FP", "reward_low_FN"};
+  for (guint trial = 0; trial < 30; trial++) {
+    const LatheNabProfile *p = lathe_nab_profile(profiles[trial % 3]);
+    enum { NF = 5 };
+    RandFile files[NF];
+    LatheNabCurve curves[NF];
+    LatheNabRows rows[NF];
+    const guint refr = trial % 2 ? 0 : 1 + trial % 7;
+    for (guint k = 0; k < NF; k++) {
+      rand_file(&files[k], rng, p);
+      rows[k] = files[k].rows;
+      lathe_nab_curve_init(&curves[k], &files[k].rows, p, refr);
+    }
+    LatheNabSweep sw;
+    LatheNabSteps st;
+    lathe_nab_sweep_init(&sw, rows, NF);
+    lathe_nab_steps_init(&st, curves, NF);
+    const double no_det = sw.no_detection;
+    for (gint skip = 0; skip < NF; skip++) {
+      LatheNabRows sub_rows[NF];
+      LatheNabCurve sub_curves[NF];
+      guint m = 0;
+      for (guint k = 0; k < NF; k++)
+        if ((gint)k != skip) {
+          sub_rows[m] = rows[k];
+          sub_curves[m++] = curves[k];
+        }
+      double a, b;
+      double ta = lathe_nab_sweep_best(&sw, skip, p, &a);
+      double tb = lathe_nab_best_threshold(sub_rows, m, -1, p, &b);
+      g_assert_true(memcmp(&a, &b, sizeof a) == 0);
+      if (ta != no_det) /* "detect nothing" is reported above every file's score */
+        g_assert_cmpfloat(ta, ==, tb);
+      ta = lathe_nab_steps_best(&st, skip, no_det, &a);
+      tb = lathe_nab_curve_best(sub_curves, m, -1, no_det, &b);
+      g_assert_true(memcmp(&a, &b, sizeof a) == 0);
+      g_assert_cmpfloat(ta, ==, tb);
+    }
+    lathe_nab_sweep_clear(&sw);
+    lathe_nab_steps_clear(&st);
+    for (guint k = 0; k < NF; k++) {
+      lathe_nab_curve_clear(&curves[k]);
+      lathe_nab_rows_clear(&files[k].rows);
+      g_free(files[k].score);
+    }
+  }
+}
+
 /* ---- through the component -------------------------------------------------- */
 
 static const LatheEvaluatorClass *nab(void) {
@@ -311,6 +365,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/nab-refractory/hand-cases", test_hand_cases);
   g_test_add_func("/nab-refractory/curves-brute-force", test_curves_brute_force);
   g_test_add_func("/nab-refractory/zero-is-nab", test_zero_is_nab);
+  g_test_add_func("/nab-refractory/leave-out-is-filter", test_leave_out_is_filter);
   g_test_add_func("/nab-refractory/component", test_component);
   return g_test_run();
 }

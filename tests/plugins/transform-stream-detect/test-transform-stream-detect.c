@@ -1,7 +1,8 @@
 /* transform-stream-detect: the streaming contract of every detector (row t's
  * score does not change when rows after t change; each series is scored on
  * its own; the same input gives the same bits), the windowed Gaussian against
- * a naive two-pass computation, and refusals. */
+ * a naive two-pass computation, the probation-range detectors' NAB
+ * conventions, and refusals. */
 #include <math.h>
 #include <string.h>
 
@@ -21,6 +22,10 @@ static const Det dets[] = {
     {"transform/bocpd", NULL, "value_bocpd"},
     {"transform/knn_cad", "{\"dim\": 5, \"k\": 3, \"training\": 40}", "value_knncad"},
     {"transform/knn_cad", "{\"training\": 200}", "value_knncad"},
+    {"transform/relative_entropy", "{\"window\": 30, \"bins\": 8}", "value_re"},
+    {"transform/relative_entropy", NULL, "value_re"},
+    {"transform/context_novelty", "{\"levels\": 5, \"max_order\": 3}", "value_ctx"},
+    {"transform/context_novelty", NULL, "value_ctx"},
 };
 
 static LatheDataset *run_ok(const Det *det, LatheDataset *in) {
@@ -74,7 +79,8 @@ static void test_future_invisible(void) {
         gsize r = g_array_index(s1, guint, i);
         differs |= base->x[r * base->n_cols + sc] != changed->x[r * base->n_cols + sc];
       }
-      g_assert_true(differs);
+      if (!differs)
+        g_error("%s %s: no score changed after the cut", dets[k].id, dets[k].params ? dets[k].params : "");
     }
 }
 
@@ -152,6 +158,65 @@ static void test_wg_naive(void) {
   }
 }
 
+/* The detectors on the probation rows' range (relative entropy, context
+ * novelty): scores in [0, 1], 0 in the probation period (15% of the rows);
+ * a level shift past that range is seen: relative entropy makes a new
+ * hypothesis (score 1) within a window of it, and context novelty scores
+ * the shift's row at least 0.9 (its level and every transition are new). */
+static void test_probation_range(void) {
+  const guint n = 1000, shift = 700, probation = 150;
+  const Det re = {"transform/relative_entropy", NULL, "value_re"};
+  /* no rest period: on noise, raw scores >= 0.75 keep it silent */
+  const Det cx = {"transform/context_novelty", "{\"rest_fraction\": 0}", "value_ctx"};
+  const Det *both[] = {&re, &cx};
+  for (guint k = 0; k < 2; k++) {
+    LatheDataset *in = lathe_dataset_new(n, 1);
+    lathe_dataset_set_column(in, 0, "value");
+    g_autoptr(GRand) rng = g_rand_new_with_seed(13);
+    for (guint t = 0; t < n; t++)
+      in->x[t] = (float)((t >= shift ? 100.0 : 0.0) + 10 * g_rand_double(rng));
+    g_autoptr(LatheDataset) out = run_ok(both[k], in);
+    double top = 0;
+    for (guint t = 0; t < n; t++) {
+      double v = out->x[(gsize)t * 2 + 1];
+      g_assert_cmpfloat(v, >=, 0.0);
+      g_assert_cmpfloat(v, <=, 1.0);
+      if (t < probation)
+        g_assert_cmpfloat(v, ==, 0.0);
+      if (t >= shift && t < shift + 52)
+        top = MAX(top, v);
+    }
+    if (k == 0)
+      g_assert_cmpfloat(top, ==, 1.0);
+    else
+      g_assert_cmpfloat(out->x[(gsize)shift * 2 + 1], >=, 0.9);
+  }
+}
+
+/* transform/score_max: the row-wise maximum, bit for bit; refusals. */
+static void test_score_max(void) {
+  LatheDataset *in = ts_series(300, 2, TRUE, 21);
+  g_autofree float *want = g_new(float, in->n_rows);
+  const guint v = ts_col(in, "value"), o = ts_col(in, "other");
+  for (guint r = 0; r < in->n_rows; r++)
+    want[r] = MAX(in->x[(gsize)r * in->n_cols + v] / 300.0f, in->x[(gsize)r * in->n_cols + o]);
+  for (guint r = 0; r < in->n_rows; r++) /* bring value to other's scale */
+    in->x[(gsize)r * in->n_cols + v] /= 300.0f;
+  const Det det = {"transform/score_max", "{\"columns\": [\"value\", \"other\"], \"output\": \"m\"}",
+                   "m"};
+  g_autoptr(LatheDataset) out = run_ok(&det, in);
+  const guint m = ts_col(out, "m");
+  for (guint r = 0; r < out->n_rows; r++)
+    g_assert_true(memcmp(&out->x[(gsize)r * out->n_cols + m], &want[r], sizeof(float)) == 0);
+  g_autofree char *e1 = ts_expect_error(PLUGIN, "transform/score_max", "{\"columns\": [\"value\"]}",
+                                        ts_series(50, 1, FALSE, 1));
+  ts_assert_contains(e1, "two or more");
+  g_autofree char *e2 = ts_expect_error(PLUGIN, "transform/score_max",
+                                        "{\"columns\": [\"value\", \"other\"], \"output\": \"value\"}",
+                                        ts_series(50, 1, FALSE, 1));
+  ts_assert_contains(e2, "already a column");
+}
+
 static void test_refusals(void) {
   g_autofree char *e1 =
       ts_expect_error(PLUGIN, "transform/bocpd", "{\"columns\": [\"nope\"]}", ts_series(50, 1, FALSE, 1));
@@ -172,6 +237,8 @@ int main(int argc, char **argv) {
   g_test_add_func("/stream-detect/series-independent", test_series_independent);
   g_test_add_func("/stream-detect/deterministic", test_deterministic);
   g_test_add_func("/stream-detect/wg-naive", test_wg_naive);
+  g_test_add_func("/stream-detect/probation-range", test_probation_range);
+  g_test_add_func("/stream-detect/score-max", test_score_max);
   g_test_add_func("/stream-detect/refusals", test_refusals);
   return g_test_run();
 }

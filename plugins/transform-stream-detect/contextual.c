@@ -1,0 +1,136 @@
+/* transform/context_novelty: a contextual anomaly detector in the spirit of
+ * CAD OSE (M. Smirnov, "Contextual Anomaly Detector - Open Source Edition",
+ * 2016, github.com/smirmik/CAD; NAB's contextOSE detector, the NAB
+ * scoreboard's second best). Written from the idea, not from its code:
+ *
+ * - each value is quantised to a level, floor((x - lo) / step) with step =
+ *   (hi - lo) / (levels - 1), lo and hi the probation rows' range (NAB gives
+ *   CAD OSE the whole file's, which a stream cannot know; stream.c's
+ *   probation_range), unbounded beyond it;
+ * - a context of order m is the last m levels before row t; with the level
+ *   of row t it makes a transition. For m = 1..max_order the detector asks
+ *   whether the context was seen before ("selected") and whether its
+ *   transition to this level was ("active"); an unseen transition is new and
+ *   is learned (contexts are never forgotten, as in CAD OSE);
+ * - the raw score is CAD OSE's form, (1 - active/selected + new/orders) / 2 in
+ *   [0, 1]: 0 when every known context predicted this level, 1 when none of
+ *   the known contexts did and every transition is new;
+ * - CAD OSE's rest period: after a raw score >= base_threshold, the next
+ *   rest rows score 0 (rest = rest_fraction x the probation rows; NAB:
+ *   probation / 5), and the first rest rows too (CAD OSE's history starts
+ *   at 1).
+ *
+ * CAD OSE builds its contexts from the previous step's facts (the bits of
+ * the level) and the contexts that were active (its "neurons"), which makes
+ * longer contexts grow where they recur; the fixed orders 1..max_order
+ * (CAD OSE's maximal left semi-context length, 7) stand in for that. */
+#include <math.h>
+#include <string.h>
+
+#include "stream.h"
+
+static const LatheParamSpec cx_params[] = {
+    LATHE_PARAM_INT_("levels", "8", 2, 1000000,
+                     "quantisation levels over the probation range (CAD OSE: 3 bits, 8)"),
+    LATHE_PARAM_INT_("max_order", "7", 1, 64,
+                     "contexts of the last 1..max_order levels (CAD OSE's maximal left "
+                     "semi-context length: 7)"),
+    LATHE_PARAM_FLOAT_("base_threshold", "0.75", 0, 1e9, 0,
+                        "a raw score at or above this starts a rest period (CAD OSE: 0.75)"),
+    LATHE_PARAM_FLOAT_("rest_fraction", "0.2", 0, 1e6, 0,
+                        "rest period, as a share of the probation rows (NAB: 1/5); 0 = none"),
+    LATHE_STREAM_PROBATION_PARAM,
+    LATHE_STREAM_COMMON_PARAMS,
+    LATHE_PARAM_END,
+};
+
+typedef struct {
+  guint levels, max_order;
+  double lo, step, base;
+  guint rest;      /* rows silent after a raw score >= base */
+  guint since;     /* rows since the last raw score >= base */
+  gint32 *hist;    /* the last max_order levels, ring */
+  guint64 n;
+  GHashTable *contexts, *transitions; /* keys: GString-made strings; sets */
+  GString *key;
+} CxState;
+
+static gpointer cx_new(LatheContext *ctx, const LatheStreamSeries *series) {
+  CxState *s = g_new0(CxState, 1);
+  s->levels = (guint)lathe_context_param_int(ctx, "levels");
+  s->max_order = (guint)lathe_context_param_int(ctx, "max_order");
+  s->base = lathe_context_param_float(ctx, "base_threshold");
+  s->rest = (guint)(lathe_context_param_float(ctx, "rest_fraction") * series->probation);
+  s->since = 0; /* CAD OSE's score history starts with 1.0 */
+  double lo = series->lo, hi = series->hi;
+  if (!(hi > lo)) { /* flat probation: as CAD OSE, a step of 1 */
+    lo = isfinite(lo) ? lo : 0.0;
+    hi = lo + (s->levels - 1.0);
+  }
+  s->lo = lo;
+  s->step = (hi - lo) / (s->levels - 1.0);
+  s->hist = g_new0(gint32, s->max_order);
+  s->contexts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  s->transitions = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  s->key = g_string_new(NULL);
+  return s;
+}
+
+static double cx_step(gpointer state, double x) {
+  CxState *s = state;
+  double qd = floor((x - s->lo) / s->step);
+  gint32 q = (gint32)CLAMP(qd, -1e6, 1e6);
+  const guint orders = (guint)MIN((guint64)s->max_order, s->n);
+  guint selected = 0, active = 0, added = 0;
+  g_string_truncate(s->key, 0);
+  for (guint m = 1; m <= orders; m++) {
+    /* the context of order m extends that of order m - 1 one level back */
+    g_string_append_printf(s->key, "%d,", s->hist[(s->n - m) % s->max_order]);
+    const gsize ctx_len = s->key->len;
+    gboolean known = g_hash_table_contains(s->contexts, s->key->str);
+    if (!known)
+      g_hash_table_add(s->contexts, g_strdup(s->key->str));
+    g_string_append_printf(s->key, ">%d", q);
+    gboolean seen = g_hash_table_contains(s->transitions, s->key->str);
+    if (!seen) {
+      g_hash_table_add(s->transitions, g_strdup(s->key->str));
+      added++;
+    }
+    selected += known;
+    active += known && seen;
+    g_string_truncate(s->key, ctx_len);
+  }
+  s->hist[s->n % s->max_order] = q;
+  s->n++;
+  double raw = (1.0 - (selected ? (double)active / selected : 0.0) +
+                (orders ? (double)added / orders : 0.0)) / 2.0;
+  /* CAD OSE: the score is reported when no raw score of the last rest rows
+   * reached the base threshold */
+  double out = s->since >= s->rest ? raw : 0.0;
+  s->since = raw >= s->base ? 0 : s->since + 1;
+  return out;
+}
+
+static void cx_free(gpointer state) {
+  CxState *s = state;
+  g_free(s->hist);
+  g_hash_table_unref(s->contexts);
+  g_hash_table_unref(s->transitions);
+  g_string_free(s->key, TRUE);
+  g_free(s);
+}
+
+static const LatheStreamDetector cx_det = {"transform/context_novelty", "_ctx", cx_new, cx_step,
+                                           cx_free, TRUE};
+
+static gboolean cx_run(LatheContext *ctx, GError **error) {
+  return lathe_stream_detect_run(ctx, &cx_det, error);
+}
+
+const LatheTransformClass lathe_stream_context_novelty_class = {
+    LATHE_COMPONENT_INIT(LatheTransformClass, LATHE_KIND_TRANSFORM, "context_novelty",
+                         "streaming: novelty of the contexts of quantised recent values (in "
+                         "the spirit of CAD OSE, NAB's contextOSE), in [0, 1]",
+                         cx_params, lathe_stream_inputs, lathe_stream_outputs),
+    .run = cx_run,
+};
