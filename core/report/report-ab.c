@@ -7,12 +7,7 @@
 #include "report/report-private.h"
 
 void lathe_report_ab(GString *out, LatheStore *store, JsonObject *node) {
-  JsonObject *outs = json_object_get_object_member(node, "outputs");
-  const char *digest = outs ? json_object_get_string_member_with_default(outs, "metrics", NULL) : NULL;
-  if (!digest)
-    return;
-  g_autoptr(LatheArtifact) art = lathe_store_get_artifact(store, digest, LATHE_TYPE_METRICS, NULL);
-  JsonObject *m = art ? lathe_artifact_get_metrics(art, NULL) : NULL;
+  g_autoptr(JsonObject) m = lathe_report_node_metrics(store, node);
   if (!m || !json_object_has_member(m, "decision"))
     return;
   JsonNode *cn = json_object_get_member(m, "candidate"), *pn = json_object_get_member(m, "production");

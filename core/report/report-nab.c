@@ -12,12 +12,7 @@ static double num(JsonObject *o, const char *k) {
 }
 
 void lathe_report_nab(GString *out, LatheStore *store, JsonObject *node) {
-  JsonObject *outs = json_object_get_object_member(node, "outputs");
-  const char *digest = outs ? json_object_get_string_member_with_default(outs, "metrics", NULL) : NULL;
-  if (!digest)
-    return;
-  g_autoptr(LatheArtifact) art = lathe_store_get_artifact(store, digest, LATHE_TYPE_METRICS, NULL);
-  JsonObject *m = art ? lathe_artifact_get_metrics(art, NULL) : NULL;
+  g_autoptr(JsonObject) m = lathe_report_node_metrics(store, node);
   JsonNode *pn = m ? json_object_get_member(m, "profiles") : NULL;
   if (!pn || !JSON_NODE_HOLDS_OBJECT(pn))
     return;

@@ -27,6 +27,10 @@ void lathe_report_number(GString *out, double v);
 void lathe_report_line_chart(GString *out, const char *title, const char *xlabel,
                              const char *ylabel, JsonArray *series, JsonArray *marks);
 
+/* The metrics artifact a node's "metrics" output names, read from the
+ * store: (transfer full), NULL when the node has none or it cannot be read. */
+JsonObject *lathe_report_node_metrics(LatheStore *store, JsonObject *node);
+
 /* The pipeline graph and the timeline of a run (report-graph.c). */
 void lathe_report_graph(GString *out, JsonObject *pipeline, JsonObject *run);
 void lathe_report_timeline(GString *out, JsonObject *pipeline, JsonObject *run);

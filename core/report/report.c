@@ -258,16 +258,21 @@ void lathe_report_link(GString *out, const LatheReportOptions *o, const char *ki
   }
 }
 
-JsonObject *lathe_report_class_table(LatheStore *store, JsonObject *node) {
-  if (!g_str_has_prefix(json_object_get_string_member_with_default(node, "component", ""),
-                        "evaluator/classification"))
-    return NULL;
-  JsonObject *outs = json_object_get_object_member(node, "outputs");
+JsonObject *lathe_report_node_metrics(LatheStore *store, JsonObject *node) {
+  JsonObject *outs = json_object_has_member(node, "outputs") ? json_object_get_object_member(node, "outputs") : NULL;
   const char *digest = outs ? json_object_get_string_member_with_default(outs, "metrics", NULL) : NULL;
   if (!digest)
     return NULL;
   g_autoptr(LatheArtifact) art = lathe_store_get_artifact(store, digest, LATHE_TYPE_METRICS, NULL);
   JsonObject *m = art ? lathe_artifact_get_metrics(art, NULL) : NULL;
+  return m ? json_object_ref(m) : NULL; /* outlives the artifact */
+}
+
+JsonObject *lathe_report_class_table(LatheStore *store, JsonObject *node) {
+  if (!g_str_has_prefix(json_object_get_string_member_with_default(node, "component", ""),
+                        "evaluator/classification"))
+    return NULL;
+  g_autoptr(JsonObject) m = lathe_report_node_metrics(store, node);
   JsonArray *classes = m && json_object_has_member(m, "classes") ? json_object_get_array_member(m, "classes") : NULL;
   JsonArray *cm = m && json_object_has_member(m, "confusion_matrix") ? json_object_get_array_member(m, "confusion_matrix") : NULL;
   if (!classes || !cm || json_array_get_length(cm) != json_array_get_length(classes))
