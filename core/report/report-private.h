@@ -9,12 +9,6 @@
 /* Okabe–Ito, colour-blind safe; series i takes lathe_report_palette[i % 8]. */
 extern const char *const lathe_report_palette[8];
 
-/* Reduces @n points (@x ascending) to at most 2 per pixel column of @width
- * (the min and the max of each column, in x order), so a curve of a million
- * steps draws like the full one. NaN values are dropped (a gap, not a broken
- * path). Returns the kept indices. */
-GArray *lathe_report_downsample(const double *x, const double *y, guint n, guint width);
-
 /* Whether an execution id is a trial's node ("tune/3/model"): the study
  * draws those; a node id may hold any other '/' (it is store text). */
 gboolean lathe_report_is_trial(const char *id);

@@ -74,53 +74,6 @@ void lathe_report_page_end(GString *out) {
                        "'data-rendered',String(performance.now()))})</script>\n</body></html>\n");
 }
 
-GArray *lathe_report_downsample(const double *x, const double *y, guint n, guint width) {
-  GArray *keep = g_array_new(FALSE, FALSE, sizeof(guint));
-  double x0 = NAN, x1 = NAN;
-  for (guint i = 0; i < n; i++)
-    if (!isnan(y[i]) && isfinite(x[i])) {
-      x0 = isnan(x0) ? x[i] : x0;
-      x1 = x[i];
-    }
-  if (isnan(x0))
-    return keep;
-  if (width < 1)
-    width = 1;
-  if (n <= 2u * width) {
-    for (guint i = 0; i < n; i++)
-      if (!isnan(y[i]) && isfinite(x[i]))
-        g_array_append_val(keep, i);
-    return keep;
-  }
-  double span = x1 > x0 ? x1 - x0 : 1;
-  guint i = 0;
-  while (i < n) {
-    if (isnan(y[i]) || !isfinite(x[i])) {
-      i++;
-      continue;
-    }
-    guint col = (guint)((x[i] - x0) / span * (width - 1));
-    guint lo = i, hi = i;
-    guint j = i + 1;
-    for (; j < n; j++) {
-      if (isnan(y[j]) || !isfinite(x[j]))
-        continue;
-      if ((guint)((x[j] - x0) / span * (width - 1)) != col)
-        break;
-      if (y[j] < y[lo])
-        lo = j;
-      if (y[j] > y[hi])
-        hi = j;
-    }
-    guint a = MIN(lo, hi), b = MAX(lo, hi);
-    g_array_append_val(keep, a);
-    if (b != a)
-      g_array_append_val(keep, b);
-    i = j;
-  }
-  return keep;
-}
-
 static double jd(JsonArray *a, guint i) {
   JsonNode *n = json_array_get_element(a, i);
   return n && JSON_NODE_HOLDS_VALUE(n) ? json_node_get_double(n) : NAN;
@@ -193,7 +146,7 @@ void lathe_report_line_chart(GString *out, const char *title, const char *xlabel
     g_autofree double *x = g_new(double, n + 1), *y = g_new(double, n + 1);
     for (guint i = 0; i < n; i++)
       x[i] = jd(xs, i), y[i] = jd(ys, i);
-    g_autoptr(GArray) keep = lathe_report_downsample(x, y, n, (guint)(W - L));
+    g_autoptr(GArray) keep = lathe_downsample_minmax(x, y, n, (guint)(W - L));
     const char *colour = lathe_report_palette[s % 8];
     gboolean pruned = json_object_get_boolean_member_with_default(o, "pruned", FALSE);
     g_string_append_printf(out, "<path class=\"curve%s\" stroke=\"%s\"%s d=\"", pruned ? " pruned-curve" : "",
