@@ -25,6 +25,31 @@ void lathe_report_line_chart(GString *out, const char *title, const char *xlabel
  * store: (transfer full), NULL when the node has none or it cannot be read. */
 JsonObject *lathe_report_node_metrics(LatheStore *store, JsonObject *node);
 
+/* What a line chart may draw besides its curves: @bands {x0, x1, class,
+ * label} shaded under them; @points {x, lane, class, shape: "tri" or
+ * "cross", title} as markers in lanes along the bottom, lane k named
+ * @lanes[k] in the right margin; @svg_class and @curve_class (nullable,
+ * trusted text) are added to the <svg>'s and each curve's class. */
+typedef struct {
+  JsonArray *bands;
+  JsonArray *points;
+  const char *const *lanes;
+  guint n_lanes;
+  const char *svg_class;
+  const char *curve_class;
+} LatheReportOverlay;
+
+/* lathe_report_line_chart() with an overlay (nullable). */
+void lathe_report_line_chart_full(GString *out, const char *title, const char *xlabel, const char *ylabel,
+                                  JsonArray *series, JsonArray *marks, const LatheReportOverlay *ov);
+
+/* One run's report (report.c), and the comparison of several
+ * (report-compare.c). */
+gboolean lathe_report_one_run(GString *out, LatheStore *store, const char *ref, const LatheReportOptions *o,
+                              GError **error);
+gboolean lathe_report_compare(GString *out, LatheStore *store, const char *const *refs, guint n,
+                              const LatheReportOptions *o, GError **error);
+
 /* The pipeline graph and the timeline of a run (report-graph.c). */
 void lathe_report_graph(GString *out, JsonObject *pipeline, JsonObject *run);
 void lathe_report_timeline(GString *out, JsonObject *pipeline, JsonObject *run);

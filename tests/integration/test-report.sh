@@ -89,6 +89,12 @@ if open_report "$TMP/cmp.html" comparison; then
   n=$(count "$TMP/cmp.html" td diff)
   [ "$n" -ge 2 ] && pass "comparison: differing values marked ($n cells)" || fail "comparison: $n cells marked"
   expect_count "$TMP/cmp.html" g node 12 "comparison: each run's graph"
+  # overlaid curves: a chart per shared model node and metric, a line per run
+  nc=$(count "$TMP/cmp.html" svg overlay)
+  [ "$nc" -ge 1 ] && pass "comparison: $nc overlaid curve charts" || fail "comparison: no overlaid curve chart"
+  expect_count "$TMP/cmp.html" path overlay-curve $((2 * nc)) "comparison: 2 lines (one per run) in each overlaid chart"
+  grep -qF ">$rid</text>" "$TMP/cmp.html" && grep -qF ">$rid2</text>" "$TMP/cmp.html" \
+    && pass "comparison: the legend names each run" || fail "comparison: runs not named in a legend"
 fi
 
 cd "$TMP/iris-ab" || exit 1
@@ -117,6 +123,44 @@ if [ -d "${LATHE_SHARED_DATA:-}/nab/data" ]; then
   if open_report "$TMP/nab.html" nab; then
     expect_count "$TMP/nab.html" table nab 4 "nab: a score table per evaluator"
     expect_count "$TMP/nab.html" rect nab-bar 12 "nab: a bar per evaluator and profile (4 x 3)"
+    # the series pictures: as many shaded windows and detection marks as the
+    # evaluators' metrics artifacts hold (read from the store's files)
+    run_lathe "$TMP/nabshow" runs show --json --store "$TMP/nabs" "$nabid"
+    $PY - "$TMP/nabshow.out" "$TMP/nabs" >"$TMP/nab-counts" <<'PY'
+import json, os, sys
+d = json.load(open(sys.argv[1]))
+wins = tp = fp = charts = 0
+for n in d['nodes']:
+    if not n.get('component', '').startswith('evaluator/nab'):
+        continue
+    h = n['outputs']['metrics'].split(':')[-1]
+    path = [os.path.join(r, f) for r, _, fs in os.walk(sys.argv[2]) for f in fs
+            if f == h[2:] and os.path.basename(r) == h[:2]][0]
+    m = json.load(open(path))
+    for name, se in m['series'].items():
+        charts += 1
+        wins += len(se['windows'])
+        assert len(se['row']) <= 600 and len(se['row']) == len(se['y'])
+    for p in m['profiles'].values():
+        for f in p['files'].values():
+            assert len(f['detections']['tp']) == f['tp']
+            assert f['detections']['truncated'] or len(f['detections']['fp']) == f['fp']
+            tp += len(f['detections']['tp'])
+            fp += len(f['detections']['fp'])
+print(charts, wins, tp, fp)
+PY
+    if [ -s "$TMP/nab-counts" ]; then
+      read -r charts wins tps fps <"$TMP/nab-counts"
+      pass "nab: the artifacts hold $charts series, $wins windows, $tps TP and $fps FP rows, each list as long as its count"
+      [ "$wins" -gt 0 ] && [ "$tps" -gt 0 ] && pass "nab: windows and detections to draw" || fail "nab: nothing to draw ($wins windows, $tps TP)"
+      expect_count "$TMP/nab.html" rect nab-window "$wins" "nab: a shaded rect per label window"
+      expect_count "$TMP/nab.html" path nab-tp "$tps" "nab: a triangle per detected window and profile"
+      expect_count "$TMP/nab.html" path nab-fp "$fps" "nab: a cross per false positive and profile"
+      n=$(count "$TMP/nab.html" path curve)
+      [ "$n" = "$charts" ] && pass "nab: a series curve per evaluator and file ($n)" || fail "nab: $n curves, expected $charts"
+    else
+      fail "nab: cannot read the metrics artifacts: $(cat "$TMP/nab-counts")"
+    fi
   fi
 else
   echo "# skip - nab: ${LATHE_SHARED_DATA:-}/nab/data not found"
