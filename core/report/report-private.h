@@ -55,8 +55,8 @@ void lathe_report_graph(GString *out, JsonObject *pipeline, JsonObject *run);
 void lathe_report_timeline(GString *out, JsonObject *pipeline, JsonObject *run);
 /* An evaluator/nab execution's scores (report-nab.c). */
 void lathe_report_nab(GString *out, LatheStore *store, JsonObject *node);
-/* An evaluator/ab execution's comparison and decision (report-ab.c). */
-void lathe_report_ab(GString *out, LatheStore *store, JsonObject *node);
+/* An evaluator/ab execution's comparison, decision and its alias's history (report-ab.c). */
+void lathe_report_ab(GString *out, LatheStore *store, JsonObject *node, const LatheReportOptions *options);
 /* A tuner node's study (report-study.c). */
 void lathe_report_study(GString *out, LatheStore *store, JsonObject *run, JsonObject *def,
                         const LatheReportOptions *options);

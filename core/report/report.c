@@ -553,7 +553,7 @@ gboolean lathe_report_one_run(GString *out, LatheStore *store, const char *ref, 
       lathe_report_nab(out, store, n);
     else if (!lathe_report_is_trial(json_object_get_string_member_with_default(n, "id", "")) &&
              g_str_has_prefix(json_object_get_string_member_with_default(n, "component", ""), "evaluator/ab"))
-      lathe_report_ab(out, store, n);
+      lathe_report_ab(out, store, n, o);
   }
   JsonArray *pn = pipeline && json_object_has_member(pipeline, "nodes") ? json_object_get_array_member(pipeline, "nodes") : NULL;
   for (guint i = 0; pn && i < json_array_get_length(pn); i++) {

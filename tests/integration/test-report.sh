@@ -104,12 +104,31 @@ cd "$TMP/iris-ab" || exit 1
 run_lathe "$TMP/ab-run" run --json pipeline.json
 expect_code "$TMP/ab-run" 0 "iris-ab runs"
 abid=$(json_get "$TMP/ab-run.out" "d['run_id']")
+reg_sums() { (cd "$TMP/iris-ab/.lathe" && sha256sum lathe.db registry/registry.db registry/registry.db-wal 2>/dev/null); }
+reg_sums >"$TMP/ab-sums"
 run_lathe "$TMP/ab" report "$abid" -o "$TMP/ab.html"
 expect_code "$TMP/ab" 0 "lathe report of iris-ab"
+reg_sums | cmp -s - "$TMP/ab-sums" && pass "iris-ab: the report wrote neither the store nor the registry" \
+  || fail "iris-ab: the store or registry changed: $(reg_sums | diff - "$TMP/ab-sums")"
+# the alias history under the decision: the rows the registry holds
+run_lathe "$TMP/abhist" models history iris --alias production --json
+$PY - "$TMP/abhist.out" "$TMP/ab.html" <<'PY' && pass "iris-ab: the alias history table has the registry's moves" || fail "iris-ab: alias history differs from lathe models history"
+import html, json, re, sys
+want = [[str(m['previous_version']) if m['previous_version'] is not None else '—', str(m['version']),
+         m['set_at'], m['reason'] or '—', m['run_id'] or '—'] for m in json.load(open(sys.argv[1]))]
+page = open(sys.argv[2]).read()
+table = re.search(r'<table class="alias-history">(.*?)</table>', page, re.S)
+rows = [[html.unescape(c) for c in re.findall(r'<td[^>]*>(.*?)</td>', r)]
+        for r in re.findall(r'<tr class="alias-move">(.*?)</tr>', table.group(1) if table else '')]
+print(rows, want, file=sys.stderr)
+sys.exit(0 if want and rows == want else 1)
+PY
 no_external_url "$TMP/ab.html" "iris-ab"
 if open_report "$TMP/ab.html" iris-ab; then
   expect_count "$TMP/ab.html" span ab-decision 1 "iris-ab: the decision"
   expect_count "$TMP/ab.html" rect ab-bar 10 "iris-ab: candidate and production side by side on 5 metrics"
+  n=$(json_get "$TMP/abhist.out" "len(d)")
+  expect_count "$TMP/ab.html" tr alias-move "$n" "iris-ab: a row per alias move"
 fi
 
 # NAB (when ../shared/data has it): a bar per evaluator and profile, a table each
