@@ -169,7 +169,8 @@ gboolean lathe_report_compare(GString *out, LatheStore *store, const char *const
   g_string_append(out, "</table><p class=\"note\">Highlighted rows differ between the runs.</p>\n");
   g_autoptr(GPtrArray) shown = g_ptr_array_new_with_free_func((GDestroyNotify)json_object_unref);
   for (guint i = 0; i < n; i++) {
-    JsonObject *run = lathe_store_show_run(store, json_object_get_string_member(g_ptr_array_index(runs, i), "run_id"), NULL);
+    JsonObject *run = lathe_store_show_run_flags(store, json_object_get_string_member(g_ptr_array_index(runs, i), "run_id"),
+                                                 LATHE_STORE_SHOW_NO_NESTED_REPORTS, NULL);
     if (run)
       g_ptr_array_add(shown, run);
   }

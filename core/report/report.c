@@ -500,7 +500,7 @@ static void versions_section(GString *out, JsonArray *nodes) {
 gboolean lathe_report_one_run(GString *out, LatheStore *store, const char *ref, const LatheReportOptions *o,
                               GError **error) {
   g_autoptr(GError) local = NULL;
-  g_autoptr(JsonObject) run = lathe_store_show_run(store, ref, &local);
+  g_autoptr(JsonObject) run = lathe_store_show_run_flags(store, ref, LATHE_STORE_SHOW_NO_NESTED_REPORTS, &local);
   if (!run) {
     g_set_error(error, LATHE_REPORT_ERROR, LATHE_REPORT_ERROR_NOT_FOUND, "%s",
                 local ? local->message : "no such run");
