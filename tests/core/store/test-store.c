@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "store/store.h"
+#include "store/store-private.h"
 #include "test-util.h"
 
 static void test_store(void) {
@@ -274,6 +275,29 @@ static void test_show_run_batched(void) {
   lathe_test_remove_tree(dir);
 }
 
+/* The stored-value reader's fast path for numbers gives what json-glib's
+ * parser gives (type and value), and leaves everything else to it. */
+static void test_parse_json(void) {
+  const char *texts[] = {"0", "-0", "12", "-7", "1.5", "-0.25", "1e5", "2.5E-3", "123456789012345678",
+                         "1234567890123456789", "0.1", "01", "1.", ".5", "-", "1e", "1x", "\"s\"", "true",
+                         "null", "[1,2]", "{\"a\":1}", " 3", "3 "};
+  for (guint i = 0; i < G_N_ELEMENTS(texts); i++) {
+    g_autoptr(JsonNode) fast = lathe_store_parse_json(texts[i]);
+    g_autoptr(JsonParser) p = json_parser_new();
+    JsonNode *want = json_parser_load_from_data(p, texts[i], -1, NULL) ? json_parser_get_root(p) : NULL;
+    if (!want) {
+      g_assert_null(fast);
+      continue;
+    }
+    g_assert_nonnull(fast);
+    g_assert_cmpint(json_node_get_node_type(fast), ==, json_node_get_node_type(want));
+    if (JSON_NODE_HOLDS_VALUE(want))
+      g_assert_true(json_node_get_value_type(fast) == json_node_get_value_type(want));
+    g_assert_true(json_node_equal(fast, want));
+  }
+  g_assert_null(lathe_store_parse_json(NULL));
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/core/store", test_store);
@@ -281,5 +305,6 @@ int main(int argc, char **argv) {
   g_test_add_func("/core/store/environment-and-ids", test_environment_and_ids);
   g_test_add_func("/core/store/copy-studies", test_copy_studies);
   g_test_add_func("/core/store/show-run-batched", test_show_run_batched);
+  g_test_add_func("/core/store/parse-json", test_parse_json);
   return g_test_run();
 }
