@@ -768,54 +768,6 @@ gboolean lathe_store_finish_execution(LatheStore *s, gint64 id, const LatheExecI
   return ok;
 }
 
-/* A JSON number as json-glib reads it (an int64 without fraction or
- * exponent, a double otherwise), or NULL for anything else: most stored
- * values are numbers (a 1,000-trial study's params), and a parser per
- * number was most of reading a run. */
-static JsonNode *parse_number(const char *t) {
-  const char *p = t + (*t == '-');
-  guint digits = 0;
-  gboolean real = FALSE;
-  if (*p == '0')
-    p++, digits++;
-  else
-    for (; g_ascii_isdigit(*p); p++)
-      digits++;
-  if (!digits)
-    return NULL;
-  if (*p == '.') {
-    real = TRUE;
-    if (!g_ascii_isdigit(*++p))
-      return NULL;
-    while (g_ascii_isdigit(*p))
-      p++;
-  }
-  if (*p == 'e' || *p == 'E') {
-    real = TRUE;
-    p += (p[1] == '+' || p[1] == '-') ? 2 : 1;
-    if (!g_ascii_isdigit(*p))
-      return NULL;
-    while (g_ascii_isdigit(*p))
-      p++;
-  }
-  if (*p || (!real && digits > 18)) /* trailing text; or an integer json-glib may read otherwise */
-    return NULL;
-  return real ? json_node_init_double(json_node_alloc(), g_ascii_strtod(t, NULL))
-              : json_node_init_int(json_node_alloc(), g_ascii_strtoll(t, NULL, 10));
-}
-
-JsonNode *lathe_store_parse_json(const char *text) {
-  if (!text)
-    return NULL;
-  JsonNode *n = parse_number(text);
-  if (n)
-    return n;
-  g_autoptr(JsonParser) p = json_parser_new();
-  if (!json_parser_load_from_data(p, text, -1, NULL) || !json_parser_get_root(p))
-    return NULL;
-  return json_parser_steal_root(p);
-}
-
 JsonObject *lathe_store_cache_lookup(LatheStore *s, const char *key) {
   g_mutex_lock(&s->lock);
   JsonObject *out = NULL;
