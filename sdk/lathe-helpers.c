@@ -3,6 +3,7 @@
 #include "lathe/lathe-helpers.h"
 
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -247,4 +248,53 @@ const char *lathe_suggest(const char *word, const char *const *candidates) {
     }
   }
   return best_d <= limit ? best : NULL;
+}
+
+/* Columns are cut on x, not on the index, so uneven steps (a run that
+ * reported every 10 epochs, then every one) keep their shape. */
+GArray *lathe_downsample_minmax(const double *x, const double *y, guint n, guint width) {
+  GArray *keep = g_array_new(FALSE, FALSE, sizeof(guint));
+  double x0 = NAN, x1 = NAN;
+  for (guint i = 0; i < n; i++)
+    if (!isnan(y[i]) && isfinite(x[i])) {
+      x0 = isnan(x0) ? x[i] : x0;
+      x1 = x[i];
+    }
+  if (isnan(x0))
+    return keep;
+  if (width < 1)
+    width = 1;
+  if (n <= 2u * width) {
+    for (guint i = 0; i < n; i++)
+      if (!isnan(y[i]) && isfinite(x[i]))
+        g_array_append_val(keep, i);
+    return keep;
+  }
+  double span = x1 > x0 ? x1 - x0 : 1;
+  guint i = 0;
+  while (i < n) {
+    if (isnan(y[i]) || !isfinite(x[i])) {
+      i++;
+      continue;
+    }
+    guint col = (guint)((x[i] - x0) / span * (width - 1));
+    guint lo = i, hi = i;
+    guint j = i + 1;
+    for (; j < n; j++) {
+      if (isnan(y[j]) || !isfinite(x[j]))
+        continue;
+      if ((guint)((x[j] - x0) / span * (width - 1)) != col)
+        break;
+      if (y[j] < y[lo])
+        lo = j;
+      if (y[j] > y[hi])
+        hi = j;
+    }
+    guint a = MIN(lo, hi), b = MAX(lo, hi);
+    g_array_append_val(keep, a);
+    if (b != a)
+      g_array_append_val(keep, b);
+    i = j;
+  }
+  return keep;
 }

@@ -8,7 +8,10 @@ Usage: bench/report/bench_report.py BUILD_DIR
   reduced as tests/integration/lib.sh's ideko_reduced reduces it (10
   recordings a class, 12 epochs). Then, BENCH_REPORT_REPS times (default 5):
   - write: wall time of `lathe report RUN -o FILE` (the whole process, store
-    opening included), median;
+    opening included), median; and its CPU time (user + system, from
+    getrusage of the child), which a loaded machine (other jobs on its 2
+    cores: the load average is recorded) does not stretch as it does the
+    wall time;
   - render: headless Chromium's --dump-dom of the file; the page writes
     performance.now() at its load event into <body data-rendered> (report.c's
     lathe_report_page_end), so this is the time from navigation start to the
@@ -20,6 +23,7 @@ Goals (issue 16): write < 0.2 s; first render of a 1,000-trial study < 1 s.
 import json
 import os
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -96,19 +100,24 @@ def render_ms(html, tmp):
 
 def bench(name, store, run_id, tmp):
     html = os.path.join(tmp, name + ".html")
-    writes = []
+    writes, cpus = [], []
     for _ in range(REPS):
         t = time.perf_counter()
+        r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         lathe(["report", "--store", store, run_id, "-o", html])
+        r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
         writes.append(time.perf_counter() - t)
+        cpus.append(r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime)
     renders = [render_ms(html, tmp) for _ in range(REPS)] if chromium() else []
     renders = [r for r in renders if r is not None]
     res = {"write_s_median": round(statistics.median(writes), 4), "write_s_min": round(min(writes), 4),
-           "write_s_max": round(max(writes), 4), "bytes": os.path.getsize(html),
+           "write_s_max": round(max(writes), 4), "write_cpu_s_median": round(statistics.median(cpus), 4),
+           "load_average_1min": round(os.getloadavg()[0], 2), "bytes": os.path.getsize(html),
            "first_render_ms_median": round(statistics.median(renders), 1) if renders else None,
            "first_render_ms_max": round(max(renders), 1) if renders else None}
-    print("%-10s write %.3f s (median of %d), %d bytes, first render %s ms" %
-          (name, res["write_s_median"], REPS, res["bytes"], res["first_render_ms_median"]))
+    print("%-10s write %.3f s (median of %d; CPU %.3f s, load %.1f), %d bytes, first render %s ms" %
+          (name, res["write_s_median"], REPS, res["write_cpu_s_median"], res["load_average_1min"], res["bytes"],
+           res["first_render_ms_median"]))
     return res
 
 

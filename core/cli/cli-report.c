@@ -6,6 +6,34 @@
 #include "cli/cli.h"
 #include "report/report.h"
 
+/* The registry, opened the first time an A/B section asks for its alias
+ * history (loading the plugins costs time a report without A/B does not
+ * pay), and only when the store already has registry/local's index:
+ * opening creates one, and a report never writes. */
+typedef struct {
+  const char *dir;
+  gboolean tried;
+  LatheCatalog *cat;
+  LatheRegistry *reg;
+} Registry;
+
+static LatheRegistry *open_registry(gpointer data) {
+  Registry *r = data;
+  if (r->tried)
+    return r->reg;
+  r->tried = TRUE;
+  g_autofree char *index = g_build_filename(r->dir, "registry", "registry.db", NULL);
+  if (!g_file_test(index, G_FILE_TEST_IS_REGULAR))
+    return NULL;
+  r->cat = lathe_cli_load_catalog(TRUE);
+  g_autofree char *cwd = g_get_current_dir();
+  g_autoptr(GError) error = NULL;
+  r->reg = lathe_registry_open(r->cat, NULL, NULL, cwd, r->dir, &error);
+  if (!r->reg) /* the report still renders, without the history */
+    g_printerr("lathe report: the alias history is left out: %s\n", error->message);
+  return r->reg;
+}
+
 int lathe_cmd_report(int argc, char **argv) {
   g_autofree char *store_opt = NULL, *output = NULL;
   gboolean json = FALSE;
@@ -29,8 +57,12 @@ int lathe_cmd_report(int argc, char **argv) {
                                                                                    : LATHE_EXIT_FAILED,
                            "%s", error->message);
   g_autoptr(GString) html = g_string_new(NULL);
-  gboolean ok = lathe_report_render(store, (const char *const *)argv + 1, (guint)argc - 1, NULL, html, &error);
+  Registry reg = {.dir = dir};
+  LatheReportOptions opts = {.registry = open_registry, .registry_data = &reg};
+  gboolean ok = lathe_report_render(store, (const char *const *)argv + 1, (guint)argc - 1, &opts, html, &error);
   lathe_store_close(store);
+  g_clear_pointer(&reg.reg, lathe_registry_close);
+  g_clear_pointer(&reg.cat, lathe_catalog_free);
   if (!ok)
     return lathe_cli_error(g_error_matches(error, LATHE_REPORT_ERROR, LATHE_REPORT_ERROR_FAILED)
                                ? LATHE_EXIT_FAILED : LATHE_EXIT_USAGE, "%s", error->message);

@@ -1,18 +1,65 @@
 /* report/report-ab.c: an evaluator/ab execution: the candidate and the
  * production model side by side on the metrics that decide, the decision
- * and its reasons, from its metrics artifact. The registry's alias history
- * is not drawn: the report reads the store only (docs/report.md). */
+ * and its reasons, from its metrics artifact, and the history of the alias
+ * it decides on, from the registry (read only). */
 #include <math.h>
 
 #include "report/report-private.h"
 
-void lathe_report_ab(GString *out, LatheStore *store, JsonObject *node) {
-  JsonObject *outs = json_object_get_object_member(node, "outputs");
-  const char *digest = outs ? json_object_get_string_member_with_default(outs, "metrics", NULL) : NULL;
-  if (!digest)
+static const char *text_of(JsonObject *o, const char *k) {
+  JsonNode *n = json_object_get_member(o, k);
+  return n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING ? json_node_get_string(n) : NULL;
+}
+
+static void version_cell(GString *out, JsonObject *o, const char *k) {
+  JsonNode *n = json_object_get_member(o, k);
+  g_string_append(out, "<td>");
+  if (n && JSON_NODE_HOLDS_VALUE(n))
+    g_string_append_printf(out, "%" G_GINT64_FORMAT, json_node_get_int(n));
+  else
+    g_string_append(out, "—");
+  g_string_append(out, "</td>");
+}
+
+/* NAME@ALIAS's moves, oldest first: from, to, when, reason (`lathe models
+ * history NAME --alias ALIAS` as a table). */
+static void alias_history(GString *out, const LatheReportOptions *o, const char *name, const char *alias) {
+  LatheRegistry *reg = o && o->registry && name && alias ? o->registry(o->registry_data) : NULL;
+  if (!reg)
     return;
-  g_autoptr(LatheArtifact) art = lathe_store_get_artifact(store, digest, LATHE_TYPE_METRICS, NULL);
-  JsonObject *m = art ? lathe_artifact_get_metrics(art, NULL) : NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonArray) hist = lathe_registry_alias_history(reg, name, alias, &error);
+  g_string_append(out, "<h4>Alias history of ");
+  lathe_report_escape(out, name);
+  g_string_append(out, "@");
+  lathe_report_escape(out, alias);
+  g_string_append(out, "</h4>\n");
+  if (!hist) {
+    g_string_append(out, "<p class=\"note\">The registry could not give it: ");
+    lathe_report_escape(out, error ? error->message : "");
+    g_string_append(out, "</p>\n");
+    return;
+  }
+  g_string_append(out, "<table class=\"alias-history\"><tr><th>from version</th><th>to version</th>"
+                       "<th class=\"l\">when</th><th class=\"l\">reason</th><th class=\"l\">run</th></tr>");
+  for (guint i = 0; i < json_array_get_length(hist); i++) {
+    JsonObject *m = json_array_get_object_element(hist, i);
+    g_string_append(out, "<tr class=\"alias-move\">");
+    version_cell(out, m, "previous_version");
+    version_cell(out, m, "version");
+    const char *cols[] = {"set_at", "reason", "run_id"};
+    for (guint c = 0; c < G_N_ELEMENTS(cols); c++) {
+      g_string_append(out, "<td class=\"l\">");
+      lathe_report_escape(out, text_of(m, cols[c]) ? text_of(m, cols[c]) : "—");
+      g_string_append(out, "</td>");
+    }
+    g_string_append(out, "</tr>");
+  }
+  g_string_append(out, "</table>\n");
+}
+
+void lathe_report_ab(GString *out, LatheStore *store, JsonObject *node, const LatheReportOptions *options) {
+  g_autoptr(JsonObject) m = lathe_report_node_metrics(store, node);
   if (!m || !json_object_has_member(m, "decision"))
     return;
   JsonNode *cn = json_object_get_member(m, "candidate"), *pn = json_object_get_member(m, "production");
@@ -67,4 +114,6 @@ void lathe_report_ab(GString *out, LatheStore *store, JsonObject *node) {
     g_string_append(out, "</td></tr>");
   }
   g_string_append(out, "</table>\n");
+  alias_history(out, options, json_object_get_string_member_with_default(m, "name", NULL),
+                json_object_get_string_member_with_default(m, "alias", NULL));
 }

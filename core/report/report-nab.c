@@ -1,7 +1,8 @@
 /* report/report-nab.c: an evaluator/nab execution's score per profile (a
  * bar each, normalised: 100 perfect, 0 the null detector) and per file,
- * from its metrics artifact. The series with label windows and detections
- * is not drawn: the artifact does not hold them (docs/report.md). */
+ * and each file's series with its label windows shaded and each profile's
+ * detections marked, from its metrics artifact (an artifact from before
+ * evaluator/nab kept the series draws the scores only). */
 #include <math.h>
 
 #include "report/report-private.h"
@@ -11,13 +12,92 @@ static double num(JsonObject *o, const char *k) {
   return n && JSON_NODE_HOLDS_VALUE(n) ? json_node_get_double(n) : NAN;
 }
 
+static JsonArray *member_array(JsonObject *o, const char *k) {
+  JsonNode *n = o ? json_object_get_member(o, k) : NULL;
+  return n && JSON_NODE_HOLDS_ARRAY(n) ? json_node_get_array(n) : NULL;
+}
+
+static JsonObject *member_object(JsonObject *o, const char *k) {
+  JsonNode *n = o ? json_object_get_member(o, k) : NULL;
+  return n && JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
+}
+
+/* A chart per file: the series against the row, windows shaded (rect
+ * nab-window), and per profile a lane of its detections: the scoring row of
+ * each detected window a triangle (path nab-tp), a detection outside
+ * windows a cross (path nab-fp). */
+static void series_charts(GString *out, JsonObject *all, JsonObject *profiles, GList *pnames) {
+  g_autoptr(GList) files = json_object_get_members(all);
+  g_autoptr(GPtrArray) lanes = g_ptr_array_new();
+  for (GList *l = pnames; l; l = l->next)
+    g_ptr_array_add(lanes, l->data);
+  for (GList *f = files; f; f = f->next) {
+    JsonObject *se = member_object(all, f->data);
+    JsonArray *rows = member_array(se, "row"), *ys = member_array(se, "y");
+    if (!rows || !ys)
+      continue;
+    g_autoptr(JsonArray) series = json_array_new();
+    JsonObject *one = json_object_new();
+    json_object_set_string_member(one, "name", json_object_get_string_member_with_default(se, "column", "value"));
+    json_object_set_array_member(one, "x", json_array_ref(rows));
+    json_object_set_array_member(one, "y", json_array_ref(ys));
+    json_array_add_object_element(series, one);
+    g_autoptr(JsonArray) bands = json_array_new();
+    JsonArray *wins = member_array(se, "windows");
+    for (guint w = 0; wins && w < json_array_get_length(wins); w++) {
+      JsonArray *wr = member_array(json_array_get_object_element(wins, w), "rows");
+      if (!wr || json_array_get_length(wr) != 2)
+        continue;
+      JsonObject *b = json_object_new();
+      json_object_set_double_member(b, "x0", json_array_get_double_element(wr, 0));
+      json_object_set_double_member(b, "x1", json_array_get_double_element(wr, 1));
+      json_object_set_string_member(b, "class", "nab-window");
+      g_autofree char *label = g_strdup_printf("label window %u: rows %" G_GINT64_FORMAT "–%" G_GINT64_FORMAT, w + 1,
+                                               json_array_get_int_element(wr, 0), json_array_get_int_element(wr, 1));
+      json_object_set_string_member(b, "label", label);
+      json_array_add_object_element(bands, b);
+    }
+    g_autoptr(JsonArray) points = json_array_new();
+    guint lane = 0;
+    gboolean truncated = FALSE;
+    for (GList *l = pnames; l; l = l->next, lane++) {
+      JsonObject *det = member_object(member_object(member_object(json_object_get_object_member(profiles, l->data),
+                                                                  "files"), f->data), "detections");
+      truncated |= det && json_object_get_boolean_member_with_default(det, "truncated", FALSE);
+      const char *kinds[][3] = {{"tp", "nab-tp", "tri"}, {"fp", "nab-fp", "cross"}};
+      for (guint k = 0; k < 2; k++) {
+        JsonArray *a = member_array(det, kinds[k][0]);
+        for (guint i = 0; a && i < json_array_get_length(a); i++) {
+          JsonObject *pt = json_object_new();
+          gint64 row = json_array_get_int_element(a, i);
+          json_object_set_double_member(pt, "x", (double)row);
+          json_object_set_int_member(pt, "lane", lane);
+          json_object_set_string_member(pt, "class", kinds[k][1]);
+          json_object_set_string_member(pt, "shape", kinds[k][2]);
+          g_autofree char *t = g_strdup_printf("%s: %s at row %" G_GINT64_FORMAT, (char *)l->data,
+                                               k ? "false positive" : "window detected", row);
+          json_object_set_string_member(pt, "title", t);
+          json_array_add_object_element(points, pt);
+        }
+      }
+    }
+    LatheReportOverlay ov = {.bands = bands, .points = points, .lanes = (const char *const *)lanes->pdata,
+                             .n_lanes = lanes->len};
+    g_autofree char *title = g_strdup_printf("%s: series, label windows and detections", (char *)f->data);
+    g_string_append(out, "<p class=\"note\">");
+    lathe_report_escape(out, f->data);
+    g_string_append(out, ": label windows shaded; per profile (lanes at the bottom), a triangle marks the "
+                         "detection that scored each found window, a cross each false positive");
+    if (truncated)
+      g_string_append(out, " (the artifact lists the first 500 false positives only)");
+    g_string_append(out, "</p>\n");
+    lathe_report_line_chart_full(out, title, "row (time step)", json_object_get_string_member_with_default(se, "column", "value"),
+                                 series, NULL, &ov);
+  }
+}
+
 void lathe_report_nab(GString *out, LatheStore *store, JsonObject *node) {
-  JsonObject *outs = json_object_get_object_member(node, "outputs");
-  const char *digest = outs ? json_object_get_string_member_with_default(outs, "metrics", NULL) : NULL;
-  if (!digest)
-    return;
-  g_autoptr(LatheArtifact) art = lathe_store_get_artifact(store, digest, LATHE_TYPE_METRICS, NULL);
-  JsonObject *m = art ? lathe_artifact_get_metrics(art, NULL) : NULL;
+  g_autoptr(JsonObject) m = lathe_report_node_metrics(store, node);
   JsonNode *pn = m ? json_object_get_member(m, "profiles") : NULL;
   if (!pn || !JSON_NODE_HOLDS_OBJECT(pn))
     return;
@@ -71,4 +151,7 @@ void lathe_report_nab(GString *out, LatheStore *store, JsonObject *node) {
     }
   }
   g_string_append(out, "</table>\n");
+  JsonNode *sn = json_object_get_member(m, "series");
+  if (sn && JSON_NODE_HOLDS_OBJECT(sn))
+    series_charts(out, json_node_get_object(sn), profiles, names);
 }

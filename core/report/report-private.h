@@ -9,12 +9,6 @@
 /* Okabe–Ito, colour-blind safe; series i takes lathe_report_palette[i % 8]. */
 extern const char *const lathe_report_palette[8];
 
-/* Reduces @n points (@x ascending) to at most 2 per pixel column of @width
- * (the min and the max of each column, in x order), so a curve of a million
- * steps draws like the full one. NaN values are dropped (a gap, not a broken
- * path). Returns the kept indices. */
-GArray *lathe_report_downsample(const double *x, const double *y, guint n, guint width);
-
 /* Whether an execution id is a trial's node ("tune/3/model"): the study
  * draws those; a node id may hold any other '/' (it is store text). */
 gboolean lathe_report_is_trial(const char *id);
@@ -27,13 +21,42 @@ void lathe_report_number(GString *out, double v);
 void lathe_report_line_chart(GString *out, const char *title, const char *xlabel,
                              const char *ylabel, JsonArray *series, JsonArray *marks);
 
+/* The metrics artifact a node's "metrics" output names, read from the
+ * store: (transfer full), NULL when the node has none or it cannot be read. */
+JsonObject *lathe_report_node_metrics(LatheStore *store, JsonObject *node);
+
+/* What a line chart may draw besides its curves: @bands {x0, x1, class,
+ * label} shaded under them; @points {x, lane, class, shape: "tri" or
+ * "cross", title} as markers in lanes along the bottom, lane k named
+ * @lanes[k] in the right margin; @svg_class and @curve_class (nullable,
+ * trusted text) are added to the <svg>'s and each curve's class. */
+typedef struct {
+  JsonArray *bands;
+  JsonArray *points;
+  const char *const *lanes;
+  guint n_lanes;
+  const char *svg_class;
+  const char *curve_class;
+} LatheReportOverlay;
+
+/* lathe_report_line_chart() with an overlay (nullable). */
+void lathe_report_line_chart_full(GString *out, const char *title, const char *xlabel, const char *ylabel,
+                                  JsonArray *series, JsonArray *marks, const LatheReportOverlay *ov);
+
+/* One run's report (report.c), and the comparison of several
+ * (report-compare.c). */
+gboolean lathe_report_one_run(GString *out, LatheStore *store, const char *ref, const LatheReportOptions *o,
+                              GError **error);
+gboolean lathe_report_compare(GString *out, LatheStore *store, const char *const *refs, guint n,
+                              const LatheReportOptions *o, GError **error);
+
 /* The pipeline graph and the timeline of a run (report-graph.c). */
 void lathe_report_graph(GString *out, JsonObject *pipeline, JsonObject *run);
 void lathe_report_timeline(GString *out, JsonObject *pipeline, JsonObject *run);
 /* An evaluator/nab execution's scores (report-nab.c). */
 void lathe_report_nab(GString *out, LatheStore *store, JsonObject *node);
-/* An evaluator/ab execution's comparison and decision (report-ab.c). */
-void lathe_report_ab(GString *out, LatheStore *store, JsonObject *node);
+/* An evaluator/ab execution's comparison, decision and its alias's history (report-ab.c). */
+void lathe_report_ab(GString *out, LatheStore *store, JsonObject *node, const LatheReportOptions *options);
 /* A tuner node's study (report-study.c). */
 void lathe_report_study(GString *out, LatheStore *store, JsonObject *run, JsonObject *def,
                         const LatheReportOptions *options);

@@ -74,53 +74,6 @@ void lathe_report_page_end(GString *out) {
                        "'data-rendered',String(performance.now()))})</script>\n</body></html>\n");
 }
 
-GArray *lathe_report_downsample(const double *x, const double *y, guint n, guint width) {
-  GArray *keep = g_array_new(FALSE, FALSE, sizeof(guint));
-  double x0 = NAN, x1 = NAN;
-  for (guint i = 0; i < n; i++)
-    if (!isnan(y[i]) && isfinite(x[i])) {
-      x0 = isnan(x0) ? x[i] : x0;
-      x1 = x[i];
-    }
-  if (isnan(x0))
-    return keep;
-  if (width < 1)
-    width = 1;
-  if (n <= 2u * width) {
-    for (guint i = 0; i < n; i++)
-      if (!isnan(y[i]) && isfinite(x[i]))
-        g_array_append_val(keep, i);
-    return keep;
-  }
-  double span = x1 > x0 ? x1 - x0 : 1;
-  guint i = 0;
-  while (i < n) {
-    if (isnan(y[i]) || !isfinite(x[i])) {
-      i++;
-      continue;
-    }
-    guint col = (guint)((x[i] - x0) / span * (width - 1));
-    guint lo = i, hi = i;
-    guint j = i + 1;
-    for (; j < n; j++) {
-      if (isnan(y[j]) || !isfinite(x[j]))
-        continue;
-      if ((guint)((x[j] - x0) / span * (width - 1)) != col)
-        break;
-      if (y[j] < y[lo])
-        lo = j;
-      if (y[j] > y[hi])
-        hi = j;
-    }
-    guint a = MIN(lo, hi), b = MAX(lo, hi);
-    g_array_append_val(keep, a);
-    if (b != a)
-      g_array_append_val(keep, b);
-    i = j;
-  }
-  return keep;
-}
-
 static double jd(JsonArray *a, guint i) {
   JsonNode *n = json_array_get_element(a, i);
   return n && JSON_NODE_HOLDS_VALUE(n) ? json_node_get_double(n) : NAN;
@@ -128,6 +81,61 @@ static double jd(JsonArray *a, guint i) {
 
 void lathe_report_line_chart(GString *out, const char *title, const char *xlabel,
                              const char *ylabel, JsonArray *series, JsonArray *marks) {
+  lathe_report_line_chart_full(out, title, xlabel, ylabel, series, marks, NULL);
+}
+
+/* Shaded x ranges, under the curves. */
+static void bands_svg(GString *out, JsonArray *bands, double L, double T, double W, double H, double xmin,
+                      double xmax) {
+  for (guint b = 0; bands && b < json_array_get_length(bands); b++) {
+    JsonObject *o = json_array_get_object_element(bands, b);
+    double x0 = json_object_get_double_member_with_default(o, "x0", NAN);
+    double x1 = json_object_get_double_member_with_default(o, "x1", NAN);
+    if (!isfinite(x0) || !isfinite(x1))
+      continue;
+    double p0 = L + (W - L) * (CLAMP(x0, xmin, xmax) - xmin) / (xmax - xmin);
+    double p1 = L + (W - L) * (CLAMP(x1, xmin, xmax) - xmin) / (xmax - xmin);
+    g_string_append(out, "<rect class=\"");
+    lathe_report_escape(out, json_object_get_string_member_with_default(o, "class", "band"));
+    g_string_append_printf(out, "\" x=\"%.1f\" y=\"%g\" width=\"%.1f\" height=\"%g\" fill=\"#CC79A7\" "
+                                "fill-opacity=\"0.25\"><title>", p0, T, MAX(p1 - p0, 1.5), H);
+    lathe_report_escape(out, json_object_get_string_member_with_default(o, "label", ""));
+    g_string_append(out, "</title></rect>");
+  }
+}
+
+/* Markers in lanes along the bottom of the plot, a lane's name in the right
+ * margin: a triangle or a cross, so that shape tells them apart, not colour. */
+static void points_svg(GString *out, const LatheReportOverlay *ov, double L, double T, double W, double H,
+                       double xmin, double xmax) {
+  for (guint k = 0; k < ov->n_lanes; k++) {
+    g_string_append_printf(out, "<text x=\"%g\" y=\"%g\">", W + 14, T + H - 8 - 12.0 * k + 4);
+    lathe_report_escape(out, ov->lanes[k]);
+    g_string_append(out, "</text>");
+  }
+  for (guint i = 0; ov->points && i < json_array_get_length(ov->points); i++) {
+    JsonObject *o = json_array_get_object_element(ov->points, i);
+    double x = json_object_get_double_member_with_default(o, "x", NAN);
+    if (!isfinite(x))
+      continue;
+    double px = L + (W - L) * (CLAMP(x, xmin, xmax) - xmin) / (xmax - xmin);
+    double py = T + H - 8 - 12.0 * (double)json_object_get_int_member_with_default(o, "lane", 0);
+    gboolean cross = !g_strcmp0(json_object_get_string_member_with_default(o, "shape", ""), "cross");
+    g_string_append(out, "<path class=\"");
+    lathe_report_escape(out, json_object_get_string_member_with_default(o, "class", "point"));
+    if (cross)
+      g_string_append_printf(out, "\" stroke=\"#D55E00\" stroke-width=\"1.5\" fill=\"none\" d=\"M%.1f %.1fL%.1f %.1fM%.1f "
+                                  "%.1fL%.1f %.1f\"><title>", px - 3, py - 3, px + 3, py + 3, px - 3, py + 3, px + 3, py - 3);
+    else
+      g_string_append_printf(out, "\" fill=\"#009E73\" stroke=\"#000\" stroke-width=\"0.5\" d=\"M%.1f %.1fL%.1f %.1fL%.1f "
+                                  "%.1fZ\"><title>", px - 4, py + 4, px + 4, py + 4, px, py - 4);
+    lathe_report_escape(out, json_object_get_string_member_with_default(o, "title", ""));
+    g_string_append(out, "</title></path>");
+  }
+}
+
+void lathe_report_line_chart_full(GString *out, const char *title, const char *xlabel, const char *ylabel,
+                                  JsonArray *series, JsonArray *marks, const LatheReportOverlay *ov) {
   const double W = 520, H = 220, L = 60, T = 20, R = 140, B = 40;
   double xmin = INFINITY, xmax = -INFINITY, ymin = INFINITY, ymax = -INFINITY;
   for (guint s = 0; s < json_array_get_length(series); s++) {
@@ -147,7 +155,10 @@ void lathe_report_line_chart(GString *out, const char *title, const char *xlabel
     xmax = xmin + 1;
   if (ymax <= ymin)
     ymax = ymin + 1, ymin -= 0 ;
-  g_string_append_printf(out, "<svg class=\"chart\" role=\"img\" width=\"%g\" height=\"%g\" viewBox=\"0 0 %g %g\"><title>",
+  g_string_append(out, "<svg class=\"chart");
+  if (ov && ov->svg_class)
+    g_string_append_printf(out, " %s", ov->svg_class);
+  g_string_append_printf(out, "\" role=\"img\" width=\"%g\" height=\"%g\" viewBox=\"0 0 %g %g\"><title>",
                          W + R, H + B + T, W + R, H + B + T);
   lathe_report_escape(out, title);
   g_string_append(out, "</title><desc>");
@@ -185,6 +196,8 @@ void lathe_report_line_chart(GString *out, const char *title, const char *xlabel
     lathe_report_escape(out, json_object_get_string_member_with_default(o, "label", ""));
     g_string_append(out, "</text>");
   }
+  if (ov)
+    bands_svg(out, ov->bands, L, T, W, H, xmin, xmax);
   guint nseries = json_array_get_length(series);
   for (guint s = 0; s < nseries; s++) {
     JsonObject *o = json_array_get_object_element(series, s);
@@ -193,10 +206,11 @@ void lathe_report_line_chart(GString *out, const char *title, const char *xlabel
     g_autofree double *x = g_new(double, n + 1), *y = g_new(double, n + 1);
     for (guint i = 0; i < n; i++)
       x[i] = jd(xs, i), y[i] = jd(ys, i);
-    g_autoptr(GArray) keep = lathe_report_downsample(x, y, n, (guint)(W - L));
+    g_autoptr(GArray) keep = lathe_downsample_minmax(x, y, n, (guint)(W - L));
     const char *colour = lathe_report_palette[s % 8];
     gboolean pruned = json_object_get_boolean_member_with_default(o, "pruned", FALSE);
-    g_string_append_printf(out, "<path class=\"curve%s\" stroke=\"%s\"%s d=\"", pruned ? " pruned-curve" : "",
+    g_string_append_printf(out, "<path class=\"curve%s%s%s\" stroke=\"%s\"%s d=\"", pruned ? " pruned-curve" : "",
+                           ov && ov->curve_class ? " " : "", ov && ov->curve_class ? ov->curve_class : "",
                            colour, s % 2 ? " stroke-dasharray=\"5 2\"" : "");
     for (guint k = 0; k < keep->len; k++) {
       guint i = g_array_index(keep, guint, k);
@@ -218,6 +232,8 @@ void lathe_report_line_chart(GString *out, const char *title, const char *xlabel
   }
   if (nseries > 12)
     g_string_append_printf(out, "<text x=\"%g\" y=\"%g\">%u series</text>", W + 6, T + 12, nseries);
+  if (ov)
+    points_svg(out, ov, L, T, W, H, xmin, xmax);
   g_string_append(out, "</svg><details><summary>data table</summary><table><tr><th class=\"l\">series</th>"
                        "<th>");
   lathe_report_escape(out, xlabel);
@@ -258,16 +274,21 @@ void lathe_report_link(GString *out, const LatheReportOptions *o, const char *ki
   }
 }
 
-JsonObject *lathe_report_class_table(LatheStore *store, JsonObject *node) {
-  if (!g_str_has_prefix(json_object_get_string_member_with_default(node, "component", ""),
-                        "evaluator/classification"))
-    return NULL;
-  JsonObject *outs = json_object_get_object_member(node, "outputs");
+JsonObject *lathe_report_node_metrics(LatheStore *store, JsonObject *node) {
+  JsonObject *outs = json_object_has_member(node, "outputs") ? json_object_get_object_member(node, "outputs") : NULL;
   const char *digest = outs ? json_object_get_string_member_with_default(outs, "metrics", NULL) : NULL;
   if (!digest)
     return NULL;
   g_autoptr(LatheArtifact) art = lathe_store_get_artifact(store, digest, LATHE_TYPE_METRICS, NULL);
   JsonObject *m = art ? lathe_artifact_get_metrics(art, NULL) : NULL;
+  return m ? json_object_ref(m) : NULL; /* outlives the artifact */
+}
+
+JsonObject *lathe_report_class_table(LatheStore *store, JsonObject *node) {
+  if (!g_str_has_prefix(json_object_get_string_member_with_default(node, "component", ""),
+                        "evaluator/classification"))
+    return NULL;
+  g_autoptr(JsonObject) m = lathe_report_node_metrics(store, node);
   JsonArray *classes = m && json_object_has_member(m, "classes") ? json_object_get_array_member(m, "classes") : NULL;
   JsonArray *cm = m && json_object_has_member(m, "confusion_matrix") ? json_object_get_array_member(m, "confusion_matrix") : NULL;
   if (!classes || !cm || json_array_get_length(cm) != json_array_get_length(classes))
@@ -476,10 +497,10 @@ static void versions_section(GString *out, JsonArray *nodes) {
   g_string_append(out, "</table>\n");
 }
 
-static gboolean one_run(GString *out, LatheStore *store, const char *ref, const LatheReportOptions *o,
-                        GError **error) {
+gboolean lathe_report_one_run(GString *out, LatheStore *store, const char *ref, const LatheReportOptions *o,
+                              GError **error) {
   g_autoptr(GError) local = NULL;
-  g_autoptr(JsonObject) run = lathe_store_show_run(store, ref, &local);
+  g_autoptr(JsonObject) run = lathe_store_show_run_flags(store, ref, LATHE_STORE_SHOW_NO_NESTED_REPORTS, &local);
   if (!run) {
     g_set_error(error, LATHE_REPORT_ERROR, LATHE_REPORT_ERROR_NOT_FOUND, "%s",
                 local ? local->message : "no such run");
@@ -532,7 +553,7 @@ static gboolean one_run(GString *out, LatheStore *store, const char *ref, const 
       lathe_report_nab(out, store, n);
     else if (!lathe_report_is_trial(json_object_get_string_member_with_default(n, "id", "")) &&
              g_str_has_prefix(json_object_get_string_member_with_default(n, "component", ""), "evaluator/ab"))
-      lathe_report_ab(out, store, n);
+      lathe_report_ab(out, store, n, o);
   }
   JsonArray *pn = pipeline && json_object_has_member(pipeline, "nodes") ? json_object_get_array_member(pipeline, "nodes") : NULL;
   for (guint i = 0; pn && i < json_array_get_length(pn); i++) {
@@ -545,86 +566,6 @@ static gboolean one_run(GString *out, LatheStore *store, const char *ref, const 
   return TRUE;
 }
 
-/* Several runs: their params and metrics side by side, a differing row
- * marked (class "diff"), and each run's report below. */
-static gboolean compare(GString *out, LatheStore *store, const char *const *refs, guint n,
-                        const LatheReportOptions *o, GError **error) {
-  g_autoptr(GPtrArray) runs = g_ptr_array_new_with_free_func((GDestroyNotify)json_object_unref);
-  g_autoptr(GPtrArray) keys = g_ptr_array_new_with_free_func(g_free);
-  g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
-  for (guint i = 0; i < n; i++) {
-    g_autoptr(GError) local = NULL;
-    JsonObject *v = lathe_store_run_values(store, refs[i], &local);
-    if (!v) {
-      g_set_error(error, LATHE_REPORT_ERROR, LATHE_REPORT_ERROR_NOT_FOUND, "%s", local ? local->message : refs[i]);
-      return FALSE;
-    }
-    g_ptr_array_add(runs, v);
-    const char *groups[] = {"params", "metrics"};
-    for (guint g = 0; g < 2; g++) {
-      JsonObject *m = json_object_get_object_member(v, groups[g]);
-      g_autoptr(GList) names = m ? json_object_get_members(m) : NULL;
-      for (GList *l = names; l; l = l->next) {
-        char *k = g_strconcat(groups[g], ".", l->data, NULL);
-        if (g_hash_table_contains(seen, k)) {
-          g_free(k);
-          continue;
-        }
-        g_hash_table_add(seen, k);
-        g_ptr_array_add(keys, k);
-      }
-    }
-  }
-  g_string_append(out, "<h1>Comparison</h1>\n");
-  if (o && o->link_prefix) { /* the UI's own comparison page */
-    g_string_append(out, "<p><a href=\"");
-    lathe_report_escape(out, o->link_prefix);
-    g_string_append(out, "compare?runs=");
-    for (guint i = 0; i < n; i++) {
-      g_autofree char *esc = g_uri_escape_string(json_object_get_string_member(g_ptr_array_index(runs, i), "run_id"), NULL, TRUE);
-      g_string_append(out, i ? "," : "");
-      lathe_report_escape(out, esc);
-    }
-    g_string_append(out, "\">this comparison</a></p>\n");
-  }
-  g_string_append(out, "<table class=\"compare\"><tr><th class=\"l\">value</th>");
-  for (guint i = 0; i < n; i++) {
-    g_string_append(out, "<th>");
-    lathe_report_link(out, o, "runs", json_object_get_string_member(g_ptr_array_index(runs, i), "run_id"));
-    g_string_append(out, "</th>");
-  }
-  g_string_append(out, "</tr>");
-  for (guint k = 0; k < keys->len; k++) {
-    const char *key = g_ptr_array_index(keys, k);
-    const char *dot = strchr(key, '.');
-    g_autofree char *group = g_strndup(key, dot - key);
-    g_autoptr(GPtrArray) cells = g_ptr_array_new_with_free_func(g_free);
-    gboolean differ = FALSE;
-    for (guint i = 0; i < n; i++) {
-      JsonObject *m = json_object_get_object_member(g_ptr_array_index(runs, i), group);
-      JsonNode *v = m ? json_object_get_member(m, dot + 1) : NULL;
-      char *c = v ? lathe_json_canonical(v) : g_strdup("—");
-      if (i && g_strcmp0(c, g_ptr_array_index(cells, 0)))
-        differ = TRUE;
-      g_ptr_array_add(cells, c);
-    }
-    g_string_append(out, "<tr><td class=\"l\">");
-    lathe_report_escape(out, key);
-    g_string_append(out, "</td>");
-    for (guint i = 0; i < n; i++) {
-      g_string_append_printf(out, "<td%s>", differ ? " class=\"diff\"" : "");
-      lathe_report_escape(out, g_ptr_array_index(cells, i));
-      g_string_append(out, "</td>");
-    }
-    g_string_append(out, "</tr>");
-  }
-  g_string_append(out, "</table><p class=\"note\">Highlighted rows differ between the runs.</p>\n");
-  for (guint i = 0; i < n; i++)
-    if (!one_run(out, store, json_object_get_string_member(g_ptr_array_index(runs, i), "run_id"), o, error))
-      return FALSE;
-  return TRUE;
-}
-
 gboolean lathe_report_render(LatheStore *store, const char *const *run_ids, guint n_runs,
                              const LatheReportOptions *options, GString *out, GError **error) {
   g_return_val_if_fail(n_runs >= 1, FALSE);
@@ -634,8 +575,8 @@ gboolean lathe_report_render(LatheStore *store, const char *const *run_ids, guin
                                         : g_strdup_printf("Lathe run %s", run_ids[0]);
     lathe_report_page_begin(out, title);
   }
-  gboolean ok = n_runs > 1 ? compare(out, store, run_ids, n_runs, options, error)
-                           : one_run(out, store, run_ids[0], options, error);
+  gboolean ok = n_runs > 1 ? lathe_report_compare(out, store, run_ids, n_runs, options, error)
+                           : lathe_report_one_run(out, store, run_ids[0], options, error);
   if (ok && whole)
     lathe_report_page_end(out);
   return ok;

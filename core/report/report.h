@@ -3,13 +3,14 @@
  * The one renderer behind `lathe report` (a file that opens from disk, with
  * no CDN and at most a little inline script) and the run pages of `lathe ui`
  * (the same markup, embedded in the UI's page chrome, links into the UI).
- * It only reads: the run store, the registry for alias history, the
- * pipeline JSON a run recorded. */
+ * It only reads: the run store, the registry for alias history (through
+ * LatheReportOptions.registry), the pipeline JSON a run recorded. */
 #pragma once
 
 #include <glib.h>
 #include <json-glib/json-glib.h>
 
+#include "lathe-registry.h"
 #include "store/store.h"
 
 G_BEGIN_DECLS
@@ -42,12 +43,19 @@ GQuark lathe_report_error_quark(void);
  * @link_prefix: (nullable): where links to other runs, models and studies
  *   point ("/" inside `lathe ui`, giving "/runs/ID"); %NULL in a file, where
  *   such names are plain text.
+ * @registry: (nullable): gives the model registry (owned by the caller) or
+ *   %NULL, for the alias history under an A/B decision; called at most once
+ *   per section, and only when a run has an A/B to show, so a report without
+ *   one never opens the registry. The report only reads it. %NULL: no history.
+ * @registry_data: passed to @registry.
  *
  * Since: 1.9
  */
 typedef struct {
   gboolean fragment;
   const char *link_prefix;
+  LatheRegistry *(*registry)(gpointer registry_data);
+  gpointer registry_data;
 } LatheReportOptions;
 
 /**

@@ -79,6 +79,11 @@ typedef void (*LatheReportVisit)(gpointer data, gint64 exec_id, const char *name
  * they were made (an older store's rows, then the chunks). */
 void lathe_store_each_report_locked(LatheStore *s, gint64 exec_id, LatheReportVisit visit,
                                     gpointer data);
+/* The same for every execution of run @run_id in two queries (not two per
+ * execution): each execution's reports in their order, executions by id;
+ * @top_only: only executions of top-level nodes (no '/' in the id). */
+void lathe_store_each_run_report_locked(LatheStore *s, const char *run_id, gboolean top_only,
+                                        LatheReportVisit visit, gpointer data);
 /* A metrics journal event naming report chunks ({report_chunks: [{chunk,
  * key}]}) gets their points instead ({points: [{key, value, step, ts}]}). */
 void lathe_store_expand_chunks(LatheStore *s, JsonObject *payload);

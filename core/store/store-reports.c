@@ -122,6 +122,31 @@ static void visit_chunk(sqlite3_stmt *st, int col, gint64 exec_id, const char *n
           lathe_blob_get_f64(p + at + 16));
 }
 
+void lathe_store_each_run_report_locked(LatheStore *s, const char *run_id, gboolean top_only,
+                                        LatheReportVisit visit, gpointer data) {
+  sqlite3_stmt *st = stmt(s, "SELECT m.execution_id, m.name, m.step, m.value, m.ts FROM metrics m"
+                             " JOIN executions e ON e.id = m.execution_id WHERE e.run_id = ?1"
+                             " AND (?2 = 0 OR instr(e.node, '/') = 0)"
+                             " AND m.step IS NOT NULL ORDER BY m.execution_id, m.rowid");
+  sqlite3_bind_text(st, 1, run_id, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int(st, 2, top_only);
+  while (st && sqlite3_step(st) == SQLITE_ROW)
+    visit(data, sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1), sqlite3_column_int64(st, 2),
+          sqlite3_column_type(st, 3) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 3),
+          sqlite3_column_double(st, 4));
+  if (st)
+    sqlite3_reset(st);
+  st = stmt(s, "SELECT c.execution_id, c.name, c.points FROM report_chunks c JOIN executions e"
+               " ON e.id = c.execution_id WHERE e.run_id = ?1 AND (?2 = 0 OR instr(e.node, '/') = 0)"
+               " ORDER BY c.execution_id, c.id");
+  sqlite3_bind_text(st, 1, run_id, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int(st, 2, top_only);
+  while (st && sqlite3_step(st) == SQLITE_ROW)
+    visit_chunk(st, 2, sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1), visit, data);
+  if (st)
+    sqlite3_reset(st);
+}
+
 void lathe_store_each_report_locked(LatheStore *s, gint64 exec_id, LatheReportVisit visit,
                                     gpointer data) {
   sqlite3_stmt *st = stmt(s, "SELECT name, step, value, ts FROM metrics WHERE execution_id = ?1"
@@ -256,6 +281,21 @@ static gint cmp_key(gconstpointer a, gconstpointer b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+typedef struct {
+  Gather *g;
+  GHashTable *nodes;
+} TrialGather;
+
+static void gather_trial_point(gpointer data, gint64 exec_id, const char *name, gint64 step,
+                               double value, double ts) {
+  TrialGather *tg = data;
+  const char *node = g_hash_table_lookup(tg->nodes, &exec_id);
+  if (!node)
+    return;
+  tg->g->node = node;
+  gather_point(tg->g, exec_id, name, step, value, ts);
+}
+
 JsonObject *lathe_store_trial_reports(LatheStore *s, const char *run_id, const char *prefix) {
   g_autofree char *like = lathe_store_like_prefix(prefix);
   g_autoptr(GArray) points = g_array_new(FALSE, FALSE, sizeof(Point));
@@ -268,19 +308,20 @@ JsonObject *lathe_store_trial_reports(LatheStore *s, const char *run_id, const c
   sqlite3_bind_text(st, 1, run_id, -1, SQLITE_TRANSIENT);
   sqlite3_bind_text(st, 2, like, -1, SQLITE_TRANSIENT);
   sqlite3_bind_int(st, 3, (int)strlen(prefix) + 1);
-  g_autoptr(GArray) execs = g_array_new(FALSE, FALSE, sizeof(gint64));
-  g_autoptr(GPtrArray) nodes = g_ptr_array_new_with_free_func(g_free);
+  /* execution id -> its node less the prefix; the run's reports are read in
+   * two queries and those of other executions skipped (a study's 1,000
+   * trials were 4,000 queries) */
+  g_autoptr(GHashTable) nodes = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
   while (st && sqlite3_step(st) == SQLITE_ROW) {
-    gint64 id = sqlite3_column_int64(st, 0);
-    g_array_append_val(execs, id);
-    g_ptr_array_add(nodes, g_strdup((const char *)sqlite3_column_text(st, 1)));
+    gint64 *id = g_new(gint64, 1);
+    *id = sqlite3_column_int64(st, 0);
+    g_hash_table_insert(nodes, id, g_strdup((const char *)sqlite3_column_text(st, 1)));
   }
   if (st)
     sqlite3_reset(st);
-  for (guint i = 0; i < execs->len; i++) {
-    g.node = nodes->pdata[i];
-    lathe_store_each_report_locked(s, g_array_index(execs, gint64, i), gather_point, &g);
-  }
+  TrialGather tg = {&g, nodes};
+  if (g_hash_table_size(nodes))
+    lathe_store_each_run_report_locked(s, run_id, FALSE, gather_trial_point, &tg);
   g_mutex_unlock(&s->lock);
   /* Keys in order (by node, then metric), each key's points by step. */
   g_autoptr(GPtrArray) sorted = g_ptr_array_sized_new(keys->len); /* borrows keys' strings */

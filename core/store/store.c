@@ -768,13 +768,6 @@ gboolean lathe_store_finish_execution(LatheStore *s, gint64 id, const LatheExecI
   return ok;
 }
 
-JsonNode *lathe_store_parse_json(const char *text) {
-  g_autoptr(JsonParser) p = json_parser_new();
-  if (!text || !json_parser_load_from_data(p, text, -1, NULL) || !json_parser_get_root(p))
-    return NULL;
-  return json_node_copy(json_parser_get_root(p));
-}
-
 JsonObject *lathe_store_cache_lookup(LatheStore *s, const char *key) {
   g_mutex_lock(&s->lock);
   JsonObject *out = NULL;

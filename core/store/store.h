@@ -195,6 +195,18 @@ JsonArray *lathe_store_list_runs(LatheStore *store, GError **error);
 /** lathe_store_show_run: (transfer full) (nullable) a run by id or unique prefix,
  * with its "environment" (null for runs recorded before it was). */
 JsonObject *lathe_store_show_run(LatheStore *store, const char *run_id, GError **error);
+/* What lathe_store_show_run_flags() may leave out. */
+typedef enum {
+  LATHE_STORE_SHOW_ALL = 0,
+  LATHE_STORE_SHOW_NO_NESTED_REPORTS = 1 << 0,
+} LatheStoreShowFlags;
+/** lathe_store_show_run_flags: (transfer full) (nullable) lathe_store_show_run();
+ * with %LATHE_STORE_SHOW_NO_NESTED_REPORTS the executions of nested nodes (an
+ * id with a '/': a tuner's trials) have an empty "reports" list: a
+ * 1,000-trial study's 20,000 points that `lathe report` reads through
+ * lathe_store_trial_reports() instead. */
+JsonObject *lathe_store_show_run_flags(LatheStore *store, const char *run_id, LatheStoreShowFlags flags,
+                                       GError **error);
 
 /**
  * lathe_store_search_runs:

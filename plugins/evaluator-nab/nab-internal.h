@@ -158,6 +158,18 @@ LatheNabResult lathe_nab_score_refractory(const LatheNabRows *rows, const LatheN
                                           double threshold, guint refractory);
 
 /**
+ * lathe_nab_score_detections:
+ * @tp_rows: (nullable): appended with each detected window's scoring row
+ *   (its earliest detection, the one NAB counts), in window order.
+ * @fp_rows: (nullable): appended with every detection outside windows.
+ * lathe_nab_score_refractory() that also lists the rows it counted, so that
+ * the metrics artifact can show them (as many as its tp and fp).
+ */
+LatheNabResult lathe_nab_score_detections(const LatheNabRows *rows, const LatheNabProfile *p,
+                                          double threshold, guint refractory, GArray *tp_rows,
+                                          GArray *fp_rows);
+
+/**
  * LatheNabCurve:
  * One file's score as a step function of the threshold: @start with no
  * detection, and @value[j] at every threshold from @threshold[j] (the file's

@@ -61,6 +61,10 @@ static const LatheParamSpec nab_params[] = {
                         "epoch seconds"),
     LATHE_PARAM_STRING_("seconds_column", "\"timestamp_sec\"", 0,
                         "seconds into the day (or epoch seconds when days_column is \"\")"),
+    LATHE_PARAM_STRING_("value_column", "\"value\"", 0,
+                        "the series the metrics artifact keeps for pictures (min/max "
+                        "downsampled to at most 600 points per file, member \"series\"); "
+                        "the first score column when the input has no such column"),
     LATHE_PARAM_STRING_("file", "\"\"", 0,
                         "the NAB key of the file when the scores have no groups"),
     LATHE_PARAM_LIST_("profiles", "[\"standard\", \"reward_low_FP\", \"reward_low_FN\"]",
@@ -92,7 +96,9 @@ static const LathePortSpec nab_outputs[] = {
     {.name = "metrics",
      .type = LATHE_TYPE_METRICS,
      .doc = "per profile: raw and normalised scores summed and per file, thresholds, "
-            "TP/FP/FN windows and detections"},
+            "TP/FP/FN windows and detections, and per file the detection rows counted "
+            "(detections: {tp, fp, truncated}); series: per file the value_column "
+            "downsampled ({column, rows, row, y, time, windows: [{rows, time}]})"},
     {.name = NULL},
 };
 
@@ -237,6 +243,30 @@ static LatheNabResult score_file(const Candidates *cd, Choice ch, guint k,
                                     silent_rows(cd, ch.fraction, k));
 }
 
+/* The most false-positive rows a file lists: a detector that fires on most
+ * rows would otherwise put the whole file in the artifact. */
+#define MAX_FP_ROWS 500
+
+/* The rows file @k's choice counted: {tp: [the scoring row of each detected
+ * window], fp: [detections outside windows, at most MAX_FP_ROWS], truncated}. */
+static JsonObject *detections(const Candidates *cd, Choice ch, guint k, const LatheNabProfile *p) {
+  g_autoptr(GArray) tp = g_array_new(FALSE, FALSE, sizeof(guint));
+  g_autoptr(GArray) fp = g_array_new(FALSE, FALSE, sizeof(guint));
+  lathe_nab_score_detections(&cd->rows[ch.column][k], p, ch.threshold,
+                             silent_rows(cd, ch.fraction, k), tp, fp);
+  JsonObject *o = json_object_new();
+  GArray *lists[] = {tp, fp};
+  const char *names[] = {"tp", "fp"};
+  for (guint l = 0; l < 2; l++) {
+    JsonArray *a = json_array_new();
+    for (guint i = 0; i < MIN(lists[l]->len, MAX_FP_ROWS); i++)
+      json_array_add_int_element(a, g_array_index(lists[l], guint, i));
+    json_object_set_array_member(o, names[l], a);
+  }
+  json_object_set_boolean_member(o, "truncated", fp->len > MAX_FP_ROWS);
+  return o;
+}
+
 /* Scores every file for one profile; fills @po. rows[c][k] are file k's rows
  * with candidate column c's scores. */
 static void score_profile(LatheContext *ctx, GPtrArray *files, const LatheNabProfile *p,
@@ -283,6 +313,7 @@ static void score_profile(LatheContext *ctx, GPtrArray *files, const LatheNabPro
       json_object_set_string_member(fo, "column", columns[ch.column]);
     json_object_set_double_member(fo, "refractory_fraction", fracs[ch.fraction]);
     json_object_set_int_member(fo, "refractory_rows", silent_rows(&cd, ch.fraction, k));
+    json_object_set_object_member(fo, "detections", detections(&cd, ch, k, p));
     json_object_set_object_member(per_file, f->name, fo);
     total.score += r.score;
     total.tp += r.tp;
@@ -434,6 +465,57 @@ static gboolean load_windows(LatheContext *ctx, JsonObject *root, GPtrArray *fil
   ok = TRUE;
 out:
   return ok;
+}
+
+/* Points per file in the artifact's series: 2 per column (min and max). */
+#define SERIES_COLUMNS 300
+
+/* Per file: @col's values min/max-downsampled against the row (the x axis
+ * of the picture: rows are what windows and detections count in), the first
+ * and last time, and the windows as row and time ranges. */
+static JsonObject *series(const LatheDataset *ds, gint col, const char *col_name, GPtrArray *files) {
+  JsonObject *all = json_object_new();
+  for (guint k = 0; k < files->len; k++) {
+    File *f = files->pdata[k];
+    const guint n = f->rows->len;
+    g_autofree double *x = g_new(double, n + 1), *y = g_new(double, n + 1);
+    for (guint i = 0; i < n; i++) {
+      x[i] = i;
+      y[i] = ds->x[(gsize)g_array_index(f->rows, guint, i) * ds->n_cols + col];
+    }
+    g_autoptr(GArray) keep = lathe_downsample_minmax(x, y, n, SERIES_COLUMNS);
+    JsonArray *ra = json_array_new(), *ya = json_array_new();
+    for (guint j = 0; j < keep->len; j++) {
+      guint i = g_array_index(keep, guint, j);
+      json_array_add_int_element(ra, i);
+      json_array_add_double_element(ya, y[i]);
+    }
+    JsonObject *o = json_object_new();
+    json_object_set_string_member(o, "column", col_name);
+    json_object_set_int_member(o, "rows", n);
+    json_object_set_array_member(o, "row", ra);
+    json_object_set_array_member(o, "y", ya);
+    JsonArray *ta = json_array_new();
+    json_array_add_double_element(ta, n ? f->time[0] : NAN);
+    json_array_add_double_element(ta, n ? f->time[n - 1] : NAN);
+    json_object_set_array_member(o, "time", ta);
+    JsonArray *wa = json_array_new();
+    for (guint w = 0; w < f->left->len; w++) {
+      guint a = g_array_index(f->left, guint, w), b = g_array_index(f->right, guint, w);
+      JsonObject *wo = json_object_new();
+      JsonArray *wr = json_array_new(), *wt = json_array_new();
+      json_array_add_int_element(wr, a);
+      json_array_add_int_element(wr, b);
+      json_array_add_double_element(wt, f->time[a]);
+      json_array_add_double_element(wt, f->time[b]);
+      json_object_set_array_member(wo, "rows", wr);
+      json_object_set_array_member(wo, "time", wt);
+      json_array_add_object_element(wa, wo);
+    }
+    json_object_set_array_member(o, "windows", wa);
+    json_object_set_object_member(all, f->name, o);
+  }
+  return all;
 }
 
 static gboolean nab_run(LatheContext *ctx, GError **error) {
@@ -603,6 +685,10 @@ static gboolean nab_run(LatheContext *ctx, GError **error) {
     json_object_set_object_member(po, p->name, one);
   }
   json_object_set_object_member(metrics, "profiles", po);
+  const char *vname = lathe_context_param_string(ctx, "value_column");
+  gint vc = vname && *vname ? lathe_dataset_column_index(ds, vname) : -1;
+  json_object_set_object_member(metrics, "series", series(ds, vc >= 0 ? vc : sc[0],
+                                                          vc >= 0 ? vname : columns[0], files));
   lathe_context_set_output(ctx, "metrics", lathe_artifact_new_metrics(metrics));
   ok = TRUE;
 out:

@@ -29,10 +29,19 @@ LatheNabResult lathe_nab_score_refractory(const LatheNabRows *rows, const LatheN
                                           double threshold, guint refractory) {
   if (refractory == 0)
     return lathe_nab_score_at(rows, p, threshold);
+  return lathe_nab_score_detections(rows, p, threshold, refractory, NULL, NULL);
+}
+
+/* With refractory 0 the loop below is lathe_nab_score_at()'s: no alarm is
+ * ever within 0 rows after the one before. */
+LatheNabResult lathe_nab_score_detections(const LatheNabRows *rows, const LatheNabProfile *p,
+                                          double threshold, guint refractory, GArray *tp_rows,
+                                          GArray *fp_rows) {
   const LatheNabFile *f = rows->file;
   LatheNabResult r = {0};
   double *best = g_new(double, (gsize)f->n_windows + 1);
   gboolean *seen = g_new0(gboolean, (gsize)f->n_windows + 1);
+  guint *best_row = g_new(guint, (gsize)f->n_windows + 1);
   for (guint w = 0; w < f->n_windows; w++)
     best[w] = -p->fn;
   gint64 last = -1 - (gint64)refractory; /* no alarm yet */
@@ -48,21 +57,28 @@ LatheNabResult lathe_nab_score_refractory(const LatheNabRows *rows, const LatheN
     if (w < 0) {
       r.score += rows->weight[i];
       r.fp++;
-    } else {
-      best[w] = MAX(best[w], rows->weight[i]);
+      if (fp_rows)
+        g_array_append_val(fp_rows, i);
+    } else if (rows->weight[i] > best[w]) {
+      best[w] = rows->weight[i];
+      best_row[w] = i;
     }
   }
   for (guint w = 0; w < f->n_windows; w++) {
     if (!seen[w])
       continue;
     r.score += best[w];
-    if (best[w] > -p->fn)
+    if (best[w] > -p->fn) {
       r.tp++;
-    else
+      if (tp_rows)
+        g_array_append_val(tp_rows, best_row[w]);
+    } else {
       r.fn++;
+    }
   }
   g_free(best);
   g_free(seen);
+  g_free(best_row);
   return r;
 }
 

@@ -211,4 +211,24 @@ LATHE_API int lathe_open_regular_file(const char *path, const char *display, gof
  */
 LATHE_API const char *lathe_suggest(const char *word, const char *const *candidates);
 
+/**
+ * lathe_downsample_minmax:
+ * @x: (array length=n): the x values, ascending.
+ * @y: (array length=n): the y values.
+ * @n: how many points.
+ * @width: the columns to keep (pixel columns of a chart); 0 counts as 1.
+ *
+ * Reduces a curve to at most 2 points per column of @width (the min and the
+ * max of each column, in x order), so that a curve of a million steps draws
+ * like the full one and its spikes survive. Points whose y is NaN or whose x
+ * is not finite are dropped (a gap, not a broken path). With at most
+ * 2 x @width points, every kept point is returned. `lathe report` draws
+ * every curve through it and evaluator/nab keeps its series small with it.
+ *
+ * Returns: (transfer full) (element-type guint): the kept indices, ascending.
+ *
+ * Since: 1.9
+ */
+LATHE_API GArray *lathe_downsample_minmax(const double *x, const double *y, guint n, guint width);
+
 G_END_DECLS

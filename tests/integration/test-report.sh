@@ -80,7 +80,10 @@ expect_py "$TMP/showj.out" "[r['class'] for r in [n for n in d['nodes'] if n['id
   "runs show --json has the per-class rows"
 
 # Two runs compared: a table with a column per run, the differing rows marked
-run_lathe "$TMP/iris-run2" run --json --set split.test_fraction=0.3 pipeline.json
+# (another pipeline name: a second "iris" run would resume the finished
+# study iris/tune and train nothing, so it would have no curves to overlay)
+sed '0,/"name": "iris"/s//"name": "iris2"/' pipeline.json >pipeline2.json
+run_lathe "$TMP/iris-run2" run --json --set split.test_fraction=0.3 pipeline2.json
 rid2=$(json_get "$TMP/iris-run2.out" "d['run_id']")
 run_lathe "$TMP/cmp" report "$rid" "$rid2" -o "$TMP/cmp.html"
 expect_code "$TMP/cmp" 0 "a comparison of two runs"
@@ -89,18 +92,43 @@ if open_report "$TMP/cmp.html" comparison; then
   n=$(count "$TMP/cmp.html" td diff)
   [ "$n" -ge 2 ] && pass "comparison: differing values marked ($n cells)" || fail "comparison: $n cells marked"
   expect_count "$TMP/cmp.html" g node 12 "comparison: each run's graph"
+  # overlaid curves: a chart per shared model node and metric, a line per run
+  nc=$(count "$TMP/cmp.html" svg overlay)
+  [ "$nc" -ge 1 ] && pass "comparison: $nc overlaid curve charts" || fail "comparison: no overlaid curve chart"
+  expect_count "$TMP/cmp.html" path overlay-curve $((2 * nc)) "comparison: 2 lines (one per run) in each overlaid chart"
+  grep -qF ">$rid</text>" "$TMP/cmp.html" && grep -qF ">$rid2</text>" "$TMP/cmp.html" \
+    && pass "comparison: the legend names each run" || fail "comparison: runs not named in a legend"
 fi
 
 cd "$TMP/iris-ab" || exit 1
 run_lathe "$TMP/ab-run" run --json pipeline.json
 expect_code "$TMP/ab-run" 0 "iris-ab runs"
 abid=$(json_get "$TMP/ab-run.out" "d['run_id']")
+reg_sums() { (cd "$TMP/iris-ab/.lathe" && sha256sum lathe.db registry/registry.db registry/registry.db-wal 2>/dev/null); }
+reg_sums >"$TMP/ab-sums"
 run_lathe "$TMP/ab" report "$abid" -o "$TMP/ab.html"
 expect_code "$TMP/ab" 0 "lathe report of iris-ab"
+reg_sums | cmp -s - "$TMP/ab-sums" && pass "iris-ab: the report wrote neither the store nor the registry" \
+  || fail "iris-ab: the store or registry changed: $(reg_sums | diff - "$TMP/ab-sums")"
+# the alias history under the decision: the rows the registry holds
+run_lathe "$TMP/abhist" models history iris --alias production --json
+$PY - "$TMP/abhist.out" "$TMP/ab.html" <<'PY' && pass "iris-ab: the alias history table has the registry's moves" || fail "iris-ab: alias history differs from lathe models history"
+import html, json, re, sys
+want = [[str(m['previous_version']) if m['previous_version'] is not None else '—', str(m['version']),
+         m['set_at'], m['reason'] or '—', m['run_id'] or '—'] for m in json.load(open(sys.argv[1]))]
+page = open(sys.argv[2]).read()
+table = re.search(r'<table class="alias-history">(.*?)</table>', page, re.S)
+rows = [[html.unescape(c) for c in re.findall(r'<td[^>]*>(.*?)</td>', r)]
+        for r in re.findall(r'<tr class="alias-move">(.*?)</tr>', table.group(1) if table else '')]
+print(rows, want, file=sys.stderr)
+sys.exit(0 if want and rows == want else 1)
+PY
 no_external_url "$TMP/ab.html" "iris-ab"
 if open_report "$TMP/ab.html" iris-ab; then
   expect_count "$TMP/ab.html" span ab-decision 1 "iris-ab: the decision"
   expect_count "$TMP/ab.html" rect ab-bar 10 "iris-ab: candidate and production side by side on 5 metrics"
+  n=$(json_get "$TMP/abhist.out" "len(d)")
+  expect_count "$TMP/ab.html" tr alias-move "$n" "iris-ab: a row per alias move"
 fi
 
 # NAB (when ../shared/data has it): a bar per evaluator and profile, a table each
@@ -117,6 +145,44 @@ if [ -d "${LATHE_SHARED_DATA:-}/nab/data" ]; then
   if open_report "$TMP/nab.html" nab; then
     expect_count "$TMP/nab.html" table nab 4 "nab: a score table per evaluator"
     expect_count "$TMP/nab.html" rect nab-bar 12 "nab: a bar per evaluator and profile (4 x 3)"
+    # the series pictures: as many shaded windows and detection marks as the
+    # evaluators' metrics artifacts hold (read from the store's files)
+    run_lathe "$TMP/nabshow" runs show --json --store "$TMP/nabs" "$nabid"
+    $PY - "$TMP/nabshow.out" "$TMP/nabs" >"$TMP/nab-counts" <<'PY'
+import json, os, sys
+d = json.load(open(sys.argv[1]))
+wins = tp = fp = charts = 0
+for n in d['nodes']:
+    if not n.get('component', '').startswith('evaluator/nab'):
+        continue
+    h = n['outputs']['metrics'].split(':')[-1]
+    path = [os.path.join(r, f) for r, _, fs in os.walk(sys.argv[2]) for f in fs
+            if f == h[2:] and os.path.basename(r) == h[:2]][0]
+    m = json.load(open(path))
+    for name, se in m['series'].items():
+        charts += 1
+        wins += len(se['windows'])
+        assert len(se['row']) <= 600 and len(se['row']) == len(se['y'])
+    for p in m['profiles'].values():
+        for f in p['files'].values():
+            assert len(f['detections']['tp']) == f['tp']
+            assert f['detections']['truncated'] or len(f['detections']['fp']) == f['fp']
+            tp += len(f['detections']['tp'])
+            fp += len(f['detections']['fp'])
+print(charts, wins, tp, fp)
+PY
+    if [ -s "$TMP/nab-counts" ]; then
+      read -r charts wins tps fps <"$TMP/nab-counts"
+      pass "nab: the artifacts hold $charts series, $wins windows, $tps TP and $fps FP rows, each list as long as its count"
+      [ "$wins" -gt 0 ] && [ "$tps" -gt 0 ] && pass "nab: windows and detections to draw" || fail "nab: nothing to draw ($wins windows, $tps TP)"
+      expect_count "$TMP/nab.html" rect nab-window "$wins" "nab: a shaded rect per label window"
+      expect_count "$TMP/nab.html" path nab-tp "$tps" "nab: a triangle per detected window and profile"
+      expect_count "$TMP/nab.html" path nab-fp "$fps" "nab: a cross per false positive and profile"
+      n=$(count "$TMP/nab.html" path curve)
+      [ "$n" = "$charts" ] && pass "nab: a series curve per evaluator and file ($n)" || fail "nab: $n curves, expected $charts"
+    else
+      fail "nab: cannot read the metrics artifacts: $(cat "$TMP/nab-counts")"
+    fi
   fi
 else
   echo "# skip - nab: ${LATHE_SHARED_DATA:-}/nab/data not found"

@@ -33,7 +33,7 @@ static void test_downsample(void) {
     x[i] = i, y[i] = sin(i / 1000.0);
   y[54321] = 50;  /* a spike */
   y[60000] = NAN; /* a gap */
-  g_autoptr(GArray) k = lathe_report_downsample(x, y, n, 400);
+  g_autoptr(GArray) k = lathe_downsample_minmax(x, y, n, 400);
   g_assert_cmpuint(k->len, <=, 800);
   g_assert_cmpuint(k->len, >=, 400);
   gboolean spike = FALSE;
@@ -46,10 +46,10 @@ static void test_downsample(void) {
   }
   g_assert_true(spike);
   double sx[] = {0, 1, 2, 3}, sy[] = {1, NAN, 3, 4};
-  g_autoptr(GArray) s = lathe_report_downsample(sx, sy, 4, 400);
+  g_autoptr(GArray) s = lathe_downsample_minmax(sx, sy, 4, 400);
   g_assert_cmpuint(s->len, ==, 3);
   double nx[] = {0, 1}, ny[] = {NAN, NAN};
-  g_autoptr(GArray) none = lathe_report_downsample(nx, ny, 2, 400);
+  g_autoptr(GArray) none = lathe_downsample_minmax(nx, ny, 2, 400);
   g_assert_cmpuint(none->len, ==, 0);
 }
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "store/store.h"
+#include "store/store-private.h"
 #include "test-util.h"
 
 static void test_store(void) {
@@ -201,11 +202,109 @@ static void test_open_readonly(void) {
   lathe_test_remove_tree(dir);
 }
 
+/* lathe_store_show_run reads each list of the whole run in one query: each
+ * execution still gets its own params, metrics and reports, in order;
+ * the NO_NESTED_REPORTS flag empties the reports of trials ("tune/0/f")
+ * only. */
+static void test_show_run_batched(void) {
+  g_autofree char *dir = g_dir_make_tmp("lathe-store-XXXXXX", NULL);
+  g_autoptr(GError) error = NULL;
+  LatheStore *s = lathe_store_open(dir, &error);
+  g_assert_no_error(error);
+  g_autofree char *other = lathe_store_begin_run(s, "o", "p.json", "{}", 1, &error);
+  g_autofree char *run = lathe_store_begin_run(s, "n", "p.json", "{}", 1, &error);
+  const char *nodes[] = {"tune", "tune/0/f", "tune/1/f"};
+  for (guint r = 0; r < 2; r++)
+    for (guint k = 0; k < 3; k++) {
+      g_autoptr(JsonObject) params = json_object_new();
+      json_object_set_int_member(params, "b", k);
+      json_object_set_int_member(params, "a", r);
+      LatheExecIdentity who = {.run_id = r ? run : other, .node = nodes[k], .component = "c/x", .plugin = "p",
+                               .plugin_version = "1", .plugin_digest = "d", .params = params};
+      gint64 ex = lathe_store_begin_execution(s, &who, 1.0, &error);
+      g_assert_cmpint(ex, >, 0);
+      for (guint i = 0; i < 3; i++)
+        lathe_store_add_report(s, ex, "loss", 10.0 * k + i + 100.0 * r, i, 1.0 + i);
+      LatheStoreReport chunk[] = {{ex, "acc", 0.5 + k, 7, 2.0, NULL, NULL}};
+      g_assert_true(lathe_store_add_reports(s, chunk, 1, NULL, &error));
+      g_autoptr(JsonObject) metrics = json_object_new();
+      json_object_set_double_member(metrics, "m", k + 100.0 * r);
+      LatheExecRecord rec = {.status = "succeeded", .metrics = metrics, .started = 1, .ended = 2};
+      g_assert_true(lathe_store_finish_execution(s, ex, &who, NULL, &rec, &error));
+      g_assert_no_error(error);
+    }
+  for (guint f = 0; f < 2; f++) {
+    g_autoptr(JsonObject) shown = lathe_store_show_run_flags(s, run, f ? LATHE_STORE_SHOW_NO_NESTED_REPORTS : 0, &error);
+    g_assert_no_error(error);
+    JsonArray *ns = json_object_get_array_member(shown, "nodes");
+    g_assert_cmpuint(json_array_get_length(ns), ==, 3);
+    for (guint k = 0; k < 3; k++) {
+      JsonObject *n = json_array_get_object_element(ns, k);
+      g_assert_cmpstr(json_object_get_string_member(n, "id"), ==, nodes[k]);
+      g_assert_cmpfloat(json_object_get_double_member(json_object_get_object_member(n, "metrics"), "m"), ==, k + 100.0);
+      JsonObject *p = json_object_get_object_member(n, "params");
+      g_autoptr(GList) names = json_object_get_members(p);
+      g_assert_cmpstr(names->data, ==, "a"); /* by name */
+      g_assert_cmpint(json_object_get_int_member(p, "b"), ==, k);
+      g_assert_cmpint(json_object_get_int_member(p, "a"), ==, 1);
+      JsonArray *reps = json_object_get_array_member(n, "reports");
+      if (f && k) {
+        g_assert_cmpuint(json_array_get_length(reps), ==, 0);
+        continue;
+      }
+      g_assert_cmpuint(json_array_get_length(reps), ==, 4);
+      for (guint i = 0; i < 3; i++) {
+        JsonObject *rp = json_array_get_object_element(reps, i);
+        g_assert_cmpstr(json_object_get_string_member(rp, "name"), ==, "loss");
+        g_assert_cmpint(json_object_get_int_member(rp, "step"), ==, i);
+        g_assert_cmpfloat(json_object_get_double_member(rp, "value"), ==, 10.0 * k + i + 100.0);
+      }
+      JsonObject *last = json_array_get_object_element(reps, 3);
+      g_assert_cmpstr(json_object_get_string_member(last, "name"), ==, "acc");
+      g_assert_cmpfloat(json_object_get_double_member(last, "value"), ==, 0.5 + k);
+    }
+  }
+  /* the study's reader: every trial's points, no other run's */
+  g_autoptr(JsonObject) tr = lathe_store_trial_reports(s, run, "tune/");
+  g_assert_true(json_object_has_member(tr, "0/f.loss"));
+  g_assert_true(json_object_has_member(tr, "1/f.acc"));
+  JsonArray *pts = json_object_get_array_member(tr, "1/f.loss");
+  g_assert_cmpuint(json_array_get_length(pts), ==, 3);
+  g_assert_cmpfloat(json_array_get_double_element(json_array_get_array_element(pts, 2), 1), ==, 122.0);
+  lathe_store_close(s);
+  lathe_test_remove_tree(dir);
+}
+
+/* The stored-value reader's fast path for numbers gives what json-glib's
+ * parser gives (type and value), and leaves everything else to it. */
+static void test_parse_json(void) {
+  const char *texts[] = {"0", "-0", "12", "-7", "1.5", "-0.25", "1e5", "2.5E-3", "123456789012345678",
+                         "1234567890123456789", "0.1", "01", "1.", ".5", "-", "1e", "1x", "\"s\"", "true",
+                         "null", "[1,2]", "{\"a\":1}", " 3", "3 "};
+  for (guint i = 0; i < G_N_ELEMENTS(texts); i++) {
+    g_autoptr(JsonNode) fast = lathe_store_parse_json(texts[i]);
+    g_autoptr(JsonParser) p = json_parser_new();
+    JsonNode *want = json_parser_load_from_data(p, texts[i], -1, NULL) ? json_parser_get_root(p) : NULL;
+    if (!want) {
+      g_assert_null(fast);
+      continue;
+    }
+    g_assert_nonnull(fast);
+    g_assert_cmpint(json_node_get_node_type(fast), ==, json_node_get_node_type(want));
+    if (JSON_NODE_HOLDS_VALUE(want))
+      g_assert_true(json_node_get_value_type(fast) == json_node_get_value_type(want));
+    g_assert_true(json_node_equal(fast, want));
+  }
+  g_assert_null(lathe_store_parse_json(NULL));
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/core/store", test_store);
   g_test_add_func("/core/store/open-readonly", test_open_readonly);
   g_test_add_func("/core/store/environment-and-ids", test_environment_and_ids);
   g_test_add_func("/core/store/copy-studies", test_copy_studies);
+  g_test_add_func("/core/store/show-run-batched", test_show_run_batched);
+  g_test_add_func("/core/store/parse-json", test_parse_json);
   return g_test_run();
 }

@@ -542,6 +542,72 @@ static void test_single_file(void) {
   lathe_context_free(ctx);
 }
 
+/* What the report draws: each file's detection rows (as many as its tp and
+ * fp), its series (pred_0 here: there is no "value" column) and its windows
+ * as row and time ranges. File a: FPs at rows 50 and 150, the window's left
+ * edge (row 100) detected; the threshold 1 is the best. */
+static void test_artifact_pictures(void) {
+  double s[N] = {0};
+  s[50] = s[100] = s[150] = 1.0;
+  LatheContext *ctx = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonObject) m =
+      run_nab(make_scores(s, NULL), "\"profiles\": [\"standard\"]", NULL, &ctx, &error);
+  g_assert_no_error(error);
+  JsonObject *fa = json_object_get_object_member(
+      json_object_get_object_member(profile_of(m, "standard"), "files"), "a.csv");
+  g_assert_cmpint(json_object_get_int_member(fa, "tp"), ==, 1);
+  g_assert_cmpint(json_object_get_int_member(fa, "fp"), ==, 2);
+  JsonObject *det = json_object_get_object_member(fa, "detections");
+  JsonArray *tp = json_object_get_array_member(det, "tp"), *fp = json_object_get_array_member(det, "fp");
+  g_assert_cmpuint(json_array_get_length(tp), ==, 1);
+  g_assert_cmpint(json_array_get_int_element(tp, 0), ==, 100);
+  g_assert_cmpuint(json_array_get_length(fp), ==, 2);
+  g_assert_cmpint(json_array_get_int_element(fp, 0), ==, 50);
+  g_assert_cmpint(json_array_get_int_element(fp, 1), ==, 150);
+  g_assert_false(json_object_get_boolean_member(det, "truncated"));
+  JsonObject *se = json_object_get_object_member(json_object_get_object_member(m, "series"), "a.csv");
+  g_assert_cmpstr(json_object_get_string_member(se, "column"), ==, "pred_0");
+  g_assert_cmpint(json_object_get_int_member(se, "rows"), ==, N);
+  g_assert_cmpuint(json_array_get_length(json_object_get_array_member(se, "row")), ==, N);
+  g_assert_cmpfloat(json_array_get_double_element(json_object_get_array_member(se, "y"), 100), ==, 1.0);
+  JsonArray *wins = json_object_get_array_member(se, "windows");
+  g_assert_cmpuint(json_array_get_length(wins), ==, 1);
+  JsonObject *w = json_array_get_object_element(wins, 0);
+  g_assert_cmpint(json_array_get_int_element(json_object_get_array_member(w, "rows"), 0), ==, 100);
+  g_assert_cmpint(json_array_get_int_element(json_object_get_array_member(w, "rows"), 1), ==, 119);
+  g_assert_cmpfloat(json_array_get_double_element(json_object_get_array_member(w, "time"), 0), ==, 6000);
+  g_assert_cmpfloat(json_array_get_double_element(json_object_get_array_member(w, "time"), 1), ==, 7140);
+  lathe_context_free(ctx);
+
+  /* A long file with a "value" column: at most 600 points, its one spike kept */
+  const guint n = 20000;
+  LatheDataset *ds = lathe_dataset_new(n, 3);
+  lathe_dataset_set_column(ds, 0, "t");
+  lathe_dataset_set_column(ds, 1, "pred_0");
+  lathe_dataset_set_column(ds, 2, "value");
+  for (guint i = 0; i < n; i++) {
+    ds->x[i * 3] = (float)(60 * i);
+    ds->x[i * 3 + 2] = (float)sin(i / 50.0);
+  }
+  ds->x[12345 * 3 + 2] = 9.0f;
+  ctx = NULL;
+  g_autoptr(JsonObject) m2 = run_nab(ds, "\"file\": \"b.csv\"", NULL, &ctx, &error);
+  g_assert_no_error(error);
+  se = json_object_get_object_member(json_object_get_object_member(m2, "series"), "b.csv");
+  g_assert_cmpstr(json_object_get_string_member(se, "column"), ==, "value");
+  g_assert_cmpint(json_object_get_int_member(se, "rows"), ==, n);
+  JsonArray *rows = json_object_get_array_member(se, "row"), *ys = json_object_get_array_member(se, "y");
+  g_assert_cmpuint(json_array_get_length(rows), <=, 600);
+  g_assert_cmpuint(json_array_get_length(rows), >, 300);
+  g_assert_cmpuint(json_array_get_length(ys), ==, json_array_get_length(rows));
+  gboolean spike = FALSE;
+  for (guint j = 0; j < json_array_get_length(rows); j++)
+    spike |= json_array_get_int_element(rows, j) == 12345 && json_array_get_double_element(ys, j) == 9.0;
+  g_assert_true(spike);
+  lathe_context_free(ctx);
+}
+
 /* ---- the five NAB files, scored by model/iforest --------------------------- */
 
 /* @rel's rows as [days, seconds, value, diff] with its times parsed here. */
@@ -666,6 +732,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/evaluator-nab/errors", test_errors);
   g_test_add_func("/evaluator-nab/single-file", test_single_file);
   g_test_add_func("/evaluator-nab/nab-time-quirks", test_nab_time_quirks);
+  g_test_add_func("/evaluator-nab/artifact-pictures", test_artifact_pictures);
   g_test_add_func("/evaluator-nab/nab-iforest", test_nab_iforest);
   return g_test_run();
 }
