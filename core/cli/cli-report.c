@@ -28,7 +28,7 @@ static LatheRegistry *open_registry(gpointer data) {
   r->cat = lathe_cli_load_catalog(TRUE);
   g_autofree char *cwd = g_get_current_dir();
   g_autoptr(GError) error = NULL;
-  r->reg = lathe_registry_open(r->cat, NULL, NULL, cwd, r->dir, &error);
+  r->reg = lathe_registry_open_readonly(r->cat, cwd, r->dir, &error);
   if (!r->reg) /* the report still renders, without the history */
     g_printerr("lathe report: the alias history is left out: %s\n", error->message);
   return r->reg;

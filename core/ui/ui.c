@@ -165,15 +165,38 @@ static void h_runs(LatheHttpExchange *ex, gpointer data) {
   lathe_report_page_end(ex->out);
 }
 
+/* The report asks for the registry only when a run has an A/B section: open
+ * it read-only then, once per page, and leave the history out if it cannot
+ * be read (the page is still the run's). */
+typedef struct {
+  LatheUi *ui;
+  LatheRegistry *reg;
+  gboolean tried;
+} PageRegistry;
+
+static LatheRegistry *page_registry(gpointer data) {
+  PageRegistry *r = data;
+  if (!r->tried && r->ui->opt->catalog) {
+    r->tried = TRUE;
+    r->reg = lathe_registry_open_readonly(r->ui->opt->catalog, r->ui->opt->store_dir,
+                                          r->ui->opt->store_dir, NULL);
+  }
+  return r->reg;
+}
+
 static void render_report(LatheUi *ui, LatheHttpExchange *ex, const char *const *ids, guint n, const char *title) {
   LatheStore *st = open_store(ui, ex);
   if (!st)
     return;
   g_autoptr(GString) body = g_string_new(NULL);
   g_autoptr(GError) error = NULL;
-  gboolean ok = lathe_report_render(st, ids, n, &(LatheReportOptions){.fragment = TRUE, .link_prefix = "/"},
+  PageRegistry reg = {.ui = ui};
+  gboolean ok = lathe_report_render(st, ids, n,
+                                    &(LatheReportOptions){.fragment = TRUE, .link_prefix = "/",
+                                                          .registry = page_registry, .registry_data = &reg},
                                     body, &error);
   lathe_store_close(st);
+  g_clear_pointer(&reg.reg, lathe_registry_close);
   if (!ok) {
     lathe_ui_fail(ex, lathe_ui_status_of(error), error->message);
     return;

@@ -28,6 +28,10 @@ sqlite3 "$S/lathe.db" "UPDATE executions SET node = '<script>alert(1)</script>' 
 run_lathe "$TMP/badname" models alias --store "$S" '<script>x</script>' production 1
 expect_code "$TMP/badname" 2 "a model name with <script> is refused"
 expect_err "$TMP/badname" "invalid model name" "the refusal says why"
+# An A/B run in the same store: its page shows the alias history under the decision.
+(cd "$TMP/iris-ab" && run_lathe "$TMP/ab-run" run --json --store "$S" pipeline.json)
+expect_code "$TMP/ab-run" 0 "iris-ab runs into the same store"
+abid=$(json_get "$TMP/ab-run.out" "d['run_id']")
 # An alias move's reason is free text: HTML reaches the store that way.
 sqlite3 "$S/registry/registry.db" "UPDATE alias_history SET reason = '<script>alert(3)</script>'"
 
@@ -77,6 +81,14 @@ get unknownj /runs/nosuchrun application/json
 expect_py "$TMP/unknownj.body" "d['code'] == 404 and 'nosuchrun' in d['error']" "a JSON 404 when asked for JSON"
 code=$(curl -s -m 10 -o /dev/null -w '%{http_code}' -X POST "$URL/")
 [ "$code" = 405 ] && pass "POST: 405" || fail "POST: $code"
+expect_page abpage "/runs/$abid" 200 text/html
+run_lathe "$TMP/abhist" models history iris --alias production --store "$S" --json
+nmoves=$(json_get "$TMP/abhist.out" "len(d)")
+nrows=$(grep -o '<tr class="alias-move">' "$TMP/abpage.body" | wc -l)
+[ "$nmoves" -ge 1 ] && [ "$nrows" = "$nmoves" ] && pass "the A/B run page has the alias history: $nrows moves" \
+  || fail "A/B run page: $nrows alias-move rows, the registry holds $nmoves"
+grep -q '<script>alert(3)' "$TMP/abpage.body" && fail "the A/B page carries a raw <script> reason" \
+  || pass "the A/B page escapes the reasons"
 grep -q 'href="/models/iris"' "$TMP/models.body" && pass "/models links the model" || fail "/models: $(head -c 400 "$TMP/models.body")"
 grep -q "href=\"/runs/$rid\"" "$TMP/model.body" && pass "/models/iris links the run that registered version 1" \
   || fail "/models/iris lacks /runs/$rid"
