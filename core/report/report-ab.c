@@ -6,23 +6,37 @@
 
 #include "report/report-private.h"
 
-static const char *text_of(JsonObject *o, const char *k) {
-  JsonNode *n = json_object_get_member(o, k);
-  return n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING ? json_node_get_string(n) : NULL;
+/* NAME@ALIAS's moves, oldest first (`lathe models history NAME --alias
+ * ALIAS` as a table). */
+void lathe_report_alias_history(GString *out, JsonArray *hist, const LatheReportOptions *o) {
+  g_string_append(out, "<table class=\"alias-history\"><tr><th class=\"l\">when</th><th class=\"l\">alias</th>"
+                       "<th>from version</th><th>to version</th><th class=\"l\">reason</th>"
+                       "<th class=\"l\">user</th><th class=\"l\">run</th><th class=\"l\">figures</th></tr>\n");
+  for (guint i = 0; i < json_array_get_length(hist); i++) {
+    JsonObject *m = json_array_get_object_element(hist, i);
+    g_string_append(out, "<tr class=\"alias-move\">");
+    const char *cols[] = {"set_at", "alias", "previous_version", "version", "reason", "user", "run_id", "figures"};
+    for (guint c = 0; c < G_N_ELEMENTS(cols); c++) {
+      JsonNode *n = json_object_get_member(m, cols[c]);
+      g_string_append(out, c == 2 || c == 3 ? "<td>" : "<td class=\"l\">");
+      if (n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING && c == 6)
+        lathe_report_link(out, o, "runs", json_node_get_string(n));
+      else if (n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING)
+        lathe_report_escape(out, json_node_get_string(n));
+      else if (n && JSON_NODE_HOLDS_VALUE(n))
+        g_string_append_printf(out, "%" G_GINT64_FORMAT, json_node_get_int(n));
+      else if (n && JSON_NODE_HOLDS_OBJECT(n)) {
+        g_autofree char *txt = json_to_string(n, FALSE);
+        lathe_report_escape(out, txt);
+      } else
+        g_string_append(out, "—");
+      g_string_append(out, "</td>");
+    }
+    g_string_append(out, "</tr>\n");
+  }
+  g_string_append(out, "</table>\n");
 }
 
-static void version_cell(GString *out, JsonObject *o, const char *k) {
-  JsonNode *n = json_object_get_member(o, k);
-  g_string_append(out, "<td>");
-  if (n && JSON_NODE_HOLDS_VALUE(n))
-    g_string_append_printf(out, "%" G_GINT64_FORMAT, json_node_get_int(n));
-  else
-    g_string_append(out, "—");
-  g_string_append(out, "</td>");
-}
-
-/* NAME@ALIAS's moves, oldest first: from, to, when, reason (`lathe models
- * history NAME --alias ALIAS` as a table). */
 static void alias_history(GString *out, const LatheReportOptions *o, const char *name, const char *alias) {
   LatheRegistry *reg = o && o->registry && name && alias ? o->registry(o->registry_data) : NULL;
   if (!reg)
@@ -40,22 +54,7 @@ static void alias_history(GString *out, const LatheReportOptions *o, const char 
     g_string_append(out, "</p>\n");
     return;
   }
-  g_string_append(out, "<table class=\"alias-history\"><tr><th>from version</th><th>to version</th>"
-                       "<th class=\"l\">when</th><th class=\"l\">reason</th><th class=\"l\">run</th></tr>");
-  for (guint i = 0; i < json_array_get_length(hist); i++) {
-    JsonObject *m = json_array_get_object_element(hist, i);
-    g_string_append(out, "<tr class=\"alias-move\">");
-    version_cell(out, m, "previous_version");
-    version_cell(out, m, "version");
-    const char *cols[] = {"set_at", "reason", "run_id"};
-    for (guint c = 0; c < G_N_ELEMENTS(cols); c++) {
-      g_string_append(out, "<td class=\"l\">");
-      lathe_report_escape(out, text_of(m, cols[c]) ? text_of(m, cols[c]) : "—");
-      g_string_append(out, "</td>");
-    }
-    g_string_append(out, "</tr>");
-  }
-  g_string_append(out, "</table>\n");
+  lathe_report_alias_history(out, hist, o);
 }
 
 void lathe_report_ab(GString *out, LatheStore *store, JsonObject *node, const LatheReportOptions *options) {

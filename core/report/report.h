@@ -115,6 +115,21 @@ void lathe_report_page_end(GString *out);
 void lathe_report_escape(GString *out, const char *text);
 
 /**
+ * lathe_report_alias_history:
+ * @out: appended to
+ * @hist: (transfer none): alias moves as lathe_registry_alias_history() or
+ *   lathe_registry_model_history() list them, oldest first
+ * @options: (nullable): its link_prefix makes each run a link (the UI)
+ *
+ * Appends the table of alias moves (when, alias, from and to version, reason,
+ * user, run, figures), every string escaped: the one rendering the report's
+ * A/B section and the UI's model page share.
+ *
+ * Since: 1.9
+ */
+void lathe_report_alias_history(GString *out, JsonArray *hist, const LatheReportOptions *options);
+
+/**
  * lathe_report_class_table:
  * @store: the run store
  * @node: (transfer none): an execution as lathe_store_show_run() lists it

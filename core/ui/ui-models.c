@@ -123,37 +123,10 @@ static void versions_table(GString *o, JsonArray *versions) {
 
 static void history_table(GString *o, JsonArray *hist) {
   g_string_append(o, "<h2>Alias history</h2>\n");
-  if (json_array_get_length(hist) == 0) {
+  if (json_array_get_length(hist) == 0)
     g_string_append(o, "<p>No alias has been set on this model.</p>\n");
-    return;
-  }
-  g_string_append(o, "<table><tr><th>When</th><th>Alias</th><th>From</th><th>To</th><th>Reason</th>"
-                     "<th>User</th><th>Run</th><th>Figures</th></tr>\n");
-  for (guint i = 0; i < json_array_get_length(hist); i++) {
-    JsonObject *h = json_array_get_object_element(hist, i);
-    g_string_append(o, "<tr><td>");
-    text(o, str_member(h, "set_at"));
-    g_string_append(o, "</td><td>");
-    text(o, str_member(h, "alias"));
-    JsonNode *prev = json_object_get_member(h, "previous_version");
-    if (prev && JSON_NODE_HOLDS_VALUE(prev))
-      g_string_append_printf(o, "</td><td>%" G_GINT64_FORMAT, json_node_get_int(prev));
-    else
-      g_string_append(o, "</td><td>-");
-    g_string_append_printf(o, "</td><td>%" G_GINT64_FORMAT "</td><td>",
-                           json_object_get_int_member_with_default(h, "version", 0));
-    text(o, str_member(h, "reason"));
-    g_string_append(o, "</td><td>");
-    text(o, str_member(h, "user"));
-    g_string_append(o, "</td><td>");
-    cell_run(o, str_member(h, "run_id"));
-    g_string_append(o, "</td><td>");
-    JsonNode *fig = json_object_get_member(h, "figures");
-    g_autofree char *figures = fig && JSON_NODE_HOLDS_OBJECT(fig) ? json_to_string(fig, FALSE) : NULL;
-    text(o, figures);
-    g_string_append(o, "</td></tr>\n");
-  }
-  g_string_append(o, "</table>\n");
+  else
+    lathe_report_alias_history(o, hist, &(LatheReportOptions){.link_prefix = "/"});
 }
 
 void lathe_ui_model_page(LatheHttpExchange *ex, gpointer data) {

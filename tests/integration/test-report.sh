@@ -114,12 +114,15 @@ reg_sums | cmp -s - "$TMP/ab-sums" && pass "iris-ab: the report wrote neither th
 run_lathe "$TMP/abhist" models history iris --alias production --json
 $PY - "$TMP/abhist.out" "$TMP/ab.html" <<'PY' && pass "iris-ab: the alias history table has the registry's moves" || fail "iris-ab: alias history differs from lathe models history"
 import html, json, re, sys
-want = [[str(m['previous_version']) if m['previous_version'] is not None else '—', str(m['version']),
-         m['set_at'], m['reason'] or '—', m['run_id'] or '—'] for m in json.load(open(sys.argv[1]))]
+want = [[m['set_at'], m['alias'], str(m['previous_version']) if m['previous_version'] is not None else '—',
+         str(m['version']), m['reason'] or '—', m.get('user') or '—', m['run_id'] or '—',
+         m.get('figures') or '—']
+        for m in json.load(open(sys.argv[1]))]
 page = open(sys.argv[2]).read()
 table = re.search(r'<table class="alias-history">(.*?)</table>', page, re.S)
 rows = [[html.unescape(c) for c in re.findall(r'<td[^>]*>(.*?)</td>', r)]
         for r in re.findall(r'<tr class="alias-move">(.*?)</tr>', table.group(1) if table else '')]
+rows = [r[:-1] + [json.loads(r[-1]) if r[-1] != '—' else '—'] for r in rows]
 print(rows, want, file=sys.stderr)
 sys.exit(0 if want and rows == want else 1)
 PY
