@@ -13,9 +13,6 @@ extern const char *const lathe_report_palette[8];
  * draws those; a node id may hold any other '/' (it is store text). */
 gboolean lathe_report_is_trial(const char *id);
 
-/* A number as the page prints it: "NaN", "inf", or %.4g. */
-void lathe_report_number(GString *out, double v);
-
 /* A line chart: @series are {name, x: [..], y: [..]} (each becomes one
  * <path class="curve">); @marks (nullable) are vertical markers {x, label}. */
 void lathe_report_line_chart(GString *out, const char *title, const char *xlabel,

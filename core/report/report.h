@@ -115,6 +115,17 @@ void lathe_report_page_end(GString *out);
 void lathe_report_escape(GString *out, const char *text);
 
 /**
+ * lathe_report_number:
+ * @out: appended to
+ * @v: any double
+ *
+ * Appends @v as every page prints a number: "NaN", "inf", "-inf", or %.4g.
+ *
+ * Since: 1.9
+ */
+void lathe_report_number(GString *out, double v);
+
+/**
  * lathe_report_alias_history:
  * @out: appended to
  * @hist: (transfer none): alias moves as lathe_registry_alias_history() or

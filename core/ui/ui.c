@@ -66,12 +66,9 @@ static LatheStore *open_store(LatheUi *ui, LatheHttpExchange *ex) {
 }
 
 void lathe_ui_metric_value(GString *o, JsonNode *v) {
-  double d = v && JSON_NODE_HOLDS_VALUE(v) && json_node_get_value_type(v) != G_TYPE_STRING
-                 ? json_node_get_double(v) : NAN;
-  if (isfinite(d))
-    g_string_append_printf(o, "%.4g", d);
-  else
-    g_string_append(o, isinf(d) ? (d > 0 ? "inf" : "-inf") : "NaN");
+  /* the store gives a NaN metric as null */
+  lathe_report_number(o, v && JSON_NODE_HOLDS_VALUE(v) && json_node_get_value_type(v) != G_TYPE_STRING
+                             ? json_node_get_double(v) : NAN);
 }
 
 void lathe_ui_link(GString *o, const char *prefix, const char *id) {
