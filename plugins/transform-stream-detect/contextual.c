@@ -46,7 +46,8 @@ static const LatheParamSpec cx_params[] = {
 
 typedef struct {
   guint levels, max_order;
-  double lo, step, base;
+  gboolean running;
+  double lo, hi, base;
   guint rest;      /* rows silent after a raw score >= base */
   guint since;     /* rows since the last raw score >= base */
   gint32 *hist;    /* the last max_order levels, ring */
@@ -62,13 +63,9 @@ static gpointer cx_new(LatheContext *ctx, const LatheStreamSeries *series) {
   s->base = lathe_context_param_float(ctx, "base_threshold");
   s->rest = (guint)(lathe_context_param_float(ctx, "rest_fraction") * series->probation);
   s->since = 0; /* CAD OSE's score history starts with 1.0 */
-  double lo = series->lo, hi = series->hi;
-  if (!(hi > lo)) { /* flat probation: as CAD OSE, a step of 1 */
-    lo = isfinite(lo) ? lo : 0.0;
-    hi = lo + (s->levels - 1.0);
-  }
-  s->lo = lo;
-  s->step = (hi - lo) / (s->levels - 1.0);
+  s->running = series->running;
+  s->lo = series->lo;
+  s->hi = series->hi;
   s->hist = g_new0(gint32, s->max_order);
   s->contexts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
   s->transitions = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
@@ -78,7 +75,16 @@ static gpointer cx_new(LatheContext *ctx, const LatheStreamSeries *series) {
 
 static double cx_step(gpointer state, double x) {
   CxState *s = state;
-  double qd = floor((x - s->lo) / s->step);
+  /* A running range quantises row t over the range of rows <= t; the
+   * contexts learned keep the levels they were made with, so a widening
+   * range makes contexts new for a while, as an excursion should. */
+  lathe_stream_range_update(s->running, &s->lo, &s->hi, x);
+  double lo = s->lo, step = (s->hi - s->lo) / (s->levels - 1.0);
+  if (!(s->hi > s->lo)) { /* flat: as CAD OSE, a step of 1 */
+    lo = isfinite(lo) ? lo : 0.0;
+    step = 1.0;
+  }
+  double qd = floor((x - lo) / step);
   gint32 q = (gint32)CLAMP(qd, -1e6, 1e6);
   const guint orders = (guint)MIN((guint64)s->max_order, s->n);
   guint selected = 0, active = 0, added = 0;
