@@ -31,6 +31,9 @@ static const Det dets[] = {
     {"transform/context_novelty", "{\"range\": \"running\"}", "value_ctx"},
     {"transform/context_novelty", "{\"range\": \"running\", \"levels\": 5, \"max_order\": 3}",
      "value_ctx"},
+    {"transform/context_novelty", "{\"contexts\": \"recursive\"}", "value_ctx"},
+    {"transform/context_novelty",
+     "{\"contexts\": \"recursive\", \"range\": \"running\", \"max_active\": 3}", "value_ctx"},
 };
 
 static LatheDataset *run_ok(const Det *det, LatheDataset *in) {
@@ -249,6 +252,9 @@ static void test_refusals(void) {
   g_autofree char *e5 = ts_expect_error(PLUGIN, "transform/relative_entropy",
                                         "{\"score\": \"soft\"}", ts_series(50, 1, FALSE, 1));
   ts_assert_contains(e5, "score 'soft' is unknown");
+  g_autofree char *e6 = ts_expect_error(PLUGIN, "transform/context_novelty",
+                                        "{\"contexts\": \"deep\"}", ts_series(50, 1, FALSE, 1));
+  ts_assert_contains(e6, "contexts 'deep' is unknown");
 }
 
 int main(int argc, char **argv) {
