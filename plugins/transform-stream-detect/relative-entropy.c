@@ -36,7 +36,8 @@ static const LatheParamSpec re_params[] = {
     LATHE_PARAM_STRING_("score", "\"binary\"", 0,
                         "\"binary\": NAB's 0 or 1; \"pvalue\": the chi-square CDF of the "
                         "statistic against the nearest hypothesis (1 - its p-value), 1 for a "
-                        "new or rare hypothesis, so that thresholds can be graded"),
+                        "new or rare hypothesis, so that thresholds can be graded; \"share\": "
+                        "the share of the last `window` rows whose binary score was 1"),
     LATHE_STREAM_PROBATION_PARAM,
     LATHE_STREAM_COMMON_PARAMS,
     LATHE_PARAM_END,
@@ -72,7 +73,9 @@ static double chi2_quantile(double k, double p) {
 
 typedef struct {
   guint window, bins, rare;
-  gboolean running, pvalue;
+  gboolean running, pvalue, share;
+  guint8 *hits; /* score "share": the last window rows' binary scores, ring */
+  guint n_hits;
   double lo, hi, limit, dof;
   double *ring; /* the window's values */
   guint *count; /* the window's histogram */
@@ -90,6 +93,8 @@ static gpointer re_new(LatheContext *ctx, const LatheStreamSeries *series) {
   s->dof = s->bins - 1.0;
   s->limit = chi2_quantile(s->dof, 1.0 - lathe_context_param_float(ctx, "significance"));
   s->pvalue = g_strcmp0(lathe_context_param_string(ctx, "score"), "pvalue") == 0;
+  s->share = g_strcmp0(lathe_context_param_string(ctx, "score"), "share") == 0;
+  s->hits = g_new0(guint8, s->window);
   s->running = series->running;
   s->lo = series->lo;
   s->hi = series->hi;
@@ -123,8 +128,22 @@ static guint re_bin(const ReState *s, double x) {
   return q <= 0 ? 0 : q >= s->bins - 1 ? s->bins - 1 : (guint)q;
 }
 
+static double re_score(ReState *s, double x);
+
+/* score "share": the binary score smoothed over the last window rows */
 static double re_step(gpointer state, double x) {
   ReState *s = state;
+  if (!s->share)
+    return re_score(s, x);
+  const guint slot = (guint)(s->n % s->window); /* re_score advances n */
+  const guint8 hit = re_score(s, x) >= 1.0;
+  s->n_hits += hit;
+  s->n_hits -= s->hits[slot];
+  s->hits[slot] = hit;
+  return (double)s->n_hits / s->window;
+}
+
+static double re_score(ReState *s, double x) {
   guint slot = (guint)(s->n % s->window);
   if (s->n >= s->window)
     s->count[re_bin(s, s->ring[slot])]--;
@@ -171,6 +190,7 @@ static double re_step(gpointer state, double x) {
 static void re_free(gpointer state) {
   ReState *s = state;
   g_free(s->ring);
+  g_free(s->hits);
   g_free(s->count);
   g_array_unref(s->hyp);
   g_array_unref(s->seen);
@@ -183,9 +203,9 @@ static const LatheStreamDetector re_det = {"transform/relative_entropy", "_re", 
 
 static gboolean re_run(LatheContext *ctx, GError **error) {
   const char *score = lathe_context_param_string(ctx, "score");
-  if (g_strcmp0(score, "binary") && g_strcmp0(score, "pvalue")) {
+  if (g_strcmp0(score, "binary") && g_strcmp0(score, "pvalue") && g_strcmp0(score, "share")) {
     lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, re_det.component,
-                            "score '%s' is unknown; use \"binary\" or \"pvalue\"",
+                            "score '%s' is unknown; use \"binary\", \"pvalue\" or \"share\"",
                             score ? score : "");
     return FALSE;
   }

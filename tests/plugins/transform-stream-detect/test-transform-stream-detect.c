@@ -28,6 +28,7 @@ static const Det dets[] = {
     {"transform/context_novelty", NULL, "value_ctx"},
     {"transform/relative_entropy", "{\"range\": \"running\", \"score\": \"pvalue\"}", "value_re"},
     {"transform/relative_entropy", "{\"range\": \"running\", \"window\": 20}", "value_re"},
+    {"transform/relative_entropy", "{\"score\": \"share\", \"window\": 20}", "value_re"},
     {"transform/context_novelty", "{\"range\": \"running\"}", "value_ctx"},
     {"transform/context_novelty", "{\"range\": \"running\", \"levels\": 5, \"max_order\": 3}",
      "value_ctx"},
