@@ -36,7 +36,7 @@
 
 static const LatheParamSpec cx_params[] = {
     LATHE_PARAM_INT_("levels", "8", 2, 1000000,
-                     "quantisation levels over the probation range (CAD OSE: 3 bits, 8)"),
+                     "quantisation levels over the value range, see range (CAD OSE: 3 bits, 8)"),
     LATHE_PARAM_INT_("max_order", "7", 1, 64,
                      "contexts of the last 1..max_order levels (CAD OSE's maximal left "
                      "semi-context length: 7)"),
@@ -51,6 +51,10 @@ static const LatheParamSpec cx_params[] = {
     LATHE_PARAM_INT_("max_active", "15", 1, 1000,
                      "recursive contexts: at most this many active contexts become facts of "
                      "the next row (CAD OSE: 15)"),
+    LATHE_PARAM_FLOAT_("relearn_growth", "0", 0, 1e9, 0,
+                        "range \"running\": when the range has grown this many times wider "
+                        "than when the contexts were started, forget them and start afresh "
+                        "in the new levels; 0 = never (the contexts keep their old levels)"),
     LATHE_STREAM_PROBATION_PARAM,
     LATHE_STREAM_COMMON_PARAMS,
     LATHE_PARAM_END,
@@ -71,6 +75,7 @@ typedef struct {
   gboolean recursive;
   guint max_active, next_id;
   GArray *facts, *active; /* gint32 */
+  double relearn, width; /* relearn_growth; the range's width the contexts started with */
 } CxState;
 
 static gpointer cx_new(LatheContext *ctx, const LatheStreamSeries *series) {
@@ -89,6 +94,7 @@ static gpointer cx_new(LatheContext *ctx, const LatheStreamSeries *series) {
   s->key = g_string_new(NULL);
   s->recursive = g_strcmp0(lathe_context_param_string(ctx, "contexts"), "recursive") == 0;
   s->max_active = (guint)lathe_context_param_int(ctx, "max_active");
+  s->relearn = lathe_context_param_float(ctx, "relearn_growth");
   s->facts = g_array_new(FALSE, FALSE, sizeof(gint32));
   s->active = g_array_new(FALSE, FALSE, sizeof(gint32));
   return s;
@@ -189,8 +195,19 @@ static double cx_step(gpointer state, double x) {
   CxState *s = state;
   /* A running range quantises row t over the range of rows <= t; the
    * contexts learned keep the levels they were made with, so a widening
-   * range makes contexts new for a while, as an excursion should. */
-  lathe_stream_range_update(s->running, &s->lo, &s->hi, x);
+   * range makes contexts new for a while, as an excursion should; with
+   * relearn_growth, a range grown that much forgets them instead. */
+  if (lathe_stream_range_update(s->running, &s->lo, &s->hi, x)) {
+    const double width = s->hi - s->lo;
+    if (s->width > 0 && s->relearn > 0 && width > s->relearn * s->width) {
+      g_hash_table_remove_all(s->contexts);
+      g_hash_table_remove_all(s->transitions);
+      g_array_set_size(s->facts, 0);
+      s->n = 0;
+    }
+    if (s->width <= 0 || (s->relearn > 0 && width > s->relearn * s->width))
+      s->width = width;
+  }
   double lo = s->lo, step = (s->hi - s->lo) / (s->levels - 1.0);
   if (!(s->hi > s->lo)) { /* flat: as CAD OSE, a step of 1 */
     lo = isfinite(lo) ? lo : 0.0;

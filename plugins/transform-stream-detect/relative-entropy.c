@@ -16,10 +16,14 @@
  *   1. Otherwise 0. The first window becomes the first hypothesis.
  *
  * NAB takes lo and hi from the whole file, which a stream cannot know; here
- * they are the probation rows' (stream.c's probation_range): those rows score
- * 0 (NAB never scores them), and later values outside [lo, hi] fall in the
- * end bins. A flat probation period is widened to [lo - 0.5, hi + 0.5] so
- * that a later change is seen (NAB scores a flat file 0 throughout). */
+ * they are the probation rows' (range "probation", stream.c's
+ * probation_range: those rows score 0, as NAB never scores them, and later
+ * values outside [lo, hi] fall in the end bins) or the running min and max
+ * (range "running": the window is re-binned when they move, the hypotheses
+ * keep their bins). A flat range is widened to [lo - 0.5, lo + 0.5] so that
+ * a later change is seen (NAB scores a flat file 0 throughout).
+ *
+ * score "binary" is NAB's; "pvalue" and "share" grade it (re_params). */
 #include <math.h>
 #include <string.h>
 

@@ -35,6 +35,8 @@ static const Det dets[] = {
     {"transform/context_novelty", "{\"contexts\": \"recursive\"}", "value_ctx"},
     {"transform/context_novelty",
      "{\"contexts\": \"recursive\", \"range\": \"running\", \"max_active\": 3}", "value_ctx"},
+    {"transform/context_novelty", "{\"range\": \"running\", \"relearn_growth\": 1.2}",
+     "value_ctx"},
 };
 
 static LatheDataset *run_ok(const Det *det, LatheDataset *in) {
