@@ -132,7 +132,10 @@ static void cx_orders(CxState *s, gint32 q, guint *selected_, guint *active_, gu
   }
   s->hist[s->n % s->max_order] = q;
   s->n++;
-  *selected_ = selected, *active_ = active, *added_ = added, *orders_ = orders;
+  *selected_ = selected;
+  *active_ = active;
+  *added_ = added;
+  *orders_ = orders;
 }
 
 /* One left semi-context (the facts @f[0..k), as a key) with this row's level
