@@ -2,6 +2,7 @@
 """Score the 53-file designs and print them next to NAB's published detectors.
 
     python3 nab53.py PATH/TO/lathe [--markdown] [--seeds N] [--pipeline FILE]
+                     [--set NODE.PARAM=VALUE ...]
 
 Runs pipeline-53.json (all 53 development files: ../shared/data/nab and
 ../shared/data/nab-more) with leave-one-file-out choices of column, threshold
@@ -31,7 +32,8 @@ def main():
     name = args[args.index("--pipeline") + 1] if "--pipeline" in args else "pipeline-53.json"
     base = load(name)
     evaluators = [n["id"] for n in base["nodes"] if n["use"] == "evaluator/nab"]
-    runs = [metrics for _, metrics in run_seeds(lathe, base, range(seeds))]
+    sets = [args[i + 1] for i, a in enumerate(args) if a == "--set"]
+    runs = [metrics for _, metrics in run_seeds(lathe, base, range(seeds), sets)]
     print("%s, leave-one-file-out, %d seed(s)" % (name, seeds))
     if markdown:
         print("| design (evaluator node) | " + " | ".join(PROFILES) + " |")

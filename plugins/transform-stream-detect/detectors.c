@@ -29,7 +29,7 @@
  *   left out (Euclidean; suppression is evaluator/nab's).
  * transform/relative_entropy (relative-entropy.c) and
  *   transform/context_novelty (contextual.c): NAB's relativeEntropy and a
- *   CAD OSE-like detector, on the probation rows' value range.
+ *   CAD OSE-like detector, on the probation rows' or a running value range.
  * transform/score_max (combine.c): the row-wise maximum of score columns. */
 #include <math.h>
 #include <string.h>

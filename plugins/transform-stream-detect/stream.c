@@ -18,6 +18,14 @@ const LathePortSpec lathe_stream_outputs[] = {
     {.name = NULL},
 };
 
+gboolean lathe_stream_range_update(gboolean running, double *lo, double *hi, double x) {
+  if (!running || (x >= *lo && x <= *hi))
+    return FALSE;
+  *lo = MIN(*lo, x);
+  *hi = MAX(*hi, x);
+  return TRUE;
+}
+
 /* Scores one series (rows @rows[0..n) of the input, column @c) into
  * @out[rows[t] * @stride]. */
 static void score_series(LatheContext *ctx, const LatheStreamDetector *det, const float *x,
@@ -28,13 +36,13 @@ static void score_series(LatheContext *ctx, const LatheStreamDetector *det, cons
   if (det->probation_range) {
     const double p = lathe_context_param_float(ctx, "probation_percent");
     series.probation = (guint)MIN(floor(p * n), p * 5000.0);
+    series.running = g_strcmp0(lathe_context_param_string(ctx, "range"), "running") == 0;
     first = MIN(MAX(series.probation, 1u), n);
     series.lo = INFINITY;
     series.hi = -INFINITY;
     for (guint t = 0; t < first; t++) {
-      const double v = x[(gsize)rows[t] * d + c];
-      series.lo = MIN(series.lo, v);
-      series.hi = MAX(series.hi, v);
+      if (!series.running)
+        lathe_stream_range_update(TRUE, &series.lo, &series.hi, x[(gsize)rows[t] * d + c]);
       out[(gsize)rows[t] * stride] = 0.0f;
     }
   }
@@ -57,6 +65,15 @@ gboolean lathe_stream_detect_run(LatheContext *ctx, const LatheStreamDetector *d
                             "input is a sequence dataset (seq_len %u); give it the long table",
                             ds->seq_len);
     return FALSE;
+  }
+  if (det->probation_range) {
+    const char *range = lathe_context_param_string(ctx, "range");
+    if (g_strcmp0(range, "probation") && g_strcmp0(range, "running")) {
+      lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, C,
+                              "range '%s' is unknown; use \"probation\" or \"running\"",
+                              range ? range : "");
+      return FALSE;
+    }
   }
   const char *suffix = lathe_context_param_string(ctx, "suffix");
   if (!suffix || !*suffix)

@@ -13,7 +13,15 @@ typedef struct {
   guint n;         /* rows of the series */
   guint probation; /* NAB's probationary period, min(floor(p n), p 5000) rows */
   double lo, hi;   /* probation_range: min and max of the probation rows */
+  /* range "running": lo and hi are unknown (+inf, -inf); the detector keeps
+   * the running min and max of the values it has seen, row t included, and
+   * documents how it re-quantises when they move. */
+  gboolean running;
 } LatheStreamSeries;
+
+/* A running range: when @running, widens [@lo, @hi] to hold @x and returns
+ * TRUE when it moved; otherwise leaves it. */
+gboolean lathe_stream_range_update(gboolean running, double *lo, double *hi, double x);
 
 typedef struct {
   const char *component; /* "transform/windowed_gaussian" */
@@ -47,7 +55,12 @@ gboolean lathe_stream_detect_run(LatheContext *ctx, const LatheStreamDetector *d
 #define LATHE_STREAM_PROBATION_PARAM                                                   \
   LATHE_PARAM_FLOAT_("probation_percent", "0.15", 0, 1, 0,                             \
                      "NAB's probationary period: min(floor(p n), p 5000) rows of a series " \
-                     "of n rows, which score 0 and set the value range")
+                     "of n rows, which score 0 (and set the value range when range is "     \
+                     "\"probation\")"),                                                      \
+      LATHE_PARAM_STRING_("range", "\"probation\"", 0,                                   \
+                          "the value range quantised over: \"probation\" = the probation " \
+                          "rows' min and max; \"running\" = the min and max of the rows " \
+                          "seen so far, row t included")
 
 extern const LathePortSpec lathe_stream_inputs[];
 /* The detectors kept in their own files (listed by detectors.c's plugin). */
