@@ -333,8 +333,9 @@ void lathe_report_timeline(GString *out, JsonObject *pipeline, JsonObject *run) 
   g_string_append_printf(out, "<line class=\"axis\" x1=\"%g\" y1=\"%g\" x2=\"%g\" y2=\"%g\"/>"
                               "<text x=\"%g\" y=\"%g\">0 s</text><text x=\"%g\" y=\"%g\" text-anchor=\"end\">%.3f s</text>"
                               "<text x=\"%g\" y=\"%g\" text-anchor=\"middle\">time since the run's first execution (seconds)</text>"
-                              "<text transform=\"translate(12,%g) rotate(-90)\" text-anchor=\"middle\">lane</text></svg>\n",
-                         L, H - 34, W, H - 34, L, H - 22, W, H - 22, t1 - t0, (L + W) / 2, H - 6, T + lanes * LH / 2);
+                              "<text transform=\"translate(12,%g) rotate(-90)\" text-anchor=\"middle\">%s</text></svg>\n",
+                         L, H - 34, W, H - 34, L, H - 22, W, H - 22, t1 - t0, (L + W) / 2, H - 6, T + lanes * LH / 2,
+                         labels->len ? "worker" : "lane");
   g_string_append(out, "<details><summary>timeline as a table</summary><table><tr><th class=\"l\">execution</th>"
                        "<th class=\"l\">worker</th><th>start (s)</th><th>end (s)</th><th class=\"l\">critical</th></tr>");
   for (guint i = 0; i < ex->len; i++) {
