@@ -85,6 +85,7 @@ struct _LatheBatch {
   GQueue queue;         /* runnable tasks no thread has taken yet */
   gboolean thread_failed; /* a worker could not be started (said once) */
   gboolean *slot_busy;  /* jobs entries: the worker slots taken (under @lock) */
+  guint trial_slot;     /* a trial's batch: its thread's slot among the run's trials */
   guint finalized;      /* tasks whose result is recorded */
   guint active;         /* tasks queued or running */
   /* A trial's batch: its tuner task, its number, and who watches its tasks'
@@ -132,6 +133,11 @@ struct _LatheRun {
   gint secret_key_state;
   guint8 secret_key[LATHE_STORE_KEY_SIZE];
   struct _LatheExecutors *executors; /* executor.c: the sessions of the run's executors */
+  /* The slots of the trial threads running (gboolean each, under @lock;
+   * NULL until a trial runs): a trial's nodes run on its own thread, named
+   * by the lowest slot free when it starts, so the timeline has as many
+   * trial lanes as trials ran at once, not one a trial. */
+  GArray *trial_slots;
 };
 
 extern const LatheHostServices lathe_engine_services;

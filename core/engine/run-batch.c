@@ -199,14 +199,14 @@ static void record_skip(LatheBatch *exec, LatheNodeRun *t, LatheSkipReason reaso
 
 /* The worker that runs @t, once its executor is chosen: the scheduler's slot
  * on this process's threads or an executor's ("process 1": executors run at
- * most jobs tasks at once, one a slot); a trial's tasks run on its own
- * thread, the trial's lane. */
+ * most jobs tasks at once, one a slot); a trial's tasks run one at a time on
+ * its thread ("trial slot 0"), or through an executor from it. */
 static void set_worker(LatheNodeRun *t) {
   LatheBatch *b = t->batch;
   const char *where = t->remote ? lathe_executors_short_name(t->remote) : "thread";
-  char *worker = b->tuner ? (t->remote ? g_strdup_printf("%s trial %u", where, b->trial_number)
-                                       : g_strdup_printf("trial %u", b->trial_number))
-                          : g_strdup_printf("%s %u", where, t->slot);
+  char *worker = !b->tuner   ? g_strdup_printf("%s %u", where, t->slot)
+                 : t->remote ? g_strdup_printf("%s, trial slot %u", where, b->trial_slot)
+                             : g_strdup_printf("trial slot %u", b->trial_slot);
   g_mutex_lock(&b->run->lock);
   g_free(t->worker);
   t->worker = worker;
@@ -427,12 +427,28 @@ static void worker(gpointer data, gpointer user) {
   }
 }
 
+static guint trial_slot_take(LatheRun *run) {
+  g_mutex_lock(&run->lock);
+  if (!run->trial_slots)
+    run->trial_slots = g_array_new(FALSE, TRUE, sizeof(gboolean));
+  guint k = 0;
+  while (k < run->trial_slots->len && g_array_index(run->trial_slots, gboolean, k))
+    k++;
+  if (k == run->trial_slots->len)
+    g_array_set_size(run->trial_slots, k + 1);
+  g_array_index(run->trial_slots, gboolean, k) = TRUE;
+  g_mutex_unlock(&run->lock);
+  return k;
+}
+
 void lathe_batch_execute(LatheBatch *b) {
   g_mutex_init(&b->lock);
   g_cond_init(&b->cond);
   g_queue_init(&b->queue);
   g_free(b->slot_busy);
   b->slot_busy = g_new0(gboolean, MAX(b->jobs, 2));
+  if (b->tuner)
+    b->trial_slot = trial_slot_take(b->run);
   /* Non-exclusive: threads start on demand, and a failure to start one is
    * the push's error (enqueue()), not an abort. */
   b->pool = b->jobs > 1 ? g_thread_pool_new(worker, b, (gint)b->jobs - 1, FALSE, NULL) : NULL;
@@ -468,6 +484,11 @@ void lathe_batch_execute(LatheBatch *b) {
   if (b->pool)
     g_thread_pool_free(b->pool, FALSE, TRUE);
   b->pool = NULL;
+  if (b->tuner) {
+    g_mutex_lock(&b->run->lock);
+    g_array_index(b->run->trial_slots, gboolean, b->trial_slot) = FALSE;
+    g_mutex_unlock(&b->run->lock);
+  }
   g_cond_clear(&b->cond);
   g_mutex_clear(&b->lock);
 }

@@ -269,6 +269,10 @@ grep -q '<td class="l">thread 1</td>' "$TMP/j2.html" && pass "-j 2: the timeline
 timeline_run j1 -j 1
 expect_py "$TMP/j1.show" "[n['worker'] for n in d['nodes']] == ['thread 0', 'thread 0']" "-j 1: one worker ran both"
 [ "$(lanes "$TMP/j1.html")" = "thread 0," ] && pass "-j 1: one lane" || fail "-j 1: lanes '$(lanes "$TMP/j1.html")'"
+# The study above (parallel_trials 1): its trials ran one at a time, each on
+# a thread of its own that took the one trial slot; the tuner on thread 0.
+[ "$(lanes "$TMP/q.html")" = "thread 0,trial slot 0," ] && pass "study: the tuner's lane and one trial lane" \
+  || fail "study: lanes '$(lanes "$TMP/q.html")'"
 LATHE_PLUGIN_PATH="$LATHE_PLUGIN_PATH:$LATHE_BUILD_DIR/plugins/executor-process" timeline_run proc -j 2 --executor process
 expect_py "$TMP/proc.show" "sorted(n['worker'] for n in d['nodes']) == ['process 0', 'process 1']" \
   "executor/process: its two slots are the workers"
