@@ -86,11 +86,8 @@ static const char schema[] =
     " attempt INTEGER NOT NULL, executor TEXT NOT NULL, job_ref TEXT NOT NULL, started REAL,"
     " ended REAL, PRIMARY KEY(run_id, node, attempt));";
 
-/* Schema 6 (issue 16): executions.worker, the worker that ran each one
- * ("thread 1", "process 0"), for the report's timeline. A column, so it is
- * in the CREATE above for new stores, and older ones gain it in
- * add_columns(); their executions keep NULL (not known). */
-
+/* Schema 6 (issue 16): executions.worker ("thread 1"), in the CREATE above;
+ * older stores gain it in lathe_store_add_columns(), NULL for their rows. */
 #define SCHEMA_VERSION 6
 
 static char *object_text(JsonObject *o);
@@ -319,30 +316,6 @@ LatheStore *lathe_store_open_readonly(const char *dir, GError **error) {
   return s;
 }
 
-/* With the open transaction held, on upgrading an older store: the columns
- * later schemas added to existing tables. CREATE ... IF NOT EXISTS cannot
- * add a column, and ALTER TABLE fails on one that exists (a store set back
- * to an older version by hand or by a test has it): add what is missing. */
-static gboolean add_columns(LatheStore *s, GError **error) {
-  static const struct {
-    const char *table, *column, *sql;
-  } added[] = {
-      {"executions", "worker", "ALTER TABLE executions ADD COLUMN worker TEXT"},
-  };
-  for (guint i = 0; i < G_N_ELEMENTS(added); i++) {
-    sqlite3_stmt *st = stmt(s, "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2");
-    if (!st)
-      return lathe_store_fail(s, error, "upgrading the schema");
-    sqlite3_bind_text(st, 1, added[i].table, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, added[i].column, -1, SQLITE_STATIC);
-    gboolean have = sqlite3_step(st) == SQLITE_ROW;
-    sqlite3_reset(st);
-    if (!have && !lathe_store_exec(s, added[i].sql, error))
-      return FALSE;
-  }
-  return TRUE;
-}
-
 LatheStore *lathe_store_open(const char *dir, GError **error) {
   if (!lathe_store_files_prepare(dir, schema, SCHEMA_VERSION, error))
     return NULL;
@@ -400,7 +373,7 @@ LatheStore *lathe_store_open(const char *dir, GError **error) {
   }
   g_autofree char *setv = g_strdup_printf("PRAGMA user_version = %d", SCHEMA_VERSION);
   /* The schema is created once; later opens only check its version. */
-  if ((version < SCHEMA_VERSION && (!lathe_store_exec(s, schema, error) || !add_columns(s, error) ||
+  if ((version < SCHEMA_VERSION && (!lathe_store_exec(s, schema, error) || !lathe_store_add_columns(s, error) ||
                                     !lathe_store_exec(s, setv, error))) ||
       !lathe_store_exec(s, "COMMIT", error)) {
     lathe_store_close(s);
