@@ -63,6 +63,11 @@ struct _LatheNodeRun {
   guint attempt;
   struct _LatheExecSession *remote;
   guint failure;
+  /* Issue 16: the scheduler's worker slot that runs it (0..jobs-1 of its
+   * batch), and the worker as the store records it ("thread 1", "process 0",
+   * "trial 3"); @worker is written under the run lock, the ticker reads it. */
+  guint slot;
+  char *worker;
 };
 
 /* A set of tasks run together: the graph's, or one round of trials. */
@@ -79,6 +84,8 @@ struct _LatheBatch {
   GThreadPool *pool;    /* jobs - 1 workers: the calling thread is one too */
   GQueue queue;         /* runnable tasks no thread has taken yet */
   gboolean thread_failed; /* a worker could not be started (said once) */
+  gboolean *slot_busy;  /* jobs entries: the worker slots taken (under @lock) */
+  guint trial_slot;     /* a trial's batch: its thread's slot among the run's trials */
   guint finalized;      /* tasks whose result is recorded */
   guint active;         /* tasks queued or running */
   /* A trial's batch: its tuner task, its number, and who watches its tasks'
@@ -126,6 +133,11 @@ struct _LatheRun {
   gint secret_key_state;
   guint8 secret_key[LATHE_STORE_KEY_SIZE];
   struct _LatheExecutors *executors; /* executor.c: the sessions of the run's executors */
+  /* The slots of the trial threads running (gboolean each, under @lock;
+   * NULL until a trial runs): a trial's nodes run on its own thread, named
+   * by the lowest slot free when it starts, so the timeline has as many
+   * trial lanes as trials ran at once, not one a trial. */
+  GArray *trial_slots;
 };
 
 extern const LatheHostServices lathe_engine_services;
@@ -180,6 +192,9 @@ void lathe_executors_free(LatheExecutors *execs);
 /* Chooses where @task runs (sets @task->remote; NULL: on this thread).
  * Returns FALSE with @error when its executor cannot be opened. */
 gboolean lathe_executors_select(LatheExecutors *execs, LatheNodeRun *task, GError **error);
+/* The executor @task->remote is ("process" for executor/process), for the
+ * worker the store records. */
+const char *lathe_executors_short_name(const struct _LatheExecSession *session);
 /* Runs @task's component through its executor (`lathe exec-task` there):
  * on success @ctx holds its outputs and metrics, and *@data_versions what
  * it read. Sets @task->failure on failure. */

@@ -271,6 +271,7 @@ gboolean lathe_engine_run(LatheGraph *graph, LatheCatalog *cat, LatheStore *stor
   g_rmdir(run.scratch_root);
   g_free(run.scratch_root);
   g_ptr_array_unref(run.all_tasks);
+  g_clear_pointer(&run.trial_slots, g_array_unref);
   json_array_unref(run.data_versions);
   g_free(run.run_id);
   g_mutex_clear(&run.lock);

@@ -99,6 +99,11 @@ static JsonObject *executor_params(LatheComponentInfo *c, JsonObject *with) {
   return lathe_params_resolve(c, with, "/executor/with", problems, TRUE);
 }
 
+const char *lathe_executors_short_name(const Session *s) {
+  const char *slash = strrchr(s->use, '/');
+  return slash ? slash + 1 : s->use;
+}
+
 gboolean lathe_executors_select(LatheExecutors *e, LatheNodeRun *t, GError **error) {
   t->remote = NULL;
   const LatheNodeKind *kind = lathe_node_kind_get(t->node->comp->kind);

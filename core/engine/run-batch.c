@@ -69,6 +69,7 @@ static void task_free(LatheNodeRun *t) {
   json_array_unref(t->data_versions);
   g_free(t->error);
   g_free(t->progress_note);
+  g_free(t->worker);
   g_free(t);
 }
 
@@ -82,6 +83,7 @@ void lathe_batch_free(LatheBatch *b) {
   g_ptr_array_set_free_func(b->tasks, (GDestroyNotify)task_free);
   g_ptr_array_unref(b->tasks);
   g_hash_table_unref(b->task_of);
+  g_free(b->slot_busy);
   g_free(b);
 }
 
@@ -163,7 +165,7 @@ void lathe_node_run_event(LatheNodeRun *t, LatheTaskEventKind kind, LatheTaskEve
       .who = {.run_id = t->batch->run->run_id, .node = t->exec_id, .component = c->id,
               .plugin = c->plugin->name, .plugin_version = c->plugin->version,
               .plugin_digest = lathe_plugin_digest(c->plugin), .cache_key = t->cache_key,
-              .params = t->public_params},
+              .params = t->public_params, .worker = t->worker},
       .node = t->node->id,
       .trial = t->trial,
       .tuner = t->batch->tuner ? t->batch->tuner->exec_id : NULL,
@@ -195,6 +197,22 @@ static void record_skip(LatheBatch *exec, LatheNodeRun *t, LatheSkipReason reaso
   exec->finalized++;
 }
 
+/* The worker that runs @t, once its executor is chosen: the scheduler's slot
+ * on this process's threads or an executor's ("process 1": executors run at
+ * most jobs tasks at once, one a slot); a trial's tasks run one at a time on
+ * its thread ("trial slot 0"), or through an executor from it. */
+static void set_worker(LatheNodeRun *t) {
+  LatheBatch *b = t->batch;
+  const char *where = t->remote ? lathe_executors_short_name(t->remote) : "thread";
+  char *worker = !b->tuner   ? g_strdup_printf("%s %u", where, t->slot)
+                 : t->remote ? g_strdup_printf("%s, trial slot %u", where, b->trial_slot)
+                             : g_strdup_printf("trial slot %u", b->trial_slot);
+  g_mutex_lock(&b->run->lock);
+  g_free(t->worker);
+  t->worker = worker;
+  g_mutex_unlock(&b->run->lock);
+}
+
 /* One attempt at a task: its work through the run's executor, then its
  * outcome recorded (outside the batch lock: store and tracker writes take
  * time, and other workers must not queue behind them). Returns whether the
@@ -219,6 +237,7 @@ static gboolean run_attempt(LatheNodeRun *t) {
     t->inputs = json_object_new();
     t->outs = json_object_new();
   } else {
+    set_worker(t);
     ok = run->executor->execute(run->executor->data, t, &error);
   }
   gboolean again = FALSE;
@@ -389,19 +408,47 @@ static void worker(gpointer data, gpointer user) {
   (void)data; /* a wake-up: the task is the queue's head, if still there */
   g_mutex_lock(&b->lock);
   LatheNodeRun *t = g_queue_pop_head(&b->queue);
+  /* Slot 0 is the calling thread's; the pool runs at most jobs - 1 of these
+   * at once, so a free slot is always there. */
+  guint slot = 1;
+  while (t && slot + 1 < b->jobs && b->slot_busy[slot])
+    slot++;
+  if (t)
+    b->slot_busy[slot] = TRUE;
   g_mutex_unlock(&b->lock);
   while (t) {
+    t->slot = slot;
     run_task(t);
     g_mutex_lock(&b->lock);
     t = complete(b, t);
+    if (!t)
+      b->slot_busy[slot] = FALSE;
     g_mutex_unlock(&b->lock);
   }
+}
+
+static guint trial_slot_take(LatheRun *run) {
+  g_mutex_lock(&run->lock);
+  if (!run->trial_slots)
+    run->trial_slots = g_array_new(FALSE, TRUE, sizeof(gboolean));
+  guint k = 0;
+  while (k < run->trial_slots->len && g_array_index(run->trial_slots, gboolean, k))
+    k++;
+  if (k == run->trial_slots->len)
+    g_array_set_size(run->trial_slots, k + 1);
+  g_array_index(run->trial_slots, gboolean, k) = TRUE;
+  g_mutex_unlock(&run->lock);
+  return k;
 }
 
 void lathe_batch_execute(LatheBatch *b) {
   g_mutex_init(&b->lock);
   g_cond_init(&b->cond);
   g_queue_init(&b->queue);
+  g_free(b->slot_busy);
+  b->slot_busy = g_new0(gboolean, MAX(b->jobs, 2));
+  if (b->tuner)
+    b->trial_slot = trial_slot_take(b->run);
   /* Non-exclusive: threads start on demand, and a failure to start one is
    * the push's error (enqueue()), not an abort. */
   b->pool = b->jobs > 1 ? g_thread_pool_new(worker, b, (gint)b->jobs - 1, FALSE, NULL) : NULL;
@@ -420,6 +467,7 @@ void lathe_batch_execute(LatheBatch *b) {
       mine = g_queue_pop_head(&b->queue);
     if (mine) {
       g_mutex_unlock(&b->lock);
+      mine->slot = 0;
       run_task(mine);
       g_mutex_lock(&b->lock);
       mine = complete(b, mine);
@@ -436,6 +484,11 @@ void lathe_batch_execute(LatheBatch *b) {
   if (b->pool)
     g_thread_pool_free(b->pool, FALSE, TRUE);
   b->pool = NULL;
+  if (b->tuner) {
+    g_mutex_lock(&b->run->lock);
+    g_array_index(b->run->trial_slots, gboolean, b->trial_slot) = FALSE;
+    g_mutex_unlock(&b->run->lock);
+  }
   g_cond_clear(&b->cond);
   g_mutex_clear(&b->lock);
 }

@@ -170,9 +170,72 @@ void lathe_report_graph(GString *out, JsonObject *pipeline, JsonObject *run) {
   g_hash_table_unref(by_id);
 }
 
-/* The timeline. The store records no worker per execution, so lanes are a
- * greedy packing: each execution takes the first lane free at its start.
- * That shows how many ran at once, not which worker ran them. The critical
+/* Lanes by worker (schema 6 records which worker ran each execution): one
+ * lane a worker, named by it, in natural order ("thread 2" before
+ * "thread 10"), and one "none" lane last for executions no worker ran (a
+ * skip). Returns the lane count, or 0 when no execution has a worker. */
+static gint compare_keys(gconstpointer a, gconstpointer b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static guint worker_lanes(GPtrArray *ex, guint *lane, GPtrArray *labels) {
+  g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
+  g_autoptr(GPtrArray) keys = g_ptr_array_new_with_free_func(g_free);
+  gboolean unknown = FALSE;
+  for (guint i = 0; i < ex->len; i++) {
+    const char *w = json_object_get_string_member_with_default(g_ptr_array_index(ex, i), "worker", NULL);
+    if (!w) {
+      unknown = TRUE;
+      continue;
+    }
+    if (g_hash_table_contains(seen, w))
+      continue;
+    g_hash_table_insert(seen, (gpointer)w, NULL);
+    /* the key, then the name: worker names hold no \x01, keys may */
+    g_autofree char *k = g_utf8_collate_key_for_filename(w, -1);
+    g_ptr_array_add(keys, g_strconcat(k, "\x01", w, NULL));
+  }
+  if (!keys->len)
+    return 0;
+  g_ptr_array_sort(keys, compare_keys);
+  g_autoptr(GHashTable) index = g_hash_table_new(g_str_hash, g_str_equal);
+  for (guint k = 0; k < keys->len; k++) {
+    const char *name = strrchr(keys->pdata[k], '\x01') + 1;
+    g_ptr_array_add(labels, g_strdup(name));
+    g_hash_table_insert(index, (gpointer)labels->pdata[k], GUINT_TO_POINTER(k));
+  }
+  if (unknown)
+    g_ptr_array_add(labels, g_strdup("none"));
+  for (guint i = 0; i < ex->len; i++) {
+    const char *w = json_object_get_string_member_with_default(g_ptr_array_index(ex, i), "worker", NULL);
+    lane[i] = w ? GPOINTER_TO_UINT(g_hash_table_lookup(index, w)) : labels->len - 1;
+  }
+  return labels->len;
+}
+
+/* Lanes when no execution has a worker (stores before schema 6): a greedy
+ * packing, each execution in the first lane free at its start. That shows
+ * how many ran at once, not which worker ran them. */
+static guint packed_lanes(GPtrArray *ex, guint *lane, double t1) {
+  g_autoptr(GArray) lane_free = g_array_new(FALSE, FALSE, sizeof(double));
+  for (guint i = 0; i < ex->len; i++) {
+    JsonObject *e = g_ptr_array_index(ex, i);
+    double s = json_object_get_double_member(e, "started");
+    JsonNode *en = json_object_get_member(e, "ended");
+    double f = en && !JSON_NODE_HOLDS_NULL(en) ? json_node_get_double(en) : t1;
+    guint k = 0;
+    while (k < lane_free->len && g_array_index(lane_free, double, k) > s + 1e-9)
+      k++;
+    if (k == lane_free->len)
+      g_array_append_val(lane_free, f);
+    else
+      g_array_index(lane_free, double, k) = f;
+    lane[i] = k;
+  }
+  return lane_free->len;
+}
+
+/* The timeline: a lane a worker (or packed, above). The critical
  * path walks back from the last execution to end, each step to the input
  * node that ended last. */
 void lathe_report_timeline(GString *out, JsonObject *pipeline, JsonObject *run) {
@@ -233,27 +296,24 @@ void lathe_report_timeline(GString *out, JsonObject *pipeline, JsonObject *run) 
     }
     last = next;
   }
-  g_autoptr(GArray) lane_free = g_array_new(FALSE, FALSE, sizeof(double));
   g_autofree guint *lane = g_new0(guint, ex->len);
-  for (guint i = 0; i < ex->len; i++) {
-    JsonObject *e = g_ptr_array_index(ex, i);
-    double s = json_object_get_double_member(e, "started");
-    JsonNode *en = json_object_get_member(e, "ended");
-    double f = en && !JSON_NODE_HOLDS_NULL(en) ? json_node_get_double(en) : t1;
-    guint k = 0;
-    while (k < lane_free->len && g_array_index(lane_free, double, k) > s + 1e-9)
-      k++;
-    if (k == lane_free->len)
-      g_array_append_val(lane_free, f);
-    else
-      g_array_index(lane_free, double, k) = f;
-    lane[i] = k;
-  }
-  const double L = 60, W = 760, LH = 16, T = 10;
-  double H = T + lane_free->len * LH + 40;
+  g_autoptr(GPtrArray) labels = g_ptr_array_new_with_free_func(g_free);
+  guint lanes = worker_lanes(ex, lane, labels);
+  if (!lanes)
+    lanes = packed_lanes(ex, lane, t1);
+  /* Room on the left for the workers' names. */
+  const double L = labels->len ? 110 : 60, W = 760, LH = 16, T = 10;
+  double H = T + lanes * LH + 40;
   g_string_append_printf(out, "<svg class=\"timeline\" role=\"img\" width=\"%g\" height=\"%g\"><title>timeline of "
-                              "node executions</title><desc>one bar per execution, lanes by greedy packing, critical path "
-                              "outlined in black; the table below has the times</desc>", W + 20, H);
+                              "node executions</title><desc>one bar per execution, %s, critical path "
+                              "outlined in black; the table below has the times</desc>", W + 20, H,
+                         labels->len ? "a lane per worker" : "lanes by greedy packing");
+  for (guint k = 0; k < labels->len; k++) {
+    g_string_append_printf(out, "<text class=\"lane\" x=\"%g\" y=\"%g\" text-anchor=\"end\">", L - 4,
+                           T + k * LH + LH - 5);
+    lathe_report_escape(out, labels->pdata[k]);
+    g_string_append(out, "</text>");
+  }
   for (guint i = 0; i < ex->len; i++) {
     JsonObject *e = g_ptr_array_index(ex, i);
     const char *id = json_object_get_string_member(e, "id");
@@ -273,15 +333,18 @@ void lathe_report_timeline(GString *out, JsonObject *pipeline, JsonObject *run) 
   g_string_append_printf(out, "<line class=\"axis\" x1=\"%g\" y1=\"%g\" x2=\"%g\" y2=\"%g\"/>"
                               "<text x=\"%g\" y=\"%g\">0 s</text><text x=\"%g\" y=\"%g\" text-anchor=\"end\">%.3f s</text>"
                               "<text x=\"%g\" y=\"%g\" text-anchor=\"middle\">time since the run's first execution (seconds)</text>"
-                              "<text transform=\"translate(12,%g) rotate(-90)\" text-anchor=\"middle\">lane</text></svg>\n",
-                         L, H - 34, W, H - 34, L, H - 22, W, H - 22, t1 - t0, (L + W) / 2, H - 6, T + lane_free->len * LH / 2);
+                              "<text transform=\"translate(12,%g) rotate(-90)\" text-anchor=\"middle\">%s</text></svg>\n",
+                         L, H - 34, W, H - 34, L, H - 22, W, H - 22, t1 - t0, (L + W) / 2, H - 6, T + lanes * LH / 2,
+                         labels->len ? "worker" : "lane");
   g_string_append(out, "<details><summary>timeline as a table</summary><table><tr><th class=\"l\">execution</th>"
-                       "<th>start (s)</th><th>end (s)</th><th class=\"l\">critical</th></tr>");
+                       "<th class=\"l\">worker</th><th>start (s)</th><th>end (s)</th><th class=\"l\">critical</th></tr>");
   for (guint i = 0; i < ex->len; i++) {
     JsonObject *e = g_ptr_array_index(ex, i);
     const char *id = json_object_get_string_member(e, "id");
     g_string_append(out, "<tr><td class=\"l\">");
     lathe_report_escape(out, id);
+    g_string_append(out, "</td><td class=\"l\">");
+    lathe_report_escape(out, json_object_get_string_member_with_default(e, "worker", ""));
     JsonNode *en = json_object_get_member(e, "ended");
     g_string_append_printf(out, "</td><td>%.3f</td><td>", json_object_get_double_member(e, "started") - t0);
     if (en && !JSON_NODE_HOLDS_NULL(en))

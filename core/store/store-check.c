@@ -200,3 +200,27 @@ char *lathe_store_missing_tables(LatheStore *s, int version) {
   }
   return g_string_free(out, FALSE);
 }
+
+/* With the open transaction held, on upgrading an older store: the columns
+ * later schemas added to existing tables. CREATE ... IF NOT EXISTS cannot
+ * add a column, and ALTER TABLE fails on one that exists (a store set back
+ * to an older version by hand or by a test has it): add what is missing. */
+gboolean lathe_store_add_columns(LatheStore *s, GError **error) {
+  static const struct {
+    const char *table, *column, *sql;
+  } added[] = {
+      {"executions", "worker", "ALTER TABLE executions ADD COLUMN worker TEXT"},
+  };
+  for (guint i = 0; i < G_N_ELEMENTS(added); i++) {
+    sqlite3_stmt *st = lathe_store_stmt(s, "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2");
+    if (!st)
+      return lathe_store_fail(s, error, "upgrading the schema");
+    sqlite3_bind_text(st, 1, added[i].table, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, added[i].column, -1, SQLITE_STATIC);
+    gboolean have = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_reset(st);
+    if (!have && !lathe_store_exec(s, added[i].sql, error))
+      return FALSE;
+  }
+  return TRUE;
+}

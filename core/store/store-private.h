@@ -61,6 +61,9 @@ gboolean lathe_store_files_prepare(const char *dir, const char *schema, int sche
 char *lathe_store_proc_token_for(int pid);
 /* With the lock held: the tables a store with history lacks, comma-separated, or NULL (store-check.c). */
 char *lathe_store_missing_tables(LatheStore *s, int version);
+/* With the open transaction held, upgrading an older store: adds the
+ * columns later schemas added to existing tables, where missing. */
+gboolean lathe_store_add_columns(LatheStore *s, GError **error);
 gboolean lathe_store_proc_alive(const char *token);
 /* (transfer full) */
 char *lathe_store_artifact_path(LatheStore *s, const char *digest);

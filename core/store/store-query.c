@@ -272,7 +272,7 @@ JsonObject *lathe_store_show_run_flags(LatheStore *s, const char *run_id, LatheS
   JsonArray *nodes = json_array_new();
   g_autoptr(GHashTable) by_id = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
   st = stmt(s, "SELECT id, node, component, plugin, plugin_version, plugin_digest, cache_key,"
-               " status, started, ended, error FROM executions WHERE run_id = ?1 ORDER BY id");
+               " status, started, ended, error, worker FROM executions WHERE run_id = ?1 ORDER BY id");
   sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
   while (sqlite3_step(st) == SQLITE_ROW) {
     JsonObject *e = json_object_new();
@@ -295,6 +295,7 @@ JsonObject *lathe_store_show_run_flags(LatheStore *s, const char *run_id, LatheS
       json_object_set_double_member(e, "seconds",
                                     sqlite3_column_double(st, 9) - sqlite3_column_double(st, 8));
     lathe_store_set_text(e, "error", st, 10);
+    lathe_store_set_text(e, "worker", st, 11);
     json_array_add_object_element(nodes, e);
   }
   sqlite3_reset(st);

@@ -26,7 +26,7 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS executions(id INTEGER PRIMARY KEY, run_id TEXT NOT NULL,"
     " node TEXT NOT NULL, component TEXT, plugin TEXT, plugin_version TEXT, plugin_digest TEXT,"
     " cache_key TEXT, status TEXT NOT NULL, cached INTEGER DEFAULT 0, started REAL, ended REAL,"
-    " error TEXT);"
+    " error TEXT, worker TEXT);"
     "CREATE INDEX IF NOT EXISTS executions_run ON executions(run_id);"
     "CREATE TABLE IF NOT EXISTS artifacts(digest TEXT PRIMARY KEY, type TEXT, size INTEGER,"
     " created REAL);"
@@ -86,7 +86,9 @@ static const char schema[] =
     " attempt INTEGER NOT NULL, executor TEXT NOT NULL, job_ref TEXT NOT NULL, started REAL,"
     " ended REAL, PRIMARY KEY(run_id, node, attempt));";
 
-#define SCHEMA_VERSION 5
+/* Schema 6 (issue 16): executions.worker ("thread 1"), in the CREATE above;
+ * older stores gain it in lathe_store_add_columns(), NULL for their rows. */
+#define SCHEMA_VERSION 6
 
 static char *object_text(JsonObject *o);
 
@@ -371,7 +373,8 @@ LatheStore *lathe_store_open(const char *dir, GError **error) {
   }
   g_autofree char *setv = g_strdup_printf("PRAGMA user_version = %d", SCHEMA_VERSION);
   /* The schema is created once; later opens only check its version. */
-  if ((version < SCHEMA_VERSION && (!lathe_store_exec(s, schema, error) || !lathe_store_exec(s, setv, error))) ||
+  if ((version < SCHEMA_VERSION && (!lathe_store_exec(s, schema, error) || !lathe_store_add_columns(s, error) ||
+                                    !lathe_store_exec(s, setv, error))) ||
       !lathe_store_exec(s, "COMMIT", error)) {
     lathe_store_close(s);
     return NULL;
@@ -611,8 +614,8 @@ gboolean lathe_store_end_run_journal(LatheStore *s, const char *run_id, const ch
 static gint64 insert_execution(LatheStore *s, const LatheExecIdentity *who, double started,
                                GError **error) {
   sqlite3_stmt *st = stmt(s, "INSERT INTO executions(run_id, node, component, plugin,"
-                             " plugin_version, plugin_digest, cache_key, status, started)"
-                             " VALUES (?1,?2,?3,?4,?5,?6,?7,'running',?8)");
+                             " plugin_version, plugin_digest, cache_key, status, started, worker)"
+                             " VALUES (?1,?2,?3,?4,?5,?6,?7,'running',?8,?9)");
   sqlite3_bind_text(st, 1, who->run_id, -1, SQLITE_STATIC);
   sqlite3_bind_text(st, 2, who->node, -1, SQLITE_STATIC);
   sqlite3_bind_text(st, 3, who->component, -1, SQLITE_STATIC);
@@ -621,6 +624,7 @@ static gint64 insert_execution(LatheStore *s, const LatheExecIdentity *who, doub
   sqlite3_bind_text(st, 6, who->plugin_digest, -1, SQLITE_STATIC);
   sqlite3_bind_text(st, 7, who->cache_key, -1, SQLITE_STATIC);
   sqlite3_bind_double(st, 8, started);
+  sqlite3_bind_text(st, 9, who->worker, -1, SQLITE_STATIC);
   if (sqlite3_step(st) != SQLITE_DONE) {
     lathe_store_fail(s, error, "recording an execution");
     return -1;
@@ -696,17 +700,18 @@ static void add_events(LatheStore *s, gint64 id, JsonObject *ports, const char *
 
 /* With the lock held and an operation open: the outcome of execution @id. */
 static gboolean update_execution(LatheStore *s, gint64 id, const char *cache_key,
-                                 const LatheExecRecord *rec) {
+                                 const char *worker, const LatheExecRecord *rec) {
   gboolean ok;
   g_autoptr(GList) names = rec->metrics ? json_object_get_members(rec->metrics) : NULL;
   sqlite3_stmt *st = stmt(s, "UPDATE executions SET status = ?2, cached = ?3, started = ?4,"
-                             " ended = ?5, error = ?6 WHERE id = ?1");
+                             " ended = ?5, error = ?6, worker = coalesce(?7, worker) WHERE id = ?1");
   sqlite3_bind_int64(st, 1, id);
   sqlite3_bind_text(st, 2, rec->status, -1, SQLITE_STATIC);
   sqlite3_bind_int(st, 3, g_str_equal(rec->status, "cached"));
   sqlite3_bind_double(st, 4, rec->started);
   sqlite3_bind_double(st, 5, rec->ended);
   sqlite3_bind_text(st, 6, rec->error, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 7, worker, -1, SQLITE_STATIC);
   ok = sqlite3_step(st) == SQLITE_DONE;
   add_events(s, id, rec->inputs, "input", rec->ended);
   add_events(s, id, rec->outputs, "output", rec->ended);
@@ -758,7 +763,7 @@ gboolean lathe_store_finish_execution(LatheStore *s, gint64 id, const LatheExecI
     /* A node that ran briefly has no row yet: one operation records it whole. */
     if (id < 0)
       id = insert_execution(s, who, rec->started, error);
-    ok = id >= 0 && update_execution(s, id, cache_key, rec) &&
+    ok = id >= 0 && update_execution(s, id, cache_key, who ? who->worker : NULL, rec) &&
          lathe_store_journal_write_locked(s, rec->journal, who ? who->run_id : NULL);
     if (!ok && id >= 0)
       lathe_store_fail(s, error, "recording an execution");

@@ -109,7 +109,8 @@ typedef struct {
  * LatheExecIdentity:
  *
  * What an execution is: its run, node, component and plugin, cache key and
- * resolved params.
+ * resolved params, and the worker that runs it ("thread 1", "process 0";
+ * %NULL: not known, as in stores before schema 6).
  */
 typedef struct {
   const char *run_id;
@@ -120,6 +121,7 @@ typedef struct {
   const char *plugin_digest;
   const char *cache_key;
   JsonObject *params;
+  const char *worker;
 } LatheExecIdentity;
 
 /**

@@ -241,6 +241,55 @@ sys.exit(0 if '<script>alert(1)</script>' in text and '<script>alert(2)</script>
 PY
 fi
 
+# Issue 16: the timeline has a lane per worker. Two parallel sleeps with
+# -j 2 run on two workers at once; -j 1 puts both on one; the process
+# executor's slots are workers too; executions with no worker (a store
+# before schema 6) fall back to lanes packed by start time.
+cat >"$TMP/par.json" <<'JSON'
+{"nodes": [{"id": "a", "use": "transform/sleep", "with": {"seconds": 0.5}},
+  {"id": "b", "use": "transform/sleep", "with": {"seconds": 0.5}}]}
+JSON
+lanes() { grep -o '<text class="lane"[^>]*>[^<]*</text>' "$1" | sed 's/<[^>]*>//g' | tr '\n' ',' ; }
+timeline_run() { # name extra-args...: runs par.json, writes NAME.html, NAME.show
+  local name=$1; shift
+  run_lathe "$TMP/$name" run --json --no-cache --store "$TMP/ws" "$@" "$TMP/par.json"
+  expect_code "$TMP/$name" 0 "$name: the two sleeps run"
+  local id; id=$($PY -c "import json,sys; print(json.load(open(sys.argv[1]))['run_id'])" "$TMP/$name.out")
+  "$LATHE_BIN" runs show --json --store "$TMP/ws" "$id" >"$TMP/$name.show"
+  run_lathe "$TMP/$name-r" report --store "$TMP/ws" "$id" -o "$TMP/$name.html"
+  expect_code "$TMP/$name-r" 0 "$name: the report renders"
+  echo "$id" >"$TMP/$name.id"
+}
+timeline_run j2 -j 2
+expect_py "$TMP/j2.show" "sorted(n['worker'] for n in d['nodes']) == ['thread 0', 'thread 1']" \
+  "-j 2: runs show names two different workers"
+expect_py "$TMP/j2.show" "max(n['started'] for n in d['nodes']) < min(n['ended'] for n in d['nodes'])" \
+  "-j 2: the two executions overlap in time"
+[ "$(lanes "$TMP/j2.html")" = "thread 0,thread 1," ] && pass "-j 2: the timeline has 2 lanes labelled by worker" \
+  || fail "-j 2: lanes '$(lanes "$TMP/j2.html")'"
+grep -q 'a lane per worker' "$TMP/j2.html" && pass "-j 2: the timeline says its lanes are workers" || fail "-j 2: no lane description"
+grep -q '<td class="l">thread 1</td>' "$TMP/j2.html" && pass "-j 2: the timeline table names the worker" || fail "-j 2: no worker column"
+timeline_run j1 -j 1
+expect_py "$TMP/j1.show" "[n['worker'] for n in d['nodes']] == ['thread 0', 'thread 0']" "-j 1: one worker ran both"
+[ "$(lanes "$TMP/j1.html")" = "thread 0," ] && pass "-j 1: one lane" || fail "-j 1: lanes '$(lanes "$TMP/j1.html")'"
+# The study above (parallel_trials 1): its trials ran one at a time, each on
+# a thread of its own that took the one trial slot; the tuner on thread 0.
+[ "$(lanes "$TMP/q.html")" = "thread 0,trial slot 0," ] && pass "study: the tuner's lane and one trial lane" \
+  || fail "study: lanes '$(lanes "$TMP/q.html")'"
+LATHE_PLUGIN_PATH="$LATHE_PLUGIN_PATH:$LATHE_BUILD_DIR/plugins/executor-process" timeline_run proc -j 2 --executor process
+expect_py "$TMP/proc.show" "sorted(n['worker'] for n in d['nodes']) == ['process 0', 'process 1']" \
+  "executor/process: its two slots are the workers"
+[ "$(lanes "$TMP/proc.html")" = "process 0,process 1," ] && pass "executor/process: 2 lanes" \
+  || fail "executor/process: lanes '$(lanes "$TMP/proc.html")'"
+cp -r "$TMP/ws" "$TMP/ws-old"
+sqlite3 "$TMP/ws-old/lathe.db" "UPDATE executions SET worker = NULL"
+run_lathe "$TMP/pk" report --store "$TMP/ws-old" "$(cat "$TMP/j2.id")" -o "$TMP/packed.html"
+expect_code "$TMP/pk" 0 "no worker recorded: the report renders"
+[ -z "$(lanes "$TMP/packed.html")" ] && grep -q 'lanes by greedy packing' "$TMP/packed.html" \
+  && pass "no worker recorded: lanes packed by start time, unlabelled" || fail "no worker: lanes '$(lanes "$TMP/packed.html")'"
+[ "$(grep -o '<rect class="bar[^"]*" x="[^"]*" y="[^"]*"' "$TMP/packed.html" | sed 's/.*y="//' | sort -u | wc -l)" = 2 ] \
+  && pass "no worker recorded: the two overlapping executions still take 2 lanes" || fail "packed lanes wrong"
+
 # A run in progress renders and says so
 sqlite3 "$db" "UPDATE runs SET status = 'running', ended = NULL WHERE id = '$qid'"
 run_lathe "$TMP/run-p" report --store "$TMP/qs" "$qid" -o "$TMP/running.html"

@@ -1,6 +1,6 @@
 /* core/report: every store string is escaped; the downsampler keeps each
  * pixel column's min and max (so a spike survives), drops NaN, and leaves a
- * short series alone. */
+ * short series alone; the timeline has a lane per worker. */
 #include <math.h>
 #include <string.h>
 
@@ -60,6 +60,54 @@ static void test_is_trial(void) {
   g_assert_false(lathe_report_is_trial("a/b/c"));
 }
 
+/* The timeline's lanes (issue 16): a lane per worker, in natural order
+ * ("thread 2" before "thread 10"), a worker's name escaped, a last "none"
+ * lane for an execution no worker ran; without any worker, lanes packed
+ * by start time, unlabelled. */
+static guint count_of(const char *hay, const char *needle) {
+  guint n = 0;
+  for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
+    n++;
+  return n;
+}
+
+static void test_timeline_lanes(void) {
+  g_autoptr(JsonParser) p = json_parser_new();
+  g_assert_true(json_parser_load_from_data(p,
+      "{\"nodes\": ["
+      "{\"id\": \"a\", \"status\": \"succeeded\", \"started\": 0, \"ended\": 2, \"worker\": \"thread 10\"},"
+      "{\"id\": \"b\", \"status\": \"succeeded\", \"started\": 0, \"ended\": 1, \"worker\": \"thread 2\"},"
+      "{\"id\": \"c\", \"status\": \"succeeded\", \"started\": 1, \"ended\": 2, \"worker\": \"thread 2\"},"
+      "{\"id\": \"d\", \"status\": \"skipped\", \"started\": 2, \"ended\": 2, \"worker\": null},"
+      "{\"id\": \"e\", \"status\": \"succeeded\", \"started\": 0, \"ended\": 1, \"worker\": \"<w>\"}]}",
+      -1, NULL));
+  JsonObject *run = json_node_get_object(json_parser_get_root(p));
+  g_autoptr(JsonObject) pipeline = json_object_new();
+  g_autoptr(GString) out = g_string_new(NULL);
+  lathe_report_timeline(out, pipeline, run);
+  const char *two = strstr(out->str, ">thread 2</text>"), *ten = strstr(out->str, ">thread 10</text>");
+  const char *w = strstr(out->str, ">&lt;w&gt;</text>"), *none = strstr(out->str, ">none</text>");
+  g_assert_true(two && ten && w && none);
+  g_assert_true(w < two && two < ten && ten < none);
+  g_assert_cmpuint(count_of(out->str, "<text class=\"lane\""), ==, 4);
+  g_assert_nonnull(strstr(out->str, "a lane per worker"));
+  g_assert_null(strstr(out->str, "<w>"));
+  /* b and c share thread 2's lane (the 2nd, y = 10 + 16), a alone on the 3rd */
+  g_assert_cmpuint(count_of(out->str, "y=\"26\" width"), ==, 2);
+  g_assert_cmpuint(count_of(out->str, "y=\"42\" width"), ==, 1);
+
+  g_autoptr(JsonParser) q = json_parser_new();
+  g_assert_true(json_parser_load_from_data(q,
+      "{\"nodes\": [{\"id\": \"a\", \"status\": \"succeeded\", \"started\": 0, \"ended\": 2},"
+      "{\"id\": \"b\", \"status\": \"succeeded\", \"started\": 0, \"ended\": 1},"
+      "{\"id\": \"c\", \"status\": \"succeeded\", \"started\": 1, \"ended\": 2}]}", -1, NULL));
+  g_autoptr(GString) packed = g_string_new(NULL);
+  lathe_report_timeline(packed, pipeline, json_node_get_object(json_parser_get_root(q)));
+  g_assert_cmpuint(count_of(packed->str, "<text class=\"lane\""), ==, 0);
+  g_assert_nonnull(strstr(packed->str, "lanes by greedy packing"));
+  g_assert_cmpuint(count_of(packed->str, "y=\"26\" width"), ==, 2); /* b, then c, in lane 2 */
+}
+
 /* A run in a scratch store: a whole document in a file, a fragment with
  * links in the UI, NOT_FOUND for an unknown run. */
 static void test_render(void) {
@@ -109,5 +157,6 @@ int main(int argc, char **argv) {
   g_test_add_func("/report/downsample", test_downsample);
   g_test_add_func("/report/is-trial", test_is_trial);
   g_test_add_func("/report/render", test_render);
+  g_test_add_func("/report/timeline-lanes", test_timeline_lanes);
   return g_test_run();
 }

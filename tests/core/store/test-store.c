@@ -277,6 +277,89 @@ static void test_show_run_batched(void) {
 
 /* The stored-value reader's fast path for numbers gives what json-glib's
  * parser gives (type and value), and leaves everything else to it. */
+/* Schema 6 (issue 16) added executions.worker. A schema-5 store (its
+ * executions table as schema 5 made it, no worker column) opened for
+ * writing is upgraded: its runs are kept, their worker is null, and new
+ * executions record theirs; the read-only open then accepts it. A store
+ * set back to 5 by hand that has the column already opens too. */
+static void test_worker_migration(void) {
+  g_autofree char *dir = g_dir_make_tmp("lathe-store-XXXXXX", NULL);
+  g_autoptr(GError) error = NULL;
+  LatheStore *s = lathe_store_open(dir, &error);
+  g_assert_no_error(error);
+  g_autofree char *old = lathe_store_begin_run(s, "n", "p.json", "{}", 1, &error);
+  LatheExecIdentity who = {.run_id = old, .node = "a", .component = "c/x", .plugin = "p"};
+  LatheExecRecord rec = {.status = "succeeded", .started = 1, .ended = 2};
+  g_assert_true(lathe_store_finish_execution(s, -1, &who, NULL, &rec, &error));
+  lathe_store_close(s);
+  sqlite3 *db;
+  g_autofree char *dbp = g_build_filename(dir, "lathe.db", NULL);
+  g_assert_cmpint(sqlite3_open(dbp, &db), ==, SQLITE_OK);
+  g_assert_cmpint(sqlite3_exec(db,
+      "CREATE TABLE executions5(id INTEGER PRIMARY KEY, run_id TEXT NOT NULL,"
+      " node TEXT NOT NULL, component TEXT, plugin TEXT, plugin_version TEXT, plugin_digest TEXT,"
+      " cache_key TEXT, status TEXT NOT NULL, cached INTEGER DEFAULT 0, started REAL, ended REAL,"
+      " error TEXT);"
+      "INSERT INTO executions5 SELECT id, run_id, node, component, plugin, plugin_version,"
+      " plugin_digest, cache_key, status, cached, started, ended, error FROM executions;"
+      "DROP TABLE executions; ALTER TABLE executions5 RENAME TO executions;"
+      "CREATE INDEX executions_run ON executions(run_id); PRAGMA user_version = 5",
+      NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close(db);
+  /* Not upgraded by a reader. */
+  g_assert_null(lathe_store_open_readonly(dir, &error));
+  g_assert_nonnull(strstr(error->message, "older store schema 5"));
+  g_clear_error(&error);
+  s = lathe_store_open(dir, &error);
+  g_assert_no_error(error);
+  g_autoptr(JsonObject) shown_old = lathe_store_show_run(s, old, &error);
+  g_assert_no_error(error);
+  JsonArray *nodes = json_object_get_array_member(shown_old, "nodes");
+  g_assert_cmpuint(json_array_get_length(nodes), ==, 1);
+  JsonObject *n0 = json_array_get_object_element(nodes, 0);
+  g_assert_cmpstr(json_object_get_string_member(n0, "id"), ==, "a");
+  g_assert_cmpstr(json_object_get_string_member(n0, "status"), ==, "succeeded");
+  g_assert_true(json_object_has_member(n0, "worker"));
+  g_assert_true(json_object_get_null_member(n0, "worker"));
+  /* New executions record their worker, whole or begun then finished. */
+  g_autofree char *run = lathe_store_begin_run(s, "n", "p.json", "{}", 1, &error);
+  LatheExecIdentity w1 = {.run_id = run, .node = "b", .component = "c/x", .plugin = "p",
+                          .worker = "thread 1"};
+  g_assert_true(lathe_store_finish_execution(s, -1, &w1, NULL, &rec, &error));
+  LatheExecIdentity w0 = w1;
+  w0.node = "c";
+  w0.worker = NULL;
+  gint64 ex = lathe_store_begin_execution(s, &w0, 1.0, &error);
+  g_assert_cmpint(ex, >, 0);
+  w0.worker = "process 0"; /* known once its executor took it */
+  g_assert_true(lathe_store_finish_execution(s, ex, &w0, NULL, &rec, &error));
+  g_autoptr(JsonObject) shown = lathe_store_show_run(s, run, &error);
+  nodes = json_object_get_array_member(shown, "nodes");
+  g_assert_cmpstr(json_object_get_string_member(json_array_get_object_element(nodes, 0), "worker"), ==,
+                  "thread 1");
+  g_assert_cmpstr(json_object_get_string_member(json_array_get_object_element(nodes, 1), "worker"), ==,
+                  "process 0");
+  lathe_store_close(s);
+  LatheStore *ro = lathe_store_open_readonly(dir, &error);
+  g_assert_no_error(error);
+  lathe_store_close(ro);
+  /* Set back to 5 with the column there: the upgrade does not add it twice. */
+  g_assert_cmpint(sqlite3_open(dbp, &db), ==, SQLITE_OK);
+  g_assert_cmpint(sqlite3_exec(db, "PRAGMA user_version = 5", NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close(db);
+  s = lathe_store_open(dir, &error);
+  g_assert_no_error(error);
+  lathe_store_close(s);
+  g_assert_cmpint(sqlite3_open(dbp, &db), ==, SQLITE_OK);
+  sqlite3_stmt *v;
+  g_assert_cmpint(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &v, NULL), ==, SQLITE_OK);
+  g_assert_cmpint(sqlite3_step(v), ==, SQLITE_ROW);
+  g_assert_cmpint(sqlite3_column_int(v, 0), ==, 6);
+  sqlite3_finalize(v);
+  sqlite3_close(db);
+  lathe_test_remove_tree(dir);
+}
+
 static void test_parse_json(void) {
   const char *texts[] = {"0", "-0", "12", "-7", "1.5", "-0.25", "1e5", "2.5E-3", "123456789012345678",
                          "1234567890123456789", "0.1", "01", "1.", ".5", "-", "1e", "1x", "\"s\"", "true",
@@ -306,5 +389,6 @@ int main(int argc, char **argv) {
   g_test_add_func("/core/store/copy-studies", test_copy_studies);
   g_test_add_func("/core/store/show-run-batched", test_show_run_batched);
   g_test_add_func("/core/store/parse-json", test_parse_json);
+  g_test_add_func("/core/store/worker-migration", test_worker_migration);
   return g_test_run();
 }
