@@ -474,7 +474,8 @@ static const LatheTransformClass kn_class = {
 
 LATHE_PLUGIN_DEFINE("transform-stream-detect", "0.1.0", "MIT",
                     "streaming anomaly detectors: windowed Gaussian, Bayesian change point, KNN "
-                    "CAD, relative entropy, context novelty; their row-wise maximum",
+                    "CAD, relative entropy, context novelty, spatial anomalies; the anomaly "
+                    "likelihood of a score; the row-wise maximum of scores",
                     LATHE_COMPONENT(wg_class), LATHE_COMPONENT(bo_class), LATHE_COMPONENT(kn_class),
                     LATHE_COMPONENT(lathe_stream_relative_entropy_class),
                     LATHE_COMPONENT(lathe_stream_context_novelty_class),
