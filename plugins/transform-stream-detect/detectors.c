@@ -10,6 +10,19 @@
  *   1 - tail, which saturates at 1 in float for |z| > 5.5; -log10 is the
  *   same order without the ties. NAB moves its window in steps of 100 rows;
  *   this one slides by one row.
+ * transform/anomaly_likelihood: Numenta's anomaly likelihood (S. Ahmad, A.
+ *   Lavin, S. Purdy and Z. Agha, "Unsupervised real-time anomaly detection
+ *   for streaming data", Neurocomputing 262, 2017, section 4), written from
+ *   the paper, a post-processor of any score column: a Gaussian of the raw
+ *   score over a long window (the `window` scores before the short window),
+ *   the mean of the last `short_window` scores up to t, and the one-sided
+ *   tail Q of that mean under the Gaussian; the paper's likelihood is 1 - Q
+ *   and its alarm 1 - Q >= 1 - eps, so the score is -log10 Q (the log scale
+ *   NAB reports, uncapped). The standard deviation is floored at `min_std`
+ *   (a flat history would divide by zero). It shares the windowed
+ *   Gaussian's running window (one copy); the difference is the paper's
+ *   sigma (not the short mean's standard error) and the one-sided tail. The
+ *   probation rows score 0, as NAB's learning period.
  * transform/bocpd: Bayesian online change point detection (R. P. Adams and
  *   D. J. C. MacKay, "Bayesian Online Changepoint Detection", 2007,
  *   arXiv:0710.3742), the model behind NAB's bayesChangePt: a run-length
@@ -30,7 +43,8 @@
  * transform/relative_entropy (relative-entropy.c) and
  *   transform/context_novelty (contextual.c): NAB's relativeEntropy and a
  *   CAD OSE-like detector, on the probation rows' or a running value range.
- * transform/score_max (combine.c): the row-wise maximum of score columns. */
+ * transform/score_max (combine.c): the row-wise maximum of score columns;
+ * transform/spatial_anomaly (spatial.c): a value leaving the running range. */
 #include <math.h>
 #include <string.h>
 
@@ -44,6 +58,13 @@ static double neg_log10_tail(double z) {
   /* erfc(u) ~ exp(-u^2) / (u sqrt(pi)) */
   double u = z / M_SQRT2;
   return (u * u + log(u * sqrt(M_PI))) / M_LN10;
+}
+
+/* -log10 of the upper normal tail Q(z) = P(Z > z). */
+static double neg_log10_upper(double z) {
+  if (z > 0)
+    return neg_log10_tail(z) + log10(2.0);
+  return -log10(0.5 * erfc(z / M_SQRT2));
 }
 
 /* ---- windowed Gaussian ---- */
@@ -62,6 +83,9 @@ static const LatheParamSpec wg_params[] = {
 
 typedef struct {
   guint window, short_window, min_history;
+  gboolean likelihood; /* transform/anomaly_likelihood's score (see above) */
+  guint probation;
+  double min_std;
   double *ring; /* the last window + short_window values, shifted by the first */
   guint cap;
   guint64 n;
@@ -69,14 +93,28 @@ typedef struct {
   double hsum, hsq, ssum; /* sums over the history and the short window */
 } WgState;
 
-static gpointer wg_new(LatheContext *ctx, const LatheStreamSeries *series) {
+static gpointer wg_make(LatheContext *ctx, const LatheStreamSeries *series, gboolean likelihood) {
   WgState *s = g_new0(WgState, 1);
   s->window = (guint)lathe_context_param_int(ctx, "window");
   s->short_window = (guint)lathe_context_param_int(ctx, "short_window");
   s->min_history = (guint)lathe_context_param_int(ctx, "min_history");
+  s->likelihood = likelihood;
+  if (likelihood) {
+    const double p = lathe_context_param_float(ctx, "probation_percent");
+    s->probation = (guint)MIN(floor(p * series->n), p * 5000.0);
+    s->min_std = lathe_context_param_float(ctx, "min_std");
+  }
   s->cap = s->window + s->short_window + 1; /* + 1: the value leaving the history */
   s->ring = g_new0(double, s->cap);
   return s;
+}
+
+static gpointer wg_new(LatheContext *ctx, const LatheStreamSeries *series) {
+  return wg_make(ctx, series, FALSE);
+}
+
+static gpointer al_new(LatheContext *ctx, const LatheStreamSeries *series) {
+  return wg_make(ctx, series, TRUE);
 }
 
 static double wg_step(gpointer p, double x) {
@@ -122,6 +160,9 @@ static double wg_step(gpointer p, double x) {
   double var = MAX(0.0, (s->hsq - s->hsum * mean) / (double)(h - 1));
   double m = (double)(s->n - hist_end);
   double shortm = s->ssum / m, se = sqrt(var / m);
+  if (s->likelihood)
+    return s->n <= s->probation ? 0.0
+                                : neg_log10_upper((shortm - mean) / MAX(sqrt(var), s->min_std));
   if (!(se > 1e-12 * (1 + fabs(mean))))
     return fabs(shortm - mean) <= 1e-12 * (1 + fabs(mean)) ? 0.0 : neg_log10_tail(30.0);
   return neg_log10_tail((shortm - mean) / se);
@@ -146,6 +187,40 @@ static const LatheTransformClass wg_class = {
                          "Gaussian (NAB's windowedGaussian), -log10 tail",
                          wg_params, lathe_stream_inputs, lathe_stream_outputs),
     .run = wg_run,
+};
+
+/* ---- anomaly likelihood (the windowed Gaussian's window, the paper's tail) ---- */
+
+static const LatheParamSpec al_params[] = {
+    LATHE_PARAM_INT_("window", "8640", 2, 10000000,
+                     "the long window: scores before the short window whose mean and standard "
+                     "deviation make the Gaussian"),
+    LATHE_PARAM_INT_("short_window", "10", 1, 1000000,
+                     "scores up to row t whose mean is scored (the paper's W')"),
+    LATHE_PARAM_INT_("min_history", "2", 2, 10000000,
+                     "rows before this many scores of history score 0"),
+    LATHE_PARAM_FLOAT_("min_std", "0.0001", 1e-300, 1e300, 0,
+                       "floor of the long window's standard deviation"),
+    LATHE_PARAM_FLOAT_("probation_percent", "0.15", 0, 1, 0,
+                       "NAB's probationary period: min(floor(p n), p 5000) rows of a series of "
+                       "n rows score 0 (they are learned)"),
+    LATHE_STREAM_COMMON_PARAMS,
+    LATHE_PARAM_END,
+};
+
+static const LatheStreamDetector al_det = {"transform/anomaly_likelihood", "_al", al_new,
+                                           wg_step, wg_free, FALSE};
+
+static gboolean al_run(LatheContext *ctx, GError **error) {
+  return lathe_stream_detect_run(ctx, &al_det, error);
+}
+
+static const LatheTransformClass al_class = {
+    LATHE_COMPONENT_INIT(LatheTransformClass, LATHE_KIND_TRANSFORM, "anomaly_likelihood",
+                         "streaming post-processor of a score column: Numenta's anomaly "
+                         "likelihood (Ahmad et al. 2017), -log10 of the short mean's tail",
+                         al_params, lathe_stream_inputs, lathe_stream_outputs),
+    .run = al_run,
 };
 
 /* ---- Bayesian online change point ---- */
@@ -399,8 +474,10 @@ static const LatheTransformClass kn_class = {
 
 LATHE_PLUGIN_DEFINE("transform-stream-detect", "0.1.0", "MIT",
                     "streaming anomaly detectors: windowed Gaussian, Bayesian change point, KNN "
-                    "CAD, relative entropy, context novelty; their row-wise maximum",
+                    "CAD, relative entropy, context novelty, spatial anomalies; the anomaly "
+                    "likelihood of a score; the row-wise maximum of scores",
                     LATHE_COMPONENT(wg_class), LATHE_COMPONENT(bo_class), LATHE_COMPONENT(kn_class),
                     LATHE_COMPONENT(lathe_stream_relative_entropy_class),
                     LATHE_COMPONENT(lathe_stream_context_novelty_class),
-                    LATHE_COMPONENT(lathe_stream_score_max_class))
+                    LATHE_COMPONENT(lathe_stream_score_max_class), LATHE_COMPONENT(al_class),
+                    LATHE_COMPONENT(lathe_stream_spatial_class))

@@ -37,6 +37,11 @@ static const Det dets[] = {
      "{\"contexts\": \"recursive\", \"range\": \"running\", \"max_active\": 3}", "value_ctx"},
     {"transform/context_novelty", "{\"range\": \"running\", \"relearn_growth\": 1.2}",
      "value_ctx"},
+    {"transform/anomaly_likelihood", "{\"window\": 60, \"short_window\": 4}", "value_al"},
+    {"transform/anomaly_likelihood", NULL, "value_al"},
+    {"transform/spatial_anomaly", NULL, "value_spatial"},
+    {"transform/spatial_anomaly", "{\"tolerance\": 0, \"probation_percent\": 0}",
+     "value_spatial"},
 };
 
 static LatheDataset *run_ok(const Det *det, LatheDataset *in) {
@@ -169,6 +174,72 @@ static void test_wg_naive(void) {
   }
 }
 
+/* transform/anomaly_likelihood against the paper's definition computed
+ * naively: -log10 of the upper tail of the last S scores' mean under the
+ * Gaussian of the W scores before them (sigma floored), 0 in probation. */
+static void test_al_naive(void) {
+  const guint n = 2000, W = 100, S = 10, probation = 300; /* 0.15 n */
+  LatheDataset *in = lathe_dataset_new(n, 1);
+  lathe_dataset_set_column(in, 0, "value");
+  g_autoptr(GRand) rng = g_rand_new_with_seed(9);
+  for (guint t = 0; t < n; t++) /* a score: mostly small, bursts */
+    in->x[t] = (float)(g_rand_double(rng) * (t % 400 < 15 ? 5.0 : 1.0));
+  g_autofree double *v = g_new(double, n);
+  for (guint t = 0; t < n; t++)
+    v[t] = in->x[t];
+  const Det det = {"transform/anomaly_likelihood", "{\"window\": 100, \"short_window\": 10}",
+                   "value_al"};
+  g_autoptr(LatheDataset) out = run_ok(&det, in);
+  double top = 0;
+  for (guint t = 0; t < n; t++) {
+    double got = out->x[(gsize)t * 2 + 1];
+    if (t < probation) {
+      g_assert_cmpfloat(got, ==, 0.0);
+      continue;
+    }
+    gint64 he = (gint64)t + 1 - S, hs = MAX(0, he - (gint64)W);
+    double m = 0, q = 0, sm = 0;
+    for (gint64 i = hs; i < he; i++)
+      m += v[i];
+    m /= (double)(he - hs);
+    for (gint64 i = hs; i < he; i++)
+      q += (v[i] - m) * (v[i] - m);
+    double sd = MAX(sqrt(q / (double)(he - hs - 1)), 1e-4);
+    for (gint64 i = he; i <= (gint64)t; i++)
+      sm += v[i];
+    sm /= (double)S;
+    double want = -log10(0.5 * erfc((sm - m) / sd / M_SQRT2));
+    g_assert_cmpfloat_with_epsilon(got, want, 1e-3 * (1 + want));
+    top = MAX(top, got);
+  }
+  g_assert_cmpfloat(top, >, 2.0); /* the bursts stand out */
+}
+
+/* transform/spatial_anomaly: 1 exactly where a value leaves the earlier
+ * rows' range by more than the tolerance, 0 in probation. */
+static void test_spatial(void) {
+  const float vals[] = {0, 10, 5, 10.4f, 11.2f, -0.7f, -0.4f, 3, 20, 20};
+  const double want[] = {0, 1, 0, 0, 1, 1, 0, 0, 1, 0};
+  const guint n = G_N_ELEMENTS(vals);
+  LatheDataset *in = lathe_dataset_new(n, 1);
+  lathe_dataset_set_column(in, 0, "value");
+  memcpy(in->x, vals, sizeof vals);
+  /* tolerance 0.05 of the range: [0, 0] lets nothing in; [0, 10] lets
+   * 10.4 in; [0, 10.4] not 11.2; [0, 11.2] not -0.7; no probation rows */
+  const Det det = {"transform/spatial_anomaly", "{\"probation_percent\": 0}", "value_spatial"};
+  g_autoptr(LatheDataset) out = run_ok(&det, in);
+  for (guint t = 0; t < n; t++)
+    g_assert_cmpfloat(out->x[(gsize)t * 2 + 1], ==, want[t]);
+  LatheDataset *in2 = lathe_dataset_new(n, 1);
+  lathe_dataset_set_column(in2, 0, "value");
+  memcpy(in2->x, vals, sizeof vals);
+  const Det det2 = {"transform/spatial_anomaly", "{\"probation_percent\": 0.5}",
+                    "value_spatial"};
+  g_autoptr(LatheDataset) out2 = run_ok(&det2, in2); /* 5 probation rows score 0 */
+  for (guint t = 0; t < n; t++)
+    g_assert_cmpfloat(out2->x[(gsize)t * 2 + 1], ==, t < 5 ? 0.0 : want[t]);
+}
+
 /* The detectors on the probation rows' range and on the running range
  * (relative entropy, context novelty): scores in [0, 1], 0 in the probation
  * period (15% of the rows);
@@ -267,6 +338,8 @@ int main(int argc, char **argv) {
   g_test_add_func("/stream-detect/deterministic", test_deterministic);
   g_test_add_func("/stream-detect/wg-naive", test_wg_naive);
   g_test_add_func("/stream-detect/probation-range", test_probation_range);
+  g_test_add_func("/stream-detect/al-naive", test_al_naive);
+  g_test_add_func("/stream-detect/spatial", test_spatial);
   g_test_add_func("/stream-detect/score-max", test_score_max);
   g_test_add_func("/stream-detect/refusals", test_refusals);
   return g_test_run();
