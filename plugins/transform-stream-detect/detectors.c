@@ -474,10 +474,11 @@ static const LatheTransformClass kn_class = {
 
 LATHE_PLUGIN_DEFINE("transform-stream-detect", "0.1.0", "MIT",
                     "streaming anomaly detectors: windowed Gaussian, Bayesian change point, KNN "
-                    "CAD, relative entropy, context novelty, spatial anomalies; the anomaly "
+                    "CAD, relative entropy, context novelty, spatial anomalies, ARTime; the anomaly "
                     "likelihood of a score; the row-wise maximum of scores",
                     LATHE_COMPONENT(wg_class), LATHE_COMPONENT(bo_class), LATHE_COMPONENT(kn_class),
                     LATHE_COMPONENT(lathe_stream_relative_entropy_class),
                     LATHE_COMPONENT(lathe_stream_context_novelty_class),
                     LATHE_COMPONENT(lathe_stream_score_max_class), LATHE_COMPONENT(al_class),
-                    LATHE_COMPONENT(lathe_stream_spatial_class))
+                    LATHE_COMPONENT(lathe_stream_spatial_class),
+                    LATHE_COMPONENT(lathe_stream_artime_class))

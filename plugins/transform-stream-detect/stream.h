@@ -68,4 +68,5 @@ extern const LatheTransformClass lathe_stream_relative_entropy_class;
 extern const LatheTransformClass lathe_stream_context_novelty_class;
 extern const LatheTransformClass lathe_stream_score_max_class;
 extern const LatheTransformClass lathe_stream_spatial_class;
+extern const LatheTransformClass lathe_stream_artime_class;
 extern const LathePortSpec lathe_stream_outputs[];

@@ -42,6 +42,9 @@ static const Det dets[] = {
     {"transform/spatial_anomaly", NULL, "value_spatial"},
     {"transform/spatial_anomaly", "{\"tolerance\": 0, \"probation_percent\": 0}",
      "value_spatial"},
+    {"transform/artime", NULL, "value_artime"},
+    {"transform/artime", "{\"window\": 4, \"nlevels\": 20}", "value_artime"},
+    {"transform/artime", "{\"range\": \"running\"}", "value_artime"},
 };
 
 static LatheDataset *run_ok(const Det *det, LatheDataset *in) {
@@ -284,6 +287,49 @@ static void test_probation_range(void) {
   }
 }
 
+/* transform/artime on a long periodic series (a sine of 40 rows, a little
+ * noise; probation 450 rows, sstep 4): the periodic part after probation
+ * scores 0 but for at most 2 rows, and a change after probation (a level
+ * shift past the probation range, or the same period as a square wave) gets
+ * a nonzero score within 4 windows (8 downsampled points of 4 rows each),
+ * on both ranges. Scores are in [0, 1] and 0 in probation. */
+static void test_artime(void) {
+  const guint n = 3000, change = 2000, probation = 450, within = 4 * 8 * 4;
+  const Det dets_at[] = {{"transform/artime", NULL, "value_artime"},
+                         {"transform/artime", "{\"range\": \"running\"}", "value_artime"}};
+  for (guint k = 0; k < G_N_ELEMENTS(dets_at); k++)
+    for (int shape = 0; shape < 2; shape++) {
+      LatheDataset *in = lathe_dataset_new(n, 1);
+      lathe_dataset_set_column(in, 0, "value");
+      g_autoptr(GRand) rng = g_rand_new_with_seed(5);
+      for (guint t = 0; t < n; t++) {
+        double s = sin(2 * G_PI * t / 40.0);
+        if (t >= change)
+          s = shape ? (s >= 0 ? 1.0 : -1.0) : s + 3.0;
+        in->x[t] = (float)(10 + 5 * s + 0.05 * g_rand_double(rng));
+      }
+      g_autoptr(LatheDataset) out = run_ok(&dets_at[k], in);
+      guint quiet_hits = 0;
+      double top = 0;
+      for (guint t = 0; t < n; t++) {
+        double v = out->x[(gsize)t * 2 + 1];
+        g_assert_cmpfloat(v, >=, 0.0);
+        g_assert_cmpfloat(v, <=, 1.0);
+        if (t < probation)
+          g_assert_cmpfloat(v, ==, 0.0);
+        else if (t < change)
+          quiet_hits += v > 0;
+        else if (t < change + within)
+          top = MAX(top, v);
+      }
+      g_test_message("%s %s shape %d: %u hits before the change, top %g after it",
+                     dets_at[k].id, dets_at[k].params ? dets_at[k].params : "", shape,
+                     quiet_hits, top);
+      g_assert_cmpuint(quiet_hits, <=, 2);
+      g_assert_cmpfloat(top, >, 0.0);
+    }
+}
+
 /* transform/score_max: the row-wise maximum, bit for bit; refusals. */
 static void test_score_max(void) {
   LatheDataset *in = ts_series(300, 2, TRUE, 21);
@@ -340,6 +386,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/stream-detect/probation-range", test_probation_range);
   g_test_add_func("/stream-detect/al-naive", test_al_naive);
   g_test_add_func("/stream-detect/spatial", test_spatial);
+  g_test_add_func("/stream-detect/artime", test_artime);
   g_test_add_func("/stream-detect/score-max", test_score_max);
   g_test_add_func("/stream-detect/refusals", test_refusals);
   return g_test_run();
