@@ -58,6 +58,11 @@ static const LatheParamSpec at_params[] = {
                        "the vigilance of init_rho's ordered training pass (ARTime: 0.80)"),
     LATHE_PARAM_FLOAT_("max_rho_ub", "0.97", 0, 1, 0,
                        "cap of the adaptive upper vigilance (ARTime: 0.97)"),
+    LATHE_PARAM_STRING_("energy", "\"last\"", 0,
+                        "the feature the energy similarity reads: \"last\" = the last one (the "
+                        "last window value, min-max normalised; the docs' description); "
+                        "\"level\" = one more feature, the last downsampled value before the "
+                        "window's normalisation, so that the level is seen"),
     LATHE_STREAM_PROBATION_PARAM,
     LATHE_STREAM_COMMON_PARAMS,
     LATHE_PARAM_END,
@@ -172,6 +177,7 @@ static void haar(const double *v, double *out, double *tmp, guint n) {
 typedef struct {
   /* params and derived sizes */
   guint window, nlevels, sstep, trend_window, mask, init_at;
+  guint nf; /* features: 2 window, + 1 with energy "level" */
   double chomp, initial_rho, max_ub;
   gboolean running;
   double lo, hi;
@@ -221,8 +227,10 @@ static gpointer at_new(LatheContext *ctx, const LatheStreamSeries *series) {
   s->ds = g_new0(double, s->sstep);
   s->medbin = g_new0(guint, s->nlevels + 1);
   s->fw = g_new0(double, s->window);
-  s->f = g_new0(double, 2 * s->window);
-  s->tmp = g_new0(double, 4 * s->window);
+  s->nf = 2 * s->window +
+          (g_strcmp0(lathe_context_param_string(ctx, "energy"), "level") == 0 ? 1 : 0);
+  s->f = g_new0(double, s->nf);
+  s->tmp = g_new0(double, 2 * s->nf);
   s->batch = g_array_new(FALSE, FALSE, sizeof(double));
   s->anomaly_sims = g_array_new(FALSE, FALSE, sizeof(double));
   s->n_sim_w = s->trend_window / 2 + 1;
@@ -389,7 +397,7 @@ static int order_cmp(const void *pa, const void *pb) {
  * trend_window / 2-th sample on, as the docs say). The similarity is over
  * the raw features (not complement-coded). */
 static double init_rho(AtState *s, const double *fx, guint m) {
-  const guint d = 4 * s->window, h = 2 * s->window;
+  const guint d = 2 * s->nf, h = s->nf;
   g_autofree Order *ord = g_new0(Order, m);
   for (guint a = 0; a < m; a++) {
     ord[a].idx = a;
@@ -416,7 +424,7 @@ static double init_rho(AtState *s, const double *fx, guint m) {
 /* process_features!: the probation points are kept, then learned in one
  * batch at init_at; later points are detected one by one. */
 static double process_features(AtState *s, const double *x) {
-  const guint d = 4 * s->window;
+  const guint d = 2 * s->nf;
   if (s->dsi < s->init_at) {
     g_array_append_vals(s->batch, x, d);
     return 0.0;
@@ -478,10 +486,12 @@ static double at_step(gpointer p, double x) {
   minmax(win, w);
   haar(win, s->f, s->tmp, w);
   minmax(s->f, w);
+  if (s->nf > 2 * w) /* energy "level": the value before the window's min-max */
+    s->f[2 * w] = s->fw[(s->dsi - 1) % w];
   double *x2 = s->tmp;
-  for (guint k = 0; k < 2 * w; k++) {
+  for (guint k = 0; k < s->nf; k++) {
     x2[k] = s->f[k];
-    x2[2 * w + k] = 1.0 - s->f[k];
+    x2[s->nf + k] = 1.0 - s->f[k];
   }
   return process_features(s, x2);
 }
@@ -490,6 +500,13 @@ static const LatheStreamDetector at_det = {"transform/artime", "_artime", at_new
                                            at_free, TRUE};
 
 static gboolean at_run(LatheContext *ctx, GError **error) {
+  const char *energy = lathe_context_param_string(ctx, "energy");
+  if (g_strcmp0(energy, "last") && g_strcmp0(energy, "level")) {
+    lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, at_det.component,
+                            "energy '%s' is unknown; use \"last\" or \"level\"",
+                            energy ? energy : "");
+    return FALSE;
+  }
   return lathe_stream_detect_run(ctx, &at_det, error);
 }
 
