@@ -24,7 +24,13 @@
  *   by the running median level when within discretize_chomp of it;
  * - the last `window` downsampled values, min-max normalised, and their
  *   Haar DWT coefficients, min-max normalised, are the features (2 window);
- * - a DVFA with the "energy" similarity classifies them; the first
+ *   energy "level" adds the last downsampled value itself (not normalised
+ *   with the window) as the last feature, which the energy similarity reads:
+ *   the docs' features carry no level at all, so a level shift is seen only
+ *   where the window straddles it (a variant chosen after the first 53-file
+ *   results, examples/nab/README.md designs 23 and 24);
+ * - a DVFA (Fuzzy ART's match |x ^ w| / |x|, not the docs' / |w|: see
+ *   dvfa_match) with the "energy" similarity classifies them; the first
  *   trend_window points are learned in one batch, ordered by similarity,
  *   after rho is set from them (init_rho); after that a point that makes a
  *   new cluster is an anomaly unless masked, and rho adapts;

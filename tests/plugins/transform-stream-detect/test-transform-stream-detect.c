@@ -45,6 +45,7 @@ static const Det dets[] = {
     {"transform/artime", NULL, "value_artime"},
     {"transform/artime", "{\"window\": 4, \"nlevels\": 20}", "value_artime"},
     {"transform/artime", "{\"range\": \"running\"}", "value_artime"},
+    {"transform/artime", "{\"range\": \"running\", \"energy\": \"level\"}", "value_artime"},
 };
 
 static LatheDataset *run_ok(const Det *det, LatheDataset *in) {
@@ -292,11 +293,15 @@ static void test_probation_range(void) {
  * scores 0 but for at most 2 rows, and a change after probation (a level
  * shift past the probation range, or the same period as a square wave) gets
  * a nonzero score within 4 windows (8 downsampled points of 4 rows each),
- * on both ranges. Scores are in [0, 1] and 0 in probation. */
+ * on both ranges and both energy features. Scores are in [0, 1] and 0 in
+ * probation. */
 static void test_artime(void) {
   const guint n = 3000, change = 2000, probation = 450, within = 4 * 8 * 4;
-  const Det dets_at[] = {{"transform/artime", NULL, "value_artime"},
-                         {"transform/artime", "{\"range\": \"running\"}", "value_artime"}};
+  const Det dets_at[] = {
+      {"transform/artime", NULL, "value_artime"},
+      {"transform/artime", "{\"range\": \"running\"}", "value_artime"},
+      {"transform/artime", "{\"energy\": \"level\"}", "value_artime"},
+      {"transform/artime", "{\"energy\": \"level\", \"range\": \"running\"}", "value_artime"}};
   for (guint k = 0; k < G_N_ELEMENTS(dets_at); k++)
     for (int shape = 0; shape < 2; shape++) {
       LatheDataset *in = lathe_dataset_new(n, 1);
@@ -375,6 +380,9 @@ static void test_refusals(void) {
   g_autofree char *e6 = ts_expect_error(PLUGIN, "transform/context_novelty",
                                         "{\"contexts\": \"deep\"}", ts_series(50, 1, FALSE, 1));
   ts_assert_contains(e6, "contexts 'deep' is unknown");
+  g_autofree char *e7 = ts_expect_error(PLUGIN, "transform/artime", "{\"energy\": \"first\"}",
+                                        ts_series(50, 1, FALSE, 1));
+  ts_assert_contains(e7, "energy 'first' is unknown");
 }
 
 int main(int argc, char **argv) {
