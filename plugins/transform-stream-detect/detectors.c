@@ -77,6 +77,14 @@ static const LatheParamSpec wg_params[] = {
                      "values up to row t whose mean is scored (1 = the value itself)"),
     LATHE_PARAM_INT_("min_history", "2", 2, 10000000,
                      "rows before this many values of history score 0"),
+    LATHE_PARAM_STRING_("season", "\"none\"", 0,
+                        "\"none\" = score the value; \"auto\" = score x_t - x_{t-P}, P the period "
+                        "found in the probation rows (none found: the value), probation rows 0"),
+    LATHE_PARAM_FLOAT_("min_acf", "0.3", -1, 1, 0,
+                       "season auto: the smallest autocorrelation that counts as a period"),
+    LATHE_PARAM_FLOAT_("probation_percent", "0.15", 0, 1, 0,
+                       "season auto: NAB's probationary period, min(floor(p n), p 5000) rows, "
+                       "where the period is looked for"),
     LATHE_STREAM_COMMON_PARAMS,
     LATHE_PARAM_END,
 };
@@ -177,8 +185,105 @@ static void wg_free(gpointer p) {
 static const LatheStreamDetector wg_det = {"transform/windowed_gaussian", "_wg", wg_new,
                                            wg_step, wg_free, FALSE};
 
+/* ---- the windowed Gaussian of a seasonal difference (season "auto") ----
+ * Many series repeat daily or weekly, and an anomaly there is often a value
+ * that is ordinary for the series but not for its hour (NAB's art_daily_*
+ * files, traffic, tweets). Scoring x_t - x_{t-P} removes the repeated shape:
+ * the seasonal naive forecast's residual (Hyndman & Athanasopoulos,
+ * "Forecasting: principles and practice", 3rd ed., 2021, section 5.2). P is
+ * the lag, after the autocorrelation of the probation rows first goes below
+ * 0, where it is highest (the unbiased estimate, lags up to half the rows):
+ * a trend or a random walk never goes below 0 and has no period. Below
+ * min_acf there is no period either, and the value itself is scored, as the
+ * plain detector does. The probation rows score 0 (NAB scores none of them):
+ * at the first row after them P is chosen, and their differences fill the
+ * Gaussian's window in order before that row is scored. */
+
+typedef struct {
+  WgState *wg;
+  double min_acf;
+  guint probation, cap, period;
+  double *hist; /* the probation rows, then a ring of the last cap values */
+  guint64 n;
+} SeState;
+
+/* The period of @y[0..@n) as above; 0 = none. */
+static guint se_period(const double *y, guint n, double min_acf) {
+  if (n < 8)
+    return 0;
+  double m = 0, c0 = 0;
+  for (guint i = 0; i < n; i++)
+    m += y[i];
+  m /= n;
+  for (guint i = 0; i < n; i++)
+    c0 += (y[i] - m) * (y[i] - m);
+  c0 /= n;
+  if (!(c0 > 1e-12 * (1 + m * m)))
+    return 0; /* flat */
+  gboolean crossed = FALSE;
+  guint best = 0;
+  double best_acf = min_acf;
+  for (guint k = 1; k <= n / 2; k++) {
+    double c = 0;
+    for (guint i = 0; i + k < n; i++)
+      c += (y[i] - m) * (y[i + k] - m);
+    double acf = c / (n - k) / c0;
+    if (acf < 0)
+      crossed = TRUE;
+    else if (crossed && acf >= best_acf) {
+      best = k;
+      best_acf = acf;
+    }
+  }
+  return best;
+}
+
+static gpointer se_new(LatheContext *ctx, const LatheStreamSeries *series) {
+  SeState *s = g_new0(SeState, 1);
+  s->wg = wg_make(ctx, series, FALSE);
+  const double p = lathe_context_param_float(ctx, "probation_percent");
+  s->probation = (guint)MIN(floor(p * series->n), p * 5000.0);
+  s->min_acf = lathe_context_param_float(ctx, "min_acf");
+  s->cap = MAX(s->probation, 1);
+  s->hist = g_new0(double, s->cap);
+  return s;
+}
+
+static double se_step(gpointer p, double x) {
+  SeState *s = p;
+  if (s->n < s->probation) {
+    s->hist[s->n++] = x;
+    return 0.0;
+  }
+  if (s->n == s->probation) {
+    s->period = se_period(s->hist, s->probation, s->min_acf);
+    for (guint i = s->period; i < s->probation; i++)
+      wg_step(s->wg, s->hist[i] - (s->period ? s->hist[i - s->period] : 0.0));
+  }
+  double r = x - (s->period ? s->hist[(s->n - s->period) % s->cap] : 0.0);
+  s->hist[s->n++ % s->cap] = x;
+  return wg_step(s->wg, r);
+}
+
+static void se_free(gpointer p) {
+  SeState *s = p;
+  wg_free(s->wg);
+  g_free(s->hist);
+  g_free(s);
+}
+
+static const LatheStreamDetector se_det = {"transform/windowed_gaussian", "_wg", se_new,
+                                           se_step, se_free, FALSE};
+
 static gboolean wg_run(LatheContext *ctx, GError **error) {
-  return lathe_stream_detect_run(ctx, &wg_det, error);
+  const char *season = lathe_context_param_string(ctx, "season");
+  if (g_strcmp0(season, "none") && g_strcmp0(season, "auto")) {
+    lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, se_det.component,
+                            "season '%s' is unknown; use \"none\" or \"auto\"",
+                            season ? season : "");
+    return FALSE;
+  }
+  return lathe_stream_detect_run(ctx, g_strcmp0(season, "auto") ? &wg_det : &se_det, error);
 }
 
 static const LatheTransformClass wg_class = {

@@ -42,6 +42,8 @@ static const Det dets[] = {
     {"transform/spatial_anomaly", NULL, "value_spatial"},
     {"transform/spatial_anomaly", "{\"tolerance\": 0, \"probation_percent\": 0}",
      "value_spatial"},
+    {"transform/windowed_gaussian", "{\"season\": \"auto\", \"window\": 50}", "value_wg"},
+    {"transform/windowed_gaussian", "{\"season\": \"auto\", \"short_window\": 6}", "value_wg"},
     {"transform/artime", NULL, "value_artime"},
     {"transform/artime", "{\"window\": 4, \"nlevels\": 20}", "value_artime"},
     {"transform/artime", "{\"range\": \"running\"}", "value_artime"},
@@ -335,6 +337,55 @@ static void test_artime(void) {
     }
 }
 
+/* transform/windowed_gaussian with season "auto" on a series of period 24
+ * (a sine plus a little noise; probation 300 rows): after the probation rows
+ * (which score 0) its score is, to float rounding, the plain detector's on
+ * the differences x_t - x_{t-24} (so the period found is 24, not a multiple
+ * or a neighbour), with the differences of the probation rows as history.
+ * One period flattened to the series' mean (values well inside the range:
+ * a contextual anomaly) scores far above every quiet row, and above what the
+ * plain detector gives it. */
+static void test_wg_season(void) {
+  const guint n = 2000, P = 24, probation = 300, flat = 1500;
+  LatheDataset *in = lathe_dataset_new(n, 1);
+  lathe_dataset_set_column(in, 0, "value");
+  g_autoptr(GRand) rng = g_rand_new_with_seed(9);
+  for (guint t = 0; t < n; t++)
+    in->x[t] = (float)(t >= flat && t < flat + P ? 10.0
+                                                   : 10 + 5 * sin(2 * G_PI * t / P) +
+                                                         0.05 * g_rand_double(rng));
+  LatheDataset *diff = lathe_dataset_new(n - P, 1);
+  lathe_dataset_set_column(diff, 0, "value");
+  for (guint t = P; t < n; t++)
+    diff->x[t - P] = (float)((double)in->x[t] - (double)in->x[t - P]);
+  const Det seasonal = {"transform/windowed_gaussian", "{\"season\": \"auto\", \"window\": 600}",
+                        "value_wg"};
+  const Det plain = {"transform/windowed_gaussian", "{\"window\": 600}", "value_wg"};
+  g_autoptr(LatheDataset) on_plain = run_ok(&plain, lathe_dataset_ref(in));
+  g_autoptr(LatheDataset) out = run_ok(&seasonal, in);
+  g_autoptr(LatheDataset) want = run_ok(&plain, diff);
+  double quiet = 0, top = 0, plain_top = 0;
+  for (guint t = 0; t < n; t++) {
+    double v = out->x[(gsize)t * 2 + 1];
+    if (t < probation) {
+      g_assert_cmpfloat(v, ==, 0.0);
+      continue;
+    }
+    double w = want->x[(gsize)(t - P) * 2 + 1];
+    if (fabs(v - w) > 1e-3 * (1 + fabs(w)))
+      g_error("row %u: seasonal %g, plain on the differences %g", t, v, w);
+    if (t >= flat && t < flat + 2 * P) { /* the flat period and the one after it */
+      top = MAX(top, v);
+      plain_top = MAX(plain_top, on_plain->x[(gsize)t * 2 + 1]);
+    } else
+      quiet = MAX(quiet, v);
+  }
+  g_test_message("season: quiet max %g, flat period %g (plain %g)", quiet, top, plain_top);
+  g_assert_cmpfloat(top, >, 10.0);
+  g_assert_cmpfloat(top, >, 3 * quiet);
+  g_assert_cmpfloat(top, >, 3 * plain_top);
+}
+
 /* transform/score_max: the row-wise maximum, bit for bit; refusals. */
 static void test_score_max(void) {
   LatheDataset *in = ts_series(300, 2, TRUE, 21);
@@ -383,6 +434,9 @@ static void test_refusals(void) {
   g_autofree char *e7 = ts_expect_error(PLUGIN, "transform/artime", "{\"energy\": \"first\"}",
                                         ts_series(50, 1, FALSE, 1));
   ts_assert_contains(e7, "energy 'first' is unknown");
+  g_autofree char *e8 = ts_expect_error(PLUGIN, "transform/windowed_gaussian",
+                                        "{\"season\": \"weekly\"}", ts_series(50, 1, FALSE, 1));
+  ts_assert_contains(e8, "season 'weekly' is unknown");
 }
 
 int main(int argc, char **argv) {
@@ -395,6 +449,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/stream-detect/al-naive", test_al_naive);
   g_test_add_func("/stream-detect/spatial", test_spatial);
   g_test_add_func("/stream-detect/artime", test_artime);
+  g_test_add_func("/stream-detect/wg-season", test_wg_season);
   g_test_add_func("/stream-detect/score-max", test_score_max);
   g_test_add_func("/stream-detect/refusals", test_refusals);
   return g_test_run();
