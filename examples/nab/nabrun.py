@@ -48,3 +48,33 @@ def run_seeds(lathe, pipeline, seeds, sets=()):
             if out.returncode != 0:
                 sys.exit("seed %d failed:\n%s" % (seed, out.stderr))
             yield seed, json.loads(out.stdout)["metrics"]
+
+
+def run_metrics_artifacts(lathe, pipeline, evaluators, seed=0, sets=()):
+    """{evaluator node: its metrics artifact (evaluator/nab's per-file scores,
+    chosen columns, thresholds)} of one run of @pipeline with @seed."""
+    args = [a for s in sets for a in ("--set", s)]
+    with tempfile.TemporaryDirectory() as tmp:
+        env = dict(os.environ, LATHE_CACHE_DIR=os.path.join(tmp, "cache"))
+        store = os.path.join(tmp, "store")
+        pipeline["seed"] = seed
+        path = os.path.join(tmp, "pipeline.json")
+        with open(path, "w") as f:
+            json.dump(pipeline, f)
+        out = subprocess.run([lathe, "run", "--json", "--store", store, *args, path], env=env,
+                             capture_output=True, text=True)
+        if out.returncode != 0:
+            sys.exit("the run failed:\n%s" % out.stderr)
+        run_id = json.loads(out.stdout)["run_id"]
+        show = subprocess.run([lathe, "runs", "show", run_id, "--store", store, "--json"],
+                              capture_output=True, text=True, check=True)
+        nodes = {n["id"]: n for n in json.loads(show.stdout)["nodes"]}
+        found = {}
+        for ev in evaluators:
+            if ev not in nodes:
+                sys.exit("no node %s in the pipeline" % ev)
+            digest = nodes[ev]["outputs"]["metrics"]
+            # the store keeps artifacts by content digest (docs/pipelines.md)
+            with open(os.path.join(store, "artifacts", "sha256", digest[:2], digest[2:])) as f:
+                found[ev] = json.load(f)
+        return found

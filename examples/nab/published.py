@@ -40,6 +40,32 @@ def dev_files():
     return sorted(keys)
 
 
+def window_counts():
+    """{NAB key: number of windows} for every file of combined_windows.json."""
+    with open(os.path.join(SHARED, "nab", "labels", "combined_windows.json")) as f:
+        return {k: len(v) for k, v in json.load(f).items()}
+
+
+def detectors():
+    """The detectors with at least one file in published/, sorted."""
+    found = set()
+    for p in glob.glob(os.path.join(HERE, "published", "*.csv")):
+        name = os.path.basename(p)[:-4]
+        for suffix, _, _ in PROFILES:
+            if name.endswith("_" + suffix):
+                found.add(name[:-len(suffix) - 1])
+    return sorted(found)
+
+
+def file_scores(det, suffix):
+    """{NAB key: NAB's raw per-file score} of @det on profile file @suffix, or None."""
+    path = os.path.join(HERE, "published", "%s_%s.csv" % (det, suffix))
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        return {r["File"]: float(r["Score"]) for r in csv.DictReader(f)}
+
+
 def main():
     args = sys.argv[1:]
     markdown = "--markdown" in args
@@ -47,27 +73,14 @@ def main():
     if "--files" in args:
         with open(args[args.index("--files") + 1]) as f:
             files = [line.strip() for line in f if line.strip()]
-    with open(os.path.join(SHARED, "nab", "labels", "combined_windows.json")) as f:
-        windows = json.load(f)
-    n_windows = sum(len(windows[k]) for k in files)
-    detectors = set()
-    for p in glob.glob(os.path.join(HERE, "published", "*.csv")):
-        name = os.path.basename(p)[:-4]
-        for suffix, _, _ in PROFILES:
-            if name.endswith("_" + suffix):
-                detectors.add(name[:-len(suffix) - 1])
-    detectors = sorted(detectors)
+    windows = window_counts()
+    n_windows = sum(windows[k] for k in files)
     rows = []
-    for det in detectors:
+    for det in detectors():
         cells = []
         for suffix, _, a_fn in PROFILES:
-            path = os.path.join(HERE, "published", "%s_%s.csv" % (det, suffix))
-            if not os.path.exists(path):
-                cells.append(None)
-                continue
-            with open(path) as f:
-                scores = {r["File"]: float(r["Score"]) for r in csv.DictReader(f)}
-            if any(k not in scores for k in files):
+            scores = file_scores(det, suffix)
+            if scores is None or any(k not in scores for k in files):
                 cells.append(None)
                 continue
             s = sum(scores[k] for k in files)

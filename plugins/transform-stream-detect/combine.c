@@ -2,7 +2,19 @@
  * one new column. Meant for scores already on one scale (the causal ranks
  * of transform/causal_rank, each in [0, 1]): an alarm of either detector is
  * an alarm of the combination. Row t's output reads row t only, so it keeps
- * every input's streaming contract. */
+ * every input's streaming contract.
+ *
+ * method "fisher": a maximum adds every detector's false alarms at the one
+ * threshold; Fisher's combination of p-values (R. A. Fisher, Statistical
+ * Methods for Research Workers, 1925, section 21.1) rewards agreement
+ * instead. A causal rank u is the share of the series' earlier scores below
+ * this one, so 1 - u is its empirical p-value (0 for a new maximum, hence
+ * the floor); the output is -sum log10(max(1 - u_i, floor)), on no fixed
+ * scale: rank it again (transform/causal_rank) before a threshold. floor 0
+ * is the rank's own resolution, 1/(t + 1) at the t-th row of a series
+ * (counted from 0): a new maximum among 800 rows is a 1-in-800 event, not a
+ * 1-in-10,000 one, so the rows just after a short history do not all look
+ * like agreements (a causal count: rows of the series up to t). */
 #include <math.h>
 
 #include "stream.h"
@@ -11,6 +23,12 @@ static const LatheParamSpec mx_params[] = {
     LATHE_PARAM_LIST_("columns", "[]", LATHE_PARAM_STRING,
                       "the score columns to combine (two or more, on one scale)"),
     LATHE_PARAM_STRING_("output", "\"score_max\"", 0, "the new column's name"),
+    LATHE_PARAM_STRING_("method", "\"max\"", 0,
+                        "\"max\" = the largest score; \"fisher\" = -sum log10(max(1 - u, "
+                        "floor)) of causal ranks u (agreement counts)"),
+    LATHE_PARAM_FLOAT_("floor", "0.0001", 0, 1, 0,
+                       "method fisher: the smallest p-value 1 - u (a new maximum has 0); 0 = "
+                       "1/(t + 1) at the t-th row of its series (the rank's resolution)"),
     LATHE_PARAM_END,
 };
 
@@ -37,15 +55,31 @@ static gboolean mx_run(LatheContext *ctx, GError **error) {
                             name ? name : "");
     return FALSE;
   }
+  const char *method = lathe_context_param_string(ctx, "method");
+  const gboolean fisher = g_strcmp0(method, "fisher") == 0;
+  if (!fisher && g_strcmp0(method, "max")) {
+    lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, C,
+                            "method '%s' is unknown; use \"max\" or \"fisher\"",
+                            method ? method : "");
+    return FALSE;
+  }
+  const double floor_p = lathe_context_param_float(ctx, "floor");
+  /* rows seen per series, for floor 0; row r's group -1 or none = one series */
+  g_autofree guint64 *seen = g_new0(guint64, ds->n_groups + 1);
   const guint d = ds->n_cols;
   const guint *src = (const guint *)(gconstpointer)cols->data;
   const char *names[] = {name};
   g_autoptr(LatheDataset) out = lathe_dataset_add_columns(ds, names, 1);
   for (guint r = 0; r < ds->n_rows; r++) {
     float m = -INFINITY;
-    for (guint i = 0; i < cols->len; i++)
+    double f = 0;
+    const gint32 g = ds->groups && ds->groups[r] >= 0 ? ds->groups[r] : (gint32)ds->n_groups;
+    const double fl = floor_p > 0 ? floor_p : 1.0 / (double)++seen[g];
+    for (guint i = 0; i < cols->len; i++) {
       m = MAX(m, ds->x[(gsize)r * d + src[i]]);
-    out->x[(gsize)r * (d + 1) + d] = m;
+      f -= log10(MAX(1.0 - ds->x[(gsize)r * d + src[i]], fl));
+    }
+    out->x[(gsize)r * (d + 1) + d] = fisher ? (float)f : m;
   }
   lathe_context_set_output_dataset(ctx, "data", g_steal_pointer(&out));
   return TRUE;
@@ -53,8 +87,8 @@ static gboolean mx_run(LatheContext *ctx, GError **error) {
 
 const LatheTransformClass lathe_stream_score_max_class = {
     LATHE_COMPONENT_INIT(LatheTransformClass, LATHE_KIND_TRANSFORM, "score_max",
-                         "the row-wise maximum of several score columns (a combination of "
-                         "detectors' causal ranks)",
+                         "the row-wise maximum (or Fisher's combination) of several score "
+                         "columns (a combination of detectors' causal ranks)",
                          mx_params, lathe_stream_inputs, lathe_stream_outputs),
     .run = mx_run,
 };

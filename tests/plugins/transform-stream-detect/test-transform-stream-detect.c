@@ -391,16 +391,51 @@ static void test_score_max(void) {
   LatheDataset *in = ts_series(300, 2, TRUE, 21);
   g_autofree float *want = g_new(float, in->n_rows);
   const guint v = ts_col(in, "value"), o = ts_col(in, "other");
+  in->x[(gsize)5 * in->n_cols + o] = 1.0f; /* a new maximum's rank: Fisher's floor */
   for (guint r = 0; r < in->n_rows; r++)
     want[r] = MAX(in->x[(gsize)r * in->n_cols + v] / 300.0f, in->x[(gsize)r * in->n_cols + o]);
   for (guint r = 0; r < in->n_rows; r++) /* bring value to other's scale */
     in->x[(gsize)r * in->n_cols + v] /= 300.0f;
   const Det det = {"transform/score_max", "{\"columns\": [\"value\", \"other\"], \"output\": \"m\"}",
                    "m"};
-  g_autoptr(LatheDataset) out = run_ok(&det, in);
+  g_autoptr(LatheDataset) out = run_ok(&det, lathe_dataset_ref(in));
   const guint m = ts_col(out, "m");
   for (guint r = 0; r < out->n_rows; r++)
     g_assert_true(memcmp(&out->x[(gsize)r * out->n_cols + m], &want[r], sizeof(float)) == 0);
+  /* Fisher's combination of the two as causal ranks: -sum log10(max(1 - u, floor)) */
+  const Det fi = {"transform/score_max",
+                  "{\"columns\": [\"value\", \"other\"], \"output\": \"f\", \"method\": \"fisher\", "
+                  "\"floor\": 0.001}",
+                  "f"};
+  g_autoptr(LatheDataset) fo = run_ok(&fi, lathe_dataset_ref(in));
+  const guint f = ts_col(fo, "f");
+  guint floored = 0;
+  for (guint r = 0; r < fo->n_rows; r++) {
+    double a = in->x[(gsize)r * in->n_cols + v], b = in->x[(gsize)r * in->n_cols + o];
+    floored += 1 - a < 0.001 || 1 - b < 0.001;
+    double want_f = -log10(MAX(1 - a, 0.001)) - log10(MAX(1 - b, 0.001));
+    g_assert_cmpfloat_with_epsilon(fo->x[(gsize)r * fo->n_cols + f], want_f, 1e-5 * (1 + want_f));
+  }
+  g_assert_cmpuint(floored, >, 0); /* the floor was exercised */
+  /* floor 0: 1/(k + 1) at the k-th row of each series (the series interleave) */
+  const Det fr = {"transform/score_max",
+                  "{\"columns\": [\"value\", \"other\"], \"output\": \"f\", \"method\": \"fisher\", "
+                  "\"floor\": 0}",
+                  "f"};
+  g_assert_nonnull(in->groups);
+  g_autoptr(LatheDataset) fro = run_ok(&fr, lathe_dataset_ref(in));
+  g_autofree guint *k = g_new0(guint, in->n_groups);
+  for (guint r = 0; r < fro->n_rows; r++) {
+    double a = in->x[(gsize)r * in->n_cols + v], b = in->x[(gsize)r * in->n_cols + o];
+    double fl = 1.0 / (++k[in->groups[r]]);
+    double want_f = -log10(MAX(1 - a, fl)) - log10(MAX(1 - b, fl));
+    g_assert_cmpfloat_with_epsilon(fro->x[(gsize)r * fro->n_cols + f], want_f, 1e-5 * (1 + want_f));
+  }
+  lathe_dataset_unref(in);
+  g_autofree char *e3 = ts_expect_error(PLUGIN, "transform/score_max",
+                                        "{\"columns\": [\"value\", \"other\"], \"method\": \"sum\"}",
+                                        ts_series(50, 1, FALSE, 1));
+  ts_assert_contains(e3, "method 'sum' is unknown");
   g_autofree char *e1 = ts_expect_error(PLUGIN, "transform/score_max", "{\"columns\": [\"value\"]}",
                                         ts_series(50, 1, FALSE, 1));
   ts_assert_contains(e1, "two or more");
