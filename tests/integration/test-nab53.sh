@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# examples/nab on the 53 development files (issue 17): every pipeline of the
+# example validates, and the figures the README reports for the best designs
+# (Fisher's combination of the windowed-Gaussian scales, designs 28 and 31)
+# are what nab53.py prints: the detectors are deterministic, so a changed
+# figure means the README no longer tells the truth (update both). compare.py
+# runs its bootstrap on the same evaluator. Skipped (exit 77) when
+# ../shared/data/nab-more is absent.
+source "$(dirname "$0")/lib.sh"
+NAB="${LATHE_SHARED_DATA:-}/nab-more"
+if [ -z "${LATHE_SHARED_DATA:-}" ] || [ ! -d "$NAB" ]; then
+  echo "skip - NAB series not found at '$NAB' (set LATHE_SHARED_DATA to the folder holding nab/ and nab-more/)"
+  exit 77
+fi
+EX="$LATHE_SOURCE_DIR/examples/nab"
+
+for p in "$EX"/pipeline*.json; do
+  run_lathe "$TMP/v" validate "$p"
+  expect_code "$TMP/v" 0 "$(basename "$p") validates"
+done
+
+$PY "$EX/nab53.py" "$LATHE_BIN" --pipeline pipeline-53-fisher.json >"$TMP/f.out" 2>"$TMP/f.err"
+if [ $? -eq 0 ]; then pass "nab53.py runs pipeline-53-fisher.json"; else fail "nab53.py: $(tail -c 600 "$TMP/f.err")"; fi
+expect_row() { # node figures what
+  if grep -qE "^$1 +standard $2 +reward_low_FP $3 +reward_low_FN $4\$" "$TMP/f.out"; then
+    pass "$1: $2 / $3 / $4, as the README says"
+  else
+    fail "$1: expected $2 / $3 / $4 (README); got: $(grep "^$1 " "$TMP/f.out")"
+  fi
+}
+expect_row nab_sp_fisher6 70.7 58.7 76.3
+expect_row nab_sp_fisher6r 71.9 56.0 75.4
+grep -q "^ARTime .* 76.9 " "$TMP/f.out" && pass "the published table follows" \
+  || fail "published table missing: $(tail -12 "$TMP/f.out")"
+
+$PY "$EX/compare.py" "$LATHE_BIN" --pipeline pipeline-53-fisher.json --evaluator nab_sp_fisher6r \
+  --resamples 200 >"$TMP/c.out" 2>"$TMP/c.err"
+if [ $? -eq 0 ]; then pass "compare.py runs"; else fail "compare.py: $(tail -c 600 "$TMP/c.err")"; fi
+grep -qE "^standard +ARTime +71\.9 +76\.9 +-5\.0 " "$TMP/c.out" \
+  && pass "compare.py: the design against ARTime, standard, -5.0" \
+  || fail "compare.py ARTime row: $(grep ARTime "$TMP/c.out")"
+finish
