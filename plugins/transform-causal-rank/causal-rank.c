@@ -14,6 +14,13 @@
  * detections a borrowed threshold makes stays bounded. With window > 0 the
  * history is only the last `window` rows (j > t - window).
  *
+ * skip_leading_zeros: a detector that learns first (NAB's probation) scores
+ * 0 there, and a history of hundreds of zeros puts every later positive
+ * score near the top (at the 50th scored row of 800, any score above the
+ * zeros ranks >= 0.94). With it, a series' rows before its first nonzero
+ * score rank 0 and the history starts at that score: whether a row is
+ * before it is known at the row.
+ *
  * Nothing reads a row after t. The ranks are counted in a Fenwick tree over
  * the series' sorted distinct values, so a series of n rows takes
  * O(n log n); sorting all values first only indexes them, it does not let a
@@ -31,6 +38,9 @@ static const LatheParamSpec cr_params[] = {
                         "each result is a new column named <column><suffix>"),
     LATHE_PARAM_INT_("window", "0", 0, G_MAXINT32,
                      "rows of history (the current one included); 0 = every row so far"),
+    LATHE_PARAM_BOOL_("skip_leading_zeros", "false",
+                      "rows of a series before its first nonzero score rank 0 and are not "
+                      "history (a detector's learning period)"),
     LATHE_PARAM_END,
 };
 
@@ -117,6 +127,7 @@ static gboolean cr_run(LatheContext *ctx, GError **error) {
     return FALSE;
   }
   const guint window = (guint)lathe_context_param_int(ctx, "window");
+  const gboolean skip_zeros = lathe_context_param_bool(ctx, "skip_leading_zeros");
   if (window == 1) {
     lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT,
                             "window %u leaves nothing to rank against; use 0 "
@@ -192,7 +203,11 @@ static gboolean cr_run(LatheContext *ctx, GError **error) {
     for (guint i = 0; i < k; i++) {
       for (guint t = 0; t < count[g]; t++)
         s[t] = ds->x[(gsize)sr[t] * d + src[i]];
-      series_rank(s, count[g], window, vals, pos, tree, rank);
+      guint first = 0;
+      while (skip_zeros && first < count[g] && s[first] == 0.0)
+        rank[first++] = 0.0;
+      if (first < count[g])
+        series_rank(s + first, count[g] - first, window, vals, pos, tree, rank + first);
       for (guint t = 0; t < count[g]; t++)
         out->x[(gsize)sr[t] * (d + k) + d + i] = (float)rank[t];
     }

@@ -48,6 +48,28 @@ static void test_exact_small(void) {
     g_assert_cmpfloat_with_epsilon(win->x[2 * t + 1], want3[t], 1e-7);
 }
 
+/* skip_leading_zeros on 0, 0, 0, 3, 1, 4, 1, 5, 9, 2, 6 (and 0 inside the
+ * ranked part, which is history like any score): the three leading zeros rank
+ * 0 and the rest rank as small_x alone; without it, 3 ranks 3/3 above the
+ * zeros. A series of zeros only ranks 0 throughout. */
+static void test_skip_leading_zeros(void) {
+  LatheDataset *in = lathe_dataset_new(12, 1);
+  lathe_dataset_set_column(in, 0, "pred_0");
+  memcpy(in->x + 3, small_x, sizeof small_x);
+  in->x[11] = 0; /* a zero after the first nonzero score: the lowest so far */
+  g_autoptr(LatheDataset) plain = cr_ok(NULL, lathe_dataset_ref(in));
+  g_assert_cmpfloat_with_epsilon(plain->x[2 * 3 + 1], 1.0, 1e-7);
+  g_autoptr(LatheDataset) out = cr_ok("{\"skip_leading_zeros\": true}", in);
+  const double want[] = {0, 0, 0, 0.5, 0.0, 1.0, 0.5 / 3, 1.0, 1.0, 2.0 / 6, 6.0 / 7, 0.0};
+  for (guint t = 0; t < 12; t++)
+    g_assert_cmpfloat_with_epsilon(out->x[2 * t + 1], want[t], 1e-7);
+  LatheDataset *zeros = lathe_dataset_new(5, 1);
+  lathe_dataset_set_column(zeros, 0, "pred_0");
+  g_autoptr(LatheDataset) z = cr_ok("{\"skip_leading_zeros\": true}", zeros);
+  for (guint t = 0; t < 5; t++)
+    g_assert_cmpfloat(z->x[2 * t + 1], ==, 0.0);
+}
+
 /* The rank of v[t] among v[start..t], counted naively. */
 static double naive(const double *v, guint t, guint window) {
   guint start = window && t + 1 > window ? t + 1 - window : 0;
@@ -156,6 +178,7 @@ int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/causal-rank/exact-small", test_exact_small);
   g_test_add_func("/causal-rank/naive", test_naive);
+  g_test_add_func("/causal-rank/skip-leading-zeros", test_skip_leading_zeros);
   g_test_add_func("/causal-rank/future-invisible", test_future_invisible);
   g_test_add_func("/causal-rank/refusals", test_refusals);
   return g_test_run();
