@@ -58,6 +58,17 @@ static LatheDataset *run_ok(const Det *det, LatheDataset *in) {
   return out;
 }
 
+/* Row @t's score of a one-column input's output: in [0, 1], and 0 in the
+ * @probation rows. */
+static double unit_score(const LatheDataset *out, guint t, guint probation) {
+  double v = out->x[(gsize)t * 2 + 1];
+  g_assert_cmpfloat(v, >=, 0.0);
+  g_assert_cmpfloat(v, <=, 1.0);
+  if (t < probation)
+    g_assert_cmpfloat(v, ==, 0.0);
+  return v;
+}
+
 /* The rows of group @g in order. */
 static GArray *rows_of(const LatheDataset *ds, gint32 g) {
   GArray *rows = g_array_new(FALSE, FALSE, sizeof(guint));
@@ -272,11 +283,7 @@ static void test_probation_range(void) {
     g_autoptr(LatheDataset) out = run_ok(both[k], in);
     double top = 0;
     for (guint t = 0; t < n; t++) {
-      double v = out->x[(gsize)t * 2 + 1];
-      g_assert_cmpfloat(v, >=, 0.0);
-      g_assert_cmpfloat(v, <=, 1.0);
-      if (t < probation)
-        g_assert_cmpfloat(v, ==, 0.0);
+      double v = unit_score(out, t, probation);
       if (t >= shift && t < shift + 52)
         top = MAX(top, v);
     }
@@ -319,12 +326,10 @@ static void test_artime(void) {
       guint quiet_hits = 0;
       double top = 0;
       for (guint t = 0; t < n; t++) {
-        double v = out->x[(gsize)t * 2 + 1];
-        g_assert_cmpfloat(v, >=, 0.0);
-        g_assert_cmpfloat(v, <=, 1.0);
+        double v = unit_score(out, t, probation);
         if (t < probation)
-          g_assert_cmpfloat(v, ==, 0.0);
-        else if (t < change)
+          continue;
+        if (t < change)
           quiet_hits += v > 0;
         else if (t < change + within)
           top = MAX(top, v);
