@@ -235,10 +235,14 @@ pr=$(json_get "$TMP/pr.out" "d['run_id']")
 run_lathe "$TMP/prshow" study show --json --store "$TMP/prs" "$pr/tune"
 expect_py "$TMP/prshow.out" "[t['state'] for t in d['trials']] == ['complete', 'complete', 'pruned', 'pruned', 'pruned', 'complete']" \
   "the same trials are pruned as on threads"
-# Stopped early, not at its end: how early depends on the machine's load
-# (the host reads the stream at its polls, at most a second apart).
-expect_py "$TMP/prshow.out" "all(max(s for s, v in t['intermediate']['f.loss']) < 30 for t in d['trials'] if t['state'] == 'pruned') and [s for s, v in d['trials'][5]['intermediate']['f.loss']] == list(range(40))" \
-  "a pruned trial's child was stopped long before its end; a complete one reported all 40 steps"
+# Stopped before its end: how early depends on the machine's load (the host
+# reads the stream at its polls, at most a second apart; on a quiet machine
+# after step 0, but a CI run on 2 busy cores once saw 3 s or more), so the
+# bound is only that the child did not run all 40 steps (0 to 39).
+expect_py "$TMP/prshow.out" "all(max(s for s, v in t['intermediate']['f.loss']) < 39 for t in d['trials'] if t['state'] == 'pruned')" \
+  "a pruned trial's child was stopped before its end (steps reported: $(json_get "$TMP/prshow.out" "[max(s for s, v in t['intermediate']['f.loss']) for t in d['trials']]"))"
+expect_py "$TMP/prshow.out" "[s for s, v in d['trials'][5]['intermediate']['f.loss']] == list(range(40))" \
+  "a complete one reported all 40 steps"
 expect_py "$TMP/prshow.out" "all(t['error'].startswith('pruned at step 0 by the median rule') for t in d['trials'] if t['state'] == 'pruned')" \
   "each was pruned at its first step, as the stream told the pruner"
 # The stopped trials' logs stay, as for any node that did not succeed.
