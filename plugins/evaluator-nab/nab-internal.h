@@ -25,6 +25,16 @@ typedef struct {
   double tp, fp, fn;
 } LatheNabProfile;
 
+/**
+ * lathe_nab_locate:
+ * The row of a window edge at time @t among @n rows of times @time: NAB's
+ * rule, the first row whose time equals it (NAB files repeat times around
+ * clock changes); when none does, the first row at or after a start
+ * (@start), or the last row at or before an end. G_MAXUINT when there is no
+ * such row.
+ */
+guint lathe_nab_locate(const double *time, guint n, double t, gboolean start);
+
 /** lathe_nab_profile: (nullable) NAB's profile called @name. */
 const LatheNabProfile *lathe_nab_profile(const char *name);
 

@@ -385,27 +385,6 @@ static void score_profile(LatheContext *ctx, GPtrArray *files, const LatheNabPro
   g_free(rows);
 }
 
-/* The row of a window edge at time @t: NAB's rule, the first row whose time
- * equals it (NAB files repeat times around clock changes); when none does,
- * the first row at or after a start (@start), or the last row at or before an
- * end. G_MAXUINT when there is no such row. */
-static guint locate(const File *f, double t, gboolean start) {
-  const guint n = f->rows->len;
-  for (guint i = 0; i < n; i++)
-    if (f->time[i] == t)
-      return i;
-  if (start) {
-    for (guint i = 0; i < n; i++)
-      if (f->time[i] >= t)
-        return i;
-  } else {
-    for (guint i = n; i-- > 0;)
-      if (f->time[i] <= t)
-        return i;
-  }
-  return G_MAXUINT;
-}
-
 /* Reads the windows of every file from @root (the parsed JSON). */
 static gboolean load_windows(LatheContext *ctx, JsonObject *root, GPtrArray *files,
                              const char *path, GError **error) {
@@ -442,7 +421,8 @@ static gboolean load_windows(LatheContext *ctx, JsonObject *root, GPtrArray *fil
         FAIL(LATHE_ERROR_DATA, "%s: window %u of '%s' overlaps or precedes the one before; "
              "list windows in time order", path, w + 1, f->name);
       prev_end = t1;
-      guint a = locate(f, t0, TRUE), b = locate(f, t1, FALSE);
+      guint a = lathe_nab_locate(f->time, f->rows->len, t0, TRUE),
+            b = lathe_nab_locate(f->time, f->rows->len, t1, FALSE);
       if (a == G_MAXUINT || b == G_MAXUINT || b < a) {
         lathe_context_log(ctx, G_LOG_LEVEL_WARNING, "window %u of '%s' [%s, %s] has no rows",
                           w + 1, f->name, s0, s1);

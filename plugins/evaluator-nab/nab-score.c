@@ -265,3 +265,19 @@ double lathe_nab_null_score(const LatheNabRows *rows, guint n_files, gint skip,
   }
   return MAX(none, all);
 }
+
+guint lathe_nab_locate(const double *time, guint n, double t, gboolean start) {
+  for (guint i = 0; i < n; i++)
+    if (time[i] == t)
+      return i;
+  if (start) {
+    for (guint i = 0; i < n; i++)
+      if (time[i] >= t)
+        return i;
+  } else {
+    for (guint i = n; i-- > 0;)
+      if (time[i] <= t)
+        return i;
+  }
+  return G_MAXUINT;
+}

@@ -11,24 +11,6 @@
 #include "nab-internal.h"
 #include "test-util.h"
 
-/* NAB's row of a window edge: the exact timestamp, else the first row after
- * a start or the last row before an end (as evaluator/nab's locate()). */
-static guint edge_row(const GArray *time, double t, gboolean start) {
-  for (guint i = 0; i < time->len; i++)
-    if (g_array_index(time, double, i) == t)
-      return i;
-  if (start) {
-    for (guint i = 0; i < time->len; i++)
-      if (g_array_index(time, double, i) >= t)
-        return i;
-  } else {
-    for (guint i = time->len; i-- > 0;)
-      if (g_array_index(time, double, i) <= t)
-        return i;
-  }
-  return G_MAXUINT;
-}
-
 static void check_fixture(const char *fixture, JsonObject *windows) {
   g_autoptr(JsonParser) parser = json_parser_new();
   g_autoptr(GError) err = NULL;
@@ -79,8 +61,8 @@ static void check_fixture(const char *fixture, JsonObject *windows) {
     double a, b;
     g_assert_true(lathe_nab_parse_time(json_array_get_string_element(pair, 0), &a));
     g_assert_true(lathe_nab_parse_time(json_array_get_string_element(pair, 1), &b));
-    left[w] = edge_row(time, a, TRUE);
-    right[w] = edge_row(time, b, FALSE);
+    left[w] = lathe_nab_locate((const double *)time->data, time->len, a, TRUE);
+    right[w] = lathe_nab_locate((const double *)time->data, time->len, b, FALSE);
     g_assert_cmpuint(left[w], <=, right[w]);
     g_assert_cmpuint(right[w], <, time->len);
   }
