@@ -32,40 +32,36 @@ def load(name):
         return absolutise(json.load(f))
 
 
+def _run(lathe, pipeline, seed, sets, tmp):
+    """`lathe run --json` of @pipeline with @seed in the scratch folder @tmp
+    (its store and cache there); the parsed output. Exits on a failed run."""
+    pipeline["seed"] = seed
+    path = os.path.join(tmp, "pipeline-%d.json" % seed)
+    with open(path, "w") as f:
+        json.dump(pipeline, f)
+    args = [a for s in sets for a in ("--set", s)]
+    env = dict(os.environ, LATHE_CACHE_DIR=os.path.join(tmp, "cache"))
+    out = subprocess.run([lathe, "run", "--json", "--store", os.path.join(tmp, "store"),
+                          *args, path], env=env, capture_output=True, text=True)
+    if out.returncode != 0:
+        sys.exit("seed %d failed:\n%s" % (seed, out.stderr))
+    return json.loads(out.stdout)
+
+
 def run_seeds(lathe, pipeline, seeds, sets=()):
     """Yields (seed, metrics) of `lathe run --json` for each seed in @seeds;
     @sets are NODE.PARAM=VALUE overrides (`--set`). Exits on a failed run."""
-    args = [a for s in sets for a in ("--set", s)]
     with tempfile.TemporaryDirectory() as tmp:
-        env = dict(os.environ, LATHE_CACHE_DIR=os.path.join(tmp, "cache"))
         for seed in seeds:
-            pipeline["seed"] = seed
-            path = os.path.join(tmp, "pipeline-%d.json" % seed)
-            with open(path, "w") as f:
-                json.dump(pipeline, f)
-            out = subprocess.run([lathe, "run", "--json", "--store", os.path.join(tmp, "store"),
-                                  *args, path], env=env, capture_output=True, text=True)
-            if out.returncode != 0:
-                sys.exit("seed %d failed:\n%s" % (seed, out.stderr))
-            yield seed, json.loads(out.stdout)["metrics"]
+            yield seed, _run(lathe, pipeline, seed, sets, tmp)["metrics"]
 
 
 def run_metrics_artifacts(lathe, pipeline, evaluators, seed=0, sets=()):
     """{evaluator node: its metrics artifact (evaluator/nab's per-file scores,
     chosen columns, thresholds)} of one run of @pipeline with @seed."""
-    args = [a for s in sets for a in ("--set", s)]
     with tempfile.TemporaryDirectory() as tmp:
-        env = dict(os.environ, LATHE_CACHE_DIR=os.path.join(tmp, "cache"))
+        run_id = _run(lathe, pipeline, seed, sets, tmp)["run_id"]
         store = os.path.join(tmp, "store")
-        pipeline["seed"] = seed
-        path = os.path.join(tmp, "pipeline.json")
-        with open(path, "w") as f:
-            json.dump(pipeline, f)
-        out = subprocess.run([lathe, "run", "--json", "--store", store, *args, path], env=env,
-                             capture_output=True, text=True)
-        if out.returncode != 0:
-            sys.exit("the run failed:\n%s" % out.stderr)
-        run_id = json.loads(out.stdout)["run_id"]
         show = subprocess.run([lathe, "runs", "show", run_id, "--store", store, "--json"],
                               capture_output=True, text=True, check=True)
         nodes = {n["id"]: n for n in json.loads(show.stdout)["nodes"]}

@@ -108,8 +108,7 @@ static gpointer wg_make(LatheContext *ctx, const LatheStreamSeries *series, gboo
   s->min_history = (guint)lathe_context_param_int(ctx, "min_history");
   s->likelihood = likelihood;
   if (likelihood) {
-    const double p = lathe_context_param_float(ctx, "probation_percent");
-    s->probation = (guint)MIN(floor(p * series->n), p * 5000.0);
+    s->probation = lathe_stream_probation(ctx, series->n);
     s->min_std = lathe_context_param_float(ctx, "min_std");
   }
   s->cap = s->window + s->short_window + 1; /* + 1: the value leaving the history */
@@ -241,8 +240,7 @@ static guint se_period(const double *y, guint n, double min_acf) {
 static gpointer se_new(LatheContext *ctx, const LatheStreamSeries *series) {
   SeState *s = g_new0(SeState, 1);
   s->wg = wg_make(ctx, series, FALSE);
-  const double p = lathe_context_param_float(ctx, "probation_percent");
-  s->probation = (guint)MIN(floor(p * series->n), p * 5000.0);
+  s->probation = lathe_stream_probation(ctx, series->n);
   s->min_acf = lathe_context_param_float(ctx, "min_acf");
   s->cap = MAX(s->probation, 1);
   s->hist = g_new0(double, s->cap);

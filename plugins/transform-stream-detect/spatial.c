@@ -28,8 +28,7 @@ typedef struct {
 
 static gpointer sp_new(LatheContext *ctx, const LatheStreamSeries *series) {
   SpState *s = g_new0(SpState, 1);
-  const double p = lathe_context_param_float(ctx, "probation_percent");
-  s->probation = (guint64)MIN(floor(p * series->n), p * 5000.0);
+  s->probation = lathe_stream_probation(ctx, series->n);
   s->tol = lathe_context_param_float(ctx, "tolerance");
   s->lo = INFINITY;
   s->hi = -INFINITY;

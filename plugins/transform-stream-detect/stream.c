@@ -26,6 +26,11 @@ gboolean lathe_stream_range_update(gboolean running, double *lo, double *hi, dou
   return TRUE;
 }
 
+guint lathe_stream_probation(LatheContext *ctx, guint n) {
+  const double p = lathe_context_param_float(ctx, "probation_percent");
+  return (guint)MIN(floor(p * n), p * 5000.0);
+}
+
 /* Scores one series (rows @rows[0..n) of the input, column @c) into
  * @out[rows[t] * @stride]. */
 static void score_series(LatheContext *ctx, const LatheStreamDetector *det, const float *x,
@@ -34,8 +39,7 @@ static void score_series(LatheContext *ctx, const LatheStreamDetector *det, cons
   LatheStreamSeries series = {.n = n};
   guint first = 0; /* the first row scored by the detector */
   if (det->probation_range) {
-    const double p = lathe_context_param_float(ctx, "probation_percent");
-    series.probation = (guint)MIN(floor(p * n), p * 5000.0);
+    series.probation = lathe_stream_probation(ctx, n);
     series.running = g_strcmp0(lathe_context_param_string(ctx, "range"), "running") == 0;
     first = MIN(MAX(series.probation, 1u), n);
     series.lo = INFINITY;

@@ -19,6 +19,10 @@ typedef struct {
   gboolean running;
 } LatheStreamSeries;
 
+/* NAB's probationary period of a series of @n rows: min(floor(p n), p 5000)
+ * rows, p the component's "probation_percent" param (one copy of the rule). */
+guint lathe_stream_probation(LatheContext *ctx, guint n);
+
 /* A running range: when @running, widens [@lo, @hi] to hold @x and returns
  * TRUE when it moved; otherwise leaves it. */
 gboolean lathe_stream_range_update(gboolean running, double *lo, double *hi, double x);

@@ -87,17 +87,22 @@ static void fixture_tear_down(Fixture *f, gconstpointer data) {
   g_free(f->gamma);
 }
 
+/* The runs' names, in order, comma-separated. */
+static char *joined_names(JsonArray *runs) {
+  GString *out = g_string_new(NULL);
+  for (guint i = 0; i < json_array_get_length(runs); i++)
+    g_string_append_printf(out, "%s%s", i ? "," : "",
+                           json_object_get_string_member(json_array_get_object_element(runs, i), "name"));
+  return g_string_free(out, FALSE);
+}
+
 /* The names of the runs @filter finds, in order, comma-separated. */
 static char *names_ordered(Fixture *f, const char *filter, const char *const *order, guint max) {
   g_autoptr(GError) error = NULL;
   g_autoptr(JsonArray) runs = lathe_store_search_runs(f->s, filter, order, max, NULL, &error);
   g_assert_no_error(error);
   g_assert_nonnull(runs);
-  GString *out = g_string_new(NULL);
-  for (guint i = 0; i < json_array_get_length(runs); i++)
-    g_string_append_printf(out, "%s%s", i ? "," : "",
-                           json_object_get_string_member(json_array_get_object_element(runs, i), "name"));
-  return g_string_free(out, FALSE);
+  return joined_names(runs);
 }
 
 #define FINDS(filter, expected)                                                              \
@@ -345,11 +350,7 @@ static char *page_names(Fixture *f, const char *filter, const char *order, guint
   g_autoptr(JsonArray) runs = lathe_store_search_runs_page(f->s, filter, order ? orders : NULL, offset,
                                                            max, NULL, &error);
   g_assert_no_error(error);
-  GString *out = g_string_new(NULL);
-  for (guint i = 0; i < json_array_get_length(runs); i++)
-    g_string_append_printf(out, "%s%s", i ? "," : "",
-                           json_object_get_string_member(json_array_get_object_element(runs, i), "name"));
-  return g_string_free(out, FALSE);
+  return joined_names(runs);
 }
 
 /* Pages (lathe ui): LIMIT/OFFSET over the same order and filter, disjoint and
