@@ -21,6 +21,13 @@
  * score rank 0 and the history starts at that score: whether a row is
  * before it is known at the row.
  *
+ * conformal: the output is 1 - p with p = #{j <= t : s_j >= s_t} / n_t, n_t
+ * the rows of history (this one included): the conformal p-value (Vovk,
+ * Gammerman and Shafer, Algorithmic Learning in a Random World, 2005).
+ * The mid-rank gives a new maximum u = 1 however short the history, so a
+ * threshold fires on the first rows of a history; here p >= 1/n_t, so a
+ * threshold u >= 1 - q cannot fire before the history holds 1/q rows.
+ *
  * Nothing reads a row after t. The ranks are counted in a Fenwick tree over
  * the series' sorted distinct values, so a series of n rows takes
  * O(n log n); sorting all values first only indexes them, it does not let a
@@ -41,6 +48,9 @@ static const LatheParamSpec cr_params[] = {
     LATHE_PARAM_BOOL_("skip_leading_zeros", "false",
                       "rows of a series before its first nonzero score rank 0 and are not "
                       "history (a detector's learning period)"),
+    LATHE_PARAM_BOOL_("conformal", "false",
+                      "output 1 - p, p = the share of the history (this row included) scoring "
+                      "at least as high: the conformal p-value, never 0"),
     LATHE_PARAM_END,
 };
 
@@ -53,7 +63,7 @@ static const LathePortSpec cr_inputs[] = {
 static const LathePortSpec cr_outputs[] = {
     {.name = "data", .type = LATHE_TYPE_DATASET,
      .doc = "the same rows, columns, labels and groups, then one <column><suffix> per chosen "
-            "column: the score's causal mid-rank in [0, 1]"},
+            "column: the score's causal mid-rank (or conformal rank) in [0, 1]"},
     {.name = NULL},
 };
 
@@ -92,8 +102,8 @@ static guint position(const double *vals, guint m, double v) {
 
 /* One series: @s (n scores) to @out (n ranks). @vals, @pos and @tree are
  * scratch of n, n and n + 1. */
-static void series_rank(const double *s, guint n, guint window, double *vals, guint *pos,
-                        guint *tree, double *out) {
+static void series_rank(const double *s, guint n, guint window, gboolean conformal,
+                        double *vals, guint *pos, guint *tree, double *out) {
   memcpy(vals, s, sizeof(double) * n);
   qsort(vals, n, sizeof(double), cmp_double);
   guint m = 0;
@@ -107,6 +117,10 @@ static void series_rank(const double *s, guint n, guint window, double *vals, gu
     if (window && t >= window)
       fw_add(tree, m, pos[t - window], -1);
     guint count = window && t + 1 > window ? window : t + 1;
+    if (conformal) {
+      out[t] = (double)fw_sum(tree, pos[t] - 1) / count;
+      continue;
+    }
     if (count == 1) {
       out[t] = 0.5;
       continue;
@@ -128,6 +142,7 @@ static gboolean cr_run(LatheContext *ctx, GError **error) {
   }
   const guint window = (guint)lathe_context_param_int(ctx, "window");
   const gboolean skip_zeros = lathe_context_param_bool(ctx, "skip_leading_zeros");
+  const gboolean conformal = lathe_context_param_bool(ctx, "conformal");
   if (window == 1) {
     lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, COMPONENT,
                             "window %u leaves nothing to rank against; use 0 "
@@ -207,7 +222,7 @@ static gboolean cr_run(LatheContext *ctx, GError **error) {
       while (skip_zeros && first < count[g] && s[first] == 0.0)
         rank[first++] = 0.0;
       if (first < count[g])
-        series_rank(s + first, count[g] - first, window, vals, pos, tree, rank + first);
+        series_rank(s + first, count[g] - first, window, conformal, vals, pos, tree, rank + first);
       for (guint t = 0; t < count[g]; t++)
         out->x[(gsize)sr[t] * (d + k) + d + i] = (float)rank[t];
     }

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # examples/nab on the 53 development files (issue 17): every pipeline of the
 # example validates, and the figures the README reports for the best designs
-# (Fisher's combination of the windowed-Gaussian scales, designs 28 and 31)
-# are what nab53.py prints: the detectors are deterministic, so a changed
+# (Fisher's combination of the windowed-Gaussian scales, designs 28 and 31;
+# with conformal ranks that start with their detectors, design 37) are what
+# nab53.py prints: the detectors are deterministic, so a changed
 # figure means the README no longer tells the truth (update both). compare.py
 # runs its bootstrap on the same evaluator. Skipped (exit 77) when
 # ../shared/data/nab-more is absent.
@@ -30,6 +31,10 @@ expect_row() { # node figures what
 }
 expect_row nab_sp_fisher6 70.7 58.7 76.3
 expect_row nab_sp_fisher6r 71.9 56.0 75.4
+
+$PY "$EX/nab53.py" "$LATHE_BIN" --pipeline pipeline-53-conformal.json >"$TMP/f.out" 2>"$TMP/f.err"
+if [ $? -eq 0 ]; then pass "nab53.py runs pipeline-53-conformal.json"; else fail "nab53.py: $(tail -c 600 "$TMP/f.err")"; fi
+expect_row nab_sp_fisher6w 72.8 63.4 77.2
 grep -q "^ARTime .* 76.9 " "$TMP/f.out" && pass "the published table follows" \
   || fail "published table missing: $(tail -12 "$TMP/f.out")"
 
@@ -39,4 +44,9 @@ if [ $? -eq 0 ]; then pass "compare.py runs"; else fail "compare.py: $(tail -c 6
 grep -qE "^standard +ARTime +71\.9 +76\.9 +-5\.0 " "$TMP/c.out" \
   && pass "compare.py: the design against ARTime, standard, -5.0" \
   || fail "compare.py ARTime row: $(grep ARTime "$TMP/c.out")"
+$PY "$EX/compare.py" "$LATHE_BIN" --pipeline pipeline-53-conformal.json --evaluator nab_sp_fisher6w \
+  --resamples 200 >"$TMP/c.out" 2>"$TMP/c.err"
+grep -qE "^standard +ARTime +72\.8 +76\.9 +-4\.1 " "$TMP/c.out" \
+  && pass "compare.py: design 37 against ARTime, standard, -4.1" \
+  || fail "compare.py design 37 ARTime row: $(grep ARTime "$TMP/c.out") $(tail -c 300 "$TMP/c.err")"
 finish

@@ -1,5 +1,5 @@
-/* transform/causal_rank: hand-computed mid-ranks (expanding and windowed,
- * with ties), agreement with a naive count on interleaved series, the future
+/* transform/causal_rank: hand-computed mid-ranks and conformal ranks
+ * (expanding and windowed, with ties), agreement with a naive count on interleaved series, the future
  * never changing the past, and refusals. */
 #include <math.h>
 #include <string.h>
@@ -70,23 +70,50 @@ static void test_skip_leading_zeros(void) {
     g_assert_cmpfloat(z->x[2 * t + 1], ==, 0.0);
 }
 
-/* The rank of v[t] among v[start..t], counted naively. */
-static double naive(const double *v, guint t, guint window) {
+/* The rank of v[t] among v[start..t], counted naively: the mid-rank, or
+ * (conformal) 1 - the share of them at least v[t]. */
+static double naive(const double *v, guint t, guint window, gboolean conformal) {
   guint start = window && t + 1 > window ? t + 1 - window : 0;
-  if (t == start)
-    return 0.5;
   double below = 0, equal = 0;
   for (guint j = start; j <= t; j++) {
     below += v[j] < v[t];
     equal += v[j] == v[t];
   }
+  if (conformal)
+    return below / (t - start + 1);
+  if (t == start)
+    return 0.5;
   return (below + (equal - 1) / 2) / (t - start);
+}
+
+/* conformal on x = 3, 1, 4, 1, 5, 9, 2, 6: u_t = below / (t + 1), so 1 - u,
+ * the share of rows 0..t scoring at least x_t, is never 0: row 0 0; row 2
+ * (4 above 3, 1) 2/3; row 3 (1 ties the lowest) 0; the records 5 and 9 are
+ * 4/5 and 5/6, not 1; row 6 (2 above the two 1s) 2/7; row 7 6/8. With
+ * skip_leading_zeros, three leading zeros rank 0 and are not history. */
+static void test_conformal(void) {
+  g_autoptr(LatheDataset) out = cr_ok("{\"conformal\": true}", small());
+  const double want[] = {0, 0, 2.0 / 3, 0, 4.0 / 5, 5.0 / 6, 2.0 / 7, 6.0 / 8};
+  for (guint t = 0; t < 8; t++)
+    g_assert_cmpfloat_with_epsilon(out->x[2 * t + 1], want[t], 1e-7);
+  g_autoptr(LatheDataset) win = cr_ok("{\"conformal\": true, \"window\": 3}", small());
+  const double want3[] = {0, 0, 2.0 / 3, 0, 2.0 / 3, 2.0 / 3, 0, 1.0 / 3};
+  for (guint t = 0; t < 8; t++)
+    g_assert_cmpfloat_with_epsilon(win->x[2 * t + 1], want3[t], 1e-7);
+  LatheDataset *in = lathe_dataset_new(11, 1);
+  lathe_dataset_set_column(in, 0, "pred_0");
+  memcpy(in->x + 3, small_x, sizeof small_x);
+  g_autoptr(LatheDataset) skip =
+      cr_ok("{\"conformal\": true, \"skip_leading_zeros\": true}", in);
+  for (guint t = 0; t < 11; t++)
+    g_assert_cmpfloat_with_epsilon(skip->x[2 * t + 1], t < 3 ? 0.0 : want[t - 3], 1e-7);
 }
 
 /* Three interleaved (or blocked) series, two columns, one of them rounded so
  * that ties are common: every output equals the naive count on its own
  * series, and labels, groups and the input columns pass through. */
 static void test_naive(void) {
+  for (int conformal = 0; conformal < 2; conformal++)
   for (guint window = 0; window <= 40; window += 40)
     for (int interleave = 0; interleave < 2; interleave++) {
       LatheDataset *in = ts_series(600, 3, interleave, 5);
@@ -97,7 +124,8 @@ static void test_naive(void) {
       g_autofree float *copy = g_memdup2(in->x, sizeof(float) * in->n_rows * in->n_cols);
       const guint d = in->n_cols;
       g_autofree char *params = g_strdup_printf(
-          "{\"columns\": [\"value\", \"other\"], \"window\": %u}", window);
+          "{\"columns\": [\"value\", \"other\"], \"window\": %u, \"conformal\": %s}", window,
+          conformal ? "true" : "false");
       g_autoptr(LatheDataset) out = cr_ok(params, in);
       g_assert_cmpuint(out->n_cols, ==, d + 2);
       g_assert_nonnull(out->groups);
@@ -115,7 +143,7 @@ static void test_naive(void) {
             g_assert_cmpfloat(out->x[(gsize)r * out->n_cols + src], ==, copy[(gsize)r * d + src]);
             v[n] = out->x[(gsize)r * out->n_cols + src];
             g_assert_cmpfloat_with_epsilon(out->x[(gsize)r * out->n_cols + dst],
-                                           naive(v, n, window), 1e-6);
+                                           naive(v, n, window, conformal), 1e-6);
             n++;
           }
           g_assert_cmpuint(n, ==, 200);
@@ -179,6 +207,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/causal-rank/exact-small", test_exact_small);
   g_test_add_func("/causal-rank/naive", test_naive);
   g_test_add_func("/causal-rank/skip-leading-zeros", test_skip_leading_zeros);
+  g_test_add_func("/causal-rank/conformal", test_conformal);
   g_test_add_func("/causal-rank/future-invisible", test_future_invisible);
   g_test_add_func("/causal-rank/refusals", test_refusals);
   return g_test_run();

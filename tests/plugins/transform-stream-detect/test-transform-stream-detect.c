@@ -436,6 +436,38 @@ static void test_score_max(void) {
     double want_f = -log10(MAX(1 - a, fl)) - log10(MAX(1 - b, fl));
     g_assert_cmpfloat_with_epsilon(fro->x[(gsize)r * fro->n_cols + f], want_f, 1e-5 * (1 + want_f));
   }
+  /* wait_all: 0 at a series' rows until both columns have been nonzero in
+   * it; from then on the plain output. Series 0's value stays 0 for its first
+   * 10 rows, series 1's other for its first 20 (a detector still learning). */
+  g_autofree guint *seen = g_new0(guint, in->n_groups);
+  for (guint r = 0; r < in->n_rows; r++) {
+    const guint g = (guint)in->groups[r], t = seen[g]++;
+    if (g == 0 && t < 10)
+      in->x[(gsize)r * in->n_cols + v] = 0;
+    if (g == 1 && t < 20)
+      in->x[(gsize)r * in->n_cols + o] = 0;
+  }
+  const Det fw = {"transform/score_max",
+                  "{\"columns\": [\"value\", \"other\"], \"output\": \"f\", \"method\": \"fisher\", "
+                  "\"wait_all\": true}",
+                  "f"};
+  const Det fp = {"transform/score_max",
+                  "{\"columns\": [\"value\", \"other\"], \"output\": \"f\", \"method\": \"fisher\"}",
+                  "f"};
+  g_autoptr(LatheDataset) wo = run_ok(&fw, lathe_dataset_ref(in));
+  g_autoptr(LatheDataset) po = run_ok(&fp, lathe_dataset_ref(in));
+  memset(seen, 0, sizeof(guint) * in->n_groups);
+  guint waited = 0;
+  for (guint r = 0; r < wo->n_rows; r++) {
+    const guint g = (guint)in->groups[r], t = seen[g]++;
+    const float got = wo->x[(gsize)r * wo->n_cols + f];
+    if ((g == 0 && t < 10) || (g == 1 && t < 20)) {
+      g_assert_cmpfloat(got, ==, 0.0f);
+      waited += po->x[(gsize)r * po->n_cols + f] != 0.0f; /* plain Fisher is not 0 there */
+    } else
+      g_assert_cmpfloat(got, ==, po->x[(gsize)r * po->n_cols + f]);
+  }
+  g_assert_cmpuint(waited, >=, 25);
   lathe_dataset_unref(in);
   g_autofree char *e3 = ts_expect_error(PLUGIN, "transform/score_max",
                                         "{\"columns\": [\"value\", \"other\"], \"method\": \"sum\"}",
