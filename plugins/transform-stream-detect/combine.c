@@ -22,7 +22,17 @@
  * 35 of 53 files at the first scored row). With it the output is 0 until
  * every column has been nonzero once in the series, so that a causal_rank
  * with skip_leading_zeros ranks only rows where all of them score. Whether
- * a column has started is known at the row. */
+ * a column has started is known at the row.
+ *
+ * pvalue: Fisher's own test rather than its statistic. Under independence
+ * -2 ln prod p_i is chi-square with 2k degrees of freedom, k the terms, so
+ * the output is -log10 of that tail, 10^-F sum_{i<k} (F ln 10)^i / i! at
+ * F = -sum log10 p_i, and k counts only the terms started in the series.
+ * That puts rows with three terms and rows with six on one scale, so the
+ * combination need not wait for its last detector. probation_percent > 0:
+ * a column also counts as started after the series' NAB probationary rows
+ * (a detector still at 0 then finds nothing unusual: a seasonal one on a
+ * perfectly periodic series), not only once nonzero. */
 #include <math.h>
 
 #include "stream.h"
@@ -40,8 +50,27 @@ static const LatheParamSpec mx_params[] = {
     LATHE_PARAM_BOOL_("wait_all", "false",
                       "output 0 at a series' rows until every column has been nonzero once "
                       "in it (every detector has started)"),
+    LATHE_PARAM_BOOL_("pvalue", "false",
+                      "method fisher: output -log10 of Fisher's combined p-value (the "
+                      "chi-square tail, 2k degrees of freedom over the k columns started)"),
+    LATHE_PARAM_FLOAT_("probation_percent", "0", 0, 1, 0,
+                       "> 0: a column counts as started (wait_all, pvalue) after NAB's "
+                       "probationary rows, min(floor(p n), p 5000), as well as once nonzero"),
     LATHE_PARAM_END,
 };
+
+/* -log10 of the chi-square tail with 2k degrees of freedom at 2 ln(10) f. */
+static double fisher_pvalue(double f, guint k) {
+  if (k == 0)
+    return 0.0;
+  const double x = f * G_LN10;
+  double term = 1, sum = 0;
+  for (guint i = 0; i < k; i++) {
+    sum += term;
+    term *= x / (i + 1);
+  }
+  return MAX(0.0, f - log10(sum));
+}
 
 static gboolean mx_run(LatheContext *ctx, GError **error) {
   const char *C = "transform/score_max";
@@ -76,12 +105,25 @@ static gboolean mx_run(LatheContext *ctx, GError **error) {
   }
   const double floor_p = lathe_context_param_float(ctx, "floor");
   const gboolean wait_all = lathe_context_param_bool(ctx, "wait_all");
-  /* per series, the columns not yet nonzero */
+  const gboolean pvalue = lathe_context_param_bool(ctx, "pvalue");
+  if (pvalue && !fisher) {
+    lathe_context_set_error(ctx, error, LATHE_ERROR_INVALID, C,
+                            "pvalue is for method \"fisher\"; set method or drop pvalue");
+    return FALSE;
+  }
+  /* per series, the columns not yet started, and its probationary rows */
   g_autofree guint *waiting = g_new(guint, ds->n_groups + 1);
+  g_autofree guint *probation = g_new0(guint, ds->n_groups + 1);
   for (guint g = 0; g <= ds->n_groups; g++)
-    waiting[g] = wait_all ? cols->len : 0;
+    waiting[g] = wait_all || pvalue ? cols->len : 0;
+  if (lathe_context_param_float(ctx, "probation_percent") > 0) {
+    for (guint r = 0; r < ds->n_rows; r++) /* the series' lengths first */
+      probation[ds->groups && ds->groups[r] >= 0 ? ds->groups[r] : (gint32)ds->n_groups]++;
+    for (guint g = 0; g <= ds->n_groups; g++)
+      probation[g] = probation[g] ? lathe_stream_probation(ctx, probation[g]) : 0;
+  }
   g_autofree guint8 *started = g_new0(guint8, (gsize)(ds->n_groups + 1) * cols->len);
-  /* rows seen per series, for floor 0; row r's group -1 or none = one series */
+  /* rows seen per series (floor 0, probation); row r's group -1 or none = one series */
   g_autofree guint64 *seen = g_new0(guint64, ds->n_groups + 1);
   const guint d = ds->n_cols;
   const guint *src = (const guint *)(gconstpointer)cols->data;
@@ -91,18 +133,23 @@ static gboolean mx_run(LatheContext *ctx, GError **error) {
     float m = -INFINITY;
     double f = 0;
     const gint32 g = ds->groups && ds->groups[r] >= 0 ? ds->groups[r] : (gint32)ds->n_groups;
-    const double fl = floor_p > 0 ? floor_p : 1.0 / (double)++seen[g];
+    const double fl = floor_p > 0 ? floor_p : 1.0 / (double)(seen[g] + 1);
+    seen[g]++;
     for (guint i = 0; i < cols->len; i++) {
       m = MAX(m, ds->x[(gsize)r * d + src[i]]);
       f -= log10(MAX(1.0 - ds->x[(gsize)r * d + src[i]], fl));
     }
+    /* seen[g] counts the rows up to this one: past the probation from index probation */
+    const gboolean past = probation[g] && seen[g] > probation[g];
     for (guint i = 0; waiting[g] && i < cols->len; i++)
-      if (!started[(gsize)g * cols->len + i] && ds->x[(gsize)r * d + src[i]] != 0.0f) {
+      if (!started[(gsize)g * cols->len + i] && (past || ds->x[(gsize)r * d + src[i]] != 0.0f)) {
         started[(gsize)g * cols->len + i] = 1;
         waiting[g]--;
       }
-    if (waiting[g])
+    if (wait_all && waiting[g])
       f = m = 0;
+    else if (pvalue)
+      f = fisher_pvalue(f, cols->len - waiting[g]);
     out->x[(gsize)r * (d + 1) + d] = fisher ? (float)f : m;
   }
   lathe_context_set_output_dataset(ctx, "data", g_steal_pointer(&out));

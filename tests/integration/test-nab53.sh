@@ -2,8 +2,8 @@
 # examples/nab on the 53 development files (issue 17): every pipeline of the
 # example validates, and the figures the README reports for the best designs
 # (Fisher's combination of the windowed-Gaussian scales, designs 28 and 31;
-# with conformal ranks that start with their detectors, design 37) are what
-# nab53.py prints: the detectors are deterministic, so a changed
+# with conformal ranks that start with their detectors, design 37; Fisher's
+# p-value held for k rows, design 47) are what nab53.py prints: the detectors are deterministic, so a changed
 # figure means the README no longer tells the truth (update both). compare.py
 # runs its bootstrap on the same evaluator. Skipped (exit 77) when
 # ../shared/data/nab-more is absent.
@@ -35,6 +35,11 @@ expect_row nab_sp_fisher6r 71.9 56.0 75.4
 $PY "$EX/nab53.py" "$LATHE_BIN" --pipeline pipeline-53-conformal.json >"$TMP/f.out" 2>"$TMP/f.err"
 if [ $? -eq 0 ]; then pass "nab53.py runs pipeline-53-conformal.json"; else fail "nab53.py: $(tail -c 600 "$TMP/f.err")"; fi
 expect_row nab_sp_fisher6w 72.8 63.4 77.2
+
+$PY "$EX/nab53.py" "$LATHE_BIN" --pipeline pipeline-53-persist.json >"$TMP/f.out" 2>"$TMP/f.err"
+if [ $? -eq 0 ]; then pass "nab53.py runs pipeline-53-persist.json"; else fail "nab53.py: $(tail -c 600 "$TMP/f.err")"; fi
+expect_row nab_persist6w 75.3 68.4 79.6
+expect_row nab_persist6p 79.9 73.6 82.3
 grep -q "^ARTime .* 76.9 " "$TMP/f.out" && pass "the published table follows" \
   || fail "published table missing: $(tail -12 "$TMP/f.out")"
 
@@ -49,4 +54,10 @@ $PY "$EX/compare.py" "$LATHE_BIN" --pipeline pipeline-53-conformal.json --evalua
 grep -qE "^standard +ARTime +72\.8 +76\.9 +-4\.1 " "$TMP/c.out" \
   && pass "compare.py: design 37 against ARTime, standard, -4.1" \
   || fail "compare.py design 37 ARTime row: $(grep ARTime "$TMP/c.out") $(tail -c 300 "$TMP/c.err")"
+$PY "$EX/compare.py" "$LATHE_BIN" --pipeline pipeline-53-persist.json --evaluator nab_persist6p \
+  --resamples 200 >"$TMP/c.out" 2>"$TMP/c.err"
+grep -qE "^standard +ARTime +79\.9 +76\.9 +\+3\.0 " "$TMP/c.out" \
+  && grep -qE "^reward_low_FN +ARTime +82\.3 +82\.4 +-0\.1 " "$TMP/c.out" \
+  && pass "compare.py: design 47 against ARTime, +3.0 standard, -0.1 reward_low_FN" \
+  || fail "compare.py design 47 ARTime rows: $(grep ARTime "$TMP/c.out") $(tail -c 300 "$TMP/c.err")"
 finish

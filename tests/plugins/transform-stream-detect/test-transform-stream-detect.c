@@ -391,6 +391,61 @@ static void test_wg_season(void) {
   g_assert_cmpfloat(top, >, 3 * plain_top);
 }
 
+/* score_max pvalue: -log10 of Fisher's chi-square tail, checked against the
+ * textbook's upper 1% points (chi-square 2, 4, 6 dof: 9.210, 13.277, 16.812),
+ * each given as F = x / (2 ln 10) spread over the k terms started: the output
+ * is 2 (p = 0.01) whatever k. Column c stays 0 (a detector that never
+ * fires): with probation_percent 0.15 it counts as started from row 15 of
+ * the 100 on, so a row there with the k = 2 figures is taken over 3 terms and
+ * comes out lower; before row 15, and without probation_percent, it is 2. */
+static void test_score_max_pvalue(void) {
+  LatheDataset *in = lathe_dataset_new(100, 3);
+  lathe_dataset_set_column(in, 0, "a");
+  lathe_dataset_set_column(in, 1, "b");
+  lathe_dataset_set_column(in, 2, "c");
+  const double f2 = 13.277 / (2 * G_LN10), f3 = 16.812 / (2 * G_LN10);
+  in->x[0] = (float)(1 - 0.01); /* row 0: a alone, F = 2 */
+  for (guint r = 1; r < 100; r++) { /* b starts at row 1: F = f2 over a and b */
+    in->x[(gsize)r * 3 + 0] = (float)(1 - pow(10, -f2 / 2));
+    in->x[(gsize)r * 3 + 1] = (float)(1 - pow(10, -f2 / 2));
+  }
+  for (guint j = 0; j < 3; j++) /* row 50: c too, F = f3 over three terms */
+    in->x[(gsize)50 * 3 + j] = (float)(1 - pow(10, -f3 / 3));
+  in->x[(gsize)51 * 3 + 2] = 0; /* once started, a term stays counted */
+  /* without probation_percent, then with it */
+  const Det dets[] = {
+      {"transform/score_max",
+       "{\"columns\": [\"a\", \"b\", \"c\"], \"output\": \"p\", \"method\": \"fisher\", "
+       "\"floor\": 1e-9, \"pvalue\": true}",
+       "p"},
+      {"transform/score_max",
+       "{\"columns\": [\"a\", \"b\", \"c\"], \"output\": \"p\", \"method\": \"fisher\", "
+       "\"floor\": 1e-9, \"pvalue\": true, \"probation_percent\": 0.15}",
+       "p"},
+  };
+  float k3 = 0;
+  for (guint i = 0; i < 2; i++) {
+    g_autoptr(LatheDataset) po = run_ok(&dets[i], lathe_dataset_ref(in));
+    const guint c = ts_col(po, "p");
+    for (guint r = 0; r <= 50; r++) /* row 0 (a alone), b too, row 50 (all three) */
+      if (r < 15 || r == 50 || i == 0)
+        g_assert_cmpfloat_with_epsilon(po->x[(gsize)r * po->n_cols + c], 2.0, 2e-3);
+    if (i == 0) { /* row 51: F = f2 over three started terms: below 2 */
+      k3 = po->x[(gsize)51 * po->n_cols + c];
+      g_assert_cmpfloat(k3, <, 1.6);
+    } else /* c started after the 15 probation rows: k = 3 from row 15 on */
+      for (guint r = 15; r < 100; r++)
+        if (r != 50)
+          g_assert_cmpfloat(po->x[(gsize)r * po->n_cols + c], ==, k3);
+  }
+  /* pvalue is a Fisher option */
+  g_autofree char *e = ts_expect_error(PLUGIN, "transform/score_max",
+                                       "{\"columns\": [\"a\", \"b\"], \"output\": \"m\", "
+                                       "\"pvalue\": true}",
+                                       in);
+  g_assert_nonnull(strstr(e, "pvalue is for method"));
+}
+
 /* transform/score_max: the row-wise maximum, bit for bit; refusals. */
 static void test_score_max(void) {
   LatheDataset *in = ts_series(300, 2, TRUE, 21);
@@ -523,6 +578,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/stream-detect/artime", test_artime);
   g_test_add_func("/stream-detect/wg-season", test_wg_season);
   g_test_add_func("/stream-detect/score-max", test_score_max);
+  g_test_add_func("/stream-detect/score-max-pvalue", test_score_max_pvalue);
   g_test_add_func("/stream-detect/refusals", test_refusals);
   return g_test_run();
 }
