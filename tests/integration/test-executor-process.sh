@@ -265,8 +265,8 @@ expect_py "$TMP/cp.out" "d['metrics']['one.cpus'] == 1 and d['metrics']['free.cp
 if [ "$ncpu" -ge 2 ]; then
   cat >"$TMP/cpus2.json" <<'JSON'
 {"executor": {"use": "executor/process"},
- "nodes": [{"id": "a", "use": "transform/sleep", "with": {"seconds": 1.5}, "resources": {"cpus": 1}},
-  {"id": "b", "use": "transform/sleep", "with": {"seconds": 1.5}, "resources": {"cpus": 1}}]}
+ "nodes": [{"id": "a", "use": "transform/sleep", "with": {"seconds": 3}, "resources": {"cpus": 1}},
+  {"id": "b", "use": "transform/sleep", "with": {"seconds": 3}, "resources": {"cpus": 1}}]}
 JSON
   run_lathe "$TMP/cp2" run --json -j 2 --store "$TMP/cps" "$TMP/cpus2.json" &
   lpid=$!
@@ -274,8 +274,11 @@ JSON
   allowed=""
   while kill -0 $lpid 2>/dev/null; do
     now=""
+    # bash builtins only: forking tr and grep for each process took longer than
+    # the tasks ran on a loaded machine, and both were never seen at once
     for f in /proc/[0-9]*/cmdline; do
-      if tr '\0' ' ' <"$f" 2>/dev/null | grep -q "exec-task $TMP/cps/tasks"; then
+      mapfile -d '' args 2>/dev/null <"$f" || continue
+      if [[ "${args[*]}" == *"exec-task $TMP/cps/tasks"* ]]; then
         d=${f%/cmdline}
         now="$now $(awk '/^Cpus_allowed_list/ {print $2}' "$d/status" 2>/dev/null)"
       fi
