@@ -89,11 +89,11 @@ expect_py "$TMP/consistent.json" "d['v1'] > 0 and d['v2'] > 0 and d['v1'] + d['v
   "both versions answered during the reload ($(json_get "$TMP/consistent.json" "d['v1']") and $(json_get "$TMP/consistent.json" "d['v2']"))"
 
 # /reload while 1,000 requests are in flight (a second server holding every
-# POST 2.5 s, this one too): the client sees all 1,000 open when it posts the
+# POST 5 s, this one too): the client sees all 1,000 open when it posts the
 # reload; none fails, each answer matches the version it names, and the next
 # requests get the new version.
 SAVED_URL=$URL SAVED_PID=$SERVER_PID
-LATHE_SERVE_TEST_DELAY_MS=2500 start_server "$TMP/s1k" iris@production --poll-seconds 0
+LATHE_SERVE_TEST_DELAY_MS=5000 start_server "$TMP/s1k" iris@production --poll-seconds 0
 run_lathe "$TMP/mvk" models alias iris production 1
 expect_code "$TMP/mvk" 0 "move production back to version 1"
 $PY - "$URL" "$TMP/iris/iris.csv" "$TMP/k.json" <<'PY'
@@ -103,10 +103,13 @@ url, csv, out = sys.argv[1:4]
 rows = iris_rows(csv)
 N = 1000
 res = [None] * N
+started, lock = [0], threading.Lock()
 t0 = time.time()
 def one(i):
-    time.sleep(max(0, t0 + i * 0.0008 - time.time()))  # all sent within 0.8 s; each is held 2.5 s
+    time.sleep(max(0, t0 + i * 0.0008 - time.time()))  # all sent within 0.8 s; each is held 5 s
     s = time.time()
+    with lock:
+        started[0] += 1
     try:
         code, h, d = predict(url, [rows[i % len(rows)][0]], timeout=60)
         res[i] = {"code": code, "version": d.get("version") if isinstance(d, dict) else None,
@@ -117,7 +120,11 @@ def one(i):
 ts = [threading.Thread(target=one, args=(i,)) for i in range(N)]
 for t in ts:
     t.start()
-time.sleep(max(0, t0 + 1.5 - time.time()))
+# Post once every thread has sent (a loaded sanitizer run starts 1,000
+# threads late), then give the last ones 0.5 s to reach the server.
+while started[0] < N and time.time() < t0 + 3.5:
+    time.sleep(0.01)
+time.sleep(max(0, t0 + 1.5 - time.time(), 0.5))
 posted = time.time()
 rc, _, reload = call(url + "/reload", "POST", b"", {"Content-Type": "application/json"}, timeout=60)
 for t in ts:
