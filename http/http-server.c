@@ -1,10 +1,12 @@
 /* http-server.c: a small routing server over SoupServer (lathe-http-server.h). */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
+#include <glib-unix.h>
 #include <libsoup/soup.h>
 
 #include "lathe-http-server.h"
@@ -441,4 +443,19 @@ void lathe_http_server_stop_accepting(LatheHttpServer *srv) {
     close(fds[0]);
   }
   g_slist_free(socks);
+}
+
+void lathe_http_loop_run(GMainLoop *loop, GSourceFunc on_signal, gpointer data) {
+  static const int sigs[] = {SIGTERM, SIGINT};
+  struct sigaction before[G_N_ELEMENTS(sigs)];
+  guint watch[G_N_ELEMENTS(sigs)];
+  for (guint k = 0; k < G_N_ELEMENTS(sigs); k++) {
+    sigaction(sigs[k], NULL, &before[k]);
+    watch[k] = g_unix_signal_add(sigs[k], on_signal, data);
+  }
+  g_main_loop_run(loop);
+  for (guint k = 0; k < G_N_ELEMENTS(sigs); k++) {
+    g_source_remove(watch[k]);
+    sigaction(sigs[k], &before[k], NULL);
+  }
 }

@@ -66,6 +66,13 @@ guint lathe_http_server_in_flight(LatheHttpServer *srv);
  * requests on open connections get 503; exchanges under way go on.
  */
 void lathe_http_server_stop_accepting(LatheHttpServer *srv);
+/**
+ * lathe_http_loop_run: runs @loop until it quits, calling @on_signal(@data)
+ * on each SIGTERM and SIGINT; then the two signals are handled as before the
+ * call. GLib alone would leave them at SIG_DFL, so a repeated SIGTERM during
+ * the shutdown that follows would kill a server that is exiting cleanly.
+ */
+void lathe_http_loop_run(GMainLoop *loop, GSourceFunc on_signal, gpointer data);
 /** lathe_http_server_set_test_delay: TESTS ONLY: hold every POST @ms before its handler. */
 void lathe_http_server_set_test_delay(LatheHttpServer *srv, guint ms);
 

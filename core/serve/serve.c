@@ -2,9 +2,7 @@
  * KServe v2, MLflow scoring) and its life (load, listen, drain). Handlers run
  * one at a time on the main loop, so the server state needs no lock; only the
  * reload thread (serve-reload.c) works beside it, on its own copies. */
-#include <glib-unix.h>
 #include <math.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -537,14 +535,10 @@ int lathe_serve_run(LatheCatalog *cat, LatheRegistry *reg, char **specs, const L
     }
     fflush(stdout);
     sv.loop = g_main_loop_new(NULL, FALSE);
-    guint t = g_unix_signal_add(SIGTERM, on_signal, &sv);
-    guint i = g_unix_signal_add(SIGINT, on_signal, &sv);
     guint poll = opt->poll_seconds ? g_timeout_add_seconds(opt->poll_seconds, lathe_serve_poll, &sv) : 0;
     /* The rollback rules also run on a timer: latency alone can withdraw a canary. */
     guint rules = g_timeout_add_seconds(1, rules_tick, &sv);
-    g_main_loop_run(sv.loop);
-    g_source_remove(t);
-    g_source_remove(i);
+    lathe_http_loop_run(sv.loop, on_signal, &sv);
     g_source_remove(rules);
     if (poll)
       g_source_remove(poll);

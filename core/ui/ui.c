@@ -2,9 +2,7 @@
  * the store read-only and closes it again, so the UI never writes, never holds
  * a lock across requests, and sees a `lathe run` writing in WAL mode as it goes.
  * The model registry pages are in ui-models.c. */
-#include <glib-unix.h>
 #include <math.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -344,11 +342,7 @@ int lathe_ui_run(const LatheUiOptions *opt, GError **error) {
     printf("lathe ui: %s (Ctrl-C stops)\n", url);
   fflush(stdout);
   ui.loop = g_main_loop_new(NULL, FALSE);
-  guint t = g_unix_signal_add(SIGTERM, on_signal, &ui);
-  guint i = g_unix_signal_add(SIGINT, on_signal, &ui);
-  g_main_loop_run(ui.loop);
-  g_source_remove(t);
-  g_source_remove(i);
+  lathe_http_loop_run(ui.loop, on_signal, &ui);
   g_main_loop_unref(ui.loop);
   lathe_http_server_free(http);
   return 0;

@@ -1,10 +1,12 @@
 /* The server side of the HTTP layer (lathe-http-server.h) on loopback: routes
  * by method and path, 404/405/413 with JSON error bodies, a JSON-lines access
- * log; deferred answers, request ids, the in-flight limit and stop-accepting.
+ * log; deferred answers, request ids, the in-flight limit and stop-accepting;
+ * the signal handling of lathe_http_loop_run().
  * The server runs on its own thread and main context; the test is the client. */
 #include <glib-unix.h>
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include "lathe-http-server.h"
@@ -317,9 +319,51 @@ static void test_deferred(void) {
   g_main_context_unref(f.ctx);
 }
 
+static volatile sig_atomic_t after_loop;
+
+static void count_after_loop(int sig) {
+  (void)sig;
+  after_loop++;
+}
+
+static gboolean raise_term(gpointer data) {
+  (void)data;
+  kill(getpid(), SIGTERM);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean on_loop_signal(gpointer data) {
+  g_main_loop_quit(data);
+  return G_SOURCE_CONTINUE;
+}
+
+/* A server's shutdown runs after its loop: a SIGTERM then (a supervisor or
+ * a test repeating it) reached SIG_DFL, GLib's default after its watch goes,
+ * and killed a server that was exiting cleanly (exit 143). The handler in
+ * place before the loop must get it. */
+static void test_loop_signals(void) {
+  struct sigaction sa = {0}, old_term, old_int;
+  sa.sa_handler = count_after_loop;
+  sigaction(SIGTERM, &sa, &old_term);
+  sigaction(SIGINT, &sa, &old_int);
+  GMainLoop *loop = g_main_loop_new(NULL, FALSE);
+  g_timeout_add(10, raise_term, NULL);
+  lathe_http_loop_run(loop, on_loop_signal, loop);
+  g_assert_cmpint(after_loop, ==, 0);
+  kill(getpid(), SIGTERM);
+  kill(getpid(), SIGINT);
+  for (int i = 0; i < 100 && after_loop < 2; i++)
+    g_usleep(10000);
+  g_assert_cmpint(after_loop, ==, 2);
+  g_main_loop_unref(loop);
+  sigaction(SIGTERM, &old_term, NULL);
+  sigaction(SIGINT, &old_int, NULL);
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/http-server/routes", test_routes);
   g_test_add_func("/http-server/deferred", test_deferred);
+  g_test_add_func("/http-server/loop-signals", test_loop_signals);
   return g_test_run();
 }
